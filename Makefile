@@ -1,0 +1,83 @@
+# daa — top-level build.  Each part keeps its own rules in <dir>/module.mk;
+# this file holds the flags, the shared targets and the install layout.
+#
+#   make deps     install the Debian packages the project needs (idempotent)
+#   make          build daad, daa, daa-sandbox and the libraries into build/
+#   make test     build, then run every test suite (tests/run_all.sh)
+#   make check    the suites again under ASan+UBSan, daemon tests under valgrind
+#   make install  PREFIX=~/.local by default
+#   make demo     build, start a private daemon, run a few offline asks
+#   make fuzz / make lint / make layering
+
+PREFIX ?= $(HOME)/.local
+SAN ?= 0
+BUILD ?= build
+ifeq ($(SAN),1)
+BUILD := build-san
+endif
+
+CC ?= cc
+PKGS := msgpack jansson libcurl libseccomp libcap
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 -Werror
+CFLAGS ?= -O2 -g
+CFLAGS += -std=c11 -D_GNU_SOURCE -fno-strict-aliasing $(WARN) -MMD -MP -I. $(PKG_CFLAGS)
+LDFLAGS ?=
+ifeq ($(SAN),1)
+CFLAGS += -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+LDFLAGS += -fsanitize=address,undefined
+endif
+
+LIB_MSGPACK := $(shell pkg-config --libs msgpack 2>/dev/null || echo -lmsgpackc)
+LIB_JANSSON := $(shell pkg-config --libs jansson 2>/dev/null || echo -ljansson)
+LIB_CURL := $(shell pkg-config --libs libcurl 2>/dev/null || echo -lcurl)
+LIB_SECCOMP := $(shell pkg-config --libs libseccomp 2>/dev/null || echo -lseccomp)
+LIB_CAP := $(shell pkg-config --libs libcap 2>/dev/null || echo -lcap)
+
+BIN := $(BUILD)/bin
+LIBDIR := $(BUILD)/lib
+OBJ := $(BUILD)/obj
+
+ALL_TARGETS :=
+TEST_BINS :=
+
+.PHONY: all deps test check install uninstall demo fuzz lint layering clean
+all: build-all
+
+$(OBJ)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+include $(wildcard */module.mk)
+
+build-all: $(ALL_TARGETS) $(TEST_BINS)
+.PHONY: build-all
+
+deps:
+	./tools/deps.sh
+
+test: build-all
+	BUILD=$(BUILD) ./tests/run_all.sh
+
+check:
+	$(MAKE) SAN=1 build-all
+	BUILD=build-san DAA_CHECK=1 ./tests/run_all.sh
+	$(MAKE) build-all
+	BUILD=$(BUILD) DAA_VALGRIND=1 ./tests/run_all.sh integration
+
+demo: build-all
+	BUILD=$(BUILD) ./tools/demo.sh
+
+layering:
+	./tools/check_layering.sh
+
+lint:
+	cppcheck --quiet --error-exitcode=1 --enable=warning,portability --std=c11 -I. protocol daemon client sandbox
+
+install: build-all
+	BUILD=$(BUILD) PREFIX=$(PREFIX) ./tools/install.sh
+
+clean:
+	rm -rf build build-san
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

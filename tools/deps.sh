@@ -1,0 +1,21 @@
+#!/bin/sh
+# tools/deps.sh — install the Debian packages daa needs, only those missing
+# (checked with dpkg first), with sudo when not root.  Idempotent.
+set -eu
+PKGS="build-essential pkg-config libmsgpack-dev libjansson-dev libcurl4-openssl-dev
+ libseccomp-dev libcap-dev python3 python3-pandas python3-matplotlib python3-sklearn
+ python3-scipy python3-seaborn python3-msgpack python3-openpyxl python3-nbformat
+ systemd tmux valgrind"
+missing=""
+for p in $PKGS; do
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+		missing="$missing $p"
+	fi
+done
+[ -z "$missing" ] && { echo "deps: all Debian packages present"; exit 0; }
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+echo "deps: installing:$missing"
+$SUDO apt-get update -qq
+# shellcheck disable=SC2086
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $missing
