@@ -1,0 +1,47 @@
+/*
+ * daemon/kern.h — the kernel manager: one sandboxed Python kernel per open
+ * project plus one warm spare (sandbox/KERNEL.md is the wire protocol).
+ * Requests are asynchronous; callbacks fire from the loop.  Replies are given
+ * to callbacks as jansson objects (borrowed for the duration of the call).
+ */
+#ifndef DAA_KERN_H
+#define DAA_KERN_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include "daemon/loop.h"
+#include "protocol/proto.h"
+
+struct kern_config {
+	char *python;          /* default /usr/bin/python3 */
+	char *runtime_dir;     /* folder holding daa_kernel.py (sandbox/python) */
+	int step_timeout_s;    /* default 120 */
+	int idle_timeout_s;    /* stop idle kernels after this (default 1800) */
+	bool allow_unconfined; /* config "sandbox": {"allow_missing_layers": true} */
+	bool warm_spare;       /* default true */
+};
+
+int kern_init(struct loop *l, const struct kern_config *cfg, struct proto_err *err);
+void kern_shutdown(void);
+
+/* Reply: the kernel's reply map (exec: see KERNEL.md), or err on crash/timeout. */
+typedef void (*kern_reply_cb)(void *ud, const json_t *reply, const struct proto_err *err);
+
+/* Run code in the project's kernel (starting/binding one if needed). */
+int kern_exec(const char *project_path, const char *code, const char *step_name,
+	      kern_reply_cb cb, void *ud, struct proto_err *err);
+/* Profile one dataset (for the agent's context). */
+int kern_profile(const char *project_path, const char *dataset, bool samples,
+		 kern_reply_cb cb, void *ud, struct proto_err *err);
+/* Forget a pending callback (the caller is going away). */
+void kern_forget(void *ud);
+int kern_interrupt(const char *project_path);
+int kern_restart(const char *project_path);
+/* For status / doctor: counts and the sandbox layers report (owned json, caller decrefs). */
+json_t *kern_status(void);
+
+/* msgpack <-> jansson (daemon/mpjson.c). */
+json_t *mpjson_from_object(const msgpack_object *o);
+void mpjson_pack(msgpack_packer *pk, const json_t *j);
+
+#endif

@@ -1,0 +1,59 @@
+/*
+ * sandbox/sbx.h — the lock-down library (nsjail / minijail habits): a policy
+ * is compiled before fork and only applied in the child, as one ordered list
+ * of checked steps ending in execve.  A layer that cannot be applied fails
+ * closed (reserved exit code) unless the policy explicitly allows it.
+ *
+ * Two-stage for kernels: sbx_spawn() applies everything that must happen
+ * before execve (session, pdeathsig, fds, rlimits, capabilities,
+ * no_new_privs, Landlock when the project is known, seccomp without the exec
+ * ban); the Python runtime then calls sbx_seal() (exported from
+ * libdaasbx.so, through ctypes) before any user code runs: Landlock for the
+ * bound project (warm spare) and the seccomp filter that forbids execve.
+ */
+#ifndef DAA_SBX_H
+#define DAA_SBX_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+/* Exit codes reserved for "sandbox set-up failed" in the child. */
+enum { SBX_EXIT_SETUP = 120, SBX_EXIT_LANDLOCK = 121, SBX_EXIT_SECCOMP = 122,
+       SBX_EXIT_CAPS = 123, SBX_EXIT_RLIMIT = 124, SBX_EXIT_EXEC = 125 };
+
+struct sbx_policy;
+
+struct sbx_options {
+	const char *project_dir;   /* NULL: no project yet (warm spare) */
+	const char *tmp_dir;       /* private temp dir (read-write) */
+	const char *const *extra_ro; /* extra read-only paths (runtime dir), NULL-terminated */
+	unsigned long mem_mb, cpu_s, fsize_mb, nofile, nproc; /* 0: defaults */
+	bool allow_missing_layers; /* user config: run even if a layer is missing */
+};
+
+/* Compile a policy (in the parent).  NULL with err filled. */
+struct sbx_policy *sbx_policy_new(const struct sbx_options *o, char *err, size_t errlen);
+void sbx_policy_free(struct sbx_policy *p);
+/* One line per layer: "landlock: active (ABI 7)", "seccomp: active", ... */
+const char *sbx_policy_report(const struct sbx_policy *p);
+
+/*
+ * Fork and exec argv under the policy.  keep_fds (count n) are kept (dup'd to
+ * 3, 4, ... in order) — everything else is closed; stdin is /dev/null unless
+ * stdin_fd >= 0; stdout/stderr go to out_fd/err_fd (or stay).  env is the
+ * full, clean environment for the child.  Returns the pid or -1.
+ */
+pid_t sbx_spawn(const struct sbx_policy *p, char *const argv[], char *const env[],
+		const int *keep_fds, size_t n, int stdin_fd, int out_fd, int err_fd,
+		char *err, size_t errlen);
+
+/* In-process, for the runtime after exec (ctypes): lock down to project_dir
+ * (may be NULL when already applied at spawn) and forbid execve.  Writes a
+ * layer report into report.  0 / -1. */
+int sbx_seal(const char *project_dir, const char *tmp_dir, char *report, size_t report_len);
+
+/* What this machine offers (for `daa doctor`): a multi-line report. */
+int sbx_probe(char *report, size_t report_len);
+
+#endif
