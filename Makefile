@@ -48,7 +48,7 @@ $(OBJ)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c $< -o $@
 
-include $(wildcard */module.mk)
+include $(wildcard */module.mk tests/*/module.mk bench/*/module.mk)
 
 build-all: $(ALL_TARGETS) $(TEST_BINS)
 .PHONY: build-all
