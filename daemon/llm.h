@@ -26,7 +26,11 @@ struct llm_ctx {
 struct llm_tool_call {
 	char *id;     /* call id (the model's, or made up) */
 	char *name;   /* run_python | ask_user | remember_convention | final_answer */
-	json_t *args; /* parsed arguments object (never NULL on success) */
+	json_t *args; /* parsed arguments object (never NULL on success; {} when error) */
+	char *error;  /* NULL, or why the call is unusable (arguments not valid JSON,
+			 unknown tool, a required argument missing): send it back to
+			 the model as this call's tool result so it can correct itself */
+	char *raw_args; /* the arguments exactly as the model sent them (for logs), may be NULL */
 };
 
 /* A model's reply (owned by the receiver of the done callback: llm_reply_free). */
@@ -60,6 +64,8 @@ struct llm_call;
 
 struct llm_config {
 	char *backend;       /* "builtin" | "openai" */
+	char *api_key_origin; /* where api_key came from, for error messages
+				 ("OPENAI_API_KEY", "llm.api_key_file /path"); may be NULL */
 	char *base_url;      /* e.g. https://api.openai.com/v1 */
 	char *model;
 	char *api_key;       /* resolved by the daemon only; never logged */
@@ -80,5 +86,42 @@ struct llm_call *llm_call_start(struct llm_backend *b, const struct llm_ctx *ctx
 				llm_progress_cb progress, llm_done_cb done, void *ud);
 /* Cancel a running call: its done callback will not be called. */
 void llm_call_cancel(struct llm_call *c);
+
+/* The OpenAI "tools" array of the four agent tools (run_python{code, purpose},
+ * ask_user{question, choices}, remember_convention{key, value, why},
+ * final_answer{text}).  New reference; the caller decrefs. */
+json_t *llm_tools_schema(void);
+
+/* Fill *out from the config file's "llm" object (may be NULL: defaults), then
+ * apply DAA_LLM_BASE_URL, DAA_LLM_MODEL, OPENAI_API_KEY, and llm.api_key_env /
+ * llm.api_key_file (the file must be mode 0600 or stricter).  backend defaults
+ * to "builtin", or "openai" when a base_url or model is configured.  On error
+ * *out is cleared and err says what to fix.  0 / -1. */
+int llm_config_from_json(struct llm_config *out, const json_t *llm_section, char *err, size_t errlen);
+/* Free the strings of a config (the key is wiped first); leaves it zeroed. */
+void llm_config_clear(struct llm_config *cfg);
+
+/*
+ * For backend implementations (llm_openai.c, llm_builtin.c).  A backend's own
+ * struct starts with `struct llm_backend base;` whose ops point to its table;
+ * a call's struct starts with `struct llm_call base;` with base.backend set.
+ * llm.c dispatches through these; llm_builtin_new is found by a weak symbol.
+ */
+struct llm_backend_ops {
+	const char *name; /* "openai" | "builtin" */
+	const char *(*model)(const struct llm_backend *b);
+	struct llm_call *(*call_start)(struct llm_backend *b, const struct llm_ctx *ctx,
+				       llm_progress_cb progress, llm_done_cb done, void *ud);
+	void (*call_cancel)(struct llm_call *c); /* frees the call; no callback after */
+	void (*free)(struct llm_backend *b);
+};
+struct llm_backend {
+	const struct llm_backend_ops *ops;
+};
+struct llm_call {
+	struct llm_backend *backend;
+};
+struct llm_backend *llm_openai_new(struct loop *l, const struct llm_config *cfg, char *err, size_t errlen);
+struct llm_backend *llm_builtin_new(struct loop *l, const struct llm_config *cfg, char *err, size_t errlen);
 
 #endif
