@@ -1,0 +1,87 @@
+/*
+ * daemon/project.h — projects on disk (DESIGN.md "A project on disk"):
+ *
+ *   <project>/data/ history/ outputs/{plots,tables,models}/ .daa/
+ *             conventions.json ({} initially)  llm_log_*.jsonl  llm_summary.md
+ *
+ * Projects live under config data_dir/NAME, or in a chosen folder (then
+ * data_dir/NAME is a symlink to it, so listing and lookup by name work the
+ * same).  A struct proj is a handle cached by the daemon for its lifetime
+ * (borrowed by callers; never free it).  It stays valid after project.delete
+ * — then proj_deleted() is true and every operation fails with NOT_FOUND —
+ * so a callback holding one never dangles.
+ * Every rewrite is atomic (fsutil); the daemon is the only writer.
+ */
+#ifndef DAA_PROJECT_H
+#define DAA_PROJECT_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include "protocol/proto.h"
+
+struct proj;
+
+/*
+ * A project by name (under data_dir) or by absolute folder path; NULL or ""
+ * means the default project.  The default project is created on demand;
+ * any other missing project is NOT_FOUND.  Borrowed handle.
+ */
+struct proj *proj_get(const char *name_or_path, struct proto_err *err);
+/* Create NAME under data_dir, or in parent_dir/NAME when parent_dir is set.
+ * EXISTS when the name is taken or the folder exists.  Borrowed handle. */
+struct proj *proj_create(const char *name, const char *parent_dir, struct proto_err *err);
+/* Delete: a project under data_dir is removed with its files; one in a chosen
+ * folder is only unregistered (its files stay; *files_removed tells which).
+ * Close hooks run first (kernels stop). */
+int proj_delete(struct proj *p, bool *files_removed, struct proto_err *err);
+/* All registered projects: [{name, path, datasets, steps}] (new reference). */
+json_t *proj_list(struct proto_err *err);
+/* Names of the projects opened by this daemon (new reference, for status). */
+json_t *proj_open_names(void);
+/* Forget every handle (shutdown). */
+void proj_close_all(void);
+
+/* Called with the project path before a project is deleted or closed
+ * (kernel manager, agent).  Up to 8 hooks. */
+typedef void (*proj_close_cb)(const char *project_path, void *ud);
+int proj_add_close_hook(proj_close_cb cb, void *ud);
+
+/* Accessors (borrowed strings, absolute, no trailing '/'). */
+const char *proj_name(const struct proj *p);
+const char *proj_path(const struct proj *p);
+const char *proj_data_dir(const struct proj *p);
+const char *proj_history_dir(const struct proj *p);
+const char *proj_outputs_dir(const struct proj *p);
+const char *proj_state_dir(const struct proj *p); /* <project>/.daa */
+bool proj_deleted(const struct proj *p);
+
+/* Datasets in data/: [{name, file, path, format, bytes}] sorted by name
+ * (new reference).  name = file without extension; path is absolute. */
+json_t *proj_datasets(struct proj *p, struct proto_err *err);
+/* Copy src (absolute, readable regular file of a supported format) into
+ * data/NAME.EXT (name: given or the file's stem), via a temp file + rename.
+ * EXISTS when a dataset of that name exists and !overwrite.  Result
+ * {name, file, bytes, format} (new reference). */
+json_t *proj_data_add(struct proj *p, const char *src, const char *name, bool overwrite,
+		      struct proto_err *err);
+/* The format for a file name (csv, tsv, json, jsonl, xlsx, parquet), NULL if unsupported. */
+const char *proj_format_of(const char *filename);
+
+/* Conventions: {KEY: {value, source, why?, updated}} (borrowed; valid until the
+ * next set/rm).  NULL only when the project was deleted. */
+json_t *proj_conventions(struct proj *p);
+/* Set KEY (a safe-ish key: 1..128 bytes, no control chars) to value (borrowed,
+ * copied); source "user" | "agent" | "inferred"; why may be NULL.  Atomic. */
+int proj_convention_set(struct proj *p, const char *key, const json_t *value,
+			const char *source, const char *why, struct proto_err *err);
+/* Remove KEY (NOT_FOUND when absent).  Atomic. */
+int proj_convention_rm(struct proj *p, const char *key, struct proto_err *err);
+
+/* History: number of steps (history/NNN_*.py) and the next free NNN (1-based). */
+int proj_step_count(struct proj *p);
+int proj_next_step_number(struct proj *p);
+/* A persistent turn counter (.daa/turn): returns the next turn number (>= 1),
+ * saved atomically, or -1 with err. */
+int proj_turn_next(struct proj *p, struct proto_err *err);
+
+#endif

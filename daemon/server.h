@@ -1,0 +1,57 @@
+/*
+ * daemon/server.h — the listening socket, the connections and the RPC
+ * dispatcher (daemon/rpc.h is its public face for method files).
+ *
+ * Socket set-up (OpenSMTPD habits): the directory is created 0700 and
+ * refused if it belongs to someone else or is open to others; a stale socket
+ * is probed with connect() before it is removed (a live daemon → error);
+ * bind under umask 077; every peer's uid is checked with SO_PEERCRED; a cap
+ * on connections.  Writes go out directly first, the rest is queued per
+ * client, and a client whose queue passes the cap is dropped.
+ *
+ * Children: kernels and the builtin analyst are children of the daemon.
+ * Register each with server_watch_child() — on SIGCHLD the server reaps the
+ * registered pids (only those: waitpid(pid, WNOHANG)) and calls back.
+ * The daemon blocks SIGCHLD/SIGTERM/SIGINT/SIGHUP for its signalfd: a child
+ * must unblock them after fork (sigprocmask(SIG_SETMASK, &empty)) or use
+ * posix_spawnattr_setsigmask, else SIGINT would not interrupt a kernel.
+ */
+#ifndef DAA_SERVER_H
+#define DAA_SERVER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+#include "daemon/config.h"
+#include "daemon/loop.h"
+#include "protocol/proto.h"
+
+/* Listen on cfg->socket_path, or adopt listen_fd (>= 0: socket activation).
+ * 0 / -1 with err (e.g. "a daad is already running on ..."). */
+int server_start(struct loop *l, const struct daa_config *cfg, int listen_fd,
+		 struct proto_err *err);
+/* Stop accepting (the socket file is removed unless socket-activated). */
+void server_stop_listening(void);
+/* Write out what is queued for clients, for at most timeout_ms; then close
+ * every connection and free everything. */
+void server_stop(int timeout_ms);
+
+/* Ask the daemon to shut down after this callback (the `shutdown` method,
+ * SIGTERM, SIGINT). */
+void server_request_shutdown(const char *why);
+bool server_shutting_down(void);
+
+/* Status figures. */
+int server_client_count(void);
+uint64_t server_uptime_s(void);
+const char *server_socket_path(void);
+
+/* SIGCHLD: call cb(pid, wait status, ud) once when pid exits. 0 / -1. */
+typedef void (*server_child_cb)(pid_t pid, int status, void *ud);
+int server_watch_child(pid_t pid, server_child_cb cb, void *ud);
+/* Stop watching pid (the caller will reap it itself). */
+void server_unwatch_child(pid_t pid);
+/* Reap the watched children that exited (main calls it on SIGCHLD). */
+void server_reap_children(void);
+
+#endif
