@@ -91,6 +91,16 @@ void proto_reader_consumed(struct proto_reader *r, size_t n);
  */
 int proto_reader_next(struct proto_reader *r, struct proto_msg *msg,
 		      struct proto_err *err, bool *recoverable);
+/*
+ * After proto_reader_next returned -1: true (and *msgid set) when the failed
+ * message was a request whose msgid could be read, so it can be answered with
+ * an error response (also for TOO_LARGE / TOO_DEEP, found before the message
+ * is complete).  msgid may be NULL.
+ */
+bool proto_reader_failed_msgid(const struct proto_reader *r, uint32_t *msgid);
+/* Bytes buffered but not yet returned as messages (a peer that closes with
+ * this > 0 sent a truncated message). */
+size_t proto_reader_pending(const struct proto_reader *r);
 
 /* Building messages.  A proto_buf is an sbuffer with a packer on it. */
 struct proto_buf {
