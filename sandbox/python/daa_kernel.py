@@ -1,0 +1,89 @@
+"""daa's Python kernel runtime (sandbox/KERNEL.md is its wire protocol).
+
+Started by daad as `/usr/bin/python3 daa_kernel.py` with fd 3 a socketpair to
+the daemon.  It imports the heavy libraries first (the warm spare), says
+`ready`, then serves requests one at a time: bind (seal the sandbox, then
+set up the project's namespace), exec, profile, ping.  Closing the socket
+stops it.  No user code runs before a successful bind."""
+
+import fcntl
+import os
+import signal
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # -I drops it
+
+import msgpack  # noqa: E402
+
+from daakernel import runner, warm  # noqa: E402
+
+CHANNEL_FD = 3
+
+
+def _channel_fd():
+    """Move the daemon's socket from fd 3 to a high, close-on-exec fd so
+    user code that closes or reuses low fds cannot cut the kernel off."""
+    try:
+        fd = fcntl.fcntl(CHANNEL_FD, fcntl.F_DUPFD_CLOEXEC, 200)
+    except OSError as e:
+        sys.stderr.write("daa_kernel: fd %d is not open (%s); run by daad only\n"
+                         % (CHANNEL_FD, e))
+        sys.exit(2)
+    os.close(CHANNEL_FD)
+    return fd
+
+
+def _error(e, kind=None):
+    """A request-level error map {type, message, traceback}."""
+    return {"type": kind or type(e).__name__, "message": str(e), "traceback": ""}
+
+
+def handle(sess, msg):
+    """One request -> its reply map (never raises for bad input)."""
+    from daakernel.session import BindError
+    if not isinstance(msg, dict):
+        return {"id": None, "ok": False,
+                "error": _error(ValueError("a request must be a map"), "ProtocolError")}
+    rid, op = msg.get("id"), msg.get("op")
+    try:
+        if op == "ping":
+            return {"id": rid, "ok": True, "bound": sess.bound}
+        if op == "bind":
+            return dict(sess.bind(msg), id=rid, ok=True)
+        if op in ("exec", "profile"):
+            if not sess.bound:
+                raise PermissionError("kernel is not bound to a project (send bind first)")
+            reply = sess.execute(msg) if op == "exec" else dict(sess.profile(msg), ok=True)
+            reply["id"] = rid
+            return reply
+        raise ValueError("unknown op %r (expected bind, exec, profile, ping)" % (op,))
+    except BindError as e:
+        layers = e.args[1] if len(e.args) > 1 else {}
+        return {"id": rid, "ok": False, "layers": layers,
+                "error": _error(Exception(e.args[0]), "SandboxError")}
+    except (Exception, KeyboardInterrupt, MemoryError, RecursionError) as e:
+        return {"id": rid, "ok": False, "error": _error(e)}
+
+
+def main():
+    """Warm up, announce readiness, serve until the daemon closes the socket."""
+    signal.signal(signal.SIGINT, runner._on_sigint)   # ignored until a step runs
+    fd = _channel_fd()
+    libs = warm.warm_up()
+    from daakernel.session import Session
+    from daakernel.wire import Channel
+    chan, sess = Channel(fd), Session()
+    chan.send(warm.ready_event(libs))
+    try:
+        for msg in chan.messages():
+            chan.send(handle(sess, msg))
+    except (ValueError, msgpack.UnpackException) as e:   # a daemon bug: say so, stop
+        sys.stderr.write("daa_kernel: malformed message from the daemon: %s\n" % e)
+        return 3
+    except BrokenPipeError:
+        return 0
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,229 @@
+"""The project's datasets as `dfs`, a lazy mapping: dfs["sales"] reads
+data/sales.csv the first time it is used, applying the project's conventions
+(the keys are listed in sandbox/KERNEL.md), and returns the same DataFrame
+after that.  Formats: csv, tsv, txt, json, jsonl, xlsx/xls, parquet (when an
+engine is installed)."""
+
+import collections.abc
+import json
+import os
+import re
+import warnings
+
+import pandas as pd
+
+FORMATS = {".csv": "csv", ".tsv": "tsv", ".txt": "csv", ".json": "json",
+           ".jsonl": "jsonl", ".ndjson": "jsonl", ".xlsx": "xlsx", ".xls": "xlsx",
+           ".parquet": "parquet", ".pq": "parquet"}
+_THOUSANDS = {",": re.compile(r"^[-+]?\d{1,3}(,\d{3})+(\.\d+)?$|^[-+]?\d+(\.\d+)?$"),
+              ".": re.compile(r"^[-+]?\d{1,3}(\.\d{3})+(,\d+)?$|^[-+]?\d+(,\d+)?$"),
+              " ": re.compile(r"^[-+]?\d{1,3}( \d{3})+([.,]\d+)?$|^[-+]?\d+([.,]\d+)?$"),
+              "'": re.compile(r"^[-+]?\d{1,3}('\d{3})+(\.\d+)?$|^[-+]?\d+(\.\d+)?$")}
+
+
+class DatasetError(Exception):
+    """A dataset that cannot be found or read; the message says why."""
+
+
+def conv_values(conventions):
+    """{KEY: {value, source}} (or {KEY: value}) -> {KEY: value}."""
+    out = {}
+    for k, v in (conventions or {}).items():
+        out[str(k)] = v.get("value") if isinstance(v, dict) and "value" in v else v
+    return out
+
+
+def _as_list(v):
+    """A convention value that may be one name or a list of names."""
+    if v is None:
+        return []
+    return [str(x) for x in v] if isinstance(v, (list, tuple)) else [str(v)]
+
+
+def scan(project):
+    """Datasets found in <project>/data when the bind request lists none."""
+    found, data = [], os.path.join(project, "data")
+    for f in sorted(os.listdir(data)) if os.path.isdir(data) else []:
+        stem, ext = os.path.splitext(f)
+        if ext.lower() in FORMATS and not f.startswith("."):
+            found.append({"name": stem, "path": os.path.join(data, f),
+                          "format": FORMATS[ext.lower()]})
+    return found
+
+
+def _sniff_sep(path, encoding):
+    """The likeliest delimiter from the first line (comma unless another wins)."""
+    with open(path, "r", encoding=encoding, errors="replace") as f:
+        line = f.readline(65536)
+    counts = {s: line.count(s) for s in (",", ";", "\t", "|")}
+    best = max(counts, key=counts.get)
+    return best if counts[best] > counts[","] else ","
+
+
+def _read_csv(path, fmt, c):
+    """read_csv with the separator, encoding, thousands/decimal, NA and id conventions."""
+    kw = {"low_memory": False}
+    for key, arg in (("thousands_separator", "thousands"), ("decimal_separator", "decimal")):
+        if c.get(key):
+            kw[arg] = str(c[key])
+    if c.get("na_values"):
+        kw["na_values"] = _as_list(c["na_values"])
+    ids = _as_list(c.get("id_columns"))
+    if ids:
+        kw["dtype"] = {k: str for k in ids}
+    enc = c.get("encoding") or "utf-8"
+    sep = c.get("csv_separator") or ("\t" if fmt == "tsv" else None)
+    for attempt in ([enc] if c.get("encoding") else [enc, "cp1252", "latin-1"]):
+        try:
+            s = sep or _sniff_sep(path, attempt)
+            return pd.read_csv(path, sep=s, encoding=attempt, **kw)
+        except UnicodeDecodeError:
+            continue
+    raise DatasetError("cannot decode %s as %s; set the `encoding` convention"
+                       % (path, "/".join([enc, "cp1252", "latin-1"])))
+
+
+def _read_json(path, fmt):
+    """JSON records/columns (nested objects flattened) or JSON lines."""
+    if fmt == "jsonl":
+        return pd.read_json(path, lines=True)
+    try:
+        return pd.read_json(path)
+    except ValueError:
+        with open(path, "r", encoding="utf-8") as f:
+            return pd.json_normalize(json.load(f))
+
+
+def _read(path, fmt, c):
+    """Read one file by format."""
+    if fmt in ("csv", "tsv"):
+        return _read_csv(path, fmt, c)
+    if fmt in ("json", "jsonl"):
+        return _read_json(path, fmt)
+    if fmt == "xlsx":
+        sheet = c.get("sheet", 0)
+        return pd.read_excel(path, sheet_name=sheet if sheet is not None else 0)
+    if fmt == "parquet":
+        try:
+            return pd.read_parquet(path)
+        except ImportError as e:
+            raise DatasetError("cannot read parquet %s: no engine installed "
+                               "(pyarrow or fastparquet): %s" % (path, e)) from None
+    raise DatasetError("unsupported format %r for %s" % (fmt, path))
+
+
+def to_number(s, thousands=",", decimal="."):
+    """Text numbers like '1,234.5', '$1,234', '12%' to floats (NaN where not a number)."""
+    t = s.astype("string").str.strip()
+    t = t.str.replace(r"^[$€£¥]|[$€£¥%]$", "", regex=True)
+    if thousands:
+        t = t.str.replace(thousands, "", regex=False)
+    if decimal and decimal != ".":
+        t = t.str.replace(decimal, ".", regex=False)
+    return pd.to_numeric(t, errors="coerce")
+
+
+def _fix_numbers(df, c):
+    """Numeric-as-text columns: those named in numeric_columns, and (with a
+    thousands_separator convention) text columns whose values all match it."""
+    sep = c.get("thousands_separator")
+    dec = c.get("decimal_separator") or "."
+    named = set(_as_list(c.get("numeric_columns"))) & set(map(str, df.columns))
+    pat = _THOUSANDS.get(str(sep)) if sep else None
+    for col in df.columns:
+        if df[col].dtype != object:
+            continue
+        if str(col) in named:
+            df[col] = to_number(df[col], sep or ",", dec)
+        elif pat is not None:
+            vals = df[col].dropna().astype(str).str.strip()
+            if len(vals) and vals.str.match(pat).all():
+                df[col] = to_number(df[col], str(sep), dec)
+    return df
+
+
+def _date_format(c, col):
+    """The date_format convention for one column (a string or {column: fmt})."""
+    f = c.get("date_format")
+    if isinstance(f, dict):
+        return f.get(col)
+    return str(f) if f else None
+
+
+def _fix_dates(df, c, name):
+    """Parse the date_column(s) present in this frame with the date_format."""
+    for col in _as_list(c.get("date_column")) + _as_list(c.get("date_columns")):
+        if col not in df.columns or pd.api.types.is_datetime64_any_dtype(df[col]):
+            continue
+        fmt = _date_format(c, col)
+        kw = {"format": fmt} if fmt else {"dayfirst": bool(c.get("dayfirst"))}
+        try:
+            df[col] = pd.to_datetime(df[col], **kw)
+        except (ValueError, TypeError) as e:
+            parsed = pd.to_datetime(df[col], errors="coerce", **kw)
+            bad = int(parsed.isna().sum() - df[col].isna().sum())
+            warnings.warn("dataset %r: %d value(s) of %r do not match the date format %r "
+                          "and became NaT (%s)" % (name, bad, col, fmt, e), stacklevel=2)
+            df[col] = parsed
+    return df
+
+
+def load(path, fmt, conventions, name="?"):
+    """Read a dataset file and apply the conventions; DatasetError on failure."""
+    c = conv_values(conventions)
+    if not os.path.isfile(path):
+        raise DatasetError("dataset %r: file %s not found" % (name, path))
+    try:
+        df = _read(path, fmt or FORMATS.get(os.path.splitext(path)[1].lower(), "csv"), c)
+    except DatasetError:
+        raise
+    except Exception as e:
+        raise DatasetError("dataset %r: cannot read %s: %s: %s"
+                           % (name, path, type(e).__name__, e)) from None
+    return _fix_dates(_fix_numbers(df, c), c, name)
+
+
+class DatasetMap(collections.abc.MutableMapping):
+    """`dfs`: dataset name -> DataFrame, each loaded on first use."""
+
+    def __init__(self, datasets, conventions):
+        self._files = {d["name"]: d for d in datasets}
+        self._loaded = {}
+        self._conv = conventions or {}
+
+    def _resolve(self, key):
+        """Accept 'sales', 'sales.csv' or a different letter case."""
+        if key in self._files or key in self._loaded:
+            return key
+        k = str(key)
+        stem = os.path.splitext(k)[0]
+        for name in list(self._files) + list(self._loaded):
+            if name.lower() in (k.lower(), stem.lower()):
+                return name
+        raise KeyError("no dataset %r; datasets: %s"
+                       % (key, ", ".join(sorted(self)) or "(none; add one with `daa add FILE`)"))
+
+    def __getitem__(self, key):
+        name = self._resolve(key)
+        if name not in self._loaded:
+            d = self._files[name]
+            self._loaded[name] = load(d["path"], d.get("format"), self._conv, name)
+        return self._loaded[name]
+
+    def __setitem__(self, key, value):
+        self._loaded[key] = value
+
+    def __delitem__(self, key):
+        name = self._resolve(key)
+        self._loaded.pop(name, None)
+        self._files.pop(name, None)
+
+    def __iter__(self):
+        return iter(dict.fromkeys(list(self._files) + list(self._loaded)))
+
+    def __len__(self):
+        return len(set(self._files) | set(self._loaded))
+
+    def __repr__(self):
+        parts = ["%r%s" % (n, "" if n in self._loaded else " (not loaded yet)") for n in self]
+        return "dfs{%s}" % ", ".join(parts)

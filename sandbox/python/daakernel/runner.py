@@ -1,0 +1,181 @@
+"""The `exec` request: run a step's code in the persistent namespace, IPython
+style (the value of a trailing expression is returned), with stdout/stderr
+captured and capped, figures saved, and errors reported with the user's own
+line numbers.  SIGINT interrupts only user code (the handler raises
+KeyboardInterrupt only while a step runs), so an interrupt that arrives
+between steps, or while a reply is written, is ignored."""
+
+import ast
+import linecache
+import os
+import re
+import signal
+import sys
+import traceback
+import types
+
+from . import capture, preview
+
+TRACEBACK_MAX = 16384
+_STEP_SAFE = re.compile(r"[^A-Za-z0-9_.-]+")
+RUNTIME_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
+_running = False   # True only while user-influenced code runs
+
+
+def _on_sigint(signum, frame):
+    """SIGINT: interrupt the step in progress; ignored between steps."""
+    if _running:
+        raise KeyboardInterrupt
+
+
+def install_sigint():
+    """(Re)install the interrupt handler (user code may have replaced it)."""
+    signal.signal(signal.SIGINT, _on_sigint)
+
+
+def step_name(step, counter):
+    """A file-name-safe step name ('exec_<n>' when none was given)."""
+    s = _STEP_SAFE.sub("-", str(step or "")).strip("-.")[:80]
+    return s or "exec_%d" % counter
+
+
+def _names(code):
+    """Every name a code object (and the code nested in it) refers to."""
+    out = set(code.co_names)
+    for c in code.co_consts:
+        if isinstance(c, types.CodeType):
+            out |= _names(c)
+    return out
+
+
+def _split(source, filename):
+    """Parse and compile: (body code, trailing expression code or None, quiet)."""
+    tree = ast.parse(source, filename, "exec")
+    last = tree.body[-1] if tree.body else None
+    if isinstance(last, ast.Expr):
+        tail = source.splitlines()[last.end_lineno - 1][last.end_col_offset:] \
+            if last.end_lineno else ""
+        quiet = tail.lstrip().startswith(";")
+        tree.body.pop()
+        body = compile(tree, filename, "exec")
+        expr = compile(ast.Expression(last.value), filename, "eval")
+        return body, expr, quiet
+    return compile(tree, filename, "exec"), None, False
+
+
+def _strip_runtime(te):
+    """Remove the runtime's own frames from a TracebackException and its chain."""
+    seen = set()
+    while te is not None and id(te) not in seen:
+        seen.add(id(te))
+        te.stack = traceback.StackSummary.from_list(
+            [f for f in te.stack if not f.filename.startswith(RUNTIME_DIR)])
+        te = te.__cause__ or te.__context__
+
+
+def format_error(e):
+    """{type, message, traceback} with the runtime's frames removed."""
+    try:
+        te = traceback.TracebackException(type(e), e, e.__traceback__)
+        _strip_runtime(te)
+        if isinstance(e, SyntaxError) and str(e.filename).startswith("<"):
+            te.stack = traceback.StackSummary()   # the compiler's frames say nothing
+        text = "".join(te.format())
+    except (Exception, MemoryError, RecursionError):
+        text = "%s: (traceback unavailable)\n" % type(e).__name__
+    if len(text) > TRACEBACK_MAX:
+        half = TRACEBACK_MAX // 2
+        text = text[:half] + "\n... [%d chars of traceback omitted] ...\n" % (
+            len(text) - TRACEBACK_MAX) + text[-half:]
+    try:
+        msg = str(e)
+    except Exception:
+        msg = "<unprintable message>"
+    if isinstance(e, SystemExit):
+        msg = "exit(%s) was called; the kernel keeps running (SystemExit is not "\
+              "fatal here)" % (e.code if e.code is not None else "")
+    return {"type": type(e).__name__, "message": msg, "traceback": text}
+
+
+def register_source(filename, source):
+    """Put the step's source in linecache so tracebacks show its lines."""
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+
+
+class Step:
+    """One exec request in progress: captured streams, result, tables, error."""
+
+    def __init__(self, max_output):
+        self.out = capture.CapStream(max_output)
+        self.err = capture.CapStream(max_output)
+        self.max_output = max_output
+        self.result = None
+        self.tables = []
+        self.error = None
+
+    def show(self, obj, name=None):
+        """`show(x)` / `display(x)`: a table preview for DataFrames/Series,
+        else the repr printed to the step's output."""
+        if preview.is_table(obj):
+            self.tables.append(preview.preview(obj, name))
+        else:
+            self.out.write(preview.capped_repr(obj, self.max_output) + "\n")
+
+    def set_result(self, value, expr_src):
+        """The trailing expression's value as {repr, type, table?}."""
+        r = {"repr": preview.capped_repr(value, self.max_output),
+             "type": type(value).__name__}
+        if preview.is_table(value):
+            r["table"] = preview.preview(value, expr_src if expr_src.isidentifier() else None)
+        self.result = r
+
+
+def prepare(source, filename):
+    """Compile the step; returns (body, expr, quiet, expr_src) or raises SyntaxError."""
+    body, expr, quiet = _split(source, filename)
+    expr_src = ""
+    if expr is not None:
+        tree = ast.parse(source, filename)
+        expr_src = ast.get_source_segment(source, tree.body[-1]) or ""
+    return body, expr, quiet, expr_src
+
+
+def _minimal_error(e):
+    """An error map built without the traceback machinery (last resort)."""
+    return {"type": type(e).__name__, "message": "interrupted while reporting the step",
+            "traceback": ""}
+
+
+def run_user(step, ns, code, before=None, after=None):
+    """Run compiled code (body, expr, quiet, expr_src) with SIGINT armed and
+    output captured; fills step.result / step.error.  `before(names)` runs
+    first to prepare lazy names; `after()` (figure saving) runs even when
+    the code failed."""
+    global _running
+    body, expr, quiet, expr_src = code
+    old = sys.stdout, sys.stderr, sys.stdin
+    sys.stdout, sys.stderr, sys.stdin = step.out, step.err, capture.NoInput()
+    try:
+        _running = True
+        try:
+            if before is not None:
+                before(_names(body) | (_names(expr) if expr else set()))
+            exec(body, ns)
+            if expr is not None:
+                value = eval(expr, ns)
+                if value is not None and not quiet:
+                    ns["_"] = value
+                    step.set_result(value, expr_src)
+        except BaseException as e:  # user code: even SystemExit is just a result
+            _running = False
+            step.error = format_error(e)
+        if after is not None:
+            _running = True
+            after()
+    except BaseException as e:  # an interrupt landing in the runtime's own lines
+        _running = False
+        if step.error is None:
+            step.error = _minimal_error(e)
+    finally:
+        _running = False
+        sys.stdout, sys.stderr, sys.stdin = old

@@ -1,0 +1,179 @@
+"""A kernel's state once bound to a project: the sealed sandbox, the working
+directory, the persistent namespace (pd, np, plt, dfs, df, show/display) and
+the handlers for exec and profile.  An unbound kernel runs no user code."""
+
+import builtins
+import os
+import tempfile
+import time
+
+import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+
+from . import datasets, figures, preview, profiling, runner, seal
+
+DEFAULT_MAX_OUTPUT = 65536
+MAX_OUTPUT_CAP = 16 << 20
+
+
+class BindError(Exception):
+    """The bind request cannot be honoured; the message says why."""
+
+
+def _abs_dir(req, key, default=None):
+    """An absolute directory path from the request (created if missing)."""
+    path = req.get(key) or default
+    if not isinstance(path, str) or not os.path.isabs(path):
+        raise BindError("bind: `%s` must be an absolute path (got %r)" % (key, path))
+    os.makedirs(path, exist_ok=True)
+    return os.path.realpath(path)
+
+
+def _dataset_list(req, project):
+    """The request's datasets (paths made absolute) or those found in data/."""
+    listed = req.get("datasets")
+    if not isinstance(listed, list):
+        return datasets.scan(project)
+    out = []
+    for d in listed:
+        if isinstance(d, dict) and isinstance(d.get("name"), str) and isinstance(d.get("path"), str):
+            out.append({"name": d["name"], "path": os.path.join(project, d["path"]),
+                        "format": d.get("format")})
+    return out
+
+
+class Session:
+    """The bound kernel (one per process)."""
+
+    def __init__(self):
+        self.bound = False
+        self.project = self.plots = self.tmp = None
+        self.ns = {}
+        self.dfs = None
+        self.df_name = None
+        self.df_state = "none"    # none | pending | loaded
+        self.saver = figures.FigureSaver()
+        self.counter = 0
+        self.filenames = set()
+        self.step = None
+
+    def bind(self, req):
+        """Seal, chdir and build the namespace; returns the reply fields."""
+        if self.bound:
+            raise BindError("bind: this kernel is already bound to %s" % self.project)
+        if not isinstance(req.get("project"), str) or not os.path.isdir(req["project"]):
+            raise BindError("bind: project %r is not a directory" % (req.get("project"),))
+        project = os.path.realpath(req["project"])
+        outputs = _abs_dir(req, "outputs", os.path.join(project, "outputs"))
+        plots = _abs_dir({"p": os.path.join(outputs, "plots")}, "p")
+        tmp = _abs_dir(req, "tmp", os.path.join(project, ".daa", "tmp"))
+        sb = req.get("sandbox") if isinstance(req.get("sandbox"), dict) else {}
+        ok, layers, msg = seal.seal(project, tmp, bool(sb.get("landlock", True)),
+                                    bool(sb.get("allow_missing", False)))
+        if not ok:
+            raise BindError(msg + " (refusing to run user code unconfined; the config "
+                            "setting sandbox.allow_missing_layers overrides)", layers)
+        os.chdir(project)
+        os.environ["TMPDIR"] = tmp
+        tempfile.tempdir = tmp
+        self.project, self.plots, self.tmp = project, plots, tmp
+        self._namespace(_dataset_list(req, project), req.get("conventions"))
+        self.bound = True
+        return {"layers": layers, "datasets": sorted(self.dfs),
+                "df": self.df_name}
+
+    def _namespace(self, dsets, conventions):
+        """pd, np, plt, matplotlib, dfs, show/display, and df (lazily)."""
+        self.dfs = datasets.DatasetMap(dsets, conventions if isinstance(conventions, dict) else {})
+        self.df_name = dsets[0]["name"] if len(dsets) == 1 else None
+        self.df_state = "pending" if self.df_name else "none"
+        self.ns = {"__name__": "__main__", "__builtins__": builtins,
+                   "pd": pd, "np": np, "plt": plt, "matplotlib": matplotlib,
+                   "dfs": self.dfs, "show": self._show, "display": self._show}
+        figures.install(self.saver)
+        pd.set_option("display.max_rows", 20)
+        pd.set_option("display.max_columns", 30)
+        pd.set_option("display.width", 120)
+
+    def _show(self, obj, name=None):
+        """show(x, name=None): add a table preview (DataFrame/Series) to the step."""
+        if self.step is not None:
+            self.step.show(obj, name)
+        else:
+            print(repr(obj))
+
+    def _lazy_df(self, names):
+        """Load `df` the first time a step mentions it (single-dataset projects)."""
+        if "df" not in names:
+            return
+        if self.df_state == "pending" and "df" not in self.ns:
+            try:
+                self.ns["df"] = self.dfs[self.df_name]
+                self.df_state = "loaded"
+            except datasets.DatasetError as e:   # stays pending: retried next time
+                print("note: `df` is not defined: %s" % e, file=self.step.err)
+        elif self.df_state == "none" and "df" not in self.ns and len(self.dfs) > 1:
+            print("note: `df` is defined only when the project has one dataset; use "
+                  "dfs[NAME] (datasets: %s)" % ", ".join(sorted(self.dfs)), file=self.step.err)
+
+    def _filename(self, step):
+        """'<step>' for tracebacks; made unique when a step name repeats so
+        functions defined by earlier steps keep their own source lines."""
+        name, n = "<%s>" % step, 1
+        while name in self.filenames:
+            n += 1
+            name = "<%s#%d>" % (step, n)
+        self.filenames.add(name)
+        return name
+
+    def execute(self, req):
+        """The exec request: reply fields {stdout, stderr, truncated, result,
+        tables, figures, error, duration_ms}."""
+        t0 = time.perf_counter()
+        self.counter += 1
+        code = req.get("code")
+        if not isinstance(code, str):
+            raise TypeError("exec: `code` must be a string")
+        max_out = req.get("max_output")
+        max_out = DEFAULT_MAX_OUTPUT if not isinstance(max_out, int) or max_out <= 0 \
+            else min(max_out, MAX_OUTPUT_CAP)
+        step = runner.step_name(req.get("step"), self.counter)
+        self.step = st = runner.Step(max_out)
+        self.saver.begin(step, self.plots, self.project)
+        filename = self._filename(step)
+        runner.register_source(filename, code)
+        runner.install_sigint()
+        try:
+            compiled = runner.prepare(code, filename)
+        except (SyntaxError, ValueError, RecursionError, MemoryError) as e:
+            st.error = runner.format_error(e)
+        else:
+            runner.run_user(st, self.ns, compiled, self._lazy_df, self.saver.save_open)
+        for note in self.saver.notes:
+            st.err.write("note: %s\n" % note)
+        self.step = None
+        return {"ok": st.error is None, "stdout": st.out.text(), "stderr": st.err.text(),
+                "truncated": st.out.truncated or st.err.truncated,
+                "result": st.result, "tables": st.tables, "figures": self.saver.saved,
+                "error": st.error,
+                "duration_ms": round((time.perf_counter() - t0) * 1000, 3)}
+
+    def profile(self, req):
+        """The profile request: a dataset (or a DataFrame variable) described."""
+        name = req.get("dataset")
+        if not isinstance(name, str) and self.df_name:
+            name = self.df_name
+        if not isinstance(name, str):
+            raise ValueError("profile: `dataset` (a name) is required; datasets: %s"
+                             % ", ".join(sorted(self.dfs)))
+        var = self.ns.get(name)
+        if isinstance(var, pd.DataFrame) and name not in self.dfs:
+            frame = var
+        else:
+            try:
+                frame = self.dfs[name]
+            except KeyError as e:
+                raise LookupError(e.args[0]) from None
+        return {"profile": profiling.profile(frame, name, req.get("samples", True) is not False)}
