@@ -30,7 +30,14 @@ struct sbx_options {
 	const char *const *extra_ro; /* extra read-only paths (runtime dir), NULL-terminated */
 	unsigned long mem_mb, cpu_s, fsize_mb, nofile, nproc; /* 0: defaults */
 	bool allow_missing_layers; /* user config: run even if a layer is missing */
+	/* Test-only (daa-sandbox --simulate-missing / --disable): SBX_LAYER_* bits.
+	 * simulate_missing: behave as if the machine lacked the layer (fails
+	 * closed unless allow_missing_layers); disable: skip it on purpose, said
+	 * in the report (used to test one layer without the one in front). */
+	unsigned simulate_missing, disable;
 };
+
+enum { SBX_LAYER_LANDLOCK = 1u, SBX_LAYER_SECCOMP = 2u };
 
 /* Compile a policy (in the parent).  NULL with err filled. */
 struct sbx_policy *sbx_policy_new(const struct sbx_options *o, char *err, size_t errlen);

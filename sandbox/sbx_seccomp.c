@@ -1,0 +1,196 @@
+/*
+ * sandbox/sbx_seccomp.c — the seccomp layers.  Stage 1 (compiled in the
+ * parent with libseccomp, exported as BPF, loaded by the child before
+ * execve): no new processes (clone only with CLONE_THREAD, clone3 answers
+ * ENOSYS so glibc falls back to clone for threads), no sockets but AF_UNIX,
+ * none of the kernel-attack-surface calls.  A tiny hand-written filter,
+ * built in the child because it needs the child's pid, lets signals reach
+ * only the sandboxed process itself.  Stage 2 (sbx_seal, in-process, all
+ * threads): execve/execveat denied.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/seccomp.h>
+#include <sched.h>
+#include <seccomp.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#include "sandbox/sbx_int.h"
+
+/* Denied with EPERM in stage 1.  Names unknown to this libseccomp or this
+ * architecture are skipped. */
+static const char *const deny_eperm[] = {
+	"fork", "vfork", "ptrace", "mount", "umount", "umount2", "pivot_root", "chroot",
+	"unshare", "setns", "keyctl", "add_key", "request_key", "bpf",
+	"perf_event_open", "userfaultfd", "io_uring_setup", "io_uring_enter",
+	"io_uring_register", "kexec_load", "kexec_file_load", "init_module",
+	"finit_module", "delete_module", "reboot", "swapon", "swapoff",
+	"process_vm_readv", "process_vm_writev", "open_by_handle_at",
+	"name_to_handle_at", "tkill", "pidfd_open", "pidfd_send_signal",
+	"pidfd_getfd", "acct", "quotactl", "syslog", "vhangup", "iopl", "ioperm",
+	"uselib", "lookup_dcookie", "fsopen", "fsconfig", "fsmount", "fspick",
+	"move_mount", "open_tree", "mount_setattr", "kcmp", "settimeofday",
+	"clock_settime", "clock_adjtime", "adjtimex", "sethostname",
+	"setdomainname", "nfsservctl", "fanotify_init",
+	NULL
+};
+
+/* Is seccomp filtering available in this kernel? */
+bool sbx_sc_available(void)
+{
+	return prctl(PR_GET_SECCOMP, 0, 0, 0, 0) >= 0 &&
+	       syscall(SYS_seccomp, SECCOMP_GET_ACTION_AVAIL, 0,
+		       &(uint32_t){ SECCOMP_RET_ERRNO }) == 0;
+}
+
+/* Rules that look at arguments. */
+static int add_arg_rules(scmp_filter_ctx ctx)
+{
+	int rc = 0;
+	rc |= seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(clone), 1,
+			       SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_THREAD, 0));
+	rc |= seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0);
+	rc |= seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EACCES), SCMP_SYS(socket), 1,
+			       SCMP_A0(SCMP_CMP_NE, AF_UNIX));
+	rc |= seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EACCES), SCMP_SYS(socketpair), 1,
+			       SCMP_A0(SCMP_CMP_NE, AF_UNIX));
+	rc |= seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(personality), 1,
+			       SCMP_A0(SCMP_CMP_NE, 0xffffffffUL));
+	/* typing into a terminal the sandbox may have inherited */
+	rc |= seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(ioctl), 1,
+			       SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffffffUL, TIOCSTI));
+	rc |= seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(ioctl), 1,
+			       SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffffffUL, TIOCLINUX));
+	return rc ? -1 : 0;
+}
+
+/* Export ctx as raw BPF into a malloc'd array. */
+static int export_bpf(scmp_filter_ctx ctx, struct sock_filter **prog, unsigned short *len,
+		      char *err, size_t errlen)
+{
+	int fd = memfd_create("daa-sbx-bpf", MFD_CLOEXEC);
+	if (fd < 0) {
+		snprintf(err, errlen, "seccomp: memfd_create: %s", strerror(errno));
+		return -1;
+	}
+	int rc = seccomp_export_bpf(ctx, fd);
+	off_t size = rc == 0 ? lseek(fd, 0, SEEK_END) : -1;
+	if (size <= 0 || size % (off_t)sizeof(struct sock_filter) ||
+	    size / (off_t)sizeof(struct sock_filter) > 0xffff) {
+		snprintf(err, errlen, "seccomp: cannot export the filter (%s)", strerror(rc ? -rc : EINVAL));
+		close(fd);
+		return -1;
+	}
+	*prog = malloc((size_t)size);
+	if (!*prog || pread(fd, *prog, (size_t)size, 0) != size) {
+		snprintf(err, errlen, "seccomp: cannot read the exported filter");
+		free(*prog);
+		*prog = NULL;
+		close(fd);
+		return -1;
+	}
+	close(fd);
+	*len = (unsigned short)(size / (off_t)sizeof(struct sock_filter));
+	return 0;
+}
+
+/* Compile stage 1 into BPF (caller frees *prog). */
+int sbx_sc_compile(struct sock_filter **prog, unsigned short *len, char *err, size_t errlen)
+{
+	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
+	if (!ctx) {
+		snprintf(err, errlen, "seccomp: seccomp_init failed");
+		return -1;
+	}
+	for (size_t i = 0; deny_eperm[i]; i++) {
+		int nr = seccomp_syscall_resolve_name(deny_eperm[i]);
+		if (nr == __NR_SCMP_ERROR || nr < 0)
+			continue;
+		if (seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), nr, 0) < 0) {
+			snprintf(err, errlen, "seccomp: cannot add a rule for %s", deny_eperm[i]);
+			goto fail;
+		}
+	}
+	if (add_arg_rules(ctx) < 0) {
+		snprintf(err, errlen, "seccomp: cannot add the argument rules");
+		goto fail;
+	}
+	if (export_bpf(ctx, prog, len, err, errlen) < 0)
+		goto fail;
+	seccomp_release(ctx);
+	return 0;
+fail:
+	seccomp_release(ctx);
+	return -1;
+}
+
+/* Stage 2, in-process for every thread: no more execve/execveat. */
+int sbx_sc_seal(char *err, size_t errlen)
+{
+	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
+	if (!ctx) {
+		snprintf(err, errlen, "seccomp: seccomp_init failed");
+		return -1;
+	}
+	int rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(execve), 0);
+	if (rc == 0)
+		rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(execveat), 0);
+	if (rc == 0)
+		rc = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_TSYNC, 1);
+	if (rc == 0)
+		rc = seccomp_load(ctx);
+	seccomp_release(ctx);
+	if (rc < 0) {
+		snprintf(err, errlen, "seccomp: cannot load the exec ban: %s", strerror(-rc));
+		errno = -rc;
+		return -1;
+	}
+	return 0;
+}
+
+#define LD_ABS(off) BPF_STMT(BPF_LD | BPF_W | BPF_ABS, (off))
+#define JEQ(k, t, f) BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (k), (t), (f))
+#define RET(k) BPF_STMT(BPF_RET | BPF_K, (k))
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define ARG0_LO offsetof(struct seccomp_data, args[0])
+#else
+#define ARG0_LO (offsetof(struct seccomp_data, args[0]) + 4)
+#endif
+
+/* Into buf (>= 13 entries): kill/tgkill/rt_(tg)sigqueueinfo only towards
+ * self (or 0, our own process group: a new session that cannot fork), so
+ * kill(-1) and kill(daemon) get EPERM.  The pid the kernel uses is the low
+ * 32 bits of the argument, which is what is compared.  Returns the count.
+ * Async-signal-safe (called in the child after fork). */
+size_t sbx_sc_signal_filter(pid_t self, struct sock_filter *buf, size_t cap)
+{
+	const struct sock_filter f[] = {
+		LD_ABS(offsetof(struct seccomp_data, arch)),
+		JEQ(seccomp_arch_native(), 0, 10),      /* foreign arch: stage 1 kills it */
+		LD_ABS(offsetof(struct seccomp_data, nr)),
+		JEQ(__NR_kill, 4, 0),
+		JEQ(__NR_tgkill, 3, 0),
+		JEQ(__NR_rt_sigqueueinfo, 2, 0),
+		JEQ(__NR_rt_tgsigqueueinfo, 1, 0),
+		RET(SECCOMP_RET_ALLOW),
+		LD_ABS(ARG0_LO),
+		JEQ((uint32_t)self, 2, 0),
+		JEQ(0, 1, 0),
+		RET(SECCOMP_RET_ERRNO | (EPERM & SECCOMP_RET_DATA)),
+		RET(SECCOMP_RET_ALLOW),
+	};
+	size_t n = sizeof f / sizeof f[0];
+	if (cap < n)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		buf[i] = f[i];
+	return n;
+}
