@@ -30,6 +30,9 @@ typedef void (*kern_reply_cb)(void *ud, const json_t *reply, const struct proto_
 /* Run code in the project's kernel (starting/binding one if needed). */
 int kern_exec(const char *project_path, const char *code, const char *step_name,
 	      kern_reply_cb cb, void *ud, struct proto_err *err);
+/* The same with a time limit for this step (timeout_s <= 0: the configured one). */
+int kern_exec_timeout(const char *project_path, const char *code, const char *step_name,
+		      int timeout_s, kern_reply_cb cb, void *ud, struct proto_err *err);
 /* Profile one dataset (for the agent's context). */
 int kern_profile(const char *project_path, const char *dataset, bool samples,
 		 kern_reply_cb cb, void *ud, struct proto_err *err);
@@ -37,6 +40,10 @@ int kern_profile(const char *project_path, const char *dataset, bool samples,
 void kern_forget(void *ud);
 int kern_interrupt(const char *project_path);
 int kern_restart(const char *project_path);
+/* Stop the project's kernel (project closed/deleted); queued requests fail. */
+int kern_stop(const char *project_path);
+/* The project's live kernel: {pid, state, ready, layers, degraded} (owned), or NULL. */
+json_t *kern_project_info(const char *project_path);
 /* For status / doctor: counts and the sandbox layers report (owned json, caller decrefs). */
 json_t *kern_status(void);
 

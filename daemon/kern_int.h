@@ -1,0 +1,162 @@
+/*
+ * daemon/kern_int.h — internals shared by the kernel manager's files:
+ * kern.c (life cycle, public API), kern_wire.c (msgpack framing over the
+ * socketpair, with caps), kern_proc.c (paths, environment, temp dirs,
+ * spawning under the sandbox policy, exit-status wording).
+ */
+#ifndef DAA_KERN_INT_H
+#define DAA_KERN_INT_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <jansson.h>
+#include "daemon/kern.h"
+
+#define KW_MAX_DEPTH 32
+#define KW_MAX_MSG (64u * 1024 * 1024)
+
+/* Resumable scanner: finds where one complete msgpack object ends, checking
+ * depth and sizes before msgpack-c allocates anything for it. */
+struct kw_scan {
+	size_t pos;
+	int depth;
+	uint64_t left[KW_MAX_DEPTH + 1];
+};
+
+/* Byte buffers for the socket: what was read and not yet parsed, and what is
+ * queued to write. */
+struct kw_buf {
+	char *data;
+	size_t len, off, cap;
+};
+
+/* Reading: append up to `max` bytes from fd.  >0 bytes read, 0 EOF,
+ * -1 error (errno; EAGAIN when nothing to read). */
+ssize_t kw_read(int fd, struct kw_buf *b, size_t max);
+/* Next message from b: 1 = *out set (new reference), 0 = need more bytes,
+ * -1 = the stream is hostile or broken (why filled). */
+int kw_next(struct kw_buf *b, struct kw_scan *s, json_t **out, char *why, size_t whylen);
+/* Queue a json map as one msgpack message. */
+int kw_queue(struct kw_buf *b, const json_t *msg);
+/* Write what is queued: 1 all written, 0 some left (EAGAIN), -1 error. */
+int kw_flush(int fd, struct kw_buf *b);
+void kw_buf_free(struct kw_buf *b);
+
+/* Everything a kernel process needs to be started. */
+struct kp_spawn {
+	pid_t pid;
+	int pidfd;             /* -1 when pidfd_open is unavailable */
+	int sock;              /* our end of the socketpair (non-blocking) */
+	int logfd;             /* read end of the stdout/stderr pipe (non-blocking) */
+	char tmp[PATH_MAX];    /* private temp dir (0700) */
+	char report[1024];     /* sbx_policy_report() at spawn */
+};
+
+/* Resolved settings (kern.c fills them from kern_config + config.json). */
+struct kp_settings {
+	char python[PATH_MAX];
+	char runtime_dir[PATH_MAX];
+	char sbx_lib[PATH_MAX];     /* "" when not found */
+	char base_tmp[PATH_MAX];    /* parent of the per-kernel temp dirs */
+	unsigned long mem_mb, cpu_s, fsize_mb, nofile, nproc;
+	int threads;
+	bool allow_missing;
+};
+
+/* Fill the paths of s (python and runtime_dir may be preset); -1 with err. */
+int kp_resolve(struct kp_settings *s, struct proto_err *err);
+/* Start one kernel (no project yet: the runtime seals at bind).  -1 with err. */
+int kp_spawn(const struct kp_settings *s, struct kp_spawn *out, struct proto_err *err);
+/* Remove a kernel's temp dir (never follows symlinks). */
+void kp_rm_tmp(const char *tmp);
+/* Say what an exit status means, for a user.  Returns the error code to use
+ * (PROTO_ERR_SANDBOX for the sandbox's reserved exit codes, else KERNEL). */
+int kp_describe_exit(int status, const struct kp_settings *s, char *buf, size_t len);
+/* Send a signal to the kernel (pidfd when available, then its process group). */
+void kp_signal(pid_t pid, int pidfd, int sig);
+
+/* ---- the manager (kern.c, kern_req.c, kern_api.c) ---- */
+
+enum kstate { KS_SPAWNING, KS_READY, KS_BINDING, KS_IDLE, KS_BUSY, KS_DYING, KS_DEAD };
+
+/* One request to a kernel (owned by the kernel's queue, then by inflight). */
+struct kreq {
+	struct kreq *next;
+	int64_t id;
+	const char *op;      /* static string: bind, exec, profile, ping */
+	json_t *msg;         /* the request map (id added when sent) */
+	int timeout_s;       /* 0: no limit */
+	bool interrupted;    /* SIGINT sent because the time limit passed */
+	kern_reply_cb cb;    /* NULL once forgotten */
+	void *ud;
+};
+
+struct kern {
+	struct kern *next;
+	unsigned seq;
+	enum kstate state;
+	struct kp_spawn sp;
+	char *project;              /* NULL: the warm spare */
+	struct kw_buf rbuf, wbuf;
+	struct kw_scan scan;
+	bool want_write;
+	struct kreq *queue, *inflight;
+	uint64_t req_timer, grace_timer, idle_timer, start_timer, eof_timer, poll_timer;
+	json_t *ready;              /* the ready event */
+	json_t *layers;             /* the bind reply's layers */
+	json_t *degraded;           /* ["landlock: missing ..."] (array, never NULL once bound) */
+	int why_code;               /* why we stopped it (first reason) */
+	char why[600];
+	char lastlog[320];          /* last line the process printed */
+	int loglines;
+	int unsolicited;
+	uint64_t started_ms, last_used_ms;
+	bool restart_after;         /* bind a fresh kernel to the project when it is gone */
+	bool no_handover;           /* fail its queue instead of handing it over */
+};
+
+struct kern_mgr {
+	struct loop *l;
+	struct kp_settings set;
+	int step_timeout_s, idle_timeout_s;
+	bool warm_spare, shutting_down;
+	struct kern *list, *graveyard;
+	int64_t next_id;
+	unsigned seq;
+	int spare_failures;
+	uint64_t spare_timer, reap_timer;
+	int last_error_code;
+	char last_error[600];       /* why the last kernel failed to start */
+	json_t *last_ready;         /* python/libs of the last ready kernel */
+	json_t *last_layers;        /* layers of the last bind */
+	char probe[2048];           /* sbx_probe() at init */
+};
+extern struct kern_mgr kern_g;
+
+const char *kern_state_name(enum kstate s);
+bool kern_alive(const struct kern *k);
+/* Start a kernel (bound to project later, or the spare when NULL). */
+struct kern *kern_spawn(const char *project, struct proto_err *err);
+/* Stop k with a reason for its requests (code PROTO_ERR_*); reaped later. */
+void kern_kill(struct kern *k, int code, const char *why);
+void kern_ensure_spare(void);
+/* The process is gone: answer or hand over its requests, bury it. */
+void kern_finalize(struct kern *k, int status, bool have_status);
+void kern_schedule_reap(void);
+void kern_free(struct kern *k);
+int kern_flush(struct kern *k);
+void kern_req_free(struct kreq *r);
+/* Give the owner its answer (reply, or code+msg) and free r. */
+void kern_req_finish(struct kreq *r, const json_t *reply, int code, const char *msg);
+/* kern_req.c: a message from the kernel; queue and send requests. */
+void kern_handle_msg(struct kern *k, json_t *msg);
+void kern_pump(struct kern *k);
+/* The live kernel of a project, or a new one (the spare, bound), or NULL+err. */
+struct kern *kern_for_project(const char *project, struct proto_err *err);
+/* A dead kernel's queue (may be NULL) goes to a fresh kernel of the project. */
+void kern_handover(const char *project, struct kreq *queue);
+
+#endif

@@ -1,0 +1,187 @@
+/*
+ * daemon/m_doctor.c — the `doctor` method: checks the install end to end.
+ * It binds a kernel to a throw-away project (one tiny CSV) and runs a step
+ * that loads it and writes to outputs/, so the checks report what really
+ * happened: python and its libraries (from the kernel's ready event), each
+ * sandbox layer as the bind applied it, what this machine offers
+ * (sbx_probe), and the LLM backend.  The trial kernel is stopped after.
+ * Result: {checks: [{name, ok, detail}]}.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+
+#include "daemon/config.h"
+#include "daemon/fsutil.h"
+#include "daemon/kern_int.h"
+#include "daemon/rpc.h"
+
+/* The agent part, when linked in (m_doctor must build without it). */
+const char *agent_backend_name(void) __attribute__((weak));
+const char *agent_backend_model(void) __attribute__((weak));
+
+#define DOCTOR_CODE                                                        \
+	"import sys\n"                                                     \
+	"open('outputs/doctor.txt', 'w').write('ok')\n"                    \
+	"print(sys.version.split()[0])\n"                                  \
+	"len(df)\n"
+
+struct doctor_ctx {
+	struct rpc_reply_to to;
+	char project[PATH_MAX];
+};
+
+static void add(json_t *checks, const char *name, bool ok, const char *detail)
+{
+	json_array_append_new(checks, json_pack("{s:s,s:b,s:s}", "name", name, "ok", ok,
+						"detail", detail ? detail : ""));
+}
+
+/* Is a layer state a "not in force" one? */
+static bool state_missing(const char *s)
+{
+	static const char *const bad[] = {"missing", "failed", "unavailable", "error",
+					  "disabled", "not ", NULL};
+	for (size_t i = 0; s && bad[i]; i++)
+		if (strncasecmp(s, bad[i], strlen(bad[i])) == 0)
+			return true;
+	return !s;
+}
+
+/* python and libraries, from the ready event. */
+static void check_python(json_t *checks, const json_t *ready)
+{
+	char d[PATH_MAX + 64];
+	const char *ver = json_string_value(json_object_get(ready, "python"));
+	snprintf(d, sizeof d, "%s %s", kern_g.set.python[0] ? kern_g.set.python : "(none)",
+		 ver ? ver : "(did not start)");
+	add(checks, "python", ver != NULL, d);
+	static const char *const libs[] = {"pandas", "numpy", "matplotlib", "sklearn", NULL};
+	json_t *lv = json_object_get(ready, "libs");
+	for (size_t i = 0; libs[i]; i++) {
+		const char *v = json_string_value(json_object_get(lv, libs[i]));
+		add(checks, libs[i], v != NULL, v ? v : "not importable in the kernel");
+	}
+}
+
+/* Sandbox layers: what the bind applied, then what the machine offers. */
+static void check_layers(json_t *checks, const json_t *layers)
+{
+	const char *name;
+	json_t *v;
+	char n[128];
+	json_object_foreach((json_t *)layers, name, v) {
+		snprintf(n, sizeof n, "sandbox: %s", name);
+		add(checks, n, !state_missing(json_string_value(v)), json_string_value(v));
+	}
+	if (!json_object_size(layers))
+		add(checks, "sandbox layers", false, "no kernel could be bound, so no layer was "
+		    "applied (see the kernel check)");
+	char probe[sizeof kern_g.probe];
+	snprintf(probe, sizeof probe, "%s", kern_g.probe);
+	for (char *line = strtok(probe, "\n"); line; line = strtok(NULL, "\n")) {
+		char *colon = strchr(line, ':');
+		if (!colon)
+			continue;
+		*colon = '\0';
+		const char *state = colon + 1 + strspn(colon + 1, " ");
+		snprintf(n, sizeof n, "machine: %s", line);
+		add(checks, n, !state_missing(state), state);
+	}
+	add(checks, "sandbox library", kern_g.set.sbx_lib[0] != '\0',
+	    kern_g.set.sbx_lib[0] ? kern_g.set.sbx_lib : "libdaasbx.so not found: build it with make");
+}
+
+/* The LLM backend as configured (not contacted: a doctor run stays offline). */
+static void check_llm(json_t *checks)
+{
+	char d[512];
+	const char *name = agent_backend_name ? agent_backend_name() : NULL;
+	const char *model = agent_backend_model ? agent_backend_model() : NULL;
+	const struct daa_config *c = config_get();
+	const char *url = c ? config_str(c->llm, "base_url", NULL) : NULL;
+	if (!name) {
+		add(checks, "llm", false, "this daad was built without the agent");
+		return;
+	}
+	snprintf(d, sizeof d, "backend %s%s%s%s%s (not contacted by doctor)", name,
+		 model && model[0] ? ", model " : "", model ? model : "", url ? ", " : "",
+		 url ? url : "");
+	add(checks, "llm", true, d);
+}
+
+/* All checks after the trial step (reply or err), then the reply. */
+static void doctor_finish(struct doctor_ctx *c, const json_t *reply, const struct proto_err *err)
+{
+	json_t *checks = json_array();
+	json_t *info = kern_project_info(c->project);
+	const json_t *ready = info ? json_object_get(info, "ready") : kern_g.last_ready;
+	check_python(checks, ready);
+	char d[800];
+	bool ok = reply && json_is_true(json_object_get(reply, "ok"));
+	if (reply && !ok)
+		snprintf(d, sizeof d, "the trial step failed: %s", json_string_value(json_object_get(
+			 json_object_get(reply, "error"), "message")) ?: "?");
+	else if (!reply)
+		snprintf(d, sizeof d, "%s", err ? err->msg : "no answer");
+	else
+		snprintf(d, sizeof d, "a sandboxed kernel loaded a dataset and wrote to outputs/ "
+			 "in %lld ms", (long long)json_integer_value(json_object_get(reply,
+									"duration_ms")));
+	add(checks, "kernel", ok, d);
+	check_layers(checks, info ? json_object_get(info, "layers") : kern_g.last_layers);
+	check_llm(checks);
+	json_decref(info);
+	kern_stop(c->project);
+	struct proto_err e = {0};
+	fsu_rm_rf(c->project, &e);
+	msgpack_packer *pk = rpc_result_begin(c->to);
+	json_t *res = json_pack("{s:o}", "checks", checks);
+	mpjson_pack(pk, res);
+	rpc_result_end();
+	json_decref(res);
+	free(c);
+}
+
+static void doctor_cb(void *ud, const json_t *reply, const struct proto_err *err)
+{
+	doctor_finish(ud, reply, err);
+}
+
+/* The throw-away project: data/check.csv and outputs/. */
+static int make_trial_project(struct doctor_ctx *c, struct proto_err *err)
+{
+	char p[PATH_MAX + 32];
+	const char *base = kern_g.set.base_tmp[0] ? kern_g.set.base_tmp : "/tmp";
+	snprintf(c->project, sizeof c->project, "%s/doctor-XXXXXX", base);
+	if (!mkdtemp(c->project))
+		return proto_fail(err, PROTO_ERR_IO, "cannot create a trial project in %s: %s",
+				  base, strerror(errno));
+	snprintf(p, sizeof p, "%s/data", c->project);
+	mkdir(p, 0700);
+	snprintf(p, sizeof p, "%s/outputs", c->project);
+	mkdir(p, 0700);
+	snprintf(p, sizeof p, "%s/data/check.csv", c->project);
+	return fsu_write_atomic(p, "a,b\n1,2\n3,4\n", 12, err);
+}
+
+static void m_doctor(struct rpc_req *req)
+{
+	struct proto_err err = {0};
+	struct doctor_ctx *c = calloc(1, sizeof *c);
+	if (!c) {
+		rpc_reply_error(req->from, PROTO_ERR_INTERNAL, "out of memory");
+		return;
+	}
+	c->to = req->from;
+	if (make_trial_project(c, &err) < 0 ||
+	    kern_exec_timeout(c->project, DOCTOR_CODE, "doctor", 60, doctor_cb, c, &err) < 0)
+		doctor_finish(c, NULL, &err);
+}
+
+static const struct proto_field doctor_params[] = {{NULL, 0, false}};
+RPC_METHOD(doctor, "doctor", doctor_params, m_doctor,
+	   "check python, its libraries, each sandbox layer and the LLM backend");
