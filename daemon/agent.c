@@ -1,0 +1,822 @@
+/*
+ * daemon/agent.c — the agent turn as an explicit state machine, one turn at a
+ * time per project (the others wait in a queue).  Every transition is driven
+ * by a callback from the loop (kernel replies, model replies, an `answer` or
+ * `cancel` request); nothing here blocks.
+ *
+ *            ask                                   remember_convention
+ *             │                                  (saved, source "agent")
+ *             ▼                                       ┌──────┐
+ *          QUEUED ─(project free)─► PREPARING ──► CALLING_MODEL ◄─────────────┐
+ *                  profiles (cached by size+mtime),  │   │   │                │
+ *                  inferred conventions              │   │   └─ run_python ─► RUNNING_CODE
+ *                                                    │   │      (result or error through
+ *                                                    │   │       fix_error.txt goes back)
+ *                                                    │   └── ask_user ──► WAITING_USER
+ *                                                    │       (non-interactive ask answered      │
+ *                                                    │        "question"; `answer` resumes) ───┘
+ *                                                    └── final_answer ──► FINISHING ──► DONE
+ *   any state ── cancel ──► CANCELLED        caps (model calls, consecutive failures,
+ *   backend error / caps ──► FAILED           the same error twice) ──► FAILED
+ *
+ * FINISHING (for every end): the successful code becomes history/NNN_slug.py,
+ * turns.jsonl / llm_summary.md are appended, waiting clients get the TURN
+ * RESULT, subscribers the `done` event, and the next queued turn starts.
+ * Turns are freed from a zero-delay timer, never inside their own callbacks.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "daemon/agent.h"
+#include "daemon/agent_int.h"
+#include "daemon/config.h"
+#include "daemon/kern.h"
+#include "daemon/log.h"
+#include "daemon/project.h"
+
+struct agent_cfg agent_cfg;
+
+static struct {
+	struct loop *loop;
+	struct llm_backend *backend;
+	struct agent_proj *projects;
+	struct agent_turn **dead;
+	size_t ndead, cdead;
+	uint64_t reap_timer;
+	bool shutting_down;
+} A;
+
+static void call_model(struct agent_turn *t);
+static void handle_calls(struct agent_turn *t);
+static void turn_end(struct agent_turn *t, enum agent_state end, const char *why);
+static void proj_next(struct agent_proj *p);
+
+/* Name of a state, for logs. */
+const char *agent_state_name(enum agent_state s)
+{
+	static const char *const names[] = {"queued",       "preparing", "calling_model",
+					    "running_code", "waiting_user", "finishing",
+					    "done",         "failed",    "cancelled"};
+	return (unsigned)s < sizeof names / sizeof names[0] ? names[s] : "?";
+}
+
+/* The status string of a TURN RESULT for the turn's current state. */
+const char *agent_status_of(const struct agent_turn *t)
+{
+	switch (t->state) {
+	case AG_WAITING_USER: return "question";
+	case AG_FAILED: return "failed";
+	case AG_CANCELLED: return "cancelled";
+	case AG_DONE: return "done";
+	default: return "running";
+	}
+}
+
+/* The active model backend (NULL before agent_init). */
+struct llm_backend *agent_backend(void)
+{
+	return A.backend;
+}
+
+const char *agent_backend_name(void)
+{
+	return A.backend ? llm_backend_name(A.backend) : "none";
+}
+
+const char *agent_backend_model(void)
+{
+	const char *m = A.backend ? llm_backend_model(A.backend) : NULL;
+	return m ? m : "";
+}
+
+/* Settings from config.json "agent" (all optional). */
+static void cfg_load(void)
+{
+	const struct daa_config *c = config_get();
+	const json_t *sec = c && c->root ? json_object_get(c->root, "agent") : NULL;
+	const char *dir = getenv("DAA_PROMPTS_DIR");
+	free(agent_cfg.prompts_dir);
+	agent_cfg.prompts_dir = strdup(dir ? dir : config_str(sec, "prompts_dir",
+		c && c->prompts_dir ? c->prompts_dir : "prompts"));
+	agent_cfg.profile_samples = strcmp(config_str(sec, "privacy", "samples"), "schema") != 0;
+	agent_cfg.context_tokens = (int)config_int(sec, "context_tokens", 6000);
+	agent_cfg.max_model_calls = (int)config_int(sec, "max_model_calls", 8);
+	agent_cfg.max_failures = (int)config_int(sec, "max_failures", 3);
+	agent_cfg.digest_full = (int)config_int(sec, "digest_full", 3);
+	if (agent_cfg.context_tokens < 1000)
+		agent_cfg.context_tokens = 1000;
+	if (agent_cfg.max_model_calls < 1)
+		agent_cfg.max_model_calls = 1;
+	if (agent_cfg.max_failures < 1)
+		agent_cfg.max_failures = 1;
+}
+
+int agent_init(struct loop *l, struct proto_err *err)
+{
+	const struct daa_config *c = config_get();
+	struct llm_config lc;
+	char msg[512];
+	A.loop = l;
+	cfg_load();
+	if (llm_config_from_json(&lc, c ? c->llm : NULL, msg, sizeof msg) < 0)
+		return proto_fail(err, PROTO_ERR_LLM, "LLM configuration: %s", msg);
+	A.backend = llm_backend_new(l, &lc, msg, sizeof msg);
+	llm_config_clear(&lc);
+	if (!A.backend)
+		return proto_fail(err, PROTO_ERR_LLM, "LLM backend: %s", msg);
+	log_info("agent: backend %s, model %s, prompts in %s", agent_backend_name(),
+		 agent_backend_model(), agent_cfg.prompts_dir);
+	return 0;
+}
+
+/* Free a turn's memory (from the reap timer only). */
+static void turn_free(struct agent_turn *t)
+{
+	json_decref(t->datasets);
+	json_decref(t->convo);
+	json_decref(t->steps);
+	json_decref(t->code_ok);
+	json_decref(t->figures);
+	json_decref(t->tables);
+	json_decref(t->question);
+	if (t->reply)
+		llm_reply_free(t->reply);
+	free(t->waiters);
+	free(t->request);
+	free(t->answer);
+	free(t->error);
+	free(t->history);
+	free(t->last_error);
+	free(t);
+}
+
+/* Zero-delay timer: free the turns that ended. */
+static void reap_cb(struct loop *l, uint64_t id, void *ud)
+{
+	(void)l, (void)id, (void)ud;
+	A.reap_timer = 0;
+	for (size_t i = 0; i < A.ndead; i++)
+		turn_free(A.dead[i]);
+	A.ndead = 0;
+}
+
+/* Hand an ended turn to the reaper. */
+static void turn_bury(struct agent_turn *t)
+{
+	if (A.ndead == A.cdead) {
+		size_t n = A.cdead ? A.cdead * 2 : 8;
+		struct agent_turn **d = realloc(A.dead, n * sizeof *d);
+		if (!d) {
+			log_error("agent: out of memory; leaking turn %s", t->id);
+			return;
+		}
+		A.dead = d, A.cdead = n;
+	}
+	A.dead[A.ndead++] = t;
+	if (!A.reap_timer && A.loop && !A.shutting_down)
+		A.reap_timer = loop_timer_add(A.loop, 0, reap_cb, NULL);
+}
+
+/* Find (or create and load from disk) the agent's view of a project. */
+static struct agent_proj *aproj_get(struct proj *pj, bool create)
+{
+	struct agent_proj *p;
+	for (p = A.projects; p; p = p->next)
+		if (p->pj == pj)
+			return p;
+	if (!create)
+		return NULL;
+	p = calloc(1, sizeof *p);
+	if (!p)
+		return NULL;
+	p->pj = pj;
+	p->path = strdup(proj_path(pj));
+	p->name = strdup(proj_name(pj));
+	if (!p->path || !p->name) {
+		free(p->path), free(p->name), free(p);
+		return NULL;
+	}
+	agent_mem_load(p);
+	p->next = A.projects;
+	A.projects = p;
+	return p;
+}
+
+/* Add a client waiting for the turn's result. */
+static int turn_add_waiter(struct agent_turn *t, struct rpc_reply_to to, bool interactive)
+{
+	struct agent_waiter *w = realloc(t->waiters, (t->nwaiters + 1) * sizeof *w);
+	if (!w)
+		return -1;
+	t->waiters = w;
+	w[t->nwaiters].to = to;
+	w[t->nwaiters].interactive = interactive;
+	t->nwaiters++;
+	return 0;
+}
+
+/* A new turn object in state QUEUED, numbered from the project's counter. */
+static struct agent_turn *turn_new(struct agent_proj *p, const char *request, struct proto_err *err)
+{
+	struct agent_turn *t = calloc(1, sizeof *t);
+	if (!t) {
+		proto_fail(err, PROTO_ERR_INTERNAL, "out of memory queueing the turn");
+		return NULL;
+	}
+	t->proj = p;
+	t->request = strdup(request);
+	t->convo = json_array();
+	t->steps = json_array();
+	t->code_ok = json_array();
+	t->figures = json_array();
+	t->tables = json_array();
+	t->datasets = json_array();
+	if (!t->request || !t->convo || !t->steps || !t->code_ok || !t->figures || !t->tables ||
+	    !t->datasets) {
+		turn_free(t);
+		proto_fail(err, PROTO_ERR_INTERNAL, "out of memory queueing the turn");
+		return NULL;
+	}
+	t->number = proj_turn_next(p->pj, err);
+	if (t->number < 0) {
+		turn_free(t);
+		return NULL;
+	}
+	snprintf(t->id, sizeof t->id, "%s#%d", p->name, t->number);
+	t->state = AG_QUEUED;
+	return t;
+}
+
+int agent_ask(struct proj *pj, const char *request, bool interactive, struct rpc_reply_to to,
+	      struct proto_err *err)
+{
+	struct agent_proj *p;
+	struct agent_turn *t;
+	int pos = 0;
+	if (A.shutting_down || !A.backend)
+		return proto_fail(err, PROTO_ERR_SHUTDOWN, "the agent is not running (daemon shutting down?)");
+	if (!request[strspn(request, " \t\r\n")])
+		return proto_fail(err, PROTO_ERR_PARAMS, "the request is empty: say what to analyse");
+	p = aproj_get(pj, true);
+	if (!p)
+		return proto_fail(err, PROTO_ERR_INTERNAL, "out of memory");
+	t = turn_new(p, request, err);
+	if (!t)
+		return -1;
+	if (turn_add_waiter(t, to, interactive) < 0) {
+		turn_free(t);
+		return proto_fail(err, PROTO_ERR_INTERNAL, "out of memory queueing the turn");
+	}
+	if (p->qtail)
+		p->qtail->next = t;
+	else
+		p->qhead = t;
+	p->qtail = t;
+	for (struct agent_turn *q = p->qhead; q != t; q = q->next)
+		pos++; /* turns ahead of this one */
+	if (p->cur)
+		pos++;
+	log_info("agent: %s queued (position %d): %s", t->id, pos, request);
+	agent_event(t, "queued", json_pack("{s:i}", "position", pos));
+	if (!p->cur)
+		proj_next(p);
+	return 0;
+}
+
+/* Profile the next dataset that has no fresh cached profile, or go on. */
+static void prepare_next(struct agent_turn *t);
+
+/* A profile arrived from the kernel. */
+static void profile_cb(void *ud, const json_t *reply, const struct proto_err *err)
+{
+	struct agent_turn *t = ud;
+	size_t i = json_array_size(t->datasets) - (size_t)t->profiles_pending;
+	json_t *ds = json_array_get(t->datasets, i);
+	const json_t *prof = reply ? json_object_get(reply, "profile") : NULL;
+	t->profiles_pending--;
+	if (prof && json_is_object(prof)) {
+		agent_mem_profile_put(t->proj, ds, prof);
+		json_object_set(ds, "profile", (json_t *)prof);
+		agent_tools_infer(t, prof);
+	} else {
+		const char *m = err ? err->msg : json_string_value(json_object_get(
+			json_object_get(reply, "error"), "message"));
+		log_warn("agent: %s: profiling %s failed: %s", t->id,
+			 json_string_value(json_object_get(ds, "name")), m ? m : "?");
+		json_object_set_new(ds, "error", json_string(m ? m : "profiling failed"));
+	}
+	prepare_next(t);
+}
+
+static void prepare_next(struct agent_turn *t)
+{
+	struct proto_err err;
+	while (t->profiles_pending > 0) {
+		size_t i = json_array_size(t->datasets) - (size_t)t->profiles_pending;
+		json_t *ds = json_array_get(t->datasets, i);
+		json_t *cached = agent_mem_profile_get(t->proj, ds);
+		if (cached) {
+			json_object_set(ds, "profile", cached);
+			t->profiles_pending--;
+			continue;
+		}
+		if (kern_profile(t->proj->path, json_string_value(json_object_get(ds, "name")),
+				 agent_cfg.profile_samples, profile_cb, t, &err) == 0)
+			return;
+		log_warn("agent: %s: cannot profile: %s", t->id, err.msg);
+		json_object_set_new(ds, "error", json_string(err.msg));
+		t->profiles_pending--;
+	}
+	t->state = AG_CALLING_MODEL;
+	call_model(t);
+}
+
+/* QUEUED → PREPARING: list the datasets and profile them. */
+static void turn_start(struct agent_turn *t)
+{
+	t->state = AG_PREPARING;
+	t->started_ms = loop_now_ms();
+	agent_event(t, "started", json_pack("{s:s}", "request", t->request));
+	json_decref(t->datasets);
+	t->datasets = agent_mem_datasets(t->proj);
+	t->profiles_pending = (int)json_array_size(t->datasets);
+	prepare_next(t);
+}
+
+/* Start the next queued turn of the project, if it is free. */
+static void proj_next(struct agent_proj *p)
+{
+	struct agent_turn *t = p->qhead;
+	if (p->cur || !t || A.shutting_down)
+		return;
+	p->qhead = t->next;
+	if (!p->qhead)
+		p->qtail = NULL;
+	t->next = NULL;
+	p->cur = t;
+	turn_start(t);
+}
+
+/* Streamed text and retry notices become `thinking` events. */
+static void progress_cb(void *ud, const char *kind, const char *text)
+{
+	struct agent_turn *t = ud;
+	agent_event(t, "thinking", json_pack("{s:s, s:s}", "stage", kind ? kind : "text",
+					     "text", text ? text : ""));
+}
+
+/* The assistant message for the conversation, mirroring the reply. */
+static json_t *assistant_message(const struct llm_reply *r)
+{
+	json_t *m = json_pack("{s:s}", "role", "assistant");
+	json_t *calls = json_array();
+	json_object_set_new(m, "content", r->text ? json_string(r->text) : json_null());
+	for (size_t i = 0; i < r->ncalls; i++) {
+		const struct llm_tool_call *c = &r->calls[i];
+		char *args;
+		if (strncmp(c->id, "text-", 5) == 0)
+			continue; /* parsed from text: no tool_calls entry */
+		args = c->raw_args ? strdup(c->raw_args) : json_dumps(c->args, JSON_COMPACT);
+		json_array_append_new(calls, json_pack("{s:s, s:s, s:{s:s, s:s}}", "id", c->id,
+			"type", "function", "function", "name", c->name, "arguments",
+			args ? args : "{}"));
+		free(args);
+	}
+	if (json_array_size(calls))
+		json_object_set_new(m, "tool_calls", calls);
+	else
+		json_decref(calls);
+	return m;
+}
+
+/* The model answered (or failed). */
+static void model_done_cb(void *ud, struct llm_reply *reply, const struct llm_error *err)
+{
+	struct agent_turn *t = ud;
+	t->call = NULL;
+	agent_mem_llm_log(t, reply, err, agent_backend_name());
+	if (!reply) {
+		char why[640];
+		snprintf(why, sizeof why, "the model could not be reached: %s", err ? err->msg : "?");
+		turn_end(t, AG_FAILED, why);
+		return;
+	}
+	if (reply->prompt_tokens > 0)
+		t->prompt_tokens += reply->prompt_tokens;
+	if (reply->completion_tokens > 0)
+		t->completion_tokens += reply->completion_tokens;
+	if (reply->ncalls == 0)
+		agent_tools_from_text(reply);
+	if (reply->ncalls == 0) {
+		const char *text = reply->text ? reply->text : "";
+		if (!text[strspn(text, " \t\r\n")]) {
+			llm_reply_free(reply);
+			turn_end(t, AG_FAILED, "the model returned an empty answer");
+			return;
+		}
+		json_array_append_new(t->convo, assistant_message(reply));
+		free(t->answer);
+		t->answer = strdup(text);
+		llm_reply_free(reply);
+		turn_end(t, AG_DONE, NULL);
+		return;
+	}
+	json_array_append_new(t->convo, assistant_message(reply));
+	t->reply = reply;
+	t->call_idx = 0;
+	handle_calls(t);
+}
+
+/* CALLING_MODEL: build the context and start one model call. */
+static void call_model(struct agent_turn *t)
+{
+	struct llm_ctx ctx;
+	json_t *msgs, *state, *tools;
+	if (t->model_calls >= agent_cfg.max_model_calls) {
+		char why[200];
+		snprintf(why, sizeof why, "it took more than %d model calls without reaching an answer",
+			 agent_cfg.max_model_calls);
+		turn_end(t, AG_FAILED, why);
+		return;
+	}
+	t->state = AG_CALLING_MODEL;
+	t->model_calls++;
+	msgs = agent_ctx_messages(t);
+	state = agent_ctx_state(t);
+	tools = agent_ctx_tools();
+	ctx.messages = msgs;
+	ctx.tools = tools;
+	ctx.state = state;
+	ctx.turn_id = t->id;
+	progress_cb(t, "model", NULL);
+	t->call = llm_call_start(A.backend, &ctx, progress_cb, model_done_cb, t);
+	json_decref(msgs);
+	json_decref(state);
+	json_decref(tools);
+	if (!t->call)
+		turn_end(t, AG_FAILED, "the model backend could not start a call (see the daemon log)");
+}
+
+/* Append a tool result (or, for calls parsed from text, a user message). */
+static void tool_result(struct agent_turn *t, const struct llm_tool_call *c, const char *text)
+{
+	if (strncmp(c->id, "text-", 5) == 0)
+		json_array_append_new(t->convo, json_pack("{s:s, s:s}", "role", "user", "content", text));
+	else
+		json_array_append_new(t->convo, json_pack("{s:s, s:s, s:s}", "role", "tool",
+							  "tool_call_id", c->id, "content", text));
+}
+
+/* A step failed: count it; true when the turn must stop (why filled). */
+static bool count_failure(struct agent_turn *t, const char *errkey, char *why, size_t size)
+{
+	bool same = t->last_error && strcmp(t->last_error, errkey) == 0;
+	t->consec_fail++;
+	free(t->last_error);
+	t->last_error = strdup(errkey);
+	if (same) {
+		snprintf(why, size, "the same error happened twice in a row: %.300s", errkey);
+		return true;
+	}
+	if (t->consec_fail >= agent_cfg.max_failures) {
+		snprintf(why, size, "%d attempts in a row failed; the last error was: %.300s",
+			 t->consec_fail, errkey);
+		return true;
+	}
+	return false;
+}
+
+/* The kernel ran a step. */
+static void exec_cb(void *ud, const json_t *reply, const struct proto_err *err)
+{
+	struct agent_turn *t = ud;
+	json_t *step = json_array_get(t->steps, json_array_size(t->steps) - 1);
+	json_t *res;
+	const struct llm_tool_call *c = &t->reply->calls[t->call_idx - 1];
+	char *text, why[512];
+	bool ok;
+	t->exec_pending = false;
+	if (reply)
+		res = json_pack("{s:b, s:O?, s:O?, s:O?, s:O?, s:O?, s:O?}", "ok",
+				json_is_true(json_object_get(reply, "ok")), "stdout",
+				json_object_get(reply, "stdout"), "stderr", json_object_get(reply, "stderr"),
+				"error", json_object_get(reply, "error"), "figures",
+				json_object_get(reply, "figures"), "tables", json_object_get(reply, "tables"),
+				"result", json_object_get(reply, "result"));
+	else
+		res = json_pack("{s:b, s:{s:s, s:s, s:s}}", "ok", 0, "error", "type", "KernelError",
+				"message", err ? err->msg : "the kernel failed", "traceback", "");
+	ok = json_is_true(json_object_get(res, "ok")) && !json_is_object(json_object_get(res, "error"));
+	json_object_set_new(res, "ok", json_boolean(ok));
+	json_object_set_new(step, "result", res);
+	agent_event(t, "output", json_deep_copy(res));
+	text = agent_ctx_exec_text(t, res);
+	tool_result(t, c, text ? text : "(no output)");
+	free(text);
+	if (ok) {
+		json_t *f = json_object_get(res, "figures"), *tb = json_object_get(res, "tables");
+		json_array_append_new(t->code_ok, json_pack("{s:O, s:O?}", "code",
+			json_object_get(json_object_get(step, "args"), "code"), "purpose",
+			json_object_get(json_object_get(step, "args"), "purpose")));
+		if (json_is_array(f))
+			json_array_extend(t->figures, f);
+		if (json_is_array(tb))
+			json_array_extend(t->tables, tb);
+		t->consec_fail = 0;
+		free(t->last_error);
+		t->last_error = NULL;
+	} else {
+		const json_t *e = json_object_get(res, "error");
+		char key[400];
+		snprintf(key, sizeof key, "%s: %s", json_string_value(json_object_get(e, "type")) ?: "Error",
+			 json_string_value(json_object_get(e, "message")) ?: "");
+		if (count_failure(t, key, why, sizeof why)) {
+			turn_end(t, AG_FAILED, why);
+			return;
+		}
+		/* later calls were written before this failure was known */
+		for (size_t i = t->call_idx; i < t->reply->ncalls; i++)
+			tool_result(t, &t->reply->calls[i], "skipped: an earlier step failed");
+		t->call_idx = t->reply->ncalls;
+	}
+	t->state = AG_CALLING_MODEL;
+	handle_calls(t);
+}
+
+/* run_python: RUNNING_CODE until exec_cb. */
+static int do_run_python(struct agent_turn *t, const struct llm_tool_call *c)
+{
+	const char *code = json_string_value(json_object_get(c->args, "code"));
+	const char *purpose = json_string_value(json_object_get(c->args, "purpose"));
+	struct proto_err err;
+	char step[96], slug[48];
+	if (!code || !code[strspn(code, " \t\r\n")]) {
+		tool_result(t, c, "error: run_python needs a non-empty `code` string argument");
+		return -1;
+	}
+	json_array_append_new(t->steps, json_pack("{s:s, s:{s:s, s:s}}", "tool", "run_python", "args",
+						  "code", code, "purpose", purpose ? purpose : ""));
+	agent_event(t, "code", json_pack("{s:s, s:s, s:i}", "code", code, "purpose",
+					 purpose ? purpose : "", "attempt",
+					 (int)json_array_size(t->steps)));
+	agent_slug(purpose && *purpose ? purpose : t->request, slug, sizeof slug);
+	snprintf(step, sizeof step, "t%03d_%zu_%s", t->number, json_array_size(t->steps), slug);
+	t->state = AG_RUNNING_CODE;
+	if (kern_exec(t->proj->path, code, step, exec_cb, t, &err) < 0) {
+		json_t *res = json_pack("{s:b, s:{s:s, s:s, s:s}}", "ok", 0, "error", "type",
+					"KernelError", "message", err.msg, "traceback", "");
+		json_object_set_new(json_array_get(t->steps, json_array_size(t->steps) - 1), "result", res);
+		agent_event(t, "output", json_deep_copy(res));
+		tool_result(t, c, err.msg);
+		t->state = AG_CALLING_MODEL;
+		return -1;
+	}
+	t->exec_pending = true;
+	return 0;
+}
+
+/* ask_user: WAITING_USER; non-interactive waiters get status "question" now. */
+static void do_ask_user(struct agent_turn *t, const struct llm_tool_call *c)
+{
+	const char *q = json_string_value(json_object_get(c->args, "question"));
+	json_t *choices = json_object_get(c->args, "choices");
+	json_t *key = json_object_get(c->args, "key");
+	json_t *ch = json_array();
+	size_t i;
+	json_t *v;
+	json_array_foreach(choices, i, v)
+		if (json_is_string(v))
+			json_array_append(ch, v);
+	t->question = json_pack("{s:s, s:o}", "text", q ? q : "Could you say more?", "choices", ch);
+	if (json_is_string(key))
+		json_object_set(t->question, "key", key);
+	json_array_append_new(t->steps, json_pack("{s:s, s:O}", "tool", "ask_user", "args", c->args));
+	t->state = AG_WAITING_USER;
+	agent_event(t, "question", json_pack("{s:O, s:O}", "text", json_object_get(t->question, "text"),
+					     "choices", ch));
+	agent_reply_all(t, "question");
+	log_info("agent: %s waits for an answer: %s", t->id, q ? q : "");
+}
+
+/* remember_convention: saved with source "agent", the model is told. */
+static int do_remember(struct agent_turn *t, const struct llm_tool_call *c)
+{
+	const char *key = json_string_value(json_object_get(c->args, "key"));
+	json_t *value = json_object_get(c->args, "value");
+	const char *why = json_string_value(json_object_get(c->args, "why"));
+	char msg[200];
+	if (!key || !*key || !value) {
+		tool_result(t, c, "error: remember_convention needs `key` and `value`");
+		return -1;
+	}
+	const json_t *have = json_object_get(agent_mem_conventions(t->proj), key);
+	if (have && json_equal(json_object_get(have, "value"), value)) {
+		tool_result(t, c, "already known: this convention is recorded");
+		return 0; /* keep the source ("user" stays "user") */
+	}
+	if (agent_mem_convention_set(t->proj, key, value, "agent", why) < 0) {
+		tool_result(t, c, "error: the convention could not be saved (see the daemon log)");
+		return -1;
+	}
+	json_array_append_new(t->steps, json_pack("{s:s, s:O}", "tool", "remember_convention",
+						  "args", c->args));
+	agent_event(t, "convention", json_pack("{s:s, s:O, s:s}", "key", key, "value", value,
+					       "source", "agent"));
+	snprintf(msg, sizeof msg, "saved convention %.100s", key);
+	tool_result(t, c, msg);
+	return 0;
+}
+
+/* Handle the reply's tool calls in order; then call the model again. */
+static void handle_calls(struct agent_turn *t)
+{
+	char why[512];
+	while (t->reply && t->call_idx < t->reply->ncalls) {
+		const struct llm_tool_call *c = &t->reply->calls[t->call_idx++];
+		int rc = 0;
+		if (c->error) {
+			tool_result(t, c, c->error);
+			rc = -1;
+		} else if (strcmp(c->name, "run_python") == 0) {
+			if (do_run_python(t, c) == 0)
+				return; /* exec_cb continues */
+			rc = -1;
+		} else if (strcmp(c->name, "ask_user") == 0) {
+			do_ask_user(t, c);
+			return; /* agent_answer continues */
+		} else if (strcmp(c->name, "remember_convention") == 0) {
+			rc = do_remember(t, c);
+		} else if (strcmp(c->name, "final_answer") == 0) {
+			const char *text = json_string_value(json_object_get(c->args, "text"));
+			free(t->answer);
+			t->answer = strdup(text && *text ? text : (t->reply->text ? t->reply->text : ""));
+			tool_result(t, c, "ok");
+			turn_end(t, AG_DONE, NULL);
+			return;
+		} else {
+			tool_result(t, c, "error: unknown tool; use run_python, ask_user, "
+					  "remember_convention or final_answer");
+			rc = -1;
+		}
+		if (rc < 0 && count_failure(t, c->error ? c->error : c->name, why, sizeof why)) {
+			turn_end(t, AG_FAILED, why);
+			return;
+		}
+	}
+	if (t->reply) {
+		llm_reply_free(t->reply);
+		t->reply = NULL;
+	}
+	call_model(t);
+}
+
+int agent_answer(struct proj *pj, const char *text, struct rpc_reply_to to,
+		 struct proto_err *err)
+{
+	struct agent_proj *p = aproj_get(pj, false);
+	struct agent_turn *t = p ? p->cur : NULL;
+	json_t *vars;
+	char *msg;
+	if (!t || t->state != AG_WAITING_USER || !t->question)
+		return proto_fail(err, PROTO_ERR_NO_QUESTION,
+				  "no question is pending in this project (nothing to answer)");
+	if (turn_add_waiter(t, to, true) < 0)
+		return proto_fail(err, PROTO_ERR_INTERNAL, "out of memory");
+	agent_event(t, "answered", json_pack("{s:s}", "text", text));
+	json_object_set_new(json_array_get(t->steps, json_array_size(t->steps) - 1), "answer",
+			    json_string(text));
+	agent_tools_answer_convention(t, text);
+	vars = json_pack("{s:O, s:s}", "question", json_object_get(t->question, "text"), "answer", text);
+	msg = agent_prompt_fill(agent_prompt("clarify.txt"), vars);
+	json_decref(vars);
+	tool_result(t, &t->reply->calls[t->call_idx - 1], msg ? msg : text);
+	free(msg);
+	json_decref(t->question);
+	t->question = NULL;
+	t->state = AG_CALLING_MODEL;
+	handle_calls(t);
+	return 0;
+}
+
+/* Stop whatever the turn is waiting for (model call, kernel step). */
+static void turn_stop_work(struct agent_turn *t)
+{
+	if (t->call) {
+		llm_call_cancel(t->call);
+		t->call = NULL;
+	}
+	if (t->exec_pending || t->profiles_pending > 0) {
+		kern_forget(t);
+		if (t->exec_pending)
+			kern_interrupt(t->proj->path);
+		t->exec_pending = false;
+		t->profiles_pending = 0;
+	}
+}
+
+bool agent_cancel(struct proj *pj)
+{
+	struct agent_proj *p = aproj_get(pj, false);
+	if (!p || !p->cur)
+		return false;
+	turn_end(p->cur, AG_CANCELLED, "cancelled by the user");
+	return true;
+}
+
+bool agent_busy(struct proj *pj)
+{
+	struct agent_proj *p = aproj_get(pj, false);
+	return p && (p->cur || p->qhead);
+}
+
+/* The honest answer of a failed turn. */
+static char *failure_text(const struct agent_turn *t, const char *why)
+{
+	char *s = NULL;
+	size_t nsteps = json_array_size(t->code_ok);
+	if (asprintf(&s, "I could not finish this request: %s.%s%s", why,
+		     nsteps ? " Some steps did run; their code is kept in the history script." :
+			      " No step completed successfully.",
+		     t->last_error ? " Check the data or rephrase the request, then ask again." : "") < 0)
+		return NULL;
+	return s;
+}
+
+/* FINISHING → DONE / FAILED / CANCELLED: files, replies, events, next turn. */
+static void turn_end(struct agent_turn *t, enum agent_state end, const char *why)
+{
+	struct agent_proj *p = t->proj;
+	turn_stop_work(t);
+	t->state = AG_FINISHING;
+	if (end != AG_DONE) {
+		free(t->error);
+		t->error = strdup(why ? why : agent_state_name(end));
+		if (end == AG_FAILED || !t->answer) {
+			free(t->answer);
+			t->answer = end == AG_FAILED ? failure_text(t, t->error) : strdup("Cancelled.");
+		}
+	}
+	json_decref(t->question);
+	t->question = NULL;
+	if (json_array_size(t->code_ok))
+		agent_mem_history(t);
+	t->state = end;
+	agent_mem_turn_end(t);
+	log_info("agent: %s %s %s after %d model call(s)%s%s", p->name, t->id, agent_state_name(end),
+		 t->model_calls, why ? ": " : "", why ? why : "");
+	agent_event(t, "done", json_pack("{s:s, s:s, s:s?}", "status", agent_status_of(t),
+					 "answer", t->answer ? t->answer : "", "error", t->error));
+	agent_reply_all(t, agent_status_of(t));
+	if (p->cur == t)
+		p->cur = NULL;
+	turn_bury(t);
+	proj_next(p);
+}
+
+/* Take a queued turn out of its project's queue. */
+static void queue_drop_all(struct agent_proj *p)
+{
+	while (p->qhead) {
+		struct agent_turn *t = p->qhead;
+		p->qhead = t->next;
+		t->next = NULL;
+		t->state = AG_CANCELLED;
+		free(t->answer);
+		t->answer = strdup("Cancelled: the daemon is shutting down.");
+		agent_reply_all(t, "cancelled");
+		turn_free(t);
+	}
+	p->qtail = NULL;
+}
+
+void agent_shutdown(void)
+{
+	struct agent_proj *p;
+	A.shutting_down = true;
+	for (p = A.projects; p; p = p->next) {
+		queue_drop_all(p);
+		if (p->cur)
+			turn_end(p->cur, AG_CANCELLED, "the daemon is shutting down");
+	}
+	if (A.reap_timer && A.loop)
+		loop_timer_cancel(A.loop, A.reap_timer);
+	A.reap_timer = 0;
+	reap_cb(A.loop, 0, NULL);
+	free(A.dead);
+	A.dead = NULL;
+	A.cdead = 0;
+	while ((p = A.projects)) {
+		A.projects = p->next;
+		json_decref(p->digest);
+		json_decref(p->profiles);
+		free(p->path);
+		free(p->name);
+		free(p);
+	}
+	if (A.backend)
+		llm_backend_free(A.backend);
+	A.backend = NULL;
+	agent_prompts_reset();
+	free(agent_cfg.prompts_dir);
+	agent_cfg.prompts_dir = NULL;
+}
