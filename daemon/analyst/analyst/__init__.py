@@ -1,0 +1,1 @@
+"""The builtin offline analyst (see ../ANALYST.md)."""

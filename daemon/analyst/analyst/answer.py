@@ -1,0 +1,117 @@
+"""analyst/answer.py — the final_answer texts: the result of a step (its
+printed numbers, tables and figures), an honest account of a failed step, and
+the "not understood" help that lists what the analyst does understand and how
+to configure a real LLM.
+"""
+import re
+
+MAX_LINES = 40
+
+EXAMPLES = [
+    "describe the data / what columns are there / missing values",
+    "show the first 10 rows / how many rows are there",
+    "total revenue / average revenue by region / median units per category",
+    "top 5 products by revenue / bottom 3 regions by units",
+    "plot revenue over time by month / weekly units trend",
+    "plot revenue by region (bars) / histogram of revenue / box plot of revenue by region",
+    "scatter units vs revenue / correlation between units and revenue / correlation heatmap",
+    "revenue in the West region in 2023 / orders where units > 10",
+    "is revenue normally distributed / outliers in revenue",
+    "compare revenue between North and South (t-test)",
+    "predict churned from the other columns (baseline model)",
+]
+
+LLM_HOWTO = ("For free-form questions, configure an LLM in ~/.config/daa/config.json "
+             "($XDG_CONFIG_HOME/daa/config.json), for example\n"
+             "  {\"llm\": {\"backend\": \"openai\", \"base_url\": \"https://api.openai.com/v1\", \"model\": \"gpt-4o-mini\"}}\n"
+             "and export OPENAI_API_KEY (any OpenAI-compatible server works: Ollama, llama.cpp, vLLM, LM Studio), "
+             "then restart the daemon.")
+
+
+def examples_text():
+    """The list of requests the builtin analyst understands."""
+    return "\n".join("  - " + e for e in EXAMPLES)
+
+
+def not_understood(request, reason=None, columns=None):
+    """An honest "I cannot do this" with examples and the LLM set-up."""
+    head = reason or (f"I am daa's builtin offline analyst and I did not understand \u201c{request}\u201d. "
+                      "I only know a fixed set of common analyses.")
+    parts = [head]
+    if columns:
+        parts.append("Columns available: " + ", ".join(columns[:60]) + (" ..." if len(columns) > 60 else ""))
+    parts.append("Requests I understand, for example:\n" + examples_text())
+    parts.append(LLM_HOWTO)
+    return "\n\n".join(parts)
+
+
+def sentence(line):
+    """"Total revenue: 1,234.50" → "Total revenue is 1,234.50."; other lines unchanged."""
+    m = re.match(r"^([A-Z][^:]{1,80}): ([-+]?[\d,]+(?:\.\d+)?)$", line.strip())
+    if m:
+        return f"{m.group(1)} is {m.group(2)}."
+    return line.rstrip()
+
+
+def figures_text(result):
+    """"Chart saved: outputs/plots/x.png" lines for the step's figures."""
+    figs = [f for f in (result.get("figures") or []) if isinstance(f, str)]
+    if not figs:
+        return ""
+    label = "Chart saved" if len(figs) == 1 else "Charts saved"
+    return f"{label}: " + ", ".join(figs)
+
+
+def success(purpose, result):
+    """The final text of a successful step: what was done, the printed numbers, the figures."""
+    out = str(result.get("stdout") or "").strip("\n")
+    lines = out.splitlines()
+    body = []
+    if len(lines) == 1:
+        body.append(sentence(lines[0]))
+    elif lines:
+        shown = lines[:MAX_LINES]
+        body.append("\n".join(sentence(shown[0]) if i == 0 else ln.rstrip() for i, ln in enumerate(shown)))
+        if len(lines) > MAX_LINES:
+            body.append(f"... ({len(lines) - MAX_LINES} more lines in the step's output)")
+    elif isinstance(result.get("result"), dict) and result["result"].get("repr"):
+        body.append(str(result["result"]["repr"])[:2000])
+    if result.get("truncated"):
+        body.append("(The output was truncated.)")
+    figs = figures_text(result)
+    if figs:
+        body.append(figs)
+    if not body:
+        body.append("The code ran but printed nothing.")
+    head = f"Done: {purpose}." if purpose else "Done."
+    return head + "\n\n" + "\n\n".join(body)
+
+
+ERROR_HINTS = {
+    "KeyError": "a column or key the code used does not exist in the data as loaded",
+    "ValueError": "a value in the data could not be used as the code expected (text in a numeric column, an empty group, ...)",
+    "TypeError": "a column has a different type than expected (for example numbers stored as text)",
+    "MemoryError": "the data is too large for the kernel's memory limit",
+    "KeyboardInterrupt": "the step was interrupted",
+    "TimeoutError": "the step ran longer than the time limit",
+    "ModuleNotFoundError": "a Python library is not installed in the kernel",
+    "FileNotFoundError": "the dataset file is missing from the project's data/ folder",
+}
+
+
+def failure(purpose, result):
+    """The honest final text of a failed step: the error, a likely cause, what to try."""
+    err = result.get("error") if isinstance(result.get("error"), dict) else {}
+    etype = str(err.get("type") or "Error")
+    msg = str(err.get("message") or "no message").strip()
+    hint = ERROR_HINTS.get(etype)
+    text = [f"I could not finish: the code for \u201c{purpose or 'this request'}\u201d failed with {etype}: {msg[:500]}"]
+    if hint:
+        text.append(f"Likely cause: {hint}.")
+    tb = str(err.get("traceback") or "").strip().splitlines()
+    if tb:
+        text.append("Last lines of the traceback:\n" + "\n".join(tb[-4:]))
+    text.append("I am the builtin offline analyst and do not repair code by myself: you can edit the step "
+                "and rerun it (daa edit / daa rerun), rephrase the request, or configure an LLM, which can fix "
+                "errors. " + LLM_HOWTO)
+    return "\n\n".join(text)

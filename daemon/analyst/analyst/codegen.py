@@ -1,0 +1,382 @@
+"""analyst/codegen.py — writes the pandas/matplotlib code for an intent.
+
+The code is meant to be read and kept (it becomes a history/ script): plain
+pandas, one idea per line, titles and axis labels on every plot, and the key
+numbers printed as "Label: value" lines, which answer.py turns into the final
+text.  Figures are left open: the kernel saves them to outputs/plots/.
+The statistics and modelling operations live in codegen_stats.py.
+"""
+import json
+
+from analyst import codegen_stats as st
+
+AGG_LABEL = {"sum": "Total", "mean": "Average", "median": "Median", "min": "Minimum",
+             "max": "Maximum", "std": "Standard deviation of", "var": "Variance of",
+             "count": "Number of non-empty"}
+FREQ_NAME = {"D": "day", "W": "week", "M": "month", "Q": "quarter", "Y": "year"}
+FREQ_FMT = {"D": "%Y-%m-%d", "W": "%Y-%m-%d", "M": "%Y-%m", "Q": "%Y-%m", "Y": "%Y"}
+FMT = "{:,.2f}"
+
+
+def lit(s):
+    """A Python string literal for s."""
+    return json.dumps(str(s), ensure_ascii=False)
+
+
+def col(v, c):
+    """The code for column c of the frame named v."""
+    return f"{v}[{lit(c.name)}]"
+
+
+def generate(it, conventions):
+    """(code, purpose) for an intent."""
+    lines, var = preamble(it, conventions)
+    body, purpose = OPS[it["op"]](it, var)
+    code = "\n".join(lines + body).rstrip() + "\n"
+    return code, purpose + filter_text(it)
+
+
+def used_columns(it):
+    """Columns the operation reads (their text numbers get converted)."""
+    ds = it["ds"]
+    if it["op"] in ("heatmap", "model", "overview", "outliers") and not it.get("measures"):
+        return list(ds.columns)
+    cols = list(it.get("measures") or []) + list(it.get("others") or [])
+    for k in ("measure", "group", "date", "target"):
+        if it.get(k) is not None:
+            cols.append(it[k])
+    cols += [f["col"] for f in it["filters"]]
+    cols += list(it.get("features") or [])
+    if it["op"] == "model" and it.get("features") is None:
+        cols += ds.columns
+    return cols
+
+
+def date_format(c, conventions):
+    """The strftime format of a text date column, from conventions or the profile."""
+    for key in (c.name + ".date_format", "date_format"):
+        v = conventions.get(key)
+        v = v.get("value") if isinstance(v, dict) and "value" in v else v
+        v = v.get(c.name) if isinstance(v, dict) else v
+        if isinstance(v, str) and "%" in v:
+            return v
+    return c.date_format
+
+
+def preamble(it, conventions):
+    """Loads the dataset, converts text dates/numbers it needs, applies filters."""
+    ds = it["ds"]
+    v = ds.var
+    conv, seen = [], set()
+    for c in used_columns(it):
+        if c.name in seen:
+            continue
+        seen.add(c.name)
+        if c.is_numeric_text():
+            conv.append(f"{col(v, c)} = pd.to_numeric({col(v, c)}.astype(str).str.replace(\",\", \"\", regex=False), errors=\"coerce\")")
+        elif c.is_date() and (c is it.get("date") or c in [f["col"] for f in it["filters"]]):
+            fmt = date_format(c, conventions)
+            fa = f", format={lit(fmt)}" if fmt else ""
+            conv.append(f"{col(v, c)} = pd.to_datetime({col(v, c)}{fa}, errors=\"coerce\")")
+    lines = [f"{v} = dfs[{lit(ds.name)}]" + (".copy()" if conv else "")] + conv
+    for f in it["filters"]:
+        lines.append(f"{v} = {v}[{filter_expr(v, f)}]")
+    if it["filters"]:
+        lines.append(f"print(f\"Rows matching{filter_text(it)}: {{len({v}):,}}\")")
+    return lines, v
+
+
+def filter_expr(v, f):
+    """The boolean mask code of one filter."""
+    c = f["col"]
+    if f["kind"] == "year":
+        return f"{col(v, c)}.dt.year == {f['value']}"
+    if f["kind"] == "date":
+        return f"{col(v, c)} {f['op']} {lit(f['value'])}"
+    if f["kind"] == "compare":
+        val = f["value"]
+        val = int(val) if float(val).is_integer() else val
+        return f"{col(v, c)} {f['op']} {val!r}"
+    if f["value"] in c.values:
+        return f"{col(v, c)} {f['op']} {lit(f['value'])}"
+    return f"{col(v, c)}.astype(str).str.casefold() {f['op']} {lit(str(f['value']).casefold())}"
+
+
+def filter_text(it):
+    """The filters in words, for titles and messages: " (region = West, 2023)"."""
+    parts = []
+    for f in it["filters"]:
+        if f["kind"] == "year":
+            parts.append(f"in {f['value']}")
+        elif f["kind"] == "date":
+            parts.append(f"{f['col'].name} {f['op']} {f['value']}")
+        else:
+            val = f["value"]
+            if isinstance(val, float) and val.is_integer():
+                val = int(val)
+            parts.append(f"{f['col'].name} {f['op'].replace('==', '=')} {val}")
+    return f" ({', '.join(parts)})" if parts else ""
+
+
+def print_series(name, fmt=FMT, limit=40):
+    """Lines printing a Series, head and tail only when it is long."""
+    ff = f"lambda x: {lit(fmt)}.format(x)"
+    return [f"if len({name}) > {limit}:",
+            f"    print({name}.head(20).to_string(float_format={ff}))",
+            f"    print(f\"... {{len({name}) - 40}} more ...\")",
+            f"    print({name}.tail(20).to_string(float_format={ff}))",
+            "else:",
+            f"    print({name}.to_string(float_format={ff}))"]
+
+
+def bar_lines(result, title, xlabel, ylabel, horizontal=False):
+    """A labelled bar chart of a Series."""
+    plot = (f"ax.barh({result}.index.astype(str), {result}.values)" if horizontal
+            else f"ax.bar({result}.index.astype(str), {result}.values)")
+    lines = ["fig, ax = plt.subplots(figsize=(9, 5))", plot,
+             f"ax.set_title({lit(title)})",
+             f"ax.set_xlabel({lit(ylabel if horizontal else xlabel)})",
+             f"ax.set_ylabel({lit(xlabel if horizontal else ylabel)})"]
+    if horizontal:
+        lines.append("ax.invert_yaxis()")
+    else:
+        lines.append("plt.setp(ax.get_xticklabels(), rotation=45, ha=\"right\")")
+    return lines + ["plt.tight_layout()"]
+
+
+def agg_label(agg, c):
+    """"Total revenue", "Average unit_price"."""
+    return f"{AGG_LABEL.get(agg, 'Total')} {c.name}"
+
+
+def op_agg(it, v):
+    """Aggregate one or more measures, optionally by a group; bars when a plot is asked."""
+    ms, g = it["measures"], it["group"]
+    if not ms and g is not None:
+        return op_value_counts(it, v)
+    agg = it["agg"] or ("sum" if g is not None else None)
+    if agg is None:
+        return op_stats(it, v)
+    if g is None:
+        lines = []
+        for m in ms:
+            lines += [f"value = {col(v, m)}.{agg}()",
+                      f"print(f\"{agg_label(agg, m)}: {{value:,.2f}}\")"]
+        return lines, f"{AGG_LABEL[agg].lower()} of {', '.join(m.name for m in ms)}"
+    m = ms[0]
+    order = ".sort_index()" if g.is_numeric() else ".sort_values(ascending=False)"
+    title = f"{agg_label(agg, m)} by {g.name}"
+    lines = [f"result = {v}.groupby({lit(g.name)})[{lit(m.name)}].{agg}(){order}",
+             f"print({lit(title + ':')})"] + print_series("result")
+    lines.append("print(f\"Highest: {result.idxmax()} ({result.max():,.2f}); lowest: {result.idxmin()} ({result.min():,.2f})\")")
+    if it["plot"]:
+        lines += ["top = result.head(30)"] + bar_lines("top", title, g.name, agg_label(agg, m))
+    return lines, title.lower()
+
+
+def op_stats(it, v):
+    """Summary statistics of the named measures."""
+    lines = []
+    for m in it["measures"]:
+        c = col(v, m)
+        lines += [f"values = {c}.dropna()",
+                  f"print(f\"{m.name}: count {{values.count():,}}, total {{values.sum():,.2f}}, "
+                  f"mean {{values.mean():,.2f}}, median {{values.median():,.2f}}, "
+                  f"min {{values.min():,.2f}}, max {{values.max():,.2f}}, std {{values.std():,.2f}}\")"]
+    return lines, "summary statistics of " + ", ".join(m.name for m in it["measures"])
+
+
+def op_time(it, v):
+    """A measure (or the row count) over time, resampled, as a line chart."""
+    d, m, g = it["date"], it["measure"], it["group"]
+    if d is None:
+        return ([f"print({lit('There is no date column in ' + it['ds'].name + ', so I cannot plot over time.')})"],
+                "no date column")
+    freq = it["freq"] or default_freq(d)
+    agg = it["agg"] if it["agg"] in ("sum", "mean", "median", "min", "max", "count", "std") else "sum"
+    what = agg_label(agg, m) if m is not None else "Number of rows"
+    unit = FREQ_NAME[freq]
+    title = f"{what} per {unit}" + (f" by {g.name}" if g is not None else "")
+    lines = [f"{v} = {v}.dropna(subset=[{lit(d.name)}])"]
+    how = f"[{lit(m.name)}].{agg}()" if m is not None else ".size()"
+    if g is not None:
+        lines += [f"result = {v}.groupby([pd.Grouper(key={lit(d.name)}, freq={lit(freq)}), {lit(g.name)}]){how}.unstack({lit(g.name)})",
+                  "fig, ax = plt.subplots(figsize=(10, 5))",
+                  "for name in result.columns[:12]:",
+                  "    ax.plot(result.index, result[name], marker=\"o\", markersize=3, label=str(name))",
+                  f"ax.legend(title={lit(g.name)})"]
+    else:
+        if m is None:
+            lines.append(f"result = {v}.set_index({lit(d.name)}).resample({lit(freq)}).size()")
+        else:
+            lines.append(f"result = {v}.set_index({lit(d.name)})[{lit(m.name)}].resample({lit(freq)}).{agg}()")
+        lines += [
+                  "fig, ax = plt.subplots(figsize=(10, 5))",
+                  "ax.plot(result.index, result.values, marker=\"o\", markersize=3)"]
+    lines += [f"ax.set_title({lit(title + filter_suffix(it))})",
+              f"ax.set_xlabel({lit(unit.capitalize() + ' (' + d.name + ')')})",
+              f"ax.set_ylabel({lit(what)})",
+              "fig.autofmt_xdate()", "plt.tight_layout()",
+              "table = result.copy()",
+              f"table.index = table.index.strftime({lit(FREQ_FMT[freq])})",
+              f"print(f\"{title}, {{len(table)}} {unit}s from {{table.index[0]}} to {{table.index[-1]}}:\")"]
+    lines += print_series("table") if g is None else ["print(table.to_string(float_format=lambda x: f\"{x:,.2f}\"))"]
+    if g is None:
+        lines += ["print(f\"Highest: {table.idxmax()} ({table.max():,.2f}); lowest: {table.idxmin()} ({table.min():,.2f})\")"]
+    return lines, f"{title.lower()} over time"
+
+
+def filter_suffix(it):
+    """The filters for a title."""
+    return filter_text(it)
+
+
+def default_freq(d):
+    """Month unless the profile says the dates span a few weeks (day) or decades (year)."""
+    return "M"
+
+
+def op_top(it, v):
+    """Top/bottom N groups by a measure, or the N rows with the largest values."""
+    n, asc = it["n"], it["ascending"]
+    m = it["measure"]
+    ent = next((c for c in it["others"] if not c.is_numeric() or c.is_id()), None) or it["group"]
+    pick = "nsmallest" if asc else "nlargest"
+    word = "Bottom" if asc else "Top"
+    if m is None and ent is not None:
+        lines = [f"result = {col(v, ent)}.value_counts(ascending={asc}).head({n})",
+                 f"print({lit(f'{word} {n} {ent.name} by number of rows:')})", "print(result.to_string())"]
+        if it["plot"]:
+            lines += bar_lines("result", f"{word} {n} {ent.name} by number of rows", ent.name, "Number of rows", True)
+        return lines, f"{word.lower()} {n} {ent.name} by count"
+    if m is None:
+        return op_head(it, v)
+    if ent is None:
+        cols = [c.name for c in it["ds"].columns][:12]
+        lines = [f"result = {v}.{pick}({n}, {lit(m.name)})",
+                 f"print({lit(f'{word} {n} rows by {m.name}:')})",
+                 f"print(result[{json.dumps(cols, ensure_ascii=False)}].to_string())"]
+        return lines, f"{word.lower()} {n} rows by {m.name}"
+    agg = it["agg"] if it["agg"] in ("sum", "mean", "median", "count", "std") else "sum"
+    title = f"{word} {n} {ent.name} by {agg_label(agg, m).lower()}"
+    lines = [f"result = {v}.groupby({lit(ent.name)})[{lit(m.name)}].{agg}().{pick}({n})",
+             f"print({lit(title + ':')})",
+             "print(result.to_string(float_format=lambda x: f\"{x:,.2f}\"))"]
+    if it["plot"]:
+        lines += bar_lines("result", title, ent.name, agg_label(agg, m), True)
+    return lines, title.lower()
+
+
+def op_value_counts(it, v):
+    """How many rows per value of a column, with shares; bars when a plot is asked."""
+    c = it["group"] or next((x for x in it["others"] if not x.is_numeric()), None) or \
+        next(iter(it["others"] + it["measures"]), None)
+    if c is None:
+        return op_count_rows(it, v)
+    title = f"Number of rows by {c.name}"
+    lines = [f"counts = {col(v, c)}.value_counts(dropna=False)",
+             "shares = (counts / counts.sum() * 100).round(1)",
+             f"print({lit(title + ':')})",
+             "print(pd.DataFrame({\"rows\": counts, \"percent\": shares}).head(40).to_string())",
+             f"print(f\"Most common: {{counts.index[0]}} ({{counts.iloc[0]:,}} rows); {{len(counts)}} different values\")"]
+    if it["plot"] or it["op"] == "hist":
+        lines += ["top = counts.head(30)"] + bar_lines("top", title, c.name, "Number of rows")
+    return lines, title.lower()
+
+
+def op_count_rows(it, v):
+    """The number of rows (after filters)."""
+    return [f"print(f\"Number of rows: {{len({v}):,}}\")"], "count the rows"
+
+
+def op_nunique(it, v):
+    """How many distinct values a column has."""
+    c = next(iter(it["others"] + it["measures"] + ([it["group"]] if it["group"] else [])), None)
+    if c is None:
+        return ([f"print({v}.nunique().to_string())"], "distinct values per column")
+    return ([f"count = {col(v, c)}.nunique()",
+             f"print(f\"Distinct {c.name}: {{count:,}}\")"], f"count distinct {c.name}")
+
+
+def op_unique_values(it, v):
+    """The distinct values of a column (first 50)."""
+    c = next(iter(it["others"] + [x for x in [it["group"]] if x] + it["measures"]), None)
+    if c is None:
+        return op_nunique(it, v)
+    return ([f"values = sorted({col(v, c)}.dropna().astype(str).unique())",
+             f"print(f\"{c.name} has {{len(values):,}} distinct values:\")",
+             "print(\", \".join(values[:50]) + (\" ...\" if len(values) > 50 else \"\"))"],
+            f"list the values of {c.name}")
+
+
+def op_hist(it, v):
+    """Histogram of a measure (overlaid per group when grouped); counts for categories."""
+    m, g = it["measure"], it["group"]
+    if m is None:
+        return op_value_counts(it, v)
+    title = f"Distribution of {m.name}" + (f" by {g.name}" if g is not None else "") + filter_text(it)
+    lines = ["fig, ax = plt.subplots(figsize=(9, 5))"]
+    if g is not None:
+        lines += [f"for name, part in list({v}.groupby({lit(g.name)}))[:8]:",
+                  f"    ax.hist(part[{lit(m.name)}].dropna(), bins=30, alpha=0.5, label=str(name))",
+                  f"ax.legend(title={lit(g.name)})"]
+    else:
+        lines += [f"ax.hist({col(v, m)}.dropna(), bins=30, edgecolor=\"white\")"]
+    lines += [f"ax.set_title({lit(title)})", f"ax.set_xlabel({lit(m.name)})",
+              "ax.set_ylabel(\"Number of rows\")", "plt.tight_layout()",
+              f"print({col(v, m)}.describe().to_string(float_format=lambda x: f\"{{x:,.2f}}\"))"]
+    return lines, f"histogram of {m.name}"
+
+
+def op_head(it, v, how="head"):
+    """The first / last / a random sample of N rows."""
+    n = it["n"]
+    call = f"sample({n}, random_state=0)" if how == "sample" else f"{how}({n})"
+    what = {"head": "First", "tail": "Last", "sample": "Random sample of"}[how]
+    return ([f"rows = {v}.{call}" if how != "sample" else f"rows = {v}.sample(min({n}, len({v})), random_state=0)",
+             f"print(f\"{what} {{len(rows)}} of {{len({v}):,}} rows:\")",
+             "print(rows.to_string(max_cols=20))", "rows"], f"{what.lower()} {n} rows")
+
+
+def op_overview(it, v):
+    """Shape, column types, missing values and summary statistics."""
+    wide = len(it["ds"].columns) > 40
+    lines = [f"print(f\"{it['ds'].name}: {{len({v}):,}} rows x {{{v}.shape[1]}} columns\")",
+             f"print(\"Column types:\", {v}.dtypes.astype(str).value_counts().to_dict())",
+             f"missing = {v}.isna().sum()",
+             f"print(f\"Missing values: {{int(missing.sum()):,}} cells in {{int((missing > 0).sum())}} columns\")"]
+    if wide:
+        lines += [f"print({v}.iloc[:, :20].describe(include=\"all\").T.to_string())",
+                  "print(\"(first 20 columns shown)\")"]
+    else:
+        lines += [f"print({v}.describe(include=\"all\").T.to_string())"]
+    if it["measures"]:
+        return op_stats(it, v)
+    return lines, f"overview of {it['ds'].name}"
+
+
+def op_dtypes(it, v):
+    """The columns and their types."""
+    return ([f"print(f\"{it['ds'].name} has {{{v}.shape[1]}} columns:\")",
+             f"print({v}.dtypes.astype(str).to_string())"], "list the columns and their types")
+
+
+def op_missing(it, v):
+    """Missing values per column, with percentages."""
+    return ([f"missing = {v}.isna().sum()",
+             "missing = missing[missing > 0].sort_values(ascending=False)",
+             f"print(f\"Missing values: {{int(missing.sum()):,}} cells in {{len(missing)}} of {{{v}.shape[1]}} columns\")",
+             "if len(missing):",
+             f"    table = pd.DataFrame({{\"missing\": missing, \"percent\": (missing / len({v}) * 100).round(1)}})",
+             "    print(table.to_string())"], "count missing values")
+
+
+OPS = {
+    "agg": op_agg, "time": op_time, "top": op_top, "value_counts": op_value_counts,
+    "count_rows": op_count_rows, "nunique": op_nunique, "unique_values": op_unique_values,
+    "hist": op_hist, "head": op_head, "tail": lambda it, v: op_head(it, v, "tail"),
+    "sample": lambda it, v: op_head(it, v, "sample"), "overview": op_overview,
+    "dtypes": op_dtypes, "missing": op_missing, "scatter": st.op_scatter, "box": st.op_box,
+    "corr": st.op_corr, "heatmap": st.op_heatmap, "normality": st.op_normality,
+    "outliers": st.op_outliers, "ttest": st.op_ttest, "model": st.op_model,
+}

@@ -1,0 +1,271 @@
+"""analyst/intent.py — decides what a request asks for (the operation) and
+which real columns play which part in it.
+
+build_intent() returns a plain dict (op, dataset, measure, group, agg, ...)
+that codegen.py turns into code and answer.py into the final text.  Column
+choices go through the Resolver: conventions first ("date_column",
+"alias.<word>"), then the user's earlier answers in this turn, else NeedAsk.
+"""
+import re
+
+from analyst.parse import (NeedAsk, Unknown, PLOT_RE, detect_agg, detect_freq,
+                           find_mentions, first_number, mark_groups, parse_filters,
+                           tokenize, two_values)
+from analyst.schema import STOP, norm
+
+FILLER = set("""can could would should want wanted like need see know look let us
+give tell help okay ok hey hi please thanks thank now then also again just really
+quick quickly overall dataset data file csv table sheet here there whole entire
+everything something anything things thing kind sort way ones one two three four
+five six seven eight nine ten values each""".split())
+
+OPS = [  # (op, pattern) checked in order; the first that fits the mentions wins
+    ("help", r"^\s*(help|\?|what can you do|examples?)\b"),
+    ("model", r"\b(predict\w*|classif\w*|regression model|build a model|train a model|machine learning|baseline model|what drives|drivers of|model)\b"),
+    ("normality", r"\b(normal(ly)? distributed|normality|shapiro|gaussian|bell[- ]shaped|normal distribution)\b"),
+    ("outliers", r"\b(outliers?|anomal\w*|unusual values|extreme values)\b"),
+    ("ttest", r"\b(t-?test|significant\w*|compare|comparison|differ\w*)\b"),
+    ("heatmap", r"\b(heat ?map|correlation matrix|correlations|correlation table|correlate everything)\b"),
+    ("corr", r"\b(correlat\w*|relationship|related|association)\b"),
+    ("scatter", r"\b(scatter\w*|vs\.?|versus|against)\b"),
+    ("box", r"\b(box ?plots?|boxplots?|whiskers?|box and whisker)\b"),
+    ("hist", r"\b(histogram|distribution|distributed|spread of)\b"),
+    ("missing", r"\b(missing|null|nulls|nan|nans|empty|blank|incomplete)\b"),
+    ("dtypes", r"\b(dtypes?|data ?types?|column types|types of (the )?columns|schema|what columns|which columns|list (the |all )?columns|column names)\b"),
+    ("overview", r"\b(overview|describe|description|summary|summari[sz]e|statistics|stats|tell me about|what is in|what's in|explore|look like|info)\b"),
+    ("tail", r"\b(tail|last \d+|last (few )?rows)\b"),
+    ("sample", r"\b(random|sample)\b"),
+    ("head", r"\b(head|first \d+|first (few )?rows|preview|peek|show (me )?(some |a few )?(rows|records|entries|lines)|show (me )?the data)\b"),
+    ("top", r"\b(top|bottom|best|worst|rank\w*|leading)\b|\b(highest|lowest|largest|smallest|most|least) \d+"),
+    ("nunique", r"\b(distinct|unique|different)\b"),
+    ("value_counts", r"\b(value counts|frequenc\w*|breakdown|break down|how often|share of|proportion)\b"),
+    ("time", r"\b(over time|trend\w*|time series|timeline|evolution|evolve\w*|over the (years|months)|seasonal\w*)\b"),
+]
+
+
+class Resolver:
+    """Picks one column among candidates: convention, earlier answer, or NeedAsk."""
+
+    def __init__(self, conventions, answers):
+        self.conventions = conventions or {}
+        self.answers = answers          # [(question, choices, answer text)]
+        self.learned = []               # [(key, value, why)] from answers used
+
+    def conv(self, key):
+        """A convention's value as a string, or None."""
+        v = self.conventions.get(key)
+        if isinstance(v, dict):
+            v = v.get("value")
+        return v if isinstance(v, str) else None
+
+    def choose(self, cols, question, key, why):
+        """The column chosen for cols (two or more), or raises NeedAsk."""
+        names = [c.name for c in cols]
+        val = self.conv(key)
+        if val in names:
+            return cols[names.index(val)]
+        for q, choices, answer in self.answers:
+            if q == question or sorted(map(str, choices or [])) == sorted(names):
+                pick = match_answer(answer, names)
+                if pick is None:
+                    raise Unknown(f"I asked \u201c{q}\u201d and the answer \u201c{answer}\u201d matches none of "
+                                  f"{', '.join(names)}. Please ask again naming the column.")
+                self.learned.append((key, pick, why))
+                return cols[names.index(pick)]
+        raise NeedAsk(question, names, key, why)
+
+    def column(self, m):
+        """The one column a mention names."""
+        if len(m.cols) == 1:
+            return m.cols[0]
+        q = f"Which column do you mean by \u201c{m.term}\u201d?"
+        return self.choose(m.cols, q, "alias." + norm(m.term),
+                           f"\u201c{m.term}\u201d means this column (answered by the user)")
+
+    def date_column(self, ds, mentioned=None):
+        """The date column of ds (None when it has none)."""
+        if mentioned is not None:
+            return mentioned
+        cols = ds.date_columns()
+        if len(cols) <= 1:
+            return cols[0] if cols else None
+        for key in (ds.name + ".date_column", "date_column", "date_columns"):
+            v = self.conventions.get(key)
+            v = v.get("value") if isinstance(v, dict) else v
+            for val in (v if isinstance(v, list) else [v]):
+                if val in [c.name for c in cols]:
+                    return ds.col(val)
+        return self.choose(cols, f"Which column is the date in {ds.name}?", "date_column",
+                           f"the date column of {ds.name} (answered by the user)")
+
+
+def match_answer(answer, names):
+    """The choice an answer picks: exact, case-insensitive, its number, or unique prefix."""
+    a = str(answer or "").strip()
+    if a in names:
+        return a
+    if a.isdigit() and 1 <= int(a) <= len(names):
+        return names[int(a) - 1]
+    hits = [n for n in names if norm(n) == norm(a)]
+    if len(hits) == 1:
+        return hits[0]
+    hits = [n for n in names if norm(a) and (norm(n).startswith(norm(a)) or norm(a) in norm(n))]
+    return hits[0] if len(hits) == 1 else None
+
+
+def pick_op(q, ms, filters):
+    """The operation: the first keyword pattern that fits the mentions."""
+    free = [m for m in ms if m.role is None]
+    nums = [m for m in free if m.col0.is_numeric() and not m.col0.is_id()]
+    for op, pat in OPS:
+        if not re.search(pat, q):
+            continue
+        if op == "ttest" and not (two_values(None, ms) or any(m.col0.is_category() for m in ms if m.value is None)):
+            continue
+        if op == "ttest" and re.search(r"\b(vs\.?|versus|against)\b", q) and len(nums) >= 2:
+            continue
+        if op in ("corr", "scatter") and len(nums) < 2:
+            if op == "corr":
+                return "heatmap"
+            continue
+        if op == "nunique" and not re.search(r"\b(how many|number of|count)\b", q):
+            return "unique_values"
+        return op
+    return None
+
+
+def default_op(q, ms, freq, has_date):
+    """The operation when no keyword decided it, from the mentions' kinds."""
+    free = [m for m in ms if m.role is None]
+    nums = [m for m in free if m.col0.is_numeric() and not m.col0.is_id()]
+    groups = [m for m in ms if m.role == "group"]
+    plot = bool(re.search(PLOT_RE, q))
+    if freq or (has_date and any(m.col0.is_date() for m in free)):
+        return "time"
+    if re.search(r"\b(how many|number of|count)\b", q) and not nums:
+        return "value_counts" if groups or [m for m in free if m.col0.is_category()] else "count_rows"
+    if nums or groups:
+        if plot and not groups and has_date and not detect_agg(q):
+            return "time"
+        if plot and not groups:
+            return "hist"
+        return "agg"
+    cats = [m for m in free if m.col0.is_category() or m.col0.is_id()]
+    if cats:
+        return "value_counts"
+    if re.search(r"\b(how many|number of|count)\b.*\b(rows|records|entries|lines|observations)\b|\bhow (big|large)\b", q):
+        return "count_rows"
+    return None
+
+
+def unmatched_words(tokens, ms, ds_names):
+    """Content words that name nothing in the data (used to say so honestly)."""
+    used = set()
+    for m in ms:
+        used.update(range(m.start, m.end))
+    names = {norm(n) for n in ds_names}
+    return [t.text for t in tokens if t.kind == "w" and t.i not in used and len(t.f) > 2
+            and t.f not in STOP and t.f not in FILLER and norm(t.text) not in names
+            and not t.f.endswith("ly")]
+
+
+def build_intent(request, ds, res, ds_names=()):
+    """The intent dict for a request on dataset ds (may raise NeedAsk / Unknown)."""
+    q = " ".join(request.casefold().split())
+    tokens = tokenize(request)
+    ms = find_mentions(tokens, ds, ds_names)
+    it = {"ds": ds, "request": request, "plot": bool(re.search(PLOT_RE, q)),
+          "agg": detect_agg(q), "freq": detect_freq(q)}
+    filters = parse_filters(tokens, ms, ds)
+    op = pick_op(q, ms, filters)
+    mark_groups(tokens, ms, op)
+    has_date = bool(ds.date_columns())
+    op = op or default_op(q, ms, it["freq"], has_date)
+    if op is None:
+        raise Unknown(None)
+    it["op"] = op
+    it["filters"] = _resolve_filters(filters, ds, res)
+    it["n"] = first_number(q, r"\b(?:top|bottom|first|last|head|tail|sample|best|worst|highest|lowest|largest|smallest|most|least|show)\s+(\d+)", 5)
+    it["n"] = first_number(q, r"\b(\d+)\s+(?:rows|records|entries|lines|random|samples?)\b", it["n"])
+    it["ascending"] = bool(re.search(r"\b(bottom|worst|lowest|smallest|least|fewest)\b", q))
+    roles(it, tokens, ms, res, q)
+    check_unmatched(it, tokens, ms, ds_names)
+    return it
+
+
+def _resolve_filters(filters, ds, res):
+    """Filters with their mentions resolved to columns (date filters get the date column)."""
+    out = []
+    for f in filters:
+        f = dict(f)
+        if "mention" in f:
+            f["col"] = res.column(f.pop("mention"))
+        else:
+            f["col"] = res.date_column(ds)
+            if f["col"] is None:
+                raise Unknown(f"You asked for a date filter, but {ds.name} has no date column.")
+        out.append(f)
+    return out
+
+
+def roles(it, tokens, ms, res, q):
+    """Fills measure, measures, group, others, date, values, target for the op."""
+    ds, op = it["ds"], it["op"]
+    free = [m for m in ms if m.role is None]
+    groups = [m for m in ms if m.role == "group"]
+    dates = [m for m in free if m.col0.is_date()]
+    nums = [m for m in free if m.col0.is_numeric() and not m.col0.is_id() and not m.col0.is_date()]
+    others = [m for m in free if m not in nums and m not in dates]
+    it["measures"] = [res.column(m) for m in nums]
+    it["measure"] = it["measures"][0] if it["measures"] else None
+    it["group"] = res.column(groups[0]) if groups else None
+    it["others"] = [res.column(m) for m in others]
+    it["values"] = None
+    if op in ("time",) or any(f["kind"] in ("year", "date") for f in it["filters"]):
+        it["date"] = res.date_column(ds, res.column(dates[0]) if dates else None)
+    else:
+        it["date"] = res.column(dates[0]) if dates else None
+    if op == "ttest":
+        pair = two_values(None, ms)
+        if pair:
+            it["group"] = res.column(pair[0])
+            it["values"] = (pair[0].value, pair[1].value)
+            it["filters"] = [f for f in it["filters"] if f.get("col") is not it["group"]]
+        elif it["group"] is None:
+            cats = [c for c in it["others"] if c.is_category()]
+            it["group"] = cats[0] if cats else None
+    if op == "model":
+        model_roles(it, tokens, ms, res, q)
+
+
+def model_roles(it, tokens, ms, res, q):
+    """Target = the column after predict/model/forecast; features = the rest or those named."""
+    target_m = None
+    for m in ms:
+        before = " ".join(t.f for t in tokens[max(0, m.start - 3):m.start])
+        if re.search(r"(predict\w*|forecast\w*|model\w*|classify|explain|drives|drivers of|for)\s*(the\s*)?(whether\s*)?$", before):
+            target_m = m
+            break
+    if target_m is None:
+        target_m = ms[0] if ms else None
+    it["target"] = res.column(target_m) if target_m else None
+    named = [res.column(m) for m in ms if m is not target_m and m.start > target_m.start] if target_m else []
+    use_named = bool(named) and not re.search(r"\b(all|other|others|rest|remaining|everything)\b", q)
+    it["features"] = named if use_named else None
+    it["filters"] = [f for f in it["filters"] if f.get("col") is not it["target"]]
+
+
+def check_unmatched(it, tokens, ms, ds_names):
+    """Says so when the request's measure names no column (never invents one)."""
+    op = it["op"]
+    needs = {"agg": "measure", "hist": "measure", "normality": "measure", "box": "measure",
+             "ttest": "measure", "model": "target"}
+    words = unmatched_words(tokens, ms, ds_names)
+    missing = needs.get(op) and it.get(needs[op]) is None and not (op == "agg" and it["group"] is not None)
+    if op == "time" and it["measure"] is None and words:
+        missing = True
+    if op == "top" and it["measure"] is None and words:
+        missing = True
+    if missing:
+        what = ", ".join(f"\u201c{w}\u201d" for w in words) if words else "the column to use"
+        raise Unknown(f"I could not find {what} among the columns of {it['ds'].name}.")

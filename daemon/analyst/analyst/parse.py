@@ -1,0 +1,274 @@
+"""analyst/parse.py — turns a request into an intent against one dataset.
+
+The request is cut into tokens; runs of tokens are matched against the
+dataset's columns (schema.py), its category values (from the profile's
+samples) and the dataset names; then keywords pick the operation and the
+mentions get their roles (measure, group, filter, date, target).  Columns are
+resolved through a Resolver, which may raise NeedAsk when a word fits two or
+more columns equally well: the caller turns that into an ask_user.
+"""
+import re
+
+from analyst.schema import STOP, best_columns, fold, norm
+
+TOKEN_RE = re.compile(
+    r'"([^"]+)"|\u201c([^\u201d]+)\u201d|`([^`]+)`'
+    r"|(\d{4}-\d{1,2}-\d{1,2})|(>=|<=|!=|==|=|>|<)"
+    r"|([-+]?\d[\d,]*(?:\.\d+)?)(?![\w])"
+    r"|([^\W\d][\w'\u2019-]*)")
+
+GROUP_WORDS = {"by", "per", "across", "each", "every"}
+SKIP = {"the", "a", "an", "each", "every", "different", "individual"}
+AGG_WORDS = [
+    ("sum", r"\b(total|sum|overall|combined|cumulative)\b"),
+    ("mean", r"\b(average|avg|mean|typical)\b"),
+    ("median", r"\bmedian\b"),
+    ("std", r"\b(std|standard deviation|stdev|spread|variability)\b"),
+    ("var", r"\bvariance\b"),
+    ("min", r"\b(min|minimum|lowest|smallest|least)\b"),
+    ("max", r"\b(max|maximum|highest|largest|biggest|greatest|most)\b"),
+    ("count", r"\b(count|number of|how many|frequency|frequencies)\b"),
+]
+FREQ_WORDS = [
+    ("D", r"\b(daily|per day|by day|each day|a day|by date|per date)\b"),
+    ("W", r"\b(weekly|per week|by week|each week|a week)\b"),
+    ("M", r"\b(monthly|per month|by month|each month|a month)\b"),
+    ("Q", r"\b(quarterly|per quarter|by quarter|each quarter|a quarter)\b"),
+    ("Y", r"\b(yearly|annual|annually|per year|by year|each year|a year)\b"),
+]
+COMPARATORS = [
+    (">=", r"(>=|at least|no less than|or more)"), ("<=", r"(<=|at most|no more than|or less)"),
+    ("!=", r"(!=|is not|not equal to|isn't|other than)"),
+    (">", r"(>|over|above|more than|greater than|exceeds|exceeding|higher than|bigger than)"),
+    ("<", r"(<|under|below|less than|fewer than|lower than|smaller than)"),
+    ("==", r"(==|=|equals|equal to|is|of exactly|exactly)"),
+]
+PLOT_RE = r"\b(plot|chart|graph|draw|visuali[sz]e|bar|bars|figure|diagram|pie)\b"
+
+
+class NeedAsk(Exception):
+    """The request cannot go on without the user's choice."""
+
+    def __init__(self, question, choices, key=None, why=None):
+        super().__init__(question)
+        self.question, self.choices, self.key, self.why = question, choices, key, why
+
+
+class Unknown(Exception):
+    """The request names something the data does not have (said honestly)."""
+
+
+class Token:
+    """One token: raw text, folded text, kind (w, q, num, date, op), position."""
+
+    def __init__(self, m, i):
+        self.i = i
+        groups = m.groups()
+        if any(groups[0:3]):
+            self.kind, self.text = "q", next(g for g in groups[0:3] if g)
+        elif groups[3]:
+            self.kind, self.text = "date", groups[3]
+        elif groups[4]:
+            self.kind, self.text = "op", groups[4]
+        elif groups[5]:
+            self.kind, self.text = "num", groups[5]
+        else:
+            self.kind, self.text = "w", groups[6].rstrip("'\u2019")
+        self.f = fold(self.text)
+
+    def number(self):
+        """The token as a float (thousands separators removed), or None."""
+        try:
+            return float(self.text.replace(",", ""))
+        except ValueError:
+            return None
+
+
+class Mention:
+    """A run of tokens naming a column (cols) or a category value (value of col)."""
+
+    def __init__(self, start, end, term, score, cols, value=None):
+        self.start, self.end, self.term, self.score = start, end, term, score
+        self.cols, self.value = cols, value
+        self.role = None
+
+    @property
+    def col0(self):
+        """The first candidate column (for decisions that do not need the choice)."""
+        return self.cols[0]
+
+
+def tokenize(request):
+    """Tokens of a request, in order."""
+    return [Token(m, i) for i, m in enumerate(TOKEN_RE.finditer(request))]
+
+
+def find_mentions(tokens, ds, dataset_names=()):
+    """Column and category-value mentions, longest match first, left to right."""
+    out, i = [], 0
+    skip_names = {norm(n) for n in dataset_names}
+    while i < len(tokens):
+        found = None
+        for n in (3, 2, 1):
+            run = tokens[i:i + n]
+            if len(run) < n or any(t.kind not in ("w", "q") for t in run):
+                continue
+            term = " ".join(t.text for t in run)
+            score, cols = best_columns(term, ds)
+            if score and (n == 1 or score >= 85):
+                if n == 1 and run[0].kind == "w" and norm(term) in skip_names and score < 85 and _names_dataset(tokens, i):
+                    continue
+                found = Mention(i, i + n, term, score, cols)
+                break
+            val = _value_match(norm(term), ds)
+            if val and (n > 1 or (norm(term) not in STOP and len(norm(term)) > 1)):
+                found = Mention(i, i + n, term, 0, [val[0]], value=val[1])
+                break
+        if found:
+            out.append(found)
+            i = found.end
+        else:
+            i += 1
+    return out
+
+
+def _names_dataset(tokens, i):
+    """True when the word at i reads as a dataset name ("in sales", "sales data")."""
+    prev = tokens[i - 1].f if i > 0 else ""
+    nxt = tokens[i + 1].f if i + 1 < len(tokens) else ""
+    return prev in ("in", "from", "of", "for") or nxt in ("data", "dataset", "table", "file", "csv")
+
+
+def _value_match(key, ds):
+    """(column, value) when key is a known category value of exactly one column."""
+    hits = [(c, c.sample_keys[key]) for c in ds.columns if c.is_category() and key in c.sample_keys]
+    return hits[0] if len(hits) == 1 else None
+
+
+def dataset_score(request, ds, names):
+    """How well a request fits a dataset: its name, plus the columns it names."""
+    tokens = tokenize(request)
+    score = sum(m.score if m.value is None else 30 for m in find_mentions(tokens, ds, names))
+    if any(t.f == fold(ds.name) or norm(t.text) == norm(ds.name) for t in tokens):
+        score += 1000
+    return score
+
+
+def first_number(q, pattern, default):
+    """The integer captured by pattern in q, or default."""
+    m = re.search(pattern, q)
+    if not m:
+        return default
+    try:
+        return max(1, min(int(m.group(1).replace(",", "")), 1000))
+    except ValueError:
+        return default
+
+
+def detect_agg(q):
+    """The aggregation the request asks for, or None."""
+    for agg, pat in AGG_WORDS:
+        if re.search(pat, q):
+            return agg
+    return None
+
+
+def detect_freq(q):
+    """Resampling frequency asked for (D W M Q Y), or None."""
+    for freq, pat in FREQ_WORDS:
+        if re.search(pat, q):
+            return freq
+    return None
+
+
+def prev_words(tokens, m, k=3):
+    """Up to k folded words before a mention, nearest first, skipping articles."""
+    out, j = [], m.start - 1
+    while j >= 0 and len(out) < k:
+        if tokens[j].f not in SKIP:
+            out.append(tokens[j].f)
+        j -= 1
+    return out
+
+
+def mark_groups(tokens, ms, op):
+    """Marks mentions introduced by by / per / across / for each as groups."""
+    for m in ms:
+        if m.value is not None:
+            continue
+        pw = prev_words(tokens, m, 2)
+        raw_prev = tokens[m.start - 1].f if m.start else ""
+        if pw[:1] and pw[0] in GROUP_WORDS or raw_prev in ("each", "every") or pw[:2] == ["for", "each"]:
+            if pw[:1] == ["by"] and op in ("top", "sort") and m.col0.is_numeric():
+                continue
+            m.role = "group"
+
+
+def parse_filters(tokens, ms, ds):
+    """Filters: numeric comparisons after a column, category values, years, date bounds."""
+    filters = []
+    for m in ms:
+        if m.value is not None:
+            m.role = "filter"
+            filters.append({"kind": "value", "mention": m, "value": m.value, "op": "=="})
+            continue
+        f = _comparison_after(tokens, m)
+        if f:
+            m.role = "filter"
+            filters.append(f)
+    filters += _date_filters(tokens)
+    return filters
+
+
+def _comparison_after(tokens, m):
+    """`units > 10`, `discount of at least 0.1`, `region is West` after a mention."""
+    rest = tokens[m.end:m.end + 6]
+    text = " ".join(t.f for t in rest)
+    text = re.sub(r"^(of |with |that |which )", "", text)
+    for op, pat in COMPARATORS:
+        mm = re.match(r"(is |are |was )?" + pat + r" (\S+)", text + " ")
+        if not mm:
+            continue
+        words = mm.group(0).split()
+        tok = next((t for t in rest if t.f == words[-1]), None)
+        if tok is None:
+            return None
+        num = tok.number()
+        if num is not None and tok.kind == "num":
+            return {"kind": "compare", "mention": m, "op": op, "value": num}
+        if op in ("==", "!=") and tok.kind in ("w", "q") and tok.f not in STOP:
+            if m.col0.is_numeric() or m.col0.is_date():
+                return None
+            value = m.col0.sample_keys.get(norm(tok.text), tok.text)
+            return {"kind": "value", "mention": m, "op": op, "value": value}
+        return None
+    return None
+
+
+def _date_filters(tokens):
+    """Year and date bounds: in 2023, since 2023-06-01, before 2024."""
+    out = []
+    for k, t in enumerate(tokens):
+        prev = tokens[k - 1].f if k else ""
+        if t.kind == "num" and re.fullmatch(r"(19|20)\d\d", t.text):
+            if prev in ("since", "after", "from"):
+                out.append({"kind": "date", "op": ">=", "value": t.text + "-01-01"})
+            elif prev in ("before", "until", "till"):
+                out.append({"kind": "date", "op": "<", "value": t.text + "-01-01"})
+            elif prev in ("in", "during", "for", "of") or (k + 1 < len(tokens) and tokens[k + 1].f == "only"):
+                out.append({"kind": "year", "value": int(t.text)})
+        elif t.kind == "date":
+            op = {"since": ">=", "after": ">", "from": ">=", "before": "<", "until": "<=", "till": "<="}.get(prev)
+            if op:
+                out.append({"kind": "date", "op": op, "value": t.text})
+    return out
+
+
+def two_values(tokens, ms):
+    """Two category values of one column named in the request (North and South)."""
+    vals = [m for m in ms if m.value is not None]
+    for a in range(len(vals)):
+        for b in range(a + 1, len(vals)):
+            if vals[a].col0 is vals[b].col0 and vals[a].value != vals[b].value:
+                return vals[a], vals[b]
+    return None

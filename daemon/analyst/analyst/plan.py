@@ -1,0 +1,110 @@
+"""analyst/plan.py — the stateless decision: given the turn state (request,
+dataset profiles, conventions, steps so far), what is the next tool call?
+
+  no steps yet, clear request      → run_python (generated code)
+  a word fits several columns      → ask_user (the candidates as choices)
+  the user answered about the data → remember_convention (once per key)
+  last run_python succeeded        → final_answer (its printed numbers, figures)
+  last run_python failed           → final_answer explaining the error (no loop)
+  not understood / no such column  → final_answer saying so, with examples
+Every call re-derives the plan from scratch, so the same state always gives
+the same answer.
+"""
+from analyst import answer, codegen
+from analyst.intent import Resolver, build_intent, match_answer
+from analyst.parse import NeedAsk, Unknown, dataset_score
+from analyst.schema import Dataset
+
+
+def tool(name, **args):
+    """A tool call object."""
+    return {"tool": name, "args": args}
+
+
+def final(text):
+    """A final_answer call."""
+    return tool("final_answer", text=text)
+
+
+def answered_asks(steps):
+    """[(question, choices, answer)] of the ask_user steps that have an answer."""
+    out = []
+    for s in steps:
+        if s.get("tool") == "ask_user" and s.get("answer") is not None:
+            a = s.get("args") if isinstance(s.get("args"), dict) else {}
+            out.append((str(a.get("question") or ""), a.get("choices") or [], str(s.get("answer"))))
+    return out
+
+
+def remembered(steps):
+    """Convention keys already stored by remember_convention steps in this turn."""
+    return {str((s.get("args") or {}).get("key")) for s in steps
+            if s.get("tool") == "remember_convention" and isinstance(s.get("args"), dict)}
+
+
+def choose_dataset(request, datasets, answers):
+    """The dataset the request is about: the only one, the named one, the best fit, or ask."""
+    if len(datasets) == 1:
+        return datasets[0]
+    names = [d.name for d in datasets]
+    scores = [dataset_score(request, d, names) for d in datasets]
+    best = max(scores)
+    top = [d for d, s in zip(datasets, scores) if s == best]
+    if len(top) == 1 and best > 0:
+        return top[0]
+    question = "Which dataset should I use?"
+    choices = [d.name for d in (top if best > 0 else datasets)]
+    for q, ch, ans in answers:
+        if q == question or sorted(map(str, ch)) == sorted(choices):
+            pick = match_answer(ans, choices)
+            if pick is not None:
+                return datasets[names.index(pick)]
+    raise NeedAsk(question, choices)
+
+
+def last_run(steps):
+    """The last run_python step, or None."""
+    for s in reversed(steps):
+        if s.get("tool") == "run_python":
+            return s
+    return None
+
+
+def decide(state):
+    """The next tool call for a turn state (a dict parsed from the input JSON)."""
+    request = str(state.get("request") or "").strip()
+    steps = [s for s in (state.get("steps") or []) if isinstance(s, dict)]
+    conventions = state.get("conventions") if isinstance(state.get("conventions"), dict) else {}
+    datasets = [Dataset(p) for p in (state.get("datasets") or []) if isinstance(p, dict)]
+    run = last_run(steps)
+    if run is not None:
+        result = run.get("result") if isinstance(run.get("result"), dict) else {}
+        purpose = str((run.get("args") or {}).get("purpose") or "")
+        if result.get("error") or result.get("ok") is False:
+            return final(answer.failure(purpose, result))
+    if not request:
+        return final(answer.not_understood(request, "You did not ask anything."))
+    if not datasets:
+        return final("There is no dataset in this project yet. Add one with `daa add FILE.csv` "
+                     "(CSV, TSV, XLSX, JSON or Parquet) and ask again.")
+    answers = answered_asks(steps)
+    res = Resolver(conventions, answers)
+    ds = None
+    try:
+        ds = choose_dataset(request, datasets, answers)
+        it = build_intent(request, ds, res, [d.name for d in datasets])
+    except NeedAsk as e:
+        return tool("ask_user", question=e.question, choices=e.choices)
+    except Unknown as e:
+        cols = [c.name for c in ds.columns] if ds else None
+        return final(answer.not_understood(request, e.args[0] if e.args else None, cols))
+    if it["op"] == "help":
+        return final("I am daa's builtin offline analyst. " + answer.not_understood(request, "")[2:])
+    done = remembered(steps)
+    for key, value, why in res.learned:
+        if key and key not in done and res.conv(key) != value:
+            return tool("remember_convention", key=key, value=value, why=why)
+    code, purpose = codegen.generate(it, conventions)
+    if run is not None:
+        return final(answer.success(purpose, run.get("result") or {}))
+    return tool("run_python", code=code, purpose=purpose)

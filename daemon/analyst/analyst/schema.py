@@ -1,0 +1,229 @@
+"""analyst/schema.py — the datasets as the analyst sees them (from the kernel's
+profiles) and the matching of words in a request against real column names.
+
+Matching levels, best first (a higher score wins; equal best scores on two or
+more columns make the mention ambiguous and the analyst asks):
+  100 exact name            90 same after normalising case, spaces, _ - .
+   85 singular/plural       70 a word of a multi-word name ("price" → unit_price)
+   60 synonym of the name   50 synonym of a word of the name
+   40 fuzzy (edit distance 1, or 2 for words of 7+ letters)
+Normalising also folds accents and ß (Größe ~ groesse ~ grosse).
+"""
+import re
+import unicodedata
+
+SYNONYMS = [
+    {"revenue", "sales", "amount", "turnover", "income", "takings", "gmv"},
+    {"date", "day", "time", "when", "timestamp", "datetime"},
+    {"units", "quantity", "qty", "volume", "items"},
+    {"price", "cost", "fee", "charge"},
+    {"customer", "client", "buyer", "user"},
+    {"product", "item", "sku", "article"},
+    {"category", "type", "segment", "group", "class", "kind"},
+    {"region", "area", "territory", "zone"},
+    {"temp", "temperature"},
+    {"precipitation", "rain", "rainfall"},
+    {"wind", "windspeed"},
+    {"tickets", "complaints", "issues"},
+    {"tenure", "seniority"},
+    {"churned", "churn", "cancelled", "left"},
+    {"age", "years"},
+    {"discount", "rebate"},
+    {"city", "town", "location", "place"},
+    {"plan", "tier", "subscription"},
+]
+
+# Words that never name a column by synonym, word-of-name or fuzzy matching.
+STOP = set("""a an the of in on at by per for to from with and or vs versus is are was
+were be been it its this that these those there their what which who how many much
+show me give tell list plot chart graph draw make create compute calculate find get
+display visualize visualise please over time trend each every all any some total sum
+average avg mean median min max minimum maximum highest lowest top bottom count number
+most least largest smallest biggest std deviation standard variance distribution
+histogram scatter box boxplot bar bars line lines heatmap correlation correlate
+between against versus rows row records record entries data dataset table column
+columns values value unique distinct describe summary summarize summarise overview
+statistics stats missing null nulls nan head first last sample samples predict model
+forecast outlier outliers normal normally test ttest t compare comparison difference
+significant group groups where when than more less greater above below under over
+least most equal equals not do does did has have had i we you my our your as into
+across grouped split broken down monthly weekly daily yearly annual quarterly month
+months week weeks day days year years quarter quarters using use other others based
+order orders only also just per cent percent percentage share rate by vs new old
+frequency frequencies counts breakdown proportion type types dtypes info shape size
+""".split())
+
+_SPLIT = re.compile(r"[\s_\-./]+")
+
+
+def fold(s):
+    """Lower-case, accent-free, ß → ss: the key names are compared under."""
+    s = unicodedata.normalize("NFKD", str(s).casefold())
+    return "".join(ch for ch in s if not unicodedata.combining(ch))
+
+
+def norm(s):
+    """Normalised name: folded, separators collapsed to single spaces."""
+    return " ".join(t for t in _SPLIT.split(fold(s)) if t)
+
+
+def singular(w):
+    """A rough singular of an English word (categories → category)."""
+    if len(w) > 4 and w.endswith("ies"):
+        return w[:-3] + "y"
+    if len(w) > 4 and w.endswith(("ses", "xes", "ches", "shes")):
+        return w[:-2]
+    if len(w) > 3 and w.endswith("s") and not w.endswith("ss"):
+        return w[:-1]
+    return w
+
+
+def edit_distance(a, b, cap=3):
+    """Levenshtein distance, stopping early once it exceeds cap."""
+    if abs(len(a) - len(b)) > cap:
+        return cap + 1
+    prev = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        cur = [i]
+        for j, cb in enumerate(b, 1):
+            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
+        if min(cur) > cap:
+            return cap + 1
+        prev = cur
+    return prev[-1]
+
+
+def synonyms(word):
+    """The synonym group of a (folded, singular) word, without the word."""
+    out = set()
+    for group in SYNONYMS:
+        if word in group or singular(word) in group:
+            out |= group
+    out.discard(word)
+    return out
+
+
+DATE_RE = re.compile(r"^\d{4}-\d{1,2}-\d{1,2}([ T]\d{1,2}:\d{2}(:\d{2})?)?$|^\d{1,2}[/.]\d{1,2}[/.]\d{2,4}$")
+NUMTEXT_RE = re.compile(r"^[-+]?\d{1,3}(,\d{3})+(\.\d+)?$")
+
+
+class Column:
+    """One column of a profile: name, kind and the facts the analyst uses."""
+
+    def __init__(self, p):
+        self.name = str(p.get("name", ""))
+        self.dtype = str(p.get("dtype", ""))
+        self.kind = str(p.get("kind", ""))
+        self.distinct = p.get("distinct") if isinstance(p.get("distinct"), int) else None
+        self.missing = p.get("missing") if isinstance(p.get("missing"), int) else 0
+        self.samples = [s for s in (p.get("samples") or []) if s is not None][:20]
+        self.hints = [str(h) for h in (p.get("hints") or [])]
+        self.date_format = p.get("date_format") if isinstance(p.get("date_format"), str) else None
+        self.norm = norm(self.name)
+        self.words = self.norm.split()
+        top = [t[0] for t in (p.get("top") or []) if isinstance(t, list) and t]
+        self.values = list(dict.fromkeys(self.samples + top))
+        self.sample_keys = {norm(s): s for s in self.values if isinstance(s, str) and norm(s)}
+
+    def is_date(self):
+        """True for datetime columns and text that looks like dates."""
+        if self.kind == "datetime" or "date_like" in self.hints or self.dtype.startswith("datetime"):
+            return True
+        strs = [s for s in self.samples if isinstance(s, str)]
+        return bool(strs) and all(DATE_RE.match(s.strip()) for s in strs)
+
+    def is_numeric_text(self):
+        """True for numbers stored as text with thousands separators."""
+        if "numeric_text" in self.hints:
+            return True
+        strs = [s for s in self.samples if isinstance(s, str)]
+        return self.kind in ("text", "categorical") and bool(strs) and all(NUMTEXT_RE.match(s.strip()) for s in strs)
+
+    def is_numeric(self):
+        """True for measures: numbers (not ids, not bool flags) or numeric text."""
+        if self.is_numeric_text():
+            return True
+        return self.kind == "numeric" or (self.kind == "" and self.dtype.startswith(("int", "float")))
+
+    def is_id(self):
+        """True for identifier columns (order_id), which are counted, not summed."""
+        return self.kind == "id" or self.words[-1:] == ["id"]
+
+    def is_binary(self):
+        """True for two-valued columns (yes/no, True/False, 0/1)."""
+        return self.kind == "bool" or self.distinct == 2
+
+    def is_category(self):
+        """True for columns worth grouping by."""
+        if self.is_date() or self.is_numeric_text():
+            return False
+        if self.kind in ("categorical", "bool"):
+            return True
+        return self.distinct is not None and self.distinct <= 50 and self.kind != "numeric"
+
+
+class Dataset:
+    """One dataset: name, row count, columns and the Python variable the code uses."""
+
+    RESERVED = {"pd", "np", "plt", "dfs", "df", "stats", "data", "ax", "fig", "result", "model"}
+
+    def __init__(self, p):
+        self.name = str(p.get("name", "data"))
+        self.rows = p.get("rows") if isinstance(p.get("rows"), int) else None
+        self.columns = [Column(c) for c in (p.get("columns") or []) if isinstance(c, dict)]
+        var = re.sub(r"\W+", "_", norm(self.name)).strip("_")
+        ok = var.isidentifier() and var.isascii() and var not in self.RESERVED
+        import keyword
+        self.var = var if ok and not keyword.iskeyword(var) else "data"
+
+    def col(self, name):
+        """The Column called exactly name, or None."""
+        for c in self.columns:
+            if c.name == name:
+                return c
+        return None
+
+    def date_columns(self):
+        """Columns that hold dates."""
+        return [c for c in self.columns if c.is_date()]
+
+
+def score_column(term, col):
+    """How well a request term (raw text) names a column: 0 (not) .. 100 (exact)."""
+    t = norm(term)
+    if not t:
+        return 0
+    if term == col.name or term.strip() == col.name:
+        return 100
+    if t == col.norm:
+        return 90
+    ts = " ".join(singular(w) for w in t.split())
+    cs = " ".join(singular(w) for w in col.words)
+    if ts == cs:
+        return 85
+    if t in STOP or ts in STOP:
+        return 0
+    if " " not in t and len(col.words) > 1 and (t in col.words or ts in [singular(w) for w in col.words]):
+        return 70 if len(t) > 2 else 0
+    syn = synonyms(ts)
+    if syn and (col.norm in syn or cs in syn):
+        return 60
+    if syn and len(col.words) > 1 and any(w in syn or singular(w) in syn for w in col.words):
+        return 50
+    if len(ts) >= 4 and " " not in ts:
+        limit = 2 if len(ts) >= 7 else 1
+        if edit_distance(ts, cs, limit) <= limit or edit_distance(t, col.norm, limit) <= limit:
+            return 40
+    return 0
+
+
+def best_columns(term, ds):
+    """(score, [columns with that best score]) for a term in a dataset."""
+    best, cols = 0, []
+    for c in ds.columns:
+        s = score_column(term, c)
+        if s > best:
+            best, cols = s, [c]
+        elif s == best and s > 0:
+            cols.append(c)
+    return best, cols
