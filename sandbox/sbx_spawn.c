@@ -172,7 +172,7 @@ static void child_main(const struct child *c)
 	child_fail(SBX_EXIT_EXEC, c->argv[0], strerrordesc_np(errno));
 }
 
-/* The child's environment: env minus any DAA_SBX_* plus what sbx_seal needs
+/* The child's environment: env minus our two DAA_SBX_ variables, plus what sbx_seal needs
  * to know of this policy (extra read-only paths, allowed missing layers).
  * One malloc block: pointers then strings. */
 static char **seal_env(const struct sbx_policy *p, char *const env[])
@@ -188,7 +188,8 @@ static char **seal_env(const struct sbx_policy *p, char *const env[])
 	char *s = (char *)(out + n + 3);
 	size_t k = 0;
 	for (size_t i = 0; i < n; i++)
-		if (strncmp(env[i], "DAA_SBX_", 8) != 0)
+		if (strncmp(env[i], SBX_ENV_EXTRA_RO "=", sizeof SBX_ENV_EXTRA_RO) != 0 &&
+		    strncmp(env[i], SBX_ENV_ALLOW_MISSING "=", sizeof SBX_ENV_ALLOW_MISSING) != 0)
 			out[k++] = env[i];
 	out[k++] = s;
 	s += sprintf(s, "%s=", SBX_ENV_EXTRA_RO);

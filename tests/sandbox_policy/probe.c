@@ -1,0 +1,370 @@
+/*
+ * tests/sandbox_policy/probe.c — a syscall-probing helper run under the
+ * sandbox (nsjail habit): each argument names one attempt; it prints
+ * "NAME: ok" or "NAME: ERRNO-NAME" (or a value) per line, and the test
+ * scripts compare that with the verdict the policy should give.  Attempts
+ * are chosen to be harmless if the sandbox failed to stop them (paths that
+ * do not exist, signal 0, ...).  "seal P T" calls sbx_seal in-process.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/keyctl.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/personality.h>
+#include <sys/ptrace.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include "sandbox/sbx.h"
+
+#define NOPATH "/nonexistent-daa-probe"
+
+/* Print the verdict of rc (< 0: errno). */
+static void verdict(const char *name, long rc)
+{
+	if (rc < 0)
+		printf("%s: %s\n", name, strerrorname_np(errno));
+	else
+		printf("%s: ok\n", name);
+	fflush(stdout);
+}
+
+static long p_fork(void)
+{
+	pid_t pid = fork();
+	if (pid == 0)
+		_exit(0);
+	if (pid > 0)
+		waitpid(pid, NULL, 0);
+	return pid;
+}
+
+static long p_clone_proc(void)
+{
+	long pid = syscall(SYS_clone, (unsigned long)SIGCHLD, 0UL, NULL, NULL, 0UL);
+	if (pid == 0)
+		_exit(0);
+	if (pid > 0)
+		waitpid((pid_t)pid, NULL, 0);
+	return pid;
+}
+
+static long p_clone3(void)
+{
+	unsigned long long args[11] = { 0 };   /* struct clone_args, v2 (88 bytes) */
+	args[4] = SIGCHLD;                      /* exit_signal */
+	long pid = syscall(435, args, sizeof args);
+	if (pid == 0)
+		_exit(0);
+	if (pid > 0)
+		waitpid((pid_t)pid, NULL, 0);
+	return pid;
+}
+
+static void *thread_fn(void *arg)
+{
+	return arg;
+}
+
+static long p_thread(void)
+{
+	pthread_t t;
+	int rc = pthread_create(&t, NULL, thread_fn, NULL);
+	if (rc) {
+		errno = rc;
+		return -1;
+	}
+	return pthread_join(t, NULL) ? -1 : 0;
+}
+
+static long sock(int domain, int type)
+{
+	int fd = socket(domain, type, 0);
+	if (fd >= 0)
+		close(fd);
+	return fd;
+}
+
+static long p_socket_inet(void) { return sock(AF_INET, SOCK_STREAM); }
+static long p_socket_udp(void) { return sock(AF_INET, SOCK_DGRAM); }
+static long p_socket_inet6(void) { return sock(AF_INET6, SOCK_STREAM); }
+static long p_socket_packet(void) { return sock(AF_PACKET, SOCK_RAW); }
+static long p_socket_netlink(void) { return sock(AF_NETLINK, SOCK_RAW); }
+static long p_socket_unix(void) { return sock(AF_UNIX, SOCK_STREAM); }
+
+static long p_socketpair_unix(void)
+{
+	int sv[2];
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) < 0)
+		return -1;
+	close(sv[0]);
+	close(sv[1]);
+	return 0;
+}
+
+static long p_socketpair_inet(void)
+{
+	int sv[2];
+	long rc = socketpair(AF_INET, SOCK_STREAM, 0, sv);
+	return rc;
+}
+
+static long p_ptrace(void) { return ptrace(PTRACE_TRACEME, 0, NULL, NULL); }
+static long p_mount(void) { return mount("none", NOPATH, "tmpfs", 0, NULL); }
+static long p_umount(void) { return umount2(NOPATH, 0); }
+static long p_chroot(void) { return chroot(NOPATH); }
+static long p_pivot_root(void) { return syscall(SYS_pivot_root, NOPATH, NOPATH); }
+static long p_unshare(void) { return unshare(CLONE_NEWUSER); }
+static long p_setns(void) { return setns(-1, 0); }
+static long p_keyctl(void) { return syscall(SYS_keyctl, KEYCTL_GET_KEYRING_ID, KEY_SPEC_SESSION_KEYRING, 0); }
+static long p_bpf(void) { return syscall(SYS_bpf, -1, NULL, 0); }
+static long p_perf(void) { return syscall(SYS_perf_event_open, NULL, 0, -1, -1, 0); }
+static long p_userfaultfd(void) { return syscall(SYS_userfaultfd, 0); }
+static long p_io_uring(void) { return syscall(425, 1, NULL); }
+static long p_personality(void) { return personality(PER_LINUX32) < 0 ? -1 : (personality(PER_LINUX), 0); }
+static long p_personality_query(void) { return personality(0xffffffff); }
+static long p_init_module(void) { return syscall(SYS_init_module, NULL, 0, ""); }
+static long p_swapon(void) { return syscall(SYS_swapon, NOPATH, 0); }
+static long p_open_by_handle(void) { return syscall(SYS_open_by_handle_at, -1, NULL, 0); }
+static long p_kill_parent(void) { return kill(getppid(), 0); }
+static long p_kill_all(void) { return kill(-1, 0); }
+static long p_kill_self(void) { return kill(getpid(), 0); }
+static long p_kill_group(void) { return kill(0, 0); }
+static long p_tgkill_parent(void) { return syscall(SYS_tgkill, getppid(), getppid(), 0); }
+static long p_raise(void) { return raise(0) ? -1 : 0; }
+
+static long p_process_vm_readv(void)
+{
+	char buf[1];
+	struct iovec l = { buf, 1 }, r = { buf, 1 };
+	return process_vm_readv(getppid(), &l, 1, &r, 1, 0);
+}
+
+static long p_exec(void)
+{
+	char *argv[] = { (char *)"/bin/true", NULL };
+	char *env[] = { NULL };
+	fflush(stdout);
+	return execve("/bin/true", argv, env);
+}
+
+static const struct { const char *name; long (*fn)(void); } simple[] = {
+	{ "fork", p_fork }, { "clone_proc", p_clone_proc }, { "clone3", p_clone3 },
+	{ "thread", p_thread }, { "socket_inet", p_socket_inet }, { "socket_udp", p_socket_udp },
+	{ "socket_inet6", p_socket_inet6 }, { "socket_packet", p_socket_packet },
+	{ "socket_netlink", p_socket_netlink }, { "socket_unix", p_socket_unix },
+	{ "socketpair_unix", p_socketpair_unix }, { "socketpair_inet", p_socketpair_inet },
+	{ "ptrace", p_ptrace }, { "mount", p_mount }, { "umount", p_umount },
+	{ "chroot", p_chroot }, { "pivot_root", p_pivot_root }, { "unshare", p_unshare },
+	{ "setns", p_setns }, { "keyctl", p_keyctl }, { "bpf", p_bpf }, { "perf_event_open", p_perf },
+	{ "userfaultfd", p_userfaultfd }, { "io_uring_setup", p_io_uring },
+	{ "personality", p_personality }, { "personality_query", p_personality_query },
+	{ "init_module", p_init_module }, { "swapon", p_swapon },
+	{ "open_by_handle_at", p_open_by_handle }, { "kill_parent", p_kill_parent },
+	{ "kill_all", p_kill_all }, { "kill_self", p_kill_self }, { "kill_group", p_kill_group },
+	{ "tgkill_parent", p_tgkill_parent }, { "raise", p_raise },
+	{ "process_vm_readv", p_process_vm_readv }, { "exec", p_exec },
+};
+
+/* Attempts that take one argument (a path or a port or a name). */
+static long p_read(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	char c;
+	if (fd < 0 || read(fd, &c, 1) < 0)
+		return -1;
+	close(fd);
+	return 0;
+}
+
+static long p_write(const char *path)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0 || write(fd, "x\n", 2) != 2)
+		return -1;
+	close(fd);
+	return 0;
+}
+
+static long p_ls(const char *path)
+{
+	DIR *d = opendir(path);
+	if (!d)
+		return -1;
+	closedir(d);
+	return 0;
+}
+
+static long p_mkdir(const char *path) { return mkdir(path, 0700); }
+static long p_unlink(const char *path) { return unlink(path); }
+
+static long tcp(const char *port, bool do_bind)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)atoi(port)),
+				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	if (fd < 0)
+		return -1;
+	long rc = do_bind ? bind(fd, (struct sockaddr *)&a, sizeof a) :
+			    connect(fd, (struct sockaddr *)&a, sizeof a);
+	int saved = errno;
+	close(fd);
+	errno = saved;
+	return rc;
+}
+
+static long p_tcp_connect(const char *port) { return tcp(port, false); }
+static long p_tcp_bind(const char *port) { return tcp(port, true); }
+
+static long p_abstract(const char *name)
+{
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	size_t n = strlen(name);
+	if (n + 1 > sizeof a.sun_path)
+		n = sizeof a.sun_path - 1;
+	memcpy(a.sun_path + 1, name, n);
+	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	if (fd < 0)
+		return -1;
+	long rc = connect(fd, (struct sockaddr *)&a, (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + n));
+	int saved = errno;
+	close(fd);
+	errno = saved;
+	return rc;
+}
+
+static const struct { const char *name; long (*fn)(const char *); } with_arg[] = {
+	{ "read", p_read }, { "write", p_write }, { "ls", p_ls }, { "mkdir", p_mkdir },
+	{ "unlink", p_unlink }, { "tcp_connect", p_tcp_connect }, { "tcp_bind", p_tcp_bind },
+	{ "abstract", p_abstract },
+};
+
+/* "status KEY": the value of a /proc/self/status line (CapEff, NoNewPrivs, ...). */
+static void status_line(const char *key)
+{
+	FILE *f = fopen("/proc/self/status", "re");
+	char line[256];
+	size_t n = strlen(key);
+	while (f && fgets(line, sizeof line, f))
+		if (!strncmp(line, key, n) && line[n] == ':') {
+			char *v = line + n + 1;
+			v += strspn(v, " \t");
+			printf("%s: %s", key, v);
+			break;
+		}
+	if (f)
+		fclose(f);
+	fflush(stdout);
+}
+
+/* "rlimit NAME": the soft limit (data, cpu, fsize, nofile, nproc, core). */
+static void rlimit_line(const char *name)
+{
+	static const struct { const char *n; int r; } m[] = {
+		{ "data", RLIMIT_DATA }, { "cpu", RLIMIT_CPU }, { "fsize", RLIMIT_FSIZE },
+		{ "nofile", RLIMIT_NOFILE }, { "nproc", RLIMIT_NPROC }, { "core", RLIMIT_CORE },
+		{ "as", RLIMIT_AS },
+	};
+	for (size_t i = 0; i < sizeof m / sizeof m[0]; i++) {
+		struct rlimit rl;
+		if (strcmp(m[i].n, name) || getrlimit(m[i].r, &rl) < 0)
+			continue;
+		if (rl.rlim_cur == RLIM_INFINITY)
+			printf("rlimit_%s: unlimited\n", name);
+		else
+			printf("rlimit_%s: %llu\n", name, (unsigned long long)rl.rlim_cur);
+	}
+	fflush(stdout);
+}
+
+/* "fds": the open fds, comma-separated (without the one listing them). */
+static void fds_line(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	int self = d ? dirfd(d) : -1, fds[256], n = 0;
+	for (struct dirent *e; d && (e = readdir(d)) && n < 256;)
+		if (e->d_name[0] != '.' && atoi(e->d_name) != self)
+			fds[n++] = atoi(e->d_name);
+	if (d)
+		closedir(d);
+	for (int i = 1; i < n; i++)   /* insertion sort: readdir order is not numeric */
+		for (int j = i; j > 0 && fds[j - 1] > fds[j]; j--) {
+			int t = fds[j];
+			fds[j] = fds[j - 1];
+			fds[j - 1] = t;
+		}
+	printf("fds:");
+	for (int i = 0; i < n; i++)
+		printf("%s%d", i ? "," : " ", fds[i]);
+	printf("\n");
+	fflush(stdout);
+}
+
+/* "seal PROJECT TMP" ("-" for NULL). */
+static void seal_line(const char *project, const char *tmp)
+{
+	char rep[2048];
+	int rc = sbx_seal(strcmp(project, "-") ? project : NULL, strcmp(tmp, "-") ? tmp : NULL,
+			  rep, sizeof rep);
+	printf("seal: %s\n", rc == 0 ? "ok" : "failed");
+	for (char *l = strtok(rep, "\n"); l; l = strtok(NULL, "\n"))
+		printf("# %s\n", l);
+	fflush(stdout);
+}
+
+/* One attempt at argv[*i] (advancing *i past its arguments); 0 or -1 if unknown. */
+static int one(int argc, char **argv, int *i)
+{
+	const char *name = argv[*i];
+	for (size_t k = 0; k < sizeof simple / sizeof simple[0]; k++)
+		if (!strcmp(name, simple[k].name)) {
+			verdict(name, simple[k].fn());
+			return 0;
+		}
+	int need = !strcmp(name, "seal") ? 2 : !strcmp(name, "fds") ? 0 : 1;
+	if (*i + need >= argc)
+		return -1;
+	const char *a = argv[*i + 1];
+	*i += need;
+	for (size_t k = 0; k < sizeof with_arg / sizeof with_arg[0]; k++)
+		if (!strcmp(name, with_arg[k].name)) {
+			char label[300];
+			snprintf(label, sizeof label, "%s %s", name, a);
+			verdict(label, with_arg[k].fn(a));
+			return 0;
+		}
+	if (!strcmp(name, "status"))
+		status_line(a);
+	else if (!strcmp(name, "rlimit"))
+		rlimit_line(a);
+	else if (!strcmp(name, "fds"))
+		fds_line();
+	else if (!strcmp(name, "seal"))
+		seal_line(a, argv[*i]);
+	else
+		return -1;
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++)
+		if (one(argc, argv, &i) < 0) {
+			fprintf(stderr, "probe: unknown attempt or missing argument: %s\n", argv[i]);
+			return 2;
+		}
+	return 0;
+}
