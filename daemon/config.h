@@ -26,6 +26,8 @@
 #include "daemon/log.h"
 #include "protocol/proto.h"
 
+#define DAA_VERSION "0.1.0"
+
 struct daa_config {
 	char socket_path[108];    /* the listening socket (sun_path sized) */
 	char *config_file;        /* the file read (may not exist) */

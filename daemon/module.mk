@@ -8,12 +8,9 @@ DAEMON_SRCS := $(wildcard daemon/*.c)
 DAEMON_OBJS := $(DAEMON_SRCS:%.c=$(OBJ)/%.o)
 DAEMON_LIBS = $(LIB_MSGPACK) $(LIB_JANSSON) $(LIB_CURL) $(LIB_SECCOMP) $(LIB_CAP) -lm
 
-# (The guard goes away once main.c is committed.)
-ifneq ($(wildcard daemon/main.c),)
 .SECONDEXPANSION:
 $(BIN)/daad: $(DAEMON_OBJS) $$(PROTO_LIB) $$(SBX_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $(DAEMON_OBJS) $(PROTO_LIB) $(if $(SBX_LIB),$(SBX_LIB)) $(DAEMON_LIBS)
 
 ALL_TARGETS += $(BIN)/daad
-endif

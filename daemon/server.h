@@ -36,6 +36,9 @@ void server_stop_listening(void);
  * every connection and free everything. */
 void server_stop(int timeout_ms);
 
+/* Free closed connections; main calls it before each wait of the loop. */
+void server_before_wait(void);
+
 /* Ask the daemon to shut down after this callback (the `shutdown` method,
  * SIGTERM, SIGINT). */
 void server_request_shutdown(const char *why);

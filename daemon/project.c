@@ -1,0 +1,445 @@
+/*
+ * daemon/project.c — projects on disk (daemon/project.h): lookup, creation,
+ * deletion, listing, the folder layout, the step and turn counters.
+ * Datasets live in project_data.c, conventions in project_conv.c; both use
+ * the private struct below through daemon/project_int.h.
+ *
+ * Handles are cached for the daemon's lifetime and never freed before
+ * proj_close_all(), so a pointer held by a callback never dangles: a deleted
+ * project keeps its handle, marked deleted.
+ */
+#include "daemon/project.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "daemon/config.h"
+#include "daemon/fsutil.h"
+#include "daemon/log.h"
+#include "daemon/project_int.h"
+
+#define PROJ_MAX_HOOKS 8
+#define PROJ_BUF (PATH_MAX + 64) /* a real path plus a suffix */
+
+static struct proj *projs;
+static struct {
+	proj_close_cb cb;
+	void *ud;
+} hooks[PROJ_MAX_HOOKS];
+static int nhooks;
+
+/* Accessors. */
+const char *proj_name(const struct proj *p) { return p->name; }
+const char *proj_path(const struct proj *p) { return p->path; }
+const char *proj_data_dir(const struct proj *p) { return p->data; }
+const char *proj_history_dir(const struct proj *p) { return p->history; }
+const char *proj_outputs_dir(const struct proj *p) { return p->outputs; }
+const char *proj_state_dir(const struct proj *p) { return p->state; }
+bool proj_deleted(const struct proj *p) { return p->deleted; }
+
+/* NOT_FOUND for a deleted handle. */
+int proj_check_alive(const struct proj *p, struct proto_err *err)
+{
+	if (!p->deleted)
+		return 0;
+	return proto_fail(err, PROTO_ERR_NOT_FOUND, "project '%s' was deleted", p->name);
+}
+
+/* Register a close hook. */
+int proj_add_close_hook(proj_close_cb cb, void *ud)
+{
+	if (nhooks == PROJ_MAX_HOOKS || !cb)
+		return -1;
+	hooks[nhooks].cb = cb;
+	hooks[nhooks++].ud = ud;
+	return 0;
+}
+
+/* "a/b" joined, malloc'd. */
+static char *proj_join(const char *a, const char *b)
+{
+	char *s = NULL;
+	if (asprintf(&s, "%s/%s", a, b) < 0)
+		return NULL;
+	return s;
+}
+
+/* Free one handle. */
+static void proj_free(struct proj *p)
+{
+	free(p->name);
+	free(p->path);
+	free(p->data);
+	free(p->history);
+	free(p->outputs);
+	free(p->state);
+	free(p->conv_file);
+	if (p->conv)
+		json_decref(p->conv);
+	free(p);
+}
+
+/* Create the layout's folders and files that are missing. */
+static int proj_ensure_layout(const char *path, struct proto_err *err)
+{
+	static const char *const dirs[] = {"data", "history", "outputs", "outputs/plots",
+					   "outputs/tables", "outputs/models", ".daa", NULL};
+	char buf[PATH_MAX];
+	for (int i = 0; dirs[i]; i++) {
+		if (fsu_path(buf, sizeof(buf), err, "%s/%s", path, dirs[i]) < 0)
+			return -1;
+		if (mkdir(buf, 0755) < 0 && errno != EEXIST)
+			return proto_fail(err, PROTO_ERR_IO, "cannot create %s: %s", buf,
+					  strerror(errno));
+	}
+	if (fsu_path(buf, sizeof(buf), err, "%s/conventions.json", path) < 0)
+		return -1;
+	if (access(buf, F_OK) < 0 && fsu_write_atomic(buf, "{}\n", 3, err) < 0)
+		return -1;
+	return 0;
+}
+
+/* A new handle for the project folder at real path rp. */
+static struct proj *proj_open(const char *name, const char *rp, struct proto_err *err)
+{
+	if (proj_ensure_layout(rp, err) < 0)
+		return NULL;
+	struct proj *p = calloc(1, sizeof(*p));
+	if (!p) {
+		proto_fail(err, PROTO_ERR_INTERNAL, "out of memory");
+		return NULL;
+	}
+	p->name = strdup(name);
+	p->path = strdup(rp);
+	p->data = proj_join(rp, "data");
+	p->history = proj_join(rp, "history");
+	p->outputs = proj_join(rp, "outputs");
+	p->state = proj_join(rp, ".daa");
+	p->conv_file = proj_join(rp, "conventions.json");
+	if (!p->name || !p->path || !p->data || !p->history || !p->outputs || !p->state ||
+	    !p->conv_file) {
+		proj_free(p);
+		proto_fail(err, PROTO_ERR_INTERNAL, "out of memory");
+		return NULL;
+	}
+	p->next = projs;
+	projs = p;
+	log_debug("project %s opened (%s)", p->name, p->path);
+	return p;
+}
+
+/* The cached live handle of real path rp, or NULL. */
+static struct proj *proj_cached(const char *rp)
+{
+	for (struct proj *p = projs; p; p = p->next)
+		if (!p->deleted && !strcmp(p->path, rp))
+			return p;
+	return NULL;
+}
+
+/* Does folder rp look like a project (data/ or conventions.json)? */
+static bool proj_looks_like(const char *rp)
+{
+	char buf[PROJ_BUF];
+	struct stat st;
+	snprintf(buf, sizeof(buf), "%s/data", rp);
+	if (stat(buf, &st) == 0 && S_ISDIR(st.st_mode))
+		return true;
+	snprintf(buf, sizeof(buf), "%s/conventions.json", rp);
+	return stat(buf, &st) == 0;
+}
+
+/* A project by absolute folder path. */
+static struct proj *proj_get_path(const char *path, struct proto_err *err)
+{
+	char rp[PATH_MAX];
+	struct stat st;
+	if (!realpath(path, rp) || stat(rp, &st) < 0 || !S_ISDIR(st.st_mode)) {
+		proto_fail(err, PROTO_ERR_NOT_FOUND, "no project folder at %s", path);
+		return NULL;
+	}
+	struct proj *p = proj_cached(rp);
+	if (p)
+		return p;
+	if (!proj_looks_like(rp)) {
+		proto_fail(err, PROTO_ERR_NOT_FOUND,
+			   "%s is not a daa project (no data/ folder): create one with "
+			   "`daa project new NAME --dir PARENT`", rp);
+		return NULL;
+	}
+	const char *base = strrchr(rp, '/');
+	base = base && base[1] ? base + 1 : rp;
+	return proj_open(base, rp, err);
+}
+
+/* A project by name (the default one is created on demand). */
+struct proj *proj_get(const char *name_or_path, struct proto_err *err)
+{
+	const struct daa_config *cfg = config_get();
+	const char *name = name_or_path && *name_or_path ? name_or_path : cfg->default_project;
+	if (name[0] == '/')
+		return proj_get_path(name, err);
+	if (fsu_name_check(name, "project name", err) < 0)
+		return NULL;
+	char link[PATH_MAX], rp[PATH_MAX];
+	if (fsu_path(link, sizeof(link), err, "%s/%s", cfg->data_dir, name) < 0)
+		return NULL;
+	if (!realpath(link, rp)) {
+		if (strcmp(name, cfg->default_project) != 0) {
+			proto_fail(err, PROTO_ERR_NOT_FOUND,
+				   "no project named '%s' (see `daa project list`; create it with "
+				   "`daa project new %s`)", name, name);
+			return NULL;
+		}
+		return proj_create(name, NULL, err);
+	}
+	struct proj *p = proj_cached(rp);
+	return p ? p : proj_open(name, rp, err);
+}
+
+/* Create a project folder and register it. */
+struct proj *proj_create(const char *name, const char *parent_dir, struct proto_err *err)
+{
+	const struct daa_config *cfg = config_get();
+	char link[PATH_MAX], target[PATH_MAX], rp[PATH_MAX];
+	struct stat st;
+	if (fsu_name_check(name, "project name", err) < 0 ||
+	    fsu_mkdir_p(cfg->data_dir, 0755, err) < 0 ||
+	    fsu_path(link, sizeof(link), err, "%s/%s", cfg->data_dir, name) < 0)
+		return NULL;
+	if (lstat(link, &st) == 0) {
+		proto_fail(err, PROTO_ERR_EXISTS, "a project named '%s' already exists", name);
+		return NULL;
+	}
+	if (parent_dir) {
+		if (parent_dir[0] != '/' || !realpath(parent_dir, rp) || stat(rp, &st) < 0 ||
+		    !S_ISDIR(st.st_mode)) {
+			proto_fail(err, PROTO_ERR_BAD_INPUT,
+				   "dir must be an existing folder given by its absolute path (got %s)",
+				   parent_dir);
+			return NULL;
+		}
+		if (fsu_path(target, sizeof(target), err, "%s/%s", rp, name) < 0)
+			return NULL;
+	} else {
+		snprintf(target, sizeof(target), "%s", link);
+	}
+	if (mkdir(target, 0755) < 0) {
+		proto_fail(err, errno == EEXIST ? PROTO_ERR_EXISTS : PROTO_ERR_IO,
+			   "cannot create the project folder %s: %s", target,
+			   errno == EEXIST ? "it already exists" : strerror(errno));
+		return NULL;
+	}
+	if (parent_dir && symlink(target, link) < 0) {
+		proto_fail(err, PROTO_ERR_IO, "cannot register %s as %s: %s", target, link,
+			   strerror(errno));
+		rmdir(target);
+		return NULL;
+	}
+	if (proj_ensure_layout(target, err) < 0 || !realpath(target, rp))
+		return NULL;
+	fsu_fsync_dir(cfg->data_dir);
+	log_info("project %s created at %s", name, rp);
+	return proj_open(name, rp, err);
+}
+
+/* Is p registered by a symlink in data_dir (created with a chosen dir)? */
+static bool proj_is_linked(const struct proj *p, char *link, size_t size)
+{
+	struct stat st;
+	snprintf(link, size, "%s/%s", config_get()->data_dir, p->name);
+	return lstat(link, &st) == 0 && S_ISLNK(st.st_mode);
+}
+
+/* Delete a project (files only when it lives under data_dir). */
+int proj_delete(struct proj *p, bool *files_removed, struct proto_err *err)
+{
+	char link[PATH_MAX], trash[PATH_MAX], rp[PATH_MAX];
+	*files_removed = false;
+	if (proj_check_alive(p, err) < 0)
+		return -1;
+	for (int i = 0; i < nhooks; i++)
+		hooks[i].cb(p->path, hooks[i].ud);
+	if (proj_is_linked(p, link, sizeof(link))) {
+		if (unlink(link) < 0)
+			return proto_fail(err, PROTO_ERR_IO, "cannot unregister %s: %s", link,
+					  strerror(errno));
+	} else if (realpath(link, rp) && !strcmp(rp, p->path)) {
+		/* Move it out of sight first: a crash mid-removal leaves a hidden
+		 * folder, never a half-deleted project. */
+		if (fsu_path(trash, sizeof(trash), err, "%s/.deleted-%s-%d", config_get()->data_dir,
+			     p->name, (int)getpid()) < 0)
+			return -1;
+		if (rename(p->path, trash) < 0)
+			return proto_fail(err, PROTO_ERR_IO, "cannot delete %s: %s", p->path,
+					  strerror(errno));
+		fsu_fsync_dir(config_get()->data_dir);
+		if (fsu_rm_rf(trash, err) < 0)
+			log_warn("project %s: %s", p->name, err->msg);
+		*files_removed = true;
+	}
+	p->deleted = true;
+	log_info("project %s deleted%s", p->name, *files_removed ? " with its files" : "");
+	return 0;
+}
+
+/* Count directory entries accepted by pred. */
+static int proj_count(const char *dir, bool (*pred)(const char *name))
+{
+	DIR *d = opendir(dir);
+	if (!d)
+		return 0;
+	int n = 0;
+	struct dirent *de;
+	while ((de = readdir(d)))
+		n += pred(de->d_name);
+	closedir(d);
+	return n;
+}
+
+/* NNN of a history script "NNN_slug.py", or -1. */
+static int proj_step_of(const char *name)
+{
+	int digits = 0;
+	while (name[digits] >= '0' && name[digits] <= '9')
+		digits++;
+	size_t len = strlen(name);
+	if (digits < 3 || name[digits] != '_' || len < 4 || strcmp(name + len - 3, ".py"))
+		return -1;
+	return atoi(name);
+}
+
+/* Is name a history step? */
+static bool proj_is_step(const char *name)
+{
+	return proj_step_of(name) >= 0;
+}
+
+/* Is name a dataset file? */
+static bool proj_is_dataset(const char *name)
+{
+	return name[0] != '.' && proj_format_of(name) != NULL;
+}
+
+/* Number of history steps. */
+int proj_step_count(struct proj *p)
+{
+	return proj_count(p->history, proj_is_step);
+}
+
+/* The next free step number. */
+int proj_next_step_number(struct proj *p)
+{
+	DIR *d = opendir(p->history);
+	int max = 0;
+	struct dirent *de;
+	while (d && (de = readdir(d))) {
+		int n = proj_step_of(de->d_name);
+		if (n > max)
+			max = n;
+	}
+	if (d)
+		closedir(d);
+	return max + 1;
+}
+
+/* Next turn number, persisted in .daa/turn. */
+int proj_turn_next(struct proj *p, struct proto_err *err)
+{
+	char path[PATH_MAX], buf[32];
+	if (proj_check_alive(p, err) < 0 ||
+	    fsu_path(path, sizeof(path), err, "%s/turn", p->state) < 0)
+		return -1;
+	struct proto_err e2 = {0};
+	char *s = fsu_read_file(path, 64, NULL, &e2);
+	long n = s ? strtol(s, NULL, 10) : 0;
+	free(s);
+	if (n < 0 || n > 1000000000)
+		n = 0;
+	int len = snprintf(buf, sizeof(buf), "%ld\n", n + 1);
+	if (fsu_write_atomic(path, buf, (size_t)len, err) < 0)
+		return -1;
+	return (int)(n + 1);
+}
+
+/* One row of project.list. */
+static json_t *proj_list_row(const char *name, const char *rp)
+{
+	char data[PROJ_BUF], hist[PROJ_BUF];
+	snprintf(data, sizeof(data), "%s/data", rp);
+	snprintf(hist, sizeof(hist), "%s/history", rp);
+	return json_pack("{s:s, s:s, s:i, s:i}", "name", name, "path", rp, "datasets",
+			 proj_count(data, proj_is_dataset), "steps", proj_count(hist, proj_is_step));
+}
+
+/* Compare two list rows by name. */
+static int proj_row_cmp(const void *a, const void *b)
+{
+	const json_t *x = *(json_t *const *)a, *y = *(json_t *const *)b;
+	return strcmp(json_string_value(json_object_get(x, "name")),
+		      json_string_value(json_object_get(y, "name")));
+}
+
+/* Every registered project under data_dir, sorted by name. */
+json_t *proj_list(struct proto_err *err)
+{
+	const char *root = config_get()->data_dir;
+	json_t *arr = json_array();
+	DIR *d = opendir(root);
+	if (!d && errno != ENOENT) {
+		json_decref(arr);
+		proto_fail(err, PROTO_ERR_IO, "cannot list %s: %s", root, strerror(errno));
+		return NULL;
+	}
+	struct dirent *de;
+	char path[PATH_MAX], rp[PATH_MAX];
+	struct stat st;
+	while (d && (de = readdir(d))) {
+		if (!fsu_name_ok(de->d_name))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", root, de->d_name);
+		if (!realpath(path, rp) || stat(rp, &st) < 0 || !S_ISDIR(st.st_mode))
+			continue;
+		json_array_append_new(arr, proj_list_row(de->d_name, rp));
+	}
+	if (d)
+		closedir(d);
+	size_t n = json_array_size(arr);
+	json_t **rows = calloc(n ? n : 1, sizeof(*rows));
+	for (size_t i = 0; rows && i < n; i++)
+		rows[i] = json_incref(json_array_get(arr, i));
+	if (rows) {
+		qsort(rows, n, sizeof(*rows), proj_row_cmp);
+		json_array_clear(arr);
+		for (size_t i = 0; i < n; i++)
+			json_array_append_new(arr, rows[i]);
+		free(rows);
+	}
+	return arr;
+}
+
+/* Names of the open projects. */
+json_t *proj_open_names(void)
+{
+	json_t *arr = json_array();
+	for (struct proj *p = projs; p; p = p->next)
+		if (!p->deleted)
+			json_array_append_new(arr, json_string(p->name));
+	return arr;
+}
+
+/* Free every handle. */
+void proj_close_all(void)
+{
+	while (projs) {
+		struct proj *p = projs;
+		projs = p->next;
+		proj_free(p);
+	}
+	nhooks = 0;
+}

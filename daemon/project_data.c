@@ -1,0 +1,298 @@
+/*
+ * daemon/project_data.c — datasets of a project (daemon/project.h): the
+ * files of data/, and adding one by copying it in (in the kernel with
+ * copy_file_range / sendfile, to a hidden temp name, then rename), after
+ * checking it is a readable regular file whose content matches its format.
+ */
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "daemon/fsutil.h"
+#include "daemon/log.h"
+#include "daemon/project.h"
+#include "daemon/project_int.h"
+
+#define DATA_SNIFF 65536
+
+static const struct {
+	const char *ext, *format;
+} data_formats[] = {
+	{"csv", "csv"},   {"tsv", "tsv"},     {"tab", "tsv"},         {"txt", "csv"},
+	{"json", "json"}, {"jsonl", "jsonl"}, {"ndjson", "jsonl"},    {"xlsx", "xlsx"},
+	{"parquet", "parquet"}, {NULL, NULL}};
+
+/* The format of a file name by its extension, or NULL. */
+const char *proj_format_of(const char *filename)
+{
+	const char *dot = strrchr(filename, '.');
+	if (!dot || dot == filename || strlen(dot + 1) > 8)
+		return NULL;
+	char ext[10];
+	size_t i;
+	for (i = 0; dot[1 + i]; i++)
+		ext[i] = (char)tolower((unsigned char)dot[1 + i]);
+	ext[i] = '\0';
+	for (int k = 0; data_formats[k].ext; k++)
+		if (!strcmp(ext, data_formats[k].ext))
+			return data_formats[k].format;
+	return NULL;
+}
+
+/* The stem of file name (without the last extension) into buf. */
+static void data_stem(const char *file, char *buf, size_t size)
+{
+	const char *dot = strrchr(file, '.');
+	size_t n = dot && dot != file ? (size_t)(dot - file) : strlen(file);
+	snprintf(buf, size, "%.*s", (int)n, file);
+}
+
+/* One dataset row for a file of data/. */
+static json_t *data_row(const struct proj *p, const char *file, const struct stat *st)
+{
+	char stem[NAME_MAX + 1], *path = NULL;
+	data_stem(file, stem, sizeof(stem));
+	if (asprintf(&path, "%s/%s", p->data, file) < 0)
+		return NULL;
+	json_t *row = json_pack("{s:s, s:s, s:s, s:s, s:I}", "name", stem, "file", file, "path",
+				path, "format", proj_format_of(file), "bytes",
+				(json_int_t)st->st_size);
+	free(path);
+	return row;
+}
+
+/* Order rows by name. */
+static int data_cmp(const void *a, const void *b)
+{
+	return strcmp(json_string_value(json_object_get(*(json_t *const *)a, "name")),
+		      json_string_value(json_object_get(*(json_t *const *)b, "name")));
+}
+
+/* The datasets of the project, sorted by name. */
+json_t *proj_datasets(struct proj *p, struct proto_err *err)
+{
+	if (proj_check_alive(p, err) < 0)
+		return NULL;
+	DIR *d = opendir(p->data);
+	if (!d) {
+		proto_fail(err, PROTO_ERR_IO, "cannot list %s: %s", p->data, strerror(errno));
+		return NULL;
+	}
+	json_t *rows[1024];
+	size_t n = 0;
+	struct dirent *de;
+	struct stat st;
+	while ((de = readdir(d)) && n < 1024) {
+		if (de->d_name[0] == '.' || !proj_format_of(de->d_name))
+			continue;
+		if (fstatat(dirfd(d), de->d_name, &st, 0) < 0 || !S_ISREG(st.st_mode))
+			continue;
+		json_t *row = data_row(p, de->d_name, &st);
+		if (row)
+			rows[n++] = row;
+	}
+	closedir(d);
+	qsort(rows, n, sizeof(rows[0]), data_cmp);
+	json_t *arr = json_array();
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(arr, rows[i]);
+	return arr;
+}
+
+/* Check the first bytes of a file against its format. */
+static int data_sniff(const char *src, const char *format, const unsigned char *b, size_t n,
+		      struct proto_err *err)
+{
+	if (!strcmp(format, "xlsx")) {
+		if (n < 4 || memcmp(b, "PK\3\4", 4))
+			return proto_fail(err, PROTO_ERR_BAD_INPUT,
+					  "%s is not an .xlsx workbook (no ZIP header); save it as "
+					  ".xlsx or .csv", src);
+		return 0;
+	}
+	if (!strcmp(format, "parquet")) {
+		if (n < 4 || memcmp(b, "PAR1", 4))
+			return proto_fail(err, PROTO_ERR_BAD_INPUT,
+					  "%s is not a Parquet file (no PAR1 header)", src);
+		return 0;
+	}
+	if (memchr(b, '\0', n))
+		return proto_fail(err, PROTO_ERR_BAD_INPUT,
+				  "%s holds binary data, not %s text: check the file or its extension",
+				  src, format);
+	if (!strcmp(format, "json")) {
+		size_t i = 0;
+		if (n >= 3 && !memcmp(b, "\xef\xbb\xbf", 3))
+			i = 3;
+		while (i < n && isspace(b[i]))
+			i++;
+		if (i < n && b[i] != '[' && b[i] != '{')
+			return proto_fail(err, PROTO_ERR_BAD_INPUT,
+					  "%s does not start like JSON ('[' or '{')", src);
+	}
+	return 0;
+}
+
+/* Open src for reading and check it: absolute, regular, supported, sane content. */
+static int data_open_src(const char *src, const char **format, struct stat *st,
+			 struct proto_err *err)
+{
+	if (src[0] != '/')
+		return proto_fail(err, PROTO_ERR_BAD_INPUT,
+				  "path must be absolute (got '%s'): the daemon does not share "
+				  "your current folder", src);
+	const char *base = strrchr(src, '/') + 1;
+	*format = proj_format_of(base);
+	if (!*format)
+		return proto_fail(err, PROTO_ERR_BAD_INPUT,
+				  "%s: unsupported file type; use .csv .tsv .txt .json .jsonl "
+				  ".xlsx or .parquet", src);
+	int fd = open(src, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0)
+		return proto_fail(err, PROTO_ERR_BAD_INPUT, "cannot read %s: %s", src,
+				  strerror(errno));
+	if (fstat(fd, st) < 0 || !S_ISREG(st->st_mode)) {
+		close(fd);
+		return proto_fail(err, PROTO_ERR_BAD_INPUT, "%s is not a regular file", src);
+	}
+	unsigned char *buf = malloc(DATA_SNIFF);
+	ssize_t n = buf ? pread(fd, buf, DATA_SNIFF, 0) : -1;
+	int rc = n < 0 ? proto_fail(err, PROTO_ERR_BAD_INPUT, "cannot read %s: %s", src,
+				    strerror(errno))
+		       : data_sniff(src, *format, buf, (size_t)n, err);
+	free(buf);
+	if (rc < 0) {
+		close(fd);
+		return -1;
+	}
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+	return fd;
+}
+
+/* Files of data/ whose stem is name (any supported format): count, and the
+ * first one into found. */
+static int data_same_name(const struct proj *p, const char *name, char *found, size_t size)
+{
+	DIR *d = opendir(p->data);
+	int n = 0;
+	struct dirent *de;
+	char stem[NAME_MAX + 1];
+	while (d && (de = readdir(d))) {
+		if (de->d_name[0] == '.' || !proj_format_of(de->d_name))
+			continue;
+		data_stem(de->d_name, stem, sizeof(stem));
+		if (!strcmp(stem, name) && n++ == 0)
+			snprintf(found, size, "%s", de->d_name);
+	}
+	if (d)
+		closedir(d);
+	return n;
+}
+
+/* Remove the other files named like the dataset (overwrite with a new format). */
+static void data_remove_others(const struct proj *p, const char *name, const char *keep)
+{
+	DIR *d = opendir(p->data);
+	struct dirent *de;
+	char stem[NAME_MAX + 1];
+	while (d && (de = readdir(d))) {
+		if (de->d_name[0] == '.' || !proj_format_of(de->d_name) || !strcmp(de->d_name, keep))
+			continue;
+		data_stem(de->d_name, stem, sizeof(stem));
+		if (!strcmp(stem, name) && unlinkat(dirfd(d), de->d_name, 0) == 0)
+			log_info("project %s: replaced data/%s", p->name, de->d_name);
+	}
+	if (d)
+		closedir(d);
+}
+
+/* Copy src_fd into data/file via a hidden temp file and rename. */
+static long long data_copy_in(const struct proj *p, int src_fd, const char *file,
+			      struct proto_err *err)
+{
+	char tmp[PATH_MAX], dst[PATH_MAX];
+	if (fsu_path(tmp, sizeof(tmp), err, "%s/.%s.part-%d", p->data, file, (int)getpid()) < 0 ||
+	    fsu_path(dst, sizeof(dst), err, "%s/%s", p->data, file) < 0)
+		return -1;
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+	if (fd < 0)
+		return proto_fail(err, PROTO_ERR_IO, "cannot write in %s: %s", p->data,
+				  strerror(errno));
+	long long n = fsu_copy_fd(src_fd, fd);
+	int saved = errno;
+	if (n < 0 || fsync(fd) < 0 || close(fd) < 0) {
+		saved = n < 0 ? saved : errno;
+		if (n >= 0)
+			fd = -1;
+		goto fail;
+	}
+	fd = -1;
+	if (rename(tmp, dst) < 0) {
+		saved = errno;
+		goto fail;
+	}
+	fsu_fsync_dir(p->data);
+	return n;
+fail:
+	if (fd >= 0)
+		close(fd);
+	unlink(tmp);
+	errno = saved;
+	return proto_fail(err, PROTO_ERR_IO, "cannot copy into %s: %s", dst, strerror(saved));
+}
+
+/* The extension of src's base name, lower-cased, into buf. */
+static void data_ext(const char *src, char *buf, size_t size)
+{
+	const char *dot = strrchr(src, '.');
+	size_t i;
+	for (i = 0; dot && dot[1 + i] && i + 1 < size; i++)
+		buf[i] = (char)tolower((unsigned char)dot[1 + i]);
+	buf[i] = '\0';
+}
+
+/* Add a dataset by copying src into data/. */
+json_t *proj_data_add(struct proj *p, const char *src, const char *name, bool overwrite,
+		      struct proto_err *err)
+{
+	const char *format = NULL;
+	struct stat st;
+	char stem[NAME_MAX + 1], ext[16], file[NAME_MAX + 1], found[NAME_MAX + 1];
+	if (proj_check_alive(p, err) < 0)
+		return NULL;
+	int fd = data_open_src(src, &format, &st, err);
+	if (fd < 0)
+		return NULL;
+	json_t *res = NULL;
+	if (!name || !*name) {
+		data_stem(strrchr(src, '/') + 1, stem, sizeof(stem));
+		name = stem;
+	}
+	data_ext(src, ext, sizeof(ext));
+	if (fsu_name_check(name, "dataset name", err) < 0 ||
+	    fsu_path(file, sizeof(file), err, "%s.%s", name, ext) < 0)
+		goto out;
+	if (data_same_name(p, name, found, sizeof(found)) > 0 && !overwrite) {
+		proto_fail(err, PROTO_ERR_EXISTS,
+			   "a dataset named '%s' already exists (data/%s); nothing was "
+			   "overwritten: pick another name or pass overwrite", name, found);
+		goto out;
+	}
+	long long bytes = data_copy_in(p, fd, file, err);
+	if (bytes < 0)
+		goto out;
+	if (overwrite)
+		data_remove_others(p, name, file);
+	log_info("project %s: dataset %s added from %s (%lld bytes)", p->name, file, src, bytes);
+	res = json_pack("{s:s, s:s, s:I, s:s, s:s++}", "name", name, "file", file, "bytes",
+			(json_int_t)bytes, "format", format, "path", p->data, "/", file);
+out:
+	close(fd);
+	return res;
+}

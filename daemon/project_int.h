@@ -1,0 +1,29 @@
+/*
+ * daemon/project_int.h — the private project handle shared by project.c,
+ * project_data.c and project_conv.c (not for other modules).
+ */
+#ifndef DAA_PROJECT_INT_H
+#define DAA_PROJECT_INT_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <sys/types.h>
+#include <time.h>
+#include "protocol/proto.h"
+
+struct proj;
+
+struct proj {
+	char *name, *path, *data, *history, *outputs, *state, *conv_file;
+	json_t *conv;          /* cached conventions.json, or NULL when not loaded */
+	struct timespec conv_mtime;
+	off_t conv_size;
+	ino_t conv_ino;
+	bool deleted;
+	struct proj *next;
+};
+
+/* NOT_FOUND for a deleted handle (0 when alive). */
+int proj_check_alive(const struct proj *p, struct proto_err *err);
+
+#endif

@@ -1,0 +1,882 @@
+/*
+ * daemon/server.c — the listening socket, client connections and the RPC
+ * dispatcher (daemon/server.h, daemon/rpc.h).
+ *
+ * A connection is read until EAGAIN (a bounded number of reads per event, so
+ * one busy client cannot starve the others); each complete request is
+ * validated against its method's field table and handed to the handler with
+ * the message's zone as the per-request arena, freed right after.  Replies
+ * are written directly; what the socket does not take is queued and sent
+ * on LOOP_WRITE.  A client whose queue passes max_queued is dropped.
+ * Connections are never freed inside a callback: closing marks them dead,
+ * and server_before_wait() frees them.
+ */
+#include "daemon/server.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include "daemon/log.h"
+#include "daemon/rpc.h"
+
+#define SRV_MAX_SUBS 32
+#define SRV_READS_PER_EVENT 16
+#define SRV_MAX_FIELDS 32
+#define SRV_MAX_CHILDREN 256
+
+struct conn {
+	uint64_t id;
+	int fd;
+	struct proto_reader *rd;
+	char *wbuf;
+	size_t wlen, woff, wcap;
+	bool dead, closing;
+	char *subs[SRV_MAX_SUBS];
+};
+
+struct child_watch {
+	pid_t pid;
+	server_child_cb cb;
+	void *ud;
+};
+
+static struct {
+	struct loop *loop;
+	const struct daa_config *cfg;
+	int lfd, lockfd;
+	bool activated, listening, shutting_down;
+	char path[108], lockpath[128];
+	struct conn **conns;
+	size_t nconns, capconns;
+	uint64_t next_id;
+	uint64_t started_ms;
+	struct child_watch children[SRV_MAX_CHILDREN];
+	size_t nchildren;
+	/* the reply or notification being built (rpc_*_begin .. _end) */
+	struct proto_buf out;
+	bool out_open;
+	struct rpc_reply_to out_to;
+} srv = {.lfd = -1, .lockfd = -1};
+
+static void conn_close(struct conn *c, const char *why);
+static void conn_io_cb(struct loop *l, int fd, int events, void *ud);
+
+/* ---------- connections ---------- */
+
+/* A live connection by id, or NULL. */
+static struct conn *conn_find(uint64_t id)
+{
+	for (size_t i = 0; i < srv.nconns; i++)
+		if (srv.conns[i]->id == id && !srv.conns[i]->dead)
+			return srv.conns[i];
+	return NULL;
+}
+
+/* Number of live connections. */
+int server_client_count(void)
+{
+	int n = 0;
+	for (size_t i = 0; i < srv.nconns; i++)
+		n += !srv.conns[i]->dead;
+	return n;
+}
+
+/* Is the connection still open? */
+bool rpc_conn_alive(uint64_t conn_id)
+{
+	return conn_find(conn_id) != NULL;
+}
+
+/* Mark a connection dead: unregister and close its fd now, free it later. */
+static void conn_close(struct conn *c, const char *why)
+{
+	if (c->dead)
+		return;
+	log_debug("client %llu closed: %s", (unsigned long long)c->id, why);
+	c->dead = true;
+	loop_fd_del(srv.loop, c->fd);
+	close(c->fd);
+	c->fd = -1;
+}
+
+/* Free a dead connection. */
+static void conn_free(struct conn *c)
+{
+	proto_reader_free(c->rd);
+	free(c->wbuf);
+	for (int i = 0; i < SRV_MAX_SUBS; i++)
+		free(c->subs[i]);
+	free(c);
+}
+
+/* Free the dead connections (before each wait). */
+void server_before_wait(void)
+{
+	size_t j = 0;
+	for (size_t i = 0; i < srv.nconns; i++) {
+		if (srv.conns[i]->dead)
+			conn_free(srv.conns[i]);
+		else
+			srv.conns[j++] = srv.conns[i];
+	}
+	srv.nconns = j;
+}
+
+/* Write queued bytes; switch write interest as needed.  -1 when closed. */
+static int conn_flush(struct conn *c)
+{
+	while (c->woff < c->wlen) {
+		ssize_t w = send(c->fd, c->wbuf + c->woff, c->wlen - c->woff, MSG_NOSIGNAL);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			break;
+		if (w <= 0) {
+			conn_close(c, strerror(errno));
+			return -1;
+		}
+		c->woff += (size_t)w;
+	}
+	if (c->woff == c->wlen) {
+		c->woff = c->wlen = 0;
+		if (c->closing) {
+			conn_close(c, "closed after the error reply");
+			return -1;
+		}
+		loop_fd_mod(srv.loop, c->fd, LOOP_READ);
+	} else {
+		loop_fd_mod(srv.loop, c->fd, c->closing ? LOOP_WRITE : LOOP_READ | LOOP_WRITE);
+	}
+	return 0;
+}
+
+/* Append bytes to the queue (compacting it first). */
+static int conn_queue(struct conn *c, const char *data, size_t len)
+{
+	if (c->woff > 0) {
+		memmove(c->wbuf, c->wbuf + c->woff, c->wlen - c->woff);
+		c->wlen -= c->woff;
+		c->woff = 0;
+	}
+	if (c->wlen + len > c->wcap) {
+		size_t n = c->wcap ? c->wcap : 4096;
+		while (n < c->wlen + len)
+			n *= 2;
+		char *p = realloc(c->wbuf, n);
+		if (!p)
+			return -1;
+		c->wbuf = p;
+		c->wcap = n;
+	}
+	memcpy(c->wbuf + c->wlen, data, len);
+	c->wlen += len;
+	return 0;
+}
+
+/* Send one whole message to c: directly when nothing is queued, else queue. */
+static void conn_send(struct conn *c, const char *data, size_t len)
+{
+	if (c->dead)
+		return;
+	bool was_queued = c->wlen > c->woff;
+	if (!was_queued) {
+		ssize_t w;
+		do
+			w = send(c->fd, data, len, MSG_NOSIGNAL);
+		while (w < 0 && errno == EINTR);
+		if (w < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
+			conn_close(c, strerror(errno));
+			return;
+		}
+		if (w > 0) {
+			data += w;
+			len -= (size_t)w;
+		}
+		if (len == 0) {
+			if (c->closing)
+				conn_close(c, "closed after the error reply");
+			return;
+		}
+	}
+	if (was_queued && c->wlen - c->woff + len > srv.cfg->max_queued) {
+		log_warn("client %llu does not read its replies (%zu bytes queued): dropped",
+			 (unsigned long long)c->id, c->wlen - c->woff);
+		conn_close(c, "write queue over the cap");
+		return;
+	}
+	if (conn_queue(c, data, len) < 0) {
+		conn_close(c, "out of memory");
+		return;
+	}
+	loop_fd_mod(srv.loop, c->fd, c->closing ? LOOP_WRITE : LOOP_READ | LOOP_WRITE);
+}
+
+/* ---------- dispatch ---------- */
+
+/* Send an error response now (msgid known). */
+static void conn_error(struct conn *c, uint32_t msgid, int code, const char *msg)
+{
+	struct proto_buf b;
+	proto_buf_init(&b);
+	proto_pack_error_response(&b.pk, msgid, code, msg);
+	conn_send(c, b.sb.data, b.sb.size);
+	proto_buf_free(&b);
+}
+
+/* Validate and run one request. */
+static void server_dispatch(struct conn *c, struct proto_msg *m)
+{
+	const struct rpc_method *meth = rpc_method_find(m->method);
+	char buf[300];
+	if (!meth) {
+		snprintf(buf, sizeof(buf), "unknown method '%.200s' (see protocol/PROTOCOL.md)",
+			 m->method);
+		conn_error(c, m->msgid, PROTO_ERR_NO_METHOD, buf);
+		return;
+	}
+	size_t nf = 0;
+	while (meth->params && meth->params[nf].name)
+		nf++;
+	struct proto_value vals[SRV_MAX_FIELDS];
+	struct proto_err err = {0};
+	memset(vals, 0, sizeof(vals));
+	if (nf > SRV_MAX_FIELDS) {
+		conn_error(c, m->msgid, PROTO_ERR_INTERNAL, "method table too large");
+		return;
+	}
+	static const struct proto_field none[] = {{NULL, PROTO_T_ANY, false}};
+	if (proto_params_read(m->params, meth->params ? meth->params : none, vals,
+			      proto_msg_zone(m), &err) < 0) {
+		snprintf(buf, sizeof(buf), "%s: %s", meth->name, err.msg);
+		conn_error(c, m->msgid, err.code ? err.code : PROTO_ERR_PARAMS, buf);
+		return;
+	}
+	struct rpc_req req = {
+		.from = {.conn_id = c->id, .msgid = m->msgid},
+		.method = meth->name,
+		.args = vals,
+		.zone = proto_msg_zone(m),
+	};
+	log_debug("client %llu: %s (#%u)", (unsigned long long)c->id, meth->name, m->msgid);
+	meth->handler(&req);
+	if (srv.out_open) {
+		log_error("%s: handler left a reply open; closing it", meth->name);
+		rpc_result_end();
+	}
+}
+
+/* A broken stream: answer when the msgid is known, then close. */
+static void conn_broken(struct conn *c, const struct proto_err *err, bool recoverable)
+{
+	uint32_t msgid;
+	bool have = proto_reader_failed_msgid(c->rd, &msgid);
+	log_info("client %llu sent a bad message: %s", (unsigned long long)c->id, err->msg);
+	if (recoverable) {
+		if (have)
+			conn_error(c, msgid, err->code, err->msg);
+		return;
+	}
+	if (have) {
+		c->closing = true;
+		conn_error(c, msgid, err->code, err->msg);
+	} else {
+		conn_close(c, err->msg);
+	}
+}
+
+/* Handle every complete message buffered for c. */
+static void conn_process(struct conn *c)
+{
+	while (!c->dead && !c->closing && !srv.shutting_down) {
+		struct proto_msg m;
+		struct proto_err err = {0};
+		bool recoverable = false;
+		int r = proto_reader_next(c->rd, &m, &err, &recoverable);
+		if (r == 0)
+			return;
+		if (r < 0) {
+			conn_broken(c, &err, recoverable);
+			if (!recoverable)
+				return;
+			continue;
+		}
+		if (m.kind == PROTO_REQUEST)
+			server_dispatch(c, &m);
+		else
+			log_debug("client %llu: ignored a %s", (unsigned long long)c->id,
+				  m.kind == PROTO_NOTIFY ? "notification" : "response");
+		proto_msg_done(&m);
+	}
+}
+
+/* Read what the peer sent and process it. */
+static void conn_read(struct conn *c)
+{
+	for (int i = 0; i < SRV_READS_PER_EVENT && !c->dead && !c->closing; i++) {
+		size_t avail = 0;
+		char *b = proto_reader_buffer(c->rd, 65536, &avail);
+		if (!b) {
+			conn_close(c, "out of memory");
+			return;
+		}
+		ssize_t n = read(c->fd, b, avail);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return;
+		if (n <= 0) {
+			if (n == 0 && proto_reader_pending(c->rd) > 0)
+				log_info("client %llu hung up in the middle of a message",
+					 (unsigned long long)c->id);
+			if (n == 0 && c->wlen > c->woff) {
+				c->closing = true; /* flush what it asked for, then close */
+				loop_fd_mod(srv.loop, c->fd, LOOP_WRITE);
+				return;
+			}
+			conn_close(c, n == 0 ? "end of stream" : strerror(errno));
+			return;
+		}
+		proto_reader_consumed(c->rd, (size_t)n);
+		conn_process(c);
+	}
+}
+
+/* Loop callback of a connection. */
+static void conn_io_cb(struct loop *l, int fd, int events, void *ud)
+{
+	(void)l;
+	(void)fd;
+	struct conn *c = ud;
+	if (events & LOOP_WRITE)
+		conn_flush(c);
+	if (c->dead)
+		return;
+	if (events & LOOP_ERROR) {
+		conn_close(c, "socket error");
+		return;
+	}
+	if (c->closing) {
+		/* only write interest is set: a hang-up here is a full one */
+		if (events & LOOP_HUP)
+			conn_close(c, "peer hung up");
+		return;
+	}
+	if (events & (LOOP_READ | LOOP_HUP))
+		conn_read(c);
+}
+
+/* ---------- accepting ---------- */
+
+/* Is the peer our own uid? */
+static bool conn_peer_ok(int fd)
+{
+	struct ucred cr;
+	socklen_t len = sizeof(cr);
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &len) < 0) {
+		log_warn("cannot read the peer's credentials: %s; refused", strerror(errno));
+		return false;
+	}
+	if (cr.uid != geteuid()) {
+		log_warn("refused a client of uid %u (pid %d): only uid %u may connect",
+			 (unsigned)cr.uid, (int)cr.pid, (unsigned)geteuid());
+		return false;
+	}
+	return true;
+}
+
+/* Register a new connection for fd. */
+static void conn_new(int fd)
+{
+	struct conn *c = calloc(1, sizeof(*c));
+	if (c)
+		c->rd = proto_reader_new(srv.cfg->max_message, srv.cfg->max_depth);
+	if (srv.nconns == srv.capconns && c) {
+		size_t n = srv.capconns ? srv.capconns * 2 : 16;
+		struct conn **p = realloc(srv.conns, n * sizeof(*p));
+		if (p) {
+			srv.conns = p;
+			srv.capconns = n;
+		}
+	}
+	if (!c || !c->rd || srv.nconns == srv.capconns ||
+	    loop_fd_add(srv.loop, fd, LOOP_READ, conn_io_cb, c) < 0) {
+		log_error("cannot take a new client: %s", strerror(errno ? errno : ENOMEM));
+		if (c)
+			proto_reader_free(c->rd);
+		free(c);
+		close(fd);
+		return;
+	}
+	c->fd = fd;
+	c->id = ++srv.next_id;
+	srv.conns[srv.nconns++] = c;
+	log_debug("client %llu connected", (unsigned long long)c->id);
+}
+
+/* Accept every pending connection. */
+static void server_accept_cb(struct loop *l, int fd, int events, void *ud)
+{
+	(void)l;
+	(void)events;
+	(void)ud;
+	for (;;) {
+		int cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (cfd < 0) {
+			if (errno == EINTR || errno == ECONNABORTED)
+				continue;
+			if (errno != EAGAIN && errno != EWOULDBLOCK)
+				log_warn("accept: %s", strerror(errno));
+			return;
+		}
+		if (!conn_peer_ok(cfd)) {
+			close(cfd);
+			continue;
+		}
+		if (server_client_count() >= srv.cfg->max_clients) {
+			log_warn("connection cap (%d) reached: a new client was refused",
+				 srv.cfg->max_clients);
+			struct proto_buf b;
+			proto_buf_init(&b);
+			proto_pack_notify_head(&b.pk, "error");
+			msgpack_pack_map(&b.pk, 2);
+			proto_pack_kv_int(&b.pk, "code", PROTO_ERR_BUSY);
+			proto_pack_kv_str(&b.pk, "message", "too many clients connected to daad");
+			ssize_t w = send(cfd, b.sb.data, b.sb.size, MSG_NOSIGNAL | MSG_DONTWAIT);
+			(void)w;
+			proto_buf_free(&b);
+			close(cfd);
+			continue;
+		}
+		conn_new(cfd);
+	}
+}
+
+/* ---------- the socket ---------- */
+
+/* The socket's folder exists, is ours and closed to others (creating it 0700). */
+static int server_check_dir(const char *dir, struct proto_err *err)
+{
+	struct stat st;
+	if (lstat(dir, &st) < 0) {
+		if (errno != ENOENT)
+			return proto_fail(err, PROTO_ERR_IO, "cannot use %s: %s", dir, strerror(errno));
+		char parent[sizeof(srv.path)];
+		snprintf(parent, sizeof(parent), "%s", dir);
+		char *slash = strrchr(parent, '/');
+		if (slash && slash != parent) {
+			*slash = '\0';
+			struct stat pst;
+			if (stat(parent, &pst) < 0)
+				return proto_fail(err, PROTO_ERR_IO,
+						  "cannot create %s: its parent %s: %s", dir, parent,
+						  strerror(errno));
+		}
+		if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+			return proto_fail(err, PROTO_ERR_IO, "cannot create %s: %s", dir, strerror(errno));
+		if (lstat(dir, &st) < 0)
+			return proto_fail(err, PROTO_ERR_IO, "cannot use %s: %s", dir, strerror(errno));
+	}
+	if (!S_ISDIR(st.st_mode))
+		return proto_fail(err, PROTO_ERR_IO, "%s must be a folder (not a symlink or a file)",
+				  dir);
+	if (st.st_uid != geteuid())
+		return proto_fail(err, PROTO_ERR_IO,
+				  "%s belongs to uid %u, not to you (uid %u): refusing to put the "
+				  "socket there", dir, (unsigned)st.st_uid, (unsigned)geteuid());
+	if (st.st_mode & 077)
+		return proto_fail(err, PROTO_ERR_IO,
+				  "%s has mode %03o: it must be closed to others (chmod 700 %s)", dir,
+				  (unsigned)(st.st_mode & 0777), dir);
+	return 0;
+}
+
+/* Probe an existing socket file: a live daemon → error, stale → removed. */
+static int server_probe_stale(const char *path, struct proto_err *err)
+{
+	struct stat st;
+	if (lstat(path, &st) < 0)
+		return errno == ENOENT ? 0
+				       : proto_fail(err, PROTO_ERR_IO, "cannot use %s: %s", path,
+						    strerror(errno));
+	if (!S_ISSOCK(st.st_mode))
+		return proto_fail(err, PROTO_ERR_IO, "%s exists and is not a socket: not touching it",
+				  path);
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	int rc = fd < 0 ? -1 : connect(fd, (struct sockaddr *)&sa, sizeof(sa));
+	int saved = errno;
+	if (fd >= 0)
+		close(fd);
+	if (rc == 0)
+		return proto_fail(err, PROTO_ERR_BUSY,
+				  "a daad is already running on %s (stop it with `daa shutdown`)", path);
+	if (saved != ECONNREFUSED && saved != ENOENT)
+		return proto_fail(err, PROTO_ERR_IO, "cannot probe %s: %s", path, strerror(saved));
+	log_info("removing stale socket %s", path);
+	if (unlink(path) < 0 && errno != ENOENT)
+		return proto_fail(err, PROTO_ERR_IO, "cannot remove stale %s: %s", path,
+				  strerror(errno));
+	return 0;
+}
+
+/* Hold <socket>.lock for our lifetime, so two starting daemons cannot race. */
+static int server_lock(const char *path, struct proto_err *err)
+{
+	snprintf(srv.lockpath, sizeof(srv.lockpath), "%s.lock", path);
+	srv.lockfd = open(srv.lockpath, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (srv.lockfd < 0)
+		return proto_fail(err, PROTO_ERR_IO, "cannot open %s: %s", srv.lockpath,
+				  strerror(errno));
+	if (flock(srv.lockfd, LOCK_EX | LOCK_NB) < 0)
+		return proto_fail(err, PROTO_ERR_BUSY,
+				  "another daad is running or starting on %s (it holds %s)", path,
+				  srv.lockpath);
+	return 0;
+}
+
+/* Create, bind and listen on path. */
+static int server_bind(const char *path, struct proto_err *err)
+{
+	char dir[sizeof(srv.path)];
+	snprintf(dir, sizeof(dir), "%s", path);
+	char *slash = strrchr(dir, '/');
+	if (!slash || path[0] != '/')
+		return proto_fail(err, PROTO_ERR_BAD_INPUT, "socket path %s must be absolute", path);
+	if (slash == dir)
+		slash[1] = '\0';
+	else
+		*slash = '\0';
+	if (server_check_dir(dir, err) < 0 || server_lock(path, err) < 0 ||
+	    server_probe_stale(path, err) < 0)
+		return -1;
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return proto_fail(err, PROTO_ERR_IO, "socket: %s", strerror(errno));
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	mode_t old = umask(0177);
+	int rc = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
+	int saved = errno;
+	umask(old);
+	if (rc < 0 || listen(fd, 128) < 0) {
+		saved = rc < 0 ? saved : errno;
+		close(fd);
+		return proto_fail(err, PROTO_ERR_IO, "cannot listen on %s: %s", path,
+				  strerror(saved));
+	}
+	srv.lfd = fd;
+	return 0;
+}
+
+/* Start listening (own socket, or the one systemd passed). */
+int server_start(struct loop *l, const struct daa_config *cfg, int listen_fd,
+		 struct proto_err *err)
+{
+	srv.loop = l;
+	srv.cfg = cfg;
+	srv.started_ms = loop_now_ms();
+	proto_buf_init(&srv.out);
+	snprintf(srv.path, sizeof(srv.path), "%s", cfg->socket_path);
+	if (listen_fd >= 0) {
+		srv.activated = true;
+		srv.lfd = listen_fd;
+		int fl = fcntl(listen_fd, F_GETFL);
+		fcntl(listen_fd, F_SETFL, fl | O_NONBLOCK);
+		struct sockaddr_un sa;
+		socklen_t len = sizeof(sa);
+		if (getsockname(listen_fd, (struct sockaddr *)&sa, &len) == 0 &&
+		    sa.sun_family == AF_UNIX && sa.sun_path[0])
+			snprintf(srv.path, sizeof(srv.path), "%s", sa.sun_path);
+	} else if (server_bind(srv.path, err) < 0) {
+		return -1;
+	}
+	if (loop_fd_add(l, srv.lfd, LOOP_READ, server_accept_cb, NULL) < 0)
+		return proto_fail(err, PROTO_ERR_IO, "cannot watch the socket: %s", strerror(errno));
+	srv.listening = true;
+	log_info("listening on %s%s", srv.path, srv.activated ? " (socket-activated)" : "");
+	return 0;
+}
+
+/* Stop accepting; remove our socket file (never systemd's). */
+void server_stop_listening(void)
+{
+	if (!srv.listening)
+		return;
+	srv.listening = false;
+	loop_fd_del(srv.loop, srv.lfd);
+	close(srv.lfd);
+	srv.lfd = -1;
+	if (!srv.activated)
+		unlink(srv.path);
+	if (srv.lockfd >= 0) {
+		if (!srv.activated)
+			unlink(srv.lockpath);
+		close(srv.lockfd);
+		srv.lockfd = -1;
+	}
+}
+
+/* Flush every queue for up to timeout_ms, then close and free everything. */
+void server_stop(int timeout_ms)
+{
+	uint64_t end = loop_now_ms() + (uint64_t)(timeout_ms > 0 ? timeout_ms : 0);
+	for (;;) {
+		struct pollfd pf[256];
+		struct conn *pc[256];
+		nfds_t n = 0;
+		for (size_t i = 0; i < srv.nconns && n < 256; i++) {
+			struct conn *c = srv.conns[i];
+			if (!c->dead && c->wlen > c->woff) {
+				pf[n] = (struct pollfd){.fd = c->fd, .events = POLLOUT};
+				pc[n++] = c;
+			}
+		}
+		uint64_t now = loop_now_ms();
+		if (n == 0 || now >= end)
+			break;
+		if (poll(pf, n, (int)(end - now)) <= 0)
+			break;
+		for (nfds_t i = 0; i < n; i++)
+			if (pf[i].revents)
+				conn_flush(pc[i]);
+	}
+	server_stop_listening();
+	for (size_t i = 0; i < srv.nconns; i++)
+		conn_close(srv.conns[i], "daemon stopping");
+	server_before_wait();
+	free(srv.conns);
+	srv.conns = NULL;
+	srv.nconns = srv.capconns = 0;
+	proto_buf_free(&srv.out);
+}
+
+/* Ask the loop to stop; main does the orderly shutdown. */
+void server_request_shutdown(const char *why)
+{
+	if (!srv.shutting_down)
+		log_info("shutting down: %s", why);
+	srv.shutting_down = true;
+	if (srv.loop)
+		loop_stop(srv.loop);
+}
+
+/* Has a shutdown been requested? */
+bool server_shutting_down(void)
+{
+	return srv.shutting_down;
+}
+
+/* Seconds since server_start. */
+uint64_t server_uptime_s(void)
+{
+	return (loop_now_ms() - srv.started_ms) / 1000u;
+}
+
+/* The socket served. */
+const char *server_socket_path(void)
+{
+	return srv.path;
+}
+
+/* ---------- children ---------- */
+
+/* Watch pid for its exit. */
+int server_watch_child(pid_t pid, server_child_cb cb, void *ud)
+{
+	if (pid <= 0 || !cb || srv.nchildren == SRV_MAX_CHILDREN) {
+		errno = pid <= 0 || !cb ? EINVAL : ENOSPC;
+		return -1;
+	}
+	srv.children[srv.nchildren++] = (struct child_watch){pid, cb, ud};
+	/* It may have exited before it was registered. */
+	server_reap_children();
+	return 0;
+}
+
+/* Stop watching pid. */
+void server_unwatch_child(pid_t pid)
+{
+	for (size_t i = 0; i < srv.nchildren; i++) {
+		if (srv.children[i].pid == pid) {
+			srv.children[i] = srv.children[--srv.nchildren];
+			return;
+		}
+	}
+}
+
+/* Reap watched children that exited, calling their callbacks. */
+void server_reap_children(void)
+{
+	size_t i = 0;
+	while (i < srv.nchildren) {
+		int status;
+		pid_t pid = srv.children[i].pid;
+		pid_t r = waitpid(pid, &status, WNOHANG);
+		if (r == 0 || (r < 0 && errno == EINTR)) {
+			i++;
+			continue;
+		}
+		struct child_watch w = srv.children[i];
+		srv.children[i] = srv.children[--srv.nchildren];
+		if (r < 0)
+			status = 0; /* ECHILD: reaped by someone else */
+		log_debug("child %d exited (status 0x%x)", (int)pid, (unsigned)status);
+		w.cb(pid, status, w.ud); /* may add or remove watches: restart */
+		i = 0;
+	}
+}
+
+/* ---------- rpc.h ---------- */
+
+extern const struct rpc_method *const __start_daa_rpc[] __attribute__((weak));
+extern const struct rpc_method *const __stop_daa_rpc[] __attribute__((weak));
+
+/* The i-th registered method, or NULL past the end. */
+const struct rpc_method *rpc_method_at(size_t i)
+{
+	if (!__start_daa_rpc || __start_daa_rpc + i >= __stop_daa_rpc)
+		return NULL;
+	return __start_daa_rpc[i];
+}
+
+/* A method by name. */
+const struct rpc_method *rpc_method_find(const char *name)
+{
+	const struct rpc_method *m;
+	for (size_t i = 0; name && (m = rpc_method_at(i)); i++)
+		if (!strcmp(m->name, name))
+			return m;
+	return NULL;
+}
+
+/* Start a response to `to`. */
+msgpack_packer *rpc_result_begin(struct rpc_reply_to to)
+{
+	if (srv.out_open)
+		log_error("rpc_result_begin while another reply is open (dropped)");
+	proto_buf_reset(&srv.out);
+	srv.out_open = true;
+	srv.out_to = to;
+	proto_pack_response_head(&srv.out.pk, to.msgid);
+	return &srv.out.pk;
+}
+
+/* Send the response built since rpc_result_begin. */
+void rpc_result_end(void)
+{
+	if (!srv.out_open)
+		return;
+	srv.out_open = false;
+	struct conn *c = conn_find(srv.out_to.conn_id);
+	if (c)
+		conn_send(c, srv.out.sb.data, srv.out.sb.size);
+	else
+		log_debug("reply #%u dropped: client %llu has gone", srv.out_to.msgid,
+			  (unsigned long long)srv.out_to.conn_id);
+}
+
+/* Result {ok: true}. */
+void rpc_reply_ok(struct rpc_reply_to to)
+{
+	msgpack_packer *pk = rpc_result_begin(to);
+	msgpack_pack_map(pk, 1);
+	proto_pack_kv_bool(pk, "ok", true);
+	rpc_result_end();
+}
+
+/* An error response (printf-style message). */
+void rpc_reply_error(struct rpc_reply_to to, int code, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	struct conn *c = conn_find(to.conn_id);
+	if (c)
+		conn_error(c, to.msgid, code, msg);
+}
+
+/* An error response from a proto_err. */
+void rpc_reply_err(struct rpc_reply_to to, const struct proto_err *err)
+{
+	rpc_reply_error(to, err->code ? err->code : PROTO_ERR_INTERNAL, "%s", err->msg);
+}
+
+/* Start a notification. */
+msgpack_packer *rpc_notify_begin(const char *method)
+{
+	if (srv.out_open)
+		log_error("rpc_notify_begin while a reply is open (dropped)");
+	proto_buf_reset(&srv.out);
+	srv.out_open = true;
+	proto_pack_notify_head(&srv.out.pk, method);
+	return &srv.out.pk;
+}
+
+/* Send the notification to one connection. */
+void rpc_notify_end_conn(uint64_t conn_id)
+{
+	srv.out_open = false;
+	struct conn *c = conn_find(conn_id);
+	if (c)
+		conn_send(c, srv.out.sb.data, srv.out.sb.size);
+}
+
+/* Index of project_path in c's subscriptions, -1 when absent. */
+static int conn_sub_index(const struct conn *c, const char *project_path)
+{
+	for (int i = 0; i < SRV_MAX_SUBS; i++)
+		if (c->subs[i] && !strcmp(c->subs[i], project_path))
+			return i;
+	return -1;
+}
+
+/* Send the notification to every subscriber of the project. */
+void rpc_notify_end_project(const char *project_path)
+{
+	srv.out_open = false;
+	for (size_t i = 0; i < srv.nconns; i++) {
+		struct conn *c = srv.conns[i];
+		if (!c->dead && conn_sub_index(c, project_path) >= 0)
+			conn_send(c, srv.out.sb.data, srv.out.sb.size);
+	}
+}
+
+/* Follow a project's events. */
+void rpc_subscribe(uint64_t conn_id, const char *project_path)
+{
+	struct conn *c = conn_find(conn_id);
+	if (!c || !project_path || conn_sub_index(c, project_path) >= 0)
+		return;
+	for (int i = 0; i < SRV_MAX_SUBS; i++) {
+		if (!c->subs[i]) {
+			c->subs[i] = strdup(project_path);
+			return;
+		}
+	}
+	log_warn("client %llu follows too many projects; %s not added",
+		 (unsigned long long)conn_id, project_path);
+}
+
+/* Stop following a project's events. */
+void rpc_unsubscribe(uint64_t conn_id, const char *project_path)
+{
+	struct conn *c = conn_find(conn_id);
+	int i = c && project_path ? conn_sub_index(c, project_path) : -1;
+	if (i >= 0) {
+		free(c->subs[i]);
+		c->subs[i] = NULL;
+	}
+}

@@ -1,0 +1,286 @@
+"""tests/lib/daad.py — start a private daad for a test, and talk to it.
+
+Every integration suite reuses this (import it with
+``sys.path.insert(0, os.path.join(os.environ["DAA_ROOT"], "tests/lib"))``):
+
+    with Daad() as d:                     # temp HOME/XDG dirs, own socket
+        c = d.client()                    # an independent msgpack-rpc client
+        assert c.call("ping")["pong"]
+
+- The daemon runs under an ``env -i``-like clean environment holding only
+  HOME, XDG_*, PATH, DAA_SOCKET, DAA_ROOT, DAA_PYTHON and what the test adds.
+- DAA_VALGRIND=1 wraps it in valgrind (leaks are errors, exit code 99).
+- Its log is printed when the test fails (the context manager sees the
+  exception) or when the daemon exits with an error.
+- Everything started is stopped and every temp dir removed on exit, even on
+  failure.  Timeouts only guard against hangs; no result depends on timing.
+
+The client is plain Python + python3-msgpack (not our C code), so it doubles
+as an interoperability check of the wire protocol.
+"""
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+import msgpack
+
+ROOT = os.environ.get("DAA_ROOT") or os.path.abspath(
+    os.path.join(os.path.dirname(__file__), "..", ".."))
+BUILD = os.environ.get("DAA_BUILD") or os.path.join(ROOT, "build")
+DAAD = os.path.join(BUILD, "bin", "daad")
+PYTHON = os.environ.get("DAA_PYTHON", "/usr/bin/python3")
+HANG_TIMEOUT = float(os.environ.get("DAA_HANG_TIMEOUT", "30"))
+
+
+class RpcError(Exception):
+    """An error response: .code, .message, .data."""
+
+    def __init__(self, err):
+        self.code = err.get("code") if isinstance(err, dict) else None
+        self.message = err.get("message") if isinstance(err, dict) else str(err)
+        self.data = err.get("data") if isinstance(err, dict) else None
+        super().__init__("%s: %s" % (self.code, self.message))
+
+
+class Client:
+    """A blocking msgpack-rpc client over the Unix socket."""
+
+    def __init__(self, path, timeout=HANG_TIMEOUT):
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.settimeout(timeout)
+        self.sock.connect(path)
+        self.unpacker = msgpack.Unpacker(raw=False, strict_map_key=False)
+        self.msgid = 0
+        self.notifications = []
+        self.responses = {}
+
+    def close(self):
+        try:
+            self.sock.close()
+        except OSError:
+            pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def send_raw(self, data):
+        self.sock.sendall(data)
+
+    def send(self, method, params=None):
+        """Send a request; return its msgid."""
+        self.msgid += 1
+        args = [params] if params is not None else []
+        self.sock.sendall(msgpack.packb([0, self.msgid, method, args], use_bin_type=True))
+        return self.msgid
+
+    def read_message(self):
+        """Next message from the daemon (None at end of stream)."""
+        while True:
+            for msg in self.unpacker:
+                return msg
+            data = self.sock.recv(1 << 16)
+            if not data:
+                return None
+            self.unpacker.feed(data)
+
+    def wait(self, msgid):
+        """The response to msgid: the raw [1, id, error, result] list."""
+        while msgid not in self.responses:
+            msg = self.read_message()
+            if msg is None:
+                raise ConnectionError("the daemon closed the connection")
+            if msg[0] == 1:
+                self.responses[msg[1]] = msg
+            elif msg[0] == 2:
+                self.notifications.append(msg)
+        return self.responses.pop(msgid)
+
+    def call_raw(self, method, params=None):
+        return self.wait(self.send(method, params))
+
+    def call(self, method, params=None):
+        """Result of a call; RpcError on an error response."""
+        resp = self.call_raw(method, params)
+        assert len(resp) == 4 and resp[0] == 1, resp
+        if resp[2] is not None:
+            raise RpcError(resp[2])
+        return resp[3]
+
+
+class Daad:
+    """A private daemon with its own HOME, XDG dirs and socket."""
+
+    def __init__(self, extra_env=None, args=(), config=None, keep_dir=None, wrapper=None):
+        self.dir = keep_dir or tempfile.mkdtemp(prefix="daa-test.")
+        self.own_dir = keep_dir is None
+        self.home = os.path.join(self.dir, "home")
+        self.run = os.path.join(self.dir, "run")
+        self.sock = os.path.join(self.run, "daa", "daad.sock")
+        self.data_home = os.path.join(self.home, ".local", "share")
+        self.config_home = os.path.join(self.home, ".config")
+        self.log_path = os.path.join(self.dir, "daad.log")
+        self.projects = os.path.join(self.data_home, "daa", "projects")
+        for d in (self.home, self.data_home, self.config_home):
+            os.makedirs(d, exist_ok=True)
+        os.makedirs(self.run, mode=0o700, exist_ok=True)
+        os.chmod(self.run, 0o700)
+        if config is not None:
+            os.makedirs(os.path.join(self.config_home, "daa"), exist_ok=True)
+            with open(os.path.join(self.config_home, "daa", "config.json"), "w") as f:
+                f.write(config if isinstance(config, str) else __import__("json").dumps(config))
+        self.env = {
+            "HOME": self.home,
+            "PATH": "/usr/bin:/bin",
+            "XDG_RUNTIME_DIR": self.run,
+            "XDG_DATA_HOME": self.data_home,
+            "XDG_CONFIG_HOME": self.config_home,
+            "XDG_STATE_HOME": os.path.join(self.home, ".local", "state"),
+            "DAA_SOCKET": self.sock,
+            "DAA_ROOT": ROOT,
+            "DAA_PYTHON": PYTHON,
+            "LANG": "C.UTF-8",
+        }
+        self.env.update(extra_env or {})
+        self.args = list(args)
+        self.wrapper = wrapper
+        self.proc = None
+        self.log = None
+
+    # -- life cycle -------------------------------------------------------
+    def command(self):
+        cmd = [DAAD, "--foreground", "--log-level", "debug"] + self.args
+        if self.wrapper:
+            return list(self.wrapper) + cmd
+        if os.environ.get("DAA_VALGRIND") == "1":
+            return ["valgrind", "--quiet", "--leak-check=full",
+                    "--errors-for-leak-kinds=definite,indirect", "--error-exitcode=99",
+                    "--trace-children=no"] + cmd
+        return cmd
+
+    def start(self, wait=True):
+        self.log = open(self.log_path, "ab")
+        self.proc = subprocess.Popen(self.command(), env=self.env, stdin=subprocess.DEVNULL,
+                                     stdout=self.log, stderr=self.log, cwd=self.dir,
+                                     start_new_session=True)
+        if wait:
+            self.wait_ready()
+        return self
+
+    def wait_ready(self):
+        """Wait until ping answers (or the daemon dies)."""
+        deadline = time.monotonic() + HANG_TIMEOUT * (4 if self.valgrind() else 1)
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError("daad exited with %s during start-up" % self.proc.returncode)
+            try:
+                with Client(self.sock, timeout=5) as c:
+                    c.call("ping")
+                return
+            except (OSError, ConnectionError):
+                time.sleep(0.05)
+        raise RuntimeError("daad did not answer within the start-up timeout")
+
+    def valgrind(self):
+        return os.environ.get("DAA_VALGRIND") == "1" and not self.wrapper
+
+    def client(self, timeout=HANG_TIMEOUT):
+        return Client(self.sock, timeout=timeout)
+
+    def call(self, method, params=None):
+        with self.client() as c:
+            return c.call(method, params)
+
+    def signal(self, sig):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(sig)
+
+    def wait_exit(self, timeout=None):
+        """Exit code of the daemon (waits)."""
+        return self.proc.wait(timeout=timeout or HANG_TIMEOUT * (4 if self.valgrind() else 1))
+
+    def stop(self):
+        """SIGTERM, wait; SIGKILL the group if it hangs.  Returns the exit code."""
+        if not self.proc:
+            return 0
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=HANG_TIMEOUT * (4 if self.valgrind() else 1))
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait()
+        rc = self.proc.returncode
+        self.log.close()
+        return rc
+
+    def kill9(self):
+        """SIGKILL the daemon and its process group."""
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        self.proc.wait()
+        self.log.close()
+
+    def log_text(self):
+        try:
+            with open(self.log_path, "rb") as f:
+                return f.read().decode("utf-8", "replace")
+        except OSError:
+            return ""
+
+    def show_log(self):
+        sys.stderr.write("---- daad log (%s) ----\n%s---- end of log ----\n"
+                         % (self.log_path, self.log_text()))
+
+    def cleanup(self):
+        if self.proc and self.proc.poll() is None:
+            self.kill9()
+        if self.own_dir:
+            shutil.rmtree(self.dir, ignore_errors=True)
+
+    def __enter__(self):
+        try:
+            return self.start()
+        except BaseException:
+            self.show_log()
+            self.cleanup()
+            raise
+
+    def __exit__(self, etype, exc, tb):
+        rc = None
+        try:
+            rc = self.stop()
+        finally:
+            if etype is not None or rc not in (0, None, -signal.SIGTERM):
+                self.show_log()
+                if etype is None:
+                    self.cleanup()
+                    raise AssertionError("daad exited with status %s" % rc)
+            self.cleanup()
+        return False
+
+
+def run_tests(tests):
+    """Run test functions in order; TAP output; exit 1 on a failure."""
+    failed = 0
+    for i, t in enumerate(tests, 1):
+        try:
+            t()
+            print("ok %d - %s" % (i, t.__name__))
+        except Exception:  # noqa: BLE001 — report every failure, then go on
+            failed += 1
+            import traceback
+            print("not ok %d - %s" % (i, t.__name__))
+            traceback.print_exc()
+        sys.stdout.flush()
+    print("1..%d" % len(tests))
+    sys.exit(1 if failed else 0)
