@@ -72,7 +72,7 @@ def _read_csv(path, fmt, c):
     if ids:
         kw["dtype"] = {k: str for k in ids}
     enc = c.get("encoding") or "utf-8"
-    sep = c.get("csv_separator") or ("\t" if fmt == "tsv" else None)
+    sep = "\t" if fmt == "tsv" else c.get("csv_separator")
     for attempt in ([enc] if c.get("encoding") else [enc, "cp1252", "latin-1"]):
         try:
             s = sep or _sniff_sep(path, attempt)
@@ -129,15 +129,16 @@ def _fix_numbers(df, c):
     sep = c.get("thousands_separator")
     dec = c.get("decimal_separator") or "."
     named = set(_as_list(c.get("numeric_columns"))) & set(map(str, df.columns))
+    ids = set(_as_list(c.get("id_columns")))
     pat = _THOUSANDS.get(str(sep)) if sep else None
     for col in df.columns:
-        if df[col].dtype != object:
+        if df[col].dtype != object or str(col) in ids:
             continue
         if str(col) in named:
             df[col] = to_number(df[col], sep or ",", dec)
         elif pat is not None:
             vals = df[col].dropna().astype(str).str.strip()
-            if len(vals) and vals.str.match(pat).all():
+            if len(vals) and vals.str.match(pat).all() and vals.str.contains(str(sep), regex=False).any():
                 df[col] = to_number(df[col], str(sep), dec)
     return df
 

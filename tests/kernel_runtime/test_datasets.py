@@ -1,0 +1,82 @@
+#!/usr/bin/python3
+"""Kernel runtime: datasets by name through `dfs` (lazy, cached), `df` for a
+single-dataset project, and the conventions applied on load: a date column
+with its format (dtype datetime64), thousands separators, decimal comma with
+a ';' separator, id columns kept as text, extra NA markers, and the formats
+csv/tsv/json/jsonl/xlsx (parquet: a clear error when no engine exists)."""
+
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import kt  # noqa: E402
+
+SALES = ('order_date,amount,zip,status\n'
+         '05/01/2024,"1,234.50",00123,ok\n'
+         '17/02/2024,"12,000",04567,n/a\n'
+         '01/03/2024,300,99999,late\n')
+EURO = "day;price\n2024-01-01;1.234,5\n2024-01-02;2,25\n"
+
+conv = {"date_column": {"value": "order_date", "source": "user"},
+        "date_format": {"value": "%d/%m/%Y", "source": "user"},
+        "thousands_separator": {"value": ",", "source": "agent"},
+        "id_columns": {"value": ["zip"]},
+        "na_values": {"value": ["n/a"]}}
+
+k = kt.Kernel()
+proj = kt.make_project({"sales.csv": SALES})
+k2 = None
+proj2 = kt.make_project({"euro.csv": EURO, "t.tsv": "a\tb\n1\t2\n",
+                         "recs.json": '[{"a": 1, "b": {"c": 2}}, {"a": 3, "b": {"c": 4}}]',
+                         "lines.jsonl": '{"a": 1}\n{"a": 2}\n',
+                         "cols.json": '{"x": {"0": 1, "1": 2}}',
+                         "p.parquet": b"PAR1 not really"})
+try:
+    r = k.req("bind", project=proj, conventions=conv,
+              datasets=[{"name": "sales", "path": "data/sales.csv", "format": "csv"}])
+    kt.check(r["ok"] and r.get("df") == "sales" and r.get("datasets") == ["sales"], "bind lists datasets", r)
+    r = k.run("repr(dfs)")
+    kt.check("not loaded yet" in r["result"]["repr"], "dfs is lazy (nothing read at bind)", r)
+    r = k.run("str(df['order_date'].dtype), df['order_date'].dt.month.tolist()")
+    kt.check(r["ok"] and r["result"]["repr"] == "('datetime64[ns]', [1, 2, 3])",
+             "df loaded on mention; date convention with day-first format", r)
+    r = k.run("str(df['amount'].dtype), df['amount'].tolist()")
+    kt.check(r["ok"] and r["result"]["repr"] == "('float64', [1234.5, 12000.0, 300.0])",
+             "thousands separator convention", r)
+    r = k.run("df['zip'].tolist(), df['status'].isna().tolist()")
+    kt.check(r["ok"] and r["result"]["repr"] == "(['00123', '04567', '99999'], [False, True, False])",
+             "id column kept as text; na_values", r)
+    r = k.run("dfs['sales'] is df, dfs['SALES.csv'] is df")
+    kt.check(r["ok"] and r["result"]["repr"] == "(True, True)", "dfs caches; name with extension / case", r)
+    r = k.run("dfs['nope']")
+    kt.check((r["error"] or {}).get("type") == "KeyError" and "sales" in r["error"]["message"],
+             "unknown dataset lists the known ones", r)
+
+    k2 = kt.Kernel()
+    r = k2.req("bind", project=proj2, conventions={
+        "csv_separator": {"value": ";"}, "decimal_separator": {"value": ","},
+        "thousands_separator": {"value": "."}, "date_column": {"value": "day"}})
+    kt.check(r["ok"] and r.get("df") is None and len(r.get("datasets", [])) == 6, "datasets found in data/", r)
+    r = k2.run("e = dfs['euro']\nstr(e['day'].dtype), e['price'].tolist()")
+    kt.check(r["ok"] and r["result"]["repr"] == "('datetime64[ns]', [1234.5, 2.25])",
+             "';' separator, decimal comma, date without format", r)
+    r = k2.run("dfs['t'].to_dict('list')")
+    kt.check(r["ok"] and r["result"]["repr"] == "{'a': [1], 'b': [2]}", "tsv", r)
+    r = k2.run("dfs['recs'].columns.tolist(), dfs['lines']['a'].tolist(), dfs['cols']['x'].tolist()")
+    kt.check(r["ok"] and r["result"]["repr"] == "(['a', 'b'], [1, 2], [1, 2])", "json / jsonl", r)
+    r = k2.run("pd.DataFrame({'q': [1, 2]}).to_excel('outputs/book.xlsx', index=False)\n"
+               "dfs._files['book'] = {'name': 'book', 'path': 'outputs/book.xlsx', 'format': 'xlsx'}\n"
+               "dfs['book']['q'].tolist()")
+    kt.check(r["ok"] and r["result"]["repr"] == "[1, 2]", "xlsx (openpyxl)", r)
+    r = k2.run("dfs['p']")
+    e = r["error"] or {}
+    kt.check(e.get("type") == "DatasetError" and "p.parquet" in e.get("message", ""),
+             "unreadable parquet: a DatasetError naming the file", e)
+    r = k2.run("df")
+    kt.check((r["error"] or {}).get("type") == "NameError" and "dfs[NAME]" in r["stderr"],
+             "no `df` with several datasets; the note says why", r)
+finally:
+    k.close()
+    if k2:
+        k2.close()
+kt.finish([proj, proj2])

@@ -1,0 +1,62 @@
+#!/usr/bin/python3
+"""Kernel runtime with the real seal: bind calls sbx_seal() from
+build/lib/libdaasbx.so (made by `make`), then user code can neither start
+programs (os.system, subprocess) nor read files outside the project, nor
+write to data/; analysis, datasets and plots still work.  Skipped (77) only
+when the library has not been built."""
+
+import os
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import kt  # noqa: E402
+
+LIB = os.path.join(os.environ.get("DAA_BUILD") or os.path.join(kt.ROOT, "build"), "lib", "libdaasbx.so")
+if not os.path.isfile(LIB):
+    print("skip: %s not built (run make)" % LIB)
+    sys.exit(77)
+
+outside = tempfile.mkdtemp(prefix="daa-kt-outside-")
+secret = os.path.join(outside, "secret.txt")
+with open(secret, "w") as f:
+    f.write("top secret\n")
+proj = kt.make_project({"sales.csv": "d,v\n2024-01-01,1\n2024-01-02,3\n"})
+k = kt.Kernel(unsandboxed=False, env_extra={"DAA_SBX_LIB": LIB})
+try:
+    r = k.req("bind", project=proj, tmp=os.path.join(outside, "tmp"),
+              conventions={"date_column": {"value": "d"}})
+    if not r["ok"] and "MISSING" in r.get("error", {}).get("message", ""):
+        print("skip: this kernel lacks a sandbox layer: %s" % r["error"]["message"])
+        k.close()
+        for d in (proj, outside):
+            kt.shutil.rmtree(d, ignore_errors=True)
+        sys.exit(77)
+    kt.check(r["ok"], "sealed bind", r)
+    layers = r.get("layers", {})
+    kt.check(layers.get("landlock", "").startswith("active") and "seccomp" in layers,
+             "layer report: landlock active, seccomp listed", layers)
+    r = k.run("import os\nos.system('true')")
+    kt.check(r["ok"] and r["result"]["repr"] != "0", "os.system('true') fails", r)
+    r = k.run("import subprocess\nsubprocess.run(['/bin/true'])")
+    kt.check((r["error"] or {}).get("type") in ("PermissionError", "OSError"), "subprocess.run refused", r)
+    r = k.run("open(%r).read()" % secret)
+    kt.check((r["error"] or {}).get("type") == "PermissionError", "file outside the project unreadable", r)
+    r = k.run("os.listdir(%r)" % os.path.expanduser("~"))
+    kt.check((r["error"] or {}).get("type") == "PermissionError", "the user's home directory unreadable", r)
+    r = k.run("open('data/new.csv', 'w')")
+    kt.check((r["error"] or {}).get("type") == "PermissionError", "data/ is read-only", r)
+    r = k.run("open('outputs/tables.csv', 'w').write('ok')")
+    kt.check(r["ok"], "outputs/ writable", r)
+    r = k.run("import tempfile\nwith tempfile.NamedTemporaryFile() as t:\n    t.write(b'x')\n'tmp ok'")
+    kt.check(r["ok"], "private tmp writable", r)
+    r = k.run("str(df['d'].dtype), int(df['v'].sum())")
+    kt.check(r["ok"] and r["result"]["repr"] == "('datetime64[ns]', 4)", "dataset loads under the seal", r)
+    r = k.run("df.plot(x='d', y='v')", step="sealed")
+    kt.check(r["ok"] and r["figures"] == ["outputs/plots/sealed_1.png"], "plot saved under the seal", r)
+    r = k.run("from sklearn.linear_model import LinearRegression\n"
+              "LinearRegression().fit(np.arange(10).reshape(-1, 1), np.arange(10)).coef_.round(3).tolist()")
+    kt.check(r["ok"] and r["result"]["repr"] == "[1.0]", "sklearn works under the seal", r)
+finally:
+    k.close()
+kt.finish([proj, outside])
