@@ -33,6 +33,13 @@ def examples_text():
     return "\n".join("  - " + e for e in EXAMPLES)
 
 
+def help_text():
+    """What the builtin analyst can do."""
+    return ("I am daa's builtin offline analyst: I map common requests onto your data's real columns, "
+            "write pandas/matplotlib/scikit-learn code, run it and report the numbers.\n\n"
+            "Requests I understand, for example:\n" + examples_text() + "\n\n" + LLM_HOWTO)
+
+
 def not_understood(request, reason=None, columns=None):
     """An honest "I cannot do this" with examples and the LLM set-up."""
     head = reason or (f"I am daa's builtin offline analyst and I did not understand \u201c{request}\u201d. "
@@ -71,7 +78,7 @@ def success(purpose, result):
         body.append(sentence(lines[0]))
     elif lines:
         shown = lines[:MAX_LINES]
-        body.append("\n".join(sentence(shown[0]) if i == 0 else ln.rstrip() for i, ln in enumerate(shown)))
+        body.append("\n".join(sentence(ln) for ln in shown))
         if len(lines) > MAX_LINES:
             body.append(f"... ({len(lines) - MAX_LINES} more lines in the step's output)")
     elif isinstance(result.get("result"), dict) and result["result"].get("repr"):

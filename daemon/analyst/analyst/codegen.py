@@ -122,9 +122,9 @@ def print_series(name, fmt=FMT, limit=40):
     """Lines printing a Series, head and tail only when it is long."""
     ff = f"lambda x: {lit(fmt)}.format(x)"
     return [f"if len({name}) > {limit}:",
-            f"    print({name}.head(20).to_string(float_format={ff}))",
-            f"    print(f\"... {{len({name}) - 40}} more ...\")",
-            f"    print({name}.tail(20).to_string(float_format={ff}))",
+            f"    print({name}.head(10).to_string(float_format={ff}))",
+            f"    print(f\"... {{len({name}) - 20}} more ...\")",
+            f"    print({name}.tail(10).to_string(float_format={ff}, header=False))",
             "else:",
             f"    print({name}.to_string(float_format={ff}))"]
 
@@ -154,7 +154,7 @@ def op_agg(it, v):
     ms, g = it["measures"], it["group"]
     if not ms and g is not None:
         return op_value_counts(it, v)
-    agg = it["agg"] or ("sum" if g is not None else None)
+    agg = it["agg"] or (default_agg(ms[0]) if g is not None else None)
     if agg is None:
         return op_stats(it, v)
     if g is None:
@@ -162,7 +162,7 @@ def op_agg(it, v):
         for m in ms:
             lines += [f"value = {col(v, m)}.{agg}()",
                       f"print(f\"{agg_label(agg, m)}: {{value:,.2f}}\")"]
-        return lines, f"{AGG_LABEL[agg].lower()} of {', '.join(m.name for m in ms)}"
+        return lines, ", ".join(agg_label(agg, m) for m in ms).lower()
     m = ms[0]
     order = ".sort_index()" if g.is_numeric() else ".sort_values(ascending=False)"
     title = f"{agg_label(agg, m)} by {g.name}"
@@ -193,7 +193,7 @@ def op_time(it, v):
         return ([f"print({lit('There is no date column in ' + it['ds'].name + ', so I cannot plot over time.')})"],
                 "no date column")
     freq = it["freq"] or default_freq(d)
-    agg = it["agg"] if it["agg"] in ("sum", "mean", "median", "min", "max", "count", "std") else "sum"
+    agg = it["agg"] if it["agg"] in ("sum", "mean", "median", "min", "max", "count", "std") else default_agg(m)
     what = agg_label(agg, m) if m is not None else "Number of rows"
     unit = FREQ_NAME[freq]
     title = f"{what} per {unit}" + (f" by {g.name}" if g is not None else "")
@@ -224,6 +224,11 @@ def op_time(it, v):
     if g is None:
         lines += ["print(f\"Highest: {table.idxmax()} ({table.max():,.2f}); lowest: {table.idxmin()} ({table.min():,.2f})\")"]
     return lines, f"{title.lower()} over time"
+
+
+def default_agg(m):
+    """sum for additive measures (revenue, units), mean for levels (temperature, price)."""
+    return "sum" if m is None or m.is_additive() else "mean"
 
 
 def filter_suffix(it):
@@ -269,7 +274,8 @@ def op_top(it, v):
 
 def op_value_counts(it, v):
     """How many rows per value of a column, with shares; bars when a plot is asked."""
-    c = it["group"] or next((x for x in it["others"] if not x.is_numeric()), None) or \
+    c = it["group"] or next((x for x in it["others"] if x.is_category() and not x.is_id()), None) or \
+        next((x for x in it["others"] if not x.is_numeric()), None) or \
         next(iter(it["others"] + it["measures"]), None)
     if c is None:
         return op_count_rows(it, v)

@@ -171,8 +171,9 @@ def op_ttest(it, v):
         a, b = it["values"]
         sel = (f"a = {v}.loc[{col(v, g)} == {lit(a)}, {lit(m.name)}].dropna()",
                f"b = {v}.loc[{col(v, g)} == {lit(b)}, {lit(m.name)}].dropna()")
-        names = (f"{lit(a)}", f"{lit(b)}")
-        head = []
+        names = ("name_a", "name_b")
+        head = [f"name_a, name_b = {lit(a)}, {lit(b)}"]
+        sel = (sel[0].replace(lit(a), "name_a"), sel[1].replace(lit(b), "name_b"))
     else:
         head = [f"names = sorted({col(v, g)}.dropna().unique(), key=str)",
                 "if len(names) != 2:",
@@ -184,7 +185,7 @@ def op_ttest(it, v):
         sel = (f"a = {v}.loc[{col(v, g)} == names[0], {lit(m.name)}].dropna()",
                f"b = {v}.loc[{col(v, g)} == names[1], {lit(m.name)}].dropna()")
         names = ("names[0]", "names[1]")
-    ind = "    " if head else ""
+    ind = "    " if not it["values"] else ""
     body = [ind + sel[0], ind + sel[1],
             ind + "t_stat, p = stats.ttest_ind(a, b, equal_var=False)",
             ind + f"print(f\"Mean {m.name}: {{{names[0]}}} = {{a.mean():,.2f}} (n = {{len(a):,}}), {{{names[1]}}} = {{b.mean():,.2f}} (n = {{len(b):,}})\")",

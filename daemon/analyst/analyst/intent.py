@@ -174,14 +174,20 @@ def build_intent(request, ds, res, ds_names=()):
     q = " ".join(request.casefold().split())
     tokens = tokenize(request)
     ms = find_mentions(tokens, ds, ds_names)
-    it = {"ds": ds, "request": request, "plot": bool(re.search(PLOT_RE, q)),
-          "agg": detect_agg(q), "freq": detect_freq(q)}
+    inside = {i for m in ms if m.value is None and m.end - m.start > 1 or m.score >= 85 for i in range(m.start, m.end)}
+    qf = " ".join(t.f for t in tokens if t.i not in inside)   # keywords outside column names
+    it = {"ds": ds, "request": request, "plot": bool(re.search(PLOT_RE, qf)),
+          "agg": detect_agg(qf), "freq": detect_freq(qf)}
     filters = parse_filters(tokens, ms, ds)
-    op = pick_op(q, ms, filters)
+    op = pick_op(qf, ms, filters)
     mark_groups(tokens, ms, op)
     has_date = bool(ds.date_columns())
-    op = op or default_op(q, ms, it["freq"], has_date)
+    op = op or default_op(qf, ms, it["freq"], has_date)
     if op is None:
+        words = unmatched_words(tokens, ms, ds_names)
+        if words and (it["agg"] or it["plot"] or it["freq"]):
+            raise Unknown(f"I could not find {', '.join(chr(8220) + w + chr(8221) for w in words)} "
+                          f"among the columns of {ds.name}.")
         raise Unknown(None)
     it["op"] = op
     it["filters"] = _resolve_filters(filters, ds, res)
@@ -223,6 +229,9 @@ def roles(it, tokens, ms, res, q):
     it["values"] = None
     if op in ("time",) or any(f["kind"] in ("year", "date") for f in it["filters"]):
         it["date"] = res.date_column(ds, res.column(dates[0]) if dates else None)
+        if it["date"] is None:
+            raise Unknown(f"{ds.name} has no date column, so I cannot show anything over time. "
+                          "A histogram, a bar chart by a category or a summary works without dates.")
     else:
         it["date"] = res.column(dates[0]) if dates else None
     if op == "ttest":

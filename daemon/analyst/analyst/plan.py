@@ -99,7 +99,7 @@ def decide(state):
         cols = [c.name for c in ds.columns] if ds else None
         return final(answer.not_understood(request, e.args[0] if e.args else None, cols))
     if it["op"] == "help":
-        return final("I am daa's builtin offline analyst. " + answer.not_understood(request, "")[2:])
+        return final(answer.help_text())
     done = remembered(steps)
     for key, value, why in res.learned:
         if key and key not in done and res.conv(key) != value:

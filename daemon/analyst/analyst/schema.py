@@ -149,6 +149,15 @@ class Column:
         """True for identifier columns (order_id), which are counted, not summed."""
         return self.kind == "id" or self.words[-1:] == ["id"]
 
+    def is_additive(self):
+        """True when summing makes sense (revenue, units); False for levels and rates
+        (temperature, price, age, percentages), which are averaged instead."""
+        level = {"temp", "temperature", "price", "age", "rate", "ratio", "pct", "percent",
+                 "humidity", "score", "avg", "average", "mean", "median", "fee", "tenure",
+                 "speed", "wind", "kmh", "level", "index", "share", "discount", "lat",
+                 "lon", "latitude", "longitude", "rating", "grade", "c", "f", "year"}
+        return not (set(self.words) & level or set(singular(w) for w in self.words) & level)
+
     def is_binary(self):
         """True for two-valued columns (yes/no, True/False, 0/1)."""
         return self.kind == "bool" or self.distinct == 2

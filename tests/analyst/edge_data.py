@@ -1,0 +1,67 @@
+"""tests/analyst/edge_data.py — writes the awkward datasets the corpus also
+covers (deterministic; created at test time, never committed):
+
+  edge_nodate    products without any date column
+  edge_text      only text columns
+  edge_wide      500 numeric columns c000..c499
+  edge_unicode   "Revenue" and "revenue " (duplicate-looking), "Größe", "Kategorie", "Datum"
+  edge_numtext   amounts stored as text with thousands separators ("1,234.50")
+  edge_twodates  two date columns (order_date, ship_date): "over time" must ask
+
+write_all(dir) returns {name: path}; the frames themselves come from frames().
+"""
+import os
+
+import numpy as np
+import pandas as pd
+
+
+def frames():
+    """{name: DataFrame} of every edge dataset."""
+    rng = np.random.RandomState(7)
+    out = {}
+    n = 200
+    out["edge_nodate"] = pd.DataFrame({
+        "product": rng.choice([f"P{i:02d}" for i in range(10)], n),
+        "color": rng.choice(["red", "green", "blue", "black", "white"], n),
+        "price": rng.uniform(5, 500, n).round(2),
+        "weight_kg": rng.uniform(0.1, 20, n).round(3)})
+    out["edge_text"] = pd.DataFrame({
+        "name": [f"Person {i}" for i in range(50)],
+        "city": rng.choice(["Lyon", "Porto", "Graz", "Turku"], 50),
+        "comment": [f"note number {i} about things" for i in range(50)]})
+    wide = rng.normal(0, 1, size=(60, 500)).round(4)
+    out["edge_wide"] = pd.DataFrame(wide, columns=[f"c{i:03d}" for i in range(500)])
+    m = 100
+    out["edge_unicode"] = pd.DataFrame({
+        "Revenue": rng.uniform(10, 1000, m).round(2),
+        "revenue ": rng.uniform(1, 100, m).round(2),
+        "Größe": rng.randint(150, 200, m),
+        "Kategorie": rng.choice(["Äpfel", "Birnen", "Kirschen"], m),
+        "Datum": pd.date_range("2023-01-01", periods=m, freq="D").strftime("%Y-%m-%d")})
+    k = 120
+    amounts = rng.uniform(500, 25000, k).round(2)
+    out["edge_numtext"] = pd.DataFrame({
+        "order_date": pd.date_range("2023-01-01", periods=k, freq="3D").strftime("%Y-%m-%d"),
+        "region": rng.choice(["North", "South"], k),
+        "amount": [f"{a:,.2f}" for a in amounts],
+        "qty": rng.randint(1, 9, k)})
+    j = 150
+    od = pd.date_range("2023-01-01", periods=j, freq="2D")
+    out["edge_twodates"] = pd.DataFrame({
+        "order_date": od.strftime("%Y-%m-%d"),
+        "ship_date": (od + pd.to_timedelta(rng.randint(1, 9, j), unit="D")).strftime("%Y-%m-%d"),
+        "revenue": rng.uniform(20, 900, j).round(2),
+        "region": rng.choice(["North", "South", "East"], j)})
+    return out
+
+
+def write_all(directory):
+    """Writes every edge dataset as CSV into directory; returns {name: path}."""
+    os.makedirs(directory, exist_ok=True)
+    paths = {}
+    for name, frame in frames().items():
+        path = os.path.join(directory, name + ".csv")
+        frame.to_csv(path, index=False)
+        paths[name] = path
+    return paths
