@@ -44,12 +44,14 @@ static struct {
 	size_t ndead, cdead;
 	uint64_t reap_timer;
 	bool shutting_down;
+	char init_err[600];
 } A;
 
 static void call_model(struct agent_turn *t);
 static void handle_calls(struct agent_turn *t);
 static void turn_end(struct agent_turn *t, enum agent_state end, const char *why);
 static void proj_next(struct agent_proj *p);
+static void proj_closed_cb(const char *project_path, void *ud);
 
 /* Name of a state, for logs. */
 const char *agent_state_name(enum agent_state s)
@@ -116,14 +118,22 @@ int agent_init(struct loop *l, struct proto_err *err)
 	const struct daa_config *c = config_get();
 	struct llm_config lc;
 	char msg[512];
+	(void)err; /* a broken LLM set-up must not stop the daemon: `ask` reports it */
 	A.loop = l;
 	cfg_load();
-	if (llm_config_from_json(&lc, c ? c->llm : NULL, msg, sizeof msg) < 0)
-		return proto_fail(err, PROTO_ERR_LLM, "LLM configuration: %s", msg);
-	A.backend = llm_backend_new(l, &lc, msg, sizeof msg);
-	llm_config_clear(&lc);
-	if (!A.backend)
-		return proto_fail(err, PROTO_ERR_LLM, "LLM backend: %s", msg);
+	proj_add_close_hook(proj_closed_cb, NULL);
+	if (llm_config_from_json(&lc, c ? c->llm : NULL, msg, sizeof msg) < 0) {
+		snprintf(A.init_err, sizeof A.init_err, "the LLM configuration is wrong: %s", msg);
+	} else {
+		A.backend = llm_backend_new(l, &lc, msg, sizeof msg);
+		llm_config_clear(&lc);
+		if (!A.backend)
+			snprintf(A.init_err, sizeof A.init_err, "the model backend cannot start: %s", msg);
+	}
+	if (!A.backend) {
+		log_error("agent: %s; `ask` will fail until this is fixed", A.init_err);
+		return 0;
+	}
 	log_info("agent: backend %s, model %s, prompts in %s", agent_backend_name(),
 		 agent_backend_model(), agent_cfg.prompts_dir);
 	return 0;
@@ -253,8 +263,10 @@ int agent_ask(struct proj *pj, const char *request, bool interactive, struct rpc
 	struct agent_proj *p;
 	struct agent_turn *t;
 	int pos = 0;
-	if (A.shutting_down || !A.backend)
-		return proto_fail(err, PROTO_ERR_SHUTDOWN, "the agent is not running (daemon shutting down?)");
+	if (A.shutting_down)
+		return proto_fail(err, PROTO_ERR_SHUTDOWN, "the daemon is shutting down");
+	if (!A.backend)
+		return proto_fail(err, PROTO_ERR_LLM, "%s", A.init_err);
 	if (!request[strspn(request, " \t\r\n")])
 		return proto_fail(err, PROTO_ERR_PARAMS, "the request is empty: say what to analyse");
 	p = aproj_get(pj, true);
@@ -773,8 +785,8 @@ static void turn_end(struct agent_turn *t, enum agent_state end, const char *why
 	proj_next(p);
 }
 
-/* Take a queued turn out of its project's queue. */
-static void queue_drop_all(struct agent_proj *p)
+/* Cancel every queued turn of the project (their clients are answered). */
+static void queue_drop_all(struct agent_proj *p, const char *answer)
 {
 	while (p->qhead) {
 		struct agent_turn *t = p->qhead;
@@ -782,7 +794,7 @@ static void queue_drop_all(struct agent_proj *p)
 		t->next = NULL;
 		t->state = AG_CANCELLED;
 		free(t->answer);
-		t->answer = strdup("Cancelled: the daemon is shutting down.");
+		t->answer = strdup(answer);
 		agent_reply_all(t, "cancelled");
 		turn_free(t);
 	}
@@ -794,7 +806,7 @@ void agent_shutdown(void)
 	struct agent_proj *p;
 	A.shutting_down = true;
 	for (p = A.projects; p; p = p->next) {
-		queue_drop_all(p);
+		queue_drop_all(p, "Cancelled: the daemon is shutting down.");
 		if (p->cur)
 			turn_end(p->cur, AG_CANCELLED, "the daemon is shutting down");
 	}
@@ -819,4 +831,17 @@ void agent_shutdown(void)
 	agent_prompts_reset();
 	free(agent_cfg.prompts_dir);
 	agent_cfg.prompts_dir = NULL;
+}
+
+/* A project is being deleted or closed: end its turns. */
+static void proj_closed_cb(const char *project_path, void *ud)
+{
+	(void)ud;
+	for (struct agent_proj *p = A.projects; p; p = p->next) {
+		if (strcmp(p->path, project_path) != 0)
+			continue;
+		queue_drop_all(p, "Cancelled: the project was closed.");
+		if (p->cur)
+			turn_end(p->cur, AG_CANCELLED, "the project was closed");
+	}
 }

@@ -2,9 +2,11 @@
  * daemon/agent_tools.c — what the model's replies and the data mean for the
  * project: fenced code in a text-only reply becomes a run_python call (for
  * models without tool calling), dataset profile hints become conventions
- * (source "inferred", keys the kernel's loader honours: date_column,
- * date_columns, date_format, id_columns, numeric_columns,
- * thousands_separator — sandbox/python/daakernel/datasets.py), and an answer
+ * (source "inferred", keys the kernel's loader honours — date_column (only
+ * in a one-dataset project), date_columns, date_format {col: fmt},
+ * id_columns, numeric_columns, thousands_separator: see
+ * sandbox/python/daakernel/datasets.py — plus DATASET.date_column, which the
+ * builtin analyst reads), lists merged across datasets, and an answer
  * about the data becomes a convention (source "user").
  */
 #include <ctype.h>
@@ -146,17 +148,42 @@ static json_t *profile_facts(const json_t *profile)
 	return f;
 }
 
-/* Set key = value (source "inferred") unless the project already has it. */
+/* Set key = value (source "inferred") unless the user or the agent set it;
+ * lists and maps from another dataset's profile are merged in. */
 static int infer_one(struct agent_turn *t, const char *key, json_t *value, const char *why)
 {
+	const json_t *have = json_object_get(agent_mem_conventions(t->proj), key);
+	const json_t *old = json_object_get(have, "value");
+	json_t *v = value;
 	int n = 0;
-	if (value && !json_object_get(agent_mem_conventions(t->proj), key) &&
-	    agent_mem_convention_set(t->proj, key, value, "inferred", why) == 0) {
-		agent_event(t, "convention", json_pack("{s:s, s:O, s:s}", "key", key, "value", value,
+	if (!value || (have && strcmp(json_string_value(json_object_get(have, "source")) ?: "",
+				      "inferred") != 0)) {
+		json_decref(value);
+		return 0;
+	}
+	if (json_is_array(old) && json_is_array(value)) {
+		size_t i, j;
+		json_t *x, *y;
+		v = json_deep_copy(old);
+		json_array_foreach(value, i, x) {
+			bool dup = false;
+			json_array_foreach(v, j, y)
+				dup = dup || json_equal(x, y);
+			if (!dup)
+				json_array_append(v, x);
+		}
+		json_decref(value);
+	} else if (json_is_object(old) && json_is_object(value)) {
+		v = json_deep_copy(old);
+		json_object_update_missing(v, value);
+		json_decref(value);
+	}
+	if (!json_equal(old, v) && agent_mem_convention_set(t->proj, key, v, "inferred", why) == 0) {
+		agent_event(t, "convention", json_pack("{s:s, s:O, s:s}", "key", key, "value", v,
 						       "source", "inferred"));
 		n = 1;
 	}
-	json_decref(value);
+	json_decref(v);
 	return n;
 }
 
@@ -165,15 +192,17 @@ int agent_tools_infer(struct agent_turn *t, const json_t *profile)
 	json_t *f = profile_facts(profile);
 	json_t *dates = json_object_get(f, "date_columns");
 	const char *ds = json_string_value(json_object_get(profile, "name")) ?: "the dataset";
-	char why[160];
+	char why[160], key[160];
 	int n = 0;
 	snprintf(why, sizeof why, "inferred from the profile of %.100s", ds);
 	if (json_array_size(dates) == 1) {
 		const char *col = json_string_value(json_array_get(dates, 0));
-		n += infer_one(t, "date_column", json_string(col), why);
-	} else if (json_array_size(dates) > 1) {
-		n += infer_one(t, "date_columns", json_incref(dates), why);
+		snprintf(key, sizeof key, "%.100s.date_column", ds);
+		n += infer_one(t, key, json_string(col), why);
+		if (json_array_size(t->datasets) == 1)
+			n += infer_one(t, "date_column", json_string(col), why);
 	}
+	n += infer_one(t, "date_columns", json_incref(dates), why);
 	if (json_object_size(json_object_get(f, "formats")))
 		n += infer_one(t, "date_format", json_incref(json_object_get(f, "formats")), why);
 	n += infer_one(t, "id_columns", json_incref(json_object_get(f, "id_columns")), why);
