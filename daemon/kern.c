@@ -61,13 +61,47 @@ void kern_req_free(struct kreq *r)
 	free(r);
 }
 
-/* Cancel a timer slot if armed. */
-static void timer_clear(uint64_t *t)
+/* Timers through a small indirection: cancelling only marks the entry (the
+ * loop drops it when it fires), so the manager never depends on timer ids
+ * and a cancelled timer can never reach a freed kernel. */
+struct ktimer {
+	loop_timer_cb cb;
+	void *ud;
+	bool live;
+};
+
+static void ktimer_fire(struct loop *l, uint64_t id, void *ud)
 {
-	if (*t) {
-		loop_timer_cancel(kern_g.l, *t);
-		*t = 0;
+	struct ktimer t = *(struct ktimer *)ud;
+	free(ud);
+	if (t.live)
+		t.cb(l, id, t.ud);
+}
+
+struct ktimer *kern_timer_add(uint64_t ms, loop_timer_cb cb, void *ud)
+{
+	struct ktimer *t = malloc(sizeof *t);
+	if (!t)
+		return NULL;
+	*t = (struct ktimer){cb, ud, true};
+	if (!loop_timer_add(kern_g.l, ms, ktimer_fire, t)) {
+		free(t);
+		return NULL;
 	}
+	return t;
+}
+
+void kern_timer_cancel(struct ktimer **t)
+{
+	if (*t)
+		(*t)->live = false;
+	*t = NULL;
+}
+
+/* Cancel a timer slot if armed. */
+static void timer_clear(struct ktimer **t)
+{
+	kern_timer_cancel(t);
 }
 
 /* Hand a result to a request's owner (if it still wants it) and free it. */
@@ -283,13 +317,13 @@ static void pidfd_cb(struct loop *l, int fd, int events, void *ud)
 static void poll_timer_cb(struct loop *l, uint64_t id, void *ud)
 {
 	struct kern *k = ud;
-	(void)id;
+	(void)l, (void)id;
 	k->poll_timer = 0;
 	if (k->state == KS_DEAD)
 		return;
 	try_reap(k);
 	if (k->state != KS_DEAD)
-		k->poll_timer = loop_timer_add(l, 200, poll_timer_cb, k);
+		k->poll_timer = kern_timer_add(200, poll_timer_cb, k);
 }
 
 /* The channel closed but the process may linger: give it a moment, then kill. */
@@ -311,7 +345,7 @@ static void on_eof(struct kern *k)
 	timer_clear(&k->req_timer);
 	timer_clear(&k->idle_timer);
 	timer_clear(&k->start_timer);
-	k->eof_timer = loop_timer_add(kern_g.l, EOF_WAIT_MS, eof_timer_cb, k);
+	k->eof_timer = kern_timer_add(EOF_WAIT_MS, eof_timer_cb, k);
 }
 
 /* Write queued bytes; keep write interest only while something is left. */
@@ -391,8 +425,8 @@ static int watch(struct kern *k, struct proto_err *err)
 		return proto_fail(err, PROTO_ERR_INTERNAL, "cannot watch the kernel: %s",
 				  strerror(errno));
 	if (k->sp.pidfd < 0)
-		k->poll_timer = loop_timer_add(kern_g.l, 200, poll_timer_cb, k);
-	k->start_timer = loop_timer_add(kern_g.l, START_TIMEOUT_MS, start_timer_cb, k);
+		k->poll_timer = kern_timer_add(200, poll_timer_cb, k);
+	k->start_timer = kern_timer_add(START_TIMEOUT_MS, start_timer_cb, k);
 	return 0;
 }
 
@@ -433,14 +467,14 @@ void kern_ensure_spare(void)
 	if (kern_g.spare_failures > 0) {
 		/* Back off: a broken install must not spin up kernels in a loop. */
 		int n = kern_g.spare_failures > 7 ? 7 : kern_g.spare_failures;
-		kern_g.spare_timer = loop_timer_add(kern_g.l, 500u << n, spare_timer_cb, NULL);
+		kern_g.spare_timer = kern_timer_add(500u << n, spare_timer_cb, NULL);
 		return;
 	}
 	struct proto_err err = {0};
 	if (!kern_spawn(NULL, &err)) {
 		log_warn("kernel: cannot start the warm spare: %s", err.msg);
 		kern_g.spare_failures++;
-		kern_g.spare_timer = loop_timer_add(kern_g.l, 1000, spare_timer_cb, NULL);
+		kern_g.spare_timer = kern_timer_add(1000, spare_timer_cb, NULL);
 	}
 }
 
@@ -472,7 +506,7 @@ static void reap_timer_cb(struct loop *l, uint64_t id, void *ud)
 void kern_schedule_reap(void)
 {
 	if (!kern_g.reap_timer && kern_g.l)
-		kern_g.reap_timer = loop_timer_add(kern_g.l, 0, reap_timer_cb, NULL);
+		kern_g.reap_timer = kern_timer_add(0, reap_timer_cb, NULL);
 }
 
 void kern_free(struct kern *k)

@@ -116,7 +116,7 @@ void kern_shutdown(void)
 		return;
 	kern_g.shutting_down = true;
 	if (kern_g.spare_timer)
-		loop_timer_cancel(kern_g.l, kern_g.spare_timer);
+		kern_timer_cancel(&kern_g.spare_timer);
 	kern_g.spare_timer = 0;
 	while (kern_g.list) {
 		shutdown_one(kern_g.list);
@@ -127,7 +127,7 @@ void kern_shutdown(void)
 		kern_free(k);
 	}
 	if (kern_g.reap_timer)
-		loop_timer_cancel(kern_g.l, kern_g.reap_timer);
+		kern_timer_cancel(&kern_g.reap_timer);
 	json_decref(kern_g.last_ready);
 	json_decref(kern_g.last_layers);
 	memset(&kern_g, 0, sizeof kern_g);

@@ -80,6 +80,11 @@ void kp_signal(pid_t pid, int pidfd, int sig);
 
 /* ---- the manager (kern.c, kern_req.c, kern_api.c) ---- */
 
+/* One-shot timers whose cancel only marks them (kern.c). */
+struct ktimer;
+struct ktimer *kern_timer_add(uint64_t ms, loop_timer_cb cb, void *ud);
+void kern_timer_cancel(struct ktimer **t);
+
 enum kstate { KS_SPAWNING, KS_READY, KS_BINDING, KS_IDLE, KS_BUSY, KS_DYING, KS_DEAD };
 
 /* One request to a kernel (owned by the kernel's queue, then by inflight). */
@@ -104,7 +109,7 @@ struct kern {
 	struct kw_scan scan;
 	bool want_write;
 	struct kreq *queue, *inflight;
-	uint64_t req_timer, grace_timer, idle_timer, start_timer, eof_timer, poll_timer;
+	struct ktimer *req_timer, *grace_timer, *idle_timer, *start_timer, *eof_timer, *poll_timer;
 	json_t *ready;              /* the ready event */
 	json_t *layers;             /* the bind reply's layers */
 	json_t *degraded;           /* ["landlock: missing ..."] (array, never NULL once bound) */
@@ -127,7 +132,7 @@ struct kern_mgr {
 	int64_t next_id;
 	unsigned seq;
 	int spare_failures;
-	uint64_t spare_timer, reap_timer;
+	struct ktimer *spare_timer, *reap_timer;
 	int last_error_code;
 	char last_error[600];       /* why the last kernel failed to start */
 	json_t *last_ready;         /* python/libs of the last ready kernel */

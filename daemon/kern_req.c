@@ -50,7 +50,7 @@ static void grace_timer_cb(struct loop *l, uint64_t id, void *ud)
 static void req_timer_cb(struct loop *l, uint64_t id, void *ud)
 {
 	struct kern *k = ud;
-	(void)id;
+	(void)l, (void)id;
 	k->req_timer = 0;
 	if (!k->inflight || !kern_alive(k))
 		return;
@@ -58,7 +58,7 @@ static void req_timer_cb(struct loop *l, uint64_t id, void *ud)
 		log_info("kernel %d: step over %d s: SIGINT", (int)k->sp.pid, k->inflight->timeout_s);
 		k->inflight->interrupted = true;
 		kp_signal(k->sp.pid, k->sp.pidfd, SIGINT);
-		k->grace_timer = loop_timer_add(l, GRACE_MS, grace_timer_cb, k);
+		k->grace_timer = kern_timer_add(GRACE_MS, grace_timer_cb, k);
 		return;
 	}
 	char m[200];
@@ -84,11 +84,11 @@ void kern_pump(struct kern *k)
 	k->inflight = r;
 	k->state = strcmp(r->op, "bind") == 0 ? KS_BINDING : KS_BUSY;
 	if (k->idle_timer) {
-		loop_timer_cancel(kern_g.l, k->idle_timer);
+		kern_timer_cancel(&k->idle_timer);
 		k->idle_timer = 0;
 	}
 	if (r->timeout_s > 0)
-		k->req_timer = loop_timer_add(kern_g.l, (uint64_t)r->timeout_s * 1000, req_timer_cb, k);
+		k->req_timer = kern_timer_add((uint64_t)r->timeout_s * 1000, req_timer_cb, k);
 	kern_flush(k);
 }
 
@@ -201,7 +201,7 @@ static void on_ready(struct kern *k, json_t *msg)
 		return;
 	}
 	if (k->start_timer) {
-		loop_timer_cancel(kern_g.l, k->start_timer);
+		kern_timer_cancel(&k->start_timer);
 		k->start_timer = 0;
 	}
 	k->ready = json_incref(msg);
@@ -275,7 +275,7 @@ static void on_bind_reply(struct kern *k, struct kreq *r, json_t *msg)
 	k->degraded = missing_layers(k->layers, first, sizeof first);
 	kern_req_free(r);
 	if (first[0] && !kern_g.set.allow_missing) {
-		snprintf(m, sizeof m, "the sandbox layer %s, so no code was run (see `daa doctor`). "
+		snprintf(m, sizeof m, "a sandbox layer is not in force (%s), so no code was run (see `daa doctor`). "
 			 "To run without it, set \"sandbox\": {\"allow_missing_layers\": true} in "
 			 "config.json", first);
 		kern_kill(k, PROTO_ERR_SANDBOX, m);
@@ -314,7 +314,7 @@ static void after_reply(struct kern *k)
 		return;
 	}
 	if (kern_g.idle_timeout_s > 0 && !k->idle_timer)
-		k->idle_timer = loop_timer_add(kern_g.l, (uint64_t)kern_g.idle_timeout_s * 1000,
+		k->idle_timer = kern_timer_add((uint64_t)kern_g.idle_timeout_s * 1000,
 					       idle_timer_cb, k);
 }
 
@@ -337,11 +337,11 @@ void kern_handle_msg(struct kern *k, json_t *msg)
 	k->inflight = NULL;
 	k->unsolicited = 0;
 	if (k->req_timer) {
-		loop_timer_cancel(kern_g.l, k->req_timer);
+		kern_timer_cancel(&k->req_timer);
 		k->req_timer = 0;
 	}
 	if (k->grace_timer) {
-		loop_timer_cancel(kern_g.l, k->grace_timer);
+		kern_timer_cancel(&k->grace_timer);
 		k->grace_timer = 0;
 	}
 	if (strcmp(r->op, "bind") == 0)

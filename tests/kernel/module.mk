@@ -1,0 +1,13 @@
+# tests/kernel/module.mk — the kernel manager tested on its own (real kernels,
+# real loop; config/project stand-ins in kern_doubles.c).  The scripts in this
+# folder (test_*.py/sh) test it through a real daad and need no build.
+KERN_TEST_OBJS := $(OBJ)/tests/kernel/test_kern_mgr.o $(OBJ)/tests/kernel/kern_doubles.o \
+	$(patsubst %.c,$(OBJ)/%.o,$(wildcard daemon/kern*.c) daemon/mpjson.c daemon/loop.c daemon/log.c)
+
+.SECONDEXPANSION:
+$(BUILD)/tests/kernel/test_kern_mgr: $(KERN_TEST_OBJS) $$(PROTO_LIB) $$(SBX_LIB) $$(SBX_SO)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $(KERN_TEST_OBJS) $(PROTO_LIB) $(SBX_LIB) $(LIB_MSGPACK) \
+		$(LIB_JANSSON) $(LIB_SECCOMP) $(LIB_CAP) -lm
+
+TEST_BINS += $(BUILD)/tests/kernel/test_kern_mgr

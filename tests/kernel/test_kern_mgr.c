@@ -1,0 +1,306 @@
+/*
+ * tests/kernel/test_kern_mgr.c — the kernel manager on its own, with real
+ * kernels (sandbox/python/daa_kernel.py under the real sandbox library) and
+ * the real loop: persistent variables, a clean environment, the step time
+ * limit (SIGINT honoured, then SIGINT ignored → SIGKILL and a fresh kernel),
+ * kill -9 mid-step, and hostile fake kernels (garbage, huge or deep frames,
+ * a wrong id, silence, exit, a missing sandbox layer).  Also unit checks of
+ * the frame scanner and mpjson.  TAP-style output; exit 0 when all pass.
+ */
+#include <errno.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "daemon/kern_int.h"
+#include "daemon/log.h"
+#include "daemon/loop.h"
+
+static struct loop *L;
+static int failures, checks;
+static json_t *g_reply;
+static struct proto_err g_err;
+static bool g_done;
+static char tmpdir[PATH_MAX], project[PATH_MAX + 16];
+
+#define CHECK(cond, ...)                                                \
+	do {                                                            \
+		checks++;                                               \
+		if (cond) {                                             \
+			printf("ok %d - ", checks);                     \
+		} else {                                                \
+			failures++;                                     \
+			printf("not ok %d - ", checks);                 \
+		}                                                       \
+		printf(__VA_ARGS__);                                    \
+		printf("\n");                                           \
+		fflush(stdout);                                         \
+	} while (0)
+
+static void reply_cb(void *ud, const json_t *reply, const struct proto_err *err)
+{
+	(void)ud;
+	g_done = true;
+	g_reply = reply ? json_deep_copy(reply) : NULL;
+	if (err)
+		g_err = *err;
+	loop_stop(L);
+}
+
+/* Timers here are never cancelled (each checks it still belongs to the
+ * current wait), so the test does not depend on timer ids. */
+static uintptr_t g_gen;
+
+static void watchdog_cb(struct loop *l, uint64_t id, void *ud)
+{
+	(void)id;
+	if ((uintptr_t)ud == g_gen && !g_done)
+		loop_stop(l);
+}
+
+/* Run code and wait (at most wait_s) for the answer.  0 answered, -1 not. */
+static int exec_wait(const char *code, int timeout_s, int wait_s)
+{
+	json_decref(g_reply);
+	g_reply = NULL;
+	memset(&g_err, 0, sizeof g_err);
+	g_done = false;
+	g_gen++;
+	if (kern_exec_timeout(project, code, "t", timeout_s, reply_cb, NULL, &g_err) < 0)
+		return 0;
+	loop_timer_add(L, (uint64_t)wait_s * 1000, watchdog_cb, (void *)g_gen);
+	loop_run(L);
+	return g_done ? 0 : -1;
+}
+
+/* The repr of the last reply's result ("" when none). */
+static const char *repr(void)
+{
+	const char *s = json_string_value(json_object_get(json_object_get(g_reply, "result"),
+							  "repr"));
+	return s ? s : "";
+}
+
+static const char *errtype(void)
+{
+	const char *s = json_string_value(json_object_get(json_object_get(g_reply, "error"),
+							  "type"));
+	return s ? s : "";
+}
+
+static void start(const char *runtime, int step_timeout)
+{
+	struct kern_config kc = {.python = (char *)"/usr/bin/python3",
+				 .runtime_dir = (char *)runtime, .step_timeout_s = step_timeout,
+				 .idle_timeout_s = 600, .warm_spare = true};
+	struct proto_err err = {0};
+	if (kern_init(L, &kc, &err) < 0) {
+		printf("Bail out! kern_init: %s\n", err.msg);
+		exit(1);
+	}
+}
+
+static long g_kill_pid;
+
+static void killer_cb(struct loop *l, uint64_t id, void *ud)
+{
+	(void)l, (void)id;
+	if ((uintptr_t)ud == g_gen && !g_done)
+		kill((pid_t)g_kill_pid, SIGKILL);
+}
+
+/* A real kernel: values, environment, limits, crashes. */
+static void test_real(const char *root)
+{
+	char rt[PATH_MAX];
+	snprintf(rt, sizeof rt, "%s/sandbox/python", root);
+	start(rt, 30);
+	CHECK(exec_wait("x = 21", 0, 60) == 0 && g_reply, "first exec answers (%s)", g_err.msg);
+	CHECK(exec_wait("x * 2", 0, 30) == 0 && strcmp(repr(), "42") == 0,
+	      "variables persist: x*2 = %s", repr());
+	CHECK(json_is_array(json_object_get(json_object_get(g_reply, "sandbox"), "degraded")),
+	      "reply carries sandbox.degraded");
+	exec_wait("import os; sorted(k for k in os.environ if 'KEY' in k or 'SECRET' in k)", 0, 30);
+	CHECK(strcmp(repr(), "[]") == 0, "no API key in the kernel's environment: %s", repr());
+	exec_wait("import os; os.environ.get('PATH')", 0, 30);
+	CHECK(strcmp(repr(), "'/usr/bin:/bin'") == 0, "clean PATH: %s", repr());
+	exec_wait("len(df)", 0, 30);
+	CHECK(strcmp(repr(), "3") == 0, "the project's dataset is bound as df: %s", repr());
+	exec_wait("while True: pass", 1, 30);
+	CHECK(!g_reply && g_err.code == PROTO_ERR_KERNEL && strstr(g_err.msg, "interrupted"),
+	      "time limit, SIGINT honoured: %s", g_err.msg);
+	exec_wait("x", 0, 30);
+	CHECK(strcmp(repr(), "21") == 0, "variables kept after an interrupt: %s", repr());
+	exec_wait("import signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\nwhile True: pass",
+		  1, 40);
+	CHECK(!g_reply && g_err.code == PROTO_ERR_KERNEL && strstr(g_err.msg, "restarted") &&
+	      strstr(g_err.msg, "longer than 1 s"), "time limit, SIGINT ignored: %s", g_err.msg);
+	exec_wait("x", 0, 60);
+	CHECK(strcmp(errtype(), "NameError") == 0, "a fresh kernel after the kill (%s)", errtype());
+	exec_wait("import os; os.getpid()", 0, 30);
+	long pid = atol(repr());
+	CHECK(pid > 1, "kernel pid %ld", pid);
+	g_kill_pid = pid;
+	loop_timer_add(L, 500, killer_cb, (void *)(g_gen + 1));
+	exec_wait("import time; time.sleep(30)", 0, 30);
+	CHECK(!g_reply && g_err.code == PROTO_ERR_KERNEL && strstr(g_err.msg, "killed") &&
+	      strstr(g_err.msg, "fresh kernel"), "kill -9 mid-step: %s", g_err.msg);
+	exec_wait("1 + 1", 0, 60);
+	CHECK(strcmp(repr(), "2") == 0, "next step runs in a fresh kernel: %s", repr());
+	json_t *st = kern_status();
+	CHECK(json_integer_value(json_object_get(st, "running")) == 1, "status: one running");
+	json_decref(st);
+	kern_shutdown();
+}
+
+static const char *hostile_py =
+	"import os, signal, sys, time, msgpack\n"
+	"mode = open(os.path.join(os.path.dirname(os.path.abspath(__file__)), 'mode')).read().strip()\n"
+	"def send(o): os.write(3, msgpack.packb(o))\n"
+	"send({'ev': 'ready', 'pid': os.getpid(), 'python': 'fake', 'libs': {}})\n"
+	"u = msgpack.Unpacker()\n"
+	"while True:\n"
+	"    d = os.read(3, 65536)\n"
+	"    if not d: break\n"
+	"    u.feed(d)\n"
+	"    for m in u:\n"
+	"        if m['op'] == 'bind':\n"
+	"            l = {'landlock': 'missing: test'} if mode == 'nolayer' else {'landlock': 'active'}\n"
+	"            send({'id': m['id'], 'ok': True, 'layers': l}); continue\n"
+	"        if mode == 'garbage': os.write(3, b'\\xc1' * 100)\n"
+	"        elif mode == 'huge': os.write(3, b'\\xdb\\xff\\xff\\xff\\xff' + b'x' * 1000)\n"
+	"        elif mode == 'deep': os.write(3, b'\\x91' * 100 + b'\\xc0')\n"
+	"        elif mode == 'bigarray': os.write(3, b'\\xdd\\xff\\xff\\xff\\xff')\n"
+	"        elif mode == 'notmap': send([1, 2, 3])\n"
+	"        elif mode == 'wrongid': send({'id': m['id'] + 1000, 'ok': True})\n"
+	"        elif mode == 'flood':\n"
+	"            for i in range(5000): send({'ev': 'x'})\n"
+	"        elif mode == 'silent':\n"
+	"            signal.signal(signal.SIGINT, signal.SIG_IGN); time.sleep(3600)\n"
+	"        elif mode == 'exit': print('bye from the fake kernel', file=sys.stderr); os._exit(7)\n";
+
+/* One hostile mode: the request fails with code and a message holding `want`. */
+static void hostile(const char *dir, const char *mode, int code, const char *want)
+{
+	char p[PATH_MAX + 16];
+	snprintf(p, sizeof p, "%s/mode", dir);
+	FILE *f = fopen(p, "w");
+	fputs(mode, f);
+	fclose(f);
+	start(dir, 1);
+	int rc = exec_wait("1", 1, 30);
+	CHECK(rc == 0 && !g_reply && g_err.code == code && strstr(g_err.msg, want),
+	      "hostile kernel '%s': %s", mode, g_err.msg);
+	kern_shutdown();
+}
+
+static void test_hostile(void)
+{
+	char dir[PATH_MAX + 16], p[PATH_MAX + 32];
+	snprintf(dir, sizeof dir, "%s/hostile", tmpdir);
+	mkdir(dir, 0700);
+	snprintf(p, sizeof p, "%s/daa_kernel.py", dir);
+	FILE *f = fopen(p, "w");
+	fputs(hostile_py, f);
+	fclose(f);
+	hostile(dir, "garbage", PROTO_ERR_KERNEL, "not msgpack");
+	hostile(dir, "huge", PROTO_ERR_KERNEL, "cap");
+	hostile(dir, "deep", PROTO_ERR_KERNEL, "nested deeper");
+	hostile(dir, "bigarray", PROTO_ERR_KERNEL, "cap");
+	hostile(dir, "notmap", PROTO_ERR_KERNEL, "not a map");
+	hostile(dir, "wrongid", PROTO_ERR_KERNEL, "not asked");
+	hostile(dir, "flood", PROTO_ERR_KERNEL, "flooded");
+	hostile(dir, "silent", PROTO_ERR_KERNEL, "longer than 1 s");
+	hostile(dir, "exit", PROTO_ERR_KERNEL, "status 7");
+	hostile(dir, "nolayer", PROTO_ERR_SANDBOX, "allow_missing_layers");
+}
+
+/* Frame scanner and mpjson on crafted input. */
+static void test_units(void)
+{
+	struct kw_buf b = {0};
+	struct kw_scan s = {0};
+	json_t *out = NULL;
+	char why[200];
+	/* {"a": [1, 2.5, nil, "\xff"]} fed one byte at a time */
+	static const unsigned char msg[] = {0x81, 0xa1, 'a', 0x94, 0x01, 0xcb, 0x40, 0x04, 0, 0,
+					    0, 0, 0, 0, 0xc0, 0xa1, 0xff};
+	int rc = 0;
+	for (size_t i = 0; i < sizeof msg && rc == 0; i++) {
+		memcpy(b.data ? b.data + b.len : (b.data = malloc(64)) , msg + i, 1);
+		b.cap = 64, b.len++;
+		rc = kw_next(&b, &s, &out, why, sizeof why);
+	}
+	CHECK(rc == 1 && out, "scanner: a message fed byte by byte completes at its last byte");
+	char *txt = json_dumps(out, JSON_COMPACT);
+	CHECK(txt && strcmp(txt, "{\"a\":[1,2.5,null,\"\xef\xbf\xbd\"]}") == 0, "mpjson: %s", txt);
+	free(txt);
+	json_decref(out);
+	kw_buf_free(&b);
+	json_t *j = json_pack("{s:f,s:[i,s]}", "x", 1.5, "y", -3, "z");
+	struct proto_buf pb;
+	proto_buf_init(&pb);
+	mpjson_pack(&pb.pk, j);
+	msgpack_unpacked u;
+	msgpack_unpacked_init(&u);
+	msgpack_unpack_next(&u, pb.sb.data, pb.sb.size, NULL);
+	json_t *back = mpjson_from_object(&u.data);
+	CHECK(json_equal(j, back), "mpjson round trip");
+	msgpack_unpacked_destroy(&u);
+	proto_buf_free(&pb);
+	json_decref(j);
+	json_decref(back);
+}
+
+static void make_project(void)
+{
+	char p[PATH_MAX + 64];
+	snprintf(tmpdir, sizeof tmpdir, "/tmp/daa-kt-XXXXXX");
+	if (!mkdtemp(tmpdir))
+		exit(1);
+	snprintf(project, sizeof project, "%s/proj", tmpdir);
+	mkdir(project, 0700);
+	snprintf(p, sizeof p, "%s/data", project);
+	mkdir(p, 0700);
+	snprintf(p, sizeof p, "%s/outputs", project);
+	mkdir(p, 0700);
+	snprintf(p, sizeof p, "%s/data/sales.csv", project);
+	FILE *f = fopen(p, "w");
+	fputs("a,b\n1,2\n3,4\n5,6\n", f);
+	fclose(f);
+	snprintf(p, sizeof p, "%s/run", tmpdir);
+	mkdir(p, 0700);
+	setenv("XDG_RUNTIME_DIR", p, 1);
+	setenv("OPENAI_API_KEY", "sk-test-secret", 1);
+}
+
+int main(void)
+{
+	const char *root = getenv("DAA_ROOT");
+	if (!root || !getenv("DAA_BUILD") || access("/usr/bin/python3", X_OK) < 0) {
+		printf("skip: needs DAA_ROOT, DAA_BUILD (run through tests/run_all.sh)\n");
+		return 77;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	if (getenv("DAA_TEST_DEBUG"))
+		log_set_level(LOG_LVL_DEBUG);
+	L = loop_new();
+	make_project();
+	test_units();
+	test_real(root);
+	test_hostile();
+	char cmd[PATH_MAX * 2];
+	snprintf(cmd, sizeof cmd, "ls -A %s/run/daa/kernels | grep -q .", tmpdir);
+	CHECK(system(cmd) != 0, "every kernel temp dir was removed");
+	snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "could not remove %s\n", tmpdir);
+	json_decref(g_reply);
+	loop_free(L);
+	printf("1..%d\n", checks);
+	return failures ? 1 : 0;
+}
