@@ -3,7 +3,7 @@
 Started by daad as `/usr/bin/python3 daa_kernel.py` with fd 3 a socketpair to
 the daemon.  It imports the heavy libraries first (the warm spare), says
 `ready`, then serves requests one at a time: bind (seal the sandbox, then
-set up the project's namespace), exec, profile, ping.  Closing the socket
+set up the project's namespace), exec, profile, vars, ping.  Closing the socket
 stops it.  No user code runs before a successful bind."""
 
 import fcntl
@@ -16,8 +16,11 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # -I drops it
 import msgpack  # noqa: E402
 
 from daakernel import runner, warm  # noqa: E402
+from daakernel.session import BindError, Session  # noqa: E402
+from daakernel.wire import Channel  # noqa: E402
 
 CHANNEL_FD = 3
+_BOUND_OPS = {"exec": "execute", "profile": "profile", "vars": "variables"}  # Session methods
 
 
 def _channel_fd():
@@ -40,7 +43,6 @@ def _error(e, kind=None):
 
 def handle(sess, msg):
     """One request -> its reply map (never raises for bad input)."""
-    from daakernel.session import BindError
     if not isinstance(msg, dict):
         return {"id": None, "ok": False,
                 "error": _error(ValueError("a request must be a map"), "ProtocolError")}
@@ -50,17 +52,18 @@ def handle(sess, msg):
             return {"id": rid, "ok": True, "bound": sess.bound}
         if op == "bind":
             return dict(sess.bind(msg), id=rid, ok=True)
-        if op in ("exec", "profile"):
+        if op in _BOUND_OPS:
             if not sess.bound:
                 raise PermissionError("kernel is not bound to a project (send bind first)")
-            reply = sess.execute(msg) if op == "exec" else dict(sess.profile(msg), ok=True)
+            reply = getattr(sess, _BOUND_OPS[op])(msg)
+            reply.setdefault("ok", True)
             reply["id"] = rid
             return reply
-        raise ValueError("unknown op %r (expected bind, exec, profile, ping)" % (op,))
+        raise ValueError("unknown op %r (expected bind, exec, profile, vars, ping)" % (op,))
     except BindError as e:
         layers = e.args[1] if len(e.args) > 1 else {}
-        return {"id": rid, "ok": False, "layers": layers,
-                "error": _error(Exception(e.args[0]), "SandboxError")}
+        return {"id": rid, "ok": False, "layers": layers,   # layers: the seal refused
+                "error": _error(Exception(e.args[0]), "SandboxError" if layers else "BindError")}
     except (Exception, KeyboardInterrupt, MemoryError, RecursionError) as e:
         return {"id": rid, "ok": False, "error": _error(e)}
 
@@ -70,8 +73,6 @@ def main():
     signal.signal(signal.SIGINT, runner._on_sigint)   # ignored until a step runs
     fd = _channel_fd()
     libs = warm.warm_up()
-    from daakernel.session import Session
-    from daakernel.wire import Channel
     chan, sess = Channel(fd), Session()
     chan.send(warm.ready_event(libs))
     try:

@@ -96,6 +96,16 @@ try:
              "failing __repr__ is reported in the value, not a crash", r)
     r = k.run("import os\ntry:\n    os.close(3)\nexcept OSError:\n    pass\n1")
     kt.check(r["ok"], "closing fd 3 does not cut the kernel off", r)
+    r = k.run("big = np.ones((10 ** 6, 10 ** 7))")
+    e = r["error"] or {}
+    kt.check("MemoryError" in e.get("type", "") and "big" not in k.run("dir()")["result"]["repr"],
+             "MemoryError reported, kernel alive", e)
+    r = k.req("vars")
+    vs = {v["name"]: v for v in r.get("vars", [])}
+    kt.check(r["ok"] and vs.get("frame", {}).get("shape") == [12, 4] and vs["frame"].get("columns") == ["n", "f", "t", "s"],
+             "vars lists DataFrames with shape and columns", r)
+    kt.check(vs.get("x", {}).get("repr") == "40" and "pd" not in vs and "dfs" not in vs and "g" in vs,
+             "vars: user names only", sorted(vs))
     r = k.req("ping")
     kt.check(r["ok"], "ping", r)
 finally:

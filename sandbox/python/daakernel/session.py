@@ -4,6 +4,7 @@ the handlers for exec and profile.  An unbound kernel runs no user code."""
 
 import builtins
 import os
+import types
 import tempfile
 import time
 
@@ -177,3 +178,25 @@ class Session:
             except KeyError as e:
                 raise LookupError(e.args[0]) from None
         return {"profile": profiling.profile(frame, name, req.get("samples", True) is not False)}
+
+    def variables(self, req):
+        """The vars request: user-made names with type and, for tables, shape
+        and columns — context for the agent about what earlier steps built."""
+        out = []
+        for name, v in list(self.ns.items()):
+            if name.startswith("_") or name in _PRESET or isinstance(v, types.ModuleType):
+                continue
+            item = {"name": name, "type": type(v).__name__}
+            if preview.is_table(v):
+                item["shape"] = [int(x) for x in (v.shape if v.ndim == 2 else (len(v), 1))]
+                cols = v.columns if v.ndim == 2 else [v.name]
+                item["columns"] = [preview.cell(str(c)) for c in list(cols)[:preview.PREVIEW_COLS]]
+            elif not callable(v) or isinstance(v, (np.ndarray,)):
+                item["repr"] = preview.capped_repr(v, 200)
+            out.append(item)
+            if len(out) >= 200:
+                break
+        return {"vars": out}
+
+
+_PRESET = {"pd", "np", "plt", "matplotlib", "dfs", "show", "display"}
