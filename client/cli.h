@@ -1,0 +1,129 @@
+/*
+ * client/cli.h — the `daa` CLI's internals: global options, the command
+ * table (tmux style: name, usage, summary, arity and options, checked in one
+ * place by daa.c), the connection with auto-start, parameter building,
+ * the JSON printer and result renderers.  Links only protocol/.
+ */
+#ifndef DAA_CLI_H
+#define DAA_CLI_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "protocol/proto.h"
+
+/* Exit codes (DESIGN.md). */
+enum { CLI_OK = 0, CLI_ERR = 1, CLI_USAGE = 2, CLI_QUESTION = 3, CLI_UNREACHABLE = 4 };
+
+/* Timeouts for calls, in ms (-1: wait as long as it takes). */
+#define CLI_TIMEOUT_SHORT 30000
+#define CLI_TIMEOUT_NONE (-1)
+
+struct cli {
+	const char *project;          /* name or absolute path; NULL: daemon's default */
+	const char *project_from;     /* where it came from: "-p", "$DAA_PROJECT", "cwd" */
+	bool json;
+	bool no_start;
+	char socket[PATH_MAX];
+	struct proto_client *conn;    /* NULL until cli_connect */
+	char project_buf[PATH_MAX];
+};
+
+/* A command option: -c / --name, with or without an argument. */
+struct cli_opt {
+	char ch;
+	const char *name;
+	bool has_arg;
+};
+
+/* Parsed command line of one command. */
+struct cli_args {
+	int argc;            /* positional arguments */
+	char **argv;
+	const char *val[128]; /* option values by ch ("" for flags that were given) */
+};
+
+struct cli_cmd {
+	const char *name;         /* "ping", "project new" */
+	const char *usage;        /* arguments and options, after the name */
+	const char *summary;      /* one line */
+	const char *help;         /* more lines, or NULL */
+	int min_args, max_args;   /* positional arity; max -1 = any */
+	const struct cli_opt *opts; /* terminated by {0}; may be NULL */
+	int (*fn)(struct cli *cli, struct cli_args *a);
+};
+
+/* The command tables, each terminated by an entry with name == NULL. */
+extern const struct cli_cmd cli_cmds_daemon[];
+extern const struct cli_cmd cli_cmds_project[];
+extern const struct cli_cmd cli_cmds_turn[];
+/* Look up a command by its words; *used = how many of argv it took. */
+const struct cli_cmd *cli_cmd_find(int argc, char **argv, int *used);
+/* The entry with exactly this name ("project new"), or NULL. */
+const struct cli_cmd *cli_cmd_named(const char *name);
+/* Print `daa help` (all commands) or the help of one command. */
+void cli_help_all(FILE *f);
+void cli_help_cmd(FILE *f, const struct cli_cmd *cmd);
+/* A usage error for cmd: message, usage line; returns CLI_USAGE. */
+int cli_usage_error(const struct cli_cmd *cmd, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* Named parameters for a request (strings are borrowed). */
+#define CLI_PARAMS_MAX 12
+struct cli_params {
+	int n;
+	struct {
+		const char *key;
+		char type; /* 's' string, 'i' int, 'b' bool */
+		const char *s;
+		long long i;
+	} kv[CLI_PARAMS_MAX];
+};
+void cli_p_str(struct cli_params *p, const char *key, const char *val);
+void cli_p_int(struct cli_params *p, const char *key, long long val);
+void cli_p_bool(struct cli_params *p, const char *key, bool val);
+/* Add `project` when one was chosen. */
+void cli_p_project(struct cli_params *p, const struct cli *cli);
+/* proto_pack_fn packing a struct cli_params as the params map. */
+void cli_pack_params(msgpack_packer *pk, void *ud);
+
+/* Resolve the project: -p value (NULL if none), $DAA_PROJECT, cwd discovery. */
+int cli_project_resolve(struct cli *cli, const char *opt);
+
+/* Connect (auto-starting daad unless no_start): CLI_OK or CLI_UNREACHABLE. */
+int cli_connect(struct cli *cli);
+/* Start daad in the background and wait for its socket (daa_start.c). */
+int cli_daemon_start(struct cli *cli);
+/*
+ * Call a method; on success 0 with *msg filled (result in msg->result; call
+ * proto_msg_done).  An error response is printed (JSON with --json) and
+ * gives CLI_ERR; a transport failure gives CLI_UNREACHABLE.
+ */
+int cli_call(struct cli *cli, const char *method, struct cli_params *p, int timeout_ms,
+	     struct proto_msg *msg);
+/* Print an error response (msg->error) for the user; returns CLI_ERR. */
+int cli_print_error(struct cli *cli, const char *method, const msgpack_object *error);
+/* With --json, print msg's result as JSON and return true. */
+bool cli_json_result(struct cli *cli, const struct proto_msg *msg);
+
+/* JSON printing of decoded msgpack (daa_json.c).  indent < 0: one line. */
+void cli_json_print(FILE *f, const msgpack_object *o, int indent);
+
+/* Rendering (daa_render.c). */
+/* A string field (NULL when absent), NUL-terminated copy in a static ring. */
+const char *cli_str(const msgpack_object *map, const char *key);
+/* Print a msgpack string object's bytes. */
+void cli_put_obj_str(FILE *f, const msgpack_object *o);
+/* A PREVIEW map as an aligned text table. */
+void cli_table_print(FILE *f, const msgpack_object *preview);
+/* A kernel exec reply (the `run` result); returns true when ok. */
+bool cli_exec_print(const msgpack_object *res, const char *project_path);
+/* One turn.event as a short line (progress) to f. */
+void cli_event_print(FILE *f, const msgpack_object *ev);
+/* A question with numbered choices. */
+void cli_question_print(FILE *f, const msgpack_object *q);
+/* The TURN RESULT: answer, code, outputs. Returns the exit code for its status. */
+int cli_turn_print(const msgpack_object *res);
+
+#endif

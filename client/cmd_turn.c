@@ -1,0 +1,407 @@
+/*
+ * client/cmd_turn.c — commands that run analysis: run (code in the
+ * project's kernel), ask (one agent turn, with progress, questions answered
+ * on the terminal, Ctrl-C to cancel), answer, cancel, watch, and kernel
+ * interrupt / restart.
+ *
+ * Ctrl-C: the first one sends `cancel` (ask, answer) or `kernel.interrupt`
+ * (run) and keeps waiting for the result that says so; a second one leaves.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "client/cli.h"
+
+static volatile sig_atomic_t got_int;
+
+static void on_sigint(int sig)
+{
+	(void)sig;
+	got_int++;
+}
+
+/* SIGINT interrupts waits (no SA_RESTART) and is counted. */
+static void catch_sigint(void)
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_sigint;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+}
+
+struct turn {
+	struct cli *cli;
+	bool interactive;      /* questions are asked on the terminal */
+	bool progress;         /* one line per event on stderr */
+	const char *stop;      /* method sent on the first Ctrl-C */
+	bool stop_sent;
+	uint32_t answer_id;    /* last `answer` sent from a question event */
+};
+
+/* Send a request without waiting for its response. */
+static uint32_t send_req(struct cli *cli, const char *method, struct cli_params *p)
+{
+	struct proto_err err;
+	uint32_t id = proto_client_send(cli->conn, method, cli_pack_params, p, &err);
+	if (!id)
+		fprintf(stderr, "daa: %s: %s\n", method, err.msg);
+	return id;
+}
+
+/* Ask the user on the terminal; the answer text (a number picks a choice)
+ * into buf.  False on end of input or Ctrl-C. */
+static bool prompt(const msgpack_object *q, char *buf, size_t size)
+{
+	cli_question_print(stdout, q);
+	printf("> ");
+	fflush(stdout);
+	if (!fgets(buf, (int)size, stdin))
+		return false;
+	buf[strcspn(buf, "\n")] = '\0';
+	const msgpack_object *ch = proto_map_get(q, "choices");
+	char *end;
+	long k = strtol(buf, &end, 10);
+	if (*buf && !*end && ch && ch->type == MSGPACK_OBJECT_ARRAY && k >= 1 &&
+	    k <= (long)ch->via.array.size && ch->via.array.ptr[k - 1].type == MSGPACK_OBJECT_STR) {
+		const msgpack_object *c = &ch->via.array.ptr[k - 1];
+		snprintf(buf, size, "%.*s", (int)c->via.str.size, c->via.str.ptr);
+	}
+	return true;
+}
+
+/* Answer a question from the terminal; returns the answer's msgid or 0. */
+static uint32_t answer_from_tty(struct turn *t, const msgpack_object *q)
+{
+	char line[4096];
+	if (!prompt(q, line, sizeof(line))) {
+		if (!got_int)
+			got_int = 1; /* end of input: cancel the turn */
+		printf("\n");
+		return 0;
+	}
+	struct cli_params p = {0};
+	cli_p_project(&p, t->cli);
+	cli_p_str(&p, "text", line);
+	return send_req(t->cli, "answer", &p);
+}
+
+/* turn.event (and other notifications) while a turn runs. */
+static void turn_note_cb(const char *method, const msgpack_object *params, void *ud)
+{
+	struct turn *t = ud;
+	if (strcmp(method, "turn.event") != 0)
+		return;
+	const char *kind = cli_str(params, "kind");
+	bool question = kind && !strcmp(kind, "question");
+	if (t->progress && !(question && t->interactive))
+		cli_event_print(stderr, params);
+	if (question && t->interactive && !got_int) {
+		uint32_t id = answer_from_tty(t, params);
+		if (id)
+			t->answer_id = id;
+	}
+}
+
+/* Wait for the response to id; the first Ctrl-C sends t->stop, a second
+ * one gives up.  CLI_OK with *m filled, else an exit code (printed). */
+static int turn_wait(struct turn *t, uint32_t id, struct proto_msg *m)
+{
+	struct proto_err err;
+	for (;;) {
+		if (got_int > 1) {
+			fprintf(stderr, "daa: interrupted; the daemon goes on with what it was doing\n");
+			return CLI_ERR;
+		}
+		if (got_int && t->stop && !t->stop_sent) {
+			struct cli_params p = {0};
+			cli_p_project(&p, t->cli);
+			fprintf(stderr, "daa: %s sent (Ctrl-C again to leave without waiting)\n", t->stop);
+			if (!send_req(t->cli, t->stop, &p))
+				return CLI_UNREACHABLE;
+			t->stop_sent = true;
+		}
+		if (proto_client_wait(t->cli->conn, id, CLI_TIMEOUT_NONE, m, &err) == 0)
+			return CLI_OK;
+		if (errno != EINTR) {
+			fprintf(stderr, "daa: %s\n", err.msg);
+			return CLI_UNREACHABLE;
+		}
+	}
+}
+
+/* Send method with p and wait for its result (error responses printed). */
+static int turn_call(struct turn *t, const char *method, struct cli_params *p, struct proto_msg *m)
+{
+	int rc = cli_connect(t->cli);
+	if (rc != CLI_OK)
+		return rc;
+	proto_client_set_notify(t->cli->conn, turn_note_cb, t);
+	uint32_t id = send_req(t->cli, method, p);
+	if (!id)
+		return CLI_UNREACHABLE;
+	if ((rc = turn_wait(t, id, m)) != CLI_OK)
+		return rc;
+	if (m->error && m->error->type != MSGPACK_OBJECT_NIL) {
+		rc = cli_print_error(t->cli, method, m->error);
+		proto_msg_done(m);
+	}
+	return rc;
+}
+
+/* Is the TURN RESULT a question? */
+static bool is_question(const msgpack_object *res)
+{
+	const char *s = cli_str(res, "status");
+	return s && !strcmp(s, "question");
+}
+
+/* Follow a turn to its end: on a terminal, questions that come back in the
+ * result are answered and the answer's result awaited. */
+static int turn_follow(struct turn *t, struct proto_msg *m)
+{
+	while (t->interactive && is_question(m->result) && !got_int) {
+		uint32_t id = t->answer_id;
+		t->answer_id = 0;
+		if (!id)
+			id = answer_from_tty(t, proto_map_get(m->result, "question"));
+		if (!id)
+			break;
+		proto_msg_done(m);
+		int rc = turn_wait(t, id, m);
+		if (rc != CLI_OK)
+			return rc;
+		if (m->error && m->error->type != MSGPACK_OBJECT_NIL) {
+			rc = cli_print_error(t->cli, "answer", m->error);
+			proto_msg_done(m);
+			return rc;
+		}
+	}
+	int rc;
+	if (t->cli->json) {
+		cli_json_print(stdout, m->result, 2);
+		printf("\n");
+		const char *s = cli_str(m->result, "status");
+		rc = !s ? CLI_ERR : !strcmp(s, "done") ? CLI_OK : !strcmp(s, "question") ? CLI_QUESTION : CLI_ERR;
+	} else {
+		rc = cli_turn_print(m->result);
+	}
+	proto_msg_done(m);
+	return rc;
+}
+
+/* daa ask "REQUEST" */
+static int cmd_ask(struct cli *cli, struct cli_args *a)
+{
+	struct turn t = {.cli = cli, .stop = "cancel", .progress = !cli->json};
+	t.interactive = isatty(0) && isatty(1) && !cli->json && !a->val['b'];
+	struct cli_params p = {0};
+	struct proto_msg m;
+	cli_p_project(&p, cli);
+	cli_p_str(&p, "request", a->argv[0]);
+	cli_p_bool(&p, "interactive", t.interactive);
+	catch_sigint();
+	int rc = turn_call(&t, "ask", &p, &m);
+	return rc == CLI_OK ? turn_follow(&t, &m) : rc;
+}
+
+/* daa answer "TEXT" */
+static int cmd_answer(struct cli *cli, struct cli_args *a)
+{
+	struct turn t = {.cli = cli, .stop = "cancel", .progress = !cli->json};
+	struct cli_params p = {0};
+	struct proto_msg m;
+	cli_p_project(&p, cli);
+	cli_p_str(&p, "text", a->argv[0]);
+	catch_sigint();
+	int rc = turn_call(&t, "answer", &p, &m);
+	return rc == CLI_OK ? turn_follow(&t, &m) : rc;
+}
+
+/* The whole of a file ("-" = stdin) as a string (malloc'd), or NULL. */
+static char *slurp(const char *path)
+{
+	FILE *f = strcmp(path, "-") ? fopen(path, "r") : stdin;
+	if (!f) {
+		fprintf(stderr, "daa: %s: %s\n", path, strerror(errno));
+		return NULL;
+	}
+	char *buf = NULL;
+	size_t len = 0, cap = 0, n;
+	do {
+		if (len + 4096 + 1 > cap) {
+			char *nb = realloc(buf, cap = (cap + 4096) * 2);
+			if (!nb)
+				break;
+			buf = nb;
+		}
+		n = fread(buf + len, 1, cap - len - 1, f);
+		len += n;
+	} while (n > 0);
+	bool bad = ferror(f) || !buf;
+	if (f != stdin)
+		fclose(f);
+	if (bad) {
+		fprintf(stderr, "daa: cannot read %s\n", path);
+		free(buf);
+		return NULL;
+	}
+	buf[len] = '\0';
+	if (strlen(buf) != len) {
+		fprintf(stderr, "daa: %s holds NUL bytes; is it really Python code?\n", path);
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
+/* daa run CODE | daa run -f FILE [--scratch] [--timeout SECONDS] */
+static int cmd_run(struct cli *cli, struct cli_args *a)
+{
+	struct turn t = {.cli = cli, .stop = "kernel.interrupt"};
+	const char *file = a->val['f'], *tmo = a->val['t'];
+	if ((file != NULL) == (a->argc == 1))
+		return cli_usage_error(cli_cmd_named("run"), "give the code as one argument or with -f FILE, not both");
+	char *end = NULL;
+	long secs = tmo ? strtol(tmo, &end, 10) : 0;
+	if (tmo && (*end || secs <= 0))
+		return cli_usage_error(cli_cmd_named("run"), "--timeout wants a whole number of seconds, not '%s'", tmo);
+	char *code = file ? slurp(file) : strdup(a->argv[0]);
+	if (!code)
+		return CLI_ERR;
+	struct cli_params p = {0};
+	struct proto_msg m;
+	cli_p_project(&p, cli);
+	cli_p_str(&p, "code", code);
+	if (a->val['s'])
+		cli_p_bool(&p, "scratch", true);
+	if (tmo)
+		cli_p_int(&p, "timeout_s", secs);
+	catch_sigint();
+	int rc = turn_call(&t, "run", &p, &m);
+	free(code);
+	if (rc != CLI_OK)
+		return rc;
+	if (!cli_json_result(cli, &m))
+		rc = cli_exec_print(m.result, NULL) ? CLI_OK : CLI_ERR;
+	else
+		rc = proto_map_bool(m.result, "ok", false) ? CLI_OK : CLI_ERR;
+	proto_msg_done(&m);
+	return rc;
+}
+
+/* A method taking only {project?} whose result is printed by `say`. */
+static int simple(struct cli *cli, const char *method, const char *yes, const char *no)
+{
+	struct cli_params p = {0};
+	struct proto_msg m;
+	cli_p_project(&p, cli);
+	int rc = cli_call(cli, method, &p, CLI_TIMEOUT_SHORT, &m);
+	if (rc != CLI_OK)
+		return rc;
+	if (!cli_json_result(cli, &m)) {
+		bool done = proto_map_bool(m.result, "cancelled", proto_map_bool(m.result, "ok", true));
+		printf("%s\n", done ? yes : no);
+	}
+	proto_msg_done(&m);
+	return CLI_OK;
+}
+
+/* daa cancel */
+static int cmd_cancel(struct cli *cli, struct cli_args *a)
+{
+	(void)a;
+	return simple(cli, "cancel", "cancelled the running turn", "no turn was running");
+}
+
+/* daa kernel interrupt */
+static int cmd_kernel_interrupt(struct cli *cli, struct cli_args *a)
+{
+	(void)a;
+	return simple(cli, "kernel.interrupt", "interrupted the kernel", "the kernel was not interrupted");
+}
+
+/* daa kernel restart */
+static int cmd_kernel_restart(struct cli *cli, struct cli_args *a)
+{
+	(void)a;
+	return simple(cli, "kernel.restart", "restarted the kernel", "the kernel was not restarted");
+}
+
+/* Every notification while watching: a line, or a JSON line with --json. */
+static void watch_note_cb(const char *method, const msgpack_object *params, void *ud)
+{
+	struct cli *cli = ud;
+	if (cli->json) {
+		printf("{\"method\": \"%s\", \"params\": ", strcmp(method, "turn.event") ? "other" : method);
+		cli_json_print(stdout, params, -1);
+		printf("}\n");
+	} else if (!strcmp(method, "turn.event")) {
+		cli_event_print(stdout, params);
+	} else {
+		printf("%s ", method);
+		cli_json_print(stdout, params, -1);
+		printf("\n");
+	}
+	fflush(stdout);
+}
+
+/* daa watch: print every event of the project until Ctrl-C. */
+static int cmd_watch(struct cli *cli, struct cli_args *a)
+{
+	(void)a;
+	struct cli_params p = {0};
+	struct proto_msg m;
+	struct proto_err err;
+	cli_p_project(&p, cli);
+	catch_sigint();
+	int rc = cli_call(cli, "watch", &p, CLI_TIMEOUT_SHORT, &m);
+	if (rc != CLI_OK)
+		return rc;
+	const char *pp = cli_str(m.result, "project_path");
+	fprintf(stderr, "watching %s (Ctrl-C to stop)\n", pp ? pp : cli->project ? cli->project : "default");
+	proto_msg_done(&m);
+	proto_client_set_notify(cli->conn, watch_note_cb, cli);
+	/* msgid 0 is never sent by this client: wait only dispatches notifications */
+	while (!got_int) {
+		if (proto_client_wait(cli->conn, 0, CLI_TIMEOUT_NONE, &m, &err) == 0) {
+			proto_msg_done(&m);
+			continue;
+		}
+		if (errno == EINTR)
+			continue;
+		fprintf(stderr, "daa: %s\n", err.msg);
+		return CLI_UNREACHABLE;
+	}
+	return CLI_OK;
+}
+
+static const struct cli_opt opts_run[] = {{'f', "file", true}, {'s', "scratch", false},
+					  {'t', "timeout", true}, {0, NULL, false}};
+static const struct cli_opt opts_ask[] = {{'b', "batch", false}, {0, NULL, false}};
+
+const struct cli_cmd cli_cmds_turn[] = {
+	{"ask", "REQUEST [--batch]", "one agent turn: progress on stderr, then answer, code, outputs",
+	 "On a terminal the agent's questions are asked in place (a number picks a choice).\n"
+	 "Otherwise (or with --batch) a question ends daa with exit status 3; answer it with\n"
+	 "`daa answer TEXT`.  Ctrl-C cancels the turn; a second Ctrl-C leaves at once.\n",
+	 1, 1, opts_ask, cmd_ask},
+	{"answer", "TEXT", "answer the project's pending question, then follow the turn", NULL, 1, 1,
+	 NULL, cmd_answer},
+	{"run", "CODE | -f FILE [--scratch] [--timeout SECONDS]", "run Python code in the project's kernel",
+	 "Prints stdout, the value of the last expression, tables and figure paths; errors with\n"
+	 "their traceback (exit status 1).  -f - reads the code from stdin.  --scratch: do not\n"
+	 "save the code as a history step.  Ctrl-C interrupts the kernel.\n",
+	 0, 1, opts_run, cmd_run},
+	{"cancel", "", "cancel the project's running turn", NULL, 0, 0, NULL, cmd_cancel},
+	{"watch", "", "print every event of the project as it happens (Ctrl-C to stop)", NULL, 0, 0,
+	 NULL, cmd_watch},
+	{"kernel interrupt", "", "interrupt the code running in the project's kernel", NULL, 0, 0,
+	 NULL, cmd_kernel_interrupt},
+	{"kernel restart", "", "restart the project's kernel (history is replayed)", NULL, 0, 0, NULL,
+	 cmd_kernel_restart},
+	{NULL, NULL, NULL, NULL, 0, 0, NULL, NULL},
+};

@@ -1,0 +1,202 @@
+/*
+ * client/daa_conn.c — what every command shares: choosing the project,
+ * building named parameters, connecting (with auto-start) and calling a
+ * method with its errors reported once, the same way.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "client/cli.h"
+
+/* Append a string parameter (NULL values are skipped). */
+void cli_p_str(struct cli_params *p, const char *key, const char *val)
+{
+	if (!val || p->n >= CLI_PARAMS_MAX)
+		return;
+	p->kv[p->n].key = key;
+	p->kv[p->n].type = 's';
+	p->kv[p->n++].s = val;
+}
+
+/* Append an integer parameter. */
+void cli_p_int(struct cli_params *p, const char *key, long long val)
+{
+	if (p->n >= CLI_PARAMS_MAX)
+		return;
+	p->kv[p->n].key = key;
+	p->kv[p->n].type = 'i';
+	p->kv[p->n++].i = val;
+}
+
+/* Append a boolean parameter. */
+void cli_p_bool(struct cli_params *p, const char *key, bool val)
+{
+	if (p->n >= CLI_PARAMS_MAX)
+		return;
+	p->kv[p->n].key = key;
+	p->kv[p->n].type = 'b';
+	p->kv[p->n++].i = val;
+}
+
+/* Append `project` when one was chosen. */
+void cli_p_project(struct cli_params *p, const struct cli *cli)
+{
+	cli_p_str(p, "project", cli->project);
+}
+
+/* Pack a cli_params as the params map (ud: struct cli_params *, may be NULL). */
+void cli_pack_params(msgpack_packer *pk, void *ud)
+{
+	const struct cli_params *p = ud;
+	int n = p ? p->n : 0;
+	msgpack_pack_map(pk, (size_t)n);
+	for (int i = 0; i < n; i++) {
+		if (p->kv[i].type == 's')
+			proto_pack_kv_str(pk, p->kv[i].key, p->kv[i].s);
+		else if (p->kv[i].type == 'b')
+			proto_pack_kv_bool(pk, p->kv[i].key, p->kv[i].i != 0);
+		else
+			proto_pack_kv_int(pk, p->kv[i].key, p->kv[i].i);
+	}
+}
+
+/* Is dir a project folder (conventions.json and data/)? */
+static bool is_project_dir(const char *dir)
+{
+	char path[PATH_MAX + 32];
+	struct stat st;
+	snprintf(path, sizeof(path), "%s/conventions.json", dir);
+	if (stat(path, &st) < 0 || !S_ISREG(st.st_mode))
+		return false;
+	snprintf(path, sizeof(path), "%s/data", dir);
+	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* The project folder holding the current directory, into buf; false if none. */
+static bool project_from_cwd(char *buf, size_t size)
+{
+	if (!getcwd(buf, size))
+		return false;
+	for (;;) {
+		if (is_project_dir(buf))
+			return true;
+		if (!strcmp(buf, "/"))
+			return false;
+		char *slash = strrchr(buf, '/');
+		if (!slash)
+			return false;
+		slash[slash == buf ? 1 : 0] = '\0';
+	}
+}
+
+/* A NAME stays a name; something that looks like a path becomes absolute. */
+static int project_set(struct cli *cli, const char *v, const char *from)
+{
+	cli->project_from = from;
+	if (!strchr(v, '/') && strcmp(v, ".") != 0 && strcmp(v, "..") != 0) {
+		cli->project = v;
+		return 0;
+	}
+	if (!realpath(v, cli->project_buf)) {
+		fprintf(stderr, "daa: project folder %s (from %s): %s\n", v, from, strerror(errno));
+		return -1;
+	}
+	cli->project = cli->project_buf;
+	return 0;
+}
+
+/* Choose the project: -p, $DAA_PROJECT, the cwd's project folder, default. */
+int cli_project_resolve(struct cli *cli, const char *opt)
+{
+	const char *env = getenv("DAA_PROJECT");
+	if (opt)
+		return project_set(cli, opt, "-p");
+	if (env && *env)
+		return project_set(cli, env, "$DAA_PROJECT");
+	if (project_from_cwd(cli->project_buf, sizeof(cli->project_buf))) {
+		cli->project = cli->project_buf;
+		cli->project_from = "the current directory";
+	}
+	return 0;
+}
+
+/* Connect to daad, starting it when nothing listens (unless --no-start). */
+int cli_connect(struct cli *cli)
+{
+	struct proto_err err;
+	if (cli->conn)
+		return CLI_OK;
+	cli->conn = proto_client_connect(cli->socket, &err);
+	if (cli->conn)
+		return CLI_OK;
+	if (errno != ENOENT && errno != ECONNREFUSED) {
+		fprintf(stderr, "daa: %s\n", err.msg);
+		return CLI_UNREACHABLE;
+	}
+	if (cli->no_start) {
+		fprintf(stderr, "daa: no daemon is listening on %s (--no-start was given; "
+				"run `daa ping` without it, or start `daad`)\n", cli->socket);
+		return CLI_UNREACHABLE;
+	}
+	return cli_daemon_start(cli); /* sets cli->conn once daad listens */
+}
+
+/* Print an error response: JSON on stdout with --json, else a line on stderr. */
+int cli_print_error(struct cli *cli, const char *method, const msgpack_object *error)
+{
+	if (cli->json) {
+		printf("{\"error\": ");
+		cli_json_print(stdout, error, -1);
+		printf("}\n");
+		return CLI_ERR;
+	}
+	const char *msg = cli_str(error, "message");
+	int64_t code = proto_map_int(error, "code", 0);
+	if (msg)
+		fprintf(stderr, "daa: %s\n", msg);
+	else if (error->type == MSGPACK_OBJECT_STR) {
+		fprintf(stderr, "daa: ");
+		cli_put_obj_str(stderr, error);
+		fprintf(stderr, "\n");
+	} else {
+		fprintf(stderr, "daa: %s failed (", method);
+		cli_json_print(stderr, error, -1);
+		fprintf(stderr, ")\n");
+	}
+	if (code == PROTO_ERR_NO_METHOD)
+		fprintf(stderr, "daa: (this daad does not know `%s`; is it older than daa?)\n", method);
+	return CLI_ERR;
+}
+
+/* With --json, print the result and say so. */
+bool cli_json_result(struct cli *cli, const struct proto_msg *msg)
+{
+	if (!cli->json)
+		return false;
+	cli_json_print(stdout, msg->result, 2);
+	printf("\n");
+	return true;
+}
+
+/* Call method with params; see cli.h for the return values. */
+int cli_call(struct cli *cli, const char *method, struct cli_params *p, int timeout_ms,
+	     struct proto_msg *msg)
+{
+	struct proto_err err;
+	int rc = cli_connect(cli);
+	if (rc != CLI_OK)
+		return rc;
+	if (proto_client_call(cli->conn, method, cli_pack_params, p, timeout_ms, msg, &err) < 0) {
+		fprintf(stderr, "daa: %s: %s\n", method, err.msg);
+		return CLI_UNREACHABLE;
+	}
+	if (msg->error && msg->error->type != MSGPACK_OBJECT_NIL) {
+		rc = cli_print_error(cli, method, msg->error);
+		proto_msg_done(msg);
+		return rc;
+	}
+	return CLI_OK;
+}
