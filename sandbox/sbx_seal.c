@@ -5,7 +5,12 @@
  * seccomp filter that bans execve; sbx_probe() reports what the machine
  * offers, for `daa doctor` and `daa-sandbox --probe`.
  */
+#include <dirent.h>
 #include <errno.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <time.h>
+#include <sys/syscall.h>
 #include <seccomp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,18 +20,96 @@
 #include "sandbox/landlock_compat.h"
 #include "sandbox/sbx_int.h"
 
-/* Threads of this process (from /proc/self/status), 0 if unknown. */
-static int thread_count(void)
+/* Landlock restricts only the calling thread (until ABI 8's TSYNC), and a
+ * warm spare already has threads when it is sealed (OpenBLAS's pool, started
+ * by the numpy import).  Like glibc's setxid broadcast, every other thread
+ * is signalled and applies the same ruleset in the handler; the caller
+ * restricts itself last, so that its signals still reach the others. */
+#define TS_MAX 512
+static int ts_fd = -1;
+static uint32_t ts_flags;
+static pid_t ts_done[TS_MAX];
+static atomic_int ts_ndone, ts_nfailed;
+
+/* Signal handler run by each other thread. */
+static void ts_handler(int sig)
 {
-	FILE *f = fopen("/proc/self/status", "re");
-	char line[256];
-	int n = 0;
-	while (f && fgets(line, sizeof line, f))
-		if (sscanf(line, "Threads: %d", &n) == 1)
+	(void)sig;
+	int saved = errno;
+	if (sbx_ll_restrict_self(ts_fd, ts_flags) == 0) {
+		int i = atomic_fetch_add(&ts_ndone, 1);
+		if (i < TS_MAX)
+			ts_done[i] = gettid();
+	} else {
+		atomic_fetch_add(&ts_nfailed, 1);
+	}
+	errno = saved;
+}
+
+/* Has tid applied the ruleset? */
+static bool ts_is_done(pid_t tid)
+{
+	int n = atomic_load(&ts_ndone);
+	for (int i = 0; i < n && i < TS_MAX; i++)
+		if (ts_done[i] == tid)
+			return true;
+	return false;
+}
+
+/* Signal every thread not yet restricted; how many were signalled (-1: error). */
+static int ts_round(int sig)
+{
+	DIR *d = opendir("/proc/self/task");
+	if (!d)
+		return -1;
+	int sent = 0;
+	pid_t self = gettid(), pid = getpid();
+	for (struct dirent *e; (e = readdir(d));) {
+		pid_t tid = (pid_t)atoi(e->d_name);
+		if (tid <= 0 || tid == self || ts_is_done(tid))
+			continue;
+		if (syscall(SYS_tgkill, pid, tid, sig) == 0)
+			sent++;
+		else if (errno != ESRCH)
+			sent = -1;
+		if (sent < 0)
 			break;
-	if (f)
-		fclose(f);
-	return n;
+	}
+	closedir(d);
+	return sent;
+}
+
+/* Apply ruleset fd to every thread of the process; 0 or -1 with why. */
+static int ts_restrict_all(int fd, uint32_t flags, char *why, size_t len)
+{
+	int sig = SIGRTMAX - 3, rc = -1;
+	struct sigaction sa = { .sa_handler = ts_handler, .sa_flags = SA_RESTART }, old;
+	sigemptyset(&sa.sa_mask);
+	ts_fd = fd;
+	ts_flags = flags;
+	atomic_store(&ts_ndone, 0);
+	atomic_store(&ts_nfailed, 0);
+	if (sigaction(sig, &sa, &old) < 0) {
+		snprintf(why, len, "sigaction: %s", strerror(errno));
+		return -1;
+	}
+	for (int round = 0; round < 20; round++) {
+		int before = atomic_load(&ts_ndone), sent = ts_round(sig);
+		if (sent <= 0) {
+			rc = sent;
+			break;
+		}
+		/* wait (bounded, 2 s) for the handlers: a timeout, not a timing test */
+		for (int ms = 0; ms < 2000 && atomic_load(&ts_ndone) + atomic_load(&ts_nfailed) < before + sent; ms++)
+			nanosleep(&(struct timespec){ 0, 1000000 }, NULL);
+		if (atomic_load(&ts_nfailed) || atomic_load(&ts_ndone) < before + sent)
+			break;
+	}
+	sigaction(sig, &old, NULL);
+	if (rc < 0)
+		snprintf(why, len, "a thread did not apply the ruleset within 2 s (%d did, %d failed; "
+			 "one blocking signal %d?)", atomic_load(&ts_ndone), atomic_load(&ts_nfailed), sig);
+	return rc;
 }
 
 /* Split DAA_SBX_EXTRA_RO ("a:b") into a NULL-terminated array in buf. */
@@ -61,7 +144,14 @@ static int seal_landlock(const char *project, const char *tmp, bool allow,
 		sbx_append(report, len, "%s\n", err);
 		return -1;
 	}
-	int rc = sbx_ll_restrict_self(fd, sbx_ll_restrict_flags(abi));
+	uint32_t flags = sbx_ll_restrict_flags(abi);
+	atomic_store(&ts_ndone, 0);
+	if (!(flags & SBX_LL_RESTRICT_SELF_TSYNC) && ts_restrict_all(fd, flags, err, sizeof err) < 0) {
+		close(fd);
+		sbx_append(report, len, "landlock: not applied to every thread: %s\n", err);
+		return -1;
+	}
+	int rc = sbx_ll_restrict_self(fd, flags);
 	int saved = errno;
 	close(fd);
 	if (rc < 0) {
@@ -69,12 +159,10 @@ static int seal_landlock(const char *project, const char *tmp, bool allow,
 		errno = saved;
 		return -1;
 	}
-	int threads = thread_count();
-	sbx_append(report, len, "landlock: active (%s)", sbx_ll_summary(abi, true, sum, sizeof sum));
-	if (abi < 8 && threads > 1)
-		sbx_append(report, len, "; %d thread(s) started before sbx_seal keep the "
-			   "spawn-time rules (Landlock ABI < 8 has no TSYNC)", threads - 1);
-	sbx_append(report, len, "\n");
+	sbx_append(report, len, "landlock: active (%s", sbx_ll_summary(abi, true, sum, sizeof sum));
+	if (atomic_load(&ts_ndone) > 0)
+		sbx_append(report, len, ", also applied by %d earlier thread(s)", atomic_load(&ts_ndone));
+	sbx_append(report, len, ")\n");
 	return 0;
 }
 

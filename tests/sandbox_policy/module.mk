@@ -1,9 +1,12 @@
 # tests/sandbox_policy/module.mk — the syscall-probing helper the policy
 # tests run under daa-sandbox (not a test itself: the test_* scripts are).
+# Built without sanitizers even in `make SAN=1`: ASan's shadow mapping cannot
+# live under the sandbox's RLIMIT_DATA.  (daa-sandbox itself, which runs the
+# child's set-up steps, is sanitized.)
 SBXT_DIR := $(BUILD)/tests/sandbox_policy
 
-$(SBXT_DIR)/probe: $(OBJ)/tests/sandbox_policy/probe.o $(SBX_LIB)
+$(SBXT_DIR)/probe: $(BUILD)/obj-pic/tests/sandbox_policy/probe.o $(SBX_PIC_OBJS)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $^ $(SBX_LIBS) -lpthread
+	$(CC) -o $@ $^ $(SBX_LIBS) -lpthread
 
 TEST_BINS += $(SBXT_DIR)/probe

@@ -161,25 +161,8 @@ static long p_exec(void)
 	return execve("/bin/true", argv, env);
 }
 
-static const struct { const char *name; long (*fn)(void); } simple[] = {
-	{ "fork", p_fork }, { "clone_proc", p_clone_proc }, { "clone3", p_clone3 },
-	{ "thread", p_thread }, { "socket_inet", p_socket_inet }, { "socket_udp", p_socket_udp },
-	{ "socket_inet6", p_socket_inet6 }, { "socket_packet", p_socket_packet },
-	{ "socket_netlink", p_socket_netlink }, { "socket_unix", p_socket_unix },
-	{ "socketpair_unix", p_socketpair_unix }, { "socketpair_inet", p_socketpair_inet },
-	{ "ptrace", p_ptrace }, { "mount", p_mount }, { "umount", p_umount },
-	{ "chroot", p_chroot }, { "pivot_root", p_pivot_root }, { "unshare", p_unshare },
-	{ "setns", p_setns }, { "keyctl", p_keyctl }, { "bpf", p_bpf }, { "perf_event_open", p_perf },
-	{ "userfaultfd", p_userfaultfd }, { "io_uring_setup", p_io_uring },
-	{ "personality", p_personality }, { "personality_query", p_personality_query },
-	{ "init_module", p_init_module }, { "swapon", p_swapon },
-	{ "open_by_handle_at", p_open_by_handle }, { "kill_parent", p_kill_parent },
-	{ "kill_all", p_kill_all }, { "kill_self", p_kill_self }, { "kill_group", p_kill_group },
-	{ "tgkill_parent", p_tgkill_parent }, { "raise", p_raise },
-	{ "process_vm_readv", p_process_vm_readv }, { "exec", p_exec },
-};
 
-/* Attempts that take one argument (a path or a port or a name). */
+/* Attempts that take one argument (a path, a port, a name or an fd). */
 static long p_read(const char *path)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -209,6 +192,7 @@ static long p_ls(const char *path)
 }
 
 static long p_mkdir(const char *path) { return mkdir(path, 0700); }
+static long p_writefd(const char *fd) { return write(atoi(fd), "x\n", 2) == 2 ? 0 : -1; }
 static long p_unlink(const char *path) { return unlink(path); }
 
 static long tcp(const char *port, bool do_bind)
@@ -246,10 +230,84 @@ static long p_abstract(const char *name)
 	return rc;
 }
 
+/* A thread started now that reads a path later (after a seal), to check
+ * that sbx_seal reached threads that existed before it. */
+static struct { pthread_t t; int pipe[2]; const char *path; long rc; int err; } early;
+
+static void *early_fn(void *arg)
+{
+	char c;
+	(void)arg;
+	if (read(early.pipe[0], &c, 1) == 1) {
+		early.rc = p_read(early.path);
+		early.err = errno;
+	}
+	return NULL;
+}
+
+static long p_early_thread(const char *path)
+{
+	early.path = path;
+	if (pipe(early.pipe) < 0)
+		return -1;
+	int rc = pthread_create(&early.t, NULL, early_fn, NULL);
+	errno = rc;
+	return rc ? -1 : 0;
+}
+
+static long p_early_thread_check(void)
+{
+	if (write(early.pipe[1], "g", 1) != 1 || pthread_join(early.t, NULL))
+		return -1;
+	errno = early.err;
+	return early.rc;
+}
+
+/* A thread that blocks every signal and sleeps (sbx_seal must fail closed). */
+static void *blocker_fn(void *arg)
+{
+	sigset_t all;
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, NULL);
+	*(volatile int *)arg = 1;
+	pause();
+	return NULL;
+}
+
+static long p_blocking_thread(void)
+{
+	static volatile int ready;
+	pthread_t t;
+	int rc = pthread_create(&t, NULL, blocker_fn, (void *)&ready);
+	while (!rc && !ready)
+		sched_yield();
+	errno = rc;
+	return rc ? -1 : 0;
+}
+
+static const struct { const char *name; long (*fn)(void); } simple[] = {
+	{ "fork", p_fork }, { "clone_proc", p_clone_proc }, { "clone3", p_clone3 },
+	{ "thread", p_thread }, { "socket_inet", p_socket_inet }, { "socket_udp", p_socket_udp },
+	{ "socket_inet6", p_socket_inet6 }, { "socket_packet", p_socket_packet },
+	{ "socket_netlink", p_socket_netlink }, { "socket_unix", p_socket_unix },
+	{ "socketpair_unix", p_socketpair_unix }, { "socketpair_inet", p_socketpair_inet },
+	{ "ptrace", p_ptrace }, { "mount", p_mount }, { "umount", p_umount },
+	{ "chroot", p_chroot }, { "pivot_root", p_pivot_root }, { "unshare", p_unshare },
+	{ "setns", p_setns }, { "keyctl", p_keyctl }, { "bpf", p_bpf }, { "perf_event_open", p_perf },
+	{ "userfaultfd", p_userfaultfd }, { "io_uring_setup", p_io_uring },
+	{ "personality", p_personality }, { "personality_query", p_personality_query },
+	{ "init_module", p_init_module }, { "swapon", p_swapon },
+	{ "open_by_handle_at", p_open_by_handle }, { "kill_parent", p_kill_parent },
+	{ "kill_all", p_kill_all }, { "kill_self", p_kill_self }, { "kill_group", p_kill_group },
+	{ "tgkill_parent", p_tgkill_parent }, { "raise", p_raise },
+	{ "process_vm_readv", p_process_vm_readv }, { "exec", p_exec },
+	{ "early_thread_check", p_early_thread_check }, { "blocking_thread", p_blocking_thread },
+};
+
 static const struct { const char *name; long (*fn)(const char *); } with_arg[] = {
 	{ "read", p_read }, { "write", p_write }, { "ls", p_ls }, { "mkdir", p_mkdir },
-	{ "unlink", p_unlink }, { "tcp_connect", p_tcp_connect }, { "tcp_bind", p_tcp_bind },
-	{ "abstract", p_abstract },
+	{ "unlink", p_unlink }, { "writefd", p_writefd }, { "tcp_connect", p_tcp_connect }, { "tcp_bind", p_tcp_bind },
+	{ "abstract", p_abstract }, { "early_thread", p_early_thread },
 };
 
 /* "status KEY": the value of a /proc/self/status line (CapEff, NoNewPrivs, ...). */
