@@ -114,7 +114,12 @@ static json_t *bind_datasets(struct proj *p)
 static json_t *bind_msg(struct kern *k)
 {
 	struct proto_err err = {0};
-	struct proj *p = proj_get(k->project, &err);
+	/* doctor's throw-away project lives among the kernels' temp dirs and is
+	 * not a registered project: never open it as one. */
+	size_t bl = strlen(kern_g.set.base_tmp);
+	bool trial = bl && strncmp(k->project, kern_g.set.base_tmp, bl) == 0 &&
+		     k->project[bl] == '/';
+	struct proj *p = trial ? NULL : proj_get(k->project, &err);
 	char outputs[PATH_MAX + 16];
 	if (p)
 		snprintf(outputs, sizeof outputs, "%s", proj_outputs_dir(p));

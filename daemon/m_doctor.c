@@ -156,8 +156,8 @@ static int make_trial_project(struct doctor_ctx *c, struct proto_err *err)
 {
 	char p[PATH_MAX + 32];
 	const char *base = kern_g.set.base_tmp[0] ? kern_g.set.base_tmp : "/tmp";
-	snprintf(c->project, sizeof c->project, "%s/doctor-XXXXXX", base);
-	if (!mkdtemp(c->project))
+	if (snprintf(c->project, sizeof c->project, "%s/doctor-XXXXXX", base) >=
+		    (int)sizeof c->project || !mkdtemp(c->project))
 		return proto_fail(err, PROTO_ERR_IO, "cannot create a trial project in %s: %s",
 				  base, strerror(errno));
 	snprintf(p, sizeof p, "%s/data", c->project);
