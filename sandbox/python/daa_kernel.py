@@ -3,7 +3,7 @@
 Started by daad as `/usr/bin/python3 daa_kernel.py` with fd 3 a socketpair to
 the daemon.  It imports the heavy libraries first (the warm spare), says
 `ready`, then serves requests one at a time: bind (seal the sandbox, then
-set up the project's namespace), exec, profile, vars, ping.  Closing the socket
+set up the project's namespace), exec, profile, vars, conventions, ping.  Closing the socket
 stops it.  No user code runs before a successful bind."""
 
 import fcntl
@@ -20,7 +20,8 @@ from daakernel.session import BindError, Session  # noqa: E402
 from daakernel.wire import Channel  # noqa: E402
 
 CHANNEL_FD = 3
-_BOUND_OPS = {"exec": "execute", "profile": "profile", "vars": "variables"}  # Session methods
+_BOUND_OPS = {"exec": "execute", "profile": "profile", "vars": "variables",
+              "conventions": "conventions"}   # Session methods; need a bound kernel
 
 
 def _channel_fd():
@@ -59,7 +60,7 @@ def handle(sess, msg):
             reply.setdefault("ok", True)
             reply["id"] = rid
             return reply
-        raise ValueError("unknown op %r (expected bind, exec, profile, vars, ping)" % (op,))
+        raise ValueError("unknown op %r (expected bind, exec, profile, vars, conventions, ping)" % (op,))
     except BindError as e:
         layers = e.args[1] if len(e.args) > 1 else {}
         return {"id": rid, "ok": False, "layers": layers,   # layers: the seal refused

@@ -52,6 +52,15 @@ try:
     kt.check((r["error"] or {}).get("type") == "KeyError" and "sales" in r["error"]["message"],
              "unknown dataset lists the known ones", r)
 
+    r = k.req("conventions", conventions={"date_column": {"value": "order_date"},
+                                          "date_format": {"value": "%m/%d/%Y"}})
+    kt.check(r["ok"] and r.get("reloaded") == ["sales"], "conventions update drops loaded datasets", r)
+    r = k.run("df['order_date'].isna().tolist()")
+    kt.check(r["ok"] and r["result"]["repr"] == "[False, True, False]" and "do not match" in r["stderr"],
+             "df reloaded with the new format; mismatches become NaT with a warning", r)
+    r = k.req("conventions", conventions=[1])
+    kt.check(not r["ok"], "conventions must be a map", r)
+
     k2 = kt.Kernel()
     r = k2.req("bind", project=proj2, conventions={
         "csv_separator": {"value": ";"}, "decimal_separator": {"value": ","},

@@ -100,6 +100,12 @@ try:
     e = r["error"] or {}
     kt.check("MemoryError" in e.get("type", "") and "big" not in k.run("dir()")["result"]["repr"],
              "MemoryError reported, kernel alive", e)
+    r = k.run("import os\nos.chdir('/')")
+    r = k.run("os.getcwd()")
+    kt.check(r["ok"] and r["result"]["repr"] == repr(os.path.realpath(proj)), "each step starts in the project folder", r)
+    r = k.run("list(range(10 ** 6))")
+    kt.check(r["ok"] and len(r["result"]["repr"]) < 10000 and r["result"]["repr"].endswith("...]"),
+             "long list shortened before repr", r["result"]["repr"][-40:])
     r = k.req("vars")
     vs = {v["name"]: v for v in r.get("vars", [])}
     kt.check(r["ok"] and vs.get("frame", {}).get("shape") == [12, 4] and vs["frame"].get("columns") == ["n", "f", "t", "s"],

@@ -211,6 +211,19 @@ class DatasetMap(collections.abc.MutableMapping):
             self._loaded[name] = load(d["path"], d.get("format"), self._conv, name)
         return self._loaded[name]
 
+    def set_conventions(self, conventions):
+        """New conventions: forget loaded files (they load again on next use);
+        returns the names that were dropped."""
+        self._conv = conventions or {}
+        dropped = [n for n in self._loaded if n in self._files]
+        for n in dropped:
+            del self._loaded[n]
+        return dropped
+
+    def cached(self, name):
+        """The loaded frame of a dataset, or None."""
+        return self._loaded.get(name)
+
     def __setitem__(self, key, value):
         self._loaded[key] = value
 

@@ -5,6 +5,7 @@ and capped reprs."""
 
 import datetime
 import math
+import reprlib
 
 import numpy as np
 import pandas as pd
@@ -111,10 +112,19 @@ def is_table(obj):
     return isinstance(obj, (pd.DataFrame, pd.Series))
 
 
+_SHORT = reprlib.Repr()
+_SHORT.maxlist = _SHORT.maxtuple = _SHORT.maxset = _SHORT.maxfrozenset = 1000
+_SHORT.maxdict = 1000
+_SHORT.maxstring = _SHORT.maxother = 100000
+_SHORT.maxlevel = 20
+
+
 def capped_repr(obj, limit):
-    """repr(obj) cut to `limit` characters with a visible marker."""
+    """repr(obj) cut to `limit` characters with a visible marker (long
+    builtin containers are shortened first instead of built in full)."""
     try:
-        r = repr(obj)
+        big = isinstance(obj, (list, tuple, set, frozenset, dict)) and len(obj) > 1000
+        r = _SHORT.repr(obj) if big else repr(obj)
     except Exception as e:
         return "<repr failed: %s: %s>" % (type(e).__name__, e)
     if len(r) > limit:

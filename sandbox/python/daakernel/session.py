@@ -141,6 +141,10 @@ class Session:
         max_out = DEFAULT_MAX_OUTPUT if not isinstance(max_out, int) or max_out <= 0 \
             else min(max_out, MAX_OUTPUT_CAP)
         step = runner.step_name(req.get("step"), self.counter)
+        try:
+            os.chdir(self.project)   # steps assume the project folder, whatever earlier ones did
+        except OSError:
+            pass
         self.step = st = runner.Step(max_out)
         self.saver.begin(step, self.plots, self.project)
         filename = self._filename(step)
@@ -197,6 +201,20 @@ class Session:
             if len(out) >= 200:
                 break
         return {"vars": out}
+
+    def conventions(self, req):
+        """The conventions request: new conventions for later loads; loaded
+        datasets are dropped so they load again (and `df`, if it was the
+        loaded frame, is reloaded at its next use)."""
+        conv = req.get("conventions")
+        if not isinstance(conv, dict):
+            raise TypeError("conventions: `conventions` must be a map")
+        old_df = self.dfs.cached(self.df_name) if self.df_name else None
+        dropped = self.dfs.set_conventions(conv)
+        if old_df is not None and self.ns.get("df") is old_df:
+            del self.ns["df"]
+            self.df_state = "pending"
+        return {"reloaded": dropped}
 
 
 _PRESET = {"pd", "np", "plt", "matplotlib", "dfs", "show", "display"}
