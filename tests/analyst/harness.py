@@ -131,8 +131,9 @@ class MiniKernel:
 class Analyst:
     """Calls daa_analyst.py: one process per call (as daad does) or in-process."""
 
-    def __init__(self, inprocess=False):
+    def __init__(self, inprocess=False, crosscheck_every=0):
         self.inprocess = inprocess
+        self.crosscheck_every = crosscheck_every  # in-process: also run the script every Nth call
         self.calls = 0
         self.seconds = 0.0
         self.slowest = 0.0
@@ -146,17 +147,26 @@ class Analyst:
         t0 = time.perf_counter()
         if self.inprocess:
             out = json.loads(json.dumps(self.decide(json.loads(json.dumps(state)))))
+            if self.crosscheck_every and self.calls % self.crosscheck_every == 0:
+                other = run_script(state)
+                if other != out:
+                    raise RuntimeError(f"daa_analyst.py answered {other} but decide() {out}")
         else:
-            p = subprocess.run([PYTHON, ANALYST], input=json.dumps(state).encode(),
-                               capture_output=True, timeout=30)
-            if p.returncode != 0:
-                raise RuntimeError(f"daa_analyst.py exited {p.returncode}: {p.stderr.decode()[-2000:]}")
-            out = json.loads(p.stdout)
+            out = run_script(state)
         dt = time.perf_counter() - t0
         self.calls += 1
         self.seconds += dt
         self.slowest = max(self.slowest, dt)
         return out
+
+
+def run_script(state):
+    """One call of daa_analyst.py as daad makes it (python -I -S, JSON in and out)."""
+    p = subprocess.run([PYTHON, "-I", "-S", ANALYST], input=json.dumps(state).encode(),
+                       capture_output=True, timeout=30)
+    if p.returncode != 0:
+        raise RuntimeError(f"daa_analyst.py exited {p.returncode}: {p.stderr.decode()[-2000:]}")
+    return json.loads(p.stdout)
 
 
 class Turn:

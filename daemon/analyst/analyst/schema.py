@@ -214,7 +214,7 @@ def score_column(term, col):
         return 0
     if " " not in t and len(col.words) > 1 and (t in col.words or ts in [singular(w) for w in col.words]):
         return 70 if len(t) > 2 else 0
-    syn = synonyms(ts)
+    syn = synonyms(t) | synonyms(ts)
     if syn and (col.norm in syn or cs in syn):
         return 60
     if syn and len(col.words) > 1 and any(w in syn or singular(w) in syn for w in col.words):
