@@ -107,6 +107,19 @@ class Client:
             except socket.timeout:
                 pass
 
+    def wait_turn_event(self, turn, kind, timeout=30):
+        """Pump until an event (turn, kind) has arrived."""
+        end = time.monotonic() + timeout
+        while not any(isinstance(e, dict) and e.get("turn") == turn and e.get("kind") == kind
+                      for e in self.events):
+            if time.monotonic() > end:
+                raise TimeoutError("no %s event for turn %s" % (kind, turn))
+            self.sock.settimeout(max(0.05, end - time.monotonic()))
+            try:
+                self._pump()
+            except socket.timeout:
+                pass
+
     def kinds(self):
         return [e.get("kind") for e in self.events if isinstance(e, dict)]
 
@@ -133,6 +146,9 @@ class Daemon:
                     "DAA_PYTHON": PYTHON, "DAA_ROOT": ROOT, "LANG": "C.UTF-8"}
         self.env.update(env or {})
         self.log = open(os.path.join(d, "daad.log"), "w+")
+        self._start()
+
+    def _start(self):
         self.proc = subprocess.Popen([DAAD, "-f", "-s", self.socket, "-l", "debug", "-c", self.config_file],
                                      env=self.env, stdout=self.log, stderr=subprocess.STDOUT,
                                      start_new_session=True)
@@ -165,7 +181,12 @@ class Daemon:
         print("---- daad log (last %d lines) ----" % n)
         print("\n".join(lines[-n:]))
 
-    def stop(self):
+    def restart(self):
+        """Stop the daemon (keeping its files) and start it again."""
+        self._halt()
+        self._start()
+
+    def _halt(self):
         if self.proc.poll() is None:
             try:
                 c = Client(self.socket, timeout=5)
@@ -179,6 +200,9 @@ class Daemon:
             except ProcessLookupError:
                 pass
             self.proc.wait()
+
+    def stop(self):
+        self._halt()
         self.log.close()
         shutil.rmtree(self.dir, ignore_errors=True)
 
