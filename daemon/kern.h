@@ -44,6 +44,9 @@ int kern_restart(const char *project_path);
 int kern_stop(const char *project_path);
 /* The project's live kernel: {pid, state, ready, layers, degraded} (owned), or NULL. */
 json_t *kern_project_info(const char *project_path);
+/* Is pid one of our kernels (any state)?  For server.c: a peer on the daemon
+ * socket that is a kernel must be refused (SO_PEERCRED pid). */
+bool kern_is_kernel_pid(int pid);
 /* For status / doctor: counts and the sandbox layers report (owned json, caller decrefs). */
 json_t *kern_status(void);
 

@@ -307,3 +307,11 @@ json_t *kern_project_info(const char *project_path)
 			 kern_state_name(k->state), "ready", k->ready, "layers", k->layers,
 			 "degraded", k->degraded);
 }
+
+bool kern_is_kernel_pid(int pid)
+{
+	for (struct kern *k = kern_g.list; pid > 0 && k; k = k->next)
+		if (k->sp.pid == pid)
+			return true;
+	return false;
+}
