@@ -121,6 +121,14 @@ def close(a, e):
     return abs(a - e) <= 0.0051 + 1e-6 * abs(e)
 
 
+def column_literals(code):
+    """Column names the code indexes a frame with (frame["x"], groupby("x"), ...)."""
+    names = re.findall(r'\b(?!dfs\[)\w+\["((?:[^"\\]|\\.)*)"\]', code)
+    names += re.findall(r'(?:groupby|set_index|nlargest\(\d+,|nsmallest\(\d+,)\s*\(?"((?:[^"\\]|\\.)*)"\)', code)
+    names += re.findall(r'key="((?:[^"\\]|\\.)*)"', code)
+    return [json.loads('"' + n + '"') for n in names]
+
+
 def check(case, r, env):
     """The failures of one case (empty list: pass)."""
     ex, bad = case["expect"], []
@@ -145,6 +153,10 @@ def check(case, r, env):
         if not any(close(a, val) for a in found):
             bad.append(f"number {val:,.4f} ({expr}) not in the answer")
     code = "\n".join(r.code)
+    known = {str(c) for n in case["datasets"] for c in env[n].columns}
+    invented = sorted({n for n in column_literals(code) if n not in known})
+    if invented:
+        bad.append(f"the code names columns the data does not have: {invented}")
     for sub in ex.get("code", []):
         if sub not in code:
             bad.append(f"code lacks {sub!r}")
@@ -185,6 +197,7 @@ def main(argv):
         for case in corpus["cases"]:
             if only and case["id"] not in only:
                 continue
+            tc = time.perf_counter()
             try:
                 r = runner.run(case)
                 bad = check(case, r, env)
@@ -198,7 +211,7 @@ def main(argv):
                 if r is not None:
                     print("     answer: " + (r.final or "")[:600].replace("\n", "\n             "))
             elif verbose:
-                print(f"ok   {case['id']}")
+                print(f"ok   {case['id']} ({time.perf_counter() - tc:.2f}s)")
         a = runner.analyst
         n = len(corpus["cases"]) if not only else len(only)
         print(f"{n - fails}/{n} cases passed in {time.perf_counter() - t0:.1f}s; "

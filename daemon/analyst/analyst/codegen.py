@@ -203,7 +203,7 @@ def op_time(it, v):
         lines += [f"result = {v}.groupby([pd.Grouper(key={lit(d.name)}, freq={lit(freq)}), {lit(g.name)}]){how}.unstack({lit(g.name)})",
                   "fig, ax = plt.subplots(figsize=(10, 5))",
                   "for name in result.columns[:12]:",
-                  "    ax.plot(result.index, result[name], marker=\"o\", markersize=3, label=str(name))",
+                  "    ax.plot(result.index, result[name], label=str(name))",
                   f"ax.legend(title={lit(g.name)})"]
     else:
         if m is None:
@@ -212,7 +212,7 @@ def op_time(it, v):
             lines.append(f"result = {v}.set_index({lit(d.name)})[{lit(m.name)}].resample({lit(freq)}).{agg}()")
         lines += [
                   "fig, ax = plt.subplots(figsize=(10, 5))",
-                  "ax.plot(result.index, result.values, marker=\"o\", markersize=3)"]
+                  "ax.plot(result.index, result.values, marker=\"o\" if len(result) <= 60 else None)"]
     lines += [f"ax.set_title({lit(title + filter_suffix(it))})",
               f"ax.set_xlabel({lit(unit.capitalize() + ' (' + d.name + ')')})",
               f"ax.set_ylabel({lit(what)})",

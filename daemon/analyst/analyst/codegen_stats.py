@@ -149,15 +149,15 @@ def op_outliers(it, v):
                 f"outliers in {m.name}")
     names = json.dumps([c.name for c in cols[:40]], ensure_ascii=False)
     return (["from scipy import stats", "",
-             "rows = []",
+             "rows = {}",
              f"for name in {names}:",
              f"    values = {v}[name].dropna()",
              "    q1, q3 = values.quantile([0.25, 0.75])",
              "    iqr = q3 - q1",
              "    iqr_count = int(((values < q1 - 1.5 * iqr) | (values > q3 + 1.5 * iqr)).sum())",
              "    z_count = int((np.abs(stats.zscore(values)) > 3).sum()) if values.std() > 0 else 0",
-             "    rows.append({\"column\": name, \"iqr_outliers\": iqr_count, \"z_outliers\": z_count})",
-             "table = pd.DataFrame(rows).set_index(\"column\").sort_values(\"iqr_outliers\", ascending=False)",
+             "    rows[name] = {\"iqr_outliers\": iqr_count, \"z_outliers\": z_count}",
+             "table = pd.DataFrame.from_dict(rows, orient=\"index\").sort_values(\"iqr_outliers\", ascending=False)",
              "print(\"Outliers per column (IQR rule: outside 1.5 x IQR; z-score rule: |z| > 3):\")",
              "print(table.to_string())"], "outliers in the numeric columns")
 
@@ -233,7 +233,7 @@ def op_model(it, v):
     if classify:
         lines += ["X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.25, random_state=42,\n"
                   "                                                    stratify=y if y.value_counts().min() >= 2 else None)",
-                  "model = RandomForestClassifier(n_estimators=200, random_state=42)",
+                  "model = RandomForestClassifier(n_estimators=100, random_state=42)",
                   "model.fit(X_train, y_train)",
                   "pred = model.predict(X_test)",
                   f"print(f\"Classification of {t.name}: {{len(X_train):,}} training rows, {{len(X_test):,}} test rows\")",
@@ -241,7 +241,7 @@ def op_model(it, v):
                   "print(f\"F1 (macro): {f1_score(y_test, pred, average='macro'):.3f}\")"]
     else:
         lines += ["X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.25, random_state=42)",
-                  "model = RandomForestRegressor(n_estimators=200, random_state=42)",
+                  "model = RandomForestRegressor(n_estimators=100, random_state=42)",
                   "model.fit(X_train, y_train)",
                   "pred = model.predict(X_test)",
                   f"print(f\"Regression of {t.name}: {{len(X_train):,}} training rows, {{len(X_test):,}} test rows\")",

@@ -50,6 +50,7 @@ class Resolver:
         self.conventions = conventions or {}
         self.answers = answers          # [(question, choices, answer text)]
         self.learned = []               # [(key, value, why)] from answers used
+        self.several = False            # several datasets: date_column is per dataset
 
     def conv(self, key):
         """A convention's value as a string, or None."""
@@ -89,13 +90,14 @@ class Resolver:
         cols = ds.date_columns()
         if len(cols) <= 1:
             return cols[0] if cols else None
-        for key in (ds.name + ".date_column", "date_column", "date_columns"):
+        for key in (ds.name + ".date_column", "date_column"):
             v = self.conventions.get(key)
             v = v.get("value") if isinstance(v, dict) else v
             for val in (v if isinstance(v, list) else [v]):
                 if val in [c.name for c in cols]:
                     return ds.col(val)
-        return self.choose(cols, f"Which column is the date in {ds.name}?", "date_column",
+        key = ds.name + ".date_column" if self.several else "date_column"
+        return self.choose(cols, f"Which column is the date in {ds.name}?", key,
                            f"the date column of {ds.name} (answered by the user)")
 
 

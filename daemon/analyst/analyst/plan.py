@@ -89,11 +89,14 @@ def decide(state):
                      "(CSV, TSV, XLSX, JSON or Parquet) and ask again.")
     answers = answered_asks(steps)
     res = Resolver(conventions, answers)
+    res.several = len(datasets) > 1
     ds = None
     try:
         ds = choose_dataset(request, datasets, answers)
         it = build_intent(request, ds, res, [d.name for d in datasets])
     except NeedAsk as e:
+        if e.key:  # the daemon stores the user's answer under this convention key
+            return tool("ask_user", question=e.question, choices=e.choices, key=e.key)
         return tool("ask_user", question=e.question, choices=e.choices)
     except Unknown as e:
         cols = [c.name for c in ds.columns] if ds else None
