@@ -18,6 +18,7 @@ from . import capture, preview
 
 TRACEBACK_MAX = 16384
 _STEP_SAFE = re.compile(r"[^A-Za-z0-9_.-]+")
+_LINES = re.compile(r"\r\n|\r|\n")   # line ends as the tokenizer sees them
 RUNTIME_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
 _running = False   # True only while user-influenced code runs
 
@@ -48,19 +49,21 @@ def _names(code):
     return out
 
 
-def _split(source, filename):
-    """Parse and compile: (body code, trailing expression code or None, quiet)."""
+def prepare(source, filename):
+    """Parse and compile a step: (body code, trailing expression code or
+    None, quiet (the expression ends with ';'), the expression's source).
+    SyntaxError and the like propagate."""
     tree = ast.parse(source, filename, "exec")
     last = tree.body[-1] if tree.body else None
-    if isinstance(last, ast.Expr):
-        tail = source.splitlines()[last.end_lineno - 1][last.end_col_offset:] \
-            if last.end_lineno else ""
-        quiet = tail.lstrip().startswith(";")
-        tree.body.pop()
-        body = compile(tree, filename, "exec")
-        expr = compile(ast.Expression(last.value), filename, "eval")
-        return body, expr, quiet
-    return compile(tree, filename, "exec"), None, False
+    if not isinstance(last, ast.Expr):
+        return compile(tree, filename, "exec"), None, False, ""
+    line = _LINES.split(source)[last.end_lineno - 1].encode("utf-8", "surrogatepass")
+    quiet = line[last.end_col_offset:].lstrip().startswith(b";")   # offsets count bytes
+    expr_src = ast.get_source_segment(source, last) or ""
+    tree.body.pop()
+    body = compile(tree, filename, "exec")
+    expr = compile(ast.Expression(last.value), filename, "eval")
+    return body, expr, quiet, expr_src
 
 
 def _strip_runtime(te):
@@ -99,7 +102,8 @@ def format_error(e):
 
 def register_source(filename, source):
     """Put the step's source in linecache so tracebacks show its lines."""
-    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    lines = [ln + "\n" for ln in _LINES.split(source)]   # numbered as the compiler does
+    linecache.cache[filename] = (len(source), None, lines, filename)
 
 
 class Step:
@@ -128,16 +132,6 @@ class Step:
         if preview.is_table(value):
             r["table"] = preview.preview(value, expr_src if expr_src.isidentifier() else None)
         self.result = r
-
-
-def prepare(source, filename):
-    """Compile the step; returns (body, expr, quiet, expr_src) or raises SyntaxError."""
-    body, expr, quiet = _split(source, filename)
-    expr_src = ""
-    if expr is not None:
-        tree = ast.parse(source, filename)
-        expr_src = ast.get_source_segment(source, tree.body[-1]) or ""
-    return body, expr, quiet, expr_src
 
 
 def _minimal_error(e):

@@ -1,12 +1,13 @@
 """A kernel's state once bound to a project: the sealed sandbox, the working
 directory, the persistent namespace (pd, np, plt, dfs, df, show/display) and
-the handlers for exec and profile.  An unbound kernel runs no user code."""
+the handlers for exec, profile, vars and conventions.  An unbound kernel
+runs no user code."""
 
 import builtins
 import os
-import types
 import tempfile
 import time
+import types
 
 import matplotlib
 import matplotlib.pyplot as plt
