@@ -140,6 +140,7 @@ def run_suite(title, attacks, config=CONFIG):
         digest = data_digest(s.path)
         other = data_digest(ctx.other)
         for a in attacks:
+            ta = time.monotonic()
             r, p = s.run_json(ctx.fill(PRELUDE + a.code), timeout=180)
             why = judge(a, r, p)
             if why is None and a.check:
@@ -153,8 +154,8 @@ def run_suite(title, attacks, config=CONFIG):
             if why and a.known and os.environ.get("DAA_STRICT_ATTACKS") != "1":
                 print("KNOWN-WEAKNESS %s: %s [%s]" % (a.name, why, a.known))
             else:
-                print("%s %s: %s%s" % ("ok  " if why is None else "FAIL", a.name,
-                                       why or a.expect,
+                print("%s %s (%.1f s): %s%s" % ("ok  " if why is None else "FAIL", a.name,
+                                       time.monotonic() - ta, why or a.expect,
                                        " (marked known: remove the mark)" if a.known and
                                        not why else ""))
                 if why:
