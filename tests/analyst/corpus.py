@@ -55,13 +55,13 @@ class LocalRunner:
         self.h = harness
         self.project = os.path.join(workdir, "project")
         self.kernel = harness.make_kernel(self.project, paths)
-        self.analyst = harness.Analyst(inprocess=inprocess, crosscheck_every=7 if inprocess else 0)
+        self.analyst = harness.Analyst(inprocess=inprocess, crosscheck_every=12 if inprocess else 0)
         self.profiles = {}
         self.n = 0
 
     def describe(self):
         """Which kernel namespace and analyst mode are used."""
-        mode = ("in-process (every 7th call also run as a process and compared)" if self.analyst.inprocess
+        mode = ("in-process (every 12th call also run as a process and compared)" if self.analyst.inprocess
                 else "one process per call")
         return f"kernel: {self.kernel.kind}; analyst: daa_analyst.py, {mode}"
 

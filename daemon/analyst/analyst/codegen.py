@@ -15,7 +15,6 @@ AGG_LABEL = {"sum": "Total", "mean": "Average", "median": "Median", "min": "Mini
              "count": "Number of non-empty"}
 FREQ_NAME = {"D": "day", "W": "week", "M": "month", "Q": "quarter", "Y": "year"}
 FREQ_FMT = {"D": "%Y-%m-%d", "W": "%Y-%m-%d", "M": "%Y-%m", "Q": "%Y-%m", "Y": "%Y"}
-FMT = "{:,.2f}"
 
 
 def lit(s):
@@ -118,15 +117,9 @@ def filter_text(it):
     return f" ({', '.join(parts)})" if parts else ""
 
 
-def print_series(name, fmt=FMT, limit=40):
-    """Lines printing a Series, head and tail only when it is long."""
-    ff = f"lambda x: {lit(fmt)}.format(x)"
-    return [f"if len({name}) > {limit}:",
-            f"    print({name}.head(10).to_string(float_format={ff}))",
-            f"    print(f\"... {{len({name}) - 20}} more ...\")",
-            f"    print({name}.tail(10).to_string(float_format={ff}, header=False))",
-            "else:",
-            f"    print({name}.to_string(float_format={ff}))"]
+def print_series(name, limit=30):
+    """The line printing a Series (head and tail only when it is long)."""
+    return [f"print({name}.to_string(float_format=\"{{:,.2f}}\".format, max_rows={limit}))"]
 
 
 def bar_lines(result, title, xlabel, ylabel, horizontal=False):
@@ -220,7 +213,7 @@ def op_time(it, v):
               "table = result.copy()",
               f"table.index = table.index.strftime({lit(FREQ_FMT[freq])})",
               f"print(f\"{title}, {{len(table)}} {unit}s from {{table.index[0]}} to {{table.index[-1]}}:\")"]
-    lines += print_series("table") if g is None else ["print(table.to_string(float_format=lambda x: f\"{x:,.2f}\"))"]
+    lines += print_series("table") if g is None else ["print(table.to_string(float_format=\"{:,.2f}\".format, max_rows=40))"]
     if g is None:
         lines += ["print(f\"Highest: {table.idxmax()} ({table.max():,.2f}); lowest: {table.idxmin()} ({table.min():,.2f})\")"]
     return lines, f"{title.lower()} over time"
@@ -266,7 +259,7 @@ def op_top(it, v):
     title = f"{word} {n} {ent.name} by {agg_label(agg, m).lower()}"
     lines = [f"result = {v}.groupby({lit(ent.name)})[{lit(m.name)}].{agg}().{pick}({n})",
              f"print({lit(title + ':')})",
-             "print(result.to_string(float_format=lambda x: f\"{x:,.2f}\"))"]
+             "print(result.to_string(float_format=\"{:,.2f}\".format))"]
     if it["plot"]:
         lines += bar_lines("result", title, ent.name, agg_label(agg, m), True)
     return lines, title.lower()
@@ -330,7 +323,7 @@ def op_hist(it, v):
         lines += [f"ax.hist({col(v, m)}.dropna(), bins=30, edgecolor=\"white\")"]
     lines += [f"ax.set_title({lit(title)})", f"ax.set_xlabel({lit(m.name)})",
               "ax.set_ylabel(\"Number of rows\")", "plt.tight_layout()",
-              f"print({col(v, m)}.describe().to_string(float_format=lambda x: f\"{{x:,.2f}}\"))"]
+              f"print({col(v, m)}.describe().to_string(float_format=\"{{:,.2f}}\".format))"]
     return lines, f"histogram of {m.name}"
 
 

@@ -65,10 +65,10 @@ def op_box(it, v):
                   "plt.setp(ax.get_xticklabels(), rotation=45, ha=\"right\")",
                   f"medians = {v}.groupby({lit(g.name)})[{lit(m.name)}].median().sort_values(ascending=False)",
                   f"print({lit('Median ' + m.name + ' by ' + g.name + ':')})",
-                  "print(medians.to_string(float_format=lambda x: f\"{x:,.2f}\"))"]
+                  "print(medians.to_string(float_format=\"{:,.2f}\".format))"]
     else:
         lines += [f"ax.boxplot({col(v, m)}.dropna(), labels=[{lit(m.name)}])",
-                  f"print({col(v, m)}.describe().to_string(float_format=lambda x: f\"{{x:,.2f}}\"))"]
+                  f"print({col(v, m)}.describe().to_string(float_format=\"{{:,.2f}}\".format))"]
     lines += [f"ax.set_title({lit(title)})", f"ax.set_ylabel({lit(m.name)})", "plt.tight_layout()"]
     return lines, f"box plot of {title}"
 
@@ -179,7 +179,7 @@ def op_ttest(it, v):
                 "if len(names) != 2:",
                 f"    groups = [part[{lit(m.name)}].dropna() for _, part in {v}.groupby({lit(g.name)})]",
                 "    f_stat, p = stats.f_oneway(*groups)",
-                f"    print({v}.groupby({lit(g.name)})[{lit(m.name)}].agg([\"mean\", \"count\"]).to_string(float_format=lambda x: f\"{{x:,.2f}}\"))",
+                f"    print({v}.groupby({lit(g.name)})[{lit(m.name)}].agg([\"mean\", \"count\"]).to_string(float_format=\"{{:,.2f}}\".format))",
                 f"    print(f\"One-way ANOVA of {m.name} across {{len(names)}} {g.name} groups: F = {{f_stat:.3f}}, p-value = {{p:.4g}}\")",
                 "else:"]
         sel = (f"a = {v}.loc[{col(v, g)} == names[0], {lit(m.name)}].dropna()",
