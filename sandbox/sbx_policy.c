@@ -156,7 +156,7 @@ static int plan_seccomp(struct sbx_policy *p, const struct sbx_options *o, char 
 	}
 	if (sbx_sc_compile(&p->sc_prog, &p->sc_len, err, errlen) < 0)
 		return -1;
-	sbx_append(p->report, sizeof p->report, "seccomp: active (no fork, no network sockets, "
+	sbx_append(p->report, sizeof p->report, "seccomp: active (no fork, no socket() but AF_UNIX socketpair, "
 		   "no ptrace/mount/namespaces/bpf/...; signals only to itself; execve banned at sbx_seal)\n");
 	return 0;
 }

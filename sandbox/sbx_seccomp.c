@@ -2,7 +2,8 @@
  * sandbox/sbx_seccomp.c — the seccomp layers.  Stage 1 (compiled in the
  * parent with libseccomp, exported as BPF, loaded by the child before
  * execve): no new processes (clone only with CLONE_THREAD, clone3 answers
- * ENOSYS so glibc falls back to clone for threads), no sockets but AF_UNIX,
+ * ENOSYS so glibc falls back to clone for threads), no socket() (only
+ * AF_UNIX socketpair()),
  * none of the kernel-attack-surface calls.  A tiny hand-written filter,
  * built in the child because it needs the child's pid, lets signals reach
  * only the sandboxed process itself.  Stage 2 (sbx_seal, in-process, all
@@ -58,8 +59,11 @@ static int add_arg_rules(scmp_filter_ctx ctx)
 	rc |= seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(clone), 1,
 			       SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_THREAD, 0));
 	rc |= seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0);
-	rc |= seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EACCES), SCMP_SYS(socket), 1,
-			       SCMP_A0(SCMP_CMP_NE, AF_UNIX));
+	/* No socket() at all, not even AF_UNIX: Landlock (up to ABI 8) does not
+	 * control connect() to a named Unix socket, and the daemon's socket,
+	 * D-Bus or docker.sock are reachable by path.  socketpair() stays
+	 * (already connected to nothing but itself). */
+	rc |= seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EACCES), SCMP_SYS(socket), 0);
 	rc |= seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EACCES), SCMP_SYS(socketpair), 1,
 			       SCMP_A0(SCMP_CMP_NE, AF_UNIX));
 	rc |= seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(personality), 1,

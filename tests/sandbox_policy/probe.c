@@ -304,10 +304,25 @@ static const struct { const char *name; long (*fn)(void); } simple[] = {
 	{ "early_thread_check", p_early_thread_check }, { "blocking_thread", p_blocking_thread },
 };
 
+/* connect() to a named Unix socket (the daemon's socket is one). */
+static long p_unix_connect(const char *path)
+{
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	snprintf(a.sun_path, sizeof a.sun_path, "%s", path);
+	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	if (fd < 0)
+		return -1;
+	long rc = connect(fd, (struct sockaddr *)&a, sizeof a);
+	int saved = errno;
+	close(fd);
+	errno = saved;
+	return rc;
+}
+
 static const struct { const char *name; long (*fn)(const char *); } with_arg[] = {
 	{ "read", p_read }, { "write", p_write }, { "ls", p_ls }, { "mkdir", p_mkdir },
 	{ "unlink", p_unlink }, { "writefd", p_writefd }, { "tcp_connect", p_tcp_connect }, { "tcp_bind", p_tcp_bind },
-	{ "abstract", p_abstract }, { "early_thread", p_early_thread },
+	{ "abstract", p_abstract }, { "unix_connect", p_unix_connect }, { "early_thread", p_early_thread },
 };
 
 /* "status KEY": the value of a /proc/self/status line (CapEff, NoNewPrivs, ...). */
