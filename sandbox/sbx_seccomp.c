@@ -73,6 +73,18 @@ static int add_arg_rules(scmp_filter_ctx ctx)
 			       SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffffffUL, TIOCSTI));
 	rc |= seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(ioctl), 1,
 			       SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffffffUL, TIOCLINUX));
+	/* SIGIO/SIGURG aimed at another process (Landlock scopes it only from ABI 6) */
+	rc |= seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(fcntl), 1,
+			       SCMP_A1(SCMP_CMP_EQ, F_SETOWN));
+	rc |= seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(fcntl), 1,
+			       SCMP_A1(SCMP_CMP_EQ, F_SETOWN_EX));
+	rc |= seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(ioctl), 1,
+			       SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffffffUL, FIOSETOWN));
+	/* priorities of other processes (who != 0) */
+	rc |= seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(setpriority), 1,
+			       SCMP_A1(SCMP_CMP_NE, 0));
+	rc |= seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(ioprio_set), 1,
+			       SCMP_A1(SCMP_CMP_NE, 0));
 	return rc ? -1 : 0;
 }
 
@@ -169,21 +181,23 @@ int sbx_sc_seal(char *err, size_t errlen)
 #define ARG0_LO (offsetof(struct seccomp_data, args[0]) + 4)
 #endif
 
-/* Into buf (>= 13 entries): kill/tgkill/rt_(tg)sigqueueinfo only towards
+/* Into buf (>= 14 entries): kill/tgkill/rt_(tg)sigqueueinfo only towards
  * self (or 0, our own process group: a new session that cannot fork), so
- * kill(-1) and kill(daemon) get EPERM.  The pid the kernel uses is the low
+ * kill(-1) and kill(daemon) get EPERM; prlimit64 likewise (same uid could
+ * otherwise lower the daemon's limits).  The pid the kernel uses is the low
  * 32 bits of the argument, which is what is compared.  Returns the count.
  * Async-signal-safe (called in the child after fork). */
 size_t sbx_sc_signal_filter(pid_t self, struct sock_filter *buf, size_t cap)
 {
 	const struct sock_filter f[] = {
 		LD_ABS(offsetof(struct seccomp_data, arch)),
-		JEQ(seccomp_arch_native(), 0, 10),      /* foreign arch: stage 1 kills it */
+		JEQ(seccomp_arch_native(), 0, 11),      /* foreign arch: stage 1 kills it */
 		LD_ABS(offsetof(struct seccomp_data, nr)),
-		JEQ(__NR_kill, 4, 0),
-		JEQ(__NR_tgkill, 3, 0),
-		JEQ(__NR_rt_sigqueueinfo, 2, 0),
-		JEQ(__NR_rt_tgsigqueueinfo, 1, 0),
+		JEQ(__NR_kill, 5, 0),
+		JEQ(__NR_tgkill, 4, 0),
+		JEQ(__NR_rt_sigqueueinfo, 3, 0),
+		JEQ(__NR_rt_tgsigqueueinfo, 2, 0),
+		JEQ(__NR_prlimit64, 1, 0),
 		RET(SECCOMP_RET_ALLOW),
 		LD_ABS(ARG0_LO),
 		JEQ((uint32_t)self, 2, 0),

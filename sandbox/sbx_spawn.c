@@ -138,7 +138,7 @@ static void setup_lsm(const struct child *c)
 	}
 	if (!p->sc_prog)
 		return;
-	struct sock_filter sig[16];
+	struct sock_filter sig[16];  /* sbx_sc_signal_filter needs 14 */
 	struct sock_fprog sigprog = { .len = (unsigned short)sbx_sc_signal_filter(getpid(), sig, 16),
 				      .filter = sig };
 	struct sock_fprog prog = { .len = p->sc_len, .filter = p->sc_prog };

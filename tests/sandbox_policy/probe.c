@@ -145,6 +145,28 @@ static long p_kill_self(void) { return kill(getpid(), 0); }
 static long p_kill_group(void) { return kill(0, 0); }
 static long p_tgkill_parent(void) { return syscall(SYS_tgkill, getppid(), getppid(), 0); }
 static long p_raise(void) { return raise(0) ? -1 : 0; }
+static long p_prlimit_parent(void)
+{
+	struct rlimit rl;
+	return prlimit(getppid(), RLIMIT_NOFILE, NULL, &rl);
+}
+static long p_prlimit_self(void)
+{
+	struct rlimit rl;
+	return prlimit(0, RLIMIT_NOFILE, NULL, &rl) || prlimit(getpid(), RLIMIT_NOFILE, NULL, &rl) ? -1 : 0;
+}
+static long p_setown_parent(void)
+{
+	int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	long rc = fd < 0 ? -1 : fcntl(fd, F_SETOWN, getppid());
+	int saved = errno;
+	if (fd >= 0)
+		close(fd);
+	errno = saved;
+	return rc;
+}
+static long p_setpriority_parent(void) { return setpriority(PRIO_PROCESS, (id_t)getppid(), 0); }
+static long p_setpriority_self(void) { return setpriority(PRIO_PROCESS, 0, 1); }
 
 static long p_process_vm_readv(void)
 {
@@ -300,6 +322,9 @@ static const struct { const char *name; long (*fn)(void); } simple[] = {
 	{ "open_by_handle_at", p_open_by_handle }, { "kill_parent", p_kill_parent },
 	{ "kill_all", p_kill_all }, { "kill_self", p_kill_self }, { "kill_group", p_kill_group },
 	{ "tgkill_parent", p_tgkill_parent }, { "raise", p_raise },
+	{ "prlimit_parent", p_prlimit_parent }, { "prlimit_self", p_prlimit_self },
+	{ "setown_parent", p_setown_parent }, { "setpriority_parent", p_setpriority_parent },
+	{ "setpriority_self", p_setpriority_self },
 	{ "process_vm_readv", p_process_vm_readv }, { "exec", p_exec },
 	{ "early_thread_check", p_early_thread_check }, { "blocking_thread", p_blocking_thread },
 };
