@@ -44,7 +44,7 @@ def used_columns(it):
     for k in ("measure", "group", "date", "target"):
         if it.get(k) is not None:
             cols.append(it[k])
-    cols += [f["col"] for f in it["filters"]]
+    cols += [f["col"] for f in it["filters"] if f["col"] is not None]
     cols += list(it.get("features") or [])
     if it["op"] == "model" and it.get("features") is None:
         cols += ds.columns
@@ -79,10 +79,22 @@ def preamble(it, conventions):
             conv.append(f"{col(v, c)} = pd.to_datetime({col(v, c)}{fa}, errors=\"coerce\")")
     lines = [f"{v} = dfs[{lit(ds.name)}]" + (".copy()" if conv else "")] + conv
     for f in it["filters"]:
+        if f["kind"] == "search":
+            lines += search_lines(v, f)
+            continue
         lines.append(f"{v} = {v}[{filter_expr(v, f)}]")
     if it["filters"]:
         lines.append(f"print(f\"Rows matching{filter_text(it)}: {{len({v}):,}}\")")
     return lines, v
+
+
+def search_lines(v, f):
+    """Looks for a value the profile did not show in the text columns, keeps those rows."""
+    cols = json.dumps([c.name for c in f["cols"]], ensure_ascii=False)
+    val = lit(str(f["value"]).casefold())
+    return [f"found = [c for c in {cols} if ({v}[c].astype(str).str.casefold() == {val}).any()]",
+            f"print(f\"{f['value']} appears in: {{', '.join(found) or 'no column'}}\")",
+            f"{v} = {v}[{v}[found[0]].astype(str).str.casefold() == {val}] if found else {v}.iloc[:0]"]
 
 
 def filter_expr(v, f):
@@ -107,6 +119,8 @@ def filter_text(it):
     for f in it["filters"]:
         if f["kind"] == "year":
             parts.append(f"in {f['value']}")
+        elif f["kind"] == "search":
+            parts.append(str(f["value"]))
         elif f["kind"] == "date":
             parts.append(f"{f['col'].name} {f['op']} {f['value']}")
         else:

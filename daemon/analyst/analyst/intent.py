@@ -36,7 +36,8 @@ OPS = [  # (op, pattern) checked in order; the first that fits the mentions wins
     ("tail", r"\b(tail|last \d+|last (few )?rows)\b"),
     ("sample", r"\b(random|sample)\b"),
     ("head", r"\b(head|first \d+|first (few )?rows|preview|peek|show (me )?(some |a few )?(rows|records|entries|lines)|show (me )?the data)\b"),
-    ("top", r"\b(top|bottom|best|worst|rank\w*|leading)\b|\b(highest|lowest|largest|smallest|most|least) \d+"),
+    ("top", r"\b(top|bottom|best|worst|rank\w*|leading)\b|\b(highest|lowest|largest|smallest|most|least) \d+"
+            r"|\bwhich\b.*\b(highest|lowest|largest|smallest|most|least|biggest|best|worst)\b"),
     ("nunique", r"\b(distinct|unique|different)\b"),
     ("value_counts", r"\b(value counts|frequenc\w*|breakdown|break down|how often|share of|proportion)\b"),
     ("time", r"\b(over time|trend\w*|time series|timeline|evolution|evolve\w*|over the (years|months)|seasonal\w*)\b"),
@@ -195,6 +196,8 @@ def build_intent(request, ds, res, ds_names=()):
     it["filters"] = _resolve_filters(filters, ds, res)
     it["n"] = first_number(q, r"\b(?:top|bottom|first|last|head|tail|sample|best|worst|highest|lowest|largest|smallest|most|least|show)\s+(\d+)", 5)
     it["n"] = first_number(q, r"\b(\d+)\s+(?:rows|records|entries|lines|random|samples?)\b", it["n"])
+    if op == "top" and re.search(r"\bwhich\b", qf) and not re.search(r"\d", qf):
+        it["n"] = 1
     it["ascending"] = bool(re.search(r"\b(bottom|worst|lowest|smallest|least|fewest)\b", q))
     roles(it, tokens, ms, res, q)
     check_unmatched(it, tokens, ms, ds_names)
@@ -203,16 +206,26 @@ def build_intent(request, ds, res, ds_names=()):
 
 def _resolve_filters(filters, ds, res):
     """Filters with their mentions resolved to columns (date filters get the date column)."""
-    out = []
+    out, seen = [], set()
     for f in filters:
         f = dict(f)
         if "mention" in f:
             f["col"] = res.column(f.pop("mention"))
+        elif f["kind"] == "search":
+            f["cols"] = [c for c in ds.columns if not c.is_numeric() and not c.is_date()
+                         and not c.dtype.startswith(("int", "float"))]
+            f["col"] = None
+            if not f["cols"]:
+                raise Unknown(f"I could not find \u201c{f['value']}\u201d: it is not a column of "
+                              f"{ds.name}, and {ds.name} has no text columns to look for it in.")
         else:
             f["col"] = res.date_column(ds)
             if f["col"] is None:
                 raise Unknown(f"You asked for a date filter, but {ds.name} has no date column.")
-        out.append(f)
+        key = (f["kind"], f["col"].name if f["col"] is not None else None, f.get("op"), str(f["value"]))
+        if key not in seen:   # "region is West" may be read twice
+            seen.add(key)
+            out.append(f)
     return out
 
 

@@ -32,9 +32,9 @@ AGG_WORDS = [
 FREQ_WORDS = [
     ("D", r"\b(daily|per day|by day|each day|a day|by date|per date)\b"),
     ("W", r"\b(weekly|per week|by week|each week|a week)\b"),
-    ("M", r"\b(monthly|per month|by month|each month|a month)\b"),
+    ("M", r"\b(monthly|per month|by month|each month|a month|over the months)\b"),
     ("Q", r"\b(quarterly|per quarter|by quarter|each quarter|a quarter)\b"),
-    ("Y", r"\b(yearly|annual|annually|per year|by year|each year|a year)\b"),
+    ("Y", r"\b(yearly|annual|annually|per year|by year|each year|a year|over the years)\b"),
 ]
 COMPARATORS = [
     (">=", r"(>=|at least|no less than|or more)"), ("<=", r"(<=|at most|no more than|or less)"),
@@ -207,17 +207,46 @@ def mark_groups(tokens, ms, op):
 def parse_filters(tokens, ms, ds):
     """Filters: numeric comparisons after a column, category values, years, date bounds."""
     filters = []
-    for m in ms:
+    for k, m in enumerate(ms):
         if m.value is not None:
             m.role = "filter"
             filters.append({"kind": "value", "mention": m, "value": m.value, "op": "=="})
+            for near in ms[max(0, k - 1):k] + ms[k + 1:k + 2]:   # "the West region": region qualifies West
+                if near.value is None and near.cols == m.cols and abs(near.start - m.end) <= 1 + (near.start < m.start):
+                    near.role = "filter"
+            continue
+        if m.role == "filter":
             continue
         f = _comparison_after(tokens, m)
         if f:
             m.role = "filter"
             filters.append(f)
     filters += _date_filters(tokens)
+    filters += _search_filters(tokens, ms, filters, ds)
     return filters
+
+
+SEARCH_AFTER = {"in", "for", "from", "of", "at", "with", "only", "where", "about"}
+
+
+def _search_filters(tokens, ms, filters, ds):
+    """Capitalised or quoted words that name no column nor known value, after
+    in / for / from ... ("revenue for Laptop"): searched in the text columns."""
+    used = {i for m in ms for i in range(m.start, m.end)} | {f["tok"] for f in filters if "tok" in f}
+    names = {norm(ds.name)}
+    out, k = [], 1
+    while k < len(tokens):
+        t = tokens[k]
+        cap = t.kind == "q" or (t.kind == "w" and t.text[:1].isupper())
+        if k in used or not cap or t.f in STOP or norm(t.text) in names or tokens[k - 1].f not in SEARCH_AFTER | {"the"}:
+            k += 1
+            continue
+        j = k + 1
+        while j < len(tokens) and j not in used and tokens[j].kind == "w" and tokens[j].text[:1].isupper():
+            j += 1
+        out.append({"kind": "search", "value": " ".join(x.text for x in tokens[k:j]), "op": "=="})
+        k = j
+    return out
 
 
 def _comparison_after(tokens, m):
@@ -240,7 +269,7 @@ def _comparison_after(tokens, m):
             if m.col0.is_numeric() or m.col0.is_date():
                 return None
             value = m.col0.sample_keys.get(norm(tok.text), tok.text)
-            return {"kind": "value", "mention": m, "op": op, "value": value}
+            return {"kind": "value", "mention": m, "op": op, "value": value, "tok": tok.i}
         return None
     return None
 
