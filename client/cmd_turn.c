@@ -23,14 +23,31 @@ static void on_sigint(int sig)
 	got_int++;
 }
 
-/* SIGINT interrupts waits (no SA_RESTART) and is counted. */
+static sigset_t wait_mask; /* the mask during waits: SIGINT let through */
+
+/* SIGINT is counted, and kept blocked except inside waits (ppoll) and
+ * terminal reads, so it always interrupts the wait it is meant for. */
 static void catch_sigint(void)
 {
 	struct sigaction sa;
+	sigset_t block;
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_sigint;
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
+	sigemptyset(&block);
+	sigaddset(&block, SIGINT);
+	sigprocmask(SIG_BLOCK, &block, &wait_mask);
+	sigdelset(&wait_mask, SIGINT);
+}
+
+/* Block (true) or let through (false) SIGINT outside waits. */
+static void sigint_block(bool block)
+{
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigprocmask(block ? SIG_BLOCK : SIG_UNBLOCK, &set, NULL);
 }
 
 struct turn {
@@ -59,7 +76,10 @@ static bool prompt(const msgpack_object *q, char *buf, size_t size)
 	cli_question_print(stdout, q);
 	printf("> ");
 	fflush(stdout);
-	if (!fgets(buf, (int)size, stdin))
+	sigint_block(false);
+	char *got = got_int ? NULL : fgets(buf, (int)size, stdin);
+	sigint_block(true);
+	if (!got)
 		return false;
 	buf[strcspn(buf, "\n")] = '\0';
 	const msgpack_object *ch = proto_map_get(q, "choices");
@@ -140,6 +160,7 @@ static int turn_call(struct turn *t, const char *method, struct cli_params *p, s
 	if (rc != CLI_OK)
 		return rc;
 	proto_client_set_notify(t->cli->conn, turn_note_cb, t);
+	proto_client_set_sigmask(t->cli->conn, &wait_mask);
 	uint32_t id = send_req(t->cli, method, p);
 	if (!id)
 		return CLI_UNREACHABLE;
@@ -365,6 +386,7 @@ static int cmd_watch(struct cli *cli, struct cli_args *a)
 	fprintf(stderr, "watching %s (Ctrl-C to stop)\n", pp ? pp : cli->project ? cli->project : "default");
 	proto_msg_done(&m);
 	proto_client_set_notify(cli->conn, watch_note_cb, cli);
+	proto_client_set_sigmask(cli->conn, &wait_mask);
 	/* msgid 0 is never sent by this client: wait only dispatches notifications */
 	while (!got_int) {
 		if (proto_client_wait(cli->conn, 0, CLI_TIMEOUT_NONE, &m, &err) == 0) {

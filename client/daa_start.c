@@ -105,6 +105,9 @@ static void __attribute__((noreturn)) exec_daad(const char *daad, const char *so
 		close(null);
 	if (chdir("/") < 0)
 		goto fail;
+	sigset_t none;
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL); /* daa may block SIGINT (cmd_turn.c) */
 	signal(SIGINT, SIG_DFL);
 	signal(SIGPIPE, SIG_DFL);
 	execl(daad, daad, "--foreground", "--socket", sock, (char *)NULL);

@@ -3,7 +3,8 @@
 DAA_CLI_SRCS := $(filter-out client/daa-tray% client/daa_tray%,$(wildcard client/daa*.c client/cmd_*.c))
 DAA_CLI_OBJS := $(DAA_CLI_SRCS:%.c=$(OBJ)/%.o)
 
-$(BIN)/daa: $(DAA_CLI_OBJS) $(PROTO_LIB)
+# (protocol/module.mk is included after this file: name the library directly)
+$(BIN)/daa: $(DAA_CLI_OBJS) $(LIBDIR)/libdaaproto.a
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $(DAA_CLI_OBJS) $(PROTO_LIB) $(LIB_MSGPACK) -lm
 

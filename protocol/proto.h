@@ -12,6 +12,7 @@
 #define DAA_PROTO_H
 
 #include <msgpack.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -195,6 +196,13 @@ struct proto_client *proto_client_connect(const char *path, struct proto_err *er
 void proto_client_close(struct proto_client *c);
 int proto_client_fd(const struct proto_client *c);
 void proto_client_set_notify(struct proto_client *c, proto_notify_cb cb, void *ud);
+/*
+ * While waiting, replace the signal mask with *mask (ppoll), NULL to stop.
+ * A caller that keeps a signal (SIGINT) blocked and passes a mask without it
+ * gets that signal only inside the wait, which then returns -1 with errno
+ * EINTR: no signal can slip in between a check and the wait.
+ */
+void proto_client_set_sigmask(struct proto_client *c, const sigset_t *mask);
 /*
  * Send a request whose params map was packed by `pack_params` (may be NULL →
  * empty map) and wait for its response.  Returns 0 with *msg filled (caller

@@ -23,6 +23,8 @@ struct proto_client {
 	proto_notify_cb cb;
 	void *ud;
 	struct proto_buf out;
+	bool has_mask;
+	sigset_t mask;
 };
 
 /* $DAA_SOCKET, else $XDG_RUNTIME_DIR/daa/daad.sock, else /tmp/daa-$UID/daad.sock. */
@@ -105,6 +107,14 @@ void proto_client_set_notify(struct proto_client *c, proto_notify_cb cb, void *u
 	c->ud = ud;
 }
 
+/* The signal mask to wait with (see proto.h). */
+void proto_client_set_sigmask(struct proto_client *c, const sigset_t *mask)
+{
+	c->has_mask = mask != NULL;
+	if (mask)
+		c->mask = *mask;
+}
+
 /* Write all of buf (EINTR retried, no SIGPIPE). */
 static int write_all(int fd, const char *buf, size_t len, struct proto_err *err)
 {
@@ -154,7 +164,13 @@ static int time_left(int64_t deadline)
 static int fill(struct proto_client *c, int64_t deadline, struct proto_err *err)
 {
 	struct pollfd pfd = {.fd = c->fd, .events = POLLIN};
-	int rc = poll(&pfd, 1, time_left(deadline));
+	int ms = time_left(deadline), rc;
+	if (c->has_mask) {
+		struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000};
+		rc = ppoll(&pfd, 1, ms < 0 ? NULL : &ts, &c->mask);
+	} else {
+		rc = poll(&pfd, 1, ms);
+	}
 	if (rc < 0)
 		return proto_fail(err, PROTO_ERR_IO, "waiting for the daemon: %s", strerror(errno));
 	if (rc == 0) {

@@ -2,8 +2,10 @@
 under a clean environment (env -i style: only what the test passes), with a
 timeout that only guards against hangs, and small check helpers."""
 import os
+import select
 import subprocess
 import sys
+import time
 
 ROOT = os.environ.get("DAA_ROOT") or os.path.abspath(
     os.path.join(os.path.dirname(__file__), "..", ".."))
@@ -28,6 +30,37 @@ def daa(args, env, cwd=None, stdin="", timeout=60, exe=DAA):
     p = subprocess.run([exe] + list(args), env=env, cwd=cwd, input=stdin, text=True,
                        capture_output=True, timeout=timeout)
     return Result(p)
+
+
+def pty_run(args, env, reply, timeout=120):
+    """Run daa on a pseudo-terminal; answer `reply` at the first '> ' prompt."""
+    master, slave = os.openpty()
+    p = subprocess.Popen([DAA] + args, env=env, stdin=slave, stdout=slave, stderr=slave,
+                         start_new_session=True)
+    os.close(slave)
+    out, sent, deadline = b"", False, time.monotonic() + timeout
+    try:
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([master], [], [], 1)
+            if ready:
+                try:
+                    chunk = os.read(master, 4096)
+                except OSError:
+                    break
+                if not chunk:
+                    break
+                out += chunk
+                if not sent and b"\n> " in out:
+                    os.write(master, reply.encode() + b"\n")
+                    sent = True
+            elif p.poll() is not None:
+                break
+        return p.wait(timeout=10), out.decode("utf-8", "replace")
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+        os.close(master)
 
 
 def check(cond, what):

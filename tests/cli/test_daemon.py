@@ -8,13 +8,12 @@ answered on a terminal, Ctrl-C during run, shutdown."""
 import json
 import os
 import re
-import select
 import signal
 import subprocess
 import sys
 import time
 
-from clilib import DAA, DAAD, check, daa, expect, run_tests
+from clilib import DAA, DAAD, check, daa, expect, pty_run, run_tests
 
 if not os.access(DAAD, os.X_OK):
     print("daad is not built (%s)" % DAAD)
@@ -177,39 +176,8 @@ def test_ask_question_then_answer():
     check(j["status"] == "done" and "3" in j["answer"], "json answer %r" % j)
 
 
-def pty_run(args, reply, timeout=120):
-    """Run daa on a pseudo-terminal; answer `reply` at the first '> ' prompt."""
-    master, slave = os.openpty()
-    p = subprocess.Popen([DAA] + args, env=ENV, stdin=slave, stdout=slave, stderr=slave,
-                         start_new_session=True)
-    os.close(slave)
-    out, sent, deadline = b"", False, time.monotonic() + timeout
-    try:
-        while time.monotonic() < deadline:
-            ready, _, _ = select.select([master], [], [], 1)
-            if ready:
-                try:
-                    chunk = os.read(master, 4096)
-                except OSError:
-                    break
-                if not chunk:
-                    break
-                out += chunk
-                if not sent and b"\n> " in out:
-                    os.write(master, reply.encode() + b"\n")
-                    sent = True
-            elif p.poll() is not None:
-                break
-        return p.wait(timeout=10), out.decode("utf-8", "replace")
-    finally:
-        if p.poll() is None:
-            p.kill()
-            p.wait()
-        os.close(master)
-
-
 def test_ask_on_terminal():
-    rc, out = pty_run(["-p", "alpha", "ask", "how many rows are there"], "1")
+    rc, out = pty_run(["-p", "alpha", "ask", "how many rows are there"], ENV, "1")
     if os.environ.get("DAA_SHOW_LOG"):
         sys.stdout.write(out)
     check(rc == 0, "interactive ask exit %s:\n%s" % (rc, out))

@@ -1,0 +1,161 @@
+#!/usr/bin/python3
+"""tests/cli/test_render.py — the CLI against fake_daad.py (scripted
+replies, recorded requests): table previews as aligned text, run output
+and figure paths, --json of awkward values (NaN, invalid UTF-8, big ints,
+non-string keys), error responses of odd shapes, ask cancelled by Ctrl-C
+(cancel sent on the same connection), a question arriving as an event and
+answered on a terminal by choice number, watch until the daemon goes."""
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+from clilib import DAA, ROOT, check, daa, expect, pty_run, run_tests
+
+TMP = tempfile.mkdtemp(prefix="daa-cli-render.")
+SOCK = os.path.join(TMP, "fake.sock")
+LOG = os.path.join(TMP, "requests.jsonl")
+ENV = {"HOME": TMP, "PATH": "/usr/bin:/bin", "DAA_SOCKET": SOCK, "LANG": "C.UTF-8"}
+FAKE = None
+
+
+def start_fake(scenario):
+    global FAKE
+    stop_fake()
+    for f in (SOCK, LOG):
+        if os.path.exists(f):
+            os.unlink(f)
+    FAKE = subprocess.Popen(["/usr/bin/python3", os.path.join(ROOT, "tests/cli/fake_daad.py"),
+                             SOCK, scenario, LOG])
+    deadline = time.monotonic() + 30
+    while not os.path.exists(SOCK) and time.monotonic() < deadline and FAKE.poll() is None:
+        time.sleep(0.02)
+    check(os.path.exists(SOCK), "fake daemon did not start")
+
+
+def stop_fake():
+    global FAKE
+    if FAKE and FAKE.poll() is None:
+        FAKE.kill()
+        FAKE.wait()
+    FAKE = None
+
+
+def requests():
+    with open(LOG) as f:
+        return [json.loads(line) for line in f]
+
+
+def run(args, **kw):
+    return daa(["--no-start", "-p", "demo"] + args, ENV, **kw)
+
+
+def test_run_rendering():
+    start_fake("plain")
+    r = run(["run", "x"])
+    expect(r, 0, "run", out=["hello\n", "figure: /projects/demo/outputs/plots/p_1.png"],
+           err=["a warning", "(output truncated)", "saved as history/004_run.py"])
+    lines = r.out.splitlines()
+    title = lines.index("sales DataFrame (100 rows × 3 columns)")
+    want = [
+        "%3s  %6s  %7s  %24s" % ("", "region", "revenue", "note"),
+        "%3s  %6s  %7s  %24s" % ("0", "North", "1.5", "short"),
+        "%3s  %6s  %7s  %24s" % ("1", "Süd", "20.25", "a very long note that g…"),
+        "%3s  %6s  %7s  %24s" % ("...", "...", "...", "..."),
+        "%3s  %6s  %7s  %24s" % ("98", "East", "NaN", "True"),
+        "%3s  %6s  %7s  %24s" % ("99", "West", "-3", "x"),
+    ]
+    check(lines[title + 1:title + 7] == want, "table:\n%s\nwanted:\n%s" %
+          ("\n".join(lines[title:title + 7]), "\n".join(want)))
+    series = lines.index("Series (2 rows)")
+    check(lines[series + 1:series + 3] == ["a  1", "b  2"], "series:\n" + r.out)
+    check(requests() == [["run", {"project": "demo", "code": "x"}]], "sent %r" % requests())
+
+
+def test_json_values():
+    start_fake("plain")
+    r = run(["--json", "status"])
+    check(r.rc == 0, "status --json %r" % r)
+    j = json.loads(r.out)
+    check(j["nan"] is None and j["inf"] is None, "nan/inf %r" % j)
+    check(j["half"] == 0.5 and j["tenth"] == 0.1 and '"tenth": 0.1,' in r.out, "floats %r" % r.out)
+    check(j["big"] == 2**64 - 1 and j["neg"] == -2**63, "ints %r" % j)
+    check(j["bad_utf8"] == "café \ufffd!", "invalid utf-8 %r" % j["bad_utf8"])
+    check(j["text"] == "tab\tquote\" back\\ nl\n ctl\x01 é ✓", "escapes %r" % j["text"])
+    check(j["7"] == "int key" and j["nested"] == [[{}], []], "keys/nesting %r" % j)
+
+
+def test_error_shapes():
+    start_fake("plain")
+    r = run(["conventions"])
+    expect(r, 1, "bare string error", err="daa: a bare string error")
+    r = run(["doctor"])
+    expect(r, 1, "unknown method", err=["no method 'doctor'", "does not know `doctor`"])
+    r = run(["--json", "doctor"])
+    check(r.rc == 1 and json.loads(r.out)["error"]["code"] == -32601, "json error %r" % r)
+
+
+def test_ask_ctrl_c():
+    start_fake("cancel")
+    p = subprocess.Popen([DAA, "--no-start", "-p", "demo", "ask", "something long"], env=ENV,
+                         stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         text=True)
+    try:
+        err = ""
+        while "started" not in err:  # progress lines arrive before Ctrl-C is pressed
+            line = p.stderr.readline()
+            check(line, "stderr ended early: %r" % err)
+            err += line
+        p.send_signal(signal.SIGINT)
+        out, rest = p.communicate(timeout=30)
+        err += rest
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+    check(p.returncode == 1, "exit %s\n%s\n%s" % (p.returncode, out, err))
+    check("[turn 7] queued" in err and "[turn 7] started: something long" in err, err)
+    check("cancel sent" in err and "the turn was cancelled" in err, err)
+    check("cancelled by the user" in out, out)
+    check(requests() == [["ask", {"project": "demo", "request": "something long",
+                                  "interactive": False}],
+                         ["cancel", {"project": "demo"}]], "sent %r" % requests())
+
+
+def test_question_on_terminal():
+    start_fake("question")
+    rc, out = pty_run(["--no-start", "-p", "demo", "ask", "revenue by region"], ENV, "2")
+    check(rc == 0, "exit %s:\n%s" % (rc, out))
+    out = out.replace("\r\n", "\n")
+    check("? Which region?\n  1) south\n  2) north\n> " in out, "prompt:\n" + out)
+    check("Revenue of north: 42" in out, out)
+    check("code (history/007_r.py):\n    x = 1\n\n    y = 2\n" in out and "boom" not in out, out)
+    check("figure: /projects/demo/outputs/plots/r.png" in out and "Series (2 rows)" in out, out)
+    check(requests() == [["ask", {"project": "demo", "request": "revenue by region",
+                                  "interactive": True}],
+                         ["answer", {"project": "demo", "text": "north"}]], "sent %r" % requests())
+
+
+def test_watch():
+    start_fake("plain")
+    r = run(["watch"])
+    expect(r, 4, "watch until the daemon goes", err=["watching /projects/demo", "closed"],
+           out=["[turn 3] running code (attempt 1): look at the data",
+                "[turn 3] failed: KeyError: 'x'", 'project.changed {"what": "data"}'])
+    r = run(["--json", "watch"])
+    events = [json.loads(line) for line in r.out.splitlines()]
+    check(r.rc == 4 and len(events) == 3 and events[1]["params"]["error"]["type"] == "KeyError",
+          "json watch %r" % r)
+
+
+if __name__ == "__main__":
+    try:
+        run_tests([test_run_rendering, test_json_values, test_error_shapes, test_ask_ctrl_c,
+                   test_question_on_terminal, test_watch])
+    finally:
+        stop_fake()
+        shutil.rmtree(TMP, ignore_errors=True)
