@@ -124,6 +124,27 @@ class Client:
         return [e.get("kind") for e in self.events if isinstance(e, dict)]
 
 
+MINE = ("daemon/agent", "daemon/llm_builtin", "daemon/m_turn")
+
+
+def check_sanitizers(text):
+    """Fail on an ASan/UBSan error in daad's log, and on leaks allocated by
+    the agent's files (leaks of other parts are shown, not failed on)."""
+    if "ERROR: AddressSanitizer" in text or "runtime error:" in text:
+        i = text.find("ERROR: AddressSanitizer")
+        i = i if i >= 0 else text.index("runtime error:")
+        print(text[max(0, i - 1000):i + 5000])
+        fail("the sanitizers reported an error in daad (log above)")
+    for block in text.split("leak of ")[1:]:
+        frames = [l for l in block.splitlines()[1:30] if l.strip().startswith("#")]
+        ours = [l for l in frames if " daemon/" in l or " protocol/" in l]
+        if ours and any(m in ours[0] for m in MINE):  # the first project frame allocated it
+            print("leak of " + block[:3000])
+            fail("daad leaked memory allocated by the agent (above)")
+    if "LeakSanitizer" in text:
+        print("note: daad leaks memory in other parts (LeakSanitizer report in its log)")
+
+
 class Daemon:
     """A private daad in a temp dir; stop() kills it and removes the dir."""
 
@@ -203,8 +224,10 @@ class Daemon:
 
     def stop(self):
         self._halt()
+        text = self.log_text()
         self.log.close()
         shutil.rmtree(self.dir, ignore_errors=True)
+        check_sanitizers(text)
 
     def cli(self, *args, input=None, timeout=120):
         """Run the real `daa` CLI against this daemon."""
