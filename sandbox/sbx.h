@@ -10,6 +10,8 @@
  * ban); the Python runtime then calls sbx_seal() (exported from
  * libdaasbx.so, through ctypes) before any user code runs: Landlock for the
  * bound project (warm spare) and the seccomp filter that forbids execve.
+ * A spare (project_dir NULL) gets Landlock's network and scope rules at
+ * spawn and the filesystem rules at seal.  Details: sandbox/README.md.
  */
 #ifndef DAA_SBX_H
 #define DAA_SBX_H
@@ -18,7 +20,8 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-/* Exit codes reserved for "sandbox set-up failed" in the child. */
+/* Exit codes reserved for "sandbox set-up failed" in the child: SETUP
+ * (session, fds, chdir, no_new_privs), then one per layer, EXEC for execve. */
 enum { SBX_EXIT_SETUP = 120, SBX_EXIT_LANDLOCK = 121, SBX_EXIT_SECCOMP = 122,
        SBX_EXIT_CAPS = 123, SBX_EXIT_RLIMIT = 124, SBX_EXIT_EXEC = 125 };
 
@@ -56,8 +59,11 @@ pid_t sbx_spawn(const struct sbx_policy *p, char *const argv[], char *const env[
 		char *err, size_t errlen);
 
 /* In-process, for the runtime after exec (ctypes): lock down to project_dir
- * (may be NULL when already applied at spawn) and forbid execve.  Writes a
- * layer report into report.  0 / -1. */
+ * (may be NULL when already applied at spawn) and forbid execve, for every
+ * thread of the process.  Extra read-only paths and allow_missing come from
+ * the environment sbx_spawn set (DAA_SBX_EXTRA_RO, DAA_SBX_ALLOW_MISSING).
+ * Writes a layer report ("landlock: active (...)" per line) into report.
+ * 0 / -1; on -1 the caller must not run user code (some layers may be on). */
 int sbx_seal(const char *project_dir, const char *tmp_dir, char *report, size_t report_len);
 
 /* What this machine offers (for `daa doctor`): a multi-line report. */
