@@ -260,9 +260,10 @@ class Daad:
         try:
             rc = self.stop()
         finally:
-            if etype is not None or rc not in (0, None, -signal.SIGTERM):
+            clean_exit = etype is SystemExit and exc.code in (0, None)
+            if (etype is not None and not clean_exit) or rc not in (0, None, -signal.SIGTERM):
                 self.show_log()
-                if etype is None:
+                if etype is None or clean_exit:
                     self.cleanup()
                     raise AssertionError("daad exited with status %s" % rc)
             self.cleanup()
@@ -273,9 +274,10 @@ def run_tests(tests):
     """Run test functions in order; TAP output; exit 1 on a failure."""
     failed = 0
     for i, t in enumerate(tests, 1):
+        start = time.monotonic()
         try:
             t()
-            print("ok %d - %s" % (i, t.__name__))
+            print("ok %d - %s  # %.1fs" % (i, t.__name__, time.monotonic() - start))
         except Exception:  # noqa: BLE001 — report every failure, then go on
             failed += 1
             import traceback
