@@ -11,6 +11,7 @@
  * whose allocations are thereby bounded by bytes actually received.  The
  * decoded object is then checked against the msgpack-rpc shapes.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -223,11 +224,17 @@ static int scan_one(struct proto_reader *r, const unsigned char *p, size_t avail
 		return 0;
 	}
 	uint64_t need = (uint64_t)r->pos + h.hlen + h.n; /* every item needs >= 1 byte */
-	if (need > r->max_msg)
-		return broken(r, err, PROTO_ERR_TOO_LARGE, "message larger than the size limit");
+	char why[128];
+	if (need > r->max_msg) {
+		snprintf(why, sizeof(why), "message larger than the size limit (%zu bytes)", r->max_msg);
+		return broken(r, err, PROTO_ERR_TOO_LARGE, why);
+	}
 	if (h.kind == H_CONTAINER) {
-		if (r->depth + 1 > r->max_depth)
-			return broken(r, err, PROTO_ERR_TOO_DEEP, "message nested deeper than the limit");
+		if (r->depth + 1 > r->max_depth) {
+			snprintf(why, sizeof(why), "message nested deeper than the limit (%d levels)",
+				 r->max_depth);
+			return broken(r, err, PROTO_ERR_TOO_DEEP, why);
+		}
 		if (r->depth == 0)
 			r->top_is_array = h.is_array && h.n == 4;
 	}
