@@ -3,8 +3,8 @@
 Started by daad as `/usr/bin/python3 daa_kernel.py` with fd 3 a socketpair to
 the daemon.  It imports the heavy libraries first (the warm spare), says
 `ready`, then serves requests one at a time: bind (seal the sandbox, then
-set up the project's namespace), exec, profile, vars, conventions, ping.  Closing the socket
-stops it.  No user code runs before a successful bind."""
+set up the project's namespace), exec, profile, vars, conventions, ping.
+Closing the socket stops it.  No user code runs before a successful bind."""
 
 import fcntl
 import os
@@ -13,11 +13,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # -I drops it
 
-import msgpack  # noqa: E402
-
-from daakernel import runner, warm  # noqa: E402
-from daakernel.session import BindError, Session  # noqa: E402
-from daakernel.wire import Channel  # noqa: E402
+from daakernel import warm  # noqa: E402  (stdlib only until warm_up() runs)
 
 CHANNEL_FD = 3
 _BOUND_OPS = {"exec": "execute", "profile": "profile", "vars": "variables",
@@ -27,11 +23,15 @@ _BOUND_OPS = {"exec": "execute", "profile": "profile", "vars": "variables",
 def _channel_fd():
     """Move the daemon's socket from fd 3 to a high, close-on-exec fd so
     user code that closes or reuses low fds cannot cut the kernel off."""
-    try:
-        fd = fcntl.fcntl(CHANNEL_FD, fcntl.F_DUPFD_CLOEXEC, 200)
-    except OSError as e:
-        sys.stderr.write("daa_kernel: fd %d is not open (%s); run by daad only\n"
-                         % (CHANNEL_FD, e))
+    for low in (200, 10):   # 10 when RLIMIT_NOFILE is tiny
+        try:
+            fd = fcntl.fcntl(CHANNEL_FD, fcntl.F_DUPFD_CLOEXEC, low)
+            break
+        except OSError as e:
+            err = e
+    else:
+        sys.stderr.write("daa_kernel: fd %d is not usable (%s); it is started by daad "
+                         "with its socket on fd 3\n" % (CHANNEL_FD, err))
         sys.exit(2)
     os.close(CHANNEL_FD)
     return fd
@@ -44,6 +44,7 @@ def _error(e, kind=None):
 
 def handle(sess, msg):
     """One request -> its reply map (never raises for bad input)."""
+    from daakernel.session import BindError
     if not isinstance(msg, dict):
         return {"id": None, "ok": False,
                 "error": _error(ValueError("a request must be a map"), "ProtocolError")}
@@ -71,9 +72,19 @@ def handle(sess, msg):
 
 def main():
     """Warm up, announce readiness, serve until the daemon closes the socket."""
-    signal.signal(signal.SIGINT, runner._on_sigint)   # ignored until a step runs
+    signal.signal(signal.SIGINT, signal.SIG_IGN)   # nothing to interrupt while warming
     fd = _channel_fd()
-    libs = warm.warm_up()
+    try:
+        libs = warm.warm_up()
+        import msgpack
+        from daakernel import runner
+        from daakernel.session import Session
+        from daakernel.wire import Channel
+    except ImportError as e:
+        sys.stderr.write("daa_kernel: a required library is missing: %s (install the Debian "
+                         "packages: make deps)\n" % e)
+        return 2
+    signal.signal(signal.SIGINT, runner._on_sigint)   # ignored until a step runs
     chan, sess = Channel(fd), Session()
     chan.send(warm.ready_event(libs))
     try:

@@ -15,9 +15,13 @@ from .preview import cell
 
 SAMPLE_FOR_HINTS = 200
 DATE_FORMATS = ["%Y-%m-%d", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M",
+                "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M:%S.%f", "%Y-%m-%dT%H:%M:%S.%f",
+                "%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M:%S.%f%z", "%Y-%m-%d %H:%M:%S%z",
                 "%Y/%m/%d", "%d/%m/%Y", "%m/%d/%Y", "%d-%m-%Y", "%m-%d-%Y", "%d.%m.%Y",
-                "%d/%m/%Y %H:%M", "%m/%d/%Y %H:%M", "%d/%m/%y", "%m/%d/%y",
-                "%b %d, %Y", "%d %b %Y", "%B %d, %Y", "%d %B %Y", "%Y-%m", "%b %Y", "%Y%m%d"]
+                "%d/%m/%Y %H:%M", "%m/%d/%Y %H:%M", "%d/%m/%Y %H:%M:%S", "%m/%d/%Y %H:%M:%S",
+                "%d/%m/%y", "%m/%d/%y", "%d-%b-%Y", "%d-%b-%y",
+                "%b %d, %Y", "%d %b %Y", "%B %d, %Y", "%d %B %Y", "%Y-%m", "%b %Y", "%B %Y",
+                "%Y%m%d"]
 _DIGITY = re.compile(r"[0-9]")
 _ID_NAME = re.compile(r"(^|_|\b)(id|key|code|uuid|guid|sku)$|id$", re.I)
 _SYMBOLS = re.compile(r"^[$€£¥]|[$€£¥%]$")

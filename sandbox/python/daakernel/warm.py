@@ -2,31 +2,40 @@
 the first step are fast.  The matplotlib backend is chosen before pyplot is
 imported (Agg: files only, no display)."""
 
+import importlib
 import os
 import platform
 
 
 def warm_up():
-    """Import pandas, numpy, matplotlib (Agg) and the common sklearn modules;
-    return {name: version} for the ready event."""
+    """Import pandas, numpy, matplotlib (Agg) and, when installed, the common
+    sklearn modules, openpyxl and scipy; return {name: version or None} for
+    the ready event.  ImportError for the required ones propagates."""
     import matplotlib
     matplotlib.use("Agg", force=True)
     import numpy
     import pandas
     import matplotlib.pyplot
     matplotlib.pyplot.switch_backend("Agg")   # resolve the backend now, not at the first plot
-    import sklearn
-    import sklearn.model_selection  # noqa: F401
-    import sklearn.ensemble  # noqa: F401
-    import sklearn.linear_model  # noqa: F401
-    import sklearn.metrics  # noqa: F401
-    import sklearn.preprocessing  # noqa: F401
+    libs = {"pandas": pandas.__version__, "numpy": numpy.__version__,
+            "matplotlib": matplotlib.__version__}
+    for name, subs in (("sklearn", _SKLEARN), ("openpyxl", ()), ("scipy", ())):
+        libs[name] = _optional(name, subs)   # nil in the ready event when absent
+    return libs
+
+
+_SKLEARN = ("model_selection", "ensemble", "linear_model", "metrics", "preprocessing")
+
+
+def _optional(name, subs):
+    """Import an optional library and its submodules; its version or None."""
     try:
-        import openpyxl  # noqa: F401  (xlsx datasets; optional)
+        mod = importlib.import_module(name)
+        for sub in subs:
+            importlib.import_module(name + "." + sub)
     except ImportError:
-        pass
-    return {"pandas": pandas.__version__, "numpy": numpy.__version__,
-            "matplotlib": matplotlib.__version__, "sklearn": sklearn.__version__}
+        return None
+    return getattr(mod, "__version__", "?")
 
 
 def ready_event(libs):
