@@ -5,7 +5,8 @@ the analyst directly (LocalRunner: harness.py plays the daemon) or, later,
 a real daemon through `daa ask` (any object with the Runner methods below).
 
 A case: {id, datasets: [names], request, answers?: [text...] (given to
-ask_user in order), conventions?: {KEY: value}, expect: {...}} where expect
+ask_user in order), conventions?: {KEY: value}, digest?: [{request, status,
+answer}] (earlier turns), expect: {...}} where expect
 may hold
   numbers: [python expression...]  each value must appear in the final text;
            evaluated here with pandas over the raw CSVs (names = datasets),
@@ -74,7 +75,7 @@ class LocalRunner:
         t = self.h.run_turn(self.kernel, self.analyst, case["request"],
                             [self.profiles[n] for n in case["datasets"]],
                             conventions=case.get("conventions"), answers=case.get("answers", []),
-                            step_base=f"c{self.n:03d}")
+                            step_base=f"c{self.n:03d}", digest=case.get("digest", []))
         figs = [os.path.join(self.project, f) for f in t.figures]
         return Result(t.status, t.final, t.code, figs, t.asked, t.remembered)
 

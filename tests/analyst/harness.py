@@ -177,13 +177,14 @@ class Turn:
         self.final, self.status, self.results = None, None, []
 
 
-def run_turn(kernel, analyst, request, profiles, conventions=None, answers=(), max_calls=10, step_base="step"):
+def run_turn(kernel, analyst, request, profiles, conventions=None, answers=(), max_calls=10, step_base="step",
+             digest=()):
     """Runs one turn to its end; answers questions from `answers` in order."""
     t = Turn()
     conv = {k: (v if isinstance(v, dict) else {"value": v, "source": "user"}) for k, v in (conventions or {}).items()}
     steps, answers = [], list(answers)
     for n in range(max_calls):
-        state = {"request": request, "datasets": profiles, "conventions": conv, "steps": steps, "digest": []}
+        state = {"request": request, "datasets": profiles, "conventions": conv, "steps": steps, "digest": list(digest)}
         out = analyst.call(state)
         name, args = out.get("tool"), out.get("args") or {}
         t.calls.append(name)

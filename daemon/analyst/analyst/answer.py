@@ -21,11 +21,13 @@ EXAMPLES = [
     "predict churned from the other columns (baseline model)",
 ]
 
-LLM_HOWTO = ("For free-form questions, configure an LLM in ~/.config/daa/config.json "
-             "($XDG_CONFIG_HOME/daa/config.json), for example\n"
+LLM_HOWTO = ("For free-form questions, configure an LLM in $XDG_CONFIG_HOME/daa/config.json "
+             "(usually ~/.config/daa/config.json), for example\n"
              "  {\"llm\": {\"backend\": \"openai\", \"base_url\": \"https://api.openai.com/v1\", \"model\": \"gpt-4o-mini\"}}\n"
-             "and export OPENAI_API_KEY (any OpenAI-compatible server works: Ollama, llama.cpp, vLLM, LM Studio), "
-             "then restart the daemon.")
+             "with the key in OPENAI_API_KEY in the daemon's environment (or in a file named by "
+             "\"api_key_file\", mode 0600). Any OpenAI-compatible server works, e.g. a local Ollama: "
+             "\"base_url\": \"http://localhost:11434/v1\", \"model\": \"llama3.1\" (no key needed). "
+             "Then restart the daemon (daa shutdown; the next daa command starts it).")
 
 
 def examples_text():

@@ -10,6 +10,8 @@ dataset profiles, conventions, steps so far), what is the next tool call?
 Every call re-derives the plan from scratch, so the same state always gives
 the same answer.
 """
+import re
+
 from analyst import answer, codegen
 from analyst.intent import Resolver, build_intent, match_answer
 from analyst.parse import NeedAsk, Unknown, dataset_score
@@ -62,6 +64,44 @@ def choose_dataset(request, datasets, answers):
     raise NeedAsk(question, choices)
 
 
+FOLLOW_UP = re.compile(r"^\s*(now|and|also|then|same|same thing|again|but|only|just)\b[\s,]*", re.I)
+
+
+FRAGMENT = re.compile(r"^\s*(by|per|split by|broken down by|grouped by|in (19|20)\d\d|for (19|20)\d\d)\b", re.I)
+
+
+def previous_request(digest):
+    """The request of the last earlier turn that ended with an answer, or None."""
+    for e in reversed(digest if isinstance(digest, list) else []):
+        if isinstance(e, dict) and isinstance(e.get("request"), str) and e.get("status", "done") == "done":
+            return e["request"]
+    return None
+
+
+def understand(request, digest, datasets, res, answers):
+    """(intent, dataset) for the request; a follow-up ("now for 2023", or a
+    fragment not understood alone) is read together with the previous request."""
+    prev = previous_request(digest)
+    m = FOLLOW_UP.match(request)
+    names = [d.name for d in datasets]
+    if prev and (m or FRAGMENT.match(request)):
+        combined = prev + " " + (request[m.end():] if m else request)
+        ds = choose_dataset(combined, datasets, answers)
+        return build_intent(combined, ds, res, names), ds
+    ds = choose_dataset(request, datasets, answers)
+    try:
+        return build_intent(request, ds, res, names), ds
+    except Unknown as e:
+        if not prev or e.args[0] is not None:
+            raise
+        combined = prev + " " + request
+        ds2 = choose_dataset(combined, datasets, answers)
+        try:
+            return build_intent(combined, ds2, res, names), ds2
+        except Unknown:
+            raise e from None
+
+
 def last_run(steps):
     """The last run_python step, or None."""
     for s in reversed(steps):
@@ -92,8 +132,7 @@ def decide(state):
     res.several = len(datasets) > 1
     ds = None
     try:
-        ds = choose_dataset(request, datasets, answers)
-        it = build_intent(request, ds, res, [d.name for d in datasets])
+        it, ds = understand(request, state.get("digest"), datasets, res, answers)
     except NeedAsk as e:
         if e.key:  # the daemon stores the user's answer under this convention key
             return tool("ask_user", question=e.question, choices=e.choices, key=e.key)
