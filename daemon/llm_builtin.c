@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "daemon/config.h"
@@ -33,11 +34,13 @@ struct builtin {
 	char *argv[8];          /* python, -I, script (or analyst_cmd split) */
 	int timeout_ms;
 	unsigned seq;
+	struct bcall *calls;    /* live calls (incl. orphans whose child is not reaped yet) */
 };
 
 struct bcall {
 	struct llm_call base;
 	struct builtin *b;
+	struct bcall *next;
 	pid_t pid;
 	int in_fd, out_fd, err_fd;
 	char *in;               /* the state document */
@@ -68,6 +71,11 @@ static void close_fd(struct bcall *c, int *fd)
 /* Free a call (its child has been reaped, or is an orphan being reaped). */
 static void bcall_free(struct bcall *c)
 {
+	for (struct bcall **pp = &c->b->calls; *pp; pp = &(*pp)->next)
+		if (*pp == c) {
+			*pp = c->next;
+			break;
+		}
 	close_fd(c, &c->in_fd);
 	close_fd(c, &c->out_fd);
 	close_fd(c, &c->err_fd);
@@ -326,6 +334,8 @@ static struct llm_call *builtin_call_start(struct llm_backend *base, const struc
 		return NULL;
 	c->base.backend = base;
 	c->b = b;
+	c->next = b->calls;
+	b->calls = c;
 	c->in_fd = c->out_fd = c->err_fd = -1;
 	c->progress = progress, c->done = done, c->ud = ud;
 	c->start_ms = loop_now_ms();
@@ -334,7 +344,7 @@ static struct llm_call *builtin_call_start(struct llm_backend *base, const struc
 	c->request_log = json_pack("{s:s, s:s?, s:O?}", "backend", "builtin", "turn",
 				   ctx->turn_id, "state", ctx->state);
 	if (!c->in) {
-		free(c);
+		bcall_free(c);
 		return NULL;
 	}
 	if (spawn(c, err, sizeof err) < 0) {
@@ -374,9 +384,19 @@ static const char *builtin_model(const struct llm_backend *b)
 	return "builtin-analyst";
 }
 
+/* Daemon shutdown: kill and reap what is left (SIGKILL'd: the wait is short). */
 static void builtin_free(struct llm_backend *base)
 {
 	struct builtin *b = (struct builtin *)base;
+	while (b->calls) {
+		struct bcall *c = b->calls;
+		if (c->pid > 0 && !c->exited) {
+			server_unwatch_child(c->pid);
+			kill(c->pid, SIGKILL);
+			waitpid(c->pid, NULL, 0);
+		}
+		bcall_free(c);
+	}
 	for (size_t i = 0; b->argv[i]; i++)
 		free(b->argv[i]);
 	free(b);
