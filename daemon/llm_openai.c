@@ -213,7 +213,7 @@ static void oa_call_free(struct oa_call *c)
 {
 	struct oa_backend *b = c->b;
 	if (c->timer)
-		loop_timer_cancel(b->loop, c->timer);
+		http_timer_cancel(b->http, c->timer);
 	if (c->http)
 		http_cancel(c->http);
 	oa_attempt_reset(c);
@@ -488,6 +488,7 @@ static struct llm_reply *oa_success(struct oa_call *c, struct llm_error *e, bool
 	json_t *msg = NULL, *rlog = NULL;
 	const char *garbage = NULL;
 	char jerr[300];
+	json_error_t je;
 	if (c->mode == OA_SSE) {
 		if (!llm_stream_complete(c->acc)) {
 			*retry = true;
@@ -503,7 +504,6 @@ static struct llm_reply *oa_success(struct oa_call *c, struct llm_error *e, bool
 				 "prompt_tokens", (json_int_t)pt, "completion_tokens", (json_int_t)ct,
 				 "stream", 1, "chunks", (int)llm_stream_chunks(c->acc));
 	} else {
-		json_error_t je;
 		json_t *body = json_loadb(c->buf ? c->buf : "", c->buflen, 0, &je);
 		if (!body)
 			garbage = c->buflen ? je.text : "an empty body";
@@ -552,10 +552,8 @@ static uint64_t oa_delay_ms(struct oa_call *c, long retry_after_s)
 }
 
 /* Retry timer: start the next attempt. */
-static void oa_retry_cb(struct loop *l, uint64_t id, void *ud)
+static void oa_retry_cb(void *ud)
 {
-	(void)l;
-	(void)id;
 	struct oa_call *c = ud;
 	c->timer = 0;
 	struct llm_error e = {0};
@@ -574,7 +572,7 @@ static int oa_schedule_retry(struct oa_call *c, const char *what, long retry_aft
 	oa_progress(c, "retry", note);
 	if (c->cancelled)
 		return 0;
-	c->timer = loop_timer_add(c->b->loop, ms, oa_retry_cb, c);
+	c->timer = http_timer_add(c->b->http, ms, oa_retry_cb, c);
 	return c->timer ? 0 : -1;
 }
 
@@ -683,10 +681,8 @@ static json_t *oa_request(const struct oa_backend *b, const struct llm_ctx *ctx)
 }
 
 /* 0 ms timer: report an error found while starting (never from inside start). */
-static void oa_pending_cb(struct loop *l, uint64_t id, void *ud)
+static void oa_pending_cb(void *ud)
 {
-	(void)l;
-	(void)id;
 	struct oa_call *c = ud;
 	c->timer = 0;
 	oa_finish(c, NULL, &c->pending);
@@ -718,7 +714,7 @@ static struct llm_call *oa_call_start(struct llm_backend *base, const struct llm
 			 "server: the conversation is not a valid message list");
 	else
 		rc = oa_attempt(c, c->pending.msg, sizeof(c->pending.msg));
-	if (rc < 0 && !(c->timer = loop_timer_add(b->loop, 0, oa_pending_cb, c))) {
+	if (rc < 0 && !(c->timer = http_timer_add(b->http, 0, oa_pending_cb, c))) {
 		oa_call_free(c);
 		return NULL;
 	}
@@ -733,7 +729,7 @@ static void oa_call_cancel(struct llm_call *call)
 		return;
 	c->cancelled = true;
 	if (c->timer) {
-		loop_timer_cancel(c->b->loop, c->timer);
+		http_timer_cancel(c->b->http, c->timer);
 		c->timer = 0;
 	}
 	if (c->http) {

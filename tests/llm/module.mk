@@ -1,0 +1,12 @@
+# tests/llm/module.mk — the LLM client's C tests (one binary per test_*.c),
+# linked with the real event loop and the client objects; the fake OpenAI
+# server (fake_openai.py) and the npm interop test need no build.
+LLM_TEST_SRCS := $(wildcard tests/llm/test_*.c)
+LLM_TEST_BINS := $(LLM_TEST_SRCS:tests/llm/%.c=$(BUILD)/tests/llm/%)
+LLM_TEST_DEPS := $(addprefix $(OBJ)/daemon/,loop.o llm.o llm_openai.o llm_parse.o http.o sse.o)
+
+$(BUILD)/tests/llm/%: $(OBJ)/tests/llm/%.o $(LLM_TEST_DEPS)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIB_JANSSON) $(LIB_CURL)
+
+TEST_BINS += $(LLM_TEST_BINS)
