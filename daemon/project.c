@@ -104,6 +104,19 @@ static int proj_ensure_layout(const char *path, struct proto_err *err)
 	return 0;
 }
 
+/* Remove temp files a killed daemon left in dir (names holding `marker`). */
+static void proj_clean_temps(const char *dir, const char *marker)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	while (d && (de = readdir(d))) {
+		if (strstr(de->d_name, marker) && unlinkat(dirfd(d), de->d_name, 0) == 0)
+			log_info("removed %s/%s, left by an interrupted write", dir, de->d_name);
+	}
+	if (d)
+		closedir(d);
+}
+
 /* A new handle for the project folder at real path rp. */
 static struct proj *proj_open(const char *name, const char *rp, struct proto_err *err)
 {
@@ -127,6 +140,10 @@ static struct proj *proj_open(const char *name, const char *rp, struct proto_err
 		proto_fail(err, PROTO_ERR_INTERNAL, "out of memory");
 		return NULL;
 	}
+	/* Only this daemon writes here, so leftovers are from a killed one. */
+	proj_clean_temps(p->path, ".tmp.");
+	proj_clean_temps(p->state, ".tmp.");
+	proj_clean_temps(p->data, ".part-");
 	p->next = projs;
 	projs = p;
 	log_debug("project %s opened (%s)", p->name, p->path);

@@ -18,6 +18,7 @@ Every integration suite reuses this (import it with
 The client is plain Python + python3-msgpack (not our C code), so it doubles
 as an interoperability check of the wire protocol.
 """
+import errno
 import os
 import shutil
 import signal
@@ -167,9 +168,18 @@ class Daad:
 
     def start(self, wait=True):
         self.log = open(self.log_path, "ab")
-        self.proc = subprocess.Popen(self.command(), env=self.env, stdin=subprocess.DEVNULL,
-                                     stdout=self.log, stderr=self.log, cwd=self.dir,
-                                     start_new_session=True)
+        for attempt in range(100):
+            try:
+                self.proc = subprocess.Popen(self.command(), env=self.env,
+                                             stdin=subprocess.DEVNULL, stdout=self.log,
+                                             stderr=self.log, cwd=self.dir,
+                                             start_new_session=True)
+                break
+            except OSError as e:
+                # a parallel `make` may be relinking daad right now
+                if e.errno not in (errno.EACCES, errno.ETXTBSY, errno.ENOENT) or attempt == 99:
+                    raise
+                time.sleep(0.1)
         if wait:
             self.wait_ready()
         return self

@@ -1,0 +1,161 @@
+#!/usr/bin/python3
+"""daad's life cycle: options, configuration errors, the socket's folder
+checks, a stale socket, a second daemon on the same socket, start in the
+background, SIGTERM (socket removed, exit 0)."""
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+
+sys.path.insert(0, os.path.join(os.environ.get("DAA_ROOT", os.path.dirname(__file__) + "/../.."),
+                                "tests/lib"))
+from daad import DAAD, Daad, run_tests  # noqa: E402
+
+
+def run_daad(d, *args, timeout=60):
+    """Run daad to completion with d's environment; (rc, stdout+stderr)."""
+    p = subprocess.run([DAAD] + list(args), env=d.env, capture_output=True, text=True,
+                       timeout=timeout, stdin=subprocess.DEVNULL)
+    return p.returncode, p.stdout + p.stderr
+
+
+def test_options():
+    d = Daad()
+    try:
+        rc, out = run_daad(d, "--version")
+        assert rc == 0 and out.startswith("daad "), out
+        rc, out = run_daad(d, "--help")
+        assert rc == 0 and "--foreground" in out and "--max-message" in out, out
+        rc, out = run_daad(d, "--bogus")
+        assert rc == 2, (rc, out)
+        rc, out = run_daad(d, "--foreground", "--max-message", "12")
+        assert rc == 2 and "--max-message" in out, out
+        rc, out = run_daad(d, "--foreground", "--log-level", "loud")
+        assert rc == 1 and "--log-level" in out, out
+    finally:
+        d.cleanup()
+
+
+def test_config_errors():
+    cases = [("{not json", "config.json:1:"),
+             ('{"max_clients": "many"}', '"max_clients"'),
+             ('{"llm": 3}', '"llm"'),
+             ('{"log_level": "chatty"}', '"log_level"'),
+             ('{"data_dir": "relative"}', '"data_dir"'),
+             ("[1]", "top level")]
+    for text, needle in cases:
+        d = Daad(config=text)
+        try:
+            rc, out = run_daad(d, "--foreground")
+            assert rc == 1 and needle in out, (text, rc, out)
+        finally:
+            d.cleanup()
+
+
+def test_sigterm_removes_socket():
+    d = Daad()
+    with d:
+        assert os.path.exists(d.sock)
+        d.signal(signal.SIGTERM)
+        assert d.wait_exit() == 0
+        assert not os.path.exists(d.sock), "socket left after SIGTERM"
+        assert not os.path.exists(d.sock + ".lock")
+        assert "shutting down: SIGTERM" in d.log_text()
+
+
+def test_second_daemon_refused():
+    with Daad() as d:
+        rc, out = run_daad(d, "--foreground")
+        assert rc == 1 and ("already running" in out or "another daad" in out), out
+        assert d.call("ping")["pong"]  # the first one is untouched
+
+
+def test_stale_socket_replaced():
+    d = Daad()
+    try:
+        os.makedirs(os.path.dirname(d.sock), mode=0o700)
+        s = socket.socket(socket.AF_UNIX)
+        s.bind(d.sock)  # a socket file nobody listens on
+        s.close()
+        d.start()
+        assert d.call("ping")["pong"]
+        assert "removing stale socket" in d.log_text()
+        assert d.stop() == 0
+    finally:
+        d.cleanup()
+
+
+def test_non_socket_refused():
+    d = Daad()
+    try:
+        os.makedirs(os.path.dirname(d.sock), mode=0o700)
+        with open(d.sock, "w") as f:
+            f.write("precious")
+        rc, out = run_daad(d, "--foreground")
+        assert rc == 1 and "not a socket" in out, out
+        with open(d.sock) as f:
+            assert f.read() == "precious"
+    finally:
+        d.cleanup()
+
+
+def test_open_socket_folder_refused():
+    d = Daad()
+    try:
+        folder = os.path.dirname(d.sock)
+        os.makedirs(folder)
+        os.chmod(folder, 0o755)
+        rc, out = run_daad(d, "--foreground")
+        assert rc == 1 and "chmod 700" in out, out
+        os.chmod(folder, 0o700)
+        os.rmdir(folder)
+        # created 0700 when missing
+        d.start()
+        assert (os.stat(folder).st_mode & 0o777) == 0o700
+        assert (os.stat(d.sock).st_mode & 0o777) == 0o600
+        d.stop()
+    finally:
+        d.cleanup()
+
+
+def test_background_start():
+    d = Daad()
+    try:
+        rc, out = run_daad(d)  # no --foreground: returns once the daemon listens
+        assert rc == 0, out
+        with d.client() as c:
+            r = c.call("ping")
+            pid = r["pid"]
+            assert c.call("shutdown") == {"ok": True}
+        log = os.path.join(d.home, ".local", "state", "daa", "daad.log")
+        for _ in range(600):
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                break
+            __import__("time").sleep(0.05)
+        else:
+            os.kill(pid, signal.SIGKILL)
+            raise AssertionError("background daad did not exit after shutdown")
+        with open(log) as f:
+            text = f.read()
+        assert "ready" in text and "daad stopped" in text, text
+        # a failing background start says why on the terminal
+        os.chmod(os.path.dirname(d.sock), 0o750)
+        rc, out = run_daad(d)
+        assert rc == 1 and "chmod 700" in out, out
+    finally:
+        d.cleanup()
+
+
+
+def main():
+    run_tests([test_options, test_config_errors, test_sigterm_removes_socket,
+               test_second_daemon_refused, test_stale_socket_replaced, test_non_socket_refused,
+               test_open_socket_folder_refused, test_background_start])
+
+
+if __name__ == "__main__":
+    main()
