@@ -24,6 +24,7 @@ def warm_up():
     return libs
 
 
+_errors = []   # optional libraries that failed to import
 _SKLEARN = ("model_selection", "ensemble", "linear_model", "metrics", "preprocessing")
 
 
@@ -33,12 +34,16 @@ def _optional(name, subs):
         mod = importlib.import_module(name)
         for sub in subs:
             importlib.import_module(name + "." + sub)
-    except ImportError:
+    except ImportError as e:
+        _errors.append("%s: %s" % (name, e))
         return None
     return getattr(mod, "__version__", "?")
 
 
 def ready_event(libs):
     """The unsolicited message announcing the kernel can be bound."""
-    return {"ev": "ready", "pid": os.getpid(),
-            "python": platform.python_version(), "libs": libs}
+    ev = {"ev": "ready", "pid": os.getpid(),
+          "python": platform.python_version(), "libs": libs}
+    if _errors:
+        ev["libs_error"] = "; ".join(_errors)
+    return ev
