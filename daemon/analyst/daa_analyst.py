@@ -48,7 +48,8 @@ def main():
                 f"{os.path.basename(where.filename)}:{where.lineno}). This is a bug in daa; "
                 "please rephrase the request or configure an LLM.")}}
     try:
-        sys.stdout.write(json.dumps(out, ensure_ascii=False) + "\n")
+        data = (json.dumps(out, ensure_ascii=False) + "\n").encode("utf-8", errors="replace")
+        sys.stdout.buffer.write(data)   # lone surrogates from the input become "?"
         sys.stdout.flush()
     except OSError:
         return 2

@@ -147,12 +147,44 @@ def test_fuzz(sales, customers):
             check(False, f"{req!r}: unexpected tool {out}")
 
 
+HOSTILE = ['{__import__("os").system("echo pwned")}', 'a"b', "c\\d", "new\nline", "it's", "}{", "\u2028x"]
+
+
+def test_hostile_names():
+    """Column names and values from the data never become code, whatever they hold."""
+    import ast
+    cols = [{"name": n, "kind": "numeric", "dtype": "float64", "distinct": 50, "samples": [1.5]} for n in HOSTILE]
+    cols.append({"name": 'g{x}"', "kind": "categorical", "dtype": "object", "distinct": 3,
+                 "samples": ['v{__import__("os")}"', "w\\"]})
+    cols.append({"name": "when", "kind": "text", "dtype": "object", "samples": ["2023-01-02"], "hints": ["date_like"]})
+    prof = {"name": 'we"ird{x}', "rows": 10, "columns": cols}
+    for name in HOSTILE:
+        q = json.dumps(name)
+        for req in (f"total {q}", f"average {q} by {json.dumps(cols[-2]['name'])}", f"plot {q} over time",
+                    f"histogram of {q}", f"outliers in {q}", f"is {q} normally distributed",
+                    f"top 3 {json.dumps(cols[-2]['name'])} by {q}", f"predict {q} from the other columns",
+                    f"{q} in 2023", "describe the data", f"compare {q} across {json.dumps(cols[-2]['name'])}"):
+            out = decide({"request": req, "datasets": [prof], "steps": []})
+            if out["tool"] != "run_python":
+                continue
+            code = out["args"]["code"]
+            try:
+                tree = ast.parse(code)
+            except SyntaxError as e:
+                check(False, f"{req!r}: code does not compile: {e}\n{code}")
+                continue
+            calls = {n.func.id for n in ast.walk(tree) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)}
+            check("__import__" not in calls and "system" not in {getattr(n, "attr", "") for n in ast.walk(tree)},
+                  f"{req!r}: a name from the data became code:\n{code}")
+
+
 def main():
     """Runs every test; exit 1 on any failure."""
     sales, customers = profile("sales"), profile("customers")
     test_process(sales)
     test_plan(sales)
     test_fuzz(sales, customers)
+    test_hostile_names()
     print(f"{len(FAILS)} failure(s)")
     return 1 if FAILS else 0
 

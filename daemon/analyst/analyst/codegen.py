@@ -22,6 +22,11 @@ def lit(s):
     return json.dumps(str(s), ensure_ascii=False)
 
 
+def fs(s):
+    """Text made safe inside a double-quoted f-string literal (quotes, backslashes, braces)."""
+    return json.dumps(str(s), ensure_ascii=False)[1:-1].replace("{", "{{").replace("}", "}}")
+
+
 def col(v, c):
     """The code for column c of the frame named v."""
     return f"{v}[{lit(c.name)}]"
@@ -84,7 +89,7 @@ def preamble(it, conventions):
             continue
         lines.append(f"{v} = {v}[{filter_expr(v, f)}]")
     if it["filters"]:
-        lines.append(f"print(f\"Rows matching{filter_text(it)}: {{len({v}):,}}\")")
+        lines.append(f"print(f\"Rows matching{fs(filter_text(it))}: {{len({v}):,}}\")")
     return lines, v
 
 
@@ -93,7 +98,7 @@ def search_lines(v, f):
     cols = json.dumps([c.name for c in f["cols"]], ensure_ascii=False)
     val = lit(str(f["value"]).casefold())
     return [f"found = [c for c in {cols} if ({v}[c].astype(str).str.casefold() == {val}).any()]",
-            f"print(f\"{f['value']} appears in: {{', '.join(found) or 'no column'}}\")",
+            f"print(f\"{fs(f['value'])} appears in: {{', '.join(found) or 'no column'}}\")",
             f"{v} = {v}[{v}[found[0]].astype(str).str.casefold() == {val}] if found else {v}.iloc[:0]"]
 
 
@@ -168,7 +173,7 @@ def op_agg(it, v):
         lines = []
         for m in ms:
             lines += [f"value = {col(v, m)}.{agg}()",
-                      f"print(f\"{agg_label(agg, m)}: {{value:,.2f}}\")"]
+                      f"print(f\"{fs(agg_label(agg, m))}: {{value:,.2f}}\")"]
         return lines, ", ".join(agg_label(agg, m) for m in ms).lower()
     m = ms[0]
     order = ".sort_index()" if g.is_numeric() else ".sort_values(ascending=False)"
@@ -187,7 +192,7 @@ def op_stats(it, v):
     for m in it["measures"]:
         c = col(v, m)
         lines += [f"values = {c}.dropna()",
-                  f"print(f\"{m.name}: count {{values.count():,}}, total {{values.sum():,.2f}}, "
+                  f"print(f\"{fs(m.name)}: count {{values.count():,}}, total {{values.sum():,.2f}}, "
                   f"mean {{values.mean():,.2f}}, median {{values.median():,.2f}}, "
                   f"min {{values.min():,.2f}}, max {{values.max():,.2f}}, std {{values.std():,.2f}}\")"]
     return lines, "summary statistics of " + ", ".join(m.name for m in it["measures"])
@@ -226,7 +231,7 @@ def op_time(it, v):
               "fig.autofmt_xdate()", "plt.tight_layout()",
               "table = result.copy()",
               f"table.index = table.index.strftime({lit(FREQ_FMT[freq])})",
-              f"print(f\"{title}, {{len(table)}} {unit}s from {{table.index[0]}} to {{table.index[-1]}}:\")"]
+              f"print(f\"{fs(title)}, {{len(table)}} {unit}s from {{table.index[0]}} to {{table.index[-1]}}:\")"]
     lines += print_series("table") if g is None else ["print(table.to_string(float_format=\"{:,.2f}\".format, max_rows=40))"]
     if g is None:
         lines += ["print(f\"Highest: {table.idxmax()} ({table.max():,.2f}); lowest: {table.idxmin()} ({table.min():,.2f})\")"]
@@ -266,7 +271,7 @@ def op_top(it, v):
     if ent is None:
         cols = [c.name for c in it["ds"].columns][:12]
         lines = [f"result = {v}.{pick}({n}, {lit(m.name)})",
-                 f"print({lit(f'{word} {n} rows by {m.name}:')})",
+                 f"print({lit(f'{word} {n} rows by {fs(m.name)}:')})",
                  f"print(result[{json.dumps(cols, ensure_ascii=False)}].to_string())"]
         return lines, f"{word.lower()} {n} rows by {m.name}"
     agg = it["agg"] if it["agg"] in ("sum", "mean", "median", "count", "std") else "sum"
@@ -308,7 +313,7 @@ def op_nunique(it, v):
     if c is None:
         return ([f"print({v}.nunique().to_string())"], "distinct values per column")
     return ([f"count = {col(v, c)}.nunique()",
-             f"print(f\"Distinct {c.name}: {{count:,}}\")"], f"count distinct {c.name}")
+             f"print(f\"Distinct {fs(c.name)}: {{count:,}}\")"], f"count distinct {fs(c.name)}")
 
 
 def op_unique_values(it, v):
@@ -317,7 +322,7 @@ def op_unique_values(it, v):
     if c is None:
         return op_nunique(it, v)
     return ([f"values = sorted({col(v, c)}.dropna().astype(str).unique())",
-             f"print(f\"{c.name} has {{len(values):,}} distinct values:\")",
+             f"print(f\"{fs(c.name)} has {{len(values):,}} distinct values:\")",
              "print(\", \".join(values[:50]) + (\" ...\" if len(values) > 50 else \"\"))"],
             f"list the values of {c.name}")
 
@@ -347,14 +352,14 @@ def op_head(it, v, how="head"):
     call = f"sample({n}, random_state=0)" if how == "sample" else f"{how}({n})"
     what = {"head": "First", "tail": "Last", "sample": "Random sample of"}[how]
     return ([f"rows = {v}.{call}" if how != "sample" else f"rows = {v}.sample(min({n}, len({v})), random_state=0)",
-             f"print(f\"{what} {{len(rows)}} of {{len({v}):,}} rows:\")",
+             f"print(f\"{fs(what)} {{len(rows)}} of {{len({v}):,}} rows:\")",
              "print(rows.to_string(max_cols=20))", "rows"], f"{what.lower()} {n} rows")
 
 
 def op_overview(it, v):
     """Shape, column types, missing values and summary statistics."""
     wide = len(it["ds"].columns) > 40
-    lines = [f"print(f\"{it['ds'].name}: {{len({v}):,}} rows x {{{v}.shape[1]}} columns\")",
+    lines = [f"print(f\"{fs(it['ds'].name)}: {{len({v}):,}} rows x {{{v}.shape[1]}} columns\")",
              f"print(\"Column types:\", {v}.dtypes.astype(str).value_counts().to_dict())",
              f"missing = {v}.isna().sum()",
              f"print(f\"Missing values: {{int(missing.sum()):,}} cells in {{int((missing > 0).sum())}} columns\")"]
@@ -370,7 +375,7 @@ def op_overview(it, v):
 
 def op_dtypes(it, v):
     """The columns and their types."""
-    return ([f"print(f\"{it['ds'].name} has {{{v}.shape[1]}} columns:\")",
+    return ([f"print(f\"{fs(it['ds'].name)} has {{{v}.shape[1]}} columns:\")",
              f"print({v}.dtypes.astype(str).to_string())"], "list the columns and their types")
 
 

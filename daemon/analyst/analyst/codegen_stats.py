@@ -12,6 +12,11 @@ def lit(s):
     return json.dumps(str(s), ensure_ascii=False)
 
 
+def fs(s):
+    """Text made safe inside a double-quoted f-string literal (quotes, backslashes, braces)."""
+    return json.dumps(str(s), ensure_ascii=False)[1:-1].replace("{", "{{").replace("}", "}}")
+
+
 def col(v, c):
     """The code for column c of the frame named v."""
     return f"{v}[{lit(c.name)}]"
@@ -47,7 +52,7 @@ def op_scatter(it, v):
     lines += [f"ax.set_title({lit(title)})", f"ax.set_xlabel({lit(x.name)})", f"ax.set_ylabel({lit(y.name)})",
               "plt.tight_layout()",
               f"r = {col(v, x)}.corr({col(v, y)})",
-              f"print(f\"Pearson correlation between {x.name} and {y.name}: r = {{r:.3f}} over {{len({v}):,}} rows\")"]
+              f"print(f\"Pearson correlation between {fs(x.name)} and {fs(y.name)}: r = {{r:.3f}} over {{len({v}):,}} rows\")"]
     return lines, f"scatter plot of {y.name} against {x.name}"
 
 
@@ -79,7 +84,7 @@ def op_corr(it, v):
     return ([f"pair = {v}[[{lit(x.name)}, {lit(y.name)}]].dropna()",
              f"r = pair[{lit(x.name)}].corr(pair[{lit(y.name)}])",
              f"rho = pair[{lit(x.name)}].corr(pair[{lit(y.name)}], method=\"spearman\")",
-             f"print(f\"Pearson correlation between {x.name} and {y.name}: r = {{r:.3f}} (n = {{len(pair):,}})\")",
+             f"print(f\"Pearson correlation between {fs(x.name)} and {fs(y.name)}: r = {{r:.3f}} (n = {{len(pair):,}})\")",
              "print(f\"Spearman rank correlation: rho = {rho:.3f}\")"],
             f"correlation between {x.name} and {y.name}")
 
@@ -120,7 +125,7 @@ def op_normality(it, v):
              f"values = {col(v, m)}.dropna()",
              "sample = values.sample(5000, random_state=0) if len(values) > 5000 else values",
              "stat, p = stats.shapiro(sample)",
-             f"print(f\"Shapiro-Wilk test of {m.name} (n = {{len(sample):,}}): W = {{stat:.4f}}, p-value = {{p:.4g}}\")",
+             f"print(f\"Shapiro-Wilk test of {fs(m.name)} (n = {{len(sample):,}}): W = {{stat:.4f}}, p-value = {{p:.4g}}\")",
              "print(f\"Skewness: {values.skew():.3f}, excess kurtosis: {values.kurt():.3f}\")",
              "if p < 0.05:",
              f"    print({lit('At the 5% level, ' + m.name + ' is not normally distributed.')})",
@@ -142,7 +147,7 @@ def op_outliers(it, v):
                  "iqr_outliers = values[(values < low) | (values > high)]",
                  "z = np.abs(stats.zscore(values))",
                  "z_outliers = values[z > 3]",
-                 f"print(f\"IQR rule ({m.name} outside {{low:,.2f}} .. {{high:,.2f}}): {{len(iqr_outliers):,}} outliers of {{len(values):,}} values\")",
+                 f"print(f\"IQR rule ({fs(m.name)} outside {{low:,.2f}} .. {{high:,.2f}}): {{len(iqr_outliers):,}} outliers of {{len(values):,}} values\")",
                  f"print(f\"z-score rule (|z| > 3): {{len(z_outliers):,}} outliers\")",
                  "print(\"Largest values flagged by the IQR rule:\")",
                  f"print({v}.loc[iqr_outliers.sort_values(ascending=False).index[:10]].to_string())"],
@@ -180,7 +185,7 @@ def op_ttest(it, v):
                 f"    groups = [part[{lit(m.name)}].dropna() for _, part in {v}.groupby({lit(g.name)})]",
                 "    f_stat, p = stats.f_oneway(*groups)",
                 f"    print({v}.groupby({lit(g.name)})[{lit(m.name)}].agg([\"mean\", \"count\"]).to_string(float_format=\"{{:,.2f}}\".format))",
-                f"    print(f\"One-way ANOVA of {m.name} across {{len(names)}} {g.name} groups: F = {{f_stat:.3f}}, p-value = {{p:.4g}}\")",
+                f"    print(f\"One-way ANOVA of {fs(m.name)} across {{len(names)}} {fs(g.name)} groups: F = {{f_stat:.3f}}, p-value = {{p:.4g}}\")",
                 "else:"]
         sel = (f"a = {v}.loc[{col(v, g)} == names[0], {lit(m.name)}].dropna()",
                f"b = {v}.loc[{col(v, g)} == names[1], {lit(m.name)}].dropna()")
@@ -188,7 +193,7 @@ def op_ttest(it, v):
     ind = "    " if not it["values"] else ""
     body = [ind + sel[0], ind + sel[1],
             ind + "t_stat, p = stats.ttest_ind(a, b, equal_var=False)",
-            ind + f"print(f\"Mean {m.name}: {{{names[0]}}} = {{a.mean():,.2f}} (n = {{len(a):,}}), {{{names[1]}}} = {{b.mean():,.2f}} (n = {{len(b):,}})\")",
+            ind + f"print(f\"Mean {fs(m.name)}: {{{names[0]}}} = {{a.mean():,.2f}} (n = {{len(a):,}}), {{{names[1]}}} = {{b.mean():,.2f}} (n = {{len(b):,}})\")",
             ind + "print(f\"Welch t-test: t = {t_stat:.3f}, p-value = {p:.4g}\")"]
     tail = ["if p < 0.05:", "    print(\"The difference is statistically significant at the 5% level.\")",
             "else:", "    print(\"The difference is not statistically significant at the 5% level.\")"]
@@ -236,7 +241,7 @@ def op_model(it, v):
                   "model = RandomForestClassifier(n_estimators=100, random_state=42)",
                   "model.fit(X_train, y_train)",
                   "pred = model.predict(X_test)",
-                  f"print(f\"Classification of {t.name}: {{len(X_train):,}} training rows, {{len(X_test):,}} test rows\")",
+                  f"print(f\"Classification of {fs(t.name)}: {{len(X_train):,}} training rows, {{len(X_test):,}} test rows\")",
                   "print(f\"Accuracy: {accuracy_score(y_test, pred):.3f} (always guessing the most common class: {y_test.value_counts(normalize=True).max():.3f})\")",
                   "print(f\"F1 (macro): {f1_score(y_test, pred, average='macro'):.3f}\")"]
     else:
@@ -244,7 +249,7 @@ def op_model(it, v):
                   "model = RandomForestRegressor(n_estimators=100, random_state=42)",
                   "model.fit(X_train, y_train)",
                   "pred = model.predict(X_test)",
-                  f"print(f\"Regression of {t.name}: {{len(X_train):,}} training rows, {{len(X_test):,}} test rows\")",
+                  f"print(f\"Regression of {fs(t.name)}: {{len(X_train):,}} training rows, {{len(X_test):,}} test rows\")",
                   "print(f\"R^2: {r2_score(y_test, pred):.3f}\")",
                   "print(f\"Mean absolute error: {mean_absolute_error(y_test, pred):,.2f} (predicting the mean: {mean_absolute_error(y_test, [y_train.mean()] * len(y_test)):,.2f})\")"]
     lines += ["importances = pd.Series(model.feature_importances_, index=X.columns).sort_values(ascending=False)",
