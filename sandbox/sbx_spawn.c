@@ -61,7 +61,8 @@ static void reset_signals(void)
  * The Landlock ruleset (if any) ends at 3 + n. */
 static void setup_fds(const struct child *c)
 {
-	int src[SBX_MAX_KEEP_FDS + 4], tmp[SBX_MAX_KEEP_FDS + 4], base = 3 + (int)c->n + 1;
+	int src[SBX_MAX_KEEP_FDS + 4], tmp[SBX_MAX_KEEP_FDS + 4] = { -1, -1, -1, -1 };
+	int base = 3 + (int)c->n + 1;
 	size_t k = 0;
 	src[k++] = c->in;
 	src[k++] = c->out;
@@ -72,9 +73,11 @@ static void setup_fds(const struct child *c)
 	for (size_t i = 0; i < k; i++)
 		if (src[i] >= base)
 			base = src[i] + 1;
-	for (size_t i = 0; i < k; i++)
-		if ((tmp[i] = src[i] < 0 ? -1 : fcntl(src[i], F_DUPFD_CLOEXEC, base)) < 0 && src[i] >= 0)
+	for (size_t i = 0; i < k; i++) {
+		tmp[i] = -1;
+		if (src[i] >= 0 && (tmp[i] = fcntl(src[i], F_DUPFD_CLOEXEC, base)) < 0)
 			child_errno(SBX_EXIT_SETUP, "keeping fds");
+	}
 	if (tmp[0] < 0 && (tmp[0] = open("/dev/null", O_RDONLY | O_CLOEXEC)) < 0)
 		child_errno(SBX_EXIT_SETUP, "/dev/null");
 	for (int fd = 0; fd < 3; fd++)
