@@ -377,13 +377,22 @@ int proto_reader_next(struct proto_reader *r, struct proto_msg *msg,
 		return rc;
 	r->fail_have_id = r->have_msgid && r->kind == PROTO_REQUEST;
 	r->fail_msgid = r->msgid;
+	size_t off_before = r->up.off;
 	msgpack_unpack_return ur = msgpack_unpacker_next(&r->up, &msg->unpacked);
-	if (ur != MSGPACK_UNPACK_SUCCESS) {
-		bool nomem = ur == MSGPACK_UNPACK_NOMEM_ERROR;
+	if (ur == MSGPACK_UNPACK_SUCCESS && r->up.off - off_before != r->pos) {
+		/* the scanner and msgpack-c disagree on where the message ends (a bug) */
 		msgpack_unpacked_destroy(&msg->unpacked);
 		memset(msg, 0, sizeof(*msg));
-		return broken(r, err, nomem ? PROTO_ERR_TOO_LARGE : PROTO_ERR_PARSE,
-			      nomem ? "out of memory decoding a message" : "malformed msgpack");
+		return broken(r, err, PROTO_ERR_INTERNAL, "message framing out of step (reader bug)");
+	}
+	if (ur != MSGPACK_UNPACK_SUCCESS) {
+		msgpack_unpacked_destroy(&msg->unpacked);
+		memset(msg, 0, sizeof(*msg));
+		if (ur == MSGPACK_UNPACK_NOMEM_ERROR)
+			return broken(r, err, PROTO_ERR_TOO_LARGE, "out of memory decoding a message");
+		if (ur == MSGPACK_UNPACK_CONTINUE)
+			return broken(r, err, PROTO_ERR_INTERNAL, "message framing out of step (reader bug)");
+		return broken(r, err, PROTO_ERR_PARSE, "malformed msgpack (rejected by the decoder)");
 	}
 	scan_reset(r);
 	if (shape_check(msg, err) < 0) {
