@@ -6,6 +6,7 @@ unknown ops and non-map messages get error replies; the kernel exits when
 the socket closes."""
 
 import os
+import random
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -61,6 +62,30 @@ try:
     kt.check(not r["ok"] and "must be a string" in r["error"]["message"], "exec with a non-string code refused", r)
     r = k.req("exec", code="1", max_output="big")
     kt.check(r["ok"] and r["result"]["repr"] == "1", "bad max_output falls back to the default", r)
+
+    # Odd field types and values (seeded, so reproducible): every request
+    # gets a reply with its id, and the kernel stays up.
+    rnd = random.Random(7)
+    vals = [None, True, 0, -1, 2 ** 63, 1.5, "", "x", "../..", b"\xff", [], [1, "a"], {},
+            {"value": 1}, {"a": {"b": [None]}}]
+    keys = ["project", "code", "step", "max_output", "dataset", "samples", "conventions",
+            "datasets", "sandbox", "outputs", "tmp"]
+    k = kt.Kernel()
+    ks.append(k)
+    bad = []
+    for i in range(300):
+        msg = {"op": rnd.choice(["bind", "exec", "profile", "vars", "conventions", "ping", None, 5]),
+               "id": 1000 + i}
+        for key in rnd.sample(keys, rnd.randint(0, 5)):
+            msg[key] = rnd.choice(vals)
+        if msg["op"] == "bind" and rnd.random() < 0.3:
+            msg["project"] = proj
+        k.send(msg)
+        r = k.read()
+        if r.get("id") != msg["id"] or not isinstance(r.get("ok"), bool):
+            bad.append((msg, r))
+    kt.check(not bad, "300 odd requests: each answered with its id", bad[:3])
+    kt.check(k.req("ping")["ok"], "kernel alive after odd requests")
 finally:
     for k in ks:
         rc = k.close()
