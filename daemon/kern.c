@@ -32,7 +32,6 @@
 struct kern_mgr kern_g;
 
 #define START_TIMEOUT_MS 60000
-#define GRACE_MS 5000
 #define EOF_WAIT_MS 2000
 #define MAX_LOG_LINES 2000
 #define MAX_UNSOLICITED 1000

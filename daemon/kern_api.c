@@ -6,6 +6,7 @@
  * Configuration (config.json; every key optional):
  *   "python": interpreter (kern_config.python wins when set)
  *   "kernel": {"step_timeout_s": 120, "idle_timeout_s": 1800, "warm_spare": true,
+ *              "kill_grace_ms": 5000 (after SIGINT, a step over its limit gets SIGKILL),
  *              "mem_mb", "cpu_s", "fsize_mb", "nofile", "nproc": rlimits (0: the
  *              sandbox's defaults), "threads": BLAS/OpenMP threads (default: cores, max 4)}
  *   "sandbox": {"allow_missing_layers": false}
@@ -54,6 +55,9 @@ static void load_settings(const struct kern_config *cfg)
 	kern_g.idle_timeout_s = cfg && cfg->idle_timeout_s > 0
 		? cfg->idle_timeout_s : (int)config_int(ks, "idle_timeout_s", 1800);
 	kern_g.warm_spare = config_bool(ks, "warm_spare", cfg ? cfg->warm_spare : true);
+	kern_g.grace_ms = (int)config_int(ks, "kill_grace_ms", 5000);
+	if (kern_g.grace_ms < 100 || kern_g.grace_ms > 600000)
+		kern_g.grace_ms = 5000;
 	if (kern_g.step_timeout_s <= 0)
 		kern_g.step_timeout_s = 120;
 }

@@ -127,6 +127,7 @@ struct kern_mgr {
 	struct loop *l;
 	struct kp_settings set;
 	int step_timeout_s, idle_timeout_s;
+	int grace_ms;               /* SIGINT → SIGKILL delay for a step over its limit */
 	bool warm_spare, shutting_down;
 	struct kern *list, *graveyard;
 	int64_t next_id;

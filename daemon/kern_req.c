@@ -16,7 +16,6 @@
 #include "daemon/log.h"
 #include "daemon/project.h"
 
-#define GRACE_MS 5000
 #define BIND_TIMEOUT_S 60
 #define MAX_UNSOLICITED 1000
 
@@ -58,7 +57,7 @@ static void req_timer_cb(struct loop *l, uint64_t id, void *ud)
 		log_info("kernel %d: step over %d s: SIGINT", (int)k->sp.pid, k->inflight->timeout_s);
 		k->inflight->interrupted = true;
 		kp_signal(k->sp.pid, k->sp.pidfd, SIGINT);
-		k->grace_timer = kern_timer_add(GRACE_MS, grace_timer_cb, k);
+		k->grace_timer = kern_timer_add((uint64_t)kern_g.grace_ms, grace_timer_cb, k);
 		return;
 	}
 	char m[200];

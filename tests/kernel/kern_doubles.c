@@ -27,6 +27,8 @@ const struct daa_config *config_get(void)
 	const char *b = getenv("DAA_BUILD");
 	snprintf(sbx_lib, sizeof sbx_lib, "%s/lib/libdaasbx.so", b ? b : "build");
 	cfg.sandbox_lib = sbx_lib;
+	if (!cfg.kernel) /* a short SIGINT → SIGKILL grace keeps the test quick */
+		cfg.kernel = json_pack("{s:i}", "kill_grace_ms", 1000);
 	return &cfg;
 }
 

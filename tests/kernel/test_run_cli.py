@@ -26,7 +26,7 @@ def wait_for(path, proc, limit=60):
 
 def main():
     skip_unless_built()
-    cfg = {"kernel": {"step_timeout_s": 3}}
+    cfg = {"kernel": {"step_timeout_s": 3, "kill_grace_ms": 1000}}
     with Session(config=cfg, extra_env={"OPENAI_API_KEY": SECRET}) as s:
         p = s.run("df.describe()", check=True)
         assert "count" in p.stdout and "mean" in p.stdout and "revenue" in p.stdout, p.stdout

@@ -100,5 +100,5 @@ probe("recursion", lambda: r(0))
 ]
 
 if __name__ == "__main__":
-    cfg = {"kernel": {"step_timeout_s": 3, "mem_mb": 2048, "fsize_mb": 64, "nofile": 512}}
+    cfg = {"kernel": {"step_timeout_s": 3, "kill_grace_ms": 1000, "mem_mb": 2048, "fsize_mb": 64, "nofile": 512}}
     sys.exit(run_suite("resources", ATTACKS, config=cfg))
