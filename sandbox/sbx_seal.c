@@ -99,15 +99,15 @@ static int ts_restrict_all(int fd, uint32_t flags, char *why, size_t len)
 			rc = sent;
 			break;
 		}
-		/* wait (bounded, 2 s) for the handlers: a timeout, not a timing test */
-		for (int ms = 0; ms < 2000 && atomic_load(&ts_ndone) + atomic_load(&ts_nfailed) < before + sent; ms++)
+		/* wait (bounded, 10 s) for the handlers: a timeout, not a timing test */
+		for (int ms = 0; ms < 10000 && atomic_load(&ts_ndone) + atomic_load(&ts_nfailed) < before + sent; ms++)
 			nanosleep(&(struct timespec){ 0, 1000000 }, NULL);
 		if (atomic_load(&ts_nfailed) || atomic_load(&ts_ndone) < before + sent)
 			break;
 	}
 	sigaction(sig, &old, NULL);
 	if (rc < 0)
-		snprintf(why, len, "a thread did not apply the ruleset within 2 s (%d did, %d failed; "
+		snprintf(why, len, "a thread did not apply the ruleset within 10 s (%d did, %d failed; "
 			 "one blocking signal %d?)", atomic_load(&ts_ndone), atomic_load(&ts_nfailed), sig);
 	return rc;
 }
