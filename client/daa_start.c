@@ -87,8 +87,15 @@ static int open_log(const struct cli *cli, char *logpath, size_t size)
 		fprintf(stderr, "daa: cannot start the daemon: cannot create %s: %s\n", d, strerror(errno));
 		return -1;
 	}
+	struct stat st;
+	if (lstat(d, &st) < 0 || !S_ISDIR(st.st_mode) || st.st_uid != getuid() ||
+	    (st.st_mode & 022)) {
+		fprintf(stderr, "daa: cannot start the daemon: %s must be a directory of yours that "
+				"others cannot write to (it holds the socket and the log)\n", d);
+		return -1;
+	}
 	snprintf(logpath, size, "%s/daad.log", d);
-	int fd = open(logpath, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+	int fd = open(logpath, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd < 0)
 		fprintf(stderr, "daa: cannot start the daemon: cannot open its log %s: %s\n", logpath,
 			strerror(errno));

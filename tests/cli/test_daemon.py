@@ -9,6 +9,7 @@ import json
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -43,6 +44,13 @@ def jrun(args, rc=0, **kw):
 def test_ping_autostarts():
     r = run(["--no-start", "ping"])
     expect(r, 4, "nothing running yet", err="no daemon is listening")
+    # a stale socket left by a daemon that died: refused, so daa starts a new one
+    os.makedirs(os.path.dirname(SOCK), mode=0o700)
+    stale = socket.socket(socket.AF_UNIX)
+    stale.bind(SOCK)
+    stale.close()
+    r = run(["--no-start", "ping"])
+    expect(r, 4, "stale socket, --no-start", err="no daemon is listening")
     r = run(["ping"])
     expect(r, 0, "ping starts daad", out=["is running", SOCK])
     STATE["pid"] = int(re.search(r"pid (\d+)", r.out).group(1))

@@ -122,6 +122,21 @@ def test_daemon_exits_during_start():
     check("unknown key" not in r.err, "old log lines repeated: %r" % r)
 
 
+def test_unsafe_runtime_dir():
+    d = fake("ok-daad", "exit 0\n")
+    shared = os.path.join(TMP, "shared")
+    os.makedirs(shared)
+    os.chmod(shared, 0o777)  # anyone could plant a symlink as daad.log here
+    r = daa(["ping"], env(DAA_DAEMON=d, DAA_SOCKET=os.path.join(shared, "daad.sock")))
+    expect(r, 4, "world-writable socket dir", err="others cannot write to")
+    check(not os.path.exists(os.path.join(shared, "daad.log")), "log created in an unsafe dir")
+    os.chmod(shared, 0o700)
+    os.symlink(os.path.join(TMP, "victim"), os.path.join(shared, "daad.log"))
+    r = daa(["ping"], env(DAA_DAEMON=d, DAA_SOCKET=os.path.join(shared, "daad.sock")))
+    expect(r, 4, "daad.log is a symlink", err="cannot open its log")
+    check(not os.path.exists(os.path.join(TMP, "victim")), "followed the log symlink")
+
+
 def test_daemon_never_listens():
     d = fake("mute-daad", "exec sleep 60\n")
     r = daa(["ping"], env(DAA_DAEMON=d), timeout=30)
@@ -144,6 +159,7 @@ def test_daemon_never_listens():
 if __name__ == "__main__":
     try:
         run_tests([test_help, test_usage_errors, test_no_start, test_daemon_not_executable,
-                   test_no_daad_found, test_daemon_exits_during_start, test_daemon_never_listens])
+                   test_no_daad_found, test_daemon_exits_during_start, test_unsafe_runtime_dir,
+                   test_daemon_never_listens])
     finally:
         shutil.rmtree(TMP, ignore_errors=True)
