@@ -583,6 +583,11 @@ static void oa_aborted_error(struct oa_call *c, struct llm_error *e)
 	if (c->perr_server && oa_too_long(c->perr, c->perr))
 		snprintf(e->msg, sizeof(e->msg), "the conversation is too long for %s: %s", c->b->model,
 			 c->perr);
+	else if (c->perr_server && (strcasestr(c->perr, "api key") || strcasestr(c->perr, "api_key") ||
+				    strcasestr(c->perr, "authenticat")))
+		snprintf(e->msg, sizeof(e->msg), "the LLM server at %.150s refused the API key (%.150s): check %s",
+			 u, c->perr, c->b->key_origin ? c->b->key_origin :
+			 "OPENAI_API_KEY, or llm.api_key_env / llm.api_key_file in config.json");
 	else if (c->perr_server)
 		snprintf(e->msg, sizeof(e->msg), "the LLM server at %s reported an error during the "
 			 "answer: %s", u, c->perr);

@@ -10,3 +10,10 @@ $(BUILD)/tests/llm/%: $(OBJ)/tests/llm/%.o $(LLM_TEST_DEPS)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIB_JANSSON) $(LIB_CURL)
 
 TEST_BINS += $(LLM_TEST_BINS)
+
+# llm_probe: one call from the command line (used by test_interop_mock_llm).
+$(BUILD)/tests/llm/llm_probe: $(OBJ)/tests/llm/llm_probe.o $(LLM_TEST_DEPS)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIB_JANSSON) $(LIB_CURL)
+
+TEST_BINS += $(BUILD)/tests/llm/llm_probe
