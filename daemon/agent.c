@@ -47,9 +47,6 @@ static struct {
 	char init_err[600];
 } A;
 
-static void call_model(struct agent_turn *t);
-static void handle_calls(struct agent_turn *t);
-static void turn_end(struct agent_turn *t, enum agent_state end, const char *why);
 static void proj_next(struct agent_proj *p);
 static void proj_closed_cb(const char *project_path, void *ud);
 
@@ -80,11 +77,13 @@ struct llm_backend *agent_backend(void)
 	return A.backend;
 }
 
+/* The backend's name for status / results ("none" before init). */
 const char *agent_backend_name(void)
 {
 	return A.backend ? llm_backend_name(A.backend) : "none";
 }
 
+/* The backend's model ("" when unknown). */
 const char *agent_backend_model(void)
 {
 	const char *m = A.backend ? llm_backend_model(A.backend) : NULL;
@@ -113,6 +112,7 @@ static void cfg_load(void)
 		agent_cfg.max_failures = 1;
 }
 
+/* Read the settings, create the model backend (a failure is kept for `ask`). */
 int agent_init(struct loop *l, struct proto_err *err)
 {
 	const struct daa_config *c = config_get();
@@ -257,6 +257,7 @@ static struct agent_turn *turn_new(struct agent_proj *p, const char *request, st
 	return t;
 }
 
+/* Queue a turn; it starts at once when the project is free. */
 int agent_ask(struct proj *pj, const char *request, bool interactive, struct rpc_reply_to to,
 	      struct proto_err *err)
 {
@@ -296,6 +297,7 @@ int agent_ask(struct proj *pj, const char *request, bool interactive, struct rpc
 }
 
 /* Profile the next dataset that has no fresh cached profile, or go on. */
+/* PREPARING: the next dataset without a fresh profile, then CALLING_MODEL. */
 static void prepare_next(struct agent_turn *t);
 
 /* A profile arrived from the kernel. */
@@ -340,7 +342,7 @@ static void prepare_next(struct agent_turn *t)
 		t->profiles_pending--;
 	}
 	t->state = AG_CALLING_MODEL;
-	call_model(t);
+	agent_call_model(t);
 }
 
 /* QUEUED → PREPARING: list the datasets and profile them. */
@@ -410,7 +412,7 @@ static void model_done_cb(void *ud, struct llm_reply *reply, const struct llm_er
 	if (!reply) {
 		char why[640];
 		snprintf(why, sizeof why, "the model could not be reached: %s", err ? err->msg : "?");
-		turn_end(t, AG_FAILED, why);
+		agent_turn_end(t, AG_FAILED, why);
 		return;
 	}
 	if (reply->prompt_tokens > 0)
@@ -423,24 +425,24 @@ static void model_done_cb(void *ud, struct llm_reply *reply, const struct llm_er
 		const char *text = reply->text ? reply->text : "";
 		if (!text[strspn(text, " \t\r\n")]) {
 			llm_reply_free(reply);
-			turn_end(t, AG_FAILED, "the model returned an empty answer");
+			agent_turn_end(t, AG_FAILED, "the model returned an empty answer");
 			return;
 		}
 		json_array_append_new(t->convo, assistant_message(reply));
 		free(t->answer);
 		t->answer = strdup(text);
 		llm_reply_free(reply);
-		turn_end(t, AG_DONE, NULL);
+		agent_turn_end(t, AG_DONE, NULL);
 		return;
 	}
 	json_array_append_new(t->convo, assistant_message(reply));
 	t->reply = reply;
 	t->call_idx = 0;
-	handle_calls(t);
+	agent_step_calls(t);
 }
 
-/* CALLING_MODEL: build the context and start one model call. */
-static void call_model(struct agent_turn *t)
+/* CALLING_MODEL: build the context and start one model call (or fail on the cap). */
+void agent_call_model(struct agent_turn *t)
 {
 	struct llm_ctx ctx;
 	json_t *msgs, *state, *tools;
@@ -448,7 +450,7 @@ static void call_model(struct agent_turn *t)
 		char why[200];
 		snprintf(why, sizeof why, "it took more than %d model calls without reaching an answer",
 			 agent_cfg.max_model_calls);
-		turn_end(t, AG_FAILED, why);
+		agent_turn_end(t, AG_FAILED, why);
 		return;
 	}
 	t->state = AG_CALLING_MODEL;
@@ -466,222 +468,10 @@ static void call_model(struct agent_turn *t)
 	json_decref(state);
 	json_decref(tools);
 	if (!t->call)
-		turn_end(t, AG_FAILED, "the model backend could not start a call (see the daemon log)");
+		agent_turn_end(t, AG_FAILED, "the model backend could not start a call (see the daemon log)");
 }
 
-/* Append a tool result (or, for calls parsed from text, a user message). */
-static void tool_result(struct agent_turn *t, const struct llm_tool_call *c, const char *text)
-{
-	if (strncmp(c->id, "text-", 5) == 0)
-		json_array_append_new(t->convo, json_pack("{s:s, s:s}", "role", "user", "content", text));
-	else
-		json_array_append_new(t->convo, json_pack("{s:s, s:s, s:s}", "role", "tool",
-							  "tool_call_id", c->id, "content", text));
-}
-
-/* A step failed: count it; true when the turn must stop (why filled). */
-static bool count_failure(struct agent_turn *t, const char *errkey, char *why, size_t size)
-{
-	bool same = t->last_error && strcmp(t->last_error, errkey) == 0;
-	t->consec_fail++;
-	free(t->last_error);
-	t->last_error = strdup(errkey);
-	if (same) {
-		snprintf(why, size, "the same error happened twice in a row: %.300s", errkey);
-		return true;
-	}
-	if (t->consec_fail >= agent_cfg.max_failures) {
-		snprintf(why, size, "%d attempts in a row failed; the last error was: %.300s",
-			 t->consec_fail, errkey);
-		return true;
-	}
-	return false;
-}
-
-/* The kernel ran a step. */
-static void exec_cb(void *ud, const json_t *reply, const struct proto_err *err)
-{
-	struct agent_turn *t = ud;
-	json_t *step = json_array_get(t->steps, json_array_size(t->steps) - 1);
-	json_t *res;
-	const struct llm_tool_call *c = &t->reply->calls[t->call_idx - 1];
-	char *text, why[512];
-	bool ok;
-	t->exec_pending = false;
-	if (reply)
-		res = json_pack("{s:b, s:O?, s:O?, s:O?, s:O?, s:O?, s:O?}", "ok",
-				json_is_true(json_object_get(reply, "ok")), "stdout",
-				json_object_get(reply, "stdout"), "stderr", json_object_get(reply, "stderr"),
-				"error", json_object_get(reply, "error"), "figures",
-				json_object_get(reply, "figures"), "tables", json_object_get(reply, "tables"),
-				"result", json_object_get(reply, "result"));
-	else
-		res = json_pack("{s:b, s:{s:s, s:s, s:s}}", "ok", 0, "error", "type", "KernelError",
-				"message", err ? err->msg : "the kernel failed", "traceback", "");
-	ok = json_is_true(json_object_get(res, "ok")) && !json_is_object(json_object_get(res, "error"));
-	json_object_set_new(res, "ok", json_boolean(ok));
-	json_object_set_new(step, "result", res);
-	agent_event(t, "output", json_deep_copy(res));
-	text = agent_ctx_exec_text(t, res);
-	tool_result(t, c, text ? text : "(no output)");
-	free(text);
-	if (ok) {
-		json_t *f = json_object_get(res, "figures"), *tb = json_object_get(res, "tables");
-		json_array_append_new(t->code_ok, json_pack("{s:O, s:O?}", "code",
-			json_object_get(json_object_get(step, "args"), "code"), "purpose",
-			json_object_get(json_object_get(step, "args"), "purpose")));
-		if (json_is_array(f))
-			json_array_extend(t->figures, f);
-		if (json_is_array(tb))
-			json_array_extend(t->tables, tb);
-		t->consec_fail = 0;
-		free(t->last_error);
-		t->last_error = NULL;
-	} else {
-		const json_t *e = json_object_get(res, "error");
-		char key[400];
-		snprintf(key, sizeof key, "%s: %s", json_string_value(json_object_get(e, "type")) ?: "Error",
-			 json_string_value(json_object_get(e, "message")) ?: "");
-		if (count_failure(t, key, why, sizeof why)) {
-			turn_end(t, AG_FAILED, why);
-			return;
-		}
-		/* later calls were written before this failure was known */
-		for (size_t i = t->call_idx; i < t->reply->ncalls; i++)
-			tool_result(t, &t->reply->calls[i], "skipped: an earlier step failed");
-		t->call_idx = t->reply->ncalls;
-	}
-	t->state = AG_CALLING_MODEL;
-	handle_calls(t);
-}
-
-/* run_python: RUNNING_CODE until exec_cb. */
-static int do_run_python(struct agent_turn *t, const struct llm_tool_call *c)
-{
-	const char *code = json_string_value(json_object_get(c->args, "code"));
-	const char *purpose = json_string_value(json_object_get(c->args, "purpose"));
-	struct proto_err err;
-	char step[96], slug[48];
-	if (!code || !code[strspn(code, " \t\r\n")]) {
-		tool_result(t, c, "error: run_python needs a non-empty `code` string argument");
-		return -1;
-	}
-	json_array_append_new(t->steps, json_pack("{s:s, s:{s:s, s:s}}", "tool", "run_python", "args",
-						  "code", code, "purpose", purpose ? purpose : ""));
-	agent_event(t, "code", json_pack("{s:s, s:s, s:i}", "code", code, "purpose",
-					 purpose ? purpose : "", "attempt",
-					 (int)json_array_size(t->steps)));
-	agent_slug(purpose && *purpose ? purpose : t->request, slug, sizeof slug);
-	snprintf(step, sizeof step, "t%03d_%zu_%s", t->number, json_array_size(t->steps), slug);
-	t->state = AG_RUNNING_CODE;
-	if (kern_exec(t->proj->path, code, step, exec_cb, t, &err) < 0) {
-		json_t *res = json_pack("{s:b, s:{s:s, s:s, s:s}}", "ok", 0, "error", "type",
-					"KernelError", "message", err.msg, "traceback", "");
-		json_object_set_new(json_array_get(t->steps, json_array_size(t->steps) - 1), "result", res);
-		agent_event(t, "output", json_deep_copy(res));
-		tool_result(t, c, err.msg);
-		t->state = AG_CALLING_MODEL;
-		return -1;
-	}
-	t->exec_pending = true;
-	return 0;
-}
-
-/* ask_user: WAITING_USER; non-interactive waiters get status "question" now. */
-static void do_ask_user(struct agent_turn *t, const struct llm_tool_call *c)
-{
-	const char *q = json_string_value(json_object_get(c->args, "question"));
-	json_t *choices = json_object_get(c->args, "choices");
-	json_t *key = json_object_get(c->args, "key");
-	json_t *ch = json_array();
-	size_t i;
-	json_t *v;
-	json_array_foreach(choices, i, v)
-		if (json_is_string(v))
-			json_array_append(ch, v);
-	t->question = json_pack("{s:s, s:o}", "text", q ? q : "Could you say more?", "choices", ch);
-	if (json_is_string(key))
-		json_object_set(t->question, "key", key);
-	json_array_append_new(t->steps, json_pack("{s:s, s:O}", "tool", "ask_user", "args", c->args));
-	t->state = AG_WAITING_USER;
-	agent_event(t, "question", json_pack("{s:O, s:O}", "text", json_object_get(t->question, "text"),
-					     "choices", ch));
-	agent_reply_all(t, "question");
-	log_info("agent: %s waits for an answer: %s", t->id, q ? q : "");
-}
-
-/* remember_convention: saved with source "agent", the model is told. */
-static int do_remember(struct agent_turn *t, const struct llm_tool_call *c)
-{
-	const char *key = json_string_value(json_object_get(c->args, "key"));
-	json_t *value = json_object_get(c->args, "value");
-	const char *why = json_string_value(json_object_get(c->args, "why"));
-	char msg[200];
-	if (!key || !*key || !value) {
-		tool_result(t, c, "error: remember_convention needs `key` and `value`");
-		return -1;
-	}
-	const json_t *have = json_object_get(agent_mem_conventions(t->proj), key);
-	if (have && json_equal(json_object_get(have, "value"), value)) {
-		tool_result(t, c, "already known: this convention is recorded");
-		return 0; /* keep the source ("user" stays "user") */
-	}
-	if (agent_mem_convention_set(t->proj, key, value, "agent", why) < 0) {
-		tool_result(t, c, "error: the convention could not be saved (see the daemon log)");
-		return -1;
-	}
-	json_array_append_new(t->steps, json_pack("{s:s, s:O}", "tool", "remember_convention",
-						  "args", c->args));
-	agent_event(t, "convention", json_pack("{s:s, s:O, s:s}", "key", key, "value", value,
-					       "source", "agent"));
-	snprintf(msg, sizeof msg, "saved convention %.100s", key);
-	tool_result(t, c, msg);
-	return 0;
-}
-
-/* Handle the reply's tool calls in order; then call the model again. */
-static void handle_calls(struct agent_turn *t)
-{
-	char why[512];
-	while (t->reply && t->call_idx < t->reply->ncalls) {
-		const struct llm_tool_call *c = &t->reply->calls[t->call_idx++];
-		int rc = 0;
-		if (c->error) {
-			tool_result(t, c, c->error);
-			rc = -1;
-		} else if (strcmp(c->name, "run_python") == 0) {
-			if (do_run_python(t, c) == 0)
-				return; /* exec_cb continues */
-			rc = -1;
-		} else if (strcmp(c->name, "ask_user") == 0) {
-			do_ask_user(t, c);
-			return; /* agent_answer continues */
-		} else if (strcmp(c->name, "remember_convention") == 0) {
-			rc = do_remember(t, c);
-		} else if (strcmp(c->name, "final_answer") == 0) {
-			const char *text = json_string_value(json_object_get(c->args, "text"));
-			free(t->answer);
-			t->answer = strdup(text && *text ? text : (t->reply->text ? t->reply->text : ""));
-			tool_result(t, c, "ok");
-			turn_end(t, AG_DONE, NULL);
-			return;
-		} else {
-			tool_result(t, c, "error: unknown tool; use run_python, ask_user, "
-					  "remember_convention or final_answer");
-			rc = -1;
-		}
-		if (rc < 0 && count_failure(t, c->error ? c->error : c->name, why, sizeof why)) {
-			turn_end(t, AG_FAILED, why);
-			return;
-		}
-	}
-	if (t->reply) {
-		llm_reply_free(t->reply);
-		t->reply = NULL;
-	}
-	call_model(t);
-}
-
+/* WAITING_USER → CALLING_MODEL with the answer as the ask_user result. */
 int agent_answer(struct proj *pj, const char *text, struct rpc_reply_to to,
 		 struct proto_err *err)
 {
@@ -701,12 +491,12 @@ int agent_answer(struct proj *pj, const char *text, struct rpc_reply_to to,
 	vars = json_pack("{s:O, s:s}", "question", json_object_get(t->question, "text"), "answer", text);
 	msg = agent_prompt_fill(agent_prompt("clarify.txt"), vars);
 	json_decref(vars);
-	tool_result(t, &t->reply->calls[t->call_idx - 1], msg ? msg : text);
+	agent_tool_result(t, &t->reply->calls[t->call_idx - 1], msg ? msg : text);
 	free(msg);
 	json_decref(t->question);
 	t->question = NULL;
 	t->state = AG_CALLING_MODEL;
-	handle_calls(t);
+	agent_step_calls(t);
 	return 0;
 }
 
@@ -726,15 +516,17 @@ static void turn_stop_work(struct agent_turn *t)
 	}
 }
 
+/* Cancel the running or suspended turn. */
 bool agent_cancel(struct proj *pj)
 {
 	struct agent_proj *p = aproj_get(pj, false);
 	if (!p || !p->cur)
 		return false;
-	turn_end(p->cur, AG_CANCELLED, "cancelled by the user");
+	agent_turn_end(p->cur, AG_CANCELLED, "cancelled by the user");
 	return true;
 }
 
+/* Running, suspended or queued turns? */
 bool agent_busy(struct proj *pj)
 {
 	struct agent_proj *p = aproj_get(pj, false);
@@ -755,7 +547,7 @@ static char *failure_text(const struct agent_turn *t, const char *why)
 }
 
 /* FINISHING → DONE / FAILED / CANCELLED: files, replies, events, next turn. */
-static void turn_end(struct agent_turn *t, enum agent_state end, const char *why)
+void agent_turn_end(struct agent_turn *t, enum agent_state end, const char *why)
 {
 	struct agent_proj *p = t->proj;
 	turn_stop_work(t);
@@ -801,6 +593,7 @@ static void queue_drop_all(struct agent_proj *p, const char *answer)
 	p->qtail = NULL;
 }
 
+/* Cancel everything, answer every waiting client, free all. */
 void agent_shutdown(void)
 {
 	struct agent_proj *p;
@@ -808,7 +601,7 @@ void agent_shutdown(void)
 	for (p = A.projects; p; p = p->next) {
 		queue_drop_all(p, "Cancelled: the daemon is shutting down.");
 		if (p->cur)
-			turn_end(p->cur, AG_CANCELLED, "the daemon is shutting down");
+			agent_turn_end(p->cur, AG_CANCELLED, "the daemon is shutting down");
 	}
 	if (A.reap_timer && A.loop)
 		loop_timer_cancel(A.loop, A.reap_timer);
@@ -842,6 +635,6 @@ static void proj_closed_cb(const char *project_path, void *ud)
 			continue;
 		queue_drop_all(p, "Cancelled: the project was closed.");
 		if (p->cur)
-			turn_end(p->cur, AG_CANCELLED, "the project was closed");
+			agent_turn_end(p->cur, AG_CANCELLED, "the project was closed");
 	}
 }

@@ -50,6 +50,7 @@ const char *agent_prompt(const char *name)
 	return prompts[i].text;
 }
 
+/* Forget the loaded templates (shutdown). */
 void agent_prompts_reset(void)
 {
 	for (size_t i = 0; i < sizeof prompts / sizeof prompts[0]; i++) {
@@ -257,6 +258,7 @@ static char *user_text(const struct agent_turn *t, size_t digest_max)
 	return buf;
 }
 
+/* Estimated tokens of messages (bytes / 4). */
 size_t agent_ctx_tokens(const json_t *messages)
 {
 	size_t bytes = 0, i;
@@ -291,6 +293,7 @@ static void trim_convo(json_t *convo, size_t max)
 	}
 }
 
+/* The OpenAI messages for the next call, within the budget. */
 json_t *agent_ctx_messages(const struct agent_turn *t)
 {
 	size_t budget = (size_t)agent_cfg.context_tokens * 4, fixed, digest_max;
@@ -349,6 +352,7 @@ json_t *agent_ctx_state(const struct agent_turn *t)
 			 t->steps, "digest", digest);
 }
 
+/* The tools array (llm.c owns the schema). */
 json_t *agent_ctx_tools(void)
 {
 	return llm_tools_schema();
@@ -380,6 +384,7 @@ static void put_ok(FILE *f, const json_t *res)
 		fprintf(f, "figure saved: %s\n", json_string_value(v) ?: "?");
 }
 
+/* What the model reads about a step (failures through fix_error.txt). */
 char *agent_ctx_exec_text(const struct agent_turn *t, const json_t *res)
 {
 	char *buf = NULL;

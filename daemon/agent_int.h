@@ -139,8 +139,18 @@ json_t *agent_result(const struct agent_turn *t, const char *status);
  * non-interactive ones, which are then forgotten). */
 void agent_reply_all(struct agent_turn *t, const char *status);
 
-/* agent.c */
+/* agent.c — transitions. */
 const char *agent_status_of(const struct agent_turn *t);
 struct llm_backend *agent_backend(void);
+/* CALLING_MODEL: start the next model call (FAILED when over the cap). */
+void agent_call_model(struct agent_turn *t);
+/* FINISHING → end (DONE, FAILED with why, CANCELLED): files, replies, next turn. */
+void agent_turn_end(struct agent_turn *t, enum agent_state end, const char *why);
+
+/* agent_step.c — the reply's tool calls. */
+/* Handle t->reply's calls from t->call_idx on; then call the model again. */
+void agent_step_calls(struct agent_turn *t);
+/* Append a tool result (a user message for calls parsed from text). */
+void agent_tool_result(struct agent_turn *t, const struct llm_tool_call *c, const char *text);
 
 #endif

@@ -127,6 +127,7 @@ static bool cache_fresh(const json_t *c, const json_t *ds)
 	       json_object_get(ds, "bytes") != NULL;
 }
 
+/* The cached profile of ds when still valid. */
 json_t *agent_mem_profile_get(struct agent_proj *p, const json_t *ds)
 {
 	const char *name = json_string_value(json_object_get(ds, "name"));
@@ -134,6 +135,7 @@ json_t *agent_mem_profile_get(struct agent_proj *p, const json_t *ds)
 	return cache_fresh(c, ds) ? json_object_get(c, "profile") : NULL;
 }
 
+/* Cache a profile (memory and .daa/profiles.json). */
 void agent_mem_profile_put(struct agent_proj *p, const json_t *ds, const json_t *profile)
 {
 	const char *name = json_string_value(json_object_get(ds, "name"));
@@ -151,6 +153,7 @@ void agent_mem_profile_put(struct agent_proj *p, const json_t *ds, const json_t 
 	free(text);
 }
 
+/* The project's conventions (never NULL). */
 const json_t *agent_mem_conventions(const struct agent_proj *p)
 {
 	static json_t *empty;
@@ -162,6 +165,7 @@ const json_t *agent_mem_conventions(const struct agent_proj *p)
 	return empty;
 }
 
+/* Save one convention through project.c (atomic). */
 int agent_mem_convention_set(struct agent_proj *p, const char *key, const json_t *value,
 			     const char *source, const char *why)
 {
@@ -203,6 +207,7 @@ static char *history_text(const struct agent_turn *t)
 	return buf;
 }
 
+/* Write history/NNN_slug.py for the turn's successful code. */
 int agent_mem_history(struct agent_turn *t)
 {
 	struct agent_proj *p = t->proj;
@@ -229,6 +234,7 @@ int agent_mem_history(struct agent_turn *t)
 	return 0;
 }
 
+/* Append one model call to llm_log_YYYY-MM-DD.jsonl. */
 void agent_mem_llm_log(const struct agent_turn *t, const struct llm_reply *r,
 		       const struct llm_error *e, const char *backend)
 {

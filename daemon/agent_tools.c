@@ -18,6 +18,7 @@
 #include "daemon/agent_int.h"
 #include "daemon/log.h"
 
+/* Lower-case words joined by '-' ("step" when none). */
 void agent_slug(const char *text, char *buf, size_t size)
 {
 	size_t n = 0;
@@ -39,6 +40,7 @@ void agent_slug(const char *text, char *buf, size_t size)
 	buf[n < size ? n : size - 1] = 0;
 }
 
+/* A copy without surrounding blanks, at most max bytes. */
 char *agent_strndup_trim(const char *s, size_t max)
 {
 	while (*s && isspace((unsigned char)*s))
@@ -73,6 +75,7 @@ static char *next_fence(const char **pos)
 	return strndup(body + 1, (size_t)(close - body - 1));
 }
 
+/* Fenced python blocks of a text-only reply → run_python calls ("text-N" ids). */
 void agent_tools_from_text(struct llm_reply *r)
 {
 	const char *pos = r->text;
@@ -110,6 +113,7 @@ static void list_add(json_t *obj, const char *key, const char *name)
 	json_array_append_new(l, json_string(name));
 }
 
+/* Does a profile column carry this hint? */
 static bool has_hint(const json_t *col, const char *hint)
 {
 	size_t i;
@@ -187,6 +191,7 @@ static int infer_one(struct agent_turn *t, const char *key, json_t *value, const
 	return n;
 }
 
+/* Conventions suggested by a fresh profile (source "inferred"). */
 int agent_tools_infer(struct agent_turn *t, const json_t *profile)
 {
 	json_t *f = profile_facts(profile);
@@ -245,6 +250,7 @@ static bool is_column(const struct agent_turn *t, const char *name)
 	return false;
 }
 
+/* An answer naming a column (or a keyed question) → convention, source "user". */
 void agent_tools_answer_convention(struct agent_turn *t, const char *answer)
 {
 	const json_t *q = t->question;

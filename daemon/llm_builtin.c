@@ -324,6 +324,7 @@ static void start_fail_cb(struct loop *l, uint64_t id, void *ud)
 		bcall_free(c);
 }
 
+/* Start one analyst process for a model call. */
 static struct llm_call *builtin_call_start(struct llm_backend *base, const struct llm_ctx *ctx,
 					   llm_progress_cb progress, llm_done_cb done, void *ud)
 {
@@ -378,6 +379,7 @@ static void builtin_call_cancel(struct llm_call *base)
 	kill(c->pid, SIGKILL);
 }
 
+/* The model name reported for the builtin analyst. */
 static const char *builtin_model(const struct llm_backend *b)
 {
 	(void)b;
@@ -441,6 +443,7 @@ static int make_argv(struct builtin *b, const struct llm_config *cfg, char *err,
 	return 0;
 }
 
+/* The builtin backend (llm.c finds it through a weak symbol). */
 struct llm_backend *llm_builtin_new(struct loop *l, const struct llm_config *cfg, char *err,
 				    size_t errlen)
 {

@@ -1,0 +1,231 @@
+/*
+ * daemon/agent_step.c — the steps of a turn between two model calls: the
+ * reply's tool calls are handled in order (run_python → RUNNING_CODE until
+ * the kernel answers; ask_user → WAITING_USER; remember_convention; final_answer
+ * → FINISHING), results go back into the conversation as tool messages, and
+ * failures are counted against the caps (consecutive failures, the same error
+ * twice).  The state diagram is in agent.c.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "daemon/agent.h"
+#include "daemon/agent_int.h"
+#include "daemon/kern.h"
+#include "daemon/log.h"
+
+static void exec_cb(void *ud, const json_t *reply, const struct proto_err *err);
+
+/* Append a tool result (or, for calls parsed from text, a user message). */
+void agent_tool_result(struct agent_turn *t, const struct llm_tool_call *c, const char *text)
+{
+	if (strncmp(c->id, "text-", 5) == 0)
+		json_array_append_new(t->convo, json_pack("{s:s, s:s}", "role", "user", "content", text));
+	else
+		json_array_append_new(t->convo, json_pack("{s:s, s:s, s:s}", "role", "tool",
+							  "tool_call_id", c->id, "content", text));
+}
+
+/* A step failed: count it; true when the turn must stop (why filled). */
+static bool count_failure(struct agent_turn *t, const char *errkey, char *why, size_t size)
+{
+	bool same = t->last_error && strcmp(t->last_error, errkey) == 0;
+	t->consec_fail++;
+	free(t->last_error);
+	t->last_error = strdup(errkey);
+	if (same) {
+		snprintf(why, size, "the same error happened twice in a row: %.300s", errkey);
+		return true;
+	}
+	if (t->consec_fail >= agent_cfg.max_failures) {
+		snprintf(why, size, "%d attempts in a row failed; the last error was: %.300s",
+			 t->consec_fail, errkey);
+		return true;
+	}
+	return false;
+}
+
+/* The kernel ran a step. */
+static void exec_cb(void *ud, const json_t *reply, const struct proto_err *err)
+{
+	struct agent_turn *t = ud;
+	json_t *step = json_array_get(t->steps, json_array_size(t->steps) - 1);
+	json_t *res;
+	const struct llm_tool_call *c = &t->reply->calls[t->call_idx - 1];
+	char *text, why[512];
+	bool ok;
+	t->exec_pending = false;
+	if (reply)
+		res = json_pack("{s:b, s:O?, s:O?, s:O?, s:O?, s:O?, s:O?}", "ok",
+				json_is_true(json_object_get(reply, "ok")), "stdout",
+				json_object_get(reply, "stdout"), "stderr", json_object_get(reply, "stderr"),
+				"error", json_object_get(reply, "error"), "figures",
+				json_object_get(reply, "figures"), "tables", json_object_get(reply, "tables"),
+				"result", json_object_get(reply, "result"));
+	else
+		res = json_pack("{s:b, s:{s:s, s:s, s:s}}", "ok", 0, "error", "type", "KernelError",
+				"message", err ? err->msg : "the kernel failed", "traceback", "");
+	ok = json_is_true(json_object_get(res, "ok")) && !json_is_object(json_object_get(res, "error"));
+	json_object_set_new(res, "ok", json_boolean(ok));
+	json_object_set_new(step, "result", res);
+	agent_event(t, "output", json_deep_copy(res));
+	text = agent_ctx_exec_text(t, res);
+	agent_tool_result(t, c, text ? text : "(no output)");
+	free(text);
+	if (ok) {
+		json_t *f = json_object_get(res, "figures"), *tb = json_object_get(res, "tables");
+		json_array_append_new(t->code_ok, json_pack("{s:O, s:O?}", "code",
+			json_object_get(json_object_get(step, "args"), "code"), "purpose",
+			json_object_get(json_object_get(step, "args"), "purpose")));
+		if (json_is_array(f))
+			json_array_extend(t->figures, f);
+		if (json_is_array(tb))
+			json_array_extend(t->tables, tb);
+		t->consec_fail = 0;
+		free(t->last_error);
+		t->last_error = NULL;
+	} else {
+		const json_t *e = json_object_get(res, "error");
+		char key[400];
+		snprintf(key, sizeof key, "%s: %s", json_string_value(json_object_get(e, "type")) ?: "Error",
+			 json_string_value(json_object_get(e, "message")) ?: "");
+		if (count_failure(t, key, why, sizeof why)) {
+			agent_turn_end(t, AG_FAILED, why);
+			return;
+		}
+		/* later calls were written before this failure was known */
+		for (size_t i = t->call_idx; i < t->reply->ncalls; i++)
+			agent_tool_result(t, &t->reply->calls[i], "skipped: an earlier step failed");
+		t->call_idx = t->reply->ncalls;
+	}
+	t->state = AG_CALLING_MODEL;
+	agent_step_calls(t);
+}
+
+/* run_python: RUNNING_CODE until exec_cb. */
+static int do_run_python(struct agent_turn *t, const struct llm_tool_call *c)
+{
+	const char *code = json_string_value(json_object_get(c->args, "code"));
+	const char *purpose = json_string_value(json_object_get(c->args, "purpose"));
+	struct proto_err err;
+	char step[96], slug[48];
+	if (!code || !code[strspn(code, " \t\r\n")]) {
+		agent_tool_result(t, c, "error: run_python needs a non-empty `code` string argument");
+		return -1;
+	}
+	json_array_append_new(t->steps, json_pack("{s:s, s:{s:s, s:s}}", "tool", "run_python", "args",
+						  "code", code, "purpose", purpose ? purpose : ""));
+	agent_event(t, "code", json_pack("{s:s, s:s, s:i}", "code", code, "purpose",
+					 purpose ? purpose : "", "attempt",
+					 (int)json_array_size(t->steps)));
+	agent_slug(purpose && *purpose ? purpose : t->request, slug, sizeof slug);
+	snprintf(step, sizeof step, "t%03d_%zu_%s", t->number, json_array_size(t->steps), slug);
+	t->state = AG_RUNNING_CODE;
+	if (kern_exec(t->proj->path, code, step, exec_cb, t, &err) < 0) {
+		json_t *res = json_pack("{s:b, s:{s:s, s:s, s:s}}", "ok", 0, "error", "type",
+					"KernelError", "message", err.msg, "traceback", "");
+		json_object_set_new(json_array_get(t->steps, json_array_size(t->steps) - 1), "result", res);
+		agent_event(t, "output", json_deep_copy(res));
+		agent_tool_result(t, c, err.msg);
+		t->state = AG_CALLING_MODEL;
+		return -1;
+	}
+	t->exec_pending = true;
+	return 0;
+}
+
+/* ask_user: WAITING_USER; non-interactive waiters get status "question" now. */
+static void do_ask_user(struct agent_turn *t, const struct llm_tool_call *c)
+{
+	const char *q = json_string_value(json_object_get(c->args, "question"));
+	json_t *choices = json_object_get(c->args, "choices");
+	json_t *key = json_object_get(c->args, "key");
+	json_t *ch = json_array();
+	size_t i;
+	json_t *v;
+	json_array_foreach(choices, i, v)
+		if (json_is_string(v))
+			json_array_append(ch, v);
+	t->question = json_pack("{s:s, s:o}", "text", q ? q : "Could you say more?", "choices", ch);
+	if (json_is_string(key))
+		json_object_set(t->question, "key", key);
+	json_array_append_new(t->steps, json_pack("{s:s, s:O}", "tool", "ask_user", "args", c->args));
+	t->state = AG_WAITING_USER;
+	agent_event(t, "question", json_pack("{s:O, s:O}", "text", json_object_get(t->question, "text"),
+					     "choices", ch));
+	agent_reply_all(t, "question");
+	log_info("agent: %s waits for an answer: %s", t->id, q ? q : "");
+}
+
+/* remember_convention: saved with source "agent", the model is told. */
+static int do_remember(struct agent_turn *t, const struct llm_tool_call *c)
+{
+	const char *key = json_string_value(json_object_get(c->args, "key"));
+	json_t *value = json_object_get(c->args, "value");
+	const char *why = json_string_value(json_object_get(c->args, "why"));
+	char msg[200];
+	if (!key || !*key || !value) {
+		agent_tool_result(t, c, "error: remember_convention needs `key` and `value`");
+		return -1;
+	}
+	const json_t *have = json_object_get(agent_mem_conventions(t->proj), key);
+	if (have && json_equal(json_object_get(have, "value"), value)) {
+		agent_tool_result(t, c, "already known: this convention is recorded");
+		return 0; /* keep the source ("user" stays "user") */
+	}
+	if (agent_mem_convention_set(t->proj, key, value, "agent", why) < 0) {
+		agent_tool_result(t, c, "error: the convention could not be saved (see the daemon log)");
+		return -1;
+	}
+	json_array_append_new(t->steps, json_pack("{s:s, s:O}", "tool", "remember_convention",
+						  "args", c->args));
+	agent_event(t, "convention", json_pack("{s:s, s:O, s:s}", "key", key, "value", value,
+					       "source", "agent"));
+	snprintf(msg, sizeof msg, "saved convention %.100s", key);
+	agent_tool_result(t, c, msg);
+	return 0;
+}
+
+/* Handle the reply's tool calls in order; then call the model again. */
+void agent_step_calls(struct agent_turn *t)
+{
+	char why[512];
+	while (t->reply && t->call_idx < t->reply->ncalls) {
+		const struct llm_tool_call *c = &t->reply->calls[t->call_idx++];
+		int rc = 0;
+		if (c->error) {
+			agent_tool_result(t, c, c->error);
+			rc = -1;
+		} else if (strcmp(c->name, "run_python") == 0) {
+			if (do_run_python(t, c) == 0)
+				return; /* exec_cb continues */
+			rc = -1;
+		} else if (strcmp(c->name, "ask_user") == 0) {
+			do_ask_user(t, c);
+			return; /* agent_answer continues */
+		} else if (strcmp(c->name, "remember_convention") == 0) {
+			rc = do_remember(t, c);
+		} else if (strcmp(c->name, "final_answer") == 0) {
+			const char *text = json_string_value(json_object_get(c->args, "text"));
+			free(t->answer);
+			t->answer = strdup(text && *text ? text : (t->reply->text ? t->reply->text : ""));
+			agent_tool_result(t, c, "ok");
+			agent_turn_end(t, AG_DONE, NULL);
+			return;
+		} else {
+			agent_tool_result(t, c, "error: unknown tool; use run_python, ask_user, "
+					  "remember_convention or final_answer");
+			rc = -1;
+		}
+		if (rc < 0 && count_failure(t, c->error ? c->error : c->name, why, sizeof why)) {
+			agent_turn_end(t, AG_FAILED, why);
+			return;
+		}
+	}
+	if (t->reply) {
+		llm_reply_free(t->reply);
+		t->reply = NULL;
+	}
+	agent_call_model(t);
+}
+
