@@ -327,6 +327,10 @@ int main(int argc, char **argv)
 	int i = main_globals(argc, argv, &g, &rc);
 	if (rc != CLI_OK)
 		return rc;
+	if (i >= argc && !g.help && isatty(0) && isatty(1)) {
+		struct cli_args a = {0};
+		return main_run(cli_cmd_named("chat"), &g, &a); /* `daa` alone on a terminal */
+	}
 	if (i >= argc) {
 		cli_help_all(g.help ? stdout : stderr);
 		return g.help ? CLI_OK : CLI_USAGE;

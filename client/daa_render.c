@@ -398,7 +398,7 @@ static void steps_print(const msgpack_object *res)
 }
 
 /* The TURN RESULT; the exit code that fits its status. */
-int cli_turn_print(const msgpack_object *res)
+int cli_turn_print(const msgpack_object *res, bool hint)
 {
 	const char *status = cli_str(res, "status"), *answer = cli_str(res, "answer");
 	const char *pp = cli_str(res, "project_path");
@@ -406,7 +406,8 @@ int cli_turn_print(const msgpack_object *res)
 	const msgpack_object *tables = arr(res, "tables", &nt);
 	if (status && !strcmp(status, "question")) {
 		cli_question_print(stdout, proto_map_get(res, "question"));
-		fprintf(stderr, "daa: the agent asked a question; answer it with: daa answer \"TEXT\"\n");
+		if (hint)
+			fprintf(stderr, "daa: the agent asked a question; answer it with: daa answer \"TEXT\"\n");
 		return CLI_QUESTION;
 	}
 	put_text(stdout, answer);

@@ -192,6 +192,14 @@ def test_ask_on_terminal():
     check("1) " in out and "37" in out.replace(",", ""), "interactive ask output:\n" + out)
 
 
+def test_chat_from_a_pipe():
+    r = run(["-p", "alpha", "chat"], stdin="how many rows are there\norders\n\n"
+            "how many rows are there\npeople\nquit\nhow many rows are there\n")
+    expect(r, 0, "chat", out=["? ", "(the next line answers the question)", "37", "3."])
+    check(r.out.count("? ") == 2 and "daa answer" not in r.err, "two questions: %r" % r)
+    check(r.err.count("started: how many rows are there") == 2, "turns after quit? %r" % r)
+
+
 def test_ctrl_c_interrupts_run():
     marker = os.path.join(STATE["alpha"], "outputs", "started")
     code = "import time\nopen('outputs/started', 'w').close()\ntime.sleep(60)\n"
@@ -249,7 +257,7 @@ if __name__ == "__main__":
     try:
         run_tests([test_ping_autostarts, test_projects, test_add, test_conventions,
                    test_project_choice, test_run, test_ask_question_then_answer,
-                   test_ask_on_terminal, test_ctrl_c_interrupts_run, test_rm_and_shutdown])
+                   test_ask_on_terminal, test_chat_from_a_pipe, test_ctrl_c_interrupts_run, test_rm_and_shutdown])
     except SystemExit as e:
         failed = e.code != 0
         raise
