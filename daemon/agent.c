@@ -411,7 +411,7 @@ static void model_done_cb(void *ud, struct llm_reply *reply, const struct llm_er
 	agent_mem_llm_log(t, reply, err, agent_backend_name());
 	if (!reply) {
 		char why[640];
-		snprintf(why, sizeof why, "the model could not be reached: %s", err ? err->msg : "?");
+		snprintf(why, sizeof why, "the model call failed: %s", err ? err->msg : "?");
 		agent_turn_end(t, AG_FAILED, why);
 		return;
 	}
