@@ -76,8 +76,67 @@ static int cmd_project_rm(struct cli *cli, struct cli_args *a)
 	int rc = cli_call(cli, "project.delete", &p, CLI_TIMEOUT_SHORT, &m);
 	if (rc != CLI_OK)
 		return rc;
+	if (!cli_json_result(cli, &m)) {
+		const char *path = cli_str(m.result, "path");
+		if (proto_map_bool(m.result, "files_removed", true))
+			printf("removed project %s\n", a->argv[0]);
+		else
+			printf("removed project %s from the list; its folder %s was kept\n", a->argv[0],
+			       path ? path : "");
+	}
+	proto_msg_done(&m);
+	return CLI_OK;
+}
+
+/* DATASET lines: name, format, size, file. */
+static void datasets_print(const msgpack_object *ds)
+{
+	uint32_t n = ds && ds->type == MSGPACK_OBJECT_ARRAY ? ds->via.array.size : 0;
+	if (n == 0)
+		printf("no datasets yet (daa add FILE)\n");
+	for (uint32_t i = 0; i < n; i++) {
+		const msgpack_object *d = &ds->via.array.ptr[i];
+		const char *name = cli_str(d, "name"), *fmt = cli_str(d, "format");
+		const char *path = cli_str(d, "path") ? cli_str(d, "path") : cli_str(d, "file");
+		printf("%-20s %-8s %12lld  %s\n", name ? name : "?", fmt ? fmt : "?",
+		       (long long)proto_map_int(d, "bytes", 0), path ? path : "");
+	}
+}
+
+/* daa project info [NAME] */
+static int cmd_project_info(struct cli *cli, struct cli_args *a)
+{
+	struct cli_params p = {0};
+	struct proto_msg m;
+	cli_p_str(&p, "project", a->argc ? a->argv[0] : cli->project);
+	int rc = cli_call(cli, "project.info", &p, CLI_TIMEOUT_SHORT, &m);
+	if (rc != CLI_OK)
+		return rc;
+	if (!cli_json_result(cli, &m)) {
+		const msgpack_object *conv = proto_map_get(m.result, "conventions");
+		const char *name = cli_str(m.result, "name"), *path = cli_str(m.result, "path");
+		printf("project %s\npath:  %s\nsteps: %lld\n\ndatasets:\n", name ? name : "?",
+		       path ? path : "?", (long long)proto_map_int(m.result, "steps", 0));
+		datasets_print(proto_map_get(m.result, "datasets"));
+		printf("\nconventions: %u\n", conv && conv->type == MSGPACK_OBJECT_MAP
+						       ? (unsigned)conv->via.map.size : 0u);
+	}
+	proto_msg_done(&m);
+	return CLI_OK;
+}
+
+/* daa data list */
+static int cmd_data_list(struct cli *cli, struct cli_args *a)
+{
+	(void)a;
+	struct cli_params p = {0};
+	struct proto_msg m;
+	cli_p_project(&p, cli);
+	int rc = cli_call(cli, "data.list", &p, CLI_TIMEOUT_SHORT, &m);
+	if (rc != CLI_OK)
+		return rc;
 	if (!cli_json_result(cli, &m))
-		printf("removed project %s\n", a->argv[0]);
+		datasets_print(proto_map_get(m.result, "datasets"));
 	proto_msg_done(&m);
 	return CLI_OK;
 }
@@ -194,7 +253,11 @@ const struct cli_cmd cli_cmds_project[] = {
 	 "Projects live under $XDG_DATA_HOME/daa/projects/NAME, or in PATH/NAME with --dir.\n",
 	 1, 1, opts_new, cmd_project_new},
 	{"project list", "", "list the projects", NULL, 0, 0, NULL, cmd_project_list},
-	{"project rm", "NAME", "delete a project and its folder", NULL, 1, 1, NULL, cmd_project_rm},
+	{"project info", "[NAME]", "a project's folder, datasets, steps and conventions count", NULL,
+	 0, 1, NULL, cmd_project_info},
+	{"project rm", "NAME", "delete a project (a folder made with --dir is kept)", NULL, 1, 1,
+	 NULL, cmd_project_rm},
+	{"data list", "", "the project's datasets", NULL, 0, 0, NULL, cmd_data_list},
 	{"add", "FILE... [--name NAME] [--overwrite]", "copy datasets into the project's data/",
 	 "Formats: .csv .tsv .txt .json .jsonl .xlsx .parquet.  The daemon copies the file, so\n"
 	 "daa sends its absolute path.  --name (one file only) names the dataset; --overwrite\n"

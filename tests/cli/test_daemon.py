@@ -223,8 +223,15 @@ def test_ctrl_c_interrupts_run():
 
 
 def test_rm_and_shutdown():
+    r = run(["project", "info", "alpha"])
+    expect(r, 0, "project info", out=["project alpha", "path:  " + STATE["alpha"], "orders", "people"])
+    r = run(["data", "list"], cwd=STATE["alpha"])
+    expect(r, 0, "data list (cwd project)", out=["orders", "csv", "people"])
+    j = jrun(["-p", "alpha", "data", "list"])
+    check(sorted(d["name"] for d in j["datasets"]) == ["orders", "people"], "data list %r" % j)
     r = run(["project", "rm", "beta"])
-    expect(r, 0, "project rm", out="removed project beta")
+    expect(r, 0, "project rm", out=["removed project beta", "was kept"])
+    check(os.path.isdir(STATE["beta"]), "a --dir project folder was deleted")
     r = run(["project", "rm", "nosuch"])
     expect(r, 1, "project rm nosuch")
     check("beta" not in [p["name"] for p in jrun(["project", "list"])["projects"]], "beta listed")

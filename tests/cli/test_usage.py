@@ -16,6 +16,7 @@ SOCK = os.path.join(TMP, "run", "daa", "daad.sock")
 ENV = {"HOME": TMP, "PATH": "/usr/bin:/bin", "XDG_RUNTIME_DIR": os.path.join(TMP, "run"),
        "DAA_SOCKET": SOCK, "LANG": "C.UTF-8"}
 COMMANDS = ["ping", "status", "doctor", "shutdown", "project new", "project list", "project rm",
+            "project info", "data list",
             "add", "conventions", "ask", "answer", "chat", "run", "cancel", "watch", "kernel interrupt",
             "kernel restart"]
 
