@@ -9,6 +9,7 @@ more columns make the mention ambiguous and the analyst asks):
    40 fuzzy (edit distance 1, or 2 for words of 7+ letters)
 Normalising also folds accents and ß (Größe ~ groesse ~ grosse).
 """
+import functools
 import re
 import unicodedata
 
@@ -93,14 +94,16 @@ def edit_distance(a, b, cap=3):
     return prev[-1]
 
 
+SYN_INDEX = {}
+for _group in SYNONYMS:
+    for _w in _group:
+        SYN_INDEX.setdefault(_w, set()).update(_group)
+
+
 def synonyms(word):
-    """The synonym group of a (folded, singular) word, without the word."""
-    out = set()
-    for group in SYNONYMS:
-        if word in group or singular(word) in group:
-            out |= group
-    out.discard(word)
-    return out
+    """The synonym group of a (folded) word or its singular, without the word."""
+    out = SYN_INDEX.get(word, set()) | SYN_INDEX.get(singular(word), set())
+    return out - {word}
 
 
 DATE_RE = re.compile(r"^\d{4}-\d{1,2}-\d{1,2}([ T]\d{1,2}:\d{2}(:\d{2})?)?$|^\d{1,2}[/.]\d{1,2}[/.]\d{2,4}$")
@@ -121,25 +124,30 @@ class Column:
         self.date_format = p.get("date_format") if isinstance(p.get("date_format"), str) else None
         self.norm = norm(self.name)
         self.words = self.norm.split()
+        self.swords = [singular(w) for w in self.words]
+        self.snorm = " ".join(self.swords)
         top = [t[0] for t in (p.get("top") or []) if isinstance(t, list) and t]
         self.values = list(dict.fromkeys(self.samples + top))
         self.sample_keys = {norm(s): s for s in self.values if isinstance(s, str) and norm(s)}
 
-    def is_date(self):
+    @functools.cached_property
+    def _is_date(self):
         """True for datetime columns and text that looks like dates."""
         if self.kind == "datetime" or "date_like" in self.hints or self.dtype.startswith("datetime"):
             return True
         strs = [s for s in self.samples if isinstance(s, str)]
         return bool(strs) and all(DATE_RE.match(s.strip()) for s in strs)
 
-    def is_numeric_text(self):
+    @functools.cached_property
+    def _is_numeric_text(self):
         """True for numbers stored as text with thousands separators."""
         if "numeric_text" in self.hints:
             return True
         strs = [s for s in self.samples if isinstance(s, str)]
         return self.kind in ("text", "categorical") and bool(strs) and all(NUMTEXT_RE.match(s.strip()) for s in strs)
 
-    def is_numeric(self):
+    @functools.cached_property
+    def _is_numeric(self):
         """True for measures: numbers (not ids, not bool flags) or numeric text."""
         if self.is_numeric_text():
             return True
@@ -162,13 +170,31 @@ class Column:
         """True for two-valued columns (yes/no, True/False, 0/1)."""
         return self.kind == "bool" or self.distinct == 2
 
-    def is_category(self):
+    @functools.cached_property
+    def _is_category(self):
         """True for columns worth grouping by."""
         if self.is_date() or self.is_numeric_text():
             return False
         if self.kind in ("categorical", "bool"):
             return True
         return self.distinct is not None and self.distinct <= 50 and self.kind != "numeric"
+
+
+    def is_date(self):
+        """True for datetime columns and text that looks like dates."""
+        return self._is_date
+
+    def is_numeric_text(self):
+        """True for numbers stored as text with thousands separators."""
+        return self._is_numeric_text
+
+    def is_numeric(self):
+        """True for measures (numbers or numeric text, not ids)."""
+        return self._is_numeric
+
+    def is_category(self):
+        """True for columns worth grouping by."""
+        return self._is_category
 
 
 class Dataset:
@@ -197,31 +223,40 @@ class Dataset:
         return [c for c in self.columns if c.is_date()]
 
 
+class Term:
+    """A request term prepared once for matching against many columns."""
+
+    def __init__(self, term):
+        self.raw = term
+        self.t = norm(term)
+        self.ts = " ".join(singular(w) for w in self.t.split())
+        self.stop = self.t in STOP or self.ts in STOP
+        self.syn = synonyms(self.t) | synonyms(self.ts)
+        self.one = " " not in self.t
+
+
 def score_column(term, col):
-    """How well a request term (raw text) names a column: 0 (not) .. 100 (exact)."""
-    t = norm(term)
-    if not t:
+    """How well a request term (raw text or Term) names a column: 0 (not) .. 100 (exact)."""
+    tm = term if isinstance(term, Term) else Term(term)
+    if not tm.t:
         return 0
-    if term == col.name or term.strip() == col.name:
+    if tm.raw == col.name or tm.raw.strip() == col.name:
         return 100
-    if t == col.norm:
+    if tm.t == col.norm:
         return 90
-    ts = " ".join(singular(w) for w in t.split())
-    cs = " ".join(singular(w) for w in col.words)
-    if ts == cs:
+    if tm.ts == col.snorm:
         return 85
-    if t in STOP or ts in STOP:
+    if tm.stop:
         return 0
-    if " " not in t and len(col.words) > 1 and (t in col.words or ts in [singular(w) for w in col.words]):
-        return 70 if len(t) > 2 else 0
-    syn = synonyms(t) | synonyms(ts)
-    if syn and (col.norm in syn or cs in syn):
+    if tm.one and len(col.words) > 1 and (tm.t in col.words or tm.ts in col.swords):
+        return 70 if len(tm.t) > 2 else 0
+    if tm.syn and (col.norm in tm.syn or col.snorm in tm.syn):
         return 60
-    if syn and len(col.words) > 1 and any(w in syn or singular(w) in syn for w in col.words):
+    if tm.syn and len(col.words) > 1 and any(w in tm.syn for w in col.words + col.swords):
         return 50
-    if len(ts) >= 4 and " " not in ts:
-        limit = 2 if len(ts) >= 7 else 1
-        if edit_distance(ts, cs, limit) <= limit or edit_distance(t, col.norm, limit) <= limit:
+    if len(tm.ts) >= 4 and tm.one and abs(len(tm.ts) - len(col.snorm)) <= 2:
+        limit = 2 if len(tm.ts) >= 7 else 1
+        if edit_distance(tm.ts, col.snorm, limit) <= limit or edit_distance(tm.t, col.norm, limit) <= limit:
             return 40
     return 0
 
@@ -229,8 +264,9 @@ def score_column(term, col):
 def best_columns(term, ds):
     """(score, [columns with that best score]) for a term in a dataset."""
     best, cols = 0, []
+    tm = Term(term)
     for c in ds.columns:
-        s = score_column(term, c)
+        s = score_column(tm, c)
         if s > best:
             best, cols = s, [c]
         elif s == best and s > 0:
