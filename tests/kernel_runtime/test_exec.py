@@ -106,6 +106,12 @@ try:
     r = k.run("list(range(10 ** 6))")
     kt.check(r["ok"] and len(r["result"]["repr"]) < 10000 and r["result"]["repr"].endswith("...]"),
              "long list shortened before repr", r["result"]["repr"][-40:])
+    r = k.run("sales = pd.DataFrame({'Revenue': [1], 'region': ['n']})\nsales['revenue'].sum()")
+    e = r["error"] or {}
+    kt.check(e.get("type") == "KeyError" and "'Revenue'" in e.get("hint", "") and "sales" in e.get("hint", ""),
+             "KeyError on a column: hint names the close column", e)
+    r = k.run("{}['zzz']")
+    kt.check("hint" not in (r["error"] or {}), "no hint when nothing is close", r["error"])
     r = k.req("vars")
     vs = {v["name"]: v for v in r.get("vars", [])}
     kt.check(r["ok"] and vs.get("frame", {}).get("shape") == [12, 4] and vs["frame"].get("columns") == ["n", "f", "t", "s"],

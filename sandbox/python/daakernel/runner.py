@@ -116,6 +116,7 @@ class Step:
         self.result = None
         self.tables = []
         self.error = None
+        self.exc = None
 
     def show(self, obj, name=None):
         """`show(x)` / `display(x)`: a table preview for DataFrames/Series,
@@ -163,6 +164,7 @@ def run_user(step, ns, code, before=None, after=None):
         except BaseException as e:  # user code: even SystemExit is just a result
             _running = False
             step.error = format_error(e)
+            step.exc = e if isinstance(e, KeyError) else None   # for a column hint
         if after is not None:
             _running = True
             after()

@@ -4,6 +4,7 @@ the handlers for exec, profile, vars and conventions.  An unbound kernel
 runs no user code."""
 
 import builtins
+import difflib
 import os
 import tempfile
 import time
@@ -157,6 +158,11 @@ class Session:
             st.error = runner.format_error(e)
         else:
             runner.run_user(st, self.ns, compiled, self._lazy_df, self.saver.save_open)
+        if st.exc is not None:
+            hint = _column_hint(st.exc, self.ns, self.dfs)
+            if hint:
+                st.error["hint"] = hint
+            st.exc = None
         for note in self.saver.notes:
             st.err.write("note: %s\n" % note)
         self.step = None
@@ -216,6 +222,25 @@ class Session:
             del self.ns["df"]
             self.df_state = "pending"
         return {"reloaded": dropped}
+
+
+def _column_hint(exc, ns, dfs):
+    """For KeyError('Revnue'): the close column names of the DataFrames in
+    the namespace (and loaded datasets), so the agent can fix the name."""
+    key = exc.args[0] if exc.args else None
+    if not isinstance(key, str):
+        return None
+    frames = [(n, v) for n, v in ns.items() if isinstance(v, pd.DataFrame) and not n.startswith("_")]
+    frames += [("dfs[%r]" % n, dfs.cached(n)) for n in dfs if dfs.cached(n) is not None]
+    hints, seen = [], set()
+    for name, f in frames:
+        cols = [c for c in f.columns if isinstance(c, str)]
+        close = difflib.get_close_matches(key, cols, n=3, cutoff=0.6) or \
+            [c for c in cols if c.strip().lower() == key.strip().lower()]
+        if close and id(f) not in seen:
+            seen.add(id(f))
+            hints.append("%s has %s" % (name, ", ".join(repr(c) for c in close)))
+    return ("no column %r; close matches: %s" % (key, "; ".join(hints[:3]))) if hints else None
 
 
 _PRESET = {"pd", "np", "plt", "matplotlib", "dfs", "show", "display"}
