@@ -307,10 +307,16 @@ static int main_globals(int argc, char **argv, struct global *g, int *rc)
 static int main_run(const struct cli_cmd *c, struct global *g, struct cli_args *a)
 {
 	struct cli cli = {.json = g->json, .no_start = g->no_start};
-	if (proto_socket_path(cli.socket, sizeof(cli.socket)) < 0) {
+	char cwd[PATH_MAX], rel[PATH_MAX];
+	if (proto_socket_path(rel, sizeof(rel)) < 0 ||
+	    (rel[0] != '/' && (!getcwd(cwd, sizeof(cwd)) ||
+			       snprintf(cli.socket, sizeof(cli.socket), "%s/%s", cwd, rel) >=
+				       (int)sizeof(cli.socket)))) {
 		fprintf(stderr, "daa: the socket path is too long (check $DAA_SOCKET / $XDG_RUNTIME_DIR)\n");
 		return CLI_ERR;
 	}
+	if (rel[0] == '/')
+		memcpy(cli.socket, rel, sizeof(rel)); /* a daemon started by daa runs in / */
 	if (cli_project_resolve(&cli, g->project) < 0)
 		return CLI_ERR;
 	int rc = c->fn(&cli, a);

@@ -121,6 +121,9 @@ def test_daemon_exits_during_start():
     r = daa(["ping"], env(DAA_DAEMON=d2))
     expect(r, 4, "daemon exits 5", err=["status 5", "second failure"])
     check("unknown key" not in r.err, "old log lines repeated: %r" % r)
+    # a relative $DAA_SOCKET is made absolute (the daemon runs in /)
+    r = daa(["ping"], env(DAA_DAEMON=d, DAA_SOCKET="rel/daad.sock"), cwd=TMP)
+    expect(r, 4, "relative socket", err="--foreground --socket %s/rel/daad.sock" % TMP)
 
 
 def test_unsafe_runtime_dir():
