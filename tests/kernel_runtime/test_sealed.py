@@ -16,6 +16,10 @@ LIB = os.path.join(os.environ.get("DAA_BUILD") or os.path.join(kt.ROOT, "build")
 if not os.path.isfile(LIB):
     print("skip: %s not built (run make)" % LIB)
     sys.exit(77)
+with open(LIB, "rb") as f:
+    if b"libasan.so" in f.read():   # a sanitizer build cannot be dlopen'd by python3
+        print("skip: %s is built with ASan; ctypes cannot load it into /usr/bin/python3" % LIB)
+        sys.exit(77)
 
 outside = tempfile.mkdtemp(prefix="daa-kt-outside-")
 secret = os.path.join(outside, "secret.txt")
