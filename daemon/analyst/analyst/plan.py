@@ -14,7 +14,7 @@ import re
 
 from analyst import answer, codegen
 from analyst.intent import Resolver, build_intent, match_answer
-from analyst.parse import NeedAsk, Unknown, dataset_score
+from analyst.parse import NeedAsk, Unknown, dataset_score, detect_freq, find_mentions, tokenize
 from analyst.schema import Dataset
 
 
@@ -78,6 +78,14 @@ def previous_request(digest):
     return None
 
 
+def names_data(request, ds, names):
+    """True when a request names columns, values, dates or periods (a fragment
+    such as "West only" or "monthly" that may continue the previous request)."""
+    tokens = tokenize(request)
+    return bool(find_mentions(tokens, ds, names) or detect_freq(request.casefold())
+                or any(t.kind == "date" or re.fullmatch(r"(19|20)\d\d", t.text) for t in tokens))
+
+
 def understand(request, digest, datasets, res, answers):
     """(intent, dataset) for the request; a follow-up ("now for 2023", or a
     fragment not understood alone) is read together with the previous request."""
@@ -85,14 +93,17 @@ def understand(request, digest, datasets, res, answers):
     m = FOLLOW_UP.match(request)
     names = [d.name for d in datasets]
     if prev and (m or FRAGMENT.match(request)):
-        combined = prev + " " + (request[m.end():] if m else request)
+        rest = request[m.end():] if m else request
+        if re.match(r"\s*(by|per|split by|broken down by|grouped by)\b", rest, re.I):
+            prev = re.sub(r"\b(by|per|for each)\s+[\w-]+", " ", prev)   # the new grouping replaces the old
+        combined = prev + " " + rest
         ds = choose_dataset(combined, datasets, answers)
         return build_intent(combined, ds, res, names), ds
     ds = choose_dataset(request, datasets, answers)
     try:
         return build_intent(request, ds, res, names), ds
     except Unknown as e:
-        if not prev or e.args[0] is not None:
+        if not prev or e.args[0] is not None or not names_data(request, ds, names):
             raise
         combined = prev + " " + request
         ds2 = choose_dataset(combined, datasets, answers)
