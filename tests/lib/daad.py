@@ -149,6 +149,9 @@ class Daad:
             "DAA_PYTHON": PYTHON,
             "LANG": "C.UTF-8",
         }
+        for k in ("ASAN_OPTIONS", "LSAN_OPTIONS", "UBSAN_OPTIONS"):  # sanitizer builds
+            if k in os.environ:
+                self.env[k] = os.environ[k]
         self.env.update(extra_env or {})
         self.args = list(args)
         self.wrapper = wrapper

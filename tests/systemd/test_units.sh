@@ -44,8 +44,10 @@ for f in bin/daad share/daa/prompts share/daa/runtime/daa_kernel.py share/daa/an
 	[ -e "$T/opt/$f" ] || { echo "missing after install: $f"; exit 1; }
 done
 mkdir -m 700 "$T/run2"
+SAN_ENV=()  # a sanitizer build keeps its options
+for v in ASAN_OPTIONS LSAN_OPTIONS UBSAN_OPTIONS; do [ -n "${!v:-}" ] && SAN_ENV+=("$v=${!v}"); done
 env -i HOME="$T/home2" PATH=/usr/bin:/bin XDG_RUNTIME_DIR="$T/run2" DAA_PYTHON=/usr/bin/python3 \
-	"$T/opt/bin/daad" --foreground --log-level debug >"$T/log" 2>&1 &
+	"${SAN_ENV[@]}" "$T/opt/bin/daad" --foreground --log-level debug >"$T/log" 2>&1 &
 PID=$!
 for _ in $(seq 200); do [ -S "$T/run2/daa/daad.sock" ] && break; sleep 0.05; done
 [ -S "$T/run2/daa/daad.sock" ] || { cat "$T/log"; exit 1; }
