@@ -123,6 +123,8 @@ bool cli_exec_print(const msgpack_object *res, const char *project_path);
 void cli_event_print(FILE *f, const msgpack_object *ev);
 /* A question with numbered choices. */
 void cli_question_print(FILE *f, const msgpack_object *q);
+/* Show a PNG inline when stdout is a terminal that can (daa_image.c). */
+void cli_image_show(const char *path);
 /* The TURN RESULT: answer, code, outputs (hint: how to answer a question).
  * Returns the exit code for its status. */
 int cli_turn_print(const msgpack_object *res, bool hint);

@@ -99,7 +99,9 @@ void cli_help_all(FILE *f)
 		   "  -h, --help               this text; `daa help COMMAND` for one command\n"
 		   "\nexit codes: 0 done, 1 error, 2 usage, 3 question left unanswered,\n"
 		   "4 daemon unreachable.  The socket is $DAA_SOCKET, else\n"
-		   "$XDG_RUNTIME_DIR/daa/daad.sock, else /tmp/daa-$UID/daad.sock.\n");
+		   "$XDG_RUNTIME_DIR/daa/daad.sock, else /tmp/daa-$UID/daad.sock.\n"
+		   "Figures show inline on terminals speaking the kitty or iTerm2 image\n"
+		   "protocols (DAA_IMAGES=0 turns that off).\n");
 }
 
 /* Print one command's help. */

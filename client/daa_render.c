@@ -235,11 +235,13 @@ static void figures_print(FILE *f, const msgpack_object *res, const char *projec
 	for (uint32_t i = 0; i < n; i++) {
 		if (figs[i].type != MSGPACK_OBJECT_STR)
 			continue;
-		fprintf(f, "figure: ");
-		if (project_path && figs[i].via.str.size && figs[i].via.str.ptr[0] != '/')
-			fprintf(f, "%s/", project_path);
-		cli_put_obj_str(f, &figs[i]);
-		fputc('\n', f);
+		char path[PATH_MAX];
+		bool rel = project_path && figs[i].via.str.size && figs[i].via.str.ptr[0] != '/';
+		snprintf(path, sizeof(path), "%s%s%.*s", rel ? project_path : "", rel ? "/" : "",
+			 (int)figs[i].via.str.size, figs[i].via.str.ptr);
+		fprintf(f, "figure: %s\n", path);
+		if (f == stdout)
+			cli_image_show(path);
 	}
 }
 

@@ -33,7 +33,7 @@ def daa(args, env, cwd=None, stdin="", timeout=60, exe=DAA):
 
 
 def pty_run(args, env, reply, timeout=120):
-    """Run daa on a pseudo-terminal; answer `reply` at the first '> ' prompt."""
+    """Run daa on a pseudo-terminal; answer `reply` (unless None) at the first '> ' prompt."""
     master, slave = os.openpty()
     p = subprocess.Popen([DAA] + args, env=env, stdin=slave, stdout=slave, stderr=slave,
                          start_new_session=True)
@@ -50,7 +50,7 @@ def pty_run(args, env, reply, timeout=120):
                 if not chunk:
                     break
                 out += chunk
-                if not sent and b"\n> " in out:
+                if reply is not None and not sent and b"\n> " in out:
                     os.write(master, reply.encode() + b"\n")
                     sent = True
             elif p.poll() is not None:

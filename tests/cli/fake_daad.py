@@ -15,7 +15,7 @@ import sys
 import msgpack
 
 SOCK, SCENARIO, LOG = sys.argv[1], sys.argv[2], sys.argv[3]
-PROJECT_PATH = "/projects/demo"
+PROJECT_PATH = os.environ.get("FAKE_PROJECT_PATH", "/projects/demo")
 
 
 class Conn:

@@ -5,8 +5,10 @@ and figure paths, --json of awkward values (NaN, invalid UTF-8, big ints,
 non-string keys), error responses of odd shapes, ask cancelled by Ctrl-C
 (cancel sent on the same connection), a question arriving as an event and
 answered on a terminal by choice number, watch until the daemon goes."""
+import base64
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -23,14 +25,15 @@ ENV = {"HOME": TMP, "PATH": "/usr/bin:/bin", "DAA_SOCKET": SOCK, "LANG": "C.UTF-
 FAKE = None
 
 
-def start_fake(scenario):
+def start_fake(scenario, project_path=None):
     global FAKE
     stop_fake()
     for f in (SOCK, LOG):
         if os.path.exists(f):
             os.unlink(f)
+    env = dict(os.environ, FAKE_PROJECT_PATH=project_path or "/projects/demo")
     FAKE = subprocess.Popen(["/usr/bin/python3", os.path.join(ROOT, "tests/cli/fake_daad.py"),
-                             SOCK, scenario, LOG])
+                             SOCK, scenario, LOG], env=env)
     deadline = time.monotonic() + 30
     while not os.path.exists(SOCK) and time.monotonic() < deadline and FAKE.poll() is None:
         time.sleep(0.02)
@@ -74,6 +77,31 @@ def test_run_rendering():
     series = lines.index("Series (2 rows)")
     check(lines[series + 1:series + 3] == ["a  1", "b  2"], "series:\n" + r.out)
     check(requests() == [["run", {"project": "demo", "code": "x"}]], "sent %r" % requests())
+
+
+def test_inline_figures():
+    proj = os.path.join(TMP, "proj")
+    os.makedirs(os.path.join(proj, "outputs", "plots"))
+    png = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 40
+    with open(os.path.join(proj, "outputs", "plots", "p_1.png"), "wb") as f:
+        f.write(png)
+    start_fake("plain", proj)
+    kitty = dict(ENV, TERM="xterm-kitty")
+    rc, out = pty_run(["--no-start", "-p", "demo", "run", "x"], kitty, None)
+    chunks = re.findall(r"\x1b_G([^;]*);([A-Za-z0-9+/=]*)\x1b\\", out)
+    check(rc == 0 and len(chunks) == 4, "kitty chunks %r in\n%r" % ([c[0] for c in chunks], out))
+    check(chunks[0][0] == "f=100,a=T,m=1" and chunks[-1][0] == "m=0", "controls %r" % chunks)
+    check(base64.b64decode("".join(c[1] for c in chunks)) == png, "image bytes differ")
+    rc, out = pty_run(["--no-start", "-p", "demo", "run", "x"], dict(kitty, DAA_IMAGES="0"), None)
+    check(rc == 0 and "\x1b_G" not in out and "p_1.png" in out, "DAA_IMAGES=0:\n%r" % out)
+    rc, out = pty_run(["--no-start", "-p", "demo", "run", "x"], dict(ENV, TERM_PROGRAM="iTerm.app"),
+                      None)
+    m = re.search(r"\x1b\]1337;File=inline=1;size=(\d+);preserveAspectRatio=1:([^\x07]*)\x07", out)
+    check(rc == 0 and m and int(m.group(1)) == len(png) and base64.b64decode(m.group(2)) == png,
+          "iTerm2 image:\n%r" % out)
+    r = daa(["--no-start", "-p", "demo", "run", "x"], kitty)  # piped: never
+    check(r.rc == 0 and "\x1b" not in r.out and "figure: %s/outputs/plots/p_1.png" % proj in r.out,
+          "piped output %r" % r)
 
 
 def test_json_values():
@@ -154,7 +182,7 @@ def test_watch():
 
 if __name__ == "__main__":
     try:
-        run_tests([test_run_rendering, test_json_values, test_error_shapes, test_ask_ctrl_c,
+        run_tests([test_run_rendering, test_inline_figures, test_json_values, test_error_shapes, test_ask_ctrl_c,
                    test_question_on_terminal, test_watch])
     finally:
         stop_fake()
