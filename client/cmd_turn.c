@@ -425,7 +425,12 @@ static void watch_note_cb(const char *method, const msgpack_object *params, void
 {
 	struct cli *cli = ud;
 	if (cli->json) {
-		printf("{\"method\": \"%s\", \"params\": ", strcmp(method, "turn.event") ? "other" : method);
+		msgpack_object name = {.type = MSGPACK_OBJECT_STR};
+		name.via.str.ptr = method;
+		name.via.str.size = (uint32_t)strlen(method);
+		printf("{\"method\": ");
+		cli_json_print(stdout, &name, -1);
+		printf(", \"params\": ");
 		cli_json_print(stdout, params, -1);
 		printf("}\n");
 	} else if (!strcmp(method, "turn.event")) {

@@ -178,6 +178,8 @@ def test_watch():
     events = [json.loads(line) for line in r.out.splitlines()]
     check(r.rc == 4 and len(events) == 3 and events[1]["params"]["error"]["type"] == "KeyError",
           "json watch %r" % r)
+    check([e["method"] for e in events] == ["turn.event", "turn.event", "project.changed"],
+          "methods %r" % events)
 
 
 if __name__ == "__main__":
