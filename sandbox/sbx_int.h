@@ -59,6 +59,7 @@ const char *sbx_ll_summary(int abi, bool fs, char *buf, size_t len);
 /* sbx_seccomp.c */
 int sbx_sc_compile(struct sock_filter **prog, unsigned short *len, char *err, size_t errlen);
 int sbx_sc_seal(char *err, size_t errlen);
+int sbx_sc_stage1_late(char *err, size_t errlen);
 size_t sbx_sc_signal_filter(pid_t self, struct sock_filter *buf, size_t cap);
 bool sbx_sc_available(void);
 

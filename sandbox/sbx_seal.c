@@ -166,6 +166,35 @@ static int seal_landlock(const char *project, const char *tmp, bool allow,
 	return 0;
 }
 
+/* Seccomp mode of this process from /proc/self/status (-1 unknown). */
+static int seccomp_mode(void)
+{
+	FILE *f = fopen("/proc/self/status", "re");
+	char line[256];
+	int mode = -1;
+	while (f && fgets(line, sizeof line, f))
+		if (sscanf(line, "Seccomp: %d", &mode) == 1)
+			break;
+	if (f)
+		fclose(f);
+	return mode;
+}
+
+/* Not started by sbx_spawn (no filter yet): add stage 1 now, say so. */
+static int seal_late_stage1(char *report, size_t len)
+{
+	char err[300];
+	if (seccomp_mode() != 0)
+		return 0;
+	if (sbx_sc_stage1_late(err, sizeof err) < 0) {
+		sbx_append(report, len, "%s\n", err);
+		return -1;
+	}
+	sbx_append(report, len, "spawn: not started by sbx_spawn — seccomp stage 1 added at seal; "
+		   "capabilities and rlimits as inherited\n");
+	return 0;
+}
+
 /* Lock down to project_dir (NULL: rules already applied at spawn) and ban
  * execve for every thread.  0, or -1 with the reason in report. */
 int sbx_seal(const char *project_dir, const char *tmp_dir, char *report, size_t report_len)
@@ -188,6 +217,8 @@ int sbx_seal(const char *project_dir, const char *tmp_dir, char *report, size_t 
 			   allow ? " — execve stays allowed (allow_missing_layers)" : "");
 		return allow ? 0 : -1;
 	}
+	if (seal_late_stage1(report, report_len) < 0)
+		return -1;
 	if (sbx_sc_seal(err, sizeof err) < 0) {
 		sbx_append(report, report_len, "%s\n", err);
 		return -1;

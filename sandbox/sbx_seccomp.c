@@ -172,6 +172,30 @@ int sbx_sc_seal(char *err, size_t errlen)
 	return 0;
 }
 
+/* Stage 1 and the signal filter for a process not started by sbx_spawn
+ * (sbx_seal finds no filter): loaded for every thread. */
+int sbx_sc_stage1_late(char *err, size_t errlen)
+{
+	struct sock_filter *prog = NULL, sig[16];
+	unsigned short len = 0;
+	if (sbx_sc_compile(&prog, &len, err, errlen) < 0)
+		return -1;
+	struct sock_fprog p1 = { .len = len, .filter = prog };
+	struct sock_fprog p2 = { .len = (unsigned short)sbx_sc_signal_filter(getpid(), sig, 16),
+				 .filter = sig };
+	long rc = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_TSYNC, &p2);
+	if (rc == 0)
+		rc = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_TSYNC, &p1);
+	int saved = errno;
+	free(prog);
+	if (rc != 0) {
+		snprintf(err, errlen, "seccomp: cannot load stage 1: %s",
+			 rc > 0 ? "a thread has other filters" : strerror(saved));
+		return -1;
+	}
+	return 0;
+}
+
 #define LD_ABS(off) BPF_STMT(BPF_LD | BPF_W | BPF_ABS, (off))
 #define JEQ(k, t, f) BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (k), (t), (f))
 #define RET(k) BPF_STMT(BPF_RET | BPF_K, (k))
