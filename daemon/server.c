@@ -28,6 +28,7 @@
 #include <unistd.h>
 #include "daemon/log.h"
 #include "daemon/rpc.h"
+#include "daemon/server_int.h"
 
 #define SRV_MAX_SUBS 32
 #define SRV_READS_PER_EVENT 16
@@ -461,122 +462,17 @@ static void server_accept_cb(struct loop *l, int fd, int events, void *ud)
 	}
 }
 
-/* ---------- the socket ---------- */
-
-/* The socket's folder exists, is ours and closed to others (creating it 0700). */
-static int server_check_dir(const char *dir, struct proto_err *err)
+/* Log methods registered twice (two files claiming one name: the first wins). */
+static void server_check_methods(void)
 {
-	struct stat st;
-	if (lstat(dir, &st) < 0) {
-		if (errno != ENOENT)
-			return proto_fail(err, PROTO_ERR_IO, "cannot use %s: %s", dir, strerror(errno));
-		char parent[sizeof(srv.path)];
-		snprintf(parent, sizeof(parent), "%s", dir);
-		char *slash = strrchr(parent, '/');
-		if (slash && slash != parent) {
-			*slash = '\0';
-			struct stat pst;
-			if (stat(parent, &pst) < 0)
-				return proto_fail(err, PROTO_ERR_IO,
-						  "cannot create %s: its parent %s: %s", dir, parent,
-						  strerror(errno));
-		}
-		if (mkdir(dir, 0700) < 0 && errno != EEXIST)
-			return proto_fail(err, PROTO_ERR_IO, "cannot create %s: %s", dir, strerror(errno));
-		if (lstat(dir, &st) < 0)
-			return proto_fail(err, PROTO_ERR_IO, "cannot use %s: %s", dir, strerror(errno));
-	}
-	if (!S_ISDIR(st.st_mode))
-		return proto_fail(err, PROTO_ERR_IO, "%s must be a folder (not a symlink or a file)",
-				  dir);
-	if (st.st_uid != geteuid())
-		return proto_fail(err, PROTO_ERR_IO,
-				  "%s belongs to uid %u, not to you (uid %u): refusing to put the "
-				  "socket there", dir, (unsigned)st.st_uid, (unsigned)geteuid());
-	if (st.st_mode & 077)
-		return proto_fail(err, PROTO_ERR_IO,
-				  "%s has mode %03o: it must be closed to others (chmod 700 %s)", dir,
-				  (unsigned)(st.st_mode & 0777), dir);
-	return 0;
-}
-
-/* Probe an existing socket file: a live daemon → error, stale → removed. */
-static int server_probe_stale(const char *path, struct proto_err *err)
-{
-	struct stat st;
-	if (lstat(path, &st) < 0)
-		return errno == ENOENT ? 0
-				       : proto_fail(err, PROTO_ERR_IO, "cannot use %s: %s", path,
-						    strerror(errno));
-	if (!S_ISSOCK(st.st_mode))
-		return proto_fail(err, PROTO_ERR_IO, "%s exists and is not a socket: not touching it",
-				  path);
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
-	int rc = fd < 0 ? -1 : connect(fd, (struct sockaddr *)&sa, sizeof(sa));
-	int saved = errno;
-	if (fd >= 0)
-		close(fd);
-	if (rc == 0)
-		return proto_fail(err, PROTO_ERR_BUSY,
-				  "a daad is already running on %s (stop it with `daa shutdown`)", path);
-	if (saved != ECONNREFUSED && saved != ENOENT)
-		return proto_fail(err, PROTO_ERR_IO, "cannot probe %s: %s", path, strerror(saved));
-	log_info("removing stale socket %s", path);
-	if (unlink(path) < 0 && errno != ENOENT)
-		return proto_fail(err, PROTO_ERR_IO, "cannot remove stale %s: %s", path,
-				  strerror(errno));
-	return 0;
-}
-
-/* Hold <socket>.lock for our lifetime, so two starting daemons cannot race. */
-static int server_lock(const char *path, struct proto_err *err)
-{
-	snprintf(srv.lockpath, sizeof(srv.lockpath), "%s.lock", path);
-	srv.lockfd = open(srv.lockpath, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (srv.lockfd < 0)
-		return proto_fail(err, PROTO_ERR_IO, "cannot open %s: %s", srv.lockpath,
-				  strerror(errno));
-	if (flock(srv.lockfd, LOCK_EX | LOCK_NB) < 0)
-		return proto_fail(err, PROTO_ERR_BUSY,
-				  "another daad is running or starting on %s (it holds %s)", path,
-				  srv.lockpath);
-	return 0;
-}
-
-/* Create, bind and listen on path. */
-static int server_bind(const char *path, struct proto_err *err)
-{
-	char dir[sizeof(srv.path)];
-	snprintf(dir, sizeof(dir), "%s", path);
-	char *slash = strrchr(dir, '/');
-	if (!slash || path[0] != '/')
-		return proto_fail(err, PROTO_ERR_BAD_INPUT, "socket path %s must be absolute", path);
-	if (slash == dir)
-		slash[1] = '\0';
-	else
-		*slash = '\0';
-	if (server_check_dir(dir, err) < 0 || server_lock(path, err) < 0 ||
-	    server_probe_stale(path, err) < 0)
-		return -1;
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return proto_fail(err, PROTO_ERR_IO, "socket: %s", strerror(errno));
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
-	mode_t old = umask(0177);
-	int rc = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
-	int saved = errno;
-	umask(old);
-	if (rc < 0 || listen(fd, 128) < 0) {
-		saved = rc < 0 ? saved : errno;
-		close(fd);
-		return proto_fail(err, PROTO_ERR_IO, "cannot listen on %s: %s", path,
-				  strerror(saved));
-	}
-	srv.lfd = fd;
-	return 0;
+	const struct rpc_method *m, *o;
+	size_t n = 0;
+	for (size_t i = 0; (m = rpc_method_at(i)); i++, n++)
+		for (size_t j = 0; j < i && (o = rpc_method_at(j)); j++)
+			if (!strcmp(m->name, o->name))
+				log_error("RPC method %s is registered twice; one is unreachable",
+					  m->name);
+	log_debug("%zu RPC methods registered", n);
 }
 
 /* Start listening (own socket, or the one systemd passed). */
@@ -587,6 +483,7 @@ int server_start(struct loop *l, const struct daa_config *cfg, int listen_fd,
 	srv.cfg = cfg;
 	srv.started_ms = loop_now_ms();
 	proto_buf_init(&srv.out);
+	server_check_methods();
 	snprintf(srv.path, sizeof(srv.path), "%s", cfg->socket_path);
 	if (listen_fd >= 0) {
 		srv.activated = true;
@@ -598,8 +495,14 @@ int server_start(struct loop *l, const struct daa_config *cfg, int listen_fd,
 		if (getsockname(listen_fd, (struct sockaddr *)&sa, &len) == 0 &&
 		    sa.sun_family == AF_UNIX && sa.sun_path[0])
 			snprintf(srv.path, sizeof(srv.path), "%s", sa.sun_path);
-	} else if (server_bind(srv.path, err) < 0) {
-		return -1;
+	} else {
+		struct server_sock ss = {.lfd = -1, .lockfd = -1};
+		int rc = server_sock_open(srv.path, &ss, err);
+		srv.lockfd = ss.lockfd;
+		snprintf(srv.lockpath, sizeof(srv.lockpath), "%s", ss.lockpath);
+		if (rc < 0)
+			return -1;
+		srv.lfd = ss.lfd;
 	}
 	if (loop_fd_add(l, srv.lfd, LOOP_READ, server_accept_cb, NULL) < 0)
 		return proto_fail(err, PROTO_ERR_IO, "cannot watch the socket: %s", strerror(errno));

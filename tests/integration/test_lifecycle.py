@@ -2,23 +2,20 @@
 """daad's life cycle: options, configuration errors, the socket's folder
 checks, a stale socket, a second daemon on the same socket, start in the
 background, SIGTERM (socket removed, exit 0)."""
-import json
 import os
 import signal
 import socket
-import subprocess
 import sys
 
 sys.path.insert(0, os.path.join(os.environ.get("DAA_ROOT", os.path.dirname(__file__) + "/../.."),
                                 "tests/lib"))
-from daad import DAAD, Daad, run_tests  # noqa: E402
+import daad  # noqa: E402
+from daad import Daad, run_tests  # noqa: E402
 
 
 def run_daad(d, *args, timeout=60):
     """Run daad to completion with d's environment; (rc, stdout+stderr)."""
-    p = subprocess.run([DAAD] + list(args), env=d.env, capture_output=True, text=True,
-                       timeout=timeout, stdin=subprocess.DEVNULL)
-    return p.returncode, p.stdout + p.stderr
+    return daad.run_daad(d.env, *args, timeout=timeout)
 
 
 def test_options():

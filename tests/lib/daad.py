@@ -38,6 +38,20 @@ PYTHON = os.environ.get("DAA_PYTHON", "/usr/bin/python3")
 HANG_TIMEOUT = float(os.environ.get("DAA_HANG_TIMEOUT", "30"))
 
 
+def run_daad(env, *args, timeout=60):
+    """Run daad to completion (daemon options, config errors...): (rc, stdout+stderr).
+    Retries the exec while a parallel `make` relinks the binary."""
+    for attempt in range(100):
+        try:
+            p = subprocess.run([DAAD] + list(args), env=env, capture_output=True, text=True,
+                               timeout=timeout, stdin=subprocess.DEVNULL)
+            return p.returncode, p.stdout + p.stderr
+        except OSError as e:
+            if e.errno not in (errno.EACCES, errno.ETXTBSY, errno.ENOENT) or attempt == 99:
+                raise
+            time.sleep(0.1)
+
+
 class RpcError(Exception):
     """An error response: .code, .message, .data."""
 

@@ -1,0 +1,134 @@
+/*
+ * daemon/server_sock.c — the daemon's own listening socket (OpenSMTPD
+ * habits): its folder must be ours and closed to others (created 0700 when
+ * missing); <socket>.lock is held so two starting daemons cannot race; a
+ * socket file that still answers means a live daemon (error), one that
+ * refuses connections is stale and removed; bind happens under umask 0177.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+#include "daemon/log.h"
+#include "daemon/server_int.h"
+
+/* The socket's folder exists, is ours and closed to others (creating it 0700). */
+static int server_check_dir(const char *dir, struct proto_err *err)
+{
+	struct stat st;
+	if (lstat(dir, &st) < 0) {
+		if (errno != ENOENT)
+			return proto_fail(err, PROTO_ERR_IO, "cannot use %s: %s", dir, strerror(errno));
+		char parent[108];
+		snprintf(parent, sizeof(parent), "%s", dir);
+		char *slash = strrchr(parent, '/');
+		if (slash && slash != parent) {
+			*slash = '\0';
+			struct stat pst;
+			if (stat(parent, &pst) < 0)
+				return proto_fail(err, PROTO_ERR_IO,
+						  "cannot create %s: its parent %s: %s", dir, parent,
+						  strerror(errno));
+		}
+		if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+			return proto_fail(err, PROTO_ERR_IO, "cannot create %s: %s", dir, strerror(errno));
+		if (lstat(dir, &st) < 0)
+			return proto_fail(err, PROTO_ERR_IO, "cannot use %s: %s", dir, strerror(errno));
+	}
+	if (!S_ISDIR(st.st_mode))
+		return proto_fail(err, PROTO_ERR_IO, "%s must be a folder (not a symlink or a file)",
+				  dir);
+	if (st.st_uid != geteuid())
+		return proto_fail(err, PROTO_ERR_IO,
+				  "%s belongs to uid %u, not to you (uid %u): refusing to put the "
+				  "socket there", dir, (unsigned)st.st_uid, (unsigned)geteuid());
+	if (st.st_mode & 077)
+		return proto_fail(err, PROTO_ERR_IO,
+				  "%s has mode %03o: it must be closed to others (chmod 700 %s)", dir,
+				  (unsigned)(st.st_mode & 0777), dir);
+	return 0;
+}
+
+/* Probe an existing socket file: a live daemon → error, stale → removed. */
+static int server_probe_stale(const char *path, struct proto_err *err)
+{
+	struct stat st;
+	if (lstat(path, &st) < 0)
+		return errno == ENOENT ? 0
+				       : proto_fail(err, PROTO_ERR_IO, "cannot use %s: %s", path,
+						    strerror(errno));
+	if (!S_ISSOCK(st.st_mode))
+		return proto_fail(err, PROTO_ERR_IO, "%s exists and is not a socket: not touching it",
+				  path);
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	int rc = fd < 0 ? -1 : connect(fd, (struct sockaddr *)&sa, sizeof(sa));
+	int saved = errno;
+	if (fd >= 0)
+		close(fd);
+	if (rc == 0)
+		return proto_fail(err, PROTO_ERR_BUSY,
+				  "a daad is already running on %s (stop it with `daa shutdown`)", path);
+	if (saved != ECONNREFUSED && saved != ENOENT)
+		return proto_fail(err, PROTO_ERR_IO, "cannot probe %s: %s", path, strerror(saved));
+	log_info("removing stale socket %s", path);
+	if (unlink(path) < 0 && errno != ENOENT)
+		return proto_fail(err, PROTO_ERR_IO, "cannot remove stale %s: %s", path,
+				  strerror(errno));
+	return 0;
+}
+
+/* Hold <socket>.lock for our lifetime, so two starting daemons cannot race. */
+static int server_lock(const char *path, struct server_sock *ss, struct proto_err *err)
+{
+	snprintf(ss->lockpath, sizeof(ss->lockpath), "%s.lock", path);
+	ss->lockfd = open(ss->lockpath, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (ss->lockfd < 0)
+		return proto_fail(err, PROTO_ERR_IO, "cannot open %s: %s", ss->lockpath,
+				  strerror(errno));
+	if (flock(ss->lockfd, LOCK_EX | LOCK_NB) < 0)
+		return proto_fail(err, PROTO_ERR_BUSY,
+				  "another daad is running or starting on %s (it holds %s)", path,
+				  ss->lockpath);
+	return 0;
+}
+
+/* Check the folder, lock, clear a stale socket, bind and listen on path. */
+int server_sock_open(const char *path, struct server_sock *ss, struct proto_err *err)
+{
+	char dir[108];
+	snprintf(dir, sizeof(dir), "%s", path);
+	char *slash = strrchr(dir, '/');
+	if (!slash || path[0] != '/')
+		return proto_fail(err, PROTO_ERR_BAD_INPUT, "socket path %s must be absolute", path);
+	if (slash == dir)
+		slash[1] = '\0';
+	else
+		*slash = '\0';
+	if (server_check_dir(dir, err) < 0 || server_lock(path, ss, err) < 0 ||
+	    server_probe_stale(path, err) < 0)
+		return -1;
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return proto_fail(err, PROTO_ERR_IO, "socket: %s", strerror(errno));
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	mode_t old = umask(0177);
+	int rc = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
+	int saved = errno;
+	umask(old);
+	if (rc < 0 || listen(fd, 128) < 0) {
+		saved = rc < 0 ? saved : errno;
+		close(fd);
+		return proto_fail(err, PROTO_ERR_IO, "cannot listen on %s: %s", path,
+				  strerror(saved));
+	}
+	ss->lfd = fd;
+	return 0;
+}
