@@ -411,6 +411,15 @@ static void fds_line(void)
 	fflush(stdout);
 }
 
+/* "symlink TARGET PATH" / "link OLD NEW" / "rename OLD NEW". */
+static void two_path_line(const char *op, const char *a, const char *b)
+{
+	long rc = !strcmp(op, "symlink") ? symlink(a, b) : !strcmp(op, "link") ? link(a, b) : rename(a, b);
+	char label[600];
+	snprintf(label, sizeof label, "%s %s %s", op, a, b);
+	verdict(label, rc);
+}
+
 /* "seal PROJECT TMP" ("-" for NULL). */
 static void seal_line(const char *project, const char *tmp)
 {
@@ -432,7 +441,9 @@ static int one(int argc, char **argv, int *i)
 			verdict(name, simple[k].fn());
 			return 0;
 		}
-	int need = !strcmp(name, "seal") ? 2 : !strcmp(name, "fds") ? 0 : 1;
+	bool two = !strcmp(name, "seal") || !strcmp(name, "symlink") || !strcmp(name, "link") ||
+		   !strcmp(name, "rename");
+	int need = two ? 2 : !strcmp(name, "fds") ? 0 : 1;
 	if (*i + need >= argc)
 		return -1;
 	const char *a = argv[*i + 1];
@@ -452,6 +463,8 @@ static int one(int argc, char **argv, int *i)
 		fds_line();
 	else if (!strcmp(name, "seal"))
 		seal_line(a, argv[*i]);
+	else if (two)
+		two_path_line(name, a, argv[*i]);
 	else
 		return -1;
 	return 0;
