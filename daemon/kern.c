@@ -60,49 +60,6 @@ void kern_req_free(struct kreq *r)
 	free(r);
 }
 
-/* Timers through a small indirection: cancelling only marks the entry (the
- * loop drops it when it fires), so the manager never depends on timer ids
- * and a cancelled timer can never reach a freed kernel. */
-struct ktimer {
-	loop_timer_cb cb;
-	void *ud;
-	bool live;
-};
-
-static void ktimer_fire(struct loop *l, uint64_t id, void *ud)
-{
-	struct ktimer t = *(struct ktimer *)ud;
-	free(ud);
-	if (t.live)
-		t.cb(l, id, t.ud);
-}
-
-struct ktimer *kern_timer_add(uint64_t ms, loop_timer_cb cb, void *ud)
-{
-	struct ktimer *t = malloc(sizeof *t);
-	if (!t)
-		return NULL;
-	*t = (struct ktimer){cb, ud, true};
-	if (!loop_timer_add(kern_g.l, ms, ktimer_fire, t)) {
-		free(t);
-		return NULL;
-	}
-	return t;
-}
-
-void kern_timer_cancel(struct ktimer **t)
-{
-	if (*t)
-		(*t)->live = false;
-	*t = NULL;
-}
-
-/* Cancel a timer slot if armed. */
-static void timer_clear(struct ktimer **t)
-{
-	kern_timer_cancel(t);
-}
-
 /* Hand a result to a request's owner (if it still wants it) and free it. */
 void kern_req_finish(struct kreq *r, const json_t *reply, int code, const char *msg)
 {
@@ -135,10 +92,10 @@ void kern_kill(struct kern *k, int code, const char *why)
 		log_info("kernel %d (%s): stopping: %s", (int)k->sp.pid,
 			 k->project ? k->project : "spare", why);
 	k->state = KS_DYING;
-	timer_clear(&k->req_timer);
-	timer_clear(&k->grace_timer);
-	timer_clear(&k->idle_timer);
-	timer_clear(&k->start_timer);
+	kern_timer_cancel(&k->req_timer);
+	kern_timer_cancel(&k->grace_timer);
+	kern_timer_cancel(&k->idle_timer);
+	kern_timer_cancel(&k->start_timer);
 	kp_signal(k->sp.pid, k->sp.pidfd, SIGKILL);
 }
 
@@ -270,12 +227,12 @@ void kern_finalize(struct kern *k, int status, bool have_status)
 		snprintf(kern_g.last_error, sizeof kern_g.last_error, "%s", msg);
 	}
 	k->state = KS_DEAD;
-	timer_clear(&k->req_timer);
-	timer_clear(&k->grace_timer);
-	timer_clear(&k->idle_timer);
-	timer_clear(&k->start_timer);
-	timer_clear(&k->eof_timer);
-	timer_clear(&k->poll_timer);
+	kern_timer_cancel(&k->req_timer);
+	kern_timer_cancel(&k->grace_timer);
+	kern_timer_cancel(&k->idle_timer);
+	kern_timer_cancel(&k->start_timer);
+	kern_timer_cancel(&k->eof_timer);
+	kern_timer_cancel(&k->poll_timer);
 	close_sock(k);
 	if (k->sp.logfd >= 0) {
 		loop_fd_del(kern_g.l, k->sp.logfd);
@@ -341,9 +298,9 @@ static void on_eof(struct kern *k)
 	if (k->state == KS_DYING || k->state == KS_DEAD)
 		return;
 	k->state = KS_DYING;
-	timer_clear(&k->req_timer);
-	timer_clear(&k->idle_timer);
-	timer_clear(&k->start_timer);
+	kern_timer_cancel(&k->req_timer);
+	kern_timer_cancel(&k->idle_timer);
+	kern_timer_cancel(&k->start_timer);
 	k->eof_timer = kern_timer_add(EOF_WAIT_MS, eof_timer_cb, k);
 }
 

@@ -75,6 +75,12 @@ int kern_init(struct loop *l, const struct kern_config *cfg, struct proto_err *e
 	memset(&kern_g, 0, sizeof kern_g);
 	kern_g.l = l;
 	load_settings(cfg);
+	if (kern_timers_start(l) < 0) {
+		snprintf(kern_g.last_error, sizeof kern_g.last_error,
+			 "the kernel manager could not create its timer");
+		kern_g.last_error_code = PROTO_ERR_INTERNAL;
+		return 0;
+	}
 	if (sbx_probe(kern_g.probe, sizeof kern_g.probe) < 0)
 		log_warn("kernel: sandbox probe failed: %s", kern_g.probe);
 	proj_add_close_hook(close_hook, NULL);
@@ -134,6 +140,7 @@ void kern_shutdown(void)
 		kern_timer_cancel(&kern_g.reap_timer);
 	json_decref(kern_g.last_ready);
 	json_decref(kern_g.last_layers);
+	kern_timers_stop(kern_g.l);
 	memset(&kern_g, 0, sizeof kern_g);
 	kern_ready_to_serve = false;
 }

@@ -80,10 +80,13 @@ void kp_signal(pid_t pid, int pidfd, int sig);
 
 /* ---- the manager (kern.c, kern_req.c, kern_api.c) ---- */
 
-/* One-shot timers whose cancel only marks them (kern.c). */
+/* One-shot timers owned by the manager (kern_timer.c): cancel frees at once
+ * and clears the slot; a callback gets id 0 and must clear its own slot. */
 struct ktimer;
+int kern_timers_start(struct loop *l);
+void kern_timers_stop(struct loop *l);
 struct ktimer *kern_timer_add(uint64_t ms, loop_timer_cb cb, void *ud);
-void kern_timer_cancel(struct ktimer **t);
+void kern_timer_cancel(struct ktimer **slot);
 
 enum kstate { KS_SPAWNING, KS_READY, KS_BINDING, KS_IDLE, KS_BUSY, KS_DYING, KS_DEAD };
 
