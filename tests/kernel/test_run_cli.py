@@ -1,27 +1,15 @@
 #!/usr/bin/python3
-"""tests/kernel/test_run_cli.py — `daa run` and friends against a real private
-daad: a table, persistent variables, a plot file, the step time limit (a
-step that ignores SIGINT is killed; the next run works), kill -9 of the
-kernel, `daa kernel interrupt`, `daa doctor` listing the layers, and an API
-key held by the daemon that never reaches the kernel."""
+"""tests/kernel/test_run_cli.py — `daa run` against a real private daad: a
+table, persistent variables, a plot file, `daa doctor` listing the layers,
+and an API key held by the daemon that never reaches the kernel.
+(Time limits, kill -9, interrupt, restart: test_run_limits.py.)"""
 import os
-import signal
 import sys
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from kcli import Session, skip_unless_built  # noqa: E402
 
 SECRET = "sk-test-secret"
-
-
-def wait_for(path, proc, limit=60):
-    """Wait until path exists (a step's marker); guards against hangs only."""
-    deadline = time.monotonic() + limit
-    while not os.path.exists(path):
-        assert proc.poll() is None, "the run ended before its marker: %s" % (proc.communicate(),)
-        assert time.monotonic() < deadline, "marker %s never appeared" % path
-        time.sleep(0.05)
 
 
 def main():
@@ -49,43 +37,6 @@ def main():
         assert r and r["ok"], p.stdout
         assert SECRET not in p.stdout and "OPENAI_API_KEY" not in p.stdout, p.stdout
         print("ok - the API key is not in the kernel's environment")
-
-        p = s.run("import signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\nwhile True: pass")
-        assert p.returncode == 1, (p.returncode, p.stdout, p.stderr)
-        assert "longer than 3 s" in p.stderr and "restarted" in p.stderr, p.stderr
-        r, p = s.run_json("1 + 1")
-        assert r and r["result"]["repr"] == "2", p.stdout
-        r, p = s.run_json("y")
-        assert r and not r["ok"] and r["error"]["type"] == "NameError", p.stdout
-        print("ok - time limit: clear error, fresh kernel, next run works")
-
-        r, _ = s.run_json("import os; os.getpid()")
-        pid = int(r["result"]["repr"])
-        marker = os.path.join(s.path, "outputs", "sleeping")
-        proc = s.popen("-p", "demo", "run",
-                       "import time; open('outputs/sleeping', 'w').close(); time.sleep(60)")
-        wait_for(marker, proc)
-        os.kill(pid, signal.SIGKILL)
-        out, err = proc.communicate(timeout=60)
-        assert proc.returncode == 1 and "killed" in err and "fresh kernel" in err, (out, err)
-        r, p = s.run_json("2 + 2")
-        assert r and r["result"]["repr"] == "4", p.stdout
-        print("ok - kill -9 of the kernel: clear error, fresh kernel next time")
-
-        marker = os.path.join(s.path, "outputs", "spinning")
-        proc = s.popen("-p", "demo", "run",
-                       "open('outputs/spinning', 'w').close()\nwhile True: pass")
-        wait_for(marker, proc)
-        s.daa("-p", "demo", "kernel", "interrupt")
-        out, err = proc.communicate(timeout=60)
-        assert proc.returncode == 1 and "KeyboardInterrupt" in out + err, (out, err)
-        print("ok - kernel interrupt stops while True: pass")
-
-        s.run("w = 1", check=True)
-        s.daa("-p", "demo", "kernel", "restart")
-        r, p = s.run_json("'w' in dir()")
-        assert r and r["result"]["repr"] == "False", p.stdout
-        print("ok - kernel restart gives a fresh namespace")
 
         p = s.daa("doctor", check=False, timeout=120)
         for want in ("python", "pandas", "sklearn", "sandbox: landlock", "sandbox: seccomp",

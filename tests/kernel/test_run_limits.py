@@ -1,0 +1,70 @@
+#!/usr/bin/python3
+"""tests/kernel/test_run_limits.py — a kernel's bad days through `daa` on a
+real private daad: the step time limit (a step that ignores SIGINT is killed
+and a fresh kernel bound; the next run works), kill -9 of the kernel mid-step,
+`daa kernel interrupt` of `while True: pass`, `daa kernel restart`."""
+import os
+import signal
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from kcli import Session, skip_unless_built  # noqa: E402
+
+def wait_for(path, proc, limit=60):
+    """Wait until path exists (a step's marker); guards against hangs only."""
+    deadline = time.monotonic() + limit
+    while not os.path.exists(path):
+        assert proc.poll() is None, "the run ended before its marker: %s" % (proc.communicate(),)
+        assert time.monotonic() < deadline, "marker %s never appeared" % path
+        time.sleep(0.05)
+
+
+def main():
+    skip_unless_built()
+    cfg = {"kernel": {"step_timeout_s": 3, "kill_grace_ms": 1000}}
+    with Session(config=cfg) as s:
+        s.run("y = 7", check=True)
+        p = s.run("import signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\nwhile True: pass")
+        assert p.returncode == 1, (p.returncode, p.stdout, p.stderr)
+        assert "longer than 3 s" in p.stderr and "restarted" in p.stderr, p.stderr
+        r, p = s.run_json("1 + 1")
+        assert r and r["result"]["repr"] == "2", p.stdout
+        r, p = s.run_json("y")
+        assert r and not r["ok"] and r["error"]["type"] == "NameError", p.stdout
+        print("ok - time limit: clear error, fresh kernel, next run works")
+
+        r, _ = s.run_json("import os; os.getpid()")
+        pid = int(r["result"]["repr"])
+        marker = os.path.join(s.path, "outputs", "sleeping")
+        proc = s.popen("-p", "demo", "run",
+                       "import time; open('outputs/sleeping', 'w').close(); time.sleep(60)")
+        wait_for(marker, proc)
+        os.kill(pid, signal.SIGKILL)
+        out, err = proc.communicate(timeout=60)
+        assert proc.returncode == 1 and "killed" in err and "fresh kernel" in err, (out, err)
+        r, p = s.run_json("2 + 2")
+        assert r and r["result"]["repr"] == "4", p.stdout
+        print("ok - kill -9 of the kernel: clear error, fresh kernel next time")
+
+        marker = os.path.join(s.path, "outputs", "spinning")
+        proc = s.popen("-p", "demo", "run",
+                       "open('outputs/spinning', 'w').close()\nwhile True: pass")
+        wait_for(marker, proc)
+        s.daa("-p", "demo", "kernel", "interrupt")
+        out, err = proc.communicate(timeout=60)
+        assert proc.returncode == 1 and "KeyboardInterrupt" in out + err, (out, err)
+        print("ok - kernel interrupt stops while True: pass")
+
+        s.run("w = 1", check=True)
+        s.daa("-p", "demo", "kernel", "restart")
+        r, p = s.run_json("'w' in dir()")
+        assert r and r["result"]["repr"] == "False", p.stdout
+        print("ok - kernel restart gives a fresh namespace")
+
+        assert s.alive()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
