@@ -1,12 +1,28 @@
 /*
  * daemon/m_data.c — data.add / data.list (protocol/PROTOCOL.md).
- * The copy is done on the daemon's thread with copy_file_range (a reflink or
- * an in-kernel copy), which is fast for the dataset sizes daa targets.
+ * A small file is copied on the daemon's thread (copy_file_range: a reflink
+ * or an in-kernel copy); a big one in a forked child that only copies and
+ * exits, so the loop never waits on the disk; the reply goes out when the
+ * child is reaped (server_watch_child).
  */
+#include <errno.h>
 #include <jansson.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include "daemon/kern.h"
+#include "daemon/log.h"
 #include "daemon/project.h"
 #include "daemon/rpc.h"
+#include "daemon/server.h"
+
+#define M_DATA_ASYNC_BYTES (8LL * 1024 * 1024)
+
+struct m_data_copy {
+	struct proj_data_job *job;
+	struct rpc_reply_to to;
+};
 
 static const struct proto_field add_params[] = {
 	{"project", PROTO_T_STR, false}, {"path", PROTO_T_STR, true},
@@ -24,20 +40,66 @@ static void m_data_reply(struct rpc_reply_to to, json_t *res)
 	json_decref(res);
 }
 
+/* Finish a job and answer. */
+static void m_data_finish(struct rpc_reply_to to, struct proj_data_job *job, int copy_errno)
+{
+	struct proto_err err = {0};
+	json_t *res = proj_data_finish(job, copy_errno, &err);
+	if (res)
+		m_data_reply(to, res);
+	else
+		rpc_reply_err(to, &err);
+}
+
+/* The copying child exited: its exit status is 0 or an errno value. */
+static void m_data_child_cb(pid_t pid, int status, void *ud)
+{
+	struct m_data_copy *c = ud;
+	(void)pid;
+	int copy_errno = WIFEXITED(status) ? WEXITSTATUS(status) : EINTR;
+	m_data_finish(c->to, c->job, copy_errno);
+	free(c);
+}
+
+/* Copy in a child; -1 when it could not be started (then copy inline). */
+static int m_data_fork(struct rpc_reply_to to, struct proj_data_job *job)
+{
+	struct m_data_copy *c = malloc(sizeof(*c));
+	if (!c)
+		return -1;
+	c->job = job;
+	c->to = to;
+	pid_t pid = fork();
+	if (pid == 0)
+		_exit(proj_data_copy(job)); /* copy, fsync, exit: nothing else */
+	if (pid < 0 || server_watch_child(pid, m_data_child_cb, c) < 0) {
+		if (pid > 0) {
+			kill(pid, SIGKILL);
+			waitpid(pid, NULL, 0);
+		}
+		free(c);
+		return -1;
+	}
+	log_debug("data.add: copying %lld bytes in child %d", proj_data_job_size(job), (int)pid);
+	return 0;
+}
+
 /* data.add {project?, path, name?, overwrite?} → {name, file, bytes, format, path}. */
 static void m_data_add(struct rpc_req *req)
 {
 	struct proto_err err = {0};
 	const struct proto_value *a = req->args;
 	struct proj *p = proj_get(a[0].present ? a[0].str : NULL, &err);
-	json_t *res = p ? proj_data_add(p, a[1].str, a[2].present ? a[2].str : NULL,
-					a[3].present && a[3].b, &err)
-			: NULL;
-	if (!res) {
+	struct proj_data_job *job = p ? proj_data_begin(p, a[1].str, a[2].present ? a[2].str : NULL,
+							 a[3].present && a[3].b, &err)
+				      : NULL;
+	if (!job) {
 		rpc_reply_err(req->from, &err);
 		return;
 	}
-	m_data_reply(req->from, res);
+	if (proj_data_job_size(job) >= M_DATA_ASYNC_BYTES && m_data_fork(req->from, job) == 0)
+		return;
+	m_data_finish(req->from, job, proj_data_copy(job));
 }
 RPC_METHOD(data_add, "data.add", add_params, m_data_add,
 	   "copy a dataset file into the project's data/ folder");

@@ -212,41 +212,6 @@ static void data_remove_others(const struct proj *p, const char *name, const cha
 		closedir(d);
 }
 
-/* Copy src_fd into data/file via a hidden temp file and rename. */
-static long long data_copy_in(const struct proj *p, int src_fd, const char *file,
-			      struct proto_err *err)
-{
-	char tmp[PATH_MAX], dst[PATH_MAX];
-	if (fsu_path(tmp, sizeof(tmp), err, "%s/.%s.part-%d", p->data, file, (int)getpid()) < 0 ||
-	    fsu_path(dst, sizeof(dst), err, "%s/%s", p->data, file) < 0)
-		return -1;
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
-	if (fd < 0)
-		return proto_fail(err, PROTO_ERR_IO, "cannot write in %s: %s", p->data,
-				  strerror(errno));
-	long long n = fsu_copy_fd(src_fd, fd);
-	int saved = errno;
-	if (n < 0 || fsync(fd) < 0 || close(fd) < 0) {
-		saved = n < 0 ? saved : errno;
-		if (n >= 0)
-			fd = -1;
-		goto fail;
-	}
-	fd = -1;
-	if (rename(tmp, dst) < 0) {
-		saved = errno;
-		goto fail;
-	}
-	fsu_fsync_dir(p->data);
-	return n;
-fail:
-	if (fd >= 0)
-		close(fd);
-	unlink(tmp);
-	errno = saved;
-	return proto_fail(err, PROTO_ERR_IO, "cannot copy into %s: %s", dst, strerror(saved));
-}
-
 /* The extension of src's base name, lower-cased, into buf. */
 static void data_ext(const char *src, char *buf, size_t size)
 {
@@ -257,42 +222,163 @@ static void data_ext(const char *src, char *buf, size_t size)
 	buf[i] = '\0';
 }
 
-/* Add a dataset by copying src into data/. */
+struct proj_data_job {
+	struct proj *p;
+	char name[NAME_MAX + 1], file[NAME_MAX + 1], tmp[PATH_MAX], dst[PATH_MAX];
+	char src[PATH_MAX];
+	const char *format;
+	bool overwrite;
+	long long size;
+	int src_fd, tmp_fd;
+	struct proj_data_job *next;
+};
+
+static struct proj_data_job *jobs; /* copies under way (names reserved) */
+static unsigned job_seq;
+
+/* Is a copy to this project and name under way? */
+static bool data_job_pending(const struct proj *p, const char *name)
+{
+	for (const struct proj_data_job *j = jobs; j; j = j->next)
+		if (j->p == p && !strcmp(j->name, name))
+			return true;
+	return false;
+}
+
+/* Free a job (closing its fds, removing its temp file unless renamed). */
+static void data_job_free(struct proj_data_job *job)
+{
+	for (struct proj_data_job **pp = &jobs; *pp; pp = &(*pp)->next) {
+		if (*pp == job) {
+			*pp = job->next;
+			break;
+		}
+	}
+	if (job->src_fd >= 0)
+		close(job->src_fd);
+	if (job->tmp_fd >= 0)
+		close(job->tmp_fd);
+	if (job->tmp[0])
+		unlink(job->tmp);
+	free(job);
+}
+
+/* Name, file and clash checks for a new job. */
+static int data_job_names(struct proj_data_job *job, const char *name, struct proto_err *err)
+{
+	char stem[NAME_MAX + 1], ext[16], found[NAME_MAX + 1];
+	if (!name || !*name) {
+		data_stem(strrchr(job->src, '/') + 1, stem, sizeof(stem));
+		name = stem;
+	}
+	data_ext(job->src, ext, sizeof(ext));
+	if (fsu_name_check(name, "dataset name", err) < 0 ||
+	    fsu_path(job->file, sizeof(job->file), err, "%s.%s", name, ext) < 0)
+		return -1;
+	snprintf(job->name, sizeof(job->name), "%s", name);
+	if (data_job_pending(job->p, name))
+		return proto_fail(err, PROTO_ERR_BUSY, "dataset '%s' is being added right now", name);
+	if (data_same_name(job->p, name, found, sizeof(found)) > 0 && !job->overwrite)
+		return proto_fail(err, PROTO_ERR_EXISTS,
+				  "a dataset named '%s' already exists (data/%s); nothing was "
+				  "overwritten: pick another name or pass overwrite", name, found);
+	return 0;
+}
+
+/* Check src and the name, reserve the name and open a hidden temp file. */
+struct proj_data_job *proj_data_begin(struct proj *p, const char *src, const char *name,
+				      bool overwrite, struct proto_err *err)
+{
+	if (proj_check_alive(p, err) < 0)
+		return NULL;
+	struct proj_data_job *job = calloc(1, sizeof(*job));
+	if (!job) {
+		proto_fail(err, PROTO_ERR_INTERNAL, "out of memory");
+		return NULL;
+	}
+	struct stat st = {0};
+	job->p = p;
+	job->overwrite = overwrite;
+	job->tmp_fd = -1;
+	snprintf(job->src, sizeof(job->src), "%s", src);
+	job->src_fd = data_open_src(src, &job->format, &st, err);
+	job->size = st.st_size;
+	if (job->src_fd < 0 || data_job_names(job, name, err) < 0)
+		goto fail;
+	job->next = jobs; /* the name is reserved from here */
+	jobs = job;
+	if (fsu_path(job->dst, sizeof(job->dst), err, "%s/%s", p->data, job->file) < 0 ||
+	    fsu_path(job->tmp, sizeof(job->tmp), err, "%s/.%s.part-%d-%u", p->data, job->file,
+		     (int)getpid(), ++job_seq) < 0)
+		goto fail;
+	job->tmp_fd = open(job->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
+	if (job->tmp_fd < 0) {
+		proto_fail(err, PROTO_ERR_IO, "cannot write in %s: %s", p->data, strerror(errno));
+		job->tmp[0] = '\0';
+		goto fail;
+	}
+	return job;
+fail:
+	if (job->tmp_fd < 0)
+		job->tmp[0] = '\0';
+	data_job_free(job);
+	return NULL;
+}
+
+/* Size of the source file. */
+long long proj_data_job_size(const struct proj_data_job *job)
+{
+	return job->size;
+}
+
+/* The copy itself (in a child for big files): 0, or an errno value. */
+int proj_data_copy(struct proj_data_job *job)
+{
+	if (fsu_copy_fd(job->src_fd, job->tmp_fd) < 0 || fsync(job->tmp_fd) < 0)
+		return errno ? errno : EIO;
+	return 0;
+}
+
+/* Rename the copy into place (copy_errno: proj_data_copy's result) and
+ * describe the dataset; frees the job either way. */
+json_t *proj_data_finish(struct proj_data_job *job, int copy_errno, struct proto_err *err)
+{
+	json_t *res = NULL;
+	struct stat st;
+	if (job->p->deleted) {
+		proj_check_alive(job->p, err);
+	} else if (copy_errno || fstat(job->tmp_fd, &st) < 0) {
+		proto_fail(err, PROTO_ERR_IO, "cannot copy %s into %s: %s", job->src, job->dst,
+			   strerror(copy_errno ? copy_errno : errno));
+	} else if (rename(job->tmp, job->dst) < 0) {
+		proto_fail(err, PROTO_ERR_IO, "cannot copy into %s: %s", job->dst, strerror(errno));
+	} else {
+		job->tmp[0] = '\0';
+		fsu_fsync_dir(job->p->data);
+		if (job->overwrite)
+			data_remove_others(job->p, job->name, job->file);
+		log_info("project %s: dataset %s added from %s (%lld bytes)", job->p->name,
+			 job->file, job->src, (long long)st.st_size);
+		res = json_pack("{s:s, s:s, s:I, s:s, s:s}", "name", job->name, "file", job->file,
+				"bytes", (json_int_t)st.st_size, "format", job->format, "path",
+				job->dst);
+	}
+	data_job_free(job);
+	return res;
+}
+
+/* Forget a job without finishing it (its temp file is removed). */
+void proj_data_abort(struct proj_data_job *job)
+{
+	data_job_free(job);
+}
+
+/* Add a dataset by copying src into data/, on this thread. */
 json_t *proj_data_add(struct proj *p, const char *src, const char *name, bool overwrite,
 		      struct proto_err *err)
 {
-	const char *format = NULL;
-	struct stat st;
-	char stem[NAME_MAX + 1], ext[16], file[NAME_MAX + 1], found[NAME_MAX + 1];
-	if (proj_check_alive(p, err) < 0)
+	struct proj_data_job *job = proj_data_begin(p, src, name, overwrite, err);
+	if (!job)
 		return NULL;
-	int fd = data_open_src(src, &format, &st, err);
-	if (fd < 0)
-		return NULL;
-	json_t *res = NULL;
-	if (!name || !*name) {
-		data_stem(strrchr(src, '/') + 1, stem, sizeof(stem));
-		name = stem;
-	}
-	data_ext(src, ext, sizeof(ext));
-	if (fsu_name_check(name, "dataset name", err) < 0 ||
-	    fsu_path(file, sizeof(file), err, "%s.%s", name, ext) < 0)
-		goto out;
-	if (data_same_name(p, name, found, sizeof(found)) > 0 && !overwrite) {
-		proto_fail(err, PROTO_ERR_EXISTS,
-			   "a dataset named '%s' already exists (data/%s); nothing was "
-			   "overwritten: pick another name or pass overwrite", name, found);
-		goto out;
-	}
-	long long bytes = data_copy_in(p, fd, file, err);
-	if (bytes < 0)
-		goto out;
-	if (overwrite)
-		data_remove_others(p, name, file);
-	log_info("project %s: dataset %s added from %s (%lld bytes)", p->name, file, src, bytes);
-	res = json_pack("{s:s, s:s, s:I, s:s, s:s++}", "name", name, "file", file, "bytes",
-			(json_int_t)bytes, "format", format, "path", p->data, "/", file);
-out:
-	close(fd);
-	return res;
+	return proj_data_finish(job, proj_data_copy(job), err);
 }

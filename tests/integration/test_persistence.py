@@ -90,6 +90,37 @@ def test_data_add_clash_and_overwrite():
         assert a.read() == b.read()
 
 
+def test_big_dataset_copied_in_a_child():
+    big = os.path.join(D.dir, "huge.csv")
+    with open(big, "w") as f:
+        f.write("i,x\n")
+        line = "".join("%d,%d\n" % (i, i * 7) for i in range(100000))
+        while f.tell() < 20 * 1024 * 1024:
+            f.write(line)
+    with D.client() as c:
+        # two adds of one name in one write: the second finds the first under way
+        import msgpack
+        c.send_raw(msgpack.packb([0, 1, "data.add", [{"project": "data", "path": big}]]) +
+                   msgpack.packb([0, 2, "data.add", [{"project": "data", "path": big}]]) +
+                   msgpack.packb([0, 3, "ping", []]))
+        second = c.wait(2)
+        assert second[2]["code"] == -32008, second
+        assert c.wait(3)[3]["pong"] is True  # answered while the copy runs
+        first = c.wait(1)
+        assert first[2] is None, first
+        r = first[3]
+    assert r["bytes"] == os.path.getsize(big) and r["name"] == "huge", r
+    with open(big, "rb") as a, open(r["path"], "rb") as b:
+        while True:
+            x, y = a.read(1 << 20), b.read(1 << 20)
+            assert x == y
+            if not x:
+                break
+    assert "in child" in D.log_text()
+    hidden = [f for f in os.listdir(os.path.dirname(r["path"])) if f.startswith(".")]
+    assert hidden == [], hidden
+
+
 def test_conventions_survive_restart():
     D.call("project.create", {"name": "keep"})
     D.call("conventions.set", {"project": "keep", "key": "id", "value": ["customer_id"],
@@ -167,6 +198,7 @@ def main():
     with Daad() as d:
         D = d
         run_tests([test_data_add_errors, test_data_add_clash_and_overwrite,
+                   test_big_dataset_copied_in_a_child,
                    test_conventions_survive_restart, test_conventions_hand_edited_and_broken,
                    test_kill9_leaves_valid_conventions])
 
