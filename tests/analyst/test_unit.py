@@ -106,6 +106,17 @@ def test_plan(sales):
           "steps": [{"tool": "ask_user", "args": out["args"], "answer": "the blue one"}]}
     out5 = decide(st)
     check(out5["tool"] == "final_answer" and "the blue one" in out5["args"]["text"], f"unmatched answer → {out5}")
+    amb = {"name": "t", "rows": 10, "columns": [
+        {"name": "day", "kind": "text", "dtype": "object", "samples": ["03/04/2023"], "hints": ["date_like"],
+         "date_format": "%d/%m/%Y", "date_formats": ["%d/%m/%Y", "%m/%d/%Y"]},
+        {"name": "amount", "kind": "numeric", "dtype": "float64"}]}
+    st = {"request": "plot amount over time", "datasets": [amb], "steps": []}
+    q = decide(st)
+    check(q["tool"] == "ask_user" and q["args"]["choices"] == ["%d/%m/%Y", "%m/%d/%Y"], f"ambiguous dates → {q}")
+    st["steps"] = [{"tool": "ask_user", "args": q["args"], "answer": "%m/%d/%Y"}]
+    st["conventions"] = {"day.date_format": {"value": "%m/%d/%Y", "source": "user"}}
+    out7 = decide(st)
+    check(out7["tool"] == "run_python" and 'format="%m/%d/%Y"' in out7["args"]["code"], f"date format answer → {out7}")
     ok = {"tool": "run_python", "args": {"code": "c", "purpose": "p"},
           "result": {"ok": True, "stdout": "Total revenue: 1,234.50\n", "figures": ["outputs/plots/a_1.png"]}}
     out6 = decide({"request": "total revenue", "datasets": [sales], "steps": [ok]})

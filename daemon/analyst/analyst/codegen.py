@@ -79,7 +79,7 @@ def preamble(it, conventions):
         if c.is_numeric_text():
             conv.append(f"{col(v, c)} = pd.to_numeric({col(v, c)}.astype(str).str.replace(\",\", \"\", regex=False), errors=\"coerce\")")
         elif c.is_date() and (c is it.get("date") or c in [f["col"] for f in it["filters"]]):
-            fmt = date_format(c, conventions)
+            fmt = it.get("formats", {}).get(c.name) or date_format(c, conventions)
             fa = f", format={lit(fmt)}" if fmt else ""
             conv.append(f"{col(v, c)} = pd.to_datetime({col(v, c)}{fa}, errors=\"coerce\")")
     lines = [f"{v} = dfs[{lit(ds.name)}]" + (".copy()" if conv else "")] + conv

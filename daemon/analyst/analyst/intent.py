@@ -76,6 +76,18 @@ class Resolver:
                 return cols[names.index(pick)]
         raise NeedAsk(question, names, key, why)
 
+    def choose_value(self, values, question, key, why):
+        """One of several strings (not columns): from an earlier answer, or NeedAsk."""
+        for q, choices, answer in self.answers:
+            if q == question or sorted(map(str, choices or [])) == sorted(values):
+                pick = match_answer(answer, values)
+                if pick is None:
+                    raise Unknown(f"I asked \u201c{q}\u201d and the answer \u201c{answer}\u201d matches none of "
+                                  f"{', '.join(values)}.")
+                self.learned.append((key, pick, why))
+                return pick
+        raise NeedAsk(question, list(values), key, why)
+
     def column(self, m):
         """The one column a mention names."""
         if len(m.cols) == 1:
@@ -100,6 +112,29 @@ class Resolver:
         key = ds.name + ".date_column" if self.several else "date_column"
         return self.choose(cols, f"Which column is the date in {ds.name}?", key,
                            f"the date column of {ds.name} (answered by the user)")
+
+
+def conv_format(res, col):
+    """The date format conventions give for a column, or None."""
+    for key in (col.name + ".date_format", "date_format"):
+        v = res.conventions.get(key)
+        v = v.get("value") if isinstance(v, dict) and "value" in v else v
+        v = v.get(col.name) if isinstance(v, dict) else v
+        if isinstance(v, str) and "%" in v:
+            return v
+    return None
+
+
+def date_format_for(res, col):
+    """The format of a text date column; asks when day/month order is ambiguous."""
+    fmt = conv_format(res, col)
+    if fmt or len(col.date_formats) < 2:
+        return fmt or col.date_format
+    sample = next((s for s in col.samples if isinstance(s, str)), "")
+    q = (f"How are the dates in {col.name} written (e.g. \u201c{sample}\u201d)? "
+         "%d is the day, %m the month, %Y the year.")
+    return res.choose_value(col.date_formats, q, col.name + ".date_format",
+                            f"the date format of {col.name} (answered by the user)")
 
 
 def match_answer(answer, names):
@@ -249,6 +284,10 @@ def roles(it, tokens, ms, res, q):
                           "A histogram, a bar chart by a category or a summary works without dates.")
     else:
         it["date"] = res.column(dates[0]) if dates else None
+    it["formats"] = {}
+    for c in [it["date"]] + [f["col"] for f in it["filters"] if f["kind"] in ("year", "date")]:
+        if c is not None and not c.dtype.startswith("datetime"):
+            it["formats"][c.name] = date_format_for(res, c)
     if op == "ttest":
         pair = two_values(None, ms)
         if pair:

@@ -122,6 +122,7 @@ class Column:
         self.samples = [s for s in (p.get("samples") or []) if s is not None][:20]
         self.hints = [str(h) for h in (p.get("hints") or [])]
         self.date_format = p.get("date_format") if isinstance(p.get("date_format"), str) else None
+        self.date_formats = [f for f in (p.get("date_formats") or []) if isinstance(f, str)]
         self.norm = norm(self.name)
         self.words = self.norm.split()
         self.swords = [singular(w) for w in self.words]
