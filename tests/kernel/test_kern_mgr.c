@@ -256,6 +256,37 @@ static void test_units(void)
 	json_decref(back);
 }
 
+/* Random bytes (biased to msgpack headers) never crash the scanner or hang it. */
+static void test_garbage(void)
+{
+	uint32_t seed = 12345;
+	int broken = 0, parsed = 0;
+	for (int round = 0; round < 3000; round++) {
+		struct kw_buf b = {0};
+		struct kw_scan s = {0};
+		char why[200];
+		size_t n = (seed = seed * 1103515245u + 12345u) % 400;
+		b.data = malloc(n + 1);
+		b.cap = n + 1;
+		for (size_t i = 0; i < n; i++) {
+			seed = seed * 1103515245u + 12345u;
+			unsigned v = (seed >> 16) & 0xff;
+			b.data[i] = (char)(seed & 0x10000 ? v : (0x80 | (v & 0x7f)));
+		}
+		b.len = n;
+		int rc, guard = 0;
+		json_t *out;
+		while ((rc = kw_next(&b, &s, &out, why, sizeof why)) == 1 && guard++ < 1000) {
+			json_decref(out);
+			parsed++;
+		}
+		broken += rc < 0;
+		kw_buf_free(&b);
+	}
+	CHECK(broken > 0, "scanner: 3000 random buffers, no crash (%d rejected, %d maps parsed)",
+	      broken, parsed);
+}
+
 static void make_project(void)
 {
 	char p[PATH_MAX + 64];
@@ -291,6 +322,7 @@ int main(void)
 	L = loop_new();
 	make_project();
 	test_units();
+	test_garbage();
 	test_real(root);
 	test_hostile();
 	char cmd[PATH_MAX * 2];
