@@ -92,11 +92,11 @@ static const char *errtype(void)
 	return s ? s : "";
 }
 
-static void start(const char *runtime, int step_timeout)
+static void start_ex(const char *runtime, int step_timeout, int idle_s, bool spare)
 {
 	struct kern_config kc = {.python = (char *)"/usr/bin/python3",
 				 .runtime_dir = (char *)runtime, .step_timeout_s = step_timeout,
-				 .idle_timeout_s = 600, .warm_spare = true};
+				 .idle_timeout_s = idle_s, .warm_spare = spare};
 	struct proto_err err = {0};
 	if (kern_init(L, &kc, &err) < 0) {
 		printf("Bail out! kern_init: %s\n", err.msg);
@@ -105,6 +105,45 @@ static void start(const char *runtime, int step_timeout)
 }
 
 static long g_kill_pid;
+
+static void start(const char *runtime, int step_timeout)
+{
+	start_ex(runtime, step_timeout, 600, true);
+}
+
+static void tick_cb(struct loop *l, uint64_t id, void *ud)
+{
+	(void)id, (void)ud;
+	loop_stop(l);
+}
+
+/* Number of live kernels (any state). */
+static size_t live_kernels(void)
+{
+	json_t *st = kern_status();
+	size_t n = json_array_size(json_object_get(st, "kernels"));
+	json_decref(st);
+	return n;
+}
+
+/* No warm spare: a kernel is started on demand; an idle one stops by itself. */
+static void test_idle_no_spare(const char *root)
+{
+	char rt[PATH_MAX];
+	snprintf(rt, sizeof rt, "%s/sandbox/python", root);
+	start_ex(rt, 30, 1, false);
+	CHECK(live_kernels() == 0, "warm_spare false: no kernel before the first request");
+	exec_wait("6 * 7", 0, 60);
+	CHECK(strcmp(repr(), "42") == 0, "a kernel started on demand answers: %s", repr());
+	for (int i = 0; i < 300 && live_kernels() > 0; i++) { /* hang guard only */
+		loop_timer_add(L, 100, tick_cb, NULL);
+		loop_run(L);
+	}
+	CHECK(live_kernels() == 0, "the idle kernel stopped by itself");
+	exec_wait("6 * 7", 0, 60);
+	CHECK(strcmp(repr(), "42") == 0, "and the next request starts a new one: %s", repr());
+	kern_shutdown();
+}
 
 static void killer_cb(struct loop *l, uint64_t id, void *ud)
 {
@@ -324,6 +363,7 @@ int main(void)
 	test_units();
 	test_garbage();
 	test_real(root);
+	test_idle_no_spare(root);
 	test_hostile();
 	char cmd[PATH_MAX * 2];
 	snprintf(cmd, sizeof cmd, "ls -A %s/run/daa/kernels | grep -q .", tmpdir);
