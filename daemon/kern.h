@@ -3,6 +3,16 @@
  * project plus one warm spare (sandbox/KERNEL.md is the wire protocol).
  * Requests are asynchronous; callbacks fire from the loop.  Replies are given
  * to callbacks as jansson objects (borrowed for the duration of the call).
+ * Exactly one of reply / err is non-NULL; a callback never fires from inside
+ * the call that queued it.  Every exec/profile reply carries
+ * `sandbox: {degraded: [...]}` (empty unless allow_missing_layers let a
+ * kernel run without a layer).  Errors: PROTO_ERR_KERNEL (crash, time limit,
+ * hostile output: the message says which and whether a fresh kernel was
+ * started), PROTO_ERR_SANDBOX (a layer missing: fail closed), SHUTDOWN.
+ * Extra config.json keys read by kern_init: "kernel": {kill_grace_ms, mem_mb,
+ * cpu_s, fsize_mb, nofile, nproc, threads} (see daemon/kern_api.c).
+ * kern_init never fails the daemon: if python or the runtime is missing it
+ * returns 0, logs, and every request fails with that message (doctor shows it).
  */
 #ifndef DAA_KERN_H
 #define DAA_KERN_H
