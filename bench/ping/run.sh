@@ -4,6 +4,7 @@
 #   /bin/true   process start cost only
 #   ping_raw    one connect + one hand-encoded request/response (libc only)
 #   daa ping    the real CLI (finding the socket, msgpack, printing)
+# and, for scale, the mean of N round trips on one open connection.
 # Usage: bench/ping/run.sh [N]   (N runs each, default 200).  Not a test.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -33,7 +34,10 @@ for ((i = 0; i < N; i++)); do
 	t_true=$((t_true + b - a)) t_raw=$((t_raw + c - b)) t_daa=$((t_daa + d - c))
 done
 t_true=$((t_true / N)) t_raw=$((t_raw / N)) t_daa=$((t_daa / N))
+t_rpc=$("$RAW" "$DAA_SOCKET" "$N")   # N round trips on one connection, no process start
 printf '%-34s %10s %10s\n' "N=$N runs each" "µs/run" "vs raw"
 printf '%-34s %10d %10s\n' "/bin/true (process start)" "$t_true" "-"
 printf '%-34s %10d %10s\n' "ping_raw (connect + 1 round trip)" "$t_raw" "1.00x"
 printf '%-34s %10d %9sx\n' "daa ping" "$t_daa" "$(awk -v a="$t_daa" -v b="$t_raw" 'BEGIN{printf "%.2f", a/b}')"
+printf '%-34s %10d %10s\n' "one round trip, no process start" "$t_rpc" "-"
+echo "daa ping minus /bin/true: $((t_daa - t_true)) µs; ping_raw minus /bin/true: $((t_raw - t_true)) µs"
