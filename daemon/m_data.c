@@ -6,6 +6,7 @@
  * child is reaped (server_watch_child).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <jansson.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -22,6 +23,7 @@
 struct m_data_copy {
 	struct proj_data_job *job;
 	struct rpc_reply_to to;
+	int result_fd; /* the child writes its result (an int errno) here */
 };
 
 static const struct proto_field add_params[] = {
@@ -51,32 +53,51 @@ static void m_data_finish(struct rpc_reply_to to, struct proj_data_job *job, int
 		rpc_reply_err(to, &err);
 }
 
-/* The copying child exited: its exit status is 0 or an errno value. */
+/* The copying child exited: its result is in the pipe (nothing there: it died). */
 static void m_data_child_cb(pid_t pid, int status, void *ud)
 {
 	struct m_data_copy *c = ud;
-	(void)pid;
-	int copy_errno = WIFEXITED(status) ? WEXITSTATUS(status) : EINTR;
+	int copy_errno = EIO;
+	if (read(c->result_fd, &copy_errno, sizeof(copy_errno)) != (ssize_t)sizeof(copy_errno)) {
+		log_warn("data.add: copying child %d died (status 0x%x)", (int)pid, (unsigned)status);
+		copy_errno = EIO;
+	}
+	close(c->result_fd);
 	m_data_finish(c->to, c->job, copy_errno);
 	free(c);
+}
+
+/* In the child: copy, report, exit (nothing else: no atexit, no loop). */
+static void __attribute__((noreturn)) m_data_child(struct proj_data_job *job, int wfd)
+{
+	int e = proj_data_copy(job);
+	ssize_t w = write(wfd, &e, sizeof(e));
+	(void)w;
+	_exit(e ? 1 : 0);
 }
 
 /* Copy in a child; -1 when it could not be started (then copy inline). */
 static int m_data_fork(struct rpc_reply_to to, struct proj_data_job *job)
 {
 	struct m_data_copy *c = malloc(sizeof(*c));
-	if (!c)
+	int p[2];
+	if (!c || pipe2(p, O_CLOEXEC | O_NONBLOCK) < 0) {
+		free(c);
 		return -1;
+	}
 	c->job = job;
 	c->to = to;
+	c->result_fd = p[0];
 	pid_t pid = fork();
 	if (pid == 0)
-		_exit(proj_data_copy(job)); /* copy, fsync, exit: nothing else */
+		m_data_child(job, p[1]);
+	close(p[1]);
 	if (pid < 0 || server_watch_child(pid, m_data_child_cb, c) < 0) {
 		if (pid > 0) {
 			kill(pid, SIGKILL);
 			waitpid(pid, NULL, 0);
 		}
+		close(p[0]);
 		free(c);
 		return -1;
 	}
