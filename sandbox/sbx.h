@@ -63,6 +63,7 @@ pid_t sbx_spawn(const struct sbx_policy *p, char *const argv[], char *const env[
  * thread of the process.  Extra read-only paths and allow_missing come from
  * the environment sbx_spawn set (DAA_SBX_EXTRA_RO, DAA_SBX_ALLOW_MISSING).
  * Writes a layer report ("landlock: active (...)" per line) into report.
+ * Once per process (a second call fails: rulesets only intersect).
  * 0 / -1; on -1 the caller must not run user code (some layers may be on). */
 int sbx_seal(const char *project_dir, const char *tmp_dir, char *report, size_t report_len);
 

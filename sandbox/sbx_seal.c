@@ -199,11 +199,17 @@ static int seal_late_stage1(char *report, size_t len)
  * execve for every thread.  0, or -1 with the reason in report. */
 int sbx_seal(const char *project_dir, const char *tmp_dir, char *report, size_t report_len)
 {
+	static atomic_bool sealed;
 	const char *am = getenv(SBX_ENV_ALLOW_MISSING);
 	bool allow = am && strcmp(am, "1") == 0;
 	char err[300];
 	if (report_len)
 		report[0] = '\0';
+	if (atomic_exchange(&sealed, true)) {
+		/* a second ruleset would intersect with the first: never what a caller wants */
+		sbx_append(report, report_len, "seal: failed: already sealed (once per process)\n");
+		return -1;
+	}
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
 		sbx_append(report, report_len, "no_new_privs: %s\n", strerror(errno));
 		return -1;
