@@ -62,6 +62,9 @@ def sentence(line):
     return line.rstrip()
 
 
+KEY_LINE = re.compile(r"^(Highest|Most common|Strongest correlation|Overall|Accuracy|R\^2|Welch t-test|One-way ANOVA):")
+
+
 def figures_text(result):
     """"Chart saved: outputs/plots/x.png" lines for the step's figures."""
     figs = [f for f in (result.get("figures") or []) if isinstance(f, str)]
@@ -79,6 +82,9 @@ def success(purpose, result):
     if len(lines) == 1:
         body.append(sentence(lines[0]))
     elif lines:
+        key = [ln for ln in lines if KEY_LINE.match(ln)]
+        if len(lines) > 12 and key:
+            body.append("\n".join(sentence(ln) for ln in key[:3]))
         shown = lines[:MAX_LINES]
         body.append("\n".join(sentence(ln) for ln in shown))
         if len(lines) > MAX_LINES:

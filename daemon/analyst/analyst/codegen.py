@@ -176,6 +176,12 @@ def op_agg(it, v):
                       f"print(f\"{fs(agg_label(agg, m))}: {{value:,.2f}}\")"]
         return lines, ", ".join(agg_label(agg, m) for m in ms).lower()
     m = ms[0]
+    g2 = it.get("group2")
+    if g2 is not None:
+        title = f"{agg_label(agg, m)} by {g.name} and {g2.name}"
+        return ([f"result = {v}.groupby([{lit(g.name)}, {lit(g2.name)}])[{lit(m.name)}].{agg}().unstack({lit(g2.name)})",
+                 f"print({lit(title + ':')})",
+                 "print(result.to_string(float_format=\"{:,.2f}\".format, max_rows=40))"], title.lower())
     order = ".sort_index()" if g.is_numeric() else ".sort_values(ascending=False)"
     title = f"{agg_label(agg, m)} by {g.name}"
     lines = [f"result = {v}.groupby({lit(g.name)})[{lit(m.name)}].{agg}(){order}",
@@ -291,6 +297,11 @@ def op_value_counts(it, v):
         next(iter(it["others"] + it["measures"]), None)
     if c is None:
         return op_count_rows(it, v)
+    g2 = it.get("group2")
+    if g2 is not None and g2 is not c:
+        title = f"Number of rows by {c.name} and {g2.name}"
+        return ([f"table = pd.crosstab({col(v, c)}, {col(v, g2)}, margins=True, margins_name=\"Total\")",
+                 f"print({lit(title + ':')})", "print(table.to_string(max_rows=40))"], title.lower())
     title = f"Number of rows by {c.name}"
     lines = [f"counts = {col(v, c)}.value_counts(dropna=False)",
              "shares = (counts / counts.sum() * 100).round(1)",
@@ -299,6 +310,51 @@ def op_value_counts(it, v):
              f"print(f\"Most common: {{counts.index[0]}} ({{counts.iloc[0]:,}} rows); {{len(counts)}} different values\")"]
     if it["plot"] or it["op"] == "hist":
         lines += ["top = counts.head(30)"] + bar_lines("top", title, c.name, "Number of rows")
+    return lines, title.lower()
+
+
+POSITIVE = ["yes", "true", "1", "y", "t"]
+
+
+def op_rate(it, v):
+    """Share of rows where a flag is set (yes/true) or a number is above 0, by group."""
+    cands = it["others"] + it["measures"]
+    c = next((x for x in cands if x.is_binary() and not x.is_numeric()), None) or \
+        next((x for x in cands if x.is_numeric()), None) or next((x for x in cands if x.is_binary()), None)
+    if c is None:
+        return op_value_counts(it, v)
+    if c.is_numeric():
+        cond, lines = f"{c.name} > 0", [f"flag = {col(v, c)} > 0"]
+    else:
+        cond = f"{c.name} is yes/true"
+        lines = [f"flag = {col(v, c)}.astype(str).str.casefold().isin({POSITIVE!r})"]
+    g = it["group"] or next((x for x in it["others"] if x is not c and x.is_category()), None)
+    if g is None:
+        lines.append(f"print(f\"Rows where {fs(cond)}: {{flag.mean() * 100:.2f}}% ({{int(flag.sum()):,}} of {{len(flag):,}})\")")
+        return lines, f"share of rows where {cond}"
+    title = f"Rows where {cond}, % by {g.name}"
+    lines += [f"result = (flag.groupby({col(v, g)}).mean() * 100).sort_values(ascending=False)",
+              f"print({lit(title + ':')})",
+              "print(result.to_string(float_format=\"{:.2f}%\".format, max_rows=30))",
+              f"print(f\"Overall: {{flag.mean() * 100:.2f}}%\")"]
+    if it["plot"]:
+        lines += bar_lines("result", title, g.name, "% of rows")
+    return lines, title.lower()
+
+
+def op_share(it, v):
+    """Each group's share of a measure's total."""
+    m = it["measure"]
+    g = it["group"] or next((x for x in it["others"] if x.is_category()), None)
+    if m is None or g is None:
+        return op_value_counts(it, v)
+    title = f"Share of total {m.name} by {g.name}"
+    lines = [f"result = {v}.groupby({lit(g.name)})[{lit(m.name)}].sum().sort_values(ascending=False)",
+             "share = result / result.sum() * 100",
+             f"print({lit(title + ':')})",
+             "print(pd.DataFrame({\"total\": result, \"percent\": share}).head(40).to_string(float_format=\"{:,.2f}\".format))"]
+    if it["plot"]:
+        lines += bar_lines("share", title, g.name, f"% of total {m.name}")
     return lines, title.lower()
 
 
@@ -368,6 +424,12 @@ def op_overview(it, v):
                   "print(\"(first 20 columns shown)\")"]
     else:
         lines += [f"print({v}.describe(include=\"all\").T.to_string())"]
+    if it["measures"] and it["group"] is not None:
+        m, g = it["measures"][0], it["group"]
+        return ([f"summary = {v}.groupby({lit(g.name)})[{lit(m.name)}].describe()",
+                 f"print({lit('Summary of ' + m.name + ' by ' + g.name + ':')})",
+                 "print(summary.to_string(float_format=\"{:,.2f}\".format))"],
+                f"summary of {m.name} by {g.name}")
     if it["measures"]:
         return op_stats(it, v)
     return lines, f"overview of {it['ds'].name}"
@@ -391,7 +453,7 @@ def op_missing(it, v):
 
 OPS = {
     "agg": op_agg, "time": op_time, "top": op_top, "value_counts": op_value_counts,
-    "count_rows": op_count_rows, "nunique": op_nunique, "unique_values": op_unique_values,
+    "count_rows": op_count_rows, "rate": op_rate, "share": op_share, "nunique": op_nunique, "unique_values": op_unique_values,
     "hist": op_hist, "head": op_head, "tail": lambda it, v: op_head(it, v, "tail"),
     "sample": lambda it, v: op_head(it, v, "sample"), "overview": op_overview,
     "dtypes": op_dtypes, "missing": op_missing, "scatter": st.op_scatter, "box": st.op_box,

@@ -21,6 +21,7 @@ five six seven eight nine ten values each""".split())
 
 OPS = [  # (op, pattern) checked in order; the first that fits the mentions wins
     ("help", r"^\s*(help|\?|what can you do|examples?)\b"),
+    ("rate", r"\b(rate|percentage|percent|proportion|share|fraction|how often)\b"),
     ("model", r"\b(predict\w*|classif\w*|regression model|build a model|train a model|machine learning|baseline model|what drives|drivers of|model)\b"),
     ("normality", r"\b(normal(ly)? distributed|normality|shapiro|gaussian|bell[- ]shaped|normal distribution)\b"),
     ("outliers", r"\b(outliers?|anomal\w*|unusual values|extreme values)\b"),
@@ -39,7 +40,7 @@ OPS = [  # (op, pattern) checked in order; the first that fits the mentions wins
     ("top", r"\b(top|bottom|best|worst|rank\w*|leading)\b|\b(highest|lowest|largest|smallest|most|least) \d+"
             r"|\bwhich\b.*\b(highest|lowest|largest|smallest|most|least|biggest|best|worst)\b"),
     ("nunique", r"\b(distinct|unique|different)\b"),
-    ("value_counts", r"\b(value counts|frequenc\w*|breakdown|break down|how often|share of|proportion)\b"),
+    ("value_counts", r"\b(value counts|frequenc\w*|breakdown|break down|how often|share of|proportion|percent\w*)\b"),
     ("time", r"\b(over time|trend\w*|time series|timeline|evolution|evolve\w*|over the (years|months)|seasonal\w*)\b"),
 ]
 
@@ -168,6 +169,12 @@ def pick_op(q, ms, filters):
             continue
         if op == "nunique" and not re.search(r"\b(how many|number of|count)\b", q):
             return "unique_values"
+        if op == "rate":
+            if any(m.col0.is_binary() for m in free) or re.search(r"\b(had|have|has|with) (a |an |any )?\w+", q):
+                return "rate"
+            if [m for m in free if m.col0.is_numeric()] and any(m.role == "group" or m.col0.is_category() for m in ms):
+                return "share"
+            continue
         return op
     return None
 
@@ -221,6 +228,15 @@ def build_intent(request, ds, res, ds_names=()):
     mark_groups(tokens, ms, op)
     has_date = bool(ds.date_columns())
     op = op or default_op(qf, ms, it["freq"], has_date)
+    period = re.search(r"\b(which|what) (day|week|month|quarter|year)\b", qf)
+    if period and op in ("top", "agg", None) and has_date:   # "which month had the highest revenue"
+        op, it["freq"] = "time", {"day": "D", "week": "W", "month": "M", "quarter": "Q", "year": "Y"}[period.group(2)]
+        if it["agg"] in ("max", "min"):   # "highest" picks the period, it does not aggregate
+            it["agg"] = None
+    if re.search(r"\b(last|this|previous|past|next) (year|month|week|quarter|day)\b|\b(yesterday|today|ytd|year to date)\b", qf):
+        raise Unknown("I cannot resolve relative dates such as \u201clast year\u201d: the data's own calendar "
+                      "may not match today's. Name the period instead, e.g. \u201cin 2024\u201d or "
+                      "\u201csince 2024-06-01\u201d.")
     if op is None:
         words = unmatched_words(tokens, ms, ds_names)
         if words and (it["agg"] or it["plot"] or it["freq"]):
@@ -275,6 +291,7 @@ def roles(it, tokens, ms, res, q):
     it["measures"] = [res.column(m) for m in nums]
     it["measure"] = it["measures"][0] if it["measures"] else None
     it["group"] = res.column(groups[0]) if groups else None
+    it["group2"] = res.column(groups[1]) if len(groups) > 1 else None
     it["others"] = [res.column(m) for m in others]
     it["values"] = None
     if op in ("time",) or any(f["kind"] in ("year", "date") for f in it["filters"]):

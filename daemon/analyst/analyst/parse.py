@@ -20,7 +20,7 @@ TOKEN_RE = re.compile(
 GROUP_WORDS = {"by", "per", "across", "each", "every"}
 SKIP = {"the", "a", "an", "each", "every", "different", "individual"}
 AGG_WORDS = [
-    ("sum", r"\b(total|sum|overall|combined|cumulative)\b"),
+    ("sum", r"\b(total|sum|overall|combined|cumulative|how much)\b"),
     ("mean", r"\b(average|avg|mean|typical)\b"),
     ("median", r"\bmedian\b"),
     ("std", r"\b(std|standard deviation|stdev|spread|variability)\b"),
@@ -193,8 +193,9 @@ def prev_words(tokens, m, k=3):
 
 def mark_groups(tokens, ms, op):
     """Marks mentions introduced by by / per / across / for each as groups."""
+    last = None
     for m in ms:
-        if m.value is not None:
+        if m.value is not None or m.role is not None:
             continue
         pw = prev_words(tokens, m, 2)
         raw_prev = tokens[m.start - 1].f if m.start else ""
@@ -202,6 +203,9 @@ def mark_groups(tokens, ms, op):
             if pw[:1] == ["by"] and op in ("top", "sort") and m.col0.is_numeric():
                 continue
             m.role = "group"
+            last = m
+        elif last is not None and raw_prev == "and" and m.start == last.end + 1 and not m.col0.is_numeric():
+            m.role = "group"   # "by category and region": a second grouping
 
 
 def parse_filters(tokens, ms, ds):

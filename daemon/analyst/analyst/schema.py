@@ -14,9 +14,9 @@ import re
 import unicodedata
 
 SYNONYMS = [
-    {"revenue", "sales", "amount", "turnover", "income", "takings", "gmv"},
+    {"revenue", "sales", "amount", "turnover", "income", "takings", "gmv", "value", "sell", "selling"},
     {"date", "day", "time", "when", "timestamp", "datetime"},
-    {"units", "quantity", "qty", "volume", "items"},
+    {"units", "quantity", "qty", "volume", "items", "sold"},
     {"price", "cost", "fee", "charge"},
     {"customer", "client", "buyer", "user"},
     {"product", "item", "sku", "article"},
@@ -43,7 +43,7 @@ average avg mean median min max minimum maximum highest lowest top bottom count 
 most least largest smallest biggest std deviation standard variance distribution
 histogram scatter box boxplot bar bars line lines heatmap correlation correlate
 between against versus rows row records record entries data dataset table column
-columns values value unique distinct describe summary summarize summarise overview
+columns values unique distinct describe summary summarize summarise overview
 statistics stats missing null nulls nan head first last sample samples predict model
 forecast outlier outliers normal normally test ttest t compare comparison difference
 significant group groups where when than more less greater above below under over
