@@ -215,7 +215,9 @@ int proto_client_call(struct proto_client *c, const char *method, proto_pack_fn 
 /* Send a request without waiting (returns its msgid, or 0 on failure). */
 uint32_t proto_client_send(struct proto_client *c, const char *method,
 			   proto_pack_fn pack_params, void *ud, struct proto_err *err);
-/* Wait for the response to msgid (notifications dispatched meanwhile). */
+/* Wait for the response to msgid (notifications dispatched meanwhile;
+ * responses to other requests sent earlier are kept for their own wait, up to
+ * 8; -1 with errno EINTR when a signal interrupted the wait). */
 int proto_client_wait(struct proto_client *c, uint32_t msgid, int timeout_ms,
 		      struct proto_msg *msg, struct proto_err *err);
 

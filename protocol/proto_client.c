@@ -2,7 +2,8 @@
  * protocol/proto_client.c — the daemon's socket path and a blocking client
  * connection for the CLI and tools: connect, send requests with a msgid
  * counter, wait for a response with a poll() timeout while passing
- * notifications to a callback.
+ * notifications to a callback.  Responses to other requests that arrive
+ * meanwhile are kept (a few) for their own wait.
  */
 #include <errno.h>
 #include <poll.h>
@@ -16,6 +17,8 @@
 
 #include "protocol/proto.h"
 
+#define CLIENT_STASH 8
+
 struct proto_client {
 	int fd;
 	struct proto_reader *r;
@@ -25,6 +28,8 @@ struct proto_client {
 	struct proto_buf out;
 	bool has_mask;
 	sigset_t mask;
+	struct proto_msg stash[CLIENT_STASH]; /* responses awaiting their wait */
+	int nstash;
 };
 
 /* $DAA_SOCKET, else $XDG_RUNTIME_DIR/daa/daad.sock, else /tmp/daa-$UID/daad.sock. */
@@ -86,6 +91,8 @@ void proto_client_close(struct proto_client *c)
 	if (!c)
 		return;
 	int saved = errno;
+	for (int i = 0; i < c->nstash; i++)
+		proto_msg_done(&c->stash[i]);
 	close(c->fd);
 	proto_reader_free(c->r);
 	proto_buf_free(&c->out);
@@ -194,9 +201,36 @@ static int fill(struct proto_client *c, int64_t deadline, struct proto_err *err)
 	return 0;
 }
 
+/* Take the stashed response to msgid into msg; false if none. */
+static bool stash_take(struct proto_client *c, uint32_t msgid, struct proto_msg *msg)
+{
+	for (int i = 0; i < c->nstash; i++)
+		if (c->stash[i].msgid == msgid) {
+			*msg = c->stash[i];
+			memmove(&c->stash[i], &c->stash[i + 1],
+				(size_t)(c->nstash - i - 1) * sizeof(c->stash[0]));
+			c->nstash--;
+			return true;
+		}
+	return false;
+}
+
+/* Keep a response to another request (the oldest goes when full). */
+static void stash_put(struct proto_client *c, struct proto_msg *msg)
+{
+	if (c->nstash == CLIENT_STASH) {
+		proto_msg_done(&c->stash[0]);
+		memmove(&c->stash[0], &c->stash[1], (CLIENT_STASH - 1) * sizeof(c->stash[0]));
+		c->nstash--;
+	}
+	c->stash[c->nstash++] = *msg;
+	memset(msg, 0, sizeof(*msg));
+}
+
 /* Wait for the response to msgid; notifications go to the callback,
- * responses to other msgids are dropped.  -1 with errno EINTR when a signal
- * interrupted the wait (call again to go on waiting). */
+ * responses to other msgids are kept for their own wait (the last 8).
+ * -1 with errno EINTR when a signal interrupted the wait (call again to go
+ * on waiting). */
 int proto_client_wait(struct proto_client *c, uint32_t msgid, int timeout_ms,
 		      struct proto_msg *msg, struct proto_err *err)
 {
@@ -206,6 +240,8 @@ int proto_client_wait(struct proto_client *c, uint32_t msgid, int timeout_ms,
 		clock_gettime(CLOCK_MONOTONIC, &ts);
 		deadline = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 + timeout_ms;
 	}
+	if (stash_take(c, msgid, msg))
+		return 0;
 	for (;;) {
 		bool rec;
 		struct proto_err perr;
@@ -221,6 +257,10 @@ int proto_client_wait(struct proto_client *c, uint32_t msgid, int timeout_ms,
 		}
 		if (msg->kind == PROTO_RESPONSE && msg->msgid == msgid)
 			return 0;
+		if (msg->kind == PROTO_RESPONSE) {
+			stash_put(c, msg);
+			continue;
+		}
 		if (msg->kind == PROTO_NOTIFY && c->cb)
 			c->cb(msg->method, msg->params, c->ud);
 		proto_msg_done(msg);

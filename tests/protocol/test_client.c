@@ -1,8 +1,9 @@
 /*
  * tests/protocol/test_client.c — the blocking client against a scripted
  * server in a child process: a notification and a stray response arriving
- * before the awaited one, an error response, a timeout, the daemon closing
- * the connection, and connecting where nothing listens.
+ * before the awaited one, an error response, two requests answered out of
+ * order, a timeout, the daemon closing the connection, and connecting where
+ * nothing listens.
  */
 #include <errno.h>
 #include <signal.h>
@@ -47,10 +48,19 @@ static void server(int lfd)
 	struct proto_reader *r = proto_reader_new(0, 0);
 	struct proto_buf b;
 	struct proto_msg m;
+	uint32_t held = 0;
 	proto_buf_init(&b);
 	for (;;) {
 		srv_read(fd, r, &m);
-		if (!strcmp(m.method, "ping")) {
+		if (!strcmp(m.method, "first")) {
+			held = m.msgid; /* answered after "second", out of order */
+		} else if (!strcmp(m.method, "second")) {
+			proto_pack_response_head(&b.pk, m.msgid);
+			proto_pack_str(&b.pk, "second's result");
+			proto_pack_response_head(&b.pk, held);
+			proto_pack_str(&b.pk, "first's result");
+			srv_send(fd, &b);
+		} else if (!strcmp(m.method, "ping")) {
 			proto_pack_notify_head(&b.pk, "turn.event");
 			msgpack_pack_map(&b.pk, 1);
 			proto_pack_kv_str(&b.pk, "kind", "started");
@@ -117,6 +127,16 @@ static void test_calls(void)
 	CHECK(rc == 0 && m.msgid == first + 1, "msgids count up");
 	CHECK(m.error && proto_map_int(m.error, "code", 0) == PROTO_ERR_NOT_FOUND,
 	      "error response returned as 0 with msg->error set");
+	proto_msg_done(&m);
+	uint32_t id1 = proto_client_send(c, "first", NULL, NULL, &e);
+	uint32_t id2 = proto_client_send(c, "second", NULL, NULL, &e);
+	rc = proto_client_wait(c, id1, 10000, &m, &e);
+	CHECK(rc == 0 && m.msgid == id1 && m.result->type == MSGPACK_OBJECT_STR &&
+		      m.result->via.str.size == 14, "out-of-order: the awaited response");
+	proto_msg_done(&m);
+	rc = proto_client_wait(c, id2, 0, &m, &e);
+	CHECK(rc == 0 && m.msgid == id2 && m.result->via.str.size == 15,
+	      "out-of-order: the other one was kept for its own wait");
 	proto_msg_done(&m);
 	rc = proto_client_call(c, "slow", NULL, NULL, 200, &m, &e);
 	CHECK(rc == -1 && errno == ETIMEDOUT && e.code == PROTO_ERR_IO, "timeout: %s", e.msg);
