@@ -63,7 +63,7 @@ struct http_req {
 	struct http_req *prev, *next;
 };
 
-static int http_global_refs;
+static bool http_global_done;
 
 static void http_process(struct http *h);
 
@@ -218,18 +218,17 @@ static int http_curl_timer_cb(CURLM *multi, long timeout_ms, void *userp)
 /* Create the multi handle for loop l. */
 struct http *http_new(struct loop *l, char *err, size_t errlen)
 {
-	if (http_global_refs++ == 0 && curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-		http_global_refs--;
+	/* Once per process: re-initialising TLS for every client is slow. */
+	if (!http_global_done && curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
 		http_seterr(err, errlen, "libcurl failed to initialise (curl_global_init)");
 		return NULL;
 	}
+	http_global_done = true;
 	struct http *h = calloc(1, sizeof(*h));
 	if (h)
 		h->multi = curl_multi_init();
 	if (!h || !h->multi) {
 		free(h);
-		if (--http_global_refs == 0)
-			curl_global_cleanup();
 		http_seterr(err, errlen, "out of memory creating the HTTP client");
 		return NULL;
 	}
@@ -242,8 +241,6 @@ struct http *http_new(struct loop *l, char *err, size_t errlen)
 			close(h->tfd);
 		curl_multi_cleanup(h->multi);
 		free(h);
-		if (--http_global_refs == 0)
-			curl_global_cleanup();
 		return NULL;
 	}
 	curl_multi_setopt(h->multi, CURLMOPT_SOCKETFUNCTION, http_socket_cb);
@@ -287,8 +284,6 @@ void http_free(struct http *h)
 	loop_fd_del(h->loop, h->tfd);
 	close(h->tfd);
 	free(h);
-	if (--http_global_refs == 0)
-		curl_global_cleanup();
 }
 
 /* Body bytes from curl → the data callback. */

@@ -14,13 +14,15 @@ Each request is appended to --record as one JSON line:
    "headers": {"authorization": "...", ...}  (names lower-cased),
    "body": <parsed JSON, or the raw text when not JSON>}
 Control endpoints: GET /_fake/requests (the records as a JSON list),
-POST /_fake/script (replace the script; body = a script), POST /_fake/reset.
+POST /_fake/script (replace the script and restart it; body = a script),
+POST /_fake/reset (forget the records, and empty the --record file).
 
 Script: a list of responses used in order, or {"responses": [...], "then": R}
 where R answers every request after the list is used up (without "then", a
 500 "script exhausted").  A response R:
   "status": 200            HTTP status (default 200)
-  "headers": {...}         extra response headers (e.g. Retry-After)
+  "headers": {...}         extra response headers (e.g. Retry-After); a value
+                           "@date+N" becomes the HTTP date N seconds from now
   "delay_ms": N            wait before answering
   "reply": {"content": str|null, "tool_calls": [{"id"?, "name", "arguments":
             obj|str}], "usage": {...}, "model": str, "finish_reason": str}
@@ -44,6 +46,7 @@ import socket
 import sys
 import threading
 import time
+from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
@@ -154,6 +157,14 @@ def stream_chunks(reply, model, n, interleave, include_usage):
     return out
 
 
+def header_value(v):
+    """A header value; "@date+N" is the HTTP date N seconds from now."""
+    v = str(v)
+    if v.startswith("@date+"):
+        return formatdate(time.time() + float(v[6:]), usegmt=True)
+    return v
+
+
 class Server(ThreadingHTTPServer):
     daemon_threads = True
 
@@ -180,7 +191,7 @@ class Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(data)))
         for k, v in (extra or {}).items():
-            self.send_header(k, str(v))
+            self.send_header(k, header_value(v))
         self.end_headers()
         self.wfile.write(data)
 
@@ -201,6 +212,8 @@ class Handler(BaseHTTPRequestHandler):
         if self.path == "/_fake/reset":
             with st.lock:
                 st.records = []
+                if st.record:
+                    open(st.record, "w").close()
             return self.send_json(200, {"ok": True})
         try:
             body = json.loads(raw)
@@ -235,7 +248,7 @@ class Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Type", ctype)
         self.send_header("Content-Length", str(len(data)))
         for k, v in extra.items():
-            self.send_header(k, str(v))
+            self.send_header(k, header_value(v))
         self.end_headers()
         if "drop_after" in r:
             self.wfile.write(data[:len(data) // 2])
@@ -260,7 +273,7 @@ class Handler(BaseHTTPRequestHandler):
         self.send_header("Cache-Control", "no-cache")
         self.send_header("Transfer-Encoding", "chunked")
         for k, v in extra.items():
-            self.send_header(k, str(v))
+            self.send_header(k, header_value(v))
         self.end_headers()
         self.wfile.flush()
         if r.get("hang_ms"):

@@ -1,9 +1,10 @@
 /*
  * tests/llm/test_llm_client.c — the OpenAI client end to end: the real
- * daemon loop (daemon/loop.c) and llm_openai.c against fake_openai.py, one
- * fresh fake server per scenario.  Each scenario checks what the client
- * returned AND what the server received (headers, model, messages, tools,
- * stream flag, number of attempts).  Nothing is judged by timing: timers
+ * daemon loop (daemon/loop.c) and llm_openai.c against fake_openai.py.
+ * Each scenario checks what the client returned AND what the server
+ * received (headers, model, messages, tools,
+ * stream flag, number of attempts); the server is re-scripted and its
+ * records cleared between scenarios.  Nothing is judged by timing: timers
  * only guard against hangs.  With DAA_VALGRIND=1 it re-runs itself under
  * valgrind (errors and definite leaks fail).  TAP output.
  */
@@ -18,6 +19,8 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <curl/curl.h>
 
 #include "daemon/llm.h"
 #include "daemon/loop.h"
@@ -61,9 +64,32 @@ static const char *tpath(const char *name)
 	return buf[k];
 }
 
-/* Start fake_openai.py with this script (JSON text); 0 / -1. */
+/* POST body to the running server's control path; 0 / -1. */
+static int server_control(const char *path, const char *body)
+{
+	char url[128];
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d%s", server_port, path);
+	CURL *e = curl_easy_init();
+	FILE *null = fopen("/dev/null", "w");
+	long st = 0;
+	curl_easy_setopt(e, CURLOPT_URL, url);
+	curl_easy_setopt(e, CURLOPT_POSTFIELDS, body);
+	curl_easy_setopt(e, CURLOPT_WRITEDATA, null);
+	curl_easy_setopt(e, CURLOPT_TIMEOUT, 10L);
+	CURLcode rc = curl_easy_perform(e);
+	curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &st);
+	curl_easy_cleanup(e);
+	fclose(null);
+	return rc == CURLE_OK && st == 200 ? 0 : -1;
+}
+
+/* Give the fake server this script (JSON text) and forget its records;
+ * starts fake_openai.py when it is not running.  0 / -1. */
 static int server_start(const char *script)
 {
+	if (server_pid > 0 && server_control("/_fake/script", script) == 0 &&
+	    server_control("/_fake/reset", "{}") == 0)
+		return 0;
 	server_stop();
 	FILE *f = fopen(tpath("script.json"), "w");
 	if (!f)
@@ -189,7 +215,7 @@ static void guard_cb(struct loop *l, uint64_t id, void *ud)
 struct opts {
 	bool stream;
 	int max_retries;
-	int idle_ms;
+	int idle_ms, total_ms;
 	const char *base_url; /* NULL: the fake server */
 	const char *key;      /* NULL: none */
 	bool cancel_on_text;
@@ -221,7 +247,8 @@ static void call(const struct opts *o, struct run *r)
 		.backend = "openai", .base_url = (char *)(o->base_url ? o->base_url : url),
 		.model = "test-model", .api_key = (char *)o->key, .api_key_origin = "OPENAI_API_KEY",
 		.temperature = 0.2, .stream = o->stream, .connect_timeout_ms = 5000,
-		.idle_timeout_ms = o->idle_ms ? o->idle_ms : 10000, .total_timeout_ms = 15000,
+		.idle_timeout_ms = o->idle_ms ? o->idle_ms : 10000,
+		.total_timeout_ms = o->total_ms ? o->total_ms : 15000,
 		.max_retries = o->max_retries,
 	};
 	char err[512];
@@ -552,14 +579,14 @@ static void t_refused(void)
 static void t_cancel(void)
 {
 	struct run r;
-	struct opts o = {.stream = true, .cancel_on_text = true, .wait_ms = 1500};
+	struct opts o = {.stream = true, .cancel_on_text = true, .wait_ms = 800};
 	if (server_start(SCRIPT({"responses": [], "then": {"chunk_chars": 2, "chunk_delay_ms": 100,
 		"reply": {"content": "a slow answer, word by word, taking its time"}}})) < 0)
 		return check(0, "cancel: server");
 	call(&o, &r);
 	check(r.ndone == 0 && r.ntext == 1 && r.guard_fired,
 	      "cancel from inside the progress callback: no more progress, no done callback");
-	o = (struct opts){.stream = false, .cancel_after_ms = 200, .wait_ms = 1500};
+	o = (struct opts){.stream = false, .cancel_after_ms = 200, .wait_ms = 800};
 	if (server_start(SCRIPT({"responses": [], "then": {"delay_ms": 1000, "reply": {"content": "late"}}})) < 0)
 		return check(0, "cancel: server");
 	call(&o, &r);
@@ -567,13 +594,41 @@ static void t_cancel(void)
 	check(r.ndone == 0 && r.guard_fired && json_array_size(recs) == 1,
 	      "cancel while the server thinks: no done callback");
 	json_decref(recs);
-	o = (struct opts){.stream = false, .max_retries = 3, .cancel_after_ms = 300, .wait_ms = 1500};
-	if (server_start(SCRIPT({"responses": [], "then": {"status": 429, "headers": {"Retry-After": "30"}, "body": {}}})) < 0)
+	o = (struct opts){.stream = false, .max_retries = 3, .cancel_after_ms = 300, .wait_ms = 800};
+	if (server_start(SCRIPT({"responses": [], "then": {"status": 429, "headers": {"Retry-After": "3600"}, "body": {}}})) < 0)
 		return check(0, "cancel: server");
 	call(&o, &r);
 	recs = records();
 	check(r.ndone == 0 && r.nretry == 1 && json_array_size(recs) == 1,
 	      "cancel during a Retry-After wait: no retry, no done callback");
+	check(strstr(r.retry_note, "trying again in 60.0 s") != NULL, "Retry-After: 3600 is capped at 60 s");
+	json_decref(recs);
+}
+
+/* Retry-After as an HTTP date; the total timeout. */
+static void t_date_and_total(void)
+{
+	struct run r;
+	struct opts o = {.stream = false, .max_retries = 1};
+	if (server_start(SCRIPT([{"status": 503, "headers": {"Retry-After": "@date+2"}, "body": {}},
+				 {"reply": {"content": "fine"}}])) < 0)
+		return check(0, "date: server");
+	call(&o, &r);
+	json_t *recs = records();
+	check(r.reply && json_array_size(recs) == 2 && r.nretry == 1 &&
+	      (strstr(r.retry_note, "in 1.0 s") || strstr(r.retry_note, "in 2.0 s")),
+	      "Retry-After as an HTTP date: honoured");
+	json_decref(recs);
+	run_clear(&r);
+	if (server_start(SCRIPT({"responses": [], "then": {"chunk_chars": 1, "chunk_delay_ms": 100,
+		"reply": {"content": "an answer that takes far too long to finish"}}})) < 0)
+		return check(0, "total: server");
+	o = (struct opts){.stream = true, .max_retries = 2, .total_ms = 800};
+	call(&o, &r);
+	recs = records();
+	check(r.has_err && strstr(r.err.msg, "did not finish its answer within 0.8 s") &&
+	      strstr(r.err.msg, "total_timeout_ms") && json_array_size(recs) == 1 && r.ntext > 0,
+	      "total timeout: a clear error naming the setting, not retried");
 	json_decref(recs);
 }
 
@@ -667,6 +722,7 @@ int main(int argc, char **argv)
 	t_refused();
 	t_cancel();
 	t_idle();
+	t_date_and_total();
 	t_key_scrubbed();
 	json_decref(the_messages);
 	json_decref(the_tools);

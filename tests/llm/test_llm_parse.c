@@ -3,7 +3,7 @@
  * client: the SSE parser (every split of a stream parses the same), stream
  * reassembly of tool-call deltas, plain-text answers, error bodies, the tool
  * schema, and llm_config_from_json (env overrides, key file permissions).
- * TAP output; exit 0 when every check passed.
+ * TAP output; exit 0 when every check passed.  DAA_VALGRIND=1: under valgrind.
  */
 #include <fcntl.h>
 #include <stdio.h>
@@ -288,8 +288,97 @@ static void test_config(void)
 	unsetenv("OPENAI_API_KEY");
 }
 
-int main(void)
+static uint64_t rng_state = 88172645463325252ULL;
+
+/* xorshift64: deterministic pseudo-random numbers. */
+static uint32_t rnd(void)
 {
+	rng_state ^= rng_state << 13;
+	rng_state ^= rng_state >> 7;
+	rng_state ^= rng_state << 17;
+	return (uint32_t)rng_state;
+}
+
+/* SSE events of the fuzz loop go into a stream accumulator. */
+static int fuzz_event(void *ud, const char *event, const char *data, size_t len)
+{
+	(void)event;
+	bool se;
+	char err[200];
+	llm_stream_feed(ud, data, len, &se, err, sizeof(err));
+	llm_stream_delta(ud);
+	return 0;
+}
+
+/* Mutated inputs through every parser: no crash, no leak (run under
+ * ASan / valgrind by make check). */
+static void test_fuzz(void)
+{
+	static const char *const seeds[] = {
+		"data: {\"choices\":[{\"delta\":{\"tool_calls\":[{\"index\":0,\"id\":\"a\",\"function\":{\"name\":\"run_python\",\"arguments\":\"{\\\"code\\\":1}\"}}]}}]}\n\n",
+		"data: {\"choices\":[{\"delta\":{\"content\":\"hi\"},\"finish_reason\":\"stop\"}],\"usage\":{\"prompt_tokens\":1}}\r\n\r\n",
+		"event: error\ndata: {\"error\":{\"message\":\"x\",\"code\":\"y\"}}\n\ndata: [DONE]\n\n",
+		"Sure:\n```python\nprint(1)\n```\n<tool_call>{\"name\":\"ask_user\",\"arguments\":{\"question\":\"q?\"}}</tool_call>",
+		"{\"tool\": \"final_answer\", \"args\": {\"text\": \"ok\"}}",
+	};
+	static const char alphabet[] = "{}[]\":,\\\n`?<>0a";
+	char buf[600];
+	int rounds = getenv("DAA_UNDER_VALGRIND") ? 2000 : 20000;
+	for (int i = 0; i < rounds; i++) {
+		const char *seed = seeds[rnd() % (sizeof(seeds) / sizeof(seeds[0]))];
+		size_t n = strlen(seed);
+		memcpy(buf, seed, n + 1);
+		for (int k = (int)(rnd() % 6); k >= 0 && n > 0; k--) {
+			size_t at = rnd() % n;
+			if (rnd() % 3 == 0 && n < sizeof(buf) - 2) {
+				memmove(buf + at + 1, buf + at, n - at + 1);
+				n++;
+			}
+			buf[at] = (char)(rnd() % 4 ? alphabet[rnd() % (sizeof(alphabet) - 1)] : (int)(rnd() % 256));
+		}
+		buf[n] = '\0';
+		struct llm_stream *st = llm_stream_new();
+		struct sse *p = sse_new(0, fuzz_event, st);
+		size_t cut = n ? rnd() % n : 0;
+		sse_feed(p, buf, cut);
+		sse_feed(p, buf + cut, n - cut);
+		int64_t pt, ct;
+		char *model;
+		const char *fin;
+		json_t *msg = llm_stream_result(st, &pt, &ct, &model, &fin);
+		struct llm_reply *r = calloc(1, sizeof(*r));
+		char err[200], code[64];
+		llm_parse_message(r, msg, err, sizeof(err));
+		llm_reply_free(r);
+		r = calloc(1, sizeof(*r));
+		llm_parse_text(r, buf);
+		llm_reply_free(r);
+		llm_parse_error_body(buf, n, err, sizeof(err), code, sizeof(code));
+		json_decref(msg);
+		free(model);
+		sse_free(p);
+		llm_stream_free(st);
+	}
+	check(1, "fuzz: mutated streams and texts through every parser");
+}
+
+/* Under DAA_VALGRIND=1, run this binary again inside valgrind. */
+static void maybe_valgrind(char **argv)
+{
+	const char *v = getenv("DAA_VALGRIND");
+	if (!v || strcmp(v, "1") != 0 || getenv("DAA_UNDER_VALGRIND") || access("/usr/bin/valgrind", X_OK))
+		return;
+	setenv("DAA_UNDER_VALGRIND", "1", 1);
+	execl("/usr/bin/valgrind", "valgrind", "-q", "--error-exitcode=99", "--leak-check=full",
+	      "--errors-for-leak-kinds=definite", argv[0], (char *)NULL);
+	perror("exec valgrind");
+	exit(1);
+}
+
+int main(int argc, char **argv)
+{
+	(void)argc;
+	maybe_valgrind(argv);
 	test_sse();
 	test_stream();
 	test_text();
@@ -297,6 +386,7 @@ int main(void)
 	test_error_body();
 	test_schema();
 	test_config();
+	test_fuzz();
 	printf("1..%d\n", n_checks);
 	if (n_failed)
 		fprintf(stderr, "%d of %d checks failed\n", n_failed, n_checks);
