@@ -13,6 +13,7 @@
 #include "daemon/agent_int.h"
 #include "daemon/kern.h"
 #include "daemon/log.h"
+#include "daemon/project.h"
 
 static void exec_cb(void *ud, const json_t *reply, const struct proto_err *err);
 
@@ -113,13 +114,20 @@ static int do_run_python(struct agent_turn *t, const struct llm_tool_call *c)
 		agent_tool_result(t, c, "error: run_python needs a non-empty `code` string argument");
 		return -1;
 	}
+	size_t nrun = 1, i;
+	const json_t *st;
+	json_array_foreach(t->steps, i, st)
+		nrun += strcmp(json_string_value(json_object_get(st, "tool")) ?: "", "run_python") == 0;
 	json_array_append_new(t->steps, json_pack("{s:s, s:{s:s, s:s}}", "tool", "run_python", "args",
 						  "code", code, "purpose", purpose ? purpose : ""));
 	agent_event(t, "code", json_pack("{s:s, s:s, s:i}", "code", code, "purpose",
-					 purpose ? purpose : "", "attempt",
-					 (int)json_array_size(t->steps)));
-	agent_slug(purpose && *purpose ? purpose : t->request, slug, sizeof slug);
-	snprintf(step, sizeof step, "t%03d_%zu_%s", t->number, json_array_size(t->steps), slug);
+					 purpose ? purpose : "", "attempt", (int)nrun));
+	/* figures are named like the history script this turn will most likely get */
+	agent_slug(t->request, slug, sizeof slug);
+	if (nrun == 1)
+		snprintf(step, sizeof step, "%03d_%s", proj_next_step_number(t->proj->pj), slug);
+	else
+		snprintf(step, sizeof step, "%03d_%s_s%zu", proj_next_step_number(t->proj->pj), slug, nrun);
 	t->state = AG_RUNNING_CODE;
 	if (kern_exec(t->proj->path, code, step, exec_cb, t, &err) < 0) {
 		json_t *res = json_pack("{s:b, s:{s:s, s:s, s:s}}", "ok", 0, "error", "type",
@@ -170,6 +178,8 @@ static int do_remember(struct agent_turn *t, const struct llm_tool_call *c)
 	}
 	const json_t *have = json_object_get(agent_mem_conventions(t->proj), key);
 	if (have && json_equal(json_object_get(have, "value"), value)) {
+		json_array_append_new(t->steps, json_pack("{s:s, s:O}", "tool", "remember_convention",
+							  "args", c->args));
 		agent_tool_result(t, c, "already known: this convention is recorded");
 		return 0; /* keep the source ("user" stays "user") */
 	}

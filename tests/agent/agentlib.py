@@ -17,6 +17,11 @@ import time
 
 import msgpack
 
+sys.path.insert(0, os.path.join(os.environ.get("DAA_ROOT") or
+                                os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."),
+                                "tests", "lib"))
+import daad as daadlib  # noqa: E402  (tests/lib/daad.py, the daemon-core helper)
+
 ROOT = os.environ.get("DAA_ROOT") or os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 BUILD = os.environ.get("DAA_BUILD") or os.path.join(ROOT, "build")
 PYTHON = os.environ.get("DAA_PYTHON", "/usr/bin/python3")
@@ -146,56 +151,32 @@ def check_sanitizers(text):
 
 
 class Daemon:
-    """A private daad in a temp dir; stop() kills it and removes the dir."""
+    """A private daad (tests/lib/daad.py's Daad: temp HOME/XDG dirs, own
+    socket, clean environment, valgrind under DAA_VALGRIND=1); stop() ends it,
+    checks its exit and sanitizer reports, and removes the dir."""
 
     def __init__(self, config=None, env=None):
         if not os.access(DAAD, os.X_OK):
             skip("daad is not built (%s)" % DAAD)
-        self.dir = tempfile.mkdtemp(prefix="daa-agent-test.")
-        d = self.dir
-        for sub in ("home", "run", "data", "config/daa", "state", "cache"):
-            os.makedirs(os.path.join(d, sub), exist_ok=True)
-        os.chmod(os.path.join(d, "run"), 0o700)
-        self.socket = os.path.join(d, "run", "daad.sock")
-        self.config_file = os.path.join(d, "config", "daa", "config.json")
-        with open(self.config_file, "w") as f:
-            json.dump(config or {}, f)
-        self.env = {"PATH": "/usr/bin:/bin", "HOME": os.path.join(d, "home"),
-                    "XDG_RUNTIME_DIR": os.path.join(d, "run"), "XDG_DATA_HOME": os.path.join(d, "data"),
-                    "XDG_CONFIG_HOME": os.path.join(d, "config"), "XDG_STATE_HOME": os.path.join(d, "state"),
-                    "XDG_CACHE_HOME": os.path.join(d, "cache"), "DAA_SOCKET": self.socket,
-                    "DAA_PYTHON": PYTHON, "DAA_ROOT": ROOT, "LANG": "C.UTF-8"}
-        self.env.update(env or {})
-        self.log = open(os.path.join(d, "daad.log"), "w+")
+        self.d = daadlib.Daad(extra_env=env, config=config or {})
+        self.env = self.d.env
+        self.dir = self.d.dir
+        self.socket = self.d.sock
         self._start()
 
     def _start(self):
-        self.proc = subprocess.Popen([DAAD, "-f", "-s", self.socket, "-l", "debug", "-c", self.config_file],
-                                     env=self.env, stdout=self.log, stderr=subprocess.STDOUT,
-                                     start_new_session=True)
-        end = time.monotonic() + 30
-        while True:
-            if self.proc.poll() is not None:
-                self.dump_log()
-                fail("daad exited at start (status %s)" % self.proc.returncode)
-            try:
-                c = Client(self.socket, timeout=5)
-                c.call("ping", timeout=5)
-                c.close()
-                break
-            except (OSError, RpcError, TimeoutError):
-                if time.monotonic() > end:
-                    self.dump_log()
-                    fail("daad did not answer ping within 30 s")
-                time.sleep(0.05)
+        try:
+            self.d.start()
+        except RuntimeError as e:
+            self.dump_log()
+            self.d.cleanup()
+            fail("daad did not start: %s" % e)
 
     def client(self, timeout=60):
         return Client(self.socket, timeout)
 
     def log_text(self):
-        self.log.flush()
-        with open(self.log.name, errors="replace") as f:
-            return f.read()
+        return self.d.log_text()
 
     def dump_log(self, n=80):
         lines = self.log_text().splitlines()
@@ -204,30 +185,18 @@ class Daemon:
 
     def restart(self):
         """Stop the daemon (keeping its files) and start it again."""
-        self._halt()
+        rc = self.d.stop()
+        check(rc in (0, None, -signal.SIGTERM), "daad exited with status %s" % rc)
         self._start()
 
-    def _halt(self):
-        if self.proc.poll() is None:
-            try:
-                c = Client(self.socket, timeout=5)
-                c.send("shutdown")
-                self.proc.wait(timeout=10)
-            except Exception:
-                pass
-        if self.proc.poll() is None:
-            try:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-            self.proc.wait()
-
     def stop(self):
-        self._halt()
+        rc = self.d.stop()
         text = self.log_text()
-        self.log.close()
-        shutil.rmtree(self.dir, ignore_errors=True)
+        self.d.cleanup()
         check_sanitizers(text)
+        if rc not in (0, None, -signal.SIGTERM):
+            print(text[-6000:])
+            fail("daad exited with status %s (log above)" % rc)
 
     def cli(self, *args, input=None, timeout=120):
         """Run the real `daa` CLI against this daemon."""

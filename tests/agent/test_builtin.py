@@ -3,7 +3,8 @@
 LLM configured): "plot revenue over time" on examples/sales.csv gives a PNG,
 a history script, the LLM log and the summary; a question the analyst asks
 (two datasets: which one?) resolves through `answer` on another connection;
-events reach a watching client; a restarted daemon continues the numbering."""
+events reach a watching client; a word that fits two columns is asked about
+and the answer, saved as a convention, is used by the next turn."""
 import glob
 import json
 import os
@@ -75,12 +76,36 @@ def question_turn(d, path):
     return r2["turn"]
 
 
+def alias_turns(d):
+    """A word that fits two columns: the analyst asks, the answer becomes the
+    convention alias.revenue (source "user"), and the next turn uses it."""
+    c = d.client(timeout=120)
+    c.call("project.create", name="q")
+    csv = os.path.join(d.dir, "shop.csv")
+    with open(csv, "w") as f:
+        f.write("day,gross revenue,net revenue\n")
+        for i in range(1, 29):
+            f.write("2024-02-%02d,%d,%d\n" % (i, 100 + i, 80 + i))
+    c.call("data.add", project="q", path=csv)
+    r = c.call("ask", timeout=120, project="q", request="total revenue")
+    check(r["status"] == "question" and sorted(r["question"]["choices"]) == ["gross revenue", "net revenue"],
+          "expected a question about the columns: %r" % r)
+    r = c.call("answer", timeout=120, project="q", text="net revenue")
+    check(r["status"] == "done" and "2,646" in r["answer"], "after the answer: %r" % r.get("answer"))
+    conv = c.call("conventions.get", project="q")["conventions"]
+    check(conv.get("alias.revenue", {}).get("value") == "net revenue" and
+          conv["alias.revenue"]["source"] == "user", "alias convention %r" % conv)
+    r = c.call("ask", timeout=120, project="q", request="average revenue")
+    check(r["status"] == "done" and "94.50" in r["answer"], "the next turn did not use the convention: %r" % r)
+
+
 def main(d):
     path, t1 = plot_turn(d)
     t2 = question_turn(d, path)
     check(t2 == t1 + 1, "turn numbers %d then %d" % (t1, t2))
     turns = [json.loads(x) for x in open(os.path.join(path, ".daa", "turns.jsonl"))]
     check([t["turn"] for t in turns] == [t1, t2], "turns.jsonl %r" % turns)
+    alias_turns(d)
 
 
 if __name__ == "__main__":

@@ -1,5 +1,6 @@
 #!/usr/bin/python3
-"""tests/agent/test_cli.py — the agent turn through the real `daa` CLI:
+"""tests/agent/cli_turns.py — the agent turn through the real `daa` CLI
+(run by test_cli_builtin and test_cli_openai, one daemon each):
   builtin analyst (no LLM configured): `daa ask "plot revenue over time"`
     prints the answer and a PNG path that exists, and a history script;
   fake OpenAI server: a question without a terminal exits 3, then
@@ -80,6 +81,8 @@ def openai(d, fake):
 if __name__ == "__main__":
     if not os.access(DAA, os.X_OK):
         skip("the daa CLI is not built")
-    run_test(builtin)
-    run_openai_test(openai, [])
+    if sys.argv[1:] == ["openai"]:
+        run_openai_test(openai, [])
+    else:
+        run_test(builtin)
     print("ok")
