@@ -6,6 +6,7 @@
  * sbx_seal() (see sandbox/README.md).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -153,10 +154,19 @@ static int wait_child(pid_t pid)
 	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }
 
+/* fds 0-2 open (on /dev/null if closed), so nothing we open lands there. */
+static void std_fds(void)
+{
+	for (int fd = 0; fd < 3; fd++)
+		if (fcntl(fd, F_GETFD) < 0 && open("/dev/null", O_RDWR) != fd)
+			exit(1);
+}
+
 int main(int argc, char **argv)
 {
 	struct args a = { 0 };
 	char err[512], home[4200], tmpdir[4200];
+	std_fds();
 	parse(&a, argc, argv);
 	if (a.probe) {
 		char rep[2048];

@@ -78,7 +78,9 @@ static void setup_fds(const struct child *c)
 		if (src[i] >= 0 && (tmp[i] = fcntl(src[i], F_DUPFD_CLOEXEC, base)) < 0)
 			child_errno(SBX_EXIT_SETUP, "keeping fds");
 	}
-	if (tmp[0] < 0 && (tmp[0] = open("/dev/null", O_RDONLY | O_CLOEXEC)) < 0)
+	/* no O_CLOEXEC: if it lands on fd 0 itself, dup2 below is a no-op; any
+	 * other fd it lands on is below `first` and overwritten, or closed */
+	if (tmp[0] < 0 && (tmp[0] = open("/dev/null", O_RDONLY)) < 0)
 		child_errno(SBX_EXIT_SETUP, "/dev/null");
 	for (int fd = 0; fd < 3; fd++)
 		if (tmp[fd] >= 0 && dup2(tmp[fd], fd) < 0)

@@ -388,6 +388,16 @@ static void rlimit_line(const char *name)
 	fflush(stdout);
 }
 
+/* "readlink PATH": where a link points (for /proc/self/fd/N). */
+static void readlink_line(const char *path)
+{
+	char buf[512];
+	ssize_t n = readlink(path, buf, sizeof buf - 1);
+	buf[n < 0 ? 0 : n] = '\0';
+	printf("readlink %s: %s\n", path, n < 0 ? strerrorname_np(errno) : buf);
+	fflush(stdout);
+}
+
 /* "fds": the open fds, comma-separated (without the one listing them). */
 static void fds_line(void)
 {
@@ -461,6 +471,8 @@ static int one(int argc, char **argv, int *i)
 		rlimit_line(a);
 	else if (!strcmp(name, "fds"))
 		fds_line();
+	else if (!strcmp(name, "readlink"))
+		readlink_line(a);
 	else if (!strcmp(name, "seal"))
 		seal_line(a, argv[*i]);
 	else if (two)
