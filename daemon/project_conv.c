@@ -27,6 +27,16 @@ static bool conv_stale(const struct proj *p, const struct stat *st)
 	       st->st_mtim.tv_nsec != p->conv_mtime.tv_nsec;
 }
 
+/* An unreadable file reads as {} (and is read again next time). */
+static void conv_reset(struct proj *p)
+{
+	if (p->conv)
+		json_object_clear(p->conv);
+	else
+		p->conv = json_object();
+	p->conv_ino = 0;
+}
+
 /* (Re)load conventions.json when needed.  0 / -1 with err (cache left {}). */
 static int conv_load(struct proj *p, struct proto_err *err)
 {
@@ -40,20 +50,26 @@ static int conv_load(struct proj *p, struct proto_err *err)
 		return 0;
 	}
 	json_t *j = NULL;
+	if (st.st_size > (off_t)CONV_MAX_FILE) {
+		conv_reset(p);
+		return proto_fail(err, PROTO_ERR_IO, "%s is larger than %u MiB: trim it by hand",
+				  p->conv_file, CONV_MAX_FILE >> 20);
+	}
 	if (st.st_ino) {
 		json_error_t je;
 		j = json_load_file(p->conv_file, JSON_REJECT_DUPLICATES, &je);
-		if (!j || !json_is_object(j)) {
-			json_decref(j);
-			if (p->conv)
-				json_object_clear(p->conv);
-			else
-				p->conv = json_object();
-			p->conv_ino = 0;
+		if (!j) {
+			conv_reset(p);
 			return proto_fail(err, PROTO_ERR_IO,
-					  "%s is not a valid JSON object (line %d: %s): fix it by hand "
-					  "or replace it with {}", p->conv_file, je.line,
-					  j ? "not an object" : je.text);
+					  "%s is not valid JSON (line %d: %s): fix it by hand or "
+					  "replace it with {}", p->conv_file, je.line, je.text);
+		}
+		if (!json_is_object(j)) {
+			json_decref(j);
+			conv_reset(p);
+			return proto_fail(err, PROTO_ERR_IO,
+					  "%s must hold a JSON object {...}: fix it by hand or "
+					  "replace it with {}", p->conv_file);
 		}
 	} else {
 		j = json_object();
@@ -85,6 +101,12 @@ static int conv_save(struct proj *p, struct proto_err *err)
 	if (!s)
 		return proto_fail(err, PROTO_ERR_INTERNAL, "cannot serialize the conventions");
 	size_t len = strlen(s);
+	if (len > CONV_MAX_FILE) {
+		free(s);
+		return proto_fail(err, PROTO_ERR_BAD_INPUT,
+				  "the conventions would exceed %u MiB: keep values short",
+				  CONV_MAX_FILE >> 20);
+	}
 	char *buf = realloc(s, len + 2);
 	if (!buf) {
 		free(s);
