@@ -70,8 +70,6 @@ try:
             {"value": 1}, {"a": {"b": [None]}}]
     keys = ["project", "code", "step", "max_output", "dataset", "samples", "conventions",
             "datasets", "sandbox", "outputs", "tmp"]
-    k = kt.Kernel()
-    ks.append(k)
     bad = []
     for i in range(300):
         msg = {"op": rnd.choice(["bind", "exec", "profile", "vars", "conventions", "ping", None, 5]),

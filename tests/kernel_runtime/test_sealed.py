@@ -39,6 +39,10 @@ try:
     if gaps:
         kt.check(not r["ok"] and r["error"]["type"] == "SandboxError",
                  "layer gap %s refused without allow_missing" % gaps, r)
+        other = kt.make_project()
+        r = k.req("bind", project=other, sandbox={"allow_missing": True})
+        kt.shutil.rmtree(other, ignore_errors=True)
+        kt.check(not r["ok"], "a kernel sealed to one project cannot bind another", r)
         r = k.req("bind", project=proj, tmp=os.path.join(outside, "tmp"),
                   sandbox={"allow_missing": True}, conventions={"date_column": {"value": "d"}})
     if not r["ok"] and "MISSING" in r.get("error", {}).get("message", ""):

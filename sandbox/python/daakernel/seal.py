@@ -35,33 +35,52 @@ def _load(path):
     return fn
 
 
+def _library():
+    """sbx_seal from $DAA_SBX_LIB, or (None, why it is unavailable)."""
+    path = os.environ.get("DAA_SBX_LIB", "")
+    if not path:
+        return None, "DAA_SBX_LIB is not set (the daemon passes the path of libdaasbx.so)"
+    if not os.path.isfile(path):
+        return None, "%s not found (build it with `make`)" % path
+    try:
+        return _load(path), None
+    except (OSError, AttributeError) as e:
+        return None, "cannot load %s: %s" % (path, e)
+
+
+_done = None   # (project, tmp, rc, report) of this process's one sbx_seal call
+
+
+def _call(fn, project, tmp, landlock):
+    """Call sbx_seal once per process (it cannot be undone or repeated);
+    a later bind for the same folders gets the same outcome."""
+    global _done
+    if _done is None:
+        buf = ctypes.create_string_buffer(REPORT_LEN)
+        rc = fn(os.fsencode(project) if landlock else None, os.fsencode(tmp), buf, REPORT_LEN)
+        _done = (project, tmp, rc, buf.value.decode("utf-8", "replace"))
+    elif _done[:2] != (project, tmp):
+        return -1, "seal: this kernel was already sealed to %s; start a fresh kernel" % _done[0]
+    return _done[2], _done[3]
+
+
 def seal(project, tmp, landlock=True, allow_missing=False):
     """Lock this process down to project (Landlock, when landlock is true;
     else it was applied at spawn) and forbid execve.
-    Returns (ok, layers, message): ok false means the bind must be refused."""
+    Returns (ok, layers, message): ok false means the bind must be refused.
+    allow_missing accepts layers this machine lacks (and a missing library),
+    never a seal that failed."""
     if os.environ.get("DAA_KERNEL_UNSANDBOXED") == "1":
         return True, {"seal": "missing (test mode: DAA_KERNEL_UNSANDBOXED=1)"}, ""
-    path = os.environ.get("DAA_SBX_LIB", "")
-    why = None
-    if not path:
-        why = "DAA_SBX_LIB is not set (the daemon passes the path of libdaasbx.so)"
-    elif not os.path.isfile(path):
-        why = "%s not found (build it with `make`)" % path
-    if why is None:
-        try:
-            fn = _load(path)
-        except (OSError, AttributeError) as e:
-            why = "cannot load %s: %s" % (path, e)
-    if why is not None:
+    fn, why = _library()
+    if fn is None:
         return allow_missing, {"seal": "missing: " + why}, "sandbox seal unavailable: " + why
     if allow_missing:   # the library then applies every layer it can, skipping the rest
         os.environ["DAA_SBX_ALLOW_MISSING"] = "1"
-    buf = ctypes.create_string_buffer(REPORT_LEN)
-    rc = fn(os.fsencode(project) if landlock else None, os.fsencode(tmp), buf, REPORT_LEN)
-    report = buf.value.decode("utf-8", "replace")
+    rc, report = _call(fn, project, tmp, landlock)
     layers = parse_report(report) or {"seal": report or "no report"}
     if rc != 0:
-        return allow_missing, layers, "sandbox seal failed: " + (report or "no report")
+        return False, layers, "sandbox seal failed: " + (report.strip() or "no report")
     bad = _missing(layers)
     if bad and not allow_missing:
         return False, layers, "sandbox layer(s) missing: " + "; ".join(
