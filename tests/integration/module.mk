@@ -1,7 +1,13 @@
-# tests/integration/module.mk — C unit test of the event loop (the Python
-# integration tests in this folder need no build).
+# tests/integration/module.mk — C unit tests of the daemon's core modules
+# (event loop, fsutil); the Python integration tests in this folder need no
+# build.
 $(BUILD)/tests/integration/test_loop: $(OBJ)/tests/integration/test_loop.o $(OBJ)/daemon/loop.o
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^
 
-TEST_BINS += $(BUILD)/tests/integration/test_loop
+$(BUILD)/tests/integration/test_fsutil: $(OBJ)/tests/integration/test_fsutil.o \
+		$(OBJ)/daemon/fsutil.o $(PROTO_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(PROTO_LIB) $(LIB_MSGPACK)
+
+TEST_BINS += $(BUILD)/tests/integration/test_loop $(BUILD)/tests/integration/test_fsutil
