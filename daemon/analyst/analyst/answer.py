@@ -119,10 +119,17 @@ def failure(purpose, result):
     err = result.get("error") if isinstance(result.get("error"), dict) else {}
     etype = str(err.get("type") or "Error")
     msg = str(err.get("message") or "no message").strip()
+    out = str(result.get("stdout") or "").strip()
+    if etype == "AssertionError" and msg.startswith("no rows match"):
+        return (f"No rows match: {msg[len('no rows match '):]}, so there is nothing to compute."
+                + (f"\n\n{out}" if out else "") + "\n\nCheck the spelling of the values, or ask "
+                "\u201cunique values of COLUMN\u201d to see what the data holds.")
     hint = ERROR_HINTS.get(etype)
     text = [f"I could not finish: the code for \u201c{purpose or 'this request'}\u201d failed with {etype}: {msg[:500]}"]
     if hint:
         text.append(f"Likely cause: {hint}.")
+    if out:
+        text.append("What the code printed before it failed:\n" + "\n".join(out.splitlines()[-10:]))
     tb = str(err.get("traceback") or "").strip().splitlines()
     if tb:
         text.append("Last lines of the traceback:\n" + "\n".join(tb[-4:]))

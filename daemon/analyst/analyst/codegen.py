@@ -90,6 +90,7 @@ def preamble(it, conventions):
         lines.append(f"{v} = {v}[{filter_expr(v, f)}]")
     if it["filters"]:
         lines.append(f"print(f\"Rows matching{fs(filter_text(it))}: {{len({v}):,}}\")")
+        lines.append(f"assert len({v}) > 0, {lit('no rows match the filters' + filter_text(it))}")
     return lines, v
 
 
