@@ -82,9 +82,12 @@ static void setup_fds(const struct child *c)
 	 * other fd it lands on is below `first` and overwritten, or closed */
 	if (tmp[0] < 0 && (tmp[0] = open("/dev/null", O_RDONLY)) < 0)
 		child_errno(SBX_EXIT_SETUP, "/dev/null");
-	for (int fd = 0; fd < 3; fd++)
+	for (int fd = 0; fd < 3; fd++) {
+		if (tmp[fd] < 0 && fd == c->p->ll_fd)   /* a closed stdio slot the ruleset took */
+			tmp[fd] = open("/dev/null", O_RDWR);
 		if (tmp[fd] >= 0 && dup2(tmp[fd], fd) < 0)
 			child_errno(SBX_EXIT_SETUP, "dup2");
+	}
 	for (size_t i = 0; i < c->n; i++)
 		if (dup2(tmp[4 + i], 3 + (int)i) < 0)
 			child_errno(SBX_EXIT_SETUP, "dup2");
