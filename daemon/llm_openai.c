@@ -45,6 +45,7 @@ struct oa_backend {
 	double temperature;
 	int64_t max_tokens;
 	bool stream;
+	bool no_stream_options; /* the server refused stream_options once */
 	int connect_ms, idle_ms, total_ms, max_retries;
 	uint64_t rng;
 	struct oa_call *calls;
@@ -186,6 +187,10 @@ struct llm_backend *llm_openai_new(struct loop *l, const struct llm_config *cfg,
 	if (!cfg->model || !cfg->model[0])
 		return oa_new_fail(b, err, errlen, "llm.model is not set: name the model in config.json "
 				   "(e.g. \"gpt-4o-mini\", or \"llama3.1\" for Ollama) or set DAA_LLM_MODEL");
+	for (const char *k = cfg->api_key; k && *k; k++)
+		if ((unsigned char)*k < 0x20 || *k == 0x7f)
+			return oa_new_fail(b, err, errlen, "the API key contains a line break or another "
+					   "control character: check the variable or file it comes from");
 	if (oa_settings(b, cfg) < 0)
 		return oa_new_fail(b, err, errlen, "out of memory creating the LLM client");
 	if (!(b->http = http_new(l, err, errlen)))
@@ -370,6 +375,10 @@ static void oa_http_error(struct oa_call *c, long st, struct llm_error *e)
 		snprintf(e->msg, sizeof(e->msg), "the LLM server at %s wants an API key (HTTP %ld: %s): "
 			 "export OPENAI_API_KEY, or set llm.api_key_env or llm.api_key_file in config.json",
 			 b->base_url, st, why);
+	else if (st / 100 == 3)
+		snprintf(e->msg, sizeof(e->msg), "the LLM server at %s redirects elsewhere (HTTP %ld): put "
+			 "the final address in llm.base_url (https instead of http? a missing /v1?)",
+			 b->base_url, st);
 	else if (st == 404)
 		snprintf(e->msg, sizeof(e->msg), "the LLM server at %s does not know the model \"%s\" "
 			 "(HTTP 404: %s): check llm.model / DAA_LLM_MODEL (Ollama: ollama pull %s) and that "
@@ -596,6 +605,25 @@ static void oa_aborted_error(struct oa_call *c, struct llm_error *e)
 			 "chat completion: %s", u, c->perr[0] ? c->perr : "unreadable data");
 }
 
+/* A server that rejects "stream_options" (some older ones do): drop it for
+ * this backend and try again at once, without using up a retry.  1 if so. */
+static int oa_without_stream_options(struct oa_call *c, long st)
+{
+	if ((st != 400 && st != 422) || !c->buf || !strstr(c->buf, "stream_options") ||
+	    !json_object_get(c->req, "stream_options"))
+		return 0;
+	char *body;
+	json_object_del(c->req, "stream_options");
+	if (!(body = json_dumps(c->req, JSON_COMPACT)))
+		return 0;
+	free(c->body);
+	c->body = body;
+	c->b->no_stream_options = true;
+	c->attempt--;
+	c->timer = http_timer_add(c->b->http, 0, oa_retry_cb, c);
+	return c->timer ? 1 : 0;
+}
+
 /* One attempt finished (from http.c): reply, retry, or error. */
 static void oa_http_done(void *ud, struct http_req *r, const struct http_result *res)
 {
@@ -617,6 +645,8 @@ static void oa_http_done(void *ud, struct http_req *r, const struct http_result 
 	} else if (res->status / 100 == 2) {
 		reply = oa_success(c, &e, &retry);
 		snprintf(note, sizeof(note), "%.299s", e.msg);
+	} else if (oa_without_stream_options(c, res->status)) {
+		return;
 	} else {
 		char smsg[8];
 		llm_parse_error_body(c->buf, c->buflen, smsg, sizeof(smsg), code, sizeof(code));
@@ -676,7 +706,7 @@ static json_t *oa_request(const struct oa_backend *b, const struct llm_ctx *ctx)
 		return NULL;
 	if (json_is_array(ctx->tools) && json_array_size(ctx->tools) > 0)
 		json_object_set_new(req, "tools", json_deep_copy(ctx->tools));
-	if (b->stream)
+	if (b->stream && !b->no_stream_options)
 		json_object_set_new(req, "stream_options", json_pack("{s:b}", "include_usage", 1));
 	if (b->temperature >= 0)
 		json_object_set_new(req, "temperature", json_real(b->temperature));

@@ -605,6 +605,36 @@ static void t_cancel(void)
 	json_decref(recs);
 }
 
+/* Servers that refuse stream_options, redirect, or a key with a newline. */
+static void t_compat(void)
+{
+	struct run r;
+	struct opts o = {.stream = true, .max_retries = 0};
+	if (server_start(SCRIPT([{"status": 400, "body": {"error": {"message":
+		"Unrecognized request argument supplied: stream_options"}}},
+		{"reply": {"content": "ok"}}, {"reply": {"content": "again"}}])) < 0)
+		return check(0, "stream_options: server");
+	call(&o, &r);
+	json_t *recs = records();
+	check(r.reply && strcmp(call_arg(&r, 0, "text"), "ok") == 0 && json_array_size(recs) == 2 &&
+	      json_object_get(rec_body(recs, 0), "stream_options") &&
+	      !json_object_get(rec_body(recs, 1), "stream_options") &&
+	      json_is_true(json_object_get(rec_body(recs, 1), "stream")),
+	      "stream_options refused (400): sent again without it, not counted as a retry");
+	json_decref(recs);
+	run_clear(&r);
+	if (server_start(SCRIPT([{"status": 301, "headers": {"Location": "https://elsewhere/v1/chat/completions"}, "body": ""}])) < 0)
+		return check(0, "redirect: server");
+	call(&o, &r);
+	check(r.has_err && strstr(r.err.msg, "redirects elsewhere (HTTP 301)") && strstr(r.err.msg, "llm.base_url"),
+	      "a redirect: not followed, the user is told to fix base_url");
+	o.key = "sk-abc\r\nX-Evil: 1";
+	call(&o, &r);
+	recs = records();
+	check(r.has_err && json_array_size(recs) == 1, "a key with a line break: refused before anything is sent");
+	json_decref(recs);
+}
+
 /* Retry-After as an HTTP date; the total timeout. */
 static void t_date_and_total(void)
 {
@@ -723,6 +753,7 @@ int main(int argc, char **argv)
 	t_cancel();
 	t_idle();
 	t_date_and_total();
+	t_compat();
 	t_key_scrubbed();
 	json_decref(the_messages);
 	json_decref(the_tools);
