@@ -62,6 +62,24 @@ def test_sigterm_removes_socket():
         assert "shutting down: SIGTERM" in d.log_text()
 
 
+def test_sighup_ignored_sigint_stops():
+    d = Daad()
+    with d:
+        with d.client() as a, d.client() as b:
+            assert a.call("status")["clients"] == 2
+            d.signal(signal.SIGHUP)
+            assert b.call("ping")["pong"]  # still serving after SIGHUP
+        for _ in range(400):  # the signal is read by the loop in its own time
+            if "SIGHUP ignored" in d.log_text():
+                break
+            __import__("time").sleep(0.05)
+        assert "SIGHUP ignored" in d.log_text()
+        assert d.proc.poll() is None
+        d.signal(signal.SIGINT)
+        assert d.wait_exit() == 0
+        assert not os.path.exists(d.sock)
+
+
 def test_second_daemon_refused():
     with Daad() as d:
         rc, out = run_daad(d, "--foreground")
@@ -150,6 +168,7 @@ def test_background_start():
 
 def main():
     run_tests([test_options, test_config_errors, test_sigterm_removes_socket,
+               test_sighup_ignored_sigint_stops,
                test_second_daemon_refused, test_stale_socket_replaced, test_non_socket_refused,
                test_open_socket_folder_refused, test_background_start])
 
