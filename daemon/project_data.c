@@ -98,7 +98,8 @@ json_t *proj_datasets(struct proj *p, struct proto_err *err)
 			rows[n++] = row;
 	}
 	closedir(d);
-	qsort(rows, n, sizeof(rows[0]), data_cmp);
+	if (n > 1)
+		qsort(rows, n, sizeof(rows[0]), data_cmp);
 	json_t *arr = json_array();
 	for (size_t i = 0; i < n; i++)
 		json_array_append_new(arr, rows[i]);

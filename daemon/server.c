@@ -17,6 +17,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -648,9 +649,11 @@ extern const struct rpc_method *const __stop_daa_rpc[] __attribute__((weak));
 /* The i-th registered method, or NULL past the end. */
 const struct rpc_method *rpc_method_at(size_t i)
 {
-	if (!__start_daa_rpc || __start_daa_rpc + i >= __stop_daa_rpc)
+	if (!__start_daa_rpc || !__stop_daa_rpc)
 		return NULL;
-	return __start_daa_rpc[i];
+	/* section bounds as addresses (the linker defines both ends) */
+	size_t n = ((uintptr_t)__stop_daa_rpc - (uintptr_t)__start_daa_rpc) / sizeof(void *);
+	return i < n ? __start_daa_rpc[i] : NULL;
 }
 
 /* A method by name. */
