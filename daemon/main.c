@@ -279,6 +279,7 @@ int main(int argc, char **argv)
 	loop_set_before_wait(l, main_before_wait, NULL);
 	if (server_start(l, cfg, nfds > 0 ? SD_LISTEN_FDS_START : -1, &err) < 0)
 		main_fatal(err.msg);
+	proj_startup_cleanup();
 	main_start_parts(l, cfg);
 	log_info("daad %s ready (pid %d, projects in %s)", DAA_VERSION, (int)getpid(),
 		 cfg->data_dir);

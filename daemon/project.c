@@ -440,6 +440,28 @@ json_t *proj_list(struct proto_err *err)
 	return arr;
 }
 
+/* Finish deletions a killed daemon left half-done (data_dir/.deleted-*).
+ * Called once at start-up, after the socket lock is held. */
+void proj_startup_cleanup(void)
+{
+	const char *root = config_get()->data_dir;
+	DIR *d = opendir(root);
+	struct dirent *de;
+	char path[PATH_MAX];
+	struct proto_err err = {0};
+	while (d && (de = readdir(d))) {
+		if (strncmp(de->d_name, ".deleted-", 9) ||
+		    fsu_path(path, sizeof(path), &err, "%s/%s", root, de->d_name) < 0)
+			continue;
+		if (fsu_rm_rf(path, &err) == 0)
+			log_info("finished deleting %s", path);
+		else
+			log_warn("%s", err.msg);
+	}
+	if (d)
+		closedir(d);
+}
+
 /* Names of the open projects. */
 json_t *proj_open_names(void)
 {

@@ -38,6 +38,8 @@ int proj_delete(struct proj *p, bool *files_removed, struct proto_err *err);
 json_t *proj_list(struct proto_err *err);
 /* Names of the projects opened by this daemon (new reference, for status). */
 json_t *proj_open_names(void);
+/* Remove what a killed daemon left of deleted projects (start-up). */
+void proj_startup_cleanup(void);
 /* Forget every handle (shutdown). */
 void proj_close_all(void);
 

@@ -134,6 +134,18 @@ def test_conventions_survive_restart():
     assert [d["name"] for d in D.call("data.list", {"project": "keep"})["datasets"]] == ["k"]
 
 
+def test_interrupted_delete_finished_at_start():
+    # what a daemon killed in the middle of project.delete leaves behind
+    half = os.path.join(D.projects, ".deleted-old-12345")
+    os.makedirs(os.path.join(half, "data"))
+    with open(os.path.join(half, "data", "x.csv"), "w") as f:
+        f.write("a\n")
+    assert ".deleted-old-12345" not in [p["name"] for p in D.call("project.list")["projects"]]
+    assert D.stop() == 0
+    D.start()
+    assert not os.path.exists(half)
+
+
 def test_conventions_hand_edited_and_broken():
     path = os.path.join(D.projects, "keep", "conventions.json")
     with open(path, "w") as f:
@@ -200,7 +212,8 @@ def main():
         D = d
         run_tests([test_data_add_errors, test_data_add_clash_and_overwrite,
                    test_big_dataset_copied_in_a_child,
-                   test_conventions_survive_restart, test_conventions_hand_edited_and_broken,
+                   test_conventions_survive_restart, test_interrupted_delete_finished_at_start,
+                   test_conventions_hand_edited_and_broken,
                    test_kill9_leaves_valid_conventions])
 
 
