@@ -287,10 +287,15 @@ int agent_ask(struct proj *pj, const char *request, bool interactive, struct rpc
 	p->qtail = t;
 	for (struct agent_turn *q = p->qhead; q != t; q = q->next)
 		pos++; /* turns ahead of this one */
-	if (p->cur)
+	if (p->cur && p->cur->state != AG_WAITING_USER)
 		pos++;
 	log_info("agent: %s queued (position %d): %s", t->id, pos, request);
 	agent_event(t, "queued", json_pack("{s:i}", "position", pos));
+	/* a new request supersedes a question nobody answered (else it would
+	 * wait behind it for good, e.g. after a non-interactive ask) */
+	if (p->cur && p->cur->state == AG_WAITING_USER)
+		agent_turn_end(p->cur, AG_CANCELLED,
+			       "a new request came before the question was answered");
 	if (!p->cur)
 		proj_next(p);
 	return 0;

@@ -4,7 +4,8 @@ fake OpenAI server: a non-interactive ask answers "question" at once, every
 subscriber sees the question, `answer` on another connection resumes the
 turn and its answer becomes a convention (source "user") that the next
 turn's prompt carries; remember_convention is saved with source "agent";
-an interactive ask keeps waiting through the question; two clients asking
+an interactive ask keeps waiting through the question; a new ask supersedes
+an unanswered question; two clients asking
 one project at once are queued, both answered, and both see all events."""
 import os
 import sys
@@ -74,6 +75,26 @@ def interactive(d, fake, c):
           "interactive: %r / %r" % (r, r2))
 
 
+def superseded(d, fake, c):
+    """A new ask while a question waits ends the suspended turn (cancelled)."""
+    fake.set_script({"responses": [
+        reply(call("ask_user", "q3", question="Which year?", choices=["2023", "2024"])),
+        final("Something else, done.")]})
+    r = c.call("ask", timeout=60, project="p", request="revenue of the year")
+    check(r["status"] == "question", "expected a question: %r" % r)
+    start = len(c.events)
+    r2 = c.call("ask", timeout=60, project="p", request="something else")
+    check(r2["status"] == "done" and r2["answer"] == "Something else, done." and r2["turn"] == r["turn"] + 1,
+          "the new request: %r" % r2)
+    ends = [e for e in c.events[start:] if e.get("kind") == "done" and e.get("turn") == r["turn"]]
+    check(ends and ends[0]["status"] == "cancelled", "the suspended turn did not end cancelled: %r" % ends)
+    try:
+        c.call("answer", project="p", text="2024")
+        check(False, "answer after the question was superseded succeeded")
+    except Exception as e:
+        check(getattr(e, "code", None) == -32031, "late answer: %r" % e)
+
+
 def two_clients(d, fake):
     fake.set_script({"responses": [final("first done", delay_ms=1500), final("second done")]})
     a, b = d.client(timeout=60), d.client(timeout=60)
@@ -102,6 +123,7 @@ def main(d, fake):
     key = clarify(d, fake, c)
     remember(d, fake, c, key)
     interactive(d, fake, c)
+    superseded(d, fake, c)
     two_clients(d, fake)
 
 
