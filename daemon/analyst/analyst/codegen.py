@@ -106,6 +106,9 @@ def search_lines(v, f):
 def filter_expr(v, f):
     """The boolean mask code of one filter."""
     c = f["col"]
+    if f["kind"] == "flag":
+        neg = "~" if f["op"] == "!=" else ""
+        return f"{neg}{col(v, c)}.astype(str).str.casefold().isin({POSITIVE!r})"
     if f["kind"] == "year":
         return f"{col(v, c)}.dt.year == {f['value']}"
     if f["kind"] == "date":
@@ -127,6 +130,8 @@ def filter_text(it):
             parts.append(f"in {f['value']}")
         elif f["kind"] == "search":
             parts.append(str(f["value"]))
+        elif f["kind"] == "flag":
+            parts.append(f"{f['col'].name} is {'not ' if f['op'] == '!=' else ''}yes/true")
         elif f["kind"] == "date":
             parts.append(f"{f['col'].name} {f['op']} {f['value']}")
         else:
@@ -275,13 +280,13 @@ def op_top(it, v):
         return lines, f"{word.lower()} {n} {ent.name} by count"
     if m is None:
         return op_head(it, v)
-    if ent is None:
+    if ent is None or it.get("row_top"):
         cols = [c.name for c in it["ds"].columns][:12]
         lines = [f"result = {v}.{pick}({n}, {lit(m.name)})",
                  f"print({lit(f'{word} {n} rows by {fs(m.name)}:')})",
                  f"print(result[{json.dumps(cols, ensure_ascii=False)}].to_string())"]
         return lines, f"{word.lower()} {n} rows by {m.name}"
-    agg = it["agg"] if it["agg"] in ("sum", "mean", "median", "count", "std") else "sum"
+    agg = it["agg"] if it["agg"] in ("sum", "mean", "median", "count", "std") else default_agg(m)
     title = f"{word} {n} {ent.name} by {agg_label(agg, m).lower()}"
     lines = [f"result = {v}.groupby({lit(ent.name)})[{lit(m.name)}].{agg}().{pick}({n})",
              f"print({lit(title + ':')})",
@@ -320,8 +325,7 @@ POSITIVE = ["yes", "true", "1", "y", "t"]
 def op_rate(it, v):
     """Share of rows where a flag is set (yes/true) or a number is above 0, by group."""
     cands = it["others"] + it["measures"]
-    c = next((x for x in cands if x.is_binary() and not x.is_numeric()), None) or \
-        next((x for x in cands if x.is_numeric()), None) or next((x for x in cands if x.is_binary()), None)
+    c = next((x for x in cands if x.is_flag()), None) or next((x for x in cands if x.is_numeric()), None)
     if c is None:
         return op_value_counts(it, v)
     if c.is_numeric():

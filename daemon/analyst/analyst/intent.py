@@ -25,7 +25,8 @@ OPS = [  # (op, pattern) checked in order; the first that fits the mentions wins
     ("model", r"\b(predict\w*|classif\w*|regression model|build a model|train a model|machine learning|baseline model|what drives|drivers of|model)\b"),
     ("normality", r"\b(normal(ly)? distributed|normality|shapiro|gaussian|bell[- ]shaped|normal distribution)\b"),
     ("outliers", r"\b(outliers?|anomal\w*|unusual values|extreme values)\b"),
-    ("ttest", r"\b(t-?test|significant\w*|compare|comparison|differ\w*)\b"),
+    ("ttest", r"\b(t-?test|significant\w*|compare|comparison|differ\w*)\b"
+              r"|^\s*(do|does|did|are|is)\b.*\b(more|less|higher|lower|longer|shorter|bigger|smaller)\b"),
     ("heatmap", r"\b(heat ?map|correlation matrix|correlations|correlation table|correlate everything)\b"),
     ("corr", r"\b(correlat\w*|relationship|related|association)\b"),
     ("scatter", r"\b(scatter\w*|vs\.?|versus|against)\b"),
@@ -170,7 +171,7 @@ def pick_op(q, ms, filters):
         if op == "nunique" and not re.search(r"\b(how many|number of|count)\b", q):
             return "unique_values"
         if op == "rate":
-            if any(m.col0.is_binary() for m in free) or re.search(r"\b(had|have|has|with) (a |an |any )?\w+", q):
+            if any(m.col0.is_flag() for m in free) or re.search(r"\b(had|have|has|with) (a |an |any )?\w+", q):
                 return "rate"
             if [m for m in free if m.col0.is_numeric()] and any(m.role == "group" or m.col0.is_category() for m in ms):
                 return "share"
@@ -214,8 +215,26 @@ def unmatched_words(tokens, ms, ds_names):
             and not t.f.endswith("ly")]
 
 
+SUPERLATIVES = [  # words that name a measure and a direction at once
+    (r"\b(hottest|warmest)\b", "highest temperature"), (r"\b(hotter|warmer)\b", "highest temperature"),
+    (r"\b(coldest|coolest)\b", "lowest temperature"), (r"\b(colder|cooler)\b", "lowest temperature"),
+    (r"\b(wettest|rainiest)\b", "highest rainfall"), (r"\b(wetter|rainier)\b", "highest rainfall"),
+    (r"\b(driest)\b", "lowest rainfall"), (r"\b(windiest|windier)\b", "highest wind"),
+    (r"\b(cheapest)\b", "lowest price"), (r"\bmost expensive\b", "highest price"),
+    (r"\b(oldest)\b", "highest age"), (r"\b(youngest)\b", "lowest age"),
+]
+
+
+def rewrite(request):
+    """The request with superlatives spelled out ("hottest" → "highest temperature")."""
+    for pat, repl in SUPERLATIVES:
+        request = re.sub(pat, repl, request, flags=re.I)
+    return request
+
+
 def build_intent(request, ds, res, ds_names=()):
     """The intent dict for a request on dataset ds (may raise NeedAsk / Unknown)."""
+    request = rewrite(request)
     q = " ".join(request.casefold().split())
     tokens = tokenize(request)
     ms = find_mentions(tokens, ds, ds_names)
@@ -228,11 +247,15 @@ def build_intent(request, ds, res, ds_names=()):
     mark_groups(tokens, ms, op)
     has_date = bool(ds.date_columns())
     op = op or default_op(qf, ms, it["freq"], has_date)
-    period = re.search(r"\b(which|what) (day|week|month|quarter|year)\b", qf)
-    if period and op in ("top", "agg", None) and has_date:   # "which month had the highest revenue"
-        op, it["freq"] = "time", {"day": "D", "week": "W", "month": "M", "quarter": "Q", "year": "Y"}[period.group(2)]
-        if it["agg"] in ("max", "min"):   # "highest" picks the period, it does not aggregate
-            it["agg"] = None
+    period = re.search(r"\b(which|what)\b(?: \w+){0,4}? (day|date|week|month|quarter|year)\b", qf)
+    if period and op in ("top", "agg", None) and has_date:
+        if period.group(2) in ("day", "date"):    # "the hottest day": the row with the highest value
+            op, it["freq"], it["agg"] = "top", None, None
+            it["row_top"] = True
+        else:                                     # "which month had the highest revenue"
+            op, it["freq"] = "time", {"week": "W", "month": "M", "quarter": "Q", "year": "Y"}[period.group(2)]
+            if it["agg"] in ("max", "min"):       # "highest" picks the period, it does not aggregate
+                it["agg"] = None
     if re.search(r"\b(last|this|previous|past|next) (year|month|week|quarter|day)\b|\b(yesterday|today|ytd|year to date)\b", qf):
         raise Unknown("I cannot resolve relative dates such as \u201clast year\u201d: the data's own calendar "
                       "may not match today's. Name the period instead, e.g. \u201cin 2024\u201d or "
@@ -247,7 +270,7 @@ def build_intent(request, ds, res, ds_names=()):
     it["filters"] = _resolve_filters(filters, ds, res)
     it["n"] = first_number(q, r"\b(?:top|bottom|first|last|head|tail|sample|best|worst|highest|lowest|largest|smallest|most|least|show)\s+(\d+)", 5)
     it["n"] = first_number(q, r"\b(\d+)\s+(?:rows|records|entries|lines|random|samples?)\b", it["n"])
-    if op == "top" and re.search(r"\bwhich\b", qf) and not re.search(r"\d", qf):
+    if op == "top" and (re.search(r"\bwhich\b", qf) or it.get("row_top")) and not re.search(r"\d", qf):
         it["n"] = 1
     it["ascending"] = bool(re.search(r"\b(bottom|worst|lowest|smallest|least|fewest)\b", q))
     roles(it, tokens, ms, res, q)
@@ -305,6 +328,7 @@ def roles(it, tokens, ms, res, q):
     for c in [it["date"]] + [f["col"] for f in it["filters"] if f["kind"] in ("year", "date")]:
         if c is not None and not c.dtype.startswith("datetime"):
             it["formats"][c.name] = date_format_for(res, c)
+    flag_filters(it, tokens, others, res)
     if op == "ttest":
         pair = two_values(None, ms)
         if pair:
@@ -316,6 +340,26 @@ def roles(it, tokens, ms, res, q):
             it["group"] = cats[0] if cats else None
     if op == "model":
         model_roles(it, tokens, ms, res, q)
+
+
+FLAG_OPS = {"agg", "hist", "time", "top", "count_rows", "nunique", "normality", "outliers", "scatter",
+            "corr", "box", "head", "sample", "tail", "overview"}
+
+
+def flag_filters(it, tokens, others, res):
+    """A yes/no column named as a qualifier ("churned customers", "not churned")
+    filters the rows where it is yes/true (or not), when the operation has no
+    other use for it."""
+    if it["op"] not in FLAG_OPS:
+        return
+    for m in others:
+        c = res.column(m)
+        if not c.is_flag() or c is it["group"]:
+            continue
+        before = " ".join(t.f for t in tokens[max(0, m.start - 2):m.start])
+        neg = bool(re.search(r"\b(not|non|never|didn't|did not|haven't)$", before))
+        it["filters"].append({"kind": "flag", "col": c, "op": "!=" if neg else "==", "value": "yes"})
+        it["others"] = [x for x in it["others"] if x is not c]
 
 
 def model_roles(it, tokens, ms, res, q):

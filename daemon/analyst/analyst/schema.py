@@ -167,6 +167,11 @@ class Column:
                  "lon", "latitude", "longitude", "rating", "grade", "c", "f", "year"}
         return not (set(self.words) & level or set(singular(w) for w in self.words) & level)
 
+    def is_flag(self):
+        """True for yes/no columns (bool, or values like yes/no, true/false, y/n)."""
+        vals = {str(v).strip().casefold() for v in self.values}
+        return self.kind == "bool" or (bool(vals) and vals <= {"yes", "no", "true", "false", "y", "n", "t", "f"})
+
     def is_binary(self):
         """True for two-valued columns (yes/no, True/False, 0/1)."""
         return self.kind == "bool" or self.distinct == 2
