@@ -10,4 +10,8 @@ $(BUILD)/tests/kernel/test_kern_mgr: $(KERN_TEST_OBJS) $$(PROTO_LIB) $$(SBX_LIB)
 	$(CC) $(LDFLAGS) -o $@ $(KERN_TEST_OBJS) $(PROTO_LIB) $(SBX_LIB) $(LIB_MSGPACK) \
 		$(LIB_JANSSON) $(LIB_SECCOMP) $(LIB_CAP) -lm
 
-TEST_BINS += $(BUILD)/tests/kernel/test_kern_mgr
+# the same program, run as the hostile-kernel half (it looks at argv[0])
+$(BUILD)/tests/kernel/test_kern_hostile: $(BUILD)/tests/kernel/test_kern_mgr
+	cp $< $@
+
+TEST_BINS += $(BUILD)/tests/kernel/test_kern_mgr $(BUILD)/tests/kernel/test_kern_hostile
