@@ -268,12 +268,13 @@ uint64_t loop_timer_add(struct loop *l, uint64_t ms, loop_timer_cb cb, void *ud)
 	}
 	struct loop_timer *t = &l->heap[l->nheap];
 	t->when = loop_now_ms() + ms;
-	t->id = l->next_timer_id++;
+	uint64_t id = l->next_timer_id++;
+	t->id = id;
 	t->cb = cb;
 	t->ud = ud;
 	l->nheap++;
-	loop_heap_up(l, l->nheap - 1);
-	return t->id;
+	loop_heap_up(l, l->nheap - 1); /* moves *t: return the saved id */
+	return id;
 }
 
 /* Cancel a pending timer (linear search: the daemon holds few timers). */

@@ -51,6 +51,24 @@ static void test_timers(void)
 	loop_free(l);
 }
 
+/* The id returned is the new timer's even when the heap moves it (a shorter
+ * deadline added last used to return the id of the timer it displaced). */
+static void test_timer_ids(void)
+{
+	struct loop *l = loop_new();
+	norder = 0;
+	uint64_t a = loop_timer_add(l, 60, rec_timer_cb, (void *)3);
+	uint64_t b = loop_timer_add(l, 50, rec_timer_cb, (void *)2);
+	uint64_t c = loop_timer_add(l, 5, rec_timer_cb, (void *)7);
+	loop_timer_add(l, 80, rec_timer_cb, (void *)99);
+	ok(a != b && b != c && a != c, "timer ids are distinct");
+	loop_timer_cancel(l, c);
+	loop_run(l);
+	ok(norder == 3 && order[0] == 2 && order[1] == 3 && order[2] == 99,
+	   "cancelling the id of a timer that moved up the heap cancels that timer");
+	loop_free(l);
+}
+
 static int zero_count;
 /* A 0 ms timer that re-adds itself a few times. */
 static void zero_cb(struct loop *l, uint64_t id, void *ud)
@@ -187,6 +205,7 @@ static void test_mod_and_hook(void)
 int main(void)
 {
 	test_timers();
+	test_timer_ids();
 	test_timer_from_cb();
 	test_fd_delete_in_batch();
 	test_mod_and_hook();
