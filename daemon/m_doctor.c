@@ -129,7 +129,7 @@ static void doctor_finish(struct doctor_ctx *c, const json_t *reply, const struc
 		snprintf(d, sizeof d, "%s", err ? err->msg : "no answer");
 	else
 		snprintf(d, sizeof d, "a sandboxed kernel loaded a dataset and wrote to outputs/ "
-			 "in %lld ms", (long long)json_integer_value(json_object_get(reply,
+			 "(step took %.1f ms)", json_number_value(json_object_get(reply,
 									"duration_ms")));
 	add(checks, "kernel", ok, d);
 	check_layers(checks, info ? json_object_get(info, "layers") : kern_g.last_layers);
