@@ -58,6 +58,10 @@ try:
     r = k.run("df['order_date'].isna().tolist()")
     kt.check(r["ok"] and r["result"]["repr"] == "[False, True, False]" and "do not match" in r["stderr"],
              "df reloaded with the new format; mismatches become NaT with a warning", r)
+    r = k.req("conventions", conventions={"numeric_columns": {"value": ["status"]}})
+    r = k.req("profile", dataset="sales")
+    kt.check(r["ok"] and any("'status'" in n and "became NaN" in n for n in r["profile"].get("notes", [])),
+             "profile carries load notes (numeric_columns lost values)", r.get("profile", {}).get("notes"))
     r = k.req("conventions", conventions=[1])
     kt.check(not r["ok"], "conventions must be a map", r)
 

@@ -8,7 +8,6 @@ import collections.abc
 import json
 import os
 import re
-import warnings
 
 import pandas as pd
 
@@ -123,7 +122,7 @@ def to_number(s, thousands=",", decimal="."):
     return pd.to_numeric(t, errors="coerce")
 
 
-def _fix_numbers(df, c):
+def _fix_numbers(df, c, name, notes):
     """Numeric-as-text columns: those named in numeric_columns, and (with a
     thousands_separator convention) text columns whose values all match it."""
     sep = c.get("thousands_separator")
@@ -135,7 +134,12 @@ def _fix_numbers(df, c):
         if df[col].dtype != object or str(col) in ids:
             continue
         if str(col) in named:
-            df[col] = to_number(df[col], sep or ",", dec)
+            num = to_number(df[col], sep or ",", dec)
+            lost = int(num.isna().sum() - df[col].isna().sum())
+            if lost:
+                notes.append("dataset %r: %d value(s) of %r are not numbers and became NaN"
+                             % (name, lost, col))
+            df[col] = num
         elif pat is not None:
             vals = df[col].dropna().astype(str).str.strip()
             if len(vals) and vals.str.match(pat).all() and vals.str.contains(str(sep), regex=False).any():
@@ -151,7 +155,7 @@ def _date_format(c, col):
     return str(f) if f else None
 
 
-def _fix_dates(df, c, name):
+def _fix_dates(df, c, name, notes):
     """Parse the date_column(s) present in this frame with the date_format."""
     for col in _as_list(c.get("date_column")) + _as_list(c.get("date_columns")):
         if col not in df.columns or pd.api.types.is_datetime64_any_dtype(df[col]):
@@ -163,14 +167,15 @@ def _fix_dates(df, c, name):
         except (ValueError, TypeError) as e:
             parsed = pd.to_datetime(df[col], errors="coerce", **kw)
             bad = int(parsed.isna().sum() - df[col].isna().sum())
-            warnings.warn("dataset %r: %d value(s) of %r do not match the date format %r "
-                          "and became NaT (%s)" % (name, bad, col, fmt, e), stacklevel=2)
+            notes.append("dataset %r: %d value(s) of %r do not match the date format %r and "
+                         "became NaT (%s)" % (name, bad, col, fmt, e))
             df[col] = parsed
     return df
 
 
-def load(path, fmt, conventions, name="?"):
-    """Read a dataset file and apply the conventions; DatasetError on failure."""
+def load(path, fmt, conventions, name="?", notes=None):
+    """Read a dataset file and apply the conventions; DatasetError on failure.
+    Conversions that lost values are described in `notes` (a list)."""
     c = conv_values(conventions)
     if not os.path.isfile(path):
         raise DatasetError("dataset %r: file %s not found" % (name, path))
@@ -181,7 +186,8 @@ def load(path, fmt, conventions, name="?"):
     except Exception as e:
         raise DatasetError("dataset %r: cannot read %s: %s: %s"
                            % (name, path, type(e).__name__, e)) from None
-    return _fix_dates(_fix_numbers(df, c), c, name)
+    notes = notes if notes is not None else []
+    return _fix_dates(_fix_numbers(df, c, name, notes), c, name, notes)
 
 
 class DatasetMap(collections.abc.MutableMapping):
@@ -191,6 +197,7 @@ class DatasetMap(collections.abc.MutableMapping):
         self._files = {d["name"]: d for d in datasets}
         self._loaded = {}
         self._conv = conventions or {}
+        self.notes = []   # load notes not yet shown (see Session)
 
     def _resolve(self, key):
         """Accept 'sales', 'sales.csv' or a different letter case."""
@@ -208,8 +215,13 @@ class DatasetMap(collections.abc.MutableMapping):
         name = self._resolve(key)
         if name not in self._loaded:
             d = self._files[name]
-            self._loaded[name] = load(d["path"], d.get("format"), self._conv, name)
+            self._loaded[name] = load(d["path"], d.get("format"), self._conv, name, self.notes)
         return self._loaded[name]
+
+    def take_notes(self):
+        """The load notes gathered since the last call."""
+        out, self.notes = self.notes, []
+        return out
 
     def set_conventions(self, conventions):
         """New conventions: forget loaded files (they load again on next use);

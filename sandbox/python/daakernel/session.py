@@ -163,7 +163,7 @@ class Session:
             if hint:
                 st.error["hint"] = hint
             st.exc = None
-        for note in self.saver.notes:
+        for note in self.dfs.take_notes() + self.saver.notes:
             st.err.write("note: %s\n" % note)
         self.step = None
         return {"ok": st.error is None, "stdout": st.out.text(), "stderr": st.err.text(),
@@ -188,7 +188,11 @@ class Session:
                 frame = self.dfs[name]
             except KeyError as e:
                 raise LookupError(e.args[0]) from None
-        return {"profile": profiling.profile(frame, name, req.get("samples", True) is not False)}
+        prof = profiling.profile(frame, name, req.get("samples", True) is not False)
+        notes = self.dfs.take_notes()
+        if notes:
+            prof["notes"] = notes   # e.g. values a date format did not fit
+        return {"profile": prof}
 
     def variables(self, req):
         """The vars request: user-made names with type and, for tables, shape
