@@ -246,7 +246,7 @@ void kern_finalize(struct kern *k, int status, bool have_status)
 	}
 	kp_rm_tmp(k->sp.tmp);
 	bury(k);
-	if (was_spare && never_ready && !k->why[0])
+	if (was_spare && !k->why[0]) /* died by itself: respawn with back-off */
 		kern_g.spare_failures++;
 	settle_requests(k, code, msg);
 	if (!kern_g.shutting_down)
