@@ -83,7 +83,8 @@ def _read_csv(path, fmt, c):
 
 
 def _read_json(path, fmt):
-    """JSON records/columns (nested objects flattened) or JSON lines."""
+    """JSON records/columns, or JSON lines; a shape pandas cannot read
+    directly (nested objects) goes through json_normalize."""
     if fmt == "jsonl":
         return pd.read_json(path, lines=True)
     try:
@@ -165,7 +166,12 @@ def _fix_dates(df, c, name, notes):
         try:
             df[col] = pd.to_datetime(df[col], **kw)
         except (ValueError, TypeError) as e:
-            parsed = pd.to_datetime(df[col], errors="coerce", **kw)
+            try:
+                parsed = pd.to_datetime(df[col], errors="coerce", **kw)
+            except (ValueError, TypeError) as e2:   # e.g. a malformed format string
+                notes.append("dataset %r: %r left as it is: cannot parse it as dates with %r (%s)"
+                             % (name, col, fmt, e2))
+                continue
             bad = int(parsed.isna().sum() - df[col].isna().sum())
             notes.append("dataset %r: %d value(s) of %r do not match the date format %r and "
                          "became NaT (%s)" % (name, bad, col, fmt, e))
@@ -180,7 +186,8 @@ def load(path, fmt, conventions, name="?", notes=None):
     if not os.path.isfile(path):
         raise DatasetError("dataset %r: file %s not found" % (name, path))
     try:
-        df = _read(path, fmt or FORMATS.get(os.path.splitext(path)[1].lower(), "csv"), c)
+        fmt = str(fmt).lower() if fmt else FORMATS.get(os.path.splitext(path)[1].lower(), "csv")
+        df = _read(path, fmt, c)
     except DatasetError:
         raise
     except Exception as e:
@@ -237,7 +244,7 @@ class DatasetMap(collections.abc.MutableMapping):
         return self._loaded.get(name)
 
     def __setitem__(self, key, value):
-        self._loaded[key] = value
+        self._loaded[str(key)] = value
 
     def __delitem__(self, key):
         name = self._resolve(key)
