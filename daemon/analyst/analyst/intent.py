@@ -225,8 +225,15 @@ SUPERLATIVES = [  # words that name a measure and a direction at once
 ]
 
 
+SUPERLATIVE_HINT = ("hott", "warm", "cold", "cool", "wett", "raini", "drie", "windi", "cheap",
+                    "expensive", "oldest", "youngest")
+
+
 def rewrite(request):
     """The request with superlatives spelled out ("hottest" → "highest temperature")."""
+    low = request.casefold()
+    if not any(h in low for h in SUPERLATIVE_HINT):   # spares compiling a dozen patterns per call
+        return request
     for pat, repl in SUPERLATIVES:
         request = re.sub(pat, repl, request, flags=re.I)
     return request
