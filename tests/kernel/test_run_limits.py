@@ -34,6 +34,14 @@ def main():
         assert r and not r["ok"] and r["error"]["type"] == "NameError", p.stdout
         print("ok - time limit: clear error, fresh kernel, next run works")
 
+        s.run("kept = 5", check=True)
+        p = s.run("while True: pass", "--timeout", "1")
+        assert p.returncode == 1 and "longer than 1 s" in p.stderr, (p.stdout, p.stderr)
+        assert "interrupted" in p.stderr and "kept" in p.stderr, p.stderr
+        r, p = s.run_json("kept")
+        assert r and r["result"]["repr"] == "5", p.stdout
+        print("ok - run --timeout: a step that stops on SIGINT keeps the kernel")
+
         r, _ = s.run_json("import os; os.getpid()")
         pid = int(r["result"]["repr"])
         marker = os.path.join(s.path, "outputs", "sleeping")
