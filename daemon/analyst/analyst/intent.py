@@ -41,6 +41,7 @@ OPS = [  # (op, pattern) checked in order; the first that fits the mentions wins
     ("top", r"\b(top|bottom|best|worst|rank\w*|leading)\b|\b(highest|lowest|largest|smallest|most|least) \d+"
             r"|\bwhich\b.*\b(highest|lowest|largest|smallest|most|least|biggest|best|worst)\b"),
     ("nunique", r"\b(distinct|unique|different)\b"),
+    ("unique_values", r"^\s*(please )?(list|enumerate|name) (all |the |every |each |different |distinct )*\w+\s*$"),
     ("value_counts", r"\b(value counts|frequenc\w*|breakdown|break down|how often|share of|proportion|percent\w*)\b"),
     ("time", r"\b(over time|trend\w*|time series|timeline|evolution|evolve\w*|over the (years|months)|seasonal\w*)\b"),
 ]
@@ -170,6 +171,8 @@ def pick_op(q, ms, filters):
             continue
         if op == "nunique" and not re.search(r"\b(how many|number of|count)\b", q):
             return "unique_values"
+        if op == "unique_values" and not [m for m in free if not m.col0.is_numeric()]:
+            continue
         if op == "rate":
             if any(m.col0.is_flag() for m in free) or re.search(r"\b(had|have|has|with) (a |an |any )?\w+", q):
                 return "rate"
