@@ -88,7 +88,11 @@ class Client:
         while msgid not in self.responses:
             if time.monotonic() > end:
                 raise TimeoutError("no response to request %d" % msgid)
-            self._pump()
+            self.sock.settimeout(max(0.05, end - time.monotonic()))
+            try:
+                self._pump()
+            except socket.timeout:
+                pass
         err, res = self.responses.pop(msgid)
         if err is not None:
             raise RpcError(err)

@@ -2,7 +2,8 @@
 """tests/agent/test_openai_errors.py — the model misbehaving, seen through
 whole agent turns: 429 with Retry-After, 500 then success, a body that is
 not JSON, the connection dropped mid-stream, and a slow model cancelled by
-the user (status "cancelled" at once, the daemon fine afterwards).  The
+the user (status "cancelled" at once, the daemon fine afterwards), and a
+cancel while code runs (the kernel is interrupted and still works).  The
 retry policy itself is tested in tests/llm; here we check that each case
 ends the turn with the right status and an answer a user can act on."""
 import os
@@ -64,10 +65,35 @@ def cancel(d, c, fake):
     return [r, r2]
 
 
+def cancel_code(d, c, fake, path):
+    """Cancel while code runs: the kernel is interrupted (the code never gets
+    to its end), and the next turn runs code again."""
+    from agentlib import call, reply
+    slow = ("open('outputs/started', 'w').close()\nimport time\n"
+            "for _ in range(600): time.sleep(0.05)\nopen('outputs/finished', 'w').close()\n")
+    fake.set_script({"responses": [
+        reply(call("run_python", "s1", code=slow, purpose="wait")),
+        reply(call("run_python", "s2", code="print('kernel alive', 6 * 7)", purpose="check")),
+        final("The kernel still works.")]})
+    mid = c.send("ask", project="p", request="a long computation")
+    end = time.monotonic() + 60
+    while not os.path.exists(os.path.join(path, "outputs", "started")):
+        check(time.monotonic() < end, "the slow code never started")  # hang guard
+        time.sleep(0.05)
+    other = d.client()
+    check(other.call("cancel", project="p") == {"cancelled": True}, "cancel during code")
+    r = c.wait(mid, timeout=20)
+    check(r["status"] == "cancelled", "cancelled during code: %r" % r["status"])
+    r2 = c.call("ask", timeout=60, project="p", request="is the kernel alive")
+    check(r2["status"] == "done" and "kernel alive 42" in r2["steps"][0]["stdout"], "after the cancel: %r" % r2)
+    check(not os.path.exists(os.path.join(path, "outputs", "finished")), "the cancelled code ran to its end")
+    return [r, r2]
+
+
 def main(d, fake):
     c = d.client(timeout=120)
-    project_with_sales(c)
-    results = [retries(c, fake)] + garbage(c, fake) + cancel(d, c, fake)
+    path = project_with_sales(c)
+    results = [retries(c, fake)] + garbage(c, fake) + cancel(d, c, fake) + cancel_code(d, c, fake, path)
     c.call("ping")
     assert_no_key(d, *results)
 
