@@ -2,6 +2,7 @@
 directly (no daemon) with a socketpair on fd 3, send requests, read replies.
 Not a test itself (no test_ prefix)."""
 
+import atexit
 import os
 import shutil
 import signal
@@ -19,6 +20,21 @@ PYTHON = os.environ.get("DAA_PYTHON", "/usr/bin/python3")
 REPLY_TIMEOUT = 60   # a hang guard only; never a pass/fail criterion
 
 FAILS = []
+_TEMP_DIRS = []   # removed at exit, whatever happens
+_KERNELS = []     # closed (or killed) at exit
+MPL_DIR = tempfile.mkdtemp(prefix="daa-kt-mpl-")
+_TEMP_DIRS.append(MPL_DIR)
+
+
+@atexit.register
+def _cleanup():
+    """Stop every kernel still running and remove the temp folders (the
+    tests' trap: runs on failures and exceptions too)."""
+    for k in _KERNELS:
+        if k.proc.poll() is None:
+            k.close()
+    for d in _TEMP_DIRS:
+        shutil.rmtree(d, ignore_errors=True)
 
 
 class Kernel:
@@ -27,12 +43,10 @@ class Kernel:
     def __init__(self, env_extra=None, unsandboxed=True):
         # Python's fds are close-on-exec; only fd 3 (dup2'd in the child) is inherited.
         self.sock, theirs = socket.socketpair()
-        env = {"PATH": "/usr/bin:/bin", "HOME": tempfile.gettempdir(), "LANG": "C.UTF-8",
-               "MPLCONFIGDIR": os.path.join(tempfile.gettempdir(), "daa-kt-mpl-%d" % os.getuid())}
+        env = {"PATH": "/usr/bin:/bin", "HOME": MPL_DIR, "LANG": "C.UTF-8", "MPLCONFIGDIR": MPL_DIR}
         if unsandboxed:
             env["DAA_KERNEL_UNSANDBOXED"] = "1"
         env.update(env_extra or {})
-        os.makedirs(env["MPLCONFIGDIR"], exist_ok=True)
         self.stderr = tempfile.TemporaryFile()
         self.proc = subprocess.Popen([PYTHON, "-I", RUNTIME], stdin=subprocess.DEVNULL,
                                      stdout=self.stderr, stderr=self.stderr, env=env,
@@ -40,6 +54,7 @@ class Kernel:
                                      close_fds=False, start_new_session=True)
         theirs.close()
         self.sock.settimeout(REPLY_TIMEOUT)
+        _KERNELS.append(self)
         self.unp = msgpack.Unpacker(raw=False, strict_map_key=False)
         self.next_id = 0
         self.ready = self.read()
@@ -86,6 +101,7 @@ class Kernel:
 def make_project(files=None):
     """A temp project folder with data/ files {name: text}; returns its path."""
     d = tempfile.mkdtemp(prefix="daa-kt-")
+    _TEMP_DIRS.append(d)
     os.makedirs(os.path.join(d, "data"))
     for name, text in (files or {}).items():
         mode = "wb" if isinstance(text, bytes) else "w"
