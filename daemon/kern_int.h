@@ -160,6 +160,8 @@ int kern_flush(struct kern *k);
 void kern_req_free(struct kreq *r);
 /* Give the owner its answer (reply, or code+msg) and free r. */
 void kern_req_finish(struct kreq *r, const json_t *reply, int code, const char *msg);
+/* Does a layer state ("active", "missing: why", ...) say it is not in force? */
+bool kern_layer_missing(const char *state);
 /* kern_req.c: a message from the kernel; queue and send requests. */
 void kern_handle_msg(struct kern *k, json_t *msg);
 void kern_pump(struct kern *k);

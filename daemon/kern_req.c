@@ -221,7 +221,7 @@ static void on_ready(struct kern *k, json_t *msg)
 
 /* Does a layer state say it is not in force?  (The words the runtime's
  * seal.py uses, so both sides agree on what "missing" is.) */
-static bool layer_is_missing(const char *state)
+bool kern_layer_missing(const char *state)
 {
 	static const char *const bad[] = {"missing", "failed", "unavailable", "error",
 					  "disabled", "not ", NULL};
@@ -240,7 +240,7 @@ static json_t *missing_layers(const json_t *layers, char *first, size_t len)
 	first[0] = '\0';
 	json_object_foreach((json_t *)layers, name, v) {
 		const char *s = json_string_value(v);
-		if (s && !layer_is_missing(s))
+		if (s && !kern_layer_missing(s))
 			continue;
 		char line[300];
 		snprintf(line, sizeof line, "%s: %s", name, s ? s : "not reported");

@@ -11,7 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/stat.h>
 
 #include "daemon/config.h"
@@ -40,17 +39,6 @@ static void add(json_t *checks, const char *name, bool ok, const char *detail)
 						"detail", detail ? detail : ""));
 }
 
-/* Is a layer state a "not in force" one? */
-static bool state_missing(const char *s)
-{
-	static const char *const bad[] = {"missing", "failed", "unavailable", "error",
-					  "disabled", "not ", NULL};
-	for (size_t i = 0; s && bad[i]; i++)
-		if (strncasecmp(s, bad[i], strlen(bad[i])) == 0)
-			return true;
-	return !s;
-}
-
 /* python and libraries, from the ready event. */
 static void check_python(json_t *checks, const json_t *ready)
 {
@@ -75,7 +63,7 @@ static void check_layers(json_t *checks, const json_t *layers)
 	char n[128];
 	json_object_foreach((json_t *)layers, name, v) {
 		snprintf(n, sizeof n, "sandbox: %s", name);
-		add(checks, n, !state_missing(json_string_value(v)), json_string_value(v));
+		add(checks, n, json_is_string(v) && !kern_layer_missing(json_string_value(v)), json_string_value(v));
 	}
 	if (!json_object_size(layers))
 		add(checks, "sandbox layers", false, "no kernel could be bound, so no layer was "
@@ -89,7 +77,7 @@ static void check_layers(json_t *checks, const json_t *layers)
 		*colon = '\0';
 		const char *state = colon + 1 + strspn(colon + 1, " ");
 		snprintf(n, sizeof n, "machine: %s", line);
-		add(checks, n, !state_missing(state), state);
+		add(checks, n, !kern_layer_missing(state), state);
 	}
 	add(checks, "sandbox library", kern_g.set.sbx_lib[0] != '\0',
 	    kern_g.set.sbx_lib[0] ? kern_g.set.sbx_lib : "libdaasbx.so not found: build it with make");

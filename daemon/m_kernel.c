@@ -52,6 +52,18 @@ static void run_step_name(char *buf, size_t len)
 	snprintf(buf, len, "run_%s_%u", stamp, ++counter);
 }
 
+/* The project path of a request's `project` (replies the error itself). */
+static const char *req_project(struct rpc_req *req)
+{
+	struct proto_err err = {0};
+	struct proj *p = proj_get(req->args[0].present ? req->args[0].str : NULL, &err);
+	if (!p) {
+		rpc_reply_err(req->from, &err);
+		return NULL;
+	}
+	return proj_path(p);
+}
+
 static const struct proto_field run_params[] = {
 	{"project", PROTO_T_STR, false},
 	{"code", PROTO_T_STR, true},
@@ -62,13 +74,11 @@ static const struct proto_field run_params[] = {
 static void m_run(struct rpc_req *req)
 {
 	struct proto_err err = {0};
-	struct proj *p = proj_get(req->args[0].present ? req->args[0].str : NULL, &err);
-	if (!p) {
-		rpc_reply_err(req->from, &err);
+	const char *path = req_project(req);
+	if (!path)
 		return;
-	}
 	struct run_ctx *c = calloc(1, sizeof *c);
-	if (!c || !(c->project_path = strdup(proj_path(p)))) {
+	if (!c || !(c->project_path = strdup(path))) {
 		free(c);
 		rpc_reply_error(req->from, PROTO_ERR_INTERNAL, "out of memory");
 		return;
@@ -89,18 +99,6 @@ RPC_METHOD(run, "run", run_params, m_run, "run code in the project's kernel");
 static const struct proto_field project_params[] = {
 	{"project", PROTO_T_STR, false},
 	{NULL, 0, false}};
-
-/* The project path of a request's `project` (replies the error itself). */
-static const char *req_project(struct rpc_req *req)
-{
-	struct proto_err err = {0};
-	struct proj *p = proj_get(req->args[0].present ? req->args[0].str : NULL, &err);
-	if (!p) {
-		rpc_reply_err(req->from, &err);
-		return NULL;
-	}
-	return proj_path(p);
-}
 
 static void m_interrupt(struct rpc_req *req)
 {
