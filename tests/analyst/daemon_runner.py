@@ -13,7 +13,9 @@ answers, and a question left unanswered is cancelled.  Conventions stored
 during the turn (by the analyst's remember_convention or by the daemon from
 an answer) come from the `convention` events.
 
-Usage: daemon_runner.py [--all] [--only ID,...] [-v]
+Usage: daemon_runner.py [--cli] [--all] [--only ID,...] [-v]
+  --cli: through the `daa` command line (daa --json ask / answer / cancel /
+  conventions / project new / add) instead of msgpack-RPC calls
   default: DEFAULT below (answers, questions, conventions, follow-ups,
   refusals, plots: 16 cases, four projects); --all: the whole corpus.
 """
@@ -118,6 +120,80 @@ DEFAULT = ["sum-revenue", "mean-by-region", "filter-west-2023", "time-month", "b
            "dup-answer", "dup-convention", "twodates-answer", "twodates-convention", "multi-answer"]
 
 
+class CliRunner(DaemonRunner):
+    """The same, but through the `daa` command line (build/bin/daa --json ...):
+    ask / answer / cancel / conventions / project / add, as a user would.
+    Conventions stored during a turn are read by comparing conventions before
+    and after it (the CLI prints no events in --json mode)."""
+
+    def __init__(self, paths):
+        super().__init__(paths)
+        build = os.environ.get("DAA_BUILD") or os.path.join(corpus.ROOT, "build")
+        self.daa = os.path.join(build, "bin", "daa")
+
+    def describe(self):
+        """What this runner drives."""
+        return "the daa CLI (--json) against a private daad (builtin backend, sandboxed kernels)"
+
+    def cli(self, *args, ok=(0,)):
+        """Runs daa with the daemon's environment; its JSON output (or None)."""
+        import subprocess
+        p = subprocess.run([self.daa, "--no-start"] + list(args), env=self.d.env, capture_output=True,
+                           timeout=300, stdin=subprocess.DEVNULL)
+        if p.returncode not in ok:
+            raise RuntimeError(f"daa {' '.join(args)} exited {p.returncode}: {p.stderr.decode()[-800:]}")
+        try:
+            return json.loads(p.stdout)
+        except ValueError:
+            return None
+
+    def _use(self, names):
+        """The project holding exactly these datasets (made with daa project new / daa add)."""
+        key = tuple(names)
+        if key == self.key:
+            return
+        if self.project:
+            self.cli("--json", "project", "rm", self.project)
+        self.project = "p" + str(abs(hash(key)) % 10 ** 8)
+        self.cli("--json", "project", "new", self.project)
+        for n in names:
+            added = self.cli("-p", self.project, "--json", "add", self.paths[n])
+            assert added["name"] == n, added
+        self.key = key
+
+    def _conventions(self):
+        """The project's conventions set by the user or the agent: {key: value}."""
+        conv = self.cli("-p", self.project, "--json", "conventions")["conventions"]
+        return {k: v.get("value") for k, v in conv.items() if isinstance(v, dict) and v.get("source") in ("user", "agent")}
+
+    def run(self, case):
+        """Runs one case with daa ask / daa answer; returns a corpus.Result."""
+        self._use(case["datasets"])
+        for k in self._conventions():
+            self.cli("-p", self.project, "conventions", "rm", k)
+        for k, v in (case.get("conventions") or {}).items():
+            self.cli("-p", self.project, "conventions", "set", k, v)
+        for e in case.get("digest") or []:
+            if self.cli("-p", self.project, "--json", "ask", e["request"], ok=(0, 3))["status"] == "question":
+                self.cli("-p", self.project, "cancel")
+        before = self._conventions()
+        res = self.cli("-p", self.project, "--json", "ask", case["request"], ok=(0, 1, 3))
+        asked, answers = [], list(case.get("answers") or [])
+        while res.get("status") == "question":
+            q = res.get("question") or {}
+            asked.append({"question": q.get("text"), "choices": q.get("choices") or []})
+            if not answers:
+                self.cli("-p", self.project, "cancel")
+                break
+            res = self.cli("-p", self.project, "--json", "answer", answers.pop(0), ok=(0, 1, 3))
+        after = self._conventions()
+        remembered = [{"key": k, "value": v} for k, v in after.items() if before.get(k) != v]
+        base, status = res.get("project_path") or "", res.get("status")
+        return corpus.Result(status, res.get("answer") if status != "question" else None,
+                             [st.get("code") or "" for st in res.get("steps") or []],
+                             [os.path.join(base, f) for f in res.get("figures") or []], asked, remembered)
+
+
 def pick(cases, everything):
     """The cases run by default (DEFAULT: every kind of check, four projects) or all."""
     return cases if everything else [c for c in cases if c["id"] in DEFAULT]
@@ -141,7 +217,7 @@ def main(argv):
     with tempfile.TemporaryDirectory(prefix="daa-analyst-d-") as work:
         paths = corpus.dataset_paths(cps, work)
         env = corpus.expected_env(paths)
-        runner = DaemonRunner(paths)
+        runner = CliRunner(paths) if "--cli" in argv else DaemonRunner(paths)
         print(runner.describe())
         try:
             for group in order.values():
