@@ -454,7 +454,8 @@ struct llm_backend *llm_builtin_new(struct loop *l, const struct llm_config *cfg
 	}
 	b->base.ops = &builtin_ops;
 	b->loop = l;
-	b->timeout_ms = cfg && cfg->total_timeout_ms > 0 ? cfg->total_timeout_ms : DEFAULT_TIMEOUT_MS;
+	b->timeout_ms = cfg && cfg->total_timeout_ms > 0 && cfg->total_timeout_ms < DEFAULT_TIMEOUT_MS
+				? cfg->total_timeout_ms : DEFAULT_TIMEOUT_MS; /* it answers in well under 1 s */
 	if (make_argv(b, cfg, err, errlen) < 0) {
 		builtin_free(&b->base);
 		return NULL;
