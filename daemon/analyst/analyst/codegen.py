@@ -237,7 +237,7 @@ def op_time(it, v):
         lines += [
                   "fig, ax = plt.subplots(figsize=(10, 5))",
                   "ax.plot(result.index, result.values, marker=\"o\" if len(result) <= 60 else None)"]
-    lines += [f"ax.set_title({lit(title + filter_suffix(it))})",
+    lines += [f"ax.set_title({lit(title + filter_text(it))})",
               f"ax.set_xlabel({lit(unit.capitalize() + ' (' + d.name + ')')})",
               f"ax.set_ylabel({lit(what)})",
               "fig.autofmt_xdate()", "plt.tight_layout()",
@@ -255,14 +255,17 @@ def default_agg(m):
     return "sum" if m is None or m.is_additive() else "mean"
 
 
-def filter_suffix(it):
-    """The filters for a title."""
-    return filter_text(it)
-
-
 def default_freq(d):
-    """Month unless the profile says the dates span a few weeks (day) or decades (year)."""
-    return "M"
+    """Month, unless the profile's min/max show the dates span a few weeks (day)
+    or decades (year)."""
+    try:
+        lo, hi = str(d.min)[:10], str(d.max)[:10]
+        y0, m0, d0 = (int(x) for x in lo.split("-"))
+        y1, m1, d1 = (int(x) for x in hi.split("-"))
+    except (TypeError, ValueError):
+        return "M"
+    days = (y1 - y0) * 365 + (m1 - m0) * 30 + (d1 - d0)
+    return "D" if days <= 62 else "Y" if days > 365 * 15 else "M"
 
 
 def op_top(it, v):

@@ -123,6 +123,7 @@ class Column:
         self.hints = [str(h) for h in (p.get("hints") or [])]
         self.date_format = p.get("date_format") if isinstance(p.get("date_format"), str) else None
         self.date_formats = [f for f in (p.get("date_formats") or []) if isinstance(f, str)]
+        self.min, self.max = p.get("min"), p.get("max")
         self.norm = norm(self.name)
         self.words = self.norm.split()
         self.swords = [singular(w) for w in self.words]
