@@ -46,7 +46,7 @@ struct bcall {
 	char *in;               /* the state document */
 	size_t inlen, inoff;
 	char *out, *errb;
-	size_t outlen, errlen;
+	size_t outlen, errlen, outcap, errcap;
 	bool out_eof, err_eof, exited, overflow, finished, orphan;
 	int status;
 	uint64_t timer, start_ms;
@@ -159,12 +159,31 @@ static void maybe_finish(struct bcall *c)
 	bcall_free(c);
 }
 
-/* Read what is available from out/err into the buffers. */
+/* Grow *buf (capacity *cap) to hold need bytes + NUL, geometrically. */
+static int reserve(char **buf, size_t *cap, size_t need)
+{
+	size_t n = *cap ? *cap : 4096;
+	char *nb;
+	if (need + 1 <= *cap)
+		return 0;
+	while (n < need + 1)
+		n *= 2;
+	nb = realloc(*buf, n);
+	if (!nb)
+		return -1;
+	*buf = nb;
+	*cap = n;
+	return 0;
+}
+
+/* Read what is available from out/err into the buffers; past the stdout
+ * cap the child is killed (its output is useless then). */
 static void read_pipe(struct bcall *c, int fd)
 {
 	bool is_out = fd == c->out_fd;
 	char **buf = is_out ? &c->out : &c->errb;
-	size_t *len = is_out ? &c->outlen : &c->errlen, cap = is_out ? OUT_MAX : ERR_MAX;
+	size_t *len = is_out ? &c->outlen : &c->errlen, max = is_out ? OUT_MAX : ERR_MAX;
+	size_t *cap = is_out ? &c->outcap : &c->errcap;
 	char tmp[65536];
 	for (;;) {
 		ssize_t n = read(fd, tmp, sizeof tmp);
@@ -172,23 +191,24 @@ static void read_pipe(struct bcall *c, int fd)
 			continue;
 		if (n < 0 && errno == EAGAIN)
 			return;
+		if (n > 0 && is_out && *len + (size_t)n > max) {
+			c->overflow = true;
+			kill(c->pid, SIGKILL);
+			n = 0;
+		}
 		if (n <= 0) {
 			*(is_out ? &c->out_eof : &c->err_eof) = true;
 			close_fd(c, is_out ? &c->out_fd : &c->err_fd);
 			return;
 		}
-		size_t keep = *len + (size_t)n > cap ? cap - *len : (size_t)n;
-		if (keep < (size_t)n && is_out)
-			c->overflow = true;
-		char *nb = realloc(*buf, *len + keep + 1);
-		if (!nb) {
+		size_t keep = *len + (size_t)n > max ? max - *len : (size_t)n; /* stderr: keep the start */
+		if (reserve(buf, cap, *len + keep) < 0) {
 			c->overflow = true;
 			continue;
 		}
-		memcpy(nb + *len, tmp, keep);
+		memcpy(*buf + *len, tmp, keep);
 		*len += keep;
-		nb[*len] = 0;
-		*buf = nb;
+		(*buf)[*len] = 0;
 	}
 }
 
