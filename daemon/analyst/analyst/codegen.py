@@ -7,6 +7,7 @@ text.  Figures are left open: the kernel saves them to outputs/plots/.
 The statistics and modelling operations live in codegen_stats.py.
 """
 import json
+import re
 
 from analyst import codegen_stats as st
 
@@ -234,9 +235,11 @@ def op_time(it, v):
             lines.append(f"result = {v}.set_index({lit(d.name)}).resample({lit(freq)}).size()")
         else:
             lines.append(f"result = {v}.set_index({lit(d.name)})[{lit(m.name)}].resample({lit(freq)}).{agg}()")
-        lines += [
-                  "fig, ax = plt.subplots(figsize=(10, 5))",
-                  "ax.plot(result.index, result.values, marker=\"o\" if len(result) <= 60 else None)"]
+        lines.append("fig, ax = plt.subplots(figsize=(10, 5))")
+        if re.search(r"\bbars?\b|\bcolumn chart\b", it["request"], re.I):   # asked for bars
+            lines.append(f"ax.bar(result.index.strftime({lit(FREQ_FMT[freq])}), result.values)")
+        else:
+            lines.append("ax.plot(result.index, result.values, marker=\"o\" if len(result) <= 60 else None)")
     lines += [f"ax.set_title({lit(title + filter_text(it))})",
               f"ax.set_xlabel({lit(unit.capitalize() + ' (' + d.name + ')')})",
               f"ax.set_ylabel({lit(what)})",
