@@ -15,7 +15,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <time.h>
 
 #include "daemon/agent.h"
@@ -67,6 +69,33 @@ static void digest_push(struct agent_proj *p, json_t *entry)
 		json_array_remove(p->digest, 0);
 }
 
+/* The last max bytes of a file, from a line start (NULL when unreadable). */
+static char *read_tail(const char *path, size_t max)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+	char *buf = NULL;
+	if (fd < 0)
+		return NULL;
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
+		size_t n = (size_t)st.st_size < max ? (size_t)st.st_size : max;
+		off_t off = st.st_size - (off_t)n;
+		buf = malloc(n + 1);
+		ssize_t got = buf ? pread(fd, buf, n, off) : -1;
+		if (got < 0) {
+			free(buf);
+			buf = NULL;
+		} else {
+			buf[got] = 0;
+			char *nl = off > 0 ? strchr(buf, '\n') : NULL; /* drop a partial first line */
+			if (nl)
+				memmove(buf, nl + 1, strlen(nl + 1) + 1);
+		}
+	}
+	close(fd);
+	return buf;
+}
+
 /* Read the digest and the profile cache back from .daa/. */
 void agent_mem_load(struct agent_proj *p)
 {
@@ -76,7 +105,7 @@ void agent_mem_load(struct agent_proj *p)
 	p->digest = json_array();
 	p->profiles = NULL;
 	if (fsu_path(path, sizeof path, &err, "%s/turns.jsonl", proj_state_dir(p->pj)) == 0 &&
-	    (data = fsu_read_file(path, TURNS_MAX_READ, NULL, &err))) {
+	    (data = read_tail(path, TURNS_MAX_READ))) {
 		for (line = strtok_r(data, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 			json_t *e = json_loads(line, 0, NULL);
 			if (json_is_object(e))
