@@ -53,7 +53,6 @@ static void sigint_block(bool block)
 struct turn {
 	struct cli *cli;
 	bool interactive;      /* questions are asked on the terminal */
-	bool in_chat;          /* daa chat: the next line answers, no `daa answer` hint */
 	bool progress;         /* one line per event on stderr */
 	const char *stop;      /* method sent on the first Ctrl-C */
 	bool stop_sent;
@@ -209,7 +208,7 @@ static int turn_follow(struct turn *t, struct proto_msg *m)
 		const char *s = cli_str(m->result, "status");
 		rc = !s ? CLI_ERR : !strcmp(s, "done") ? CLI_OK : !strcmp(s, "question") ? CLI_QUESTION : CLI_ERR;
 	} else {
-		rc = cli_turn_print(m->result, !t->in_chat);
+		rc = cli_turn_print(m->result, true);
 	}
 	proto_msg_done(m);
 	return rc;
@@ -241,73 +240,6 @@ static int cmd_answer(struct cli *cli, struct cli_args *a)
 	catch_sigint();
 	int rc = turn_call(&t, "answer", &p, &m);
 	return rc == CLI_OK ? turn_follow(&t, &m) : rc;
-}
-
-/* Read one line for chat into buf (newline and outer blanks removed);
- * false at end of input. Ctrl-C at the prompt just gives a fresh prompt. */
-static bool chat_line(bool tty, char *buf, size_t size)
-{
-	for (;;) {
-		if (tty) {
-			printf("daa> ");
-			fflush(stdout);
-		}
-		got_int = 0;
-		sigint_block(false);
-		char *got = fgets(buf, (int)size, stdin);
-		sigint_block(true);
-		if (!got && got_int && tty) {
-			clearerr(stdin);
-			printf("\n");
-			continue;
-		}
-		if (!got)
-			return false;
-		char *p = buf;
-		while (*p == ' ' || *p == '\t')
-			p++;
-		size_t n = strlen(p);
-		while (n > 0 && (p[n - 1] == '\n' || p[n - 1] == ' ' || p[n - 1] == '\t'))
-			p[--n] = '\0';
-		memmove(buf, p, n + 1);
-		return true;
-	}
-}
-
-/* daa chat: a conversation, one turn per line.  On a terminal questions are
- * asked in place; otherwise the line after a question answers it. */
-static int cmd_chat(struct cli *cli, struct cli_args *a)
-{
-	(void)a;
-	bool tty = isatty(0) && isatty(1) && !cli->json, question = false;
-	char line[8192];
-	int last = CLI_OK;
-	catch_sigint();
-	if (tty)
-		fprintf(stderr, "daa chat with project %s: ask in plain words; `quit` or Ctrl-D "
-				"leaves, Ctrl-C cancels a turn\n", cli->project ? cli->project : "default");
-	while (chat_line(tty, line, sizeof(line))) {
-		if (!line[0])
-			continue;
-		if (!strcmp(line, "quit") || !strcmp(line, "exit"))
-			break;
-		struct turn t = {.cli = cli, .stop = "cancel", .progress = !cli->json, .interactive = tty,
-				 .in_chat = true};
-		struct cli_params p = {0};
-		struct proto_msg m;
-		cli_p_project(&p, cli);
-		cli_p_str(&p, question ? "text" : "request", line);
-		if (!question)
-			cli_p_bool(&p, "interactive", tty);
-		int rc = turn_call(&t, question ? "answer" : "ask", &p, &m);
-		if (rc == CLI_UNREACHABLE)
-			return rc;
-		question = rc == CLI_OK && !tty && is_question(m.result);
-		last = rc == CLI_OK ? turn_follow(&t, &m) : rc;
-		printf(question ? "(the next line answers the question)\n\n" : "\n");
-		fflush(stdout);
-	}
-	return last == CLI_QUESTION ? CLI_QUESTION : CLI_OK;
 }
 
 /* The whole of a file ("-" = stdin) as a string (malloc'd), or NULL. */
@@ -486,10 +418,6 @@ const struct cli_cmd cli_cmds_turn[] = {
 	 1, 1, opts_ask, cmd_ask},
 	{"answer", "TEXT", "answer the project's pending question, then follow the turn", NULL, 1, 1,
 	 NULL, cmd_answer},
-	{"chat", "", "a conversation in the terminal, one turn per line (also `daa` alone on a terminal)",
-	 "On a terminal the agent's questions are asked in place.  Reading from a pipe, the\n"
-	 "line after a question answers it.  `quit`, `exit` or end of input leaves.\n",
-	 0, 0, NULL, cmd_chat},
 	{"run", "CODE | -f FILE [--scratch] [--timeout SECONDS]", "run Python code in the project's kernel",
 	 "Prints stdout, the value of the last expression, tables and figure paths; errors with\n"
 	 "their traceback (exit status 1).  -f - reads the code from stdin.  --scratch: do not\n"

@@ -18,7 +18,7 @@
 static const struct cli_cmd *const *tables(void)
 {
 	static const struct cli_cmd *const t[] = {cli_cmds_daemon, cli_cmds_project,
-						  cli_cmds_turn, NULL};
+						  cli_cmds_turn, cli_cmds_chat, NULL};
 	return t;
 }
 
@@ -96,12 +96,13 @@ void cli_help_all(FILE *f)
 		   "                           folder holding the current directory, else default)\n"
 		   "  --json                   print results as JSON\n"
 		   "  --no-start               do not start daad when none is running\n"
+		   "  --no-images              never show figures inline (also DAA_IMAGES=none)\n"
 		   "  -h, --help               this text; `daa help COMMAND` for one command\n"
 		   "\nexit codes: 0 done, 1 error, 2 usage, 3 question left unanswered,\n"
 		   "4 daemon unreachable.  The socket is $DAA_SOCKET, else\n"
 		   "$XDG_RUNTIME_DIR/daa/daad.sock, else /tmp/daa-$UID/daad.sock.\n"
-		   "Figures show inline on terminals speaking the kitty or iTerm2 image\n"
-		   "protocols (DAA_IMAGES=0 turns that off).\n");
+		   "Figures show inline on a terminal: kitty graphics, sixel, else symbols\n"
+		   "(DAA_IMAGES=kitty|sixel|symbols|none chooses).\n");
 }
 
 /* Print one command's help. */
@@ -156,6 +157,8 @@ static int global_opt(int argc, char **argv, int *i, struct global *g)
 		g->json = true;
 	else if (!strcmp(a, "--no-start"))
 		g->no_start = true;
+	else if (!strcmp(a, "--no-images"))
+		setenv("DAA_IMAGES", "none", 1); /* read by client/daa_image.c */
 	else if (!strcmp(a, "-h") || !strcmp(a, "--help"))
 		g->help = true;
 	else if (!strcmp(a, "-p") || (n == 9 && !strncmp(a, "--project", 9)) ||

@@ -1,63 +1,115 @@
 /*
- * client/daa_image.c — figures shown inline on terminals that can display
- * PNG files as they are: the kitty graphics protocol (kitty, WezTerm,
- * Ghostty, Konsole) and iTerm2's inline images.  Only when stdout is a
- * terminal; DAA_IMAGES=0 turns it off, DAA_IMAGES=kitty|iterm forces one.
- * Other terminals (sixel, symbols) get the path only: that would need an
- * image decoder, and the CLI links nothing but protocol/ and libc.
+ * client/daa_image.c — figures shown inline when stdout is a terminal
+ * (`daa ask`, `daa run`, `daa chat`).  Which way is decided once:
+ *   DAA_IMAGES=kitty|iterm|sixel|symbols|none (0/off = none) forces one;
+ *   kitty when TERM=xterm-kitty / KITTY_WINDOW_ID (also Ghostty, WezTerm);
+ *   iTerm2's inline images for iTerm2;
+ *   sixel when the terminal's answer to DA1 (ESC [ c) lists attribute 4;
+ *   else symbols (libchafa or half blocks, client/inline_img.c).
+ * Never when stdout is not a terminal (nor with --json: those paths print
+ * no figures).  The encoders live in client/inline_img.c.
  */
 #include <fcntl.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include "client/cli.h"
+#include "client/inline_img.h"
 
 #define IMAGE_MAX (16 * 1024 * 1024)
 
-enum proto_img { IMG_NONE, IMG_KITTY, IMG_ITERM };
+enum img_mode { IMG_UNSET = -1, IMG_NONE, IMG_KITTY, IMG_ITERM, IMG_SIXEL, IMG_SYMBOLS };
 
-/* Which protocol this terminal speaks (decided once). */
-static enum proto_img image_proto(void)
+static enum img_mode decided = IMG_UNSET;
+
+/* Does the terminal answer DA1 with the sixel attribute (4)?  Asked on
+ * /dev/tty with echo off, waiting at most 300 ms for the reply. */
+static bool da1_sixel(void)
 {
-	static int decided = -1;
-	if (decided >= 0)
-		return (enum proto_img)decided;
-	const char *force = getenv("DAA_IMAGES"), *term = getenv("TERM");
-	const char *prog = getenv("TERM_PROGRAM"), *lc = getenv("LC_TERMINAL");
-	decided = IMG_NONE;
-	if (force && (!strcmp(force, "0") || !strcmp(force, "off")))
-		decided = IMG_NONE;
-	else if (force && !strcmp(force, "kitty"))
-		decided = IMG_KITTY;
-	else if (force && !strcmp(force, "iterm"))
-		decided = IMG_ITERM;
-	else if (getenv("KITTY_WINDOW_ID") || (term && (!strcmp(term, "xterm-kitty") ||
-							 !strcmp(term, "xterm-ghostty"))) ||
-		 (prog && (!strcmp(prog, "WezTerm") || !strcmp(prog, "ghostty"))))
-		decided = IMG_KITTY;
-	else if ((prog && !strcmp(prog, "iTerm.app")) || (lc && !strcmp(lc, "iTerm2")))
-		decided = IMG_ITERM;
-	if (!isatty(1))
-		decided = IMG_NONE;
-	return (enum proto_img)decided;
+	int fd = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC);
+	struct termios old, raw;
+	char buf[128];
+	size_t n = 0;
+	if (fd < 0)
+		return false;
+	if (tcgetattr(fd, &old) < 0) {
+		close(fd);
+		return false;
+	}
+	raw = old;
+	raw.c_lflag &= ~(tcflag_t)(ICANON | ECHO);
+	raw.c_cc[VMIN] = 0;
+	raw.c_cc[VTIME] = 0;
+	tcsetattr(fd, TCSANOW, &raw);
+	if (write(fd, "\033[c", 3) == 3) {
+		struct pollfd p = {.fd = fd, .events = POLLIN};
+		while (n < sizeof(buf) - 1 && poll(&p, 1, 300) > 0) {
+			ssize_t k = read(fd, buf + n, sizeof(buf) - 1 - n);
+			if (k <= 0)
+				break;
+			n += (size_t)k;
+			buf[n] = '\0';
+			if (strchr(buf, 'c'))
+				break;
+		}
+	}
+	tcsetattr(fd, TCSANOW, &old);
+	close(fd);
+	buf[n] = '\0';
+	char *q = strstr(buf, "\033[?");
+	if (!q)
+		return false;
+	for (char *p = q + 3; *p && *p != 'c';) {
+		char *end;
+		long v = strtol(p, &end, 10);
+		if (end == p)
+			break;
+		if (v == 4)
+			return true;
+		p = *end == ';' ? end + 1 : end;
+	}
+	return false;
 }
 
-/* Base64 of n bytes into out (room for 4 * ((n + 2) / 3) bytes); its length. */
-static size_t b64(const unsigned char *in, size_t n, char *out)
+/* The mode from the environment alone; IMG_UNSET when the terminal must be asked. */
+static enum img_mode env_mode(void)
 {
-	static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-	size_t o = 0;
-	for (size_t i = 0; i < n; i += 3) {
-		unsigned v = (unsigned)in[i] << 16 | (i + 1 < n ? (unsigned)in[i + 1] << 8 : 0) |
-			     (i + 2 < n ? in[i + 2] : 0);
-		out[o++] = tab[v >> 18 & 63];
-		out[o++] = tab[v >> 12 & 63];
-		out[o++] = i + 1 < n ? tab[v >> 6 & 63] : '=';
-		out[o++] = i + 2 < n ? tab[v & 63] : '=';
+	const char *force = getenv("DAA_IMAGES"), *term = getenv("TERM");
+	const char *prog = getenv("TERM_PROGRAM"), *lc = getenv("LC_TERMINAL");
+	static const struct { const char *name; enum img_mode m; } names[] = {
+		{"none", IMG_NONE}, {"0", IMG_NONE}, {"off", IMG_NONE}, {"kitty", IMG_KITTY},
+		{"iterm", IMG_ITERM}, {"sixel", IMG_SIXEL}, {"symbols", IMG_SYMBOLS}};
+	for (size_t i = 0; force && *force && i < sizeof(names) / sizeof(names[0]); i++)
+		if (!strcmp(force, names[i].name))
+			return names[i].m;
+	if (getenv("KITTY_WINDOW_ID") || (term && (!strcmp(term, "xterm-kitty") ||
+						   !strcmp(term, "xterm-ghostty"))) ||
+	    (prog && (!strcmp(prog, "WezTerm") || !strcmp(prog, "ghostty"))))
+		return IMG_KITTY;
+	if ((prog && !strcmp(prog, "iTerm.app")) || (lc && !strcmp(lc, "iTerm2")))
+		return IMG_ITERM;
+	if (term && !strcmp(term, "dumb"))
+		return IMG_NONE;
+	return IMG_UNSET;
+}
+
+/* Decide (once) how figures are shown; asks the terminal only when needed. */
+void cli_image_probe(void)
+{
+	if (decided != IMG_UNSET)
+		return;
+	if (!isatty(1)) {
+		decided = IMG_NONE;
+		return;
 	}
-	return o;
+	decided = env_mode();
+	if (decided == IMG_UNSET)
+		decided = isatty(0) && da1_sixel() ? IMG_SIXEL : IMG_SYMBOLS;
 }
 
 /* The whole file (a PNG under the size cap), malloc'd; NULL otherwise. */
@@ -78,30 +130,70 @@ static unsigned char *png_read(const char *path, size_t *len)
 	return buf;
 }
 
-/* Show the PNG at path inline when the terminal can; silently nothing otherwise. */
+/* The terminal's size in columns and pixels (pixels 0 when unknown). */
+static void term_size(int *cols, int *xpix)
+{
+	struct winsize ws;
+	*cols = 80;
+	*xpix = 0;
+	if (ioctl(1, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0) {
+		*cols = ws.ws_col;
+		*xpix = ws.ws_xpixel;
+	}
+}
+
+/* The escape sequences (or symbols) for the PNG in the decided mode. */
+static char *image_encode(enum img_mode mode, const unsigned char *png, size_t len, size_t *n)
+{
+	int cols, xpix, w, h;
+	struct cli_img im, sm;
+	char err[128], *out = NULL;
+	term_size(&cols, &xpix);
+	if (mode == IMG_KITTY) {
+		bool wide = cli_img_png_size(png, len, &w, &h) == 0 && (xpix ? w > xpix : w > cols * 10);
+		return cli_img_kitty(png, len, wide ? cols - 1 : 0, n);
+	}
+	if (cli_img_png_decode(png, len, &im, err, sizeof err) < 0)
+		return NULL;
+	if (mode == IMG_SIXEL) {
+		int maxw = xpix ? xpix * 9 / 10 : cols * 9;
+		if (maxw > 1000)
+			maxw = 1000;
+		if (im.w > maxw && cli_img_scale(&im, maxw, (int)((long long)im.h * maxw / im.w), &sm) == 0) {
+			cli_img_free(&im);
+			im = sm;
+		}
+		out = cli_img_sixel(&im, n);
+	} else {
+		out = cli_img_symbols(&im, cols > 100 ? 100 : cols - 1, n);
+	}
+	cli_img_free(&im);
+	return out;
+}
+
+/* Show the PNG at path inline when stdout is a terminal; nothing otherwise. */
 void cli_image_show(const char *path)
 {
-	enum proto_img kind = image_proto();
-	size_t len;
-	unsigned char *png = kind == IMG_NONE ? NULL : png_read(path, &len);
-	char *enc = png ? malloc(4 * ((len + 2) / 3) + 1) : NULL;
-	if (!enc) {
-		free(png);
+	cli_image_probe();
+	if (decided == IMG_NONE)
 		return;
-	}
-	size_t n = b64(png, len, enc);
-	fflush(stdout);
-	if (kind == IMG_ITERM) {
-		printf("\033]1337;File=inline=1;size=%zu;preserveAspectRatio=1:%.*s\a\n", len, (int)n, enc);
+	size_t len, n = 0;
+	unsigned char *png = png_read(path, &len);
+	char *out = NULL;
+	if (!png)
+		return;
+	if (decided == IMG_ITERM) {
+		char *b = cli_img_base64(png, len, &n);
+		if (b)
+			printf("\033]1337;File=inline=1;size=%zu;preserveAspectRatio=1:%s\a\n", len, b);
+		free(b);
 	} else {
-		for (size_t off = 0; off < n; off += 4096) {
-			size_t k = n - off < 4096 ? n - off : 4096;
-			printf("\033_G%sm=%d;%.*s\033\\", off ? "" : "f=100,a=T,", off + k < n, (int)k,
-			       enc + off);
-		}
-		printf("\n");
+		out = image_encode(decided, png, len, &n);
 	}
 	fflush(stdout);
-	free(enc);
+	if (out)
+		fwrite(out, 1, n, stdout);
+	fflush(stdout);
+	free(out);
 	free(png);
 }

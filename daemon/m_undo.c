@@ -1,0 +1,141 @@
+/*
+ * daemon/m_undo.c — `history.undo`: drop the project's last step (`daa chat`'s
+ * /undo).  The last history/NNN_slug.py is moved (one rename, atomic) to
+ * .daa/undone/, so nothing is lost and a daemon killed at any instant leaves
+ * either the step or its undone copy.  The kernel is restarted so the
+ * variables the step made are gone, and every subscriber of the project gets
+ * a `history.changed` notification.  Refused while a turn runs (busy).
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "daemon/agent.h"
+#include "daemon/fsutil.h"
+#include "daemon/kern.h"
+#include "daemon/log.h"
+#include "daemon/project.h"
+#include "daemon/rpc.h"
+
+static const struct proto_field undo_params[] = {
+	{"project", PROTO_T_STR, false},
+	{NULL, 0, false},
+};
+
+/* NNN of a history script "NNN_slug.py", or -1 (same rule as project.c). */
+static int undo_step_of(const char *name)
+{
+	int digits = 0;
+	while (name[digits] >= '0' && name[digits] <= '9')
+		digits++;
+	size_t len = strlen(name);
+	if (digits < 3 || name[digits] != '_' || len < 4 || strcmp(name + len - 3, ".py"))
+		return -1;
+	return atoi(name);
+}
+
+/* The file name of the highest-numbered step into name; its number, 0 when
+ * there is none, -1 when the folder cannot be read. */
+static int undo_last_step(const char *dir, char *name, size_t size)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	int max = 0;
+	if (!d)
+		return -1;
+	while ((de = readdir(d))) {
+		int n = undo_step_of(de->d_name);
+		if (n > max && strlen(de->d_name) < size) {
+			max = n;
+			snprintf(name, size, "%s", de->d_name);
+		}
+	}
+	closedir(d);
+	return max;
+}
+
+/* Move history/<name> to .daa/undone/<name>; 0 or -1 (err). */
+static int undo_move(struct proj *pj, const char *name, struct proto_err *err)
+{
+	char from[PATH_MAX], dir[PATH_MAX], to[PATH_MAX];
+	if (fsu_path(from, sizeof from, err, "%s/%s", proj_history_dir(pj), name) < 0 ||
+	    fsu_path(dir, sizeof dir, err, "%s/undone", proj_state_dir(pj)) < 0 ||
+	    fsu_path(to, sizeof to, err, "%s/%s", dir, name) < 0 ||
+	    fsu_mkdir_p(dir, 0755, err) < 0)
+		return -1;
+	if (rename(from, to) < 0)
+		return proto_fail(err, PROTO_ERR_IO, "cannot move %s to %s: %s", from, to,
+				  strerror(errno));
+	fsu_fsync_dir(proj_history_dir(pj));
+	fsu_fsync_dir(dir);
+	return 0;
+}
+
+/* Tell the project's subscribers what changed. */
+static void undo_notify(struct proj *pj, const char *removed, int steps)
+{
+	msgpack_packer *pk = rpc_notify_begin("history.changed");
+	msgpack_pack_map(pk, 5);
+	proto_pack_kv_str(pk, "project", proj_name(pj));
+	proto_pack_kv_str(pk, "project_path", proj_path(pj));
+	proto_pack_kv_str(pk, "action", "undo");
+	proto_pack_kv_str(pk, "removed", removed);
+	proto_pack_kv_int(pk, "steps", steps);
+	rpc_notify_end_project(proj_path(pj));
+}
+
+/* history.undo: {ok, removed, kept_as, steps} or {ok: false, removed: nil}. */
+static void m_history_undo(struct rpc_req *req)
+{
+	struct proto_err err;
+	char name[NAME_MAX + 1], removed[NAME_MAX + 16], kept[NAME_MAX + 16];
+	struct proj *pj = proj_get(req->args[0].present ? req->args[0].str : NULL, &err);
+	if (!pj) {
+		rpc_reply_err(req->from, &err);
+		return;
+	}
+	if (agent_busy(pj)) {
+		rpc_reply_error(req->from, PROTO_ERR_BUSY,
+				"a turn is running on project %s; wait for it or cancel it first",
+				proj_name(pj));
+		return;
+	}
+	int n = undo_last_step(proj_history_dir(pj), name, sizeof name);
+	if (n < 0) {
+		rpc_reply_error(req->from, PROTO_ERR_IO, "cannot read %s: %s", proj_history_dir(pj),
+				strerror(errno));
+		return;
+	}
+	if (n == 0) {
+		msgpack_packer *pk = rpc_result_begin(req->from);
+		msgpack_pack_map(pk, 3);
+		proto_pack_kv_bool(pk, "ok", false);
+		proto_pack_kv_nil(pk, "removed");
+		proto_pack_kv_int(pk, "steps", 0);
+		rpc_result_end();
+		return;
+	}
+	if (undo_move(pj, name, &err) < 0) {
+		rpc_reply_err(req->from, &err);
+		return;
+	}
+	snprintf(removed, sizeof removed, "history/%s", name);
+	snprintf(kept, sizeof kept, ".daa/undone/%s", name);
+	int steps = proj_step_count(pj);
+	log_info("history.undo: %s: moved %s to %s", proj_name(pj), removed, kept);
+	kern_restart(proj_path(pj)); /* the step's variables must not survive it */
+	msgpack_packer *pk = rpc_result_begin(req->from);
+	msgpack_pack_map(pk, 4);
+	proto_pack_kv_bool(pk, "ok", true);
+	proto_pack_kv_str(pk, "removed", removed);
+	proto_pack_kv_str(pk, "kept_as", kept);
+	proto_pack_kv_int(pk, "steps", steps);
+	rpc_result_end();
+	undo_notify(pj, removed, steps);
+}
+RPC_METHOD(history_undo, "history.undo", undo_params, m_history_undo,
+	   "drop the project's last history step (kept under .daa/undone/)");

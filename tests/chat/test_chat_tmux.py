@@ -1,0 +1,209 @@
+#!/usr/bin/python3
+"""tests/chat/test_chat_tmux.py — `daa chat` driven as a person would, in a
+real terminal (tmux: send-keys, capture-pane), against a private daad with
+the builtin analyst (offline).
+
+Covers: the banner and /help; "total revenue" answered with the number
+pandas computes; a question from the agent answered in place by number (two
+datasets with a `revenue` column: the agent asks which); /history; /undo;
+/project switching; Ctrl-C during a slow /run interrupts it and the chat
+goes on; another client's turn on the same project shows up in the chat;
+/quit leaves and the line history is saved under $XDG_STATE_HOME.
+Each screen is saved to $DAA_TEST_OUT (or the temp dir) when it fails.
+"""
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.join(os.environ.get("DAA_ROOT", os.path.join(
+    os.path.dirname(__file__), "..", "..")), "tests/lib"))
+from daad import Daad, ROOT, BUILD  # noqa: E402
+
+DAA = os.path.join(BUILD, "bin", "daa")
+TIMEOUT = 40  # seconds; only to avoid hangs
+
+
+class Tmux:
+    """One tmux server on a private socket with one window running cmd."""
+
+    def __init__(self, tmp, env, cmd):
+        self.sock = os.path.join(tmp, "tmux.sock")
+        self.env = dict(env, TERM="xterm-256color")
+        self.tmux("-f", "/dev/null", "new-session", "-d", "-x", "110", "-y", "50", cmd)
+        self.tmux("set-option", "-g", "remain-on-exit", "on")
+        self.tmux("set-option", "-g", "history-limit", "5000")
+
+    def tmux(self, *args):
+        return subprocess.run(["tmux", "-S", self.sock] + list(args), env=self.env,
+                              capture_output=True, text=True, timeout=20).stdout
+
+    def keys(self, *keys):
+        self.tmux("send-keys", "-t", "0", *keys)
+
+    def line(self, text):
+        self.tmux("send-keys", "-t", "0", "-l", text)
+        self.tmux("send-keys", "-t", "0", "Enter")
+
+    def screen(self):
+        return self.tmux("capture-pane", "-p", "-J", "-S", "-5000", "-t", "0")
+
+    def wait_for(self, what, after=0, timeout=TIMEOUT):
+        """Wait until `what` (a string or a predicate on the text) shows up
+        after offset `after` of the scrollback; returns the whole text."""
+        deadline = time.monotonic() + timeout
+        while True:
+            text = self.screen()
+            tail = text[after:]
+            ok = what(tail) if callable(what) else what in tail
+            if ok:
+                return text
+            if time.monotonic() > deadline:
+                raise AssertionError("timed out waiting for %r; screen:\n%s" % (what, text))
+            time.sleep(0.1)
+
+    def dead(self):
+        return self.tmux("display-message", "-p", "-t", "0", "#{pane_dead}").strip() == "1"
+
+    def kill(self):
+        subprocess.run(["tmux", "-S", self.sock, "kill-server"], env=self.env,
+                       capture_output=True, timeout=20)
+
+
+def expected_total():
+    import pandas as pd
+    return pd.read_csv(os.path.join(ROOT, "examples", "sales.csv"))["revenue"].sum()
+
+
+def digits(s):
+    return s.replace(",", "")
+
+
+def main():
+    if not shutil.which("tmux"):
+        print("tmux is not installed (tools/deps.sh installs it)")
+        return 77
+    tmp = tempfile.mkdtemp(prefix="daa-chat.")
+    tm = None
+    try:
+        with Daad() as d:
+            d.call("project.create", {"name": "shop"})
+            d.call("project.create", {"name": "other"})
+            d.call("data.add", {"project": "shop", "path": os.path.join(ROOT, "examples", "sales.csv")})
+            q = os.path.join(tmp, "q.csv")
+            with open(q, "w") as f:
+                f.write("day,gross revenue,net revenue\n2024-01-01,10,8\n2024-01-02,20,15\n")
+            d.call("data.add", {"project": "other", "path": q})
+            env = dict(d.env)
+            script = os.path.join(tmp, "chat.sh")
+            with open(script, "w") as f:
+                f.write("#!/bin/sh\nexec %s --no-start -p shop chat\n" % DAA)
+            os.chmod(script, 0o755)
+            tm = Tmux(tmp, env, script)
+            try:
+                run_session(d, tm, env)
+            except BaseException:
+                out = os.environ.get("DAA_TEST_OUT", tmp)
+                os.makedirs(out, exist_ok=True)
+                with open(os.path.join(out, "chat_screen.txt"), "w") as f:
+                    f.write(tm.screen())
+                sys.stderr.write("screen saved in %s/chat_screen.txt\n" % out)
+                raise
+    finally:
+        if tm:
+            tm.kill()
+        shutil.rmtree(tmp, ignore_errors=True)
+    print("ok")
+    return 0
+
+
+def run_session(d, tm, env):
+    text = tm.wait_for("daa> ")
+    assert "project shop" in text, text
+
+    # /help lists the commands
+    mark = len(text)
+    tm.line("/help")
+    text = tm.wait_for("/undo", mark)
+    assert "/project" in text[mark:] and "/history" in text[mark:]
+
+    # a plain request: the number pandas computes
+    mark = len(text)
+    tm.line("total revenue")
+    total = expected_total()
+    want = ["%.2f" % total, "%.0f" % total, "%.1f" % total]
+    text = tm.wait_for(lambda t: any(w in digits(t) for w in want) and "daa> " in t, mark)
+    assert "[turn" in text[mark:], "no progress shown:\n" + text[mark:]
+
+    # Ctrl-C during a slow step interrupts it; the chat goes on
+    mark = len(text)
+    tm.line("/run import time; time.sleep(60)")
+    time.sleep(0.5)  # let the code start; the check below does not depend on it
+    tm.keys("C-c")
+    text = tm.wait_for("interrupting the code", mark)
+    text = tm.wait_for(lambda t: "KeyboardInterrupt" in t or "interrupted" in t, mark)
+    mark = len(text)
+    tm.line("/run print(6*7)")
+    text = tm.wait_for("42", mark)
+
+    # another client on the same project shows up here
+    mark = len(text)
+    p = subprocess.run([os.path.join(BUILD, "bin", "daa"), "--no-start", "-p", "shop", "ask",
+                        "--batch", "how many rows"], env=env, capture_output=True, text=True,
+                       timeout=TIMEOUT)
+    assert p.returncode in (0, 3), p.stderr
+    text = tm.wait_for(lambda t: "started: how many rows" in t, mark)
+
+    # /project switches
+    mark = len(text)
+    tm.line("/project other")
+    text = tm.wait_for("now in project other", mark)
+
+    # a question answered in place: "revenue" fits two columns
+    mark = len(text)
+    tm.line("total revenue")
+    text = tm.wait_for("answer> ", mark)
+    assert "1) gross revenue" in text[mark:], "no numbered choices:\n" + text[mark:]
+    mark = len(text)
+    tm.line("1")
+    text = tm.wait_for(lambda t: "30.00" in t and "daa> " in t, mark)
+    assert "gross revenue" in text[mark:]
+
+    # /history lists the steps (or says why it cannot)
+    mark = len(text)
+    tm.line("/history")
+    text = tm.wait_for(lambda t: "total" in t or "1 step" in t, mark)
+
+    # /undo drops the last step
+    hist = os.path.join(d.projects, "other", "history")
+    steps = len(os.listdir(hist))
+    assert steps == 1, os.listdir(hist)
+    mark = len(text)
+    tm.line("/undo")
+    text = tm.wait_for("undone: history/001", mark)
+    assert os.listdir(hist) == [], os.listdir(hist)
+    mark = len(text)
+    tm.line("/undo")
+    text = tm.wait_for("nothing to undo", mark)
+
+    mark = len(text)
+    tm.line("/project nosuchproject")
+    text = tm.wait_for("staying in project other", mark)
+
+    # /quit leaves; the history file keeps the lines
+    tm.line("/quit")
+    deadline = time.monotonic() + TIMEOUT
+    while not tm.dead():
+        assert time.monotonic() < deadline, "daa chat did not leave:\n" + tm.screen()
+        time.sleep(0.1)
+    hist = os.path.join(env["XDG_STATE_HOME"], "daa", "chat_history")
+    with open(hist) as f:
+        lines = f.read()
+    assert "total revenue" in lines and "/project other" in lines, lines
+    sys.stdout.write(tm.screen()[-3000:])
+
+
+if __name__ == "__main__":
+    sys.exit(main())
