@@ -374,7 +374,7 @@ static char *symbols_chafa(const struct cli_img *im, int cols, int rows, size_t 
 	ChafaCanvas *canvas = chafa_canvas_new(cfg);
 	chafa_canvas_draw_all_pixels(canvas, CHAFA_PIXEL_RGBA8_UNASSOCIATED, im->rgba, im->w, im->h,
 				     im->w * 4);
-	GString *gs = chafa_canvas_build_ansi(canvas);
+	GString *gs = chafa_canvas_print(canvas, NULL); /* NULL: default (xterm-like) sequences */
 	char *s = NULL;
 	if (gs) {
 		size_t len = gs->len;
