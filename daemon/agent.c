@@ -18,6 +18,9 @@
  *                                                    └── final_answer ──► FINISHING ──► DONE
  *   any state ── cancel ──► CANCELLED        caps (model calls, consecutive failures,
  *   backend error / caps ──► FAILED           the same error twice) ──► FAILED
+ *   WAITING_USER ── a new ask on the project ──► CANCELLED (superseded)
+ *   A text-only reply: its fenced python blocks are run_python calls; plain
+ *   text without code is the final answer.
  *
  * FINISHING (for every end): the successful code becomes history/NNN_slug.py,
  * turns.jsonl / llm_summary.md are appended, waiting clients get the TURN
