@@ -10,6 +10,7 @@
 #include "client/tray/tray.h"
 
 #define OUT_MAX 4000
+#define OUT_LINES 8
 
 /* Add the plots of a `figures` array (paths under project_path). */
 static void add_figures(struct tray_win *w, const msgpack_object *figs, const char *project_path)
@@ -36,13 +37,10 @@ static void add_tables(struct tray_win *w, const msgpack_object *tabs)
 	}
 }
 
-/* Monospace output text (cut when long). */
-static void add_output(struct tray_win *w, const char *text, bool error)
+/* A selectable monospace label. */
+static GtkWidget *mono_label(const char *text, bool error)
 {
-	if (!text || !*text)
-		return;
-	char *cut = strlen(text) > OUT_MAX ? g_strdup_printf("%.*s\n…", OUT_MAX, text) : g_strdup(text);
-	GtkWidget *lbl = gtk_label_new(g_strchomp(cut));
+	GtkWidget *lbl = gtk_label_new(text);
 	gtk_label_set_xalign(GTK_LABEL(lbl), 0);
 	gtk_label_set_selectable(GTK_LABEL(lbl), TRUE);
 	gtk_label_set_line_wrap(GTK_LABEL(lbl), TRUE);
@@ -51,7 +49,33 @@ static void add_output(struct tray_win *w, const char *text, bool error)
 	gtk_style_context_add_class(sc, "monospace");
 	if (error)
 		gtk_style_context_add_class(sc, "error");
-	tray_win_append(w, lbl);
+	return lbl;
+}
+
+/* Output text: the first lines shown, the whole in a collapsed expander. */
+static void add_output(struct tray_win *w, const char *text, bool error)
+{
+	if (!text || !*text)
+		return;
+	char *cut = strlen(text) > OUT_MAX ? g_strdup_printf("%.*s\n…", OUT_MAX, text) : g_strdup(text);
+	g_strchomp(cut);
+	char **lines = g_strsplit(cut, "\n", -1);
+	guint n = g_strv_length(lines);
+	if (n <= OUT_LINES) {
+		tray_win_append(w, mono_label(cut, error));
+	} else {
+		char *last = lines[OUT_LINES];
+		lines[OUT_LINES] = NULL;
+		char *head = g_strjoinv("\n", lines);
+		lines[OUT_LINES] = last;
+		tray_win_append(w, mono_label(head, error));
+		char *title = g_strdup_printf("All %u lines of output", n);
+		GtkWidget *exp = gtk_expander_new(title);
+		gtk_container_add(GTK_CONTAINER(exp), mono_label(cut, error));
+		tray_win_append(w, exp);
+		g_free(head), g_free(title);
+	}
+	g_strfreev(lines);
 	g_free(cut);
 }
 

@@ -228,7 +228,9 @@ GtkWidget *tray_view_image(const char *path)
 	gtk_widget_set_halign(img, GTK_ALIGN_START);
 	char *base = g_path_get_basename(path);
 	char *name = g_strdup_printf("plot %s", base);
-	atk_object_set_name(gtk_widget_get_accessible(img), name);
+	AtkObject *acc = gtk_widget_get_accessible(img);
+	atk_object_set_name(acc, name);
+	atk_object_set_role(acc, ATK_ROLE_IMAGE);
 	gtk_widget_set_tooltip_text(ebox, "click to open the plot at full size");
 	g_free(base), g_free(name);
 	gtk_container_add(GTK_CONTAINER(ebox), img);
