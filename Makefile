@@ -77,6 +77,9 @@ lint:
 install: build-all
 	BUILD=$(BUILD) PREFIX=$(PREFIX) ./tools/install.sh
 
+uninstall:
+	PREFIX=$(PREFIX) ./tools/install.sh --uninstall
+
 clean:
 	rm -rf build build-san
 
