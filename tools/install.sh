@@ -31,6 +31,10 @@ if [ "${1:-}" = "--uninstall" ]; then
 	for b in $BINS; do rm -f "$DESTDIR$PREFIX/bin/$b"; done
 	rm -rf "$DESTDIR$PREFIX/lib/daa" "$DESTDIR$PREFIX/share/daa"
 	rm -f "$DESTDIR$UNITDIR/daad.service" "$DESTDIR$UNITDIR/daad.socket"
+	rm -f "$DESTDIR$PREFIX/share/applications/daa-tray.desktop"
+	for i in daa daa-busy daa-attention; do
+		rm -f "$DESTDIR$PREFIX/share/icons/hicolor/scalable/apps/$i.svg"
+	done
 	echo "install: removed daa from $PREFIX and $UNITDIR (projects are kept)"
 	exit 0
 fi
@@ -64,6 +68,24 @@ copy_tree daemon/analyst "$SHARE/analyst"
 for f in "$SHARE/runtime/daa_kernel.py" "$SHARE/analyst/daa_analyst.py"; do
 	[ -f "$f" ] && chmod 0755 "$f"
 done
+
+# Desktop integration for daa-tray: application menu entry, icons (hicolor),
+# the autostart template `daa tray --autostart on` copies to
+# ~/.config/autostart (Exec made absolute when PREFIX/bin is not on PATH).
+if [ -x "$BUILD/bin/daa-tray" ]; then
+	APPS=$DESTDIR$PREFIX/share/applications
+	ICONS=$DESTDIR$PREFIX/share/icons/hicolor/scalable/apps
+	install -d "$APPS" "$ICONS" "$SHARE/tray"
+	sed "s|^Exec=daa-tray|Exec=$PREFIX/bin/daa-tray|" client/tray/data/daa-tray.desktop >"$APPS/daa-tray.desktop"
+	sed "s|^Exec=daa-tray|Exec=$PREFIX/bin/daa-tray|" client/tray/data/daa-tray-autostart.desktop \
+		>"$SHARE/tray/daa-tray-autostart.desktop"
+	chmod 0644 "$APPS/daa-tray.desktop" "$SHARE/tray/daa-tray-autostart.desktop"
+	for i in daa daa-busy daa-attention; do
+		install -m 0644 "client/tray/data/$i.svg" "$ICONS/$i.svg"
+	done
+	command -v gtk-update-icon-cache >/dev/null 2>&1 && [ -z "$DESTDIR" ] &&
+		gtk-update-icon-cache -q -t "$DESTDIR$PREFIX/share/icons/hicolor" 2>/dev/null || true
+fi
 
 # systemd user units, ExecStart pointing at this PREFIX.
 install -d "$DESTDIR$UNITDIR"
