@@ -11,6 +11,7 @@
 
 #include "daemon/agent.h"
 #include "daemon/agent_int.h"
+#include "daemon/history.h"
 #include "daemon/kern.h"
 #include "daemon/log.h"
 #include "daemon/project.h"
@@ -129,7 +130,7 @@ static int do_run_python(struct agent_turn *t, const struct llm_tool_call *c)
 	else
 		snprintf(step, sizeof step, "%03d_%s_s%zu", proj_next_step_number(t->proj->pj), slug, nrun);
 	t->state = AG_RUNNING_CODE;
-	if (kern_exec(t->proj->path, code, step, exec_cb, t, &err) < 0) {
+	if (hist_exec(t->proj->path, code, step, 0, exec_cb, t, &err) < 0) {
 		json_t *res = json_pack("{s:b, s:{s:s, s:s, s:s}}", "ok", 0, "error", "type",
 					"KernelError", "message", err.msg, "traceback", "");
 		json_object_set_new(json_array_get(t->steps, json_array_size(t->steps) - 1), "result", res);

@@ -3,14 +3,16 @@
  * (protocol/PROTOCOL.md): `run` (code in the project's kernel; the reply is
  * the kernel's exec reply plus project_path and sandbox.degraded),
  * `kernel.interrupt` (SIGINT to a running step) and `kernel.restart`.
- * Saving a `run` as a history step belongs to the history part: `step` is
- * left out of the reply until it lands.
+ * A successful `run` without `scratch` is saved as the next history step
+ * (daemon/history.c; `step` in the reply); the kernel's state is restored
+ * from history first when it is a fresh one (hist_exec).
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "daemon/history.h"
 #include "daemon/kern.h"
 #include "daemon/project.h"
 #include "daemon/rpc.h"
@@ -19,7 +21,21 @@
 struct run_ctx {
 	struct rpc_reply_to to;
 	char *project_path;
+	char *code;     /* saved as a step on success, NULL with scratch */
+	char step[64];
 };
+
+/* Save the code as a history step; `step` (or `step_error`) into out. */
+static void run_save(struct run_ctx *c, json_t *out)
+{
+	struct proto_err err = {0};
+	char rel[160];
+	struct proj *pj = proj_get(c->project_path, &err);
+	if (pj && hist_save_run(pj, c->code, c->step, out, rel, sizeof rel, &err) == 0)
+		json_object_set_new(out, "step", json_string(rel));
+	else
+		json_object_set_new(out, "step_error", json_string(err.msg));
+}
 
 /* The kernel answered (or failed): reply to the client that asked. */
 static void run_cb(void *ud, const json_t *reply, const struct proto_err *err)
@@ -31,11 +47,14 @@ static void run_cb(void *ud, const json_t *reply, const struct proto_err *err)
 		json_t *out = json_copy((json_t *)reply);
 		if (out)
 			json_object_set_new(out, "project_path", json_string(c->project_path));
+		if (out && c->code && json_is_true(json_object_get(reply, "ok")))
+			run_save(c, out);
 		msgpack_packer *pk = rpc_result_begin(c->to);
 		mpjson_pack(pk, out ? out : reply);
 		rpc_result_end();
 		json_decref(out);
 	}
+	free(c->code);
 	free(c->project_path);
 	free(c);
 }
@@ -85,11 +104,22 @@ static void m_run(struct rpc_req *req)
 	}
 	c->to = req->from;
 	uint64_t t = req->args[3].present ? req->args[3].u : 0;
-	char step[64];
-	run_step_name(step, sizeof step);
-	if (kern_exec_timeout(c->project_path, req->args[1].str, step,
-			      t > 86400 ? 86400 : (int)t, run_cb, c, &err) < 0) {
+	bool scratch = req->args[2].present && req->args[2].b;
+	struct proj *pj = proj_get(path, &err);
+	if (scratch || !pj)
+		run_step_name(c->step, sizeof c->step);
+	else
+		hist_run_step_name(pj, c->step, sizeof c->step);
+	if (!scratch && !(c->code = strdup(req->args[1].str))) {
+		free(c->project_path);
+		free(c);
+		rpc_reply_error(req->from, PROTO_ERR_INTERNAL, "out of memory");
+		return;
+	}
+	if (hist_exec(c->project_path, req->args[1].str, c->step,
+		      t > 86400 ? 86400 : (int)t, run_cb, c, &err) < 0) {
 		rpc_reply_err(req->from, &err);
+		free(c->code);
 		free(c->project_path);
 		free(c);
 	}

@@ -1,0 +1,392 @@
+/*
+ * daemon/history.c — the step scripts on disk and kernel restore.
+ *
+ * Steps are history/NNN_slug.py (NNN >= 001).  Their statuses (ok, edited,
+ * stale, failed) and the outputs of their last run live in
+ * .daa/history.json, rewritten atomically.  Restore: the module remembers,
+ * per project, the pid of the kernel it last brought up to date; before an
+ * exec on any other kernel it queues every step (the kernel serves requests
+ * in order) and then a marker exec whose reply records the kernel's pid.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "daemon/fsutil.h"
+#include "daemon/history.h"
+#include "daemon/log.h"
+#include "daemon/project.h"
+#include "daemon/rpc.h"
+
+#define STEP_MAX (4u << 20)
+
+/* What this module knows of a project's kernel. */
+struct hist_kstate {
+	struct hist_kstate *next;
+	char *path;
+	int pid;        /* kernel restored last (0: none) */
+	bool restoring; /* replay queued, marker not yet answered */
+};
+static struct hist_kstate *ks_list;
+
+/* One queued replay exec. */
+struct replay_ctx {
+	char *path;
+	int step, of;   /* 1-based; step == 0 for the marker */
+	char file[NAME_MAX + 1];
+};
+
+/* NNN of "NNN_slug.py", or -1. */
+static int step_number(const char *name)
+{
+	int digits = 0;
+	while (name[digits] >= '0' && name[digits] <= '9')
+		digits++;
+	size_t len = strlen(name);
+	if (digits < 3 || name[digits] != '_' || len < 8 || strcmp(name + len - 3, ".py"))
+		return -1;
+	return atoi(name);
+}
+
+/* Order steps by number. */
+static int step_cmp(const void *a, const void *b)
+{
+	json_t *const *x = a, *const *y = b;
+	return (int)(json_integer_value(json_object_get(*x, "n")) -
+		     json_integer_value(json_object_get(*y, "n")));
+}
+
+/* Steps on disk, sorted by number. */
+json_t *hist_steps(const char *project_path, struct proto_err *err)
+{
+	char dir[PATH_MAX];
+	json_t *v[1024];
+	size_t nv = 0;
+	if (fsu_path(dir, sizeof dir, err, "%s/history", project_path) < 0)
+		return NULL;
+	DIR *d = opendir(dir);
+	if (!d) {
+		proto_fail(err, PROTO_ERR_IO, "cannot read %s: %s", dir, strerror(errno));
+		return NULL;
+	}
+	struct dirent *de;
+	while ((de = readdir(d)) && nv < sizeof v / sizeof v[0]) {
+		int n = step_number(de->d_name);
+		if (n < 1)
+			continue;
+		v[nv++] = json_pack("{s:i, s:s, s:s%, s:s++}", "n", n, "file", de->d_name, "stem",
+				    de->d_name, strlen(de->d_name) - 3, "path", dir, "/", de->d_name);
+		if (!v[nv - 1])
+			nv--;
+	}
+	closedir(d);
+	qsort(v, nv, sizeof v[0], step_cmp);
+	json_t *out = json_array();
+	for (size_t i = 0; i < nv; i++)
+		json_array_append_new(out, v[i]);
+	return out;
+}
+
+/* The step numbered n (borrowed), or NULL. */
+const json_t *hist_step_find(const json_t *steps, int n)
+{
+	size_t i;
+	const json_t *s;
+	json_array_foreach(steps, i, s)
+		if (json_integer_value(json_object_get(s, "n")) == n)
+			return s;
+	return NULL;
+}
+
+/* .daa/history.json as an object (an unreadable file counts as empty). */
+json_t *hist_state_load(const char *project_path)
+{
+	char path[PATH_MAX];
+	struct proto_err err;
+	json_t *j = NULL;
+	if (fsu_path(path, sizeof path, &err, "%s/.daa/history.json", project_path) == 0)
+		j = json_load_file(path, 0, NULL);
+	if (!json_is_object(j)) {
+		json_decref(j);
+		j = json_object();
+	}
+	return j;
+}
+
+/* Rewrite .daa/history.json atomically. */
+int hist_state_save(const char *project_path, const json_t *state, struct proto_err *err)
+{
+	char path[PATH_MAX];
+	char *text = json_dumps(state, JSON_INDENT(1) | JSON_SORT_KEYS);
+	int rc = -1;
+	if (!text)
+		return proto_fail(err, PROTO_ERR_INTERNAL, "out of memory");
+	if (fsu_path(path, sizeof path, err, "%s/.daa/history.json", project_path) == 0)
+		rc = fsu_write_atomic(path, text, strlen(text), err);
+	free(text);
+	return rc;
+}
+
+/* The entry of a step (created "ok" when missing). */
+json_t *hist_state_entry(json_t *state, const char *stem)
+{
+	json_t *e = json_object_get(state, stem);
+	if (!json_is_object(e)) {
+		e = json_pack("{s:s}", "status", "ok");
+		json_object_set_new(state, stem, e);
+	}
+	return e;
+}
+
+/* Compare strings for qsort. */
+static int str_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* outputs/plots/<stem>_<digits>.png, sorted. */
+json_t *hist_step_figures(const char *project_path, const char *stem)
+{
+	char dir[PATH_MAX];
+	struct proto_err err;
+	char *names[256];
+	size_t n = 0, sl = strlen(stem);
+	json_t *out = json_array();
+	if (fsu_path(dir, sizeof dir, &err, "%s/outputs/plots", project_path) < 0)
+		return out;
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	while (d && (de = readdir(d)) && n < 256) {
+		const char *s = de->d_name + sl;
+		if (strncmp(de->d_name, stem, sl) || *s != '_' || !s[1])
+			continue;
+		size_t dig = strspn(s + 1, "0123456789");
+		if (dig && strcmp(s + 1 + dig, ".png") == 0)
+			names[n++] = strdup(de->d_name);
+	}
+	if (d)
+		closedir(d);
+	qsort(names, n, sizeof names[0], str_cmp);
+	for (size_t i = 0; i < n; i++) {
+		if (names[i])
+			json_array_append_new(out, json_sprintf("outputs/plots/%s", names[i]));
+		free(names[i]);
+	}
+	return out;
+}
+
+/* The "# request: ..." line of a step's header ("" when none). */
+char *hist_step_request(const char *text)
+{
+	const char *p = strstr(text ? text : "", "# request: ");
+	if (!p)
+		return strdup("");
+	p += strlen("# request: ");
+	return strndup(p, strcspn(p, "\n"));
+}
+
+/* Broadcast one history.event to the project's subscribers. */
+void hist_event(const char *project_path, const char *kind, json_t *fields)
+{
+	json_t *ev = json_pack("{s:s, s:s}", "project_path", project_path, "kind", kind);
+	if (ev && json_is_object(fields))
+		json_object_update_missing(ev, fields);
+	json_decref(fields);
+	if (!ev)
+		return;
+	mpjson_pack(rpc_notify_begin("history.event"), ev);
+	rpc_notify_end_project(project_path);
+	json_decref(ev);
+}
+
+/* The kernel record of a project (created). */
+static struct hist_kstate *ks_get(const char *path)
+{
+	struct hist_kstate *k;
+	for (k = ks_list; k; k = k->next)
+		if (strcmp(k->path, path) == 0)
+			return k;
+	k = calloc(1, sizeof *k);
+	if (!k || !(k->path = strdup(path))) {
+		free(k);
+		return NULL;
+	}
+	k->next = ks_list;
+	ks_list = k;
+	return k;
+}
+
+/* The pid of the project's kernel, 0 when none. */
+static int kernel_pid(const char *path)
+{
+	json_t *info = kern_project_info(path);
+	int pid = (int)json_integer_value(json_object_get(info, "pid"));
+	json_decref(info);
+	return pid;
+}
+
+/* A replay step (or the marker) answered. */
+static void replay_cb(void *ud, const json_t *reply, const struct proto_err *err)
+{
+	struct replay_ctx *c = ud;
+	struct hist_kstate *k = ks_get(c->path);
+	if (c->step == 0) {
+		if (k) {
+			k->restoring = false;
+			k->pid = reply ? kernel_pid(c->path) : 0;
+		}
+		hist_event(c->path, "restored", json_pack("{s:i, s:b}", "steps", c->of, "ok", reply != NULL));
+	} else {
+		bool ok = reply && json_is_true(json_object_get(reply, "ok"));
+		const json_t *e = reply ? json_object_get(reply, "error") : NULL;
+		const char *msg = err ? err->msg : json_string_value(json_object_get(e, "message"));
+		if (!ok)
+			log_warn("history: restore of %s: step %s failed: %s", c->path, c->file,
+				 msg ? msg : "?");
+		hist_event(c->path, "restore",
+			   json_pack("{s:i, s:i, s:s, s:b, s:s?}", "step", c->step, "of", c->of,
+				     "file", c->file, "ok", ok, "error", ok ? NULL : msg));
+	}
+	free(c->path);
+	free(c);
+}
+
+/* Queue one replay exec. */
+static int replay_queue(const char *path, const char *code, const char *stem, int step, int of,
+			const char *file, struct proto_err *err)
+{
+	struct replay_ctx *c = calloc(1, sizeof *c);
+	if (!c || !(c->path = strdup(path))) {
+		free(c);
+		return proto_fail(err, PROTO_ERR_INTERNAL, "out of memory");
+	}
+	c->step = step;
+	c->of = of;
+	snprintf(c->file, sizeof c->file, "%s", file);
+	if (kern_exec(path, code, stem, replay_cb, c, err) < 0) {
+		free(c->path);
+		free(c);
+		return -1;
+	}
+	return 0;
+}
+
+/* Queue steps 1..upto then the marker. */
+int hist_restore(const char *path, int upto, struct proto_err *err)
+{
+	struct hist_kstate *k = ks_get(path);
+	json_t *steps = hist_steps(path, err), *s;
+	size_t i, of = 0;
+	if (!k || !steps) {
+		json_decref(steps);
+		return k ? -1 : proto_fail(err, PROTO_ERR_INTERNAL, "out of memory");
+	}
+	json_array_foreach(steps, i, s)
+		if (upto < 0 || json_integer_value(json_object_get(s, "n")) <= upto)
+			of++;
+	k->restoring = true;
+	k->pid = 0;
+	if (of)
+		hist_event(path, "restore_start", json_pack("{s:i}", "steps", (int)of));
+	for (i = 0; i < of; i++) {
+		s = json_array_get(steps, i);
+		char *code = fsu_read_file(json_string_value(json_object_get(s, "path")), STEP_MAX,
+					   NULL, err);
+		int rc = code ? replay_queue(path, code, json_string_value(json_object_get(s, "stem")),
+					     (int)i + 1, (int)of,
+					     json_string_value(json_object_get(s, "file")), err)
+			      : -1;
+		free(code);
+		if (rc < 0)
+			goto fail;
+	}
+	json_decref(steps);
+	if (replay_queue(path, "None", "restore_marker", 0, (int)of, "", err) < 0)
+		goto fail_marker;
+	return 0;
+fail:
+	json_decref(steps);
+fail_marker:
+	k->restoring = false;
+	return -1;
+}
+
+/* Forget the restored kernel of a project. */
+void hist_forget_kernel(const char *path)
+{
+	struct hist_kstate *k = ks_get(path);
+	if (k)
+		k->pid = 0;
+}
+
+/* kern_exec, restoring the project's state first when the kernel is new. */
+int hist_exec(const char *path, const char *code, const char *step, int timeout_s,
+	      kern_reply_cb cb, void *ud, struct proto_err *err)
+{
+	struct hist_kstate *k = ks_get(path);
+	if (k && !k->restoring && (k->pid == 0 || k->pid != kernel_pid(path))) {
+		struct proto_err rerr;
+		if (hist_restore(path, -1, &rerr) < 0)
+			log_warn("history: %s: state not restored: %s", path, rerr.msg);
+	}
+	return kern_exec_timeout(path, code, step, timeout_s, cb, ud, err);
+}
+
+/* "NNN_run" for the next step. */
+void hist_run_step_name(struct proj *pj, char *buf, size_t size)
+{
+	snprintf(buf, size, "%03d_run", proj_next_step_number(pj));
+}
+
+/* The text of a saved `run`: header comment, then the code. */
+static char *run_text(const char *code)
+{
+	char date[64], *buf = NULL;
+	size_t len = 0;
+	time_t t = time(NULL);
+	struct tm tm;
+	FILE *f = open_memstream(&buf, &len);
+	if (!f)
+		return NULL;
+	localtime_r(&t, &tm);
+	strftime(date, sizeof date, "%Y-%m-%d %H:%M", &tm);
+	fprintf(f, "# daa run — %s\n# request: (code run directly with daa run)\n\n%s%s", date, code,
+		*code && code[strlen(code) - 1] != '\n' ? "\n" : "");
+	if (fclose(f) != 0) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
+/* Save a successful `run` as the next step (named like its figures). */
+int hist_save_run(struct proj *pj, const char *code, const char *step, const json_t *reply,
+		  char *rel, size_t relsize, struct proto_err *err)
+{
+	char path[PATH_MAX], name[96];
+	int n = proj_next_step_number(pj);
+	if (atoi(step) == n && strlen(step) < sizeof name - 4)
+		snprintf(name, sizeof name, "%s", step);
+	else
+		snprintf(name, sizeof name, "%03d_run", n);
+	char *text = run_text(code);
+	if (!text)
+		return proto_fail(err, PROTO_ERR_INTERNAL, "out of memory");
+	snprintf(rel, relsize, "history/%s.py", name);
+	int rc = fsu_path(path, sizeof path, err, "%s/%s", proj_path(pj), rel);
+	if (rc == 0)
+		rc = fsu_write_atomic(path, text, strlen(text), err);
+	free(text);
+	if (rc == 0 && reply) {
+		json_t *st = hist_state_load(proj_path(pj));
+		json_t *e = hist_state_entry(st, name);
+		json_object_set(e, "stdout", json_object_get(reply, "stdout"));
+		hist_state_save(proj_path(pj), st, err);
+		json_decref(st);
+	}
+	return rc;
+}

@@ -1,0 +1,67 @@
+/*
+ * daemon/history.h — the project's step scripts (history/NNN_slug.py) as a
+ * reproducible analysis: listing with statuses (.daa/history.json), saving
+ * direct `run` code as a step, restoring a fresh kernel by replaying the
+ * steps before the next exec, re-running steps, and exporting the whole
+ * analysis as a standalone script or a Jupyter notebook.
+ */
+#ifndef DAA_HISTORY_H
+#define DAA_HISTORY_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include "daemon/kern.h"
+#include "protocol/proto.h"
+
+struct proj;
+
+/* Steps on disk, sorted: [{n, file, stem, path}] (owned), or NULL with err. */
+json_t *hist_steps(const char *project_path, struct proto_err *err);
+/* The step numbered n of a hist_steps list (borrowed), or NULL. */
+const json_t *hist_step_find(const json_t *steps, int n);
+/* The statuses file .daa/history.json: {stem: {status, outputs?, error?, stdout?}} (owned, never NULL). */
+json_t *hist_state_load(const char *project_path);
+int hist_state_save(const char *project_path, const json_t *state, struct proto_err *err);
+/* The step's status entry in state (created when missing; borrowed). */
+json_t *hist_state_entry(json_t *state, const char *stem);
+/* Figures of a step in outputs/plots (stem_N.png), sorted (owned). */
+json_t *hist_step_figures(const char *project_path, const char *stem);
+/* The request line of a step's header comment ("" when none; caller frees). */
+char *hist_step_request(const char *text);
+
+/*
+ * kern_exec with the project's state restored first: when the project's
+ * kernel is not the one this module last restored (fresh, restarted after a
+ * crash or a time limit, or after a daemon restart), every history step is
+ * queued before the code (progress as `history.event` kind "restore").
+ */
+int hist_exec(const char *project_path, const char *code, const char *step, int timeout_s,
+	      kern_reply_cb cb, void *ud, struct proto_err *err);
+/* Queue the replay of steps 1..upto (all when upto < 0) on the project's
+ * kernel; the kernel counts as restored once they ran. */
+int hist_restore(const char *project_path, int upto, struct proto_err *err);
+/* Forget what was restored (the kernel is being restarted on purpose). */
+void hist_forget_kernel(const char *project_path);
+/* The step name the next saved `run` gets ("NNN_run"). */
+void hist_run_step_name(struct proj *pj, char *buf, size_t size);
+/* Save code that ran successfully through `run` as history/NNN_run.py;
+ * the relative path into rel.  0 or -1 (err). */
+int hist_save_run(struct proj *pj, const char *code, const char *step, const json_t *reply,
+		  char *rel, size_t relsize, struct proto_err *err);
+/* Broadcast `history.event` {project_path, kind, ...fields} (fields stolen). */
+void hist_event(const char *project_path, const char *kind, json_t *fields);
+
+/* history_run.c — re-run steps from..end in a fresh kernel restored by
+ * replaying 1..from-1.  done(ud, result) gets {ok, ran: [...], failed?, error?}. */
+typedef void (*hist_done_cb)(void *ud, const json_t *result);
+int hist_rerun(struct proj *pj, int from, hist_done_cb done, void *ud, struct proto_err *err);
+/* Is a re-run under way on the project? */
+bool hist_busy(const char *project_path);
+/* Save new text for step n; later steps become stale.  Result {file, stale: [...]} (owned). */
+json_t *hist_edit(struct proj *pj, int n, const char *text, struct proto_err *err);
+
+/* history_export.c — the whole analysis as text (caller frees). */
+char *hist_export_script(struct proj *pj, const char *target_dir, struct proto_err *err);
+char *hist_export_notebook(struct proj *pj, bool with_outputs, struct proto_err *err);
+
+#endif

@@ -1,0 +1,315 @@
+/*
+ * daemon/history_export.c — the whole analysis as one standalone Python
+ * script or a Jupyter notebook (nbformat 4.5).
+ *
+ * Both start with the same set-up: the project folder (relative to the
+ * script when its target folder is known, else absolute; DAA_PROJECT_DIR
+ * overrides), Agg matplotlib with plt.show() saving the figures under
+ * outputs/plots/exported/ like the kernel does, the kernel runtime's own
+ * dataset loader (sandbox/python/daakernel/datasets.py, copied in whole so
+ * conventions apply exactly as in daa), the project's conventions, `dfs`,
+ * `df` (one dataset) and show()/display().  Then every step in order.
+ */
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "daemon/fsutil.h"
+#include "daemon/history.h"
+#include "daemon/project.h"
+
+#define STEP_MAX (4u << 20)
+
+/* JSON text safe inside a Python r'''...''' literal (every ' as \u0027). */
+static void put_json_literal(FILE *f, const json_t *j)
+{
+	char *s = json_dumps(j, JSON_ENSURE_ASCII | JSON_SORT_KEYS | JSON_COMPACT | JSON_ENCODE_ANY);
+	fputs("json.loads(r'''", f);
+	for (const char *p = s ? s : "null"; *p; p++)
+		fputs(*p == '\'' ? "\\u0027" : (char[]){*p, 0}, f);
+	fputs("''')", f);
+	free(s);
+}
+
+/* Split an absolute path into its components (at most max); the count. */
+static size_t split_path(char *path, char **parts, size_t max)
+{
+	size_t n = 0;
+	for (char *tok = strtok(path, "/"); tok && n < max; tok = strtok(NULL, "/"))
+		if (strcmp(tok, ".") != 0)
+			parts[n++] = tok;
+	return n;
+}
+
+/* PROJECT = ...: relative to the script's folder dir, absolute when dir is NULL. */
+static void put_project_dir(FILE *f, const char *project, const char *dir)
+{
+	char pb[PATH_MAX], db[PATH_MAX], rel[PATH_MAX * 2] = "";
+	char *pp[256], *dp[256];
+	size_t np, nd, common = 0, len = 0;
+	fputs("PROJECT = os.environ.get(\"DAA_PROJECT_DIR\") or ", f);
+	if (!dir || dir[0] != '/' || strlen(dir) >= sizeof db || strlen(project) >= sizeof pb) {
+		json_t *abs = json_string(project);
+		put_json_literal(f, abs);
+		json_decref(abs);
+		fputs("\n", f);
+		return;
+	}
+	snprintf(pb, sizeof pb, "%s", project);
+	snprintf(db, sizeof db, "%s", dir);
+	np = split_path(pb, pp, 256);
+	nd = split_path(db, dp, 256);
+	while (common < np && common < nd && strcmp(pp[common], dp[common]) == 0)
+		common++;
+	for (size_t i = common; i < nd && len + 4 < sizeof rel; i++)
+		len += (size_t)snprintf(rel + len, sizeof rel - len, "../");
+	for (size_t i = common; i < np && len < sizeof rel; i++)
+		len += (size_t)snprintf(rel + len, sizeof rel - len, "%s%s", pp[i], i + 1 < np ? "/" : "");
+	json_t *r = json_string(rel[0] ? rel : ".");
+	fputs("os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), ", f);
+	put_json_literal(f, r);
+	fputs("))\n", f);
+	json_decref(r);
+}
+
+/* The runtime's datasets.py (NULL with err). */
+static char *loader_source(struct proto_err *err)
+{
+	json_t *st = kern_status();
+	char path[PATH_MAX];
+	const char *rt = json_string_value(json_object_get(st, "runtime_dir"));
+	char *src = NULL;
+	if (fsu_path(path, sizeof path, err, "%s/daakernel/datasets.py", rt ? rt : ".") == 0)
+		src = fsu_read_file(path, 1u << 20, NULL, err);
+	json_decref(st);
+	return src;
+}
+
+/* The set-up code shared by the script and the notebook. */
+static int put_setup(FILE *f, struct proj *pj, const char *dir, bool notebook, struct proto_err *err)
+{
+	char *loader = loader_source(err);
+	json_t *ds = proj_datasets(pj, err), *d, *list;
+	size_t i;
+	if (!loader || !ds) {
+		free(loader);
+		json_decref(ds);
+		return -1;
+	}
+	fputs("import json\nimport os\nimport sys\n\n", f);
+	if (notebook)
+		put_project_dir(f, proj_path(pj), NULL);
+	else
+		put_project_dir(f, proj_path(pj), dir);
+	fputs("os.chdir(PROJECT)\n\nimport matplotlib\nmatplotlib.use(\"Agg\")\n"
+	      "import matplotlib.pyplot as plt\nimport numpy as np\nimport pandas as pd\n\n", f);
+	fputs("PLOTS = os.path.join(\"outputs\", \"plots\", \"exported\")\n"
+	      "_step = [\"setup\", 0]\n\n\n"
+	      "def _save_figures():\n"
+	      "    \"\"\"Save and close the open figures, like daa's kernel does.\"\"\"\n"
+	      "    os.makedirs(PLOTS, exist_ok=True)\n"
+	      "    for num in plt.get_fignums():\n"
+	      "        _step[1] += 1\n"
+	      "        plt.figure(num).savefig(os.path.join(PLOTS, \"%s_%d.png\" % (_step[0], _step[1])),\n"
+	      "                                dpi=100, bbox_inches=\"tight\")\n"
+	      "    plt.close(\"all\")\n\n\n"
+	      "def _begin(name):\n    _save_figures()\n    _step[0], _step[1] = name, 0\n\n\n"
+	      "plt.show = lambda *a, **k: _save_figures()\n\n\n"
+	      "def show(x, name=None):\n"
+	      "    \"\"\"Print a table or a value (daa shows it as a table).\"\"\"\n"
+	      "    print(x.to_string() if hasattr(x, \"to_string\") else repr(x))\n\n\n"
+	      "display = show\n\n", f);
+	fputs("# ---- the dataset loader of daa's kernel (sandbox/python/daakernel/datasets.py) ----\n", f);
+	fputs(loader, f);
+	fputs("# ---- end of the loader ----\n\n", f);
+	list = json_array();
+	json_array_foreach(ds, i, d)
+		json_array_append_new(list, json_pack("{s:O, s:s+, s:O}", "name", json_object_get(d, "name"),
+						      "path", "data/", json_string_value(json_object_get(d, "file")),
+						      "format", json_object_get(d, "format")));
+	json_t *conv = proj_conventions(pj);
+	fputs("CONVENTIONS = ", f);
+	put_json_literal(f, conv ? conv : json_object());
+	fputs("\nDATASETS = ", f);
+	put_json_literal(f, list);
+	fputs("\ndfs = DatasetMap(DATASETS, CONVENTIONS)\n", f);
+	if (json_array_size(list) == 1)
+		fputs("df = dfs[DATASETS[0][\"name\"]]\n", f);
+	json_decref(list);
+	json_decref(ds);
+	free(loader);
+	return 0;
+}
+
+/* The whole analysis as one script. */
+char *hist_export_script(struct proj *pj, const char *target_dir, struct proto_err *err)
+{
+	char *buf = NULL, date[64];
+	size_t len = 0, i;
+	time_t now = time(NULL);
+	struct tm tm;
+	json_t *steps = hist_steps(proj_path(pj), err), *s;
+	FILE *f = steps ? open_memstream(&buf, &len) : NULL;
+	if (!f) {
+		json_decref(steps);
+		return NULL;
+	}
+	localtime_r(&now, &tm);
+	strftime(date, sizeof date, "%Y-%m-%d %H:%M", &tm);
+	fprintf(f, "#!/usr/bin/python3\n# daa project %s — exported %s, %zu step(s).\n"
+		   "# Runs outside daa: /usr/bin/python3 THIS_FILE (the project folder is found\n"
+		   "# relative to this file; set DAA_PROJECT_DIR to use another copy).\n"
+		   "# Figures are saved under outputs/plots/exported/.\n\n",
+		proj_name(pj), date, json_array_size(steps));
+	int rc = put_setup(f, pj, target_dir, false, err);
+	json_array_foreach(steps, i, s) {
+		if (rc < 0)
+			break;
+		char *code = fsu_read_file(json_string_value(json_object_get(s, "path")), STEP_MAX, NULL, err);
+		if (!code) {
+			rc = -1;
+			break;
+		}
+		fprintf(f, "\n# ======== step %d: history/%s ========\n_begin(", (int)json_integer_value(json_object_get(s, "n")),
+			json_string_value(json_object_get(s, "file")));
+		put_json_literal(f, json_object_get(s, "stem"));
+		fprintf(f, ")\n%s%s", code, *code && code[strlen(code) - 1] != '\n' ? "\n" : "");
+		free(code);
+	}
+	fputs("\n_save_figures()\n", f);
+	json_decref(steps);
+	if (fclose(f) != 0 || rc < 0) {
+		free(buf);
+		return rc < 0 ? NULL : (proto_fail(err, PROTO_ERR_INTERNAL, "out of memory"), NULL);
+	}
+	return buf;
+}
+
+/* Base64 of a file's bytes (NULL when unreadable). */
+static json_t *file_base64(const char *path)
+{
+	static const char tbl[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	struct proto_err err;
+	size_t n = 0;
+	unsigned char *b = (unsigned char *)fsu_read_file(path, 32u << 20, &n, &err);
+	if (!b)
+		return NULL;
+	char *out = malloc(n / 3 * 4 + 8);
+	size_t o = 0;
+	for (size_t i = 0; out && i < n; i += 3) {
+		unsigned v = (unsigned)b[i] << 16 | (i + 1 < n ? (unsigned)b[i + 1] << 8 : 0) |
+			     (i + 2 < n ? b[i + 2] : 0);
+		out[o++] = tbl[v >> 18 & 63];
+		out[o++] = tbl[v >> 12 & 63];
+		out[o++] = i + 1 < n ? tbl[v >> 6 & 63] : '=';
+		out[o++] = i + 2 < n ? tbl[v & 63] : '=';
+	}
+	json_t *j = out ? json_stringn(out, o) : NULL;
+	free(out);
+	free(b);
+	return j;
+}
+
+/* A notebook cell. */
+static json_t *nb_cell(const char *type, const char *id, const char *source)
+{
+	json_t *c = json_pack("{s:s, s:s, s:{}, s:s}", "cell_type", type, "id", id, "metadata",
+			      "source", source);
+	if (c && strcmp(type, "code") == 0) {
+		json_object_set_new(c, "execution_count", json_null());
+		json_object_set_new(c, "outputs", json_array());
+	}
+	return c;
+}
+
+/* The outputs of a step's last run: its stdout (when recorded) and figures. */
+static void nb_outputs(json_t *cell, struct proj *pj, const json_t *state, const char *stem)
+{
+	json_t *outs = json_object_get(cell, "outputs"), *figs, *f;
+	const char *so = json_string_value(json_object_get(json_object_get(state, stem), "stdout"));
+	size_t i;
+	char path[PATH_MAX];
+	struct proto_err err;
+	if (so && *so)
+		json_array_append_new(outs, json_pack("{s:s, s:s, s:s}", "output_type", "stream",
+						      "name", "stdout", "text", so));
+	figs = hist_step_figures(proj_path(pj), stem);
+	json_array_foreach(figs, i, f) {
+		json_t *b64;
+		if (fsu_path(path, sizeof path, &err, "%s/%s", proj_path(pj), json_string_value(f)) < 0 ||
+		    !(b64 = file_base64(path)))
+			continue;
+		json_array_append_new(outs, json_pack("{s:s, s:{s:o}, s:{}}", "output_type", "display_data",
+						      "data", "image/png", b64, "metadata"));
+	}
+	json_decref(figs);
+}
+
+/* The cells of one step: its request (Markdown) and its code. */
+static int nb_step(json_t *cells, struct proj *pj, const json_t *s, const json_t *state,
+		   bool with_outputs, struct proto_err *err)
+{
+	char id[64], *md = NULL;
+	int n = (int)json_integer_value(json_object_get(s, "n"));
+	const char *stem = json_string_value(json_object_get(s, "stem"));
+	char *code = fsu_read_file(json_string_value(json_object_get(s, "path")), STEP_MAX, NULL, err);
+	if (!code)
+		return -1;
+	char *req = hist_step_request(code);
+	if (asprintf(&md, "### Step %d\n\n**Request:** %s\n\n*history/%s*", n, *req ? req : "(none)",
+		     json_string_value(json_object_get(s, "file"))) < 0)
+		md = NULL;
+	snprintf(id, sizeof id, "request-%03d", n);
+	json_array_append_new(cells, nb_cell("markdown", id, md ? md : ""));
+	snprintf(id, sizeof id, "step-%03d", n);
+	json_t *cell = nb_cell("code", id, code);
+	if (cell && with_outputs)
+		nb_outputs(cell, pj, state, stem);
+	json_array_append_new(cells, cell);
+	free(md);
+	free(req);
+	free(code);
+	return 0;
+}
+
+/* The whole analysis as a notebook (nbformat 4.5, JSON text). */
+char *hist_export_notebook(struct proj *pj, bool with_outputs, struct proto_err *err)
+{
+	char *setup = NULL, *title = NULL, *out = NULL;
+	size_t len = 0, i;
+	json_t *steps = hist_steps(proj_path(pj), err), *s, *state, *cells, *nb;
+	FILE *f = steps ? open_memstream(&setup, &len) : NULL;
+	if (!f) {
+		json_decref(steps);
+		return NULL;
+	}
+	int rc = put_setup(f, pj, NULL, true, err);
+	if (fclose(f) != 0 || rc < 0 ||
+	    asprintf(&title, "# %s\n\nThe analysis of daa project *%s*, one code cell per step "
+			     "(history/NNN_*.py). The first cell loads the datasets the way daa does.",
+		     proj_name(pj), proj_name(pj)) < 0) {
+		free(setup);
+		json_decref(steps);
+		return rc < 0 ? NULL : (proto_fail(err, PROTO_ERR_INTERNAL, "out of memory"), NULL);
+	}
+	state = hist_state_load(proj_path(pj));
+	cells = json_array();
+	json_array_append_new(cells, nb_cell("markdown", "title", title));
+	json_array_append_new(cells, nb_cell("code", "setup", setup));
+	json_array_foreach(steps, i, s)
+		if ((rc = nb_step(cells, pj, s, state, with_outputs, err)) < 0)
+			break;
+	nb = json_pack("{s:o, s:{s:{s:s, s:s, s:s}, s:{s:s}}, s:i, s:i}", "cells", cells, "metadata",
+		       "kernelspec", "display_name", "Python 3", "language", "python", "name", "python3",
+		       "language_info", "name", "python", "nbformat", 4, "nbformat_minor", 5);
+	if (rc == 0 && nb && !(out = json_dumps(nb, JSON_INDENT(1))))
+		proto_fail(err, PROTO_ERR_INTERNAL, "out of memory");
+	json_decref(nb);
+	json_decref(state);
+	json_decref(steps);
+	free(setup);
+	free(title);
+	return out;
+}

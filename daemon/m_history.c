@@ -1,0 +1,247 @@
+/*
+ * daemon/m_history.c — the RPC methods over the step scripts
+ * (protocol/PROTOCOL.md): history.list, history.show, history.edit,
+ * history.rerun, export.script, export.notebook.  The work is in
+ * daemon/history*.c; these check arguments and shape the replies.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "daemon/agent.h"
+#include "daemon/fsutil.h"
+#include "daemon/history.h"
+#include "daemon/log.h"
+#include "daemon/project.h"
+#include "daemon/rpc.h"
+
+#define STEP_MAX (4u << 20)
+
+/* The request's project (replies the error itself). */
+static struct proj *req_proj(struct rpc_req *req)
+{
+	struct proto_err err = {0};
+	struct proj *p = proj_get(req->args[0].present ? req->args[0].str : NULL, &err);
+	if (!p)
+		rpc_reply_err(req->from, &err);
+	return p;
+}
+
+/* Reply with a json result (stolen). */
+static void reply_json(struct rpc_reply_to to, json_t *j)
+{
+	if (!j) {
+		rpc_reply_error(to, PROTO_ERR_INTERNAL, "out of memory");
+		return;
+	}
+	mpjson_pack(rpc_result_begin(to), j);
+	rpc_result_end();
+	json_decref(j);
+}
+
+/* One step as history.list / history.show give it. */
+static json_t *step_json(const char *path, const json_t *s, const json_t *state, bool text)
+{
+	struct proto_err err;
+	const char *stem = json_string_value(json_object_get(s, "stem"));
+	const json_t *e = json_object_get(state, stem);
+	const char *status = json_string_value(json_object_get(e, "status"));
+	char *code = fsu_read_file(json_string_value(json_object_get(s, "path")), STEP_MAX, NULL, &err);
+	char *req = hist_step_request(code);
+	json_t *j = json_pack("{s:O, s:s+, s:s, s:s, s:o, s:O?}", "n", json_object_get(s, "n"), "file",
+			      "history/", json_string_value(json_object_get(s, "file")), "title", req ? req : "",
+			      "status", status ? status : "ok", "outputs", hist_step_figures(path, stem),
+			      "error", json_object_get(e, "error"));
+	if (j && text)
+		json_object_set_new(j, "text", json_string(code ? code : ""));
+	free(req);
+	free(code);
+	return j;
+}
+
+static const struct proto_field list_params[] = {
+	{"project", PROTO_T_STR, false},
+	{NULL, 0, false}};
+
+/* history.list: {project_path, steps: [{n, file, title, status, outputs, error?}]}. */
+static void m_list(struct rpc_req *req)
+{
+	struct proto_err err;
+	struct proj *pj = req_proj(req);
+	json_t *steps = pj ? hist_steps(proj_path(pj), &err) : NULL, *state, *out, *s;
+	size_t i;
+	if (!pj)
+		return;
+	if (!steps) {
+		rpc_reply_err(req->from, &err);
+		return;
+	}
+	state = hist_state_load(proj_path(pj));
+	out = json_array();
+	json_array_foreach(steps, i, s)
+		json_array_append_new(out, step_json(proj_path(pj), s, state, false));
+	reply_json(req->from, json_pack("{s:s, s:s, s:o, s:b}", "project", proj_name(pj), "project_path",
+					proj_path(pj), "steps", out, "rerunning",
+					hist_busy(proj_path(pj))));
+	json_decref(state);
+	json_decref(steps);
+}
+RPC_METHOD(history_list, "history.list", list_params, m_list, "the project's steps with their statuses");
+
+static const struct proto_field show_params[] = {
+	{"project", PROTO_T_STR, false},
+	{"step", PROTO_T_UINT, true},
+	{NULL, 0, false}};
+
+/* The step of args[1] (replies the error itself). */
+static const json_t *req_step(struct rpc_req *req, const json_t *steps)
+{
+	const json_t *s = req->args[1].u <= 100000 ? hist_step_find(steps, (int)req->args[1].u) : NULL;
+	if (!s)
+		rpc_reply_error(req->from, PROTO_ERR_NOT_FOUND,
+				"no step %llu in this project (`daa history` lists them)",
+				(unsigned long long)req->args[1].u);
+	return s;
+}
+
+/* history.show: one step with its text. */
+static void m_show(struct rpc_req *req)
+{
+	struct proto_err err;
+	struct proj *pj = req_proj(req);
+	json_t *steps = pj ? hist_steps(proj_path(pj), &err) : NULL;
+	const json_t *s;
+	if (!pj)
+		return;
+	if (!steps) {
+		rpc_reply_err(req->from, &err);
+		return;
+	}
+	if ((s = req_step(req, steps))) {
+		json_t *state = hist_state_load(proj_path(pj));
+		reply_json(req->from, step_json(proj_path(pj), s, state, true));
+		json_decref(state);
+	}
+	json_decref(steps);
+}
+RPC_METHOD(history_show, "history.show", show_params, m_show, "one step's script and status");
+
+static const struct proto_field edit_params[] = {
+	{"project", PROTO_T_STR, false},
+	{"step", PROTO_T_UINT, true},
+	{"text", PROTO_T_STR, true},
+	{NULL, 0, false}};
+
+/* history.edit: save new text; {file, stale: [n...]}; history.changed to subscribers. */
+static void m_edit(struct rpc_req *req)
+{
+	struct proto_err err;
+	struct proj *pj = req_proj(req);
+	if (!pj)
+		return;
+	if (agent_busy(pj) || hist_busy(proj_path(pj))) {
+		rpc_reply_error(req->from, PROTO_ERR_BUSY,
+				"a turn or a re-run is under way on project %s; wait for it or cancel it",
+				proj_name(pj));
+		return;
+	}
+	json_t *r = hist_edit(pj, req->args[1].u <= 100000 ? (int)req->args[1].u : -1, req->args[2].str, &err);
+	if (!r) {
+		rpc_reply_err(req->from, &err);
+		return;
+	}
+	log_info("history.edit: %s: %s", proj_name(pj), json_string_value(json_object_get(r, "file")));
+	hist_event(proj_path(pj), "edited", json_deep_copy(r));
+	msgpack_packer *pk = rpc_notify_begin("history.changed");
+	msgpack_pack_map(pk, 4);
+	proto_pack_kv_str(pk, "project", proj_name(pj));
+	proto_pack_kv_str(pk, "project_path", proj_path(pj));
+	proto_pack_kv_str(pk, "action", "edit");
+	proto_pack_kv_str(pk, "file", json_string_value(json_object_get(r, "file")));
+	rpc_notify_end_project(proj_path(pj));
+	reply_json(req->from, r);
+}
+RPC_METHOD(history_edit, "history.edit", edit_params, m_edit,
+	   "save new text for a step (later steps become stale)");
+
+/* A re-run ended: reply to the client that asked. */
+static void rerun_done_cb(void *ud, const json_t *result)
+{
+	struct rpc_reply_to *to = ud;
+	mpjson_pack(rpc_result_begin(*to), result);
+	rpc_result_end();
+	free(to);
+}
+
+static const struct proto_field rerun_params[] = {
+	{"project", PROTO_T_STR, false},
+	{"step", PROTO_T_UINT, false},
+	{NULL, 0, false}};
+
+/* history.rerun: steps from `step` (default 1) on; the reply when they ran. */
+static void m_rerun(struct rpc_req *req)
+{
+	struct proto_err err;
+	struct proj *pj = req_proj(req);
+	uint64_t from = req->args[1].present ? req->args[1].u : 1;
+	struct rpc_reply_to *to;
+	if (!pj)
+		return;
+	if (from < 1 || from > 100000 || !(to = malloc(sizeof *to))) {
+		rpc_reply_error(req->from, PROTO_ERR_PARAMS, "step must be a step number (1, 2, ...)");
+		return;
+	}
+	*to = req->from;
+	if (hist_rerun(pj, (int)from, rerun_done_cb, to, &err) < 0) {
+		free(to);
+		rpc_reply_err(req->from, &err);
+	}
+}
+RPC_METHOD(history_rerun, "history.rerun", rerun_params, m_rerun,
+	   "re-run steps from N on in a fresh kernel (replaying 1..N-1 first)");
+
+static const struct proto_field script_params[] = {
+	{"project", PROTO_T_STR, false},
+	{"target_dir", PROTO_T_STR, false},
+	{NULL, 0, false}};
+
+/* export.script: {text} — a standalone script. */
+static void m_export_script(struct rpc_req *req)
+{
+	struct proto_err err;
+	struct proj *pj = req_proj(req);
+	if (!pj)
+		return;
+	char *text = hist_export_script(pj, req->args[1].present ? req->args[1].str : NULL, &err);
+	if (!text) {
+		rpc_reply_err(req->from, &err);
+		return;
+	}
+	reply_json(req->from, json_pack("{s:s, s:s}", "text", text, "project_path", proj_path(pj)));
+	free(text);
+}
+RPC_METHOD(export_script, "export.script", script_params, m_export_script,
+	   "the whole analysis as one standalone Python script");
+
+static const struct proto_field nb_params[] = {
+	{"project", PROTO_T_STR, false},
+	{"with_outputs", PROTO_T_BOOL, false},
+	{NULL, 0, false}};
+
+/* export.notebook: {text} — nbformat 4 JSON. */
+static void m_export_notebook(struct rpc_req *req)
+{
+	struct proto_err err;
+	struct proj *pj = req_proj(req);
+	if (!pj)
+		return;
+	char *text = hist_export_notebook(pj, req->args[1].present && req->args[1].b, &err);
+	if (!text) {
+		rpc_reply_err(req->from, &err);
+		return;
+	}
+	reply_json(req->from, json_pack("{s:s, s:s}", "text", text, "project_path", proj_path(pj)));
+	free(text);
+}
+RPC_METHOD(export_notebook, "export.notebook", nb_params, m_export_notebook,
+	   "the whole analysis as a Jupyter notebook (nbformat 4)");
