@@ -58,6 +58,7 @@ struct cli_cmd {
 extern const struct cli_cmd cli_cmds_daemon[];
 extern const struct cli_cmd cli_cmds_project[];
 extern const struct cli_cmd cli_cmds_turn[];
+extern const struct cli_cmd cli_cmds_tray[]; /* cmd_tray.c */
 extern const struct cli_cmd cli_cmds_chat[]; /* client/cmd_chat.c */
 /* Look up a command by its words; *used = how many of argv it took. */
 const struct cli_cmd *cli_cmd_find(int argc, char **argv, int *used);
