@@ -10,6 +10,7 @@ import matplotlib.pyplot as plt
 DPI = 100
 MAX_PX = 8000     # largest width or height written, in pixels
 MAX_AREA = 16e6   # largest image written, in pixels (64 MB of RGBA)
+PAD_INCHES = 0.1  # savefig's default pad around a tight box
 
 
 class FigureSaver:
@@ -42,15 +43,17 @@ class FigureSaver:
                                            h * scale * DPI, MAX_PX, MAX_AREA / 1e6))
 
     def _bbox(self, fig):
-        """'tight' when the tight box stays within MAX_PX (stray artists far
-        outside the axes could make it enormous), else None."""
+        """The tight box (in inches, padded as savefig's 'tight' does) when it
+        stays within MAX_PX — stray artists far outside the axes could make
+        it enormous — else None.  Passing the box to savefig saves the
+        second layout pass 'tight' would do."""
         try:
             box = fig.get_tightbbox(fig.canvas.get_renderer())
         except Exception:
             return None
         if box is None or box.width * DPI > MAX_PX or box.height * DPI > MAX_PX:
             return None
-        return "tight"
+        return box.padded(PAD_INCHES)
 
     def save_open(self):
         """Save and close every open pyplot figure; returns the new paths."""
