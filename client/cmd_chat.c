@@ -84,7 +84,7 @@ static void out_begin(void)
 static void out_end(void)
 {
 	fflush(stdout);
-	if (chat->rl_on && !chat->in_cb) {
+	if (chat->rl_on && !chat->in_cb && !chat->quit) {
 		rl_on_new_line();
 		rl_redisplay();
 	}

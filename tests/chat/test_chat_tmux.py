@@ -104,6 +104,8 @@ def main():
             tm = Tmux(tmp, env, script)
             try:
                 run_session(d, tm, env)
+                os.makedirs(os.path.join(tmp, "2"))
+                double_ctrl_c(d, tmp, env)
             except BaseException:
                 out = os.environ.get("DAA_TEST_OUT", tmp)
                 os.makedirs(out, exist_ok=True)
@@ -136,6 +138,22 @@ def run_session(d, tm, env):
     want = ["%.2f" % total, "%.0f" % total, "%.1f" % total]
     text = tm.wait_for(lambda t: any(w in digits(t) for w in want) and "daa> " in t, mark)
     assert "[turn" in text[mark:], "no progress shown:\n" + text[mark:]
+
+    # a plot: shown inline as symbols (tmux answers DA1 without sixel)
+    mark = len(text)
+    tm.line("plot revenue by month")
+    text = tm.wait_for(lambda t: "figure: " in t and "daa> " in t.split("figure: ")[-1], mark)
+    after = text[mark:].split("figure: ")[-1]
+    art = [ln for ln in after.splitlines()[1:] if sum(ord(c) > 0x2000 for c in ln) > 10]
+    assert len(art) >= 5, "no symbols picture after the figure line:\n" + after
+
+    # piped, never: the same figure through `daa run` into a pipe
+    fig = os.path.join(d.projects, "shop", after.split("/outputs/")[1].split()[0].join(["outputs/", ""]))
+    assert os.path.exists(fig), fig
+    p = subprocess.run([DAA, "--no-start", "-p", "shop", "run", "--scratch",
+                        "import matplotlib.pyplot as plt; plt.plot([1, 2]); plt.show()"],
+                       env=dict(env, DAA_IMAGES="symbols"), capture_output=True, timeout=TIMEOUT)
+    assert p.returncode == 0 and b"figure: " in p.stdout and b"\x1b" not in p.stdout, p
 
     # Ctrl-C during a slow step interrupts it; the chat goes on
     mark = len(text)
@@ -203,6 +221,33 @@ def run_session(d, tm, env):
         lines = f.read()
     assert "total revenue" in lines and "/project other" in lines, lines
     sys.stdout.write(tm.screen()[-3000:])
+
+
+def double_ctrl_c(d, tmp, env):
+    """Ctrl-C twice during a slow step leaves the chat."""
+    script = os.path.join(tmp, "chat2.sh")
+    with open(script, "w") as f:
+        f.write("#!/bin/sh\nexec %s --no-start -p shop chat\n" % DAA)
+    os.chmod(script, 0o755)
+    tm = Tmux(os.path.join(tmp, "2"), env, script)
+    try:
+        text = tm.wait_for("daa> ")
+        # code that swallows the interrupt, so the step is still running
+        tm.line("/run exec('import time\\nwhile True:\\n try: time.sleep(60)\\n"
+                " except KeyboardInterrupt: print(\\'swallowed\\', flush=True)')")
+        time.sleep(0.5)  # let the code start; the check below does not depend on it
+        tm.keys("C-c")
+        tm.wait_for("interrupting the code")
+        tm.keys("C-c")
+        text = tm.wait_for("leaving; the daemon goes on")
+        deadline = time.monotonic() + TIMEOUT
+        while not tm.dead():
+            assert time.monotonic() < deadline, "daa chat did not leave:\n" + tm.screen()
+            time.sleep(0.1)
+        status = tm.tmux("display-message", "-p", "-t", "0", "#{pane_dead_status}").strip()
+        assert status == "0", "exit status %r\n%s" % (status, tm.screen())
+    finally:
+        tm.kill()
 
 
 if __name__ == "__main__":
