@@ -146,6 +146,7 @@ def run_session(d, tm, env):
     after = text[mark:].split("figure: ")[-1]
     art = [ln for ln in after.splitlines()[1:] if sum(ord(c) > 0x2000 for c in ln) > 10]
     assert len(art) >= 5, "no symbols picture after the figure line:\n" + after
+    sys.stdout.write("---- the plot as the terminal shows it ----\n%s\n" % after)
 
     # piped, never: the same figure through `daa run` into a pipe
     fig = os.path.join(d.projects, "shop", after.split("/outputs/")[1].split()[0].join(["outputs/", ""]))
