@@ -22,6 +22,7 @@
 
 #include "daemon/agent.h"
 #include "daemon/agent_int.h"
+#include "daemon/history.h"
 #include "daemon/fsutil.h"
 #include "daemon/log.h"
 #include "daemon/project.h"
@@ -236,6 +237,27 @@ static char *history_text(const struct agent_turn *t)
 	return buf;
 }
 
+/* Record the successful steps' stdout for the step "history/NNN_slug.py" (history.c). */
+static void history_stdout(const struct agent_turn *t, const char *rel)
+{
+	char *buf = NULL, stem[128];
+	size_t len = 0, i;
+	const json_t *st;
+	FILE *f = open_memstream(&buf, &len);
+	if (!f)
+		return;
+	json_array_foreach(t->steps, i, st) {
+		const json_t *res = json_object_get(st, "result");
+		if (json_is_true(json_object_get(res, "ok")))
+			fputs(json_string_value(json_object_get(res, "stdout")) ?: "", f);
+	}
+	if (fclose(f) == 0) {
+		snprintf(stem, sizeof stem, "%.*s", (int)(strlen(rel) - strlen("history/") - 3), rel + strlen("history/"));
+		hist_record_stdout(t->proj->path, stem, buf);
+	}
+	free(buf);
+}
+
 /* Write history/NNN_slug.py for the turn's successful code. */
 int agent_mem_history(struct agent_turn *t)
 {
@@ -260,6 +282,7 @@ int agent_mem_history(struct agent_turn *t)
 	free(text);
 	free(t->history);
 	t->history = strdup(rel);
+	history_stdout(t, rel);
 	return 0;
 }
 

@@ -390,3 +390,14 @@ int hist_save_run(struct proj *pj, const char *code, const char *step, const jso
 	}
 	return rc;
 }
+
+/* Remember the stdout of a step's run (for notebooks with outputs). */
+void hist_record_stdout(const char *project_path, const char *stem, const char *out)
+{
+	struct proto_err err;
+	json_t *st = hist_state_load(project_path);
+	json_object_set_new(hist_state_entry(st, stem), "stdout", json_string(out ? out : ""));
+	if (hist_state_save(project_path, st, &err) < 0)
+		log_warn("history: %s: statuses not saved: %s", project_path, err.msg);
+	json_decref(st);
+}

@@ -48,6 +48,8 @@ void hist_run_step_name(struct proj *pj, char *buf, size_t size);
  * the relative path into rel.  0 or -1 (err). */
 int hist_save_run(struct proj *pj, const char *code, const char *step, const json_t *reply,
 		  char *rel, size_t relsize, struct proto_err *err);
+/* Remember the stdout of a step's run (agent turns: the successful steps'). */
+void hist_record_stdout(const char *project_path, const char *stem, const char *out);
 /* Broadcast `history.event` {project_path, kind, ...fields} (fields stolen). */
 void hist_event(const char *project_path, const char *kind, json_t *fields);
 
