@@ -22,7 +22,8 @@ $(BIN)/daa-tray: $(OBJ)/client/tray/tray_main.o $(TRAY_LIB) $(LIBDIR)/libdaaprot
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $(OBJ)/client/tray/tray_main.o $(TRAY_LIB) $(LIBDIR)/libdaaproto.a $(TRAY_LIBS) $(LIB_MSGPACK) -lm
 
-TRAY_TEST_SRCS := $(wildcard tests/tray/test_*.c)
+# GTK checks need a display: built as check_*, run by a tests/tray/test_* script under Xvfb.
+TRAY_TEST_SRCS := $(wildcard tests/tray/test_*.c tests/tray/check_*.c)
 TRAY_TEST_BINS := $(TRAY_TEST_SRCS:tests/tray/%.c=$(BUILD)/tests/tray/%)
 $(BUILD)/tests/tray/%: $(OBJ)/tests/tray/%.o $(TRAY_LIB) $(LIBDIR)/libdaaproto.a
 	@mkdir -p $(dir $@)

@@ -1,0 +1,155 @@
+/*
+ * tests/tray/check_view.c — unit checks of daa-tray's code that the desktop
+ * tests cannot reach with the builtin analyst: a table PREVIEW rendered as a
+ * GtkTreeView grid (columns, cells of every type, the "…" row between head
+ * and tail), the text/uri-list parser of the drop handler and the file types
+ * it accepts.  Needs a display: run by tests/tray/test_view under Xvfb.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "client/tray/tray.h"
+
+static int failed;
+#define CHECK(c, ...)                                                  \
+	do {                                                           \
+		if (!(c)) {                                            \
+			failed++;                                      \
+			printf("not ok: %s:%d: ", __FILE__, __LINE__); \
+			printf(__VA_ARGS__);                           \
+			printf("\n");                                  \
+		}                                                      \
+	} while (0)
+
+/* A PREVIEW: 12 rows (5 head, 5 tail), columns region / revenue / ok / note. */
+static void pack_preview(msgpack_packer *pk)
+{
+	msgpack_pack_map(pk, 7);
+	proto_pack_kv_str(pk, "name", "by_region");
+	proto_pack_key(pk, "shape");
+	msgpack_pack_array(pk, 2), msgpack_pack_int(pk, 12), msgpack_pack_int(pk, 4);
+	proto_pack_key(pk, "columns");
+	msgpack_pack_array(pk, 4);
+	const char *cols[] = {"region", "revenue", "ok", "note"};
+	for (int i = 0; i < 4; i++)
+		proto_pack_str(pk, cols[i]);
+	for (int part = 0; part < 2; part++) {
+		proto_pack_key(pk, part ? "tail_index" : "index");
+		msgpack_pack_array(pk, 5);
+		for (int r = 0; r < 5; r++)
+			msgpack_pack_int(pk, part * 7 + r);
+		proto_pack_key(pk, part ? "tail" : "head");
+		msgpack_pack_array(pk, 5);
+		for (int r = 0; r < 5; r++) {
+			msgpack_pack_array(pk, 4);
+			proto_pack_str(pk, part ? "South" : "North");
+			msgpack_pack_double(pk, 1234.5 + r);
+			if (r % 2)
+				msgpack_pack_true(pk);
+			else
+				msgpack_pack_false(pk);
+			if (r == 0)
+				msgpack_pack_nil(pk);
+			else
+				msgpack_pack_int(pk, -r);
+		}
+	}
+}
+
+/* The text of a cell of the first GtkTreeView under w. */
+static GtkTreeView *find_tv(GtkWidget *w)
+{
+	if (GTK_IS_TREE_VIEW(w))
+		return GTK_TREE_VIEW(w);
+	if (!GTK_IS_CONTAINER(w))
+		return NULL;
+	GList *kids = gtk_container_get_children(GTK_CONTAINER(w));
+	GtkTreeView *tv = NULL;
+	for (GList *k = kids; k && !tv; k = k->next)
+		tv = find_tv(k->data);
+	g_list_free(kids);
+	return tv;
+}
+
+static char *cell(GtkTreeModel *m, int row, int col)
+{
+	GtkTreeIter it;
+	char *s = NULL;
+	if (gtk_tree_model_iter_nth_child(m, &it, NULL, row))
+		gtk_tree_model_get(m, &it, col, &s, -1);
+	return s;
+}
+
+static void check_table(void)
+{
+	struct proto_buf b;
+	proto_buf_init(&b);
+	pack_preview(&b.pk);
+	msgpack_unpacked u;
+	msgpack_unpacked_init(&u);
+	CHECK(msgpack_unpack_next(&u, b.sb.data, b.sb.size, NULL) == MSGPACK_UNPACK_SUCCESS, "unpack");
+	GtkWidget *w = tray_view_table(&u.data);
+	CHECK(w != NULL, "no widget for a preview");
+	GtkTreeView *tv = w ? find_tv(w) : NULL;
+	CHECK(tv != NULL, "no tree view");
+	if (tv) {
+		GtkTreeModel *m = gtk_tree_view_get_model(tv);
+		CHECK(gtk_tree_view_get_n_columns(tv) == 5, "columns: %u", gtk_tree_view_get_n_columns(tv));
+		CHECK(!strcmp(gtk_tree_view_column_get_title(gtk_tree_view_get_column(tv, 2)), "revenue"),
+		      "column title");
+		CHECK(gtk_tree_model_iter_n_children(m, NULL) == 11, "rows: %d (5 + … + 5)",
+		      gtk_tree_model_iter_n_children(m, NULL));
+		const struct { int r, c; const char *want; } cells[] = {
+			{0, 0, "0"}, {0, 1, "North"}, {0, 2, "1234.5"}, {0, 3, "False"}, {0, 4, ""},
+			{1, 3, "True"}, {1, 4, "-1"}, {5, 0, "…"}, {6, 0, "7"}, {6, 1, "South"},
+			{10, 2, "1238.5"}};
+		for (size_t i = 0; i < sizeof cells / sizeof cells[0]; i++) {
+			char *s = cell(m, cells[i].r, cells[i].c);
+			CHECK(s && !strcmp(s, cells[i].want), "cell %d,%d = '%s', want '%s'", cells[i].r,
+			      cells[i].c, s ? s : "(null)", cells[i].want);
+			g_free(s);
+		}
+	}
+	if (w)
+		gtk_widget_destroy(g_object_ref_sink(w));
+	/* not a preview: no widget, no crash */
+	msgpack_object nil = {.type = MSGPACK_OBJECT_MAP};
+	CHECK(tray_view_table(&nil) == NULL, "an empty map gave a widget");
+	msgpack_unpacked_destroy(&u);
+	proto_buf_free(&b);
+}
+
+static void check_drop(void)
+{
+	char *bad = NULL;
+	char **p = tray_drop_paths("# a comment\r\nfile:///tmp/My%20Data/sales.csv\r\n"
+				   "http://example.com/x.csv\r\nfile:///home/u/b.XLSX\r\n", &bad);
+	CHECK(p[0] && !strcmp(p[0], "/tmp/My Data/sales.csv"), "path 0 '%s'", p[0] ? p[0] : "");
+	CHECK(p[1] && !strcmp(p[1], "/home/u/b.XLSX"), "path 1 '%s'", p[1] ? p[1] : "");
+	CHECK(p[1] && !p[2], "more paths than files");
+	CHECK(bad && strstr(bad, "http://example.com/x.csv") && strstr(bad, "only local files"),
+	      "message for a remote URI: '%s'", bad ? bad : "");
+	g_strfreev(p), g_free(bad);
+	p = tray_drop_paths("", &bad);
+	CHECK(!p[0] && !bad, "empty list");
+	g_strfreev(p);
+	const char *ok[] = {"/a/b.csv", "/a/b.TSV", "/x/y.json", "/x/y.jsonl", "/x/y.xlsx",
+			    "/x/y.parquet", "/x/y.txt", NULL};
+	const char *no[] = {"/a/b.pdf", "/a/b", "/a.csv/b", "/a/.csv.png", "/a/b.xls", NULL};
+	for (int i = 0; ok[i]; i++)
+		CHECK(tray_drop_supported(ok[i]), "%s refused", ok[i]);
+	for (int i = 0; no[i]; i++)
+		CHECK(!tray_drop_supported(no[i]), "%s accepted", no[i]);
+}
+
+int main(int argc, char **argv)
+{
+	if (!gtk_init_check(&argc, &argv)) {
+		printf("no display\n");
+		return 77;
+	}
+	check_table();
+	check_drop();
+	printf(failed ? "%d checks failed\n" : "all checks passed\n", failed);
+	return failed ? 1 : 0;
+}
