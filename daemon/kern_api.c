@@ -69,6 +69,23 @@ static void close_hook(const char *project_path, void *ud)
 	kern_stop(project_path);
 }
 
+static struct kern *find(const char *project);
+static int submit(const char *project, const char *op, json_t *msg, int timeout_s,
+		  kern_reply_cb cb, void *ud, struct proto_err *err);
+
+/* A project's datasets or conventions changed: its bound kernel reloads them
+ * (queued behind a running step, like any request). */
+static void change_hook(const char *project_path, void *ud)
+{
+	(void)ud;
+	if (!find(project_path))
+		return;
+	struct proto_err err = {0};
+	if (submit(project_path, "conventions", kern_refresh_msg(project_path),
+		   kern_g.step_timeout_s, NULL, NULL, &err) < 0)
+		log_warn("kernel: cannot refresh %s: %s", project_path, err.msg);
+}
+
 int kern_init(struct loop *l, const struct kern_config *cfg, struct proto_err *err)
 {
 	(void)err;
@@ -84,6 +101,7 @@ int kern_init(struct loop *l, const struct kern_config *cfg, struct proto_err *e
 	if (sbx_probe(kern_g.probe, sizeof kern_g.probe) < 0)
 		log_warn("kernel: sandbox probe failed: %s", kern_g.probe);
 	proj_add_close_hook(close_hook, NULL);
+	proj_add_change_hook(change_hook, NULL);
 	struct proto_err e = {0};
 	if (kp_resolve(&kern_g.set, &e) < 0) {
 		/* The daemon still serves everything else; run/doctor report this. */

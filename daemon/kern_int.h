@@ -164,6 +164,8 @@ void kern_req_finish(struct kreq *r, const json_t *reply, int code, const char *
 bool kern_layer_missing(const char *state);
 /* kern_req.c: a message from the kernel; queue and send requests. */
 void kern_handle_msg(struct kern *k, json_t *msg);
+/* The `conventions` request (datasets + conventions) for a bound kernel. */
+json_t *kern_refresh_msg(const char *project);
 void kern_pump(struct kern *k);
 /* The live kernel of a project, or a new one (the spare, bound), or NULL+err. */
 struct kern *kern_for_project(const char *project, struct proto_err *err);

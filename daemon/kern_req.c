@@ -133,6 +133,20 @@ static json_t *bind_msg(struct kern *k)
 			 kern_g.set.allow_missing);
 }
 
+/* The request that tells a bound kernel its project's datasets or
+ * conventions changed (the runtime's `conventions` op). */
+json_t *kern_refresh_msg(const char *project)
+{
+	struct proto_err err = {0};
+	struct proj *p = proj_get(project, &err);
+	if (!p)
+		return NULL;
+	json_t *conv = proj_conventions(p);
+	conv = json_is_object(conv) ? json_deep_copy(conv) : json_object();
+	return json_pack("{s:s,s:o,s:o}", "op", "conventions", "conventions", conv, "datasets",
+			 bind_datasets(p));
+}
+
 /* Assign a project to a spare (or fresh) kernel: a bind goes first in its queue. */
 static void start_binding(struct kern *k, const char *project)
 {

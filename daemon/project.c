@@ -60,6 +60,29 @@ int proj_add_close_hook(proj_close_cb cb, void *ud)
 	return 0;
 }
 
+static struct {
+	proj_close_cb cb;
+	void *ud;
+} change_hooks[PROJ_MAX_HOOKS];
+static int nchange_hooks;
+
+/* Register a change hook. */
+int proj_add_change_hook(proj_close_cb cb, void *ud)
+{
+	if (nchange_hooks == PROJ_MAX_HOOKS || !cb)
+		return -1;
+	change_hooks[nchange_hooks].cb = cb;
+	change_hooks[nchange_hooks++].ud = ud;
+	return 0;
+}
+
+/* Run the change hooks for p. */
+void proj_changed(const struct proj *p)
+{
+	for (int i = 0; i < nchange_hooks; i++)
+		change_hooks[i].cb(p->path, change_hooks[i].ud);
+}
+
 /* "a/b" joined, malloc'd. */
 static char *proj_join(const char *a, const char *b)
 {
@@ -481,4 +504,5 @@ void proj_close_all(void)
 		proj_free(p);
 	}
 	nhooks = 0;
+	nchange_hooks = 0;
 }

@@ -47,6 +47,9 @@ void proj_close_all(void);
  * (kernel manager, agent).  Up to 8 hooks. */
 typedef void (*proj_close_cb)(const char *project_path, void *ud);
 int proj_add_close_hook(proj_close_cb cb, void *ud);
+/* Called with the project path after its datasets or conventions changed
+ * (so a bound kernel can reload them).  Up to 8 hooks. */
+int proj_add_change_hook(proj_close_cb cb, void *ud);
 
 /* Accessors (borrowed strings, absolute, no trailing '/'). */
 const char *proj_name(const struct proj *p);

@@ -179,6 +179,7 @@ int proj_convention_set(struct proj *p, const char *key, const json_t *value,
 		return -1;
 	}
 	json_decref(old);
+	proj_changed(p);
 	return 0;
 }
 
@@ -196,5 +197,7 @@ int proj_convention_rm(struct proj *p, const char *key, struct proto_err *err)
 	if (rc < 0)
 		json_object_set(p->conv, key, old);
 	json_decref(old);
+	if (rc == 0)
+		proj_changed(p);
 	return rc;
 }

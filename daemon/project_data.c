@@ -364,7 +364,10 @@ json_t *proj_data_finish(struct proj_data_job *job, int copy_errno, struct proto
 				"bytes", (json_int_t)st.st_size, "format", job->format, "path",
 				job->dst);
 	}
+	struct proj *changed = res ? job->p : NULL;
 	data_job_free(job);
+	if (changed)
+		proj_changed(changed);
 	return res;
 }
 

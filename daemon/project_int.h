@@ -25,5 +25,7 @@ struct proj {
 
 /* NOT_FOUND for a deleted handle (0 when alive). */
 int proj_check_alive(const struct proj *p, struct proto_err *err);
+/* Tell the change hooks that p's datasets or conventions changed. */
+void proj_changed(const struct proj *p);
 
 #endif

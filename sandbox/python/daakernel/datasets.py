@@ -230,6 +230,15 @@ class DatasetMap(collections.abc.MutableMapping):
         out, self.notes = self.notes, []
         return out
 
+    def set_files(self, datasets):
+        """The project's dataset list changed: loaded frames of files that are
+        still there are kept, others dropped."""
+        files = {d["name"]: d for d in datasets}
+        for n in [n for n in self._loaded if n in self._files and
+                  (n not in files or files[n].get("path") != self._files[n].get("path"))]:
+            del self._loaded[n]
+        self._files = files
+
     def set_conventions(self, conventions):
         """New conventions: forget loaded files (they load again on next use);
         returns the names that were dropped."""

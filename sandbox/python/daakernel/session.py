@@ -225,7 +225,22 @@ class Session:
         if old_df is not None and self.ns.get("df") is old_df:
             del self.ns["df"]
             self.df_state = "pending"
-        return {"reloaded": dropped}
+        if isinstance(req.get("datasets"), list):
+            self._refresh_datasets(_dataset_list(req, self.project))
+        return {"reloaded": dropped, "datasets": sorted(self.dfs), "df": self.df_name}
+
+    def _refresh_datasets(self, dsets):
+        """The project's datasets changed (`daa add`): new names become
+        loadable; `df` follows the one-dataset rule unless user code set it."""
+        self.dfs.set_files(dsets)
+        name = dsets[0]["name"] if len(dsets) == 1 else None
+        if name == self.df_name:
+            return
+        if self.df_state == "loaded" and self.ns.get("df") is not None:
+            if self.ns.get("df") is self.dfs.cached(self.df_name):
+                del self.ns["df"]
+        self.df_name = name
+        self.df_state = "pending" if name else "none"
 
 
 def _column_hint(exc, ns, dfs):
