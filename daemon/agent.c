@@ -33,6 +33,7 @@
 #include "daemon/agent.h"
 #include "daemon/agent_int.h"
 #include "daemon/config.h"
+#include "daemon/history.h"
 #include "daemon/kern.h"
 #include "daemon/log.h"
 #include "daemon/project.h"
@@ -369,8 +370,8 @@ static void turn_start(struct agent_turn *t)
 static void proj_next(struct agent_proj *p)
 {
 	struct agent_turn *t = p->qhead;
-	if (p->cur || !t || A.shutting_down)
-		return;
+	if (p->cur || A.shutting_down || hist_take_turn(p->path) || !t)
+		return; /* a history re-run waiting for the project goes first (history_run.c) */
 	p->qhead = t->next;
 	if (!p->qhead)
 		p->qtail = NULL;
@@ -535,6 +536,13 @@ bool agent_cancel(struct proj *pj)
 }
 
 /* Running, suspended or queued turns? */
+void agent_kick(struct proj *pj)
+{
+	struct agent_proj *p = aproj_get(pj, false);
+	if (p)
+		proj_next(p);
+}
+
 bool agent_busy(struct proj *pj)
 {
 	struct agent_proj *p = aproj_get(pj, false);

@@ -57,8 +57,11 @@ void hist_event(const char *project_path, const char *kind, json_t *fields);
  * replaying 1..from-1.  done(ud, result) gets {ok, ran: [...], failed?, error?}. */
 typedef void (*hist_done_cb)(void *ud, const json_t *result);
 int hist_rerun(struct proj *pj, int from, hist_done_cb done, void *ud, struct proto_err *err);
-/* Is a re-run under way on the project? */
+/* Is a re-run under way (or waiting) on the project? */
 bool hist_busy(const char *project_path);
+/* For the agent, before it starts a turn: true when a re-run holds the
+ * project (a waiting one is started now; agent_kick is called at its end). */
+bool hist_take_turn(const char *project_path);
 /* Save new text for step n; later steps become stale.  Result {file, stale: [...]} (owned). */
 json_t *hist_edit(struct proj *pj, int n, const char *text, struct proto_err *err);
 

@@ -8,6 +8,11 @@
  * keeps its previous outputs, is marked "failed" with its traceback, and the
  * re-run stops there (later steps stay stale).  Progress goes to the
  * project's subscribers as `history.event` (kind "rerun_step").
+ *
+ * A re-run takes the project like an agent turn: asked while a turn runs
+ * (or is queued) it waits ("rerun_queued") and starts when the turn ends
+ * (the agent asks hist_take_turn before starting its next turn); turns
+ * asked meanwhile wait for it and are started by agent_kick at its end.
  */
 #include <errno.h>
 #include <limits.h>
@@ -34,10 +39,14 @@ struct rerun {
 	json_t *ran;     /* [{n, file, ok, stdout, figures, error?}] */
 	hist_done_cb done;
 	void *ud;
+	bool waiting;    /* queued behind the agent's turn */
+	int from;
 };
 static struct rerun *reruns;
 
 static void rerun_next(struct rerun *r);
+static int rerun_begin(struct rerun *r, struct proto_err *err);
+static void rerun_free(struct rerun *r);
 
 /* Is a re-run under way on the project? */
 bool hist_busy(const char *project_path)
@@ -152,10 +161,38 @@ static void rerun_end(struct rerun *r, const char *failed_file, const char *erro
 			*pp = r->next;
 			break;
 		}
+	struct proj *pj = r->pj;
+	rerun_free(r);
+	agent_kick(pj); /* turns asked meanwhile */
+}
+
+/* Free a re-run (already unlinked). */
+static void rerun_free(struct rerun *r)
+{
 	json_decref(r->steps);
 	json_decref(r->ran);
 	free(r->path);
 	free(r);
+}
+
+/* Called by the agent before it starts a turn: true when a re-run holds the
+ * project (a waiting one is started now). */
+bool hist_take_turn(const char *project_path)
+{
+	struct proto_err err;
+	for (struct rerun *r = reruns; r; r = r->next) {
+		if (strcmp(r->path, project_path) != 0)
+			continue;
+		if (r->waiting) {
+			r->waiting = false;
+			if (rerun_begin(r, &err) < 0) {
+				rerun_end(r, "history", err.msg); /* kicks the agent again */
+				return true;
+			}
+		}
+		return true;
+	}
+	return false;
 }
 
 /* Record one step's outcome in .daa/history.json. */
@@ -239,27 +276,53 @@ static void rerun_next(struct rerun *r)
 	free(code);
 }
 
-/* Start re-running steps from `from` on. */
-int hist_rerun(struct proj *pj, int from, hist_done_cb done, void *ud, struct proto_err *err)
+/* The steps from `from` on, as they are on disk now; NULL with err. */
+static json_t *steps_from(const char *path, int from, struct proto_err *err)
 {
-	const char *path = proj_path(pj);
-	if (hist_busy(path) || agent_busy(pj))
-		return proto_fail(err, PROTO_ERR_BUSY,
-				  "a turn or a re-run is under way on project %s; wait for it or cancel it",
-				  proj_name(pj));
 	json_t *steps = hist_steps(path, err), *todo, *s;
 	size_t i;
 	if (!steps)
-		return -1;
+		return NULL;
 	if (!hist_step_find(steps, from)) {
 		json_decref(steps);
-		return proto_fail(err, PROTO_ERR_NOT_FOUND, "no step %d (see `daa history`)", from);
+		proto_fail(err, PROTO_ERR_NOT_FOUND, "no step %d (see `daa history`)", from);
+		return NULL;
 	}
 	todo = json_array();
 	json_array_foreach(steps, i, s)
 		if (json_integer_value(json_object_get(s, "n")) >= from)
 			json_array_append(todo, s);
 	json_decref(steps);
+	return todo;
+}
+
+/* Restart the kernel, queue the replay of the earlier steps, run the first.
+ * The steps are listed now: a turn that ran while this waited added one. */
+static int rerun_begin(struct rerun *r, struct proto_err *err)
+{
+	json_decref(r->steps);
+	if (!(r->steps = steps_from(r->path, r->from, err)))
+		return -1;
+	hist_forget_kernel(r->path);
+	kern_restart(r->path);
+	if (hist_restore(r->path, r->from - 1, err) < 0)
+		return -1;
+	hist_event(r->path, "rerun_start",
+		   json_pack("{s:i, s:i}", "from", r->from, "steps", (int)json_array_size(r->steps)));
+	rerun_next(r);
+	return 0;
+}
+
+/* Start re-running steps from `from` on (or queue it behind the turn). */
+int hist_rerun(struct proj *pj, int from, hist_done_cb done, void *ud, struct proto_err *err)
+{
+	const char *path = proj_path(pj);
+	if (hist_busy(path))
+		return proto_fail(err, PROTO_ERR_BUSY,
+				  "a re-run is already under way on project %s; wait for it", proj_name(pj));
+	json_t *todo = steps_from(path, from, err);
+	if (!todo)
+		return -1;
 	struct rerun *r = calloc(1, sizeof *r);
 	if (!r || !(r->path = strdup(path))) {
 		free(r);
@@ -267,22 +330,19 @@ int hist_rerun(struct proj *pj, int from, hist_done_cb done, void *ud, struct pr
 		return proto_fail(err, PROTO_ERR_INTERNAL, "out of memory");
 	}
 	r->pj = pj;
+	r->from = from;
 	r->steps = todo;
 	r->ran = json_array();
 	r->done = done;
 	r->ud = ud;
-	hist_forget_kernel(path);
-	kern_restart(path);
-	if (hist_restore(path, from - 1, err) < 0) {
-		json_decref(r->steps);
-		json_decref(r->ran);
-		free(r->path);
-		free(r);
+	r->waiting = agent_busy(pj);
+	if (!r->waiting && rerun_begin(r, err) < 0) {
+		rerun_free(r);
 		return -1;
 	}
 	r->next = reruns;
 	reruns = r;
-	hist_event(path, "rerun_start", json_pack("{s:i, s:i}", "from", from, "steps", (int)json_array_size(todo)));
-	rerun_next(r);
+	if (r->waiting)
+		hist_event(path, "rerun_queued", json_pack("{s:i}", "from", from));
 	return 0;
 }

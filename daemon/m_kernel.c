@@ -145,6 +145,7 @@ static void m_restart(struct rpc_req *req)
 {
 	const char *path = req_project(req);
 	if (path) {
+		hist_forget_kernel(path); /* the next exec replays history */
 		kern_restart(path);
 		rpc_reply_ok(req->from);
 	}

@@ -16,6 +16,7 @@
 
 #include "daemon/agent.h"
 #include "daemon/fsutil.h"
+#include "daemon/history.h"
 #include "daemon/kern.h"
 #include "daemon/log.h"
 #include "daemon/project.h"
@@ -127,6 +128,7 @@ static void m_history_undo(struct rpc_req *req)
 	snprintf(kept, sizeof kept, ".daa/undone/%s", name);
 	int steps = proj_step_count(pj);
 	log_info("history.undo: %s: moved %s to %s", proj_name(pj), removed, kept);
+	hist_forget_kernel(proj_path(pj)); /* the next exec replays the remaining steps */
 	kern_restart(proj_path(pj)); /* the step's variables must not survive it */
 	msgpack_packer *pk = rpc_result_begin(req->from);
 	msgpack_pack_map(pk, 4);

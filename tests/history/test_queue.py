@@ -1,0 +1,73 @@
+#!/usr/bin/python3
+"""tests/history/test_queue.py — a re-run takes the project like an agent
+turn: asked while a turn is suspended on a question it waits
+(`history.event` rerun_queued, no response), and runs once the turn has
+ended; every watching client sees the turn end before the re-run starts.
+An edit is refused (busy) while the turn holds the project."""
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from histlib import ROOT, Session, skip_unless_built, step_run  # noqa: E402
+
+sys.path.insert(0, os.path.join(ROOT, "tests", "lib"))
+from daad import RpcError  # noqa: E402
+
+
+def next_note(c, want):
+    """Read notifications until one matches want(msg) (hang-guarded by the socket timeout)."""
+    seen = []
+    while True:
+        for i, m in enumerate(c.notifications):
+            if want(m):
+                seen.extend(c.notifications[:i + 1])
+                del c.notifications[:i + 1]
+                return seen
+        msg = c.read_message()
+        assert msg is not None, "daemon closed the connection"
+        if msg[0] == 2:
+            c.notifications.append(msg)
+        else:
+            c.responses[msg[1]] = msg
+
+
+def kind(m):
+    return m[2][0].get("kind") if isinstance(m[2], list) and m[2] else None
+
+
+def main():
+    skip_unless_built()
+    with Session() as s:
+        s.daa("-p", "demo", "add", os.path.join(ROOT, "examples", "customers.csv"))
+        step_run(s, "v = 1\nprint('v', v)")
+        with s.d.client(timeout=120) as w, s.d.client(timeout=120) as a, \
+                s.d.client(timeout=120) as r:
+            w.call("watch", {"project": "demo"})
+            res = a.call("ask", {"project": "demo", "request": "how many rows are there"})
+            assert res["status"] == "question", res
+            mid = r.send("history.rerun", {"project": "demo", "step": 1})
+            next_note(w, lambda m: m[1] == "history.event" and kind(m) == "rerun_queued")
+            assert mid not in r.responses
+            try:
+                a.call("history.edit", {"project": "demo", "step": 1, "text": "v = 2\n"})
+                raise AssertionError("edit accepted while a turn holds the project")
+            except RpcError as e:
+                assert e.code == -32008, (e.code, e.message)
+            print("ok - a re-run asked during a turn waits for it; an edit is refused (busy)")
+
+            res = a.call("answer", {"project": "demo", "text": "sales"})
+            assert res["status"] == "done", res
+            out = r.wait(mid)
+            assert out[2] is None and out[3]["ok"] and out[3]["ran"][0]["stdout"] == "v 1\n", out
+            # the turn's step (002) was saved while the re-run waited: it is re-run too
+            assert [x["n"] for x in out[3]["ran"]] == [1, 2], out
+            seen = next_note(w, lambda m: m[1] == "history.event" and kind(m) == "rerun_done")
+            kinds = [(m[1], kind(m)) for m in seen]
+            assert kinds.index(("turn.event", "done")) < kinds.index(("history.event", "rerun_start")), kinds
+            print("ok - it runs after the turn ends (with the turn's new step); watchers see done, then the re-run")
+        assert s.alive()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
