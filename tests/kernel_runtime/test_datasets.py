@@ -62,6 +62,19 @@ try:
     r = k.req("profile", dataset="sales")
     kt.check(r["ok"] and any("'status'" in n and "became NaN" in n for n in r["profile"].get("notes", [])),
              "profile carries load notes (numeric_columns lost values)", r.get("profile", {}).get("notes"))
+    # data.add: same conventions plus a new dataset list; loaded frames stay,
+    # `df` follows the one-dataset rule (two datasets now: no df).
+    r = k.run("before = dfs['sales']")
+    same = {"numeric_columns": {"value": ["status"]}}
+    with open(os.path.join(proj, "data", "more.csv"), "w") as f:
+        f.write("m\n5\n")
+    r = k.req("conventions", conventions=same, datasets=[
+        {"name": "sales", "path": "data/sales.csv", "format": "csv"},
+        {"name": "more", "path": os.path.join(proj, "data", "more.csv"), "format": "csv"}])
+    kt.check(r["ok"] and r.get("reloaded") == [] and r.get("datasets") == ["more", "sales"] and r.get("df") is None,
+             "dataset list refreshed; unchanged conventions reload nothing", r)
+    r = k.run("dfs['sales'] is before, int(dfs['more']['m'].sum())")
+    kt.check(r["ok"] and r["result"]["repr"] == "(True, 5)", "loaded frame kept; new dataset loadable", r)
     r = k.req("conventions", conventions=[1])
     kt.check(not r["ok"], "conventions must be a map", r)
 

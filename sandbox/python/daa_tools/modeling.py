@@ -167,13 +167,13 @@ def _estimators(kind):
         return {"baseline (dummy)": dummy.DummyClassifier(strategy="prior"),
                 "logistic regression": linear_model.LogisticRegression(max_iter=2000),
                 "random forest": ensemble.RandomForestClassifier(
-                    n_estimators=200, min_samples_leaf=2, random_state=0, n_jobs=1),
-                "gradient boosting": ensemble.HistGradientBoostingClassifier(random_state=0)}
+                    n_estimators=100, min_samples_leaf=2, random_state=0, n_jobs=1),
+                "gradient boosting": ensemble.HistGradientBoostingClassifier(max_iter=100, random_state=0)}
     return {"baseline (dummy)": dummy.DummyRegressor(strategy="mean"),
             "ridge regression": linear_model.Ridge(alpha=1.0),
             "random forest": ensemble.RandomForestRegressor(
-                n_estimators=200, min_samples_leaf=2, random_state=0, n_jobs=1),
-            "gradient boosting": ensemble.HistGradientBoostingRegressor(random_state=0)}
+                n_estimators=100, min_samples_leaf=2, random_state=0, n_jobs=1),
+            "gradient boosting": ensemble.HistGradientBoostingRegressor(max_iter=100, random_state=0)}
 
 
 def _scoring(kind, y):
@@ -191,7 +191,7 @@ def _evaluate(pre, X, y, kind):
     from sklearn.model_selection import KFold, StratifiedKFold, cross_validate
     from sklearn.pipeline import Pipeline
     scoring, primary = _scoring(kind, y)
-    folds = 5 if len(X) <= 5000 else 3
+    folds = 5 if len(X) <= 2000 else 3
     if kind == "classification":
         folds = max(2, min(folds, int(y.value_counts().min())))
         cv = StratifiedKFold(folds, shuffle=True, random_state=0)
@@ -251,6 +251,13 @@ def model(df, target, features=None, kind="auto", out_dir=None, name=None):
     classification or regression.  Returns a ModelResult (metrics per
     estimator vs the dummy baseline, the chosen one, importances, what was
     dropped and why, paths of the saved pipeline and card)."""
+    from threadpoolctl import threadpool_limits
+    with threadpool_limits(1):          # OpenMP/BLAS threads: no gain on small data, deterministic
+        return _model(df, target, features, kind, out_dir, name)
+
+
+def _model(df, target, features, kind, out_dir, name):
+    """model() without the thread limit."""
     import joblib
     from sklearn.base import clone
     from sklearn.pipeline import Pipeline

@@ -240,9 +240,12 @@ class DatasetMap(collections.abc.MutableMapping):
         self._files = files
 
     def set_conventions(self, conventions):
-        """New conventions: forget loaded files (they load again on next use);
-        returns the names that were dropped."""
+        """New conventions: forget loaded files (they load again on next use)
+        unless the values did not change; returns the names that were dropped."""
+        same = conv_values(conventions) == conv_values(self._conv)
         self._conv = conventions or {}
+        if same:
+            return []
         dropped = [n for n in self._loaded if n in self._files]
         for n in dropped:
             del self._loaded[n]

@@ -17,6 +17,11 @@ import pandas as pd
 
 from . import datasets, figures, preview, profiling, runner, seal
 
+try:                                # profiling/modeling helpers (sandbox/python/daa_tools)
+    import daa_tools
+except ImportError:                 # pragma: no cover - a broken install still runs steps
+    daa_tools = None
+
 DEFAULT_MAX_OUTPUT = 65536
 MAX_OUTPUT_CAP = 16 << 20
 
@@ -82,6 +87,8 @@ class Session:
         os.environ["TMPDIR"] = tmp
         tempfile.tempdir = tmp
         self.project, self.plots, self.tmp = project, plots, tmp
+        if daa_tools is not None:
+            daa_tools.set_outputs(outputs)
         self._namespace(_dataset_list(req, project), req.get("conventions"))
         self.bound = True
         return {"layers": layers, "datasets": sorted(self.dfs),
@@ -95,6 +102,8 @@ class Session:
         self.ns = {"__name__": "__main__", "__builtins__": builtins,
                    "pd": pd, "np": np, "plt": plt, "matplotlib": matplotlib,
                    "dfs": self.dfs, "show": self._show, "display": self._show}
+        if daa_tools is not None:
+            self.ns["daa_tools"] = daa_tools
         figures.install(self.saver)
         pd.set_option("display.max_rows", 20)
         pd.set_option("display.max_columns", 30)
@@ -262,4 +271,4 @@ def _column_hint(exc, ns, dfs):
     return ("no column %r; close matches: %s" % (key, "; ".join(hints[:3]))) if hints else None
 
 
-_PRESET = {"pd", "np", "plt", "matplotlib", "dfs", "show", "display"}
+_PRESET = {"pd", "np", "plt", "matplotlib", "dfs", "show", "display", "daa_tools"}

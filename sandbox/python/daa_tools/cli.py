@@ -1,0 +1,66 @@
+"""The entry points behind the daemon's profile.run / model.run methods: pick
+the dataset from the kernel's `dfs`, run profile() / model(), and print one
+line `\\x1edaa-json <compact JSON>` for the daemon to parse."""
+
+import json
+import os
+
+MARK = "\x1edaa-json "
+
+
+def _pick(dfs, dataset, column=None):
+    """(name, frame): the named dataset, else the only one, else the one with `column`."""
+    names = sorted(dfs)
+    if dataset:
+        return str(dataset), dfs[dataset]
+    if not names:
+        raise LookupError("the project has no dataset: add one with `daa add FILE`")
+    if len(names) == 1:
+        return names[0], dfs[names[0]]
+    if column is not None:
+        having = [n for n in names if column in dfs[n].columns]
+        if len(having) == 1:
+            return having[0], dfs[having[0]]
+    raise LookupError("the project has several datasets (%s): name one" % ", ".join(names))
+
+
+def _emit(obj):
+    """Print the marker line."""
+    print(MARK + json.dumps(obj, default=str, ensure_ascii=False, allow_nan=False))
+
+
+def _clean(v):
+    """NaN/inf to None, recursively (strict JSON)."""
+    if isinstance(v, float) and (v != v or v in (float("inf"), float("-inf"))):
+        return None
+    if isinstance(v, dict):
+        return {str(k): _clean(x) for k, x in v.items()}
+    if isinstance(v, (list, tuple)):
+        return [_clean(x) for x in v]
+    return v
+
+
+def profile(dfs, dataset=None):
+    """Profile a dataset of the project; emit the compact summary."""
+    from . import profile as _profile
+    name, frame = _pick(dfs, dataset)
+    s = _profile(frame, name)
+    with open(os.path.splitext(s["report"])[0] + ".json", "w", encoding="utf-8") as f:
+        json.dump(_clean(dict(s)), f, default=str, ensure_ascii=False)
+    cols = [{k: c.get(k) for k in ("name", "type", "dtype", "missing", "distinct", "warnings",
+                                   "min", "max", "mean") if k in c} for c in s["columns"]]
+    _emit(_clean({"dataset": name, "rows": s["rows"], "columns": cols, "n_columns": s["n_columns"],
+                  "duplicate_rows": s["duplicate_rows"], "memory_bytes": s["memory_bytes"],
+                  "warnings": s["warnings"][:200], "notes": s["notes"], "report": s["report"],
+                  "correlations": s["correlations"], "seconds": s["seconds"]}))
+
+
+def model(dfs, target, dataset=None, features=None, kind="auto"):
+    """Model a target of the project's dataset; emit the result."""
+    from . import model as _model
+    name, frame = _pick(dfs, dataset, target)
+    r = _model(frame, target, features=features or None, kind=kind or "auto", name=name)
+    out = dict(r)
+    out["dataset"] = name
+    out["importances"] = dict(list(r["importances"].items())[:20])
+    _emit(_clean(out))
