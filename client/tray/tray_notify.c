@@ -31,8 +31,16 @@ void tray_notify(const char *title, const char *body)
 		return;
 	if (!pool)
 		pool = g_thread_pool_new(show_job, NULL, 1, FALSE, NULL);
-	char *b = g_utf8_validate(body, -1, NULL) ? g_utf8_substring(body, 0, BODY_MAX)
-						  : g_strdup("(the answer is not valid UTF-8)");
+	char *b;
+	if (!g_utf8_validate(body, -1, NULL))
+		b = g_strdup("(the answer is not valid UTF-8)");
+	else if (g_utf8_strlen(body, -1) <= BODY_MAX)
+		b = g_strdup(body);
+	else {
+		/* g_utf8_substring reads past the end when asked for more than there is */
+		const char *end = g_utf8_offset_to_pointer(body, BODY_MAX);
+		b = g_strdup_printf("%.*s…", (int)(end - body), body);
+	}
 	NotifyNotification *n = notify_notification_new(title, b, "daa");
 	notify_notification_set_hint(n, "desktop-entry", g_variant_new_string("daa-tray"));
 	g_free(b);

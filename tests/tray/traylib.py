@@ -253,7 +253,29 @@ class Desktop:
                 self.xvfb.wait()
         shutil.rmtree(self.tmp, ignore_errors=True)
 
+    def sanitizer_report(self):
+        """The tray's log when it holds an ASan/UBSan report (SAN=1 builds)."""
+        try:
+            with open(os.path.join(self.tmp, "tray.log"), "rb") as f:
+                log = f.read().decode("utf-8", "replace")
+        except OSError:
+            return None
+        return log if ("ERROR: AddressSanitizer" in log or "runtime error:" in log) else None
+
     def __exit__(self, etype, exc, tb):
+        if etype is None:
+            for p in [self.tray]:  # stop it first so its exit report is complete
+                if p and p.poll() is None:
+                    os.killpg(p.pid, signal.SIGTERM)
+                    p.wait(timeout=HANG)
+            if self.sanitizer_report():
+                self.show_tray_log()
+                etype, exc = AssertionError, AssertionError("daa-tray: sanitizer report")
+                try:
+                    self.daad.__exit__(etype, exc, tb)
+                finally:
+                    self.cleanup()
+                raise exc
         if etype is not None and not (etype is SystemExit and exc.code in (0, None)):
             self.show_tray_log()
             try:
