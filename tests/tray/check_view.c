@@ -3,7 +3,8 @@
  * tests cannot reach with the builtin analyst: a table PREVIEW rendered as a
  * GtkTreeView grid (columns, cells of every type, the "…" row between head
  * and tail), the text/uri-list parser of the drop handler and the file types
- * it accepts.  Needs a display: run by tests/tray/test_view under Xvfb.
+ * it accepts, and 3000 random turn.events / turns.list records fed to the
+ * renderer (no crash, no sanitizer report).  Needs a display: run by tests/tray/test_view under Xvfb.
  */
 #include <stdio.h>
 #include <string.h>
@@ -142,6 +143,77 @@ static void check_drop(void)
 		CHECK(!tray_drop_supported(no[i]), "%s accepted", no[i]);
 }
 
+/* One random value: nil, bool, int, float, short string, array or map. */
+static void pack_random(msgpack_packer *pk, int depth)
+{
+	static const char *const words[] = {"", "x", "outputs/plots/none.png", "/etc/passwd",
+					    "\xff\xfe", "started", "question", "done", "output"};
+	switch (g_random_int_range(0, depth > 2 ? 5 : 7)) {
+	case 0: msgpack_pack_nil(pk); break;
+	case 1: msgpack_pack_true(pk); break;
+	case 2: msgpack_pack_int64(pk, (int64_t)g_random_int() - (1 << 30)); break;
+	case 3: msgpack_pack_double(pk, g_random_double() * 1e6); break;
+	case 4: proto_pack_str(pk, words[g_random_int_range(0, 9)]); break;
+	case 5: {
+		int n = g_random_int_range(0, 4);
+		msgpack_pack_array(pk, (size_t)n);
+		while (n--)
+			pack_random(pk, depth + 1);
+		break;
+	}
+	default: {
+		static const char *const keys[] = {"columns", "head", "tail", "index", "shape", "name"};
+		int n = g_random_int_range(0, 4);
+		msgpack_pack_map(pk, (size_t)n);
+		while (n--) {
+			proto_pack_str(pk, keys[g_random_int_range(0, 6)]);
+			pack_random(pk, depth + 1);
+		}
+	}
+	}
+}
+
+/* Garbage turn.events and turns.list records: rendered or ignored, no crash. */
+static void check_garbage(void)
+{
+	static const char *const kinds[] = {"started", "queued", "thinking", "code", "output",
+					    "question", "answered", "convention", "done", "bogus"};
+	static const char *const keys[] = {"request", "text", "choices", "code", "purpose", "stdout",
+					   "error", "figures", "tables", "answer", "status", "position",
+					   "stage", "key", "value", "project_path"};
+	tray_app.projects = g_ptr_array_new_with_free_func(g_free);
+	tray_app.project = g_strdup("p");
+	tray_app.win = tray_win_new();
+	g_random_set_seed(8);
+	for (int i = 0; i < 3000; i++) {
+		struct proto_buf b;
+		proto_buf_init(&b);
+		int n = g_random_int_range(0, 6);
+		msgpack_pack_map(&b.pk, (size_t)n + 1);
+		proto_pack_kv_str(&b.pk, "kind", kinds[g_random_int_range(0, 10)]);
+		while (n--) {
+			proto_pack_str(&b.pk, keys[g_random_int_range(0, 16)]);
+			pack_random(&b.pk, 0);
+		}
+		msgpack_unpacked u;
+		msgpack_unpacked_init(&u);
+		if (msgpack_unpack_next(&u, b.sb.data, b.sb.size, NULL) == MSGPACK_UNPACK_SUCCESS) {
+			if (i % 2)
+				tray_win_event(tray_app.win, &u.data);
+			else
+				tray_win_past_turn(tray_app.win, &u.data);
+		}
+		msgpack_unpacked_destroy(&u);
+		proto_buf_free(&b);
+		if (i % 100 == 99) {
+			while (gtk_events_pending())
+				gtk_main_iteration();
+			tray_win_clear(tray_app.win);
+		}
+	}
+	CHECK(true, "garbage");
+}
+
 int main(int argc, char **argv)
 {
 	if (!gtk_init_check(&argc, &argv)) {
@@ -150,6 +222,7 @@ int main(int argc, char **argv)
 	}
 	check_table();
 	check_drop();
+	check_garbage();
 	printf(failed ? "%d checks failed\n" : "all checks passed\n", failed);
 	return failed ? 1 : 0;
 }
