@@ -209,15 +209,44 @@ static int cmd_edit(struct cli *cli, struct cli_args *a)
 	return rc;
 }
 
-/* history.rerun from `from`; prints each step's outcome. */
+/* Progress of a re-run (history.event) as short lines on stderr. */
+static void rerun_note_cb(const char *method, const msgpack_object *params, void *ud)
+{
+	const msgpack_object *ev = params;
+	const char *kind;
+	(void)ud;
+	if (ev && ev->type == MSGPACK_OBJECT_ARRAY && ev->via.array.size)
+		ev = &ev->via.array.ptr[0];
+	if (strcmp(method, "history.event") || !ev || !(kind = cli_str(ev, "kind")))
+		return;
+	if (!strcmp(kind, "rerun_queued"))
+		fprintf(stderr, "waiting for the project's running turn to end...\n");
+	else if (!strcmp(kind, "restore_start"))
+		fprintf(stderr, "replaying %lld earlier step(s)\n", (long long)proto_map_int(ev, "steps", 0));
+	else if (!strcmp(kind, "restore"))
+		fprintf(stderr, "  replayed %lld/%lld %s%s\n", (long long)proto_map_int(ev, "step", 0),
+			(long long)proto_map_int(ev, "of", 0), cli_str(ev, "file") ?: "",
+			proto_map_bool(ev, "ok", false) ? "" : " (FAILED)");
+	else if (!strcmp(kind, "rerun_step"))
+		fprintf(stderr, "  ran step %lld: %s\n", (long long)proto_map_int(ev, "n", 0),
+			proto_map_bool(ev, "ok", false) ? "ok" : "failed");
+}
+
+/* history.rerun from `from`; progress on stderr, then each step's outcome. */
 static int rerun(struct cli *cli, long from)
 {
 	struct cli_params p = {0};
 	struct proto_msg m;
 	cli_p_project(&p, cli);
+	int rc = cli_call(cli, "watch", &p, CLI_TIMEOUT_SHORT, &m);
+	if (rc != CLI_OK)
+		return rc;
+	proto_msg_done(&m);
+	if (!cli->json)
+		proto_client_set_notify(cli->conn, rerun_note_cb, NULL);
 	cli_p_int(&p, "step", from);
 	fprintf(stderr, "re-running from step %ld in a fresh kernel (steps before it are replayed)...\n", from);
-	int rc = cli_call(cli, "history.rerun", &p, CLI_TIMEOUT_NONE, &m);
+	rc = cli_call(cli, "history.rerun", &p, CLI_TIMEOUT_NONE, &m);
 	if (rc != CLI_OK)
 		return rc;
 	bool ok = proto_map_bool(m.result, "ok", false);

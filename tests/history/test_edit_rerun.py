@@ -68,6 +68,7 @@ def main():
             p = s.daa("-p", "demo", "rerun", "2")
             assert "scale 5" in p.stdout and "result 50" in p.stdout, p.stdout
             assert "base 10" not in p.stdout, p.stdout  # step 1 was replayed, not re-run
+            assert "replayed 1/1 001_run.py" in p.stderr and "ran step 3: ok" in p.stderr, p.stderr
             st = statuses(s)
             assert st == {1: "ok", 2: "ok", 3: "ok"}, st
             assert digest(fig) != old_fig, "the plot of step 3 was not updated"
