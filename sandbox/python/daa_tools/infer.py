@@ -92,6 +92,16 @@ def infer_type(s, name=None):
         return "boolean", []
     if pd.api.types.is_datetime64_any_dtype(s):
         return "datetime", []
+    if pd.api.types.is_object_dtype(s) or pd.api.types.is_string_dtype(s):
+        kind, notes = _text_kind(s, nonnull, distinct)
+        if kind in ("datetime", "boolean"):
+            return kind, notes
+        if kind == "numeric":        # digits as text: an id only when named like one
+            unique = nonnull >= 10 and distinct >= 0.95 * nonnull
+            return ("identifier", []) if unique and _ID_NAME.search(str(name)) else (kind, notes)
+        if _looks_like_id(s, name, nonnull, distinct):
+            return "identifier", []
+        return kind, notes
     if _looks_like_id(s, name, nonnull, distinct):
         return "identifier", []
     if pd.api.types.is_numeric_dtype(s):
@@ -99,9 +109,7 @@ def infer_type(s, name=None):
         if vals is not None and distinct == 2 and vals <= {0, 1}:
             return "boolean", []
         return "numeric", []
-    if isinstance(s.dtype, pd.CategoricalDtype):
-        return "categorical", []
-    return _text_kind(s, nonnull, distinct)
+    return "categorical", []
 
 
 def infer_types(df):
@@ -116,9 +124,9 @@ def to_numeric_text(s):
     # decimal comma when commas follow dots ('1.234,5') or a lone comma with 1-2 decimals
     dec_comma = (txt.str.rfind(",") > txt.str.rfind(".")) & (
         (dots > 0) | txt.str.match(r"^[-+]?\d+,\d{1,2}$"))
+    dec_comma |= (commas == 0) & (dots >= 2)       # '1.234.567': dots group thousands
     out = txt.where(dec_comma, txt.str.replace(",", "", regex=False))
     out = out.where(~dec_comma, out.str.replace(".", "", regex=False).str.replace(",", ".", regex=False))
-    del commas
     return pd.to_numeric(out, errors="coerce").where(s.notna())
 
 

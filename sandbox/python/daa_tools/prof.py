@@ -40,7 +40,9 @@ def _png(fig):
     """A figure as a base64 PNG (closed afterwards)."""
     import matplotlib.pyplot as plt
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=72)
+    with warnings.catch_warnings():      # missing glyphs (CJK names) are not worth a warning
+        warnings.simplefilter("ignore")
+        fig.savefig(buf, format="png", dpi=72)
     plt.close(fig)
     return base64.b64encode(buf.getvalue()).decode("ascii")
 
@@ -103,7 +105,9 @@ def _chart(name, kind, values, s):
             ax.barh([t[:18] for t in vc.index], vc.values, color="#2f6db5")
         ax.set_title(str(name)[:40], fontsize=9)
         ax.tick_params(labelsize=7)
-        fig.tight_layout()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            fig.tight_layout()
     except Exception:              # an odd column never breaks the report
         ax.clear()
         ax.text(0.5, 0.5, "no chart", ha="center")
@@ -175,7 +179,9 @@ def _heatmap(m, title):
                     ax.text(j, i, "%.2f" % v, ha="center", va="center", fontsize=6)
     ax.set_title(title, fontsize=10)
     fig.colorbar(im, ax=ax, shrink=0.8)
-    fig.tight_layout()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fig.tight_layout()
     return _png(fig)
 
 
