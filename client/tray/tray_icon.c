@@ -104,11 +104,17 @@ static GtkWidget *item(GtkWidget *menu, const char *label, GCallback cb, gpointe
 	return mi;
 }
 
-/* The menu for the current state. */
-static GtkWidget *build_menu(void)
+/* Refill the menu for the current state.  The menu and its first item (Open
+ * chat, also the icon's middle-click target) stay: ayatana's set_menu is
+ * called once, and the dbusmenu exporter follows the items that change. */
+static void fill_menu(GtkWidget *m)
 {
-	GtkWidget *m = gtk_menu_new();
-	item(m, "Open chat", G_CALLBACK(open_cb), NULL);
+	GList *kids = gtk_container_get_children(GTK_CONTAINER(m));
+	if (!kids)
+		item(m, "Open chat", G_CALLBACK(open_cb), NULL);
+	for (GList *k = kids ? kids->next : NULL; k; k = k->next)
+		gtk_widget_destroy(k->data);
+	g_list_free(kids);
 	gtk_menu_shell_append(GTK_MENU_SHELL(m), gtk_separator_menu_item_new());
 	int n = 0;
 	if (tray_app.project) {
@@ -133,7 +139,6 @@ static GtkWidget *build_menu(void)
 	gtk_menu_shell_append(GTK_MENU_SHELL(m), gtk_separator_menu_item_new());
 	item(m, "Quit", G_CALLBACK(quit_cb), NULL);
 	gtk_widget_show_all(m);
-	return m;
 }
 
 void tray_icon_init(void)
@@ -146,6 +151,12 @@ void tray_icon_init(void)
 	app_indicator_set_attention_icon_full(ind, "daa-attention", "daa waits for your answer");
 	app_indicator_set_title(ind, "daa");
 	app_indicator_set_status(ind, APP_INDICATOR_STATUS_ACTIVE);
+	tray_app.menu = g_object_ref_sink(gtk_menu_new());
+	fill_menu(tray_app.menu);
+	app_indicator_set_menu(ind, GTK_MENU(tray_app.menu));
+	GList *kids = gtk_container_get_children(GTK_CONTAINER(tray_app.menu));
+	app_indicator_set_secondary_activate_target(ind, kids->data);
+	g_list_free(kids);
 	tray_app.indicator = ind;
 	tray_icon_update();
 }
@@ -166,17 +177,7 @@ static gboolean update_cb(gpointer data)
 	app_indicator_set_icon_full(ind, icon, desc);
 	app_indicator_set_status(ind, tray_app.state == TRAY_QUESTION ? APP_INDICATOR_STATUS_ATTENTION
 								      : APP_INDICATOR_STATUS_ACTIVE);
-	GtkWidget *old = tray_app.menu;
-	tray_app.menu = build_menu();
-	g_object_ref_sink(tray_app.menu);
-	app_indicator_set_menu(ind, GTK_MENU(tray_app.menu));
-	GList *kids = gtk_container_get_children(GTK_CONTAINER(tray_app.menu));
-	app_indicator_set_secondary_activate_target(ind, kids ? kids->data : NULL);
-	g_list_free(kids);
-	if (old) {
-		gtk_widget_destroy(old);
-		g_object_unref(old);
-	}
+	fill_menu(tray_app.menu);
 	return G_SOURCE_REMOVE;
 }
 

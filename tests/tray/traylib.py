@@ -101,7 +101,8 @@ class Desktop:
         env = dict(self.daad.env)
         env.update({"DISPLAY": os.environ["DISPLAY"],
                     "DBUS_SESSION_BUS_ADDRESS": os.environ["DBUS_SESSION_BUS_ADDRESS"],
-                    "GDK_BACKEND": "x11", "GSETTINGS_BACKEND": "memory", "LANG": "C.UTF-8"})
+                    "GDK_BACKEND": "x11", "GSETTINGS_BACKEND": "memory", "LANG": "C.UTF-8",
+                    "G_DEBUG": "fatal-criticals"})  # a GTK/GLib critical fails the test
         env.update(extra)
         return env
 
@@ -264,13 +265,16 @@ class Desktop:
 
     def __exit__(self, etype, exc, tb):
         if etype is None:
-            for p in [self.tray]:  # stop it first so its exit report is complete
-                if p and p.poll() is None:
-                    os.killpg(p.pid, signal.SIGTERM)
-                    p.wait(timeout=HANG)
-            if self.sanitizer_report():
+            died = None
+            if self.tray and self.tray.poll() is not None and self.tray.returncode != 0:
+                died = "daa-tray exited by itself with status %s" % self.tray.returncode
+            elif self.tray and self.tray.poll() is None:  # stop it: its exit report is complete
+                os.killpg(self.tray.pid, signal.SIGTERM)
+                self.tray.wait(timeout=HANG)
+            if died or self.sanitizer_report():
                 self.show_tray_log()
-                etype, exc = AssertionError, AssertionError("daa-tray: sanitizer report")
+                exc = AssertionError(died or "daa-tray: sanitizer report")
+                etype = AssertionError
                 try:
                     self.daad.__exit__(etype, exc, tb)
                 finally:
