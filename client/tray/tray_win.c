@@ -219,6 +219,8 @@ void tray_win_present(struct tray_win *w)
 {
 	gtk_window_present(GTK_WINDOW(w->window));
 	gtk_widget_grab_focus(w->input);
+	if (tray_app.conn)
+		tray_projects_refresh(); /* projects made by other clients meanwhile */
 }
 
 bool tray_win_visible(const struct tray_win *w)
