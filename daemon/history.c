@@ -328,6 +328,11 @@ int hist_exec(const char *path, const char *code, const char *step, int timeout_
 	      kern_reply_cb cb, void *ud, struct proto_err *err)
 {
 	struct hist_kstate *k = ks_get(path);
+	char cache[PATH_MAX];
+	struct proto_err cerr;
+	/* the loaded-dataset cache (datasets.py); the sandbox opens it to kernels bound after this */
+	if (fsu_path(cache, sizeof cache, &cerr, "%s/.daa/cache", path) == 0)
+		fsu_mkdir_p(cache, 0700, &cerr);
 	if (k && !k->restoring && (k->pid == 0 || k->pid != kernel_pid(path))) {
 		struct proto_err rerr;
 		if (hist_restore(path, -1, &rerr) < 0)

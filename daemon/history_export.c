@@ -123,7 +123,7 @@ static int put_setup(FILE *f, struct proj *pj, const char *dir, bool notebook, s
 	      "display = show\n\n", f);
 	fputs("# ---- the dataset loader of daa's kernel (sandbox/python/daakernel/datasets.py) ----\n", f);
 	fputs(loader, f);
-	fputs("# ---- end of the loader ----\n\n", f);
+	fputs("# ---- end of the loader ----\n\nCACHE_ENABLED = False  # daa's .daa/cache is for its kernels\n\n", f);
 	list = json_array();
 	json_array_foreach(ds, i, d)
 		json_array_append_new(list, json_pack("{s:O, s:s+, s:O}", "name", json_object_get(d, "name"),

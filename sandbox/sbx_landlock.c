@@ -113,12 +113,14 @@ static int add_glob(int fd, const char *pattern, uint64_t handled, char *err, si
 	return rc;
 }
 
-/* Project folders: data/ and history/ read-only, outputs/ read-write. */
+/* Project folders: data/ and history/ read-only, outputs/ read-write, and
+ * .daa/cache/ read-write when it exists (the loaded-dataset cache of the
+ * kernel runtime, daemon/history.c; nothing else of .daa/). */
 static int add_project(int fd, const char *project, uint64_t handled, char *err, size_t errlen)
 {
 	static const struct { const char *sub; uint64_t rights; bool required; } dirs[] = {
 		{ "data", RO_DATA, false }, { "history", RO_DATA, false },
-		{ "outputs", RW_DIR, true },
+		{ "outputs", RW_DIR, true }, { ".daa/cache", RW_DIR, false },
 	};
 	char path[4096];
 	for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++) {

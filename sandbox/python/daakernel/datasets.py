@@ -5,9 +5,12 @@ after that.  Formats: csv, tsv, txt, json, jsonl, xlsx/xls, parquet (when an
 engine is installed)."""
 
 import collections.abc
+import hashlib
 import json
 import os
+import pickle
 import re
+import tempfile
 
 import pandas as pd
 
@@ -179,12 +182,93 @@ def _fix_dates(df, c, name, notes):
     return df
 
 
+# Loaded-dataset cache: <project>/.daa/cache/<name>-<key>.pkl, key = sha256 of
+# the file's bytes, the format, the conventions and the pandas version, so a
+# changed file or convention never hits an old entry.  Only for files of at
+# least CACHE_MIN_BYTES (smaller ones read faster than they hash); the
+# daemon creates the folder and the sandbox lets the kernel write only there
+# (a kernel can only poison its own project's cache, whose code it runs
+# anyway).  Best effort: any failure just loads the file.
+CACHE_ENABLED = True
+CACHE_MIN_BYTES = int(os.environ.get("DAA_CACHE_MIN_BYTES", str(1 << 20)))
+CACHE_FORMAT = "daa-dataset-cache-1"
+
+
+def _cache_path(path, fmt, c, name):
+    """The cache file for a dataset in <project>/data/, or None."""
+    data = os.path.dirname(os.path.abspath(path))
+    cache = os.path.join(os.path.dirname(data), ".daa", "cache")
+    if (not CACHE_ENABLED or os.path.basename(data) != "data" or not os.path.isdir(cache)
+            or os.path.getsize(path) < CACHE_MIN_BYTES):
+        return None
+    h = hashlib.sha256()
+    h.update(json.dumps([CACHE_FORMAT, pd.__version__, str(fmt), c], sort_keys=True,
+                        default=str).encode())
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    safe = re.sub(r"[^A-Za-z0-9_.-]+", "-", str(name))[:60] or "dataset"
+    return os.path.join(cache, "%s-%s.pkl" % (safe, h.hexdigest()[:32]))
+
+
+def _cache_get(cpath):
+    """(frame, notes) from the cache, or None."""
+    try:
+        with open(cpath, "rb") as f:
+            got = pickle.load(f)
+        if isinstance(got, tuple) and len(got) == 2 and isinstance(got[0], pd.DataFrame):
+            return got
+    except Exception:
+        pass
+    return None
+
+
+def _cache_put(cpath, df, notes):
+    """Write (frame, notes) atomically; drop older entries of the same dataset."""
+    d, base = os.path.split(cpath)
+    prefix = base.rsplit("-", 1)[0] + "-"
+    try:
+        fd, tmp = tempfile.mkstemp(dir=d, prefix=".tmp-")
+        with os.fdopen(fd, "wb") as f:
+            pickle.dump((df, list(notes)), f, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp, cpath)
+        for old in os.listdir(d):
+            if old.startswith(prefix) and old != base and old.endswith(".pkl"):
+                os.unlink(os.path.join(d, old))
+    except Exception:
+        try:
+            os.unlink(tmp)
+        except Exception:
+            pass
+
+
 def load(path, fmt, conventions, name="?", notes=None):
     """Read a dataset file and apply the conventions; DatasetError on failure.
-    Conversions that lost values are described in `notes` (a list)."""
+    Conversions that lost values are described in `notes` (a list).  Large
+    files go through the project's cache (see _cache_path)."""
     c = conv_values(conventions)
     if not os.path.isfile(path):
         raise DatasetError("dataset %r: file %s not found" % (name, path))
+    try:
+        cpath = _cache_path(path, fmt, c, name)
+    except Exception:
+        cpath = None
+    hit = _cache_get(cpath) if cpath and os.path.exists(cpath) else None
+    if hit is not None:
+        if notes is not None:
+            notes.extend(hit[1])
+        return hit[0]
+    mine = []
+    df = _load(path, fmt, c, name, mine)
+    if notes is not None:
+        notes.extend(mine)
+    if cpath:
+        _cache_put(cpath, df, mine)
+    return df
+
+
+def _load(path, fmt, c, name, notes):
+    """load() without the cache."""
     try:
         fmt = str(fmt).lower() if fmt else FORMATS.get(os.path.splitext(path)[1].lower(), "csv")
         df = _read(path, fmt, c)
