@@ -215,44 +215,23 @@ def model_features(it):
 
 
 def op_model(it, v):
-    """A baseline random forest (classifier or regressor chosen from the target)."""
+    """daa_tools.model: a scikit-learn pipeline (classifier or regressor chosen
+    from the target) cross-validated against a dummy baseline, saved with a card."""
     t = it["target"]
     feats = model_features(it)
     if t is None or not feats:
         return ([f"print({lit('I need a target column and at least one other column to build a model.')})"], "model")
     classify = not t.is_numeric() or t.is_binary() or (t.distinct is not None and t.distinct <= 10 and t.kind != "numeric")
-    num = json.dumps([c.name for c in feats if c.is_numeric()], ensure_ascii=False)
-    cat = json.dumps([c.name for c in feats if not c.is_numeric()], ensure_ascii=False)
-    lines = ["from sklearn.model_selection import train_test_split"]
-    if classify:
-        lines += ["from sklearn.ensemble import RandomForestClassifier",
-                  "from sklearn.metrics import accuracy_score, f1_score"]
-    else:
-        lines += ["from sklearn.ensemble import RandomForestRegressor",
-                  "from sklearn.metrics import mean_absolute_error, r2_score"]
-    lines += ["", f"data = {v}.dropna(subset=[{lit(t.name)}])",
-              f"numeric = {num}", f"categorical = {cat}",
-              "X = pd.get_dummies(data[numeric + categorical], columns=categorical, dtype=float)",
-              "X = X.fillna(X.median())",
-              f"y = data[{lit(t.name)}]" + (".astype(str)" if classify else "")]
-    if classify:
-        lines += ["X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.25, random_state=42,\n"
-                  "                                                    stratify=y if y.value_counts().min() >= 2 else None)",
-                  "model = RandomForestClassifier(n_estimators=100, random_state=42)",
-                  "model.fit(X_train, y_train)",
-                  "pred = model.predict(X_test)",
-                  f"print(f\"Classification of {fs(t.name)}: {{len(X_train):,}} training rows, {{len(X_test):,}} test rows\")",
-                  "print(f\"Accuracy: {accuracy_score(y_test, pred):.3f} (always guessing the most common class: {y_test.value_counts(normalize=True).max():.3f})\")",
-                  "print(f\"F1 (macro): {f1_score(y_test, pred, average='macro'):.3f}\")"]
-    else:
-        lines += ["X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.25, random_state=42)",
-                  "model = RandomForestRegressor(n_estimators=100, random_state=42)",
-                  "model.fit(X_train, y_train)",
-                  "pred = model.predict(X_test)",
-                  f"print(f\"Regression of {fs(t.name)}: {{len(X_train):,}} training rows, {{len(X_test):,}} test rows\")",
-                  "print(f\"R^2: {r2_score(y_test, pred):.3f}\")",
-                  "print(f\"Mean absolute error: {mean_absolute_error(y_test, pred):,.2f} (predicting the mean: {mean_absolute_error(y_test, [y_train.mean()] * len(y_test)):,.2f})\")"]
-    lines += ["importances = pd.Series(model.feature_importances_, index=X.columns).sort_values(ascending=False)",
-              "print(\"Top features:\")",
-              "print(importances.head(10).round(3).to_string())"]
-    return lines, f"baseline model predicting {t.name}"
+    kind = "classification" if classify else "regression"
+    names = json.dumps([c.name for c in feats], ensure_ascii=False)
+    lines = [f"result = daa_tools.model({v}, {lit(t.name)}, features={names}, kind={lit(kind)}, name={lit(it['ds'].name)})",
+             "best, base = result.scores[result.best], result.baseline",
+             f"print(f\"{kind.capitalize()} of {fs(t.name)}: {{result.best}}, {{result.folds}}-fold cross-validation on {{result.rows:,}} rows\")",
+             "for metric, value in best.items():",
+             "    print(f\"{metric}: {value:,.3f} (dummy baseline: {base[metric]:,.3f})\")",
+             "for column, why in result.dropped.items():",
+             "    print(f\"dropped {column}: {why}\")",
+             "print(\"Top features (permutation importance):\")",
+             "print(pd.Series(result.importances).head(10).round(3).to_string())",
+             "print(f\"Model saved to {result.model_path}, card {result.card_path}\")"]
+    return lines, f"model predicting {t.name} (cross-validated against a baseline)"

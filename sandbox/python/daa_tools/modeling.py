@@ -43,7 +43,14 @@ class DateParts:
 
 
 class ModelResult(dict):
-    """A dict (JSON-friendly) whose repr is a short metrics table."""
+    """A dict (JSON-friendly) whose repr is a short metrics table; keys are
+    attributes too (result.scores, result.best)."""
+
+    def __getattr__(self, key):
+        try:
+            return self[key]
+        except KeyError:
+            raise AttributeError(key) from None
 
     def __repr__(self):
         lines = ["%s model of %r (%s), %d rows, features: %s" % (
@@ -203,7 +210,8 @@ def _evaluate(pre, X, y, kind):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             r = cross_validate(pipe, X, y, cv=cv, scoring=scoring, error_score=np.nan)
-        scores[name] = {m: round(float(abs(np.nanmean(r["test_" + m]))), 4) for m in scoring}
+        scores[name] = {m: round(float(np.nanmean(r["test_" + m])) * (-1 if sc.startswith("neg_") else 1), 4)
+                        for m, sc in scoring.items()}
     return scores, primary, folds
 
 

@@ -22,7 +22,14 @@ MAX_CORR_COLS = 30
 
 
 class ProfileSummary(dict):
-    """A dict (JSON-friendly) whose repr is one line per column."""
+    """A dict (JSON-friendly) whose repr is one line per column; keys are
+    attributes too (summary.columns, summary.report)."""
+
+    def __getattr__(self, key):
+        try:
+            return self[key]
+        except KeyError:
+            raise AttributeError(key) from None
 
     def __repr__(self):
         lines = ["%s: %d rows x %d columns, %d duplicate rows%s — report: %s" % (
