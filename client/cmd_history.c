@@ -332,8 +332,12 @@ static int cmd_export(struct cli *cli, struct cli_args *a)
 		chmod(file, 0755);
 	if (rc == CLI_OK && !cli->json)
 		printf("wrote %s\n", file);
-	else if (rc == CLI_OK)
-		printf("{\"file\": \"%s\"}\n", file);
+	else if (rc == CLI_OK) {
+		printf("{\"file\": \"");
+		for (const unsigned char *c = (const unsigned char *)file; *c; c++)
+			printf(*c == '"' || *c == '\\' ? "\\%c" : *c < 0x20 ? "\\u%04x" : "%c", *c);
+		printf("\"}\n");
+	}
 	proto_msg_done(&m);
 	return rc;
 }
