@@ -434,7 +434,11 @@ def op_overview(it, v):
         lines += [f"print({v}.iloc[:, :20].describe(include=\"all\").T.to_string())",
                   "print(\"(first 20 columns shown)\")"]
     else:
-        lines += [f"print({v}.describe(include=\"all\").T.to_string())"]
+        lines += [f"print({v}.describe(include=\"all\").T.to_string())",
+                  f"profile = daa_tools.profile({v}, {json.dumps(str(it['ds'].name), ensure_ascii=False)})",
+                  "for warning in profile.warnings[:12]:",
+                  "    print(\"warning:\", warning)",
+                  "print(f\"Full profile report: {profile.report}\")"]
     if it["measures"] and it["group"] is not None:
         m, g = it["measures"][0], it["group"]
         return ([f"summary = {v}.groupby({lit(g.name)})[{lit(m.name)}].describe()",
