@@ -124,6 +124,21 @@ def check_errors(s):
     p = s.daa("-p", "demo", "profile", check=False, timeout=300)
     assert p.returncode == 1 and "several datasets" in p.stderr, (p.returncode, p.stderr)
     print("ok - bad --kind is a usage error; unknown column or dataset an error naming it")
+    from daad import RpcError
+    for method, params, code in (
+            ("model.run", {"project": "demo", "target": "churned", "features": 5}, -32602),
+            ("model.run", {"project": "demo", "target": "churned", "features": [1, 2]}, -32602),
+            ("model.run", {"project": "demo", "target": "churned", "kind": "x"}, -32602),
+            ("profile.run", {"project": "demo", "dataset": "x\")\nopen('outputs/pwned','w')#"}, -32006),
+            ("model.run", {"project": "demo", "target": "c'\"\\\n", "dataset": "customers"}, -32006)):
+        try:
+            s.d.call(method, params)
+            raise AssertionError("%s %r was accepted" % (method, params))
+        except RpcError as e:
+            assert e.code == code, (method, params, e.code, e.message)
+    assert not os.path.exists(os.path.join(s.path, "outputs", "pwned")), "argument ran as code"
+    assert s.d.call("ping").get("pong") is True
+    print("ok - bad arguments are rejected; quotes in names never become code")
 
 
 def main():
