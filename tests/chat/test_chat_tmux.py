@@ -245,7 +245,13 @@ def double_ctrl_c(d, tmp, env):
         while not tm.dead():
             assert time.monotonic() < deadline, "daa chat did not leave:\n" + tm.screen()
             time.sleep(0.1)
-        status = tm.tmux("display-message", "-p", "-t", "0", "#{pane_dead_status}").strip()
+        # tmux may mark the pane dead (pty closed) before it has reaped the
+        # process: wait for the exit status to be known.
+        status = ""
+        while not status and time.monotonic() < deadline:
+            status = tm.tmux("display-message", "-p", "-t", "0", "#{pane_dead_status}").strip()
+            if not status:
+                time.sleep(0.1)
         assert status == "0", "exit status %r\n%s" % (status, tm.screen())
     finally:
         tm.kill()
