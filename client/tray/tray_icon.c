@@ -75,9 +75,10 @@ static void chooser_cb(GtkNativeDialog *d, gint resp, gpointer data)
 	tray_call("project.create", &p, created_cb, v);
 }
 
-static void new_project_cb(GtkMenuItem *mi, gpointer data)
+/* Idle: the file chooser (not from inside the menu's own event). */
+static gboolean new_project_idle(gpointer data)
 {
-	(void)mi, (void)data;
+	(void)data;
 	GtkFileChooserNative *d = gtk_file_chooser_native_new(
 		"New project from a file", NULL, GTK_FILE_CHOOSER_ACTION_OPEN, "_Create", "_Cancel");
 	GtkFileFilter *f = gtk_file_filter_new();
@@ -89,6 +90,13 @@ static void new_project_cb(GtkMenuItem *mi, gpointer data)
 	gtk_file_chooser_add_filter(GTK_FILE_CHOOSER(d), f);
 	g_signal_connect(d, "response", G_CALLBACK(chooser_cb), NULL);
 	gtk_native_dialog_show(GTK_NATIVE_DIALOG(d));
+	return G_SOURCE_REMOVE;
+}
+
+static void new_project_cb(GtkMenuItem *mi, gpointer data)
+{
+	(void)mi, (void)data;
+	g_idle_add(new_project_idle, NULL);
 }
 
 /* One menu item. */
