@@ -62,6 +62,7 @@ extern const struct cli_cmd cli_cmds_tray[]; /* cmd_tray.c */
 extern const struct cli_cmd cli_cmds_chat[]; /* client/cmd_chat.c */
 extern const struct cli_cmd cli_cmds_history[]; /* client/cmd_history.c */
 extern const struct cli_cmd cli_cmds_profile[]; /* client/cmd_profile.c */
+extern const struct cli_cmd cli_cmds_memory[]; /* client/cmd_memory.c */
 /* Look up a command by its words; *used = how many of argv it took. */
 const struct cli_cmd *cli_cmd_find(int argc, char **argv, int *used);
 /* The entry with exactly this name ("project new"), or NULL. */

@@ -19,7 +19,7 @@ static const struct cli_cmd *const *tables(void)
 {
 	static const struct cli_cmd *const t[] = {cli_cmds_daemon, cli_cmds_project,
 						  cli_cmds_turn, cli_cmds_chat, cli_cmds_tray, cli_cmds_history,
-						  cli_cmds_profile, NULL};
+						  cli_cmds_profile, cli_cmds_memory, NULL};
 	return t;
 }
 

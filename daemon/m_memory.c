@@ -1,0 +1,167 @@
+/*
+ * daemon/m_memory.c — log.tail and summary.get: the project's memory as the
+ * agent writes it (llm_log_YYYY-MM-DD.jsonl, llm_summary.md; agent_mem.c),
+ * read through the daemon so clients never open project files themselves.
+ * Read-only; sizes are capped so a huge log cannot exhaust the daemon.
+ */
+#include <dirent.h>
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "daemon/fsutil.h"
+#include "daemon/kern.h"
+#include "daemon/project.h"
+#include "daemon/rpc.h"
+
+#define MEM_READ_MAX (64u << 20)    /* bytes read of one log file */
+#define MEM_SUMMARY_MAX (4u << 20)  /* bytes of llm_summary.md returned (the newest) */
+#define MEM_LOG_DEFAULT 20
+#define MEM_LOG_CAP 500
+#define MEM_LOG_FILES 400           /* days looked at, newest first */
+
+static const struct proto_field tail_params[] = {
+	{"project", PROTO_T_STR, false}, {"n", PROTO_T_UINT, false}, {NULL, PROTO_T_ANY, false}};
+static const struct proto_field summary_params[] = {
+	{"project", PROTO_T_STR, false}, {NULL, PROTO_T_ANY, false}};
+
+/* qsort: file names newest first (llm_log_YYYY-MM-DD sorts by date). */
+static int name_desc(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)b, *(char *const *)a);
+}
+
+/* The project's llm_log_*.jsonl names, newest first (caller frees). */
+static char **log_files(const char *dir, size_t *count)
+{
+	char **names = calloc(MEM_LOG_FILES, sizeof *names);
+	size_t n = 0;
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	while (names && d && (de = readdir(d))) {
+		size_t len = strlen(de->d_name);
+		if (strncmp(de->d_name, "llm_log_", 8) || len < 14 ||
+		    strcmp(de->d_name + len - 6, ".jsonl"))
+			continue;
+		if (n == MEM_LOG_FILES) { /* keep the newest names */
+			qsort(names, n, sizeof *names, name_desc);
+			if (strcmp(de->d_name, names[n - 1]) < 0)
+				continue;
+			free(names[--n]);
+		}
+		names[n] = strdup(de->d_name);
+		if (names[n])
+			n++;
+	}
+	if (d)
+		closedir(d);
+	if (names)
+		qsort(names, n, sizeof *names, name_desc);
+	*count = n;
+	return names;
+}
+
+/* Prepend the last entries of one file to out (oldest first), up to n in all. */
+static void log_read_file(const char *path, json_t *out, size_t n)
+{
+	struct proto_err err;
+	char *data = fsu_read_file(path, MEM_READ_MAX, NULL, &err), *line, *save = NULL;
+	if (!data)
+		return;
+	json_t *entries = json_array();
+	for (line = strtok_r(data, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		json_t *e = json_loads(line, 0, NULL);
+		if (json_is_object(e))
+			json_array_append_new(entries, e);
+		else
+			json_decref(e); /* a torn last line of a killed daemon */
+		while (json_array_size(entries) > n)
+			json_array_remove(entries, 0);
+	}
+	free(data);
+	size_t have = json_array_size(out);
+	for (size_t i = json_array_size(entries); i > 0 && have < n; i--, have++)
+		json_array_insert(out, 0, json_array_get(entries, i - 1));
+	json_decref(entries);
+}
+
+/* The last n model calls of the project, oldest first. */
+static json_t *log_tail(struct proj *p, size_t n)
+{
+	json_t *out = json_array();
+	size_t count = 0;
+	char **names = log_files(proj_path(p), &count);
+	char path[4096];
+	struct proto_err err;
+	for (size_t i = 0; i < count; i++) {
+		if (json_array_size(out) < n &&
+		    fsu_path(path, sizeof path, &err, "%s/%s", proj_path(p), names[i]) == 0)
+			log_read_file(path, out, n);
+		free(names[i]);
+	}
+	free(names);
+	return out;
+}
+
+/* The project named by args[0] (default), or reply the error and NULL. */
+static struct proj *arg_project(struct rpc_req *req)
+{
+	struct proto_err err = {0};
+	struct proj *p = proj_get(req->args[0].present ? req->args[0].str : NULL, &err);
+	if (!p)
+		rpc_reply_err(req->from, &err);
+	return p;
+}
+
+/* log.tail {project?, n?} → {entries, project, project_path}. */
+static void m_log_tail(struct rpc_req *req)
+{
+	struct proj *p = arg_project(req);
+	if (!p)
+		return;
+	size_t n = req->args[1].present ? (size_t)req->args[1].u : MEM_LOG_DEFAULT;
+	if (n > MEM_LOG_CAP)
+		n = MEM_LOG_CAP;
+	json_t *entries = n ? log_tail(p, n) : json_array();
+	msgpack_packer *pk = rpc_result_begin(req->from);
+	msgpack_pack_map(pk, 3);
+	proto_pack_key(pk, "entries");
+	mpjson_pack(pk, entries);
+	proto_pack_kv_str(pk, "project", proj_name(p));
+	proto_pack_kv_str(pk, "project_path", proj_path(p));
+	rpc_result_end();
+	json_decref(entries);
+}
+RPC_METHOD(log_tail, "log.tail", tail_params, m_log_tail,
+	   "the project's last model calls (llm_log_*.jsonl)");
+
+/* summary.get {project?} → {text, truncated, path, project, project_path}. */
+static void m_summary_get(struct rpc_req *req)
+{
+	struct proj *p = arg_project(req);
+	if (!p)
+		return;
+	char path[4096];
+	struct proto_err err = {0};
+	size_t len = 0;
+	char *text = NULL;
+	if (fsu_path(path, sizeof path, &err, "%s/llm_summary.md", proj_path(p)) == 0)
+		text = fsu_read_file(path, MEM_READ_MAX, &len, &err);
+	bool truncated = text && len > MEM_SUMMARY_MAX;
+	const char *shown = text ? text + (truncated ? len - MEM_SUMMARY_MAX : 0) : "";
+	const char *nl = truncated ? memchr(shown, '\n', len - (size_t)(shown - text)) : NULL;
+	if (nl) /* start at a whole line, never inside a UTF-8 sequence */
+		shown = nl + 1;
+	msgpack_packer *pk = rpc_result_begin(req->from);
+	msgpack_pack_map(pk, 5);
+	proto_pack_key(pk, "text");
+	proto_pack_strn(pk, shown, text ? len - (size_t)(shown - text) : 0);
+	proto_pack_kv_bool(pk, "truncated", truncated);
+	proto_pack_kv_str(pk, "path", "llm_summary.md");
+	proto_pack_kv_str(pk, "project", proj_name(p));
+	proto_pack_kv_str(pk, "project_path", proj_path(p));
+	rpc_result_end();
+	free(text);
+}
+RPC_METHOD(summary_get, "summary.get", summary_params, m_summary_get,
+	   "the project's Markdown recap (llm_summary.md)");
