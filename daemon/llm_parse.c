@@ -6,6 +6,7 @@
  * agent to send back to the model) rather than failing the whole reply.
  */
 #include "daemon/llm_parse.h"
+#include "daemon/strbuf.h"
 
 #include <ctype.h>
 #include <stdarg.h>
@@ -14,31 +15,6 @@
 #include <string.h>
 
 #define LLM_MAX_CALLS 16
-
-/* A growable string. */
-struct sb {
-	char *p;
-	size_t len, cap;
-};
-
-/* Append n bytes; -1 on ENOMEM. */
-static int sb_add(struct sb *b, const char *s, size_t n)
-{
-	if (b->len + n + 1 > b->cap) {
-		size_t c = b->cap ? b->cap : 64;
-		while (c < b->len + n + 1)
-			c *= 2;
-		char *q = realloc(b->p, c);
-		if (!q)
-			return -1;
-		b->p = q;
-		b->cap = c;
-	}
-	memcpy(b->p + b->len, s, n);
-	b->len += n;
-	b->p[b->len] = '\0';
-	return 0;
-}
 
 /* One tool's function schema. */
 static json_t *tool(const char *name, const char *desc, json_t *props, json_t *required)
@@ -246,7 +222,7 @@ static bool fence_is_python(const char *tag, size_t n)
 
 /* Collect the code of every python (or untagged) fence; *before = bytes of
  * prose before the first fence.  0 / -1. */
-static int text_fences(const char *text, struct sb *code, size_t *before)
+static int text_fences(const char *text, struct strbuf *code, size_t *before)
 {
 	const char *p = text;
 	bool in = false, keep = false, seen = false;
@@ -267,11 +243,12 @@ static int text_fences(const char *text, struct sb *code, size_t *before)
 				if (!seen)
 					*before = (size_t)(p - text);
 				seen = true;
-				if (keep && code->len && sb_add(code, "\n\n", 2) < 0)
+				if (keep && code->len && strbuf_add(code, "\n\n", 2, SIZE_MAX) < 0)
 					return -1;
 			}
 			in = !in;
-		} else if (in && keep && (sb_add(code, p, n) < 0 || sb_add(code, "\n", 1) < 0)) {
+		} else if (in && keep && (strbuf_add(code, p, n, SIZE_MAX) < 0 ||
+					  strbuf_add(code, "\n", 1, SIZE_MAX) < 0)) {
 			return -1;
 		}
 		p += n + (eol ? 1 : 0);
@@ -314,7 +291,7 @@ int llm_parse_text(struct llm_reply *r, const char *text)
 	size_t k = strspn(text, " \t\r\n");
 	if (text[k] == '{' && text_json_call(r, text + k, strlen(text + k)) == 1)
 		return 0;
-	struct sb code = {0};
+	struct strbuf code = {0};
 	size_t before;
 	if (text_fences(text, &code, &before) < 0) {
 		free(code.p);
@@ -345,12 +322,12 @@ static char *content_text(const json_t *content)
 		return strdup(json_string_value(content));
 	if (!json_is_array(content))
 		return NULL;
-	struct sb b = {0};
+	struct strbuf b = {0};
 	size_t i;
 	const json_t *part;
 	json_array_foreach(content, i, part) {
 		const char *t = json_string_value(json_object_get(part, "text"));
-		if (t && sb_add(&b, t, strlen(t)) < 0) {
+		if (t && strbuf_add(&b, t, strlen(t), SIZE_MAX) < 0) {
 			free(b.p);
 			return NULL;
 		}
@@ -482,11 +459,11 @@ void llm_parse_error_body(const char *body, size_t len, char *msg, size_t msglen
 struct stcall {
 	long index;
 	char *id;
-	struct sb name, args;
+	struct strbuf name, args;
 };
 
 struct llm_stream {
-	struct sb text;
+	struct strbuf text;
 	struct stcall calls[LLM_MAX_CALLS];
 	size_t ncalls, nchunks;
 	int64_t pt, ct;
@@ -559,14 +536,15 @@ static int stream_tool_deltas(struct llm_stream *s, const json_t *tcs)
 		const char *name = json_string_value(json_object_get(fn, "name"));
 		/* Some servers repeat the whole name in every chunk. */
 		if (name && !(c->name.p && strcmp(c->name.p, name) == 0) &&
-		    sb_add(&c->name, name, strlen(name)) < 0)
+		    strbuf_add(&c->name, name, strlen(name), SIZE_MAX) < 0)
 			return -1;
 		const json_t *a = json_object_get(fn, "arguments");
-		if (json_is_string(a) && sb_add(&c->args, json_string_value(a), json_string_length(a)) < 0)
+		if (json_is_string(a) && strbuf_add(&c->args, json_string_value(a),
+						    json_string_length(a), SIZE_MAX) < 0)
 			return -1;
 		if (json_is_object(a)) { /* a whole object at once (Ollama) */
 			char *d = json_dumps(a, JSON_COMPACT);
-			int rc = d ? sb_add(&c->args, d, strlen(d)) : -1;
+			int rc = d ? strbuf_add(&c->args, d, strlen(d), SIZE_MAX) : -1;
 			free(d);
 			if (rc < 0)
 				return -1;
@@ -593,7 +571,8 @@ static int stream_chunk(struct llm_stream *s, const json_t *v)
 		snprintf(s->finish, sizeof(s->finish), "%s", fr);
 	s->delta_off = s->text.len;
 	const json_t *c = json_object_get(d, "content");
-	if (json_is_string(c) && sb_add(&s->text, json_string_value(c), json_string_length(c)) < 0)
+	if (json_is_string(c) &&
+	    strbuf_add(&s->text, json_string_value(c), json_string_length(c), SIZE_MAX) < 0)
 		return -1;
 	const json_t *tcs = json_object_get(d, "tool_calls");
 	if (json_is_array(tcs) && stream_tool_deltas(s, tcs) < 0)

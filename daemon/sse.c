@@ -4,23 +4,19 @@
  * incomplete, so a stream cut anywhere parses the same as one in one piece.
  */
 #include "daemon/sse.h"
+#include "daemon/strbuf.h"
 
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-struct sbuf {
-	char *p;
-	size_t len, cap;
-};
-
 struct sse {
 	size_t max;
 	sse_event_cb cb;
 	void *ud;
-	struct sbuf line;  /* the current incomplete line */
-	struct sbuf data;  /* data of the event being built */
+	struct strbuf line;  /* the current incomplete line */
+	struct strbuf data;  /* data of the event being built */
 	char event[64];    /* its type ("" = message) */
 	bool has_data;
 	bool last_cr;      /* the previous byte was \r: skip a following \n */
@@ -28,27 +24,6 @@ struct sse {
 	size_t nevents;
 	char err[128];
 };
-
-/* Append bytes to a buffer, keeping it NUL-terminated; -1 past max. */
-static int sbuf_add(struct sbuf *b, const char *p, size_t n, size_t max)
-{
-	if (b->len + n > max)
-		return -1;
-	if (b->len + n + 1 > b->cap) {
-		size_t c = b->cap ? b->cap : 256;
-		while (c < b->len + n + 1)
-			c *= 2;
-		char *q = realloc(b->p, c);
-		if (!q)
-			return -1;
-		b->p = q;
-		b->cap = c;
-	}
-	memcpy(b->p + b->len, p, n);
-	b->len += n;
-	b->p[b->len] = '\0';
-	return 0;
-}
 
 /* Create a parser. */
 struct sse *sse_new(size_t max_event, sse_event_cb cb, void *ud)
@@ -107,13 +82,13 @@ static int sse_line(struct sse *s, const char *line, size_t n)
 		vlen--;
 	}
 	if (flen == 4 && memcmp(line, "data", 4) == 0) {
-		if ((s->has_data && sbuf_add(&s->data, "\n", 1, s->max) < 0) ||
-		    sbuf_add(&s->data, val, vlen, s->max) < 0) {
+		if ((s->has_data && strbuf_add(&s->data, "\n", 1, s->max) < 0) ||
+		    strbuf_add(&s->data, val, vlen, s->max) < 0) {
 			snprintf(s->err, sizeof(s->err), "an event is larger than %zu bytes", s->max);
 			return -1;
 		}
 		if (!s->data.p) /* empty first data line: make the buffer exist */
-			sbuf_add(&s->data, "", 0, s->max);
+			strbuf_add(&s->data, "", 0, s->max);
 		s->has_data = true;
 	} else if (flen == 5 && memcmp(line, "event", 5) == 0) {
 		size_t k = vlen < sizeof(s->event) - 1 ? vlen : sizeof(s->event) - 1;
@@ -140,7 +115,7 @@ int sse_feed(struct sse *s, const char *buf, size_t len)
 		size_t j = i;
 		while (j < len && buf[j] != '\n' && buf[j] != '\r')
 			j++;
-		if (sbuf_add(&s->line, buf + i, j - i, s->max) < 0) {
+		if (strbuf_add(&s->line, buf + i, j - i, s->max) < 0) {
 			snprintf(s->err, sizeof(s->err), "a line is longer than %zu bytes", s->max);
 			s->failed = true;
 			return -1;
