@@ -70,9 +70,11 @@ class Jupyter:
         self.km.shutdown_kernel(now=True)
 
 
-def daa_run(c, project, code):
+def daa_run(c, project, code, scratch=True):
+    """One `run` (scratch by default: not saved as a history step, like a
+    Jupyter cell; saving a step adds the atomic, fsynced history write)."""
     t0 = time.perf_counter()
-    r = c.call("run", {"project": project, "code": code})
+    r = c.call("run", {"project": project, "code": code, "scratch": scratch})
     t = ms(t0)
     assert r["ok"], r.get("error")
     return t, r.get("duration_ms") or 0.0
@@ -122,9 +124,10 @@ def main():
         daa_run(c, proj, SETUP)
         if jup:
             jup.run(SETUP)
-        a_daa, a_jup, b_daa, b_kern, b_plain, b_jup = [], [], [], [], [], []
+        a_daa, a_saved, a_jup, b_daa, b_kern, b_plain, b_jup = [], [], [], [], [], [], []
         for _ in range(n):
             a_daa.append(daa_run(c, proj, "1 + 1")[0])
+            a_saved.append(daa_run(c, proj, "1 + 1", scratch=False)[0])
             if jup:
                 a_jup.append(jup.run("1 + 1"))
         for _ in range(max(3, n // 4)):
@@ -145,6 +148,7 @@ def main():
         print("\n(a) 1 + 1 round trip, median of %d" % n)
         base = row("Jupyter (jupyter_client -> ipykernel)", a_jup) if jup else None
         row("daa run (client -> daad -> sandboxed kernel)", a_daa, base)
+        row("daa run, saved as a history step (fsync)", a_saved, base)
         print("\n(b) groupby on a 1M-row frame in memory, median of %d" % len(b_daa))
         base = row("plain python process (timed inside)", b_plain)
         row("daa kernel's own duration_ms", b_kern, base)
