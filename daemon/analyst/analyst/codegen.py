@@ -10,27 +10,13 @@ import json
 import re
 
 from analyst import codegen_stats as st
+from analyst.codegen_stats import col, fs, lit
 
 AGG_LABEL = {"sum": "Total", "mean": "Average", "median": "Median", "min": "Minimum",
              "max": "Maximum", "std": "Standard deviation of", "var": "Variance of",
              "count": "Number of non-empty"}
 FREQ_NAME = {"D": "day", "W": "week", "M": "month", "Q": "quarter", "Y": "year"}
 FREQ_FMT = {"D": "%Y-%m-%d", "W": "%Y-%m-%d", "M": "%Y-%m", "Q": "%Y-%m", "Y": "%Y"}
-
-
-def lit(s):
-    """A Python string literal for s."""
-    return json.dumps(str(s), ensure_ascii=False)
-
-
-def fs(s):
-    """Text made safe inside a double-quoted f-string literal (quotes, backslashes, braces)."""
-    return json.dumps(str(s), ensure_ascii=False)[1:-1].replace("{", "{{").replace("}", "}}")
-
-
-def col(v, c):
-    """The code for column c of the frame named v."""
-    return f"{v}[{lit(c.name)}]"
 
 
 def generate(it, conventions):
