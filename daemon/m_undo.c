@@ -27,18 +27,6 @@ static const struct proto_field undo_params[] = {
 	{NULL, 0, false},
 };
 
-/* NNN of a history script "NNN_slug.py", or -1 (same rule as project.c). */
-static int undo_step_of(const char *name)
-{
-	int digits = 0;
-	while (name[digits] >= '0' && name[digits] <= '9')
-		digits++;
-	size_t len = strlen(name);
-	if (digits < 3 || name[digits] != '_' || len < 4 || strcmp(name + len - 3, ".py"))
-		return -1;
-	return atoi(name);
-}
-
 /* The file name of the highest-numbered step into name; its number, 0 when
  * there is none, -1 when the folder cannot be read. */
 static int undo_last_step(const char *dir, char *name, size_t size)
@@ -49,7 +37,7 @@ static int undo_last_step(const char *dir, char *name, size_t size)
 	if (!d)
 		return -1;
 	while ((de = readdir(d))) {
-		int n = undo_step_of(de->d_name);
+		int n = proj_step_of(de->d_name);
 		if (n > max && strlen(de->d_name) < size) {
 			max = n;
 			snprintf(name, size, "%s", de->d_name);

@@ -343,7 +343,7 @@ static int proj_count(const char *dir, bool (*pred)(const char *name))
 }
 
 /* NNN of a history script "NNN_slug.py", or -1. */
-static int proj_step_of(const char *name)
+int proj_step_of(const char *name)
 {
 	int digits = 0;
 	while (name[digits] >= '0' && name[digits] <= '9')

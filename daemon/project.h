@@ -99,6 +99,8 @@ int proj_convention_rm(struct proj *p, const char *key, struct proto_err *err);
 
 /* History: number of steps (history/NNN_*.py) and the next free NNN (1-based). */
 int proj_step_count(struct proj *p);
+/* NNN of a history script file name "NNN_slug.py", or -1 for any other name. */
+int proj_step_of(const char *name);
 int proj_next_step_number(struct proj *p);
 /* A persistent turn counter (.daa/turn): returns the next turn number (>= 1),
  * saved atomically, or -1 with err. */
