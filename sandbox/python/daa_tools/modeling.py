@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from . import infer
+from .attrdict import AttrDict
 
 CV_ROWS = 20_000        # rows used for cross-validation and the final fit
 LEAK_ROWS = 5_000
@@ -42,15 +43,9 @@ class DateParts:
         return self
 
 
-class ModelResult(dict):
+class ModelResult(AttrDict):
     """A dict (JSON-friendly) whose repr is a short metrics table; keys are
     attributes too (result.scores, result.best)."""
-
-    def __getattr__(self, key):
-        try:
-            return self[key]
-        except KeyError:
-            raise AttributeError(key) from None
 
     def __repr__(self):
         lines = ["%s model of %r (%s), %d rows, features: %s" % (

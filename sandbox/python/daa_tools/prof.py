@@ -15,21 +15,16 @@ import numpy as np
 import pandas as pd
 
 from . import infer
+from .attrdict import AttrDict
 
 SAMPLE_ROWS = 200_000      # heavier work (correlations, images) above this
 MAX_IMAGES = 60            # per-column charts
 MAX_CORR_COLS = 30
 
 
-class ProfileSummary(dict):
+class ProfileSummary(AttrDict):
     """A dict (JSON-friendly) whose repr is one line per column; keys are
     attributes too (summary.columns, summary.report)."""
-
-    def __getattr__(self, key):
-        try:
-            return self[key]
-        except KeyError:
-            raise AttributeError(key) from None
 
     def __repr__(self):
         lines = ["%s: %d rows x %d columns, %d duplicate rows%s — report: %s" % (
