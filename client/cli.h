@@ -7,6 +7,7 @@
 #ifndef DAA_CLI_H
 #define DAA_CLI_H
 
+#include <signal.h>
 #include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -95,6 +96,10 @@ void cli_pack_params(msgpack_packer *pk, void *ud);
 
 /* Resolve the project: -p value (NULL if none), $DAA_PROJECT, cwd discovery. */
 int cli_project_resolve(struct cli *cli, const char *opt);
+
+/* Ctrl-C (daa_signal.c): SIGINT increments *counter and stays blocked except
+ * while waiting with *wait_mask (SIGINT let through), which this fills. */
+void cli_sigint_catch(volatile sig_atomic_t *counter, sigset_t *wait_mask);
 
 /* Connect (auto-starting daad unless no_start): CLI_OK or CLI_UNREACHABLE. */
 int cli_connect(struct cli *cli);

@@ -52,25 +52,10 @@ static char undone[NAME_MAX + 16]; /* our own /undo, so its notification is not 
 static volatile sig_atomic_t got_int;
 static sigset_t wait_mask;
 
-static void on_sigint(int sig)
-{
-	(void)sig;
-	got_int++;
-}
-
-/* SIGINT counted, and blocked except inside ppoll. */
+/* SIGINT counted into got_int, and blocked except inside ppoll. */
 static void chat_signals(void)
 {
-	struct sigaction sa;
-	sigset_t block;
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_sigint;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigemptyset(&block);
-	sigaddset(&block, SIGINT);
-	sigprocmask(SIG_BLOCK, &block, &wait_mask);
-	sigdelset(&wait_mask, SIGINT);
+	cli_sigint_catch(&got_int, &wait_mask);
 }
 
 /* Before printing: take readline's line off the screen. */

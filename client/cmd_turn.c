@@ -17,28 +17,13 @@
 
 static volatile sig_atomic_t got_int;
 
-static void on_sigint(int sig)
-{
-	(void)sig;
-	got_int++;
-}
-
 static sigset_t wait_mask; /* the mask during waits: SIGINT let through */
 
-/* SIGINT is counted, and kept blocked except inside waits (ppoll) and
- * terminal reads, so it always interrupts the wait it is meant for. */
+/* SIGINT is counted into got_int, and kept blocked except inside waits
+ * (ppoll) and terminal reads (client/daa_signal.c). */
 static void catch_sigint(void)
 {
-	struct sigaction sa;
-	sigset_t block;
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_sigint;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigemptyset(&block);
-	sigaddset(&block, SIGINT);
-	sigprocmask(SIG_BLOCK, &block, &wait_mask);
-	sigdelset(&wait_mask, SIGINT);
+	cli_sigint_catch(&got_int, &wait_mask);
 }
 
 /* Block (true) or let through (false) SIGINT outside waits. */
