@@ -5,6 +5,7 @@
 #include <jansson.h>
 #include "daemon/kern.h"
 #include "daemon/project.h"
+#include "daemon/m_args.h"
 #include "daemon/rpc.h"
 
 static const struct proto_field get_params[] = {{"project", PROTO_T_STR, false},
@@ -19,11 +20,7 @@ static const struct proto_field rm_params[] = {
 /* The project named by args[0], or NULL after replying the error. */
 static struct proj *m_conv_proj(struct rpc_req *req)
 {
-	struct proto_err err = {0};
-	struct proj *p = proj_get(req->args[0].present ? req->args[0].str : NULL, &err);
-	if (!p)
-		rpc_reply_err(req->from, &err);
-	return p;
+	return m_arg_project(req);
 }
 
 /* conventions.get {project?} → {conventions, project_path}. */

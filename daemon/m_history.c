@@ -13,6 +13,7 @@
 #include "daemon/history.h"
 #include "daemon/log.h"
 #include "daemon/project.h"
+#include "daemon/m_args.h"
 #include "daemon/rpc.h"
 
 #define STEP_MAX (4u << 20)
@@ -20,11 +21,7 @@
 /* The request's project (replies the error itself). */
 static struct proj *req_proj(struct rpc_req *req)
 {
-	struct proto_err err = {0};
-	struct proj *p = proj_get(req->args[0].present ? req->args[0].str : NULL, &err);
-	if (!p)
-		rpc_reply_err(req->from, &err);
-	return p;
+	return m_arg_project(req);
 }
 
 /* Reply with a json result (stolen). */

@@ -15,6 +15,7 @@
 #include "daemon/history.h"
 #include "daemon/kern.h"
 #include "daemon/project.h"
+#include "daemon/m_args.h"
 #include "daemon/rpc.h"
 
 /* A `run` waiting for its kernel. */
@@ -74,12 +75,9 @@ static void run_step_name(char *buf, size_t len)
 /* The project path of a request's `project` (replies the error itself). */
 static const char *req_project(struct rpc_req *req)
 {
-	struct proto_err err = {0};
-	struct proj *p = proj_get(req->args[0].present ? req->args[0].str : NULL, &err);
-	if (!p) {
-		rpc_reply_err(req->from, &err);
+	struct proj *p = m_arg_project(req);
+	if (!p)
 		return NULL;
-	}
 	return proj_path(p);
 }
 

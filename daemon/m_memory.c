@@ -12,6 +12,7 @@
 #include "daemon/fsutil.h"
 #include "daemon/kern.h"
 #include "daemon/project.h"
+#include "daemon/m_args.h"
 #include "daemon/rpc.h"
 
 #define MEM_READ_MAX (64u << 20)    /* bytes read of one log file */
@@ -103,20 +104,10 @@ static json_t *log_tail(struct proj *p, size_t n)
 	return out;
 }
 
-/* The project named by args[0] (default), or reply the error and NULL. */
-static struct proj *arg_project(struct rpc_req *req)
-{
-	struct proto_err err = {0};
-	struct proj *p = proj_get(req->args[0].present ? req->args[0].str : NULL, &err);
-	if (!p)
-		rpc_reply_err(req->from, &err);
-	return p;
-}
-
 /* log.tail {project?, n?} → {entries, project, project_path}. */
 static void m_log_tail(struct rpc_req *req)
 {
-	struct proj *p = arg_project(req);
+	struct proj *p = m_arg_project(req);
 	if (!p)
 		return;
 	size_t n = req->args[1].present ? (size_t)req->args[1].u : MEM_LOG_DEFAULT;
@@ -138,7 +129,7 @@ RPC_METHOD(log_tail, "log.tail", tail_params, m_log_tail,
 /* summary.get {project?} → {text, truncated, path, project, project_path}. */
 static void m_summary_get(struct rpc_req *req)
 {
-	struct proj *p = arg_project(req);
+	struct proj *p = m_arg_project(req);
 	if (!p)
 		return;
 	char path[4096];

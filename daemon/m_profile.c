@@ -12,6 +12,7 @@
 
 #include "daemon/kern.h"
 #include "daemon/project.h"
+#include "daemon/m_args.h"
 #include "daemon/rpc.h"
 
 #define PROFILE_TIMEOUT_S 900
@@ -128,12 +129,9 @@ static char *py_list(const struct proto_value *v, bool *bad)
 /* Run code in the project's kernel; the reply goes through tool_cb. */
 static void tool_start(struct rpc_req *req, const char *code, const char *step)
 {
-	struct proto_err err = {0};
-	struct proj *p = proj_get(req->args[0].present ? req->args[0].str : NULL, &err);
-	if (!p) {
-		rpc_reply_err(req->from, &err);
+	struct proj *p = m_arg_project(req);
+	if (!p)
 		return;
-	}
 	struct tool_ctx *c = calloc(1, sizeof *c);
 	if (!c || !(c->project_path = strdup(proj_path(p)))) {
 		free(c);
@@ -141,6 +139,7 @@ static void tool_start(struct rpc_req *req, const char *code, const char *step)
 		return;
 	}
 	c->to = req->from;
+	struct proto_err err = {0};
 	if (kern_exec_timeout(c->project_path, code, step, PROFILE_TIMEOUT_S, tool_cb, c, &err) < 0) {
 		rpc_reply_err(req->from, &err);
 		free(c->project_path);

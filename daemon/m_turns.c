@@ -11,6 +11,7 @@
 #include "daemon/fsutil.h"
 #include "daemon/kern.h"
 #include "daemon/project.h"
+#include "daemon/m_args.h"
 #include "daemon/rpc.h"
 
 #define TURNS_READ_MAX (8u << 20) /* bytes of turns.jsonl read (the newest kept) */
@@ -46,12 +47,9 @@ static json_t *turns_read(struct proj *p, size_t limit)
 /* turns.list {project?, limit?} → {turns, busy, project, project_path}. */
 static void m_turns_list(struct rpc_req *req)
 {
-	struct proto_err err = {0};
-	struct proj *p = proj_get(req->args[0].present ? req->args[0].str : NULL, &err);
-	if (!p) {
-		rpc_reply_err(req->from, &err);
+	struct proj *p = m_arg_project(req);
+	if (!p)
 		return;
-	}
 	size_t limit = req->args[1].present ? (size_t)req->args[1].u : TURNS_DEFAULT;
 	if (limit > TURNS_CAP)
 		limit = TURNS_CAP;
