@@ -142,34 +142,33 @@ static bool config_isdir(const char *path)
 	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
-/* Set the four share paths from a source tree root. */
-static void config_share_from_tree(const char *root, const char *bindir)
-{
-	char buf[PATH_MAX];
-	cfg.share_dir = strdup(root);
-	snprintf(buf, sizeof(buf), "%s/prompts", root);
-	cfg.prompts_dir = strdup(buf);
-	snprintf(buf, sizeof(buf), "%s/sandbox/python", root);
-	cfg.runtime_dir = strdup(buf);
-	snprintf(buf, sizeof(buf), "%s/daemon/analyst", root);
-	cfg.analyst_dir = strdup(buf);
-	snprintf(buf, sizeof(buf), "%s/../lib/libdaasbx.so", bindir);
-	cfg.sandbox_lib = strdup(buf);
-}
-
-/* Set the share paths from an installed share/daa folder. */
-static void config_share_from_install(const char *share, const char *bindir)
+/* The share paths under `share`: prompts/, the kernel runtime and the
+ * analyst at their relative places, the sandbox library relative to bindir. */
+static void config_share_set(const char *share, const char *runtime, const char *analyst,
+			     const char *bindir, const char *lib)
 {
 	char buf[PATH_MAX];
 	cfg.share_dir = strdup(share);
 	snprintf(buf, sizeof(buf), "%s/prompts", share);
 	cfg.prompts_dir = strdup(buf);
-	snprintf(buf, sizeof(buf), "%s/runtime", share);
+	snprintf(buf, sizeof(buf), "%s/%s", share, runtime);
 	cfg.runtime_dir = strdup(buf);
-	snprintf(buf, sizeof(buf), "%s/analyst", share);
+	snprintf(buf, sizeof(buf), "%s/%s", share, analyst);
 	cfg.analyst_dir = strdup(buf);
-	snprintf(buf, sizeof(buf), "%s/../lib/daa/libdaasbx.so", bindir);
+	snprintf(buf, sizeof(buf), "%s/%s", bindir, lib);
 	cfg.sandbox_lib = strdup(buf);
+}
+
+/* Set the share paths from a source tree root (binaries in build/bin). */
+static void config_share_from_tree(const char *root, const char *bindir)
+{
+	config_share_set(root, "sandbox/python", "daemon/analyst", bindir, "../lib/libdaasbx.so");
+}
+
+/* Set the share paths from an installed share/daa folder. */
+static void config_share_from_install(const char *share, const char *bindir)
+{
+	config_share_set(share, "runtime", "analyst", bindir, "../lib/daa/libdaasbx.so");
 }
 
 /* Find share files: config share_dir, $DAA_ROOT, <bin>/../share/daa, <bin>/../..  */
