@@ -1,0 +1,12 @@
+# tests/hash/module.mk — test_sha256: daemon/sha256 against NIST and hashlib
+# vectors, daemon/filehash on a real loop.  Links only what it tests
+# (sha256, filehash, loop, log) and the protocol library (proto_fail).
+HASH_TEST_OBJS := $(patsubst %.c,$(OBJ)/%.o,$(wildcard tests/hash/*.c)) \
+	$(OBJ)/daemon/sha256.o $(OBJ)/daemon/filehash.o $(OBJ)/daemon/loop.o $(OBJ)/daemon/log.o
+
+.SECONDEXPANSION:
+$(BUILD)/tests/hash/test_sha256: $(HASH_TEST_OBJS) $$(PROTO_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $(HASH_TEST_OBJS) $(PROTO_LIB) $(LIB_MSGPACK)
+
+TEST_BINS += $(BUILD)/tests/hash/test_sha256
