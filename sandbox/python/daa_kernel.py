@@ -84,12 +84,13 @@ def main():
         sys.stderr.write("daa_kernel: a required library is missing: %s (install the Debian "
                          "packages: make deps)\n" % e)
         return 2
-    signal.signal(signal.SIGINT, runner._on_sigint)   # ignored until a step runs
+    signal.signal(signal.SIGINT, runner._on_sigint)   # pending until a step is armed
     chan, sess = Channel(fd), Session()
     chan.send(warm.ready_event(libs))
     try:
         for msg in chan.messages():
             chan.send(handle(sess, msg))
+            runner.reply_sent()   # a later SIGINT is for the next request (runner.py)
     except (ValueError, msgpack.UnpackException) as e:   # a daemon bug: say so, stop
         sys.stderr.write("daa_kernel: malformed message from the daemon: %s\n" % e)
         return 3

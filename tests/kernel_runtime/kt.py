@@ -3,13 +3,17 @@ directly (no daemon) with a socketpair on fd 3, send requests, read replies.
 Not a test itself (no test_ prefix)."""
 
 import atexit
+import fcntl
 import os
 import shutil
 import signal
 import socket
+import struct
 import subprocess
 import sys
 import tempfile
+import termios
+import time
 
 import msgpack
 
@@ -78,6 +82,29 @@ class Kernel:
         self.send(dict(kw, op=op, id=self.next_id))
         r = self.read()
         assert r.get("id") == self.next_id, "reply id %r != %r" % (r.get("id"), self.next_id)
+        return r
+
+    def unread(self):
+        """Bytes we sent that the kernel has not read yet (SIOCOUTQ: for a
+        Unix stream socket, what still sits in the peer's receive queue)."""
+        buf = fcntl.ioctl(self.sock.fileno(), termios.TIOCOUTQ, struct.pack("i", 0))
+        return struct.unpack("i", buf)[0]
+
+    def send_split(self, msg, between):
+        """Send the first half of msg's frame, wait until the kernel has read
+        it (so it has written every earlier reply and is reading this
+        request), call between(), send the rest; return the reply."""
+        data = msgpack.packb(msg, use_bin_type=True)
+        self.sock.sendall(data[:len(data) // 2])
+        deadline = time.monotonic() + REPLY_TIMEOUT   # hang guard only
+        while self.unread():
+            if time.monotonic() > deadline or self.proc.poll() is not None:
+                raise RuntimeError("kernel never read the request; its log:\n" + self.log())
+            time.sleep(0.005)
+        between()
+        self.sock.sendall(data[len(data) // 2:])
+        r = self.read()
+        assert r.get("id") == msg.get("id"), "reply id %r != %r" % (r.get("id"), msg.get("id"))
         return r
 
     def run(self, code, step=None, **kw):

@@ -3,8 +3,15 @@
 missing, distinct, min/max/mean, samples (omitted with samples=false), and
 hints for a text date column (with the guessed format, and the candidates
 when day/month order is ambiguous) and numbers stored as text with thousands
-separators."""
+separators.
+With `summary: true` the reply also carries daa_tools' compact summary —
+the same dict `daa_tools.cli.profile` prints — after writing the HTML report
+and the JSON next to it (paths relative to the project, whatever directory
+earlier code left); when daa_tools fails on the frame the light profile is
+still returned, with `summary_error`; without `summary` the reply is as
+before."""
 
+import json
 import os
 import sys
 
@@ -59,6 +66,47 @@ try:
     kt.check(c.get("kind") == "datetime" and c.get("min") == "2024-01-01T00:00:00", "profile of a namespace DataFrame; date min", r)
     r = k.req("profile", dataset="missing")
     kt.check(not r["ok"] and "orders" in r["error"]["message"], "unknown dataset: error lists datasets", r)
+
+    light = k.req("profile", dataset="orders", samples=True)
+    kt.check(set(light) == {"id", "ok", "profile"}, "no summary asked: the reply is the light profile only", light)
+    r = k.req("profile", dataset="orders", summary=False)
+    kt.check(set(r) == {"id", "ok", "profile"}, "summary=false: light profile only", r)
+    kt.check(k.run("import os\nos.chdir('outputs')")["ok"], "code leaves the working directory elsewhere")
+    r = k.req("profile", dataset="orders", summary=True)
+    s = r.get("summary") or {}
+    kt.check(r["ok"] and r.get("profile") == light["profile"] and "summary_error" not in r,
+             "summary=true: the light profile unchanged, plus a summary", r)
+    kt.check({"dataset", "rows", "n_columns", "duplicate_rows", "memory_bytes", "columns", "warnings",
+              "notes", "report", "correlations", "seconds"} <= set(s) and s.get("dataset") == "orders"
+             and s.get("rows") == 30 and s.get("n_columns") == 8, "summary fields", s)
+    scols = {c["name"]: c for c in s.get("columns", [])}
+    kt.check(list(scols) == list(cols) and all({"name", "type", "dtype", "missing", "distinct", "warnings"}
+                                               <= set(c) for c in scols.values()),
+             "summary columns", s.get("columns"))
+    kt.check(scols.get("price", {}).get("max") == 43.5 and scols["price"].get("missing") == 1,
+             "summary numeric stats", scols.get("price"))
+    kt.check(s.get("report") == "outputs/reports/orders_profile.html"
+             and os.path.isfile(os.path.join(proj, s["report"])), "report relative to the project, written", s)
+    jpath = os.path.join(proj, "outputs", "reports", "orders_profile.json")
+    full = json.load(open(jpath, encoding="utf-8")) if os.path.isfile(jpath) else {}
+    kt.check(full.get("rows") == 30 and [c["name"] for c in full.get("columns", [])] == list(cols)
+             and "top" in full["columns"][0], "full JSON written next to the report", full)
+    r2 = k.run("import daa_tools.cli\ndaa_tools.cli.profile(dfs, 'orders')")
+    line = [ln for ln in r2.get("stdout", "").split("\n") if ln.startswith("\x1edaa-json ")]
+    cli = json.loads(line[0][len("\x1edaa-json "):]) if line else {}
+    kt.check(r2["ok"] and {k_: v for k_, v in cli.items() if k_ != "seconds"}
+             == {k_: v for k_, v in s.items() if k_ != "seconds"},
+             "the same summary as daa_tools.cli.profile prints", (cli, s))
+
+    r = k.run("class NoSize:\n"
+              "    def __sizeof__(self): raise RuntimeError('cannot size this')\n"
+              "odd = pd.DataFrame({'thing': [NoSize(), NoSize(), NoSize()], 'n': [1, 2, 3]})")
+    r = k.req("profile", dataset="odd", summary=True)
+    kt.check(r["ok"] and r.get("profile", {}).get("rows") == 3 and "summary" not in r
+             and r.get("summary_error") == "RuntimeError: cannot size this",
+             "daa_tools fails: light profile kept, summary_error 'Type: message'", r)
+    r = k.run("len(odd)")
+    kt.check(r["ok"] and r["result"]["repr"] == "3", "kernel fine after a summary error", r)
 finally:
     k.close()
 kt.finish([proj])

@@ -1,6 +1,8 @@
 """The entry points behind the daemon's profile.run / model.run methods: pick
 the dataset from the kernel's `dfs`, run profile() / model(), and print one
-line `\\x1edaa-json <compact JSON>` for the daemon to parse."""
+line `\\x1edaa-json <compact JSON>` for the daemon to parse.  summarize() is
+the one profile path: the kernel's `profile` request with `summary: true`
+calls it too (sandbox/KERNEL.md)."""
 
 import json
 import os
@@ -40,19 +42,36 @@ def _clean(v):
     return v
 
 
-def profile(dfs, dataset=None):
-    """Profile a dataset of the project; emit the compact summary."""
+def summarize(frame, name):
+    """Run profile() on frame (HTML report in outputs/reports/), write the
+    full summary as JSON next to the report, return the compact summary
+    (strict-JSON values; `report` relative to the working directory, the
+    project in a kernel).  Used by profile() below and by the kernel's
+    `profile` request with `summary: true`."""
     from . import profile as _profile
-    name, frame = _pick(dfs, dataset)
     s = _profile(frame, name)
-    with open(os.path.splitext(s["report"])[0] + ".json", "w", encoding="utf-8") as f:
-        json.dump(_clean(dict(s)), f, default=str, ensure_ascii=False)
+    path = os.path.splitext(s["report"])[0] + ".json"
+    tmp = path + ".tmp"
+    try:
+        with open(tmp, "w", encoding="utf-8") as f:
+            json.dump(_clean(dict(s)), f, default=str, ensure_ascii=False)
+        os.replace(tmp, path)
+    except BaseException:          # an interrupt too: no half-written file left
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
     cols = [{k: c.get(k) for k in ("name", "type", "dtype", "missing", "distinct", "warnings",
                                    "min", "max", "mean") if k in c} for c in s["columns"]]
-    _emit(_clean({"dataset": name, "rows": s["rows"], "columns": cols, "n_columns": s["n_columns"],
-                  "duplicate_rows": s["duplicate_rows"], "memory_bytes": s["memory_bytes"],
-                  "warnings": s["warnings"][:200], "notes": s["notes"], "report": s["report"],
-                  "correlations": s["correlations"], "seconds": s["seconds"]}))
+    return _clean({"dataset": name, "rows": s["rows"], "columns": cols, "n_columns": s["n_columns"],
+                   "duplicate_rows": s["duplicate_rows"], "memory_bytes": s["memory_bytes"],
+                   "warnings": s["warnings"][:200], "notes": s["notes"], "report": s["report"],
+                   "correlations": s["correlations"], "seconds": s["seconds"]})
+
+
+def profile(dfs, dataset=None):
+    """Profile a dataset of the project; emit the compact summary."""
+    name, frame = _pick(dfs, dataset)
+    _emit(summarize(frame, name))
 
 
 def model(dfs, target, dataset=None, features=None, kind="auto"):

@@ -257,8 +257,13 @@ def profile(df, name="data", out_dir=None, images=True):
     from .report import render
     text = render(summary, charts, heatmaps)
     tmp = path + ".tmp"
-    with open(tmp, "w", encoding="utf-8") as f:
-        f.write(text)
-    os.replace(tmp, path)
+    try:
+        with open(tmp, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    except BaseException:          # an interrupt (kernel SIGINT) too: no stray temp file
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
     summary["report"] = os.path.relpath(path) if not out_dir else path
     return summary

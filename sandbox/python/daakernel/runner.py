@@ -1,9 +1,36 @@
 """The `exec` request: run a step's code in the persistent namespace, IPython
 style (the value of a trailing expression is returned), with stdout/stderr
 captured and capped, figures saved, and errors reported with the user's own
-line numbers.  SIGINT interrupts only user code (the handler raises
-KeyboardInterrupt only while a step runs), so an interrupt that arrives
-between steps, or while a reply is written, is ignored."""
+line numbers; and the interrupt (SIGINT) rules shared by exec and profile.
+
+Interrupts.  The daemon sends SIGINT only while a request is in flight
+(kern_interrupt checks the kernel is busy; the time limit is per request),
+so every SIGINT belongs to the request the daemon last sent.  The runtime
+sees three moments of that request: it is read and dispatched, its
+interruptible work runs ("armed": user code, a dataset load, a profile),
+its reply is built and written.  Hence:
+  - armed: the handler raises KeyboardInterrupt at once;
+  - not armed: it only sets `_pending`.  When the request's interruptible
+    work starts (arm()), a pending interrupt fires at once — a SIGINT that
+    arrived while the request was read, or before the handler was armed, is
+    not lost;
+  - `_pending` is cleared when a reply has been written (reply_sent(),
+    called by daa_kernel.py's loop): a SIGINT that lands after the work
+    ended, while the reply is built or written, belongs to that finished
+    request, which the daemon still counts as in flight.
+Ordering: arm() sets `_running` before it tests `_pending`, so a SIGINT
+lands either before the test (seen as pending) or after it (raised by the
+handler); Python runs the handler between bytecodes of the main thread, so
+the two never interleave.  Linux delivers a signal sent before the daemon
+wrote the next request before the kernel's read() of that request returns,
+so the handler has run (and set `_pending`) before the request is
+dispatched.
+Not decidable here: a SIGINT the daemon sent while request N was in flight
+that reaches the runtime only after N's reply was written (the daemon had
+not read it yet) looks exactly like an early SIGINT for request N+1, and
+interrupts N+1 if N+1 is an exec or a profile.  The daemon can rule it out:
+after a reply to a request it sent SIGINT for, a `ping` before the next
+exec/profile absorbs such a stray SIGINT (its reply clears `_pending`)."""
 
 import ast
 import linecache
@@ -20,13 +47,58 @@ TRACEBACK_MAX = 16384
 _STEP_SAFE = re.compile(r"[^A-Za-z0-9_.-]+")
 _LINES = re.compile(r"\r\n|\r|\n")   # line ends as the tokenizer sees them
 RUNTIME_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
-_running = False   # True only while user-influenced code runs
+_running = False   # True only while user-influenced code runs ("armed")
+_pending = False   # a SIGINT arrived while not armed (see the module doc)
+PENDING_MESSAGE = "interrupted before it started: SIGINT arrived while the request was on its way"
 
 
 def _on_sigint(signum, frame):
-    """SIGINT: interrupt the step in progress; ignored between steps."""
+    """SIGINT: interrupt the armed work now, else remember it for the next
+    arm() of this request (forgotten when its reply is written)."""
+    global _pending
     if _running:
         raise KeyboardInterrupt
+    _pending = True
+
+
+def reply_sent():
+    """A reply has been written: a SIGINT from now on is for the next request."""
+    global _pending
+    _pending = False
+
+
+def arm():
+    """Arm the interrupt for the request's interruptible work; a SIGINT that
+    arrived earlier in this request raises KeyboardInterrupt here.  Call
+    inside the try that handles KeyboardInterrupt; disarm() when done."""
+    global _running, _pending
+    _running = True   # first: a SIGINT from here on raises in the handler
+    if _pending:
+        _pending = False
+        raise KeyboardInterrupt(PENDING_MESSAGE)
+
+
+def disarm():
+    """End of the interruptible work: SIGINT only sets the pending flag."""
+    global _running
+    _running = False
+
+
+def run_armed(fn, *args):
+    """fn(*args) with SIGINT armed (a pending interrupt fires before fn
+    starts); KeyboardInterrupt propagates to the caller."""
+    install_sigint()
+    try:
+        arm()
+        return fn(*args)
+    finally:
+        disarm()
+
+
+def interrupt_error(e, what):
+    """The error map of an interrupted non-exec request (KERNEL.md shape)."""
+    msg = str(e) or "the %s was interrupted (SIGINT); the kernel and its variables are kept" % what
+    return {"type": "KeyboardInterrupt", "message": msg, "traceback": ""}
 
 
 def install_sigint():
@@ -151,8 +223,8 @@ def run_user(step, ns, code, before=None, after=None):
     old = sys.stdout, sys.stderr, sys.stdin
     sys.stdout, sys.stderr, sys.stdin = step.out, step.err, capture.NoInput()
     try:
-        _running = True
         try:
+            arm()
             if before is not None:
                 before(_names(body) | (_names(expr) if expr else set()))
             exec(body, ns)

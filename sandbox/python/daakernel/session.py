@@ -182,13 +182,31 @@ class Session:
                 "duration_ms": round((time.perf_counter() - t0) * 1000, 3)}
 
     def profile(self, req):
-        """The profile request: a dataset (or a DataFrame variable) described."""
+        """The profile request: a dataset (or a DataFrame variable) described;
+        with `summary: true` also daa_tools' report and compact summary.
+        Interruptible like a step: SIGINT → a KeyboardInterrupt error reply,
+        the namespace kept."""
         name = req.get("dataset")
         if not isinstance(name, str) and self.df_name:
             name = self.df_name
         if not isinstance(name, str):
             raise ValueError("profile: `dataset` (a name) is required; datasets: %s"
                              % ", ".join(sorted(self.dfs)))
+        try:
+            os.chdir(self.project)   # report paths are relative to the project
+        except OSError:
+            pass
+        figs = set(plt.get_fignums())
+        try:
+            return runner.run_armed(self._profile, name, req)
+        except KeyboardInterrupt as e:
+            return {"ok": False, "error": runner.interrupt_error(e, "profile")}
+        finally:
+            for num in set(plt.get_fignums()) - figs:   # charts an interrupt left open
+                plt.close(num)
+
+    def _profile(self, name, req):
+        """The profile's work (runs armed): load, describe, summarize."""
         var = self.ns.get(name)
         if isinstance(var, pd.DataFrame) and name not in self.dfs:
             frame = var
@@ -201,7 +219,10 @@ class Session:
         notes = self.dfs.take_notes()
         if notes:
             prof["notes"] = notes   # e.g. values a date format did not fit
-        return {"profile": prof}
+        out = {"profile": prof}
+        if req.get("summary") is True:
+            out.update(_summary(frame, name))
+        return out
 
     def variables(self, req):
         """The vars request: user-made names with type and, for tables, shape
@@ -269,6 +290,23 @@ def _column_hint(exc, ns, dfs):
             seen.add(id(f))
             hints.append("%s has %s" % (name, ", ".join(repr(c) for c in close)))
     return ("no column %r; close matches: %s" % (key, "; ".join(hints[:3]))) if hints else None
+
+
+def _summary(frame, name):
+    """{summary} from daa_tools (HTML report, JSON next to it), or
+    {summary_error: "Type: message"} when daa_tools fails on this frame —
+    the light profile is kept either way.  An interrupt propagates."""
+    if daa_tools is None:
+        return {"summary_error": "ImportError: daa_tools is not installed next to the kernel runtime"}
+    try:
+        from daa_tools import cli
+        return {"summary": cli.summarize(frame, name)}
+    except (Exception, MemoryError, RecursionError) as e:
+        try:
+            msg = str(e)
+        except Exception:
+            msg = "<unprintable message>"
+        return {"summary_error": ("%s: %s" % (type(e).__name__, msg))[:2000]}
 
 
 _PRESET = {"pd", "np", "plt", "matplotlib", "dfs", "show", "display", "daa_tools"}
