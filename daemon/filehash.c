@@ -7,18 +7,20 @@
  *   fhash_start ─ open+fstat fails / small file hashed ─▶ DELIVER ─(0 ms timer)─▶ cb, freed
  *        │ big file
  *        ▼
- *     QUEUED ─(a child slot frees: pump)─▶ RUNNING ─(pidfd readable: reap,
- *                                           │        read the pipe)─▶ cb, freed
- *                                           └ fork/pidfd fails ─▶ DELIVER (error)
+ *     QUEUED ─(a child slot frees: pump)─▶ RUNNING ─(child reaped: pidfd readable,
+ *                                           │        or the waitpid poll)─▶ read pipe, cb, freed
+ *                                           └ fork fails ─▶ DELIVER (error)
  *
  * fhash_cancel frees DELIVER and QUEUED jobs at once; a RUNNING one is
  * killed and stays, silent, until its child is reaped (it still holds a
  * slot until then, so the limit counts real processes).  The child does only
  * async-signal-safe work (the daemon may have threads, e.g. curl's resolver):
  * no malloc, no stdio; it writes "<64 hex>" or "E<errno>" or "N" (not a
- * regular file) to a pipe and _exits.  The pipe is read once the pidfd says
- * the child is gone, so another forked process still holding the write end
- * (fork without exec) cannot delay anything.
+ * regular file) to a pipe and _exits.  The pipe is read once the child is
+ * reaped, so another forked process still holding the write end (fork
+ * without exec) cannot delay anything.  Where pidfd_open is missing
+ * (valgrind 3.19 does not know it; a kernel before 5.3) the child is polled
+ * with waitpid(pid, WNOHANG) on a timer backing off from 5 to 100 ms.
  */
 #include "daemon/filehash.h"
 
@@ -36,6 +38,9 @@
 #include "daemon/log.h"
 #include "daemon/sha256.h"
 
+#define FHASH_POLL_MIN_MS 5
+#define FHASH_POLL_MAX_MS 100
+
 enum fhash_state { FJ_DELIVER, FJ_QUEUED, FJ_RUNNING };
 
 struct fhash_job {
@@ -45,9 +50,10 @@ struct fhash_job {
 	char *path;      /* owned */
 	fhash_cb cb;     /* NULL once cancelled */
 	void *ud;
-	uint64_t timer;  /* DELIVER */
+	uint64_t timer;  /* DELIVER; RUNNING without a pidfd: the poll */
+	uint64_t poll_ms;
 	pid_t pid;       /* RUNNING */
-	int pidfd, rfd;  /* RUNNING: the child's pidfd, the result pipe */
+	int pidfd, rfd;  /* RUNNING: the child's pidfd (-1: polled), the result pipe */
 	bool ok;         /* DELIVER: hex is the result, else msg */
 	char hex[SHA256_HEX_LEN + 1];
 	char *msg;       /* owned; NULL: out of memory while formatting */
@@ -208,8 +214,25 @@ static void fj_child_abort(pid_t pid)
 }
 
 static void fj_child_cb(struct loop *l, int fd, int events, void *ud);
+static void fj_poll_cb(struct loop *l, uint64_t id, void *ud);
 
-/* Fork j's child and watch its pidfd; -1 with errno (nothing left behind). */
+/* Watch j's new child: its pidfd on the loop, else (no pidfd_open, e.g.
+ * under valgrind 3.19) a waitpid poll on a backing-off timer.  0 / -1. */
+static int fj_watch(struct fhash_job *j)
+{
+	int pidfd = pidfd_open(j->pid, 0);
+	if (pidfd >= 0 && loop_fd_add(j->loop, pidfd, LOOP_READ, fj_child_cb, j) == 0) {
+		j->pidfd = pidfd;
+		return 0;
+	}
+	if (pidfd >= 0)
+		close(pidfd);
+	j->poll_ms = FHASH_POLL_MIN_MS;
+	j->timer = loop_timer_add(j->loop, j->poll_ms, fj_poll_cb, j);
+	return j->timer ? 0 : -1;
+}
+
+/* Fork j's child and watch it; -1 with errno (nothing left behind). */
 static int fj_spawn(struct fhash_job *j)
 {
 	int p[2];
@@ -221,22 +244,18 @@ static int fj_spawn(struct fhash_job *j)
 		fj_child(j->path, p[1], parent);
 	int saved = errno;
 	close(p[1]);
-	int pidfd = pid > 0 ? pidfd_open(pid, 0) : -1;
-	if (pidfd >= 0 && loop_fd_add(j->loop, pidfd, LOOP_READ, fj_child_cb, j) == 0) {
-		j->state = FJ_RUNNING;
-		j->pid = pid;
-		j->pidfd = pidfd;
-		j->rfd = p[0];
-		F.running++;
-		log_debug("filehash: child %d hashes %s", (int)pid, j->path);
-		return 0;
-	}
 	if (pid > 0) {
+		j->pid = pid;
+		if (fj_watch(j) == 0) {
+			j->state = FJ_RUNNING;
+			j->rfd = p[0];
+			F.running++;
+			log_debug("filehash: child %d hashes %s", (int)pid, j->path);
+			return 0;
+		}
 		saved = errno;
 		fj_child_abort(pid);
 	}
-	if (pidfd >= 0)
-		close(pidfd);
 	close(p[0]);
 	errno = saved;
 	return -1;
@@ -317,11 +336,31 @@ static void fj_parse_result(struct fhash_job *j, const char *buf, size_t n, cons
 	fj_set_error(j, why);
 }
 
-/* A child's pidfd is readable: reap it, read its result, report. */
+/* j's child is reaped (si: how it ended): read its result, free its slot,
+ * start the next queued job, report. */
+static void fj_finish(struct fhash_job *j, const siginfo_t *si)
+{
+	char buf[128];
+	size_t n = fj_read_result(j->rfd, buf, sizeof(buf));
+	if (j->pidfd >= 0) {
+		loop_fd_del(j->loop, j->pidfd);
+		close(j->pidfd);
+	}
+	close(j->rfd);
+	F.running--;
+	fj_unlink(j);
+	fj_parse_result(j, buf, n, si);
+	log_debug("filehash: child %d done: %s", (int)j->pid, j->ok ? j->hex : j->msg);
+	fj_pump(true);
+	fj_report(j);
+}
+
+/* A child's pidfd is readable: reap it and finish. */
 static void fj_child_cb(struct loop *l, int fd, int events, void *ud)
 {
 	struct fhash_job *j = ud;
 	siginfo_t si;
+	(void)l;
 	(void)events;
 	memset(&si, 0, sizeof(si));
 	int r;
@@ -334,17 +373,32 @@ static void fj_child_cb(struct loop *l, int fd, int events, void *ud)
 		si.si_code = CLD_KILLED; /* reaped elsewhere: no trustworthy result */
 		si.si_status = 0;
 	}
-	char buf[128];
-	size_t n = fj_read_result(j->rfd, buf, sizeof(buf));
-	loop_fd_del(l, fd);
-	close(fd);
-	close(j->rfd);
-	F.running--;
-	fj_unlink(j);
-	fj_parse_result(j, buf, n, &si);
-	log_debug("filehash: child %d done: %s", (int)j->pid, j->ok ? j->hex : j->msg);
-	fj_pump(true);
-	fj_report(j);
+	fj_finish(j, &si);
+}
+
+/* No pidfd: poll the child with waitpid, backing off up to FHASH_POLL_MAX_MS. */
+static void fj_poll_cb(struct loop *l, uint64_t id, void *ud)
+{
+	struct fhash_job *j = ud;
+	siginfo_t si;
+	int status = 0;
+	(void)id;
+	j->timer = 0;
+	pid_t r;
+	while ((r = waitpid(j->pid, &status, WNOHANG)) < 0 && errno == EINTR)
+		;
+	if (r == 0) {
+		j->poll_ms = j->poll_ms * 2 > FHASH_POLL_MAX_MS ? FHASH_POLL_MAX_MS : j->poll_ms * 2;
+		if ((j->timer = loop_timer_add(l, j->poll_ms, fj_poll_cb, j)))
+			return;
+		log_warn("filehash: no timer to watch child %d; killing it", (int)j->pid);
+		fj_child_abort(j->pid);
+		status = SIGKILL; /* as a wait status: killed by SIGKILL */
+	}
+	memset(&si, 0, sizeof(si));
+	si.si_code = r < 0 || !WIFEXITED(status) ? CLD_KILLED : CLD_EXITED;
+	si.si_status = r < 0 ? 0 : WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status);
+	fj_finish(j, &si);
 }
 
 /* Begin j: inline hash (small file / error) or into the FIFO.  0 / -1 (errno:
@@ -427,12 +481,13 @@ void fhash_shutdown(void)
 		struct fhash_job *j = F.head;
 		fj_unlink(j);
 		if (j->state == FJ_RUNNING) {
-			siginfo_t si;
-			kill(j->pid, SIGKILL);
-			loop_fd_del(j->loop, j->pidfd);
-			while (waitid(P_PIDFD, (id_t)j->pidfd, &si, WEXITED) < 0 && errno == EINTR)
-				;
-			close(j->pidfd);
+			if (j->pidfd >= 0) {
+				loop_fd_del(j->loop, j->pidfd);
+				close(j->pidfd);
+			}
+			if (j->timer)
+				loop_timer_cancel(j->loop, j->timer);
+			fj_child_abort(j->pid);
 			close(j->rfd);
 			F.running--;
 		} else if (j->state == FJ_DELIVER && j->timer) {

@@ -11,9 +11,10 @@
  * cancelled.
  *
  * Needs only daemon/loop.h, daemon/log.h and protocol/proto.h (for the
- * error); children are watched through pidfds (Linux >= 5.3) on the loop
- * and reaped here (waitid P_PIDFD), so server_watch_child is not involved
- * and nothing else must reap them (nothing in daad calls waitpid(-1)).
+ * error); children are watched through pidfds on the loop (Linux >= 5.3;
+ * else, e.g. under valgrind, a waitpid(pid, WNOHANG) poll on a timer) and
+ * reaped here, so server_watch_child is not involved and nothing else may
+ * reap them (nothing in daad calls waitpid(-1)).
  * State is module-global (one daemon, one loop).
  */
 #ifndef DAA_FILEHASH_H
