@@ -2,7 +2,8 @@
 """Kernel runtime with the real seal: bind calls sbx_seal() from
 build/lib/libdaasbx.so (made by `make`), then user code can neither start
 programs (os.system, subprocess) nor read files outside the project, nor
-write to data/; analysis, datasets and plots still work.  Skipped (77) only
+write to data/; analysis, datasets, plots and the profile summary (its
+report and JSON in outputs/reports/) still work.  Skipped (77) only
 when the library has not been built."""
 
 import os
@@ -26,7 +27,9 @@ secret = os.path.join(outside, "secret.txt")
 with open(secret, "w") as f:
     f.write("top secret\n")
 proj = kt.make_project({"sales.csv": "d,v\n2024-01-01,1\n2024-01-02,3\n"})
-k = kt.Kernel(unsandboxed=False, env_extra={"DAA_SBX_LIB": LIB})
+# the runtime folder stays readable, as sbx_spawn passes it (lazy imports like daa_tools.cli)
+k = kt.Kernel(unsandboxed=False, env_extra={"DAA_SBX_LIB": LIB,
+                                            "DAA_SBX_EXTRA_RO": os.path.dirname(kt.RUNTIME)})
 try:
     r = k.req("bind", project=proj, tmp=os.path.join(outside, "tmp"),
               conventions={"date_column": {"value": "d"}})
@@ -76,6 +79,11 @@ try:
     r = k.run("from sklearn.linear_model import LinearRegression\n"
               "LinearRegression().fit(np.arange(10).reshape(-1, 1), np.arange(10)).coef_.round(3).tolist()")
     kt.check(r["ok"] and r["result"]["repr"] == "[1.0]", "sklearn works under the seal", r)
+    r = k.req("profile", dataset="sales", summary=True)
+    s = r.get("summary") or {}
+    kt.check(r["ok"] and s.get("rows") == 2 and os.path.isfile(os.path.join(proj, s.get("report", "-")))
+             and os.path.isfile(os.path.join(proj, "outputs", "reports", "sales_profile.json")),
+             "profile with summary under the seal: report and JSON written", r)
 finally:
     k.close()
 kt.finish([proj, outside])
