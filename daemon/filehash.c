@@ -321,18 +321,22 @@ static void fj_parse_result(struct fhash_job *j, const char *buf, size_t n, cons
 	}
 	char *end = NULL;
 	long e = n > 1 && buf[0] == 'E' ? strtol(buf + 1, &end, 10) : 0;
-	if (clean && end && *end == '\0' && e > 0 && e < 4096)
+	if (clean && end && *end == '\0' && e > 0 && e < 4096) {
 		snprintf(why, sizeof(why), "%s", strerror((int)e));
-	else if (clean && n == 1 && buf[0] == 'N')
+	} else if (clean && n == 1 && buf[0] == 'N') {
 		snprintf(why, sizeof(why), "not a regular file");
-	else if (si->si_code == CLD_KILLED || si->si_code == CLD_DUMPED)
-		snprintf(why, sizeof(why), "the hashing process was killed by signal %d (%s)",
-			 si->si_status, strsignal(si->si_status));
-	else
-		snprintf(why, sizeof(why),
-			 "the hashing process gave no valid result (exit status %d); "
-			 "try again, and see the daemon's log if it persists",
-			 clean ? si->si_status : -1);
+	} else {
+		log_warn("filehash: child %d for %s ended (code %d, status %d) with %zu bytes of "
+			 "unusable output", (int)j->pid, j->path, si->si_code, si->si_status, n);
+		if (si->si_code == CLD_KILLED || si->si_code == CLD_DUMPED)
+			snprintf(why, sizeof(why), "the hashing process was killed by signal %d (%s)",
+				 si->si_status, strsignal(si->si_status));
+		else
+			snprintf(why, sizeof(why),
+				 "the hashing process gave no valid result (exit status %d); "
+				 "try again, and see the daemon's log if it persists",
+				 clean ? si->si_status : -1);
+	}
 	fj_set_error(j, why);
 }
 
@@ -349,8 +353,10 @@ static void fj_finish(struct fhash_job *j, const siginfo_t *si)
 	close(j->rfd);
 	F.running--;
 	fj_unlink(j);
-	fj_parse_result(j, buf, n, si);
-	log_debug("filehash: child %d done: %s", (int)j->pid, j->ok ? j->hex : j->msg);
+	if (j->cb) /* a cancelled job's killed child is no news */
+		fj_parse_result(j, buf, n, si);
+	log_debug("filehash: child %d done: %s", (int)j->pid,
+		  !j->cb ? "cancelled" : j->ok ? j->hex : j->msg ? j->msg : "error");
 	fj_pump(true);
 	fj_report(j);
 }
