@@ -10,6 +10,7 @@
 
 #include <jansson.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include "daemon/kern.h"
 #include "protocol/proto.h"
 
@@ -53,16 +54,53 @@ void hist_record_stdout(const char *project_path, const char *stem, const char *
 /* Broadcast `history.event` {project_path, kind, ...fields} (fields stolen). */
 void hist_event(const char *project_path, const char *kind, json_t *fields);
 
-/* history_run.c — re-run steps from..end in a fresh kernel restored by
- * replaying 1..from-1.  done(ud, result) gets {ok, ran: [...], failed?, error?}. */
+/*
+ * history_run.c — the project's work queue.  Agent turns (daemon/agent.c),
+ * re-runs, direct non-scratch `run`s and edits that must wait take the
+ * project one at a time, in arrival order (rules in history_run.c).
+ * A job is a pair of callbacks over ud (borrowed; the owner frees it):
+ *   start(ud, err): begin the work; 0 = under way (the owner calls
+ *     hist_job_end(ud) when it has finished), 1 = already finished,
+ *     -1 = could not start (err filled; then drop is called);
+ *   drop(ud, why): the job will never run (start failed, the client that
+ *     waits for it went away or asked to interrupt, project closed): answer
+ *     its client and free ud.
+ */
+struct hist_job_ops {
+	const char *kind; /* "run", "rerun", "edit", "restart": logs and events */
+	int (*start)(void *ud, struct proto_err *err);
+	void (*drop)(void *ud, const struct proto_err *why);
+};
+/* Queue a job; it starts now when the project is free (*queued false), else
+ * it waits (*queued true; *behind says what holds the project: "turn",
+ * "rerun", "run", ...).  owner_conn: the client whose disconnect drops the
+ * job while it waits (0: none).  -1 with err when it could not start now
+ * (nothing queued, drop not called). */
+int hist_job_submit(struct proj *pj, const struct hist_job_ops *ops, void *ud, uint64_t owner_conn,
+		    bool *queued, const char **behind, struct proto_err *err);
+/* The job of ud (started) has finished: the project goes to what waits next. */
+void hist_job_end(void *ud);
+/* Drop the waiting (not started) "run" jobs of a client on a project
+ * (kernel.interrupt); how many were dropped. */
+int hist_job_drop_client(const char *project_path, uint64_t conn_id);
+/* Does a job hold or wait for the project? */
+bool hist_queue_busy(const char *project_path);
+
+/* Re-run steps from..end in a fresh kernel restored by replaying
+ * 1..from-1 (a job: it waits for the project like a turn, and is not
+ * dropped when its client goes away, like a turn).  done(ud, result) gets
+ * {ok, ran: [...], failed?, error?} (also when it could not start). */
 typedef void (*hist_done_cb)(void *ud, const json_t *result);
 int hist_rerun(struct proj *pj, int from, hist_done_cb done, void *ud, struct proto_err *err);
 /* Is a re-run under way (or waiting) on the project? */
 bool hist_busy(const char *project_path);
-/* For the agent, before it starts a turn: true when a re-run holds the
- * project (a waiting one is started now; agent_kick is called at its end). */
+/* For the agent, before it starts a turn: true when a job holds the
+ * project (a waiting one whose turn it is is started now; agent_kick is
+ * called when it ends).  False: the agent's next turn may start. */
 bool hist_take_turn(const char *project_path);
-/* Save new text for step n; later steps become stale.  Result {file, stale: [...]} (owned). */
+/* Save new text for step n now or when it is safe (rules in
+ * history_run.c).  Result {file, stale: [n...], saved, queued,
+ * restart_deferred} (owned), or NULL with err. */
 json_t *hist_edit(struct proj *pj, int n, const char *text, struct proto_err *err);
 
 /* history_export.c — the whole analysis as text (caller frees). */

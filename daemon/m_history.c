@@ -8,7 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "daemon/agent.h"
 #include "daemon/fsutil.h"
 #include "daemon/history.h"
 #include "daemon/log.h"
@@ -129,37 +128,27 @@ static const struct proto_field edit_params[] = {
 	{"text", PROTO_T_STR, true},
 	{NULL, 0, false}};
 
-/* history.edit: save new text; {file, stale: [n...]}; history.changed to subscribers. */
+/* history.edit: save new text now, or when a re-run is over (rules in
+ * daemon/history_run.c); {file, stale, saved, queued, restart_deferred}. */
 static void m_edit(struct rpc_req *req)
 {
 	struct proto_err err;
 	struct proj *pj = req_proj(req);
 	if (!pj)
 		return;
-	if (agent_busy(pj) || hist_busy(proj_path(pj))) {
-		rpc_reply_error(req->from, PROTO_ERR_BUSY,
-				"a turn or a re-run is under way on project %s; wait for it or cancel it",
-				proj_name(pj));
-		return;
-	}
 	json_t *r = hist_edit(pj, req->args[1].u <= 100000 ? (int)req->args[1].u : -1, req->args[2].str, &err);
 	if (!r) {
 		rpc_reply_err(req->from, &err);
 		return;
 	}
-	log_info("history.edit: %s: %s", proj_name(pj), json_string_value(json_object_get(r, "file")));
-	hist_event(proj_path(pj), "edited", json_deep_copy(r));
-	msgpack_packer *pk = rpc_notify_begin("history.changed");
-	msgpack_pack_map(pk, 4);
-	proto_pack_kv_str(pk, "project", proj_name(pj));
-	proto_pack_kv_str(pk, "project_path", proj_path(pj));
-	proto_pack_kv_str(pk, "action", "edit");
-	proto_pack_kv_str(pk, "file", json_string_value(json_object_get(r, "file")));
-	rpc_notify_end_project(proj_path(pj));
+	log_info("history.edit: %s: %s %s", proj_name(pj), json_string_value(json_object_get(r, "file")),
+		 json_is_true(json_object_get(r, "queued")) ? "queued behind the re-run" :
+		 json_is_true(json_object_get(r, "restart_deferred")) ? "saved; kernel restart deferred" :
+		 "saved");
 	reply_json(req->from, r);
 }
 RPC_METHOD(history_edit, "history.edit", edit_params, m_edit,
-	   "save new text for a step (later steps become stale)");
+	   "save new text for a step (later steps become stale; waits for a re-run)");
 
 /* A re-run ended: reply to the client that asked. */
 static void rerun_done_cb(void *ud, const json_t *result)

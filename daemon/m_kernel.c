@@ -6,6 +6,17 @@
  * A successful `run` without `scratch` is saved as the next history step
  * (daemon/history.c; `step` in the reply); the kernel's state is restored
  * from history first when it is a fresh one (hist_exec).
+ *
+ * A `run` without `scratch` takes the project like an agent turn (the work
+ * queue of daemon/history_run.c): asked while a turn or a re-run holds the
+ * project, or while other work waits, it waits in arrival order; its client
+ * gets `history.event` {kind: "run_queued", msgid, behind} and, when it
+ * starts, {kind: "run_start", msgid}.  Its step number is taken when it
+ * starts.  A waiting run whose client disconnects, or whose client sends
+ * `kernel.interrupt`, is dropped (it never ran; the reply is a "cancelled"
+ * error).  A scratch run (a quick look, not saved) runs at once: the kernel
+ * serves requests one at a time, so it runs between two steps of a turn or
+ * a re-run, never inside one.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,31 +25,56 @@
 
 #include "daemon/history.h"
 #include "daemon/kern.h"
+#include "daemon/log.h"
 #include "daemon/project.h"
 #include "daemon/m_args.h"
 #include "daemon/rpc.h"
 
-/* A `run` waiting for its kernel. */
+/* A `run` waiting for the project or for its kernel. */
 struct run_ctx {
 	struct rpc_reply_to to;
+	struct proj *pj;
 	char *project_path;
-	char *code;     /* saved as a step on success, NULL with scratch */
+	char *code;
+	bool scratch;   /* not saved, not queued */
+	bool queued;    /* it waited for the project */
+	int timeout_s;
 	char step[64];
 };
+
+/* Free a run. */
+static void run_free(struct run_ctx *c)
+{
+	free(c->code);
+	free(c->project_path);
+	free(c);
+}
+
+/* history.event {project_path, kind, msgid, behind?} to the run's client only. */
+static void run_note(const struct run_ctx *c, const char *kind, const char *behind)
+{
+	json_t *ev = json_pack("{s:s, s:s, s:I, s:s?}", "project_path", c->project_path, "kind", kind,
+			       "msgid", (json_int_t)c->to.msgid, "behind", behind);
+	if (!ev)
+		return;
+	mpjson_pack(rpc_notify_begin("history.event"), ev);
+	rpc_notify_end_conn(c->to.conn_id);
+	json_decref(ev);
+}
 
 /* Save the code as a history step; `step` (or `step_error`) into out. */
 static void run_save(struct run_ctx *c, json_t *out)
 {
 	struct proto_err err = {0};
 	char rel[160];
-	struct proj *pj = proj_get(c->project_path, &err);
-	if (pj && hist_save_run(pj, c->code, c->step, out, rel, sizeof rel, &err) == 0)
+	if (hist_save_run(c->pj, c->code, c->step, out, rel, sizeof rel, &err) == 0)
 		json_object_set_new(out, "step", json_string(rel));
 	else
 		json_object_set_new(out, "step_error", json_string(err.msg));
 }
 
-/* The kernel answered (or failed): reply to the client that asked. */
+/* The kernel answered (or failed): reply to the client that asked; a
+ * saved run hands the project on. */
 static void run_cb(void *ud, const json_t *reply, const struct proto_err *err)
 {
 	struct run_ctx *c = ud;
@@ -48,16 +84,16 @@ static void run_cb(void *ud, const json_t *reply, const struct proto_err *err)
 		json_t *out = json_copy((json_t *)reply);
 		if (out)
 			json_object_set_new(out, "project_path", json_string(c->project_path));
-		if (out && c->code && json_is_true(json_object_get(reply, "ok")))
+		if (out && !c->scratch && json_is_true(json_object_get(reply, "ok")))
 			run_save(c, out);
 		msgpack_packer *pk = rpc_result_begin(c->to);
 		mpjson_pack(pk, out ? out : reply);
 		rpc_result_end();
 		json_decref(out);
 	}
-	free(c->code);
-	free(c->project_path);
-	free(c);
+	if (!c->scratch)
+		hist_job_end(c); /* after the step was saved: the next one numbers after it */
+	run_free(c);
 }
 
 /* A unique step name for figure files: run_YYYYmmdd-HHMMSS_N. */
@@ -71,6 +107,28 @@ static void run_step_name(char *buf, size_t len)
 	strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", &tm);
 	snprintf(buf, len, "run_%s_%u", stamp, ++counter);
 }
+
+/* Job start: the step is numbered now, then the code goes to the kernel. */
+static int run_start(void *ud, struct proto_err *err)
+{
+	struct run_ctx *c = ud;
+	hist_run_step_name(c->pj, c->step, sizeof c->step);
+	if (c->queued) {
+		log_info("run: %s: starts after waiting (step %s)", proj_name(c->pj), c->step);
+		run_note(c, "run_start", NULL);
+	}
+	return hist_exec(c->project_path, c->code, c->step, c->timeout_s, run_cb, c, err);
+}
+
+/* Job drop: the run never ran; its client gets the reason. */
+static void run_drop(void *ud, const struct proto_err *why)
+{
+	struct run_ctx *c = ud;
+	rpc_reply_err(c->to, why);
+	run_free(c);
+}
+
+static const struct hist_job_ops run_ops = {"run", run_start, run_drop};
 
 /* The project path of a request's `project` (replies the error itself). */
 static const char *req_project(struct rpc_req *req)
@@ -88,38 +146,38 @@ static const struct proto_field run_params[] = {
 	{"timeout_s", PROTO_T_UINT, false},
 	{NULL, 0, false}};
 
+/* run: scratch code goes to the kernel now; other code queues for the project. */
 static void m_run(struct rpc_req *req)
 {
 	struct proto_err err = {0};
-	const char *path = req_project(req);
-	if (!path)
+	struct proj *pj = m_arg_project(req);
+	struct run_ctx *c = pj ? calloc(1, sizeof *c) : NULL;
+	const char *behind = NULL;
+	if (!pj)
 		return;
-	struct run_ctx *c = calloc(1, sizeof *c);
-	if (!c || !(c->project_path = strdup(path))) {
-		free(c);
+	if (!c || !(c->project_path = strdup(proj_path(pj))) || !(c->code = strdup(req->args[1].str))) {
+		if (c)
+			run_free(c);
 		rpc_reply_error(req->from, PROTO_ERR_INTERNAL, "out of memory");
 		return;
 	}
-	c->to = req->from;
 	uint64_t t = req->args[3].present ? req->args[3].u : 0;
-	bool scratch = req->args[2].present && req->args[2].b;
-	struct proj *pj = proj_get(path, &err);
-	if (scratch || !pj)
+	c->to = req->from;
+	c->pj = pj;
+	c->timeout_s = t > 86400 ? 86400 : (int)t;
+	c->scratch = req->args[2].present && req->args[2].b;
+	int rc;
+	if (c->scratch) {
 		run_step_name(c->step, sizeof c->step);
-	else
-		hist_run_step_name(pj, c->step, sizeof c->step);
-	if (!scratch && !(c->code = strdup(req->args[1].str))) {
-		free(c->project_path);
-		free(c);
-		rpc_reply_error(req->from, PROTO_ERR_INTERNAL, "out of memory");
-		return;
+		rc = hist_exec(c->project_path, c->code, c->step, c->timeout_s, run_cb, c, &err);
+	} else {
+		rc = hist_job_submit(pj, &run_ops, c, req->from.conn_id, &c->queued, &behind, &err);
 	}
-	if (hist_exec(c->project_path, req->args[1].str, c->step,
-		      t > 86400 ? 86400 : (int)t, run_cb, c, &err) < 0) {
+	if (rc < 0) {
 		rpc_reply_err(req->from, &err);
-		free(c->code);
-		free(c->project_path);
-		free(c);
+		run_free(c);
+	} else if (c->queued) {
+		run_note(c, "run_queued", behind);
 	}
 }
 RPC_METHOD(run, "run", run_params, m_run, "run code in the project's kernel");
@@ -128,17 +186,26 @@ static const struct proto_field project_params[] = {
 	{"project", PROTO_T_STR, false},
 	{NULL, 0, false}};
 
+/* kernel.interrupt: the caller's own waiting runs are dropped; without
+ * any, the step running in the kernel gets SIGINT.  {ok, dropped}. */
 static void m_interrupt(struct rpc_req *req)
 {
 	const char *path = req_project(req);
-	if (path) {
+	if (!path)
+		return;
+	int dropped = hist_job_drop_client(path, req->from.conn_id);
+	if (dropped == 0)
 		kern_interrupt(path);
-		rpc_reply_ok(req->from);
-	}
+	msgpack_packer *pk = rpc_result_begin(req->from);
+	msgpack_pack_map(pk, 2);
+	proto_pack_kv_bool(pk, "ok", true);
+	proto_pack_kv_int(pk, "dropped", dropped);
+	rpc_result_end();
 }
 RPC_METHOD(kernel_interrupt, "kernel.interrupt", project_params, m_interrupt,
 	   "interrupt the step running in the project's kernel");
 
+/* kernel.restart: the next exec replays history. */
 static void m_restart(struct rpc_req *req)
 {
 	const char *path = req_project(req);

@@ -4,7 +4,8 @@
  * .daa/undone/, so nothing is lost and a daemon killed at any instant leaves
  * either the step or its undone copy.  The kernel is restarted so the
  * variables the step made are gone, and every subscriber of the project gets
- * a `history.changed` notification.  Refused while a turn runs (busy).
+ * a `history.changed` notification.  Refused (busy) while a turn, a re-run
+ * or a run holds the project or waits for it (daemon/history_run.c).
  */
 #include <dirent.h>
 #include <errno.h>
@@ -87,10 +88,10 @@ static void m_history_undo(struct rpc_req *req)
 		rpc_reply_err(req->from, &err);
 		return;
 	}
-	if (agent_busy(pj)) {
+	if (agent_busy(pj) || hist_queue_busy(proj_path(pj))) {
 		rpc_reply_error(req->from, PROTO_ERR_BUSY,
-				"a turn is running on project %s; wait for it or cancel it first",
-				proj_name(pj));
+				"a turn, a re-run or a run is under way or waiting on project %s; "
+				"wait for it or cancel it first", proj_name(pj));
 		return;
 	}
 	int n = undo_last_step(proj_history_dir(pj), name, sizeof name);

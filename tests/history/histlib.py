@@ -1,6 +1,7 @@
 """tests/history/histlib.py — shared helpers for the history suite: the
 kernel suite's Session (a private daad, project `demo` holding
-examples/sales.csv, the real `daa` CLI) plus small readers."""
+examples/sales.csv, the real `daa` CLI) plus small readers, and the gate
+file that lets a test hold a kernel step until it says so (no timing)."""
 import json
 import os
 import sys
@@ -27,3 +28,58 @@ def step_run(s, code):
     r, p = s.run_json(code)
     assert r and r["ok"] and r.get("step", "").startswith("history/"), (p.stdout, p.stderr)
     return r
+
+
+GATE = "outputs/go"
+WAIT_GATE = ("import os, time\n"
+             "while not os.path.exists(%r):\n"
+             "    time.sleep(0.02)\n" % GATE)
+
+
+def kind(m):
+    p = m[2][0] if isinstance(m[2], list) and m[2] else {}
+    return p.get("kind") if isinstance(p, dict) else None
+
+
+def params(m):
+    return m[2][0]
+
+
+def next_note(c, want):
+    """Read messages until a notification matches want(msg); the ones read
+    are returned (responses are kept).  Hang-guarded by the socket timeout."""
+    seen = []
+    while True:
+        for i, m in enumerate(c.notifications):
+            if want(m):
+                seen.extend(c.notifications[:i + 1])
+                del c.notifications[:i + 1]
+                return seen
+        msg = c.read_message()
+        assert msg is not None, "daemon closed the connection"
+        if msg[0] == 2:
+            c.notifications.append(msg)
+        else:
+            c.responses[msg[1]] = msg
+
+
+def hist_note(c, k, msgid=None):
+    """The next history.event of kind k (for msgid when given)."""
+    m = next_note(c, lambda m: m[1] == "history.event" and kind(m) == k and
+                  (msgid is None or params(m).get("msgid") == msgid))[-1]
+    return params(m)
+
+
+def open_gate(s, text="go"):
+    """Create the gate file atomically (the kernel polls for it)."""
+    tmp = os.path.join(s.path, "outputs", ".go.tmp")
+    with open(tmp, "w") as f:
+        f.write(text)
+    os.rename(tmp, os.path.join(s.path, GATE))
+
+
+def result(c, mid):
+    """The result of request mid (AssertionError on an error response)."""
+    out = c.wait(mid)
+    assert out[2] is None, out
+    return out[3]

@@ -3,12 +3,15 @@
 turn: asked while a turn is suspended on a question it waits
 (`history.event` rerun_queued, no response), and runs once the turn has
 ended; every watching client sees the turn end before the re-run starts.
-An edit is refused (busy) while the turn holds the project."""
+An edit asked while that re-run waits is queued behind it (the re-run
+reads the scripts and rewrites their statuses): the reply says so at once,
+the script is unchanged until the re-run has ended, then it is saved
+(history.event "edited" with queued: true) and the statuses follow."""
 import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from histlib import ROOT, Session, skip_unless_built, step_run  # noqa: E402
+from histlib import ROOT, Session, skip_unless_built, statuses, step_run  # noqa: E402
 
 sys.path.insert(0, os.path.join(ROOT, "tests", "lib"))
 from daad import RpcError  # noqa: E402
@@ -48,12 +51,23 @@ def main():
             mid = r.send("history.rerun", {"project": "demo", "step": 1})
             next_note(w, lambda m: m[1] == "history.event" and kind(m) == "rerun_queued")
             assert mid not in r.responses
+            ed = a.call("history.edit", {"project": "demo", "step": 1, "text": "v = 2\nprint('v', v)\n"})
+            assert ed["queued"] is True and ed["saved"] is False and ed["stale"] == [], ed
+            assert ed["file"] == "history/001_run.py", ed
+            with open(os.path.join(s.path, "history", "001_run.py")) as f:
+                assert "v = 1" in f.read(), "a queued edit was written before the re-run"
+            next_note(w, lambda m: m[1] == "history.event" and kind(m) == "edit_queued")
             try:
-                a.call("history.edit", {"project": "demo", "step": 1, "text": "v = 2\n"})
-                raise AssertionError("edit accepted while a turn holds the project")
+                a.call("history.rerun", {"project": "demo", "step": 1})
+                raise AssertionError("a second re-run was accepted while one waits")
             except RpcError as e:
                 assert e.code == -32008, (e.code, e.message)
-            print("ok - a re-run asked during a turn waits for it; an edit is refused (busy)")
+            try:
+                a.call("history.undo", {"project": "demo"})
+                raise AssertionError("undo accepted while a re-run waits")
+            except RpcError as e:
+                assert e.code == -32008, (e.code, e.message)
+            print("ok - a re-run asked during a turn waits for it; an edit is queued behind it")
 
             res = a.call("answer", {"project": "demo", "text": "sales"})
             assert res["status"] == "done", res
@@ -65,6 +79,15 @@ def main():
             kinds = [(m[1], kind(m)) for m in seen]
             assert kinds.index(("turn.event", "done")) < kinds.index(("history.event", "rerun_start")), kinds
             print("ok - it runs after the turn ends (with the turn's new step); watchers see done, then the re-run")
+            seen = next_note(w, lambda m: m[1] == "history.event" and kind(m) == "edited")
+            ev = seen[-1][2][0]
+            assert ev["queued"] is True and ev["stale"] == [2] and ev["file"] == "history/001_run.py", ev
+            with open(os.path.join(s.path, "history", "001_run.py")) as f:
+                assert f.read() == "v = 2\nprint('v', v)\n"
+            assert statuses(s) == {1: "edited", 2: "stale"}, statuses(s)
+            r2, p = s.run_json("v", "--scratch")
+            assert r2 and r2["result"]["repr"] == "2", p.stdout
+            print("ok - the queued edit is applied after the re-run: saved, later steps stale, kernel restarted")
         assert s.alive()
     return 0
 
