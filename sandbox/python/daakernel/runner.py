@@ -21,10 +21,11 @@ its reply is built and written.  Hence:
 Ordering: arm() sets `_running` before it tests `_pending`, so a SIGINT
 lands either before the test (seen as pending) or after it (raised by the
 handler); Python runs the handler between bytecodes of the main thread, so
-the two never interleave.  Linux delivers a signal sent before the daemon
-wrote the next request before the kernel's read() of that request returns,
-so the handler has run (and set `_pending`) before the request is
-dispatched.
+the two never interleave.  A signal the daemon sent before it wrote a
+request is delivered (to the main thread, which does not block it) at the
+latest when the kernel's read() of that request returns, and Python runs
+the handler at its next check, in the loop's own code before the request
+is dispatched — so it is seen before that request's reply is written.
 Not decidable here: a SIGINT the daemon sent while request N was in flight
 that reaches the runtime only after N's reply was written (the daemon had
 not read it yet) looks exactly like an early SIGINT for request N+1, and
