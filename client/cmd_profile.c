@@ -106,6 +106,8 @@ static int cmd_profile(struct cli *cli, struct cli_args *a)
 	cli_p_project(&p, cli);
 	if (a->argc == 1)
 		cli_p_str(&p, "dataset", a->argv[0]);
+	if (a->val['r'])
+		cli_p_bool(&p, "refresh", true);
 	int rc = cli_call(cli, "profile.run", &p, CLI_TIMEOUT_NONE, &m);
 	if (rc != CLI_OK)
 		return rc;
@@ -114,6 +116,10 @@ static int cmd_profile(struct cli *cli, struct cli_args *a)
 	if (!cli_json_result(cli, &m)) {
 		profile_print(m.result);
 		printf("report: %s\n", path);
+		const char *made = cli_str(m.result, "created");
+		const msgpack_object *cached = proto_map_get(m.result, "cached");
+		if (made && cached && cached->type == MSGPACK_OBJECT_BOOLEAN && cached->via.boolean)
+			printf("(kept from %s: same file content; --refresh makes it again)\n", made);
 	}
 	if (a->val['o'] && path[0])
 		open_file(path);
@@ -223,15 +229,19 @@ static int cmd_model(struct cli *cli, struct cli_args *a)
 	return CLI_OK;
 }
 
-static const struct cli_opt opts_profile[] = {{'o', "open", false}, {0, NULL, false}};
+static const struct cli_opt opts_profile[] = {{'o', "open", false}, {'r', "refresh", false},
+					      {0, NULL, false}};
 static const struct cli_opt opts_model[] = {{'f', "features", true}, {'k', "kind", true},
 					    {'d', "dataset", true}, {0, NULL, false}};
 
 const struct cli_cmd cli_cmds_profile[] = {
-	{"profile", "[DATASET] [--open]", "profile a dataset: one line per column, an HTML report",
+	{"profile", "[DATASET] [--open] [--refresh]", "profile a dataset: one line per column, an HTML report",
 	 "Runs daa_tools.profile in the project's kernel: types, missing and distinct counts,\n"
 	 "warnings (constant, identifier, date or numbers stored as text, skewed, ...) and a\n"
-	 "self-contained HTML report in outputs/reports/.  --open shows it with xdg-open.\n",
+	 "self-contained HTML report in outputs/reports/.  --open shows it with xdg-open.\n"
+	 "Adding a dataset profiles it in the background; the profile is kept per file content\n"
+	 "(.daa/profiles/) and shown at once while the file and its loading conventions are\n"
+	 "unchanged.  --refresh makes it again.\n",
 	 0, 1, opts_profile, cmd_profile},
 	{"model", "TARGET [--features a,b] [--kind auto|classification|regression] [--dataset NAME]",
 	 "model a column from the others, cross-validated against a dummy baseline",

@@ -88,7 +88,29 @@ static int cmd_project_rm(struct cli *cli, struct cli_args *a)
 	return CLI_OK;
 }
 
-/* DATASET lines: name, format, size, file. */
+/* The profile status line under a dataset (data.list / data.add). */
+static void profile_status_print(const msgpack_object *st)
+{
+	const char *state = st ? cli_str(st, "state") : NULL;
+	if (!state)
+		return;
+	if (strcmp(state, "ready") == 0) {
+		const char *rep = cli_str(st, "report");
+		printf("    profile: %lld rows, %lld columns, %lld warnings%s%s%s\n",
+		       (long long)proto_map_int(st, "rows", 0), (long long)proto_map_int(st, "n_columns", 0),
+		       (long long)proto_map_int(st, "warnings", 0), rep ? " — " : "", rep ? rep : "",
+		       proto_map_get(st, "outdated") ? " (conventions changed: made again when needed)" : "");
+	} else if (strcmp(state, "running") == 0) {
+		printf("    profile: being made in the background (`daa profile` waits for it)\n");
+	} else if (strcmp(state, "failed") == 0) {
+		const char *e = cli_str(st, "error");
+		printf("    profile: failed: %s\n", e ? e : "?");
+	} else {
+		printf("    profile: not made yet (`daa profile` or the next question makes it)\n");
+	}
+}
+
+/* DATASET lines: name, format, size, file; then the profile status. */
 static void datasets_print(const msgpack_object *ds)
 {
 	uint32_t n = ds && ds->type == MSGPACK_OBJECT_ARRAY ? ds->via.array.size : 0;
@@ -100,6 +122,7 @@ static void datasets_print(const msgpack_object *ds)
 		const char *path = cli_str(d, "path") ? cli_str(d, "path") : cli_str(d, "file");
 		printf("%-20s %-8s %12lld  %s\n", name ? name : "?", fmt ? fmt : "?",
 		       (long long)proto_map_int(d, "bytes", 0), path ? path : "");
+		profile_status_print(proto_map_get(d, "profile"));
 	}
 }
 
@@ -164,6 +187,7 @@ static int add_one(struct cli *cli, struct cli_args *a, const char *file)
 		const char *fmt = cli_str(m.result, "format");
 		printf("added %s as %s (%s, %lld bytes)\n", file, name ? name : "?", fmt ? fmt : "?",
 		       (long long)proto_map_int(m.result, "bytes", 0));
+		profile_status_print(proto_map_get(m.result, "profile"));
 		(void)f;
 	}
 	proto_msg_done(&m);

@@ -8,7 +8,7 @@
  *             │                                  (saved, source "agent")
  *             ▼                                       ┌──────┐
  *          QUEUED ─(project free)─► PREPARING ──► CALLING_MODEL ◄─────────────┐
- *                  profiles (cached by size+mtime),  │   │   │                │
+ *                  profiles (daemon/profiler.c),     │   │   │                │
  *                  inferred conventions              │   │   └─ run_python ─► RUNNING_CODE
  *                                                    │   │      (result or error through
  *                                                    │   │       fix_error.txt goes back)
@@ -36,6 +36,7 @@
 #include "daemon/history.h"
 #include "daemon/kern.h"
 #include "daemon/log.h"
+#include "daemon/profiler.h"
 #include "daemon/project.h"
 
 struct agent_cfg agent_cfg;
@@ -126,6 +127,7 @@ int agent_init(struct loop *l, struct proto_err *err)
 	A.loop = l;
 	cfg_load();
 	proj_add_close_hook(proj_closed_cb, NULL);
+	prof_init(l); /* after our close hook: turns end before their profiles */
 	if (llm_config_from_json(&lc, c ? c->llm : NULL, msg, sizeof msg) < 0) {
 		snprintf(A.init_err, sizeof A.init_err, "the LLM configuration is wrong: %s", msg);
 	} else {
@@ -305,28 +307,42 @@ int agent_ask(struct proj *pj, const char *request, bool interactive, struct rpc
 	return 0;
 }
 
-/* Profile the next dataset that has no fresh cached profile, or go on. */
-/* PREPARING: the next dataset without a fresh profile, then CALLING_MODEL. */
+/* PREPARING: the profile of each dataset (daemon/profiler.c: cached, or
+ * made now, or the background job under way), then CALLING_MODEL. */
 static void prepare_next(struct agent_turn *t);
 
-/* A profile arrived from the kernel. */
-static void profile_cb(void *ud, const json_t *reply, const struct proto_err *err)
+/* Infer conventions from a profile the project has not inferred from yet. */
+static void infer_once(struct agent_turn *t, const char *name, const json_t *entry)
 {
+	char *seen = NULL;
+	if (asprintf(&seen, "%s %s", json_string_value(json_object_get(entry, "sha256")) ?: "",
+		     json_string_value(json_object_get(entry, "load_key")) ?: "") < 0)
+		return;
+	const char *last = json_string_value(json_object_get(t->proj->inferred, name));
+	if (!last || strcmp(last, seen) != 0) {
+		agent_tools_infer(t, json_object_get(entry, "profile"));
+		json_object_set_new(t->proj->inferred, name, json_string(seen));
+	}
+	free(seen);
+}
+
+/* A dataset's profile arrived (or failed). */
+static void profile_cb(void *ud, const json_t *entry, const struct proto_err *err)
+{
+	const char *errmsg = err ? err->msg : NULL;
 	struct agent_turn *t = ud;
 	size_t i = json_array_size(t->datasets) - (size_t)t->profiles_pending;
 	json_t *ds = json_array_get(t->datasets, i);
-	const json_t *prof = reply ? json_object_get(reply, "profile") : NULL;
+	const char *name = json_string_value(json_object_get(ds, "name")) ?: "?";
 	t->profiles_pending--;
-	if (prof && json_is_object(prof)) {
-		agent_mem_profile_put(t->proj, ds, prof);
-		json_object_set(ds, "profile", (json_t *)prof);
-		agent_tools_infer(t, prof);
+	if (json_is_object(json_object_get(entry, "profile"))) {
+		json_object_set(ds, "profile", json_object_get(entry, "profile"));
+		if (json_is_object(json_object_get(entry, "summary")))
+			json_object_set(ds, "summary", json_object_get(entry, "summary"));
+		infer_once(t, name, entry);
 	} else {
-		const char *m = err ? err->msg : json_string_value(json_object_get(
-			json_object_get(reply, "error"), "message"));
-		log_warn("agent: %s: profiling %s failed: %s", t->id,
-			 json_string_value(json_object_get(ds, "name")), m ? m : "?");
-		json_object_set_new(ds, "error", json_string(m ? m : "profiling failed"));
+		log_warn("agent: %s: profiling %s failed: %s", t->id, name, errmsg ? errmsg : "?");
+		json_object_set_new(ds, "error", json_string(errmsg ? errmsg : "profiling failed"));
 	}
 	prepare_next(t);
 }
@@ -337,14 +353,8 @@ static void prepare_next(struct agent_turn *t)
 	while (t->profiles_pending > 0) {
 		size_t i = json_array_size(t->datasets) - (size_t)t->profiles_pending;
 		json_t *ds = json_array_get(t->datasets, i);
-		json_t *cached = agent_mem_profile_get(t->proj, ds);
-		if (cached) {
-			json_object_set(ds, "profile", cached);
-			t->profiles_pending--;
-			continue;
-		}
-		if (kern_profile(t->proj->path, json_string_value(json_object_get(ds, "name")),
-				 agent_cfg.profile_samples, profile_cb, t, &err) == 0)
+		if (prof_get(t->proj->pj, json_string_value(json_object_get(ds, "name")) ?: "", false,
+			     profile_cb, t, &err) == 0)
 			return;
 		log_warn("agent: %s: cannot profile: %s", t->id, err.msg);
 		json_object_set_new(ds, "error", json_string(err.msg));
@@ -518,6 +528,7 @@ static void turn_stop_work(struct agent_turn *t)
 	}
 	if (t->exec_pending || t->profiles_pending > 0) {
 		kern_forget(t);
+		prof_forget(t);
 		if (t->exec_pending)
 			kern_interrupt(t->proj->path);
 		t->exec_pending = false;
@@ -629,7 +640,7 @@ void agent_shutdown(void)
 	while ((p = A.projects)) {
 		A.projects = p->next;
 		json_decref(p->digest);
-		json_decref(p->profiles);
+		json_decref(p->inferred);
 		free(p->path);
 		free(p->name);
 		free(p);
@@ -640,6 +651,7 @@ void agent_shutdown(void)
 	agent_prompts_reset();
 	free(agent_cfg.prompts_dir);
 	agent_cfg.prompts_dir = NULL;
+	prof_shutdown();
 }
 
 /* A project is being deleted or closed: end its turns. */

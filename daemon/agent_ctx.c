@@ -2,8 +2,10 @@
  * daemon/agent_ctx.c — the context of a model call, within a token budget
  * (tokens estimated as bytes/4, agent_cfg.context_tokens):
  *   system    prompts/system.txt (loaded at run time from the prompts dir)
- *   user      the datasets (profiles: schema, or schema + samples by the
- *             privacy setting), the conventions, a digest of earlier turns
+ *   user      the datasets (profiles from daemon/profiler.c with the
+ *             daa_tools types and warnings; values from the data — samples,
+ *             top values, min/max/mean — unless "agent": {"privacy":
+ *             "schema"}), the conventions, a digest of earlier turns
  *             (the last few in full-ish form, older ones one line each), and
  *             the request
  *   then the turn's own conversation (assistant tool calls, tool results).
@@ -110,16 +112,83 @@ static void put_cut(FILE *f, const char *s, size_t max)
 		s + n - max / 3);
 }
 
+/* Privacy "schema": a column keeps its name, types, counts, hints and
+ * warnings, never a value from the data. */
+void agent_ctx_strip_values(json_t *col)
+{
+	static const char *const values[] = {"samples", "top", "min", "max", "mean", NULL};
+	for (int i = 0; !agent_cfg.profile_samples && values[i]; i++)
+		json_object_del(col, values[i]);
+}
+
+/* The summary's entry for column i when it is about the same column. */
+static const json_t *summary_column(const json_t *summary, size_t i, const json_t *col)
+{
+	const json_t *sc = json_array_get(json_object_get(summary, "columns"), i);
+	return json_equal(json_object_get(sc, "name"), json_object_get(col, "name")) ? sc : NULL;
+}
+
+/* One column: the light profile (samples only when privacy allows) with
+ * the daa_tools type and warnings. */
+static void put_column(FILE *f, const json_t *col, const json_t *sc)
+{
+	json_t *c = json_deep_copy(col);
+	json_object_del(c, "name");
+	agent_ctx_strip_values(c);
+	if (sc) {
+		json_object_set(c, "type", json_object_get(sc, "type"));
+		if (json_array_size(json_object_get(sc, "warnings")))
+			json_object_set(c, "warnings", json_object_get(sc, "warnings"));
+	}
+	char *s = json_dumps(c, JSON_COMPACT);
+	fprintf(f, "  - %s: ", json_string_value(json_object_get(col, "name")) ?: "?");
+	put_cut(f, s ? s : "", 400);
+	fputc('\n', f);
+	free(s);
+	json_decref(c);
+}
+
+/* The table-level part of the summary: duplicates, strongest correlations, notes. */
+static void put_summary_tail(FILE *f, const json_t *summary)
+{
+	const char *method;
+	const json_t *pairs, *pair, *note;
+	size_t i;
+	if (json_integer_value(json_object_get(summary, "duplicate_rows")) > 0)
+		fprintf(f, "  duplicate rows: %lld\n",
+			(long long)json_integer_value(json_object_get(summary, "duplicate_rows")));
+	json_object_foreach((json_t *)json_object_get(summary, "correlations"), method, pairs) {
+		if (!json_array_size(pairs))
+			continue;
+		fprintf(f, "  strongest %s:", method);
+		json_array_foreach(pairs, i, pair) {
+			if (i == 3)
+				break;
+			fprintf(f, "%s %.60s~%.60s %.2f", i ? "," : "",
+				json_string_value(json_array_get(pair, 0)) ?: "?",
+				json_string_value(json_array_get(pair, 1)) ?: "?",
+				json_number_value(json_array_get(pair, 2)));
+		}
+		fputc('\n', f);
+	}
+	json_array_foreach(json_object_get(summary, "notes"), i, note)
+		if (i < 3)
+			fprintf(f, "  note: %.300s\n", json_string_value(note) ?: "");
+}
+
 /* A dataset profile as compact text for the model. */
 static void put_dataset(FILE *f, const json_t *ds, size_t max)
 {
 	const json_t *prof = json_object_get(ds, "profile"), *col;
+	const json_t *summary = json_object_get(ds, "summary");
 	long start = ftell(f);
 	size_t i;
 	fprintf(f, "- %s (data/%s", json_string_value(json_object_get(ds, "name")) ?: "?",
 		json_string_value(json_object_get(ds, "file")) ?: "?");
 	if (json_integer_value(json_object_get(prof, "rows")))
 		fprintf(f, ", %lld rows", (long long)json_integer_value(json_object_get(prof, "rows")));
+	if (json_string_value(json_object_get(summary, "report")))
+		fprintf(f, "; profile report %s", json_string_value(json_object_get(summary, "report")));
 	fprintf(f, ")\n");
 	if (!prof) {
 		fprintf(f, "  (no profile: %s)\n", json_string_value(json_object_get(ds, "error")) ?: "?");
@@ -130,15 +199,10 @@ static void put_dataset(FILE *f, const json_t *ds, size_t max)
 			fprintf(f, "  … %zu more columns\n", json_array_size(json_object_get(prof, "columns")) - i);
 			break;
 		}
-		json_t *c = json_deep_copy(col);
-		json_object_del(c, "name");
-		char *s = json_dumps(c, JSON_COMPACT);
-		fprintf(f, "  - %s: ", json_string_value(json_object_get(col, "name")) ?: "?");
-		put_cut(f, s ? s : "", 400);
-		fputc('\n', f);
-		free(s);
-		json_decref(c);
+		put_column(f, col, summary_column(summary, i, col));
 	}
+	if (summary && ftell(f) - start <= (long)max)
+		put_summary_tail(f, summary);
 }
 
 /* One earlier turn: full-ish (request, answer, code) or one line. */
@@ -335,7 +399,10 @@ json_t *agent_ctx_state(const struct agent_turn *t)
 	size_t i, n = json_array_size(t->proj->digest);
 	json_array_foreach(t->datasets, i, ds) {
 		json_t *prof = json_object_get(ds, "profile");
+		/* whole: the builtin analyst is local, privacy is about what leaves */
 		json_t *d = json_is_object(prof) ? json_deep_copy(prof) : json_object();
+		if (json_object_get(ds, "summary"))
+			json_object_set(d, "summary", json_object_get(ds, "summary"));
 		json_object_set(d, "name", json_object_get(ds, "name"));
 		json_object_set(d, "file", json_object_get(ds, "file"));
 		json_object_set(d, "format", json_object_get(ds, "format"));

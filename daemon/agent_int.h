@@ -87,13 +87,16 @@ struct agent_proj {
 	struct agent_turn *cur;      /* running or suspended */
 	struct agent_turn *qhead, *qtail;
 	json_t *digest;              /* [{turn, request, answer, status, history, figures, code}] */
-	json_t *profiles;            /* dataset name → {size, mtime, samples, profile} */
+	json_t *inferred;            /* dataset name → "sha256 load_key" of the profile
+	                              * conventions were last inferred from (memory only) */
 };
 
 /* agent_ctx.c — context for a model call. */
 json_t *agent_ctx_messages(const struct agent_turn *t);
 json_t *agent_ctx_state(const struct agent_turn *t);
 json_t *agent_ctx_tools(void);
+/* Drop the data values of a profile column when privacy is "schema". */
+void agent_ctx_strip_values(json_t *col);
 /* Load prompts/<name> (cached); NULL with a log line when missing. */
 const char *agent_prompt(const char *name);
 /* Fill {{key}} placeholders from an object of strings; caller frees. */
@@ -111,9 +114,6 @@ void agent_mem_llm_log(const struct agent_turn *t, const struct llm_reply *r,
 		       const struct llm_error *e, const char *backend);
 /* Dataset files in data/: [{name, file, format, bytes, mtime}] (owned). */
 json_t *agent_mem_datasets(const struct agent_proj *p);
-/* Cached profile when size+mtime match (borrowed), else NULL. */
-json_t *agent_mem_profile_get(struct agent_proj *p, const json_t *ds);
-void agent_mem_profile_put(struct agent_proj *p, const json_t *ds, const json_t *profile);
 /* Set a convention {value, source, why?, updated}; rewrites conventions.json. */
 int agent_mem_convention_set(struct agent_proj *p, const char *key, const json_t *value,
 			     const char *source, const char *why);

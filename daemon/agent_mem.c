@@ -3,8 +3,6 @@
  *   .daa/turns.jsonl          one line per ended turn (request, short answer,
  *                             status, history script, figures, code excerpt):
  *                             the digest of earlier turns, reloaded on restart
- *   .daa/profiles.json        dataset profiles keyed by name, valid while the
- *                             file's size and mtime match (atomic rewrite)
  *   history/NNN_slug.py       the code that ran successfully in a turn
  *   llm_log_YYYY-MM-DD.jsonl  every model request/response (the backend's
  *                             request_log/response_log, which never hold a key)
@@ -97,14 +95,14 @@ static char *read_tail(const char *path, size_t max)
 	return buf;
 }
 
-/* Read the digest and the profile cache back from .daa/. */
+/* Read the digest back from .daa/. */
 void agent_mem_load(struct agent_proj *p)
 {
 	char path[4096];
 	struct proto_err err;
 	char *data, *line, *save = NULL;
 	p->digest = json_array();
-	p->profiles = NULL;
+	p->inferred = json_object();
 	if (fsu_path(path, sizeof path, &err, "%s/turns.jsonl", proj_state_dir(p->pj)) == 0 &&
 	    (data = read_tail(path, TURNS_MAX_READ))) {
 		for (line = strtok_r(data, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
@@ -116,15 +114,10 @@ void agent_mem_load(struct agent_proj *p)
 		}
 		free(data);
 	}
-	if (fsu_path(path, sizeof path, &err, "%s/profiles.json", proj_state_dir(p->pj)) == 0)
-		p->profiles = json_load_file(path, 0, NULL);
-	if (!json_is_object(p->profiles)) {
-		json_decref(p->profiles);
-		p->profiles = json_object();
-	}
 }
 
-/* The datasets with their size and mtime (for the profile cache). */
+/* The project's datasets {name, file, format, bytes} (no absolute paths:
+ * the model needs none). */
 json_t *agent_mem_datasets(const struct agent_proj *p)
 {
 	struct proto_err err;
@@ -134,53 +127,9 @@ json_t *agent_mem_datasets(const struct agent_proj *p)
 		log_warn("agent: %s: cannot list datasets: %s", p->name, err.msg);
 		return json_array();
 	}
-	json_array_foreach(list, i, ds) {
-		struct stat st;
-		const char *path = json_string_value(json_object_get(ds, "path"));
-		if (path && stat(path, &st) == 0) {
-			json_object_set_new(ds, "bytes", json_integer((json_int_t)st.st_size));
-			json_object_set_new(ds, "mtime_ns", json_integer((json_int_t)st.st_mtim.tv_sec *
-									 1000000000 + st.st_mtim.tv_nsec));
-		}
-		json_object_del(ds, "path"); /* the model needs no absolute paths */
-	}
+	json_array_foreach(list, i, ds)
+		json_object_del(ds, "path");
 	return list;
-}
-
-/* Does the cache entry describe this very file (and privacy setting)? */
-static bool cache_fresh(const json_t *c, const json_t *ds)
-{
-	return json_is_object(c) &&
-	       json_equal(json_object_get(c, "bytes"), json_object_get(ds, "bytes")) &&
-	       json_equal(json_object_get(c, "mtime_ns"), json_object_get(ds, "mtime_ns")) &&
-	       json_is_true(json_object_get(c, "samples")) == agent_cfg.profile_samples &&
-	       json_object_get(ds, "bytes") != NULL;
-}
-
-/* The cached profile of ds when still valid. */
-json_t *agent_mem_profile_get(struct agent_proj *p, const json_t *ds)
-{
-	const char *name = json_string_value(json_object_get(ds, "name"));
-	json_t *c = name ? json_object_get(p->profiles, name) : NULL;
-	return cache_fresh(c, ds) ? json_object_get(c, "profile") : NULL;
-}
-
-/* Cache a profile (memory and .daa/profiles.json). */
-void agent_mem_profile_put(struct agent_proj *p, const json_t *ds, const json_t *profile)
-{
-	const char *name = json_string_value(json_object_get(ds, "name"));
-	char path[4096], *text;
-	struct proto_err err;
-	if (!name || !json_object_get(ds, "bytes"))
-		return;
-	json_object_set_new(p->profiles, name, json_pack("{s:O, s:O, s:b, s:O}", "bytes",
-		json_object_get(ds, "bytes"), "mtime_ns", json_object_get(ds, "mtime_ns"),
-		"samples", agent_cfg.profile_samples, "profile", profile));
-	text = json_dumps(p->profiles, JSON_COMPACT);
-	if (text && fsu_path(path, sizeof path, &err, "%s/profiles.json", proj_state_dir(p->pj)) == 0 &&
-	    fsu_write_atomic(path, text, strlen(text), &err) < 0)
-		log_warn("agent: %s: profile cache not saved: %s", p->name, err.msg);
-	free(text);
 }
 
 /* The project's conventions (never NULL). */

@@ -46,6 +46,12 @@ int kern_exec_timeout(const char *project_path, const char *code, const char *st
 /* Profile one dataset (for the agent's context). */
 int kern_profile(const char *project_path, const char *dataset, bool samples,
 		 kern_reply_cb cb, void *ud, struct proto_err *err);
+/* Profile one dataset with the daa_tools summary and its HTML report
+ * (daemon/profiler.c; sandbox/KERNEL.md `profile` with `summary: true`).
+ * A background request: any other request asked meanwhile goes first (the
+ * profile is interrupted and sent again after it); cb sees only the end. */
+int kern_profile_summary(const char *project_path, const char *dataset, int timeout_s,
+			 kern_reply_cb cb, void *ud, struct proto_err *err);
 /* Forget a pending callback (the caller is going away). */
 void kern_forget(void *ud);
 int kern_interrupt(const char *project_path);

@@ -163,9 +163,27 @@ void kern_shutdown(void)
 	kern_ready_to_serve = false;
 }
 
+/* Queue r: background requests at the end; others before the queued
+ * background ones, and a background request under way is interrupted to
+ * let them go first (it is sent again afterwards: kern_req.c on_reply). */
+static void enqueue(struct kern *k, struct kreq *r)
+{
+	struct kreq **pp = &k->queue;
+	while (*pp && (r->background || !(*pp)->background))
+		pp = &(*pp)->next;
+	r->next = *pp;
+	*pp = r;
+	struct kreq *in = k->inflight;
+	if (!r->background && in && in->background && !in->yielding && k->state == KS_BUSY) {
+		log_info("kernel %d: the background %s yields to a %s", (int)k->sp.pid, in->op, r->op);
+		in->yielding = in->signalled = true;
+		kp_signal(k->sp.pid, k->sp.pidfd, SIGINT);
+	}
+}
+
 /* Queue a request on the project's kernel (binding one if needed). */
-static int submit(const char *project, const char *op, json_t *msg, int timeout_s,
-		  kern_reply_cb cb, void *ud, struct proto_err *err)
+static int submit_req(const char *project, const char *op, json_t *msg, int timeout_s,
+		      bool background, kern_reply_cb cb, void *ud, struct proto_err *err)
 {
 	if (!msg)
 		return proto_fail(err, PROTO_ERR_INTERNAL, "out of memory");
@@ -190,12 +208,16 @@ static int submit(const char *project, const char *op, json_t *msg, int timeout_
 		return proto_fail(err, PROTO_ERR_INTERNAL, "out of memory");
 	}
 	r->op = op, r->msg = msg, r->timeout_s = timeout_s, r->cb = cb, r->ud = ud;
-	struct kreq **pp = &k->queue;
-	while (*pp)
-		pp = &(*pp)->next;
-	*pp = r;
+	r->background = background;
+	enqueue(k, r);
 	kern_pump(k);
 	return 0;
+}
+
+static int submit(const char *project, const char *op, json_t *msg, int timeout_s,
+		  kern_reply_cb cb, void *ud, struct proto_err *err)
+{
+	return submit_req(project, op, msg, timeout_s, false, cb, ud, err);
 }
 
 int kern_exec_timeout(const char *project_path, const char *code, const char *step_name,
@@ -225,6 +247,17 @@ int kern_profile(const char *project_path, const char *dataset, bool samples,
 	json_t *msg = json_pack("{s:s,s:s,s:b}", "op", "profile", "dataset", dataset, "samples",
 				samples);
 	return submit(project_path, "profile", msg, kern_g.step_timeout_s, cb, ud, err);
+}
+
+int kern_profile_summary(const char *project_path, const char *dataset, int timeout_s,
+			 kern_reply_cb cb, void *ud, struct proto_err *err)
+{
+	if (!dataset)
+		return proto_fail(err, PROTO_ERR_PARAMS, "no dataset to profile");
+	json_t *msg = json_pack("{s:s,s:s,s:b,s:b}", "op", "profile", "dataset", dataset,
+				"samples", true, "summary", true);
+	return submit_req(project_path, "profile", msg, timeout_s > 0 ? timeout_s :
+			  kern_g.step_timeout_s, true, cb, ud, err);
 }
 
 /* Forget callbacks with this ud in one kernel's requests. */
@@ -257,8 +290,11 @@ static struct kern *find(const char *project)
 int kern_interrupt(const char *project_path)
 {
 	struct kern *k = find(project_path);
-	if (k && k->state == KS_BUSY)
+	if (k && k->state == KS_BUSY) {
+		if (k->inflight)
+			k->inflight->signalled = true;
 		kp_signal(k->sp.pid, k->sp.pidfd, SIGINT);
+	}
 	return 0;
 }
 

@@ -98,6 +98,9 @@ struct kreq {
 	json_t *msg;         /* the request map (id added when sent) */
 	int timeout_s;       /* 0: no limit */
 	bool interrupted;    /* SIGINT sent because the time limit passed */
+	bool background;     /* yields to any other request (kern_profile_summary) */
+	bool yielding;       /* SIGINT sent so a request asked later can go first */
+	bool signalled;      /* a SIGINT was sent while it was in flight (any reason) */
 	kern_reply_cb cb;    /* NULL once forgotten */
 	void *ud;
 };

@@ -55,7 +55,7 @@ static void req_timer_cb(struct loop *l, uint64_t id, void *ud)
 		return;
 	if (strcmp(k->inflight->op, "exec") == 0 || strcmp(k->inflight->op, "profile") == 0) {
 		log_info("kernel %d: step over %d s: SIGINT", (int)k->sp.pid, k->inflight->timeout_s);
-		k->inflight->interrupted = true;
+		k->inflight->interrupted = k->inflight->signalled = true;
 		kp_signal(k->sp.pid, k->sp.pidfd, SIGINT);
 		k->grace_timer = kern_timer_add((uint64_t)kern_g.grace_ms, grace_timer_cb, k);
 		return;
@@ -304,9 +304,46 @@ static void on_bind_reply(struct kern *k, struct kreq *r, json_t *msg)
 	k->state = KS_IDLE;
 }
 
+/* After a request that got a SIGINT: a ping goes first, so a signal the
+ * kernel only saw after it had answered (it then waits, pending, for the
+ * next request: KERNEL.md) is spent on the ping, not on the next step. */
+static void queue_ping_first(struct kern *k)
+{
+	struct kreq *r = calloc(1, sizeof *r);
+	if (!r || !(r->msg = json_pack("{s:s}", "op", "ping"))) {
+		free(r);
+		return;
+	}
+	r->op = "ping";
+	r->timeout_s = kern_g.step_timeout_s;
+	r->next = k->queue;
+	k->queue = r;
+}
+
+/* A background request interrupted to let another go first: queue it
+ * again behind the others (true), unless it finished anyway. */
+static bool requeue_yielded(struct kern *k, struct kreq *r, const json_t *msg)
+{
+	const char *type = json_string_value(json_object_get(json_object_get(msg, "error"), "type"));
+	if (!r->yielding || r->interrupted || json_is_true(json_object_get(msg, "ok")) ||
+	    !type || strcmp(type, "KeyboardInterrupt") != 0)
+		return false;
+	r->yielding = false;
+	json_object_del(r->msg, "id");
+	struct kreq **pp = &k->queue;
+	while (*pp)
+		pp = &(*pp)->next;
+	*pp = r;
+	return true;
+}
+
 /* A reply to exec/profile/ping: to its owner, with the sandbox state added. */
 static void on_reply(struct kern *k, struct kreq *r, json_t *msg)
 {
+	if (requeue_yielded(k, r, msg)) {
+		k->state = KS_IDLE;
+		return;
+	}
 	json_object_del(msg, "id");
 	json_object_set_new(msg, "sandbox", json_pack("{s:O}", "degraded",
 						      k->degraded ? k->degraded : json_array()));
@@ -362,9 +399,12 @@ void kern_handle_msg(struct kern *k, json_t *msg)
 		kern_timer_cancel(&k->grace_timer);
 		k->grace_timer = 0;
 	}
+	bool signalled = r->signalled;
 	if (strcmp(r->op, "bind") == 0)
 		on_bind_reply(k, r, msg);
 	else
 		on_reply(k, r, msg);
+	if (signalled && kern_alive(k))
+		queue_ping_first(k);
 	after_reply(k);
 }

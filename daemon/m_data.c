@@ -3,7 +3,8 @@
  * A small file is copied on the daemon's thread (copy_file_range: a reflink
  * or an in-kernel copy); a big one in a forked child that only copies and
  * exits, so the loop never waits on the disk; the reply goes out when the
- * child is reaped (server_watch_child).
+ * child is reaped (server_watch_child).  Each dataset carries its profile
+ * status (daemon/profiler.h); adding one starts its profile in the background.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -14,6 +15,7 @@
 #include <unistd.h>
 #include "daemon/kern.h"
 #include "daemon/log.h"
+#include "daemon/profiler.h"
 #include "daemon/project.h"
 #include "daemon/rpc.h"
 #include "daemon/server.h"
@@ -21,6 +23,7 @@
 #define M_DATA_ASYNC_BYTES (8LL * 1024 * 1024)
 
 struct m_data_copy {
+	struct proj *proj;
 	struct proj_data_job *job;
 	struct rpc_reply_to to;
 	int result_fd; /* the child writes its result (an int errno) here */
@@ -42,13 +45,16 @@ static void m_data_reply(struct rpc_reply_to to, json_t *res)
 	json_decref(res);
 }
 
-/* Finish a job and answer. */
-static void m_data_finish(struct rpc_reply_to to, struct proj_data_job *job, int copy_errno)
+/* Finish a job and answer (with the profile the change hook started). */
+static void m_data_finish(struct rpc_reply_to to, struct proj *p, struct proj_data_job *job,
+			  int copy_errno)
 {
 	struct proto_err err = {0};
 	json_t *res = proj_data_finish(job, copy_errno, &err);
-	if (res)
+	if (res) {
+		json_object_set_new(res, "profile", prof_status(p, res));
 		m_data_reply(to, res);
+	}
 	else
 		rpc_reply_err(to, &err);
 }
@@ -63,7 +69,7 @@ static void m_data_child_cb(pid_t pid, int status, void *ud)
 		copy_errno = EIO;
 	}
 	close(c->result_fd);
-	m_data_finish(c->to, c->job, copy_errno);
+	m_data_finish(c->to, c->proj, c->job, copy_errno);
 	free(c);
 }
 
@@ -77,7 +83,7 @@ static void __attribute__((noreturn)) m_data_child(struct proj_data_job *job, in
 }
 
 /* Copy in a child; -1 when it could not be started (then copy inline). */
-static int m_data_fork(struct rpc_reply_to to, struct proj_data_job *job)
+static int m_data_fork(struct rpc_reply_to to, struct proj *proj, struct proj_data_job *job)
 {
 	struct m_data_copy *c = malloc(sizeof(*c));
 	int p[2];
@@ -85,6 +91,7 @@ static int m_data_fork(struct rpc_reply_to to, struct proj_data_job *job)
 		free(c);
 		return -1;
 	}
+	c->proj = proj;
 	c->job = job;
 	c->to = to;
 	c->result_fd = p[0];
@@ -118,9 +125,9 @@ static void m_data_add(struct rpc_req *req)
 		rpc_reply_err(req->from, &err);
 		return;
 	}
-	if (proj_data_job_size(job) >= M_DATA_ASYNC_BYTES && m_data_fork(req->from, job) == 0)
+	if (proj_data_job_size(job) >= M_DATA_ASYNC_BYTES && m_data_fork(req->from, p, job) == 0)
 		return;
-	m_data_finish(req->from, job, proj_data_copy(job));
+	m_data_finish(req->from, p, job, proj_data_copy(job));
 }
 RPC_METHOD(data_add, "data.add", add_params, m_data_add,
 	   "copy a dataset file into the project's data/ folder");
@@ -130,11 +137,14 @@ static void m_data_list(struct rpc_req *req)
 {
 	struct proto_err err = {0};
 	struct proj *p = proj_get(req->args[0].present ? req->args[0].str : NULL, &err);
-	json_t *ds = p ? proj_datasets(p, &err) : NULL;
+	json_t *ds = p ? proj_datasets(p, &err) : NULL, *d;
+	size_t i;
 	if (!ds) {
 		rpc_reply_err(req->from, &err);
 		return;
 	}
+	json_array_foreach(ds, i, d)
+		json_object_set_new(d, "profile", prof_status(p, d));
 	json_t *res = json_pack("{s:o, s:s}", "datasets", ds, "project_path", proj_path(p));
 	m_data_reply(req->from, res);
 }

@@ -1,212 +1,160 @@
 /*
- * daemon/m_profile.c — `profile.run` and `model.run` (protocol/PROTOCOL.md):
- * run daa_tools.profile / daa_tools.model on a dataset in the project's
- * kernel (sandbox/python/daa_tools) and reply with the summary the kernel
- * prints on its marker line (`\x1edaa-json {...}`), plus project_path.
- * Arguments reach Python as JSON literals (valid Python string/list
- * literals), never pasted as code.
+ * daemon/m_profile.c — `profile.run` (protocol/PROTOCOL.md): a dataset's
+ * daa_tools summary and HTML report, through the profile cache
+ * (daemon/profiler.h): answered at once when the file, its name and the
+ * loading conventions are unchanged and the report is still there, else
+ * made in the project's kernel (or waited for when the background profile
+ * started by data.add is under way).
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <unistd.h>
 
-#include "daemon/kern.h"
-#include "daemon/project.h"
+#include "daemon/kern.h" /* mpjson_pack */
 #include "daemon/m_args.h"
+#include "daemon/profiler.h"
+#include "daemon/project.h"
 #include "daemon/rpc.h"
 
-#define PROFILE_TIMEOUT_S 900
-#define MARK "\x1e" "daa-json "
-
-/* A profile/model call waiting for its kernel. */
-struct tool_ctx {
+/* A profile.run waiting for its profile. */
+struct prun {
 	struct rpc_reply_to to;
-	char *project_path;
+	struct proj *proj;
+	char *name;
+	bool refreshed;
 };
 
-/* The JSON after the last marker line of stdout, or NULL. */
-static json_t *marker_json(const char *out)
+static void prun_cb(void *ud, const json_t *entry, const struct proto_err *err);
+
+/* The names of the datasets, "a, b, c" (malloc'd). */
+static char *names_of(const json_t *list)
 {
-	const char *last = NULL;
-	for (const char *p = strstr(out, MARK); p; p = strstr(p + 1, MARK))
-		if (p == out || p[-1] == '\n')
-			last = p;
-	if (!last)
-		return NULL;
-	last += strlen(MARK);
-	size_t len = strcspn(last, "\n");
-	return json_loadb(last, len, JSON_DECODE_ANY, NULL);
+	char *out = NULL;
+	size_t len = 0, i;
+	const json_t *ds;
+	FILE *f = open_memstream(&out, &len);
+	json_array_foreach(list, i, ds)
+		if (f)
+			fprintf(f, "%s%s", i ? ", " : "", json_string_value(json_object_get(ds, "name")));
+	if (f)
+		fclose(f);
+	return out;
 }
 
-/* The kernel's error as an RPC error the user can act on. */
-static void reply_kernel_error(struct rpc_reply_to to, const json_t *reply)
+/* The dataset `want` names (its name exactly, else its name or file name
+ * in any letter case), or the only one; malloc'd name or NULL with err. */
+static char *pick_dataset(struct proj *p, const char *want, struct proto_err *err)
 {
-	const json_t *e = json_object_get(reply, "error");
-	const char *type = json_string_value(json_object_get(e, "type"));
-	const char *msg = json_string_value(json_object_get(e, "message"));
-	int code = PROTO_ERR_BAD_INPUT;
-	if (type && strcmp(type, "KeyboardInterrupt") == 0)
-		code = PROTO_ERR_CANCELLED;
-	if (!e || !type)
-		rpc_reply_error(to, PROTO_ERR_KERNEL, "the kernel gave no summary (truncated output?)");
+	json_t *list = proj_datasets(p, err), *ds;
+	const char *hit = NULL;
+	size_t i, nfold = 0;
+	if (!list)
+		return NULL;
+	json_array_foreach(list, i, ds) {
+		const char *name = json_string_value(json_object_get(ds, "name")) ?: "";
+		const char *file = json_string_value(json_object_get(ds, "file")) ?: "";
+		if (want && strcmp(name, want) == 0) {
+			hit = name, nfold = 1;
+			break;
+		}
+		if (want && (strcasecmp(name, want) == 0 || strcasecmp(file, want) == 0))
+			hit = name, nfold++;
+	}
+	if (!want && json_array_size(list) == 1)
+		hit = json_string_value(json_object_get(json_array_get(list, 0), "name")), nfold = 1;
+	char *names = hit && nfold == 1 ? NULL : names_of(list), *out = NULL;
+	if (hit && nfold == 1)
+		out = strdup(hit);
+	else if (!json_array_size(list))
+		proto_fail(err, PROTO_ERR_BAD_INPUT, "the project has no dataset: add one with `daa add FILE`");
+	else if (want)
+		proto_fail(err, PROTO_ERR_BAD_INPUT, "no dataset %s; datasets: %s", want, names ?: "?");
 	else
-		rpc_reply_error(to, code, "%s: %s", type, msg ? msg : "");
+		proto_fail(err, PROTO_ERR_BAD_INPUT, "the project has several datasets (%s): name one",
+			   names ?: "?");
+	free(names);
+	json_decref(list);
+	return out;
 }
 
-/* The kernel answered: the summary as the result, or the error. */
-static void tool_cb(void *ud, const json_t *reply, const struct proto_err *err)
+/* Is the entry's HTML report still in the project? */
+static bool report_exists(struct proj *p, const json_t *summary)
 {
-	struct tool_ctx *c = ud;
-	json_t *res = NULL;
-	if (!reply) {
-		rpc_reply_err(c->to, err);
-	} else if (!json_is_true(json_object_get(reply, "ok")) ||
-		   !(res = marker_json(json_string_value(json_object_get(reply, "stdout")) ?
-					       json_string_value(json_object_get(reply, "stdout")) : ""))) {
-		reply_kernel_error(c->to, reply);
-	} else {
-		if (json_is_object(res))
-			json_object_set_new(res, "project_path", json_string(c->project_path));
-		msgpack_packer *pk = rpc_result_begin(c->to);
-		mpjson_pack(pk, res);
-		rpc_result_end();
-	}
+	const char *rep = json_string_value(json_object_get(summary, "report"));
+	char path[4096];
+	return rep && rep[0] != '/' && !strstr(rep, "..") &&
+	       snprintf(path, sizeof path, "%s/%s", proj_path(p), rep) < (int)sizeof path &&
+	       access(path, R_OK) == 0;
+}
+
+/* Reply with the summary (cached or just made). */
+static void prun_reply(struct prun *r, const json_t *entry)
+{
+	json_t *res = json_deep_copy(json_object_get(entry, "summary"));
+	json_object_set_new(res, "dataset", json_string(r->name));
+	json_object_set_new(res, "project_path", json_string(proj_path(r->proj)));
+	json_object_set(res, "created", json_object_get(entry, "created"));
+	json_object_set_new(res, "cached", json_boolean(!json_is_true(json_object_get(entry, "fresh"))));
+	mpjson_pack(rpc_result_begin(r->to), res);
+	rpc_result_end();
 	json_decref(res);
-	free(c->project_path);
-	free(c);
 }
 
-/* A JSON literal of a string (or None when absent), owned by the caller. */
-static char *py_lit(const struct proto_value *v)
+static void prun_free(struct prun *r)
 {
-	if (!v->present)
-		return strdup("None");
-	json_t *s = json_stringn(v->str, v->len);
-	char *out = s ? json_dumps(s, JSON_ENCODE_ANY) : NULL;
-	json_decref(s);
-	return out;
+	free(r->name);
+	free(r);
 }
 
-/* A Python list literal of strings (or None) from `features`: an array of
- * strings or one string "a,b,c"; NULL (*bad set) when it is something else. */
-static char *py_list(const struct proto_value *v, bool *bad)
+static void prun_cb(void *ud, const json_t *entry, const struct proto_err *err)
 {
-	*bad = false;
-	if (!v->present)
-		return strdup("None");
-	const msgpack_object *o = v->obj;
-	json_t *a = json_array();
-	if (a && o->type == MSGPACK_OBJECT_STR) {
-		const char *p = o->via.str.ptr, *end = p + o->via.str.size;
-		while (p < end) {
-			const char *q = memchr(p, ',', (size_t)(end - p));
-			q = q ? q : end;
-			if (q > p)
-				json_array_append_new(a, json_stringn(p, (size_t)(q - p)));
-			p = q + 1;
-		}
-	} else if (a && o->type == MSGPACK_OBJECT_ARRAY) {
-		for (uint32_t i = 0; i < o->via.array.size; i++) {
-			const msgpack_object *e = &o->via.array.ptr[i];
-			if (e->type != MSGPACK_OBJECT_STR) {
-				*bad = true;
-				break;
-			}
-			json_array_append_new(a, json_stringn(e->via.str.ptr, e->via.str.size));
-		}
+	struct prun *r = ud;
+	struct proto_err again = {0};
+	const json_t *summary = json_object_get(entry, "summary");
+	if (!entry) {
+		rpc_reply_err(r->to, err);
+	} else if (!json_is_object(summary)) {
+		rpc_reply_error(r->to, PROTO_ERR_BAD_INPUT, "%s", json_string_value(json_object_get(
+			entry, "summary_error")) ?: "the kernel made no summary");
+	} else if (!report_exists(r->proj, summary) && !r->refreshed) {
+		r->refreshed = true; /* the report was deleted: make it again */
+		if (prof_get(r->proj, r->name, true, prun_cb, r, &again) == 0)
+			return;
+		rpc_reply_err(r->to, &again);
 	} else {
-		*bad = true;
+		prun_reply(r, entry);
 	}
-	if (*bad) {
-		json_decref(a);
-		return NULL;
-	}
-	char *out = a ? json_dumps(a, JSON_COMPACT) : NULL;
-	json_decref(a);
-	return out;
-}
-
-/* Run code in the project's kernel; the reply goes through tool_cb. */
-static void tool_start(struct rpc_req *req, const char *code, const char *step)
-{
-	struct proj *p = m_arg_project(req);
-	if (!p)
-		return;
-	struct tool_ctx *c = calloc(1, sizeof *c);
-	if (!c || !(c->project_path = strdup(proj_path(p)))) {
-		free(c);
-		rpc_reply_error(req->from, PROTO_ERR_INTERNAL, "out of memory");
-		return;
-	}
-	c->to = req->from;
-	struct proto_err err = {0};
-	if (kern_exec_timeout(c->project_path, code, step, PROFILE_TIMEOUT_S, tool_cb, c, &err) < 0) {
-		rpc_reply_err(req->from, &err);
-		free(c->project_path);
-		free(c);
-	}
+	prun_free(r);
 }
 
 static const struct proto_field profile_params[] = {
 	{"project", PROTO_T_STR, false},
 	{"dataset", PROTO_T_STR, false},
+	{"refresh", PROTO_T_BOOL, false},
 	{NULL, 0, false}};
 
+/* profile.run {project?, dataset?, refresh?} → the summary. */
 static void m_profile(struct rpc_req *req)
 {
-	char *ds = py_lit(&req->args[1]);
-	char *code = NULL;
-	if (!ds || asprintf(&code, "import daa_tools.cli\ndaa_tools.cli.profile(dfs, %s)\n", ds) < 0)
-		code = NULL;
-	if (code)
-		tool_start(req, code, "profile");
-	else
+	struct proto_err err = {0};
+	struct proj *p = m_arg_project(req);
+	if (!p)
+		return;
+	struct prun *r = calloc(1, sizeof *r);
+	if (!r) {
 		rpc_reply_error(req->from, PROTO_ERR_INTERNAL, "out of memory");
-	free(ds);
-	free(code);
+		return;
+	}
+	r->to = req->from;
+	r->proj = p;
+	r->refreshed = req->args[2].present && req->args[2].b;
+	if (!(r->name = pick_dataset(p, req->args[1].present ? req->args[1].str : NULL, &err)) ||
+	    prof_get(p, r->name, r->refreshed, prun_cb, r, &err) < 0) {
+		rpc_reply_err(req->from, &err);
+		prun_free(r);
+	}
 }
 RPC_METHOD(profile_run, "profile.run", profile_params, m_profile,
-	   "profile a dataset: summary and a self-contained HTML report");
-
-static const struct proto_field model_params[] = {
-	{"project", PROTO_T_STR, false},
-	{"target", PROTO_T_STR, true},
-	{"dataset", PROTO_T_STR, false},
-	{"features", PROTO_T_ANY, false},
-	{"kind", PROTO_T_STR, false},
-	{NULL, 0, false}};
-
-static void m_model(struct rpc_req *req)
-{
-	const struct proto_value *kind = &req->args[4];
-	if (kind->present && strcmp(kind->str, "auto") && strcmp(kind->str, "classification") &&
-	    strcmp(kind->str, "regression")) {
-		rpc_reply_error(req->from, PROTO_ERR_PARAMS,
-				"kind must be auto, classification or regression");
-		return;
-	}
-	bool bad;
-	char *f = py_list(&req->args[3], &bad);
-	if (bad) {
-		rpc_reply_error(req->from, PROTO_ERR_PARAMS,
-				"features must be an array of column names or one string \"a,b,c\"");
-		return;
-	}
-	char *t = py_lit(&req->args[1]), *ds = py_lit(&req->args[2]), *k = py_lit(kind);
-	char *code = NULL;
-	if (!t || !ds || !f || !k ||
-	    asprintf(&code, "import daa_tools.cli\ndaa_tools.cli.model(dfs, %s, %s, %s, %s)\n",
-		     t, ds, f, kind->present ? k : "'auto'") < 0)
-		code = NULL;
-	if (code)
-		tool_start(req, code, "model");
-	else
-		rpc_reply_error(req->from, PROTO_ERR_INTERNAL, "out of memory");
-	free(t);
-	free(ds);
-	free(f);
-	free(k);
-	free(code);
-}
-RPC_METHOD(model_run, "model.run", model_params, m_model,
-	   "fit and cross-validate a model of a target column; saves it with a card");
+	   "profile a dataset: summary and a self-contained HTML report (cached)");

@@ -79,8 +79,10 @@ def test_data_methods():
         f.write("date,revenue\n2024-01-01,10\n2024-01-02,12\n")
     r = D.call("data.add", {"project": "alpha", "path": src})
     want_path = os.path.join(D.projects, "alpha", "data", "sales.csv")
+    prof = r.pop("profile", None)   # the background profile (daemon/profiler.c)
     assert r == {"name": "sales", "file": "sales.csv", "bytes": os.path.getsize(src),
                  "format": "csv", "path": want_path}, r
+    assert prof and prof["state"] in ("running", "failed", "ready", "none"), prof
     with open(want_path) as f, open(src) as g:
         assert f.read() == g.read()
     r2 = D.call("data.add", {"project": "alpha", "path": src, "name": "other"})
@@ -89,7 +91,8 @@ def test_data_methods():
     assert set(lst) == {"datasets", "project_path"}
     assert [d["name"] for d in lst["datasets"]] == ["other", "sales"]
     for d in lst["datasets"]:
-        assert set(d) == {"name", "file", "path", "format", "bytes"}, d
+        assert set(d) == {"name", "file", "path", "format", "bytes", "profile"}, d
+        assert d["profile"]["state"] in ("running", "failed", "ready", "none"), d
         assert d["format"] == "csv" and d["bytes"] == os.path.getsize(src)
     info = D.call("project.info", {"project": "alpha"})
     assert len(info["datasets"]) == 2
