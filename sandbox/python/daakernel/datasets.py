@@ -235,11 +235,13 @@ def _cache_put(cpath, df, notes):
         for old in os.listdir(d):
             if old.startswith(prefix) and old != base and old.endswith(".pkl"):
                 os.unlink(os.path.join(d, old))
-    except Exception:
+    except BaseException as e:   # an interrupt too: never leave the temp file
         try:
             os.unlink(tmp)
         except Exception:
             pass
+        if not isinstance(e, Exception):
+            raise
 
 
 def load(path, fmt, conventions, name="?", notes=None):
@@ -287,8 +289,21 @@ class DatasetMap(collections.abc.MutableMapping):
     def __init__(self, datasets, conventions):
         self._files = {d["name"]: d for d in datasets}
         self._loaded = {}
+        self._stamps = {}  # name -> (size, mtime_ns) of the file when it was loaded
         self._conv = conventions or {}
         self.notes = []   # load notes not yet shown (see Session)
+
+    def _stale(self, name):
+        """Did the file of a loaded dataset change since (re-added with
+        --overwrite, edited by hand)?  Then it must load again."""
+        d, stamp = self._files.get(name), self._stamps.get(name)
+        if not d or stamp is None:
+            return False
+        try:
+            st = os.stat(d["path"])
+        except OSError:
+            return False
+        return (st.st_size, st.st_mtime_ns) != stamp
 
     def _resolve(self, key):
         """Accept 'sales', 'sales.csv' or a different letter case."""
@@ -304,9 +319,15 @@ class DatasetMap(collections.abc.MutableMapping):
 
     def __getitem__(self, key):
         name = self._resolve(key)
-        if name not in self._loaded:
+        if name not in self._loaded or self._stale(name):
             d = self._files[name]
+            try:
+                st = os.stat(d["path"])
+                stamp = (st.st_size, st.st_mtime_ns)
+            except OSError:
+                stamp = None
             self._loaded[name] = load(d["path"], d.get("format"), self._conv, name, self.notes)
+            self._stamps[name] = stamp
         return self._loaded[name]
 
     def take_notes(self):
@@ -319,7 +340,8 @@ class DatasetMap(collections.abc.MutableMapping):
         still there are kept, others dropped."""
         files = {d["name"]: d for d in datasets}
         for n in [n for n in self._loaded if n in self._files and
-                  (n not in files or files[n].get("path") != self._files[n].get("path"))]:
+                  (n not in files or files[n].get("path") != self._files[n].get("path")
+                   or self._stale(n))]:
             del self._loaded[n]
         self._files = files
 
