@@ -419,14 +419,33 @@ json_t *prof_status(struct proj *p, const json_t *ds)
 	return out;
 }
 
-/* Datasets changed: profile in the background every file the index does
- * not know at its current size and mtime; forget files that are gone. */
+/* Is there a profile of this very file made under the current loading
+ * conventions (or one being made)? */
+static bool profile_current(struct pproj *pp, struct proj *p, const char *name,
+			    const char *file, const char *path)
+{
+	long long bytes, mtime_ns;
+	if (prof_stat(path, &bytes, &mtime_ns) < 0)
+		return true; /* nothing to profile */
+	const char *sha = prof_index_sha(pp->files, file, bytes, mtime_ns);
+	json_t *entry = sha ? prof_entry_load(pp->path, sha, name) : NULL;
+	char *key = entry ? prof_load_key(p) : NULL;
+	bool ok = key && prof_entry_fits(entry, name, key);
+	free(key);
+	json_decref(entry);
+	return ok;
+}
+
+/* Datasets or conventions changed: profile in the background every file
+ * without a current profile (new or changed content, or loading
+ * conventions changed since); forget files that are gone. */
 static void change_hook(const char *project_path, void *ud)
 {
 	struct proto_err err = {0};
 	struct proj *p = proj_get(project_path, &err);
 	struct pproj *pp = p ? pp_get(project_path) : NULL;
 	json_t *list = pp ? proj_datasets(p, &err) : NULL, *ds, *seen = json_object();
+	char *key = p ? prof_load_key(p) : NULL;
 	size_t i;
 	long long bytes, mtime_ns;
 	(void)ud;
@@ -438,12 +457,12 @@ static void change_hook(const char *project_path, void *ud)
 			continue;
 		json_object_set_new(seen, file, json_true());
 		struct pjob *j = job_find(pp, name);
-		if (j)
-			j->again = prof_stat(path, &bytes, &mtime_ns) < 0 || bytes != j->bytes ||
-				   mtime_ns != j->mtime_ns || j->again;
-		else if (prof_stat(path, &bytes, &mtime_ns) == 0 &&
-			 !prof_index_sha(pp->files, file, bytes, mtime_ns))
-			job_new(pp, ds, &err);
+		if (j && !j->timer) /* begun: make it again if what it read changed */
+			j->again |= prof_stat(path, &bytes, &mtime_ns) < 0 || bytes != j->bytes ||
+				    mtime_ns != j->mtime_ns ||
+				    (j->load_key && key && strcmp(j->load_key, key) != 0);
+		else if (!j && !profile_current(pp, p, name, file, path))
+			job_new(pp, ds, &err); /* a failed one too: a convention may mend it */
 	}
 	const char *k;
 	void *tmp;
@@ -456,6 +475,7 @@ static void change_hook(const char *project_path, void *ud)
 		prof_index_save(pp->path, pp->files);
 	json_decref(seen);
 	json_decref(list);
+	free(key);
 }
 
 /* The project is being deleted: its jobs end with an error (jobs that the

@@ -8,8 +8,8 @@ profile state "running"; a `data.event` "profiled" follows with the summary's
 counts; .daa/profiles/<sha256 of the file>-<name>.json and the index exist
 (the hash checked with hashlib); data.list shows "ready"; profile.run answers
 from the cache (entry not rewritten), also after the file's mtime changed
-with the same content; a loading convention makes the entry "outdated" and
-the next profile.run makes it again; the model's first request holds the
+with the same content; a loading convention makes it again in the
+background (another convention does not); the model's first request holds the
 daa_tools types and warnings and the report path; a file pandas cannot read
 ends in "profile_failed" with the reason and the daemon keeps serving; with
 privacy "schema" no sample value reaches the model."""
@@ -82,17 +82,24 @@ def cached_reads(c, proj, e, entry):
     print("ok - profile.run answers from the cache, also after a touch (content hash)")
 
 
-def outdated_by_convention(c, e):
+def remade_for_convention(c, e):
+    n = len(c.events)
     c.call("conventions.set", project="p", key="na_values", value=["n1"], source="user")
-    ds = c.call("data.list", project="p")["datasets"]
-    check(ds[0]["profile"].get("outdated") is True, "no outdated mark: %r" % ds[0]["profile"])
-    r = c.call("profile.run", project="p", dataset="shop", timeout=180)
+    ev = c.wait_event("profiled", timeout=180, start=n)
     entry = json.load(open(e))
-    check(r["created"] == entry["created"] and r["cached"] is False and '"na_values"' in entry["load_key"],
-          "not made again: %r" % entry["load_key"])
-    check(c.call("data.list", project="p")["datasets"][0]["profile"].get("outdated") is None, "still outdated")
+    check(ev["dataset"] == "shop" and '"na_values"' in entry["load_key"], "not made again: %r" % entry["load_key"])
+    r = c.call("profile.run", project="p", dataset="shop", timeout=180)
+    check(r["created"] == entry["created"] and r["cached"] is True, "profile.run after the remake: %r" % r)
+    st = c.call("data.list", project="p")["datasets"][0]["profile"]
+    check(st["state"] == "ready" and "outdated" not in st, "status %r" % st)
+    n = len(c.events)
+    c.call("conventions.set", project="p", key="favourite_colour", value="blue", source="user")
+    c.call("conventions.rm", project="p", key="favourite_colour")
+    check(c.call("data.list", project="p")["datasets"][0]["profile"]["state"] == "ready",
+          "a convention that does not change loading started a profile")
     c.call("conventions.rm", project="p", key="na_values")
-    print("ok - a loading convention makes the profile outdated; profile.run makes it again")
+    c.wait_event("profiled", timeout=180, start=n)
+    print("ok - a loading convention makes the profile again in the background; others do not")
 
 
 def context_uses_profile(c, fake):
@@ -130,7 +137,7 @@ def main():
         c.call("watch", project="p")
         e, entry = added_then_profiled(c, proj, csv)
         cached_reads(c, proj, e, entry)
-        outdated_by_convention(c, e)
+        remade_for_convention(c, e)
         context_uses_profile(c, fake)
         broken_file(c, work)
 
