@@ -74,6 +74,7 @@ def turn_during_run(s, fake):
     with s.d.client(timeout=120) as r, s.d.client(timeout=120) as a:
         r.call("watch", {"project": "demo"})
         mid = r.send("run", {"project": "demo", "code": WAIT_GATE + "from_run = 7"})
+        r.call("ping")  # one connection's requests are dispatched in order: the run took the project
         ask = a.send("ask", {"project": "demo", "request": "use the run's value"})
         next_note(r, lambda m: m[1] == "turn.event" and kind(m) == "queued")
         assert not any(kind(m) == "started" for m in r.notifications)
