@@ -60,8 +60,9 @@ void hist_event(const char *project_path, const char *kind, json_t *fields);
  * project one at a time, in arrival order (rules in history_run.c).
  * A job is a pair of callbacks over ud (borrowed; the owner frees it):
  *   start(ud, err): begin the work; 0 = under way (the owner calls
- *     hist_job_end(ud) when it has finished), 1 = already finished,
- *     -1 = could not start (err filled; then drop is called);
+ *     hist_job_end(ud) when it has finished, later, from a loop callback,
+ *     never from inside start), 1 = already finished, -1 = could not start
+ *     (err filled; then drop is called);
  *   drop(ud, why): the job will never run (start failed, the client that
  *     waits for it went away or asked to interrupt, project closed): answer
  *     its client and free ud.

@@ -19,8 +19,12 @@
  *     That count needs agent_turns_queued() from agent.c; until agent.c has
  *     it, a waiting job goes before turns that were queued before it (it
  *     still waits for the running or suspended turn).
- *   - a job whose client went away before its turn came is dropped (it
- *     never ran) and logged; `kernel.interrupt` from that client drops it too.
+ *   - a run whose client went away before its turn came is dropped (it
+ *     never ran) and logged; `kernel.interrupt` from that client drops it
+ *     too.  Re-runs and edits, like turns, go on without their client.
+ *   - a job's start never ends it from inside (kernel replies come from the
+ *     loop): hist_take_turn's answer must be true exactly when a job holds
+ *     the project, or the agent would start a turn beside it.
  *
  * A re-run restarts the project's kernel, queues the replay of the steps
  * before the first one re-run (hist_restore), then runs the others one at a
