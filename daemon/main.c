@@ -254,6 +254,7 @@ static void main_stop_parts(void)
 	if (kern_shutdown)
 		kern_shutdown();
 	server_stop(2000);
+	proj_watch_shutdown();
 	proj_close_all();
 }
 
@@ -280,6 +281,7 @@ int main(int argc, char **argv)
 	if (server_start(l, cfg, nfds > 0 ? SD_LISTEN_FDS_START : -1, &err) < 0)
 		main_fatal(err.msg);
 	proj_startup_cleanup();
+	proj_watch_init(l);
 	main_start_parts(l, cfg);
 	log_info("daad %s ready (pid %d, projects in %s)", DAA_VERSION, (int)getpid(),
 		 cfg->data_dir);

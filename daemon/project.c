@@ -169,6 +169,7 @@ static struct proj *proj_open(const char *name, const char *rp, struct proto_err
 	proj_clean_temps(p->data, ".part-");
 	p->next = projs;
 	projs = p;
+	proj_watch_add(p);
 	log_debug("project %s opened (%s)", p->name, p->path);
 	return p;
 }
@@ -305,6 +306,7 @@ int proj_delete(struct proj *p, bool *files_removed, struct proto_err *err)
 		return -1;
 	for (int i = 0; i < nhooks; i++)
 		hooks[i].cb(p->path, hooks[i].ud);
+	proj_watch_remove(p);
 	if (proj_is_linked(p, link, sizeof(link))) {
 		if (unlink(link) < 0)
 			return proto_fail(err, PROTO_ERR_IO, "cannot unregister %s: %s", link,

@@ -17,6 +17,7 @@
 
 #include <jansson.h>
 #include <stdbool.h>
+#include "daemon/loop.h"
 #include "protocol/proto.h"
 
 struct proj;
@@ -38,6 +39,11 @@ int proj_delete(struct proj *p, bool *files_removed, struct proto_err *err);
 json_t *proj_list(struct proto_err *err);
 /* Names of the projects opened by this daemon (new reference, for status). */
 json_t *proj_open_names(void);
+/* Watch the data/ folders of open projects: files changed there by hand run
+ * the change hooks (daemon/project_watch.c).  -1 (logged) when inotify is
+ * unavailable; the daemon works on without it. */
+int proj_watch_init(struct loop *l);
+void proj_watch_shutdown(void);
 /* Remove what a killed daemon left of deleted projects (start-up). */
 void proj_startup_cleanup(void);
 /* Forget every handle (shutdown). */

@@ -27,5 +27,8 @@ struct proj {
 int proj_check_alive(const struct proj *p, struct proto_err *err);
 /* Tell the change hooks that p's datasets or conventions changed. */
 void proj_changed(const struct proj *p);
+/* Watch / stop watching p's data/ for files changed by hand (project_watch.c). */
+void proj_watch_add(struct proj *p);
+void proj_watch_remove(struct proj *p);
 
 #endif
