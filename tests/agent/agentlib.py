@@ -133,7 +133,8 @@ class Client:
         return [e.get("kind") for e in self.events if isinstance(e, dict)]
 
 
-MINE = ("daemon/agent", "daemon/llm_builtin", "daemon/m_turn")
+MINE = ("daemon/agent", "daemon/llm_builtin", "daemon/m_turn", "daemon/profiler", "daemon/filehash",
+        "daemon/m_profile", "daemon/m_data", "daemon/project_watch")
 
 
 def check_sanitizers(text):
