@@ -112,6 +112,12 @@ int cli_daemon_start(struct cli *cli);
  */
 int cli_call(struct cli *cli, const char *method, struct cli_params *p, int timeout_ms,
 	     struct proto_msg *msg);
+/* cli_call for work that may take minutes (profile, model): no time limit;
+ * after a second without an answer `notice` goes to stderr (a terminal
+ * only); the first Ctrl-C sends kernel.interrupt for the project (the call
+ * then ends with the daemon's CANCELLED error), a second one leaves. */
+int cli_call_long(struct cli *cli, const char *method, struct cli_params *p, const char *notice,
+		  struct proto_msg *msg);
 /* Print an error response (msg->error) for the user; returns CLI_ERR. */
 int cli_print_error(struct cli *cli, const char *method, const msgpack_object *error);
 /* With --json, print msg's result as JSON and return true. */

@@ -108,7 +108,7 @@ static int cmd_profile(struct cli *cli, struct cli_args *a)
 		cli_p_str(&p, "dataset", a->argv[0]);
 	if (a->val['r'])
 		cli_p_bool(&p, "refresh", true);
-	int rc = cli_call(cli, "profile.run", &p, CLI_TIMEOUT_NONE, &m);
+	int rc = cli_call_long(cli, "profile.run", &p, "profiling in the project's kernel…", &m);
 	if (rc != CLI_OK)
 		return rc;
 	char path[PATH_MAX * 2];
@@ -220,7 +220,8 @@ static int cmd_model(struct cli *cli, struct cli_args *a)
 		cli_p_str(&p, "kind", kind);
 	if (a->val['d'])
 		cli_p_str(&p, "dataset", a->val['d']);
-	int rc = cli_call(cli, "model.run", &p, CLI_TIMEOUT_NONE, &m);
+	int rc = cli_call_long(cli, "model.run", &p,
+			       "fitting and cross-validating models in the project's kernel…", &m);
 	if (rc != CLI_OK)
 		return rc;
 	if (!cli_json_result(cli, &m))

@@ -182,6 +182,8 @@ bool cli_json_result(struct cli *cli, const struct proto_msg *msg)
 }
 
 /* Call method with params; see cli.h for the return values. */
+static int call_outcome(struct cli *cli, const char *method, struct proto_msg *msg);
+
 int cli_call(struct cli *cli, const char *method, struct cli_params *p, int timeout_ms,
 	     struct proto_msg *msg)
 {
@@ -193,10 +195,67 @@ int cli_call(struct cli *cli, const char *method, struct cli_params *p, int time
 		fprintf(stderr, "daa: %s: %s\n", method, err.msg);
 		return CLI_UNREACHABLE;
 	}
+	return call_outcome(cli, method, msg);
+}
+
+/* The error or result of a finished call (as cli_call). */
+static int call_outcome(struct cli *cli, const char *method, struct proto_msg *msg)
+{
 	if (msg->error && msg->error->type != MSGPACK_OBJECT_NIL) {
-		rc = cli_print_error(cli, method, msg->error);
+		int rc = cli_print_error(cli, method, msg->error);
 		proto_msg_done(msg);
 		return rc;
 	}
 	return CLI_OK;
+}
+
+/* Ctrl-C while waiting: the first asks the daemon to interrupt the
+ * project's kernel, the second leaves (the work goes on in the daemon). */
+static bool on_ctrl_c(struct cli *cli, int count, bool *interrupted)
+{
+	if (count >= 2) {
+		fprintf(stderr, "daa: left; the daemon finishes or stops the work on its own\n");
+		return false;
+	}
+	if (!*interrupted) {
+		struct cli_params p = {0};
+		struct proto_err err;
+		cli_p_project(&p, cli);
+		if (proto_client_send(cli->conn, "kernel.interrupt", cli_pack_params, &p, &err))
+			fprintf(stderr, "daa: interrupting (Ctrl-C again to leave)\n");
+		*interrupted = true;
+	}
+	return true;
+}
+
+int cli_call_long(struct cli *cli, const char *method, struct cli_params *p, const char *notice,
+		  struct proto_msg *msg)
+{
+	static volatile sig_atomic_t ints;
+	sigset_t wait_mask;
+	struct proto_err err;
+	bool interrupted = false;
+	int rc = cli_connect(cli), timeout = 1000;
+	if (rc != CLI_OK)
+		return rc;
+	cli_sigint_catch(&ints, &wait_mask);
+	proto_client_set_sigmask(cli->conn, &wait_mask);
+	uint32_t id = proto_client_send(cli->conn, method, cli_pack_params, p, &err);
+	int got = -1;
+	while (id && (got = proto_client_wait(cli->conn, id, timeout, msg, &err)) < 0) {
+		if (errno == ETIMEDOUT && timeout > 0) {
+			if (notice && isatty(STDERR_FILENO))
+				fprintf(stderr, "daa: %s (Ctrl-C interrupts it)\n", notice);
+			timeout = -1;
+		} else if (errno != EINTR) {
+			break;
+		} else if (!on_ctrl_c(cli, ints, &interrupted)) {
+			return CLI_ERR;
+		}
+	}
+	if (got < 0) {
+		fprintf(stderr, "daa: %s: %s\n", method, err.msg);
+		return CLI_UNREACHABLE;
+	}
+	return call_outcome(cli, method, msg);
 }
