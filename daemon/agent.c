@@ -560,6 +560,15 @@ bool agent_busy(struct proj *pj)
 	return p && (p->cur || p->qhead);
 }
 
+int agent_turns_queued(struct proj *pj)
+{
+	struct agent_proj *p = aproj_get(pj, false);
+	int n = 0;
+	for (struct agent_turn *t = p ? p->qhead : NULL; t; t = t->next)
+		n++;
+	return n;
+}
+
 /* The honest answer of a failed turn. */
 static char *failure_text(const struct agent_turn *t, const char *why)
 {

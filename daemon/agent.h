@@ -40,6 +40,8 @@ int agent_answer(struct proj *pj, const char *text, struct rpc_reply_to to,
 bool agent_cancel(struct proj *pj);
 /* Is a turn running, suspended or queued on the project? */
 bool agent_busy(struct proj *pj);
+/* How many turns wait in the project's queue (not the running/suspended one). */
+int agent_turns_queued(struct proj *pj);
 /* Start the project's next queued turn if the project is free (called when
  * a history re-run, which takes the project like a turn, has ended). */
 void agent_kick(struct proj *pj);

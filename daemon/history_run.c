@@ -16,9 +16,7 @@
  *     next job;
  *   - a job records how many of the agent's queued turns arrived before it
  *     (`ahead`); each turn that starts while it waits passes it once.
- *     That count needs agent_turns_queued() from agent.c; until agent.c has
- *     it, a waiting job goes before turns that were queued before it (it
- *     still waits for the running or suspended turn).
+ *     The count comes from agent_turns_queued() (agent.c).
  *   - a run whose client went away before its turn came is dropped (it
  *     never ran) and logged; `kernel.interrupt` from that client drops it
  *     too.  Re-runs and edits, like turns, go on without their client.
@@ -64,13 +62,6 @@
 #include "daemon/rpc.h"
 
 #define STEP_MAX (4u << 20)
-
-/*
- * Wanted from daemon/agent.c: the number of turns waiting in the project's
- * queue (not counting the running or suspended one).  Weak until agent.c
- * defines it; then drop this declaration for the one in agent.h.
- */
-int agent_turns_queued(struct proj *pj) __attribute__((weak));
 
 /* A job waiting for, or holding, its project. */
 struct hist_job {
@@ -153,7 +144,7 @@ static void job_drop(struct hist_job *j, const struct proto_err *why)
 /* Turns of the agent's queue that arrived before a job asked now. */
 static int turns_queued(struct proj *pj)
 {
-	if (!agent_busy(pj) || !agent_turns_queued)
+	if (!agent_busy(pj))
 		return 0;
 	int n = agent_turns_queued(pj);
 	return n > 0 ? n : 0;
