@@ -164,10 +164,16 @@ static int edit_save(struct cli *cli, struct cli_args *a, long n, const char *te
 	if (rc != CLI_OK)
 		return rc;
 	uint32_t stale = arr_size(m.result, "stale");
-	if (!cli_json_result(cli, &m))
-		fprintf(stderr, "saved %s; %u later step(s) now stale\n", cli_str(m.result, "file") ?: "", stale);
+	bool queued = proto_map_bool(m.result, "queued", false);
+	if (!cli_json_result(cli, &m) && queued)
+		fprintf(stderr, "a re-run holds the project: the edit of %s is saved when it ends\n",
+			cli_str(m.result, "file") ?: "");
+	else if (!cli->json)
+		fprintf(stderr, "saved %s; %u later step(s) now stale%s\n", cli_str(m.result, "file") ?: "",
+			stale, proto_map_bool(m.result, "restart_deferred", false)
+				? " (the kernel restarts when the running work ends)" : "");
 	proto_msg_done(&m);
-	return want_rerun(a, n) ? rerun(cli, n) : CLI_OK;
+	return !queued && want_rerun(a, n) ? rerun(cli, n) : CLI_OK;
 }
 
 /* `daa edit N`: edit a copy in $VISUAL/$EDITOR, save it when changed. */

@@ -98,9 +98,15 @@ static uint32_t answer_from_tty(struct turn *t, const msgpack_object *q)
 static void turn_note_cb(const char *method, const msgpack_object *params, void *ud)
 {
 	struct turn *t = ud;
+	const char *kind = cli_str(params, "kind");
+	if (strcmp(method, "history.event") == 0 && kind && !strcmp(kind, "run_queued")) {
+		const char *behind = cli_str(params, "behind");
+		fprintf(stderr, "daa: waiting for the project's %s to end… (Ctrl-C drops this run)\n",
+			behind ? behind : "work");
+		return;
+	}
 	if (strcmp(method, "turn.event") != 0)
 		return;
-	const char *kind = cli_str(params, "kind");
 	bool question = kind && !strcmp(kind, "question");
 	if (t->progress && !(question && t->interactive))
 		cli_event_print(stderr, params);
