@@ -4,7 +4,10 @@
  * execve): no new processes (clone only with CLONE_THREAD, clone3 answers
  * ENOSYS so glibc falls back to clone for threads), no socket() (only
  * AF_UNIX socketpair()),
- * none of the kernel-attack-surface calls.  A tiny hand-written filter,
+ * none of the kernel-attack-surface calls, and no metadata change Landlock
+ * cannot see: chmod only to ordinary modes, no setuid/setgid file created,
+ * no chown, no extended attributes (POSIX ACLs) set or removed.  A tiny
+ * hand-written filter,
  * built in the child because it needs the child's pid, lets signals reach
  * only the sandboxed process itself.  Stage 2 (sbx_seal, in-process, all
  * threads): execve/execveat denied.
@@ -22,6 +25,7 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 #include "sandbox/sbx_int.h"
@@ -41,8 +45,33 @@ static const char *const deny_eperm[] = {
 	"move_mount", "open_tree", "mount_setattr", "kcmp", "settimeofday",
 	"clock_settime", "clock_adjtime", "adjtimex", "sethostname",
 	"setdomainname", "nfsservctl", "fanotify_init",
+	/* metadata Landlock (up to ABI 8) does not control: owner/group, and
+	 * extended attributes — system.posix_acl_access would grant another
+	 * user access, or take the owner's read right like chmod 000.
+	 * shutil.copy2 ignores EPERM from setxattr. */
+	"chown", "fchown", "lchown", "fchownat", "setxattr", "lsetxattr", "fsetxattr",
+	"removexattr", "lremovexattr", "fremovexattr",
 	NULL
 };
+
+/* Syscalls newer than some libseccomp (names it cannot resolve), by number on
+ * the architectures whose tables we know; all share the generic numbering. */
+#if defined(__x86_64__) || defined(__aarch64__)
+#define SBX_NR_FCHMODAT2 452       /* Linux 6.6 */
+#define SBX_NR_SETXATTRAT 463      /* Linux 6.13 */
+#define SBX_NR_REMOVEXATTRAT 466   /* Linux 6.13 */
+#else
+#define SBX_NR_FCHMODAT2 (-1)
+#define SBX_NR_SETXATTRAT (-1)
+#define SBX_NR_REMOVEXATTRAT (-1)
+#endif
+
+/* A syscall by name, else the fallback number (-1: not on this arch). */
+static int sc_nr(const char *name, int fallback)
+{
+	int nr = seccomp_syscall_resolve_name(name);
+	return nr == __NR_SCMP_ERROR || nr < 0 ? fallback : nr;
+}
 
 /* Is seccomp filtering available in this kernel? */
 bool sbx_sc_available(void)
@@ -85,6 +114,60 @@ static int add_arg_rules(scmp_filter_ctx ctx)
 			       SCMP_A1(SCMP_CMP_NE, 0));
 	rc |= seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(ioprio_set), 1,
 			       SCMP_A1(SCMP_CMP_NE, 0));
+	return rc ? -1 : 0;
+}
+
+/* chmod-family calls and the index of their mode argument. */
+static const struct { const char *name; int fallback; unsigned arg; } chmod_calls[] = {
+	{ "chmod", -1, 1 }, { "fchmod", -1, 1 }, { "fchmodat", -1, 2 },
+	{ "fchmodat2", SBX_NR_FCHMODAT2, 2 },
+};
+
+/* A chmod whose mode matches one of these ((mode & mask) == value) gets
+ * EPERM: setuid, setgid, sticky, group or other write, or no owner read.
+ * Landlock cannot stop chmod of a data/ file (the kernel runs as its owner),
+ * so the mode is what can be checked; ordinary modes (0644 0600 0755 0444)
+ * pass, so shutil.copy into outputs/ (copymode) keeps working.  The kernel
+ * reads mode as a 16-bit umode_t: only low bits are compared. */
+static const struct { uint64_t mask, value; } bad_chmod[] = {
+	{ S_ISUID, S_ISUID }, { S_ISGID, S_ISGID }, { S_ISVTX, S_ISVTX },
+	{ S_IWGRP, S_IWGRP }, { S_IWOTH, S_IWOTH }, { S_IRUSR, 0 },
+};
+
+/* Calls that create a file with a mode (index of the mode argument): no
+ * setuid/setgid file may be created (another local user could run it as us).
+ * glibc passes mode 0 to open/openat without O_CREAT/O_TMPFILE, so the bits
+ * are refused whatever the flags. */
+static const struct { const char *name; unsigned arg; } create_calls[] = {
+	{ "open", 2 }, { "openat", 3 }, { "creat", 1 }, { "mknod", 1 }, { "mknodat", 2 },
+};
+
+/* Rules on file modes: chmod to ordinary modes only, no setuid files. */
+static int add_mode_rules(scmp_filter_ctx ctx)
+{
+	int rc = 0;
+	for (size_t i = 0; i < sizeof chmod_calls / sizeof chmod_calls[0]; i++) {
+		int nr = sc_nr(chmod_calls[i].name, chmod_calls[i].fallback);
+		for (size_t k = 0; nr >= 0 && k < sizeof bad_chmod / sizeof bad_chmod[0]; k++)
+			rc |= seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), nr, 1, (struct scmp_arg_cmp){
+				chmod_calls[i].arg, SCMP_CMP_MASKED_EQ, bad_chmod[k].mask, bad_chmod[k].value });
+	}
+	for (size_t i = 0; i < sizeof create_calls / sizeof create_calls[0]; i++) {
+		int nr = sc_nr(create_calls[i].name, -1);
+		for (uint64_t bit = S_ISGID; nr >= 0 && bit <= S_ISUID; bit <<= 1)
+			rc |= seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), nr, 1, (struct scmp_arg_cmp){
+				create_calls[i].arg, SCMP_CMP_MASKED_EQ, bit, bit });
+	}
+	/* openat2's mode sits in a struct seccomp cannot read: ENOSYS, and
+	 * callers fall back to openat (as on kernels before 5.6). */
+	int nr = sc_nr("openat2", -1);
+	if (nr >= 0)
+		rc |= seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), nr, 0);
+	/* the *xattrat calls (Linux 6.13), unknown to older libseccomp */
+	if ((nr = sc_nr("setxattrat", SBX_NR_SETXATTRAT)) >= 0)
+		rc |= seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), nr, 0);
+	if ((nr = sc_nr("removexattrat", SBX_NR_REMOVEXATTRAT)) >= 0)
+		rc |= seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), nr, 0);
 	return rc ? -1 : 0;
 }
 
@@ -135,7 +218,7 @@ int sbx_sc_compile(struct sock_filter **prog, unsigned short *len, char *err, si
 			goto fail;
 		}
 	}
-	if (add_arg_rules(ctx) < 0) {
+	if (add_arg_rules(ctx) < 0 || add_mode_rules(ctx) < 0) {
 		snprintf(err, errlen, "seccomp: cannot add the argument rules");
 		goto fail;
 	}

@@ -5,6 +5,8 @@
  * scripts compare that with the verdict the policy should give.  Attempts
  * are chosen to be harmless if the sandbox failed to stop them (paths that
  * do not exist, signal 0, ...).  "seal P T" calls sbx_seal in-process.
+ * "chmod PATH MODE" and friends try metadata changes on a file the test
+ * made (the mode in octal), for the seccomp mode rules.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -27,6 +29,7 @@
 #include <sys/uio.h>
 #include <sys/un.h>
 #include <sys/wait.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 #include "sandbox/sbx.h"
 
@@ -329,6 +332,77 @@ static const struct { const char *name; long (*fn)(void); } simple[] = {
 	{ "early_thread_check", p_early_thread_check }, { "blocking_thread", p_blocking_thread },
 };
 
+/* A POSIX ACL (system.posix_acl_access) of user::--- group::r-- other::r--:
+ * as a chmod 044 would, it takes the owner's read right. */
+static const unsigned char acl_no_owner_read[] = {
+	2, 0, 0, 0,                                   /* version */
+	1, 0, 0, 0, 0xff, 0xff, 0xff, 0xff,           /* ACL_USER_OBJ --- */
+	4, 0, 4, 0, 0xff, 0xff, 0xff, 0xff,           /* ACL_GROUP_OBJ r-- */
+	0x20, 0, 4, 0, 0xff, 0xff, 0xff, 0xff,        /* ACL_OTHER r-- */
+};
+
+/* "chmod|fchmod|fchmodat|fchmodat2|chmod_hi|create|mknod PATH MODE": the mode
+ * change or the creation with that mode.  fchmod opens PATH read-only first;
+ * chmod_hi puts garbage in the upper bits of the mode register (the kernel
+ * reads a 16-bit umode_t); create is openat(O_CREAT|O_EXCL). */
+static long mode_call(const char *op, const char *path, unsigned long mode)
+{
+	long rc;
+	if (!strcmp(op, "chmod"))
+		return chmod(path, (mode_t)mode);
+	if (!strcmp(op, "fchmodat"))
+		return syscall(SYS_fchmodat, AT_FDCWD, path, mode);
+	if (!strcmp(op, "fchmodat2"))
+		return syscall(452, AT_FDCWD, path, mode, 0);
+	if (!strcmp(op, "chmod_hi"))
+		return syscall(SYS_chmod, path, mode | 0xdead000000000000UL);
+	if (!strcmp(op, "mknod"))
+		return mknod(path, S_IFREG | (mode_t)mode, 0);
+	int fd = !strcmp(op, "create") ? (int)syscall(SYS_openat, AT_FDCWD, path,
+			O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, mode) : open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || strcmp(op, "fchmod"))
+		return fd < 0 ? -1 : close(fd);
+	rc = fchmod(fd, (mode_t)mode);
+	int saved = errno;
+	close(fd);
+	errno = saved;
+	return rc;
+}
+
+static bool is_mode_op(const char *n)
+{
+	static const char *const ops[] = { "chmod", "fchmod", "fchmodat", "fchmodat2", "chmod_hi",
+					   "create", "mknod", NULL };
+	for (size_t i = 0; ops[i]; i++)
+		if (!strcmp(n, ops[i]))
+			return true;
+	return false;
+}
+
+/* "chown PATH" (to our own uid/gid), "setacl PATH", "setxattr PATH" (user.daa),
+ * "rmxattr PATH", "setxattrat PATH" (Linux 6.13, raw syscall 463). */
+static long p_chown(const char *path) { return chown(path, getuid(), getgid()); }
+static long p_setacl(const char *path)
+{
+	return setxattr(path, "system.posix_acl_access", acl_no_owner_read, sizeof acl_no_owner_read, 0);
+}
+static long p_setxattr(const char *path) { return setxattr(path, "user.daa", "1", 1, 0); }
+static long p_rmxattr(const char *path) { return removexattr(path, "user.daa"); }
+static long p_setxattrat(const char *path)
+{
+	struct { unsigned long long value; unsigned size, flags; } a = {
+		(unsigned long long)(uintptr_t)"1", 1, 0 };
+	return syscall(463, AT_FDCWD, path, 0, "user.daa", &a, sizeof a);
+}
+
+/* "OP PATH MODE" of mode_call. */
+static void mode_line(const char *op, const char *path, const char *mode)
+{
+	char label[600];
+	snprintf(label, sizeof label, "%s %s %s", op, path, mode);
+	verdict(label, mode_call(op, path, strtoul(mode, NULL, 8)));
+}
+
 /* connect() to a named Unix socket (the daemon's socket is one). */
 static long p_unix_connect(const char *path)
 {
@@ -348,6 +422,8 @@ static const struct { const char *name; long (*fn)(const char *); } with_arg[] =
 	{ "read", p_read }, { "write", p_write }, { "ls", p_ls }, { "mkdir", p_mkdir },
 	{ "unlink", p_unlink }, { "writefd", p_writefd }, { "tcp_connect", p_tcp_connect }, { "tcp_bind", p_tcp_bind },
 	{ "abstract", p_abstract }, { "unix_connect", p_unix_connect }, { "early_thread", p_early_thread },
+	{ "chown", p_chown }, { "setacl", p_setacl }, { "setxattr", p_setxattr },
+	{ "rmxattr", p_rmxattr }, { "setxattrat", p_setxattrat },
 };
 
 /* "status KEY": the value of a /proc/self/status line (CapEff, NoNewPrivs, ...). */
@@ -452,7 +528,7 @@ static int one(int argc, char **argv, int *i)
 			return 0;
 		}
 	bool two = !strcmp(name, "seal") || !strcmp(name, "symlink") || !strcmp(name, "link") ||
-		   !strcmp(name, "rename");
+		   !strcmp(name, "rename") || is_mode_op(name);
 	int need = two ? 2 : !strcmp(name, "fds") ? 0 : 1;
 	if (*i + need >= argc)
 		return -1;
@@ -475,6 +551,8 @@ static int one(int argc, char **argv, int *i)
 		readlink_line(a);
 	else if (!strcmp(name, "seal"))
 		seal_line(a, argv[*i]);
+	else if (is_mode_op(name))
+		mode_line(name, a, argv[*i]);
 	else if (two)
 		two_path_line(name, a, argv[*i]);
 	else
