@@ -132,7 +132,23 @@ static void choices_keep(const msgpack_object *q)
 	}
 }
 
-/* turn.event / history.changed from the project (ours or another client's). */
+/* A background profile made or failed (data.event). */
+static void data_event_print(const msgpack_object *ev)
+{
+	const char *kind = cli_str(ev, "kind"), *ds = cli_str(ev, "dataset");
+	if (kind && !strcmp(kind, "profiled")) {
+		const char *rep = cli_str(ev, "report");
+		printf("[data] %s profiled: %lld rows × %lld columns, %lld warnings%s%s\n", ds ? ds : "?",
+		       (long long)proto_map_int(ev, "rows", 0), (long long)proto_map_int(ev, "n_columns", 0),
+		       (long long)proto_map_int(ev, "warnings", 0), rep ? " — " : "", rep ? rep : "");
+	} else if (kind && !strcmp(kind, "profile_failed")) {
+		const char *e = cli_str(ev, "error");
+		printf("[data] profile of %s failed: %s\n", ds ? ds : "?", e ? e : "?");
+	}
+}
+
+/* turn.event / history.changed / data.event from the project (ours or
+ * another client's). */
 static void chat_note_cb(const char *method, const msgpack_object *ev, void *ud)
 {
 	(void)ud;
@@ -150,6 +166,11 @@ static void chat_note_cb(const char *method, const msgpack_object *ev, void *ud)
 	out_begin();
 	if (!strcmp(method, "history.changed")) {
 		printf("[history] %s%s\n", rm ? "undone: " : "changed", rm ? rm : "");
+	} else if (!strcmp(method, "history.event") && kind && !strcmp(kind, "run_queued")) {
+		const char *behind = cli_str(ev, "behind");
+		printf("[run] waiting for the project's %s to end…\n", behind ? behind : "work");
+	} else if (!strcmp(method, "data.event")) {
+		data_event_print(ev);
 	} else if (!strcmp(method, "turn.event") && kind && !strcmp(kind, "question")) {
 		cli_question_print(stdout, ev);
 		choices_keep(ev);

@@ -7,7 +7,8 @@ Covers: the banner and /help; "total revenue" answered with the number
 pandas computes; a question from the agent answered in place by number (two
 datasets with a `revenue` column: the agent asks which); /history; /undo;
 /project switching; Ctrl-C during a slow /run interrupts it and the chat
-goes on; another client's turn on the same project shows up in the chat;
+goes on; another client's turn on the same project shows up in the chat, and
+so does the background profile of a dataset another client added;
 /quit leaves and the line history is saved under $XDG_STATE_HOME.
 Each screen is saved to $DAA_TEST_OUT (or the temp dir) when it fails.
 """
@@ -174,6 +175,13 @@ def run_session(d, tm, env):
                        timeout=TIMEOUT)
     assert p.returncode in (0, 3), p.stderr
     text = tm.wait_for(lambda t: "started: how many rows" in t, mark)
+
+    # a dataset added by another client is profiled in the background: said here
+    p = subprocess.run([os.path.join(BUILD, "bin", "daa"), "--no-start", "-p", "shop", "add",
+                        os.path.join(ROOT, "examples", "customers.csv")], env=env,
+                       capture_output=True, text=True, timeout=TIMEOUT)
+    assert p.returncode == 0, p.stderr
+    text = tm.wait_for(lambda t: "[data] customers profiled: 400 rows" in t)  # once: whole screen
 
     # /project switches
     mark = len(text)
