@@ -124,7 +124,8 @@ static const struct { const char *name; int fallback; unsigned arg; } chmod_call
 };
 
 /* A chmod whose mode matches one of these ((mode & mask) == value) gets
- * EPERM: setuid, setgid, sticky, group or other write, or no owner read.
+ * EPERM: setuid, setgid, sticky, group or other write (unless the umask
+ * allows it, see add_mode_rules), or no owner read.
  * Landlock cannot stop chmod of a data/ file (the kernel runs as its owner),
  * so the mode is what can be checked; ordinary modes (0644 0600 0755 0444)
  * pass, so shutil.copy into outputs/ (copymode) keeps working.  The kernel
@@ -142,15 +143,38 @@ static const struct { const char *name; unsigned arg; } create_calls[] = {
 	{ "open", 2 }, { "openat", 3 }, { "creat", 1 }, { "mknod", 1 }, { "mknodat", 2 },
 };
 
-/* Rules on file modes: chmod to ordinary modes only, no setuid files. */
+/* This process's umask, from /proc/self/status (022 when unknown). */
+static mode_t own_umask(void)
+{
+	FILE *f = fopen("/proc/self/status", "re");
+	char line[256];
+	unsigned um = 022;
+	while (f && fgets(line, sizeof line, f))
+		if (sscanf(line, "Umask: %o", &um) == 1)
+			break;
+	if (f)
+		fclose(f);
+	return (mode_t)um;
+}
+
+/* Rules on file modes: chmod to ordinary modes only, no setuid files.
+ * Group (other) write counts as ordinary when the umask of the process
+ * compiling the policy (the daemon's: the user's habit) lets new files
+ * have it — with umask 002 files are created 0664, and copying one
+ * (shutil.copy's copymode) must keep working. */
 static int add_mode_rules(scmp_filter_ctx ctx)
 {
 	int rc = 0;
+	mode_t um = own_umask();
 	for (size_t i = 0; i < sizeof chmod_calls / sizeof chmod_calls[0]; i++) {
 		int nr = sc_nr(chmod_calls[i].name, chmod_calls[i].fallback);
-		for (size_t k = 0; nr >= 0 && k < sizeof bad_chmod / sizeof bad_chmod[0]; k++)
+		for (size_t k = 0; nr >= 0 && k < sizeof bad_chmod / sizeof bad_chmod[0]; k++) {
+			uint64_t m = bad_chmod[k].mask;
+			if ((m == S_IWGRP || m == S_IWOTH) && !(um & m))
+				continue;
 			rc |= seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), nr, 1, (struct scmp_arg_cmp){
-				chmod_calls[i].arg, SCMP_CMP_MASKED_EQ, bad_chmod[k].mask, bad_chmod[k].value });
+				chmod_calls[i].arg, SCMP_CMP_MASKED_EQ, m, bad_chmod[k].value });
+		}
 	}
 	for (size_t i = 0; i < sizeof create_calls / sizeof create_calls[0]; i++) {
 		int nr = sc_nr(create_calls[i].name, -1);

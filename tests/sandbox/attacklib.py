@@ -6,13 +6,15 @@ private daad, with an expected verdict:
   contained  the step may fail or kill its kernel, but nothing prints ESCAPED
   ok         the step succeeds (positive suite)
 and an optional side-effect check (a function returning an error or None).
-After each attack: the daemon answers, data/ is byte-identical, and a normal
-step (1 + 1) works.  Snippets may use @HOME@ (the daemon's $HOME, holding a
+After each attack: the daemon answers, data/ is byte-identical and
+mode-identical (the folder and every file in it), and a normal step (1 + 1)
+works.  Snippets may use @HOME@ (the daemon's $HOME, holding a
 fake ~/.ssh secret), @DAEMON_PID@, @PORT@ (a live TCP listener), @UDP@,
 @SOCK@ (the daemon's socket), @PROJECT@, @OTHER@ (another project).
 """
 import os
 import socket
+import stat
 import sys
 import time
 from collections import namedtuple
@@ -118,10 +120,36 @@ def judge(a, r, p):
     return None
 
 
-def after_checks(s, digest):
-    """The daemon answers, data/ is untouched, a normal step works."""
+def data_modes(path):
+    """{relative path: permission bits} of data/ itself and everything in it."""
+    base = os.path.join(path, "data")
+    out = {".": stat.S_IMODE(os.lstat(base).st_mode)}
+    for dirpath, dirs, files in os.walk(base):
+        for f in dirs + files:
+            p = os.path.join(dirpath, f)
+            out[os.path.relpath(p, base)] = stat.S_IMODE(os.lstat(p).st_mode)
+    return out
+
+
+def restore_modes(path, modes):
+    """Put the modes back (so one failed attack does not fail the next ones)."""
+    base = os.path.join(path, "data")
+    for rel, m in modes.items():
+        try:
+            os.chmod(os.path.join(base, rel), m)
+        except OSError:
+            pass
+
+
+def after_checks(s, digest, modes=None):
+    """The daemon answers, data/ is untouched (bytes and modes), a normal step works."""
     if not s.alive():
         return "the daemon does not answer"
+    if modes is not None and data_modes(s.path) != modes:
+        now = data_modes(s.path)
+        restore_modes(s.path, modes)
+        return "data/ modes changed: %s" % ", ".join(
+            "%s %o->%o" % (k, modes[k], now.get(k, 0)) for k in modes if now.get(k) != modes[k])
     if data_digest(s.path) != digest:
         return "data/ changed"
     r, p = s.run_json("1 + 1", timeout=120)
@@ -133,12 +161,17 @@ def after_checks(s, digest):
 def run_suite(title, attacks, config=CONFIG):
     """Run every attack of a group; exit status for the test runner."""
     skip_unless_built()
+    # The daemon's umask decides whether group write counts as an ordinary
+    # mode for chmod (sandbox/README.md); the verdicts assume the usual one.
+    os.umask(0o022)
     failed = []
     t0 = time.monotonic()
     with Session(config=config, extra_env={"OPENAI_API_KEY": SECRET}) as s:
         ctx = Ctx(s)
         digest = data_digest(s.path)
+        modes = data_modes(s.path)
         other = data_digest(ctx.other)
+        other_modes = data_modes(ctx.other)
         for a in attacks:
             ta = time.monotonic()
             r, p = s.run_json(ctx.fill(PRELUDE + a.code), timeout=180)
@@ -146,8 +179,9 @@ def run_suite(title, attacks, config=CONFIG):
             if why is None and a.check:
                 why = a.check(s, ctx, r)
             if why is None:
-                why = after_checks(s, digest)
-            if why is None and data_digest(ctx.other) != other:
+                why = after_checks(s, digest, modes)
+            if why is None and (data_digest(ctx.other) != other or
+                                data_modes(ctx.other) != other_modes):
                 why = "the other project's data/ changed"
             if why is None and SECRET in (p.stdout + p.stderr):
                 why = "the daemon's API key reached the output"

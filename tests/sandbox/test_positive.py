@@ -1,8 +1,11 @@
 #!/usr/bin/python3
 """The other side of the attack suite: ordinary analysis works under the
 same policy — read_csv, groupby, a RandomForest with n_jobs=2, a seaborn
-plot, savefig, writing a table and a model to outputs/, tempfile."""
+plot, savefig, writing a table and a model to outputs/, tempfile, and
+copying a data file into outputs/ with shutil (copy, copy2, copytree: they
+chmod the copy to the source's mode), ordinary chmod of an output."""
 import os
+import stat
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -16,6 +19,27 @@ def exists(*rel):
                 return "%s is missing" % p
         return None
     return check
+
+
+def copies_like_data(s, ctx, r):
+    """The copies in outputs/ have the bytes and the mode of data/sales.csv."""
+    src = os.path.join(s.path, "data", "sales.csv")
+    with open(src, "rb") as f:
+        want = f.read()
+    mode = stat.S_IMODE(os.stat(src).st_mode)
+    for rel in ("outputs/copy/sales.csv", "outputs/copy/sales2.csv", "outputs/copy/tree/sales.csv"):
+        p = os.path.join(s.path, rel)
+        if not os.path.isfile(p):
+            return "%s is missing" % rel
+        with open(p, "rb") as f:
+            if f.read() != want:
+                return "%s differs from data/sales.csv" % rel
+        if stat.S_IMODE(os.stat(p).st_mode) != mode:
+            return "%s has mode %o, data/sales.csv %o" % (rel, stat.S_IMODE(os.stat(p).st_mode), mode)
+    m = stat.S_IMODE(os.stat(os.path.join(s.path, "outputs/copy/report.txt")).st_mode)
+    if m != 0o600:
+        return "outputs/copy/report.txt has mode %o, not 600" % m
+    return None
 
 
 ATTACKS = [
@@ -64,6 +88,21 @@ ts = [threading.Thread(target=lambda: results.append(scipy.stats.norm.ppf(0.975)
 [t.start() for t in ts]; [t.join() for t in ts]
 assert len(results) == 4
 ''', "ok"),
+    Attack("shutil.copy of a data file into outputs/", '''
+import shutil
+os.makedirs("outputs/copy", exist_ok=True)
+shutil.copy("data/sales.csv", "outputs/copy/sales.csv")
+shutil.copy2("data/sales.csv", "outputs/copy/sales2.csv")
+shutil.copytree("data", "outputs/copy/tree", dirs_exist_ok=True)
+shutil.copymode("data/sales.csv", "outputs/copy/sales.csv")
+with open("outputs/copy/report.txt", "w") as f:
+    f.write("private")
+os.chmod("outputs/copy/report.txt", 0o600)
+os.chmod("outputs/copy/sales.csv", 0o444)
+os.chmod("outputs/copy/sales.csv", 0o755)
+shutil.copymode("data/sales.csv", "outputs/copy/sales.csv")
+sorted(os.listdir("outputs/copy"))
+''', "ok", copies_like_data),
 ]
 
 if __name__ == "__main__":
