@@ -295,6 +295,8 @@ int agent_ask(struct proj *pj, const char *request, bool interactive, struct rpc
 		pos++; /* turns ahead of this one */
 	if (p->cur && p->cur->state != AG_WAITING_USER)
 		pos++;
+	else if (!p->cur && hist_queue_busy(p->path))
+		pos++; /* a run, re-run or edit holds the project (history_run.c) */
 	log_info("agent: %s queued (position %d): %s", t->id, pos, request);
 	agent_event(t, "queued", json_pack("{s:i}", "position", pos));
 	/* a new request supersedes a question nobody answered (else it would
