@@ -103,6 +103,8 @@ void tray_cancel(void);
 void tray_add_files(char **paths);
 /* Start daad detached (tray_daemon.c); 0 or -1 with msg. */
 int tray_daemon_spawn(char *msg, size_t size);
+/* Open a file in the desktop's viewer (xdg-open URI, detached; tray_util.c). */
+void tray_open_path(const char *path);
 /* A notification when the window is hidden (tray_notify.c). */
 void tray_notify(const char *title, const char *body);
 /* Quit the application. */
@@ -116,6 +118,8 @@ void tray_icon_update(void);   /* state, status, recent projects */
 struct tray_win *tray_win_new(void);
 void tray_win_present(struct tray_win *w);
 bool tray_win_visible(const struct tray_win *w);
+/* The chat window itself (NULL when w is), e.g. as a dialog's parent. */
+GtkWindow *tray_win_window(struct tray_win *w);
 void tray_win_status(struct tray_win *w, const char *text);
 void tray_win_projects(struct tray_win *w);
 void tray_win_state(struct tray_win *w);
@@ -130,6 +134,19 @@ void tray_win_question(struct tray_win *w, const char *text, const msgpack_objec
 void tray_win_event(struct tray_win *w, const msgpack_object *ev);
 /* Render one record of turns.list (an ended turn). */
 void tray_win_past_turn(struct tray_win *w, const msgpack_object *t);
+/* Render a data.event of the current project (tray_data.c). */
+void tray_win_data_event(struct tray_win *w, const msgpack_object *ev);
+/* Its line ("sales profiled: 2,000 rows × 8 columns, 3 warnings"), g_malloc'd;
+ * NULL for a kind that is not shown; *failed for profile_failed. */
+char *tray_data_event_text(const msgpack_object *ev, bool *failed);
+/* The note for a data.add result ("added F as dataset "N" (B bytes); profiling
+ * in the background…"), g_malloc'd. */
+char *tray_data_added_text(const char *file, const msgpack_object *result);
+/* A turns.list result of project: show a question already pending
+ * (tray_pending.c). */
+void tray_pending_check(const char *project, const msgpack_object *result);
+/* Is a question block waiting for an answer in the window? */
+bool tray_win_has_question(const struct tray_win *w);
 /* Progress text below the conversation ("" hides it). */
 void tray_win_progress(struct tray_win *w, const char *text);
 

@@ -77,12 +77,36 @@ static void on_turn_event(const msgpack_object *ev)
 	}
 }
 
+/* A data.event (a background profile made or failed): the window when it
+ * shows that project, a desktop notification when it is not in front. */
+static void on_data_event(const msgpack_object *ev)
+{
+	char path[4096] = "";
+	proto_map_str(ev, "project_path", path, sizeof path);
+	if (!tray_app.project_path || strcmp(path, tray_app.project_path) != 0)
+		return;
+	tray_win_data_event(tray_app.win, ev);
+	bool failed;
+	char *text = tray_data_event_text(ev, &failed);
+	if (text && !tray_win_visible(tray_app.win)) {
+		char *title = g_strdup_printf("daa: %s — %s", tray_app.project,
+					      failed ? "a profile failed" : "dataset profiled");
+		tray_notify(title, text);
+		g_free(title);
+	}
+	g_free(text);
+}
+
 /* Every notification from daad. */
 static void notify_cb(const char *method, const msgpack_object *params, void *ud)
 {
 	(void)ud;
-	if (params && params->type == MSGPACK_OBJECT_MAP && strcmp(method, "turn.event") == 0)
+	if (!params || params->type != MSGPACK_OBJECT_MAP)
+		return;
+	if (strcmp(method, "turn.event") == 0)
 		on_turn_event(params);
+	else if (strcmp(method, "data.event") == 0)
+		on_data_event(params);
 }
 
 /* Try to connect once; true on success. */
@@ -257,6 +281,7 @@ static void turns_reply_cb(const struct tconn_reply *r, void *ud)
 		tray_state_set(TRAY_RUNNING);
 		tray_win_progress(tray_app.win, "a turn is running on this project…");
 	}
+	tray_pending_check(tray_app.project, r->result);
 }
 
 /* watch → the project's folder, then its turns. */
@@ -355,18 +380,17 @@ void tray_cancel(void)
 	tray_call("cancel", &p, cancel_reply_cb, NULL);
 }
 
-/* data.add → what was added, or why not. */
+/* data.add → what was added (and that its profile is under way), or why not. */
 static void add_reply_cb(const struct tconn_reply *r, void *ud)
 {
-	char *file = ud, *name = r->result ? tray_obj_strdup(r->result, "name") : NULL;
-	char *msg;
-	if (name)
-		msg = g_strdup_printf("added %s as dataset \"%s\" (%lld bytes)", file, name,
-				      (long long)proto_map_int(r->result, "bytes", 0));
+	char *file = ud, *msg;
+	bool ok = r->result && r->result->type == MSGPACK_OBJECT_MAP;
+	if (ok)
+		msg = tray_data_added_text(file, r->result);
 	else
 		msg = g_strdup_printf("cannot add %s: %s", file, r->errmsg ? r->errmsg : "unknown error");
-	tray_win_say(tray_app.win, name ? "note" : "error", msg);
-	g_free(msg), g_free(name), g_free(file);
+	tray_win_say(tray_app.win, ok ? "note" : "error", msg);
+	g_free(msg), g_free(file);
 }
 
 void tray_add_files(char **paths)

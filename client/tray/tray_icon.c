@@ -57,11 +57,11 @@ static void created_cb(const struct tconn_reply *r, void *ud)
 }
 
 /* The file chooser answered. */
-static void chooser_cb(GtkNativeDialog *d, gint resp, gpointer data)
+static void chooser_cb(GtkDialog *d, gint resp, gpointer data)
 {
 	(void)data;
 	char *path = resp == GTK_RESPONSE_ACCEPT ? gtk_file_chooser_get_filename(GTK_FILE_CHOOSER(d)) : NULL;
-	g_object_unref(d);
+	gtk_widget_destroy(GTK_WIDGET(d));
 	if (!path)
 		return;
 	char *base = g_path_get_basename(path), *dot = strrchr(base, '.');
@@ -75,12 +75,16 @@ static void chooser_cb(GtkNativeDialog *d, gint resp, gpointer data)
 	tray_call("project.create", &p, created_cb, v);
 }
 
-/* Idle: the file chooser (not from inside the menu's own event). */
+/* Idle: the file chooser (not from inside the menu's own event).  A plain
+ * GtkFileChooserDialog over the chat window: the native one only differs
+ * inside a Flatpak sandbox, where daa does not run. */
 static gboolean new_project_idle(gpointer data)
 {
 	(void)data;
-	GtkFileChooserNative *d = gtk_file_chooser_native_new(
-		"New project from a file", NULL, GTK_FILE_CHOOSER_ACTION_OPEN, "_Create", "_Cancel");
+	GtkWidget *d = gtk_file_chooser_dialog_new("New project from a file", tray_win_window(tray_app.win),
+						   GTK_FILE_CHOOSER_ACTION_OPEN, "_Cancel", GTK_RESPONSE_CANCEL,
+						   "_Create", GTK_RESPONSE_ACCEPT, NULL);
+	gtk_dialog_set_default_response(GTK_DIALOG(d), GTK_RESPONSE_ACCEPT);
 	GtkFileFilter *f = gtk_file_filter_new();
 	gtk_file_filter_set_name(f, "Data files (CSV, TSV, XLSX, JSON, Parquet)");
 	static const char *const pats[] = {"*.csv", "*.tsv", "*.tab", "*.txt", "*.json", "*.jsonl",
@@ -89,7 +93,7 @@ static gboolean new_project_idle(gpointer data)
 		gtk_file_filter_add_pattern(f, pats[i]);
 	gtk_file_chooser_add_filter(GTK_FILE_CHOOSER(d), f);
 	g_signal_connect(d, "response", G_CALLBACK(chooser_cb), NULL);
-	gtk_native_dialog_show(GTK_NATIVE_DIALOG(d));
+	gtk_window_present(GTK_WINDOW(d));
 	return G_SOURCE_REMOVE;
 }
 

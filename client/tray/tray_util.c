@@ -1,8 +1,9 @@
 /*
  * client/tray/tray_util.c — small helpers: named params for a call, string
- * copies out of decoded msgpack, and starting daad detached (the same rule as
+ * copies out of decoded msgpack, starting daad detached (the same rule as
  * the CLI: $DAA_DAEMON, else next to this binary, else on $PATH), with its
- * output in <socket folder>/daad.log.
+ * output in <socket folder>/daad.log, and opening a file (a plot, a profile
+ * report) in the desktop's viewer with xdg-open, detached.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -119,4 +120,27 @@ out:
 		close(fd);
 	g_free(daad), g_free(dir), g_free(log);
 	return rc;
+}
+
+void tray_open_path(const char *path)
+{
+	char *uri = path ? g_filename_to_uri(path, NULL, NULL) : NULL;
+	char *xdg = g_find_program_in_path("xdg-open");
+	GError *e = NULL;
+	if (!uri) {
+		tray_win_say(tray_app.win, "error", "cannot open that file: its path is not absolute");
+	} else if (!xdg) { /* no xdg-utils: GIO's own idea of the default viewer */
+		g_app_info_launch_default_for_uri_async(uri, NULL, NULL, NULL, NULL);
+	} else {
+		/* Without DO_NOT_REAP GLib forks twice: xdg-open is detached and reaped. */
+		char *argv[] = {xdg, uri, NULL};
+		if (!g_spawn_async(NULL, argv, NULL, G_SPAWN_STDIN_FROM_DEV_NULL, child_setup, NULL,
+				   NULL, &e)) {
+			char *m = g_strdup_printf("cannot open %s with %s: %s", path, xdg, e->message);
+			tray_win_say(tray_app.win, "error", m);
+			g_free(m);
+			g_error_free(e);
+		}
+	}
+	g_free(uri), g_free(xdg);
 }

@@ -211,13 +211,10 @@ static void read_cb(GObject *src, GAsyncResult *res, gpointer data)
 /* A click: the PNG at full size in the desktop's viewer. */
 static gboolean image_click_cb(GtkWidget *ebox, GdkEventButton *ev, gpointer data)
 {
-	(void)ev;
-	const char *path = data;
-	char *uri = g_filename_to_uri(path, NULL, NULL);
-	if (uri)
-		g_app_info_launch_default_for_uri_async(uri, NULL, NULL, NULL, NULL);
-	g_free(uri);
 	(void)ebox;
+	if (ev->type != GDK_BUTTON_PRESS || ev->button != GDK_BUTTON_PRIMARY)
+		return FALSE;
+	tray_open_path(data);
 	return TRUE;
 }
 

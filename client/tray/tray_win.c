@@ -228,6 +228,11 @@ bool tray_win_visible(const struct tray_win *w)
 	return w && gtk_widget_get_visible(w->window) && gtk_window_is_active(GTK_WINDOW(w->window));
 }
 
+GtkWindow *tray_win_window(struct tray_win *w)
+{
+	return w ? GTK_WINDOW(w->window) : NULL;
+}
+
 void tray_win_status(struct tray_win *w, const char *text)
 {
 	if (w)
@@ -273,6 +278,11 @@ void tray_win_state(struct tray_win *w)
 		gtk_widget_set_sensitive(w->question, FALSE);
 		w->question = NULL;
 	}
+}
+
+bool tray_win_has_question(const struct tray_win *w)
+{
+	return w && w->question;
 }
 
 void tray_win_progress(struct tray_win *w, const char *text)

@@ -62,8 +62,9 @@ def wait_for(pred, what, timeout=HANG):
 
 
 class Desktop:
-    def __init__(self, daad_args=(), config=None):
+    def __init__(self, daad_args=(), config=None, wm=False):
         under_dbus()
+        self.want_wm = wm
         if not os.path.exists(TRAY):
             skip("daa-tray was not built (GTK / appindicator / libnotify dev packages missing)")
         self.tmp = tempfile.mkdtemp(prefix="daa-tray-test.")
@@ -96,6 +97,25 @@ class Desktop:
             self.xvfb.wait()
             skip("Xvfb could not start")
         os.environ["DISPLAY"] = ":" + data.decode().strip()
+        if self.want_wm:
+            self.start_wm()
+
+    def start_wm(self):
+        """openbox on the display: dialogs (the GTK file chooser) get focus and
+        keyboard input the way they do on a desktop.  Skips when it is missing."""
+        if not shutil.which("openbox"):
+            skip("openbox is missing (apt-get install openbox; make deps)")
+        conf = os.path.join(self.tmp, "openbox")
+        os.makedirs(conf, exist_ok=True)
+        env = dict(os.environ, XDG_CONFIG_HOME=conf, HOME=self.tmp)
+        wm = subprocess.Popen(["openbox", "--sm-disable", "--startup", "true"], env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                              start_new_session=True)
+        self.procs.append(wm)
+        # a managing window manager sets _NET_SUPPORTING_WM_CHECK on the root window
+        wait_for(lambda: "_NET_SUPPORTING_WM_CHECK(WINDOW)" in subprocess.run(
+            ["xprop", "-root", "_NET_SUPPORTING_WM_CHECK"], capture_output=True, text=True,
+            timeout=HANG).stdout, "openbox managing the screen")
 
     def tray_env(self, **extra):
         env = dict(self.daad.env)
