@@ -139,6 +139,11 @@ void tray_win_data_event(struct tray_win *w, const msgpack_object *ev);
 /* Its line ("sales profiled: 2,000 rows × 8 columns, 3 warnings"), g_malloc'd;
  * NULL for a kind that is not shown; *failed for profile_failed. */
 char *tray_data_event_text(const msgpack_object *ev, bool *failed);
+/* Is this data.event's line different from the last one shown for its
+ * dataset (remembered from now on)?  Repeats are not shown again. */
+bool tray_data_event_new(const msgpack_object *ev);
+/* Forget the last line of dataset (NULL: of every dataset). */
+void tray_data_forget(const char *dataset);
 /* The note for a data.add result ("added F as dataset "N" (B bytes); profiling
  * in the background…"), g_malloc'd. */
 char *tray_data_added_text(const char *file, const msgpack_object *result);

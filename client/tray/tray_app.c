@@ -83,7 +83,8 @@ static void on_data_event(const msgpack_object *ev)
 {
 	char path[4096] = "";
 	proto_map_str(ev, "project_path", path, sizeof path);
-	if (!tray_app.project_path || strcmp(path, tray_app.project_path) != 0)
+	if (!tray_app.project_path || strcmp(path, tray_app.project_path) != 0 ||
+	    !tray_data_event_new(ev))
 		return;
 	tray_win_data_event(tray_app.win, ev);
 	bool failed;
@@ -312,6 +313,7 @@ void tray_project_set(const char *name)
 	g_free(tray_app.project_path);
 	tray_app.project_path = NULL;
 	tray_state_set(TRAY_IDLE);
+	tray_data_forget(NULL);
 	tray_win_clear(tray_app.win);
 	tray_win_projects(tray_app.win);
 	tray_icon_update();
@@ -385,8 +387,13 @@ static void add_reply_cb(const struct tconn_reply *r, void *ud)
 {
 	char *file = ud, *msg;
 	bool ok = r->result && r->result->type == MSGPACK_OBJECT_MAP;
-	if (ok)
+	if (ok) {
+		char *name = tray_obj_strdup(r->result, "name");
+		if (name)
+			tray_data_forget(name); /* its next profile is news again */
+		g_free(name);
 		msg = tray_data_added_text(file, r->result);
+	}
 	else
 		msg = g_strdup_printf("cannot add %s: %s", file, r->errmsg ? r->errmsg : "unknown error");
 	tray_win_say(tray_app.win, ok ? "note" : "error", msg);

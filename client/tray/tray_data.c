@@ -4,6 +4,10 @@
  * line such as "sales profiled: 2,000 rows × 8 columns, 3 warnings" with an
  * "Open report" button (the HTML report in the desktop's viewer), or
  * "profile of broken failed: <error>"; and the note a data.add reply gets.
+ * The daemon profiles a dataset again when the loading conventions change
+ * (a turn infers them), so the same failure would come back after every
+ * turn: a line identical to the last one shown for that dataset is skipped
+ * until the dataset is added again or another project is shown.
  */
 #include <string.h>
 
@@ -78,6 +82,32 @@ char *tray_data_event_text(const msgpack_object *ev, bool *failed)
 	}
 	g_free(name);
 	return s->len ? g_string_free(s, FALSE) : (g_string_free(s, TRUE), NULL);
+}
+
+static GHashTable *shown; /* dataset → its last line shown */
+
+bool tray_data_event_new(const msgpack_object *ev)
+{
+	bool failed;
+	char *text = tray_data_event_text(ev, &failed), *name = tray_obj_strdup(ev, "dataset");
+	if (!text || !name) {
+		g_free(text), g_free(name);
+		return text != NULL;
+	}
+	if (!shown)
+		shown = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+	const char *last = g_hash_table_lookup(shown, name);
+	bool fresh = !last || strcmp(last, text) != 0;
+	g_hash_table_replace(shown, name, text); /* takes both */
+	return fresh;
+}
+
+void tray_data_forget(const char *dataset)
+{
+	if (shown && dataset)
+		g_hash_table_remove(shown, dataset);
+	else if (shown)
+		g_hash_table_remove_all(shown);
 }
 
 static void open_report_cb(GtkButton *b, gpointer data)
