@@ -85,6 +85,7 @@ static gboolean new_project_idle(gpointer data)
 						   GTK_FILE_CHOOSER_ACTION_OPEN, "_Cancel", GTK_RESPONSE_CANCEL,
 						   "_Create", GTK_RESPONSE_ACCEPT, NULL);
 	gtk_dialog_set_default_response(GTK_DIALOG(d), GTK_RESPONSE_ACCEPT);
+	gtk_window_set_default_size(GTK_WINDOW(d), 760, 520);
 	GtkFileFilter *f = gtk_file_filter_new();
 	gtk_file_filter_set_name(f, "Data files (CSV, TSV, XLSX, JSON, Parquet)");
 	static const char *const pats[] = {"*.csv", "*.tsv", "*.tab", "*.txt", "*.json", "*.jsonl",
