@@ -3,8 +3,10 @@
  * tests cannot reach with the builtin analyst: a table PREVIEW rendered as a
  * GtkTreeView grid (columns, cells of every type, the "…" row between head
  * and tail), the text/uri-list parser of the drop handler and the file types
- * it accepts, and 3000 random turn.events / turns.list records fed to the
- * renderer (no crash, no sanitizer report).  Needs a display: run by tests/tray/test_view under Xvfb.
+ * it accepts, the data.event lines (profiled / failed, counts with
+ * thousands separators, repeats skipped) and the data.add note, and 3000
+ * random turn.events / turns.list records / data.events fed to the renderer
+ * (no crash, no sanitizer report).  Needs a display: run by tests/tray/test_view under Xvfb.
  */
 #include <stdio.h>
 #include <string.h>
@@ -143,6 +145,105 @@ static void check_drop(void)
 		CHECK(!tray_drop_supported(no[i]), "%s accepted", no[i]);
 }
 
+/* A msgpack map from a JSON-ish list of (key, type, value) triples. */
+struct kvt {
+	const char *k;
+	char t; /* 's' string, 'i' integer, 'n' nil */
+	const char *s;
+	long long i;
+};
+static msgpack_unpacked *map_of(const struct kvt *kv, int n, struct proto_buf *b)
+{
+	static msgpack_unpacked u;
+	proto_buf_init(b);
+	msgpack_pack_map(&b->pk, (size_t)n);
+	for (int i = 0; i < n; i++) {
+		proto_pack_str(&b->pk, kv[i].k);
+		if (kv[i].t == 's')
+			proto_pack_str(&b->pk, kv[i].s);
+		else if (kv[i].t == 'i')
+			msgpack_pack_int64(&b->pk, kv[i].i);
+		else
+			msgpack_pack_nil(&b->pk);
+	}
+	msgpack_unpacked_init(&u);
+	msgpack_unpack_next(&u, b->sb.data, b->sb.size, NULL);
+	return &u;
+}
+
+/* text of the data.event made of kv; failed in *f. */
+static char *event_text(const struct kvt *kv, int n, bool *f)
+{
+	struct proto_buf b;
+	msgpack_unpacked *u = map_of(kv, n, &b);
+	char *t = tray_data_event_text(&u->data, f);
+	msgpack_unpacked_destroy(u);
+	proto_buf_free(&b);
+	return t;
+}
+
+static void check_data_event(void)
+{
+	bool f;
+	const struct kvt ok[] = {{"kind", 's', "profiled", 0}, {"dataset", 's', "sales", 0},
+				 {"file", 's', "sales.csv", 0}, {"rows", 'i', NULL, 1234567},
+				 {"n_columns", 'i', NULL, 8}, {"warnings", 'i', NULL, 3},
+				 {"report", 's', "outputs/reports/sales_profile.html", 0}};
+	char *t = event_text(ok, 7, &f);
+	CHECK(t && !strcmp(t, "sales profiled: 1,234,567 rows × 8 columns, 3 warnings") && !f,
+	      "profiled: '%s'", t ? t : "(null)");
+	g_free(t);
+	const struct kvt one[] = {{"kind", 's', "profiled", 0}, {"dataset", 's', "s", 0},
+				  {"rows", 'i', NULL, 1}, {"n_columns", 'i', NULL, 1}, {"warnings", 'i', NULL, 1}};
+	t = event_text(one, 5, &f);
+	CHECK(t && !strcmp(t, "s profiled: 1 row × 1 column, 1 warning"), "singular: '%s'", t ? t : "");
+	g_free(t);
+	const struct kvt se[] = {{"kind", 's', "profiled", 0}, {"dataset", 's', "x", 0},
+				 {"rows", 'i', NULL, 999}, {"n_columns", 'i', NULL, 2},
+				 {"summary_error", 's', "ValueError: bad", 0}};
+	t = event_text(se, 5, &f);
+	CHECK(t && !strcmp(t, "x profiled: 999 rows × 2 columns (no detailed summary: ValueError: bad)"),
+	      "summary_error: '%s'", t ? t : "");
+	g_free(t);
+	const struct kvt bad[] = {{"kind", 's', "profile_failed", 0}, {"dataset", 's', "broken", 0},
+				  {"error", 's', "DatasetError: cannot read", 0}};
+	t = event_text(bad, 3, &f);
+	CHECK(t && !strcmp(t, "profile of broken failed: DatasetError: cannot read") && f,
+	      "failed: '%s'", t ? t : "");
+	g_free(t);
+	const struct kvt other[] = {{"kind", 's', "progress", 0}, {"rows", 'i', NULL, -5}};
+	t = event_text(other, 2, &f);
+	CHECK(!t, "an unknown kind gave a line: '%s'", t);
+	g_free(t);
+	/* repeats: the same line again is not news; added again, it is */
+	struct proto_buf b;
+	msgpack_unpacked *u = map_of(bad, 3, &b);
+	tray_data_forget(NULL);
+	CHECK(tray_data_event_new(&u->data), "first failure not new");
+	CHECK(!tray_data_event_new(&u->data), "a repeated failure is new");
+	tray_data_forget("broken");
+	CHECK(tray_data_event_new(&u->data), "not new after the dataset was added again");
+	msgpack_unpacked_destroy(u);
+	proto_buf_free(&b);
+	tray_data_forget(NULL);
+	/* the data.add note */
+	proto_buf_init(&b);
+	msgpack_pack_map(&b.pk, 3);
+	proto_pack_kv_str(&b.pk, "name", "sales");
+	proto_pack_key(&b.pk, "bytes"), msgpack_pack_int(&b.pk, 42);
+	proto_pack_key(&b.pk, "profile"), msgpack_pack_map(&b.pk, 1);
+	proto_pack_kv_str(&b.pk, "state", "running");
+	msgpack_unpacked au;
+	msgpack_unpacked_init(&au);
+	msgpack_unpack_next(&au, b.sb.data, b.sb.size, NULL);
+	t = tray_data_added_text("/d/sales.csv", &au.data);
+	CHECK(!strcmp(t, "added /d/sales.csv as dataset \"sales\" (42 bytes); profiling in the background…"),
+	      "added note: '%s'", t);
+	g_free(t);
+	msgpack_unpacked_destroy(&au);
+	proto_buf_free(&b);
+}
+
 /* One random value: nil, bool, int, float, short string, array or map. */
 static void pack_random(msgpack_packer *pk, int depth)
 {
@@ -177,10 +278,12 @@ static void pack_random(msgpack_packer *pk, int depth)
 static void check_garbage(void)
 {
 	static const char *const kinds[] = {"started", "queued", "thinking", "code", "output",
-					    "question", "answered", "convention", "done", "bogus"};
+					    "question", "answered", "convention", "done", "bogus",
+					    "profiled", "profile_failed"};
 	static const char *const keys[] = {"request", "text", "choices", "code", "purpose", "stdout",
 					   "error", "figures", "tables", "answer", "status", "position",
-					   "stage", "key", "value", "project_path"};
+					   "stage", "key", "value", "project_path", "dataset", "rows",
+					   "n_columns", "warnings", "report", "summary_error"};
 	tray_app.projects = g_ptr_array_new_with_free_func(g_free);
 	tray_app.project = g_strdup("p");
 	tray_app.win = tray_win_new();
@@ -190,16 +293,18 @@ static void check_garbage(void)
 		proto_buf_init(&b);
 		int n = g_random_int_range(0, 6);
 		msgpack_pack_map(&b.pk, (size_t)n + 1);
-		proto_pack_kv_str(&b.pk, "kind", kinds[g_random_int_range(0, 10)]);
+		proto_pack_kv_str(&b.pk, "kind", kinds[g_random_int_range(0, 12)]);
 		while (n--) {
-			proto_pack_str(&b.pk, keys[g_random_int_range(0, 16)]);
+			proto_pack_str(&b.pk, keys[g_random_int_range(0, 22)]);
 			pack_random(&b.pk, 0);
 		}
 		msgpack_unpacked u;
 		msgpack_unpacked_init(&u);
 		if (msgpack_unpack_next(&u, b.sb.data, b.sb.size, NULL) == MSGPACK_UNPACK_SUCCESS) {
-			if (i % 2)
+			if (i % 3 == 1)
 				tray_win_event(tray_app.win, &u.data);
+			else if (i % 3 == 2)
+				tray_win_data_event(tray_app.win, &u.data);
 			else
 				tray_win_past_turn(tray_app.win, &u.data);
 		}
@@ -222,6 +327,7 @@ int main(int argc, char **argv)
 	}
 	check_table();
 	check_drop();
+	check_data_event();
 	check_garbage();
 	printf(failed ? "%d checks failed\n" : "all checks passed\n", failed);
 	return failed ? 1 : 0;
