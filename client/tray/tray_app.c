@@ -2,8 +2,9 @@
  * client/tray/tray_app.c — the tray's state and its conversation with daad:
  * connecting (starting daad once when asked to, then retrying every two
  * seconds so a restarted daemon is found again), the project list, the
- * chosen project (watch + turns.list to load its conversation), turn.event
- * dispatch, and the user's actions (ask / answer / cancel / data.add).
+ * chosen project (watch + turns.list to load its conversation and a question
+ * already pending), turn.event and data.event dispatch, and the user's
+ * actions (ask / answer / cancel / data.add).
  *
  *   disconnected --connect ok--> connected --socket breaks--> disconnected
  *        |  (start: spawn daad, poll 200 ms × 25)                (retry 2 s)
@@ -333,12 +334,16 @@ void tray_state_set(enum tray_turn_state st)
 	tray_icon_update();
 }
 
-/* ask / answer reply: the TURN RESULT came by events; show only failures. */
+/* ask / answer reply: the TURN RESULT came by events; show only failures.
+ * An answer to a question that no longer waits (answered elsewhere, or one
+ * found in the log after it was answered) leaves the question state. */
 static void turn_reply_cb(const struct tconn_reply *r, void *ud)
 {
 	(void)ud;
 	if (!r->result && r->errmsg)
 		tray_win_say(tray_app.win, "error", r->errmsg);
+	if (!r->result && r->code == PROTO_ERR_NO_QUESTION && tray_app.state == TRAY_QUESTION)
+		tray_state_set(TRAY_RUNNING);
 }
 
 void tray_send(const char *request)

@@ -116,14 +116,15 @@ static void open_report_cb(GtkButton *b, gpointer data)
 	tray_open_path(data);
 }
 
-/* The report's absolute path (report is relative to the project folder). */
+/* The report's absolute path: report is relative to the project folder and
+ * must stay inside it (no button for anything else). */
 static char *report_path(const msgpack_object *ev)
 {
 	char *rel = tray_obj_strdup(ev, "report"), *pp = tray_obj_strdup(ev, "project_path");
 	char *path = NULL;
-	if (rel && *rel && g_path_is_absolute(rel))
-		path = g_strdup(rel);
-	else if (rel && *rel && pp && g_path_is_absolute(pp))
+	if (rel && *rel && !g_path_is_absolute(rel) && strcmp(rel, "..") != 0 &&
+	    strncmp(rel, "../", 3) != 0 && !strstr(rel, "/../") && !g_str_has_suffix(rel, "/..") &&
+	    pp && g_path_is_absolute(pp))
 		path = g_build_filename(pp, rel, NULL);
 	g_free(rel), g_free(pp);
 	return path;

@@ -1,6 +1,7 @@
 /*
  * client/tray/tray_notify.c — desktop notifications (libnotify) when a turn
- * ends while the chat window is hidden.  notify_notification_show() waits
+ * ends or a dataset profile is made or fails while the chat window is not
+ * in front.  notify_notification_show() waits
  * for the notification server on D-Bus, so it runs on a worker thread (one
  * GTask at a time, in order); the GTK thread never waits for it.
  */
