@@ -562,6 +562,17 @@ bool agent_busy(struct proj *pj)
 	return p && (p->cur || p->qhead);
 }
 
+json_t *agent_pending_question(struct proj *pj)
+{
+	struct agent_proj *p = aproj_get(pj, false);
+	struct agent_turn *t = p ? p->cur : NULL;
+	if (!t || t->state != AG_WAITING_USER || !t->question)
+		return NULL;
+	return json_pack("{s:i, s:O, s:O}", "turn", t->number, "text",
+			 json_object_get(t->question, "text"), "choices",
+			 json_object_get(t->question, "choices"));
+}
+
 int agent_turns_queued(struct proj *pj)
 {
 	struct agent_proj *p = aproj_get(pj, false);

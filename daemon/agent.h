@@ -13,6 +13,7 @@
 #ifndef DAA_AGENT_H
 #define DAA_AGENT_H
 
+#include <jansson.h>
 #include <stdbool.h>
 #include "daemon/loop.h"
 #include "daemon/rpc.h"
@@ -40,6 +41,9 @@ int agent_answer(struct proj *pj, const char *text, struct rpc_reply_to to,
 bool agent_cancel(struct proj *pj);
 /* Is a turn running, suspended or queued on the project? */
 bool agent_busy(struct proj *pj);
+/* The question the project's suspended turn waits on: {turn, text, choices}
+ * (new reference), or NULL. */
+json_t *agent_pending_question(struct proj *pj);
 /* How many turns wait in the project's queue (not the running/suspended one). */
 int agent_turns_queued(struct proj *pj);
 /* Start the project's next queued turn if the project is free (called when

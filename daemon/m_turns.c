@@ -44,7 +44,7 @@ static json_t *turns_read(struct proj *p, size_t limit)
 	return all;
 }
 
-/* turns.list {project?, limit?} → {turns, busy, project, project_path}. */
+/* turns.list {project?, limit?} → {turns, busy, question, project, project_path}. */
 static void m_turns_list(struct rpc_req *req)
 {
 	struct proj *p = m_arg_project(req);
@@ -53,11 +53,17 @@ static void m_turns_list(struct rpc_req *req)
 	size_t limit = req->args[1].present ? (size_t)req->args[1].u : TURNS_DEFAULT;
 	if (limit > TURNS_CAP)
 		limit = TURNS_CAP;
-	json_t *turns = turns_read(p, limit);
+	json_t *turns = turns_read(p, limit), *q = agent_pending_question(p);
 	msgpack_packer *pk = rpc_result_begin(req->from);
-	msgpack_pack_map(pk, 4);
+	msgpack_pack_map(pk, 5);
 	proto_pack_key(pk, "turns");
 	mpjson_pack(pk, turns);
+	proto_pack_key(pk, "question");
+	if (q)
+		mpjson_pack(pk, q);
+	else
+		msgpack_pack_nil(pk);
+	json_decref(q);
 	proto_pack_kv_bool(pk, "busy", agent_busy(p));
 	proto_pack_kv_str(pk, "project", proj_name(p));
 	proto_pack_kv_str(pk, "project_path", proj_path(p));

@@ -28,6 +28,9 @@ def clarify(d, fake, c):
     ev = w.wait_event("question", timeout=10)
     check(ev["text"] == Q and ev["turn"] == r["turn"], "watcher's question event %r" % ev)
     other = d.client(timeout=60)
+    tl = other.call("turns.list", project="p")
+    check(tl["busy"] and tl["question"] == {"turn": r["turn"], "text": Q, "choices": ["revenue", "unit_price"]},
+          "turns.list while the question waits: %r" % tl.get("question"))
     r2 = other.call("answer", timeout=60, project="p", text="revenue")
     check(r2["status"] == "done" and r2["answer"] == "Using revenue as the amount.", "after answer %r" % r2)
     reqs = fake.requests()
@@ -40,6 +43,7 @@ def clarify(d, fake, c):
           "convention from the answer: %r" % conv)
     w.wait_event("answered", timeout=10)
     w.wait_event("done", timeout=10)
+    check(other.call("turns.list", project="p")["question"] is None, "a question after the answer")
     return key
 
 
