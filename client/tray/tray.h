@@ -147,9 +147,9 @@ void tray_data_forget(const char *dataset);
 /* The note for a data.add result ("added F as dataset "N" (B bytes); profiling
  * in the background…"), g_malloc'd. */
 char *tray_data_added_text(const char *file, const msgpack_object *result);
-/* A turns.list result of project: show a question already pending
- * (tray_pending.c). */
-void tray_pending_check(const char *project, const msgpack_object *result);
+/* A turns.list result of the current project: show the question a turn
+ * already waits on (tray_pending.c). */
+void tray_pending_check(const msgpack_object *result);
 /* Is a question block waiting for an answer in the window? */
 bool tray_win_has_question(const struct tray_win *w);
 /* Progress text below the conversation ("" hides it). */

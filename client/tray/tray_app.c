@@ -283,7 +283,7 @@ static void turns_reply_cb(const struct tconn_reply *r, void *ud)
 		tray_state_set(TRAY_RUNNING);
 		tray_win_progress(tray_app.win, "a turn is running on this project…");
 	}
-	tray_pending_check(tray_app.project, r->result);
+	tray_pending_check(r->result);
 }
 
 /* watch → the project's folder, then its turns. */
@@ -335,8 +335,8 @@ void tray_state_set(enum tray_turn_state st)
 }
 
 /* ask / answer reply: the TURN RESULT came by events; show only failures.
- * An answer to a question that no longer waits (answered elsewhere, or one
- * found in the log after it was answered) leaves the question state. */
+ * An answer to a question that no longer waits (answered elsewhere a moment
+ * before) leaves the question state. */
 static void turn_reply_cb(const struct tconn_reply *r, void *ud)
 {
 	(void)ud;

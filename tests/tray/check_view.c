@@ -319,6 +319,40 @@ static void check_garbage(void)
 	CHECK(true, "garbage");
 }
 
+/* turns.list's question: shown (state QUESTION) when a map, not when nil. */
+static void check_pending(void)
+{
+	for (int with = 0; with < 2; with++) {
+		tray_win_clear(tray_app.win);
+		tray_state_set(TRAY_RUNNING);
+		struct proto_buf b;
+		proto_buf_init(&b);
+		msgpack_pack_map(&b.pk, 2);
+		proto_pack_kv_bool(&b.pk, "busy", true);
+		proto_pack_key(&b.pk, "question");
+		if (with) {
+			msgpack_pack_map(&b.pk, 3);
+			proto_pack_key(&b.pk, "turn"), msgpack_pack_int(&b.pk, 2);
+			proto_pack_kv_str(&b.pk, "text", "Which dataset should I use?");
+			proto_pack_key(&b.pk, "choices"), msgpack_pack_array(&b.pk, 2);
+			proto_pack_str(&b.pk, "customers"), proto_pack_str(&b.pk, "sales");
+		} else {
+			msgpack_pack_nil(&b.pk);
+		}
+		msgpack_unpacked u;
+		msgpack_unpacked_init(&u);
+		msgpack_unpack_next(&u, b.sb.data, b.sb.size, NULL);
+		tray_pending_check(&u.data);
+		CHECK(tray_win_has_question(tray_app.win) == (with == 1), "question shown: %d", with);
+		CHECK((tray_app.state == TRAY_QUESTION) == (with == 1), "state %d", tray_app.state);
+		tray_pending_check(&u.data); /* twice: not a second block (state says so) */
+		msgpack_unpacked_destroy(&u);
+		proto_buf_free(&b);
+	}
+	tray_state_set(TRAY_IDLE);
+	CHECK(!tray_win_has_question(tray_app.win), "the question block kept after the turn");
+}
+
 int main(int argc, char **argv)
 {
 	if (!gtk_init_check(&argc, &argv)) {
@@ -329,6 +363,7 @@ int main(int argc, char **argv)
 	check_drop();
 	check_data_event();
 	check_garbage();
+	check_pending();
 	printf(failed ? "%d checks failed\n" : "all checks passed\n", failed);
 	return failed ? 1 : 0;
 }
