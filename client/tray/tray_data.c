@@ -167,8 +167,10 @@ char *tray_data_added_text(const char *file, const msgpack_object *result)
 	const char *tail = !strcmp(state, "running") ? "; profiling in the background…"
 			   : !strcmp(state, "ready")  ? "; its profile is ready (same content as before)"
 						      : "";
-	char *msg = g_strdup_printf("added %s as dataset \"%s\" (%lld bytes)%s", file,
-				    name ? name : "?", (long long)proto_map_int(result, "bytes", 0), tail);
-	g_free(name);
+	long long n = proto_map_int(result, "bytes", 0);
+	char *bytes = count_text(n > 0 ? (unsigned long long)n : 0);
+	char *msg = g_strdup_printf("added %s as dataset \"%s\" (%s bytes)%s", file,
+				    name ? name : "?", bytes, tail);
+	g_free(name), g_free(bytes);
 	return msg;
 }

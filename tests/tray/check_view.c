@@ -230,14 +230,14 @@ static void check_data_event(void)
 	proto_buf_init(&b);
 	msgpack_pack_map(&b.pk, 3);
 	proto_pack_kv_str(&b.pk, "name", "sales");
-	proto_pack_key(&b.pk, "bytes"), msgpack_pack_int(&b.pk, 42);
+	proto_pack_key(&b.pk, "bytes"), msgpack_pack_int(&b.pk, 141387);
 	proto_pack_key(&b.pk, "profile"), msgpack_pack_map(&b.pk, 1);
 	proto_pack_kv_str(&b.pk, "state", "running");
 	msgpack_unpacked au;
 	msgpack_unpacked_init(&au);
 	msgpack_unpack_next(&au, b.sb.data, b.sb.size, NULL);
 	t = tray_data_added_text("/d/sales.csv", &au.data);
-	CHECK(!strcmp(t, "added /d/sales.csv as dataset \"sales\" (42 bytes); profiling in the background…"),
+	CHECK(!strcmp(t, "added /d/sales.csv as dataset \"sales\" (141,387 bytes); profiling in the background…"),
 	      "added note: '%s'", t);
 	g_free(t);
 	msgpack_unpacked_destroy(&au);
