@@ -9,7 +9,9 @@ pyatspi (what dogtail drives) and to type with xdotool.
         dt.type_text("total revenue\\n")
         dt.wait_text(lambda s: "revenue" in s)
 
-Skips (exit 77) only when Xvfb cannot start.  Everything started is stopped
+Desktop(wm=True) also runs openbox on the display (the file chooser test:
+dialogs get focus and keys as on a desktop).  Skips (exit 77) only when Xvfb
+(or, with wm=True, openbox) cannot start.  Everything started is stopped
 and every temp dir removed on exit.  Timeouts guard against hangs only.
 """
 import os
