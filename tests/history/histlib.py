@@ -83,3 +83,26 @@ def result(c, mid):
     out = c.wait(mid)
     assert out[2] is None, out
     return out[3]
+
+
+def run_with_fake(prefix, body, responses=None):
+    """A Session (project demo) whose LLM is the fake OpenAI server
+    (tests/llm/fake_openai.py) with `responses` scripted; body(s, fake); the
+    daemon must be alive afterwards.  Returns 0 (the test's exit status)."""
+    import shutil
+    import tempfile
+    sys.path.insert(0, os.path.join(ROOT, "tests", "agent"))
+    from agentlib import API_KEY, FakeLLM
+    skip_unless_built()
+    work = tempfile.mkdtemp(prefix=prefix)
+    fake = FakeLLM({"responses": responses or []}, work)
+    try:
+        cfg = {"llm": {"backend": "openai", "base_url": fake.base_url, "model": "fake-model",
+                       "max_retries": 0, "total_timeout_ms": 60000}}
+        with Session(config=cfg, extra_env={"OPENAI_API_KEY": API_KEY}) as s:
+            body(s, fake)
+            assert s.alive()
+    finally:
+        fake.stop()
+        shutil.rmtree(work, ignore_errors=True)
+    return 0

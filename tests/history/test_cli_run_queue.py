@@ -4,16 +4,14 @@ waits for a turn: while the turn's step is held (gate file), `daa run` says
 on stderr that it waits for the project's turn to end; once the gate opens it
 prints its output and exits 0, numbered after the turn's step."""
 import os
-import shutil
 import sys
-import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from histlib import ROOT, Session, WAIT_GATE, kind, next_note, open_gate, result, skip_unless_built  # noqa: E402
+from histlib import ROOT, WAIT_GATE, kind, next_note, open_gate, result, run_with_fake  # noqa: E402
 
 sys.path.insert(0, os.path.join(ROOT, "tests", "agent"))
-from agentlib import API_KEY, FakeLLM, call, final, reply  # noqa: E402
+from agentlib import call, final, reply  # noqa: E402
 
 
 def body(s, fake):
@@ -36,19 +34,7 @@ def body(s, fake):
 
 
 def main():
-    skip_unless_built()
-    work = tempfile.mkdtemp(prefix="daa-hist-cliq.")
-    fake = FakeLLM({"responses": []}, work)
-    try:
-        cfg = {"llm": {"backend": "openai", "base_url": fake.base_url, "model": "fake-model",
-                       "max_retries": 0, "total_timeout_ms": 60000}}
-        with Session(config=cfg, extra_env={"OPENAI_API_KEY": API_KEY}) as s:
-            body(s, fake)
-            assert s.alive()
-    finally:
-        fake.stop()
-        shutil.rmtree(work, ignore_errors=True)
-    return 0
+    return run_with_fake("daa-hist-cliq.", body)
 
 
 if __name__ == "__main__":

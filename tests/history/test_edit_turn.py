@@ -16,17 +16,15 @@ scripted through the fake OpenAI server; no timing).
    variable.
 """
 import os
-import shutil
 import sys
-import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from histlib import (ROOT, Session, WAIT_GATE, hist_note, kind, next_note,  # noqa: E402
-                     open_gate, params, result, skip_unless_built, statuses, step_run)
+from histlib import (ROOT, WAIT_GATE, hist_note, kind, next_note,  # noqa: E402
+                     open_gate, params, result, run_with_fake, statuses, step_run)
 
 sys.path.insert(0, os.path.join(ROOT, "tests", "agent"))
-from agentlib import API_KEY, FakeLLM, call, final, reply  # noqa: E402
+from agentlib import call, final, reply  # noqa: E402
 
 
 def edit_during_turn(s, fake):
@@ -91,20 +89,10 @@ def turn_during_run(s, fake):
 
 
 def main():
-    skip_unless_built()
-    work = tempfile.mkdtemp(prefix="daa-hist-edturn.")
-    fake = FakeLLM({"responses": []}, work)
-    try:
-        cfg = {"llm": {"backend": "openai", "base_url": fake.base_url, "model": "fake-model",
-                       "max_retries": 0, "total_timeout_ms": 60000}}
-        with Session(config=cfg, extra_env={"OPENAI_API_KEY": API_KEY}) as s:
-            edit_during_turn(s, fake)
-            turn_during_run(s, fake)
-            assert s.alive()
-    finally:
-        fake.stop()
-        shutil.rmtree(work, ignore_errors=True)
-    return 0
+    def body(s, fake):
+        edit_during_turn(s, fake)
+        turn_during_run(s, fake)
+    return run_with_fake("daa-hist-edturn.", body)
 
 
 if __name__ == "__main__":

@@ -11,27 +11,10 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from histlib import ROOT, Session, skip_unless_built, statuses, step_run  # noqa: E402
+from histlib import ROOT, Session, next_note, skip_unless_built, statuses, step_run  # noqa: E402
 
 sys.path.insert(0, os.path.join(ROOT, "tests", "lib"))
 from daad import RpcError  # noqa: E402
-
-
-def next_note(c, want):
-    """Read notifications until one matches want(msg) (hang-guarded by the socket timeout)."""
-    seen = []
-    while True:
-        for i, m in enumerate(c.notifications):
-            if want(m):
-                seen.extend(c.notifications[:i + 1])
-                del c.notifications[:i + 1]
-                return seen
-        msg = c.read_message()
-        assert msg is not None, "daemon closed the connection"
-        if msg[0] == 2:
-            c.notifications.append(msg)
-        else:
-            c.responses[msg[1]] = msg
 
 
 def kind(m):

@@ -16,17 +16,15 @@ progress (no timing):
    right after the turn's step.
 """
 import os
-import shutil
 import sys
-import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from histlib import (ROOT, Session, WAIT_GATE, GATE, hist_note, history, kind,  # noqa: E402
-                     next_note, open_gate, result, skip_unless_built)
+from histlib import (ROOT, WAIT_GATE, GATE, hist_note, history, kind,  # noqa: E402
+                     next_note, open_gate, result, run_with_fake)
 
 sys.path.insert(0, os.path.join(ROOT, "tests", "agent"))
-from agentlib import API_KEY, FakeLLM, call, final, reply  # noqa: E402
+from agentlib import call, final, reply  # noqa: E402
 
 def run_during_turn(s, fake):
     fake.set_script({"responses": [
@@ -115,26 +113,16 @@ def dropped_runs(s, fake):
 
 
 def main():
-    skip_unless_built()
-    work = tempfile.mkdtemp(prefix="daa-hist-runq.")
-    fake = FakeLLM({"responses": []}, work)
-    try:
-        cfg = {"llm": {"backend": "openai", "base_url": fake.base_url, "model": "fake-model",
-                       "max_retries": 0, "total_timeout_ms": 60000}}
-        with Session(config=cfg, extra_env={"OPENAI_API_KEY": API_KEY}) as s:
-            run_during_turn(s, fake)
-            with s.d.client() as c:  # the project is free: a run starts at once
-                mid = c.send("run", {"project": "demo", "code": "print('plain run')"})
-                out = result(c, mid)
-                assert out["step"] == "history/003_run.py" and not c.notifications, (out, c.notifications)
-            # step 1 (the turn's) waits for the gate when it is re-run
-            run_during_rerun(s)
-            dropped_runs(s, fake)
-            assert s.alive()
-    finally:
-        fake.stop()
-        shutil.rmtree(work, ignore_errors=True)
-    return 0
+    def body(s, fake):
+        run_during_turn(s, fake)
+        with s.d.client() as c:  # the project is free: a run starts at once
+            mid = c.send("run", {"project": "demo", "code": "print('plain run')"})
+            out = result(c, mid)
+            assert out["step"] == "history/003_run.py" and not c.notifications, (out, c.notifications)
+        # step 1 (the turn's) waits for the gate when it is re-run
+        run_during_rerun(s)
+        dropped_runs(s, fake)
+    return run_with_fake("daa-hist-runq.", body)
 
 
 if __name__ == "__main__":

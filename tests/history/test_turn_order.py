@@ -7,37 +7,19 @@ Turn A holds the project (its step waits for a gate file); turn B is asked
 must be A, B, J, C: seen on one connection (it watches the project and
 asked J), and in the history numbering (A 001, B 002, J 003_run, C 004).
 
-This needs agent_turns_queued() in daemon/agent.c (the number of turns
-waiting in the agent's queue; see daemon/history_run.c).  Without it, a
-waiting run goes before turns queued earlier, so the test is skipped when
-daad does not define that symbol (checked with nm).
+(The count of turns queued before a run comes from agent_turns_queued()
+in daemon/agent.c; see daemon/history_run.c.)
 """
 import os
-import shutil
-import subprocess
 import sys
-import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from histlib import (ROOT, Session, WAIT_GATE, hist_note, history, kind,  # noqa: E402
-                     next_note, open_gate, params, result, skip_unless_built)
+from histlib import (ROOT, WAIT_GATE, hist_note, history, kind,  # noqa: E402
+                     next_note, open_gate, params, result, run_with_fake)
 
 sys.path.insert(0, os.path.join(ROOT, "tests", "agent"))
-from agentlib import API_KEY, FakeLLM, call, final, reply  # noqa: E402
-
-BUILD = os.environ.get("DAA_BUILD") or os.path.join(ROOT, "build")
-
-
-def has_hook():
-    """Does daad define agent_turns_queued (not just the weak reference)?"""
-    try:
-        out = subprocess.run(["nm", os.path.join(BUILD, "bin", "daad")], capture_output=True,
-                             text=True, timeout=60).stdout
-    except OSError:
-        return False
-    return any(l.split()[-2:] == ["T", "agent_turns_queued"] for l in out.splitlines())
-
+from agentlib import call, final, reply  # noqa: E402
 
 def turn_events(msgs):
     """[(turn, kind)] of the turn.event notifications, plus ("run", kind) of history.event."""
@@ -50,51 +32,39 @@ def turn_events(msgs):
     return out
 
 
+def body(s, fake):
+    with s.d.client(timeout=120) as j, s.d.client(timeout=120) as a:
+        j.call("watch", {"project": "demo"})
+        ta = a.send("ask", {"project": "demo", "request": "turn a"})
+        next_note(j, lambda m: m[1] == "turn.event" and kind(m) == "code")
+        tb = a.send("ask", {"project": "demo", "request": "turn b"})
+        next_note(j, lambda m: m[1] == "turn.event" and kind(m) == "queued")
+        mid = j.send("run", {"project": "demo", "code": "print('J')"})
+        hist_note(j, "run_queued", mid)
+        tc = a.send("ask", {"project": "demo", "request": "turn c"})
+        next_note(j, lambda m: m[1] == "turn.event" and kind(m) == "queued")
+        open_gate(s)
+        out = j.wait(mid)
+        assert out[2] is None and out[3]["ok"] and out[3]["stdout"] == "J\n", out
+        results = [result(a, t) for t in (ta, tb, tc)]
+        seen = next_note(j, lambda m: m[1] == "turn.event" and kind(m) == "done" and
+                          params(m)["turn"] == results[2]["turn"])
+        na, nb, nc = (r["turn"] for r in results)
+        order = turn_events(seen)
+        want = [(na, "done"), (nb, "started"), (nb, "done"), ("run", "run_start"),
+                (nc, "started"), (nc, "done")]
+        assert order == want, (order, want)
+        files = [st["file"] for st in history(s)["steps"]]
+        assert [f[len("history/"):][:3] for f in files] == ["001", "002", "003", "004"], files
+        assert files[2] == "history/003_run.py" == out[3]["step"], (files, out[3])
+        print("ok - turns and a run are served in arrival order: A, B, J, C (events and numbering)")
+
+
 def main():
-    skip_unless_built()
-    if not has_hook():
-        print("skip: daad lacks agent_turns_queued() (daemon/agent.c); without it a waiting run "
-              "goes before turns queued earlier")
-        return 77
-    work = tempfile.mkdtemp(prefix="daa-hist-order.")
-    fake = FakeLLM({"responses": [
+    return run_with_fake("daa-hist-order.", body, [
         reply(call("run_python", "a1", code=WAIT_GATE + "print('A')", purpose="A")), final("A done"),
         reply(call("run_python", "b1", code="print('B')", purpose="B")), final("B done"),
-        reply(call("run_python", "c1", code="print('C')", purpose="C")), final("C done")]}, work)
-    try:
-        cfg = {"llm": {"backend": "openai", "base_url": fake.base_url, "model": "fake-model",
-                       "max_retries": 0, "total_timeout_ms": 60000}}
-        with Session(config=cfg, extra_env={"OPENAI_API_KEY": API_KEY}) as s, \
-                s.d.client(timeout=120) as j, s.d.client(timeout=120) as a:
-            j.call("watch", {"project": "demo"})
-            ta = a.send("ask", {"project": "demo", "request": "turn a"})
-            next_note(j, lambda m: m[1] == "turn.event" and kind(m) == "code")
-            tb = a.send("ask", {"project": "demo", "request": "turn b"})
-            next_note(j, lambda m: m[1] == "turn.event" and kind(m) == "queued")
-            mid = j.send("run", {"project": "demo", "code": "print('J')"})
-            hist_note(j, "run_queued", mid)
-            tc = a.send("ask", {"project": "demo", "request": "turn c"})
-            next_note(j, lambda m: m[1] == "turn.event" and kind(m) == "queued")
-            open_gate(s)
-            out = j.wait(mid)
-            assert out[2] is None and out[3]["ok"] and out[3]["stdout"] == "J\n", out
-            results = [result(a, t) for t in (ta, tb, tc)]
-            seen = next_note(j, lambda m: m[1] == "turn.event" and kind(m) == "done" and
-                              params(m)["turn"] == results[2]["turn"])
-            na, nb, nc = (r["turn"] for r in results)
-            order = turn_events(seen)
-            want = [(na, "done"), (nb, "started"), (nb, "done"), ("run", "run_start"),
-                    (nc, "started"), (nc, "done")]
-            assert order == want, (order, want)
-            files = [st["file"] for st in history(s)["steps"]]
-            assert [f[len("history/"):][:3] for f in files] == ["001", "002", "003", "004"], files
-            assert files[2] == "history/003_run.py" == out[3]["step"], (files, out[3])
-            print("ok - turns and a run are served in arrival order: A, B, J, C (events and numbering)")
-            assert s.alive()
-    finally:
-        fake.stop()
-        shutil.rmtree(work, ignore_errors=True)
-    return 0
+        reply(call("run_python", "c1", code="print('C')", purpose="C")), final("C done")])
 
 
 if __name__ == "__main__":
