@@ -72,7 +72,8 @@ layering:
 	./tools/check_layering.sh
 
 lint:
-	cppcheck --quiet --error-exitcode=1 --enable=warning,portability --std=c11 -I. protocol daemon client sandbox
+	cppcheck --quiet --error-exitcode=1 --enable=warning,portability --std=c11 -I. \
+		--include=/usr/include/jansson.h protocol daemon client sandbox
 
 install: build-all
 	BUILD=$(BUILD) PREFIX=$(PREFIX) ./tools/install.sh
