@@ -127,13 +127,25 @@ static int proj_ensure_layout(const char *path, struct proto_err *err)
 	return 0;
 }
 
-/* Remove temp files a killed daemon left in dir (names holding `marker`). */
+/* Is name an atomic write's temp file (fsutil: "<file>.tmp.<pid>")? */
+static bool proj_is_atomic_temp(const char *name)
+{
+	const char *t = strstr(name, ".tmp.");
+	if (!t || t == name)
+		return false;
+	t += strlen(".tmp.");
+	return *t && strspn(t, "0123456789") == strlen(t);
+}
+
+/* Remove temp files a killed daemon left in dir (names holding `marker`;
+ * NULL: atomic-write temps only, so a user's file is never taken). */
 static void proj_clean_temps(const char *dir, const char *marker)
 {
 	DIR *d = opendir(dir);
 	struct dirent *de;
 	while (d && (de = readdir(d))) {
-		if (strstr(de->d_name, marker) && unlinkat(dirfd(d), de->d_name, 0) == 0)
+		bool ours = marker ? strstr(de->d_name, marker) != NULL : proj_is_atomic_temp(de->d_name);
+		if (ours && unlinkat(dirfd(d), de->d_name, 0) == 0)
 			log_info("removed %s/%s, left by an interrupted write", dir, de->d_name);
 	}
 	if (d)
@@ -167,6 +179,10 @@ static struct proj *proj_open(const char *name, const char *rp, struct proto_err
 	proj_clean_temps(p->path, ".tmp.");
 	proj_clean_temps(p->state, ".tmp.");
 	proj_clean_temps(p->data, ".part-");
+	proj_clean_temps(p->history, NULL);
+	char sub[PROJ_BUF];
+	if (snprintf(sub, sizeof sub, "%s/profiles", p->state) < (int)sizeof sub)
+		proj_clean_temps(sub, NULL);
 	p->next = projs;
 	projs = p;
 	proj_watch_add(p);
