@@ -231,6 +231,16 @@ def run_test(fn, config=None, env=None):
         d.stop()
 
 
+def run_test_in_dir(prefix, fn, config=None, env=None):
+    """run_test with a scratch folder for the test's own files: fn(d, work);
+    the folder is removed afterwards."""
+    work = tempfile.mkdtemp(prefix=prefix)
+    try:
+        run_test(lambda d: fn(d, work), config, env)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
 FAKE = os.path.join(ROOT, "tests", "llm", "fake_openai.py")
 API_KEY = "sk-test-secret"
 

@@ -16,6 +16,7 @@ privacy "schema" no sample value reaches the model."""
 import hashlib
 import json
 import os
+import shutil
 import sys
 import tempfile
 
@@ -141,8 +142,6 @@ def main():
         context_uses_profile(c, fake)
         broken_file(c, work)
 
-    run_openai_test(body, [final("It is a table of orders.")])
-
     def schema_only(d, fake):
         c = d.client(timeout=200)
         c.call("project.create", name="p")
@@ -157,7 +156,11 @@ def main():
         check("likely identifier" in body_text, "privacy schema: the warnings are missing")
         print("ok - privacy \"schema\": the summary without sample values")
 
-    run_openai_test(schema_only, [final("Orders.")], agent={"privacy": "schema"})
+    try:
+        run_openai_test(body, [final("It is a table of orders.")])
+        run_openai_test(schema_only, [final("Orders.")], agent={"privacy": "schema"})
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":

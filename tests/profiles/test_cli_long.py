@@ -10,12 +10,11 @@ import pty
 import select
 import subprocess
 import sys
-import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "agent"))
-from agentlib import DAA, check, run_test  # noqa: E402
+from agentlib import DAA, check, run_test_in_dir  # noqa: E402
 from test_yield import make_big  # noqa: E402
 
 
@@ -75,8 +74,7 @@ def body(d, work):
 
 
 def main():
-    work = tempfile.mkdtemp(prefix="daa-clilong.")
-    run_test(lambda d: body(d, work))
+    run_test_in_dir("daa-clilong.", body)
 
 
 if __name__ == "__main__":

@@ -7,14 +7,12 @@ kept), and the dataset is profiled again when asked."""
 import glob
 import json
 import os
-import signal
 import sys
-import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "agent"))
-from agentlib import check, run_test  # noqa: E402
+from agentlib import check, run_test_in_dir  # noqa: E402
 from test_yield import make_big  # noqa: E402
 
 
@@ -60,8 +58,7 @@ def body(d, work):
 
 
 def main():
-    work = tempfile.mkdtemp(prefix="daa-kill.")
-    run_test(lambda d: body(d, work))
+    run_test_in_dir("daa-kill.", body)
 
 
 if __name__ == "__main__":

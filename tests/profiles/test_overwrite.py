@@ -8,11 +8,10 @@ import hashlib
 import json
 import os
 import sys
-import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "agent"))
-from agentlib import check, run_test  # noqa: E402
+from agentlib import check, run_test_in_dir  # noqa: E402
 
 
 def body(d, work):
@@ -45,8 +44,7 @@ def body(d, work):
 
 
 def main():
-    work = tempfile.mkdtemp(prefix="daa-ow.")
-    run_test(lambda d: body(d, work))
+    run_test_in_dir("daa-ow.", body)
 
 
 if __name__ == "__main__":

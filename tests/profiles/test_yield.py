@@ -11,12 +11,11 @@ comes, with the right row count, and the user's variables are intact.
 several seconds, the step a few milliseconds.)"""
 import os
 import sys
-import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "agent"))
-from agentlib import PYTHON, check, run_test  # noqa: E402
+from agentlib import PYTHON, check, run_test_in_dir  # noqa: E402
 import subprocess  # noqa: E402
 
 ROWS = 600000
@@ -63,8 +62,7 @@ def body(d, work):
 
 
 def main():
-    work = tempfile.mkdtemp(prefix="daa-yield.")
-    run_test(lambda d: body(d, work))
+    run_test_in_dir("daa-yield.", body)
 
 
 if __name__ == "__main__":
