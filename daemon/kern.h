@@ -43,9 +43,6 @@ int kern_exec(const char *project_path, const char *code, const char *step_name,
 /* The same with a time limit for this step (timeout_s <= 0: the configured one). */
 int kern_exec_timeout(const char *project_path, const char *code, const char *step_name,
 		      int timeout_s, kern_reply_cb cb, void *ud, struct proto_err *err);
-/* Profile one dataset (for the agent's context). */
-int kern_profile(const char *project_path, const char *dataset, bool samples,
-		 kern_reply_cb cb, void *ud, struct proto_err *err);
 /* Profile one dataset with the daa_tools summary and its HTML report
  * (daemon/profiler.c; sandbox/KERNEL.md `profile` with `summary: true`).
  * A background request: any other request asked meanwhile goes first (the

@@ -239,16 +239,6 @@ int kern_exec(const char *project_path, const char *code, const char *step_name,
 	return kern_exec_timeout(project_path, code, step_name, 0, cb, ud, err);
 }
 
-int kern_profile(const char *project_path, const char *dataset, bool samples,
-		 kern_reply_cb cb, void *ud, struct proto_err *err)
-{
-	if (!dataset)
-		return proto_fail(err, PROTO_ERR_PARAMS, "no dataset to profile");
-	json_t *msg = json_pack("{s:s,s:s,s:b}", "op", "profile", "dataset", dataset, "samples",
-				samples);
-	return submit(project_path, "profile", msg, kern_g.step_timeout_s, cb, ud, err);
-}
-
 int kern_profile_summary(const char *project_path, const char *dataset, int timeout_s,
 			 kern_reply_cb cb, void *ud, struct proto_err *err)
 {
