@@ -52,7 +52,7 @@ struct pjob {
 	char *name, *file, *path; /* dataset name, data/ file name, absolute path */
 	long long bytes, mtime_ns;
 	char sha[65];
-	bool refresh, again, made; /* made: the kernel made a profile */
+	bool refresh, again;
 	char *load_key;
 	uint64_t timer;
 	struct pwait *waiters;
@@ -167,7 +167,7 @@ static void job_end(struct pjob *j, const json_t *entry, const struct proto_err 
 	} else {
 		json_object_del(j->pp->failed, j->file);
 	}
-	if (j->made || errmsg)
+	if (errmsg || json_is_true(json_object_get(entry, "fresh"))) /* made, not read */
 		prof_event(j, entry, errmsg);
 	struct pwait *w = j->waiters;
 	j->waiters = NULL;
@@ -247,7 +247,6 @@ static void kprof_cb(void *ud, const json_t *reply, const struct proto_err *err)
 		prof_entry_save(j->pp->path, j->sha, j->name, entry);
 		json_object_set_new(entry, "fresh", json_true()); /* not saved: for the waiters */
 	}
-	j->made = true;
 	if (entry)
 		job_end(j, entry, NULL);
 	else
@@ -390,6 +389,18 @@ void prof_forget(void *ud)
 					w->cb = NULL;
 }
 
+/* The cache entry for the file's present content (new reference), or NULL
+ * (also when the index does not know it at its size and mtime); *gone when
+ * the file cannot be stat'ed. */
+static json_t *file_entry(struct pproj *pp, const char *name, const char *file,
+			  const char *path, bool *gone)
+{
+	long long bytes, mtime_ns;
+	*gone = prof_stat(path, &bytes, &mtime_ns) < 0;
+	const char *sha = *gone ? NULL : prof_index_sha(pp->files, file, bytes, mtime_ns);
+	return sha ? prof_entry_load(pp->path, sha, name) : NULL;
+}
+
 /* The status of one dataset: a job, a failure, a cache entry, or none. */
 json_t *prof_status(struct proj *p, const json_t *ds)
 {
@@ -397,15 +408,15 @@ json_t *prof_status(struct proj *p, const json_t *ds)
 	const char *name = json_string_value(json_object_get(ds, "name")) ?: "";
 	const char *file = json_string_value(json_object_get(ds, "file")) ?: "";
 	const char *path = json_string_value(json_object_get(ds, "path")) ?: "";
-	long long bytes, mtime_ns;
-	if (pp && job_find(pp, name))
+	bool gone;
+	if (!pp)
+		return json_pack("{s:s}", "state", "none");
+	if (job_find(pp, name))
 		return json_pack("{s:s}", "state", "running");
-	if (pp && json_object_get(pp->failed, file))
+	if (json_object_get(pp->failed, file))
 		return json_pack("{s:s, s:O}", "state", "failed", "error",
 				 json_object_get(pp->failed, file));
-	const char *sha = pp && prof_stat(path, &bytes, &mtime_ns) == 0 ?
-				  prof_index_sha(pp->files, file, bytes, mtime_ns) : NULL;
-	json_t *entry = sha ? prof_entry_load(pp->path, sha, name) : NULL, *out;
+	json_t *entry = file_entry(pp, name, file, path, &gone), *out;
 	char *key = entry ? prof_load_key(p) : NULL;
 	if (entry && strcmp(json_string_value(json_object_get(entry, "dataset")) ?: "", name) == 0) {
 		out = prof_entry_brief(entry);
@@ -419,19 +430,14 @@ json_t *prof_status(struct proj *p, const json_t *ds)
 	return out;
 }
 
-/* Is there a profile of this very file made under the current loading
- * conventions (or one being made)? */
-static bool profile_current(struct pproj *pp, struct proj *p, const char *name,
-			    const char *file, const char *path)
+/* Is there a profile of this very file made under the loading conventions
+ * `key` (or nothing to profile)? */
+static bool profile_current(struct pproj *pp, const char *name, const char *file,
+			    const char *path, const char *key)
 {
-	long long bytes, mtime_ns;
-	if (prof_stat(path, &bytes, &mtime_ns) < 0)
-		return true; /* nothing to profile */
-	const char *sha = prof_index_sha(pp->files, file, bytes, mtime_ns);
-	json_t *entry = sha ? prof_entry_load(pp->path, sha, name) : NULL;
-	char *key = entry ? prof_load_key(p) : NULL;
-	bool ok = key && prof_entry_fits(entry, name, key);
-	free(key);
+	bool gone;
+	json_t *entry = file_entry(pp, name, file, path, &gone);
+	bool ok = gone || (entry && key && prof_entry_fits(entry, name, key));
 	json_decref(entry);
 	return ok;
 }
@@ -461,7 +467,7 @@ static void change_hook(const char *project_path, void *ud)
 			j->again |= prof_stat(path, &bytes, &mtime_ns) < 0 || bytes != j->bytes ||
 				    mtime_ns != j->mtime_ns ||
 				    (j->load_key && key && strcmp(j->load_key, key) != 0);
-		else if (!j && !profile_current(pp, p, name, file, path))
+		else if (!j && !profile_current(pp, name, file, path, key))
 			job_new(pp, ds, &err); /* a failed one too: a convention may mend it */
 	}
 	const char *k;
