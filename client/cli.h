@@ -112,6 +112,13 @@ int cli_daemon_start(struct cli *cli);
  */
 int cli_call(struct cli *cli, const char *method, struct cli_params *p, int timeout_ms,
 	     struct proto_msg *msg);
+/* Wait for the response to id (sent on cli->conn).  Ctrl-C, counted in
+ * *ints (cli_sigint_catch): the first sends `stop` for the project once
+ * (*stop_sent remembers it), a second gives up.  notice (NULL: none) is said
+ * on a terminal when no answer came within a second.  CLI_OK with *m filled;
+ * an error response is printed (CLI_ERR), like every other failure. */
+int cli_wait(struct cli *cli, const char *method, uint32_t id, volatile sig_atomic_t *ints,
+	     const char *stop, bool *stop_sent, const char *notice, struct proto_msg *m);
 /* cli_call for work that may take minutes (profile, model): no time limit;
  * after a second without an answer `notice` goes to stderr (a terminal
  * only); the first Ctrl-C sends kernel.interrupt for the project (the call

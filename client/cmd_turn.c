@@ -117,33 +117,6 @@ static void turn_note_cb(const char *method, const msgpack_object *params, void 
 	}
 }
 
-/* Wait for the response to id; the first Ctrl-C sends t->stop, a second
- * one gives up.  CLI_OK with *m filled, else an exit code (printed). */
-static int turn_wait(struct turn *t, uint32_t id, struct proto_msg *m)
-{
-	struct proto_err err;
-	for (;;) {
-		if (got_int > 1) {
-			fprintf(stderr, "daa: interrupted; the daemon goes on with what it was doing\n");
-			return CLI_ERR;
-		}
-		if (got_int && t->stop && !t->stop_sent) {
-			struct cli_params p = {0};
-			cli_p_project(&p, t->cli);
-			fprintf(stderr, "daa: %s sent (Ctrl-C again to leave without waiting)\n", t->stop);
-			if (!send_req(t->cli, t->stop, &p))
-				return CLI_UNREACHABLE;
-			t->stop_sent = true;
-		}
-		if (proto_client_wait(t->cli->conn, id, CLI_TIMEOUT_NONE, m, &err) == 0)
-			return CLI_OK;
-		if (errno != EINTR) {
-			fprintf(stderr, "daa: %s\n", err.msg);
-			return CLI_UNREACHABLE;
-		}
-	}
-}
-
 /* Send method with p and wait for its result (error responses printed). */
 static int turn_call(struct turn *t, const char *method, struct cli_params *p, struct proto_msg *m)
 {
@@ -155,13 +128,7 @@ static int turn_call(struct turn *t, const char *method, struct cli_params *p, s
 	uint32_t id = send_req(t->cli, method, p);
 	if (!id)
 		return CLI_UNREACHABLE;
-	if ((rc = turn_wait(t, id, m)) != CLI_OK)
-		return rc;
-	if (m->error && m->error->type != MSGPACK_OBJECT_NIL) {
-		rc = cli_print_error(t->cli, method, m->error);
-		proto_msg_done(m);
-	}
-	return rc;
+	return cli_wait(t->cli, method, id, &got_int, t->stop, &t->stop_sent, NULL, m);
 }
 
 /* Is the TURN RESULT a question? */
@@ -183,14 +150,9 @@ static int turn_follow(struct turn *t, struct proto_msg *m)
 		if (!id)
 			break;
 		proto_msg_done(m);
-		int rc = turn_wait(t, id, m);
+		int rc = cli_wait(t->cli, "answer", id, &got_int, t->stop, &t->stop_sent, NULL, m);
 		if (rc != CLI_OK)
 			return rc;
-		if (m->error && m->error->type != MSGPACK_OBJECT_NIL) {
-			rc = cli_print_error(t->cli, "answer", m->error);
-			proto_msg_done(m);
-			return rc;
-		}
 	}
 	int rc;
 	if (t->cli->json) {

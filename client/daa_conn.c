@@ -209,23 +209,37 @@ static int call_outcome(struct cli *cli, const char *method, struct proto_msg *m
 	return CLI_OK;
 }
 
-/* Ctrl-C while waiting: the first asks the daemon to interrupt the
- * project's kernel, the second leaves (the work goes on in the daemon). */
-static bool on_ctrl_c(struct cli *cli, int count, bool *interrupted)
+int cli_wait(struct cli *cli, const char *method, uint32_t id, volatile sig_atomic_t *ints,
+	     const char *stop, bool *stop_sent, const char *notice, struct proto_msg *m)
 {
-	if (count >= 2) {
-		fprintf(stderr, "daa: left; the daemon finishes or stops the work on its own\n");
-		return false;
+	struct proto_err err;
+	int timeout = notice ? 1000 : -1;
+	for (;;) {
+		if (*ints > 1) {
+			fprintf(stderr, "daa: interrupted; the daemon goes on with what it was doing\n");
+			return CLI_ERR;
+		}
+		if (*ints && stop && !*stop_sent) {
+			struct cli_params p = {0};
+			cli_p_project(&p, cli);
+			fprintf(stderr, "daa: %s sent (Ctrl-C again to leave without waiting)\n", stop);
+			if (!proto_client_send(cli->conn, stop, cli_pack_params, &p, &err)) {
+				fprintf(stderr, "daa: %s: %s\n", stop, err.msg);
+				return CLI_UNREACHABLE;
+			}
+			*stop_sent = true;
+		}
+		if (proto_client_wait(cli->conn, id, timeout, m, &err) == 0)
+			return call_outcome(cli, method, m);
+		if (errno == ETIMEDOUT && timeout > 0) {
+			if (isatty(STDERR_FILENO))
+				fprintf(stderr, "daa: %s (Ctrl-C interrupts it)\n", notice);
+			timeout = -1;
+		} else if (errno != EINTR) {
+			fprintf(stderr, "daa: %s: %s\n", method, err.msg);
+			return CLI_UNREACHABLE;
+		}
 	}
-	if (!*interrupted) {
-		struct cli_params p = {0};
-		struct proto_err err;
-		cli_p_project(&p, cli);
-		if (proto_client_send(cli->conn, "kernel.interrupt", cli_pack_params, &p, &err))
-			fprintf(stderr, "daa: interrupting (Ctrl-C again to leave)\n");
-		*interrupted = true;
-	}
-	return true;
 }
 
 int cli_call_long(struct cli *cli, const char *method, struct cli_params *p, const char *notice,
@@ -234,28 +248,16 @@ int cli_call_long(struct cli *cli, const char *method, struct cli_params *p, con
 	static volatile sig_atomic_t ints;
 	sigset_t wait_mask;
 	struct proto_err err;
-	bool interrupted = false;
-	int rc = cli_connect(cli), timeout = 1000;
+	bool interrupt_sent = false;
+	int rc = cli_connect(cli);
 	if (rc != CLI_OK)
 		return rc;
 	cli_sigint_catch(&ints, &wait_mask);
 	proto_client_set_sigmask(cli->conn, &wait_mask);
 	uint32_t id = proto_client_send(cli->conn, method, cli_pack_params, p, &err);
-	int got = -1;
-	while (id && (got = proto_client_wait(cli->conn, id, timeout, msg, &err)) < 0) {
-		if (errno == ETIMEDOUT && timeout > 0) {
-			if (notice && isatty(STDERR_FILENO))
-				fprintf(stderr, "daa: %s (Ctrl-C interrupts it)\n", notice);
-			timeout = -1;
-		} else if (errno != EINTR) {
-			break;
-		} else if (!on_ctrl_c(cli, ints, &interrupted)) {
-			return CLI_ERR;
-		}
-	}
-	if (got < 0) {
+	if (!id) {
 		fprintf(stderr, "daa: %s: %s\n", method, err.msg);
 		return CLI_UNREACHABLE;
 	}
-	return call_outcome(cli, method, msg);
+	return cli_wait(cli, method, id, &ints, "kernel.interrupt", &interrupt_sent, notice, msg);
 }

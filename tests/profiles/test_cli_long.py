@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """tests/profiles/test_cli_long.py — `daa profile` on a terminal, the way a
 person runs it (a pseudo-terminal): while a big profile runs it says so
-after a second, Ctrl-C interrupts it in the daemon's kernel ("interrupting",
+after a second, Ctrl-C interrupts it in the daemon's kernel ("kernel.interrupt sent",
 the command ends with the interruption as the error), the daemon and the
 kernel's variables survive, and the next `daa profile` makes the profile and
 prints the summary; piped (no terminal) no notice is printed."""
@@ -54,7 +54,7 @@ def body(d, work):
     pid, fd = on_terminal(d.env, ["-p", "p", "profile", "big", "--refresh"])
     read_until(fd, "profiling in the project's kernel")
     os.write(fd, b"\x03")                                   # Ctrl-C, as typed
-    text = read_until(fd, "interrupting")
+    text = read_until(fd, "kernel.interrupt sent")
     try:
         text += read_until(fd, "\n", timeout=120)
         while True:
