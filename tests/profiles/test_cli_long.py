@@ -15,7 +15,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "agent"))
 from agentlib import DAA, check, run_test_in_dir  # noqa: E402
-from test_yield import make_big  # noqa: E402
+from proflib import make_big  # noqa: E402
 
 
 def read_until(fd, want, timeout=240):

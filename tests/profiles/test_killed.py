@@ -8,20 +8,11 @@ import glob
 import json
 import os
 import sys
-import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "agent"))
 from agentlib import check, run_test_in_dir  # noqa: E402
-from test_yield import make_big  # noqa: E402
-
-
-def wait_log(d, text, timeout=120):
-    end = time.monotonic() + timeout
-    while text not in d.log_text():
-        if time.monotonic() > end:
-            raise TimeoutError("no %r in the daemon log" % text)
-        time.sleep(0.05)
+from proflib import make_big, wait_log  # noqa: E402
 
 
 def body(d, work):

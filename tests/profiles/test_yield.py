@@ -15,28 +15,8 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "agent"))
-from agentlib import PYTHON, check, run_test_in_dir  # noqa: E402
-import subprocess  # noqa: E402
-
-ROWS = 600000
-
-
-def make_big(path):
-    code = ("import numpy as np, pandas as pd\n"
-            "rng = np.random.default_rng(0); n = %d\n"
-            "pd.DataFrame({'id': np.arange(n), 'a': rng.normal(size=n), 'b': rng.integers(0, 9, n),\n"
-            "  'c': rng.choice(['x', 'y', 'z'], n), 'd': rng.lognormal(size=n),\n"
-            "  'e': pd.Timestamp('2021-01-01') + pd.to_timedelta(rng.integers(0, 900, n), unit='D')}"
-            ").to_csv(%r, index=False)\n" % (ROWS, path))
-    subprocess.run([PYTHON, "-c", code], check=True)
-
-
-def wait_log(d, text, timeout=120):
-    end = time.monotonic() + timeout
-    while text not in d.log_text():
-        if time.monotonic() > end:
-            raise TimeoutError("no %r in the daemon log" % text)
-        time.sleep(0.05)
+from agentlib import check, run_test_in_dir  # noqa: E402
+from proflib import BIG_ROWS as ROWS, make_big, wait_log  # noqa: E402
 
 
 def body(d, work):
