@@ -17,7 +17,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "kernel"))
 sys.path.insert(0, HERE)
 from kcli import BUILD, ROOT, Session, skip_unless_built  # noqa: E402
-from test_profile_tools import check_html  # noqa: E402
+from toolslib import check_html  # noqa: E402
 
 
 def screenshot(html_path):

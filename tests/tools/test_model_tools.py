@@ -4,27 +4,10 @@ daemon: scikit-learn's bundled datasets against the dummy baseline, the
 expected metric kinds, a target leak dropped, determinism, a saved model
 reloaded."""
 import os
-import time
-import shutil
 import sys
-import tempfile
 
-ROOT = os.environ.get("DAA_ROOT") or os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-sys.path.insert(0, os.path.join(ROOT, "sandbox", "python"))
-os.environ.setdefault("MPLBACKEND", "Agg")
-
-try:
-    import numpy as np
-    import pandas as pd  # noqa: F401
-    import sklearn.datasets  # noqa: F401
-except ImportError as e:
-    print("skip: %s (run with /usr/bin/python3)" % e)
-    sys.exit(77)
-
-import daa_tools  # noqa: E402
-
-TMP = tempfile.mkdtemp(prefix="daa-tools-")
-os.environ["MPLCONFIGDIR"] = os.path.join(TMP, "mpl")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from toolslib import TMP, daa_tools, np, run_tests  # noqa: E402
 
 
 def test_models():
@@ -75,13 +58,7 @@ def test_leak_and_reload():
 
 
 def main():
-    try:
-        for t in (test_models, test_leak_and_reload):
-            t0 = time.monotonic()
-            t()
-            print("#   %s: %.1f s" % (t.__name__, time.monotonic() - t0))
-    finally:
-        shutil.rmtree(TMP, ignore_errors=True)
+    run_tests(test_models, test_leak_and_reload)
 
 
 if __name__ == "__main__":

@@ -2,64 +2,12 @@
 """tests/tools/test_profile_tools.py — daa_tools.profile without a daemon:
 type inference on a table of known answers, warnings on a crafted table,
 self-contained reports (HTML parsed, no external src/href) on edge tables."""
-import html.parser
 import os
-import time
-import shutil
 import sys
-import tempfile
 
-ROOT = os.environ.get("DAA_ROOT") or os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-sys.path.insert(0, os.path.join(ROOT, "sandbox", "python"))
-os.environ.setdefault("MPLBACKEND", "Agg")
-
-try:
-    import numpy as np
-    import pandas as pd
-    import sklearn.datasets  # noqa: F401
-except ImportError as e:
-    print("skip: %s (run with /usr/bin/python3)" % e)
-    sys.exit(77)
-
-import daa_tools  # noqa: E402
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from toolslib import TMP, check_html, daa_tools, np, pd, run_tests  # noqa: E402
 from daa_tools import infer  # noqa: E402
-
-TMP = tempfile.mkdtemp(prefix="daa-tools-")
-os.environ["MPLCONFIGDIR"] = os.path.join(TMP, "mpl")
-
-
-class Links(html.parser.HTMLParser):
-    """Collects every src/href and counts start/end tags."""
-
-    def __init__(self):
-        super().__init__()
-        self.refs, self.imgs, self.open = [], 0, []
-
-    def handle_starttag(self, tag, attrs):
-        for k, v in attrs:
-            if k in ("src", "href"):
-                self.refs.append(v or "")
-        self.imgs += tag == "img"
-        if tag not in ("meta", "img", "br", "link", "input", "hr"):
-            self.open.append(tag)
-
-    def handle_endtag(self, tag):
-        assert self.open and self.open[-1] == tag, "unbalanced </%s> after %s" % (tag, self.open[-3:])
-        self.open.pop()
-
-
-def check_html(path):
-    """The report parses, is balanced and references nothing outside itself."""
-    p = Links()
-    with open(path, encoding="utf-8") as f:
-        text = f.read()
-    assert text.startswith("<!DOCTYPE html>"), text[:50]
-    p.feed(text)
-    p.close()
-    assert not p.open, "unclosed tags: %s" % p.open
-    bad = [r for r in p.refs if not r.startswith("data:image/png;base64,")]
-    assert not bad, "external references: %s" % bad[:3]
-    return p
 
 
 def crafted():
@@ -148,13 +96,7 @@ def test_edges():
 
 
 def main():
-    try:
-        for t in (test_types, test_warnings, test_edges):
-            t0 = time.monotonic()
-            t()
-            print("#   %s: %.1f s" % (t.__name__, time.monotonic() - t0))
-    finally:
-        shutil.rmtree(TMP, ignore_errors=True)
+    run_tests(test_types, test_warnings, test_edges)
 
 
 if __name__ == "__main__":
