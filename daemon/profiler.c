@@ -238,8 +238,8 @@ static void kprof_cb(void *ud, const json_t *reply, const struct proto_err *err)
 	}
 	if (prof_stat(j->path, &bytes, &mtime_ns) < 0 || bytes != j->bytes ||
 	    mtime_ns != j->mtime_ns) {
-		j->again = true; /* the file changed under the kernel: hash again */
-		job_fail(j, PROTO_ERR_IO, "the file changed while it was profiled");
+		j->again = false; /* the file changed under the kernel: hash again */
+		job_begin(j);
 		return;
 	}
 	json_t *entry = entry_of(j, reply);
