@@ -26,6 +26,7 @@
 #include <readline/readline.h>
 
 #include "client/cli.h"
+#include "client/daa_safe.h"
 #include "client/inline_img.h"
 
 #define CHAT_PENDING 8
@@ -62,7 +63,7 @@ static void chat_signals(void)
 static void out_begin(void)
 {
 	if (chat->rl_on && !chat->in_cb)
-		fputs("\r\033[K", stdout);
+		daa_safe_raw("\r\033[K", 4);
 }
 
 /* After printing: the prompt and the half-typed line again. */
@@ -560,6 +561,7 @@ static int chat_loop_tty(void)
 {
 	struct pollfd pf[2];
 	rl_catch_signals = 0;
+	rl_outstream = daa_safe_raw_stream(); /* its redisplay is daa's own, not the daemon's */
 	rl_callback_handler_install(chat_prompt(), chat_rl_cb);
 	chat->rl_on = true;
 	while (!chat->quit) {

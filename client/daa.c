@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "client/cli.h"
+#include "client/daa_safe.h"
 
 static const struct cli_cmd *const *tables(void)
 {
@@ -323,6 +324,8 @@ static int main_run(const struct cli_cmd *c, struct global *g, struct cli_args *
 	}
 	if (rel[0] == '/')
 		memcpy(cli.socket, rel, sizeof(rel)); /* a daemon started by daa runs in / */
+	if (daa_safe_install(!g->json, false) < 0)
+		fprintf(stderr, "daa: cannot filter the output for the terminal: it is shown as it comes\n");
 	if (cli_project_resolve(&cli, g->project) < 0)
 		return CLI_ERR;
 	int rc = c->fn(&cli, a);
@@ -336,6 +339,7 @@ int main(int argc, char **argv)
 {
 	struct global g = {0};
 	int rc;
+	daa_safe_install(false, true); /* stderr: every byte passes client/daa_safe.c */
 	int i = main_globals(argc, argv, &g, &rc);
 	if (rc != CLI_OK)
 		return rc;

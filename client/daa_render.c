@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "client/cli.h"
+#include "client/daa_safe.h"
 
 #define CELL_MAX 24
 
@@ -42,7 +43,8 @@ void cli_put_obj_str(FILE *f, const msgpack_object *o)
 		fwrite(o->via.bin.ptr, 1, o->via.bin.size, f);
 }
 
-/* A cell as text into buf (control characters become spaces). */
+/* A cell as text into buf: sanitized (client/daa_safe.h) before widths are
+ * counted, newlines and tabs as spaces, cut at a character boundary. */
 static void cell_text(const msgpack_object *o, char *buf, size_t size)
 {
 	switch (o ? o->type : MSGPACK_OBJECT_NIL) {
@@ -56,11 +58,18 @@ static void cell_text(const msgpack_object *o, char *buf, size_t size)
 	case MSGPACK_OBJECT_BIN: {
 		const char *p = o->type == MSGPACK_OBJECT_STR ? o->via.str.ptr : o->via.bin.ptr;
 		size_t n = o->type == MSGPACK_OBJECT_STR ? o->via.str.size : o->via.bin.size;
+		char *safe = daa_safe_str(p, n > 4 * size ? 4 * size : n, &n);
+		if (!safe) {
+			snprintf(buf, size, "?");
+			break;
+		}
 		if (n >= size)
-			n = size - 1;
+			for (n = size - 1; n > 0 && ((unsigned char)safe[n] & 0xc0) == 0x80; n--)
+				;
 		for (size_t i = 0; i < n; i++)
-			buf[i] = (unsigned char)p[i] < 0x20 ? ' ' : p[i];
+			buf[i] = safe[i] == '\n' || safe[i] == '\t' || safe[i] == '\r' ? ' ' : safe[i];
 		buf[n] = '\0';
+		free(safe);
 		break;
 	}
 	default: {
