@@ -65,7 +65,8 @@ def notify_call(conn, sender, path, iface, method, params, inv):
         out({"notify": {"app": a[0], "summary": a[3], "body": a[4]}})
         inv.return_value(GLib.Variant("(u)", (counter[0],)))
     elif method == "GetCapabilities":
-        inv.return_value(GLib.Variant("(as)", (["body"],)))
+        # like GNOME Shell, dunst, xfce4-notifyd: bodies are read as markup
+        inv.return_value(GLib.Variant("(as)", (["body", "body-markup"],)))
     elif method == "GetServerInformation":
         inv.return_value(GLib.Variant("(ssss)", ("fake", "daa-tests", "1", "1.2")))
     else:
