@@ -113,15 +113,19 @@ void cli_image_probe(void)
 		decided = isatty(0) && da1_sixel() ? IMG_SIXEL : IMG_SYMBOLS;
 }
 
-/* The whole file (a PNG under the size cap), malloc'd; NULL otherwise. */
-static unsigned char *png_read(const char *path, size_t *len)
+/* The whole file (at most IMAGE_MAX bytes), malloc'd; NULL with why filled. */
+static unsigned char *png_read(const char *path, size_t *len, char *why, size_t size)
 {
 	struct stat st;
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	unsigned char *buf = NULL;
-	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size < 8 ||
-	    st.st_size > IMAGE_MAX || !(buf = malloc((size_t)st.st_size)) ||
-	    read(fd, buf, (size_t)st.st_size) != st.st_size || memcmp(buf, "\x89PNG", 4) != 0) {
+	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+		snprintf(why, size, "cannot read it");
+	else if (st.st_size > IMAGE_MAX)
+		snprintf(why, size, "the file is larger than %d MB", IMAGE_MAX >> 20);
+	else if (!(buf = malloc((size_t)st.st_size + 1)) ||
+		 read(fd, buf, (size_t)st.st_size) != st.st_size) {
+		snprintf(why, size, "cannot read it");
 		free(buf);
 		buf = NULL;
 	}
@@ -143,57 +147,62 @@ static void term_size(int *cols, int *xpix)
 	}
 }
 
-/* The escape sequences (or symbols) for the PNG in the decided mode. */
-static char *image_encode(enum img_mode mode, const unsigned char *png, size_t len, size_t *n)
+/* The escape sequences (or symbols) for the decoded PNG im in the decided
+ * mode (kitty and iTerm2 are sent the file itself, decoded first all the
+ * same so that a hostile file never reaches the terminal). */
+static char *image_encode(enum img_mode mode, const unsigned char *png, size_t len,
+			  struct cli_img *im, size_t *n)
 {
-	int cols, xpix, w, h;
-	struct cli_img im, sm;
-	char err[128], *out = NULL;
+	int cols, xpix;
+	struct cli_img sm;
+	char *out = NULL;
 	term_size(&cols, &xpix);
 	if (mode == IMG_KITTY) {
-		bool wide = cli_img_png_size(png, len, &w, &h) == 0 && (xpix ? w > xpix : w > cols * 10);
+		bool wide = xpix ? im->w > xpix : im->w > cols * 10;
 		return cli_img_kitty(png, len, wide ? cols - 1 : 0, n);
 	}
-	if (cli_img_png_decode(png, len, &im, err, sizeof err) < 0)
-		return NULL;
+	if (mode == IMG_ITERM) {
+		char *b = cli_img_base64(png, len, n);
+		if (b && (out = malloc(strlen(b) + 96)))
+			*n = (size_t)sprintf(out, "\033]1337;File=inline=1;size=%zu;preserveAspectRatio=1:%s\a\n",
+					     len, b);
+		free(b);
+		return out;
+	}
 	if (mode == IMG_SIXEL) {
 		int maxw = xpix ? xpix * 9 / 10 : cols * 9;
 		if (maxw > 1000)
 			maxw = 1000;
-		if (im.w > maxw && cli_img_scale(&im, maxw, (int)((long long)im.h * maxw / im.w), &sm) == 0) {
-			cli_img_free(&im);
-			im = sm;
+		if (im->w > maxw && cli_img_scale(im, maxw, (int)((long long)im->h * maxw / im->w), &sm) == 0) {
+			cli_img_free(im);
+			*im = sm;
 		}
-		out = cli_img_sixel(&im, n);
-	} else {
-		out = cli_img_symbols(&im, cols > 100 ? 100 : cols - 1, n);
+		return cli_img_sixel(im, n);
 	}
-	cli_img_free(&im);
-	return out;
+	return cli_img_symbols(im, cols > 100 ? 100 : cols - 1, n);
 }
 
-/* Show the PNG at path inline when stdout is a terminal; nothing otherwise. */
+/* Show the PNG at path inline when stdout is a terminal; nothing otherwise.
+ * A file that cannot be shown (broken, hostile, too large) is one line:
+ * "figure not shown: WHY". */
 void cli_image_show(const char *path)
 {
 	cli_image_probe();
 	if (decided == IMG_NONE)
 		return;
 	size_t len, n = 0;
-	unsigned char *png = png_read(path, &len);
+	char why[160] = "";
+	struct cli_img im = {0};
+	unsigned char *png = png_read(path, &len, why, sizeof why);
 	char *out = NULL;
-	if (!png)
-		return;
-	if (decided == IMG_ITERM) {
-		char *b = cli_img_base64(png, len, &n);
-		if (b && (out = malloc(strlen(b) + 96)))
-			n = (size_t)sprintf(out, "\033]1337;File=inline=1;size=%zu;preserveAspectRatio=1:%s\a\n",
-					    len, b);
-		free(b);
-	} else {
-		out = image_encode(decided, png, len, &n);
-	}
+	if (png && cli_img_png_decode(png, len, &im, why, sizeof why) == 0 &&
+	    !(out = image_encode(decided, png, len, &im, &n)))
+		snprintf(why, sizeof why, "out of memory");
 	if (out) /* daa's own escape sequences: past the sanitizer */
 		daa_safe_raw(out, n);
+	else
+		printf("figure not shown: %s\n", why);
+	cli_img_free(&im);
 	free(out);
 	free(png);
 }

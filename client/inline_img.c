@@ -1,6 +1,6 @@
 /*
- * client/inline_img.c — pictures for terminals: PNG decoding (zlib for the
- * inflate), scaling, and the kitty / sixel / symbols encodings (see
+ * client/inline_img.c — pictures for terminals: PNG decoding (libpng, with
+ * size caps checked before allocating), scaling, and the kitty / sixel / symbols encodings (see
  * client/inline_img.h).  Everything works on memory buffers and returns
  * malloc'd escape sequences, so the bytes can be tested without a terminal.
  * Input is untrusted (a kernel wrote the PNG): every size is checked.
@@ -10,7 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <zlib.h>
+#include <png.h>
 
 #ifdef DAA_HAVE_CHAFA
 #include <chafa.h>
@@ -18,174 +18,68 @@
 
 #include "client/inline_img.h"
 
-#define PNG_MAX_PIXELS (16u * 1024 * 1024)
-
-/* Big-endian 32-bit value at p. */
-static uint32_t be32(const unsigned char *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-/* Width and height from the IHDR chunk. */
+/* Width and height from a PNG's header (libpng reads only the header);
+ * -1 when it is not a PNG or is beyond the caps (client/inline_img.h). */
 int cli_img_png_size(const unsigned char *buf, size_t len, int *w, int *h)
 {
-	if (len < 24 || memcmp(buf, "\x89PNG\r\n\x1a\n", 8) || memcmp(buf + 12, "IHDR", 4))
+	png_image im;
+	memset(&im, 0, sizeof im);
+	im.version = PNG_IMAGE_VERSION;
+	if (len < 8 || png_sig_cmp(buf, 0, 8) || !png_image_begin_read_from_memory(&im, buf, len))
 		return -1;
-	uint32_t ww = be32(buf + 16), hh = be32(buf + 20);
-	if (!ww || !hh || ww > 65535 || hh > 65535)
+	png_image_free(&im);
+	if (im.width < 1 || im.height < 1 || im.width > CLI_IMG_MAX_SIDE || im.height > CLI_IMG_MAX_SIDE ||
+	    (uint64_t)im.width * im.height > CLI_IMG_MAX_PIXELS)
 		return -1;
-	*w = (int)ww;
-	*h = (int)hh;
+	*w = (int)im.width;
+	*h = (int)im.height;
 	return 0;
 }
 
-/* What the chunks say: header fields, palette, transparency, the IDAT bytes. */
-struct png_info {
-	int w, h, depth, ctype, interlace;
-	unsigned char pal[256][4];
-	int npal;
-	unsigned char *idat;
-	size_t nidat;
-};
-
-/* Walk the chunks after the signature, filling pi; 0 or -1 (err). */
-static int png_chunks(const unsigned char *buf, size_t len, struct png_info *pi, char *err,
-		      size_t es)
-{
-	size_t off = 8;
-	while (off + 12 <= len) {
-		uint32_t n = be32(buf + off);
-		const unsigned char *type = buf + off + 4, *d = buf + off + 8;
-		if (n > len - off - 12) {
-			snprintf(err, es, "truncated PNG chunk");
-			return -1;
-		}
-		if (!memcmp(type, "IHDR", 4) && n >= 13) {
-			pi->w = (int)be32(d);
-			pi->h = (int)be32(d + 4);
-			pi->depth = d[8];
-			pi->ctype = d[9];
-			pi->interlace = d[12];
-		} else if (!memcmp(type, "PLTE", 4)) {
-			pi->npal = (int)(n / 3 > 256 ? 256 : n / 3);
-			for (int i = 0; i < pi->npal; i++) {
-				memcpy(pi->pal[i], d + 3 * i, 3);
-				pi->pal[i][3] = 255;
-			}
-		} else if (!memcmp(type, "tRNS", 4) && pi->ctype == 3) {
-			for (uint32_t i = 0; i < n && i < 256; i++)
-				pi->pal[i][3] = d[i];
-		} else if (!memcmp(type, "IDAT", 4)) {
-			unsigned char *nb = realloc(pi->idat, pi->nidat + n + 1);
-			if (!nb) {
-				snprintf(err, es, "out of memory");
-				return -1;
-			}
-			pi->idat = nb;
-			memcpy(pi->idat + pi->nidat, d, n);
-			pi->nidat += n;
-		} else if (!memcmp(type, "IEND", 4)) {
-			return 0;
-		}
-		off += 12 + (size_t)n;
-	}
-	snprintf(err, es, "PNG without an end chunk");
-	return -1;
-}
-
-/* Paeth predictor (PNG spec 9.4). */
-static int paeth(int a, int b, int c)
-{
-	int p = a + b - c, pa = abs(p - a), pb = abs(p - b), pc = abs(p - c);
-	return pa <= pb && pa <= pc ? a : pb <= pc ? b : c;
-}
-
-/* Undo the per-row filters in place (raw: h rows of 1 + stride bytes). */
-static int png_unfilter(unsigned char *raw, int h, size_t stride, int bpp)
-{
-	for (int y = 0; y < h; y++) {
-		unsigned char *row = raw + (size_t)y * (stride + 1), *cur = row + 1;
-		const unsigned char *prev = y ? raw + (size_t)(y - 1) * (stride + 1) + 1 : NULL;
-		int f = row[0];
-		for (size_t i = 0; i < stride; i++) {
-			int a = i >= (size_t)bpp ? cur[i - bpp] : 0, b = prev ? prev[i] : 0;
-			int c = prev && i >= (size_t)bpp ? prev[i - bpp] : 0;
-			switch (f) {
-			case 0: break;
-			case 1: cur[i] = (unsigned char)(cur[i] + a); break;
-			case 2: cur[i] = (unsigned char)(cur[i] + b); break;
-			case 3: cur[i] = (unsigned char)(cur[i] + (a + b) / 2); break;
-			case 4: cur[i] = (unsigned char)(cur[i] + paeth(a, b, c)); break;
-			default: return -1;
-			}
-		}
-	}
-	return 0;
-}
-
-/* One decoded pixel x of a row into rgba. */
-static void png_pixel(const struct png_info *pi, const unsigned char *row, int x, unsigned char *o)
-{
-	switch (pi->ctype) {
-	case 0: o[0] = o[1] = o[2] = row[x]; o[3] = 255; break;
-	case 2: memcpy(o, row + 3 * x, 3); o[3] = 255; break;
-	case 3: memcpy(o, pi->pal[row[x] < pi->npal ? row[x] : 0], 4); break;
-	case 4: o[0] = o[1] = o[2] = row[2 * x]; o[3] = row[2 * x + 1]; break;
-	default: memcpy(o, row + 4 * x, 4); break;
-	}
-}
-
-/* Decode an 8-bit non-interlaced PNG into RGBA. */
+/* Decode a PNG (any kind libpng reads: depths, palettes, grey, interlaced)
+ * into RGBA with libpng's simplified API: the header first, the caps checked
+ * before anything is allocated, then the pixels.  libpng's own limits bound
+ * the ancillary chunks it inflates (8 MB each); image data beyond the
+ * header's size is never inflated. */
 int cli_img_png_decode(const unsigned char *buf, size_t len, struct cli_img *out, char *err,
 		       size_t es)
 {
-	static const int chans[7] = {1, 0, 3, 1, 2, 0, 4};
-	struct png_info pi;
-	unsigned char *raw = NULL;
-	memset(&pi, 0, sizeof pi);
+	png_image im;
+	memset(&im, 0, sizeof im);
 	memset(out, 0, sizeof *out);
-	if (cli_img_png_size(buf, len, &pi.w, &pi.h) < 0) {
+	im.version = PNG_IMAGE_VERSION;
+	if (!buf || len < 8 || png_sig_cmp(buf, 0, 8)) {
 		snprintf(err, es, "not a PNG file");
 		return -1;
 	}
-	if (png_chunks(buf, len, &pi, err, es) < 0)
-		goto fail;
-	if (pi.depth != 8 || pi.ctype > 6 || !chans[pi.ctype] || pi.interlace ||
-	    (pi.ctype == 3 && !pi.npal) || (uint64_t)pi.w * (uint64_t)pi.h > PNG_MAX_PIXELS) {
-		snprintf(err, es, "unsupported PNG (depth %d, colour type %d, interlace %d, %dx%d)",
-			 pi.depth, pi.ctype, pi.interlace, pi.w, pi.h);
-		goto fail;
+	if (!png_image_begin_read_from_memory(&im, buf, len)) {
+		snprintf(err, es, "broken PNG (%s)", im.message);
+		return -1;
 	}
-	int bpp = chans[pi.ctype];
-	size_t stride = (size_t)pi.w * (size_t)bpp;
-	uLongf rawlen = (uLongf)((stride + 1) * (size_t)pi.h);
-	raw = malloc(rawlen);
-	out->rgba = malloc((size_t)pi.w * (size_t)pi.h * 4);
-	if (!raw || !out->rgba) {
+	if (im.width < 1 || im.height < 1 || im.width > CLI_IMG_MAX_SIDE || im.height > CLI_IMG_MAX_SIDE ||
+	    (uint64_t)im.width * im.height > CLI_IMG_MAX_PIXELS) {
+		snprintf(err, es, "%ux%u pixels is too large (at most %d a side, %d Mpixels)", (unsigned)im.width,
+			 (unsigned)im.height, CLI_IMG_MAX_SIDE, CLI_IMG_MAX_PIXELS >> 20);
+		png_image_free(&im);
+		return -1;
+	}
+	im.format = PNG_FORMAT_RGBA;
+	out->rgba = malloc(PNG_IMAGE_SIZE(im));
+	if (!out->rgba) {
 		snprintf(err, es, "out of memory");
-		goto fail;
+		png_image_free(&im);
+		return -1;
 	}
-	uLongf got = rawlen;
-	if (uncompress(raw, &got, pi.idat, (uLong)pi.nidat) != Z_OK || got != rawlen ||
-	    png_unfilter(raw, pi.h, stride, bpp) < 0) {
-		snprintf(err, es, "broken PNG image data");
-		goto fail;
+	if (!png_image_finish_read(&im, NULL, out->rgba, 0, NULL)) {
+		snprintf(err, es, "broken PNG (%s)", im.message);
+		png_image_free(&im);
+		free(out->rgba);
+		out->rgba = NULL;
+		return -1;
 	}
-	for (int y = 0; y < pi.h; y++)
-		for (int x = 0; x < pi.w; x++)
-			png_pixel(&pi, raw + (size_t)y * (stride + 1) + 1, x,
-				  out->rgba + ((size_t)y * (size_t)pi.w + (size_t)x) * 4);
-	out->w = pi.w;
-	out->h = pi.h;
-	free(raw);
-	free(pi.idat);
+	out->w = (int)im.width;
+	out->h = (int)im.height;
 	return 0;
-fail:
-	free(raw);
-	free(pi.idat);
-	free(out->rgba);
-	out->rgba = NULL;
-	return -1;
 }
 
 /* Scale with a box filter (each output pixel averages its source area). */

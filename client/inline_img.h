@@ -1,7 +1,6 @@
 /*
- * client/inline_img.h — pictures for terminals (client/inline_img.c): a
- * small PNG decoder (8-bit, non-interlaced: what matplotlib writes), a
- * scaler, and the three encodings `daa` shows figures with — the kitty
+ * client/inline_img.h — pictures for terminals (client/inline_img.c): PNG
+ * decoding with libpng (hostile input refused with a message), a scaler, and the three encodings `daa` shows figures with — the kitty
  * graphics protocol, sixel, and Unicode symbols (libchafa when built with
  * it, else half blocks in 24-bit colour).  Pure functions over buffers so
  * tests can check their bytes; client/daa_image.c decides what to use.
@@ -17,7 +16,15 @@ struct cli_img {
 	unsigned char *rgba;
 };
 
-/* Decode a PNG held in buf; 0, or -1 with err filled (unsupported or broken). */
+/* Pictures larger than this are not shown (a kernel wrote the PNG: a
+ * 100-byte file may claim 2^31 x 2^31 pixels): at most 8192 pixels a side
+ * and 16 Mpixels (64 MiB of RGBA) in all, checked before allocating. */
+#define CLI_IMG_MAX_SIDE 8192
+#define CLI_IMG_MAX_PIXELS (16 << 20)
+
+/* Decode a PNG held in buf (len bytes) into RGBA; 0, or -1 with err filled
+ * with a short reason (not a PNG, broken, too large).  A pure function over
+ * memory, the entry point for fuzzing the image path. */
 int cli_img_png_decode(const unsigned char *buf, size_t len, struct cli_img *out, char *err,
 		       size_t errsize);
 /* Width and height from a PNG's header without decoding; -1 if not a PNG. */

@@ -1,6 +1,7 @@
 /*
  * tests/chat/test_inline_img.c — client/inline_img.c on small PNGs made
- * here with zlib: decoding (filters, colour types, broken files), the kitty
+ * here with zlib: decoding (filters, colour types, broken files, hostile
+ * headers beyond the caps, decompression bombs), the kitty
  * chunks (base64 round trip), sixel golden bytes and run-length encoding,
  * and the symbols text.  TAP output; exit 1 on the first failure.
  */
@@ -64,6 +65,76 @@ static size_t make_png(unsigned char *out, int w, int h, int ctype, const unsign
 	free(raw);
 	free(z);
 	return (size_t)(p - out);
+}
+
+/* A PNG whose IHDR claims w x h (any 32-bit values) with an IDAT of zn
+ * compressed zero bytes (`raw` of them) and, when text > 0, a zTXt chunk of
+ * `text` compressed zero bytes; malloc'd, its length in *len. */
+static unsigned char *hostile_png(unsigned w, unsigned h, size_t raw, size_t text, size_t *len)
+{
+	size_t big = raw > text ? raw : text;
+	unsigned char *zeros = calloc(1, big + 1), *z = malloc(big / 100 + 4096), *t = malloc(big / 100 + 4096);
+	unsigned char *out = malloc(2 * (big / 100 + 4096) + 256), *p = out;
+	unsigned char ihdr[13] = {(unsigned char)(w >> 24), (unsigned char)(w >> 16), (unsigned char)(w >> 8),
+				  (unsigned char)w, (unsigned char)(h >> 24), (unsigned char)(h >> 16),
+				  (unsigned char)(h >> 8), (unsigned char)h, 8, 2, 0, 0, 0};
+	uLongf zn = big / 100 + 4096, tn = big / 100 + 4096 - 8;
+	compress(z, &zn, zeros, raw);
+	memcpy(t, "Comment\0\0", 9); /* keyword, NUL, compression method 0 */
+	if (text)
+		compress(t + 9, &tn, zeros, text);
+	memcpy(p, "\x89PNG\r\n\x1a\n", 8);
+	p += 8;
+	chunk(&p, "IHDR", ihdr, 13);
+	if (text)
+		chunk(&p, "zTXt", t, (unsigned)(tn + 9));
+	chunk(&p, "IDAT", z, (unsigned)zn);
+	chunk(&p, "IEND", NULL, 0);
+	free(zeros), free(z), free(t);
+	*len = (size_t)(p - out);
+	return out;
+}
+
+/* Hostile files: refused with a reason before anything big is allocated,
+ * or (bombs) decoded at their declared small size. */
+static void test_hostile(void)
+{
+	static const struct { unsigned w, h; const char *what; } bad[] = {
+		{0x80000000u, 0x80000000u, "IHDR with 'negative' sizes refused"},
+		{0x7fffffffu, 1, "IHDR 2^31-1 wide refused"},
+		{CLI_IMG_MAX_SIDE + 1, 10, "wider than the side cap refused"},
+		{CLI_IMG_MAX_SIDE, CLI_IMG_MAX_SIDE, "more pixels than the cap refused"},
+		{0, 10, "zero width refused"},
+	};
+	struct cli_img im;
+	char err[160];
+	size_t n;
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		unsigned char *png = hostile_png(bad[i].w, bad[i].h, 100, 0, &n);
+		err[0] = '\0';
+		int rc = cli_img_png_decode(png, n, &im, err, sizeof err);
+		printf("# %ux%u: %s\n", bad[i].w, bad[i].h, err);
+		ok(rc < 0 && err[0] && !im.rgba, bad[i].what);
+		int w, h;
+		ok(cli_img_png_size(png, n, &w, &h) < 0, "  and its size is refused too");
+		free(png);
+	}
+	/* 10x10 RGB needs 310 bytes of image data; 16 MiB of zeros are given */
+	unsigned char *png = hostile_png(10, 10, 16u << 20, 0, &n);
+	int rc = cli_img_png_decode(png, n, &im, err, sizeof err);
+	printf("# IDAT bomb (%zu bytes): %s\n", n, rc ? err : "decoded");
+	ok(rc < 0 || (im.w == 10 && im.h == 10), "IDAT bomb: refused or just the 10x10 picture");
+	cli_img_free(&im);
+	free(png);
+	png = hostile_png(10, 10, 310, 16u << 20, &n);
+	rc = cli_img_png_decode(png, n, &im, err, sizeof err);
+	printf("# zTXt bomb (%zu bytes): %s\n", n, rc ? err : "decoded");
+	ok(rc < 0 || (im.w == 10 && im.h == 10), "zTXt bomb: refused or just the 10x10 picture");
+	cli_img_free(&im);
+	free(png);
+	png = hostile_png(100, 100, 30100, 0, &n);
+	ok(cli_img_png_decode(png, n - 40, &im, err, sizeof err) < 0 && err[0], "truncated IDAT refused");
+	free(png);
 }
 
 /* Decode base64 (for checking kitty's payload); its length. */
@@ -178,6 +249,7 @@ static void test_symbols(void)
 int main(void)
 {
 	test_decode();
+	test_hostile();
 	test_kitty();
 	test_sixel();
 	test_symbols();

@@ -79,10 +79,27 @@ def test_run_rendering():
     check(requests() == [["run", {"project": "demo", "code": "x"}]], "sent %r" % requests())
 
 
+def make_png(w, h, rows=None):
+    """A PNG of w x h RGB noise (or the given raw rows), as bytes; w and h
+    go into the header as they are (a hostile file may claim anything)."""
+    import random
+    import struct
+    import zlib
+
+    def chunk(kind, data):
+        return (struct.pack(">I", len(data)) + kind + data +
+                struct.pack(">I", zlib.crc32(kind + data) & 0xffffffff))
+    rnd = random.Random(1)
+    if rows is None:
+        rows = b"".join(b"\0" + bytes(rnd.randrange(256) for _ in range(3 * w)) for _ in range(h))
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0)) +
+            chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b""))
+
+
 def test_inline_figures():
     proj = os.path.join(TMP, "proj")
     os.makedirs(os.path.join(proj, "outputs", "plots"))
-    png = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 40
+    png = make_png(60, 60)
     with open(os.path.join(proj, "outputs", "plots", "p_1.png"), "wb") as f:
         f.write(png)
     start_fake("plain", proj)
@@ -102,6 +119,21 @@ def test_inline_figures():
     r = daa(["--no-start", "-p", "demo", "run", "x"], kitty)  # piped: never
     check(r.rc == 0 and "\x1b" not in r.out and "figure: %s/outputs/plots/p_1.png" % proj in r.out,
           "piped output %r" % r)
+    # hostile figures: one line each, nothing sent to the terminal, in every mode
+    hostile = {"negative size": make_png(0x80000000, 0x80000000, b"\0" * 100),
+               "beyond the caps": make_png(9000, 9000, b"\0" * 100),
+               "truncated": make_png(60, 60)[:-200],
+               "not a PNG": b"GIF89a" + b"\0" * 100}
+    for what, data in hostile.items():
+        with open(os.path.join(proj, "outputs", "plots", "p_1.png"), "wb") as f:
+            f.write(data)
+        for mode in ("kitty", "iterm", "sixel", "symbols"):
+            rc, out = pty_run(["--no-start", "-p", "demo", "run", "x"], dict(ENV, DAA_IMAGES=mode),
+                              None)
+            lines = [ln for ln in out.splitlines() if "figure not shown: " in ln]
+            check(rc == 0 and len(lines) == 1 and "\x1b" not in out and len(out) < 2000,
+                  "%s PNG (%s):\n%r" % (what, mode, out))
+        print("# %s: %s" % (what, lines[0].strip()))
 
 
 def test_json_values():
