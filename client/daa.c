@@ -95,8 +95,11 @@ void cli_help_all(FILE *f)
 		}
 	fprintf(f, "\nglobal options:\n"
 		   "  -p, --project NAME|PATH  the project (else $DAA_PROJECT, else the project\n"
-		   "                           folder holding the current directory, else default)\n"
-		   "  --json                   print results as JSON\n"
+		   "                           folder holding the current directory, but not one\n"
+		   "                           inside another project's outputs/, else default)\n"
+		   "  --json                   print results as JSON, byte-exact (other output is\n"
+		   "                           made terminal-safe: escape sequences removed,\n"
+		   "                           control characters shown as ^X, <U+XXXX>, \\xNN)\n"
 		   "  --no-start               do not start daad when none is running\n"
 		   "  --no-images              never show figures inline (also DAA_IMAGES=none)\n"
 		   "  -h, --help               this text; `daa help COMMAND` for one command\n"

@@ -75,14 +75,36 @@ static bool is_project_dir(const char *dir)
 	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
-/* The project folder holding the current directory, into buf; false if none. */
+/* The project folder whose outputs/ holds dir (found in the path: some
+ * A/outputs/... with A a project), into out; false when there is none.
+ * A kernel writes under outputs/: a folder there that looks like a project
+ * (conventions.json and data/) was made by code, not by the user. */
+static bool in_outputs(const char *dir, char *out, size_t size)
+{
+	for (const char *p = strstr(dir, "/outputs"); p; p = strstr(p + 1, "/outputs")) {
+		if (p[8] != '/' && p[8] != '\0')
+			continue;
+		snprintf(out, size, "%.*s", p == dir ? 1 : (int)(p - dir), dir);
+		if (is_project_dir(out))
+			return true;
+	}
+	return false;
+}
+
+/* The project folder holding the current directory, into buf; false if
+ * none.  A project-like folder inside another project's outputs/ is passed
+ * over (said on stderr): the walk goes on to the project around it. */
 static bool project_from_cwd(char *buf, size_t size)
 {
+	char outer[PATH_MAX];
 	if (!getcwd(buf, size))
 		return false;
 	for (;;) {
-		if (is_project_dir(buf))
+		if (is_project_dir(buf) && !in_outputs(buf, outer, sizeof outer))
 			return true;
+		if (is_project_dir(buf))
+			fprintf(stderr, "daa: %s looks like a project but lies in the outputs of %s: "
+					"not used (give -p to choose it anyway)\n", buf, outer);
 		if (!strcmp(buf, "/"))
 			return false;
 		char *slash = strrchr(buf, '/');

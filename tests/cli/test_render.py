@@ -1,8 +1,9 @@
 #!/usr/bin/python3
 """tests/cli/test_render.py — the CLI against fake_daad.py (scripted
 replies, recorded requests): table previews as aligned text, run output
-and figure paths, --json of awkward values (NaN, invalid UTF-8, big ints,
-non-string keys), error responses of odd shapes, ask cancelled by Ctrl-C
+and figure paths, inline figures (and hostile PNGs refused in one line),
+project discovery passing over project-like folders in outputs/, --json of
+awkward values (NaN, invalid UTF-8, big ints, non-string keys), error responses of odd shapes, ask cancelled by Ctrl-C
 (cancel sent on the same connection), a question arriving as an event and
 answered on a terminal by choice number, watch until the daemon goes."""
 import base64
@@ -136,6 +137,33 @@ def test_inline_figures():
         print("# %s: %s" % (what, lines[0].strip()))
 
 
+def test_discovery_skips_outputs():
+    """A project-like folder a kernel made in outputs/ is never picked by
+    walking up from the cwd: the project around it is."""
+    base = os.path.realpath(os.path.join(TMP, "disc"))
+
+    def mkproj(path):
+        os.makedirs(os.path.join(path, "data"))
+        with open(os.path.join(path, "conventions.json"), "w") as f:
+            f.write("{}")
+    real = os.path.join(base, "real")
+    evil = os.path.join(real, "outputs", "x", "evil")
+    free = os.path.join(base, "outputs", "p2")  # "outputs" of a folder that is no project
+    for p in (real, evil, free):
+        mkproj(p)
+    start_fake("plain")
+    for cwd, want, note in ((os.path.join(evil, "data"), real, True), (evil, real, True),
+                            (os.path.join(real, "outputs"), real, False), (free, free, False)):
+        os.unlink(LOG) if os.path.exists(LOG) else None
+        r = daa(["--no-start", "run", "x"], ENV, cwd=cwd)
+        sent = requests()[0][1].get("project")
+        check(r.rc == 0 and sent == want, "from %s: sent project %r, want %r\n%r" % (cwd, sent, want, r))
+        check(("lies in the outputs of %s" % real in r.err) == note, "note on stderr: %r" % r.err)
+    os.unlink(LOG)
+    r = daa(["--no-start", "-p", evil, "run", "x"], ENV, cwd=base)  # chosen by name: used
+    check(r.rc == 0 and requests()[0][1]["project"] == evil, "-p %r" % requests())
+
+
 def test_json_values():
     start_fake("plain")
     r = run(["--json", "status"])
@@ -216,7 +244,8 @@ def test_watch():
 
 if __name__ == "__main__":
     try:
-        run_tests([test_run_rendering, test_inline_figures, test_json_values, test_error_shapes, test_ask_ctrl_c,
+        run_tests([test_run_rendering, test_inline_figures, test_discovery_skips_outputs,
+                   test_json_values, test_error_shapes, test_ask_ctrl_c,
                    test_question_on_terminal, test_watch])
     finally:
         stop_fake()
