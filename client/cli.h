@@ -14,7 +14,8 @@
 
 #include "protocol/proto.h"
 
-/* Exit codes (DESIGN.md). */
+/* Exit codes (DESIGN.md).  CLI_UNREACHABLE also when the daemon went away
+ * while a reply was awaited (cli_lost): the request's result is unknown. */
 enum { CLI_OK = 0, CLI_ERR = 1, CLI_USAGE = 2, CLI_QUESTION = 3, CLI_UNREACHABLE = 4 };
 
 /* Timeouts for calls, in ms (-1: wait as long as it takes). */
@@ -119,6 +120,9 @@ int cli_call(struct cli *cli, const char *method, struct cli_params *p, int time
  * an error response is printed (CLI_ERR), like every other failure. */
 int cli_wait(struct cli *cli, const char *method, uint32_t id, volatile sig_atomic_t *ints,
 	     const char *stop, bool *stop_sent, const char *notice, struct proto_msg *m);
+/* The connection was lost after method was sent: say that its result is
+ * unknown (why: the transport's message); returns CLI_UNREACHABLE. */
+int cli_lost(const char *method, const char *why);
 /* cli_call for work that may take minutes (profile, model): no time limit;
  * after a second without an answer `notice` goes to stderr (a terminal
  * only); the first Ctrl-C sends kernel.interrupt for the project (the call

@@ -30,6 +30,7 @@
 #include "client/inline_img.h"
 
 #define CHAT_PENDING 8
+#define CHAT_RETRY_S 30 /* --no-start: how long a lost daemon is waited for */
 
 enum pend_kind { PEND_TURN, PEND_RUN };
 
@@ -534,16 +535,33 @@ static void chat_interrupt(void)
 	out_end();
 }
 
-/* The daemon went away: connect again (auto-start), forget what was pending. */
+/* The daemon went away: connect again (auto-start; with --no-start it is
+ * tried for CHAT_RETRY_S, for a daemon restarted by systemd or by hand);
+ * what was pending is forgotten, and said to be unknown. */
 static int chat_reattach(void)
 {
 	proto_client_close(chat->cli->conn);
 	chat->cli->conn = NULL;
+	out_begin();
+	if (chat->npend)
+		printf("daa: daad restarted (or stopped) while %d request(s) waited; their result is "
+		       "unknown — see /history or `daa log`\n", chat->npend);
+	printf("daa: lost the daemon; connecting again\n");
+	fflush(stdout);
 	chat->npend = 0;
 	chat->question = false;
-	out_begin();
-	printf("daa: lost the daemon; connecting again\n");
-	int rc = chat_attach();
+	chat->cancel_sent = false;
+	int rc = chat->cli->no_start ? -1 : chat_attach();
+	for (int i = 0; rc < 0 && !chat->cli->conn && chat->cli->no_start && i < CHAT_RETRY_S * 5 &&
+			got_int < 2; i++) {
+		struct timespec ts = {0, 200 * 1000 * 1000};
+		struct proto_err err;
+		ppoll(NULL, 0, &ts, &wait_mask);
+		if ((chat->cli->conn = proto_client_connect(chat->cli->socket, &err)))
+			rc = chat_attach(); /* quietly tried until then: no line per attempt */
+	}
+	if (rc == 0)
+		printf("daa: connected again to project %s\n", chat->project_name);
 	out_end();
 	return rc;
 }
@@ -596,7 +614,7 @@ static int chat_loop_pipe(void)
 			int r = chat_poll(false, pf);
 			if (r < 0 && errno == EINTR && got_int)
 				chat_interrupt();
-			if (chat_drain() < 0) {
+			if (chat_drain() < 0 && chat_reattach() < 0) {
 				rc = CLI_UNREACHABLE;
 				chat->quit = true;
 			}

@@ -5,7 +5,8 @@
  *
  * Global options (before or after the command words): -p/--project
  * NAME|PATH, --json, --no-start, -h/--help.  Exit codes: 0 done, 1 error,
- * 2 usage, 3 a question was left unanswered, 4 daemon unreachable.
+ * 2 usage, 3 a question was left unanswered, 4 daemon unreachable (or gone
+ * while a reply was awaited: cli_lost).
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -104,7 +105,9 @@ void cli_help_all(FILE *f)
 		   "  --no-images              never show figures inline (also DAA_IMAGES=none)\n"
 		   "  -h, --help               this text; `daa help COMMAND` for one command\n"
 		   "\nexit codes: 0 done, 1 error, 2 usage, 3 question left unanswered,\n"
-		   "4 daemon unreachable.  The socket is $DAA_SOCKET, else\n"
+		   "4 daemon unreachable, or it stopped or restarted while daa waited (the\n"
+		   "request's result is then unknown: see `daa history`, `daa log`).\n"
+		   "The socket is $DAA_SOCKET, else\n"
 		   "$XDG_RUNTIME_DIR/daa/daad.sock, else /tmp/daa-$UID/daad.sock.\n"
 		   "Figures show inline on a terminal: kitty graphics, sixel, else symbols\n"
 		   "(DAA_IMAGES=kitty|sixel|symbols|none chooses).\n");

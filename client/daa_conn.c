@@ -258,10 +258,16 @@ int cli_wait(struct cli *cli, const char *method, uint32_t id, volatile sig_atom
 				fprintf(stderr, "daa: %s (Ctrl-C interrupts it)\n", notice);
 			timeout = -1;
 		} else if (errno != EINTR) {
-			fprintf(stderr, "daa: %s: %s\n", method, err.msg);
-			return CLI_UNREACHABLE;
+			return cli_lost(method, err.msg);
 		}
 	}
+}
+
+int cli_lost(const char *method, const char *why)
+{
+	fprintf(stderr, "daa: daad restarted (or stopped) while waiting for `%s` (%s); the request's "
+			"result is unknown — see `daa history` and `daa log`\n", method, why);
+	return CLI_UNREACHABLE;
 }
 
 int cli_call_long(struct cli *cli, const char *method, struct cli_params *p, const char *notice,
