@@ -34,13 +34,14 @@ const char *cli_str(const msgpack_object *map, const char *key)
 	return s;
 }
 
-/* Write a string object's bytes. */
+/* Write a string object's bytes (as one field for the sanitizer). */
 void cli_put_obj_str(FILE *f, const msgpack_object *o)
 {
 	if (o && o->type == MSGPACK_OBJECT_STR)
 		fwrite(o->via.str.ptr, 1, o->via.str.size, f);
 	else if (o && o->type == MSGPACK_OBJECT_BIN)
 		fwrite(o->via.bin.ptr, 1, o->via.bin.size, f);
+	daa_safe_field_end(f);
 }
 
 /* A cell as text into buf: sanitized (client/daa_safe.h) before widths are
@@ -232,6 +233,7 @@ static void put_text(FILE *f, const char *s)
 	if (!s || !*s)
 		return;
 	fputs(s, f);
+	daa_safe_field_end(f);
 	if (s[strlen(s) - 1] != '\n')
 		fputc('\n', f);
 }

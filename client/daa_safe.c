@@ -12,6 +12,11 @@
 
 enum { S_TEXT, S_ESC, S_ESC_I, S_CSI, S_STR, S_STR_ESC };
 
+/* Longest sequences removed whole: a longer one is not a real one, and what
+ * follows is shown as text (without its ESC) rather than hidden. */
+#define SEQ_MAX 64    /* CSI and short ESC forms */
+#define STR_MAX 4096  /* OSC, DCS, SOS, PM, APC */
+
 /* Output collected in a small buffer, handed on in runs. */
 struct emit {
 	daa_safe_out_fn out;
@@ -109,7 +114,7 @@ static void text_byte(struct daa_safe *s, struct emit *e, unsigned char c)
 	if (c == '\r')
 		s->cr = true;
 	else if (c == 0x1b)
-		s->st = S_ESC;
+		s->st = S_ESC, s->seqlen = 0;
 	else if (c == '\n' || c == '\t' || (c >= 0x20 && c < 0x7f))
 		emit(e, (const char *)&c, 1);
 	else if (c < 0x20 || c == 0x7f)
@@ -123,6 +128,10 @@ static void text_byte(struct daa_safe *s, struct emit *e, unsigned char c)
 /* One byte; returns false when it must be looked at again as text. */
 static bool seq_byte(struct daa_safe *s, struct emit *e, unsigned char c)
 {
+	if (++s->seqlen > (s->st == S_STR || s->st == S_STR_ESC ? STR_MAX : SEQ_MAX)) {
+		s->st = S_TEXT;
+		return false;
+	}
 	switch (s->st) {
 	case S_ESC:
 		if (c == '[')
@@ -165,6 +174,7 @@ static bool seq_byte(struct daa_safe *s, struct emit *e, unsigned char c)
 			return true;
 		}
 		s->st = S_ESC; /* ESC ends the string and starts a sequence */
+		s->seqlen = 0;
 		return seq_byte(s, e, c);
 	}
 	return false;
@@ -297,6 +307,16 @@ int daa_safe_install(bool out, bool err)
 		stderr = f;
 	}
 	return 0;
+}
+
+void daa_safe_field_end(FILE *f)
+{
+	struct wrap *w = f == stdout && raw_out ? &wrap_out : f == stderr && wrap_err.raw ? &wrap_err : NULL;
+	if (!w)
+		return;
+	fflush(f);
+	daa_safe_finish(&w->s, wrap_put, w->raw);
+	fflush(w->raw);
 }
 
 FILE *daa_safe_raw_stream(void)

@@ -7,6 +7,8 @@
  *   - ESC sequences are removed whole: CSI (ESC [ … final), OSC, DCS, SOS,
  *     PM, APC (ESC ] P X ^ _ … up to BEL, ESC \, 0x9C, CAN, SUB or a newline,
  *     which is kept) and the short ESC forms (ESC intermediates final);
+ *     a "sequence" longer than 64 bytes (4096 for the strings) is no real
+ *     one: it ends there and the rest shows as text;
  *   - a lone ESC and every other C0 control but newline and tab is shown as
  *     ^X (ESC ^[, DEL ^?); a carriage return too (^M) unless a newline follows;
  *   - C1 controls written as UTF-8 (U+0080–U+009F) and the bidi overrides and
@@ -33,6 +35,7 @@ struct daa_safe {
 	unsigned char u[4];   /* a UTF-8 character so far */
 	int un, uneed;        /* bytes held, bytes the character has */
 	bool cr;              /* a carriage return waits for its newline */
+	int seqlen;           /* bytes of the sequence so far */
 };
 
 /* Where sanitized bytes go. */
@@ -50,6 +53,10 @@ char *daa_safe_str(const char *in, size_t n, size_t *outlen);
 
 /* Put stdout (when out) and stderr (when err) behind the sanitizer.  0 or -1. */
 int daa_safe_install(bool out, bool err);
+/* One untrusted field written to f (stdout or stderr) ends here: a sequence
+ * or character it left open is closed (shown or dropped), so that it cannot
+ * swallow daa's own text after it. */
+void daa_safe_field_end(FILE *f);
 /* Write daa's own bytes (escape sequences) to the terminal as they are,
  * after what stdout holds. */
 void daa_safe_raw(const void *p, size_t n);

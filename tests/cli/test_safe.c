@@ -84,5 +84,12 @@ int main(void)
 	CHECK("beyond U+10FFFF", "\xf4\x90\x80\x80", "\\xF4\\x90\\x80\\x80");
 	CHECK("NUL", "a\0b", "a^@b");
 	CHECK("CSI aborted by a control", "\033[12\nx", "\nx");
+	/* ESC [ and 65 digits: the 64th byte after ESC is the last one removed */
+	CHECK("a CSI too long to be one", "\033[11111111111111111111111111111111111111111111111111111111111111111x",
+	      "11x");
+	char big[5000];
+	memset(big, 'p', sizeof big);
+	memcpy(big, "\033]0;", 4);
+	check("an OSC too long to be one", big, sizeof big, big + 4097);
 	return failed ? 1 : 0;
 }
