@@ -7,6 +7,7 @@ real daad (builtin analyst) and a real pseudo-terminal:
   title), OSC 8 (hyperlink), CSI clear screen, a C1 CSI, a bidi override and
   a carriage return, on stdout, on stderr and in an exception's message:
   no ESC / C1 byte arrives, the payloads are gone, the rest is visible;
+- `daa chat` on a terminal (readline's own sequences aside) the same;
 - `daa ask` on a dataset whose column names and cells hold such sequences:
   the question's choices and the table cells arrive escaped;
 - piped (not a terminal) the same; `--json` stays byte-exact.
@@ -72,6 +73,44 @@ def test_run_piped_and_json():
           "--json error not exact: %r" % res["error"])
 
 
+def test_chat_on_a_terminal():
+    """daa chat on a pty (readline draws the line: its own sequences are
+    allowed); the kernel's sequences never arrive raw."""
+    import select
+    import time
+    master, slave = os.openpty()
+    p = subprocess.Popen([DAA, "--no-start", "-p", "t", "chat"], env=env(), stdin=slave,
+                         stdout=slave, stderr=slave, start_new_session=True)
+    os.close(slave)
+    out, deadline = b"", time.monotonic() + 120
+    code = ("/run s = " + HOSTILE.replace("PWNED_TITLE", "PWNED' + '_TITLE") +
+            "; print(s); print('done' + '!')\n")
+    sent = quit_sent = False
+    try:
+        while time.monotonic() < deadline and p.poll() is None:
+            if select.select([master], [], [], 1)[0]:
+                try:
+                    out += os.read(master, 65536)
+                except OSError:
+                    break
+            if not sent and b"daa> " in out:
+                os.write(master, code.encode())
+                sent = True
+            if sent and not quit_sent and b"done!" in out:
+                os.write(master, b"/quit\n")
+                quit_sent = True
+        check(b"done!" in out, "chat did not run the code: %r" % out)
+        for raw in (b"\x1b]52", b"\x1b]0;", b"\x1b]8;", b"\x1b[2J", b"\xc2\x9b", b"\xe2\x80\xae",
+                    b"PWNED_TITLE"):
+            check(raw not in out, "chat: %r reached the terminal: %r" % (raw, out))
+        check(b"ABCLINKDE<U+009B>2J<U+202E>F^MG" in out, "chat output: %r" % out)
+    finally:
+        if p.poll() is None:
+            p.kill()
+        p.wait()
+        os.close(master)
+
+
 def make_dataset():
     """JSON records (a CSV would be split at the sequences' ';')."""
     path = os.path.join(TMP, "evil.json")
@@ -108,7 +147,7 @@ def main():
         d.call("project.create", {"name": "t"})
         try:
             return run_tests([test_run_on_a_terminal, test_run_piped_and_json,
-                              test_ask_choices_and_cells])
+                              test_chat_on_a_terminal, test_ask_choices_and_cells])
         finally:
             subprocess.run(["rm", "-rf", TMP])
 
