@@ -214,6 +214,8 @@ int cli_call(struct cli *cli, const char *method, struct cli_params *p, int time
 	if (rc != CLI_OK)
 		return rc;
 	if (proto_client_call(cli->conn, method, cli_pack_params, p, timeout_ms, msg, &err) < 0) {
+		if (errno == ECONNRESET || errno == EPIPE)
+			return cli_lost(method, err.msg);
 		fprintf(stderr, "daa: %s: %s\n", method, err.msg);
 		return CLI_UNREACHABLE;
 	}
