@@ -56,6 +56,78 @@ static void check(const char *name, const char *in, size_t n, const char *want)
 
 #define CHECK(name, in, want) check(name, in, sizeof(in) - 1, want)
 
+/* Is out safe: valid UTF-8 without C0 (but newline, tab, CR before a
+ * newline), DEL, C1 or bidi controls?  NULL, or what is wrong. */
+static const char *unsafe(const unsigned char *o, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		unsigned c = o[i], cp, k;
+		if (c < 0x80) {
+			if ((c < 0x20 && c != '\n' && c != '\t' && !(c == '\r' && i + 1 < n && o[i + 1] == '\n')) ||
+			    c == 0x7f)
+				return "a control character";
+			continue;
+		}
+		k = c >= 0xf0 ? 3 : c >= 0xe0 ? 2 : c >= 0xc2 ? 1 : 0;
+		if (!k || c > 0xf4 || i + k >= n)
+			return "invalid UTF-8";
+		cp = c & (0x3fu >> k);
+		for (unsigned j = 1; j <= k; j++) {
+			if ((o[i + j] & 0xc0) != 0x80)
+				return "invalid UTF-8";
+			cp = cp << 6 | (o[i + j] & 0x3f);
+		}
+		if ((k == 2 && cp < 0x800) || (k == 3 && cp < 0x10000) || (cp >= 0xd800 && cp <= 0xdfff) ||
+		    cp > 0x10ffff)
+			return "invalid UTF-8 (overlong, surrogate, too big)";
+		if (cp <= 0x9f || (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069))
+			return "a C1 or bidi control";
+		i += k;
+	}
+	return NULL;
+}
+
+/* Random strings over an alphabet of the troublesome bytes: always safe,
+ * the same byte at a time, idempotent (fixed seed: reproducible). */
+static void check_random(void)
+{
+	static const unsigned char alpha[] = "\033[]P_^X\\\a\r\n\t;0123aZ~\x9b\x9c\xc2\xe2\x80\x81\xae\xa9"
+					     "\xf0\x9f\x98\xed\xa0\xc0\xff\x7f\x18\x01";
+	unsigned seed = 12345;
+	int bad = 0;
+	for (int t = 0; t < 20000 && !bad; t++) {
+		char in[96];
+		size_t n = (seed = seed * 1103515245 + 12345) >> 16 & 63, len;
+		for (size_t i = 0; i < n; i++)
+			in[i] = (char)alpha[((seed = seed * 1103515245 + 12345) >> 16) % (sizeof alpha - 1)];
+		char *out = daa_safe_str(in, n, &len);
+		struct daa_safe s;
+		struct acc a = {.n = 0};
+		daa_safe_init(&s);
+		for (size_t i = 0; i < n; i++)
+			daa_safe_feed(&s, in + i, 1, acc_out, &a);
+		daa_safe_finish(&s, acc_out, &a);
+		char *again = out ? daa_safe_str(out, len, NULL) : NULL;
+		const char *why = out ? unsafe((const unsigned char *)out, len) : "out of memory";
+		if (!why && (a.n != len || memcmp(a.buf, out, len)))
+			why = "byte at a time differs";
+		if (!why && (!again || strcmp(again, out)))
+			why = "not idempotent";
+		if (why) {
+			printf("FAIL random string %d: %s:", t, why);
+			for (size_t i = 0; i < n; i++)
+				printf(" %02x", (unsigned char)in[i]);
+			printf(" -> \"%s\"\n", out ? out : "");
+			bad = 1;
+		}
+		free(out);
+		free(again);
+	}
+	if (!bad)
+		printf("ok   20000 random strings: safe, the same byte at a time, idempotent\n");
+	failed += bad;
+}
+
 int main(void)
 {
 	CHECK("plain", "hello, wörld ✓ 😀\tx\n", "hello, wörld ✓ 😀\tx\n");
@@ -87,9 +159,11 @@ int main(void)
 	/* ESC [ and 65 digits: the 64th byte after ESC is the last one removed */
 	CHECK("a CSI too long to be one", "\033[11111111111111111111111111111111111111111111111111111111111111111x",
 	      "11x");
-	char big[5000];
-	memset(big, 'p', sizeof big);
+	char big[5001];
+	memset(big, 'p', sizeof big - 1);
+	big[sizeof big - 1] = '\0';
 	memcpy(big, "\033]0;", 4);
-	check("an OSC too long to be one", big, sizeof big, big + 4097);
+	check("an OSC too long to be one", big, sizeof big - 1, big + 4097);
+	check_random();
 	return failed ? 1 : 0;
 }
