@@ -656,6 +656,8 @@ static int cmd_chat(struct cli *cli, struct cli_args *a)
 	memset(&c, 0, sizeof c);
 	c.cli = cli;
 	c.tty = isatty(0) && isatty(1) && !cli->json;
+	if (cli->json) /* chat has no JSON form: its text is made terminal-safe all the same */
+		daa_safe_install(true, false);
 	chat = &c;
 	chat_signals();
 	if (c.tty) {

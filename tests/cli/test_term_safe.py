@@ -68,6 +68,12 @@ def test_run_piped_and_json():
                        env=env(), capture_output=True, timeout=120)
     res = json.loads(p.stdout)
     want = eval(HOSTILE)  # noqa: S307 -- our own literal
+    # chat has no JSON form: with --json its text is made safe all the same
+    c = subprocess.run([DAA, "--no-start", "--json", "-p", "t", "chat"], env=env(),
+                       input=("/run print(" + HOSTILE + ")\n").encode(), capture_output=True,
+                       timeout=120)
+    no_raw_controls(c.stdout + c.stderr, "daa --json chat")
+    check(c.returncode == 0 and b"ABCLINKDE" in c.stdout, c)
     check(res["stdout"] == want + "\n", "--json is not exact: %r" % res["stdout"])
     check(want in res["error"]["message"] or want in json.dumps(res["error"]),
           "--json error not exact: %r" % res["error"])
