@@ -1,5 +1,5 @@
 /*
- * tests/protocol/fuzz_reader.c — libFuzzer target for the reader: the input
+ * tests/fuzz/fuzz_reader.c — libFuzzer target for the RPC reader (protocol/): the input
  * is fed in chunks whose sizes come from the first byte, every message read
  * is run through proto_params_read and repacked; nothing may crash, leak or
  * read out of bounds, and the reader's own scanner must agree with
