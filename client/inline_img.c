@@ -60,7 +60,8 @@ static int png_chunks(const unsigned char *buf, size_t len, struct png_info *pi,
 			snprintf(err, es, "truncated PNG chunk");
 			return -1;
 		}
-		if (!memcmp(type, "IHDR", 4) && n >= 13) {
+		if (!memcmp(type, "IHDR", 4) && n >= 13 && off == 8) {
+			/* only the first chunk: its size is the one checked */
 			pi->w = (int)be32(d);
 			pi->h = (int)be32(d + 4);
 			pi->depth = d[8];
