@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "daemon/log.h"
 #include "daemon/profiler_int.h"
@@ -26,6 +27,15 @@ json_t *proj_conventions(struct proj *p)
 {
 	(void)p;
 	abort();
+}
+
+/* SPEED STUB (not behaviour under test): fsu_write_atomic syncs every file
+ * and folder it writes, which held this target to ~20 inputs a second on a
+ * busy disk; the files here are throwaway, so fsync does nothing. */
+int fsync(int fd)
+{
+	(void)fd;
+	return 0;
 }
 
 #define SHA "3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f708192a"

@@ -33,18 +33,20 @@ for t in "$@"; do
 		continue
 	fi
 	echo "fuzz $t for ${secs}s (log $dir/logs/$t.log)"
-	nice -n 19 "$bin" -max_total_time="$secs" -max_len=$maxlen -timeout=10 \
+	start=$(date +%s)
+	nice -n 19 "$bin" -max_total_time="$secs" -max_len=$maxlen -timeout=30 \
 		-rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$dir/artifacts/$t-" \
 		"$work" "$seeds" >"$dir/logs/$t.log" 2>&1
 	rc=$?
+	ran=$(($(date +%s) - start))
 	log=$dir/logs/$t.log
-	execs=$(sed -n 's/^stat::number_executed_units: *//p' "$log" | tail -n 1)
+	execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)
 	rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -n 1)
 	last=$(grep -E '^#[0-9]+' "$log" | tail -n 1)
 	cov=$(echo "$last" | sed -n 's/.*cov: \([0-9]*\).*/\1/p')
 	ft=$(echo "$last" | sed -n 's/.*ft: \([0-9]*\).*/\1/p')
 	corp=$(echo "$last" | sed -n 's/.*corp: \([0-9]*\).*/\1/p')
-	line="$t: ${secs}s, ${execs:-?} execs, ${rate:-?}/s, corpus ${corp:-?}, cov ${cov:-?}, ft ${ft:-?}"
+	line="$t: ${ran}s, ${execs:-?} execs, ${rate:-?}/s, corpus ${corp:-?}, cov ${cov:-?}, ft ${ft:-?}"
 	if [ $rc -ne 0 ]; then
 		line="$line, CRASH (exit $rc; $(ls "$dir/artifacts" | grep "^$t-" | tr '\n' ' '))"
 		status=1
