@@ -4,7 +4,8 @@
 # corpora (make fuzz-merge).
 #   run.sh FUZZ_DIR SECONDS TARGET...        fuzz each target SECONDS seconds
 #   run.sh --merge FUZZ_DIR 0 TARGET...      merge FUZZ_DIR/corpus/T into
-#                                            tests/fuzz/corpus/T (minimized)
+#                                            tests/fuzz/corpus/T (minimized;
+#                                            crash-* reproducers kept)
 # New inputs go to FUZZ_DIR/corpus/T, crashes to FUZZ_DIR/artifacts/, logs
 # to FUZZ_DIR/logs/T.log; a summary line per target is printed at the end.
 set -u
@@ -26,7 +27,8 @@ for t in "$@"; do
 		tmp=$(mktemp -d)
 		"$bin" -merge=1 -max_len=$maxlen "$tmp" "$seeds" "$work" >"$dir/logs/$t.merge.log" 2>&1 ||
 			{ echo "merge $t failed: see $dir/logs/$t.merge.log"; status=1; rm -rf "$tmp"; continue; }
-		rm -f "$seeds"/*
+		# (crash-* are named reproducers of fixed bugs: always kept)
+		find "$seeds" -type f ! -name 'crash-*' -delete
 		cp "$tmp"/* "$seeds"/ 2>/dev/null
 		rm -rf "$tmp"
 		echo "merge $t: $(ls "$seeds" | wc -l) inputs in $seeds"
