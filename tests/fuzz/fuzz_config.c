@@ -18,12 +18,13 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static char dir[64], path[128];
+static char dir[512], path[600];
 
 /* Once: a private folder, quiet logs, no environment overrides. */
 static void setup(void)
 {
-	snprintf(dir, sizeof dir, "/tmp/daa-fuzz-config.XXXXXX");
+	const char *tmp = getenv("TMPDIR");
+	snprintf(dir, sizeof dir, "%s/daa-fuzz-config.XXXXXX", tmp && *tmp ? tmp : "/tmp");
 	if (!mkdtemp(dir))
 		abort();
 	snprintf(path, sizeof path, "%s/config.json", dir);

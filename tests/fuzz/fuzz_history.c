@@ -75,7 +75,7 @@ int fsync(int fd)
 	return 0;
 }
 
-static char proj[64], state_path[128];
+static char proj[512], state_path[600];
 
 /* Write a whole file or abort. */
 static void put(const char *path, const void *data, size_t size)
@@ -88,8 +88,9 @@ static void put(const char *path, const void *data, size_t size)
 /* Once: a project folder with history/001_load.py, 002_plot.py and a figure. */
 static void setup(void)
 {
-	char p[256];
-	snprintf(proj, sizeof proj, "/tmp/daa-fuzz-history.XXXXXX");
+	char p[1024];
+	const char *tmp = getenv("TMPDIR");
+	snprintf(proj, sizeof proj, "%s/daa-fuzz-history.XXXXXX", tmp && *tmp ? tmp : "/tmp");
 	if (!mkdtemp(proj))
 		abort();
 	const char *dirs[] = {"history", ".daa", "outputs", "outputs/plots", NULL};

@@ -40,7 +40,7 @@ int fsync(int fd)
 
 #define SHA "3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f708192a"
 
-static char proj[64], index_path[128], entry_path[256];
+static char proj[512], index_path[600], entry_path[700];
 
 /* Write a whole file or abort. */
 static void put(const char *path, const void *data, size_t size)
@@ -53,8 +53,9 @@ static void put(const char *path, const void *data, size_t size)
 /* Once: a project folder with .daa/profiles/. */
 static void setup(void)
 {
-	char p[128];
-	snprintf(proj, sizeof proj, "/tmp/daa-fuzz-profile.XXXXXX");
+	char p[1024];
+	const char *tmp = getenv("TMPDIR");
+	snprintf(proj, sizeof proj, "%s/daa-fuzz-profile.XXXXXX", tmp && *tmp ? tmp : "/tmp");
 	if (!mkdtemp(proj))
 		abort();
 	snprintf(p, sizeof p, "%s/.daa", proj);

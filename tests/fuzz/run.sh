@@ -15,6 +15,10 @@ merge=0
 dir=$1 secs=$2
 shift 2
 status=0 summary=""
+# the config/history/profile targets make their folders under TMPDIR
+scratch=$(mktemp -d /tmp/daa-fuzz-run.XXXXXX)
+trap 'rm -rf "$scratch"' EXIT
+export TMPDIR=$scratch
 for t in "$@"; do
 	bin=$dir/fuzz_$t seeds=tests/fuzz/corpus/$t work=$dir/corpus/$t
 	mkdir -p "$work" "$seeds" "$dir/artifacts" "$dir/logs"
