@@ -307,7 +307,7 @@ int llm_parse_text(struct llm_reply *r, const char *text)
 	}
 	free(code.p);
 	size_t n = strlen(text);
-	while (n && isspace((unsigned char)text[n - 1]))
+	while (n > k && isspace((unsigned char)text[n - 1])) /* k: leading " \t\r\n" only */
 		n--;
 	if (n && text[n - 1] == '?')
 		return text_call(r, "ask_user", json_pack("{s:s%, s:[]}", "question", text + k,

@@ -56,6 +56,8 @@ static json_t *str_sanitized(const char *p, size_t n)
 {
 	const unsigned char *s = (const unsigned char *)p;
 	size_t i = 0, ok;
+	if (n == 0)
+		return json_string(""); /* msgpack-c may give NULL for an empty string */
 	while (i < n && (ok = utf8_seq_len(s + i, n - i)) > 0)
 		i += ok;
 	if (i == n)
