@@ -30,6 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -44,6 +45,7 @@
 #define SRV_TURN_MS 4                    /* handler time per connection per turn */
 #define SRV_TURN_BYTES (256u * 1024)     /* input read per connection per turn */
 #define SRV_PAUSE_BYTES (1u << 20)       /* replies waiting: stop reading */
+#define SRV_FD_HEADROOM 128              /* fds kept for kernels, files, children */
 #define SRV_MAX_FIELDS 32
 #define SRV_MAX_CHILDREN 256
 
@@ -80,6 +82,8 @@ static struct {
 	uint64_t turn;            /* loop turns (server_before_wait) */
 	uint64_t pending_timer;   /* 0 ms timer serving pending connections */
 	bool no_budget;           /* DAA_FAIR_BUDGET=0 */
+	int max_clients;          /* max_clients, lowered to fit RLIMIT_NOFILE */
+	bool fd_bound;            /* ... and it was */
 	struct child_watch children[SRV_MAX_CHILDREN];
 	size_t nchildren;
 	/* the reply or notification being built (rpc_*_begin .. _end) */
@@ -193,6 +197,11 @@ static int conn_flush(struct conn *c)
 	}
 	if (c->woff == c->wlen) {
 		c->woff = c->wlen = 0;
+		if (c->wcap > SRV_TURN_BYTES) { /* a burst is over: give its memory back */
+			free(c->wbuf);
+			c->wbuf = NULL;
+			c->wcap = 0;
+		}
 		if (c->closing) {
 			conn_close(c, "closed after the error reply");
 			return -1;
@@ -204,10 +213,11 @@ static int conn_flush(struct conn *c)
 	return 0;
 }
 
-/* Append bytes to the queue (compacting it first). */
+/* Append bytes to the queue (compacting it first when that makes room:
+ * not on every append, which moved the whole queue per reply). */
 static int conn_queue(struct conn *c, const char *data, size_t len)
 {
-	if (c->woff > 0) {
+	if (c->woff > 0 && c->wlen + len > c->wcap) {
 		memmove(c->wbuf, c->wbuf + c->woff, c->wlen - c->woff);
 		c->wlen -= c->woff;
 		c->woff = 0;
@@ -528,6 +538,57 @@ static void conn_new(int fd)
 	log_debug("client %llu connected", (unsigned long long)c->id);
 }
 
+/* Tell a client past the connection cap which limit it hit, and close. */
+static void server_refuse(int cfd)
+{
+	char msg[256];
+	if (srv.fd_bound)
+		snprintf(msg, sizeof msg,
+			 "too many clients connected to daad: %d, the most its open-file limit "
+			 "(ulimit -n) allows (config max_clients is %d)",
+			 srv.max_clients, srv.cfg->max_clients);
+	else
+		snprintf(msg, sizeof msg,
+			 "too many clients connected to daad: max_clients is %d (raise it in "
+			 "config.json)", srv.max_clients);
+	log_warn("a new client was refused: %s", msg);
+	struct proto_buf b;
+	proto_buf_init(&b);
+	proto_pack_notify_head(&b.pk, "error");
+	msgpack_pack_map(&b.pk, 2);
+	proto_pack_kv_int(&b.pk, "code", PROTO_ERR_BUSY);
+	proto_pack_kv_str(&b.pk, "message", msg);
+	ssize_t w = send(cfd, b.sb.data, b.sb.size, MSG_NOSIGNAL | MSG_DONTWAIT);
+	(void)w;
+	proto_buf_free(&b);
+	close(cfd);
+}
+
+/* The connection cap: max_clients, within the open-file limit (raised to
+ * what it needs first, up to the hard limit: the loop is epoll, no fd_set). */
+static void server_set_cap(void)
+{
+	struct rlimit rl;
+	srv.max_clients = srv.cfg->max_clients;
+	srv.fd_bound = false;
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return;
+	rlim_t want = (rlim_t)srv.max_clients + SRV_FD_HEADROOM;
+	if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < want) {
+		rlim_t old = rl.rlim_cur;
+		rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max > want ? want : rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+			rl.rlim_cur = old;
+	}
+	if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < want) {
+		long fit = (long)rl.rlim_cur - SRV_FD_HEADROOM;
+		srv.max_clients = fit > 1 ? (int)fit : 1;
+		srv.fd_bound = true;
+		log_warn("serving at most %d clients, not max_clients %d: the open-file limit is %ld",
+			 srv.max_clients, srv.cfg->max_clients, (long)rl.rlim_cur);
+	}
+}
+
 /* Accept every pending connection. */
 static void server_accept_cb(struct loop *l, int fd, int events, void *ud)
 {
@@ -547,19 +608,8 @@ static void server_accept_cb(struct loop *l, int fd, int events, void *ud)
 			close(cfd);
 			continue;
 		}
-		if (server_client_count() >= srv.cfg->max_clients) {
-			log_warn("connection cap (%d) reached: a new client was refused",
-				 srv.cfg->max_clients);
-			struct proto_buf b;
-			proto_buf_init(&b);
-			proto_pack_notify_head(&b.pk, "error");
-			msgpack_pack_map(&b.pk, 2);
-			proto_pack_kv_int(&b.pk, "code", PROTO_ERR_BUSY);
-			proto_pack_kv_str(&b.pk, "message", "too many clients connected to daad");
-			ssize_t w = send(cfd, b.sb.data, b.sb.size, MSG_NOSIGNAL | MSG_DONTWAIT);
-			(void)w;
-			proto_buf_free(&b);
-			close(cfd);
+		if (server_client_count() >= srv.max_clients) {
+			server_refuse(cfd);
 			continue;
 		}
 		conn_new(cfd);
@@ -588,6 +638,7 @@ int server_start(struct loop *l, const struct daa_config *cfg, int listen_fd,
 	srv.started_ms = loop_now_ms();
 	const char *fair = getenv("DAA_FAIR_BUDGET");
 	srv.no_budget = fair && !strcmp(fair, "0");
+	server_set_cap();
 	proto_buf_init(&srv.out);
 	server_check_methods();
 	snprintf(srv.path, sizeof(srv.path), "%s", cfg->socket_path);
