@@ -16,6 +16,10 @@
  * A folder that cannot be watched (missing, no inotify, out of watches) or
  * a queue overflow means no caching, never a stale answer.  At most
  * HIDX_MAX projects are kept (least recently used goes first).
+ *
+ * The same entries keep the number of steps of project.list and
+ * project.info (a readdir of history/, the daemon's largest cost under
+ * many clients at ~1,600 steps), valid until an event in history/.
  */
 #include "daemon/history_index.h"
 
@@ -32,7 +36,7 @@
 
 #include "daemon/log.h"
 
-#define HIDX_MAX 16
+#define HIDX_MAX 64
 #define HIDX_DIRS 3
 #define HIDX_STATE "history.json"
 
@@ -44,6 +48,8 @@ struct hidx_ent {
 	bool changed;      /* an event since hidx_begin */
 	char *bytes;
 	size_t len;
+	int steps;         /* step count, when steps_valid */
+	bool steps_valid, steps_changed;
 	uint64_t used;     /* LRU clock */
 };
 
@@ -122,6 +128,10 @@ static void hidx_event(const struct inotify_event *ev)
 		for (int k = 0; k < HIDX_DIRS; k++) {
 			if (e->wd[k] != ev->wd)
 				continue;
+			if (k == 0) {
+				e->steps_valid = false;
+				e->steps_changed = true;
+			}
 			if (ev->mask & IN_IGNORED)
 				e->wd[k] = -1; /* the folder went away: watched again at the next build */
 			else if (k == 2 && !(ev->mask & (IN_DELETE_SELF | IN_MOVE_SELF)) &&
@@ -145,8 +155,11 @@ static void hidx_drain(void)
 		for (char *p = buf; p < buf + n;) {
 			const struct inotify_event *ev = (const struct inotify_event *)p;
 			if (ev->mask & IN_Q_OVERFLOW)
-				for (int i = 0; i < H.n; i++)
+				for (int i = 0; i < H.n; i++) {
 					hidx_drop(&H.ent[i]);
+					H.ent[i].steps_valid = false;
+					H.ent[i].steps_changed = true;
+				}
 			else
 				hidx_event(ev);
 			p += sizeof *ev + ev->len;
@@ -184,6 +197,18 @@ static struct hidx_ent *hidx_make(const char *path)
 	return e;
 }
 
+/* Watch folder k of e unless it is watched already (missing: stays -1). */
+static void hidx_watch(struct hidx_ent *e, int k)
+{
+	char dir[PATH_MAX];
+	if (e->wd[k] >= 0 ||
+	    snprintf(dir, sizeof dir, "%s/%s", e->path, hidx_sub[k]) >= (int)sizeof dir)
+		return;
+	e->wd[k] = inotify_add_watch(H.fd, dir, hidx_mask[k]);
+	if (e->wd[k] < 0 && errno != ENOENT)
+		log_debug("history index: %s not watched: %s", dir, strerror(errno));
+}
+
 const char *hidx_get(const char *path, size_t *len)
 {
 	if (!hidx_ready())
@@ -206,17 +231,33 @@ void hidx_begin(const char *path)
 	if (!e)
 		return;
 	e->used = ++H.clock;
-	for (int k = 0; k < HIDX_DIRS; k++) {
-		char dir[PATH_MAX];
-		if (e->wd[k] >= 0)
-			continue;
-		if (snprintf(dir, sizeof dir, "%s/%s", path, hidx_sub[k]) >= (int)sizeof dir)
-			continue;
-		e->wd[k] = inotify_add_watch(H.fd, dir, hidx_mask[k]);
-		if (e->wd[k] < 0 && errno != ENOENT)
-			log_debug("history index: %s not watched: %s", dir, strerror(errno));
-	}
+	for (int k = 0; k < HIDX_DIRS; k++)
+		hidx_watch(e, k);
 	e->changed = false;
+}
+
+int hidx_step_count(const char *path, int (*count)(const char *history_dir))
+{
+	char dir[PATH_MAX];
+	snprintf(dir, sizeof dir, "%s/history", path);
+	if (!hidx_ready())
+		return count(dir);
+	hidx_drain();
+	struct hidx_ent *e = hidx_make(path);
+	if (!e)
+		return count(dir);
+	e->used = ++H.clock;
+	if (e->steps_valid)
+		return e->steps;
+	hidx_watch(e, 0);
+	e->steps_changed = false;
+	int n = count(dir);
+	hidx_drain();
+	if (e->wd[0] >= 0 && !e->steps_changed) {
+		e->steps = n;
+		e->steps_valid = true;
+	}
+	return n;
 }
 
 void hidx_put(const char *path, const char *bytes, size_t len)

@@ -11,7 +11,8 @@
   all of them.  Every flood request is still answered, in order.
 - history.list served from the in-memory index follows every change on
   disk at once: a step's text edited in place, a figure added, the statuses
-  file rewritten in place, a step removed.
+  file rewritten in place, a step removed; so do the step counts of
+  project.info and project.list.
 - 200 clients connected at once are all served (default max_clients), and
   the refusal past the cap names the limit and its config key.
 """
@@ -150,6 +151,17 @@ def index_follows_changes(top):
             f.write("{}")
         os.unlink(os.path.join(path, "history", "005_s5.py"))
         assert [s["n"] for s in listing(d)["steps"]] == [1, 2, 3, 4]
+        # the step counts of project.info / project.list (kept by the index too)
+        assert d.call("project.info", {"project": "idx"})["steps"] == 4
+        with open(os.path.join(path, "history", "009_new.py"), "w") as f:
+            f.write("# request: new\n")
+        assert d.call("project.info", {"project": "idx"})["steps"] == 5
+        rows = {r["name"]: r for r in d.call("project.list")["projects"]}
+        assert rows["idx"]["steps"] == 5, rows
+        os.unlink(os.path.join(path, "history", "009_new.py"))
+        rows = {r["name"]: r for r in d.call("project.list")["projects"]}
+        assert rows["idx"]["steps"] == 4, rows
+        assert d.call("project.info", {"project": "idx"})["steps"] == 4
         # the same answers as a listing read from disk every time
         cached = listing(d)
     with Daad(extra_env={"DAA_HISTORY_INDEX": "0"}, keep_dir=top) as d2:
