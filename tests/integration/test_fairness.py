@@ -6,7 +6,8 @@
   conventions.get.  The daemon is stopped (SIGSTOP) while both send, so
   both requests are waiting when it resumes, the flood first: the number
   the second client reads is how many flood requests were served before
-  it.  With the per-connection budget it is a handful; with the budget
+  it (the daemon is stopped while idle in epoll_wait, so the flood is the
+  first ready connection).  With the per-connection budget it is a handful; with the budget
   turned off (DAA_FAIR_BUDGET=0, checked too, so the test can fail) it is
   all of them.  Every flood request is still answered, in order.
 - history.list served from the in-memory index follows every change on
@@ -23,6 +24,7 @@ import signal
 import socket
 import sys
 import tempfile
+import time
 
 sys.path.insert(0, os.path.join(os.environ.get("DAA_ROOT", os.path.dirname(__file__) + "/../.."),
                                 "tests/lib"))
@@ -65,6 +67,19 @@ def make_steps(d, name, n):
     return path
 
 
+def wait_idle(pid):
+    """Until the daemon sleeps in epoll_wait: its ready list then holds no
+    connection from the last round (epoll re-queues level-triggered ones,
+    and one left there would come out before the flood)."""
+    for _ in range(20000):  # a hang guard, not a timing condition
+        with open("/proc/%d/wchan" % pid) as f:
+            w = f.read()
+        if "epoll" in w or w.startswith("ep_poll"):
+            return
+        time.sleep(0.001)
+    raise AssertionError("daad never went idle in epoll_wait (wchan)")
+
+
 def served_before(d):
     """How many flood requests the daemon served before the other client's."""
     make_steps(d, "fair", 200)
@@ -77,6 +92,7 @@ def served_before(d):
                      req(3 + 2 * i, "conventions.set", {"project": "fair", "key": "seq",
                                                         "value": i + 1})
                      for i in range(FLOOD))
+    wait_idle(d.proc.pid)
     os.kill(d.proc.pid, signal.SIGSTOP)
     try:
         flood.sendall(batch)
