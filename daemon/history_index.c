@@ -14,7 +14,10 @@
  * or an editor — is seen by it.  An event between hidx_begin and hidx_put
  * (a kernel writing while the listing was built) leaves the entry invalid.
  * A folder that cannot be watched (missing, no inotify, out of watches) or
- * a queue overflow means no caching, never a stale answer.  At most
+ * a queue overflow means no caching, never a stale answer; a folder
+ * replaced by another (its parent renamed away and a new one made: no
+ * event reaches the old watch) is caught by comparing inode numbers at
+ * each call.  At most
  * HIDX_MAX projects are kept (least recently used goes first).
  *
  * The same entries keep the number of steps of project.list and
@@ -32,6 +35,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/inotify.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "daemon/log.h"
@@ -44,6 +48,8 @@
 struct hidx_ent {
 	char *path;
 	int wd[HIDX_DIRS]; /* history/, outputs/plots/, .daa/; -1: not watched */
+	dev_t dev[HIDX_DIRS];
+	ino_t ino[HIDX_DIRS]; /* the folder watched (one put in its place is not) */
 	bool valid;        /* bytes are the present listing */
 	bool changed;      /* an event since hidx_begin */
 	char *bytes;
@@ -109,12 +115,19 @@ static void hidx_drop(struct hidx_ent *e)
 	e->len = 0;
 }
 
+/* Stop watching folder k of e (the watch stays while another entry uses it). */
+static void hidx_unwatch(struct hidx_ent *e, int k)
+{
+	if (e->wd[k] >= 0 && !hidx_wd_shared(e->wd[k], e))
+		inotify_rm_watch(H.fd, e->wd[k]);
+	e->wd[k] = -1;
+}
+
 /* Free e and take it out of the table. */
 static void hidx_remove(struct hidx_ent *e)
 {
 	for (int k = 0; k < HIDX_DIRS; k++)
-		if (e->wd[k] >= 0 && !hidx_wd_shared(e->wd[k], e))
-			inotify_rm_watch(H.fd, e->wd[k]);
+		hidx_unwatch(e, k);
 	hidx_drop(e);
 	free(e->path);
 	*e = H.ent[--H.n];
@@ -134,6 +147,8 @@ static void hidx_event(const struct inotify_event *ev)
 			}
 			if (ev->mask & IN_IGNORED)
 				e->wd[k] = -1; /* the folder went away: watched again at the next build */
+			else if (ev->mask & IN_MOVE_SELF)
+				hidx_unwatch(e, k); /* it lives elsewhere now: not the one to watch */
 			else if (k == 2 && !(ev->mask & (IN_DELETE_SELF | IN_MOVE_SELF)) &&
 				 (ev->len == 0 || strcmp(ev->name, HIDX_STATE)))
 				continue; /* something else in .daa/ */
@@ -201,12 +216,46 @@ static struct hidx_ent *hidx_make(const char *path)
 static void hidx_watch(struct hidx_ent *e, int k)
 {
 	char dir[PATH_MAX];
+	struct stat st, st2;
 	if (e->wd[k] >= 0 ||
-	    snprintf(dir, sizeof dir, "%s/%s", e->path, hidx_sub[k]) >= (int)sizeof dir)
+	    snprintf(dir, sizeof dir, "%s/%s", e->path, hidx_sub[k]) >= (int)sizeof dir ||
+	    stat(dir, &st) < 0)
 		return;
 	e->wd[k] = inotify_add_watch(H.fd, dir, hidx_mask[k]);
 	if (e->wd[k] < 0 && errno != ENOENT)
 		log_debug("history index: %s not watched: %s", dir, strerror(errno));
+	if (e->wd[k] < 0)
+		return;
+	/* the same folder before and after: the watch is on the one at the path */
+	if (stat(dir, &st2) < 0 || st2.st_ino != st.st_ino || st2.st_dev != st.st_dev) {
+		hidx_unwatch(e, k);
+		return;
+	}
+	e->dev[k] = st.st_dev;
+	e->ino[k] = st.st_ino;
+}
+
+/* Are the watched folders of e (the first n) still the ones at its paths?
+ * The entry is dropped and they are let go when not. */
+static bool hidx_same_dirs(struct hidx_ent *e, int n)
+{
+	bool same = true;
+	for (int k = 0; k < n; k++) {
+		char dir[PATH_MAX];
+		struct stat st;
+		if (e->wd[k] < 0)
+			continue;
+		snprintf(dir, sizeof dir, "%s/%s", e->path, hidx_sub[k]);
+		if (stat(dir, &st) == 0 && st.st_dev == e->dev[k] && st.st_ino == e->ino[k])
+			continue;
+		hidx_unwatch(e, k);
+		same = false;
+	}
+	if (!same) {
+		hidx_drop(e);
+		e->steps_valid = false;
+	}
+	return same;
 }
 
 const char *hidx_get(const char *path, size_t *len)
@@ -215,7 +264,7 @@ const char *hidx_get(const char *path, size_t *len)
 		return NULL;
 	hidx_drain();
 	struct hidx_ent *e = hidx_find(path);
-	if (!e || !e->valid)
+	if (!e || !e->valid || !hidx_same_dirs(e, HIDX_DIRS))
 		return NULL;
 	e->used = ++H.clock;
 	*len = e->len;
@@ -247,7 +296,7 @@ int hidx_step_count(const char *path, int (*count)(const char *history_dir))
 	if (!e)
 		return count(dir);
 	e->used = ++H.clock;
-	if (e->steps_valid)
+	if (e->steps_valid && hidx_same_dirs(e, 1))
 		return e->steps;
 	hidx_watch(e, 0);
 	e->steps_changed = false;

@@ -178,6 +178,13 @@ def index_follows_changes(top):
         rows = {r["name"]: r for r in d.call("project.list")["projects"]}
         assert rows["idx"]["steps"] == 4, rows
         assert d.call("project.info", {"project": "idx"})["steps"] == 4
+        # outputs/ put aside and made again: the new plots/ is the one read
+        os.rename(os.path.join(path, "outputs"), os.path.join(path, "outputs.old"))
+        os.makedirs(os.path.join(path, "outputs", "plots"))
+        assert listing(d)["steps"][1]["outputs"] == []
+        with open(os.path.join(path, "outputs", "plots", "001_s1_1.png"), "wb") as f:
+            f.write(b"\x89PNG")
+        assert listing(d)["steps"][0]["outputs"] == ["outputs/plots/001_s1_1.png"]
         # the same answers as a listing read from disk every time
         cached = listing(d)
     with Daad(extra_env={"DAA_HISTORY_INDEX": "0"}, keep_dir=top) as d2:
