@@ -216,7 +216,7 @@ static int config_defaults(struct proto_err *err)
 	cfg.log_level = LOG_LVL_INFO;
 	cfg.max_message = PROTO_DEFAULT_MAX_MSG;
 	cfg.max_depth = PROTO_DEFAULT_MAX_DEPTH;
-	cfg.max_clients = 64;
+	cfg.max_clients = 1024;
 	cfg.max_queued = 8u * 1024 * 1024;
 	return 0;
 }

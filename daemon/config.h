@@ -11,7 +11,7 @@
  *   "log_level": error|warn|info|debug           (option --log-level)
  *   "max_message": bytes           (default 64 MiB; option --max-message)
  *   "max_depth": nesting cap       (default 32)
- *   "max_clients": connection cap  (default 64)
+ *   "max_clients": connection cap  (default 1024, lowered to fit RLIMIT_NOFILE)
  *   "max_queued": bytes queued per client before it is dropped (default 8 MiB)
  *   "share_dir": the share/daa folder (prompts/, runtime/, analyst/)
  *   "llm": {...}     passed to llm_config_from_json (DAA_LLM_* applied there)

@@ -10,6 +10,7 @@
 
 #include "daemon/fsutil.h"
 #include "daemon/history.h"
+#include "daemon/history_index.h"
 #include "daemon/log.h"
 #include "daemon/project.h"
 #include "daemon/m_args.h"
@@ -59,28 +60,58 @@ static const struct proto_field list_params[] = {
 	{"project", PROTO_T_STR, false},
 	{NULL, 0, false}};
 
-/* history.list: {project_path, steps: [{n, file, title, status, outputs, error?}]}. */
+/* The packed steps array of a listing, built from disk (what
+ * daemon/history_index.c keeps); NULL with err. */
+static int list_build(const char *path, struct proto_buf *b, struct proto_err *err)
+{
+	json_t *steps = hist_steps(path, err), *state, *out, *s;
+	size_t i;
+	if (!steps)
+		return -1;
+	state = hist_state_load(path);
+	out = json_array();
+	json_array_foreach(steps, i, s)
+		json_array_append_new(out, step_json(path, s, state, false));
+	mpjson_pack(&b->pk, out);
+	json_decref(out);
+	json_decref(state);
+	json_decref(steps);
+	return 0;
+}
+
+/* history.list: {project, project_path, steps: [{n, file, title, status,
+ * outputs, error?}], rerunning} — steps from the in-memory index when
+ * nothing changed since it was made. */
 static void m_list(struct rpc_req *req)
 {
 	struct proto_err err;
 	struct proj *pj = req_proj(req);
-	json_t *steps = pj ? hist_steps(proj_path(pj), &err) : NULL, *state, *out, *s;
-	size_t i;
+	struct proto_buf b;
+	size_t len = 0;
 	if (!pj)
 		return;
+	const char *path = proj_path(pj), *steps = hidx_get(path, &len);
+	proto_buf_init(&b);
 	if (!steps) {
-		rpc_reply_err(req->from, &err);
-		return;
+		hidx_begin(path);
+		if (list_build(path, &b, &err) < 0) {
+			proto_buf_free(&b);
+			rpc_reply_err(req->from, &err);
+			return;
+		}
+		hidx_put(path, b.sb.data, b.sb.size);
+		steps = b.sb.data;
+		len = b.sb.size;
 	}
-	state = hist_state_load(proj_path(pj));
-	out = json_array();
-	json_array_foreach(steps, i, s)
-		json_array_append_new(out, step_json(proj_path(pj), s, state, false));
-	reply_json(req->from, json_pack("{s:s, s:s, s:o, s:b}", "project", proj_name(pj), "project_path",
-					proj_path(pj), "steps", out, "rerunning",
-					hist_busy(proj_path(pj))));
-	json_decref(state);
-	json_decref(steps);
+	msgpack_packer *pk = rpc_result_begin(req->from);
+	msgpack_pack_map(pk, 4);
+	proto_pack_kv_str(pk, "project", proj_name(pj));
+	proto_pack_kv_str(pk, "project_path", path);
+	proto_pack_str(pk, "steps");
+	pk->callback(pk->data, steps, len);
+	proto_pack_kv_bool(pk, "rerunning", hist_busy(path));
+	rpc_result_end();
+	proto_buf_free(&b);
 }
 RPC_METHOD(history_list, "history.list", list_params, m_list, "the project's steps with their statuses");
 

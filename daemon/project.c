@@ -20,6 +20,7 @@
 #include <unistd.h>
 #include "daemon/config.h"
 #include "daemon/fsutil.h"
+#include "daemon/history_index.h"
 #include "daemon/log.h"
 #include "daemon/project_int.h"
 
@@ -384,10 +385,16 @@ static bool proj_is_dataset(const char *name)
 	return name[0] != '.' && proj_format_of(name) != NULL;
 }
 
-/* Number of history steps. */
+/* The steps in a history/ folder (hidx_step_count counts through this). */
+static int proj_count_steps(const char *history_dir)
+{
+	return proj_count(history_dir, proj_is_step);
+}
+
+/* Number of history steps (kept by daemon/history_index.c). */
 int proj_step_count(struct proj *p)
 {
-	return proj_count(p->history, proj_is_step);
+	return hidx_step_count(p->path, proj_count_steps);
 }
 
 /* The next free step number. */
@@ -428,11 +435,10 @@ int proj_turn_next(struct proj *p, struct proto_err *err)
 /* One row of project.list. */
 static json_t *proj_list_row(const char *name, const char *rp)
 {
-	char data[PROJ_BUF], hist[PROJ_BUF];
+	char data[PROJ_BUF];
 	snprintf(data, sizeof(data), "%s/data", rp);
-	snprintf(hist, sizeof(hist), "%s/history", rp);
 	return json_pack("{s:s, s:s, s:i, s:i}", "name", name, "path", rp, "datasets",
-			 proj_count(data, proj_is_dataset), "steps", proj_count(hist, proj_is_step));
+			 proj_count(data, proj_is_dataset), "steps", hidx_step_count(rp, proj_count_steps));
 }
 
 /* Compare two list rows by name. */

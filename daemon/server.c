@@ -2,12 +2,20 @@
  * daemon/server.c — the listening socket, client connections and the RPC
  * dispatcher (daemon/server.h, daemon/rpc.h).
  *
- * A connection is read until EAGAIN (a bounded number of reads per event, so
- * one busy client cannot starve the others); each complete request is
- * validated against its method's field table and handed to the handler with
- * the message's zone as the per-request arena, freed right after.  Replies
- * are written directly; what the socket does not take is queued and sent
- * on LOOP_WRITE.  A client whose queue passes max_queued is dropped.
+ * Fairness: each loop turn serves a connection at most SRV_TURN_REQS
+ * requests, SRV_TURN_MS of handler time and SRV_TURN_BYTES of input; one
+ * with more left (requests already buffered, which epoll will not report
+ * again) is marked pending and served again next turn through a 0 ms timer,
+ * so a client pipelining hundreds of calls delays another's ping by one
+ * budget, not by its whole backlog.  A connection with more than
+ * SRV_PAUSE_BYTES of replies waiting is not read until they are written
+ * (a client that pipelines without reading stalls itself, not the daemon).
+ * DAA_FAIR_BUDGET=0 in the environment turns all this off (the benchmark's
+ * "before": bench/fairness/).  Each complete request is validated against
+ * its method's field table and handed to the handler with the message's
+ * zone as the per-request arena, freed right after.  Replies are written
+ * directly; what the socket does not take is queued and sent on
+ * LOOP_WRITE.  A client whose queue passes max_queued is dropped.
  * Connections are never freed inside a callback: closing marks them dead,
  * and server_before_wait() frees them.
  */
@@ -22,6 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -32,7 +41,11 @@
 #include "daemon/server_int.h"
 
 #define SRV_MAX_SUBS 32
-#define SRV_READS_PER_EVENT 16
+#define SRV_TURN_REQS 8                  /* requests per connection per turn */
+#define SRV_TURN_MS 4                    /* handler time per connection per turn */
+#define SRV_TURN_BYTES (256u * 1024)     /* input read per connection per turn */
+#define SRV_PAUSE_BYTES (1u << 20)       /* replies waiting: stop reading */
+#define SRV_FD_HEADROOM 128              /* fds kept for kernels, files, children */
 #define SRV_MAX_FIELDS 32
 #define SRV_MAX_CHILDREN 256
 
@@ -43,6 +56,10 @@ struct conn {
 	char *wbuf;
 	size_t wlen, woff, wcap;
 	bool dead, closing;
+	bool pending;       /* more to serve next turn (see server_pending_cb) */
+	uint64_t turn;      /* the loop turn it was last served in ... */
+	uint64_t turn_ms;   /* ... when that began, */
+	size_t turn_reqs, turn_bytes; /* and what it took */
 	char *subs[SRV_MAX_SUBS];
 };
 
@@ -62,6 +79,11 @@ static struct {
 	size_t nconns, capconns;
 	uint64_t next_id;
 	uint64_t started_ms;
+	uint64_t turn;            /* loop turns (server_before_wait) */
+	uint64_t pending_timer;   /* 0 ms timer serving pending connections */
+	bool no_budget;           /* DAA_FAIR_BUDGET=0 */
+	int max_clients;          /* max_clients, lowered to fit RLIMIT_NOFILE */
+	bool fd_bound;            /* ... and it was */
 	struct child_watch children[SRV_MAX_CHILDREN];
 	size_t nchildren;
 	/* the reply or notification being built (rpc_*_begin .. _end) */
@@ -72,6 +94,7 @@ static struct {
 
 static void conn_close(struct conn *c, const char *why);
 static void conn_io_cb(struct loop *l, int fd, int events, void *ud);
+static void conn_mark_pending(struct conn *c);
 
 /* ---------- connections ---------- */
 
@@ -121,9 +144,10 @@ static void conn_free(struct conn *c)
 	free(c);
 }
 
-/* Free the dead connections (before each wait). */
+/* Free the dead connections (before each wait); a new loop turn begins. */
 void server_before_wait(void)
 {
+	srv.turn++;
 	size_t j = 0;
 	for (size_t i = 0; i < srv.nconns; i++) {
 		if (srv.conns[i]->dead)
@@ -134,9 +158,31 @@ void server_before_wait(void)
 	srv.nconns = j;
 }
 
+/* Bytes of replies waiting for c. */
+static size_t conn_queued(const struct conn *c)
+{
+	return c->wlen - c->woff;
+}
+
+/* Too many replies wait for c to take more requests from it. */
+static bool conn_paused(const struct conn *c)
+{
+	return !srv.no_budget && conn_queued(c) > SRV_PAUSE_BYTES;
+}
+
+/* Watch c for reading unless closing or paused, for writing when replies wait. */
+static void conn_interest(struct conn *c)
+{
+	int ev = c->closing || conn_paused(c) ? 0 : LOOP_READ;
+	if (conn_queued(c))
+		ev |= LOOP_WRITE;
+	loop_fd_mod(srv.loop, c->fd, ev);
+}
+
 /* Write queued bytes; switch write interest as needed.  -1 when closed. */
 static int conn_flush(struct conn *c)
 {
+	bool was_paused = conn_paused(c);
 	while (c->woff < c->wlen) {
 		ssize_t w = send(c->fd, c->wbuf + c->woff, c->wlen - c->woff, MSG_NOSIGNAL);
 		if (w < 0 && errno == EINTR)
@@ -151,21 +197,27 @@ static int conn_flush(struct conn *c)
 	}
 	if (c->woff == c->wlen) {
 		c->woff = c->wlen = 0;
+		if (c->wcap > SRV_TURN_BYTES) { /* a burst is over: give its memory back */
+			free(c->wbuf);
+			c->wbuf = NULL;
+			c->wcap = 0;
+		}
 		if (c->closing) {
 			conn_close(c, "closed after the error reply");
 			return -1;
 		}
-		loop_fd_mod(srv.loop, c->fd, LOOP_READ);
-	} else {
-		loop_fd_mod(srv.loop, c->fd, c->closing ? LOOP_WRITE : LOOP_READ | LOOP_WRITE);
 	}
+	conn_interest(c);
+	if (was_paused && !conn_paused(c))
+		conn_mark_pending(c); /* requests may be buffered: epoll will not say */
 	return 0;
 }
 
-/* Append bytes to the queue (compacting it first). */
+/* Append bytes to the queue (compacting it first when that makes room:
+ * not on every append, which moved the whole queue per reply). */
 static int conn_queue(struct conn *c, const char *data, size_t len)
 {
-	if (c->woff > 0) {
+	if (c->woff > 0 && c->wlen + len > c->wcap) {
 		memmove(c->wbuf, c->wbuf + c->woff, c->wlen - c->woff);
 		c->wlen -= c->woff;
 		c->woff = 0;
@@ -220,7 +272,7 @@ static void conn_send(struct conn *c, const char *data, size_t len)
 		conn_close(c, "out of memory");
 		return;
 	}
-	loop_fd_mod(srv.loop, c->fd, c->closing ? LOOP_WRITE : LOOP_READ | LOOP_WRITE);
+	conn_interest(c);
 }
 
 /* ---------- dispatch ---------- */
@@ -296,20 +348,33 @@ static void conn_broken(struct conn *c, const struct proto_err *err, bool recove
 	}
 }
 
-/* Handle every complete message buffered for c. */
-static void conn_process(struct conn *c)
+/* Has c used up this turn's budget (or are its replies piling up)? */
+static bool conn_over_budget(struct conn *c)
+{
+	if (srv.no_budget)
+		return false;
+	return c->turn_reqs >= SRV_TURN_REQS || conn_paused(c) ||
+	       loop_now_ms() - c->turn_ms >= SRV_TURN_MS;
+}
+
+/* Handle the complete messages buffered for c, within this turn's budget.
+ * False when the budget ran out (more may be buffered). */
+static bool conn_process(struct conn *c)
 {
 	while (!c->dead && !c->closing && !srv.shutting_down) {
+		if (conn_over_budget(c))
+			return false;
 		struct proto_msg m;
 		struct proto_err err = {0};
 		bool recoverable = false;
 		int r = proto_reader_next(c->rd, &m, &err, &recoverable);
 		if (r == 0)
-			return;
+			return true;
+		c->turn_reqs++;
 		if (r < 0) {
 			conn_broken(c, &err, recoverable);
 			if (!recoverable)
-				return;
+				return true;
 			continue;
 		}
 		if (m.kind == PROTO_REQUEST)
@@ -319,12 +384,16 @@ static void conn_process(struct conn *c)
 				  m.kind == PROTO_NOTIFY ? "notification" : "response");
 		proto_msg_done(&m);
 	}
+	return true;
 }
 
-/* Read what the peer sent and process it. */
+/* Read what the peer sent (up to this turn's byte budget) and process it. */
 static void conn_read(struct conn *c)
 {
-	for (int i = 0; i < SRV_READS_PER_EVENT && !c->dead && !c->closing; i++) {
+	for (int i = 0; !c->dead && !c->closing; i++) {
+		/* what is left in the socket is reported again by epoll */
+		if (srv.no_budget ? i >= 16 : c->turn_bytes >= SRV_TURN_BYTES)
+			return;
 		size_t avail = 0;
 		char *b = proto_reader_buffer(c->rd, 65536, &avail);
 		if (!b) {
@@ -342,15 +411,59 @@ static void conn_read(struct conn *c)
 					 (unsigned long long)c->id);
 			if (n == 0 && c->wlen > c->woff) {
 				c->closing = true; /* flush what it asked for, then close */
-				loop_fd_mod(srv.loop, c->fd, LOOP_WRITE);
+				conn_interest(c);
 				return;
 			}
 			conn_close(c, n == 0 ? "end of stream" : strerror(errno));
 			return;
 		}
+		c->turn_bytes += (size_t)n;
 		proto_reader_consumed(c->rd, (size_t)n);
-		conn_process(c);
+		if (!conn_process(c)) {
+			conn_mark_pending(c);
+			return;
+		}
 	}
+}
+
+/* Serve c this turn: what is buffered first, then (readable) the socket. */
+static void conn_serve(struct conn *c, bool readable)
+{
+	if (c->turn != srv.turn) {
+		c->turn = srv.turn;
+		c->turn_ms = loop_now_ms();
+		c->turn_reqs = c->turn_bytes = 0;
+	}
+	c->pending = false;
+	if (!conn_process(c))
+		conn_mark_pending(c);
+	else if (readable)
+		conn_read(c);
+}
+
+/* The 0 ms timer: serve the connections left with work last turn. */
+static void server_pending_cb(struct loop *l, uint64_t id, void *ud)
+{
+	(void)l;
+	(void)id;
+	(void)ud;
+	srv.pending_timer = 0;
+	for (size_t i = 0; i < srv.nconns; i++) {
+		struct conn *c = srv.conns[i];
+		if (!c->dead && c->pending)
+			conn_serve(c, false);
+	}
+}
+
+/* c has buffered requests left: serve it again next turn (not while its
+ * replies pile up: conn_flush calls this again once they are written). */
+static void conn_mark_pending(struct conn *c)
+{
+	if (c->dead || c->closing || conn_paused(c))
+		return;
+	c->pending = true;
+	if (!srv.pending_timer)
+		srv.pending_timer = loop_timer_add(srv.loop, 0, server_pending_cb, NULL);
 }
 
 /* Loop callback of a connection. */
@@ -374,7 +487,7 @@ static void conn_io_cb(struct loop *l, int fd, int events, void *ud)
 		return;
 	}
 	if (events & (LOOP_READ | LOOP_HUP))
-		conn_read(c);
+		conn_serve(c, true);
 }
 
 /* ---------- accepting ---------- */
@@ -425,6 +538,57 @@ static void conn_new(int fd)
 	log_debug("client %llu connected", (unsigned long long)c->id);
 }
 
+/* Tell a client past the connection cap which limit it hit, and close. */
+static void server_refuse(int cfd)
+{
+	char msg[256];
+	if (srv.fd_bound)
+		snprintf(msg, sizeof msg,
+			 "too many clients connected to daad: %d, the most its open-file limit "
+			 "(ulimit -n) allows (config max_clients is %d)",
+			 srv.max_clients, srv.cfg->max_clients);
+	else
+		snprintf(msg, sizeof msg,
+			 "too many clients connected to daad: max_clients is %d (raise it in "
+			 "config.json)", srv.max_clients);
+	log_warn("a new client was refused: %s", msg);
+	struct proto_buf b;
+	proto_buf_init(&b);
+	proto_pack_notify_head(&b.pk, "error");
+	msgpack_pack_map(&b.pk, 2);
+	proto_pack_kv_int(&b.pk, "code", PROTO_ERR_BUSY);
+	proto_pack_kv_str(&b.pk, "message", msg);
+	ssize_t w = send(cfd, b.sb.data, b.sb.size, MSG_NOSIGNAL | MSG_DONTWAIT);
+	(void)w;
+	proto_buf_free(&b);
+	close(cfd);
+}
+
+/* The connection cap: max_clients, within the open-file limit (raised to
+ * what it needs first, up to the hard limit: the loop is epoll, no fd_set). */
+static void server_set_cap(void)
+{
+	struct rlimit rl;
+	srv.max_clients = srv.cfg->max_clients;
+	srv.fd_bound = false;
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return;
+	rlim_t want = (rlim_t)srv.max_clients + SRV_FD_HEADROOM;
+	if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < want) {
+		rlim_t old = rl.rlim_cur;
+		rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max > want ? want : rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+			rl.rlim_cur = old;
+	}
+	if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < want) {
+		long fit = (long)rl.rlim_cur - SRV_FD_HEADROOM;
+		srv.max_clients = fit > 1 ? (int)fit : 1;
+		srv.fd_bound = true;
+		log_warn("serving at most %d clients, not max_clients %d: the open-file limit is %ld",
+			 srv.max_clients, srv.cfg->max_clients, (long)rl.rlim_cur);
+	}
+}
+
 /* Accept every pending connection. */
 static void server_accept_cb(struct loop *l, int fd, int events, void *ud)
 {
@@ -444,19 +608,8 @@ static void server_accept_cb(struct loop *l, int fd, int events, void *ud)
 			close(cfd);
 			continue;
 		}
-		if (server_client_count() >= srv.cfg->max_clients) {
-			log_warn("connection cap (%d) reached: a new client was refused",
-				 srv.cfg->max_clients);
-			struct proto_buf b;
-			proto_buf_init(&b);
-			proto_pack_notify_head(&b.pk, "error");
-			msgpack_pack_map(&b.pk, 2);
-			proto_pack_kv_int(&b.pk, "code", PROTO_ERR_BUSY);
-			proto_pack_kv_str(&b.pk, "message", "too many clients connected to daad");
-			ssize_t w = send(cfd, b.sb.data, b.sb.size, MSG_NOSIGNAL | MSG_DONTWAIT);
-			(void)w;
-			proto_buf_free(&b);
-			close(cfd);
+		if (server_client_count() >= srv.max_clients) {
+			server_refuse(cfd);
 			continue;
 		}
 		conn_new(cfd);
@@ -483,6 +636,9 @@ int server_start(struct loop *l, const struct daa_config *cfg, int listen_fd,
 	srv.loop = l;
 	srv.cfg = cfg;
 	srv.started_ms = loop_now_ms();
+	const char *fair = getenv("DAA_FAIR_BUDGET");
+	srv.no_budget = fair && !strcmp(fair, "0");
+	server_set_cap();
 	proto_buf_init(&srv.out);
 	server_check_methods();
 	snprintf(srv.path, sizeof(srv.path), "%s", cfg->socket_path);
@@ -556,6 +712,9 @@ void server_stop(int timeout_ms)
 				conn_flush(pc[i]);
 	}
 	server_stop_listening();
+	if (srv.pending_timer)
+		loop_timer_cancel(srv.loop, srv.pending_timer);
+	srv.pending_timer = 0;
 	for (size_t i = 0; i < srv.nconns; i++)
 		conn_close(srv.conns[i], "daemon stopping");
 	server_before_wait();

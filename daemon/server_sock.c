@@ -123,7 +123,7 @@ int server_sock_open(const char *path, struct server_sock *ss, struct proto_err 
 	int rc = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
 	int saved = errno;
 	umask(old);
-	if (rc < 0 || listen(fd, 128) < 0) {
+	if (rc < 0 || listen(fd, SOMAXCONN) < 0) {
 		saved = rc < 0 ? saved : errno;
 		close(fd);
 		return proto_fail(err, PROTO_ERR_IO, "cannot listen on %s: %s", path,
