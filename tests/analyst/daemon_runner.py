@@ -217,6 +217,12 @@ def main(argv):
     with tempfile.TemporaryDirectory(prefix="daa-analyst-d-") as work:
         paths = corpus.dataset_paths(cps, work)
         env = corpus.expected_env(paths)
+        present = corpus.runnable(cases, paths)[0]
+        if len(present) < len(cases):
+            print(f"skip: {len(cases) - len(present)} cases need real datasets that are not installed")
+        order = {}
+        for c in present:
+            order.setdefault(tuple(c["datasets"]), []).append(c)
         runner = CliRunner(paths) if "--cli" in argv else DaemonRunner(paths)
         print(runner.describe())
         try:
