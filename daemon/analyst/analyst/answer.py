@@ -5,7 +5,7 @@ to configure a real LLM.
 """
 import re
 
-MAX_LINES = 40
+MAX_LINES = 80
 
 EXAMPLES = [
     "describe the data / what columns are there / missing values",
@@ -62,6 +62,7 @@ def sentence(line):
     return line.rstrip()
 
 
+NOTE_LINE = re.compile(r"^(Assumption|Time|The chart shows|The chart overlays|\d+ of \d+ \S+ have no data|\(the table shows)")
 KEY_LINE = re.compile(r"^(Highest|Most common|Strongest correlation|Overall|Accuracy|R\^2|Welch t-test|One-way ANOVA):")
 
 
@@ -79,12 +80,16 @@ def success(purpose, result):
     out = str(result.get("stdout") or "").strip("\n")
     lines = out.splitlines()
     body = []
+    notes = [ln for ln in lines if NOTE_LINE.match(ln)]   # assumptions and caveats first, once
+    if notes and len(lines) > 1:
+        body.append("\n".join(notes))
+        lines = [ln for ln in lines if not NOTE_LINE.match(ln)]
     if len(lines) == 1:
         body.append(sentence(lines[0]))
     elif lines:
         key = [ln for ln in lines if KEY_LINE.match(ln)]
         if len(lines) > 12 and key:
-            body.append("\n".join(sentence(ln) for ln in key[:3]))
+            body.append("\n".join(sentence(ln) for ln in key[:5]))
         shown = lines[:MAX_LINES]
         body.append("\n".join(sentence(ln) for ln in shown))
         if len(lines) > MAX_LINES:

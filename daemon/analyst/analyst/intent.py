@@ -242,14 +242,20 @@ def rewrite(request):
     return request
 
 
+PERIOD_RE = r"\b(which|what)\b(?: \w+){0,4}? (day|date|week|month|quarter|year)\b"
+
+
 def build_intent(request, ds, res, ds_names=()):
     """The intent dict for a request on dataset ds (may raise NeedAsk / Unknown)."""
     request = rewrite(request)
     q = " ".join(request.casefold().split())
     tokens = tokenize(request)
     ms = find_mentions(tokens, ds, ds_names)
-    inside = {i for m in ms if m.value is None and m.end - m.start > 1 or m.score >= 85 for i in range(m.start, m.end)}
+    inside = {i for m in ms if (m.value is None and m.end - m.start > 1 or m.score >= 85)
+              and not (m.value is None and m.col0.time_part()) for i in range(m.start, m.end)}
     qf = " ".join(t.f for t in tokens if t.i not in inside)   # keywords outside column names
+    if detect_freq(qf) or re.search(PERIOD_RE, qf):   # "by year" is a period, not the year column
+        ms = [m for m in ms if m.value is not None or not m.col0.time_part()]
     it = {"ds": ds, "request": request, "plot": bool(re.search(PLOT_RE, qf)),
           "agg": detect_agg(qf), "freq": detect_freq(qf)}
     filters = parse_filters(tokens, ms, ds)
@@ -257,7 +263,7 @@ def build_intent(request, ds, res, ds_names=()):
     mark_groups(tokens, ms, op)
     has_date = bool(ds.date_columns())
     op = op or default_op(qf, ms, it["freq"], has_date)
-    period = re.search(r"\b(which|what)\b(?: \w+){0,4}? (day|date|week|month|quarter|year)\b", qf)
+    period = re.search(PERIOD_RE, qf)
     if period and op in ("top", "agg", None) and has_date:
         if period.group(2) in ("day", "date"):    # "the hottest day": the row with the highest value
             op, it["freq"], it["agg"] = "top", None, None
@@ -285,6 +291,11 @@ def build_intent(request, ds, res, ds_names=()):
     it["ascending"] = bool(re.search(r"\b(bottom|worst|lowest|smallest|least|fewest)\b", q))
     roles(it, tokens, ms, res, q)
     check_unmatched(it, tokens, ms, ds_names)
+    if op == "top":   # "top 5 quarters by tbilrate" on quarterly data: the rows, not the quarter numbers
+        d = ds.virtual_date()
+        finest = d.virtual[1] or d.virtual[0] if d is not None else None
+        if finest is not None and finest in it["others"]:
+            it["row_top"] = True
     return it
 
 

@@ -106,6 +106,27 @@ def synonyms(word):
     return out - {word}
 
 
+LEVEL_WORDS = {"temp", "temperature", "price", "age", "rate", "ratio", "pct", "percent", "percentage",
+               "humidity", "score", "avg", "average", "mean", "median", "fee", "tenure", "speed", "wind",
+               "kmh", "level", "index", "share", "discount", "lat", "lon", "latitude", "longitude",
+               "rating", "grade", "c", "f", "year", "ppm", "ppb", "concentration", "cpi", "infl",
+               "inflation", "unemp", "unemployment", "interest", "yield", "pressure", "density",
+               "poverty", "rank", "bmi", "height", "weight", "size", "length", "width", "depth", "ph",
+               "gewicht", "groesse", "grosse", "cm", "kg", "mm2", "per", "hue", "intensity"}
+LEVEL_ENDS = ("rate", "pct", "ratio", "index", "idx", "percent", "price", "temp", "avg")
+STOCK_WORDS = {"pop", "population", "balance", "capital", "inventory", "stock", "assets", "headcount",
+               "employees", "residents", "reserves", "debt"}
+FLOW_WORDS = {"revenue", "sales", "amount", "units", "unit", "quantity", "qty", "count", "visits", "orders",
+              "invest", "investment", "spend", "spending", "expense", "expenses", "cost", "costs", "profit",
+              "tickets", "precipitation", "rain", "rainfall", "snow", "sold", "total", "volume", "clicks",
+              "births", "deaths", "cases", "trips", "calls", "hours", "minutes", "duration", "paid", "payment",
+              "payments", "turnover", "gmv", "items", "number", "num", "n"}
+FLOW_ENDS = ("sales", "revenue", "amount", "units", "count", "cost", "spend", "invest")
+TIME_PARTS = {"year": "year", "yr": "year", "jahr": "year", "annee": "year", "years": "year",
+              "quarter": "quarter", "qtr": "quarter", "quartal": "quarter",
+              "month": "month", "mon": "month", "monat": "month"}
+TIME_RANGE = {"year": (1000, 2200), "quarter": (1, 4), "month": (1, 12)}
+
 DATE_RE = re.compile(r"^\d{4}-\d{1,2}-\d{1,2}([ T]\d{1,2}:\d{2}(:\d{2})?)?$|^\d{1,2}[/.]\d{1,2}[/.]\d{2,4}$")
 NUMTEXT_RE = re.compile(r"^[-+]?\d{1,3}(,\d{3})+(\.\d+)?$")
 
@@ -124,6 +145,7 @@ class Column:
         self.date_format = p.get("date_format") if isinstance(p.get("date_format"), str) else None
         self.date_formats = [f for f in (p.get("date_formats") or []) if isinstance(f, str)]
         self.min, self.max = p.get("min"), p.get("max")
+        self.virtual = None
         self.norm = norm(self.name)
         self.words = self.norm.split()
         self.swords = [singular(w) for w in self.words]
@@ -153,6 +175,8 @@ class Column:
         """True for measures: numbers (not ids, not bool flags) or numeric text."""
         if self.is_numeric_text():
             return True
+        if self.time_part():
+            return False
         return self.kind == "numeric" or (self.kind == "" and self.dtype.startswith(("int", "float")))
 
     def is_id(self):
@@ -160,13 +184,39 @@ class Column:
         return self.kind == "id" or self.words[-1:] == ["id"]
 
     def is_additive(self):
-        """True when summing makes sense (revenue, units); False for levels and rates
-        (temperature, price, age, percentages), which are averaged instead."""
-        level = {"temp", "temperature", "price", "age", "rate", "ratio", "pct", "percent",
-                 "humidity", "score", "avg", "average", "mean", "median", "fee", "tenure",
-                 "speed", "wind", "kmh", "level", "index", "share", "discount", "lat",
-                 "lon", "latitude", "longitude", "rating", "grade", "c", "f", "year"}
-        return not (set(self.words) & level or set(singular(w) for w in self.words) & level)
+        """True when summing across groups makes sense (flows and stocks, and
+        names that say neither); False for levels and rates."""
+        return self.measure_kind()[0] != "level"
+
+    def measure_kind(self):
+        """(kind, why): "flow" (amounts that add up: revenue, units, rain),
+        "stock" (add up across groups but not over time: population, balance),
+        "level" (never add up: prices, rates, indices, temperatures, ppm) or
+        None when the name says nothing; why names the word that decided."""
+        words = set(self.words) | set(self.swords)
+        for kind, vocab in (("level", LEVEL_WORDS), ("stock", STOCK_WORDS), ("flow", FLOW_WORDS)):
+            hit = words & vocab
+            if hit:
+                return kind, sorted(hit)[0]
+        joined = self.norm.replace(" ", "")
+        for kind, ends in (("level", LEVEL_ENDS), ("stock", STOCK_WORDS), ("flow", FLOW_ENDS)):
+            hit = next((e for e in ends if joined.endswith(e) and len(e) >= 3), None)
+            if hit:
+                return kind, hit
+        return None, None
+
+    def time_part(self):
+        """"year", "quarter" or "month" for integer columns naming a calendar
+        part (year 1000-2200, quarter 1-4, month 1-12), else None."""
+        part = TIME_PARTS.get(self.norm)
+        if part is None or not self.dtype.startswith(("int", "float")) and self.kind != "numeric":
+            return None
+        lo, hi = TIME_RANGE[part]
+        try:
+            ok = self.min is None or (lo <= float(self.min) and float(self.max) <= hi)
+        except (TypeError, ValueError):
+            ok = False
+        return part if ok else None
 
     def is_flag(self):
         """True for yes/no columns (bool, or values like yes/no, true/false, y/n)."""
@@ -182,6 +232,8 @@ class Column:
         """True for columns worth grouping by."""
         if self.is_date() or self.is_numeric_text():
             return False
+        if self.time_part() in ("quarter", "month"):
+            return True
         if self.kind in ("categorical", "bool"):
             return True
         return self.distinct is not None and self.distinct <= 50 and self.kind != "numeric"
@@ -226,8 +278,51 @@ class Dataset:
         return None
 
     def date_columns(self):
-        """Columns that hold dates."""
-        return [c for c in self.columns if c.is_date()]
+        """Columns that hold dates; without any, the date built from a numeric
+        year (+ quarter or month) column, when there is one."""
+        real = [c for c in self.columns if c.is_date()]
+        if real:
+            return real
+        v = self.virtual_date()
+        return [v] if v is not None else []
+
+    @functools.cached_property
+    def _virtual(self):
+        parts = {}
+        for c in self.columns:
+            p = c.time_part()
+            if p and p not in parts:
+                parts[p] = c
+        if "year" not in parts:
+            return None
+        sub = parts.get("quarter") or parts.get("month")
+        names = {c.name for c in self.columns}
+        name = next(n for n in ("date", "period", "when", "date_") if n not in names)
+        y = parts["year"]
+        v = Column({"name": name, "dtype": "datetime64[ns]", "kind": "datetime",
+                    "min": f"{int(float(y.min)) if y.min is not None else 1970}-01-01",
+                    "max": f"{int(float(y.max)) if y.max is not None else 1970}-12-31"})
+        v.virtual = (y, sub, sub.time_part() if sub is not None else None)
+        return v
+
+    def virtual_date(self):
+        """A date Column made from year (+ quarter/month) columns, or None;
+        its .virtual is (year column, sub column or None, "quarter"/"month"/None)."""
+        return self._virtual
+
+    def rows_per_time(self):
+        """About how many rows share one time point (1: a single series; more:
+        records or a panel), or None when unknown."""
+        cols = self.date_columns()
+        if not cols or not self.rows:
+            return None
+        d = cols[0]
+        if getattr(d, "virtual", None):
+            y, sub, _ = d.virtual
+            n = (y.distinct or 0) * ((sub.distinct or 1) if sub is not None else 1)
+        else:
+            n = d.distinct or 0
+        return self.rows / n if n else None
 
 
 class Term:
