@@ -113,6 +113,14 @@ def understand(request, digest, datasets, res, answers):
             raise e from None
 
 
+def guess_dataset(request, datasets):
+    """The dataset a request not understood is most likely about, or None."""
+    try:
+        return choose_dataset(request, datasets, [])
+    except (NeedAsk, Unknown):
+        return None
+
+
 def last_run(steps):
     """The last run_python step, or None."""
     for s in reversed(steps):
@@ -149,8 +157,9 @@ def decide(state):
             return tool("ask_user", question=e.question, choices=e.choices, key=e.key)
         return tool("ask_user", question=e.question, choices=e.choices)
     except Unknown as e:
+        ds = ds or guess_dataset(request, datasets)
         cols = [c.name for c in ds.columns] if ds else None
-        return final(answer.not_understood(request, e.args[0] if e.args else None, cols))
+        return final(answer.not_understood(request, e.args[0] if e.args else None, cols, ds))
     if it["op"] == "help":
         return final(answer.help_text())
     done = remembered(steps)

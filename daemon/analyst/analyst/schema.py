@@ -6,8 +6,11 @@ more columns make the mention ambiguous and the analyst asks):
   100 exact name            90 same after normalising case, spaces, _ - .
    85 singular/plural       70 a word of a multi-word name ("price" → unit_price)
    60 synonym of the name   50 synonym of a word of the name
-   40 fuzzy (edit distance 1, or 2 for words of 7+ letters)
-Normalising also folds accents and ß (Größe ~ groesse ~ grosse).
+   45 the start of a one-word name ("real" → realgdp, realcons: asks)
+   40 fuzzy (edit distance 1, or 2 for words of 7+ letters; also against one
+      word of a multi-word name)
+Normalising also folds accents and ß (Größe ~ grosse); umlauts written out
+match too (groesse ~ Größe_cm).
 """
 import functools
 import re
@@ -61,6 +64,14 @@ def fold(s):
     """Lower-case, accent-free, ß → ss: the key names are compared under."""
     s = unicodedata.normalize("NFKD", str(s).casefold())
     return "".join(ch for ch in s if not unicodedata.combining(ch))
+
+
+TRANSLIT = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss", "æ": "ae", "ø": "oe", "å": "aa"})
+
+
+def translit(s):
+    """Normalised name with umlauts written out (Größe_cm → "groesse cm")."""
+    return norm(str(s).casefold().translate(TRANSLIT))
 
 
 def norm(s):
@@ -150,6 +161,8 @@ class Column:
         self.words = self.norm.split()
         self.swords = [singular(w) for w in self.words]
         self.snorm = " ".join(self.swords)
+        self.tnorm = translit(self.name)
+        self.twords = self.tnorm.split()
         top = [t[0] for t in (p.get("top") or []) if isinstance(t, list) and t]
         self.values = list(dict.fromkeys(self.samples + top))
         self.sample_keys = {norm(s): s for s in self.values if isinstance(s, str) and norm(s)}
@@ -344,13 +357,13 @@ def score_column(term, col):
         return 0
     if tm.raw == col.name or tm.raw.strip() == col.name:
         return 100
-    if tm.t == col.norm:
+    if tm.t == col.norm or tm.t == col.tnorm:
         return 90
     if tm.ts == col.snorm:
         return 85
     if tm.stop:
         return 0
-    if tm.one and len(col.words) > 1 and (tm.t in col.words or tm.ts in col.swords):
+    if tm.one and len(col.words) > 1 and (tm.t in col.words or tm.ts in col.swords or tm.t in col.twords):
         return 70 if len(tm.t) > 2 else 0
     if tm.syn and (col.norm in tm.syn or col.snorm in tm.syn):
         return 60
@@ -359,6 +372,12 @@ def score_column(term, col):
     if len(tm.ts) >= 4 and tm.one and abs(len(tm.ts) - len(col.snorm)) <= 2:
         limit = 2 if len(tm.ts) >= 7 else 1
         if edit_distance(tm.ts, col.snorm, limit) <= limit or edit_distance(tm.t, col.norm, limit) <= limit:
+            return 40
+    if len(tm.t) >= 3 and tm.one and len(col.words) == 1 and col.norm.startswith(tm.t) and len(col.norm) > len(tm.t) + 1:
+        return 45   # the start of a name: "real" fits realgdp, realcons, ... (several: the analyst asks)
+    if len(tm.ts) >= 5 and tm.one and len(col.words) > 1:   # a misspelt word of a multi-word name
+        limit = 2 if len(tm.ts) >= 8 else 1
+        if any(len(w) >= 5 and edit_distance(tm.ts, w, limit) <= limit for w in col.swords + col.twords):
             return 40
     return 0
 
