@@ -195,7 +195,7 @@ def chart_series(result, gname, additive):
             f"if len(top) > {MAX_BARS}:",
             "    rest = top.sort_values(ascending=False).iloc[30:]",
             "    top = top.sort_values(ascending=False).head(30)",
-            ("    top[\"other\"] = rest.sum()\n"
+            ("    top = pd.concat([top, pd.Series({\"other\": rest.sum()})])\n"
              f"    print(f\"The chart shows the 30 largest of {{len({result})}} {fs(gname)} values and one bar "
              f"\u201cother\u201d for the {{len(rest)}} others together ({{rest.sum():,.2f}}); the table lists all.\")")
             if additive else

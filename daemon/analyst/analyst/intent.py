@@ -11,7 +11,7 @@ import re
 from analyst.parse import (NeedAsk, Unknown, PLOT_RE, detect_agg, detect_freq,
                            find_mentions, first_number, mark_groups, parse_filters,
                            tokenize, two_values)
-from analyst.schema import STOP, norm
+from analyst.schema import STOP, fold, norm
 
 FILLER = set("""can could would should want wanted like need see know look let us
 give tell help okay ok hey hi please thanks thank now then also again just really
@@ -157,7 +157,7 @@ def match_answer(answer, names):
 def pick_op(q, ms, filters):
     """The operation: the first keyword pattern that fits the mentions."""
     free = [m for m in ms if m.role is None]
-    nums = [m for m in free if m.col0.is_numeric() and not m.col0.is_id()]
+    nums = list({m.col0.name: m for m in free if m.col0.is_numeric() and not m.col0.is_id()}.values())
     for op, pat in OPS:
         if not re.search(pat, q):
             continue
@@ -218,6 +218,12 @@ def unmatched_words(tokens, ms, ds_names):
             and not t.f.endswith("ly")]
 
 
+OP_WORDS = set("""since before after until till during differ differs different difference differences
+correlated correlate correlates change changed changes changing distributed normality normally matrix
+random common t-test ttest what's whats anova significant significantly trend trends evolve evolved
+evolution compared relationship related drives driven prediction predicted classify typical usual
+decade decades half halves semester year's percentage chi-square kruskal wallis test tests""".split())
+
 SUPERLATIVES = [  # words that name a measure and a direction at once
     (r"\b(hottest|warmest)\b", "highest temperature"), (r"\b(hotter|warmer)\b", "highest temperature"),
     (r"\b(coldest|coolest)\b", "lowest temperature"), (r"\b(colder|cooler)\b", "lowest temperature"),
@@ -272,6 +278,10 @@ def build_intent(request, ds, res, ds_names=()):
             op, it["freq"] = "time", {"week": "W", "month": "M", "quarter": "Q", "year": "Y"}[period.group(2)]
             if it["agg"] in ("max", "min"):       # "highest" picks the period, it does not aggregate
                 it["agg"] = None
+    if re.search(r"\b(fiscal|financial) (year|quarter|period)s?\b|\bfy\b", qf):
+        raise Unknown("I did not understand \u201cfiscal year\u201d: I do not know in which month your fiscal "
+                      "year starts. Ask per calendar year, quarter or month instead (e.g. \u201c... per quarter\u201d), "
+                      "or configure an LLM for custom periods.")
     if re.search(r"\b(last|this|previous|past|next) (year|month|week|quarter|day)\b|\b(yesterday|today|ytd|year to date)\b", qf):
         raise Unknown("I cannot resolve relative dates such as \u201clast year\u201d: the data's own calendar "
                       "may not match today's. Name the period instead, e.g. \u201cin 2024\u201d or "
@@ -332,7 +342,7 @@ def roles(it, tokens, ms, res, q):
     dates = [m for m in free if m.col0.is_date()]
     nums = [m for m in free if m.col0.is_numeric() and not m.col0.is_id() and not m.col0.is_date()]
     others = [m for m in free if m not in nums and m not in dates]
-    it["measures"] = [res.column(m) for m in nums]
+    it["measures"] = list(dict.fromkeys(res.column(m) for m in nums))   # "wind speed": one column, named twice
     it["measure"] = it["measures"][0] if it["measures"] else None
     it["group"] = res.column(groups[0]) if groups else None
     it["group2"] = res.column(groups[1]) if len(groups) > 1 else None
@@ -414,3 +424,11 @@ def check_unmatched(it, tokens, ms, ds_names):
     if missing:
         what = ", ".join(f"\u201c{w}\u201d" for w in words) if words else "the column to use"
         raise Unknown(f"I could not find {what} among the columns of {it['ds'].name}.")
+    searched = {w for f in it["filters"] if f["kind"] == "search" for w in str(f["value"]).split()}
+    dropped = [w for w in words if fold(w) not in OP_WORDS and w not in searched]
+    if dropped:   # never answer a narrower question as if it were the one asked
+        what = ", ".join(f"\u201c{w}\u201d" for w in dropped)
+        raise Unknown(f"I did not understand {what} in your request: it names no column or value of "
+                      f"{it['ds'].name} and no operation I know, so I did not answer (without it I would have "
+                      "answered a narrower question than the one you asked). Rephrase with the column names "
+                      "below, or leave that part out if it does not matter.")

@@ -30,6 +30,8 @@ AGG_WORDS = [
     ("count", r"\b(count|number of|how many|frequency|frequencies)\b"),
 ]
 FREQ_WORDS = [
+    ("10Y", r"\b(decades?|by decade|per decade|each decade|decadal)\b"),
+    ("H", r"\b(half[- ]?years?|half[- ]yearly|halves|by half|per half|semi[- ]?annual\w*|semesters?)\b"),
     ("D", r"\b(daily|per day|by day|each day|a day|by date|per date)\b"),
     ("W", r"\b(weekly|per week|by week|each week|a week)\b"),
     ("M", r"\b(monthly|per month|by month|each month|a month|over the months)\b"),

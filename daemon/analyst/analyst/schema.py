@@ -27,7 +27,7 @@ SYNONYMS = [
     {"region", "area", "territory", "zone"},
     {"temp", "temperature"},
     {"precipitation", "rain", "rainfall"},
-    {"wind", "windspeed"},
+    {"wind", "windspeed", "speed"},
     {"tickets", "complaints", "issues"},
     {"tenure", "seniority"},
     {"churned", "churn", "cancelled", "left"},
