@@ -105,6 +105,11 @@ def choose_agg(it, m, over_time):
     if m is None:
         return "sum", None
     kind, word = m.measure_kind()
+    if m.is_binary01():
+        return "mean", f"{m.name} holds only 0 and 1, so I used its mean per {it.get('per_text') or 'group'} (the share of 1s), not the sum"
+    if m.is_code() and not over_time:
+        return "mean", (f"{m.name} looks like a code ({m.distinct} small whole numbers), so I used its mean per "
+                        f"{it.get('per_text') or 'group'}, not the sum; ask for counts per {m.name} to see how often each code occurs")
     per = it.get("per_text") or "group"
     if kind == "flow":
         return "sum", (f"{m.name} reads as an amount that adds up (\u201c{word}\u201d), so I summed it per {per}; "

@@ -186,6 +186,9 @@ def op_ttest(it, v):
                 "    f_stat, p = stats.f_oneway(*groups)",
                 f"    print({v}.groupby({lit(g.name)})[{lit(m.name)}].agg([\"mean\", \"count\"]).to_string(float_format=\"{{:,.2f}}\".format))",
                 f"    print(f\"One-way ANOVA of {fs(m.name)} across {{len(names)}} {fs(g.name)} groups: F = {{f_stat:.3f}}, p-value = {{p:.4g}}\")",
+                "    h_stat, p_kw = stats.kruskal(*groups)",
+                "    print(f\"Kruskal-Wallis test (no normality assumed): H = {h_stat:.3f}, p-value = {p_kw:.4g}\")",
+                "    print(\"A p-value below 0.05 means the groups' averages are unlikely to be equal by chance.\")",
                 "else:"]
         sel = (f"a = {v}.loc[{col(v, g)} == names[0], {lit(m.name)}].dropna()",
                f"b = {v}.loc[{col(v, g)} == names[1], {lit(m.name)}].dropna()")

@@ -161,7 +161,8 @@ def pick_op(q, ms, filters):
     for op, pat in OPS:
         if not re.search(pat, q):
             continue
-        if op == "ttest" and not (two_values(None, ms) or any(m.col0.is_category() for m in ms if m.value is None)):
+        if op == "ttest" and not (two_values(None, ms) or any(m.col0.is_category() or m.col0.is_binary01() or m.col0.is_code()
+                                                              for m in ms if m.value is None)):
             continue
         if op == "ttest" and re.search(r"\b(vs\.?|versus|against)\b", q) and len(nums) >= 2:
             continue
@@ -174,7 +175,7 @@ def pick_op(q, ms, filters):
         if op == "unique_values" and not [m for m in free if not m.col0.is_numeric()]:
             continue
         if op == "rate":
-            if any(m.col0.is_flag() for m in free) or re.search(r"\b(had|have|has|with) (a |an |any )?\w+", q):
+            if any(m.col0.is_flag() or m.col0.is_binary01() for m in free) or re.search(r"\b(had|have|has|with) (a |an |any )?\w+", q):
                 return "rate"
             if [m for m in free if m.col0.is_numeric()] and any(m.role == "group" or m.col0.is_category() for m in ms):
                 return "share"
@@ -301,6 +302,9 @@ def build_intent(request, ds, res, ds_names=()):
     it["ascending"] = bool(re.search(r"\b(bottom|worst|lowest|smallest|least|fewest)\b", q))
     roles(it, tokens, ms, res, q)
     check_unmatched(it, tokens, ms, ds_names)
+    if op == "agg" and not it["agg"] and it["group"] is not None and it["measure"] is not None \
+            and it["measure"].is_binary01() and len(it["measures"]) == 1:
+        it["op"] = op = "rate"   # "vote by PID" with vote 0/1: the share of 1s per group, not their sum
     if op == "top":   # "top 5 quarters by tbilrate" on quarterly data: the rows, not the quarter numbers
         d = ds.virtual_date()
         finest = d.virtual[1] or d.virtual[0] if d is not None else None

@@ -236,6 +236,22 @@ class Column:
         vals = {str(v).strip().casefold() for v in self.values}
         return self.kind == "bool" or (bool(vals) and vals <= {"yes", "no", "true", "false", "y", "n", "t", "f"})
 
+    def is_binary01(self):
+        """True for numeric 0/1 columns (a yes/no coded as numbers: rates, not sums)."""
+        try:
+            return self.distinct == 2 and float(self.min) == 0 and float(self.max) == 1 and self.is_numeric()
+        except (TypeError, ValueError):
+            return False
+
+    def is_code(self):
+        """True for small integer codes (survey answers, classes: 1..7) that
+        can group rows but are no amount to add up."""
+        try:
+            return (self.dtype.startswith("int") and self.distinct is not None and 2 <= self.distinct <= 12
+                    and float(self.min) >= 0 and self.measure_kind()[0] is None and not self.is_id())
+        except (TypeError, ValueError):
+            return False
+
     def is_binary(self):
         """True for two-valued columns (yes/no, True/False, 0/1)."""
         return self.kind == "bool" or self.distinct == 2
