@@ -70,7 +70,24 @@ def preamble(it, conventions):
         elif c.is_date() and (c is it.get("date") or c in [f["col"] for f in it["filters"]]):
             fmt = it.get("formats", {}).get(c.name) or date_format(c, conventions)
             fa = f", format={lit(fmt)}" if fmt else ""
-            conv.append(f"{col(v, c)} = pd.to_datetime({col(v, c)}{fa}, errors=\"coerce\")")
+            if c.dtype.startswith("datetime"):
+                conv.append(f"{col(v, c)} = pd.to_datetime({col(v, c)}{fa}, errors=\"coerce\")")
+                continue
+            how = f"as {fmt}" if fmt else "as dates"
+            conv += [f"raw = {col(v, c)}",
+                     "with warnings.catch_warnings(record=True) as caught:",
+                     "    warnings.simplefilter(\"always\")",
+                     f"    {col(v, c)} = pd.to_datetime(raw{fa}, errors=\"coerce\")",
+                     "for w in caught:",
+                     "    print(f\"pandas warning while reading the dates: {w.message}\")",
+                     f"unread = raw.notna() & {col(v, c)}.isna()",
+                     "if unread.any():",
+                     f"    print(f\"{{int(unread.sum())}} of {{int(raw.notna().sum())}} values of {fs(c.name)} could not be read {fs(how)} "
+                     f"(e.g. {{raw[unread].iloc[0]}}): those rows are left out"
+                     + (f"; values that fit both day/month orders were read {fs(how)}" if fmt and "%d" in fmt and "%m" in fmt else "")
+                     + ".\")"]
+    if any(ln.startswith("with warnings") for ln in conv):
+        conv.insert(0, "import warnings")
     lines = [f"{v} = dfs[{lit(ds.name)}]" + (".copy()" if conv else "")] + conv
     for f in it["filters"]:
         if f["kind"] == "search":

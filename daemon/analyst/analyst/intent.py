@@ -131,12 +131,16 @@ def conv_format(res, col):
 def date_format_for(res, col):
     """The format of a text date column; asks when day/month order is ambiguous."""
     fmt = conv_format(res, col)
-    if fmt or len(col.date_formats) < 2:
+    formats = col.date_formats or col.guessed_formats()
+    if fmt or len(formats) < 2:
         return fmt or col.date_format
     sample = next((s for s in col.samples if isinstance(s, str)), "")
+    mixed = "" if col.date_formats else (" No single format reads every value the profile looked at, so day-first "
+                                         "and month-first dates may be mixed: the ones that do not fit your "
+                                         "choice are counted and left out.")
     q = (f"How are the dates in {col.name} written (e.g. \u201c{sample}\u201d)? "
-         "%d is the day, %m the month, %Y the year.")
-    return res.choose_value(col.date_formats, q, col.name + ".date_format",
+         "%d is the day, %m the month, %Y the year." + mixed)
+    return res.choose_value(formats, q, col.name + ".date_format",
                             f"the date format of {col.name} (answered by the user)")
 
 

@@ -272,6 +272,19 @@ class Column:
         """True for datetime columns and text that looks like dates."""
         return self._is_date
 
+    def guessed_formats(self):
+        """The day/month orders a text date column's samples allow when the
+        profile found no format reading every value (mixed orders, or no
+        hint): ["%d/%m/%Y", "%m/%d/%Y"] for 03/01/2020; [] otherwise."""
+        if self.date_format or self.date_formats or self.dtype.startswith("datetime") or not self.is_date():
+            return []
+        strs = [x.strip() for x in self.samples if isinstance(x, str)]
+        m = [re.match(r"^(\d{1,2})([/.])(\d{1,2})\2(\d{2}|\d{4})$", x) for x in strs]
+        if not strs or not all(m):
+            return []
+        sep, year = m[0].group(2), "%Y" if len(m[0].group(4)) == 4 else "%y"
+        return [f"%d{sep}%m{sep}{year}", f"%m{sep}%d{sep}{year}"]
+
     def is_numeric_text(self):
         """True for numbers stored as text with thousands separators."""
         return self._is_numeric_text
