@@ -339,6 +339,8 @@ def op_time(it, v):
     call = f"{agg}(min_count=1)" if agg == "sum" else f"{agg}()"
     how = f"[{lit(m.name)}].{call}" if m is not None else ".size()"
     binned = freq in ("H", "10Y")
+    if len(it["measures"]) > 1 and g is None and not binned:
+        return time_several(it, v, d, freq, unit)
     if binned:
         key = (f"{col(v, d)}.dt.year.astype(str) + \"H\" + ({col(v, d)}.dt.month > 6).map({{False: \"1\", True: \"2\"}})"
                if freq == "H" else f"({col(v, d)}.dt.year // 10 * 10).astype(str) + \"s\"")
@@ -380,6 +382,36 @@ def op_time(it, v):
     lines += print_series("table", 60) if g is None else ["print(table.to_string(float_format=\"{:,.2f}\".format, max_rows=60))"]
     if g is None:
         lines += ["print(f\"Highest: {table.idxmax()} ({table.max():,.2f}); lowest: {table.idxmin()} ({table.min():,.2f})\")"]
+    return lines, f"{title.lower()} over time"
+
+
+def time_several(it, v, d, freq, unit):
+    """Several measures over time: one line each (each with its own sum or
+    mean, said), the table with one column each."""
+    lines, parts = [f"{v} = {v}.dropna(subset=[{lit(d.name)}])", f"series = {v}.set_index({lit(d.name)})",
+                    "lines = []"], []
+    for m in it["measures"]:
+        if it["agg"] in ("sum", "mean", "median", "min", "max", "count", "std"):
+            agg, why = it["agg"], None
+        else:
+            agg, why = choose_agg(it, m, True)
+        call = f"{agg}(min_count=1)" if agg == "sum" else f"{agg}()"
+        lines += assumption_line(why) + [f"lines.append(({lit(agg_label(agg, m))}, series[{lit(m.name)}].resample({lit(freq)}).{call}))"]
+        parts.append(agg_label(agg, m))
+    title = f"{' and '.join(parts)} per {unit}"
+    lines += ["result = pd.concat(dict(lines), axis=1)",
+              "fig, ax = plt.subplots(figsize=(10, 5))",
+              "for name in result.columns:",
+              "    ax.plot(result.index, result[name], label=name)",
+              "ax.legend()",
+              f"ax.set_title({lit(title + filter_text(it))})",
+              f"ax.set_xlabel({lit(unit.capitalize() + ' (' + d.name + ')')})",
+              "ax.set_ylabel(\"Value\")", "fig.autofmt_xdate()", "plt.tight_layout()",
+              "table = result.copy()", f"table.index = {LABEL_CODE[freq]}",
+              f"print(f\"{fs(title)}, {{len(table)}} {unit}s from {{table.index[0]}} to {{table.index[-1]}}:\")",
+              "print(table.to_string(float_format=\"{:,.2f}\".format, max_rows=60))",
+              "for name in table.columns:",
+              "    print(f\"{name}: highest {table[name].idxmax()} ({table[name].max():,.2f}); lowest {table[name].idxmin()} ({table[name].min():,.2f})\")"]
     return lines, f"{title.lower()} over time"
 
 

@@ -227,7 +227,8 @@ OP_WORDS = set("""since before after until till during differ differs different 
 correlated correlate correlates change changed changes changing distributed normality normally matrix
 random common t-test ttest what's whats anova significant significantly trend trends evolve evolved
 evolution compared relationship related drives driven prediction predicted classify typical usual
-decade decades half halves semester year's percentage chi-square kruskal wallis test tests""".split())
+decade decades half halves semester year's percentage chi-square kruskal wallis test tests sort sorted
+sorting descending desc develop developed development grow grew growth go went vary varies""".split())
 
 SUPERLATIVES = [  # words that name a measure and a direction at once
     (r"\b(hottest|warmest)\b", "highest temperature"), (r"\b(hotter|warmer)\b", "highest temperature"),
@@ -349,6 +350,9 @@ def roles(it, tokens, ms, res, q):
     groups = [m for m in ms if m.role == "group"]
     dates = [m for m in free if m.col0.is_date()]
     nums = [m for m in free if m.col0.is_numeric() and not m.col0.is_id() and not m.col0.is_date()]
+    if op in ("top", "agg", "time", "hist", "rate") and any(m.score >= 85 for m in nums):
+        # "which region sells the most units": units is named, "sells" only hints at revenue
+        nums = [m for m in nums if m.score >= 70 or m.value is not None]
     others = [m for m in free if m not in nums and m not in dates]
     it["measures"] = list(dict.fromkeys(res.column(m) for m in nums))   # "wind speed": one column, named twice
     it["measure"] = it["measures"][0] if it["measures"] else None

@@ -403,7 +403,9 @@ def score_column(term, col):
         if edit_distance(tm.ts, col.snorm, limit) <= limit or edit_distance(tm.t, col.norm, limit) <= limit:
             return 40
     if len(tm.t) >= 3 and tm.one and len(col.words) == 1 and col.norm.startswith(tm.t) and len(col.norm) > len(tm.t) + 1:
-        return 45   # the start of a name: "real" fits realgdp, realcons, ... (several: the analyst asks)
+        return 45
+    if tm.one and len(col.words) == 1 and len(col.norm) >= 4 and tm.t.startswith(col.norm) and len(tm.t) > len(col.norm) + 1:
+        return 45   # a short name written out: "unemployment" → unemp, "inflation" → infl   # the start of a name: "real" fits realgdp, realcons, ... (several: the analyst asks)
     if len(tm.ts) >= 5 and tm.one and len(col.words) > 1:   # a misspelt word of a multi-word name
         limit = 2 if len(tm.ts) >= 8 else 1
         if any(len(w) >= 5 and edit_distance(tm.ts, w, limit) <= limit for w in col.swords + col.twords):
