@@ -273,12 +273,21 @@ def op_agg(it, v):
         agg, why = choose_agg(it, ms[0], g.time_part() is not None)
     if agg is None:
         return op_stats(it, v)
+    aggs = [a for a in it.get("aggs") or [] if a != "count"] or [agg]
     if g is None:
-        lines = []
+        lines, labels = [], []
         for m in ms:
-            lines += [f"value = {col(v, m)}.{agg}()",
-                      f"print(f\"{fs(agg_label(agg, m))}: {{value:,.2f}}\")"]
-        return lines, ", ".join(agg_label(agg, m) for m in ms).lower()
+            for a in aggs:   # "mean and std of unemp": both, none dropped
+                lines += [f"value = {col(v, m)}.{a}()",
+                          f"print(f\"{fs(agg_label(a, m))}: {{value:,.2f}}\")"]
+                labels.append(agg_label(a, m))
+        return lines, ", ".join(labels).lower()
+    if len(aggs) > 1:
+        m = ms[0]
+        title = f"{', '.join(AGG_LABEL[a].replace(' of', '') for a in aggs)} of {m.name} by {g.name}"
+        return ([f"result = {v}.groupby({lit(g.name)})[{lit(m.name)}].agg({json.dumps(aggs)})",
+                 f"print({lit(title + ':')})",
+                 "print(result.to_string(float_format=\"{:,.2f}\".format, max_rows=60))"], title.lower())
     m = ms[0]
     g2 = it.get("group2")
     if g2 is not None:

@@ -8,7 +8,7 @@ choices go through the Resolver: conventions first ("date_column",
 """
 import re
 
-from analyst.parse import (NeedAsk, Unknown, PLOT_RE, detect_agg, detect_freq,
+from analyst.parse import (NeedAsk, Unknown, PLOT_RE, detect_agg, detect_aggs, detect_freq,
                            find_mentions, first_number, mark_groups, parse_filters,
                            tokenize, two_values)
 from analyst.schema import STOP, fold, norm
@@ -228,7 +228,8 @@ correlated correlate correlates change changed changes changing distributed norm
 random common t-test ttest what's whats anova significant significantly trend trends evolve evolved
 evolution compared relationship related drives driven prediction predicted classify typical usual
 decade decades half halves semester year's percentage chi-square kruskal wallis test tests sort sorted
-sorting descending desc develop developed development grow grew growth go went vary varies""".split())
+sorting descending desc develop developed development grow grew growth go went vary varies
+iqr rule rules z-score zscore method""".split())
 
 SUPERLATIVES = [  # words that name a measure and a direction at once
     (r"\b(hottest|warmest)\b", "highest temperature"), (r"\b(hotter|warmer)\b", "highest temperature"),
@@ -269,7 +270,7 @@ def build_intent(request, ds, res, ds_names=()):
     if detect_freq(qf) or re.search(PERIOD_RE, qf):   # "by year" is a period, not the year column
         ms = [m for m in ms if m.value is not None or not m.col0.time_part()]
     it = {"ds": ds, "request": request, "plot": bool(re.search(PLOT_RE, qf)),
-          "agg": detect_agg(qf), "freq": detect_freq(qf)}
+          "agg": detect_agg(qf), "freq": detect_freq(qf), "aggs": detect_aggs(qf)}
     filters = parse_filters(tokens, ms, ds)
     op = pick_op(qf, ms, filters)
     mark_groups(tokens, ms, op)

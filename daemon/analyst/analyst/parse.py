@@ -175,6 +175,11 @@ def detect_agg(q):
     return None
 
 
+def detect_aggs(q):
+    """Every aggregation the request names, in the order of AGG_WORDS ("mean and std")."""
+    return [agg for agg, pat in AGG_WORDS if re.search(pat, q)]
+
+
 def detect_freq(q):
     """Resampling frequency asked for (D W M Q Y), or None."""
     for freq, pat in FREQ_WORDS:
@@ -232,6 +237,7 @@ def parse_filters(tokens, ms, ds):
     return filters
 
 
+METHOD_WORDS = {"iqr", "anova", "z-score", "zscore", "shapiro", "welch", "pearson", "spearman", "kruskal"}
 SEARCH_AFTER = {"in", "for", "from", "of", "at", "with", "only", "where", "about"}
 
 
@@ -244,7 +250,7 @@ def _search_filters(tokens, ms, filters, ds):
     while k < len(tokens):
         t = tokens[k]
         cap = t.kind == "q" or (t.kind == "w" and t.text[:1].isupper())
-        if k in used or not cap or t.f in STOP or norm(t.text) in names or tokens[k - 1].f not in SEARCH_AFTER | {"the"}:
+        if k in used or not cap or t.f in STOP or t.f in METHOD_WORDS or norm(t.text) in names or tokens[k - 1].f not in SEARCH_AFTER | {"the"}:
             k += 1
             continue
         j = k + 1
