@@ -122,7 +122,8 @@ DEFAULT = ["sum-revenue", "mean-by-region", "filter-west-2023", "time-month", "b
            # codes and 0/1, mixed dates, truncation, refusals
            "real-lv-co2-plot", "real-lv-macro-cpi-year", "real-yr-macro-cpi-1990", "real-yr-grunfeld-plot-firm",
            "real-dr-macro-decade", "real-dr-statecrime-region", "real-cd-anes-vote-rate",
-           "real-dt-messy-dayfirst", "real-tr-statecrime-bar", "real-rf-macro-nonsense", "real-rf-people-groesse"]
+           "real-dt-messy-dayfirst", "real-tr-statecrime-bar", "real-rf-macro-nonsense", "real-rf-people-groesse",
+           "real-mp-iris-mean-std-outliers", "real-cd-anes-ttest"]
 
 
 class CliRunner(DaemonRunner):
