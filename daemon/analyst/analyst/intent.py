@@ -430,6 +430,9 @@ def check_unmatched(it, tokens, ms, ds_names):
              "ttest": "measure", "model": "target"}
     words = unmatched_words(tokens, ms, ds_names)
     missing = needs.get(op) and it.get(needs[op]) is None and not (op == "agg" and it["group"] is not None)
+    if op == "ttest" and it["group"] is not None and any(c is not it["group"] and (c.is_category() or c.is_flag())
+                                                         for c in it["others"]):
+        missing = False   # two categorical columns: a chi-square test
     if op == "time" and it["measure"] is None and words:
         missing = True
     if op == "top" and it["measure"] is None and words:
