@@ -17,6 +17,11 @@ may hold
   ask: {choices: [...]}  the first question offered exactly these choices
   remember: {key, value} a remember_convention call with these
   status: done (default) | question            no_ask: true  never asked
+  not_text: [substring...]  NOT in the answer (e.g. the fixed revenue/region examples)
+  truth: [python expression...]  the true answer's numbers; an answer that
+           ran code and lacks one of them must state the assumption that
+           explains it (an "Assumption:" line containing every `assume`
+           substring), else it is "wrong silently" and fails
   not_understood: true   an honest final answer without running code that
                           says how to configure an LLM
 
@@ -81,14 +86,28 @@ class LocalRunner:
 
 
 def dataset_paths(corpus, workdir):
-    """{name: csv path}: examples/ files, and the edge datasets written to workdir."""
+    """{name: csv path}: examples/ files, the edge datasets written to workdir
+    and the real datasets copied from Debian packages (real_data.py; those
+    not installed are left out, and their cases skipped)."""
     sys.path.insert(0, HERE)
     import edge_data
+    import real_data
     edge = edge_data.write_all(os.path.join(workdir, "edge"))
+    real = real_data.write_all(os.path.join(workdir, "real"))
     out = {}
     for name, where in corpus["datasets"].items():
-        out[name] = edge[name] if where == "edge:" else os.path.join(ROOT, where)
+        if where == "real:":
+            if name in real:
+                out[name] = real[name]
+        else:
+            out[name] = edge[name] if where == "edge:" else os.path.join(ROOT, where)
     return out
+
+
+def runnable(cases, paths):
+    """(cases whose datasets are all present, number skipped)."""
+    ok = [c for c in cases if all(n in paths for n in c["datasets"])]
+    return ok, len(cases) - len(ok)
 
 
 def expected_env(paths):
@@ -100,7 +119,20 @@ def expected_env(paths):
     def iqr_outliers(s):
         q1, q3 = s.quantile([0.25, 0.75])
         return int(((s < q1 - 1.5 * (q3 - q1)) | (s > q3 + 1.5 * (q3 - q1))).sum())
-    env = {"pd": pd, "np": np, "stats": stats, "iqr_outliers": iqr_outliers}
+    def when(df):
+        """The time of each row: a date column, else year (+ quarter or month)."""
+        if "date" in df.columns:
+            return pd.to_datetime(df["date"], errors="coerce")
+        month = (df["quarter"] - 1) * 3 + 1 if "quarter" in df.columns else df.get("month", 1)
+        return pd.to_datetime(pd.DataFrame({"year": df["year"], "month": month, "day": 1}))
+
+    def per(df, col, freq, how):
+        """col aggregated per period (freq: a pandas alias, or "decade")."""
+        s = df.set_index(when(df))[col]
+        if freq == "decade":
+            return getattr(s.groupby(s.index.year // 10 * 10), how)()
+        return getattr(s.resample(freq), how)()
+    env = {"pd": pd, "np": np, "stats": stats, "iqr_outliers": iqr_outliers, "when": when, "per": per}
     for name, path in paths.items():
         env[name] = pd.read_csv(path)
     return env
@@ -155,6 +187,7 @@ def check(case, r, env):
             bad.append(f"number {val:,.4f} ({expr}) not in the answer")
     code = "\n".join(r.code)
     known = {str(c) for n in case["datasets"] for c in env[n].columns}
+    known |= set(re.findall(r'\b\w+\["([^"\\]+)"\] = ', code))   # columns the code itself adds
     invented = sorted({n for n in column_literals(code) if n not in known})
     if invented:
         bad.append(f"the code names columns the data does not have: {invented}")
@@ -164,6 +197,12 @@ def check(case, r, env):
     for sub in ex.get("text", []):
         if sub.casefold() not in text.casefold():
             bad.append(f"answer lacks {sub!r}")
+    for sub in ex.get("not_text", []):
+        if sub.casefold() in text.casefold():
+            bad.append(f"answer has {sub!r} though it should not")
+    if r.code and truth_missing(case, found, env) and not states_assumption(text, ex.get("assume", [])):
+        bad.append("wrong silently: the answer lacks the true value(s) "
+                   f"{truth_missing(case, found, env)} and states no assumption explaining why")
     if "plot" in ex:
         if PLOT_CALLS[ex["plot"]] not in code:
             bad.append(f"code does not call {PLOT_CALLS[ex['plot']]}")
@@ -181,6 +220,38 @@ def check(case, r, env):
     return bad
 
 
+def truth_missing(case, found, env):
+    """The true values (expect.truth) not in the answer, as text."""
+    out = []
+    for expr in case["expect"].get("truth", []):
+        val = float(eval(expr, env))
+        if not any(close(a, val) for a in found):
+            out.append(f"{val:,.4f}")
+    return out
+
+
+def states_assumption(text, subs):
+    """True when the answer has an "Assumption:" line naming every subs."""
+    lines = [ln for ln in (text or "").splitlines() if "assumption:" in ln.casefold()]
+    return bool(lines) and all(any(s.casefold() in ln.casefold() for ln in lines) for s in subs)
+
+
+CLASSES = ("correct", "wrong-with-assumption", "wrong-silently", "refused")
+
+
+def classify(case, r, env):
+    """One of CLASSES for a case's result: refused (no code ran: an honest
+    refusal or a question left open), correct (every check passes), wrong but
+    with an "Assumption:" line, or wrong silently."""
+    if r is None:
+        return "wrong-silently"
+    if not r.code:
+        return "refused"
+    if not check(case, r, env):
+        return "correct"
+    return "wrong-with-assumption" if states_assumption(r.final, []) else "wrong-silently"
+
+
 def main(argv):
     """Runs the corpus with the local runner; prints failures; exit status 0/1."""
     verbose = "-v" in argv
@@ -194,8 +265,12 @@ def main(argv):
         env = expected_env(paths)
         runner = LocalRunner(paths, work, inprocess="--process" not in argv)
         print(runner.describe())
+        cases, skipped = runnable(corpus["cases"], paths)
+        if skipped:
+            print(f"skip: {skipped} cases need real datasets that are not installed "
+                  "(tools/deps.sh installs python3-statsmodels)")
         fails, t0 = 0, time.perf_counter()
-        for case in corpus["cases"]:
+        for case in cases:
             if only and case["id"] not in only:
                 continue
             tc = time.perf_counter()
@@ -214,7 +289,7 @@ def main(argv):
             elif verbose:
                 print(f"ok   {case['id']} ({time.perf_counter() - tc:.2f}s)")
         a = runner.analyst
-        n = len(corpus["cases"]) if not only else len(only)
+        n = len(cases) if not only else len(only)
         print(f"{n - fails}/{n} cases passed in {time.perf_counter() - t0:.1f}s; "
               f"{a.calls} analyst calls, mean {1000 * a.seconds / max(a.calls, 1):.0f} ms, "
               f"slowest {1000 * a.slowest:.0f} ms")

@@ -117,7 +117,13 @@ class DaemonRunner:
 
 DEFAULT = ["sum-revenue", "mean-by-region", "filter-west-2023", "time-month", "bar-region", "heatmap",
            "ttest-north-south", "nonsense", "no-profit", "followup-year", "followup-fragment",
-           "dup-answer", "dup-convention", "twodates-answer", "twodates-convention", "multi-answer"]
+           "dup-answer", "dup-convention", "twodates-answer", "twodates-convention", "multi-answer",
+           # issue 15, one per class, on real public data: levels, numeric years, dropped words,
+           # codes and 0/1, mixed dates, truncation, refusals
+           "real-lv-co2-plot", "real-lv-macro-cpi-year", "real-yr-macro-cpi-1990", "real-yr-grunfeld-plot-firm",
+           "real-dr-macro-decade", "real-dr-statecrime-region", "real-cd-anes-vote-rate",
+           "real-dt-messy-dayfirst", "real-tr-statecrime-bar", "real-rf-macro-nonsense", "real-rf-people-groesse",
+           "real-mp-iris-mean-std-outliers", "real-cd-anes-ttest"]
 
 
 class CliRunner(DaemonRunner):
@@ -217,6 +223,12 @@ def main(argv):
     with tempfile.TemporaryDirectory(prefix="daa-analyst-d-") as work:
         paths = corpus.dataset_paths(cps, work)
         env = corpus.expected_env(paths)
+        present = corpus.runnable(cases, paths)[0]
+        if len(present) < len(cases):
+            print(f"skip: {len(cases) - len(present)} cases need real datasets that are not installed")
+        order = {}
+        for c in present:
+            order.setdefault(tuple(c["datasets"]), []).append(c)
         runner = CliRunner(paths) if "--cli" in argv else DaemonRunner(paths)
         print(runner.describe())
         try:

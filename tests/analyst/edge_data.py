@@ -7,6 +7,8 @@ covers (deterministic; created at test time, never committed):
   edge_unicode   "Revenue" and "revenue " (duplicate-looking), "Größe", "Kategorie", "Datum"
   edge_numtext   amounts stored as text with thousands separators ("1,234.50")
   edge_twodates  two date columns (order_date, ship_date): "over time" must ask
+  edge_people    German survey-style names ("Größe_cm", "Gewicht_kg", "Geschlecht"),
+                 found from transliterations ("groesse")
 
 write_all(dir) returns {name: path}; the frames themselves come from frames().
 """
@@ -53,6 +55,11 @@ def frames():
         "ship_date": (od + pd.to_timedelta(rng.randint(1, 9, j), unit="D")).strftime("%Y-%m-%d"),
         "revenue": rng.uniform(20, 900, j).round(2),
         "region": rng.choice(["North", "South", "East"], j)})
+    p = 120
+    out["edge_people"] = pd.DataFrame({
+        "Größe_cm": rng.randint(150, 200, p),
+        "Gewicht_kg": rng.uniform(45, 110, p).round(1),
+        "Geschlecht": rng.choice(["weiblich", "männlich"], p)})
     return out
 
 

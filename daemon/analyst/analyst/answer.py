@@ -5,7 +5,7 @@ to configure a real LLM.
 """
 import re
 
-MAX_LINES = 40
+MAX_LINES = 80
 
 EXAMPLES = [
     "describe the data / what columns are there / missing values",
@@ -30,9 +30,38 @@ LLM_HOWTO = ("For free-form questions, configure an LLM in $XDG_CONFIG_HOME/daa/
              "Then restart the daemon (daa shutdown; the next daa command starts it).")
 
 
-def examples_text():
-    """The list of requests the builtin analyst understands."""
-    return "\n".join("  - " + e for e in EXAMPLES)
+def examples_text(ds=None):
+    """The list of requests the builtin analyst understands, written with the
+    dataset's own columns when there is one (else generic ones)."""
+    ex = dataset_examples(ds) if ds is not None else None
+    return "\n".join("  - " + e for e in (ex or EXAMPLES))
+
+
+def dataset_examples(ds):
+    """Example requests naming ds's real columns and values, or None when it has no measure."""
+    nums = [c for c in ds.columns if c.is_numeric() and not c.is_id()]
+    if not nums:
+        return None
+    m, m2 = nums[0], (nums[1] if len(nums) > 1 else None)
+    cats = [c for c in ds.columns if c.is_category() and not c.is_id() and not c.is_date()]
+    g = cats[0] if cats else None
+    dates = ds.date_columns()
+    out = ["describe the data / what columns are there / missing values",
+           "show the first 10 rows / how many rows are there",
+           f"average {m.name} / total {m.name}" + (f" by {g.name} / median {m.name} per {g.name}" if g else "")]
+    if g is not None:
+        out.append(f"top 5 {g.name} by {m.name} / plot {m.name} by {g.name} / box plot of {m.name} by {g.name}")
+        val = next((v for v in g.values if isinstance(v, str)), None)
+        if val:
+            out.append(f"average {m.name} for {val}")
+    if dates:
+        year = str(dates[0].max or "")[:4]
+        out.append(f"plot {m.name} over time / {m.name} per year" + (f" / average {m.name} in {year}" if year.isdigit() else ""))
+    out.append(f"histogram of {m.name} / is {m.name} normally distributed / outliers in {m.name}")
+    if m2 is not None:
+        out.append(f"scatter {m.name} vs {m2.name} / correlation between {m.name} and {m2.name} / correlation heatmap")
+    out.append(f"predict {m.name} from the other columns (baseline model)")
+    return out
 
 
 def help_text():
@@ -42,14 +71,15 @@ def help_text():
             "Requests I understand, for example:\n" + examples_text() + "\n\n" + LLM_HOWTO)
 
 
-def not_understood(request, reason=None, columns=None):
-    """An honest "I cannot do this" with examples and the LLM set-up."""
+def not_understood(request, reason=None, columns=None, ds=None):
+    """An honest "I cannot do this" with examples (from ds's columns when
+    given) and the LLM set-up."""
     head = reason or (f"I am daa's builtin offline analyst and I did not understand \u201c{request}\u201d. "
                       "I only know a fixed set of common analyses.")
     parts = [head]
     if columns:
         parts.append("Columns available: " + ", ".join(columns[:60]) + (" ..." if len(columns) > 60 else ""))
-    parts.append("Requests I understand, for example:\n" + examples_text())
+    parts.append("Requests I understand, for example:\n" + examples_text(ds))
     parts.append(LLM_HOWTO)
     return "\n\n".join(parts)
 
@@ -62,7 +92,8 @@ def sentence(line):
     return line.rstrip()
 
 
-KEY_LINE = re.compile(r"^(Highest|Most common|Strongest correlation|Overall|Accuracy|R\^2|Welch t-test|One-way ANOVA):")
+NOTE_LINE = re.compile(r"^(pandas warning|\d+ of \d+ values of .* could not be read|Assumption|Time|The chart shows|The chart overlays|\d+ of \d+ \S+ have no data|\(the table shows)")
+KEY_LINE = re.compile(r"^(Chi-square test|Highest|Most common|Strongest correlation|Overall|Accuracy|R\^2|Welch t-test|One-way ANOVA):")
 
 
 def figures_text(result):
@@ -79,12 +110,16 @@ def success(purpose, result):
     out = str(result.get("stdout") or "").strip("\n")
     lines = out.splitlines()
     body = []
+    notes = [ln for ln in lines if NOTE_LINE.match(ln)]   # assumptions and caveats first, once
+    if notes and len(lines) > 1:
+        body.append("\n".join(notes))
+        lines = [ln for ln in lines if not NOTE_LINE.match(ln)]
     if len(lines) == 1:
         body.append(sentence(lines[0]))
     elif lines:
         key = [ln for ln in lines if KEY_LINE.match(ln)]
         if len(lines) > 12 and key:
-            body.append("\n".join(sentence(ln) for ln in key[:3]))
+            body.append("\n".join(sentence(ln) for ln in key[:5]))
         shown = lines[:MAX_LINES]
         body.append("\n".join(sentence(ln) for ln in shown))
         if len(lines) > MAX_LINES:

@@ -15,7 +15,7 @@ from analyst.codegen_stats import col, fs, lit
 AGG_LABEL = {"sum": "Total", "mean": "Average", "median": "Median", "min": "Minimum",
              "max": "Maximum", "std": "Standard deviation of", "var": "Variance of",
              "count": "Number of non-empty"}
-FREQ_NAME = {"D": "day", "W": "week", "M": "month", "Q": "quarter", "Y": "year"}
+FREQ_NAME = {"D": "day", "W": "week", "M": "month", "Q": "quarter", "Y": "year", "H": "half-year", "10Y": "decade"}
 FREQ_FMT = {"D": "%Y-%m-%d", "W": "%Y-%m-%d", "M": "%Y-%m", "Q": "%Y-%m", "Y": "%Y"}
 
 
@@ -63,12 +63,31 @@ def preamble(it, conventions):
         if c.name in seen:
             continue
         seen.add(c.name)
-        if c.is_numeric_text():
+        if getattr(c, "virtual", None):
+            conv += virtual_date_lines(v, c)
+        elif c.is_numeric_text():
             conv.append(f"{col(v, c)} = pd.to_numeric({col(v, c)}.astype(str).str.replace(\",\", \"\", regex=False), errors=\"coerce\")")
         elif c.is_date() and (c is it.get("date") or c in [f["col"] for f in it["filters"]]):
             fmt = it.get("formats", {}).get(c.name) or date_format(c, conventions)
             fa = f", format={lit(fmt)}" if fmt else ""
-            conv.append(f"{col(v, c)} = pd.to_datetime({col(v, c)}{fa}, errors=\"coerce\")")
+            if c.dtype.startswith("datetime"):
+                conv.append(f"{col(v, c)} = pd.to_datetime({col(v, c)}{fa}, errors=\"coerce\")")
+                continue
+            how = f"as {fmt}" if fmt else "as dates"
+            conv += [f"raw = {col(v, c)}",
+                     "with warnings.catch_warnings(record=True) as caught:",
+                     "    warnings.simplefilter(\"always\")",
+                     f"    {col(v, c)} = pd.to_datetime(raw{fa}, errors=\"coerce\")",
+                     "for w in caught:",
+                     "    print(f\"pandas warning while reading the dates: {w.message}\")",
+                     f"unread = raw.notna() & {col(v, c)}.isna()",
+                     "if unread.any():",
+                     f"    print(f\"{{int(unread.sum())}} of {{int(raw.notna().sum())}} values of {fs(c.name)} could not be read {fs(how)} "
+                     f"(e.g. {{raw[unread].iloc[0]}}): those rows are left out"
+                     + (f"; values that fit both day/month orders were read {fs(how)}" if fmt and "%d" in fmt and "%m" in fmt else "")
+                     + ".\")"]
+    if any(ln.startswith("with warnings") for ln in conv):
+        conv.insert(0, "import warnings")
     lines = [f"{v} = dfs[{lit(ds.name)}]" + (".copy()" if conv else "")] + conv
     for f in it["filters"]:
         if f["kind"] == "search":
@@ -79,6 +98,59 @@ def preamble(it, conventions):
         lines.append(f"print(f\"Rows matching{fs(filter_text(it))}: {{len({v}):,}}\")")
         lines.append(f"assert len({v}) > 0, {lit('no rows match the filters' + filter_text(it))}")
     return lines, v
+
+
+def virtual_date_lines(v, d):
+    """Builds a date column from year (+ quarter or month) columns."""
+    y, sub, part = d.virtual
+    if part == "quarter":
+        month, how = f"({col(v, sub)} - 1) * 3 + 1", f"{y.name} and {sub.name} (each quarter dated by its first month)"
+    elif part == "month":
+        month, how = col(v, sub), f"{y.name} and {sub.name}"
+    else:
+        month, how = "1", f"{y.name} (each year dated 1 January)"
+    return [f"{col(v, d)} = pd.to_datetime(pd.DataFrame({{\"year\": {col(v, y)}, \"month\": {month}, \"day\": 1}}), errors=\"coerce\")",
+            f"print({lit('Time: built from ' + how + '.')})"]
+
+
+def choose_agg(it, m, over_time):
+    """(aggregation, assumption text or None) when the request named none:
+    flows are summed, levels averaged, stocks summed across groups but
+    averaged over time; a name that says neither is averaged per group, and
+    over time averaged when the data is one series (about one row per date),
+    summed when many rows share a date.  The choice is said in the answer."""
+    if m is None:
+        return "sum", None
+    kind, word = m.measure_kind()
+    if m.is_binary01():
+        return "mean", f"{m.name} holds only 0 and 1, so I used its mean per {it.get('per_text') or 'group'} (the share of 1s), not the sum"
+    if m.is_code() and not over_time:
+        return "mean", (f"{m.name} looks like a code ({m.distinct} small whole numbers), so I used its mean per "
+                        f"{it.get('per_text') or 'group'}, not the sum; ask for counts per {m.name} to see how often each code occurs")
+    per = it.get("per_text") or "group"
+    if kind == "flow":
+        return "sum", (f"{m.name} reads as an amount that adds up (\u201c{word}\u201d), so I summed it per {per}; "
+                       f"ask for the average {m.name} to get the mean")
+    if kind == "level" or (kind == "stock" and over_time):
+        what = "a level or rate" if kind == "level" else "a level (a stock)"
+        return "mean", (f"{m.name} reads as {what} (\u201c{word}\u201d), so I used the mean per {per}, not the sum; "
+                        f"ask for the total {m.name} to add it up")
+    if kind == "stock":
+        return "sum", f"{m.name} reads as a stock (\u201c{word}\u201d), so I summed it per {per}"
+    if over_time:
+        rpt = it["ds"].rows_per_time()
+        if rpt is None or rpt < 1.5:
+            return "mean", (f"{m.name} has about one value per date (a series of readings), so I used the mean per {per}, "
+                            f"not the sum; ask for the total {m.name} to add it up")
+        return "sum", (f"{m.name} has about {rpt:.0f} rows per date, so I summed them per {per}; "
+                       f"ask for the average {m.name} to get the mean")
+    return "mean", (f"I did not know whether {m.name} adds up, so I used its mean per {per}; "
+                    f"ask for the total {m.name} to add it up")
+
+
+def assumption_line(text):
+    """The code line printing an assumption (answer.py puts it near the top)."""
+    return [f"print({lit('Assumption: ' + text + '.')})"] if text else []
 
 
 def search_lines(v, f):
@@ -134,8 +206,44 @@ def print_series(name, limit=30):
     return [f"print({name}.to_string(float_format=\"{{:,.2f}}\".format, max_rows={limit}))"]
 
 
+MAX_BARS = 60   # more categories than this: the largest 30 and "other"
+
+
+def chart_series(result, gname, additive):
+    """Lines making `top`, the Series a bar chart shows: every category up to
+    MAX_BARS, else the 30 largest plus one "other" bar (the rest summed, for
+    sums and counts) or without it (for means); the answer says which."""
+    return [f"top = {result}",
+            f"if len(top) > {MAX_BARS}:",
+            "    rest = top.sort_values(ascending=False).iloc[30:]",
+            "    top = top.sort_values(ascending=False).head(30)",
+            ("    top = pd.concat([top, pd.Series({\"other\": rest.sum()})])\n"
+             f"    print(f\"The chart shows the 30 largest of {{len({result})}} {fs(gname)} values and one bar "
+             f"\u201cother\u201d for the {{len(rest)}} others together ({{rest.sum():,.2f}}); the table lists all.\")")
+            if additive else
+            (f"    print(f\"The chart shows the 30 largest of {{len({result})}} {fs(gname)} values "
+             f"(the {{len(rest)}} others are left out of the chart: they cannot be added up); the table lists all.\")"),
+            "else:",
+            f"    print(f\"The chart shows all {{len(top)}} {fs(gname)} values.\")"]
+
+
 def bar_lines(result, title, xlabel, ylabel, horizontal=False):
-    """A labelled bar chart of a Series."""
+    """A labelled bar chart of a Series (horizontal=None: horizontal when it
+    has more than 20 bars, the figure as tall as they need)."""
+    if horizontal is None:
+        return ([f"horizontal = len({result}) > 20",
+                 f"fig, ax = plt.subplots(figsize=(9, max(5, 0.25 * len({result}))) if horizontal else (9, 5))",
+                 "if horizontal:",
+                 f"    ax.barh({result}.index.astype(str), {result}.values)",
+                 "    ax.invert_yaxis()",
+                 f"    ax.set_xlabel({lit(ylabel)})",
+                 f"    ax.set_ylabel({lit(xlabel)})",
+                 "else:",
+                 f"    ax.bar({result}.index.astype(str), {result}.values)",
+                 f"    ax.set_xlabel({lit(xlabel)})",
+                 f"    ax.set_ylabel({lit(ylabel)})",
+                 "    plt.setp(ax.get_xticklabels(), rotation=45, ha=\"right\")",
+                 f"ax.set_title({lit(title)})", "plt.tight_layout()"])
     plot = (f"ax.barh({result}.index.astype(str), {result}.values)" if horizontal
             else f"ax.bar({result}.index.astype(str), {result}.values)")
     lines = ["fig, ax = plt.subplots(figsize=(9, 5))", plot,
@@ -159,15 +267,27 @@ def op_agg(it, v):
     ms, g = it["measures"], it["group"]
     if not ms and g is not None:
         return op_value_counts(it, v)
-    agg = it["agg"] or (default_agg(ms[0]) if g is not None else None)
+    agg, why = it["agg"], None
+    if agg is None and g is not None:
+        it["per_text"] = g.name
+        agg, why = choose_agg(it, ms[0], g.time_part() is not None)
     if agg is None:
         return op_stats(it, v)
+    aggs = [a for a in it.get("aggs") or [] if a != "count"] or [agg]
     if g is None:
-        lines = []
+        lines, labels = [], []
         for m in ms:
-            lines += [f"value = {col(v, m)}.{agg}()",
-                      f"print(f\"{fs(agg_label(agg, m))}: {{value:,.2f}}\")"]
-        return lines, ", ".join(agg_label(agg, m) for m in ms).lower()
+            for a in aggs:   # "mean and std of unemp": both, none dropped
+                lines += [f"value = {col(v, m)}.{a}()",
+                          f"print(f\"{fs(agg_label(a, m))}: {{value:,.2f}}\")"]
+                labels.append(agg_label(a, m))
+        return lines, ", ".join(labels).lower()
+    if len(aggs) > 1:
+        m = ms[0]
+        title = f"{', '.join(AGG_LABEL[a].replace(' of', '') for a in aggs)} of {m.name} by {g.name}"
+        return ([f"result = {v}.groupby({lit(g.name)})[{lit(m.name)}].agg({json.dumps(aggs)})",
+                 f"print({lit(title + ':')})",
+                 "print(result.to_string(float_format=\"{:,.2f}\".format, max_rows=60))"], title.lower())
     m = ms[0]
     g2 = it.get("group2")
     if g2 is not None:
@@ -175,13 +295,15 @@ def op_agg(it, v):
         return ([f"result = {v}.groupby([{lit(g.name)}, {lit(g2.name)}])[{lit(m.name)}].{agg}().unstack({lit(g2.name)})",
                  f"print({lit(title + ':')})",
                  "print(result.to_string(float_format=\"{:,.2f}\".format, max_rows=40))"], title.lower())
-    order = ".sort_index()" if g.is_numeric() else ".sort_values(ascending=False)"
+    order = ".sort_index()" if g.is_numeric() or g.time_part() else ".sort_values(ascending=False)"
     title = f"{agg_label(agg, m)} by {g.name}"
-    lines = [f"result = {v}.groupby({lit(g.name)})[{lit(m.name)}].{agg}(){order}",
-             f"print({lit(title + ':')})"] + print_series("result")
+    lines = assumption_line(why) + [
+        f"result = {v}.groupby({lit(g.name)})[{lit(m.name)}].{agg}(){order}",
+        f"print({lit(title + ':')})"] + print_series("result", 60)
     lines.append("print(f\"Highest: {result.idxmax()} ({result.max():,.2f}); lowest: {result.idxmin()} ({result.min():,.2f})\")")
     if it["plot"]:
-        lines += ["top = result.head(30)"] + bar_lines("top", title, g.name, agg_label(agg, m))
+        lines += chart_series("result", g.name, agg == "sum") + bar_lines("top", title, g.name, agg_label(agg, m),
+                                                                          horizontal=None)
     return lines, title.lower()
 
 
@@ -197,45 +319,108 @@ def op_stats(it, v):
     return lines, "summary statistics of " + ", ".join(m.name for m in it["measures"])
 
 
+LABEL_CODE = {  # index → labels, per frequency
+    "D": "table.index.strftime(\"%Y-%m-%d\")", "W": "table.index.strftime(\"%Y-%m-%d\")",
+    "M": "table.index.strftime(\"%Y-%m\")", "Q": "table.index.to_period(\"Q\").astype(str)",
+    "Y": "table.index.strftime(\"%Y\")"}
+MAX_LINES = 12
+
+
 def op_time(it, v):
-    """A measure (or the row count) over time, resampled, as a line chart."""
+    """A measure (or the row count) over time, per day / week / month /
+    quarter / year (resampled) or half-year / decade (binned); a line, bars
+    when asked.  Periods without data stay empty (never 0 on the line)."""
     d, m, g = it["date"], it["measure"], it["group"]
     if d is None:
         return ([f"print({lit('There is no date column in ' + it['ds'].name + ', so I cannot plot over time.')})"],
                 "no date column")
     freq = it["freq"] or default_freq(d)
-    agg = it["agg"] if it["agg"] in ("sum", "mean", "median", "min", "max", "count", "std") else default_agg(m)
-    what = agg_label(agg, m) if m is not None else "Number of rows"
     unit = FREQ_NAME[freq]
-    title = f"{what} per {unit}" + (f" by {g.name}" if g is not None else "")
-    lines = [f"{v} = {v}.dropna(subset=[{lit(d.name)}])"]
-    how = f"[{lit(m.name)}].{agg}()" if m is not None else ".size()"
-    if g is not None:
-        lines += [f"result = {v}.groupby([pd.Grouper(key={lit(d.name)}, freq={lit(freq)}), {lit(g.name)}]){how}.unstack({lit(g.name)})",
-                  "fig, ax = plt.subplots(figsize=(10, 5))",
-                  "for name in result.columns[:12]:",
-                  "    ax.plot(result.index, result[name], label=str(name))",
-                  f"ax.legend(title={lit(g.name)})"]
+    it["per_text"] = unit
+    why = None
+    if it["agg"] in ("sum", "mean", "median", "min", "max", "count", "std"):
+        agg = it["agg"]
     else:
-        if m is None:
+        agg, why = choose_agg(it, m, True)
+    what = agg_label(agg, m) if m is not None else "Number of rows"
+    title = f"{what} per {unit}" + (f" by {g.name}" if g is not None else "")
+    lines = assumption_line(why) + [f"{v} = {v}.dropna(subset=[{lit(d.name)}])"]
+    call = f"{agg}(min_count=1)" if agg == "sum" else f"{agg}()"
+    how = f"[{lit(m.name)}].{call}" if m is not None else ".size()"
+    binned = freq in ("H", "10Y")
+    if len(it["measures"]) > 1 and g is None and not binned:
+        return time_several(it, v, d, freq, unit)
+    if binned:
+        key = (f"{col(v, d)}.dt.year.astype(str) + \"H\" + ({col(v, d)}.dt.month > 6).map({{False: \"1\", True: \"2\"}})"
+               if freq == "H" else f"({col(v, d)}.dt.year // 10 * 10).astype(str) + \"s\"")
+        lines.append(f"period = {key}")
+    if g is not None:
+        grouper = "period" if binned else f"pd.Grouper(key={lit(d.name)}, freq={lit(freq)})"
+        lines += [f"result = {v}.groupby([{grouper}, {lit(g.name)}]){how}.unstack({lit(g.name)})",
+                  f"shown = result.sum().sort_values(ascending=False).index[:{MAX_LINES}]",
+                  "fig, ax = plt.subplots(figsize=(10, 5))",
+                  "for name in shown:",
+                  "    ax.plot(result.index, result[name], label=str(name))",
+                  f"ax.legend(title={lit(g.name)})",
+                  f"if len(result.columns) > {MAX_LINES}:",
+                  f"    print(f\"The chart shows the {MAX_LINES} largest of {{len(result.columns)}} {fs(g.name)} values (by their total); the table lists all.\")"]
+    else:
+        if binned:
+            lines.append(f"result = {v}.groupby(period){how if m is not None else '.size()'}")
+        elif m is None:
             lines.append(f"result = {v}.set_index({lit(d.name)}).resample({lit(freq)}).size()")
         else:
-            lines.append(f"result = {v}.set_index({lit(d.name)})[{lit(m.name)}].resample({lit(freq)}).{agg}()")
+            lines.append(f"result = {v}.set_index({lit(d.name)})[{lit(m.name)}].resample({lit(freq)}).{call}")
         lines.append("fig, ax = plt.subplots(figsize=(10, 5))")
-        if re.search(r"\bbars?\b|\bcolumn chart\b", it["request"], re.I):   # asked for bars
-            lines.append(f"ax.bar(result.index.strftime({lit(FREQ_FMT[freq])}), result.values)")
+        if re.search(r"\bbars?\b|\bcolumn chart\b", it["request"], re.I) or binned:   # asked for bars, or bins
+            labels = "result.index" if binned else LABEL_CODE[freq].replace("table.", "result.")
+            lines.append(f"ax.bar({labels}, result.values)")
         else:
             lines.append("ax.plot(result.index, result.values, marker=\"o\" if len(result) <= 60 else None)")
+        lines += ["empty = int(result.isna().sum())",
+                  "if empty:",
+                  f"    print(f\"{{empty}} of {{len(result)}} {unit}s have no data: left empty (gaps in the line), not 0.\")"]
     lines += [f"ax.set_title({lit(title + filter_text(it))})",
               f"ax.set_xlabel({lit(unit.capitalize() + ' (' + d.name + ')')})",
               f"ax.set_ylabel({lit(what)})",
               "fig.autofmt_xdate()", "plt.tight_layout()",
-              "table = result.copy()",
-              f"table.index = table.index.strftime({lit(FREQ_FMT[freq])})",
-              f"print(f\"{fs(title)}, {{len(table)}} {unit}s from {{table.index[0]}} to {{table.index[-1]}}:\")"]
-    lines += print_series("table") if g is None else ["print(table.to_string(float_format=\"{:,.2f}\".format, max_rows=40))"]
+              "table = result.copy()"]
+    if not binned:
+        lines.append(f"table.index = {LABEL_CODE[freq]}")
+    lines.append(f"print(f\"{fs(title)}, {{len(table)}} {unit}s from {{table.index[0]}} to {{table.index[-1]}}:\")")
+    lines += print_series("table", 60) if g is None else ["print(table.to_string(float_format=\"{:,.2f}\".format, max_rows=60))"]
     if g is None:
         lines += ["print(f\"Highest: {table.idxmax()} ({table.max():,.2f}); lowest: {table.idxmin()} ({table.min():,.2f})\")"]
+    return lines, f"{title.lower()} over time"
+
+
+def time_several(it, v, d, freq, unit):
+    """Several measures over time: one line each (each with its own sum or
+    mean, said), the table with one column each."""
+    lines, parts = [f"{v} = {v}.dropna(subset=[{lit(d.name)}])", f"series = {v}.set_index({lit(d.name)})",
+                    "lines = []"], []
+    for m in it["measures"]:
+        if it["agg"] in ("sum", "mean", "median", "min", "max", "count", "std"):
+            agg, why = it["agg"], None
+        else:
+            agg, why = choose_agg(it, m, True)
+        call = f"{agg}(min_count=1)" if agg == "sum" else f"{agg}()"
+        lines += assumption_line(why) + [f"lines.append(({lit(agg_label(agg, m))}, series[{lit(m.name)}].resample({lit(freq)}).{call}))"]
+        parts.append(agg_label(agg, m))
+    title = f"{' and '.join(parts)} per {unit}"
+    lines += ["result = pd.concat(dict(lines), axis=1)",
+              "fig, ax = plt.subplots(figsize=(10, 5))",
+              "for name in result.columns:",
+              "    ax.plot(result.index, result[name], label=name)",
+              "ax.legend()",
+              f"ax.set_title({lit(title + filter_text(it))})",
+              f"ax.set_xlabel({lit(unit.capitalize() + ' (' + d.name + ')')})",
+              "ax.set_ylabel(\"Value\")", "fig.autofmt_xdate()", "plt.tight_layout()",
+              "table = result.copy()", f"table.index = {LABEL_CODE[freq]}",
+              f"print(f\"{fs(title)}, {{len(table)}} {unit}s from {{table.index[0]}} to {{table.index[-1]}}:\")",
+              "print(table.to_string(float_format=\"{:,.2f}\".format, max_rows=60))",
+              "for name in table.columns:",
+              "    print(f\"{name}: highest {table[name].idxmax()} ({table[name].max():,.2f}); lowest {table[name].idxmin()} ({table[name].min():,.2f})\")"]
     return lines, f"{title.lower()} over time"
 
 
@@ -254,6 +439,8 @@ def default_freq(d):
     except (TypeError, ValueError):
         return "M"
     days = (y1 - y0) * 365 + (m1 - m0) * 30 + (d1 - d0)
+    if getattr(d, "virtual", None):   # a date built from year (+ quarter/month): its own step
+        return {"quarter": "Q", "month": "M"}.get(d.virtual[2], "Y")
     return "D" if days <= 62 else "Y" if days > 365 * 15 else "M"
 
 
@@ -273,14 +460,20 @@ def op_top(it, v):
     if m is None:
         return op_head(it, v)
     if ent is None or it.get("row_top"):
-        cols = [c.name for c in it["ds"].columns][:12]
+        first = [c for c in it["ds"].columns if c.time_part() or c.is_date()] + [m]
+        cols = list(dict.fromkeys([c.name for c in first] + [c.name for c in it["ds"].columns]))[:12]
         lines = [f"result = {v}.{pick}({n}, {lit(m.name)})",
                  f"print({lit(f'{word} {n} rows by {fs(m.name)}:')})",
                  f"print(result[{json.dumps(cols, ensure_ascii=False)}].to_string())"]
         return lines, f"{word.lower()} {n} rows by {m.name}"
-    agg = it["agg"] if it["agg"] in ("sum", "mean", "median", "count", "std") else default_agg(m)
+    why = None
+    if it["agg"] in ("sum", "mean", "median", "count", "std"):
+        agg = it["agg"]
+    else:
+        it["per_text"] = ent.name
+        agg, why = choose_agg(it, m, ent.time_part() is not None)
     title = f"{word} {n} {ent.name} by {agg_label(agg, m).lower()}"
-    lines = [f"result = {v}.groupby({lit(ent.name)})[{lit(m.name)}].{agg}().{pick}({n})",
+    lines = assumption_line(why) + [f"result = {v}.groupby({lit(ent.name)})[{lit(m.name)}].{agg}().{pick}({n})",
              f"print({lit(title + ':')})",
              "print(result.to_string(float_format=\"{:,.2f}\".format))"]
     if it["plot"]:
@@ -304,10 +497,12 @@ def op_value_counts(it, v):
     lines = [f"counts = {col(v, c)}.value_counts(dropna=False)",
              "shares = (counts / counts.sum() * 100).round(1)",
              f"print({lit(title + ':')})",
-             "print(pd.DataFrame({\"rows\": counts, \"percent\": shares}).head(40).to_string())",
+             "print(pd.DataFrame({\"rows\": counts, \"percent\": shares}).head(60).to_string())",
+             "if len(counts) > 60:",
+             "    print(f\"(the table shows the 60 most common of {len(counts)} values)\")",
              f"print(f\"Most common: {{counts.index[0]}} ({{counts.iloc[0]:,}} rows); {{len(counts)}} different values\")"]
     if it["plot"] or it["op"] == "hist":
-        lines += ["top = counts.head(30)"] + bar_lines("top", title, c.name, "Number of rows")
+        lines += chart_series("counts", c.name, True) + bar_lines("top", title, c.name, "Number of rows", horizontal=None)
     return lines, title.lower()
 
 
@@ -332,7 +527,7 @@ def op_rate(it, v):
     title = f"Rows where {cond}, % by {g.name}"
     lines += [f"result = (flag.groupby({col(v, g)}).mean() * 100).sort_values(ascending=False)",
               f"print({lit(title + ':')})",
-              "print(result.to_string(float_format=\"{:.2f}%\".format, max_rows=30))",
+              "print(result.to_string(float_format=\"{:.2f}%\".format, max_rows=60))",
               f"print(f\"Overall: {{flag.mean() * 100:.2f}}%\")"]
     if it["plot"]:
         lines += bar_lines("result", title, g.name, "% of rows")
@@ -349,7 +544,7 @@ def op_share(it, v):
     lines = [f"result = {v}.groupby({lit(g.name)})[{lit(m.name)}].sum().sort_values(ascending=False)",
              "share = result / result.sum() * 100",
              f"print({lit(title + ':')})",
-             "print(pd.DataFrame({\"total\": result, \"percent\": share}).head(40).to_string(float_format=\"{:,.2f}\".format))"]
+             "print(pd.DataFrame({\"total\": result, \"percent\": share}).to_string(float_format=\"{:,.2f}\".format, max_rows=60))"]
     if it["plot"]:
         lines += bar_lines("share", title, g.name, f"% of total {m.name}")
     return lines, title.lower()
@@ -388,7 +583,10 @@ def op_hist(it, v):
     title = f"Distribution of {m.name}" + (f" by {g.name}" if g is not None else "") + filter_text(it)
     lines = ["fig, ax = plt.subplots(figsize=(9, 5))"]
     if g is not None:
-        lines += [f"for name, part in list({v}.groupby({lit(g.name)}))[:8]:",
+        lines += [f"groups = list({v}.groupby({lit(g.name)}))",
+                  "if len(groups) > 8:",
+                  f"    print(f\"The chart overlays the first 8 of {{len(groups)}} {fs(g.name)} values.\")",
+                  "for name, part in groups[:8]:",
                   f"    ax.hist(part[{lit(m.name)}].dropna(), bins=30, alpha=0.5, label=str(name))",
                   f"ax.legend(title={lit(g.name)})"]
     else:

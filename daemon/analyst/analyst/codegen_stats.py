@@ -170,6 +170,9 @@ def op_outliers(it, v):
 def op_ttest(it, v):
     """Welch t-test between two groups, or one-way ANOVA across more."""
     m, g = it["measure"], it["group"]
+    other = next((c for c in it["others"] if c is not g and (c.is_category() or c.is_flag())), None)
+    if g is not None and not it["values"] and (m is None and other is not None or m is not None and m.is_binary01()):
+        return chi_square(v, m or other, g)
     if m is None or g is None:
         return ([f"print({lit('I need a numeric column and a grouping column to compare groups.')})"], "compare groups")
     if it["values"]:
@@ -186,6 +189,9 @@ def op_ttest(it, v):
                 "    f_stat, p = stats.f_oneway(*groups)",
                 f"    print({v}.groupby({lit(g.name)})[{lit(m.name)}].agg([\"mean\", \"count\"]).to_string(float_format=\"{{:,.2f}}\".format))",
                 f"    print(f\"One-way ANOVA of {fs(m.name)} across {{len(names)}} {fs(g.name)} groups: F = {{f_stat:.3f}}, p-value = {{p:.4g}}\")",
+                "    h_stat, p_kw = stats.kruskal(*groups)",
+                "    print(f\"Kruskal-Wallis test (no normality assumed): H = {h_stat:.3f}, p-value = {p_kw:.4g}\")",
+                "    print(\"A p-value below 0.05 means the groups' averages are unlikely to be equal by chance.\")",
                 "else:"]
         sel = (f"a = {v}.loc[{col(v, g)} == names[0], {lit(m.name)}].dropna()",
                f"b = {v}.loc[{col(v, g)} == names[1], {lit(m.name)}].dropna()")
@@ -198,6 +204,24 @@ def op_ttest(it, v):
     tail = ["if p < 0.05:", "    print(\"The difference is statistically significant at the 5% level.\")",
             "else:", "    print(\"The difference is not statistically significant at the 5% level.\")"]
     return ["from scipy import stats", ""] + head + body + tail, f"compare {m.name} between {g.name} groups"
+
+
+def chi_square(v, a, g):
+    """Two categorical (or yes/no, 0/1) columns: crosstab with row shares and
+    a chi-square test of independence, said in words."""
+    return (["from scipy import stats", "",
+             f"table = pd.crosstab({col(v, g)}, {col(v, a)})",
+             f"print({lit(f'Rows by {g.name} and {a.name}:')})",
+             "print(table.to_string())",
+             f"print({lit(f'Share of each {a.name} value within each {g.name} (%):')})",
+             "print((table.div(table.sum(axis=1), axis=0) * 100).to_string(float_format=\"{:.1f}\".format))",
+             "chi2, p, dof, expected = stats.chi2_contingency(table)",
+             "print(f\"Chi-square test of independence: chi2 = {chi2:.3f}, degrees of freedom = {dof}, p-value = {p:.4g}\")",
+             "if p < 0.05:",
+             f"    print({lit(f'{a.name} differs between the {g.name} groups (statistically significant at the 5% level).')})",
+             "else:",
+             f"    print({lit(f'No statistically significant difference in {a.name} between the {g.name} groups at the 5% level.')})"],
+            f"chi-square test of {a.name} by {g.name}")
 
 
 def model_features(it):

@@ -8,10 +8,10 @@ choices go through the Resolver: conventions first ("date_column",
 """
 import re
 
-from analyst.parse import (NeedAsk, Unknown, PLOT_RE, detect_agg, detect_freq,
+from analyst.parse import (NeedAsk, Unknown, PLOT_RE, detect_agg, detect_aggs, detect_freq,
                            find_mentions, first_number, mark_groups, parse_filters,
                            tokenize, two_values)
-from analyst.schema import STOP, norm
+from analyst.schema import STOP, fold, norm
 
 FILLER = set("""can could would should want wanted like need see know look let us
 give tell help okay ok hey hi please thanks thank now then also again just really
@@ -131,12 +131,16 @@ def conv_format(res, col):
 def date_format_for(res, col):
     """The format of a text date column; asks when day/month order is ambiguous."""
     fmt = conv_format(res, col)
-    if fmt or len(col.date_formats) < 2:
+    formats = col.date_formats or col.guessed_formats()
+    if fmt or len(formats) < 2:
         return fmt or col.date_format
     sample = next((s for s in col.samples if isinstance(s, str)), "")
+    mixed = "" if col.date_formats else (" No single format reads every value the profile looked at, so day-first "
+                                         "and month-first dates may be mixed: the ones that do not fit your "
+                                         "choice are counted and left out.")
     q = (f"How are the dates in {col.name} written (e.g. \u201c{sample}\u201d)? "
-         "%d is the day, %m the month, %Y the year.")
-    return res.choose_value(col.date_formats, q, col.name + ".date_format",
+         "%d is the day, %m the month, %Y the year." + mixed)
+    return res.choose_value(formats, q, col.name + ".date_format",
                             f"the date format of {col.name} (answered by the user)")
 
 
@@ -157,11 +161,12 @@ def match_answer(answer, names):
 def pick_op(q, ms, filters):
     """The operation: the first keyword pattern that fits the mentions."""
     free = [m for m in ms if m.role is None]
-    nums = [m for m in free if m.col0.is_numeric() and not m.col0.is_id()]
+    nums = list({m.col0.name: m for m in free if m.col0.is_numeric() and not m.col0.is_id()}.values())
     for op, pat in OPS:
         if not re.search(pat, q):
             continue
-        if op == "ttest" and not (two_values(None, ms) or any(m.col0.is_category() for m in ms if m.value is None)):
+        if op == "ttest" and not (two_values(None, ms) or any(m.col0.is_category() or m.col0.is_binary01() or m.col0.is_code()
+                                                              for m in ms if m.value is None)):
             continue
         if op == "ttest" and re.search(r"\b(vs\.?|versus|against)\b", q) and len(nums) >= 2:
             continue
@@ -174,7 +179,7 @@ def pick_op(q, ms, filters):
         if op == "unique_values" and not [m for m in free if not m.col0.is_numeric()]:
             continue
         if op == "rate":
-            if any(m.col0.is_flag() for m in free) or re.search(r"\b(had|have|has|with) (a |an |any )?\w+", q):
+            if any(m.col0.is_flag() or m.col0.is_binary01() for m in free) or re.search(r"\b(had|have|has|with) (a |an |any )?\w+", q):
                 return "rate"
             if [m for m in free if m.col0.is_numeric()] and any(m.role == "group" or m.col0.is_category() for m in ms):
                 return "share"
@@ -218,6 +223,14 @@ def unmatched_words(tokens, ms, ds_names):
             and not t.f.endswith("ly")]
 
 
+OP_WORDS = set("""since before after until till during differ differs different difference differences
+correlated correlate correlates change changed changes changing distributed normality normally matrix
+random common t-test ttest what's whats anova significant significantly trend trends evolve evolved
+evolution compared relationship related drives driven prediction predicted classify typical usual
+decade decades half halves semester year's percentage chi-square kruskal wallis test tests sort sorted
+sorting descending desc develop developed development grow grew growth go went vary varies
+iqr rule rules z-score zscore method""".split())
+
 SUPERLATIVES = [  # words that name a measure and a direction at once
     (r"\b(hottest|warmest)\b", "highest temperature"), (r"\b(hotter|warmer)\b", "highest temperature"),
     (r"\b(coldest|coolest)\b", "lowest temperature"), (r"\b(colder|cooler)\b", "lowest temperature"),
@@ -242,22 +255,28 @@ def rewrite(request):
     return request
 
 
+PERIOD_RE = r"\b(which|what)\b(?: \w+){0,4}? (day|date|week|month|quarter|year)\b"
+
+
 def build_intent(request, ds, res, ds_names=()):
     """The intent dict for a request on dataset ds (may raise NeedAsk / Unknown)."""
     request = rewrite(request)
     q = " ".join(request.casefold().split())
     tokens = tokenize(request)
     ms = find_mentions(tokens, ds, ds_names)
-    inside = {i for m in ms if m.value is None and m.end - m.start > 1 or m.score >= 85 for i in range(m.start, m.end)}
+    inside = {i for m in ms if (m.value is None and m.end - m.start > 1 or m.score >= 85)
+              and not (m.value is None and m.col0.time_part()) for i in range(m.start, m.end)}
     qf = " ".join(t.f for t in tokens if t.i not in inside)   # keywords outside column names
+    if detect_freq(qf) or re.search(PERIOD_RE, qf):   # "by year" is a period, not the year column
+        ms = [m for m in ms if m.value is not None or not m.col0.time_part()]
     it = {"ds": ds, "request": request, "plot": bool(re.search(PLOT_RE, qf)),
-          "agg": detect_agg(qf), "freq": detect_freq(qf)}
+          "agg": detect_agg(qf), "freq": detect_freq(qf), "aggs": detect_aggs(qf)}
     filters = parse_filters(tokens, ms, ds)
     op = pick_op(qf, ms, filters)
     mark_groups(tokens, ms, op)
     has_date = bool(ds.date_columns())
     op = op or default_op(qf, ms, it["freq"], has_date)
-    period = re.search(r"\b(which|what)\b(?: \w+){0,4}? (day|date|week|month|quarter|year)\b", qf)
+    period = re.search(PERIOD_RE, qf)
     if period and op in ("top", "agg", None) and has_date:
         if period.group(2) in ("day", "date"):    # "the hottest day": the row with the highest value
             op, it["freq"], it["agg"] = "top", None, None
@@ -266,6 +285,10 @@ def build_intent(request, ds, res, ds_names=()):
             op, it["freq"] = "time", {"week": "W", "month": "M", "quarter": "Q", "year": "Y"}[period.group(2)]
             if it["agg"] in ("max", "min"):       # "highest" picks the period, it does not aggregate
                 it["agg"] = None
+    if re.search(r"\b(fiscal|financial) (year|quarter|period)s?\b|\bfy\b", qf):
+        raise Unknown("I did not understand \u201cfiscal year\u201d: I do not know in which month your fiscal "
+                      "year starts. Ask per calendar year, quarter or month instead (e.g. \u201c... per quarter\u201d), "
+                      "or configure an LLM for custom periods.")
     if re.search(r"\b(last|this|previous|past|next) (year|month|week|quarter|day)\b|\b(yesterday|today|ytd|year to date)\b", qf):
         raise Unknown("I cannot resolve relative dates such as \u201clast year\u201d: the data's own calendar "
                       "may not match today's. Name the period instead, e.g. \u201cin 2024\u201d or "
@@ -285,6 +308,14 @@ def build_intent(request, ds, res, ds_names=()):
     it["ascending"] = bool(re.search(r"\b(bottom|worst|lowest|smallest|least|fewest)\b", q))
     roles(it, tokens, ms, res, q)
     check_unmatched(it, tokens, ms, ds_names)
+    if op == "agg" and not it["agg"] and it["group"] is not None and it["measure"] is not None \
+            and it["measure"].is_binary01() and len(it["measures"]) == 1:
+        it["op"] = op = "rate"   # "vote by PID" with vote 0/1: the share of 1s per group, not their sum
+    if op == "top":   # "top 5 quarters by tbilrate" on quarterly data: the rows, not the quarter numbers
+        d = ds.virtual_date()
+        finest = d.virtual[1] or d.virtual[0] if d is not None else None
+        if finest is not None and finest in it["others"]:
+            it["row_top"] = True
     return it
 
 
@@ -320,8 +351,11 @@ def roles(it, tokens, ms, res, q):
     groups = [m for m in ms if m.role == "group"]
     dates = [m for m in free if m.col0.is_date()]
     nums = [m for m in free if m.col0.is_numeric() and not m.col0.is_id() and not m.col0.is_date()]
+    if op in ("top", "agg", "time", "hist", "rate") and any(m.score >= 85 for m in nums):
+        # "which region sells the most units": units is named, "sells" only hints at revenue
+        nums = [m for m in nums if m.score >= 70 or m.value is not None]
     others = [m for m in free if m not in nums and m not in dates]
-    it["measures"] = [res.column(m) for m in nums]
+    it["measures"] = list(dict.fromkeys(res.column(m) for m in nums))   # "wind speed": one column, named twice
     it["measure"] = it["measures"][0] if it["measures"] else None
     it["group"] = res.column(groups[0]) if groups else None
     it["group2"] = res.column(groups[1]) if len(groups) > 1 else None
@@ -396,6 +430,9 @@ def check_unmatched(it, tokens, ms, ds_names):
              "ttest": "measure", "model": "target"}
     words = unmatched_words(tokens, ms, ds_names)
     missing = needs.get(op) and it.get(needs[op]) is None and not (op == "agg" and it["group"] is not None)
+    if op == "ttest" and it["group"] is not None and any(c is not it["group"] and (c.is_category() or c.is_flag())
+                                                         for c in it["others"]):
+        missing = False   # two categorical columns: a chi-square test
     if op == "time" and it["measure"] is None and words:
         missing = True
     if op == "top" and it["measure"] is None and words:
@@ -403,3 +440,11 @@ def check_unmatched(it, tokens, ms, ds_names):
     if missing:
         what = ", ".join(f"\u201c{w}\u201d" for w in words) if words else "the column to use"
         raise Unknown(f"I could not find {what} among the columns of {it['ds'].name}.")
+    searched = {w for f in it["filters"] if f["kind"] == "search" for w in str(f["value"]).split()}
+    dropped = [w for w in words if fold(w) not in OP_WORDS and w not in searched]
+    if dropped:   # never answer a narrower question as if it were the one asked
+        what = ", ".join(f"\u201c{w}\u201d" for w in dropped)
+        raise Unknown(f"I did not understand {what} in your request: it names no column or value of "
+                      f"{it['ds'].name} and no operation I know, so I did not answer (without it I would have "
+                      "answered a narrower question than the one you asked). Rephrase with the column names "
+                      "below, or leave that part out if it does not matter.")

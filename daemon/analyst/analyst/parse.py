@@ -30,6 +30,8 @@ AGG_WORDS = [
     ("count", r"\b(count|number of|how many|frequency|frequencies)\b"),
 ]
 FREQ_WORDS = [
+    ("10Y", r"\b(decades?|by decade|per decade|each decade|decadal)\b"),
+    ("H", r"\b(half[- ]?years?|half[- ]yearly|halves|by half|per half|semi[- ]?annual\w*|semesters?)\b"),
     ("D", r"\b(daily|per day|by day|each day|a day|by date|per date)\b"),
     ("W", r"\b(weekly|per week|by week|each week|a week)\b"),
     ("M", r"\b(monthly|per month|by month|each month|a month|over the months)\b"),
@@ -173,6 +175,11 @@ def detect_agg(q):
     return None
 
 
+def detect_aggs(q):
+    """Every aggregation the request names, in the order of AGG_WORDS ("mean and std")."""
+    return [agg for agg, pat in AGG_WORDS if re.search(pat, q)]
+
+
 def detect_freq(q):
     """Resampling frequency asked for (D W M Q Y), or None."""
     for freq, pat in FREQ_WORDS:
@@ -230,6 +237,7 @@ def parse_filters(tokens, ms, ds):
     return filters
 
 
+METHOD_WORDS = {"iqr", "anova", "z-score", "zscore", "shapiro", "welch", "pearson", "spearman", "kruskal"}
 SEARCH_AFTER = {"in", "for", "from", "of", "at", "with", "only", "where", "about"}
 
 
@@ -242,7 +250,7 @@ def _search_filters(tokens, ms, filters, ds):
     while k < len(tokens):
         t = tokens[k]
         cap = t.kind == "q" or (t.kind == "w" and t.text[:1].isupper())
-        if k in used or not cap or t.f in STOP or norm(t.text) in names or tokens[k - 1].f not in SEARCH_AFTER | {"the"}:
+        if k in used or not cap or t.f in STOP or t.f in METHOD_WORDS or norm(t.text) in names or tokens[k - 1].f not in SEARCH_AFTER | {"the"}:
             k += 1
             continue
         j = k + 1

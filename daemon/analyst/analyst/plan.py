@@ -10,6 +10,7 @@ dataset profiles, conventions, steps so far), what is the next tool call?
 Every call re-derives the plan from scratch, so the same state always gives
 the same answer.
 """
+import json
 import re
 
 from analyst import answer, codegen
@@ -86,6 +87,41 @@ def names_data(request, ds, names):
                 or any(t.kind == "date" or re.fullmatch(r"(19|20)\d\d", t.text) for t in tokens))
 
 
+PART_SPLIT = re.compile(r"\s*(?:;|,?\s+and then\s+|,\s*then\s+|,?\s+then\s+|(?<!vs)(?<!e\.g)(?<!i\.e)(?<!etc)\.\s+(?=[A-Za-z]))\s*", re.I)
+
+
+def split_parts(request):
+    """The parts of a multi-part request ("mean of X, then count its outliers";
+    "...; histogram of X"), or [request]."""
+    parts = [p.strip(" ,.") for p in PART_SPLIT.split(request)]
+    parts = [p for p in parts if p]
+    return parts if len(parts) > 1 else [request]
+
+
+def understand_parts(request, digest, datasets, res, answers):
+    """[(intent, dataset)] for each part of a request; a part naming no column
+    takes the columns of the part before ("..., then count the outliers")."""
+    parts = split_parts(request)
+    if len(parts) == 1:
+        return [understand(request, digest, datasets, res, answers)]
+    out, names = [], [d.name for d in datasets]
+    for k, part in enumerate(parts):
+        if out and not find_mentions(tokenize(part), out[-1][1], names):
+            prev = out[-1][0]
+            cols = [c.name for c in (prev.get("measures") or [])] or [c.name for c in prev.get("others") or []]
+            if cols:
+                part = part + " of " + " and ".join(cols)
+        try:
+            out.append(understand(part, digest if k == 0 else [], datasets, res, answers))
+        except Unknown as e:
+            why = e.args[0] if e.args and e.args[0] else "I do not know how to do it."
+            done = "; ".join(f"\u201c{p}\u201d" for p in parts[:k])
+            raise Unknown(f"Your request has {len(parts)} parts. I did not understand part {k + 1}, "
+                          f"\u201c{parts[k]}\u201d: {why}"
+                          + (f" I understood {done}, but I answer all parts or none." if done else "")) from None
+    return out
+
+
 def understand(request, digest, datasets, res, answers):
     """(intent, dataset) for the request; a follow-up ("now for 2023", or a
     fragment not understood alone) is read together with the previous request."""
@@ -111,6 +147,26 @@ def understand(request, digest, datasets, res, answers):
             return build_intent(combined, ds2, res, names), ds2
         except Unknown:
             raise e from None
+
+
+def generate_parts(plans, conventions):
+    """One program answering every part in turn, each under a header line."""
+    codes, purposes = [], []
+    for k, (it, _) in enumerate(plans, 1):
+        if it["op"] == "help":
+            continue
+        code, purpose = codegen.generate(it, conventions)
+        codes.append(f"print({json.dumps('Part ' + str(k) + ': ' + purpose, ensure_ascii=False)})\n" + code)
+        purposes.append(purpose)
+    return "\n".join(codes), "; then ".join(purposes)
+
+
+def guess_dataset(request, datasets):
+    """The dataset a request not understood is most likely about, or None."""
+    try:
+        return choose_dataset(request, datasets, [])
+    except (NeedAsk, Unknown):
+        return None
 
 
 def last_run(steps):
@@ -143,21 +199,26 @@ def decide(state):
     res.several = len(datasets) > 1
     ds = None
     try:
-        it, ds = understand(request, state.get("digest"), datasets, res, answers)
+        plans = understand_parts(request, state.get("digest"), datasets, res, answers)
+        it, ds = plans[0]
     except NeedAsk as e:
         if e.key:  # the daemon stores the user's answer under this convention key
             return tool("ask_user", question=e.question, choices=e.choices, key=e.key)
         return tool("ask_user", question=e.question, choices=e.choices)
     except Unknown as e:
+        ds = ds or guess_dataset(request, datasets)
         cols = [c.name for c in ds.columns] if ds else None
-        return final(answer.not_understood(request, e.args[0] if e.args else None, cols))
+        return final(answer.not_understood(request, e.args[0] if e.args else None, cols, ds))
     if it["op"] == "help":
         return final(answer.help_text())
     done = remembered(steps)
     for key, value, why in res.learned:
         if key and key not in done and res.conv(key) != value:
             return tool("remember_convention", key=key, value=value, why=why)
-    code, purpose = codegen.generate(it, conventions)
+    if len(plans) > 1:
+        code, purpose = generate_parts(plans, conventions)
+    else:
+        code, purpose = codegen.generate(it, conventions)
     if run is not None:
         return final(answer.success(purpose, run.get("result") or {}))
     return tool("run_python", code=code, purpose=purpose)

@@ -6,8 +6,11 @@ more columns make the mention ambiguous and the analyst asks):
   100 exact name            90 same after normalising case, spaces, _ - .
    85 singular/plural       70 a word of a multi-word name ("price" → unit_price)
    60 synonym of the name   50 synonym of a word of the name
-   40 fuzzy (edit distance 1, or 2 for words of 7+ letters)
-Normalising also folds accents and ß (Größe ~ groesse ~ grosse).
+   45 the start of a one-word name ("real" → realgdp, realcons: asks)
+   40 fuzzy (edit distance 1, or 2 for words of 7+ letters; also against one
+      word of a multi-word name)
+Normalising also folds accents and ß (Größe ~ grosse); umlauts written out
+match too (groesse ~ Größe_cm).
 """
 import functools
 import re
@@ -24,7 +27,7 @@ SYNONYMS = [
     {"region", "area", "territory", "zone"},
     {"temp", "temperature"},
     {"precipitation", "rain", "rainfall"},
-    {"wind", "windspeed"},
+    {"wind", "windspeed", "speed"},
     {"tickets", "complaints", "issues"},
     {"tenure", "seniority"},
     {"churned", "churn", "cancelled", "left"},
@@ -61,6 +64,14 @@ def fold(s):
     """Lower-case, accent-free, ß → ss: the key names are compared under."""
     s = unicodedata.normalize("NFKD", str(s).casefold())
     return "".join(ch for ch in s if not unicodedata.combining(ch))
+
+
+TRANSLIT = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss", "æ": "ae", "ø": "oe", "å": "aa"})
+
+
+def translit(s):
+    """Normalised name with umlauts written out (Größe_cm → "groesse cm")."""
+    return norm(str(s).casefold().translate(TRANSLIT))
 
 
 def norm(s):
@@ -106,6 +117,27 @@ def synonyms(word):
     return out - {word}
 
 
+LEVEL_WORDS = {"temp", "temperature", "price", "age", "rate", "ratio", "pct", "percent", "percentage",
+               "humidity", "score", "avg", "average", "mean", "median", "fee", "tenure", "speed", "wind",
+               "kmh", "level", "index", "share", "discount", "lat", "lon", "latitude", "longitude",
+               "rating", "grade", "c", "f", "year", "ppm", "ppb", "concentration", "cpi", "infl",
+               "inflation", "unemp", "unemployment", "interest", "yield", "pressure", "density",
+               "poverty", "rank", "bmi", "height", "weight", "size", "length", "width", "depth", "ph",
+               "gewicht", "groesse", "grosse", "cm", "kg", "mm2", "per", "hue", "intensity"}
+LEVEL_ENDS = ("rate", "pct", "ratio", "index", "idx", "percent", "price", "temp", "avg")
+STOCK_WORDS = {"pop", "population", "balance", "capital", "inventory", "stock", "assets", "headcount",
+               "employees", "residents", "reserves", "debt"}
+FLOW_WORDS = {"revenue", "sales", "amount", "units", "unit", "quantity", "qty", "count", "visits", "orders",
+              "invest", "investment", "spend", "spending", "expense", "expenses", "cost", "costs", "profit",
+              "tickets", "precipitation", "rain", "rainfall", "snow", "sold", "total", "volume", "clicks",
+              "births", "deaths", "cases", "trips", "calls", "hours", "minutes", "duration", "paid", "payment",
+              "payments", "turnover", "gmv", "items", "number", "num", "n"}
+FLOW_ENDS = ("sales", "revenue", "amount", "units", "count", "cost", "spend", "invest")
+TIME_PARTS = {"year": "year", "yr": "year", "jahr": "year", "annee": "year", "years": "year",
+              "quarter": "quarter", "qtr": "quarter", "quartal": "quarter",
+              "month": "month", "mon": "month", "monat": "month"}
+TIME_RANGE = {"year": (1000, 2200), "quarter": (1, 4), "month": (1, 12)}
+
 DATE_RE = re.compile(r"^\d{4}-\d{1,2}-\d{1,2}([ T]\d{1,2}:\d{2}(:\d{2})?)?$|^\d{1,2}[/.]\d{1,2}[/.]\d{2,4}$")
 NUMTEXT_RE = re.compile(r"^[-+]?\d{1,3}(,\d{3})+(\.\d+)?$")
 
@@ -124,10 +156,13 @@ class Column:
         self.date_format = p.get("date_format") if isinstance(p.get("date_format"), str) else None
         self.date_formats = [f for f in (p.get("date_formats") or []) if isinstance(f, str)]
         self.min, self.max = p.get("min"), p.get("max")
+        self.virtual = None
         self.norm = norm(self.name)
         self.words = self.norm.split()
         self.swords = [singular(w) for w in self.words]
         self.snorm = " ".join(self.swords)
+        self.tnorm = translit(self.name)
+        self.twords = self.tnorm.split()
         top = [t[0] for t in (p.get("top") or []) if isinstance(t, list) and t]
         self.values = list(dict.fromkeys(self.samples + top))
         self.sample_keys = {norm(s): s for s in self.values if isinstance(s, str) and norm(s)}
@@ -153,6 +188,8 @@ class Column:
         """True for measures: numbers (not ids, not bool flags) or numeric text."""
         if self.is_numeric_text():
             return True
+        if self.time_part():
+            return False
         return self.kind == "numeric" or (self.kind == "" and self.dtype.startswith(("int", "float")))
 
     def is_id(self):
@@ -160,18 +197,60 @@ class Column:
         return self.kind == "id" or self.words[-1:] == ["id"]
 
     def is_additive(self):
-        """True when summing makes sense (revenue, units); False for levels and rates
-        (temperature, price, age, percentages), which are averaged instead."""
-        level = {"temp", "temperature", "price", "age", "rate", "ratio", "pct", "percent",
-                 "humidity", "score", "avg", "average", "mean", "median", "fee", "tenure",
-                 "speed", "wind", "kmh", "level", "index", "share", "discount", "lat",
-                 "lon", "latitude", "longitude", "rating", "grade", "c", "f", "year"}
-        return not (set(self.words) & level or set(singular(w) for w in self.words) & level)
+        """True when summing across groups makes sense (flows and stocks, and
+        names that say neither); False for levels and rates."""
+        return self.measure_kind()[0] != "level"
+
+    def measure_kind(self):
+        """(kind, why): "flow" (amounts that add up: revenue, units, rain),
+        "stock" (add up across groups but not over time: population, balance),
+        "level" (never add up: prices, rates, indices, temperatures, ppm) or
+        None when the name says nothing; why names the word that decided."""
+        words = set(self.words) | set(self.swords)
+        for kind, vocab in (("level", LEVEL_WORDS), ("stock", STOCK_WORDS), ("flow", FLOW_WORDS)):
+            hit = words & vocab
+            if hit:
+                return kind, sorted(hit)[0]
+        joined = self.norm.replace(" ", "")
+        for kind, ends in (("level", LEVEL_ENDS), ("stock", STOCK_WORDS), ("flow", FLOW_ENDS)):
+            hit = next((e for e in ends if joined.endswith(e) and len(e) >= 3), None)
+            if hit:
+                return kind, hit
+        return None, None
+
+    def time_part(self):
+        """"year", "quarter" or "month" for integer columns naming a calendar
+        part (year 1000-2200, quarter 1-4, month 1-12), else None."""
+        part = TIME_PARTS.get(self.norm)
+        if part is None or not self.dtype.startswith(("int", "float")) and self.kind != "numeric":
+            return None
+        lo, hi = TIME_RANGE[part]
+        try:
+            ok = self.min is None or (lo <= float(self.min) and float(self.max) <= hi)
+        except (TypeError, ValueError):
+            ok = False
+        return part if ok else None
 
     def is_flag(self):
         """True for yes/no columns (bool, or values like yes/no, true/false, y/n)."""
         vals = {str(v).strip().casefold() for v in self.values}
         return self.kind == "bool" or (bool(vals) and vals <= {"yes", "no", "true", "false", "y", "n", "t", "f"})
+
+    def is_binary01(self):
+        """True for numeric 0/1 columns (a yes/no coded as numbers: rates, not sums)."""
+        try:
+            return self.distinct == 2 and float(self.min) == 0 and float(self.max) == 1 and self.is_numeric()
+        except (TypeError, ValueError):
+            return False
+
+    def is_code(self):
+        """True for small integer codes (survey answers, classes: 1..7) that
+        can group rows but are no amount to add up."""
+        try:
+            return (self.dtype.startswith("int") and self.distinct is not None and 2 <= self.distinct <= 12
+                    and float(self.min) >= 0 and self.measure_kind()[0] is None and not self.is_id())
+        except (TypeError, ValueError):
+            return False
 
     def is_binary(self):
         """True for two-valued columns (yes/no, True/False, 0/1)."""
@@ -182,6 +261,8 @@ class Column:
         """True for columns worth grouping by."""
         if self.is_date() or self.is_numeric_text():
             return False
+        if self.time_part() in ("quarter", "month"):
+            return True
         if self.kind in ("categorical", "bool"):
             return True
         return self.distinct is not None and self.distinct <= 50 and self.kind != "numeric"
@@ -190,6 +271,19 @@ class Column:
     def is_date(self):
         """True for datetime columns and text that looks like dates."""
         return self._is_date
+
+    def guessed_formats(self):
+        """The day/month orders a text date column's samples allow when the
+        profile found no format reading every value (mixed orders, or no
+        hint): ["%d/%m/%Y", "%m/%d/%Y"] for 03/01/2020; [] otherwise."""
+        if self.date_format or self.date_formats or self.dtype.startswith("datetime") or not self.is_date():
+            return []
+        strs = [x.strip() for x in self.samples if isinstance(x, str)]
+        m = [re.match(r"^(\d{1,2})([/.])(\d{1,2})\2(\d{2}|\d{4})$", x) for x in strs]
+        if not strs or not all(m):
+            return []
+        sep, year = m[0].group(2), "%Y" if len(m[0].group(4)) == 4 else "%y"
+        return [f"%d{sep}%m{sep}{year}", f"%m{sep}%d{sep}{year}"]
 
     def is_numeric_text(self):
         """True for numbers stored as text with thousands separators."""
@@ -226,8 +320,51 @@ class Dataset:
         return None
 
     def date_columns(self):
-        """Columns that hold dates."""
-        return [c for c in self.columns if c.is_date()]
+        """Columns that hold dates; without any, the date built from a numeric
+        year (+ quarter or month) column, when there is one."""
+        real = [c for c in self.columns if c.is_date()]
+        if real:
+            return real
+        v = self.virtual_date()
+        return [v] if v is not None else []
+
+    @functools.cached_property
+    def _virtual(self):
+        parts = {}
+        for c in self.columns:
+            p = c.time_part()
+            if p and p not in parts:
+                parts[p] = c
+        if "year" not in parts:
+            return None
+        sub = parts.get("quarter") or parts.get("month")
+        names = {c.name for c in self.columns}
+        name = next(n for n in ("date", "period", "when", "date_") if n not in names)
+        y = parts["year"]
+        v = Column({"name": name, "dtype": "datetime64[ns]", "kind": "datetime",
+                    "min": f"{int(float(y.min)) if y.min is not None else 1970}-01-01",
+                    "max": f"{int(float(y.max)) if y.max is not None else 1970}-12-31"})
+        v.virtual = (y, sub, sub.time_part() if sub is not None else None)
+        return v
+
+    def virtual_date(self):
+        """A date Column made from year (+ quarter/month) columns, or None;
+        its .virtual is (year column, sub column or None, "quarter"/"month"/None)."""
+        return self._virtual
+
+    def rows_per_time(self):
+        """About how many rows share one time point (1: a single series; more:
+        records or a panel), or None when unknown."""
+        cols = self.date_columns()
+        if not cols or not self.rows:
+            return None
+        d = cols[0]
+        if getattr(d, "virtual", None):
+            y, sub, _ = d.virtual
+            n = (y.distinct or 0) * ((sub.distinct or 1) if sub is not None else 1)
+        else:
+            n = d.distinct or 0
+        return self.rows / n if n else None
 
 
 class Term:
@@ -249,13 +386,13 @@ def score_column(term, col):
         return 0
     if tm.raw == col.name or tm.raw.strip() == col.name:
         return 100
-    if tm.t == col.norm:
+    if tm.t == col.norm or tm.t == col.tnorm:
         return 90
     if tm.ts == col.snorm:
         return 85
     if tm.stop:
         return 0
-    if tm.one and len(col.words) > 1 and (tm.t in col.words or tm.ts in col.swords):
+    if tm.one and len(col.words) > 1 and (tm.t in col.words or tm.ts in col.swords or tm.t in col.twords):
         return 70 if len(tm.t) > 2 else 0
     if tm.syn and (col.norm in tm.syn or col.snorm in tm.syn):
         return 60
@@ -264,6 +401,14 @@ def score_column(term, col):
     if len(tm.ts) >= 4 and tm.one and abs(len(tm.ts) - len(col.snorm)) <= 2:
         limit = 2 if len(tm.ts) >= 7 else 1
         if edit_distance(tm.ts, col.snorm, limit) <= limit or edit_distance(tm.t, col.norm, limit) <= limit:
+            return 40
+    if len(tm.t) >= 3 and tm.one and len(col.words) == 1 and col.norm.startswith(tm.t) and len(col.norm) > len(tm.t) + 1:
+        return 45
+    if tm.one and len(col.words) == 1 and len(col.norm) >= 4 and tm.t.startswith(col.norm) and len(tm.t) > len(col.norm) + 1:
+        return 45   # a short name written out: "unemployment" → unemp, "inflation" → infl   # the start of a name: "real" fits realgdp, realcons, ... (several: the analyst asks)
+    if len(tm.ts) >= 5 and tm.one and len(col.words) > 1:   # a misspelt word of a multi-word name
+        limit = 2 if len(tm.ts) >= 8 else 1
+        if any(len(w) >= 5 and edit_distance(tm.ts, w, limit) <= limit for w in col.swords + col.twords):
             return 40
     return 0
 
