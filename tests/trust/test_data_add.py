@@ -9,7 +9,8 @@ hostile input, through a real daemon:
 - project and dataset names holding bidi overrides, zero-width or C1
   control characters are refused; ordinary accented names are not;
 - the copying child of a big file dies with the daemon (SIGKILL of the daemon
-  only, not its group) and removes its temp file at once."""
+  only, not its group) and removes its temp file at once; a temp left
+  anyway is removed when the daemon starts (a user's x.part-2.csv is not)."""
 import os
 import signal
 import stat
@@ -130,8 +131,8 @@ def copy_dies_with_daemon(d, work):
                     os.kill(k, signal.SIGSTOP)
                 except ProcessLookupError:
                     continue
-                with open("/proc/%d/cmdline" % k, "rb") as f:
-                    if b"daad" in f.read().split(b"\0")[0] and alive(k):
+                with open("/proc/%d/cmdline" % k, "rb") as f:   # not a kernel: the copier
+                    if b"daa_kernel" not in f.read() and alive(k):
                         child = k
                         break
                 os.kill(k, signal.SIGCONT)
@@ -156,7 +157,15 @@ def copy_dies_with_daemon(d, work):
     check(not left, "the copying child left its temp file: %r" % left)
     print("ok - the copying child died with the daemon and removed %s" % temps[0])
     d.d.log.close()
+    stale = os.path.join(data, ".old.csv.part-1-1")      # left by a daemon killed at rename
+    mine = os.path.join(data, "sales.part-2.csv")        # a user's file, not a temp
+    for f in (stale, mine):
+        with open(f, "w") as fh:
+            fh.write("a\n1\n")
     d.d.start()
+    check(not os.path.exists(stale), "a leftover copy temp survived the daemon's start")
+    check(os.path.exists(mine), "a user's data/sales.part-2.csv was taken for a temp")
+    print("ok - a leftover copy temp is removed at start; a user's x.part-2.csv is kept")
 
 
 def body(d, work):
