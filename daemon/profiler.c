@@ -147,6 +147,13 @@ static void prof_event(const struct pjob *j, const json_t *entry, const char *er
 	json_object_set_new(ev, "file", json_string(j->file));
 	if (errmsg)
 		json_object_set_new(ev, "error", json_string(errmsg));
+	const char *rep = json_string_value(json_object_get(ev, "report"));
+	if (rep) { /* what a viewer may open: the daemon's page, not the report */
+		struct proto_err verr = {0};
+		char *view = prof_view_write(j->pp->path, rep, &verr);
+		json_object_set_new(ev, view ? "view" : "view_error", json_string(view ? view : verr.msg));
+		free(view);
+	}
 	mpjson_pack(rpc_notify_begin("data.event"), ev);
 	rpc_notify_end_project(j->pp->path);
 	json_decref(ev);
