@@ -94,7 +94,7 @@ enum kstate { KS_SPAWNING, KS_READY, KS_BINDING, KS_IDLE, KS_BUSY, KS_DYING, KS_
 struct kreq {
 	struct kreq *next;
 	int64_t id;
-	const char *op;      /* static string: bind, exec, profile, ping */
+	const char *op;      /* static string: bind, cache, exec, profile, conventions, ping */
 	json_t *msg;         /* the request map (id added when sent) */
 	int timeout_s;       /* 0: no limit */
 	bool interrupted;    /* SIGINT sent because the time limit passed */
