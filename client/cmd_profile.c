@@ -4,10 +4,14 @@
  * faces of daa_tools.profile / daa_tools.model (methods profile.run and
  * model.run).  Prints one line per column with its warnings and the report
  * path, or the cross-validated metrics against the dummy baseline.
+ * --open shows the daemon's sandboxed view of the report (.daa/view/),
+ * never the kernel-written report file itself.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <limits.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -80,6 +84,34 @@ static void report_path(const msgpack_object *r, char *buf, size_t len)
 		snprintf(buf, len, "%s", rep ? rep : "");
 }
 
+/* The page --open may show: the daemon's `view` (its sandboxed, network-less
+ * wrapper around the kernel-made report), only when it really is a regular
+ * file NAME.html directly in <project>/.daa/view/ — never the report itself
+ * or any other path.  0 with the real path in out, or -1 (message printed). */
+static int view_path(const msgpack_object *r, char *out, size_t len)
+{
+	const char *view = cli_str(r, "view"), *proj = cli_str(r, "project_path");
+	const char *why = cli_str(r, "view_error");
+	char dir[PATH_MAX], want[PATH_MAX + 16];
+	struct stat st;
+	if (!view || !proj) {
+		fprintf(stderr, "daa: not opening the report: the daemon made no safe view of it "
+			"(%s)\n", why ? why : "an older daemon?");
+		return -1;
+	}
+	size_t n = strlen(view);
+	if (!realpath(proj, dir) || (size_t)snprintf(want, sizeof want, "%s/.daa/view/", dir) >=
+					    sizeof want || n >= len || !realpath(view, out) ||
+	    strncmp(out, want, strlen(want)) || strchr(out + strlen(want), '/') ||
+	    strlen(out) < 6 || strcmp(out + strlen(out) - 5, ".html") || lstat(view, &st) < 0 ||
+	    !S_ISREG(st.st_mode)) {
+		fprintf(stderr, "daa: not opening %s: it is not a page the daemon wrote in %s/.daa/view\n",
+			view, proj);
+		return -1;
+	}
+	return 0;
+}
+
 /* Open a file with xdg-open, detached; never waits for the browser. */
 static void open_file(const char *path)
 {
@@ -121,10 +153,14 @@ static int cmd_profile(struct cli *cli, struct cli_args *a)
 		if (made && cached && cached->type == MSGPACK_OBJECT_BOOLEAN && cached->via.boolean)
 			printf("(kept from %s: same file content; --refresh makes it again)\n", made);
 	}
-	if (a->val['o'] && path[0])
-		open_file(path);
+	char view[PATH_MAX];
+	rc = CLI_OK;
+	if (a->val['o'] && view_path(m.result, view, sizeof view) == 0)
+		open_file(view);
+	else if (a->val['o'])
+		rc = CLI_ERR;
 	proto_msg_done(&m);
-	return CLI_OK;
+	return rc;
 }
 
 /* The metrics table: one row per estimator, the baseline first. */

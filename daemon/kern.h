@@ -63,6 +63,15 @@ bool kern_is_kernel_pid(int pid);
 /* For status / doctor: counts and the sandbox layers report (owned json, caller decrefs). */
 json_t *kern_status(void);
 
+/* Hooks of the dataset-cache ledger (daemon/cache_trust.c): `info` gives
+ * the bind request's `cache` field; when `record` is set, a `cache` request
+ * (sandbox/KERNEL.md) is queued right after every bind, and `record` gets
+ * its successful reply only when no request that runs user code had been
+ * sent to that kernel before it.  Unset: no `cache` field, no request. */
+typedef json_t *(*kern_cache_info_fn)(const char *project_path);
+typedef int (*kern_cache_record_fn)(const char *project_path, const json_t *reply);
+void kern_set_cache_hooks(kern_cache_info_fn info, kern_cache_record_fn record);
+
 /* msgpack <-> jansson (daemon/mpjson.c). */
 json_t *mpjson_from_object(const msgpack_object *o);
 void mpjson_pack(msgpack_packer *pk, const json_t *j);

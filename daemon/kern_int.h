@@ -94,13 +94,14 @@ enum kstate { KS_SPAWNING, KS_READY, KS_BINDING, KS_IDLE, KS_BUSY, KS_DYING, KS_
 struct kreq {
 	struct kreq *next;
 	int64_t id;
-	const char *op;      /* static string: bind, exec, profile, ping */
+	const char *op;      /* static string: bind, cache, exec, profile, conventions, ping */
 	json_t *msg;         /* the request map (id added when sent) */
 	int timeout_s;       /* 0: no limit */
 	bool interrupted;    /* SIGINT sent because the time limit passed */
 	bool background;     /* yields to any other request (kern_profile_summary) */
 	bool yielding;       /* SIGINT sent so a request asked later can go first */
 	bool signalled;      /* a SIGINT was sent while it was in flight (any reason) */
+	bool before_user_code; /* sent before any request that runs user code */
 	kern_reply_cb cb;    /* NULL once forgotten */
 	void *ud;
 };
@@ -127,6 +128,7 @@ struct kern {
 	uint64_t started_ms, last_used_ms;
 	bool restart_after;         /* bind a fresh kernel to the project when it is gone */
 	bool no_handover;           /* fail its queue instead of handing it over */
+	bool ran_user_code;         /* an exec (or vars...) was sent: its writes are suspect */
 };
 
 struct kern_mgr {

@@ -66,6 +66,25 @@ static void req_timer_cb(struct loop *l, uint64_t id, void *ud)
 	kern_kill(k, PROTO_ERR_KERNEL, m);
 }
 
+static kern_cache_info_fn cache_info;
+static kern_cache_record_fn cache_record;
+
+void kern_set_cache_hooks(kern_cache_info_fn info, kern_cache_record_fn record)
+{
+	cache_info = info;
+	cache_record = record;
+}
+
+/* Does op run only the runtime's own code (no user code, no user object)? */
+static bool runtime_only(const char *op)
+{
+	static const char *const ops[] = {"bind", "cache", "ping", "conventions", "profile", NULL};
+	for (size_t i = 0; ops[i]; i++)
+		if (strcmp(op, ops[i]) == 0)
+			return true;
+	return false;
+}
+
 void kern_pump(struct kern *k)
 {
 	if (k->inflight || !k->queue || k->sp.sock < 0 || !k->project ||
@@ -81,6 +100,9 @@ void kern_pump(struct kern *k)
 		return;
 	}
 	k->inflight = r;
+	r->before_user_code = !k->ran_user_code;
+	if (!runtime_only(r->op))
+		k->ran_user_code = true;
 	k->state = strcmp(r->op, "bind") == 0 ? KS_BINDING : KS_BUSY;
 	if (k->idle_timer) {
 		kern_timer_cancel(&k->idle_timer);
@@ -126,11 +148,45 @@ static json_t *bind_msg(struct kern *k)
 		snprintf(outputs, sizeof outputs, "%s/outputs", k->project);
 	json_t *conv = p ? proj_conventions(p) : NULL;
 	conv = json_is_object(conv) ? json_deep_copy(conv) : json_object();
-	return json_pack("{s:s,s:s,s:s,s:s,s:o*,s:o,s:{s:b,s:b}}", "op", "bind", "project",
+	return json_pack("{s:s,s:s,s:s,s:s,s:o*,s:o,s:o*,s:{s:b,s:b}}", "op", "bind", "project",
 			 k->project, "outputs", outputs, "tmp", k->sp.tmp, "datasets",
-			 p ? bind_datasets(p) : NULL, "conventions", conv,
+			 p ? bind_datasets(p) : NULL, "conventions", conv, "cache",
+			 p && cache_info ? cache_info(k->project) : NULL,
 			 "sandbox", "landlock", 1, "allow_missing",
 			 kern_g.set.allow_missing);
+}
+
+/* The `cache` request that follows a bind (r is the bind, first in the
+ * queue): the dataset cache is checked and built before any user code. */
+static void queue_cache_after(struct kern *k, struct kreq *bind)
+{
+	size_t bl = strlen(kern_g.set.base_tmp);
+	if (!cache_record || (bl && strncmp(k->project, kern_g.set.base_tmp, bl) == 0))
+		return;   /* no ledger, or doctor's throw-away project */
+	struct kreq *r = calloc(1, sizeof *r);
+	if (!r || !(r->msg = json_pack("{s:s}", "op", "cache"))) {
+		free(r);
+		return;
+	}
+	r->op = "cache";
+	r->timeout_s = kern_g.step_timeout_s;
+	r->next = bind->next;
+	bind->next = r;
+}
+
+/* The reply to `cache`: to the ledger when it came before any user code. */
+static void on_cache_reply(struct kern *k, struct kreq *r, const json_t *msg)
+{
+	if (!json_is_true(json_object_get(msg, "ok"))) {
+		const char *em = json_string_value(json_object_get(json_object_get(msg, "error"),
+								   "message"));
+		log_info("kernel %d: the dataset cache was not checked: %s", (int)k->sp.pid,
+			 em ? em : "no reason given");
+	} else if (!r->before_user_code) {
+		log_warn("kernel %d: a `cache` reply after user code ran was ignored", (int)k->sp.pid);
+	} else if (cache_record && k->project) {
+		cache_record(k->project, msg);
+	}
 }
 
 /* The request that tells a bound kernel its project's datasets or
@@ -162,6 +218,7 @@ static void start_binding(struct kern *k, const char *project)
 	r->timeout_s = BIND_TIMEOUT_S;
 	r->next = k->queue;
 	k->queue = r;
+	queue_cache_after(k, r);
 	kern_pump(k);
 }
 
@@ -345,6 +402,8 @@ static void on_reply(struct kern *k, struct kreq *r, json_t *msg)
 		return;
 	}
 	json_object_del(msg, "id");
+	if (strcmp(r->op, "cache") == 0)
+		on_cache_reply(k, r, msg);
 	json_object_set_new(msg, "sandbox", json_pack("{s:O}", "degraded",
 						      k->degraded ? k->degraded : json_array()));
 	k->state = KS_IDLE;

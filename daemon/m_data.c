@@ -3,13 +3,15 @@
  * A small file is copied on the daemon's thread (copy_file_range: a reflink
  * or an in-kernel copy); a big one in a forked child that only copies and
  * exits, so the loop never waits on the disk; the reply goes out when the
- * child is reaped (server_watch_child).  Each dataset carries its profile
+ * child is reaped (server_watch_child).  The child dies with the daemon
+ * (PR_SET_PDEATHSIG) and then removes its temp file itself.  Each dataset carries its profile
  * status (daemon/profiler.h); adding one starts its profile in the background.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <stdlib.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -73,9 +75,36 @@ static void m_data_child_cb(pid_t pid, int status, void *ud)
 	free(c);
 }
 
-/* In the child: copy, report, exit (nothing else: no atexit, no loop). */
-static void __attribute__((noreturn)) m_data_child(struct proj_data_job *job, int wfd)
+static const char *child_tmp; /* in the copying child: its temp file */
+
+/* In the child, SIGTERM (the daemon died): remove the temp file and leave. */
+static void m_data_child_term(int sig)
 {
+	(void)sig;
+	unlink(child_tmp);
+	_exit(1);
+}
+
+/* In the child: die with the daemon (SIGTERM, handled: the temp file goes too). */
+static void m_data_child_tie(struct proj_data_job *job, pid_t daemon_pid)
+{
+	child_tmp = proj_data_job_tmp(job);
+	struct sigaction sa = {.sa_handler = m_data_child_term};
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigprocmask(SIG_UNBLOCK, &set, NULL); /* the daemon blocks it for its signalfd */
+	if (prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0) < 0 || getppid() != daemon_pid)
+		m_data_child_term(SIGTERM);
+}
+
+/* In the child: copy, report, exit (nothing else: no atexit, no loop). */
+static void __attribute__((noreturn)) m_data_child(struct proj_data_job *job, int wfd,
+						   pid_t daemon_pid)
+{
+	m_data_child_tie(job, daemon_pid);
 	int e = proj_data_copy(job);
 	ssize_t w = write(wfd, &e, sizeof(e));
 	(void)w;
@@ -95,9 +124,10 @@ static int m_data_fork(struct rpc_reply_to to, struct proj *proj, struct proj_da
 	c->job = job;
 	c->to = to;
 	c->result_fd = p[0];
+	pid_t daemon_pid = getpid();
 	pid_t pid = fork();
 	if (pid == 0)
-		m_data_child(job, p[1]);
+		m_data_child(job, p[1], daemon_pid);
 	close(p[1]);
 	if (pid < 0 || server_watch_child(pid, m_data_child_cb, c) < 0) {
 		if (pid > 0) {

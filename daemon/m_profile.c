@@ -4,7 +4,9 @@
  * (daemon/profiler.h): answered at once when the file, its name and the
  * loading conventions are unchanged and the report is still there, else
  * made in the project's kernel (or waited for when the background profile
- * started by data.add is under way).
+ * started by data.add is under way).  The reply names `view`, the page the
+ * daemon wrote around the report for `daa profile --open` (the report
+ * itself is kernel-written: daemon/profiler_view.c).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -97,6 +99,15 @@ static void prun_reply(struct prun *r, const json_t *entry)
 	json_object_set_new(res, "project_path", json_string(proj_path(r->proj)));
 	json_object_set(res, "created", json_object_get(entry, "created"));
 	json_object_set_new(res, "cached", json_boolean(!json_is_true(json_object_get(entry, "fresh"))));
+	/* what `--open` may show: the daemon's sandboxed page around the report */
+	struct proto_err verr = {0};
+	char *view = prof_view_write(proj_path(r->proj),
+				     json_string_value(json_object_get(res, "report")), &verr);
+	if (view)
+		json_object_set_new(res, "view", json_string(view));
+	else
+		json_object_set_new(res, "view_error", json_string(verr.msg));
+	free(view);
 	mpjson_pack(rpc_result_begin(r->to), res);
 	rpc_result_end();
 	json_decref(res);

@@ -23,6 +23,7 @@
 #include "daemon/kern.h"
 #include "daemon/log.h"
 #include "daemon/profiler.h"
+#include "daemon/cache_trust.h"
 #include "daemon/profiler_int.h"
 #include "daemon/project.h"
 #include "daemon/rpc.h"
@@ -146,6 +147,13 @@ static void prof_event(const struct pjob *j, const json_t *entry, const char *er
 	json_object_set_new(ev, "file", json_string(j->file));
 	if (errmsg)
 		json_object_set_new(ev, "error", json_string(errmsg));
+	const char *rep = json_string_value(json_object_get(ev, "report"));
+	if (rep) { /* what a viewer may open: the daemon's page, not the report */
+		struct proto_err verr = {0};
+		char *view = prof_view_write(j->pp->path, rep, &verr);
+		json_object_set_new(ev, view ? "view" : "view_error", json_string(view ? view : verr.msg));
+		free(view);
+	}
 	mpjson_pack(rpc_notify_begin("data.event"), ev);
 	rpc_notify_end_project(j->pp->path);
 	json_decref(ev);
@@ -209,16 +217,21 @@ static json_t *entry_of(const struct pjob *j, const json_t *reply)
 	time_t now = time(NULL);
 	struct tm tm;
 	strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&now, &tm));
+	json_t *ok = prof_reply_checked(reply, j->name);
+	if (!ok)
+		return NULL;
 	json_t *e = json_pack("{s:i, s:s, s:s, s:s, s:s, s:s, s:I, s:O}", "version",
 			      PROF_ENTRY_VERSION, "sha256", j->sha, "load_key", j->load_key,
 			      "dataset", j->name, "file", j->file, "created", when, "bytes",
-			      (json_int_t)j->bytes, "profile", json_object_get(reply, "profile"));
-	const json_t *s = json_object_get(reply, "summary");
+			      (json_int_t)j->bytes, "profile", json_object_get(ok, "profile"));
+	const json_t *s = json_object_get(ok, "summary");
 	if (e && json_is_object(s))
 		json_object_set(e, "summary", (json_t *)s);
 	else if (e)
-		json_object_set(e, "summary_error", json_object_get(reply, "summary_error") ?:
-			json_string("the kernel sent no summary"));
+		json_object_set_new(e, "summary_error",
+				    json_incref(json_object_get(ok, "summary_error")) ?:
+				    json_string("the kernel sent no summary"));
+	json_decref(ok);
 	return e;
 }
 
@@ -250,7 +263,8 @@ static void kprof_cb(void *ud, const json_t *reply, const struct proto_err *err)
 	if (entry)
 		job_end(j, entry, NULL);
 	else
-		job_fail(j, PROTO_ERR_INTERNAL, "out of memory");
+		job_fail(j, PROTO_ERR_KERNEL, "the kernel's profile was malformed or too big "
+			 "(see the daemon log); not kept");
 	json_decref(entry);
 }
 
@@ -508,6 +522,7 @@ int prof_init(struct loop *l)
 	P.loop = l;
 	proj_add_change_hook(change_hook, NULL);
 	proj_add_close_hook(close_hook, NULL);
+	ctrust_init();   /* the dataset cache's ledger, given to kernels at bind */
 	return 0;
 }
 

@@ -23,5 +23,11 @@ int prof_stat(const char *path, long long *bytes, long long *mtime_ns);
 const char *prof_index_sha(const json_t *files, const char *file, long long bytes,
 			   long long mtime_ns);
 json_t *prof_entry_brief(const json_t *entry);
+/* profiler_check.c: {profile, summary | summary_error} of a kernel reply,
+ * shapes checked and sizes bounded (new reference), or NULL when it is not
+ * a profile or too big.  The report path is kept only when it passes
+ * prof_report_path_ok. */
+json_t *prof_reply_checked(const json_t *reply, const char *dataset);
+bool prof_report_path_ok(const char *rel);
 
 #endif

@@ -138,19 +138,93 @@ static bool proj_is_atomic_temp(const char *name)
 	return *t && strspn(t, "0123456789") == strlen(t);
 }
 
-/* Remove temp files a killed daemon left in dir (names holding `marker`;
- * NULL: atomic-write temps only, so a user's file is never taken). */
+/* Remove temp files a killed daemon left in dir (names holding `marker`,
+ * hidden ones for the ".part-" of data.add copies: a user's data/x.part-2.csv
+ * stays; NULL: atomic-write temps only, so a user's file is never taken). */
 static void proj_clean_temps(const char *dir, const char *marker)
 {
 	DIR *d = opendir(dir);
 	struct dirent *de;
 	while (d && (de = readdir(d))) {
-		bool ours = marker ? strstr(de->d_name, marker) != NULL : proj_is_atomic_temp(de->d_name);
+		bool ours = marker ? strstr(de->d_name, marker) != NULL &&
+					     (strcmp(marker, ".part-") || de->d_name[0] == '.')
+				   : proj_is_atomic_temp(de->d_name);
 		if (ours && unlinkat(dirfd(d), de->d_name, 0) == 0)
 			log_info("removed %s/%s, left by an interrupted write", dir, de->d_name);
 	}
 	if (d)
 		closedir(d);
+}
+
+/* The next code point of a UTF-8 string (advancing *s), or -1 when the
+ * bytes are not well-formed UTF-8 (overlong, surrogate, truncated). */
+static long proj_utf8_next(const unsigned char **s)
+{
+	const unsigned char *p = *s;
+	long cp;
+	int n;
+	if (p[0] < 0x80)
+		cp = p[0], n = 0;
+	else if ((p[0] & 0xe0) == 0xc0)
+		cp = p[0] & 0x1f, n = 1;
+	else if ((p[0] & 0xf0) == 0xe0)
+		cp = p[0] & 0x0f, n = 2;
+	else if ((p[0] & 0xf8) == 0xf0)
+		cp = p[0] & 0x07, n = 3;
+	else
+		return -1;
+	for (int i = 1; i <= n; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return -1;
+		cp = (cp << 6) | (p[i] & 0x3f);
+	}
+	static const long min[] = {0, 0x80, 0x800, 0x10000};
+	if (cp < min[n] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+		return -1;
+	*s = p + n + 1;
+	return cp;
+}
+
+/* Is cp a control (Cc), format (Cf: bidi overrides and isolates, zero-width
+ * characters, BOM, tags...), line/paragraph separator, filler, private-use
+ * or noncharacter: anything that can hide or reorder what a terminal shows? */
+static bool proj_cp_hidden(long cp)
+{
+	static const long ranges[][2] = {
+		{0x00, 0x1f},       {0x7f, 0x9f},       {0xad, 0xad},       {0x34f, 0x34f},
+		{0x61c, 0x61c},     {0x600, 0x605},     {0x6dd, 0x6dd},     {0x70f, 0x70f},
+		{0x890, 0x891},     {0x8e2, 0x8e2},     {0x115f, 0x1160},   {0x17b4, 0x17b5},
+		{0x180b, 0x180f},   {0x200b, 0x200f},   {0x2028, 0x202e},   {0x2060, 0x206f},
+		{0x3164, 0x3164},   {0xe000, 0xf8ff},   {0xfeff, 0xfeff},   {0xffa0, 0xffa0},
+		{0xfff0, 0xfffb},   {0xfffe, 0xffff},   {0x110bd, 0x110bd}, {0x110cd, 0x110cd},
+		{0x13430, 0x1343f}, {0x1bca0, 0x1bca3}, {0x1d173, 0x1d17a}, {0xe0000, 0xe0fff},
+		{0xf0000, 0x10ffff}};
+	for (size_t i = 0; i < sizeof(ranges) / sizeof(ranges[0]); i++)
+		if (cp >= ranges[i][0] && cp <= ranges[i][1])
+			return true;
+	return false;
+}
+
+/* fsu_name_check, and the name is well-formed UTF-8 with no control or
+ * format character (a bidi override in a name shown by `daa project list`
+ * or the tray can make it read as something else). */
+int proj_name_check(const char *name, const char *what, struct proto_err *err)
+{
+	if (fsu_name_check(name, what, err) < 0)
+		return -1;
+	const unsigned char *s = (const unsigned char *)name;
+	while (*s) {
+		long cp = proj_utf8_next(&s);
+		if (cp < 0)
+			return proto_fail(err, PROTO_ERR_BAD_INPUT,
+					  "invalid %s: it is not valid UTF-8", what);
+		if (proj_cp_hidden(cp))
+			return proto_fail(err, PROTO_ERR_BAD_INPUT,
+					  "invalid %s: it holds the invisible or control character "
+					  "U+%04lX (bidi overrides, zero-width and format characters "
+					  "are refused)", what, (unsigned long)cp);
+	}
+	return 0;
 }
 
 /* A new handle for the project folder at real path rp. */
@@ -232,6 +306,8 @@ static struct proj *proj_get_path(const char *path, struct proto_err *err)
 	}
 	const char *base = strrchr(rp, '/');
 	base = base && base[1] ? base + 1 : rp;
+	if (proj_name_check(base, "project folder name", err) < 0)
+		return NULL;
 	return proj_open(base, rp, err);
 }
 
@@ -242,7 +318,7 @@ struct proj *proj_get(const char *name_or_path, struct proto_err *err)
 	const char *name = name_or_path && *name_or_path ? name_or_path : cfg->default_project;
 	if (name[0] == '/')
 		return proj_get_path(name, err);
-	if (fsu_name_check(name, "project name", err) < 0)
+	if (proj_name_check(name, "project name", err) < 0)
 		return NULL;
 	char link[PATH_MAX], rp[PATH_MAX];
 	if (fsu_path(link, sizeof(link), err, "%s/%s", cfg->data_dir, name) < 0)
@@ -266,7 +342,7 @@ struct proj *proj_create(const char *name, const char *parent_dir, struct proto_
 	const struct daa_config *cfg = config_get();
 	char link[PATH_MAX], target[PATH_MAX], rp[PATH_MAX];
 	struct stat st;
-	if (fsu_name_check(name, "project name", err) < 0 ||
+	if (proj_name_check(name, "project name", err) < 0 ||
 	    fsu_mkdir_p(cfg->data_dir, 0755, err) < 0 ||
 	    fsu_path(link, sizeof(link), err, "%s/%s", cfg->data_dir, name) < 0)
 		return NULL;
@@ -464,7 +540,8 @@ json_t *proj_list(struct proto_err *err)
 	char path[PATH_MAX], rp[PATH_MAX];
 	struct stat st;
 	while (d && (de = readdir(d))) {
-		if (!fsu_name_ok(de->d_name))
+		struct proto_err skip = {0};
+		if (proj_name_check(de->d_name, "project name", &skip) < 0)
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", root, de->d_name);
 		if (!realpath(path, rp) || stat(rp, &st) < 0 || !S_ISDIR(st.st_mode))
@@ -487,8 +564,23 @@ json_t *proj_list(struct proto_err *err)
 	return arr;
 }
 
-/* Finish deletions a killed daemon left half-done (data_dir/.deleted-*).
- * Called once at start-up, after the socket lock is held. */
+/* The data.add temp files a killed daemon left in the data/ of the
+ * registered project link (or folder) name under root. */
+static void proj_clean_copy_temps(const char *root, const char *name)
+{
+	char path[PATH_MAX], rp[PATH_MAX], data[PROJ_BUF];
+	struct proto_err skip = {0};
+	if (proj_name_check(name, "project name", &skip) < 0 ||
+	    fsu_path(path, sizeof(path), &skip, "%s/%s", root, name) < 0 || !realpath(path, rp))
+		return;
+	snprintf(data, sizeof(data), "%s/data", rp);
+	proj_clean_temps(data, ".part-");
+}
+
+/* Finish deletions a killed daemon left half-done (data_dir/.deleted-*) and
+ * remove the dataset copies it left (data/.NAME.part-*: a copying child that
+ * outlived it, or one whose rename never came).  Called once at start-up,
+ * after the socket lock is held. */
 void proj_startup_cleanup(void)
 {
 	const char *root = config_get()->data_dir;
@@ -497,6 +589,7 @@ void proj_startup_cleanup(void)
 	char path[PATH_MAX];
 	struct proto_err err = {0};
 	while (d && (de = readdir(d))) {
+		proj_clean_copy_temps(root, de->d_name);
 		if (strncmp(de->d_name, ".deleted-", 9) ||
 		    fsu_path(path, sizeof(path), &err, "%s/%s", root, de->d_name) < 0)
 			continue;

@@ -86,6 +86,7 @@ struct proj_data_job;
 struct proj_data_job *proj_data_begin(struct proj *p, const char *src, const char *name,
 				      bool overwrite, struct proto_err *err);
 long long proj_data_job_size(const struct proj_data_job *job);
+const char *proj_data_job_tmp(const struct proj_data_job *job);
 int proj_data_copy(struct proj_data_job *job);
 json_t *proj_data_finish(struct proj_data_job *job, int copy_errno, struct proto_err *err);
 void proj_data_abort(struct proj_data_job *job);

@@ -3,6 +3,9 @@
  * files of data/, and adding one by copying it in (in the kernel with
  * copy_file_range / sendfile, to a hidden temp name, then rename), after
  * checking it is a readable regular file whose content matches its format.
+ * The source is resolved first: only a regular file outside /proc, /sys and
+ * /dev (and on no pseudo file system) is read, and the copy keeps the
+ * source's read permissions (a 0600 file stays 0600).
  */
 #include <ctype.h>
 #include <dirent.h>
@@ -13,6 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
+#include <linux/magic.h>
 #include <unistd.h>
 #include "daemon/fsutil.h"
 #include "daemon/log.h"
@@ -20,6 +25,7 @@
 #include "daemon/project_int.h"
 
 #define DATA_SNIFF 65536
+#define CONFIGFS_MAGIC_ALT 0x62656570 /* not in every linux/magic.h */
 
 static const struct {
 	const char *ext, *format;
@@ -140,6 +146,35 @@ static int data_sniff(const char *src, const char *format, const unsigned char *
 	return 0;
 }
 
+/* Is real path rp under /proc, /sys or /dev? */
+static bool data_system_path(const char *rp)
+{
+	static const char *const roots[] = {"/proc", "/sys", "/dev"};
+	for (size_t i = 0; i < sizeof(roots) / sizeof(roots[0]); i++) {
+		size_t n = strlen(roots[i]);
+		if (!strncmp(rp, roots[i], n) && (rp[n] == '/' || rp[n] == '\0'))
+			return true;
+	}
+	return false;
+}
+
+/* Is fd on a kernel pseudo file system (proc, sysfs, debugfs...) wherever
+ * it is mounted? */
+static bool data_pseudo_fs(int fd)
+{
+	static const unsigned long magics[] = {
+		PROC_SUPER_MAGIC, SYSFS_MAGIC,	  DEBUGFS_MAGIC,    TRACEFS_MAGIC,
+		SECURITYFS_MAGIC, CGROUP_SUPER_MAGIC, CGROUP2_SUPER_MAGIC, BPF_FS_MAGIC,
+		DEVPTS_SUPER_MAGIC, EFIVARFS_MAGIC, PSTOREFS_MAGIC, CONFIGFS_MAGIC_ALT};
+	struct statfs sf;
+	if (fstatfs(fd, &sf) < 0)
+		return true;
+	for (size_t i = 0; i < sizeof(magics) / sizeof(magics[0]); i++)
+		if ((unsigned long)sf.f_type == magics[i])
+			return true;
+	return false;
+}
+
 /* Open src for reading and check it: absolute, regular, supported, sane content. */
 static int data_open_src(const char *src, const char **format, struct stat *st,
 			 struct proto_err *err)
@@ -154,13 +189,27 @@ static int data_open_src(const char *src, const char **format, struct stat *st,
 		return proto_fail(err, PROTO_ERR_BAD_INPUT,
 				  "%s: unsupported file type; use .csv .tsv .txt .json .jsonl "
 				  ".xlsx or .parquet", src);
-	int fd = open(src, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	char rp[PATH_MAX];
+	if (!realpath(src, rp))
+		return proto_fail(err, PROTO_ERR_BAD_INPUT, "cannot read %s: %s", src,
+				  strerror(errno));
+	if (data_system_path(rp))
+		return proto_fail(err, PROTO_ERR_BAD_INPUT,
+				  "%s resolves to %s: files under /proc, /sys and /dev are not "
+				  "datasets", src, rp);
+	int fd = open(rp, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOFOLLOW | O_NOCTTY);
 	if (fd < 0)
 		return proto_fail(err, PROTO_ERR_BAD_INPUT, "cannot read %s: %s", src,
 				  strerror(errno));
 	if (fstat(fd, st) < 0 || !S_ISREG(st->st_mode)) {
 		close(fd);
 		return proto_fail(err, PROTO_ERR_BAD_INPUT, "%s is not a regular file", src);
+	}
+	if (data_pseudo_fs(fd)) {
+		close(fd);
+		return proto_fail(err, PROTO_ERR_BAD_INPUT,
+				  "%s is on a kernel pseudo file system (like /proc): not a dataset",
+				  src);
 	}
 	unsigned char *buf = malloc(DATA_SNIFF);
 	ssize_t n = buf ? pread(fd, buf, DATA_SNIFF, 0) : -1;
@@ -273,7 +322,7 @@ static int data_job_names(struct proj_data_job *job, const char *name, struct pr
 		name = stem;
 	}
 	data_ext(job->src, ext, sizeof(ext));
-	if (fsu_name_check(name, "dataset name", err) < 0 ||
+	if (proj_name_check(name, "dataset name", err) < 0 ||
 	    fsu_path(job->file, sizeof(job->file), err, "%s.%s", name, ext) < 0)
 		return -1;
 	snprintf(job->name, sizeof(job->name), "%s", name);
@@ -312,10 +361,16 @@ struct proj_data_job *proj_data_begin(struct proj *p, const char *src, const cha
 	    fsu_path(job->tmp, sizeof(job->tmp), err, "%s/.%s.part-%d-%u", p->data, job->file,
 		     (int)getpid(), ++job_seq) < 0)
 		goto fail;
-	job->tmp_fd = open(job->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
+	job->tmp_fd = open(job->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (job->tmp_fd < 0) {
 		proto_fail(err, PROTO_ERR_IO, "cannot write in %s: %s", p->data, strerror(errno));
 		job->tmp[0] = '\0';
+		goto fail;
+	}
+	/* Who may read the copy: whoever could read the source (and the owner writes). */
+	if (fchmod(job->tmp_fd, (st.st_mode & 0444) | 0200) < 0) {
+		proto_fail(err, PROTO_ERR_IO, "cannot set the mode of %s: %s", job->tmp,
+			   strerror(errno));
 		goto fail;
 	}
 	return job;
@@ -324,6 +379,12 @@ fail:
 		job->tmp[0] = '\0';
 	data_job_free(job);
 	return NULL;
+}
+
+/* The hidden temp file the copy goes to. */
+const char *proj_data_job_tmp(const struct proj_data_job *job)
+{
+	return job->tmp;
 }
 
 /* Size of the source file. */

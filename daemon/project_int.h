@@ -23,6 +23,8 @@ struct proj {
 	struct proj *next;
 };
 
+/* fsu_name_check plus: valid UTF-8, no Unicode control or format character. */
+int proj_name_check(const char *name, const char *what, struct proto_err *err);
 /* NOT_FOUND for a deleted handle (0 when alive). */
 int proj_check_alive(const struct proj *p, struct proto_err *err);
 /* Tell the change hooks that p's datasets or conventions changed. */

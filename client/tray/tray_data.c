@@ -2,14 +2,18 @@
  * client/tray/tray_data.c — datasets in the conversation: a data.event
  * (PROTOCOL.md "data.event": a background profile made or failed) becomes a
  * line such as "sales profiled: 2,000 rows × 8 columns, 3 warnings" with an
- * "Open report" button (the HTML report in the desktop's viewer), or
+ * "Open report" button (the daemon's sandboxed view of the HTML report in
+ * the desktop's viewer), or
  * "profile of broken failed: <error>"; and the note a data.add reply gets.
  * The daemon profiles a dataset again when the loading conventions change
  * (a turn infers them), so the same failure would come back after every
  * turn: a line identical to the last one shown for that dataset is skipped
  * until the dataset is added again or another project is shown.
  */
+#include <limits.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "client/tray/tray.h"
 
@@ -116,17 +120,21 @@ static void open_report_cb(GtkButton *b, gpointer data)
 	tray_open_path(data);
 }
 
-/* The report's absolute path: report is relative to the project folder and
- * must stay inside it (no button for anything else). */
+/* What "Open report" opens: the event's `view`, the page the daemon wrote
+ * around the kernel-made report (sandboxed, no network), only when it is a
+ * regular NAME.html directly in <project_path>/.daa/view — never the report
+ * itself (a kernel can rewrite it) and no button for anything else. */
 static char *report_path(const msgpack_object *ev)
 {
-	char *rel = tray_obj_strdup(ev, "report"), *pp = tray_obj_strdup(ev, "project_path");
-	char *path = NULL;
-	if (rel && *rel && !g_path_is_absolute(rel) && strcmp(rel, "..") != 0 &&
-	    strncmp(rel, "../", 3) != 0 && !strstr(rel, "/../") && !g_str_has_suffix(rel, "/..") &&
-	    pp && g_path_is_absolute(pp))
-		path = g_build_filename(pp, rel, NULL);
-	g_free(rel), g_free(pp);
+	char *view = tray_obj_strdup(ev, "view"), *pp = tray_obj_strdup(ev, "project_path");
+	char *dir = pp && g_path_is_absolute(pp) ? g_build_filename(pp, ".daa", "view", NULL) : NULL;
+	char rdir[PATH_MAX], rview[PATH_MAX], *path = NULL, *parent = NULL;
+	struct stat st;
+	if (view && dir && realpath(dir, rdir) && realpath(view, rview) &&
+	    (parent = g_path_get_dirname(rview)) && strcmp(parent, rdir) == 0 &&
+	    g_str_has_suffix(rview, ".html") && lstat(view, &st) == 0 && S_ISREG(st.st_mode))
+		path = g_strdup(rview);
+	g_free(parent), g_free(dir), g_free(view), g_free(pp);
 	return path;
 }
 

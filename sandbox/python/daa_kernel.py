@@ -17,7 +17,7 @@ from daakernel import warm  # noqa: E402  (stdlib only until warm_up() runs)
 
 CHANNEL_FD = 3
 _BOUND_OPS = {"exec": "execute", "profile": "profile", "vars": "variables",
-              "conventions": "conventions"}   # Session methods; need a bound kernel
+              "conventions": "conventions", "cache": "cache"}   # Session methods; need a bound kernel
 
 
 def _channel_fd():
@@ -61,7 +61,7 @@ def handle(sess, msg):
             reply.setdefault("ok", True)
             reply["id"] = rid
             return reply
-        raise ValueError("unknown op %r (expected bind, exec, profile, vars, conventions, ping)" % (op,))
+        raise ValueError("unknown op %r (expected bind, exec, profile, vars, conventions, cache, ping)" % (op,))
     except BindError as e:
         layers = e.args[1] if len(e.args) > 1 else {}
         return {"id": rid, "ok": False, "layers": layers,   # layers: the seal refused

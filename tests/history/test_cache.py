@@ -1,11 +1,15 @@
 #!/usr/bin/python3
 """tests/history/test_cache.py — the loaded-dataset cache under .daa/cache:
-loading a large dataset in a step writes <name>-<key>.pkl (small files are
-not cached); a kernel restored after a crash loads the dataset from that
-entry (shown by planting a different frame under the same key: the
-replayed step then sees it); a changed file gets a new key (the old entry
-is dropped) and the replay reads the new content; the kernel can write
-.daa/cache but still nothing else of .daa/."""
+a large dataset gets <name>-<key>.pkl when a kernel is bound (the `cache`
+request, before any user code; small files are not cached) and its SHA-256
+in .daa/cache.json; a kernel restored after a crash loads the dataset from
+that entry when it matches the recorded hash (shown by planting a different
+frame and recording its hash by hand: the replayed step then sees it), and
+ignores and rebuilds an entry whose hash is not the recorded one; a changed
+file gets a new key (the old entry is dropped) and the replay reads the new
+content; the kernel can write .daa/cache but still nothing else of .daa/."""
+import hashlib
+import json
 import os
 import pickle
 import signal
@@ -52,6 +56,7 @@ def main():
         src = os.path.join(s.d.dir, "big.csv")
         total = write_big(src, 1)
         s.daa("-p", "demo", "add", src)
+        s.daa("-p", "demo", "kernel", "restart")   # entries are made when a kernel is bound
         step_run(s, "sales_rows = len(dfs['sales'])")
         r = step_run(s, "big_total = int(dfs['big']['v'].sum())\nprint(big_total)")
         assert r["stdout"] == "%d\n" % total, r
@@ -59,13 +64,28 @@ def main():
         assert len(names) == 1 and names[0].startswith("big-"), names
         print("ok - a large dataset is cached under .daa/cache (the small one is not)")
 
+        cache = os.path.join(s.path, ".daa", "cache")
+        ledger = os.path.join(s.path, ".daa", "cache.json")
+        with open(ledger) as f:
+            assert list(json.load(f)["files"]) == names, open(ledger).read()
         planted = pd.DataFrame({"id": [0, 1], "v": [5, 7], "label": ["a", "b"]})
-        with open(os.path.join(s.path, ".daa", "cache", names[0]), "wb") as f:
-            pickle.dump((planted, []), f)
+        raw = pickle.dumps((planted, []))
+        with open(os.path.join(cache, names[0]), "wb") as f:
+            f.write(raw)
+        kill_kernel(s)
+        r, p = s.run_json("(big_total, sales_rows > 0)", "--scratch")
+        assert r and r["ok"] and r["result"]["repr"] == "(%d, True)" % total, p.stdout
+        assert "rebuilt from data/" in s.d.log_text()
+        print("ok - an entry whose SHA-256 is not the recorded one is ignored and rebuilt")
+
+        with open(os.path.join(cache, names[0]), "wb") as f:
+            f.write(raw)
+        with open(ledger, "w") as f:   # the user (not a kernel) vouches for it
+            json.dump({"version": 1, "files": {names[0]: hashlib.sha256(raw).hexdigest()}}, f)
         kill_kernel(s)
         r, p = s.run_json("(big_total, sales_rows > 0)", "--scratch")
         assert r and r["ok"] and r["result"]["repr"] == "(12, True)", p.stdout
-        print("ok - the restored kernel loads the dataset from the cache")
+        print("ok - the restored kernel loads the dataset from a verified cache entry")
 
         total2 = write_big(os.path.join(s.path, "data", "big.csv"), 3)
         kill_kernel(s)

@@ -10,6 +10,7 @@ import json
 import os
 import pickle
 import re
+import stat
 import tempfile
 
 import pandas as pd
@@ -185,13 +186,34 @@ def _fix_dates(df, c, name, notes):
 # Loaded-dataset cache: <project>/.daa/cache/<name>-<key>.pkl, key = sha256 of
 # the file's bytes, the format, the conventions and the pandas version, so a
 # changed file or convention never hits an old entry.  Only for files of at
-# least CACHE_MIN_BYTES (smaller ones read faster than they hash); the
-# daemon creates the folder and the sandbox lets the kernel write only there
-# (a kernel can only poison its own project's cache, whose code it runs
-# anyway).  Best effort: any failure just loads the file.
+# least CACHE_MIN_BYTES (smaller ones read faster than they hash).
+#
+# Trust: a kernel can write .daa/cache, and user code could put anything
+# there (a pickle runs code when loaded; altered values give wrong answers
+# to a later kernel, after undo or a restart).  So an entry is written only
+# by build_cache(), the `cache` request the daemon sends right after bind,
+# before any user code ran in this process; its SHA-256 is taken of the bytes
+# written (never re-read from disk) and reported to the daemon, which keeps
+# it in .daa/cache.json (no kernel can write that) and gives every kernel the
+# list at bind (`trusted`).  An entry is unpickled only when the SHA-256 of
+# the bytes read matches that list; anything else is ignored (and rebuilt by
+# the next kernel's `cache` request).  Loads during steps never write.
 CACHE_ENABLED = True
 CACHE_MIN_BYTES = int(os.environ.get("DAA_CACHE_MIN_BYTES", str(1 << 20)))
 CACHE_FORMAT = "daa-dataset-cache-1"
+CACHE_MAX_BYTES = 16 << 30
+_CACHE_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,99}\.pkl$")
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+
+
+def trusted_hashes(info):
+    """The bind request's `cache` {files: {NAME.pkl: sha256}} -> a clean dict."""
+    files = info.get("files") if isinstance(info, dict) else None
+    out = {}
+    for k, v in (files.items() if isinstance(files, dict) else ()):
+        if isinstance(k, str) and isinstance(v, str) and _CACHE_NAME.match(k) and _SHA256.match(v):
+            out[k] = v
+    return out
 
 
 def _cache_path(path, fmt, c, name):
@@ -207,15 +229,51 @@ def _cache_path(path, fmt, c, name):
     with open(path, "rb") as f:
         for chunk in iter(lambda: f.read(1 << 20), b""):
             h.update(chunk)
-    safe = re.sub(r"[^A-Za-z0-9_.-]+", "-", str(name))[:60] or "dataset"
+    safe = re.sub(r"[^A-Za-z0-9_.-]+", "-", str(name))[:60].lstrip(".-") or "dataset"
     return os.path.join(cache, "%s-%s.pkl" % (safe, h.hexdigest()[:32]))
 
 
-def _cache_get(cpath):
-    """(frame, notes) from the cache, or None."""
+def _read_entry(cpath):
+    """The bytes of a cache file: a regular file opened without following a
+    symlink or blocking on a FIFO; None when absent or not a plain file."""
     try:
-        with open(cpath, "rb") as f:
-            got = pickle.load(f)
+        fd = os.open(cpath, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError:
+        return None
+    with os.fdopen(fd, "rb") as f:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode) or st.st_size > CACHE_MAX_BYTES:
+            return None
+        return f.read()
+
+
+def _cache_check(cpath, trusted):
+    """("ok", bytes) when the entry's SHA-256 is the one the daemon recorded;
+    ("missing" | "untrusted" | "changed", None) otherwise."""
+    raw = _read_entry(cpath)
+    if raw is None:
+        return ("missing" if not os.path.lexists(cpath) else "untrusted"), None
+    want = (trusted or {}).get(os.path.basename(cpath))
+    if want is None:
+        return "untrusted", None
+    if hashlib.sha256(raw).hexdigest() != want:
+        return "changed", None
+    return "ok", raw
+
+
+def _cache_get(cpath, trusted, name, notes):
+    """(frame, notes) from a verified cache entry, or None (with a note when
+    an entry was there but did not match the recorded hash)."""
+    state, raw = _cache_check(cpath, trusted)
+    if state in ("changed", "untrusted") and notes is not None:
+        notes.append("dataset %r: the cache entry .daa/cache/%s %s; loaded from data/ "
+                     "instead" % (name, os.path.basename(cpath),
+                                  "was changed after it was written" if state == "changed"
+                                  else "was not written by daa"))
+    if raw is None:
+        return None
+    try:
+        got = pickle.loads(raw)
         if isinstance(got, tuple) and len(got) == 2 and isinstance(got[0], pd.DataFrame):
             return got
     except Exception:
@@ -224,30 +282,39 @@ def _cache_get(cpath):
 
 
 def _cache_put(cpath, df, notes):
-    """Write (frame, notes) atomically; drop older entries of the same dataset."""
+    """Write (frame, notes) atomically; drop older entries of the same
+    dataset.  Returns the SHA-256 of the bytes written (None on failure)."""
     d, base = os.path.split(cpath)
     prefix = base.rsplit("-", 1)[0] + "-"
+    raw = pickle.dumps((df, list(notes)), protocol=pickle.HIGHEST_PROTOCOL)
+    digest = hashlib.sha256(raw).hexdigest()
+    tmp = None
     try:
         fd, tmp = tempfile.mkstemp(dir=d, prefix=".tmp-")
         with os.fdopen(fd, "wb") as f:
-            pickle.dump((df, list(notes)), f, protocol=pickle.HIGHEST_PROTOCOL)
+            f.write(raw)
         os.replace(tmp, cpath)
+        tmp = None
         for old in os.listdir(d):
             if old.startswith(prefix) and old != base and old.endswith(".pkl"):
                 os.unlink(os.path.join(d, old))
+        return digest
     except BaseException as e:   # an interrupt too: never leave the temp file
-        try:
-            os.unlink(tmp)
-        except Exception:
-            pass
+        if tmp:
+            try:
+                os.unlink(tmp)
+            except Exception:
+                pass
         if not isinstance(e, Exception):
             raise
+        return None
 
 
-def load(path, fmt, conventions, name="?", notes=None):
+def load(path, fmt, conventions, name="?", notes=None, trusted=None):
     """Read a dataset file and apply the conventions; DatasetError on failure.
     Conversions that lost values are described in `notes` (a list).  Large
-    files go through the project's cache (see _cache_path)."""
+    files come from the project's cache when a verified entry is there
+    (trusted: {entry file name: sha256}, see above); this never writes it."""
     c = conv_values(conventions)
     if not os.path.isfile(path):
         raise DatasetError("dataset %r: file %s not found" % (name, path))
@@ -255,18 +322,51 @@ def load(path, fmt, conventions, name="?", notes=None):
         cpath = _cache_path(path, fmt, c, name)
     except Exception:
         cpath = None
-    hit = _cache_get(cpath) if cpath and os.path.exists(cpath) else None
+    hit = _cache_get(cpath, trusted, name, notes) if cpath and trusted else None
     if hit is not None:
         if notes is not None:
             notes.extend(hit[1])
         return hit[0]
-    mine = []
-    df = _load(path, fmt, c, name, mine)
-    if notes is not None:
-        notes.extend(mine)
-    if cpath:
-        _cache_put(cpath, df, mine)
-    return df
+    return _load(path, fmt, c, name, notes)
+
+
+def build_cache(dfs):
+    """The `cache` request (only before user code ran in this process): for
+    each large dataset, check its cache entry against the recorded hash and
+    (re)build it from data/ when it is missing or does not match; frames
+    built are kept loaded.  Returns {written: {file: sha256}, rebuilt:
+    [{file, dataset, why}], checked: [file]}."""
+    written, rebuilt, checked = {}, [], []
+    c = conv_values(dfs._conv)
+    for name, d in list(dfs._files.items()):
+        path = d["path"]
+        try:
+            cpath = _cache_path(path, d.get("format"), c, name) if os.path.isfile(path) else None
+        except Exception:
+            cpath = None
+        if not cpath:
+            continue
+        state, _ = _cache_check(cpath, dfs.trusted)
+        if state == "ok":
+            checked.append(os.path.basename(cpath))
+            continue
+        try:
+            st = os.stat(path)
+            mine = []
+            frame = _load(path, d.get("format"), c, name, mine)
+        except (DatasetError, OSError):
+            continue                      # a step will say why when it loads it
+        digest = _cache_put(cpath, frame, mine)
+        dfs._loaded[name], dfs._stamps[name] = frame, (st.st_size, st.st_mtime_ns)
+        dfs.notes.extend(mine)
+        if digest:
+            base = os.path.basename(cpath)
+            written[base] = dfs.trusted[base] = digest
+            if state in ("changed", "untrusted"):
+                rebuilt.append({"file": base, "dataset": name,
+                                "why": "changed after it was written" if state == "changed"
+                                else "not written by daa"})
+    return {"written": written, "rebuilt": rebuilt, "checked": checked}
 
 
 def _load(path, fmt, c, name, notes):
@@ -286,7 +386,8 @@ def _load(path, fmt, c, name, notes):
 class DatasetMap(collections.abc.MutableMapping):
     """`dfs`: dataset name -> DataFrame, each loaded on first use."""
 
-    def __init__(self, datasets, conventions):
+    def __init__(self, datasets, conventions, trusted=None):
+        self.trusted = dict(trusted or {})   # verified cache entries: {file: sha256}
         self._files = {d["name"]: d for d in datasets}
         self._loaded = {}
         self._stamps = {}  # name -> (size, mtime_ns) of the file when it was loaded
@@ -326,7 +427,8 @@ class DatasetMap(collections.abc.MutableMapping):
                 stamp = (st.st_size, st.st_mtime_ns)
             except OSError:
                 stamp = None
-            self._loaded[name] = load(d["path"], d.get("format"), self._conv, name, self.notes)
+            self._loaded[name] = load(d["path"], d.get("format"), self._conv, name, self.notes,
+                                      self.trusted)
             self._stamps[name] = stamp
         return self._loaded[name]
 

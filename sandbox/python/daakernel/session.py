@@ -89,14 +89,16 @@ class Session:
         self.project, self.plots, self.tmp = project, plots, tmp
         if daa_tools is not None:
             daa_tools.set_outputs(outputs)
-        self._namespace(_dataset_list(req, project), req.get("conventions"))
+        self._namespace(_dataset_list(req, project), req.get("conventions"),
+                        datasets.trusted_hashes(req.get("cache")))
         self.bound = True
         return {"layers": layers, "datasets": sorted(self.dfs),
                 "df": self.df_name}
 
-    def _namespace(self, dsets, conventions):
+    def _namespace(self, dsets, conventions, trusted=None):
         """pd, np, plt, matplotlib, dfs, show/display, and df (lazily)."""
-        self.dfs = datasets.DatasetMap(dsets, conventions if isinstance(conventions, dict) else {})
+        self.dfs = datasets.DatasetMap(dsets, conventions if isinstance(conventions, dict) else {},
+                                       trusted)
         self.df_name = dsets[0]["name"] if len(dsets) == 1 else None
         self.df_state = "pending" if self.df_name else "none"
         self.ns = {"__name__": "__main__", "__builtins__": builtins,
@@ -222,6 +224,21 @@ class Session:
         out = {"profile": prof}
         if req.get("summary") is True:
             out.update(_summary(frame, name))
+        return out
+
+    def cache(self, req):
+        """The cache request (sent by the daemon right after bind, before any
+        user code): verify or build the large datasets' cache entries
+        (datasets.build_cache); interruptible like a profile."""
+        if self.counter:
+            raise PermissionError("cache: only before the first step (user code may have "
+                                  "changed the cache since)")
+        t0 = time.perf_counter()
+        try:
+            out = runner.run_armed(datasets.build_cache, self.dfs)
+        except KeyboardInterrupt as e:
+            return {"ok": False, "error": runner.interrupt_error(e, "cache")}
+        out["seconds"] = round(time.perf_counter() - t0, 3)
         return out
 
     def variables(self, req):
