@@ -69,6 +69,9 @@ static void exec_cb(void *ud, const json_t *reply, const struct proto_err *err)
 				"message", err ? err->msg : "the kernel failed", "traceback", "");
 	ok = json_is_true(json_object_get(res, "ok")) && !json_is_object(json_object_get(res, "error"));
 	json_object_set_new(res, "ok", json_boolean(ok));
+	/* the files the step drew, listed here: kernel code can edit the reply's list */
+	json_object_set_new(res, "figures", hist_exec_figures(t->proj->path,
+		json_string_value(json_object_get(step, "fig_step")) ?: ""));
 	json_object_set_new(step, "result", res);
 	agent_event(t, "output", json_deep_copy(res));
 	text = agent_ctx_exec_text(t, res);
@@ -129,6 +132,8 @@ static int do_run_python(struct agent_turn *t, const struct llm_tool_call *c)
 		snprintf(step, sizeof step, "%03d_%s", proj_next_step_number(t->proj->pj), slug);
 	else
 		snprintf(step, sizeof step, "%03d_%s_s%zu", proj_next_step_number(t->proj->pj), slug, nrun);
+	json_object_set_new(json_array_get(t->steps, json_array_size(t->steps) - 1), "fig_step",
+			    json_string(step));
 	t->state = AG_RUNNING_CODE;
 	if (hist_exec(t->proj->path, code, step, 0, exec_cb, t, &err) < 0) {
 		json_t *res = json_pack("{s:b, s:{s:s, s:s, s:s}}", "ok", 0, "error", "type",

@@ -44,4 +44,24 @@ long long fsu_copy_fd(int src_fd, int dst_fd);
 int fsu_path(char *buf, size_t size, struct proto_err *err, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 
+/*
+ * fsutil_out.c — files a kernel can write: regular files strictly inside
+ * <project>/outputs/ (rel paths like "outputs/plots/x.png"), reached with no
+ * symlink and no ".." on the way.  The daemon renames, removes and reads a
+ * path that came from a kernel (or lies in outputs/) only through these.
+ */
+/* A folder inside outputs/ ("outputs/plots") opened O_DIRECTORY (created
+ * with create); fd or -1 (err). */
+int fsu_out_opendir(const char *project, const char *rel_dir, bool create, struct proto_err *err);
+/* Is name, in a folder fd from fsu_out_opendir, a regular file (no symlink)? */
+bool fsu_out_is_reg(int dfd, const char *name);
+/* Unlink a regular file inside outputs/.  0 / -1. */
+int fsu_out_unlink(const char *project, const char *rel, struct proto_err *err);
+/* Rename a regular file inside outputs/ to a name inside outputs/ (folders
+ * created; an existing destination must be a regular file).  0 / -1. */
+int fsu_out_rename(const char *project, const char *from, const char *to, struct proto_err *err);
+/* Read a regular file inside outputs/ of at most max bytes (caller frees). */
+char *fsu_out_read(const char *project, const char *rel, size_t max, size_t *len,
+		   struct proto_err *err);
+
 #endif

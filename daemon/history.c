@@ -142,43 +142,6 @@ json_t *hist_state_entry(json_t *state, const char *stem)
 	return e;
 }
 
-/* Compare strings for qsort. */
-static int str_cmp(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* outputs/plots/<stem>_<digits>.png, sorted. */
-json_t *hist_step_figures(const char *project_path, const char *stem)
-{
-	char dir[PATH_MAX];
-	struct proto_err err;
-	char *names[256];
-	size_t n = 0, sl = strlen(stem);
-	json_t *out = json_array();
-	if (fsu_path(dir, sizeof dir, &err, "%s/outputs/plots", project_path) < 0)
-		return out;
-	DIR *d = opendir(dir);
-	struct dirent *de;
-	while (d && (de = readdir(d)) && n < 256) {
-		const char *s = de->d_name + sl;
-		if (strncmp(de->d_name, stem, sl) || *s != '_' || !s[1])
-			continue;
-		size_t dig = strspn(s + 1, "0123456789");
-		if (dig && strcmp(s + 1 + dig, ".png") == 0)
-			names[n++] = strdup(de->d_name);
-	}
-	if (d)
-		closedir(d);
-	qsort(names, n, sizeof names[0], str_cmp);
-	for (size_t i = 0; i < n; i++) {
-		if (names[i])
-			json_array_append_new(out, json_sprintf("outputs/plots/%s", names[i]));
-		free(names[i]);
-	}
-	return out;
-}
-
 /* The "# request: ..." line of a step's header ("" when none). */
 char *hist_step_request(const char *text)
 {
@@ -217,6 +180,7 @@ static struct hist_kstate *ks_get(const char *path)
 	}
 	k->next = ks_list;
 	ks_list = k;
+	hist_figures_tidy(path); /* the first work on the project since the daemon started */
 	return k;
 }
 

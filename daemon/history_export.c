@@ -187,13 +187,14 @@ char *hist_export_script(struct proj *pj, const char *target_dir, struct proto_e
 	return buf;
 }
 
-/* Base64 of a file's bytes (NULL when unreadable). */
-static json_t *file_base64(const char *path)
+/* Base64 of a file's bytes (NULL when unreadable); rel is inside outputs/
+ * (a kernel writes there: no symlink is followed, fsutil_out.c). */
+static json_t *file_base64(const char *project, const char *rel)
 {
 	static const char tbl[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 	struct proto_err err;
 	size_t n = 0;
-	unsigned char *b = (unsigned char *)fsu_read_file(path, 32u << 20, &n, &err);
+	unsigned char *b = (unsigned char *)fsu_out_read(project, rel, 32u << 20, &n, &err);
 	if (!b)
 		return NULL;
 	char *out = malloc(n / 3 * 4 + 8);
@@ -230,16 +231,13 @@ static void nb_outputs(json_t *cell, struct proj *pj, const json_t *state, const
 	json_t *outs = json_object_get(cell, "outputs"), *figs, *f;
 	const char *so = json_string_value(json_object_get(json_object_get(state, stem), "stdout"));
 	size_t i;
-	char path[PATH_MAX];
-	struct proto_err err;
 	if (so && *so)
 		json_array_append_new(outs, json_pack("{s:s, s:s, s:s}", "output_type", "stream",
 						      "name", "stdout", "text", so));
 	figs = hist_step_figures(proj_path(pj), stem);
 	json_array_foreach(figs, i, f) {
 		json_t *b64;
-		if (fsu_path(path, sizeof path, &err, "%s/%s", proj_path(pj), json_string_value(f)) < 0 ||
-		    !(b64 = file_base64(path)))
+		if (!(b64 = file_base64(proj_path(pj), json_string_value(f))))
 			continue;
 		json_array_append_new(outs, json_pack("{s:s, s:{s:o}, s:{}}", "output_type", "display_data",
 						      "data", "image/png", b64, "metadata"));
