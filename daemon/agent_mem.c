@@ -168,15 +168,21 @@ static char *history_text(const struct agent_turn *t)
 	now_str(date, sizeof date, TS_HUMAN);
 	fprintf(f, "# daa turn %d — %s\n", t->number, date);
 	fprintf(f, "# request: ");
-	for (const char *s = t->request; *s; s++)
-		fputs(*s == '\n' ? "\n#          " : (char[]){*s, 0}, f);
-	fprintf(f, "\n# backend: %s, model: %s\n", agent_backend_name(), agent_backend_model());
+	hist_comment_put(f, t->request, "\n#          "); /* nothing can leave the comment */
+	fprintf(f, "\n# backend: ");
+	hist_comment_put(f, agent_backend_name(), NULL);
+	fprintf(f, ", model: ");
+	hist_comment_put(f, agent_backend_model(), NULL);
+	fprintf(f, "\n");
 	json_array_foreach(t->code_ok, i, st) {
 		const char *purpose = json_string_value(json_object_get(st, "purpose"));
 		const char *code = json_string_value(json_object_get(st, "code"));
 		fprintf(f, "\n");
-		if (purpose && *purpose)
-			fprintf(f, "# %s\n", strchr(purpose, '\n') ? "step" : purpose);
+		if (purpose && *purpose) {
+			fprintf(f, "# ");
+			hist_comment_put(f, purpose, "\n# ");
+			fprintf(f, "\n");
+		}
 		fprintf(f, "%s%s", code ? code : "", code && *code && code[strlen(code) - 1] != '\n' ? "\n" : "");
 	}
 	if (fclose(f) != 0) {

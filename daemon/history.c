@@ -142,6 +142,57 @@ json_t *hist_state_entry(json_t *state, const char *stem)
 	return e;
 }
 
+/* Length of the valid UTF-8 sequence at p (its code point in *cp), 0 when invalid. */
+static size_t utf8_seq(const unsigned char *p, unsigned *cp)
+{
+	size_t n = p[0] >= 0xF0 ? 4 : p[0] >= 0xE0 ? 3 : p[0] >= 0xC0 ? 2 : 0;
+	unsigned c = n == 4 ? p[0] & 0x07u : n == 3 ? p[0] & 0x0Fu : p[0] & 0x1Fu;
+	if (n == 0 || p[0] > 0xF4)
+		return 0;
+	for (size_t i = 1; i < n; i++) {
+		if ((p[i] & 0xC0) != 0x80)
+			return 0;
+		c = c << 6 | (p[i] & 0x3Fu);
+	}
+	static const unsigned min[] = {0, 0, 0x80, 0x800, 0x10000};
+	if (c < min[n] || c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF))
+		return 0;
+	*cp = c;
+	return n;
+}
+
+/* Write text into a Python comment so that it cannot leave it: '\n' becomes
+ * cont (a new comment line), or "\n" when cont is NULL; every other line
+ * break or control character (\r \v \f \x1c-\x1e, C1 controls such as
+ * U+0085, U+2028, U+2029, DEL), every byte that is not valid UTF-8 (Python
+ * refuses the whole file) and the ':' / '=' after "coding" (an encoding
+ * declaration on line 1 or 2 would change how the file is read) are
+ * written as escapes (\r, \xNN, \uNNNN). */
+void hist_comment_put(FILE *f, const char *text, const char *cont)
+{
+	const unsigned char *p = (const unsigned char *)(text ? text : "");
+	while (*p) {
+		unsigned cp = 0;
+		size_t n = *p >= 0x80 ? utf8_seq(p, &cp) : 1;
+		if (*p == '\n') {
+			fputs(cont ? cont : "\\n", f);
+		} else if (*p == '\r') {
+			fputs("\\r", f);
+		} else if ((*p < 0x20 && *p != '\t') || *p == 0x7F || n == 0) {
+			fprintf(f, "\\x%02x", *p);
+			n = 1;
+		} else if (n > 1 && ((cp >= 0x80 && cp <= 0x9F) || cp == 0x2028 || cp == 0x2029)) {
+			fprintf(f, "\\u%04x", cp);
+		} else if ((*p == ':' || *p == '=') && (const char *)p - text >= 6 &&
+			   strncmp((const char *)p - 6, "coding", 6) == 0) {
+			fprintf(f, "\\x%02x", *p);
+		} else {
+			fwrite(p, 1, n, f);
+		}
+		p += n;
+	}
+}
+
 /* The "# request: ..." line of a step's header ("" when none). */
 char *hist_step_request(const char *text)
 {

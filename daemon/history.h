@@ -11,6 +11,7 @@
 #include <jansson.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include "daemon/kern.h"
 #include "protocol/proto.h"
 
@@ -40,6 +41,10 @@ json_t *hist_figures_move(const char *project_path, const json_t *figs, const ch
 void hist_figures_remove(const char *project_path, const json_t *figs);
 /* Runtime temp files removed, figures of no saved step moved to unsaved/. */
 void hist_figures_tidy(const char *project_path);
+/* Write text inside a Python comment, encoded so that it cannot leave it
+ * (line breaks, control characters, invalid UTF-8, "coding:"); '\n'
+ * becomes cont (e.g. "\n#   ") or an escape when cont is NULL. */
+void hist_comment_put(FILE *f, const char *text, const char *cont);
 /* The request line of a step's header comment ("" when none; caller frees). */
 char *hist_step_request(const char *text);
 

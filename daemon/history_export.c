@@ -158,11 +158,13 @@ char *hist_export_script(struct proj *pj, const char *target_dir, struct proto_e
 	}
 	localtime_r(&now, &tm);
 	strftime(date, sizeof date, "%Y-%m-%d %H:%M", &tm);
-	fprintf(f, "#!/usr/bin/python3\n# daa project %s — exported %s, %zu step(s).\n"
+	fprintf(f, "#!/usr/bin/python3\n# daa project ");
+	hist_comment_put(f, proj_name(pj), NULL); /* comment text never leaves the comment */
+	fprintf(f, " — exported %s, %zu step(s).\n"
 		   "# Runs outside daa: /usr/bin/python3 THIS_FILE (the project folder is found\n"
 		   "# relative to this file; set DAA_PROJECT_DIR to use another copy).\n"
 		   "# Figures are saved under outputs/plots/exported/.\n\n",
-		proj_name(pj), date, json_array_size(steps));
+		date, json_array_size(steps));
 	int rc = put_setup(f, pj, target_dir, false, err);
 	json_array_foreach(steps, i, s) {
 		if (rc < 0)
@@ -172,8 +174,9 @@ char *hist_export_script(struct proj *pj, const char *target_dir, struct proto_e
 			rc = -1;
 			break;
 		}
-		fprintf(f, "\n# ======== step %d: history/%s ========\n_begin(", (int)json_integer_value(json_object_get(s, "n")),
-			json_string_value(json_object_get(s, "file")));
+		fprintf(f, "\n# ======== step %d: history/", (int)json_integer_value(json_object_get(s, "n")));
+		hist_comment_put(f, json_string_value(json_object_get(s, "file")), NULL);
+		fprintf(f, " ========\n_begin(");
 		put_json_literal(f, json_object_get(s, "stem"));
 		fprintf(f, ")\n%s%s", code, *code && code[strlen(code) - 1] != '\n' ? "\n" : "");
 		free(code);
