@@ -613,6 +613,7 @@ void agent_turn_end(struct agent_turn *t, enum agent_state end, const char *why)
 	t->question = NULL;
 	if (json_array_size(t->code_ok))
 		agent_mem_history(t);
+	agent_step_settle_figures(t); /* after the script: figures are named after it */
 	t->state = end;
 	agent_mem_turn_end(t);
 	log_info("agent: %s %s %s after %d model call(s)%s%s", p->name, t->id, agent_state_name(end),

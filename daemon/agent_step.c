@@ -202,6 +202,38 @@ static int do_remember(struct agent_turn *t, const struct llm_tool_call *c)
 	return 0;
 }
 
+/* Figures belong to the step that drew them: those of the run_python calls
+ * that succeeded are renamed after the turn's history script
+ * (<stem>_1..K, in order: the name `daa history`, re-runs and exports
+ * look for); those of failed calls, and all of a turn whose script was
+ * not written, go to outputs/plots/unsaved/ (history_figs.c).  The
+ * result's figures say where they are now. */
+void agent_step_settle_figures(struct agent_turn *t)
+{
+	char stem[160] = "";
+	const char *h = t->history;
+	json_t *all = json_array(), *st;
+	size_t i;
+	int k = 1;
+	if (h && strncmp(h, "history/", 8) == 0 && strlen(h) > 11)
+		snprintf(stem, sizeof stem, "%.*s", (int)(strlen(h) - 11), h + 8);
+	json_array_foreach(t->steps, i, st) {
+		json_t *res = json_object_get(st, "result");
+		const json_t *figs = json_object_get(res, "figures");
+		if (!json_array_size(figs))
+			continue;
+		bool ok = json_is_true(json_object_get(res, "ok"));
+		json_t *moved = hist_figures_move(t->proj->path, figs, ok && *stem ? stem : NULL, k);
+		if (ok) {
+			k += (int)json_array_size(moved);
+			json_array_extend(all, moved);
+		}
+		json_object_set_new(res, "figures", moved);
+	}
+	json_decref(t->figures);
+	t->figures = all;
+}
+
 /* Handle the reply's tool calls in order; then call the model again. */
 void agent_step_calls(struct agent_turn *t)
 {
