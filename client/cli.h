@@ -15,7 +15,8 @@
 #include "protocol/proto.h"
 
 /* Exit codes (DESIGN.md). */
-enum { CLI_OK = 0, CLI_ERR = 1, CLI_USAGE = 2, CLI_QUESTION = 3, CLI_UNREACHABLE = 4 };
+enum { CLI_OK = 0, CLI_ERR = 1, CLI_USAGE = 2, CLI_QUESTION = 3, CLI_UNREACHABLE = 4,
+       CLI_NOT_SAVED = 5 /* the code ran but was not saved as a history step */ };
 
 /* Timeouts for calls, in ms (-1: wait as long as it takes). */
 #define CLI_TIMEOUT_SHORT 30000

@@ -5,7 +5,8 @@
  *
  * Global options (before or after the command words): -p/--project
  * NAME|PATH, --json, --no-start, -h/--help.  Exit codes: 0 done, 1 error,
- * 2 usage, 3 a question was left unanswered, 4 daemon unreachable.
+ * 2 usage, 3 a question was left unanswered, 4 daemon unreachable, 5 the
+ * code ran but was not saved as a history step.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -100,7 +101,8 @@ void cli_help_all(FILE *f)
 		   "  --no-images              never show figures inline (also DAA_IMAGES=none)\n"
 		   "  -h, --help               this text; `daa help COMMAND` for one command\n"
 		   "\nexit codes: 0 done, 1 error, 2 usage, 3 question left unanswered,\n"
-		   "4 daemon unreachable.  The socket is $DAA_SOCKET, else\n"
+		   "4 daemon unreachable, 5 the code ran but was NOT saved as a history step.\n"
+		   "The socket is $DAA_SOCKET, else\n"
 		   "$XDG_RUNTIME_DIR/daa/daad.sock, else /tmp/daa-$UID/daad.sock.\n"
 		   "Figures show inline on a terminal: kitty graphics, sixel, else symbols\n"
 		   "(DAA_IMAGES=kitty|sixel|symbols|none chooses).\n");

@@ -66,6 +66,7 @@ struct agent_turn {
 	char *answer;                /* final text (or the honest failure explanation) */
 	char *error;                 /* failed: what went wrong, short */
 	char *history;               /* "history/007_x.py" once written */
+	char *history_error;         /* why the code that ran was not saved (NULL: saved or none) */
 
 	int model_calls;
 	int consec_fail;

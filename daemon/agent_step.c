@@ -128,10 +128,11 @@ static int do_run_python(struct agent_turn *t, const struct llm_tool_call *c)
 					 purpose ? purpose : "", "attempt", (int)nrun));
 	/* figures are named like the history script this turn will most likely get */
 	agent_slug(t->request, slug, sizeof slug);
+	int n = proj_next_step_number(t->proj->pj); /* -1: history/ unreadable (not saved later) */
 	if (nrun == 1)
-		snprintf(step, sizeof step, "%03d_%s", proj_next_step_number(t->proj->pj), slug);
+		snprintf(step, sizeof step, "%03d_%s", n > 0 ? n : 0, slug);
 	else
-		snprintf(step, sizeof step, "%03d_%s_s%zu", proj_next_step_number(t->proj->pj), slug, nrun);
+		snprintf(step, sizeof step, "%03d_%s_s%zu", n > 0 ? n : 0, slug, nrun);
 	json_object_set_new(json_array_get(t->steps, json_array_size(t->steps) - 1), "fig_step",
 			    json_string(step));
 	t->state = AG_RUNNING_CODE;

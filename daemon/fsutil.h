@@ -18,6 +18,9 @@
 /* Replace path's content atomically (mode 0644); a crash leaves the old or
  * the new content, never a mix.  0 / -1. */
 int fsu_write_atomic(const char *path, const void *data, size_t len, struct proto_err *err);
+/* Write a new file atomically (mode 0644), never replacing an existing one
+ * (EEXIST: err says so).  0 / -1. */
+int fsu_write_new(const char *path, const void *data, size_t len, struct proto_err *err);
 /* Append one record with a single write (O_APPEND; creates the file 0644).
  * 0 / -1 (errno).  For JSONL logs: pass a whole line ending in '\n'. */
 int fsu_append(const char *path, const void *data, size_t len);

@@ -359,7 +359,8 @@ int hist_exec(const char *path, const char *code, const char *step, int timeout_
 /* "NNN_run" for the next step. */
 void hist_run_step_name(struct proj *pj, char *buf, size_t size)
 {
-	snprintf(buf, size, "%03d_run", proj_next_step_number(pj));
+	int n = proj_next_step_number(pj);
+	snprintf(buf, size, "%03d_run", n > 0 ? n : 0); /* -1: history/ unreadable, not saved */
 }
 
 /* The text of a saved `run`: header comment, then the code. */
@@ -389,6 +390,10 @@ int hist_save_run(struct proj *pj, const char *code, const char *step, const jso
 {
 	char path[PATH_MAX], name[96];
 	int n = proj_next_step_number(pj);
+	if (n < 1)
+		return proto_fail(err, PROTO_ERR_IO, "cannot list %s/history, so the step cannot be "
+				  "numbered (a guess could overwrite an existing step): %s",
+				  proj_path(pj), strerror(errno));
 	if (atoi(step) == n && strlen(step) < sizeof name - 4)
 		snprintf(name, sizeof name, "%s", step);
 	else
@@ -399,7 +404,7 @@ int hist_save_run(struct proj *pj, const char *code, const char *step, const jso
 	snprintf(rel, relsize, "history/%s.py", name);
 	int rc = fsu_path(path, sizeof path, err, "%s/%s", proj_path(pj), rel);
 	if (rc == 0)
-		rc = fsu_write_atomic(path, text, strlen(text), err);
+		rc = fsu_write_new(path, text, strlen(text), err); /* never over an existing step */
 	free(text);
 	if (rc == 0 && reply) {
 		json_t *st = hist_state_load(proj_path(pj));
