@@ -531,6 +531,7 @@ static void turn_stop_work(struct agent_turn *t)
 	}
 	if (t->exec_pending || t->profiles_pending > 0) {
 		kern_forget(t);
+		hist_exec_forget(t); /* run_python goes through hist_exec */
 		prof_forget(t);
 		if (t->exec_pending)
 			kern_interrupt(t->proj->path);

@@ -338,6 +338,47 @@ void hist_forget_kernel(const char *path)
 		k->pid = 0;
 }
 
+/* An exec of hist_exec: its owner's callback, or none once forgotten. */
+struct hexec {
+	struct hexec *next;
+	char *path;
+	char step[96];
+	kern_reply_cb cb; /* NULL: the owner forgot it (hist_exec_forget) */
+	void *ud;
+};
+static struct hexec *hexecs;
+
+/* The kernel answered an exec: to its owner; a forgotten one (its turn
+ * was cancelled while it ran) was never saved, so its figures go to
+ * outputs/plots/unsaved/ (history_figs.c). */
+static void hexec_cb(void *ud, const json_t *reply, const struct proto_err *err)
+{
+	struct hexec *h = ud;
+	for (struct hexec **pp = &hexecs; *pp; pp = &(*pp)->next)
+		if (*pp == h) {
+			*pp = h->next;
+			break;
+		}
+	if (h->cb) {
+		h->cb(h->ud, reply, err);
+	} else {
+		json_t *figs = hist_exec_figures(h->path, h->step);
+		if (json_array_size(figs))
+			json_decref(hist_figures_move(h->path, figs, NULL, 0));
+		json_decref(figs);
+	}
+	free(h->path);
+	free(h);
+}
+
+/* The owner ud of hist_exec calls goes away: their replies are dropped. */
+void hist_exec_forget(void *ud)
+{
+	for (struct hexec *h = hexecs; h; h = h->next)
+		if (h->ud == ud)
+			h->cb = NULL;
+}
+
 /* kern_exec, restoring the project's state first when the kernel is new. */
 int hist_exec(const char *path, const char *code, const char *step, int timeout_s,
 	      kern_reply_cb cb, void *ud, struct proto_err *err)
@@ -353,7 +394,22 @@ int hist_exec(const char *path, const char *code, const char *step, int timeout_
 		if (hist_restore(path, -1, &rerr) < 0)
 			log_warn("history: %s: state not restored: %s", path, rerr.msg);
 	}
-	return kern_exec_timeout(path, code, step, timeout_s, cb, ud, err);
+	struct hexec *h = calloc(1, sizeof *h);
+	if (!h || !(h->path = strdup(path))) {
+		free(h);
+		return proto_fail(err, PROTO_ERR_INTERNAL, "out of memory");
+	}
+	snprintf(h->step, sizeof h->step, "%s", step ? step : "");
+	h->cb = cb, h->ud = ud;
+	h->next = hexecs;
+	hexecs = h;
+	if (kern_exec_timeout(path, code, step, timeout_s, hexec_cb, h, err) < 0) {
+		hexecs = h->next; /* a callback never fires from inside a submit (kern.h) */
+		free(h->path);
+		free(h);
+		return -1;
+	}
+	return 0;
 }
 
 /* "NNN_run" for the next step. */

@@ -56,6 +56,9 @@ char *hist_step_request(const char *text);
  */
 int hist_exec(const char *project_path, const char *code, const char *step, int timeout_s,
 	      kern_reply_cb cb, void *ud, struct proto_err *err);
+/* The owner (ud) of hist_exec calls is gone (a cancelled turn): their
+ * callbacks are not called; the figures those steps draw go to unsaved/. */
+void hist_exec_forget(void *ud);
 /* Queue the replay of steps 1..upto (all when upto < 0) on the project's
  * kernel; the kernel counts as restored once they ran. */
 int hist_restore(const char *project_path, int upto, struct proto_err *err);

@@ -14,6 +14,8 @@ drew it (issue 14 item 1).
    restart, the next run (no plot) is saved under that number with no
    figure; the leftover is in unsaved/ and a runtime temp file
    (.NNN_run_K.png.tmp) is gone.
+4. A turn cancelled while its step (which has drawn a figure) runs: when
+   the step ends the figure is moved to unsaved/; the next run owns none.
 """
 import json
 import os
@@ -100,10 +102,36 @@ def killed(s):
           "for the next step")
 
 
+def wait_for(cond, what):
+    end = time.monotonic() + 60
+    while not cond():   # hang guard only
+        assert time.monotonic() < end, what
+        time.sleep(0.05)
+
+
+def cancelled(s, fake):
+    fake.set_script({"responses": [
+        reply(call("run_python", "c9", code=PLOT + WAIT_GATE + "v = 1", purpose="wait")),
+        final("never")]})
+    with s.d.client(timeout=120) as a, s.d.client(timeout=120) as b:
+        mid = a.send("ask", {"project": "demo", "request": "draw then wait"})
+        wait_for(lambda: any(n.startswith("004_") for n in plots(s)), "the turn never drew")
+        drawn = [n for n in plots(s) if n.startswith("004_")]
+        assert b.call("cancel", {"project": "demo"})["cancelled"] is True
+        res = a.wait(mid)
+        assert res[3]["status"] == "cancelled" and res[3]["history"] is None, res
+        wait_for(lambda: set(drawn) <= set(plots(s, "unsaved")), "the figure was not moved")
+    assert not any(n.startswith("004_") for n in plots(s)), plots(s)
+    r = step_run(s, "print('next')")
+    assert r["step"] == "history/004_run.py" and r["figures"] == [], r
+    print("ok - a cancelled turn's step draws into unsaved/, not into the next step")
+
+
 def body(s, fake):
     failed_run(s)
     turn_attempts(s, fake)
     killed(s)
+    cancelled(s, fake)
 
 
 if __name__ == "__main__":
