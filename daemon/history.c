@@ -7,6 +7,13 @@
  * per project, the pid of the kernel it last brought up to date; before an
  * exec on any other kernel it queues every step (the kernel serves requests
  * in order) and then a marker exec whose reply records the kernel's pid.
+ * The first time the module meets a project (the first work on it since
+ * the daemon started) it tidies the figures a killed daemon or kernel left
+ * (history_figs.c).  hist_exec wraps its caller's callback so that a step
+ * whose owner went away (hist_exec_forget: a cancelled turn) still has its
+ * figures moved to outputs/plots/unsaved/ when it ends.  New step scripts
+ * are created, never written over an existing one, and not at all when
+ * history/ cannot be listed (no number is guessed).
  */
 #include <dirent.h>
 #include <errno.h>
