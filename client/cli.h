@@ -16,7 +16,8 @@
 
 /* Exit codes (DESIGN.md).  CLI_UNREACHABLE also when the daemon went away
  * while a reply was awaited (cli_lost): the request's result is unknown. */
-enum { CLI_OK = 0, CLI_ERR = 1, CLI_USAGE = 2, CLI_QUESTION = 3, CLI_UNREACHABLE = 4 };
+enum { CLI_OK = 0, CLI_ERR = 1, CLI_USAGE = 2, CLI_QUESTION = 3, CLI_UNREACHABLE = 4,
+       CLI_NOT_SAVED = 5 /* the code ran but was not saved as a history step */ };
 
 /* Timeouts for calls, in ms (-1: wait as long as it takes). */
 #define CLI_TIMEOUT_SHORT 30000

@@ -159,7 +159,8 @@ static int turn_follow(struct turn *t, struct proto_msg *m)
 		cli_json_print(stdout, m->result, 2);
 		printf("\n");
 		const char *s = cli_str(m->result, "status");
-		rc = !s ? CLI_ERR : !strcmp(s, "done") ? CLI_OK : !strcmp(s, "question") ? CLI_QUESTION : CLI_ERR;
+		rc = !s ? CLI_ERR : !strcmp(s, "done") ? (cli_str(m->result, "history_error") ? CLI_NOT_SAVED : CLI_OK)
+			: !strcmp(s, "question") ? CLI_QUESTION : CLI_ERR;
 	} else {
 		rc = cli_turn_print(m->result, true);
 	}
@@ -263,6 +264,8 @@ static int cmd_run(struct cli *cli, struct cli_args *a)
 		rc = cli_exec_print(m.result, NULL) ? CLI_OK : CLI_ERR;
 	else
 		rc = proto_map_bool(m.result, "ok", false) ? CLI_OK : CLI_ERR;
+	if (rc == CLI_OK && cli_str(m.result, "step_error"))
+		rc = CLI_NOT_SAVED; /* it ran, but saving it failed: never a plain success */
 	proto_msg_done(&m);
 	return rc;
 }
@@ -367,14 +370,16 @@ const struct cli_cmd cli_cmds_turn[] = {
 	{"ask", "REQUEST [--batch]", "one agent turn: progress on stderr, then answer, code, outputs",
 	 "On a terminal the agent's questions are asked in place (a number picks a choice).\n"
 	 "Otherwise (or with --batch) a question ends daa with exit status 3; answer it with\n"
-	 "`daa answer TEXT`.  Ctrl-C cancels the turn; a second Ctrl-C leaves at once.\n",
+	 "`daa answer TEXT`.  Ctrl-C cancels the turn; a second Ctrl-C leaves at once.\n"
+	 "Exit status 5: the turn ended but its code was not saved as a history step.\n",
 	 1, 1, opts_ask, cmd_ask},
 	{"answer", "TEXT", "answer the project's pending question, then follow the turn", NULL, 1, 1,
 	 NULL, cmd_answer},
 	{"run", "CODE | -f FILE [--scratch] [--timeout SECONDS]", "run Python code in the project's kernel",
 	 "Prints stdout, the value of the last expression, tables and figure paths; errors with\n"
 	 "their traceback (exit status 1).  -f - reads the code from stdin.  --scratch: do not\n"
-	 "save the code as a history step.  Ctrl-C interrupts the kernel.\n",
+	 "save the code as a history step.  Ctrl-C interrupts the kernel.  Exit status 5: the\n"
+	 "code ran but was not saved as a history step (the reason is printed).\n",
 	 0, 1, opts_run, cmd_run},
 	{"cancel", "", "cancel the project's running turn", NULL, 0, 0, NULL, cmd_cancel},
 	{"watch", "", "print every event of the project as it happens (Ctrl-C to stop)", NULL, 0, 0,

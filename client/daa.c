@@ -6,7 +6,8 @@
  * Global options (before or after the command words): -p/--project
  * NAME|PATH, --json, --no-start, -h/--help.  Exit codes: 0 done, 1 error,
  * 2 usage, 3 a question was left unanswered, 4 daemon unreachable (or gone
- * while a reply was awaited: cli_lost).
+ * while a reply was awaited: cli_lost), 5 the code ran but was not saved as
+ * a history step.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -106,7 +107,8 @@ void cli_help_all(FILE *f)
 		   "  -h, --help               this text; `daa help COMMAND` for one command\n"
 		   "\nexit codes: 0 done, 1 error, 2 usage, 3 question left unanswered,\n"
 		   "4 daemon unreachable, or it stopped or restarted while daa waited (the\n"
-		   "request's result is then unknown: see `daa history`, `daa log`).\n"
+		   "request's result is then unknown: see `daa history`, `daa log`),\n"
+		   "5 the code ran but was NOT saved as a history step.\n"
 		   "The socket is $DAA_SOCKET, else\n"
 		   "$XDG_RUNTIME_DIR/daa/daad.sock, else /tmp/daa-$UID/daad.sock.\n"
 		   "Figures show inline on a terminal: kitty graphics, sixel, else symbols\n"

@@ -300,9 +300,11 @@ bool cli_exec_print(const msgpack_object *res, const char *project_path)
 		fprintf(stderr, "(output truncated)\n");
 	fflush(stdout);
 	error_print(proto_map_get(res, "error"));
-	const char *step = cli_str(res, "step");
+	const char *step = cli_str(res, "step"), *serr = cli_str(res, "step_error");
 	if (step)
 		fprintf(stderr, "saved as %s\n", step);
+	else if (serr)
+		fprintf(stderr, "daa: the code ran but was NOT saved as a history step: %s\n", serr);
 	return proto_map_bool(res, "ok", false);
 }
 
@@ -362,7 +364,10 @@ void cli_event_print(FILE *f, const msgpack_object *ev)
 	else if (!strcmp(kind, "convention"))
 		fprintf(f, "remembered %s = ", oneline(cli_str(ev, "key"), 40)),
 			cli_json_print(f, proto_map_get(ev, "value"), -1);
-	else if (!strcmp(kind, "done"))
+	else if (!strcmp(kind, "done") && cli_str(ev, "history_error")) {
+		fprintf(f, "done (%s)", oneline(cli_str(ev, "status"), 20)); /* one static buffer */
+		fprintf(f, " — NOT saved as a history step: %s", oneline(cli_str(ev, "history_error"), 200));
+	} else if (!strcmp(kind, "done"))
 		fprintf(f, "done (%s)", oneline(cli_str(ev, "status"), 20));
 	else
 		fprintf(f, "%s", oneline(kind, 30));
@@ -435,8 +440,11 @@ int cli_turn_print(const msgpack_object *res, bool hint)
 		printf("\n");
 	figures_print(stdout, res, pp);
 	fflush(stdout);
+	const char *herr = cli_str(res, "history_error");
+	if (herr)
+		fprintf(stderr, "daa: the code that ran was NOT saved as a history step: %s\n", herr);
 	if (status && !strcmp(status, "done"))
-		return CLI_OK;
+		return herr ? CLI_NOT_SAVED : CLI_OK;
 	fprintf(stderr, "daa: the turn %s\n", status && !strcmp(status, "cancelled") ? "was cancelled"
 						 : "failed");
 	return CLI_ERR;

@@ -162,6 +162,7 @@ static void turn_free(struct agent_turn *t)
 	free(t->answer);
 	free(t->error);
 	free(t->history);
+	free(t->history_error);
 	free(t->last_error);
 	free(t);
 }
@@ -530,6 +531,7 @@ static void turn_stop_work(struct agent_turn *t)
 	}
 	if (t->exec_pending || t->profiles_pending > 0) {
 		kern_forget(t);
+		hist_exec_forget(t); /* run_python goes through hist_exec */
 		prof_forget(t);
 		if (t->exec_pending)
 			kern_interrupt(t->proj->path);
@@ -613,12 +615,22 @@ void agent_turn_end(struct agent_turn *t, enum agent_state end, const char *why)
 	t->question = NULL;
 	if (json_array_size(t->code_ok))
 		agent_mem_history(t);
+	agent_step_settle_figures(t); /* after the script: figures are named after it */
+	if (t->history_error) { /* the answer says it too: every client shows the answer */
+		char *a = NULL;
+		if (asprintf(&a, "%s\n\n(The code that ran was NOT saved as a history step: %s)",
+			     t->answer ? t->answer : "", t->history_error) >= 0) {
+			free(t->answer);
+			t->answer = a;
+		}
+	}
 	t->state = end;
 	agent_mem_turn_end(t);
 	log_info("agent: %s %s %s after %d model call(s)%s%s", p->name, t->id, agent_state_name(end),
 		 t->model_calls, why ? ": " : "", why ? why : "");
-	agent_event(t, "done", json_pack("{s:s, s:s, s:s?}", "status", agent_status_of(t),
-					 "answer", t->answer ? t->answer : "", "error", t->error));
+	agent_event(t, "done", json_pack("{s:s, s:s, s:s?, s:s?}", "status", agent_status_of(t),
+					 "answer", t->answer ? t->answer : "", "error", t->error,
+					 "history_error", t->history_error));
 	agent_reply_all(t, agent_status_of(t));
 	if (p->cur == t)
 		p->cur = NULL;

@@ -66,6 +66,7 @@ struct agent_turn {
 	char *answer;                /* final text (or the honest failure explanation) */
 	char *error;                 /* failed: what went wrong, short */
 	char *history;               /* "history/007_x.py" once written */
+	char *history_error;         /* why the code that ran was not saved (NULL: saved or none) */
 
 	int model_calls;
 	int consec_fail;
@@ -150,6 +151,9 @@ void agent_turn_end(struct agent_turn *t, enum agent_state end, const char *why)
 /* agent_step.c — the reply's tool calls. */
 /* Handle t->reply's calls from t->call_idx on; then call the model again. */
 void agent_step_calls(struct agent_turn *t);
+/* At the end of a turn (after its history script was written or not): each
+ * figure goes to the step that drew it (agent_step.c). */
+void agent_step_settle_figures(struct agent_turn *t);
 /* Append a tool result (a user message for calls parsed from text). */
 void agent_tool_result(struct agent_turn *t, const struct llm_tool_call *c, const char *text);
 

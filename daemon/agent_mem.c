@@ -168,15 +168,21 @@ static char *history_text(const struct agent_turn *t)
 	now_str(date, sizeof date, TS_HUMAN);
 	fprintf(f, "# daa turn %d — %s\n", t->number, date);
 	fprintf(f, "# request: ");
-	for (const char *s = t->request; *s; s++)
-		fputs(*s == '\n' ? "\n#          " : (char[]){*s, 0}, f);
-	fprintf(f, "\n# backend: %s, model: %s\n", agent_backend_name(), agent_backend_model());
+	hist_comment_put(f, t->request, "\n#          "); /* nothing can leave the comment */
+	fprintf(f, "\n# backend: ");
+	hist_comment_put(f, agent_backend_name(), NULL);
+	fprintf(f, ", model: ");
+	hist_comment_put(f, agent_backend_model(), NULL);
+	fprintf(f, "\n");
 	json_array_foreach(t->code_ok, i, st) {
 		const char *purpose = json_string_value(json_object_get(st, "purpose"));
 		const char *code = json_string_value(json_object_get(st, "code"));
 		fprintf(f, "\n");
-		if (purpose && *purpose)
-			fprintf(f, "# %s\n", strchr(purpose, '\n') ? "step" : purpose);
+		if (purpose && *purpose) {
+			fprintf(f, "# ");
+			hist_comment_put(f, purpose, "\n# ");
+			fprintf(f, "\n");
+		}
 		fprintf(f, "%s%s", code ? code : "", code && *code && code[strlen(code) - 1] != '\n' ? "\n" : "");
 	}
 	if (fclose(f) != 0) {
@@ -217,14 +223,21 @@ int agent_mem_history(struct agent_turn *t)
 	int n = proj_next_step_number(p->pj);
 	if (!text || n < 1) {
 		free(text);
-		log_warn("agent: %s: no history script written", t->id);
+		free(t->history_error);
+		if (asprintf(&t->history_error, "%s", !text ? "out of memory writing the history script" :
+			     "history/ cannot be listed, so the step cannot be numbered (a guess could "
+			     "overwrite an existing step)") < 0)
+			t->history_error = NULL;
+		log_warn("agent: %s: no history script written: %s", t->id, t->history_error ?: "?");
 		return -1;
 	}
 	agent_slug(t->request, slug, sizeof slug);
 	snprintf(rel, sizeof rel, "history/%03d_%s.py", n, slug);
 	if (fsu_path(path, sizeof path, &err, "%s/%s", p->path, rel) < 0 ||
-	    fsu_write_atomic(path, text, strlen(text), &err) < 0) {
+	    fsu_write_new(path, text, strlen(text), &err) < 0) { /* never over an existing step */
 		log_warn("agent: %s: history script not written: %s", t->id, err.msg);
+		free(t->history_error);
+		t->history_error = strdup(err.msg);
 		free(text);
 		return -1;
 	}
@@ -356,10 +369,11 @@ void agent_mem_turn_end(struct agent_turn *t)
 		fclose(f);
 	}
 	now_str(ts, sizeof ts, TS_ISO);
-	json_t *e = json_pack("{s:i, s:s, s:s, s:s, s:s, s:s?, s:O, s:s, s:s?}", "turn", t->number,
+	json_t *e = json_pack("{s:i, s:s, s:s, s:s, s:s, s:s?, s:O, s:s, s:s?, s:s?}", "turn", t->number,
 			      "ts", ts, "request", t->request, "status", agent_status_of(t), "answer",
 			      t->answer ? t->answer : "", "history", t->history, "figures", t->figures,
-			      "code", code ? code : "", "error", t->error);
+			      "code", code ? code : "", "error", t->error, "history_error",
+			      t->history_error);
 	free(code);
 	if (!e)
 		return;

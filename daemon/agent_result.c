@@ -88,6 +88,9 @@ json_t *agent_result(const struct agent_turn *t, const char *status)
 		json_object_set_new(r, "question", json_null());
 	if (r && !t->history)
 		json_object_set_new(r, "history", json_null());
+	if (r) /* the code that ran was not saved: never reported as plain success */
+		json_object_set_new(r, "history_error", t->history_error ? json_string(t->history_error)
+									 : json_null());
 	return r;
 }
 

@@ -69,6 +69,9 @@ static void exec_cb(void *ud, const json_t *reply, const struct proto_err *err)
 				"message", err ? err->msg : "the kernel failed", "traceback", "");
 	ok = json_is_true(json_object_get(res, "ok")) && !json_is_object(json_object_get(res, "error"));
 	json_object_set_new(res, "ok", json_boolean(ok));
+	/* the files the step drew, listed here: kernel code can edit the reply's list */
+	json_object_set_new(res, "figures", hist_exec_figures(t->proj->path,
+		json_string_value(json_object_get(step, "fig_step")) ?: ""));
 	json_object_set_new(step, "result", res);
 	agent_event(t, "output", json_deep_copy(res));
 	text = agent_ctx_exec_text(t, res);
@@ -125,10 +128,13 @@ static int do_run_python(struct agent_turn *t, const struct llm_tool_call *c)
 					 purpose ? purpose : "", "attempt", (int)nrun));
 	/* figures are named like the history script this turn will most likely get */
 	agent_slug(t->request, slug, sizeof slug);
+	int n = proj_next_step_number(t->proj->pj); /* -1: history/ unreadable (not saved later) */
 	if (nrun == 1)
-		snprintf(step, sizeof step, "%03d_%s", proj_next_step_number(t->proj->pj), slug);
+		snprintf(step, sizeof step, "%03d_%s", n > 0 ? n : 0, slug);
 	else
-		snprintf(step, sizeof step, "%03d_%s_s%zu", proj_next_step_number(t->proj->pj), slug, nrun);
+		snprintf(step, sizeof step, "%03d_%s_s%zu", n > 0 ? n : 0, slug, nrun);
+	json_object_set_new(json_array_get(t->steps, json_array_size(t->steps) - 1), "fig_step",
+			    json_string(step));
 	t->state = AG_RUNNING_CODE;
 	if (hist_exec(t->proj->path, code, step, 0, exec_cb, t, &err) < 0) {
 		json_t *res = json_pack("{s:b, s:{s:s, s:s, s:s}}", "ok", 0, "error", "type",
@@ -195,6 +201,38 @@ static int do_remember(struct agent_turn *t, const struct llm_tool_call *c)
 	snprintf(msg, sizeof msg, "saved convention %.100s", key);
 	agent_tool_result(t, c, msg);
 	return 0;
+}
+
+/* Figures belong to the step that drew them: those of the run_python calls
+ * that succeeded are renamed after the turn's history script
+ * (<stem>_1..K, in order: the name `daa history`, re-runs and exports
+ * look for); those of failed calls, and all of a turn whose script was
+ * not written, go to outputs/plots/unsaved/ (history_figs.c).  The
+ * result's figures say where they are now. */
+void agent_step_settle_figures(struct agent_turn *t)
+{
+	char stem[160] = "";
+	const char *h = t->history;
+	json_t *all = json_array(), *st;
+	size_t i;
+	int k = 1;
+	if (h && strncmp(h, "history/", 8) == 0 && strlen(h) > 11)
+		snprintf(stem, sizeof stem, "%.*s", (int)(strlen(h) - 11), h + 8);
+	json_array_foreach(t->steps, i, st) {
+		json_t *res = json_object_get(st, "result");
+		const json_t *figs = json_object_get(res, "figures");
+		if (!json_array_size(figs))
+			continue;
+		bool ok = json_is_true(json_object_get(res, "ok"));
+		json_t *moved = hist_figures_move(t->proj->path, figs, ok && *stem ? stem : NULL, k);
+		if (ok) {
+			k += (int)json_array_size(moved);
+			json_array_extend(all, moved);
+		}
+		json_object_set_new(res, "figures", moved);
+	}
+	json_decref(t->figures);
+	t->figures = all;
 }
 
 /* Handle the reply's tool calls in order; then call the model again. */

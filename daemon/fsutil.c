@@ -109,6 +109,33 @@ fail:;
 	return proto_fail(err, PROTO_ERR_IO, "cannot write %s: %s", path, strerror(saved));
 }
 
+/* A new file: temp, write, fsync, then a rename that refuses to replace
+ * (renameat2 RENAME_NOREPLACE; link() where the filesystem lacks it). */
+int fsu_write_new(const char *path, const void *data, size_t len, struct proto_err *err)
+{
+	char tmp[PATH_MAX], dir[PATH_MAX];
+	if (fsu_path(tmp, sizeof(tmp), err, "%s.tmp.%d", path, (int)getpid()) < 0)
+		return -1;
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+	if (fd < 0)
+		return proto_fail(err, PROTO_ERR_IO, "cannot write %s: %s", path, strerror(errno));
+	int rc = fsu_write_all(fd, data, len) < 0 || fsync(fd) < 0 ? -1 : 0;
+	int saved = errno;
+	if (close(fd) < 0 && rc == 0)
+		rc = -1, saved = errno;
+	if (rc == 0 && renameat2(AT_FDCWD, tmp, AT_FDCWD, path, RENAME_NOREPLACE) < 0 &&
+	    !((errno == EINVAL || errno == ENOSYS) && link(tmp, path) == 0))
+		rc = -1, saved = errno;
+	unlink(tmp); /* gone after a rename; the spare name after a link */
+	if (rc < 0)
+		return proto_fail(err, PROTO_ERR_IO, "cannot write %s: %s", path,
+				  saved == EEXIST ? "it already exists (not replaced)" : strerror(saved));
+	fsu_dirname(path, dir, sizeof(dir));
+	if (fsu_fsync_dir(dir) < 0)
+		return proto_fail(err, PROTO_ERR_IO, "cannot sync folder %s: %s", dir, strerror(errno));
+	return 0;
+}
+
 /* Append one record in one write. */
 int fsu_append(const char *path, const void *data, size_t len)
 {

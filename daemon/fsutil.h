@@ -18,6 +18,9 @@
 /* Replace path's content atomically (mode 0644); a crash leaves the old or
  * the new content, never a mix.  0 / -1. */
 int fsu_write_atomic(const char *path, const void *data, size_t len, struct proto_err *err);
+/* Write a new file atomically (mode 0644), never replacing an existing one
+ * (EEXIST: err says so).  0 / -1. */
+int fsu_write_new(const char *path, const void *data, size_t len, struct proto_err *err);
 /* Append one record with a single write (O_APPEND; creates the file 0644).
  * 0 / -1 (errno).  For JSONL logs: pass a whole line ending in '\n'. */
 int fsu_append(const char *path, const void *data, size_t len);
@@ -43,5 +46,25 @@ long long fsu_copy_fd(int src_fd, int dst_fd);
 /* snprintf into buf, -1 with err (BAD_INPUT "path too long") when truncated. */
 int fsu_path(char *buf, size_t size, struct proto_err *err, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
+
+/*
+ * fsutil_out.c — files a kernel can write: regular files strictly inside
+ * <project>/outputs/ (rel paths like "outputs/plots/x.png"), reached with no
+ * symlink and no ".." on the way.  The daemon renames, removes and reads a
+ * path that came from a kernel (or lies in outputs/) only through these.
+ */
+/* A folder inside outputs/ ("outputs/plots") opened O_DIRECTORY (created
+ * with create); fd or -1 (err). */
+int fsu_out_opendir(const char *project, const char *rel_dir, bool create, struct proto_err *err);
+/* Is name, in a folder fd from fsu_out_opendir, a regular file (no symlink)? */
+bool fsu_out_is_reg(int dfd, const char *name);
+/* Unlink a regular file inside outputs/.  0 / -1. */
+int fsu_out_unlink(const char *project, const char *rel, struct proto_err *err);
+/* Rename a regular file inside outputs/ to a name inside outputs/ (folders
+ * created; an existing destination must be a regular file).  0 / -1. */
+int fsu_out_rename(const char *project, const char *from, const char *to, struct proto_err *err);
+/* Read a regular file inside outputs/ of at most max bytes (caller frees). */
+char *fsu_out_read(const char *project, const char *rel, size_t max, size_t *len,
+		   struct proto_err *err);
 
 #endif

@@ -7,6 +7,13 @@
  * per project, the pid of the kernel it last brought up to date; before an
  * exec on any other kernel it queues every step (the kernel serves requests
  * in order) and then a marker exec whose reply records the kernel's pid.
+ * The first time the module meets a project (the first work on it since
+ * the daemon started) it tidies the figures a killed daemon or kernel left
+ * (history_figs.c).  hist_exec wraps its caller's callback so that a step
+ * whose owner went away (hist_exec_forget: a cancelled turn) still has its
+ * figures moved to outputs/plots/unsaved/ when it ends.  New step scripts
+ * are created, never written over an existing one, and not at all when
+ * history/ cannot be listed (no number is guessed).
  */
 #include <dirent.h>
 #include <errno.h>
@@ -142,41 +149,55 @@ json_t *hist_state_entry(json_t *state, const char *stem)
 	return e;
 }
 
-/* Compare strings for qsort. */
-static int str_cmp(const void *a, const void *b)
+/* Length of the valid UTF-8 sequence at p (its code point in *cp), 0 when invalid. */
+static size_t utf8_seq(const unsigned char *p, unsigned *cp)
 {
-	return strcmp(*(char *const *)a, *(char *const *)b);
+	size_t n = p[0] >= 0xF0 ? 4 : p[0] >= 0xE0 ? 3 : p[0] >= 0xC0 ? 2 : 0;
+	unsigned c = n == 4 ? p[0] & 0x07u : n == 3 ? p[0] & 0x0Fu : p[0] & 0x1Fu;
+	if (n == 0 || p[0] > 0xF4)
+		return 0;
+	for (size_t i = 1; i < n; i++) {
+		if ((p[i] & 0xC0) != 0x80)
+			return 0;
+		c = c << 6 | (p[i] & 0x3Fu);
+	}
+	static const unsigned min[] = {0, 0, 0x80, 0x800, 0x10000};
+	if (c < min[n] || c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF))
+		return 0;
+	*cp = c;
+	return n;
 }
 
-/* outputs/plots/<stem>_<digits>.png, sorted. */
-json_t *hist_step_figures(const char *project_path, const char *stem)
+/* Write text into a Python comment so that it cannot leave it: '\n' becomes
+ * cont (a new comment line), or "\n" when cont is NULL; every other line
+ * break or control character (\r \v \f \x1c-\x1e, C1 controls such as
+ * U+0085, U+2028, U+2029, DEL), every byte that is not valid UTF-8 (Python
+ * refuses the whole file) and the ':' / '=' after "coding" (an encoding
+ * declaration on line 1 or 2 would change how the file is read) are
+ * written as escapes (\r, \xNN, \uNNNN). */
+void hist_comment_put(FILE *f, const char *text, const char *cont)
 {
-	char dir[PATH_MAX];
-	struct proto_err err;
-	char *names[256];
-	size_t n = 0, sl = strlen(stem);
-	json_t *out = json_array();
-	if (fsu_path(dir, sizeof dir, &err, "%s/outputs/plots", project_path) < 0)
-		return out;
-	DIR *d = opendir(dir);
-	struct dirent *de;
-	while (d && (de = readdir(d)) && n < 256) {
-		const char *s = de->d_name + sl;
-		if (strncmp(de->d_name, stem, sl) || *s != '_' || !s[1])
-			continue;
-		size_t dig = strspn(s + 1, "0123456789");
-		if (dig && strcmp(s + 1 + dig, ".png") == 0)
-			names[n++] = strdup(de->d_name);
+	const unsigned char *p = (const unsigned char *)(text ? text : "");
+	while (*p) {
+		unsigned cp = 0;
+		size_t n = *p >= 0x80 ? utf8_seq(p, &cp) : 1;
+		if (*p == '\n') {
+			fputs(cont ? cont : "\\n", f);
+		} else if (*p == '\r') {
+			fputs("\\r", f);
+		} else if ((*p < 0x20 && *p != '\t') || *p == 0x7F || n == 0) {
+			fprintf(f, "\\x%02x", *p);
+			n = 1;
+		} else if (n > 1 && ((cp >= 0x80 && cp <= 0x9F) || cp == 0x2028 || cp == 0x2029)) {
+			fprintf(f, "\\u%04x", cp);
+		} else if ((*p == ':' || *p == '=') && (const char *)p - text >= 6 &&
+			   strncmp((const char *)p - 6, "coding", 6) == 0) {
+			fprintf(f, "\\x%02x", *p);
+		} else {
+			fwrite(p, 1, n, f);
+		}
+		p += n;
 	}
-	if (d)
-		closedir(d);
-	qsort(names, n, sizeof names[0], str_cmp);
-	for (size_t i = 0; i < n; i++) {
-		if (names[i])
-			json_array_append_new(out, json_sprintf("outputs/plots/%s", names[i]));
-		free(names[i]);
-	}
-	return out;
 }
 
 /* The "# request: ..." line of a step's header ("" when none). */
@@ -217,6 +238,7 @@ static struct hist_kstate *ks_get(const char *path)
 	}
 	k->next = ks_list;
 	ks_list = k;
+	hist_figures_tidy(path); /* the first work on the project since the daemon started */
 	return k;
 }
 
@@ -323,6 +345,47 @@ void hist_forget_kernel(const char *path)
 		k->pid = 0;
 }
 
+/* An exec of hist_exec: its owner's callback, or none once forgotten. */
+struct hexec {
+	struct hexec *next;
+	char *path;
+	char step[96];
+	kern_reply_cb cb; /* NULL: the owner forgot it (hist_exec_forget) */
+	void *ud;
+};
+static struct hexec *hexecs;
+
+/* The kernel answered an exec: to its owner; a forgotten one (its turn
+ * was cancelled while it ran) was never saved, so its figures go to
+ * outputs/plots/unsaved/ (history_figs.c). */
+static void hexec_cb(void *ud, const json_t *reply, const struct proto_err *err)
+{
+	struct hexec *h = ud;
+	for (struct hexec **pp = &hexecs; *pp; pp = &(*pp)->next)
+		if (*pp == h) {
+			*pp = h->next;
+			break;
+		}
+	if (h->cb) {
+		h->cb(h->ud, reply, err);
+	} else {
+		json_t *figs = hist_exec_figures(h->path, h->step);
+		if (json_array_size(figs))
+			json_decref(hist_figures_move(h->path, figs, NULL, 0));
+		json_decref(figs);
+	}
+	free(h->path);
+	free(h);
+}
+
+/* The owner ud of hist_exec calls goes away: their replies are dropped. */
+void hist_exec_forget(void *ud)
+{
+	for (struct hexec *h = hexecs; h; h = h->next)
+		if (h->ud == ud)
+			h->cb = NULL;
+}
+
 /* kern_exec, restoring the project's state first when the kernel is new. */
 int hist_exec(const char *path, const char *code, const char *step, int timeout_s,
 	      kern_reply_cb cb, void *ud, struct proto_err *err)
@@ -338,13 +401,29 @@ int hist_exec(const char *path, const char *code, const char *step, int timeout_
 		if (hist_restore(path, -1, &rerr) < 0)
 			log_warn("history: %s: state not restored: %s", path, rerr.msg);
 	}
-	return kern_exec_timeout(path, code, step, timeout_s, cb, ud, err);
+	struct hexec *h = calloc(1, sizeof *h);
+	if (!h || !(h->path = strdup(path))) {
+		free(h);
+		return proto_fail(err, PROTO_ERR_INTERNAL, "out of memory");
+	}
+	snprintf(h->step, sizeof h->step, "%s", step ? step : "");
+	h->cb = cb, h->ud = ud;
+	h->next = hexecs;
+	hexecs = h;
+	if (kern_exec_timeout(path, code, step, timeout_s, hexec_cb, h, err) < 0) {
+		hexecs = h->next; /* a callback never fires from inside a submit (kern.h) */
+		free(h->path);
+		free(h);
+		return -1;
+	}
+	return 0;
 }
 
 /* "NNN_run" for the next step. */
 void hist_run_step_name(struct proj *pj, char *buf, size_t size)
 {
-	snprintf(buf, size, "%03d_run", proj_next_step_number(pj));
+	int n = proj_next_step_number(pj);
+	snprintf(buf, size, "%03d_run", n > 0 ? n : 0); /* -1: history/ unreadable, not saved */
 }
 
 /* The text of a saved `run`: header comment, then the code. */
@@ -374,6 +453,10 @@ int hist_save_run(struct proj *pj, const char *code, const char *step, const jso
 {
 	char path[PATH_MAX], name[96];
 	int n = proj_next_step_number(pj);
+	if (n < 1)
+		return proto_fail(err, PROTO_ERR_IO, "cannot list %s/history, so the step cannot be "
+				  "numbered (a guess could overwrite an existing step): %s",
+				  proj_path(pj), strerror(errno));
 	if (atoi(step) == n && strlen(step) < sizeof name - 4)
 		snprintf(name, sizeof name, "%s", step);
 	else
@@ -384,7 +467,7 @@ int hist_save_run(struct proj *pj, const char *code, const char *step, const jso
 	snprintf(rel, relsize, "history/%s.py", name);
 	int rc = fsu_path(path, sizeof path, err, "%s/%s", proj_path(pj), rel);
 	if (rc == 0)
-		rc = fsu_write_atomic(path, text, strlen(text), err);
+		rc = fsu_write_new(path, text, strlen(text), err); /* never over an existing step */
 	free(text);
 	if (rc == 0 && reply) {
 		json_t *st = hist_state_load(proj_path(pj));

@@ -11,6 +11,7 @@
 #include <jansson.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include "daemon/kern.h"
 #include "protocol/proto.h"
 
@@ -25,8 +26,25 @@ json_t *hist_state_load(const char *project_path);
 int hist_state_save(const char *project_path, const json_t *state, struct proto_err *err);
 /* The step's status entry in state (created when missing; borrowed). */
 json_t *hist_state_entry(json_t *state, const char *stem);
-/* Figures of a step in outputs/plots (stem_N.png), sorted (owned). */
+/* history_figs.c — figures, listed and moved by the daemon only.
+ * Figures of a step in outputs/plots (<stem>_<K>.png regular files, by K; owned). */
 json_t *hist_step_figures(const char *project_path, const char *stem);
+/* The figures an exec named step drew (the kernel's list is not trusted). */
+json_t *hist_exec_figures(const char *project_path, const char *step);
+/* The file-name prefix the kernel runtime gives a step's figures. */
+void hist_fig_prefix(const char *step, char *buf, size_t size);
+/* Rename figures (paths inside outputs/) to outputs/plots/<to_stem>_<first+i>.png,
+ * or into outputs/plots/unsaved/ when to_stem is NULL; their paths now (owned). */
+json_t *hist_figures_move(const char *project_path, const json_t *figs, const char *to_stem,
+			  int first);
+/* Remove figures (paths inside outputs/). */
+void hist_figures_remove(const char *project_path, const json_t *figs);
+/* Runtime temp files removed, figures of no saved step moved to unsaved/. */
+void hist_figures_tidy(const char *project_path);
+/* Write text inside a Python comment, encoded so that it cannot leave it
+ * (line breaks, control characters, invalid UTF-8, "coding:"); '\n'
+ * becomes cont (e.g. "\n#   ") or an escape when cont is NULL. */
+void hist_comment_put(FILE *f, const char *text, const char *cont);
 /* The request line of a step's header comment ("" when none; caller frees). */
 char *hist_step_request(const char *text);
 
@@ -38,6 +56,9 @@ char *hist_step_request(const char *text);
  */
 int hist_exec(const char *project_path, const char *code, const char *step, int timeout_s,
 	      kern_reply_cb cb, void *ud, struct proto_err *err);
+/* The owner (ud) of hist_exec calls is gone (a cancelled turn): their
+ * callbacks are not called; the figures those steps draw go to unsaved/. */
+void hist_exec_forget(void *ud);
 /* Queue the replay of steps 1..upto (all when upto < 0) on the project's
  * kernel; the kernel counts as restored once they ran. */
 int hist_restore(const char *project_path, int upto, struct proto_err *err);

@@ -158,11 +158,13 @@ char *hist_export_script(struct proj *pj, const char *target_dir, struct proto_e
 	}
 	localtime_r(&now, &tm);
 	strftime(date, sizeof date, "%Y-%m-%d %H:%M", &tm);
-	fprintf(f, "#!/usr/bin/python3\n# daa project %s — exported %s, %zu step(s).\n"
+	fprintf(f, "#!/usr/bin/python3\n# daa project ");
+	hist_comment_put(f, proj_name(pj), NULL); /* comment text never leaves the comment */
+	fprintf(f, " — exported %s, %zu step(s).\n"
 		   "# Runs outside daa: /usr/bin/python3 THIS_FILE (the project folder is found\n"
 		   "# relative to this file; set DAA_PROJECT_DIR to use another copy).\n"
 		   "# Figures are saved under outputs/plots/exported/.\n\n",
-		proj_name(pj), date, json_array_size(steps));
+		date, json_array_size(steps));
 	int rc = put_setup(f, pj, target_dir, false, err);
 	json_array_foreach(steps, i, s) {
 		if (rc < 0)
@@ -172,8 +174,9 @@ char *hist_export_script(struct proj *pj, const char *target_dir, struct proto_e
 			rc = -1;
 			break;
 		}
-		fprintf(f, "\n# ======== step %d: history/%s ========\n_begin(", (int)json_integer_value(json_object_get(s, "n")),
-			json_string_value(json_object_get(s, "file")));
+		fprintf(f, "\n# ======== step %d: history/", (int)json_integer_value(json_object_get(s, "n")));
+		hist_comment_put(f, json_string_value(json_object_get(s, "file")), NULL);
+		fprintf(f, " ========\n_begin(");
 		put_json_literal(f, json_object_get(s, "stem"));
 		fprintf(f, ")\n%s%s", code, *code && code[strlen(code) - 1] != '\n' ? "\n" : "");
 		free(code);
@@ -187,13 +190,14 @@ char *hist_export_script(struct proj *pj, const char *target_dir, struct proto_e
 	return buf;
 }
 
-/* Base64 of a file's bytes (NULL when unreadable). */
-static json_t *file_base64(const char *path)
+/* Base64 of a file's bytes (NULL when unreadable); rel is inside outputs/
+ * (a kernel writes there: no symlink is followed, fsutil_out.c). */
+static json_t *file_base64(const char *project, const char *rel)
 {
 	static const char tbl[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 	struct proto_err err;
 	size_t n = 0;
-	unsigned char *b = (unsigned char *)fsu_read_file(path, 32u << 20, &n, &err);
+	unsigned char *b = (unsigned char *)fsu_out_read(project, rel, 32u << 20, &n, &err);
 	if (!b)
 		return NULL;
 	char *out = malloc(n / 3 * 4 + 8);
@@ -230,16 +234,13 @@ static void nb_outputs(json_t *cell, struct proj *pj, const json_t *state, const
 	json_t *outs = json_object_get(cell, "outputs"), *figs, *f;
 	const char *so = json_string_value(json_object_get(json_object_get(state, stem), "stdout"));
 	size_t i;
-	char path[PATH_MAX];
-	struct proto_err err;
 	if (so && *so)
 		json_array_append_new(outs, json_pack("{s:s, s:s, s:s}", "output_type", "stream",
 						      "name", "stdout", "text", so));
 	figs = hist_step_figures(proj_path(pj), stem);
 	json_array_foreach(figs, i, f) {
 		json_t *b64;
-		if (fsu_path(path, sizeof path, &err, "%s/%s", proj_path(pj), json_string_value(f)) < 0 ||
-		    !(b64 = file_base64(path)))
+		if (!(b64 = file_base64(proj_path(pj), json_string_value(f))))
 			continue;
 		json_array_append_new(outs, json_pack("{s:s, s:{s:o}, s:{}}", "output_type", "display_data",
 						      "data", "image/png", b64, "metadata"));

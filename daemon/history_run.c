@@ -27,8 +27,9 @@
  * A re-run restarts the project's kernel, queues the replay of the steps
  * before the first one re-run (hist_restore), then runs the others one at a
  * time.  Each runs under a temporary step name (<stem>.rerun) so its figures
- * do not overwrite the previous ones until it succeeded; a step that fails
- * keeps its previous outputs, is marked "failed" with its traceback, and the
+ * do not overwrite the previous ones until it succeeded (the daemon lists
+ * them itself, history_figs.c; a failed step's new ones are removed); a
+ * step that fails keeps its previous outputs, is marked "failed" with its traceback, and the
  * re-run stops there (later steps stay stale).  Progress goes to the
  * project's subscribers as `history.event` (kind "rerun_step").
  *
@@ -327,39 +328,11 @@ static json_t *mark_stale(json_t *state, const json_t *steps, int n)
 	return stale;
 }
 
-/* Remove (or, with to_stem, rename to <to_stem>_K.png) the rerun figures. */
-static json_t *settle_figures(struct rerun *r, const json_t *figs, const char *to_stem)
-{
-	json_t *out = json_array(), *f;
-	size_t i;
-	char from[PATH_MAX], to[PATH_MAX];
-	struct proto_err err;
-	json_array_foreach(figs, i, f) {
-		const char *rel = json_string_value(f);
-		if (!rel || strstr(rel, "..") ||
-		    fsu_path(from, sizeof from, &err, "%s/%s", r->path, rel) < 0)
-			continue;
-		if (!to_stem) {
-			unlink(from);
-			continue;
-		}
-		if (fsu_path(to, sizeof to, &err, "%s/outputs/plots/%s_%zu.png", r->path, to_stem,
-			     i + 1) == 0 && rename(from, to) == 0)
-			json_array_append_new(out, json_sprintf("outputs/plots/%s_%zu.png", to_stem, i + 1));
-	}
-	return out;
-}
-
 /* Drop the step's old figures (before its new ones are moved in). */
 static void drop_old_figures(const char *path, const char *stem)
 {
-	json_t *old = hist_step_figures(path, stem), *f;
-	size_t i;
-	char p[PATH_MAX];
-	struct proto_err err;
-	json_array_foreach(old, i, f)
-		if (fsu_path(p, sizeof p, &err, "%s/%s", path, json_string_value(f)) == 0)
-			unlink(p);
+	json_t *old = hist_step_figures(path, stem);
+	hist_figures_remove(path, old);
 	json_decref(old);
 }
 
@@ -432,7 +405,7 @@ static void rerun_cb(void *ud, const json_t *reply, const struct proto_err *kerr
 	const char *file = json_string_value(json_object_get(s, "file"));
 	bool ok = reply && json_is_true(json_object_get(reply, "ok"));
 	const json_t *e = json_object_get(reply, "error");
-	char *error = NULL;
+	char *error = NULL, tmp[NAME_MAX + 16];
 	json_t *figs;
 	struct proto_err err;
 	if (!ok && kerr)
@@ -441,12 +414,17 @@ static void rerun_cb(void *ud, const json_t *reply, const struct proto_err *kerr
 				 json_string_value(json_object_get(e, "message")) ?: "",
 				 json_string_value(json_object_get(e, "traceback")) ?: "") < 0)
 		error = NULL;
+	/* the figures are the files the step drew, as listed here: never the reply's list */
+	snprintf(tmp, sizeof tmp, "%s.rerun", stem);
+	json_t *drawn = hist_exec_figures(r->path, tmp);
 	if (ok) {
 		drop_old_figures(r->path, stem);
-		figs = settle_figures(r, json_object_get(reply, "figures"), stem);
+		figs = hist_figures_move(r->path, drawn, stem, 1);
 	} else {
-		figs = settle_figures(r, reply ? json_object_get(reply, "figures") : NULL, NULL);
+		hist_figures_remove(r->path, drawn);
+		figs = json_array();
 	}
+	json_decref(drawn);
 	record(r, stem, reply, figs, ok ? NULL : (error ? error : "the step failed"));
 	json_t *item = json_pack("{s:I, s:s+, s:b, s:O?, s:O, s:s?}", "n",
 				 json_integer_value(json_object_get(s, "n")), "file", "history/", file, "ok", ok,

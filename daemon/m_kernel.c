@@ -62,35 +62,54 @@ static void run_note(const struct run_ctx *c, const char *kind, const char *behi
 	json_decref(ev);
 }
 
-/* Save the code as a history step; `step` (or `step_error`) into out. */
-static void run_save(struct run_ctx *c, json_t *out)
+/* Save the code as a history step; `step` (or `step_error`) into out.
+ * 0 when saved; its figures are then named after the saved step. */
+static int run_save(struct run_ctx *c, json_t *out, json_t **figs)
 {
 	struct proto_err err = {0};
-	char rel[160];
-	if (hist_save_run(c->pj, c->code, c->step, out, rel, sizeof rel, &err) == 0)
-		json_object_set_new(out, "step", json_string(rel));
-	else
+	char rel[160], stem[160];
+	if (hist_save_run(c->pj, c->code, c->step, out, rel, sizeof rel, &err) < 0) {
 		json_object_set_new(out, "step_error", json_string(err.msg));
+		return -1;
+	}
+	json_object_set_new(out, "step", json_string(rel));
+	snprintf(stem, sizeof stem, "%.*s", (int)(strlen(rel) - strlen("history/") - 3),
+		 rel + strlen("history/"));
+	json_t *moved = hist_figures_move(c->project_path, *figs, stem, 1);
+	json_decref(*figs);
+	*figs = moved;
+	return 0;
 }
 
 /* The kernel answered (or failed): reply to the client that asked; a
- * saved run hands the project on. */
+ * saved run hands the project on.  The figures are the files the step
+ * drew as the daemon lists them (never the kernel's list); those of a step
+ * that is not saved go to outputs/plots/unsaved/ (history_figs.c). */
 static void run_cb(void *ud, const json_t *reply, const struct proto_err *err)
 {
 	struct run_ctx *c = ud;
+	json_t *figs = hist_exec_figures(c->project_path, c->step), *out = NULL;
+	bool saved = false;
+	if (reply && (out = json_copy((json_t *)reply))) {
+		json_object_set_new(out, "project_path", json_string(c->project_path));
+		if (!c->scratch && json_is_true(json_object_get(reply, "ok")))
+			saved = run_save(c, out, &figs) == 0;
+	}
+	if (!c->scratch && !saved) {
+		json_t *moved = hist_figures_move(c->project_path, figs, NULL, 0);
+		json_decref(figs);
+		figs = moved;
+	}
 	if (!reply) {
 		rpc_reply_err(c->to, err);
 	} else {
-		json_t *out = json_copy((json_t *)reply);
 		if (out)
-			json_object_set_new(out, "project_path", json_string(c->project_path));
-		if (out && !c->scratch && json_is_true(json_object_get(reply, "ok")))
-			run_save(c, out);
-		msgpack_packer *pk = rpc_result_begin(c->to);
-		mpjson_pack(pk, out ? out : reply);
+			json_object_set(out, "figures", figs);
+		mpjson_pack(rpc_result_begin(c->to), out ? out : reply);
 		rpc_result_end();
-		json_decref(out);
 	}
+	json_decref(out);
+	json_decref(figs);
 	if (!c->scratch)
 		hist_job_end(c); /* after the step was saved: the next one numbers after it */
 	run_free(c);

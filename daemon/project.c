@@ -479,14 +479,17 @@ int proj_next_step_number(struct proj *p)
 	DIR *d = opendir(p->history);
 	int max = 0;
 	struct dirent *de;
-	while (d && (de = readdir(d))) {
+	if (!d)
+		return -1;
+	errno = 0;
+	while ((de = readdir(d))) {
 		int n = proj_step_of(de->d_name);
 		if (n > max)
 			max = n;
 	}
-	if (d)
-		closedir(d);
-	return max + 1;
+	int failed = errno != 0;
+	closedir(d);
+	return failed ? -1 : max + 1;
 }
 
 /* Next turn number, persisted in .daa/turn. */

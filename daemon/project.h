@@ -108,6 +108,8 @@ int proj_convention_rm(struct proj *p, const char *key, struct proto_err *err);
 int proj_step_count(struct proj *p);
 /* NNN of a history script file name "NNN_slug.py", or -1 for any other name. */
 int proj_step_of(const char *name);
+/* The next free step number, or -1 when history/ cannot be listed (a new
+ * step must not be numbered then: it could overwrite step 001). */
 int proj_next_step_number(struct proj *p);
 /* A persistent turn counter (.daa/turn): returns the next turn number (>= 1),
  * saved atomically, or -1 with err. */

@@ -69,6 +69,13 @@ static void on_turn_event(const msgpack_object *ev)
 		tray_state_set(TRAY_QUESTION);
 	else if (!strcmp(kind, "done")) {
 		tray_state_set(TRAY_IDLE);
+		char *nsv = tray_obj_strdup(ev, "history_error");
+		if (nsv) { /* the code ran but is not in history/: never shown as plain success */
+			char *msg = g_strdup_printf("the turn's code was NOT saved as a history step: %s", nsv);
+			tray_win_say(tray_app.win, "error", msg);
+			g_free(msg);
+		}
+		g_free(nsv);
 		if (!tray_win_visible(tray_app.win)) {
 			char *body = tray_obj_strdup(ev, "answer");
 			char *title = g_strdup_printf("daa: %s — turn ended", tray_app.project);

@@ -85,10 +85,11 @@ def result(c, mid):
     return out[3]
 
 
-def run_with_fake(prefix, body, responses=None):
+def run_with_fake(prefix, body, responses=None, wrapper=None):
     """A Session (project demo) whose LLM is the fake OpenAI server
     (tests/llm/fake_openai.py) with `responses` scripted; body(s, fake); the
-    daemon must be alive afterwards.  Returns 0 (the test's exit status)."""
+    daemon must be alive afterwards.  wrapper: a command daad runs under.
+    Returns 0 (the test's exit status)."""
     import shutil
     import tempfile
     sys.path.insert(0, os.path.join(ROOT, "tests", "agent"))
@@ -99,7 +100,9 @@ def run_with_fake(prefix, body, responses=None):
     try:
         cfg = {"llm": {"backend": "openai", "base_url": fake.base_url, "model": "fake-model",
                        "max_retries": 0, "total_timeout_ms": 60000}}
-        with Session(config=cfg, extra_env={"OPENAI_API_KEY": API_KEY}) as s:
+        sess = Session(config=cfg, extra_env={"OPENAI_API_KEY": API_KEY})
+        sess.d.wrapper = wrapper
+        with sess as s:
             body(s, fake)
             assert s.alive()
     finally:

@@ -62,7 +62,8 @@ class Session:
         self.dfs = None
         self.df_name = None
         self.df_state = "none"    # none | pending | loaded
-        self.saver = figures.FigureSaver()
+        self._fig_begin, self._fig_save, self._fig_results = figures.make_saver()
+        self._current = [None]   # the Step in progress (show/display reach only this)
         self.counter = 0
         self.filenames = set()
         self.step = None
@@ -103,20 +104,14 @@ class Session:
         self.df_state = "pending" if self.df_name else "none"
         self.ns = {"__name__": "__main__", "__builtins__": builtins,
                    "pd": pd, "np": np, "plt": plt, "matplotlib": matplotlib,
-                   "dfs": self.dfs, "show": self._show, "display": self._show}
+                   "dfs": self.dfs, "show": None, "display": None}
+        self.ns["show"] = self.ns["display"] = _make_show(self._current)
         if daa_tools is not None:
             self.ns["daa_tools"] = daa_tools
-        figures.install(self.saver)
+        figures.install(self._fig_save)
         pd.set_option("display.max_rows", 20)
         pd.set_option("display.max_columns", 30)
         pd.set_option("display.width", 120)
-
-    def _show(self, obj, name=None):
-        """show(x, name=None): add a table preview (DataFrame/Series) to the step."""
-        if self.step is not None:
-            self.step.show(obj, name)
-        else:
-            print(repr(obj))
 
     def _lazy_df(self, names):
         """Load `df` the first time a step mentions it (single-dataset projects)."""
@@ -159,7 +154,8 @@ class Session:
         except OSError:
             pass
         self.step = st = runner.Step(max_out)
-        self.saver.begin(step, self.plots, self.project)
+        self._current[0] = st
+        self._fig_begin(step, self.plots, self.project)
         filename = self._filename(step)
         runner.register_source(filename, code)
         runner.install_sigint()
@@ -168,18 +164,19 @@ class Session:
         except (SyntaxError, ValueError, RecursionError, MemoryError) as e:
             st.error = runner.format_error(e)
         else:
-            runner.run_user(st, self.ns, compiled, self._lazy_df, self.saver.save_open)
+            runner.run_user(st, self.ns, compiled, self._lazy_df, self._fig_save)
         if st.exc is not None:
             hint = _column_hint(st.exc, self.ns, self.dfs)
             if hint:
                 st.error["hint"] = hint
             st.exc = None
-        for note in self.dfs.take_notes() + self.saver.notes:
+        saved, fig_notes = self._fig_results()
+        for note in self.dfs.take_notes() + fig_notes:
             st.err.write("note: %s\n" % note)
-        self.step = None
+        self.step = self._current[0] = None
         return {"ok": st.error is None, "stdout": st.out.text(), "stderr": st.err.text(),
                 "truncated": st.out.truncated or st.err.truncated,
-                "result": st.result, "tables": st.tables, "figures": self.saver.saved,
+                "result": st.result, "tables": st.tables, "figures": saved,
                 "error": st.error,
                 "duration_ms": round((time.perf_counter() - t0) * 1000, 3)}
 
@@ -288,6 +285,19 @@ class Session:
                 del self.ns["df"]
         self.df_name = name
         self.df_state = "pending" if name else "none"
+
+
+def _make_show(current):
+    """show(x, name=None) / display: a table preview (DataFrame/Series) added
+    to the step in progress, else the repr printed.  A closure over the
+    one-item list holding that step: the Session is not reachable from it."""
+    def show(obj, name=None):
+        """show(x, name=None): add a table preview (DataFrame/Series) to the step."""
+        if current[0] is not None:
+            current[0].show(obj, name)
+        else:
+            print(repr(obj))
+    return show
 
 
 def _column_hint(exc, ns, dfs):
