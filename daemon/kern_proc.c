@@ -3,12 +3,13 @@
  * the runtime and libdaasbx.so, a private 0700 temp dir per kernel, a clean
  * environment built from nothing (never the daemon's: no API keys), the
  * socketpair (fd 3 in the child) and the log pipe, then sbx_spawn() under a
- * policy compiled here.  Also: signalling, temp-dir removal and the wording
+ * policy compiled here.  Also: signalling, temp-dir removal (at the kernel's
+ * end, and stale ones of a dead daemon at start) and the wording
  * of exit statuses for users.
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
+#include <dirent.h>
 #include <libgen.h>
 #include <signal.h>
 #include <stdio.h>
@@ -56,6 +57,8 @@ static bool first_existing(char *out, size_t len, const char *dir, const char *c
 	return false;
 }
 
+static void rm_stale_tmps(const char *base);
+
 /* The parent folder of per-kernel temp dirs, created 0700. */
 static int resolve_base_tmp(struct kp_settings *s, struct proto_err *err)
 {
@@ -76,6 +79,7 @@ static int resolve_base_tmp(struct kp_settings *s, struct proto_err *err)
 		return proto_fail(err, PROTO_ERR_IO, "%s is not a folder of this user; remove it",
 				  s->base_tmp);
 	chmod(s->base_tmp, 0700);
+	rm_stale_tmps(s->base_tmp);
 	return 0;
 }
 
@@ -138,7 +142,8 @@ static void build_env(const struct kp_settings *s, const char *tmp, char store[]
 /* Make a fresh 0700 temp dir for one kernel. */
 static int make_tmp(const struct kp_settings *s, char *out, size_t len, struct proto_err *err)
 {
-	if (snprintf(out, len, "%s/k-XXXXXX", s->base_tmp) >= (int)len || !mkdtemp(out))
+	if (snprintf(out, len, "%s/k-%d-XXXXXX", s->base_tmp, (int)getpid()) >= (int)len ||
+	    !mkdtemp(out))
 		return proto_fail(err, PROTO_ERR_IO, "cannot create a temp folder in %s: %s",
 				  s->base_tmp, strerror(errno));
 	char mpl[PATH_MAX + 8];
@@ -215,15 +220,31 @@ fail:
 	return -1;
 }
 
-/* nftw callback: remove one entry (depth-first, not following links). */
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+/* Remove name (in folder parent) and everything under it, never following
+ * links.  A folder the kernel left without write or search permission (it
+ * may chmod its own files to 0500 or 0600) is given 0700 first. */
+static int rm_at(int parent, const char *name, int depth)
 {
-	(void)st, (void)ftw;
-	if (flag == FTW_DP || flag == FTW_D)
-		rmdir(path);
-	else
-		unlink(path);
-	return 0;
+	if (unlinkat(parent, name, 0) == 0 || errno == ENOENT)
+		return 0;
+	if ((errno != EISDIR && errno != EPERM) || depth > 64)
+		return -1;
+	int fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 && errno == EACCES && fchmodat(parent, name, 0700, 0) == 0)
+		fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	fchmod(fd, 0700);
+	DIR *d = fdopendir(fd);
+	if (!d) {
+		close(fd);
+		return -1;
+	}
+	for (struct dirent *e; (e = readdir(d));)
+		if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
+			rm_at(dirfd(d), e->d_name, depth + 1);
+	closedir(d);
+	return unlinkat(parent, name, AT_REMOVEDIR) == 0 || errno == ENOENT ? 0 : -1;
 }
 
 void kp_rm_tmp(const char *tmp)
@@ -231,9 +252,47 @@ void kp_rm_tmp(const char *tmp)
 	if (!tmp || !tmp[0])
 		return;
 	int e = errno;
-	if (nftw(tmp, rm_entry, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT) < 0 && errno != ENOENT)
+	char dir[PATH_MAX];
+	snprintf(dir, sizeof dir, "%s", tmp);
+	char *slash = strrchr(dir, '/');
+	int pfd = -1;
+	if (slash && slash[1]) {
+		*slash = '\0';
+		pfd = open(dir[0] ? dir : "/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	}
+	if (pfd < 0 || rm_at(pfd, slash + 1, 0) < 0)
 		log_warn("kernel: could not remove its temp folder %s: %s", tmp, strerror(errno));
+	if (pfd >= 0)
+		close(pfd);
 	errno = e;
+}
+
+/* Remove the temp folders of kernels whose daemon is gone (killed, crashed:
+ * its kernels died with it by their parent-death signal).  Folders are named
+ * k-<daemon pid>-XXXXXX; a folder of a live daemon is left alone. */
+static void rm_stale_tmps(const char *base)
+{
+	int bfd = open(base, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *d = bfd < 0 ? NULL : fdopendir(bfd);
+	if (!d) {
+		if (bfd >= 0)
+			close(bfd);
+		return;
+	}
+	for (struct dirent *e; (e = readdir(d));) {
+		int pid = 0;
+		if (strncmp(e->d_name, "k-", 2) != 0)
+			continue;
+		if (sscanf(e->d_name, "k-%d-", &pid) == 1 && pid > 0 &&
+		    (pid == getpid() || kill(pid, 0) == 0 || errno == EPERM))
+			continue;
+		if (rm_at(dirfd(d), e->d_name, 0) == 0)
+			log_info("removed a stale kernel temp folder %s/%s", base, e->d_name);
+		else
+			log_warn("could not remove the stale kernel temp folder %s/%s: %s", base,
+				 e->d_name, strerror(errno));
+	}
+	closedir(d);
 }
 
 void kp_signal(pid_t pid, int pidfd, int sig)

@@ -48,6 +48,7 @@ struct sbx_ll_spec {
 	const char *project, *tmp;
 	char *const *extra_ro;
 	bool fs;                  /* filesystem rules (else only net + scopes) */
+	bool private_shm;         /* /dev/shm is the mount namespace's own tmpfs */
 };
 
 /* sbx_landlock.c */

@@ -146,9 +146,13 @@ static int add_fs_rules(int fd, const struct sbx_ll_spec *s, uint64_t handled,
 	if (add_path(fd, "/dev/null", SBX_LL_FS_READ_FILE | SBX_LL_FS_WRITE_FILE |
 		     SBX_LL_FS_IOCTL_DEV, handled, false, err, errlen) < 0)
 		return -1;
-	/* POSIX semaphores (multiprocessing.SemLock, used by joblib's thread
-	 * pool, so by sklearn n_jobs): create/open/unlink by name, no listing. */
-	if (add_path(fd, "/dev/shm", SBX_LL_FS_READ_FILE | SBX_LL_FS_WRITE_FILE |
+	/* POSIX shm and named semaphores (multiprocessing.SemLock): only when
+	 * /dev/shm is the private tmpfs of the mount namespace.  The host's
+	 * /dev/shm is shared with every process of the machine and its files
+	 * outlive the kernel, so without the namespace it stays closed (sklearn
+	 * n_jobs does not need it: the daemon sets JOBLIB_MULTIPROCESSING=0). */
+	if (s->private_shm &&
+	    add_path(fd, "/dev/shm", SBX_LL_FS_READ_FILE | SBX_LL_FS_WRITE_FILE |
 		     SBX_LL_FS_MAKE_REG | SBX_LL_FS_REMOVE_FILE | SBX_LL_FS_TRUNCATE,
 		     handled, false, err, errlen) < 0)
 		return -1;

@@ -157,7 +157,7 @@ static int plan_seccomp(struct sbx_policy *p, const struct sbx_options *o, char 
 	if (sbx_sc_compile(&p->sc_prog, &p->sc_len, err, errlen) < 0)
 		return -1;
 	sbx_append(p->report, sizeof p->report, "seccomp: active (no fork, no socket() but AF_UNIX socketpair, "
-		   "no ptrace/mount/namespaces/bpf/...; signals only to itself; chmod only to ordinary "
+		   "no ptrace/mount/namespaces/bpf/...; no SysV IPC, POSIX mq, inotify/fanotify; signals only to itself; chmod only to ordinary "
 		   "modes, no setuid files, no chown or xattr changes; execve banned at sbx_seal)\n");
 	return 0;
 }
