@@ -59,6 +59,15 @@ static bool first_existing(char *out, size_t len, const char *dir, const char *c
 
 static void rm_stale_tmps(const char *base);
 
+/* Replace path by its realpath (left as is when that fails). */
+static void canonical(char *path, size_t len)
+{
+	char *real = path[0] ? realpath(path, NULL) : NULL;
+	if (real && strlen(real) < len)
+		snprintf(path, len, "%s", real);
+	free(real);
+}
+
 /* The parent folder of per-kernel temp dirs, created 0700. */
 static int resolve_base_tmp(struct kp_settings *s, struct proto_err *err)
 {
@@ -105,6 +114,10 @@ int kp_resolve(struct kp_settings *s, struct proto_err *err)
 		s->sbx_lib[0] = '\0';
 		first_existing(s->sbx_lib, sizeof s->sbx_lib, dir, lib_rels, NULL);
 	}
+	/* canonical: a kernel in its own root sees only these paths, not the
+	 * folders a "../" would climb through */
+	canonical(s->sbx_lib, sizeof s->sbx_lib);
+	canonical(s->runtime_dir, sizeof s->runtime_dir);
 	if (s->threads <= 0) {
 		long n = sysconf(_SC_NPROCESSORS_ONLN);
 		s->threads = n < 1 ? 1 : n > 4 ? 4 : (int)n;
@@ -160,7 +173,8 @@ static int spawn_child(const struct kp_settings *s, struct kp_spawn *o, int chil
 	struct sbx_options opt = {
 		.project_dir = NULL, .tmp_dir = o->tmp, .extra_ro = ro,
 		.mem_mb = s->mem_mb, .cpu_s = s->cpu_s, .fsize_mb = s->fsize_mb,
-		.nofile = s->nofile, .nproc = s->nproc, .allow_missing_layers = s->allow_missing};
+		.nofile = s->nofile, .nproc = s->nproc, .allow_missing_layers = s->allow_missing,
+		.mount_ns = s->mount_ns};
 	char msg[512] = "";
 	struct sbx_policy *pol = sbx_policy_new(&opt, msg, sizeof msg);
 	if (!pol)
@@ -176,7 +190,8 @@ static int spawn_child(const struct kp_settings *s, struct kp_spawn *o, int chil
 	char *env[24];
 	build_env(s, o->tmp, store, env, 24);
 	int keep[] = {child_sock};
-	o->pid = sbx_spawn(pol, argv, env, keep, 1, -1, log_w, log_w, msg, sizeof msg);
+	o->pid = sbx_spawn_ns(pol, argv, env, keep, 1, -1, log_w, log_w, &o->mountfd, msg,
+			      sizeof msg);
 	sbx_policy_free(pol);
 	if (o->pid < 0)
 		return proto_fail(err, PROTO_ERR_SANDBOX, "cannot start a kernel: %s", msg);
@@ -187,7 +202,7 @@ int kp_spawn(const struct kp_settings *s, struct kp_spawn *o, struct proto_err *
 {
 	int sv[2] = {-1, -1}, lp[2] = {-1, -1};
 	memset(o, 0, sizeof *o);
-	o->pid = -1, o->pidfd = o->sock = o->logfd = -1;
+	o->pid = -1, o->pidfd = o->sock = o->logfd = o->mountfd = -1;
 	if (make_tmp(s, o->tmp, sizeof o->tmp, err) < 0)
 		return -1;
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0 ||
@@ -218,6 +233,18 @@ fail:
 	kp_rm_tmp(o->tmp);
 	o->tmp[0] = '\0';
 	return -1;
+}
+
+int kp_bind_mounts(struct kp_spawn *sp, const char *project, char *why, size_t len)
+{
+	if (sp->mountfd < 0)
+		return 0;
+	char *real = realpath(project, NULL);
+	int rc = sbx_mount_project(sp->mountfd, real ? real : project, why, len);
+	free(real);
+	close(sp->mountfd);
+	sp->mountfd = -1;
+	return rc;
 }
 
 /* Remove name (in folder parent) and everything under it, never following
@@ -320,6 +347,7 @@ static const char *sbx_exit_layer(int code)
 	case SBX_EXIT_CAPS: return "capabilities";
 	case SBX_EXIT_RLIMIT: return "rlimits";
 	case SBX_EXIT_EXEC: return "exec of the python runtime";
+	case SBX_EXIT_NS: return "mount namespace";
 	default: return "set-up";
 	}
 }
@@ -328,7 +356,7 @@ int kp_describe_exit(int status, const struct kp_settings *s, char *buf, size_t 
 {
 	if (WIFEXITED(status)) {
 		int code = WEXITSTATUS(status);
-		if (code >= SBX_EXIT_SETUP && code <= SBX_EXIT_EXEC) {
+		if (code >= SBX_EXIT_SETUP && code <= SBX_EXIT_NS) {
 			snprintf(buf, len,
 				 "the sandbox layer '%s' could not be applied (exit %d), so the kernel "
 				 "did not start; see `daa doctor`. To run without it, set \"sandbox\": "

@@ -47,6 +47,12 @@ int sbx_ll_abi(void)
 	return abi < 0 ? 0 : abi;
 }
 
+/* The read-only system paths (the mount namespace binds them too). */
+const char *const *sbx_ll_sys_paths(void)
+{
+	return sys_ro;
+}
+
 /* Every filesystem right this ABI knows. */
 static uint64_t fs_handled(int abi)
 {
@@ -209,4 +215,18 @@ const char *sbx_ll_summary(int abi, bool fs, char *buf, size_t len)
 		 abi >= 6 ? ", signals and abstract sockets scoped" : "",
 		 abi >= 8 ? ", all threads" : "");
 	return buf;
+}
+
+/* In a child that built its new root after the ruleset was compiled on the
+ * host's inodes: the namespace's own /proc (read) and private /dev/shm.
+ * Async-signal-safe. */
+int sbx_ll_add_ns_rules(int fd, int abi)
+{
+	char err[8];
+	uint64_t h = fs_handled(abi);
+	if (add_path(fd, "/proc", RO_SYS, h, false, err, sizeof err) < 0)
+		return -1;
+	return add_path(fd, "/dev/shm", SBX_LL_FS_READ_FILE | SBX_LL_FS_WRITE_FILE |
+			SBX_LL_FS_MAKE_REG | SBX_LL_FS_REMOVE_FILE | SBX_LL_FS_TRUNCATE,
+			h, false, err, sizeof err);
 }

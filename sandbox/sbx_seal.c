@@ -137,7 +137,9 @@ static int seal_landlock(const char *project, const char *tmp, bool allow,
 			   allow ? " — running without it (allow_missing_layers)" : "");
 		return allow ? 0 : -1;
 	}
+	const char *shm = getenv(SBX_ENV_PRIVATE_SHM);
 	struct sbx_ll_spec s = { .project = project, .tmp = tmp, .fs = true,
+				 .private_shm = shm && strcmp(shm, "1") == 0,
 				 .extra_ro = extra_ro_from_env(vec, 32, buf, sizeof buf) };
 	int fd = sbx_ll_ruleset(&s, abi, err, sizeof err);
 	if (fd < 0) {
@@ -275,7 +277,11 @@ int sbx_probe(char *report, size_t report_len)
 			userns = -1;
 		fclose(f);
 	}
-	sbx_append(report, report_len, "user namespaces: %s (not used by daa; max %ld)\n",
+	char why[200];
+	sbx_append(report, report_len, "user namespaces: %s (max %ld)\n",
 		   userns > 0 ? "available" : "unavailable", userns);
+	sbx_append(report, report_len, "mount namespace: %s\n",
+		   sbx_ns_available(why, sizeof why) ? "available (user, mount, pid, IPC; new root)"
+		   : why);
 	return 0;
 }

@@ -9,10 +9,9 @@ history/, and writes to data/ history/ conventions.json .daa/ (.daa/cache
 is the kernel's: writing there must work).
 
 Every SysV/mq/inotify call must be refused by the sandbox itself (EPERM
-from seccomp), not merely fail on bad arguments.  Attacks only the mount
-namespace can stop (Landlock has no right for stat or utime; /proc lists
-the host's processes without a pid namespace) are marked known while that
-layer is off.  x86_64 syscall numbers."""
+from seccomp), not merely fail on bad arguments.  Stat and utime outside
+the project and the host's /proc are stopped by the mount namespace only
+(Landlock has no right for stat or utime).  x86_64 syscall numbers."""
 import ctypes
 import os
 import platform
@@ -22,7 +21,6 @@ import uuid
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from attacklib import SSH_SECRET, Attack, run_suite  # noqa: E402
 
-NS = "mount namespace (sandbox/): Landlock has no right for stat/utime, /proc shows the host"
 libc = ctypes.CDLL(None, use_errno=True)
 libc.shmat.restype = ctypes.c_void_p
 librt = ctypes.CDLL("librt.so.1", use_errno=True)
@@ -232,64 +230,70 @@ probe("fanotify_init", lambda: eperm(300, 0, 0))
 probe("fanotify_mark", lambda: eperm(301, 0, 1, 0x3f, -100, addr("@HOME@/.ssh")))
 ''', "blocked"),
     # ---- /dev/shm
+    # /dev/shm is either closed (Landlock) or the kernel's own tmpfs (mount
+    # namespace): what it writes there may succeed, but must not reach the
+    # host's /dev/shm — the checks look there.
     Attack("read the host's /dev/shm file", '''
 probe("shm-read", lambda: open("@SHMFILE@").read())
 probe("shm-list", lambda: [f for f in os.listdir("/dev/shm") if "@MARK@" in f] or False)
-probe("shm-write", lambda: open("@SHMFILE@", "w").write("x"))
-probe("shm-unlink", lambda: os.unlink("@SHMFILE@"))
-''', "blocked", no_secret),
+def attempt(label, fn):
+    try:
+        fn()
+        print("tried", label, "(the kernel's own /dev/shm)")
+    except OSError as e:
+        print("tried", label, e)
+attempt("shm-write", lambda: open("@SHMFILE@", "w").write("x"))
+attempt("shm-unlink", lambda: os.unlink("@SHMFILE@"))
+''', "contained", no_secret),
     Attack("/dev/shm file that outlives the kernel", '''
-def leave():
-    with open("/dev/shm/daa-evil-@MARK@", "w") as f:
-        f.write("x")
-    return "/dev/shm/daa-evil-@MARK@"
-probe("shm-leave", leave)
-probe("shm-open", lambda: __import__("_posixshmem").shm_open("/daa-evil-@MARK@-2", os.O_CREAT | os.O_RDWR, 0o600))
-''', "blocked", host_intact),
+for label, fn in [("shm-leave", lambda: open("/dev/shm/daa-evil-@MARK@", "w").write("x")),
+                  ("shm-open", lambda: __import__("_posixshmem").shm_open("/daa-evil-@MARK@-2", os.O_CREAT | os.O_RDWR, 0o600))]:
+    try:
+        print("tried", label, fn())
+    except OSError as e:
+        print("tried", label, e)
+''', "contained", host_intact),
     Attack("named semaphore left in /dev/shm", '''
-def sem():
-    pthread = ctypes.CDLL(None, use_errno=True)
-    pthread.sem_open.restype = ctypes.c_void_p
-    r = pthread.sem_open(b"/daa-evil-sem-@MARK@", os.O_CREAT, 0o600, 1)
-    return False if r in (None, 0) else r
-probe("sem_open-persistent", sem)
-''', "blocked", host_intact),
+pthread = ctypes.CDLL(None, use_errno=True)
+pthread.sem_open.restype = ctypes.c_void_p
+print("tried sem_open", pthread.sem_open(b"/daa-evil-sem-@MARK@", os.O_CREAT, 0o600, 1))
+''', "contained", host_intact),
     # ---- stat and time stamps outside the project
     Attack("stat files in $HOME", '''
 probe("stat-ssh", lambda: os.stat("@HOME@/.ssh/id_rsa").st_size)
 probe("exists-ssh", lambda: os.path.exists("@HOME@/.ssh/id_rsa") or False)
-probe("stat-home", lambda: os.stat("@HOME@").st_mode)
-''', "blocked", None, NS),
+probe("stat-ssh-dir", lambda: os.stat("@HOME@/.ssh").st_mode)
+''', "blocked", None),
     Attack("stat another project's data", '''
 probe("stat-other", lambda: os.stat("@OTHER@/data/private.csv").st_size)
 probe("exists-other", lambda: os.path.exists("@OTHER@/data/private.csv") or False)
-''', "blocked", None, NS),
+''', "blocked", None),
     Attack("os.utime of ~/.ssh/id_rsa", '''
 probe("utime-ssh", lambda: os.utime("@HOME@/.ssh/id_rsa", (0, 0)) or True)
-''', "blocked", times_intact, NS),
+''', "blocked", times_intact),
     Attack("utimes() of another project's file", EPERM_PRELUDE + '''
 tv = (ctypes.c_long * 4)(0, 0, 0, 0)
 probe("utimes-other", lambda: sysc(235, addr("@OTHER@/data/private.csv"), ctypes.addressof(tv)))
-''', "blocked", times_intact, NS),
+''', "blocked", times_intact),
     Attack("futimesat() of a file in $HOME", EPERM_PRELUDE + '''
 tv = (ctypes.c_long * 4)(0, 0, 0, 0)
 probe("futimesat-ssh", lambda: sysc(261, -100, addr("@HOME@/.ssh/id_rsa"), ctypes.addressof(tv)))
 probe("utime-legacy", lambda: sysc(132, addr("@HOME@/.ssh/id_rsa"), 0))
-''', "blocked", times_intact, NS),
+''', "blocked", times_intact),
     Attack("utimensat() of data/sales.csv", EPERM_PRELUDE + '''
 ts = (ctypes.c_long * 4)(0, 0, 0, 0)
 probe("utimensat-data", lambda: sysc(280, -100, addr("data/sales.csv"), ctypes.addressof(ts), 0))
 probe("utime-data", lambda: os.utime("data/sales.csv", (0, 0)) or True)
-''', "blocked", times_intact, NS),
+''', "blocked", times_intact),
     # ---- /proc of the daemon and of the host
     Attack("/proc/<daemon>/environ and cmdline", '''
 probe("daemon-environ", lambda: open("/proc/@DAEMON_PID@/environ", "rb").read())
 probe("daemon-cmdline", lambda: open("/proc/@DAEMON_PID@/cmdline", "rb").read())
-''', "blocked", None, NS),
+''', "blocked", None),
     Attack("/proc lists the host's processes", '''
 probe("other-pids", lambda: [p for p in os.listdir("/proc") if p.isdigit() and int(p) != os.getpid()] or False)
 probe("daemon-status", lambda: open("/proc/@DAEMON_PID@/status").read(40))
-''', "blocked", None, NS),
+''', "blocked", None),
     # ---- other projects
     Attack("list other projects' folders", '''
 probe("list-projects", lambda: os.listdir("@PROJECTS@"))
@@ -304,8 +308,7 @@ open(os.path.join(os.environ["TMPDIR"], "@MARK@-exit"), "w").write("x")
 sys.stdout.flush()
 os._exit(3)
 ''', "contained", kernel_tmp_gone(MARK + "-exit")),
-    Attack("temp dir made hard to remove, then SIGKILL", '''
-import signal
+    Attack("temp dir made hard to remove, then exit", '''
 t = os.environ["TMPDIR"]
 open(os.path.join(t, "@MARK@-kill"), "w").write("x")
 for mode in (0o500, 0o600, 0o400):
@@ -316,7 +319,7 @@ for mode in (0o500, 0o600, 0o400):
         os.chmod(d, mode)
     except OSError as e:
         print("chmod", oct(mode), e)
-os.kill(os.getpid(), signal.SIGKILL)
+os._exit(4)
 ''', "contained", kernel_tmp_gone(MARK + "-kill")),
     # ---- symlinks and hard links into data/ and history/
     Attack("symlink in outputs/ to history/, then write", '''
