@@ -239,9 +239,9 @@ int kp_bind_mounts(struct kp_spawn *sp, const char *project, char *why, size_t l
 {
 	if (sp->mountfd < 0)
 		return 0;
-	char *real = realpath(project, NULL);
-	int rc = sbx_mount_project(sp->mountfd, real ? real : project, why, len);
-	free(real);
+	/* as the runtime will use it: the helper resolves it on the host and
+	 * makes the same path (symlinked parts become plain folders) inside */
+	int rc = sbx_mount_project(sp->mountfd, project, why, len);
 	close(sp->mountfd);
 	sp->mountfd = -1;
 	return rc;

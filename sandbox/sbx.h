@@ -39,6 +39,10 @@ struct sbx_options {
 	 * (sandbox/README.md).  Without project_dir, sbx_spawn_ns hands back the
 	 * fd of a helper that mounts the project later (sbx_mount_project). */
 	bool mount_ns;
+	/* With mount_ns: also a pid namespace, and a /proc of its own (the
+	 * kernel is pid 1 there, so os.getpid() is 1); else the host's /proc is
+	 * bound read-only. */
+	bool pid_ns;
 	/* Test-only (daa-sandbox --simulate-missing / --disable): SBX_LAYER_* bits.
 	 * simulate_missing: behave as if the machine lacked the layer (fails
 	 * closed unless allow_missing_layers); disable: skip it on purpose, said

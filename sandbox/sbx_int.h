@@ -19,7 +19,7 @@
 #define SBX_ENV_EXTRA_RO "DAA_SBX_EXTRA_RO"
 #define SBX_ENV_ALLOW_MISSING "DAA_SBX_ALLOW_MISSING"
 #define SBX_ENV_PRIVATE_SHM "DAA_SBX_PRIVATE_SHM"
-#define SBX_NS_FLAGS (CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC)
+#define SBX_NS_FLAGS (CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWIPC)
 
 struct sbx_policy {
 	char *project, *tmp;
@@ -42,6 +42,7 @@ struct sbx_policy {
 	struct rlimit rl[SBX_MAX_RLIMITS];
 	/* the mount-namespace layer */
 	bool ns_on;
+	bool ns_pid;              /* also a pid namespace (own /proc) */
 	char **ns_ro;             /* host paths bound read-only (owned, NULL-terminated) */
 	uid_t ns_uid;
 	gid_t ns_gid;

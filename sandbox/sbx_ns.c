@@ -1,10 +1,10 @@
 /*
  * sandbox/sbx_ns.c — the mount-namespace layer.  sbx_spawn starts the child
- * in new user, mount, pid and IPC namespaces (clone flags); the child maps
+ * in new user, mount and IPC namespaces (and pid, when asked: clone flags); the child maps
  * only its own uid/gid and builds a new root before anything else: read-only
  * binds of the system paths Python needs, its private temp dir (read-write),
- * a private /tmp and /dev/shm, a minimal /dev, a /proc of its own pid
- * namespace, and the project when known (data/ history/ read-only, outputs/
+ * a private /tmp and /dev/shm, a minimal /dev, /proc (the host's read-only,
+ * or one of its own pid namespace), and the project when known (data/ history/ read-only, outputs/
  * and .daa/cache read-write, nothing else of it) — then pivot_root and the
  * old root dropped.  A warm spare's project is mounted at bind by a helper
  * the child forked before pivoting: it shares the kernel's user namespace
@@ -318,7 +318,7 @@ static int start_helper(int ctl)
 
 /* The first steps common to the child and the probe: ids, private mounts,
  * the base tmpfs and the first pivot (the old root at /oldroot). */
-static const char *ns_base(uid_t uid, gid_t gid, int ctl)
+static const char *ns_base(uid_t uid, gid_t gid, int ctl, bool pid_ns)
 {
 	if (map_ids(uid, gid) < 0)
 		return "writing the user namespace's id maps";
@@ -334,6 +334,8 @@ static const char *ns_base(uid_t uid, gid_t gid, int ctl)
 		return "pivot_root (1)";
 	if (mount("tmpfs", NEW, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,size=1m") < 0)
 		return "mounting the new root";
+	if (!pid_ns)
+		return bind_host("/proc", true) < 0 ? "binding /proc" : NULL;
 	if (mkdir(NEW "/proc", 0555) < 0 ||
 	    mount("proc", NEW "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, "hidepid=2") < 0)
 		return "mounting /proc of the pid namespace";
@@ -356,7 +358,7 @@ static const char *ns_finish(void)
  * step (errno set).  ctl >= 0: start the helper for a later project. */
 const char *sbx_ns_setup(const struct sbx_policy *p, int ctl)
 {
-	const char *step = ns_base(p->ns_uid, p->ns_gid, ctl);
+	const char *step = ns_base(p->ns_uid, p->ns_gid, ctl, p->ns_pid);
 	if (step)
 		return step;
 	if (mkdir(NEW "/tmp", 0700) < 0 ||
@@ -399,7 +401,7 @@ bool sbx_ns_available(char *why, size_t len)
 			pid_t pid = (pid_t)syscall(SYS_clone, SBX_NS_FLAGS | SIGCHLD, 0, 0, 0, 0);
 			if (pid == 0) {
 				close(pfd[0]);
-				const char *step = ns_base(uid, gid, -1);
+				const char *step = ns_base(uid, gid, -1, false);
 				if (!step)
 					step = ns_finish();
 				if (step) {

@@ -163,12 +163,14 @@ static int plan_ns(struct sbx_policy *p, const struct sbx_options *o, char *err,
 		if (ns_add(p, &n, cap, p->extra_ro[i]) < 0)
 			goto oom;
 	p->ns_on = true;
+	p->ns_pid = o->pid_ns;
 	p->ns_uid = geteuid();
 	p->ns_gid = getegid();
 	p->ns_shm_mb = o->fsize_mb ? o->fsize_mb : 1024;
-	sbx_append(p->report, sizeof p->report, "mountns: active (own user, mount, pid and IPC "
+	sbx_append(p->report, sizeof p->report, "mountns: active (own user, mount%s and IPC "
 		   "namespaces; a new root of read-only system paths, the temp dir, private /tmp and "
-		   "/dev/shm, minimal /dev, own /proc; project data/ history/ read-only%s)\n",
+		   "/dev/shm, minimal /dev, %s; project data/ history/ read-only%s)\n",
+		   p->ns_pid ? ", pid" : "", p->ns_pid ? "own /proc" : "the host's /proc read-only",
 		   p->project ? "" : ", mounted at bind by a helper");
 	return 0;
 oom:

@@ -171,7 +171,7 @@ static void child_main(const struct child *c)
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
 		child_errno(SBX_EXIT_SETUP, "PR_SET_PDEATHSIG");
 	if (c->p->ns_on) {
-		/* in a new pid namespace getppid() is 0: ask the parent's pidfd */
+		/* (in a new pid namespace getppid() is 0): ask the parent's pidfd */
 		struct pollfd pf = { .fd = c->parent_fd, .events = POLLIN };
 		if (c->parent_fd >= 0 && poll(&pf, 1, 0) > 0)
 			child_fail(SBX_EXIT_SETUP, "parent-death signal", "parent already gone");
@@ -282,7 +282,8 @@ pid_t sbx_spawn_ns(const struct sbx_policy *p, char *const argv[], char *const e
 	pid_t pid;
 	if (p->ns_on) {
 		c.parent_fd = (int)syscall(SYS_pidfd_open, getpid(), 0);
-		pid = (pid_t)syscall(SYS_clone, SBX_NS_FLAGS | SIGCHLD, 0, 0, 0, 0);
+		pid = (pid_t)syscall(SYS_clone, SBX_NS_FLAGS | (p->ns_pid ? CLONE_NEWPID : 0) | SIGCHLD,
+				     0, 0, 0, 0);
 	} else {
 		pid = fork();
 	}
