@@ -188,8 +188,10 @@ static void close_all(int fds[NSUBS])
 			close(fds[i]);
 }
 
-/* The project in the new root (prefix + project): a small read-only tmpfs
- * of its own holding only the mounted folders. */
+/* The project in the new root (prefix + project): a small tmpfs of its own
+ * holding only the mounted folders.  Left writable: it is private (nothing
+ * written there reaches the host, it goes with the kernel), and Landlock
+ * refuses it anyway, with EACCES (callers expect PermissionError, not EROFS). */
 static int project_attach(const char *prefix, const char *project, int fds[NSUBS])
 {
 	char dst[PATH_MAX], sub[PATH_MAX];
@@ -206,7 +208,7 @@ static int project_attach(const char *prefix, const char *project, int fds[NSUBS
 			return -1;
 		fds[i] = -1;
 	}
-	return set_attr(AT_FDCWD, dst, 0, MOUNT_ATTR_RDONLY, 0);
+	return 0;
 }
 
 /* /dev: null, zero, random, urandom, a private shm, the fd links. */
