@@ -244,6 +244,9 @@ void kern_finalize(struct kern *k, int status, bool have_status)
 		close(k->sp.pidfd);
 		k->sp.pidfd = -1;
 	}
+	if (k->sp.mountfd >= 0)
+		close(k->sp.mountfd);
+	k->sp.mountfd = -1;
 	kp_rm_tmp(k->sp.tmp);
 	bury(k);
 	if (was_spare && !k->why[0]) /* died by itself: respawn with back-off */

@@ -50,6 +50,7 @@ static void load_settings(const struct kern_config *cfg)
 	s->threads = (int)config_int(ks, "threads", 0);
 	s->allow_missing = (cfg && cfg->allow_unconfined) ||
 			   config_bool(ss, "allow_missing_layers", false);
+	s->mount_ns = config_bool(ss, "mount_namespace", true);
 	kern_g.step_timeout_s = cfg && cfg->step_timeout_s > 0
 		? cfg->step_timeout_s : (int)config_int(ks, "step_timeout_s", 120);
 	kern_g.idle_timeout_s = cfg && cfg->idle_timeout_s > 0

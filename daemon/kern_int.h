@@ -51,6 +51,7 @@ struct kp_spawn {
 	int pidfd;             /* -1 when pidfd_open is unavailable */
 	int sock;              /* our end of the socketpair (non-blocking) */
 	int logfd;             /* read end of the stdout/stderr pipe (non-blocking) */
+	int mountfd;           /* the mount helper of a spare in its own namespaces, or -1 */
 	char tmp[PATH_MAX];    /* private temp dir (0700) */
 	char report[1024];     /* sbx_policy_report() at spawn */
 };
@@ -64,12 +65,16 @@ struct kp_settings {
 	unsigned long mem_mb, cpu_s, fsize_mb, nofile, nproc;
 	int threads;
 	bool allow_missing;
+	bool mount_ns;              /* "sandbox": {"mount_namespace": true} (default) */
 };
 
 /* Fill the paths of s (python and runtime_dir may be preset); -1 with err. */
 int kp_resolve(struct kp_settings *s, struct proto_err *err);
 /* Start one kernel (no project yet: the runtime seals at bind).  -1 with err. */
 int kp_spawn(const struct kp_settings *s, struct kp_spawn *out, struct proto_err *err);
+/* At bind: mount the project into the spare's own root (mount-namespace
+ * layer; nothing to do without it).  Closes the helper's fd.  -1 with why. */
+int kp_bind_mounts(struct kp_spawn *sp, const char *project, char *why, size_t len);
 /* Remove a kernel's temp dir (never follows symlinks). */
 void kp_rm_tmp(const char *tmp);
 /* Say what an exit status means, for a user.  Returns the error code to use

@@ -3,12 +3,13 @@
  * the runtime and libdaasbx.so, a private 0700 temp dir per kernel, a clean
  * environment built from nothing (never the daemon's: no API keys), the
  * socketpair (fd 3 in the child) and the log pipe, then sbx_spawn() under a
- * policy compiled here.  Also: signalling, temp-dir removal and the wording
+ * policy compiled here.  Also: signalling, temp-dir removal (at the kernel's
+ * end, and stale ones of a dead daemon at start) and the wording
  * of exit statuses for users.
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
+#include <dirent.h>
 #include <libgen.h>
 #include <signal.h>
 #include <stdio.h>
@@ -56,6 +57,17 @@ static bool first_existing(char *out, size_t len, const char *dir, const char *c
 	return false;
 }
 
+static void rm_stale_tmps(const char *base);
+
+/* Replace path by its realpath (left as is when that fails). */
+static void canonical(char *path, size_t len)
+{
+	char *real = path[0] ? realpath(path, NULL) : NULL;
+	if (real && strlen(real) < len)
+		snprintf(path, len, "%s", real);
+	free(real);
+}
+
 /* The parent folder of per-kernel temp dirs, created 0700. */
 static int resolve_base_tmp(struct kp_settings *s, struct proto_err *err)
 {
@@ -76,6 +88,7 @@ static int resolve_base_tmp(struct kp_settings *s, struct proto_err *err)
 		return proto_fail(err, PROTO_ERR_IO, "%s is not a folder of this user; remove it",
 				  s->base_tmp);
 	chmod(s->base_tmp, 0700);
+	rm_stale_tmps(s->base_tmp);
 	return 0;
 }
 
@@ -101,6 +114,10 @@ int kp_resolve(struct kp_settings *s, struct proto_err *err)
 		s->sbx_lib[0] = '\0';
 		first_existing(s->sbx_lib, sizeof s->sbx_lib, dir, lib_rels, NULL);
 	}
+	/* canonical: a kernel in its own root sees only these paths, not the
+	 * folders a "../" would climb through */
+	canonical(s->sbx_lib, sizeof s->sbx_lib);
+	canonical(s->runtime_dir, sizeof s->runtime_dir);
 	if (s->threads <= 0) {
 		long n = sysconf(_SC_NPROCESSORS_ONLN);
 		s->threads = n < 1 ? 1 : n > 4 ? 4 : (int)n;
@@ -138,7 +155,8 @@ static void build_env(const struct kp_settings *s, const char *tmp, char store[]
 /* Make a fresh 0700 temp dir for one kernel. */
 static int make_tmp(const struct kp_settings *s, char *out, size_t len, struct proto_err *err)
 {
-	if (snprintf(out, len, "%s/k-XXXXXX", s->base_tmp) >= (int)len || !mkdtemp(out))
+	if (snprintf(out, len, "%s/k-%d-XXXXXX", s->base_tmp, (int)getpid()) >= (int)len ||
+	    !mkdtemp(out))
 		return proto_fail(err, PROTO_ERR_IO, "cannot create a temp folder in %s: %s",
 				  s->base_tmp, strerror(errno));
 	char mpl[PATH_MAX + 8];
@@ -155,7 +173,8 @@ static int spawn_child(const struct kp_settings *s, struct kp_spawn *o, int chil
 	struct sbx_options opt = {
 		.project_dir = NULL, .tmp_dir = o->tmp, .extra_ro = ro,
 		.mem_mb = s->mem_mb, .cpu_s = s->cpu_s, .fsize_mb = s->fsize_mb,
-		.nofile = s->nofile, .nproc = s->nproc, .allow_missing_layers = s->allow_missing};
+		.nofile = s->nofile, .nproc = s->nproc, .allow_missing_layers = s->allow_missing,
+		.mount_ns = s->mount_ns};
 	char msg[512] = "";
 	struct sbx_policy *pol = sbx_policy_new(&opt, msg, sizeof msg);
 	if (!pol)
@@ -171,7 +190,8 @@ static int spawn_child(const struct kp_settings *s, struct kp_spawn *o, int chil
 	char *env[24];
 	build_env(s, o->tmp, store, env, 24);
 	int keep[] = {child_sock};
-	o->pid = sbx_spawn(pol, argv, env, keep, 1, -1, log_w, log_w, msg, sizeof msg);
+	o->pid = sbx_spawn_ns(pol, argv, env, keep, 1, -1, log_w, log_w, &o->mountfd, msg,
+			      sizeof msg);
 	sbx_policy_free(pol);
 	if (o->pid < 0)
 		return proto_fail(err, PROTO_ERR_SANDBOX, "cannot start a kernel: %s", msg);
@@ -182,7 +202,7 @@ int kp_spawn(const struct kp_settings *s, struct kp_spawn *o, struct proto_err *
 {
 	int sv[2] = {-1, -1}, lp[2] = {-1, -1};
 	memset(o, 0, sizeof *o);
-	o->pid = -1, o->pidfd = o->sock = o->logfd = -1;
+	o->pid = -1, o->pidfd = o->sock = o->logfd = o->mountfd = -1;
 	if (make_tmp(s, o->tmp, sizeof o->tmp, err) < 0)
 		return -1;
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0 ||
@@ -215,15 +235,51 @@ fail:
 	return -1;
 }
 
-/* nftw callback: remove one entry (depth-first, not following links). */
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+int kp_bind_mounts(struct kp_spawn *sp, const char *project, char *why, size_t len)
 {
-	(void)st, (void)ftw;
-	if (flag == FTW_DP || flag == FTW_D)
-		rmdir(path);
-	else
-		unlink(path);
-	return 0;
+	/* the kernel's dataset cache (daemon/history.c makes it too, but maybe
+	 * only after this bind): it must exist now to be mounted / allowed */
+	char cache[PATH_MAX];
+	if (snprintf(cache, sizeof cache, "%s/.daa", project) < (int)sizeof cache - 6) {
+		mkdir(cache, 0700);
+		strcat(cache, "/cache");
+		mkdir(cache, 0700);
+	}
+	if (sp->mountfd < 0)
+		return 0;
+	/* as the runtime will use it: the helper resolves it on the host and
+	 * makes the same path (symlinked parts become plain folders) inside */
+	int rc = sbx_mount_project(sp->mountfd, project, why, len);
+	close(sp->mountfd);
+	sp->mountfd = -1;
+	return rc;
+}
+
+/* Remove name (in folder parent) and everything under it, never following
+ * links.  A folder the kernel left without write or search permission (it
+ * may chmod its own files to 0500 or 0600) is given 0700 first. */
+static int rm_at(int parent, const char *name, int depth)
+{
+	if (unlinkat(parent, name, 0) == 0 || errno == ENOENT)
+		return 0;
+	if ((errno != EISDIR && errno != EPERM) || depth > 64)
+		return -1;
+	int fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 && errno == EACCES && fchmodat(parent, name, 0700, 0) == 0)
+		fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	fchmod(fd, 0700);
+	DIR *d = fdopendir(fd);
+	if (!d) {
+		close(fd);
+		return -1;
+	}
+	for (struct dirent *e; (e = readdir(d));)
+		if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
+			rm_at(dirfd(d), e->d_name, depth + 1);
+	closedir(d);
+	return unlinkat(parent, name, AT_REMOVEDIR) == 0 || errno == ENOENT ? 0 : -1;
 }
 
 void kp_rm_tmp(const char *tmp)
@@ -231,9 +287,47 @@ void kp_rm_tmp(const char *tmp)
 	if (!tmp || !tmp[0])
 		return;
 	int e = errno;
-	if (nftw(tmp, rm_entry, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT) < 0 && errno != ENOENT)
+	char dir[PATH_MAX];
+	snprintf(dir, sizeof dir, "%s", tmp);
+	char *slash = strrchr(dir, '/');
+	int pfd = -1;
+	if (slash && slash[1]) {
+		*slash = '\0';
+		pfd = open(dir[0] ? dir : "/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	}
+	if (pfd < 0 || rm_at(pfd, slash + 1, 0) < 0)
 		log_warn("kernel: could not remove its temp folder %s: %s", tmp, strerror(errno));
+	if (pfd >= 0)
+		close(pfd);
 	errno = e;
+}
+
+/* Remove the temp folders of kernels whose daemon is gone (killed, crashed:
+ * its kernels died with it by their parent-death signal).  Folders are named
+ * k-<daemon pid>-XXXXXX; a folder of a live daemon is left alone. */
+static void rm_stale_tmps(const char *base)
+{
+	int bfd = open(base, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *d = bfd < 0 ? NULL : fdopendir(bfd);
+	if (!d) {
+		if (bfd >= 0)
+			close(bfd);
+		return;
+	}
+	for (struct dirent *e; (e = readdir(d));) {
+		int pid = 0;
+		if (strncmp(e->d_name, "k-", 2) != 0)
+			continue;
+		if (sscanf(e->d_name, "k-%d-", &pid) == 1 && pid > 0 &&
+		    (pid == getpid() || kill(pid, 0) == 0 || errno == EPERM))
+			continue;
+		if (rm_at(dirfd(d), e->d_name, 0) == 0)
+			log_info("removed a stale kernel temp folder %s/%s", base, e->d_name);
+		else
+			log_warn("could not remove the stale kernel temp folder %s/%s: %s", base,
+				 e->d_name, strerror(errno));
+	}
+	closedir(d);
 }
 
 void kp_signal(pid_t pid, int pidfd, int sig)
@@ -261,6 +355,7 @@ static const char *sbx_exit_layer(int code)
 	case SBX_EXIT_CAPS: return "capabilities";
 	case SBX_EXIT_RLIMIT: return "rlimits";
 	case SBX_EXIT_EXEC: return "exec of the python runtime";
+	case SBX_EXIT_NS: return "mount namespace";
 	default: return "set-up";
 	}
 }
@@ -269,7 +364,7 @@ int kp_describe_exit(int status, const struct kp_settings *s, char *buf, size_t 
 {
 	if (WIFEXITED(status)) {
 		int code = WEXITSTATUS(status);
-		if (code >= SBX_EXIT_SETUP && code <= SBX_EXIT_EXEC) {
+		if (code >= SBX_EXIT_SETUP && code <= SBX_EXIT_NS) {
 			snprintf(buf, len,
 				 "the sandbox layer '%s' could not be applied (exit %d), so the kernel "
 				 "did not start; see `daa doctor`. To run without it, set \"sandbox\": "

@@ -208,6 +208,11 @@ static void start_binding(struct kern *k, const char *project)
 {
 	if (!k->project)
 		k->project = strdup(project);
+	char why[600];
+	if (k->project && kp_bind_mounts(&k->sp, k->project, why, sizeof why) < 0) {
+		kern_kill(k, PROTO_ERR_SANDBOX, why);
+		return;
+	}
 	struct kreq *r = calloc(1, sizeof *r);
 	if (!r || !k->project || !(r->msg = bind_msg(k))) {
 		free(r);

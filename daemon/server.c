@@ -492,7 +492,7 @@ static void conn_io_cb(struct loop *l, int fd, int events, void *ud)
 
 /* ---------- accepting ---------- */
 
-/* Is the peer our own uid? */
+/* Is the peer our own uid, and not a kernel? */
 static bool conn_peer_ok(int fd)
 {
 	struct ucred cr;
@@ -504,6 +504,11 @@ static bool conn_peer_ok(int fd)
 	if (cr.uid != geteuid()) {
 		log_warn("refused a client of uid %u (pid %d): only uid %u may connect",
 			 (unsigned)cr.uid, (int)cr.pid, (unsigned)geteuid());
+		return false;
+	}
+	if (server_peer_is_kernel(cr.pid)) {
+		log_warn("refused a connection from kernel process %d (kernels may not use daad's socket)",
+			 (int)cr.pid);
 		return false;
 	}
 	return true;

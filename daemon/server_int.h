@@ -4,6 +4,7 @@
 #ifndef DAA_SERVER_INT_H
 #define DAA_SERVER_INT_H
 
+#include <stdbool.h>
 #include "protocol/proto.h"
 
 struct server_sock {
@@ -14,5 +15,10 @@ struct server_sock {
 
 /* Check the folder, lock, clear a stale socket, bind and listen (0 / -1). */
 int server_sock_open(const char *path, struct server_sock *ss, struct proto_err *err);
+
+/* Is the peer (its pid, from SO_PEERCRED) a kernel of ours or inside one —
+ * same session, or same user namespace?  Such a peer is refused: kernels
+ * talk to daad only through their socketpair (daemon/kern.h). */
+bool server_peer_is_kernel(int pid);
 
 #endif

@@ -4,6 +4,7 @@
  * missing); <socket>.lock is held so two starting daemons cannot race; a
  * socket file that still answers means a live daemon (error), one that
  * refuses connections is stale and removed; bind happens under umask 0177.
+ * Also the check that refuses kernels (and anything inside one) as peers.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -14,6 +15,7 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
+#include "daemon/kern.h"
 #include "daemon/log.h"
 #include "daemon/server_int.h"
 
@@ -131,4 +133,71 @@ int server_sock_open(const char *path, struct server_sock *ss, struct proto_err 
 	}
 	ss->lfd = fd;
 	return 0;
+}
+
+/* The session id of pid, from /proc/<pid>/stat (-1 when unknown). */
+static int peer_session(int pid)
+{
+	char path[64], buf[512];
+	snprintf(path, sizeof path, "/proc/%d/stat", pid);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof buf - 1);
+	if (fd >= 0)
+		close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	char *p = strrchr(buf, ')');   /* the name may hold anything, even ") " */
+	int ppid, pgrp, sid;
+	char state;
+	if (!p || sscanf(p + 1, " %c %d %d %d", &state, &ppid, &pgrp, &sid) != 4)
+		return -1;
+	return sid;
+}
+
+/* Same user namespace as pid's? (a missing entry counts as different) */
+static bool same_userns(int pid, const struct stat *ns)
+{
+	char path[64];
+	struct stat st;
+	snprintf(path, sizeof path, "/proc/%d/ns/user", pid);
+	return stat(path, &st) == 0 && st.st_dev == ns->st_dev && st.st_ino == ns->st_ino;
+}
+
+/* Does pid's user namespace belong to one of our kernels?  Only asked when
+ * it is not the daemon's own (with the mount-namespace layer every kernel
+ * has a user namespace of its own: a process that joined it is inside). */
+static bool in_kernel_userns(int pid)
+{
+	char path[64];
+	struct stat ns;
+	snprintf(path, sizeof path, "/proc/%d/ns/user", pid);
+	if (stat(path, &ns) < 0 || same_userns(getpid(), &ns))
+		return false;
+	json_t *st = kern_status();
+	json_t *list = json_object_get(st, "kernels"), *k;
+	size_t i;
+	bool found = false;
+	json_array_foreach(list, i, k) {
+		int kpid = (int)json_integer_value(json_object_get(k, "pid"));
+		if (kpid > 0 && same_userns(kpid, &ns)) {
+			found = true;
+			break;
+		}
+	}
+	json_decref(st);
+	return found;
+}
+
+bool server_peer_is_kernel(int pid)
+{
+	if (pid <= 0)
+		return false;
+	if (kern_is_kernel_pid(pid))
+		return true;
+	/* every kernel leads a session of its own (sbx_spawn's setsid) */
+	int sid = peer_session(pid);
+	if (sid > 0 && sid != pid && kern_is_kernel_pid(sid))
+		return true;
+	return in_kernel_userns(pid);
 }

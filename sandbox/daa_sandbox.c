@@ -31,18 +31,22 @@ static void usage(FILE *f)
 {
 	fputs("usage: daa-sandbox [--project DIR] [--tmp DIR] [--ro PATH]... [--env K=V]...\n"
 	      "                   [--keep-fd N]... [--mem MB] [--cpu S] [--fsize MB] [--nofile N]\n"
-	      "                   [--nproc N] [--allow-missing] [--report]\n"
-	      "                   [--simulate-missing landlock|seccomp] [--disable landlock|seccomp]\n"
+	      "                   [--nproc N] [--allow-missing] [--report] [--mount-ns [--pid-ns]]\n"
+	      "                   [--simulate-missing landlock|seccomp|mountns]\n"
+	      "                   [--disable landlock|seccomp|mountns]\n"
 	      "                   -- CMD [ARGS...]\n"
 	      "       daa-sandbox --probe\n"
 	      "Runs CMD under the spawn-stage policy (no execve ban: that is sbx_seal's).\n"
-	      "Exit: CMD's status, 128+signal, 120-125 sandbox set-up failed, 2 usage.\n", f);
+	      "--mount-ns: also the mount-namespace layer (a new root; see sandbox/README.md);\n"
+	      "--pid-ns: with it, a pid namespace and a /proc of its own.\n"
+	      "Exit: CMD's status, 128+signal, 120-126 sandbox set-up failed, 2 usage.\n", f);
 }
 
-/* "landlock" / "seccomp" -> SBX_LAYER_* (0 if unknown). */
+/* "landlock" / "seccomp" / "mountns" -> SBX_LAYER_* (0 if unknown). */
 static unsigned layer_bit(const char *s)
 {
-	return !strcmp(s, "landlock") ? SBX_LAYER_LANDLOCK : !strcmp(s, "seccomp") ? SBX_LAYER_SECCOMP : 0;
+	return !strcmp(s, "landlock") ? SBX_LAYER_LANDLOCK : !strcmp(s, "seccomp") ? SBX_LAYER_SECCOMP
+	       : !strcmp(s, "mountns") ? SBX_LAYER_MOUNTNS : 0;
 }
 
 /* A positive number option, or exit 2. */
@@ -73,6 +77,8 @@ static bool one_opt(struct args *a, int c, const char *v)
 	case 'n': a->o.nofile = number("--nofile", v); return true;
 	case 'N': a->o.nproc = number("--nproc", v); return true;
 	case 'a': a->o.allow_missing_layers = true; return true;
+	case 'M': a->o.mount_ns = true; return true;
+	case 'I': a->o.pid_ns = true; return true;
 	case 'R': a->report = true; return true;
 	case 'P': a->probe = true; return true;
 	case 's': a->o.simulate_missing |= layer_bit(v); return layer_bit(v) != 0;
@@ -90,7 +96,7 @@ static void parse(struct args *a, int argc, char **argv)
 		{ "cpu", 1, 0, 'c' }, { "fsize", 1, 0, 'f' }, { "nofile", 1, 0, 'n' },
 		{ "nproc", 1, 0, 'N' }, { "allow-missing", 0, 0, 'a' }, { "report", 0, 0, 'R' },
 		{ "probe", 0, 0, 'P' }, { "simulate-missing", 1, 0, 's' }, { "disable", 1, 0, 'd' },
-		{ "help", 0, 0, 'h' }, { 0, 0, 0, 0 }
+		{ "mount-ns", 0, 0, 'M' }, { "pid-ns", 0, 0, 'I' }, { "help", 0, 0, 'h' }, { 0, 0, 0, 0 }
 	};
 	int c;
 	while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {

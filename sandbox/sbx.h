@@ -23,7 +23,8 @@
 /* Exit codes reserved for "sandbox set-up failed" in the child: SETUP
  * (session, fds, chdir, no_new_privs), then one per layer, EXEC for execve. */
 enum { SBX_EXIT_SETUP = 120, SBX_EXIT_LANDLOCK = 121, SBX_EXIT_SECCOMP = 122,
-       SBX_EXIT_CAPS = 123, SBX_EXIT_RLIMIT = 124, SBX_EXIT_EXEC = 125 };
+       SBX_EXIT_CAPS = 123, SBX_EXIT_RLIMIT = 124, SBX_EXIT_EXEC = 125,
+       SBX_EXIT_NS = 126 /* the mount-namespace layer */ };
 
 struct sbx_policy;
 
@@ -33,6 +34,15 @@ struct sbx_options {
 	const char *const *extra_ro; /* extra read-only paths (runtime dir), NULL-terminated */
 	unsigned long mem_mb, cpu_s, fsize_mb, nofile, nproc; /* 0: defaults */
 	bool allow_missing_layers; /* user config: run even if a layer is missing */
+	/* The mount-namespace layer: new user, mount, pid and IPC namespaces and
+	 * a new root holding only system paths, the temp dir and the project
+	 * (sandbox/README.md).  Without project_dir, sbx_spawn_ns hands back the
+	 * fd of a helper that mounts the project later (sbx_mount_project). */
+	bool mount_ns;
+	/* With mount_ns: also a pid namespace, and a /proc of its own (the
+	 * kernel is pid 1 there, so os.getpid() is 1); else the host's /proc is
+	 * bound read-only. */
+	bool pid_ns;
 	/* Test-only (daa-sandbox --simulate-missing / --disable): SBX_LAYER_* bits.
 	 * simulate_missing: behave as if the machine lacked the layer (fails
 	 * closed unless allow_missing_layers); disable: skip it on purpose, said
@@ -40,7 +50,7 @@ struct sbx_options {
 	unsigned simulate_missing, disable;
 };
 
-enum { SBX_LAYER_LANDLOCK = 1u, SBX_LAYER_SECCOMP = 2u };
+enum { SBX_LAYER_LANDLOCK = 1u, SBX_LAYER_SECCOMP = 2u, SBX_LAYER_MOUNTNS = 4u };
 
 /* Compile a policy (in the parent).  NULL with err filled. */
 struct sbx_policy *sbx_policy_new(const struct sbx_options *o, char *err, size_t errlen);
@@ -57,6 +67,17 @@ const char *sbx_policy_report(const struct sbx_policy *p);
 pid_t sbx_spawn(const struct sbx_policy *p, char *const argv[], char *const env[],
 		const int *keep_fds, size_t n, int stdin_fd, int out_fd, int err_fd,
 		char *err, size_t errlen);
+/* The same; with the mount-namespace layer on and no project yet, *mount_fd
+ * receives the fd (close-on-exec, the caller owns it) on which
+ * sbx_mount_project asks the kernel's helper to mount the project; else -1. */
+pid_t sbx_spawn_ns(const struct sbx_policy *p, char *const argv[], char *const env[],
+		   const int *keep_fds, size_t n, int stdin_fd, int out_fd, int err_fd,
+		   int *mount_fd, char *err, size_t errlen);
+/* At bind, in the caller (the daemon): the kernel's helper mounts project
+ * (absolute, canonical) into the kernel's new root — data/ and history/
+ * read-only, outputs/ and .daa/cache read-write — and exits.  Waits at most
+ * 10 s.  0, or -1 with err (the kernel must then not be used). */
+int sbx_mount_project(int mount_fd, const char *project, char *err, size_t errlen);
 
 /* In-process, for the runtime after exec (ctypes): lock down to project_dir
  * (may be NULL when already applied at spawn) and forbid execve, for every

@@ -7,6 +7,7 @@
 #define DAA_SBX_INT_H
 
 #include <linux/filter.h>
+#include <sched.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/capability.h>
@@ -17,6 +18,8 @@
 #define SBX_MAX_KEEP_FDS 64
 #define SBX_ENV_EXTRA_RO "DAA_SBX_EXTRA_RO"
 #define SBX_ENV_ALLOW_MISSING "DAA_SBX_ALLOW_MISSING"
+#define SBX_ENV_PRIVATE_SHM "DAA_SBX_PRIVATE_SHM"
+#define SBX_NS_FLAGS (CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWIPC)
 
 struct sbx_policy {
 	char *project, *tmp;
@@ -37,6 +40,13 @@ struct sbx_policy {
 	int nrl;
 	int rl_res[SBX_MAX_RLIMITS];
 	struct rlimit rl[SBX_MAX_RLIMITS];
+	/* the mount-namespace layer */
+	bool ns_on;
+	bool ns_pid;              /* also a pid namespace (own /proc) */
+	char **ns_ro;             /* host paths bound read-only (owned, NULL-terminated) */
+	uid_t ns_uid;
+	gid_t ns_gid;
+	unsigned long ns_shm_mb;  /* size of the private /dev/shm */
 	/* a required layer that is missing: the child exits with fail_code */
 	int fail_code;
 	char fail_why[256];
@@ -48,6 +58,7 @@ struct sbx_ll_spec {
 	const char *project, *tmp;
 	char *const *extra_ro;
 	bool fs;                  /* filesystem rules (else only net + scopes) */
+	bool private_shm;         /* /dev/shm is the mount namespace's own tmpfs */
 };
 
 /* sbx_landlock.c */
@@ -55,6 +66,12 @@ int sbx_ll_abi(void);
 int sbx_ll_ruleset(const struct sbx_ll_spec *s, int abi, char *err, size_t errlen);
 uint32_t sbx_ll_restrict_flags(int abi);
 const char *sbx_ll_summary(int abi, bool fs, char *buf, size_t len);
+const char *const *sbx_ll_sys_paths(void);
+int sbx_ll_add_ns_rules(int fd, int abi);
+
+/* sbx_ns.c */
+const char *sbx_ns_setup(const struct sbx_policy *p, int ctl);
+bool sbx_ns_available(char *why, size_t len);
 
 /* sbx_seccomp.c */
 int sbx_sc_compile(struct sock_filter **prog, unsigned short *len, char *err, size_t errlen);

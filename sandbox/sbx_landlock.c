@@ -47,6 +47,12 @@ int sbx_ll_abi(void)
 	return abi < 0 ? 0 : abi;
 }
 
+/* The read-only system paths (the mount namespace binds them too). */
+const char *const *sbx_ll_sys_paths(void)
+{
+	return sys_ro;
+}
+
 /* Every filesystem right this ABI knows. */
 static uint64_t fs_handled(int abi)
 {
@@ -146,9 +152,13 @@ static int add_fs_rules(int fd, const struct sbx_ll_spec *s, uint64_t handled,
 	if (add_path(fd, "/dev/null", SBX_LL_FS_READ_FILE | SBX_LL_FS_WRITE_FILE |
 		     SBX_LL_FS_IOCTL_DEV, handled, false, err, errlen) < 0)
 		return -1;
-	/* POSIX semaphores (multiprocessing.SemLock, used by joblib's thread
-	 * pool, so by sklearn n_jobs): create/open/unlink by name, no listing. */
-	if (add_path(fd, "/dev/shm", SBX_LL_FS_READ_FILE | SBX_LL_FS_WRITE_FILE |
+	/* POSIX shm and named semaphores (multiprocessing.SemLock): only when
+	 * /dev/shm is the private tmpfs of the mount namespace.  The host's
+	 * /dev/shm is shared with every process of the machine and its files
+	 * outlive the kernel, so without the namespace it stays closed (sklearn
+	 * n_jobs does not need it: the daemon sets JOBLIB_MULTIPROCESSING=0). */
+	if (s->private_shm &&
+	    add_path(fd, "/dev/shm", SBX_LL_FS_READ_FILE | SBX_LL_FS_WRITE_FILE |
 		     SBX_LL_FS_MAKE_REG | SBX_LL_FS_REMOVE_FILE | SBX_LL_FS_TRUNCATE,
 		     handled, false, err, errlen) < 0)
 		return -1;
@@ -205,4 +215,18 @@ const char *sbx_ll_summary(int abi, bool fs, char *buf, size_t len)
 		 abi >= 6 ? ", signals and abstract sockets scoped" : "",
 		 abi >= 8 ? ", all threads" : "");
 	return buf;
+}
+
+/* In a child that built its new root after the ruleset was compiled on the
+ * host's inodes: the namespace's own /proc (read) and private /dev/shm.
+ * Async-signal-safe. */
+int sbx_ll_add_ns_rules(int fd, int abi)
+{
+	char err[8];
+	uint64_t h = fs_handled(abi);
+	if (add_path(fd, "/proc", RO_SYS, h, false, err, sizeof err) < 0)
+		return -1;
+	return add_path(fd, "/dev/shm", SBX_LL_FS_READ_FILE | SBX_LL_FS_WRITE_FILE |
+			SBX_LL_FS_MAKE_REG | SBX_LL_FS_REMOVE_FILE | SBX_LL_FS_TRUNCATE,
+			h, false, err, sizeof err);
 }

@@ -1,10 +1,12 @@
 /*
  * sandbox/sbx_policy.c — compiles a policy in the parent: resolves paths,
  * picks rlimits, builds the Landlock ruleset and the stage-1 seccomp BPF,
- * decides what the child must do when a layer is missing (fail closed unless
- * allowed), and writes the one-line-per-layer report.
+ * plans the mount namespace's binds, decides what the child must do when a
+ * layer is missing (fail closed unless allowed), and writes the
+ * one-line-per-layer report.
  */
 #include <errno.h>
+#include <glob.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -104,12 +106,76 @@ static int plan_caps(struct sbx_policy *p, char *err, size_t errlen)
 	}
 	cap_get_flag(cur, CAP_SETPCAP, CAP_EFFECTIVE, &v);
 	cap_free(cur);
-	p->caps_bound = v == CAP_SET;
+	/* in its own user namespace the child holds CAP_SETPCAP there */
+	p->caps_bound = p->ns_on || v == CAP_SET;
 	sbx_append(p->report, sizeof p->report, "capabilities: %s\n", p->caps_bound ?
 		   "all dropped (bounding, ambient, permitted, effective, inheritable; securebits locked)" :
 		   "all dropped (bounding set left: no CAP_SETPCAP, harmless with no_new_privs)");
 	sbx_append(p->report, sizeof p->report, "no_new_privs: set\n");
 	return 0;
+}
+
+/* Add a copy of path to the NULL-terminated list (room for cap entries). */
+static int ns_add(struct sbx_policy *p, size_t *n, size_t cap, const char *path)
+{
+	if (*n + 1 >= cap || !(p->ns_ro[*n] = strdup(path)))
+		return -1;
+	(*n)++;
+	return 0;
+}
+
+/* The mount namespace: probe once, list the read-only binds (system paths
+ * as Landlock's, without /proc and /dev which get their own mounts). */
+static int plan_ns(struct sbx_policy *p, const struct sbx_options *o, char *err, size_t errlen)
+{
+	char why[200];
+	if (!o->mount_ns)
+		return 0;
+	if (o->disable & SBX_LAYER_MOUNTNS) {
+		sbx_append(p->report, sizeof p->report, "mountns: DISABLED (test option)\n");
+		return 0;
+	}
+	if ((o->simulate_missing & SBX_LAYER_MOUNTNS) || !sbx_ns_available(why, sizeof why)) {
+		missing(p, "mountns", SBX_EXIT_NS, (o->simulate_missing & SBX_LAYER_MOUNTNS) ?
+			"simulated for a test" : why);
+		return 0;
+	}
+	size_t n = 0, cap = 64 + 8;
+	for (size_t i = 0; p->extra_ro[i]; i++)
+		cap++;
+	if (!(p->ns_ro = calloc(cap, sizeof *p->ns_ro)))
+		goto oom;
+	const char *const *sys = sbx_ll_sys_paths();
+	for (size_t i = 0; sys[i]; i++)
+		if (strncmp(sys[i], "/proc", 5) != 0 && strncmp(sys[i], "/dev/", 5) != 0 &&
+		    ns_add(p, &n, cap, sys[i]) < 0)
+			goto oom;
+	glob_t g;
+	if (glob("/etc/python3.*", 0, NULL, &g) == 0) {
+		for (size_t i = 0; i < g.gl_pathc; i++)
+			if (ns_add(p, &n, cap, g.gl_pathv[i]) < 0) {
+				globfree(&g);
+				goto oom;
+			}
+		globfree(&g);
+	}
+	for (size_t i = 0; p->extra_ro[i]; i++)
+		if (ns_add(p, &n, cap, p->extra_ro[i]) < 0)
+			goto oom;
+	p->ns_on = true;
+	p->ns_pid = o->pid_ns;
+	p->ns_uid = geteuid();
+	p->ns_gid = getegid();
+	p->ns_shm_mb = o->fsize_mb ? o->fsize_mb : 1024;
+	sbx_append(p->report, sizeof p->report, "mountns: active (own user, mount%s and IPC "
+		   "namespaces; a new root of read-only system paths, the temp dir, private /tmp and "
+		   "/dev/shm, minimal /dev, %s; project data/ history/ read-only%s)\n",
+		   p->ns_pid ? ", pid" : "", p->ns_pid ? "own /proc" : "the host's /proc read-only",
+		   p->project ? "" : ", mounted at bind by a helper");
+	return 0;
+oom:
+	snprintf(err, errlen, "sandbox: out of memory");
+	return -1;
 }
 
 /* Landlock: compile the ruleset now; the child only restricts itself. */
@@ -157,7 +223,7 @@ static int plan_seccomp(struct sbx_policy *p, const struct sbx_options *o, char 
 	if (sbx_sc_compile(&p->sc_prog, &p->sc_len, err, errlen) < 0)
 		return -1;
 	sbx_append(p->report, sizeof p->report, "seccomp: active (no fork, no socket() but AF_UNIX socketpair, "
-		   "no ptrace/mount/namespaces/bpf/...; signals only to itself; chmod only to ordinary "
+		   "no ptrace/mount/namespaces/bpf/...; no SysV IPC, POSIX mq, inotify/fanotify; signals only to itself; chmod only to ordinary "
 		   "modes, no setuid files, no chown or xattr changes; execve banned at sbx_seal)\n");
 	return 0;
 }
@@ -198,7 +264,7 @@ struct sbx_policy *sbx_policy_new(const struct sbx_options *o, char *err, size_t
 	if (copy_paths(p, o, err, errlen) < 0)
 		goto fail;
 	pick_rlimits(p, o);
-	if (plan_caps(p, err, errlen) < 0 || plan_landlock(p, o, err, errlen) < 0 ||
+	if (plan_ns(p, o, err, errlen) < 0 || plan_caps(p, err, errlen) < 0 || plan_landlock(p, o, err, errlen) < 0 ||
 	    plan_seccomp(p, o, err, errlen) < 0)
 		goto fail;
 	return p;
@@ -218,6 +284,9 @@ void sbx_policy_free(struct sbx_policy *p)
 	for (size_t i = 0; p->extra_ro && p->extra_ro[i]; i++)
 		free(p->extra_ro[i]);
 	free(p->extra_ro);
+	for (size_t i = 0; p->ns_ro && p->ns_ro[i]; i++)
+		free(p->ns_ro[i]);
+	free(p->ns_ro);
 	free(p->project);
 	free(p->tmp);
 	free(p->sc_prog);

@@ -137,7 +137,9 @@ static int seal_landlock(const char *project, const char *tmp, bool allow,
 			   allow ? " — running without it (allow_missing_layers)" : "");
 		return allow ? 0 : -1;
 	}
+	const char *shm = getenv(SBX_ENV_PRIVATE_SHM);
 	struct sbx_ll_spec s = { .project = project, .tmp = tmp, .fs = true,
+				 .private_shm = shm && strcmp(shm, "1") == 0,
 				 .extra_ro = extra_ro_from_env(vec, 32, buf, sizeof buf) };
 	int fd = sbx_ll_ruleset(&s, abi, err, sizeof err);
 	if (fd < 0) {
@@ -214,6 +216,10 @@ int sbx_seal(const char *project_dir, const char *tmp_dir, char *report, size_t 
 		sbx_append(report, report_len, "no_new_privs: %s\n", strerror(errno));
 		return -1;
 	}
+	const char *ns = getenv(SBX_ENV_PRIVATE_SHM);
+	sbx_append(report, report_len, ns && strcmp(ns, "1") == 0 ?
+		   "mountns: active (own root: system paths and data/ history/ read-only, own /proc, "
+		   "/tmp and /dev/shm)\n" : "mountns: off (this kernel was started without it)\n");
 	if (project_dir && seal_landlock(project_dir, tmp_dir, allow, report, report_len) < 0)
 		return -1;
 	if (!project_dir)
@@ -275,7 +281,11 @@ int sbx_probe(char *report, size_t report_len)
 			userns = -1;
 		fclose(f);
 	}
-	sbx_append(report, report_len, "user namespaces: %s (not used by daa; max %ld)\n",
+	char why[200];
+	sbx_append(report, report_len, "user namespaces: %s (max %ld)\n",
 		   userns > 0 ? "available" : "unavailable", userns);
+	bool ns = sbx_ns_available(why, sizeof why);
+	sbx_append(report, report_len, "mount namespace: %s%s\n", ns ? "" : "MISSING: ",
+		   ns ? "available (user, mount, pid, IPC; new root)" : why);
 	return 0;
 }

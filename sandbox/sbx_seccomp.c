@@ -4,7 +4,8 @@
  * execve): no new processes (clone only with CLONE_THREAD, clone3 answers
  * ENOSYS so glibc falls back to clone for threads), no socket() (only
  * AF_UNIX socketpair()),
- * none of the kernel-attack-surface calls, and no metadata change Landlock
+ * none of the kernel-attack-surface calls, no SysV IPC, POSIX message
+ * queues or inotify/fanotify, and no metadata change Landlock
  * cannot see: chmod only to ordinary modes, no setuid/setgid file created,
  * no chown, no extended attributes (POSIX ACLs) set or removed.  A tiny
  * hand-written filter,
@@ -44,7 +45,18 @@ static const char *const deny_eperm[] = {
 	"uselib", "lookup_dcookie", "fsopen", "fsconfig", "fsmount", "fspick",
 	"move_mount", "open_tree", "mount_setattr", "kcmp", "settimeofday",
 	"clock_settime", "clock_adjtime", "adjtimex", "sethostname",
-	"setdomainname", "nfsservctl", "fanotify_init",
+	"setdomainname", "nfsservctl",
+	/* host-shared state a kernel has no use for: SysV IPC (segments, queues
+	 * and semaphores of other processes, found by id in /proc/sysvipc, and
+	 * world-writable leftovers), POSIX message queues, and file watches
+	 * (inotify on ~/.ssh revealed file names Landlock hides from listing).
+	 * "ipc" is the multiplexer of the architectures that have one. */
+	"shmget", "shmat", "shmdt", "shmctl", "msgget", "msgsnd", "msgrcv", "msgctl",
+	"semget", "semop", "semtimedop", "semtimedop_time64", "semctl", "ipc",
+	"mq_open", "mq_unlink", "mq_timedsend", "mq_timedreceive", "mq_notify",
+	"mq_getsetattr", "mq_timedsend_time64", "mq_timedreceive_time64",
+	"inotify_init", "inotify_init1", "inotify_add_watch", "inotify_rm_watch",
+	"fanotify_init", "fanotify_mark",
 	/* metadata Landlock (up to ABI 8) does not control: owner/group, and
 	 * extended attributes — system.posix_acl_access would grant another
 	 * user access, or take the owner's read right like chmod 000.

@@ -11,6 +11,8 @@
 #include <linux/close_range.h>
 #include <linux/seccomp.h>
 #include <linux/securebits.h>
+#include <poll.h>
+#include <sys/socket.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,6 +30,8 @@ struct child {
 	size_t n;
 	int in, out, errfd;
 	pid_t parent;
+	int parent_fd;            /* pidfd of the parent (mount namespace: getppid is 0) */
+	int ctl;                  /* the mount helper's end, or -1 */
 };
 
 /* One line on stderr, then the reserved exit code (async-signal-safe). */
@@ -140,6 +144,9 @@ static void setup_lsm(const struct child *c)
 	const struct sbx_policy *p = c->p;
 	int llfd = 3 + (int)c->n;
 	if (p->ll_fd >= 0) {
+		/* rules compiled on the host's inodes: add the namespace's /proc and /dev/shm */
+		if (p->ns_on && p->project && sbx_ll_add_ns_rules(llfd, p->ll_abi) < 0)
+			child_errno(SBX_EXIT_LANDLOCK, "landlock rules of the new root");
 		if (sbx_ll_restrict_self(llfd, p->ll_flags) < 0)
 			child_errno(SBX_EXIT_LANDLOCK, "landlock_restrict_self");
 		close(llfd);
@@ -163,8 +170,21 @@ static void child_main(const struct child *c)
 		child_errno(SBX_EXIT_SETUP, "setsid");
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
 		child_errno(SBX_EXIT_SETUP, "PR_SET_PDEATHSIG");
-	if (getppid() != c->parent)
+	if (c->p->ns_on) {
+		/* (in a new pid namespace getppid() is 0): ask the parent's pidfd */
+		struct pollfd pf = { .fd = c->parent_fd, .events = POLLIN };
+		if (c->parent_fd >= 0 && poll(&pf, 1, 0) > 0)
+			child_fail(SBX_EXIT_SETUP, "parent-death signal", "parent already gone");
+		const char *step = sbx_ns_setup(c->p, c->ctl);
+		if (step)
+			child_errno(SBX_EXIT_NS, step);
+		/* the helper (our child) is reaped by the kernel itself once done:
+		 * kept across execve, and a kernel cannot fork other children */
+		if (c->ctl >= 0)
+			signal(SIGCHLD, SIG_IGN);
+	} else if (getppid() != c->parent) {
 		child_fail(SBX_EXIT_SETUP, "parent-death signal", "parent already gone");
+	}
 	setup_fds(c);
 	if (c->p->fail_code)
 		child_fail(c->p->fail_code, "fail closed", c->p->fail_why);
@@ -185,19 +205,21 @@ static void child_main(const struct child *c)
  * One malloc block: pointers then strings. */
 static char **seal_env(const struct sbx_policy *p, char *const env[])
 {
-	size_t n = 0, extra = sizeof SBX_ENV_EXTRA_RO + sizeof SBX_ENV_ALLOW_MISSING + 8;
+	size_t n = 0, extra = sizeof SBX_ENV_EXTRA_RO + sizeof SBX_ENV_ALLOW_MISSING +
+		   sizeof SBX_ENV_PRIVATE_SHM + 12;
 	while (env && env[n])
 		n++;
 	for (size_t i = 0; p->extra_ro[i]; i++)
 		extra += strlen(p->extra_ro[i]) + 1;
-	char **out = malloc((n + 3) * sizeof *out + extra);
+	char **out = malloc((n + 4) * sizeof *out + extra);
 	if (!out)
 		return NULL;
-	char *s = (char *)(out + n + 3);
+	char *s = (char *)(out + n + 4);
 	size_t k = 0;
 	for (size_t i = 0; i < n; i++)
 		if (strncmp(env[i], SBX_ENV_EXTRA_RO "=", sizeof SBX_ENV_EXTRA_RO) != 0 &&
-		    strncmp(env[i], SBX_ENV_ALLOW_MISSING "=", sizeof SBX_ENV_ALLOW_MISSING) != 0)
+		    strncmp(env[i], SBX_ENV_ALLOW_MISSING "=", sizeof SBX_ENV_ALLOW_MISSING) != 0 &&
+		    strncmp(env[i], SBX_ENV_PRIVATE_SHM "=", sizeof SBX_ENV_PRIVATE_SHM) != 0)
 			out[k++] = env[i];
 	out[k++] = s;
 	s += sprintf(s, "%s=", SBX_ENV_EXTRA_RO);
@@ -206,7 +228,11 @@ static char **seal_env(const struct sbx_policy *p, char *const env[])
 	s++;
 	if (p->allow_missing) {
 		out[k++] = s;
-		sprintf(s, "%s=1", SBX_ENV_ALLOW_MISSING);
+		s += sprintf(s, "%s=1", SBX_ENV_ALLOW_MISSING) + 1;
+	}
+	if (p->ns_on) {
+		out[k++] = s;
+		sprintf(s, "%s=1", SBX_ENV_PRIVATE_SHM);
 	}
 	out[k] = NULL;
 	return out;
@@ -217,6 +243,16 @@ pid_t sbx_spawn(const struct sbx_policy *p, char *const argv[], char *const env[
 		const int *keep_fds, size_t n, int stdin_fd, int out_fd, int err_fd,
 		char *err, size_t errlen)
 {
+	return sbx_spawn_ns(p, argv, env, keep_fds, n, stdin_fd, out_fd, err_fd, NULL, err, errlen);
+}
+
+/* Fork (or clone into the new namespaces) and exec; see sbx.h. */
+pid_t sbx_spawn_ns(const struct sbx_policy *p, char *const argv[], char *const env[],
+		   const int *keep_fds, size_t n, int stdin_fd, int out_fd, int err_fd,
+		   int *mount_fd, char *err, size_t errlen)
+{
+	if (mount_fd)
+		*mount_fd = -1;
 	if (!argv || !argv[0] || argv[0][0] != '/') {
 		snprintf(err, errlen, "sandbox: the command must be an absolute path");
 		errno = EINVAL;
@@ -227,22 +263,47 @@ pid_t sbx_spawn(const struct sbx_policy *p, char *const argv[], char *const env[
 		errno = EINVAL;
 		return -1;
 	}
+	int ctl[2] = { -1, -1 };
+	if (p->ns_on && !p->project && mount_fd &&
+	    socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, ctl) < 0) {
+		snprintf(err, errlen, "sandbox: socketpair: %s", strerror(errno));
+		return -1;
+	}
 	char **cenv = seal_env(p, env);
 	if (!cenv) {
 		snprintf(err, errlen, "sandbox: out of memory");
+		if (ctl[0] >= 0)
+			close(ctl[0]), close(ctl[1]);
 		return -1;
 	}
 	struct child c = { .p = p, .argv = argv, .env = cenv, .keep = keep_fds, .n = n,
-			   .in = stdin_fd, .out = out_fd, .errfd = err_fd, .parent = getpid() };
-	pid_t pid = fork();
+			   .in = stdin_fd, .out = out_fd, .errfd = err_fd, .parent = getpid(),
+			   .parent_fd = -1, .ctl = ctl[1] };
+	pid_t pid;
+	if (p->ns_on) {
+		c.parent_fd = (int)syscall(SYS_pidfd_open, getpid(), 0);
+		pid = (pid_t)syscall(SYS_clone, SBX_NS_FLAGS | (p->ns_pid ? CLONE_NEWPID : 0) | SIGCHLD,
+				     0, 0, 0, 0);
+	} else {
+		pid = fork();
+	}
 	if (pid == 0)
 		child_main(&c);
 	int saved = errno;
 	free(cenv);
+	if (c.parent_fd >= 0)
+		close(c.parent_fd);
+	if (ctl[1] >= 0)
+		close(ctl[1]);
 	if (pid < 0) {
-		snprintf(err, errlen, "sandbox: fork: %s", strerror(saved));
+		if (ctl[0] >= 0)
+			close(ctl[0]);
+		snprintf(err, errlen, "sandbox: %s: %s", p->ns_on ? "clone into new namespaces" : "fork",
+			 strerror(saved));
 		errno = saved;
 		return -1;
 	}
+	if (mount_fd)
+		*mount_fd = ctl[0];
 	return pid;
 }

@@ -158,8 +158,41 @@ def after_checks(s, digest, modes=None):
     return None
 
 
-def run_suite(title, attacks, config=CONFIG):
-    """Run every attack of a group; exit status for the test runner."""
+def run_attacks(s, ctx, attacks, failed):
+    """Run each attack, judge it and check what it must not have changed."""
+    digest = data_digest(s.path)
+    modes = data_modes(s.path)
+    other = data_digest(ctx.other)
+    other_modes = data_modes(ctx.other)
+    for a in attacks:
+        ta = time.monotonic()
+        r, p = s.run_json(ctx.fill(PRELUDE + a.code), timeout=180)
+        why = judge(a, r, p)
+        if why is None and a.check:
+            why = a.check(s, ctx, r)
+        if why is None:
+            why = after_checks(s, digest, modes)
+        if why is None and (data_digest(ctx.other) != other or
+                            data_modes(ctx.other) != other_modes):
+            why = "the other project's data/ changed"
+        if why is None and SECRET in (p.stdout + p.stderr):
+            why = "the daemon's API key reached the output"
+        if why and a.known and os.environ.get("DAA_STRICT_ATTACKS") != "1":
+            print("KNOWN-WEAKNESS %s: %s [%s]" % (a.name, why, a.known))
+        else:
+            print("%s %s (%.1f s): %s%s" % ("ok  " if why is None else "FAIL", a.name,
+                                   time.monotonic() - ta, why or a.expect,
+                                   " (marked known: remove the mark)" if a.known and
+                                   not why else ""))
+            if why:
+                failed.append(a.name)
+        sys.stdout.flush()
+
+
+def run_suite(title, attacks, config=CONFIG, setup=None):
+    """Run every attack of a group; exit status for the test runner.
+    setup(ctx), when given, may add @VARS@ to ctx.vars (host objects the
+    attacks aim at) and returns a function run at the end (or None)."""
     skip_unless_built()
     # The daemon's umask decides whether group write counts as an ordinary
     # mode for chmod (sandbox/README.md); the verdicts assume the usual one.
@@ -168,34 +201,13 @@ def run_suite(title, attacks, config=CONFIG):
     t0 = time.monotonic()
     with Session(config=config, extra_env={"OPENAI_API_KEY": SECRET}) as s:
         ctx = Ctx(s)
-        digest = data_digest(s.path)
-        modes = data_modes(s.path)
-        other = data_digest(ctx.other)
-        other_modes = data_modes(ctx.other)
-        for a in attacks:
-            ta = time.monotonic()
-            r, p = s.run_json(ctx.fill(PRELUDE + a.code), timeout=180)
-            why = judge(a, r, p)
-            if why is None and a.check:
-                why = a.check(s, ctx, r)
-            if why is None:
-                why = after_checks(s, digest, modes)
-            if why is None and (data_digest(ctx.other) != other or
-                                data_modes(ctx.other) != other_modes):
-                why = "the other project's data/ changed"
-            if why is None and SECRET in (p.stdout + p.stderr):
-                why = "the daemon's API key reached the output"
-            if why and a.known and os.environ.get("DAA_STRICT_ATTACKS") != "1":
-                print("KNOWN-WEAKNESS %s: %s [%s]" % (a.name, why, a.known))
-            else:
-                print("%s %s (%.1f s): %s%s" % ("ok  " if why is None else "FAIL", a.name,
-                                       time.monotonic() - ta, why or a.expect,
-                                       " (marked known: remove the mark)" if a.known and
-                                       not why else ""))
-                if why:
-                    failed.append(a.name)
-            sys.stdout.flush()
-        ctx.close()
+        teardown = setup(ctx) if setup else None
+        try:
+            run_attacks(s, ctx, attacks, failed)
+        finally:
+            ctx.close()
+            if teardown:
+                teardown()
     print("%s: %d attacks, %d failed (%.0f s)" % (title, len(attacks), len(failed),
                                                   time.monotonic() - t0))
     return 1 if failed else 0

@@ -161,7 +161,8 @@ probe("maps", lambda: open("/proc/@DAEMON_PID@/maps").read(10))
 probe("cwd", lambda: os.listdir("/proc/@DAEMON_PID@/cwd"))
 probe("fd3", lambda: open("/proc/@DAEMON_PID@/fd/3").read(10))
 probe("mem", lambda: open("/proc/@DAEMON_PID@/mem", "rb"))
-probe("pid1-environ", lambda: open("/proc/1/environ").read())
+# in its own pid namespace the kernel is pid 1 itself: nothing to steal
+probe("pid1-environ", lambda: os.getpid() != 1 and open("/proc/1/environ").read())
 ''', "blocked"),
     Attack("/proc/self/mem gives no new program", '''
 def f():

@@ -10,3 +10,11 @@ $(SBXT_DIR)/probe: $(BUILD)/obj-pic/tests/sandbox_policy/probe.o $(SBX_PIC_OBJS)
 	$(CC) -o $@ $^ $(SBX_LIBS) -lpthread
 
 TEST_BINS += $(SBXT_DIR)/probe
+
+# The daemon's kernel-peer check with a fake kernel list (links server_sock.o).
+$(SBXT_DIR)/test_peer_check: $(OBJ)/tests/sandbox_policy/test_peer_check.o \
+		$(OBJ)/daemon/server_sock.o $(OBJ)/daemon/log.o $$(PROTO_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIB_MSGPACK) $(LIB_JANSSON)
+
+TEST_BINS += $(SBXT_DIR)/test_peer_check
