@@ -39,6 +39,9 @@
 #include "daemon/profiler.h"
 #include "daemon/project.h"
 
+#define THINK_FLUSH_MS 100            /* streamed text is sent this often... */
+#define THINK_FLUSH_BYTES (16u << 10) /* ...or when this much is waiting */
+
 struct agent_cfg agent_cfg;
 
 static struct {
@@ -163,6 +166,9 @@ static void turn_free(struct agent_turn *t)
 	free(t->error);
 	free(t->history);
 	free(t->last_error);
+	if (t->think_timer && A.loop)
+		loop_timer_cancel(A.loop, t->think_timer);
+	free(t->think.p);
 	free(t);
 }
 
@@ -392,10 +398,44 @@ static void proj_next(struct agent_proj *p)
 	turn_start(t);
 }
 
-/* Streamed text and retry notices become `thinking` events. */
+/* Send the streamed text gathered so far as one `thinking` event. */
+static void think_flush(struct agent_turn *t)
+{
+	if (t->think_timer)
+		loop_timer_cancel(A.loop, t->think_timer);
+	t->think_timer = 0;
+	if (!t->think.len)
+		return;
+	agent_event(t, "thinking", json_pack("{s:s, s:s%}", "stage", "text", "text", t->think.p,
+					     t->think.len));
+	t->think.len = 0;
+}
+
+/* THINK_FLUSH_MS after the first unsent piece of text. */
+static void think_timer_cb(struct loop *l, uint64_t id, void *ud)
+{
+	(void)l, (void)id;
+	struct agent_turn *t = ud;
+	t->think_timer = 0;
+	think_flush(t);
+}
+
+/* Streamed text and retry notices become `thinking` events.  Text is
+ * gathered for THINK_FLUSH_MS (or THINK_FLUSH_BYTES): one event per delta
+ * of a few characters would queue far more bytes than the text itself at
+ * every subscriber. */
 static void progress_cb(void *ud, const char *kind, const char *text)
 {
 	struct agent_turn *t = ud;
+	if (kind && strcmp(kind, "text") == 0 && text) {
+		if (strbuf_add(&t->think, text, strlen(text), SIZE_MAX) < 0 ||
+		    t->think.len >= THINK_FLUSH_BYTES)
+			think_flush(t);
+		else if (!t->think_timer && A.loop)
+			t->think_timer = loop_timer_add(A.loop, THINK_FLUSH_MS, think_timer_cb, t);
+		return;
+	}
+	think_flush(t);
 	agent_event(t, "thinking", json_pack("{s:s, s:s}", "stage", kind ? kind : "text",
 					     "text", text ? text : ""));
 }
@@ -429,6 +469,7 @@ static void model_done_cb(void *ud, struct llm_reply *reply, const struct llm_er
 {
 	struct agent_turn *t = ud;
 	t->call = NULL;
+	think_flush(t);
 	agent_mem_llm_log(t, reply, err, agent_backend_name());
 	if (!reply) {
 		char why[640];
@@ -528,6 +569,7 @@ static void turn_stop_work(struct agent_turn *t)
 		llm_call_cancel(t->call);
 		t->call = NULL;
 	}
+	think_flush(t);
 	if (t->exec_pending || t->profiles_pending > 0) {
 		kern_forget(t);
 		prof_forget(t);
