@@ -27,7 +27,9 @@
  * RESULT, subscribers the `done` event, and the next queued turn starts.
  * Turns are freed from a zero-delay timer, never inside their own callbacks.
  */
+#include <errno.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <string.h>
 
 #include "daemon/agent.h"
@@ -334,6 +336,31 @@ static void infer_once(struct agent_turn *t, const char *name, const json_t *ent
 	free(seen);
 }
 
+/* Does a failed profile end the turn?  Yes when the kernel stopped or was
+ * interrupted, or the dataset's file is gone: the model (the builtin one in
+ * particular) would otherwise answer from a dataset without columns ("I
+ * could not find ... among the columns", status done).  A file that cannot
+ * be parsed is left to the model (it sees the error). */
+static bool profile_fatal(const struct agent_turn *t, const json_t *ds, const struct proto_err *err,
+			  char *why, size_t size)
+{
+	const char *name = json_string_value(json_object_get(ds, "name")) ?: "?";
+	const char *file = json_string_value(json_object_get(ds, "file"));
+	const char *msg = err && err->msg[0] ? err->msg : "profiling failed";
+	char path[4096];
+	struct stat st;
+	if (file && snprintf(path, sizeof path, "%s/data/%s", t->proj->path, file) < (int)sizeof path &&
+	    stat(path, &st) < 0 && errno == ENOENT) {
+		snprintf(why, size, "dataset %s was deleted during the turn (data/%s is gone)", name, file);
+		return true;
+	}
+	if (err && (err->code == PROTO_ERR_KERNEL || err->code == PROTO_ERR_CANCELLED)) {
+		snprintf(why, size, "the kernel stopped while reading dataset %s: %s", name, msg);
+		return true;
+	}
+	return false;
+}
+
 /* A dataset's profile arrived (or failed). */
 static void profile_cb(void *ud, const json_t *entry, const struct proto_err *err)
 {
@@ -349,7 +376,12 @@ static void profile_cb(void *ud, const json_t *entry, const struct proto_err *er
 			json_object_set(ds, "summary", json_object_get(entry, "summary"));
 		infer_once(t, name, entry);
 	} else {
+		char why[700];
 		log_warn("agent: %s: profiling %s failed: %s", t->id, name, errmsg ? errmsg : "?");
+		if (profile_fatal(t, ds, err, why, sizeof why)) {
+			agent_turn_end(t, AG_FAILED, why);
+			return;
+		}
 		json_object_set_new(ds, "error", json_string(errmsg ? errmsg : "profiling failed"));
 	}
 	prepare_next(t);
