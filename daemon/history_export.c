@@ -284,9 +284,13 @@ static void nb_figure(json_t *outs, struct proj *pj, const char *rel, size_t *bu
 						      "data", "image/png", b64, "metadata"));
 		return;
 	}
-	nb_note(outs, "*daa: figure [%s](%s) (%.1f MiB) is linked, not embedded: %s.*", rel, rel,
-		(double)size / (1 << 20), size > NB_FIG_MAX ? "figures over 2 MiB are not embedded"
-		: "the notebook already embeds its 6 MiB of outputs");
+	if (size > NB_FIG_MAX)
+		nb_note(outs, "*daa: figure [%s](%s) (%.1f MiB) is linked, not embedded: figures over "
+			"%u MiB are not embedded.*", rel, rel, (double)size / (1 << 20), NB_FIG_MAX >> 20);
+	else
+		nb_note(outs, "*daa: figure [%s](%s) (%.1f MiB) is linked, not embedded: the notebook "
+			"already embeds its %u MiB of outputs.*", rel, rel, (double)size / (1 << 20),
+			NB_EMBED_MAX >> 20);
 }
 
 /* The outputs of a step's last run: its stdout (when recorded) and figures,
