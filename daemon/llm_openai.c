@@ -46,6 +46,7 @@ struct oa_backend {
 	size_t max_reply;       /* llm.max_reply_bytes */
 	bool stream;
 	bool no_stream_options; /* the server refused stream_options once */
+	bool completion_tokens; /* ...or max_tokens: send max_completion_tokens */
 	int connect_ms, idle_ms, total_ms, max_retries;
 	uint64_t rng;
 	struct oa_call *calls;
@@ -622,20 +623,30 @@ static void oa_aborted_error(struct oa_call *c, struct llm_error *e)
 			 "chat completion: %s", u, c->perr[0] ? c->perr : "unreadable data");
 }
 
-/* A server that rejects "stream_options" (some older ones do): drop it for
- * this backend and try again at once, without using up a retry.  1 if so. */
-static int oa_without_stream_options(struct oa_call *c, long st)
+/* A server that rejects "stream_options" (some older ones do), or
+ * "max_tokens" in favour of "max_completion_tokens" (OpenAI's reasoning
+ * models): change the request for this backend and try again at once,
+ * without using up a retry.  1 if so. */
+static int oa_compat_retry(struct oa_call *c, long st)
 {
-	if ((st != 400 && st != 422) || !c->buf || !strstr(c->buf, "stream_options") ||
-	    !json_object_get(c->req, "stream_options"))
+	if ((st != 400 && st != 422) || !c->buf)
 		return 0;
-	char *body;
-	json_object_del(c->req, "stream_options");
-	if (!(body = json_dumps(c->req, JSON_COMPACT)))
+	json_t *mt = json_object_get(c->req, "max_tokens");
+	if (strstr(c->buf, "stream_options") && json_object_get(c->req, "stream_options")) {
+		json_object_del(c->req, "stream_options");
+		c->b->no_stream_options = true;
+	} else if (mt && strstr(c->buf, "max_tokens") && strstr(c->buf, "max_completion_tokens")) {
+		json_object_set(c->req, "max_completion_tokens", mt);
+		json_object_del(c->req, "max_tokens");
+		c->b->completion_tokens = true;
+	} else {
+		return 0;
+	}
+	char *body = json_dumps(c->req, JSON_COMPACT);
+	if (!body)
 		return 0;
 	free(c->body);
 	c->body = body;
-	c->b->no_stream_options = true;
 	c->attempt--;
 	c->timer = http_timer_add(c->b->http, 0, oa_retry_cb, c);
 	return c->timer ? 1 : 0;
@@ -662,7 +673,7 @@ static void oa_http_done(void *ud, struct http_req *r, const struct http_result 
 	} else if (res->status / 100 == 2) {
 		reply = oa_success(c, &e, &retry);
 		snprintf(note, sizeof(note), "%.299s", e.msg);
-	} else if (oa_without_stream_options(c, res->status)) {
+	} else if (oa_compat_retry(c, res->status)) {
 		return;
 	} else {
 		char smsg[8];
@@ -728,7 +739,8 @@ static json_t *oa_request(const struct oa_backend *b, const struct llm_ctx *ctx)
 	if (b->temperature >= 0)
 		json_object_set_new(req, "temperature", json_real(b->temperature));
 	if (b->max_tokens > 0)
-		json_object_set_new(req, "max_tokens", json_integer(b->max_tokens));
+		json_object_set_new(req, b->completion_tokens ? "max_completion_tokens" : "max_tokens",
+				    json_integer(b->max_tokens));
 	return req;
 }
 
