@@ -27,7 +27,9 @@
  * RESULT, subscribers the `done` event, and the next queued turn starts.
  * Turns are freed from a zero-delay timer, never inside their own callbacks.
  */
+#include <errno.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <string.h>
 
 #include "daemon/agent.h"
@@ -38,6 +40,9 @@
 #include "daemon/log.h"
 #include "daemon/profiler.h"
 #include "daemon/project.h"
+
+#define THINK_FLUSH_MS 100            /* streamed text is sent this often... */
+#define THINK_FLUSH_BYTES (16u << 10) /* ...or when this much is waiting */
 
 struct agent_cfg agent_cfg;
 
@@ -164,6 +169,9 @@ static void turn_free(struct agent_turn *t)
 	free(t->history);
 	free(t->history_error);
 	free(t->last_error);
+	if (t->think_timer && A.loop)
+		loop_timer_cancel(A.loop, t->think_timer);
+	free(t->think.p);
 	free(t);
 }
 
@@ -329,6 +337,31 @@ static void infer_once(struct agent_turn *t, const char *name, const json_t *ent
 	free(seen);
 }
 
+/* Does a failed profile end the turn?  Yes when the kernel stopped or was
+ * interrupted, or the dataset's file is gone: the model (the builtin one in
+ * particular) would otherwise answer from a dataset without columns ("I
+ * could not find ... among the columns", status done).  A file that cannot
+ * be parsed is left to the model (it sees the error). */
+static bool profile_fatal(const struct agent_turn *t, const json_t *ds, const struct proto_err *err,
+			  char *why, size_t size)
+{
+	const char *name = json_string_value(json_object_get(ds, "name")) ?: "?";
+	const char *file = json_string_value(json_object_get(ds, "file"));
+	const char *msg = err && err->msg[0] ? err->msg : "profiling failed";
+	char path[4096];
+	struct stat st;
+	if (file && snprintf(path, sizeof path, "%s/data/%s", t->proj->path, file) < (int)sizeof path &&
+	    stat(path, &st) < 0 && errno == ENOENT) {
+		snprintf(why, size, "dataset %s was deleted during the turn (data/%s is gone)", name, file);
+		return true;
+	}
+	if (err && (err->code == PROTO_ERR_KERNEL || err->code == PROTO_ERR_CANCELLED)) {
+		snprintf(why, size, "the kernel stopped while reading dataset %s: %s", name, msg);
+		return true;
+	}
+	return false;
+}
+
 /* A dataset's profile arrived (or failed). */
 static void profile_cb(void *ud, const json_t *entry, const struct proto_err *err)
 {
@@ -344,7 +377,12 @@ static void profile_cb(void *ud, const json_t *entry, const struct proto_err *er
 			json_object_set(ds, "summary", json_object_get(entry, "summary"));
 		infer_once(t, name, entry);
 	} else {
+		char why[700];
 		log_warn("agent: %s: profiling %s failed: %s", t->id, name, errmsg ? errmsg : "?");
+		if (profile_fatal(t, ds, err, why, sizeof why)) {
+			agent_turn_end(t, AG_FAILED, why);
+			return;
+		}
 		json_object_set_new(ds, "error", json_string(errmsg ? errmsg : "profiling failed"));
 	}
 	prepare_next(t);
@@ -393,10 +431,44 @@ static void proj_next(struct agent_proj *p)
 	turn_start(t);
 }
 
-/* Streamed text and retry notices become `thinking` events. */
+/* Send the streamed text gathered so far as one `thinking` event. */
+static void think_flush(struct agent_turn *t)
+{
+	if (t->think_timer)
+		loop_timer_cancel(A.loop, t->think_timer);
+	t->think_timer = 0;
+	if (!t->think.len)
+		return;
+	agent_event(t, "thinking", json_pack("{s:s, s:s%}", "stage", "text", "text", t->think.p,
+					     t->think.len));
+	t->think.len = 0;
+}
+
+/* THINK_FLUSH_MS after the first unsent piece of text. */
+static void think_timer_cb(struct loop *l, uint64_t id, void *ud)
+{
+	(void)l, (void)id;
+	struct agent_turn *t = ud;
+	t->think_timer = 0;
+	think_flush(t);
+}
+
+/* Streamed text and retry notices become `thinking` events.  Text is
+ * gathered for THINK_FLUSH_MS (or THINK_FLUSH_BYTES): one event per delta
+ * of a few characters would queue far more bytes than the text itself at
+ * every subscriber. */
 static void progress_cb(void *ud, const char *kind, const char *text)
 {
 	struct agent_turn *t = ud;
+	if (kind && strcmp(kind, "text") == 0 && text) {
+		if (strbuf_add(&t->think, text, strlen(text), SIZE_MAX) < 0 ||
+		    t->think.len >= THINK_FLUSH_BYTES)
+			think_flush(t);
+		else if (!t->think_timer && A.loop)
+			t->think_timer = loop_timer_add(A.loop, THINK_FLUSH_MS, think_timer_cb, t);
+		return;
+	}
+	think_flush(t);
 	agent_event(t, "thinking", json_pack("{s:s, s:s}", "stage", kind ? kind : "text",
 					     "text", text ? text : ""));
 }
@@ -430,6 +502,7 @@ static void model_done_cb(void *ud, struct llm_reply *reply, const struct llm_er
 {
 	struct agent_turn *t = ud;
 	t->call = NULL;
+	think_flush(t);
 	agent_mem_llm_log(t, reply, err, agent_backend_name());
 	if (!reply) {
 		char why[640];
@@ -529,6 +602,7 @@ static void turn_stop_work(struct agent_turn *t)
 		llm_call_cancel(t->call);
 		t->call = NULL;
 	}
+	think_flush(t);
 	if (t->exec_pending || t->profiles_pending > 0) {
 		kern_forget(t);
 		hist_exec_forget(t); /* run_python goes through hist_exec */

@@ -46,6 +46,11 @@ bool agent_busy(struct proj *pj);
 json_t *agent_pending_question(struct proj *pj);
 /* How many turns wait in the project's queue (not the running/suspended one). */
 int agent_turns_queued(struct proj *pj);
+
+/* The last `limit` records of <state_dir>/turns.jsonl, oldest first,
+ * continuing into turns.jsonl.1 (the part before the last rotation) when the
+ * file holds fewer; read back from the end, at most max_bytes in all. */
+json_t *agent_turns_read(const char *state_dir, size_t limit, size_t max_bytes);
 /* Start the project's next queued turn if the project is free (called when
  * a history re-run, which takes the project like a turn, has ended). */
 void agent_kick(struct proj *pj);

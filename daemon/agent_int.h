@@ -13,6 +13,7 @@
 #include <stdint.h>
 #include "daemon/llm.h"
 #include "daemon/rpc.h"
+#include "daemon/strbuf.h"
 
 /* The states of a turn (diagram in agent.c). */
 enum agent_state {
@@ -78,6 +79,8 @@ struct agent_turn {
 	int profiles_pending;
 	bool released;               /* memory freed from the reap timer */
 	uint64_t started_ms;
+	struct strbuf think;         /* streamed text not yet sent as a `thinking` event */
+	uint64_t think_timer;        /* loop timer that sends it */
 	int64_t prompt_tokens, completion_tokens;
 };
 
@@ -136,6 +139,9 @@ char *agent_strndup_trim(const char *s, size_t max);
 /* Broadcast turn.event {project, project_path, turn, kind, ...fields} (fields stolen, may be NULL). */
 void agent_event(const struct agent_turn *t, const char *kind, json_t *fields);
 json_t *agent_result(const struct agent_turn *t, const char *status);
+/* A value whose JSON text is at most max bytes: NULL when v already is (v
+ * untouched), else a new copy whose longest strings are cut with a marker. */
+json_t *agent_shrink(const json_t *v, size_t max);
 /* Send the TURN RESULT to the waiting clients ("question": only to the
  * non-interactive ones, which are then forgotten). */
 void agent_reply_all(struct agent_turn *t, const char *status);

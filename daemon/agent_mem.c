@@ -2,14 +2,18 @@
  * daemon/agent_mem.c — the agent's memory in the project folder:
  *   .daa/turns.jsonl          one line per ended turn (request, short answer,
  *                             status, history script, figures, code excerpt):
- *                             the digest of earlier turns, reloaded on restart
+ *                             the digest of earlier turns, reloaded on restart;
+ *                             read back from its end, rotated to turns.jsonl.1
+ *                             past 4 MiB
  *   history/NNN_slug.py       the code that ran successfully in a turn
  *   llm_log_YYYY-MM-DD.jsonl  every model request/response (the backend's
- *                             request_log/response_log, which never hold a key)
+ *                             request_log/response_log, which never hold a key);
+ *                             past 32 MiB renamed llm_log_YYYY-MM-DD.HHMMSS.jsonl
  *   llm_summary.md            a readable recap, one section per turn
  * Logs are appended (one write per record); everything else is rewritten
  * atomically through fsutil.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,7 +30,12 @@
 #include "daemon/project.h"
 
 #define DIGEST_KEEP 200            /* earlier turns kept in memory */
-#define TURNS_MAX_READ (8u << 20)  /* turns.jsonl bytes read at load */
+#define TURNS_MAX_READ (8u << 20)  /* turns.jsonl(.1) bytes read at load */
+#define TURNS_ROTATE (4 << 20)     /* turns.jsonl past this → turns.jsonl.1 */
+#define LLM_LOG_ROTATE (32 << 20)  /* llm_log_DAY.jsonl past this → llm_log_DAY.HHMMSS.jsonl */
+#define TAIL_BLOCK (256u << 10)    /* read back from a file's end this much at a time */
+#define REC_ANSWER_MAX (256u << 10) /* of a turn's answer in turns.jsonl */
+#define REC_CODE_MAX (64u << 10)   /* of its code */
 
 enum { TS_DATE, TS_ISO, TS_HUMAN, TS_MINUTE };
 /* Local time as a date, an ISO timestamp or a readable one. */
@@ -68,52 +77,122 @@ static void digest_push(struct agent_proj *p, json_t *entry)
 		json_array_remove(p->digest, 0);
 }
 
-/* The last max bytes of a file, from a line start (NULL when unreadable). */
-static char *read_tail(const char *path, size_t max)
+/* Read n bytes at off, in front of the *len bytes held in *buf. */
+static int tail_prepend(int fd, off_t off, size_t n, char **buf, size_t *len)
+{
+	char *b = malloc(*len + n + 1);
+	if (!b || pread(fd, b, n, off) != (ssize_t)n) {
+		free(b);
+		return -1;
+	}
+	if (*len)
+		memcpy(b + n, *buf, *len);
+	free(*buf);
+	*buf = b;
+	*len += n;
+	b[*len] = '\0';
+	return 0;
+}
+
+/* Append to out (oldest first) the last `limit` JSON-object lines of path,
+ * reading back from its end in TAIL_BLOCK pieces, at most *budget bytes
+ * (decreased by what was read); torn or bad lines are skipped. */
+static void jsonl_tail(const char *path, size_t limit, size_t *budget, json_t *out)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	struct stat st;
-	char *buf = NULL;
+	char *buf = NULL, *line, *save = NULL;
+	size_t len = 0, lines = 0;
 	if (fd < 0)
-		return NULL;
-	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
-		size_t n = (size_t)st.st_size < max ? (size_t)st.st_size : max;
-		off_t off = st.st_size - (off_t)n;
-		buf = malloc(n + 1);
-		ssize_t got = buf ? pread(fd, buf, n, off) : -1;
-		if (got < 0) {
-			free(buf);
-			buf = NULL;
-		} else {
-			buf[got] = 0;
-			char *nl = off > 0 ? strchr(buf, '\n') : NULL; /* drop a partial first line */
-			if (nl)
-				memmove(buf, nl + 1, strlen(nl + 1) + 1);
-		}
+		return;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return;
+	}
+	off_t pos = st.st_size;
+	while (pos > 0 && len < *budget && lines <= limit) {
+		size_t n = *budget - len < TAIL_BLOCK ? *budget - len : TAIL_BLOCK;
+		if ((off_t)n > pos)
+			n = (size_t)pos;
+		pos -= (off_t)n;
+		if (tail_prepend(fd, pos, n, &buf, &len) < 0)
+			break;
+		for (size_t i = 0; i < n; i++)
+			lines += buf[i] == '\n';
 	}
 	close(fd);
-	return buf;
+	*budget -= len < *budget ? len : *budget;
+	if (!buf)
+		return;
+	char *start = buf;
+	if (pos > 0) /* a partial first line */
+		start = strchr(buf, '\n') ? strchr(buf, '\n') + 1 : buf + len;
+	json_t *got = json_array();
+	for (line = strtok_r(start, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		json_t *e = json_loads(line, 0, NULL);
+		if (json_is_object(e))
+			json_array_append_new(got, e);
+		else
+			json_decref(e); /* a torn last line after a crash */
+	}
+	free(buf);
+	size_t n = json_array_size(got), from = n > limit ? n - limit : 0;
+	for (size_t i = from; i < n; i++)
+		json_array_append(out, json_array_get(got, i));
+	json_decref(got);
 }
 
-/* Read the digest back from .daa/. */
-void agent_mem_load(struct agent_proj *p)
+/* See agent.h. */
+json_t *agent_turns_read(const char *state_dir, size_t limit, size_t max_bytes)
 {
 	char path[4096];
 	struct proto_err err;
-	char *data, *line, *save = NULL;
-	p->digest = json_array();
-	p->inferred = json_object();
-	if (fsu_path(path, sizeof path, &err, "%s/turns.jsonl", proj_state_dir(p->pj)) == 0 &&
-	    (data = read_tail(path, TURNS_MAX_READ))) {
-		for (line = strtok_r(data, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-			json_t *e = json_loads(line, 0, NULL);
-			if (json_is_object(e))
-				digest_push(p, e);
-			else
-				json_decref(e); /* a torn last line after a crash */
-		}
-		free(data);
+	json_t *out = json_array(), *older = json_array();
+	size_t budget = max_bytes;
+	if (fsu_path(path, sizeof path, &err, "%s/turns.jsonl", state_dir) == 0)
+		jsonl_tail(path, limit, &budget, out);
+	if (json_array_size(out) < limit && budget > 0 &&
+	    fsu_path(path, sizeof path, &err, "%s/turns.jsonl.1", state_dir) == 0) {
+		jsonl_tail(path, limit - json_array_size(out), &budget, older);
+		json_array_extend(older, out);
+		json_decref(out);
+		return older;
 	}
+	json_decref(older);
+	return out;
+}
+
+/* s (NULL: "") as a JSON string of at most max bytes, cut on a UTF-8
+ * boundary with a marker: a turn's record stays small whatever the model or
+ * the client wrote (the history script and the llm log keep the whole). */
+static json_t *cut_str(const char *s, size_t max)
+{
+	size_t n = s ? strlen(s) : 0, m = max;
+	if (n <= max)
+		return json_string(s ? s : "");
+	while (m > 0 && ((unsigned char)s[m] & 0xC0) == 0x80)
+		m--;
+	return json_sprintf("%.*s\n… [%zu more bytes not kept here]", (int)m, s, n - m);
+}
+
+/* Rename path to rotated when path has grown past max (the next append
+ * starts a new file; rename is atomic, a reader sees one file or the other). */
+static void rotate(const char *path, const char *rotated, off_t max)
+{
+	struct stat st;
+	if (stat(path, &st) == 0 && st.st_size > max) {
+		if (rename(path, rotated) < 0)
+			log_warn("agent: cannot rotate %s: %m", path);
+		else
+			log_info("agent: %s rotated to %s (%lld bytes)", path, rotated, (long long)st.st_size);
+	}
+}
+
+/* Read the digest back from .daa/ (turns.jsonl and, after a rotation, .1). */
+void agent_mem_load(struct agent_proj *p)
+{
+	p->inferred = json_object();
+	p->digest = agent_turns_read(proj_state_dir(p->pj), DIGEST_KEEP, TURNS_MAX_READ);
 }
 
 /* The project's datasets {name, file, format, bytes} (no absolute paths:
@@ -248,6 +327,34 @@ int agent_mem_history(struct agent_turn *t)
 	return 0;
 }
 
+/* A day's llm log past LLM_LOG_ROTATE becomes llm_log_DAY.HHMMSS[-N].jsonl
+ * (never replacing one): log.tail reads the newest names first and a name
+ * with a time sorts after the day's current file, so nothing is lost. */
+static void log_rotate(const char *dir, const char *date, const char *path)
+{
+	struct stat st;
+	char hms[16], to[4200];
+	time_t now = time(NULL);
+	struct tm tm;
+	if (stat(path, &st) < 0 || st.st_size <= LLM_LOG_ROTATE)
+		return;
+	localtime_r(&now, &tm);
+	strftime(hms, sizeof hms, "%H%M%S", &tm);
+	for (int i = 0; i < 100; i++) {
+		if (i == 0)
+			snprintf(to, sizeof to, "%s/llm_log_%s.%s.jsonl", dir, date, hms);
+		else
+			snprintf(to, sizeof to, "%s/llm_log_%s.%s-%d.jsonl", dir, date, hms, i);
+		if (renameat2(AT_FDCWD, path, AT_FDCWD, to, RENAME_NOREPLACE) == 0) {
+			log_info("agent: %s rotated to %s", path, to);
+			return;
+		}
+		if (errno != EEXIST)
+			break;
+	}
+	log_warn("agent: cannot rotate %s: %m", path);
+}
+
 /* Append one model call to llm_log_YYYY-MM-DD.jsonl. */
 void agent_mem_llm_log(const struct agent_turn *t, const struct llm_reply *r,
 		       const struct llm_error *e, const char *backend)
@@ -273,8 +380,10 @@ void agent_mem_llm_log(const struct agent_turn *t, const struct llm_reply *r,
 		json_object_set_new(line, "error", json_string(e ? e->msg : "unknown error"));
 		json_object_set_new(line, "http_status", json_integer(e ? e->http_status : 0));
 	}
-	if (fsu_path(path, sizeof path, &err, "%s/llm_log_%s.jsonl", t->proj->path, date) == 0)
+	if (fsu_path(path, sizeof path, &err, "%s/llm_log_%s.jsonl", t->proj->path, date) == 0) {
+		log_rotate(t->proj->path, date, path);
 		append_jsonl(path, line);
+	}
 	json_decref(line);
 }
 
@@ -358,7 +467,7 @@ static void summary_append(const struct agent_turn *t)
 void agent_mem_turn_end(struct agent_turn *t)
 {
 	struct agent_proj *p = t->proj;
-	char ts[64], path[4096], *code = NULL;
+	char ts[64], path[4096], rotated[4200], *code = NULL;
 	struct proto_err err;
 	size_t len = 0, i;
 	const json_t *st;
@@ -369,16 +478,20 @@ void agent_mem_turn_end(struct agent_turn *t)
 		fclose(f);
 	}
 	now_str(ts, sizeof ts, TS_ISO);
-	json_t *e = json_pack("{s:i, s:s, s:s, s:s, s:s, s:s?, s:O, s:s, s:s?, s:s?}", "turn", t->number,
-			      "ts", ts, "request", t->request, "status", agent_status_of(t), "answer",
-			      t->answer ? t->answer : "", "history", t->history, "figures", t->figures,
-			      "code", code ? code : "", "error", t->error, "history_error",
+	json_t *e = json_pack("{s:i, s:s, s:o, s:s, s:o, s:s?, s:O, s:o, s:s?, s:s?}", "turn",
+			      t->number, "ts", ts, "request", cut_str(t->request, REC_ANSWER_MAX),
+			      "status", agent_status_of(t), "answer", cut_str(t->answer, REC_ANSWER_MAX),
+			      "history", t->history, "figures", t->figures, "code",
+			      cut_str(code, REC_CODE_MAX), "error", t->error, "history_error",
 			      t->history_error);
 	free(code);
 	if (!e)
 		return;
-	if (fsu_path(path, sizeof path, &err, "%s/turns.jsonl", proj_state_dir(p->pj)) == 0)
+	if (fsu_path(path, sizeof path, &err, "%s/turns.jsonl", proj_state_dir(p->pj)) == 0) {
+		snprintf(rotated, sizeof rotated, "%s.1", path);
+		rotate(path, rotated, TURNS_ROTATE);
 		append_jsonl(path, e);
+	}
 	digest_push(p, e);
 	summary_append(t);
 }

@@ -4,6 +4,8 @@
  * (protocol/PROTOCOL.md, method `ask`) sent to the clients waiting on it.
  * Both are built as jansson values and packed with mpjson_pack.
  */
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "daemon/agent.h"
@@ -11,6 +13,58 @@
 #include "daemon/kern.h"
 
 #define STDOUT_EXCERPT 4000
+#define EVENT_MAX (1u << 20)   /* a turn.event's JSON text at most (PROTOCOL.md) */
+#define RESULT_MAX (4u << 20)  /* a TURN RESULT's */
+
+/* Bytes of v's compact JSON text. */
+static size_t json_size(const json_t *v)
+{
+	return json_dumpb(v, NULL, 0, JSON_COMPACT | JSON_ENCODE_ANY);
+}
+
+/* Cut every string of v (recursively, in place) longer than lim bytes, on a
+ * UTF-8 boundary, with a marker saying how much was left out. */
+static void cut_strings(json_t *v, size_t lim)
+{
+	const char *k;
+	json_t *x;
+	size_t i;
+	if (json_is_object(v)) {
+		json_object_foreach(v, k, x)
+			cut_strings(x, lim);
+	} else if (json_is_array(v)) {
+		json_array_foreach(v, i, x)
+			cut_strings(x, lim);
+	} else if (json_is_string(v) && json_string_length(v) > lim) {
+		const char *s = json_string_value(v);
+		size_t n = json_string_length(v), m = lim;
+		while (m > 0 && ((unsigned char)s[m] & 0xC0) == 0x80)
+			m--;
+		char tail[96];
+		int tn = snprintf(tail, sizeof tail, "\n… [cut by daa: %zu more bytes]", n - m);
+		char *buf = malloc(m + (size_t)tn + 1);
+		if (!buf)
+			return;
+		memcpy(buf, s, m);
+		memcpy(buf + m, tail, (size_t)tn + 1);
+		json_string_setn(v, buf, m + (size_t)tn);
+		free(buf);
+	}
+}
+
+/* See agent_int.h. */
+json_t *agent_shrink(const json_t *v, size_t max)
+{
+	size_t size = json_size(v);
+	if (size <= max)
+		return NULL;
+	json_t *c = json_deep_copy(v);
+	for (size_t lim = max / 2; c && lim >= 64 && json_size(c) > max; lim /= 2)
+		cut_strings(c, lim);
+	if (json_is_object(c))
+		json_object_set_new(c, "truncated", json_true());
+	return c;
+}
 
 /* Broadcast one turn.event to the project's subscribers. */
 void agent_event(const struct agent_turn *t, const char *kind, json_t *fields)
@@ -25,6 +79,11 @@ void agent_event(const struct agent_turn *t, const char *kind, json_t *fields)
 	if (json_is_object(fields))
 		json_object_update_missing(ev, fields);
 	json_decref(fields);
+	json_t *small = agent_shrink(ev, EVENT_MAX);
+	if (small) { /* one event never costs a subscriber its connection */
+		json_decref(ev);
+		ev = small;
+	}
 	pk = rpc_notify_begin("turn.event");
 	mpjson_pack(pk, ev);
 	rpc_notify_end_project(t->proj->path);
@@ -99,8 +158,12 @@ json_t *agent_result(const struct agent_turn *t, const char *status)
 void agent_reply_all(struct agent_turn *t, const char *status)
 {
 	bool question = strcmp(status, "question") == 0;
-	json_t *r = agent_result(t, status);
+	json_t *r = agent_result(t, status), *small = r ? agent_shrink(r, RESULT_MAX) : NULL;
 	size_t keep = 0;
+	if (small) {
+		json_decref(r);
+		r = small;
+	}
 	for (size_t i = 0; i < t->nwaiters; i++) {
 		struct agent_waiter *w = &t->waiters[i];
 		if (question && w->interactive) {

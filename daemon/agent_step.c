@@ -47,6 +47,25 @@ static bool count_failure(struct agent_turn *t, const char *errkey, char *why, s
 	return false;
 }
 
+/* Does a failed step end the turn, whatever the model would say next?  Yes
+ * when the kernel did not answer (killed, crashed, stopped at the time
+ * limit: the message says which) or a dataset's file is gone: the next
+ * model call would only guess (the builtin analyst answered "I did not
+ * understand" with status done). */
+static bool step_fatal(const json_t *reply, const struct proto_err *err, const char *key, char *why,
+		       size_t size)
+{
+	if (!reply) {
+		snprintf(why, size, "the step could not finish: %.400s", err ? err->msg : "the kernel failed");
+		return true;
+	}
+	if (strncmp(key, "DatasetError:", 13) == 0 && strstr(key, " not found")) {
+		snprintf(why, size, "a dataset's file is gone: %.400s", key + 14);
+		return true;
+	}
+	return false;
+}
+
 /* The kernel ran a step. */
 static void exec_cb(void *ud, const json_t *reply, const struct proto_err *err)
 {
@@ -94,7 +113,7 @@ static void exec_cb(void *ud, const json_t *reply, const struct proto_err *err)
 		char key[400];
 		snprintf(key, sizeof key, "%s: %s", json_string_value(json_object_get(e, "type")) ?: "Error",
 			 json_string_value(json_object_get(e, "message")) ?: "");
-		if (count_failure(t, key, why, sizeof why)) {
+		if (step_fatal(reply, err, key, why, sizeof why) || count_failure(t, key, why, sizeof why)) {
 			agent_turn_end(t, AG_FAILED, why);
 			return;
 		}

@@ -11,7 +11,9 @@
  * `df` (one dataset) and show()/display().  Then every step in order.
  */
 #include <limits.h>
+#include <stdarg.h>
 #include <stdio.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -21,6 +23,14 @@
 #include "daemon/project.h"
 
 #define STEP_MAX (4u << 20)
+/* Notebook outputs (PROTOCOL.md, export.notebook): a figure file over
+ * NB_FIG_MAX, or one that would take the embedded bytes past NB_EMBED_MAX,
+ * is linked with a note instead of embedded; so is a step's stdout past
+ * NB_STDOUT_MAX.  The whole reply then stays under the per-client queue of
+ * the daemon (8 MiB by default) and the loop is busy for milliseconds. */
+#define NB_FIG_MAX (2u << 20)
+#define NB_STDOUT_MAX (256u << 10)
+#define NB_EMBED_MAX (6u << 20)
 
 /* JSON text safe inside a Python r'''...''' literal (every ' as \u0027). */
 static void put_json_literal(FILE *f, const json_t *j)
@@ -190,14 +200,14 @@ char *hist_export_script(struct proj *pj, const char *target_dir, struct proto_e
 	return buf;
 }
 
-/* Base64 of a file's bytes (NULL when unreadable); rel is inside outputs/
- * (a kernel writes there: no symlink is followed, fsutil_out.c). */
-static json_t *file_base64(const char *project, const char *rel)
+/* Base64 of a file's bytes (NULL when unreadable or over max); rel is inside
+ * outputs/ (a kernel writes there: no symlink is followed, fsutil_out.c). */
+static json_t *file_base64(const char *project, const char *rel, size_t max)
 {
 	static const char tbl[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 	struct proto_err err;
 	size_t n = 0;
-	unsigned char *b = (unsigned char *)fsu_out_read(project, rel, 32u << 20, &n, &err);
+	unsigned char *b = (unsigned char *)fsu_out_read(project, rel, max, &n, &err);
 	if (!b)
 		return NULL;
 	char *out = malloc(n / 3 * 4 + 8);
@@ -228,29 +238,85 @@ static json_t *nb_cell(const char *type, const char *id, const char *source)
 	return c;
 }
 
-/* The outputs of a step's last run: its stdout (when recorded) and figures. */
-static void nb_outputs(json_t *cell, struct proj *pj, const json_t *state, const char *stem)
+/* A note among a cell's outputs (Markdown), for what was left out. */
+static void nb_note(json_t *outs, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void nb_note(json_t *outs, const char *fmt, ...)
+{
+	char msg[PATH_MAX + 256];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	json_array_append_new(outs, json_pack("{s:s, s:{s:s}, s:{}}", "output_type", "display_data",
+					      "data", "text/markdown", msg, "metadata"));
+}
+
+/* The step's stdout, cut past NB_STDOUT_MAX or what is left of *budget. */
+static void nb_stdout(json_t *outs, const char *so, size_t *budget)
+{
+	size_t n = strlen(so), m = n;
+	if (m > NB_STDOUT_MAX)
+		m = NB_STDOUT_MAX;
+	if (m > *budget)
+		m = *budget;
+	while (m > 0 && m < n && ((unsigned char)so[m] & 0xC0) == 0x80)
+		m--;
+	if (m)
+		json_array_append_new(outs, json_pack("{s:s, s:s, s:s%}", "output_type", "stream",
+						      "name", "stdout", "text", so, m));
+	*budget -= m;
+	if (m < n)
+		nb_note(outs, "*daa: %zu more bytes of this step's output were left out of the notebook "
+			      "(at most %u KiB per step, %u MiB in all).*", n - m, NB_STDOUT_MAX >> 10,
+			NB_EMBED_MAX >> 20);
+}
+
+/* One figure: embedded while small and within *budget, else linked with a note. */
+static void nb_figure(json_t *outs, struct proj *pj, const char *rel, size_t *budget)
+{
+	char path[PATH_MAX];
+	struct proto_err err;
+	struct stat st;
+	if (fsu_path(path, sizeof path, &err, "%s/%s", proj_path(pj), rel) < 0 || lstat(path, &st) < 0 ||
+	    !S_ISREG(st.st_mode))
+		return;
+	size_t size = (size_t)st.st_size, enc = (size + 2) / 3 * 4;
+	json_t *b64 = NULL;
+	if (size <= NB_FIG_MAX && enc <= *budget && (b64 = file_base64(proj_path(pj), rel, NB_FIG_MAX))) {
+		*budget -= json_string_length(b64);
+		json_array_append_new(outs, json_pack("{s:s, s:{s:o}, s:{}}", "output_type", "display_data",
+						      "data", "image/png", b64, "metadata"));
+		return;
+	}
+	if (size > NB_FIG_MAX)
+		nb_note(outs, "*daa: figure [%s](%s) (%.1f MiB) is linked, not embedded: figures over "
+			"%u MiB are not embedded.*", rel, rel, (double)size / (1 << 20), NB_FIG_MAX >> 20);
+	else
+		nb_note(outs, "*daa: figure [%s](%s) (%.1f MiB) is linked, not embedded: the notebook "
+			"already embeds its %u MiB of outputs.*", rel, rel, (double)size / (1 << 20),
+			NB_EMBED_MAX >> 20);
+}
+
+/* The outputs of a step's last run: its stdout (when recorded) and figures,
+ * within *budget bytes embedded in the whole notebook. */
+static void nb_outputs(json_t *cell, struct proj *pj, const json_t *state, const char *stem,
+		       size_t *budget)
 {
 	json_t *outs = json_object_get(cell, "outputs"), *figs, *f;
 	const char *so = json_string_value(json_object_get(json_object_get(state, stem), "stdout"));
 	size_t i;
 	if (so && *so)
-		json_array_append_new(outs, json_pack("{s:s, s:s, s:s}", "output_type", "stream",
-						      "name", "stdout", "text", so));
+		nb_stdout(outs, so, budget);
 	figs = hist_step_figures(proj_path(pj), stem);
-	json_array_foreach(figs, i, f) {
-		json_t *b64;
-		if (!(b64 = file_base64(proj_path(pj), json_string_value(f))))
-			continue;
-		json_array_append_new(outs, json_pack("{s:s, s:{s:o}, s:{}}", "output_type", "display_data",
-						      "data", "image/png", b64, "metadata"));
-	}
+	json_array_foreach(figs, i, f)
+		if (json_string_value(f))
+			nb_figure(outs, pj, json_string_value(f), budget);
 	json_decref(figs);
 }
 
 /* The cells of one step: its request (Markdown) and its code. */
 static int nb_step(json_t *cells, struct proj *pj, const json_t *s, const json_t *state,
-		   bool with_outputs, struct proto_err *err)
+		   bool with_outputs, size_t *budget, struct proto_err *err)
 {
 	char id[64], *md = NULL;
 	int n = (int)json_integer_value(json_object_get(s, "n"));
@@ -267,7 +333,7 @@ static int nb_step(json_t *cells, struct proj *pj, const json_t *s, const json_t
 	snprintf(id, sizeof id, "step-%03d", n);
 	json_t *cell = nb_cell("code", id, code);
 	if (cell && with_outputs)
-		nb_outputs(cell, pj, state, stem);
+		nb_outputs(cell, pj, state, stem, budget);
 	json_array_append_new(cells, cell);
 	free(md);
 	free(req);
@@ -299,8 +365,9 @@ char *hist_export_notebook(struct proj *pj, bool with_outputs, struct proto_err 
 	cells = json_array();
 	json_array_append_new(cells, nb_cell("markdown", "title", title));
 	json_array_append_new(cells, nb_cell("code", "setup", setup));
+	size_t budget = NB_EMBED_MAX;
 	json_array_foreach(steps, i, s)
-		if ((rc = nb_step(cells, pj, s, state, with_outputs, err)) < 0)
+		if ((rc = nb_step(cells, pj, s, state, with_outputs, &budget, err)) < 0)
 			break;
 	nb = json_pack("{s:o, s:{s:{s:s, s:s, s:s}, s:{s:s}}, s:i, s:i}", "cells", cells, "metadata",
 		       "kernelspec", "display_name", "Python 3", "language", "python", "name", "python3",

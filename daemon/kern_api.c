@@ -6,7 +6,8 @@
  * Configuration (config.json; every key optional):
  *   "python": interpreter (kern_config.python wins when set)
  *   "kernel": {"step_timeout_s": 120, "idle_timeout_s": 1800, "warm_spare": true,
- *              "kill_grace_ms": 5000 (after SIGINT, a step over its limit gets SIGKILL),
+ *              "kill_grace_ms": 5000 (after SIGINT — time limit or kernel.interrupt — a
+ *              step still running gets SIGKILL and the project a fresh kernel),
  *              "mem_mb", "cpu_s", "fsize_mb", "nofile", "nproc": rlimits (0: the
  *              sandbox's defaults), "threads": BLAS/OpenMP threads (default: cores, max 4)}
  *   "sandbox": {"allow_missing_layers": false}
@@ -278,6 +279,24 @@ static struct kern *find(const char *project)
 	return NULL;
 }
 
+/* An interrupted step still runs after the grace period (it ignores or
+ * catches SIGINT): kill the kernel and bind a fresh one, and say so. */
+static void intr_grace_cb(struct loop *l, uint64_t id, void *ud)
+{
+	struct kern *k = ud;
+	char m[400];
+	(void)l, (void)id;
+	k->grace_timer = 0;
+	log_info("kernel %d: still busy %d ms after SIGINT: killed and restarted", (int)k->sp.pid,
+		 kern_g.grace_ms);
+	snprintf(m, sizeof m, "the step did not stop within %.1f s of the interrupt (it ignores "
+		 "SIGINT?), so the kernel was restarted — variables from earlier steps are gone until "
+		 "history replay lands (kernel.kill_grace_ms)", kern_g.grace_ms / 1000.0);
+	k->restart_after = true;
+	kern_kill(k, PROTO_ERR_KERNEL, m);
+}
+
+/* SIGINT to the running step; a restart after kill_grace_ms when it goes on. */
 int kern_interrupt(const char *project_path)
 {
 	struct kern *k = find(project_path);
@@ -285,6 +304,8 @@ int kern_interrupt(const char *project_path)
 		if (k->inflight)
 			k->inflight->signalled = true;
 		kp_signal(k->sp.pid, k->sp.pidfd, SIGINT);
+		if (!k->grace_timer) /* cancelled when the reply comes (kern_handle_msg) */
+			k->grace_timer = kern_timer_add((uint64_t)kern_g.grace_ms, intr_grace_cb, k);
 	}
 	return 0;
 }

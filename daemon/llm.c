@@ -222,19 +222,21 @@ static int get_str(const json_t *sec, const char *k, char **out, char *err, size
 /* Numbers and flags of the section. */
 static int read_numbers(struct llm_config *o, const json_t *sec, char *err, size_t errlen)
 {
-	int64_t v[5] = {o->connect_timeout_ms, o->idle_timeout_ms, o->total_timeout_ms,
-			o->max_retries, o->max_tokens};
+	int64_t v[6] = {o->connect_timeout_ms, o->idle_timeout_ms, o->total_timeout_ms,
+			o->max_retries, o->max_tokens, o->max_reply_bytes};
 	if (get_int(sec, "connect_timeout_ms", 1, 600000, &v[0], err, errlen) < 0 ||
 	    get_int(sec, "idle_timeout_ms", 1, 3600000, &v[1], err, errlen) < 0 ||
 	    get_int(sec, "total_timeout_ms", 1, 24 * 3600000LL, &v[2], err, errlen) < 0 ||
 	    get_int(sec, "max_retries", 0, 20, &v[3], err, errlen) < 0 ||
-	    get_int(sec, "max_tokens", 0, 10000000, &v[4], err, errlen) < 0)
+	    get_int(sec, "max_tokens", 0, 10000000, &v[4], err, errlen) < 0 ||
+	    get_int(sec, "max_reply_bytes", 4096, 1LL << 30, &v[5], err, errlen) < 0)
 		return -1;
 	o->connect_timeout_ms = (int)v[0];
 	o->idle_timeout_ms = (int)v[1];
 	o->total_timeout_ms = (int)v[2];
 	o->max_retries = (int)v[3];
 	o->max_tokens = v[4];
+	o->max_reply_bytes = v[5];
 	const json_t *t = json_object_get(sec, "temperature");
 	if (t && (!json_is_number(t) || json_number_value(t) < 0 || json_number_value(t) > 2)) {
 		snprintf(err, errlen, "llm.temperature in config.json must be a number from 0 to 2");
@@ -269,6 +271,8 @@ int llm_config_from_json(struct llm_config *out, const json_t *sec, char *err, s
 	out->idle_timeout_ms = 120000;
 	out->total_timeout_ms = 600000;
 	out->max_retries = 3;
+	out->max_tokens = LLM_DEFAULT_MAX_TOKENS;
+	out->max_reply_bytes = LLM_DEFAULT_MAX_REPLY;
 	if (sec && !json_is_object(sec)) {
 		snprintf(err, errlen, "\"llm\" in config.json must be an object");
 		return -1;

@@ -14,6 +14,9 @@
 #include <stdint.h>
 #include "daemon/loop.h"
 
+#define LLM_DEFAULT_MAX_TOKENS 4096        /* llm.max_tokens: sent with every request */
+#define LLM_DEFAULT_MAX_REPLY (1u << 20)  /* llm.max_reply_bytes */
+
 /* What the agent gives a backend for one model call (all borrowed). */
 struct llm_ctx {
 	const json_t *messages; /* OpenAI chat messages [{role, content, tool_calls?...}] */
@@ -70,7 +73,8 @@ struct llm_config {
 	char *model;
 	char *api_key;       /* resolved by the daemon only; never logged */
 	double temperature;  /* < 0: not sent */
-	int64_t max_tokens;  /* <= 0: not sent */
+	int64_t max_tokens;  /* <= 0: not sent (default 4096) */
+	int64_t max_reply_bytes; /* cap on what is kept of one reply (default 1 MiB) */
 	bool stream;
 	int connect_timeout_ms, idle_timeout_ms, total_timeout_ms;
 	int max_retries;

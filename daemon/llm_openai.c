@@ -29,8 +29,7 @@
 #include "daemon/llm_parse.h"
 #include "daemon/sse.h"
 
-#define OA_MAX_BODY (8u << 20)      /* largest non-streamed reply accepted */
-#define OA_MAX_EVENT (4u << 20)     /* largest SSE event */
+#define OA_SLACK (64u << 10)        /* JSON around the answer, beyond llm.max_reply_bytes */
 #define OA_BACKOFF_MS 500           /* first retry delay, doubled each time */
 #define OA_BACKOFF_MAX_MS 20000
 #define OA_RETRY_AFTER_MAX_S 60     /* cap on what a server may ask us to wait */
@@ -44,8 +43,10 @@ struct oa_backend {
 	char *url, *base_url, *model, *key, *key_origin, *auth;
 	double temperature;
 	int64_t max_tokens;
+	size_t max_reply;       /* llm.max_reply_bytes */
 	bool stream;
 	bool no_stream_options; /* the server refused stream_options once */
+	bool completion_tokens; /* ...or max_tokens: send max_completion_tokens */
 	int connect_ms, idle_ms, total_ms, max_retries;
 	uint64_t rng;
 	struct oa_call *calls;
@@ -73,6 +74,7 @@ struct oa_call {
 	size_t buflen, bufcap;
 	char perr[400];
 	bool perr_server;
+	bool too_big;             /* the reply passed llm.max_reply_bytes */
 	struct llm_error pending; /* an error reported from a 0 ms timer */
 	struct oa_call *prev, *next;
 };
@@ -161,6 +163,7 @@ static int oa_settings(struct oa_backend *b, const struct llm_config *cfg)
 	}
 	b->temperature = cfg->temperature;
 	b->max_tokens = cfg->max_tokens;
+	b->max_reply = cfg->max_reply_bytes > 0 ? (size_t)cfg->max_reply_bytes : LLM_DEFAULT_MAX_REPLY;
 	b->stream = cfg->stream;
 	b->connect_ms = cfg->connect_timeout_ms;
 	b->idle_ms = cfg->idle_timeout_ms;
@@ -211,6 +214,7 @@ static void oa_attempt_reset(struct oa_call *c)
 	c->mode = OA_UNDECIDED;
 	c->perr[0] = '\0';
 	c->perr_server = false;
+	c->too_big = false;
 }
 
 /* Free a call (no callback). */
@@ -264,6 +268,10 @@ static int oa_sse_event(void *ud, const char *event, const char *data, size_t le
 	int rc = llm_stream_feed(c->acc, data, len, &c->perr_server, c->perr, sizeof(c->perr));
 	if (rc < 0)
 		return -1;
+	if (llm_stream_size(c->acc) > c->b->max_reply) {
+		c->too_big = true;
+		return -1;
+	}
 	const char *d = llm_stream_delta(c->acc);
 	if (rc == 0 && d[0])
 		oa_progress(c, "text", d);
@@ -275,7 +283,7 @@ static int oa_pick_mode(struct oa_call *c, struct http_req *r)
 {
 	const char *ct = http_req_content_type(r);
 	if (http_req_status(r) / 100 == 2 && ct && strstr(ct, "text/event-stream")) {
-		c->sse = sse_new(OA_MAX_EVENT, oa_sse_event, c);
+		c->sse = sse_new(c->b->max_reply + OA_SLACK, oa_sse_event, c);
 		c->acc = llm_stream_new();
 		c->mode = OA_SSE;
 		return c->sse && c->acc ? 0 : -1;
@@ -287,8 +295,8 @@ static int oa_pick_mode(struct oa_call *c, struct http_req *r)
 /* Append to the buffered body, capped. */
 static int oa_buffer(struct oa_call *c, const char *p, size_t n)
 {
-	if (c->buflen + n > OA_MAX_BODY) {
-		snprintf(c->perr, sizeof(c->perr), "the reply is larger than %u MB", OA_MAX_BODY >> 20);
+	if (c->buflen + n > c->b->max_reply + OA_SLACK) {
+		c->too_big = true;
 		return -1;
 	}
 	if (c->buflen + n + 1 > c->bufcap) {
@@ -318,6 +326,8 @@ static int oa_data_cb(void *ud, struct http_req *r, const char *p, size_t n)
 		rc = -1;
 	} else if (c->mode == OA_SSE) {
 		if (sse_feed(c->sse, p, n) < 0) {
+			if (!c->perr[0] && sse_overflowed(c->sse))
+				c->too_big = true; /* one line or event over the cap */
 			if (!c->perr[0])
 				snprintf(c->perr, sizeof(c->perr), "%s", sse_error(c->sse));
 			rc = -1;
@@ -513,7 +523,10 @@ static struct llm_reply *oa_success(struct oa_call *c, struct llm_error *e, bool
 				 "prompt_tokens", (json_int_t)pt, "completion_tokens", (json_int_t)ct,
 				 "stream", 1, "chunks", (int)llm_stream_chunks(c->acc));
 	} else {
-		json_t *body = json_loadb(c->buf ? c->buf : "", c->buflen, 0, &je);
+		size_t blen = c->buflen;
+		char *fixed = c->buf ? llm_json_fix(c->buf, &blen) : NULL;
+		json_t *body = json_loadb(fixed ? fixed : c->buf ? c->buf : "", blen, 0, &je);
+		free(fixed);
 		if (!body)
 			garbage = c->buflen ? je.text : "an empty body";
 		else if (llm_parse_completion(body, &msg, &pt, &ct, &model, jerr, sizeof(jerr)) < 0)
@@ -585,11 +598,16 @@ static int oa_schedule_retry(struct oa_call *c, const char *what, long retry_aft
 	return c->timer ? 0 : -1;
 }
 
-/* Our data callback refused the body: garbage, or an error inside the stream. */
+/* Our data callback refused the body: too big, garbage, or an error inside the stream. */
 static void oa_aborted_error(struct oa_call *c, struct llm_error *e)
 {
 	const char *u = c->b->base_url;
-	if (c->perr_server && oa_too_long(c->perr, c->perr))
+	if (c->too_big)
+		snprintf(e->msg, sizeof(e->msg), "the model's answer was longer than %.1f MiB, the most "
+			 "daa keeps of one reply (llm.max_reply_bytes = %zu): the turn was ended; ask for "
+			 "a shorter answer, or raise llm.max_reply_bytes or lower llm.max_tokens in "
+			 "config.json", (double)c->b->max_reply / (1 << 20), c->b->max_reply);
+	else if (c->perr_server && oa_too_long(c->perr, c->perr))
 		snprintf(e->msg, sizeof(e->msg), "the conversation is too long for %s: %s", c->b->model,
 			 c->perr);
 	else if (c->perr_server && (strcasestr(c->perr, "api key") || strcasestr(c->perr, "api_key") ||
@@ -605,20 +623,30 @@ static void oa_aborted_error(struct oa_call *c, struct llm_error *e)
 			 "chat completion: %s", u, c->perr[0] ? c->perr : "unreadable data");
 }
 
-/* A server that rejects "stream_options" (some older ones do): drop it for
- * this backend and try again at once, without using up a retry.  1 if so. */
-static int oa_without_stream_options(struct oa_call *c, long st)
+/* A server that rejects "stream_options" (some older ones do), or
+ * "max_tokens" in favour of "max_completion_tokens" (OpenAI's reasoning
+ * models): change the request for this backend and try again at once,
+ * without using up a retry.  1 if so. */
+static int oa_compat_retry(struct oa_call *c, long st)
 {
-	if ((st != 400 && st != 422) || !c->buf || !strstr(c->buf, "stream_options") ||
-	    !json_object_get(c->req, "stream_options"))
+	if ((st != 400 && st != 422) || !c->buf)
 		return 0;
-	char *body;
-	json_object_del(c->req, "stream_options");
-	if (!(body = json_dumps(c->req, JSON_COMPACT)))
+	json_t *mt = json_object_get(c->req, "max_tokens");
+	if (strstr(c->buf, "stream_options") && json_object_get(c->req, "stream_options")) {
+		json_object_del(c->req, "stream_options");
+		c->b->no_stream_options = true;
+	} else if (mt && strstr(c->buf, "max_tokens") && strstr(c->buf, "max_completion_tokens")) {
+		json_object_set(c->req, "max_completion_tokens", mt);
+		json_object_del(c->req, "max_tokens");
+		c->b->completion_tokens = true;
+	} else {
+		return 0;
+	}
+	char *body = json_dumps(c->req, JSON_COMPACT);
+	if (!body)
 		return 0;
 	free(c->body);
 	c->body = body;
-	c->b->no_stream_options = true;
 	c->attempt--;
 	c->timer = http_timer_add(c->b->http, 0, oa_retry_cb, c);
 	return c->timer ? 1 : 0;
@@ -645,7 +673,7 @@ static void oa_http_done(void *ud, struct http_req *r, const struct http_result 
 	} else if (res->status / 100 == 2) {
 		reply = oa_success(c, &e, &retry);
 		snprintf(note, sizeof(note), "%.299s", e.msg);
-	} else if (oa_without_stream_options(c, res->status)) {
+	} else if (oa_compat_retry(c, res->status)) {
 		return;
 	} else {
 		char smsg[8];
@@ -711,7 +739,8 @@ static json_t *oa_request(const struct oa_backend *b, const struct llm_ctx *ctx)
 	if (b->temperature >= 0)
 		json_object_set_new(req, "temperature", json_real(b->temperature));
 	if (b->max_tokens > 0)
-		json_object_set_new(req, "max_tokens", json_integer(b->max_tokens));
+		json_object_set_new(req, b->completion_tokens ? "max_completion_tokens" : "max_tokens",
+				    json_integer(b->max_tokens));
 	return req;
 }
 

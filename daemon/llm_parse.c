@@ -580,6 +580,106 @@ static int stream_chunk(struct llm_stream *s, const json_t *v)
 	return 0;
 }
 
+/* Value of 4 hex digits at p (-1 when not hex). */
+static long hex4(const char *p)
+{
+	long v = 0;
+	for (int i = 0; i < 4; i++) {
+		int c = (unsigned char)p[i], d;
+		if (c >= '0' && c <= '9')
+			d = c - '0';
+		else if ((c | 0x20) >= 'a' && (c | 0x20) <= 'f')
+			d = (c | 0x20) - 'a' + 10;
+		else
+			return -1;
+		v = v * 16 + d;
+	}
+	return v;
+}
+
+/* Length of the valid UTF-8 sequence at p (n bytes left), 0 when invalid. */
+static size_t utf8_len(const unsigned char *p, size_t n)
+{
+	size_t k;
+	unsigned long cp;
+	if (p[0] < 0x80)
+		return 1;
+	if (p[0] >= 0xC2 && p[0] <= 0xDF)
+		k = 2, cp = p[0] & 0x1F;
+	else if (p[0] >= 0xE0 && p[0] <= 0xEF)
+		k = 3, cp = p[0] & 0x0F;
+	else if (p[0] >= 0xF0 && p[0] <= 0xF4)
+		k = 4, cp = p[0] & 0x07;
+	else
+		return 0;
+	if (n < k)
+		return 0;
+	for (size_t i = 1; i < k; i++) {
+		if ((p[i] & 0xC0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (p[i] & 0x3F);
+	}
+	if ((k == 3 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) || (k == 4 && (cp < 0x10000 || cp > 0x10FFFF)))
+		return 0;
+	return k;
+}
+
+/* How many bytes at s[i] need replacing (0: fine), and how many to skip
+ * when fine (*keep). */
+static size_t fix_at(const char *s, size_t n, size_t i, size_t *keep)
+{
+	*keep = 1;
+	if (s[i] == '\\') {
+		if (i + 1 >= n)
+			return 0;
+		*keep = 2;
+		if (s[i + 1] != 'u' || i + 6 > n)
+			return 0;
+		long v = hex4(s + i + 2);
+		*keep = 6;
+		if (v == 0 || (v >= 0xDC00 && v <= 0xDFFF))
+			return 6;
+		if (v >= 0xD800 && v <= 0xDBFF) {
+			long w = i + 12 <= n && s[i + 6] == '\\' && s[i + 7] == 'u' ? hex4(s + i + 8) : -1;
+			if (w >= 0xDC00 && w <= 0xDFFF) {
+				*keep = 12;
+				return 0;
+			}
+			return 6;
+		}
+		return 0;
+	}
+	if ((unsigned char)s[i] < 0x80)
+		return 0;
+	size_t k = utf8_len((const unsigned char *)s + i, n - i);
+	*keep = k ? k : 1;
+	return k ? 0 : 1;
+}
+
+/* See llm_parse.h. */
+char *llm_json_fix(const char *s, size_t *len)
+{
+	size_t n = *len, i = 0, keep = 1, bad = 0;
+	while (i < n && !(bad = fix_at(s, n, i, &keep)))
+		i += keep;
+	if (i >= n)
+		return NULL;
+	struct strbuf out = {0};
+	if (strbuf_add(&out, s, i, SIZE_MAX) < 0)
+		return NULL;
+	while (i < n) {
+		bad = fix_at(s, n, i, &keep);
+		const char *rep = bad == 6 ? "\\ufffd" : "\xEF\xBF\xBD";
+		if (strbuf_add(&out, bad ? rep : s + i, bad ? (bad == 6 ? 6 : 3) : keep, SIZE_MAX) < 0) {
+			free(out.p);
+			return NULL;
+		}
+		i += bad ? bad : keep;
+	}
+	*len = out.len;
+	return out.p;
+}
+
 /* Feed one SSE data payload. */
 int llm_stream_feed(struct llm_stream *s, const char *data, size_t len, bool *server_error,
 		    char *err, size_t errlen)
@@ -592,7 +692,10 @@ int llm_stream_feed(struct llm_stream *s, const char *data, size_t len, bool *se
 		return 1;
 	}
 	json_error_t je;
-	json_t *v = json_loadb(data, len, 0, &je);
+	size_t flen = len;
+	char *fixed = llm_json_fix(data, &flen);
+	json_t *v = json_loadb(fixed ? fixed : data, flen, 0, &je);
+	free(fixed);
 	if (!json_is_object(v)) {
 		char snip[100];
 		copy_clean(snip, sizeof(snip), data, len);
@@ -635,6 +738,15 @@ bool llm_stream_complete(const struct llm_stream *s)
 size_t llm_stream_chunks(const struct llm_stream *s)
 {
 	return s->nchunks;
+}
+
+/* Bytes kept so far. */
+size_t llm_stream_size(const struct llm_stream *s)
+{
+	size_t n = s->text.len;
+	for (size_t i = 0; i < s->ncalls; i++)
+		n += s->calls[i].name.len + s->calls[i].args.len;
+	return n;
 }
 
 /* Sort calls by index (insertion sort: a handful at most). */

@@ -37,6 +37,12 @@ int llm_parse_completion(const json_t *body, json_t **message, int64_t *prompt_t
 void llm_parse_error_body(const char *body, size_t len, char *msg, size_t msglen, char *code,
 			  size_t codelen);
 
+/* JSON text as a server may send it, made loadable: a \u0000 escape, a lone
+ * surrogate escape and an invalid UTF-8 byte each become U+FFFD (the answer
+ * loses that character, not the turn).  NULL when nothing needed fixing,
+ * else a malloc'd copy of *len bytes (updated). */
+char *llm_json_fix(const char *s, size_t *len);
+
 /* Streaming: one accumulator per attempt. */
 struct llm_stream;
 struct llm_stream *llm_stream_new(void);
@@ -50,6 +56,8 @@ const char *llm_stream_delta(const struct llm_stream *s);
 /* True once a finish_reason or [DONE] was seen. */
 bool llm_stream_complete(const struct llm_stream *s);
 size_t llm_stream_chunks(const struct llm_stream *s);
+/* Bytes kept so far (content, tool-call names and arguments). */
+size_t llm_stream_size(const struct llm_stream *s);
 /* The assembled assistant message (new ref), usage and model (malloc'd or NULL). */
 json_t *llm_stream_result(const struct llm_stream *s, int64_t *prompt_tokens,
 			  int64_t *completion_tokens, char **model, const char **finish_reason);

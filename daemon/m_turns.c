@@ -14,35 +14,12 @@
 #include "daemon/m_args.h"
 #include "daemon/rpc.h"
 
-#define TURNS_READ_MAX (8u << 20) /* bytes of turns.jsonl read (the newest kept) */
+#define TURNS_READ_MAX (4u << 20) /* bytes of turns.jsonl(.1) read back from the end */
 #define TURNS_DEFAULT 50
 #define TURNS_CAP 500
 
 static const struct proto_field list_params[] = {
 	{"project", PROTO_T_STR, false}, {"limit", PROTO_T_UINT, false}, {NULL, PROTO_T_ANY, false}};
-
-/* The last `limit` records of turns.jsonl (torn or bad lines skipped). */
-static json_t *turns_read(struct proj *p, size_t limit)
-{
-	char path[4096];
-	struct proto_err err;
-	json_t *all = json_array();
-	char *data, *line, *save = NULL;
-	if (fsu_path(path, sizeof path, &err, "%s/turns.jsonl", proj_state_dir(p)) < 0 ||
-	    !(data = fsu_read_file(path, TURNS_READ_MAX, NULL, &err)))
-		return all; /* no turn yet (or unreadable): an empty conversation */
-	for (line = strtok_r(data, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		json_t *e = json_loads(line, 0, NULL);
-		if (json_is_object(e))
-			json_array_append_new(all, e);
-		else
-			json_decref(e);
-		while (json_array_size(all) > limit)
-			json_array_remove(all, 0);
-	}
-	free(data);
-	return all;
-}
 
 /* turns.list {project?, limit?} → {turns, busy, question, project, project_path}. */
 static void m_turns_list(struct rpc_req *req)
@@ -53,7 +30,7 @@ static void m_turns_list(struct rpc_req *req)
 	size_t limit = req->args[1].present ? (size_t)req->args[1].u : TURNS_DEFAULT;
 	if (limit > TURNS_CAP)
 		limit = TURNS_CAP;
-	json_t *turns = turns_read(p, limit), *q = agent_pending_question(p);
+	json_t *turns = agent_turns_read(proj_state_dir(p), limit, TURNS_READ_MAX), *q = agent_pending_question(p);
 	msgpack_packer *pk = rpc_result_begin(req->from);
 	msgpack_pack_map(pk, 5);
 	proto_pack_key(pk, "turns");

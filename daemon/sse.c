@@ -21,6 +21,7 @@ struct sse {
 	bool has_data;
 	bool last_cr;      /* the previous byte was \r: skip a following \n */
 	bool failed;
+	bool overflow;     /* failed because a line or an event passed max */
 	size_t nevents;
 	char err[128];
 };
@@ -85,6 +86,7 @@ static int sse_line(struct sse *s, const char *line, size_t n)
 		if ((s->has_data && strbuf_add(&s->data, "\n", 1, s->max) < 0) ||
 		    strbuf_add(&s->data, val, vlen, s->max) < 0) {
 			snprintf(s->err, sizeof(s->err), "an event is larger than %zu bytes", s->max);
+			s->overflow = true;
 			return -1;
 		}
 		if (!s->data.p) /* empty first data line: make the buffer exist */
@@ -117,6 +119,7 @@ int sse_feed(struct sse *s, const char *buf, size_t len)
 			j++;
 		if (strbuf_add(&s->line, buf + i, j - i, s->max) < 0) {
 			snprintf(s->err, sizeof(s->err), "a line is longer than %zu bytes", s->max);
+			s->overflow = true;
 			s->failed = true;
 			return -1;
 		}
@@ -144,4 +147,10 @@ size_t sse_events(const struct sse *s)
 const char *sse_error(const struct sse *s)
 {
 	return s->err;
+}
+
+/* Did the last failure come from the size cap? */
+bool sse_overflowed(const struct sse *s)
+{
+	return s->overflow;
 }

@@ -8,6 +8,7 @@
 #ifndef DAA_SSE_H
 #define DAA_SSE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 struct sse;
@@ -28,5 +29,8 @@ int sse_feed(struct sse *s, const char *buf, size_t len);
 size_t sse_events(const struct sse *s);
 /* Why sse_feed failed ("" when it did not). */
 const char *sse_error(const struct sse *s);
+
+/* True when the parser failed because a line or an event passed max_event. */
+bool sse_overflowed(const struct sse *s);
 
 #endif

@@ -38,6 +38,12 @@ where R answers every request after the list is used up (without "then", a
   "drop_after": N          close the connection abruptly after N SSE events
                            (or after half the body)
   "hang_ms": N             send the headers, then nothing for N ms
+  "flood": {"bytes": N|null, "piece": P, "text": s}
+                           an answer whose content is N bytes ("x" repeated, or
+                           s repeated); null: endless, until the client hangs
+                           up.  Streamed as SSE content deltas of P bytes
+                           (default 65536) when the request asked for a stream,
+                           else as one chunked completion body
 """
 import argparse
 import json
@@ -228,6 +234,8 @@ class Handler(BaseHTTPRequestHandler):
         time.sleep(r.get("delay_ms", 0) / 1000.0)
         status = r.get("status", 200)
         extra = r.get("headers", {})
+        if "flood" in r:
+            return self.send_flood(r["flood"], bool(req.get("stream")), req.get("model", "fake"))
         if "reply" in r and req.get("stream"):
             inc = bool((req.get("stream_options") or {}).get("include_usage"))
             events = stream_chunks(r["reply"], req.get("model", "fake"),
@@ -266,6 +274,43 @@ class Handler(BaseHTTPRequestHandler):
             self.connection.shutdown(socket.SHUT_RDWR)
         except OSError:
             pass
+
+    def flood_pieces(self, f):
+        """Content pieces of a "flood" answer (endless when bytes is null)."""
+        piece, left = int(f.get("piece", 65536)), f.get("bytes")
+        text = f.get("text", "x")
+        unit = (text * (piece // len(text) + 1))[:piece]
+        while left is None or left > 0:
+            n = piece if left is None else min(piece, left)
+            yield unit[:n]
+            if left is not None:
+                left -= n
+
+    def send_flood(self, f, stream, model):
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream" if stream else "application/json")
+        self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+        try:
+            if stream:
+                for p in self.flood_pieces(f):
+                    ev = {"id": "c1", "object": "chat.completion.chunk", "model": model,
+                          "choices": [{"index": 0, "delta": {"content": p}, "finish_reason": None}]}
+                    self.chunk(b"data: " + json.dumps(ev).encode() + b"\n\n")
+                end = {"id": "c1", "object": "chat.completion.chunk", "model": model,
+                       "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}
+                self.chunk(b"data: " + json.dumps(end).encode() + b"\n\ndata: [DONE]\n\n")
+            else:
+                self.chunk(b'{"id": "c1", "object": "chat.completion", "model": "%s", "choices": '
+                           b'[{"index": 0, "finish_reason": "stop", "message": {"role": "assistant", '
+                           b'"content": "' % model.encode())
+                for p in self.flood_pieces(f):
+                    self.chunk(json.dumps(p)[1:-1].encode())
+                self.chunk(b'"}}]}')
+            self.wfile.write(b"0\r\n\r\n")
+            self.wfile.flush()
+        except OSError:
+            return
 
     def send_sse(self, status, extra, events, r):
         self.send_response(status)

@@ -216,6 +216,7 @@ struct opts {
 	bool stream;
 	int max_retries;
 	int idle_ms, total_ms;
+	int64_t max_tokens;   /* 0: not sent */
 	const char *base_url; /* NULL: the fake server */
 	const char *key;      /* NULL: none */
 	bool cancel_on_text;
@@ -249,7 +250,7 @@ static void call(const struct opts *o, struct run *r)
 		.temperature = 0.2, .stream = o->stream, .connect_timeout_ms = 5000,
 		.idle_timeout_ms = o->idle_ms ? o->idle_ms : 10000,
 		.total_timeout_ms = o->total_ms ? o->total_ms : 15000,
-		.max_retries = o->max_retries,
+		.max_retries = o->max_retries, .max_tokens = o->max_tokens,
 	};
 	char err[512];
 	struct llm_backend *b = llm_backend_new(L, &cfg, err, sizeof(err));
@@ -623,6 +624,21 @@ static void t_compat(void)
 	      "stream_options refused (400): sent again without it, not counted as a retry");
 	json_decref(recs);
 	run_clear(&r);
+	if (server_start(SCRIPT([{"status": 400, "body": {"error": {"message": "Unsupported parameter: 'max_tokens' is not supported with this model. Use 'max_completion_tokens' instead.",
+		"param": "max_tokens", "code": "unsupported_parameter"}}},
+		{"reply": {"content": "ok"}}, {"reply": {"content": "again"}}])) < 0)
+		return check(0, "max_tokens: server");
+	o.max_tokens = 500;
+	call(&o, &r);
+	recs = records();
+	check(r.reply && json_array_size(recs) == 2 &&
+	      json_integer_value(json_object_get(rec_body(recs, 0), "max_tokens")) == 500 &&
+	      !json_object_get(rec_body(recs, 1), "max_tokens") &&
+	      json_integer_value(json_object_get(rec_body(recs, 1), "max_completion_tokens")) == 500,
+	      "max_tokens refused for max_completion_tokens (400): sent again with that, not a retry");
+	json_decref(recs);
+	run_clear(&r);
+	o.max_tokens = 0;
 	if (server_start(SCRIPT([{"status": 301, "headers": {"Location": "https://elsewhere/v1/chat/completions"}, "body": ""}])) < 0)
 		return check(0, "redirect: server");
 	call(&o, &r);

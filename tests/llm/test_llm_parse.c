@@ -375,6 +375,33 @@ static void maybe_valgrind(char **argv)
 	exit(1);
 }
 
+/* llm_json_fix: NUL and lone surrogate escapes, bad UTF-8 → U+FFFD; the rest untouched. */
+static void test_json_fix(void)
+{
+	static const struct { const char *in, *out; } cases[] = {
+		{"{\"a\":\"x\\u0000y\"}", "{\"a\":\"x\\ufffdy\"}"},
+		{"\"\\ud800\"", "\"\\ufffd\""},
+		{"\"\\udc00z\"", "\"\\ufffdz\""},
+		{"\"\\ud800\\u0041\"", "\"\\ufffd\\u0041\""},
+		{"\"ok \\ud83d\\ude00 \\\\u0000 \\u00e9 \xc3\xa9\"", NULL},
+		{"\"\xff\xc3(\"", "\"\xef\xbf\xbd\xef\xbf\xbd(\""},
+		{"\"\xed\xa0\x80\"", "\"\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\""},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		size_t n = strlen(cases[i].in);
+		char *f = llm_json_fix(cases[i].in, &n), what[64];
+		snprintf(what, sizeof what, "llm_json_fix case %zu", i + 1);
+		if (!cases[i].out)
+			check(!f && n == strlen(cases[i].in), what);
+		else
+			check(f && n == strlen(cases[i].out) && memcmp(f, cases[i].out, n) == 0, what);
+		json_t *v = json_loadb(f ? f : cases[i].in, n, JSON_DECODE_ANY, NULL);
+		check(v != NULL, "... and jansson loads it");
+		json_decref(v);
+		free(f);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	(void)argc;
@@ -387,6 +414,7 @@ int main(int argc, char **argv)
 	test_schema();
 	test_config();
 	test_fuzz();
+	test_json_fix();
 	printf("1..%d\n", n_checks);
 	if (n_failed)
 		fprintf(stderr, "%d of %d checks failed\n", n_failed, n_checks);

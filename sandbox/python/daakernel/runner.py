@@ -122,6 +122,18 @@ def _names(code):
     return out
 
 
+def _bare_name(stmt):
+    """The name when the expression statement is a bare name (`df`), else "".
+    Only that is used (as a table's name); ast.get_source_segment would
+    give the same, but it is quadratic in the line's length (a 1.4 MB line
+    took 90 s)."""
+    v = stmt.value
+    if isinstance(v, ast.Name) and (v.lineno, v.col_offset, v.end_lineno, v.end_col_offset) == \
+            (stmt.lineno, stmt.col_offset, stmt.end_lineno, stmt.end_col_offset):
+        return v.id
+    return ""
+
+
 def prepare(source, filename):
     """Parse and compile a step: (body code, trailing expression code or
     None, quiet (the expression ends with ';'), the expression's source).
@@ -132,7 +144,7 @@ def prepare(source, filename):
         return compile(tree, filename, "exec"), None, False, ""
     line = _LINES.split(source)[last.end_lineno - 1].encode("utf-8", "surrogatepass")
     quiet = line[last.end_col_offset:].lstrip().startswith(b";")   # offsets count bytes
-    expr_src = ast.get_source_segment(source, last) or ""
+    expr_src = _bare_name(last)
     tree.body.pop()
     body = compile(tree, filename, "exec")
     expr = compile(ast.Expression(last.value), filename, "eval")
