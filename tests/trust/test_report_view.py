@@ -83,7 +83,7 @@ def chromium(page, work, tag):
     prof = os.path.join(work, "chromium-" + tag)
     subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu",
                     "--disable-background-networking", "--no-first-run",
-                    "--user-data-dir=" + prof, "--virtual-time-budget=3000",
+                    "--user-data-dir=" + prof, "--virtual-time-budget=10000",
                     "--window-size=900,700", "--screenshot=" + shot, "file://" + page],
                    stdin=subprocess.DEVNULL, capture_output=True, timeout=120)
     shutil.rmtree(prof, ignore_errors=True)
@@ -91,6 +91,18 @@ def chromium(page, work, tag):
         shutil.copy(shot, os.environ["DAA_KEEP_SHOTS"] + "/" + tag + ".png")
     check(os.path.isfile(shot), "chromium made no screenshot of %s" % page)
     return shot
+
+
+def rendered_ink(page, work, tag, tries=3):
+    """ink() of page's screenshot, the best of a few tries: headless Chromium
+    sometimes shoots a srcdoc iframe before it is painted (seen ~1 run in 2
+    with a 3 s virtual-time budget), which says nothing about the page."""
+    best = 0.0
+    for i in range(tries):
+        best = max(best, ink(chromium(page, work, "%s%d" % (tag, i))))
+        if best > 0.01:
+            break
+    return best
 
 
 def ink(png):
@@ -117,7 +129,7 @@ def body(d, work):
     check(r and r.get("view"), "no view in %s %s" % (p.stdout[-500:], p.stderr))
     viewdir = os.path.join(proj, ".daa", "view")
     check(os.path.dirname(os.path.realpath(r["view"])) == viewdir, "view %r" % r["view"])
-    share = ink(chromium(r["view"], work, "clean"))
+    share = rendered_ink(r["view"], work, "clean")
     check(share > 0.01, "the untampered report renders blank in the view (%.4f)" % share)
     print("ok - the view of the untampered report renders (%.1f%% ink)" % (share * 100))
 
@@ -135,7 +147,7 @@ def body(d, work):
         check(r2 and r2.get("view") == r["view"], "view after tampering %r" % (r2,))
         with open(r2["view"]) as f:
             check("Tampered report" in f.read(), "the view does not hold the tampered report")
-        share = ink(chromium(r2["view"], work, "view"))
+        share = rendered_ink(r2["view"], work, "view")
         check(not lis.hits, "the view reached the network: %r" % lis.hits)
         check(share > 0.001, "the tampered report's view is blank")
         print("ok - its view made no request (img, script, refresh, css, form, iframe...)")
@@ -143,8 +155,12 @@ def body(d, work):
         lis.close()
 
     q = d.cli("--json", "-p", "p", "run", "open('.daa/view/x.html', 'w').write('x')", "--scratch")
-    check(json.loads(q.stdout)["error"]["type"] == "PermissionError", "kernel wrote .daa/view")
-    print("ok - a kernel cannot write .daa/view")
+    err = (json.loads(q.stdout).get("error") or {}).get("type")
+    # PermissionError from Landlock; FileNotFoundError when the mount
+    # namespace hides .daa/ (only .daa/cache is mounted in), sandbox/README.md
+    check(err in ("PermissionError", "FileNotFoundError") and
+          not os.path.exists(os.path.join(viewdir, "x.html")), "kernel wrote .daa/view (%r)" % err)
+    print("ok - a kernel cannot write .daa/view (%s)" % err)
 
     fake = os.path.join(work, "bin")
     os.makedirs(fake)
