@@ -222,10 +222,11 @@ static void model_print(const msgpack_object *r)
 {
 	const char *kind = cli_str(r, "kind"), *target = cli_str(r, "target");
 	const char *ds = cli_str(r, "dataset"), *pm = cli_str(r, "primary_metric");
-	printf("%s of '%s' (dataset %s, %lld rows, %lld-fold cross-validation, chosen by %s)\nfeatures: ",
-	       kind ? kind : "?", target ? target : "?", ds ? ds : "?",
+	const char *cv = cli_str(r, "cv");
+	printf("%s of '%s' (dataset %s, %lld rows, %lld-fold %s cross-validation, chosen by %s)\n"
+	       "features: ", kind ? kind : "?", target ? target : "?", ds ? ds : "?",
 	       (long long)proto_map_int(r, "rows", 0), (long long)proto_map_int(r, "folds", 0),
-	       pm ? pm : "?");
+	       cv ? cv : "shuffled", pm ? pm : "?");
 	put_strs(proto_map_get(r, "features"), ", ");
 	putchar('\n');
 	scores_print(r);

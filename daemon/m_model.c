@@ -49,6 +49,8 @@ static void reply_kernel_error(struct rpc_reply_to to, const json_t *reply)
 		code = PROTO_ERR_CANCELLED;
 	if (!e || !type)
 		rpc_reply_error(to, PROTO_ERR_KERNEL, "the kernel gave no summary (truncated output?)");
+	else if (strcmp(type, "ToolError") == 0 && msg && *msg) /* a sentence (daa_tools/cli.py) */
+		rpc_reply_error(to, code, "%s", msg);
 	else
 		rpc_reply_error(to, code, "%s: %s", type, msg ? msg : "");
 }

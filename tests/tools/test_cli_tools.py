@@ -118,12 +118,13 @@ def check_errors(s):
     p = s.daa("-p", "demo", "model", "churned", "--kind", "cluster", check=False)
     assert p.returncode == 2, (p.returncode, p.stderr)
     p = s.daa("-p", "demo", "model", "no_such_column", "--dataset", "customers", check=False, timeout=300)
-    assert p.returncode == 1 and "no_such_column" in p.stderr, (p.returncode, p.stderr)
+    assert p.returncode == 1 and "no column 'no_such_column'" in p.stderr, (p.returncode, p.stderr)
+    assert "KeyError" not in p.stderr and "Traceback" not in p.stderr, p.stderr
     p = s.daa("-p", "demo", "profile", "nope", check=False, timeout=300)
     assert p.returncode == 1 and "nope" in p.stderr, (p.returncode, p.stderr)
     p = s.daa("-p", "demo", "profile", check=False, timeout=300)
     assert p.returncode == 1 and "several datasets" in p.stderr, (p.returncode, p.stderr)
-    print("ok - bad --kind is a usage error; unknown column or dataset an error naming it")
+    print("ok - bad --kind is a usage error; unknown column or dataset a plain sentence naming it")
     from daad import RpcError
     for method, params, code in (
             ("model.run", {"project": "demo", "target": "churned", "features": 5}, -32602),

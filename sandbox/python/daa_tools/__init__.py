@@ -2,7 +2,7 @@
 daa kernel (as `daa_tools` in the namespace).
 
     daa_tools.profile(df, name)            -> summary; HTML report in outputs/reports/
-    daa_tools.model(df, target, features=None, kind="auto")
+    daa_tools.model(df, target, features=None, kind="auto", time=None)
                                            -> result; pipeline + card in outputs/models/
     daa_tools.predict(model_path, df)      -> predictions of a saved model
     daa_tools.infer_types(df)              -> {column: numeric|categorical|datetime|
@@ -42,10 +42,12 @@ def profile(df, name="data", out_dir=None, images=True):
     return _p(df, name, out_dir=out_dir, images=images)
 
 
-def model(df, target, features=None, kind="auto", out_dir=None, name=None):
-    """Fit and honestly evaluate a model of `target`; save it with a card."""
+def model(df, target, features=None, kind="auto", out_dir=None, name=None, time=None):
+    """Fit and honestly evaluate a model of `target`; save it with a card.
+    Time-ordered data (a date or year column; `time` names it, False: none)
+    is cross-validated with time-ordered folds."""
     from .modeling import model as _m
-    return _m(df, target, features=features, kind=kind, out_dir=out_dir, name=name)
+    return _m(df, target, features=features, kind=kind, out_dir=out_dir, name=name, time=time)
 
 
 def predict(model_path, df):

@@ -10,6 +10,27 @@ import os
 MARK = "\x1edaa-json "
 
 
+class ToolError(Exception):
+    """A failure told to the user as a plain sentence: the daemon replies
+    with the message alone (daemon/m_model.c), no type, no traceback."""
+
+
+def _told(fn, what):
+    """fn() with every ordinary exception turned into a ToolError sentence
+    (KeyboardInterrupt passes: the daemon reports it as cancelled)."""
+    try:
+        return fn()
+    except ToolError:
+        raise
+    except (LookupError, ValueError, TypeError) as e:
+        msg = e.args[0] if len(e.args) == 1 and isinstance(e.args[0], str) else str(e)
+        raise ToolError(msg) from None
+    except Exception as e:      # noqa: BLE001 — scikit-learn/pandas internals
+        raise ToolError("%s failed inside %s: %s" % (what, type(e).__module__.split(".")[0],
+                                                      str(e).splitlines()[0] if str(e) else
+                                                      type(e).__name__)) from None
+
+
 def _pick(dfs, dataset, column=None):
     """(name, frame): the named dataset, else the only one, else the one with `column`."""
     names = sorted(dfs)
@@ -70,15 +91,16 @@ def summarize(frame, name):
 
 def profile(dfs, dataset=None):
     """Profile a dataset of the project; emit the compact summary."""
-    name, frame = _pick(dfs, dataset)
-    _emit(summarize(frame, name))
+    name, frame = _told(lambda: _pick(dfs, dataset), "the profile")
+    _emit(_told(lambda: summarize(frame, name), "the profile"))
 
 
 def model(dfs, target, dataset=None, features=None, kind="auto"):
     """Model a target of the project's dataset; emit the result."""
     from . import model as _model
-    name, frame = _pick(dfs, dataset, target)
-    r = _model(frame, target, features=features or None, kind=kind or "auto", name=name)
+    name, frame = _told(lambda: _pick(dfs, dataset, target), "the model")
+    r = _told(lambda: _model(frame, target, features=features or None, kind=kind or "auto",
+                             name=name), "the model")
     out = dict(r)
     out["dataset"] = name
     out["importances"] = dict(list(r["importances"].items())[:20])

@@ -49,7 +49,8 @@ class ModelResult(AttrDict):
 
     def __repr__(self):
         lines = ["%s model of %r (%s), %d rows, features: %s" % (
-            self["kind"], self["target"], self["best"], self["rows"], ", ".join(self["features"]))]
+            self["kind"], self["target"], self["best"], self["rows"], ", ".join(self["features"])),
+            "  %d-fold %s cross-validation" % (self["folds"], self.get("cv", "shuffled"))]
         for name, m in self["scores"].items():
             lines.append("  %-22s %s" % (name, "  ".join("%s %.3f" % kv for kv in m.items())))
         for c, why in self["dropped"].items():
@@ -127,6 +128,47 @@ def _select(df, target, features):
     return kinds, dropped
 
 
+_YEAR_NAME = re.compile(r"(^|_)(year|yr|yyyy|jahr|annee|ano)($|_)", re.I)
+
+
+def _time_column(df):
+    """The column that orders the rows in time, or None: a datetime column
+    (or date text), else an integer column named like a year whose values
+    look like years.  Its presence makes the data time-ordered."""
+    for c in df.columns:
+        if infer.infer_type(df[c], c)[0] == "datetime":
+            return c
+    for c in df.columns:
+        s = df[c]
+        if not _YEAR_NAME.search(str(c)) or not pd.api.types.is_numeric_dtype(s) \
+                or pd.api.types.is_bool_dtype(s):
+            continue
+        v = s.dropna()
+        if len(v) and np.all(np.mod(v, 1) == 0) and v.between(1000, 2200).all() and v.nunique() > 2:
+            return c
+    return None
+
+
+_SUBPERIOD_NAME = re.compile(r"^(quarter|qtr|month|week|day)$", re.I)
+
+
+def _time_order(data, col):
+    """data's index sorted by time column col (stable; dates parsed), then by
+    a numeric quarter/month/week/day column when col is a year."""
+    key = data[col]
+    if not pd.api.types.is_numeric_dtype(key):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            key = pd.to_datetime(key, errors="coerce")
+        return key.sort_values(kind="stable", na_position="first").index
+    keys = pd.DataFrame({"_t0": key})
+    subs = [c for c in data.columns if _SUBPERIOD_NAME.match(str(c))
+            and pd.api.types.is_numeric_dtype(data[c])]
+    for i, c in enumerate(subs[:1]):
+        keys["_t%d" % (i + 1)] = data[c]
+    return keys.sort_values(list(keys.columns), kind="stable", na_position="first").index
+
+
 def _prepare(X, kinds):
     """Text numbers to numbers, booleans to text categories (in a copy)."""
     X = X.copy()
@@ -187,14 +229,20 @@ def _scoring(kind, y):
     return {"accuracy": "accuracy", "F1": "f1_macro", "ROC AUC": "roc_auc_ovr"}, "F1"
 
 
-def _evaluate(pre, X, y, kind):
-    """Cross-validated metrics of every estimator: {name: {metric: value}}, primary metric."""
+def _evaluate(pre, X, y, kind, order=None):
+    """Cross-validated metrics of every estimator: {name: {metric: value}},
+    primary metric, folds.  With `order` (row labels in time order) the folds
+    are time-ordered (TimeSeriesSplit: each fold tests on rows later than
+    all it trained on), else shuffled K-fold."""
     from sklearn.base import clone
-    from sklearn.model_selection import KFold, StratifiedKFold, cross_validate
+    from sklearn.model_selection import KFold, StratifiedKFold, TimeSeriesSplit, cross_validate
     from sklearn.pipeline import Pipeline
     scoring, primary = _scoring(kind, y)
     folds = 5 if len(X) <= 2000 else 3
-    if kind == "classification":
+    if order is not None:
+        X, y = X.loc[order], y.loc[order]
+        cv = TimeSeriesSplit(folds)
+    elif kind == "classification":
         folds = max(2, min(folds, int(y.value_counts().min())))
         cv = StratifiedKFold(folds, shuffle=True, random_state=0)
     else:
@@ -233,7 +281,7 @@ def _card(res, notes):
          "## Features", ""]
     m += ["- `%s` (%s)" % (c, k) for c, k in res["feature_types"].items()]
     m += ["- dropped `%s`: %s" % (c, why) for c, why in res["dropped"].items()]
-    m += ["", "## Metrics (%d-fold cross-validation)" % res["folds"], "",
+    m += ["", "## Metrics (%d-fold %s cross-validation)" % (res["folds"], res["cv"]), "",
           "| estimator | " + " | ".join(res["metrics"]) + " |",
           "|---" * (len(res["metrics"]) + 1) + "|"]
     m += ["| %s%s | " % (n, " (chosen)" if n == res["best"] else "") +
@@ -249,17 +297,18 @@ def _slug(s):
     return re.sub(r"[^A-Za-z0-9_.-]+", "-", str(s)).strip("-.") or "model"
 
 
-def model(df, target, features=None, kind="auto", out_dir=None, name=None):
+def model(df, target, features=None, kind="auto", out_dir=None, name=None, time=None):
     """Model `target` from the other columns (or `features`); kind is auto,
-    classification or regression.  Returns a ModelResult (metrics per
+    classification or regression; time is the column that orders rows in
+    time (None: found from the data, False: none, shuffled folds).  Returns a ModelResult (metrics per
     estimator vs the dummy baseline, the chosen one, importances, what was
     dropped and why, paths of the saved pipeline and card)."""
     from threadpoolctl import threadpool_limits
     with threadpool_limits(1):          # OpenMP/BLAS threads: no gain on small data, deterministic
-        return _model(df, target, features, kind, out_dir, name)
+        return _model(df, target, features, kind, out_dir, name, time)
 
 
-def _model(df, target, features, kind, out_dir, name):
+def _model(df, target, features, kind, out_dir, name, time_col):
     """model() without the thread limit."""
     import joblib
     from sklearn.base import clone
@@ -298,7 +347,17 @@ def _model(df, target, features, kind, out_dir, name):
             "%s: %s" % kv for kv in dropped.items()))
     X = X[list(kinds)]
     pre = _preprocessor(kinds)
-    scores, primary, folds = _evaluate(pre, X, y, kind)
+    tcol = _time_column(data) if time_col is None else (time_col or None)
+    if tcol is not None and tcol not in data.columns:
+        raise KeyError("no time column %r; columns: %s" % (tcol, ", ".join(map(str, df.columns))))
+    scores, primary, folds = _evaluate(pre, X, y, kind, _time_order(data, tcol) if tcol else None)
+    if tcol:
+        cv = "time-ordered (by %s)" % tcol
+        notes.append("the rows are ordered in time by `%s`: each fold was tested on rows later than "
+                     "those it was trained on (TimeSeriesSplit), as shuffled folds would let the model "
+                     "see the future and score too high; pass time=False to shuffle" % tcol)
+    else:
+        cv = "shuffled"
     cands = {n: s for n, s in scores.items() if not n.startswith("baseline")}
     sign = -1 if primary in ("MAE", "RMSE") else 1
     best = max(cands, key=lambda n: sign * (cands[n][primary] if np.isfinite(cands[n][primary]) else -1e300))
@@ -319,7 +378,7 @@ def _model(df, target, features, kind, out_dir, name):
     stem = os.path.join(folder, "%s_%s" % (_slug(name), _slug(target)))
     res = ModelResult(
         name=str(name), target=str(target), kind=kind, rows=len(data), rows_with_target=int(len(y)),
-        features=list(kinds), feature_types=dict(kinds), dropped=dropped, folds=folds,
+        features=list(kinds), feature_types=dict(kinds), dropped=dropped, folds=folds, cv=cv,
         metrics=list(scores[best]), primary_metric=primary, scores=scores, best=best,
         baseline=scores["baseline (dummy)"], beats_baseline=bool(cands[best][primary] * sign > base * sign),
         importances=importances, importance_metric="R2" if kind == "regression" else "accuracy",
