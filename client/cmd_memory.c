@@ -95,10 +95,15 @@ static int cmd_summary(struct cli *cli, struct cli_args *a)
 		const msgpack_object *text = proto_map_get(m.result, "text");
 		if (proto_map_bool(m.result, "truncated", false))
 			printf("(the recap is long: its newest part follows)\n\n");
+		const msgpack_object *now = proto_map_get(m.result, "now");
 		if (text && text->type == MSGPACK_OBJECT_STR && text->via.str.size)
 			cli_put_obj_str(stdout, text);
 		else
 			printf("no turn yet in this project: ask something with `daa ask`\n");
+		if (now && now->type == MSGPACK_OBJECT_STR && now->via.str.size) {
+			printf("\n## The steps now (edits and re-runs since the turns above count here)\n\n");
+			cli_put_obj_str(stdout, now);
+		}
 	}
 	proto_msg_done(&m);
 	return CLI_OK;

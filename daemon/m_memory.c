@@ -10,16 +10,20 @@
 #include <string.h>
 
 #include "daemon/fsutil.h"
+#include "daemon/history.h"
 #include "daemon/kern.h"
 #include "daemon/project.h"
 #include "daemon/m_args.h"
 #include "daemon/rpc.h"
+#include "daemon/strbuf.h"
 
 #define MEM_READ_MAX (64u << 20)    /* bytes read of one log file */
 #define MEM_SUMMARY_MAX (4u << 20)  /* bytes of llm_summary.md returned (the newest) */
 #define MEM_LOG_DEFAULT 20
 #define MEM_LOG_CAP 500
 #define MEM_LOG_FILES 400           /* days looked at, newest first */
+#define MEM_NOW_LINE 160            /* bytes of a step's last output shown in `now` */
+#define MEM_NOW_MAX (256u << 10)    /* bytes of the whole `now` section */
 
 static const struct proto_field tail_params[] = {
 	{"project", PROTO_T_STR, false}, {"n", PROTO_T_UINT, false}, {NULL, PROTO_T_ANY, false}};
@@ -126,7 +130,61 @@ static void m_log_tail(struct rpc_req *req)
 RPC_METHOD(log_tail, "log.tail", tail_params, m_log_tail,
 	   "the project's last model calls (llm_log_*.jsonl)");
 
-/* summary.get {project?} → {text, truncated, path, project, project_path}. */
+/* The first non-blank line of text, at most MEM_NOW_LINE bytes (whole UTF-8). */
+static size_t first_line(const char *text, const char **start)
+{
+	while (*text == '\n' || *text == ' ' || *text == '\r')
+		text++;
+	size_t n = strcspn(text, "\r\n");
+	if (n > MEM_NOW_LINE) {
+		n = MEM_NOW_LINE;
+		while (n > 0 && ((unsigned char)text[n] & 0xC0) == 0x80)
+			n--;
+	}
+	*start = text;
+	return n;
+}
+
+/* One line of the `now` section: "- `FILE`: STATUS — first output line". */
+static void now_line(struct strbuf *b, const json_t *step, const json_t *state)
+{
+	const char *file = json_string_value(json_object_get(step, "file"));
+	const json_t *e = json_object_get(state, json_string_value(json_object_get(step, "stem")));
+	const char *status = json_string_value(json_object_get(e, "status"));
+	const char *out = json_string_value(json_object_get(e, "stdout"));
+	const char *err = json_string_value(json_object_get(e, "error"));
+	const char *what = err && *err ? err : out, *line = "";
+	size_t n = what ? first_line(what, &line) : 0;
+	char head[600];
+	int k = snprintf(head, sizeof head, "- `%s`: %s%s", file ? file : "?", status ? status : "not run since saved",
+			 n ? " — " : "");
+	strbuf_add(b, head, k > 0 ? (size_t)k < sizeof head ? (size_t)k : sizeof head - 1 : 0, MEM_NOW_MAX);
+	strbuf_add(b, line, n, MEM_NOW_MAX);
+	strbuf_add(b, "\n", 1, MEM_NOW_MAX);
+}
+
+/* The steps as they are now (history/ and .daa/history.json, read when
+ * asked): the recap is written once per turn, so an edit or a re-run made
+ * later shows here, not there.  NULL when the project has no step. */
+static char *steps_now(const char *project_path)
+{
+	struct proto_err err;
+	json_t *steps = hist_steps(project_path, &err), *st;
+	if (!steps || !json_array_size(steps)) {
+		json_decref(steps);
+		return NULL;
+	}
+	json_t *state = hist_state_load(project_path);
+	struct strbuf b = {0};
+	size_t i;
+	json_array_foreach(steps, i, st)
+		now_line(&b, st, state);
+	json_decref(state);
+	json_decref(steps);
+	return b.p;
+}
+
+/* summary.get {project?} → {text, truncated, now, path, project, project_path}. */
 static void m_summary_get(struct rpc_req *req)
 {
 	struct proj *p = m_arg_project(req);
@@ -143,15 +201,18 @@ static void m_summary_get(struct rpc_req *req)
 	const char *nl = truncated ? memchr(shown, '\n', len - (size_t)(shown - text)) : NULL;
 	if (nl) /* start at a whole line, never inside a UTF-8 sequence */
 		shown = nl + 1;
+	char *now = steps_now(proj_path(p));
 	msgpack_packer *pk = rpc_result_begin(req->from);
-	msgpack_pack_map(pk, 5);
+	msgpack_pack_map(pk, 6);
 	proto_pack_key(pk, "text");
 	proto_pack_strn(pk, shown, text ? len - (size_t)(shown - text) : 0);
 	proto_pack_kv_bool(pk, "truncated", truncated);
+	proto_pack_kv_str(pk, "now", now ? now : "");
 	proto_pack_kv_str(pk, "path", "llm_summary.md");
 	proto_pack_kv_str(pk, "project", proj_name(p));
 	proto_pack_kv_str(pk, "project_path", proj_path(p));
 	rpc_result_end();
+	free(now);
 	free(text);
 }
 RPC_METHOD(summary_get, "summary.get", summary_params, m_summary_get,

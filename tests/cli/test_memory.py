@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """tests/cli/test_memory.py — `daa log` and `daa summary` against a private
 daad with the builtin analyst: an empty project says so, a turn shows up as
-model calls (one line each, full entries with --json) and as a recap; bad
+model calls (one line each, full entries with --json) and as a recap, and
+an edited, re-run step shows its new output under "The steps now"; bad
 -n values are usage errors; methods reject bad params."""
 import json
 import os
@@ -55,6 +56,21 @@ def main():
         rc, out, _ = daa(d, "-p", "m", "summary")
         assert rc == 0 and "## Turn 1" in out and "total revenue" in out and "926,287.51" in out, out
         print("ok - daa summary prints the recap")
+
+        # the recap is written per turn; an edit and a re-run made later
+        # must show in `daa summary` too (issue 15.10)
+        d.call("history.edit", {"project": "m", "step": 1,
+                                "text": "print('edited total', 12345)\n"})
+        rc, out, _ = daa(d, "-p", "m", "summary")
+        assert rc == 0 and "## The steps now" in out and "001_" in out and "edited" in out, out
+        rc, out, err = daa(d, "-p", "m", "rerun", "1")
+        assert rc == 0, out + err
+        rc, out, _ = daa(d, "-p", "m", "summary")
+        now = out.split("## The steps now", 1)[1]
+        assert "ok — edited total 12345" in now and "926,287.51" not in now, out
+        res = json.loads(daa(d, "--json", "-p", "m", "summary")[1])
+        assert "edited total 12345" in res["now"] and "## Turn 1" in res["text"], res
+        print("ok - daa summary shows the steps as they are after an edit and a re-run")
 
         for bad in ("x", "-1", "501"):
             rc, out, err = daa(d, "-p", "m", "log", "-n", bad)
