@@ -7,7 +7,8 @@
 #   make check    the suites again under ASan+UBSan, daemon tests under valgrind
 #   make install  PREFIX=~/.local by default
 #   make demo     build, start a private daemon, run a few offline asks
-#   make fuzz / make lint / make layering
+#   make fuzz     libFuzzer on eight parsers, FUZZ_SECS each (tests/fuzz/module.mk)
+#   make lint / make layering
 
 PREFIX ?= $(HOME)/.local
 SAN ?= 0
