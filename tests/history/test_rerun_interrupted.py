@@ -11,6 +11,9 @@ item 6), through a real daemon and the real `daa`:
    a failure of the re-run (the step is marked failed with the cause), but
    its script and its previous figure are intact and the re-run's own
    half-made figure is gone.
+3. daad itself is SIGKILLed: nothing was recorded, so after a restart the
+   step is ok; the half-made figure leaves outputs/plots at the first work
+   on the project (history_figs.c hist_figures_tidy).
 
 The step holds while outputs/hold exists (no timing): it first writes its
 pid to outputs/started and shows a figure (saved under the re-run's
@@ -91,11 +94,11 @@ def start_held_rerun(s):
     return p, pid
 
 
-def intact(s, digests):
+def intact(s, digests, unsaved_ok=False):
     assert (digest(os.path.join(s.path, "history", "002_run.py")),
             digest(os.path.join(s.path, "outputs", "plots", "002_run_1.png"))) == digests, \
         "step 2's script or previous figure changed"
-    left = [f for f in plots(s) if "rerun" in f]
+    left = [f for f in plots(s) if "rerun" in f and not (unsaved_ok and "/unsaved/" in f)]
     assert not left, "figures of the cut re-run left behind: %s" % left
 
 
@@ -145,10 +148,29 @@ def kernel_kill_case():
               "script and previous figure intact, no half-made figure left")
 
 
+def daemon_kill_case():
+    with Session() as s:
+        digests = setup(s)
+        p, pid = start_held_rerun(s)
+        s.d.kill9()
+        p.communicate(timeout=60)
+        assert p.returncode == 4, p.returncode  # daad went away while daa waited
+        os.unlink(os.path.join(s.path, "outputs", "hold"))
+        s.d.start()
+        h = history(s)["steps"]
+        assert [(x["status"], x.get("error")) for x in h] == [("ok", None), ("ok", None)], h
+        assert h[1]["outputs"] == ["outputs/plots/002_run_1.png"], h
+        s.run("1", "--scratch", check=True)  # the first work on the project tidies outputs/
+        intact(s, digests, unsaved_ok=True)
+        print("ok - daad SIGKILL during a re-run: after a restart the step is ok, its script "
+              "and figure intact, the half-made figure moved out of outputs/plots")
+
+
 def main():
     skip_unless_built()
     sigterm_case()
     kernel_kill_case()
+    daemon_kill_case()
     return 0
 
 
