@@ -255,7 +255,7 @@ static int rerun(struct cli *cli, long from)
 	rc = cli_call(cli, "history.rerun", &p, CLI_TIMEOUT_NONE, &m);
 	if (rc != CLI_OK)
 		return rc;
-	bool ok = proto_map_bool(m.result, "ok", false);
+	bool ok = proto_map_bool(m.result, "ok", false), cut = cli_str(m.result, "interrupted");
 	if (!cli_json_result(cli, &m)) {
 		const msgpack_object *ran = proto_map_get(m.result, "ran");
 		for (uint32_t i = 0; i < arr_size(m.result, "ran"); i++) {
@@ -271,12 +271,20 @@ static int rerun(struct cli *cli, long from)
 				printf("\n");
 			}
 		}
-		if (!ok)
+		if (cut)
+			fprintf(stderr, "daa: the re-run was interrupted at %s, which keeps its "
+				"previous status and outputs:\n%s\n", cli_str(m.result, "interrupted"),
+				cli_str(m.result, "error") ?: "");
+		else if (!ok && cli_str(m.result, "failed"))
 			fprintf(stderr, "daa: %s failed (its previous outputs are kept):\n%s\n",
-				cli_str(m.result, "failed") ?: "a step", cli_str(m.result, "error") ?: "");
+				cli_str(m.result, "failed"), cli_str(m.result, "error") ?: "");
+		else if (!ok)
+			fprintf(stderr, "daa: the re-run did not run: %s\n",
+				cli_str(m.result, "error") ?: "(no reason given)");
 	}
 	proto_msg_done(&m);
-	return ok ? CLI_OK : CLI_ERR;
+	/* cut: the daemon stopped (or the project closed) while daa waited (exit 4) */
+	return ok ? CLI_OK : cut ? CLI_UNREACHABLE : CLI_ERR;
 }
 
 /* `daa rerun N` / `daa rerun --all`. */

@@ -149,6 +149,26 @@ json_t *hist_state_entry(json_t *state, const char *stem)
 	return e;
 }
 
+/* A new step's entry: whatever an older step of the same stem left (one
+ * undone, or removed by hand) is not inherited (borrowed). */
+static json_t *state_fresh(json_t *state, const char *stem)
+{
+	json_object_del(state, stem);
+	return hist_state_entry(state, stem);
+}
+
+/* Drop a removed step's entry (status, error, outputs, stdout) from
+ * .daa/history.json (atomic rewrite; none when it has no entry). */
+int hist_state_forget(const char *project_path, const char *stem, struct proto_err *err)
+{
+	json_t *state = hist_state_load(project_path);
+	int rc = 0;
+	if (json_object_del(state, stem) == 0)
+		rc = hist_state_save(project_path, state, err);
+	json_decref(state);
+	return rc;
+}
+
 /* Length of the valid UTF-8 sequence at p (its code point in *cp), 0 when invalid. */
 static size_t utf8_seq(const unsigned char *p, unsigned *cp)
 {
@@ -469,22 +489,25 @@ int hist_save_run(struct proj *pj, const char *code, const char *step, const jso
 	if (rc == 0)
 		rc = fsu_write_new(path, text, strlen(text), err); /* never over an existing step */
 	free(text);
-	if (rc == 0 && reply) {
+	if (rc == 0) {
 		json_t *st = hist_state_load(proj_path(pj));
-		json_t *e = hist_state_entry(st, name);
-		json_object_set(e, "stdout", json_object_get(reply, "stdout"));
-		hist_state_save(proj_path(pj), st, err);
+		json_t *e = state_fresh(st, name);
+		if (reply && json_object_get(reply, "stdout"))
+			json_object_set(e, "stdout", json_object_get(reply, "stdout"));
+		if (hist_state_save(proj_path(pj), st, err) < 0)
+			log_warn("history: %s: statuses not saved: %s", proj_path(pj), err->msg);
 		json_decref(st);
 	}
 	return rc;
 }
 
-/* Remember the stdout of a step's run (for notebooks with outputs). */
+/* A step just saved: its entry starts afresh with the stdout of its run
+ * (for notebooks with outputs). */
 void hist_record_stdout(const char *project_path, const char *stem, const char *out)
 {
 	struct proto_err err;
 	json_t *st = hist_state_load(project_path);
-	json_object_set_new(hist_state_entry(st, stem), "stdout", json_string(out ? out : ""));
+	json_object_set_new(state_fresh(st, stem), "stdout", json_string(out ? out : ""));
 	if (hist_state_save(project_path, st, &err) < 0)
 		log_warn("history: %s: statuses not saved: %s", project_path, err.msg);
 	json_decref(st);

@@ -26,6 +26,8 @@ json_t *hist_state_load(const char *project_path);
 int hist_state_save(const char *project_path, const json_t *state, struct proto_err *err);
 /* The step's status entry in state (created when missing; borrowed). */
 json_t *hist_state_entry(json_t *state, const char *stem);
+/* Drop a removed step's entry from .daa/history.json (atomic); 0 or -1 (err). */
+int hist_state_forget(const char *project_path, const char *stem, struct proto_err *err);
 /* history_figs.c — figures, listed and moved by the daemon only.
  * Figures of a step in outputs/plots (<stem>_<K>.png regular files, by K; owned). */
 json_t *hist_step_figures(const char *project_path, const char *stem);
@@ -70,7 +72,8 @@ void hist_run_step_name(struct proj *pj, char *buf, size_t size);
  * the relative path into rel.  0 or -1 (err). */
 int hist_save_run(struct proj *pj, const char *code, const char *step, const json_t *reply,
 		  char *rel, size_t relsize, struct proto_err *err);
-/* Remember the stdout of a step's run (agent turns: the successful steps'). */
+/* A step just saved (agent turns): its status entry starts afresh ("ok",
+ * nothing inherited from an older step of that stem) with this stdout. */
 void hist_record_stdout(const char *project_path, const char *stem, const char *out);
 /* Broadcast `history.event` {project_path, kind, ...fields} (fields stolen). */
 void hist_event(const char *project_path, const char *kind, json_t *fields);

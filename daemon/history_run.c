@@ -30,8 +30,10 @@
  * do not overwrite the previous ones until it succeeded (the daemon lists
  * them itself, history_figs.c; a failed step's new ones are removed); a
  * step that fails keeps its previous outputs, is marked "failed" with its traceback, and the
- * re-run stops there (later steps stay stale).  Progress goes to the
- * project's subscribers as `history.event` (kind "rerun_step").
+ * re-run stops there (later steps stay stale).  A step whose kernel the
+ * daemon's own stop killed (PROTO_ERR_SHUTDOWN) did not fail: nothing is
+ * recorded for it and the re-run ends "interrupted" (rerun_cut).  Progress
+ * goes to the project's subscribers as `history.event` (kind "rerun_step").
  *
  * Editing step N writes history/N_*.py and the statuses (N "edited", later
  * steps "stale") in .daa/history.json, and restarts the kernel so the old
@@ -336,13 +338,16 @@ static void drop_old_figures(const char *path, const char *stem)
 	json_decref(old);
 }
 
-/* The re-run's result; rerun_done to the subscribers, then to its client. */
-static void rerun_finish(struct rerun *r, const char *failed_file, const char *error)
+/* The re-run's result; rerun_done to the subscribers, then to its client.
+ * ok when error is NULL; else key ("failed": the step failed; "interrupted":
+ * the step was cut by the daemon's stop and did not fail; NULL: no step
+ * ran) names file. */
+static void rerun_finish(struct rerun *r, const char *key, const char *file, const char *error)
 {
-	json_t *res = json_pack("{s:b, s:O, s:s?, s:s?}", "ok", failed_file == NULL, "ran", r->ran,
-				"failed", failed_file, "error", error);
-	if (res && failed_file)
-		json_object_set_new(res, "failed", json_sprintf("history/%s", failed_file));
+	json_t *res = json_pack("{s:b, s:O, s:n, s:n, s:s?}", "ok", error == NULL, "ran", r->ran,
+				"failed", "interrupted", "error", error);
+	if (res && error && key && file)
+		json_object_set_new(res, key, json_sprintf("history/%s", file));
 	hist_event(r->path, "rerun_done", json_incref(res));
 	if (r->done)
 		r->done(r->ud, res);
@@ -359,18 +364,20 @@ static void rerun_free(struct rerun *r)
 }
 
 /* Finish a started re-run: reply, hand the project on, free. */
-static void rerun_end(struct rerun *r, const char *failed_file, const char *error)
+static void rerun_end(struct rerun *r, const char *key, const char *file, const char *error)
 {
-	rerun_finish(r, failed_file, error);
+	rerun_finish(r, key, file, error);
 	hist_job_end(r); /* turns or jobs asked meanwhile */
 	rerun_free(r);
 }
 
-/* A re-run that never started (queue): its client gets the failure. */
+/* A re-run that never started (queue, or its start failed): no step ran;
+ * when the daemon is stopping, it was interrupted at its first step. */
 static void rerun_drop(void *ud, const struct proto_err *why)
 {
 	struct rerun *r = ud;
-	rerun_finish(r, "history", why->msg);
+	const char *first = json_string_value(json_object_get(json_array_get(r->steps, 0), "file"));
+	rerun_finish(r, why->code == PROTO_ERR_SHUTDOWN ? "interrupted" : NULL, first, why->msg);
 	rerun_free(r);
 }
 
@@ -396,6 +403,25 @@ static void record(struct rerun *r, const char *stem, const json_t *reply, const
 
 static int rerun_next(struct rerun *r, struct proto_err *err);
 
+/* The daemon stopped the kernel under a step (shutdown): the step did not
+ * fail, it was cut.  Its half-made figures go, nothing is recorded (it
+ * keeps its status and outputs), and the re-run ends "interrupted". */
+static void rerun_cut(struct rerun *r, const char *stem, const char *file, const char *why)
+{
+	char tmp[NAME_MAX + 16], *msg = NULL;
+	snprintf(tmp, sizeof tmp, "%s.rerun", stem);
+	json_t *drawn = hist_exec_figures(r->path, tmp);
+	hist_figures_remove(r->path, drawn);
+	json_decref(drawn);
+	log_info("history: %s: the re-run of %s was interrupted (%s); the step keeps its status",
+		 r->path, file, why);
+	if (asprintf(&msg, "%s: step %s was not re-run (it keeps its previous status and outputs; "
+		     "re-run it with `daa rerun`)", why, file) < 0)
+		msg = NULL;
+	rerun_end(r, "interrupted", file, msg ? msg : why);
+	free(msg);
+}
+
 /* One re-run step answered. */
 static void rerun_cb(void *ud, const json_t *reply, const struct proto_err *kerr)
 {
@@ -403,6 +429,10 @@ static void rerun_cb(void *ud, const json_t *reply, const struct proto_err *kerr
 	const json_t *s = json_array_get(r->steps, r->idx);
 	const char *stem = json_string_value(json_object_get(s, "stem"));
 	const char *file = json_string_value(json_object_get(s, "file"));
+	if (!reply && kerr && kerr->code == PROTO_ERR_SHUTDOWN) {
+		rerun_cut(r, stem, file, kerr->msg);
+		return;
+	}
 	bool ok = reply && json_is_true(json_object_get(reply, "ok"));
 	const json_t *e = json_object_get(reply, "error");
 	char *error = NULL, tmp[NAME_MAX + 16];
@@ -434,12 +464,13 @@ static void rerun_cb(void *ud, const json_t *reply, const struct proto_err *kerr
 	json_array_append_new(r->ran, item);
 	json_decref(figs);
 	if (!ok) {
-		rerun_end(r, file, error ? error : "the step failed");
+		rerun_end(r, "failed", file, error ? error : "the step failed");
 	} else if (++r->idx >= json_array_size(r->steps)) {
-		rerun_end(r, NULL, NULL);
+		rerun_end(r, NULL, NULL, NULL);
 	} else if (rerun_next(r, &err) < 0) {
 		s = json_array_get(r->steps, r->idx);
-		rerun_end(r, json_string_value(json_object_get(s, "file")), err.msg);
+		rerun_end(r, err.code == PROTO_ERR_SHUTDOWN ? "interrupted" : "failed",
+			  json_string_value(json_object_get(s, "file")), err.msg);
 	}
 	free(error);
 }

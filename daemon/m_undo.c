@@ -3,7 +3,8 @@
  * /undo).  The last history/NNN_slug.py is moved (one rename, atomic) to
  * .daa/undone/, so nothing is lost and a daemon killed at any instant leaves
  * either the step or its undone copy.  The kernel is restarted so the
- * variables the step made are gone, and every subscriber of the project gets
+ * variables the step made are gone, its status entry and figures are
+ * dropped (undo_forget), and every subscriber of the project gets
  * a `history.changed` notification.  Refused (busy) while a turn, a re-run
  * or a run holds the project or waits for it (daemon/history_run.c).
  */
@@ -65,6 +66,29 @@ static int undo_move(struct proj *pj, const char *name, struct proto_err *err)
 	return 0;
 }
 
+/* The removed step leaves nothing a later step of the same name (the next
+ * one gets its number) would inherit: its entry in .daa/history.json
+ * (status, error, stdout) is dropped and its figures go to
+ * outputs/plots/unsaved/ (history_figs.c).  After the rename: a daemon
+ * killed in between leaves an entry of no step, which the next step of
+ * that name replaces (history.c) — never a step without its status. */
+static void undo_forget(struct proj *pj, const char *name)
+{
+	struct proto_err err;
+	char stem[NAME_MAX + 1];
+	snprintf(stem, sizeof stem, "%.*s", (int)(strlen(name) - 3), name); /* NNN_slug.py */
+	if (hist_state_forget(proj_path(pj), stem, &err) < 0)
+		log_warn("history.undo: %s: the status of %s was not dropped: %s", proj_name(pj),
+			 name, err.msg);
+	json_t *figs = hist_step_figures(proj_path(pj), stem);
+	if (json_array_size(figs)) {
+		log_info("history.undo: %s: %zu figure(s) of %s moved to outputs/plots/unsaved/",
+			 proj_name(pj), json_array_size(figs), name);
+		json_decref(hist_figures_move(proj_path(pj), figs, NULL, 0));
+	}
+	json_decref(figs);
+}
+
 /* Tell the project's subscribers what changed. */
 static void undo_notify(struct proj *pj, const char *removed, int steps)
 {
@@ -113,6 +137,7 @@ static void m_history_undo(struct rpc_req *req)
 		rpc_reply_err(req->from, &err);
 		return;
 	}
+	undo_forget(pj, name);
 	snprintf(removed, sizeof removed, "history/%s", name);
 	snprintf(kept, sizeof kept, ".daa/undone/%s", name);
 	int steps = proj_step_count(pj);
