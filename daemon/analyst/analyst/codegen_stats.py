@@ -250,7 +250,7 @@ def op_model(it, v):
     names = json.dumps([c.name for c in feats], ensure_ascii=False)
     lines = [f"result = daa_tools.model({v}, {lit(t.name)}, features={names}, kind={lit(kind)}, name={lit(it['ds'].name)})",
              "best, base = result.scores[result.best], result.baseline",
-             f"print(f\"{kind.capitalize()} of {fs(t.name)}: {{result.best}}, {{result.folds}}-fold cross-validation on {{result.rows:,}} rows\")",
+             f"print(f\"{kind.capitalize()} of {fs(t.name)}: {{result.best}}, {{result.folds}}-fold {{result.cv}} cross-validation on {{result.rows:,}} rows\")",
              "for metric, value in best.items():",
              "    print(f\"{metric}: {value:,.3f} (dummy baseline: {base[metric]:,.3f})\")",
              "for column, why in result.dropped.items():",
