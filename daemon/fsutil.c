@@ -78,15 +78,24 @@ int fsu_fsync_dir(const char *dir)
 	return rc;
 }
 
-/* Atomically replace path with data. */
-int fsu_write_atomic(const char *path, const void *data, size_t len, struct proto_err *err)
+/* Create path's temp sibling PATH.tmp.PID (name in tmp); its fd, or -1 with err. */
+static int temp_create(const char *path, char *tmp, size_t size, struct proto_err *err)
 {
-	char tmp[PATH_MAX], dir[PATH_MAX];
-	if (fsu_path(tmp, sizeof(tmp), err, "%s.tmp.%d", path, (int)getpid()) < 0)
+	if (fsu_path(tmp, size, err, "%s.tmp.%d", path, (int)getpid()) < 0)
 		return -1;
 	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
 	if (fd < 0)
 		return proto_fail(err, PROTO_ERR_IO, "cannot write %s: %s", path, strerror(errno));
+	return fd;
+}
+
+/* Atomically replace path with data. */
+int fsu_write_atomic(const char *path, const void *data, size_t len, struct proto_err *err)
+{
+	char tmp[PATH_MAX], dir[PATH_MAX];
+	int fd = temp_create(path, tmp, sizeof tmp, err);
+	if (fd < 0)
+		return -1;
 	if (fsu_write_all(fd, data, len) < 0 || fsync(fd) < 0)
 		goto fail;
 	if (close(fd) < 0) {
@@ -114,11 +123,9 @@ fail:;
 int fsu_write_new(const char *path, const void *data, size_t len, struct proto_err *err)
 {
 	char tmp[PATH_MAX], dir[PATH_MAX];
-	if (fsu_path(tmp, sizeof(tmp), err, "%s.tmp.%d", path, (int)getpid()) < 0)
-		return -1;
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+	int fd = temp_create(path, tmp, sizeof tmp, err);
 	if (fd < 0)
-		return proto_fail(err, PROTO_ERR_IO, "cannot write %s: %s", path, strerror(errno));
+		return -1;
 	int rc = fsu_write_all(fd, data, len) < 0 || fsync(fd) < 0 ? -1 : 0;
 	int saved = errno;
 	if (close(fd) < 0 && rc == 0)
@@ -204,6 +211,36 @@ int fsu_mkdir_p(const char *path, mode_t mode, struct proto_err *err)
 	return 0;
 }
 
+/* Read the whole regular file open on fd (at most max bytes; fd stays open),
+ * NUL-terminated; name is for messages. */
+char *fsu_read_fd(int fd, const char *name, size_t max, size_t *len, struct proto_err *err)
+{
+	struct stat st;
+	char *buf = NULL;
+	size_t got = 0;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || (size_t)st.st_size > max) {
+		proto_fail(err, PROTO_ERR_IO, "cannot read %s: not a regular file under %zu bytes",
+			   name, max);
+		return NULL;
+	}
+	if (!(buf = malloc((size_t)st.st_size + 1))) {
+		proto_fail(err, PROTO_ERR_IO, "out of memory reading %s", name);
+		return NULL;
+	}
+	while (got < (size_t)st.st_size) {
+		ssize_t r = read(fd, buf + got, (size_t)st.st_size - got);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		got += (size_t)r;
+	}
+	buf[got] = '\0';
+	if (len)
+		*len = got;
+	return buf;
+}
+
 /* Read a small regular file. */
 char *fsu_read_file(const char *path, size_t max, size_t *len, struct proto_err *err)
 {
@@ -213,31 +250,7 @@ char *fsu_read_file(const char *path, size_t max, size_t *len, struct proto_err 
 		proto_fail(err, code, "cannot read %s: %s", path, strerror(errno));
 		return NULL;
 	}
-	struct stat st;
-	char *buf = NULL;
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || (size_t)st.st_size > max) {
-		proto_fail(err, PROTO_ERR_IO, "cannot read %s: not a regular file under %zu bytes",
-			   path, max);
-		goto out;
-	}
-	buf = malloc((size_t)st.st_size + 1);
-	size_t got = 0;
-	while (buf && got < (size_t)st.st_size) {
-		ssize_t r = read(fd, buf + got, (size_t)st.st_size - got);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			break;
-		got += (size_t)r;
-	}
-	if (!buf) {
-		proto_fail(err, PROTO_ERR_IO, "out of memory reading %s", path);
-		goto out;
-	}
-	buf[got] = '\0';
-	if (len)
-		*len = got;
-out:
+	char *buf = fsu_read_fd(fd, path, max, len, err);
 	close(fd);
 	return buf;
 }

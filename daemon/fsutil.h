@@ -38,6 +38,8 @@ int fsu_mkdir_p(const char *path, mode_t mode, struct proto_err *err);
 /* Read a whole regular file of at most max bytes; NUL-terminated, malloc'd
  * (caller frees); *len may be NULL.  NULL with err (NOT_FOUND when missing). */
 char *fsu_read_file(const char *path, size_t max, size_t *len, struct proto_err *err);
+/* The same for a file open on fd (left open); name is for messages. */
+char *fsu_read_fd(int fd, const char *name, size_t max, size_t *len, struct proto_err *err);
 /* Remove a tree (does not follow symlinks).  0 / -1. */
 int fsu_rm_rf(const char *path, struct proto_err *err);
 /* Copy the open regular file src_fd (from offset 0) to dst_fd, in the kernel

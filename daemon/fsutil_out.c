@@ -163,26 +163,7 @@ char *fsu_out_read(const char *project, const char *rel, size_t max, size_t *len
 			   rel, errno == ELOOP ? "a symlink" : strerror(errno));
 		return NULL;
 	}
-	struct stat st;
-	char *buf = NULL;
-	size_t got = 0;
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || (size_t)st.st_size > max) {
-		proto_fail(err, PROTO_ERR_BAD_INPUT, "%s is not a regular file under %zu bytes", rel, max);
-	} else if (!(buf = malloc((size_t)st.st_size + 1))) {
-		proto_fail(err, PROTO_ERR_INTERNAL, "out of memory reading %s", rel);
-	} else {
-		while (got < (size_t)st.st_size) {
-			ssize_t r = read(fd, buf + got, (size_t)st.st_size - got);
-			if (r < 0 && errno == EINTR)
-				continue;
-			if (r <= 0)
-				break;
-			got += (size_t)r;
-		}
-		buf[got] = '\0';
-		if (len)
-			*len = got;
-	}
+	char *buf = fsu_read_fd(fd, rel, max, len, err);
 	close(fd);
 	return buf;
 }
