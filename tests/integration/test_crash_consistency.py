@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# daa-test-timeout: 1800   (tests/run_all.sh: 100 rounds under DAA_CHECK=1, ~4-8 s each)
 """Crash consistency through a real daemon (issue #14; DESIGN.md "A project
 on disk": a daemon killed at any instant leaves every project readable and
 consistent).
@@ -47,7 +48,7 @@ CHECK = os.environ.get("DAA_CHECK") == "1"
 ROUNDS = int(os.environ.get("DAA_CRASH_ROUNDS") or (100 if CHECK else 8))
 SEED = int(os.environ.get("DAA_CRASH_SEED") or int(time.time() * 1000) % 1000000)
 HANG = 180 if os.environ.get("DAA_VALGRIND") == "1" else 90
-STEPS_MAX = 7       # a project with more steps is replaced (replays stay short)
+STEPS_MAX = 12      # a project with more steps is replaced (replays stay short)
 TORN_OK = re.compile(r"^(turns\.jsonl(\.1)?|llm_log_[0-9-]+(\.[0-9-]+)?\.jsonl)$")
 
 ASKS = ["plot revenue over time", "average revenue by region", "plot revenue by region",
@@ -90,12 +91,20 @@ def kernels(daad_pid):
     return [p for p in kids(daad_pid) if "daa_kernel.py" in cmdline(p)]
 
 
+def running(pid):
+    """pid exists and is not a zombie."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return f.read().rsplit(")", 1)[-1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
 def gone(pids, timeout=30):
-    """Wait until none of pids is alive (kernels die with the daemon: PDEATHSIG)."""
+    """Wait until none of pids runs (kernels die with the daemon: PDEATHSIG)."""
     end = time.monotonic() + timeout
     while time.monotonic() < end:
-        alive = [p for p in pids if os.path.exists("/proc/%d" % p) and
-                 not open("/proc/%d/stat" % p).read().split(")")[-1].split()[0] == "Z"]
+        alive = [p for p in pids if running(p)]
         if not alive:
             return []
         time.sleep(0.02)
@@ -180,6 +189,7 @@ class Rig:
     def __init__(self, d, work, rng):
         self.d, self.work, self.rng = d, work, rng
         self.project, self.nproj, self.restarts = None, 0, 0
+        self.cur = ("setup", "-", 0.0)
         self.bigs = []
         for name, mb in (("big", 3), ("bigger", 9)):  # 9 MiB: copied by a child of daad
             p = os.path.join(work, name + ".csv")
@@ -270,12 +280,13 @@ class Rig:
 
     def one_round(self, i):
         rng = self.rng
-        if self.project is None or len(self.steps()) >= STEPS_MAX or rng.random() < 0.1:
+        if self.project is None or len(self.steps()) >= STEPS_MAX or rng.random() < 0.05:
             self.fresh_project()
         op = rng.choice(["ask", "run", "rerun", "data.add", "profile"])
         victim = rng.choice(["daad", "kernel"])
         delay = round(rng.uniform(0, 1.5), 3)
         notes = []
+        self.cur = (op, victim, delay)
         finish = self.start_op(op)
         time.sleep(delay)
         pid = self.d.proc.pid
@@ -284,12 +295,21 @@ class Rig:
             k = rng.choice(ks)
             os.kill(k, signal.SIGKILL)
             victim = "kernel(%d of %d)" % (ks.index(k) + 1, len(ks))
+            self.cur = (op, victim, delay)
             outcome = finish()
+            # daad has seen the death once it reaped its child (else a run sent
+            # now races the SIGKILL and is rightly told the kernel died under it)
+            end = time.monotonic() + HANG
+            while k in kids(pid) and time.monotonic() < end:
+                time.sleep(0.01)
+            if k in kids(pid):
+                raise Fail("daad did not reap its killed kernel %d" % k)
             if self.d.proc.poll() is not None:
                 raise Fail("daad exited (%s) after its kernel was killed" % self.d.proc.returncode)
         else:
             if victim == "kernel":
                 victim = "daad (no kernel)"
+            self.cur = (op, victim, delay)
             os.kill(pid, signal.SIGKILL)
             self.d.proc.wait()
             self.d.log.close()
@@ -335,11 +355,13 @@ def main():
         with Daad(config={}) as d:
             rig = Rig(d, work, rng)
             for i in range(1, ROUNDS + 1):
+                rig.cur = ("setup", "-", 0.0)
                 try:
                     rig.one_round(i)
                 except Fail as e:
                     failed += 1
-                    print("round %d: FAIL (seed %d): %s" % (i, SEED, e))
+                    print("round %d: op=%s victim=%s delay=%.3f -> FAIL (seed %d): %s"
+                          % ((i,) + rig.cur + (SEED, e)))
                     sys.stdout.flush()
                     if d.proc.poll() is not None:
                         d.start()
