@@ -239,7 +239,7 @@ class Rig:
         """Start op without waiting; returns a finish() giving its outcome."""
         proj = self.project
         if op == "run":
-            n = self.rng.randint(1, 4)
+            n = self.rng.randint(2, 8)
             code = PLOT % ("data/sales.csv", n, n)
             p = subprocess.Popen([DAA, "--no-start", "--json", "-p", proj, "run", code],
                                  env=self.env(), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
@@ -366,6 +366,13 @@ def main():
                     if d.proc.poll() is not None:
                         d.start()
                     rig.project = None  # go on with a fresh project
+            log = d.log_text()
+            for bad in ("ERROR: AddressSanitizer", "runtime error:"):
+                if bad in log:  # also from a daemon killed later (SAN=1 builds)
+                    i = log.index(bad)
+                    print(log[max(0, i - 1000):i + 4000])
+                    print("FAIL: the sanitizers reported an error in daad (above)")
+                    failed += 1
             print("%d rounds, %d failed, %d daemon restarts (seed %d)"
                   % (ROUNDS, failed, rig.restarts, SEED))
             if failed:
