@@ -185,6 +185,20 @@ def check_tidy(proj, listed):
 
 
 # -- the crash rounds ------------------------------------------------------------
+# a step that stops between savefig and the rename to the final name (the
+# runtime's daakernel/figures.py writes .<name>.tmp, then os.replace)
+HOLD_SAVE = ("import os, sys, time\n"
+             "import matplotlib.pyplot as plt\n"
+             "_figs = sys.modules['daakernel.figures']\n"
+             "class _Os:\n"
+             "    def __getattr__(self, n):\n"
+             "        return getattr(os, n)\n"
+             "    def replace(self, a, b):\n"
+             "        time.sleep(600)\n"
+             "_figs.os = _Os()\n"
+             "plt.plot([1, 2, 3])\n")
+
+
 class Rig:
     def __init__(self, d, work, rng):
         self.d, self.work, self.rng = d, work, rng
@@ -278,6 +292,38 @@ class Rig:
                 c.close()
         return finish
 
+    def directed(self):
+        """A kernel killed while a figure's temp file is on disk: the daemon
+        (alive) must remove it with the failed step."""
+        self.fresh_project()
+        plots = os.path.join(self.path(), "outputs", "plots")
+        p = subprocess.Popen([DAA, "--no-start", "--json", "-p", self.project, "run", HOLD_SAVE],
+                             env=self.env(), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True, errors="replace")
+        end = time.monotonic() + HANG
+        while not [n for n in os.listdir(plots) if n.endswith(".tmp")]:
+            if p.poll() is not None or time.monotonic() > end:
+                p.kill()
+                raise Fail("directed: no figure temp file appeared (did daakernel/figures.py "
+                           "change?): %s" % (p.communicate()[0][-500:]))
+            time.sleep(0.02)
+        tmp = [n for n in os.listdir(plots) if n.endswith(".tmp")]
+        k = kernels(self.d.proc.pid)
+        for pid in k:
+            os.kill(pid, signal.SIGKILL)
+        out, _ = p.communicate(timeout=HANG)
+        while any(pid in kids(self.d.proc.pid) for pid in k):
+            time.sleep(0.01)
+        if p.returncode == 0:
+            raise Fail("directed: the run whose kernel was killed succeeded: %s" % out[-500:])
+        left = [n for n in os.listdir(plots) if n.endswith(".tmp")]
+        if left:
+            raise Fail("directed: the killed kernel's temp figure %s is still in outputs/plots"
+                       % left)
+        listed = self.d.call("history.list", {"project": self.project})
+        check_tidy(self.path(), listed)
+        print("directed: kernel killed between savefig and rename (%s) -> ok" % tmp[0])
+
     def one_round(self, i):
         rng = self.rng
         if self.project is None or len(self.steps()) >= STEPS_MAX or rng.random() < 0.05:
@@ -360,6 +406,12 @@ def main():
     try:
         with Daad(config={}) as d:
             rig = Rig(d, work, rng)
+            try:
+                rig.directed()
+            except Fail as e:
+                failed += 1
+                print("directed: FAIL: %s" % e)
+            rig.project = None
             for i in range(1, ROUNDS + 1):
                 rig.cur = ("setup", "-", 0.0)
                 try:
