@@ -260,7 +260,12 @@ class Rig:
                                  stderr=subprocess.PIPE, text=True, errors="replace")
 
             def finish():
-                out, err = p.communicate(timeout=HANG)
+                try:
+                    p.communicate(timeout=HANG)
+                except subprocess.TimeoutExpired:
+                    p.kill()
+                    p.communicate()
+                    raise Fail("daa run did not end within %d s (hang)" % HANG)
                 return "exit %d" % p.returncode
             return finish
         c = Client(self.d.sock, timeout=HANG)
@@ -286,6 +291,8 @@ class Rig:
                 if resp[2] is not None:
                     return "error %s" % (resp[2].get("message", "")[:60].replace("\n", " "))
                 return "ok"
+            except TimeoutError:  # socket.timeout: the daemon never answered
+                raise Fail("no answer to %s within %d s (hang)" % (op, HANG))
             except (ConnectionError, OSError) as e:
                 return "connection lost (%s)" % type(e).__name__
             finally:
