@@ -377,7 +377,8 @@ static struct hexec *hexecs;
 
 /* The kernel answered an exec: to its owner; a forgotten one (its turn
  * was cancelled while it ran) was never saved, so its figures go to
- * outputs/plots/unsaved/ (history_figs.c). */
+ * outputs/plots/unsaved/ (history_figs.c).  No reply (the kernel died):
+ * the temp file of a figure it was saving is removed too. */
 static void hexec_cb(void *ud, const json_t *reply, const struct proto_err *err)
 {
 	struct hexec *h = ud;
@@ -394,6 +395,8 @@ static void hexec_cb(void *ud, const json_t *reply, const struct proto_err *err)
 			json_decref(hist_figures_move(h->path, figs, NULL, 0));
 		json_decref(figs);
 	}
+	if (!reply) /* the kernel died: a figure it was saving is left as a .tmp */
+		hist_figures_tidy(h->path);
 	free(h->path);
 	free(h);
 }

@@ -452,6 +452,8 @@ static void rerun_cb(void *ud, const json_t *reply, const struct proto_err *kerr
 		figs = hist_figures_move(r->path, drawn, stem, 1);
 	} else {
 		hist_figures_remove(r->path, drawn);
+		if (!reply) /* the kernel died: a figure it was saving is left as a .tmp */
+			hist_figures_tidy(r->path);
 		figs = json_array();
 	}
 	json_decref(drawn);

@@ -30,7 +30,13 @@ for s in "${suites[@]}"; do
 		name="$s/$(basename "$t")"
 		log="$logdir/${name//\//_}.log"
 		start=$(date +%s)
-		timeout -k 10 "$TIMEOUT" "$t" >"$log" 2>&1
+		# a script may ask for a longer limit: a "# daa-test-timeout: SECONDS" line
+		limit=$TIMEOUT
+		case "$t" in
+		*.py|*.sh) own=$(sed -n 's/^# daa-test-timeout: *\([0-9][0-9]*\).*/\1/p' "$t" | head -n 1)
+			[ -n "$own" ] && [ "$own" -gt "$limit" ] && limit=$own ;;
+		esac
+		timeout -k 10 "$limit" "$t" >"$log" 2>&1
 		rc=$?
 		secs=$(( $(date +%s) - start ))
 		if [ $rc -eq 0 ]; then
@@ -39,7 +45,7 @@ for s in "${suites[@]}"; do
 			skip=$((skip + 1)); echo "skip $name: $(tail -n 1 "$log")"
 		else
 			fail=$((fail + 1)); failed+=("$name")
-			[ $rc -eq 124 ] && echo "FAIL $name (timeout after ${TIMEOUT}s)" || echo "FAIL $name (exit $rc, ${secs}s)"
+			[ $rc -eq 124 ] && echo "FAIL $name (timeout after ${limit}s)" || echo "FAIL $name (exit $rc, ${secs}s)"
 			sed 's/^/    | /' "$log" | tail -n 60
 		fi
 	done
