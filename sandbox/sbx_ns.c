@@ -245,12 +245,28 @@ static void close_others(const int *keep, int n)
 	}
 }
 
+/* The request may come the moment the kernel is spawned (the daemon binds a
+ * spare that is still starting): entering its namespace mid-pivot would
+ * mount into the old root.  The kernel writes one byte once its root is
+ * final (sbx_ns_setup); EOF means it died first. */
+static int wait_root_done(int fd, char *c)
+{
+	ssize_t n;
+	while ((n = read(fd, c, 1)) < 0 && errno == EINTR)
+		;
+	if (n == 1)
+		return 0;
+	if (n == 0)
+		errno = ECHILD;
+	return -1;
+}
+
 /* The helper's one job: mount the project named on ctl inside the kernel's
  * mount namespace (m2), from its own host-view namespace.  Replies "ok" or
  * the error, then exits: nothing capable stays next to the kernel. */
-static void helper_serve(int ctl, int m2)
+static void helper_serve(int ctl, int m2, int root_done)
 {
-	char project[PATH_MAX], reply[PATH_MAX + 64];
+	char project[PATH_MAX], reply[PATH_MAX + 64], done;
 	const char *step = "reading the request";
 	int fds[NSUBS] = { -1, -1, -1, -1 };
 	ssize_t n = recv(ctl, project, sizeof project - 1, 0);
@@ -261,6 +277,8 @@ static void helper_serve(int ctl, int m2)
 	if (project[0] != '/' || strlen(project) < 2 || strstr(project, "/../") ||
 	    strstr(project, "/./"))
 		step = "the project path must be absolute and canonical";
+	else if (step = "waiting for the kernel's new root", wait_root_done(root_done, &done) < 0)
+		;
 	else if (step = "cloning the project's folders", project_clone("", project, fds) < 0)
 		;
 	else if (step = "entering the kernel's mount namespace", setns(m2, CLONE_NEWNS) < 0)
@@ -283,12 +301,15 @@ static void helper_serve(int ctl, int m2)
 	_exit(step ? 1 : 0);
 }
 
+/* The kernel's end of the helper's "root is final" pipe (-1: no helper). */
+static int root_done_fd = -1;
+
 /* Fork the helper (before the kernel leaves the host's view): it keeps a
  * mount namespace of its own with that view.  Returns once it has one. */
 static int start_helper(int ctl)
 {
-	int ready[2];
-	if (pipe2(ready, O_CLOEXEC) < 0)
+	int ready[2], done[2];
+	if (pipe2(ready, O_CLOEXEC) < 0 || pipe2(done, O_CLOEXEC) < 0)
 		return -1;
 	pid_t h = fork();
 	if (h < 0)
@@ -296,8 +317,8 @@ static int start_helper(int ctl)
 	if (h == 0) {
 		prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
 		int m2 = open("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC);
-		int keep[] = { ctl, ready[1], m2 };
-		close_others(keep, 3);
+		int keep[] = { ctl, ready[1], m2, done[0] };
+		close_others(keep, 4);
 		/* the daemon's environment copy (API keys) is no business of ours */
 		extern char **environ;
 		for (char **e = environ; e && *e; e++)
@@ -305,9 +326,11 @@ static int start_helper(int ctl)
 		if (m2 < 0 || unshare(CLONE_NEWNS) < 0 || write(ready[1], "1", 1) != 1)
 			_exit(1);
 		close(ready[1]);
-		helper_serve(ctl, m2);
+		helper_serve(ctl, m2, done[0]);
 	}
 	close(ready[1]);
+	close(done[0]);
+	root_done_fd = done[1];
 	char c;
 	ssize_t n = read(ready[0], &c, 1);
 	close(ready[0]);
@@ -382,7 +405,14 @@ const char *sbx_ns_setup(const struct sbx_policy *p, int ctl)
 			return "mounting the project";
 		}
 	}
-	return ns_finish();
+	step = ns_finish();
+	if (!step && root_done_fd >= 0) {
+		if (write(root_done_fd, "1", 1) != 1)
+			step = "telling the mount helper the root is final";
+		close(root_done_fd);
+		root_done_fd = -1;
+	}
+	return step;
 }
 
 /* Can this machine give a kernel its namespaces and new root?  Tried once

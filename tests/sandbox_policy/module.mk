@@ -18,3 +18,10 @@ $(SBXT_DIR)/test_peer_check: $(OBJ)/tests/sandbox_policy/test_peer_check.o \
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIB_MSGPACK) $(LIB_JANSSON)
 
 TEST_BINS += $(SBXT_DIR)/test_peer_check
+
+# A spare's project mounted the moment it is spawned (links the sandbox).
+$(SBXT_DIR)/test_mount_race: $(OBJ)/tests/sandbox_policy/test_mount_race.o $(SBX_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(SBX_LIBS)
+
+TEST_BINS += $(SBXT_DIR)/test_mount_race
