@@ -14,6 +14,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 #include "daemon/kern.h"
 #include "daemon/log.h"
@@ -86,7 +87,24 @@ static int server_probe_stale(const char *path, struct proto_err *err)
 	return 0;
 }
 
-/* Hold <socket>.lock for our lifetime, so two starting daemons cannot race. */
+/* Does a daemon answer a connect on path? */
+static bool server_answers(const char *path)
+{
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	bool up = fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0;
+	if (fd >= 0)
+		close(fd);
+	return up;
+}
+
+/* Hold <socket>.lock for our lifetime, so two starting daemons cannot race.
+ * A daemon killed a moment ago may still have the lock through a kernel it
+ * was spawning (the child holds a copy of every fd until it closes them, and
+ * dies of its parent-death signal a few ms later): when nothing answers on
+ * the socket, wait up to LOCK_WAIT_MS for the lock to be let go. */
+#define LOCK_WAIT_MS 3000
 static int server_lock(const char *path, struct server_sock *ss, struct proto_err *err)
 {
 	snprintf(ss->lockpath, sizeof(ss->lockpath), "%s.lock", path);
@@ -94,10 +112,19 @@ static int server_lock(const char *path, struct server_sock *ss, struct proto_er
 	if (ss->lockfd < 0)
 		return proto_fail(err, PROTO_ERR_IO, "cannot open %s: %s", ss->lockpath,
 				  strerror(errno));
-	if (flock(ss->lockfd, LOCK_EX | LOCK_NB) < 0)
-		return proto_fail(err, PROTO_ERR_BUSY,
-				  "another daad is running or starting on %s (it holds %s)", path,
-				  ss->lockpath);
+	for (int waited = 0; flock(ss->lockfd, LOCK_EX | LOCK_NB) < 0; waited += 20) {
+		if (errno != EWOULDBLOCK && errno != EINTR)
+			return proto_fail(err, PROTO_ERR_IO, "cannot lock %s: %s", ss->lockpath,
+					  strerror(errno));
+		if (waited >= LOCK_WAIT_MS || server_answers(path))
+			return proto_fail(err, PROTO_ERR_BUSY,
+					  "another daad is running or starting on %s (it holds %s)",
+					  path, ss->lockpath);
+		if (waited == 0)
+			log_info("waiting for %s (a daad that just stopped may still hold it)",
+				 ss->lockpath);
+		nanosleep(&(struct timespec){ .tv_nsec = 20 * 1000000L }, NULL);
+	}
 	return 0;
 }
 

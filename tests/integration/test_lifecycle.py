@@ -102,6 +102,32 @@ def test_stale_socket_replaced():
         d.cleanup()
 
 
+def test_lock_let_go_soon():
+    """A daemon killed a moment ago may still hold the lock through a kernel
+    it was spawning (dies of its parent-death signal ms later): a new daad
+    waits for the lock instead of refusing to start (CI saw test_restart
+    fail that way).  Held here by a child that lets go after 0.5 s."""
+    import subprocess
+    d = Daad()
+    try:
+        os.makedirs(os.path.dirname(d.sock), mode=0o700)
+        lock = d.sock + ".lock"
+        holder = subprocess.Popen(
+            ["/usr/bin/python3", "-c",
+             "import fcntl, os, sys, time\n"
+             "f = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT, 0o600)\n"
+             "fcntl.flock(f, fcntl.LOCK_EX)\nprint('held', flush=True)\ntime.sleep(0.5)\n",
+             lock], stdout=subprocess.PIPE, text=True)
+        assert holder.stdout.readline().strip() == "held"
+        d.start()
+        assert d.call("ping")["pong"]
+        assert "waiting for" in d.log_text(), d.log_text()
+        holder.wait()
+        assert d.stop() == 0
+    finally:
+        d.cleanup()
+
+
 def test_non_socket_refused():
     d = Daad()
     try:
@@ -169,7 +195,7 @@ def test_background_start():
 def main():
     run_tests([test_options, test_config_errors, test_sigterm_removes_socket,
                test_sighup_ignored_sigint_stops,
-               test_second_daemon_refused, test_stale_socket_replaced, test_non_socket_refused,
+               test_second_daemon_refused, test_lock_let_go_soon, test_stale_socket_replaced, test_non_socket_refused,
                test_open_socket_folder_refused, test_background_start])
 
 
