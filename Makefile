@@ -75,6 +75,7 @@ layering:
 lint:
 	cppcheck --quiet --error-exitcode=1 --enable=warning,portability --std=c11 -I. \
 		--include=/usr/include/jansson.h protocol daemon client sandbox
+	BUILD=$(BUILD) ./tools/check_symbols.sh
 
 install: build-all
 	BUILD=$(BUILD) PREFIX=$(PREFIX) ./tools/install.sh
