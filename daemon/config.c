@@ -319,6 +319,7 @@ int config_load(const struct config_cli *cli, struct proto_err *err)
 	config_free();
 	if (config_defaults(err) < 0 || config_file_path(cli, path, sizeof(path), err) < 0 ||
 	    config_read_file(path, err) < 0 || config_sections(err) < 0 ||
+	    config_check_sections(cfg.config_file, cfg.root, err) < 0 ||
 	    config_file_numbers(err) < 0 || config_take_str("data_dir", &cfg.data_dir, err) < 0 ||
 	    config_take_str("python", &cfg.python, err) < 0 ||
 	    config_take_str("default_project", &cfg.default_project, err) < 0 ||

@@ -15,7 +15,9 @@
  *   "max_queued": bytes queued per client before it is dropped (default 8 MiB)
  *   "share_dir": the share/daa folder (prompts/, runtime/, analyst/)
  *   "llm": {...}     passed to llm_config_from_json (DAA_LLM_* applied there)
- *   "sandbox": {...} "kernel": {...}  for the kernel manager
+ *   "sandbox": {...} "kernel": {...}  for the kernel manager, "agent": {...}
+ *   (their keys, types and ranges: the table in daemon/config_check.c; a
+ *   wrong one stops the daemon with the key named, an unknown one is warned)
  */
 #ifndef DAA_CONFIG_H
 #define DAA_CONFIG_H
@@ -68,6 +70,10 @@ void config_free(void);
 const char *config_str(const json_t *section, const char *key, const char *dflt);
 long long config_int(const json_t *section, const char *key, long long dflt);
 bool config_bool(const json_t *section, const char *key, bool dflt);
+
+/* The "kernel", "sandbox" and "agent" sections against their keys' types
+ * and ranges (daemon/config_check.c): 0, or -1 with err naming the key. */
+int config_check_sections(const char *file, const json_t *root, struct proto_err *err);
 
 /* Parse "error|warn|info|debug"; -1 when unknown. */
 int config_parse_level(const char *s);

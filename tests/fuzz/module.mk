@@ -30,7 +30,7 @@ FUZZ_SRC_llm_parse := $(FUZZ_LLM)
 FUZZ_LIBS_llm_parse := $(LIB_JANSSON)
 FUZZ_SRC_kern_wire := daemon/kern_wire.c daemon/mpjson.c $(FUZZ_PROTO)
 FUZZ_LIBS_kern_wire := $(LIB_JANSSON) $(LIB_MSGPACK)
-FUZZ_SRC_config := daemon/config.c daemon/fsutil.c daemon/log.c daemon/llm.c \
+FUZZ_SRC_config := daemon/config.c daemon/config_check.c daemon/fsutil.c daemon/log.c daemon/llm.c \
 	tests/fuzz/stub_llm_backends.c $(FUZZ_PROTO)
 FUZZ_LIBS_config := $(LIB_JANSSON) $(LIB_MSGPACK)
 FUZZ_SRC_history := daemon/history.c daemon/history_figs.c daemon/mpjson.c daemon/fsutil.c \

@@ -41,7 +41,14 @@ def test_config_errors():
              ('{"llm": 3}', '"llm"'),
              ('{"log_level": "chatty"}', '"log_level"'),
              ('{"data_dir": "relative"}', '"data_dir"'),
-             ("[1]", "top level")]
+             ("[1]", "top level"),
+             # sections read with typed lookups: a wrong type or range is
+             # refused with the key named, not replaced by the default
+             ('{"kernel": {"step_timeout_s": "30"}}', '"kernel.step_timeout_s" must be a whole'),
+             ('{"kernel": {"mem_mb": -1}}', '"kernel.mem_mb"'),
+             ('{"sandbox": {"mount_namespace": "no"}}', '"sandbox.mount_namespace" must be true'),
+             ('{"agent": {"privacy": "none"}}', '"agent.privacy" must be one of'),
+             ('{"agent": []}', '"agent" must be an object')]
     for text, needle in cases:
         d = Daad(config=text)
         try:
@@ -49,6 +56,12 @@ def test_config_errors():
             assert rc == 1 and needle in out, (text, rc, out)
         finally:
             d.cleanup()
+
+
+def test_unknown_section_key_warned():
+    with Daad(config='{"kernel": {"step_timeout": 30}}') as d:
+        assert d.call("ping")["pong"]
+        assert 'unknown key "kernel.step_timeout" ignored' in d.log_text(), d.log_text()
 
 
 def test_sigterm_removes_socket():
@@ -193,7 +206,7 @@ def test_background_start():
 
 
 def main():
-    run_tests([test_options, test_config_errors, test_sigterm_removes_socket,
+    run_tests([test_options, test_config_errors, test_unknown_section_key_warned,test_sigterm_removes_socket,
                test_sighup_ignored_sigint_stops,
                test_second_daemon_refused, test_lock_let_go_soon, test_stale_socket_replaced, test_non_socket_refused,
                test_open_socket_folder_refused, test_background_start])
