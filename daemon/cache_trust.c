@@ -103,7 +103,9 @@ static int ct_save(const char *project, json_t *files)
 	return rc;
 }
 
-json_t *ctrust_bind_info(const char *project_path)
+/* The kernel manager's bind hook: {files: {NAME.pkl: sha256}} for a kernel
+ * bound to project_path (new reference); creates .daa/cache (0700). */
+static json_t *ctrust_bind_info(const char *project_path)
 {
 	char dir[PATH_MAX];
 	if (ct_path(dir, sizeof dir, project_path, "cache") == 0 && mkdir(dir, 0700) < 0 &&
@@ -129,7 +131,11 @@ static void ct_log_rebuilt(const char *project, const json_t *rebuilt)
 	}
 }
 
-int ctrust_record(const char *project_path, const json_t *reply)
+/* The kernel manager's hook for a `cache` reply {written: {NAME.pkl:
+ * sha256}, rebuilt: [...]} of a kernel that had run no user code: merge it
+ * into the ledger (names and digests checked, entries whose file is gone
+ * dropped), log what was rebuilt.  0, or -1 when nothing could be recorded. */
+static int ctrust_record(const char *project_path, const json_t *reply)
 {
 	const json_t *written = json_object_get(reply, "written");
 	ct_log_rebuilt(project_path, json_object_get(reply, "rebuilt"));

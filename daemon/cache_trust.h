@@ -19,13 +19,5 @@
 
 /* Register the kernel manager's bind hooks (after kern_init). */
 void ctrust_init(void);
-/* {files: {NAME.pkl: sha256}} for a kernel bound to project_path (new
- * reference); creates .daa/cache (0700) when missing. */
-json_t *ctrust_bind_info(const char *project_path);
-/* Record a `cache` reply {written: {NAME.pkl: sha256}, rebuilt: [...]} of a
- * kernel that had run no user code: merge it into the ledger (names and
- * digests checked, entries whose file is gone dropped), log what was
- * rebuilt.  0, or -1 when nothing could be recorded. */
-int ctrust_record(const char *project_path, const json_t *reply);
 
 #endif

@@ -52,7 +52,7 @@ bool config_bool(const json_t *section, const char *key, bool dflt)
 }
 
 /* "error|warn|info|debug" → level, -1 when unknown. */
-int config_parse_level(const char *s)
+static int config_parse_level(const char *s)
 {
 	static const char *const names[] = {"error", "warn", "info", "debug"};
 	for (int i = 0; s && i < 4; i++)

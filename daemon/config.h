@@ -75,7 +75,4 @@ bool config_bool(const json_t *section, const char *key, bool dflt);
  * and ranges (daemon/config_check.c): 0, or -1 with err naming the key. */
 int config_check_sections(const char *file, const json_t *root, struct proto_err *err);
 
-/* Parse "error|warn|info|debug"; -1 when unknown. */
-int config_parse_level(const char *s);
-
 #endif

@@ -25,12 +25,6 @@ void log_set_level(enum log_level lvl)
 	log_level = lvl;
 }
 
-/* The current level. */
-enum log_level log_get_level(void)
-{
-	return log_level;
-}
-
 /* Is stderr connected to the journal? */
 static bool log_is_journal(void)
 {
