@@ -145,6 +145,25 @@ static void test_idle_no_spare(const char *root)
 	kern_shutdown();
 }
 
+/* The host pid of the project's kernel, as the manager reports it (0: none). */
+static long project_kernel_pid(void)
+{
+	json_t *info = kern_project_info(project);
+	long pid = (long)json_integer_value(json_object_get(info, "pid"));
+	json_decref(info);
+	return pid;
+}
+
+/* Is pid in a pid namespace other than ours? */
+static bool other_pid_ns(long pid)
+{
+	char path[64];
+	struct stat a, b;
+	snprintf(path, sizeof path, "/proc/%ld/ns/pid", pid);
+	return stat(path, &a) == 0 && stat("/proc/self/ns/pid", &b) == 0 &&
+	       (a.st_ino != b.st_ino || a.st_dev != b.st_dev);
+}
+
 static void killer_cb(struct loop *l, uint64_t id, void *ud)
 {
 	(void)l, (void)id;
@@ -180,9 +199,13 @@ static void test_real(const char *root)
 	      strstr(g_err.msg, "longer than 1 s"), "time limit, SIGINT ignored: %s", g_err.msg);
 	exec_wait("x", 0, 60);
 	CHECK(strcmp(errtype(), "NameError") == 0, "a fresh kernel after the kill (%s)", errtype());
+	/* the kernel has a pid namespace of its own: it is pid 1 there, and only
+	 * the daemon's pid (from the spawn) names it on the host */
 	exec_wait("import os; os.getpid()", 0, 30);
-	long pid = atol(repr());
-	CHECK(pid > 1, "kernel pid %ld", pid);
+	CHECK(strcmp(repr(), "1") == 0, "inside its pid namespace the kernel is pid 1: %s", repr());
+	long pid = project_kernel_pid();
+	CHECK(pid > 1 && pid != (long)getpid() && other_pid_ns(pid),
+	      "the daemon reports the kernel's host pid %ld, in another pid namespace", pid);
 	g_kill_pid = pid;
 	loop_timer_add(L, 500, killer_cb, (void *)(g_gen + 1));
 	exec_wait("import time; time.sleep(30)", 0, 30);
@@ -200,7 +223,9 @@ static const char *hostile_py =
 	"import os, signal, sys, time, msgpack\n"
 	"mode = open(os.path.join(os.path.dirname(os.path.abspath(__file__)), 'mode')).read().strip()\n"
 	"def send(o): os.write(3, msgpack.packb(o))\n"
-	"send({'ev': 'ready', 'pid': os.getpid(), 'python': 'fake', 'libs': {}})\n"
+	"here = os.path.dirname(os.path.abspath(__file__))\n"
+	"liar = int(open(os.path.join(here, 'liar')).read())\n"
+	"send({'ev': 'ready', 'pid': liar, 'python': 'fake', 'libs': {}})\n"
 	"u = msgpack.Unpacker()\n"
 	"while True:\n"
 	"    d = os.read(3, 65536)\n"
@@ -222,7 +247,21 @@ static const char *hostile_py =
 	"            signal.signal(signal.SIGINT, signal.SIG_IGN); time.sleep(3600)\n"
 	"        elif mode == 'exit': print('bye from the fake kernel', file=sys.stderr); os._exit(7)\n";
 
-/* One hostile mode: the request fails with code and a message holding `want`. */
+/* Does the manager's status name pid as one of its kernels? */
+static bool status_names_pid(pid_t pid)
+{
+	json_t *st = kern_status(), *k;
+	size_t i;
+	bool found = false;
+	json_array_foreach(json_object_get(st, "kernels"), i, k)
+		found |= json_integer_value(json_object_get(k, "pid")) == pid;
+	json_decref(st);
+	return found || kern_is_kernel_pid(pid);
+}
+
+/* One hostile mode: the request fails with code and a message holding `want`.
+ * Every fake kernel's ready event claims this test's pid: were it taken for
+ * the kernel's, the SIGINT and SIGKILL of 'silent' would end this test. */
 static void hostile(const char *dir, const char *mode, int code, const char *want)
 {
 	char p[PATH_MAX + 16];
@@ -234,6 +273,8 @@ static void hostile(const char *dir, const char *mode, int code, const char *wan
 	int rc = exec_wait("1", 1, 30);
 	CHECK(rc == 0 && !g_reply && g_err.code == code && strstr(g_err.msg, want),
 	      "hostile kernel '%s': %s", mode, g_err.msg);
+	CHECK(!status_names_pid(getpid()), "hostile kernel '%s': the pid its ready event claimed "
+	      "(this test's) is not taken for its own", mode);
 	kern_shutdown();
 }
 
@@ -245,6 +286,10 @@ static void test_hostile(void)
 	snprintf(p, sizeof p, "%s/daa_kernel.py", dir);
 	FILE *f = fopen(p, "w");
 	fputs(hostile_py, f);
+	fclose(f);
+	snprintf(p, sizeof p, "%s/liar", dir);
+	f = fopen(p, "w");
+	fprintf(f, "%d\n", (int)getpid());
 	fclose(f);
 	hostile(dir, "garbage", PROTO_ERR_KERNEL, "not msgpack");
 	hostile(dir, "huge", PROTO_ERR_KERNEL, "cap");
