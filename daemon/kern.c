@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -256,13 +257,29 @@ void kern_finalize(struct kern *k, int status, bool have_status)
 		kern_ensure_spare();
 }
 
+/* The kernel is pid 1 of its own pid namespace, and such a process ignores
+ * the SIGXCPU of its soft CPU limit (no handler): the hard limit's SIGKILL
+ * ends it.  A SIGKILL that came once it had used its configured CPU time is
+ * that limit, and is said as such (the status SIGXCPU would have given). */
+static int cpu_limit_status(int status, const struct rusage *ru)
+{
+	unsigned long lim = kern_g.set.cpu_s;
+	if (!lim || !WIFSIGNALED(status) || WTERMSIG(status) != SIGKILL)
+		return status;
+	unsigned long used = (unsigned long)(ru->ru_utime.tv_sec + ru->ru_stime.tv_sec);
+	return used >= lim ? SIGXCPU : status;  /* a wait status: killed by SIGXCPU */
+}
+
 /* Try to collect the exit status; finalize when the process is gone. */
 static void try_reap(struct kern *k)
 {
 	int status = 0;
-	pid_t r = waitpid(k->sp.pid, &status, WNOHANG);
+	struct rusage ru = {0};
+	pid_t r = wait4(k->sp.pid, &status, WNOHANG, &ru);
 	if (r == 0)
 		return;
+	if (r == k->sp.pid)
+		status = cpu_limit_status(status, &ru);
 	kern_finalize(k, status, r == k->sp.pid);
 }
 

@@ -2,7 +2,9 @@
 """tests/kernel/test_run_limits.py — a kernel's bad days through `daa` on a
 real private daad: the step time limit (a step that ignores SIGINT is killed
 and a fresh kernel bound; the next run works), kill -9 of the kernel mid-step,
-`daa kernel interrupt` of `while True: pass`, `daa kernel restart`."""
+`daa kernel interrupt` of `while True: pass`, `daa kernel restart`, the
+CPU time limit.  The kernel's host pid is the one the daemon reports: inside
+its own pid namespace it is pid 1."""
 import os
 import signal
 import sys
@@ -78,6 +80,17 @@ def main():
         print("ok - kernel restart gives a fresh kernel with the history replayed")
 
         assert s.alive()
+
+    # The CPU limit: as pid 1 of its pid namespace the kernel ignores the
+    # soft limit's SIGXCPU and dies of the hard limit's SIGKILL; the daemon
+    # still says it was the CPU limit (not "killed, most likely memory").
+    # The limit counts from the kernel's start (importing pandas included).
+    with Session(config={"kernel": {"cpu_s": 4, "step_timeout_s": 120}}) as s:
+        p = s.run("while True: pass")
+        assert p.returncode == 1 and "CPU time limit (4 s)" in p.stderr, (p.stdout, p.stderr)
+        r, p = s.run_json("3 + 3")
+        assert r and r["result"]["repr"] == "6", p.stdout
+        print("ok - the CPU time limit is named as such; the next step gets a fresh kernel")
     return 0
 
 
