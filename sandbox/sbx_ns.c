@@ -415,52 +415,73 @@ const char *sbx_ns_setup(const struct sbx_policy *p, int ctl)
 	return step;
 }
 
+/* Try the namespaces and the new root once, in a short-lived child (with a
+ * pid namespace and a /proc of its own when pid_ns).  1 when it worked, else
+ * 0 with why filled. */
+static int ns_try(bool pid_ns, char *why, size_t len)
+{
+	int pfd[2], ok = 0;
+	snprintf(why, len, "unknown");
+	if (pipe2(pfd, O_CLOEXEC) < 0) {
+		snprintf(why, len, "pipe: %s", strerror(errno));
+		return 0;
+	}
+	uid_t uid = geteuid();
+	gid_t gid = getegid();
+	pid_t pid = (pid_t)syscall(SYS_clone, SBX_NS_FLAGS | (pid_ns ? CLONE_NEWPID : 0) | SIGCHLD,
+				   0, 0, 0, 0);
+	if (pid == 0) {
+		close(pfd[0]);
+		const char *step = ns_base(uid, gid, -1, pid_ns);
+		if (!step)
+			step = ns_finish();
+		if (step) {
+			char msg[160];
+			snprintf(msg, sizeof msg, "%s: %s", step, strerror(errno));
+			if (write(pfd[1], msg, strlen(msg)) < 0)
+				_exit(2);
+		}
+		_exit(step ? 1 : 0);
+	}
+	close(pfd[1]);
+	if (pid < 0) {
+		snprintf(why, len, "cannot create %s namespaces: %s", pid_ns ? "pid" : "user",
+			 strerror(errno));
+	} else {
+		int st = 0;
+		ssize_t n = read(pfd[0], why, len - 1);
+		why[n > 0 ? n : 0] = '\0';
+		while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+			;
+		ok = WIFEXITED(st) && WEXITSTATUS(st) == 0;
+		if (!ok && !why[0])
+			snprintf(why, len, "the probe failed (status %d)", st);
+	}
+	close(pfd[0]);
+	return ok;
+}
+
 /* Can this machine give a kernel its namespaces and new root?  Tried once
- * per process in a short-lived child; why says what failed. */
+ * per process; why says what failed. */
 bool sbx_ns_available(char *why, size_t len)
 {
 	static int cached = -1;
 	static char cached_why[200];
-	if (cached < 0) {
-		int pfd[2];
-		cached = 0;
-		snprintf(cached_why, sizeof cached_why, "unknown");
-		if (pipe2(pfd, O_CLOEXEC) < 0)
-			snprintf(cached_why, sizeof cached_why, "pipe: %s", strerror(errno));
-		else {
-			uid_t uid = geteuid();
-			gid_t gid = getegid();
-			pid_t pid = (pid_t)syscall(SYS_clone, SBX_NS_FLAGS | SIGCHLD, 0, 0, 0, 0);
-			if (pid == 0) {
-				close(pfd[0]);
-				const char *step = ns_base(uid, gid, -1, false);
-				if (!step)
-					step = ns_finish();
-				if (step) {
-					char msg[160];
-					snprintf(msg, sizeof msg, "%s: %s", step, strerror(errno));
-					if (write(pfd[1], msg, strlen(msg)) < 0)
-						_exit(2);
-				}
-				_exit(step ? 1 : 0);
-			}
-			close(pfd[1]);
-			if (pid < 0) {
-				snprintf(cached_why, sizeof cached_why, "cannot create user namespaces: %s",
-					 strerror(errno));
-			} else {
-				int st = 0;
-				ssize_t n = read(pfd[0], cached_why, sizeof cached_why - 1);
-				cached_why[n > 0 ? n : 0] = '\0';
-				while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
-					;
-				cached = WIFEXITED(st) && WEXITSTATUS(st) == 0;
-				if (!cached && !cached_why[0])
-					snprintf(cached_why, sizeof cached_why, "the probe failed (status %d)", st);
-			}
-			close(pfd[0]);
-		}
-	}
+	if (cached < 0)
+		cached = ns_try(false, cached_why, sizeof cached_why);
+	if (why && len)
+		snprintf(why, len, "%s", cached ? "available" : cached_why);
+	return cached == 1;
+}
+
+/* And a pid namespace with a /proc of its own on top (a proc mount may be
+ * refused where the host's /proc is partly masked, as in some containers)? */
+bool sbx_pidns_available(char *why, size_t len)
+{
+	static int cached = -1;
+	static char cached_why[200];
+	if (cached < 0)
+		cached = ns_try(true, cached_why, sizeof cached_why);
 	if (why && len)
 		snprintf(why, len, "%s", cached ? "available" : cached_why);
 	return cached == 1;
