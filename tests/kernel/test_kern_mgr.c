@@ -2,9 +2,11 @@
  * tests/kernel/test_kern_mgr.c — the kernel manager on its own, with real
  * kernels (sandbox/python/daa_kernel.py under the real sandbox library) and
  * the real loop: persistent variables, a clean environment, the step time
- * limit (SIGINT honoured, then SIGINT ignored → SIGKILL and a fresh kernel),
- * kill -9 mid-step, and hostile fake kernels (garbage, huge or deep frames,
- * a wrong id, silence, exit, a missing sandbox layer).  Also unit checks of
+ * limit (SIGINT honoured, then SIGINT ignored or at SIG_DFL → SIGKILL and a
+ * fresh kernel), the kernel's own pid namespace (pid 1 inside; the manager
+ * names it by its host pid), kill -9 mid-step, and hostile fake kernels
+ * (garbage, huge or deep frames, a wrong id, silence, exit, a missing
+ * sandbox layer, a ready event naming another pid).  Also unit checks of
  * the frame scanner and mpjson.  TAP-style output; exit 0 when all pass.
  */
 #include <errno.h>
@@ -199,6 +201,17 @@ static void test_real(const char *root)
 	      strstr(g_err.msg, "longer than 1 s"), "time limit, SIGINT ignored: %s", g_err.msg);
 	exec_wait("x", 0, 60);
 	CHECK(strcmp(errtype(), "NameError") == 0, "a fresh kernel after the kill (%s)", errtype());
+	/* pid 1 of a namespace ignores a signal left at SIG_DFL even from the
+	 * parent namespace (only SIGKILL and SIGSTOP are forced): the step is
+	 * stopped by the SIGKILL after the grace, not left running */
+	exec_wait("y = 3", 0, 30);
+	exec_wait("import signal\nsignal.signal(signal.SIGINT, signal.SIG_DFL)\nwhile True: pass",
+		  1, 40);
+	CHECK(!g_reply && g_err.code == PROTO_ERR_KERNEL && strstr(g_err.msg, "restarted") &&
+	      strstr(g_err.msg, "longer than 1 s"), "time limit, SIGINT at SIG_DFL (pid 1): %s",
+	      g_err.msg);
+	exec_wait("y", 0, 60);
+	CHECK(strcmp(errtype(), "NameError") == 0, "a fresh kernel after that kill (%s)", errtype());
 	/* the kernel has a pid namespace of its own: it is pid 1 there, and only
 	 * the daemon's pid (from the spawn) names it on the host */
 	exec_wait("import os; os.getpid()", 0, 30);
