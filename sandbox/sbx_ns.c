@@ -1,12 +1,14 @@
 /*
  * sandbox/sbx_ns.c — the mount-namespace layer.  sbx_spawn starts the child
- * in new user, mount and IPC namespaces (and pid, when asked: clone flags); the child maps
- * only its own uid/gid and builds a new root before anything else: read-only
- * binds of the system paths Python needs, its private temp dir (read-write),
- * a private /tmp and /dev/shm, a minimal /dev, /proc (the host's read-only,
- * or one of its own pid namespace), and the project when known (data/ history/ read-only, outputs/
- * and .daa/cache read-write, nothing else of it) — then pivot_root and the
- * old root dropped.  A warm spare's project is mounted at bind by a helper
+ * in new user, mount and IPC namespaces (and pid, when asked: clone flags);
+ * the child maps only its own uid/gid and builds a new root before anything
+ * else: read-only binds of the system paths Python needs, its private temp
+ * dir (read-write), a private /tmp and /dev/shm, a minimal /dev, /proc (one
+ * of its own pid namespace, hidepid=2; without pid_ns the host's, read-only),
+ * and the project when known (data/ history/ read-only, outputs/ and
+ * .daa/cache read-write, nothing else of it) — then pivot_root and the old
+ * root dropped.  Whether the machine allows it is probed once per process
+ * (sbx_ns_available, sbx_pidns_available).  A warm spare's project is mounted at bind by a helper
  * the child forked before pivoting: it shares the kernel's user namespace
  * (so has CAP_SYS_ADMIN over the kernel's mounts and nowhere else), keeps a
  * mount namespace with the host's view, and on one request from the daemon
