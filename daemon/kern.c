@@ -163,6 +163,23 @@ static int death_message(struct kern *k, int status, bool have_status, char *buf
 	return code;
 }
 
+/* Is the request in flight a background one (a profile) that the kernel
+ * was running when the daemon killed it to start a fresh one (a restart on
+ * request, an interrupt that was not obeyed)?  A turn may be waiting for
+ * it: it is sent again to the fresh kernel, as the queued requests are.
+ * One over its own time limit is the cause, and a kernel that died by
+ * itself may die of it again: those fail as before. */
+static bool resend_background(struct kern *k, struct kreq *in, bool started)
+{
+	if (!in || !in->background || in->interrupted || !k->restart_after || !k->why[0] ||
+	    !started || !k->project || k->no_handover)
+		return false;
+	json_object_del(in->msg, "id");
+	in->yielding = in->signalled = false;
+	in->next = NULL;
+	return true;
+}
+
 /* Fail or hand over the requests of a kernel that died. */
 static void settle_requests(struct kern *k, int code, const char *msg)
 {
@@ -171,6 +188,13 @@ static void settle_requests(struct kern *k, int code, const char *msg)
 	bool bind_failed = in && strcmp(in->op, "bind") == 0;
 	k->inflight = NULL;
 	k->queue = NULL;
+	if (resend_background(k, in, started)) {
+		struct kreq **pp = &q;
+		while (*pp)
+			pp = &(*pp)->next;
+		*pp = in;
+		in = NULL;
+	}
 	char full[1024];
 	if (in && k->project && started && !bind_failed && !k->why[0])
 		snprintf(full, sizeof full, "%.600s while running this step; a fresh kernel was "
