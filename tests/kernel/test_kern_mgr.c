@@ -6,8 +6,10 @@
  * fresh kernel), the kernel's own pid namespace (pid 1 inside; the manager
  * names it by its host pid), kill -9 mid-step, and hostile fake kernels
  * (garbage, huge or deep frames, a wrong id, silence, exit, a missing
- * sandbox layer, a ready event naming another pid).  Also unit checks of
- * the frame scanner and mpjson.  TAP-style output; exit 0 when all pass.
+ * sandbox layer, a ready event naming another pid), a background profile
+ * cut by a restart on request (sent again to the fresh kernel).  Also unit
+ * checks of the frame scanner and mpjson.  TAP-style output; exit 0 when
+ * all pass.
  */
 #include <errno.h>
 #include <math.h>
@@ -173,6 +175,36 @@ static void killer_cb(struct loop *l, uint64_t id, void *ud)
 		kill((pid_t)g_kill_pid, SIGKILL);
 }
 
+/* The state of the project's kernel ("" when none). */
+static const char *project_kernel_state(void)
+{
+	static char state[32];
+	json_t *info = kern_project_info(project);
+	snprintf(state, sizeof state, "%s", json_string_value(json_object_get(info, "state")) ?: "");
+	json_decref(info);
+	return state;
+}
+
+/* A background profile the kernel is running when it is restarted on
+ * request is answered by the fresh kernel (a turn may be waiting for it). */
+static void restart_under_profile(void)
+{
+	json_decref(g_reply);
+	g_reply = NULL;
+	memset(&g_err, 0, sizeof g_err);
+	g_done = false;
+	g_gen++;
+	int rc = kern_profile_summary(project, "sales", 0, reply_cb, NULL, &g_err);
+	CHECK(rc == 0 && strcmp(project_kernel_state(), "busy") == 0,
+	      "a background profile is in flight (%s)", project_kernel_state());
+	kern_restart(project);
+	loop_timer_add(L, 60000, watchdog_cb, (void *)g_gen);
+	loop_run(L);
+	CHECK(g_done && g_reply && json_is_true(json_object_get(g_reply, "ok")),
+	      "a restart on request sends it again to the fresh kernel: %s",
+	      g_reply ? "answered" : g_err.msg);
+}
+
 /* A real kernel: values, environment, limits, crashes. */
 static void test_real(const char *root)
 {
@@ -229,6 +261,7 @@ static void test_real(const char *root)
 	json_t *st = kern_status();
 	CHECK(json_integer_value(json_object_get(st, "running")) == 1, "status: one running");
 	json_decref(st);
+	restart_under_profile();
 	kern_shutdown();
 }
 
