@@ -8,12 +8,13 @@
  * and the project when known (data/ history/ read-only, outputs/ and
  * .daa/cache read-write, nothing else of it) — then pivot_root and the old
  * root dropped.  Whether the machine allows it is probed once per process
- * (sbx_ns_available, sbx_pidns_available).  A warm spare's project is mounted at bind by a helper
- * the child forked before pivoting: it shares the kernel's user namespace
- * (so has CAP_SYS_ADMIN over the kernel's mounts and nowhere else), keeps a
- * mount namespace with the host's view, and on one request from the daemon
- * (sbx_mount_project) clones the project's folders and attaches them inside
- * the kernel's namespace, then exits.  The kernel keeps no capability.
+ * (sbx_ns_available, sbx_pidns_available).  A warm spare's project is
+ * mounted at bind by a helper the child forked before pivoting: it shares
+ * the kernel's user namespace (so has CAP_SYS_ADMIN over the kernel's
+ * mounts and nowhere else), keeps a mount namespace with the host's view,
+ * and on one request from the daemon (sbx_mount_project) clones the
+ * project's folders and attaches them inside the kernel's namespace, then
+ * exits.  The kernel keeps no capability.
  * Child-side code uses no malloc (the child of a raw clone).
  */
 #include <errno.h>
