@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -162,6 +163,23 @@ static int death_message(struct kern *k, int status, bool have_status, char *buf
 	return code;
 }
 
+/* Is the request in flight a background one (a profile) that the kernel
+ * was running when the daemon killed it to start a fresh one (a restart on
+ * request, an interrupt that was not obeyed)?  A turn may be waiting for
+ * it: it is sent again to the fresh kernel, as the queued requests are.
+ * One over its own time limit is the cause, and a kernel that died by
+ * itself may die of it again: those fail as before. */
+static bool resend_background(struct kern *k, struct kreq *in, bool started)
+{
+	if (!in || !in->background || in->interrupted || !k->restart_after || !k->why[0] ||
+	    !started || !k->project || k->no_handover)
+		return false;
+	json_object_del(in->msg, "id");
+	in->yielding = in->signalled = false;
+	in->next = NULL;
+	return true;
+}
+
 /* Fail or hand over the requests of a kernel that died. */
 static void settle_requests(struct kern *k, int code, const char *msg)
 {
@@ -170,6 +188,13 @@ static void settle_requests(struct kern *k, int code, const char *msg)
 	bool bind_failed = in && strcmp(in->op, "bind") == 0;
 	k->inflight = NULL;
 	k->queue = NULL;
+	if (resend_background(k, in, started)) {
+		struct kreq **pp = &q;
+		while (*pp)
+			pp = &(*pp)->next;
+		*pp = in;
+		in = NULL;
+	}
 	char full[1024];
 	if (in && k->project && started && !bind_failed && !k->why[0])
 		snprintf(full, sizeof full, "%.600s while running this step; a fresh kernel was "
@@ -256,13 +281,29 @@ void kern_finalize(struct kern *k, int status, bool have_status)
 		kern_ensure_spare();
 }
 
+/* The kernel is pid 1 of its own pid namespace, and such a process ignores
+ * the SIGXCPU of its soft CPU limit (no handler): the hard limit's SIGKILL
+ * ends it.  A SIGKILL that came once it had used its configured CPU time is
+ * that limit, and is said as such (the status SIGXCPU would have given). */
+static int cpu_limit_status(int status, const struct rusage *ru)
+{
+	unsigned long lim = kern_g.set.cpu_s;
+	if (!lim || !WIFSIGNALED(status) || WTERMSIG(status) != SIGKILL)
+		return status;
+	unsigned long used = (unsigned long)(ru->ru_utime.tv_sec + ru->ru_stime.tv_sec);
+	return used >= lim ? SIGXCPU : status;  /* a wait status: killed by SIGXCPU */
+}
+
 /* Try to collect the exit status; finalize when the process is gone. */
 static void try_reap(struct kern *k)
 {
 	int status = 0;
-	pid_t r = waitpid(k->sp.pid, &status, WNOHANG);
+	struct rusage ru = {0};
+	pid_t r = wait4(k->sp.pid, &status, WNOHANG, &ru);
 	if (r == 0)
 		return;
+	if (r == k->sp.pid)
+		status = cpu_limit_status(status, &ru);
 	kern_finalize(k, status, r == k->sp.pid);
 }
 

@@ -284,6 +284,9 @@ static void on_ready(struct kern *k, json_t *msg)
 		kern_timer_cancel(&k->start_timer);
 		k->start_timer = 0;
 	}
+	/* its "pid" is written by the kernel (and is 1 in its own pid
+	 * namespace): never kept, never used — k->sp.pid from the spawn is */
+	json_object_del(msg, "pid");
 	k->ready = json_incref(msg);
 	json_decref(kern_g.last_ready);
 	kern_g.last_ready = json_incref(msg);

@@ -32,7 +32,7 @@ static void usage(FILE *f)
 	fputs("usage: daa-sandbox [--project DIR] [--tmp DIR] [--ro PATH]... [--env K=V]...\n"
 	      "                   [--keep-fd N]... [--mem MB] [--cpu S] [--fsize MB] [--nofile N]\n"
 	      "                   [--nproc N] [--allow-missing] [--report] [--mount-ns [--pid-ns]]\n"
-	      "                   [--simulate-missing landlock|seccomp|mountns]\n"
+	      "                   [--simulate-missing landlock|seccomp|mountns|pidns]\n"
 	      "                   [--disable landlock|seccomp|mountns]\n"
 	      "                   -- CMD [ARGS...]\n"
 	      "       daa-sandbox --probe\n"
@@ -42,11 +42,11 @@ static void usage(FILE *f)
 	      "Exit: CMD's status, 128+signal, 120-126 sandbox set-up failed, 2 usage.\n", f);
 }
 
-/* "landlock" / "seccomp" / "mountns" -> SBX_LAYER_* (0 if unknown). */
+/* "landlock" / "seccomp" / "mountns" / "pidns" -> SBX_LAYER_* (0 if unknown). */
 static unsigned layer_bit(const char *s)
 {
 	return !strcmp(s, "landlock") ? SBX_LAYER_LANDLOCK : !strcmp(s, "seccomp") ? SBX_LAYER_SECCOMP
-	       : !strcmp(s, "mountns") ? SBX_LAYER_MOUNTNS : 0;
+	       : !strcmp(s, "mountns") ? SBX_LAYER_MOUNTNS : !strcmp(s, "pidns") ? SBX_LAYER_PIDNS : 0;
 }
 
 /* A positive number option, or exit 2. */

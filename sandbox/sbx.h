@@ -50,7 +50,8 @@ struct sbx_options {
 	unsigned simulate_missing, disable;
 };
 
-enum { SBX_LAYER_LANDLOCK = 1u, SBX_LAYER_SECCOMP = 2u, SBX_LAYER_MOUNTNS = 4u };
+enum { SBX_LAYER_LANDLOCK = 1u, SBX_LAYER_SECCOMP = 2u, SBX_LAYER_MOUNTNS = 4u,
+       SBX_LAYER_PIDNS = 8u };
 
 /* Compile a policy (in the parent).  NULL with err filled. */
 struct sbx_policy *sbx_policy_new(const struct sbx_options *o, char *err, size_t errlen);

@@ -72,6 +72,8 @@ int sbx_ll_add_ns_rules(int fd, int abi);
 /* sbx_ns.c */
 const char *sbx_ns_setup(const struct sbx_policy *p, int ctl);
 bool sbx_ns_available(char *why, size_t len);
+/* The same with a pid namespace and its own /proc (sbx_options.pid_ns). */
+bool sbx_pidns_available(char *why, size_t len);
 
 /* sbx_seccomp.c */
 int sbx_sc_compile(struct sock_filter **prog, unsigned short *len, char *err, size_t errlen);

@@ -1,17 +1,20 @@
 /*
  * sandbox/sbx_ns.c — the mount-namespace layer.  sbx_spawn starts the child
- * in new user, mount and IPC namespaces (and pid, when asked: clone flags); the child maps
- * only its own uid/gid and builds a new root before anything else: read-only
- * binds of the system paths Python needs, its private temp dir (read-write),
- * a private /tmp and /dev/shm, a minimal /dev, /proc (the host's read-only,
- * or one of its own pid namespace), and the project when known (data/ history/ read-only, outputs/
- * and .daa/cache read-write, nothing else of it) — then pivot_root and the
- * old root dropped.  A warm spare's project is mounted at bind by a helper
- * the child forked before pivoting: it shares the kernel's user namespace
- * (so has CAP_SYS_ADMIN over the kernel's mounts and nowhere else), keeps a
- * mount namespace with the host's view, and on one request from the daemon
- * (sbx_mount_project) clones the project's folders and attaches them inside
- * the kernel's namespace, then exits.  The kernel keeps no capability.
+ * in new user, mount and IPC namespaces (and pid, when asked: clone flags);
+ * the child maps only its own uid/gid and builds a new root before anything
+ * else: read-only binds of the system paths Python needs, its private temp
+ * dir (read-write), a private /tmp and /dev/shm, a minimal /dev, /proc (one
+ * of its own pid namespace, hidepid=2; without pid_ns the host's, read-only),
+ * and the project when known (data/ history/ read-only, outputs/ and
+ * .daa/cache read-write, nothing else of it) — then pivot_root and the old
+ * root dropped.  Whether the machine allows it is probed once per process
+ * (sbx_ns_available, sbx_pidns_available).  A warm spare's project is
+ * mounted at bind by a helper the child forked before pivoting: it shares
+ * the kernel's user namespace (so has CAP_SYS_ADMIN over the kernel's
+ * mounts and nowhere else), keeps a mount namespace with the host's view,
+ * and on one request from the daemon (sbx_mount_project) clones the
+ * project's folders and attaches them inside the kernel's namespace, then
+ * exits.  The kernel keeps no capability.
  * Child-side code uses no malloc (the child of a raw clone).
  */
 #include <errno.h>
@@ -415,52 +418,73 @@ const char *sbx_ns_setup(const struct sbx_policy *p, int ctl)
 	return step;
 }
 
+/* Try the namespaces and the new root once, in a short-lived child (with a
+ * pid namespace and a /proc of its own when pid_ns).  1 when it worked, else
+ * 0 with why filled. */
+static int ns_try(bool pid_ns, char *why, size_t len)
+{
+	int pfd[2], ok = 0;
+	snprintf(why, len, "unknown");
+	if (pipe2(pfd, O_CLOEXEC) < 0) {
+		snprintf(why, len, "pipe: %s", strerror(errno));
+		return 0;
+	}
+	uid_t uid = geteuid();
+	gid_t gid = getegid();
+	pid_t pid = (pid_t)syscall(SYS_clone, SBX_NS_FLAGS | (pid_ns ? CLONE_NEWPID : 0) | SIGCHLD,
+				   0, 0, 0, 0);
+	if (pid == 0) {
+		close(pfd[0]);
+		const char *step = ns_base(uid, gid, -1, pid_ns);
+		if (!step)
+			step = ns_finish();
+		if (step) {
+			char msg[160];
+			snprintf(msg, sizeof msg, "%s: %s", step, strerror(errno));
+			if (write(pfd[1], msg, strlen(msg)) < 0)
+				_exit(2);
+		}
+		_exit(step ? 1 : 0);
+	}
+	close(pfd[1]);
+	if (pid < 0) {
+		snprintf(why, len, "cannot create %s namespaces: %s", pid_ns ? "pid" : "user",
+			 strerror(errno));
+	} else {
+		int st = 0;
+		ssize_t n = read(pfd[0], why, len - 1);
+		why[n > 0 ? n : 0] = '\0';
+		while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+			;
+		ok = WIFEXITED(st) && WEXITSTATUS(st) == 0;
+		if (!ok && !why[0])
+			snprintf(why, len, "the probe failed (status %d)", st);
+	}
+	close(pfd[0]);
+	return ok;
+}
+
 /* Can this machine give a kernel its namespaces and new root?  Tried once
- * per process in a short-lived child; why says what failed. */
+ * per process; why says what failed. */
 bool sbx_ns_available(char *why, size_t len)
 {
 	static int cached = -1;
 	static char cached_why[200];
-	if (cached < 0) {
-		int pfd[2];
-		cached = 0;
-		snprintf(cached_why, sizeof cached_why, "unknown");
-		if (pipe2(pfd, O_CLOEXEC) < 0)
-			snprintf(cached_why, sizeof cached_why, "pipe: %s", strerror(errno));
-		else {
-			uid_t uid = geteuid();
-			gid_t gid = getegid();
-			pid_t pid = (pid_t)syscall(SYS_clone, SBX_NS_FLAGS | SIGCHLD, 0, 0, 0, 0);
-			if (pid == 0) {
-				close(pfd[0]);
-				const char *step = ns_base(uid, gid, -1, false);
-				if (!step)
-					step = ns_finish();
-				if (step) {
-					char msg[160];
-					snprintf(msg, sizeof msg, "%s: %s", step, strerror(errno));
-					if (write(pfd[1], msg, strlen(msg)) < 0)
-						_exit(2);
-				}
-				_exit(step ? 1 : 0);
-			}
-			close(pfd[1]);
-			if (pid < 0) {
-				snprintf(cached_why, sizeof cached_why, "cannot create user namespaces: %s",
-					 strerror(errno));
-			} else {
-				int st = 0;
-				ssize_t n = read(pfd[0], cached_why, sizeof cached_why - 1);
-				cached_why[n > 0 ? n : 0] = '\0';
-				while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
-					;
-				cached = WIFEXITED(st) && WEXITSTATUS(st) == 0;
-				if (!cached && !cached_why[0])
-					snprintf(cached_why, sizeof cached_why, "the probe failed (status %d)", st);
-			}
-			close(pfd[0]);
-		}
-	}
+	if (cached < 0)
+		cached = ns_try(false, cached_why, sizeof cached_why);
+	if (why && len)
+		snprintf(why, len, "%s", cached ? "available" : cached_why);
+	return cached == 1;
+}
+
+/* And a pid namespace with a /proc of its own on top (a proc mount may be
+ * refused where the host's /proc is partly masked, as in some containers)? */
+bool sbx_pidns_available(char *why, size_t len)
+{
+	static int cached = -1;
+	static char cached_why[200];
+	if (cached < 0)
+		cached = ns_try(true, cached_why, sizeof cached_why);
 	if (why && len)
 		snprintf(why, len, "%s", cached ? "available" : cached_why);
 	return cached == 1;

@@ -164,6 +164,13 @@ static int plan_ns(struct sbx_policy *p, const struct sbx_options *o, char *err,
 			goto oom;
 	p->ns_on = true;
 	p->ns_pid = o->pid_ns;
+	if (o->pid_ns && ((o->simulate_missing & SBX_LAYER_PIDNS) ||
+			  !sbx_pidns_available(why, sizeof why))) {
+		/* fails closed; allowed to be missing: the host's /proc, read-only */
+		missing(p, "pidns", SBX_EXIT_NS, (o->simulate_missing & SBX_LAYER_PIDNS) ?
+			"simulated for a test" : why);
+		p->ns_pid = false;
+	}
 	p->ns_uid = geteuid();
 	p->ns_gid = getegid();
 	p->ns_shm_mb = o->fsize_mb ? o->fsize_mb : 1024;

@@ -286,6 +286,9 @@ int sbx_probe(char *report, size_t report_len)
 		   userns > 0 ? "available" : "unavailable", userns);
 	bool ns = sbx_ns_available(why, sizeof why);
 	sbx_append(report, report_len, "mount namespace: %s%s\n", ns ? "" : "MISSING: ",
-		   ns ? "available (user, mount, pid, IPC; new root)" : why);
+		   ns ? "available (user, mount, IPC; new root)" : why);
+	bool pidns = ns && sbx_pidns_available(why, sizeof why);
+	sbx_append(report, report_len, "pid namespace: %s%s\n", pidns ? "" : "MISSING: ",
+		   pidns ? "available (own /proc)" : ns ? why : "needs the mount namespace");
 	return 0;
 }

@@ -15,9 +15,10 @@ item 6), through a real daemon and the real `daa`:
    step is ok; the half-made figure leaves outputs/plots at the first work
    on the project (history_figs.c hist_figures_tidy).
 
-The step holds while outputs/hold exists (no timing): it first writes its
-pid to outputs/started and shows a figure (saved under the re-run's
-temporary name), then waits."""
+The step holds while outputs/hold exists (no timing): it first writes
+outputs/started and shows a figure (saved under the re-run's
+temporary name), then waits.  The kernel's pid is the one the daemon
+reports (`status`): inside its own pid namespace the kernel is pid 1."""
 import hashlib
 import json
 import os
@@ -33,7 +34,7 @@ STEP2 = ("import os, time\n"
          "plt.plot([3, 2, 1] if held else [1, 2, 3])\n"
          "plt.show()\n"
          "with open('outputs/started.tmp', 'w') as f:\n"
-         "    f.write(str(os.getpid()))\n"
+         "    f.write('started')\n"
          "os.rename('outputs/started.tmp', 'outputs/started')\n"
          "while os.path.exists('outputs/hold'):\n"
          "    time.sleep(0.02)\n"
@@ -88,9 +89,9 @@ def start_held_rerun(s):
     p = s.popen("-p", s.project, "rerun", "2")
     started = os.path.join(s.path, "outputs", "started")
     wait_file(started, p)
-    with open(started) as f:
-        pid = int(f.read())
     os.unlink(started)
+    pid = s.kernel_pid()
+    assert pid and pid > 1, pid
     return p, pid
 
 

@@ -89,6 +89,17 @@ class Session:
         except ValueError:
             return None, p
 
+    def kernel_pid(self):
+        """The host pid of the project's kernel as the daemon reports it
+        (`status`), or None.  Never os.getpid() inside the kernel: that is
+        the pid in the kernel's own pid namespace (1)."""
+        ks = (self.d.call("status").get("kernels") or {}).get("kernels") or []
+        want = os.path.realpath(self.path)
+        for k in ks:
+            if k.get("project") and os.path.realpath(k["project"]) == want:
+                return k["pid"]
+        return None
+
     def alive(self):
         """The daemon answers ping."""
         return self.d.call("ping").get("pong") is True

@@ -2,10 +2,14 @@
  * tests/kernel/test_kern_mgr.c — the kernel manager on its own, with real
  * kernels (sandbox/python/daa_kernel.py under the real sandbox library) and
  * the real loop: persistent variables, a clean environment, the step time
- * limit (SIGINT honoured, then SIGINT ignored → SIGKILL and a fresh kernel),
- * kill -9 mid-step, and hostile fake kernels (garbage, huge or deep frames,
- * a wrong id, silence, exit, a missing sandbox layer).  Also unit checks of
- * the frame scanner and mpjson.  TAP-style output; exit 0 when all pass.
+ * limit (SIGINT honoured, then SIGINT ignored or at SIG_DFL → SIGKILL and a
+ * fresh kernel), the kernel's own pid namespace (pid 1 inside; the manager
+ * names it by its host pid), kill -9 mid-step, and hostile fake kernels
+ * (garbage, huge or deep frames, a wrong id, silence, exit, a missing
+ * sandbox layer, a ready event naming another pid), a background profile
+ * cut by a restart on request (sent again to the fresh kernel).  Also unit
+ * checks of the frame scanner and mpjson.  TAP-style output; exit 0 when
+ * all pass.
  */
 #include <errno.h>
 #include <math.h>
@@ -145,11 +149,60 @@ static void test_idle_no_spare(const char *root)
 	kern_shutdown();
 }
 
+/* The host pid of the project's kernel, as the manager reports it (0: none). */
+static long project_kernel_pid(void)
+{
+	json_t *info = kern_project_info(project);
+	long pid = (long)json_integer_value(json_object_get(info, "pid"));
+	json_decref(info);
+	return pid;
+}
+
+/* Is pid in a pid namespace other than ours? */
+static bool other_pid_ns(long pid)
+{
+	char path[64];
+	struct stat a, b;
+	snprintf(path, sizeof path, "/proc/%ld/ns/pid", pid);
+	return stat(path, &a) == 0 && stat("/proc/self/ns/pid", &b) == 0 &&
+	       (a.st_ino != b.st_ino || a.st_dev != b.st_dev);
+}
+
 static void killer_cb(struct loop *l, uint64_t id, void *ud)
 {
 	(void)l, (void)id;
 	if ((uintptr_t)ud == g_gen && !g_done)
 		kill((pid_t)g_kill_pid, SIGKILL);
+}
+
+/* The state of the project's kernel ("" when none). */
+static const char *project_kernel_state(void)
+{
+	static char state[32];
+	json_t *info = kern_project_info(project);
+	snprintf(state, sizeof state, "%s", json_string_value(json_object_get(info, "state")) ?: "");
+	json_decref(info);
+	return state;
+}
+
+/* A background profile the kernel is running when it is restarted on
+ * request is answered by the fresh kernel (a turn may be waiting for it). */
+static void restart_under_profile(void)
+{
+	json_decref(g_reply);
+	g_reply = NULL;
+	memset(&g_err, 0, sizeof g_err);
+	g_done = false;
+	g_gen++;
+	int rc = kern_profile_summary(project, "sales", 0, reply_cb, NULL, &g_err);
+	CHECK(rc == 0 && strcmp(project_kernel_state(), "busy") == 0,
+	      "a background profile is in flight (%s)", project_kernel_state());
+	kern_restart(project);
+	loop_timer_add(L, 60000, watchdog_cb, (void *)g_gen);
+	loop_run(L);
+	CHECK(g_done && g_reply && json_is_true(json_object_get(g_reply, "ok")),
+	      "a restart on request sends it again to the fresh kernel: %s",
+	      g_reply ? "answered" : g_err.msg);
 }
 
 /* A real kernel: values, environment, limits, crashes. */
@@ -180,9 +233,24 @@ static void test_real(const char *root)
 	      strstr(g_err.msg, "longer than 1 s"), "time limit, SIGINT ignored: %s", g_err.msg);
 	exec_wait("x", 0, 60);
 	CHECK(strcmp(errtype(), "NameError") == 0, "a fresh kernel after the kill (%s)", errtype());
+	/* pid 1 of a namespace ignores a signal left at SIG_DFL even from the
+	 * parent namespace (only SIGKILL and SIGSTOP are forced): the step is
+	 * stopped by the SIGKILL after the grace, not left running */
+	exec_wait("y = 3", 0, 30);
+	exec_wait("import signal\nsignal.signal(signal.SIGINT, signal.SIG_DFL)\nwhile True: pass",
+		  1, 40);
+	CHECK(!g_reply && g_err.code == PROTO_ERR_KERNEL && strstr(g_err.msg, "restarted") &&
+	      strstr(g_err.msg, "longer than 1 s"), "time limit, SIGINT at SIG_DFL (pid 1): %s",
+	      g_err.msg);
+	exec_wait("y", 0, 60);
+	CHECK(strcmp(errtype(), "NameError") == 0, "a fresh kernel after that kill (%s)", errtype());
+	/* the kernel has a pid namespace of its own: it is pid 1 there, and only
+	 * the daemon's pid (from the spawn) names it on the host */
 	exec_wait("import os; os.getpid()", 0, 30);
-	long pid = atol(repr());
-	CHECK(pid > 1, "kernel pid %ld", pid);
+	CHECK(strcmp(repr(), "1") == 0, "inside its pid namespace the kernel is pid 1: %s", repr());
+	long pid = project_kernel_pid();
+	CHECK(pid > 1 && pid != (long)getpid() && other_pid_ns(pid),
+	      "the daemon reports the kernel's host pid %ld, in another pid namespace", pid);
 	g_kill_pid = pid;
 	loop_timer_add(L, 500, killer_cb, (void *)(g_gen + 1));
 	exec_wait("import time; time.sleep(30)", 0, 30);
@@ -193,6 +261,7 @@ static void test_real(const char *root)
 	json_t *st = kern_status();
 	CHECK(json_integer_value(json_object_get(st, "running")) == 1, "status: one running");
 	json_decref(st);
+	restart_under_profile();
 	kern_shutdown();
 }
 
@@ -200,7 +269,9 @@ static const char *hostile_py =
 	"import os, signal, sys, time, msgpack\n"
 	"mode = open(os.path.join(os.path.dirname(os.path.abspath(__file__)), 'mode')).read().strip()\n"
 	"def send(o): os.write(3, msgpack.packb(o))\n"
-	"send({'ev': 'ready', 'pid': os.getpid(), 'python': 'fake', 'libs': {}})\n"
+	"here = os.path.dirname(os.path.abspath(__file__))\n"
+	"liar = int(open(os.path.join(here, 'liar')).read())\n"
+	"send({'ev': 'ready', 'pid': liar, 'python': 'fake', 'libs': {}})\n"
 	"u = msgpack.Unpacker()\n"
 	"while True:\n"
 	"    d = os.read(3, 65536)\n"
@@ -222,7 +293,21 @@ static const char *hostile_py =
 	"            signal.signal(signal.SIGINT, signal.SIG_IGN); time.sleep(3600)\n"
 	"        elif mode == 'exit': print('bye from the fake kernel', file=sys.stderr); os._exit(7)\n";
 
-/* One hostile mode: the request fails with code and a message holding `want`. */
+/* Does the manager's status name pid as one of its kernels? */
+static bool status_names_pid(pid_t pid)
+{
+	json_t *st = kern_status(), *k;
+	size_t i;
+	bool found = false;
+	json_array_foreach(json_object_get(st, "kernels"), i, k)
+		found |= json_integer_value(json_object_get(k, "pid")) == pid;
+	json_decref(st);
+	return found || kern_is_kernel_pid(pid);
+}
+
+/* One hostile mode: the request fails with code and a message holding `want`.
+ * Every fake kernel's ready event claims this test's pid: were it taken for
+ * the kernel's, the SIGINT and SIGKILL of 'silent' would end this test. */
 static void hostile(const char *dir, const char *mode, int code, const char *want)
 {
 	char p[PATH_MAX + 16];
@@ -234,6 +319,8 @@ static void hostile(const char *dir, const char *mode, int code, const char *wan
 	int rc = exec_wait("1", 1, 30);
 	CHECK(rc == 0 && !g_reply && g_err.code == code && strstr(g_err.msg, want),
 	      "hostile kernel '%s': %s", mode, g_err.msg);
+	CHECK(!status_names_pid(getpid()), "hostile kernel '%s': the pid its ready event claimed "
+	      "(this test's) is not taken for its own", mode);
 	kern_shutdown();
 }
 
@@ -245,6 +332,10 @@ static void test_hostile(void)
 	snprintf(p, sizeof p, "%s/daa_kernel.py", dir);
 	FILE *f = fopen(p, "w");
 	fputs(hostile_py, f);
+	fclose(f);
+	snprintf(p, sizeof p, "%s/liar", dir);
+	f = fopen(p, "w");
+	fprintf(f, "%d\n", (int)getpid());
 	fclose(f);
 	hostile(dir, "garbage", PROTO_ERR_KERNEL, "not msgpack");
 	hostile(dir, "huge", PROTO_ERR_KERNEL, "cap");

@@ -2,7 +2,9 @@
 """tests/kernel/test_run_limits.py — a kernel's bad days through `daa` on a
 real private daad: the step time limit (a step that ignores SIGINT is killed
 and a fresh kernel bound; the next run works), kill -9 of the kernel mid-step,
-`daa kernel interrupt` of `while True: pass`, `daa kernel restart`."""
+`daa kernel interrupt` of `while True: pass`, `daa kernel restart`, the
+CPU time limit.  The kernel's host pid is the one the daemon reports: inside
+its own pid namespace it is pid 1."""
 import os
 import signal
 import sys
@@ -42,8 +44,12 @@ def main():
         assert r and r["result"]["repr"] == "5", p.stdout
         print("ok - run --timeout: a step that stops on SIGINT keeps the kernel")
 
-        r, _ = s.run_json("import os; os.getpid()")
-        pid = int(r["result"]["repr"])
+        # the host pid comes from the daemon: inside its pid namespace the
+        # kernel is pid 1
+        r, p = s.run_json("import os; os.getpid()")
+        assert r and r["result"]["repr"] == "1", p.stdout
+        pid = s.kernel_pid()
+        assert pid and pid > 1, pid
         marker = os.path.join(s.path, "outputs", "sleeping")
         proc = s.popen("-p", "demo", "run",
                        "import time; open('outputs/sleeping', 'w').close(); time.sleep(60)")
@@ -65,13 +71,26 @@ def main():
         print("ok - kernel interrupt stops while True: pass")
 
         s.run("w = 1", check=True)
+        before = s.kernel_pid()
         s.daa("-p", "demo", "kernel", "restart")
-        s.run("import os; os.getpid()", "--scratch", check=True)
-        r, p = s.run_json("import os; (os.getpid() != %d, 'w' in dir())" % pid, "--scratch")
-        assert r and r["result"]["repr"] == "(True, True)", p.stdout
+        r, p = s.run_json("'w' in dir()", "--scratch")
+        assert r and r["result"]["repr"] == "True", p.stdout
+        fresh = s.kernel_pid()
+        assert before and fresh and fresh != before, (fresh, before)
         print("ok - kernel restart gives a fresh kernel with the history replayed")
 
         assert s.alive()
+
+    # The CPU limit: as pid 1 of its pid namespace the kernel ignores the
+    # soft limit's SIGXCPU and dies of the hard limit's SIGKILL; the daemon
+    # still says it was the CPU limit (not "killed, most likely memory").
+    # The limit counts from the kernel's start (importing pandas included).
+    with Session(config={"kernel": {"cpu_s": 4, "step_timeout_s": 120}}) as s:
+        p = s.run("while True: pass")
+        assert p.returncode == 1 and "CPU time limit (4 s)" in p.stderr, (p.stdout, p.stderr)
+        r, p = s.run_json("3 + 3")
+        assert r and r["result"]["repr"] == "6", p.stdout
+        print("ok - the CPU time limit is named as such; the next step gets a fresh kernel")
     return 0
 
 
