@@ -52,6 +52,37 @@ def run_daad(env, *args, timeout=60):
             time.sleep(0.1)
 
 
+def use_fake_kernel(top, config, script):
+    """Make daad's kernels tests/lib/fake_kernel.py answering from script
+    (a dict, see that file): a private share folder (prompts and analyst
+    linked to the tree's, the runtime the fake) named by "share_dir" in the
+    returned config.  script True means the empty script."""
+    share = os.path.join(top, "share")
+    runtime = os.path.join(share, "runtime")
+    os.makedirs(runtime, exist_ok=True)
+    shutil.copyfile(os.path.join(ROOT, "tests", "lib", "fake_kernel.py"),
+                    os.path.join(runtime, "daa_kernel.py"))
+    shutil.copyfile(os.path.join(ROOT, "sandbox", "python", "daakernel", "seal.py"),
+                    os.path.join(runtime, "fake_seal.py"))
+    write_fake_script(top, script if isinstance(script, dict) else {})
+    for name, target in (("prompts", "prompts"), ("analyst", "daemon/analyst")):
+        if not os.path.lexists(os.path.join(share, name)):
+            os.symlink(os.path.join(ROOT, target), os.path.join(share, name))
+    import json
+    cfg = json.loads(config) if isinstance(config, str) else dict(config or {})
+    cfg["share_dir"] = share
+    return cfg
+
+
+def write_fake_script(top, script):
+    """Replace the fake kernel's script (kernels started later read it)."""
+    import json
+    path = os.path.join(top, "share", "runtime", "fake_kernel.json")
+    with open(path + ".tmp", "w") as f:
+        json.dump(script, f)
+    os.rename(path + ".tmp", path)
+
+
 class RpcError(Exception):
     """An error response: .code, .message, .data."""
 
@@ -133,7 +164,8 @@ class Client:
 class Daad:
     """A private daemon with its own HOME, XDG dirs and socket."""
 
-    def __init__(self, extra_env=None, args=(), config=None, keep_dir=None, wrapper=None):
+    def __init__(self, extra_env=None, args=(), config=None, keep_dir=None, wrapper=None,
+                 fake_kernel=None):
         self.dir = keep_dir or tempfile.mkdtemp(prefix="daa-test.")
         self.own_dir = keep_dir is None
         self.home = os.path.join(self.dir, "home")
@@ -147,6 +179,8 @@ class Daad:
             os.makedirs(d, exist_ok=True)
         os.makedirs(self.run, mode=0o700, exist_ok=True)
         os.chmod(self.run, 0o700)
+        if fake_kernel is not None:
+            config = use_fake_kernel(self.dir, config, fake_kernel)
         if config is not None:
             os.makedirs(os.path.join(self.config_home, "daa"), exist_ok=True)
             with open(os.path.join(self.config_home, "daa", "config.json"), "w") as f:
@@ -217,6 +251,11 @@ class Daad:
 
     def valgrind(self):
         return os.environ.get("DAA_VALGRIND") == "1" and not self.wrapper
+
+    def set_fake_script(self, script):
+        """New script for the fake kernel (Daad(fake_kernel=...)): kernels
+        started from now on, the warm spare included, answer from it."""
+        write_fake_script(self.dir, script)
 
     def client(self, timeout=HANG_TIMEOUT):
         return Client(self.sock, timeout=timeout)

@@ -1,0 +1,322 @@
+"""tests/lib/fake_kernel.py — a scripted stand-in for the Python kernel
+runtime (sandbox/python/daa_kernel.py), for tests that are about the daemon
+(agent, history, queue) and not about Python or pandas.
+
+It speaks the real wire protocol of sandbox/KERNEL.md over fd 3 (msgpack maps
+back to back): `ready` at start, then bind, exec, profile, vars, conventions,
+cache and ping, one at a time, with the real SIGINT rules (armed work is
+interrupted at once; a SIGINT that arrived before the work started interrupts
+it as soon as it starts; a reply written forgets it).  It imports only
+msgpack, so it is ready in a few milliseconds instead of the seconds pandas
+takes.  bind seals the sandbox with the runtime's own seal.py (copied next to
+this file as fake_seal.py by the harness), so the daemon sees the same layer
+report as with the real runtime and the step code runs sealed.
+
+The harness (tests/lib/daad.py, `Daad(fake_kernel=SCRIPT)`) installs this
+file as `daa_kernel.py` in a private share folder, with SCRIPT as
+`fake_kernel.json` beside it.  SCRIPT (every key optional):
+
+  {"python": "3.11-fake", "libs": {...},      # the ready event's fields
+   "never_ready": true,                        # never send `ready`
+   "exec": [RULE...], "profile": [RULE...],    # first matching rule answers
+   "python_exec": true}                        # unmatched code: see below
+
+RULE: {"code": "exact code" | "match": "regex (re.search)" | neither: any,
+       "stdout": str, "stderr": str, "result": "repr text",
+       "error": {"type", "message", "traceback"}   # the step failed
+       "figures": N,            # write N small PNGs outputs/plots/<step>_<i>.png
+       "gate": "rel/path",      # hold the step until this file exists (the
+                                # test creates it: an event, not a delay)
+       "hold": true,            # hold until interrupted (SIGINT)
+       "exit": STATUS,          # the kernel exits before replying
+       "reply": {...}}          # extra/overriding fields of the reply
+
+Unmatched exec code is run with exec() in a persistent namespace (stdout and
+stderr captured, the value of a trailing expression returned, errors with a
+traceback starting at the step), which is enough for plain-Python steps like
+`x = 1` or `print(x)`; with "python_exec": false it gets an empty ok reply.
+Every request is written to stderr (the daemon logs it at debug level) as
+`fake_kernel: request {...}` so a test can see what the daemon sent."""
+
+import ast
+import io
+import json
+import os
+import re
+import signal
+import sys
+import time
+import traceback
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # -I drops it
+
+import msgpack  # noqa: E402
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+CHANNEL_FD = 3
+# a 1x1 PNG: figures the daemon lists and serves
+PNG = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+                    "1f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082")
+PENDING_MESSAGE = "interrupted before it started: SIGINT arrived while the request was on its way"
+_STEP_SAFE = re.compile(r"[^A-Za-z0-9_.-]+")
+
+_armed = False
+_pending = False
+
+
+def _on_sigint(signum, frame):
+    global _pending
+    if _armed:
+        raise KeyboardInterrupt
+    _pending = True
+
+
+def _arm():
+    global _armed, _pending
+    _armed = True
+    if _pending:
+        _pending = False
+        raise KeyboardInterrupt(PENDING_MESSAGE)
+
+
+def _disarm():
+    global _armed
+    _armed = False
+
+
+def _err(kind, message, tb=""):
+    return {"type": kind, "message": message, "traceback": tb}
+
+
+def load_script():
+    try:
+        with open(os.path.join(HERE, "fake_kernel.json")) as f:
+            return json.load(f)
+    except FileNotFoundError:
+        return {}
+
+
+def find_rule(rules, key):
+    for r in rules or []:
+        if "code" in r and r["code"] != key:
+            continue
+        if "match" in r and not re.search(r["match"], key or ""):
+            continue
+        return r
+    return None
+
+
+class Fake:
+    """One fake kernel: the bound project and the namespace."""
+
+    def __init__(self, script):
+        self.script = script
+        self.bound = False
+        self.project = self.outputs = None
+        self.datasets = []
+        self.ns = {"__name__": "__main__"}
+        self.counter = 0
+
+    # -- requests -----------------------------------------------------------
+    def bind(self, req):
+        if self.bound:
+            return {"ok": False, "error": _err("BindError", "bind: already bound")}
+        project = req.get("project")
+        if not isinstance(project, str) or not os.path.isdir(project):
+            return {"ok": False, "error": _err("BindError", "bind: project %r is not a directory"
+                                               % (project,))}
+        self.project = os.path.realpath(project)
+        self.outputs = req.get("outputs") or os.path.join(self.project, "outputs")
+        tmp = req.get("tmp") or os.path.join(self.project, ".daa", "tmp")
+        for d in (self.outputs, os.path.join(self.outputs, "plots"), tmp):
+            os.makedirs(d, exist_ok=True)
+        sandbox = req.get("sandbox") or {}
+        import fake_seal
+        ok, layers, why = fake_seal.seal(self.project, tmp, sandbox.get("landlock", True),
+                                         sandbox.get("allow_missing", False))
+        if not ok:
+            return {"ok": False, "layers": layers, "error": _err("SandboxError", why)}
+        os.chdir(self.project)
+        self.datasets = [d.get("name") for d in req.get("datasets") or []
+                         if isinstance(d, dict) and isinstance(d.get("name"), str)]
+        self.bound = True
+        return {"ok": True, "layers": layers, "datasets": self.datasets,
+                "df": self.datasets[0] if len(self.datasets) == 1 else None}
+
+    def step_name(self, req):
+        self.counter += 1
+        name = req.get("step")
+        return _STEP_SAFE.sub("-", name) if isinstance(name, str) and name else \
+            "exec_%d" % self.counter
+
+    def exec(self, req):
+        code = req.get("code") if isinstance(req.get("code"), str) else ""
+        step = self.step_name(req)
+        rule = find_rule(self.script.get("exec"), code)
+        reply = {"ok": True, "stdout": "", "stderr": "", "truncated": False, "result": None,
+                 "tables": [], "figures": [], "error": None}
+        start = time.monotonic()
+        os.chdir(self.project)
+        try:
+            _arm()
+            if rule is not None:
+                self.scripted(rule, step, reply)
+            elif self.script.get("python_exec", True):
+                self.run_python(code, step, reply)
+        except KeyboardInterrupt as e:
+            reply["error"] = _err("KeyboardInterrupt", str(e) or "interrupted")
+        finally:
+            _disarm()
+        if rule is not None and isinstance(rule.get("reply"), dict):
+            reply.update(rule["reply"])
+        reply["ok"] = reply.get("error") is None
+        reply["duration_ms"] = int((time.monotonic() - start) * 1000)
+        return reply
+
+    def scripted(self, rule, step, reply):
+        if "gate" in rule:
+            while not os.path.exists(os.path.join(self.project, rule["gate"])):
+                time.sleep(0.01)   # the held step; SIGINT interrupts it
+        if rule.get("hold"):
+            while True:
+                signal.pause()
+        if "exit" in rule:
+            os._exit(int(rule["exit"]))
+        for i in range(1, int(rule.get("figures", 0)) + 1):
+            rel = os.path.join("outputs", "plots", "%s_%d.png" % (step, i))
+            path = os.path.join(self.outputs, "plots", "%s_%d.png" % (step, i))
+            tmp = os.path.join(os.path.dirname(path), "." + os.path.basename(path) + ".tmp")
+            with open(tmp, "wb") as f:
+                f.write(PNG)
+            os.rename(tmp, path)
+            reply["figures"].append(rel)
+        reply["stdout"] = rule.get("stdout", "")
+        reply["stderr"] = rule.get("stderr", "")
+        if "result" in rule:
+            reply["result"] = {"repr": rule["result"], "type": "str"}
+        if rule.get("error"):
+            e = dict(rule["error"])
+            e.setdefault("traceback", "")
+            reply["error"] = e
+
+    def run_python(self, code, step, reply):
+        out, err = io.StringIO(), io.StringIO()
+        fname = "<%s>" % step
+        saved = sys.stdout, sys.stderr
+        sys.stdout, sys.stderr = out, err
+        try:
+            tree = ast.parse(code, fname)
+            last = None
+            if tree.body and isinstance(tree.body[-1], ast.Expr) and not code.rstrip().endswith(";"):
+                last = ast.Expression(tree.body.pop().value)
+            exec(compile(tree, fname, "exec"), self.ns)
+            if last is not None:
+                value = eval(compile(last, fname, "eval"), self.ns)
+                if value is not None:
+                    self.ns["_"] = value
+                    reply["result"] = {"repr": repr(value), "type": type(value).__name__}
+        except KeyboardInterrupt:
+            raise
+        except BaseException as e:  # noqa: BLE001 — SystemExit too, like the real runtime
+            frames = traceback.extract_tb(e.__traceback__)
+            user = [f for f in frames if f.filename == fname]
+            tb = "Traceback (most recent call last):\n" + "".join(
+                traceback.format_list(user)) if user else ""
+            tb += "".join(traceback.format_exception_only(type(e), e))
+            reply["error"] = _err(type(e).__name__, str(e), tb)
+        finally:
+            sys.stdout, sys.stderr = saved
+        reply["stdout"], reply["stderr"] = out.getvalue(), err.getvalue()
+
+    def profile(self, req):
+        name = req.get("dataset") or (self.datasets[0] if len(self.datasets) == 1 else None)
+        rule = find_rule(self.script.get("profile"), name)
+        try:
+            _arm()
+            if rule is not None and "gate" in rule:
+                while not os.path.exists(os.path.join(self.project, rule["gate"])):
+                    time.sleep(0.01)
+        except KeyboardInterrupt as e:
+            return {"ok": False, "error": _err("KeyboardInterrupt", str(e) or "interrupted")}
+        finally:
+            _disarm()
+        if name not in self.datasets and rule is None:
+            return {"ok": False, "error": _err("LookupError", "no dataset %r" % (name,))}
+        reply = {"ok": True, "profile": {"name": name, "rows": 0, "columns": []}}
+        if rule is not None and isinstance(rule.get("reply"), dict):
+            reply.update(rule["reply"])
+        return reply
+
+    def vars(self, req):
+        out = [{"name": k, "type": type(v).__name__, "repr": repr(v)[:200]}
+               for k, v in self.ns.items()
+               if not k.startswith("_") and not callable(v) and type(v).__name__ != "module"]
+        return {"ok": True, "vars": out[:200]}
+
+    def conventions(self, req):
+        if isinstance(req.get("datasets"), list):
+            self.datasets = [d.get("name") for d in req["datasets"] if isinstance(d, dict)]
+        return {"ok": True, "reloaded": [], "datasets": self.datasets,
+                "df": self.datasets[0] if len(self.datasets) == 1 else None}
+
+    def cache(self, req):
+        return {"ok": True, "written": {}, "rebuilt": [], "checked": [], "seconds": 0.0}
+
+    # -- dispatch -----------------------------------------------------------
+    def handle(self, msg):
+        if not isinstance(msg, dict):
+            return {"id": None, "ok": False, "error": _err("ProtocolError", "a request must be a map")}
+        rid, op = msg.get("id"), msg.get("op")
+        sys.stderr.write("fake_kernel: request %s\n" % json.dumps(msg, default=str)[:2000])
+        sys.stderr.flush()
+        if op == "ping":
+            reply = {"ok": True, "bound": self.bound}
+        elif op == "bind":
+            reply = self.bind(msg)
+        elif op in ("exec", "profile", "vars", "conventions", "cache"):
+            reply = getattr(self, op)(msg) if self.bound else \
+                {"ok": False, "error": _err("PermissionError", "kernel is not bound to a project")}
+        else:
+            reply = {"ok": False, "error": _err("ValueError", "unknown op %r" % (op,))}
+        reply["id"] = rid
+        return reply
+
+
+def main():
+    global _pending
+    signal.signal(signal.SIGINT, _on_sigint)
+    fd = os.dup(CHANNEL_FD)
+    os.close(CHANNEL_FD)
+    script = load_script()
+    packer = msgpack.Packer(default=str, use_bin_type=True)
+
+    def send(obj):
+        view = memoryview(packer.pack(obj))
+        while view:
+            view = view[os.write(fd, view):]
+
+    if not script.get("never_ready"):
+        libs = script.get("libs") or {"pandas": "fake", "numpy": "fake", "matplotlib": "fake",
+                                      "sklearn": None, "openpyxl": None, "scipy": None}
+        send({"ev": "ready", "pid": os.getpid(), "python": script.get("python", "3-fake"),
+              "libs": libs})
+    fake = Fake(script)
+    unpacker = msgpack.Unpacker(raw=False, strict_map_key=False)
+    try:
+        while True:
+            data = os.read(fd, 1 << 16)
+            if not data:
+                return 0
+            unpacker.feed(data)
+            for msg in unpacker:
+                send(fake.handle(msg))
+                _pending = False   # a SIGINT from now on is for the next request
+    except (ValueError, msgpack.UnpackException) as e:
+        sys.stderr.write("fake_kernel: malformed message from the daemon: %s\n" % e)
+        return 3
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
