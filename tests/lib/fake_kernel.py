@@ -22,7 +22,8 @@ file as `daa_kernel.py` in a private share folder, with SCRIPT as
    "python_exec": true}                        # unmatched code: see below
 
 RULE: {"code": "exact code" | "match": "regex (re.search)" | neither: any,
-       "stdout": str, "stderr": str, "result": "repr text",
+       "stdout": str, "stderr": str, "result": "repr text",   # with "match",
+                                # \\1 or \\g<name> are the regex's groups
        "error": {"type", "message", "traceback"}   # the step failed
        "figures": N,            # write N small PNGs outputs/plots/<step>_<i>.png
        "gate": "rel/path",      # hold the step until this file exists (the
@@ -97,11 +98,19 @@ def load_script():
 
 
 def find_rule(rules, key):
+    """The first rule matching key, with the text fields of a "match" rule
+    expanded (\\1, \\g<name> name the regex's groups)."""
     for r in rules or []:
         if "code" in r and r["code"] != key:
             continue
-        if "match" in r and not re.search(r["match"], key or ""):
-            continue
+        if "match" in r:
+            m = re.search(r["match"], key or "")
+            if not m:
+                continue
+            r = dict(r)
+            for k in ("stdout", "stderr", "result"):
+                if isinstance(r.get(k), str):
+                    r[k] = m.expand(r[k])
         return r
     return None
 
