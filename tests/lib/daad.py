@@ -77,7 +77,11 @@ def use_fake_kernel(top, config, script):
     shutil.copyfile(os.path.join(ROOT, "sandbox", "python", "daakernel", "seal.py"),
                     os.path.join(runtime, "fake_seal.py"))
     write_fake_script(top, script if isinstance(script, dict) else {})
-    for name, target in (("prompts", "prompts"), ("analyst", "daemon/analyst")):
+    # the runtime's library is read by the daemon too (`daa export` embeds
+    # daakernel/datasets.py); the fake kernel itself never imports it
+    for name, target in (("prompts", "prompts"), ("analyst", "daemon/analyst"),
+                         ("runtime/daakernel", "sandbox/python/daakernel"),
+                         ("runtime/daa_tools", "sandbox/python/daa_tools")):
         if not os.path.lexists(os.path.join(share, name)):
             os.symlink(os.path.join(ROOT, target), os.path.join(share, name))
     cfg = json.loads(config) if isinstance(config, str) else dict(config or {})

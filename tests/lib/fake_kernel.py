@@ -36,6 +36,9 @@ Unmatched exec code is run with exec() in a persistent namespace (stdout and
 stderr captured, the value of a trailing expression returned, errors with a
 traceback starting at the step), which is enough for plain-Python steps like
 `x = 1` or `print(x)`; with "python_exec": false it gets an empty ok reply.
+`plt` is a stand-in for pyplot (FakePyplot): plt.plot(...)/plt.bar(...) draw
+a figure saved as a small PNG (show() or the step's end), so steps that only
+need "a figure" run here too.  There is no pandas, numpy or dfs.
 Every request is written to stderr (the daemon logs it at debug level) as
 `fake_kernel: request {...}` so a test can see what the daemon sent."""
 
@@ -45,9 +48,11 @@ import json
 import os
 import re
 import signal
+import struct
 import sys
 import time
 import traceback
+import zlib
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # -I drops it
 
@@ -55,9 +60,6 @@ import msgpack  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 CHANNEL_FD = 3
-# a 1x1 PNG: figures the daemon lists and serves
-PNG = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000"
-                    "1f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082")
 PENDING_MESSAGE = "interrupted before it started: SIGINT arrived while the request was on its way"
 _STEP_SAFE = re.compile(r"[^A-Za-z0-9_.-]+")
 
@@ -83,6 +85,54 @@ def _arm():
 def _disarm():
     global _armed
     _armed = False
+
+
+def _chunk(kind, data):
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+
+def png(text):
+    """A valid 1x1 PNG whose tEXt chunk holds text (so two figures drawn
+    differently have different bytes)."""
+    return (b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", struct.pack(">IIBBBBB", 1, 1, 8, 6, 0, 0, 0)) +
+            _chunk(b"tEXt", b"fake\0" + text.encode("utf-8", "replace")) +
+            _chunk(b"IDAT", zlib.compress(b"\0\0\0\0\0")) + _chunk(b"IEND", b""))
+
+
+class FakePyplot:
+    """Stands in for matplotlib.pyplot as `plt` in the namespace: drawing
+    calls open a figure and are remembered; plt.show() saves and closes the
+    open figures at once; figures still open after a step are saved then,
+    as outputs/plots/<step>_<n>.png written to a hidden .tmp and renamed,
+    as the real runtime does (sandbox/KERNEL.md)."""
+
+    def __init__(self, save):
+        self._save = save
+        self._open = []
+
+    def figure(self, *args, **kw):
+        self._open.append(["figure%r" % (args,)])
+
+    def _draw(self, name, args, kw):
+        if not self._open:
+            self._open.append([])
+        self._open[-1].append("%s%r%r" % (name, args, sorted(kw.items())))
+
+    def __getattr__(self, name):   # plot, bar, hist, scatter, title, xlabel...
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return lambda *args, **kw: self._draw(name, args, kw)
+
+    def show(self, *args, **kw):
+        self._save()
+
+    def close(self, *args, **kw):
+        self._open.clear()
+
+    def take(self):
+        """The open figures (their calls), closing them."""
+        out, self._open = self._open, []
+        return out
 
 
 def _err(kind, message, tb=""):
@@ -123,8 +173,11 @@ class Fake:
         self.bound = False
         self.project = self.outputs = None
         self.datasets = []
-        self.ns = {"__name__": "__main__"}
+        self.plt = FakePyplot(self.save_figures)
+        self.ns = {"__name__": "__main__", "plt": self.plt}
         self.counter = 0
+        self.step = None
+        self.reply = None
 
     # -- requests -----------------------------------------------------------
     def bind(self, req):
@@ -166,6 +219,7 @@ class Fake:
                  "tables": [], "figures": [], "error": None}
         start = time.monotonic()
         os.chdir(self.project)
+        self.step, self.reply, self.fig_n = step, reply, 0
         try:
             _arm()
             if rule is not None:
@@ -176,6 +230,7 @@ class Fake:
             reply["error"] = _err("KeyboardInterrupt", str(e) or "interrupted")
         finally:
             _disarm()
+        self.save_figures()
         if rule is not None and isinstance(rule.get("reply"), dict):
             reply.update(rule["reply"])
         reply["ok"] = reply.get("error") is None
@@ -191,14 +246,9 @@ class Fake:
                 signal.pause()
         if "exit" in rule:
             os._exit(int(rule["exit"]))
-        for i in range(1, int(rule.get("figures", 0)) + 1):
-            rel = os.path.join("outputs", "plots", "%s_%d.png" % (step, i))
-            path = os.path.join(self.outputs, "plots", "%s_%d.png" % (step, i))
-            tmp = os.path.join(os.path.dirname(path), "." + os.path.basename(path) + ".tmp")
-            with open(tmp, "wb") as f:
-                f.write(PNG)
-            os.rename(tmp, path)
-            reply["figures"].append(rel)
+        for i in range(int(rule.get("figures", 0))):
+            self.plt.plot("scripted", i)
+            self.save_figures()
         reply["stdout"] = rule.get("stdout", "")
         reply["stderr"] = rule.get("stderr", "")
         if "result" in rule:
@@ -207,6 +257,18 @@ class Fake:
             e = dict(rule["error"])
             e.setdefault("traceback", "")
             reply["error"] = e
+
+    def save_figures(self):
+        """Save the open figures of the step in progress (numbered on)."""
+        for calls in self.plt.take():
+            self.fig_n += 1
+            name = "%s_%d.png" % (self.step, self.fig_n)
+            path = os.path.join(self.outputs, "plots", name)
+            tmp = os.path.join(os.path.dirname(path), "." + name + ".tmp")
+            with open(tmp, "wb") as f:
+                f.write(png("\n".join(calls)))
+            os.rename(tmp, path)
+            self.reply["figures"].append(os.path.relpath(path, self.project))
 
     def run_python(self, code, step, reply):
         out, err = io.StringIO(), io.StringIO()
