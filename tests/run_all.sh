@@ -15,7 +15,8 @@
 #   # daa-test-serial             run alone (heavy or timing-sensitive:
 #                                 crash consistency, fairness), after the rest
 # Tests start longest first by the durations of the last run kept in
-# $BUILD/tests/durations (absent: in suite order); a line per test is
+# $BUILD/tests/durations (absent: tests/durations.seed; a test in neither
+# starts last, in suite order); a line per test is
 # printed as it ends, a failure's log after its line; the summary line and
 # the exit code (0 only when nothing failed) come last.
 set -u
@@ -39,6 +40,8 @@ if [ ${#suites[@]} -eq 0 ]; then
 	for d in tests/*/; do suites+=("$(basename "$d")"); done
 fi
 DURATIONS=$BUILD/tests/durations
+ORDER=$DURATIONS
+[ -f "$ORDER" ] || ORDER=tests/durations.seed   # a fresh build: the committed figures
 logdir=$(mktemp -d /tmp/daa-tests.XXXXXX)
 trap 'rm -rf "$logdir"' EXIT
 
@@ -64,7 +67,7 @@ list_tests() {
 			[ -f "$t" ] && [ -x "$t" ] || continue
 			case "$t" in *.d|*.o) continue ;; esac
 			name="$s/$(basename "$t")"
-			last=$( [ -f "$DURATIONS" ] && awk -v n="$name" '$2 == n {print $1}' "$DURATIONS" | tail -n 1)
+			last=$(awk -v n="$name" '$2 == n {print $1}' "$ORDER" 2>/dev/null | tail -n 1)
 			echo "${last:-0} $([ -n "$(marker "$t" serial)" ] && echo 1 || echo 0) $name $t"
 		done
 	done | sort -s -k1,1nr

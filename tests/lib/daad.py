@@ -305,13 +305,35 @@ class Daad:
         return rc
 
     def kill9(self):
-        """SIGKILL the daemon and its process group."""
+        """SIGKILL the daemon and its process group, then wait until its
+        socket lock is free: a child it forked that has not exec'd yet (a
+        kernel being spawned, in its own session) holds the lock until it
+        sees its parent gone, and a daemon started again at once would
+        refuse to start ("another daad is running or starting")."""
         try:
             os.killpg(self.proc.pid, signal.SIGKILL)
         except ProcessLookupError:
             pass
         self.proc.wait()
         self.log.close()
+        deadline = time.monotonic() + HANG_TIMEOUT
+        while time.monotonic() < deadline and not self._lock_free():
+            time.sleep(0.01)
+
+    def _lock_free(self):
+        """Can daad's socket lock (DAA_SOCKET.lock) be taken now?"""
+        import fcntl
+        try:
+            fd = os.open(self.sock + ".lock", os.O_RDWR | os.O_CLOEXEC)
+        except OSError:
+            return True
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return True
+        except OSError:
+            return False
+        finally:
+            os.close(fd)
 
     def log_text(self):
         try:
