@@ -316,6 +316,10 @@ class Daad:
             pass
         self.proc.wait()
         self.log.close()
+        self.wait_lock_free()
+
+    def wait_lock_free(self):
+        """Wait (hang-guarded) until no daad holds this socket's lock."""
         deadline = time.monotonic() + HANG_TIMEOUT
         while time.monotonic() < deadline and not self._lock_free():
             time.sleep(0.01)
