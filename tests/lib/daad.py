@@ -10,6 +10,8 @@ kernel suite's kcli.Session are re-exported from here).
 - fake_kernel=SCRIPT (all three): the daemon's kernels are
   tests/lib/fake_kernel.py answering from SCRIPT, ready in milliseconds,
   for tests about the daemon rather than about Python or pandas.
+  DAA_TEST_FAKE_KERNEL=1 in the test's environment gives every Daad the
+  fake (a survey: which tests depend on the real runtime).
 
 Every integration suite reuses this (import it with
 ``sys.path.insert(0, os.path.join(os.environ["DAA_ROOT"], "tests/lib"))``):
