@@ -3,7 +3,8 @@
 #
 #   make deps     install the Debian packages the project needs (idempotent)
 #   make          build daad, daa, daa-sandbox and the libraries into build/
-#   make test     build, then run every test suite (tests/run_all.sh)
+#   make test     build, then run every test suite (tests/run_all.sh), TEST_JOBS
+#                 tests at once (default: the number of cores)
 #   make check    the suites again under ASan+UBSan, daemon tests under valgrind
 #   make install  PREFIX=~/.local by default
 #   make demo     build, start a private daemon, run a few offline asks
@@ -58,7 +59,7 @@ deps:
 	./tools/deps.sh
 
 test: build-all
-	BUILD=$(BUILD) ./tests/run_all.sh
+	BUILD=$(BUILD) $(if $(TEST_JOBS),DAA_TEST_JOBS=$(TEST_JOBS)) ./tests/run_all.sh
 
 check:
 	$(MAKE) SAN=1 build-all

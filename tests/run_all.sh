@@ -1,11 +1,24 @@
 #!/bin/bash
 # tests/run_all.sh — runs every test suite, one process per test with a
-# timeout, output shown only on failure (libuv / tmux habits).
+# timeout, several tests at once, output shown only on failure (libuv / tmux
+# habits).
 #
 # A suite is a folder tests/<suite>/ holding executables named test_* (shell
 # or Python scripts) or a list of C test binaries built into
 # $BUILD/tests/<suite>/test_*.  Each test exits 0 (pass), 77 (skip) or other
-# (fail).  Usage: tests/run_all.sh [suite...]
+# (fail).  Usage: tests/run_all.sh [-j N] [suite...]
+#
+# -j N (or DAA_TEST_JOBS=N; default: the number of cores) tests run at once.
+# Every test makes its own temp dirs, sockets and ports, so they do not
+# collide.  A script may say, in a line of its own:
+#   # daa-test-timeout: SECONDS   a longer limit than DAA_TEST_TIMEOUT (300)
+#   # daa-test-serial             run alone (heavy or timing-sensitive:
+#                                 crash consistency, fairness), after the rest
+# Tests start longest first by the durations of the last run kept in
+# $BUILD/tests/durations (absent: tests/durations.seed; a test in neither
+# starts last, in suite order); a line per test is
+# printed as it ends, a failure's log after its line; the summary line and
+# the exit code (0 only when nothing failed) come last.
 set -u
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -13,44 +26,129 @@ BUILD=${BUILD:-build}
 export DAA_ROOT=$ROOT DAA_BUILD=$ROOT/$BUILD
 export DAA_PYTHON=${DAA_PYTHON:-/usr/bin/python3}
 TIMEOUT=${DAA_TEST_TIMEOUT:-300}
-suites=("$@")
+JOBS=${DAA_TEST_JOBS:-$(nproc 2>/dev/null || echo 2)}
+suites=()
+while [ $# -gt 0 ]; do
+	case "$1" in
+	-j) JOBS=$2; shift 2 ;;
+	-j*) JOBS=${1#-j}; shift ;;
+	*) suites+=("$1"); shift ;;
+	esac
+done
+case "$JOBS" in ''|*[!0-9]*|0) echo "run_all.sh: bad job count '$JOBS'" >&2; exit 2 ;; esac
 if [ ${#suites[@]} -eq 0 ]; then
 	for d in tests/*/; do suites+=("$(basename "$d")"); done
 fi
-pass=0 fail=0 skip=0 failed=()
+DURATIONS=$BUILD/tests/durations
+ORDER=$DURATIONS
+[ -f "$ORDER" ] || ORDER=tests/durations.seed   # a fresh build: the committed figures
 logdir=$(mktemp -d /tmp/daa-tests.XXXXXX)
-for s in "${suites[@]}"; do
-	tests=()
-	for t in "tests/$s"/test_* "$BUILD/tests/$s"/test_*; do
-		[ -f "$t" ] && [ -x "$t" ] || continue
-		case "$t" in *.d|*.o) continue ;; esac
-		tests+=("$t")
-	done
-	for t in "${tests[@]}"; do
-		name="$s/$(basename "$t")"
-		log="$logdir/${name//\//_}.log"
+trap 'rm -rf "$logdir"' EXIT
+
+# a script's "# daa-test-NAME: N" line: N, or "yes" when the line has no
+# value; nothing when there is no such line (C binaries have none)
+marker() {
+	case "$1" in
+	*.py|*.sh) ;;
+	*) grep -qI . "$1" 2>/dev/null || return 0 ;;
+	esac
+	awk -v k="# daa-test-$2" 'index($0, k) == 1 {
+		rest = substr($0, length(k) + 1)
+		if (rest ~ /^:/) { sub(/^: */, "", rest); split(rest, a, /[^0-9]/); print a[1]; exit }
+		if (rest == "" || rest ~ /^[ \t]/) { print "yes"; exit }
+	}' "$1"
+}
+
+# every test as "SECONDS-LAST-RUN SERIAL NAME PATH", longest first
+list_tests() {
+	local s t name last
+	for s in "${suites[@]}"; do
+		for t in "tests/$s"/test_* "$BUILD/tests/$s"/test_*; do
+			[ -f "$t" ] && [ -x "$t" ] || continue
+			case "$t" in *.d|*.o) continue ;; esac
+			name="$s/$(basename "$t")"
+			last=$(awk -v n="$name" '$2 == n {print $1}' "$ORDER" 2>/dev/null | tail -n 1)
+			echo "${last:-0} $([ -n "$(marker "$t" serial)" ] && echo 1 || echo 0) $name $t"
+		done
+	done | sort -s -k1,1nr
+}
+
+# run one test in the background: its log, then "RC SECONDS LIMIT" in .rc
+start_test() {
+	local name=$1 t=$2 id=${1//\//_} limit=$TIMEOUT own
+	own=$(marker "$t" timeout)
+	[ -n "$own" ] && [ "$own" != yes ] && [ "$own" -gt "$limit" ] && limit=$own
+	(
 		start=$(date +%s)
-		# a script may ask for a longer limit: a "# daa-test-timeout: SECONDS" line
-		limit=$TIMEOUT
-		case "$t" in
-		*.py|*.sh) own=$(sed -n 's/^# daa-test-timeout: *\([0-9][0-9]*\).*/\1/p' "$t" | head -n 1)
-			[ -n "$own" ] && [ "$own" -gt "$limit" ] && limit=$own ;;
-		esac
-		timeout -k 10 "$limit" "$t" >"$log" 2>&1
+		timeout -k 10 "$limit" env --default-signal=INT,QUIT "$t" >"$logdir/$id.log" 2>&1 </dev/null
 		rc=$?
-		secs=$(( $(date +%s) - start ))
-		if [ $rc -eq 0 ]; then
-			pass=$((pass + 1)); echo "ok   $name (${secs}s)"
-		elif [ $rc -eq 77 ]; then
-			skip=$((skip + 1)); echo "skip $name: $(tail -n 1 "$log")"
-		else
-			fail=$((fail + 1)); failed+=("$name")
-			[ $rc -eq 124 ] && echo "FAIL $name (timeout after ${limit}s)" || echo "FAIL $name (exit $rc, ${secs}s)"
-			sed 's/^/    | /' "$log" | tail -n 60
-		fi
+		echo "$rc $(( $(date +%s) - start )) $limit" >"$logdir/$id.rc"
+	) &
+	names[$!]=$name
+}
+
+pass=0 fail=0 skip=0 failed=()
+declare -A names=()
+: >"$logdir/durations"
+
+# report a finished test (its name)
+report() {
+	local name=$1 id=${1//\//_} rc secs limit
+	read -r rc secs limit <"$logdir/$id.rc"
+	echo "$secs $name" >>"$logdir/durations"
+	if [ "$rc" -eq 0 ]; then
+		pass=$((pass + 1)); echo "ok   $name (${secs}s)"
+	elif [ "$rc" -eq 77 ]; then
+		skip=$((skip + 1)); echo "skip $name: $(tail -n 1 "$logdir/$id.log")"
+	else
+		fail=$((fail + 1)); failed+=("$name")
+		[ "$rc" -eq 124 ] && echo "FAIL $name (timeout after ${limit}s)" || echo "FAIL $name (exit $rc, ${secs}s)"
+		sed 's/^/    | /' "$logdir/$id.log" | tail -n 60
+	fi
+}
+
+# wait for any one running test and report it
+reap_one() {
+	local pid= p
+	wait -n -p pid
+	if [ -z "$pid" ]; then   # no child left to wait for: report what ended
+		for p in "${!names[@]}"; do
+			[ -f "$logdir/${names[$p]//\//_}.rc" ] ||
+				echo "125 0 $TIMEOUT" >"$logdir/${names[$p]//\//_}.rc"
+			report "${names[$p]}"
+			unset "names[$p]"
+		done
+		return 0
+	fi
+	[ -n "${names[$pid]:-}" ] || return 0
+	report "${names[$pid]}"
+	unset "names[$pid]"
+}
+
+# run the "NAME PATH" lines given, at most $1 at once
+run_pool() {
+	local max=$1 line
+	shift
+	for line in "$@"; do
+		while [ ${#names[@]} -ge "$max" ]; do reap_one; done
+		start_test ${line}
 	done
-done
-rm -rf "$logdir"
+	while [ ${#names[@]} -gt 0 ]; do reap_one; done
+}
+
+all=$(list_tests)
+mapfile -t parallel < <(awk '$2 == 0 {print $3, $4}' <<<"$all")
+mapfile -t serial < <(awk '$2 == 1 {print $3, $4}' <<<"$all")
+run_pool "$JOBS" "${parallel[@]}"
+run_pool 1 "${serial[@]}"
+
+# keep the durations for the next run's order (other suites' lines stay)
+if [ -d "$BUILD/tests" ]; then
+	touch "$DURATIONS" 2>/dev/null &&
+		awk 'NR == FNR {seen[$2] = 1; print; next} !($2 in seen)' "$logdir/durations" \
+			"$DURATIONS" >"$logdir/durations.new" &&
+		mv "$logdir/durations.new" "$DURATIONS"
+fi
 echo
 [ ${#failed[@]} -gt 0 ] && printf 'failed: %s\n' "${failed[@]}"
 echo "$pass passed, $fail failed, $skip skipped"

@@ -52,6 +52,13 @@ def main(d, fake):
     check("request number %d" % N in user, "the digest did not survive the restart")
 
 
+# The kernels are tests/lib/fake_kernel.py (ready in ms): this test is about
+# the prompt, not pandas, so each step's reply is scripted (a realistic
+# "step N <sum>" line); the saved scripts and turns are the daemon's own.
+FAKE_KERNEL = {"exec": [{"match": r"^x(\d+) = dfs\['sales'\]\['revenue'\]\.nlargest",
+                         "stdout": "step \\1 104523.87\n"}]}
+
+
 if __name__ == "__main__":
-    run_openai_test(main, script())
+    run_openai_test(main, script(), fake_kernel=FAKE_KERNEL)
     print("ok")

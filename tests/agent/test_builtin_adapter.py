@@ -33,6 +33,9 @@ def main(d):
 
 
 if __name__ == "__main__":
+    # fake_kernel={}: kernels are tests/lib/fake_kernel.py (ready in ms); this test
+    # is about the analyst adapter; no step of its checks runs in a kernel
     run_test(main, {"llm": {"backend": "builtin", "analyst_cmd": "%s %s" % (PYTHON, FAKE),
-                            "total_timeout_ms": 2000}}, {"OPENAI_API_KEY": API_KEY})
+                            "total_timeout_ms": 2000}}, {"OPENAI_API_KEY": API_KEY},
+             fake_kernel={})
     print("ok")

@@ -95,6 +95,8 @@ def kernel_cases(d):
 
 
 if __name__ == "__main__":
-    run_openai_test(escapes, [])
-    run_test(kernel_cases, {"kernel": {"kill_grace_ms": GRACE_MS}})
+    # fake_kernel={}: kernels are tests/lib/fake_kernel.py (ready in ms); this test
+    # is about the daemon, and its steps are plain Python the fake runs with exec()
+    run_openai_test(escapes, [], fake_kernel={})
+    run_test(kernel_cases, {"kernel": {"kill_grace_ms": GRACE_MS}}, fake_kernel={})
     print("ok")

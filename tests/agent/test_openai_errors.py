@@ -99,5 +99,7 @@ def main(d, fake):
 
 
 if __name__ == "__main__":
-    run_openai_test(main, [], {"stream": True})
+    # fake_kernel={}: kernels are tests/lib/fake_kernel.py (ready in ms); this test
+    # is about the daemon, and its steps are plain Python the fake runs with exec()
+    run_openai_test(main, [], {"stream": True}, fake_kernel={})
     print("ok")

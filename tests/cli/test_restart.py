@@ -19,6 +19,9 @@ from clilib import DAA, ROOT, check, run_tests
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 from daad import Daad, HANG_TIMEOUT  # noqa: E402
+# Daad(fake_kernel={}): this test is about the server, not Python; its kernels
+# (the warm spare, and the steps it runs: plain Python) are tests/lib/fake_kernel.py, ready in ms
+
 
 D = None
 LOST = "daad restarted (or stopped) while waiting for"
@@ -127,7 +130,7 @@ def test_chat_reconnects():
 
 def main():
     global D
-    with Daad() as d:
+    with Daad(fake_kernel={}) as d:
         D = d
         d.call("project.create", {"name": "r"})
         d.call("data.add", {"project": "r", "path": os.path.join(ROOT, "examples", "sales.csv")})

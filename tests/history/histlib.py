@@ -85,10 +85,11 @@ def result(c, mid):
     return out[3]
 
 
-def run_with_fake(prefix, body, responses=None, wrapper=None):
+def run_with_fake(prefix, body, responses=None, wrapper=None, fake_kernel=None):
     """A Session (project demo) whose LLM is the fake OpenAI server
     (tests/llm/fake_openai.py) with `responses` scripted; body(s, fake); the
-    daemon must be alive afterwards.  wrapper: a command daad runs under.
+    daemon must be alive afterwards.  wrapper: a command daad runs under;
+    fake_kernel: a script for tests/lib/fake_kernel.py (see daad.Daad).
     Returns 0 (the test's exit status)."""
     import shutil
     import tempfile
@@ -100,7 +101,7 @@ def run_with_fake(prefix, body, responses=None, wrapper=None):
     try:
         cfg = {"llm": {"backend": "openai", "base_url": fake.base_url, "model": "fake-model",
                        "max_retries": 0, "total_timeout_ms": 60000}}
-        sess = Session(config=cfg, extra_env={"OPENAI_API_KEY": API_KEY})
+        sess = Session(config=cfg, extra_env={"OPENAI_API_KEY": API_KEY}, fake_kernel=fake_kernel)
         sess.d.wrapper = wrapper
         with sess as s:
             body(s, fake)

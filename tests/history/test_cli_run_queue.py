@@ -34,7 +34,9 @@ def body(s, fake):
 
 
 def main():
-    return run_with_fake("daa-hist-cliq.", body)
+    # fake_kernel={}: kernels are tests/lib/fake_kernel.py (ready in ms); this test
+    # is about the daemon, and its steps are plain Python the fake runs with exec()
+    return run_with_fake("daa-hist-cliq.", body, fake_kernel={})
 
 
 if __name__ == "__main__":

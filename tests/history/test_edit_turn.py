@@ -92,7 +92,9 @@ def main():
     def body(s, fake):
         edit_during_turn(s, fake)
         turn_during_run(s, fake)
-    return run_with_fake("daa-hist-edturn.", body)
+    # fake_kernel={}: kernels are tests/lib/fake_kernel.py (ready in ms); this test
+    # is about the daemon, and its steps are plain Python the fake runs with exec()
+    return run_with_fake("daa-hist-edturn.", body, fake_kernel={})
 
 
 if __name__ == "__main__":

@@ -28,6 +28,12 @@ from histlib import ROOT, WAIT_GATE, run_with_fake, step_run  # noqa: E402
 
 sys.path.insert(0, os.path.join(ROOT, "tests", "agent"))
 from agentlib import call, final, reply  # noqa: E402
+# Session(fake_kernel={}) / run_with_fake(..., fake_kernel={}): kernels are
+# tests/lib/fake_kernel.py, ready in ms; the steps are plain Python and
+# plt.plot (its stand-in pyplot writes a small PNG per figure, the runtime's
+# way: hidden .tmp, then renamed), and what is checked is the daemon's
+# handling of scripts, statuses and figure files, not the runtime
+
 
 PLOT = "plt.plot([1, 3, 2])\nplt.show()\n"
 
@@ -135,4 +141,4 @@ def body(s, fake):
 
 
 if __name__ == "__main__":
-    sys.exit(run_with_fake("daa-figure-owner.", body))
+    sys.exit(run_with_fake("daa-figure-owner.", body, fake_kernel={}))

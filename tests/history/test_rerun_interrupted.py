@@ -28,6 +28,12 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from histlib import Session, skip_unless_built, history, step_run  # noqa: E402
+# Session(fake_kernel={}) / run_with_fake(..., fake_kernel={}): kernels are
+# tests/lib/fake_kernel.py, ready in ms; the steps are plain Python and
+# plt.plot (its stand-in pyplot writes a small PNG per figure, the runtime's
+# way: hidden .tmp, then renamed), and what is checked is the daemon's
+# handling of scripts, statuses and figure files, not the runtime
+
 
 STEP2 = ("import os, time\n"
          "held = os.path.exists('outputs/hold')\n"
@@ -104,7 +110,7 @@ def intact(s, digests, unsaved_ok=False):
 
 
 def sigterm_case():
-    with Session() as s:
+    with Session(fake_kernel={}) as s:
         digests = setup(s)
         p, _ = start_held_rerun(s)
         s.d.signal(signal.SIGTERM)
@@ -133,7 +139,7 @@ def sigterm_case():
 
 
 def kernel_kill_case():
-    with Session() as s:
+    with Session(fake_kernel={}) as s:
         digests = setup(s)
         p, pid = start_held_rerun(s)
         os.kill(pid, signal.SIGKILL)
@@ -150,7 +156,7 @@ def kernel_kill_case():
 
 
 def daemon_kill_case():
-    with Session() as s:
+    with Session(fake_kernel={}) as s:
         digests = setup(s)
         p, pid = start_held_rerun(s)
         s.d.kill9()

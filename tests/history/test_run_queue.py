@@ -122,7 +122,9 @@ def main():
         # step 1 (the turn's) waits for the gate when it is re-run
         run_during_rerun(s)
         dropped_runs(s, fake)
-    return run_with_fake("daa-hist-runq.", body)
+    # fake_kernel={}: kernels are tests/lib/fake_kernel.py (ready in ms); this test
+    # is about the daemon, and its steps are plain Python the fake runs with exec()
+    return run_with_fake("daa-hist-runq.", body, fake_kernel={})
 
 
 if __name__ == "__main__":

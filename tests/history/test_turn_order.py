@@ -61,10 +61,12 @@ def body(s, fake):
 
 
 def main():
+    # fake_kernel={}: kernels are tests/lib/fake_kernel.py (ready in ms); this test
+    # is about the daemon, and its steps are plain Python the fake runs with exec()
     return run_with_fake("daa-hist-order.", body, [
         reply(call("run_python", "a1", code=WAIT_GATE + "print('A')", purpose="A")), final("A done"),
         reply(call("run_python", "b1", code="print('B')", purpose="B")), final("B done"),
-        reply(call("run_python", "c1", code="print('C')", purpose="C")), final("C done")])
+        reply(call("run_python", "c1", code="print('C')", purpose="C")), final("C done")], fake_kernel={})
 
 
 if __name__ == "__main__":

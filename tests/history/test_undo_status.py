@@ -15,6 +15,12 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from histlib import Session, skip_unless_built, history, step_run  # noqa: E402
+# Session(fake_kernel={}) / run_with_fake(..., fake_kernel={}): kernels are
+# tests/lib/fake_kernel.py, ready in ms; the steps are plain Python and
+# plt.plot (its stand-in pyplot writes a small PNG per figure, the runtime's
+# way: hidden .tmp, then renamed), and what is checked is the daemon's
+# handling of scripts, statuses and figure files, not the runtime
+
 
 
 def state(s):
@@ -34,7 +40,7 @@ def edit(s, n, text):
 
 
 def failed_then_undone():
-    with Session() as s:
+    with Session(fake_kernel={}) as s:
         step_run(s, "a = 1")
         r = step_run(s, "print('old two')\nplt.plot([1, 2])")
         assert r["step"] == "history/002_run.py" and r["figures"], r
@@ -67,7 +73,7 @@ def failed_then_undone():
 
 
 def stale_then_undone():
-    with Session() as s:
+    with Session(fake_kernel={}) as s:
         step_run(s, "a = 1")
         step_run(s, "b = a + 1")
         edit(s, 1, "a = 5\n")

@@ -1,4 +1,17 @@
-"""tests/lib/daad.py — start a private daad for a test, and talk to it.
+"""tests/lib/daad.py — start a private daad for a test, and talk to it: the
+one harness every suite uses (the agent suite's agentlib.Daemon and the
+kernel suite's kcli.Session are re-exported from here).
+
+- Daad: the daemon alone (below).
+- Daemon: Daad for the agent-style tests (skip when not built, fail with the
+  log, sanitizer reports checked at stop, EventClient clients).
+- Session: Daad plus a project `demo` holding examples/sales.csv and the real
+  `daa` CLI run against it.
+- fake_kernel=SCRIPT (all three): the daemon's kernels are
+  tests/lib/fake_kernel.py answering from SCRIPT, ready in milliseconds,
+  for tests about the daemon rather than about Python or pandas.
+  DAA_TEST_FAKE_KERNEL=1 in the test's environment gives every Daad the
+  fake (a survey: which tests depend on the real runtime).
 
 Every integration suite reuses this (import it with
 ``sys.path.insert(0, os.path.join(os.environ["DAA_ROOT"], "tests/lib"))``):
@@ -19,6 +32,7 @@ The client is plain Python + python3-msgpack (not our C code), so it doubles
 as an interoperability check of the wire protocol.
 """
 import errno
+import json
 import os
 import shutil
 import signal
@@ -52,10 +66,44 @@ def run_daad(env, *args, timeout=60):
             time.sleep(0.1)
 
 
+def use_fake_kernel(top, config, script):
+    """Make daad's kernels tests/lib/fake_kernel.py answering from script
+    (a dict, see that file): a private share folder (prompts and analyst
+    linked to the tree's, the runtime the fake) named by "share_dir" in the
+    returned config.  script True means the empty script."""
+    share = os.path.join(top, "share")
+    runtime = os.path.join(share, "runtime")
+    os.makedirs(runtime, exist_ok=True)
+    shutil.copyfile(os.path.join(ROOT, "tests", "lib", "fake_kernel.py"),
+                    os.path.join(runtime, "daa_kernel.py"))
+    shutil.copyfile(os.path.join(ROOT, "sandbox", "python", "daakernel", "seal.py"),
+                    os.path.join(runtime, "fake_seal.py"))
+    write_fake_script(top, script if isinstance(script, dict) else {})
+    # the runtime's library is read by the daemon too (`daa export` embeds
+    # daakernel/datasets.py); the fake kernel itself never imports it
+    for name, target in (("prompts", "prompts"), ("analyst", "daemon/analyst"),
+                         ("runtime/daakernel", "sandbox/python/daakernel"),
+                         ("runtime/daa_tools", "sandbox/python/daa_tools")):
+        if not os.path.lexists(os.path.join(share, name)):
+            os.symlink(os.path.join(ROOT, target), os.path.join(share, name))
+    cfg = json.loads(config) if isinstance(config, str) else dict(config or {})
+    cfg["share_dir"] = share
+    return cfg
+
+
+def write_fake_script(top, script):
+    """Replace the fake kernel's script (kernels started later read it)."""
+    path = os.path.join(top, "share", "runtime", "fake_kernel.json")
+    with open(path + ".tmp", "w") as f:
+        json.dump(script, f)
+    os.rename(path + ".tmp", path)
+
+
 class RpcError(Exception):
     """An error response: .code, .message, .data."""
 
     def __init__(self, err):
+        self.err = err
         self.code = err.get("code") if isinstance(err, dict) else None
         self.message = err.get("message") if isinstance(err, dict) else str(err)
         self.data = err.get("data") if isinstance(err, dict) else None
@@ -133,7 +181,8 @@ class Client:
 class Daad:
     """A private daemon with its own HOME, XDG dirs and socket."""
 
-    def __init__(self, extra_env=None, args=(), config=None, keep_dir=None, wrapper=None):
+    def __init__(self, extra_env=None, args=(), config=None, keep_dir=None, wrapper=None,
+                 fake_kernel=None):
         self.dir = keep_dir or tempfile.mkdtemp(prefix="daa-test.")
         self.own_dir = keep_dir is None
         self.home = os.path.join(self.dir, "home")
@@ -147,10 +196,14 @@ class Daad:
             os.makedirs(d, exist_ok=True)
         os.makedirs(self.run, mode=0o700, exist_ok=True)
         os.chmod(self.run, 0o700)
+        if fake_kernel is None and os.environ.get("DAA_TEST_FAKE_KERNEL") == "1":
+            fake_kernel = {}   # survey: which tests pass without the real runtime
+        if fake_kernel is not None:
+            config = use_fake_kernel(self.dir, config, fake_kernel)
         if config is not None:
             os.makedirs(os.path.join(self.config_home, "daa"), exist_ok=True)
             with open(os.path.join(self.config_home, "daa", "config.json"), "w") as f:
-                f.write(config if isinstance(config, str) else __import__("json").dumps(config))
+                f.write(config if isinstance(config, str) else json.dumps(config))
         self.env = {
             "HOME": self.home,
             "PATH": "/usr/bin:/bin",
@@ -218,6 +271,11 @@ class Daad:
     def valgrind(self):
         return os.environ.get("DAA_VALGRIND") == "1" and not self.wrapper
 
+    def set_fake_script(self, script):
+        """New script for the fake kernel (Daad(fake_kernel=...)): kernels
+        started from now on, the warm spare included, answer from it."""
+        write_fake_script(self.dir, script)
+
     def client(self, timeout=HANG_TIMEOUT):
         return Client(self.sock, timeout=timeout)
 
@@ -249,13 +307,39 @@ class Daad:
         return rc
 
     def kill9(self):
-        """SIGKILL the daemon and its process group."""
+        """SIGKILL the daemon and its process group, then wait until its
+        socket lock is free: a child it forked that has not exec'd yet (a
+        kernel being spawned, in its own session) holds the lock until it
+        sees its parent gone, and a daemon started again at once would
+        refuse to start ("another daad is running or starting")."""
         try:
             os.killpg(self.proc.pid, signal.SIGKILL)
         except ProcessLookupError:
             pass
         self.proc.wait()
         self.log.close()
+        self.wait_lock_free()
+
+    def wait_lock_free(self):
+        """Wait (hang-guarded) until no daad holds this socket's lock."""
+        deadline = time.monotonic() + HANG_TIMEOUT
+        while time.monotonic() < deadline and not self._lock_free():
+            time.sleep(0.01)
+
+    def _lock_free(self):
+        """Can daad's socket lock (DAA_SOCKET.lock) be taken now?"""
+        import fcntl
+        try:
+            fd = os.open(self.sock + ".lock", os.O_RDWR | os.O_CLOEXEC)
+        except OSError:
+            return True
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return True
+        except OSError:
+            return False
+        finally:
+            os.close(fd)
 
     def log_text(self):
         try:
@@ -313,3 +397,281 @@ def run_tests(tests):
         sys.stdout.flush()
     print("1..%d" % len(tests))
     sys.exit(1 if failed else 0)
+
+
+# -- the agent suite's flavour (was tests/agent/agentlib.py) ------------------
+DAA = os.path.join(BUILD, "bin", "daa")
+SALES = os.path.join(ROOT, "examples", "sales.csv")
+
+
+def skip(why):
+    print("skip:", why)
+    sys.exit(77)
+
+
+def fail(why):
+    print("FAIL:", why)
+    sys.exit(1)
+
+
+def check(cond, why):
+    if not cond:
+        fail(why)
+
+
+class EventClient(Client):
+    """A client with keyword-argument calls that return the result (raising
+    RpcError), notifications' params kept in .events."""
+
+    def __init__(self, path, timeout=60):
+        super().__init__(path, timeout)
+        self.events = []
+
+    def send(self, method, **params):
+        self.msgid += 1
+        self.sock.sendall(msgpack.packb([0, self.msgid, method, [params]], use_bin_type=True))
+        return self.msgid
+
+    def _pump(self):
+        data = self.sock.recv(1 << 16)
+        if not data:
+            raise ConnectionError("daemon closed the connection")
+        self.unpacker.feed(data)
+        for m in self.unpacker:
+            if m[0] == 2:
+                self.events.append(m[2][0] if isinstance(m[2], list) and m[2] else m[2])
+            elif m[0] == 1:
+                self.responses[m[1]] = (m[2], m[3])
+
+    def _pump_until(self, done, timeout, what):
+        end = time.monotonic() + timeout
+        while not done():
+            if time.monotonic() > end:
+                raise TimeoutError(what)
+            self.sock.settimeout(max(0.05, end - time.monotonic()))
+            try:
+                self._pump()
+            except socket.timeout:
+                pass
+
+    def wait(self, msgid, timeout=60):
+        self._pump_until(lambda: msgid in self.responses, timeout,
+                         "no response to request %d" % msgid)
+        err, res = self.responses.pop(msgid)
+        if err is not None:
+            raise RpcError(err)
+        return res
+
+    def call(self, method, timeout=60, **params):
+        return self.wait(self.send(method, **params), timeout)
+
+    def wait_event(self, kind, timeout=60, start=0):
+        """The first event of this kind (from index start), pumping as needed."""
+        found = []
+
+        def seen():
+            found[:] = [e for e in self.events[start:]
+                        if isinstance(e, dict) and e.get("kind") == kind][:1]
+            return bool(found)
+        self._pump_until(seen, timeout, "no %s event" % kind)
+        return found[0]
+
+    def wait_turn_event(self, turn, kind, timeout=30):
+        """Pump until an event (turn, kind) has arrived."""
+        self._pump_until(lambda: any(isinstance(e, dict) and e.get("turn") == turn and
+                                     e.get("kind") == kind for e in self.events),
+                         timeout, "no %s event for turn %s" % (kind, turn))
+
+    def kinds(self):
+        return [e.get("kind") for e in self.events if isinstance(e, dict)]
+
+
+MINE = ("daemon/agent", "daemon/llm_builtin", "daemon/m_turn", "daemon/profiler", "daemon/filehash",
+        "daemon/m_profile", "daemon/m_data", "daemon/project_watch")
+
+
+def check_sanitizers(text):
+    """Fail on an ASan/UBSan error in daad's log, and on leaks allocated by
+    the agent's files (leaks of other parts are shown, not failed on)."""
+    if "ERROR: AddressSanitizer" in text or "runtime error:" in text:
+        i = text.find("ERROR: AddressSanitizer")
+        i = i if i >= 0 else text.index("runtime error:")
+        print(text[max(0, i - 1000):i + 5000])
+        fail("the sanitizers reported an error in daad (log above)")
+    for block in text.split("leak of ")[1:]:
+        frames = [ln for ln in block.splitlines()[1:30] if ln.strip().startswith("#")]
+        ours = [ln for ln in frames if " daemon/" in ln or " protocol/" in ln]
+        if ours and any(m in ours[0] for m in MINE):  # the first project frame allocated it
+            print("leak of " + block[:3000])
+            fail("daad leaked memory allocated by the agent (above)")
+    if "LeakSanitizer" in text:
+        print("note: daad leaks memory in other parts (LeakSanitizer report in its log)")
+
+
+class Daemon:
+    """A private daad (Daad: temp HOME/XDG dirs, own socket, clean
+    environment, valgrind under DAA_VALGRIND=1), started at once; stop()
+    ends it, checks its exit and sanitizer reports, and removes the dir."""
+
+    def __init__(self, config=None, env=None, fake_kernel=None):
+        if not os.access(DAAD, os.X_OK):
+            skip("daad is not built (%s)" % DAAD)
+        self.d = Daad(extra_env=env, config=config or {}, fake_kernel=fake_kernel)
+        self.env = self.d.env
+        self.dir = self.d.dir
+        self.socket = self.d.sock
+        self._start()
+
+    def _start(self):
+        try:
+            self.d.start()
+        except RuntimeError as e:
+            self.dump_log()
+            self.d.cleanup()
+            fail("daad did not start: %s" % e)
+
+    def client(self, timeout=60):
+        return EventClient(self.socket, timeout)
+
+    def log_text(self):
+        return self.d.log_text()
+
+    def dump_log(self, n=80):
+        lines = self.log_text().splitlines()
+        print("---- daad log (last %d lines) ----" % n)
+        print("\n".join(lines[-n:]))
+
+    def restart(self):
+        """Stop the daemon (keeping its files) and start it again."""
+        rc = self.d.stop()
+        check(rc in (0, None, -signal.SIGTERM), "daad exited with status %s" % rc)
+        self._start()
+
+    def stop(self):
+        rc = self.d.stop()
+        text = self.log_text()
+        self.d.cleanup()
+        check_sanitizers(text)
+        if rc not in (0, None, -signal.SIGTERM):
+            print(text[-6000:])
+            fail("daad exited with status %s (log above)" % rc)
+
+    def cli(self, *args, input=None, timeout=120):
+        """Run the real `daa` CLI against this daemon."""
+        if not os.access(DAA, os.X_OK):
+            skip("the daa CLI is not built (%s)" % DAA)
+        return subprocess.run([DAA, "--no-start", *args], env=self.env, input=input,
+                              capture_output=True, text=True, timeout=timeout)
+
+
+def run_test(fn, config=None, env=None, fake_kernel=None):
+    """Start a Daemon, run fn(daemon), always stop it; log shown on failure."""
+    d = Daemon(config, env, fake_kernel)
+    ok = False
+    try:
+        fn(d)
+        ok = True
+    finally:
+        if not ok:
+            d.dump_log()
+        d.stop()
+
+
+def run_test_in_dir(prefix, fn, config=None, env=None, fake_kernel=None):
+    """run_test with a scratch folder for the test's own files: fn(d, work);
+    the folder is removed afterwards."""
+    work = tempfile.mkdtemp(prefix=prefix)
+    try:
+        run_test(lambda d: fn(d, work), config, env, fake_kernel)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+# -- the kernel suite's flavour (was tests/kernel/kcli.py) --------------------
+def skip_unless_built():
+    """Exit 77 (skip) when daad or daa is missing."""
+    for p in (DAAD, DAA):
+        if not os.access(p, os.X_OK):
+            print("skip: %s not built" % p)
+            sys.exit(77)
+
+
+class Session:
+    """A private daemon plus a project `demo` holding examples/sales.csv, and
+    the real `daa` CLI against it:
+
+        with Session(config={...}, extra_env={...}) as s:
+            r, p = s.run_json("1 + 1")      # the `run` reply as JSON (daa --json)
+            out = s.daa("-p", "demo", "doctor")
+    """
+
+    def __init__(self, config=None, extra_env=None, project="demo", fake_kernel=None):
+        self.d = Daad(config=config, extra_env=extra_env, fake_kernel=fake_kernel)
+        self.project = project
+        self.path = None
+
+    def __enter__(self):
+        try:
+            self.d.start()
+            self.daa("project", "new", self.project)
+            self.daa("-p", self.project, "add", SALES)
+            self.path = os.path.join(self.d.projects, self.project)
+        except BaseException:
+            self.d.show_log()
+            self.d.cleanup()
+            raise
+        return self
+
+    def __exit__(self, et, ev, tb):
+        if et is not None:
+            self.d.show_log()
+        self.d.stop()
+        self.d.cleanup()
+        return False
+
+    def env(self):
+        e = dict(self.d.env)
+        e.pop("OPENAI_API_KEY", None)
+        return e
+
+    def daa(self, *args, check=True, timeout=120):
+        """Run the CLI; returns CompletedProcess (text)."""
+        p = subprocess.run([DAA, "--no-start"] + list(args), env=self.env(),
+                           stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                           errors="replace", timeout=timeout)
+        if check and p.returncode != 0:
+            raise AssertionError("daa %s -> %d\nstdout: %s\nstderr: %s"
+                                 % (" ".join(args), p.returncode, p.stdout, p.stderr))
+        return p
+
+    def popen(self, *args):
+        return subprocess.Popen([DAA, "--no-start"] + list(args), env=self.env(),
+                                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True, errors="replace")
+
+    def run(self, code, *extra, check=False, timeout=120):
+        return self.daa("-p", self.project, "run", code, *extra, check=check, timeout=timeout)
+
+    def run_json(self, code, *extra, timeout=120):
+        """(reply dict or None, CompletedProcess) of `daa --json run CODE`."""
+        p = self.daa("--json", "-p", self.project, "run", code, *extra, check=False,
+                     timeout=timeout)
+        try:
+            return json.loads(p.stdout), p
+        except ValueError:
+            return None, p
+
+    def kernel_pid(self):
+        """The host pid of the project's kernel as the daemon reports it
+        (`status`), or None.  Never os.getpid() inside the kernel: that is
+        the pid in the kernel's own pid namespace (1)."""
+        ks = (self.d.call("status").get("kernels") or {}).get("kernels") or []
+        want = os.path.realpath(self.path)
+        for k in ks:
+            if k.get("project") and os.path.realpath(k["project"]) == want:
+                return k["pid"]
+        return None
+
+    def alive(self):
+        """The daemon answers ping."""
+        return self.d.call("ping").get("pong") is True

@@ -183,6 +183,9 @@ class Server(ThreadingHTTPServer):
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "fake-openai/1"
+    # headers and body go out in separate writes: with Nagle's algorithm the
+    # body waited for the client's delayed ACK, 40 ms per reply
+    disable_nagle_algorithm = True
 
     def log_message(self, fmt, *args):  # quiet
         pass

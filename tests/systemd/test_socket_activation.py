@@ -13,6 +13,9 @@ import sys
 sys.path.insert(0, os.path.join(os.environ.get("DAA_ROOT", os.path.dirname(__file__) + "/../.."),
                                 "tests/lib"))
 from daad import Daad, run_tests  # noqa: E402
+# Daad(fake_kernel={}): this test is about the server, not Python; its kernels
+# (the warm spare, and none other) are tests/lib/fake_kernel.py, ready in ms
+
 
 
 def activated(d, sock):
@@ -26,7 +29,7 @@ def test_socket_activation():
     if not shutil.which("systemd-socket-activate"):
         print("# skipped: systemd-socket-activate is missing")
         return
-    d = Daad()
+    d = Daad(fake_kernel={})
     try:
         sock = os.path.join(d.dir, "activated.sock")  # not the configured path
         d.wrapper = activated(d, sock)
@@ -50,7 +53,7 @@ def notify_run(address, bind_to):
     ns = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
     ns.bind(bind_to)
     ns.settimeout(30)
-    d = Daad(extra_env={"NOTIFY_SOCKET": address})
+    d = Daad(fake_kernel={}, extra_env={"NOTIFY_SOCKET": address})
     try:
         d.start()
         msg = ns.recv(4096).decode()
