@@ -48,7 +48,7 @@ void kw_buf_free(struct kw_buf *b);
 /* Everything a kernel process needs to be started. */
 struct kp_spawn {
 	pid_t pid;
-	int pidfd;             /* -1 when pidfd_open is unavailable */
+	int pidfd;             /* for signals only (the loop watches the exit); -1: none */
 	int sock;              /* our end of the socketpair (non-blocking) */
 	int logfd;             /* read end of the stdout/stderr pipe (non-blocking) */
 	int mountfd;           /* the mount helper of a spare in its own namespaces, or -1 */
@@ -85,14 +85,6 @@ void kp_signal(pid_t pid, int pidfd, int sig);
 
 /* ---- the manager (kern.c, kern_req.c, kern_api.c) ---- */
 
-/* One-shot timers owned by the manager (kern_timer.c): cancel frees at once
- * and clears the slot; a callback gets id 0 and must clear its own slot. */
-struct ktimer;
-int kern_timers_start(struct loop *l);
-void kern_timers_stop(struct loop *l);
-struct ktimer *kern_timer_add(uint64_t ms, loop_timer_cb cb, void *ud);
-void kern_timer_cancel(struct ktimer **slot);
-
 enum kstate { KS_SPAWNING, KS_READY, KS_BINDING, KS_IDLE, KS_BUSY, KS_DYING, KS_DEAD };
 
 /* One request to a kernel (owned by the kernel's queue, then by inflight). */
@@ -121,7 +113,9 @@ struct kern {
 	struct kw_scan scan;
 	bool want_write;
 	struct kreq *queue, *inflight;
-	struct ktimer *req_timer, *grace_timer, *idle_timer, *start_timer, *eof_timer, *poll_timer;
+	/* loop timers (loop_timer_clear cancels and zeroes; a callback clears its own) */
+	uint64_t req_timer, grace_timer, idle_timer, start_timer, eof_timer;
+	uint64_t child;             /* the loop's watch of the process (0 once reaped) */
 	json_t *ready;              /* the ready event */
 	json_t *layers;             /* the bind reply's layers */
 	json_t *degraded;           /* ["landlock: missing ..."] (array, never NULL once bound) */
@@ -146,7 +140,8 @@ struct kern_mgr {
 	int64_t next_id;
 	unsigned seq;
 	int spare_failures;
-	struct ktimer *spare_timer, *reap_timer;
+	uint64_t spare_timer;       /* loop timer */
+	uint64_t reap_defer;        /* loop_defer freeing the graveyard */
 	int last_error_code;
 	char last_error[600];       /* why the last kernel failed to start */
 	json_t *last_ready;         /* python/libs of the last ready kernel */
@@ -164,6 +159,7 @@ void kern_kill(struct kern *k, int code, const char *why);
 void kern_ensure_spare(void);
 /* The process is gone: answer or hand over its requests, bury it. */
 void kern_finalize(struct kern *k, int status, bool have_status);
+/* Free the graveyard at the end of this loop turn. */
 void kern_schedule_reap(void);
 void kern_free(struct kern *k);
 int kern_flush(struct kern *k);

@@ -221,8 +221,7 @@ static void oa_attempt_reset(struct oa_call *c)
 static void oa_call_free(struct oa_call *c)
 {
 	struct oa_backend *b = c->b;
-	if (c->timer)
-		http_timer_cancel(b->http, c->timer);
+	loop_timer_clear(b->loop, &c->timer);
 	if (c->http)
 		http_cancel(c->http);
 	oa_attempt_reset(c);
@@ -574,9 +573,10 @@ static uint64_t oa_delay_ms(struct oa_call *c, long retry_after_s)
 }
 
 /* Retry timer: start the next attempt. */
-static void oa_retry_cb(void *ud)
+static void oa_retry_cb(struct loop *l, uint64_t id, void *ud)
 {
 	struct oa_call *c = ud;
+	(void)l, (void)id;
 	c->timer = 0;
 	struct llm_error e = {0};
 	if (oa_attempt(c, e.msg, sizeof(e.msg)) < 0)
@@ -594,7 +594,7 @@ static int oa_schedule_retry(struct oa_call *c, const char *what, long retry_aft
 	oa_progress(c, "retry", note);
 	if (c->cancelled)
 		return 0;
-	c->timer = http_timer_add(c->b->http, ms, oa_retry_cb, c);
+	c->timer = loop_timer_add(c->b->loop, ms, oa_retry_cb, c);
 	return c->timer ? 0 : -1;
 }
 
@@ -648,7 +648,7 @@ static int oa_compat_retry(struct oa_call *c, long st)
 	free(c->body);
 	c->body = body;
 	c->attempt--;
-	c->timer = http_timer_add(c->b->http, 0, oa_retry_cb, c);
+	c->timer = loop_timer_add(c->b->loop, 0, oa_retry_cb, c);
 	return c->timer ? 1 : 0;
 }
 
@@ -745,9 +745,10 @@ static json_t *oa_request(const struct oa_backend *b, const struct llm_ctx *ctx)
 }
 
 /* 0 ms timer: report an error found while starting (never from inside start). */
-static void oa_pending_cb(void *ud)
+static void oa_pending_cb(struct loop *l, uint64_t id, void *ud)
 {
 	struct oa_call *c = ud;
+	(void)l, (void)id;
 	c->timer = 0;
 	oa_finish(c, NULL, &c->pending);
 }
@@ -778,7 +779,7 @@ static struct llm_call *oa_call_start(struct llm_backend *base, const struct llm
 			 "server: the conversation is not a valid message list");
 	else
 		rc = oa_attempt(c, c->pending.msg, sizeof(c->pending.msg));
-	if (rc < 0 && !(c->timer = http_timer_add(b->http, 0, oa_pending_cb, c))) {
+	if (rc < 0 && !(c->timer = loop_timer_add(b->loop, 0, oa_pending_cb, c))) {
 		oa_call_free(c);
 		return NULL;
 	}
@@ -792,10 +793,7 @@ static void oa_call_cancel(struct llm_call *call)
 	if (c->finished || c->cancelled)
 		return;
 	c->cancelled = true;
-	if (c->timer) {
-		http_timer_cancel(c->b->http, c->timer);
-		c->timer = 0;
-	}
+	loop_timer_clear(c->b->loop, &c->timer);
 	if (c->http) {
 		http_cancel(c->http);
 		c->http = NULL;

@@ -44,6 +44,8 @@ int loop_fd_del(struct loop *l, int fd);
 uint64_t loop_timer_add(struct loop *l, uint64_t ms, loop_timer_cb cb, void *ud);
 /* Cancel a pending timer (unknown or already fired ids are ignored). */
 void loop_timer_cancel(struct loop *l, uint64_t timer_id);
+/* Cancel the timer whose id *slot holds (if any) and set *slot to 0. */
+void loop_timer_clear(struct loop *l, uint64_t *slot);
 
 /* Called before each wait (bookkeeping such as counting turns; frees go
  * through loop_defer). */

@@ -99,6 +99,14 @@ void loop_timer_cancel(struct loop *l, uint64_t timer_id)
 	}
 }
 
+/* Cancel the timer in *slot and clear the slot. */
+void loop_timer_clear(struct loop *l, uint64_t *slot)
+{
+	if (*slot)
+		loop_timer_cancel(l, *slot);
+	*slot = 0;
+}
+
 /* True when the earliest timer is due already. */
 bool loop_timers_due(const struct loop *l)
 {
