@@ -14,17 +14,11 @@
 #include <sys/types.h>
 #include <jansson.h>
 #include "daemon/kern.h"
+#include "protocol/proto_scan.h"
 
 #define KW_MAX_DEPTH 32
 #define KW_MAX_MSG (64u * 1024 * 1024)
 
-/* Resumable scanner: finds where one complete msgpack object ends, checking
- * depth and sizes before msgpack-c allocates anything for it. */
-struct kw_scan {
-	size_t pos;
-	int depth;
-	uint64_t left[KW_MAX_DEPTH + 1];
-};
 
 /* Byte buffers for the socket: what was read and not yet parsed, and what is
  * queued to write. */
@@ -37,8 +31,9 @@ struct kw_buf {
  * -1 error (errno; EAGAIN when nothing to read). */
 ssize_t kw_read(int fd, struct kw_buf *b, size_t max);
 /* Next message from b: 1 = *out set (new reference), 0 = need more bytes,
- * -1 = the stream is hostile or broken (why filled). */
-int kw_next(struct kw_buf *b, struct kw_scan *s, json_t **out, char *why, size_t whylen);
+ * -1 = the stream is hostile or broken (why filled).  s: the frame scanner's
+ * state for this stream (zeroed at first: kw_next sets its caps). */
+int kw_next(struct kw_buf *b, struct proto_scan *s, json_t **out, char *why, size_t whylen);
 /* Queue a json map as one msgpack message. */
 int kw_queue(struct kw_buf *b, const json_t *msg);
 /* Write what is queued: 1 all written, 0 some left (EAGAIN), -1 error. */
@@ -110,7 +105,7 @@ struct kern {
 	struct kp_spawn sp;
 	char *project;              /* NULL: the warm spare */
 	struct kw_buf rbuf, wbuf;
-	struct kw_scan scan;
+	struct proto_scan scan;
 	bool want_write;
 	struct kreq *queue, *inflight;
 	/* loop timers (loop_timer_clear cancels and zeroes; a callback clears its own) */

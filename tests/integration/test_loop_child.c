@@ -144,6 +144,37 @@ static void test_child_wait(void)
 	loop_free(l);
 }
 
+/* Guard: the expected callback never came (a failure, not a wait). */
+static void guard_cb(struct loop *l, uint64_t id, void *ud)
+{
+	(void)id, (void)ud;
+	loop_stop(l);
+}
+
+/* Through SIGCHLD, a child that ended before it was watched, with no other
+ * child around to raise SIGCHLD again, is still reported. */
+static void test_ended_before_watch(void)
+{
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGCHLD);
+	sigprocmask(SIG_UNBLOCK, &set, NULL); /* its SIGCHLD is discarded */
+	pid_t p = spawn_exit(4, -1, -1);
+	siginfo_t si;
+	waitid(P_PID, (id_t)p, &si, WEXITED | WNOWAIT);
+	struct loop *l = loop_new();
+	loop_child_use_pidfd(l, false);
+	memset(seen, 0, sizeof(seen));
+	nseen = 0;
+	want_seen = 1;
+	loop_child_watch(l, p, child_cb, &seen[0]);
+	loop_timer_add(l, 10000, guard_cb, NULL);
+	loop_run(l);
+	ok(seen[0].calls == 1 && WIFEXITED(seen[0].status) && WEXITSTATUS(seen[0].status) == 4,
+	   "a child that ended before the watch, its SIGCHLD lost, is reported (SIGCHLD)");
+	loop_free(l);
+}
+
 static char trace[64];
 static size_t ntrace;
 
@@ -190,6 +221,29 @@ static void defer_timer2_cb(struct loop *l, uint64_t id, void *ud)
 	letter_cb(l, (void *)'2');
 }
 
+/* A timer that defers 'b' (which defers 'c') and stops the loop. */
+static void defer_and_stop_cb(struct loop *l, uint64_t id, void *ud)
+{
+	(void)id, (void)ud;
+	letter_cb(l, (void *)'T');
+	loop_defer(l, b_cb, (void *)'b');
+	loop_stop(l);
+}
+
+/* The turn that stops the loop still runs its deferred calls, including
+ * one asked by a deferred call, before loop_run returns. */
+static void test_defer_at_stop(void)
+{
+	struct loop *l = loop_new();
+	ntrace = 0;
+	memset(trace, 0, sizeof trace);
+	loop_timer_add(l, 0, defer_and_stop_cb, NULL);
+	loop_run(l);
+	ok(strcmp(trace, "Tbc") == 0,
+	   "the last turn's deferred calls (also those asked meanwhile) run before loop_run returns");
+	loop_free(l);
+}
+
 /* Deferred calls: at the end of the turn, in order, once; one asked while
  * they run runs in the same pass; a cancelled one never; loop_free runs
  * what is left. */
@@ -216,7 +270,9 @@ int main(void)
 	test_children(true);
 	test_children(false);
 	test_child_wait();
+	test_ended_before_watch();
 	test_defer();
+	test_defer_at_stop();
 	printf("1..%d\n", ntest);
 	return failures ? 1 : 0;
 }
