@@ -6,7 +6,8 @@
  * callback → one loop timer); we hand events back with
  * curl_multi_socket_action and then read finished transfers.  libcurl must
  * not be re-entered from its own callbacks, so a cancel that happens inside
- * one only marks the request; it is reaped once curl has returned.  The
+ * one only marks the request; it is reaped at the end of the loop turn
+ * (loop_defer), when curl has long returned.  The
  * idle timeout is our own timer (curl's low-speed limit counts whole seconds
  * and reports the same error as the total timeout).  Both are loop timers.
  */
@@ -26,6 +27,7 @@ struct http {
 	CURLM *multi;
 	uint64_t timer_id;         /* loop timer: curl's timeout */
 	int in_curl;            /* > 0 while inside curl_multi_socket_action */
+	uint64_t reap_defer;    /* loop_defer reaping cancelled requests */
 	struct http_req *reqs;  /* every request not yet freed */
 	size_t n;
 };
@@ -176,6 +178,7 @@ void http_free(struct http *h)
 {
 	if (!h)
 		return;
+	loop_defer_cancel(h->loop, h->reap_defer);
 	while (h->reqs)
 		http_req_destroy(h->reqs);
 	/* Cleanup closes cached connections (socket callbacks still wanted, to
@@ -264,16 +267,24 @@ static void http_finish(struct http_req *r, enum http_fail fail, const char *det
 	http_req_destroy(r);
 }
 
-/* After curl returned: reap cancelled requests, report finished ones. */
-static void http_process(struct http *h)
+/* End of the loop turn: free the requests cancelled inside curl. */
+static void http_reap_cb(struct loop *l, void *ud)
 {
-	if (h->in_curl)
-		return;
+	struct http *h = ud;
+	(void)l;
+	h->reap_defer = 0;
 	for (struct http_req *r = h->reqs, *nx; r; r = nx) {
 		nx = r->next;
 		if (r->cancelled && !r->finished)
 			http_req_destroy(r);
 	}
+}
+
+/* After curl returned: report finished requests. */
+static void http_process(struct http *h)
+{
+	if (h->in_curl)
+		return;
 	CURLMsg *m;
 	int left;
 	while ((m = curl_multi_info_read(h->multi, &left))) {
@@ -385,14 +396,17 @@ fail:
 	return NULL;
 }
 
-/* Cancel: free now, or mark for reaping when inside a curl callback. */
+/* Cancel: free now, or (inside a curl callback) at the end of the turn. */
 void http_cancel(struct http_req *r)
 {
 	if (!r || r->finished || r->cancelled)
 		return;
+	struct http *h = r->h;
 	r->cancelled = true;
-	if (!r->h->in_curl)
+	if (!h->in_curl)
 		http_req_destroy(r);
+	else if (!h->reap_defer) /* 0 (out of memory): http_free frees it */
+		h->reap_defer = loop_defer(h->loop, http_reap_cb, h);
 }
 
 /* HTTP status of the response being received. */

@@ -64,7 +64,7 @@ struct oa_call {
 	uint64_t timer;
 	int attempt; /* attempts started */
 	uint64_t t0;
-	int busy;    /* > 0 while inside our callbacks: defer freeing */
+	uint64_t free_defer; /* cancelled: loop_defer freeing it at the end of the turn */
 	bool cancelled, finished;
 	/* the current attempt */
 	enum { OA_UNDECIDED, OA_SSE, OA_BUFFER } mode;
@@ -221,6 +221,7 @@ static void oa_attempt_reset(struct oa_call *c)
 static void oa_call_free(struct oa_call *c)
 {
 	struct oa_backend *b = c->b;
+	loop_defer_cancel(b->loop, c->free_defer);
 	loop_timer_clear(b->loop, &c->timer);
 	if (c->http)
 		http_cancel(c->http);
@@ -319,7 +320,6 @@ static int oa_data_cb(void *ud, struct http_req *r, const char *p, size_t n)
 {
 	struct oa_call *c = ud;
 	int rc = 0;
-	c->busy++;
 	if (c->mode == OA_UNDECIDED && oa_pick_mode(c, r) < 0) {
 		snprintf(c->perr, sizeof(c->perr), "out of memory reading the reply");
 		rc = -1;
@@ -334,13 +334,7 @@ static int oa_data_cb(void *ud, struct http_req *r, const char *p, size_t n)
 	} else {
 		rc = oa_buffer(c, p, n);
 	}
-	c->busy--;
-	if (c->cancelled) {
-		if (!c->busy) /* cancelled by the progress callback: free it now */
-			oa_call_free(c);
-		return -1;
-	}
-	return rc;
+	return c->cancelled ? -1 : rc; /* cancelled by the progress callback */
 }
 
 /* Deliver the end of the call (reply or error), then free the call. */
@@ -348,10 +342,8 @@ static void oa_finish(struct oa_call *c, struct llm_reply *reply, struct llm_err
 {
 	if (e)
 		oa_scrub(c->b, e->msg);
-	c->finished = true;
-	c->busy++;
+	c->finished = true; /* a cancel from the callback is a no-op */
 	c->done(c->ud, reply, reply ? NULL : e);
-	c->busy--;
 	oa_call_free(c);
 }
 
@@ -686,12 +678,10 @@ static void oa_http_done(void *ud, struct http_req *r, const struct http_result 
 		return;
 	}
 	if (retry && c->attempt <= c->b->max_retries) {
-		c->busy++;
 		int rc = oa_schedule_retry(c, note, res->retry_after_s);
-		c->busy--;
 		if (c->cancelled)
-			oa_call_free(c);
-		else if (rc < 0) {
+			return; /* by the progress callback: freed at the end of the turn */
+		if (rc < 0) {
 			snprintf(e.msg, sizeof(e.msg), "cannot schedule a retry (out of memory)");
 			oa_finish(c, NULL, &e);
 		}
@@ -786,7 +776,16 @@ static struct llm_call *oa_call_start(struct llm_backend *base, const struct llm
 	return &c->base;
 }
 
-/* Cancel: no callback from now on; freed now or when our callback unwinds. */
+/* A cancelled call, at the end of the loop turn (our callbacks have unwound). */
+static void oa_call_free_deferred(struct loop *l, void *ud)
+{
+	struct oa_call *c = ud;
+	(void)l;
+	c->free_defer = 0;
+	oa_call_free(c);
+}
+
+/* Cancel: no callback from now on; freed at the end of the loop turn. */
 static void oa_call_cancel(struct llm_call *call)
 {
 	struct oa_call *c = (struct oa_call *)call;
@@ -798,6 +797,6 @@ static void oa_call_cancel(struct llm_call *call)
 		http_cancel(c->http);
 		c->http = NULL;
 	}
-	if (!c->busy)
-		oa_call_free(c);
+	c->free_defer = loop_defer(c->b->loop, oa_call_free_deferred, c);
+	/* 0 (out of memory): it stays on the list, freed with the backend */
 }

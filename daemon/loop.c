@@ -11,7 +11,6 @@
  */
 #include "daemon/loop_int.h"
 
-
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
