@@ -97,7 +97,13 @@ void kern_kill(struct kern *k, int code, const char *why)
 	loop_timer_clear(kern_g.l, &k->grace_timer);
 	loop_timer_clear(kern_g.l, &k->idle_timer);
 	loop_timer_clear(kern_g.l, &k->start_timer);
-	kp_signal(k->sp.pid, k->sp.pidfd, SIGKILL);
+	kern_signal(k, SIGKILL);
+}
+
+void kern_signal(struct kern *k, int sig)
+{
+	if (loop_child_kill(kern_g.l, k->child, sig) == 0 && sig == SIGKILL)
+		kill(-k->sp.pid, SIGKILL); /* its process group, should anything be left */
 }
 
 /* Read the kernel's stdout/stderr: log lines at debug, keep the last one. */
@@ -241,10 +247,6 @@ void kern_finalize(struct kern *k, int status, bool have_status)
 		close(k->sp.logfd);
 		k->sp.logfd = -1;
 	}
-	if (k->sp.pidfd >= 0) {
-		close(k->sp.pidfd);
-		k->sp.pidfd = -1;
-	}
 	if (k->sp.mountfd >= 0)
 		close(k->sp.mountfd);
 	k->sp.mountfd = -1;
@@ -359,7 +361,14 @@ static void start_timer_cb(struct loop *l, uint64_t id, void *ud)
 /* Register a freshly spawned process with the loop. */
 static int watch(struct kern *k, struct proto_err *err)
 {
-	if (!(k->child = loop_child_watch(kern_g.l, k->sp.pid, child_cb, k)) ||
+	k->child = loop_child_watch(kern_g.l, k->sp.pid, child_cb, k);
+	if (!k->child) { /* out of memory: kern_signal cannot reach it */
+		int e = errno;
+		kill(k->sp.pid, SIGKILL);
+		kill(-k->sp.pid, SIGKILL);
+		errno = e;
+	}
+	if (!k->child ||
 	    loop_fd_add(kern_g.l, k->sp.sock, LOOP_READ, sock_cb, k) < 0 ||
 	    loop_fd_add(kern_g.l, k->sp.logfd, LOOP_READ, log_cb, k) < 0)
 		return proto_fail(err, PROTO_ERR_INTERNAL, "cannot watch the kernel: %s",

@@ -120,7 +120,7 @@ static void shutdown_one(struct kern *k)
 	k->no_handover = true;
 	snprintf(k->why, sizeof k->why, "the daemon is shutting down");
 	k->why_code = PROTO_ERR_SHUTDOWN;
-	kp_signal(k->sp.pid, k->sp.pidfd, SIGKILL);
+	kern_signal(k, SIGKILL);
 	bool reaped = loop_child_wait(kern_g.l, k->child, 3000, &status) == 1;
 	if (reaped)
 		k->child = 0;
@@ -163,7 +163,7 @@ static void enqueue(struct kern *k, struct kreq *r)
 	if (!r->background && in && in->background && !in->yielding && k->state == KS_BUSY) {
 		log_info("kernel %d: the background %s yields to a %s", (int)k->sp.pid, in->op, r->op);
 		in->yielding = in->signalled = true;
-		kp_signal(k->sp.pid, k->sp.pidfd, SIGINT);
+		kern_signal(k, SIGINT);
 	}
 }
 
@@ -287,7 +287,7 @@ int kern_interrupt(const char *project_path)
 	if (k && k->state == KS_BUSY) {
 		if (k->inflight)
 			k->inflight->signalled = true;
-		kp_signal(k->sp.pid, k->sp.pidfd, SIGINT);
+		kern_signal(k, SIGINT);
 		if (!k->grace_timer) /* cancelled when the reply comes (kern_handle_msg) */
 			k->grace_timer = loop_timer_add(kern_g.l, (uint64_t)kern_g.grace_ms, intr_grace_cb, k);
 	}

@@ -43,7 +43,6 @@ void kw_buf_free(struct kw_buf *b);
 /* Everything a kernel process needs to be started. */
 struct kp_spawn {
 	pid_t pid;
-	int pidfd;             /* for signals only (the loop watches the exit); -1: none */
 	int sock;              /* our end of the socketpair (non-blocking) */
 	int logfd;             /* read end of the stdout/stderr pipe (non-blocking) */
 	int mountfd;           /* the mount helper of a spare in its own namespaces, or -1 */
@@ -75,8 +74,6 @@ void kp_rm_tmp(const char *tmp);
 /* Say what an exit status means, for a user.  Returns the error code to use
  * (PROTO_ERR_SANDBOX for the sandbox's reserved exit codes, else KERNEL). */
 int kp_describe_exit(int status, const struct kp_settings *s, char *buf, size_t len);
-/* Send a signal to the kernel (pidfd when available, then its process group). */
-void kp_signal(pid_t pid, int pidfd, int sig);
 
 /* ---- the manager (kern.c, kern_req.c, kern_api.c) ---- */
 
@@ -151,6 +148,9 @@ bool kern_alive(const struct kern *k);
 struct kern *kern_spawn(const char *project, struct proto_err *err);
 /* Stop k with a reason for its requests (code PROTO_ERR_*); reaped later. */
 void kern_kill(struct kern *k, int code, const char *why);
+/* Signal k's process while it is not reaped (through the loop's watch: its
+ * pidfd when it has one); SIGKILL also goes to its process group. */
+void kern_signal(struct kern *k, int sig);
 void kern_ensure_spare(void);
 /* The process is gone: answer or hand over its requests, bury it. */
 void kern_finalize(struct kern *k, int status, bool have_status);

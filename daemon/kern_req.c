@@ -56,7 +56,7 @@ static void req_timer_cb(struct loop *l, uint64_t id, void *ud)
 	if (strcmp(k->inflight->op, "exec") == 0 || strcmp(k->inflight->op, "profile") == 0) {
 		log_info("kernel %d: step over %d s: SIGINT", (int)k->sp.pid, k->inflight->timeout_s);
 		k->inflight->interrupted = k->inflight->signalled = true;
-		kp_signal(k->sp.pid, k->sp.pidfd, SIGINT);
+		kern_signal(k, SIGINT);
 		k->grace_timer = loop_timer_add(kern_g.l, (uint64_t)kern_g.grace_ms, grace_timer_cb, k);
 		return;
 	}
