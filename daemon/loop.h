@@ -31,7 +31,8 @@ typedef void (*loop_timer_cb)(struct loop *l, uint64_t timer_id, void *ud);
 typedef void (*loop_hook_cb)(struct loop *l, void *ud);
 
 struct loop *loop_new(void);
-/* Frees the loop; does not close registered fds. */
+/* Frees the loop: runs what is still deferred; does not close registered fds
+ * nor wait for watched children. */
 void loop_free(struct loop *l);
 
 /* Watch fd for `events`; one registration per fd.  0 / -1 (errno). */
@@ -51,12 +52,12 @@ void loop_timer_clear(struct loop *l, uint64_t *slot);
  * through loop_defer). */
 void loop_set_before_wait(struct loop *l, loop_hook_cb cb, void *ud);
 
-/* Run cb(l, ud) once, at the end of the current loop turn (after this turn's
- * timers and fd events, before the next wait; at once-per-turn granularity,
- * so an object may be freed there although its callback is on the stack).
+/* Run cb(l, ud) once, at the end of the current loop turn: after this turn's
+ * timers and fd events, before the next wait, when every callback of the
+ * turn has returned (the way to free an object from inside its own callback).
  * Calls run in the order they were asked; one asked while deferred calls run
- * runs in the same pass.  When the loop is not running, they run at the end
- * of the next turn, at loop_run_deferred() or at loop_free().
+ * runs in the same pass.  Asked while the loop is not running, they run
+ * when loop_run starts, at loop_run_deferred() or at loop_free().
  * Returns an id > 0, or 0 when out of memory. */
 uint64_t loop_defer(struct loop *l, loop_hook_cb cb, void *ud);
 /* Drop a deferred call that has not run (unknown or run ids are ignored). */
