@@ -52,7 +52,7 @@ static struct {
 	struct agent_proj *projects;
 	struct agent_turn **dead;
 	size_t ndead, cdead;
-	uint64_t reap_timer;
+	uint64_t reap_defer;    /* loop_defer freeing the ended turns */
 	bool shutting_down;
 	char init_err[600];
 } A;
@@ -175,11 +175,11 @@ static void turn_free(struct agent_turn *t)
 	free(t);
 }
 
-/* Zero-delay timer: free the turns that ended. */
-static void reap_cb(struct loop *l, uint64_t id, void *ud)
+/* End of the loop turn: free the turns that ended. */
+static void reap_cb(struct loop *l, void *ud)
 {
-	(void)l, (void)id, (void)ud;
-	A.reap_timer = 0;
+	(void)l, (void)ud;
+	A.reap_defer = 0;
 	for (size_t i = 0; i < A.ndead; i++)
 		turn_free(A.dead[i]);
 	A.ndead = 0;
@@ -198,8 +198,8 @@ static void turn_bury(struct agent_turn *t)
 		A.dead = d, A.cdead = n;
 	}
 	A.dead[A.ndead++] = t;
-	if (!A.reap_timer && A.loop && !A.shutting_down)
-		A.reap_timer = loop_timer_add(A.loop, 0, reap_cb, NULL);
+	if (!A.reap_defer && A.loop && !A.shutting_down)
+		A.reap_defer = loop_defer(A.loop, reap_cb, NULL);
 }
 
 /* Find (or create and load from disk) the agent's view of a project. */
@@ -738,10 +738,9 @@ void agent_shutdown(void)
 		if (p->cur)
 			agent_turn_end(p->cur, AG_CANCELLED, "the daemon is shutting down");
 	}
-	if (A.reap_timer && A.loop)
-		loop_timer_cancel(A.loop, A.reap_timer);
-	A.reap_timer = 0;
-	reap_cb(A.loop, 0, NULL);
+	if (A.reap_defer && A.loop)
+		loop_defer_cancel(A.loop, A.reap_defer);
+	reap_cb(A.loop, NULL);
 	free(A.dead);
 	A.dead = NULL;
 	A.cdead = 0;

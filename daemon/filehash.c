@@ -7,8 +7,8 @@
  *   fhash_start ─ open+fstat fails / small file hashed ─▶ DELIVER ─(0 ms timer)─▶ cb, freed
  *        │ big file
  *        ▼
- *     QUEUED ─(a child slot frees: pump)─▶ RUNNING ─(child reaped: pidfd readable,
- *                                           │        or the waitpid poll)─▶ read pipe, cb, freed
+ *     QUEUED ─(a child slot frees: pump)─▶ RUNNING ─(child reaped by the loop's
+ *                                           │        watch)─▶ read pipe, cb, freed
  *                                           └ fork fails ─▶ DELIVER (error)
  *
  * fhash_cancel frees DELIVER and QUEUED jobs at once; a RUNNING one is
@@ -18,9 +18,8 @@
  * no malloc, no stdio; it writes "<64 hex>" or "E<errno>" or "N" (not a
  * regular file) to a pipe and _exits.  The pipe is read once the child is
  * reaped, so another forked process still holding the write end (fork
- * without exec) cannot delay anything.  Where pidfd_open is missing
- * (valgrind 3.19 does not know it; a kernel before 5.3) the child is polled
- * with waitpid(pid, WNOHANG) on a timer backing off from 5 to 100 ms.
+ * without exec) cannot delay anything.  The loop watches and reaps the
+ * children (loop_child_watch: a pidfd, else SIGCHLD).
  */
 #include "daemon/filehash.h"
 
@@ -30,16 +29,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/pidfd.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include "daemon/log.h"
 #include "daemon/sha256.h"
-
-#define FHASH_POLL_MIN_MS 5
-#define FHASH_POLL_MAX_MS 100
 
 enum fhash_state { FJ_DELIVER, FJ_QUEUED, FJ_RUNNING };
 
@@ -50,10 +45,10 @@ struct fhash_job {
 	char *path;      /* owned */
 	fhash_cb cb;     /* NULL once cancelled */
 	void *ud;
-	uint64_t timer;  /* DELIVER; RUNNING without a pidfd: the poll */
-	uint64_t poll_ms;
+	uint64_t timer;  /* DELIVER: the 0 ms timer */
 	pid_t pid;       /* RUNNING */
-	int pidfd, rfd;  /* RUNNING: the child's pidfd (-1: polled), the result pipe */
+	uint64_t child;  /* RUNNING: the loop's watch of pid (0 once reaped) */
+	int rfd;         /* RUNNING: the result pipe */
 	bool ok;         /* DELIVER: hex is the result, else msg */
 	char hex[SHA256_HEX_LEN + 1];
 	char *msg;       /* owned; NULL: out of memory while formatting */
@@ -213,23 +208,13 @@ static void fj_child_abort(pid_t pid)
 	errno = saved;
 }
 
-static void fj_child_cb(struct loop *l, int fd, int events, void *ud);
-static void fj_poll_cb(struct loop *l, uint64_t id, void *ud);
+static void fj_child_cb(struct loop *l, pid_t pid, int status, void *ud);
 
-/* Watch j's new child: its pidfd on the loop, else (no pidfd_open, e.g.
- * under valgrind 3.19) a waitpid poll on a backing-off timer.  0 / -1. */
+/* Watch j's new child on the loop.  0 / -1. */
 static int fj_watch(struct fhash_job *j)
 {
-	int pidfd = pidfd_open(j->pid, 0);
-	if (pidfd >= 0 && loop_fd_add(j->loop, pidfd, LOOP_READ, fj_child_cb, j) == 0) {
-		j->pidfd = pidfd;
-		return 0;
-	}
-	if (pidfd >= 0)
-		close(pidfd);
-	j->poll_ms = FHASH_POLL_MIN_MS;
-	j->timer = loop_timer_add(j->loop, j->poll_ms, fj_poll_cb, j);
-	return j->timer ? 0 : -1;
+	j->child = loop_child_watch(j->loop, j->pid, fj_child_cb, j);
+	return j->child ? 0 : -1;
 }
 
 /* Fork j's child and watch it; -1 with errno (nothing left behind). */
@@ -346,10 +331,6 @@ static void fj_finish(struct fhash_job *j, const siginfo_t *si)
 {
 	char buf[128];
 	size_t n = fj_read_result(j->rfd, buf, sizeof(buf));
-	if (j->pidfd >= 0) {
-		loop_fd_del(j->loop, j->pidfd);
-		close(j->pidfd);
-	}
 	close(j->rfd);
 	F.running--;
 	fj_unlink(j);
@@ -361,49 +342,25 @@ static void fj_finish(struct fhash_job *j, const siginfo_t *si)
 	fj_report(j);
 }
 
-/* A child's pidfd is readable: reap it and finish. */
-static void fj_child_cb(struct loop *l, int fd, int events, void *ud)
+/* The loop reaped j's child (status -1: reaped elsewhere, no trustworthy
+ * result): finish. */
+static void fj_child_cb(struct loop *l, pid_t pid, int status, void *ud)
 {
 	struct fhash_job *j = ud;
 	siginfo_t si;
-	(void)l;
-	(void)events;
+	(void)l, (void)pid;
+	j->child = 0;
 	memset(&si, 0, sizeof(si));
-	int r;
-	while ((r = waitid(P_PIDFD, (id_t)fd, &si, WEXITED | WNOHANG)) < 0 && errno == EINTR)
-		;
-	if (r == 0 && si.si_pid == 0)
-		return; /* not exited yet */
-	if (r < 0) {
-		log_warn("filehash: child %d: waitid: %s", (int)j->pid, strerror(errno));
-		si.si_code = CLD_KILLED; /* reaped elsewhere: no trustworthy result */
-		si.si_status = 0;
+	if (status == -1) {
+		log_warn("filehash: child %d was reaped elsewhere", (int)j->pid);
+		si.si_code = CLD_KILLED;
+	} else if (WIFEXITED(status)) {
+		si.si_code = CLD_EXITED;
+		si.si_status = WEXITSTATUS(status);
+	} else {
+		si.si_code = WCOREDUMP(status) ? CLD_DUMPED : CLD_KILLED;
+		si.si_status = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
 	}
-	fj_finish(j, &si);
-}
-
-/* No pidfd: poll the child with waitpid, backing off up to FHASH_POLL_MAX_MS. */
-static void fj_poll_cb(struct loop *l, uint64_t id, void *ud)
-{
-	struct fhash_job *j = ud;
-	siginfo_t si;
-	int status = 0;
-	(void)id;
-	j->timer = 0;
-	pid_t r;
-	while ((r = waitpid(j->pid, &status, WNOHANG)) < 0 && errno == EINTR)
-		;
-	if (r == 0) {
-		j->poll_ms = j->poll_ms * 2 > FHASH_POLL_MAX_MS ? FHASH_POLL_MAX_MS : j->poll_ms * 2;
-		if ((j->timer = loop_timer_add(l, j->poll_ms, fj_poll_cb, j)))
-			return;
-		log_warn("filehash: no timer to watch child %d; killing it", (int)j->pid);
-		fj_child_abort(j->pid);
-		status = SIGKILL; /* as a wait status: killed by SIGKILL */
-	}
-	memset(&si, 0, sizeof(si));
-	si.si_code = r < 0 || !WIFEXITED(status) ? CLD_KILLED : CLD_EXITED;
-	si.si_status = r < 0 ? 0 : WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status);
 	fj_finish(j, &si);
 }
 
@@ -448,7 +405,7 @@ int fhash_start(struct loop *l, const char *path, fhash_cb cb, void *ud, struct 
 	j->loop = l;
 	j->cb = cb;
 	j->ud = ud;
-	j->pidfd = j->rfd = -1;
+	j->rfd = -1;
 	fj_link(j);
 	if (fj_begin(j) == 0)
 		return 0;
@@ -468,7 +425,7 @@ void fhash_cancel(void *ud)
 		if (j->ud == ud && j->cb) {
 			if (j->state == FJ_RUNNING) {
 				j->cb = NULL;
-				kill(j->pid, SIGKILL);
+				loop_child_kill(j->loop, j->child, SIGKILL);
 			} else {
 				if (j->state == FJ_DELIVER && j->timer)
 					loop_timer_cancel(j->loop, j->timer);
@@ -487,13 +444,8 @@ void fhash_shutdown(void)
 		struct fhash_job *j = F.head;
 		fj_unlink(j);
 		if (j->state == FJ_RUNNING) {
-			if (j->pidfd >= 0) {
-				loop_fd_del(j->loop, j->pidfd);
-				close(j->pidfd);
-			}
-			if (j->timer)
-				loop_timer_cancel(j->loop, j->timer);
-			fj_child_abort(j->pid);
+			loop_child_kill(j->loop, j->child, SIGKILL);
+			loop_child_wait(j->loop, j->child, -1, NULL);
 			close(j->rfd);
 			F.running--;
 		} else if (j->state == FJ_DELIVER && j->timer) {

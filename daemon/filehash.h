@@ -7,14 +7,13 @@
  * 64 hex digits (or an errno) to a pipe and _exits.  At most FHASH_MAX_CHILDREN
  * children run at once; further big files wait in a FIFO.  Every outcome —
  * digest or error — reaches the callback from the loop (a 0 ms timer or the
- * child's pidfd), never from inside fhash_start, and exactly once unless
- * cancelled.
+ * loop's child watch), never from inside fhash_start, and exactly once
+ * unless cancelled.
  *
  * Needs only daemon/loop.h, daemon/log.h and protocol/proto.h (for the
- * error); children are watched through pidfds on the loop (Linux >= 5.3;
- * else, e.g. under valgrind, a waitpid(pid, WNOHANG) poll on a timer) and
- * reaped here, so server_watch_child is not involved and nothing else may
- * reap them (nothing in daad calls waitpid(-1)).
+ * error); children are watched and reaped by the loop (loop_child_watch:
+ * pidfds, else SIGCHLD), and nothing else may reap them (nothing in daad
+ * calls waitpid(-1)).
  * State is module-global (one daemon, one loop).
  */
 #ifndef DAA_FILEHASH_H

@@ -6,15 +6,10 @@
  * callback → one loop timer); we hand events back with
  * curl_multi_socket_action and then read finished transfers.  libcurl must
  * not be re-entered from its own callbacks, so a cancel that happens inside
- * one only marks the request; it is reaped once curl has returned.  The
+ * one only marks the request; it is reaped at the end of the loop turn
+ * (loop_defer), when curl has long returned.  The
  * idle timeout is our own timer (curl's low-speed limit counts whole seconds
- * and reports the same error as the total timeout).
- *
- * Timers: this module keeps its own short deadline list on one timerfd
- * watched by the loop (http_timer_add/cancel, also used by llm_openai.c for
- * retries), rather than loop_timer_*: at the time of writing, loop_timer_add
- * can return the id of another timer (it reads the id after the heap moved
- * the new entry), so cancelling by that id cancelled the wrong timer.
+ * and reports the same error as the total timeout).  Both are loop timers.
  */
 #include "daemon/http.h"
 
@@ -25,25 +20,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/timerfd.h>
-#include <time.h>
 #include <unistd.h>
-
-struct http_timer {
-	uint64_t id, when;
-	http_timer_cb cb;
-	void *ud;
-	struct http_timer *next;
-};
 
 struct http {
 	struct loop *loop;
 	CURLM *multi;
-	int tfd;                   /* timerfd for our deadline list */
-	struct http_timer *timers; /* sorted by when, then id */
-	uint64_t next_timer_id;
-	uint64_t timer_id;         /* curl's timeout */
+	uint64_t timer_id;         /* loop timer: curl's timeout */
 	int in_curl;            /* > 0 while inside curl_multi_socket_action */
+	uint64_t reap_defer;    /* loop_defer reaping cancelled requests */
 	struct http_req *reqs;  /* every request not yet freed */
 	size_t n;
 };
@@ -66,73 +50,6 @@ struct http_req {
 static bool http_global_done;
 
 static void http_process(struct http *h);
-
-/* Point the timerfd at the earliest deadline, or disarm it. */
-static void http_timers_arm(struct http *h)
-{
-	struct itimerspec its = {0};
-	if (h->timers) {
-		uint64_t when = h->timers->when ? h->timers->when : 1;
-		its.it_value.tv_sec = (time_t)(when / 1000u);
-		its.it_value.tv_nsec = (long)(when % 1000u) * 1000000L;
-	}
-	timerfd_settime(h->tfd, TFD_TIMER_ABSTIME, &its, NULL);
-}
-
-/* Run ms from now (0: on the next loop turn, never right away). */
-uint64_t http_timer_add(struct http *h, uint64_t ms, http_timer_cb cb, void *ud)
-{
-	struct http_timer *t = calloc(1, sizeof(*t));
-	if (!t)
-		return 0;
-	t->id = ++h->next_timer_id;
-	t->when = loop_now_ms() + ms;
-	t->cb = cb;
-	t->ud = ud;
-	struct http_timer **pp = &h->timers;
-	while (*pp && (*pp)->when <= t->when)
-		pp = &(*pp)->next;
-	t->next = *pp;
-	*pp = t;
-	if (h->timers == t)
-		http_timers_arm(h);
-	return t->id;
-}
-
-/* Forget a timer (unknown or fired ids are ignored). */
-void http_timer_cancel(struct http *h, uint64_t id)
-{
-	for (struct http_timer **pp = &h->timers; *pp; pp = &(*pp)->next) {
-		if ((*pp)->id == id) {
-			struct http_timer *t = *pp;
-			*pp = t->next;
-			free(t);
-			return;
-		}
-	}
-}
-
-/* The timerfd fired: run every due timer (they may add or cancel others). */
-static void http_tfd_cb(struct loop *l, int fd, int events, void *ud)
-{
-	(void)l;
-	(void)events;
-	struct http *h = ud;
-	uint64_t buf;
-	while (read(fd, &buf, sizeof(buf)) > 0)
-		;
-	uint64_t now = loop_now_ms();
-	uint64_t last = h->next_timer_id; /* not those added while firing */
-	while (h->timers && h->timers->when <= now && h->timers->id <= last) {
-		struct http_timer *t = h->timers;
-		h->timers = t->next;
-		http_timer_cb cb = t->cb;
-		void *tud = t->ud;
-		free(t);
-		cb(tud);
-	}
-	http_timers_arm(h);
-}
 
 /* Write an error message. */
 static void http_seterr(char *err, size_t errlen, const char *msg)
@@ -187,8 +104,9 @@ static int http_socket_cb(CURL *easy, curl_socket_t s, int what, void *userp, vo
 }
 
 /* Our timer → curl's timeout handling. */
-static void http_curl_due(void *ud)
+static void http_curl_due(struct loop *l, uint64_t id, void *ud)
 {
+	(void)l, (void)id;
 	struct http *h = ud;
 	h->timer_id = 0;
 	int running = 0;
@@ -203,12 +121,9 @@ static int http_curl_timer_cb(CURLM *multi, long timeout_ms, void *userp)
 {
 	(void)multi;
 	struct http *h = userp;
-	if (h->timer_id) {
-		http_timer_cancel(h, h->timer_id);
-		h->timer_id = 0;
-	}
+	loop_timer_clear(h->loop, &h->timer_id);
 	if (timeout_ms >= 0) {
-		h->timer_id = http_timer_add(h, (uint64_t)timeout_ms, http_curl_due, h);
+		h->timer_id = loop_timer_add(h->loop, (uint64_t)timeout_ms, http_curl_due, h);
 		if (!h->timer_id)
 			return -1;
 	}
@@ -233,16 +148,6 @@ struct http *http_new(struct loop *l, char *err, size_t errlen)
 		return NULL;
 	}
 	h->loop = l;
-	h->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
-	if (h->tfd < 0 || loop_fd_add(l, h->tfd, LOOP_READ, http_tfd_cb, h) < 0) {
-		if (err && errlen)
-			snprintf(err, errlen, "cannot create the HTTP client's timer: %s", strerror(errno));
-		if (h->tfd >= 0)
-			close(h->tfd);
-		curl_multi_cleanup(h->multi);
-		free(h);
-		return NULL;
-	}
 	curl_multi_setopt(h->multi, CURLMOPT_SOCKETFUNCTION, http_socket_cb);
 	curl_multi_setopt(h->multi, CURLMOPT_SOCKETDATA, h);
 	curl_multi_setopt(h->multi, CURLMOPT_TIMERFUNCTION, http_curl_timer_cb);
@@ -254,8 +159,7 @@ struct http *http_new(struct loop *l, char *err, size_t errlen)
 static void http_req_destroy(struct http_req *r)
 {
 	struct http *h = r->h;
-	if (r->idle_timer)
-		http_timer_cancel(h, r->idle_timer);
+	loop_timer_clear(h->loop, &r->idle_timer);
 	curl_multi_remove_handle(h->multi, r->easy);
 	curl_easy_cleanup(r->easy);
 	curl_slist_free_all(r->hdrs);
@@ -274,15 +178,13 @@ void http_free(struct http *h)
 {
 	if (!h)
 		return;
+	loop_defer_cancel(h->loop, h->reap_defer);
 	while (h->reqs)
 		http_req_destroy(h->reqs);
 	/* Cleanup closes cached connections (socket callbacks still wanted, to
 	 * unregister them) and may re-arm the timer: drop it afterwards. */
 	curl_multi_cleanup(h->multi);
-	while (h->timers)
-		http_timer_cancel(h, h->timers->id);
-	loop_fd_del(h->loop, h->tfd);
-	close(h->tfd);
+	loop_timer_clear(h->loop, &h->timer_id);
 	free(h);
 }
 
@@ -365,16 +267,24 @@ static void http_finish(struct http_req *r, enum http_fail fail, const char *det
 	http_req_destroy(r);
 }
 
-/* After curl returned: reap cancelled requests, report finished ones. */
-static void http_process(struct http *h)
+/* End of the loop turn: free the requests cancelled inside curl. */
+static void http_reap_cb(struct loop *l, void *ud)
 {
-	if (h->in_curl)
-		return;
+	struct http *h = ud;
+	(void)l;
+	h->reap_defer = 0;
 	for (struct http_req *r = h->reqs, *nx; r; r = nx) {
 		nx = r->next;
 		if (r->cancelled && !r->finished)
 			http_req_destroy(r);
 	}
+}
+
+/* After curl returned: report finished requests. */
+static void http_process(struct http *h)
+{
+	if (h->in_curl)
+		return;
 	CURLMsg *m;
 	int left;
 	while ((m = curl_multi_info_read(h->multi, &left))) {
@@ -391,13 +301,14 @@ static void http_process(struct http *h)
 }
 
 /* Idle timer: fail the request when nothing arrived for idle_ms. */
-static void http_idle_cb(void *ud)
+static void http_idle_cb(struct loop *l, uint64_t id, void *ud)
 {
 	struct http_req *r = ud;
+	(void)id;
 	r->idle_timer = 0;
 	uint64_t quiet = loop_now_ms() - r->last_byte;
 	if (quiet < (uint64_t)r->idle_ms) {
-		r->idle_timer = http_timer_add(r->h, (uint64_t)r->idle_ms - quiet, http_idle_cb, r);
+		r->idle_timer = loop_timer_add(l, (uint64_t)r->idle_ms - quiet, http_idle_cb, r);
 		return;
 	}
 	char msg[96];
@@ -475,7 +386,7 @@ struct http_req *http_start(struct http *h, const struct http_opts *o, http_data
 	r->last_byte = loop_now_ms();
 	if (o->idle_timeout_ms > 0) {
 		r->idle_ms = o->idle_timeout_ms;
-		r->idle_timer = http_timer_add(h, (uint64_t)r->idle_ms, http_idle_cb, r);
+		r->idle_timer = loop_timer_add(h->loop, (uint64_t)r->idle_ms, http_idle_cb, r);
 	}
 	return r;
 fail:
@@ -485,14 +396,17 @@ fail:
 	return NULL;
 }
 
-/* Cancel: free now, or mark for reaping when inside a curl callback. */
+/* Cancel: free now, or (inside a curl callback) at the end of the turn. */
 void http_cancel(struct http_req *r)
 {
 	if (!r || r->finished || r->cancelled)
 		return;
+	struct http *h = r->h;
 	r->cancelled = true;
-	if (!r->h->in_curl)
+	if (!h->in_curl)
 		http_req_destroy(r);
+	else if (!h->reap_defer) /* 0 (out of memory): http_free frees it */
+		h->reap_defer = loop_defer(h->loop, http_reap_cb, h);
 }
 
 /* HTTP status of the response being received. */

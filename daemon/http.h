@@ -70,13 +70,6 @@ void http_cancel(struct http_req *r);
 long http_req_status(struct http_req *r);
 const char *http_req_content_type(struct http_req *r);
 
-/* Timers of this client (ms from now; 0 = next loop turn, never inside the
- * call).  Returns an id > 0, or 0 on ENOMEM.  Used by the LLM backend for
- * retry waits; pending timers are dropped by http_free. */
-typedef void (*http_timer_cb)(void *ud);
-uint64_t http_timer_add(struct http *h, uint64_t ms, http_timer_cb cb, void *ud);
-void http_timer_cancel(struct http *h, uint64_t id);
-
 /* Requests in flight (for tests and status). */
 size_t http_pending(const struct http *h);
 

@@ -1,22 +1,23 @@
 /*
  * daemon/kern.c — the kernel manager's life cycle: one sandboxed Python
  * kernel per project in use, plus one warm spare, each driven by the loop
- * through three fds (the socketpair, its stdout/stderr pipe, a pidfd).
+ * through two fds (the socketpair, its stdout/stderr pipe) and the loop's
+ * watch of the process.
  *
  *   spawn ──► SPAWNING ──ready──► READY (spare) ──project──► BINDING
  *                │                                          │ bind ok
  *                │ no ready in 60 s /                        ▼
  *                │ sandbox exit                        IDLE ◄──► BUSY (one request
  *                ▼                                       │        at a time; the
- *              DEAD ◄── crash (EOF, pidfd) | step over its limit (SIGINT, then
+ *              DEAD ◄── crash (EOF, exit) | step over its limit (SIGINT, then
  *                       SIGKILL after 5 s) | garbage from the kernel | idle
  *                       stop | restart | layer missing (fail closed)
  *
  * A kernel that dies with work queued hands the queue to a fresh kernel for
  * the same project (except when it never started: then the queue fails with
  * the start-up error, so a broken sandbox cannot loop).  Objects are never
- * freed inside their own callbacks: dead kernels go to a graveyard emptied by
- * a 0 ms timer.  Public entry points are in kern_api.c.
+ * freed inside their own callbacks: dead kernels go to a graveyard emptied at
+ * the end of the loop turn (loop_defer).  Public entry points are in kern_api.c.
  */
 #include <errno.h>
 #include <signal.h>
@@ -93,11 +94,17 @@ void kern_kill(struct kern *k, int code, const char *why)
 		log_info("kernel %d (%s): stopping: %s", (int)k->sp.pid,
 			 k->project ? k->project : "spare", why);
 	k->state = KS_DYING;
-	kern_timer_cancel(&k->req_timer);
-	kern_timer_cancel(&k->grace_timer);
-	kern_timer_cancel(&k->idle_timer);
-	kern_timer_cancel(&k->start_timer);
-	kp_signal(k->sp.pid, k->sp.pidfd, SIGKILL);
+	loop_timer_clear(kern_g.l, &k->req_timer);
+	loop_timer_clear(kern_g.l, &k->grace_timer);
+	loop_timer_clear(kern_g.l, &k->idle_timer);
+	loop_timer_clear(kern_g.l, &k->start_timer);
+	kern_signal(k, SIGKILL);
+}
+
+void kern_signal(struct kern *k, int sig)
+{
+	if (loop_child_kill(kern_g.l, k->child, sig) == 0 && sig == SIGKILL)
+		kill(-k->sp.pid, SIGKILL); /* its process group, should anything be left */
 }
 
 /* Read the kernel's stdout/stderr: log lines at debug, keep the last one. */
@@ -252,22 +259,18 @@ void kern_finalize(struct kern *k, int status, bool have_status)
 		snprintf(kern_g.last_error, sizeof kern_g.last_error, "%s", msg);
 	}
 	k->state = KS_DEAD;
-	kern_timer_cancel(&k->req_timer);
-	kern_timer_cancel(&k->grace_timer);
-	kern_timer_cancel(&k->idle_timer);
-	kern_timer_cancel(&k->start_timer);
-	kern_timer_cancel(&k->eof_timer);
-	kern_timer_cancel(&k->poll_timer);
+	loop_timer_clear(kern_g.l, &k->req_timer);
+	loop_timer_clear(kern_g.l, &k->grace_timer);
+	loop_timer_clear(kern_g.l, &k->idle_timer);
+	loop_timer_clear(kern_g.l, &k->start_timer);
+	loop_timer_clear(kern_g.l, &k->eof_timer);
+	loop_child_unwatch(kern_g.l, k->child); /* still reaped, silently, if not yet */
+	k->child = 0;
 	close_sock(k);
 	if (k->sp.logfd >= 0) {
 		loop_fd_del(kern_g.l, k->sp.logfd);
 		close(k->sp.logfd);
 		k->sp.logfd = -1;
-	}
-	if (k->sp.pidfd >= 0) {
-		loop_fd_del(kern_g.l, k->sp.pidfd);
-		close(k->sp.pidfd);
-		k->sp.pidfd = -1;
 	}
 	if (k->sp.mountfd >= 0)
 		close(k->sp.mountfd);
@@ -294,36 +297,15 @@ static int cpu_limit_status(int status, const struct rusage *ru)
 	return used >= lim ? SIGXCPU : status;  /* a wait status: killed by SIGXCPU */
 }
 
-/* Try to collect the exit status; finalize when the process is gone. */
-static void try_reap(struct kern *k)
-{
-	int status = 0;
-	struct rusage ru = {0};
-	pid_t r = wait4(k->sp.pid, &status, WNOHANG, &ru);
-	if (r == 0)
-		return;
-	if (r == k->sp.pid)
-		status = cpu_limit_status(status, &ru);
-	kern_finalize(k, status, r == k->sp.pid);
-}
-
-static void pidfd_cb(struct loop *l, int fd, int events, void *ud)
-{
-	(void)l, (void)fd, (void)events;
-	try_reap(ud);
-}
-
-/* Without pidfd: poll for the exit every 200 ms. */
-static void poll_timer_cb(struct loop *l, uint64_t id, void *ud)
+/* The loop reaped the process (status -1: lost). */
+static void child_cb(struct loop *l, pid_t pid, int status, void *ud)
 {
 	struct kern *k = ud;
-	(void)l, (void)id;
-	k->poll_timer = 0;
-	if (k->state == KS_DEAD)
-		return;
-	try_reap(k);
-	if (k->state != KS_DEAD)
-		k->poll_timer = kern_timer_add(200, poll_timer_cb, k);
+	(void)pid;
+	k->child = 0;
+	if (status != -1)
+		status = cpu_limit_status(status, loop_child_rusage(l));
+	kern_finalize(k, status, status != -1);
 }
 
 /* The channel closed but the process may linger: give it a moment, then kill. */
@@ -342,10 +324,10 @@ static void on_eof(struct kern *k)
 	if (k->state == KS_DYING || k->state == KS_DEAD)
 		return;
 	k->state = KS_DYING;
-	kern_timer_cancel(&k->req_timer);
-	kern_timer_cancel(&k->idle_timer);
-	kern_timer_cancel(&k->start_timer);
-	k->eof_timer = kern_timer_add(EOF_WAIT_MS, eof_timer_cb, k);
+	loop_timer_clear(kern_g.l, &k->req_timer);
+	loop_timer_clear(kern_g.l, &k->idle_timer);
+	loop_timer_clear(kern_g.l, &k->start_timer);
+	k->eof_timer = loop_timer_add(kern_g.l, EOF_WAIT_MS, eof_timer_cb, k);
 }
 
 /* Write queued bytes; keep write interest only while something is left. */
@@ -419,14 +401,19 @@ static void start_timer_cb(struct loop *l, uint64_t id, void *ud)
 /* Register a freshly spawned process with the loop. */
 static int watch(struct kern *k, struct proto_err *err)
 {
-	if (loop_fd_add(kern_g.l, k->sp.sock, LOOP_READ, sock_cb, k) < 0 ||
-	    loop_fd_add(kern_g.l, k->sp.logfd, LOOP_READ, log_cb, k) < 0 ||
-	    (k->sp.pidfd >= 0 && loop_fd_add(kern_g.l, k->sp.pidfd, LOOP_READ, pidfd_cb, k) < 0))
+	k->child = loop_child_watch(kern_g.l, k->sp.pid, child_cb, k);
+	if (!k->child) { /* out of memory: kern_signal cannot reach it */
+		int e = errno;
+		kill(k->sp.pid, SIGKILL);
+		kill(-k->sp.pid, SIGKILL);
+		errno = e;
+	}
+	if (!k->child ||
+	    loop_fd_add(kern_g.l, k->sp.sock, LOOP_READ, sock_cb, k) < 0 ||
+	    loop_fd_add(kern_g.l, k->sp.logfd, LOOP_READ, log_cb, k) < 0)
 		return proto_fail(err, PROTO_ERR_INTERNAL, "cannot watch the kernel: %s",
 				  strerror(errno));
-	if (k->sp.pidfd < 0)
-		k->poll_timer = kern_timer_add(200, poll_timer_cb, k);
-	k->start_timer = kern_timer_add(START_TIMEOUT_MS, start_timer_cb, k);
+	k->start_timer = loop_timer_add(kern_g.l, START_TIMEOUT_MS, start_timer_cb, k);
 	return 0;
 }
 
@@ -451,7 +438,7 @@ struct kern *kern_spawn(const char *project, struct proto_err *err)
 	kern_g.list = k;
 	if (watch(k, err) < 0) {
 		kern_kill(k, err->code, err->msg);
-		return NULL; /* reaped through the pidfd or poll timer */
+		return NULL; /* reaped through the loop's watch */
 	}
 	log_info("kernel %d started (%s)", (int)k->sp.pid, project ? project : "warm spare");
 	return k;
@@ -467,14 +454,14 @@ void kern_ensure_spare(void)
 	if (kern_g.spare_failures > 0) {
 		/* Back off: a broken install must not spin up kernels in a loop. */
 		int n = kern_g.spare_failures > 7 ? 7 : kern_g.spare_failures;
-		kern_g.spare_timer = kern_timer_add(500u << n, spare_timer_cb, NULL);
+		kern_g.spare_timer = loop_timer_add(kern_g.l, 500u << n, spare_timer_cb, NULL);
 		return;
 	}
 	struct proto_err err = {0};
 	if (!kern_spawn(NULL, &err)) {
 		log_warn("kernel: cannot start the warm spare: %s", err.msg);
 		kern_g.spare_failures++;
-		kern_g.spare_timer = kern_timer_add(1000, spare_timer_cb, NULL);
+		kern_g.spare_timer = loop_timer_add(kern_g.l, 1000, spare_timer_cb, NULL);
 	}
 }
 
@@ -492,10 +479,11 @@ static void spare_timer_cb(struct loop *l, uint64_t id, void *ud)
 	}
 }
 
-static void reap_timer_cb(struct loop *l, uint64_t id, void *ud)
+/* End of the loop turn: free the dead kernels. */
+static void reap_cb(struct loop *l, void *ud)
 {
-	(void)l, (void)id, (void)ud;
-	kern_g.reap_timer = 0;
+	(void)l, (void)ud;
+	kern_g.reap_defer = 0;
 	while (kern_g.graveyard) {
 		struct kern *k = kern_g.graveyard;
 		kern_g.graveyard = k->next;
@@ -505,8 +493,8 @@ static void reap_timer_cb(struct loop *l, uint64_t id, void *ud)
 
 void kern_schedule_reap(void)
 {
-	if (!kern_g.reap_timer && kern_g.l)
-		kern_g.reap_timer = kern_timer_add(0, reap_timer_cb, NULL);
+	if (!kern_g.reap_defer && kern_g.l)
+		kern_g.reap_defer = loop_defer(kern_g.l, reap_cb, NULL);
 }
 
 void kern_free(struct kern *k)

@@ -17,8 +17,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "daemon/config.h"
@@ -94,12 +92,6 @@ int kern_init(struct loop *l, const struct kern_config *cfg, struct proto_err *e
 	memset(&kern_g, 0, sizeof kern_g);
 	kern_g.l = l;
 	load_settings(cfg);
-	if (kern_timers_start(l) < 0) {
-		snprintf(kern_g.last_error, sizeof kern_g.last_error,
-			 "the kernel manager could not create its timer");
-		kern_g.last_error_code = PROTO_ERR_INTERNAL;
-		return 0;
-	}
 	if (sbx_probe(kern_g.probe, sizeof kern_g.probe) < 0)
 		log_warn("kernel: sandbox probe failed: %s", kern_g.probe);
 	proj_add_close_hook(close_hook, NULL);
@@ -124,20 +116,15 @@ int kern_init(struct loop *l, const struct kern_config *cfg, struct proto_err *e
 static void shutdown_one(struct kern *k)
 {
 	int status = 0;
-	pid_t r = 0;
 	k->state = KS_DYING;
 	k->no_handover = true;
 	snprintf(k->why, sizeof k->why, "the daemon is shutting down");
 	k->why_code = PROTO_ERR_SHUTDOWN;
-	kp_signal(k->sp.pid, k->sp.pidfd, SIGKILL);
-	for (int i = 0; i < 300 && r == 0; i++) {
-		r = waitpid(k->sp.pid, &status, WNOHANG);
-		if (r == 0) {
-			struct timespec ts = {0, 10 * 1000 * 1000};
-			nanosleep(&ts, NULL);
-		}
-	}
-	kern_finalize(k, status, r == k->sp.pid);
+	kern_signal(k, SIGKILL);
+	bool reaped = loop_child_wait(kern_g.l, k->child, 3000, &status) == 1;
+	if (reaped)
+		k->child = 0;
+	kern_finalize(k, status, reaped && status != -1);
 }
 
 void kern_shutdown(void)
@@ -145,9 +132,7 @@ void kern_shutdown(void)
 	if (!kern_g.l)
 		return;
 	kern_g.shutting_down = true;
-	if (kern_g.spare_timer)
-		kern_timer_cancel(&kern_g.spare_timer);
-	kern_g.spare_timer = 0;
+	loop_timer_clear(kern_g.l, &kern_g.spare_timer);
 	while (kern_g.list) {
 		shutdown_one(kern_g.list);
 	}
@@ -156,11 +141,10 @@ void kern_shutdown(void)
 		kern_g.graveyard = k->next;
 		kern_free(k);
 	}
-	if (kern_g.reap_timer)
-		kern_timer_cancel(&kern_g.reap_timer);
+	loop_defer_cancel(kern_g.l, kern_g.reap_defer);
+	kern_g.reap_defer = 0;
 	json_decref(kern_g.last_ready);
 	json_decref(kern_g.last_layers);
-	kern_timers_stop(kern_g.l);
 	memset(&kern_g, 0, sizeof kern_g);
 	kern_ready_to_serve = false;
 }
@@ -179,7 +163,7 @@ static void enqueue(struct kern *k, struct kreq *r)
 	if (!r->background && in && in->background && !in->yielding && k->state == KS_BUSY) {
 		log_info("kernel %d: the background %s yields to a %s", (int)k->sp.pid, in->op, r->op);
 		in->yielding = in->signalled = true;
-		kp_signal(k->sp.pid, k->sp.pidfd, SIGINT);
+		kern_signal(k, SIGINT);
 	}
 }
 
@@ -303,9 +287,9 @@ int kern_interrupt(const char *project_path)
 	if (k && k->state == KS_BUSY) {
 		if (k->inflight)
 			k->inflight->signalled = true;
-		kp_signal(k->sp.pid, k->sp.pidfd, SIGINT);
+		kern_signal(k, SIGINT);
 		if (!k->grace_timer) /* cancelled when the reply comes (kern_handle_msg) */
-			k->grace_timer = kern_timer_add((uint64_t)kern_g.grace_ms, intr_grace_cb, k);
+			k->grace_timer = loop_timer_add(kern_g.l, (uint64_t)kern_g.grace_ms, intr_grace_cb, k);
 	}
 	return 0;
 }

@@ -14,17 +14,11 @@
 #include <sys/types.h>
 #include <jansson.h>
 #include "daemon/kern.h"
+#include "protocol/proto_scan.h"
 
 #define KW_MAX_DEPTH 32
 #define KW_MAX_MSG (64u * 1024 * 1024)
 
-/* Resumable scanner: finds where one complete msgpack object ends, checking
- * depth and sizes before msgpack-c allocates anything for it. */
-struct kw_scan {
-	size_t pos;
-	int depth;
-	uint64_t left[KW_MAX_DEPTH + 1];
-};
 
 /* Byte buffers for the socket: what was read and not yet parsed, and what is
  * queued to write. */
@@ -37,8 +31,9 @@ struct kw_buf {
  * -1 error (errno; EAGAIN when nothing to read). */
 ssize_t kw_read(int fd, struct kw_buf *b, size_t max);
 /* Next message from b: 1 = *out set (new reference), 0 = need more bytes,
- * -1 = the stream is hostile or broken (why filled). */
-int kw_next(struct kw_buf *b, struct kw_scan *s, json_t **out, char *why, size_t whylen);
+ * -1 = the stream is hostile or broken (why filled).  s: the frame scanner's
+ * state for this stream (zeroed at first: kw_next sets its caps). */
+int kw_next(struct kw_buf *b, struct proto_scan *s, json_t **out, char *why, size_t whylen);
 /* Queue a json map as one msgpack message. */
 int kw_queue(struct kw_buf *b, const json_t *msg);
 /* Write what is queued: 1 all written, 0 some left (EAGAIN), -1 error. */
@@ -48,7 +43,6 @@ void kw_buf_free(struct kw_buf *b);
 /* Everything a kernel process needs to be started. */
 struct kp_spawn {
 	pid_t pid;
-	int pidfd;             /* -1 when pidfd_open is unavailable */
 	int sock;              /* our end of the socketpair (non-blocking) */
 	int logfd;             /* read end of the stdout/stderr pipe (non-blocking) */
 	int mountfd;           /* the mount helper of a spare in its own namespaces, or -1 */
@@ -80,18 +74,8 @@ void kp_rm_tmp(const char *tmp);
 /* Say what an exit status means, for a user.  Returns the error code to use
  * (PROTO_ERR_SANDBOX for the sandbox's reserved exit codes, else KERNEL). */
 int kp_describe_exit(int status, const struct kp_settings *s, char *buf, size_t len);
-/* Send a signal to the kernel (pidfd when available, then its process group). */
-void kp_signal(pid_t pid, int pidfd, int sig);
 
 /* ---- the manager (kern.c, kern_req.c, kern_api.c) ---- */
-
-/* One-shot timers owned by the manager (kern_timer.c): cancel frees at once
- * and clears the slot; a callback gets id 0 and must clear its own slot. */
-struct ktimer;
-int kern_timers_start(struct loop *l);
-void kern_timers_stop(struct loop *l);
-struct ktimer *kern_timer_add(uint64_t ms, loop_timer_cb cb, void *ud);
-void kern_timer_cancel(struct ktimer **slot);
 
 enum kstate { KS_SPAWNING, KS_READY, KS_BINDING, KS_IDLE, KS_BUSY, KS_DYING, KS_DEAD };
 
@@ -118,10 +102,12 @@ struct kern {
 	struct kp_spawn sp;
 	char *project;              /* NULL: the warm spare */
 	struct kw_buf rbuf, wbuf;
-	struct kw_scan scan;
+	struct proto_scan scan;
 	bool want_write;
 	struct kreq *queue, *inflight;
-	struct ktimer *req_timer, *grace_timer, *idle_timer, *start_timer, *eof_timer, *poll_timer;
+	/* loop timers (loop_timer_clear cancels and zeroes; a callback clears its own) */
+	uint64_t req_timer, grace_timer, idle_timer, start_timer, eof_timer;
+	uint64_t child;             /* the loop's watch of the process (0 once reaped) */
 	json_t *ready;              /* the ready event */
 	json_t *layers;             /* the bind reply's layers */
 	json_t *degraded;           /* ["landlock: missing ..."] (array, never NULL once bound) */
@@ -146,7 +132,8 @@ struct kern_mgr {
 	int64_t next_id;
 	unsigned seq;
 	int spare_failures;
-	struct ktimer *spare_timer, *reap_timer;
+	uint64_t spare_timer;       /* loop timer */
+	uint64_t reap_defer;        /* loop_defer freeing the graveyard */
 	int last_error_code;
 	char last_error[600];       /* why the last kernel failed to start */
 	json_t *last_ready;         /* python/libs of the last ready kernel */
@@ -161,9 +148,13 @@ bool kern_alive(const struct kern *k);
 struct kern *kern_spawn(const char *project, struct proto_err *err);
 /* Stop k with a reason for its requests (code PROTO_ERR_*); reaped later. */
 void kern_kill(struct kern *k, int code, const char *why);
+/* Signal k's process while it is not reaped (through the loop's watch: its
+ * pidfd when it has one); SIGKILL also goes to its process group. */
+void kern_signal(struct kern *k, int sig);
 void kern_ensure_spare(void);
 /* The process is gone: answer or hand over its requests, bury it. */
 void kern_finalize(struct kern *k, int status, bool have_status);
+/* Free the graveyard at the end of this loop turn. */
 void kern_schedule_reap(void);
 void kern_free(struct kern *k);
 int kern_flush(struct kern *k);

@@ -207,7 +207,7 @@ int kp_spawn(const struct kp_settings *s, struct kp_spawn *o, struct proto_err *
 {
 	int sv[2] = {-1, -1}, lp[2] = {-1, -1};
 	memset(o, 0, sizeof *o);
-	o->pid = -1, o->pidfd = o->sock = o->logfd = o->mountfd = -1;
+	o->pid = -1, o->sock = o->logfd = o->mountfd = -1;
 	if (make_tmp(s, o->tmp, sizeof o->tmp, err) < 0)
 		return -1;
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0 ||
@@ -224,9 +224,6 @@ int kp_spawn(const struct kp_settings *s, struct kp_spawn *o, struct proto_err *
 	o->logfd = lp[0];
 	fcntl(o->sock, F_SETFL, fcntl(o->sock, F_GETFL) | O_NONBLOCK);
 	fcntl(o->logfd, F_SETFL, fcntl(o->logfd, F_GETFL) | O_NONBLOCK);
-#ifdef SYS_pidfd_open
-	o->pidfd = (int)syscall(SYS_pidfd_open, o->pid, 0);
-#endif
 	return 0;
 fail:
 	for (int i = 0; i < 2; i++) {
@@ -333,22 +330,6 @@ static void rm_stale_tmps(const char *base)
 				 e->d_name, strerror(errno));
 	}
 	closedir(d);
-}
-
-void kp_signal(pid_t pid, int pidfd, int sig)
-{
-	if (pid <= 0)
-		return;
-#ifdef SYS_pidfd_send_signal
-	if (pidfd >= 0 && syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0) == 0) {
-		if (sig == SIGKILL)
-			kill(-pid, SIGKILL); /* its process group, should anything be left */
-		return;
-	}
-#endif
-	kill(pid, sig);
-	if (sig == SIGKILL)
-		kill(-pid, SIGKILL);
 }
 
 /* The layer an SBX_EXIT_* code stands for. */

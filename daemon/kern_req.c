@@ -56,8 +56,8 @@ static void req_timer_cb(struct loop *l, uint64_t id, void *ud)
 	if (strcmp(k->inflight->op, "exec") == 0 || strcmp(k->inflight->op, "profile") == 0) {
 		log_info("kernel %d: step over %d s: SIGINT", (int)k->sp.pid, k->inflight->timeout_s);
 		k->inflight->interrupted = k->inflight->signalled = true;
-		kp_signal(k->sp.pid, k->sp.pidfd, SIGINT);
-		k->grace_timer = kern_timer_add((uint64_t)kern_g.grace_ms, grace_timer_cb, k);
+		kern_signal(k, SIGINT);
+		k->grace_timer = loop_timer_add(kern_g.l, (uint64_t)kern_g.grace_ms, grace_timer_cb, k);
 		return;
 	}
 	char m[200];
@@ -105,11 +105,11 @@ void kern_pump(struct kern *k)
 		k->ran_user_code = true;
 	k->state = strcmp(r->op, "bind") == 0 ? KS_BINDING : KS_BUSY;
 	if (k->idle_timer) {
-		kern_timer_cancel(&k->idle_timer);
+		loop_timer_clear(kern_g.l, &k->idle_timer);
 		k->idle_timer = 0;
 	}
 	if (r->timeout_s > 0)
-		k->req_timer = kern_timer_add((uint64_t)r->timeout_s * 1000, req_timer_cb, k);
+		k->req_timer = loop_timer_add(kern_g.l, (uint64_t)r->timeout_s * 1000, req_timer_cb, k);
 	kern_flush(k);
 }
 
@@ -281,7 +281,7 @@ static void on_ready(struct kern *k, json_t *msg)
 		return;
 	}
 	if (k->start_timer) {
-		kern_timer_cancel(&k->start_timer);
+		loop_timer_clear(kern_g.l, &k->start_timer);
 		k->start_timer = 0;
 	}
 	/* its "pid" is written by the kernel (and is 1 in its own pid
@@ -436,7 +436,7 @@ static void after_reply(struct kern *k)
 		return;
 	}
 	if (kern_g.idle_timeout_s > 0 && !k->idle_timer)
-		k->idle_timer = kern_timer_add((uint64_t)kern_g.idle_timeout_s * 1000,
+		k->idle_timer = loop_timer_add(kern_g.l, (uint64_t)kern_g.idle_timeout_s * 1000,
 					       idle_timer_cb, k);
 }
 
@@ -459,11 +459,11 @@ void kern_handle_msg(struct kern *k, json_t *msg)
 	k->inflight = NULL;
 	k->unsolicited = 0;
 	if (k->req_timer) {
-		kern_timer_cancel(&k->req_timer);
+		loop_timer_clear(kern_g.l, &k->req_timer);
 		k->req_timer = 0;
 	}
 	if (k->grace_timer) {
-		kern_timer_cancel(&k->grace_timer);
+		loop_timer_clear(kern_g.l, &k->grace_timer);
 		k->grace_timer = 0;
 	}
 	bool signalled = r->signalled;

@@ -22,7 +22,6 @@
 #include "daemon/config.h"
 #include "daemon/llm.h"
 #include "daemon/log.h"
-#include "daemon/server.h"
 
 #define OUT_MAX (4u << 20)   /* stdout cap */
 #define ERR_MAX 4096         /* stderr kept for the error message */
@@ -48,6 +47,7 @@ struct bcall {
 	char *out, *errb;
 	size_t outlen, errlen, outcap, errcap;
 	bool out_eof, err_eof, exited, overflow, finished, orphan;
+	uint64_t child;         /* the loop's watch of pid (0: none, or reaped) */
 	int status;
 	uint64_t timer, start_ms;
 	llm_progress_cb progress;
@@ -236,11 +236,12 @@ static void pipe_cb(struct loop *l, int fd, int events, void *ud)
 	maybe_finish(c);
 }
 
-/* SIGCHLD for our child (reaped by the server). */
-static void child_cb(pid_t pid, int status, void *ud)
+/* Our child ended (reaped by the loop). */
+static void child_cb(struct loop *l, pid_t pid, int status, void *ud)
 {
 	struct bcall *c = ud;
-	(void)pid;
+	(void)l, (void)pid;
+	c->child = 0;
 	c->exited = true;
 	c->status = status;
 	if (c->orphan) {
@@ -311,7 +312,7 @@ static int spawn(struct bcall *c, char *err, size_t errlen)
 	fcntl(c->in_fd, F_SETFL, O_NONBLOCK);
 	fcntl(c->out_fd, F_SETFL, O_NONBLOCK);
 	fcntl(c->err_fd, F_SETFL, O_NONBLOCK);
-	if (server_watch_child(c->pid, child_cb, c) < 0 ||
+	if (!(c->child = loop_child_watch(l, c->pid, child_cb, c)) ||
 	    loop_fd_add(l, c->in_fd, LOOP_WRITE, pipe_cb, c) < 0 ||
 	    loop_fd_add(l, c->out_fd, LOOP_READ, pipe_cb, c) < 0 ||
 	    loop_fd_add(l, c->err_fd, LOOP_READ, pipe_cb, c) < 0) {
@@ -413,9 +414,8 @@ static void builtin_free(struct llm_backend *base)
 	while (b->calls) {
 		struct bcall *c = b->calls;
 		if (c->pid > 0 && !c->exited) {
-			server_unwatch_child(c->pid);
-			kill(c->pid, SIGKILL);
-			waitpid(c->pid, NULL, 0);
+			loop_child_kill(b->loop, c->child, SIGKILL);
+			loop_child_wait(b->loop, c->child, -1, NULL);
 		}
 		bcall_free(c);
 	}

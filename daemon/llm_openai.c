@@ -64,7 +64,7 @@ struct oa_call {
 	uint64_t timer;
 	int attempt; /* attempts started */
 	uint64_t t0;
-	int busy;    /* > 0 while inside our callbacks: defer freeing */
+	uint64_t free_defer; /* cancelled: loop_defer freeing it at the end of the turn */
 	bool cancelled, finished;
 	/* the current attempt */
 	enum { OA_UNDECIDED, OA_SSE, OA_BUFFER } mode;
@@ -221,8 +221,8 @@ static void oa_attempt_reset(struct oa_call *c)
 static void oa_call_free(struct oa_call *c)
 {
 	struct oa_backend *b = c->b;
-	if (c->timer)
-		http_timer_cancel(b->http, c->timer);
+	loop_defer_cancel(b->loop, c->free_defer);
+	loop_timer_clear(b->loop, &c->timer);
 	if (c->http)
 		http_cancel(c->http);
 	oa_attempt_reset(c);
@@ -320,7 +320,6 @@ static int oa_data_cb(void *ud, struct http_req *r, const char *p, size_t n)
 {
 	struct oa_call *c = ud;
 	int rc = 0;
-	c->busy++;
 	if (c->mode == OA_UNDECIDED && oa_pick_mode(c, r) < 0) {
 		snprintf(c->perr, sizeof(c->perr), "out of memory reading the reply");
 		rc = -1;
@@ -335,13 +334,7 @@ static int oa_data_cb(void *ud, struct http_req *r, const char *p, size_t n)
 	} else {
 		rc = oa_buffer(c, p, n);
 	}
-	c->busy--;
-	if (c->cancelled) {
-		if (!c->busy) /* cancelled by the progress callback: free it now */
-			oa_call_free(c);
-		return -1;
-	}
-	return rc;
+	return c->cancelled ? -1 : rc; /* cancelled by the progress callback */
 }
 
 /* Deliver the end of the call (reply or error), then free the call. */
@@ -349,10 +342,8 @@ static void oa_finish(struct oa_call *c, struct llm_reply *reply, struct llm_err
 {
 	if (e)
 		oa_scrub(c->b, e->msg);
-	c->finished = true;
-	c->busy++;
+	c->finished = true; /* a cancel from the callback is a no-op */
 	c->done(c->ud, reply, reply ? NULL : e);
-	c->busy--;
 	oa_call_free(c);
 }
 
@@ -574,9 +565,10 @@ static uint64_t oa_delay_ms(struct oa_call *c, long retry_after_s)
 }
 
 /* Retry timer: start the next attempt. */
-static void oa_retry_cb(void *ud)
+static void oa_retry_cb(struct loop *l, uint64_t id, void *ud)
 {
 	struct oa_call *c = ud;
+	(void)l, (void)id;
 	c->timer = 0;
 	struct llm_error e = {0};
 	if (oa_attempt(c, e.msg, sizeof(e.msg)) < 0)
@@ -594,7 +586,7 @@ static int oa_schedule_retry(struct oa_call *c, const char *what, long retry_aft
 	oa_progress(c, "retry", note);
 	if (c->cancelled)
 		return 0;
-	c->timer = http_timer_add(c->b->http, ms, oa_retry_cb, c);
+	c->timer = loop_timer_add(c->b->loop, ms, oa_retry_cb, c);
 	return c->timer ? 0 : -1;
 }
 
@@ -648,7 +640,7 @@ static int oa_compat_retry(struct oa_call *c, long st)
 	free(c->body);
 	c->body = body;
 	c->attempt--;
-	c->timer = http_timer_add(c->b->http, 0, oa_retry_cb, c);
+	c->timer = loop_timer_add(c->b->loop, 0, oa_retry_cb, c);
 	return c->timer ? 1 : 0;
 }
 
@@ -686,12 +678,10 @@ static void oa_http_done(void *ud, struct http_req *r, const struct http_result 
 		return;
 	}
 	if (retry && c->attempt <= c->b->max_retries) {
-		c->busy++;
 		int rc = oa_schedule_retry(c, note, res->retry_after_s);
-		c->busy--;
 		if (c->cancelled)
-			oa_call_free(c);
-		else if (rc < 0) {
+			return; /* by the progress callback: freed at the end of the turn */
+		if (rc < 0) {
 			snprintf(e.msg, sizeof(e.msg), "cannot schedule a retry (out of memory)");
 			oa_finish(c, NULL, &e);
 		}
@@ -745,9 +735,10 @@ static json_t *oa_request(const struct oa_backend *b, const struct llm_ctx *ctx)
 }
 
 /* 0 ms timer: report an error found while starting (never from inside start). */
-static void oa_pending_cb(void *ud)
+static void oa_pending_cb(struct loop *l, uint64_t id, void *ud)
 {
 	struct oa_call *c = ud;
+	(void)l, (void)id;
 	c->timer = 0;
 	oa_finish(c, NULL, &c->pending);
 }
@@ -778,28 +769,34 @@ static struct llm_call *oa_call_start(struct llm_backend *base, const struct llm
 			 "server: the conversation is not a valid message list");
 	else
 		rc = oa_attempt(c, c->pending.msg, sizeof(c->pending.msg));
-	if (rc < 0 && !(c->timer = http_timer_add(b->http, 0, oa_pending_cb, c))) {
+	if (rc < 0 && !(c->timer = loop_timer_add(b->loop, 0, oa_pending_cb, c))) {
 		oa_call_free(c);
 		return NULL;
 	}
 	return &c->base;
 }
 
-/* Cancel: no callback from now on; freed now or when our callback unwinds. */
+/* A cancelled call, at the end of the loop turn (our callbacks have unwound). */
+static void oa_call_free_deferred(struct loop *l, void *ud)
+{
+	struct oa_call *c = ud;
+	(void)l;
+	c->free_defer = 0;
+	oa_call_free(c);
+}
+
+/* Cancel: no callback from now on; freed at the end of the loop turn. */
 static void oa_call_cancel(struct llm_call *call)
 {
 	struct oa_call *c = (struct oa_call *)call;
 	if (c->finished || c->cancelled)
 		return;
 	c->cancelled = true;
-	if (c->timer) {
-		http_timer_cancel(c->b->http, c->timer);
-		c->timer = 0;
-	}
+	loop_timer_clear(c->b->loop, &c->timer);
 	if (c->http) {
 		http_cancel(c->http);
 		c->http = NULL;
 	}
-	if (!c->busy)
-		oa_call_free(c);
+	c->free_defer = loop_defer(c->b->loop, oa_call_free_deferred, c);
+	/* 0 (out of memory): it stays on the list, freed with the backend */
 }

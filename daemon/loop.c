@@ -1,15 +1,15 @@
 /*
- * daemon/loop.c — the single event loop (daemon/loop.h): epoll for fds and
- * one timerfd that drives a min-heap of one-shot timers.
+ * daemon/loop.c — the single event loop (daemon/loop.h): epoll for fds, the
+ * run itself and the deferred calls.  Timers are in loop_timer.c, child
+ * processes in loop_child.c.
  *
  * Safe to change from callbacks: every fd registration carries a generation
  * number packed into the epoll event, so an fd deleted (or deleted and
  * re-added) while a batch is being dispatched is never dispatched from that
- * batch.  Timers are fired one at a time from the heap top, only those due
- * at the start of the round and created before it, so a callback that adds a
- * 0 ms timer cannot starve the fds.
+ * batch.  Deferred calls run after the batch, in the order they were asked,
+ * until none is left (one asked meanwhile runs in the same pass).
  */
-#include "daemon/loop.h"
+#include "daemon/loop_int.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -20,35 +20,6 @@
 #include <unistd.h>
 
 #define LOOP_BATCH 64
-
-struct loop_fdent {
-	loop_fd_cb cb;
-	void *ud;
-	int events;
-	uint32_t gen;
-	bool active;
-};
-
-struct loop_timer {
-	uint64_t when;
-	uint64_t id;
-	loop_timer_cb cb;
-	void *ud;
-};
-
-struct loop {
-	int epfd;
-	int tfd;
-	struct loop_fdent *fds;
-	size_t nfds;
-	struct loop_timer *heap;
-	size_t nheap, capheap;
-	uint64_t next_timer_id;
-	uint64_t armed_when; /* 0: disarmed */
-	loop_hook_cb before_wait;
-	void *before_wait_ud;
-	bool stop;
-};
 
 /* Monotonic clock in milliseconds. */
 uint64_t loop_now_ms(void)
@@ -90,14 +61,17 @@ struct loop *loop_new(void)
 	struct loop *l = calloc(1, sizeof(*l));
 	if (!l)
 		return NULL;
+	l->sigchld_fd = -1;
 	l->epfd = epoll_create1(EPOLL_CLOEXEC);
 	l->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
 	if (l->epfd < 0 || l->tfd < 0)
 		goto fail;
-	struct epoll_event ev = {.events = EPOLLIN, .data.u64 = UINT64_MAX};
+	struct epoll_event ev = {.events = EPOLLIN, .data.u64 = LOOP_TIMER_COOKIE};
 	if (epoll_ctl(l->epfd, EPOLL_CTL_ADD, l->tfd, &ev) < 0)
 		goto fail;
 	l->next_timer_id = 1;
+	l->next_defer_id = 1;
+	l->next_child_id = 1;
 	return l;
 fail:;
 	int saved = errno;
@@ -106,11 +80,15 @@ fail:;
 	return NULL;
 }
 
-/* Free the loop (registered fds are left open). */
+/* Free the loop (registered fds are left open); what is still deferred runs
+ * first, children still watched are left running. */
 void loop_free(struct loop *l)
 {
 	if (!l)
 		return;
+	loop_run_deferred(l);
+	loop_children_free(l);
+	free(l->deferred);
 	if (l->epfd >= 0)
 		close(l->epfd);
 	if (l->tfd >= 0)
@@ -204,126 +182,11 @@ int loop_fd_del(struct loop *l, int fd)
 	return 0;
 }
 
-/* Heap order: earlier deadline first, then lower id (creation order). */
-static bool loop_timer_less(const struct loop_timer *a, const struct loop_timer *b)
-{
-	return a->when < b->when || (a->when == b->when && a->id < b->id);
-}
-
-/* Restore heap order upwards from i. */
-static void loop_heap_up(struct loop *l, size_t i)
-{
-	while (i > 0) {
-		size_t p = (i - 1) / 2;
-		if (!loop_timer_less(&l->heap[i], &l->heap[p]))
-			break;
-		struct loop_timer t = l->heap[i];
-		l->heap[i] = l->heap[p];
-		l->heap[p] = t;
-		i = p;
-	}
-}
-
-/* Restore heap order downwards from i. */
-static void loop_heap_down(struct loop *l, size_t i)
-{
-	for (;;) {
-		size_t c = 2 * i + 1, m = i;
-		if (c < l->nheap && loop_timer_less(&l->heap[c], &l->heap[m]))
-			m = c;
-		if (c + 1 < l->nheap && loop_timer_less(&l->heap[c + 1], &l->heap[m]))
-			m = c + 1;
-		if (m == i)
-			return;
-		struct loop_timer t = l->heap[i];
-		l->heap[i] = l->heap[m];
-		l->heap[m] = t;
-		i = m;
-	}
-}
-
-/* Remove heap entry i. */
-static void loop_heap_remove(struct loop *l, size_t i)
-{
-	l->nheap--;
-	if (i == l->nheap)
-		return;
-	l->heap[i] = l->heap[l->nheap];
-	loop_heap_up(l, i);
-	loop_heap_down(l, i);
-}
-
-/* Add a one-shot timer. */
-uint64_t loop_timer_add(struct loop *l, uint64_t ms, loop_timer_cb cb, void *ud)
-{
-	if (!cb)
-		return 0;
-	if (l->nheap == l->capheap) {
-		size_t n = l->capheap ? l->capheap * 2 : 16;
-		struct loop_timer *p = realloc(l->heap, n * sizeof(*p));
-		if (!p)
-			return 0;
-		l->heap = p;
-		l->capheap = n;
-	}
-	struct loop_timer *t = &l->heap[l->nheap];
-	t->when = loop_now_ms() + ms;
-	uint64_t id = l->next_timer_id++;
-	t->id = id;
-	t->cb = cb;
-	t->ud = ud;
-	l->nheap++;
-	loop_heap_up(l, l->nheap - 1); /* moves *t: return the saved id */
-	return id;
-}
-
-/* Cancel a pending timer (linear search: the daemon holds few timers). */
-void loop_timer_cancel(struct loop *l, uint64_t timer_id)
-{
-	for (size_t i = 0; i < l->nheap; i++) {
-		if (l->heap[i].id == timer_id) {
-			loop_heap_remove(l, i);
-			return;
-		}
-	}
-}
-
-/* Point the timerfd at the earliest deadline (or disarm it). */
-static void loop_arm_timerfd(struct loop *l)
-{
-	uint64_t when = l->nheap ? l->heap[0].when : 0;
-	if (when == 0 && l->nheap)
-		when = 1; /* 0 means disarmed to the kernel */
-	if (when == l->armed_when)
-		return;
-	struct itimerspec its = {0};
-	its.it_value.tv_sec = (time_t)(when / 1000u);
-	its.it_value.tv_nsec = (long)(when % 1000u) * 1000000L;
-	if (timerfd_settime(l->tfd, TFD_TIMER_ABSTIME, &its, NULL) == 0)
-		l->armed_when = when;
-}
-
-/* Fire the timers due now that existed before this round. */
-static void loop_fire_timers(struct loop *l)
-{
-	uint64_t buf;
-	while (read(l->tfd, &buf, sizeof(buf)) > 0)
-		;
-	l->armed_when = 0; /* the expiry disarmed it */
-	uint64_t now = loop_now_ms();
-	uint64_t last_id = l->next_timer_id;
-	while (l->nheap && l->heap[0].when <= now && l->heap[0].id < last_id && !l->stop) {
-		struct loop_timer t = l->heap[0];
-		loop_heap_remove(l, 0);
-		t.cb(l, t.id, t.ud);
-	}
-}
-
 /* Dispatch one epoll event, unless its fd was deleted meanwhile. */
 static void loop_dispatch(struct loop *l, const struct epoll_event *ev)
 {
-	if (ev->data.u64 == UINT64_MAX) {
-		loop_fire_timers(l);
+	if (ev->data.u64 == LOOP_TIMER_COOKIE) {
+		loop_timers_fire(l);
 		return;
 	}
 	int fd = (int)(uint32_t)(ev->data.u64 & 0xffffffffu);
@@ -340,35 +203,41 @@ static void loop_dispatch(struct loop *l, const struct epoll_event *ev)
 		e->cb(l, fd, events, e->ud);
 }
 
+/* One turn: wait, fire due timers, dispatch, run deferred calls.  0 / -1. */
+static int loop_turn(struct loop *l)
+{
+	struct epoll_event evs[LOOP_BATCH];
+	/* Timers already due (e.g. added with 0 ms) must not wait. */
+	bool due = loop_timers_due(l);
+	if (!due)
+		loop_timers_arm(l);
+	int n = epoll_wait(l->epfd, evs, LOOP_BATCH, due ? 0 : -1);
+	if (n < 0)
+		return errno == EINTR ? 0 : -1;
+	if (due)
+		loop_timers_fire(l);
+	for (int i = 0; i < n && !l->stop; i++) {
+		if (due && evs[i].data.u64 == LOOP_TIMER_COOKIE)
+			continue;
+		loop_dispatch(l, &evs[i]);
+	}
+	loop_run_deferred(l);
+	return 0;
+}
+
 /* Run until loop_stop(). */
 int loop_run(struct loop *l)
 {
-	struct epoll_event evs[LOOP_BATCH];
 	l->stop = false;
+	loop_run_deferred(l); /* asked while the loop was not running */
 	while (!l->stop) {
 		if (l->before_wait)
 			l->before_wait(l, l->before_wait_ud);
+		loop_run_deferred(l);
 		if (l->stop)
 			break;
-		/* Timers already due (e.g. added with 0 ms) must not wait. */
-		int timeout = -1;
-		if (l->nheap && l->heap[0].when <= loop_now_ms())
-			timeout = 0;
-		else
-			loop_arm_timerfd(l);
-		int n = epoll_wait(l->epfd, evs, LOOP_BATCH, timeout);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
+		if (loop_turn(l) < 0)
 			return -1;
-		}
-		if (timeout == 0)
-			loop_fire_timers(l);
-		for (int i = 0; i < n && !l->stop; i++) {
-			if (timeout == 0 && evs[i].data.u64 == UINT64_MAX)
-				continue;
-			loop_dispatch(l, &evs[i]);
-		}
 	}
 	return 0;
 }
@@ -384,4 +253,47 @@ void loop_set_before_wait(struct loop *l, loop_hook_cb cb, void *ud)
 {
 	l->before_wait = cb;
 	l->before_wait_ud = ud;
+}
+
+/* Defer cb(l, ud) to the end of the current turn. */
+uint64_t loop_defer(struct loop *l, loop_hook_cb cb, void *ud)
+{
+	if (!cb)
+		return 0;
+	if (l->ndeferred == l->capdeferred) {
+		size_t n = l->capdeferred ? l->capdeferred * 2 : 16;
+		struct loop_deferred *p = realloc(l->deferred, n * sizeof(*p));
+		if (!p)
+			return 0;
+		l->deferred = p;
+		l->capdeferred = n;
+	}
+	uint64_t id = l->next_defer_id++;
+	l->deferred[l->ndeferred++] = (struct loop_deferred){id, cb, ud};
+	return id;
+}
+
+/* Drop a deferred call that has not run. */
+void loop_defer_cancel(struct loop *l, uint64_t defer_id)
+{
+	for (size_t i = 0; defer_id && i < l->ndeferred; i++) {
+		if (l->deferred[i].id == defer_id) {
+			memmove(&l->deferred[i], &l->deferred[i + 1],
+				(l->ndeferred - i - 1) * sizeof(l->deferred[0]));
+			l->ndeferred--;
+			return;
+		}
+	}
+}
+
+/* Run the deferred calls, oldest first, until none is left. */
+void loop_run_deferred(struct loop *l)
+{
+	while (l->ndeferred > 0) {
+		struct loop_deferred d = l->deferred[0];
+		memmove(&l->deferred[0], &l->deferred[1],
+			(l->ndeferred - 1) * sizeof(l->deferred[0]));
+		l->ndeferred--;
+		d.cb(l, d.ud);
+	}
 }

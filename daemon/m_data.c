@@ -3,7 +3,7 @@
  * A small file is copied on the daemon's thread (copy_file_range: a reflink
  * or an in-kernel copy); a big one in a forked child that only copies and
  * exits, so the loop never waits on the disk; the reply goes out when the
- * child is reaped (server_watch_child).  The child dies with the daemon
+ * child is reaped (loop_child_watch).  The child dies with the daemon
  * (PR_SET_PDEATHSIG) and then removes its temp file itself.  Each dataset carries its profile
  * status (daemon/profiler.h); adding one starts its profile in the background.
  */
@@ -62,9 +62,10 @@ static void m_data_finish(struct rpc_reply_to to, struct proj *p, struct proj_da
 }
 
 /* The copying child exited: its result is in the pipe (nothing there: it died). */
-static void m_data_child_cb(pid_t pid, int status, void *ud)
+static void m_data_child_cb(struct loop *l, pid_t pid, int status, void *ud)
 {
 	struct m_data_copy *c = ud;
+	(void)l;
 	int copy_errno = EIO;
 	if (read(c->result_fd, &copy_errno, sizeof(copy_errno)) != (ssize_t)sizeof(copy_errno)) {
 		log_warn("data.add: copying child %d died (status 0x%x)", (int)pid, (unsigned)status);
@@ -129,7 +130,7 @@ static int m_data_fork(struct rpc_reply_to to, struct proj *proj, struct proj_da
 	if (pid == 0)
 		m_data_child(job, p[1], daemon_pid);
 	close(p[1]);
-	if (pid < 0 || server_watch_child(pid, m_data_child_cb, c) < 0) {
+	if (pid < 0 || !loop_child_watch(server_loop(), pid, m_data_child_cb, c)) {
 		if (pid > 0) {
 			kill(pid, SIGKILL);
 			waitpid(pid, NULL, 0);

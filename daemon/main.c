@@ -177,7 +177,9 @@ static void main_daemonize(const struct main_opts *o)
 		main_fatal("chdir /");
 }
 
-/* Block the signals we read through a signalfd; ignore SIGPIPE. */
+/* Block the signals we read through a signalfd; ignore SIGPIPE.  SIGCHLD is
+ * blocked too, before any thread exists, but read by the loop's child
+ * watcher (daemon/loop_child.c), only where pidfds are missing. */
 static int main_signals(void)
 {
 	sigset_t set;
@@ -185,9 +187,10 @@ static int main_signals(void)
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGHUP);
-	sigaddset(&set, SIGCHLD);
 	signal(SIGPIPE, SIG_IGN);
-	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
+	sigset_t blocked = set;
+	sigaddset(&blocked, SIGCHLD);
+	if (sigprocmask(SIG_BLOCK, &blocked, NULL) < 0)
 		return -1;
 	return signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
 }
@@ -204,13 +207,12 @@ static void main_signal_cb(struct loop *l, int fd, int events, void *ud)
 		case SIGTERM: server_request_shutdown("SIGTERM"); break;
 		case SIGINT: server_request_shutdown("SIGINT"); break;
 		case SIGHUP: log_info("SIGHUP ignored (restart daad to reload its configuration)"); break;
-		case SIGCHLD: server_reap_children(); break;
 		default: break;
 		}
 	}
 }
 
-/* Before each wait: free closed connections. */
+/* Before each wait: a new turn for the server's fairness budget. */
 static void main_before_wait(struct loop *l, void *ud)
 {
 	(void)l;

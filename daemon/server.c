@@ -17,7 +17,7 @@
  * directly; what the socket does not take is queued and sent on
  * LOOP_WRITE.  A client whose queue passes max_queued is dropped.
  * Connections are never freed inside a callback: closing marks them dead,
- * and server_before_wait() frees them.
+ * and they are freed at the end of the loop turn (loop_defer).
  */
 #include "daemon/server.h"
 
@@ -47,7 +47,6 @@
 #define SRV_PAUSE_BYTES (1u << 20)       /* replies waiting: stop reading */
 #define SRV_FD_HEADROOM 128              /* fds kept for kernels, files, children */
 #define SRV_MAX_FIELDS 32
-#define SRV_MAX_CHILDREN 256
 
 struct conn {
 	uint64_t id;
@@ -63,12 +62,6 @@ struct conn {
 	char *subs[SRV_MAX_SUBS];
 };
 
-struct child_watch {
-	pid_t pid;
-	server_child_cb cb;
-	void *ud;
-};
-
 static struct {
 	struct loop *loop;
 	const struct daa_config *cfg;
@@ -80,12 +73,11 @@ static struct {
 	uint64_t next_id;
 	uint64_t started_ms;
 	uint64_t turn;            /* loop turns (server_before_wait) */
+	uint64_t reap_defer;      /* loop_defer freeing the dead connections */
 	uint64_t pending_timer;   /* 0 ms timer serving pending connections */
 	bool no_budget;           /* DAA_FAIR_BUDGET=0 */
 	int max_clients;          /* max_clients, lowered to fit RLIMIT_NOFILE */
 	bool fd_bound;            /* ... and it was */
-	struct child_watch children[SRV_MAX_CHILDREN];
-	size_t nchildren;
 	/* the reply or notification being built (rpc_*_begin .. _end) */
 	struct proto_buf out;
 	bool out_open;
@@ -122,7 +114,10 @@ bool rpc_conn_alive(uint64_t conn_id)
 	return conn_find(conn_id) != NULL;
 }
 
-/* Mark a connection dead: unregister and close its fd now, free it later. */
+static void server_reap_cb(struct loop *l, void *ud);
+
+/* Mark a connection dead: unregister and close its fd now, free it at the
+ * end of the loop turn. */
 static void conn_close(struct conn *c, const char *why)
 {
 	if (c->dead)
@@ -132,6 +127,8 @@ static void conn_close(struct conn *c, const char *why)
 	loop_fd_del(srv.loop, c->fd);
 	close(c->fd);
 	c->fd = -1;
+	if (!srv.reap_defer) /* 0 (out of memory): the next close asks again */
+		srv.reap_defer = loop_defer(srv.loop, server_reap_cb, NULL);
 }
 
 /* Free a dead connection. */
@@ -144,10 +141,17 @@ static void conn_free(struct conn *c)
 	free(c);
 }
 
-/* Free the dead connections (before each wait); a new loop turn begins. */
+/* A new loop turn begins (before each wait). */
 void server_before_wait(void)
 {
 	srv.turn++;
+}
+
+/* Free the dead connections (end of the loop turn, and server_stop). */
+static void server_reap_cb(struct loop *l, void *ud)
+{
+	(void)l, (void)ud;
+	srv.reap_defer = 0;
 	size_t j = 0;
 	for (size_t i = 0; i < srv.nconns; i++) {
 		if (srv.conns[i]->dead)
@@ -722,7 +726,8 @@ void server_stop(int timeout_ms)
 	srv.pending_timer = 0;
 	for (size_t i = 0; i < srv.nconns; i++)
 		conn_close(srv.conns[i], "daemon stopping");
-	server_before_wait();
+	loop_defer_cancel(srv.loop, srv.reap_defer);
+	server_reap_cb(srv.loop, NULL);
 	free(srv.conns);
 	srv.conns = NULL;
 	srv.nconns = srv.capconns = 0;
@@ -757,52 +762,10 @@ const char *server_socket_path(void)
 	return srv.path;
 }
 
-/* ---------- children ---------- */
-
-/* Watch pid for its exit. */
-int server_watch_child(pid_t pid, server_child_cb cb, void *ud)
+/* The daemon's loop (for method files that watch children or defer). */
+struct loop *server_loop(void)
 {
-	if (pid <= 0 || !cb || srv.nchildren == SRV_MAX_CHILDREN) {
-		errno = pid <= 0 || !cb ? EINVAL : ENOSPC;
-		return -1;
-	}
-	srv.children[srv.nchildren++] = (struct child_watch){pid, cb, ud};
-	/* It may have exited before it was registered. */
-	server_reap_children();
-	return 0;
-}
-
-/* Stop watching pid. */
-void server_unwatch_child(pid_t pid)
-{
-	for (size_t i = 0; i < srv.nchildren; i++) {
-		if (srv.children[i].pid == pid) {
-			srv.children[i] = srv.children[--srv.nchildren];
-			return;
-		}
-	}
-}
-
-/* Reap watched children that exited, calling their callbacks. */
-void server_reap_children(void)
-{
-	size_t i = 0;
-	while (i < srv.nchildren) {
-		int status;
-		pid_t pid = srv.children[i].pid;
-		pid_t r = waitpid(pid, &status, WNOHANG);
-		if (r == 0 || (r < 0 && errno == EINTR)) {
-			i++;
-			continue;
-		}
-		struct child_watch w = srv.children[i];
-		srv.children[i] = srv.children[--srv.nchildren];
-		if (r < 0)
-			status = 0; /* ECHILD: reaped by someone else */
-		log_debug("child %d exited (status 0x%x)", (int)pid, (unsigned)status);
-		w.cb(pid, status, w.ud); /* may add or remove watches: restart */
-		i = 0;
-	}
+	return srv.loop;
 }
 
 /* ---------- rpc.h ---------- */

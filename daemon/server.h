@@ -9,10 +9,9 @@
  * on connections.  Writes go out directly first, the rest is queued per
  * client, and a client whose queue passes the cap is dropped.
  *
- * Children: kernels and the builtin analyst are children of the daemon.
- * Register each with server_watch_child() — on SIGCHLD the server reaps the
- * registered pids (only those: waitpid(pid, WNOHANG)) and calls back.
- * The daemon blocks SIGCHLD/SIGTERM/SIGINT/SIGHUP for its signalfd: a child
+ * Children: kernels, the builtin analyst and data.add's copier are children
+ * of the daemon, each watched (and reaped) by the loop: loop_child_watch().
+ * The daemon blocks SIGCHLD/SIGTERM/SIGINT/SIGHUP for its signalfds: a child
  * must unblock them after fork (sigprocmask(SIG_SETMASK, &empty)) or use
  * posix_spawnattr_setsigmask, else SIGINT would not interrupt a kernel.
  */
@@ -36,7 +35,7 @@ void server_stop_listening(void);
  * every connection and free everything. */
 void server_stop(int timeout_ms);
 
-/* Free closed connections; main calls it before each wait of the loop. */
+/* Count loop turns (fairness); main calls it before each wait of the loop. */
 void server_before_wait(void);
 
 /* Ask the daemon to shut down after this callback (the `shutdown` method,
@@ -49,12 +48,7 @@ int server_client_count(void);
 uint64_t server_uptime_s(void);
 const char *server_socket_path(void);
 
-/* SIGCHLD: call cb(pid, wait status, ud) once when pid exits. 0 / -1. */
-typedef void (*server_child_cb)(pid_t pid, int status, void *ud);
-int server_watch_child(pid_t pid, server_child_cb cb, void *ud);
-/* Stop watching pid (the caller will reap it itself). */
-void server_unwatch_child(pid_t pid);
-/* Reap the watched children that exited (main calls it on SIGCHLD). */
-void server_reap_children(void);
+/* The daemon's loop (children, deferred calls), NULL before server_start. */
+struct loop *server_loop(void);
 
 #endif

@@ -26,7 +26,7 @@ static int pipefd[2] = {-1, -1};
 static void round_trip(const json_t *msg)
 {
 	struct kw_buf b = {0};
-	struct kw_scan s = {0};
+	struct proto_scan s = {0};
 	json_t *back = NULL;
 	char why[200];
 	if (kw_queue(&b, msg) < 0 || kw_next(&b, &s, &back, why, sizeof why) != 1 ||
@@ -37,7 +37,7 @@ static void round_trip(const json_t *msg)
 }
 
 /* Read every complete message; false once the stream is given up. */
-static bool drain(struct kw_buf *b, struct kw_scan *s)
+static bool drain(struct kw_buf *b, struct proto_scan *s)
 {
 	for (;;) {
 		json_t *msg = NULL;
@@ -67,7 +67,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t chunk = (data[0] & 0x3f) + 1;
 	data++, size--;
 	struct kw_buf b = {0};
-	struct kw_scan s = {0};
+	struct proto_scan s = {0};
 	for (size_t off = 0; off < size; off += chunk) {
 		size_t n = size - off < chunk ? size - off : chunk;
 		if (write(pipefd[1], data + off, n) != (ssize_t)n)

@@ -2,7 +2,7 @@
 # vectors, daemon/filehash on a real loop.  Links only what it tests
 # (sha256, filehash, loop, log) and the protocol library (proto_fail).
 HASH_TEST_OBJS := $(patsubst %.c,$(OBJ)/%.o,$(wildcard tests/hash/*.c)) \
-	$(OBJ)/daemon/sha256.o $(OBJ)/daemon/filehash.o $(OBJ)/daemon/loop.o $(OBJ)/daemon/log.o
+	$(OBJ)/daemon/sha256.o $(OBJ)/daemon/filehash.o $(LOOP_OBJS) $(OBJ)/daemon/log.o
 
 .SECONDEXPANSION:
 $(BUILD)/tests/hash/test_sha256: $(HASH_TEST_OBJS) $$(PROTO_LIB)

@@ -1,7 +1,7 @@
 # tests/integration/module.mk — C unit tests of the daemon's core modules
 # (event loop, fsutil); the Python integration tests in this folder need no
 # build.
-$(BUILD)/tests/integration/test_loop: $(OBJ)/tests/integration/test_loop.o $(OBJ)/daemon/loop.o
+$(BUILD)/tests/integration/test_loop: $(OBJ)/tests/integration/test_loop.o $(LOOP_OBJS)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^
 
@@ -11,3 +11,9 @@ $(BUILD)/tests/integration/test_fsutil: $(OBJ)/tests/integration/test_fsutil.o \
 	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(PROTO_LIB) $(LIB_MSGPACK)
 
 TEST_BINS += $(BUILD)/tests/integration/test_loop $(BUILD)/tests/integration/test_fsutil
+
+$(BUILD)/tests/integration/test_loop_child: $(OBJ)/tests/integration/test_loop_child.o $(LOOP_OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^
+
+TEST_BINS += $(BUILD)/tests/integration/test_loop_child

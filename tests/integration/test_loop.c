@@ -1,8 +1,10 @@
 /*
- * tests/integration/test_loop.c — unit test of daemon/loop.c: timer order
- * and cancellation, fd dispatch, and changes made from inside callbacks
- * (a deleted fd, or a deleted fd whose number was reused, is not dispatched
- * from the current batch).  Prints TAP; exit 1 on any failure.
+ * tests/integration/test_loop.c — unit test of daemon/loop.c and
+ * loop_timer.c: timer order and cancellation (also from inside a callback),
+ * re-arming, many timers, fd dispatch, and changes made from inside
+ * callbacks (a deleted fd, or a deleted fd whose number was reused, is not
+ * dispatched from the current batch).  Children and deferred calls are in
+ * test_loop_child.c.  Prints TAP; exit 1 on any failure.
  */
 #include <fcntl.h>
 #include <stdio.h>
@@ -201,12 +203,117 @@ static void test_mod_and_hook(void)
 	loop_free(l);
 }
 
+static uint64_t victim_id;
+static int victim_fired, canceller_fired;
+
+/* The victim: must never fire (cancelled by the earlier timer). */
+static void victim_cb(struct loop *l, uint64_t id, void *ud)
+{
+	(void)l, (void)id, (void)ud;
+	victim_fired++;
+}
+
+/* Cancels the victim due in the same round, then stops a bit later. */
+static void canceller_cb(struct loop *l, uint64_t id, void *ud)
+{
+	(void)id, (void)ud;
+	canceller_fired++;
+	loop_timer_cancel(l, victim_id);
+	loop_timer_cancel(l, id); /* its own, already fired: ignored */
+	loop_timer_add(l, 20, rec_timer_cb, (void *)99);
+}
+
+/* A timer cancelled from a callback of the same round does not fire, even
+ * when both were due at once. */
+static void test_cancel_in_cb(void)
+{
+	struct loop *l = loop_new();
+	norder = 0;
+	victim_fired = canceller_fired = 0;
+	loop_timer_add(l, 5, canceller_cb, NULL);
+	victim_id = loop_timer_add(l, 5, victim_cb, NULL); /* same deadline, created after */
+	loop_run(l);
+	ok(canceller_fired == 1 && victim_fired == 0 && norder == 1,
+	   "a timer cancelled by an earlier callback of the same round never fires");
+	loop_free(l);
+}
+
+static int rearm_count;
+static uint64_t rearm_last;
+
+/* Re-arms itself 3 times with 1 ms, each with a new id. */
+static void rearm_cb(struct loop *l, uint64_t id, void *ud)
+{
+	(void)ud;
+	ok(id != rearm_last, "a re-armed timer gets a new id");
+	rearm_last = id;
+	if (++rearm_count < 4)
+		loop_timer_add(l, 1, rearm_cb, NULL);
+	else
+		loop_stop(l);
+}
+
+/* A callback re-arming its own timer. */
+static void test_rearm(void)
+{
+	struct loop *l = loop_new();
+	rearm_count = 0;
+	rearm_last = 0;
+	loop_timer_add(l, 1, rearm_cb, NULL);
+	loop_run(l);
+	ok(rearm_count == 4, "a timer re-armed from its callback fires each time");
+	loop_free(l);
+}
+
+#define MANY 2000
+static int many_seen[MANY], many_n, many_bad;
+static uint64_t many_when[MANY];
+
+/* Records the order; deadlines must not go backwards (by more than the
+ * millisecond the clock may tick between our reading and the loop's). */
+static void many_cb(struct loop *l, uint64_t id, void *ud)
+{
+	(void)id;
+	int i = (int)(intptr_t)ud;
+	if (many_n > 0 && many_when[i] + 1 < many_when[many_seen[many_n - 1]])
+		many_bad++;
+	many_seen[many_n++] = i;
+	if (many_n == MANY / 2)
+		loop_stop(l);
+}
+
+/* Thousands of timers, half cancelled: the rest fire once each, in
+ * deadline order. */
+static void test_many(void)
+{
+	struct loop *l = loop_new();
+	static uint64_t ids[MANY];
+	many_n = many_bad = 0;
+	for (int i = 0; i < MANY; i++) {
+		uint64_t ms = (uint64_t)((i * 7919) % 50); /* scrambled, with ties */
+		many_when[i] = loop_now_ms() + ms;
+		ids[i] = loop_timer_add(l, ms, many_cb, (void *)(intptr_t)i);
+	}
+	for (int i = 1; i < MANY; i += 2)
+		loop_timer_cancel(l, ids[i]);
+	loop_run(l);
+	int odd = 0;
+	for (int i = 0; i < many_n; i++)
+		odd += many_seen[i] & 1;
+	ok(many_n == MANY / 2 && odd == 0, "of many timers, exactly the ones not cancelled fire");
+	ok(many_bad == 0, "many timers fire in deadline order");
+	loop_free(l);
+}
+
 /* Runs every case. */
 int main(void)
 {
 	test_timers();
 	test_timer_ids();
 	test_timer_from_cb();
+	test_cancel_in_cb();
+	test_rearm();
+	test_many();
 	test_fd_delete_in_batch();
 	test_mod_and_hook();
 	printf("1..%d\n", ntest);

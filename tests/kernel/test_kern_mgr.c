@@ -353,7 +353,7 @@ static void test_hostile(void)
 static void test_units(void)
 {
 	struct kw_buf b = {0};
-	struct kw_scan s = {0};
+	struct proto_scan s = {0};
 	json_t *out = NULL;
 	char why[200];
 	/* {"a": [1, 2.5, nil, "\xff"]} fed one byte at a time */
@@ -393,7 +393,7 @@ static void test_garbage(void)
 	int broken = 0, parsed = 0;
 	for (int round = 0; round < 3000; round++) {
 		struct kw_buf b = {0};
-		struct kw_scan s = {0};
+		struct proto_scan s = {0};
 		char why[200];
 		size_t n = (seed = seed * 1103515245u + 12345u) % 400;
 		b.data = malloc(n + 1);
