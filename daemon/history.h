@@ -12,15 +12,41 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include "daemon/history_name.h"
 #include "daemon/kern.h"
 #include "protocol/proto.h"
 
 struct proj;
 
+/*
+ * The history module (daemon/history*.c) owns history/ and
+ * .daa/history.json: step names and numbers (history_name.h), creating,
+ * reading and removing step scripts, and their statuses.  Other files call
+ * these functions; none builds or parses a step name itself.
+ */
+
 /* Steps on disk, sorted: [{n, file, stem, path}] (owned), or NULL with err. */
 json_t *hist_steps(const char *project_path, struct proto_err *err);
 /* The step numbered n of a hist_steps list (borrowed), or NULL. */
 const json_t *hist_step_find(const json_t *steps, int n);
+/* The script of a hist_steps entry (at most HIST_STEP_MAX bytes; caller
+ * frees), or NULL with err. */
+char *hist_step_read(const json_t *step, struct proto_err *err);
+/* The number the project's next new step gets, or -1 when history/ cannot
+ * be listed (a new step must not be numbered then). */
+int hist_next_step(struct proj *pj);
+/* Create history/NNN_<slug>.py with text, numbered now after every existing
+ * step and never written over one; "history/NNN_<slug>.py" into rel and its
+ * status entry started afresh ("ok", nothing inherited from an older step
+ * of that stem).  0, or -1 with err. */
+int hist_step_create(struct proj *pj, const char *slug, const char *text, char *rel,
+		     size_t relsize, struct proto_err *err);
+/* history_undo.c — move the last step to .daa/undone/ (one rename), drop its
+ * status entry, its figures to outputs/plots/unsaved/.  1 with "history/F"
+ * in removed and ".daa/undone/F" in kept, 0 when there is no step, -1 with
+ * err. */
+int hist_undo_last(struct proj *pj, char *removed, size_t rsize, char *kept, size_t ksize,
+		   struct proto_err *err);
 /* The statuses file .daa/history.json: {stem: {status, outputs?, error?, stdout?}} (owned, never NULL). */
 json_t *hist_state_load(const char *project_path);
 int hist_state_save(const char *project_path, const json_t *state, struct proto_err *err);

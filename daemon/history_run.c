@@ -64,8 +64,6 @@
 #include "daemon/project.h"
 #include "daemon/rpc.h"
 
-#define STEP_MAX (4u << 20)
-
 /* A job waiting for, or holding, its project. */
 struct hist_job {
 	struct hist_job *next;
@@ -484,7 +482,7 @@ static int rerun_next(struct rerun *r, struct proto_err *err)
 	char step[NAME_MAX + 16];
 	if (!s)
 		return 0;
-	char *code = fsu_read_file(json_string_value(json_object_get(s, "path")), STEP_MAX, NULL, err);
+	char *code = hist_step_read(s, err);
 	snprintf(step, sizeof step, "%s.rerun", json_string_value(json_object_get(s, "stem")));
 	int rc = code ? kern_exec(r->path, code, step, rerun_cb, r, err) : -1;
 	free(code);
@@ -593,8 +591,8 @@ static const json_t *edit_step(const char *path, int n, size_t len, json_t **ste
 	if (*steps && !s)
 		proto_fail(err, PROTO_ERR_NOT_FOUND, "no step %d in %s/history (see `daa history`)", n,
 			   path);
-	if (s && len > STEP_MAX) {
-		proto_fail(err, PROTO_ERR_TOO_LARGE, "a step script is limited to %u bytes", STEP_MAX);
+	if (s && len > HIST_STEP_MAX) {
+		proto_fail(err, PROTO_ERR_TOO_LARGE, "a step script is limited to %u bytes", HIST_STEP_MAX);
 		s = NULL;
 	}
 	return s;

@@ -73,8 +73,7 @@ static int run_save(struct run_ctx *c, json_t *out, json_t **figs)
 		return -1;
 	}
 	json_object_set_new(out, "step", json_string(rel));
-	snprintf(stem, sizeof stem, "%.*s", (int)(strlen(rel) - strlen("history/") - 3),
-		 rel + strlen("history/"));
+	hist_stem_of_rel(stem, sizeof stem, rel);
 	json_t *moved = hist_figures_move(c->project_path, *figs, stem, 1);
 	json_decref(*figs);
 	*figs = moved;
