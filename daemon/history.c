@@ -500,11 +500,10 @@ int hist_step_create(struct proj *pj, const char *slug, const char *text, char *
 
 /* Save a successful `run` as the next step, "NNN_run" (named like its
  * figures: the number was taken when it started and no other work ran since). */
-int hist_save_run(struct proj *pj, const char *code, const char *step, const json_t *reply,
-		  char *rel, size_t relsize, struct proto_err *err)
+int hist_save_run(struct proj *pj, const char *code, const json_t *reply, char *rel,
+		  size_t relsize, struct proto_err *err)
 {
 	char stem[NAME_MAX + 1];
-	(void)step;
 	char *text = run_text(code);
 	if (!text)
 		return proto_fail(err, PROTO_ERR_INTERNAL, "out of memory");

@@ -4,19 +4,19 @@
  * and figures (daemon/history_undo.c); the kernel is restarted so the
  * variables the step made are gone, and every subscriber of the project gets
  * a `history.changed` notification.  Refused (busy) while a turn, a re-run
- * or a run holds the project or waits for it (daemon/history_run.c).
+ * or a run holds the project or waits for it (daemon/workq.c).
  */
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "daemon/agent.h"
 #include "daemon/history.h"
 #include "daemon/kern.h"
 #include "daemon/log.h"
 #include "daemon/project.h"
 #include "daemon/rpc.h"
+#include "daemon/workq.h"
 
 static const struct proto_field undo_params[] = {
 	{"project", PROTO_T_STR, false},
@@ -46,7 +46,7 @@ static void m_history_undo(struct rpc_req *req)
 		rpc_reply_err(req->from, &err);
 		return;
 	}
-	if (agent_busy(pj) || hist_queue_busy(proj_path(pj))) {
+	if (workq_busy(proj_path(pj))) {
 		rpc_reply_error(req->from, PROTO_ERR_BUSY,
 				"a turn, a re-run or a run is under way or waiting on project %s; "
 				"wait for it or cancel it first", proj_name(pj));
