@@ -7,8 +7,7 @@ Turn A holds the project (its step waits for a gate file); turn B is asked
 must be A, B, J, C: seen on one connection (it watches the project and
 asked J), and in the history numbering (A 001, B 002, J 003_run, C 004).
 
-(The count of turns queued before a run comes from agent_turns_queued()
-in daemon/agent.c; see daemon/history_run.c.)
+(Turns and runs are jobs of one FIFO per project, daemon/workq.c.)
 """
 import os
 import sys
