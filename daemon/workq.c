@@ -196,7 +196,7 @@ int workq_submit(struct proj *pj, const struct workq_ops *ops, void *ud, uint64_
 		;
 	*pp = j;
 	if (place.position > 0)
-		log_info("workq: %s: a %s waits behind the %s (position %d)", path,
+		log_info("workq: %s: the new %s waits behind the %s (position %d)", path,
 			 workq_kind_name(ops->kind), place.behind, place.position);
 	if (ops->placed)
 		ops->placed(ud, &place);
