@@ -509,10 +509,11 @@ int hist_save_run(struct proj *pj, const char *code, const json_t *reply, char *
 		return proto_fail(err, PROTO_ERR_INTERNAL, "out of memory");
 	int rc = hist_step_create(pj, "run", text, rel, relsize, err);
 	free(text);
-	hist_stem_of_rel(stem, sizeof stem, rel);
-	if (rc == 0 && reply && json_is_string(json_object_get(reply, "stdout")))
+	if (rc == 0 && reply && json_is_string(json_object_get(reply, "stdout"))) {
+		hist_stem_of_rel(stem, sizeof stem, rel);
 		hist_record_stdout(proj_path(pj), stem,
 				   json_string_value(json_object_get(reply, "stdout")));
+	}
 	return rc;
 }
 
