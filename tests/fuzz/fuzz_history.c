@@ -49,7 +49,7 @@ const char *proj_path(const struct proj *p)
 	(void)p;
 	abort();
 }
-int proj_next_step_number(struct proj *p)
+const char *proj_history_dir(const struct proj *p)
 {
 	(void)p;
 	abort();
