@@ -359,12 +359,13 @@ fail_marker:
 	return -1;
 }
 
-/* Forget the restored kernel of a project. */
-void hist_forget_kernel(const char *path)
+/* Forget the restored kernel of a project, and restart it. */
+void hist_restart_kernel(const char *path)
 {
 	struct hist_kstate *k = ks_get(path);
 	if (k)
-		k->pid = 0;
+		k->pid = 0; /* the next exec replays history */
+	kern_restart(path);
 }
 
 /* An exec of hist_exec: its owner's callback, or none once forgotten. */

@@ -89,8 +89,9 @@ void hist_exec_forget(void *ud);
 /* Queue the replay of steps 1..upto (all when upto < 0) on the project's
  * kernel; the kernel counts as restored once they ran. */
 int hist_restore(const char *project_path, int upto, struct proto_err *err);
-/* Forget what was restored (the kernel is being restarted on purpose). */
-void hist_forget_kernel(const char *project_path);
+/* Restart the project's kernel on purpose (kernel.restart, an edit, undo,
+ * a re-run): its variables are gone and the next exec replays history. */
+void hist_restart_kernel(const char *project_path);
 /* The step name the next saved `run` gets ("NNN_run"). */
 void hist_run_step_name(struct proj *pj, char *buf, size_t size);
 /* Save code that ran successfully through `run` as history/NNN_run.py

@@ -277,8 +277,7 @@ static int rerun_begin(void *ud, struct proto_err *err)
 	json_decref(r->steps);
 	if (!(r->steps = steps_from(r->path, r->from, err)))
 		return -1;
-	hist_forget_kernel(r->path);
-	kern_restart(r->path);
+	hist_restart_kernel(r->path);
 	if (hist_restore(r->path, r->from - 1, err) < 0)
 		return -1;
 	hist_event(r->path, "rerun_start",
@@ -344,8 +343,7 @@ static void edit_notify(struct proj *pj, const char *kind, const json_t *r)
 /* The kernel starts afresh: the next exec replays the edited history. */
 static void edit_restart(const char *path)
 {
-	hist_forget_kernel(path);
-	kern_restart(path); /* the old code's variables must not survive the edit */
+	hist_restart_kernel(path); /* the old code's variables must not survive the edit */
 }
 
 /* Step n of the project as listed now (*steps owned), or NULL with err. */

@@ -239,8 +239,7 @@ static void m_restart(struct rpc_req *req)
 {
 	const char *path = req_project(req);
 	if (path) {
-		hist_forget_kernel(path); /* the next exec replays history */
-		kern_restart(path);
+		hist_restart_kernel(path); /* the next exec replays history */
 		rpc_reply_ok(req->from);
 	}
 }

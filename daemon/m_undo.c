@@ -12,7 +12,6 @@
 #include <string.h>
 
 #include "daemon/history.h"
-#include "daemon/kern.h"
 #include "daemon/log.h"
 #include "daemon/project.h"
 #include "daemon/rpc.h"
@@ -67,8 +66,7 @@ static void m_history_undo(struct rpc_req *req)
 		return;
 	}
 	int steps = proj_step_count(pj);
-	hist_forget_kernel(proj_path(pj)); /* the next exec replays the remaining steps */
-	kern_restart(proj_path(pj)); /* the step's variables must not survive it */
+	hist_restart_kernel(proj_path(pj)); /* the step's variables must not survive it */
 	msgpack_packer *pk = rpc_result_begin(req->from);
 	msgpack_pack_map(pk, 4);
 	proto_pack_kv_bool(pk, "ok", true);

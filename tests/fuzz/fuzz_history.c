@@ -44,6 +44,11 @@ json_t *kern_project_info(const char *p)
 	(void)p;
 	abort();
 }
+int kern_restart(const char *p)
+{
+	(void)p;
+	abort();
+}
 const char *proj_path(const struct proj *p)
 {
 	(void)p;
