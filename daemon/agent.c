@@ -1,13 +1,15 @@
 /*
- * daemon/agent.c — the agent turn as an explicit state machine, one turn at a
- * time per project (the others wait in a queue).  Every transition is driven
- * by a callback from the loop (kernel replies, model replies, an `answer` or
- * `cancel` request); nothing here blocks.
+ * daemon/agent.c — the agent turn as an explicit state machine.  A turn is a
+ * job of the project's work queue (daemon/workq.c, kind WQ_TURN): it waits
+ * there in arrival order with the project's runs, re-runs and edits, and
+ * the queue starts it through turn_ops when the project is free.  Every
+ * transition is driven by a callback from the loop (kernel replies, model
+ * replies, an `answer` or `cancel` request); nothing here blocks.
  *
  *            ask                                   remember_convention
  *             │                                  (saved, source "agent")
  *             ▼                                       ┌──────┐
- *          QUEUED ─(project free)─► PREPARING ──► CALLING_MODEL ◄─────────────┐
+ *          QUEUED ─(workq: its turn)─► PREPARING ──► CALLING_MODEL ◄─────────────┐
  *                  profiles (daemon/profiler.c),     │   │   │                │
  *                  inferred conventions              │   │   └─ run_python ─► RUNNING_CODE
  *                                                    │   │      (result or error through
@@ -24,7 +26,9 @@
  *
  * FINISHING (for every end): the successful code becomes history/NNN_slug.py,
  * turns.jsonl / llm_summary.md are appended, waiting clients get the TURN
- * RESULT, subscribers the `done` event, and the next queued turn starts.
+ * RESULT, subscribers the `done` event, and the work queue hands the project
+ * to the next job (workq_end).  A turn dropped while it waits (project
+ * closed, daemon stopping) is answered "cancelled" without starting.
  * Turns are freed from a zero-delay timer, never inside their own callbacks.
  */
 #include <errno.h>
@@ -40,6 +44,7 @@
 #include "daemon/log.h"
 #include "daemon/profiler.h"
 #include "daemon/project.h"
+#include "daemon/workq.h"
 
 #define THINK_FLUSH_MS 100            /* streamed text is sent this often... */
 #define THINK_FLUSH_BYTES (16u << 10) /* ...or when this much is waiting */
@@ -57,7 +62,7 @@ static struct {
 	char init_err[600];
 } A;
 
-static void proj_next(struct agent_proj *p);
+static const struct workq_ops turn_ops;
 static void proj_closed_cb(const char *project_path, void *ud);
 
 /* Name of a state, for logs. */
@@ -278,7 +283,6 @@ int agent_ask(struct proj *pj, const char *request, bool interactive, struct rpc
 {
 	struct agent_proj *p;
 	struct agent_turn *t;
-	int pos = 0;
 	if (A.shutting_down)
 		return proto_fail(err, PROTO_ERR_SHUTDOWN, "the daemon is shutting down");
 	if (!A.backend)
@@ -295,26 +299,16 @@ int agent_ask(struct proj *pj, const char *request, bool interactive, struct rpc
 		turn_free(t);
 		return proto_fail(err, PROTO_ERR_INTERNAL, "out of memory queueing the turn");
 	}
-	if (p->qtail)
-		p->qtail->next = t;
-	else
-		p->qhead = t;
-	p->qtail = t;
-	for (struct agent_turn *q = p->qhead; q != t; q = q->next)
-		pos++; /* turns ahead of this one */
-	if (p->cur && p->cur->state != AG_WAITING_USER)
-		pos++;
-	else if (!p->cur && hist_queue_busy(p->path))
-		pos++; /* a run, re-run or edit holds the project (history_run.c) */
-	log_info("agent: %s queued (position %d): %s", t->id, pos, request);
-	agent_event(t, "queued", json_pack("{s:i}", "position", pos));
 	/* a new request supersedes a question nobody answered (else it would
-	 * wait behind it for good, e.g. after a non-interactive ask) */
+	 * wait behind it for good, e.g. after a non-interactive ask); the
+	 * project goes to whatever waited behind it, then this turn */
 	if (p->cur && p->cur->state == AG_WAITING_USER)
 		agent_turn_end(p->cur, AG_CANCELLED,
 			       "a new request came before the question was answered");
-	if (!p->cur)
-		proj_next(p);
+	if (workq_submit(pj, &turn_ops, t, 0, err) < 0) { /* turn_placed, maybe turn_begin */
+		turn_free(t);
+		return -1;
+	}
 	return 0;
 }
 
@@ -417,19 +411,38 @@ static void turn_start(struct agent_turn *t)
 	prepare_next(t);
 }
 
-/* Start the next queued turn of the project, if it is free. */
-static void proj_next(struct agent_proj *p)
+/* workq: the turn joined the project's queue; its position goes to the
+ * subscribers (0: it starts now). */
+static void turn_placed(void *ud, const struct workq_place *place)
 {
-	struct agent_turn *t = p->qhead;
-	if (p->cur || A.shutting_down || hist_take_turn(p->path) || !t)
-		return; /* a history re-run waiting for the project goes first (history_run.c) */
-	p->qhead = t->next;
-	if (!p->qhead)
-		p->qtail = NULL;
-	t->next = NULL;
-	p->cur = t;
-	turn_start(t);
+	struct agent_turn *t = ud;
+	log_info("agent: %s queued (position %d): %s", t->id, place->position, t->request);
+	agent_event(t, "queued", json_pack("{s:i}", "position", place->position));
 }
+
+/* workq: the project is the turn's now (QUEUED → PREPARING). */
+static int turn_begin(void *ud, struct proto_err *err)
+{
+	struct agent_turn *t = ud;
+	(void)err;
+	t->proj->cur = t;
+	turn_start(t);
+	return 0; /* agent_turn_end calls workq_end, maybe already from inside */
+}
+
+/* workq: the turn will never start (project closed, daemon stopping). */
+static void turn_drop(void *ud, const struct proto_err *why)
+{
+	struct agent_turn *t = ud;
+	char *answer = NULL;
+	t->state = AG_CANCELLED;
+	free(t->answer);
+	t->answer = asprintf(&answer, "Cancelled: %s.", why->msg) < 0 ? NULL : answer;
+	agent_reply_all(t, "cancelled");
+	turn_free(t);
+}
+
+static const struct workq_ops turn_ops = {WQ_TURN, turn_placed, turn_begin, turn_drop};
 
 /* Send the streamed text gathered so far as one `thinking` event. */
 static void think_flush(struct agent_turn *t)
@@ -625,17 +638,9 @@ bool agent_cancel(struct proj *pj)
 }
 
 /* Running, suspended or queued turns? */
-void agent_kick(struct proj *pj)
-{
-	struct agent_proj *p = aproj_get(pj, false);
-	if (p)
-		proj_next(p);
-}
-
 bool agent_busy(struct proj *pj)
 {
-	struct agent_proj *p = aproj_get(pj, false);
-	return p && (p->cur || p->qhead);
+	return workq_count(proj_path(pj), WQ_TURN, false) > 0;
 }
 
 json_t *agent_pending_question(struct proj *pj)
@@ -647,15 +652,6 @@ json_t *agent_pending_question(struct proj *pj)
 	return json_pack("{s:i, s:O, s:O}", "turn", t->number, "text",
 			 json_object_get(t->question, "text"), "choices",
 			 json_object_get(t->question, "choices"));
-}
-
-int agent_turns_queued(struct proj *pj)
-{
-	struct agent_proj *p = aproj_get(pj, false);
-	int n = 0;
-	for (struct agent_turn *t = p ? p->qhead : NULL; t; t = t->next)
-		n++;
-	return n;
 }
 
 /* The honest answer of a failed turn. */
@@ -709,35 +705,20 @@ void agent_turn_end(struct agent_turn *t, enum agent_state end, const char *why)
 	if (p->cur == t)
 		p->cur = NULL;
 	turn_bury(t);
-	proj_next(p);
-}
-
-/* Cancel every queued turn of the project (their clients are answered). */
-static void queue_drop_all(struct agent_proj *p, const char *answer)
-{
-	while (p->qhead) {
-		struct agent_turn *t = p->qhead;
-		p->qhead = t->next;
-		t->next = NULL;
-		t->state = AG_CANCELLED;
-		free(t->answer);
-		t->answer = strdup(answer);
-		agent_reply_all(t, "cancelled");
-		turn_free(t);
-	}
-	p->qtail = NULL;
+	workq_end(t, end == AG_DONE ? WQ_DONE : end == AG_FAILED ? WQ_FAILED : WQ_CANCELLED);
 }
 
 /* Cancel everything, answer every waiting client, free all. */
 void agent_shutdown(void)
 {
 	struct agent_proj *p;
+	struct proto_err why;
 	A.shutting_down = true;
-	for (p = A.projects; p; p = p->next) {
-		queue_drop_all(p, "Cancelled: the daemon is shutting down.");
+	proto_fail(&why, PROTO_ERR_SHUTDOWN, "the daemon is shutting down");
+	workq_shutdown(&why); /* waiting turns, runs, re-runs, edits: dropped; nothing starts */
+	for (p = A.projects; p; p = p->next)
 		if (p->cur)
 			agent_turn_end(p->cur, AG_CANCELLED, "the daemon is shutting down");
-	}
 	if (A.reap_defer && A.loop)
 		loop_defer_cancel(A.loop, A.reap_defer);
 	reap_cb(A.loop, NULL);
@@ -764,11 +745,14 @@ void agent_shutdown(void)
 /* A project is being deleted or closed: end its turns. */
 static void proj_closed_cb(const char *project_path, void *ud)
 {
+	struct proto_err why;
 	(void)ud;
+	proto_fail(&why, PROTO_ERR_NOT_FOUND, "the project was closed");
 	for (struct agent_proj *p = A.projects; p; p = p->next) {
 		if (strcmp(p->path, project_path) != 0)
 			continue;
-		queue_drop_all(p, "Cancelled: the project was closed.");
+		/* waiting turns first: ending the current one hands the project on */
+		workq_drop(project_path, WQ_TURN, 0, &why);
 		if (p->cur)
 			agent_turn_end(p->cur, AG_CANCELLED, "the project was closed");
 	}

@@ -1,6 +1,7 @@
 /*
- * daemon/agent.h — the agent turn (DESIGN.md "The agent turn"): one turn at a
- * time per project, the rest queued; each turn profiles the datasets, calls
+ * daemon/agent.h — the agent turn (DESIGN.md "The agent turn"): a job of the
+ * project's work queue (daemon/workq.h), one at a time with its runs,
+ * re-runs and edits; each turn profiles the datasets, calls
  * the model, runs code in the project's kernel, asks the user when the model
  * asks, remembers conventions, and ends with a TURN RESULT (PROTOCOL.md) sent
  * to every client waiting on it.  Every event is broadcast to the project's
@@ -44,16 +45,11 @@ bool agent_busy(struct proj *pj);
 /* The question the project's suspended turn waits on: {turn, text, choices}
  * (new reference), or NULL. */
 json_t *agent_pending_question(struct proj *pj);
-/* How many turns wait in the project's queue (not the running/suspended one). */
-int agent_turns_queued(struct proj *pj);
 
 /* The last `limit` records of <state_dir>/turns.jsonl, oldest first,
  * continuing into turns.jsonl.1 (the part before the last rotation) when the
  * file holds fewer; read back from the end, at most max_bytes in all. */
 json_t *agent_turns_read(const char *state_dir, size_t limit, size_t max_bytes);
-/* Start the project's next queued turn if the project is free (called when
- * a history re-run, which takes the project like a turn, has ended). */
-void agent_kick(struct proj *pj);
 
 /* The active backend's name and model (for status), never NULL. */
 const char *agent_backend_name(void);

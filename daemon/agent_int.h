@@ -50,7 +50,6 @@ struct agent_proj;
 
 struct agent_turn {
 	struct agent_proj *proj;
-	struct agent_turn *next;     /* queue link */
 	int number;                  /* turn number in the project (1, 2, ...) */
 	char id[48];                 /* "t7" for logs */
 	enum agent_state state;
@@ -88,8 +87,7 @@ struct agent_proj {
 	struct agent_proj *next;
 	struct proj *pj;             /* daemon/project.h handle (borrowed, lives as long as the daemon) */
 	char *path, *name;
-	struct agent_turn *cur;      /* running or suspended */
-	struct agent_turn *qhead, *qtail;
+	struct agent_turn *cur;      /* running or suspended (waiting turns: daemon/workq.c) */
 	json_t *digest;              /* [{turn, request, answer, status, history, figures, code}] */
 	json_t *inferred;            /* dataset name → "sha256 load_key" of the profile
 	                              * conventions were last inferred from (memory only) */

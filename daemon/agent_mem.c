@@ -286,7 +286,7 @@ static void history_stdout(const struct agent_turn *t, const char *rel)
 			fputs(json_string_value(json_object_get(res, "stdout")) ?: "", f);
 	}
 	if (fclose(f) == 0) {
-		snprintf(stem, sizeof stem, "%.*s", (int)(strlen(rel) - strlen("history/") - 3), rel + strlen("history/"));
+		hist_stem_of_rel(stem, sizeof stem, rel);
 		hist_record_stdout(t->proj->path, stem, buf);
 	}
 	free(buf);
@@ -297,23 +297,16 @@ int agent_mem_history(struct agent_turn *t)
 {
 	struct agent_proj *p = t->proj;
 	struct proto_err err;
-	char slug[48], path[4096], rel[128];
+	char slug[48], rel[128];
 	char *text = history_text(t);
-	int n = proj_next_step_number(p->pj);
-	if (!text || n < 1) {
-		free(text);
+	if (!text) {
 		free(t->history_error);
-		if (asprintf(&t->history_error, "%s", !text ? "out of memory writing the history script" :
-			     "history/ cannot be listed, so the step cannot be numbered (a guess could "
-			     "overwrite an existing step)") < 0)
-			t->history_error = NULL;
+		t->history_error = strdup("out of memory writing the history script");
 		log_warn("agent: %s: no history script written: %s", t->id, t->history_error ?: "?");
 		return -1;
 	}
 	agent_slug(t->request, slug, sizeof slug);
-	snprintf(rel, sizeof rel, "history/%03d_%s.py", n, slug);
-	if (fsu_path(path, sizeof path, &err, "%s/%s", p->path, rel) < 0 ||
-	    fsu_write_new(path, text, strlen(text), &err) < 0) { /* never over an existing step */
+	if (hist_step_create(p->pj, slug, text, rel, sizeof rel, &err) < 0) { /* daemon/history.c */
 		log_warn("agent: %s: history script not written: %s", t->id, err.msg);
 		free(t->history_error);
 		t->history_error = strdup(err.msg);

@@ -132,7 +132,7 @@ static int do_run_python(struct agent_turn *t, const struct llm_tool_call *c)
 	const char *code = json_string_value(json_object_get(c->args, "code"));
 	const char *purpose = json_string_value(json_object_get(c->args, "purpose"));
 	struct proto_err err;
-	char step[96], slug[48];
+	char step[96], slug[48], name[72];
 	if (!code || !code[strspn(code, " \t\r\n")]) {
 		agent_tool_result(t, c, "error: run_python needs a non-empty `code` string argument");
 		return -1;
@@ -147,11 +147,12 @@ static int do_run_python(struct agent_turn *t, const struct llm_tool_call *c)
 					 purpose ? purpose : "", "attempt", (int)nrun));
 	/* figures are named like the history script this turn will most likely get */
 	agent_slug(t->request, slug, sizeof slug);
-	int n = proj_next_step_number(t->proj->pj); /* -1: history/ unreadable (not saved later) */
-	if (nrun == 1)
-		snprintf(step, sizeof step, "%03d_%s", n > 0 ? n : 0, slug);
+	if (nrun > 1)
+		snprintf(name, sizeof name, "%s_s%zu", slug, nrun);
 	else
-		snprintf(step, sizeof step, "%03d_%s_s%zu", n > 0 ? n : 0, slug, nrun);
+		snprintf(name, sizeof name, "%s", slug);
+	/* -1: history/ unreadable (000, not saved later) */
+	hist_step_stem(step, sizeof step, hist_next_step(t->proj->pj), name);
 	json_object_set_new(json_array_get(t->steps, json_array_size(t->steps) - 1), "fig_step",
 			    json_string(step));
 	t->state = AG_RUNNING_CODE;

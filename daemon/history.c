@@ -29,8 +29,6 @@
 #include "daemon/project.h"
 #include "daemon/rpc.h"
 
-#define STEP_MAX (4u << 20)
-
 /* What this module knows of a project's kernel. */
 struct hist_kstate {
 	struct hist_kstate *next;
@@ -46,18 +44,6 @@ struct replay_ctx {
 	int step, of;   /* 1-based; step == 0 for the marker */
 	char file[NAME_MAX + 1];
 };
-
-/* NNN of "NNN_slug.py", or -1. */
-static int step_number(const char *name)
-{
-	int digits = 0;
-	while (name[digits] >= '0' && name[digits] <= '9')
-		digits++;
-	size_t len = strlen(name);
-	if (digits < 3 || name[digits] != '_' || len < 8 || strcmp(name + len - 3, ".py"))
-		return -1;
-	return atoi(name);
-}
 
 /* Order steps by number. */
 static int step_cmp(const void *a, const void *b)
@@ -82,7 +68,7 @@ json_t *hist_steps(const char *project_path, struct proto_err *err)
 	}
 	struct dirent *de;
 	while ((de = readdir(d)) && nv < sizeof v / sizeof v[0]) {
-		int n = step_number(de->d_name);
+		int n = hist_step_number(de->d_name);
 		if (n < 1)
 			continue;
 		v[nv++] = json_pack("{s:i, s:s, s:s%, s:s++}", "n", n, "file", de->d_name, "stem",
@@ -96,6 +82,23 @@ json_t *hist_steps(const char *project_path, struct proto_err *err)
 	for (size_t i = 0; i < nv; i++)
 		json_array_append_new(out, v[i]);
 	return out;
+}
+
+/* A step's script. */
+char *hist_step_read(const json_t *step, struct proto_err *err)
+{
+	const char *path = json_string_value(json_object_get(step, "path"));
+	if (!path) {
+		proto_fail(err, PROTO_ERR_INTERNAL, "a step without a path");
+		return NULL;
+	}
+	return fsu_read_file(path, HIST_STEP_MAX, NULL, err);
+}
+
+/* The next step's number. */
+int hist_next_step(struct proj *pj)
+{
+	return hist_next_number(proj_history_dir(pj));
 }
 
 /* The step numbered n (borrowed), or NULL. */
@@ -336,8 +339,7 @@ int hist_restore(const char *path, int upto, struct proto_err *err)
 		hist_event(path, "restore_start", json_pack("{s:i}", "steps", (int)of));
 	for (i = 0; i < of; i++) {
 		s = json_array_get(steps, i);
-		char *code = fsu_read_file(json_string_value(json_object_get(s, "path")), STEP_MAX,
-					   NULL, err);
+		char *code = hist_step_read(s, err);
 		int rc = code ? replay_queue(path, code, json_string_value(json_object_get(s, "stem")),
 					     (int)i + 1, (int)of,
 					     json_string_value(json_object_get(s, "file")), err)
@@ -357,12 +359,13 @@ fail_marker:
 	return -1;
 }
 
-/* Forget the restored kernel of a project. */
-void hist_forget_kernel(const char *path)
+/* Forget the restored kernel of a project, and restart it. */
+void hist_restart_kernel(const char *path)
 {
 	struct hist_kstate *k = ks_get(path);
 	if (k)
-		k->pid = 0;
+		k->pid = 0; /* the next exec replays history */
+	kern_restart(path);
 }
 
 /* An exec of hist_exec: its owner's callback, or none once forgotten. */
@@ -445,8 +448,7 @@ int hist_exec(const char *path, const char *code, const char *step, int timeout_
 /* "NNN_run" for the next step. */
 void hist_run_step_name(struct proj *pj, char *buf, size_t size)
 {
-	int n = proj_next_step_number(pj);
-	snprintf(buf, size, "%03d_run", n > 0 ? n : 0); /* -1: history/ unreadable, not saved */
+	hist_step_stem(buf, size, hist_next_step(pj), "run"); /* 000: history/ unreadable, not saved */
 }
 
 /* The text of a saved `run`: header comment, then the code. */
@@ -470,36 +472,48 @@ static char *run_text(const char *code)
 	return buf;
 }
 
-/* Save a successful `run` as the next step (named like its figures). */
-int hist_save_run(struct proj *pj, const char *code, const char *step, const json_t *reply,
-		  char *rel, size_t relsize, struct proto_err *err)
+/* Create the next step's script (never over an existing one) and its
+ * fresh status entry. */
+int hist_step_create(struct proj *pj, const char *slug, const char *text, char *rel,
+		     size_t relsize, struct proto_err *err)
 {
-	char path[PATH_MAX], name[96];
-	int n = proj_next_step_number(pj);
+	char path[PATH_MAX], stem[NAME_MAX + 1];
+	int n = hist_next_step(pj);
 	if (n < 1)
-		return proto_fail(err, PROTO_ERR_IO, "cannot list %s/history, so the step cannot be "
-				  "numbered (a guess could overwrite an existing step): %s",
-				  proj_path(pj), strerror(errno));
-	if (atoi(step) == n && strlen(step) < sizeof name - 4)
-		snprintf(name, sizeof name, "%s", step);
-	else
-		snprintf(name, sizeof name, "%03d_run", n);
+		return proto_fail(err, PROTO_ERR_IO, "cannot list %s/history (%s): history/ cannot be "
+				  "listed, so the step cannot be numbered (a guess could overwrite an "
+				  "existing step)", proj_path(pj), strerror(errno));
+	if (strlen(text) > HIST_STEP_MAX)
+		return proto_fail(err, PROTO_ERR_TOO_LARGE, "a step script is limited to %u bytes",
+				  HIST_STEP_MAX);
+	hist_step_stem(stem, sizeof stem, n, slug);
+	snprintf(rel, relsize, "history/%s.py", stem);
+	if (fsu_path(path, sizeof path, err, "%s/%s", proj_path(pj), rel) < 0 ||
+	    fsu_write_new(path, text, strlen(text), err) < 0) /* never over an existing step */
+		return -1;
+	json_t *st = hist_state_load(proj_path(pj));
+	state_fresh(st, stem);
+	if (hist_state_save(proj_path(pj), st, err) < 0)
+		log_warn("history: %s: statuses not saved: %s", proj_path(pj), err->msg);
+	json_decref(st);
+	return 0;
+}
+
+/* Save a successful `run` as the next step, "NNN_run" (named like its
+ * figures: the number was taken when it started and no other work ran since). */
+int hist_save_run(struct proj *pj, const char *code, const json_t *reply, char *rel,
+		  size_t relsize, struct proto_err *err)
+{
+	char stem[NAME_MAX + 1];
 	char *text = run_text(code);
 	if (!text)
 		return proto_fail(err, PROTO_ERR_INTERNAL, "out of memory");
-	snprintf(rel, relsize, "history/%s.py", name);
-	int rc = fsu_path(path, sizeof path, err, "%s/%s", proj_path(pj), rel);
-	if (rc == 0)
-		rc = fsu_write_new(path, text, strlen(text), err); /* never over an existing step */
+	int rc = hist_step_create(pj, "run", text, rel, relsize, err);
 	free(text);
-	if (rc == 0) {
-		json_t *st = hist_state_load(proj_path(pj));
-		json_t *e = state_fresh(st, name);
-		if (reply && json_object_get(reply, "stdout"))
-			json_object_set(e, "stdout", json_object_get(reply, "stdout"));
-		if (hist_state_save(proj_path(pj), st, err) < 0)
-			log_warn("history: %s: statuses not saved: %s", proj_path(pj), err->msg);
-		json_decref(st);
+	if (rc == 0 && reply && json_is_string(json_object_get(reply, "stdout"))) {
+		hist_stem_of_rel(stem, sizeof stem, rel);
+		hist_record_stdout(proj_path(pj), stem,
+				   json_string_value(json_object_get(reply, "stdout")));
 	}
 	return rc;
 }

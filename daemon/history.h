@@ -10,17 +10,42 @@
 
 #include <jansson.h>
 #include <stdbool.h>
-#include <stdint.h>
 #include <stdio.h>
+#include "daemon/history_name.h"
 #include "daemon/kern.h"
 #include "protocol/proto.h"
 
 struct proj;
 
+/*
+ * The history module (daemon/history*.c) owns history/ and
+ * .daa/history.json: step names and numbers (history_name.h), creating,
+ * reading and removing step scripts, and their statuses.  Other files call
+ * these functions; none builds or parses a step name itself.
+ */
+
 /* Steps on disk, sorted: [{n, file, stem, path}] (owned), or NULL with err. */
 json_t *hist_steps(const char *project_path, struct proto_err *err);
 /* The step numbered n of a hist_steps list (borrowed), or NULL. */
 const json_t *hist_step_find(const json_t *steps, int n);
+/* The script of a hist_steps entry (at most HIST_STEP_MAX bytes; caller
+ * frees), or NULL with err. */
+char *hist_step_read(const json_t *step, struct proto_err *err);
+/* The number the project's next new step gets, or -1 when history/ cannot
+ * be listed (a new step must not be numbered then). */
+int hist_next_step(struct proj *pj);
+/* Create history/NNN_<slug>.py with text, numbered now after every existing
+ * step and never written over one; "history/NNN_<slug>.py" into rel and its
+ * status entry started afresh ("ok", nothing inherited from an older step
+ * of that stem).  0, or -1 with err. */
+int hist_step_create(struct proj *pj, const char *slug, const char *text, char *rel,
+		     size_t relsize, struct proto_err *err);
+/* history_undo.c — move the last step to .daa/undone/ (one rename), drop its
+ * status entry, its figures to outputs/plots/unsaved/.  1 with "history/F"
+ * in removed and ".daa/undone/F" in kept, 0 when there is no step, -1 with
+ * err. */
+int hist_undo_last(struct proj *pj, char *removed, size_t rsize, char *kept, size_t ksize,
+		   struct proto_err *err);
 /* The statuses file .daa/history.json: {stem: {status, outputs?, error?, stdout?}} (owned, never NULL). */
 json_t *hist_state_load(const char *project_path);
 int hist_state_save(const char *project_path, const json_t *state, struct proto_err *err);
@@ -64,53 +89,24 @@ void hist_exec_forget(void *ud);
 /* Queue the replay of steps 1..upto (all when upto < 0) on the project's
  * kernel; the kernel counts as restored once they ran. */
 int hist_restore(const char *project_path, int upto, struct proto_err *err);
-/* Forget what was restored (the kernel is being restarted on purpose). */
-void hist_forget_kernel(const char *project_path);
+/* Restart the project's kernel on purpose (kernel.restart, an edit, undo,
+ * a re-run): its variables are gone and the next exec replays history. */
+void hist_restart_kernel(const char *project_path);
 /* The step name the next saved `run` gets ("NNN_run"). */
 void hist_run_step_name(struct proj *pj, char *buf, size_t size);
-/* Save code that ran successfully through `run` as history/NNN_run.py;
- * the relative path into rel.  0 or -1 (err). */
-int hist_save_run(struct proj *pj, const char *code, const char *step, const json_t *reply,
-		  char *rel, size_t relsize, struct proto_err *err);
+/* Save code that ran successfully through `run` as history/NNN_run.py
+ * (the name hist_run_step_name gave it when it started: no other work ran
+ * since); the relative path into rel.  0 or -1 (err). */
+int hist_save_run(struct proj *pj, const char *code, const json_t *reply, char *rel,
+		  size_t relsize, struct proto_err *err);
 /* A step just saved (agent turns): its status entry starts afresh ("ok",
  * nothing inherited from an older step of that stem) with this stdout. */
 void hist_record_stdout(const char *project_path, const char *stem, const char *out);
 /* Broadcast `history.event` {project_path, kind, ...fields} (fields stolen). */
 void hist_event(const char *project_path, const char *kind, json_t *fields);
 
-/*
- * history_run.c — the project's work queue.  Agent turns (daemon/agent.c),
- * re-runs, direct non-scratch `run`s and edits that must wait take the
- * project one at a time, in arrival order (rules in history_run.c).
- * A job is a pair of callbacks over ud (borrowed; the owner frees it):
- *   start(ud, err): begin the work; 0 = under way (the owner calls
- *     hist_job_end(ud) when it has finished, later, from a loop callback,
- *     never from inside start), 1 = already finished, -1 = could not start
- *     (err filled; then drop is called);
- *   drop(ud, why): the job will never run (start failed, the client that
- *     waits for it went away or asked to interrupt, project closed): answer
- *     its client and free ud.
- */
-struct hist_job_ops {
-	const char *kind; /* "run", "rerun", "edit", "restart": logs and events */
-	int (*start)(void *ud, struct proto_err *err);
-	void (*drop)(void *ud, const struct proto_err *why);
-};
-/* Queue a job; it starts now when the project is free (*queued false), else
- * it waits (*queued true; *behind says what holds the project: "turn",
- * "rerun", "run", ...).  owner_conn: the client whose disconnect drops the
- * job while it waits (0: none).  -1 with err when it could not start now
- * (nothing queued, drop not called). */
-int hist_job_submit(struct proj *pj, const struct hist_job_ops *ops, void *ud, uint64_t owner_conn,
-		    bool *queued, const char **behind, struct proto_err *err);
-/* The job of ud (started) has finished: the project goes to what waits next. */
-void hist_job_end(void *ud);
-/* Drop the waiting (not started) "run" jobs of a client on a project
- * (kernel.interrupt); how many were dropped. */
-int hist_job_drop_client(const char *project_path, uint64_t conn_id);
-/* Does a job hold or wait for the project? */
-bool hist_queue_busy(const char *project_path);
-
+/* history_run.c — re-runs and edits, jobs of the project's work queue
+ * (daemon/workq.h) like turns and runs. */
 /* Re-run steps from..end in a fresh kernel restored by replaying
  * 1..from-1 (a job: it waits for the project like a turn, and is not
  * dropped when its client goes away, like a turn).  done(ud, result) gets
@@ -119,10 +115,6 @@ typedef void (*hist_done_cb)(void *ud, const json_t *result);
 int hist_rerun(struct proj *pj, int from, hist_done_cb done, void *ud, struct proto_err *err);
 /* Is a re-run under way (or waiting) on the project? */
 bool hist_busy(const char *project_path);
-/* For the agent, before it starts a turn: true when a job holds the
- * project (a waiting one whose turn it is is started now; agent_kick is
- * called when it ends).  False: the agent's next turn may start. */
-bool hist_take_turn(const char *project_path);
 /* Save new text for step n now or when it is safe (rules in
  * history_run.c).  Result {file, stale: [n...], saved, queued,
  * restart_deferred} (owned), or NULL with err. */

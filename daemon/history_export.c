@@ -22,7 +22,6 @@
 #include "daemon/history.h"
 #include "daemon/project.h"
 
-#define STEP_MAX (4u << 20)
 /* Notebook outputs (PROTOCOL.md, export.notebook): a figure file over
  * NB_FIG_MAX, or one that would take the embedded bytes past NB_EMBED_MAX,
  * is linked with a note instead of embedded; so is a step's stdout past
@@ -179,7 +178,7 @@ char *hist_export_script(struct proj *pj, const char *target_dir, struct proto_e
 	json_array_foreach(steps, i, s) {
 		if (rc < 0)
 			break;
-		char *code = fsu_read_file(json_string_value(json_object_get(s, "path")), STEP_MAX, NULL, err);
+		char *code = hist_step_read(s, err);
 		if (!code) {
 			rc = -1;
 			break;
@@ -321,7 +320,7 @@ static int nb_step(json_t *cells, struct proj *pj, const json_t *s, const json_t
 	char id[64], *md = NULL;
 	int n = (int)json_integer_value(json_object_get(s, "n"));
 	const char *stem = json_string_value(json_object_get(s, "stem"));
-	char *code = fsu_read_file(json_string_value(json_object_get(s, "path")), STEP_MAX, NULL, err);
+	char *code = hist_step_read(s, err);
 	if (!code)
 		return -1;
 	char *req = hist_step_request(code);

@@ -1,28 +1,7 @@
 /*
- * daemon/history_run.c — the project's work queue, re-running steps, and
- * editing a step.
- *
- * The work queue.  An agent turn, a re-run and a direct `run` (not scratch)
- * each take the project: they run in its one kernel and add or rewrite
- * history/NNN_*.py, so two of them interleaving would mix their steps in
- * the kernel and in the numbering.  They go one at a time, in arrival order:
- *
- *   - the agent keeps its own queue of turns (agent.c) and asks
- *     hist_take_turn() before starting the next one; a job here that holds
- *     the project, or waits and arrived before that turn, goes first;
- *   - jobs (re-runs, runs, edits and kernel restarts that must wait) wait
- *     here, FIFO per project; when one ends, the project goes to the agent
- *     if turns wait (agent_kick, which asks hist_take_turn), else to the
- *     next job;
- *   - a job records how many of the agent's queued turns arrived before it
- *     (`ahead`); each turn that starts while it waits passes it once.
- *     The count comes from agent_turns_queued() (agent.c).
- *   - a run whose client went away before its turn came is dropped (it
- *     never ran) and logged; `kernel.interrupt` from that client drops it
- *     too.  Re-runs and edits, like turns, go on without their client.
- *   - a job's start never ends it from inside (kernel replies come from the
- *     loop): hist_take_turn's answer must be true exactly when a job holds
- *     the project, or the agent would start a turn beside it.
+ * daemon/history_run.c — re-running steps and editing a step, as jobs of
+ * the project's work queue (daemon/workq.c: one job at a time per project,
+ * in arrival order, whatever their kind: turns, runs, re-runs, edits).
  *
  * A re-run restarts the project's kernel, queues the replay of the steps
  * before the first one re-run (hist_restore), then runs the others one at a
@@ -57,27 +36,12 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "daemon/agent.h"
 #include "daemon/fsutil.h"
 #include "daemon/history.h"
 #include "daemon/log.h"
 #include "daemon/project.h"
 #include "daemon/rpc.h"
-
-#define STEP_MAX (4u << 20)
-
-/* A job waiting for, or holding, its project. */
-struct hist_job {
-	struct hist_job *next;
-	struct proj *pj;
-	char *path;
-	const struct hist_job_ops *ops;
-	void *ud;
-	uint64_t conn;  /* client whose disconnect drops it while it waits */
-	int ahead;      /* agent turns queued before it, still to pass */
-	bool started;
-};
-static struct hist_job *jobs; /* every project's, in arrival order */
+#include "daemon/workq.h"
 
 /* A re-run under way. */
 struct rerun {
@@ -99,218 +63,10 @@ struct edit_job {
 	char *text; /* NULL for a restart */
 };
 
-static const struct hist_job_ops rerun_ops, edit_ops, restart_ops;
-
-/* ---- the queue ------------------------------------------------------- */
-
-/* The first job of a project (started or not), or NULL. */
-static struct hist_job *job_head(const char *path)
-{
-	for (struct hist_job *j = jobs; j; j = j->next)
-		if (strcmp(j->path, path) == 0)
-			return j;
-	return NULL;
-}
-
-/* The job of ud, or NULL. */
-static struct hist_job *job_of(const void *ud)
-{
-	for (struct hist_job *j = jobs; j; j = j->next)
-		if (j->ud == ud)
-			return j;
-	return NULL;
-}
-
-/* Unlink and free a job (not its ud). */
-static void job_free(struct hist_job *j)
-{
-	for (struct hist_job **pp = &jobs; *pp; pp = &(*pp)->next)
-		if (*pp == j) {
-			*pp = j->next;
-			break;
-		}
-	free(j->path);
-	free(j);
-}
-
-/* Unlink a job that will never run, and tell its owner why. */
-static void job_drop(struct hist_job *j, const struct proto_err *why)
-{
-	const struct hist_job_ops *ops = j->ops;
-	void *ud = j->ud;
-	log_info("history: %s: a waiting %s was dropped before it ran: %s", j->path, ops->kind,
-		 why->msg);
-	job_free(j);
-	ops->drop(ud, why);
-}
-
-/* Turns of the agent's queue that arrived before a job asked now. */
-static int turns_queued(struct proj *pj)
-{
-	if (!agent_busy(pj))
-		return 0;
-	int n = agent_turns_queued(pj);
-	return n > 0 ? n : 0;
-}
-
-/* What holds the project now, for "waits behind the ..." (NULL: free). */
-static const char *holder(struct proj *pj, const char *path)
-{
-	struct hist_job *j = job_head(path);
-	if (j && j->started)
-		return j->ops->kind;
-	if (agent_busy(pj))
-		return "turn";
-	return j ? j->ops->kind : NULL;
-}
-
-/* Start the project's waiting jobs in order until one holds the project
- * (true), or the queue is empty or the next must let earlier turns go. */
-static bool queue_advance(struct proj *pj, const char *path)
-{
-	struct hist_job *j;
-	struct proto_err err;
-	while ((j = job_head(path))) {
-		if (j->started)
-			return true;
-		if (j->ahead > 0 && agent_busy(pj))
-			return false;
-		if (j->conn && !rpc_conn_alive(j->conn)) {
-			proto_fail(&err, PROTO_ERR_CANCELLED, "its client went away while it waited");
-			job_drop(j, &err);
-			continue;
-		}
-		j->started = true;
-		int rc = j->ops->start(j->ud, &err);
-		if (rc == 0)
-			return true;
-		if (rc > 0)
-			job_free(j);
-		else
-			job_drop(j, &err);
-	}
-	return false;
-}
-
-/* The project is free again: to the agent's waiting turns, else the next job. */
-static void queue_next(struct proj *pj, const char *path)
-{
-	if (agent_busy(pj))
-		agent_kick(pj); /* asks hist_take_turn, which decides */
-	else
-		queue_advance(pj, path);
-}
-
-/* A project is closed or deleted: its waiting jobs never run. */
-static void queue_closed_cb(const char *project_path, void *ud)
-{
-	struct proto_err err;
-	struct hist_job *j, *next;
-	(void)ud;
-	proto_fail(&err, PROTO_ERR_NOT_FOUND, "the project was closed");
-	for (j = jobs; j; j = next) {
-		next = j->next;
-		if (!j->started && strcmp(j->path, project_path) == 0) {
-			job_drop(j, &err);
-			next = jobs; /* the list changed under us: start over */
-		}
-	}
-}
-
-/* Queue a job; it starts now when the project is free. */
-int hist_job_submit(struct proj *pj, const struct hist_job_ops *ops, void *ud, uint64_t owner_conn,
-		    bool *queued, const char **behind, struct proto_err *err)
-{
-	static bool hooked;
-	const char *path = proj_path(pj);
-	struct hist_job *j = calloc(1, sizeof *j), **pp;
-	if (!j || !(j->path = strdup(path))) {
-		free(j);
-		return proto_fail(err, PROTO_ERR_INTERNAL, "out of memory");
-	}
-	if (!hooked)
-		hooked = proj_add_close_hook(queue_closed_cb, NULL) == 0;
-	*behind = holder(pj, path);
-	*queued = *behind != NULL;
-	j->pj = pj, j->ops = ops, j->ud = ud, j->conn = owner_conn;
-	j->ahead = *queued ? turns_queued(pj) : 0;
-	for (pp = &jobs; *pp; pp = &(*pp)->next)
-		;
-	*pp = j;
-	if (*queued) {
-		log_info("history: %s: a %s waits behind the %s", path, ops->kind, *behind);
-		return 0;
-	}
-	j->started = true;
-	int rc = ops->start(ud, err);
-	if (rc != 0)
-		job_free(j);
-	return rc < 0 ? -1 : 0;
-}
-
-/* A started job has finished. */
-void hist_job_end(void *ud)
-{
-	struct hist_job *j = job_of(ud);
-	char path[PATH_MAX];
-	if (!j)
-		return;
-	struct proj *pj = j->pj;
-	snprintf(path, sizeof path, "%s", j->path);
-	job_free(j);
-	queue_next(pj, path);
-}
-
-/* For the agent, before it starts its next turn. */
-bool hist_take_turn(const char *project_path)
-{
-	struct hist_job *j = job_head(project_path);
-	if (!j)
-		return false;
-	struct proj *pj = j->pj;
-	if (queue_advance(pj, project_path))
-		return true;
-	if (agent_busy(pj)) /* the agent's next turn starts now: it passes the jobs after it */
-		for (j = jobs; j; j = j->next)
-			if (!j->started && j->ahead > 0 && strcmp(j->path, project_path) == 0)
-				j->ahead--;
-	return false;
-}
-
-/* Drop a client's waiting runs (kernel.interrupt). */
-int hist_job_drop_client(const char *project_path, uint64_t conn_id)
-{
-	struct proto_err err;
-	struct hist_job *j, *next;
-	int n = 0;
-	proto_fail(&err, PROTO_ERR_CANCELLED,
-		   "the run was cancelled (kernel.interrupt) while it waited for the project; "
-		   "it never ran");
-	for (j = jobs; j; j = next) {
-		next = j->next;
-		if (!j->started && j->conn == conn_id && strcmp(j->ops->kind, "run") == 0 &&
-		    strcmp(j->path, project_path) == 0) {
-			job_drop(j, &err);
-			n++;
-			next = jobs;
-		}
-	}
-	return n;
-}
-
-/* Does a job hold or wait for the project? */
-bool hist_queue_busy(const char *project_path)
-{
-	return job_head(project_path) != NULL;
-}
-
 /* Is a re-run under way (or waiting) on the project? */
 bool hist_busy(const char *project_path)
 {
-	for (struct hist_job *j = jobs; j; j = j->next)
-		if (j->ops == &rerun_ops && strcmp(j->path, project_path) == 0)
-			return true;
-	return false;
+	return workq_count(project_path, WQ_RERUN, false) > 0;
 }
 
 /* ---- re-runs --------------------------------------------------------- */
@@ -367,7 +123,8 @@ static void rerun_free(struct rerun *r)
 static void rerun_end(struct rerun *r, const char *key, const char *file, const char *error)
 {
 	rerun_finish(r, key, file, error);
-	hist_job_end(r); /* turns or jobs asked meanwhile */
+	workq_end(r, !error ? WQ_DONE : key && strcmp(key, "interrupted") == 0 ? WQ_INTERRUPTED
+							       : WQ_FAILED);
 	rerun_free(r);
 }
 
@@ -484,7 +241,7 @@ static int rerun_next(struct rerun *r, struct proto_err *err)
 	char step[NAME_MAX + 16];
 	if (!s)
 		return 0;
-	char *code = fsu_read_file(json_string_value(json_object_get(s, "path")), STEP_MAX, NULL, err);
+	char *code = hist_step_read(s, err);
 	snprintf(step, sizeof step, "%s.rerun", json_string_value(json_object_get(s, "stem")));
 	int rc = code ? kern_exec(r->path, code, step, rerun_cb, r, err) : -1;
 	free(code);
@@ -520,8 +277,7 @@ static int rerun_begin(void *ud, struct proto_err *err)
 	json_decref(r->steps);
 	if (!(r->steps = steps_from(r->path, r->from, err)))
 		return -1;
-	hist_forget_kernel(r->path);
-	kern_restart(r->path);
+	hist_restart_kernel(r->path);
 	if (hist_restore(r->path, r->from - 1, err) < 0)
 		return -1;
 	hist_event(r->path, "rerun_start",
@@ -529,13 +285,21 @@ static int rerun_begin(void *ud, struct proto_err *err)
 	return rerun_next(r, err);
 }
 
-static const struct hist_job_ops rerun_ops = {"rerun", rerun_begin, rerun_drop};
+/* Waiting: the subscribers are told what it waits behind. */
+static void rerun_placed(void *ud, const struct workq_place *place)
+{
+	struct rerun *r = ud;
+	if (place->position > 0)
+		hist_event(r->path, "rerun_queued",
+			   json_pack("{s:i, s:s}", "from", r->from, "behind", place->behind));
+}
+
+static const struct workq_ops rerun_ops = {WQ_RERUN, rerun_placed, rerun_begin, rerun_drop};
 
 /* Re-run steps from `from` on, now or when the project is free. */
 int hist_rerun(struct proj *pj, int from, hist_done_cb done, void *ud, struct proto_err *err)
 {
-	const char *path = proj_path(pj), *behind;
-	bool queued;
+	const char *path = proj_path(pj);
 	if (hist_busy(path))
 		return proto_fail(err, PROTO_ERR_BUSY,
 				  "a re-run is already under way on project %s; wait for it", proj_name(pj));
@@ -554,12 +318,10 @@ int hist_rerun(struct proj *pj, int from, hist_done_cb done, void *ud, struct pr
 	r->ran = json_array();
 	r->done = done;
 	r->ud = ud;
-	if (hist_job_submit(pj, &rerun_ops, r, 0, &queued, &behind, err) < 0) {
+	if (workq_submit(pj, &rerun_ops, r, 0, err) < 0) {
 		rerun_free(r);
 		return -1;
 	}
-	if (queued)
-		hist_event(path, "rerun_queued", json_pack("{s:i, s:s}", "from", from, "behind", behind));
 	return 0;
 }
 
@@ -581,8 +343,7 @@ static void edit_notify(struct proj *pj, const char *kind, const json_t *r)
 /* The kernel starts afresh: the next exec replays the edited history. */
 static void edit_restart(const char *path)
 {
-	hist_forget_kernel(path);
-	kern_restart(path); /* the old code's variables must not survive the edit */
+	hist_restart_kernel(path); /* the old code's variables must not survive the edit */
 }
 
 /* Step n of the project as listed now (*steps owned), or NULL with err. */
@@ -593,8 +354,8 @@ static const json_t *edit_step(const char *path, int n, size_t len, json_t **ste
 	if (*steps && !s)
 		proto_fail(err, PROTO_ERR_NOT_FOUND, "no step %d in %s/history (see `daa history`)", n,
 			   path);
-	if (s && len > STEP_MAX) {
-		proto_fail(err, PROTO_ERR_TOO_LARGE, "a step script is limited to %u bytes", STEP_MAX);
+	if (s && len > HIST_STEP_MAX) {
+		proto_fail(err, PROTO_ERR_TOO_LARGE, "a step script is limited to %u bytes", HIST_STEP_MAX);
 		s = NULL;
 	}
 	return s;
@@ -686,14 +447,12 @@ static void restart_drop(void *ud, const struct proto_err *why)
 	edit_job_free(ud);
 }
 
-static const struct hist_job_ops edit_ops = {"edit", edit_start, edit_drop};
-static const struct hist_job_ops restart_ops = {"restart", restart_start, restart_drop};
+static const struct workq_ops edit_ops = {WQ_EDIT, NULL, edit_start, edit_drop};
+static const struct workq_ops restart_ops = {WQ_RESTART, NULL, restart_start, restart_drop};
 
 /* Queue an edit job (text copied) or a restart job (text NULL). */
 static int edit_queue(struct proj *pj, int n, const char *text, struct proto_err *err)
 {
-	const char *behind;
-	bool queued;
 	struct edit_job *e = calloc(1, sizeof *e);
 	if (!e || (text && !(e->text = strdup(text)))) {
 		free(e);
@@ -701,7 +460,7 @@ static int edit_queue(struct proj *pj, int n, const char *text, struct proto_err
 	}
 	e->pj = pj;
 	e->n = n;
-	if (hist_job_submit(pj, text ? &edit_ops : &restart_ops, e, 0, &queued, &behind, err) < 0) {
+	if (workq_submit(pj, text ? &edit_ops : &restart_ops, e, 0, err) < 0) {
 		edit_job_free(e);
 		return -1;
 	}
@@ -711,15 +470,10 @@ static int edit_queue(struct proj *pj, int n, const char *text, struct proto_err
 /* A restart already waiting for the project covers this edit too. */
 static bool restart_merge(const char *path, int n)
 {
-	for (struct hist_job *j = jobs; j; j = j->next) {
-		struct edit_job *e = j->ud;
-		if (j->ops == &restart_ops && !j->started && strcmp(j->path, path) == 0) {
-			if (n < e->n)
-				e->n = n;
-			return true;
-		}
-	}
-	return false;
+	struct edit_job *e = workq_first_waiting(path, WQ_RESTART);
+	if (e && n < e->n)
+		e->n = n;
+	return e != NULL;
 }
 
 /* Save new text for step n now (restarting the kernel now or later), or
@@ -749,7 +503,7 @@ json_t *hist_edit(struct proj *pj, int n, const char *text, struct proto_err *er
 		return r;
 	}
 	json_decref(steps);
-	bool held = agent_busy(pj) || hist_queue_busy(path);
+	bool held = workq_busy(path);
 	if (!(r = edit_save(pj, n, text, err)))
 		return NULL;
 	if (!held)

@@ -52,7 +52,10 @@ int kern_profile_summary(const char *project_path, const char *dataset, int time
 /* Forget a pending callback (the caller is going away). */
 void kern_forget(void *ud);
 int kern_interrupt(const char *project_path);
+/* Restart the project's kernel; what it was doing or had queued fails with
+ * PROTO_ERR_KERNEL and a message starting KERN_MSG_RESTARTED. */
 int kern_restart(const char *project_path);
+#define KERN_MSG_RESTARTED "the kernel was restarted on request"
 /* Stop the project's kernel (project closed/deleted); queued requests fail. */
 int kern_stop(const char *project_path);
 /* The project's live kernel: {pid, state, ready, layers, degraded} (owned), or NULL. */

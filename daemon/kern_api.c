@@ -299,7 +299,7 @@ int kern_restart(const char *project_path)
 	struct kern *k = find(project_path);
 	if (k) {
 		k->restart_after = true;
-		kern_kill(k, PROTO_ERR_KERNEL, "the kernel was restarted on request; variables from "
+		kern_kill(k, PROTO_ERR_KERNEL, KERN_MSG_RESTARTED "; variables from "
 			  "earlier steps are gone");
 		return 0;
 	}

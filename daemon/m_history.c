@@ -16,8 +16,6 @@
 #include "daemon/m_args.h"
 #include "daemon/rpc.h"
 
-#define STEP_MAX (4u << 20)
-
 /* The request's project (replies the error itself). */
 static struct proj *req_proj(struct rpc_req *req)
 {
@@ -43,7 +41,7 @@ static json_t *step_json(const char *path, const json_t *s, const json_t *state,
 	const char *stem = json_string_value(json_object_get(s, "stem"));
 	const json_t *e = json_object_get(state, stem);
 	const char *status = json_string_value(json_object_get(e, "status"));
-	char *code = fsu_read_file(json_string_value(json_object_get(s, "path")), STEP_MAX, NULL, &err);
+	char *code = hist_step_read(s, &err);
 	char *req = hist_step_request(code);
 	json_t *j = json_pack("{s:O, s:s+, s:s, s:s, s:o, s:O?}", "n", json_object_get(s, "n"), "file",
 			      "history/", json_string_value(json_object_get(s, "file")), "title", req ? req : "",

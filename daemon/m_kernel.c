@@ -7,8 +7,8 @@
  * (daemon/history.c; `step` in the reply); the kernel's state is restored
  * from history first when it is a fresh one (hist_exec).
  *
- * A `run` without `scratch` takes the project like an agent turn (the work
- * queue of daemon/history_run.c): asked while a turn or a re-run holds the
+ * A `run` without `scratch` takes the project like an agent turn (a job of
+ * the project's work queue, daemon/workq.c): asked while a turn or a re-run holds the
  * project, or while other work waits, it waits in arrival order; its client
  * gets `history.event` {kind: "run_queued", msgid, behind} and, when it
  * starts, {kind: "run_start", msgid}.  Its step number is taken when it
@@ -29,6 +29,7 @@
 #include "daemon/project.h"
 #include "daemon/m_args.h"
 #include "daemon/rpc.h"
+#include "daemon/workq.h"
 
 /* A `run` waiting for the project or for its kernel. */
 struct run_ctx {
@@ -68,13 +69,12 @@ static int run_save(struct run_ctx *c, json_t *out, json_t **figs)
 {
 	struct proto_err err = {0};
 	char rel[160], stem[160];
-	if (hist_save_run(c->pj, c->code, c->step, out, rel, sizeof rel, &err) < 0) {
+	if (hist_save_run(c->pj, c->code, out, rel, sizeof rel, &err) < 0) {
 		json_object_set_new(out, "step_error", json_string(err.msg));
 		return -1;
 	}
 	json_object_set_new(out, "step", json_string(rel));
-	snprintf(stem, sizeof stem, "%.*s", (int)(strlen(rel) - strlen("history/") - 3),
-		 rel + strlen("history/"));
+	hist_stem_of_rel(stem, sizeof stem, rel);
 	json_t *moved = hist_figures_move(c->project_path, *figs, stem, 1);
 	json_decref(*figs);
 	*figs = moved;
@@ -110,8 +110,8 @@ static void run_cb(void *ud, const json_t *reply, const struct proto_err *err)
 	}
 	json_decref(out);
 	json_decref(figs);
-	if (!c->scratch)
-		hist_job_end(c); /* after the step was saved: the next one numbers after it */
+	if (!c->scratch) /* after the step was saved: the next one numbers after it */
+		workq_end(c, reply && json_is_true(json_object_get(reply, "ok")) ? WQ_DONE : WQ_FAILED);
 	run_free(c);
 }
 
@@ -147,7 +147,16 @@ static void run_drop(void *ud, const struct proto_err *why)
 	run_free(c);
 }
 
-static const struct hist_job_ops run_ops = {"run", run_start, run_drop};
+/* Waiting: its client is told what it waits behind. */
+static void run_placed(void *ud, const struct workq_place *place)
+{
+	struct run_ctx *c = ud;
+	c->queued = place->position > 0;
+	if (c->queued)
+		run_note(c, "run_queued", place->behind);
+}
+
+static const struct workq_ops run_ops = {WQ_RUN, run_placed, run_start, run_drop};
 
 /* The project path of a request's `project` (replies the error itself). */
 static const char *req_project(struct rpc_req *req)
@@ -171,7 +180,6 @@ static void m_run(struct rpc_req *req)
 	struct proto_err err = {0};
 	struct proj *pj = m_arg_project(req);
 	struct run_ctx *c = pj ? calloc(1, sizeof *c) : NULL;
-	const char *behind = NULL;
 	if (!pj)
 		return;
 	if (!c || !(c->project_path = strdup(proj_path(pj))) || !(c->code = strdup(req->args[1].str))) {
@@ -190,13 +198,11 @@ static void m_run(struct rpc_req *req)
 		run_step_name(c->step, sizeof c->step);
 		rc = hist_exec(c->project_path, c->code, c->step, c->timeout_s, run_cb, c, &err);
 	} else {
-		rc = hist_job_submit(pj, &run_ops, c, req->from.conn_id, &c->queued, &behind, &err);
+		rc = workq_submit(pj, &run_ops, c, req->from.conn_id, &err);
 	}
 	if (rc < 0) {
 		rpc_reply_err(req->from, &err);
 		run_free(c);
-	} else if (c->queued) {
-		run_note(c, "run_queued", behind);
 	}
 }
 RPC_METHOD(run, "run", run_params, m_run, "run code in the project's kernel");
@@ -212,7 +218,11 @@ static void m_interrupt(struct rpc_req *req)
 	const char *path = req_project(req);
 	if (!path)
 		return;
-	int dropped = hist_job_drop_client(path, req->from.conn_id);
+	struct proto_err why;
+	proto_fail(&why, PROTO_ERR_CANCELLED,
+		   "the run was cancelled (kernel.interrupt) while it waited for the project; "
+		   "it never ran");
+	int dropped = workq_drop(path, WQ_RUN, req->from.conn_id, &why);
 	if (dropped == 0)
 		kern_interrupt(path);
 	msgpack_packer *pk = rpc_result_begin(req->from);
@@ -229,8 +239,7 @@ static void m_restart(struct rpc_req *req)
 {
 	const char *path = req_project(req);
 	if (path) {
-		hist_forget_kernel(path); /* the next exec replays history */
-		kern_restart(path);
+		hist_restart_kernel(path); /* the next exec replays history */
 		rpc_reply_ok(req->from);
 	}
 }

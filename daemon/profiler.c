@@ -54,6 +54,7 @@ struct pjob {
 	long long bytes, mtime_ns;
 	char sha[65];
 	bool refresh, again;
+	bool retried;   /* began again once after its kernel was restarted under it */
 	char *load_key;
 	uint64_t timer;
 	struct pwait *waiters;
@@ -240,6 +241,19 @@ static void kprof_cb(void *ud, const json_t *reply, const struct proto_err *err)
 {
 	struct pjob *j = ud;
 	long long bytes, mtime_ns;
+	if (!reply && err && err->code == PROTO_ERR_KERNEL && !j->retried &&
+	    strncmp(err->msg, KERN_MSG_RESTARTED, strlen(KERN_MSG_RESTARTED)) == 0) {
+		/* the kernel was restarted on purpose under the profile (by an
+		 * edit, undo or re-run that held the project): the profile did not
+		 * fail; it is made once more in the next kernel, so a turn queued
+		 * after that work and waiting for it does not fail.  A kernel that
+		 * died is a failure (the turn says so). */
+		log_info("profiles: %s: %s: the kernel was restarted; profiling again", j->pp->path,
+			 j->file);
+		j->retried = true;
+		job_begin(j);
+		return;
+	}
 	if (!reply || !json_is_true(json_object_get(reply, "ok")) ||
 	    !json_is_object(json_object_get(reply, "profile"))) {
 		char *m = reply_error(reply, err);

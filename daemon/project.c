@@ -21,6 +21,7 @@
 #include "daemon/config.h"
 #include "daemon/fsutil.h"
 #include "daemon/history_index.h"
+#include "daemon/history_name.h"
 #include "daemon/log.h"
 #include "daemon/project_int.h"
 
@@ -437,22 +438,10 @@ static int proj_count(const char *dir, bool (*pred)(const char *name))
 	return n;
 }
 
-/* NNN of a history script "NNN_slug.py", or -1. */
-int proj_step_of(const char *name)
-{
-	int digits = 0;
-	while (name[digits] >= '0' && name[digits] <= '9')
-		digits++;
-	size_t len = strlen(name);
-	if (digits < 3 || name[digits] != '_' || len < 4 || strcmp(name + len - 3, ".py"))
-		return -1;
-	return atoi(name);
-}
-
 /* Is name a history step? */
 static bool proj_is_step(const char *name)
 {
-	return proj_step_of(name) >= 0;
+	return hist_step_number(name) >= 0; /* daemon/history_name.c */
 }
 
 /* Is name a dataset file? */
@@ -471,25 +460,6 @@ static int proj_count_steps(const char *history_dir)
 int proj_step_count(struct proj *p)
 {
 	return hidx_step_count(p->path, proj_count_steps);
-}
-
-/* The next free step number. */
-int proj_next_step_number(struct proj *p)
-{
-	DIR *d = opendir(p->history);
-	int max = 0;
-	struct dirent *de;
-	if (!d)
-		return -1;
-	errno = 0;
-	while ((de = readdir(d))) {
-		int n = proj_step_of(de->d_name);
-		if (n > max)
-			max = n;
-	}
-	int failed = errno != 0;
-	closedir(d);
-	return failed ? -1 : max + 1;
 }
 
 /* Next turn number, persisted in .daa/turn. */

@@ -104,13 +104,9 @@ int proj_convention_set(struct proj *p, const char *key, const json_t *value,
 /* Remove KEY (NOT_FOUND when absent).  Atomic. */
 int proj_convention_rm(struct proj *p, const char *key, struct proto_err *err);
 
-/* History: number of steps (history/NNN_*.py) and the next free NNN (1-based). */
+/* History: number of steps (history/NNN_*.py; names and numbering are
+ * daemon/history_name.h's). */
 int proj_step_count(struct proj *p);
-/* NNN of a history script file name "NNN_slug.py", or -1 for any other name. */
-int proj_step_of(const char *name);
-/* The next free step number, or -1 when history/ cannot be listed (a new
- * step must not be numbered then: it could overwrite step 001). */
-int proj_next_step_number(struct proj *p);
 /* A persistent turn counter (.daa/turn): returns the next turn number (>= 1),
  * saved atomically, or -1 with err. */
 int proj_turn_next(struct proj *p, struct proto_err *err);

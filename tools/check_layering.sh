@@ -6,6 +6,8 @@
 #   sandbox/   → libseccomp, libcap only (no protocol/, daemon/, client/)
 #   client/    → protocol only (no daemon/, sandbox/)
 #   daemon/    → protocol, sandbox (never client/)
+#   daemon/workq.* (the work queue) → never the agent or history headers:
+#              it calls its jobs only through the ops they register
 # Exit 0 when clean, 1 with one line per violation.
 set -u
 cd "$(dirname "$0")/.."
@@ -28,6 +30,19 @@ check protocol daemon client sandbox
 check sandbox daemon client protocol
 check client daemon sandbox
 check daemon client
+
+# check_files GLOB FORBIDDEN-PREFIX...: no quoted include of those headers in the files.
+check_files() {
+	local glob=$1; shift
+	for forbidden in "$@"; do
+		while IFS= read -r hit; do
+			echo "layering: $hit  ($glob must not include $forbidden*)"
+			bad=1
+		done < <(grep -nHE "^[[:space:]]*#[[:space:]]*include[[:space:]]*\"$forbidden" \
+			$glob 2>/dev/null)
+	done
+}
+check_files 'daemon/workq.[ch]' daemon/agent daemon/history
 
 # Linked objects: a client binary must hold no daemon/ or sandbox/ object.
 for b in "$BUILD/bin/daa" "$BUILD/bin/daa-tray"; do

@@ -44,12 +44,17 @@ json_t *kern_project_info(const char *p)
 	(void)p;
 	abort();
 }
+int kern_restart(const char *p)
+{
+	(void)p;
+	abort();
+}
 const char *proj_path(const struct proj *p)
 {
 	(void)p;
 	abort();
 }
-int proj_next_step_number(struct proj *p)
+const char *proj_history_dir(const struct proj *p)
 {
 	(void)p;
 	abort();

@@ -6,9 +6,9 @@ Turn A holds the project (its step waits for a gate file); turn B is asked
 (queued), then run J (waits), then turn C.  Once the gate opens the order
 must be A, B, J, C: seen on one connection (it watches the project and
 asked J), and in the history numbering (A 001, B 002, J 003_run, C 004).
+The positions the queued events report count every job ahead (C: 3).
 
-(The count of turns queued before a run comes from agent_turns_queued()
-in daemon/agent.c; see daemon/history_run.c.)
+(Turns and runs are jobs of one FIFO per project, daemon/workq.c.)
 """
 import os
 import sys
@@ -38,11 +38,14 @@ def body(s, fake):
         ta = a.send("ask", {"project": "demo", "request": "turn a"})
         next_note(j, lambda m: m[1] == "turn.event" and kind(m) == "code")
         tb = a.send("ask", {"project": "demo", "request": "turn b"})
-        next_note(j, lambda m: m[1] == "turn.event" and kind(m) == "queued")
+        qb = params(next_note(j, lambda m: m[1] == "turn.event" and kind(m) == "queued")[-1])
         mid = j.send("run", {"project": "demo", "code": "print('J')"})
-        hist_note(j, "run_queued", mid)
+        qj = hist_note(j, "run_queued", mid)
         tc = a.send("ask", {"project": "demo", "request": "turn c"})
-        next_note(j, lambda m: m[1] == "turn.event" and kind(m) == "queued")
+        qc = params(next_note(j, lambda m: m[1] == "turn.event" and kind(m) == "queued")[-1])
+        # positions count every job ahead, whatever its kind (daemon/workq.c): C waits
+        # behind A (running), B and J
+        assert qb["position"] == 1 and qj["behind"] == "turn" and qc["position"] == 3, (qb, qj, qc)
         open_gate(s)
         out = j.wait(mid)
         assert out[2] is None and out[3]["ok"] and out[3]["stdout"] == "J\n", out

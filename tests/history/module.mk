@@ -1,0 +1,9 @@
+# tests/history/module.mk — test_workq: the project work queue
+# (daemon/workq.c) on its own, with the project and connection functions it
+# calls stubbed in the test; the Python tests in this folder need no build.
+$(BUILD)/tests/history/test_workq: $(OBJ)/tests/history/test_workq.o $(OBJ)/daemon/workq.o \
+		$(OBJ)/daemon/log.o $(PROTO_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(PROTO_LIB) $(LIB_MSGPACK)
+
+TEST_BINS += $(BUILD)/tests/history/test_workq
