@@ -62,6 +62,7 @@
 #include "daemon/history.h"
 #include "daemon/log.h"
 #include "daemon/project.h"
+#include "daemon/publish.h"
 #include "daemon/rpc.h"
 
 #define STEP_MAX (4u << 20)
@@ -202,11 +203,11 @@ static void queue_next(struct proj *pj, const char *path)
 }
 
 /* A project is closed or deleted: its waiting jobs never run. */
-static void queue_closed_cb(const char *project_path, void *ud)
+static void queue_closed_cb(struct proj *pj)
 {
+	const char *project_path = proj_path(pj);
 	struct proto_err err;
 	struct hist_job *j, *next;
-	(void)ud;
 	proto_fail(&err, PROTO_ERR_NOT_FOUND, "the project was closed");
 	for (j = jobs; j; j = next) {
 		next = j->next;
@@ -221,15 +222,14 @@ static void queue_closed_cb(const char *project_path, void *ud)
 int hist_job_submit(struct proj *pj, const struct hist_job_ops *ops, void *ud, uint64_t owner_conn,
 		    bool *queued, const char **behind, struct proto_err *err)
 {
-	static bool hooked;
+	static const struct proj_part_ops queue_part = {.close = queue_closed_cb};
 	const char *path = proj_path(pj);
 	struct hist_job *j = calloc(1, sizeof *j), **pp;
 	if (!j || !(j->path = strdup(path))) {
 		free(j);
 		return proto_fail(err, PROTO_ERR_INTERNAL, "out of memory");
 	}
-	if (!hooked)
-		hooked = proj_add_close_hook(queue_closed_cb, NULL) == 0;
+	proj_part_set(PROJ_PART_HIST, &queue_part);
 	*behind = holder(pj, path);
 	*queued = *behind != NULL;
 	j->pj = pj, j->ops = ops, j->ud = ud, j->conn = owner_conn;
@@ -569,13 +569,11 @@ int hist_rerun(struct proj *pj, int from, hist_done_cb done, void *ud, struct pr
 static void edit_notify(struct proj *pj, const char *kind, const json_t *r)
 {
 	hist_event(proj_path(pj), kind, json_deep_copy(r));
-	msgpack_packer *pk = rpc_notify_begin("history.changed");
-	msgpack_pack_map(pk, 4);
-	proto_pack_kv_str(pk, "project", proj_name(pj));
-	proto_pack_kv_str(pk, "project_path", proj_path(pj));
-	proto_pack_kv_str(pk, "action", "edit");
-	proto_pack_kv_str(pk, "file", json_string_value(json_object_get(r, "file")));
-	rpc_notify_end_project(proj_path(pj));
+	json_t *ev = json_pack("{s:o, s:o, s:s, s:o}", "project", rpc_str(proj_name(pj)),
+			       "project_path", rpc_str(proj_path(pj)), "action", "edit", "file",
+			       rpc_str(json_string_value(json_object_get(r, "file"))));
+	pub_publish(pj, PUB_HISTORY_CHANGED, ev);
+	json_decref(ev);
 }
 
 /* The kernel starts afresh: the next exec replays the edited history. */
