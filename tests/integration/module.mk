@@ -1,5 +1,5 @@
 # tests/integration/module.mk — C unit tests of the daemon's core modules
-# (event loop, fsutil); the Python integration tests in this folder need no
+# (event loop, fsutil, the publisher); the Python integration tests in this folder need no
 # build.
 $(BUILD)/tests/integration/test_loop: $(OBJ)/tests/integration/test_loop.o $(OBJ)/daemon/loop.o
 	@mkdir -p $(dir $@)
@@ -11,3 +11,11 @@ $(BUILD)/tests/integration/test_fsutil: $(OBJ)/tests/integration/test_fsutil.o \
 	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(PROTO_LIB) $(LIB_MSGPACK)
 
 TEST_BINS += $(BUILD)/tests/integration/test_loop $(BUILD)/tests/integration/test_fsutil
+
+# The publisher (daemon/publish.c) with a fake sink and a fake project handle.
+$(BUILD)/tests/integration/test_publish: $(OBJ)/tests/integration/test_publish.o \
+		$(OBJ)/daemon/publish.o $(OBJ)/daemon/mpjson.o $(OBJ)/daemon/log.o $(PROTO_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(PROTO_LIB) $(LIB_MSGPACK) $(LIB_JANSSON)
+
+TEST_BINS += $(BUILD)/tests/integration/test_publish
