@@ -38,7 +38,7 @@ static const struct proto_field add_params[] = {
 static const struct proto_field list_params[] = {{"project", PROTO_T_STR, false},
 						 {NULL, PROTO_T_ANY, false}};
 
-/* Finish a job: the result with the profile the change hook started, or
+/* Finish a job: the result with the profile the change callback started, or
  * NULL with err. */
 static json_t *m_data_finish(struct proj *p, struct proj_data_job *job, int copy_errno,
 			     struct proto_err *err)

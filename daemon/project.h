@@ -40,8 +40,8 @@ json_t *proj_list(struct proto_err *err);
 /* Names of the projects opened by this daemon (new reference, for status). */
 json_t *proj_open_names(void);
 /* Watch the data/ folders of open projects: files changed there by hand run
- * the change hooks (daemon/project_watch.c).  -1 (logged) when inotify is
- * unavailable; the daemon works on without it. */
+ * the parts' change callbacks (daemon/project_watch.c).  -1 (logged) when
+ * inotify is unavailable; the daemon works on without it. */
 int proj_watch_init(struct loop *l);
 void proj_watch_shutdown(void);
 /* Remove what a killed daemon left of deleted projects (start-up). */
