@@ -298,6 +298,14 @@ static void conn_error(struct conn *c, uint32_t msgid, int code, const char *msg
 	proto_buf_free(&b);
 }
 
+/* Is the method marked RPC_PROJECT with params[0] the string "project"?
+ * (A table that marks it wrongly is logged at start and refused here.) */
+static bool method_project_ok(const struct rpc_method *m)
+{
+	return m->params && m->params[0].name && !strcmp(m->params[0].name, "project") &&
+	       m->params[0].type == PROTO_T_STR;
+}
+
 /* Send what a handler returned: its result, its error, or nothing (RPC_LATER). */
 static void server_answer(struct rpc_req *req, json_t *result)
 {
@@ -350,7 +358,10 @@ static void server_dispatch(struct conn *c, struct proto_msg *m)
 	};
 	log_debug("client %llu: %s (#%u)", (unsigned long long)c->id, meth->name, m->msgid);
 	if (meth->flags & RPC_PROJECT) {
-		req.proj = proj_get(vals[0].present ? vals[0].str : NULL, &err);
+		if (method_project_ok(meth))
+			req.proj = proj_get(vals[0].present ? vals[0].str : NULL, &err);
+		else
+			proto_fail(&err, PROTO_ERR_INTERNAL, "%s: bad method table", meth->name);
 		if (!req.proj) {
 			conn_error(c, m->msgid, err.code ? err.code : PROTO_ERR_INTERNAL, err.msg);
 			return;
@@ -588,11 +599,11 @@ static void server_refuse(int cfd)
 			 "config.json)", srv.max_clients);
 	log_warn("a new client was refused: %s", msg);
 	struct proto_buf b;
+	json_t *params = json_pack("{s:i, s:s}", "code", PROTO_ERR_BUSY, "message", msg);
 	proto_buf_init(&b);
-	proto_pack_notify_head(&b.pk, "error");
-	msgpack_pack_map(&b.pk, 2);
-	proto_pack_kv_int(&b.pk, "code", PROTO_ERR_BUSY);
-	proto_pack_kv_str(&b.pk, "message", msg);
+	proto_pack_notify_head(&b.pk, "error"); /* not a connection yet: not published */
+	mpjson_pack(&b.pk, params);
+	json_decref(params);
 	ssize_t w = send(cfd, b.sb.data, b.sb.size, MSG_NOSIGNAL | MSG_DONTWAIT);
 	(void)w;
 	proto_buf_free(&b);
@@ -657,9 +668,7 @@ static void server_check_methods(void)
 	const struct rpc_method *m, *o;
 	size_t n = 0;
 	for (size_t i = 0; (m = rpc_method_at(i)); i++, n++) {
-		if ((m->flags & RPC_PROJECT) &&
-		    (!m->params || !m->params[0].name || strcmp(m->params[0].name, "project") ||
-		     m->params[0].type != PROTO_T_STR))
+		if ((m->flags & RPC_PROJECT) && !method_project_ok(m))
 			log_error("RPC method %s takes a project but its first param is not "
 				  "the string \"project\"", m->name);
 		for (size_t j = 0; j < i && (o = rpc_method_at(j)); j++)
