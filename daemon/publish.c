@@ -43,6 +43,7 @@ static const char *const topic_method[PUB_TOPICS] = {
 	[PUB_DATA_EVENT] = "data.event",
 };
 
+/* Where packed notifications go. */
 void pub_set_sink(pub_sink sink, void *ud)
 {
 	P.sink = sink;
@@ -83,6 +84,7 @@ static size_t pub_count(uint64_t conn)
 	return k;
 }
 
+/* Follow topics of p (merged into an existing entry). */
 int pub_subscribe(uint64_t conn_id, const struct proj *p, unsigned topics)
 {
 	const char *path = p ? proj_path(p) : NULL;
@@ -113,6 +115,7 @@ int pub_subscribe(uint64_t conn_id, const struct proj *p, unsigned topics)
 	return 0;
 }
 
+/* Stop following topics of p; the entry goes when none is left. */
 void pub_unsubscribe(uint64_t conn_id, const struct proj *p, unsigned topics)
 {
 	struct pub_sub *s = p ? pub_find(conn_id, proj_path(p)) : NULL;
@@ -125,6 +128,7 @@ void pub_unsubscribe(uint64_t conn_id, const struct proj *p, unsigned topics)
 	}
 }
 
+/* Forget every subscription of a closed connection. */
 void pub_conn_gone(uint64_t conn_id)
 {
 	for (size_t i = 0; i < P.n; i++) {
@@ -172,6 +176,7 @@ static void cut_strings(json_t *v, size_t lim)
 	}
 }
 
+/* A copy cut to fit max bytes, or NULL when v fits (publish.h). */
 json_t *pub_shrink(const json_t *v, size_t max)
 {
 	if (json_size(v) <= max)
@@ -194,6 +199,7 @@ static void pub_pack(struct proto_buf *b, enum pub_topic topic, const json_t *pa
 	json_decref(small);
 }
 
+/* Pack once, send to each subscriber of the path and topic. */
 int pub_publish_path(const char *project_path, enum pub_topic topic, const json_t *params)
 {
 	struct proto_buf b;
@@ -219,11 +225,13 @@ int pub_publish_path(const char *project_path, enum pub_topic topic, const json_
 	return sent;
 }
 
+/* The same by handle. */
 int pub_publish(const struct proj *p, enum pub_topic topic, const json_t *params)
 {
 	return p ? pub_publish_path(proj_path(p), topic, params) : 0;
 }
 
+/* One notification to one connection. */
 int pub_send(uint64_t conn_id, enum pub_topic topic, const json_t *params)
 {
 	struct proto_buf b;
@@ -237,6 +245,7 @@ int pub_send(uint64_t conn_id, enum pub_topic topic, const json_t *params)
 	return rc;
 }
 
+/* Drop every subscription (shutdown, tests). */
 void pub_reset(void)
 {
 	for (size_t i = 0; i < P.n; i++)

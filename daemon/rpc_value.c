@@ -9,6 +9,7 @@
 /* Only its address is used (RPC_LATER); immortal like json_null(). */
 json_t rpc_later_marker = {JSON_NULL, (size_t)-1};
 
+/* Set the error reply; NULL for the handler to return. */
 json_t *rpc_fail(struct rpc_req *req, int code, const char *fmt, ...)
 {
 	va_list ap;
@@ -19,21 +20,25 @@ json_t *rpc_fail(struct rpc_req *req, int code, const char *fmt, ...)
 	return NULL;
 }
 
+/* The same from a proto_err. */
 json_t *rpc_fail_err(struct rpc_req *req, const struct proto_err *err)
 {
 	return rpc_fail(req, err->code, "%s", err->msg);
 }
 
+/* A string sent byte for byte (null for NULL). */
 json_t *rpc_str(const char *s)
 {
 	return s ? json_string_nocheck(s) : json_null();
 }
 
+/* The same with a length (may hold NUL bytes). */
 json_t *rpc_strn(const char *s, size_t len)
 {
 	return s ? json_stringn_nocheck(s, len) : json_null();
 }
 
+/* {ok: true}. */
 json_t *rpc_ok(void)
 {
 	return json_pack("{s:b}", "ok", 1);
