@@ -17,7 +17,6 @@
 
 #define STEP_MAX (4u << 20)
 
-
 /* One step as history.list / history.show give it. */
 static json_t *step_json(const char *path, const json_t *s, const json_t *state, bool text)
 {
@@ -95,7 +94,8 @@ static json_t *m_list(struct rpc_req *req)
 	proto_buf_free(&b);
 	return RPC_LATER; /* answered just above */
 }
-RPC_METHOD_PROJECT(history_list, "history.list", list_params, m_list, "the project's steps with their statuses");
+RPC_METHOD_PROJECT(history_list, "history.list", list_params, m_list,
+		   "the project's steps with their statuses");
 
 static const struct proto_field show_params[] = {
 	{"project", PROTO_T_STR, false},
@@ -129,7 +129,8 @@ static json_t *m_show(struct rpc_req *req)
 	json_decref(steps);
 	return res;
 }
-RPC_METHOD_PROJECT(history_show, "history.show", show_params, m_show, "one step's script and status");
+RPC_METHOD_PROJECT(history_show, "history.show", show_params, m_show,
+		   "one step's script and status");
 
 static const struct proto_field edit_params[] = {
 	{"project", PROTO_T_STR, false},
@@ -153,7 +154,7 @@ static json_t *m_edit(struct rpc_req *req)
 	return r;
 }
 RPC_METHOD_PROJECT(history_edit, "history.edit", edit_params, m_edit,
-	   "save new text for a step (later steps become stale; waits for a re-run)");
+		   "save new text for a step (later steps become stale; waits for a re-run)");
 
 /* A re-run ended: reply to the client that asked. */
 static void rerun_done_cb(void *ud, const json_t *result)
@@ -185,7 +186,7 @@ static json_t *m_rerun(struct rpc_req *req)
 	return RPC_LATER;
 }
 RPC_METHOD_PROJECT(history_rerun, "history.rerun", rerun_params, m_rerun,
-	   "re-run steps from N on in a fresh kernel (replaying 1..N-1 first)");
+		   "re-run steps from N on in a fresh kernel (replaying 1..N-1 first)");
 
 static const struct proto_field script_params[] = {
 	{"project", PROTO_T_STR, false},
@@ -205,7 +206,7 @@ static json_t *m_export_script(struct rpc_req *req)
 	return res;
 }
 RPC_METHOD_PROJECT(export_script, "export.script", script_params, m_export_script,
-	   "the whole analysis as one standalone Python script");
+		   "the whole analysis as one standalone Python script");
 
 static const struct proto_field nb_params[] = {
 	{"project", PROTO_T_STR, false},
@@ -225,4 +226,4 @@ static json_t *m_export_notebook(struct rpc_req *req)
 	return res;
 }
 RPC_METHOD_PROJECT(export_notebook, "export.notebook", nb_params, m_export_notebook,
-	   "the whole analysis as a Jupyter notebook (nbformat 4)");
+		   "the whole analysis as a Jupyter notebook (nbformat 4)");

@@ -203,7 +203,7 @@ static json_t *m_interrupt(struct rpc_req *req)
 	return json_pack("{s:b, s:i}", "ok", 1, "dropped", dropped);
 }
 RPC_METHOD_PROJECT(kernel_interrupt, "kernel.interrupt", project_params, m_interrupt,
-	   "interrupt the step running in the project's kernel");
+		   "interrupt the step running in the project's kernel");
 
 /* kernel.restart: the next exec replays history. */
 static json_t *m_restart(struct rpc_req *req)
@@ -214,4 +214,4 @@ static json_t *m_restart(struct rpc_req *req)
 	return rpc_ok();
 }
 RPC_METHOD_PROJECT(kernel_restart, "kernel.restart", project_params, m_restart,
-	   "restart the project's kernel (variables are lost)");
+		   "restart the project's kernel (variables are lost)");

@@ -119,7 +119,7 @@ static json_t *m_log_tail(struct rpc_req *req)
 			 "project_path", rpc_str(proj_path(p)));
 }
 RPC_METHOD_PROJECT(log_tail, "log.tail", tail_params, m_log_tail,
-	   "the project's last model calls (llm_log_*.jsonl)");
+		   "the project's last model calls (llm_log_*.jsonl)");
 
 /* The first non-blank line of text, at most MEM_NOW_LINE bytes (whole UTF-8). */
 static size_t first_line(const char *text, const char **start)
@@ -200,4 +200,4 @@ static json_t *m_summary_get(struct rpc_req *req)
 	return res;
 }
 RPC_METHOD_PROJECT(summary_get, "summary.get", summary_params, m_summary_get,
-	   "the project's Markdown recap (llm_summary.md)");
+		   "the project's Markdown recap (llm_summary.md)");

@@ -182,4 +182,4 @@ static json_t *m_model(struct rpc_req *req)
 	return res;
 }
 RPC_METHOD_PROJECT(model_run, "model.run", model_params, m_model,
-	   "fit and cross-validate a model of a target column; saves it with a card");
+		   "fit and cross-validate a model of a target column; saves it with a card");

@@ -163,4 +163,4 @@ static json_t *m_profile(struct rpc_req *req)
 	return RPC_LATER;
 }
 RPC_METHOD_PROJECT(profile_run, "profile.run", profile_params, m_profile,
-	   "profile a dataset: summary and a self-contained HTML report (cached)");
+		   "profile a dataset: summary and a self-contained HTML report (cached)");

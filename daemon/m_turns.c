@@ -33,4 +33,4 @@ static json_t *m_turns_list(struct rpc_req *req)
 			 rpc_str(proj_name(p)), "project_path", rpc_str(proj_path(p)));
 }
 RPC_METHOD_PROJECT(turns_list, "turns.list", list_params, m_turns_list,
-	   "the project's ended turns (request, answer, code, figures)");
+		   "the project's ended turns (request, answer, code, figures)");

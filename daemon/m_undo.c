@@ -135,4 +135,4 @@ static json_t *m_history_undo(struct rpc_req *req)
 	return RPC_LATER; /* answered just above */
 }
 RPC_METHOD_PROJECT(history_undo, "history.undo", undo_params, m_history_undo,
-	   "drop the project's last history step (kept under .daa/undone/)");
+		   "drop the project's last history step (kept under .daa/undone/)");
