@@ -63,7 +63,8 @@ static struct {
 } A;
 
 static const struct workq_ops turn_ops;
-static void proj_closed_cb(const char *project_path, void *ud);
+static void proj_closed_cb(struct proj *pj);
+static const struct proj_part_ops agent_part = {.close = proj_closed_cb};
 
 /* Name of a state, for logs. */
 const char *agent_state_name(enum agent_state s)
@@ -136,8 +137,8 @@ int agent_init(struct loop *l, struct proto_err *err)
 	(void)err; /* a broken LLM set-up must not stop the daemon: `ask` reports it */
 	A.loop = l;
 	cfg_load();
-	proj_add_close_hook(proj_closed_cb, NULL);
-	prof_init(l); /* after our close hook: turns end before their profiles */
+	proj_part_set(PROJ_PART_AGENT, &agent_part); /* turns end before their profiles */
+	prof_init(l);
 	if (llm_config_from_json(&lc, c ? c->llm : NULL, msg, sizeof msg) < 0) {
 		snprintf(A.init_err, sizeof A.init_err, "the LLM configuration is wrong: %s", msg);
 	} else {
@@ -743,10 +744,10 @@ void agent_shutdown(void)
 }
 
 /* A project is being deleted or closed: end its turns. */
-static void proj_closed_cb(const char *project_path, void *ud)
+static void proj_closed_cb(struct proj *pj)
 {
 	struct proto_err why;
-	(void)ud;
+	const char *project_path = proj_path(pj);
 	proto_fail(&why, PROTO_ERR_NOT_FOUND, "the project was closed");
 	for (struct agent_proj *p = A.projects; p; p = p->next) {
 		if (strcmp(p->path, project_path) != 0)

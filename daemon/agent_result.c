@@ -11,59 +11,15 @@
 #include "daemon/agent.h"
 #include "daemon/agent_int.h"
 #include "daemon/kern.h"
+#include "daemon/publish.h"
 
 #define STDOUT_EXCERPT 4000
-#define EVENT_MAX (1u << 20)   /* a turn.event's JSON text at most (PROTOCOL.md) */
 #define RESULT_MAX (4u << 20)  /* a TURN RESULT's */
-
-/* Bytes of v's compact JSON text. */
-static size_t json_size(const json_t *v)
-{
-	return json_dumpb(v, NULL, 0, JSON_COMPACT | JSON_ENCODE_ANY);
-}
-
-/* Cut every string of v (recursively, in place) longer than lim bytes, on a
- * UTF-8 boundary, with a marker saying how much was left out. */
-static void cut_strings(json_t *v, size_t lim)
-{
-	const char *k;
-	json_t *x;
-	size_t i;
-	if (json_is_object(v)) {
-		json_object_foreach(v, k, x)
-			cut_strings(x, lim);
-	} else if (json_is_array(v)) {
-		json_array_foreach(v, i, x)
-			cut_strings(x, lim);
-	} else if (json_is_string(v) && json_string_length(v) > lim) {
-		const char *s = json_string_value(v);
-		size_t n = json_string_length(v), m = lim;
-		while (m > 0 && ((unsigned char)s[m] & 0xC0) == 0x80)
-			m--;
-		char tail[96];
-		int tn = snprintf(tail, sizeof tail, "\n… [cut by daa: %zu more bytes]", n - m);
-		char *buf = malloc(m + (size_t)tn + 1);
-		if (!buf)
-			return;
-		memcpy(buf, s, m);
-		memcpy(buf + m, tail, (size_t)tn + 1);
-		json_string_setn(v, buf, m + (size_t)tn);
-		free(buf);
-	}
-}
 
 /* See agent_int.h. */
 json_t *agent_shrink(const json_t *v, size_t max)
 {
-	size_t size = json_size(v);
-	if (size <= max)
-		return NULL;
-	json_t *c = json_deep_copy(v);
-	for (size_t lim = max / 2; c && lim >= 64 && json_size(c) > max; lim /= 2)
-		cut_strings(c, lim);
-	if (json_is_object(c))
-		json_object_set_new(c, "truncated", json_true());
-	return c;
+	return pub_shrink(v, max);
 }
 
 /* Broadcast one turn.event to the project's subscribers. */
@@ -71,7 +27,6 @@ void agent_event(const struct agent_turn *t, const char *kind, json_t *fields)
 {
 	json_t *ev = json_pack("{s:s, s:s, s:i, s:s}", "project", t->proj->name, "project_path",
 			       t->proj->path, "turn", t->number, "kind", kind);
-	msgpack_packer *pk;
 	if (!ev) {
 		json_decref(fields);
 		return;
@@ -79,14 +34,8 @@ void agent_event(const struct agent_turn *t, const char *kind, json_t *fields)
 	if (json_is_object(fields))
 		json_object_update_missing(ev, fields);
 	json_decref(fields);
-	json_t *small = agent_shrink(ev, EVENT_MAX);
-	if (small) { /* one event never costs a subscriber its connection */
-		json_decref(ev);
-		ev = small;
-	}
-	pk = rpc_notify_begin("turn.event");
-	mpjson_pack(pk, ev);
-	rpc_notify_end_project(t->proj->path);
+	/* cut to PUB_EVENT_MAX there: one event never costs a subscriber its connection */
+	pub_publish(t->proj->pj, PUB_TURN_EVENT, ev);
 	json_decref(ev);
 }
 
@@ -171,8 +120,7 @@ void agent_reply_all(struct agent_turn *t, const char *status)
 			continue;
 		}
 		if (r) {
-			mpjson_pack(rpc_result_begin(w->to), r);
-			rpc_result_end();
+			rpc_reply_value(w->to, r);
 		} else {
 			rpc_reply_error(w->to, PROTO_ERR_INTERNAL, "out of memory building the result");
 		}

@@ -27,6 +27,7 @@
 #include "daemon/history.h"
 #include "daemon/log.h"
 #include "daemon/project.h"
+#include "daemon/publish.h"
 #include "daemon/rpc.h"
 
 /* What this module knows of a project's kernel. */
@@ -242,8 +243,7 @@ void hist_event(const char *project_path, const char *kind, json_t *fields)
 	json_decref(fields);
 	if (!ev)
 		return;
-	mpjson_pack(rpc_notify_begin("history.event"), ev);
-	rpc_notify_end_project(project_path);
+	pub_publish_path(project_path, PUB_HISTORY_EVENT, ev);
 	json_decref(ev);
 }
 

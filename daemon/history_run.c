@@ -40,6 +40,7 @@
 #include "daemon/history.h"
 #include "daemon/log.h"
 #include "daemon/project.h"
+#include "daemon/publish.h"
 #include "daemon/rpc.h"
 #include "daemon/workq.h"
 
@@ -331,13 +332,11 @@ int hist_rerun(struct proj *pj, int from, hist_done_cb done, void *ud, struct pr
 static void edit_notify(struct proj *pj, const char *kind, const json_t *r)
 {
 	hist_event(proj_path(pj), kind, json_deep_copy(r));
-	msgpack_packer *pk = rpc_notify_begin("history.changed");
-	msgpack_pack_map(pk, 4);
-	proto_pack_kv_str(pk, "project", proj_name(pj));
-	proto_pack_kv_str(pk, "project_path", proj_path(pj));
-	proto_pack_kv_str(pk, "action", "edit");
-	proto_pack_kv_str(pk, "file", json_string_value(json_object_get(r, "file")));
-	rpc_notify_end_project(proj_path(pj));
+	json_t *ev = json_pack("{s:o, s:o, s:s, s:o}", "project", rpc_str(proj_name(pj)),
+			       "project_path", rpc_str(proj_path(pj)), "action", "edit", "file",
+			       rpc_str(json_string_value(json_object_get(r, "file"))));
+	pub_publish(pj, PUB_HISTORY_CHANGED, ev);
+	json_decref(ev);
 }
 
 /* The kernel starts afresh: the next exec replays the edited history. */

@@ -63,10 +63,9 @@ static void load_settings(const struct kern_config *cfg)
 }
 
 /* A project is being deleted or closed: its kernel stops. */
-static void close_hook(const char *project_path, void *ud)
+static void close_hook(struct proj *p)
 {
-	(void)ud;
-	kern_stop(project_path);
+	kern_stop(proj_path(p));
 }
 
 static struct kern *find(const char *project);
@@ -75,9 +74,9 @@ static int submit(const char *project, const char *op, json_t *msg, int timeout_
 
 /* A project's datasets or conventions changed: its bound kernel reloads them
  * (queued behind a running step, like any request). */
-static void change_hook(const char *project_path, void *ud)
+static void change_hook(struct proj *p)
 {
-	(void)ud;
+	const char *project_path = proj_path(p);
 	if (!find(project_path))
 		return;
 	struct proto_err err = {0};
@@ -94,8 +93,8 @@ int kern_init(struct loop *l, const struct kern_config *cfg, struct proto_err *e
 	load_settings(cfg);
 	if (sbx_probe(kern_g.probe, sizeof kern_g.probe) < 0)
 		log_warn("kernel: sandbox probe failed: %s", kern_g.probe);
-	proj_add_close_hook(close_hook, NULL);
-	proj_add_change_hook(change_hook, NULL);
+	static const struct proj_part_ops kern_part = {.close = close_hook, .changed = change_hook};
+	proj_part_set(PROJ_PART_KERN, &kern_part);
 	struct proto_err e = {0};
 	if (kp_resolve(&kern_g.set, &e) < 0) {
 		/* The daemon still serves everything else; run/doctor report this. */

@@ -38,27 +38,15 @@ static const struct proto_field add_params[] = {
 static const struct proto_field list_params[] = {{"project", PROTO_T_STR, false},
 						 {NULL, PROTO_T_ANY, false}};
 
-/* Pack a json result and free it. */
-static void m_data_reply(struct rpc_reply_to to, json_t *res)
+/* Finish a job: the result with the profile the change callback started, or
+ * NULL with err. */
+static json_t *m_data_finish(struct proj *p, struct proj_data_job *job, int copy_errno,
+			     struct proto_err *err)
 {
-	msgpack_packer *pk = rpc_result_begin(to);
-	mpjson_pack(pk, res);
-	rpc_result_end();
-	json_decref(res);
-}
-
-/* Finish a job and answer (with the profile the change hook started). */
-static void m_data_finish(struct rpc_reply_to to, struct proj *p, struct proj_data_job *job,
-			  int copy_errno)
-{
-	struct proto_err err = {0};
-	json_t *res = proj_data_finish(job, copy_errno, &err);
-	if (res) {
+	json_t *res = proj_data_finish(job, copy_errno, err);
+	if (res)
 		json_object_set_new(res, "profile", prof_status(p, res));
-		m_data_reply(to, res);
-	}
-	else
-		rpc_reply_err(to, &err);
+	return res;
 }
 
 /* The copying child exited: its result is in the pipe (nothing there: it died). */
@@ -72,7 +60,13 @@ static void m_data_child_cb(struct loop *l, pid_t pid, int status, void *ud)
 		copy_errno = EIO;
 	}
 	close(c->result_fd);
-	m_data_finish(c->to, c->proj, c->job, copy_errno);
+	struct proto_err err = {0};
+	json_t *res = m_data_finish(c->proj, c->job, copy_errno, &err);
+	if (res)
+		rpc_reply_value(c->to, res);
+	else
+		rpc_reply_err(c->to, &err);
+	json_decref(res);
 	free(c);
 }
 
@@ -144,39 +138,34 @@ static int m_data_fork(struct rpc_reply_to to, struct proj *proj, struct proj_da
 }
 
 /* data.add {project?, path, name?, overwrite?} → {name, file, bytes, format, path}. */
-static void m_data_add(struct rpc_req *req)
+static json_t *m_data_add(struct rpc_req *req)
 {
 	struct proto_err err = {0};
 	const struct proto_value *a = req->args;
-	struct proj *p = proj_get(a[0].present ? a[0].str : NULL, &err);
-	struct proj_data_job *job = p ? proj_data_begin(p, a[1].str, a[2].present ? a[2].str : NULL,
-							 a[3].present && a[3].b, &err)
-				      : NULL;
-	if (!job) {
-		rpc_reply_err(req->from, &err);
-		return;
-	}
+	struct proj *p = req->proj;
+	struct proj_data_job *job = proj_data_begin(p, a[1].str, a[2].present ? a[2].str : NULL,
+						    a[3].present && a[3].b, &err);
+	if (!job)
+		return rpc_fail_err(req, &err);
 	if (proj_data_job_size(job) >= M_DATA_ASYNC_BYTES && m_data_fork(req->from, p, job) == 0)
-		return;
-	m_data_finish(req->from, p, job, proj_data_copy(job));
+		return RPC_LATER;
+	json_t *res = m_data_finish(p, job, proj_data_copy(job), &err);
+	return res ? res : rpc_fail_err(req, &err);
 }
-RPC_METHOD(data_add, "data.add", add_params, m_data_add,
-	   "copy a dataset file into the project's data/ folder");
+RPC_METHOD_PROJECT(data_add, "data.add", add_params, m_data_add,
+		   "copy a dataset file into the project's data/ folder");
 
 /* data.list {project?} → {datasets: [...]}. */
-static void m_data_list(struct rpc_req *req)
+static json_t *m_data_list(struct rpc_req *req)
 {
 	struct proto_err err = {0};
-	struct proj *p = proj_get(req->args[0].present ? req->args[0].str : NULL, &err);
-	json_t *ds = p ? proj_datasets(p, &err) : NULL, *d;
+	struct proj *p = req->proj;
+	json_t *ds = proj_datasets(p, &err), *d;
 	size_t i;
-	if (!ds) {
-		rpc_reply_err(req->from, &err);
-		return;
-	}
+	if (!ds)
+		return rpc_fail_err(req, &err);
 	json_array_foreach(ds, i, d)
 		json_object_set_new(d, "profile", prof_status(p, d));
-	json_t *res = json_pack("{s:o, s:s}", "datasets", ds, "project_path", proj_path(p));
-	m_data_reply(req->from, res);
+	return json_pack("{s:o, s:s}", "datasets", ds, "project_path", proj_path(p));
 }
-RPC_METHOD(data_list, "data.list", list_params, m_data_list, "the project's datasets");
+RPC_METHOD_PROJECT(data_list, "data.list", list_params, m_data_list, "the project's datasets");

@@ -126,10 +126,11 @@ static void doctor_finish(struct doctor_ctx *c, const json_t *reply, const struc
 	kern_stop(c->project);
 	struct proto_err e = {0};
 	fsu_rm_rf(c->project, &e);
-	msgpack_packer *pk = rpc_result_begin(c->to);
 	json_t *res = json_pack("{s:o}", "checks", checks);
-	mpjson_pack(pk, res);
-	rpc_result_end();
+	if (res)
+		rpc_reply_value(c->to, res);
+	else
+		rpc_reply_error(c->to, PROTO_ERR_INTERNAL, "out of memory");
 	json_decref(res);
 	free(c);
 }
@@ -156,18 +157,18 @@ static int make_trial_project(struct doctor_ctx *c, struct proto_err *err)
 	return fsu_write_atomic(p, "a,b\n1,2\n3,4\n", 12, err);
 }
 
-static void m_doctor(struct rpc_req *req)
+/* doctor → {checks}, once the trial step ran (or failed). */
+static json_t *m_doctor(struct rpc_req *req)
 {
 	struct proto_err err = {0};
 	struct doctor_ctx *c = calloc(1, sizeof *c);
-	if (!c) {
-		rpc_reply_error(req->from, PROTO_ERR_INTERNAL, "out of memory");
-		return;
-	}
+	if (!c)
+		return rpc_fail(req, PROTO_ERR_INTERNAL, "out of memory");
 	c->to = req->from;
 	if (make_trial_project(c, &err) < 0 ||
 	    kern_exec_timeout(c->project, DOCTOR_CODE, "doctor", 60, doctor_cb, c, &err) < 0)
 		doctor_finish(c, NULL, &err);
+	return RPC_LATER;
 }
 
 static const struct proto_field doctor_params[] = {{NULL, 0, false}};

@@ -13,26 +13,8 @@
 #include "daemon/history_index.h"
 #include "daemon/log.h"
 #include "daemon/project.h"
-#include "daemon/m_args.h"
 #include "daemon/rpc.h"
 
-/* The request's project (replies the error itself). */
-static struct proj *req_proj(struct rpc_req *req)
-{
-	return m_arg_project(req);
-}
-
-/* Reply with a json result (stolen). */
-static void reply_json(struct rpc_reply_to to, json_t *j)
-{
-	if (!j) {
-		rpc_reply_error(to, PROTO_ERR_INTERNAL, "out of memory");
-		return;
-	}
-	mpjson_pack(rpc_result_begin(to), j);
-	rpc_result_end();
-	json_decref(j);
-}
 
 /* One step as history.list / history.show give it. */
 static json_t *step_json(const char *path, const json_t *s, const json_t *state, bool text)
@@ -80,76 +62,74 @@ static int list_build(const char *path, struct proto_buf *b, struct proto_err *e
 /* history.list: {project, project_path, steps: [{n, file, title, status,
  * outputs, error?}], rerunning} — steps from the in-memory index when
  * nothing changed since it was made. */
-static void m_list(struct rpc_req *req)
+static json_t *m_list(struct rpc_req *req)
 {
 	struct proto_err err;
-	struct proj *pj = req_proj(req);
-	struct proto_buf b;
+	struct proj *pj = req->proj;
+	struct proto_buf b, r;
 	size_t len = 0;
-	if (!pj)
-		return;
 	const char *path = proj_path(pj), *steps = hidx_get(path, &len);
 	proto_buf_init(&b);
 	if (!steps) {
 		hidx_begin(path);
 		if (list_build(path, &b, &err) < 0) {
 			proto_buf_free(&b);
-			rpc_reply_err(req->from, &err);
-			return;
+			return rpc_fail_err(req, &err);
 		}
 		hidx_put(path, b.sb.data, b.sb.size);
 		steps = b.sb.data;
 		len = b.sb.size;
 	}
-	msgpack_packer *pk = rpc_result_begin(req->from);
-	msgpack_pack_map(pk, 4);
-	proto_pack_kv_str(pk, "project", proj_name(pj));
-	proto_pack_kv_str(pk, "project_path", path);
-	proto_pack_str(pk, "steps");
-	pk->callback(pk->data, steps, len);
-	proto_pack_kv_bool(pk, "rerunning", hist_busy(path));
-	rpc_result_end();
+	/* packed by hand: the steps are the index's packed bytes, spliced in */
+	proto_buf_init(&r);
+	msgpack_pack_map(&r.pk, 4);
+	proto_pack_kv_str(&r.pk, "project", proj_name(pj));
+	proto_pack_kv_str(&r.pk, "project_path", path);
+	proto_pack_str(&r.pk, "steps");
+	msgpack_sbuffer_write(&r.sb, steps, len);
+	proto_pack_kv_bool(&r.pk, "rerunning", hist_busy(path));
+	rpc_reply_packed(req->from, r.sb.data, r.sb.size);
+	proto_buf_free(&r);
 	proto_buf_free(&b);
+	return RPC_LATER; /* answered just above */
 }
-RPC_METHOD(history_list, "history.list", list_params, m_list, "the project's steps with their statuses");
+RPC_METHOD_PROJECT(history_list, "history.list", list_params, m_list,
+		   "the project's steps with their statuses");
 
 static const struct proto_field show_params[] = {
 	{"project", PROTO_T_STR, false},
 	{"step", PROTO_T_UINT, true},
 	{NULL, 0, false}};
 
-/* The step of args[1] (replies the error itself). */
+/* The step of args[1], or NULL after rpc_fail. */
 static const json_t *req_step(struct rpc_req *req, const json_t *steps)
 {
 	const json_t *s = req->args[1].u <= 100000 ? hist_step_find(steps, (int)req->args[1].u) : NULL;
 	if (!s)
-		rpc_reply_error(req->from, PROTO_ERR_NOT_FOUND,
-				"no step %llu in this project (`daa history` lists them)",
-				(unsigned long long)req->args[1].u);
+		rpc_fail(req, PROTO_ERR_NOT_FOUND, "no step %llu in this project (`daa history` lists them)",
+			 (unsigned long long)req->args[1].u);
 	return s;
 }
 
 /* history.show: one step with its text. */
-static void m_show(struct rpc_req *req)
+static json_t *m_show(struct rpc_req *req)
 {
 	struct proto_err err;
-	struct proj *pj = req_proj(req);
-	json_t *steps = pj ? hist_steps(proj_path(pj), &err) : NULL;
+	struct proj *pj = req->proj;
+	json_t *steps = hist_steps(proj_path(pj), &err), *res = NULL;
 	const json_t *s;
-	if (!pj)
-		return;
-	if (!steps) {
-		rpc_reply_err(req->from, &err);
-		return;
-	}
+	if (!steps)
+		return rpc_fail_err(req, &err);
 	if ((s = req_step(req, steps))) {
 		json_t *state = hist_state_load(proj_path(pj));
-		reply_json(req->from, step_json(proj_path(pj), s, state, true));
+		res = step_json(proj_path(pj), s, state, true);
 		json_decref(state);
 	}
 	json_decref(steps);
+	return res;
 }
-RPC_METHOD(history_show, "history.show", show_params, m_show, "one step's script and status");
+RPC_METHOD_PROJECT(history_show, "history.show", show_params, m_show,
+		   "one step's script and status");
 
 static const struct proto_field edit_params[] = {
 	{"project", PROTO_T_STR, false},
@@ -159,32 +139,27 @@ static const struct proto_field edit_params[] = {
 
 /* history.edit: save new text now, or when a re-run is over (rules in
  * daemon/history_run.c); {file, stale, saved, queued, restart_deferred}. */
-static void m_edit(struct rpc_req *req)
+static json_t *m_edit(struct rpc_req *req)
 {
 	struct proto_err err;
-	struct proj *pj = req_proj(req);
-	if (!pj)
-		return;
+	struct proj *pj = req->proj;
 	json_t *r = hist_edit(pj, req->args[1].u <= 100000 ? (int)req->args[1].u : -1, req->args[2].str, &err);
-	if (!r) {
-		rpc_reply_err(req->from, &err);
-		return;
-	}
+	if (!r)
+		return rpc_fail_err(req, &err);
 	log_info("history.edit: %s: %s %s", proj_name(pj), json_string_value(json_object_get(r, "file")),
 		 json_is_true(json_object_get(r, "queued")) ? "queued behind the re-run" :
 		 json_is_true(json_object_get(r, "restart_deferred")) ? "saved; kernel restart deferred" :
 		 "saved");
-	reply_json(req->from, r);
+	return r;
 }
-RPC_METHOD(history_edit, "history.edit", edit_params, m_edit,
-	   "save new text for a step (later steps become stale; waits for a re-run)");
+RPC_METHOD_PROJECT(history_edit, "history.edit", edit_params, m_edit,
+		   "save new text for a step (later steps become stale; waits for a re-run)");
 
 /* A re-run ended: reply to the client that asked. */
 static void rerun_done_cb(void *ud, const json_t *result)
 {
 	struct rpc_reply_to *to = ud;
-	mpjson_pack(rpc_result_begin(*to), result);
-	rpc_result_end();
+	rpc_reply_value(*to, result);
 	free(to);
 }
 
@@ -194,26 +169,23 @@ static const struct proto_field rerun_params[] = {
 	{NULL, 0, false}};
 
 /* history.rerun: steps from `step` (default 1) on; the reply when they ran. */
-static void m_rerun(struct rpc_req *req)
+static json_t *m_rerun(struct rpc_req *req)
 {
 	struct proto_err err;
-	struct proj *pj = req_proj(req);
+	struct proj *pj = req->proj;
 	uint64_t from = req->args[1].present ? req->args[1].u : 1;
 	struct rpc_reply_to *to;
-	if (!pj)
-		return;
-	if (from < 1 || from > 100000 || !(to = malloc(sizeof *to))) {
-		rpc_reply_error(req->from, PROTO_ERR_PARAMS, "step must be a step number (1, 2, ...)");
-		return;
-	}
+	if (from < 1 || from > 100000 || !(to = malloc(sizeof *to)))
+		return rpc_fail(req, PROTO_ERR_PARAMS, "step must be a step number (1, 2, ...)");
 	*to = req->from;
 	if (hist_rerun(pj, (int)from, rerun_done_cb, to, &err) < 0) {
 		free(to);
-		rpc_reply_err(req->from, &err);
+		return rpc_fail_err(req, &err);
 	}
+	return RPC_LATER;
 }
-RPC_METHOD(history_rerun, "history.rerun", rerun_params, m_rerun,
-	   "re-run steps from N on in a fresh kernel (replaying 1..N-1 first)");
+RPC_METHOD_PROJECT(history_rerun, "history.rerun", rerun_params, m_rerun,
+		   "re-run steps from N on in a fresh kernel (replaying 1..N-1 first)");
 
 static const struct proto_field script_params[] = {
 	{"project", PROTO_T_STR, false},
@@ -221,22 +193,19 @@ static const struct proto_field script_params[] = {
 	{NULL, 0, false}};
 
 /* export.script: {text} — a standalone script. */
-static void m_export_script(struct rpc_req *req)
+static json_t *m_export_script(struct rpc_req *req)
 {
 	struct proto_err err;
-	struct proj *pj = req_proj(req);
-	if (!pj)
-		return;
+	struct proj *pj = req->proj;
 	char *text = hist_export_script(pj, req->args[1].present ? req->args[1].str : NULL, &err);
-	if (!text) {
-		rpc_reply_err(req->from, &err);
-		return;
-	}
-	reply_json(req->from, json_pack("{s:s, s:s}", "text", text, "project_path", proj_path(pj)));
+	if (!text)
+		return rpc_fail_err(req, &err);
+	json_t *res = json_pack("{s:s, s:s}", "text", text, "project_path", proj_path(pj));
 	free(text);
+	return res;
 }
-RPC_METHOD(export_script, "export.script", script_params, m_export_script,
-	   "the whole analysis as one standalone Python script");
+RPC_METHOD_PROJECT(export_script, "export.script", script_params, m_export_script,
+		   "the whole analysis as one standalone Python script");
 
 static const struct proto_field nb_params[] = {
 	{"project", PROTO_T_STR, false},
@@ -244,19 +213,16 @@ static const struct proto_field nb_params[] = {
 	{NULL, 0, false}};
 
 /* export.notebook: {text} — nbformat 4 JSON. */
-static void m_export_notebook(struct rpc_req *req)
+static json_t *m_export_notebook(struct rpc_req *req)
 {
 	struct proto_err err;
-	struct proj *pj = req_proj(req);
-	if (!pj)
-		return;
+	struct proj *pj = req->proj;
 	char *text = hist_export_notebook(pj, req->args[1].present && req->args[1].b, &err);
-	if (!text) {
-		rpc_reply_err(req->from, &err);
-		return;
-	}
-	reply_json(req->from, json_pack("{s:s, s:s}", "text", text, "project_path", proj_path(pj)));
+	if (!text)
+		return rpc_fail_err(req, &err);
+	json_t *res = json_pack("{s:s, s:s}", "text", text, "project_path", proj_path(pj));
 	free(text);
+	return res;
 }
-RPC_METHOD(export_notebook, "export.notebook", nb_params, m_export_notebook,
-	   "the whole analysis as a Jupyter notebook (nbformat 4)");
+RPC_METHOD_PROJECT(export_notebook, "export.notebook", nb_params, m_export_notebook,
+		   "the whole analysis as a Jupyter notebook (nbformat 4)");

@@ -27,7 +27,7 @@
 #include "daemon/kern.h"
 #include "daemon/log.h"
 #include "daemon/project.h"
-#include "daemon/m_args.h"
+#include "daemon/publish.h"
 #include "daemon/rpc.h"
 #include "daemon/workq.h"
 
@@ -58,8 +58,7 @@ static void run_note(const struct run_ctx *c, const char *kind, const char *behi
 			       "msgid", (json_int_t)c->to.msgid, "behind", behind);
 	if (!ev)
 		return;
-	mpjson_pack(rpc_notify_begin("history.event"), ev);
-	rpc_notify_end_conn(c->to.conn_id);
+	pub_send(c->to.conn_id, PUB_HISTORY_EVENT, ev);
 	json_decref(ev);
 }
 
@@ -105,8 +104,7 @@ static void run_cb(void *ud, const json_t *reply, const struct proto_err *err)
 	} else {
 		if (out)
 			json_object_set(out, "figures", figs);
-		mpjson_pack(rpc_result_begin(c->to), out ? out : reply);
-		rpc_result_end();
+		rpc_reply_value(c->to, out ? out : reply);
 	}
 	json_decref(out);
 	json_decref(figs);
@@ -158,15 +156,6 @@ static void run_placed(void *ud, const struct workq_place *place)
 
 static const struct workq_ops run_ops = {WQ_RUN, run_placed, run_start, run_drop};
 
-/* The project path of a request's `project` (replies the error itself). */
-static const char *req_project(struct rpc_req *req)
-{
-	struct proj *p = m_arg_project(req);
-	if (!p)
-		return NULL;
-	return proj_path(p);
-}
-
 static const struct proto_field run_params[] = {
 	{"project", PROTO_T_STR, false},
 	{"code", PROTO_T_STR, true},
@@ -175,18 +164,15 @@ static const struct proto_field run_params[] = {
 	{NULL, 0, false}};
 
 /* run: scratch code goes to the kernel now; other code queues for the project. */
-static void m_run(struct rpc_req *req)
+static json_t *m_run(struct rpc_req *req)
 {
 	struct proto_err err = {0};
-	struct proj *pj = m_arg_project(req);
-	struct run_ctx *c = pj ? calloc(1, sizeof *c) : NULL;
-	if (!pj)
-		return;
+	struct proj *pj = req->proj;
+	struct run_ctx *c = calloc(1, sizeof *c);
 	if (!c || !(c->project_path = strdup(proj_path(pj))) || !(c->code = strdup(req->args[1].str))) {
 		if (c)
 			run_free(c);
-		rpc_reply_error(req->from, PROTO_ERR_INTERNAL, "out of memory");
-		return;
+		return rpc_fail(req, PROTO_ERR_INTERNAL, "out of memory");
 	}
 	uint64_t t = req->args[3].present ? req->args[3].u : 0;
 	c->to = req->from;
@@ -201,11 +187,12 @@ static void m_run(struct rpc_req *req)
 		rc = workq_submit(pj, &run_ops, c, req->from.conn_id, &err);
 	}
 	if (rc < 0) {
-		rpc_reply_err(req->from, &err);
 		run_free(c);
+		return rpc_fail_err(req, &err);
 	}
+	return RPC_LATER; /* (a queued run was told where it waits: run_placed) */
 }
-RPC_METHOD(run, "run", run_params, m_run, "run code in the project's kernel");
+RPC_METHOD_PROJECT(run, "run", run_params, m_run, "run code in the project's kernel");
 
 static const struct proto_field project_params[] = {
 	{"project", PROTO_T_STR, false},
@@ -213,11 +200,9 @@ static const struct proto_field project_params[] = {
 
 /* kernel.interrupt: the caller's own waiting runs are dropped; without
  * any, the step running in the kernel gets SIGINT.  {ok, dropped}. */
-static void m_interrupt(struct rpc_req *req)
+static json_t *m_interrupt(struct rpc_req *req)
 {
-	const char *path = req_project(req);
-	if (!path)
-		return;
+	const char *path = proj_path(req->proj);
 	struct proto_err why;
 	proto_fail(&why, PROTO_ERR_CANCELLED,
 		   "the run was cancelled (kernel.interrupt) while it waited for the project; "
@@ -225,23 +210,16 @@ static void m_interrupt(struct rpc_req *req)
 	int dropped = workq_drop(path, WQ_RUN, req->from.conn_id, &why);
 	if (dropped == 0)
 		kern_interrupt(path);
-	msgpack_packer *pk = rpc_result_begin(req->from);
-	msgpack_pack_map(pk, 2);
-	proto_pack_kv_bool(pk, "ok", true);
-	proto_pack_kv_int(pk, "dropped", dropped);
-	rpc_result_end();
+	return json_pack("{s:b, s:i}", "ok", 1, "dropped", dropped);
 }
-RPC_METHOD(kernel_interrupt, "kernel.interrupt", project_params, m_interrupt,
-	   "interrupt the step running in the project's kernel");
+RPC_METHOD_PROJECT(kernel_interrupt, "kernel.interrupt", project_params, m_interrupt,
+		   "interrupt the step running in the project's kernel");
 
 /* kernel.restart: the next exec replays history. */
-static void m_restart(struct rpc_req *req)
+static json_t *m_restart(struct rpc_req *req)
 {
-	const char *path = req_project(req);
-	if (path) {
-		hist_restart_kernel(path); /* the next exec replays history */
-		rpc_reply_ok(req->from);
-	}
+	hist_restart_kernel(proj_path(req->proj)); /* the next exec replays history */
+	return rpc_ok();
 }
-RPC_METHOD(kernel_restart, "kernel.restart", project_params, m_restart,
-	   "restart the project's kernel (variables are lost)");
+RPC_METHOD_PROJECT(kernel_restart, "kernel.restart", project_params, m_restart,
+		   "restart the project's kernel (variables are lost)");

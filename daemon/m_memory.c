@@ -13,7 +13,6 @@
 #include "daemon/history.h"
 #include "daemon/kern.h"
 #include "daemon/project.h"
-#include "daemon/m_args.h"
 #include "daemon/rpc.h"
 #include "daemon/strbuf.h"
 
@@ -109,26 +108,18 @@ static json_t *log_tail(struct proj *p, size_t n)
 }
 
 /* log.tail {project?, n?} → {entries, project, project_path}. */
-static void m_log_tail(struct rpc_req *req)
+static json_t *m_log_tail(struct rpc_req *req)
 {
-	struct proj *p = m_arg_project(req);
-	if (!p)
-		return;
+	struct proj *p = req->proj;
 	size_t n = req->args[1].present ? (size_t)req->args[1].u : MEM_LOG_DEFAULT;
 	if (n > MEM_LOG_CAP)
 		n = MEM_LOG_CAP;
 	json_t *entries = n ? log_tail(p, n) : json_array();
-	msgpack_packer *pk = rpc_result_begin(req->from);
-	msgpack_pack_map(pk, 3);
-	proto_pack_key(pk, "entries");
-	mpjson_pack(pk, entries);
-	proto_pack_kv_str(pk, "project", proj_name(p));
-	proto_pack_kv_str(pk, "project_path", proj_path(p));
-	rpc_result_end();
-	json_decref(entries);
+	return json_pack("{s:o, s:o, s:o}", "entries", entries, "project", rpc_str(proj_name(p)),
+			 "project_path", rpc_str(proj_path(p)));
 }
-RPC_METHOD(log_tail, "log.tail", tail_params, m_log_tail,
-	   "the project's last model calls (llm_log_*.jsonl)");
+RPC_METHOD_PROJECT(log_tail, "log.tail", tail_params, m_log_tail,
+		   "the project's last model calls (llm_log_*.jsonl)");
 
 /* The first non-blank line of text, at most MEM_NOW_LINE bytes (whole UTF-8). */
 static size_t first_line(const char *text, const char **start)
@@ -185,11 +176,9 @@ static char *steps_now(const char *project_path)
 }
 
 /* summary.get {project?} → {text, truncated, now, path, project, project_path}. */
-static void m_summary_get(struct rpc_req *req)
+static json_t *m_summary_get(struct rpc_req *req)
 {
-	struct proj *p = m_arg_project(req);
-	if (!p)
-		return;
+	struct proj *p = req->proj;
 	char path[4096];
 	struct proto_err err = {0};
 	size_t len = 0;
@@ -202,18 +191,13 @@ static void m_summary_get(struct rpc_req *req)
 	if (nl) /* start at a whole line, never inside a UTF-8 sequence */
 		shown = nl + 1;
 	char *now = steps_now(proj_path(p));
-	msgpack_packer *pk = rpc_result_begin(req->from);
-	msgpack_pack_map(pk, 6);
-	proto_pack_key(pk, "text");
-	proto_pack_strn(pk, shown, text ? len - (size_t)(shown - text) : 0);
-	proto_pack_kv_bool(pk, "truncated", truncated);
-	proto_pack_kv_str(pk, "now", now ? now : "");
-	proto_pack_kv_str(pk, "path", "llm_summary.md");
-	proto_pack_kv_str(pk, "project", proj_name(p));
-	proto_pack_kv_str(pk, "project_path", proj_path(p));
-	rpc_result_end();
+	json_t *res = json_pack("{s:o, s:b, s:o, s:s, s:o, s:o}", "text",
+				rpc_strn(shown, text ? len - (size_t)(shown - text) : 0), "truncated",
+				truncated, "now", rpc_str(now ? now : ""), "path", "llm_summary.md",
+				"project", rpc_str(proj_name(p)), "project_path", rpc_str(proj_path(p)));
 	free(now);
 	free(text);
+	return res;
 }
-RPC_METHOD(summary_get, "summary.get", summary_params, m_summary_get,
-	   "the project's Markdown recap (llm_summary.md)");
+RPC_METHOD_PROJECT(summary_get, "summary.get", summary_params, m_summary_get,
+		   "the project's Markdown recap (llm_summary.md)");

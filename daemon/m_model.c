@@ -12,7 +12,6 @@
 
 #include "daemon/kern.h"
 #include "daemon/project.h"
-#include "daemon/m_args.h"
 #include "daemon/rpc.h"
 
 #define MODEL_TIMEOUT_S 900
@@ -69,9 +68,7 @@ static void tool_cb(void *ud, const json_t *reply, const struct proto_err *err)
 	} else {
 		if (json_is_object(res))
 			json_object_set_new(res, "project_path", json_string(c->project_path));
-		msgpack_packer *pk = rpc_result_begin(c->to);
-		mpjson_pack(pk, res);
-		rpc_result_end();
+		rpc_reply_value(c->to, res);
 	}
 	json_decref(res);
 	free(c->project_path);
@@ -129,24 +126,21 @@ static char *py_list(const struct proto_value *v, bool *bad)
 }
 
 /* Run code in the project's kernel; the reply goes through tool_cb. */
-static void tool_start(struct rpc_req *req, const char *code, const char *step)
+static json_t *tool_start(struct rpc_req *req, const char *code, const char *step)
 {
-	struct proj *p = m_arg_project(req);
-	if (!p)
-		return;
 	struct tool_ctx *c = calloc(1, sizeof *c);
-	if (!c || !(c->project_path = strdup(proj_path(p)))) {
+	if (!c || !(c->project_path = strdup(proj_path(req->proj)))) {
 		free(c);
-		rpc_reply_error(req->from, PROTO_ERR_INTERNAL, "out of memory");
-		return;
+		return rpc_fail(req, PROTO_ERR_INTERNAL, "out of memory");
 	}
 	c->to = req->from;
 	struct proto_err err = {0};
 	if (kern_exec_timeout(c->project_path, code, step, MODEL_TIMEOUT_S, tool_cb, c, &err) < 0) {
-		rpc_reply_err(req->from, &err);
 		free(c->project_path);
 		free(c);
+		return rpc_fail_err(req, &err);
 	}
+	return RPC_LATER;
 }
 
 static const struct proto_field model_params[] = {
@@ -157,22 +151,19 @@ static const struct proto_field model_params[] = {
 	{"kind", PROTO_T_STR, false},
 	{NULL, 0, false}};
 
-static void m_model(struct rpc_req *req)
+/* model.run {project?, target, dataset?, features?, kind?} → the summary. */
+static json_t *m_model(struct rpc_req *req)
 {
 	const struct proto_value *kind = &req->args[4];
+	json_t *res;
 	if (kind->present && strcmp(kind->str, "auto") && strcmp(kind->str, "classification") &&
-	    strcmp(kind->str, "regression")) {
-		rpc_reply_error(req->from, PROTO_ERR_PARAMS,
-				"kind must be auto, classification or regression");
-		return;
-	}
+	    strcmp(kind->str, "regression"))
+		return rpc_fail(req, PROTO_ERR_PARAMS, "kind must be auto, classification or regression");
 	bool bad;
 	char *f = py_list(&req->args[3], &bad);
-	if (bad) {
-		rpc_reply_error(req->from, PROTO_ERR_PARAMS,
+	if (bad)
+		return rpc_fail(req, PROTO_ERR_PARAMS,
 				"features must be an array of column names or one string \"a,b,c\"");
-		return;
-	}
 	char *t = py_lit(&req->args[1]), *ds = py_lit(&req->args[2]), *k = py_lit(kind);
 	char *code = NULL;
 	if (!t || !ds || !f || !k ||
@@ -180,14 +171,15 @@ static void m_model(struct rpc_req *req)
 		     t, ds, f, kind->present ? k : "'auto'") < 0)
 		code = NULL;
 	if (code)
-		tool_start(req, code, "model");
+		res = tool_start(req, code, "model");
 	else
-		rpc_reply_error(req->from, PROTO_ERR_INTERNAL, "out of memory");
+		res = rpc_fail(req, PROTO_ERR_INTERNAL, "out of memory");
 	free(t);
 	free(ds);
 	free(f);
 	free(k);
 	free(code);
+	return res;
 }
-RPC_METHOD(model_run, "model.run", model_params, m_model,
-	   "fit and cross-validate a model of a target column; saves it with a card");
+RPC_METHOD_PROJECT(model_run, "model.run", model_params, m_model,
+		   "fit and cross-validate a model of a target column; saves it with a card");

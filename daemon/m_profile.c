@@ -15,7 +15,6 @@
 #include <unistd.h>
 
 #include "daemon/kern.h" /* mpjson_pack */
-#include "daemon/m_args.h"
 #include "daemon/profiler.h"
 #include "daemon/project.h"
 #include "daemon/rpc.h"
@@ -108,8 +107,7 @@ static void prun_reply(struct prun *r, const json_t *entry)
 	else
 		json_object_set_new(res, "view_error", json_string(verr.msg));
 	free(view);
-	mpjson_pack(rpc_result_begin(r->to), res);
-	rpc_result_end();
+	rpc_reply_value(r->to, res);
 	json_decref(res);
 }
 
@@ -147,25 +145,22 @@ static const struct proto_field profile_params[] = {
 	{NULL, 0, false}};
 
 /* profile.run {project?, dataset?, refresh?} → the summary. */
-static void m_profile(struct rpc_req *req)
+static json_t *m_profile(struct rpc_req *req)
 {
 	struct proto_err err = {0};
-	struct proj *p = m_arg_project(req);
-	if (!p)
-		return;
+	struct proj *p = req->proj;
 	struct prun *r = calloc(1, sizeof *r);
-	if (!r) {
-		rpc_reply_error(req->from, PROTO_ERR_INTERNAL, "out of memory");
-		return;
-	}
+	if (!r)
+		return rpc_fail(req, PROTO_ERR_INTERNAL, "out of memory");
 	r->to = req->from;
 	r->proj = p;
 	r->refreshed = req->args[2].present && req->args[2].b;
 	if (!(r->name = pick_dataset(p, req->args[1].present ? req->args[1].str : NULL, &err)) ||
 	    prof_get(p, r->name, r->refreshed, prun_cb, r, &err) < 0) {
-		rpc_reply_err(req->from, &err);
 		prun_free(r);
+		return rpc_fail_err(req, &err);
 	}
+	return RPC_LATER;
 }
-RPC_METHOD(profile_run, "profile.run", profile_params, m_profile,
-	   "profile a dataset: summary and a self-contained HTML report (cached)");
+RPC_METHOD_PROJECT(profile_run, "profile.run", profile_params, m_profile,
+		   "profile a dataset: summary and a self-contained HTML report (cached)");

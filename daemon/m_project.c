@@ -18,94 +18,62 @@ static const struct proto_field info_params[] = {{"project", PROTO_T_STR, false}
 static const struct proto_field delete_params[] = {{"project", PROTO_T_STR, true},
 						   {NULL, PROTO_T_ANY, false}};
 
+/* {name, path} of p. */
+static json_t *name_path(const struct proj *p)
+{
+	return json_pack("{s:o, s:o}", "name", rpc_str(proj_name(p)), "path", rpc_str(proj_path(p)));
+}
+
 /* project.create {name, dir?} → {name, path}. */
-static void m_project_create(struct rpc_req *req)
+static json_t *m_project_create(struct rpc_req *req)
 {
 	struct proto_err err = {0};
 	const char *dir = req->args[1].present ? req->args[1].str : NULL;
 	struct proj *p = proj_create(req->args[0].str, dir, &err);
-	if (!p) {
-		rpc_reply_err(req->from, &err);
-		return;
-	}
-	msgpack_packer *pk = rpc_result_begin(req->from);
-	msgpack_pack_map(pk, 2);
-	proto_pack_kv_str(pk, "name", proj_name(p));
-	proto_pack_kv_str(pk, "path", proj_path(p));
-	rpc_result_end();
+	return p ? name_path(p) : rpc_fail_err(req, &err);
 }
 RPC_METHOD(project_create, "project.create", create_params, m_project_create,
 	   "create a project (under the data folder, or in dir)");
 
 /* project.list → {projects: [{name, path, datasets, steps}]}. */
-static void m_project_list(struct rpc_req *req)
+static json_t *m_project_list(struct rpc_req *req)
 {
 	struct proto_err err = {0};
 	json_t *list = proj_list(&err);
-	if (!list) {
-		rpc_reply_err(req->from, &err);
-		return;
-	}
-	msgpack_packer *pk = rpc_result_begin(req->from);
-	msgpack_pack_map(pk, 1);
-	proto_pack_key(pk, "projects");
-	mpjson_pack(pk, list);
-	rpc_result_end();
-	json_decref(list);
+	return list ? json_pack("{s:o}", "projects", list) : rpc_fail_err(req, &err);
 }
 RPC_METHOD(project_list, "project.list", no_params, m_project_list, "list the projects");
 
 /* project.info {project?} → {name, path, datasets, steps, conventions}. */
-static void m_project_info(struct rpc_req *req)
+static json_t *m_project_info(struct rpc_req *req)
 {
 	struct proto_err err = {0};
-	struct proj *p = proj_get(req->args[0].present ? req->args[0].str : NULL, &err);
-	json_t *ds = p ? proj_datasets(p, &err) : NULL;
-	if (!ds) {
-		rpc_reply_err(req->from, &err);
-		return;
-	}
+	struct proj *p = req->proj;
+	json_t *ds = proj_datasets(p, &err);
+	if (!ds)
+		return rpc_fail_err(req, &err);
 	json_t *conv = proj_conventions(p);
-	msgpack_packer *pk = rpc_result_begin(req->from);
-	msgpack_pack_map(pk, 5);
-	proto_pack_kv_str(pk, "name", proj_name(p));
-	proto_pack_kv_str(pk, "path", proj_path(p));
-	proto_pack_key(pk, "datasets");
-	mpjson_pack(pk, ds);
-	proto_pack_kv_int(pk, "steps", proj_step_count(p));
-	proto_pack_key(pk, "conventions");
-	if (conv)
-		mpjson_pack(pk, conv);
-	else
-		msgpack_pack_map(pk, 0);
-	rpc_result_end();
-	json_decref(ds);
+	return json_pack("{s:o, s:o, s:o, s:i, s:o}", "name", rpc_str(proj_name(p)), "path",
+			 rpc_str(proj_path(p)), "datasets", ds, "steps", proj_step_count(p),
+			 "conventions", conv ? json_incref(conv) : json_object());
 }
-RPC_METHOD(project_info, "project.info", info_params, m_project_info,
-	   "a project's folder, datasets, steps and conventions");
+RPC_METHOD_PROJECT(project_info, "project.info", info_params, m_project_info,
+		   "a project's folder, datasets, steps and conventions");
 
 /* project.delete {project} → {ok, files_removed, path}. */
-static void m_project_delete(struct rpc_req *req)
+static json_t *m_project_delete(struct rpc_req *req)
 {
 	struct proto_err err = {0};
 	bool removed = false;
-	struct proj *p = proj_get(req->args[0].str, &err);
-	if (p && agent_busy && agent_busy(p)) {
-		rpc_reply_error(req->from, PROTO_ERR_BUSY,
+	struct proj *p = req->proj;
+	if (agent_busy && agent_busy(p))
+		return rpc_fail(req, PROTO_ERR_BUSY,
 				"a turn is running or waiting on project %s: cancel it first "
 				"(daa cancel -p %s)", proj_name(p), proj_name(p));
-		return;
-	}
-	if (!p || proj_delete(p, &removed, &err) < 0) {
-		rpc_reply_err(req->from, &err);
-		return;
-	}
-	msgpack_packer *pk = rpc_result_begin(req->from);
-	msgpack_pack_map(pk, 3);
-	proto_pack_kv_bool(pk, "ok", true);
-	proto_pack_kv_bool(pk, "files_removed", removed);
-	proto_pack_kv_str(pk, "path", proj_path(p));
-	rpc_result_end();
+	if (proj_delete(p, &removed, &err) < 0)
+		return rpc_fail_err(req, &err);
+	return json_pack("{s:b, s:b, s:o}", "ok", 1, "files_removed", removed, "path",
+			 rpc_str(proj_path(p)));
 }
-RPC_METHOD(project_delete, "project.delete", delete_params, m_project_delete,
-	   "delete a project (its folder too when it lives in the data folder)");
+RPC_METHOD_PROJECT(project_delete, "project.delete", delete_params, m_project_delete,
+		   "delete a project (its folder too when it lives in the data folder)");

@@ -1,10 +1,13 @@
 /*
  * daemon/m_turn.c — the RPC methods of the agent turn (protocol/PROTOCOL.md):
- * ask, answer, cancel, watch.  Each resolves the project and hands over to
- * daemon/agent.c; ask and answer reply later, with the TURN RESULT.
+ * ask, answer, cancel, watch.  The dispatcher resolves the project; each
+ * hands over to daemon/agent.c; ask and answer reply later, with the TURN
+ * RESULT.  ask, answer and watch subscribe the caller to all the project's
+ * events (daemon/publish.h).
  */
 #include "daemon/agent.h"
 #include "daemon/project.h"
+#include "daemon/publish.h"
 #include "daemon/rpc.h"
 
 static const struct proto_field ask_params[] = {
@@ -14,27 +17,17 @@ static const struct proto_field ask_params[] = {
 	{NULL, 0, false},
 };
 
-/* The project named by args[0] (absent: the default one). */
-static struct proj *req_project(struct rpc_req *req, struct proto_err *err)
-{
-	return proj_get(req->args[0].present ? req->args[0].str : NULL, err);
-}
-
 /* ask: subscribe the caller to the project's events, queue the turn. */
-static void m_ask(struct rpc_req *req)
+static json_t *m_ask(struct rpc_req *req)
 {
 	struct proto_err err;
-	struct proj *pj = req_project(req, &err);
-	if (!pj) {
-		rpc_reply_err(req->from, &err);
-		return;
-	}
-	rpc_subscribe(req->from.conn_id, proj_path(pj));
-	if (agent_ask(pj, req->args[1].str, req->args[2].present && req->args[2].b, req->from,
+	pub_subscribe(req->from.conn_id, req->proj, PUB_ALL);
+	if (agent_ask(req->proj, req->args[1].str, req->args[2].present && req->args[2].b, req->from,
 		      &err) < 0)
-		rpc_reply_err(req->from, &err);
+		return rpc_fail_err(req, &err);
+	return RPC_LATER;
 }
-RPC_METHOD(ask, "ask", ask_params, m_ask, "run one agent turn on a request");
+RPC_METHOD_PROJECT(ask, "ask", ask_params, m_ask, "run one agent turn on a request");
 
 static const struct proto_field answer_params[] = {
 	{"project", PROTO_T_STR, false},
@@ -43,19 +36,16 @@ static const struct proto_field answer_params[] = {
 };
 
 /* answer: resume the suspended turn; the result comes when it ends or asks again. */
-static void m_answer(struct rpc_req *req)
+static json_t *m_answer(struct rpc_req *req)
 {
 	struct proto_err err;
-	struct proj *pj = req_project(req, &err);
-	if (!pj) {
-		rpc_reply_err(req->from, &err);
-		return;
-	}
-	rpc_subscribe(req->from.conn_id, proj_path(pj));
-	if (agent_answer(pj, req->args[1].str, req->from, &err) < 0)
-		rpc_reply_err(req->from, &err);
+	pub_subscribe(req->from.conn_id, req->proj, PUB_ALL);
+	if (agent_answer(req->proj, req->args[1].str, req->from, &err) < 0)
+		return rpc_fail_err(req, &err);
+	return RPC_LATER;
 }
-RPC_METHOD(answer, "answer", answer_params, m_answer, "answer the agent's pending question");
+RPC_METHOD_PROJECT(answer, "answer", answer_params, m_answer,
+		   "answer the agent's pending question");
 
 static const struct proto_field project_only[] = {
 	{"project", PROTO_T_STR, false},
@@ -63,38 +53,17 @@ static const struct proto_field project_only[] = {
 };
 
 /* cancel: {cancelled: bool}. */
-static void m_cancel(struct rpc_req *req)
+static json_t *m_cancel(struct rpc_req *req)
 {
-	struct proto_err err;
-	struct proj *pj = req_project(req, &err);
-	bool done;
-	if (!pj) {
-		rpc_reply_err(req->from, &err);
-		return;
-	}
-	done = agent_cancel(pj);
-	msgpack_packer *pk = rpc_result_begin(req->from);
-	msgpack_pack_map(pk, 1);
-	proto_pack_kv_bool(pk, "cancelled", done);
-	rpc_result_end();
+	return json_pack("{s:b}", "cancelled", agent_cancel(req->proj));
 }
-RPC_METHOD(cancel, "cancel", project_only, m_cancel, "cancel the project's running turn");
+RPC_METHOD_PROJECT(cancel, "cancel", project_only, m_cancel, "cancel the project's running turn");
 
-/* watch: subscribe; {ok: true, project_path}. */
-static void m_watch(struct rpc_req *req)
+/* watch: subscribe; {ok: true, project_path, project}. */
+static json_t *m_watch(struct rpc_req *req)
 {
-	struct proto_err err;
-	struct proj *pj = req_project(req, &err);
-	if (!pj) {
-		rpc_reply_err(req->from, &err);
-		return;
-	}
-	rpc_subscribe(req->from.conn_id, proj_path(pj));
-	msgpack_packer *pk = rpc_result_begin(req->from);
-	msgpack_pack_map(pk, 3);
-	proto_pack_kv_bool(pk, "ok", true);
-	proto_pack_kv_str(pk, "project_path", proj_path(pj));
-	proto_pack_kv_str(pk, "project", proj_name(pj));
-	rpc_result_end();
+	pub_subscribe(req->from.conn_id, req->proj, PUB_ALL);
+	return json_pack("{s:b, s:o, s:o}", "ok", 1, "project_path", rpc_str(proj_path(req->proj)),
+			 "project", rpc_str(proj_name(req->proj)));
 }
-RPC_METHOD(watch, "watch", project_only, m_watch, "follow the project's events");
+RPC_METHOD_PROJECT(watch, "watch", project_only, m_watch, "follow the project's events");

@@ -14,6 +14,7 @@
 #include "daemon/history.h"
 #include "daemon/log.h"
 #include "daemon/project.h"
+#include "daemon/publish.h"
 #include "daemon/rpc.h"
 #include "daemon/workq.h"
 
@@ -25,56 +26,38 @@ static const struct proto_field undo_params[] = {
 /* Tell the project's subscribers what changed. */
 static void undo_notify(struct proj *pj, const char *removed, int steps)
 {
-	msgpack_packer *pk = rpc_notify_begin("history.changed");
-	msgpack_pack_map(pk, 5);
-	proto_pack_kv_str(pk, "project", proj_name(pj));
-	proto_pack_kv_str(pk, "project_path", proj_path(pj));
-	proto_pack_kv_str(pk, "action", "undo");
-	proto_pack_kv_str(pk, "removed", removed);
-	proto_pack_kv_int(pk, "steps", steps);
-	rpc_notify_end_project(proj_path(pj));
+	json_t *ev = json_pack("{s:o, s:o, s:s, s:o, s:i}", "project", rpc_str(proj_name(pj)),
+			       "project_path", rpc_str(proj_path(pj)), "action", "undo", "removed",
+			       rpc_str(removed), "steps", steps);
+	pub_publish(pj, PUB_HISTORY_CHANGED, ev);
+	json_decref(ev);
 }
 
 /* history.undo: {ok, removed, kept_as, steps} or {ok: false, removed: nil}. */
-static void m_history_undo(struct rpc_req *req)
+static json_t *m_history_undo(struct rpc_req *req)
 {
 	struct proto_err err;
 	char removed[NAME_MAX + 16], kept[NAME_MAX + 16];
-	struct proj *pj = proj_get(req->args[0].present ? req->args[0].str : NULL, &err);
-	if (!pj) {
-		rpc_reply_err(req->from, &err);
-		return;
-	}
-	if (workq_busy(proj_path(pj))) {
-		rpc_reply_error(req->from, PROTO_ERR_BUSY,
+	struct proj *pj = req->proj;
+	if (workq_busy(proj_path(pj)))
+		return rpc_fail(req, PROTO_ERR_BUSY,
 				"a turn, a re-run or a run is under way or waiting on project %s; "
 				"wait for it or cancel it first", proj_name(pj));
-		return;
-	}
 	int n = hist_undo_last(pj, removed, sizeof removed, kept, sizeof kept, &err);
-	if (n < 0) {
-		rpc_reply_err(req->from, &err);
-		return;
-	}
-	if (n == 0) {
-		msgpack_packer *pk = rpc_result_begin(req->from);
-		msgpack_pack_map(pk, 3);
-		proto_pack_kv_bool(pk, "ok", false);
-		proto_pack_kv_nil(pk, "removed");
-		proto_pack_kv_int(pk, "steps", 0);
-		rpc_result_end();
-		return;
-	}
+	if (n < 0)
+		return rpc_fail_err(req, &err);
+	if (n == 0)
+		return json_pack("{s:b, s:n, s:i}", "ok", 0, "removed", "steps", 0);
 	int steps = proj_step_count(pj);
 	hist_restart_kernel(proj_path(pj)); /* the step's variables must not survive it */
-	msgpack_packer *pk = rpc_result_begin(req->from);
-	msgpack_pack_map(pk, 4);
-	proto_pack_kv_bool(pk, "ok", true);
-	proto_pack_kv_str(pk, "removed", removed);
-	proto_pack_kv_str(pk, "kept_as", kept);
-	proto_pack_kv_int(pk, "steps", steps);
-	rpc_result_end();
+	json_t *res = json_pack("{s:b, s:o, s:o, s:i}", "ok", 1, "removed", rpc_str(removed), "kept_as",
+				rpc_str(kept), "steps", steps);
+	if (!res)
+		return NULL;
+	rpc_reply_value(req->from, res); /* the reply before the subscribers hear of it */
+	json_decref(res);
 	undo_notify(pj, removed, steps);
+	return RPC_LATER; /* answered just above */
 }
-RPC_METHOD(history_undo, "history.undo", undo_params, m_history_undo,
-	   "drop the project's last history step (kept under .daa/undone/)");
+RPC_METHOD_PROJECT(history_undo, "history.undo", undo_params, m_history_undo,
+		   "drop the project's last history step (kept under .daa/undone/)");

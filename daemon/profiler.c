@@ -26,7 +26,7 @@
 #include "daemon/cache_trust.h"
 #include "daemon/profiler_int.h"
 #include "daemon/project.h"
-#include "daemon/rpc.h"
+#include "daemon/publish.h"
 
 #define PROF_TIMEOUT_S 900 /* at the limit the kernel gets SIGINT (kern.h) */
 
@@ -38,9 +38,11 @@ struct pwait {
 
 struct pjob;
 
-/* What the profiler knows of one project. */
-struct pproj {
-	struct pproj *next;
+/* What the profiler knows of one project: its slot on the handle
+ * (daemon/project.h), also listed here for prof_forget and shutdown. */
+struct prof_slot {
+	struct prof_slot *next;
+	struct proj *pj;
 	char *path;
 	json_t *files;  /* the index: FILE → {bytes, mtime_ns, sha256} */
 	json_t *failed; /* FILE → error of the last failed job (memory only) */
@@ -49,7 +51,7 @@ struct pproj {
 
 struct pjob {
 	struct pjob *next;
-	struct pproj *pp;
+	struct prof_slot *pp;
 	char *name, *file, *path; /* dataset name, data/ file name, absolute path */
 	long long bytes, mtime_ns;
 	char sha[65];
@@ -62,7 +64,7 @@ struct pjob {
 
 static struct {
 	struct loop *loop;
-	struct pproj *projects;
+	struct prof_slot *projects;
 } P;
 
 static void job_begin(struct pjob *j);
@@ -70,12 +72,12 @@ static void job_end(struct pjob *j, const json_t *entry, const struct proto_err 
 static void job_fail(struct pjob *j, int code, const char *msg);
 
 /* The profiler's record of a project (created with its index on first use). */
-static struct pproj *pp_get(const char *path)
+static struct prof_slot *pp_get(struct proj *pj)
 {
-	struct pproj *pp;
-	for (pp = P.projects; pp; pp = pp->next)
-		if (strcmp(pp->path, path) == 0)
-			return pp;
+	struct prof_slot **slot = &proj_slots(pj)->prof, *pp = *slot;
+	const char *path = proj_path(pj);
+	if (pp)
+		return pp;
 	pp = calloc(1, sizeof *pp);
 	if (!pp || !(pp->path = strdup(path))) {
 		free(pp);
@@ -83,12 +85,14 @@ static struct pproj *pp_get(const char *path)
 	}
 	pp->files = prof_index_load(path);
 	pp->failed = json_object();
+	pp->pj = pj;
 	pp->next = P.projects;
 	P.projects = pp;
+	*slot = pp;
 	return pp;
 }
 
-static struct pjob *job_find(struct pproj *pp, const char *name)
+static struct pjob *job_find(struct prof_slot *pp, const char *name)
 {
 	for (struct pjob *j = pp->jobs; j; j = j->next)
 		if (strcmp(j->name, name) == 0)
@@ -155,8 +159,7 @@ static void prof_event(const struct pjob *j, const json_t *entry, const char *er
 		json_object_set_new(ev, view ? "view" : "view_error", json_string(view ? view : verr.msg));
 		free(view);
 	}
-	mpjson_pack(rpc_notify_begin("data.event"), ev);
-	rpc_notify_end_project(j->pp->path);
+	pub_publish(j->pp->pj, PUB_DATA_EVENT, ev);
 	json_decref(ev);
 }
 
@@ -286,7 +289,7 @@ static void kprof_cb(void *ud, const json_t *reply, const struct proto_err *err)
 static void job_lookup(struct pjob *j)
 {
 	struct proto_err err = {0};
-	struct proj *p = proj_get(j->pp->path, &err);
+	struct proj *p = j->pp->pj; /* deleted: no conventions, no key */
 	free(j->load_key);
 	j->load_key = p ? prof_load_key(p) : NULL;
 	if (!j->load_key) {
@@ -350,7 +353,7 @@ static void begin_timer_cb(struct loop *l, uint64_t id, void *ud)
 }
 
 /* A new job for dataset ds {name, file, path}, begun from the loop. */
-static struct pjob *job_new(struct pproj *pp, const json_t *ds, struct proto_err *err)
+static struct pjob *job_new(struct prof_slot *pp, const json_t *ds, struct proto_err *err)
 {
 	struct pjob *j = calloc(1, sizeof *j);
 	const char *name = json_string_value(json_object_get(ds, "name"));
@@ -391,7 +394,7 @@ static json_t *dataset_named(struct proj *p, const char *name, struct proto_err 
 int prof_get(struct proj *p, const char *name, bool refresh, prof_cb cb, void *ud,
 	     struct proto_err *err)
 {
-	struct pproj *pp = pp_get(proj_path(p));
+	struct prof_slot *pp = pp_get(p);
 	if (!pp)
 		return proto_fail(err, PROTO_ERR_INTERNAL, "out of memory");
 	struct pjob *j = job_find(pp, name);
@@ -410,7 +413,7 @@ int prof_get(struct proj *p, const char *name, bool refresh, prof_cb cb, void *u
 
 void prof_forget(void *ud)
 {
-	for (struct pproj *pp = P.projects; pp; pp = pp->next)
+	for (struct prof_slot *pp = P.projects; pp; pp = pp->next)
 		for (struct pjob *j = pp->jobs; j; j = j->next)
 			for (struct pwait *w = j->waiters; w; w = w->next)
 				if (w->ud == ud)
@@ -420,7 +423,7 @@ void prof_forget(void *ud)
 /* The cache entry for the file's present content (new reference), or NULL
  * (also when the index does not know it at its size and mtime); *gone when
  * the file cannot be stat'ed. */
-static json_t *file_entry(struct pproj *pp, const char *name, const char *file,
+static json_t *file_entry(struct prof_slot *pp, const char *name, const char *file,
 			  const char *path, bool *gone)
 {
 	long long bytes, mtime_ns;
@@ -432,7 +435,7 @@ static json_t *file_entry(struct pproj *pp, const char *name, const char *file,
 /* The status of one dataset: a job, a failure, a cache entry, or none. */
 json_t *prof_status(struct proj *p, const json_t *ds)
 {
-	struct pproj *pp = pp_get(proj_path(p));
+	struct prof_slot *pp = pp_get(p);
 	const char *name = json_string_value(json_object_get(ds, "name")) ?: "";
 	const char *file = json_string_value(json_object_get(ds, "file")) ?: "";
 	const char *path = json_string_value(json_object_get(ds, "path")) ?: "";
@@ -460,7 +463,7 @@ json_t *prof_status(struct proj *p, const json_t *ds)
 
 /* Is there a profile of this very file made under the loading conventions
  * `key` (or nothing to profile)? */
-static bool profile_current(struct pproj *pp, const char *name, const char *file,
+static bool profile_current(struct prof_slot *pp, const char *name, const char *file,
 			    const char *path, const char *key)
 {
 	bool gone;
@@ -473,16 +476,14 @@ static bool profile_current(struct pproj *pp, const char *name, const char *file
 /* Datasets or conventions changed: profile in the background every file
  * without a current profile (new or changed content, or loading
  * conventions changed since); forget files that are gone. */
-static void change_hook(const char *project_path, void *ud)
+static void change_hook(struct proj *p)
 {
 	struct proto_err err = {0};
-	struct proj *p = proj_get(project_path, &err);
-	struct pproj *pp = p ? pp_get(project_path) : NULL;
+	struct prof_slot *pp = proj_deleted(p) ? NULL : pp_get(p);
 	json_t *list = pp ? proj_datasets(p, &err) : NULL, *ds, *seen = json_object();
-	char *key = p ? prof_load_key(p) : NULL;
+	char *key = pp ? prof_load_key(p) : NULL;
 	size_t i;
 	long long bytes, mtime_ns;
-	(void)ud;
 	json_array_foreach(list, i, ds) {
 		const char *name = json_string_value(json_object_get(ds, "name"));
 		const char *file = json_string_value(json_object_get(ds, "file"));
@@ -514,28 +515,25 @@ static void change_hook(const char *project_path, void *ud)
 
 /* The project is being deleted: its jobs end with an error (jobs that the
  * callbacks start meanwhile fail on their own). */
-static void close_hook(const char *project_path, void *ud)
+static void close_hook(struct proj *p)
 {
-	(void)ud;
-	for (struct pproj *pp = P.projects; pp; pp = pp->next) {
-		if (strcmp(pp->path, project_path) != 0)
-			continue;
-		struct pjob *list = pp->jobs;
+	struct prof_slot *pp = proj_slots(p)->prof;
+	struct pjob *list = pp ? pp->jobs : NULL;
+	if (pp)
 		pp->jobs = NULL;
-		while (list) {
-			struct pjob *j = list;
-			list = j->next;
-			j->again = false;
-			job_fail(j, PROTO_ERR_NOT_FOUND, "the project was closed");
-		}
+	while (list) {
+		struct pjob *j = list;
+		list = j->next;
+		j->again = false;
+		job_fail(j, PROTO_ERR_NOT_FOUND, "the project was closed");
 	}
 }
 
 int prof_init(struct loop *l)
 {
 	P.loop = l;
-	proj_add_change_hook(change_hook, NULL);
-	proj_add_close_hook(close_hook, NULL);
+	static const struct proj_part_ops prof_part = {.close = close_hook, .changed = change_hook};
+	proj_part_set(PROJ_PART_PROF, &prof_part);
 	ctrust_init();   /* the dataset cache's ledger, given to kernels at bind */
 	return 0;
 }
@@ -543,12 +541,13 @@ int prof_init(struct loop *l)
 void prof_shutdown(void)
 {
 	while (P.projects) {
-		struct pproj *pp = P.projects;
+		struct prof_slot *pp = P.projects;
 		P.projects = pp->next;
 		while (pp->jobs)
 			job_free(pp->jobs);
 		json_decref(pp->files);
 		json_decref(pp->failed);
+		proj_slots(pp->pj)->prof = NULL;
 		free(pp->path);
 		free(pp);
 	}

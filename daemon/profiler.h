@@ -15,7 +15,7 @@
  * The index only saves re-hashing an unchanged file; the entry is valid
  * while the loading conventions (separator, dates, thousands, ...) it was
  * made with are the project's current ones (load_key).  Both are rewritten
- * atomically.  Adding a dataset (a project change hook) profiles it in the
+ * atomically.  Adding a dataset (the project change callback) profiles it in the
  * background; a turn or `profile.run` that needs a profile under way waits
  * for it rather than starting a second one.  Finished or failed background
  * work is announced to the project's subscribers as `data.event`.
@@ -36,7 +36,8 @@ struct proj;
  * KERNEL/SANDBOX from the kernel, IO for the file, NOT_FOUND). */
 typedef void (*prof_cb)(void *ud, const json_t *entry, const struct proto_err *err);
 
-/* Register the change/close hooks (after kern_init).  Never fails the daemon. */
+/* Register the profiler as a project part (close and change callbacks).
+ * Never fails the daemon. */
 int prof_init(struct loop *l);
 /* Drop every job (callbacks do not fire) and free everything. */
 void prof_shutdown(void);

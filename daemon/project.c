@@ -25,15 +25,18 @@
 #include "daemon/log.h"
 #include "daemon/project_int.h"
 
-#define PROJ_MAX_HOOKS 8
 #define PROJ_BUF (PATH_MAX + 64) /* a real path plus a suffix */
 
 static struct proj *projs;
-static struct {
-	proj_close_cb cb;
-	void *ud;
-} hooks[PROJ_MAX_HOOKS];
-static int nhooks;
+
+/* The data/ watch is a part of the project module itself. */
+static const struct proj_part_ops watch_ops = {
+	.open = proj_watch_add,
+	.close = proj_watch_remove,
+};
+static const struct proj_part_ops *parts[PROJ_PARTS] = {
+	[PROJ_PART_WATCH] = &watch_ops,
+};
 
 /* Accessors. */
 const char *proj_name(const struct proj *p) { return p->name; }
@@ -52,37 +55,41 @@ int proj_check_alive(const struct proj *p, struct proto_err *err)
 	return proto_fail(err, PROTO_ERR_NOT_FOUND, "project '%s' was deleted", p->name);
 }
 
-/* Register a close hook. */
-int proj_add_close_hook(proj_close_cb cb, void *ud)
+/* Set a part's callbacks (its place in the order is its enum value). */
+void proj_part_set(enum proj_part part, const struct proj_part_ops *ops)
 {
-	if (nhooks == PROJ_MAX_HOOKS || !cb)
-		return -1;
-	hooks[nhooks].cb = cb;
-	hooks[nhooks++].ud = ud;
-	return 0;
+	if ((unsigned)part < PROJ_PARTS)
+		parts[part] = ops;
 }
 
-static struct {
-	proj_close_cb cb;
-	void *ud;
-} change_hooks[PROJ_MAX_HOOKS];
-static int nchange_hooks;
-
-/* Register a change hook. */
-int proj_add_change_hook(proj_close_cb cb, void *ud)
+/* The typed slots of p. */
+struct proj_slots *proj_slots(struct proj *p)
 {
-	if (nchange_hooks == PROJ_MAX_HOOKS || !cb)
-		return -1;
-	change_hooks[nchange_hooks].cb = cb;
-	change_hooks[nchange_hooks++].ud = ud;
-	return 0;
+	return &p->slots;
 }
 
-/* Run the change hooks for p. */
-void proj_changed(const struct proj *p)
+/* The one open order: every part's open callback, first to last. */
+static void proj_parts_open(struct proj *p)
 {
-	for (int i = 0; i < nchange_hooks; i++)
-		change_hooks[i].cb(p->path, change_hooks[i].ud);
+	for (int i = 0; i < PROJ_PARTS; i++)
+		if (parts[i] && parts[i]->open)
+			parts[i]->open(p);
+}
+
+/* The one close order: every part's close callback, first to last. */
+static void proj_parts_close(struct proj *p)
+{
+	for (int i = 0; i < PROJ_PARTS; i++)
+		if (parts[i] && parts[i]->close)
+			parts[i]->close(p);
+}
+
+/* Tell the parts that p's datasets or conventions changed. */
+void proj_changed(struct proj *p)
+{
+	for (int i = 0; i < PROJ_PARTS; i++)
+		if (parts[i] && parts[i]->changed)
+			parts[i]->changed(p);
 }
 
 /* "a/b" joined, malloc'd. */
@@ -261,7 +268,7 @@ static struct proj *proj_open(const char *name, const char *rp, struct proto_err
 		proj_clean_temps(sub, NULL);
 	p->next = projs;
 	projs = p;
-	proj_watch_add(p);
+	proj_parts_open(p);
 	log_debug("project %s opened (%s)", p->name, p->path);
 	return p;
 }
@@ -398,9 +405,7 @@ int proj_delete(struct proj *p, bool *files_removed, struct proto_err *err)
 	*files_removed = false;
 	if (proj_check_alive(p, err) < 0)
 		return -1;
-	for (int i = 0; i < nhooks; i++)
-		hooks[i].cb(p->path, hooks[i].ud);
-	proj_watch_remove(p);
+	proj_parts_close(p);
 	if (proj_is_linked(p, link, sizeof(link))) {
 		if (unlink(link) < 0)
 			return proto_fail(err, PROTO_ERR_IO, "cannot unregister %s: %s", link,
@@ -593,6 +598,6 @@ void proj_close_all(void)
 		projs = p->next;
 		proj_free(p);
 	}
-	nhooks = 0;
-	nchange_hooks = 0;
+	for (int i = 0; i < PROJ_PARTS; i++)
+		parts[i] = i == PROJ_PART_WATCH ? &watch_ops : NULL;
 }

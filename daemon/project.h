@@ -33,15 +33,15 @@ struct proj *proj_get(const char *name_or_path, struct proto_err *err);
 struct proj *proj_create(const char *name, const char *parent_dir, struct proto_err *err);
 /* Delete: a project under data_dir is removed with its files; one in a chosen
  * folder is only unregistered (its files stay; *files_removed tells which).
- * Close hooks run first (kernels stop). */
+ * The parts close first, in their order (below): kernels stop first. */
 int proj_delete(struct proj *p, bool *files_removed, struct proto_err *err);
 /* All registered projects: [{name, path, datasets, steps}] (new reference). */
 json_t *proj_list(struct proto_err *err);
 /* Names of the projects opened by this daemon (new reference, for status). */
 json_t *proj_open_names(void);
 /* Watch the data/ folders of open projects: files changed there by hand run
- * the change hooks (daemon/project_watch.c).  -1 (logged) when inotify is
- * unavailable; the daemon works on without it. */
+ * the parts' change callbacks (daemon/project_watch.c).  -1 (logged) when
+ * inotify is unavailable; the daemon works on without it. */
 int proj_watch_init(struct loop *l);
 void proj_watch_shutdown(void);
 /* Remove what a killed daemon left of deleted projects (start-up). */
@@ -49,13 +49,53 @@ void proj_startup_cleanup(void);
 /* Forget every handle (shutdown). */
 void proj_close_all(void);
 
-/* Called with the project path before a project is deleted or closed
- * (kernel manager, agent).  Up to 8 hooks. */
-typedef void (*proj_close_cb)(const char *project_path, void *ud);
-int proj_add_close_hook(proj_close_cb cb, void *ud);
-/* Called with the project path after its datasets or conventions changed
- * (so a bound kernel can reload them).  Up to 8 hooks. */
-int proj_add_change_hook(proj_close_cb cb, void *ud);
+/*
+ * The parts of the daemon that keep per-project state.  Each registers its
+ * callbacks once (at init, or at first use); they run in THIS order —
+ * written here, whatever the order they registered in:
+ *   open    when the handle is made (proj_get/proj_create of a project not
+ *           yet open), first to last;
+ *   close   before a project is deleted, first to last: kernels stop first
+ *           (no step runs while the rest closes), then turns end (before
+ *           their profiles), profile jobs fail, waiting history jobs are
+ *           dropped, and the data/ watch goes last;
+ *   changed after its datasets or conventions changed (a bound kernel
+ *           reloads them, profiles are made again), first to last.
+ */
+enum proj_part {
+	PROJ_PART_KERN,  /* daemon/kern*.c */
+	PROJ_PART_AGENT, /* daemon/agent*.c */
+	PROJ_PART_PROF,  /* daemon/profiler*.c */
+	PROJ_PART_HIST,  /* daemon/workq.c: the per-project work queue */
+	PROJ_PART_WATCH, /* daemon/project_watch.c */
+	PROJ_PARTS
+};
+struct proj_part_ops {
+	void (*open)(struct proj *p);    /* each may be NULL */
+	void (*close)(struct proj *p);
+	void (*changed)(struct proj *p);
+};
+/* Set a part's callbacks (ops is borrowed: static storage). */
+void proj_part_set(enum proj_part part, const struct proj_part_ops *ops);
+
+/*
+ * Typed slots: each part hangs its own per-project state off the handle
+ * (the type is the part's own; it creates the state on first use and frees
+ * it in its close callback or at its shutdown).  Still keyed by path in
+ * their own lists, not yet moved here: kern (kern->project), agent
+ * (A.projects), history (hidx, jobs) — see notes/core.md.
+ */
+struct kern_slot;
+struct agent_slot;
+struct hist_slot;
+struct prof_slot;
+struct proj_slots {
+	struct kern_slot *kern;
+	struct agent_slot *agent;
+	struct hist_slot *hist;
+	struct prof_slot *prof;
+};
+struct proj_slots *proj_slots(struct proj *p);
 
 /* Accessors (borrowed strings, absolute, no trailing '/'). */
 const char *proj_name(const struct proj *p);

@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <sys/types.h>
 #include <time.h>
+#include "daemon/project.h"
 #include "protocol/proto.h"
 
 struct proj;
@@ -20,6 +21,7 @@ struct proj {
 	off_t conv_size;
 	ino_t conv_ino;
 	bool deleted;
+	struct proj_slots slots; /* what each part hangs off the project */
 	struct proj *next;
 };
 
@@ -27,8 +29,8 @@ struct proj {
 int proj_name_check(const char *name, const char *what, struct proto_err *err);
 /* NOT_FOUND for a deleted handle (0 when alive). */
 int proj_check_alive(const struct proj *p, struct proto_err *err);
-/* Tell the change hooks that p's datasets or conventions changed. */
-void proj_changed(const struct proj *p);
+/* Tell the parts that p's datasets or conventions changed (in their order). */
+void proj_changed(struct proj *p);
 /* Watch / stop watching p's data/ for files changed by hand (project_watch.c). */
 void proj_watch_add(struct proj *p);
 void proj_watch_remove(struct proj *p);

@@ -2,7 +2,7 @@
  * daemon/project_watch.c — a dataset dropped into (or removed from, or
  * rewritten in) a project's data/ folder by hand is noticed: one inotify
  * instance watches data/ of every open project, and a burst of events runs
- * the project's change hooks once, 300 ms after the last one (so a bound
+ * the project parts' change callbacks once, 300 ms after the last one (so a bound
  * kernel sees the new file and the profiler profiles it, as after data.add).
  * Hidden names (data.add's ".part-" copies) are ignored.  Best effort: when
  * inotify is unavailable or out of watches, everything still works through
@@ -45,7 +45,7 @@ static struct pwatch *watch_of_wd(int wd)
 	return NULL;
 }
 
-/* The burst is over: tell the change hooks (unless the project is gone). */
+/* The burst is over: tell the parts (unless the project is gone). */
 static void settle_cb(struct loop *l, uint64_t id, void *ud)
 {
 	struct proj *p = ud; /* not the slot: slots move when one is removed */

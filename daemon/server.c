@@ -12,8 +12,11 @@
  * (a client that pipelines without reading stalls itself, not the daemon).
  * DAA_FAIR_BUDGET=0 in the environment turns all this off (the benchmark's
  * "before": bench/fairness/).  Each complete request is validated against
- * its method's field table and handed to the handler with the message's
- * zone as the per-request arena, freed right after.  Replies are written
+ * its method's field table, its project resolved (methods marked
+ * RPC_PROJECT), and handed to the handler with the message's zone as the
+ * per-request arena, freed right after.  The handler returns its result as
+ * a value, packed here into a buffer of its own (no reply is ever built in
+ * shared state).  Replies and notifications (daemon/publish.c) are written
  * directly; what the socket does not take is queued and sent on
  * LOOP_WRITE.  A client whose queue passes max_queued is dropped.
  * Connections are never freed inside a callback: closing marks them dead,
@@ -36,11 +39,13 @@
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include "daemon/kern.h" /* mpjson_pack */
 #include "daemon/log.h"
+#include "daemon/project.h"
+#include "daemon/publish.h"
 #include "daemon/rpc.h"
 #include "daemon/server_int.h"
 
-#define SRV_MAX_SUBS 32
 #define SRV_TURN_REQS 8                  /* requests per connection per turn */
 #define SRV_TURN_MS 4                    /* handler time per connection per turn */
 #define SRV_TURN_BYTES (256u * 1024)     /* input read per connection per turn */
@@ -59,7 +64,6 @@ struct conn {
 	uint64_t turn;      /* the loop turn it was last served in ... */
 	uint64_t turn_ms;   /* ... when that began, */
 	size_t turn_reqs, turn_bytes; /* and what it took */
-	char *subs[SRV_MAX_SUBS];
 };
 
 static struct {
@@ -78,10 +82,6 @@ static struct {
 	bool no_budget;           /* DAA_FAIR_BUDGET=0 */
 	int max_clients;          /* max_clients, lowered to fit RLIMIT_NOFILE */
 	bool fd_bound;            /* ... and it was */
-	/* the reply or notification being built (rpc_*_begin .. _end) */
-	struct proto_buf out;
-	bool out_open;
-	struct rpc_reply_to out_to;
 } srv = {.lfd = -1, .lockfd = -1};
 
 static void conn_close(struct conn *c, const char *why);
@@ -124,6 +124,7 @@ static void conn_close(struct conn *c, const char *why)
 		return;
 	log_debug("client %llu closed: %s", (unsigned long long)c->id, why);
 	c->dead = true;
+	pub_conn_gone(c->id);
 	loop_fd_del(srv.loop, c->fd);
 	close(c->fd);
 	c->fd = -1;
@@ -136,8 +137,6 @@ static void conn_free(struct conn *c)
 {
 	proto_reader_free(c->rd);
 	free(c->wbuf);
-	for (int i = 0; i < SRV_MAX_SUBS; i++)
-		free(c->subs[i]);
 	free(c);
 }
 
@@ -279,6 +278,18 @@ static void conn_send(struct conn *c, const char *data, size_t len)
 	conn_interest(c);
 }
 
+/* The publisher's sink (daemon/publish.h): one packed notification to a
+ * connection; -1 when it is gone (or the send closed it). */
+static int server_sink(uint64_t conn_id, const char *bytes, size_t len, void *ud)
+{
+	(void)ud;
+	struct conn *c = conn_find(conn_id);
+	if (!c)
+		return -1;
+	conn_send(c, bytes, len);
+	return c->dead ? -1 : 0;
+}
+
 /* ---------- dispatch ---------- */
 
 /* Send an error response now (msgid known). */
@@ -289,6 +300,30 @@ static void conn_error(struct conn *c, uint32_t msgid, int code, const char *msg
 	proto_pack_error_response(&b.pk, msgid, code, msg);
 	conn_send(c, b.sb.data, b.sb.size);
 	proto_buf_free(&b);
+}
+
+/* Is the method marked RPC_PROJECT with params[0] the string "project"?
+ * (A table that marks it wrongly is logged at start and refused here.) */
+static bool method_project_ok(const struct rpc_method *m)
+{
+	return m->params && m->params[0].name && !strcmp(m->params[0].name, "project") &&
+	       m->params[0].type == PROTO_T_STR;
+}
+
+/* Send what a handler returned: its result, its error, or nothing (RPC_LATER). */
+static void server_answer(struct rpc_req *req, json_t *result)
+{
+	if (result == RPC_LATER)
+		return;
+	if (result) {
+		rpc_reply_value(req->from, result);
+		json_decref(result);
+	} else if (req->err_code) {
+		rpc_reply_error(req->from, req->err_code, "%s", req->err_msg);
+	} else {
+		log_error("%s: the handler made no reply", req->method);
+		rpc_reply_error(req->from, PROTO_ERR_INTERNAL, "out of memory");
+	}
 }
 
 /* Validate and run one request. */
@@ -326,11 +361,17 @@ static void server_dispatch(struct conn *c, struct proto_msg *m)
 		.zone = proto_msg_zone(m),
 	};
 	log_debug("client %llu: %s (#%u)", (unsigned long long)c->id, meth->name, m->msgid);
-	meth->handler(&req);
-	if (srv.out_open) {
-		log_error("%s: handler left a reply open; closing it", meth->name);
-		rpc_result_end();
+	if (meth->flags & RPC_PROJECT) {
+		if (method_project_ok(meth))
+			req.proj = proj_get(vals[0].present ? vals[0].str : NULL, &err);
+		else
+			proto_fail(&err, PROTO_ERR_INTERNAL, "%s: bad method table", meth->name);
+		if (!req.proj) {
+			conn_error(c, m->msgid, err.code ? err.code : PROTO_ERR_INTERNAL, err.msg);
+			return;
+		}
 	}
+	server_answer(&req, meth->handler(&req));
 }
 
 /* A broken stream: answer when the msgid is known, then close. */
@@ -562,11 +603,11 @@ static void server_refuse(int cfd)
 			 "config.json)", srv.max_clients);
 	log_warn("a new client was refused: %s", msg);
 	struct proto_buf b;
+	json_t *params = json_pack("{s:i, s:s}", "code", PROTO_ERR_BUSY, "message", msg);
 	proto_buf_init(&b);
-	proto_pack_notify_head(&b.pk, "error");
-	msgpack_pack_map(&b.pk, 2);
-	proto_pack_kv_int(&b.pk, "code", PROTO_ERR_BUSY);
-	proto_pack_kv_str(&b.pk, "message", msg);
+	proto_pack_notify_head(&b.pk, "error"); /* not a connection yet: not published */
+	mpjson_pack(&b.pk, params);
+	json_decref(params);
 	ssize_t w = send(cfd, b.sb.data, b.sb.size, MSG_NOSIGNAL | MSG_DONTWAIT);
 	(void)w;
 	proto_buf_free(&b);
@@ -630,11 +671,15 @@ static void server_check_methods(void)
 {
 	const struct rpc_method *m, *o;
 	size_t n = 0;
-	for (size_t i = 0; (m = rpc_method_at(i)); i++, n++)
+	for (size_t i = 0; (m = rpc_method_at(i)); i++, n++) {
+		if ((m->flags & RPC_PROJECT) && !method_project_ok(m))
+			log_error("RPC method %s takes a project but its first param is not "
+				  "the string \"project\"", m->name);
 		for (size_t j = 0; j < i && (o = rpc_method_at(j)); j++)
 			if (!strcmp(m->name, o->name))
 				log_error("RPC method %s is registered twice; one is unreachable",
 					  m->name);
+	}
 	log_debug("%zu RPC methods registered", n);
 }
 
@@ -648,7 +693,7 @@ int server_start(struct loop *l, const struct daa_config *cfg, int listen_fd,
 	const char *fair = getenv("DAA_FAIR_BUDGET");
 	srv.no_budget = fair && !strcmp(fair, "0");
 	server_set_cap();
-	proto_buf_init(&srv.out);
+	pub_set_sink(server_sink, NULL);
 	server_check_methods();
 	snprintf(srv.path, sizeof(srv.path), "%s", cfg->socket_path);
 	if (listen_fd >= 0) {
@@ -731,7 +776,7 @@ void server_stop(int timeout_ms)
 	free(srv.conns);
 	srv.conns = NULL;
 	srv.nconns = srv.capconns = 0;
-	proto_buf_free(&srv.out);
+	pub_reset();
 }
 
 /* Ask the loop to stop; main does the orderly shutdown. */
@@ -793,39 +838,46 @@ const struct rpc_method *rpc_method_find(const char *name)
 	return NULL;
 }
 
-/* Start a response to `to`. */
-msgpack_packer *rpc_result_begin(struct rpc_reply_to to)
+/* Send packed result bytes as the response to `to` (dropped when gone). */
+void rpc_reply_packed(struct rpc_reply_to to, const char *result, size_t len)
 {
-	if (srv.out_open)
-		log_error("rpc_result_begin while another reply is open (dropped)");
-	proto_buf_reset(&srv.out);
-	srv.out_open = true;
-	srv.out_to = to;
-	proto_pack_response_head(&srv.out.pk, to.msgid);
-	return &srv.out.pk;
+	struct conn *c = conn_find(to.conn_id);
+	if (!c) {
+		log_debug("reply #%u dropped: client %llu has gone", to.msgid,
+			  (unsigned long long)to.conn_id);
+		return;
+	}
+	struct proto_buf b;
+	proto_buf_init(&b);
+	proto_pack_response_head(&b.pk, to.msgid);
+	msgpack_sbuffer_write(&b.sb, result, len);
+	conn_send(c, b.sb.data, b.sb.size);
+	proto_buf_free(&b);
 }
 
-/* Send the response built since rpc_result_begin. */
-void rpc_result_end(void)
+/* The result value (borrowed) as the response to `to`. */
+void rpc_reply_value(struct rpc_reply_to to, const json_t *result)
 {
-	if (!srv.out_open)
+	struct conn *c = conn_find(to.conn_id);
+	if (!c) {
+		log_debug("reply #%u dropped: client %llu has gone", to.msgid,
+			  (unsigned long long)to.conn_id);
 		return;
-	srv.out_open = false;
-	struct conn *c = conn_find(srv.out_to.conn_id);
-	if (c)
-		conn_send(c, srv.out.sb.data, srv.out.sb.size);
-	else
-		log_debug("reply #%u dropped: client %llu has gone", srv.out_to.msgid,
-			  (unsigned long long)srv.out_to.conn_id);
+	}
+	struct proto_buf b;
+	proto_buf_init(&b);
+	proto_pack_response_head(&b.pk, to.msgid);
+	mpjson_pack(&b.pk, result);
+	conn_send(c, b.sb.data, b.sb.size);
+	proto_buf_free(&b);
 }
 
 /* Result {ok: true}. */
 void rpc_reply_ok(struct rpc_reply_to to)
 {
-	msgpack_packer *pk = rpc_result_begin(to);
-	msgpack_pack_map(pk, 1);
-	proto_pack_kv_bool(pk, "ok", true);
-	rpc_result_end();
+	json_t *ok = rpc_ok();
+	rpc_reply_value(to, ok);
+	json_decref(ok);
 }
 
 /* An error response (printf-style message). */
@@ -845,71 +897,4 @@ void rpc_reply_error(struct rpc_reply_to to, int code, const char *fmt, ...)
 void rpc_reply_err(struct rpc_reply_to to, const struct proto_err *err)
 {
 	rpc_reply_error(to, err->code ? err->code : PROTO_ERR_INTERNAL, "%s", err->msg);
-}
-
-/* Start a notification. */
-msgpack_packer *rpc_notify_begin(const char *method)
-{
-	if (srv.out_open)
-		log_error("rpc_notify_begin while a reply is open (dropped)");
-	proto_buf_reset(&srv.out);
-	srv.out_open = true;
-	proto_pack_notify_head(&srv.out.pk, method);
-	return &srv.out.pk;
-}
-
-/* Send the notification to one connection. */
-void rpc_notify_end_conn(uint64_t conn_id)
-{
-	srv.out_open = false;
-	struct conn *c = conn_find(conn_id);
-	if (c)
-		conn_send(c, srv.out.sb.data, srv.out.sb.size);
-}
-
-/* Index of project_path in c's subscriptions, -1 when absent. */
-static int conn_sub_index(const struct conn *c, const char *project_path)
-{
-	for (int i = 0; i < SRV_MAX_SUBS; i++)
-		if (c->subs[i] && !strcmp(c->subs[i], project_path))
-			return i;
-	return -1;
-}
-
-/* Send the notification to every subscriber of the project. */
-void rpc_notify_end_project(const char *project_path)
-{
-	srv.out_open = false;
-	for (size_t i = 0; i < srv.nconns; i++) {
-		struct conn *c = srv.conns[i];
-		if (!c->dead && conn_sub_index(c, project_path) >= 0)
-			conn_send(c, srv.out.sb.data, srv.out.sb.size);
-	}
-}
-
-/* Follow a project's events. */
-void rpc_subscribe(uint64_t conn_id, const char *project_path)
-{
-	struct conn *c = conn_find(conn_id);
-	if (!c || !project_path || conn_sub_index(c, project_path) >= 0)
-		return;
-	for (int i = 0; i < SRV_MAX_SUBS; i++) {
-		if (!c->subs[i]) {
-			c->subs[i] = strdup(project_path);
-			return;
-		}
-	}
-	log_warn("client %llu follows too many projects; %s not added",
-		 (unsigned long long)conn_id, project_path);
-}
-
-/* Stop following a project's events. */
-void rpc_unsubscribe(uint64_t conn_id, const char *project_path)
-{
-	struct conn *c = conn_find(conn_id);
-	int i = c && project_path ? conn_sub_index(c, project_path) : -1;
-	if (i >= 0) {
-		free(c->subs[i]);
-		c->subs[i] = NULL;
-	}
 }

@@ -55,7 +55,7 @@ struct wq_proj {
 
 static struct {
 	struct wq_proj *projects;
-	bool hooked, stopping;
+	bool stopping;
 } W;
 
 static void advance(struct wq_proj *q);
@@ -159,13 +159,13 @@ static void advance(struct wq_proj *q)
 }
 
 /* A project is closed or deleted: its waiting jobs never run. */
-static void closed_cb(const char *project_path, void *ud)
+static void closed_cb(struct proj *pj)
 {
 	struct proto_err err;
-	(void)ud;
 	proto_fail(&err, PROTO_ERR_NOT_FOUND, "the project was closed");
-	drop_where(proj_queue(project_path, false), -1, 0, &err);
+	drop_where(proj_queue(proj_path(pj), false), -1, 0, &err);
 }
+static const struct proj_part_ops workq_part = {.close = closed_cb};
 
 /* Where a job about to join q stands. */
 static struct workq_place place_of(const struct wq_proj *q)
@@ -184,8 +184,7 @@ int workq_submit(struct proj *pj, const struct workq_ops *ops, void *ud, uint64_
 	const char *path = proj_path(pj);
 	if (W.stopping)
 		return proto_fail(err, PROTO_ERR_SHUTDOWN, "the daemon is shutting down");
-	if (!W.hooked)
-		W.hooked = proj_add_close_hook(closed_cb, NULL) == 0;
+	proj_part_set(PROJ_PART_HIST, &workq_part); /* (idempotent) */
 	struct wq_proj *q = proj_queue(path, true);
 	struct wq_job *j = q ? calloc(1, sizeof *j) : NULL, **pp;
 	if (!j)

@@ -17,6 +17,7 @@
 #include "daemon/history.h"
 #include "daemon/log.h"
 #include "daemon/project.h"
+#include "daemon/publish.h"
 #include "daemon/rpc.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -24,7 +25,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 /*
  * LINK-ONLY STUBS, not behaviour under test: daemon/history.c also holds
  * kernel restore (kern_exec*), the step naming of a project (proj_*) and
- * the history.event broadcast (rpc_notify_*).  None of the functions this
+ * the history.event broadcast (pub_publish_path).  None of the functions this
  * target calls reaches them; they abort if one ever does.
  */
 int kern_exec(const char *p, const char *c, const char *s, kern_reply_cb cb, void *ud,
@@ -59,14 +60,9 @@ const char *proj_history_dir(const struct proj *p)
 	(void)p;
 	abort();
 }
-msgpack_packer *rpc_notify_begin(const char *m)
+int pub_publish_path(const char *p, enum pub_topic t, const json_t *v)
 {
-	(void)m;
-	abort();
-}
-void rpc_notify_end_project(const char *p)
-{
-	(void)p;
+	(void)p, (void)t, (void)v;
 	abort();
 }
 /* (end of link-only stubs) */

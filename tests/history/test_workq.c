@@ -20,7 +20,7 @@
 struct proj {
 	const char *path;
 };
-static proj_close_cb close_hook;
+static const struct proj_part_ops *workq_part; /* what workq.c set */
 static uint64_t dead_conn;
 
 const char *proj_path(const struct proj *p)
@@ -28,11 +28,10 @@ const char *proj_path(const struct proj *p)
 	return p->path;
 }
 
-int proj_add_close_hook(proj_close_cb cb, void *ud)
+void proj_part_set(enum proj_part part, const struct proj_part_ops *ops)
 {
-	(void)ud;
-	close_hook = cb;
-	return 0;
+	if (part == PROJ_PART_HIST)
+		workq_part = ops;
 }
 
 bool rpc_conn_alive(uint64_t conn_id)
@@ -223,7 +222,7 @@ static void closed_and_other_project(void)
 	submit(&P1, &c, WQ_RUN, 0);
 	submit(&P1, &d, WQ_TURN, 0);
 	check(b.position == 0 && strcmp(trace, "+A +B") == 0, "projects do not wait for each other");
-	close_hook("/p1", NULL);
+	workq_part->close(&P1);
 	check(strcmp(trace, "+A +B xC xD") == 0, "a closed project drops its waiting jobs in order");
 	workq_end(&a, WQ_CANCELLED);
 	workq_end(&b, WQ_DONE);

@@ -1,5 +1,5 @@
 # tests/integration/module.mk — C unit tests of the daemon's core modules
-# (event loop, fsutil); the Python integration tests in this folder need no
+# (event loop, fsutil, the publisher); the Python integration tests in this folder need no
 # build.
 $(BUILD)/tests/integration/test_loop: $(OBJ)/tests/integration/test_loop.o $(LOOP_OBJS)
 	@mkdir -p $(dir $@)
@@ -17,3 +17,11 @@ $(BUILD)/tests/integration/test_loop_child: $(OBJ)/tests/integration/test_loop_c
 	$(CC) $(LDFLAGS) -o $@ $^
 
 TEST_BINS += $(BUILD)/tests/integration/test_loop_child
+
+# The publisher (daemon/publish.c) with a fake sink and a fake project handle.
+$(BUILD)/tests/integration/test_publish: $(OBJ)/tests/integration/test_publish.o \
+		$(OBJ)/daemon/publish.o $(OBJ)/daemon/mpjson.o $(OBJ)/daemon/log.o $(PROTO_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(PROTO_LIB) $(LIB_MSGPACK) $(LIB_JANSSON)
+
+TEST_BINS += $(BUILD)/tests/integration/test_publish

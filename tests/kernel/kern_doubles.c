@@ -70,8 +70,7 @@ struct proj *proj_get(const char *p, struct proto_err *err)
 const char *proj_outputs_dir(const struct proj *p) { return p->outputs; }
 const char *proj_path(const struct proj *p) { return p->path; }
 json_t *proj_conventions(struct proj *p) { (void)p; return NULL; }
-int proj_add_close_hook(proj_close_cb cb, void *ud) { (void)cb, (void)ud; return 0; }
-int proj_add_change_hook(proj_close_cb cb, void *ud) { (void)cb, (void)ud; return 0; }
+void proj_part_set(enum proj_part part, const struct proj_part_ops *ops) { (void)part, (void)ops; }
 
 json_t *proj_datasets(struct proj *p, struct proto_err *err)
 {
