@@ -390,6 +390,10 @@ static void hexec_cb(void *ud, const json_t *reply, const struct proto_err *err)
 			*pp = h->next;
 			break;
 		}
+	/* the kernel died: a figure it was saving is left as a .tmp — gone
+	 * before anyone hears of the failure (a client may look at once) */
+	if (!reply)
+		hist_figures_tidy(h->path);
 	if (h->cb) {
 		h->cb(h->ud, reply, err);
 	} else {
@@ -398,8 +402,6 @@ static void hexec_cb(void *ud, const json_t *reply, const struct proto_err *err)
 			json_decref(hist_figures_move(h->path, figs, NULL, 0));
 		json_decref(figs);
 	}
-	if (!reply) /* the kernel died: a figure it was saving is left as a .tmp */
-		hist_figures_tidy(h->path);
 	free(h->path);
 	free(h);
 }
