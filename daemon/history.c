@@ -261,8 +261,7 @@ static struct hist_kstate *ks_get(const char *path)
 	}
 	k->next = ks_list;
 	ks_list = k;
-	hist_figures_tidy(path); /* the first work on the project since the daemon started */
-	return k;
+	return k; /* (its figures were tidied when it was opened: hist_figures_init) */
 }
 
 /* The pid of the project's kernel, 0 when none. */

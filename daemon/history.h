@@ -68,6 +68,10 @@ json_t *hist_figures_move(const char *project_path, const json_t *figs, const ch
 void hist_figures_remove(const char *project_path, const json_t *figs);
 /* Runtime temp files removed, figures of no saved step moved to unsaved/. */
 void hist_figures_tidy(const char *project_path);
+/* At start-up: tidy each project's figures when it is opened (no kernel of
+ * this daemon has worked on it yet, so what is half-written is a killed
+ * daemon's). */
+void hist_figures_init(void);
 /* Write text inside a Python comment, encoded so that it cannot leave it
  * (line breaks, control characters, invalid UTF-8, "coding:"); '\n'
  * becomes cont (e.g. "\n#   ") or an escape when cont is NULL. */

@@ -13,8 +13,8 @@
  * A saved step's figures are outputs/plots/<stem>_<K>.png (stem: its
  * history/<stem>.py).  Figures of a step that failed, or that was not
  * saved, are moved to outputs/plots/unsaved/ (the name says so; the next
- * unsaved figure of the same name replaces it).  The first time the daemon
- * works on a project (hist_figures_tidy) it removes the runtime's
+ * unsaved figure of the same name replaces it).  When the daemon opens a
+ * project (hist_figures_init: before any kernel works on it) it removes the runtime's
  * half-written temp files (.*.tmp) and moves figures named like a step
  * ("NNN_..._K.png") whose history script does not exist to unsaved/ — what
  * a daemon or kernel killed mid-step left behind.  It runs again whenever
@@ -31,6 +31,7 @@
 #include "daemon/fsutil.h"
 #include "daemon/history.h"
 #include "daemon/log.h"
+#include "daemon/project.h"
 
 #define FIGS_MAX 1024
 
@@ -182,6 +183,17 @@ static bool is_stem(const json_t *steps, const char *prefix)
 		if (strcmp(json_string_value(json_object_get(s, "stem")) ?: "", prefix) == 0)
 			return true;
 	return false;
+}
+
+static void figs_open_cb(struct proj *p)
+{
+	hist_figures_tidy(proj_path(p));
+}
+
+void hist_figures_init(void)
+{
+	static const struct proj_part_ops figs_part = {.open = figs_open_cb};
+	proj_part_set(PROJ_PART_FIGS, &figs_part);
 }
 
 /* Leftovers of a daemon or kernel killed mid-step (see the top). */

@@ -25,6 +25,7 @@
 #include "daemon/kern.h"
 #include "daemon/log.h"
 #include "daemon/loop.h"
+#include "daemon/history.h"
 #include "daemon/project.h"
 #include "daemon/sd.h"
 #include "daemon/server.h"
@@ -284,6 +285,7 @@ int main(int argc, char **argv)
 		main_fatal(err.msg);
 	proj_startup_cleanup();
 	proj_watch_init(l);
+	hist_figures_init();
 	main_start_parts(l, cfg);
 	log_info("daad %s ready (pid %d, projects in %s)", DAA_VERSION, (int)getpid(),
 		 cfg->data_dir);

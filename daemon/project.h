@@ -67,6 +67,7 @@ enum proj_part {
 	PROJ_PART_AGENT, /* daemon/agent*.c */
 	PROJ_PART_PROF,  /* daemon/profiler*.c */
 	PROJ_PART_HIST,  /* daemon/workq.c: the per-project work queue */
+	PROJ_PART_FIGS,  /* daemon/history_figs.c: a killed daemon's figures tidied at open */
 	PROJ_PART_WATCH, /* daemon/project_watch.c */
 	PROJ_PARTS
 };

@@ -65,6 +65,11 @@ int pub_publish_path(const char *p, enum pub_topic t, const json_t *v)
 	(void)p, (void)t, (void)v;
 	abort();
 }
+void proj_part_set(enum proj_part part, const struct proj_part_ops *ops)
+{
+	(void)part, (void)ops;
+	abort();
+}
 /* (end of link-only stubs) */
 
 /* SPEED STUB (not behaviour under test): fsu_write_atomic syncs every file
