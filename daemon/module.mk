@@ -6,7 +6,7 @@
 # secondary expansion ($$) for the prerequisites.
 DAEMON_SRCS := $(wildcard daemon/*.c)
 DAEMON_OBJS := $(DAEMON_SRCS:%.c=$(OBJ)/%.o)
-DAEMON_LIBS = $(LIB_MSGPACK) $(LIB_JANSSON) $(LIB_CURL) $(LIB_SECCOMP) $(LIB_CAP) -lm
+DAEMON_LIBS = $(LIB_MSGPACK) $(LIB_JANSSON) $(LIB_CURL) $(LIB_SECCOMP) $(LIB_CAP) $(LIB_NETTLE) -lm
 
 .SECONDEXPANSION:
 $(BIN)/daad: $(DAEMON_OBJS) $$(PROTO_LIB) $$(SBX_LIB)
