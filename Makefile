@@ -19,7 +19,7 @@ BUILD := build-san
 endif
 
 CC ?= cc
-PKGS := msgpack jansson libcurl libseccomp libcap
+PKGS := msgpack jansson libcurl libseccomp libcap nettle
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 -Werror
 CFLAGS ?= -O2 -g
@@ -35,6 +35,8 @@ LIB_JANSSON := $(shell pkg-config --libs jansson 2>/dev/null || echo -ljansson)
 LIB_CURL := $(shell pkg-config --libs libcurl 2>/dev/null || echo -lcurl)
 LIB_SECCOMP := $(shell pkg-config --libs libseccomp 2>/dev/null || echo -lseccomp)
 LIB_CAP := $(shell pkg-config --libs libcap 2>/dev/null || echo -lcap)
+# SHA-256 (daemon/sha256.h): nettle, which libcurl's gnutls already loads in daad.
+LIB_NETTLE := $(shell pkg-config --libs nettle 2>/dev/null || echo -lnettle)
 
 BIN := $(BUILD)/bin
 LIBDIR := $(BUILD)/lib

@@ -2,8 +2,9 @@
  * client/cmd_chat.c — `daa chat` (also `daa` alone on a terminal): a
  * conversation with the project's agent.
  *
- * On a terminal: GNU readline in callback mode, so one poll() loop serves
- * both the keyboard and the daemon's socket; history is kept in
+ * On a terminal: GNU readline (loaded only then, client/chat_rl.h) in
+ * callback mode, so one poll() loop serves both the keyboard and the
+ * daemon's socket; history is kept in
  * $XDG_STATE_HOME/daa/chat_history.  The connection `watch`es the project,
  * so turns started by other clients show up too.  A question from the
  * agent (ours or another client's) is answered at the prompt: a number
@@ -22,9 +23,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <readline/history.h>
-#include <readline/readline.h>
-
+#include "client/chat_rl.h"
 #include "client/cli.h"
 #include "client/daa_safe.h"
 #include "client/inline_img.h"
@@ -50,6 +49,7 @@ struct chat {
 };
 
 static struct chat *chat; /* readline's callback has no user data */
+static const struct chat_rl *rl; /* readline, loaded when chat runs on a terminal */
 static char undone[NAME_MAX + 16]; /* our own /undo, so its notification is not shown twice */
 static volatile sig_atomic_t got_int;
 static sigset_t wait_mask;
@@ -72,8 +72,8 @@ static void out_end(void)
 {
 	fflush(stdout);
 	if (chat->rl_on && !chat->in_cb && !chat->quit) {
-		rl_on_new_line();
-		rl_redisplay();
+		rl->rl_on_new_line();
+		rl->rl_redisplay();
 	}
 }
 
@@ -180,7 +180,7 @@ static void chat_note_cb(const char *method, const msgpack_object *ev, void *ud)
 			printf("(answer below: a number picks a choice; Ctrl-C cancels the turn)\n");
 		chat->question = true;
 		if (chat->rl_on)
-			rl_set_prompt(chat_prompt());
+			rl->rl_set_prompt(chat_prompt());
 	} else if (!strcmp(method, "turn.event")) {
 		cli_event_print(chat->tty ? stdout : stderr, ev); /* a pipe: progress apart */
 		if (kind && !strcmp(kind, "done") && chat->npend == 0) {
@@ -192,7 +192,7 @@ static void chat_note_cb(const char *method, const msgpack_object *ev, void *ud)
 		if (kind && (!strcmp(kind, "answered") || !strcmp(kind, "done"))) {
 			chat->question = false;
 			if (chat->rl_on)
-				rl_set_prompt(chat_prompt());
+				rl->rl_set_prompt(chat_prompt());
 		}
 	}
 	out_end();
@@ -217,7 +217,7 @@ static void chat_result(enum pend_kind kind, struct proto_msg *m, const char *me
 	}
 	printf("\n");
 	if (chat->rl_on)
-		rl_set_prompt(chat_prompt());
+		rl->rl_set_prompt(chat_prompt());
 	out_end();
 }
 
@@ -470,7 +470,7 @@ static void chat_line(char *line)
 	if (!*s)
 		return;
 	if (chat->tty)
-		add_history(s);
+		rl->add_history(s);
 	if (*s == '/' || !strcmp(s, "quit") || !strcmp(s, "exit")) {
 		chat_slash(s);
 		return;
@@ -489,7 +489,7 @@ static void chat_line(char *line)
 		pend_add(chat_send("ask", &p), PEND_TURN);
 	}
 	if (chat->rl_on)
-		rl_set_prompt(chat_prompt());
+		rl->rl_set_prompt(chat_prompt());
 }
 
 /* readline's line handler (NULL: end of input). */
@@ -523,8 +523,8 @@ static void chat_interrupt(void)
 		chat_send(run ? "kernel.interrupt" : "cancel", &p);
 		printf("%s (Ctrl-C again leaves)\n", run ? "interrupting the code" : "cancelling the turn");
 		chat->cancel_sent = true;
-	} else if (chat->npend == 0 && chat->rl_on && rl_end > 0) {
-		rl_replace_line("", 0);
+	} else if (chat->npend == 0 && chat->rl_on && *rl->rl_end > 0) {
+		rl->rl_replace_line("", 0);
 		printf("^C\n");
 		got_int = 0;
 	} else if (chat->npend == 0 && got_int >= 2) {
@@ -578,9 +578,9 @@ static int chat_poll(bool keyboard, struct pollfd *pf)
 static int chat_loop_tty(void)
 {
 	struct pollfd pf[2];
-	rl_catch_signals = 0;
-	rl_outstream = daa_safe_raw_stream(); /* its redisplay is daa's own, not the daemon's */
-	rl_callback_handler_install(chat_prompt(), chat_rl_cb);
+	*rl->rl_catch_signals = 0;
+	*rl->rl_outstream = daa_safe_raw_stream(); /* its redisplay is daa's own, not the daemon's */
+	rl->rl_callback_handler_install(chat_prompt(), chat_rl_cb);
 	chat->rl_on = true;
 	while (!chat->quit) {
 		int rc = chat_poll(true, pf);
@@ -592,12 +592,12 @@ static int chat_loop_tty(void)
 		if (rc < 0)
 			break;
 		if (pf[0].revents)
-			rl_callback_read_char();
+			rl->rl_callback_read_char();
 		if (!chat->quit && chat_drain() < 0 && chat_reattach() < 0)
 			break;
 	}
 	chat->rl_on = false;
-	rl_callback_handler_remove();
+	rl->rl_callback_handler_remove();
 	return chat->quit ? CLI_OK : CLI_UNREACHABLE;
 }
 
@@ -644,8 +644,8 @@ static void history_load(void)
 		}
 	mkdir(dir, 0700);
 	snprintf(chat->hist_path, sizeof chat->hist_path, "%s/chat_history", dir);
-	stifle_history(1000);
-	read_history(chat->hist_path);
+	rl->stifle_history(1000);
+	rl->read_history(chat->hist_path);
 }
 
 /* daa chat */
@@ -658,6 +658,13 @@ static int cmd_chat(struct cli *cli, struct cli_args *a)
 	c.tty = isatty(0) && isatty(1) && !cli->json;
 	if (cli->json) /* chat has no JSON form: its text is made terminal-safe all the same */
 		daa_safe_install(true, false);
+	char why[256];
+	if (c.tty && !(rl = chat_rl_load(why, sizeof why))) {
+		fprintf(stderr, "daa chat: line editing needs GNU readline: %s\n"
+				"(install it — Debian: libreadline8 — or pipe the lines in: "
+				"`cat | daa chat`)\n", why);
+		return CLI_ERR;
+	}
 	chat = &c;
 	chat_signals();
 	if (c.tty) {
@@ -670,7 +677,7 @@ static int cmd_chat(struct cli *cli, struct cli_args *a)
 		printf("daa chat — project %s (%s)\nAsk in plain words; /help lists commands; "
 		       "Ctrl-D or /quit leaves.\n\n", c.project_name, c.project_path);
 	int rc = c.tty ? chat_loop_tty() : chat_loop_pipe();
-	if (c.tty && c.hist_path[0] && write_history(c.hist_path) != 0)
+	if (c.tty && c.hist_path[0] && rl->write_history(c.hist_path) != 0)
 		fprintf(stderr, "daa: cannot save the chat history in %s\n", c.hist_path);
 	for (int i = 0; i < c.nchoices; i++)
 		free(c.choices[i]);

@@ -100,11 +100,12 @@ static bool project_from_cwd(char *buf, size_t size)
 	if (!getcwd(buf, size))
 		return false;
 	for (;;) {
-		if (is_project_dir(buf) && !in_outputs(buf, outer, sizeof outer))
-			return true;
-		if (is_project_dir(buf))
+		if (is_project_dir(buf)) {
+			if (!in_outputs(buf, outer, sizeof outer))
+				return true;
 			fprintf(stderr, "daa: %s looks like a project but lies in the outputs of %s: "
 					"not used (give -p to choose it anyway)\n", buf, outer);
+		}
 		if (!strcmp(buf, "/"))
 			return false;
 		char *slash = strrchr(buf, '/');

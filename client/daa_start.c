@@ -1,19 +1,20 @@
 /*
  * client/daa_start.c — starting daad when nothing listens, like tmux's
  * client starts its server: find the binary ($DAA_DAEMON, next to daa, on
- * PATH), detach it (double fork + setsid, stdin /dev/null, stdout/stderr to
- * <socket dir>/daad.log), and wait up to 5 s for its socket.  daa makes
- * itself a child subreaper first, so the detached daemon is re-parented to
- * it and, should it die during start-up, its exit status can be told along
- * with the last lines it logged.
+ * PATH) and run it in its own background mode, `daad --socket S --log-file
+ * <socket dir>/daad.log` (in a session of its own, stdin /dev/null): that
+ * process forks the daemon and exits once the daemon's readiness pipe says
+ * the socket listens (0), or with the reason on stderr (1).  daa waits up to
+ * 5 s for that exit; on failure it tells the status, what daad said and the
+ * last lines it logged.  daa-tray starts daad the same way.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -102,65 +103,48 @@ static int open_log(const struct cli *cli, char *logpath, size_t size)
 	return fd;
 }
 
-/* In the detached grandchild: stdio, then exec daad (errno to the pipe on failure). */
-static void __attribute__((noreturn)) exec_daad(const char *daad, const char *sock, int logfd, int wfd)
+/* In the child: a session of its own, stdio, then exec daad (the reason
+ * to stderr, which is daa's pipe, when that fails). */
+static void __attribute__((noreturn)) exec_daad(const char *daad, const char *sock,
+						const char *logpath, int logfd, int errfd)
 {
 	int null = open("/dev/null", O_RDONLY);
-	if (null < 0 || dup2(null, 0) < 0 || dup2(logfd, 1) < 0 || dup2(logfd, 2) < 0)
-		goto fail;
+	if (null < 0 || dup2(null, 0) < 0 || dup2(logfd, 1) < 0 || dup2(errfd, 2) < 0)
+		_exit(127);
 	if (null > 2)
 		close(null);
+	setsid(); /* a Ctrl-C meant for daa does not reach daad's start-up */
 	if (chdir("/") < 0)
-		goto fail;
+		_exit(127);
 	sigset_t none;
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL); /* daa may block SIGINT (cmd_turn.c) */
 	signal(SIGINT, SIG_DFL);
 	signal(SIGPIPE, SIG_DFL);
-	execl(daad, daad, "--foreground", "--socket", sock, (char *)NULL);
-fail:;
-	int e = errno;
-	ssize_t w = write(wfd, &e, sizeof(e));
-	(void)w;
+	execl(daad, daad, "--socket", sock, "--log-file", logpath, (char *)NULL);
+	dprintf(2, "cannot run %s: %s\n", daad, strerror(errno));
 	_exit(127);
 }
 
-/* Double fork; returns the daemon's pid (re-parented to us), or -1 (printed). */
-static pid_t spawn(const char *daad, const char *sock, int logfd)
+/* Fork and exec daad; its pid, with its stderr readable on *errfd, or -1 (printed). */
+static pid_t spawn(const char *daad, const char *sock, const char *logpath, int logfd, int *errfd)
 {
 	int p[2];
 	if (pipe2(p, O_CLOEXEC) < 0) {
 		fprintf(stderr, "daa: cannot start the daemon: pipe: %s\n", strerror(errno));
 		return -1;
 	}
-	prctl(PR_SET_CHILD_SUBREAPER, 1);
-	pid_t mid = fork();
-	if (mid == 0) {
-		close(p[0]);
-		setsid();
-		pid_t g = fork();
-		if (g == 0)
-			exec_daad(daad, sock, logfd, p[1]);
-		ssize_t w = write(p[1], &g, sizeof(g));
-		_exit(w == sizeof(g) && g > 0 ? 0 : 1);
-	}
+	pid_t pid = fork();
+	if (pid == 0)
+		exec_daad(daad, sock, logpath, logfd, p[1]);
 	close(p[1]);
-	pid_t gpid = -1;
-	int e = 0;
-	if (mid > 0) {
-		waitpid(mid, NULL, 0);
-		if (read(p[0], &gpid, sizeof(gpid)) != sizeof(gpid))
-			gpid = -1;
-		if (gpid > 0 && read(p[0], &e, sizeof(e)) == sizeof(e)) {
-			waitpid(gpid, NULL, 0);
-			fprintf(stderr, "daa: cannot start the daemon: cannot run %s: %s\n", daad, strerror(e));
-			gpid = -1, e = -1;
-		}
-	}
-	if (gpid <= 0 && e == 0)
+	if (pid < 0) {
 		fprintf(stderr, "daa: cannot start the daemon: fork: %s\n", strerror(errno));
-	close(p[0]);
-	return gpid;
+		close(p[0]);
+		return -1;
+	}
+	*errfd = p[0];
+	return pid;
 }
 
 /* Print the lines daad logged since offset `from` (the last 12 at most). */
@@ -198,39 +182,65 @@ static long long now_ms(void)
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Wait for the socket, watching the daemon; CLI_OK with cli->conn set. */
-static int wait_ready(struct cli *cli, pid_t pid, const char *logpath, off_t from)
+/* Read what daad's start-up writes to stderr until it closes it (it has
+ * exited) or the deadline; true on EOF.  The text is kept in said. */
+static bool read_until_exit(int fd, long long deadline, char *said, size_t size)
+{
+	size_t len = strlen(said);
+	for (;;) {
+		long long left = deadline - now_ms();
+		if (left <= 0)
+			return false;
+		struct pollfd pf = {.fd = fd, .events = POLLIN};
+		int r = poll(&pf, 1, (int)left);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return false;
+		char buf[512];
+		ssize_t n = read(fd, buf, sizeof buf);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return true;
+		size_t k = (size_t)n < size - 1 - len ? (size_t)n : size - 1 - len;
+		memcpy(said + len, buf, k);
+		len += k;
+		said[len] = '\0';
+	}
+}
+
+/* Wait until daad's start-up exits; CLI_OK with cli->conn set. */
+static int wait_ready(struct cli *cli, pid_t pid, int errfd, const char *logpath, off_t from)
 {
 	struct proto_err err;
-	long long deadline = now_ms() + START_WAIT_MS;
-	for (;;) {
-		if ((cli->conn = proto_client_connect(cli->socket, &err)))
-			return CLI_OK;
-		int st;
-		if (waitpid(pid, &st, WNOHANG) == pid) {
-			if ((cli->conn = proto_client_connect(cli->socket, &err)))
-				return CLI_OK; /* another daad won the race; use it */
-			if (WIFEXITED(st))
-				fprintf(stderr, "daa: the daemon exited with status %d during start-up\n",
-					WEXITSTATUS(st));
-			else
-				fprintf(stderr, "daa: the daemon was killed by signal %d during start-up\n",
-					WIFSIGNALED(st) ? WTERMSIG(st) : 0);
-			log_tail(logpath, from);
-			return CLI_UNREACHABLE;
-		}
-		if (now_ms() >= deadline)
-			break;
-		struct timespec ts = {0, 20 * 1000 * 1000};
-		nanosleep(&ts, NULL);
-	}
-	fprintf(stderr, "daa: the daemon (pid %d) did not open %s within %d s\n", (int)pid,
-		cli->socket, START_WAIT_MS / 1000);
+	char said[4096] = "";
+	int st = 0;
+	bool done = read_until_exit(errfd, now_ms() + START_WAIT_MS, said, sizeof said);
+	if (done)
+		waitpid(pid, &st, 0);
+	/* exited 0: it listens; otherwise another daad may have won the race: use it */
+	if (done && (cli->conn = proto_client_connect(cli->socket, &err)))
+		return CLI_OK;
+	if (!done)
+		fprintf(stderr, "daa: the daemon (pid %d) did not open %s within %d s\n", (int)pid,
+			cli->socket, START_WAIT_MS / 1000);
+	else if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
+		fprintf(stderr, "daa: the daemon started but %s does not answer: %s\n", cli->socket,
+			err.msg);
+	else if (WIFEXITED(st))
+		fprintf(stderr, "daa: the daemon exited with status %d during start-up\n",
+			WEXITSTATUS(st));
+	else
+		fprintf(stderr, "daa: the daemon was killed by signal %d during start-up\n",
+			WIFSIGNALED(st) ? WTERMSIG(st) : 0);
+	for (char *line = strtok(said, "\n"); line; line = strtok(NULL, "\n"))
+		fprintf(stderr, "  | %s\n", line);
 	log_tail(logpath, from);
 	return CLI_UNREACHABLE;
 }
 
-/* Start daad detached and wait until it listens. */
+/* Start daad in its background mode and wait until it listens. */
 int cli_daemon_start(struct cli *cli)
 {
 	char daad[PATH_MAX], logpath[PATH_MAX];
@@ -240,11 +250,12 @@ int cli_daemon_start(struct cli *cli)
 	if (logfd < 0)
 		return CLI_UNREACHABLE;
 	off_t from = lseek(logfd, 0, SEEK_END);
-	pid_t pid = spawn(daad, cli->socket, logfd);
+	int errfd = -1;
+	pid_t pid = spawn(daad, cli->socket, logpath, logfd, &errfd);
 	close(logfd);
 	if (pid < 0)
 		return CLI_UNREACHABLE;
-	int rc = wait_ready(cli, pid, logpath, from < 0 ? 0 : from);
-	prctl(PR_SET_CHILD_SUBREAPER, 0);
+	int rc = wait_ready(cli, pid, errfd, logpath, from < 0 ? 0 : from);
+	close(errfd);
 	return rc;
 }

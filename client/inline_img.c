@@ -1,7 +1,8 @@
 /*
  * client/inline_img.c — pictures for terminals: PNG decoding (libpng, with
  * size caps checked before allocating), scaling, and the kitty / sixel / symbols encodings (see
- * client/inline_img.h).  Everything works on memory buffers and returns
+ * client/inline_img.h).  libpng and libchafa (with glib) are loaded on the
+ * first figure (client/daa_dl.h), not by every `daa` process.  Everything works on memory buffers and returns
  * malloc'd escape sequences, so the bytes can be tested without a terminal.
  * Input is untrusted (a kernel wrote the PNG): every size is checked.
  */
@@ -16,18 +17,49 @@
 #include <chafa.h>
 #endif
 
+#include "client/daa_dl.h"
 #include "client/inline_img.h"
+
+/* libpng's simplified API, bound on first use. */
+static struct png_lib {
+	__typeof__(png_sig_cmp) *png_sig_cmp;
+	__typeof__(png_image_begin_read_from_memory) *png_image_begin_read_from_memory;
+	__typeof__(png_image_finish_read) *png_image_finish_read;
+	__typeof__(png_image_free) *png_image_free;
+} libpng;
+
+/* Load libpng once; 0, or -1 with a message in err (every call repeats it). */
+static int png_load(char *err, size_t es)
+{
+	static int state; /* 0 not tried, 1 loaded, -1 failed */
+	static char why[256];
+	if (state == 0) {
+		const char *so = DAA_SONAME_PNG;
+		void *h = cli_dl_open(so, why, sizeof why);
+#define BIND(m) CLI_DL_BIND(h, so, &libpng, m, why, sizeof why)
+		state = h && BIND(png_sig_cmp) && BIND(png_image_begin_read_from_memory) &&
+				BIND(png_image_finish_read) && BIND(png_image_free)
+			? 1
+			: -1;
+#undef BIND
+	}
+	if (state < 0)
+		snprintf(err, es, "%s", why);
+	return state > 0 ? 0 : -1;
+}
 
 /* Width and height from a PNG's header (libpng reads only the header);
  * -1 when it is not a PNG or is beyond the caps (client/inline_img.h). */
 int cli_img_png_size(const unsigned char *buf, size_t len, int *w, int *h)
 {
 	png_image im;
+	char why[256];
 	memset(&im, 0, sizeof im);
 	im.version = PNG_IMAGE_VERSION;
-	if (len < 8 || png_sig_cmp(buf, 0, 8) || !png_image_begin_read_from_memory(&im, buf, len))
+	if (png_load(why, sizeof why) < 0 || len < 8 || libpng.png_sig_cmp(buf, 0, 8) ||
+	    !libpng.png_image_begin_read_from_memory(&im, buf, len))
 		return -1;
-	png_image_free(&im);
+	libpng.png_image_free(&im);
 	if (im.width < 1 || im.height < 1 || im.width > CLI_IMG_MAX_SIDE || im.height > CLI_IMG_MAX_SIDE ||
 	    (uint64_t)im.width * im.height > CLI_IMG_MAX_PIXELS)
 		return -1;
@@ -48,11 +80,13 @@ int cli_img_png_decode(const unsigned char *buf, size_t len, struct cli_img *out
 	memset(&im, 0, sizeof im);
 	memset(out, 0, sizeof *out);
 	im.version = PNG_IMAGE_VERSION;
-	if (!buf || len < 8 || png_sig_cmp(buf, 0, 8)) {
+	if (png_load(err, es) < 0)
+		return -1;
+	if (!buf || len < 8 || libpng.png_sig_cmp(buf, 0, 8)) {
 		snprintf(err, es, "not a PNG file");
 		return -1;
 	}
-	if (!png_image_begin_read_from_memory(&im, buf, len)) {
+	if (!libpng.png_image_begin_read_from_memory(&im, buf, len)) {
 		snprintf(err, es, "broken PNG (%s)", im.message);
 		return -1;
 	}
@@ -60,19 +94,19 @@ int cli_img_png_decode(const unsigned char *buf, size_t len, struct cli_img *out
 	    (uint64_t)im.width * im.height > CLI_IMG_MAX_PIXELS) {
 		snprintf(err, es, "%ux%u pixels is too large (at most %d a side, %d Mpixels)", (unsigned)im.width,
 			 (unsigned)im.height, CLI_IMG_MAX_SIDE, CLI_IMG_MAX_PIXELS >> 20);
-		png_image_free(&im);
+		libpng.png_image_free(&im);
 		return -1;
 	}
 	im.format = PNG_FORMAT_RGBA;
 	out->rgba = malloc(PNG_IMAGE_SIZE(im));
 	if (!out->rgba) {
 		snprintf(err, es, "out of memory");
-		png_image_free(&im);
+		libpng.png_image_free(&im);
 		return -1;
 	}
-	if (!png_image_finish_read(&im, NULL, out->rgba, 0, NULL)) {
+	if (!libpng.png_image_finish_read(&im, NULL, out->rgba, 0, NULL)) {
 		snprintf(err, es, "broken PNG (%s)", im.message);
-		png_image_free(&im);
+		libpng.png_image_free(&im);
 		free(out->rgba);
 		out->rgba = NULL;
 		return -1;
@@ -256,19 +290,63 @@ char *cli_img_sixel(const struct cli_img *im, size_t *outlen)
 }
 
 #ifdef DAA_HAVE_CHAFA
+/* libchafa's canvas API and glib's g_string_free (found through chafa's
+ * own dependencies), bound on first use. */
+static struct chafa_lib {
+	__typeof__(chafa_symbol_map_new) *chafa_symbol_map_new;
+	__typeof__(chafa_symbol_map_add_by_tags) *chafa_symbol_map_add_by_tags;
+	__typeof__(chafa_symbol_map_unref) *chafa_symbol_map_unref;
+	__typeof__(chafa_canvas_config_new) *chafa_canvas_config_new;
+	__typeof__(chafa_canvas_config_set_geometry) *chafa_canvas_config_set_geometry;
+	__typeof__(chafa_canvas_config_set_symbol_map) *chafa_canvas_config_set_symbol_map;
+	__typeof__(chafa_canvas_config_set_canvas_mode) *chafa_canvas_config_set_canvas_mode;
+	__typeof__(chafa_canvas_config_unref) *chafa_canvas_config_unref;
+	__typeof__(chafa_canvas_new) *chafa_canvas_new;
+	__typeof__(chafa_canvas_draw_all_pixels) *chafa_canvas_draw_all_pixels;
+	__typeof__(chafa_canvas_print) *chafa_canvas_print;
+	__typeof__(chafa_canvas_unref) *chafa_canvas_unref;
+	__typeof__(g_string_free) *g_string_free;
+} cf;
+
+/* Load libchafa once; false when it is not there (half blocks then). */
+static bool chafa_load(void)
+{
+	static int state; /* 0 not tried, 1 loaded, -1 failed */
+	if (state == 0) {
+		char why[256];
+		const char *so = DAA_SONAME_CHAFA;
+		void *h = cli_dl_open(so, why, sizeof why);
+#define BIND(m) CLI_DL_BIND(h, so, &cf, m, why, sizeof why)
+		state = h && BIND(chafa_symbol_map_new) && BIND(chafa_symbol_map_add_by_tags) &&
+				BIND(chafa_symbol_map_unref) && BIND(chafa_canvas_config_new) &&
+				BIND(chafa_canvas_config_set_geometry) &&
+				BIND(chafa_canvas_config_set_symbol_map) &&
+				BIND(chafa_canvas_config_set_canvas_mode) &&
+				BIND(chafa_canvas_config_unref) && BIND(chafa_canvas_new) &&
+				BIND(chafa_canvas_draw_all_pixels) && BIND(chafa_canvas_print) &&
+				BIND(chafa_canvas_unref) && BIND(g_string_free)
+			? 1
+			: -1;
+#undef BIND
+	}
+	return state > 0;
+}
+
 /* Symbols through libchafa: its best symbol set, 24-bit colour. */
 static char *symbols_chafa(const struct cli_img *im, int cols, int rows, size_t *outlen)
 {
-	ChafaSymbolMap *map = chafa_symbol_map_new();
-	chafa_symbol_map_add_by_tags(map, CHAFA_SYMBOL_TAG_ALL);
-	ChafaCanvasConfig *cfg = chafa_canvas_config_new();
-	chafa_canvas_config_set_geometry(cfg, cols, rows);
-	chafa_canvas_config_set_symbol_map(cfg, map);
-	chafa_canvas_config_set_canvas_mode(cfg, CHAFA_CANVAS_MODE_TRUECOLOR);
-	ChafaCanvas *canvas = chafa_canvas_new(cfg);
-	chafa_canvas_draw_all_pixels(canvas, CHAFA_PIXEL_RGBA8_UNASSOCIATED, im->rgba, im->w, im->h,
-				     im->w * 4);
-	GString *gs = chafa_canvas_print(canvas, NULL); /* NULL: default (xterm-like) sequences */
+	if (!chafa_load())
+		return NULL;
+	ChafaSymbolMap *map = cf.chafa_symbol_map_new();
+	cf.chafa_symbol_map_add_by_tags(map, CHAFA_SYMBOL_TAG_ALL);
+	ChafaCanvasConfig *cfg = cf.chafa_canvas_config_new();
+	cf.chafa_canvas_config_set_geometry(cfg, cols, rows);
+	cf.chafa_canvas_config_set_symbol_map(cfg, map);
+	cf.chafa_canvas_config_set_canvas_mode(cfg, CHAFA_CANVAS_MODE_TRUECOLOR);
+	ChafaCanvas *canvas = cf.chafa_canvas_new(cfg);
+	cf.chafa_canvas_draw_all_pixels(canvas, CHAFA_PIXEL_RGBA8_UNASSOCIATED, im->rgba, im->w,
+					im->h, im->w * 4);
+	GString *gs = cf.chafa_canvas_print(canvas, NULL); /* NULL: default (xterm-like) sequences */
 	char *s = NULL;
 	if (gs) {
 		size_t len = gs->len;
@@ -278,11 +356,11 @@ static char *symbols_chafa(const struct cli_img *im, int cols, int rows, size_t 
 			len += (size_t)sprintf(s + len, "\033[0m\n");
 			*outlen = len;
 		}
-		g_string_free(gs, TRUE);
+		cf.g_string_free(gs, TRUE);
 	}
-	chafa_canvas_unref(canvas);
-	chafa_canvas_config_unref(cfg);
-	chafa_symbol_map_unref(map);
+	cf.chafa_canvas_unref(canvas);
+	cf.chafa_canvas_config_unref(cfg);
+	cf.chafa_symbol_map_unref(map);
 	return s;
 }
 #endif
@@ -338,7 +416,7 @@ char *cli_img_symbols(const struct cli_img *im, int cols, size_t *outlen)
 const char *cli_img_symbols_kind(void)
 {
 #ifdef DAA_HAVE_CHAFA
-	return "chafa";
+	return chafa_load() ? "chafa" : "half-blocks";
 #else
 	return "half-blocks";
 #endif

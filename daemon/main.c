@@ -250,7 +250,7 @@ static void main_start_parts(struct loop *l, const struct daa_config *cfg)
 /* The orderly stop: no new clients, cancel turns, stop kernels, flush. */
 static void main_stop_parts(void)
 {
-	sd_notify("STOPPING=1");
+	daa_sd_notify("STOPPING=1");
 	server_stop_listening();
 	if (agent_shutdown)
 		agent_shutdown();
@@ -273,7 +273,7 @@ int main(int argc, char **argv)
 	}
 	const struct daa_config *cfg = config_get();
 	log_set_level(cfg->log_level);
-	int nfds = sd_listen_fds();
+	int nfds = daa_sd_listen_fds();
 	if (!o.foreground && nfds == 0)
 		main_daemonize(&o);
 	int sfd = main_signals();
@@ -281,7 +281,7 @@ int main(int argc, char **argv)
 	if (sfd < 0 || !l || loop_fd_add(l, sfd, LOOP_READ, main_signal_cb, NULL) < 0)
 		main_fatal("cannot set up the event loop");
 	loop_set_before_wait(l, main_before_wait, NULL);
-	if (server_start(l, cfg, nfds > 0 ? SD_LISTEN_FDS_START : -1, &err) < 0)
+	if (server_start(l, cfg, nfds > 0 ? DAA_SD_LISTEN_FDS_START : -1, &err) < 0)
 		main_fatal(err.msg);
 	proj_startup_cleanup();
 	proj_watch_init(l);
@@ -289,7 +289,7 @@ int main(int argc, char **argv)
 	main_start_parts(l, cfg);
 	log_info("daad %s ready (pid %d, projects in %s)", DAA_VERSION, (int)getpid(),
 		 cfg->data_dir);
-	sd_notify("READY=1");
+	daa_sd_notify("READY=1");
 	if (ready_fd >= 0) {
 		ssize_t w = write(ready_fd, "R", 1);
 		(void)w;

@@ -8,7 +8,7 @@ DAEMON_SRCS := $(wildcard daemon/*.c)
 DAEMON_OBJS := $(DAEMON_SRCS:%.c=$(OBJ)/%.o)
 # The event loop, for test binaries that link single daemon objects.
 LOOP_OBJS := $(addprefix $(OBJ)/daemon/,loop.o loop_timer.o loop_child.o)
-DAEMON_LIBS = $(LIB_MSGPACK) $(LIB_JANSSON) $(LIB_CURL) $(LIB_SECCOMP) $(LIB_CAP) -lm
+DAEMON_LIBS = $(LIB_MSGPACK) $(LIB_JANSSON) $(LIB_CURL) $(LIB_SECCOMP) $(LIB_CAP) $(LIB_NETTLE) -lm
 
 .SECONDEXPANSION:
 $(BIN)/daad: $(DAEMON_OBJS) $$(PROTO_LIB) $$(SBX_LIB)

@@ -1,7 +1,8 @@
 /*
  * daemon/sd.c — systemd socket activation and readiness notification
  * (daemon/sd.h), written from the protocol documentation (sd_listen_fds(3),
- * sd_notify(3)) rather than linking libsystemd.
+ * sd_notify(3)) rather than linking libsystemd; named daa_sd_* so as not to
+ * pass for libsystemd's own functions.
  */
 #include "daemon/sd.h"
 
@@ -28,7 +29,7 @@ static long sd_parse(const char *s)
 }
 
 /* fds passed by the service manager to this very process. */
-int sd_listen_fds(void)
+int daa_sd_listen_fds(void)
 {
 	long pid = sd_parse(getenv("LISTEN_PID"));
 	long n = sd_parse(getenv("LISTEN_FDS"));
@@ -37,7 +38,7 @@ int sd_listen_fds(void)
 	unsetenv("LISTEN_FDNAMES");
 	if (pid != (long)getpid() || n <= 0 || n > 64)
 		return 0;
-	for (int fd = SD_LISTEN_FDS_START; fd < SD_LISTEN_FDS_START + n; fd++) {
+	for (int fd = DAA_SD_LISTEN_FDS_START; fd < DAA_SD_LISTEN_FDS_START + n; fd++) {
 		int fl = fcntl(fd, F_GETFD);
 		if (fl < 0)
 			return 0;
@@ -47,7 +48,7 @@ int sd_listen_fds(void)
 }
 
 /* One datagram to $NOTIFY_SOCKET. */
-int sd_notify(const char *state)
+int daa_sd_notify(const char *state)
 {
 	const char *path = getenv("NOTIFY_SOCKET");
 	if (!path || !*path)

@@ -5,14 +5,20 @@
 #   ping_raw    one connect + one hand-encoded request/response (libc only)
 #   daa ping    the real CLI (finding the socket, msgpack, printing)
 # and, for scale, the mean of N round trips on one open connection.
-# Usage: bench/ping/run.sh [N]   (N runs each, default 200).  Not a test.
+# bench_runs runs them interleaved and prints the median wall time and the
+# median CPU time (user + system) of each, with the ratio to ping_raw; on a
+# busy machine the CPU column is the steadier one.
+# Usage: bench/ping/run.sh [N]   (N runs each, default 500).  Not a test.
+# DAA_OTHER=/path/to/another/daa adds that binary (an older build, say) to
+# the same run.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 BUILD=${BUILD:-build}
-N=${1:-200}
+N=${1:-500}
 DAA=$PWD/$BUILD/bin/daa
 RAW=$PWD/$BUILD/bench/ping_raw
-[ -x "$DAA" ] && [ -x "$RAW" ] || { echo "build first: make" >&2; exit 1; }
+RUNS=$PWD/$BUILD/bench/bench_runs
+[ -x "$DAA" ] && [ -x "$RAW" ] && [ -x "$RUNS" ] || { echo "build first: make" >&2; exit 1; }
 TMP=$(mktemp -d /tmp/daa-bench.XXXXXX)
 export HOME=$TMP XDG_RUNTIME_DIR=$TMP/run XDG_DATA_HOME=$TMP/data XDG_CONFIG_HOME=$TMP/config
 export XDG_STATE_HOME=$TMP/state DAA_SOCKET=$TMP/run/daa/daad.sock
@@ -21,23 +27,11 @@ cleanup() { "$DAA" --no-start shutdown >/dev/null 2>&1 || true; rm -rf "$TMP"; }
 trap cleanup EXIT
 mkdir -p "$TMP/run" && chmod 700 "$TMP/run"
 "$DAA" ping >/dev/null   # starts the private daemon
-
-# Interleaved (true, raw, daa, true, raw, daa...) so that load changes on
-# the machine hit the three alike; $EPOCHREALTIME is bash's µs clock.
-now_us() { local t=${EPOCHREALTIME/./}; echo "${t#0}"; }
 "$RAW" "$DAA_SOCKET"     # warm up
-t_true=0 t_raw=0 t_daa=0
-for ((i = 0; i < N; i++)); do
-	a=$(now_us); /bin/true; b=$(now_us)
-	"$RAW" "$DAA_SOCKET"; c=$(now_us)
-	"$DAA" --no-start ping >/dev/null; d=$(now_us)
-	t_true=$((t_true + b - a)) t_raw=$((t_raw + c - b)) t_daa=$((t_daa + d - c))
-done
-t_true=$((t_true / N)) t_raw=$((t_raw / N)) t_daa=$((t_daa / N))
-t_rpc=$("$RAW" "$DAA_SOCKET" "$N")   # N round trips on one connection, no process start
-printf '%-34s %10s %10s\n' "N=$N runs each" "µs/run" "vs raw"
-printf '%-34s %10d %10s\n' "/bin/true (process start)" "$t_true" "-"
-printf '%-34s %10d %10s\n' "ping_raw (connect + 1 round trip)" "$t_raw" "1.00x"
-printf '%-34s %10d %9sx\n' "daa ping" "$t_daa" "$(awk -v a="$t_daa" -v b="$t_raw" 'BEGIN{printf "%.2f", a/b}')"
-printf '%-34s %10d %10s\n' "one round trip, no process start" "$t_rpc" "-"
-echo "daa ping minus /bin/true: $((t_daa - t_true)) µs; ping_raw minus /bin/true: $((t_raw - t_true)) µs"
+
+echo "N=$N runs each"
+"$RUNS" "$N" "/bin/true (process start)=/bin/true" \
+	"ping_raw (connect + 1 round trip)=$RAW $DAA_SOCKET" \
+	"daa ping=$DAA --no-start ping" \
+	${DAA_OTHER:+"daa ping ($DAA_OTHER)=$DAA_OTHER --no-start ping"}
+echo "one round trip on an open connection, no process start: $("$RAW" "$DAA_SOCKET" "$N") µs (mean)"

@@ -70,8 +70,8 @@ struct tray_app {
 	bool no_tray;           /* --no-tray: only the window (tests) */
 	struct tconn *conn;     /* NULL while disconnected */
 	guint retry_id;         /* reconnect timer */
-	guint start_id;         /* waiting for a daad we started */
-	int start_tries;
+	guint start_id;         /* waiting for a daad we started (child watch) */
+	guint start_slow_id;    /* it is taking long: say so once */
 	char *status_text;      /* "daad 0.1.0 · builtin" or why not connected */
 	char *project;          /* the chosen project's name */
 	char *project_path;     /* its folder (from watch) */
@@ -101,8 +101,11 @@ void tray_send(const char *text);
 void tray_cancel(void);
 /* Add files (absolute paths) to the current project; messages in the chat. */
 void tray_add_files(char **paths);
-/* Start daad detached (tray_daemon.c); 0 or -1 with msg. */
+/* Start daad in its background mode (tray_util.c); 0 (msg says so, and
+ * tray_daemon_started follows) or -1 with msg. */
 int tray_daemon_spawn(char *msg, size_t size);
+/* The daad we started is listening (ok) or failed to start (why). */
+void tray_daemon_started(bool ok, const char *why);
 /* Open a file in the desktop's viewer (xdg-open URI, detached; tray_util.c). */
 void tray_open_path(const char *path);
 /* A notification when the window is hidden (tray_notify.c). */

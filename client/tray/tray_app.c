@@ -7,7 +7,7 @@
  * actions (ask / answer / cancel / data.add).
  *
  *   disconnected --connect ok--> connected --socket breaks--> disconnected
- *        |  (start: spawn daad, poll 200 ms × 25)                (retry 2 s)
+ *        |  (start: run daad, which returns once it listens)     (retry 2 s)
  */
 #include <string.h>
 
@@ -16,8 +16,7 @@
 struct tray_app tray_app;
 
 #define RETRY_MS 2000
-#define START_POLL_MS 200
-#define START_TRIES 25
+#define START_SLOW_MS 5000
 
 static void on_connected(void);
 static gboolean retry_cb(gpointer data);
@@ -143,25 +142,36 @@ static gboolean retry_cb(gpointer data)
 	return G_SOURCE_CONTINUE;
 }
 
-/* Timer: waiting for the daad we started. */
-static gboolean start_poll_cb(gpointer data)
+/* The daad we started listens, or could not start. */
+void tray_daemon_started(bool ok, const char *why)
+{
+	char err[512];
+	tray_app.start_id = 0;
+	if (tray_app.start_slow_id)
+		g_source_remove(tray_app.start_slow_id);
+	tray_app.start_slow_id = 0;
+	if (tray_app.conn || try_connect(err, sizeof err))
+		return; /* ours, or another daad that won the race */
+	char *s = ok ? g_strdup_printf("daemon not reachable after it started: %s", err)
+		     : g_strdup(why);
+	status_set(s);
+	tray_win_say(tray_app.win, "error", s);
+	g_free(s);
+	if (!tray_app.retry_id)
+		tray_app.retry_id = g_timeout_add(RETRY_MS, retry_cb, NULL);
+}
+
+/* Timer: the daad we started is still not listening after START_SLOW_MS. */
+static gboolean start_slow_cb(gpointer data)
 {
 	(void)data;
-	char why[512];
-	if (tray_app.conn || try_connect(why, sizeof why)) {
-		tray_app.start_id = 0;
-		return G_SOURCE_REMOVE;
-	}
-	if (++tray_app.start_tries < START_TRIES)
-		return G_SOURCE_CONTINUE;
-	tray_app.start_id = 0;
+	tray_app.start_slow_id = 0;
 	char *dir = g_path_get_dirname(tray_app.socket);
-	char *s = g_strdup_printf("the daemon did not start: see %s/daad.log", dir);
+	char *s = g_strdup_printf("the daemon has not started after %d s: see %s/daad.log",
+				  START_SLOW_MS / 1000, dir);
 	status_set(s);
 	tray_win_say(tray_app.win, "error", s);
 	g_free(s), g_free(dir);
-	if (!tray_app.retry_id)
-		tray_app.retry_id = g_timeout_add(RETRY_MS, retry_cb, NULL);
 	return G_SOURCE_REMOVE;
 }
 
@@ -173,8 +183,7 @@ void tray_connect(bool start)
 	if (start && !tray_app.no_start) {
 		if (tray_daemon_spawn(msg, sizeof msg) == 0) {
 			status_set(msg);
-			tray_app.start_tries = 0;
-			tray_app.start_id = g_timeout_add(START_POLL_MS, start_poll_cb, NULL);
+			tray_app.start_slow_id = g_timeout_add(START_SLOW_MS, start_slow_cb, NULL);
 			return;
 		}
 		tray_win_say(tray_app.win, "error", msg);

@@ -1,9 +1,10 @@
 /*
  * client/tray/tray_util.c — small helpers: named params for a call, string
- * copies out of decoded msgpack, starting daad detached (the same rule as
- * the CLI: $DAA_DAEMON, else next to this binary, else on $PATH), with its
- * output in <socket folder>/daad.log, and opening a file (a plot, a profile
- * report) in the desktop's viewer with xdg-open, detached.
+ * copies out of decoded msgpack, starting daad (the same rule as the CLI:
+ * $DAA_DAEMON, else next to this binary, else on $PATH) in its own
+ * background mode, which returns once the daemon listens, with its log in
+ * <socket folder>/daad.log, and opening a file (a plot, a profile report) in
+ * the desktop's viewer with xdg-open, detached.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -73,18 +74,41 @@ static char *find_daad(void)
 	return g_find_program_in_path("daad");
 }
 
-/* In the child: its own session, so it outlives the tray. */
+/* In a detached child (xdg-open): its own session, so it outlives the tray. */
 static void child_setup(gpointer data)
 {
 	(void)data;
 	setsid();
 }
 
-/* Reap the daad we started when it exits while we run. */
-static void child_exit_cb(GPid pid, gint status, gpointer data)
+/* The daad we started in its own background mode: the process we spawn
+ * forks the daemon, waits on the daemon's readiness pipe and exits 0 once
+ * the socket listens, or 1 with the reason on stderr (daemon/main.c). */
+struct start_job {
+	int errfd;  /* that process's stderr */
+	char *log;
+};
+
+/* The start-up process exited: tell tray_app.c how it went. */
+static void start_done_cb(GPid pid, gint status, gpointer data)
 {
-	(void)status, (void)data;
+	struct start_job *job = data;
+	char buf[1024];
+	fcntl(job->errfd, F_SETFL, O_NONBLOCK); /* the process is gone: take what it wrote */
+	ssize_t n = read(job->errfd, buf, sizeof buf - 1);
+	buf[n > 0 ? n : 0] = '\0';
+	g_strstrip(buf);
+	g_strdelimit(buf, "\n", ' '); /* "daad: why" and "daad: log: path" on one line */
+	close(job->errfd);
 	g_spawn_close_pid(pid);
+	bool ok = g_spawn_check_wait_status(status, NULL);
+	char *why = ok ? NULL
+		       : g_strdup_printf("the daemon did not start: %s (its log: %s)",
+					 *buf ? buf : "no reason given", job->log);
+	g_free(job->log);
+	g_free(job);
+	tray_daemon_started(ok, why);
+	g_free(why);
 }
 
 int tray_daemon_spawn(char *msg, size_t size)
@@ -97,22 +121,27 @@ int tray_daemon_spawn(char *msg, size_t size)
 	}
 	char *dir = g_path_get_dirname(tray_app.socket);
 	char *log = g_build_filename(dir, "daad.log", NULL);
-	int fd = -1, rc = -1;
+	int fd = -1, errfd = -1, rc = -1;
+	/* created here, not by daad, so that a symlink planted as the log is refused */
 	if (g_mkdir_with_parents(dir, 0700) < 0 ||
 	    (fd = open(log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600)) < 0) {
 		snprintf(msg, size, "cannot start the daemon: cannot open %s: %s", log, strerror(errno));
 		goto out;
 	}
-	char *argv[] = {daad, "--foreground", "--socket", tray_app.socket, NULL};
+	char *argv[] = {daad, "--socket", tray_app.socket, "--log-file", log, NULL};
 	GPid pid;
 	GError *e = NULL;
-	if (!g_spawn_async_with_fds("/", argv, NULL, G_SPAWN_DO_NOT_REAP_CHILD, child_setup, NULL,
-				    &pid, -1, fd, fd, &e)) {
+	if (!g_spawn_async_with_pipes("/", argv, NULL,
+				      G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_STDOUT_TO_DEV_NULL, NULL,
+				      NULL, &pid, NULL, NULL, &errfd, &e)) {
 		snprintf(msg, size, "cannot start %s: %s", daad, e->message);
 		g_error_free(e);
 		goto out;
 	}
-	g_child_watch_add(pid, child_exit_cb, NULL);
+	struct start_job *job = g_new0(struct start_job, 1);
+	job->errfd = errfd;
+	job->log = g_strdup(log);
+	tray_app.start_id = g_child_watch_add(pid, start_done_cb, job);
 	snprintf(msg, size, "starting the daemon (%s; its log: %s)", daad, log);
 	rc = 0;
 out:

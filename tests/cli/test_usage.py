@@ -111,9 +111,9 @@ def test_daemon_exits_during_start():
     d = fake("bad-daad", 'echo "daad: config.json line 3: unknown key \\"llm_modle\\"" >&2\n'
                          'echo "args: $*" >&2\nexit 3\n')
     r = daa(["ping"], env(DAA_DAEMON=d))
-    expect(r, 4, "daemon exits 3", err=["exited with status 3 during start-up",
-                                        "unknown key", "--foreground --socket " + SOCK])
     log = os.path.join(TMP, "run", "daa", "daad.log")
+    expect(r, 4, "daemon exits 3", err=["exited with status 3 during start-up",
+                                        "unknown key", "args: --socket %s --log-file %s" % (SOCK, log)])
     check(os.path.isfile(log) and (os.stat(log).st_mode & 0o777) == 0o600, "log file mode")
     check((os.stat(os.path.dirname(log)).st_mode & 0o777) == 0o700, "runtime dir mode")
     # a second failure shows only its own lines, not the first run's
@@ -123,7 +123,7 @@ def test_daemon_exits_during_start():
     check("unknown key" not in r.err, "old log lines repeated: %r" % r)
     # a relative $DAA_SOCKET is made absolute (the daemon runs in /)
     r = daa(["ping"], env(DAA_DAEMON=d, DAA_SOCKET="rel/daad.sock"), cwd=TMP)
-    expect(r, 4, "relative socket", err="--foreground --socket %s/rel/daad.sock" % TMP)
+    expect(r, 4, "relative socket", err="--socket %s/rel/daad.sock --log-file" % TMP)
 
 
 def test_unsafe_runtime_dir():
@@ -148,10 +148,11 @@ def test_daemon_never_listens():
     try:
         expect(r, 4, "daemon never listens", err=["did not open " + SOCK, "within 5 s"])
         check(m, "pid in message: %r" % r)
-        # it really was detached: another session (double fork: not its leader either)
+        # daad's start-up runs in a session of its own (a Ctrl-C for daa does not reach
+        # it; the daemon it forks detaches itself, daemon/main.c)
         sid = int(open("/proc/%s/stat" % m.group(1)).read().rsplit(")", 1)[1].split()[3])
-        check(sid != os.getsid(0) and sid != int(m.group(1)),
-              "daemon session %d (ours %d, its pid %s)" % (sid, os.getsid(0), m.group(1)))
+        check(sid != os.getsid(0), "daemon session %d (ours %d, its pid %s)"
+              % (sid, os.getsid(0), m.group(1)))
     finally:
         if m:
             try:

@@ -39,7 +39,7 @@ FUZZ_SRC_history := daemon/history.c daemon/history_name.c daemon/history_figs.c
 FUZZ_LIBS_history := $(LIB_JANSSON) $(LIB_MSGPACK)
 FUZZ_SRC_profile := daemon/profiler_store.c daemon/fsutil.c daemon/log.c $(FUZZ_PROTO)
 FUZZ_LIBS_profile := $(LIB_JANSSON) $(LIB_MSGPACK)
-FUZZ_SRC_png := client/inline_img.c
+FUZZ_SRC_png := client/inline_img.c client/daa_dl.c
 FUZZ_LIBS_png := $(shell pkg-config --libs libpng 2>/dev/null || echo -lpng16) -lz
 ifeq ($(shell pkg-config --exists chafa 2>/dev/null && echo yes),yes)
 FUZZ_CFLAGS_png := -DDAA_HAVE_CHAFA $(shell pkg-config --cflags chafa)

@@ -1,4 +1,4 @@
-# tests/hash/module.mk — test_sha256: daemon/sha256 against NIST and hashlib
+# tests/hash/module.mk — test_sha256: SHA-256 (nettle + daemon/sha256 helpers) against NIST and hashlib
 # vectors, daemon/filehash on a real loop.  Links only what it tests
 # (sha256, filehash, loop, log) and the protocol library (proto_fail).
 HASH_TEST_OBJS := $(patsubst %.c,$(OBJ)/%.o,$(wildcard tests/hash/*.c)) \
@@ -7,6 +7,6 @@ HASH_TEST_OBJS := $(patsubst %.c,$(OBJ)/%.o,$(wildcard tests/hash/*.c)) \
 .SECONDEXPANSION:
 $(BUILD)/tests/hash/test_sha256: $(HASH_TEST_OBJS) $$(PROTO_LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $(HASH_TEST_OBJS) $(PROTO_LIB) $(LIB_MSGPACK)
+	$(CC) $(LDFLAGS) -o $@ $(HASH_TEST_OBJS) $(PROTO_LIB) $(LIB_MSGPACK) $(LIB_NETTLE)
 
 TEST_BINS += $(BUILD)/tests/hash/test_sha256
