@@ -174,7 +174,7 @@ static int spawn_child(const struct kp_settings *s, struct kp_spawn *o, int chil
 		.project_dir = NULL, .tmp_dir = o->tmp, .extra_ro = ro,
 		.mem_mb = s->mem_mb, .cpu_s = s->cpu_s, .fsize_mb = s->fsize_mb,
 		.nofile = s->nofile, .nproc = s->nproc, .allow_missing_layers = s->allow_missing,
-		.mount_ns = s->mount_ns};
+		.mount_ns = s->mount_ns, .connect_port = s->connect_port};
 	char msg[512] = "";
 	struct sbx_policy *pol = sbx_policy_new(&opt, msg, sizeof msg);
 	if (!pol)

@@ -79,8 +79,9 @@ class Session:
         plots = _abs_dir({"p": os.path.join(outputs, "plots")}, "p")
         tmp = _abs_dir(req, "tmp", os.path.join(project, ".daa", "tmp"))
         sb = req.get("sandbox") if isinstance(req.get("sandbox"), dict) else {}
+        compute = req.get("compute") if isinstance(req.get("compute"), dict) else {}
         ok, layers, msg = seal.seal(project, tmp, bool(sb.get("landlock", True)),
-                                    bool(sb.get("allow_missing", False)))
+                                    bool(sb.get("allow_missing", False)), seal.connect_port(compute))
         if not ok:
             raise BindError(msg + " (refusing to run user code unconfined; the config "
                             "setting sandbox.allow_missing_layers overrides)", layers)
@@ -90,7 +91,6 @@ class Session:
         self.project, self.plots, self.tmp = project, plots, tmp
         if daa_tools is not None:
             daa_tools.set_outputs(outputs)
-        compute = req.get("compute") if isinstance(req.get("compute"), dict) else {}
         self._namespace(_dataset_list(req, project), req.get("conventions"),
                         datasets.trusted_hashes(req.get("cache")), compute)
         self.bound = True
