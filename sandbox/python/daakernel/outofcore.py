@@ -20,13 +20,12 @@ package-relative imports below)."""
 import codecs
 import os
 import resource
-import sys
 import tempfile
 
 import pandas as pd
 
 from .datasets import (DatasetError, _THOUSANDS, _as_list, _date_format,  # daa-export: skip
-                       _sniff_sep, to_number)  # daa-export: skip
+                       _sniff_sep)  # daa-export: skip
 
 OOC_FORMATS = ("csv", "tsv")
 OOC_DEFAULT_FACTOR = 5.0
@@ -104,10 +103,6 @@ def ooc_setup(compute, notes=None):
     if addr:
         try:
             from distributed import Client
-            import cloudpickle
-            for mod in {__name__, to_number.__module__}:
-                if mod in sys.modules and mod != "__main__":
-                    cloudpickle.register_pickle_by_value(sys.modules[mod])
             _ooc_state["client"] = Client(addr, timeout="10s", set_as_default=True)
             _ooc_state["address"] = addr
         except Exception as e:   # unreachable: compute here rather than not at all
@@ -185,14 +180,18 @@ def _ooc_numeric_cols(sample, c):
     return cols
 
 
-def _ooc_dates(s, kw):
-    """One block's date column parsed (values that do not fit become NaT)."""
-    return pd.to_datetime(s, errors="coerce", **kw)
-
-
 def _ooc_numbers(s, sep, dec):
-    """One block's text numbers as floats."""
-    return to_number(s, sep, dec)
+    """A Dask column of text numbers as floats, as datasets.to_number does,
+    written with Dask's own string methods: the graph then holds only
+    pandas/dask functions, which a dask.distributed worker can unpickle
+    without daa's runtime."""
+    import dask.dataframe as dd
+    t = s.astype("string").str.strip().str.replace(r"^[$€£¥]|[$€£¥%]$", "", regex=True)
+    if sep:
+        t = t.str.replace(sep, "", regex=False)
+    if dec and dec != ".":
+        t = t.str.replace(dec, ".", regex=False)
+    return dd.to_numeric(t, errors="coerce").astype("float64")
 
 
 def ooc_read(path, fmt, c, name, notes, compute):
@@ -207,13 +206,13 @@ def ooc_read(path, fmt, c, name, notes, compute):
                       **kw)
     sep, dec = c.get("thousands_separator") or ",", c.get("decimal_separator") or "."
     for col in _ooc_numeric_cols(sample, c):
-        ddf[col] = ddf[col].map_partitions(_ooc_numbers, str(sep), dec, meta=(col, "f8"))
+        ddf[col] = _ooc_numbers(ddf[col], str(sep), dec)
     for col in _as_list(c.get("date_column")) + _as_list(c.get("date_columns")):
         if col not in ddf.columns:
             continue
         fmt_ = _date_format(c, col)
         dkw = {"format": fmt_} if fmt_ else {"dayfirst": bool(c.get("dayfirst"))}
-        ddf[col] = ddf[col].map_partitions(_ooc_dates, dkw, meta=(col, "M8[ns]"))
+        ddf[col] = ddf[col].map_partitions(pd.to_datetime, errors="coerce", meta=(col, "M8[ns]"), **dkw)
     return ddf
 
 
