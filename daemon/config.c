@@ -348,11 +348,15 @@ static int compute_parse_scheduler(const char *url, struct daa_compute *c)
 	return 0;
 }
 
-/* HOST to a numeric address, once at start-up (a name in /etc/hosts or DNS;
- * the kernel cannot resolve names itself).  Left "" when it does not resolve:
- * `daa doctor` says so and kernels compute locally. */
-static void compute_resolve(struct daa_compute *c)
+/* HOST to a numeric address, once, when the kernel manager starts (a name
+ * in /etc/hosts or DNS; the kernel cannot resolve names itself; not at
+ * config_load, which stays free of network lookups).  Left "" when it does
+ * not resolve: `daa doctor` says so and kernels compute locally. */
+void config_compute_resolve(void)
 {
+	struct daa_compute *c = &cfg.compute;
+	if (!c->port || c->resolved[0])
+		return;
 	struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *res = NULL;
 	char ip[128];
 	if (getaddrinfo(c->host, NULL, &hints, &res) != 0 || !res)
@@ -395,8 +399,6 @@ static int config_compute(struct proto_err *err)
 				  "true or false", cfg.config_file);
 	if (v)
 		c->out_of_core = json_is_true(v);
-	if (c->port)
-		compute_resolve(c);
 	return 0;
 }
 

@@ -92,6 +92,9 @@ bool config_bool(const json_t *section, const char *key, bool dflt);
  * out_of_core, dask_scheduler?}.  for_kernel: the scheduler as resolved
  * (the sandbox cannot read /etc/hosts), else as configured.  New reference. */
 json_t *config_compute_json(bool for_kernel);
+/* Resolve compute.dask_scheduler's HOST (once; a blocking lookup, made
+ * when the kernel manager starts). */
+void config_compute_resolve(void);
 
 /* Parse "error|warn|info|debug"; -1 when unknown. */
 int config_parse_level(const char *s);
