@@ -190,6 +190,15 @@ static void put_dataset(FILE *f, const json_t *ds, size_t max)
 	if (json_string_value(json_object_get(summary, "report")))
 		fprintf(f, "; profile report %s", json_string_value(json_object_get(summary, "report")));
 	fprintf(f, ")\n");
+	if (json_is_string(json_object_get(prof, "backend")) &&
+	    !strcmp(json_string_value(json_object_get(prof, "backend")), "dask"))
+		fprintf(f, "  Dask-backed (larger than the kernel's memory): dfs[\"%s\"] is a Dask DataFrame "
+			"in %lld partitions; end each computation with .compute(), never .values or "
+			"a pandas conversion of the whole frame; rows and counts are exact, other column "
+			"facts come from a sample of %lld rows\n",
+			json_string_value(json_object_get(ds, "name")) ?: "?",
+			(long long)json_integer_value(json_object_get(prof, "partitions")),
+			(long long)json_integer_value(json_object_get(prof, "sample_rows")));
 	if (!prof) {
 		fprintf(f, "  (no profile: %s)\n", json_string_value(json_object_get(ds, "error")) ?: "?");
 		return;

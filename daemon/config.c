@@ -12,6 +12,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netdb.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include "daemon/fsutil.h"
@@ -22,7 +24,7 @@ static bool cfg_loaded;
 static const char *const config_known[] = {
 	"socket", "data_dir", "default_project", "python", "log_level", "max_message",
 	"max_depth", "max_clients", "max_queued", "share_dir", "llm", "sandbox", "kernel",
-	"agent", NULL};
+	"agent", "compute", NULL};
 
 /* The loaded configuration. */
 const struct daa_config *config_get(void)
@@ -312,6 +314,120 @@ static int config_overrides(const struct config_cli *cli, struct proto_err *err)
 	return config_socket(cli, err);
 }
 
+/* ---- the "compute" section ------------------------------------------- */
+
+/* "tcp://HOST:PORT" (HOST may be [v6]) into c; -1 when malformed. */
+static int compute_parse_scheduler(const char *url, struct daa_compute *c)
+{
+	const char *h = url, *colon;
+	if (strncmp(h, "tcp://", 6) != 0)
+		return -1;
+	h += 6;
+	size_t hl;
+	if (*h == '[') {
+		const char *end = strchr(h, ']');
+		if (!end || end[1] != ':')
+			return -1;
+		hl = (size_t)(end - h - 1);
+		h++;
+		colon = end + 1;
+	} else {
+		colon = strrchr(h, ':');
+		if (!colon || strchr(h, '/'))
+			return -1;
+		hl = (size_t)(colon - h);
+	}
+	char *endp;
+	long port = strtol(colon + 1, &endp, 10);
+	if (hl == 0 || hl >= sizeof c->host || *endp || colon[1] == '\0' || port < 1 || port > 65535)
+		return -1;
+	memcpy(c->host, h, hl);
+	c->host[hl] = '\0';
+	c->port = (unsigned short)port;
+	snprintf(c->scheduler, sizeof c->scheduler, "%s", url);
+	return 0;
+}
+
+/* HOST to a numeric address, once, when the kernel manager starts (a name
+ * in /etc/hosts or DNS; the kernel cannot resolve names itself; not at
+ * config_load, which stays free of network lookups).  Left "" when it does
+ * not resolve: `daa doctor` says so and kernels compute locally. */
+void config_compute_resolve(void)
+{
+	struct daa_compute *c = &cfg.compute;
+	if (!c->port || c->resolved[0])
+		return;
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *res = NULL;
+	char ip[128];
+	if (getaddrinfo(c->host, NULL, &hints, &res) != 0 || !res)
+		return;
+	if (getnameinfo(res->ai_addr, res->ai_addrlen, ip, sizeof ip, NULL, 0, NI_NUMERICHOST) == 0)
+		snprintf(c->resolved, sizeof c->resolved, res->ai_family == AF_INET6 ?
+			 "tcp://[%s]:%u" : "tcp://%s:%u", ip, c->port);
+	freeaddrinfo(res);
+}
+
+/* Check and load "compute"; -1 with the key named. */
+static int config_compute(struct proto_err *err)
+{
+	const json_t *sec = json_object_get(cfg.root, "compute"), *v;
+	struct daa_compute *c = &cfg.compute;
+	c->out_of_core = true;
+	if (!sec)
+		return 0;
+	if (!json_is_object(sec))
+		return proto_fail(err, PROTO_ERR_BAD_INPUT, "%s: \"compute\" must be an object {...}",
+				  cfg.config_file);
+	if ((v = json_object_get(sec, "dask_scheduler")) && !json_is_null(v) &&
+	    (!json_is_string(v) || compute_parse_scheduler(json_string_value(v), c) < 0))
+		return proto_fail(err, PROTO_ERR_BAD_INPUT, "%s: \"compute.dask_scheduler\" must be "
+				  "\"tcp://HOST:PORT\" (port 1-65535)", cfg.config_file);
+	if ((v = json_object_get(sec, "memory_budget_mb")) &&
+	    (!json_is_integer(v) || json_integer_value(v) < 1 || json_integer_value(v) > (1LL << 30)))
+		return proto_fail(err, PROTO_ERR_BAD_INPUT, "%s: \"compute.memory_budget_mb\" must be "
+				  "an integer from 1 to %lld", cfg.config_file, 1LL << 30);
+	if (v)
+		c->memory_budget_mb = json_integer_value(v);
+	if ((v = json_object_get(sec, "expansion_factor")) &&
+	    (!json_is_number(v) || json_number_value(v) <= 0 || json_number_value(v) > 1000))
+		return proto_fail(err, PROTO_ERR_BAD_INPUT, "%s: \"compute.expansion_factor\" must be "
+				  "a number above 0 and at most 1000", cfg.config_file);
+	if (v)
+		c->expansion_factor = json_number_value(v);
+	if ((v = json_object_get(sec, "out_of_core")) && !json_is_boolean(v))
+		return proto_fail(err, PROTO_ERR_BAD_INPUT, "%s: \"compute.out_of_core\" must be "
+				  "true or false", cfg.config_file);
+	if (v)
+		c->out_of_core = json_is_true(v);
+	return 0;
+}
+
+/* The kernel's memory limit in MB as the sandbox sets it (sandbox/sbx_policy.c:
+ * kernel.mem_mb, else 3/4 of RAM and at least 1024). */
+static long long compute_kernel_mem_mb(void)
+{
+	long long mb = config_int(cfg.kernel, "mem_mb", 0);
+	if (mb > 0)
+		return mb;
+	long long pages = sysconf(_SC_PHYS_PAGES), psize = sysconf(_SC_PAGE_SIZE);
+	mb = pages > 0 && psize > 0 ? pages / 1024 * psize / 1024 / 4 * 3 : 1024;
+	return mb < 1024 ? 1024 : mb;
+}
+
+json_t *config_compute_json(bool for_kernel)
+{
+	const struct daa_compute *c = &cfg.compute;
+	long long budget = c->memory_budget_mb ? c->memory_budget_mb : compute_kernel_mem_mb() / 2;
+	json_t *o = json_pack("{s:I, s:b}", "memory_budget_mb", (json_int_t)budget,
+			      "out_of_core", c->out_of_core);
+	if (o && c->expansion_factor > 0)
+		json_object_set_new(o, "expansion_factor", json_real(c->expansion_factor));
+	const char *sched = for_kernel ? c->resolved : c->scheduler;
+	if (o && c->port && *sched)
+		json_object_set_new(o, "dask_scheduler", json_string(sched));
+	return o;
+}
+
 /* Load everything; on error the message names the key or file. */
 int config_load(const struct config_cli *cli, struct proto_err *err)
 {
@@ -323,7 +439,7 @@ int config_load(const struct config_cli *cli, struct proto_err *err)
 	    config_file_numbers(err) < 0 || config_take_str("data_dir", &cfg.data_dir, err) < 0 ||
 	    config_take_str("python", &cfg.python, err) < 0 ||
 	    config_take_str("default_project", &cfg.default_project, err) < 0 ||
-	    config_overrides(cli, err) < 0)
+	    config_compute(err) < 0 || config_overrides(cli, err) < 0)
 		return -1;
 	if (cfg.data_dir[0] != '/')
 		return proto_fail(err, PROTO_ERR_BAD_INPUT, "%s: \"data_dir\" must be an absolute path",

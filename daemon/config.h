@@ -18,6 +18,12 @@
  *   "sandbox": {...} "kernel": {...}  for the kernel manager, "agent": {...}
  *   (their keys, types and ranges: the table in daemon/config_check.c; a
  *   wrong one stops the daemon with the key named, an unknown one is warned)
+ *   "compute": {"dask_scheduler": "tcp://HOST:PORT" (a dask.distributed
+ *              scheduler the kernels may connect to, and nothing else),
+ *              "memory_budget_mb": N (default: half the kernel's memory limit),
+ *              "expansion_factor": X (default 5), "out_of_core": true}
+ *              — datasets whose file size x factor exceeds the budget are
+ *              Dask DataFrames in the kernel (sandbox/KERNEL.md)
  */
 #ifndef DAA_CONFIG_H
 #define DAA_CONFIG_H
@@ -29,6 +35,17 @@
 #include "protocol/proto.h"
 
 #define DAA_VERSION "0.1.0"
+
+/* The "compute" section, checked at load. */
+struct daa_compute {
+	char scheduler[300];      /* as configured, "tcp://HOST:PORT"; "" when none */
+	char host[256];           /* HOST without brackets */
+	unsigned short port;      /* 0 when no scheduler */
+	char resolved[300];       /* tcp://ADDRESS:PORT (numeric), "" when HOST did not resolve */
+	long long memory_budget_mb; /* 0: half the kernel's memory limit */
+	double expansion_factor;  /* 0: the kernel's default (5) */
+	bool out_of_core;         /* false: every dataset is read whole with pandas */
+};
 
 struct daa_config {
 	char socket_path[108];    /* the listening socket (sun_path sized) */
@@ -50,6 +67,7 @@ struct daa_config {
 	const json_t *llm;        /* root["llm"] or NULL (borrowed from root) */
 	const json_t *sandbox;    /* root["sandbox"] or NULL */
 	const json_t *kernel;     /* root["kernel"] or NULL */
+	struct daa_compute compute;
 };
 
 /* Command-line overrides (NULL / 0: not given). */
@@ -74,5 +92,14 @@ bool config_bool(const json_t *section, const char *key, bool dflt);
 /* The "kernel", "sandbox" and "agent" sections against their keys' types
  * and ranges (daemon/config_check.c): 0, or -1 with err naming the key. */
 int config_check_sections(const char *file, const json_t *root, struct proto_err *err);
+
+/* The settings the kernel's bind request carries as `compute` (and daa's
+ * export writes as COMPUTE): {memory_budget_mb, expansion_factor?,
+ * out_of_core, dask_scheduler?}.  for_kernel: the scheduler as resolved
+ * (the sandbox cannot read /etc/hosts), else as configured.  New reference. */
+json_t *config_compute_json(bool for_kernel);
+/* Resolve compute.dask_scheduler's HOST (once; a blocking lookup, made
+ * when the kernel manager starts). */
+void config_compute_resolve(void);
 
 #endif

@@ -18,6 +18,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "daemon/config.h"
 #include "daemon/fsutil.h"
 #include "daemon/history.h"
 #include "daemon/project.h"
@@ -83,17 +84,51 @@ static void put_project_dir(FILE *f, const char *project, const char *dir)
 	json_decref(r);
 }
 
-/* The runtime's datasets.py (NULL with err). */
+/* One runtime file, without the lines marked "daa-export: skip" (the
+ * package-relative imports between the loader's two files). */
+static char *loader_file(const char *rt, const char *name, struct proto_err *err)
+{
+	char path[PATH_MAX];
+	if (fsu_path(path, sizeof path, err, "%s/daakernel/%s", rt, name) < 0)
+		return NULL;
+	char *src = fsu_read_file(path, 1u << 20, NULL, err);
+	if (!src)
+		return NULL;
+	char *w = src;
+	for (char *line = src; *line;) {
+		char *nl = strchr(line, '\n');
+		size_t n = nl ? (size_t)(nl - line) + 1 : strlen(line);
+		char save = line[n];
+		line[n] = '\0';
+		bool skip = strstr(line, "daa-export: skip") != NULL;
+		line[n] = save;
+		if (!skip) {
+			memmove(w, line, n);
+			w += n;
+		}
+		line += n;
+	}
+	*w = '\0';
+	return src;
+}
+
+/* The runtime's datasets.py and outofcore.py, as one source (NULL with err). */
 static char *loader_source(struct proto_err *err)
 {
 	json_t *st = kern_status();
-	char path[PATH_MAX];
 	const char *rt = json_string_value(json_object_get(st, "runtime_dir"));
-	char *src = NULL;
-	if (fsu_path(path, sizeof path, err, "%s/daakernel/datasets.py", rt ? rt : ".") == 0)
-		src = fsu_read_file(path, 1u << 20, NULL, err);
+	char *a = loader_file(rt ? rt : ".", "datasets.py", err);
+	char *b = a ? loader_file(rt ? rt : ".", "outofcore.py", err) : NULL;
+	char *out = NULL;
+	if (b && asprintf(&out, "%s\n\n# ---- out-of-core datasets (sandbox/python/daakernel/outofcore.py) ----\n%s",
+			  a, b) < 0) {
+		proto_fail(err, PROTO_ERR_INTERNAL, "out of memory");
+		out = NULL;
+	}
 	json_decref(st);
-	return src;
+	free(a);
+	free(b);
+	return out;
 }
 
 /* The set-up code shared by the script and the notebook. */
@@ -143,7 +178,11 @@ static int put_setup(FILE *f, struct proj *pj, const char *dir, bool notebook, s
 	put_json_literal(f, conv ? conv : json_object());
 	fputs("\nDATASETS = ", f);
 	put_json_literal(f, list);
-	fputs("\ndfs = DatasetMap(DATASETS, CONVENTIONS)\n", f);
+	json_t *compute = config_compute_json(false);
+	fputs("\nCOMPUTE = ", f);   /* the same out-of-core rule and scheduler as daa's kernels */
+	put_json_literal(f, compute ? compute : json_object());
+	json_decref(compute);
+	fputs("\ndfs = DatasetMap(DATASETS, CONVENTIONS, compute=COMPUTE)\n", f);
 	if (json_array_size(list) == 1)
 		fputs("df = dfs[DATASETS[0][\"name\"]]\n", f);
 	json_decref(list);

@@ -50,6 +50,10 @@ static void load_settings(const struct kern_config *cfg)
 	s->allow_missing = (cfg && cfg->allow_unconfined) ||
 			   config_bool(ss, "allow_missing_layers", false);
 	s->mount_ns = config_bool(ss, "mount_namespace", true);
+	/* a scheduler that resolved at start-up: its port is the kernels' only connect() */
+	if (c)
+		config_compute_resolve();
+	s->connect_port = c && c->compute.resolved[0] ? c->compute.port : 0;
 	kern_g.step_timeout_s = cfg && cfg->step_timeout_s > 0
 		? cfg->step_timeout_s : (int)config_int(ks, "step_timeout_s", 120);
 	kern_g.idle_timeout_s = cfg && cfg->idle_timeout_s > 0

@@ -60,6 +60,7 @@ struct kp_settings {
 	int threads;
 	bool allow_missing;
 	bool mount_ns;              /* "sandbox": {"mount_namespace": true} (default) */
+	unsigned short connect_port; /* compute.dask_scheduler's port (0: none), the only TCP connect */
 };
 
 /* Fill the paths of s (python and runtime_dir may be preset); -1 with err. */

@@ -179,7 +179,7 @@ static int spawn_child(const struct kp_settings *s, struct kp_spawn *o, int chil
 		 * only itself in its own /proc (the daemon and every host process
 		 * are invisible; it is pid 1 there).  The daemon signals, watches
 		 * and reports only o->pid, the host pid clone gave us. */
-		.pid_ns = s->mount_ns};
+		.pid_ns = s->mount_ns, .connect_port = s->connect_port};
 	char msg[512] = "";
 	struct sbx_policy *pol = sbx_policy_new(&opt, msg, sizeof msg);
 	if (!pol)

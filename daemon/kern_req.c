@@ -12,6 +12,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "daemon/config.h"
 #include "daemon/kern_int.h"
 #include "daemon/log.h"
 #include "daemon/project.h"
@@ -148,12 +149,12 @@ static json_t *bind_msg(struct kern *k)
 		snprintf(outputs, sizeof outputs, "%s/outputs", k->project);
 	json_t *conv = p ? proj_conventions(p) : NULL;
 	conv = json_is_object(conv) ? json_deep_copy(conv) : json_object();
-	return json_pack("{s:s,s:s,s:s,s:s,s:o*,s:o,s:o*,s:{s:b,s:b}}", "op", "bind", "project",
+	return json_pack("{s:s,s:s,s:s,s:s,s:o*,s:o,s:o*,s:{s:b,s:b},s:o*}", "op", "bind", "project",
 			 k->project, "outputs", outputs, "tmp", k->sp.tmp, "datasets",
 			 p ? bind_datasets(p) : NULL, "conventions", conv, "cache",
 			 p && cache_info ? cache_info(k->project) : NULL,
 			 "sandbox", "landlock", 1, "allow_missing",
-			 kern_g.set.allow_missing);
+			 kern_g.set.allow_missing, "compute", config_compute_json(true));
 }
 
 /* The `cache` request that follows a bind (r is the bind, first in the

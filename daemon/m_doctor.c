@@ -4,7 +4,10 @@
  * that loads it and writes to outputs/, so the checks report what really
  * happened: python and its libraries (from the kernel's ready event), each
  * sandbox layer as the bind applied it, what this machine offers
- * (sbx_probe), and the LLM backend.  The trial kernel is stopped after.
+ * (sbx_probe), and the LLM backend.  With compute.dask_scheduler set, a
+ * second step in the same sandboxed kernel connects a dask.distributed
+ * Client to it (proving the sandbox lets exactly that through) and reports
+ * the workers.  The trial kernel is stopped after.
  * Result: {checks: [{name, ok, detail}]}.
  */
 #include <errno.h>
@@ -28,9 +31,24 @@ const char *agent_backend_model(void) __attribute__((weak));
 	"print(sys.version.split()[0])\n"                                  \
 	"len(df)\n"
 
+/* The Dask check's step: version, and with a scheduler its workers. */
+#define DOCTOR_DASK_CODE                                                               \
+	"import json\n"                                                                 \
+	"import dask\n"                                                                 \
+	"out = {'dask': dask.__version__}\n"                                            \
+	"if ADDR:\n"                                                                    \
+	"    from distributed import Client\n"                                          \
+	"    c = Client(ADDR, timeout='10s', set_as_default=False)\n"                   \
+	"    w = c.scheduler_info().get('workers', {})\n"                               \
+	"    out['workers'] = len(w)\n"                                                 \
+	"    out['threads'] = sum(int(x.get('nthreads', 0)) for x in w.values())\n"     \
+	"    c.close()\n"                                                               \
+	"print('DOCTOR-DASK ' + json.dumps(out))\n"
+
 struct doctor_ctx {
 	struct rpc_reply_to to;
 	char project[PATH_MAX];
+	json_t *trial;            /* the trial step's reply, while the Dask step runs */
 };
 
 static void add(json_t *checks, const char *name, bool ok, const char *detail)
@@ -101,8 +119,44 @@ static void check_llm(json_t *checks)
 	add(checks, "llm", true, d);
 }
 
-/* All checks after the trial step (reply or err), then the reply. */
-static void doctor_finish(struct doctor_ctx *c, const json_t *reply, const struct proto_err *err)
+/* "dask" and, when configured, "dask scheduler" from the Dask step's reply. */
+static void check_dask(json_t *checks, const json_t *reply, const struct proto_err *err)
+{
+	const struct daa_compute *cc = &config_get()->compute;
+	const char *out = json_string_value(json_object_get(reply, "stdout"));
+	const char *mark = out ? strstr(out, "DOCTOR-DASK ") : NULL;
+	json_t *info = mark ? json_loads(mark + 12, JSON_DISABLE_EOF_CHECK, NULL) : NULL;
+	const char *ver = json_string_value(json_object_get(info, "dask"));
+	const char *msg = json_string_value(json_object_get(json_object_get(reply, "error"), "message"));
+	char d[700];
+	if (ver || !cc->port) {
+		snprintf(d, sizeof d, ver ? "dask %s in the kernel; datasets larger than the memory budget are "
+			 "Dask DataFrames" : "not importable in the kernel (python3-dask): datasets larger than "
+			 "memory cannot be analysed", ver ? ver : "");
+		add(checks, "dask", ver != NULL, d);
+	}
+	if (!cc->port)
+		return;
+	if (!cc->resolved[0])
+		snprintf(d, sizeof d, "%s: the host name %s does not resolve", cc->scheduler, cc->host);
+	else if (info && json_integer_value(json_object_get(info, "workers")) > 0)
+		snprintf(d, sizeof d, "%s reachable from the sandboxed kernel: %lld worker(s), %lld thread(s)",
+			 cc->scheduler, (long long)json_integer_value(json_object_get(info, "workers")),
+			 (long long)json_integer_value(json_object_get(info, "threads")));
+	else if (info)
+		snprintf(d, sizeof d, "%s reachable from the sandboxed kernel but it has no workers",
+			 cc->scheduler);
+	else
+		snprintf(d, sizeof d, "%s not reachable from the sandboxed kernel: %.400s", cc->scheduler,
+			 msg ? msg : err ? err->msg : "no answer");
+	add(checks, "dask scheduler", info && json_integer_value(json_object_get(info, "workers")) > 0, d);
+	json_decref(info);
+}
+
+/* All checks after the trial step (reply or err) and, when it ran, the
+ * Dask step (dask or derr), then the reply. */
+static void doctor_finish(struct doctor_ctx *c, const json_t *reply, const struct proto_err *err,
+			  bool dask_ran, const json_t *dask, const struct proto_err *derr)
 {
 	json_t *checks = json_array();
 	json_t *info = kern_project_info(c->project);
@@ -121,6 +175,8 @@ static void doctor_finish(struct doctor_ctx *c, const json_t *reply, const struc
 									"duration_ms")));
 	add(checks, "kernel", ok, d);
 	check_layers(checks, info ? json_object_get(info, "layers") : kern_g.last_layers);
+	if (dask_ran)
+		check_dask(checks, dask, derr);
 	check_llm(checks);
 	json_decref(info);
 	kern_stop(c->project);
@@ -132,12 +188,38 @@ static void doctor_finish(struct doctor_ctx *c, const json_t *reply, const struc
 	else
 		rpc_reply_error(c->to, PROTO_ERR_INTERNAL, "out of memory");
 	json_decref(res);
+	json_decref(c->trial);
 	free(c);
 }
 
+/* The Dask step's reply: finish with the trial step's reply kept aside. */
+static void doctor_dask_cb(void *ud, const json_t *reply, const struct proto_err *err)
+{
+	struct doctor_ctx *c = ud;
+	doctor_finish(c, c->trial, NULL, true, reply, err);
+}
+
+/* The trial step's reply: then the Dask step in the same kernel. */
 static void doctor_cb(void *ud, const json_t *reply, const struct proto_err *err)
 {
-	doctor_finish(ud, reply, err);
+	struct doctor_ctx *c = ud;
+	struct proto_err e = {0};
+	const struct daa_compute *cc = &config_get()->compute;
+	json_t *addr = json_string(cc->resolved);
+	char *lit = addr ? json_dumps(addr, JSON_ENCODE_ANY) : NULL;
+	char code[sizeof DOCTOR_DASK_CODE + 400];
+	json_decref(addr);
+	if (!reply || !json_is_true(json_object_get(reply, "ok")) || !lit) {
+		free(lit);
+		doctor_finish(c, reply, err, false, NULL, NULL);
+		return;
+	}
+	snprintf(code, sizeof code, "ADDR = %s\n%s", cc->port && cc->resolved[0] ? lit : "None",
+		 DOCTOR_DASK_CODE);
+	free(lit);
+	c->trial = json_deep_copy(reply);
+	if (kern_exec_timeout(c->project, code, "doctor_dask", 60, doctor_dask_cb, c, &e) < 0)
+		doctor_dask_cb(c, NULL, &e);
 }
 
 /* The throw-away project: data/check.csv and outputs/. */
@@ -167,7 +249,7 @@ static json_t *m_doctor(struct rpc_req *req)
 	c->to = req->from;
 	if (make_trial_project(c, &err) < 0 ||
 	    kern_exec_timeout(c->project, DOCTOR_CODE, "doctor", 60, doctor_cb, c, &err) < 0)
-		doctor_finish(c, NULL, &err);
+		doctor_finish(c, NULL, &err, false, NULL, NULL);
 	return RPC_LATER;
 }
 

@@ -34,6 +34,12 @@ struct sbx_options {
 	const char *const *extra_ro; /* extra read-only paths (runtime dir), NULL-terminated */
 	unsigned long mem_mb, cpu_s, fsize_mb, nofile, nproc; /* 0: defaults */
 	bool allow_missing_layers; /* user config: run even if a layer is missing */
+	/* A dask.distributed scheduler's TCP port (0: none).  Then, and only
+	 * then, the kernel may create AF_INET/AF_INET6 stream sockets and
+	 * connect() them to this port (Landlock ABI >= 4; any other port, bind,
+	 * listen, UDP and raw sockets stay denied).  Below ABI 4 Landlock cannot
+	 * filter ports, so sockets stay denied altogether. */
+	unsigned short connect_port;
 	/* The mount-namespace layer: new user, mount, pid and IPC namespaces and
 	 * a new root holding only system paths, the temp dir and the project
 	 * (sandbox/README.md).  Without project_dir, sbx_spawn_ns hands back the

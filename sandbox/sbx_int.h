@@ -19,12 +19,15 @@
 #define SBX_ENV_EXTRA_RO "DAA_SBX_EXTRA_RO"
 #define SBX_ENV_ALLOW_MISSING "DAA_SBX_ALLOW_MISSING"
 #define SBX_ENV_PRIVATE_SHM "DAA_SBX_PRIVATE_SHM"
+/* set by the kernel runtime before sbx_seal (from its bind request) */
+#define SBX_ENV_CONNECT_PORT "DAA_SBX_CONNECT_PORT"
 #define SBX_NS_FLAGS (CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWIPC)
 
 struct sbx_policy {
 	char *project, *tmp;
 	char **extra_ro;          /* owned, NULL-terminated */
 	bool allow_missing;
+	unsigned short connect_port;  /* 0, or the one TCP port connect() may reach */
 	/* Landlock: ruleset compiled in the parent, restrict_self in the child */
 	int ll_abi;               /* 0: none */
 	int ll_fd;                /* -1: nothing to apply */
@@ -59,13 +62,14 @@ struct sbx_ll_spec {
 	char *const *extra_ro;
 	bool fs;                  /* filesystem rules (else only net + scopes) */
 	bool private_shm;         /* /dev/shm is the mount namespace's own tmpfs */
+	unsigned short connect_port; /* 0, or the one TCP port connect() may reach (ABI >= 4) */
 };
 
 /* sbx_landlock.c */
 int sbx_ll_abi(void);
 int sbx_ll_ruleset(const struct sbx_ll_spec *s, int abi, char *err, size_t errlen);
 uint32_t sbx_ll_restrict_flags(int abi);
-const char *sbx_ll_summary(int abi, bool fs, char *buf, size_t len);
+const char *sbx_ll_summary(int abi, bool fs, unsigned short port, char *buf, size_t len);
 const char *const *sbx_ll_sys_paths(void);
 int sbx_ll_add_ns_rules(int fd, int abi);
 
@@ -76,9 +80,11 @@ bool sbx_ns_available(char *why, size_t len);
 bool sbx_pidns_available(char *why, size_t len);
 
 /* sbx_seccomp.c */
-int sbx_sc_compile(struct sock_filter **prog, unsigned short *len, char *err, size_t errlen);
+int sbx_sc_compile(struct sock_filter **prog, unsigned short *len, bool tcp_client,
+		   char *err, size_t errlen);
 int sbx_sc_seal(char *err, size_t errlen);
-int sbx_sc_stage1_late(char *err, size_t errlen);
+int sbx_sc_stage1_late(bool tcp_client, char *err, size_t errlen);
+unsigned short sbx_connect_port_env(void);
 size_t sbx_sc_signal_filter(pid_t self, struct sock_filter *buf, size_t cap);
 bool sbx_sc_available(void);
 

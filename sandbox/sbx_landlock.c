@@ -2,7 +2,8 @@
  * sandbox/sbx_landlock.c — builds the Landlock ruleset for a policy (in the
  * parent, before fork): read-only system paths Python needs, read-only
  * data/ and history/ of the project, read-write outputs/ and the private
- * temp dir, nothing else; TCP bind/connect denied (ABI >= 4); abstract Unix
+ * temp dir, nothing else; TCP bind/connect denied (ABI >= 4) — but for
+ * connect() to the one port of a configured Dask scheduler; abstract Unix
  * sockets and signals scoped to the sandbox (ABI >= 6).  The child only
  * calls landlock_restrict_self() on the returned fd.
  */
@@ -172,6 +173,20 @@ static int add_fs_rules(int fd, const struct sbx_ll_spec *s, uint64_t handled,
 	return 0;
 }
 
+/* The one TCP port connect() may reach (a Dask scheduler); bind stays denied. */
+static int add_connect_port(int fd, unsigned short port, char *err, size_t errlen)
+{
+	struct sbx_ll_net_port_attr np = { .allowed_access = SBX_LL_NET_CONNECT_TCP, .port = port };
+	if (sbx_ll_add_rule(fd, SBX_LL_RULE_NET_PORT, &np, 0) < 0) {
+		int saved = errno;
+		snprintf(err, errlen, "landlock: cannot allow TCP connect to port %u: %s", port,
+			 strerror(saved));
+		errno = saved;
+		return -1;
+	}
+	return 0;
+}
+
 /* Create the ruleset (O_CLOEXEC fd) for spec s under the given ABI; -1 with
  * err filled.  Without fs rules (warm spare) only net and scopes are
  * handled, which needs ABI >= 4 (earlier ABIs: returns -1, errno ENOTSUP). */
@@ -197,7 +212,8 @@ int sbx_ll_ruleset(const struct sbx_ll_spec *s, int abi, char *err, size_t errle
 		errno = saved;
 		return -1;
 	}
-	if (s->fs && add_fs_rules(fd, s, a.handled_access_fs, err, errlen) < 0) {
+	if ((s->fs && add_fs_rules(fd, s, a.handled_access_fs, err, errlen) < 0) ||
+	    (abi >= 4 && s->connect_port && add_connect_port(fd, s->connect_port, err, errlen) < 0)) {
 		int saved = errno;
 		close(fd);
 		errno = saved;
@@ -207,11 +223,14 @@ int sbx_ll_ruleset(const struct sbx_ll_spec *s, int abi, char *err, size_t errle
 }
 
 /* One-line description of what a ruleset under this ABI enforces. */
-const char *sbx_ll_summary(int abi, bool fs, char *buf, size_t len)
+const char *sbx_ll_summary(int abi, bool fs, unsigned short port, char *buf, size_t len)
 {
+	char net[96];
+	if (abi >= 4 && port)
+		snprintf(net, sizeof net, ", TCP bind denied, connect only to port %u", port);
 	snprintf(buf, len, "ABI %d: %s%s%s%s", abi,
 		 fs ? "filesystem" : "filesystem deferred to sbx_seal",
-		 abi >= 4 ? ", TCP bind/connect denied" : ", TCP not restricted (ABI < 4)",
+		 abi >= 4 && port ? net : abi >= 4 ? ", TCP bind/connect denied" : ", TCP not restricted (ABI < 4)",
 		 abi >= 6 ? ", signals and abstract sockets scoped" : "",
 		 abi >= 8 ? ", all threads" : "");
 	return buf;

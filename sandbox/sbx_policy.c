@@ -200,7 +200,8 @@ static int plan_landlock(struct sbx_policy *p, const struct sbx_options *o, char
 		return 0;
 	}
 	struct sbx_ll_spec s = { .project = p->project, .tmp = p->tmp,
-				 .extra_ro = p->extra_ro, .fs = p->project != NULL };
+				 .extra_ro = p->extra_ro, .fs = p->project != NULL,
+				 .connect_port = p->ll_abi >= 4 ? p->connect_port : 0 };
 	if (!s.fs && p->ll_abi < 4) {
 		sbx_append(p->report, sizeof p->report, "landlock: ABI %d, nothing at spawn "
 			   "(warm spare); filesystem rules at sbx_seal\n", p->ll_abi);
@@ -211,7 +212,7 @@ static int plan_landlock(struct sbx_policy *p, const struct sbx_options *o, char
 		return -1;
 	p->ll_flags = sbx_ll_restrict_flags(p->ll_abi);
 	sbx_append(p->report, sizeof p->report, "landlock: active (%s)\n",
-		   sbx_ll_summary(p->ll_abi, s.fs, sum, sizeof sum));
+		   sbx_ll_summary(p->ll_abi, s.fs, s.connect_port, sum, sizeof sum));
 	return 0;
 }
 
@@ -227,8 +228,14 @@ static int plan_seccomp(struct sbx_policy *p, const struct sbx_options *o, char 
 			"simulated for a test" : "kernel without seccomp filters");
 		return 0;
 	}
-	if (sbx_sc_compile(&p->sc_prog, &p->sc_len, err, errlen) < 0)
+	/* TCP client sockets only when Landlock (ABI >= 4) limits them to the port */
+	bool tcp = p->connect_port && p->ll_fd >= 0 && p->ll_abi >= 4;
+	if (sbx_sc_compile(&p->sc_prog, &p->sc_len, tcp, err, errlen) < 0)
 		return -1;
+	if (p->connect_port)
+		sbx_append(p->report, sizeof p->report, tcp ? "network: TCP connect to port %u only "
+			   "(the Dask scheduler)\n" : "network: none — Landlock here cannot limit "
+			   "TCP to port %u (needs ABI 4), so sockets stay denied\n", p->connect_port);
 	sbx_append(p->report, sizeof p->report, "seccomp: active (no fork, no socket() but AF_UNIX socketpair, "
 		   "no ptrace/mount/namespaces/bpf/...; no SysV IPC, POSIX mq, inotify/fanotify; signals only to itself; chmod only to ordinary "
 		   "modes, no setuid files, no chown or xattr changes; execve banned at sbx_seal)\n");
@@ -266,6 +273,7 @@ struct sbx_policy *sbx_policy_new(const struct sbx_options *o, char *err, size_t
 	}
 	p->ll_fd = -1;
 	p->allow_missing = o->allow_missing_layers;
+	p->connect_port = o->connect_port;
 	sbx_append(p->report, sizeof p->report, "session: new session, parent-death signal, "
 		   "only its own fds, clean environment\n");
 	if (copy_paths(p, o, err, errlen) < 0)

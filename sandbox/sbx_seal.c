@@ -140,6 +140,7 @@ static int seal_landlock(const char *project, const char *tmp, bool allow,
 	const char *shm = getenv(SBX_ENV_PRIVATE_SHM);
 	struct sbx_ll_spec s = { .project = project, .tmp = tmp, .fs = true,
 				 .private_shm = shm && strcmp(shm, "1") == 0,
+				 .connect_port = abi >= 4 ? sbx_connect_port_env() : 0,
 				 .extra_ro = extra_ro_from_env(vec, 32, buf, sizeof buf) };
 	int fd = sbx_ll_ruleset(&s, abi, err, sizeof err);
 	if (fd < 0) {
@@ -161,7 +162,8 @@ static int seal_landlock(const char *project, const char *tmp, bool allow,
 		errno = saved;
 		return -1;
 	}
-	sbx_append(report, len, "landlock: active (%s", sbx_ll_summary(abi, true, sum, sizeof sum));
+	sbx_append(report, len, "landlock: active (%s",
+		   sbx_ll_summary(abi, true, s.connect_port, sum, sizeof sum));
 	if (atomic_load(&ts_ndone) > 0)
 		sbx_append(report, len, ", also applied by %d earlier thread(s)", atomic_load(&ts_ndone));
 	sbx_append(report, len, ")\n");
@@ -188,7 +190,7 @@ static int seal_late_stage1(char *report, size_t len)
 	char err[300];
 	if (seccomp_mode() != 0)
 		return 0;
-	if (sbx_sc_stage1_late(err, sizeof err) < 0) {
+	if (sbx_sc_stage1_late(sbx_connect_port_env() && sbx_ll_abi() >= 4, err, sizeof err) < 0) {
 		sbx_append(report, len, "%s\n", err);
 		return -1;
 	}
@@ -262,7 +264,7 @@ int sbx_probe(char *report, size_t report_len)
 	int abi = sbx_ll_abi();
 	if (abi > 0)
 		sbx_append(report, report_len, "landlock: available (%s)\n",
-			   sbx_ll_summary(abi, true, sum, sizeof sum));
+			   sbx_ll_summary(abi, true, 0, sum, sizeof sum));
 	else
 		sbx_append(report, report_len, "landlock: MISSING (%s)\n", errno == EOPNOTSUPP ?
 			   "disabled at boot: add landlock to lsm=" : "kernel without Landlock");

@@ -3,7 +3,10 @@
  * parent with libseccomp, exported as BPF, loaded by the child before
  * execve): no new processes (clone only with CLONE_THREAD, clone3 answers
  * ENOSYS so glibc falls back to clone for threads), no socket() (only
- * AF_UNIX socketpair()),
+ * AF_UNIX socketpair()) — or, when a Dask scheduler is configured, only
+ * TCP client sockets (AF_INET/AF_INET6, SOCK_STREAM, protocol 0 or TCP; no
+ * listen(), no TCP Fast Open data on send; Landlock limits connect() to
+ * the scheduler's port),
  * none of the kernel-attack-surface calls, no SysV IPC, POSIX message
  * queues or inotify/fanotify, and no metadata change Landlock
  * cannot see: chmod only to ordinary modes, no setuid/setgid file created,
@@ -16,6 +19,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/seccomp.h>
+#include <netinet/in.h>
 #include <sched.h>
 #include <seccomp.h>
 #include <stddef.h>
@@ -93,8 +97,49 @@ bool sbx_sc_available(void)
 		       &(uint32_t){ SECCOMP_RET_ERRNO }) == 0;
 }
 
+/* socket() only for a TCP client: every domain but AF_INET/AF_INET6, every
+ * type but SOCK_STREAM (the low 4 bits; NONBLOCK/CLOEXEC are flags above
+ * them) and every protocol but 0 and IPPROTO_TCP (not SCTP, MPTCP) get
+ * EACCES.  Arguments are compared as 64 bits, so junk in the upper half is
+ * refused too.  listen() is refused (it would autobind a port without
+ * bind()), and so is sending with MSG_FASTOPEN (a connect inside sendto). */
+static int add_tcp_client_rules(scmp_filter_ctx ctx)
+{
+	int rc = 0;
+	const int doms[] = { AF_INET, AF_INET6 };
+	rc |= seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EACCES), SCMP_SYS(socket), 1,
+			       SCMP_A0(SCMP_CMP_LT, AF_INET));
+	for (int d = AF_INET + 1; d < AF_INET6; d++)
+		rc |= seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EACCES), SCMP_SYS(socket), 1,
+				       SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)d));
+	rc |= seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EACCES), SCMP_SYS(socket), 1,
+			       SCMP_A0(SCMP_CMP_GT, AF_INET6));
+	for (size_t i = 0; i < 2; i++) {
+		for (scmp_datum_t t = 0; t < 16; t++)
+			if (t != SOCK_STREAM)
+				rc |= seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EACCES), SCMP_SYS(socket), 2,
+						       SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)doms[i]),
+						       SCMP_A1(SCMP_CMP_MASKED_EQ, 0xf, t));
+		for (scmp_datum_t pr = 1; pr < IPPROTO_TCP; pr++)
+			rc |= seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EACCES), SCMP_SYS(socket), 2,
+					       SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)doms[i]),
+					       SCMP_A2(SCMP_CMP_EQ, pr));
+		rc |= seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EACCES), SCMP_SYS(socket), 2,
+				       SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)doms[i]),
+				       SCMP_A2(SCMP_CMP_GT, IPPROTO_TCP));
+	}
+	rc |= seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(listen), 0);
+	rc |= seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(sendto), 1,
+			       SCMP_A3(SCMP_CMP_MASKED_EQ, MSG_FASTOPEN, MSG_FASTOPEN));
+	rc |= seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(sendmsg), 1,
+			       SCMP_A2(SCMP_CMP_MASKED_EQ, MSG_FASTOPEN, MSG_FASTOPEN));
+	rc |= seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(sendmmsg), 1,
+			       SCMP_A3(SCMP_CMP_MASKED_EQ, MSG_FASTOPEN, MSG_FASTOPEN));
+	return rc;
+}
+
 /* Rules that look at arguments. */
-static int add_arg_rules(scmp_filter_ctx ctx)
+static int add_arg_rules(scmp_filter_ctx ctx, bool tcp_client)
 {
 	int rc = 0;
 	rc |= seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(clone), 1,
@@ -103,8 +148,12 @@ static int add_arg_rules(scmp_filter_ctx ctx)
 	/* No socket() at all, not even AF_UNIX: Landlock (up to ABI 8) does not
 	 * control connect() to a named Unix socket, and the daemon's socket,
 	 * D-Bus or docker.sock are reachable by path.  socketpair() stays
-	 * (already connected to nothing but itself). */
-	rc |= seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EACCES), SCMP_SYS(socket), 0);
+	 * (already connected to nothing but itself).  With a Dask scheduler:
+	 * TCP client sockets only (AF_UNIX stays denied). */
+	if (tcp_client)
+		rc |= add_tcp_client_rules(ctx);
+	else
+		rc |= seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EACCES), SCMP_SYS(socket), 0);
 	rc |= seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EACCES), SCMP_SYS(socketpair), 1,
 			       SCMP_A0(SCMP_CMP_NE, AF_UNIX));
 	rc |= seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(personality), 1,
@@ -238,7 +287,8 @@ static int export_bpf(scmp_filter_ctx ctx, struct sock_filter **prog, unsigned s
 }
 
 /* Compile stage 1 into BPF (caller frees *prog). */
-int sbx_sc_compile(struct sock_filter **prog, unsigned short *len, char *err, size_t errlen)
+int sbx_sc_compile(struct sock_filter **prog, unsigned short *len, bool tcp_client,
+		   char *err, size_t errlen)
 {
 	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
 	if (!ctx) {
@@ -254,7 +304,7 @@ int sbx_sc_compile(struct sock_filter **prog, unsigned short *len, char *err, si
 			goto fail;
 		}
 	}
-	if (add_arg_rules(ctx) < 0 || add_mode_rules(ctx) < 0) {
+	if (add_arg_rules(ctx, tcp_client) < 0 || add_mode_rules(ctx) < 0) {
 		snprintf(err, errlen, "seccomp: cannot add the argument rules");
 		goto fail;
 	}
@@ -265,6 +315,16 @@ int sbx_sc_compile(struct sock_filter **prog, unsigned short *len, char *err, si
 fail:
 	seccomp_release(ctx);
 	return -1;
+}
+
+/* The scheduler port the runtime set in $DAA_SBX_CONNECT_PORT for sbx_seal
+ * (from its bind request), 0 when unset or not a port. */
+unsigned short sbx_connect_port_env(void)
+{
+	const char *e = getenv(SBX_ENV_CONNECT_PORT);
+	char *end;
+	long v = e && *e ? strtol(e, &end, 10) : 0;
+	return e && *e && !*end && v > 0 && v < 65536 ? (unsigned short)v : 0;
 }
 
 /* Stage 2, in-process for every thread: no more execve/execveat. */
@@ -293,11 +353,11 @@ int sbx_sc_seal(char *err, size_t errlen)
 
 /* Stage 1 and the signal filter for a process not started by sbx_spawn
  * (sbx_seal finds no filter): loaded for every thread. */
-int sbx_sc_stage1_late(char *err, size_t errlen)
+int sbx_sc_stage1_late(bool tcp_client, char *err, size_t errlen)
 {
 	struct sock_filter *prog = NULL, sig[16];
 	unsigned short len = 0;
-	if (sbx_sc_compile(&prog, &len, err, errlen) < 0)
+	if (sbx_sc_compile(&prog, &len, tcp_client, err, errlen) < 0)
 		return -1;
 	struct sock_fprog p1 = { .len = len, .filter = prog };
 	struct sock_fprog p2 = { .len = (unsigned short)sbx_sc_signal_filter(getpid(), sig, 16),

@@ -50,6 +50,16 @@ bool config_bool(const json_t *s, const char *key, bool dflt)
 	return json_is_boolean(v) ? json_is_true(v) : dflt;
 }
 
+void config_compute_resolve(void)
+{
+}
+
+json_t *config_compute_json(bool for_kernel)
+{
+	(void)for_kernel;
+	return NULL;   /* bind carries no `compute`: the kernel's own defaults */
+}
+
 struct proj *proj_get(const char *p, struct proto_err *err)
 {
 	if (!p || p[0] != '/') {

@@ -19,8 +19,12 @@ FREQ_NAME = {"D": "day", "W": "week", "M": "month", "Q": "quarter", "Y": "year",
 FREQ_FMT = {"D": "%Y-%m-%d", "W": "%Y-%m-%d", "M": "%Y-%m", "Q": "%Y-%m", "Y": "%Y"}
 
 
-def generate(it, conventions):
-    """(code, purpose) for an intent."""
+def generate(it, conventions, dask_ok=True):
+    """(code, purpose) for an intent (Dask code for a Dask-backed dataset:
+    codegen_dask.py, which calls back here with dask_ok=False)."""
+    if dask_ok and getattr(it["ds"], "backend", None) == "dask":
+        from analyst import codegen_dask
+        return codegen_dask.generate(it, conventions)
     lines, var = preamble(it, conventions)
     body, purpose = OPS[it["op"]](it, var)
     code = "\n".join(lines + body).rstrip() + "\n"

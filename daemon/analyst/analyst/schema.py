@@ -306,6 +306,7 @@ class Dataset:
     def __init__(self, p):
         self.name = str(p.get("name", "data"))
         self.rows = p.get("rows") if isinstance(p.get("rows"), int) else None
+        self.backend = p.get("backend") if isinstance(p.get("backend"), str) else None   # "dask": larger than memory
         self.columns = [Column(c) for c in (p.get("columns") or []) if isinstance(c, dict)]
         var = re.sub(r"\W+", "_", norm(self.name)).strip("_")
         ok = var.isidentifier() and var.isascii() and var not in self.RESERVED

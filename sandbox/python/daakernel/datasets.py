@@ -310,14 +310,28 @@ def _cache_put(cpath, df, notes):
         return None
 
 
-def load(path, fmt, conventions, name="?", notes=None, trusted=None):
+def load(path, fmt, conventions, name="?", notes=None, trusted=None, compute=None):
     """Read a dataset file and apply the conventions; DatasetError on failure.
     Conversions that lost values are described in `notes` (a list).  Large
     files come from the project's cache when a verified entry is there
-    (trusted: {entry file name: sha256}, see above); this never writes it."""
+    (trusted: {entry file name: sha256}, see above); this never writes it.
+    A file too large for the kernel's memory (outofcore.py, `compute`) is a
+    Dask DataFrame read in blocks instead."""
     c = conv_values(conventions)
     if not os.path.isfile(path):
         raise DatasetError("dataset %r: file %s not found" % (name, path))
+    fmt = _format(path, fmt)
+    if ooc_wanted(path, fmt, compute):
+        try:
+            return ooc_read(path, fmt, c, name, notes, compute)
+        except DatasetError:
+            raise
+        except ImportError as e:
+            raise DatasetError("dataset %r is too large for the kernel's memory and Dask is not "
+                               "installed (python3-dask): %s" % (name, e)) from None
+        except Exception as e:
+            raise DatasetError("dataset %r: cannot read %s with Dask: %s: %s"
+                               % (name, path, type(e).__name__, e)) from None
     try:
         cpath = _cache_path(path, fmt, c, name)
     except Exception:
@@ -340,6 +354,8 @@ def build_cache(dfs):
     c = conv_values(dfs._conv)
     for name, d in list(dfs._files.items()):
         path = d["path"]
+        if dfs.is_dask(name):             # read in blocks, never pickled whole
+            continue
         try:
             cpath = _cache_path(path, d.get("format"), c, name) if os.path.isfile(path) else None
         except Exception:
@@ -369,10 +385,15 @@ def build_cache(dfs):
     return {"written": written, "rebuilt": rebuilt, "checked": checked}
 
 
+def _format(path, fmt):
+    """The format given, else the one of the file's extension (csv by default)."""
+    return str(fmt).lower() if fmt else FORMATS.get(os.path.splitext(path)[1].lower(), "csv")
+
+
 def _load(path, fmt, c, name, notes):
     """load() without the cache."""
     try:
-        fmt = str(fmt).lower() if fmt else FORMATS.get(os.path.splitext(path)[1].lower(), "csv")
+        fmt = _format(path, fmt)
         df = _read(path, fmt, c)
     except DatasetError:
         raise
@@ -386,8 +407,9 @@ def _load(path, fmt, c, name, notes):
 class DatasetMap(collections.abc.MutableMapping):
     """`dfs`: dataset name -> DataFrame, each loaded on first use."""
 
-    def __init__(self, datasets, conventions, trusted=None):
+    def __init__(self, datasets, conventions, trusted=None, compute=None):
         self.trusted = dict(trusted or {})   # verified cache entries: {file: sha256}
+        self.compute = dict(compute or {})   # out-of-core settings (outofcore.py)
         self._files = {d["name"]: d for d in datasets}
         self._loaded = {}
         self._stamps = {}  # name -> (size, mtime_ns) of the file when it was loaded
@@ -428,9 +450,30 @@ class DatasetMap(collections.abc.MutableMapping):
             except OSError:
                 stamp = None
             self._loaded[name] = load(d["path"], d.get("format"), self._conv, name, self.notes,
-                                      self.trusted)
+                                      self.trusted, self.compute)
             self._stamps[name] = stamp
         return self._loaded[name]
+
+    def is_dask(self, key):
+        """Is this dataset Dask-backed (too large for the kernel's memory)?
+        Decided from the file's size without loading it."""
+        try:
+            name = self._resolve(key)
+        except KeyError:
+            return False
+        if name in self._loaded:
+            return is_dask(self._loaded[name])
+        d = self._files.get(name)
+        if not d or not os.path.isfile(d["path"]):
+            return False
+        return ooc_wanted(d["path"], _format(d["path"], d.get("format")), self.compute) is not None
+
+    def dask_reason(self, key):
+        """Why a dataset is Dask-backed (a sentence), or None."""
+        d = self._files.get(self._resolve(key))
+        if not d or not os.path.isfile(d["path"]):
+            return None
+        return ooc_wanted(d["path"], _format(d["path"], d.get("format")), self.compute)
 
     def take_notes(self):
         """The load notes gathered since the last call."""
@@ -478,5 +521,9 @@ class DatasetMap(collections.abc.MutableMapping):
         return len(set(self._files) | set(self._loaded))
 
     def __repr__(self):
-        parts = ["%r%s" % (n, "" if n in self._loaded else " (not loaded yet)") for n in self]
+        parts = ["%r%s%s" % (n, " (Dask)" if self.is_dask(n) else "",
+                             "" if n in self._loaded else " (not loaded yet)") for n in self]
         return "dfs{%s}" % ", ".join(parts)
+
+
+from .outofcore import is_dask, ooc_read, ooc_wanted  # noqa: E402  daa-export: skip

@@ -153,3 +153,81 @@ def profile(frame, name, samples=True):
     cols = [_column(frame.columns[i], frame.iloc[:, i], rows, samples)
             for i in range(frame.shape[1])]
     return {"name": name, "rows": rows, "columns": cols}
+
+
+# ---- Dask-backed datasets (outofcore.py) ----------------------------------
+# Kinds, distinct counts, samples, hints and the daa_tools summary come from
+# a sample of DASK_SAMPLE_ROWS rows taken from up to DASK_SAMPLE_PARTS
+# partitions spread over the file; rows, missing values, min/max/mean and the
+# top values of categorical columns are computed exactly, in one pass.
+DASK_SAMPLE_ROWS = 10000
+DASK_SAMPLE_PARTS = 8
+
+
+def dask_sample(ddf):
+    """(pandas sample, sentence saying how it was taken)."""
+    import dask
+    n = ddf.npartitions
+    k = max(1, min(DASK_SAMPLE_PARTS, n))
+    parts = sorted({round(i * (n - 1) / max(1, k - 1)) for i in range(k)})
+    per = max(1, DASK_SAMPLE_ROWS // len(parts))
+    heads = dask.compute(*[ddf.get_partition(i).head(per, npartitions=1, compute=False)
+                           for i in parts])
+    sample = pd.concat(heads, ignore_index=True)
+    how = ("a sample of %d rows (the first %d rows of %d of the %d partitions, spread over "
+           "the file)" % (len(sample), per, len(parts), n))
+    return sample, how
+
+
+def _exact_tasks(ddf, prof):
+    """The lazy exact counts: {key: dask object}."""
+    tasks = {"rows": ddf.shape[0], "count": ddf.count()}
+    for col in prof["columns"]:
+        name, kind = col["name"], col["kind"]
+        if name not in ddf.columns:
+            continue
+        s = ddf[name]
+        if kind in ("numeric", "id") and pd.api.types.is_numeric_dtype(s.dtype) \
+                and not pd.api.types.is_bool_dtype(s.dtype):
+            tasks[("min", name)], tasks[("max", name)], tasks[("mean", name)] = s.min(), s.max(), s.mean()
+        elif kind == "datetime":
+            tasks[("min", name)], tasks[("max", name)] = s.min(), s.max()
+        elif kind in ("categorical", "bool") and col.get("distinct", 99) <= 20:
+            tasks[("top", name)] = s.value_counts()
+    return tasks
+
+
+def profile_dask(ddf, name, samples=True, reason=None):
+    """The profile of a Dask DataFrame: the light profile of a sample, with
+    the exact counts computed over the whole file put in its place."""
+    import dask
+    sample, how = dask_sample(ddf)
+    prof = profile(sample, name, samples)
+    tasks = _exact_tasks(ddf, prof)
+    keys = list(tasks)
+    got = dict(zip(keys, dask.compute(*[tasks[k] for k in keys])))
+    rows = int(got["rows"])
+    prof["rows"] = rows
+    for col in prof["columns"]:
+        n = col["name"]
+        if n in got["count"].index:
+            col["missing"] = rows - int(got["count"][n])
+        for stat in ("min", "max", "mean"):
+            if (stat, n) in got:
+                col[stat] = cell(got[(stat, n)])
+        if ("top", n) in got:
+            vc = got[("top", n)]
+            col["distinct"] = int(len(vc))
+            col["top"] = [[cell(k), int(v)] for k, v in vc.head(10).items()]
+        col["distinct_from_sample"] = ("top", n) not in got
+    prof["backend"] = "dask"
+    prof["partitions"] = int(ddf.npartitions)
+    prof["sample_rows"] = int(len(sample))
+    prof["exact"] = ["rows", "missing", "min", "max", "mean",
+                     "top and distinct of categorical columns"]
+    prof["notes"] = [("dataset %r is Dask-backed (%s): dfs[%r] is a Dask DataFrame; end "
+                      "computations with .compute()" % (name, reason or "too large for memory", name)),
+                     ("profile: rows, missing values, min/max/mean and the top values of "
+                      "categorical columns are exact (one pass over the file); kinds, distinct "
+                      "counts of other columns, samples and hints come from %s" % how)]
+    return prof, sample

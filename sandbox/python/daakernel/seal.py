@@ -64,7 +64,16 @@ def _call(fn, project, tmp, landlock):
     return _done[2], _done[3]
 
 
-def seal(project, tmp, landlock=True, allow_missing=False):
+def connect_port(compute):
+    """The TCP port of compute.dask_scheduler ("tcp://HOST:PORT"), else None."""
+    addr = (compute or {}).get("dask_scheduler") if isinstance(compute, dict) else None
+    if not isinstance(addr, str) or not addr.startswith("tcp://"):
+        return None
+    port = addr.rsplit(":", 1)[-1]
+    return int(port) if port.isdigit() and 0 < int(port) < 65536 else None
+
+
+def seal(project, tmp, landlock=True, allow_missing=False, port=None):
     """Lock this process down to project (Landlock, when landlock is true;
     else it was applied at spawn) and forbid execve.
     Returns (ok, layers, message): ok false means the bind must be refused.
@@ -77,6 +86,11 @@ def seal(project, tmp, landlock=True, allow_missing=False):
         return allow_missing, {"seal": "missing: " + why}, "sandbox seal unavailable: " + why
     if allow_missing:   # the library then applies every layer it can, skipping the rest
         os.environ["DAA_SBX_ALLOW_MISSING"] = "1"
+    # the Dask scheduler's port: sbx_seal's Landlock allows connect() to it
+    # (the spawn policy must have allowed it too: rulesets only intersect)
+    os.environ.pop("DAA_SBX_CONNECT_PORT", None)
+    if port:
+        os.environ["DAA_SBX_CONNECT_PORT"] = str(port)
     rc, report = _call(fn, project, tmp, landlock)
     layers = parse_report(report) or {"seal": report or "no report"}
     if rc != 0:

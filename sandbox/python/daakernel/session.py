@@ -15,7 +15,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from . import datasets, figures, preview, profiling, runner, seal
+from . import datasets, figures, outofcore, preview, profiling, runner, seal
 
 try:                                # profiling/modeling helpers (sandbox/python/daa_tools)
     import daa_tools
@@ -79,8 +79,9 @@ class Session:
         plots = _abs_dir({"p": os.path.join(outputs, "plots")}, "p")
         tmp = _abs_dir(req, "tmp", os.path.join(project, ".daa", "tmp"))
         sb = req.get("sandbox") if isinstance(req.get("sandbox"), dict) else {}
+        compute = req.get("compute") if isinstance(req.get("compute"), dict) else {}
         ok, layers, msg = seal.seal(project, tmp, bool(sb.get("landlock", True)),
-                                    bool(sb.get("allow_missing", False)))
+                                    bool(sb.get("allow_missing", False)), seal.connect_port(compute))
         if not ok:
             raise BindError(msg + " (refusing to run user code unconfined; the config "
                             "setting sandbox.allow_missing_layers overrides)", layers)
@@ -91,15 +92,15 @@ class Session:
         if daa_tools is not None:
             daa_tools.set_outputs(outputs)
         self._namespace(_dataset_list(req, project), req.get("conventions"),
-                        datasets.trusted_hashes(req.get("cache")))
+                        datasets.trusted_hashes(req.get("cache")), compute)
         self.bound = True
         return {"layers": layers, "datasets": sorted(self.dfs),
-                "df": self.df_name}
+                "df": self.df_name, "dask": sorted(n for n in self.dfs if self.dfs.is_dask(n))}
 
-    def _namespace(self, dsets, conventions, trusted=None):
+    def _namespace(self, dsets, conventions, trusted=None, compute=None):
         """pd, np, plt, matplotlib, dfs, show/display, and df (lazily)."""
         self.dfs = datasets.DatasetMap(dsets, conventions if isinstance(conventions, dict) else {},
-                                       trusted)
+                                       trusted, compute)
         self.df_name = dsets[0]["name"] if len(dsets) == 1 else None
         self.df_state = "pending" if self.df_name else "none"
         self.ns = {"__name__": "__main__", "__builtins__": builtins,
@@ -214,13 +215,23 @@ class Session:
                 frame = self.dfs[name]
             except KeyError as e:
                 raise LookupError(e.args[0]) from None
-        prof = profiling.profile(frame, name, req.get("samples", True) is not False)
-        notes = self.dfs.take_notes()
+        want_samples = req.get("samples", True) is not False
+        if outofcore.is_dask(frame):
+            reason = self.dfs.dask_reason(name) if name in self.dfs else None
+            prof, frame = profiling.profile_dask(frame, name, want_samples, reason)
+        else:
+            prof = profiling.profile(frame, name, want_samples)
+        notes = prof.pop("notes", []) + self.dfs.take_notes()
         if notes:
             prof["notes"] = notes   # e.g. values a date format did not fit
         out = {"profile": prof}
         if req.get("summary") is True:
             out.update(_summary(frame, name))
+            if prof.get("backend") == "dask" and isinstance(out.get("summary"), dict):
+                out["summary"]["rows"], out["summary"]["sample_rows"] = prof["rows"], prof["sample_rows"]
+                out["summary"].setdefault("notes", []).insert(0, (
+                    "computed on a sample of %d rows of a Dask-backed dataset (%d rows in all)"
+                    % (prof["sample_rows"], prof["rows"])))
         return out
 
     def cache(self, req):

@@ -1,0 +1,73 @@
+#!/usr/bin/python3
+"""tests/dask/test_ask.py — `daa ask` with the builtin analyst (no LLM
+configured) on a dataset over the kernel's memory budget: "average amount by
+region", "total amount per month" and "top 5 product by amount" are answered
+with Dask code (saved in history/) and the numbers pandas gives when it
+reads the file in chunks outside daa."""
+# daa-test-timeout: 600
+import json
+import os
+import re
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import dasklib  # noqa: E402
+from dasklib import Session, skip_unless_built  # noqa: E402
+
+NUM = re.compile(r"-?\d[\d,]*\.\d+|-?\d[\d,]*")
+
+
+def numbers(text):
+    return [float(n.replace(",", "")) for n in NUM.findall(text)]
+
+
+def has(text, value):
+    """value appears in the answer, printed to 2 decimals."""
+    return any(abs(n - value) <= 0.0051 for n in numbers(text))
+
+
+def ask(s, request):
+    p = s.daa("--json", "-p", s.project, "ask", request, timeout=300)
+    r = json.loads(p.stdout)
+    text = r.get("answer") or r.get("text") or json.dumps(r)
+    return r, text
+
+
+def last_step(s):
+    hist = os.path.join(s.path, "history")
+    with open(os.path.join(hist, sorted(os.listdir(hist))[-1])) as f:
+        return f.read()
+
+
+def main():
+    skip_unless_built()
+    path = dasklib.make_orders()
+    ref = dasklib.pandas_in_chunks(path)
+    with Session(config=dasklib.config()) as s:
+        dasklib.project_with_orders(s, path)
+        r, text = ask(s, "average amount by region")
+        code = last_step(s)
+        assert ".compute()" in code and "loaded into memory" not in text, (code, text)
+        for k, v in ref["mean_by_region"].items():
+            assert has(text, v), (k, v, text)
+        print("ok - average amount by region: Dask code, the 4 means of pandas in chunks")
+        r, text = ask(s, "total amount per month")
+        code = last_step(s)
+        assert ".compute()" in code and "resample" in code, code
+        months = sorted(ref["sum_by_month"])
+        for k in (months[0], months[len(months) // 2], months[-1]):
+            assert has(text, ref["sum_by_month"][k]), (k, ref["sum_by_month"][k], text)
+        print("ok - total amount per month: %d months, first/middle/last equal pandas in chunks" % len(months))
+        r, text = ask(s, "top 5 product by amount")
+        code = last_step(s)
+        assert ".compute()" in code, code
+        top = sorted(ref["sum_by_product"].items(), key=lambda kv: -kv[1])[:5]
+        for k, v in top:
+            assert k in text and has(text, v), (k, v, text)
+        print("ok - top 5 product by amount: the same 5 products and totals as pandas in chunks")
+        assert s.alive()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

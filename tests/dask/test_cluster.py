@@ -1,0 +1,173 @@
+#!/usr/bin/python3
+"""tests/dask/test_cluster.py — a real local Dask cluster (dask-scheduler and
+two dask-worker processes on 127.0.0.1, started here and stopped after) and
+a daad configured with {"compute": {"dask_scheduler": "tcp://127.0.0.1:PORT"}}:
+`daa doctor` reports it reachable with two workers; a sandboxed kernel's
+Dask computation runs on the cluster (the scheduler counts its tasks) with
+the same answers as pandas in chunks; and from that kernel every other
+connection is still refused: another TCP port on the same host (a listener
+of this test, a worker's own port), UDP, AF_UNIX sockets, listen() and
+bind().  Storage: the workers read the project's data/ by the same path
+(one machine here)."""
+# daa-test-timeout: 600
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import dasklib  # noqa: E402
+from dasklib import Session, close, skip_unless_built  # noqa: E402
+
+try:
+    from distributed import Client
+except ImportError as e:
+    print("skip: %s (python3-distributed)" % e)
+    sys.exit(77)
+
+PY = "/usr/bin/python3"
+
+
+def start(args, log):
+    """A cluster process in its own session (stopped with its group)."""
+    return subprocess.Popen([PY] + args, stdout=log, stderr=subprocess.STDOUT,
+                            stdin=subprocess.DEVNULL, start_new_session=True, cwd=dasklib.TMP)
+
+
+def stop(procs):
+    for p in procs:
+        if p.poll() is None:
+            try:
+                os.killpg(p.pid, signal.SIGTERM)
+                p.wait(timeout=30)
+            except (ProcessLookupError, subprocess.TimeoutExpired):
+                try:
+                    os.killpg(p.pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+                p.wait()
+
+
+def wait(pred, what, limit=120):
+    """Poll pred() until true; a guard against hangs only."""
+    deadline = time.monotonic() + limit
+    while True:
+        got = pred()
+        if got:
+            return got
+        assert time.monotonic() < deadline, "timed out waiting for " + what
+        time.sleep(0.2)
+
+
+def scheduler_address(log_path):
+    with open(log_path, errors="replace") as f:
+        m = re.search(r"Scheduler at:\s+(tcp://127\.0\.0\.1:\d+)", f.read())
+    return m.group(1) if m else None
+
+
+def cluster():
+    """(address, processes): a scheduler and two workers, ready."""
+    slog = open(os.path.join(dasklib.TMP, "scheduler.log"), "w")
+    procs = [start(["/usr/bin/dask-scheduler", "--host", "127.0.0.1", "--port", "0",
+                    "--no-dashboard"], slog)]
+    addr = wait(lambda: scheduler_address(slog.name) or (procs[0].poll() is not None and "dead"),
+                "the scheduler")
+    assert addr != "dead", open(slog.name).read()
+    for i in range(2):
+        wlog = open(os.path.join(dasklib.TMP, "worker%d.log" % i), "w")
+        procs.append(start(["/usr/bin/dask-worker", addr, "--nthreads", "1", "--no-nanny",
+                            "--no-dashboard", "--host", "127.0.0.1", "--local-directory",
+                            os.path.join(dasklib.TMP, "w%d" % i)], wlog))
+    c = Client(addr, timeout="30s")
+    wait(lambda: len(c.scheduler_info()["workers"]) == 2, "two workers")
+    return addr, procs, c
+
+
+ATTACK = r'''
+import errno, socket
+def try_(f):
+    try:
+        f()
+        return "ok"
+    except OSError as e:
+        return errno.errorcode.get(e.errno, str(e.errno))
+def connect(port, family=socket.AF_INET, host="127.0.0.1"):
+    s = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        s.connect((host, port))
+    finally:
+        s.close()
+def listen():
+    socket.socket().listen(1)
+def bind():
+    socket.socket().bind(("127.0.0.1", 0))
+print(json.dumps({"scheduler": try_(lambda: connect(SCHED)), "other": try_(lambda: connect(OTHER)),
+                  "worker": try_(lambda: connect(WORKER)),
+                  "other6": try_(lambda: connect(OTHER, socket.AF_INET6, "::1")),
+                  "udp": try_(lambda: socket.socket(socket.AF_INET, socket.SOCK_DGRAM)),
+                  "sctp": try_(lambda: socket.socket(socket.AF_INET, socket.SOCK_STREAM, 132)),
+                  "unix": try_(lambda: socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)),
+                  "listen": try_(listen), "bind": try_(bind)}))
+'''
+
+
+def main():
+    skip_unless_built()
+    path = dasklib.make_orders()
+    ref = dasklib.pandas_in_chunks(path)
+    procs = []
+    other = socket.socket()
+    other.bind(("127.0.0.1", 0))
+    other.listen(8)
+    try:
+        addr, procs, client = cluster()
+        port = int(addr.rsplit(":", 1)[1])
+        worker_port = int(list(client.scheduler_info()["workers"])[0].rsplit(":", 1)[1])
+        with Session(config=dasklib.config(dask_scheduler=addr)) as s:
+            dasklib.project_with_orders(s, path)
+            out = s.daa("-p", s.project, "doctor").stdout
+            line = [ln for ln in out.splitlines() if "dask scheduler" in ln]
+            assert line and line[0].startswith("ok") and "2 worker(s)" in line[0], out
+            assert "connect only to port %d" % port in out, out
+            print("ok - daa doctor: %s" % line[0].split("scheduler", 1)[1].strip())
+
+            before = client.run_on_scheduler(lambda dask_scheduler: dask_scheduler.transition_counter)
+            code = ("from distributed import default_client\n"
+                    "o = dfs['orders']\n"
+                    "by_region = o.groupby('region')['amount'].sum().compute()\n"
+                    "print(json.dumps({'client': default_client().scheduler.address,"
+                    " 'sum': by_region.to_dict()}))")
+            r, p = s.run_json("import json\n" + code, timeout=300)
+            assert r and r["ok"], p.stdout + p.stderr
+            got = json.loads(r["stdout"].strip().splitlines()[-1])
+            assert got["client"] == addr, got
+            assert all(close(got["sum"][k], v) for k, v in ref["sum_by_region"].items()), got
+            after = client.run_on_scheduler(lambda dask_scheduler: dask_scheduler.transition_counter)
+            assert after > before, (before, after)
+            print("ok - a group-by sum ran on the cluster (%d scheduler transitions) and equals "
+                  "pandas in chunks" % (after - before))
+
+            code = "import json\nSCHED, OTHER, WORKER = %d, %d, %d\n%s" % (
+                port, other.getsockname()[1], worker_port, ATTACK)
+            r, p = s.run_json(code, timeout=300)
+            assert r and r["ok"], p.stdout + p.stderr
+            res = json.loads(r["stdout"].strip().splitlines()[-1])
+            want = {"scheduler": "ok", "other": "EACCES", "worker": "EACCES", "udp": "EACCES",
+                    "sctp": "EACCES", "unix": "EACCES", "listen": "EPERM", "bind": "EACCES"}
+            for k, v in want.items():
+                assert res[k] == v, (k, res)
+            assert res["other6"] != "ok", res   # no IPv6 listener there; refused either way
+            print("ok - from the kernel only the scheduler's port connects: %s" % res)
+            assert s.alive()
+    finally:
+        stop(procs)
+        other.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
