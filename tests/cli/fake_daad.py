@@ -128,8 +128,12 @@ def serve(c):
 
 def main():
     ls = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    ls.bind(SOCK)
+    # bound and listening under a temporary name, then renamed: the test
+    # waits for SOCK to exist, and a socket file that exists before listen()
+    # refuses connections (a race under load)
+    ls.bind(SOCK + ".new")
     ls.listen(8)
+    os.rename(SOCK + ".new", SOCK)
     while True:
         s, _ = ls.accept()
         try:

@@ -44,13 +44,9 @@ def on_terminal(env, args):
     return pid, fd
 
 
-def body(d, work):
-    big = os.path.join(work, "big.csv")
-    make_big(big)
-    c = d.client(timeout=300)
-    c.call("project.create", name="p")
-    c.call("run", project="p", code="keep = 7", timeout=120)
-    c.call("data.add", project="p", path=big)   # its background profile is what we join
+def profile_and_interrupt(d):
+    """`daa profile big --refresh` on a terminal, Ctrl-C once it says it is
+    profiling; (all text, wait status)."""
     pid, fd = on_terminal(d.env, ["-p", "p", "profile", "big", "--refresh"])
     read_until(fd, "profiling in the project's kernel")
     os.write(fd, b"\x03")                                   # Ctrl-C, as typed
@@ -62,6 +58,24 @@ def body(d, work):
     except OSError:
         pass
     _, status = os.waitpid(pid, 0)
+    return text, status
+
+
+def body(d, work):
+    big = os.path.join(work, "big.csv")
+    make_big(big)
+    c = d.client(timeout=300)
+    c.call("project.create", name="p")
+    c.call("run", project="p", code="keep = 7", timeout=120)
+    c.call("data.add", project="p", path=big)   # its background profile is what we join
+    for attempt in range(3):
+        text, status = profile_and_interrupt(d)
+        # the profile may end before the interrupt lands (the background
+        # one joined was nearly done, under load): then it is shown, and the
+        # next try is a fresh profile (--refresh) that takes its full time
+        if not (os.WEXITSTATUS(status) == 0 and "big: 600000 rows" in text):
+            break
+        print("# the profile ended before the interrupt landed; again (%d)" % (attempt + 1))
     check(os.WEXITSTATUS(status) == 1 and "interrupted" in text, "after Ctrl-C: %r (status %d)" % (text, status))
     r = c.call("run", project="p", code="keep", scratch=True, timeout=120)
     check(r["result"]["repr"] == "7", "the kernel lost its variables: %r" % r)
