@@ -188,12 +188,12 @@ static void rerun_cb(void *ud, const json_t *reply, const struct proto_err *kerr
 	const json_t *s = json_array_get(r->steps, r->idx);
 	const char *stem = json_string_value(json_object_get(s, "stem"));
 	const char *file = json_string_value(json_object_get(s, "file"));
-	if (!reply && kerr && kerr->code == PROTO_ERR_SHUTDOWN) {
-		rerun_cut(r, stem, file, kerr->msg);
-		return;
-	}
 	struct kern_result kr;
 	bool ok = kern_result_parse(reply, kerr, &kr);
+	if (kr.kind == KR_NO_REPLY && kr.code == PROTO_ERR_SHUTDOWN) {
+		rerun_cut(r, stem, file, kr.why);
+		return;
+	}
 	bool answered = kr.kind == KR_OK || kr.kind == KR_FAILED;
 	char *error = NULL, tmp[NAME_MAX + 16];
 	json_t *figs;

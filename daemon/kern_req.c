@@ -335,11 +335,10 @@ static json_t *missing_layers(const json_t *layers, char *first, size_t len)
 static void on_bind_reply(struct kern *k, struct kreq *r, json_t *msg)
 {
 	char first[300], m[600];
-	if (!json_is_true(json_object_get(msg, "ok"))) {
-		json_t *e = json_object_get(msg, "error");
-		const char *em = json_string_value(json_object_get(e, "message"));
-		const char *et = json_string_value(json_object_get(e, "type"));
-		bool sandbox = et && strcmp(et, "SandboxError") == 0;
+	struct kern_result kr;
+	if (!kern_result_parse(msg, NULL, &kr)) {
+		const char *em = kr.error_message[0] ? kr.error_message : NULL;
+		bool sandbox = strcmp(kr.error_type, "SandboxError") == 0;
 		json_t *layers = json_object_get(msg, "layers");
 		if (json_is_object(layers)) {
 			json_decref(kern_g.last_layers);

@@ -30,6 +30,8 @@ static bool kernel_failure(struct kern_result *r, enum kern_result_kind kind)
 	r->ok = false;
 	r->error_type = "KernelError";
 	r->error_message = r->why;
+	if (!r->code)
+		r->code = PROTO_ERR_KERNEL;
 	return false;
 }
 
@@ -134,6 +136,7 @@ bool kern_result_parse(const json_t *reply, const struct proto_err *err,
 	if (!reply) {
 		snprintf(r->why, sizeof r->why, "%s",
 			 err && err->msg[0] ? err->msg : "the kernel did not answer");
+		r->code = err ? err->code : 0;
 		return kernel_failure(r, KR_NO_REPLY);
 	}
 	if (!json_is_object(reply))

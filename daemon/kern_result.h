@@ -42,6 +42,9 @@ struct kern_result {
 	const json_t *tables;      /* array of previews, or NULL */
 	const json_t *figures;     /* array of relative paths (strings), or NULL */
 	long long duration_ms;     /* -1 when not reported */
+	int code;                  /* KR_NO_REPLY: the kernel manager's PROTO_ERR_* (KERNEL:
+				    * crash/time limit/restart, SANDBOX, SHUTDOWN); KR_MALFORMED:
+				    * PROTO_ERR_KERNEL; else 0 */
 	char why[300];             /* KR_NO_REPLY / KR_MALFORMED: what went wrong */
 };
 

@@ -261,7 +261,7 @@ static void kprof_cb(void *ud, const json_t *reply, const struct proto_err *err)
 	struct kern_result kr;
 	if (!kern_result_parse(reply, err, &kr) || !json_is_object(json_object_get(reply, "profile"))) {
 		char *m = reply_error(&kr);
-		int code = kr.kind == KR_NO_REPLY ? (err ? err->code : PROTO_ERR_KERNEL) :
+		int code = kr.kind == KR_NO_REPLY ? kr.code :
 			kr.interrupted ? PROTO_ERR_CANCELLED : PROTO_ERR_BAD_INPUT;
 		job_fail(j, code, m ? m : "profiling failed");
 		free(m);
