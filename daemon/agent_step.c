@@ -13,6 +13,7 @@
 #include "daemon/agent_int.h"
 #include "daemon/history.h"
 #include "daemon/kern.h"
+#include "daemon/kern_result.h"
 #include "daemon/log.h"
 #include "daemon/project.h"
 
@@ -66,6 +67,23 @@ static bool step_fatal(const json_t *reply, const struct proto_err *err, const c
 	return false;
 }
 
+/* A step's result as the turn keeps it (steps[].result, the "output"
+ * event): {ok, stdout, stderr, error, result, tables}; figures are added by
+ * exec_cb.  A kernel that did not answer, or answered outside KERNEL.md,
+ * is a KernelError. */
+static json_t *step_result_json(const struct kern_result *r)
+{
+	if (r->kind == KR_NO_REPLY || r->kind == KR_MALFORMED)
+		return json_pack("{s:b, s:{s:s, s:s, s:s}}", "ok", 0, "error", "type", "KernelError",
+				 "message", r->why, "traceback", "");
+	json_t *e = r->error ? json_incref((json_t *)r->error) : r->ok ? json_null() :
+		json_pack("{s:s, s:s, s:s}", "type", r->error_type, "message", r->error_message,
+			  "traceback", r->traceback);
+	return json_pack("{s:b, s:s, s:s, s:o, s:O?, s:O?}", "ok", r->ok, "stdout", r->stdout_text,
+			 "stderr", r->stderr_text, "error", e, "tables", r->tables, "result",
+			 r->value ? r->value : json_null());
+}
+
 /* The kernel ran a step. */
 static void exec_cb(void *ud, const json_t *reply, const struct proto_err *err)
 {
@@ -74,20 +92,10 @@ static void exec_cb(void *ud, const json_t *reply, const struct proto_err *err)
 	json_t *res;
 	const struct llm_tool_call *c = &t->reply->calls[t->call_idx - 1];
 	char *text, why[512];
-	bool ok;
+	struct kern_result r;
+	bool ok = kern_result_parse(reply, err, &r);
 	t->exec_pending = false;
-	if (reply)
-		res = json_pack("{s:b, s:O?, s:O?, s:O?, s:O?, s:O?, s:O?}", "ok",
-				json_is_true(json_object_get(reply, "ok")), "stdout",
-				json_object_get(reply, "stdout"), "stderr", json_object_get(reply, "stderr"),
-				"error", json_object_get(reply, "error"), "figures",
-				json_object_get(reply, "figures"), "tables", json_object_get(reply, "tables"),
-				"result", json_object_get(reply, "result"));
-	else
-		res = json_pack("{s:b, s:{s:s, s:s, s:s}}", "ok", 0, "error", "type", "KernelError",
-				"message", err ? err->msg : "the kernel failed", "traceback", "");
-	ok = json_is_true(json_object_get(res, "ok")) && !json_is_object(json_object_get(res, "error"));
-	json_object_set_new(res, "ok", json_boolean(ok));
+	res = step_result_json(&r);
 	/* the files the step drew, listed here: kernel code can edit the reply's list */
 	json_object_set_new(res, "figures", hist_exec_figures(t->proj->path,
 		json_string_value(json_object_get(step, "fig_step")) ?: ""));
@@ -109,11 +117,9 @@ static void exec_cb(void *ud, const json_t *reply, const struct proto_err *err)
 		free(t->last_error);
 		t->last_error = NULL;
 	} else {
-		const json_t *e = json_object_get(res, "error");
 		char key[400];
-		snprintf(key, sizeof key, "%s: %s", json_string_value(json_object_get(e, "type")) ?: "Error",
-			 json_string_value(json_object_get(e, "message")) ?: "");
-		if (step_fatal(reply, err, key, why, sizeof why) || count_failure(t, key, why, sizeof why)) {
+		snprintf(key, sizeof key, "%s: %s", r.error_type, r.error_message);
+		if (step_fatal(r.kind == KR_NO_REPLY ? NULL : reply, err, key, why, sizeof why) || count_failure(t, key, why, sizeof why)) {
 			agent_turn_end(t, AG_FAILED, why);
 			return;
 		}

@@ -24,6 +24,7 @@
 #include <time.h>
 
 #include "daemon/fsutil.h"
+#include "daemon/kern_result.h"
 #include "daemon/history.h"
 #include "daemon/log.h"
 #include "daemon/project.h"
@@ -285,12 +286,11 @@ static void replay_cb(void *ud, const json_t *reply, const struct proto_err *err
 		}
 		hist_event(c->path, "restored", json_pack("{s:i, s:b}", "steps", c->of, "ok", reply != NULL));
 	} else {
-		bool ok = reply && json_is_true(json_object_get(reply, "ok"));
-		const json_t *e = reply ? json_object_get(reply, "error") : NULL;
-		const char *msg = err ? err->msg : json_string_value(json_object_get(e, "message"));
+		struct kern_result kr;
+		bool ok = kern_result_parse(reply, err, &kr);
+		const char *msg = kr.error_message;
 		if (!ok)
-			log_warn("history: restore of %s: step %s failed: %s", c->path, c->file,
-				 msg ? msg : "?");
+			log_warn("history: restore of %s: step %s failed: %s", c->path, c->file, msg);
 		hist_event(c->path, "restore",
 			   json_pack("{s:i, s:i, s:s, s:b, s:s?}", "step", c->step, "of", c->of,
 				     "file", c->file, "ok", ok, "error", ok ? NULL : msg));
@@ -511,10 +511,11 @@ int hist_save_run(struct proj *pj, const char *code, const json_t *reply, char *
 		return proto_fail(err, PROTO_ERR_INTERNAL, "out of memory");
 	int rc = hist_step_create(pj, "run", text, rel, relsize, err);
 	free(text);
-	if (rc == 0 && reply && json_is_string(json_object_get(reply, "stdout"))) {
+	struct kern_result kr;
+	kern_result_parse(reply, NULL, &kr);
+	if (rc == 0 && (kr.kind == KR_OK || kr.kind == KR_FAILED)) {
 		hist_stem_of_rel(stem, sizeof stem, rel);
-		hist_record_stdout(proj_path(pj), stem,
-				   json_string_value(json_object_get(reply, "stdout")));
+		hist_record_stdout(proj_path(pj), stem, kr.stdout_text);
 	}
 	return rc;
 }

@@ -51,6 +51,17 @@ json_t *hist_state_load(const char *project_path);
 int hist_state_save(const char *project_path, const json_t *state, struct proto_err *err);
 /* The step's status entry in state (created when missing; borrowed). */
 json_t *hist_state_entry(json_t *state, const char *stem);
+/* One step's entry of the statuses file, read and checked (history_entry.c):
+ * a part of the wrong type reads as absent.  Strings borrowed from state. */
+struct hist_entry {
+	bool present;            /* state has an object for the stem */
+	const char *status;      /* "ok", "failed", "stale"; NULL when not recorded */
+	bool failed;             /* status is "failed" */
+	const char *error;       /* the failed run's error, or NULL */
+	const char *stdout_text; /* the last run's stdout, or NULL when not recorded */
+	const json_t *outputs;   /* array of figure paths, or NULL */
+};
+void hist_entry_read(const json_t *state, const char *stem, struct hist_entry *e);
 /* Drop a removed step's entry from .daa/history.json (atomic); 0 or -1 (err). */
 int hist_state_forget(const char *project_path, const char *stem, struct proto_err *err);
 /* history_figs.c — figures, listed and moved by the daemon only.

@@ -341,7 +341,9 @@ static void nb_outputs(json_t *cell, struct proj *pj, const json_t *state, const
 		       size_t *budget)
 {
 	json_t *outs = json_object_get(cell, "outputs"), *figs, *f;
-	const char *so = json_string_value(json_object_get(json_object_get(state, stem), "stdout"));
+	struct hist_entry e;
+	hist_entry_read(state, stem, &e);
+	const char *so = e.stdout_text;
 	size_t i;
 	if (so && *so)
 		nb_stdout(outs, so, budget);

@@ -38,6 +38,7 @@
 
 #include "daemon/fsutil.h"
 #include "daemon/history.h"
+#include "daemon/kern_result.h"
 #include "daemon/log.h"
 #include "daemon/project.h"
 #include "daemon/publish.h"
@@ -140,7 +141,7 @@ static void rerun_drop(void *ud, const struct proto_err *why)
 }
 
 /* Record one step's outcome in .daa/history.json. */
-static void record(struct rerun *r, const char *stem, const json_t *reply, const json_t *figs,
+static void record(struct rerun *r, const char *stem, const char *out, const json_t *figs,
 		   const char *error)
 {
 	struct proto_err err;
@@ -152,7 +153,7 @@ static void record(struct rerun *r, const char *stem, const json_t *reply, const
 	} else {
 		json_object_del(e, "error");
 		json_object_set(e, "outputs", (json_t *)figs);
-		json_object_set(e, "stdout", json_object_get(reply, "stdout"));
+		json_object_set_new(e, "stdout", json_string(out));
 	}
 	if (hist_state_save(r->path, state, &err) < 0)
 		log_warn("history: %s: statuses not saved: %s", r->path, err.msg);
@@ -187,20 +188,20 @@ static void rerun_cb(void *ud, const json_t *reply, const struct proto_err *kerr
 	const json_t *s = json_array_get(r->steps, r->idx);
 	const char *stem = json_string_value(json_object_get(s, "stem"));
 	const char *file = json_string_value(json_object_get(s, "file"));
-	if (!reply && kerr && kerr->code == PROTO_ERR_SHUTDOWN) {
-		rerun_cut(r, stem, file, kerr->msg);
+	struct kern_result kr;
+	bool ok = kern_result_parse(reply, kerr, &kr);
+	if (kr.kind == KR_NO_REPLY && kr.code == PROTO_ERR_SHUTDOWN) {
+		rerun_cut(r, stem, file, kr.why);
 		return;
 	}
-	bool ok = reply && json_is_true(json_object_get(reply, "ok"));
-	const json_t *e = json_object_get(reply, "error");
+	bool answered = kr.kind == KR_OK || kr.kind == KR_FAILED;
 	char *error = NULL, tmp[NAME_MAX + 16];
 	json_t *figs;
 	struct proto_err err;
-	if (!ok && kerr)
-		error = strdup(kerr->msg);
-	else if (!ok && asprintf(&error, "%s: %s\n%s", json_string_value(json_object_get(e, "type")) ?: "Error",
-				 json_string_value(json_object_get(e, "message")) ?: "",
-				 json_string_value(json_object_get(e, "traceback")) ?: "") < 0)
+	if (!ok && !answered)
+		error = strdup(kr.why);
+	else if (!ok && asprintf(&error, "%s: %s\n%s", kr.error_type, kr.error_message,
+				 kr.traceback) < 0)
 		error = NULL;
 	/* the figures are the files the step drew, as listed here: never the reply's list */
 	snprintf(tmp, sizeof tmp, "%s.rerun", stem);
@@ -210,15 +211,15 @@ static void rerun_cb(void *ud, const json_t *reply, const struct proto_err *kerr
 		figs = hist_figures_move(r->path, drawn, stem, 1);
 	} else {
 		hist_figures_remove(r->path, drawn);
-		if (!reply) /* the kernel died: a figure it was saving is left as a .tmp */
+		if (kr.kind == KR_NO_REPLY) /* the kernel died: a figure it was saving is left as a .tmp */
 			hist_figures_tidy(r->path);
 		figs = json_array();
 	}
 	json_decref(drawn);
-	record(r, stem, reply, figs, ok ? NULL : (error ? error : "the step failed"));
-	json_t *item = json_pack("{s:I, s:s+, s:b, s:O?, s:O, s:s?}", "n",
+	record(r, stem, kr.stdout_text, figs, ok ? NULL : (error ? error : "the step failed"));
+	json_t *item = json_pack("{s:I, s:s+, s:b, s:s?, s:O, s:s?}", "n",
 				 json_integer_value(json_object_get(s, "n")), "file", "history/", file, "ok", ok,
-				 "stdout", reply ? json_object_get(reply, "stdout") : NULL, "figures", figs,
+				 "stdout", answered ? kr.stdout_text : NULL, "figures", figs,
 				 "error", ok ? NULL : error);
 	hist_event(r->path, "rerun_step", json_incref(item));
 	json_array_append_new(r->ran, item);

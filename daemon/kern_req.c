@@ -14,6 +14,7 @@
 
 #include "daemon/config.h"
 #include "daemon/kern_int.h"
+#include "daemon/kern_result.h"
 #include "daemon/log.h"
 #include "daemon/project.h"
 
@@ -178,11 +179,10 @@ static void queue_cache_after(struct kern *k, struct kreq *bind)
 /* The reply to `cache`: to the ledger when it came before any user code. */
 static void on_cache_reply(struct kern *k, struct kreq *r, const json_t *msg)
 {
-	if (!json_is_true(json_object_get(msg, "ok"))) {
-		const char *em = json_string_value(json_object_get(json_object_get(msg, "error"),
-								   "message"));
+	struct kern_result kr;
+	if (!kern_result_parse(msg, NULL, &kr)) {
 		log_info("kernel %d: the dataset cache was not checked: %s", (int)k->sp.pid,
-			 em ? em : "no reason given");
+			 kr.error_message[0] ? kr.error_message : "no reason given");
 	} else if (!r->before_user_code) {
 		log_warn("kernel %d: a `cache` reply after user code ran was ignored", (int)k->sp.pid);
 	} else if (cache_record && k->project) {
@@ -335,11 +335,10 @@ static json_t *missing_layers(const json_t *layers, char *first, size_t len)
 static void on_bind_reply(struct kern *k, struct kreq *r, json_t *msg)
 {
 	char first[300], m[600];
-	if (!json_is_true(json_object_get(msg, "ok"))) {
-		json_t *e = json_object_get(msg, "error");
-		const char *em = json_string_value(json_object_get(e, "message"));
-		const char *et = json_string_value(json_object_get(e, "type"));
-		bool sandbox = et && strcmp(et, "SandboxError") == 0;
+	struct kern_result kr;
+	if (!kern_result_parse(msg, NULL, &kr)) {
+		const char *em = kr.error_message[0] ? kr.error_message : NULL;
+		bool sandbox = strcmp(kr.error_type, "SandboxError") == 0;
 		json_t *layers = json_object_get(msg, "layers");
 		if (json_is_object(layers)) {
 			json_decref(kern_g.last_layers);
@@ -390,9 +389,9 @@ static void queue_ping_first(struct kern *k)
  * again behind the others (true), unless it finished anyway. */
 static bool requeue_yielded(struct kern *k, struct kreq *r, const json_t *msg)
 {
-	const char *type = json_string_value(json_object_get(json_object_get(msg, "error"), "type"));
-	if (!r->yielding || r->interrupted || json_is_true(json_object_get(msg, "ok")) ||
-	    !type || strcmp(type, "KeyboardInterrupt") != 0)
+	struct kern_result kr;
+	kern_result_parse(msg, NULL, &kr);
+	if (!r->yielding || r->interrupted || !kr.interrupted)
 		return false;
 	r->yielding = false;
 	json_object_del(r->msg, "id");

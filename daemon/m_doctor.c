@@ -19,6 +19,7 @@
 #include "daemon/config.h"
 #include "daemon/fsutil.h"
 #include "daemon/kern_int.h"
+#include "daemon/kern_result.h"
 #include "daemon/rpc.h"
 
 /* The agent part, when linked in (m_doctor must build without it). */
@@ -123,11 +124,12 @@ static void check_llm(json_t *checks)
 static void check_dask(json_t *checks, const json_t *reply, const struct proto_err *err)
 {
 	const struct daa_compute *cc = &config_get()->compute;
-	const char *out = json_string_value(json_object_get(reply, "stdout"));
-	const char *mark = out ? strstr(out, "DOCTOR-DASK ") : NULL;
+	struct kern_result kr;
+	bool ran = kern_result_parse(reply, err, &kr);
+	const char *mark = strstr(kr.stdout_text, "DOCTOR-DASK ");
 	json_t *info = mark ? json_loads(mark + 12, JSON_DISABLE_EOF_CHECK, NULL) : NULL;
 	const char *ver = json_string_value(json_object_get(info, "dask"));
-	const char *msg = json_string_value(json_object_get(json_object_get(reply, "error"), "message"));
+	const char *msg = ran ? "no answer" : kr.error_message;
 	char d[700];
 	if (ver || !cc->port) {
 		snprintf(d, sizeof d, ver ? "dask %s in the kernel; datasets larger than the memory budget are "
@@ -147,8 +149,8 @@ static void check_dask(json_t *checks, const json_t *reply, const struct proto_e
 		snprintf(d, sizeof d, "%s reachable from the sandboxed kernel but it has no workers",
 			 cc->scheduler);
 	else
-		snprintf(d, sizeof d, "%s not reachable from the sandboxed kernel: %.400s", cc->scheduler,
-			 msg ? msg : err ? err->msg : "no answer");
+		snprintf(d, sizeof d, "%s not reachable from the sandboxed kernel: %.300s", cc->scheduler,
+			 msg);
 	add(checks, "dask scheduler", info && json_integer_value(json_object_get(info, "workers")) > 0, d);
 	json_decref(info);
 }
@@ -163,16 +165,15 @@ static void doctor_finish(struct doctor_ctx *c, const json_t *reply, const struc
 	const json_t *ready = info ? json_object_get(info, "ready") : kern_g.last_ready;
 	check_python(checks, ready);
 	char d[800];
-	bool ok = reply && json_is_true(json_object_get(reply, "ok"));
-	if (reply && !ok)
-		snprintf(d, sizeof d, "the trial step failed: %s", json_string_value(json_object_get(
-			 json_object_get(reply, "error"), "message")) ?: "?");
-	else if (!reply)
+	struct kern_result kr;
+	bool ok = kern_result_parse(reply, err, &kr);
+	if (kr.kind == KR_FAILED || kr.kind == KR_MALFORMED)
+		snprintf(d, sizeof d, "the trial step failed: %s", kr.error_message);
+	else if (kr.kind == KR_NO_REPLY)
 		snprintf(d, sizeof d, "%s", err ? err->msg : "no answer");
 	else
 		snprintf(d, sizeof d, "a sandboxed kernel loaded a dataset and wrote to outputs/ "
-			 "(step took %.1f ms)", json_number_value(json_object_get(reply,
-									"duration_ms")));
+			 "(step took %.1f ms)", kr.duration_ms < 0 ? 0.0 : (double)kr.duration_ms);
 	add(checks, "kernel", ok, d);
 	check_layers(checks, info ? json_object_get(info, "layers") : kern_g.last_layers);
 	if (dask_ran)
@@ -209,7 +210,7 @@ static void doctor_cb(void *ud, const json_t *reply, const struct proto_err *err
 	char *lit = addr ? json_dumps(addr, JSON_ENCODE_ANY) : NULL;
 	char code[sizeof DOCTOR_DASK_CODE + 400];
 	json_decref(addr);
-	if (!reply || !json_is_true(json_object_get(reply, "ok")) || !lit) {
+	if (!kern_result_ok(reply, err) || !lit) {
 		free(lit);
 		doctor_finish(c, reply, err, false, NULL, NULL);
 		return;

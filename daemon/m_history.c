@@ -21,14 +21,14 @@ static json_t *step_json(const char *path, const json_t *s, const json_t *state,
 {
 	struct proto_err err;
 	const char *stem = json_string_value(json_object_get(s, "stem"));
-	const json_t *e = json_object_get(state, stem);
-	const char *status = json_string_value(json_object_get(e, "status"));
+	struct hist_entry e;
+	hist_entry_read(state, stem, &e);
 	char *code = hist_step_read(s, &err);
 	char *req = hist_step_request(code);
-	json_t *j = json_pack("{s:O, s:s+, s:s, s:s, s:o, s:O?}", "n", json_object_get(s, "n"), "file",
+	json_t *j = json_pack("{s:O, s:s+, s:s, s:s, s:o, s:s?}", "n", json_object_get(s, "n"), "file",
 			      "history/", json_string_value(json_object_get(s, "file")), "title", req ? req : "",
-			      "status", status ? status : "ok", "outputs", hist_step_figures(path, stem),
-			      "error", json_object_get(e, "error"));
+			      "status", e.status ? e.status : "ok", "outputs", hist_step_figures(path, stem),
+			      "error", e.error);
 	if (j && text)
 		json_object_set_new(j, "text", json_string(code ? code : ""));
 	free(req);

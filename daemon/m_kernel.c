@@ -25,6 +25,7 @@
 
 #include "daemon/history.h"
 #include "daemon/kern.h"
+#include "daemon/kern_result.h"
 #include "daemon/log.h"
 #include "daemon/project.h"
 #include "daemon/publish.h"
@@ -89,9 +90,16 @@ static void run_cb(void *ud, const json_t *reply, const struct proto_err *err)
 	struct run_ctx *c = ud;
 	json_t *figs = hist_exec_figures(c->project_path, c->step), *out = NULL;
 	bool saved = false;
+	struct kern_result kr;
+	bool ok = kern_result_parse(reply, err, &kr);
+	struct proto_err bad = {.code = PROTO_ERR_KERNEL};
+	if (kr.kind == KR_MALFORMED) { /* never handed on to the client as it came */
+		snprintf(bad.msg, sizeof bad.msg, "%.250s", kr.why);
+		reply = NULL, err = &bad;
+	}
 	if (reply && (out = json_copy((json_t *)reply))) {
 		json_object_set_new(out, "project_path", json_string(c->project_path));
-		if (!c->scratch && json_is_true(json_object_get(reply, "ok")))
+		if (!c->scratch && ok)
 			saved = run_save(c, out, &figs) == 0;
 	}
 	if (!c->scratch && !saved) {
@@ -109,7 +117,7 @@ static void run_cb(void *ud, const json_t *reply, const struct proto_err *err)
 	json_decref(out);
 	json_decref(figs);
 	if (!c->scratch) /* after the step was saved: the next one numbers after it */
-		workq_end(c, reply && json_is_true(json_object_get(reply, "ok")) ? WQ_DONE : WQ_FAILED);
+		workq_end(c, ok ? WQ_DONE : WQ_FAILED);
 	run_free(c);
 }
 

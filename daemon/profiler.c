@@ -21,6 +21,7 @@
 
 #include "daemon/filehash.h"
 #include "daemon/kern.h"
+#include "daemon/kern_result.h"
 #include "daemon/log.h"
 #include "daemon/profiler.h"
 #include "daemon/cache_trust.h"
@@ -202,14 +203,14 @@ static void job_fail(struct pjob *j, int code, const char *msg)
 }
 
 /* "Type: message" of a failed kernel reply (malloc'd). */
-static char *reply_error(const json_t *reply, const struct proto_err *err)
+static char *reply_error(const struct kern_result *kr)
 {
-	const json_t *e = json_object_get(reply, "error");
 	char *m = NULL;
-	if (!reply)
-		return strdup(err && err->msg[0] ? err->msg : "the kernel failed");
-	if (asprintf(&m, "%s: %s", json_string_value(json_object_get(e, "type")) ?: "Error",
-		     json_string_value(json_object_get(e, "message")) ?: "profiling failed") < 0)
+	if (kr->kind == KR_NO_REPLY)
+		return strdup(kr->why);
+	const char *msg = kr->error && kr->error_message[0] ? kr->error_message :
+		kr->kind == KR_MALFORMED ? kr->why : "profiling failed";
+	if (asprintf(&m, "%s: %s", kr->ok ? "Error" : kr->error_type, msg) < 0)
 		return NULL;
 	return m;
 }
@@ -257,11 +258,11 @@ static void kprof_cb(void *ud, const json_t *reply, const struct proto_err *err)
 		job_begin(j);
 		return;
 	}
-	if (!reply || !json_is_true(json_object_get(reply, "ok")) ||
-	    !json_is_object(json_object_get(reply, "profile"))) {
-		char *m = reply_error(reply, err);
-		int code = !reply ? err->code : m && strncmp(m, "KeyboardInterrupt", 17) == 0 ?
-			PROTO_ERR_CANCELLED : PROTO_ERR_BAD_INPUT;
+	struct kern_result kr;
+	if (!kern_result_parse(reply, err, &kr) || !json_is_object(json_object_get(reply, "profile"))) {
+		char *m = reply_error(&kr);
+		int code = kr.kind == KR_NO_REPLY ? kr.code :
+			kr.interrupted ? PROTO_ERR_CANCELLED : PROTO_ERR_BAD_INPUT;
 		job_fail(j, code, m ? m : "profiling failed");
 		free(m);
 		return;

@@ -34,6 +34,7 @@ FUZZ_SRC_config := daemon/config.c daemon/config_check.c daemon/fsutil.c daemon/
 	tests/fuzz/stub_llm_backends.c $(FUZZ_PROTO)
 FUZZ_LIBS_config := $(LIB_JANSSON) $(LIB_MSGPACK)
 FUZZ_SRC_history := daemon/history.c daemon/history_name.c daemon/history_figs.c daemon/mpjson.c \
+	daemon/kern_result.c \
 	daemon/fsutil.c \
 	daemon/fsutil_out.c daemon/log.c $(FUZZ_PROTO)
 FUZZ_LIBS_history := $(LIB_JANSSON) $(LIB_MSGPACK)

@@ -7,3 +7,12 @@ $(BUILD)/tests/history/test_workq: $(OBJ)/tests/history/test_workq.o $(OBJ)/daem
 	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(PROTO_LIB) $(LIB_MSGPACK)
 
 TEST_BINS += $(BUILD)/tests/history/test_workq
+
+# test_hist_entry: a step's .daa/history.json entry read into a struct
+# (daemon/history_entry.c) on its own
+$(BUILD)/tests/history/test_hist_entry: $(OBJ)/tests/history/test_hist_entry.o \
+		$(OBJ)/daemon/history_entry.o
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(LIB_JANSSON)
+
+TEST_BINS += $(BUILD)/tests/history/test_hist_entry

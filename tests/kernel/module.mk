@@ -15,3 +15,11 @@ $(BUILD)/tests/kernel/test_kern_hostile: $(BUILD)/tests/kernel/test_kern_mgr
 	cp $< $@
 
 TEST_BINS += $(BUILD)/tests/kernel/test_kern_mgr $(BUILD)/tests/kernel/test_kern_hostile
+
+# the reply parser on its own (no kernel, no loop)
+KERN_RESULT_TEST_OBJS := $(OBJ)/tests/kernel/test_kern_result.o $(OBJ)/daemon/kern_result.o
+$(BUILD)/tests/kernel/test_kern_result: $(KERN_RESULT_TEST_OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $(KERN_RESULT_TEST_OBJS) $(LIB_JANSSON)
+
+TEST_BINS += $(BUILD)/tests/kernel/test_kern_result
