@@ -98,6 +98,21 @@ void loop_free(struct loop *l)
 	free(l);
 }
 
+int loop_grow(void **arr, size_t *cap, size_t n, size_t elem, size_t first)
+{
+	if (n < *cap)
+		return 0;
+	size_t want = *cap ? *cap * 2 : first;
+	void *p = realloc(*arr, want * elem);
+	if (!p) {
+		errno = ENOMEM;
+		return -1;
+	}
+	*arr = p;
+	*cap = want;
+	return 0;
+}
+
 /* Make room in the fd table for fd. */
 static int loop_fds_grow(struct loop *l, int fd)
 {
@@ -260,14 +275,9 @@ uint64_t loop_defer(struct loop *l, loop_hook_cb cb, void *ud)
 {
 	if (!cb)
 		return 0;
-	if (l->ndeferred == l->capdeferred) {
-		size_t n = l->capdeferred ? l->capdeferred * 2 : 16;
-		struct loop_deferred *p = realloc(l->deferred, n * sizeof(*p));
-		if (!p)
-			return 0;
-		l->deferred = p;
-		l->capdeferred = n;
-	}
+	if (loop_grow((void **)&l->deferred, &l->capdeferred, l->ndeferred, sizeof *l->deferred,
+		      16) < 0)
+		return 0;
 	uint64_t id = l->next_defer_id++;
 	l->deferred[l->ndeferred++] = (struct loop_deferred){id, cb, ud};
 	return id;

@@ -176,16 +176,9 @@ uint64_t loop_child_watch(struct loop *l, pid_t pid, loop_child_cb cb, void *ud)
 		errno = EINVAL;
 		return 0;
 	}
-	if (l->nchildren == l->capchildren) {
-		size_t n = l->capchildren ? l->capchildren * 2 : 8;
-		struct loop_child *p = realloc(l->children, n * sizeof(*p));
-		if (!p) {
-			errno = ENOMEM;
-			return 0;
-		}
-		l->children = p;
-		l->capchildren = n;
-	}
+	if (loop_grow((void **)&l->children, &l->capchildren, l->nchildren, sizeof *l->children,
+		      8) < 0)
+		return 0;
 	int pidfd = child_pidfd(l, pid);
 	if (pidfd < 0) {
 		if (child_sigchld_start(l) < 0)

@@ -65,6 +65,10 @@ struct loop {
 /* The epoll cookie of the timerfd (fds use fd | generation << 32). */
 #define LOOP_TIMER_COOKIE UINT64_MAX
 
+/* Room for one more element in a growing array (*arr of *cap elements of
+ * size elem, n used): doubles from first.  0, or -1 (ENOMEM, unchanged). */
+int loop_grow(void **arr, size_t *cap, size_t n, size_t elem, size_t first);
+
 /* loop_timer.c: point the timerfd at the earliest deadline; fire what is
  * due (only timers created before the round); true when one is due now. */
 void loop_timers_arm(struct loop *l);

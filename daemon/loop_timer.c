@@ -74,14 +74,8 @@ uint64_t loop_timer_add(struct loop *l, uint64_t ms, loop_timer_cb cb, void *ud)
 {
 	if (!cb)
 		return 0;
-	if (l->nheap == l->capheap) {
-		size_t n = l->capheap ? l->capheap * 2 : 16;
-		struct loop_timer *p = realloc(l->heap, n * sizeof(*p));
-		if (!p)
-			return 0;
-		l->heap = p;
-		l->capheap = n;
-	}
+	if (loop_grow((void **)&l->heap, &l->capheap, l->nheap, sizeof *l->heap, 16) < 0)
+		return 0;
 	uint64_t id = l->next_timer_id++;
 	l->heap[l->nheap++] = (struct loop_timer){loop_now_ms() + ms, id, cb, ud};
 	heap_up(l, l->nheap - 1); /* moves the entry: return the saved id */

@@ -838,8 +838,10 @@ const struct rpc_method *rpc_method_find(const char *name)
 	return NULL;
 }
 
-/* Send packed result bytes as the response to `to` (dropped when gone). */
-void rpc_reply_packed(struct rpc_reply_to to, const char *result, size_t len)
+/* A response to `to` holding either packed result bytes or a value
+ * (borrowed); dropped when the client has gone. */
+static void reply_send(struct rpc_reply_to to, const char *packed, size_t len,
+		       const json_t *value)
 {
 	struct conn *c = conn_find(to.conn_id);
 	if (!c) {
@@ -850,26 +852,24 @@ void rpc_reply_packed(struct rpc_reply_to to, const char *result, size_t len)
 	struct proto_buf b;
 	proto_buf_init(&b);
 	proto_pack_response_head(&b.pk, to.msgid);
-	msgpack_sbuffer_write(&b.sb, result, len);
+	if (packed)
+		msgpack_sbuffer_write(&b.sb, packed, len);
+	else
+		mpjson_pack(&b.pk, value);
 	conn_send(c, b.sb.data, b.sb.size);
 	proto_buf_free(&b);
+}
+
+/* Send packed result bytes as the response to `to` (dropped when gone). */
+void rpc_reply_packed(struct rpc_reply_to to, const char *result, size_t len)
+{
+	reply_send(to, result, len, NULL);
 }
 
 /* The result value (borrowed) as the response to `to`. */
 void rpc_reply_value(struct rpc_reply_to to, const json_t *result)
 {
-	struct conn *c = conn_find(to.conn_id);
-	if (!c) {
-		log_debug("reply #%u dropped: client %llu has gone", to.msgid,
-			  (unsigned long long)to.conn_id);
-		return;
-	}
-	struct proto_buf b;
-	proto_buf_init(&b);
-	proto_pack_response_head(&b.pk, to.msgid);
-	mpjson_pack(&b.pk, result);
-	conn_send(c, b.sb.data, b.sb.size);
-	proto_buf_free(&b);
+	reply_send(to, NULL, 0, result);
 }
 
 /* Result {ok: true}. */
