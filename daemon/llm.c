@@ -1,8 +1,7 @@
 /*
  * daemon/llm.c — the model-backend front door (daemon/llm.h): picks the
  * backend named by the config ("openai" → llm_openai.c, "builtin" → the
- * offline analyst adapter llm_builtin.c, found through a weak symbol so this
- * file links without it), dispatches calls through the backend's ops table,
+ * offline analyst adapter llm_builtin.c), dispatches calls through the backend's ops table,
  * frees replies, and reads the "llm" section of config.json.
  */
 #include "daemon/llm.h"
@@ -15,10 +14,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* llm_builtin.c belongs to the agent part; without it "builtin" reports so. */
-extern struct llm_backend *llm_builtin_new(struct loop *l, const struct llm_config *cfg, char *err,
-					   size_t errlen) __attribute__((weak));
-
 #define LLM_KEY_MAX 4096
 
 /* Create the configured backend. */
@@ -27,13 +22,8 @@ struct llm_backend *llm_backend_new(struct loop *l, const struct llm_config *cfg
 	const char *name = cfg && cfg->backend ? cfg->backend : "builtin";
 	if (strcmp(name, "openai") == 0)
 		return llm_openai_new(l, cfg, err, errlen);
-	if (strcmp(name, "builtin") == 0) {
-		if (llm_builtin_new)
-			return llm_builtin_new(l, cfg, err, errlen);
-		snprintf(err, errlen, "the builtin analyst is not part of this build: "
-			 "configure an OpenAI-compatible server (llm.backend \"openai\")");
-		return NULL;
-	}
+	if (strcmp(name, "builtin") == 0)
+		return llm_builtin_new(l, cfg, err, errlen);
 	snprintf(err, errlen, "unknown llm.backend \"%.40s\" in config.json: use \"openai\" or \"builtin\"",
 		 name);
 	return NULL;

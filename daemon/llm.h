@@ -109,7 +109,7 @@ void llm_config_clear(struct llm_config *cfg);
  * For backend implementations (llm_openai.c, llm_builtin.c).  A backend's own
  * struct starts with `struct llm_backend base;` whose ops point to its table;
  * a call's struct starts with `struct llm_call base;` with base.backend set.
- * llm.c dispatches through these; llm_builtin_new is found by a weak symbol.
+ * llm.c dispatches through these.
  */
 struct llm_backend_ops {
 	const char *name; /* "openai" | "builtin" */
@@ -126,6 +126,7 @@ struct llm_call {
 	struct llm_backend *backend;
 };
 struct llm_backend *llm_openai_new(struct loop *l, const struct llm_config *cfg, char *err, size_t errlen);
+struct llm_backend *llm_builtin_new(struct loop *l, const struct llm_config *cfg, char *err, size_t errlen);
 struct llm_backend *llm_builtin_new(struct loop *l, const struct llm_config *cfg, char *err, size_t errlen);
 
 #endif

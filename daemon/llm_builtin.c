@@ -463,7 +463,7 @@ static int make_argv(struct builtin *b, const struct llm_config *cfg, char *err,
 	return 0;
 }
 
-/* The builtin backend (llm.c finds it through a weak symbol). */
+/* The builtin backend (llm.c creates it for llm.backend "builtin"). */
 struct llm_backend *llm_builtin_new(struct loop *l, const struct llm_config *cfg, char *err,
 				    size_t errlen)
 {

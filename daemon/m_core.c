@@ -1,7 +1,5 @@
 /*
  * daemon/m_core.c — the core methods: ping, status, shutdown.
- * status reads the kernel manager and the agent through weak symbols, so it
- * works in a daad built without them.
  */
 #include <jansson.h>
 #include <unistd.h>
@@ -11,10 +9,6 @@
 #include "daemon/project.h"
 #include "daemon/rpc.h"
 #include "daemon/server.h"
-
-#pragma weak kern_status
-#pragma weak agent_backend_name
-#pragma weak agent_backend_model
 
 static const struct proto_field no_params[] = {{NULL, PROTO_T_ANY, false}};
 
@@ -29,17 +23,16 @@ RPC_METHOD(ping, "ping", no_params, m_ping, "is the daemon alive?");
 /* The llm part of status. */
 static json_t *m_status_llm(void)
 {
-	const char *backend = agent_backend_name ? agent_backend_name() : NULL;
-	const char *model = agent_backend_model ? agent_backend_model() : NULL;
-	return json_pack("{s:o, s:o}", "backend",
-			 rpc_str(backend ? backend : "none (built without the agent)"), "model",
+	const char *backend = agent_backend_name();
+	const char *model = agent_backend_model();
+	return json_pack("{s:o, s:o}", "backend", rpc_str(backend ? backend : "none"), "model",
 			 rpc_str(model ? model : ""));
 }
 
 /* status → version, uptime, socket, open projects, clients, kernels, llm. */
 static json_t *m_status(struct rpc_req *req)
 {
-	json_t *kernels = kern_status ? kern_status() : NULL;
+	json_t *kernels = kern_status();
 	(void)req;
 	if (!kernels)
 		kernels = json_pack("{s:i, s:i}", "running", 0, "spare", 0);

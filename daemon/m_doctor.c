@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "daemon/agent.h"
 #include "daemon/config.h"
 #include "daemon/fsutil.h"
 #include "daemon/kern_int.h"
@@ -23,8 +24,6 @@
 #include "daemon/rpc.h"
 
 /* The agent part, when linked in (m_doctor must build without it). */
-const char *agent_backend_name(void) __attribute__((weak));
-const char *agent_backend_model(void) __attribute__((weak));
 
 #define DOCTOR_CODE                                                        \
 	"import sys\n"                                                     \
@@ -106,8 +105,8 @@ static void check_layers(json_t *checks, const json_t *layers)
 static void check_llm(json_t *checks)
 {
 	char d[512];
-	const char *name = agent_backend_name ? agent_backend_name() : NULL;
-	const char *model = agent_backend_model ? agent_backend_model() : NULL;
+	const char *name = agent_backend_name();
+	const char *model = agent_backend_model();
 	const struct daa_config *c = config_get();
 	const char *url = c ? config_str(c->llm, "base_url", NULL) : NULL;
 	if (!name) {

@@ -8,7 +8,6 @@
 #include "daemon/project.h"
 #include "daemon/rpc.h"
 
-#pragma weak agent_busy
 
 static const struct proto_field create_params[] = {
 	{"name", PROTO_T_STR, true}, {"dir", PROTO_T_STR, false}, {NULL, PROTO_T_ANY, false}};
@@ -66,7 +65,7 @@ static json_t *m_project_delete(struct rpc_req *req)
 	struct proto_err err = {0};
 	bool removed = false;
 	struct proj *p = req->proj;
-	if (agent_busy && agent_busy(p))
+	if (agent_busy(p))
 		return rpc_fail(req, PROTO_ERR_BUSY,
 				"a turn is running or waiting on project %s: cancel it first "
 				"(daa cancel -p %s)", proj_name(p), proj_name(p));

@@ -2,12 +2,6 @@
  * daemon/main.c — daad: options, configuration, signals, the socket, then
  * the loop; on SIGTERM / SIGINT / the `shutdown` method an orderly stop
  * (cancel turns, stop kernels, flush replies, remove the socket).
- *
- * The kernel manager (kern_init/kern_shutdown, daemon/kern*.c) and the agent
- * (agent_init/agent_shutdown, daemon/agent*.c) are written by other parts
- * and may be absent from a build: main calls them ONLY through weak symbols
- * (#pragma weak below), checking each for NULL first.  Likewise m_core.c's
- * status uses kern_status() and agent_backend_name() weakly.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -29,17 +23,7 @@
 #include "daemon/project.h"
 #include "daemon/sd.h"
 #include "daemon/server.h"
-#if __has_include("daemon/agent.h")
 #include "daemon/agent.h"
-#else
-int agent_init(struct loop *l, struct proto_err *err);
-void agent_shutdown(void);
-#endif
-
-#pragma weak kern_init
-#pragma weak kern_shutdown
-#pragma weak agent_init
-#pragma weak agent_shutdown
 
 struct main_opts {
 	struct config_cli cli;
@@ -221,30 +205,20 @@ static void main_before_wait(struct loop *l, void *ud)
 	server_before_wait();
 }
 
-/* Start the kernel manager and the agent, when linked in. */
+/* Start the kernel manager and the agent. */
 static void main_start_parts(struct loop *l, const struct daa_config *cfg)
 {
 	struct proto_err err = {0};
-	if (kern_init) {
-		struct kern_config kc = {
-			.python = cfg->python,
-			.runtime_dir = cfg->runtime_dir,
-			.step_timeout_s = (int)config_int(cfg->kernel, "step_timeout_s", 120),
-			.idle_timeout_s = (int)config_int(cfg->kernel, "idle_timeout_s", 1800),
-			.allow_unconfined = config_bool(cfg->sandbox, "allow_missing_layers", false),
-			.warm_spare = config_bool(cfg->kernel, "warm_spare", true),
-		};
-		if (kern_init(l, &kc, &err) < 0)
-			main_fatal(err.msg);
-	} else {
-		log_warn("this daad was built without the kernel manager: `run` and `ask` will fail");
-	}
-	if (agent_init) {
-		if (agent_init(l, &err) < 0)
-			main_fatal(err.msg);
-	} else {
-		log_warn("this daad was built without the agent: `ask` is unavailable");
-	}
+	struct kern_config kc = {
+		.python = cfg->python,
+		.runtime_dir = cfg->runtime_dir,
+		.step_timeout_s = (int)config_int(cfg->kernel, "step_timeout_s", 120),
+		.idle_timeout_s = (int)config_int(cfg->kernel, "idle_timeout_s", 1800),
+		.allow_unconfined = config_bool(cfg->sandbox, "allow_missing_layers", false),
+		.warm_spare = config_bool(cfg->kernel, "warm_spare", true),
+	};
+	if (kern_init(l, &kc, &err) < 0 || agent_init(l, &err) < 0)
+		main_fatal(err.msg);
 }
 
 /* The orderly stop: no new clients, cancel turns, stop kernels, flush. */
@@ -252,10 +226,8 @@ static void main_stop_parts(void)
 {
 	daa_sd_notify("STOPPING=1");
 	server_stop_listening();
-	if (agent_shutdown)
-		agent_shutdown();
-	if (kern_shutdown)
-		kern_shutdown();
+	agent_shutdown();
+	kern_shutdown();
 	server_stop(2000);
 	proj_watch_shutdown();
 	proj_close_all();
