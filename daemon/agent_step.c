@@ -76,6 +76,7 @@ static void exec_cb(void *ud, const json_t *reply, const struct proto_err *err)
 	char *text, why[512];
 	bool ok;
 	t->exec_pending = false;
+	kern_unwatch_progress(t);
 	if (reply)
 		res = json_pack("{s:b, s:O?, s:O?, s:O?, s:O?, s:O?, s:O?}", "ok",
 				json_is_true(json_object_get(reply, "ok")), "stdout",
@@ -126,6 +127,13 @@ static void exec_cb(void *ud, const json_t *reply, const struct proto_err *err)
 	agent_step_calls(t);
 }
 
+/* A Dask computation of the running step moved on: turn.event "progress". */
+static void exec_progress_cb(void *ud, long long done, long long total)
+{
+	agent_event(ud, "progress", json_pack("{s:I, s:I}", "done", (json_int_t)done, "total",
+					      (json_int_t)total));
+}
+
 /* run_python: RUNNING_CODE until exec_cb. */
 static int do_run_python(struct agent_turn *t, const struct llm_tool_call *c)
 {
@@ -166,6 +174,7 @@ static int do_run_python(struct agent_turn *t, const struct llm_tool_call *c)
 		return -1;
 	}
 	t->exec_pending = true;
+	kern_watch_progress(t->proj->path, step, exec_progress_cb, t);
 	return 0;
 }
 
