@@ -3,9 +3,14 @@
 a `run` over a Dask-backed dataset (one slow task per partition) gets
 history.event {kind: "run_progress", done, total} notifications on its own
 connection, with done never going down within a computation, done <= total,
-and a last one with done == total; a quick computation sends none."""
+and a last one with done == total; a quick computation sends none.  `daa
+run` draws them as a bar rewritten in place on a terminal, wiped before the
+result, and as a plain "progress: N% (d/t tasks)" line when stderr is not a
+terminal."""
 # daa-test-timeout: 600
 import os
+import pty
+import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -30,6 +35,26 @@ def run_with_notes(s, code):
     return r, notes
 
 
+def daa_on_pty(s, *args):
+    """Run daa with stdin/stdout/stderr on a pseudo-terminal: all it wrote."""
+    m, sl = pty.openpty()
+    proc = subprocess.Popen([os.path.join(os.environ["DAA_BUILD"], "bin", "daa")] + list(args),
+                            env=s.env(), stdin=sl, stdout=sl, stderr=sl)
+    os.close(sl)
+    out = b""
+    while True:
+        try:
+            d = os.read(m, 4096)
+        except OSError:   # EIO: the terminal's other end closed
+            break
+        if not d:
+            break
+        out += d
+    os.close(m)
+    proc.wait(timeout=300)
+    return out.decode("utf-8", "replace")
+
+
 def main():
     skip_unless_built()
     path = dasklib.make_orders()
@@ -50,6 +75,18 @@ def main():
         assert dones[-1] == notes[-1]["total"] and dones[0] < dones[-1], notes
         print("ok - a %d-partition Dask computation reported %d progress events, done rising "
               "to total (%d tasks)" % (parts, len(notes), notes[-1]["total"]))
+        out = daa_on_pty(s, "-p", s.project, "run", "--scratch", SLOW)
+        bars = out.count("\r\x1b[Kcomputing [")
+        assert bars >= 2 and "(%d/%d tasks)" % (notes[-1]["total"], notes[-1]["total"]) in out, out
+        tail = out[out.rindex("computing ["):]
+        assert "\r\x1b[K" in tail and "progress:" not in out, out   # wiped before the result
+        print("ok - daa run on a terminal: a bar rewritten in place %d times, wiped at the end" % bars)
+        p = s.daa("-p", s.project, "run", "--scratch", SLOW, timeout=300)
+        assert "\r" not in p.stderr + p.stdout and "\x1b" not in p.stderr + p.stdout, p
+        lines = [ln for ln in p.stderr.splitlines() if ln.startswith("progress: ")]
+        assert len(lines) >= 1, (p.stderr, notes)
+        assert lines[0].endswith("/%d tasks)" % notes[-1]["total"]), lines
+        print("ok - daa run to a pipe: %d plain progress line(s) on stderr" % len(lines))
         assert s.alive()
     return 0
 
