@@ -6,6 +6,7 @@ runs no user code."""
 import builtins
 import difflib
 import os
+import sys
 import tempfile
 import time
 import types
@@ -139,9 +140,10 @@ class Session:
         return name
 
     def _has_dask(self):
-        """Does any dataset of the project load as a Dask DataFrame?"""
+        """Is dask in use, or does any dataset of the project load as a
+        Dask DataFrame (a stat per dataset)?"""
         try:
-            return any(self.dfs.is_dask(n) for n in self.dfs)
+            return "dask" in sys.modules or any(self.dfs.is_dask(n) for n in self.dfs)
         except Exception:
             return False
 
