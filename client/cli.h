@@ -149,6 +149,11 @@ void cli_table_print(FILE *f, const msgpack_object *preview);
 bool cli_exec_print(const msgpack_object *res, const char *project_path);
 /* One turn.event as a short line (progress) to f. */
 void cli_event_print(FILE *f, const msgpack_object *ev);
+/* A progress event ({done, total[, turn]}, client/daa_progress.c): a bar
+ * rewritten in place on a terminal, else a plain line at most every 5 s;
+ * cli_progress_clear wipes a bar drawn on f (cli_event_print does it too). */
+void cli_progress_print(FILE *f, const msgpack_object *ev);
+void cli_progress_clear(FILE *f);
 /* A question with numbered choices. */
 void cli_question_print(FILE *f, const msgpack_object *q);
 /* Show a PNG inline when stdout is a terminal that can (daa_image.c). */

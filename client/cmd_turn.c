@@ -105,6 +105,11 @@ static void turn_note_cb(const char *method, const msgpack_object *params, void 
 			behind ? behind : "work");
 		return;
 	}
+	if (strcmp(method, "history.event") == 0 && kind && !strcmp(kind, "run_progress")) {
+		if (!t->cli->json)
+			cli_progress_print(stderr, params);
+		return;
+	}
 	if (strcmp(method, "turn.event") != 0)
 		return;
 	bool question = kind && !strcmp(kind, "question");
@@ -128,7 +133,9 @@ static int turn_call(struct turn *t, const char *method, struct cli_params *p, s
 	uint32_t id = send_req(t->cli, method, p);
 	if (!id)
 		return CLI_UNREACHABLE;
-	return cli_wait(t->cli, method, id, &got_int, t->stop, &t->stop_sent, NULL, m);
+	rc = cli_wait(t->cli, method, id, &got_int, t->stop, &t->stop_sent, NULL, m);
+	cli_progress_clear(stderr); /* the step ended: no bar left over the result */
+	return rc;
 }
 
 /* Is the TURN RESULT a question? */

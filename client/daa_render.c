@@ -342,6 +342,11 @@ void cli_event_print(FILE *f, const msgpack_object *ev)
 		return;
 	if (!strcmp(kind, "thinking") && proto_map_get(ev, "text"))
 		return; /* streamed model text: the start line is enough */
+	if (!strcmp(kind, "progress")) {
+		cli_progress_print(f, ev);
+		return;
+	}
+	cli_progress_clear(f);
 	fprintf(f, "[turn %lld] ", turn);
 	if (!strcmp(kind, "queued"))
 		fprintf(f, proto_map_int(ev, "position", 0) > 0 ? "queued (%lld ahead)" : "queued",

@@ -324,6 +324,15 @@ FILE *daa_safe_raw_stream(void)
 	return raw_out ? raw_out : stdout;
 }
 
+FILE *daa_safe_raw_of(FILE *f)
+{
+	if (f == stdout && raw_out)
+		return raw_out;
+	if (f == stderr && wrap_err.raw)
+		return wrap_err.raw;
+	return f;
+}
+
 void daa_safe_raw(const void *p, size_t n)
 {
 	fflush(stdout);

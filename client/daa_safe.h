@@ -62,5 +62,8 @@ void daa_safe_field_end(FILE *f);
 void daa_safe_raw(const void *p, size_t n);
 /* The stream for such bytes (readline's rl_outstream); stdout when not installed. */
 FILE *daa_safe_raw_stream(void);
+/* The real stream behind f (stdout or stderr when wrapped; else f itself),
+ * for daa's own escape sequences on that stream (flush f first). */
+FILE *daa_safe_raw_of(FILE *f);
 
 #endif

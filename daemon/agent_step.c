@@ -95,6 +95,7 @@ static void exec_cb(void *ud, const json_t *reply, const struct proto_err *err)
 	struct kern_result r;
 	bool ok = kern_result_parse(reply, err, &r);
 	t->exec_pending = false;
+	kern_unwatch_progress(t);
 	res = step_result_json(&r);
 	/* the files the step drew, listed here: kernel code can edit the reply's list */
 	json_object_set_new(res, "figures", hist_exec_figures(t->proj->path,
@@ -130,6 +131,13 @@ static void exec_cb(void *ud, const json_t *reply, const struct proto_err *err)
 	}
 	t->state = AG_CALLING_MODEL;
 	agent_step_calls(t);
+}
+
+/* A Dask computation of the running step moved on: turn.event "progress". */
+static void exec_progress_cb(void *ud, long long done, long long total)
+{
+	agent_event(ud, "progress", json_pack("{s:I, s:I}", "done", (json_int_t)done, "total",
+					      (json_int_t)total));
 }
 
 /* run_python: RUNNING_CODE until exec_cb. */
@@ -172,6 +180,7 @@ static int do_run_python(struct agent_turn *t, const struct llm_tool_call *c)
 		return -1;
 	}
 	t->exec_pending = true;
+	kern_watch_progress(t->proj->path, step, exec_progress_cb, t);
 	return 0;
 }
 

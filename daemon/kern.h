@@ -49,7 +49,15 @@ int kern_exec_timeout(const char *project_path, const char *code, const char *st
  * profile is interrupted and sent again after it); cb sees only the end. */
 int kern_profile_summary(const char *project_path, const char *dataset, int timeout_s,
 			 kern_reply_cb cb, void *ud, struct proto_err *err);
-/* Forget a pending callback (the caller is going away). */
+/* Progress of the Dask computations of one step (the kernel's `progress`
+ * events, daemon/kern_progress.c): cb(ud, done, total) for each event of
+ * the exec named `step` in the project's kernel that passes the checks and
+ * the rate limit (at most ~4 per second; 0 <= done <= total).  The watch
+ * stays until kern_unwatch_progress(ud) or kern_forget(ud). */
+typedef void (*kern_progress_cb)(void *ud, long long done, long long total);
+int kern_watch_progress(const char *project_path, const char *step, kern_progress_cb cb, void *ud);
+void kern_unwatch_progress(void *ud);
+/* Forget a pending callback and progress watch (the caller is going away). */
 void kern_forget(void *ud);
 int kern_interrupt(const char *project_path);
 /* Restart the project's kernel; what it was doing or had queued fails with

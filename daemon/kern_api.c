@@ -251,6 +251,7 @@ static void forget_in(struct kern *k, void *ud)
 
 void kern_forget(void *ud)
 {
+	kern_unwatch_progress(ud);
 	for (struct kern *k = kern_g.list; k; k = k->next)
 		forget_in(k, ud);
 	for (struct kern *k = kern_g.graveyard; k; k = k->next)

@@ -117,6 +117,9 @@ struct kern {
 	char lastlog[320];          /* last line the process printed */
 	int loglines;
 	int unsolicited;
+	uint64_t progress_ms;       /* when the last progress event was passed on (kern_progress.c) */
+	bool progress_full;         /* it said done == total */
+	unsigned progress_dropped;  /* progress events dropped by the rate limit, this request */
 	uint64_t started_ms, last_used_ms;
 	bool restart_after;         /* bind a fresh kernel to the project when it is gone */
 	bool no_handover;           /* fail its queue instead of handing it over */
@@ -166,6 +169,11 @@ void kern_req_finish(struct kreq *r, const json_t *reply, int code, const char *
 bool kern_layer_missing(const char *state);
 /* kern_req.c: a message from the kernel; queue and send requests. */
 void kern_handle_msg(struct kern *k, json_t *msg);
+/* kern_progress.c: a `progress` event of k.  1: malformed or stray (count it
+ * as unsolicited), 0: passed on or dropped by the rate limit, -1: k was
+ * stopped for a flood. */
+int kern_on_progress(struct kern *k, const json_t *msg);
+void kern_progress_reset(struct kern *k);
 /* The `conventions` request (datasets + conventions) for a bound kernel. */
 json_t *kern_refresh_msg(const char *project);
 void kern_pump(struct kern *k);

@@ -444,8 +444,11 @@ void kern_handle_msg(struct kern *k, json_t *msg)
 {
 	json_t *ev = json_object_get(msg, "ev"), *id = json_object_get(msg, "id");
 	if (json_is_string(ev) && !id) {
+		bool progress = strcmp(json_string_value(ev), "progress") == 0;
 		if (strcmp(json_string_value(ev), "ready") == 0)
 			on_ready(k, msg);
+		else if (progress && kern_on_progress(k, msg) <= 0)
+			return; /* passed on, rate-limited, or the kernel was stopped */
 		else if (++k->unsolicited > MAX_UNSOLICITED)
 			kern_kill(k, PROTO_ERR_KERNEL, "the kernel flooded the daemon with messages");
 		return;
@@ -458,6 +461,7 @@ void kern_handle_msg(struct kern *k, json_t *msg)
 	}
 	k->inflight = NULL;
 	k->unsolicited = 0;
+	kern_progress_reset(k);
 	if (k->req_timer) {
 		loop_timer_clear(kern_g.l, &k->req_timer);
 		k->req_timer = 0;

@@ -63,6 +63,30 @@ static void run_note(const struct run_ctx *c, const char *kind, const char *behi
 	json_decref(ev);
 }
 
+/* A Dask computation of the run moved on: history.event {kind: "run_progress",
+ * msgid, done, total} to the run's client only. */
+static void run_progress_cb(void *ud, long long done, long long total)
+{
+	const struct run_ctx *c = ud;
+	json_t *ev = json_pack("{s:s, s:s, s:I, s:I, s:I}", "project_path", c->project_path, "kind",
+			       "run_progress", "msgid", (json_int_t)c->to.msgid, "done",
+			       (json_int_t)done, "total", (json_int_t)total);
+	if (ev)
+		pub_send(c->to.conn_id, PUB_HISTORY_EVENT, ev);
+	json_decref(ev);
+}
+
+static void run_cb(void *ud, const json_t *reply, const struct proto_err *err);
+
+/* hist_exec, with the run's progress watched while it runs. */
+static int run_exec(struct run_ctx *c, struct proto_err *err)
+{
+	int rc = hist_exec(c->project_path, c->code, c->step, c->timeout_s, run_cb, c, err);
+	if (rc == 0)
+		kern_watch_progress(c->project_path, c->step, run_progress_cb, c);
+	return rc;
+}
+
 /* Save the code as a history step; `step` (or `step_error`) into out.
  * 0 when saved; its figures are then named after the saved step. */
 static int run_save(struct run_ctx *c, json_t *out, json_t **figs)
@@ -88,6 +112,7 @@ static int run_save(struct run_ctx *c, json_t *out, json_t **figs)
 static void run_cb(void *ud, const json_t *reply, const struct proto_err *err)
 {
 	struct run_ctx *c = ud;
+	kern_unwatch_progress(c);
 	json_t *figs = hist_exec_figures(c->project_path, c->step), *out = NULL;
 	bool saved = false;
 	struct kern_result kr;
@@ -142,7 +167,7 @@ static int run_start(void *ud, struct proto_err *err)
 		log_info("run: %s: starts after waiting (step %s)", proj_name(c->pj), c->step);
 		run_note(c, "run_start", NULL);
 	}
-	return hist_exec(c->project_path, c->code, c->step, c->timeout_s, run_cb, c, err);
+	return run_exec(c, err);
 }
 
 /* Job drop: the run never ran; its client gets the reason. */
@@ -190,7 +215,7 @@ static json_t *m_run(struct rpc_req *req)
 	int rc;
 	if (c->scratch) {
 		run_step_name(c->step, sizeof c->step);
-		rc = hist_exec(c->project_path, c->code, c->step, c->timeout_s, run_cb, c, &err);
+		rc = run_exec(c, &err);
 	} else {
 		rc = workq_submit(pj, &run_ops, c, req->from.conn_id, &err);
 	}

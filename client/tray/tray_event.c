@@ -1,6 +1,6 @@
 /*
  * client/tray/tray_event.c — turns into the conversation: live turn.events
- * (PROTOCOL.md "turn.event": started, queued, thinking, code, output,
+ * (PROTOCOL.md "turn.event": started, queued, thinking, progress, code, output,
  * question, answered, convention, done) and the ended turns of turns.list
  * when a project is opened.  Figures are paths relative to the project
  * folder the event names.
@@ -126,6 +126,11 @@ static void progress(struct tray_win *w, const msgpack_object *ev, const char *k
 		char t[400] = "";
 		proto_map_str(ev, "text", t, sizeof t);
 		snprintf(text, sizeof text, "thinking (%s)%s%s", stage, *t ? ": " : "", t);
+	} else if (!strcmp(kind, "progress")) {
+		long long done = proto_map_int(ev, "done", -1), total = proto_map_int(ev, "total", 0);
+		if (total > 0 && done >= 0 && done <= total)
+			snprintf(text, sizeof text, "computing: %lld%% (%lld/%lld tasks)",
+				 done * 100 / total, done, total);
 	}
 	if (*text)
 		tray_win_progress(w, text);

@@ -77,7 +77,7 @@ def main():
     try:
         libs = warm.warm_up()
         import msgpack
-        from daakernel import runner
+        from daakernel import progress, runner
         from daakernel.session import Session
         from daakernel.wire import Channel
     except ImportError as e:
@@ -87,6 +87,7 @@ def main():
     signal.signal(signal.SIGINT, runner._on_sigint)   # pending until a step is armed
     chan, sess = Channel(fd), Session()
     chan.send(warm.ready_event(libs))
+    progress.set_sender(chan.send)   # Dask progress events while a step runs
     try:
         for msg in chan.messages():
             chan.send(handle(sess, msg))

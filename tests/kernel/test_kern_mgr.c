@@ -291,7 +291,23 @@ static const char *hostile_py =
 	"            for i in range(5000): send({'ev': 'x'})\n"
 	"        elif mode == 'silent':\n"
 	"            signal.signal(signal.SIGINT, signal.SIG_IGN); time.sleep(3600)\n"
-	"        elif mode == 'exit': print('bye from the fake kernel', file=sys.stderr); os._exit(7)\n";
+	"        elif mode == 'exit': print('bye from the fake kernel', file=sys.stderr); os._exit(7)\n"
+	"        elif mode == 'progress':\n"
+	"            r = m['id']\n"
+	"            for bad in ({'done': '1', 'total': 10}, {'done': 11, 'total': 10}, {'done': -1, 'total': 10},\n"
+	"                        {'done': 0, 'total': 0}, {'done': 1, 'total': 10**12}, {'done': 1.5, 'total': 10},\n"
+	"                        {'done': 1}, {'total': 10}, {'done': True, 'total': 10}, {'done': {}, 'total': []},\n"
+	"                        {'done': 1, 'total': 10, 'req': r + 1}, {'done': 1, 'total': 10, 'req': 'x'}):\n"
+	"                send(dict({'ev': 'progress', 'req': r}, **bad))\n"
+	"            send({'ev': 'progress', 'req': r, 'done': 1, 'total': 10})\n"
+	"            for i in range(20000): send({'ev': 'progress', 'req': r, 'done': i % 10, 'total': 10})\n"
+	"            send({'ev': 'progress', 'req': r, 'done': 10, 'total': 10})\n"
+	"            send({'ev': 'progress', 'req': r, 'done': 10, 'total': 10})\n"
+	"            send({'id': r, 'ok': True, 'result': {'repr': 'fine'}})\n"
+	"        elif mode == 'progressbad':\n"
+	"            for i in range(1100): send({'ev': 'progress', 'req': m['id'], 'done': 5, 'total': 1})\n"
+	"        elif mode == 'progressstorm':\n"
+	"            for i in range(100100): send({'ev': 'progress', 'req': m['id'], 'done': 1, 'total': 2})\n";
 
 /* Does the manager's status name pid as one of its kernels? */
 static bool status_names_pid(pid_t pid)
@@ -308,19 +324,69 @@ static bool status_names_pid(pid_t pid)
 /* One hostile mode: the request fails with code and a message holding `want`.
  * Every fake kernel's ready event claims this test's pid: were it taken for
  * the kernel's, the SIGINT and SIGKILL of 'silent' would end this test. */
-static void hostile(const char *dir, const char *mode, int code, const char *want)
+static void hostile_limit(const char *dir, const char *mode, int code, const char *want,
+			  int limit_s)
 {
 	char p[PATH_MAX + 16];
 	snprintf(p, sizeof p, "%s/mode", dir);
 	FILE *f = fopen(p, "w");
 	fputs(mode, f);
 	fclose(f);
-	start(dir, 1);
-	int rc = exec_wait("1", 1, 30);
+	start(dir, limit_s);
+	int rc = exec_wait("1", limit_s, 30 + limit_s);
 	CHECK(rc == 0 && !g_reply && g_err.code == code && strstr(g_err.msg, want),
 	      "hostile kernel '%s': %s", mode, g_err.msg);
 	CHECK(!status_names_pid(getpid()), "hostile kernel '%s': the pid its ready event claimed "
 	      "(this test's) is not taken for its own", mode);
+	kern_shutdown();
+}
+
+static void hostile(const char *dir, const char *mode, int code, const char *want)
+{
+	hostile_limit(dir, mode, code, want, 1);
+}
+
+/* What the progress watch of step "t" received. */
+static long long g_prog_n, g_prog_done, g_prog_total, g_prog_bad;
+
+static void progress_cb(void *ud, long long done, long long total)
+{
+	(void)ud;
+	g_prog_n++;
+	g_prog_bad += done < 0 || done > total || total != 10 ||
+		      (g_prog_n == 1 && done != 1);
+	g_prog_done = done;
+	g_prog_total = total;
+}
+
+/* A kernel sending malformed progress events and a flood of good ones:
+ * the bad ones are dropped, the good ones pass at most one per 250 ms
+ * (plus the full one), the step's reply still arrives, the kernel lives. */
+static void hostile_progress(const char *dir)
+{
+	char p[PATH_MAX + 32];
+	snprintf(p, sizeof p, "%s/mode", dir);
+	FILE *f = fopen(p, "w");
+	fputs("progress", f);
+	fclose(f);
+	start(dir, 60);
+	kern_watch_progress(project, "t", progress_cb, &g_prog_n);
+	uint64_t t0 = loop_now_ms();
+	int rc = exec_wait("1", 60, 60);
+	uint64_t ms = loop_now_ms() - t0;
+	CHECK(rc == 0 && g_reply && strcmp(repr(), "fine") == 0,
+	      "hostile progress: the step's reply arrives after 12 malformed events and a flood");
+	CHECK(g_prog_n >= 2 && g_prog_bad == 0 && g_prog_done == 10 && g_prog_total == 10,
+	      "hostile progress: only well-formed events passed, the first good one and the "
+	      "full one among them (%lld passed)", g_prog_n);
+	CHECK(g_prog_n <= 2 + 2 * (long long)(ms / 250),
+	      "hostile progress: the flood of 20000 was rate-limited (%lld passed in %llu ms)",
+	      g_prog_n, (unsigned long long)ms);
+	CHECK(live_kernels() >= 1 && project_kernel_pid() > 0, "hostile progress: the kernel lives");
+	kern_forget(&g_prog_n);
+	g_prog_n = 0;
+	rc = exec_wait("1", 60, 60);
+	CHECK(rc == 0 && g_reply && g_prog_n == 0, "hostile progress: no event reaches a forgotten watch");
 	kern_shutdown();
 }
 
@@ -347,6 +413,10 @@ static void test_hostile(void)
 	hostile(dir, "silent", PROTO_ERR_KERNEL, "longer than 1 s");
 	hostile(dir, "exit", PROTO_ERR_KERNEL, "status 7");
 	hostile(dir, "nolayer", PROTO_ERR_SANDBOX, "allow_missing_layers");
+	hostile_limit(dir, "progressbad", PROTO_ERR_KERNEL, "flooded the daemon with messages", 60);
+	hostile_limit(dir, "progressstorm", PROTO_ERR_KERNEL, "flooded the daemon with progress "
+		      "events", 60);
+	hostile_progress(dir);
 }
 
 /* Frame scanner and mpjson on crafted input. */

@@ -102,6 +102,23 @@ def interrupt_error(e, what):
     return {"type": "KeyboardInterrupt", "message": msg, "traceback": ""}
 
 
+def shielded(fn, *args):
+    """fn(*args) with SIGINT held back (it only sets `_pending`), then the
+    interrupt state restored: a SIGINT that came meanwhile raises
+    KeyboardInterrupt on return when the work is armed.  For writing a
+    progress event from inside user code: a frame is never cut in half."""
+    global _running, _pending
+    was = _running
+    _running = False
+    try:
+        return fn(*args)
+    finally:
+        _running = was
+        if was and _pending:
+            _pending = False
+            raise KeyboardInterrupt
+
+
 def install_sigint():
     """(Re)install the interrupt handler (user code may have replaced it)."""
     signal.signal(signal.SIGINT, _on_sigint)

@@ -6,6 +6,7 @@ runs no user code."""
 import builtins
 import difflib
 import os
+import sys
 import tempfile
 import time
 import types
@@ -15,7 +16,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from . import datasets, figures, outofcore, preview, profiling, runner, seal
+from . import datasets, figures, outofcore, preview, profiling, progress, runner, seal
 
 try:                                # profiling/modeling helpers (sandbox/python/daa_tools)
     import daa_tools
@@ -138,6 +139,14 @@ class Session:
         self.filenames.add(name)
         return name
 
+    def _has_dask(self):
+        """Is dask in use, or does any dataset of the project load as a
+        Dask DataFrame (a stat per dataset)?"""
+        try:
+            return "dask" in sys.modules or any(self.dfs.is_dask(n) for n in self.dfs)
+        except Exception:
+            return False
+
     def execute(self, req):
         """The exec request: reply fields {stdout, stderr, truncated, result,
         tables, figures, error, duration_ms}."""
@@ -165,7 +174,8 @@ class Session:
         except (SyntaxError, ValueError, RecursionError, MemoryError) as e:
             st.error = runner.format_error(e)
         else:
-            runner.run_user(st, self.ns, compiled, self._lazy_df, self._fig_save)
+            with progress.reporting(req.get("id"), self._has_dask()):
+                runner.run_user(st, self.ns, compiled, self._lazy_df, self._fig_save)
         if st.exc is not None:
             hint = _column_hint(st.exc, self.ns, self.dfs)
             if hint:
