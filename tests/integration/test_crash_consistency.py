@@ -153,8 +153,14 @@ def plot_files(proj):
     return [n for n in names if not os.path.isdir(os.path.join(d, n))]
 
 
-def check_no_empty_figures(proj):
+def check_no_empty_figures(proj, raw=False):
+    """No 0-byte figure.  raw: the state a crash left, before a daemon
+    opened the project: a kernel killed inside savefig leaves its hidden
+    .<name>.tmp (maybe empty), which the next daemon removes when it opens
+    the project (check_tidy then refuses any left)."""
     for n in plot_files(proj):
+        if raw and n.startswith(".") and n.endswith(".tmp"):
+            continue
         if os.path.getsize(os.path.join(proj, "outputs", "plots", n)) == 0:
             raise Fail("0-byte file outputs/plots/%s" % n)
 
@@ -375,7 +381,7 @@ class Rig:
         for name in names:
             if not name.startswith("."):
                 check_json_files(self.path(name), notes)
-                check_no_empty_figures(self.path(name))
+                check_no_empty_figures(self.path(name), raw=True)
         if self.d.proc.poll() is not None:
             self.d.start()
             self.restarts += 1
