@@ -190,8 +190,9 @@ class Desktop:
                 pass
         return out
 
-    def wait_text(self, pred, what):
-        return wait_for(lambda: next((t for t in self.texts() if pred(t)), None), what)
+    def wait_text(self, pred, what, timeout=HANG):
+        return wait_for(lambda: next((t for t in self.texts() if pred(t)), None), what,
+                        timeout=timeout)
 
     def find(self, role, name=None):
         import pyatspi
