@@ -66,13 +66,8 @@ extern const struct cli_cmd cli_cmds_chat[]; /* client/cmd_chat.c */
 extern const struct cli_cmd cli_cmds_history[]; /* client/cmd_history.c */
 extern const struct cli_cmd cli_cmds_profile[]; /* client/cmd_profile.c */
 extern const struct cli_cmd cli_cmds_memory[]; /* client/cmd_memory.c */
-/* Look up a command by its words; *used = how many of argv it took. */
-const struct cli_cmd *cli_cmd_find(int argc, char **argv, int *used);
 /* The entry with exactly this name ("project new"), or NULL. */
 const struct cli_cmd *cli_cmd_named(const char *name);
-/* Print `daa help` (all commands) or the help of one command. */
-void cli_help_all(FILE *f);
-void cli_help_cmd(FILE *f, const struct cli_cmd *cmd);
 /* A usage error for cmd: message, usage line; returns CLI_USAGE. */
 int cli_usage_error(const struct cli_cmd *cmd, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
@@ -121,9 +116,6 @@ int cli_call(struct cli *cli, const char *method, struct cli_params *p, int time
  * an error response is printed (CLI_ERR), like every other failure. */
 int cli_wait(struct cli *cli, const char *method, uint32_t id, volatile sig_atomic_t *ints,
 	     const char *stop, bool *stop_sent, const char *notice, struct proto_msg *m);
-/* The connection was lost after method was sent: say that its result is
- * unknown (why: the transport's message); returns CLI_UNREACHABLE. */
-int cli_lost(const char *method, const char *why);
 /* cli_call for work that may take minutes (profile, model): no time limit;
  * after a second without an answer `notice` goes to stderr (a terminal
  * only); the first Ctrl-C sends kernel.interrupt for the project (the call
@@ -143,8 +135,6 @@ void cli_json_print(FILE *f, const msgpack_object *o, int indent);
 const char *cli_str(const msgpack_object *map, const char *key);
 /* Print a msgpack string object's bytes. */
 void cli_put_obj_str(FILE *f, const msgpack_object *o);
-/* A PREVIEW map as an aligned text table. */
-void cli_table_print(FILE *f, const msgpack_object *preview);
 /* A kernel exec reply (the `run` result); returns true when ok. */
 bool cli_exec_print(const msgpack_object *res, const char *project_path);
 /* One turn.event as a short line (progress) to f. */

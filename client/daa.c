@@ -51,7 +51,7 @@ static bool match(const char *name, int argc, char **argv, int k)
 }
 
 /* Find the command spelled by the leading words of argv (longest first). */
-const struct cli_cmd *cli_cmd_find(int argc, char **argv, int *used)
+static const struct cli_cmd *cli_cmd_find(int argc, char **argv, int *used)
 {
 	for (int k = 2; k >= 1; k--)
 		for (const struct cli_cmd *const *t = tables(); *t; t++)
@@ -81,7 +81,7 @@ static void usage_line(FILE *f, const struct cli_cmd *c)
 }
 
 /* Print all commands with their summaries. */
-void cli_help_all(FILE *f)
+static void cli_help_all(FILE *f)
 {
 	fprintf(f, "usage: daa [-p PROJECT] [--json] [--no-start] COMMAND [ARGS]\n\n"
 		   "daa talks to daad, the local data-analysis assistant (started on demand).\n\n"
@@ -116,7 +116,7 @@ void cli_help_all(FILE *f)
 }
 
 /* Print one command's help. */
-void cli_help_cmd(FILE *f, const struct cli_cmd *c)
+static void cli_help_cmd(FILE *f, const struct cli_cmd *c)
 {
 	usage_line(f, c);
 	fprintf(f, "\n%s\n", c->summary);

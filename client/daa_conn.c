@@ -11,6 +11,8 @@
 
 #include "client/cli.h"
 
+static int cli_lost(const char *method, const char *why);
+
 /* Append a string parameter (NULL values are skipped). */
 void cli_p_str(struct cli_params *p, const char *key, const char *val)
 {
@@ -266,7 +268,9 @@ int cli_wait(struct cli *cli, const char *method, uint32_t id, volatile sig_atom
 	}
 }
 
-int cli_lost(const char *method, const char *why)
+/* The connection was lost after method was sent: say that its result is
+ * unknown (why: the transport's message); returns CLI_UNREACHABLE. */
+static int cli_lost(const char *method, const char *why)
 {
 	fprintf(stderr, "daa: daad restarted (or stopped) while waiting for `%s` (%s); the request's "
 			"result is unknown — see `daa history` and `daa log`\n", method, why);

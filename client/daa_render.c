@@ -177,7 +177,7 @@ static void tview_line(FILE *f, const struct tview *v, const msgpack_object *pv,
 }
 
 /* A PREVIEW as an aligned table with a title line. */
-void cli_table_print(FILE *f, const msgpack_object *pv)
+static void cli_table_print(FILE *f, const msgpack_object *pv)
 {
 	static struct tview v;
 	const msgpack_object *cols = proto_map_get(pv, "columns");

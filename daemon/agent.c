@@ -67,7 +67,7 @@ static void proj_closed_cb(struct proj *pj);
 static const struct proj_part_ops agent_part = {.close = proj_closed_cb};
 
 /* Name of a state, for logs. */
-const char *agent_state_name(enum agent_state s)
+static const char *agent_state_name(enum agent_state s)
 {
 	static const char *const names[] = {"queued",       "preparing", "calling_model",
 					    "running_code", "waiting_user", "finishing",
@@ -85,12 +85,6 @@ const char *agent_status_of(const struct agent_turn *t)
 	case AG_DONE: return "done";
 	default: return "running";
 	}
-}
-
-/* The active model backend (NULL before agent_init). */
-struct llm_backend *agent_backend(void)
-{
-	return A.backend;
 }
 
 /* The backend's name for status / results ("none" before init). */

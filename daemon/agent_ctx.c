@@ -114,7 +114,7 @@ static void put_cut(FILE *f, const char *s, size_t max)
 
 /* Privacy "schema": a column keeps its name, types, counts, hints and
  * warnings, never a value from the data. */
-void agent_ctx_strip_values(json_t *col)
+static void agent_ctx_strip_values(json_t *col)
 {
 	static const char *const values[] = {"samples", "top", "min", "max", "mean", NULL};
 	for (int i = 0; !agent_cfg.profile_samples && values[i]; i++)
@@ -332,7 +332,7 @@ static char *user_text(const struct agent_turn *t, size_t digest_max)
 }
 
 /* Estimated tokens of messages (bytes / 4). */
-size_t agent_ctx_tokens(const json_t *messages)
+static size_t agent_ctx_tokens(const json_t *messages)
 {
 	size_t bytes = 0, i;
 	const json_t *m;

@@ -27,7 +27,6 @@ enum agent_state {
 	AG_FAILED,
 	AG_CANCELLED
 };
-const char *agent_state_name(enum agent_state s);
 
 /* Settings read once by agent_init (config.json "agent" / "llm" sections). */
 struct agent_cfg {
@@ -97,15 +96,12 @@ struct agent_proj {
 json_t *agent_ctx_messages(const struct agent_turn *t);
 json_t *agent_ctx_state(const struct agent_turn *t);
 json_t *agent_ctx_tools(void);
-/* Drop the data values of a profile column when privacy is "schema". */
-void agent_ctx_strip_values(json_t *col);
 /* Load prompts/<name> (cached); NULL with a log line when missing. */
 const char *agent_prompt(const char *name);
 /* Fill {{key}} placeholders from an object of strings; caller frees. */
 char *agent_prompt_fill(const char *tmpl, const json_t *vars);
 /* Text for the model about an exec reply (trimmed; failures through fix_error.txt). */
 char *agent_ctx_exec_text(const struct agent_turn *t, const json_t *step_result);
-size_t agent_ctx_tokens(const json_t *messages);
 void agent_prompts_reset(void);
 
 /* agent_mem.c — the project's files. */
@@ -131,22 +127,16 @@ int agent_tools_infer(struct agent_turn *t, const json_t *profile);
 void agent_tools_answer_convention(struct agent_turn *t, const char *answer);
 /* A short slug of the request for file names ("plot-revenue-over-time"). */
 void agent_slug(const char *text, char *buf, size_t size);
-char *agent_strndup_trim(const char *s, size_t max);
 
 /* agent_result.c — events and results on the wire. */
 /* Broadcast turn.event {project, project_path, turn, kind, ...fields} (fields stolen, may be NULL). */
 void agent_event(const struct agent_turn *t, const char *kind, json_t *fields);
-json_t *agent_result(const struct agent_turn *t, const char *status);
-/* A value whose JSON text is at most max bytes: NULL when v already is (v
- * untouched), else a new copy whose longest strings are cut with a marker. */
-json_t *agent_shrink(const json_t *v, size_t max);
 /* Send the TURN RESULT to the waiting clients ("question": only to the
  * non-interactive ones, which are then forgotten). */
 void agent_reply_all(struct agent_turn *t, const char *status);
 
 /* agent.c — transitions. */
 const char *agent_status_of(const struct agent_turn *t);
-struct llm_backend *agent_backend(void);
 /* CALLING_MODEL: start the next model call (FAILED when over the cap). */
 void agent_call_model(struct agent_turn *t);
 /* FINISHING → end (DONE, FAILED with why, CANCELLED): files, replies, next turn. */

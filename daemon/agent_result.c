@@ -17,7 +17,7 @@
 #define RESULT_MAX (4u << 20)  /* a TURN RESULT's */
 
 /* See agent_int.h. */
-json_t *agent_shrink(const json_t *v, size_t max)
+static json_t *agent_shrink(const json_t *v, size_t max)
 {
 	return pub_shrink(v, max);
 }
@@ -78,7 +78,7 @@ static json_t *result_step(const json_t *st)
 }
 
 /* The TURN RESULT for the turn in its current state. */
-json_t *agent_result(const struct agent_turn *t, const char *status)
+static json_t *agent_result(const struct agent_turn *t, const char *status)
 {
 	json_t *steps = json_array(), *st;
 	size_t i;

@@ -41,7 +41,7 @@ void agent_slug(const char *text, char *buf, size_t size)
 }
 
 /* A copy without surrounding blanks, at most max bytes. */
-char *agent_strndup_trim(const char *s, size_t max)
+static char *agent_strndup_trim(const char *s, size_t max)
 {
 	while (*s && isspace((unsigned char)*s))
 		s++;

@@ -69,8 +69,6 @@ int hist_state_forget(const char *project_path, const char *stem, struct proto_e
 json_t *hist_step_figures(const char *project_path, const char *stem);
 /* The figures an exec named step drew (the kernel's list is not trusted). */
 json_t *hist_exec_figures(const char *project_path, const char *step);
-/* The file-name prefix the kernel runtime gives a step's figures. */
-void hist_fig_prefix(const char *step, char *buf, size_t size);
 /* Rename figures (paths inside outputs/) to outputs/plots/<to_stem>_<first+i>.png,
  * or into outputs/plots/unsaved/ when to_stem is NULL; their paths now (owned). */
 json_t *hist_figures_move(const char *project_path, const json_t *figs, const char *to_stem,

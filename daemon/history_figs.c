@@ -42,7 +42,7 @@ struct fig {
 };
 
 /* The runtime's file-name-safe step name (runner.step_name). */
-void hist_fig_prefix(const char *step, char *buf, size_t size)
+static void hist_fig_prefix(const char *step, char *buf, size_t size)
 {
 	size_t n = 0;
 	bool run = false;

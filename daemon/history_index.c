@@ -330,9 +330,3 @@ void hidx_put(const char *path, const char *bytes, size_t len)
 	e->valid = true;
 }
 
-void hidx_invalidate(const char *path)
-{
-	struct hidx_ent *e = H.fd >= 0 ? hidx_find(path) : NULL;
-	if (e)
-		hidx_remove(e);
-}

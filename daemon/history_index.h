@@ -23,7 +23,5 @@ void hidx_put(const char *project_path, const char *bytes, size_t len);
 /* The number of steps of the project: count(history_dir) when it is not
  * known or history/ changed since it was counted. */
 int hidx_step_count(const char *project_path, int (*count)(const char *history_dir));
-/* Forget the project's entry (project deleted; any writer that wants to). */
-void hidx_invalidate(const char *project_path);
 
 #endif

@@ -425,8 +425,3 @@ const char *http_req_content_type(struct http_req *r)
 	return ct;
 }
 
-/* Requests not yet freed. */
-size_t http_pending(const struct http *h)
-{
-	return h->n;
-}

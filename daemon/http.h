@@ -70,7 +70,4 @@ void http_cancel(struct http_req *r);
 long http_req_status(struct http_req *r);
 const char *http_req_content_type(struct http_req *r);
 
-/* Requests in flight (for tests and status). */
-size_t http_pending(const struct http *h);
-
 #endif

@@ -31,6 +31,8 @@
 #include "daemon/kern_int.h"
 #include "daemon/log.h"
 
+static void kern_schedule_reap(void);
+
 struct kern_mgr kern_g;
 
 #define START_TIMEOUT_MS 60000
@@ -491,7 +493,8 @@ static void reap_cb(struct loop *l, void *ud)
 	}
 }
 
-void kern_schedule_reap(void)
+/* Free the graveyard at the end of this loop turn. */
+static void kern_schedule_reap(void)
 {
 	if (!kern_g.reap_defer && kern_g.l)
 		kern_g.reap_defer = loop_defer(kern_g.l, reap_cb, NULL);

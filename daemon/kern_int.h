@@ -158,8 +158,6 @@ void kern_signal(struct kern *k, int sig);
 void kern_ensure_spare(void);
 /* The process is gone: answer or hand over its requests, bury it. */
 void kern_finalize(struct kern *k, int status, bool have_status);
-/* Free the graveyard at the end of this loop turn. */
-void kern_schedule_reap(void);
 void kern_free(struct kern *k);
 int kern_flush(struct kern *k);
 void kern_req_free(struct kreq *r);

@@ -110,14 +110,12 @@ bool proj_deleted(const struct proj *p);
 /* Datasets in data/: [{name, file, path, format, bytes}] sorted by name
  * (new reference).  name = file without extension; path is absolute. */
 json_t *proj_datasets(struct proj *p, struct proto_err *err);
-/* Copy src (absolute, readable regular file of a supported format) into
- * data/NAME.EXT (name: given or the file's stem), via a temp file + rename.
- * EXISTS when a dataset of that name exists and !overwrite.  Result
- * {name, file, bytes, format} (new reference). */
-json_t *proj_data_add(struct proj *p, const char *src, const char *name, bool overwrite,
-		      struct proto_err *err);
 /*
- * The same in steps, so a big copy can run in a child process:
+ * Copy src (absolute, readable regular file of a supported format) into
+ * data/NAME.EXT (name: given or the file's stem), via a temp file + rename;
+ * EXISTS when a dataset of that name exists and !overwrite; the result is
+ * {name, file, bytes, format} (new reference).  In steps, so a big copy can
+ * run in a child process:
  * begin (checks, reserves the name, opens a hidden temp file in data/),
  * copy (copy_file_range; 0 or an errno — safe to call in a forked child),
  * finish (rename into place; the result of proj_data_add) or abort.
@@ -130,7 +128,6 @@ long long proj_data_job_size(const struct proj_data_job *job);
 const char *proj_data_job_tmp(const struct proj_data_job *job);
 int proj_data_copy(struct proj_data_job *job);
 json_t *proj_data_finish(struct proj_data_job *job, int copy_errno, struct proto_err *err);
-void proj_data_abort(struct proj_data_job *job);
 
 /* The format for a file name (csv, tsv, json, jsonl, xlsx, parquet), NULL if unsupported. */
 const char *proj_format_of(const char *filename);

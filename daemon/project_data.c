@@ -431,19 +431,3 @@ json_t *proj_data_finish(struct proj_data_job *job, int copy_errno, struct proto
 		proj_changed(changed);
 	return res;
 }
-
-/* Forget a job without finishing it (its temp file is removed). */
-void proj_data_abort(struct proj_data_job *job)
-{
-	data_job_free(job);
-}
-
-/* Add a dataset by copying src into data/, on this thread. */
-json_t *proj_data_add(struct proj *p, const char *src, const char *name, bool overwrite,
-		      struct proto_err *err)
-{
-	struct proj_data_job *job = proj_data_begin(p, src, name, overwrite, err);
-	if (!job)
-		return NULL;
-	return proj_data_finish(job, proj_data_copy(job), err);
-}

@@ -108,10 +108,12 @@ int pub_subscribe(uint64_t conn_id, const struct proj *p, unsigned topics)
 		P.subs = a;
 		P.cap = cap;
 	}
-	char *copy = strdup(path);
-	if (!copy)
+	struct pub_sub *added = &P.subs[P.n];
+	if (!(added->path = strdup(path)))
 		return -1;
-	P.subs[P.n++] = (struct pub_sub){conn_id, copy, topics & PUB_ALL};
+	added->conn = conn_id;
+	added->topics = topics & PUB_ALL;
+	P.n++;
 	return 0;
 }
 

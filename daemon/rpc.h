@@ -73,10 +73,6 @@ struct rpc_method {
 #define RPC_METHOD_PROJECT(ident, name_, params_, handler_, summary_) \
 	RPC_METHOD_FLAGS(ident, name_, params_, handler_, summary_, RPC_PROJECT)
 
-/* Lookup over all registered methods (NULL when unknown). */
-const struct rpc_method *rpc_method_find(const char *name);
-/* Iterate: i from 0 while the result is not NULL. */
-const struct rpc_method *rpc_method_at(size_t i);
 
 /* Handlers: set the error reply (printf-style, or from a proto_err) and
  * return NULL, so `return rpc_fail(req, ...);` ends the handler. */
@@ -94,7 +90,6 @@ json_t *rpc_ok(void);
 /* Replying by connection id (later, or before a notification): the result
  * (borrowed), {ok: true}, or an error.  Dropped when the client has gone. */
 void rpc_reply_value(struct rpc_reply_to to, const json_t *result);
-void rpc_reply_ok(struct rpc_reply_to to);
 void rpc_reply_error(struct rpc_reply_to to, int code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 void rpc_reply_err(struct rpc_reply_to to, const struct proto_err *err);

@@ -46,6 +46,10 @@
 #include "daemon/rpc.h"
 #include "daemon/server_int.h"
 
+static const struct rpc_method *rpc_method_find(const char *name);
+
+static const struct rpc_method *rpc_method_at(size_t i);
+
 #define SRV_TURN_REQS 8                  /* requests per connection per turn */
 #define SRV_TURN_MS 4                    /* handler time per connection per turn */
 #define SRV_TURN_BYTES (256u * 1024)     /* input read per connection per turn */
@@ -789,12 +793,6 @@ void server_request_shutdown(const char *why)
 		loop_stop(srv.loop);
 }
 
-/* Has a shutdown been requested? */
-bool server_shutting_down(void)
-{
-	return srv.shutting_down;
-}
-
 /* Seconds since server_start. */
 uint64_t server_uptime_s(void)
 {
@@ -819,7 +817,7 @@ extern const struct rpc_method *const __start_daa_rpc[] __attribute__((weak));
 extern const struct rpc_method *const __stop_daa_rpc[] __attribute__((weak));
 
 /* The i-th registered method, or NULL past the end. */
-const struct rpc_method *rpc_method_at(size_t i)
+static const struct rpc_method *rpc_method_at(size_t i)
 {
 	if (!__start_daa_rpc || !__stop_daa_rpc)
 		return NULL;
@@ -829,7 +827,7 @@ const struct rpc_method *rpc_method_at(size_t i)
 }
 
 /* A method by name. */
-const struct rpc_method *rpc_method_find(const char *name)
+static const struct rpc_method *rpc_method_find(const char *name)
 {
 	const struct rpc_method *m;
 	for (size_t i = 0; name && (m = rpc_method_at(i)); i++)
@@ -870,14 +868,6 @@ void rpc_reply_packed(struct rpc_reply_to to, const char *result, size_t len)
 void rpc_reply_value(struct rpc_reply_to to, const json_t *result)
 {
 	reply_send(to, NULL, 0, result);
-}
-
-/* Result {ok: true}. */
-void rpc_reply_ok(struct rpc_reply_to to)
-{
-	json_t *ok = rpc_ok();
-	rpc_reply_value(to, ok);
-	json_decref(ok);
 }
 
 /* An error response (printf-style message). */

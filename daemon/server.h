@@ -41,7 +41,6 @@ void server_before_wait(void);
 /* Ask the daemon to shut down after this callback (the `shutdown` method,
  * SIGTERM, SIGINT). */
 void server_request_shutdown(const char *why);
-bool server_shutting_down(void);
 
 /* Status figures. */
 int server_client_count(void);

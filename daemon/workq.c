@@ -61,7 +61,8 @@ static struct {
 static void advance(struct wq_proj *q);
 static int drop_where(struct wq_proj *q, int kind, uint64_t conn, const struct proto_err *why);
 
-const char *workq_kind_name(enum workq_kind kind)
+/* "turn", "run", "rerun", "edit", "restart": logs and events (`behind`). */
+static const char *workq_kind_name(enum workq_kind kind)
 {
 	static const char *const names[] = {"turn", "run", "rerun", "edit", "restart"};
 	return (unsigned)kind < sizeof names / sizeof names[0] ? names[kind] : "?";

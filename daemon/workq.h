@@ -28,8 +28,6 @@ enum workq_kind {
 	WQ_EDIT,    /* an edit that waited for a re-run */
 	WQ_RESTART, /* the kernel restart of an edit saved while a job held the project */
 };
-/* "turn", "run", "rerun", "edit", "restart": logs and events (`behind`). */
-const char *workq_kind_name(enum workq_kind kind);
 
 /* How a job ended (workq_end), for the log and the diagram in workq.c. */
 enum workq_end {

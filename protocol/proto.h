@@ -127,7 +127,6 @@ void proto_pack_strn(msgpack_packer *pk, const char *s, size_t n);
 void proto_pack_kv_str(msgpack_packer *pk, const char *key, const char *val);
 void proto_pack_kv_int(msgpack_packer *pk, const char *key, int64_t val);
 void proto_pack_kv_uint(msgpack_packer *pk, const char *key, uint64_t val);
-void proto_pack_kv_double(msgpack_packer *pk, const char *key, double val);
 void proto_pack_kv_bool(msgpack_packer *pk, const char *key, bool val);
 void proto_pack_kv_nil(msgpack_packer *pk, const char *key);
 /* Key only: the caller packs the value next. */

@@ -115,13 +115,6 @@ void proto_pack_kv_uint(msgpack_packer *pk, const char *key, uint64_t val)
 	msgpack_pack_uint64(pk, val);
 }
 
-/* key: float64. */
-void proto_pack_kv_double(msgpack_packer *pk, const char *key, double val)
-{
-	proto_pack_key(pk, key);
-	msgpack_pack_double(pk, val);
-}
-
 /* key: boolean. */
 void proto_pack_kv_bool(msgpack_packer *pk, const char *key, bool val)
 {

@@ -14,7 +14,7 @@ OBJ=${BUILD:-build}/obj
 # Functions external on purpose though called from one file: entry points
 # found by symbol (ctypes, linker sections) or kept as the public API of a
 # library used by programs outside this tree.
-ALLOW=" main sbx_seal "
+ALLOW=" main sbx_seal proto_pack_object "  # proto_pack_object: also tests/fuzz (built apart)
 # Weak on purpose: the linker's bounds of the RPC method section (absent,
 # not an error, when no method file is linked, as in unit tests).
 ALLOW_WEAK=" __start_daa_rpc __stop_daa_rpc "
