@@ -57,6 +57,20 @@ static int server_check_dir(const char *dir, struct proto_err *err)
 	return 0;
 }
 
+/* Connect to path and hang up: 0 when something listens there, else the
+ * errno of socket() or connect() (ECONNREFUSED: a stale socket file). */
+static int server_connect_errno(const char *path)
+{
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	int rc = fd < 0 ? -1 : connect(fd, (struct sockaddr *)&sa, sizeof(sa));
+	int saved = rc == 0 ? 0 : errno;
+	if (fd >= 0)
+		close(fd);
+	return saved;
+}
+
 /* Probe an existing socket file: a live daemon → error, stale → removed. */
 static int server_probe_stale(const char *path, struct proto_err *err)
 {
@@ -68,14 +82,8 @@ static int server_probe_stale(const char *path, struct proto_err *err)
 	if (!S_ISSOCK(st.st_mode))
 		return proto_fail(err, PROTO_ERR_IO, "%s exists and is not a socket: not touching it",
 				  path);
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
-	int rc = fd < 0 ? -1 : connect(fd, (struct sockaddr *)&sa, sizeof(sa));
-	int saved = errno;
-	if (fd >= 0)
-		close(fd);
-	if (rc == 0)
+	int saved = server_connect_errno(path);
+	if (saved == 0)
 		return proto_fail(err, PROTO_ERR_BUSY,
 				  "a daad is already running on %s (stop it with `daa shutdown`)", path);
 	if (saved != ECONNREFUSED && saved != ENOENT)
@@ -87,17 +95,6 @@ static int server_probe_stale(const char *path, struct proto_err *err)
 	return 0;
 }
 
-/* Does a daemon answer a connect on path? */
-static bool server_answers(const char *path)
-{
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
-	bool up = fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0;
-	if (fd >= 0)
-		close(fd);
-	return up;
-}
 
 /* Hold <socket>.lock for our lifetime, so two starting daemons cannot race.
  * A daemon killed a moment ago may still have the lock through a kernel it
@@ -116,7 +113,7 @@ static int server_lock(const char *path, struct server_sock *ss, struct proto_er
 		if (errno != EWOULDBLOCK && errno != EINTR)
 			return proto_fail(err, PROTO_ERR_IO, "cannot lock %s: %s", ss->lockpath,
 					  strerror(errno));
-		if (waited >= LOCK_WAIT_MS || server_answers(path))
+		if (waited >= LOCK_WAIT_MS || server_connect_errno(path) == 0)
 			return proto_fail(err, PROTO_ERR_BUSY,
 					  "another daad is running or starting on %s (it holds %s)",
 					  path, ss->lockpath);
