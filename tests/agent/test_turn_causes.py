@@ -7,8 +7,9 @@ said next.  Through a real daemon:
 
 1. builtin analyst: the kernel is killed while the turn profiles a new
    dataset → failed, error "the kernel stopped while reading dataset ...";
-2. fake OpenAI server: data/sales.csv is deleted while a step waits (on a
-   restarted kernel that has not read it yet), then the step reads it →
+2. fake OpenAI server: data/sales.csv is deleted while a step waits (the
+   kernel has the dataset in memory from the profile), then the step reads
+   it →
    failed, error "a dataset's file is gone: ...", the model not asked again;
 3. fake OpenAI server: the kernel is killed during a run_python step →
    failed, error "the step could not finish: the kernel was killed ...",
@@ -69,8 +70,7 @@ def fake_cases(d, fake):
     fake.set_script([reply(call("run_python", "c2", code=GATE + "print(dfs['sales'].shape)\n",
                                 purpose="read")), final("I did not understand")])
     c.call("watch", project="p")
-    c.wait_event("profiled", timeout=120)  # the profile of data.add, in the kernel
-    c.call("kernel.restart", project="p")  # a kernel that has not read the file yet
+    c.wait_event("profiled", timeout=120)  # the profile of data.add loaded it in the kernel
     m = c.send("ask", project="p", request="how big is sales")
     wait_for(lambda: os.path.exists(gate_wait), "the step to start")
     os.unlink(os.path.join(path, "data", "sales.csv"))

@@ -75,6 +75,13 @@ try:
              "dataset list refreshed; unchanged conventions reload nothing", r)
     r = k.run("dfs['sales'] is before, int(dfs['more']['m'].sum())")
     kt.check(r["ok"] and r["result"]["repr"] == "(True, 5)", "loaded frame kept; new dataset loadable", r)
+    # A loaded dataset whose file is deleted is not served from memory: the
+    # step fails the same way whether or not the kernel had read it before.
+    os.unlink(os.path.join(proj, "data", "more.csv"))
+    r = k.run("dfs['more']")
+    e = r["error"] or {}
+    kt.check(e.get("type") == "DatasetError" and "not found" in e.get("message", ""),
+             "a loaded dataset whose file is gone: DatasetError, not the old frame", r)
     r = k.req("conventions", conventions=[1])
     kt.check(not r["ok"], "conventions must be a map", r)
 

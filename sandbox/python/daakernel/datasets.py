@@ -418,12 +418,16 @@ class DatasetMap(collections.abc.MutableMapping):
 
     def _stale(self, name):
         """Did the file of a loaded dataset change since (re-added with
-        --overwrite, edited by hand)?  Then it must load again."""
+        --overwrite, edited by hand) or go away?  Then it must load again
+        (and a file that is gone fails to load, as if never read: a step
+        never gets a deleted dataset from memory)."""
         d, stamp = self._files.get(name), self._stamps.get(name)
         if not d or stamp is None:
             return False
         try:
             st = os.stat(d["path"])
+        except FileNotFoundError:
+            return True
         except OSError:
             return False
         return (st.st_size, st.st_mtime_ns) != stamp
