@@ -55,12 +55,12 @@ static int step_cmp(const void *a, const void *b)
 		     json_integer_value(json_object_get(*y, "n")));
 }
 
-/* Steps on disk, sorted by number. */
+/* Steps on disk, sorted by number: every one of them (replay, re-run,
+ * export and history.list all read this list; a cap here would silently
+ * leave steps out, picked by directory order). */
 json_t *hist_steps(const char *project_path, struct proto_err *err)
 {
 	char dir[PATH_MAX];
-	json_t *v[1024];
-	size_t nv = 0;
 	if (fsu_path(dir, sizeof dir, err, "%s/history", project_path) < 0)
 		return NULL;
 	DIR *d = opendir(dir);
@@ -68,21 +68,37 @@ json_t *hist_steps(const char *project_path, struct proto_err *err)
 		proto_fail(err, PROTO_ERR_IO, "cannot read %s: %s", dir, strerror(errno));
 		return NULL;
 	}
+	json_t *found = json_array();
 	struct dirent *de;
-	while ((de = readdir(d)) && nv < sizeof v / sizeof v[0]) {
+	while (found && (de = readdir(d))) {
 		int n = hist_step_number(de->d_name);
-		if (n < 1)
-			continue;
-		v[nv++] = json_pack("{s:i, s:s, s:s%, s:s++}", "n", n, "file", de->d_name, "stem",
-				    de->d_name, strlen(de->d_name) - 3, "path", dir, "/", de->d_name);
-		if (!v[nv - 1])
-			nv--;
+		if (n >= 1 && json_array_append_new(found, json_pack("{s:i, s:s, s:s%, s:s++}", "n", n, "file",
+								      de->d_name, "stem", de->d_name,
+								      strlen(de->d_name) - 3, "path", dir, "/",
+								      de->d_name)) < 0) {
+			json_decref(found);
+			found = NULL;
+		}
 	}
 	closedir(d);
-	qsort(v, nv, sizeof v[0], step_cmp);
-	json_t *out = json_array();
-	for (size_t i = 0; i < nv; i++)
-		json_array_append_new(out, v[i]);
+	if (!found) {
+		proto_fail(err, PROTO_ERR_INTERNAL, "out of memory listing %s", dir);
+		return NULL;
+	}
+	size_t nv = json_array_size(found);
+	json_t **v = malloc((nv ? nv : 1) * sizeof *v);
+	json_t *out = v ? json_array() : NULL;
+	for (size_t i = 0; out && i < nv; i++)
+		v[i] = json_array_get(found, i);
+	if (out) {
+		qsort(v, nv, sizeof v[0], step_cmp);
+		for (size_t i = 0; i < nv; i++)
+			json_array_append(out, v[i]);
+	}
+	free(v);
+	json_decref(found);
+	if (!out)
+		proto_fail(err, PROTO_ERR_INTERNAL, "out of memory listing %s", dir);
 	return out;
 }
 
