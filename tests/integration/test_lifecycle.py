@@ -6,6 +6,7 @@ import os
 import signal
 import socket
 import sys
+import time
 
 sys.path.insert(0, os.path.join(os.environ.get("DAA_ROOT", os.path.dirname(__file__) + "/../.."),
                                 "tests/lib"))
@@ -119,20 +120,33 @@ def test_lock_let_go_soon():
     """A daemon killed a moment ago may still hold the lock through a kernel
     it was spawning (dies of its parent-death signal ms later): a new daad
     waits for the lock instead of refusing to start (CI saw test_restart
-    fail that way).  Held here by a child that lets go after 0.5 s."""
+    fail that way).  Held here by a child that lets go once daad has said
+    it waits (not after a fixed time: under valgrind daad starts slower than
+    any such time)."""
     import subprocess
+    import threading
     d = Daad()
     try:
         os.makedirs(os.path.dirname(d.sock), mode=0o700)
         lock = d.sock + ".lock"
         holder = subprocess.Popen(
             ["/usr/bin/python3", "-c",
-             "import fcntl, os, sys, time\n"
+             "import fcntl, os, sys\n"
              "f = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT, 0o600)\n"
-             "fcntl.flock(f, fcntl.LOCK_EX)\nprint('held', flush=True)\ntime.sleep(0.5)\n",
-             lock], stdout=subprocess.PIPE, text=True)
+             "fcntl.flock(f, fcntl.LOCK_EX)\nprint('held', flush=True)\nsys.stdin.readline()\n",
+             lock], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
         assert holder.stdout.readline().strip() == "held"
+
+        def let_go_when_waiting():
+            end = time.monotonic() + 60
+            while "waiting for" not in d.log_text() and time.monotonic() < end:
+                time.sleep(0.02)
+            holder.stdin.write("\n")
+            holder.stdin.flush()
+        letter = threading.Thread(target=let_go_when_waiting)
+        letter.start()
         d.start()
+        letter.join()
         assert d.call("ping")["pong"]
         assert "waiting for" in d.log_text(), d.log_text()
         holder.wait()
