@@ -249,7 +249,7 @@ static int rerun(struct cli *cli, long from)
 		return rc;
 	proto_msg_done(&m);
 	if (!cli->json)
-		proto_client_set_notify(cli->conn, rerun_note_cb, NULL);
+		proto_async_set_notify(cli->conn, rerun_note_cb, NULL);
 	cli_p_int(&p, "step", from);
 	fprintf(stderr, "re-running from step %ld in a fresh kernel (steps before it are replayed)...\n", from);
 	rc = cli_call(cli, "history.rerun", &p, CLI_TIMEOUT_NONE, &m);
