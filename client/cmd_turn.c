@@ -345,13 +345,17 @@ static int cmd_watch(struct cli *cli, struct cli_args *a)
 	struct proto_msg m;
 	cli_p_project(&p, cli);
 	catch_sigint();
-	int rc = cli_call(cli, "watch", &p, CLI_TIMEOUT_SHORT, &m);
+	int rc = cli_connect(cli);
+	if (rc != CLI_OK)
+		return rc;
+	/* events may come right behind the reply, in the same read */
+	proto_async_set_notify(cli->conn, watch_note_cb, cli);
+	rc = cli_call(cli, "watch", &p, CLI_TIMEOUT_SHORT, &m);
 	if (rc != CLI_OK)
 		return rc;
 	const char *pp = cli_str(m.result, "project_path");
 	fprintf(stderr, "watching %s (Ctrl-C to stop)\n", pp ? pp : cli->project ? cli->project : "default");
 	proto_msg_done(&m);
-	proto_async_set_notify(cli->conn, watch_note_cb, cli);
 	cli->wait_mask = &wait_mask;
 	while (!got_int) {
 		int r = cli_loop_once(cli, -1, CLI_TIMEOUT_NONE);
