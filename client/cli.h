@@ -12,7 +12,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 
-#include "protocol/proto.h"
+#include "protocol/proto_async.h"
 
 /* Exit codes (DESIGN.md).  CLI_UNREACHABLE also when the daemon went away
  * while a reply was awaited (cli_lost): the request's result is unknown. */
@@ -29,7 +29,8 @@ struct cli {
 	bool json;
 	bool no_start;
 	char socket[PATH_MAX];
-	struct proto_client *conn;    /* NULL until cli_connect */
+	struct proto_async *conn;     /* NULL until cli_connect (client/daa_loop.c) */
+	const sigset_t *wait_mask;    /* set: waits use it (SIGINT let through) */
 	char project_buf[PATH_MAX];
 };
 
@@ -109,13 +110,51 @@ int cli_daemon_start(struct cli *cli);
  */
 int cli_call(struct cli *cli, const char *method, struct cli_params *p, int timeout_ms,
 	     struct proto_msg *msg);
-/* Wait for the response to id (sent on cli->conn).  Ctrl-C, counted in
+
+/* ---- the loop (client/daa_loop.c): poll() driving the client core ---- */
+/* A call the CLI waits for, filled by the core: done, then either msg (the
+ * response, error or not) or failed (the connection closed: why, sys_errno
+ * as in struct proto_reply). */
+struct cli_call {
+	uint32_t id;
+	bool done, failed;
+	struct proto_msg msg;
+	int sys_errno;
+	char why[256];
+};
+/* Open / close cli->conn (closing tells the calls still pending). */
+int cli_conn_open(struct cli *cli, struct proto_err *err);
+void cli_conn_close(struct cli *cli);
+/* Send a request on cli->conn (p may be NULL); call (NULL: the response is
+ * dropped) is reset and later filled.  The msgid, or 0 with err when the
+ * connection is closed. */
+uint32_t cli_send(struct cli *cli, const char *method, struct cli_params *p,
+		  struct cli_call *call, struct proto_err *err);
+/* Cancel the call if it still waits and free its response: a slot must be
+ * forgotten before it goes out of scope unless it is done. */
+void cli_call_forget(struct cli *cli, struct cli_call *call);
+/* One wait on cli->conn, and on extra_fd for reading (-1: none), of at most
+ * timeout_ms (-1: no limit); the connection's callbacks run inside.  1:
+ * extra_fd is readable; 0: otherwise; -1: poll failed (errno EINTR: a
+ * signal); -2: the connection is closed (proto_async_error says why). */
+int cli_loop_once(struct cli *cli, int extra_fd, int timeout_ms);
+/* Wait until call is done (a closed connection makes it done, failed); 0,
+ * or -1 with errno ETIMEDOUT or EINTR (the call still waits). */
+int cli_loop_until(struct cli *cli, struct cli_call *call, int timeout_ms);
+/* Send method and wait for its response into *call: 0 (call->msg is the
+ * response, error or not), or -1 with call->failed, why and sys_errno (the
+ * connection closed: ECONNRESET or EPIPE; ETIMEDOUT; EINTR). */
+int cli_call_wait(struct cli *cli, const char *method, struct cli_params *p, int timeout_ms,
+		  struct cli_call *call);
+/* Wait for call (sent on cli->conn).  Ctrl-C, counted in
  * *ints (cli_sigint_catch): the first sends `stop` for the project once
  * (*stop_sent remembers it), a second gives up.  notice (NULL: none) is said
  * on a terminal when no answer came within a second.  CLI_OK with *m filled;
- * an error response is printed (CLI_ERR), like every other failure. */
-int cli_wait(struct cli *cli, const char *method, uint32_t id, volatile sig_atomic_t *ints,
-	     const char *stop, bool *stop_sent, const char *notice, struct proto_msg *m);
+ * an error response is printed (CLI_ERR), like every other failure.  The
+ * call is forgotten when it ends without a response. */
+int cli_wait(struct cli *cli, const char *method, struct cli_call *call,
+	     volatile sig_atomic_t *ints, const char *stop, bool *stop_sent, const char *notice,
+	     struct proto_msg *m);
 /* cli_call for work that may take minutes (profile, model): no time limit;
  * after a second without an answer `notice` goes to stderr (a terminal
  * only); the first Ctrl-C sends kernel.interrupt for the project (the call

@@ -83,12 +83,14 @@ static const char *chat_prompt(void)
 	return chat->question ? "answer> " : "daa> ";
 }
 
-/* Send a request without waiting; its msgid or 0 (printed). */
-static uint32_t chat_send(const char *method, struct cli_params *p)
+/* Send a request without waiting (cb: its reply, NULL: none); its msgid or
+ * 0 (printed). */
+static uint32_t chat_send(const char *method, struct cli_params *p, proto_reply_cb cb)
 {
-	struct proto_err err;
-	uint32_t id = proto_client_send(chat->cli->conn, method, cli_pack_params, p, &err);
+	struct proto_err err = {0};
+	uint32_t id = proto_async_call(chat->cli->conn, method, cli_pack_params, p, cb, NULL);
 	if (!id) {
+		proto_fail(&err, PROTO_ERR_IO, "%s", proto_async_error(chat->cli->conn, NULL) ?: "out of memory");
 		out_begin();
 		fprintf(stdout, "daa: %s: %s\n", method, err.msg);
 		out_end();
@@ -96,10 +98,14 @@ static uint32_t chat_send(const char *method, struct cli_params *p)
 	return id;
 }
 
-/* Remember a request whose response ends a turn or a run. */
-static void pend_add(uint32_t id, enum pend_kind kind)
+static void chat_reply_cb(const struct proto_reply *r, void *ud);
+
+/* Send a request whose response ends a turn or a run, and remember it. */
+static void pend_send(const char *method, struct cli_params *p, enum pend_kind kind)
 {
-	if (id && chat->npend < CHAT_PENDING) {
+	bool room = chat->npend < CHAT_PENDING;
+	uint32_t id = chat_send(method, p, room ? chat_reply_cb : NULL);
+	if (id && room) {
 		chat->pend[chat->npend].id = id;
 		chat->pend[chat->npend++].kind = kind;
 	}
@@ -223,48 +229,43 @@ static void chat_result(enum pend_kind kind, struct proto_msg *m, const char *me
 	out_end();
 }
 
-/* Read what the daemon sent: notifications, and responses to pending
- * requests.  -1 when the connection is lost. */
-static int chat_drain(void)
+/* The response to a pending ask, answer or run.  A failure (the connection
+ * closed) is left to chat_reattach, which says what was pending. */
+static void chat_reply_cb(const struct proto_reply *r, void *ud)
 {
-	struct proto_msg m;
-	struct proto_err err;
-	for (;;) {
-		int i, rc = -1;
-		for (i = 0; i < chat->npend; i++)
-			if ((rc = proto_client_wait(chat->cli->conn, chat->pend[i].id, 0, &m, &err)) == 0 ||
-			    errno != ETIMEDOUT)
-				break;
+	(void)ud;
+	for (int i = 0; r->msg && i < chat->npend; i++) {
+		if (chat->pend[i].id != r->msg->msgid)
+			continue;
+		enum pend_kind kind = chat->pend[i].kind;
+		memmove(&chat->pend[i], &chat->pend[i + 1], (size_t)(chat->npend - i - 1) * sizeof(chat->pend[0]));
+		chat->npend--;
+		chat_result(kind, r->msg, kind == PEND_RUN ? "run" : "ask");
 		if (chat->npend == 0)
-			rc = proto_client_wait(chat->cli->conn, 0, 0, &m, &err);
-		if (rc < 0 && errno == ETIMEDOUT)
-			return 0;
-		if (rc < 0) {
-			out_begin();
-			printf("daa: %s\n", err.msg);
-			out_end();
-			return -1;
-		}
-		if (i < chat->npend) {
-			enum pend_kind kind = chat->pend[i].kind;
-			memmove(&chat->pend[i], &chat->pend[i + 1], (size_t)(chat->npend - i - 1) * sizeof(chat->pend[0]));
-			chat->npend--;
-			chat_result(kind, &m, kind == PEND_RUN ? "run" : "ask");
-			if (chat->npend == 0)
-				chat->cancel_sent = false, got_int = 0;
-		}
-		proto_msg_done(&m);
+			chat->cancel_sent = false, got_int = 0;
+		return;
 	}
 }
 
-/* A short call answered at once (notifications still printed meanwhile). */
-static int chat_call(const char *method, struct cli_params *p, struct proto_msg *m)
+/* A short call answered at once (notifications and other responses still
+ * handled meanwhile); *m is the response, error or not; -1 (printed) when
+ * none came. */
+static int chat_call_raw(const char *method, struct cli_params *p, struct proto_msg *m)
 {
-	struct proto_err err;
-	if (proto_client_call(chat->cli->conn, method, cli_pack_params, p, CLI_TIMEOUT_SHORT, m, &err) < 0) {
-		printf("daa: %s: %s\n", method, err.msg);
+	struct cli_call call;
+	if (cli_call_wait(chat->cli, method, p, CLI_TIMEOUT_SHORT, &call) < 0) {
+		printf("daa: %s: %s\n", method, call.why);
 		return -1;
 	}
+	*m = call.msg;
+	return 0;
+}
+
+/* chat_call_raw, with an error response printed (and -1). */
+static int chat_call(const char *method, struct cli_params *p, struct proto_msg *m)
+{
+	if (chat_call_raw(method, p, m) < 0)
+		return -1;
 	if (m->error && m->error->type != MSGPACK_OBJECT_NIL) {
 		cli_print_error(chat->cli, method, m->error);
 		proto_msg_done(m);
@@ -281,8 +282,8 @@ static int chat_attach(void)
 	chat->nprinted = 0; /* turn numbers are per project */
 	if (cli_connect(chat->cli) != CLI_OK)
 		return -1;
-	proto_client_set_notify(chat->cli->conn, chat_note_cb, NULL);
-	proto_client_set_sigmask(chat->cli->conn, &wait_mask);
+	proto_async_set_notify(chat->cli->conn, chat_note_cb, NULL);
+	chat->cli->wait_mask = &wait_mask;
 	cli_p_project(&p, chat->cli);
 	if (chat_call("watch", &p, &m) < 0)
 		return -1;
@@ -329,12 +330,9 @@ static void chat_history(void)
 {
 	struct cli_params p = {0};
 	struct proto_msg m;
-	struct proto_err err;
 	cli_p_project(&p, chat->cli);
-	if (proto_client_call(chat->cli->conn, "history.list", cli_pack_params, &p, CLI_TIMEOUT_SHORT, &m, &err) < 0) {
-		printf("daa: history.list: %s\n", err.msg);
+	if (chat_call_raw("history.list", &p, &m) < 0)
 		return;
-	}
 	if (m.error && m.error->type != MSGPACK_OBJECT_NIL) {
 		bool none = proto_map_int(m.error, "code", 0) == PROTO_ERR_NO_METHOD;
 		if (!none)
@@ -396,8 +394,7 @@ static void chat_project(const char *name)
 	which ^= 1;
 	snprintf(buf[which], sizeof buf[which], "%s", name);
 	chat->cli->project = buf[which];
-	proto_client_close(chat->cli->conn);
-	chat->cli->conn = NULL;
+	cli_conn_close(chat->cli);
 	chat->question = false;
 	if (chat_attach() == 0) {
 		printf("now in project %s (%s)\n", chat->project_name, chat->project_path);
@@ -405,8 +402,7 @@ static void chat_project(const char *name)
 	}
 	printf("staying in project %s (create a project with `daa project new NAME`)\n", chat->project_name);
 	chat->cli->project = old;
-	proto_client_close(chat->cli->conn);
-	chat->cli->conn = NULL;
+	cli_conn_close(chat->cli);
 	if (chat_attach() < 0)
 		chat->quit = true;
 }
@@ -449,7 +445,7 @@ static void chat_slash(const char *s)
 		struct cli_params p = {0};
 		cli_p_project(&p, chat->cli);
 		cli_p_str(&p, "code", arg);
-		pend_add(chat_send("run", &p), PEND_RUN);
+		pend_send("run", &p, PEND_RUN);
 	} else if (IS("/run"))
 		printf("usage: /run CODE (one line of Python)\n");
 	else
@@ -484,11 +480,11 @@ static void chat_line(char *line)
 		long k = strtol(s, &end, 10);
 		cli_p_str(&p, "text", !*end && k >= 1 && k <= chat->nchoices ? chat->choices[k - 1] : s);
 		chat->question = false;
-		pend_add(chat_send("answer", &p), PEND_TURN);
+		pend_send("answer", &p, PEND_TURN);
 	} else {
 		cli_p_str(&p, "request", s);
 		cli_p_bool(&p, "interactive", chat->tty);
-		pend_add(chat_send("ask", &p), PEND_TURN);
+		pend_send("ask", &p, PEND_TURN);
 	}
 	if (chat->rl_on)
 		rl->rl_set_prompt(chat_prompt());
@@ -522,7 +518,7 @@ static void chat_interrupt(void)
 			run |= chat->pend[i].kind == PEND_RUN;
 		struct cli_params p = {0};
 		cli_p_project(&p, chat->cli);
-		chat_send(run ? "kernel.interrupt" : "cancel", &p);
+		chat_send(run ? "kernel.interrupt" : "cancel", &p, NULL);
 		printf("%s (Ctrl-C again leaves)\n", run ? "interrupting the code" : "cancelling the turn");
 		chat->cancel_sent = true;
 	} else if (chat->npend == 0 && chat->rl_on && *rl->rl_end > 0) {
@@ -542,8 +538,7 @@ static void chat_interrupt(void)
  * what was pending is forgotten, and said to be unknown. */
 static int chat_reattach(void)
 {
-	proto_client_close(chat->cli->conn);
-	chat->cli->conn = NULL;
+	cli_conn_close(chat->cli);
 	out_begin();
 	if (chat->npend)
 		printf("daa: daad restarted (or stopped) while %d request(s) waited; their result is "
@@ -559,7 +554,7 @@ static int chat_reattach(void)
 		struct timespec ts = {0, 200 * 1000 * 1000};
 		struct proto_err err;
 		ppoll(NULL, 0, &ts, &wait_mask);
-		if ((chat->cli->conn = proto_client_connect(chat->cli->socket, &err)))
+		if (cli_conn_open(chat->cli, &err) == 0)
 			rc = chat_attach(); /* quietly tried until then: no line per attempt */
 	}
 	if (rc == 0)
@@ -568,35 +563,33 @@ static int chat_reattach(void)
 	return rc;
 }
 
-/* Wait for the keyboard (tty) and the daemon; -1 EINTR handled by caller. */
-static int chat_poll(bool keyboard, struct pollfd *pf)
+/* The daemon went away: say why, connect again; -1 when chat cannot go on. */
+static int chat_lost(void)
 {
-	pf[0] = (struct pollfd){.fd = keyboard ? 0 : -1, .events = POLLIN};
-	pf[1] = (struct pollfd){.fd = proto_client_fd(chat->cli->conn), .events = POLLIN};
-	return ppoll(pf, 2, NULL, &wait_mask);
+	out_begin();
+	printf("daa: %s\n", proto_async_error(chat->cli->conn, NULL));
+	out_end();
+	return chat_reattach();
 }
 
 /* The terminal loop: readline in callback mode plus the socket. */
 static int chat_loop_tty(void)
 {
-	struct pollfd pf[2];
 	*rl->rl_catch_signals = 0;
 	*rl->rl_outstream = daa_safe_raw_stream(); /* its redisplay is daa's own, not the daemon's */
 	rl->rl_callback_handler_install(chat_prompt(), chat_rl_cb);
 	chat->rl_on = true;
 	while (!chat->quit) {
-		int rc = chat_poll(true, pf);
-		if (rc < 0 && errno == EINTR) {
+		int rc = cli_loop_once(chat->cli, 0, -1);
+		if (rc == -1 && errno == EINTR) {
 			if (got_int)
 				chat_interrupt();
 			continue;
 		}
-		if (rc < 0)
+		if (rc == -1 || (rc == -2 && chat_lost() < 0))
 			break;
-		if (pf[0].revents)
+		if (rc == 1)
 			rl->rl_callback_read_char();
-		if (!chat->quit && chat_drain() < 0 && chat_reattach() < 0)
-			break;
 	}
 	chat->rl_on = false;
 	rl->rl_callback_handler_remove();
@@ -606,17 +599,17 @@ static int chat_loop_tty(void)
 /* Reading from a pipe: a line, then wait until what it started is done. */
 static int chat_loop_pipe(void)
 {
-	struct pollfd pf[2];
 	char *line = NULL;
 	size_t cap = 0;
 	int rc = CLI_OK;
 	while (!chat->quit && getline(&line, &cap, stdin) >= 0) {
 		chat_line(line);
 		while (chat->npend > 0 && !chat->quit) {
-			int r = chat_poll(false, pf);
-			if (r < 0 && errno == EINTR && got_int)
-				chat_interrupt();
-			if (chat_drain() < 0 && chat_reattach() < 0) {
+			int r = cli_loop_once(chat->cli, -1, -1);
+			if (r == -1 && errno == EINTR) {
+				if (got_int)
+					chat_interrupt();
+			} else if (r == -2 && chat_lost() < 0) {
 				rc = CLI_UNREACHABLE;
 				chat->quit = true;
 			}

@@ -244,12 +244,15 @@ static int rerun(struct cli *cli, long from)
 	struct cli_params p = {0};
 	struct proto_msg m;
 	cli_p_project(&p, cli);
-	int rc = cli_call(cli, "watch", &p, CLI_TIMEOUT_SHORT, &m);
+	int rc = cli_connect(cli);
+	if (rc != CLI_OK)
+		return rc;
+	if (!cli->json) /* before `watch`: events may come right behind its reply */
+		proto_async_set_notify(cli->conn, rerun_note_cb, NULL);
+	rc = cli_call(cli, "watch", &p, CLI_TIMEOUT_SHORT, &m);
 	if (rc != CLI_OK)
 		return rc;
 	proto_msg_done(&m);
-	if (!cli->json)
-		proto_client_set_notify(cli->conn, rerun_note_cb, NULL);
 	cli_p_int(&p, "step", from);
 	fprintf(stderr, "re-running from step %ld in a fresh kernel (steps before it are replayed)...\n", from);
 	rc = cli_call(cli, "history.rerun", &p, CLI_TIMEOUT_NONE, &m);

@@ -41,17 +41,18 @@ struct turn {
 	bool progress;         /* one line per event on stderr */
 	const char *stop;      /* method sent on the first Ctrl-C */
 	bool stop_sent;
-	uint32_t answer_id;    /* last `answer` sent from a question event */
+	struct cli_call answer; /* last `answer` sent from a question event (id 0: none) */
 };
 
-/* Send a request without waiting for its response. */
-static uint32_t send_req(struct cli *cli, const char *method, struct cli_params *p)
+/* Send a request whose response call gets; false (said) when it cannot. */
+static bool send_req(struct cli *cli, const char *method, struct cli_params *p,
+		     struct cli_call *call)
 {
 	struct proto_err err;
-	uint32_t id = proto_client_send(cli->conn, method, cli_pack_params, p, &err);
-	if (!id)
-		fprintf(stderr, "daa: %s: %s\n", method, err.msg);
-	return id;
+	if (cli_send(cli, method, p, call, &err))
+		return true;
+	fprintf(stderr, "daa: %s: %s\n", method, err.msg);
+	return false;
 }
 
 /* Ask the user on the terminal; the answer text (a number picks a choice)
@@ -78,20 +79,22 @@ static bool prompt(const msgpack_object *q, char *buf, size_t size)
 	return true;
 }
 
-/* Answer a question from the terminal; returns the answer's msgid or 0. */
-static uint32_t answer_from_tty(struct turn *t, const msgpack_object *q)
+/* Answer a question from the terminal; the answer's response goes to
+ * t->answer (an earlier answer is forgotten).  False when none was sent. */
+static bool answer_from_tty(struct turn *t, const msgpack_object *q)
 {
 	char line[4096];
 	if (!prompt(q, line, sizeof(line))) {
 		if (!got_int)
 			got_int = 1; /* end of input: cancel the turn */
 		printf("\n");
-		return 0;
+		return false;
 	}
 	struct cli_params p = {0};
 	cli_p_project(&p, t->cli);
 	cli_p_str(&p, "text", line);
-	return send_req(t->cli, "answer", &p);
+	cli_call_forget(t->cli, &t->answer);
+	return send_req(t->cli, "answer", &p, &t->answer);
 }
 
 /* turn.event (and other notifications) while a turn runs. */
@@ -115,11 +118,8 @@ static void turn_note_cb(const char *method, const msgpack_object *params, void 
 	bool question = kind && !strcmp(kind, "question");
 	if (t->progress && !(question && t->interactive))
 		cli_event_print(stderr, params);
-	if (question && t->interactive && !got_int) {
-		uint32_t id = answer_from_tty(t, params);
-		if (id)
-			t->answer_id = id;
-	}
+	if (question && t->interactive && !got_int)
+		answer_from_tty(t, params);
 }
 
 /* Send method with p and wait for its result (error responses printed). */
@@ -128,12 +128,12 @@ static int turn_call(struct turn *t, const char *method, struct cli_params *p, s
 	int rc = cli_connect(t->cli);
 	if (rc != CLI_OK)
 		return rc;
-	proto_client_set_notify(t->cli->conn, turn_note_cb, t);
-	proto_client_set_sigmask(t->cli->conn, &wait_mask);
-	uint32_t id = send_req(t->cli, method, p);
-	if (!id)
+	struct cli_call call;
+	proto_async_set_notify(t->cli->conn, turn_note_cb, t);
+	t->cli->wait_mask = &wait_mask;
+	if (!send_req(t->cli, method, p, &call))
 		return CLI_UNREACHABLE;
-	rc = cli_wait(t->cli, method, id, &got_int, t->stop, &t->stop_sent, NULL, m);
+	rc = cli_wait(t->cli, method, &call, &got_int, t->stop, &t->stop_sent, NULL, m);
 	cli_progress_clear(stderr); /* the step ended: no bar left over the result */
 	return rc;
 }
@@ -150,17 +150,16 @@ static bool is_question(const msgpack_object *res)
 static int turn_follow(struct turn *t, struct proto_msg *m)
 {
 	while (t->interactive && is_question(m->result) && !got_int) {
-		uint32_t id = t->answer_id;
-		t->answer_id = 0;
-		if (!id)
-			id = answer_from_tty(t, proto_map_get(m->result, "question"));
-		if (!id)
+		if (!t->answer.id && !answer_from_tty(t, proto_map_get(m->result, "question")))
 			break;
 		proto_msg_done(m);
-		int rc = cli_wait(t->cli, "answer", id, &got_int, t->stop, &t->stop_sent, NULL, m);
+		/* a question coming meanwhile replaces the answer waited for */
+		int rc = cli_wait(t->cli, "answer", &t->answer, &got_int, t->stop, &t->stop_sent, NULL, m);
+		memset(&t->answer, 0, sizeof(t->answer)); /* taken: the next question's slot */
 		if (rc != CLI_OK)
 			return rc;
 	}
+	cli_call_forget(t->cli, &t->answer);
 	int rc;
 	if (t->cli->json) {
 		cli_json_print(stdout, m->result, 2);
@@ -344,27 +343,27 @@ static int cmd_watch(struct cli *cli, struct cli_args *a)
 	(void)a;
 	struct cli_params p = {0};
 	struct proto_msg m;
-	struct proto_err err;
 	cli_p_project(&p, cli);
 	catch_sigint();
-	int rc = cli_call(cli, "watch", &p, CLI_TIMEOUT_SHORT, &m);
+	int rc = cli_connect(cli);
+	if (rc != CLI_OK)
+		return rc;
+	/* events may come right behind the reply, in the same read */
+	proto_async_set_notify(cli->conn, watch_note_cb, cli);
+	rc = cli_call(cli, "watch", &p, CLI_TIMEOUT_SHORT, &m);
 	if (rc != CLI_OK)
 		return rc;
 	const char *pp = cli_str(m.result, "project_path");
 	fprintf(stderr, "watching %s (Ctrl-C to stop)\n", pp ? pp : cli->project ? cli->project : "default");
 	proto_msg_done(&m);
-	proto_client_set_notify(cli->conn, watch_note_cb, cli);
-	proto_client_set_sigmask(cli->conn, &wait_mask);
-	/* msgid 0 is never sent by this client: wait only dispatches notifications */
+	cli->wait_mask = &wait_mask;
 	while (!got_int) {
-		if (proto_client_wait(cli->conn, 0, CLI_TIMEOUT_NONE, &m, &err) == 0) {
-			proto_msg_done(&m);
-			continue;
+		int r = cli_loop_once(cli, -1, CLI_TIMEOUT_NONE);
+		if (r == -2 || (r == -1 && errno != EINTR)) {
+			const char *why = proto_async_error(cli->conn, NULL);
+			fprintf(stderr, "daa: %s\n", why ? why : strerror(errno));
+			return CLI_UNREACHABLE;
 		}
-		if (errno == EINTR)
-			continue;
-		fprintf(stderr, "daa: %s\n", err.msg);
-		return CLI_UNREACHABLE;
 	}
 	return CLI_OK;
 }

@@ -337,7 +337,7 @@ static int main_run(const struct cli_cmd *c, struct global *g, struct cli_args *
 	if (cli_project_resolve(&cli, g->project) < 0)
 		return CLI_ERR;
 	int rc = c->fn(&cli, a);
-	proto_client_close(cli.conn);
+	cli_conn_close(&cli);
 	fflush(stdout);
 	return rc;
 }

@@ -154,8 +154,7 @@ int cli_connect(struct cli *cli)
 	struct proto_err err;
 	if (cli->conn)
 		return CLI_OK;
-	cli->conn = proto_client_connect(cli->socket, &err);
-	if (cli->conn)
+	if (cli_conn_open(cli, &err) == 0)
 		return CLI_OK;
 	if (errno != ENOENT && errno != ECONNREFUSED) {
 		fprintf(stderr, "daa: %s\n", err.msg);
@@ -206,25 +205,6 @@ bool cli_json_result(struct cli *cli, const struct proto_msg *msg)
 	return true;
 }
 
-/* Call method with params; see cli.h for the return values. */
-static int call_outcome(struct cli *cli, const char *method, struct proto_msg *msg);
-
-int cli_call(struct cli *cli, const char *method, struct cli_params *p, int timeout_ms,
-	     struct proto_msg *msg)
-{
-	struct proto_err err;
-	int rc = cli_connect(cli);
-	if (rc != CLI_OK)
-		return rc;
-	if (proto_client_call(cli->conn, method, cli_pack_params, p, timeout_ms, msg, &err) < 0) {
-		if (errno == ECONNRESET || errno == EPIPE)
-			return cli_lost(method, err.msg);
-		fprintf(stderr, "daa: %s: %s\n", method, err.msg);
-		return CLI_UNREACHABLE;
-	}
-	return call_outcome(cli, method, msg);
-}
-
 /* The error or result of a finished call (as cli_call). */
 static int call_outcome(struct cli *cli, const char *method, struct proto_msg *msg)
 {
@@ -236,36 +216,79 @@ static int call_outcome(struct cli *cli, const char *method, struct proto_msg *m
 	return CLI_OK;
 }
 
-int cli_wait(struct cli *cli, const char *method, uint32_t id, volatile sig_atomic_t *ints,
-	     const char *stop, bool *stop_sent, const char *notice, struct proto_msg *m)
+/* A call that ended without a response: the connection closed (after method
+ * was sent: its result is unknown) or it failed otherwise. */
+static int call_failed(const char *method, const struct cli_call *call)
+{
+	if (call->sys_errno == ECONNRESET || call->sys_errno == EPIPE)
+		return cli_lost(method, call->why);
+	fprintf(stderr, "daa: %s: %s\n", method, call->why);
+	return CLI_UNREACHABLE;
+}
+
+/* Call method with params; see cli.h for the return values. */
+int cli_call(struct cli *cli, const char *method, struct cli_params *p, int timeout_ms,
+	     struct proto_msg *msg)
+{
+	struct cli_call call;
+	int rc = cli_connect(cli);
+	if (rc != CLI_OK)
+		return rc;
+	if (cli_call_wait(cli, method, p, timeout_ms, &call) < 0)
+		return call_failed(method, &call);
+	*msg = call.msg;
+	return call_outcome(cli, method, msg);
+}
+
+/* Ctrl-C while waiting: the first sends `stop` once; CLI_OK to go on
+ * waiting, else the exit code. */
+static int wait_interrupted(struct cli *cli, volatile sig_atomic_t *ints, const char *stop,
+			    bool *stop_sent)
 {
 	struct proto_err err;
-	int timeout = notice ? 1000 : -1;
-	for (;;) {
-		if (*ints > 1) {
-			fprintf(stderr, "daa: interrupted; the daemon goes on with what it was doing\n");
-			return CLI_ERR;
+	if (*ints > 1) {
+		fprintf(stderr, "daa: interrupted; the daemon goes on with what it was doing\n");
+		return CLI_ERR;
+	}
+	if (*ints && stop && !*stop_sent) {
+		struct cli_params p = {0};
+		cli_p_project(&p, cli);
+		fprintf(stderr, "daa: %s sent (Ctrl-C again to leave without waiting)\n", stop);
+		if (!cli_send(cli, stop, &p, NULL, &err)) {
+			fprintf(stderr, "daa: %s: %s\n", stop, err.msg);
+			return CLI_UNREACHABLE;
 		}
-		if (*ints && stop && !*stop_sent) {
-			struct cli_params p = {0};
-			cli_p_project(&p, cli);
-			fprintf(stderr, "daa: %s sent (Ctrl-C again to leave without waiting)\n", stop);
-			if (!proto_client_send(cli->conn, stop, cli_pack_params, &p, &err)) {
-				fprintf(stderr, "daa: %s: %s\n", stop, err.msg);
-				return CLI_UNREACHABLE;
-			}
-			*stop_sent = true;
-		}
-		if (proto_client_wait(cli->conn, id, timeout, m, &err) == 0)
-			return call_outcome(cli, method, m);
+		*stop_sent = true;
+	}
+	return CLI_OK;
+}
+
+int cli_wait(struct cli *cli, const char *method, struct cli_call *call,
+	     volatile sig_atomic_t *ints, const char *stop, bool *stop_sent, const char *notice,
+	     struct proto_msg *m)
+{
+	int timeout = notice ? 1000 : -1, rc;
+	while ((rc = wait_interrupted(cli, ints, stop, stop_sent)) == CLI_OK &&
+	       cli_loop_until(cli, call, timeout) < 0) {
 		if (errno == ETIMEDOUT && timeout > 0) {
 			if (isatty(STDERR_FILENO))
 				fprintf(stderr, "daa: %s (Ctrl-C interrupts it)\n", notice);
 			timeout = -1;
 		} else if (errno != EINTR) {
-			return cli_lost(method, err.msg);
+			rc = CLI_UNREACHABLE;
+			fprintf(stderr, "daa: %s: waiting for the daemon: %s\n", method, strerror(errno));
+			break;
 		}
 	}
+	if (rc != CLI_OK) {
+		cli_call_forget(cli, call);
+		return rc;
+	}
+	if (call->failed)
+		return call_failed(method, call);
+	*m = call->msg;
+	memset(&call->msg, 0, sizeof(call->msg));
+	return call_outcome(cli, method, m);
 }
 
 /* The connection was lost after method was sent: say that its result is
@@ -281,18 +304,18 @@ int cli_call_long(struct cli *cli, const char *method, struct cli_params *p, con
 		  struct proto_msg *msg)
 {
 	static volatile sig_atomic_t ints;
-	sigset_t wait_mask;
+	static sigset_t wait_mask;
 	struct proto_err err;
+	struct cli_call call;
 	bool interrupt_sent = false;
 	int rc = cli_connect(cli);
 	if (rc != CLI_OK)
 		return rc;
 	cli_sigint_catch(&ints, &wait_mask);
-	proto_client_set_sigmask(cli->conn, &wait_mask);
-	uint32_t id = proto_client_send(cli->conn, method, cli_pack_params, p, &err);
-	if (!id) {
+	cli->wait_mask = &wait_mask;
+	if (!cli_send(cli, method, p, &call, &err)) {
 		fprintf(stderr, "daa: %s: %s\n", method, err.msg);
 		return CLI_UNREACHABLE;
 	}
-	return cli_wait(cli, method, id, &ints, "kernel.interrupt", &interrupt_sent, notice, msg);
+	return cli_wait(cli, method, &call, &ints, "kernel.interrupt", &interrupt_sent, notice, msg);
 }

@@ -220,7 +220,7 @@ static int wait_ready(struct cli *cli, pid_t pid, int errfd, const char *logpath
 	if (done)
 		waitpid(pid, &st, 0);
 	/* exited 0: it listens; otherwise another daad may have won the race: use it */
-	if (done && (cli->conn = proto_client_connect(cli->socket, &err)))
+	if (done && cli_conn_open(cli, &err) == 0)
 		return CLI_OK;
 	if (!done)
 		fprintf(stderr, "daa: the daemon (pid %d) did not open %s within %d s\n", (int)pid,

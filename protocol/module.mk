@@ -1,5 +1,5 @@
 # protocol/module.mk — libdaaproto.a: msgpack-RPC framing, reading with caps,
-# building helpers, named-parameter checks, the blocking client.
+# building helpers, named-parameter checks, the socket path, the client core.
 PROTO_SRCS := $(wildcard protocol/*.c)
 PROTO_OBJS := $(PROTO_SRCS:%.c=$(OBJ)/%.o)
 PROTO_LIB := $(LIBDIR)/libdaaproto.a

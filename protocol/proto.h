@@ -6,7 +6,8 @@
  *
  * This library knows nothing of its callers (daemon, CLI, tray): it frames,
  * reads with caps (message size, nesting depth), builds messages, and checks
- * named parameters against a field table.  Depends on msgpack-c only.
+ * named parameters against a field table; the client core that drives a
+ * connection is protocol/proto_async.h.  Depends on msgpack-c only.
  */
 #ifndef DAA_PROTO_H
 #define DAA_PROTO_H
@@ -184,40 +185,10 @@ bool proto_map_bool(const msgpack_object *map, const char *key, bool dflt);
  * else /tmp/daa-$UID/daad.sock.  Returns -1 if it does not fit in buf. */
 int proto_socket_path(char *buf, size_t size);
 
-/*
- * A blocking client connection (for the CLI and tools).  Notifications that
- * arrive while waiting for a response go to the notify callback.
- */
-struct proto_client;
+/* A notification's handler: method and its named-args map (NULL if none). */
 typedef void (*proto_notify_cb)(const char *method, const msgpack_object *params, void *ud);
-/* Connect to path; NULL with err filled (errno kept) when nothing listens. */
-struct proto_client *proto_client_connect(const char *path, struct proto_err *err);
-void proto_client_close(struct proto_client *c);
-int proto_client_fd(const struct proto_client *c);
-void proto_client_set_notify(struct proto_client *c, proto_notify_cb cb, void *ud);
-/*
- * While waiting, replace the signal mask with *mask (ppoll), NULL to stop.
- * A caller that keeps a signal (SIGINT) blocked and passes a mask without it
- * gets that signal only inside the wait, which then returns -1 with errno
- * EINTR: no signal can slip in between a check and the wait.
- */
-void proto_client_set_sigmask(struct proto_client *c, const sigset_t *mask);
-/*
- * Send a request whose params map was packed by `pack_params` (may be NULL →
- * empty map) and wait for its response.  Returns 0 with *msg filled (caller
- * calls proto_msg_done); -1 on transport failure (err).  An error response is
- * returned as 0 with msg->error non-nil.  timeout_ms < 0 waits forever.
- */
+/* Packs a request's params map (one object) for a call (protocol/proto_async.h,
+ * the asynchronous client core the CLI and the tray use). */
 typedef void (*proto_pack_fn)(msgpack_packer *pk, void *ud);
-int proto_client_call(struct proto_client *c, const char *method, proto_pack_fn pack_params,
-		      void *ud, int timeout_ms, struct proto_msg *msg, struct proto_err *err);
-/* Send a request without waiting (returns its msgid, or 0 on failure). */
-uint32_t proto_client_send(struct proto_client *c, const char *method,
-			   proto_pack_fn pack_params, void *ud, struct proto_err *err);
-/* Wait for the response to msgid (notifications dispatched meanwhile;
- * responses to other requests sent earlier are kept for their own wait, up to
- * 8; -1 with errno EINTR when a signal interrupted the wait). */
-int proto_client_wait(struct proto_client *c, uint32_t msgid, int timeout_ms,
-		      struct proto_msg *msg, struct proto_err *err);
 
 #endif

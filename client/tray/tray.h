@@ -13,32 +13,23 @@
 
 #include <gtk/gtk.h>
 #include <stdbool.h>
-#include "protocol/proto.h"
+#include "protocol/proto_async.h"
 
-/* ---- the connection (tray_conn.c) ---- */
+/* ---- the connection (tray_conn.c): the protocol's client core
+ * (protocol/proto_async.h) on the GLib main loop ---- */
 struct tconn;
-/* A reply: error (nil or map) and result, or a transport failure (both NULL,
- * errmsg set).  errmsg is also set from an error response's message. */
-struct tconn_reply {
-	const msgpack_object *error;
-	const msgpack_object *result;
-	const char *errmsg;
-	int code;
-};
-typedef void (*tconn_reply_cb)(const struct tconn_reply *r, void *ud);
-typedef void (*tconn_notify_cb)(const char *method, const msgpack_object *params, void *ud);
 /* Called once when an open connection breaks (why: for the user). */
 typedef void (*tconn_lost_cb)(const char *why, void *ud);
 
 /* A connection to the socket at path; NULL with err when nothing listens. */
-struct tconn *tconn_open(const char *path, tconn_notify_cb ncb, tconn_lost_cb lcb, void *ud,
+struct tconn *tconn_open(const char *path, proto_notify_cb ncb, tconn_lost_cb lcb, void *ud,
 			 struct proto_err *err);
 /* Close; pending callbacks are called with a transport error first. */
 void tconn_close(struct tconn *c);
 /* Send a request (params packed by pack, may be NULL); cb (may be NULL) gets
  * the reply later, never from inside this call.  Returns the msgid or 0. */
 uint32_t tconn_call(struct tconn *c, const char *method, proto_pack_fn pack, void *pack_ud,
-		    tconn_reply_cb cb, void *ud);
+		    proto_reply_cb cb, void *ud);
 
 /* ---- named params for a call ---- */
 #define TRAY_KV_MAX 8
@@ -88,7 +79,7 @@ extern struct tray_app tray_app;
 /* Connect now (starting daad unless no_start, when start is true). */
 void tray_connect(bool start);
 /* Call a method on the daemon; false (and cb with an error) when disconnected. */
-bool tray_call(const char *method, struct tray_kv *p, tconn_reply_cb cb, void *ud);
+bool tray_call(const char *method, struct tray_kv *p, proto_reply_cb cb, void *ud);
 /* Choose the project shown in the window (subscribes, loads its turns). */
 void tray_project_set(const char *name);
 /* Ask for the project list again (menu and chooser). */

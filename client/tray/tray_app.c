@@ -198,19 +198,19 @@ void tray_connect(bool start)
 
 /* Idle: a call made while disconnected fails like a broken one. */
 struct late_fail {
-	tconn_reply_cb cb;
+	proto_reply_cb cb;
 	void *ud;
 };
 static gboolean late_fail_cb(gpointer data)
 {
 	struct late_fail *f = data;
-	struct tconn_reply r = {NULL, NULL, "the daemon is not running", PROTO_ERR_IO};
+	struct proto_reply r = {.errmsg = "the daemon is not running", .code = PROTO_ERR_IO};
 	f->cb(&r, f->ud);
 	g_free(f);
 	return G_SOURCE_REMOVE;
 }
 
-bool tray_call(const char *method, struct tray_kv *p, tconn_reply_cb cb, void *ud)
+bool tray_call(const char *method, struct tray_kv *p, proto_reply_cb cb, void *ud)
 {
 	if (tray_app.conn && tconn_call(tray_app.conn, method, tray_kv_pack, p, cb, ud))
 		return true;
@@ -223,7 +223,7 @@ bool tray_call(const char *method, struct tray_kv *p, tconn_reply_cb cb, void *u
 }
 
 /* status → the status line. */
-static void status_reply_cb(const struct tconn_reply *r, void *ud)
+static void status_reply_cb(const struct proto_reply *r, void *ud)
 {
 	(void)ud;
 	if (!r->result) {
@@ -256,7 +256,7 @@ static void on_connected(void)
 }
 
 /* project.list → tray_app.projects. */
-static void list_reply_cb(const struct tconn_reply *r, void *ud)
+static void list_reply_cb(const struct proto_reply *r, void *ud)
 {
 	(void)ud;
 	const msgpack_object *ps = r->result ? proto_map_get(r->result, "projects") : NULL;
@@ -278,7 +278,7 @@ void tray_projects_refresh(void)
 }
 
 /* turns.list → the conversation so far. */
-static void turns_reply_cb(const struct tconn_reply *r, void *ud)
+static void turns_reply_cb(const struct proto_reply *r, void *ud)
 {
 	char *project = ud;
 	bool current = tray_app.project && strcmp(project, tray_app.project) == 0;
@@ -303,7 +303,7 @@ static void turns_reply_cb(const struct tconn_reply *r, void *ud)
 }
 
 /* watch → the project's folder, then its turns. */
-static void watch_reply_cb(const struct tconn_reply *r, void *ud)
+static void watch_reply_cb(const struct proto_reply *r, void *ud)
 {
 	char *project = ud;
 	if (!tray_app.project || strcmp(project, tray_app.project) != 0) {
@@ -353,7 +353,7 @@ void tray_state_set(enum tray_turn_state st)
 /* ask / answer reply: the TURN RESULT came by events; show only failures.
  * An answer to a question that no longer waits (answered elsewhere a moment
  * before) leaves the question state. */
-static void turn_reply_cb(const struct tconn_reply *r, void *ud)
+static void turn_reply_cb(const struct proto_reply *r, void *ud)
 {
 	(void)ud;
 	if (!r->result && r->errmsg)
@@ -387,7 +387,7 @@ void tray_send(const char *request)
 }
 
 /* cancel → a note when nothing was running. */
-static void cancel_reply_cb(const struct tconn_reply *r, void *ud)
+static void cancel_reply_cb(const struct proto_reply *r, void *ud)
 {
 	(void)ud;
 	if (!r->result)
@@ -404,7 +404,7 @@ void tray_cancel(void)
 }
 
 /* data.add → what was added (and that its profile is under way), or why not. */
-static void add_reply_cb(const struct tconn_reply *r, void *ud)
+static void add_reply_cb(const struct proto_reply *r, void *ud)
 {
 	char *file = ud, *msg;
 	bool ok = r->result && r->result->type == MSGPACK_OBJECT_MAP;

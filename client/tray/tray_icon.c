@@ -40,7 +40,7 @@ static void quit_cb(GtkMenuItem *mi, gpointer data)
 }
 
 /* project.create for the file's name, then data.add (exists: use it). */
-static void created_cb(const struct tconn_reply *r, void *ud)
+static void created_cb(const struct proto_reply *r, void *ud)
 {
 	char **v = ud; /* {name, path} */
 	if (!r->result && r->code != PROTO_ERR_EXISTS) {
