@@ -51,6 +51,9 @@ all: build-all
 $(OBJ)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c $< -o $@
+# Keep objects that pattern rules make on the way (tests' own .o): make
+# would delete them as intermediates, and `make lint` reads every object.
+.SECONDARY:
 
 include $(wildcard */module.mk tests/*/module.mk bench/*/module.mk)
 
