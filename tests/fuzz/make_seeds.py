@@ -92,7 +92,7 @@ def kernel_frames():
 
 
 def configs():
-    text = open(os.path.join(ROOT, "daemon", "LLM.md")).read()
+    text = open(os.path.join(ROOT, "daemon", "llm", "LLM.md")).read()
     for block in re.findall(r"```json\n(.*?)```", text, re.S):
         put("config", block)
     put("config", json.dumps({"socket": "/tmp/daa.sock", "data_dir": "/srv/daa", "python":
