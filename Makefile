@@ -35,7 +35,7 @@ LIB_JANSSON := $(shell pkg-config --libs jansson 2>/dev/null || echo -ljansson)
 LIB_CURL := $(shell pkg-config --libs libcurl 2>/dev/null || echo -lcurl)
 LIB_SECCOMP := $(shell pkg-config --libs libseccomp 2>/dev/null || echo -lseccomp)
 LIB_CAP := $(shell pkg-config --libs libcap 2>/dev/null || echo -lcap)
-# SHA-256 (daemon/sha256.h): nettle, which libcurl's gnutls already loads in daad.
+# SHA-256 (daemon/core/sha256.h): nettle, which libcurl's gnutls already loads in daad.
 LIB_NETTLE := $(shell pkg-config --libs nettle 2>/dev/null || echo -lnettle)
 
 BIN := $(BUILD)/bin
@@ -51,6 +51,9 @@ all: build-all
 $(OBJ)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c $< -o $@
+# Keep objects that pattern rules make on the way (tests' own .o): make
+# would delete them as intermediates, and `make lint` reads every object.
+.SECONDARY:
 
 include $(wildcard */module.mk tests/*/module.mk bench/*/module.mk)
 

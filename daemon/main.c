@@ -14,16 +14,16 @@
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include "daemon/config.h"
-#include "daemon/fsutil.h"
-#include "daemon/kern.h"
-#include "daemon/log.h"
-#include "daemon/loop.h"
-#include "daemon/history.h"
-#include "daemon/project.h"
-#include "daemon/sd.h"
-#include "daemon/server.h"
-#include "daemon/agent.h"
+#include "daemon/core/config.h"
+#include "daemon/core/fsutil.h"
+#include "daemon/kernel/kernel.h"
+#include "daemon/core/log.h"
+#include "daemon/core/loop.h"
+#include "daemon/history/history.h"
+#include "daemon/project/project.h"
+#include "daemon/core/sd.h"
+#include "daemon/server/server.h"
+#include "daemon/agent/agent.h"
 
 struct main_opts {
 	struct config_cli cli;

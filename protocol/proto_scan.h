@@ -1,7 +1,7 @@
 /*
  * protocol/proto_scan.h — the one msgpack frame scanner, shared by the RPC
  * reader (protocol/proto_read.c: clients ↔ daemon) and the daemon's kernel
- * wire (daemon/kern_wire.c: daemon ↔ sandboxed kernel).
+ * wire (daemon/kernel/kern_wire.c: daemon ↔ sandboxed kernel).
  *
  * Both read hostile bytes and hand only complete, checked messages to
  * msgpack-c: the scanner walks the current message header by header,

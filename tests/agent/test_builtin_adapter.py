@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""tests/agent/test_builtin_adapter.py — daemon/llm_builtin.c against a
+"""tests/agent/test_builtin_adapter.py — daemon/llm/llm_builtin.c against a
 misbehaving analyst process (tests/agent/fake_analyst.py via
 llm.analyst_cmd): a hang hits the timeout, non-JSON output, a crash (its
 stderr in the message), 5 MB of output (over the cap) — each fails the turn

@@ -12,9 +12,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "daemon/config.h"
-#include "daemon/llm.h"
-#include "daemon/log.h"
+#include "daemon/core/config.h"
+#include "daemon/llm/llm.h"
+#include "daemon/core/log.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

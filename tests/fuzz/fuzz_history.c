@@ -3,7 +3,7 @@
  * loader: the input is a project's .daa/history.json (a user may edit or
  * damage it; another tool may write it).  In a private project folder with
  * two step scripts and a figure, it runs what the daemon does with the
- * file through daemon/history.c's API: hist_state_load, hist_state_entry
+ * file through daemon/history/history.c's API: hist_state_load, hist_state_entry
  * for every step, hist_record_stdout (load, change, save), and checks that
  * what hist_state_save wrote loads back equal (else abort).
  */
@@ -14,11 +14,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "daemon/history.h"
-#include "daemon/log.h"
-#include "daemon/project.h"
-#include "daemon/publish.h"
-#include "daemon/rpc.h"
+#include "daemon/history/history.h"
+#include "daemon/core/log.h"
+#include "daemon/project/project.h"
+#include "daemon/project/publish.h"
+#include "daemon/core/rpc.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -1,7 +1,7 @@
 /*
  * tests/fuzz/fuzz_kern_wire.c — libFuzzer target for the daemon's reader of
- * kernel frames (daemon/kern_wire.c: the resumable scanner, then msgpack-c,
- * then daemon/mpjson.c into jansson), driven as kern.c drives it: bytes
+ * kernel frames (daemon/kernel/kern_wire.c: the resumable scanner, then msgpack-c,
+ * then daemon/core/mpjson.c into jansson), driven as kern.c drives it: bytes
  * arrive through kw_read on a descriptor in pieces, and kw_next is called
  * until it wants more or gives up on the stream.
  *
@@ -16,7 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "daemon/kern_int.h"
+#include "daemon/kernel/kern_int.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

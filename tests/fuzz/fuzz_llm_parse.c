@@ -1,5 +1,5 @@
 /*
- * tests/fuzz/fuzz_llm_parse.c — libFuzzer target for daemon/llm_parse.c,
+ * tests/fuzz/fuzz_llm_parse.c — libFuzzer target for daemon/llm/llm_parse.c,
  * what the OpenAI backend does with a server's bytes:
  *   - the input as a whole (non-streamed) body: json_loadb, then
  *     llm_parse_completion and llm_parse_message (oa_success, oa_reply);
@@ -15,8 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "daemon/llm.h"
-#include "daemon/llm_parse.h"
+#include "daemon/llm/llm.h"
+#include "daemon/llm/llm_parse.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

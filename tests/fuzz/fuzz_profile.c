@@ -1,6 +1,6 @@
 /*
  * tests/fuzz/fuzz_profile.c — libFuzzer target for the profile cache
- * loaders (daemon/profiler_store.c).  The input is two files of a
+ * loaders (daemon/profiler/profiler_store.c).  The input is two files of a
  * project's .daa folder, split at the first NUL byte: the index
  * .daa/profiles.json, then one entry .daa/profiles/<sha>-data.csv.json.
  * In a private project folder it runs what profiler.c does with them:
@@ -15,9 +15,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "daemon/log.h"
-#include "daemon/profiler_int.h"
-#include "daemon/project.h"
+#include "daemon/core/log.h"
+#include "daemon/profiler/profiler_int.h"
+#include "daemon/project/project.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

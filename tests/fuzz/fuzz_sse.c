@@ -1,7 +1,7 @@
 /*
  * tests/fuzz/fuzz_sse.c — libFuzzer target for the SSE parser
- * (daemon/sse.c) and what the OpenAI backend does with its events
- * (daemon/llm_openai.c: every event's data into llm_stream_feed, then the
+ * (daemon/llm/sse.c) and what the OpenAI backend does with its events
+ * (daemon/llm/llm_openai.c: every event's data into llm_stream_feed, then the
  * assembled message through llm_parse_message).
  *
  * Input: byte 0 picks the chunk size (1..64), the rest is the body.  The
@@ -15,9 +15,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "daemon/llm.h"
-#include "daemon/llm_parse.h"
-#include "daemon/sse.h"
+#include "daemon/llm/llm.h"
+#include "daemon/llm/llm_parse.h"
+#include "daemon/llm/sse.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -3,7 +3,7 @@
 tests/fuzz/corpus/<target>/ (seed-*), made the way the real producers make
 them: OpenAI streams and completions by tests/llm/fake_openai.py, kernel
 frames by sandbox/python/daakernel/wire.py's packer, profiles by
-daakernel.profiling, PNGs by matplotlib, configs from daemon/LLM.md.
+daakernel.profiling, PNGs by matplotlib, configs from daemon/llm/LLM.md.
 Run with /usr/bin/python3 (pandas, matplotlib, msgpack); then `make
 fuzz-merge` folds them with what fuzzing found.  Existing files are kept."""
 import hashlib
@@ -92,7 +92,7 @@ def kernel_frames():
 
 
 def configs():
-    text = open(os.path.join(ROOT, "daemon", "LLM.md")).read()
+    text = open(os.path.join(ROOT, "daemon", "llm", "LLM.md")).read()
     for block in re.findall(r"```json\n(.*?)```", text, re.S):
         put("config", block)
     put("config", json.dumps({"socket": "/tmp/daa.sock", "data_dir": "/srv/daa", "python":

@@ -16,29 +16,29 @@ FUZZ_RUN ?= $(FUZZ_TARGETS)
 FUZZ_FLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer -I. $(PKG_CFLAGS) \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
 	-Wall -Wextra -Werror
-FUZZ_HDRS := $(wildcard protocol/*.h daemon/*.h client/*.h)
+FUZZ_HDRS := $(wildcard protocol/*.h daemon/*/*.h client/*.h)
 FUZZ_PROTO := $(wildcard protocol/*.c)
-FUZZ_LLM := daemon/strbuf.c daemon/llm_parse.c daemon/llm.c tests/fuzz/stub_llm_backends.c
+FUZZ_LLM := daemon/core/strbuf.c daemon/llm/llm_parse.c daemon/llm/llm.c tests/fuzz/stub_llm_backends.c
 
 # Sources and libraries of each target (the minimal set of modules; the few
 # symbols those name but the targets never reach are link-only stubs).
 FUZZ_SRC_reader := $(FUZZ_PROTO)
 FUZZ_LIBS_reader := $(LIB_MSGPACK)
-FUZZ_SRC_sse := daemon/sse.c $(FUZZ_LLM)
+FUZZ_SRC_sse := daemon/llm/sse.c $(FUZZ_LLM)
 FUZZ_LIBS_sse := $(LIB_JANSSON)
 FUZZ_SRC_llm_parse := $(FUZZ_LLM)
 FUZZ_LIBS_llm_parse := $(LIB_JANSSON)
-FUZZ_SRC_kern_wire := daemon/kern_wire.c daemon/mpjson.c $(FUZZ_PROTO)
+FUZZ_SRC_kern_wire := daemon/kernel/kern_wire.c daemon/core/mpjson.c $(FUZZ_PROTO)
 FUZZ_LIBS_kern_wire := $(LIB_JANSSON) $(LIB_MSGPACK)
-FUZZ_SRC_config := daemon/config.c daemon/config_check.c daemon/fsutil.c daemon/log.c daemon/llm.c \
+FUZZ_SRC_config := daemon/core/config.c daemon/core/config_check.c daemon/core/fsutil.c daemon/core/log.c daemon/llm/llm.c \
 	tests/fuzz/stub_llm_backends.c $(FUZZ_PROTO)
 FUZZ_LIBS_config := $(LIB_JANSSON) $(LIB_MSGPACK)
-FUZZ_SRC_history := daemon/history.c daemon/history_name.c daemon/history_figs.c daemon/mpjson.c \
-	daemon/kern_result.c \
-	daemon/fsutil.c \
-	daemon/fsutil_out.c daemon/log.c $(FUZZ_PROTO)
+FUZZ_SRC_history := daemon/history/history.c daemon/project/history_name.c daemon/history/history_figs.c daemon/core/mpjson.c \
+	daemon/kernel/kern_result.c \
+	daemon/core/fsutil.c \
+	daemon/core/fsutil_out.c daemon/core/log.c $(FUZZ_PROTO)
 FUZZ_LIBS_history := $(LIB_JANSSON) $(LIB_MSGPACK)
-FUZZ_SRC_profile := daemon/profiler_store.c daemon/fsutil.c daemon/log.c $(FUZZ_PROTO)
+FUZZ_SRC_profile := daemon/profiler/profiler_store.c daemon/core/fsutil.c daemon/core/log.c $(FUZZ_PROTO)
 FUZZ_LIBS_profile := $(LIB_JANSSON) $(LIB_MSGPACK)
 FUZZ_SRC_png := client/inline_img.c client/daa_dl.c
 FUZZ_LIBS_png := $(shell pkg-config --libs libpng 2>/dev/null || echo -lpng16) -lz

@@ -1,5 +1,5 @@
 /*
- * tests/hash/fhash_tests.c — daemon/filehash on a real loop (daemon/loop.c):
+ * tests/hash/fhash_tests.c — daemon/core/filehash on a real loop (daemon/core/loop.c):
  * small and big files against hashlib's digests, the 1 MiB boundary, five
  * big files at once (never more than two children), missing / unreadable /
  * non-regular files (also when they change while queued, so the child's
@@ -18,8 +18,8 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
-#include "daemon/filehash.h"
-#include "daemon/loop.h"
+#include "daemon/core/filehash.h"
+#include "daemon/core/loop.h"
 #include "tests/hash/hash_test.h"
 #include "tests/hash/vectors.h"
 

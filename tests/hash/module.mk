@@ -1,8 +1,8 @@
-# tests/hash/module.mk — test_sha256: SHA-256 (nettle + daemon/sha256 helpers) against NIST and hashlib
-# vectors, daemon/filehash on a real loop.  Links only what it tests
+# tests/hash/module.mk — test_sha256: SHA-256 (nettle + daemon/core/sha256 helpers) against NIST and hashlib
+# vectors, daemon/core/filehash on a real loop.  Links only what it tests
 # (sha256, filehash, loop, log) and the protocol library (proto_fail).
 HASH_TEST_OBJS := $(patsubst %.c,$(OBJ)/%.o,$(wildcard tests/hash/*.c)) \
-	$(OBJ)/daemon/sha256.o $(OBJ)/daemon/filehash.o $(LOOP_OBJS) $(OBJ)/daemon/log.o
+	$(OBJ)/daemon/core/sha256.o $(OBJ)/daemon/core/filehash.o $(LOOP_OBJS) $(OBJ)/daemon/core/log.o
 
 .SECONDEXPANSION:
 $(BUILD)/tests/hash/test_sha256: $(HASH_TEST_OBJS) $$(PROTO_LIB)

@@ -1,9 +1,9 @@
 /*
- * tests/hash/test_sha256.c — SHA-256 as daemon/sha256.h gives it (nettle's
+ * tests/hash/test_sha256.c — SHA-256 as daemon/core/sha256.h gives it (nettle's
  * streaming API and our hex / fd helpers) against the NIST examples and
  * against Python's hashlib (tests/hash/vectors.h, made by gen_vectors.py):
  * every length 0..300, many chunkings of 1 MiB, sha256_fd on files and a
- * pipe; then daemon/filehash on a real loop (fhash_tests.c).  TAP-ish output,
+ * pipe; then daemon/core/filehash on a real loop (fhash_tests.c).  TAP-ish output,
  * exit 0 / 1.  `test_sha256 --bench [MiB]` prints the throughput instead.
  */
 #include <errno.h>
@@ -16,7 +16,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-#include "daemon/sha256.h"
+#include "daemon/core/sha256.h"
 #include "tests/hash/hash_test.h"
 #include "tests/hash/vectors.h"
 

@@ -1,13 +1,13 @@
 /*
  * tests/history/test_hist_entry.c — a step's entry of .daa/history.json
- * read into struct hist_entry (daemon/history_entry.c): a well-formed
+ * read into struct hist_entry (daemon/history/history_entry.c): a well-formed
  * entry, a missing one, and every part of the wrong type (the file can be
  * edited by hand), which must read as absent.
  */
 #include <stdio.h>
 #include <string.h>
 
-#include "daemon/history.h"
+#include "daemon/history/history.h"
 
 static int failures;
 

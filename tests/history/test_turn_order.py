@@ -8,7 +8,7 @@ must be A, B, J, C: seen on one connection (it watches the project and
 asked J), and in the history numbering (A 001, B 002, J 003_run, C 004).
 The positions the queued events report count every job ahead (C: 3).
 
-(Turns and runs are jobs of one FIFO per project, daemon/workq.c.)
+(Turns and runs are jobs of one FIFO per project, daemon/project/workq.c.)
 """
 import os
 import sys

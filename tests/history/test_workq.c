@@ -1,5 +1,5 @@
 /*
- * tests/history/test_workq.c — the project work queue (daemon/workq.c) on
+ * tests/history/test_workq.c — the project work queue (daemon/project/workq.c) on
  * its own: arrival order across job kinds, positions, a job that ends from
  * inside its start or at once, start failures, clients that went away,
  * dropping by kind and client, a closed project, shutdown, and a job
@@ -11,9 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "daemon/project.h"
-#include "daemon/rpc.h"
-#include "daemon/workq.h"
+#include "daemon/project/project.h"
+#include "daemon/core/rpc.h"
+#include "daemon/project/workq.h"
 
 /* ---- stubs of what workq.c calls ---------------------------------------- */
 

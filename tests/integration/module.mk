@@ -6,7 +6,7 @@ $(BUILD)/tests/integration/test_loop: $(OBJ)/tests/integration/test_loop.o $(LOO
 	$(CC) $(LDFLAGS) -o $@ $^
 
 $(BUILD)/tests/integration/test_fsutil: $(OBJ)/tests/integration/test_fsutil.o \
-		$(OBJ)/daemon/fsutil.o $(PROTO_LIB)
+		$(OBJ)/daemon/core/fsutil.o $(PROTO_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(PROTO_LIB) $(LIB_MSGPACK)
 
@@ -18,9 +18,9 @@ $(BUILD)/tests/integration/test_loop_child: $(OBJ)/tests/integration/test_loop_c
 
 TEST_BINS += $(BUILD)/tests/integration/test_loop_child
 
-# The publisher (daemon/publish.c) with a fake sink and a fake project handle.
+# The publisher (daemon/project/publish.c) with a fake sink and a fake project handle.
 $(BUILD)/tests/integration/test_publish: $(OBJ)/tests/integration/test_publish.o \
-		$(OBJ)/daemon/publish.o $(OBJ)/daemon/mpjson.o $(OBJ)/daemon/log.o $(PROTO_LIB)
+		$(OBJ)/daemon/project/publish.o $(OBJ)/daemon/core/mpjson.o $(OBJ)/daemon/core/log.o $(PROTO_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(PROTO_LIB) $(LIB_MSGPACK) $(LIB_JANSSON)
 

@@ -1,5 +1,5 @@
 /*
- * tests/integration/test_fsutil.c — unit test of daemon/fsutil.c: safe
+ * tests/integration/test_fsutil.c — unit test of daemon/core/fsutil.c: safe
  * names, atomic rewrite (no temp file left, errors name the path), append,
  * mkdir -p, bounded reads, rm -rf that never follows a symlink out of the
  * tree, and the copy with its fallbacks (a pipe source forces read/write).
@@ -12,7 +12,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include "daemon/fsutil.h"
+#include "daemon/core/fsutil.h"
 
 static int failures, ntest;
 

@@ -1,5 +1,5 @@
 /*
- * tests/integration/test_loop.c — unit test of daemon/loop.c and
+ * tests/integration/test_loop.c — unit test of daemon/core/loop.c and
  * loop_timer.c: timer order and cancellation (also from inside a callback),
  * re-arming, many timers, fd dispatch, and changes made from inside
  * callbacks (a deleted fd, or a deleted fd whose number was reused, is not
@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include "daemon/loop.h"
+#include "daemon/core/loop.h"
 
 static int failures, ntest;
 

@@ -1,8 +1,8 @@
 /*
  * tests/integration/test_loop_child.c — unit test of the loop's child
- * watcher (daemon/loop_child.c: exit status, a killed child, each child
+ * watcher (daemon/core/loop_child.c: exit status, a killed child, each child
  * reaped and reported exactly once, unwatch, the blocking wait; both with
- * pidfds and through SIGCHLD; a child that ended before it was watched) and of its deferred calls (daemon/loop.c: run
+ * pidfds and through SIGCHLD; a child that ended before it was watched) and of its deferred calls (daemon/core/loop.c: run
  * once, at the end of the turn, in order, also when asked while they run;
  * cancel).  Prints TAP; exit 1 on any failure.
  */
@@ -14,7 +14,7 @@
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
-#include "daemon/loop.h"
+#include "daemon/core/loop.h"
 
 static int failures, ntest;
 

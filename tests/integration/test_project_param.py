@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """The `project` param is resolved once, by the dispatcher, for every method
-that takes one (daemon/rpc.h RPC_METHOD_PROJECT): a name that is not a
+that takes one (daemon/core/rpc.h RPC_METHOD_PROJECT): a name that is not a
 project, a folder that is not one, and a param of the wrong type get the
 same error from every such method, before the method runs (so nothing is
 created or started); absent, it means the default project."""

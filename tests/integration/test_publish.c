@@ -1,5 +1,5 @@
 /*
- * tests/integration/test_publish.c — unit test of daemon/publish.c, the one
+ * tests/integration/test_publish.c — unit test of daemon/project/publish.c, the one
  * publisher of notifications: topics and projects select the subscribers,
  * a subscription removed or added from inside a send is handled (the
  * publish in progress skips the removed one and does not send to the new
@@ -13,9 +13,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "daemon/kern.h" /* mpjson_from_object */
-#include "daemon/project.h"
-#include "daemon/publish.h"
+#include "daemon/core/mpjson.h"
+#include "daemon/project/project.h"
+#include "daemon/project/publish.h"
 
 /* The publisher asks a project for its path only: a fake handle. */
 struct proj {

@@ -1,6 +1,6 @@
 /*
- * tests/kernel/kern_doubles.c — minimal stand-ins for daemon/config.h and
- * daemon/project.h so the kernel manager can be tested on its own, with real
+ * tests/kernel/kern_doubles.c — minimal stand-ins for daemon/core/config.h and
+ * daemon/project/project.h so the kernel manager can be tested on its own, with real
  * kernels and a real loop (test-only; daad links the real modules).
  * A "project" here is any absolute folder; its datasets are left to the
  * runtime's own scan of data/.
@@ -10,8 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "daemon/config.h"
-#include "daemon/project.h"
+#include "daemon/core/config.h"
+#include "daemon/project/project.h"
 
 struct proj {
 	char path[PATH_MAX];

@@ -20,9 +20,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "daemon/kern_int.h"
-#include "daemon/log.h"
-#include "daemon/loop.h"
+#include "daemon/kernel/kern_int.h"
+#include "daemon/core/log.h"
+#include "daemon/core/loop.h"
 
 static struct loop *L;
 static int failures, checks;

@@ -1,6 +1,6 @@
 /*
  * tests/kernel/test_kern_result.c — the kernel reply parser
- * (daemon/kern_result.c) on its own: a well-formed exec reply, a failed
+ * (daemon/kernel/kern_result.c) on its own: a well-formed exec reply, a failed
  * one, no reply, missing fields, every field of the wrong type, and huge
  * values.  A wrong type must give a failed result whose message names the
  * field, never a crash and never "ok".
@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "daemon/kern_result.h"
+#include "daemon/kernel/kern_result.h"
 
 static int failures;
 

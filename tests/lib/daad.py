@@ -486,8 +486,8 @@ class EventClient(Client):
         return [e.get("kind") for e in self.events if isinstance(e, dict)]
 
 
-MINE = ("daemon/agent", "daemon/llm_builtin", "daemon/m_turn", "daemon/profiler", "daemon/filehash",
-        "daemon/m_profile", "daemon/m_data", "daemon/project_watch")
+MINE = ("daemon/agent/", "daemon/llm/llm_builtin", "daemon/rpc/m_turn", "daemon/profiler/profiler",
+        "daemon/core/filehash", "daemon/rpc/m_profile", "daemon/rpc/m_data", "daemon/project/project_watch")
 
 
 def check_sanitizers(text):

@@ -15,8 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "daemon/llm.h"
-#include "daemon/loop.h"
+#include "daemon/llm/llm.h"
+#include "daemon/core/loop.h"
 
 struct probe {
 	struct loop *l;

@@ -3,7 +3,7 @@
 # server (fake_openai.py) and the npm interop test need no build.
 LLM_TEST_SRCS := $(wildcard tests/llm/test_*.c)
 LLM_TEST_BINS := $(LLM_TEST_SRCS:tests/llm/%.c=$(BUILD)/tests/llm/%)
-LLM_TEST_DEPS := $(addprefix $(OBJ)/daemon/,loop.o loop_timer.o loop_child.o llm.o llm_openai.o llm_parse.o http.o sse.o strbuf.o) \
+LLM_TEST_DEPS := $(LOOP_OBJS) $(addprefix $(OBJ)/daemon/llm/,llm.o llm_openai.o llm_parse.o http.o sse.o) $(OBJ)/daemon/core/strbuf.o \
 	$(OBJ)/tests/llm/stub_builtin.o
 
 $(BUILD)/tests/llm/%: $(OBJ)/tests/llm/%.o $(LLM_TEST_DEPS)

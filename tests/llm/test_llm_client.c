@@ -1,6 +1,6 @@
 /*
  * tests/llm/test_llm_client.c — the OpenAI client end to end: the real
- * daemon loop (daemon/loop.c) and llm_openai.c against fake_openai.py.
+ * daemon loop (daemon/core/loop.c) and llm_openai.c against fake_openai.py.
  * Each scenario checks what the client returned AND what the server
  * received (headers, model, messages, tools,
  * stream flag, number of attempts); the server is re-scripted and its
@@ -22,8 +22,8 @@
 
 #include <curl/curl.h>
 
-#include "daemon/llm.h"
-#include "daemon/loop.h"
+#include "daemon/llm/llm.h"
+#include "daemon/core/loop.h"
 
 #define KEY "sk-test-secret-4f9a"
 #define GUARD_MS 20000

@@ -12,9 +12,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "daemon/llm.h"
-#include "daemon/llm_parse.h"
-#include "daemon/sse.h"
+#include "daemon/llm/llm.h"
+#include "daemon/llm/llm_parse.h"
+#include "daemon/llm/sse.h"
 
 static int n_checks, n_failed;
 

@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """tests/profiles/test_background.py — adding a dataset profiles it in the
-background (daemon/profiler.c), the profile is cached by the file's content
+background (daemon/profiler/profiler.c), the profile is cached by the file's content
 hash in .daa/, and the agent's context is built from it.
 
 Through a real daad and the fake OpenAI server: data.add answers at once with

@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """tests/profiles/test_dropped.py — a dataset copied into data/ by hand (not
-through `daa add`) is noticed (daemon/project_watch.c, inotify): the bound
+through `daa add`) is noticed (daemon/project/project_watch.c, inotify): the bound
 kernel can load it at once and it is profiled in the background; a file
 removed by hand leaves the profile index; a file rewritten in place is
 profiled again for its new content."""

@@ -13,7 +13,7 @@ TEST_BINS += $(SBXT_DIR)/probe
 
 # The daemon's kernel-peer check with a fake kernel list (links server_sock.o).
 $(SBXT_DIR)/test_peer_check: $(OBJ)/tests/sandbox_policy/test_peer_check.o \
-		$(OBJ)/daemon/server_sock.o $(OBJ)/daemon/log.o $$(PROTO_LIB)
+		$(OBJ)/daemon/server/server_sock.o $(OBJ)/daemon/core/log.o $$(PROTO_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIB_MSGPACK) $(LIB_JANSSON)
 

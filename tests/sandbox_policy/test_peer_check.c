@@ -1,6 +1,6 @@
 /*
  * tests/sandbox_policy/test_peer_check.c — the daemon's check that refuses
- * kernels as peers on its socket (daemon/server_sock.c server_peer_is_kernel,
+ * kernels as peers on its socket (daemon/server/server_sock.c server_peer_is_kernel,
  * called by server.c for every accepted connection), with a fake list of
  * kernel pids in place of the kernel manager.  A real kernel cannot make a
  * socket at all (seccomp), so a stand-in "kernel" is made here: a child that
@@ -19,8 +19,8 @@
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
-#include "daemon/kern.h"
-#include "daemon/server_int.h"
+#include "daemon/kernel/kernel.h"
+#include "daemon/server/server_int.h"
 
 static int fake_kernels[4], nfake, checks, failures;
 

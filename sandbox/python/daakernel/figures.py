@@ -8,7 +8,7 @@ rather than allocated.
 The saver's bookkeeping lives in closures, not in attributes of objects the
 user namespace holds (plt.show is a plain function).  The daemon does not
 trust the list of figures a reply carries anyway: it lists the files itself
-(daemon/history_figs.c)."""
+(daemon/history/history_figs.c)."""
 
 import os
 

@@ -13,7 +13,7 @@ kernel (threads only: no new process, no socket) unless `dask_scheduler`
 names a dask.distributed scheduler, which then gets the work.
 
 Self-contained apart from the names imported from datasets.py: daa's export
-(daemon/history_export.c) concatenates datasets.py and this file into a
+(daemon/history/history_export.c) concatenates datasets.py and this file into a
 standalone script and drops the lines marked as export-skipped (the
 package-relative imports below)."""
 

@@ -1,0 +1,86 @@
+/*
+ * daemon/kernel/kernel.h — the kernel manager: one sandboxed Python kernel per open
+ * project plus one warm spare (sandbox/KERNEL.md is the wire protocol).
+ * Requests are asynchronous; callbacks fire from the loop.  Replies are given
+ * to callbacks as jansson objects (borrowed for the duration of the call).
+ * Exactly one of reply / err is non-NULL; a callback never fires from inside
+ * the call that queued it.  Every exec/profile reply carries
+ * `sandbox: {degraded: [...]}` (empty unless allow_missing_layers let a
+ * kernel run without a layer).  Errors: PROTO_ERR_KERNEL (crash, time limit,
+ * hostile output: the message says which and whether a fresh kernel was
+ * started), PROTO_ERR_SANDBOX (a layer missing: fail closed), SHUTDOWN.
+ * Extra config.json keys read by kern_init: "kernel": {kill_grace_ms, mem_mb,
+ * cpu_s, fsize_mb, nofile, nproc, threads} (see daemon/kernel/kern_api.c).
+ * kern_init never fails the daemon: if python or the runtime is missing it
+ * returns 0, logs, and every request fails with that message (doctor shows it).
+ */
+#ifndef DAA_KERN_H
+#define DAA_KERN_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include "daemon/core/loop.h"
+#include "protocol/proto.h"
+
+struct kern_config {
+	char *python;          /* default /usr/bin/python3 */
+	char *runtime_dir;     /* folder holding daa_kernel.py (sandbox/python) */
+	int step_timeout_s;    /* default 120 */
+	int idle_timeout_s;    /* stop idle kernels after this (default 1800) */
+	bool allow_unconfined; /* config "sandbox": {"allow_missing_layers": true} */
+	bool warm_spare;       /* default true */
+};
+
+int kern_init(struct loop *l, const struct kern_config *cfg, struct proto_err *err);
+void kern_shutdown(void);
+
+/* Reply: the kernel's reply map (exec: see KERNEL.md), or err on crash/timeout. */
+typedef void (*kern_reply_cb)(void *ud, const json_t *reply, const struct proto_err *err);
+
+/* Run code in the project's kernel (starting/binding one if needed). */
+int kern_exec(const char *project_path, const char *code, const char *step_name,
+	      kern_reply_cb cb, void *ud, struct proto_err *err);
+/* The same with a time limit for this step (timeout_s <= 0: the configured one). */
+int kern_exec_timeout(const char *project_path, const char *code, const char *step_name,
+		      int timeout_s, kern_reply_cb cb, void *ud, struct proto_err *err);
+/* Profile one dataset with the daa_tools summary and its HTML report
+ * (daemon/profiler.c; sandbox/KERNEL.md `profile` with `summary: true`).
+ * A background request: any other request asked meanwhile goes first (the
+ * profile is interrupted and sent again after it); cb sees only the end. */
+int kern_profile_summary(const char *project_path, const char *dataset, int timeout_s,
+			 kern_reply_cb cb, void *ud, struct proto_err *err);
+/* Progress of the Dask computations of one step (the kernel's `progress`
+ * events, daemon/kern_progress.c): cb(ud, done, total) for each event of
+ * the exec named `step` in the project's kernel that passes the checks and
+ * the rate limit (at most ~4 per second; 0 <= done <= total).  The watch
+ * stays until kern_unwatch_progress(ud) or kern_forget(ud). */
+typedef void (*kern_progress_cb)(void *ud, long long done, long long total);
+int kern_watch_progress(const char *project_path, const char *step, kern_progress_cb cb, void *ud);
+void kern_unwatch_progress(void *ud);
+/* Forget a pending callback and progress watch (the caller is going away). */
+void kern_forget(void *ud);
+int kern_interrupt(const char *project_path);
+/* Restart the project's kernel; what it was doing or had queued fails with
+ * PROTO_ERR_KERNEL and a message starting KERN_MSG_RESTARTED. */
+int kern_restart(const char *project_path);
+#define KERN_MSG_RESTARTED "the kernel was restarted on request"
+/* Stop the project's kernel (project closed/deleted); queued requests fail. */
+int kern_stop(const char *project_path);
+/* The project's live kernel: {pid, state, ready, layers, degraded} (owned), or NULL. */
+json_t *kern_project_info(const char *project_path);
+/* Is pid one of our kernels (any state)?  For server.c: a peer on the daemon
+ * socket that is a kernel must be refused (SO_PEERCRED pid). */
+bool kern_is_kernel_pid(int pid);
+/* For status / doctor: counts and the sandbox layers report (owned json, caller decrefs). */
+json_t *kern_status(void);
+
+/* Hooks of the dataset-cache ledger (daemon/cache_trust.c): `info` gives
+ * the bind request's `cache` field; when `record` is set, a `cache` request
+ * (sandbox/KERNEL.md) is queued right after every bind, and `record` gets
+ * its successful reply only when no request that runs user code had been
+ * sent to that kernel before it.  Unset: no `cache` field, no request. */
+typedef json_t *(*kern_cache_info_fn)(const char *project_path);
+typedef int (*kern_cache_record_fn)(const char *project_path, const json_t *reply);
+void kern_set_cache_hooks(kern_cache_info_fn info, kern_cache_record_fn record);
+
+#endif
