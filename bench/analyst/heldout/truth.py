@@ -16,7 +16,8 @@ passes when the answer TEXT (what `daa ask` prints as the answer) shows it:
   {"p": EXPR}              a p-value: within 5% (or abs 0.0051); one below
                            0.001 passes as any number in [0, 0.001] or "< 0.001"
   {"text": EXPR}           the value's text appears (case-insensitive; a
-                           whole-number float is written without ".0")
+                           whole-number float is written without ".0",
+                           surrounding spaces are dropped)
   {"line": [CHECK, ...]}   all the checks pass on one line of the answer
   {"any": [CHECK, ...]}    at least one of them passes
 
@@ -151,9 +152,11 @@ def _p_ok(text, v):
 
 
 def _text_of(v):
+    """The text a value is shown as: a whole float without ".0", names
+    without the surrounding spaces some real files carry ("Kentucky ")."""
     if isinstance(v, float) and v.is_integer():
         return str(int(v))
-    return str(v)
+    return str(v).strip()
 
 
 def passes(check, text, df):
