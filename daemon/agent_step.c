@@ -17,7 +17,7 @@
 #include "daemon/log.h"
 #include "daemon/project.h"
 
-static void exec_cb(void *ud, const json_t *reply, const struct proto_err *err);
+static void exec_cb(void *ud, const struct kern_result *r);
 
 /* Append a tool result (or, for calls parsed from text, a user message). */
 void agent_tool_result(struct agent_turn *t, const struct llm_tool_call *c, const char *text)
@@ -53,11 +53,10 @@ static bool count_failure(struct agent_turn *t, const char *errkey, char *why, s
  * limit: the message says which) or a dataset's file is gone: the next
  * model call would only guess (the builtin analyst answered "I did not
  * understand" with status done). */
-static bool step_fatal(const json_t *reply, const struct proto_err *err, const char *key, char *why,
-		       size_t size)
+static bool step_fatal(const struct kern_result *r, const char *key, char *why, size_t size)
 {
-	if (!reply) {
-		snprintf(why, size, "the step could not finish: %.400s", err ? err->msg : "the kernel failed");
+	if (r->kind == KR_NO_REPLY) {
+		snprintf(why, size, "the step could not finish: %.400s", r->why);
 		return true;
 	}
 	if (strncmp(key, "DatasetError:", 13) == 0 && strstr(key, " not found")) {
@@ -85,18 +84,17 @@ static json_t *step_result_json(const struct kern_result *r)
 }
 
 /* The kernel ran a step. */
-static void exec_cb(void *ud, const json_t *reply, const struct proto_err *err)
+static void exec_cb(void *ud, const struct kern_result *r)
 {
 	struct agent_turn *t = ud;
 	json_t *step = json_array_get(t->steps, json_array_size(t->steps) - 1);
 	json_t *res;
 	const struct llm_tool_call *c = &t->reply->calls[t->call_idx - 1];
 	char *text, why[512];
-	struct kern_result r;
-	bool ok = kern_result_parse(reply, err, &r);
+	bool ok = r->ok;
 	t->exec_pending = false;
 	kern_unwatch_progress(t);
-	res = step_result_json(&r);
+	res = step_result_json(r);
 	/* the files the step drew, listed here: kernel code can edit the reply's list */
 	json_object_set_new(res, "figures", hist_exec_figures(t->proj->path,
 		json_string_value(json_object_get(step, "fig_step")) ?: ""));
@@ -119,8 +117,8 @@ static void exec_cb(void *ud, const json_t *reply, const struct proto_err *err)
 		t->last_error = NULL;
 	} else {
 		char key[400];
-		snprintf(key, sizeof key, "%s: %s", r.error_type, r.error_message);
-		if (step_fatal(r.kind == KR_NO_REPLY ? NULL : reply, err, key, why, sizeof why) || count_failure(t, key, why, sizeof why)) {
+		snprintf(key, sizeof key, "%s: %s", r->error_type, r->error_message);
+		if (step_fatal(r, key, why, sizeof why) || count_failure(t, key, why, sizeof why)) {
 			agent_turn_end(t, AG_FAILED, why);
 			return;
 		}

@@ -109,8 +109,9 @@ void hist_restart_kernel(const char *project_path);
 void hist_run_step_name(struct proj *pj, char *buf, size_t size);
 /* Save code that ran successfully through `run` as history/NNN_run.py
  * (the name hist_run_step_name gave it when it started: no other work ran
- * since); the relative path into rel.  0 or -1 (err). */
-int hist_save_run(struct proj *pj, const char *code, const json_t *reply, char *rel,
+ * since), with the stdout of its run (kr); the relative path into rel.
+ * 0 or -1 (err). */
+int hist_save_run(struct proj *pj, const char *code, const struct kern_result *kr, char *rel,
 		  size_t relsize, struct proto_err *err);
 /* A step just saved (agent turns): its status entry starts afresh ("ok",
  * nothing inherited from an older step of that stem) with this stdout. */

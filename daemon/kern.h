@@ -1,10 +1,10 @@
 /*
  * daemon/kern.h — the kernel manager: one sandboxed Python kernel per open
  * project plus one warm spare (sandbox/KERNEL.md is the wire protocol).
- * Requests are asynchronous; callbacks fire from the loop.  Replies are given
- * to callbacks as jansson objects (borrowed for the duration of the call).
- * Exactly one of reply / err is non-NULL; a callback never fires from inside
- * the call that queued it.  Every exec/profile reply carries
+ * Requests are asynchronous; callbacks fire from the loop.  Replies are
+ * parsed once where they arrive and given to callbacks as a `struct
+ * kern_result` (borrowed for the duration of the call); a callback never
+ * fires from inside the call that queued it.  Every exec/profile reply carries
  * `sandbox: {degraded: [...]}` (empty unless allow_missing_layers let a
  * kernel run without a layer).  Errors: PROTO_ERR_KERNEL (crash, time limit,
  * hostile output: the message says which and whether a fresh kernel was
@@ -34,8 +34,12 @@ struct kern_config {
 int kern_init(struct loop *l, const struct kern_config *cfg, struct proto_err *err);
 void kern_shutdown(void);
 
-/* Reply: the kernel's reply map (exec: see KERNEL.md), or err on crash/timeout. */
-typedef void (*kern_reply_cb)(void *ud, const json_t *reply, const struct proto_err *err);
+/* The answer, read once where it arrives (daemon/kern_result.h): the
+ * kernel's reply, or a KR_NO_REPLY result (crash, time limit, restart,
+ * shutdown: code and why); a reply that breaks KERNEL.md is KR_MALFORMED.
+ * r and what it points to are borrowed for the duration of the call. */
+struct kern_result;
+typedef void (*kern_reply_cb)(void *ud, const struct kern_result *r);
 
 /* Run code in the project's kernel (starting/binding one if needed). */
 int kern_exec(const char *project_path, const char *code, const char *step_name,
