@@ -24,10 +24,12 @@ FUZZ_LLM := daemon/strbuf.c daemon/llm_parse.c daemon/llm.c tests/fuzz/stub_llm_
 # symbols those name but the targets never reach are link-only stubs).
 FUZZ_SRC_reader := $(FUZZ_PROTO)
 FUZZ_LIBS_reader := $(LIB_MSGPACK)
-FUZZ_SRC_sse := daemon/sse.c $(FUZZ_LLM)
-FUZZ_LIBS_sse := $(LIB_JANSSON)
-FUZZ_SRC_llm_parse := $(FUZZ_LLM)
-FUZZ_LIBS_llm_parse := $(LIB_JANSSON)
+# llm.c checks its config section with the table of daemon/config_check.c
+FUZZ_LLM_CONFIG := daemon/config_check.c daemon/log.c $(FUZZ_PROTO)
+FUZZ_SRC_sse := daemon/sse.c $(FUZZ_LLM) $(FUZZ_LLM_CONFIG)
+FUZZ_LIBS_sse := $(LIB_JANSSON) $(LIB_MSGPACK)
+FUZZ_SRC_llm_parse := $(FUZZ_LLM) $(FUZZ_LLM_CONFIG)
+FUZZ_LIBS_llm_parse := $(LIB_JANSSON) $(LIB_MSGPACK)
 FUZZ_SRC_kern_wire := daemon/kern_wire.c daemon/mpjson.c $(FUZZ_PROTO)
 FUZZ_LIBS_kern_wire := $(LIB_JANSSON) $(LIB_MSGPACK)
 FUZZ_SRC_config := daemon/config.c daemon/config_check.c daemon/fsutil.c daemon/log.c daemon/llm.c \
