@@ -78,6 +78,7 @@ void llm_reply_free(struct llm_reply *r)
 	free(r->calls);
 	free(r->text);
 	free(r->model);
+	free(r->finish_reason);
 	json_decref(r->request_log);
 	json_decref(r->response_log);
 	free(r);

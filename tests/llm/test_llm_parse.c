@@ -154,6 +154,51 @@ static void test_text(void)
 	llm_reply_free(r);
 }
 
+/* The typed view of each tool's arguments (what the agent reads), with the
+ * defaults filled; an unusable call has none. */
+static void test_typed_args(void)
+{
+	json_t *m = json_loads("{\"content\": \"thinking\", \"tool_calls\": ["
+		"{\"id\": \"a\", \"function\": {\"name\": \"run_python\", \"arguments\": \"{\\\"code\\\": \\\"x = 1\\\"}\"}},"
+		"{\"id\": \"b\", \"function\": {\"name\": \"ask_user\", \"arguments\": {\"question\": \"Which?\", \"choices\": \"a\", \"key\": \"k\"}}},"
+		"{\"id\": \"c\", \"function\": {\"name\": \"remember_convention\", \"arguments\": {\"key\": \"unit\", \"value\": 3}}},"
+		"{\"id\": \"d\", \"function\": {\"name\": \"final_answer\", \"arguments\": {\"text\": \"done\"}}},"
+		"{\"id\": \"e\", \"function\": {\"name\": \"ask_user\", \"arguments\": {}}}]}", 0, NULL);
+	struct llm_reply *r = calloc(1, sizeof(*r));
+	char err[200];
+	int rc = m && r ? llm_parse_message(r, m, err, sizeof(err)) : -1;
+	const struct llm_tool_call *c = r ? r->calls : NULL;
+	tap_ok(rc == 0 && r->ncalls == 5 && strcmp(r->text, "thinking") == 0, "typed: five calls and the text");
+	if (rc == 0 && r->ncalls == 5) {
+		tap_ok(c[0].tool == LLM_TOOL_RUN_PYTHON && strcmp(c[0].id, "a") == 0 &&
+		       strcmp(c[0].run.code, "x = 1") == 0 && strcmp(c[0].run.purpose, "") == 0,
+		       "typed: run_python code, purpose defaulted to \"\"");
+		tap_ok(c[1].tool == LLM_TOOL_ASK_USER && strcmp(c[1].ask.question, "Which?") == 0 &&
+		       json_array_size(c[1].ask.choices) == 1 && strcmp(c[1].ask.key, "k") == 0,
+		       "typed: ask_user question, a lone choice wrapped in an array, key");
+		tap_ok(c[2].tool == LLM_TOOL_REMEMBER_CONVENTION && strcmp(c[2].remember.key, "unit") == 0 &&
+		       json_integer_value(c[2].remember.value) == 3 && strcmp(c[2].remember.why, "") == 0,
+		       "typed: remember_convention key, value (any JSON), why defaulted");
+		tap_ok(c[3].tool == LLM_TOOL_FINAL_ANSWER && strcmp(c[3].final.text, "done") == 0,
+		       "typed: final_answer text");
+		tap_ok(c[4].error && c[4].ask.question == NULL, "typed: a call with an error has no typed arguments");
+	}
+	llm_reply_free(r);
+	json_decref(m);
+	json_t *body = json_loads("{\"model\": \"m\", \"usage\": {\"prompt_tokens\": 7, \"completion_tokens\": 2}, "
+		"\"choices\": [{\"message\": {\"content\": \"hi\"}, \"finish_reason\": \"length\"}]}", 0, NULL);
+	json_t *msg = NULL;
+	int64_t pt, ct;
+	char *model = NULL, *finish = NULL;
+	rc = body ? llm_parse_completion(body, &msg, &pt, &ct, &model, &finish, err, sizeof(err)) : -1;
+	tap_ok(rc == 0 && pt == 7 && ct == 2 && model && strcmp(model, "m") == 0 && finish &&
+	       strcmp(finish, "length") == 0, "completion: usage, model and finish reason");
+	json_decref(msg);
+	json_decref(body);
+	free(model);
+	free(finish);
+}
+
 /* Tool-call arguments that are not valid → the call's error, never a crash. */
 static void test_bad_args(void)
 {
@@ -399,6 +444,7 @@ int main(int argc, char **argv)
 	test_sse();
 	test_stream();
 	test_text();
+	test_typed_args();
 	test_bad_args();
 	test_error_body();
 	test_schema();
