@@ -82,6 +82,7 @@ struct agent_turn {
 	int64_t prompt_tokens, completion_tokens;
 };
 
+/* The agent's record of a project: its slot in the handle (proj_slots). */
 struct agent_proj {
 	struct agent_proj *next;
 	struct proj *pj;             /* daemon/project.h handle (borrowed, lives as long as the daemon) */

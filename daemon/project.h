@@ -82,17 +82,18 @@ void proj_part_set(enum proj_part part, const struct proj_part_ops *ops);
 /*
  * Typed slots: each part hangs its own per-project state off the handle
  * (the type is the part's own; it creates the state on first use and frees
- * it in its close callback or at its shutdown).  Still keyed by path in
- * their own lists, not yet moved here: kern (kern->project), agent
- * (A.projects), history (hidx, jobs) — see notes/core.md.
+ * it in its close callback or at its shutdown).  In use: agent (struct
+ * agent_proj, daemon/agent_int.h) and prof.  Still keyed by path in their
+ * own lists, not yet moved here: kern (kern->project), history (hidx,
+ * jobs) — see notes/core.md.
  */
 struct kern_slot;
-struct agent_slot;
+struct agent_proj;
 struct hist_slot;
 struct prof_slot;
 struct proj_slots {
 	struct kern_slot *kern;
-	struct agent_slot *agent;
+	struct agent_proj *agent;
 	struct hist_slot *hist;
 	struct prof_slot *prof;
 };
