@@ -164,7 +164,7 @@ static void main_daemonize(const struct main_opts *o)
 
 /* Block the signals we read through a signalfd; ignore SIGPIPE.  SIGCHLD is
  * blocked too, before any thread exists, but read by the loop's child
- * watcher (daemon/loop_child.c), only where pidfds are missing. */
+ * watcher (daemon/core/loop_child.c), only where pidfds are missing. */
 static int main_signals(void)
 {
 	sigset_t set;

@@ -122,7 +122,7 @@ static int add_glob(int fd, const char *pattern, uint64_t handled, char *err, si
 
 /* Project folders: data/ and history/ read-only, outputs/ read-write, and
  * .daa/cache/ read-write when it exists (the loaded-dataset cache of the
- * kernel runtime, daemon/history.c; nothing else of .daa/). */
+ * kernel runtime, daemon/history/history.c; nothing else of .daa/). */
 static int add_project(int fd, const char *project, uint64_t handled, char *err, size_t errlen)
 {
 	static const struct { const char *sub; uint64_t rights; bool required; } dirs[] = {

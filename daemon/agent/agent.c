@@ -54,7 +54,8 @@ struct agent_cfg agent_cfg;
 static struct {
 	struct loop *loop;
 	struct llm_backend *backend;
-	struct agent_proj *projects;
+	struct agent_proj *projects; /* every record made, for the shutdown (lookups go
+				      * through the project's slot) */
 	struct agent_turn **dead;
 	size_t ndead, cdead;
 	uint64_t reap_defer;    /* loop_defer freeing the ended turns */
@@ -202,15 +203,13 @@ static void turn_bury(struct agent_turn *t)
 		A.reap_defer = loop_defer(A.loop, reap_cb, NULL);
 }
 
-/* Find (or create and load from disk) the agent's view of a project. */
+/* Find (or create and load from disk) the agent's view of a project: the
+ * project's agent slot (A.projects lists them for the shutdown). */
 static struct agent_proj *aproj_get(struct proj *pj, bool create)
 {
-	struct agent_proj *p;
-	for (p = A.projects; p; p = p->next)
-		if (p->pj == pj)
-			return p;
-	if (!create)
-		return NULL;
+	struct agent_proj *p = proj_slots(pj)->agent;
+	if (p || !create)
+		return p;
 	p = calloc(1, sizeof *p);
 	if (!p)
 		return NULL;
@@ -224,6 +223,7 @@ static struct agent_proj *aproj_get(struct proj *pj, bool create)
 	agent_mem_load(p);
 	p->next = A.projects;
 	A.projects = p;
+	proj_slots(pj)->agent = p;
 	return p;
 }
 
@@ -307,7 +307,7 @@ int agent_ask(struct proj *pj, const char *request, bool interactive, struct rpc
 	return 0;
 }
 
-/* PREPARING: the profile of each dataset (daemon/profiler.c: cached, or
+/* PREPARING: the profile of each dataset (daemon/profiler/profiler.c: cached, or
  * made now, or the background job under way), then CALLING_MODEL. */
 static void prepare_next(struct agent_turn *t);
 
@@ -722,6 +722,7 @@ void agent_shutdown(void)
 	A.cdead = 0;
 	while ((p = A.projects)) {
 		A.projects = p->next;
+		proj_slots(p->pj)->agent = NULL;
 		json_decref(p->digest);
 		json_decref(p->inferred);
 		free(p->path);
@@ -741,14 +742,12 @@ void agent_shutdown(void)
 static void proj_closed_cb(struct proj *pj)
 {
 	struct proto_err why;
-	const char *project_path = proj_path(pj);
+	struct agent_proj *p = proj_slots(pj)->agent;
 	proto_fail(&why, PROTO_ERR_NOT_FOUND, "the project was closed");
-	for (struct agent_proj *p = A.projects; p; p = p->next) {
-		if (strcmp(p->path, project_path) != 0)
-			continue;
-		/* waiting turns first: ending the current one hands the project on */
-		workq_drop(project_path, WQ_TURN, 0, &why);
-		if (p->cur)
-			agent_turn_end(p->cur, AG_CANCELLED, "the project was closed");
-	}
+	if (!p)
+		return; /* the agent never worked in it: no turn to end */
+	/* waiting turns first: ending the current one hands the project on */
+	workq_drop(proj_path(pj), WQ_TURN, 0, &why);
+	if (p->cur)
+		agent_turn_end(p->cur, AG_CANCELLED, "the project was closed");
 }

@@ -28,7 +28,7 @@ void agent_shutdown(void);
 
 struct proj;
 
-/* Queue a turn on the project (a borrowed daemon/project.h handle).  The
+/* Queue a turn on the project (a borrowed daemon/project/project.h handle).  The
  * response goes to `to` when the turn ends, or — interactive false — as soon
  * as the agent asks a question.  0, or -1 with err (nothing queued). */
 int agent_ask(struct proj *pj, const char *request, bool interactive, struct rpc_reply_to to,

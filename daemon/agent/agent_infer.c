@@ -91,11 +91,11 @@ void agent_tools_from_text(struct llm_reply *r)
 			break;
 		}
 		r->calls = calls;
-		memset(&calls[n], 0, sizeof calls[n]);
 		snprintf(id, sizeof id, "text-%zu", n + 1);
-		calls[n].id = strdup(id);
-		calls[n].name = strdup("run_python");
-		calls[n].args = json_pack("{s:s, s:s}", "code", code, "purpose", "code from the model's answer");
+		json_t *args = json_pack("{s:s, s:s}", "code", code, "purpose",
+					 "code from the model's answer");
+		llm_call_fill(&calls[n], id, "run_python", args); /* checked like the model's */
+		json_decref(args);
 		free(code);
 		n++;
 	}

@@ -82,11 +82,12 @@ struct agent_turn {
 	int64_t prompt_tokens, completion_tokens;
 };
 
+/* The agent's record of a project: its slot in the handle (proj_slots). */
 struct agent_proj {
 	struct agent_proj *next;
-	struct proj *pj;             /* daemon/project.h handle (borrowed, lives as long as the daemon) */
+	struct proj *pj;             /* daemon/project/project.h handle (borrowed, lives as long as the daemon) */
 	char *path, *name;
-	struct agent_turn *cur;      /* running or suspended (waiting turns: daemon/workq.c) */
+	struct agent_turn *cur;      /* running or suspended (waiting turns: daemon/project/workq.c) */
 	json_t *digest;              /* [{turn, request, answer, status, history, figures, code}] */
 	json_t *inferred;            /* dataset name → "sha256 load_key" of the profile
 	                              * conventions were last inferred from (memory only) */

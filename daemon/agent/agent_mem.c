@@ -306,7 +306,7 @@ int agent_mem_history(struct agent_turn *t)
 		return -1;
 	}
 	agent_slug(t->request, slug, sizeof slug);
-	if (hist_step_create(p->pj, slug, text, rel, sizeof rel, &err) < 0) { /* daemon/history.c */
+	if (hist_step_create(p->pj, slug, text, rel, sizeof rel, &err) < 0) { /* daemon/history/history.c */
 		log_warn("agent: %s: history script not written: %s", t->id, err.msg);
 		free(t->history_error);
 		t->history_error = strdup(err.msg);

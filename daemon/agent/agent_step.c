@@ -17,7 +17,7 @@
 #include "daemon/core/log.h"
 #include "daemon/project/project.h"
 
-static void exec_cb(void *ud, const json_t *reply, const struct proto_err *err);
+static void exec_cb(void *ud, const struct kern_result *r);
 
 /* Append a tool result (or, for calls parsed from text, a user message). */
 void agent_tool_result(struct agent_turn *t, const struct llm_tool_call *c, const char *text)
@@ -53,11 +53,10 @@ static bool count_failure(struct agent_turn *t, const char *errkey, char *why, s
  * limit: the message says which) or a dataset's file is gone: the next
  * model call would only guess (the builtin analyst answered "I did not
  * understand" with status done). */
-static bool step_fatal(const json_t *reply, const struct proto_err *err, const char *key, char *why,
-		       size_t size)
+static bool step_fatal(const struct kern_result *r, const char *key, char *why, size_t size)
 {
-	if (!reply) {
-		snprintf(why, size, "the step could not finish: %.400s", err ? err->msg : "the kernel failed");
+	if (r->kind == KR_NO_REPLY) {
+		snprintf(why, size, "the step could not finish: %.400s", r->why);
 		return true;
 	}
 	if (strncmp(key, "DatasetError:", 13) == 0 && strstr(key, " not found")) {
@@ -85,18 +84,17 @@ static json_t *step_result_json(const struct kern_result *r)
 }
 
 /* The kernel ran a step. */
-static void exec_cb(void *ud, const json_t *reply, const struct proto_err *err)
+static void exec_cb(void *ud, const struct kern_result *r)
 {
 	struct agent_turn *t = ud;
 	json_t *step = json_array_get(t->steps, json_array_size(t->steps) - 1);
 	json_t *res;
 	const struct llm_tool_call *c = &t->reply->calls[t->call_idx - 1];
 	char *text, why[512];
-	struct kern_result r;
-	bool ok = kern_result_parse(reply, err, &r);
+	bool ok = r->ok;
 	t->exec_pending = false;
 	kern_unwatch_progress(t);
-	res = step_result_json(&r);
+	res = step_result_json(r);
 	/* the files the step drew, listed here: kernel code can edit the reply's list */
 	json_object_set_new(res, "figures", hist_exec_figures(t->proj->path,
 		json_string_value(json_object_get(step, "fig_step")) ?: ""));
@@ -119,8 +117,8 @@ static void exec_cb(void *ud, const json_t *reply, const struct proto_err *err)
 		t->last_error = NULL;
 	} else {
 		char key[400];
-		snprintf(key, sizeof key, "%s: %s", r.error_type, r.error_message);
-		if (step_fatal(r.kind == KR_NO_REPLY ? NULL : reply, err, key, why, sizeof why) || count_failure(t, key, why, sizeof why)) {
+		snprintf(key, sizeof key, "%s: %s", r->error_type, r->error_message);
+		if (step_fatal(r, key, why, sizeof why) || count_failure(t, key, why, sizeof why)) {
 			agent_turn_end(t, AG_FAILED, why);
 			return;
 		}
@@ -143,8 +141,7 @@ static void exec_progress_cb(void *ud, long long done, long long total)
 /* run_python: RUNNING_CODE until exec_cb. */
 static int do_run_python(struct agent_turn *t, const struct llm_tool_call *c)
 {
-	const char *code = json_string_value(json_object_get(c->args, "code"));
-	const char *purpose = json_string_value(json_object_get(c->args, "purpose"));
+	const char *code = c->run.code, *purpose = c->run.purpose;
 	struct proto_err err;
 	char step[96], slug[48], name[72];
 	if (!code || !code[strspn(code, " \t\r\n")]) {
@@ -187,18 +184,16 @@ static int do_run_python(struct agent_turn *t, const struct llm_tool_call *c)
 /* ask_user: WAITING_USER; non-interactive waiters get status "question" now. */
 static void do_ask_user(struct agent_turn *t, const struct llm_tool_call *c)
 {
-	const char *q = json_string_value(json_object_get(c->args, "question"));
-	json_t *choices = json_object_get(c->args, "choices");
-	json_t *key = json_object_get(c->args, "key");
+	const char *q = c->ask.question;
 	json_t *ch = json_array();
 	size_t i;
 	json_t *v;
-	json_array_foreach(choices, i, v)
+	json_array_foreach((json_t *)c->ask.choices, i, v)
 		if (json_is_string(v))
 			json_array_append(ch, v);
 	t->question = json_pack("{s:s, s:o}", "text", q ? q : "Could you say more?", "choices", ch);
-	if (json_is_string(key))
-		json_object_set(t->question, "key", key);
+	if (c->ask.key)
+		json_object_set_new(t->question, "key", json_string(c->ask.key));
 	json_array_append_new(t->steps, json_pack("{s:s, s:O}", "tool", "ask_user", "args", c->args));
 	t->state = AG_WAITING_USER;
 	agent_event(t, "question", json_pack("{s:O, s:O}", "text", json_object_get(t->question, "text"),
@@ -210,9 +205,8 @@ static void do_ask_user(struct agent_turn *t, const struct llm_tool_call *c)
 /* remember_convention: saved with source "agent", the model is told. */
 static int do_remember(struct agent_turn *t, const struct llm_tool_call *c)
 {
-	const char *key = json_string_value(json_object_get(c->args, "key"));
-	json_t *value = json_object_get(c->args, "value");
-	const char *why = json_string_value(json_object_get(c->args, "why"));
+	const char *key = c->remember.key, *why = c->remember.why;
+	json_t *value = (json_t *)c->remember.value;
 	char msg[200];
 	if (!key || !*key || !value) {
 		agent_tool_result(t, c, "error: remember_convention needs `key` and `value`");
@@ -280,17 +274,17 @@ void agent_step_calls(struct agent_turn *t)
 		if (c->error) {
 			agent_tool_result(t, c, c->error);
 			rc = -1;
-		} else if (strcmp(c->name, "run_python") == 0) {
+		} else if (c->tool == LLM_TOOL_RUN_PYTHON) {
 			if (do_run_python(t, c) == 0)
 				return; /* exec_cb continues */
 			rc = -1;
-		} else if (strcmp(c->name, "ask_user") == 0) {
+		} else if (c->tool == LLM_TOOL_ASK_USER) {
 			do_ask_user(t, c);
 			return; /* agent_answer continues */
-		} else if (strcmp(c->name, "remember_convention") == 0) {
+		} else if (c->tool == LLM_TOOL_REMEMBER_CONVENTION) {
 			rc = do_remember(t, c);
-		} else if (strcmp(c->name, "final_answer") == 0) {
-			const char *text = json_string_value(json_object_get(c->args, "text"));
+		} else if (c->tool == LLM_TOOL_FINAL_ANSWER) {
+			const char *text = c->final.text;
 			free(t->answer);
 			t->answer = strdup(text && *text ? text : (t->reply->text ? t->reply->text : ""));
 			agent_tool_result(t, c, "ok");

@@ -21,11 +21,6 @@
 static struct daa_config cfg;
 static bool cfg_loaded;
 
-static const char *const config_known[] = {
-	"socket", "data_dir", "default_project", "python", "log_level", "max_message",
-	"max_depth", "max_clients", "max_queued", "share_dir", "llm", "sandbox", "kernel",
-	"agent", "compute", NULL};
-
 /* The loaded configuration. */
 const struct daa_config *config_get(void)
 {
@@ -64,33 +59,15 @@ static int config_parse_level(const char *s)
 }
 
 
-/* A string key of the file into *dst (kept when absent). */
-static int config_take_str(const char *key, char **dst, struct proto_err *err)
+/* A string key of the file into *dst (kept when absent; its type was
+ * checked by config_check_sections). */
+static void config_take_str(const char *key, char **dst)
 {
-	const json_t *v = json_object_get(cfg.root, key);
+	const char *v = config_str(cfg.root, key, NULL);
 	if (!v)
-		return 0;
-	if (!json_is_string(v) || !*json_string_value(v))
-		return proto_fail(err, PROTO_ERR_BAD_INPUT, "%s: \"%s\" must be a non-empty string",
-				  cfg.config_file, key);
+		return;
 	free(*dst);
-	*dst = strdup(json_string_value(v));
-	return 0;
-}
-
-/* An integer key of the file within [lo, hi] into *dst (kept when absent). */
-static int config_take_int(const char *key, long long lo, long long hi, long long *dst,
-			   struct proto_err *err)
-{
-	const json_t *v = json_object_get(cfg.root, key);
-	if (!v)
-		return 0;
-	if (!json_is_integer(v) || json_integer_value(v) < lo || json_integer_value(v) > hi)
-		return proto_fail(err, PROTO_ERR_BAD_INPUT,
-				  "%s: \"%s\" must be an integer from %lld to %lld", cfg.config_file,
-				  key, lo, hi);
-	*dst = json_integer_value(v);
-	return 0;
+	*dst = strdup(v);
 }
 
 /* Read config.json (absent → {}). */
@@ -110,30 +87,6 @@ static int config_read_file(const char *path, struct proto_err *err)
 	if (!json_is_object(cfg.root))
 		return proto_fail(err, PROTO_ERR_BAD_INPUT, "%s: the top level must be an object {...}",
 				  path);
-	const char *key;
-	json_t *val;
-	json_object_foreach(cfg.root, key, val) {
-		bool known = false;
-		for (int i = 0; config_known[i]; i++)
-			known |= !strcmp(key, config_known[i]);
-		if (!known)
-			log_warn("%s: unknown key \"%s\" ignored", path, key);
-	}
-	return 0;
-}
-
-/* Sections that must be objects when present. */
-static int config_sections(struct proto_err *err)
-{
-	const char *names[] = {"llm", "sandbox", "kernel"};
-	const json_t **dst[] = {&cfg.llm, &cfg.sandbox, &cfg.kernel};
-	for (int i = 0; i < 3; i++) {
-		const json_t *v = json_object_get(cfg.root, names[i]);
-		if (v && !json_is_object(v))
-			return proto_fail(err, PROTO_ERR_BAD_INPUT, "%s: \"%s\" must be an object {...}",
-					  cfg.config_file, names[i]);
-		*dst[i] = v;
-	}
 	return 0;
 }
 
@@ -238,36 +191,23 @@ static int config_file_path(const struct config_cli *cli, char *buf, size_t size
 	return fsu_path(buf, size, err, "/nonexistent/daa/config.json");
 }
 
-/* Numeric and level keys of the file. */
-static int config_file_numbers(struct proto_err *err)
+/* Keys of the file, checked by config_check_sections: numbers, the log
+ * level, the paths, and the sections other modules read. */
+static void config_file_keys(void)
 {
-	long long v;
-	v = (long long)cfg.max_message;
-	if (config_take_int("max_message", 1024, 1LL << 31, &v, err) < 0)
-		return -1;
-	cfg.max_message = (size_t)v;
-	v = cfg.max_depth;
-	if (config_take_int("max_depth", 4, 1024, &v, err) < 0)
-		return -1;
-	cfg.max_depth = (int)v;
-	v = cfg.max_clients;
-	if (config_take_int("max_clients", 1, 10000, &v, err) < 0)
-		return -1;
-	cfg.max_clients = (int)v;
-	v = (long long)cfg.max_queued;
-	if (config_take_int("max_queued", 4096, 1LL << 32, &v, err) < 0)
-		return -1;
-	cfg.max_queued = (size_t)v;
-	const json_t *lv = json_object_get(cfg.root, "log_level");
-	if (lv) {
-		int l = config_parse_level(json_string_value(lv));
-		if (l < 0)
-			return proto_fail(err, PROTO_ERR_BAD_INPUT,
-					  "%s: \"log_level\" must be one of error, warn, info, debug",
-					  cfg.config_file);
-		cfg.log_level = (enum log_level)l;
-	}
-	return 0;
+	cfg.max_message = (size_t)config_int(cfg.root, "max_message", (long long)cfg.max_message);
+	cfg.max_depth = (int)config_int(cfg.root, "max_depth", cfg.max_depth);
+	cfg.max_clients = (int)config_int(cfg.root, "max_clients", cfg.max_clients);
+	cfg.max_queued = (size_t)config_int(cfg.root, "max_queued", (long long)cfg.max_queued);
+	const char *lv = config_str(cfg.root, "log_level", NULL);
+	if (lv)
+		cfg.log_level = (enum log_level)config_parse_level(lv);
+	config_take_str("data_dir", &cfg.data_dir);
+	config_take_str("python", &cfg.python);
+	config_take_str("default_project", &cfg.default_project);
+	cfg.llm = json_object_get(cfg.root, "llm");
+	cfg.sandbox = json_object_get(cfg.root, "sandbox");
+	cfg.kernel = json_object_get(cfg.root, "kernel");
 }
 
 /* Socket path: cli > $DAA_SOCKET > file > proto_socket_path default. */
@@ -373,11 +313,8 @@ static int config_compute(struct proto_err *err)
 	const json_t *sec = json_object_get(cfg.root, "compute"), *v;
 	struct daa_compute *c = &cfg.compute;
 	c->out_of_core = true;
-	if (!sec)
+	if (!sec) /* an object: config_check_sections */
 		return 0;
-	if (!json_is_object(sec))
-		return proto_fail(err, PROTO_ERR_BAD_INPUT, "%s: \"compute\" must be an object {...}",
-				  cfg.config_file);
 	if ((v = json_object_get(sec, "dask_scheduler")) && !json_is_null(v) &&
 	    (!json_is_string(v) || compute_parse_scheduler(json_string_value(v), c) < 0))
 		return proto_fail(err, PROTO_ERR_BAD_INPUT, "%s: \"compute.dask_scheduler\" must be "
@@ -434,12 +371,11 @@ int config_load(const struct config_cli *cli, struct proto_err *err)
 	char path[PATH_MAX];
 	config_free();
 	if (config_defaults(err) < 0 || config_file_path(cli, path, sizeof(path), err) < 0 ||
-	    config_read_file(path, err) < 0 || config_sections(err) < 0 ||
-	    config_check_sections(cfg.config_file, cfg.root, err) < 0 ||
-	    config_file_numbers(err) < 0 || config_take_str("data_dir", &cfg.data_dir, err) < 0 ||
-	    config_take_str("python", &cfg.python, err) < 0 ||
-	    config_take_str("default_project", &cfg.default_project, err) < 0 ||
-	    config_compute(err) < 0 || config_overrides(cli, err) < 0)
+	    config_read_file(path, err) < 0 ||
+	    config_check_sections(cfg.config_file, cfg.root, err) < 0)
+		return -1;
+	config_file_keys();
+	if (config_compute(err) < 0 || config_overrides(cli, err) < 0)
 		return -1;
 	if (cfg.data_dir[0] != '/')
 		return proto_fail(err, PROTO_ERR_BAD_INPUT, "%s: \"data_dir\" must be an absolute path",

@@ -16,8 +16,9 @@
  *   "share_dir": the share/daa folder (prompts/, runtime/, analyst/)
  *   "llm": {...}     passed to llm_config_from_json (DAA_LLM_* applied there)
  *   "sandbox": {...} "kernel": {...}  for the kernel manager, "agent": {...}
- *   (their keys, types and ranges: the table in daemon/core/config_check.c; a
- *   wrong one stops the daemon with the key named, an unknown one is warned)
+ *   (the keys above and those of llm/sandbox/kernel/agent, types and
+ *   ranges: the table in daemon/core/config_check.c; a wrong one stops the
+ *   daemon with the key named, an unknown one is warned)
  *   "compute": {"dask_scheduler": "tcp://HOST:PORT" (a dask.distributed
  *              scheduler the kernels may connect to, and nothing else),
  *              "memory_budget_mb": N (default: half the kernel's memory limit),
@@ -89,9 +90,15 @@ const char *config_str(const json_t *section, const char *key, const char *dflt)
 long long config_int(const json_t *section, const char *key, long long dflt);
 bool config_bool(const json_t *section, const char *key, bool dflt);
 
-/* The "kernel", "sandbox" and "agent" sections against their keys' types
- * and ranges (daemon/config_check.c): 0, or -1 with err naming the key. */
+/* The top-level keys and the "llm", "kernel", "sandbox" and "agent"
+ * sections against their keys' types and ranges (the table in
+ * daemon/core/config_check.c; unknown keys warned): 0, or -1 with err naming the
+ * key.  config_check_section: one section (sec NULL: absent, fine; file
+ * NULL: "config.json" in messages and unknown keys not warned about, for a
+ * second look at a section config_load checked already). */
 int config_check_sections(const char *file, const json_t *root, struct proto_err *err);
+int config_check_section(const char *file, const char *section, const json_t *sec,
+			 struct proto_err *err);
 
 /* The settings the kernel's bind request carries as `compute` (and daa's
  * export writes as COMPUTE): {memory_budget_mb, expansion_factor?,

@@ -291,20 +291,20 @@ static int kernel_pid(const char *path)
 }
 
 /* A replay step (or the marker) answered. */
-static void replay_cb(void *ud, const json_t *reply, const struct proto_err *err)
+static void replay_cb(void *ud, const struct kern_result *kr)
 {
 	struct replay_ctx *c = ud;
 	struct hist_kstate *k = ks_get(c->path);
+	bool answered = kr->kind != KR_NO_REPLY;
 	if (c->step == 0) {
 		if (k) {
 			k->restoring = false;
-			k->pid = reply ? kernel_pid(c->path) : 0;
+			k->pid = answered ? kernel_pid(c->path) : 0;
 		}
-		hist_event(c->path, "restored", json_pack("{s:i, s:b}", "steps", c->of, "ok", reply != NULL));
+		hist_event(c->path, "restored", json_pack("{s:i, s:b}", "steps", c->of, "ok", answered));
 	} else {
-		struct kern_result kr;
-		bool ok = kern_result_parse(reply, err, &kr);
-		const char *msg = kr.error_message;
+		bool ok = kr->ok;
+		const char *msg = kr->error_message;
 		if (!ok)
 			log_warn("history: restore of %s: step %s failed: %s", c->path, c->file, msg);
 		hist_event(c->path, "restore",
@@ -397,7 +397,7 @@ static struct hexec *hexecs;
  * was cancelled while it ran) was never saved, so its figures go to
  * outputs/plots/unsaved/ (history_figs.c).  No reply (the kernel died):
  * the temp file of a figure it was saving is removed too. */
-static void hexec_cb(void *ud, const json_t *reply, const struct proto_err *err)
+static void hexec_cb(void *ud, const struct kern_result *kr)
 {
 	struct hexec *h = ud;
 	for (struct hexec **pp = &hexecs; *pp; pp = &(*pp)->next)
@@ -407,10 +407,10 @@ static void hexec_cb(void *ud, const json_t *reply, const struct proto_err *err)
 		}
 	/* the kernel died: a figure it was saving is left as a .tmp — gone
 	 * before anyone hears of the failure (a client may look at once) */
-	if (!reply)
+	if (kr->kind == KR_NO_REPLY)
 		hist_figures_tidy(h->path);
 	if (h->cb) {
-		h->cb(h->ud, reply, err);
+		h->cb(h->ud, kr);
 	} else {
 		json_t *figs = hist_exec_figures(h->path, h->step);
 		if (json_array_size(figs))
@@ -518,7 +518,7 @@ int hist_step_create(struct proj *pj, const char *slug, const char *text, char *
 
 /* Save a successful `run` as the next step, "NNN_run" (named like its
  * figures: the number was taken when it started and no other work ran since). */
-int hist_save_run(struct proj *pj, const char *code, const json_t *reply, char *rel,
+int hist_save_run(struct proj *pj, const char *code, const struct kern_result *kr, char *rel,
 		  size_t relsize, struct proto_err *err)
 {
 	char stem[NAME_MAX + 1];
@@ -527,11 +527,9 @@ int hist_save_run(struct proj *pj, const char *code, const json_t *reply, char *
 		return proto_fail(err, PROTO_ERR_INTERNAL, "out of memory");
 	int rc = hist_step_create(pj, "run", text, rel, relsize, err);
 	free(text);
-	struct kern_result kr;
-	kern_result_parse(reply, NULL, &kr);
-	if (rc == 0 && (kr.kind == KR_OK || kr.kind == KR_FAILED)) {
+	if (rc == 0 && (kr->kind == KR_OK || kr->kind == KR_FAILED)) {
 		hist_stem_of_rel(stem, sizeof stem, rel);
-		hist_record_stdout(proj_path(pj), stem, kr.stdout_text);
+		hist_record_stdout(proj_path(pj), stem, kr->stdout_text);
 	}
 	return rc;
 }

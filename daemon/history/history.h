@@ -18,7 +18,7 @@
 struct proj;
 
 /*
- * The history module (daemon/history*.c) owns history/ and
+ * The history module (daemon/history/history*.c) owns history/ and
  * .daa/history.json: step names and numbers (history_name.h), creating,
  * reading and removing step scripts, and their statuses.  Other files call
  * these functions; none builds or parses a step name itself.
@@ -109,8 +109,9 @@ void hist_restart_kernel(const char *project_path);
 void hist_run_step_name(struct proj *pj, char *buf, size_t size);
 /* Save code that ran successfully through `run` as history/NNN_run.py
  * (the name hist_run_step_name gave it when it started: no other work ran
- * since); the relative path into rel.  0 or -1 (err). */
-int hist_save_run(struct proj *pj, const char *code, const json_t *reply, char *rel,
+ * since), with the stdout of its run (kr); the relative path into rel.
+ * 0 or -1 (err). */
+int hist_save_run(struct proj *pj, const char *code, const struct kern_result *kr, char *rel,
 		  size_t relsize, struct proto_err *err);
 /* A step just saved (agent turns): its status entry starts afresh ("ok",
  * nothing inherited from an older step of that stem) with this stdout. */
@@ -119,7 +120,7 @@ void hist_record_stdout(const char *project_path, const char *stem, const char *
 void hist_event(const char *project_path, const char *kind, json_t *fields);
 
 /* history_run.c — re-runs and edits, jobs of the project's work queue
- * (daemon/workq.h) like turns and runs. */
+ * (daemon/project/workq.h) like turns and runs. */
 /* Re-run steps from..end in a fresh kernel restored by replaying
  * 1..from-1 (a job: it waits for the project like a turn, and is not
  * dropped when its client goes away, like a turn).  done(ud, result) gets

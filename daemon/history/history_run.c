@@ -182,26 +182,25 @@ static void rerun_cut(struct rerun *r, const char *stem, const char *file, const
 }
 
 /* One re-run step answered. */
-static void rerun_cb(void *ud, const json_t *reply, const struct proto_err *kerr)
+static void rerun_cb(void *ud, const struct kern_result *kr)
 {
 	struct rerun *r = ud;
 	const json_t *s = json_array_get(r->steps, r->idx);
 	const char *stem = json_string_value(json_object_get(s, "stem"));
 	const char *file = json_string_value(json_object_get(s, "file"));
-	struct kern_result kr;
-	bool ok = kern_result_parse(reply, kerr, &kr);
-	if (kr.kind == KR_NO_REPLY && kr.code == PROTO_ERR_SHUTDOWN) {
-		rerun_cut(r, stem, file, kr.why);
+	bool ok = kr->ok;
+	if (kr->kind == KR_NO_REPLY && kr->code == PROTO_ERR_SHUTDOWN) {
+		rerun_cut(r, stem, file, kr->why);
 		return;
 	}
-	bool answered = kr.kind == KR_OK || kr.kind == KR_FAILED;
+	bool answered = kr->kind == KR_OK || kr->kind == KR_FAILED;
 	char *error = NULL, tmp[NAME_MAX + 16];
 	json_t *figs;
 	struct proto_err err;
 	if (!ok && !answered)
-		error = strdup(kr.why);
-	else if (!ok && asprintf(&error, "%s: %s\n%s", kr.error_type, kr.error_message,
-				 kr.traceback) < 0)
+		error = strdup(kr->why);
+	else if (!ok && asprintf(&error, "%s: %s\n%s", kr->error_type, kr->error_message,
+				 kr->traceback) < 0)
 		error = NULL;
 	/* the figures are the files the step drew, as listed here: never the reply's list */
 	snprintf(tmp, sizeof tmp, "%s.rerun", stem);
@@ -211,15 +210,15 @@ static void rerun_cb(void *ud, const json_t *reply, const struct proto_err *kerr
 		figs = hist_figures_move(r->path, drawn, stem, 1);
 	} else {
 		hist_figures_remove(r->path, drawn);
-		if (kr.kind == KR_NO_REPLY) /* the kernel died: a figure it was saving is left as a .tmp */
+		if (kr->kind == KR_NO_REPLY) /* the kernel died: a figure it was saving is left as a .tmp */
 			hist_figures_tidy(r->path);
 		figs = json_array();
 	}
 	json_decref(drawn);
-	record(r, stem, kr.stdout_text, figs, ok ? NULL : (error ? error : "the step failed"));
+	record(r, stem, kr->stdout_text, figs, ok ? NULL : (error ? error : "the step failed"));
 	json_t *item = json_pack("{s:I, s:s+, s:b, s:s?, s:O, s:s?}", "n",
 				 json_integer_value(json_object_get(s, "n")), "file", "history/", file, "ok", ok,
-				 "stdout", answered ? kr.stdout_text : NULL, "figures", figs,
+				 "stdout", answered ? kr->stdout_text : NULL, "figures", figs,
 				 "error", ok ? NULL : error);
 	hist_event(r->path, "rerun_step", json_incref(item));
 	json_array_append_new(r->ran, item);

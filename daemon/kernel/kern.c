@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "daemon/kernel/kern_int.h"
+#include "daemon/kernel/kern_result.h"
 #include "daemon/core/log.h"
 
 static void kern_schedule_reap(void);
@@ -65,15 +66,16 @@ void kern_req_free(struct kreq *r)
 }
 
 /* Hand a result to a request's owner (if it still wants it) and free it. */
-void kern_req_finish(struct kreq *r, const json_t *reply, int code, const char *msg)
+void kern_req_finish(struct kreq *r, const struct kern_result *kr, int code, const char *msg)
 {
-	if (r->cb) {
-		struct proto_err e = {0};
-		if (!reply) {
-			e.code = code;
-			snprintf(e.msg, sizeof e.msg, "%s", msg);
-		}
-		r->cb(r->ud, reply, reply ? NULL : &e);
+	if (r->cb && kr) {
+		r->cb(r->ud, kr);
+	} else if (r->cb) {
+		struct proto_err e = {.code = code};
+		struct kern_result none;
+		snprintf(e.msg, sizeof e.msg, "%s", msg);
+		kern_result_parse(NULL, &e, &none);
+		r->cb(r->ud, &none);
 	}
 	kern_req_free(r);
 }

@@ -162,8 +162,10 @@ void kern_finalize(struct kern *k, int status, bool have_status);
 void kern_free(struct kern *k);
 int kern_flush(struct kern *k);
 void kern_req_free(struct kreq *r);
-/* Give the owner its answer (reply, or code+msg) and free r. */
-void kern_req_finish(struct kreq *r, const json_t *reply, int code, const char *msg);
+/* Give the owner its answer and free r: the reply as parsed once where it
+ * arrived (kern_req.c), or, kr NULL, no reply for code+msg. */
+struct kern_result;
+void kern_req_finish(struct kreq *r, const struct kern_result *kr, int code, const char *msg);
 /* Does a layer state ("active", "missing: why", ...) say it is not in force? */
 bool kern_layer_missing(const char *state);
 /* kern_req.c: a message from the kernel; queue and send requests. */

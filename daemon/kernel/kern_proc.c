@@ -239,7 +239,7 @@ fail:
 
 int kp_bind_mounts(struct kp_spawn *sp, const char *project, char *why, size_t len)
 {
-	/* the kernel's dataset cache (daemon/history.c makes it too, but maybe
+	/* the kernel's dataset cache (daemon/history/history.c makes it too, but maybe
 	 * only after this bind): it must exist now to be mounted / allowed */
 	char cache[PATH_MAX];
 	if (snprintf(cache, sizeof cache, "%s/.daa", project) < (int)sizeof cache - 6) {

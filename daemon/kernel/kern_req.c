@@ -177,16 +177,15 @@ static void queue_cache_after(struct kern *k, struct kreq *bind)
 }
 
 /* The reply to `cache`: to the ledger when it came before any user code. */
-static void on_cache_reply(struct kern *k, struct kreq *r, const json_t *msg)
+static void on_cache_reply(struct kern *k, struct kreq *r, const struct kern_result *kr)
 {
-	struct kern_result kr;
-	if (!kern_result_parse(msg, NULL, &kr)) {
+	if (!kr->ok) {
 		log_info("kernel %d: the dataset cache was not checked: %s", (int)k->sp.pid,
-			 kr.error_message[0] ? kr.error_message : "no reason given");
+			 kr->error_message[0] ? kr->error_message : "no reason given");
 	} else if (!r->before_user_code) {
 		log_warn("kernel %d: a `cache` reply after user code ran was ignored", (int)k->sp.pid);
 	} else if (cache_record && k->project) {
-		cache_record(k->project, msg);
+		cache_record(k->project, kr->raw);
 	}
 }
 
@@ -387,11 +386,9 @@ static void queue_ping_first(struct kern *k)
 
 /* A background request interrupted to let another go first: queue it
  * again behind the others (true), unless it finished anyway. */
-static bool requeue_yielded(struct kern *k, struct kreq *r, const json_t *msg)
+static bool requeue_yielded(struct kern *k, struct kreq *r, const struct kern_result *kr)
 {
-	struct kern_result kr;
-	kern_result_parse(msg, NULL, &kr);
-	if (!r->yielding || r->interrupted || !kr.interrupted)
+	if (!r->yielding || r->interrupted || !kr->interrupted)
 		return false;
 	r->yielding = false;
 	json_object_del(r->msg, "id");
@@ -402,18 +399,21 @@ static bool requeue_yielded(struct kern *k, struct kreq *r, const json_t *msg)
 	return true;
 }
 
-/* A reply to exec/profile/ping: to its owner, with the sandbox state added. */
+/* A reply to exec/profile/ping: parsed here, once, and given to its owner
+ * as a struct kern_result, with the sandbox state added to the raw map. */
 static void on_reply(struct kern *k, struct kreq *r, json_t *msg)
 {
-	if (requeue_yielded(k, r, msg)) {
+	struct kern_result kr;
+	json_object_del(msg, "id");
+	json_object_set_new(msg, "sandbox", json_pack("{s:O}", "degraded",
+						      k->degraded ? k->degraded : json_array()));
+	kern_result_parse(msg, NULL, &kr);
+	if (requeue_yielded(k, r, &kr)) {
 		k->state = KS_IDLE;
 		return;
 	}
-	json_object_del(msg, "id");
 	if (strcmp(r->op, "cache") == 0)
-		on_cache_reply(k, r, msg);
-	json_object_set_new(msg, "sandbox", json_pack("{s:O}", "degraded",
-						      k->degraded ? k->degraded : json_array()));
+		on_cache_reply(k, r, &kr);
 	k->state = KS_IDLE;
 	if (r->interrupted) {
 		char m[300];
@@ -421,7 +421,7 @@ static void on_reply(struct kern *k, struct kreq *r, json_t *msg)
 			 "kernel and its variables were kept", r->timeout_s);
 		kern_req_finish(r, NULL, PROTO_ERR_KERNEL, m);
 	} else {
-		kern_req_finish(r, msg, 0, NULL);
+		kern_req_finish(r, &kr, 0, NULL);
 	}
 }
 

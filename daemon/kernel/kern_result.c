@@ -149,6 +149,7 @@ bool kern_result_parse(const json_t *reply, const struct proto_err *err,
 		return false;
 	r->ok = json_is_true(ok) && !r->error;
 	r->kind = r->ok ? KR_OK : KR_FAILED;
+	r->raw = reply;
 	if (r->ok)
 		return true;
 	if (!r->error_type)
@@ -157,10 +158,4 @@ bool kern_result_parse(const json_t *reply, const struct proto_err *err,
 		r->error_message = r->error ? "" : "the kernel reported a failure without an error";
 	r->interrupted = strcmp(r->error_type, "KeyboardInterrupt") == 0;
 	return false;
-}
-
-bool kern_result_ok(const json_t *reply, const struct proto_err *err)
-{
-	struct kern_result r;
-	return kern_result_parse(reply, err, &r);
 }

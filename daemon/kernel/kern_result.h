@@ -5,8 +5,10 @@
  * wrong type makes the result a failed one (KR_MALFORMED, `why` says which
  * field) and never reaches the core as JSON it must second-guess.
  *
- * "Did the step succeed" is `r.ok` (kern_result_ok for one line): the
- * kernel answered, its reply says ok: true, and it carries no error object.
+ * "Did the step succeed" is `r.ok`: the kernel answered, its reply says
+ * ok: true, and it carries no error object.
+ * The kernel manager parses every reply once where it arrives
+ * (daemon/kernel/kern_req.c) and hands this struct to the request's kern_reply_cb.
  * Strings and arrays are borrowed from the reply: valid only while it is
  * (a kern_reply_cb's duration).
  */
@@ -46,13 +48,15 @@ struct kern_result {
 				    * crash/time limit/restart, SANDBOX, SHUTDOWN); KR_MALFORMED:
 				    * PROTO_ERR_KERNEL; else 0 */
 	char why[300];             /* KR_NO_REPLY / KR_MALFORMED: what went wrong */
+	const json_t *raw;         /* the reply map when it kept to KERNEL.md (KR_OK,
+				    * KR_FAILED), else NULL: only for what is passed on
+				    * whole (run's reply to its client, a profile, the
+				    * cache ledger); read the fields above instead */
 };
 
 /* Read a kernel callback's (reply, err) pair: exactly one is non-NULL
  * (kern.h); both NULL reads as no reply.  Never fails; returns r->ok. */
 bool kern_result_parse(const json_t *reply, const struct proto_err *err,
 		       struct kern_result *r);
-/* The same, for a one-line "did it succeed". */
-bool kern_result_ok(const json_t *reply, const struct proto_err *err);
 
 #endif

@@ -1,10 +1,10 @@
 /*
  * daemon/kernel/kernel.h — the kernel manager: one sandboxed Python kernel per open
  * project plus one warm spare (sandbox/KERNEL.md is the wire protocol).
- * Requests are asynchronous; callbacks fire from the loop.  Replies are given
- * to callbacks as jansson objects (borrowed for the duration of the call).
- * Exactly one of reply / err is non-NULL; a callback never fires from inside
- * the call that queued it.  Every exec/profile reply carries
+ * Requests are asynchronous; callbacks fire from the loop.  Replies are
+ * parsed once where they arrive and given to callbacks as a `struct
+ * kern_result` (borrowed for the duration of the call); a callback never
+ * fires from inside the call that queued it.  Every exec/profile reply carries
  * `sandbox: {degraded: [...]}` (empty unless allow_missing_layers let a
  * kernel run without a layer).  Errors: PROTO_ERR_KERNEL (crash, time limit,
  * hostile output: the message says which and whether a fresh kernel was
@@ -34,8 +34,12 @@ struct kern_config {
 int kern_init(struct loop *l, const struct kern_config *cfg, struct proto_err *err);
 void kern_shutdown(void);
 
-/* Reply: the kernel's reply map (exec: see KERNEL.md), or err on crash/timeout. */
-typedef void (*kern_reply_cb)(void *ud, const json_t *reply, const struct proto_err *err);
+/* The answer, read once where it arrives (daemon/kernel/kern_result.h): the
+ * kernel's reply, or a KR_NO_REPLY result (crash, time limit, restart,
+ * shutdown: code and why); a reply that breaks KERNEL.md is KR_MALFORMED.
+ * r and what it points to are borrowed for the duration of the call. */
+struct kern_result;
+typedef void (*kern_reply_cb)(void *ud, const struct kern_result *r);
 
 /* Run code in the project's kernel (starting/binding one if needed). */
 int kern_exec(const char *project_path, const char *code, const char *step_name,
@@ -44,13 +48,13 @@ int kern_exec(const char *project_path, const char *code, const char *step_name,
 int kern_exec_timeout(const char *project_path, const char *code, const char *step_name,
 		      int timeout_s, kern_reply_cb cb, void *ud, struct proto_err *err);
 /* Profile one dataset with the daa_tools summary and its HTML report
- * (daemon/profiler.c; sandbox/KERNEL.md `profile` with `summary: true`).
+ * (daemon/profiler/profiler.c; sandbox/KERNEL.md `profile` with `summary: true`).
  * A background request: any other request asked meanwhile goes first (the
  * profile is interrupted and sent again after it); cb sees only the end. */
 int kern_profile_summary(const char *project_path, const char *dataset, int timeout_s,
 			 kern_reply_cb cb, void *ud, struct proto_err *err);
 /* Progress of the Dask computations of one step (the kernel's `progress`
- * events, daemon/kern_progress.c): cb(ud, done, total) for each event of
+ * events, daemon/kernel/kern_progress.c): cb(ud, done, total) for each event of
  * the exec named `step` in the project's kernel that passes the checks and
  * the rate limit (at most ~4 per second; 0 <= done <= total).  The watch
  * stays until kern_unwatch_progress(ud) or kern_forget(ud). */
@@ -74,7 +78,7 @@ bool kern_is_kernel_pid(int pid);
 /* For status / doctor: counts and the sandbox layers report (owned json, caller decrefs). */
 json_t *kern_status(void);
 
-/* Hooks of the dataset-cache ledger (daemon/cache_trust.c): `info` gives
+/* Hooks of the dataset-cache ledger (daemon/profiler/cache_trust.c): `info` gives
  * the bind request's `cache` field; when `record` is set, a `cache` request
  * (sandbox/KERNEL.md) is queued right after every bind, and `record` gets
  * its successful reply only when no request that runs user code had been

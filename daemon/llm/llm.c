@@ -5,6 +5,7 @@
  * frees replies, and reads the "llm" section of config.json.
  */
 #include "daemon/llm/llm.h"
+#include "daemon/core/config.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -77,6 +78,7 @@ void llm_reply_free(struct llm_reply *r)
 	free(r->calls);
 	free(r->text);
 	free(r->model);
+	free(r->finish_reason);
 	json_decref(r->request_log);
 	json_decref(r->response_log);
 	free(r);
@@ -180,68 +182,34 @@ static int resolve_key(struct llm_config *o, const json_t *sec, char *err, size_
 	return 0;
 }
 
-/* An integer key in [lo, hi], or the default when absent. */
-static int get_int(const json_t *sec, const char *k, int64_t lo, int64_t hi, int64_t *out,
-		   char *err, size_t errlen)
+/* A string key (null or absent: *out kept); its type was checked. */
+static int get_str(const json_t *sec, const char *k, char **out)
 {
-	const json_t *v = json_object_get(sec, k);
-	if (!v)
-		return 0;
-	if (!json_is_integer(v) || json_integer_value(v) < lo || json_integer_value(v) > hi) {
-		snprintf(err, errlen, "llm.%s in config.json must be a whole number from %lld to %lld",
-			 k, (long long)lo, (long long)hi);
-		return -1;
-	}
-	*out = json_integer_value(v);
-	return 0;
+	const char *v = json_string_value(json_object_get(sec, k));
+	return v ? set_str(out, v) : 0;
 }
 
-/* A string key, checked for type. */
-static int get_str(const json_t *sec, const char *k, char **out, char *err, size_t errlen)
+/* A whole-number key, or dflt when absent (its range was checked). */
+static int64_t get_int(const json_t *sec, const char *k, int64_t dflt)
 {
 	const json_t *v = json_object_get(sec, k);
-	if (!v || json_is_null(v))
-		return 0;
-	if (!json_is_string(v) || set_str(out, json_string_value(v)) < 0) {
-		snprintf(err, errlen, "llm.%s in config.json must be a string", k);
-		return -1;
-	}
-	return 0;
+	return json_is_integer(v) ? json_integer_value(v) : dflt;
 }
 
-/* Numbers and flags of the section. */
-static int read_numbers(struct llm_config *o, const json_t *sec, char *err, size_t errlen)
+/* Numbers and flags of the section (their types and ranges were checked). */
+static void read_numbers(struct llm_config *o, const json_t *sec)
 {
-	int64_t v[6] = {o->connect_timeout_ms, o->idle_timeout_ms, o->total_timeout_ms,
-			o->max_retries, o->max_tokens, o->max_reply_bytes};
-	if (get_int(sec, "connect_timeout_ms", 1, 600000, &v[0], err, errlen) < 0 ||
-	    get_int(sec, "idle_timeout_ms", 1, 3600000, &v[1], err, errlen) < 0 ||
-	    get_int(sec, "total_timeout_ms", 1, 24 * 3600000LL, &v[2], err, errlen) < 0 ||
-	    get_int(sec, "max_retries", 0, 20, &v[3], err, errlen) < 0 ||
-	    get_int(sec, "max_tokens", 0, 10000000, &v[4], err, errlen) < 0 ||
-	    get_int(sec, "max_reply_bytes", 4096, 1LL << 30, &v[5], err, errlen) < 0)
-		return -1;
-	o->connect_timeout_ms = (int)v[0];
-	o->idle_timeout_ms = (int)v[1];
-	o->total_timeout_ms = (int)v[2];
-	o->max_retries = (int)v[3];
-	o->max_tokens = v[4];
-	o->max_reply_bytes = v[5];
-	const json_t *t = json_object_get(sec, "temperature");
-	if (t && (!json_is_number(t) || json_number_value(t) < 0 || json_number_value(t) > 2)) {
-		snprintf(err, errlen, "llm.temperature in config.json must be a number from 0 to 2");
-		return -1;
-	}
-	if (t)
+	o->connect_timeout_ms = (int)get_int(sec, "connect_timeout_ms", o->connect_timeout_ms);
+	o->idle_timeout_ms = (int)get_int(sec, "idle_timeout_ms", o->idle_timeout_ms);
+	o->total_timeout_ms = (int)get_int(sec, "total_timeout_ms", o->total_timeout_ms);
+	o->max_retries = (int)get_int(sec, "max_retries", o->max_retries);
+	o->max_tokens = get_int(sec, "max_tokens", o->max_tokens);
+	o->max_reply_bytes = get_int(sec, "max_reply_bytes", o->max_reply_bytes);
+	const json_t *t = json_object_get(sec, "temperature"), *s = json_object_get(sec, "stream");
+	if (json_is_number(t))
 		o->temperature = json_number_value(t);
-	const json_t *s = json_object_get(sec, "stream");
-	if (s && !json_is_boolean(s)) {
-		snprintf(err, errlen, "llm.stream in config.json must be true or false");
-		return -1;
-	}
-	if (s)
+	if (json_is_boolean(s))
 		o->stream = json_is_true(s);
-	return 0;
 }
 
 /* Apply a non-empty environment override. */
@@ -263,30 +231,19 @@ int llm_config_from_json(struct llm_config *out, const json_t *sec, char *err, s
 	out->max_retries = 3;
 	out->max_tokens = LLM_DEFAULT_MAX_TOKENS;
 	out->max_reply_bytes = LLM_DEFAULT_MAX_REPLY;
-	if (sec && !json_is_object(sec)) {
-		snprintf(err, errlen, "\"llm\" in config.json must be an object");
+	struct proto_err perr;
+	/* the same table config_load checks it with (daemon/core/config_check.c):
+	 * checked again here for callers that did not load a config */
+	if (config_check_section(NULL, "llm", sec, &perr) < 0) {
+		snprintf(err, errlen, "%s", perr.msg);
 		return -1;
 	}
-	if (json_object_get(sec, "api_key")) {
-		snprintf(err, errlen, "config.json must not hold the API key (llm.api_key): put it in "
-			 "a file only you can read and set llm.api_key_file, or name an environment "
-			 "variable with llm.api_key_env (default OPENAI_API_KEY)");
-		return -1;
-	}
-	if (get_str(sec, "backend", &out->backend, err, errlen) < 0 ||
-	    get_str(sec, "base_url", &out->base_url, err, errlen) < 0 ||
-	    get_str(sec, "model", &out->model, err, errlen) < 0 ||
-	    get_str(sec, "analyst_cmd", &out->analyst_cmd, err, errlen) < 0 ||
-	    read_numbers(out, sec, err, errlen) < 0)
-		goto fail;
-	const char *sk[] = {"api_key_env", "api_key_file"};
-	for (size_t i = 0; i < 2; i++) {
-		const json_t *v = json_object_get(sec, sk[i]);
-		if (v && (!json_is_string(v) || !json_string_length(v))) {
-			snprintf(err, errlen, "llm.%s in config.json must be a non-empty string", sk[i]);
-			goto fail;
-		}
-	}
+	if (get_str(sec, "backend", &out->backend) < 0 ||
+	    get_str(sec, "base_url", &out->base_url) < 0 ||
+	    get_str(sec, "model", &out->model) < 0 ||
+	    get_str(sec, "analyst_cmd", &out->analyst_cmd) < 0)
+		goto nomem;
+	read_numbers(out, sec);
 	if (env_override(&out->base_url, "DAA_LLM_BASE_URL") < 0 ||
 	    env_override(&out->model, "DAA_LLM_MODEL") < 0)
 		goto nomem;

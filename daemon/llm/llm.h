@@ -26,14 +26,40 @@ struct llm_ctx {
 	const char *turn_id;    /* for logs */
 };
 
+/* The agent's four tools (LLM_TOOL_UNKNOWN: any other name). */
+enum llm_tool {
+	LLM_TOOL_UNKNOWN,
+	LLM_TOOL_RUN_PYTHON,
+	LLM_TOOL_ASK_USER,
+	LLM_TOOL_REMEMBER_CONVENTION,
+	LLM_TOOL_FINAL_ANSWER,
+};
+
 struct llm_tool_call {
 	char *id;     /* call id (the model's, or made up) */
 	char *name;   /* run_python | ask_user | remember_convention | final_answer */
-	json_t *args; /* parsed arguments object (never NULL on success; {} when error) */
+	json_t *args; /* parsed arguments object (never NULL on success; {} when error):
+			 kept for the turn's record and the messages sent back */
 	char *error;  /* NULL, or why the call is unusable (arguments not valid JSON,
 			 unknown tool, a required argument missing): send it back to
 			 the model as this call's tool result so it can correct itself */
 	char *raw_args; /* the arguments exactly as the model sent them (for logs), may be NULL */
+	/* The arguments read once by llm_call_fill, checked against the tool's
+	 * schema (borrowed from args; only when error is NULL): */
+	enum llm_tool tool;
+	union {
+		struct { const char *code, *purpose; } run;     /* purpose: "" when not given */
+		struct {
+			const char *question;
+			const json_t *choices;  /* an array (a lone string is wrapped) */
+			const char *key;        /* NULL when not given */
+		} ask;
+		struct {
+			const char *key, *why;  /* why: "" when not given */
+			const json_t *value;    /* never NULL or null */
+		} remember;
+		struct { const char *text; } final;
+	};
 };
 
 /* A model's reply (owned by the receiver of the done callback: llm_reply_free). */
@@ -44,10 +70,18 @@ struct llm_reply {
 	int64_t prompt_tokens, completion_tokens; /* -1 when unknown */
 	double latency_ms;
 	char *model;                  /* the model that answered */
+	char *finish_reason;          /* the server's ("stop", "tool_calls", "length"...); NULL
+				       * when it gave none */
 	json_t *request_log;          /* what was sent (for the JSONL log; never holds the key) */
 	json_t *response_log;         /* what came back (assembled) */
 };
 void llm_reply_free(struct llm_reply *r);
+/* Fill one call from a name and its arguments (a JSON string or an object),
+ * checking them against the tool schemas; problems go to c->error, else
+ * c->tool and the typed arguments are set.  Every call the agent gets is
+ * filled here, whichever backend made it (the agent's calls taken from
+ * fenced code in a text reply too). */
+int llm_call_fill(struct llm_tool_call *c, const char *id, const char *name, const json_t *arguments);
 
 /* An actionable error ("the server at ... refused the API key (401): check OPENAI_API_KEY"). */
 struct llm_error {

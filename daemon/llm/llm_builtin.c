@@ -21,6 +21,7 @@
 
 #include "daemon/core/config.h"
 #include "daemon/llm/llm.h"
+#include "daemon/llm/llm_parse.h"
 #include "daemon/core/log.h"
 
 #define OUT_MAX (4u << 20)   /* stdout cap */
@@ -122,9 +123,13 @@ static struct llm_reply *parse_output(struct bcall *c, char *why, size_t size)
 	}
 	snprintf(id, sizeof id, "builtin-%u", ++c->b->seq);
 	r->ncalls = 1;
-	r->calls[0].id = strdup(id);
-	r->calls[0].name = strdup(tool);
-	r->calls[0].args = json_incref(args);
+	/* checked and read like any model's call (llm_parse.c) */
+	if (llm_call_fill(&r->calls[0], id, tool, args) < 0) {
+		llm_reply_free(r);
+		json_decref(o);
+		snprintf(why, size, "out of memory");
+		return NULL;
+	}
 	r->prompt_tokens = (int64_t)(c->inlen / 4);
 	r->completion_tokens = (int64_t)(c->outlen / 4);
 	r->latency_ms = (double)(loop_now_ms() - c->start_ms);

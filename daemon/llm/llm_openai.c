@@ -458,7 +458,7 @@ static bool oa_retryable(const struct http_result *res, const char *code)
 
 /* Build the reply from an assistant message; takes message and rlog. */
 static struct llm_reply *oa_reply(struct oa_call *c, json_t *message, int64_t pt, int64_t ct,
-				  char *model, json_t *rlog, struct llm_error *e)
+				  char *model, const char *finish, json_t *rlog, struct llm_error *e)
 {
 	struct llm_reply *r = calloc(1, sizeof(*r));
 	if (!r) {
@@ -476,6 +476,7 @@ static struct llm_reply *oa_reply(struct oa_call *c, json_t *message, int64_t pt
 	r->latency_ms = (double)(loop_now_ms() - c->t0);
 	r->model = model ? model : strdup(c->b->model);
 	model = NULL;
+	r->finish_reason = finish && *finish ? strdup(finish) : NULL;
 	r->request_log = json_incref(c->req);
 	json_object_set_new(rlog, "attempts", json_integer(c->attempt));
 	r->response_log = oa_scrub_json(c->b, rlog);
@@ -494,7 +495,7 @@ fail:
 static struct llm_reply *oa_success(struct oa_call *c, struct llm_error *e, bool *retry)
 {
 	int64_t pt = -1, ct = -1;
-	char *model = NULL;
+	char *model = NULL, *finish = NULL;
 	json_t *msg = NULL, *rlog = NULL;
 	const char *garbage = NULL;
 	char jerr[300];
@@ -509,6 +510,7 @@ static struct llm_reply *oa_success(struct oa_call *c, struct llm_error *e, bool
 		}
 		const char *fin;
 		msg = llm_stream_result(c->acc, &pt, &ct, &model, &fin);
+		finish = fin && *fin ? strdup(fin) : NULL;
 		rlog = json_pack("{s:s?, s:[{s:i, s:O, s:s}], s:{s:I, s:I}, s:b, s:i}", "model", model,
 				 "choices", "index", 0, "message", msg, "finish_reason", fin, "usage",
 				 "prompt_tokens", (json_int_t)pt, "completion_tokens", (json_int_t)ct,
@@ -520,7 +522,8 @@ static struct llm_reply *oa_success(struct oa_call *c, struct llm_error *e, bool
 		free(fixed);
 		if (!body)
 			garbage = c->buflen ? je.text : "an empty body";
-		else if (llm_parse_completion(body, &msg, &pt, &ct, &model, jerr, sizeof(jerr)) < 0)
+		else if (llm_parse_completion(body, &msg, &pt, &ct, &model, &finish, jerr,
+					      sizeof(jerr)) < 0)
 			garbage = jerr;
 		rlog = body;
 	}
@@ -534,11 +537,14 @@ static struct llm_reply *oa_success(struct oa_call *c, struct llm_error *e, bool
 		snprintf(e->msg, sizeof(e->msg), "the LLM server at %s sent a reply that is not an OpenAI "
 			 "chat completion (%s)%s", c->b->base_url, garbage ? garbage : "out of memory", snip);
 		free(model);
+		free(finish);
 		json_decref(msg);
 		json_decref(rlog);
 		return NULL;
 	}
-	return oa_reply(c, msg, pt, ct, model, rlog, e);
+	struct llm_reply *r = oa_reply(c, msg, pt, ct, model, finish, rlog, e);
+	free(finish);
+	return r;
 }
 
 /* Next random number (xorshift64*), for jitter. */

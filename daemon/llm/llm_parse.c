@@ -77,18 +77,48 @@ static bool has_str(const json_t *args, const char *k)
 	return json_is_string(v) && json_string_length(v) > 0;
 }
 
-/* Check args against the named tool; fill defaults for optional fields. */
+/* The typed view of a checked call's arguments (llm.h), borrowed from args. */
+static void call_read(struct llm_tool_call *c)
+{
+	const json_t *a = c->args;
+	switch (c->tool) {
+	case LLM_TOOL_RUN_PYTHON:
+		c->run.code = json_string_value(json_object_get(a, "code"));
+		c->run.purpose = json_string_value(json_object_get(a, "purpose"));
+		break;
+	case LLM_TOOL_ASK_USER:
+		c->ask.question = json_string_value(json_object_get(a, "question"));
+		c->ask.choices = json_object_get(a, "choices");
+		c->ask.key = json_string_value(json_object_get(a, "key"));
+		break;
+	case LLM_TOOL_REMEMBER_CONVENTION:
+		c->remember.key = json_string_value(json_object_get(a, "key"));
+		c->remember.value = json_object_get(a, "value");
+		c->remember.why = json_string_value(json_object_get(a, "why"));
+		break;
+	case LLM_TOOL_FINAL_ANSWER:
+		c->final.text = json_string_value(json_object_get(a, "text"));
+		break;
+	case LLM_TOOL_UNKNOWN:
+		break;
+	}
+}
+
+/* Check args against the named tool; fill defaults for optional fields;
+ * then the typed view when the call is usable. */
 static void call_check(struct llm_tool_call *c)
 {
 	json_t *a = c->args;
 	const char *n = c->name;
 	if (strcmp(n, "run_python") == 0) {
+		c->tool = LLM_TOOL_RUN_PYTHON;
 		if (!has_str(a, "code"))
 			call_error(c, "run_python needs a non-empty string argument \"code\"");
 		if (!json_is_string(json_object_get(a, "purpose")))
 			json_object_set_new(a, "purpose", json_string(""));
 	} else if (strcmp(n, "ask_user") == 0) {
 		json_t *ch = json_object_get(a, "choices");
+		c->tool = LLM_TOOL_ASK_USER;
 		if (!has_str(a, "question"))
 			call_error(c, "ask_user needs a non-empty string argument \"question\"");
 		if (json_is_string(ch))
@@ -96,18 +126,22 @@ static void call_check(struct llm_tool_call *c)
 		else if (!json_is_array(ch))
 			json_object_set_new(a, "choices", json_array());
 	} else if (strcmp(n, "remember_convention") == 0) {
+		c->tool = LLM_TOOL_REMEMBER_CONVENTION;
 		if (!has_str(a, "key") || !json_object_get(a, "value") ||
 		    json_is_null(json_object_get(a, "value")))
 			call_error(c, "remember_convention needs the arguments \"key\" (a string) and \"value\"");
 		if (!json_is_string(json_object_get(a, "why")))
 			json_object_set_new(a, "why", json_string(""));
 	} else if (strcmp(n, "final_answer") == 0) {
+		c->tool = LLM_TOOL_FINAL_ANSWER;
 		if (!json_is_string(json_object_get(a, "text")))
 			call_error(c, "final_answer needs a string argument \"text\"");
 	} else {
 		call_error(c, "there is no tool named \"%.60s\": use run_python, ask_user, "
 			   "remember_convention or final_answer", n);
 	}
+	if (!c->error)
+		call_read(c);
 }
 
 /* Fill one call from name + arguments (string or object). */
@@ -399,10 +433,10 @@ static void read_usage(const json_t *u, int64_t *pt, int64_t *ct)
 
 /* A whole (non-streamed) completion. */
 int llm_parse_completion(const json_t *body, json_t **message, int64_t *pt, int64_t *ct,
-			 char **model, char *err, size_t errlen)
+			 char **model, char **finish_reason, char *err, size_t errlen)
 {
 	*message = NULL;
-	*model = NULL;
+	*model = *finish_reason = NULL;
 	*pt = *ct = -1;
 	const json_t *ch = json_array_get(json_object_get(body, "choices"), 0);
 	const json_t *msg = json_object_get(ch, "message");
@@ -413,7 +447,9 @@ int llm_parse_completion(const json_t *body, json_t **message, int64_t *pt, int6
 	*message = json_incref((json_t *)msg);
 	read_usage(json_object_get(body, "usage"), pt, ct);
 	const char *m = json_string_value(json_object_get(body, "model"));
+	const char *f = json_string_value(json_object_get(ch, "finish_reason"));
 	*model = m ? strdup(m) : NULL;
+	*finish_reason = f ? strndup(f, 64) : NULL;
 	return 0;
 }
 

@@ -24,13 +24,12 @@ int llm_parse_message(struct llm_reply *r, const json_t *message, char *err, siz
  * ask_user{question}; anything else → final_answer{text}.  0 / -1 (ENOMEM). */
 int llm_parse_text(struct llm_reply *r, const char *text);
 
-/* Fill one call from a name and its arguments (a JSON string or an object),
- * checking them against the tool schemas; problems go to c->error. */
-int llm_call_fill(struct llm_tool_call *c, const char *id, const char *name, const json_t *arguments);
 
-/* A non-streamed completion body: message (new ref), usage, model (malloc'd). */
+/* A non-streamed completion body: message (new ref), usage, model and
+ * choices[0].finish_reason (malloc'd, NULL when absent). */
 int llm_parse_completion(const json_t *body, json_t **message, int64_t *prompt_tokens,
-			 int64_t *completion_tokens, char **model, char *err, size_t errlen);
+			 int64_t *completion_tokens, char **model, char **finish_reason, char *err,
+			 size_t errlen);
 
 /* The server's own explanation in an error body ({"error":{"message","code"}},
  * {"error":"..."}, {"detail":...}, or text): msg and code ("" when none). */

@@ -40,7 +40,7 @@ struct pwait {
 struct pjob;
 
 /* What the profiler knows of one project: its slot on the handle
- * (daemon/project.h), also listed here for prof_forget and shutdown. */
+ * (daemon/project/project.h), also listed here for prof_forget and shutdown. */
 struct prof_slot {
 	struct prof_slot *next;
 	struct proj *pj;
@@ -241,12 +241,12 @@ static json_t *entry_of(const struct pjob *j, const json_t *reply)
 }
 
 /* The kernel's reply to the profile request. */
-static void kprof_cb(void *ud, const json_t *reply, const struct proto_err *err)
+static void kprof_cb(void *ud, const struct kern_result *kr)
 {
 	struct pjob *j = ud;
 	long long bytes, mtime_ns;
-	if (!reply && err && err->code == PROTO_ERR_KERNEL && !j->retried &&
-	    strncmp(err->msg, KERN_MSG_RESTARTED, strlen(KERN_MSG_RESTARTED)) == 0) {
+	if (kr->kind == KR_NO_REPLY && kr->code == PROTO_ERR_KERNEL && !j->retried &&
+	    strncmp(kr->why, KERN_MSG_RESTARTED, strlen(KERN_MSG_RESTARTED)) == 0) {
 		/* the kernel was restarted on purpose under the profile (by an
 		 * edit, undo or re-run that held the project): the profile did not
 		 * fail; it is made once more in the next kernel, so a turn queued
@@ -258,11 +258,11 @@ static void kprof_cb(void *ud, const json_t *reply, const struct proto_err *err)
 		job_begin(j);
 		return;
 	}
-	struct kern_result kr;
-	if (!kern_result_parse(reply, err, &kr) || !json_is_object(json_object_get(reply, "profile"))) {
-		char *m = reply_error(&kr);
-		int code = kr.kind == KR_NO_REPLY ? kr.code :
-			kr.interrupted ? PROTO_ERR_CANCELLED : PROTO_ERR_BAD_INPUT;
+	/* the profile itself is not part of struct kern_result: read from the raw reply */
+	if (!kr->ok || !json_is_object(json_object_get(kr->raw, "profile"))) {
+		char *m = reply_error(kr);
+		int code = kr->kind == KR_NO_REPLY ? kr->code :
+			kr->interrupted ? PROTO_ERR_CANCELLED : PROTO_ERR_BAD_INPUT;
 		job_fail(j, code, m ? m : "profiling failed");
 		free(m);
 		return;
@@ -273,7 +273,7 @@ static void kprof_cb(void *ud, const json_t *reply, const struct proto_err *err)
 		job_begin(j);
 		return;
 	}
-	json_t *entry = entry_of(j, reply);
+	json_t *entry = entry_of(j, kr->raw);
 	if (entry) {
 		prof_entry_save(j->pp->path, j->sha, j->name, entry);
 		json_object_set_new(entry, "fresh", json_true()); /* not saved: for the waiters */

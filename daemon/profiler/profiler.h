@@ -56,7 +56,7 @@ void prof_forget(void *ud);
 json_t *prof_status(struct proj *p, const json_t *ds);
 /* Write <project>/.daa/view/NAME.html, the page that shows the kernel-made
  * report `rel` (outputs/reports/NAME.html) sandboxed and without network
- * (daemon/profiler_view.c); its absolute path (malloc'd), or NULL with err. */
+ * (daemon/profiler/profiler_view.c); its absolute path (malloc'd), or NULL with err. */
 char *prof_view_write(const char *project, const char *rel, struct proto_err *err);
 
 #endif

@@ -446,7 +446,7 @@ static int proj_count(const char *dir, bool (*pred)(const char *name))
 /* Is name a history step? */
 static bool proj_is_step(const char *name)
 {
-	return hist_step_number(name) >= 0; /* daemon/history_name.c */
+	return hist_step_number(name) >= 0; /* daemon/project/history_name.c */
 }
 
 /* Is name a dataset file? */
@@ -461,7 +461,7 @@ static int proj_count_steps(const char *history_dir)
 	return proj_count(history_dir, proj_is_step);
 }
 
-/* Number of history steps (kept by daemon/history_index.c). */
+/* Number of history steps (kept by daemon/project/history_index.c). */
 int proj_step_count(struct proj *p)
 {
 	return hidx_step_count(p->path, proj_count_steps);

@@ -40,7 +40,7 @@ json_t *proj_list(struct proto_err *err);
 /* Names of the projects opened by this daemon (new reference, for status). */
 json_t *proj_open_names(void);
 /* Watch the data/ folders of open projects: files changed there by hand run
- * the parts' change callbacks (daemon/project_watch.c).  -1 (logged) when
+ * the parts' change callbacks (daemon/project/project_watch.c).  -1 (logged) when
  * inotify is unavailable; the daemon works on without it. */
 int proj_watch_init(struct loop *l);
 void proj_watch_shutdown(void);
@@ -63,12 +63,12 @@ void proj_close_all(void);
  *           reloads them, profiles are made again), first to last.
  */
 enum proj_part {
-	PROJ_PART_KERN,  /* daemon/kern*.c */
-	PROJ_PART_AGENT, /* daemon/agent*.c */
-	PROJ_PART_PROF,  /* daemon/profiler*.c */
-	PROJ_PART_HIST,  /* daemon/workq.c: the per-project work queue */
-	PROJ_PART_FIGS,  /* daemon/history_figs.c: a killed daemon's figures tidied at open */
-	PROJ_PART_WATCH, /* daemon/project_watch.c */
+	PROJ_PART_KERN,  /* daemon/kernel/kern*.c */
+	PROJ_PART_AGENT, /* daemon/agent/agent*.c */
+	PROJ_PART_PROF,  /* daemon/profiler/profiler*.c */
+	PROJ_PART_HIST,  /* daemon/project/workq.c: the per-project work queue */
+	PROJ_PART_FIGS,  /* daemon/history/history_figs.c: a killed daemon's figures tidied at open */
+	PROJ_PART_WATCH, /* daemon/project/project_watch.c */
 	PROJ_PARTS
 };
 struct proj_part_ops {
@@ -82,17 +82,18 @@ void proj_part_set(enum proj_part part, const struct proj_part_ops *ops);
 /*
  * Typed slots: each part hangs its own per-project state off the handle
  * (the type is the part's own; it creates the state on first use and frees
- * it in its close callback or at its shutdown).  Still keyed by path in
- * their own lists, not yet moved here: kern (kern->project), agent
- * (A.projects), history (hidx, jobs) — see notes/core.md.
+ * it in its close callback or at its shutdown).  In use: agent (struct
+ * agent_proj, daemon/agent/agent_int.h) and prof.  Still keyed by path in their
+ * own lists, not yet moved here: kern (kern->project), history (hidx,
+ * jobs) — see notes/core.md.
  */
 struct kern_slot;
-struct agent_slot;
+struct agent_proj;
 struct hist_slot;
 struct prof_slot;
 struct proj_slots {
 	struct kern_slot *kern;
-	struct agent_slot *agent;
+	struct agent_proj *agent;
 	struct hist_slot *hist;
 	struct prof_slot *prof;
 };
@@ -143,7 +144,7 @@ int proj_convention_set(struct proj *p, const char *key, const json_t *value,
 int proj_convention_rm(struct proj *p, const char *key, struct proto_err *err);
 
 /* History: number of steps (history/NNN_*.py; names and numbering are
- * daemon/history_name.h's). */
+ * daemon/project/history_name.h's). */
 int proj_step_count(struct proj *p);
 /* A persistent turn counter (.daa/turn): returns the next turn number (>= 1),
  * saved atomically, or -1 with err. */

@@ -48,7 +48,8 @@
 struct doctor_ctx {
 	struct rpc_reply_to to;
 	char project[PATH_MAX];
-	json_t *trial;            /* the trial step's reply, while the Dask step runs */
+	bool trial_ok;            /* the trial step ran */
+	char trial[800];          /* the "kernel" check's detail, kept while the Dask step runs */
 };
 
 static void add(json_t *checks, const char *name, bool ok, const char *detail)
@@ -120,15 +121,14 @@ static void check_llm(json_t *checks)
 }
 
 /* "dask" and, when configured, "dask scheduler" from the Dask step's reply. */
-static void check_dask(json_t *checks, const json_t *reply, const struct proto_err *err)
+static void check_dask(json_t *checks, const struct kern_result *kr)
 {
 	const struct daa_compute *cc = &config_get()->compute;
-	struct kern_result kr;
-	bool ran = kern_result_parse(reply, err, &kr);
-	const char *mark = strstr(kr.stdout_text, "DOCTOR-DASK ");
+	bool ran = kr->ok;
+	const char *mark = strstr(kr->stdout_text, "DOCTOR-DASK ");
 	json_t *info = mark ? json_loads(mark + 12, JSON_DISABLE_EOF_CHECK, NULL) : NULL;
 	const char *ver = json_string_value(json_object_get(info, "dask"));
-	const char *msg = ran ? "no answer" : kr.error_message;
+	const char *msg = ran ? "no answer" : kr->error_message;
 	char d[700];
 	if (ver || !cc->port) {
 		snprintf(d, sizeof d, ver ? "dask %s in the kernel; datasets larger than the memory budget are "
@@ -154,29 +154,32 @@ static void check_dask(json_t *checks, const json_t *reply, const struct proto_e
 	json_decref(info);
 }
 
-/* All checks after the trial step (reply or err) and, when it ran, the
- * Dask step (dask or derr), then the reply. */
-static void doctor_finish(struct doctor_ctx *c, const json_t *reply, const struct proto_err *err,
-			  bool dask_ran, const json_t *dask, const struct proto_err *derr)
+/* The "kernel" check from the trial step's result, kept in c. */
+static void trial_check(struct doctor_ctx *c, const struct kern_result *kr)
+{
+	c->trial_ok = kr->ok;
+	if (kr->kind == KR_FAILED || kr->kind == KR_MALFORMED)
+		snprintf(c->trial, sizeof c->trial, "the trial step failed: %s", kr->error_message);
+	else if (kr->kind == KR_NO_REPLY)
+		snprintf(c->trial, sizeof c->trial, "%s", kr->why);
+	else
+		snprintf(c->trial, sizeof c->trial, "a sandboxed kernel loaded a dataset and wrote "
+			 "to outputs/ (step took %.1f ms)",
+			 kr->duration_ms < 0 ? 0.0 : (double)kr->duration_ms);
+}
+
+/* All checks once the trial step (trial_check) and, when it ran, the Dask
+ * step (dask; NULL when it did not run) are over, then the reply. */
+static void doctor_finish(struct doctor_ctx *c, const struct kern_result *dask)
 {
 	json_t *checks = json_array();
 	json_t *info = kern_project_info(c->project);
 	const json_t *ready = info ? json_object_get(info, "ready") : kern_g.last_ready;
 	check_python(checks, ready);
-	char d[800];
-	struct kern_result kr;
-	bool ok = kern_result_parse(reply, err, &kr);
-	if (kr.kind == KR_FAILED || kr.kind == KR_MALFORMED)
-		snprintf(d, sizeof d, "the trial step failed: %s", kr.error_message);
-	else if (kr.kind == KR_NO_REPLY)
-		snprintf(d, sizeof d, "%s", err ? err->msg : "no answer");
-	else
-		snprintf(d, sizeof d, "a sandboxed kernel loaded a dataset and wrote to outputs/ "
-			 "(step took %.1f ms)", kr.duration_ms < 0 ? 0.0 : (double)kr.duration_ms);
-	add(checks, "kernel", ok, d);
+	add(checks, "kernel", c->trial_ok, c->trial);
 	check_layers(checks, info ? json_object_get(info, "layers") : kern_g.last_layers);
-	if (dask_ran)
-		check_dask(checks, dask, derr);
+	if (dask)
+		check_dask(checks, dask);
 	check_llm(checks);
 	json_decref(info);
 	kern_stop(c->project);
@@ -188,19 +191,17 @@ static void doctor_finish(struct doctor_ctx *c, const json_t *reply, const struc
 	else
 		rpc_reply_error(c->to, PROTO_ERR_INTERNAL, "out of memory");
 	json_decref(res);
-	json_decref(c->trial);
 	free(c);
 }
 
-/* The Dask step's reply: finish with the trial step's reply kept aside. */
-static void doctor_dask_cb(void *ud, const json_t *reply, const struct proto_err *err)
+/* The Dask step's result: finish. */
+static void doctor_dask_cb(void *ud, const struct kern_result *kr)
 {
-	struct doctor_ctx *c = ud;
-	doctor_finish(c, c->trial, NULL, true, reply, err);
+	doctor_finish(ud, kr);
 }
 
-/* The trial step's reply: then the Dask step in the same kernel. */
-static void doctor_cb(void *ud, const json_t *reply, const struct proto_err *err)
+/* The trial step's result: then the Dask step in the same kernel. */
+static void doctor_cb(void *ud, const struct kern_result *kr)
 {
 	struct doctor_ctx *c = ud;
 	struct proto_err e = {0};
@@ -209,17 +210,20 @@ static void doctor_cb(void *ud, const json_t *reply, const struct proto_err *err
 	char *lit = addr ? json_dumps(addr, JSON_ENCODE_ANY) : NULL;
 	char code[sizeof DOCTOR_DASK_CODE + 400];
 	json_decref(addr);
-	if (!kern_result_ok(reply, err) || !lit) {
+	trial_check(c, kr);
+	if (!kr->ok || !lit) {
 		free(lit);
-		doctor_finish(c, reply, err, false, NULL, NULL);
+		doctor_finish(c, NULL);
 		return;
 	}
 	snprintf(code, sizeof code, "ADDR = %s\n%s", cc->port && cc->resolved[0] ? lit : "None",
 		 DOCTOR_DASK_CODE);
 	free(lit);
-	c->trial = json_deep_copy(reply);
-	if (kern_exec_timeout(c->project, code, "doctor_dask", 60, doctor_dask_cb, c, &e) < 0)
-		doctor_dask_cb(c, NULL, &e);
+	if (kern_exec_timeout(c->project, code, "doctor_dask", 60, doctor_dask_cb, c, &e) < 0) {
+		struct kern_result none; /* the Dask step could not be sent */
+		kern_result_parse(NULL, &e, &none);
+		doctor_finish(c, &none);
+	}
 }
 
 /* The throw-away project: data/check.csv and outputs/. */
@@ -248,8 +252,12 @@ static json_t *m_doctor(struct rpc_req *req)
 		return rpc_fail(req, PROTO_ERR_INTERNAL, "out of memory");
 	c->to = req->from;
 	if (make_trial_project(c, &err) < 0 ||
-	    kern_exec_timeout(c->project, DOCTOR_CODE, "doctor", 60, doctor_cb, c, &err) < 0)
-		doctor_finish(c, NULL, &err, false, NULL, NULL);
+	    kern_exec_timeout(c->project, DOCTOR_CODE, "doctor", 60, doctor_cb, c, &err) < 0) {
+		struct kern_result none; /* the trial step could not be sent */
+		kern_result_parse(NULL, &err, &none);
+		trial_check(c, &none);
+		doctor_finish(c, NULL);
+	}
 	return RPC_LATER;
 }
 

@@ -42,7 +42,7 @@ static const struct proto_field list_params[] = {
 	{NULL, 0, false}};
 
 /* The packed steps array of a listing, built from disk (what
- * daemon/history_index.c keeps); NULL with err. */
+ * daemon/project/history_index.c keeps); NULL with err. */
 static int list_build(const char *path, struct proto_buf *b, struct proto_err *err)
 {
 	json_t *steps = hist_steps(path, err), *state, *out, *s;
@@ -139,7 +139,7 @@ static const struct proto_field edit_params[] = {
 	{NULL, 0, false}};
 
 /* history.edit: save new text now, or when a re-run is over (rules in
- * daemon/history_run.c); {file, stale, saved, queued, restart_deferred}. */
+ * daemon/history/history_run.c); {file, stale, saved, queued, restart_deferred}. */
 static json_t *m_edit(struct rpc_req *req)
 {
 	struct proto_err err;

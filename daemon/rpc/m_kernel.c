@@ -76,7 +76,7 @@ static void run_progress_cb(void *ud, long long done, long long total)
 	json_decref(ev);
 }
 
-static void run_cb(void *ud, const json_t *reply, const struct proto_err *err);
+static void run_cb(void *ud, const struct kern_result *kr);
 
 /* hist_exec, with the run's progress watched while it runs. */
 static int run_exec(struct run_ctx *c, struct proto_err *err)
@@ -89,11 +89,11 @@ static int run_exec(struct run_ctx *c, struct proto_err *err)
 
 /* Save the code as a history step; `step` (or `step_error`) into out.
  * 0 when saved; its figures are then named after the saved step. */
-static int run_save(struct run_ctx *c, json_t *out, json_t **figs)
+static int run_save(struct run_ctx *c, const struct kern_result *kr, json_t *out, json_t **figs)
 {
 	struct proto_err err = {0};
 	char rel[160], stem[160];
-	if (hist_save_run(c->pj, c->code, out, rel, sizeof rel, &err) < 0) {
+	if (hist_save_run(c->pj, c->code, kr, rel, sizeof rel, &err) < 0) {
 		json_object_set_new(out, "step_error", json_string(err.msg));
 		return -1;
 	}
@@ -109,23 +109,18 @@ static int run_save(struct run_ctx *c, json_t *out, json_t **figs)
  * saved run hands the project on.  The figures are the files the step
  * drew as the daemon lists them (never the kernel's list); those of a step
  * that is not saved go to outputs/plots/unsaved/ (history_figs.c). */
-static void run_cb(void *ud, const json_t *reply, const struct proto_err *err)
+static void run_cb(void *ud, const struct kern_result *kr)
 {
 	struct run_ctx *c = ud;
 	kern_unwatch_progress(c);
 	json_t *figs = hist_exec_figures(c->project_path, c->step), *out = NULL;
 	bool saved = false;
-	struct kern_result kr;
-	bool ok = kern_result_parse(reply, err, &kr);
-	struct proto_err bad = {.code = PROTO_ERR_KERNEL};
-	if (kr.kind == KR_MALFORMED) { /* never handed on to the client as it came */
-		snprintf(bad.msg, sizeof bad.msg, "%.250s", kr.why);
-		reply = NULL, err = &bad;
-	}
+	/* the reply as it came goes to the client only when it kept to KERNEL.md */
+	const json_t *reply = kr->raw;
 	if (reply && (out = json_copy((json_t *)reply))) {
 		json_object_set_new(out, "project_path", json_string(c->project_path));
-		if (!c->scratch && ok)
-			saved = run_save(c, out, &figs) == 0;
+		if (!c->scratch && kr->ok)
+			saved = run_save(c, kr, out, &figs) == 0;
 	}
 	if (!c->scratch && !saved) {
 		json_t *moved = hist_figures_move(c->project_path, figs, NULL, 0);
@@ -133,7 +128,7 @@ static void run_cb(void *ud, const json_t *reply, const struct proto_err *err)
 		figs = moved;
 	}
 	if (!reply) {
-		rpc_reply_err(c->to, err);
+		rpc_reply_error(c->to, kr->code, "%s", kr->why);
 	} else {
 		if (out)
 			json_object_set(out, "figures", figs);
@@ -142,7 +137,7 @@ static void run_cb(void *ud, const json_t *reply, const struct proto_err *err)
 	json_decref(out);
 	json_decref(figs);
 	if (!c->scratch) /* after the step was saved: the next one numbers after it */
-		workq_end(c, ok ? WQ_DONE : WQ_FAILED);
+		workq_end(c, kr->ok ? WQ_DONE : WQ_FAILED);
 	run_free(c);
 }
 

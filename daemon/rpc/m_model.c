@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "daemon/kernel/kernel.h"
+#include "daemon/kernel/kern_result.h"
 #include "daemon/project/project.h"
 #include "daemon/core/rpc.h"
 
@@ -37,34 +38,28 @@ static json_t *marker_json(const char *out)
 	return json_loadb(last, len, JSON_DECODE_ANY, NULL);
 }
 
-/* The kernel's error as an RPC error the user can act on. */
-static void reply_kernel_error(struct rpc_reply_to to, const json_t *reply)
+/* A failed tool step: its error as the reply (a ToolError's message is a
+ * sentence for the user; an interrupt is "cancelled"). */
+static void reply_kernel_error(struct rpc_reply_to to, const struct kern_result *kr)
 {
-	const json_t *e = json_object_get(reply, "error");
-	const char *type = json_string_value(json_object_get(e, "type"));
-	const char *msg = json_string_value(json_object_get(e, "message"));
-	int code = PROTO_ERR_BAD_INPUT;
-	if (type && strcmp(type, "KeyboardInterrupt") == 0)
-		code = PROTO_ERR_CANCELLED;
-	if (!e || !type)
+	int code = kr->interrupted ? PROTO_ERR_CANCELLED : PROTO_ERR_BAD_INPUT;
+	if (kr->kind == KR_NO_REPLY || kr->kind == KR_MALFORMED)
+		rpc_reply_error(to, kr->code, "%s", kr->why);
+	else if (kr->ok || !kr->error)
 		rpc_reply_error(to, PROTO_ERR_KERNEL, "the kernel gave no summary (truncated output?)");
-	else if (strcmp(type, "ToolError") == 0 && msg && *msg) /* a sentence (daa_tools/cli.py) */
-		rpc_reply_error(to, code, "%s", msg);
+	else if (strcmp(kr->error_type, "ToolError") == 0 && *kr->error_message) /* a sentence (daa_tools/cli.py) */
+		rpc_reply_error(to, code, "%s", kr->error_message);
 	else
-		rpc_reply_error(to, code, "%s: %s", type, msg ? msg : "");
+		rpc_reply_error(to, code, "%s: %s", kr->error_type, kr->error_message);
 }
 
 /* The kernel answered: the summary as the result, or the error. */
-static void tool_cb(void *ud, const json_t *reply, const struct proto_err *err)
+static void tool_cb(void *ud, const struct kern_result *kr)
 {
 	struct tool_ctx *c = ud;
 	json_t *res = NULL;
-	if (!reply) {
-		rpc_reply_err(c->to, err);
-	} else if (!json_is_true(json_object_get(reply, "ok")) ||
-		   !(res = marker_json(json_string_value(json_object_get(reply, "stdout")) ?
-					       json_string_value(json_object_get(reply, "stdout")) : ""))) {
-		reply_kernel_error(c->to, reply);
+	if (!kr->ok || !(res = marker_json(kr->stdout_text))) {
+		reply_kernel_error(c->to, kr);
 	} else {
 		if (json_is_object(res))
 			json_object_set_new(res, "project_path", json_string(c->project_path));

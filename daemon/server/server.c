@@ -282,7 +282,7 @@ static void conn_send(struct conn *c, const char *data, size_t len)
 	conn_interest(c);
 }
 
-/* The publisher's sink (daemon/publish.h): one packed notification to a
+/* The publisher's sink (daemon/project/publish.h): one packed notification to a
  * connection; -1 when it is gone (or the send closed it). */
 static int server_sink(uint64_t conn_id, const char *bytes, size_t len, void *ud)
 {

@@ -11,14 +11,12 @@
 #include <zlib.h>
 
 #include "client/inline_img.h"
+#include "tests/lib/tap.h"
 
-static int ntest;
-
-/* One TAP line; exits on failure. */
+/* One TAP line; exits on failure (later checks build on earlier ones). */
 static void ok(int cond, const char *what)
 {
-	printf("%s %d - %s\n", cond ? "ok" : "not ok", ++ntest, what);
-	if (!cond)
+	if (!tap_ok(cond, what))
 		exit(1);
 }
 
@@ -253,6 +251,5 @@ int main(void)
 	test_kitty();
 	test_sixel();
 	test_symbols();
-	printf("1..%d\n", ntest);
-	return 0;
+	return tap_done();
 }

@@ -23,7 +23,7 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /*
- * LINK-ONLY STUBS, not behaviour under test: daemon/history.c also holds
+ * LINK-ONLY STUBS, not behaviour under test: daemon/history/history.c also holds
  * kernel restore (kern_exec*), the step naming of a project (proj_*) and
  * the history.event broadcast (pub_publish_path).  None of the functions this
  * target calls reaches them; they abort if one ever does.

@@ -44,11 +44,13 @@ static void whole_body(const char *text, size_t len)
 	json_t *msg = NULL;
 	int64_t pt, ct;
 	char *model = NULL, err[300];
-	if (body && llm_parse_completion(body, &msg, &pt, &ct, &model, err, sizeof err) == 0)
+	char *finish = NULL;
+	if (body && llm_parse_completion(body, &msg, &pt, &ct, &model, &finish, err, sizeof err) == 0)
 		parse_message(msg);
 	json_decref(msg);
 	json_decref(body);
 	free(model);
+	free(finish);
 }
 
 /* Each line a streamed chunk's data (NUL-terminated, as sse.c gives it). */

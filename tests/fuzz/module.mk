@@ -16,7 +16,7 @@ FUZZ_RUN ?= $(FUZZ_TARGETS)
 FUZZ_FLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer -I. $(PKG_CFLAGS) \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
 	-Wall -Wextra -Werror
-FUZZ_HDRS := $(wildcard protocol/*.h daemon/*/*.h client/*.h)
+FUZZ_HDRS := $(wildcard protocol/*.h daemon/*.h client/*.h)
 FUZZ_PROTO := $(wildcard protocol/*.c)
 FUZZ_LLM := daemon/core/strbuf.c daemon/llm/llm_parse.c daemon/llm/llm.c tests/fuzz/stub_llm_backends.c
 
@@ -24,10 +24,12 @@ FUZZ_LLM := daemon/core/strbuf.c daemon/llm/llm_parse.c daemon/llm/llm.c tests/f
 # symbols those name but the targets never reach are link-only stubs).
 FUZZ_SRC_reader := $(FUZZ_PROTO)
 FUZZ_LIBS_reader := $(LIB_MSGPACK)
-FUZZ_SRC_sse := daemon/llm/sse.c $(FUZZ_LLM)
-FUZZ_LIBS_sse := $(LIB_JANSSON)
-FUZZ_SRC_llm_parse := $(FUZZ_LLM)
-FUZZ_LIBS_llm_parse := $(LIB_JANSSON)
+# llm.c checks its config section with the table of daemon/core/config_check.c
+FUZZ_LLM_CONFIG := daemon/core/config_check.c daemon/core/log.c $(FUZZ_PROTO)
+FUZZ_SRC_sse := daemon/llm/sse.c $(FUZZ_LLM) $(FUZZ_LLM_CONFIG)
+FUZZ_LIBS_sse := $(LIB_JANSSON) $(LIB_MSGPACK)
+FUZZ_SRC_llm_parse := $(FUZZ_LLM) $(FUZZ_LLM_CONFIG)
+FUZZ_LIBS_llm_parse := $(LIB_JANSSON) $(LIB_MSGPACK)
 FUZZ_SRC_kern_wire := daemon/kernel/kern_wire.c daemon/core/mpjson.c $(FUZZ_PROTO)
 FUZZ_LIBS_kern_wire := $(LIB_JANSSON) $(LIB_MSGPACK)
 FUZZ_SRC_config := daemon/core/config.c daemon/core/config_check.c daemon/core/fsutil.c daemon/core/log.c daemon/llm/llm.c \

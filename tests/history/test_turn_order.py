@@ -43,7 +43,7 @@ def body(s, fake):
         qj = hist_note(j, "run_queued", mid)
         tc = a.send("ask", {"project": "demo", "request": "turn c"})
         qc = params(next_note(j, lambda m: m[1] == "turn.event" and kind(m) == "queued")[-1])
-        # positions count every job ahead, whatever its kind (daemon/workq.c): C waits
+        # positions count every job ahead, whatever its kind (daemon/project/workq.c): C waits
         # behind A (running), B and J
         assert qb["position"] == 1 and qj["behind"] == "turn" and qc["position"] == 3, (qb, qj, qc)
         open_gate(s)

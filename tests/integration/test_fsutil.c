@@ -13,17 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "daemon/core/fsutil.h"
-
-static int failures, ntest;
-
-/* Report one check. */
-static void ok(int cond, const char *what)
-{
-	ntest++;
-	printf("%s %d - %s\n", cond ? "ok" : "not ok", ntest, what);
-	if (!cond)
-		failures++;
-}
+#include "tests/lib/tap.h"
 
 /* Name rules. */
 static void test_names(void)
@@ -34,19 +24,19 @@ static void test_names(void)
 	int all = 1;
 	for (int i = 0; good[i]; i++)
 		all &= fsu_name_ok(good[i]);
-	ok(all, "good names accepted");
+	tap_ok(all, "good names accepted");
 	all = 1;
 	for (int i = 0; bad[i]; i++)
 		all &= !fsu_name_ok(bad[i]);
-	ok(all, "bad names refused");
+	tap_ok(all, "bad names refused");
 	char n64[65], n65[66];
 	memset(n64, 'x', 64);
 	n64[64] = '\0';
 	memset(n65, 'x', 65);
 	n65[65] = '\0';
-	ok(fsu_name_ok(n64) && !fsu_name_ok(n65) && !fsu_name_ok(NULL), "64 bytes max, NULL refused");
+	tap_ok(fsu_name_ok(n64) && !fsu_name_ok(n65) && !fsu_name_ok(NULL), "64 bytes max, NULL refused");
 	struct proto_err err = {0};
-	ok(fsu_name_check("../x", "project name", &err) == -1 && err.code == PROTO_ERR_BAD_INPUT &&
+	tap_ok(fsu_name_check("../x", "project name", &err) == -1 && err.code == PROTO_ERR_BAD_INPUT &&
 		   strstr(err.msg, "project name"), "name_check error names the field");
 }
 
@@ -69,24 +59,24 @@ static void test_write(const char *tmp)
 	char path[600], sub[512];
 	struct proto_err err = {0};
 	snprintf(sub, sizeof(sub), "%s/w", tmp);
-	ok(fsu_mkdir_p(sub, 0700, &err) == 0 && fsu_mkdir_p(sub, 0700, &err) == 0, "mkdir -p twice");
+	tap_ok(fsu_mkdir_p(sub, 0700, &err) == 0 && fsu_mkdir_p(sub, 0700, &err) == 0, "mkdir -p twice");
 	snprintf(path, sizeof(path), "%s/f.json", sub);
-	ok(fsu_write_atomic(path, "{\"a\":1}", 7, &err) == 0, "atomic write");
-	ok(fsu_write_atomic(path, "{}", 2, &err) == 0, "atomic rewrite");
+	tap_ok(fsu_write_atomic(path, "{\"a\":1}", 7, &err) == 0, "atomic write");
+	tap_ok(fsu_write_atomic(path, "{}", 2, &err) == 0, "atomic rewrite");
 	size_t len = 0;
 	char *s = fsu_read_file(path, 100, &len, &err);
-	ok(s && len == 2 && !strcmp(s, "{}"), "read back the new content");
+	tap_ok(s && len == 2 && !strcmp(s, "{}"), "read back the new content");
 	free(s);
-	ok(count_entries(sub) == 1, "no temp file left");
-	ok(!fsu_read_file(path, 1, NULL, &err) && err.code == PROTO_ERR_IO, "read cap");
+	tap_ok(count_entries(sub) == 1, "no temp file left");
+	tap_ok(!fsu_read_file(path, 1, NULL, &err) && err.code == PROTO_ERR_IO, "read cap");
 	snprintf(path, sizeof(path), "%s/none/f.json", sub);
-	ok(fsu_write_atomic(path, "x", 1, &err) == -1 && err.code == PROTO_ERR_IO &&
+	tap_ok(fsu_write_atomic(path, "x", 1, &err) == -1 && err.code == PROTO_ERR_IO &&
 		   strstr(err.msg, path), "write error names the path");
-	ok(!fsu_read_file(path, 100, NULL, &err) && err.code == PROTO_ERR_NOT_FOUND, "missing → not_found");
+	tap_ok(!fsu_read_file(path, 100, NULL, &err) && err.code == PROTO_ERR_NOT_FOUND, "missing → not_found");
 	snprintf(path, sizeof(path), "%s/log.jsonl", sub);
-	ok(fsu_append(path, "1\n", 2) == 0 && fsu_append(path, "2\n", 2) == 0, "append twice");
+	tap_ok(fsu_append(path, "1\n", 2) == 0 && fsu_append(path, "2\n", 2) == 0, "append twice");
 	s = fsu_read_file(path, 100, NULL, &err);
-	ok(s && !strcmp(s, "1\n2\n"), "appended lines in order");
+	tap_ok(s && !strcmp(s, "1\n2\n"), "appended lines in order");
 	free(s);
 }
 
@@ -108,9 +98,9 @@ static void test_rm(const char *tmp)
 	char f[600];
 	snprintf(f, sizeof(f), "%s/x.csv", deep);
 	fsu_write_atomic(f, "x", 1, &err);
-	ok(fsu_rm_rf(tree, &err) == 0, "rm -rf a tree with a symlink inside");
-	ok(access(tree, F_OK) == -1 && access(keep, F_OK) == 0, "tree gone, link target kept");
-	ok(fsu_rm_rf(tree, &err) == 0, "rm -rf of a missing path is fine");
+	tap_ok(fsu_rm_rf(tree, &err) == 0, "rm -rf a tree with a symlink inside");
+	tap_ok(access(tree, F_OK) == -1 && access(keep, F_OK) == 0, "tree gone, link target kept");
+	tap_ok(fsu_rm_rf(tree, &err) == 0, "rm -rf of a missing path is fine");
 }
 
 /* Copy from a file and from a pipe (fallback path). */
@@ -126,12 +116,12 @@ static void test_copy(const char *tmp)
 		data[i] = (char)(i * 31 + 7);
 	fsu_write_atomic(src, data, n, &err);
 	int in = open(src, O_RDONLY), out = open(dst, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-	ok(fsu_copy_fd(in, out) == (long long)n, "copy a file: all bytes");
+	tap_ok(fsu_copy_fd(in, out) == (long long)n, "copy a file: all bytes");
 	close(in);
 	close(out);
 	size_t len = 0;
 	char *back = fsu_read_file(dst, n + 1, &len, &err);
-	ok(back && len == n && !memcmp(back, data, n), "copy a file: same bytes");
+	tap_ok(back && len == n && !memcmp(back, data, n), "copy a file: same bytes");
 	free(back);
 	int p[2];
 	if (pipe(p) < 0)
@@ -140,11 +130,11 @@ static void test_copy(const char *tmp)
 		abort();
 	close(p[1]);
 	out = open(dst, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-	ok(fsu_copy_fd(p[0], out) == 9, "copy from a pipe falls back to read/write");
+	tap_ok(fsu_copy_fd(p[0], out) == 9, "copy from a pipe falls back to read/write");
 	close(out);
 	close(p[0]);
 	back = fsu_read_file(dst, 100, NULL, &err);
-	ok(back && !strcmp(back, "pipe data"), "pipe copy content");
+	tap_ok(back && !strcmp(back, "pipe data"), "pipe copy content");
 	free(back);
 	free(data);
 }
@@ -161,6 +151,5 @@ int main(void)
 	test_copy(tmp);
 	struct proto_err err = {0};
 	fsu_rm_rf(tmp, &err);
-	printf("1..%d\n", ntest);
-	return failures ? 1 : 0;
+	return tap_done();
 }

@@ -82,7 +82,7 @@ def test_data_methods():
         f.write("date,revenue\n2024-01-01,10\n2024-01-02,12\n")
     r = D.call("data.add", {"project": "alpha", "path": src})
     want_path = os.path.join(D.projects, "alpha", "data", "sales.csv")
-    prof = r.pop("profile", None)   # the background profile (daemon/profiler.c)
+    prof = r.pop("profile", None)   # the background profile (daemon/profiler/profiler.c)
     assert r == {"name": "sales", "file": "sales.csv", "bytes": os.path.getsize(src),
                  "format": "csv", "path": want_path}, r
     assert prof and prof["state"] in ("running", "failed", "ready", "none"), prof

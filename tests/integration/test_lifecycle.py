@@ -49,7 +49,17 @@ def test_config_errors():
              ('{"kernel": {"mem_mb": -1}}', '"kernel.mem_mb"'),
              ('{"sandbox": {"mount_namespace": "no"}}', '"sandbox.mount_namespace" must be true'),
              ('{"agent": {"privacy": "none"}}', '"agent.privacy" must be one of'),
-             ('{"agent": []}', '"agent" must be an object')]
+             ('{"agent": []}', '"agent" must be an object'),
+             # the llm section and the top-level keys go through the same
+             # table (daemon/core/config_check.c): a wrong type stops daad too
+             ('{"llm": {"max_retries": "many"}}', '"llm.max_retries" must be a whole'),
+             ('{"llm": {"stream": "yes"}}', '"llm.stream" must be true'),
+             ('{"llm": {"model": 4}}', '"llm.model" must be a string'),
+             ('{"llm": {"temperature": 3}}', '"llm.temperature" must be a number'),
+             ('{"socket": 5}', '"socket" must be a non-empty string'),
+             ('{"share_dir": false}', '"share_dir" must be a non-empty string'),
+             ('{"max_depth": 2.5}', '"max_depth" must be a whole'),
+             ('{"compute": "tcp://x:1"}', '"compute" must be an object')]
     for text, needle in cases:
         d = Daad(config=text)
         try:
@@ -60,9 +70,12 @@ def test_config_errors():
 
 
 def test_unknown_section_key_warned():
-    with Daad(config='{"kernel": {"step_timeout": 30}}') as d:
+    with Daad(config='{"kernel": {"step_timeout": 30}, "llm": {"modle": "m"}, "sokcet": "x"}') as d:
         assert d.call("ping")["pong"]
-        assert 'unknown key "kernel.step_timeout" ignored' in d.log_text(), d.log_text()
+        log = d.log_text()
+        assert 'unknown key "kernel.step_timeout" ignored' in log, log
+        assert log.count('unknown key "llm.modle" ignored') == 1, log   # once: at load
+        assert 'unknown key "sokcet" ignored' in log, log
 
 
 def test_sigterm_removes_socket():

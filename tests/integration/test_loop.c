@@ -12,17 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "daemon/core/loop.h"
-
-static int failures, ntest;
-
-/* Report one check. */
-static void ok(int cond, const char *what)
-{
-	ntest++;
-	printf("%s %d - %s\n", cond ? "ok" : "not ok", ntest, what);
-	if (!cond)
-		failures++;
-}
+#include "tests/lib/tap.h"
 
 static int order[8], norder;
 
@@ -47,9 +37,9 @@ static void test_timers(void)
 	loop_timer_add(l, 40, rec_timer_cb, (void *)99);
 	loop_timer_cancel(l, c);
 	loop_timer_cancel(l, 12345); /* unknown: ignored */
-	ok(loop_run(l) == 0, "loop_run returns 0 after loop_stop");
-	ok(norder == 4 && order[0] == 1 && order[1] == 2 && order[2] == 3 && order[3] == 99,
-	   "timers fire in deadline order, cancelled timer skipped");
+	tap_ok(loop_run(l) == 0, "loop_run returns 0 after loop_stop");
+	tap_ok(norder == 4 && order[0] == 1 && order[1] == 2 && order[2] == 3 && order[3] == 99,
+	       "timers fire in deadline order, cancelled timer skipped");
 	loop_free(l);
 }
 
@@ -63,11 +53,11 @@ static void test_timer_ids(void)
 	uint64_t b = loop_timer_add(l, 50, rec_timer_cb, (void *)2);
 	uint64_t c = loop_timer_add(l, 5, rec_timer_cb, (void *)7);
 	loop_timer_add(l, 80, rec_timer_cb, (void *)99);
-	ok(a != b && b != c && a != c, "timer ids are distinct");
+	tap_ok(a != b && b != c && a != c, "timer ids are distinct");
 	loop_timer_cancel(l, c);
 	loop_run(l);
-	ok(norder == 3 && order[0] == 2 && order[1] == 3 && order[2] == 99,
-	   "cancelling the id of a timer that moved up the heap cancels that timer");
+	tap_ok(norder == 3 && order[0] == 2 && order[1] == 3 && order[2] == 99,
+	       "cancelling the id of a timer that moved up the heap cancels that timer");
 	loop_free(l);
 }
 
@@ -90,7 +80,7 @@ static void test_timer_from_cb(void)
 	zero_count = 0;
 	loop_timer_add(l, 0, zero_cb, NULL);
 	loop_run(l);
-	ok(zero_count == 5, "0 ms timers added from callbacks fire");
+	tap_ok(zero_count == 5, "0 ms timers added from callbacks fire");
 	loop_free(l);
 }
 
@@ -116,7 +106,7 @@ static void first_cb(struct loop *l, int fd, int events, void *ud)
 	struct pair *p = ud;
 	int me = fd == p->rfd[0] ? 0 : 1;
 	p->calls[me]++;
-	ok(events & LOOP_READ, "read event reported");
+	tap_ok(events & LOOP_READ, "read event reported");
 	int other = p->rfd[1 - me];
 	loop_fd_del(l, other);
 	close(other);
@@ -149,11 +139,11 @@ static void test_fd_delete_in_batch(void)
 	loop_fd_add(l, a[0], LOOP_READ, first_cb, &p);
 	loop_fd_add(l, b[0], LOOP_READ, first_cb, &p);
 	loop_run(l);
-	ok(p.calls[0] + p.calls[1] == 1, "only one of two readable fds dispatched after the other is deleted");
+	tap_ok(p.calls[0] + p.calls[1] == 1, "only one of two readable fds dispatched after the other is deleted");
 	/* The 0 ms timer stops the loop before the next batch is dispatched, so
 	 * the new fd (HUP-ready) may only have been called from the stale event
 	 * of the deleted fd whose number it reuses. */
-	ok(p.newfd >= 0 && p.calls[2] == 0, "stale event of a reused fd number not dispatched");
+	tap_ok(p.newfd >= 0 && p.calls[2] == 0, "stale event of a reused fd number not dispatched");
 	for (int i = 0; i < 2; i++)
 		if (p.rfd[i] >= 0)
 			close(p.rfd[i]);
@@ -192,12 +182,12 @@ static void test_mod_and_hook(void)
 	if (pipe(p))
 		abort();
 	loop_set_before_wait(l, hook_cb, NULL);
-	ok(loop_fd_add(l, p[1], LOOP_READ, write_cb, NULL) == 0, "fd add");
-	ok(loop_fd_add(l, p[1], LOOP_READ, write_cb, NULL) == -1, "second add of one fd refused");
-	ok(loop_fd_mod(l, p[1], LOOP_WRITE) == 0, "fd mod");
+	tap_ok(loop_fd_add(l, p[1], LOOP_READ, write_cb, NULL) == 0, "fd add");
+	tap_ok(loop_fd_add(l, p[1], LOOP_READ, write_cb, NULL) == -1, "second add of one fd refused");
+	tap_ok(loop_fd_mod(l, p[1], LOOP_WRITE) == 0, "fd mod");
 	loop_run(l);
-	ok(writes_seen == 1 && hooks_seen >= 1, "write event and before-wait hook");
-	ok(loop_fd_del(l, p[1]) == 0 && loop_fd_del(l, p[1]) == -1, "del, then del again fails");
+	tap_ok(writes_seen == 1 && hooks_seen >= 1, "write event and before-wait hook");
+	tap_ok(loop_fd_del(l, p[1]) == 0 && loop_fd_del(l, p[1]) == -1, "del, then del again fails");
 	close(p[0]);
 	close(p[1]);
 	loop_free(l);
@@ -233,8 +223,8 @@ static void test_cancel_in_cb(void)
 	loop_timer_add(l, 5, canceller_cb, NULL);
 	victim_id = loop_timer_add(l, 5, victim_cb, NULL); /* same deadline, created after */
 	loop_run(l);
-	ok(canceller_fired == 1 && victim_fired == 0 && norder == 1,
-	   "a timer cancelled by an earlier callback of the same round never fires");
+	tap_ok(canceller_fired == 1 && victim_fired == 0 && norder == 1,
+	       "a timer cancelled by an earlier callback of the same round never fires");
 	loop_free(l);
 }
 
@@ -245,7 +235,7 @@ static uint64_t rearm_last;
 static void rearm_cb(struct loop *l, uint64_t id, void *ud)
 {
 	(void)ud;
-	ok(id != rearm_last, "a re-armed timer gets a new id");
+	tap_ok(id != rearm_last, "a re-armed timer gets a new id");
 	rearm_last = id;
 	if (++rearm_count < 4)
 		loop_timer_add(l, 1, rearm_cb, NULL);
@@ -261,7 +251,7 @@ static void test_rearm(void)
 	rearm_last = 0;
 	loop_timer_add(l, 1, rearm_cb, NULL);
 	loop_run(l);
-	ok(rearm_count == 4, "a timer re-armed from its callback fires each time");
+	tap_ok(rearm_count == 4, "a timer re-armed from its callback fires each time");
 	loop_free(l);
 }
 
@@ -300,8 +290,8 @@ static void test_many(void)
 	int odd = 0;
 	for (int i = 0; i < many_n; i++)
 		odd += many_seen[i] & 1;
-	ok(many_n == MANY / 2 && odd == 0, "of many timers, exactly the ones not cancelled fire");
-	ok(many_bad == 0, "many timers fire in deadline order");
+	tap_ok(many_n == MANY / 2 && odd == 0, "of many timers, exactly the ones not cancelled fire");
+	tap_ok(many_bad == 0, "many timers fire in deadline order");
 	loop_free(l);
 }
 
@@ -316,6 +306,5 @@ int main(void)
 	test_many();
 	test_fd_delete_in_batch();
 	test_mod_and_hook();
-	printf("1..%d\n", ntest);
-	return failures ? 1 : 0;
+	return tap_done();
 }

@@ -15,17 +15,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include "daemon/core/loop.h"
-
-static int failures, ntest;
-
-/* Report one check. */
-static void ok(int cond, const char *what)
-{
-	ntest++;
-	printf("%s %d - %s\n", cond ? "ok" : "not ok", ntest, what);
-	if (!cond)
-		failures++;
-}
+#include "tests/lib/tap.h"
 
 /* A child that exits with code (after reading one byte or EOF from waitfd,
  * when >= 0; it closes closefd, the pipe's other end). */
@@ -90,18 +80,18 @@ static void test_children(bool pidfd)
 	uint64_t ib = loop_child_watch(l, b, child_cb, &seen[1]);
 	uint64_t ic = loop_child_watch(l, c, child_cb, &seen[2]);
 	uint64_t id = loop_child_watch(l, d, child_cb, &seen[3]);
-	ok(ia && ib && ic && id && nseen == 0, "watch returns ids, never calls back from inside");
+	tap_ok(ia && ib && ic && id && nseen == 0, "watch returns ids, never calls back from inside");
 	loop_child_unwatch(l, id);
-	ok(loop_child_kill(l, ic, SIGKILL) == 0, "kill a watched child");
+	tap_ok(loop_child_kill(l, ic, SIGKILL) == 0, "kill a watched child");
 	loop_run(l);
 	snprintf(what, sizeof what, "exit 0 and exit 7 reported%s", how);
-	ok(seen[0].pid == a && WIFEXITED(seen[0].status) && WEXITSTATUS(seen[0].status) == 0 &&
-	   seen[1].pid == b && WIFEXITED(seen[1].status) && WEXITSTATUS(seen[1].status) == 7, what);
+	tap_ok(seen[0].pid == a && WIFEXITED(seen[0].status) && WEXITSTATUS(seen[0].status) == 0 &&
+	       seen[1].pid == b && WIFEXITED(seen[1].status) && WEXITSTATUS(seen[1].status) == 7, what);
 	snprintf(what, sizeof what, "a killed child reports SIGKILL%s", how);
-	ok(seen[2].pid == c && WIFSIGNALED(seen[2].status) && WTERMSIG(seen[2].status) == SIGKILL,
-	   what);
-	ok(loop_child_kill(l, ic, SIGKILL) < 0 && errno == ESRCH,
-	   "killing a reaped child is refused (its pid may be reused)");
+	tap_ok(seen[2].pid == c && WIFSIGNALED(seen[2].status) && WTERMSIG(seen[2].status) == SIGKILL,
+	       what);
+	tap_ok(loop_child_kill(l, ic, SIGKILL) < 0 && errno == ESRCH,
+	       "killing a reaped child is refused (its pid may be reused)");
 	/* One more turn: nothing is reported twice, the unwatched one is reaped. */
 	want_seen = 99;
 	pid_t e = spawn_exit(1, -1, -1);
@@ -111,14 +101,14 @@ static void test_children(bool pidfd)
 		loop_run(l);
 	}
 	snprintf(what, sizeof what, "each child reported exactly once%s", how);
-	ok(seen[0].calls == 1 && seen[1].calls == 1 && seen[2].calls == 1 && seen[3].calls == 0 &&
-	   seen[4].calls == 1, what);
+	tap_ok(seen[0].calls == 1 && seen[1].calls == 1 && seen[2].calls == 1 && seen[3].calls == 0 &&
+	       seen[4].calls == 1, what);
 	/* d was reaped by the loop: nothing left to wait for, no zombie. */
 	int left = 0;
 	while (waitpid(d, NULL, WNOHANG) > 0)
 		left++;
 	snprintf(what, sizeof what, "an unwatched child is still reaped by the loop%s", how);
-	ok(left == 0 && errno == ECHILD, what);
+	tap_ok(left == 0 && errno == ECHILD, what);
 	close(gate[1]);
 	loop_free(l);
 }
@@ -135,12 +125,12 @@ static void test_child_wait(void)
 	memset(seen, 0, sizeof(seen));
 	uint64_t id = loop_child_watch(l, p, child_cb, &seen[0]);
 	int st = 0;
-	ok(loop_child_wait(l, id, 0, &st) == 0, "wait with no time left: still running");
+	tap_ok(loop_child_wait(l, id, 0, &st) == 0, "wait with no time left: still running");
 	close(gate[1]); /* the child reads EOF and exits with 5 */
-	ok(loop_child_wait(l, id, -1, &st) == 1 && WIFEXITED(st) && WEXITSTATUS(st) == 5,
-	   "blocking wait reaps the child with its status");
-	ok(loop_child_wait(l, id, -1, &st) == -1 && seen[0].calls == 0,
-	   "after the wait the id is gone and no callback fires");
+	tap_ok(loop_child_wait(l, id, -1, &st) == 1 && WIFEXITED(st) && WEXITSTATUS(st) == 5,
+	       "blocking wait reaps the child with its status");
+	tap_ok(loop_child_wait(l, id, -1, &st) == -1 && seen[0].calls == 0,
+	       "after the wait the id is gone and no callback fires");
 	loop_free(l);
 }
 
@@ -170,8 +160,8 @@ static void test_ended_before_watch(void)
 	loop_child_watch(l, p, child_cb, &seen[0]);
 	loop_timer_add(l, 10000, guard_cb, NULL);
 	loop_run(l);
-	ok(seen[0].calls == 1 && WIFEXITED(seen[0].status) && WEXITSTATUS(seen[0].status) == 4,
-	   "a child that ended before the watch, its SIGCHLD lost, is reported (SIGCHLD)");
+	tap_ok(seen[0].calls == 1 && WIFEXITED(seen[0].status) && WEXITSTATUS(seen[0].status) == 4,
+	       "a child that ended before the watch, its SIGCHLD lost, is reported (SIGCHLD)");
 	loop_free(l);
 }
 
@@ -239,8 +229,8 @@ static void test_defer_at_stop(void)
 	memset(trace, 0, sizeof trace);
 	loop_timer_add(l, 0, defer_and_stop_cb, NULL);
 	loop_run(l);
-	ok(strcmp(trace, "Tbc") == 0,
-	   "the last turn's deferred calls (also those asked meanwhile) run before loop_run returns");
+	tap_ok(strcmp(trace, "Tbc") == 0,
+	       "the last turn's deferred calls (also those asked meanwhile) run before loop_run returns");
 	loop_free(l);
 }
 
@@ -255,13 +245,13 @@ static void test_defer(void)
 	loop_timer_add(l, 0, defer_timer1_cb, NULL);
 	loop_timer_add(l, 0, defer_timer2_cb, NULL);
 	loop_run(l);
-	ok(strcmp(trace, "12abcS") == 0,
-	   "deferred calls run at the end of the turn, in order, also those asked meanwhile");
+	tap_ok(strcmp(trace, "12abcS") == 0,
+	       "deferred calls run at the end of the turn, in order, also those asked meanwhile");
 	loop_run_deferred(l);
-	ok(strcmp(trace, "12abcS") == 0, "each deferred call runs once");
+	tap_ok(strcmp(trace, "12abcS") == 0, "each deferred call runs once");
 	loop_defer(l, letter_cb, (void *)'z');
 	loop_free(l);
-	ok(strcmp(trace, "12abcSz") == 0, "loop_free runs what is still deferred");
+	tap_ok(strcmp(trace, "12abcSz") == 0, "loop_free runs what is still deferred");
 }
 
 /* Runs every case. */
@@ -273,6 +263,5 @@ int main(void)
 	test_ended_before_watch();
 	test_defer();
 	test_defer_at_stop();
-	printf("1..%d\n", ntest);
-	return failures ? 1 : 0;
+	return tap_done();
 }

@@ -16,6 +16,7 @@
 #include "daemon/core/mpjson.h"
 #include "daemon/project/project.h"
 #include "daemon/project/publish.h"
+#include "tests/lib/tap.h"
 
 /* The publisher asks a project for its path only: a fake handle. */
 struct proj {
@@ -24,16 +25,6 @@ struct proj {
 const char *proj_path(const struct proj *p)
 {
 	return p->path;
-}
-
-static int failures, ntest;
-
-static void ok(int cond, const char *what)
-{
-	ntest++;
-	printf("%s %d - %s\n", cond ? "ok" : "not ok", ntest, what);
-	if (!cond)
-		failures++;
 }
 
 #define NCONN 8
@@ -111,25 +102,25 @@ static void test_select(void)
 	pub_subscribe(1, &A, PUB_ALL);
 	pub_subscribe(2, &A, 1u << PUB_DATA_EVENT);
 	pub_subscribe(3, &B, PUB_ALL);
-	ok(pub_publish(&A, PUB_TURN_EVENT, ev) == 1, "turn.event on A reaches one subscriber");
-	ok(S.got[1] == 1 && S.got[2] == 0 && S.got[3] == 0, "... the one following A's turns");
-	ok(last_method(1) && !strcmp(last_method(1), "turn.event"), "... as a turn.event");
-	ok(json_integer_value(json_object_get(last_params(1), "n")) == 7, "... with its params");
-	ok(pub_publish(&A, PUB_DATA_EVENT, ev) == 2, "data.event on A reaches both of A's");
-	ok(!strcmp(last_method(2), "data.event"), "... named data.event");
+	tap_ok(pub_publish(&A, PUB_TURN_EVENT, ev) == 1, "turn.event on A reaches one subscriber");
+	tap_ok(S.got[1] == 1 && S.got[2] == 0 && S.got[3] == 0, "... the one following A's turns");
+	tap_ok(last_method(1) && !strcmp(last_method(1), "turn.event"), "... as a turn.event");
+	tap_ok(json_integer_value(json_object_get(last_params(1), "n")) == 7, "... with its params");
+	tap_ok(pub_publish(&A, PUB_DATA_EVENT, ev) == 2, "data.event on A reaches both of A's");
+	tap_ok(!strcmp(last_method(2), "data.event"), "... named data.event");
 	pub_subscribe(1, &A, PUB_ALL); /* again: no second copy */
-	ok(pub_publish(&A, PUB_HISTORY_CHANGED, ev) == 1 && S.got[1] == 3,
-	   "subscribing twice sends once");
+	tap_ok(pub_publish(&A, PUB_HISTORY_CHANGED, ev) == 1 && S.got[1] == 3,
+	       "subscribing twice sends once");
 	pub_unsubscribe(1, &A, 1u << PUB_HISTORY_CHANGED);
-	ok(pub_publish(&A, PUB_HISTORY_CHANGED, ev) == 0, "a topic unsubscribed is not sent");
-	ok(pub_publish(&A, PUB_HISTORY_EVENT, ev) == 1, "... the others still are");
+	tap_ok(pub_publish(&A, PUB_HISTORY_CHANGED, ev) == 0, "a topic unsubscribed is not sent");
+	tap_ok(pub_publish(&A, PUB_HISTORY_EVENT, ev) == 1, "... the others still are");
 	struct proj a2 = {"/p/a"}; /* A's handle replaced (deleted, created again) */
-	ok(pub_publish(&a2, PUB_TURN_EVENT, ev) == 1, "a project is matched by its path");
-	ok(pub_send(3, PUB_HISTORY_EVENT, ev) == 0 && S.got[3] == 1 &&
-	   !strcmp(last_method(3), "history.event"), "pub_send reaches one connection");
+	tap_ok(pub_publish(&a2, PUB_TURN_EVENT, ev) == 1, "a project is matched by its path");
+	tap_ok(pub_send(3, PUB_HISTORY_EVENT, ev) == 0 && S.got[3] == 1 &&
+	       !strcmp(last_method(3), "history.event"), "pub_send reaches one connection");
 	pub_conn_gone(1);
-	ok(pub_publish(&A, PUB_TURN_EVENT, ev) == 0 && S.calls[1] == 5,
-	   "a closed connection's subscriptions are gone");
+	tap_ok(pub_publish(&A, PUB_TURN_EVENT, ev) == 0 && S.calls[1] == 5,
+	       "a closed connection's subscriptions are gone");
 	json_decref(ev);
 }
 
@@ -147,19 +138,19 @@ static void test_reentry(void)
 	pub_subscribe(2, &A, PUB_ALL);
 	pub_subscribe(3, &A, PUB_ALL);
 	S.on = 1, S.action = drop_conn2;
-	ok(pub_publish(&A, PUB_TURN_EVENT, ev) == 2 && S.calls[2] == 0 && S.got[3] == 1,
-	   "unsubscribed during the publish: skipped, the rest still served");
+	tap_ok(pub_publish(&A, PUB_TURN_EVENT, ev) == 2 && S.calls[2] == 0 && S.got[3] == 1,
+	       "unsubscribed during the publish: skipped, the rest still served");
 	S.on = 1, S.action = add_conn4;
-	ok(pub_publish(&A, PUB_TURN_EVENT, ev) == 2 && S.calls[4] == 0,
-	   "subscribed during the publish: not sent this one");
-	ok(pub_publish(&A, PUB_TURN_EVENT, ev) == 3 && S.got[4] == 1, "... but the next one");
+	tap_ok(pub_publish(&A, PUB_TURN_EVENT, ev) == 2 && S.calls[4] == 0,
+	       "subscribed during the publish: not sent this one");
+	tap_ok(pub_publish(&A, PUB_TURN_EVENT, ev) == 3 && S.got[4] == 1, "... but the next one");
 	S.on = 3, S.action = gone_conn3; /* its own send closes it (server.c does that) */
 	S.closed[3] = true;
 	int before = S.calls[3];
-	ok(pub_publish(&A, PUB_TURN_EVENT, ev) == 2 && S.calls[3] == before + 1,
-	   "a connection closing inside its own send");
-	ok(pub_publish(&A, PUB_TURN_EVENT, ev) == 2 && S.calls[3] == before + 1,
-	   "... is not written to again");
+	tap_ok(pub_publish(&A, PUB_TURN_EVENT, ev) == 2 && S.calls[3] == before + 1,
+	       "a connection closing inside its own send");
+	tap_ok(pub_publish(&A, PUB_TURN_EVENT, ev) == 2 && S.calls[3] == before + 1,
+	       "... is not written to again");
 	json_decref(ev);
 }
 
@@ -172,10 +163,10 @@ static void test_closed(void)
 	pub_subscribe(5, &B, PUB_ALL);
 	pub_subscribe(6, &A, PUB_ALL);
 	S.closed[5] = true;
-	ok(pub_publish(&A, PUB_TURN_EVENT, ev) == 1 && S.got[6] == 1, "the live one still served");
-	ok(pub_publish(&B, PUB_TURN_EVENT, ev) == 0 && S.calls[5] == 1,
-	   "the closed one lost all its projects after one failed send");
-	ok(pub_send(5, PUB_TURN_EVENT, ev) < 0, "pub_send to a closed connection fails");
+	tap_ok(pub_publish(&A, PUB_TURN_EVENT, ev) == 1 && S.got[6] == 1, "the live one still served");
+	tap_ok(pub_publish(&B, PUB_TURN_EVENT, ev) == 0 && S.calls[5] == 1,
+	       "the closed one lost all its projects after one failed send");
+	tap_ok(pub_send(5, PUB_TURN_EVENT, ev) < 0, "pub_send to a closed connection fails");
 	json_decref(ev);
 }
 
@@ -191,18 +182,18 @@ static void test_oversized(void)
 	json_t *ev = json_pack("{s:s, s:s, s:[s]}", "kind", "step_done", "stdout", text, "more",
 			       text);
 	pub_subscribe(1, &A, PUB_ALL);
-	ok(pub_publish(&A, PUB_TURN_EVENT, ev) == 1, "an oversized event is still sent");
+	tap_ok(pub_publish(&A, PUB_TURN_EVENT, ev) == 1, "an oversized event is still sent");
 	json_t *p = last_params(1);
 	const char *out = json_string_value(json_object_get(p, "stdout"));
-	ok(S.last_len[1] <= PUB_EVENT_MAX + 1024, "... within the size cap");
-	ok(json_is_true(json_object_get(p, "truncated")), "... marked truncated");
-	ok(out && strstr(out, "[cut by daa: ") != NULL, "... its strings cut with a marker");
-	ok(!strcmp(json_string_value(json_object_get(p, "kind")), "step_done"),
-	   "... short fields kept whole");
-	ok(json_string_length(json_object_get(ev, "stdout")) == big, "the caller's value untouched");
+	tap_ok(S.last_len[1] <= PUB_EVENT_MAX + 1024, "... within the size cap");
+	tap_ok(json_is_true(json_object_get(p, "truncated")), "... marked truncated");
+	tap_ok(out && strstr(out, "[cut by daa: ") != NULL, "... its strings cut with a marker");
+	tap_ok(!strcmp(json_string_value(json_object_get(p, "kind")), "step_done"),
+	       "... short fields kept whole");
+	tap_ok(json_string_length(json_object_get(ev, "stdout")) == big, "the caller's value untouched");
 	json_t *small = json_pack("{s:s}", "stdout", "hello");
 	pub_publish(&A, PUB_TURN_EVENT, small);
-	ok(!json_object_get(last_params(1), "truncated"), "a small event is not marked");
+	tap_ok(!json_object_get(last_params(1), "truncated"), "a small event is not marked");
 	json_decref(small);
 	json_decref(ev);
 	free(text);
@@ -216,6 +207,5 @@ int main(void)
 	test_oversized();
 	reset();
 	pub_reset();
-	printf("1..%d\n", ntest);
-	return failures ? 1 : 0;
+	return tap_done();
 }

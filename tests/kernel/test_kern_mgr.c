@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "daemon/kernel/kern_int.h"
+#include "daemon/kernel/kern_result.h"
 #include "daemon/core/log.h"
 #include "daemon/core/loop.h"
 
@@ -45,13 +46,22 @@ static char tmpdir[PATH_MAX], project[PATH_MAX + 16];
 		fflush(stdout);                                         \
 	} while (0)
 
-static void reply_cb(void *ud, const json_t *reply, const struct proto_err *err)
+/* The last result as the callback got it: its kind and error type; the raw
+ * reply (copied) when it kept to KERNEL.md, else its code and why in g_err. */
+static enum kern_result_kind g_kind;
+static char g_errtype[64];
+
+static void reply_cb(void *ud, const struct kern_result *r)
 {
 	(void)ud;
 	g_done = true;
-	g_reply = reply ? json_deep_copy(reply) : NULL;
-	if (err)
-		g_err = *err;
+	g_kind = r->kind;
+	snprintf(g_errtype, sizeof g_errtype, "%s", r->error_type ? r->error_type : "");
+	g_reply = r->raw ? json_deep_copy(r->raw) : NULL;
+	if (!r->raw) {
+		g_err.code = r->code;
+		snprintf(g_err.msg, sizeof g_err.msg, "%.250s", r->why);
+	}
 	loop_stop(L);
 }
 
@@ -287,6 +297,7 @@ static const char *hostile_py =
 	"        elif mode == 'bigarray': os.write(3, b'\\xdd\\xff\\xff\\xff\\xff')\n"
 	"        elif mode == 'notmap': send([1, 2, 3])\n"
 	"        elif mode == 'wrongid': send({'id': m['id'] + 1000, 'ok': True})\n"
+	"        elif mode == 'malformed': send({'id': m['id'], 'ok': True, 'stdout': 5})\n"
 	"        elif mode == 'flood':\n"
 	"            for i in range(5000): send({'ev': 'x'})\n"
 	"        elif mode == 'silent':\n"
@@ -344,6 +355,35 @@ static void hostile_limit(const char *dir, const char *mode, int code, const cha
 static void hostile(const char *dir, const char *mode, int code, const char *want)
 {
 	hostile_limit(dir, mode, code, want, 1);
+}
+
+/* A reply that breaks KERNEL.md ('stdout' a number), to an exec and to a
+ * background profile: parsed once where it arrives, each owner gets the
+ * same failed KernelError result naming the field, never the reply. */
+static void hostile_malformed(const char *dir)
+{
+	char p[PATH_MAX + 32];
+	snprintf(p, sizeof p, "%s/mode", dir);
+	FILE *f = fopen(p, "w");
+	fputs("malformed", f);
+	fclose(f);
+	start(dir, 60);
+	int rc = exec_wait("1", 60, 60);
+	CHECK(rc == 0 && g_kind == KR_MALFORMED && !g_reply && strcmp(g_errtype, "KernelError") == 0 &&
+	      g_err.code == PROTO_ERR_KERNEL && strstr(g_err.msg, "'stdout'"),
+	      "malformed reply to exec: a KernelError result naming the field (%s)", g_err.msg);
+	g_done = false;
+	g_gen++;
+	memset(&g_err, 0, sizeof g_err);
+	rc = kern_profile_summary(project, "sales", 60, reply_cb, NULL, &g_err);
+	if (rc == 0) {
+		loop_timer_add(L, 60000, watchdog_cb, (void *)g_gen);
+		loop_run(L);
+	}
+	CHECK(rc == 0 && g_done && g_kind == KR_MALFORMED && !g_reply &&
+	      strcmp(g_errtype, "KernelError") == 0 && strstr(g_err.msg, "'stdout'"),
+	      "malformed reply to profile: the same KernelError result (%s)", g_err.msg);
+	kern_shutdown();
 }
 
 /* What the progress watch of step "t" received. */
@@ -417,6 +457,7 @@ static void test_hostile(void)
 	hostile_limit(dir, "progressstorm", PROTO_ERR_KERNEL, "flooded the daemon with progress "
 		      "events", 60);
 	hostile_progress(dir);
+	hostile_malformed(dir);
 }
 
 /* Frame scanner and mpjson on crafted input. */

@@ -24,25 +24,15 @@
 
 #include "daemon/llm/llm.h"
 #include "daemon/core/loop.h"
+#include "tests/lib/tap.h"
 
 #define KEY "sk-test-secret-4f9a"
 #define GUARD_MS 20000
 
-static int n_checks, n_failed;
 static char tmpdir[64];
 static pid_t server_pid;
 static int server_port;
 static struct loop *L;
-
-/* Record one check. */
-static void check(int ok, const char *what)
-{
-	n_checks++;
-	if (!ok)
-		n_failed++;
-	printf("%s %d - %s\n", ok ? "ok" : "not ok", n_checks, what);
-	fflush(stdout);
-}
 
 /* Stop the fake server of the current scenario. */
 static void server_stop(void)
@@ -326,31 +316,35 @@ static void t_plain_tool_call(void)
 	if (server_start(SCRIPT([{"reply": {"content": null, "tool_calls": [{"id": "call_A",
 		"name": "run_python", "arguments": {"code": "print(df.shape)", "purpose": "size"}}],
 		"usage": {"prompt_tokens": 120, "completion_tokens": 9}}}])) < 0)
-		return check(0, "plain tool call: server");
+		return (void)tap_ok(0, "plain tool call: server");
 	call(&o, &r);
 	struct llm_reply *p = r.reply;
-	check(p && p->ncalls == 1 && strcmp(p->calls[0].id, "call_A") == 0 &&
-	      strcmp(p->calls[0].name, "run_python") == 0 && !p->calls[0].error &&
-	      strcmp(call_arg(&r, 0, "code"), "print(df.shape)") == 0 && strcmp(call_arg(&r, 0, "purpose"), "size") == 0,
-	      "plain tool call: run_python with its arguments");
-	check(p && p->prompt_tokens == 120 && p->completion_tokens == 9 && strcmp(p->model, "test-model") == 0 &&
-	      p->latency_ms >= 0, "plain tool call: usage and model recorded");
+	tap_ok(p && p->ncalls == 1 && strcmp(p->calls[0].id, "call_A") == 0 &&
+	       strcmp(p->calls[0].name, "run_python") == 0 && !p->calls[0].error &&
+	       strcmp(call_arg(&r, 0, "code"), "print(df.shape)") == 0 && strcmp(call_arg(&r, 0, "purpose"), "size") == 0,
+	       "plain tool call: run_python with its arguments");
+	tap_ok(p && p->prompt_tokens == 120 && p->completion_tokens == 9 && strcmp(p->model, "test-model") == 0 &&
+	       p->latency_ms >= 0, "plain tool call: usage and model recorded");
+	tap_ok(p && p->ncalls == 1 && p->calls[0].tool == LLM_TOOL_RUN_PYTHON &&
+	       strcmp(p->calls[0].run.code, "print(df.shape)") == 0 && p->finish_reason &&
+	       strcmp(p->finish_reason, "tool_calls") == 0,
+	       "plain tool call: typed arguments and the finish reason");
 	json_t *recs = records();
 	json_t *b = rec_body(recs, 0);
 	char names[200];
 	tool_names(b, names, sizeof(names));
-	check(json_array_size(recs) == 1 &&
-	      strcmp(json_string_value(json_object_get(json_array_get(recs, 0), "path")), "/v1/chat/completions") == 0 &&
-	      strcmp(rec_header(recs, 0, "authorization"), "Bearer " KEY) == 0 &&
-	      strstr(rec_header(recs, 0, "content-type"), "application/json") &&
-	      strcmp(json_string_value(json_object_get(b, "model")), "test-model") == 0 &&
-	      json_is_false(json_object_get(b, "stream")) && !json_object_get(b, "stream_options") &&
-	      json_equal(json_object_get(b, "messages"), the_messages) &&
-	      strcmp(names, "run_python,ask_user,remember_convention,final_answer,") == 0 &&
-	      json_real_value(json_object_get(b, "temperature")) == 0.2,
-	      "plain tool call: server saw path, bearer key, model, messages, four tools, stream=false");
-	check(!key_in_logs(&r) && json_equal(p ? p->request_log : NULL, b),
-	      "plain tool call: request_log is what was sent, without the key");
+	tap_ok(json_array_size(recs) == 1 &&
+	       strcmp(json_string_value(json_object_get(json_array_get(recs, 0), "path")), "/v1/chat/completions") == 0 &&
+	       strcmp(rec_header(recs, 0, "authorization"), "Bearer " KEY) == 0 &&
+	       strstr(rec_header(recs, 0, "content-type"), "application/json") &&
+	       strcmp(json_string_value(json_object_get(b, "model")), "test-model") == 0 &&
+	       json_is_false(json_object_get(b, "stream")) && !json_object_get(b, "stream_options") &&
+	       json_equal(json_object_get(b, "messages"), the_messages) &&
+	       strcmp(names, "run_python,ask_user,remember_convention,final_answer,") == 0 &&
+	       json_real_value(json_object_get(b, "temperature")) == 0.2,
+	       "plain tool call: server saw path, bearer key, model, messages, four tools, stream=false");
+	tap_ok(!key_in_logs(&r) && json_equal(p ? p->request_log : NULL, b),
+	       "plain tool call: request_log is what was sent, without the key");
 	json_decref(recs);
 	run_clear(&r);
 }
@@ -365,26 +359,31 @@ static void t_stream_two_calls(void)
 		"value": "order_date", "why": "the only date"}}, {"id": "c2", "name": "run_python",
 		"arguments": {"code": "df.groupby('region')['revenue'].sum()\nprint('ok é')", "purpose": "sum"}}],
 		"usage": {"prompt_tokens": 77, "completion_tokens": 55}}}])) < 0)
-		return check(0, "stream: server");
+		return (void)tap_ok(0, "stream: server");
 	call(&o, &r);
 	struct llm_reply *p = r.reply;
-	check(p && p->ncalls == 2 && strcmp(p->calls[0].id, "c1") == 0 &&
-	      strcmp(call_arg(&r, 0, "value"), "order_date") == 0 && strcmp(call_arg(&r, 0, "why"), "the only date") == 0 &&
-	      strcmp(p->calls[1].name, "run_python") == 0 &&
-	      strcmp(call_arg(&r, 1, "code"), "df.groupby('region')['revenue'].sum()\nprint('ok \xc3\xa9')") == 0 &&
-	      !p->calls[0].error && !p->calls[1].error,
-	      "stream: two tool calls reassembled by index from 3-char interleaved pieces");
-	check(p && strcmp(p->text, "Working on it.") == 0 && strcmp(r.text, "Working on it.") == 0 && r.ntext == 5,
-	      "stream: content streamed as text progress, in pieces");
-	check(p && p->prompt_tokens == 77 && p->completion_tokens == 55, "stream: usage from the final chunk");
+	tap_ok(p && p->ncalls == 2 && strcmp(p->calls[0].id, "c1") == 0 &&
+	       strcmp(call_arg(&r, 0, "value"), "order_date") == 0 && strcmp(call_arg(&r, 0, "why"), "the only date") == 0 &&
+	       strcmp(p->calls[1].name, "run_python") == 0 &&
+	       strcmp(call_arg(&r, 1, "code"), "df.groupby('region')['revenue'].sum()\nprint('ok \xc3\xa9')") == 0 &&
+	       !p->calls[0].error && !p->calls[1].error,
+	       "stream: two tool calls reassembled by index from 3-char interleaved pieces");
+	tap_ok(p && strcmp(p->text, "Working on it.") == 0 && strcmp(r.text, "Working on it.") == 0 && r.ntext == 5,
+	       "stream: content streamed as text progress, in pieces");
+	tap_ok(p && p->prompt_tokens == 77 && p->completion_tokens == 55, "stream: usage from the final chunk");
+	tap_ok(p && p->ncalls == 2 && p->calls[0].tool == LLM_TOOL_REMEMBER_CONVENTION &&
+	       strcmp(p->calls[0].remember.why, "the only date") == 0 &&
+	       p->calls[1].tool == LLM_TOOL_RUN_PYTHON && strcmp(p->calls[1].run.purpose, "sum") == 0 &&
+	       p->finish_reason && strcmp(p->finish_reason, "tool_calls") == 0,
+	       "stream: typed arguments and the finish reason of the last chunk");
 	json_t *recs = records();
 	json_t *b = rec_body(recs, 0);
-	check(json_array_size(recs) == 1 && json_is_true(json_object_get(b, "stream")) &&
-	      json_is_true(json_object_get(json_object_get(b, "stream_options"), "include_usage")) &&
-	      strcmp(rec_header(recs, 0, "accept"), "text/event-stream") == 0,
-	      "stream: server saw stream=true, include_usage, Accept: text/event-stream");
-	check(!key_in_logs(&r) && p && json_integer_value(json_object_get(p->response_log, "chunks")) > 10,
-	      "stream: response_log assembled, without the key");
+	tap_ok(json_array_size(recs) == 1 && json_is_true(json_object_get(b, "stream")) &&
+	       json_is_true(json_object_get(json_object_get(b, "stream_options"), "include_usage")) &&
+	       strcmp(rec_header(recs, 0, "accept"), "text/event-stream") == 0,
+	       "stream: server saw stream=true, include_usage, Accept: text/event-stream");
+	tap_ok(!key_in_logs(&r) && p && json_integer_value(json_object_get(p->response_log, "chunks")) > 10,
+	       "stream: response_log assembled, without the key");
 	json_decref(recs);
 	run_clear(&r);
 }
@@ -397,26 +396,26 @@ static void t_text_answers(void)
 	if (server_start(SCRIPT([{"reply": {"content": "I will count the rows.\n```python\nprint(len(df))\n```\n"}},
 				 {"reply": {"content": "Do you mean revenue or profit?"}},
 				 {"reply": {"content": "There are 2000 rows."}}])) < 0)
-		return check(0, "text: server");
+		return (void)tap_ok(0, "text: server");
 	call(&o, &r);
-	check(r.reply && r.reply->ncalls == 1 && strcmp(r.reply->calls[0].name, "run_python") == 0 &&
-	      strcmp(call_arg(&r, 0, "code"), "print(len(df))\n") == 0 &&
-	      strcmp(call_arg(&r, 0, "purpose"), "I will count the rows.") == 0 &&
-	      strncmp(r.reply->calls[0].id, "text-", 5) == 0, "text: a fenced python block → run_python");
+	tap_ok(r.reply && r.reply->ncalls == 1 && strcmp(r.reply->calls[0].name, "run_python") == 0 &&
+	       strcmp(call_arg(&r, 0, "code"), "print(len(df))\n") == 0 &&
+	       strcmp(call_arg(&r, 0, "purpose"), "I will count the rows.") == 0 &&
+	       strncmp(r.reply->calls[0].id, "text-", 5) == 0, "text: a fenced python block → run_python");
 	run_clear(&r);
 	o.stream = false;
 	call(&o, &r);
-	check(r.reply && r.reply->ncalls == 1 && strcmp(r.reply->calls[0].name, "ask_user") == 0 &&
-	      strcmp(call_arg(&r, 0, "question"), "Do you mean revenue or profit?") == 0,
-	      "text: a plain question → ask_user");
+	tap_ok(r.reply && r.reply->ncalls == 1 && strcmp(r.reply->calls[0].name, "ask_user") == 0 &&
+	       strcmp(call_arg(&r, 0, "question"), "Do you mean revenue or profit?") == 0,
+	       "text: a plain question → ask_user");
 	run_clear(&r);
 	call(&o, &r);
-	check(r.reply && r.reply->ncalls == 1 && strcmp(r.reply->calls[0].name, "final_answer") == 0 &&
-	      strcmp(call_arg(&r, 0, "text"), "There are 2000 rows.") == 0, "text: a statement → final_answer");
+	tap_ok(r.reply && r.reply->ncalls == 1 && strcmp(r.reply->calls[0].name, "final_answer") == 0 &&
+	       strcmp(call_arg(&r, 0, "text"), "There are 2000 rows.") == 0, "text: a statement → final_answer");
 	json_t *recs = records();
-	check(json_array_size(recs) == 3 && json_object_get(json_array_get(recs, 0), "headers") &&
-	      strcmp(rec_header(recs, 0, "authorization"), "") == 0,
-	      "text: no Authorization header when no key is configured");
+	tap_ok(json_array_size(recs) == 3 && json_object_get(json_array_get(recs, 0), "headers") &&
+	       strcmp(rec_header(recs, 0, "authorization"), "") == 0,
+	       "text: no Authorization header when no key is configured");
 	json_decref(recs);
 	run_clear(&r);
 }
@@ -429,36 +428,36 @@ static void t_retries(void)
 	if (server_start(SCRIPT([{"status": 429, "headers": {"Retry-After": "1"},
 		"body": {"error": {"message": "Rate limit reached", "type": "requests", "code": "rate_limit_exceeded"}}},
 		{"reply": {"content": "Done."}}])) < 0)
-		return check(0, "429: server");
+		return (void)tap_ok(0, "429: server");
 	call(&o, &r);
 	json_t *recs = records();
-	check(r.reply && strcmp(call_arg(&r, 0, "text"), "Done.") == 0 && json_array_size(recs) == 2 &&
-	      r.nretry == 1 && strstr(r.retry_note, "429") && strstr(r.retry_note, "1.0 s") &&
-	      json_equal(rec_body(recs, 0), rec_body(recs, 1)),
-	      "429 + Retry-After: retried (server saw 2 identical requests), waited what it asked");
-	check(r.reply && json_integer_value(json_object_get(r.reply->response_log, "attempts")) == 2,
-	      "429: attempts recorded in response_log");
+	tap_ok(r.reply && strcmp(call_arg(&r, 0, "text"), "Done.") == 0 && json_array_size(recs) == 2 &&
+	       r.nretry == 1 && strstr(r.retry_note, "429") && strstr(r.retry_note, "1.0 s") &&
+	       json_equal(rec_body(recs, 0), rec_body(recs, 1)),
+	       "429 + Retry-After: retried (server saw 2 identical requests), waited what it asked");
+	tap_ok(r.reply && json_integer_value(json_object_get(r.reply->response_log, "attempts")) == 2,
+	       "429: attempts recorded in response_log");
 	json_decref(recs);
 	run_clear(&r);
 	if (server_start(SCRIPT([{"status": 500, "body": {"error": {"message": "boom"}}},
 				 {"status": 503, "body": "upstream down", "content_type": "text/plain"},
 				 {"reply": {"tool_calls": [{"name": "final_answer", "arguments": {"text": "ok"}}]}}])) < 0)
-		return check(0, "500: server");
+		return (void)tap_ok(0, "500: server");
 	o.stream = false;
 	call(&o, &r);
 	recs = records();
-	check(r.reply && strcmp(call_arg(&r, 0, "text"), "ok") == 0 && json_array_size(recs) == 3 && r.nretry == 2,
-	      "500, 503 then success: retried with backoff (server saw 3 requests)");
+	tap_ok(r.reply && strcmp(call_arg(&r, 0, "text"), "ok") == 0 && json_array_size(recs) == 3 && r.nretry == 2,
+	       "500, 503 then success: retried with backoff (server saw 3 requests)");
 	json_decref(recs);
 	run_clear(&r);
 	if (server_start(SCRIPT({"responses": [], "then": {"status": 502, "body": {"error": {"message": "bad gateway"}}}})) < 0)
-		return check(0, "5xx exhausted: server");
+		return (void)tap_ok(0, "5xx exhausted: server");
 	o.max_retries = 1;
 	call(&o, &r);
 	recs = records();
-	check(r.has_err && !r.reply && r.err.retryable && r.err.http_status == 502 && json_array_size(recs) == 2 &&
-	      strstr(r.err.msg, "502") && strstr(r.err.msg, "bad gateway") && strstr(r.err.msg, "2 times"),
-	      "5xx every time: max_retries honoured, then a clear error");
+	tap_ok(r.has_err && !r.reply && r.err.retryable && r.err.http_status == 502 && json_array_size(recs) == 2 &&
+	       strstr(r.err.msg, "502") && strstr(r.err.msg, "bad gateway") && strstr(r.err.msg, "2 times"),
+	       "5xx every time: max_retries honoured, then a clear error");
 	json_decref(recs);
 }
 
@@ -471,46 +470,46 @@ static void t_errors(void)
 	snprintf(s401, sizeof(s401), "[{\"status\": 401, \"body\": {\"error\": {\"message\": "
 		 "\"Incorrect API key provided: %s\", \"code\": \"invalid_api_key\"}}}]", KEY);
 	if (server_start(s401) < 0)
-		return check(0, "401: server");
+		return (void)tap_ok(0, "401: server");
 	call(&o, &r);
 	json_t *recs = records();
-	check(r.has_err && r.err.http_status == 401 && strstr(r.err.msg, "API key") &&
-	      strstr(r.err.msg, "OPENAI_API_KEY") && !strstr(r.err.msg, KEY) && json_array_size(recs) == 1,
-	      "401: names the key's variable, never the key; not retried");
+	tap_ok(r.has_err && r.err.http_status == 401 && strstr(r.err.msg, "API key") &&
+	       strstr(r.err.msg, "OPENAI_API_KEY") && !strstr(r.err.msg, KEY) && json_array_size(recs) == 1,
+	       "401: names the key's variable, never the key; not retried");
 	json_decref(recs);
 	if (server_start(SCRIPT([{"status": 404, "body": {"error": {"message": "model \"test-model\" not found, try pulling it first"}}}])) < 0)
-		return check(0, "404: server");
+		return (void)tap_ok(0, "404: server");
 	call(&o, &r);
 	char url[80];
 	snprintf(url, sizeof(url), "http://127.0.0.1:%d/v1", server_port);
-	check(r.has_err && r.err.http_status == 404 && strstr(r.err.msg, "\"test-model\"") && strstr(r.err.msg, url),
-	      "404: names the model and the base_url");
+	tap_ok(r.has_err && r.err.http_status == 404 && strstr(r.err.msg, "\"test-model\"") && strstr(r.err.msg, url),
+	       "404: names the model and the base_url");
 	if (server_start(SCRIPT([{"status": 400, "body": {"error": {"message": "This model's maximum context length is 8192 tokens.",
 		"type": "invalid_request_error", "code": "context_length_exceeded"}}}])) < 0)
-		return check(0, "400: server");
+		return (void)tap_ok(0, "400: server");
 	call(&o, &r);
-	check(r.has_err && strstr(r.err.msg, "the conversation is too long for test-model") && !r.err.retryable,
-	      "400 context_length_exceeded: 'the conversation is too long for MODEL'");
+	tap_ok(r.has_err && strstr(r.err.msg, "the conversation is too long for test-model") && !r.err.retryable,
+	       "400 context_length_exceeded: 'the conversation is too long for MODEL'");
 	if (server_start(SCRIPT([{"body": "<html>this is not json</html>", "content_type": "text/html"},
 				 {"body": {"object": "list", "data": []}}])) < 0)
-		return check(0, "garbage: server");
+		return (void)tap_ok(0, "garbage: server");
 	call(&o, &r);
-	check(r.has_err && strstr(r.err.msg, "not an OpenAI chat completion") && strstr(r.err.msg, "this is not json"),
-	      "garbage body: a clear error quoting it");
+	tap_ok(r.has_err && strstr(r.err.msg, "not an OpenAI chat completion") && strstr(r.err.msg, "this is not json"),
+	       "garbage body: a clear error quoting it");
 	call(&o, &r);
 	recs = records();
-	check(r.has_err && strstr(r.err.msg, "choices[0].message") && json_array_size(recs) == 2,
-	      "JSON that is not a completion: a clear error; garbage is not retried");
+	tap_ok(r.has_err && strstr(r.err.msg, "choices[0].message") && json_array_size(recs) == 2,
+	       "JSON that is not a completion: a clear error; garbage is not retried");
 	json_decref(recs);
 	if (server_start(SCRIPT([{"sse": [{"choices": [{"delta": {"content": "a"}}]}, "data: {broken\n\n"]},
 				 {"sse": [{"choices": [{"delta": {"content": "a"}}]}, {"error": {"message": "model overloaded", "code": "overloaded"}}]}])) < 0)
-		return check(0, "bad stream: server");
+		return (void)tap_ok(0, "bad stream: server");
 	call(&o, &r);
-	check(r.has_err && strstr(r.err.msg, "not an OpenAI chat completion") && strstr(r.err.msg, "{broken"),
-	      "garbage inside the stream: a clear error");
+	tap_ok(r.has_err && strstr(r.err.msg, "not an OpenAI chat completion") && strstr(r.err.msg, "{broken"),
+	       "garbage inside the stream: a clear error");
 	call(&o, &r);
-	check(r.has_err && strstr(r.err.msg, "reported an error during the answer") && strstr(r.err.msg, "model overloaded"),
-	      "an error event inside the stream: reported with the server's words");
+	tap_ok(r.has_err && strstr(r.err.msg, "reported an error during the answer") && strstr(r.err.msg, "model overloaded"),
+	       "an error event inside the stream: reported with the server's words");
 }
 
 /* Invalid tool-call arguments come back as the call's error. */
@@ -520,12 +519,12 @@ static void t_invalid_args(void)
 	struct opts o = {.stream = true};
 	if (server_start(SCRIPT([{"reply": {"tool_calls": [{"id": "x1", "name": "run_python",
 		"arguments": "{\"code\": \"print(1)\", purpose: oops"}]}}])) < 0)
-		return check(0, "invalid args: server");
+		return (void)tap_ok(0, "invalid args: server");
 	call(&o, &r);
-	check(r.reply && r.reply->ncalls == 1 && r.reply->calls[0].error &&
-	      strstr(r.reply->calls[0].error, "not a valid JSON object") && json_is_object(r.reply->calls[0].args) &&
-	      strcmp(r.reply->calls[0].raw_args, "{\"code\": \"print(1)\", purpose: oops") == 0,
-	      "invalid tool-call JSON: a reply whose call carries an error for the model");
+	tap_ok(r.reply && r.reply->ncalls == 1 && r.reply->calls[0].error &&
+	       strstr(r.reply->calls[0].error, "not a valid JSON object") && json_is_object(r.reply->calls[0].args) &&
+	       strcmp(r.reply->calls[0].raw_args, "{\"code\": \"print(1)\", purpose: oops") == 0,
+	       "invalid tool-call JSON: a reply whose call carries an error for the model");
 	run_clear(&r);
 }
 
@@ -536,28 +535,28 @@ static void t_dropped(void)
 	struct opts o = {.stream = true, .max_retries = 2};
 	if (server_start(SCRIPT([{"drop_after": 3, "reply": {"content": "partial answer that never ends"}},
 				 {"reply": {"content": "complete answer"}}])) < 0)
-		return check(0, "dropped: server");
+		return (void)tap_ok(0, "dropped: server");
 	call(&o, &r);
 	json_t *recs = records();
-	check(r.reply && strcmp(call_arg(&r, 0, "text"), "complete answer") == 0 && json_array_size(recs) == 2 &&
-	      r.nretry == 1 && strcmp(r.reply->text, "complete answer") == 0,
-	      "dropped mid-stream: retried, the answer is the second attempt's only");
+	tap_ok(r.reply && strcmp(call_arg(&r, 0, "text"), "complete answer") == 0 && json_array_size(recs) == 2 &&
+	       r.nretry == 1 && strcmp(r.reply->text, "complete answer") == 0,
+	       "dropped mid-stream: retried, the answer is the second attempt's only");
 	json_decref(recs);
 	run_clear(&r);
 	if (server_start(SCRIPT({"responses": [], "then": {"drop_after": 2, "reply": {"content": "cut cut cut cut"}}})) < 0)
-		return check(0, "dropped: server");
+		return (void)tap_ok(0, "dropped: server");
 	o.max_retries = 1;
 	call(&o, &r);
 	recs = records();
-	check(r.has_err && (strstr(r.err.msg, "broke during the reply") || strstr(r.err.msg, "ended the stream")) &&
-	      json_array_size(recs) == 2, "dropped every time: a clear error after the retries");
+	tap_ok(r.has_err && (strstr(r.err.msg, "broke during the reply") || strstr(r.err.msg, "ended the stream")) &&
+	       json_array_size(recs) == 2, "dropped every time: a clear error after the retries");
 	json_decref(recs);
 	if (server_start(SCRIPT({"responses": [], "then": {"done": false, "sse": [{"choices": [{"delta": {"content": "a"}}]}]}})) < 0)
-		return check(0, "cut stream: server");
+		return (void)tap_ok(0, "cut stream: server");
 	o.max_retries = 0;
 	call(&o, &r);
-	check(r.has_err && strstr(r.err.msg, "ended the stream before the answer was complete"),
-	      "a stream closed cleanly but without finish_reason / [DONE]: not taken as an answer");
+	tap_ok(r.has_err && strstr(r.err.msg, "ended the stream before the answer was complete"),
+	       "a stream closed cleanly but without finish_reason / [DONE]: not taken as an answer");
 }
 
 /* Nothing listening: 'cannot reach ... is it running?' */
@@ -567,13 +566,13 @@ static void t_refused(void)
 	server_stop();
 	struct opts o = {.stream = true, .max_retries = 1, .base_url = "http://127.0.0.1:9/v1"};
 	call(&o, &r);
-	check(r.has_err && strstr(r.err.msg, "cannot reach the LLM server at http://127.0.0.1:9/v1: is it running?") &&
-	      r.err.retryable && r.nretry == 1, "connection refused: retried, then 'cannot reach URL: is it running?'");
+	tap_ok(r.has_err && strstr(r.err.msg, "cannot reach the LLM server at http://127.0.0.1:9/v1: is it running?") &&
+	       r.err.retryable && r.nretry == 1, "connection refused: retried, then 'cannot reach URL: is it running?'");
 	o.base_url = "http://no-such-host.invalid/v1";
 	o.max_retries = 0;
 	call(&o, &r);
-	check(r.has_err && strstr(r.err.msg, "cannot reach the LLM server at http://no-such-host.invalid/v1"),
-	      "unknown host: 'cannot reach URL'");
+	tap_ok(r.has_err && strstr(r.err.msg, "cannot reach the LLM server at http://no-such-host.invalid/v1"),
+	       "unknown host: 'cannot reach URL'");
 }
 
 /* A slow model and a cancel: the done callback never comes. */
@@ -583,26 +582,26 @@ static void t_cancel(void)
 	struct opts o = {.stream = true, .cancel_on_text = true, .wait_ms = 800};
 	if (server_start(SCRIPT({"responses": [], "then": {"chunk_chars": 2, "chunk_delay_ms": 100,
 		"reply": {"content": "a slow answer, word by word, taking its time"}}})) < 0)
-		return check(0, "cancel: server");
+		return (void)tap_ok(0, "cancel: server");
 	call(&o, &r);
-	check(r.ndone == 0 && r.ntext == 1 && r.guard_fired,
-	      "cancel from inside the progress callback: no more progress, no done callback");
+	tap_ok(r.ndone == 0 && r.ntext == 1 && r.guard_fired,
+	       "cancel from inside the progress callback: no more progress, no done callback");
 	o = (struct opts){.stream = false, .cancel_after_ms = 200, .wait_ms = 800};
 	if (server_start(SCRIPT({"responses": [], "then": {"delay_ms": 1000, "reply": {"content": "late"}}})) < 0)
-		return check(0, "cancel: server");
+		return (void)tap_ok(0, "cancel: server");
 	call(&o, &r);
 	json_t *recs = records();
-	check(r.ndone == 0 && r.guard_fired && json_array_size(recs) == 1,
-	      "cancel while the server thinks: no done callback");
+	tap_ok(r.ndone == 0 && r.guard_fired && json_array_size(recs) == 1,
+	       "cancel while the server thinks: no done callback");
 	json_decref(recs);
 	o = (struct opts){.stream = false, .max_retries = 3, .cancel_after_ms = 300, .wait_ms = 800};
 	if (server_start(SCRIPT({"responses": [], "then": {"status": 429, "headers": {"Retry-After": "3600"}, "body": {}}})) < 0)
-		return check(0, "cancel: server");
+		return (void)tap_ok(0, "cancel: server");
 	call(&o, &r);
 	recs = records();
-	check(r.ndone == 0 && r.nretry == 1 && json_array_size(recs) == 1,
-	      "cancel during a Retry-After wait: no retry, no done callback");
-	check(strstr(r.retry_note, "trying again in 60.0 s") != NULL, "Retry-After: 3600 is capped at 60 s");
+	tap_ok(r.ndone == 0 && r.nretry == 1 && json_array_size(recs) == 1,
+	       "cancel during a Retry-After wait: no retry, no done callback");
+	tap_ok(strstr(r.retry_note, "trying again in 60.0 s") != NULL, "Retry-After: 3600 is capped at 60 s");
 	json_decref(recs);
 }
 
@@ -614,40 +613,40 @@ static void t_compat(void)
 	if (server_start(SCRIPT([{"status": 400, "body": {"error": {"message":
 		"Unrecognized request argument supplied: stream_options"}}},
 		{"reply": {"content": "ok"}}, {"reply": {"content": "again"}}])) < 0)
-		return check(0, "stream_options: server");
+		return (void)tap_ok(0, "stream_options: server");
 	call(&o, &r);
 	json_t *recs = records();
-	check(r.reply && strcmp(call_arg(&r, 0, "text"), "ok") == 0 && json_array_size(recs) == 2 &&
-	      json_object_get(rec_body(recs, 0), "stream_options") &&
-	      !json_object_get(rec_body(recs, 1), "stream_options") &&
-	      json_is_true(json_object_get(rec_body(recs, 1), "stream")),
-	      "stream_options refused (400): sent again without it, not counted as a retry");
+	tap_ok(r.reply && strcmp(call_arg(&r, 0, "text"), "ok") == 0 && json_array_size(recs) == 2 &&
+	       json_object_get(rec_body(recs, 0), "stream_options") &&
+	       !json_object_get(rec_body(recs, 1), "stream_options") &&
+	       json_is_true(json_object_get(rec_body(recs, 1), "stream")),
+	       "stream_options refused (400): sent again without it, not counted as a retry");
 	json_decref(recs);
 	run_clear(&r);
 	if (server_start(SCRIPT([{"status": 400, "body": {"error": {"message": "Unsupported parameter: 'max_tokens' is not supported with this model. Use 'max_completion_tokens' instead.",
 		"param": "max_tokens", "code": "unsupported_parameter"}}},
 		{"reply": {"content": "ok"}}, {"reply": {"content": "again"}}])) < 0)
-		return check(0, "max_tokens: server");
+		return (void)tap_ok(0, "max_tokens: server");
 	o.max_tokens = 500;
 	call(&o, &r);
 	recs = records();
-	check(r.reply && json_array_size(recs) == 2 &&
-	      json_integer_value(json_object_get(rec_body(recs, 0), "max_tokens")) == 500 &&
-	      !json_object_get(rec_body(recs, 1), "max_tokens") &&
-	      json_integer_value(json_object_get(rec_body(recs, 1), "max_completion_tokens")) == 500,
-	      "max_tokens refused for max_completion_tokens (400): sent again with that, not a retry");
+	tap_ok(r.reply && json_array_size(recs) == 2 &&
+	       json_integer_value(json_object_get(rec_body(recs, 0), "max_tokens")) == 500 &&
+	       !json_object_get(rec_body(recs, 1), "max_tokens") &&
+	       json_integer_value(json_object_get(rec_body(recs, 1), "max_completion_tokens")) == 500,
+	       "max_tokens refused for max_completion_tokens (400): sent again with that, not a retry");
 	json_decref(recs);
 	run_clear(&r);
 	o.max_tokens = 0;
 	if (server_start(SCRIPT([{"status": 301, "headers": {"Location": "https://elsewhere/v1/chat/completions"}, "body": ""}])) < 0)
-		return check(0, "redirect: server");
+		return (void)tap_ok(0, "redirect: server");
 	call(&o, &r);
-	check(r.has_err && strstr(r.err.msg, "redirects elsewhere (HTTP 301)") && strstr(r.err.msg, "llm.base_url"),
-	      "a redirect: not followed, the user is told to fix base_url");
+	tap_ok(r.has_err && strstr(r.err.msg, "redirects elsewhere (HTTP 301)") && strstr(r.err.msg, "llm.base_url"),
+	       "a redirect: not followed, the user is told to fix base_url");
 	o.key = "sk-abc\r\nX-Evil: 1";
 	call(&o, &r);
 	recs = records();
-	check(r.has_err && json_array_size(recs) == 1, "a key with a line break: refused before anything is sent");
+	tap_ok(r.has_err && json_array_size(recs) == 1, "a key with a line break: refused before anything is sent");
 	json_decref(recs);
 }
 
@@ -658,23 +657,23 @@ static void t_date_and_total(void)
 	struct opts o = {.stream = false, .max_retries = 1};
 	if (server_start(SCRIPT([{"status": 503, "headers": {"Retry-After": "@date+2"}, "body": {}},
 				 {"reply": {"content": "fine"}}])) < 0)
-		return check(0, "date: server");
+		return (void)tap_ok(0, "date: server");
 	call(&o, &r);
 	json_t *recs = records();
-	check(r.reply && json_array_size(recs) == 2 && r.nretry == 1 &&
-	      (strstr(r.retry_note, "in 1.0 s") || strstr(r.retry_note, "in 2.0 s")),
-	      "Retry-After as an HTTP date: honoured");
+	tap_ok(r.reply && json_array_size(recs) == 2 && r.nretry == 1 &&
+	       (strstr(r.retry_note, "in 1.0 s") || strstr(r.retry_note, "in 2.0 s")),
+	       "Retry-After as an HTTP date: honoured");
 	json_decref(recs);
 	run_clear(&r);
 	if (server_start(SCRIPT({"responses": [], "then": {"chunk_chars": 1, "chunk_delay_ms": 100,
 		"reply": {"content": "an answer that takes far too long to finish"}}})) < 0)
-		return check(0, "total: server");
+		return (void)tap_ok(0, "total: server");
 	o = (struct opts){.stream = true, .max_retries = 2, .total_ms = 800};
 	call(&o, &r);
 	recs = records();
-	check(r.has_err && strstr(r.err.msg, "did not finish its answer within 0.8 s") &&
-	      strstr(r.err.msg, "total_timeout_ms") && json_array_size(recs) == 1 && r.ntext > 0,
-	      "total timeout: a clear error naming the setting, not retried");
+	tap_ok(r.has_err && strstr(r.err.msg, "did not finish its answer within 0.8 s") &&
+	       strstr(r.err.msg, "total_timeout_ms") && json_array_size(recs) == 1 && r.ntext > 0,
+	       "total timeout: a clear error naming the setting, not retried");
 	json_decref(recs);
 }
 
@@ -684,11 +683,11 @@ static void t_idle(void)
 	struct run r;
 	struct opts o = {.stream = true, .max_retries = 2, .idle_ms = 400};
 	if (server_start(SCRIPT([{"hang_ms": 4000, "sse": []}])) < 0)
-		return check(0, "idle: server");
+		return (void)tap_ok(0, "idle: server");
 	call(&o, &r);
 	json_t *recs = records();
-	check(r.has_err && strstr(r.err.msg, "sent nothing for 0.4 s") && strstr(r.err.msg, "idle_timeout_ms") &&
-	      json_array_size(recs) == 1, "idle timeout: a clear error naming the setting, not retried");
+	tap_ok(r.has_err && strstr(r.err.msg, "sent nothing for 0.4 s") && strstr(r.err.msg, "idle_timeout_ms") &&
+	       json_array_size(recs) == 1, "idle timeout: a clear error naming the setting, not retried");
 	json_decref(recs);
 }
 
@@ -701,13 +700,13 @@ static void t_key_scrubbed(void)
 	snprintf(s, sizeof(s), "[{\"reply\": {\"content\": \"your key is %s\"}}, {\"reply\": {\"content\": "
 		 "\"streamed %s\"}}]", KEY, KEY);
 	if (server_start(s) < 0)
-		return check(0, "key: server");
+		return (void)tap_ok(0, "key: server");
 	call(&o, &r);
 	bool a = r.reply && !key_in_logs(&r);
 	run_clear(&r);
 	o.stream = true;
 	call(&o, &r);
-	check(a && r.reply && !key_in_logs(&r), "API key never in request_log / response_log (even when echoed)");
+	tap_ok(a && r.reply && !key_in_logs(&r), "API key never in request_log / response_log (even when echoed)");
 	run_clear(&r);
 }
 
@@ -774,8 +773,5 @@ int main(int argc, char **argv)
 	json_decref(the_messages);
 	json_decref(the_tools);
 	loop_free(L);
-	printf("1..%d\n", n_checks);
-	if (n_failed)
-		fprintf(stderr, "%d of %d checks failed\n", n_failed, n_checks);
-	return n_failed ? 1 : 0;
+	return tap_done();
 }

@@ -15,17 +15,7 @@
 #include "daemon/llm/llm.h"
 #include "daemon/llm/llm_parse.h"
 #include "daemon/llm/sse.h"
-
-static int n_checks, n_failed;
-
-/* Record one check. */
-static void check(int ok, const char *what)
-{
-	n_checks++;
-	if (!ok)
-		n_failed++;
-	printf("%s %d - %s\n", ok ? "ok" : "not ok", n_checks, what);
-}
+#include "tests/lib/tap.h"
 
 struct collect {
 	char out[4096];
@@ -56,16 +46,16 @@ static void test_sse(void)
 			all = 0;
 		sse_free(p);
 	}
-	check(all, "sse: same events for every split, CRLF / CR / LF, comments, multi-line data");
+	tap_ok(all, "sse: same events for every split, CRLF / CR / LF, comments, multi-line data");
 	struct collect c = {0};
 	struct sse *p = sse_new(0, collect_cb, &c);
 	for (size_t i = 0; i < strlen(s); i++)
 		sse_feed(p, s + i, 1);
 	sse_free(p);
-	check(strcmp(c.out, want) == 0, "sse: byte by byte");
+	tap_ok(strcmp(c.out, want) == 0, "sse: byte by byte");
 	p = sse_new(16, collect_cb, &c);
-	check(sse_feed(p, "data: 0123456789abcdefXYZ\n\n", 27) < 0 && strstr(sse_error(p), "16"),
-	      "sse: an event over the cap is an error, not a crash");
+	tap_ok(sse_feed(p, "data: 0123456789abcdefXYZ\n\n", 27) < 0 && strstr(sse_error(p), "16"),
+	       "sse: an event over the cap is an error, not a crash");
 	sse_free(p);
 }
 
@@ -82,15 +72,15 @@ static void test_stream(void)
 {
 	struct llm_stream *s = llm_stream_new();
 	feed(s, "{\"model\":\"m1\",\"choices\":[{\"delta\":{\"role\":\"assistant\",\"content\":\"Hi\"}}]}");
-	check(strcmp(llm_stream_delta(s), "Hi") == 0, "stream: content delta reported");
+	tap_ok(strcmp(llm_stream_delta(s), "Hi") == 0, "stream: content delta reported");
 	feed(s, "{\"choices\":[{\"delta\":{\"tool_calls\":[{\"index\":0,\"id\":\"a\",\"function\":{\"name\":\"run_python\",\"arguments\":\"{\\\"co\"}}]}}]}");
 	feed(s, "{\"choices\":[{\"delta\":{\"tool_calls\":[{\"index\":1,\"id\":\"b\",\"function\":{\"name\":\"final_answer\",\"arguments\":\"{\\\"te\"}}]}}]}");
 	feed(s, "{\"choices\":[{\"delta\":{\"tool_calls\":[{\"index\":0,\"function\":{\"arguments\":\"de\\\": \\\"x=1\\\"}\"}}]}}]}");
 	feed(s, "{\"choices\":[{\"delta\":{\"tool_calls\":[{\"index\":1,\"function\":{\"arguments\":\"xt\\\":\\\"done\\\"}\"}}]}}]}");
-	check(!llm_stream_complete(s), "stream: not complete before finish_reason");
+	tap_ok(!llm_stream_complete(s), "stream: not complete before finish_reason");
 	feed(s, "{\"choices\":[{\"delta\":{},\"finish_reason\":\"tool_calls\"}]}");
 	feed(s, "{\"choices\":[],\"usage\":{\"prompt_tokens\":5,\"completion_tokens\":3}}");
-	check(feed(s, "[DONE]") == 1 && llm_stream_complete(s), "stream: [DONE]");
+	tap_ok(feed(s, "[DONE]") == 1 && llm_stream_complete(s), "stream: [DONE]");
 	int64_t pt, ct;
 	char *model;
 	const char *fin;
@@ -98,22 +88,22 @@ static void test_stream(void)
 	struct llm_reply *r = calloc(1, sizeof(*r));
 	char err[256];
 	int rc = llm_parse_message(r, msg, err, sizeof(err));
-	check(rc == 0 && r->ncalls == 2 && strcmp(r->calls[0].name, "run_python") == 0 &&
-	      strcmp(json_string_value(json_object_get(r->calls[0].args, "code")), "x=1") == 0 &&
-	      strcmp(r->calls[1].id, "b") == 0 &&
-	      strcmp(json_string_value(json_object_get(r->calls[1].args, "text")), "done") == 0 &&
-	      !r->calls[0].error && !r->calls[1].error, "stream: two calls reassembled by index");
-	check(pt == 5 && ct == 3 && model && strcmp(model, "m1") == 0 && strcmp(fin, "tool_calls") == 0,
-	      "stream: usage, model and finish_reason");
+	tap_ok(rc == 0 && r->ncalls == 2 && strcmp(r->calls[0].name, "run_python") == 0 &&
+	       strcmp(json_string_value(json_object_get(r->calls[0].args, "code")), "x=1") == 0 &&
+	       strcmp(r->calls[1].id, "b") == 0 &&
+	       strcmp(json_string_value(json_object_get(r->calls[1].args, "text")), "done") == 0 &&
+	       !r->calls[0].error && !r->calls[1].error, "stream: two calls reassembled by index");
+	tap_ok(pt == 5 && ct == 3 && model && strcmp(model, "m1") == 0 && strcmp(fin, "tool_calls") == 0,
+	       "stream: usage, model and finish_reason");
 	free(model);
 	json_decref(msg);
 	llm_reply_free(r);
 	bool se = false;
-	check(llm_stream_feed(s, "not json", 8, &se, err, sizeof(err)) < 0 && !se &&
-	      strstr(err, "not a JSON object"), "stream: a garbage chunk is an error");
+	tap_ok(llm_stream_feed(s, "not json", 8, &se, err, sizeof(err)) < 0 && !se &&
+	       strstr(err, "not a JSON object"), "stream: a garbage chunk is an error");
 	const char *e = "{\"error\":{\"message\":\"overloaded\",\"code\":\"server_busy\"}}";
-	check(llm_stream_feed(s, e, strlen(e), &se, err, sizeof(err)) < 0 && se &&
-	      strstr(err, "overloaded") && strstr(err, "server_busy"), "stream: an error object");
+	tap_ok(llm_stream_feed(s, e, strlen(e), &se, err, sizeof(err)) < 0 && se &&
+	       strstr(err, "overloaded") && strstr(err, "server_busy"), "stream: an error object");
 	llm_stream_free(s);
 }
 
@@ -136,32 +126,77 @@ static const char *arg(const struct llm_reply *r, const char *k)
 static void test_text(void)
 {
 	struct llm_reply *r = text("Let me look at the data:\n\n```python\nprint(df.shape)\n```\nthen\n```py\nx = 1\n```\n```json\n{}\n```\n");
-	check(r->ncalls == 1 && strcmp(r->calls[0].name, "run_python") == 0 &&
-	      strcmp(arg(r, "code"), "print(df.shape)\n\n\nx = 1\n") == 0 &&
-	      strcmp(arg(r, "purpose"), "Let me look at the data") == 0,
-	      "text: python fences joined into run_python, json fence ignored, purpose from prose");
+	tap_ok(r->ncalls == 1 && strcmp(r->calls[0].name, "run_python") == 0 &&
+	       strcmp(arg(r, "code"), "print(df.shape)\n\n\nx = 1\n") == 0 &&
+	       strcmp(arg(r, "purpose"), "Let me look at the data") == 0,
+	       "text: python fences joined into run_python, json fence ignored, purpose from prose");
 	llm_reply_free(r);
 	r = text("```\nimport pandas as pd\n");
-	check(r->ncalls == 1 && strcmp(arg(r, "code"), "import pandas as pd\n") == 0,
-	      "text: an untagged, unclosed fence is code");
+	tap_ok(r->ncalls == 1 && strcmp(arg(r, "code"), "import pandas as pd\n") == 0,
+	       "text: an untagged, unclosed fence is code");
 	llm_reply_free(r);
 	r = text("Which column holds the date: order_date or ship_date?  \n");
-	check(r->ncalls == 1 && strcmp(r->calls[0].name, "ask_user") == 0 &&
-	      strstr(arg(r, "question"), "order_date or ship_date?") &&
-	      json_array_size(json_object_get(r->calls[0].args, "choices")) == 0,
-	      "text: a question becomes ask_user");
+	tap_ok(r->ncalls == 1 && strcmp(r->calls[0].name, "ask_user") == 0 &&
+	       strstr(arg(r, "question"), "order_date or ship_date?") &&
+	       json_array_size(json_object_get(r->calls[0].args, "choices")) == 0,
+	       "text: a question becomes ask_user");
 	llm_reply_free(r);
 	r = text("Total revenue is 1,234.");
-	check(r->ncalls == 1 && strcmp(r->calls[0].name, "final_answer") == 0 &&
-	      strcmp(arg(r, "text"), "Total revenue is 1,234.") == 0, "text: else final_answer");
+	tap_ok(r->ncalls == 1 && strcmp(r->calls[0].name, "final_answer") == 0 &&
+	       strcmp(arg(r, "text"), "Total revenue is 1,234.") == 0, "text: else final_answer");
 	llm_reply_free(r);
 	r = text("<tool_call>{\"name\": \"remember_convention\", \"arguments\": {\"key\": \"date_column\", \"value\": \"d\"}}</tool_call>");
-	check(r->ncalls == 1 && strcmp(r->calls[0].name, "remember_convention") == 0 && !r->calls[0].error &&
-	      strcmp(arg(r, "why"), "") == 0, "text: <tool_call> tags (Hermes/Qwen style)");
+	tap_ok(r->ncalls == 1 && strcmp(r->calls[0].name, "remember_convention") == 0 && !r->calls[0].error &&
+	       strcmp(arg(r, "why"), "") == 0, "text: <tool_call> tags (Hermes/Qwen style)");
 	llm_reply_free(r);
 	r = text("{\"tool\": \"final_answer\", \"args\": {\"text\": \"ok\"}}");
-	check(r->ncalls == 1 && strcmp(arg(r, "text"), "ok") == 0, "text: a bare {tool, args} object");
+	tap_ok(r->ncalls == 1 && strcmp(arg(r, "text"), "ok") == 0, "text: a bare {tool, args} object");
 	llm_reply_free(r);
+}
+
+/* The typed view of each tool's arguments (what the agent reads), with the
+ * defaults filled; an unusable call has none. */
+static void test_typed_args(void)
+{
+	json_t *m = json_loads("{\"content\": \"thinking\", \"tool_calls\": ["
+		"{\"id\": \"a\", \"function\": {\"name\": \"run_python\", \"arguments\": \"{\\\"code\\\": \\\"x = 1\\\"}\"}},"
+		"{\"id\": \"b\", \"function\": {\"name\": \"ask_user\", \"arguments\": {\"question\": \"Which?\", \"choices\": \"a\", \"key\": \"k\"}}},"
+		"{\"id\": \"c\", \"function\": {\"name\": \"remember_convention\", \"arguments\": {\"key\": \"unit\", \"value\": 3}}},"
+		"{\"id\": \"d\", \"function\": {\"name\": \"final_answer\", \"arguments\": {\"text\": \"done\"}}},"
+		"{\"id\": \"e\", \"function\": {\"name\": \"ask_user\", \"arguments\": {}}}]}", 0, NULL);
+	struct llm_reply *r = calloc(1, sizeof(*r));
+	char err[200];
+	int rc = m && r ? llm_parse_message(r, m, err, sizeof(err)) : -1;
+	const struct llm_tool_call *c = r ? r->calls : NULL;
+	tap_ok(rc == 0 && r->ncalls == 5 && strcmp(r->text, "thinking") == 0, "typed: five calls and the text");
+	if (rc == 0 && r->ncalls == 5) {
+		tap_ok(c[0].tool == LLM_TOOL_RUN_PYTHON && strcmp(c[0].id, "a") == 0 &&
+		       strcmp(c[0].run.code, "x = 1") == 0 && strcmp(c[0].run.purpose, "") == 0,
+		       "typed: run_python code, purpose defaulted to \"\"");
+		tap_ok(c[1].tool == LLM_TOOL_ASK_USER && strcmp(c[1].ask.question, "Which?") == 0 &&
+		       json_array_size(c[1].ask.choices) == 1 && strcmp(c[1].ask.key, "k") == 0,
+		       "typed: ask_user question, a lone choice wrapped in an array, key");
+		tap_ok(c[2].tool == LLM_TOOL_REMEMBER_CONVENTION && strcmp(c[2].remember.key, "unit") == 0 &&
+		       json_integer_value(c[2].remember.value) == 3 && strcmp(c[2].remember.why, "") == 0,
+		       "typed: remember_convention key, value (any JSON), why defaulted");
+		tap_ok(c[3].tool == LLM_TOOL_FINAL_ANSWER && strcmp(c[3].final.text, "done") == 0,
+		       "typed: final_answer text");
+		tap_ok(c[4].error && c[4].ask.question == NULL, "typed: a call with an error has no typed arguments");
+	}
+	llm_reply_free(r);
+	json_decref(m);
+	json_t *body = json_loads("{\"model\": \"m\", \"usage\": {\"prompt_tokens\": 7, \"completion_tokens\": 2}, "
+		"\"choices\": [{\"message\": {\"content\": \"hi\"}, \"finish_reason\": \"length\"}]}", 0, NULL);
+	json_t *msg = NULL;
+	int64_t pt, ct;
+	char *model = NULL, *finish = NULL;
+	rc = body ? llm_parse_completion(body, &msg, &pt, &ct, &model, &finish, err, sizeof(err)) : -1;
+	tap_ok(rc == 0 && pt == 7 && ct == 2 && model && strcmp(model, "m") == 0 && finish &&
+	       strcmp(finish, "length") == 0, "completion: usage, model and finish reason");
+	json_decref(msg);
+	json_decref(body);
+	free(model);
+	free(finish);
 }
 
 /* Tool-call arguments that are not valid → the call's error, never a crash. */
@@ -170,25 +205,25 @@ static void test_bad_args(void)
 	struct llm_tool_call c;
 	json_t *a = json_string("{code: print(1)");
 	llm_call_fill(&c, "x", "run_python", a);
-	check(c.error && strstr(c.error, "not a valid JSON object") && json_object_size(c.args) == 0 &&
-	      strcmp(c.raw_args, "{code: print(1)") == 0, "args: invalid JSON → error for the model");
+	tap_ok(c.error && strstr(c.error, "not a valid JSON object") && json_object_size(c.args) == 0 &&
+	       strcmp(c.raw_args, "{code: print(1)") == 0, "args: invalid JSON → error for the model");
 	free(c.id); free(c.name); free(c.error); free(c.raw_args); json_decref(c.args);
 	json_decref(a);
 	a = json_string("{\"purpose\":\"p\"}");
 	llm_call_fill(&c, "x", "run_python", a);
-	check(c.error && strstr(c.error, "\"code\""), "args: a missing required argument");
+	tap_ok(c.error && strstr(c.error, "\"code\""), "args: a missing required argument");
 	free(c.id); free(c.name); free(c.error); free(c.raw_args); json_decref(c.args);
 	json_decref(a);
 	a = json_pack("{s:s}", "q", "x");
 	llm_call_fill(&c, "x", "delete_everything", a);
-	check(c.error && strstr(c.error, "no tool named"), "args: an unknown tool");
+	tap_ok(c.error && strstr(c.error, "no tool named"), "args: an unknown tool");
 	free(c.id); free(c.name); free(c.error); free(c.raw_args); json_decref(c.args);
 	json_decref(a);
 	json_t *m = json_pack("{s:n}", "content");
 	struct llm_reply *r = calloc(1, sizeof(*r));
 	char err[200];
-	check(llm_parse_message(r, m, err, sizeof(err)) < 0 && strstr(err, "neither"),
-	      "message: no text and no call is an error");
+	tap_ok(llm_parse_message(r, m, err, sizeof(err)) < 0 && strstr(err, "neither"),
+	       "message: no text and no call is an error");
 	llm_reply_free(r);
 	json_decref(m);
 }
@@ -199,13 +234,13 @@ static void test_error_body(void)
 	char msg[200], code[64];
 	const char *b1 = "{\"error\":{\"message\":\"This model's maximum context length is 8192\",\"type\":\"invalid_request_error\",\"code\":\"context_length_exceeded\"}}";
 	llm_parse_error_body(b1, strlen(b1), msg, sizeof(msg), code, sizeof(code));
-	check(strstr(msg, "maximum context") && strcmp(code, "context_length_exceeded") == 0, "error body: OpenAI");
+	tap_ok(strstr(msg, "maximum context") && strcmp(code, "context_length_exceeded") == 0, "error body: OpenAI");
 	const char *b2 = "{\"error\":\"model 'llama9' not found\"}";
 	llm_parse_error_body(b2, strlen(b2), msg, sizeof(msg), code, sizeof(code));
-	check(strcmp(msg, "model 'llama9' not found") == 0 && !code[0], "error body: Ollama string");
+	tap_ok(strcmp(msg, "model 'llama9' not found") == 0 && !code[0], "error body: Ollama string");
 	const char *b3 = "<html>\n502 Bad Gateway</html>";
 	llm_parse_error_body(b3, strlen(b3), msg, sizeof(msg), code, sizeof(code));
-	check(strcmp(msg, "<html> 502 Bad Gateway</html>") == 0, "error body: text, control chars cleaned");
+	tap_ok(strcmp(msg, "<html> 502 Bad Gateway</html>") == 0, "error body: text, control chars cleaned");
 }
 
 /* The four tools. */
@@ -221,7 +256,7 @@ static void test_schema(void)
 	}
 	json_t *rp = json_object_get(json_object_get(json_object_get(json_array_get(t, 0), "function"),
 						     "parameters"), "properties");
-	check(ok && json_object_get(rp, "code") && json_object_get(rp, "purpose"), "schema: four tools");
+	tap_ok(ok && json_object_get(rp, "code") && json_object_get(rp, "purpose"), "schema: four tools");
 	json_decref(t);
 }
 
@@ -242,24 +277,24 @@ static void test_config(void)
 	unsetenv("DAA_LLM_BASE_URL");
 	unsetenv("DAA_LLM_MODEL");
 	unsetenv("OPENAI_API_KEY");
-	check(cfg(&c, NULL, err, sizeof(err)) == 0 && strcmp(c.backend, "builtin") == 0 && !c.api_key &&
-	      c.stream && c.max_retries == 3, "config: nothing configured → builtin");
+	tap_ok(cfg(&c, NULL, err, sizeof(err)) == 0 && strcmp(c.backend, "builtin") == 0 && !c.api_key &&
+	       c.stream && c.max_retries == 3, "config: nothing configured → builtin");
 	llm_config_clear(&c);
 	setenv("DAA_LLM_MODEL", "qwen2.5", 1);
 	setenv("OPENAI_API_KEY", "sk-env", 1);
-	check(cfg(&c, "{\"max_retries\": 5, \"stream\": false}", err, sizeof(err)) == 0 &&
-	      strcmp(c.backend, "openai") == 0 && strcmp(c.model, "qwen2.5") == 0 &&
-	      strcmp(c.base_url, "https://api.openai.com/v1") == 0 && strcmp(c.api_key, "sk-env") == 0 &&
-	      strcmp(c.api_key_origin, "OPENAI_API_KEY") == 0 && c.max_retries == 5 && !c.stream,
-	      "config: DAA_LLM_MODEL selects openai; OPENAI_API_KEY read");
+	tap_ok(cfg(&c, "{\"max_retries\": 5, \"stream\": false}", err, sizeof(err)) == 0 &&
+	       strcmp(c.backend, "openai") == 0 && strcmp(c.model, "qwen2.5") == 0 &&
+	       strcmp(c.base_url, "https://api.openai.com/v1") == 0 && strcmp(c.api_key, "sk-env") == 0 &&
+	       strcmp(c.api_key_origin, "OPENAI_API_KEY") == 0 && c.max_retries == 5 && !c.stream,
+	       "config: DAA_LLM_MODEL selects openai; OPENAI_API_KEY read");
 	llm_config_clear(&c);
 	unsetenv("DAA_LLM_MODEL");
-	check(cfg(&c, "{\"model\": \"m\", \"api_key_env\": \"DAA_TEST_NOPE\"}", err, sizeof(err)) < 0 &&
-	      strstr(err, "DAA_TEST_NOPE"), "config: api_key_env naming an unset variable");
-	check(cfg(&c, "{\"api_key\": \"sk-x\"}", err, sizeof(err)) < 0 && strstr(err, "api_key_file") &&
-	      !strstr(err, "sk-x"), "config: a key inside config.json is refused");
-	check(cfg(&c, "{\"max_retries\": \"many\"}", err, sizeof(err)) < 0 && strstr(err, "max_retries"),
-	      "config: wrong type named");
+	tap_ok(cfg(&c, "{\"model\": \"m\", \"api_key_env\": \"DAA_TEST_NOPE\"}", err, sizeof(err)) < 0 &&
+	       strstr(err, "DAA_TEST_NOPE"), "config: api_key_env naming an unset variable");
+	tap_ok(cfg(&c, "{\"api_key\": \"sk-x\"}", err, sizeof(err)) < 0 && strstr(err, "api_key_file") &&
+	       !strstr(err, "sk-x"), "config: a key inside config.json is refused");
+	tap_ok(cfg(&c, "{\"max_retries\": \"many\"}", err, sizeof(err)) < 0 && strstr(err, "max_retries"),
+	       "config: wrong type named");
 	if (!mkdtemp(dir))
 		return;
 	snprintf(path, sizeof(path), "%s/key", dir);
@@ -271,16 +306,16 @@ static void test_config(void)
 	}
 	chmod(path, 0644);
 	snprintf(js, sizeof(js), "{\"base_url\": \"http://localhost:8080/v1\", \"api_key_file\": \"%s\"}", path);
-	check(cfg(&c, js, err, sizeof(err)) < 0 && strstr(err, "chmod 600"), "config: key file 0644 refused");
+	tap_ok(cfg(&c, js, err, sizeof(err)) < 0 && strstr(err, "chmod 600"), "config: key file 0644 refused");
 	chmod(path, 0600);
-	check(cfg(&c, js, err, sizeof(err)) == 0 && strcmp(c.api_key, "sk-file-key") == 0 &&
-	      strstr(c.api_key_origin, path) && strcmp(c.backend, "openai") == 0,
-	      "config: key file 0600 read (before OPENAI_API_KEY)");
+	tap_ok(cfg(&c, js, err, sizeof(err)) == 0 && strcmp(c.api_key, "sk-file-key") == 0 &&
+	       strstr(c.api_key_origin, path) && strcmp(c.backend, "openai") == 0,
+	       "config: key file 0600 read (before OPENAI_API_KEY)");
 	llm_config_clear(&c);
 	setenv("DAA_LLM_BASE_URL", "http://127.0.0.1:11434/v1", 1);
-	check(cfg(&c, "{\"base_url\": \"http://x/v1\", \"backend\": \"builtin\"}", err, sizeof(err)) == 0 &&
-	      strcmp(c.base_url, "http://127.0.0.1:11434/v1") == 0 && strcmp(c.backend, "builtin") == 0,
-	      "config: DAA_LLM_BASE_URL overrides; an explicit backend wins");
+	tap_ok(cfg(&c, "{\"base_url\": \"http://x/v1\", \"backend\": \"builtin\"}", err, sizeof(err)) == 0 &&
+	       strcmp(c.base_url, "http://127.0.0.1:11434/v1") == 0 && strcmp(c.backend, "builtin") == 0,
+	       "config: DAA_LLM_BASE_URL overrides; an explicit backend wins");
 	llm_config_clear(&c);
 	unlink(path);
 	rmdir(dir);
@@ -359,7 +394,7 @@ static void test_fuzz(void)
 		sse_free(p);
 		llm_stream_free(st);
 	}
-	check(1, "fuzz: mutated streams and texts through every parser");
+	tap_ok(1, "fuzz: mutated streams and texts through every parser");
 }
 
 /* Under DAA_VALGRIND=1, run this binary again inside valgrind. */
@@ -392,11 +427,11 @@ static void test_json_fix(void)
 		char *f = llm_json_fix(cases[i].in, &n), what[64];
 		snprintf(what, sizeof what, "llm_json_fix case %zu", i + 1);
 		if (!cases[i].out)
-			check(!f && n == strlen(cases[i].in), what);
+			tap_ok(!f && n == strlen(cases[i].in), what);
 		else
-			check(f && n == strlen(cases[i].out) && memcmp(f, cases[i].out, n) == 0, what);
+			tap_ok(f && n == strlen(cases[i].out) && memcmp(f, cases[i].out, n) == 0, what);
 		json_t *v = json_loadb(f ? f : cases[i].in, n, JSON_DECODE_ANY, NULL);
-		check(v != NULL, "... and jansson loads it");
+		tap_ok(v != NULL, "... and jansson loads it");
 		json_decref(v);
 		free(f);
 	}
@@ -409,14 +444,12 @@ int main(int argc, char **argv)
 	test_sse();
 	test_stream();
 	test_text();
+	test_typed_args();
 	test_bad_args();
 	test_error_body();
 	test_schema();
 	test_config();
 	test_fuzz();
 	test_json_fix();
-	printf("1..%d\n", n_checks);
-	if (n_failed)
-		fprintf(stderr, "%d of %d checks failed\n", n_failed, n_checks);
-	return n_failed ? 1 : 0;
+	return tap_done();
 }

@@ -21,8 +21,9 @@
 #include <unistd.h>
 #include "daemon/kernel/kernel.h"
 #include "daemon/server/server_int.h"
+#include "tests/lib/tap.h"
 
-static int fake_kernels[4], nfake, checks, failures;
+static int fake_kernels[4], nfake;
 
 /* The kernel manager, faked: only what server_peer_is_kernel asks. */
 bool kern_is_kernel_pid(int pid)
@@ -39,14 +40,6 @@ json_t *kern_status(void)
 	for (int i = 0; i < nfake; i++)
 		json_array_append_new(list, json_pack("{s:i}", "pid", fake_kernels[i]));
 	return json_pack("{s:o}", "kernels", list);
-}
-
-static void check(bool ok, const char *what)
-{
-	checks++;
-	failures += !ok;
-	printf("%s %d - %s\n", ok ? "ok" : "not ok", checks, what);
-	fflush(stdout);
 }
 
 /* The pid SO_PEERCRED reports for the next connection on lfd. */
@@ -104,15 +97,15 @@ int main(void)
 		connect_and_wait(&a);
 	int p1 = accept_peer(lfd), p2 = accept_peer(lfd);
 	int inner_peer = p1 == inner ? p1 : p2, other_peer = p1 == inner ? p2 : p1;
-	check(inner_peer == inner && other_peer == other, "SO_PEERCRED names both clients");
+	tap_ok(inner_peer == inner && other_peer == other, "SO_PEERCRED names both clients");
 
-	check(!server_peer_is_kernel(inner_peer), "no kernel registered: a peer is accepted");
+	tap_ok(!server_peer_is_kernel(inner_peer), "no kernel registered: a peer is accepted");
 	fake_kernels[nfake++] = kernel;
-	check(server_peer_is_kernel(kernel), "a kernel's own pid is refused");
-	check(server_peer_is_kernel(inner_peer), "a process in a kernel's session is refused");
-	check(!server_peer_is_kernel(other_peer), "an unrelated client of ours is accepted");
-	check(!server_peer_is_kernel(getpid()), "the daemon's own process is accepted");
-	check(!server_peer_is_kernel(0) && !server_peer_is_kernel(-1), "pid 0 / -1 are no kernel");
+	tap_ok(server_peer_is_kernel(kernel), "a kernel's own pid is refused");
+	tap_ok(server_peer_is_kernel(inner_peer), "a process in a kernel's session is refused");
+	tap_ok(!server_peer_is_kernel(other_peer), "an unrelated client of ours is accepted");
+	tap_ok(!server_peer_is_kernel(getpid()), "the daemon's own process is accepted");
+	tap_ok(!server_peer_is_kernel(0) && !server_peer_is_kernel(-1), "pid 0 / -1 are no kernel");
 
 	kill(kernel, SIGKILL);
 	kill(inner, SIGKILL);
@@ -121,6 +114,5 @@ int main(void)
 		;
 	unlink(a.sun_path);
 	rmdir(dir);
-	printf("1..%d\n", checks);
-	return failures ? 1 : 0;
+	return tap_done();
 }

@@ -12,7 +12,7 @@ MARK = "\x1edaa-json "
 
 class ToolError(Exception):
     """A failure told to the user as a plain sentence: the daemon replies
-    with the message alone (daemon/m_model.c), no type, no traceback."""
+    with the message alone (daemon/rpc/m_model.c), no type, no traceback."""
 
 
 def _told(fn, what):

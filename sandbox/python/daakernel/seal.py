@@ -8,7 +8,7 @@ import ctypes
 import os
 
 REPORT_LEN = 4096
-_BAD_WORDS = ("missing", "failed", "unavailable", "error", "disabled", "not ")  # as daemon/kern_req.c
+_BAD_WORDS = ("missing", "failed", "unavailable", "error", "disabled", "not ")  # as daemon/kernel/kern_req.c
 
 
 def parse_report(text):
