@@ -323,6 +323,14 @@ int kern_stop(const char *project_path)
 	return 0;
 }
 
+/* What doctor reports of the manager (kernel.h). */
+void kern_facts(struct kern_facts *out)
+{
+	*out = (struct kern_facts){.python = kern_g.set.python, .sbx_lib = kern_g.set.sbx_lib,
+				   .base_tmp = kern_g.set.base_tmp, .probe = kern_g.probe,
+				   .last_ready = kern_g.last_ready, .last_layers = kern_g.last_layers};
+}
+
 /* One kernel as status shows it. */
 static json_t *kern_json(const struct kern *k, uint64_t now)
 {

@@ -167,7 +167,6 @@ void kern_req_free(struct kreq *r);
 struct kern_result;
 void kern_req_finish(struct kreq *r, const struct kern_result *kr, int code, const char *msg);
 /* Does a layer state ("active", "missing: why", ...) say it is not in force? */
-bool kern_layer_missing(const char *state);
 /* kern_req.c: a message from the kernel; queue and send requests. */
 void kern_handle_msg(struct kern *k, json_t *msg);
 /* kern_progress.c: a `progress` event of k.  1: malformed or stray (count it

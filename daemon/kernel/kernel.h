@@ -77,6 +77,18 @@ json_t *kern_project_info(const char *project_path);
 bool kern_is_kernel_pid(int pid);
 /* For status / doctor: counts and the sandbox layers report (owned json, caller decrefs). */
 json_t *kern_status(void);
+/* What `doctor` reports of the kernel manager (borrowed, valid until the
+ * next kernel event): the configured python, the sandbox library ("" when
+ * not found), the folder of kernels' temp dirs ("" for the default), the
+ * machine's sandbox probe lines, and the last ready kernel's python/libs
+ * and last bind's layers (NULL before the first). */
+struct kern_facts {
+	const char *python, *sbx_lib, *base_tmp, *probe;
+	const json_t *last_ready, *last_layers;
+};
+void kern_facts(struct kern_facts *out);
+/* Does a sandbox layer's state say it is not in force? */
+bool kern_layer_missing(const char *state);
 
 /* Hooks of the dataset-cache ledger (daemon/profiler/cache_trust.c): `info` gives
  * the bind request's `cache` field; when `record` is set, a `cache` request

@@ -19,11 +19,9 @@
 #include "daemon/agent/agent.h"
 #include "daemon/core/config.h"
 #include "daemon/core/fsutil.h"
-#include "daemon/kernel/kern_int.h"
 #include "daemon/kernel/kern_result.h"
+#include "daemon/kernel/kernel.h"
 #include "daemon/core/rpc.h"
-
-/* The agent part, when linked in (m_doctor must build without it). */
 
 #define DOCTOR_CODE                                                        \
 	"import sys\n"                                                     \
@@ -63,7 +61,9 @@ static void check_python(json_t *checks, const json_t *ready)
 {
 	char d[PATH_MAX + 64];
 	const char *ver = json_string_value(json_object_get(ready, "python"));
-	snprintf(d, sizeof d, "%s %s", kern_g.set.python[0] ? kern_g.set.python : "(none)",
+	struct kern_facts kf;
+	kern_facts(&kf);
+	snprintf(d, sizeof d, "%s %s", kf.python[0] ? kf.python : "(none)",
 		 ver ? ver : "(did not start)");
 	add(checks, "python", ver != NULL, d);
 	static const char *const libs[] = {"pandas", "numpy", "matplotlib", "sklearn", NULL};
@@ -87,9 +87,10 @@ static void check_layers(json_t *checks, const json_t *layers)
 	if (!json_object_size(layers))
 		add(checks, "sandbox layers", false, "no kernel could be bound, so no layer was "
 		    "applied (see the kernel check)");
-	char probe[sizeof kern_g.probe];
-	snprintf(probe, sizeof probe, "%s", kern_g.probe);
-	for (char *line = strtok(probe, "\n"); line; line = strtok(NULL, "\n")) {
+	struct kern_facts kf;
+	kern_facts(&kf);
+	char *probe = strdup(kf.probe);
+	for (char *line = probe ? strtok(probe, "\n") : NULL; line; line = strtok(NULL, "\n")) {
 		char *colon = strchr(line, ':');
 		if (!colon)
 			continue;
@@ -98,8 +99,9 @@ static void check_layers(json_t *checks, const json_t *layers)
 		snprintf(n, sizeof n, "machine: %s", line);
 		add(checks, n, !kern_layer_missing(state), state);
 	}
-	add(checks, "sandbox library", kern_g.set.sbx_lib[0] != '\0',
-	    kern_g.set.sbx_lib[0] ? kern_g.set.sbx_lib : "libdaasbx.so not found: build it with make");
+	free(probe);
+	add(checks, "sandbox library", kf.sbx_lib[0] != '\0',
+	    kf.sbx_lib[0] ? kf.sbx_lib : "libdaasbx.so not found: build it with make");
 }
 
 /* The LLM backend as configured (not contacted: a doctor run stays offline). */
@@ -174,10 +176,12 @@ static void doctor_finish(struct doctor_ctx *c, const struct kern_result *dask)
 {
 	json_t *checks = json_array();
 	json_t *info = kern_project_info(c->project);
-	const json_t *ready = info ? json_object_get(info, "ready") : kern_g.last_ready;
+	struct kern_facts kf;
+	kern_facts(&kf);
+	const json_t *ready = info ? json_object_get(info, "ready") : kf.last_ready;
 	check_python(checks, ready);
 	add(checks, "kernel", c->trial_ok, c->trial);
-	check_layers(checks, info ? json_object_get(info, "layers") : kern_g.last_layers);
+	check_layers(checks, info ? json_object_get(info, "layers") : kf.last_layers);
 	if (dask)
 		check_dask(checks, dask);
 	check_llm(checks);
@@ -230,7 +234,9 @@ static void doctor_cb(void *ud, const struct kern_result *kr)
 static int make_trial_project(struct doctor_ctx *c, struct proto_err *err)
 {
 	char p[PATH_MAX + 32];
-	const char *base = kern_g.set.base_tmp[0] ? kern_g.set.base_tmp : "/tmp";
+	struct kern_facts kf;
+	kern_facts(&kf);
+	const char *base = kf.base_tmp[0] ? kf.base_tmp : "/tmp";
 	if (snprintf(c->project, sizeof c->project, "%s/doctor-XXXXXX", base) >=
 		    (int)sizeof c->project || !mkdtemp(c->project))
 		return proto_fail(err, PROTO_ERR_IO, "cannot create a trial project in %s: %s",
