@@ -70,10 +70,9 @@ DAEMON_PUBLIC=(
 )
 # Known exceptions, FILE:HEADER (none today; " a/x.c:b/y_int.h " each).
 DAEMON_EXCEPT=" "
-# Called against the order on purpose: the reply functions core/rpc.h
-# declares for every layer are defined by the server, which owns the
-# connections.
-DAEMON_UPCALLS=" rpc_reply_value rpc_reply_error rpc_reply_err rpc_reply_packed rpc_conn_alive "
+# Functions called against the order on purpose, " name " each (none today:
+# the reply functions are core's, the server provides their transport).
+DAEMON_UPCALLS=" "
 
 declare -A deps public
 # Listed after all it depends on, so the table itself has no circle.

@@ -88,7 +88,10 @@ json_t *rpc_strn(const char *s, size_t len);
 json_t *rpc_ok(void);
 
 /* Replying by connection id (later, or before a notification): the result
- * (borrowed), {ok: true}, or an error.  Dropped when the client has gone. */
+ * (borrowed), {ok: true}, or an error.  Dropped when the client has gone.
+ * Defined here (daemon/core/rpc_reply.c) on top of the transport the
+ * server sets at start, so the layers below the server (the agent, the
+ * work queue) never call up into it. */
 void rpc_reply_value(struct rpc_reply_to to, const json_t *result);
 void rpc_reply_error(struct rpc_reply_to to, int code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -99,5 +102,18 @@ void rpc_reply_packed(struct rpc_reply_to to, const char *result, size_t len);
 
 /* Is the connection still open? */
 bool rpc_conn_alive(uint64_t conn_id);
+
+/* The connections side of the replies above, provided by the server
+ * (daemon/server/server.c) through rpc_transport_set at start: send a
+ * response (packed result bytes, or a value when packed is NULL), send an
+ * error response, tell whether a connection is open.  Before it is set
+ * (and in unit tests without a server) replies are dropped and no
+ * connection is alive. */
+struct rpc_transport {
+	void (*send)(struct rpc_reply_to to, const char *packed, size_t len, const json_t *value);
+	void (*error)(struct rpc_reply_to to, int code, const char *msg);
+	bool (*alive)(uint64_t conn_id);
+};
+void rpc_transport_set(const struct rpc_transport *t);
 
 #endif

@@ -112,8 +112,11 @@ int server_client_count(void)
 	return n;
 }
 
-/* Is the connection still open? */
-bool rpc_conn_alive(uint64_t conn_id)
+/* How core/rpc_reply.c's replies reach the connections (defined below). */
+static const struct rpc_transport server_transport;
+
+/* Is the connection still open? (the transport's `alive`) */
+static bool conn_alive(uint64_t conn_id)
 {
 	return conn_find(conn_id) != NULL;
 }
@@ -698,6 +701,7 @@ int server_start(struct loop *l, const struct daa_config *cfg, int listen_fd,
 	srv.no_budget = fair && !strcmp(fair, "0");
 	server_set_cap();
 	pub_set_sink(server_sink, NULL);
+	rpc_transport_set(&server_transport);
 	server_check_methods();
 	snprintf(srv.path, sizeof(srv.path), "%s", cfg->socket_path);
 	if (listen_fd >= 0) {
@@ -858,33 +862,13 @@ static void reply_send(struct rpc_reply_to to, const char *packed, size_t len,
 	proto_buf_free(&b);
 }
 
-/* Send packed result bytes as the response to `to` (dropped when gone). */
-void rpc_reply_packed(struct rpc_reply_to to, const char *result, size_t len)
+/* An error response to `to` (the transport's `error`; dropped when gone). */
+static void reply_error(struct rpc_reply_to to, int code, const char *msg)
 {
-	reply_send(to, result, len, NULL);
-}
-
-/* The result value (borrowed) as the response to `to`. */
-void rpc_reply_value(struct rpc_reply_to to, const json_t *result)
-{
-	reply_send(to, NULL, 0, result);
-}
-
-/* An error response (printf-style message). */
-void rpc_reply_error(struct rpc_reply_to to, int code, const char *fmt, ...)
-{
-	char msg[512];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
 	struct conn *c = conn_find(to.conn_id);
 	if (c)
 		conn_error(c, to.msgid, code, msg);
 }
 
-/* An error response from a proto_err. */
-void rpc_reply_err(struct rpc_reply_to to, const struct proto_err *err)
-{
-	rpc_reply_error(to, err->code ? err->code : PROTO_ERR_INTERNAL, "%s", err->msg);
-}
+static const struct rpc_transport server_transport = {
+	.send = reply_send, .error = reply_error, .alive = conn_alive};
