@@ -11,24 +11,32 @@ import re
 from analyst.parse import (NeedAsk, Unknown, PLOT_RE, detect_agg, detect_aggs, detect_freq,
                            find_mentions, first_number, mark_groups, parse_filters,
                            tokenize, two_values)
+from analyst import dateparts
+from analyst.phrasing import take_sort
 from analyst.schema import STOP, fold, norm
 
 FILLER = set("""can could would should want wanted like need see know look let us
 give tell help okay ok hey hi please thanks thank now then also again just really
 quick quickly overall dataset data file csv table sheet here there whole entire
 everything something anything things thing kind sort way ones one two three four
-five six seven eight nine ten values each""".split())
+five six seven eight nine ten values each value identify determine report perform conduct carry
+apply obtain provide output return print state present analyze analyse examine check assess evaluate
+investigate consider calculated calculating computed computing using based following given respectively
+approximately result results answer answers variable variables feature features field fields observations
+whether exist exists""".split())
 
 OPS = [  # (op, pattern) checked in order; the first that fits the mentions wins
     ("help", r"^\s*(help|\?|what can you do|examples?)\b"),
     ("rate", r"\b(rate|percentage|percent|proportion|share|fraction|how often)\b"),
+    ("linreg", r"\b(linear regression|linear model|simple regression|regress\w*|ols|least[- ]squares|line of best fit|"
+               r"best[- ]fit line|regression line|slope|intercept|r-?squared|r2|coefficient of determination)\b"),
     ("model", r"\b(predict\w*|classif\w*|regression model|build a model|train a model|machine learning|baseline model|what drives|drivers of|model)\b"),
     ("normality", r"\b(normal(ly)? distributed|normality|shapiro|gaussian|bell[- ]shaped|normal distribution)\b"),
     ("outliers", r"\b(outliers?|anomal\w*|unusual values|extreme values)\b"),
     ("ttest", r"\b(t-?test|significant\w*|compare|comparison|differ\w*)\b"
               r"|^\s*(do|does|did|are|is)\b.*\b(more|less|higher|lower|longer|shorter|bigger|smaller)\b"),
     ("heatmap", r"\b(heat ?map|correlation matrix|correlations|correlation table|correlate everything)\b"),
-    ("corr", r"\b(correlat\w*|relationship|related|association)\b"),
+    ("corr", r"\b(correlat\w*|relationship|related|association|pearson|spearman|kendall)\b"),
     ("scatter", r"\b(scatter\w*|vs\.?|versus|against)\b"),
     ("box", r"\b(box ?plots?|boxplots?|whiskers?|box and whisker)\b"),
     ("hist", r"\b(histogram|distribution|distributed|spread of)\b"),
@@ -42,7 +50,7 @@ OPS = [  # (op, pattern) checked in order; the first that fits the mentions wins
             r"|\bwhich\b.*\b(highest|lowest|largest|smallest|most|least|biggest|best|worst)\b"),
     ("nunique", r"\b(distinct|unique|different)\b"),
     ("unique_values", r"^\s*(please )?(list|enumerate|name) (all |the |every |each |different |distinct )*\w+\s*$"),
-    ("value_counts", r"\b(value counts|frequenc\w*|breakdown|break down|how often|share of|proportion|percent\w*)\b"),
+    ("value_counts", r"\b(value counts|frequenc\w*|breakdown|break down|how often|share of|proportion|percent(?!ile)\w*)\b"),
     ("time", r"\b(over time|trend\w*|time series|timeline|evolution|evolve\w*|over the (years|months)|seasonal\w*)\b"),
 ]
 
@@ -260,7 +268,8 @@ PERIOD_RE = r"\b(which|what)\b(?: \w+){0,4}? (day|date|week|month|quarter|year)\
 
 def build_intent(request, ds, res, ds_names=()):
     """The intent dict for a request on dataset ds (may raise NeedAsk / Unknown)."""
-    request = rewrite(request)
+    request, sort = take_sort(rewrite(request))
+    request, date_part = dateparts.take(request)
     q = " ".join(request.casefold().split())
     tokens = tokenize(request)
     ms = find_mentions(tokens, ds, ds_names)
@@ -270,12 +279,16 @@ def build_intent(request, ds, res, ds_names=()):
     if detect_freq(qf) or re.search(PERIOD_RE, qf):   # "by year" is a period, not the year column
         ms = [m for m in ms if m.value is not None or not m.col0.time_part()]
     it = {"ds": ds, "request": request, "plot": bool(re.search(PLOT_RE, qf)),
-          "agg": detect_agg(qf), "freq": detect_freq(qf), "aggs": detect_aggs(qf)}
+          "agg": detect_agg(qf), "freq": detect_freq(qf), "aggs": detect_aggs(qf), "sort": sort}
     filters = parse_filters(tokens, ms, ds)
     op = pick_op(qf, ms, filters)
     mark_groups(tokens, ms, op)
     has_date = bool(ds.date_columns())
     op = op or default_op(qf, ms, it["freq"], has_date)
+    if op is None and filters and re.search(r"\b(show|list|display|rows|records|entries|which|select|filter)\b", qf):
+        op = "head"   # "rows where priority is B": the matching rows
+    if date_part and op in (None, "time"):   # "average revenue by weekday": a grouping, not a series
+        op, it["freq"] = "agg", None
     period = re.search(PERIOD_RE, qf)
     if period and op in ("top", "agg", None) and has_date:
         if period.group(2) in ("day", "date"):    # "the hottest day": the row with the highest value
@@ -307,6 +320,10 @@ def build_intent(request, ds, res, ds_names=()):
         it["n"] = 1
     it["ascending"] = bool(re.search(r"\b(bottom|worst|lowest|smallest|least|fewest)\b", q))
     roles(it, tokens, ms, res, q)
+    if date_part:
+        date_part_group(it, res, date_part)
+        if it["op"] == "count_rows":   # "number of orders per weekday": counts per group
+            it["op"] = "value_counts"
     check_unmatched(it, tokens, ms, ds_names)
     if op == "agg" and not it["agg"] and it["group"] is not None and it["measure"] is not None \
             and it["measure"].is_binary01() and len(it["measures"]) == 1:
@@ -317,6 +334,20 @@ def build_intent(request, ds, res, ds_names=()):
         if finest is not None and finest in it["others"]:
             it["row_top"] = True
     return it
+
+
+def date_part_group(it, res, part):
+    """Groups by the weekday / month of the year / hour of the date column."""
+    ds = it["ds"]
+    d = it.get("date") or res.date_column(ds)
+    fmt = None
+    if d is not None and not getattr(d, "virtual", None) and not d.dtype.startswith("datetime"):
+        fmt = it["formats"].get(d.name) or date_format_for(res, d)
+    g = dateparts.group_column(ds, d, part, fmt)
+    if it["group"] is not None:
+        it["group2"] = it["group"]
+    it["group"] = g
+    it["others"] = [c for c in it["others"] if c is not d]
 
 
 def _resolve_filters(filters, ds, res):
@@ -384,6 +415,9 @@ def roles(it, tokens, ms, res, q):
             it["group"] = cats[0] if cats else None
     if op == "model":
         model_roles(it, tokens, ms, res, q)
+    if op == "linreg":
+        linreg_roles(it, tokens, nums, res, q)
+    it["method"] = stats_method(q, op)
 
 
 FLAG_OPS = {"agg", "hist", "time", "top", "count_rows", "nunique", "normality", "outliers", "scatter",
@@ -423,6 +457,92 @@ def model_roles(it, tokens, ms, res, q):
     it["filters"] = [f for f in it["filters"] if f.get("col") is not it["target"]]
 
 
+def linreg_roles(it, tokens, nums, res, q):
+    """Outcome (target) and predictors (features) of a linear regression:
+    "regress Y on X", "regression of Y on X", "predict Y from X", "effect of X
+    on Y", "Y as the dependent variable"; otherwise the last column named is
+    the outcome (it["linreg_assumed"] says so)."""
+    cols = [res.column(m) for m in nums]
+    cols = list(dict.fromkeys(cols))
+    it["linreg_assumed"] = False
+    if len(cols) < 2:
+        it["target"], it["features"] = (cols[0] if cols else None), []
+        return
+    def words_before(m, k=3):
+        return " ".join(t.f for t in tokens[max(0, m.start - k):m.start])
+    target = None
+    for m in nums:
+        before = words_before(m)
+        if re.search(r"\b(predict\w*|explain\w*|model\w*|regress\w*|of)\s*(the\s*)?$", before) and \
+                re.search(r"\b(regress\w*|regression|predict\w*|explain\w*|model\w*)\b", before + " " + words_before(m, 6)):
+            after = " ".join(t.f for t in tokens[m.end:m.end + 3])
+            if re.match(r"(on|from|using|with|by|based on|against|in terms of|as a function of)\b", after):
+                target = res.column(m)
+                break
+        if re.search(r"\b(on|affects?|influences?|impacts?)\s*(the\s*)?$", before) and \
+                re.search(r"\b(effect|impact|influence|affect\w*)\b", q):
+            target = res.column(m)
+            break
+        after = " ".join(t.f for t in tokens[m.end:m.end + 5])
+        if re.match(r"(as|is)\s+(the\s+)?(dependent|response|outcome|target)\b", after):
+            target = res.column(m)
+            break
+        if re.search(r"\b(predict\w*)\s*(the\s*)?$", before):
+            target = res.column(m)
+            break
+    if target is None:
+        for m in nums:
+            after = " ".join(t.f for t in tokens[m.end:m.end + 5])
+            if re.match(r"(as|is)\s+(the\s+|an?\s+)?(independent|predictor|explanatory|feature|input)\b", after):
+                rest = [c for c in cols if c is not res.column(m)]
+                target = rest[-1] if len(rest) == 1 else None
+                break
+    if target is None:
+        target = cols[-1]
+        it["linreg_assumed"] = True
+    it["target"], it["features"] = target, [c for c in cols if c is not target]
+
+
+def stats_method(q, op):
+    """The method a statistical request names: correlation (pearson / spearman /
+    kendall), outlier rule {"rule": "iqr"/"z"/None, "k": 1.5, "z": 3}."""
+    if op in ("corr", "heatmap"):
+        m = re.search(r"\b(pearson|spearman|kendall)", q)
+        return m.group(1) if m else None
+    if op == "outliers":
+        iqr = re.search(r"\b(iqr|interquartile|inter-quartile|tukey|quartiles?)\b", q)
+        z = re.search(r"\bz[- ]?scores?\b|\|z\||\bstandard deviations?\b|\bsigma\b|\bstd\b", q)
+        k = re.search(r"(\d+(?:\.\d+)?)\s*(?:x|times|\*|\u00d7)?\s*(?:the\s+)?(?:iqr|interquartile)", q)
+        t = re.search(r"(?:z[- ]?scores?|\|z\|)\s*(?:of\s+|is\s+)?(?:greater than|above|more than|over|exceeding|beyond|larger than|>=?|"
+                      r"outside|(?:less|lower|below) than -?)?\s*(?:\+/-|\u00b1|-)?\s*(\d+(?:\.\d+)?)"
+                      r"|(\d+(?:\.\d+)?)\s*(?:standard deviations?|std|sigma)", q)
+        return {"rule": "iqr" if iqr and not z else "z" if z and not iqr else None,
+                "k": float(k.group(1)) if k else 1.5,
+                "z": float(t.group(1) or t.group(2)) if t else 3.0}
+    return None
+
+
+OP_ACCEPT = {  # words an operation uses (its methods and the parts of its answer)
+    "corr": """pearson spearman kendall coefficient coefficients p-value pvalue significance strength direction
+               linear monotonic rank tau rho r strong weak positive negative""",
+    "heatmap": "pearson spearman kendall coefficient coefficients",
+    "outliers": """iqr interquartile inter-quartile range rule method z-score zscore z score scores threshold standard
+                   deviations deviation times beyond outside quartile quartiles q1 q3 tukey fence fences detect
+                   detected flag flagged sigma std identified""",
+    "normality": "shapiro-wilk shapiro wilk normal normality statistic p-value pvalue w gaussian",
+    "linreg": """linear regression slope intercept r-squared r2 squared coefficient coefficients dependent independent
+                 predictor predictors response outcome target explanatory fit fitted ols least squares model equation
+                 line p-value pvalue simple predict predicts predicting regress regressing regressed affect affects
+                 effect impact influence function""",
+    "ttest": "welch t-test independent two-sample sample samples p-value pvalue statistic anova kruskal",
+    "agg": """skewness skew skewed kurtosis mode modal range interquartile iqr percentile percentiles quartile
+              quartiles coefficient variation q1 q3 th""",
+}
+OP_ACCEPT = {op: set(words.split()) for op, words in OP_ACCEPT.items()}
+OP_ACCEPT["time"] = OP_ACCEPT["top"] = OP_ACCEPT["agg"]
+OP_ACCEPT["value_counts"] = {"mode", "modal"}
+
+
 def check_unmatched(it, tokens, ms, ds_names):
     """Says so when the request's measure names no column (never invents one)."""
     op = it["op"]
@@ -437,11 +557,19 @@ def check_unmatched(it, tokens, ms, ds_names):
         missing = True
     if op == "top" and it["measure"] is None and words:
         missing = True
+    if op == "linreg" and (it.get("target") is None or not it.get("features")):
+        raise Unknown("A linear regression needs two numeric columns: the outcome and at least one predictor "
+                      "(e.g. \u201clinear regression of Y on X\u201d). "
+                      + (f"I found only {it['target'].name}." if it.get("target") is not None else "I found none.")
+                      + (f" I did not understand {', '.join(chr(8220) + w + chr(8221) for w in words)}." if words else ""))
     if missing:
         what = ", ".join(f"\u201c{w}\u201d" for w in words) if words else "the column to use"
         raise Unknown(f"I could not find {what} among the columns of {it['ds'].name}.")
-    searched = {w for f in it["filters"] if f["kind"] == "search" for w in str(f["value"]).split()}
-    dropped = [w for w in words if fold(w) not in OP_WORDS and w not in searched]
+    searched = {w for f in it["filters"] if f["kind"] in ("search", "value") for w in str(f["value"]).split()}
+    accept = OP_ACCEPT.get(op, set())
+    if any(a.startswith("p") and a[1:2].isdigit() for a in it.get("aggs") or []):
+        accept = accept | {w for w in map(fold, words) if re.fullmatch(r"\d+(st|nd|rd|th)", w)}
+    dropped = [w for w in words if fold(w) not in OP_WORDS and fold(w) not in accept and w not in searched]
     if dropped:   # never answer a narrower question as if it were the one asked
         what = ", ".join(f"\u201c{w}\u201d" for w in dropped)
         raise Unknown(f"I did not understand {what} in your request: it names no column or value of "

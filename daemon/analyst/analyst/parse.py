@@ -15,7 +15,7 @@ TOKEN_RE = re.compile(
     r'"([^"]+)"|\u201c([^\u201d]+)\u201d|`([^`]+)`'
     r"|(\d{4}-\d{1,2}-\d{1,2})|(>=|<=|!=|==|=|>|<)"
     r"|([-+]?\d[\d,]*(?:\.\d+)?)(?![\w])"
-    r"|([^\W\d][\w'\u2019-]*)")
+    r"|([^\W\d][\w'\u2019-]*|\d+(?:st|nd|rd|th)\b)")
 
 GROUP_WORDS = {"by", "per", "across", "each", "every"}
 SKIP = {"the", "a", "an", "each", "every", "different", "individual"}
@@ -28,6 +28,20 @@ AGG_WORDS = [
     ("min", r"\b(min|minimum|lowest|smallest|least)\b"),
     ("max", r"\b(max|maximum|highest|largest|biggest|greatest|most)\b"),
     ("count", r"\b(count|number of|how many|frequency|frequencies)\b"),
+    ("skew", r"\b(skew|skewness|skewed)\b"),
+    ("kurt", r"\b(kurtosis|kurt|tailedness)\b"),
+    ("mode", r"\b(mode|modal value)\b"),
+    ("iqr", r"\b(interquartile range|inter-quartile range|iqr)\b"),
+    ("range", r"(?<!interquartile )(?<!inter-quartile )\brange\b(?! (?:from|between)\b)"),
+    ("cv", r"\bcoefficient of variation\b"),
+]
+QUANTILE_WORDS = [  # (pattern, quantiles in %): "90th percentile", "first quartile", "quartiles"
+    (r"\b(\d{1,2}(?:\.\d+)?)(?:st|nd|rd|th)?[- ]percentiles?\b", None),
+    (r"\b(\d{1,2})(?:st|nd|rd|th)\b(?=.*\bpercentiles\b)", None),
+    (r"\bpercentiles? (\d{1,2}(?:\.\d+)?)\b", None),
+    (r"\b(first|lower) quartile\b|\bq1\b", [25]),
+    (r"\b(third|upper) quartile\b|\bq3\b", [75]),
+    (r"\bquartiles\b", [25, 50, 75]),
 ]
 FREQ_WORDS = [
     ("10Y", r"\b(decades?|by decade|per decade|each decade|decadal)\b"),
@@ -168,16 +182,30 @@ def first_number(q, pattern, default):
 
 
 def detect_agg(q):
-    """The aggregation the request asks for, or None."""
+    """The aggregation the request asks for, or None (the first of AGG_WORDS
+    named; a percentile when it names only that)."""
     for agg, pat in AGG_WORDS:
         if re.search(pat, q):
             return agg
-    return None
+    aggs = detect_aggs(q)
+    return aggs[0] if aggs else None
 
 
 def detect_aggs(q):
-    """Every aggregation the request names, in the order of AGG_WORDS ("mean and std")."""
-    return [agg for agg, pat in AGG_WORDS if re.search(pat, q)]
+    """Every aggregation the request names, in the order it names them ("mean
+    and std", "skewness and kurtosis"); percentiles as "p90", quartiles as
+    "p25", "p50", "p75"."""
+    found = []
+    for agg, pat in AGG_WORDS:
+        m = re.search(pat, q)
+        if m:
+            found.append((m.start(), agg))
+    for pat, qs in QUANTILE_WORDS:
+        for m in re.finditer(pat, q):
+            for k, p in enumerate(qs or [m.group(1)]):
+                if 0 < float(p) < 100:
+                    found.append((m.start() + k / 10, "p" + f"{float(p):g}"))
+    return list(dict.fromkeys(agg for _, agg in sorted(found)))
 
 
 def detect_freq(q):
@@ -228,7 +256,7 @@ def parse_filters(tokens, ms, ds):
             continue
         if m.role == "filter":
             continue
-        f = _comparison_after(tokens, m)
+        f = _comparison_after(tokens, m) or _code_after(tokens, m)
         if f:
             m.role = "filter"
             filters.append(f)
@@ -237,7 +265,8 @@ def parse_filters(tokens, ms, ds):
     return filters
 
 
-METHOD_WORDS = {"iqr", "anova", "z-score", "zscore", "shapiro", "welch", "pearson", "spearman", "kruskal"}
+METHOD_WORDS = {"iqr", "anova", "z-score", "zscore", "shapiro", "welch", "pearson", "spearman", "kruskal",
+                "kendall", "tukey", "ols", "student", "chi", "kolmogorov", "levene", "mann", "wilcoxon", "fisher"}
 SEARCH_AFTER = {"in", "for", "from", "of", "at", "with", "only", "where", "about"}
 
 
@@ -250,7 +279,7 @@ def _search_filters(tokens, ms, filters, ds):
     while k < len(tokens):
         t = tokens[k]
         cap = t.kind == "q" or (t.kind == "w" and t.text[:1].isupper())
-        if k in used or not cap or t.f in STOP or t.f in METHOD_WORDS or norm(t.text) in names or tokens[k - 1].f not in SEARCH_AFTER | {"the"}:
+        if k in used or not cap or t.f in STOP or t.f.split("-")[0].split("'")[0] in METHOD_WORDS or norm(t.text) in names or tokens[k - 1].f not in SEARCH_AFTER | {"the"}:
             k += 1
             continue
         j = k + 1
@@ -277,13 +306,40 @@ def _comparison_after(tokens, m):
         num = tok.number()
         if num is not None and tok.kind == "num":
             return {"kind": "compare", "mention": m, "op": op, "value": num}
-        if op in ("==", "!=") and tok.kind in ("w", "q") and tok.f not in STOP:
+        if op in ("==", "!=") and tok.kind in ("w", "q") and (tok.f not in STOP or _is_code_word(tok, m.col0)):
             if m.col0.is_numeric() or m.col0.is_date():
                 return None
             value = m.col0.sample_keys.get(norm(tok.text), tok.text)
             return {"kind": "value", "mention": m, "op": op, "value": value, "tok": tok.i}
         return None
     return None
+
+
+def _is_code_word(tok, c):
+    """A short code written right after its column ("class A", "grade B"):
+    a known value of c, a quoted word, or 1-3 capital letters."""
+    return (norm(tok.text) in c.sample_keys or tok.kind == "q"
+            or (tok.text.isupper() and tok.text.isalpha() and len(tok.text) <= 3))
+
+
+def _code_after(tokens, m):
+    """`for class A`, `where grade B`, `in group "x1"`: a category column
+    followed by one of its values (even a single letter the mention finder
+    skips) filters on it."""
+    if m.end >= len(tokens) or len(m.cols) != 1 or m.value is not None:
+        return None
+    c, tok = m.col0, tokens[m.end]
+    if tok.kind not in ("w", "q") or not c.is_category() or c.is_date():
+        return None
+    prev = tokens[m.start - 1].f if m.start else ""
+    if prev not in ("for", "in", "where", "with", "of", "among", "only", "from", "when", "whose", "at", "and", "but") \
+            or not _is_code_word(tok, c):
+        return None
+    nxt = tokens[m.end + 1].f if m.end + 1 < len(tokens) else ""
+    if nxt in ("and", "or", "vs", "versus") and not tok.text.isupper():
+        return None
+    value = c.sample_keys.get(norm(tok.text), tok.text)
+    return {"kind": "value", "mention": m, "op": "==", "value": value, "tok": tok.i}
 
 
 def _date_filters(tokens):
