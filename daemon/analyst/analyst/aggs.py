@@ -58,10 +58,18 @@ def group_call(agg):
     return f".apply(lambda s: {expr(agg, 's')})"
 
 
-def value_lines(agg, c, s):
+def value_lines(agg, c, s, frame=None, where=()):
     """Lines printing agg of one column (Series code s) as "Label: value", with
-    an "Assumption:" line when the number depends on a convention."""
+    an "Assumption:" line when the number depends on a convention; a minimum
+    or maximum also says where it is (the where columns of its row in frame:
+    "Maximum unemp: 10.70 (year 1982, quarter 4)")."""
     name = label(agg, c)
+    if agg in ("min", "max") and frame and where:
+        return [f"value = {s}.{agg}()",
+                f"at = {frame}.loc[{s}.idx{agg}(), {list(where)!r}]",
+                f"ties = int(({s} == value).sum())",
+                "place = \", \".join(f\"{k} {v}\" for k, v in at.items()) + (f\"; the first of {ties} rows with this value\" if ties > 1 else \"\")",
+                f"print(f\"{fs(name)}: {{value:,.2f}} ({{place}})\")"]
     if agg == "mode":
         return [f"modes = {s}.mode()",
                 "if len(modes) == 1:",

@@ -285,7 +285,8 @@ def op_agg(it, v):
         lines, labels = [], []
         for m in ms:
             for a in aggs:   # "mean and std of unemp": both, none dropped, in the order asked
-                lines += aggs_mod.value_lines(a, m, col(v, m))
+                where = where_columns(it["ds"], m) if getattr(it["ds"], "backend", None) != "dask" else ()
+                lines += aggs_mod.value_lines(a, m, col(v, m), v, where)
                 labels.append(agg_label(a, m))
         return lines, ", ".join(labels).lower()
     if len(aggs) > 1:
@@ -318,6 +319,16 @@ def op_agg(it, v):
         lines += chart_series("result", g.name, agg == "sum") + bar_lines("top", title, g.name, agg_label(agg, m),
                                                                           horizontal=None)
     return lines, title.lower()
+
+
+def where_columns(ds, m):
+    """Columns that say where a row is (its date or year/quarter/month, else
+    a name such as state or firm), for "the highest X, and when/where"."""
+    cols = [c.name for c in ds.columns if (c.time_part() or c.is_date()) and c is not m]
+    if not cols:
+        cols = [c.name for c in ds.columns if not c.is_numeric() and not c.is_date()
+                and (c.is_id() or (c.distinct or 0) >= 2)][:2]
+    return cols[:3]
 
 
 def sort_lines(it, name, by=None):
@@ -536,9 +547,14 @@ def op_rate(it, v):
     """Share of rows where a flag is set (yes/true) or a number is above 0, by group."""
     cands = it["others"] + it["measures"]
     c = next((x for x in cands if x.is_flag()), None) or next((x for x in cands if x.is_numeric()), None)
-    if c is None:
+    cond_f = it.get("condition")
+    if c is None and cond_f is None:
         return op_value_counts(it, v)
-    if c.is_numeric():
+    if cond_f is not None:   # "share of respondents who voted for Dole (vote = 1)": the rows meeting it
+        c = cond_f["col"]
+        cond = filter_text({"filters": [cond_f]}).strip(" ()")
+        lines = [f"flag = {filter_expr(v, cond_f)}"]
+    elif c.is_numeric():
         cond, lines = f"{c.name} > 0", [f"flag = {col(v, c)} > 0"]
     else:
         cond = f"{c.name} is yes/true"

@@ -14,7 +14,7 @@ from analyst.schema import STOP, best_columns, fold, norm
 TOKEN_RE = re.compile(
     r'"([^"]+)"|\u201c([^\u201d]+)\u201d|`([^`]+)`'
     r"|(\d{4}-\d{1,2}-\d{1,2})|(>=|<=|!=|==|=|>|<)"
-    r"|([-+]?\d[\d,]*(?:\.\d+)?)(?![\w])"
+    r"|([-+]?\d(?:[\d,]*\d)?(?:\.\d+)?)(?![\w])"
     r"|([^\W\d][\w'\u2019-]*|\d+(?:st|nd|rd|th)\b)")
 
 GROUP_WORDS = {"by", "per", "across", "each", "every"}
@@ -79,6 +79,7 @@ class Token:
 
     def __init__(self, m, i):
         self.i = i
+        self.pos = m.start()
         groups = m.groups()
         if any(groups[0:3]):
             self.kind, self.text = "q", next(g for g in groups[0:3] if g)
@@ -136,6 +137,10 @@ def find_mentions(tokens, ds, dataset_names=()):
                     continue
                 found = Mention(i, i + n, term, score, cols)
                 break
+            abbr = abbreviated(run, ds) if not score or n > 1 else []
+            if abbr:
+                found = Mention(i, i + n, term, 86 if n > 1 else 70, abbr)
+                break
             val = _value_match(norm(term), ds)
             if val and (n > 1 or (norm(term) not in STOP and len(norm(term)) > 1)):
                 found = Mention(i, i + n, term, 0, [val[0]], value=val[1])
@@ -145,6 +150,54 @@ def find_mentions(tokens, ds, dataset_names=()):
             i = found.end
         else:
             i += 1
+    return out
+
+
+NOT_ABBREV = {"average", "avg", "mean", "median", "sum", "max", "min", "the", "a", "an", "of", "in", "on", "at",
+              "by", "for", "to", "and", "or", "with", "from", "vs", "per"}
+ABBREV_STOP = {"total", "number", "count", "rate", "percent", "share", "time", "year", "month", "day", "new", "old"}
+
+
+def _abbrev(piece, word):
+    """Is piece an abbreviation of word: its prefix, or its letters in order
+    starting with the same letter ("exp" of expenditure, "yrs" of years)?"""
+    if not piece or not word or piece[0] != word[0] or len(piece) > len(word):
+        return False
+    if word.startswith(piece):
+        return True
+    it = iter(word)
+    return len(piece) >= 3 and all(ch in it for ch in piece)
+
+
+def _splits(name, words):
+    """Can name be cut into len(words) pieces, each abbreviating its word in order?"""
+    if len(words) == 1:
+        return len(name) >= 2 and _abbrev(name, words[0])
+    return any(_abbrev(name[:k], words[0]) and _splits(name[k:], words[1:])
+               for k in range(2, len(name) - len(words) + 2))
+
+
+def abbreviated(run, ds):
+    """Columns whose name, written without separators, is the run's words run
+    together or abbreviated ("food expenditure" -> foodexp, "total employment"
+    -> TOTEMP, "years married" -> yrs_married, "copper price" -> COPPERPRICE);
+    for one word of 5+ letters, compact names starting or ending with it
+    ("activity" -> SUNACTIVITY)."""
+    words = [fold(t.text) for t in run]
+    if any(t.kind != "w" or w in NOT_ABBREV or (w in STOP and (len(run) == 1 or w not in ABBREV_STOP))
+           or not w.isalpha() for t, w in zip(run, words)):
+        return []
+    if len(run) > 1 and any(best_columns(t.text, ds)[0] >= 85 for t in run):
+        return []   # "Chins Situps": two columns, not one abbreviated
+    out = []
+    for c in ds.columns:
+        name = c.norm.replace(" ", "")
+        if len(words) > 1:
+            if len(name) >= 4 and _splits(name, words):
+                out.append(c)
+        elif len(words[0]) >= 5 and len(name) >= len(words[0]) + 2 and " " not in c.norm \
+                and (name.startswith(words[0]) or name.endswith(words[0])):
+            out.append(c)
     return out
 
 
@@ -260,7 +313,9 @@ def parse_filters(tokens, ms, ds):
         if f:
             m.role = "filter"
             filters.append(f)
+    filters += _sign_filters(tokens, ms, filters)
     filters += _date_filters(tokens)
+    filters += _orphan_filters(tokens, ms, filters)
     filters += _search_filters(tokens, ms, filters, ds)
     return filters
 
@@ -285,16 +340,27 @@ def _search_filters(tokens, ms, filters, ds):
         j = k + 1
         while j < len(tokens) and j not in used and tokens[j].kind == "w" and tokens[j].text[:1].isupper():
             j += 1
-        out.append({"kind": "search", "value": " ".join(x.text for x in tokens[k:j]), "op": "=="})
+        out.append({"kind": "search", "value": " ".join(x.text for x in tokens[k:j]), "op": "==", "toks": list(range(k, j))})
         k = j
     return out
 
 
+NUMBER_FIRST = [(">=", r"(?:or|and) (?:more|higher|above|greater|over|up|later|after)"),
+                ("<=", r"(?:or|and) (?:less|lower|below|fewer|under|earlier|before)")]
+
+
 def _comparison_after(tokens, m):
-    """`units > 10`, `discount of at least 0.1`, `region is West` after a mention."""
+    """`units > 10`, `discount of at least 0.1`, `region is West`, `educ of 6
+    or higher` after a mention."""
     rest = tokens[m.end:m.end + 6]
     text = " ".join(t.f for t in rest)
     text = re.sub(r"^(of |with |that |which )", "", text)
+    for op, pat in NUMBER_FIRST:
+        mm = re.match(r"(?:is |are |was |of )?(\S+) " + pat + r"\b", text)
+        if mm:
+            tok = next((t for t in rest if t.f == mm.group(1)), None)
+            if tok is not None and tok.kind == "num" and tok.number() is not None:
+                return {"kind": "compare", "mention": m, "op": op, "value": tok.number(), "tok": tok.i}
     for op, pat in COMPARATORS:
         mm = re.match(r"(is |are |was )?" + pat + r" (\S+)", text + " ")
         if not mm:
@@ -342,12 +408,54 @@ def _code_after(tokens, m):
     return {"kind": "value", "mention": m, "op": "==", "value": value, "tok": tok.i}
 
 
+def _sign_filters(tokens, ms, filters):
+    """"negative inflation", "positive growth", "zero visits": a sign before a numeric column."""
+    out = []
+    for m in ms:
+        prev = tokens[m.start - 1].f if m.start else ""
+        op = {"negative": "<", "positive": ">", "zero": "==", "nonzero": "!=", "non-zero": "!="}.get(prev)
+        if op and m.value is None and m.role is None and m.col0.is_numeric():
+            m.role = "filter"
+            out.append({"kind": "compare", "mention": m, "op": op, "value": 0, "tok": m.start - 1})
+    return out
+
+
+ORPHAN_RE = re.compile(r"(?:is |are |was |were )?(above|below|over|under|more than|less than|greater than|"
+                       r"higher than|lower than|at least|at most|exceeding)$")
+
+
+def _orphan_filters(tokens, ms, filters):
+    """Comparisons with a number that follow no column ("readings above 350")."""
+    used = {f.get("tok") for f in filters} | {i for m in ms for i in range(m.start, m.end)}
+    out = []
+    for k, t in enumerate(tokens):
+        if t.kind != "num" or k in used or k < 1 or re.fullmatch(r"(19|20)\d\d", t.text):
+            continue
+        before = " ".join(x.f for x in tokens[max(0, k - 3):k])
+        hit = ORPHAN_RE.search(before)
+        if not hit:
+            continue
+        near = [m for m in ms if m.value is None and 0 <= k - m.end <= 4 and m.col0.is_numeric()]
+        if near:
+            continue   # "volume below 800" is read by the column's own comparison
+        op = {"above": ">", "over": ">", "more than": ">", "greater than": ">", "higher than": ">",
+              "exceeding": ">", "below": "<", "under": "<", "less than": "<", "lower than": "<",
+              "at least": ">=", "at most": "<="}[hit.group(1)]
+        out.append({"kind": "orphan", "op": op, "value": t.number(), "tok": k, "text": f"{hit.group(1)} {t.text}"})
+    return out
+
+
 def _date_filters(tokens):
     """Year and date bounds: in 2023, since 2023-06-01, before 2024."""
     out = []
     for k, t in enumerate(tokens):
         prev = tokens[k - 1].f if k else ""
-        if t.kind == "num" and re.fullmatch(r"(19|20)\d\d", t.text):
+        nxt = " ".join(x.f for x in tokens[k + 1:k + 3])
+        if t.kind == "num" and re.fullmatch(r"(1[5-9]|20)\d\d", t.text) and re.match(r"(and|or) (later|after|onwards?)\b|onwards?\b", nxt):
+            out.append({"kind": "date", "op": ">=", "value": t.text + "-01-01"})
+        elif t.kind == "num" and re.fullmatch(r"(1[5-9]|20)\d\d", t.text) and re.match(r"(and|or) (earlier|before)\b", nxt):
+            out.append({"kind": "date", "op": "<", "value": str(int(t.text) + 1) + "-01-01"})
+        elif t.kind == "num" and re.fullmatch(r"(19|20)\d\d", t.text):
             if prev in ("since", "after", "from"):
                 out.append({"kind": "date", "op": ">=", "value": t.text + "-01-01"})
             elif prev in ("before", "until", "till"):

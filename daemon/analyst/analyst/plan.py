@@ -17,7 +17,7 @@ from analyst import answer, codegen
 from analyst.intent import FILLER, Resolver, build_intent, match_answer
 from analyst.parse import NeedAsk, Unknown, dataset_score, detect_freq, find_mentions, tokenize
 from analyst.phrasing import apply_decimals, take_decimals
-from analyst.schema import STOP, Dataset
+from analyst.schema import Dataset
 
 
 def tool(name, **args):
@@ -89,7 +89,7 @@ def names_data(request, ds, names):
 
 
 TASK_VERBS = (r"calculate|compute|count|find|determine|identify|report|test|plot|draw|perform|check|"
-              r"show|give|list|make|create|run|fit|use|conduct|what|which|how|is|are|does|do")
+              r"show|give|list|make|create|run|fit|use|conduct|what|which|how|is|are|does|do|when|where|who")
 PART_SPLIT = re.compile(r"\s*(?:;|,?\s+and then\s+|,\s*then\s+|,?\s+then\s+|,\s*and\s+(?=(?:" + TASK_VERBS + r")\b)"
                         r"|(?<!vs)(?<!e\.g)(?<!i\.e)(?<!etc)[.?!]\s+(?=[A-Za-z]))\s*", re.I)
 
@@ -105,9 +105,10 @@ def split_parts(request):
 def filler_only(part):
     """True for a part that asks nothing by itself ("Report the values", "Thanks")."""
     words = [t.f for t in tokenize(part) if t.kind == "w"]
-    return all(w in FILLER or w in STOP or w in PRESENT_WORDS for w in words)
+    return all(w in FILLER or w in PRESENT_WORDS or w in GLUE for w in words)
 
 
+GLUE = {"the", "a", "an", "it", "them", "all", "of", "to", "and", "with", "in", "your", "my", "as", "is", "are"}
 PRESENT_WORDS = {"report", "state", "provide", "return", "output", "print", "present", "display",
                  "result", "results", "answer", "answers", "final", "respectively"}
 
@@ -115,8 +116,12 @@ PRESENT_WORDS = {"report", "state", "provide", "return", "output", "print", "pre
 def same_question(a, b):
     """True when intent b asks what intent a asks (same operation on the same
     columns): "Identify outliers in X using the IQR method. How many outliers are there?"."""
+    filt = lambda it: tuple((f["kind"], getattr(f.get("col"), "name", None), f.get("op"), str(f.get("value")))
+                            for f in it.get("filters") or [])
     key = lambda it: (it["op"], tuple(c.name for c in it.get("measures") or []),
-                      getattr(it.get("group"), "name", None), tuple(it.get("aggs") or []))
+                      getattr(it.get("group"), "name", None), tuple(it.get("aggs") or []), filt(it))
+    if filt(b) and filt(b) != filt(a):
+        return False   # "the mean before 1900, then the mean for 1900 and later": two questions
     return key(a) == key(b) or (a["op"] == b["op"] and a["op"] in MERGE_OPS and b.get("borrowed"))
 
 
@@ -134,11 +139,16 @@ def understand_parts(request, digest, datasets, res, answers):
     out, texts, names = [], [], [d.name for d in datasets]
     for k, part in enumerate(parts):
         borrowed = False
+        if out:
+            part = same_period(part, out[-1][0])
         if out and not find_mentions(tokenize(part), out[-1][1], names):
             prev = out[-1][0]
             cols = [c.name for c in (prev.get("measures") or [])] or [c.name for c in prev.get("others") or []]
             if cols:
                 part, borrowed = part + " of " + " and ".join(cols), True
+                g = prev.get("group")
+                if g is not None and not getattr(g, "derived", None) and re.search(r"\b(differ\w*|significan\w*|test\w*|compar\w*)\b", part, re.I):
+                    part += " by " + g.name   # "..., then test whether the difference is significant"
         try:
             plan = understand(part, digest if k == 0 else [], datasets, res, answers)
         except Unknown as e:
@@ -157,6 +167,16 @@ def understand_parts(request, digest, datasets, res, answers):
         out.append(plan)
         texts.append(parts[k])
     return out
+
+
+def same_period(part, prev):
+    """"... that year" / "the same year" in a later part: the year the part
+    before was filtered to ("For 1950, total invest, and which firm had the
+    largest value that year")."""
+    years = [f["value"] for f in prev.get("filters") or [] if f["kind"] == "year"]
+    if len(years) != 1:
+        return part
+    return re.sub(r"\b(in |for |during )?(that|the same|this) (year|period)\b", f"in {years[0]}", part, flags=re.I)
 
 
 def merged(out, texts, part, digest, datasets, res, answers):
