@@ -66,9 +66,11 @@ def value_lines(agg, c, s, frame=None, where=()):
     name = label(agg, c)
     if agg in ("min", "max") and frame and where:
         return [f"value = {s}.{agg}()",
-                f"at = {frame}.loc[{s}.idx{agg}(), {list(where)!r}]",
-                f"ties = int(({s} == value).sum())",
-                "place = \", \".join(f\"{k} {v}\" for k, v in at.items()) + (f\"; the first of {ties} rows with this value\" if ties > 1 else \"\")",
+                f"at_rows = {frame}.loc[{s} == value, {list(where)!r}]",
+                "ties = len(at_rows)",
+                "at = at_rows.head(1).iloc[0]",
+                "place = \", \".join(f\"{k} {str(v)[:10] if isinstance(v, pd.Timestamp) and v == v.normalize() else v}\" for k, v in at.items())",
+                "place += f\"; the first of {ties} rows with this value\" if ties > 1 else \"\"",
                 f"print(f\"{fs(name)}: {{value:,.2f}} ({{place}})\")"]
     if agg == "mode":
         return [f"modes = {s}.mode()",

@@ -43,6 +43,9 @@ def used_columns(it):
             cols.append(it[k])
     cols += [f["col"] for f in it["filters"] if f["col"] is not None]
     cols += list(it.get("features") or [])
+    if it["op"] == "agg" and it.get("group") is None and {"min", "max"} & set([it.get("agg")] + list(it.get("aggs") or [])):
+        for m in it.get("measures") or []:   # the columns saying where the min / max is
+            cols += [c for c in ds.columns if c.name in where_columns(ds, m)]
     if it["op"] == "model" and it.get("features") is None:
         cols += ds.columns
     return cols
@@ -285,8 +288,7 @@ def op_agg(it, v):
         lines, labels = [], []
         for m in ms:
             for a in aggs:   # "mean and std of unemp": both, none dropped, in the order asked
-                where = where_columns(it["ds"], m) if getattr(it["ds"], "backend", None) != "dask" else ()
-                lines += aggs_mod.value_lines(a, m, col(v, m), v, where)
+                lines += aggs_mod.value_lines(a, m, col(v, m), v, where_columns(it["ds"], m))
                 labels.append(agg_label(a, m))
         return lines, ", ".join(labels).lower()
     if len(aggs) > 1:
