@@ -110,7 +110,7 @@ def success(purpose, result):
     out = str(result.get("stdout") or "").strip("\n")
     lines = out.splitlines()
     body = []
-    notes = [ln for ln in lines if NOTE_LINE.match(ln)]   # assumptions and caveats first, once
+    notes = list(dict.fromkeys(ln for ln in lines if NOTE_LINE.match(ln)))   # assumptions and caveats first, once
     if notes and len(lines) > 1:
         body.append("\n".join(notes))
         lines = [ln for ln in lines if not NOTE_LINE.match(ln)]

@@ -9,12 +9,11 @@ The statistics and modelling operations live in codegen_stats.py.
 import json
 import re
 
+from analyst import aggs as aggs_mod
+from analyst import dateparts
 from analyst import codegen_stats as st
 from analyst.codegen_stats import col, fs, lit
 
-AGG_LABEL = {"sum": "Total", "mean": "Average", "median": "Median", "min": "Minimum",
-             "max": "Maximum", "std": "Standard deviation of", "var": "Variance of",
-             "count": "Number of non-empty"}
 FREQ_NAME = {"D": "day", "W": "week", "M": "month", "Q": "quarter", "Y": "year", "H": "half-year", "10Y": "decade"}
 FREQ_FMT = {"D": "%Y-%m-%d", "W": "%Y-%m-%d", "M": "%Y-%m", "Q": "%Y-%m", "Y": "%Y"}
 
@@ -34,6 +33,8 @@ def generate(it, conventions, dask_ok=True):
 def used_columns(it):
     """Columns the operation reads (their text numbers get converted)."""
     ds = it["ds"]
+    if it["op"] == "linreg":
+        return [it["target"]] + list(it["features"]) + [f["col"] for f in it["filters"] if f["col"] is not None]
     if it["op"] in ("heatmap", "model", "overview", "outliers") and not it.get("measures"):
         return list(ds.columns)
     cols = list(it.get("measures") or []) + list(it.get("others") or [])
@@ -42,6 +43,9 @@ def used_columns(it):
             cols.append(it[k])
     cols += [f["col"] for f in it["filters"] if f["col"] is not None]
     cols += list(it.get("features") or [])
+    if it["op"] == "agg" and it.get("group") is None and {"min", "max"} & set([it.get("agg")] + list(it.get("aggs") or [])):
+        for m in it.get("measures") or []:   # the columns saying where the min / max is
+            cols += [c for c in ds.columns if c.name in where_columns(ds, m)]
     if it["op"] == "model" and it.get("features") is None:
         cols += ds.columns
     return cols
@@ -69,6 +73,8 @@ def preamble(it, conventions):
         seen.add(c.name)
         if getattr(c, "virtual", None):
             conv += virtual_date_lines(v, c)
+        elif getattr(c, "derived", None):
+            conv += dateparts.lines(v, c, col, lit)
         elif c.is_numeric_text():
             conv.append(f"{col(v, c)} = pd.to_numeric({col(v, c)}.astype(str).str.replace(\",\", \"\", regex=False), errors=\"coerce\")")
         elif c.is_date() and (c is it.get("date") or c in [f["col"] for f in it["filters"]]):
@@ -262,8 +268,8 @@ def bar_lines(result, title, xlabel, ylabel, horizontal=False):
 
 
 def agg_label(agg, c):
-    """"Total revenue", "Average unit_price"."""
-    return f"{AGG_LABEL.get(agg, 'Total')} {c.name}"
+    """"Total revenue", "Average unit_price", "90th percentile of price"."""
+    return aggs_mod.label(agg, c)
 
 
 def op_agg(it, v):
@@ -281,34 +287,58 @@ def op_agg(it, v):
     if g is None:
         lines, labels = [], []
         for m in ms:
-            for a in aggs:   # "mean and std of unemp": both, none dropped
-                lines += [f"value = {col(v, m)}.{a}()",
-                          f"print(f\"{fs(agg_label(a, m))}: {{value:,.2f}}\")"]
+            for a in aggs:   # "mean and std of unemp": both, none dropped, in the order asked
+                lines += aggs_mod.value_lines(a, m, col(v, m), v, where_columns(it["ds"], m))
                 labels.append(agg_label(a, m))
         return lines, ", ".join(labels).lower()
     if len(aggs) > 1:
         m = ms[0]
-        title = f"{', '.join(AGG_LABEL[a].replace(' of', '') for a in aggs)} of {m.name} by {g.name}"
-        return ([f"result = {v}.groupby({lit(g.name)})[{lit(m.name)}].agg({json.dumps(aggs)})",
-                 f"print({lit(title + ':')})",
-                 "print(result.to_string(float_format=\"{:,.2f}\".format, max_rows=60))"], title.lower())
+        named = ", ".join(f"{json.dumps(aggs_mod.short(a))}: " + (lit(a) if a in aggs_mod.SIMPLE else f"lambda s: {aggs_mod.expr(a, 's')}")
+                          for a in aggs)
+        title = f"{', '.join(aggs_mod.short(a) for a in aggs)} of {m.name} by {g.name}"
+        return ([f"result = {v}.groupby({lit(g.name)})[{lit(m.name)}].agg(**{{{named}}})"]
+                + sort_lines(it, "result", by=aggs_mod.short(aggs[0])) +
+                [f"print({lit(title + ':')})",
+                 "print(result.to_string(float_format=\"{:,.4f}\".format, max_rows=60))"], title.lower())
     m = ms[0]
     g2 = it.get("group2")
     if g2 is not None:
         title = f"{agg_label(agg, m)} by {g.name} and {g2.name}"
-        return ([f"result = {v}.groupby([{lit(g.name)}, {lit(g2.name)}])[{lit(m.name)}].{agg}().unstack({lit(g2.name)})",
+        return ([f"result = {v}.groupby([{lit(g.name)}, {lit(g2.name)}])[{lit(m.name)}]{aggs_mod.group_call(agg)}.unstack({lit(g2.name)})",
                  f"print({lit(title + ':')})",
                  "print(result.to_string(float_format=\"{:,.2f}\".format, max_rows=40))"], title.lower())
-    order = ".sort_index()" if g.is_numeric() or g.time_part() else ".sort_values(ascending=False)"
+    order = ".sort_index()" if g.is_numeric() or g.time_part() or getattr(g, "derived", None) else ".sort_values(ascending=False)"
+    order = {"asc": ".sort_values()", "desc": ".sort_values(ascending=False)"}.get(it.get("sort"), order)
     title = f"{agg_label(agg, m)} by {g.name}"
+    if getattr(g, "derived", None) and agg in ("mean", "median") and why is None:
+        why = (f"the {agg} of {m.name} over the rows of each {g.name}, not of the per-day totals; ask for the "
+               f"total {m.name} per day first for that")
     lines = assumption_line(why) + [
-        f"result = {v}.groupby({lit(g.name)})[{lit(m.name)}].{agg}(){order}",
+        f"result = {v}.groupby({lit(g.name)})[{lit(m.name)}]{aggs_mod.group_call(agg)}{order}",
         f"print({lit(title + ':')})"] + print_series("result", 60)
     lines.append("print(f\"Highest: {result.idxmax()} ({result.max():,.2f}); lowest: {result.idxmin()} ({result.min():,.2f})\")")
     if it["plot"]:
         lines += chart_series("result", g.name, agg == "sum") + bar_lines("top", title, g.name, agg_label(agg, m),
                                                                           horizontal=None)
     return lines, title.lower()
+
+
+def where_columns(ds, m):
+    """Columns that say where a row is (its date or year/quarter/month, else
+    a name such as state or firm), for "the highest X, and when/where"."""
+    cols = [c.name for c in ds.columns if (c.time_part() or c.is_date()) and c is not m]
+    if not cols:
+        cols = [c.name for c in ds.columns if not c.is_numeric() and not c.is_date()
+                and (c.is_id() or (c.distinct or 0) >= 2)][:2]
+    return cols[:3]
+
+
+def sort_lines(it, name, by=None):
+    """Sorts a result table by its values when the request asked for an order."""
+    if it.get("sort") not in ("asc", "desc"):
+        return []
+    key = f"by={lit(by)}, " if by else ""
+    return [f"{name} = {name}.sort_values({key}ascending={it['sort'] == 'asc'})"]
 
 
 def op_stats(it, v):
@@ -342,14 +372,14 @@ def op_time(it, v):
     unit = FREQ_NAME[freq]
     it["per_text"] = unit
     why = None
-    if it["agg"] in ("sum", "mean", "median", "min", "max", "count", "std"):
+    if it["agg"] is not None:
         agg = it["agg"]
     else:
         agg, why = choose_agg(it, m, True)
     what = agg_label(agg, m) if m is not None else "Number of rows"
     title = f"{what} per {unit}" + (f" by {g.name}" if g is not None else "")
     lines = assumption_line(why) + [f"{v} = {v}.dropna(subset=[{lit(d.name)}])"]
-    call = f"{agg}(min_count=1)" if agg == "sum" else f"{agg}()"
+    call = "sum(min_count=1)" if agg == "sum" else aggs_mod.group_call(agg)[1:]
     how = f"[{lit(m.name)}].{call}" if m is not None else ".size()"
     binned = freq in ("H", "10Y")
     if len(it["measures"]) > 1 and g is None and not binned:
@@ -392,6 +422,8 @@ def op_time(it, v):
     if not binned:
         lines.append(f"table.index = {LABEL_CODE[freq]}")
     lines.append(f"print(f\"{fs(title)}, {{len(table)}} {unit}s from {{table.index[0]}} to {{table.index[-1]}}:\")")
+    if g is None:
+        lines += sort_lines(it, "table")
     lines += print_series("table", 60) if g is None else ["print(table.to_string(float_format=\"{:,.2f}\".format, max_rows=60))"]
     if g is None:
         lines += ["print(f\"Highest: {table.idxmax()} ({table.max():,.2f}); lowest: {table.idxmin()} ({table.min():,.2f})\")"]
@@ -404,11 +436,11 @@ def time_several(it, v, d, freq, unit):
     lines, parts = [f"{v} = {v}.dropna(subset=[{lit(d.name)}])", f"series = {v}.set_index({lit(d.name)})",
                     "lines = []"], []
     for m in it["measures"]:
-        if it["agg"] in ("sum", "mean", "median", "min", "max", "count", "std"):
+        if it["agg"] is not None:
             agg, why = it["agg"], None
         else:
             agg, why = choose_agg(it, m, True)
-        call = f"{agg}(min_count=1)" if agg == "sum" else f"{agg}()"
+        call = "sum(min_count=1)" if agg == "sum" else aggs_mod.group_call(agg)[1:]
         lines += assumption_line(why) + [f"lines.append(({lit(agg_label(agg, m))}, series[{lit(m.name)}].resample({lit(freq)}).{call}))"]
         parts.append(agg_label(agg, m))
     title = f"{' and '.join(parts)} per {unit}"
@@ -471,13 +503,13 @@ def op_top(it, v):
                  f"print(result[{json.dumps(cols, ensure_ascii=False)}].to_string())"]
         return lines, f"{word.lower()} {n} rows by {m.name}"
     why = None
-    if it["agg"] in ("sum", "mean", "median", "count", "std"):
+    if it["agg"] is not None and it["agg"] not in ("min", "max"):
         agg = it["agg"]
     else:
         it["per_text"] = ent.name
         agg, why = choose_agg(it, m, ent.time_part() is not None)
     title = f"{word} {n} {ent.name} by {agg_label(agg, m).lower()}"
-    lines = assumption_line(why) + [f"result = {v}.groupby({lit(ent.name)})[{lit(m.name)}].{agg}().{pick}({n})",
+    lines = assumption_line(why) + [f"result = {v}.groupby({lit(ent.name)})[{lit(m.name)}]{aggs_mod.group_call(agg)}.{pick}({n})",
              f"print({lit(title + ':')})",
              "print(result.to_string(float_format=\"{:,.2f}\".format))"]
     if it["plot"]:
@@ -517,9 +549,14 @@ def op_rate(it, v):
     """Share of rows where a flag is set (yes/true) or a number is above 0, by group."""
     cands = it["others"] + it["measures"]
     c = next((x for x in cands if x.is_flag()), None) or next((x for x in cands if x.is_numeric()), None)
-    if c is None:
+    cond_f = it.get("condition")
+    if c is None and cond_f is None:
         return op_value_counts(it, v)
-    if c.is_numeric():
+    if cond_f is not None:   # "share of respondents who voted for Dole (vote = 1)": the rows meeting it
+        c = cond_f["col"]
+        cond = filter_text({"filters": [cond_f]}).strip(" ()")
+        lines = [f"flag = {filter_expr(v, cond_f)}"]
+    elif c.is_numeric():
         cond, lines = f"{c.name} > 0", [f"flag = {col(v, c)} > 0"]
     else:
         cond = f"{c.name} is yes/true"
@@ -661,5 +698,5 @@ OPS = {
     "sample": lambda it, v: op_head(it, v, "sample"), "overview": op_overview,
     "dtypes": op_dtypes, "missing": op_missing, "scatter": st.op_scatter, "box": st.op_box,
     "corr": st.op_corr, "heatmap": st.op_heatmap, "normality": st.op_normality,
-    "outliers": st.op_outliers, "ttest": st.op_ttest, "model": st.op_model,
+    "outliers": st.op_outliers, "ttest": st.op_ttest, "model": st.op_model, "linreg": st.op_linreg,
 }

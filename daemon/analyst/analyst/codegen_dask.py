@@ -35,7 +35,7 @@ def generate(it, conventions):
     """(code, purpose) for an intent on a Dask-backed dataset."""
     ds = it["ds"]
     body = None
-    if it["op"] in DASK_OPS and dask_filters_ok(it) and not needs_conversion(it):
+    if it["op"] in DASK_OPS and dask_filters_ok(it) and not needs_conversion(it) and dask_aggs_ok(it):
         try:
             body, purpose = dask_body(it, ds.var)
         except Unsupported:
@@ -51,6 +51,15 @@ class Unsupported(Exception):
     """This code has no Dask form here: load the columns instead."""
 
 
+def dask_aggs_ok(it):
+    """Aggregations Dask computes block by block (not medians by group,
+    percentiles, skewness, kurtosis, modes...)."""
+    return all(a in DASK_AGGS for a in [it.get("agg")] + list(it.get("aggs") or []) if a is not None)
+
+
+DASK_AGGS = ("sum", "mean", "count", "min", "max", "std", "var", "median")
+
+
 def dask_filters_ok(it):
     """Filters Dask evaluates block by block (a value searched in every text
     column is not one of them)."""
@@ -61,7 +70,7 @@ def needs_conversion(it):
     """Does a column used need the text-to-number or text-to-date conversion
     that the loader did not do (no convention for it)?  Then load instead."""
     for c in cg.used_columns(it):
-        if getattr(c, "virtual", None) or c.is_numeric_text():
+        if getattr(c, "virtual", None) or getattr(c, "derived", None) or c.is_numeric_text():
             return True
         if c.is_date() and not c.dtype.startswith("datetime"):
             return True

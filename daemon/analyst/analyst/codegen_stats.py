@@ -78,15 +78,63 @@ def op_box(it, v):
     return lines, f"box plot of {title}"
 
 
+CORR_FUNC = {"pearson": "pearsonr", "spearman": "spearmanr", "kendall": "kendalltau"}
+CORR_NAME = {"pearson": ("Pearson correlation", "r"), "spearman": ("Spearman rank correlation", "rho"),
+             "kendall": ("Kendall rank correlation", "tau")}
+
+
 def op_corr(it, v):
-    """Pearson (and Spearman) correlation between two measures."""
+    """The correlation between two measures with its p-value: the method asked
+    for (Pearson, Spearman, Kendall), else Pearson (said) plus Spearman."""
     x, y = it["measures"][0], it["measures"][1]
-    return ([f"pair = {v}[[{lit(x.name)}, {lit(y.name)}]].dropna()",
-             f"r = pair[{lit(x.name)}].corr(pair[{lit(y.name)}])",
-             f"rho = pair[{lit(x.name)}].corr(pair[{lit(y.name)}], method=\"spearman\")",
-             f"print(f\"Pearson correlation between {fs(x.name)} and {fs(y.name)}: r = {{r:.3f}} (n = {{len(pair):,}})\")",
-             "print(f\"Spearman rank correlation: rho = {rho:.3f}\")"],
-            f"correlation between {x.name} and {y.name}")
+    method = it.get("method")
+    lines = ["from scipy import stats", "",
+             f"pair = {v}[[{lit(x.name)}, {lit(y.name)}]].dropna()"]
+    if method is None:
+        lines.append("print(\"Assumption: Pearson (linear) correlation, as no method was named; the Spearman rank "
+                     "correlation (monotonic, robust to outliers) follows.\")")
+    for k, meth in enumerate([method or "pearson"] + ([] if method else ["spearman"])):
+        label, sym = CORR_NAME[meth]
+        lines += [f"coef, p = stats.{CORR_FUNC[meth]}(pair[{lit(x.name)}], pair[{lit(y.name)}])",
+                  f"print(f\"{label} between {fs(x.name)} and {fs(y.name)}: {sym} = {{coef:.4f}}, "
+                  f"p-value = {{p:.4g}} (n = {{len(pair):,}})\")"]
+    lines += ["strength = \"strong\" if abs(coef) >= 0.7 else \"moderate\" if abs(coef) >= 0.4 else \"weak\" if abs(coef) >= 0.1 else \"very weak (close to none)\"",
+              "direction = \"positive\" if coef > 0 else \"negative\"",
+              "print(f\"That is a {strength} {direction} relationship; it is \" + (\"\" if p < 0.05 else \"not \") + "
+              "\"statistically significant at the 5% level.\")"]
+    return lines, f"correlation between {x.name} and {y.name}"
+
+
+def op_linreg(it, v):
+    """Ordinary least squares of the outcome on one predictor (scipy's
+    linregress: slope, intercept, R-squared, p-value) or several (numpy
+    least squares: coefficients and R-squared), fitted on every complete row."""
+    t, feats = it["target"], it["features"]
+    names = json.dumps([c.name for c in feats] + [t.name], ensure_ascii=False)
+    lines = [f"rows = {v}[{names}].dropna()"]
+    if it.get("linreg_assumed"):
+        lines.append(f"print({lit('Assumption: ' + t.name + ' is the outcome (dependent variable) and ' + ', '.join(c.name for c in feats) + ' the predictor, as the last column named; ask for the regression of ' + feats[0].name + ' on ' + t.name + ' for the other way round.')})")
+    lines.append("print(f\"Fitted by ordinary least squares on all {len(rows):,} complete rows (no train/test split).\")")
+    if len(feats) == 1:
+        x = feats[0]
+        lines += ["from scipy import stats", "",
+                  f"fit = stats.linregress(rows[{lit(x.name)}], rows[{lit(t.name)}])",
+                  "print(f\"Slope: {fit.slope:.4f}\")",
+                  "print(f\"Intercept: {fit.intercept:.4f}\")",
+                  "print(f\"R-squared: {fit.rvalue ** 2:.4f}\")",
+                  "print(f\"p-value of the slope: {fit.pvalue:.4g}; Pearson r = {fit.rvalue:.4f}\")",
+                  f"print(f\"Model: {fs(t.name)} = {{fit.intercept:.4f}} + {{fit.slope:.4f}} * {fs(x.name)}\")"]
+        return lines, f"linear regression of {t.name} on {x.name}"
+    xs = json.dumps([c.name for c in feats], ensure_ascii=False)
+    lines += [f"X = np.column_stack([np.ones(len(rows))] + [rows[c].to_numpy(float) for c in {xs}])",
+              f"y = rows[{lit(t.name)}].to_numpy(float)",
+              "coef, *_ = np.linalg.lstsq(X, y, rcond=None)",
+              "r2 = 1 - ((y - X @ coef) ** 2).sum() / ((y - y.mean()) ** 2).sum()",
+              "print(f\"Intercept: {coef[0]:.4f}\")",
+              f"for name, c in zip({xs}, coef[1:]):",
+              "    print(f\"Coefficient of {name}: {c:.4f}\")",
+              "print(f\"R-squared: {r2:.4f}\")"]
+    return lines, f"linear regression of {t.name} on {', '.join(c.name for c in feats)}"
 
 
 def op_heatmap(it, v):
@@ -135,36 +183,57 @@ def op_normality(it, v):
 
 
 def op_outliers(it, v):
-    """Outliers by the IQR rule (1.5 x IQR) and by z-score (|z| > 3)."""
+    """Outliers by the IQR rule (beyond k x IQR from Q1/Q3, k = 1.5 unless
+    asked) and by z-score (|z| > 3 unless asked): the rule asked for, else both
+    (said), for one column or all numeric ones."""
     cols = it["measures"] or numeric_columns(it)
+    meth = it.get("method") or {"rule": None, "k": 1.5, "z": 3.0}
+    k, zt, rule = meth["k"], meth["z"], meth["rule"]
+    if rule is None:
+        note = [f"print({lit(f'Assumption: no rule was named, so both: the IQR rule (below Q1 - {k:g} x IQR or above Q3 + {k:g} x IQR) and the z-score rule (|z| > {zt:g}, z from the population standard deviation).')})"]
+    else:
+        note = []
     if len(cols) == 1:
         m = cols[0]
-        return (["from scipy import stats", "",
-                 f"values = {col(v, m)}.dropna()",
-                 "q1, q3 = values.quantile([0.25, 0.75])",
-                 "iqr = q3 - q1",
-                 "low, high = q1 - 1.5 * iqr, q3 + 1.5 * iqr",
-                 "iqr_outliers = values[(values < low) | (values > high)]",
-                 "z = np.abs(stats.zscore(values))",
-                 "z_outliers = values[z > 3]",
-                 f"print(f\"IQR rule ({fs(m.name)} outside {{low:,.2f}} .. {{high:,.2f}}): {{len(iqr_outliers):,}} outliers of {{len(values):,}} values\")",
-                 f"print(f\"z-score rule (|z| > 3): {{len(z_outliers):,}} outliers\")",
-                 "print(\"Largest values flagged by the IQR rule:\")",
-                 f"print({v}.loc[iqr_outliers.sort_values(ascending=False).index[:10]].to_string())"],
-                f"outliers in {m.name}")
+        lines = ["from scipy import stats", "", f"values = {col(v, m)}.dropna()"] + note
+        if rule in ("iqr", None):
+            lines += ["q1, q3 = values.quantile([0.25, 0.75])",
+                      "iqr = q3 - q1",
+                      f"low, high = q1 - {k:g} * iqr, q3 + {k:g} * iqr",
+                      "iqr_outliers = values[(values < low) | (values > high)]",
+                      f"print(f\"Q1 = {{q1:,.4f}}, Q3 = {{q3:,.4f}}, IQR = {{iqr:,.4f}}; the IQR rule flags values below {{low:,.4f}} or above {{high:,.4f}} (Q1 - {k:g} x IQR, Q3 + {k:g} x IQR)\")",
+                      f"print(f\"IQR rule: {{len(iqr_outliers):,}} outliers in {fs(m.name)} of {{len(values):,}} values "
+                      f"({{(values < low).sum():,}} low, {{(values > high).sum():,}} high)\")"]
+        if rule in ("z", None):
+            lines += ["z = np.abs(stats.zscore(values))",
+                      f"z_outliers = values[z > {zt:g}]",
+                      f"print(f\"z-score rule (|z| > {zt:g}, population standard deviation): {{len(z_outliers):,}} outliers in {fs(m.name)} of {{len(values):,}} values\")"]
+        shown = "iqr_outliers" if rule in ("iqr", None) else "z_outliers"
+        lines += [f"if len({shown}):",
+                  "    print(\"Largest flagged values:\")",
+                  f"    print({v}.loc[{shown}.abs().sort_values(ascending=False).index[:10]].to_string())"]
+        return lines, f"outliers in {m.name}"
     names = json.dumps([c.name for c in cols[:40]], ensure_ascii=False)
-    return (["from scipy import stats", "",
-             "rows = {}",
-             f"for name in {names}:",
-             f"    values = {v}[name].dropna()",
-             "    q1, q3 = values.quantile([0.25, 0.75])",
-             "    iqr = q3 - q1",
-             "    iqr_count = int(((values < q1 - 1.5 * iqr) | (values > q3 + 1.5 * iqr)).sum())",
-             "    z_count = int((np.abs(stats.zscore(values)) > 3).sum()) if values.std() > 0 else 0",
-             "    rows[name] = {\"iqr_outliers\": iqr_count, \"z_outliers\": z_count}",
-             "table = pd.DataFrame.from_dict(rows, orient=\"index\").sort_values(\"iqr_outliers\", ascending=False)",
-             "print(\"Outliers per column (IQR rule: outside 1.5 x IQR; z-score rule: |z| > 3):\")",
-             "print(table.to_string())"], "outliers in the numeric columns")
+    body = ["rows = {}",
+            f"for name in {names}:",
+            f"    values = {v}[name].dropna()",
+            "    rows[name] = {}"]
+    if rule in ("iqr", None):
+        body += ["    q1, q3 = values.quantile([0.25, 0.75])",
+                 "    iqr = q3 - q1",
+                 f"    rows[name][\"iqr_outliers\"] = int(((values < q1 - {k:g} * iqr) | (values > q3 + {k:g} * iqr)).sum())"]
+    if rule in ("z", None):
+        body += [f"    rows[name][\"z_outliers\"] = int((np.abs(stats.zscore(values)) > {zt:g}).sum()) if values.std() > 0 else 0"]
+    key = "iqr_outliers" if rule in ("iqr", None) else "z_outliers"
+    what = {"iqr": f"IQR rule: outside Q1 - {k:g} x IQR .. Q3 + {k:g} x IQR", "z": f"z-score rule: |z| > {zt:g}",
+            None: f"IQR rule: outside {k:g} x IQR; z-score rule: |z| > {zt:g}"}[rule]
+    return (["from scipy import stats", ""] + note + body +
+            [f"table = pd.DataFrame.from_dict(rows, orient=\"index\").sort_values({lit(key)}, ascending=False)",
+             f"print({lit('Outliers per column (' + what + '):')})",
+             "print(table.to_string())",
+             "total = int(table.to_numpy()[:, 0].sum())   # the rule asked for (IQR when both)",
+             "print(f\"Total: {total:,} outlier values over {len(table)} columns\")"],
+            "outliers in the numeric columns")
 
 
 def op_ttest(it, v):

@@ -11,24 +11,32 @@ import re
 from analyst.parse import (NeedAsk, Unknown, PLOT_RE, detect_agg, detect_aggs, detect_freq,
                            find_mentions, first_number, mark_groups, parse_filters,
                            tokenize, two_values)
+from analyst import dateparts
+from analyst.phrasing import take_sort
 from analyst.schema import STOP, fold, norm
 
 FILLER = set("""can could would should want wanted like need see know look let us
 give tell help okay ok hey hi please thanks thank now then also again just really
 quick quickly overall dataset data file csv table sheet here there whole entire
 everything something anything things thing kind sort way ones one two three four
-five six seven eight nine ten values each""".split())
+five six seven eight nine ten values each value identify determine report perform conduct carry
+apply obtain provide output return print state present analyze analyse examine check assess evaluate
+investigate consider calculated calculating computed computing using based following given respectively
+approximately result results answer answers variable variables feature features field fields observations
+whether exist exists""".split())
 
 OPS = [  # (op, pattern) checked in order; the first that fits the mentions wins
     ("help", r"^\s*(help|\?|what can you do|examples?)\b"),
     ("rate", r"\b(rate|percentage|percent|proportion|share|fraction|how often)\b"),
+    ("linreg", r"\b(linear regression|linear model|simple regression|regress\w*|ols|least[- ]squares|line of best fit|"
+               r"best[- ]fit line|regression line|slope|intercept|r-?squared|r2|coefficient of determination)\b"),
     ("model", r"\b(predict\w*|classif\w*|regression model|build a model|train a model|machine learning|baseline model|what drives|drivers of|model)\b"),
     ("normality", r"\b(normal(ly)? distributed|normality|shapiro|gaussian|bell[- ]shaped|normal distribution)\b"),
     ("outliers", r"\b(outliers?|anomal\w*|unusual values|extreme values)\b"),
     ("ttest", r"\b(t-?test|significant\w*|compare|comparison|differ\w*)\b"
               r"|^\s*(do|does|did|are|is)\b.*\b(more|less|higher|lower|longer|shorter|bigger|smaller)\b"),
     ("heatmap", r"\b(heat ?map|correlation matrix|correlations|correlation table|correlate everything)\b"),
-    ("corr", r"\b(correlat\w*|relationship|related|association)\b"),
+    ("corr", r"\b(correlat\w*|relationship|related|association|pearson|spearman|kendall)\b"),
     ("scatter", r"\b(scatter\w*|vs\.?|versus|against)\b"),
     ("box", r"\b(box ?plots?|boxplots?|whiskers?|box and whisker)\b"),
     ("hist", r"\b(histogram|distribution|distributed|spread of)\b"),
@@ -42,7 +50,7 @@ OPS = [  # (op, pattern) checked in order; the first that fits the mentions wins
             r"|\bwhich\b.*\b(highest|lowest|largest|smallest|most|least|biggest|best|worst)\b"),
     ("nunique", r"\b(distinct|unique|different)\b"),
     ("unique_values", r"^\s*(please )?(list|enumerate|name) (all |the |every |each |different |distinct )*\w+\s*$"),
-    ("value_counts", r"\b(value counts|frequenc\w*|breakdown|break down|how often|share of|proportion|percent\w*)\b"),
+    ("value_counts", r"\b(value counts|frequenc\w*|breakdown|break down|how often|share of|proportion|percent(?!ile)\w*)\b"),
     ("time", r"\b(over time|trend\w*|time series|timeline|evolution|evolve\w*|over the (years|months)|seasonal\w*)\b"),
 ]
 
@@ -179,7 +187,9 @@ def pick_op(q, ms, filters):
         if op == "unique_values" and not [m for m in free if not m.col0.is_numeric()]:
             continue
         if op == "rate":
-            if any(m.col0.is_flag() or m.col0.is_binary01() for m in free) or re.search(r"\b(had|have|has|with) (a |an |any )?\w+", q):
+            if any(m.col0.is_flag() or m.col0.is_binary01() for m in free) or re.search(r"\b(had|have|has|with) (a |an |any )?\w+", q) \
+                    or any(f.get("mention") is not None and (f["mention"].col0.is_binary01() or f["mention"].col0.is_flag())
+                           for f in filters):
                 return "rate"
             if [m for m in free if m.col0.is_numeric()] and any(m.role == "group" or m.col0.is_category() for m in ms):
                 return "share"
@@ -197,7 +207,8 @@ def default_op(q, ms, freq, has_date):
     if freq or (has_date and any(m.col0.is_date() for m in free)):
         return "time"
     if re.search(r"\b(how many|number of|count)\b", q) and not nums:
-        return "value_counts" if groups or [m for m in free if m.col0.is_category()] else "count_rows"
+        cats = [m for m in free if m.col0.is_category() and not m.col0.time_part()]   # "count the quarters with ...": rows
+        return "value_counts" if groups or cats else "count_rows"
     if nums or groups:
         if plot and not groups and has_date and not detect_agg(q):
             return "time"
@@ -212,9 +223,10 @@ def default_op(q, ms, freq, has_date):
     return None
 
 
-def unmatched_words(tokens, ms, ds_names):
-    """Content words that name nothing in the data (used to say so honestly)."""
-    used = set()
+def unmatched_words(tokens, ms, ds_names, described=()):
+    """Content words that name nothing in the data (used to say so honestly);
+    described: token positions known to describe a column or the rows."""
+    used = set(described)
     for m in ms:
         used.update(range(m.start, m.end))
     names = {norm(n) for n in ds_names}
@@ -223,13 +235,60 @@ def unmatched_words(tokens, ms, ds_names):
             and not t.f.endswith("ly")]
 
 
+ROW_NOUNS = set("""respondents respondent people persons person individuals individual participants participant
+subjects subject patients patient students student customers clients users households household families
+firms companies company countries country states cities flowers flower plants tumors tumours tumor tumour
+samples observations records readings reading measurements measurement runs run trials trial cases
+employees workers voters voter entries units items households wines wine experiments days""".split())
+GENDER_NOUNS = {"women", "woman", "men", "man", "female", "females", "male", "males", "girls", "boys"}
+MEASURE_NOUNS = {"rate", "rates", "level", "levels", "concentration", "content", "amount", "value", "values",
+                 "score", "scores", "figure", "figures", "reading", "readings", "measurement", "measurements",
+                 "time", "times", "variable", "column", "stock"}
+
+
+def described_tokens(request, tokens, ms, ds):
+    """Positions of words that describe rather than ask: a column's measure
+    noun ("murder rate", "co2 readings"), the rows ("patients", "flowers",
+    women when no column says sex), words of the dataset's name ("sunspot"
+    in sunspots), and the words just before a column named in parentheses
+    ("doctor visits (mdvis)", "Clinton and Dole voters (vote)")."""
+    out, paren = set(), set()
+    cols = {c.norm for c in ds.columns}
+    gendered = any(w in ("sex", "gender") or w in GENDER_NOUNS for c in ds.columns for w in c.words) or \
+        any(str(v).casefold() in GENDER_NOUNS for c in ds.columns if c.is_category() for v in c.values)
+    dsname = re.sub(r"[^a-z]", "", fold(ds.name))
+    for t in tokens:
+        w = t.f
+        if (w in ROW_NOUNS or (w in GENDER_NOUNS and not gendered)) and w not in cols:
+            out.add(t.i)
+        elif len(w) >= 4 and w.isalpha() and (w in dsname or w.rstrip("s") in dsname):
+            out.add(t.i)
+    for m in ms:   # "murder rate", "violent crime rate" (crime: a word of statecrime)
+        k = m.end + (1 if m.end in out else 0)
+        if m.value is None and m.score >= 70 and k < len(tokens) and m.col0.is_numeric() and tokens[k].f in MEASURE_NOUNS \
+                and tokens[k].f not in cols:
+            out.add(k)
+    for par in re.finditer(r"\(([^()]*)\)", request):
+        inside = [m for m in ms if par.start() < tokens[m.start].pos < par.end()]
+        if not inside:
+            continue
+        before = [t for t in tokens if t.pos < par.start()][-5:]
+        for t in reversed(before):
+            if t.f in ("of", "for", "between", "and", "the", "in", "with", "is", "are") and t is not before[-1] and t.f != "and":
+                break
+            if any(m.start <= t.i < m.end and m.score >= 85 for m in ms):
+                break
+            paren.add(t.i)
+    return out | paren, paren
+
+
 OP_WORDS = set("""since before after until till during differ differs different difference differences
 correlated correlate correlates change changed changes changing distributed normality normally matrix
 random common t-test ttest what's whats anova significant significantly trend trends evolve evolved
 evolution compared relationship related drives driven prediction predicted classify typical usual
 decade decades half halves semester year's percentage chi-square kruskal wallis test tests sort sorted
 sorting descending desc develop developed development grow grew growth go went vary varies
-iqr rule rules z-score zscore method""".split())
+iqr rule rules z-score zscore method later onwards onward earlier higher lower negative positive zero nonzero""".split())
 
 SUPERLATIVES = [  # words that name a measure and a direction at once
     (r"\b(hottest|warmest)\b", "highest temperature"), (r"\b(hotter|warmer)\b", "highest temperature"),
@@ -255,34 +314,53 @@ def rewrite(request):
     return request
 
 
-PERIOD_RE = r"\b(which|what)\b(?: \w+){0,4}? (day|date|week|month|quarter|year)\b"
+PERIOD_RE = (r"\b(?:which|what)\b(?: \w+){0,4}? (day|date|week|month|quarter|year)\b"
+             r"|\b(?:find|the|in) (day|date|week|month|quarter|year) (?=(?:with|that had|which had|when|having)\b)")
 
 
 def build_intent(request, ds, res, ds_names=()):
     """The intent dict for a request on dataset ds (may raise NeedAsk / Unknown)."""
-    request = rewrite(request)
+    request, sort = take_sort(rewrite(request))
+    request, date_part = dateparts.take(request)
+    request = re.sub(r"\b(over|during|for|across|in) (the )?(whole|entire|full|complete) (period|sample|time span|"
+                     r"range|data ?set|data)\b", " ", request, flags=re.I)
+    if any(c.norm == "age" for c in ds.columns):   # "patients older than 50"
+        request = re.sub(r"\bolder than\b", "with age over", request, flags=re.I)
+        request = re.sub(r"\byounger than\b", "with age under", request, flags=re.I)
     q = " ".join(request.casefold().split())
     tokens = tokenize(request)
     ms = find_mentions(tokens, ds, ds_names)
+    described, paren = described_tokens(request, tokens, ms, ds)
+    ms = [m for m in ms if m.score >= 85 or m.value is not None or not set(range(m.start, m.end)) <= paren]
     inside = {i for m in ms if (m.value is None and m.end - m.start > 1 or m.score >= 85)
               and not (m.value is None and m.col0.time_part()) for i in range(m.start, m.end)}
+    inside |= {i for i in described if tokens[i].f in MEASURE_NOUNS   # "murder rate" is no rate
+               and any(m.value is None and m.score >= 70 and m.col0.is_numeric() and m.end in (i, i - 1) for m in ms)}
     qf = " ".join(t.f for t in tokens if t.i not in inside)   # keywords outside column names
     if detect_freq(qf) or re.search(PERIOD_RE, qf):   # "by year" is a period, not the year column
         ms = [m for m in ms if m.value is not None or not m.col0.time_part()]
     it = {"ds": ds, "request": request, "plot": bool(re.search(PLOT_RE, qf)),
-          "agg": detect_agg(qf), "freq": detect_freq(qf), "aggs": detect_aggs(qf)}
-    filters = parse_filters(tokens, ms, ds)
+          "agg": detect_agg(qf), "freq": detect_freq(qf), "aggs": detect_aggs(qf), "sort": sort}
+    filters = [f for f in parse_filters(tokens, ms, ds)   # "voted for Dole (vote = 1)": described, not searched
+               if not (f["kind"] == "search" and set(f.get("toks", ())) <= described)]
+    versus_rest(tokens, ms)
     op = pick_op(qf, ms, filters)
     mark_groups(tokens, ms, op)
+    described |= regroup(tokens, ms, ds)
     has_date = bool(ds.date_columns())
     op = op or default_op(qf, ms, it["freq"], has_date)
+    if op is None and filters and re.search(r"\b(show|list|display|rows|records|entries|which|select|filter)\b", qf):
+        op = "head"   # "rows where priority is B": the matching rows
+    if date_part and op in (None, "time"):   # "average revenue by weekday": a grouping, not a series
+        op, it["freq"] = "agg", None
     period = re.search(PERIOD_RE, qf)
     if period and op in ("top", "agg", None) and has_date:
-        if period.group(2) in ("day", "date"):    # "the hottest day": the row with the highest value
+        unit = period.group(1) or period.group(2)
+        if unit in ("day", "date"):    # "the hottest day": the row with the highest value
             op, it["freq"], it["agg"] = "top", None, None
             it["row_top"] = True
         else:                                     # "which month had the highest revenue"
-            op, it["freq"] = "time", {"week": "W", "month": "M", "quarter": "Q", "year": "Y"}[period.group(2)]
+            op, it["freq"] = "time", {"week": "W", "month": "M", "quarter": "Q", "year": "Y"}[unit]
             if it["agg"] in ("max", "min"):       # "highest" picks the period, it does not aggregate
                 it["agg"] = None
     if re.search(r"\b(fiscal|financial) (year|quarter|period)s?\b|\bfy\b", qf):
@@ -294,20 +372,29 @@ def build_intent(request, ds, res, ds_names=()):
                       "may not match today's. Name the period instead, e.g. \u201cin 2024\u201d or "
                       "\u201csince 2024-06-01\u201d.")
     if op is None:
-        words = unmatched_words(tokens, ms, ds_names)
+        words = unmatched_words(tokens, ms, ds_names, described)
         if words and (it["agg"] or it["plot"] or it["freq"]):
             raise Unknown(f"I could not find {', '.join(chr(8220) + w + chr(8221) for w in words)} "
                           f"among the columns of {ds.name}.")
         raise Unknown(None)
     it["op"] = op
+    it["described"] = described
     it["filters"] = _resolve_filters(filters, ds, res)
     it["n"] = first_number(q, r"\b(?:top|bottom|first|last|head|tail|sample|best|worst|highest|lowest|largest|smallest|most|least|show)\s+(\d+)", 5)
     it["n"] = first_number(q, r"\b(\d+)\s+(?:rows|records|entries|lines|random|samples?)\b", it["n"])
+    it["n"] = first_number(q, r"\b(?:which|what|the|list|show|name)\s+(\d+)\s+[a-z]", it["n"])
     if op == "top" and (re.search(r"\bwhich\b", qf) or it.get("row_top")) and not re.search(r"\d", qf):
         it["n"] = 1
     it["ascending"] = bool(re.search(r"\b(bottom|worst|lowest|smallest|least|fewest)\b", q))
     roles(it, tokens, ms, res, q)
+    if date_part:
+        date_part_group(it, res, date_part)
+        if it["op"] == "count_rows":   # "number of orders per weekday": counts per group
+            it["op"] = "value_counts"
+    orphan_filters(it)
+    rate_condition(it)
     check_unmatched(it, tokens, ms, ds_names)
+    unused_numbers(it, tokens)
     if op == "agg" and not it["agg"] and it["group"] is not None and it["measure"] is not None \
             and it["measure"].is_binary01() and len(it["measures"]) == 1:
         it["op"] = op = "rate"   # "vote by PID" with vote 0/1: the share of 1s per group, not their sum
@@ -319,6 +406,107 @@ def build_intent(request, ds, res, ds_names=()):
     return it
 
 
+def versus_rest(tokens, ms):
+    """"executions in southern states versus the other states": a 0/1 or
+    yes/no column set against "the others / the rest" groups the rows by it."""
+    for m in ms:
+        nxt = " ".join(t.f for t in tokens[m.end:m.end + 4])
+        if m.role is None and m.value is None and (m.col0.is_binary01() or m.col0.is_flag()) \
+                and re.match(r"(\w+ )?(versus|vs|compared to|against) (the )?(other|others|rest|remaining|non)\b", nxt):
+            m.role = "group"
+
+
+def regroup(tokens, ms, ds):
+    """Groupings read more carefully: "across the states" over a column with
+    one row per value is no grouping (the average across states is the
+    average); "with PSI versus without" groups by PSI.  Returns the
+    positions of the words used."""
+    used = set()
+    for m in ms:
+        prev = tokens[m.start - 1].f if m.start else ""
+        prev2 = tokens[m.start - 2].f if m.start > 1 else ""
+        if m.role == "group" and (prev in ("across", "over") or prev2 in ("across", "over") and prev in ("the", "all")) \
+                and ds.rows and m.col0.distinct == ds.rows:
+            m.role = None
+            m.across = True
+        nxt = " ".join(t.f for t in tokens[m.end:m.end + 2])
+        if m.role is None and m.value is None and prev == "with" and re.match(r"(versus|vs|or|and) without$", nxt):
+            m.role = "group"
+            used |= {m.end, m.end + 1}
+    return used
+
+
+def rate_condition(it):
+    """"What share of respondents voted for Dole (vote = 1)?", "pass rate
+    (GRADE = 1) by PSI": a condition on the column whose rate is asked is what
+    the rate counts, not a filter on the rows."""
+    if it["op"] != "rate":
+        return
+    for f in it["filters"]:
+        if f["kind"] in ("compare", "value") and f.get("col") is not None and f["col"] is not it.get("group") \
+                and (f["col"].is_binary01() or f["col"].is_flag() or f["col"].is_code() or f["col"].is_binary()):
+            it["condition"] = f
+            it["filters"] = [x for x in it["filters"] if x is not f]
+            return
+
+
+def unused_numbers(it, tokens):
+    """A number of the request that nothing used ("How many women rate their
+    marriage as 5?") would be dropped silently: refuse, naming it."""
+    used = {f.get("tok") for f in it["filters"] if "tok" in f}
+    vals = set()
+    for f in it["filters"] + ([it["condition"]] if it.get("condition") else []):
+        v = f.get("value")
+        vals.add(str(v)[:4] if f["kind"] in ("year", "date") else str(v))
+        try:
+            vals.add(float(v))
+        except (TypeError, ValueError):
+            pass
+    meth = it.get("method") if isinstance(it.get("method"), dict) else {}
+    vals |= {float(meth.get("k", 1.5)), float(meth.get("z", 3))}
+    if it["op"] in ("top", "head", "tail", "sample"):
+        vals.add(float(it.get("n") or 0))
+    for t in tokens:
+        if t.kind != "num" or t.i in used:
+            continue
+        num = t.number()
+        if num in vals or t.text in vals or t.text[:4] in vals:
+            continue
+        raise Unknown(f"I did not understand what \u201c{t.text}\u201d refers to in your request, so I did not "
+                      "answer (without it I would have answered a different question). Name the column it belongs "
+                      "to, e.g. \u201cCOLUMN = " + t.text + "\u201d or \u201cCOLUMN above " + t.text + "\u201d.")
+
+
+def orphan_filters(it):
+    """A comparison naming no column ("count how many readings are above 350")
+    applies to the one measure in play; with none or several it is refused."""
+    orphans = [f for f in it["filters"] if f["kind"] == "orphan"]
+    if not orphans:
+        return
+    ms = [c for c in it["measures"] if c.is_numeric()]
+    if len(ms) != 1:
+        raise Unknown(f"I did not understand which column \u201c{orphans[0]['text']}\u201d is about: "
+                      "name it, e.g. \u201cCOLUMN above 100\u201d.")
+    for f in orphans:
+        f.update(kind="compare", col=ms[0])
+    if it["op"] == "agg" and it["agg"] in (None, "count") and re.search(r"\b(how many|count|number of)\b", it["request"], re.I):
+        it["op"] = "count_rows"
+
+
+def date_part_group(it, res, part):
+    """Groups by the weekday / month of the year / hour of the date column."""
+    ds = it["ds"]
+    d = it.get("date") or res.date_column(ds)
+    fmt = None
+    if d is not None and not getattr(d, "virtual", None) and not d.dtype.startswith("datetime"):
+        fmt = it["formats"].get(d.name) or date_format_for(res, d)
+    g = dateparts.group_column(ds, d, part, fmt)
+    if it["group"] is not None:
+        it["group2"] = it["group"]
+    it["group"] = g
+    it["others"] = [c for c in it["others"] if c is not d]
+
+
 def _resolve_filters(filters, ds, res):
     """Filters with their mentions resolved to columns (date filters get the date column)."""
     out, seen = [], set()
@@ -326,6 +514,10 @@ def _resolve_filters(filters, ds, res):
         f = dict(f)
         if "mention" in f:
             f["col"] = res.column(f.pop("mention"))
+        elif f["kind"] == "orphan":
+            f["col"] = None
+            out.append(f)
+            continue
         elif f["kind"] == "search":
             f["cols"] = [c for c in ds.columns if not c.is_numeric() and not c.is_date()
                          and not c.dtype.startswith(("int", "float"))]
@@ -380,10 +572,17 @@ def roles(it, tokens, ms, res, q):
             it["values"] = (pair[0].value, pair[1].value)
             it["filters"] = [f for f in it["filters"] if f.get("col") is not it["group"]]
         elif it["group"] is None:
-            cats = [c for c in it["others"] if c.is_category()]
+            cats = [c for c in it["others"] if c.is_category()] or \
+                [c for c in it["others"] + it["measures"][1:] if c.is_binary01() or c.is_flag() or c.is_code()]
             it["group"] = cats[0] if cats else None
+            if it["group"] in it["measures"]:
+                it["measures"] = [c for c in it["measures"] if c is not it["group"]]
+                it["measure"] = it["measures"][0] if it["measures"] else None
     if op == "model":
         model_roles(it, tokens, ms, res, q)
+    if op == "linreg":
+        linreg_roles(it, tokens, nums, res, q)
+    it["method"] = stats_method(q, op)
 
 
 FLAG_OPS = {"agg", "hist", "time", "top", "count_rows", "nunique", "normality", "outliers", "scatter",
@@ -423,12 +622,101 @@ def model_roles(it, tokens, ms, res, q):
     it["filters"] = [f for f in it["filters"] if f.get("col") is not it["target"]]
 
 
+def linreg_roles(it, tokens, nums, res, q):
+    """Outcome (target) and predictors (features) of a linear regression:
+    "regress Y on X", "regression of Y on X", "predict Y from X", "effect of X
+    on Y", "Y as the dependent variable"; otherwise the last column named is
+    the outcome (it["linreg_assumed"] says so)."""
+    cols = [res.column(m) for m in nums]
+    cols = list(dict.fromkeys(cols))
+    it["linreg_assumed"] = False
+    if len(cols) < 2:
+        it["target"], it["features"] = (cols[0] if cols else None), []
+        return
+    def words_before(m, k=3):
+        return " ".join(t.f for t in tokens[max(0, m.start - k):m.start])
+    target = None
+    for m in nums:
+        before = words_before(m)
+        if re.search(r"\b(predict\w*|explain\w*|model\w*|regress\w*|of)\s*(the\s*)?$", before) and \
+                re.search(r"\b(regress\w*|regression|predict\w*|explain\w*|model\w*)\b", before + " " + words_before(m, 6)):
+            after = " ".join(t.f for t in tokens[m.end:m.end + 3])
+            if re.match(r"(on|from|using|with|by|based on|against|in terms of|as a function of)\b", after):
+                target = res.column(m)
+                break
+        if re.search(r"\b(on|affects?|influences?|impacts?)\s*(the\s*)?$", before) and \
+                re.search(r"\b(effect|impact|influence|affect\w*)\b", q):
+            target = res.column(m)
+            break
+        after = " ".join(t.f for t in tokens[m.end:m.end + 5])
+        if re.match(r"(as|is)\s+(the\s+)?(dependent|response|outcome|target)\b", after):
+            target = res.column(m)
+            break
+        if re.search(r"\b(predict\w*)\s*(the\s*)?$", before):
+            target = res.column(m)
+            break
+    if target is None:
+        for m in nums:
+            after = " ".join(t.f for t in tokens[m.end:m.end + 5])
+            if re.match(r"(as|is)\s+(the\s+|an?\s+)?(independent|predictor|explanatory|feature|input)\b", after):
+                rest = [c for c in cols if c is not res.column(m)]
+                target = rest[-1] if len(rest) == 1 else None
+                break
+    if target is None:
+        target = cols[-1]
+        it["linreg_assumed"] = True
+    it["target"], it["features"] = target, [c for c in cols if c is not target]
+
+
+def stats_method(q, op):
+    """The method a statistical request names: correlation (pearson / spearman /
+    kendall), outlier rule {"rule": "iqr"/"z"/None, "k": 1.5, "z": 3}."""
+    if op in ("corr", "heatmap"):
+        m = re.search(r"\b(pearson|spearman|kendall)", q)
+        return m.group(1) if m else None
+    if op == "outliers":
+        iqr = re.search(r"\b(iqr|interquartile|inter-quartile|tukey|quartiles?)\b", q)
+        z = re.search(r"\bz[- ]?scores?\b|\|z\||\bstandard deviations?\b|\bsigma\b|\bstd\b", q)
+        k = re.search(r"(\d+(?:\.\d+)?)\s*(?:x|times|\*|\u00d7)?\s*(?:the\s+)?(?:iqr|interquartile)", q)
+        t = re.search(r"(?:z[- ]?scores?|\|z\|)\s*(?:of\s+|is\s+)?(?:greater than|above|more than|over|exceeding|beyond|larger than|>=?|"
+                      r"outside|(?:less|lower|below) than -?)?\s*(?:\+/-|\u00b1|-)?\s*(\d+(?:\.\d+)?)"
+                      r"|(\d+(?:\.\d+)?)\s*(?:standard deviations?|std|sigma)", q)
+        return {"rule": "iqr" if iqr and not z else "z" if z and not iqr else None,
+                "k": float(k.group(1)) if k else 1.5,
+                "z": float(t.group(1) or t.group(2)) if t else 3.0}
+    return None
+
+
+OP_ACCEPT = {  # words an operation uses (its methods and the parts of its answer)
+    "corr": """pearson spearman kendall coefficient coefficients p-value pvalue significance strength direction
+               linear monotonic rank tau rho r strong weak positive negative""",
+    "heatmap": "pearson spearman kendall coefficient coefficients",
+    "outliers": """iqr interquartile inter-quartile range rule method z-score zscore z score scores threshold standard
+                   deviations deviation times beyond outside quartile quartiles q1 q3 tukey fence fences detect
+                   detected flag flagged sigma std identified""",
+    "normality": "shapiro-wilk shapiro wilk normal normality statistic p-value pvalue w gaussian skewness skew kurtosis",
+    "linreg": """linear regression slope intercept r-squared r2 squared coefficient coefficients dependent independent
+                 predictor predictors response outcome target explanatory fit fitted ols least squares model equation
+                 line p-value pvalue simple predict predicts predicting regress regressing regressed affect affects
+                 effect impact influence function""",
+    "ttest": "welch t-test independent two-sample sample samples p-value pvalue statistic anova kruskal",
+    "agg": """skewness skew skewed kurtosis mode modal range interquartile iqr percentile percentiles quartile
+              quartiles coefficient variation q1 q3 th""",
+}
+OP_ACCEPT = {op: set(words.split()) for op, words in OP_ACCEPT.items()}
+OP_ACCEPT["time"] = OP_ACCEPT["top"] = OP_ACCEPT["agg"]
+OP_ACCEPT["value_counts"] = {"mode", "modal"}
+
+
 def check_unmatched(it, tokens, ms, ds_names):
     """Says so when the request's measure names no column (never invents one)."""
     op = it["op"]
     needs = {"agg": "measure", "hist": "measure", "normality": "measure", "box": "measure",
              "ttest": "measure", "model": "target"}
-    words = unmatched_words(tokens, ms, ds_names)
+    if op == "ttest" and it["measure"] is not None and it["group"] is None:
+        raise Unknown(f"I understood that you want to compare {it['measure'].name} between groups, but not which "
+                      f"column makes the groups. Name it, e.g. \u201cdoes {it['measure'].name} differ by COLUMN\u201d.")
+    words = unmatched_words(tokens, ms, ds_names, it.get("described", ()))
     missing = needs.get(op) and it.get(needs[op]) is None and not (op == "agg" and it["group"] is not None)
     if op == "ttest" and it["group"] is not None and any(c is not it["group"] and (c.is_category() or c.is_flag())
                                                          for c in it["others"]):
@@ -437,11 +725,19 @@ def check_unmatched(it, tokens, ms, ds_names):
         missing = True
     if op == "top" and it["measure"] is None and words:
         missing = True
+    if op == "linreg" and (it.get("target") is None or not it.get("features")):
+        raise Unknown("A linear regression needs two numeric columns: the outcome and at least one predictor "
+                      "(e.g. \u201clinear regression of Y on X\u201d). "
+                      + (f"I found only {it['target'].name}." if it.get("target") is not None else "I found none.")
+                      + (f" I did not understand {', '.join(chr(8220) + w + chr(8221) for w in words)}." if words else ""))
     if missing:
         what = ", ".join(f"\u201c{w}\u201d" for w in words) if words else "the column to use"
         raise Unknown(f"I could not find {what} among the columns of {it['ds'].name}.")
-    searched = {w for f in it["filters"] if f["kind"] == "search" for w in str(f["value"]).split()}
-    dropped = [w for w in words if fold(w) not in OP_WORDS and w not in searched]
+    searched = {w for f in it["filters"] if f["kind"] in ("search", "value") for w in str(f["value"]).split()}
+    accept = OP_ACCEPT.get(op, set())
+    if any(a.startswith("p") and a[1:2].isdigit() for a in it.get("aggs") or []):
+        accept = accept | {w for w in map(fold, words) if re.fullmatch(r"\d+(st|nd|rd|th)", w)}
+    dropped = [w for w in words if fold(w) not in OP_WORDS and fold(w) not in accept and w not in searched]
     if dropped:   # never answer a narrower question as if it were the one asked
         what = ", ".join(f"\u201c{w}\u201d" for w in dropped)
         raise Unknown(f"I did not understand {what} in your request: it names no column or value of "

@@ -14,8 +14,8 @@ from analyst.schema import STOP, best_columns, fold, norm
 TOKEN_RE = re.compile(
     r'"([^"]+)"|\u201c([^\u201d]+)\u201d|`([^`]+)`'
     r"|(\d{4}-\d{1,2}-\d{1,2})|(>=|<=|!=|==|=|>|<)"
-    r"|([-+]?\d[\d,]*(?:\.\d+)?)(?![\w])"
-    r"|([^\W\d][\w'\u2019-]*)")
+    r"|([-+]?\d(?:[\d,]*\d)?(?:\.\d+)?)(?![\w])"
+    r"|([^\W\d][\w'\u2019-]*|\d+(?:st|nd|rd|th)\b)")
 
 GROUP_WORDS = {"by", "per", "across", "each", "every"}
 SKIP = {"the", "a", "an", "each", "every", "different", "individual"}
@@ -28,6 +28,20 @@ AGG_WORDS = [
     ("min", r"\b(min|minimum|lowest|smallest|least)\b"),
     ("max", r"\b(max|maximum|highest|largest|biggest|greatest|most)\b"),
     ("count", r"\b(count|number of|how many|frequency|frequencies)\b"),
+    ("skew", r"\b(skew|skewness|skewed)\b"),
+    ("kurt", r"\b(kurtosis|kurt|tailedness)\b"),
+    ("mode", r"\b(mode|modal value)\b"),
+    ("iqr", r"\b(interquartile range|inter-quartile range|iqr)\b"),
+    ("range", r"(?<!interquartile )(?<!inter-quartile )\brange\b(?! (?:from|between)\b)"),
+    ("cv", r"\bcoefficient of variation\b"),
+]
+QUANTILE_WORDS = [  # (pattern, quantiles in %): "90th percentile", "first quartile", "quartiles"
+    (r"\b(\d{1,2}(?:\.\d+)?)(?:st|nd|rd|th)?[- ]percentiles?\b", None),
+    (r"\b(\d{1,2})(?:st|nd|rd|th)\b(?=.*\bpercentiles\b)", None),
+    (r"\bpercentiles? (\d{1,2}(?:\.\d+)?)\b", None),
+    (r"\b(first|lower) quartile\b|\bq1\b", [25]),
+    (r"\b(third|upper) quartile\b|\bq3\b", [75]),
+    (r"\bquartiles\b", [25, 50, 75]),
 ]
 FREQ_WORDS = [
     ("10Y", r"\b(decades?|by decade|per decade|each decade|decadal)\b"),
@@ -65,6 +79,7 @@ class Token:
 
     def __init__(self, m, i):
         self.i = i
+        self.pos = m.start()
         groups = m.groups()
         if any(groups[0:3]):
             self.kind, self.text = "q", next(g for g in groups[0:3] if g)
@@ -122,6 +137,10 @@ def find_mentions(tokens, ds, dataset_names=()):
                     continue
                 found = Mention(i, i + n, term, score, cols)
                 break
+            abbr = abbreviated(run, ds) if not score or n > 1 else []
+            if abbr:
+                found = Mention(i, i + n, term, 86 if n > 1 else 70, abbr)
+                break
             val = _value_match(norm(term), ds)
             if val and (n > 1 or (norm(term) not in STOP and len(norm(term)) > 1)):
                 found = Mention(i, i + n, term, 0, [val[0]], value=val[1])
@@ -131,6 +150,54 @@ def find_mentions(tokens, ds, dataset_names=()):
             i = found.end
         else:
             i += 1
+    return out
+
+
+NOT_ABBREV = {"average", "avg", "mean", "median", "sum", "max", "min", "the", "a", "an", "of", "in", "on", "at",
+              "by", "for", "to", "and", "or", "with", "from", "vs", "per"}
+ABBREV_STOP = {"total", "number", "count", "rate", "percent", "share", "time", "year", "month", "day", "new", "old"}
+
+
+def _abbrev(piece, word):
+    """Is piece an abbreviation of word: its prefix, or its letters in order
+    starting with the same letter ("exp" of expenditure, "yrs" of years)?"""
+    if not piece or not word or piece[0] != word[0] or len(piece) > len(word):
+        return False
+    if word.startswith(piece):
+        return True
+    it = iter(word)
+    return len(piece) >= 3 and all(ch in it for ch in piece)
+
+
+def _splits(name, words):
+    """Can name be cut into len(words) pieces, each abbreviating its word in order?"""
+    if len(words) == 1:
+        return len(name) >= 2 and _abbrev(name, words[0])
+    return any(_abbrev(name[:k], words[0]) and _splits(name[k:], words[1:])
+               for k in range(2, len(name) - len(words) + 2))
+
+
+def abbreviated(run, ds):
+    """Columns whose name, written without separators, is the run's words run
+    together or abbreviated ("food expenditure" -> foodexp, "total employment"
+    -> TOTEMP, "years married" -> yrs_married, "copper price" -> COPPERPRICE);
+    for one word of 5+ letters, compact names starting or ending with it
+    ("activity" -> SUNACTIVITY)."""
+    words = [fold(t.text) for t in run]
+    if any(t.kind != "w" or w in NOT_ABBREV or (w in STOP and (len(run) == 1 or w not in ABBREV_STOP))
+           or not w.isalpha() for t, w in zip(run, words)):
+        return []
+    if len(run) > 1 and any(best_columns(t.text, ds)[0] >= 85 for t in run):
+        return []   # "Chins Situps": two columns, not one abbreviated
+    out = []
+    for c in ds.columns:
+        name = c.norm.replace(" ", "")
+        if len(words) > 1:
+            if len(name) >= 4 and _splits(name, words):
+                out.append(c)
+        elif len(words[0]) >= 5 and len(name) >= len(words[0]) + 2 and " " not in c.norm \
+                and (name.startswith(words[0]) or name.endswith(words[0])):
+            out.append(c)
     return out
 
 
@@ -168,16 +235,30 @@ def first_number(q, pattern, default):
 
 
 def detect_agg(q):
-    """The aggregation the request asks for, or None."""
+    """The aggregation the request asks for, or None (the first of AGG_WORDS
+    named; a percentile when it names only that)."""
     for agg, pat in AGG_WORDS:
         if re.search(pat, q):
             return agg
-    return None
+    aggs = detect_aggs(q)
+    return aggs[0] if aggs else None
 
 
 def detect_aggs(q):
-    """Every aggregation the request names, in the order of AGG_WORDS ("mean and std")."""
-    return [agg for agg, pat in AGG_WORDS if re.search(pat, q)]
+    """Every aggregation the request names, in the order it names them ("mean
+    and std", "skewness and kurtosis"); percentiles as "p90", quartiles as
+    "p25", "p50", "p75"."""
+    found = []
+    for agg, pat in AGG_WORDS:
+        m = re.search(pat, q)
+        if m:
+            found.append((m.start(), agg))
+    for pat, qs in QUANTILE_WORDS:
+        for m in re.finditer(pat, q):
+            for k, p in enumerate(qs or [m.group(1)]):
+                if 0 < float(p) < 100:
+                    found.append((m.start() + k / 10, "p" + f"{float(p):g}"))
+    return list(dict.fromkeys(agg for _, agg in sorted(found)))
 
 
 def detect_freq(q):
@@ -228,16 +309,19 @@ def parse_filters(tokens, ms, ds):
             continue
         if m.role == "filter":
             continue
-        f = _comparison_after(tokens, m)
+        f = _comparison_after(tokens, m) or _code_after(tokens, m)
         if f:
             m.role = "filter"
             filters.append(f)
+    filters += _sign_filters(tokens, ms, filters)
     filters += _date_filters(tokens)
+    filters += _orphan_filters(tokens, ms, filters)
     filters += _search_filters(tokens, ms, filters, ds)
     return filters
 
 
-METHOD_WORDS = {"iqr", "anova", "z-score", "zscore", "shapiro", "welch", "pearson", "spearman", "kruskal"}
+METHOD_WORDS = {"iqr", "anova", "z-score", "zscore", "shapiro", "welch", "pearson", "spearman", "kruskal",
+                "kendall", "tukey", "ols", "student", "chi", "kolmogorov", "levene", "mann", "wilcoxon", "fisher"}
 SEARCH_AFTER = {"in", "for", "from", "of", "at", "with", "only", "where", "about"}
 
 
@@ -250,22 +334,33 @@ def _search_filters(tokens, ms, filters, ds):
     while k < len(tokens):
         t = tokens[k]
         cap = t.kind == "q" or (t.kind == "w" and t.text[:1].isupper())
-        if k in used or not cap or t.f in STOP or t.f in METHOD_WORDS or norm(t.text) in names or tokens[k - 1].f not in SEARCH_AFTER | {"the"}:
+        if k in used or not cap or t.f in STOP or t.f.split("-")[0].split("'")[0] in METHOD_WORDS or norm(t.text) in names or tokens[k - 1].f not in SEARCH_AFTER | {"the"}:
             k += 1
             continue
         j = k + 1
         while j < len(tokens) and j not in used and tokens[j].kind == "w" and tokens[j].text[:1].isupper():
             j += 1
-        out.append({"kind": "search", "value": " ".join(x.text for x in tokens[k:j]), "op": "=="})
+        out.append({"kind": "search", "value": " ".join(x.text for x in tokens[k:j]), "op": "==", "toks": list(range(k, j))})
         k = j
     return out
 
 
+NUMBER_FIRST = [(">=", r"(?:or|and) (?:more|higher|above|greater|over|up|later|after)"),
+                ("<=", r"(?:or|and) (?:less|lower|below|fewer|under|earlier|before)")]
+
+
 def _comparison_after(tokens, m):
-    """`units > 10`, `discount of at least 0.1`, `region is West` after a mention."""
+    """`units > 10`, `discount of at least 0.1`, `region is West`, `educ of 6
+    or higher` after a mention."""
     rest = tokens[m.end:m.end + 6]
     text = " ".join(t.f for t in rest)
     text = re.sub(r"^(of |with |that |which )", "", text)
+    for op, pat in NUMBER_FIRST:
+        mm = re.match(r"(?:is |are |was |of )?(\S+) " + pat + r"\b", text)
+        if mm:
+            tok = next((t for t in rest if t.f == mm.group(1)), None)
+            if tok is not None and tok.kind == "num" and tok.number() is not None:
+                return {"kind": "compare", "mention": m, "op": op, "value": tok.number(), "tok": tok.i}
     for op, pat in COMPARATORS:
         mm = re.match(r"(is |are |was )?" + pat + r" (\S+)", text + " ")
         if not mm:
@@ -277,7 +372,7 @@ def _comparison_after(tokens, m):
         num = tok.number()
         if num is not None and tok.kind == "num":
             return {"kind": "compare", "mention": m, "op": op, "value": num}
-        if op in ("==", "!=") and tok.kind in ("w", "q") and tok.f not in STOP:
+        if op in ("==", "!=") and tok.kind in ("w", "q") and (tok.f not in STOP or _is_code_word(tok, m.col0)):
             if m.col0.is_numeric() or m.col0.is_date():
                 return None
             value = m.col0.sample_keys.get(norm(tok.text), tok.text)
@@ -286,12 +381,81 @@ def _comparison_after(tokens, m):
     return None
 
 
+def _is_code_word(tok, c):
+    """A short code written right after its column ("class A", "grade B"):
+    a known value of c, a quoted word, or 1-3 capital letters."""
+    return (norm(tok.text) in c.sample_keys or tok.kind == "q"
+            or (tok.text.isupper() and tok.text.isalpha() and len(tok.text) <= 3))
+
+
+def _code_after(tokens, m):
+    """`for class A`, `where grade B`, `in group "x1"`: a category column
+    followed by one of its values (even a single letter the mention finder
+    skips) filters on it."""
+    if m.end >= len(tokens) or len(m.cols) != 1 or m.value is not None:
+        return None
+    c, tok = m.col0, tokens[m.end]
+    if tok.kind not in ("w", "q") or not c.is_category() or c.is_date():
+        return None
+    prev = tokens[m.start - 1].f if m.start else ""
+    if prev not in ("for", "in", "where", "with", "of", "among", "only", "from", "when", "whose", "at", "and", "but") \
+            or not _is_code_word(tok, c):
+        return None
+    nxt = tokens[m.end + 1].f if m.end + 1 < len(tokens) else ""
+    if nxt in ("and", "or", "vs", "versus") and not tok.text.isupper():
+        return None
+    value = c.sample_keys.get(norm(tok.text), tok.text)
+    return {"kind": "value", "mention": m, "op": "==", "value": value, "tok": tok.i}
+
+
+def _sign_filters(tokens, ms, filters):
+    """"negative inflation", "positive growth", "zero visits": a sign before a numeric column."""
+    out = []
+    for m in ms:
+        prev = tokens[m.start - 1].f if m.start else ""
+        op = {"negative": "<", "positive": ">", "zero": "==", "nonzero": "!=", "non-zero": "!="}.get(prev)
+        if op and m.value is None and m.role is None and m.col0.is_numeric():
+            m.role = "filter"
+            out.append({"kind": "compare", "mention": m, "op": op, "value": 0, "tok": m.start - 1})
+    return out
+
+
+ORPHAN_RE = re.compile(r"(?:is |are |was |were )?(above|below|over|under|more than|less than|greater than|"
+                       r"higher than|lower than|at least|at most|exceeding)$")
+
+
+def _orphan_filters(tokens, ms, filters):
+    """Comparisons with a number that follow no column ("readings above 350")."""
+    used = {f.get("tok") for f in filters} | {i for m in ms for i in range(m.start, m.end)}
+    out = []
+    for k, t in enumerate(tokens):
+        if t.kind != "num" or k in used or k < 1 or re.fullmatch(r"(19|20)\d\d", t.text):
+            continue
+        before = " ".join(x.f for x in tokens[max(0, k - 3):k])
+        hit = ORPHAN_RE.search(before)
+        if not hit:
+            continue
+        near = [m for m in ms if m.value is None and 0 <= k - m.end <= 4 and m.col0.is_numeric()]
+        if near:
+            continue   # "volume below 800" is read by the column's own comparison
+        op = {"above": ">", "over": ">", "more than": ">", "greater than": ">", "higher than": ">",
+              "exceeding": ">", "below": "<", "under": "<", "less than": "<", "lower than": "<",
+              "at least": ">=", "at most": "<="}[hit.group(1)]
+        out.append({"kind": "orphan", "op": op, "value": t.number(), "tok": k, "text": f"{hit.group(1)} {t.text}"})
+    return out
+
+
 def _date_filters(tokens):
     """Year and date bounds: in 2023, since 2023-06-01, before 2024."""
     out = []
     for k, t in enumerate(tokens):
         prev = tokens[k - 1].f if k else ""
-        if t.kind == "num" and re.fullmatch(r"(19|20)\d\d", t.text):
+        nxt = " ".join(x.f for x in tokens[k + 1:k + 3])
+        if t.kind == "num" and re.fullmatch(r"(1[5-9]|20)\d\d", t.text) and re.match(r"(and|or) (later|after|onwards?)\b|onwards?\b", nxt):
+            out.append({"kind": "date", "op": ">=", "value": t.text + "-01-01"})
+        elif t.kind == "num" and re.fullmatch(r"(1[5-9]|20)\d\d", t.text) and re.match(r"(and|or) (earlier|before)\b", nxt):
+            out.append({"kind": "date", "op": "<", "value": str(int(t.text) + 1) + "-01-01"})
+        elif t.kind == "num" and re.fullmatch(r"(19|20)\d\d", t.text):
             if prev in ("since", "after", "from"):
                 out.append({"kind": "date", "op": ">=", "value": t.text + "-01-01"})
             elif prev in ("before", "until", "till"):

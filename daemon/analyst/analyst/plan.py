@@ -14,8 +14,9 @@ import json
 import re
 
 from analyst import answer, codegen
-from analyst.intent import Resolver, build_intent, match_answer
+from analyst.intent import FILLER, Resolver, build_intent, match_answer
 from analyst.parse import NeedAsk, Unknown, dataset_score, detect_freq, find_mentions, tokenize
+from analyst.phrasing import apply_decimals, take_decimals
 from analyst.schema import Dataset
 
 
@@ -87,39 +88,111 @@ def names_data(request, ds, names):
                 or any(t.kind == "date" or re.fullmatch(r"(19|20)\d\d", t.text) for t in tokens))
 
 
-PART_SPLIT = re.compile(r"\s*(?:;|,?\s+and then\s+|,\s*then\s+|,?\s+then\s+|(?<!vs)(?<!e\.g)(?<!i\.e)(?<!etc)\.\s+(?=[A-Za-z]))\s*", re.I)
+TASK_VERBS = (r"calculate|compute|count|find|determine|identify|report|test|plot|draw|perform|check|"
+              r"show|give|list|make|create|run|fit|use|conduct|what|which|how|is|are|does|do|when|where|who")
+PART_SPLIT = re.compile(r"\s*(?:;|,?\s+and then\s+|,\s*then\s+|,?\s+then\s+|,\s*and\s+(?=(?:" + TASK_VERBS + r")\b)"
+                        r"|(?<!vs)(?<!e\.g)(?<!i\.e)(?<!etc)[.?!]\s+(?=[A-Za-z]))\s*", re.I)
 
 
 def split_parts(request):
     """The parts of a multi-part request ("mean of X, then count its outliers";
-    "...; histogram of X"), or [request]."""
-    parts = [p.strip(" ,.") for p in PART_SPLIT.split(request)]
-    parts = [p for p in parts if p]
+    "...; histogram of X"; "Is X normal? Use the Shapiro-Wilk test."), or [request]."""
+    parts = [p.strip(" ,.?!") for p in PART_SPLIT.split(request)]
+    parts = [p for p in parts if p and not filler_only(p)]
     return parts if len(parts) > 1 else [request]
+
+
+def filler_only(part):
+    """True for a part that asks nothing by itself ("Report the values", "Thanks")."""
+    words = [t.f for t in tokenize(part) if t.kind == "w"]
+    return all(w in FILLER or w in PRESENT_WORDS or w in GLUE for w in words)
+
+
+GLUE = {"the", "a", "an", "it", "them", "all", "of", "to", "and", "with", "in", "your", "my", "as", "is", "are"}
+PRESENT_WORDS = {"report", "state", "provide", "return", "output", "print", "present", "display",
+                 "result", "results", "answer", "answers", "final", "respectively"}
+
+
+def same_question(a, b):
+    """True when intent b asks what intent a asks (same operation on the same
+    columns): "Identify outliers in X using the IQR method. How many outliers are there?"."""
+    filt = lambda it: tuple((f["kind"], getattr(f.get("col"), "name", None), f.get("op"), str(f.get("value")))
+                            for f in it.get("filters") or [])
+    key = lambda it: (it["op"], tuple(c.name for c in it.get("measures") or []),
+                      getattr(it.get("group"), "name", None), tuple(it.get("aggs") or []), filt(it))
+    if filt(b) and filt(b) != filt(a):
+        return False   # "the mean before 1900, then the mean for 1900 and later": two questions
+    return key(a) == key(b) or (a["op"] == b["op"] and a["op"] in MERGE_OPS and b.get("borrowed"))
+
+
+MERGE_OPS = {"outliers", "normality", "corr", "linreg", "ttest"}
 
 
 def understand_parts(request, digest, datasets, res, answers):
     """[(intent, dataset)] for each part of a request; a part naming no column
-    takes the columns of the part before ("..., then count the outliers")."""
+    takes the columns of the part before ("..., then count the outliers");
+    a part that restates the one before ("... How many outliers are there?",
+    "Use the Shapiro-Wilk test.") is read together with it."""
     parts = split_parts(request)
     if len(parts) == 1:
         return [understand(request, digest, datasets, res, answers)]
-    out, names = [], [d.name for d in datasets]
+    out, texts, names = [], [], [d.name for d in datasets]
     for k, part in enumerate(parts):
+        borrowed = False
+        if out:
+            part = same_period(part, out[-1][0])
         if out and not find_mentions(tokenize(part), out[-1][1], names):
             prev = out[-1][0]
             cols = [c.name for c in (prev.get("measures") or [])] or [c.name for c in prev.get("others") or []]
             if cols:
-                part = part + " of " + " and ".join(cols)
+                part, borrowed = part + " of " + " and ".join(cols), True
+                g = prev.get("group")
+                if g is not None and not getattr(g, "derived", None) and re.search(r"\b(differ\w*|significan\w*|test\w*|compar\w*)\b", part, re.I):
+                    part += " by " + g.name   # "..., then test whether the difference is significant"
         try:
-            out.append(understand(part, digest if k == 0 else [], datasets, res, answers))
+            plan = understand(part, digest if k == 0 else [], datasets, res, answers)
         except Unknown as e:
-            why = e.args[0] if e.args and e.args[0] else "I do not know how to do it."
-            done = "; ".join(f"\u201c{p}\u201d" for p in parts[:k])
-            raise Unknown(f"Your request has {len(parts)} parts. I did not understand part {k + 1}, "
-                          f"\u201c{parts[k]}\u201d: {why}"
-                          + (f" I understood {done}, but I answer all parts or none." if done else "")) from None
+            plan = merged(out, texts, parts[k], digest, datasets, res, answers)
+            if plan is None:
+                why = e.args[0] if e.args and e.args[0] else "I do not know how to do it."
+                done = "; ".join(f"\u201c{p}\u201d" for p in parts[:k])
+                raise Unknown(f"Your request has {len(parts)} parts. I did not understand part {k + 1}, "
+                              f"\u201c{parts[k]}\u201d: {why}"
+                              + (f" I understood {done}, but I answer all parts or none." if done else "")) from None
+            continue
+        plan[0]["borrowed"] = borrowed
+        if out and same_question(out[-1][0], plan[0]):
+            merged(out, texts, parts[k], digest, datasets, res, answers)   # else it only restates it
+            continue
+        out.append(plan)
+        texts.append(parts[k])
     return out
+
+
+def same_period(part, prev):
+    """"... that year" / "the same year" in a later part: the year the part
+    before was filtered to ("For 1950, total invest, and which firm had the
+    largest value that year")."""
+    years = [f["value"] for f in prev.get("filters") or [] if f["kind"] == "year"]
+    if len(years) != 1:
+        return part
+    return re.sub(r"\b(in |for |during )?(that|the same|this) (year|period)\b", f"in {years[0]}", part, flags=re.I)
+
+
+def merged(out, texts, part, digest, datasets, res, answers):
+    """The previous part read together with this one ("Is X normal? Use the
+    Shapiro-Wilk test."), replacing it in out; None when that is not understood."""
+    if not out:
+        return None
+    text = texts[-1] + ", " + part
+    try:
+        plan = understand(text, digest if len(out) == 1 else [], datasets, res, answers)
+    except Unknown:
+        return None
+    if plan[0]["op"] != out[-1][0]["op"]:
+        return None
+    out[-1], texts[-1] = plan, text
+    return plan
 
 
 def understand(request, digest, datasets, res, answers):
@@ -198,6 +271,7 @@ def decide(state):
     res = Resolver(conventions, answers)
     res.several = len(datasets) > 1
     ds = None
+    request, decimals = take_decimals(request)
     try:
         plans = understand_parts(request, state.get("digest"), datasets, res, answers)
         it, ds = plans[0]
@@ -219,6 +293,9 @@ def decide(state):
         code, purpose = generate_parts(plans, conventions)
     else:
         code, purpose = codegen.generate(it, conventions)
+    code = apply_decimals(code, decimals)
+    if decimals is not None:
+        purpose += f", rounded to {decimals} decimals"
     if run is not None:
         return final(answer.success(purpose, run.get("result") or {}))
     return tool("run_python", code=code, purpose=purpose)

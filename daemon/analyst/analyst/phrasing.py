@@ -1,0 +1,58 @@
+"""analyst/phrasing.py — the parts of a request that say how to present the
+answer rather than what to compute: "round to two decimal places" (applies
+to every number the code prints) and "sorted ascending" / "lowest first"
+(the order of a table).  They are taken out of the request before it is
+parsed, so their words neither pick columns nor count as not understood,
+and are applied to the generated code.
+"""
+import re
+
+NUMBER_WORDS = {"zero": 0, "no": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6}
+_N = r"(\d|zero|one|two|three|four|five|six)"
+DECIMALS_RE = [
+    re.compile(r"[,;]?\s*\(?\s*(?:and\s+)?(?:please\s+)?(?:round(?:ed|ing)?\s+(?:(?:off|all|the|your|final|answers?|results?|values?|numbers?|it|them|each|to)\s+){0,4}?)?"
+               r"(?:to\s+|at\s+|with\s+)?" + _N + r"\s*(?:decimal\s+places?|decimal\s+points?|decimals?|d\.?p\.?|places|digits\s+after\s+the\s+(?:decimal\s+)?point)\b\s*\)?", re.I),
+    re.compile(r"[,;]?\s*(?:and\s+)?round(?:ed|ing)?\s+(?:(?:off|all|the|your|answers?|results?|values?|numbers?|it|them)\s+){0,3}"
+               r"to\s+(?:the\s+)?nearest\s+(?:integer|whole\s+number)\b", re.I),
+]
+SORT_RE = [  # (order, pattern)
+    ("asc", r"(?:,\s*)?\b(?:(?:sort|sorted|order|ordered|list|listed|rank|ranked)\s+)?(?:in\s+|by\s+)?(?:ascending|increasing)(?:\s+order)?\b"),
+    ("desc", r"(?:,\s*)?\b(?:(?:sort|sorted|order|ordered|list|listed|rank|ranked)\s+)?(?:in\s+|by\s+)?(?:descending|decreasing)(?:\s+order)?\b"),
+    ("asc", r"(?:,\s*)?\b(?:(?:sorted|ordered|listed)\s+)?(?:from\s+)?(?:the\s+)?(?:lowest|smallest|least)\s+(?:first|to\s+(?:the\s+)?(?:highest|largest|most))\b"),
+    ("desc", r"(?:,\s*)?\b(?:(?:sorted|ordered|listed)\s+)?(?:from\s+)?(?:the\s+)?(?:highest|largest|most)\s+(?:first|to\s+(?:the\s+)?(?:lowest|smallest|least))\b"),
+]
+
+
+def take_decimals(request):
+    """(request without its rounding phrase, number of decimals or None)."""
+    for k, pat in enumerate(DECIMALS_RE):
+        m = pat.search(request)
+        if m:
+            n = 0 if k == 1 else m.group(1).casefold()
+            n = NUMBER_WORDS.get(n, n)
+            rest = (request[:m.start()] + " " + request[m.end():]).strip()
+            rest = re.sub(r"([.?!;,])\s*[.?!;,]+", r"\1", re.sub(r"\s+([.?!;,])", r"\1", rest))
+            return rest, min(int(n), 10)
+    return request, None
+
+
+def take_sort(request):
+    """(request without its ordering phrase, "asc" / "desc" / None)."""
+    for order, pat in SORT_RE:
+        m = re.search(pat, request, re.I)
+        if m:
+            return (request[:m.start()] + " " + request[m.end():]).strip(), order
+    return request, None
+
+
+FORMAT_RE = re.compile(r"(\{[^{}\"]*?:,?)\.(\d+)([fg])(%?\})")
+ROUND_RE = re.compile(r"\.round\((\d+)\)")
+
+
+def apply_decimals(code, n):
+    """The code with every number it prints formatted with n decimals (the
+    "{x:,.2f}" specs, p-values' ".4g" and .round(k) calls)."""
+    if n is None:
+        return code
+    code = FORMAT_RE.sub(lambda m: f"{m.group(1)}.{n}f{m.group(4)}", code)
+    return ROUND_RE.sub(f".round({n})", code)
