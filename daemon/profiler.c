@@ -225,10 +225,12 @@ static json_t *entry_of(const struct pjob *j, const json_t *reply)
 	json_t *ok = prof_reply_checked(reply, j->name);
 	if (!ok)
 		return NULL;
-	json_t *e = json_pack("{s:i, s:s, s:s, s:s, s:s, s:s, s:I, s:O}", "version",
-			      PROF_ENTRY_VERSION, "sha256", j->sha, "load_key", j->load_key,
+	char *key = prof_key_for(j->load_key, json_object_get(ok, "profile"));
+	json_t *e = !key ? NULL : json_pack("{s:i, s:s, s:s, s:s, s:s, s:s, s:I, s:O}", "version",
+			      PROF_ENTRY_VERSION, "sha256", j->sha, "load_key", key,
 			      "dataset", j->name, "file", j->file, "created", when, "bytes",
 			      (json_int_t)j->bytes, "profile", json_object_get(ok, "profile"));
+	free(key);
 	const json_t *s = json_object_get(ok, "summary");
 	if (e && json_is_object(s))
 		json_object_set(e, "summary", (json_t *)s);
