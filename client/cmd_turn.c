@@ -105,9 +105,10 @@ static void turn_note_cb(const char *method, const msgpack_object *params, void 
 			behind ? behind : "work");
 		return;
 	}
-	if (strcmp(method, "history.event") == 0 && kind && !strcmp(kind, "run_progress")) {
+	if ((strcmp(method, "history.event") == 0 && kind && !strcmp(kind, "run_progress")) ||
+	    (strcmp(method, "data.event") == 0 && kind && !strcmp(kind, "profile_progress"))) {
 		if (!t->cli->json)
-			cli_progress_print(stderr, params);
+			cli_progress_print(stderr, params); /* a step's Dask work, or a profile's */
 		return;
 	}
 	if (strcmp(method, "turn.event") != 0)

@@ -194,6 +194,8 @@ class Session:
     def profile(self, req):
         """The profile request: a dataset (or a DataFrame variable) described;
         with `summary: true` also daa_tools' report and compact summary.
+        The Dask computations of a Dask-backed dataset's profile send
+        `progress` events like a step's (progress.py).
         Interruptible like a step: SIGINT → a KeyboardInterrupt error reply,
         the namespace kept."""
         name = req.get("dataset")
@@ -208,7 +210,8 @@ class Session:
             pass
         figs = set(plt.get_fignums())
         try:
-            return runner.run_armed(self._profile, name, req)
+            with progress.reporting(req.get("id"), self._has_dask()):   # a Dask dataset's passes
+                return runner.run_armed(self._profile, name, req)
         except KeyboardInterrupt as e:
             return {"ok": False, "error": runner.interrupt_error(e, "profile")}
         finally:
