@@ -174,8 +174,14 @@ class Session:
         except (SyntaxError, ValueError, RecursionError, MemoryError) as e:
             st.error = runner.format_error(e)
         else:
+            futures = outofcore.ooc_futures()
             with progress.reporting(req.get("id"), self._has_dask()):
                 runner.run_user(st, self.ns, compiled, self._lazy_df, self._fig_save)
+            if (st.error or {}).get("type") == "KeyboardInterrupt":
+                n = outofcore.ooc_cancel_since(futures)
+                if n:
+                    st.err.write("note: interrupted: %d computation(s) this step started on the "
+                                 "Dask cluster were cancelled\n" % n)
         if st.exc is not None:
             hint = _column_hint(st.exc, self.ns, self.dfs)
             if hint:
