@@ -331,7 +331,11 @@ static void watch_note_cb(const char *method, const msgpack_object *params, void
 		printf("}\n");
 	} else if (!strcmp(method, "turn.event")) {
 		cli_event_print(stdout, params);
+	} else if (!strcmp(method, "data.event") && cli_str(params, "kind") &&
+		   !strcmp(cli_str(params, "kind"), "profile_progress")) {
+		cli_progress_print(stdout, params); /* a Dask dataset's profile */
 	} else {
+		cli_progress_clear(stdout);
 		printf("%s ", method);
 		cli_json_print(stdout, params, -1);
 		printf("\n");
