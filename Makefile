@@ -5,7 +5,8 @@
 #   make          build daad, daa, daa-sandbox and the libraries into build/
 #   make test     build, then run every test suite (tests/run_all.sh), TEST_JOBS
 #                 tests at once (default: the number of cores)
-#   make check    the suites again under ASan+UBSan, daemon tests under valgrind
+#   make check    the suites again under ASan+UBSan (with the slow tests:
+#                 DAA_TEST_SLOW=1), daemon tests under valgrind
 #   make install  PREFIX=~/.local by default
 #   make demo     build, start a private daemon, run a few offline asks
 #   make fuzz     libFuzzer on eight parsers, FUZZ_SECS each (tests/fuzz/module.mk)
@@ -68,7 +69,7 @@ test: build-all
 
 check:
 	$(MAKE) SAN=1 build-all
-	BUILD=build-san DAA_CHECK=1 ./tests/run_all.sh
+	BUILD=build-san DAA_CHECK=1 DAA_TEST_SLOW=1 ./tests/run_all.sh
 	$(MAKE) build-all
 	BUILD=$(BUILD) DAA_VALGRIND=1 ./tests/run_all.sh integration
 

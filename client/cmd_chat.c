@@ -177,7 +177,8 @@ static void chat_note_cb(const char *method, const msgpack_object *ev, void *ud)
 	} else if (!strcmp(method, "history.event") && kind && !strcmp(kind, "run_queued")) {
 		const char *behind = cli_str(ev, "behind");
 		printf("[run] waiting for the project's %s to end…\n", behind ? behind : "work");
-	} else if (!strcmp(method, "history.event") && kind && !strcmp(kind, "run_progress")) {
+	} else if ((!strcmp(method, "history.event") && kind && !strcmp(kind, "run_progress")) ||
+		   (!strcmp(method, "data.event") && kind && !strcmp(kind, "profile_progress"))) {
 		cli_progress_print(chat->tty ? stdout : stderr, ev);
 	} else if (!strcmp(method, "data.event")) {
 		data_event_print(ev);

@@ -5,7 +5,8 @@
  * model.run).  Prints one line per column with its warnings and the report
  * path, or the cross-validated metrics against the dummy baseline.
  * --open shows the daemon's sandboxed view of the report (.daa/view/),
- * never the kernel-written report file itself.
+ * never the kernel-written report file itself.  While a Dask-backed
+ * dataset is profiled, its passes draw a progress bar on stderr.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -131,6 +132,16 @@ static void open_file(const char *path)
 		fprintf(stderr, "daa: cannot open the report: %m\n");
 }
 
+/* data.event while profile.run waits: the progress bar of a Dask-backed
+ * dataset's profile (profile_progress); other events are not ours to show. */
+static void profile_note_cb(const char *method, const msgpack_object *ev, void *ud)
+{
+	const char *kind = cli_str(ev, "kind");
+	if (!((struct cli *)ud)->json && !strcmp(method, "data.event") && kind &&
+	    !strcmp(kind, "profile_progress"))
+		cli_progress_print(stderr, ev);
+}
+
 static int cmd_profile(struct cli *cli, struct cli_args *a)
 {
 	struct cli_params p = {0};
@@ -140,7 +151,12 @@ static int cmd_profile(struct cli *cli, struct cli_args *a)
 		cli_p_str(&p, "dataset", a->argv[0]);
 	if (a->val['r'])
 		cli_p_bool(&p, "refresh", true);
-	int rc = cli_call_long(cli, "profile.run", &p, "profiling in the project's kernel…", &m);
+	int rc = cli_connect(cli);
+	if (rc != CLI_OK)
+		return rc;
+	proto_async_set_notify(cli->conn, profile_note_cb, cli);
+	rc = cli_call_long(cli, "profile.run", &p, "profiling in the project's kernel…", &m);
+	cli_progress_clear(stderr);
 	if (rc != CLI_OK)
 		return rc;
 	char path[PATH_MAX * 2];

@@ -108,9 +108,10 @@ static void turn_note_cb(const char *method, const msgpack_object *params, void 
 			behind ? behind : "work");
 		return;
 	}
-	if (strcmp(method, "history.event") == 0 && kind && !strcmp(kind, "run_progress")) {
+	if ((strcmp(method, "history.event") == 0 && kind && !strcmp(kind, "run_progress")) ||
+	    (strcmp(method, "data.event") == 0 && kind && !strcmp(kind, "profile_progress"))) {
 		if (!t->cli->json)
-			cli_progress_print(stderr, params);
+			cli_progress_print(stderr, params); /* a step's Dask work, or a profile's */
 		return;
 	}
 	if (strcmp(method, "turn.event") != 0)
@@ -329,7 +330,11 @@ static void watch_note_cb(const char *method, const msgpack_object *params, void
 		printf("}\n");
 	} else if (!strcmp(method, "turn.event")) {
 		cli_event_print(stdout, params);
+	} else if (!strcmp(method, "data.event") && cli_str(params, "kind") &&
+		   !strcmp(cli_str(params, "kind"), "profile_progress")) {
+		cli_progress_print(stdout, params); /* a Dask dataset's profile */
 	} else {
+		cli_progress_clear(stdout);
 		printf("%s ", method);
 		cli_json_print(stdout, params, -1);
 		printf("\n");

@@ -14,6 +14,9 @@
 #   # daa-test-timeout: SECONDS   a longer limit than DAA_TEST_TIMEOUT (300)
 #   # daa-test-serial             run alone (heavy or timing-sensitive:
 #                                 crash consistency, fairness), after the rest
+#   # daa-test-slow               minutes long (e.g. a dataset 5x the kernel's
+#                                 memory): skipped unless DAA_TEST_SLOW=1,
+#                                 which `make check` sets
 # Tests start longest first by the durations of the last run kept in
 # $BUILD/tests/durations (absent: tests/durations.seed; a test in neither
 # starts last, in suite order); a line per test is
@@ -26,6 +29,7 @@ BUILD=${BUILD:-build}
 export DAA_ROOT=$ROOT DAA_BUILD=$ROOT/$BUILD
 export DAA_PYTHON=${DAA_PYTHON:-/usr/bin/python3}
 TIMEOUT=${DAA_TEST_TIMEOUT:-300}
+SLOW=${DAA_TEST_SLOW:-0}
 JOBS=${DAA_TEST_JOBS:-$(nproc 2>/dev/null || echo 2)}
 suites=()
 while [ $# -gt 0 ]; do
@@ -80,8 +84,13 @@ start_test() {
 	[ -n "$own" ] && [ "$own" != yes ] && [ "$own" -gt "$limit" ] && limit=$own
 	(
 		start=$(date +%s)
-		timeout -k 10 "$limit" env --default-signal=INT,QUIT "$t" >"$logdir/$id.log" 2>&1 </dev/null
-		rc=$?
+		if [ "$SLOW" != 1 ] && [ -n "$(marker "$t" slow)" ]; then
+			echo "slow test (daa-test-slow): make check runs it, or DAA_TEST_SLOW=1" >"$logdir/$id.log"
+			rc=77
+		else
+			timeout -k 10 "$limit" env --default-signal=INT,QUIT "$t" >"$logdir/$id.log" 2>&1 </dev/null
+			rc=$?
+		fi
 		echo "$rc $(( $(date +%s) - start )) $limit" >"$logdir/$id.rc"
 	) &
 	names[$!]=$name

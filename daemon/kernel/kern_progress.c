@@ -1,10 +1,13 @@
 /*
  * daemon/kernel/kern_progress.c — the kernel's `progress` events (sandbox/KERNEL.md):
  * how far a Dask computation of the step in flight has got, handed to
- * whoever watches that step (an agent turn, a `run`).
+ * whoever watches that step (an agent turn, a `run`), or of the `profile`
+ * request in flight (the passes over a Dask-backed dataset), handed to
+ * whoever watches that dataset's profile (daemon/profiler/profiler.c).
  *
  * The event comes from a kernel that runs user code, so it is hostile
- * input: it is used only when `req` is the id of the exec in flight and
+ * input: it is used only when `req` is the id of the exec or profile in
+ * flight and
  * `done`, `total` are integers with 0 <= done <= total <= KP_MAX_TOTAL.
  * A malformed one is dropped and counts as an unsolicited message (too many
  * of those kill the kernel, kern_req.c).  Well-formed events pass at most
@@ -26,22 +29,26 @@
 
 struct kp_watch {
 	struct kp_watch *next;
-	char *project, *step;
+	char *project, *step; /* step: the step's name, or the dataset's for a profile */
+	bool profile;
 	kern_progress_cb cb;
 	void *ud;
 };
 
 static struct kp_watch *watches;
 
-int kern_watch_progress(const char *project_path, const char *step, kern_progress_cb cb, void *ud)
+/* A watch of a step's (profile false) or a dataset's profile's progress. */
+static int watch(const char *project_path, const char *name, bool profile, kern_progress_cb cb,
+		 void *ud)
 {
 	struct kp_watch *w = calloc(1, sizeof *w);
-	if (!w || !(w->project = strdup(project_path)) || !(w->step = strdup(step))) {
+	if (!w || !(w->project = strdup(project_path)) || !(w->step = strdup(name))) {
 		if (w)
 			free(w->project);
 		free(w);
 		return -1;
 	}
+	w->profile = profile;
 	w->cb = cb;
 	w->ud = ud;
 	w->next = watches;
@@ -65,6 +72,17 @@ void kern_unwatch_progress(void *ud)
 	}
 }
 
+int kern_watch_progress(const char *project_path, const char *step, kern_progress_cb cb, void *ud)
+{
+	return watch(project_path, step, false, cb, ud);
+}
+
+int kern_watch_profile_progress(const char *project_path, const char *dataset, kern_progress_cb cb,
+				void *ud)
+{
+	return watch(project_path, dataset, true, cb, ud);
+}
+
 /* A new request went out or a reply came in: the rate limit starts over. */
 void kern_progress_reset(struct kern *k)
 {
@@ -73,13 +91,14 @@ void kern_progress_reset(struct kern *k)
 	k->progress_dropped = 0;
 }
 
-/* The event's (done, total) when it is well formed and for the exec in flight. */
+/* The event's (done, total) when it is well formed and for the exec or
+ * profile in flight. */
 static bool valid(const struct kern *k, const json_t *msg, long long *done, long long *total)
 {
 	const json_t *req = json_object_get(msg, "req"), *d = json_object_get(msg, "done"),
 		     *t = json_object_get(msg, "total");
 	const struct kreq *r = k->inflight;
-	if (!r || strcmp(r->op, "exec") != 0 || !json_is_integer(req) ||
+	if (!r || (strcmp(r->op, "exec") != 0 && strcmp(r->op, "profile") != 0) || !json_is_integer(req) ||
 	    json_integer_value(req) != r->id || !json_is_integer(d) || !json_is_integer(t))
 		return false;
 	*done = json_integer_value(d);
@@ -87,15 +106,18 @@ static bool valid(const struct kern *k, const json_t *msg, long long *done, long
 	return *total > 0 && *total <= KP_MAX_TOTAL && *done >= 0 && *done <= *total;
 }
 
-/* Hand (done, total) to the watchers of the step in flight. */
+/* Hand (done, total) to the watchers of the step or profile in flight. */
 static void deliver(const struct kern *k, long long done, long long total)
 {
-	const char *step = json_string_value(json_object_get(k->inflight->msg, "step"));
+	bool profile = strcmp(k->inflight->op, "profile") == 0;
+	const char *step = json_string_value(json_object_get(k->inflight->msg,
+							     profile ? "dataset" : "step"));
 	if (!step || !k->project)
 		return;
 	for (struct kp_watch *w = watches, *next; w; w = next) {
 		next = w->next; /* a callback may unwatch itself */
-		if (strcmp(w->step, step) == 0 && strcmp(w->project, k->project) == 0)
+		if (w->profile == profile && strcmp(w->step, step) == 0 &&
+		    strcmp(w->project, k->project) == 0)
 			w->cb(w->ud, done, total);
 	}
 }

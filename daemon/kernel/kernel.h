@@ -60,6 +60,9 @@ int kern_profile_summary(const char *project_path, const char *dataset, int time
  * stays until kern_unwatch_progress(ud) or kern_forget(ud). */
 typedef void (*kern_progress_cb)(void *ud, long long done, long long total);
 int kern_watch_progress(const char *project_path, const char *step, kern_progress_cb cb, void *ud);
+/* The same for the kernel's `profile` request of dataset (its Dask passes). */
+int kern_watch_profile_progress(const char *project_path, const char *dataset, kern_progress_cb cb,
+				void *ud);
 void kern_unwatch_progress(void *ud);
 /* Forget a pending callback and progress watch (the caller is going away). */
 void kern_forget(void *ud);

@@ -11,7 +11,9 @@
  *
  * A job whose file changed while it ran (re-added) starts again rather than
  * caching a profile under the wrong content hash.  Background jobs (nobody
- * waiting) end with a `data.event` to the project's subscribers.
+ * waiting) end with a `data.event` to the project's subscribers; while the
+ * kernel profiles a Dask-backed dataset, its passes' progress goes to them
+ * as `data.event` profile_progress.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -225,10 +227,12 @@ static json_t *entry_of(const struct pjob *j, const json_t *reply)
 	json_t *ok = prof_reply_checked(reply, j->name);
 	if (!ok)
 		return NULL;
-	json_t *e = json_pack("{s:i, s:s, s:s, s:s, s:s, s:s, s:I, s:O}", "version",
-			      PROF_ENTRY_VERSION, "sha256", j->sha, "load_key", j->load_key,
+	char *key = prof_key_for(j->load_key, json_object_get(ok, "profile"));
+	json_t *e = !key ? NULL : json_pack("{s:i, s:s, s:s, s:s, s:s, s:s, s:I, s:O}", "version",
+			      PROF_ENTRY_VERSION, "sha256", j->sha, "load_key", key,
 			      "dataset", j->name, "file", j->file, "created", when, "bytes",
 			      (json_int_t)j->bytes, "profile", json_object_get(ok, "profile"));
+	free(key);
 	const json_t *s = json_object_get(ok, "summary");
 	if (e && json_is_object(s))
 		json_object_set(e, "summary", (json_t *)s);
@@ -240,11 +244,27 @@ static json_t *entry_of(const struct pjob *j, const json_t *reply)
 	return e;
 }
 
+/* The kernel's profile of a Dask-backed dataset moved on: data.event
+ * {kind: "profile_progress", dataset, file, done, total} to the project's
+ * subscribers (checked and rate-limited by daemon/kernel/kern_progress.c). */
+static void kprof_progress_cb(void *ud, long long done, long long total)
+{
+	const struct pjob *j = ud;
+	json_t *ev = j->pp->pj ? json_pack("{s:s, s:s, s:s, s:s, s:I, s:I}", "project_path",
+					   j->pp->path, "kind", "profile_progress", "dataset",
+					   j->name, "file", j->file, "done", (json_int_t)done,
+					   "total", (json_int_t)total) : NULL;
+	if (ev)
+		pub_publish(j->pp->pj, PUB_DATA_EVENT, ev);
+	json_decref(ev);
+}
+
 /* The kernel's reply to the profile request. */
 static void kprof_cb(void *ud, const struct kern_result *kr)
 {
 	struct pjob *j = ud;
 	long long bytes, mtime_ns;
+	kern_unwatch_progress(j);
 	if (kr->kind == KR_NO_REPLY && kr->code == PROTO_ERR_KERNEL && !j->retried &&
 	    strncmp(kr->why, KERN_MSG_RESTARTED, strlen(KERN_MSG_RESTARTED)) == 0) {
 		/* the kernel was restarted on purpose under the profile (by an
@@ -307,6 +327,8 @@ static void job_lookup(struct pjob *j)
 	log_info("profiles: %s: profiling %s", j->pp->path, j->file);
 	if (kern_profile_summary(j->pp->path, j->name, PROF_TIMEOUT_S, kprof_cb, j, &err) < 0)
 		job_end(j, NULL, &err);
+	else
+		kern_watch_profile_progress(j->pp->path, j->name, kprof_progress_cb, j);
 }
 
 /* The file's content hash arrived. */

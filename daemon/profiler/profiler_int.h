@@ -13,6 +13,12 @@
 struct proj;
 
 char *prof_load_key(struct proj *p);
+/* The load key `key` as it bears on the dataset `profile` describes: the
+ * conventions naming columns (date_column/date_columns as one set "dates",
+ * date_format per column, id_columns, numeric_columns) narrowed to its
+ * columns, sorted; dayfirst and date_format dropped where unused
+ * (datasets.py).  Malloc'd; key itself when the profile lists no columns. */
+char *prof_key_for(const char *key, const json_t *profile);
 json_t *prof_index_load(const char *project);
 void prof_index_save(const char *project, const json_t *files);
 json_t *prof_entry_load(const char *project, const char *sha, const char *name);

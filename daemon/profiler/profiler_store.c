@@ -3,7 +3,10 @@
  * the per-project index .daa/profiles.json (file → size, mtime, content
  * hash) and the entries .daa/profiles/<sha256>-<dataset>.json, both rewritten
  * atomically; the load key that says which conventions an entry was made
- * with; and the status data.list shows.
+ * with (narrowed to what they change in that dataset: a convention saved
+ * that does not change how it loads, such as date_columns repeating
+ * date_column or a column of another dataset, keeps its profile); and the
+ * status data.list shows.
  */
 #include <dirent.h>
 #include <stdio.h>
@@ -39,6 +42,97 @@ char *prof_load_key(struct proj *p)
 	char *s = key ? json_dumps(key, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
 	json_decref(key); /* conv is borrowed */
 	return s ? s : strdup("{}");
+}
+
+/* Add the names in v (a name, a list of names, or nothing) that are keys of
+ * cols to the set `out` ({name: true}); false when an item is not a text,
+ * whose meaning the key then keeps as it is. */
+static bool add_columns(json_t *out, const json_t *v, const json_t *cols)
+{
+	size_t i;
+	const json_t *x;
+	if (!v || json_is_null(v))
+		return true;
+	if (json_is_string(v)) {
+		if (json_object_get(cols, json_string_value(v)))
+			json_object_set_new(out, json_string_value(v), json_true());
+		return true;
+	}
+	if (!json_is_array(v))
+		return false;
+	json_array_foreach(v, i, x)
+		if (!json_is_string(x))
+			return false;
+	json_array_foreach(v, i, x)
+		if (json_object_get(cols, json_string_value(x)))
+			json_object_set_new(out, json_string_value(x), json_true());
+	return true;
+}
+
+/* Replace the conventions `keys` (NULL-ended) in k by one set `as` of the
+ * columns of cols they name (dropped when none); false when left as they
+ * were (an item that is not a text). */
+static bool narrow_names(json_t *k, const char *const *keys, const char *as, const json_t *cols)
+{
+	json_t *set = json_object();
+	bool ok = set != NULL;
+	for (int i = 0; ok && keys[i]; i++)
+		ok = add_columns(set, json_object_get(k, keys[i]), cols);
+	for (int i = 0; ok && keys[i]; i++)
+		json_object_del(k, keys[i]);
+	if (ok && json_object_size(set))
+		json_object_set(k, as, set);
+	json_decref(set);
+	return ok;
+}
+
+/* The date conventions of k as datasets._fix_dates reads them for this
+ * dataset: date_column and date_columns as one set of its columns; the
+ * per-column formats of those only; dayfirst only when a date has no format. */
+static void narrow_dates(json_t *k, const json_t *cols)
+{
+	static const char *const names[] = {"date_column", "date_columns", NULL};
+	if (!narrow_names(k, names, "dates", cols))
+		return;
+	json_t *dates = json_object_get(k, "dates"), *fmt = json_object_get(k, "date_format");
+	const char *d;
+	void *tmp;
+	json_t *v;
+	bool all = json_is_string(fmt) && json_string_length(fmt) > 0;
+	if (json_is_object(fmt)) {
+		all = true;
+		json_object_foreach_safe(fmt, tmp, d, v)
+			if (!json_object_get(dates, d))
+				json_object_del(fmt, d);
+		json_object_foreach(dates, d, v)
+			all = all && json_string_length(json_object_get(fmt, d)) > 0;
+		if (!json_object_size(fmt))
+			json_object_del(k, "date_format");
+	}
+	if (!dates)
+		json_object_del(k, "date_format");
+	if (!dates || all)
+		json_object_del(k, "dayfirst");
+}
+
+char *prof_key_for(const char *key, const json_t *profile)
+{
+	static const char *const ids[] = {"id_columns", NULL}, *const nums[] = {"numeric_columns", NULL};
+	json_t *k = json_loads(key, 0, NULL), *cols = json_object(), *c;
+	size_t i;
+	char *out = NULL;
+	json_array_foreach(json_object_get(profile, "columns"), i, c)
+		if (json_is_string(json_object_get(c, "name")))
+			json_object_set_new(cols, json_string_value(json_object_get(c, "name")), json_true());
+	if (json_is_object(k) && json_object_size(cols)) {
+		narrow_dates(k, cols);
+		narrow_names(k, ids, "id_columns", cols);
+		narrow_names(k, nums, "numeric_columns", cols);
+		out = json_dumps(k, JSON_COMPACT | JSON_SORT_KEYS);
+	}
+	json_decref(k);
+	json_decref(cols);
+	return out ? out : strdup(key);
 }
 
 /* path of .daa/profiles.json, or of .daa/profiles/<sha>-<name>.json when sha. */
@@ -144,12 +238,18 @@ int prof_entry_save(const char *project, const char *sha, const char *name,
 	return rc;
 }
 
-/* Does the entry fit this dataset under these loading conventions? */
+/* Does the entry fit this dataset under these loading conventions (as
+ * they bear on its columns: prof_key_for)? */
 bool prof_entry_fits(const json_t *entry, const char *name, const char *load_key)
 {
-	return entry && json_is_object(json_object_get(entry, "profile")) &&
-	       strcmp(json_string_value(json_object_get(entry, "load_key")) ?: "", load_key) == 0 &&
-	       strcmp(json_string_value(json_object_get(entry, "dataset")) ?: "", name) == 0;
+	const json_t *prof = json_object_get(entry, "profile");
+	if (!entry || !json_is_object(prof) ||
+	    strcmp(json_string_value(json_object_get(entry, "dataset")) ?: "", name) != 0)
+		return false;
+	char *key = prof_key_for(load_key, prof);
+	bool fits = key && strcmp(json_string_value(json_object_get(entry, "load_key")) ?: "", key) == 0;
+	free(key);
+	return fits;
 }
 
 /* The file's size and mtime (ns); -1 when it cannot be stat'ed. */

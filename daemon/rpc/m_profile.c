@@ -6,7 +6,9 @@
  * made in the project's kernel (or waited for when the background profile
  * started by data.add is under way).  The reply names `view`, the page the
  * daemon wrote around the report for `daa profile --open` (the report
- * itself is kernel-written: daemon/profiler/profiler_view.c).
+ * itself is kernel-written: daemon/profiler/profiler_view.c).  The caller is
+ * subscribed to the project's data.event, so it sees the progress of a
+ * Dask-backed dataset's profile while it waits.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,9 +17,10 @@
 #include <unistd.h>
 
 #include "daemon/core/mpjson.h"
+#include "daemon/core/rpc.h"
 #include "daemon/profiler/profiler.h"
 #include "daemon/project/project.h"
-#include "daemon/core/rpc.h"
+#include "daemon/project/publish.h"
 
 /* A profile.run waiting for its profile. */
 struct prun {
@@ -160,6 +163,9 @@ static json_t *m_profile(struct rpc_req *req)
 		prun_free(r);
 		return rpc_fail_err(req, &err);
 	}
+	/* the caller follows the project's data.event: the progress of a Dask
+	 * dataset's profile (profile_progress) while it waits */
+	pub_subscribe(req->from.conn_id, p, 1u << PUB_DATA_EVENT);
 	return RPC_LATER;
 }
 RPC_METHOD_PROJECT(profile_run, "profile.run", profile_params, m_profile,

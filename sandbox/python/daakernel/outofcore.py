@@ -118,6 +118,34 @@ def ooc_client():
     return _ooc_state["client"]
 
 
+def ooc_futures():
+    """The keys of the futures the cluster client holds now (a snapshot
+    taken as a step starts), or None without a client."""
+    c = _ooc_state["client"]
+    try:
+        return None if c is None else set(c.futures)
+    except Exception:
+        return None
+
+
+def ooc_cancel_since(before):
+    """After an interrupted step: cancel on the cluster the futures made
+    since the snapshot `before` (that step's work, also futures it kept in
+    a variable), so the cluster does not compute on for nothing; returns how
+    many.  A .compute() releases its own; this catches the rest."""
+    c = _ooc_state["client"]
+    if c is None or before is None:
+        return 0
+    try:
+        from distributed import Future
+        new = [k for k in list(c.futures) if k not in before]
+        if new:
+            c.cancel([Future(k, c, inform=False) for k in new])
+        return len(new)
+    except BaseException:   # a second interrupt, a lost scheduler: never fail the reply
+        return 0
+
+
 def _ooc_csv_kwargs(path, fmt, c):
     """read_csv arguments from the conventions (as datasets._read_csv)."""
     kw = {}

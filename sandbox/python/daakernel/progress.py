@@ -1,6 +1,7 @@
 """Progress of Dask computations while a step runs (sandbox/KERNEL.md
 `progress`): a dask.callbacks.Callback, active only while user code of an
-exec runs, sends `{ev: "progress", req, done, total}` over the kernel's
+exec runs or a `profile` request works (the passes over a Dask-backed
+dataset), sends `{ev: "progress", req, done, total}` over the kernel's
 channel.
 
 Cheap and quiet: a computation that ends within MIN_INTERVAL sends nothing;

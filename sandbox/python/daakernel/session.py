@@ -174,8 +174,14 @@ class Session:
         except (SyntaxError, ValueError, RecursionError, MemoryError) as e:
             st.error = runner.format_error(e)
         else:
+            futures = outofcore.ooc_futures()
             with progress.reporting(req.get("id"), self._has_dask()):
                 runner.run_user(st, self.ns, compiled, self._lazy_df, self._fig_save)
+            if (st.error or {}).get("type") == "KeyboardInterrupt":
+                n = outofcore.ooc_cancel_since(futures)
+                if n:
+                    st.err.write("note: interrupted: %d computation(s) this step started on the "
+                                 "Dask cluster were cancelled\n" % n)
         if st.exc is not None:
             hint = _column_hint(st.exc, self.ns, self.dfs)
             if hint:
@@ -194,6 +200,8 @@ class Session:
     def profile(self, req):
         """The profile request: a dataset (or a DataFrame variable) described;
         with `summary: true` also daa_tools' report and compact summary.
+        The Dask computations of a Dask-backed dataset's profile send
+        `progress` events like a step's (progress.py).
         Interruptible like a step: SIGINT → a KeyboardInterrupt error reply,
         the namespace kept."""
         name = req.get("dataset")
@@ -208,7 +216,8 @@ class Session:
             pass
         figs = set(plt.get_fignums())
         try:
-            return runner.run_armed(self._profile, name, req)
+            with progress.reporting(req.get("id"), self._has_dask()):   # a Dask dataset's passes
+                return runner.run_armed(self._profile, name, req)
         except KeyboardInterrupt as e:
             return {"ok": False, "error": runner.interrupt_error(e, "profile")}
         finally:

@@ -1,0 +1,87 @@
+"""tests/dask/bigdata.py — a CSV several times larger than the kernel's
+real memory limit (kernel.mem_mb → RLIMIT_DATA), written fast, and its
+answers from pandas reading it in chunks outside daa: what
+test_five_times*.py share.
+
+The file ("orders"): order_date (ISO dates, one per day over about three
+years), region, product, amount, units and a 400-character note, so that
+most bytes are one long text cell (cheap to parse, heavy in memory: loaded
+whole, the notes alone are larger than the file).  It is a few distinct
+blocks of rows written over and over until the size is reached (the
+answers still come from reading the file, not from the blocks)."""
+import os
+
+import numpy as np
+import pandas as pd
+
+BLOCK_ROWS = 20000
+BLOCKS = 8
+NOTE_CHARS = 400
+REGIONS = ["North", "South", "East", "West", "Centre"]
+PRODUCTS = ["Desk", "Chair", "Lamp", "Shelf", "Sofa", "Rug", "Bed", "Stool"]
+
+
+def _block(k, rng):
+    """One block of rows as CSV bytes (no header); block k starts k*137 days in."""
+    start = pd.Timestamp("2021-01-01") + pd.Timedelta(days=137 * k)
+    days = rng.integers(0, 120, BLOCK_ROWS)
+    letters = np.frombuffer(b"abcdefghijklmnopqrstuvwxyz     ", dtype="S1")
+    notes = rng.choice(letters, (64, NOTE_CHARS)).view("S%d" % NOTE_CHARS).ravel().astype(str)
+    d = pd.DataFrame({
+        "order_date": (start + pd.to_timedelta(days, unit="D")).strftime("%Y-%m-%d"),
+        "region": rng.choice(REGIONS, BLOCK_ROWS),
+        "product": rng.choice(PRODUCTS, BLOCK_ROWS, p=np.linspace(2, 1, len(PRODUCTS)) / 12),
+        "amount": rng.integers(100, 900000, BLOCK_ROWS) / 100,
+        "units": rng.integers(1, 20, BLOCK_ROWS),
+        "note": rng.choice(notes, BLOCK_ROWS)})
+    return d.to_csv(index=False, header=False).encode()
+
+
+def make_big(path, size, seed=11):
+    """Write at least `size` bytes of orders to path; returns the byte count."""
+    rng = np.random.default_rng(seed)
+    blocks = [_block(k, rng) for k in range(BLOCKS)]
+    header = b"order_date,region,product,amount,units,note\n"
+    n = 0
+    with open(path, "wb") as f:
+        f.write(header)
+        n = len(header)
+        k = 0
+        while n < size:
+            f.write(blocks[k % BLOCKS])
+            n += len(blocks[k % BLOCKS])
+            k += 1
+    return n
+
+
+def pandas_in_chunks(path, chunk=250000):
+    """The reference answers, from pandas reading the file in chunks (as
+    someone would outside daa): per region sum/count of amount, per month
+    and per product sums, rows."""
+    by_region, n_region, by_month, by_product = {}, {}, {}, {}
+    rows = 0
+
+    def add(acc, series):
+        for k, v in series.items():
+            acc[k] = acc.get(k, 0) + v
+
+    for part in pd.read_csv(path, chunksize=chunk, usecols=["order_date", "region", "product", "amount"]):
+        rows += len(part)
+        month = pd.to_datetime(part["order_date"], format="%Y-%m-%d").dt.to_period("M").astype(str)
+        add(by_region, part.groupby("region")["amount"].sum())
+        add(n_region, part.groupby("region")["amount"].count())
+        add(by_month, part.groupby(month)["amount"].sum())
+        add(by_product, part.groupby("product")["amount"].sum())
+    return {"sum_by_region": by_region, "count_by_region": n_region,
+            "mean_by_region": {k: by_region[k] / n_region[k] for k in by_region},
+            "sum_by_month": by_month, "sum_by_product": by_product, "rows": rows}
+
+
+def config(limit_mb):
+    """The daemon's config: the kernel's real memory limit (RLIMIT_DATA) is
+    limit_mb; the out-of-core rule is daa's default (half of it)."""
+    return {"kernel": {"mem_mb": limit_mb}}
+
+
+def file_size(path):
+    return os.path.getsize(path)

@@ -1,0 +1,15 @@
+#!/usr/bin/python3
+"""tests/dask/test_over_limit.py — test_five_times.py's checks (the
+kernel cannot load the file whole: MemoryError; profile; three `daa ask`
+answers equal pandas in chunks; peak RSS under the limit) on a CSV 1.5 ×
+the kernel's real memory limit (416 MiB), fast enough for `make test`;
+the five-times file is `make check`'s (daa-test-slow)."""
+# daa-test-timeout: 900
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import test_five_times  # noqa: E402
+
+if __name__ == "__main__":
+    sys.exit(test_five_times.main(1.5))
