@@ -12,8 +12,11 @@
 # Every test makes its own temp dirs, sockets and ports, so they do not
 # collide.  A script may say, in a line of its own:
 #   # daa-test-timeout: SECONDS   a longer limit than DAA_TEST_TIMEOUT (300)
-#   # daa-test-serial             run alone (heavy or timing-sensitive:
-#                                 crash consistency, fairness), after the rest
+#   # daa-test-serial             one at a time among the tests marked so (the
+#                                 tray's: one desktop at a time), alongside
+#                                 the others; they start first, as a lane
+#   # daa-test-alone              run alone, after the rest (nothing else at
+#                                 the same time)
 # Tests start longest first by the durations of the last run kept in
 # $BUILD/tests/durations (absent: tests/durations.seed; a test in neither
 # starts last, in suite order); a line per test is
@@ -59,16 +62,20 @@ marker() {
 	}' "$1"
 }
 
-# every test as "SECONDS-LAST-RUN SERIAL NAME PATH", longest first
+# every test as "SECONDS-LAST-RUN KIND NAME PATH", longest first (KIND: 0
+# any time, 1 serial, 2 alone)
 list_tests() {
-	local s t name last
+	local s t name last kind
 	for s in "${suites[@]}"; do
 		for t in "tests/$s"/test_* "$BUILD/tests/$s"/test_*; do
 			[ -f "$t" ] && [ -x "$t" ] || continue
 			case "$t" in *.d|*.o) continue ;; esac
 			name="$s/$(basename "$t")"
 			last=$(awk -v n="$name" '$2 == n {print $1}' "$ORDER" 2>/dev/null | tail -n 1)
-			echo "${last:-0} $([ -n "$(marker "$t" serial)" ] && echo 1 || echo 0) $name $t"
+			kind=0
+			[ -n "$(marker "$t" serial)" ] && kind=1
+			[ -n "$(marker "$t" alone)" ] && kind=2
+			echo "${last:-0} $kind $name $t"
 		done
 	done | sort -s -k1,1nr
 }
@@ -89,6 +96,7 @@ start_test() {
 
 pass=0 fail=0 skip=0 failed=()
 declare -A names=()
+lane=   # pid of the serial test running, if any
 : >"$logdir/durations"
 
 # report a finished test (its name)
@@ -112,6 +120,7 @@ reap_one() {
 	local pid= p
 	wait -n -p pid
 	if [ -z "$pid" ]; then   # no child left to wait for: report what ended
+		lane=
 		for p in "${!names[@]}"; do
 			[ -f "$logdir/${names[$p]//\//_}.rc" ] ||
 				echo "125 0 $TIMEOUT" >"$logdir/${names[$p]//\//_}.rc"
@@ -123,6 +132,8 @@ reap_one() {
 	[ -n "${names[$pid]:-}" ] || return 0
 	report "${names[$pid]}"
 	unset "names[$pid]"
+	[ "$pid" = "$lane" ] && lane=
+	return 0
 }
 
 # run the "NAME PATH" lines given, at most $1 at once
@@ -136,11 +147,34 @@ run_pool() {
 	while [ ${#names[@]} -gt 0 ]; do reap_one; done
 }
 
+# the "NAME PATH" lines of $2 (any-time tests) and $3 (serial ones, at most
+# one running: started first whenever the lane is free, since their chain
+# is the longest), at most $1 tests at once
+run_lanes() {
+	local max=$1 i=0 j=0
+	local -n any=$2 ser=$3
+	while [ $i -lt ${#any[@]} ] || [ $j -lt ${#ser[@]} ]; do
+		while [ ${#names[@]} -ge "$max" ]; do reap_one; done
+		if [ -z "$lane" ] && [ $j -lt ${#ser[@]} ]; then
+			start_test ${ser[$j]}
+			lane=$!
+			j=$((j + 1))
+		elif [ $i -lt ${#any[@]} ]; then
+			start_test ${any[$i]}
+			i=$((i + 1))
+		else
+			reap_one   # only serial tests are left: wait for the lane
+		fi
+	done
+	while [ ${#names[@]} -gt 0 ]; do reap_one; done
+}
+
 all=$(list_tests)
 mapfile -t parallel < <(awk '$2 == 0 {print $3, $4}' <<<"$all")
 mapfile -t serial < <(awk '$2 == 1 {print $3, $4}' <<<"$all")
-run_pool "$JOBS" "${parallel[@]}"
-run_pool 1 "${serial[@]}"
+mapfile -t alone < <(awk '$2 == 2 {print $3, $4}' <<<"$all")
+run_lanes "$JOBS" parallel serial
+run_pool 1 "${alone[@]}"
 
 # keep the durations for the next run's order (other suites' lines stay)
 if [ -d "$BUILD/tests" ]; then
