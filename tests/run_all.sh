@@ -20,8 +20,10 @@
 # Tests start longest first by the durations of the last run kept in
 # $BUILD/tests/durations (absent: tests/durations.seed; a test in neither
 # starts last, in suite order); a line per test is
-# printed as it ends, a failure's log after its line; the summary line and
-# the exit code (0 only when nothing failed) come last.
+# printed as it ends (its wall seconds and the CPU seconds, user+sys, of
+# the test and every process it reaped), a failure's log after its line;
+# the summary line (wall and CPU of the whole run) and the exit code (0
+# only when nothing failed) come last.
 set -u
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -89,23 +91,35 @@ start_test() {
 		start=$(date +%s)
 		timeout -k 10 "$limit" env --default-signal=INT,QUIT "$t" >"$logdir/$id.log" 2>&1 </dev/null
 		rc=$?
+		times >"$logdir/$id.times"   # CPU of the test and the descendants it reaped
 		echo "$rc $(( $(date +%s) - start )) $limit" >"$logdir/$id.rc"
 	) &
 	names[$!]=$name
 }
 
-pass=0 fail=0 skip=0 failed=()
+# the user+sys CPU seconds of a finished test (bash `times`, children line)
+cpu_of() {
+	awk 'NR == 2 {
+		n = 0
+		for (i = 1; i <= 2; i++) { split($i, a, /[ms]/); n += a[1] * 60 + a[2] }
+		printf "%.1f", n
+	}' "$logdir/$1.times" 2>/dev/null || echo 0
+}
+
+pass=0 fail=0 skip=0 failed=() cpu_total=0
 declare -A names=()
 lane=   # pid of the serial test running, if any
 : >"$logdir/durations"
 
 # report a finished test (its name)
 report() {
-	local name=$1 id=${1//\//_} rc secs limit
+	local name=$1 id=${1//\//_} rc secs limit cpu
 	read -r rc secs limit <"$logdir/$id.rc"
+	cpu=$(cpu_of "$id")
+	cpu_total=$(awk -v a="$cpu_total" -v b="${cpu:-0}" 'BEGIN {printf "%.1f", a + b}')
 	echo "$secs $name" >>"$logdir/durations"
 	if [ "$rc" -eq 0 ]; then
-		pass=$((pass + 1)); echo "ok   $name (${secs}s)"
+		pass=$((pass + 1)); echo "ok   $name (${secs}s, ${cpu:-?} s CPU)"
 	elif [ "$rc" -eq 77 ]; then
 		skip=$((skip + 1)); echo "skip $name: $(tail -n 1 "$logdir/$id.log")"
 	else
@@ -169,6 +183,7 @@ run_lanes() {
 	while [ ${#names[@]} -gt 0 ]; do reap_one; done
 }
 
+run_start=$(date +%s)
 all=$(list_tests)
 mapfile -t parallel < <(awk '$2 == 0 {print $3, $4}' <<<"$all")
 mapfile -t serial < <(awk '$2 == 1 {print $3, $4}' <<<"$all")
@@ -185,5 +200,5 @@ if [ -d "$BUILD/tests" ]; then
 fi
 echo
 [ ${#failed[@]} -gt 0 ] && printf 'failed: %s\n' "${failed[@]}"
-echo "$pass passed, $fail failed, $skip skipped"
+echo "$pass passed, $fail failed, $skip skipped; $(( $(date +%s) - run_start )) s wall, $cpu_total s CPU (user+sys of the tests)"
 [ $fail -eq 0 ]
