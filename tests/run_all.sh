@@ -18,8 +18,8 @@
 #   # daa-test-alone              run alone, after the rest (nothing else at
 #                                 the same time)
 # Tests start longest first by the durations of the last run kept in
-# $BUILD/tests/durations (absent: tests/durations.seed; a test in neither
-# starts last, in suite order); a line per test is
+# $BUILD/tests/durations (a test not there: tests/durations.seed; a test in
+# neither starts last, in suite order); a line per test is
 # printed as it ends (its wall seconds and the CPU seconds, user+sys, of
 # the test and every process it reaped), a failure's log after its line;
 # the summary line (wall and CPU of the whole run) and the exit code (0
@@ -45,8 +45,9 @@ if [ ${#suites[@]} -eq 0 ]; then
 	for d in tests/*/; do suites+=("$(basename "$d")"); done
 fi
 DURATIONS=$BUILD/tests/durations
-ORDER=$DURATIONS
-[ -f "$ORDER" ] || ORDER=tests/durations.seed   # a fresh build: the committed figures
+# the last run's figures first, then the committed ones (a fresh build, or
+# a test the runs so far did not include)
+ORDER=$(cat "$DURATIONS" tests/durations.seed 2>/dev/null)
 logdir=$(mktemp -d /tmp/daa-tests.XXXXXX)
 trap 'rm -rf "$logdir"' EXIT
 
@@ -73,7 +74,7 @@ list_tests() {
 			[ -f "$t" ] && [ -x "$t" ] || continue
 			case "$t" in *.d|*.o) continue ;; esac
 			name="$s/$(basename "$t")"
-			last=$(awk -v n="$name" '$2 == n {print $1}' "$ORDER" 2>/dev/null | tail -n 1)
+			last=$(awk -v n="$name" '$2 == n {print $1; exit}' <<<"$ORDER")
 			kind=0
 			[ -n "$(marker "$t" serial)" ] && kind=1
 			[ -n "$(marker "$t" alone)" ] && kind=2
