@@ -12,16 +12,21 @@
 # Every test makes its own temp dirs, sockets and ports, so they do not
 # collide.  A script may say, in a line of its own:
 #   # daa-test-timeout: SECONDS   a longer limit than DAA_TEST_TIMEOUT (300)
-#   # daa-test-serial             run alone (heavy or timing-sensitive:
-#                                 crash consistency, fairness), after the rest
+#   # daa-test-serial             one at a time among the tests marked so (the
+#                                 tray's: one desktop at a time), alongside
+#                                 the others; they start first, as a lane
+#   # daa-test-alone              run alone, after the rest (nothing else at
+#                                 the same time)
 #   # daa-test-slow               minutes long (e.g. a dataset 5x the kernel's
 #                                 memory): skipped unless DAA_TEST_SLOW=1,
 #                                 which `make check` sets
 # Tests start longest first by the durations of the last run kept in
-# $BUILD/tests/durations (absent: tests/durations.seed; a test in neither
-# starts last, in suite order); a line per test is
-# printed as it ends, a failure's log after its line; the summary line and
-# the exit code (0 only when nothing failed) come last.
+# $BUILD/tests/durations (a test not there: tests/durations.seed; a test in
+# neither starts last, in suite order); a line per test is
+# printed as it ends (its wall seconds and the CPU seconds, user+sys, of
+# the test and every process it reaped), a failure's log after its line;
+# the summary line (wall and CPU of the whole run) and the exit code (0
+# only when nothing failed) come last.
 set -u
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -44,8 +49,9 @@ if [ ${#suites[@]} -eq 0 ]; then
 	for d in tests/*/; do suites+=("$(basename "$d")"); done
 fi
 DURATIONS=$BUILD/tests/durations
-ORDER=$DURATIONS
-[ -f "$ORDER" ] || ORDER=tests/durations.seed   # a fresh build: the committed figures
+# the last run's figures first, then the committed ones (a fresh build, or
+# a test the runs so far did not include)
+ORDER=$(cat "$DURATIONS" tests/durations.seed 2>/dev/null)
 logdir=$(mktemp -d /tmp/daa-tests.XXXXXX)
 trap 'rm -rf "$logdir"' EXIT
 
@@ -63,16 +69,20 @@ marker() {
 	}' "$1"
 }
 
-# every test as "SECONDS-LAST-RUN SERIAL NAME PATH", longest first
+# every test as "SECONDS-LAST-RUN KIND NAME PATH", longest first (KIND: 0
+# any time, 1 serial, 2 alone)
 list_tests() {
-	local s t name last
+	local s t name last kind
 	for s in "${suites[@]}"; do
 		for t in "tests/$s"/test_* "$BUILD/tests/$s"/test_*; do
 			[ -f "$t" ] && [ -x "$t" ] || continue
 			case "$t" in *.d|*.o) continue ;; esac
 			name="$s/$(basename "$t")"
-			last=$(awk -v n="$name" '$2 == n {print $1}' "$ORDER" 2>/dev/null | tail -n 1)
-			echo "${last:-0} $([ -n "$(marker "$t" serial)" ] && echo 1 || echo 0) $name $t"
+			last=$(awk -v n="$name" '$2 == n {print $1; exit}' <<<"$ORDER")
+			kind=0
+			[ -n "$(marker "$t" serial)" ] && kind=1
+			[ -n "$(marker "$t" alone)" ] && kind=2
+			echo "${last:-0} $kind $name $t"
 		done
 	done | sort -s -k1,1nr
 }
@@ -91,22 +101,35 @@ start_test() {
 			timeout -k 10 "$limit" env --default-signal=INT,QUIT "$t" >"$logdir/$id.log" 2>&1 </dev/null
 			rc=$?
 		fi
+		times >"$logdir/$id.times"   # CPU of the test and the descendants it reaped
 		echo "$rc $(( $(date +%s) - start )) $limit" >"$logdir/$id.rc"
 	) &
 	names[$!]=$name
 }
 
-pass=0 fail=0 skip=0 failed=()
+# the user+sys CPU seconds of a finished test (bash `times`, children line)
+cpu_of() {
+	awk 'NR == 2 {
+		n = 0
+		for (i = 1; i <= 2; i++) { split($i, a, /[ms]/); n += a[1] * 60 + a[2] }
+		printf "%.1f", n
+	}' "$logdir/$1.times" 2>/dev/null || echo 0
+}
+
+pass=0 fail=0 skip=0 failed=() cpu_total=0
 declare -A names=()
+lane=   # pid of the serial test running, if any
 : >"$logdir/durations"
 
 # report a finished test (its name)
 report() {
-	local name=$1 id=${1//\//_} rc secs limit
+	local name=$1 id=${1//\//_} rc secs limit cpu
 	read -r rc secs limit <"$logdir/$id.rc"
+	cpu=$(cpu_of "$id")
+	cpu_total=$(awk -v a="$cpu_total" -v b="${cpu:-0}" 'BEGIN {printf "%.1f", a + b}')
 	echo "$secs $name" >>"$logdir/durations"
 	if [ "$rc" -eq 0 ]; then
-		pass=$((pass + 1)); echo "ok   $name (${secs}s)"
+		pass=$((pass + 1)); echo "ok   $name (${secs}s, ${cpu:-?} s CPU)"
 	elif [ "$rc" -eq 77 ]; then
 		skip=$((skip + 1)); echo "skip $name: $(tail -n 1 "$logdir/$id.log")"
 	else
@@ -121,6 +144,7 @@ reap_one() {
 	local pid= p
 	wait -n -p pid
 	if [ -z "$pid" ]; then   # no child left to wait for: report what ended
+		lane=
 		for p in "${!names[@]}"; do
 			[ -f "$logdir/${names[$p]//\//_}.rc" ] ||
 				echo "125 0 $TIMEOUT" >"$logdir/${names[$p]//\//_}.rc"
@@ -132,6 +156,8 @@ reap_one() {
 	[ -n "${names[$pid]:-}" ] || return 0
 	report "${names[$pid]}"
 	unset "names[$pid]"
+	[ "$pid" = "$lane" ] && lane=
+	return 0
 }
 
 # run the "NAME PATH" lines given, at most $1 at once
@@ -145,11 +171,35 @@ run_pool() {
 	while [ ${#names[@]} -gt 0 ]; do reap_one; done
 }
 
+# the "NAME PATH" lines of $2 (any-time tests) and $3 (serial ones, at most
+# one running: started first whenever the lane is free, since their chain
+# is the longest), at most $1 tests at once
+run_lanes() {
+	local max=$1 i=0 j=0
+	local -n any=$2 ser=$3
+	while [ $i -lt ${#any[@]} ] || [ $j -lt ${#ser[@]} ]; do
+		while [ ${#names[@]} -ge "$max" ]; do reap_one; done
+		if [ -z "$lane" ] && [ $j -lt ${#ser[@]} ]; then
+			start_test ${ser[$j]}
+			lane=$!
+			j=$((j + 1))
+		elif [ $i -lt ${#any[@]} ]; then
+			start_test ${any[$i]}
+			i=$((i + 1))
+		else
+			reap_one   # only serial tests are left: wait for the lane
+		fi
+	done
+	while [ ${#names[@]} -gt 0 ]; do reap_one; done
+}
+
+run_start=$(date +%s)
 all=$(list_tests)
 mapfile -t parallel < <(awk '$2 == 0 {print $3, $4}' <<<"$all")
 mapfile -t serial < <(awk '$2 == 1 {print $3, $4}' <<<"$all")
-run_pool "$JOBS" "${parallel[@]}"
-run_pool 1 "${serial[@]}"
+mapfile -t alone < <(awk '$2 == 2 {print $3, $4}' <<<"$all")
+run_lanes "$JOBS" parallel serial
+run_pool 1 "${alone[@]}"
 
 # keep the durations for the next run's order (other suites' lines stay)
 if [ -d "$BUILD/tests" ]; then
@@ -160,5 +210,5 @@ if [ -d "$BUILD/tests" ]; then
 fi
 echo
 [ ${#failed[@]} -gt 0 ] && printf 'failed: %s\n' "${failed[@]}"
-echo "$pass passed, $fail failed, $skip skipped"
+echo "$pass passed, $fail failed, $skip skipped; $(( $(date +%s) - run_start )) s wall, $cpu_total s CPU (user+sys of the tests)"
 [ $fail -eq 0 ]

@@ -38,7 +38,7 @@ class DaemonRunner:
     def __init__(self, paths):
         from daad import Daad
         self.paths = paths
-        self.d = Daad()
+        self.d = Daad(config={"kernel": {"warm_spare": True}})   # as in production
         self.d.start()
         self.c = self.d.client(timeout=180)
         self.project = None

@@ -417,7 +417,7 @@ def main():
     work = tempfile.mkdtemp(prefix="daa-crash.")
     failed = 0
     try:
-        with Daad(config={}) as d:
+        with Daad(config={"kernel": {"warm_spare": True}}) as d:   # kernels killed include the spare
             rig = Rig(d, work, rng)
             try:
                 rig.directed()

@@ -10,6 +10,9 @@ kernel suite's kcli.Session are re-exported from here).
 - fake_kernel=SCRIPT (all three): the daemon's kernels are
   tests/lib/fake_kernel.py answering from SCRIPT, ready in milliseconds,
   for tests about the daemon rather than about Python or pandas.
+- With the real runtime the daemon starts no warm spare kernel unless the
+  test's config asks for one (kernel.warm_spare; without_warm_spare below):
+  a spare costs 1.7 s of CPU and most tests never bind it.
   DAA_TEST_FAKE_KERNEL=1 in the test's environment gives every Daad the
   fake (a survey: which tests depend on the real runtime).
 
@@ -88,6 +91,29 @@ def use_fake_kernel(top, config, script):
             os.symlink(os.path.join(ROOT, target), os.path.join(share, name))
     cfg = json.loads(config) if isinstance(config, str) else dict(config or {})
     cfg["share_dir"] = share
+    return cfg
+
+
+def without_warm_spare(config):
+    """The config with kernel.warm_spare false unless the test set it (or
+    DAA_TEST_WARM_SPARE=1): a real kernel's start costs about 1.7 s of CPU
+    (pandas, matplotlib, sklearn), and the spare a daemon starts at once and
+    again after each bind is never used by most tests.  The spare itself is
+    tested by tests/kernel/test_kern_mgr, the fake-kernel daemons (their
+    spare costs milliseconds) and the tests that ask for it (crash
+    consistency, the analyst corpus through the daemon).  A config string
+    that is not JSON (a config-error test) is left as it is."""
+    if os.environ.get("DAA_TEST_WARM_SPARE") == "1":
+        return config
+    try:
+        cfg = json.loads(config) if isinstance(config, str) else dict(config or {})
+    except ValueError:
+        return config
+    if not isinstance(cfg, dict) or not isinstance(cfg.get("kernel", {}), dict):
+        return config
+    if "warm_spare" in cfg.get("kernel", {}):
+        return config
+    cfg["kernel"] = dict(cfg.get("kernel") or {}, warm_spare=False)
     return cfg
 
 
@@ -200,6 +226,8 @@ class Daad:
             fake_kernel = {}   # survey: which tests pass without the real runtime
         if fake_kernel is not None:
             config = use_fake_kernel(self.dir, config, fake_kernel)
+        else:
+            config = without_warm_spare(config)
         if config is not None:
             os.makedirs(os.path.join(self.config_home, "daa"), exist_ok=True)
             with open(os.path.join(self.config_home, "daa", "config.json"), "w") as f:
