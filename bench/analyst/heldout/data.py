@@ -78,6 +78,36 @@ def _linnerud():
     return pd.concat([b.data, b.target], axis=1)
 
 
+def _fertility():
+    """World Bank fertility rates, one row per country and year (the wide
+    file melted the way a user's tidy file looks; 2012-2013, empty in the
+    shipped file, left out)."""
+    d = _sm("fertility")
+    d = d.rename(columns={"Country Name": "country", "Country Code": "code"})
+    years = [c for c in d.columns if c.isdigit() and d[c].notna().any()]
+    d = d.melt(id_vars=["country", "code"], value_vars=years,
+               var_name="year", value_name="fertility_rate")
+    d["year"] = d["year"].astype(int)
+    return d
+
+
+def _elec_equip():
+    """Euro-area new orders for electrical equipment, monthly index."""
+    import importlib
+    d = importlib.import_module("statsmodels.datasets.elec_equip").load_pandas().data
+    d = d.rename(columns={d.columns[0]: "new_orders_index"})
+    d.index.name = "date"
+    d = d.reset_index()
+    d["date"] = d["date"].dt.strftime("%Y-%m-%d")
+    return d
+
+
+def _china_smoking():
+    d = _sm("china_smoking")
+    d.index.name = "city"
+    return d.reset_index()
+
+
 BUILDERS = {
     "macrodata": lambda: _sm("macrodata"),
     "grunfeld": lambda: _sm("grunfeld"),
@@ -107,6 +137,11 @@ BUILDERS = {
     "diabetes": _diabetes,
     "breast_cancer": _breast_cancer,
     "linnerud": _linnerud,
+    "fertility": _fertility,
+    "elec_equip": _elec_equip,
+    "china_smoking": _china_smoking,
+    "interest_inflation": lambda: _sm("interest_inflation"),
+    "cancer": lambda: _sm("cancer"),
 }
 
 

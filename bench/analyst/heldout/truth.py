@@ -90,10 +90,53 @@ def ols_slope(df, y, x):
     return float(stats.linregress(df[x], df[y]).slope)
 
 
+# ---- helpers added with test2.json (written blind to the analyst) ---------
+WB_AGGREGATES = ("CAA", "LCN", "OED", "OSS", "PSS")  # fertility rows that are regions, not countries
+
+
+def countries_only(df):
+    """The fertility rows of real countries (World Bank regional rows out)."""
+    return df[~df["code"].isin(WB_AGGREGATES)]
+
+
+def month_name_of(df, date, col, how="max"):
+    """English name of the month of the year whose mean of col is highest
+    (how="max") or lowest."""
+    m = pd.to_datetime(df[date]).dt.month
+    means = df[col].groupby(m).mean()
+    import calendar
+    return calendar.month_name[int(means.idxmax() if how == "max" else means.idxmin())]
+
+
+def year_mean(df, date, col, year):
+    """Mean of col over the rows dated in calendar year `year`."""
+    return float(df.loc[pd.to_datetime(df[date]).dt.year == year, col].mean())
+
+
+def annual_mean_extreme_year(df, col, year="year", how="max", date=None):
+    """The year whose mean of col is highest (or lowest); year from a
+    column, or from a date column when date is given."""
+    y = pd.to_datetime(df[date]).dt.year if date else df[year]
+    means = df[col].groupby(y).mean()
+    return int(means.idxmax() if how == "max" else means.idxmin())
+
+
+def decade_mean(df, col, decade, year="year"):
+    d = df[(df[year] >= decade) & (df[year] < decade + 10)]
+    return float(d[col].mean())
+
+
+def shapiro_p(s):
+    return float(stats.shapiro(pd.Series(s).dropna()).pvalue)
+
+
 ENV = {"pd": pd, "np": np, "stats": stats, "math": math,
        "iqr_bounds": iqr_bounds, "iqr_count": iqr_count, "z_count": z_count,
        "corr": corr, "welch_p": welch_p, "anova_p": anova_p, "chi2_p": chi2_p,
-       "year_of_max": year_of_max, "year_of_min": year_of_min, "ols_slope": ols_slope}
+       "year_of_max": year_of_max, "year_of_min": year_of_min, "ols_slope": ols_slope,
+       "countries_only": countries_only, "month_name_of": month_name_of, "year_mean": year_mean,
+       "annual_mean_extreme_year": annual_mean_extreme_year, "decade_mean": decade_mean,
+       "shapiro_p": shapiro_p}
 
 
 def evaluate(expr, df):
