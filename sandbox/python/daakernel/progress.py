@@ -160,15 +160,18 @@ class _ClusterWatch:
         from distributed import futures_of
         futures = futures_of(packed)
         try:
-            self._wait(futures, names)
-            return self.client.gather(packed, direct=kw.get("direct"))
+            total = self._wait(futures, names)
+            result = self.client.gather(packed, direct=kw.get("direct"))
+            if total:   # a computation that reported ends full (not when it failed)
+                self.rep.emit(total, total, force=True)
+            return result
         finally:
             for f in futures:
                 f.release()
 
     def _wait(self, futures, names):
-        """Until all futures are done; an event per MIN_INTERVAL at most,
-        and the last (done == total) when any was sent."""
+        """Until all futures are done (finished or failed); an event per
+        MIN_INTERVAL at most.  Returns the total when any was sent, else 0."""
         import asyncio
         from distributed import wait
         total, sent, next_poll = len(names or ()), False, 0.0
@@ -191,8 +194,7 @@ class _ClusterWatch:
             next_poll = now + 4 * (time.monotonic() - now)   # a big graph: ask less often
             if done is not None and self.rep.emit(min(done, total), total):
                 sent = True
-        if sent:
-            self.rep.emit(total, total, force=True)
+        return total if sent else 0
 
 
 class reporting:
