@@ -137,8 +137,11 @@ def check_peak(s):
     say("the kernel's peak RSS: %d MiB, under its %d MiB limit" % (peak, limit))
 
 
-def main(factor=None):
-    """The checks on a file `factor` (default FACTOR) times the limit."""
+def main(factor=None, config=None, on_cluster=None):
+    """The checks on a file `factor` (default FACTOR) times the limit.
+    config: extra daemon config merged over the kernel's limit (e.g.
+    compute.dask_scheduler); on_cluster(s): more checks after the answers
+    (test_five_times_cluster.py)."""
     global FACTOR
     FACTOR = factor or FACTOR
     skip_unless_built()
@@ -147,7 +150,9 @@ def main(factor=None):
     say("wrote %.0f MiB" % (size / 2**20))
     ref = bigdata.pandas_in_chunks(path)
     say("pandas in chunks: %d rows" % ref["rows"])
-    with Session(config=bigdata.config(LIMIT_MB)) as s:
+    cfg = bigdata.config(LIMIT_MB)
+    cfg.update(config or {})
+    with Session(config=cfg) as s:
         s.daa("-p", s.project, "add", path, timeout=600)
         os.unlink(path)   # the project has its copy; half the disk
         s.d.call("conventions.set", {"project": s.project, "key": "date_column",
@@ -156,9 +161,12 @@ def main(factor=None):
         assert r["ok"] and r["result"]["repr"] == "(True, False)", r
         check_profile(s, ref)
         check_answers(s, ref)
+        if on_cluster:
+            on_cluster(s)
         check_peak(s)
         check_not_loadable(s, size)
         assert s.alive()
+    say("all checks")
     return 0
 
 
