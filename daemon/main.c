@@ -228,6 +228,7 @@ static void main_stop_parts(void)
 	server_stop_listening();
 	agent_shutdown();
 	kern_shutdown();
+	hist_shutdown(); /* after the kernels: no replay answer comes any more */
 	server_stop(2000);
 	proj_watch_shutdown();
 	proj_close_all();

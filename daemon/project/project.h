@@ -83,9 +83,10 @@ void proj_part_set(enum proj_part part, const struct proj_part_ops *ops);
  * Typed slots: each part hangs its own per-project state off the handle
  * (the type is the part's own; it creates the state on first use and frees
  * it in its close callback or at its shutdown).  In use: agent (struct
- * agent_proj, daemon/agent/agent_int.h) and prof.  Still keyed by path in their
- * own lists, not yet moved here: kern (kern->project), history (hidx,
- * jobs) — see notes/core.md.
+ * agent_proj, daemon/agent/agent_int.h), prof, and hist (which kernel the
+ * history module last restored, daemon/history/history.c).  Still keyed by
+ * path in their own lists, not yet moved here: kern (kern->project), and
+ * project/'s own hidx and work queue — see notes/slots.md.
  */
 struct kern_slot;
 struct agent_proj;
