@@ -21,6 +21,7 @@
 #include "daemon/core/loop.h"
 #include "daemon/history/history.h"
 #include "daemon/project/project.h"
+#include "daemon/project/workq.h"
 #include "daemon/core/sd.h"
 #include "daemon/server/server.h"
 #include "daemon/agent/agent.h"
@@ -221,13 +222,22 @@ static void main_start_parts(struct loop *l, const struct daa_config *cfg)
 		main_fatal(err.msg);
 }
 
-/* The orderly stop: no new clients, cancel turns, stop kernels, flush. */
+/* The orderly stop: no new clients, no new job; every open project closes
+ * as project.delete closes one, in the parts' written order (project.h:
+ * kernels stop, turns end, profile jobs fail, waiting jobs are dropped,
+ * the data/ watch goes); then each part frees what is left of its own, the
+ * replies are flushed and the handles forgotten. */
 static void main_stop_parts(void)
 {
+	struct proto_err why;
+	proto_fail(&why, PROTO_ERR_SHUTDOWN, "the daemon is shutting down");
 	daa_sd_notify("STOPPING=1");
 	server_stop_listening();
+	workq_stop();
+	proj_close_open(&why);
 	agent_shutdown();
 	kern_shutdown();
+	hist_shutdown(); /* after the kernels: no replay answer comes any more */
 	server_stop(2000);
 	proj_watch_shutdown();
 	proj_close_all();

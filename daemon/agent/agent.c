@@ -64,7 +64,7 @@ static struct {
 } A;
 
 static const struct workq_ops turn_ops;
-static void proj_closed_cb(struct proj *pj);
+static void proj_closed_cb(struct proj *pj, const struct proto_err *why);
 static const struct proj_part_ops agent_part = {.close = proj_closed_cb};
 
 /* Name of a state, for logs. */
@@ -739,15 +739,13 @@ void agent_shutdown(void)
 }
 
 /* A project is being deleted or closed: end its turns. */
-static void proj_closed_cb(struct proj *pj)
+static void proj_closed_cb(struct proj *pj, const struct proto_err *why)
 {
-	struct proto_err why;
 	struct agent_proj *p = proj_slots(pj)->agent;
-	proto_fail(&why, PROTO_ERR_NOT_FOUND, "the project was closed");
 	if (!p)
 		return; /* the agent never worked in it: no turn to end */
 	/* waiting turns first: ending the current one hands the project on */
-	workq_drop(proj_path(pj), WQ_TURN, 0, &why);
+	workq_drop(proj_path(pj), WQ_TURN, 0, why);
 	if (p->cur)
-		agent_turn_end(p->cur, AG_CANCELLED, "the project was closed");
+		agent_turn_end(p->cur, AG_CANCELLED, why->msg);
 }

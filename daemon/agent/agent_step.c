@@ -167,7 +167,7 @@ static int do_run_python(struct agent_turn *t, const struct llm_tool_call *c)
 	json_object_set_new(json_array_get(t->steps, json_array_size(t->steps) - 1), "fig_step",
 			    json_string(step));
 	t->state = AG_RUNNING_CODE;
-	if (hist_exec(t->proj->path, code, step, 0, exec_cb, t, &err) < 0) {
+	if (hist_exec(t->proj->pj, code, step, 0, exec_cb, t, &err) < 0) {
 		json_t *res = json_pack("{s:b, s:{s:s, s:s, s:s}}", "ok", 0, "error", "type",
 					"KernelError", "message", err.msg, "traceback", "");
 		json_object_set_new(json_array_get(t->steps, json_array_size(t->steps) - 1), "result", res);

@@ -4,7 +4,8 @@
  * Steps are history/NNN_slug.py (NNN >= 001).  Their statuses (ok, edited,
  * stale, failed) and the outputs of their last run live in
  * .daa/history.json, rewritten atomically.  Restore: the module remembers,
- * per project, the pid of the kernel it last brought up to date; before an
+ * per project (on the project's history slot, project.h), the pid of the
+ * kernel it last brought up to date; before an
  * exec on any other kernel it queues every step (the kernel serves requests
  * in order) and then a marker exec whose reply records the kernel's pid.
  * The first time the module meets a project (the first work on it since
@@ -31,18 +32,19 @@
 #include "daemon/project/publish.h"
 #include "daemon/core/rpc.h"
 
-/* What this module knows of a project's kernel. */
-struct hist_kstate {
-	struct hist_kstate *next;
-	char *path;
+/* What this module knows of a project's kernel: the project's history
+ * slot (project.h), made on first use, freed at shutdown (hist_shutdown). */
+struct hist_slot {
+	struct hist_slot *next; /* every slot made, for hist_shutdown only */
+	struct proj *pj;
 	int pid;        /* kernel restored last (0: none) */
 	bool restoring; /* replay queued, marker not yet answered */
 };
-static struct hist_kstate *ks_list;
+static struct hist_slot *slots_made;
 
 /* One queued replay exec. */
 struct replay_ctx {
-	char *path;
+	struct proj *pj;
 	int step, of;   /* 1-based; step == 0 for the marker */
 	char file[NAME_MAX + 1];
 };
@@ -264,21 +266,30 @@ void hist_event(const char *project_path, const char *kind, json_t *fields)
 	json_decref(ev);
 }
 
-/* The kernel record of a project (created). */
-static struct hist_kstate *ks_get(const char *path)
+/* The kernel record of a project: its slot (created on first use). */
+static struct hist_slot *ks_get(struct proj *pj)
 {
-	struct hist_kstate *k;
-	for (k = ks_list; k; k = k->next)
-		if (strcmp(k->path, path) == 0)
-			return k;
-	k = calloc(1, sizeof *k);
-	if (!k || !(k->path = strdup(path))) {
-		free(k);
+	struct hist_slot *k = proj_slots(pj)->hist;
+	if (k)
+		return k;
+	if (!(k = calloc(1, sizeof *k)))
 		return NULL;
-	}
-	k->next = ks_list;
-	ks_list = k;
+	k->pj = pj;
+	k->next = slots_made;
+	slots_made = k;
+	proj_slots(pj)->hist = k;
 	return k; /* (its figures were tidied when it was opened: hist_figures_init) */
+}
+
+/* Free every slot (shutdown, after the kernels stopped). */
+void hist_shutdown(void)
+{
+	while (slots_made) {
+		struct hist_slot *k = slots_made;
+		slots_made = k->next;
+		proj_slots(k->pj)->hist = NULL;
+		free(k);
+	}
 }
 
 /* The pid of the project's kernel, 0 when none. */
@@ -294,41 +305,39 @@ static int kernel_pid(const char *path)
 static void replay_cb(void *ud, const struct kern_result *kr)
 {
 	struct replay_ctx *c = ud;
-	struct hist_kstate *k = ks_get(c->path);
+	const char *path = proj_path(c->pj);
+	struct hist_slot *k = ks_get(c->pj);
 	bool answered = kr->kind != KR_NO_REPLY;
 	if (c->step == 0) {
 		if (k) {
 			k->restoring = false;
-			k->pid = answered ? kernel_pid(c->path) : 0;
+			k->pid = answered ? kernel_pid(path) : 0;
 		}
-		hist_event(c->path, "restored", json_pack("{s:i, s:b}", "steps", c->of, "ok", answered));
+		hist_event(path, "restored", json_pack("{s:i, s:b}", "steps", c->of, "ok", answered));
 	} else {
 		bool ok = kr->ok;
 		const char *msg = kr->error_message;
 		if (!ok)
-			log_warn("history: restore of %s: step %s failed: %s", c->path, c->file, msg);
-		hist_event(c->path, "restore",
+			log_warn("history: restore of %s: step %s failed: %s", path, c->file, msg);
+		hist_event(path, "restore",
 			   json_pack("{s:i, s:i, s:s, s:b, s:s?}", "step", c->step, "of", c->of,
 				     "file", c->file, "ok", ok, "error", ok ? NULL : msg));
 	}
-	free(c->path);
 	free(c);
 }
 
 /* Queue one replay exec. */
-static int replay_queue(const char *path, const char *code, const char *stem, int step, int of,
+static int replay_queue(struct proj *pj, const char *code, const char *stem, int step, int of,
 			const char *file, struct proto_err *err)
 {
 	struct replay_ctx *c = calloc(1, sizeof *c);
-	if (!c || !(c->path = strdup(path))) {
-		free(c);
+	if (!c)
 		return proto_fail(err, PROTO_ERR_INTERNAL, "out of memory");
-	}
+	c->pj = pj;
 	c->step = step;
 	c->of = of;
 	snprintf(c->file, sizeof c->file, "%s", file);
-	if (kern_exec(path, code, stem, replay_cb, c, err) < 0) {
-		free(c->path);
+	if (kern_exec(proj_path(pj), code, stem, replay_cb, c, err) < 0) {
 		free(c);
 		return -1;
 	}
@@ -336,9 +345,10 @@ static int replay_queue(const char *path, const char *code, const char *stem, in
 }
 
 /* Queue steps 1..upto then the marker. */
-int hist_restore(const char *path, int upto, struct proto_err *err)
+int hist_restore(struct proj *pj, int upto, struct proto_err *err)
 {
-	struct hist_kstate *k = ks_get(path);
+	const char *path = proj_path(pj);
+	struct hist_slot *k = ks_get(pj);
 	json_t *steps = hist_steps(path, err), *s;
 	size_t i, of = 0;
 	if (!k || !steps) {
@@ -355,7 +365,7 @@ int hist_restore(const char *path, int upto, struct proto_err *err)
 	for (i = 0; i < of; i++) {
 		s = json_array_get(steps, i);
 		char *code = hist_step_read(s, err);
-		int rc = code ? replay_queue(path, code, json_string_value(json_object_get(s, "stem")),
+		int rc = code ? replay_queue(pj, code, json_string_value(json_object_get(s, "stem")),
 					     (int)i + 1, (int)of,
 					     json_string_value(json_object_get(s, "file")), err)
 			      : -1;
@@ -364,7 +374,7 @@ int hist_restore(const char *path, int upto, struct proto_err *err)
 			goto fail;
 	}
 	json_decref(steps);
-	if (replay_queue(path, "None", "restore_marker", 0, (int)of, "", err) < 0)
+	if (replay_queue(pj, "None", "restore_marker", 0, (int)of, "", err) < 0)
 		goto fail_marker;
 	return 0;
 fail:
@@ -375,18 +385,18 @@ fail_marker:
 }
 
 /* Forget the restored kernel of a project, and restart it. */
-void hist_restart_kernel(const char *path)
+void hist_restart_kernel(struct proj *pj)
 {
-	struct hist_kstate *k = ks_get(path);
+	struct hist_slot *k = ks_get(pj);
 	if (k)
 		k->pid = 0; /* the next exec replays history */
-	kern_restart(path);
+	kern_restart(proj_path(pj));
 }
 
 /* An exec of hist_exec: its owner's callback, or none once forgotten. */
 struct hexec {
 	struct hexec *next;
-	char *path;
+	struct proj *pj;
 	char step[96];
 	kern_reply_cb cb; /* NULL: the owner forgot it (hist_exec_forget) */
 	void *ud;
@@ -408,16 +418,15 @@ static void hexec_cb(void *ud, const struct kern_result *kr)
 	/* the kernel died: a figure it was saving is left as a .tmp — gone
 	 * before anyone hears of the failure (a client may look at once) */
 	if (kr->kind == KR_NO_REPLY)
-		hist_figures_tidy(h->path);
+		hist_figures_tidy(proj_path(h->pj));
 	if (h->cb) {
 		h->cb(h->ud, kr);
 	} else {
-		json_t *figs = hist_exec_figures(h->path, h->step);
+		json_t *figs = hist_exec_figures(proj_path(h->pj), h->step);
 		if (json_array_size(figs))
-			json_decref(hist_figures_move(h->path, figs, NULL, 0));
+			json_decref(hist_figures_move(proj_path(h->pj), figs, NULL, 0));
 		json_decref(figs);
 	}
-	free(h->path);
 	free(h);
 }
 
@@ -430,10 +439,11 @@ void hist_exec_forget(void *ud)
 }
 
 /* kern_exec, restoring the project's state first when the kernel is new. */
-int hist_exec(const char *path, const char *code, const char *step, int timeout_s,
+int hist_exec(struct proj *pj, const char *code, const char *step, int timeout_s,
 	      kern_reply_cb cb, void *ud, struct proto_err *err)
 {
-	struct hist_kstate *k = ks_get(path);
+	const char *path = proj_path(pj);
+	struct hist_slot *k = ks_get(pj);
 	char cache[PATH_MAX];
 	struct proto_err cerr;
 	/* the loaded-dataset cache (datasets.py); the sandbox opens it to kernels bound after this */
@@ -441,21 +451,19 @@ int hist_exec(const char *path, const char *code, const char *step, int timeout_
 		fsu_mkdir_p(cache, 0700, &cerr);
 	if (k && !k->restoring && (k->pid == 0 || k->pid != kernel_pid(path))) {
 		struct proto_err rerr;
-		if (hist_restore(path, -1, &rerr) < 0)
+		if (hist_restore(pj, -1, &rerr) < 0)
 			log_warn("history: %s: state not restored: %s", path, rerr.msg);
 	}
 	struct hexec *h = calloc(1, sizeof *h);
-	if (!h || !(h->path = strdup(path))) {
-		free(h);
+	if (!h)
 		return proto_fail(err, PROTO_ERR_INTERNAL, "out of memory");
-	}
+	h->pj = pj;
 	snprintf(h->step, sizeof h->step, "%s", step ? step : "");
 	h->cb = cb, h->ud = ud;
 	h->next = hexecs;
 	hexecs = h;
 	if (kern_exec_timeout(path, code, step, timeout_s, hexec_cb, h, err) < 0) {
 		hexecs = h->next; /* a callback never fires from inside a submit (kernel.h) */
-		free(h->path);
 		free(h);
 		return -1;
 	}

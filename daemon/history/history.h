@@ -94,17 +94,20 @@ char *hist_step_request(const char *text);
  * crash or a time limit, or after a daemon restart), every history step is
  * queued before the code (progress as `history.event` kind "restore").
  */
-int hist_exec(const char *project_path, const char *code, const char *step, int timeout_s,
+int hist_exec(struct proj *pj, const char *code, const char *step, int timeout_s,
 	      kern_reply_cb cb, void *ud, struct proto_err *err);
 /* The owner (ud) of hist_exec calls is gone (a cancelled turn): their
  * callbacks are not called; the figures those steps draw go to unsaved/. */
 void hist_exec_forget(void *ud);
 /* Queue the replay of steps 1..upto (all when upto < 0) on the project's
  * kernel; the kernel counts as restored once they ran. */
-int hist_restore(const char *project_path, int upto, struct proto_err *err);
+int hist_restore(struct proj *pj, int upto, struct proto_err *err);
 /* Restart the project's kernel on purpose (kernel.restart, an edit, undo,
  * a re-run): its variables are gone and the next exec replays history. */
-void hist_restart_kernel(const char *project_path);
+void hist_restart_kernel(struct proj *pj);
+/* Free what the module keeps per project (its slot, project.h; shutdown,
+ * after kern_shutdown: no replay answers after this). */
+void hist_shutdown(void);
 /* The step name the next saved `run` gets ("NNN_run"). */
 void hist_run_step_name(struct proj *pj, char *buf, size_t size);
 /* Save code that ran successfully through `run` as history/NNN_run.py

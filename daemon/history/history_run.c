@@ -278,8 +278,8 @@ static int rerun_begin(void *ud, struct proto_err *err)
 	json_decref(r->steps);
 	if (!(r->steps = steps_from(r->path, r->from, err)))
 		return -1;
-	hist_restart_kernel(r->path);
-	if (hist_restore(r->path, r->from - 1, err) < 0)
+	hist_restart_kernel(r->pj);
+	if (hist_restore(r->pj, r->from - 1, err) < 0)
 		return -1;
 	hist_event(r->path, "rerun_start",
 		   json_pack("{s:i, s:i}", "from", r->from, "steps", (int)json_array_size(r->steps)));
@@ -340,9 +340,9 @@ static void edit_notify(struct proj *pj, const char *kind, const json_t *r)
 }
 
 /* The kernel starts afresh: the next exec replays the edited history. */
-static void edit_restart(const char *path)
+static void edit_restart(struct proj *pj)
 {
-	hist_restart_kernel(path); /* the old code's variables must not survive the edit */
+	hist_restart_kernel(pj); /* the old code's variables must not survive the edit */
 }
 
 /* Step n of the project as listed now (*steps owned), or NULL with err. */
@@ -404,7 +404,7 @@ static int restart_start(void *ud, struct proto_err *err)
 	stale = steps ? mark_stale(state, steps, e->n) : json_array();
 	if (steps && hist_state_save(path, state, err) < 0)
 		log_warn("history: %s: statuses not saved: %s", path, err->msg);
-	edit_restart(path);
+	edit_restart(e->pj);
 	log_info("history: %s: kernel restarted after the edit of step %d", path, e->n);
 	hist_event(path, "edit_restart", json_pack("{s:i, s:o}", "step", e->n, "stale", stale));
 	json_decref(state);
@@ -420,7 +420,7 @@ static int edit_start(void *ud, struct proto_err *err)
 	json_t *r = edit_save(e->pj, e->n, e->text, err);
 	if (!r)
 		return -1; /* edit_drop tells */
-	edit_restart(proj_path(e->pj));
+	edit_restart(e->pj);
 	json_object_set_new(r, "queued", json_true());
 	log_info("history.edit: %s: %s saved (it waited for the re-run)", proj_name(e->pj),
 		 json_string_value(json_object_get(r, "file")));
@@ -506,7 +506,7 @@ json_t *hist_edit(struct proj *pj, int n, const char *text, struct proto_err *er
 	if (!(r = edit_save(pj, n, text, err)))
 		return NULL;
 	if (!held)
-		edit_restart(path);
+		edit_restart(pj);
 	else if (!restart_merge(path, n) && edit_queue(pj, n, NULL, err) < 0)
 		log_warn("history: %s: the kernel restart after the edit was not queued: %s", path,
 			 err->msg);

@@ -66,13 +66,22 @@ static void load_settings(const struct kern_config *cfg)
 		kern_g.step_timeout_s = 120;
 }
 
-/* A project is being deleted or closed: its kernel stops. */
-static void close_hook(struct proj *p)
-{
-	kern_stop(proj_path(p));
-}
-
 static struct kern *find(const char *project);
+
+/* A project is being deleted or closed: its kernel stops (at shutdown
+ * kern_shutdown reaps it afterwards). */
+static void close_hook(struct proj *p, const struct proto_err *why)
+{
+	if (why->code != PROTO_ERR_SHUTDOWN) {
+		kern_stop(proj_path(p));
+		return;
+	}
+	struct kern *k = find(proj_path(p));
+	if (k) {
+		k->no_handover = true;
+		kern_kill(k, PROTO_ERR_SHUTDOWN, why->msg);
+	}
+}
 static int submit(const char *project, const char *op, json_t *msg, int timeout_s,
 		  kern_reply_cb cb, void *ud, struct proto_err *err);
 

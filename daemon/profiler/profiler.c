@@ -538,7 +538,7 @@ static void change_hook(struct proj *p)
 
 /* The project is being deleted: its jobs end with an error (jobs that the
  * callbacks start meanwhile fail on their own). */
-static void close_hook(struct proj *p)
+static void close_hook(struct proj *p, const struct proto_err *why)
 {
 	struct prof_slot *pp = proj_slots(p)->prof;
 	struct pjob *list = pp ? pp->jobs : NULL;
@@ -548,7 +548,7 @@ static void close_hook(struct proj *p)
 		struct pjob *j = list;
 		list = j->next;
 		j->again = false;
-		job_fail(j, PROTO_ERR_NOT_FOUND, "the project was closed");
+		job_fail(j, why->code, why->msg);
 	}
 }
 

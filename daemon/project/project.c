@@ -30,9 +30,14 @@
 static struct proj *projs;
 
 /* The data/ watch is a part of the project module itself. */
+static void watch_close(struct proj *p, const struct proto_err *why)
+{
+	(void)why;
+	proj_watch_remove(p);
+}
 static const struct proj_part_ops watch_ops = {
 	.open = proj_watch_add,
-	.close = proj_watch_remove,
+	.close = watch_close,
 };
 static const struct proj_part_ops *parts[PROJ_PARTS] = {
 	[PROJ_PART_WATCH] = &watch_ops,
@@ -77,11 +82,11 @@ static void proj_parts_open(struct proj *p)
 }
 
 /* The one close order: every part's close callback, first to last. */
-static void proj_parts_close(struct proj *p)
+static void proj_parts_close(struct proj *p, const struct proto_err *why)
 {
 	for (int i = 0; i < PROJ_PARTS; i++)
 		if (parts[i] && parts[i]->close)
-			parts[i]->close(p);
+			parts[i]->close(p, why);
 }
 
 /* Tell the parts that p's datasets or conventions changed. */
@@ -405,7 +410,9 @@ int proj_delete(struct proj *p, bool *files_removed, struct proto_err *err)
 	*files_removed = false;
 	if (proj_check_alive(p, err) < 0)
 		return -1;
-	proj_parts_close(p);
+	struct proto_err why;
+	proto_fail(&why, PROTO_ERR_NOT_FOUND, "the project was closed");
+	proj_parts_close(p, &why);
 	if (proj_is_linked(p, link, sizeof(link))) {
 		if (unlink(link) < 0)
 			return proto_fail(err, PROTO_ERR_IO, "cannot unregister %s: %s", link,
@@ -588,6 +595,14 @@ json_t *proj_open_names(void)
 		if (!p->deleted)
 			json_array_append_new(arr, json_string(p->name));
 	return arr;
+}
+
+/* Shutdown: every open project closes in the one close order. */
+void proj_close_open(const struct proto_err *why)
+{
+	for (struct proj *p = projs; p; p = p->next)
+		if (!p->deleted)
+			proj_parts_close(p, why);
 }
 
 /* Free every handle. */

@@ -46,7 +46,12 @@ int proj_watch_init(struct loop *l);
 void proj_watch_shutdown(void);
 /* Remove what a killed daemon left of deleted projects (start-up). */
 void proj_startup_cleanup(void);
-/* Forget every handle (shutdown). */
+/* Shutdown: close every open project (not deleted) as proj_delete closes
+ * one, through the parts' close callbacks in their written order (below),
+ * with why (PROTO_ERR_SHUTDOWN).  Each part frees what is left of its own
+ * at its own shutdown afterwards. */
+void proj_close_open(const struct proto_err *why);
+/* Forget every handle (shutdown, last). */
 void proj_close_all(void);
 
 /*
@@ -55,10 +60,13 @@ void proj_close_all(void);
  * written here, whatever the order they registered in:
  *   open    when the handle is made (proj_get/proj_create of a project not
  *           yet open), first to last;
- *   close   before a project is deleted, first to last: kernels stop first
+ *   close   before a project is deleted, and for every open project at
+ *           shutdown (proj_close_open), first to last: kernels stop first
  *           (no step runs while the rest closes), then turns end (before
  *           their profiles), profile jobs fail, waiting history jobs are
- *           dropped, and the data/ watch goes last;
+ *           dropped, and the data/ watch goes last.  why says which
+ *           (PROTO_ERR_NOT_FOUND "the project was closed", or
+ *           PROTO_ERR_SHUTDOWN): what the part tells those it fails;
  *   changed after its datasets or conventions changed (a bound kernel
  *           reloads them, profiles are made again), first to last.
  */
@@ -73,7 +81,7 @@ enum proj_part {
 };
 struct proj_part_ops {
 	void (*open)(struct proj *p);    /* each may be NULL */
-	void (*close)(struct proj *p);
+	void (*close)(struct proj *p, const struct proto_err *why);
 	void (*changed)(struct proj *p);
 };
 /* Set a part's callbacks (ops is borrowed: static storage). */
@@ -83,9 +91,10 @@ void proj_part_set(enum proj_part part, const struct proj_part_ops *ops);
  * Typed slots: each part hangs its own per-project state off the handle
  * (the type is the part's own; it creates the state on first use and frees
  * it in its close callback or at its shutdown).  In use: agent (struct
- * agent_proj, daemon/agent/agent_int.h) and prof.  Still keyed by path in their
- * own lists, not yet moved here: kern (kern->project), history (hidx,
- * jobs) — see notes/core.md.
+ * agent_proj, daemon/agent/agent_int.h), prof, and hist (which kernel the
+ * history module last restored, daemon/history/history.c).  Still keyed by
+ * path in their own lists, not yet moved here: kern (kern->project), and
+ * project/'s own hidx and work queue — see notes/slots.md.
  */
 struct kern_slot;
 struct agent_proj;

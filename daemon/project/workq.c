@@ -160,11 +160,9 @@ static void advance(struct wq_proj *q)
 }
 
 /* A project is closed or deleted: its waiting jobs never run. */
-static void closed_cb(struct proj *pj)
+static void closed_cb(struct proj *pj, const struct proto_err *why)
 {
-	struct proto_err err;
-	proto_fail(&err, PROTO_ERR_NOT_FOUND, "the project was closed");
-	drop_where(proj_queue(proj_path(pj), false), -1, 0, &err);
+	drop_where(proj_queue(proj_path(pj), false), -1, 0, why);
 }
 static const struct proj_part_ops workq_part = {.close = closed_cb};
 
@@ -277,6 +275,11 @@ void *workq_first_waiting(const char *project_path, enum workq_kind kind)
 		if (j->state == JOB_QUEUED && j->ops->kind == kind)
 			return j->ud;
 	return NULL;
+}
+
+void workq_stop(void)
+{
+	W.stopping = true;
 }
 
 void workq_shutdown(const struct proto_err *why)

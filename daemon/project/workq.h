@@ -83,6 +83,9 @@ bool workq_busy(const char *project_path);
 int workq_count(const char *project_path, enum workq_kind kind, bool waiting_only);
 /* The ud of the first waiting job of kind on the project, or NULL. */
 void *workq_first_waiting(const char *project_path, enum workq_kind kind);
+/* The daemon stops: nothing starts any more (waiting jobs stay until the
+ * project's close drops them, daemon/main.c). */
+void workq_stop(void);
 /* The daemon stops: every waiting job is dropped (why), nothing starts
  * any more; the running ones end as their owners end them. */
 void workq_shutdown(const struct proto_err *why);

@@ -81,7 +81,7 @@ static void run_cb(void *ud, const struct kern_result *kr);
 /* hist_exec, with the run's progress watched while it runs. */
 static int run_exec(struct run_ctx *c, struct proto_err *err)
 {
-	int rc = hist_exec(c->project_path, c->code, c->step, c->timeout_s, run_cb, c, err);
+	int rc = hist_exec(c->pj, c->code, c->step, c->timeout_s, run_cb, c, err);
 	if (rc == 0)
 		kern_watch_progress(c->project_path, c->step, run_progress_cb, c);
 	return rc;
@@ -246,7 +246,7 @@ RPC_METHOD_PROJECT(kernel_interrupt, "kernel.interrupt", project_params, m_inter
 /* kernel.restart: the next exec replays history. */
 static json_t *m_restart(struct rpc_req *req)
 {
-	hist_restart_kernel(proj_path(req->proj)); /* the next exec replays history */
+	hist_restart_kernel(req->proj); /* the next exec replays history */
 	return rpc_ok();
 }
 RPC_METHOD_PROJECT(kernel_restart, "kernel.restart", project_params, m_restart,

@@ -49,7 +49,7 @@ static json_t *m_history_undo(struct rpc_req *req)
 	if (n == 0)
 		return json_pack("{s:b, s:n, s:i}", "ok", 0, "removed", "steps", 0);
 	int steps = proj_step_count(pj);
-	hist_restart_kernel(proj_path(pj)); /* the step's variables must not survive it */
+	hist_restart_kernel(pj); /* the step's variables must not survive it */
 	json_t *res = json_pack("{s:b, s:o, s:o, s:i}", "ok", 1, "removed", rpc_str(removed), "kept_as",
 				rpc_str(kept), "steps", steps);
 	if (!res)

@@ -55,6 +55,11 @@ const char *proj_path(const struct proj *p)
 	(void)p;
 	abort();
 }
+struct proj_slots *proj_slots(struct proj *p)
+{
+	(void)p;
+	abort();
+}
 const char *proj_history_dir(const struct proj *p)
 {
 	(void)p;

@@ -222,7 +222,9 @@ static void closed_and_other_project(void)
 	submit(&P1, &c, WQ_RUN, 0);
 	submit(&P1, &d, WQ_TURN, 0);
 	check(b.position == 0 && strcmp(trace, "+A +B") == 0, "projects do not wait for each other");
-	workq_part->close(&P1);
+	struct proto_err why;
+	proto_fail(&why, PROTO_ERR_NOT_FOUND, "the project was closed");
+	workq_part->close(&P1, &why);
 	check(strcmp(trace, "+A +B xC xD") == 0, "a closed project drops its waiting jobs in order");
 	workq_end(&a, WQ_CANCELLED);
 	workq_end(&b, WQ_DONE);
