@@ -8,7 +8,7 @@ choices go through the Resolver: conventions first ("date_column",
 """
 import re
 
-from analyst.parse import (NeedAsk, Unknown, PLOT_RE, detect_agg, detect_aggs, detect_freq,
+from analyst.parse import (NeedAsk, Unknown, PLOT_RE, FREQ_WORDS, detect_agg, detect_aggs, detect_freq,
                            find_mentions, first_number, mark_groups, parse_filters,
                            tokenize, two_values)
 from analyst import dateparts
@@ -274,7 +274,7 @@ def described_tokens(request, tokens, ms, ds):
             continue
         before = [t for t in tokens if t.pos < par.start()][-5:]
         for t in reversed(before):
-            if t.f in ("of", "for", "between", "and", "the", "in", "with", "is", "are") and t is not before[-1] and t.f != "and":
+            if t.f in ("of", "for", "between", "and", "the", "in", "with", "is", "are", "by", "per", "across", "than") and t is not before[-1] and t.f != "and":
                 break
             if any(m.start <= t.i < m.end and m.score >= 85 for m in ms):
                 break
@@ -314,8 +314,8 @@ def rewrite(request):
     return request
 
 
-PERIOD_RE = (r"\b(?:which|what)\b(?: \w+){0,4}? (day|date|week|month|quarter|year)\b"
-             r"|\b(?:find|the|in) (day|date|week|month|quarter|year) (?=(?:with|that had|which had|when|having)\b)")
+PERIOD_RE = (r"\b(?:which|what)\b(?: \w+){0,4}? (day|date|week|month|quarter|year|decade)\b"
+             r"|\b(?:find|the|in) (day|date|week|month|quarter|year|decade) (?=(?:with|that had|which had|when|having)\b)")
 
 
 def build_intent(request, ds, res, ds_names=()):
@@ -345,7 +345,7 @@ def build_intent(request, ds, res, ds_names=()):
                if not (f["kind"] == "search" and set(f.get("toks", ())) <= described)]
     versus_rest(tokens, ms)
     op = pick_op(qf, ms, filters)
-    mark_groups(tokens, ms, op)
+    mark_groups(tokens, ms, op, paren)
     described |= regroup(tokens, ms, ds)
     has_date = bool(ds.date_columns())
     op = op or default_op(qf, ms, it["freq"], has_date)
@@ -360,9 +360,14 @@ def build_intent(request, ds, res, ds_names=()):
             op, it["freq"], it["agg"] = "top", None, None
             it["row_top"] = True
         else:                                     # "which month had the highest revenue"
-            op, it["freq"] = "time", {"week": "W", "month": "M", "quarter": "Q", "year": "Y"}[unit]
+            op, it["freq"] = "time", {"week": "W", "month": "M", "quarter": "Q", "year": "Y", "decade": "10Y"}[unit]
             if it["agg"] in ("max", "min"):       # "highest" picks the period, it does not aggregate
                 it["agg"] = None
+    if it["freq"] and op not in ("time", None):   # "by decade" that the operation would drop
+        said = next(m.group(0) for f, pat in FREQ_WORDS if f == it["freq"] for m in [re.search(pat, qf)] if m)
+        raise Unknown(f"I did not understand how \u201c{said}\u201d goes with the rest of your request, so I did "
+                      "not answer (without it I would have answered a different question). For values per period "
+                      "ask e.g. \u201caverage COLUMN per year\u201d or \u201cwhich year had the highest COLUMN\u201d.")
     if re.search(r"\b(fiscal|financial) (year|quarter|period)s?\b|\bfy\b", qf):
         raise Unknown("I did not understand \u201cfiscal year\u201d: I do not know in which month your fiscal "
                       "year starts. Ask per calendar year, quarter or month instead (e.g. \u201c... per quarter\u201d), "
@@ -394,7 +399,7 @@ def build_intent(request, ds, res, ds_names=()):
     orphan_filters(it)
     rate_condition(it)
     check_unmatched(it, tokens, ms, ds_names)
-    unused_numbers(it, tokens)
+    unused_numbers(it, tokens, ms)
     if op == "agg" and not it["agg"] and it["group"] is not None and it["measure"] is not None \
             and it["measure"].is_binary01() and len(it["measures"]) == 1:
         it["op"] = op = "rate"   # "vote by PID" with vote 0/1: the share of 1s per group, not their sum
@@ -450,7 +455,7 @@ def rate_condition(it):
             return
 
 
-def unused_numbers(it, tokens):
+def unused_numbers(it, tokens, ms):
     """A number of the request that nothing used ("How many women rate their
     marriage as 5?") would be dropped silently: refuse, naming it."""
     used = {f.get("tok") for f in it["filters"] if "tok" in f}
@@ -467,6 +472,14 @@ def unused_numbers(it, tokens):
     if it["op"] in ("top", "head", "tail", "sample"):
         vals.add(float(it.get("n") or 0))
     for t in tokens:
+        if t.kind in ("odd", "decade") and t.i not in used:   # "5k", "1980s" read by nothing
+            raise Unknown(f"I did not understand \u201c{t.text}\u201d in your request, so I did not answer "
+                          "(without it I would have answered a different question). Write numbers in full "
+                          "(e.g. 5000) and periods as years (e.g. \u201cfrom 1980 to 1989\u201d).")
+        if t.f == "no" and t.i not in used and any(m.start == t.i + 1 for m in ms):   # "no children" read by nothing
+            raise Unknown(f"I did not understand \u201cno {tokens[t.i + 1].text}\u201d in your request, so I did not "
+                          "answer (without it I would have answered a different question). Say it with the column, "
+                          "e.g. \u201cCOLUMN = 0\u201d.")
         if t.kind != "num" or t.i in used:
             continue
         num = t.number()
@@ -600,7 +613,7 @@ def flag_filters(it, tokens, others, res):
         if not c.is_flag() or c is it["group"]:
             continue
         before = " ".join(t.f for t in tokens[max(0, m.start - 2):m.start])
-        neg = bool(re.search(r"\b(not|non|never|didn't|did not|haven't)$", before))
+        neg = bool(re.search(r"\b(not|non|never|didn't|did not|haven't|no|without)$", before))
         it["filters"].append({"kind": "flag", "col": c, "op": "!=" if neg else "==", "value": "yes"})
         it["others"] = [x for x in it["others"] if x is not c]
 
@@ -716,7 +729,8 @@ def check_unmatched(it, tokens, ms, ds_names):
     if op == "ttest" and it["measure"] is not None and it["group"] is None:
         raise Unknown(f"I understood that you want to compare {it['measure'].name} between groups, but not which "
                       f"column makes the groups. Name it, e.g. \u201cdoes {it['measure'].name} differ by COLUMN\u201d.")
-    words = unmatched_words(tokens, ms, ds_names, it.get("described", ()))
+    used = set(it.get("described", ())) | {f["tok"] for f in it["filters"] if isinstance(f.get("tok"), int)}
+    words = unmatched_words(tokens, ms, ds_names, used)
     missing = needs.get(op) and it.get(needs[op]) is None and not (op == "agg" and it["group"] is not None)
     if op == "ttest" and it["group"] is not None and any(c is not it["group"] and (c.is_category() or c.is_flag())
                                                          for c in it["others"]):
