@@ -24,7 +24,7 @@ five six seven eight nine ten values each value identify determine report perfor
 apply obtain provide output return print state present analyze analyse examine check assess evaluate
 investigate consider calculated calculating computed computing using based following given respectively
 approximately result results answer answers variable variables feature features field fields observations
-whether exist exists""".split())
+whether exist exists study survey whose""".split())
 
 OPS = [  # (op, pattern) checked in order; the first that fits the mentions wins
     ("help", r"^\s*(help|\?|what can you do|examples?)\b"),
@@ -47,7 +47,7 @@ OPS = [  # (op, pattern) checked in order; the first that fits the mentions wins
     ("tail", r"\b(tail|last \d+|last (few )?rows)\b"),
     ("sample", r"\b(random|sample)\b"),
     ("head", r"\b(head|first \d+|first (few )?rows|preview|peek|show (me )?(some |a few )?(rows|records|entries|lines)|show (me )?the data)\b"),
-    ("top", r"\b(top|bottom|best|worst|rank\w*|leading)\b|\b(highest|lowest|largest|smallest|most|least) \d+"
+    ("top", r"\b(top|bottom|best|worst|rank\w*|leading)\b|(?<!\bat )\b(highest|lowest|largest|smallest|most|least) \d+"
             r"|\bwhich\b.*\b(highest|lowest|largest|smallest|most|least|biggest|best|worst)\b"
             r"|\b(list|show|name|find|give|get|what are|the) (me )?(the )?\d+ ([a-z]\w* )?(with|that have|that had|having|by) "
             r"(the )?(highest|lowest|largest|smallest|most|least|biggest|greatest|fewest)\b"),

@@ -27,8 +27,8 @@ AGG_WORDS = [
     ("median", r"\bmedian\b"),
     ("std", r"\b(std|standard deviation|stdev|spread|variability)\b"),
     ("var", r"\bvariance\b"),
-    ("min", r"\b(min|minimum|lowest|smallest|least)\b"),
-    ("max", r"\b(max|maximum|highest|largest|biggest|greatest|most)\b"),
+    ("min", r"\b(min|minimum|lowest|smallest|(?<!\bat )least)\b"),   # "at least 3" is a comparison
+    ("max", r"\b(max|maximum|highest|largest|biggest|greatest|(?<!\bat )most)\b"),
     ("count", r"\b(count|number of|how many|frequency|frequencies)\b"),
     ("skew", r"\b(skew|skewness|skewed)\b"),
     ("kurt", r"\b(kurtosis|kurt|tailedness)\b"),
@@ -354,6 +354,8 @@ def _search_filters(tokens, ms, filters, ds):
     return out
 
 
+MEASURE_AFTER = {"rate", "rates", "level", "levels", "percentage", "score", "scores", "value", "values",
+                 "amount", "reading", "readings", "figure", "figures"}
 NUMBER_FIRST = [(">=", r"(?:or|and) (?:more|higher|above|greater|over|up|later|after)"),
                 ("<=", r"(?:or|and) (?:less|lower|below|fewer|under|earlier|before)")]
 
@@ -361,7 +363,8 @@ NUMBER_FIRST = [(">=", r"(?:or|and) (?:more|higher|above|greater|over|up|later|a
 def _comparison_after(tokens, m):
     """`units > 10`, `discount of at least 0.1`, `region is West`, `educ of 6
     or higher` after a mention."""
-    rest = tokens[m.end:m.end + 6]
+    skip = 1 if m.end < len(tokens) and tokens[m.end].f in MEASURE_AFTER else 0   # "poverty rate above 15"
+    rest = tokens[m.end + skip:m.end + skip + 6]
     text = " ".join(t.f for t in rest)
     text = re.sub(r"^(of |with |that |which )", "", text)
     for op, pat in NUMBER_FIRST:
@@ -459,9 +462,15 @@ def _orphan_filters(tokens, ms, filters):
         near = [m for m in ms if m.value is None and 0 <= k - m.end <= 4 and m.col0.is_numeric()]
         if near:
             continue   # "volume below 800" is read by the column's own comparison
+        after = next((m for m in ms if m.start == k + 1 and m.value is None and m.role is None
+                      and m.col0.is_numeric() and len(m.cols) == 1), None)
         op = {"above": ">", "over": ">", "more than": ">", "greater than": ">", "higher than": ">",
               "exceeding": ">", "below": "<", "under": "<", "less than": "<", "lower than": "<",
               "at least": ">=", "at most": "<="}[hit.group(1)]
+        if after is not None:   # "more than 10 Chins": the column named after the number
+            after.role = "filter"
+            out.append({"kind": "compare", "mention": after, "op": op, "value": t.number(), "tok": k})
+            continue
         out.append({"kind": "orphan", "op": op, "value": t.number(), "tok": k, "text": f"{hit.group(1)} {t.text}"})
     return out
 
