@@ -24,7 +24,7 @@ five six seven eight nine ten values each value identify determine report perfor
 apply obtain provide output return print state present analyze analyse examine check assess evaluate
 investigate consider calculated calculating computed computing using based following given respectively
 approximately result results answer answers variable variables feature features field fields observations
-whether exist exists study survey whose""".split())
+whether exist exists study survey whose name""".split())
 
 OPS = [  # (op, pattern) checked in order; the first that fits the mentions wins
     ("help", r"^\s*(help|\?|what can you do|examples?)\b"),
@@ -345,6 +345,9 @@ def build_intent(request, ds, res, ds_names=()):
     q = " ".join(request.casefold().split())
     tokens = tokenize(request)
     ms = find_mentions(tokens, ds, ds_names)
+    ms = [m for m in ms if not (m.value is not None and tokens[m.start].f in ("no", "none") and m.end - m.start == 1
+                                and any(n.start == m.end and n.value is None and n.col0.is_numeric() for n in ms))]
+    # "with no support tickets": "no" negates the column after it, it is no yes/no value
     described, paren = described_tokens(request, tokens, ms, ds)
     ms = [m for m in ms if m.score >= 85 or m.value is not None or not set(range(m.start, m.end)) <= paren]
     inside = {i for m in ms if (m.value is None and m.end - m.start > 1 or m.score >= 85)
