@@ -354,7 +354,8 @@ def build_intent(request, ds, res, ds_names=()):
               and not (m.value is None and m.col0.time_part()) for i in range(m.start, m.end)}
     inside |= {i for i in described if tokens[i].f in MEASURE_NOUNS | {"percentage", "percent"}   # "murder rate" is no rate
                and any(m.value is None and m.col0.is_numeric() and (m.score >= 70 and m.end in (i, i - 1)
-                                                                   or i in paren and m.start == i + 1) for m in ms)}
+                                                                   or i in paren and m.start == i + 1 and tokens[i].f in ("percentage", "percent")
+                                                                   and is_percent(m.col0)) for m in ms)}
     qf = " ".join(t.f for t in tokens if t.i not in inside)   # keywords outside column names
     if detect_freq(qf) or re.search(PERIOD_RE, qf):   # "by year" is a period, not the year column
         ms = [m for m in ms if m.value is not None or not m.col0.time_part()]
