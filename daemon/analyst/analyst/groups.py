@@ -58,7 +58,7 @@ def rate_condition(it):
             return
 
 
-SEVERAL_OPS = {"agg", "count_rows", "value_counts", "ttest"}
+SEVERAL_OPS = {"agg", "count_rows", "value_counts", "ttest", "rate"}
 REST_RE = (r"\b(and|or|vs\.?|versus|compared (to|with)|than) (of |for |to )?(those|the ones|people|ones|rows|the rest|"
            r"everyone|all the others|the others|others)\b(?! with\b| whose\b| where\b)"
            r"( (who|which|that) (did|do|does|are|were|is|was|have|had|has) (not|n't)\b| else\b|(?<=rest)|(?<=others)|$)")
