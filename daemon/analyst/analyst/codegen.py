@@ -182,6 +182,11 @@ def filter_expr(v, f):
         return f"{col(v, c)}.dt.year == {f['value']}"
     if f["kind"] == "date":
         return f"{col(v, c)} {f['op']} {lit(f['value'])}"
+    if f["kind"] == "isin":   # several values of one column, set side by side
+        vals = f["value"]
+        if c.is_numeric() or all(x in c.values for x in vals):
+            return f"{col(v, c)}.isin({vals!r})"
+        return f"{col(v, c)}.astype(str).str.casefold().isin({[str(x).casefold() for x in vals]!r})"
     if f["kind"] == "compare":
         val = f["value"]
         val = int(val) if float(val).is_integer() else val
@@ -203,6 +208,8 @@ def filter_text(it):
             parts.append(f"{f['col'].name} is {'not ' if f['op'] == '!=' else ''}yes/true")
         elif f["kind"] == "date":
             parts.append(f"{f['col'].name} {f['op']} {f['value']}")
+        elif f["kind"] == "isin":
+            parts.append(f"{f['col'].name} is {' or '.join(str(x) for x in f['value'])}")
         else:
             val = f["value"]
             if isinstance(val, float) and val.is_integer():

@@ -12,6 +12,11 @@ def lit(s):
     return json.dumps(str(s), ensure_ascii=False)
 
 
+def lit_value(x):
+    """A Python literal for a category value: text quoted, numbers as numbers."""
+    return lit(x) if isinstance(x, str) else repr(x)
+
+
 def fs(s):
     """Text made safe inside a double-quoted f-string literal (quotes, backslashes, braces)."""
     return json.dumps(str(s), ensure_ascii=False)[1:-1].replace("{", "{{").replace("}", "}}")
@@ -249,7 +254,7 @@ def op_ttest(it, v):
         sel = (f"a = {v}.loc[{col(v, g)} == {lit(a)}, {lit(m.name)}].dropna()",
                f"b = {v}.loc[{col(v, g)} == {lit(b)}, {lit(m.name)}].dropna()")
         names = ("name_a", "name_b")
-        head = [f"name_a, name_b = {lit(a)}, {lit(b)}"]
+        head = [f"name_a, name_b = {lit_value(a)}, {lit_value(b)}"]
         sel = (sel[0].replace(lit(a), "name_a"), sel[1].replace(lit(b), "name_b"))
     else:
         head = [f"names = sorted({col(v, g)}.dropna().unique(), key=str)",

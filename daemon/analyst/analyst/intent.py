@@ -8,10 +8,11 @@ choices go through the Resolver: conventions first ("date_column",
 """
 import re
 
-from analyst.parse import (NeedAsk, Unknown, PLOT_RE, detect_agg, detect_aggs, detect_freq,
+from analyst.parse import (NeedAsk, Unknown, PLOT_RE, FREQ_WORDS, detect_agg, detect_aggs, detect_freq,
                            find_mentions, first_number, mark_groups, parse_filters,
                            tokenize, two_values)
 from analyst import dateparts
+from analyst.groups import rate_condition, regroup, several_values, versus_rest
 from analyst.phrasing import take_sort
 from analyst.schema import STOP, fold, norm
 
@@ -23,7 +24,7 @@ five six seven eight nine ten values each value identify determine report perfor
 apply obtain provide output return print state present analyze analyse examine check assess evaluate
 investigate consider calculated calculating computed computing using based following given respectively
 approximately result results answer answers variable variables feature features field fields observations
-whether exist exists""".split())
+whether exist exists study survey whose name""".split())
 
 OPS = [  # (op, pattern) checked in order; the first that fits the mentions wins
     ("help", r"^\s*(help|\?|what can you do|examples?)\b"),
@@ -46,8 +47,10 @@ OPS = [  # (op, pattern) checked in order; the first that fits the mentions wins
     ("tail", r"\b(tail|last \d+|last (few )?rows)\b"),
     ("sample", r"\b(random|sample)\b"),
     ("head", r"\b(head|first \d+|first (few )?rows|preview|peek|show (me )?(some |a few )?(rows|records|entries|lines)|show (me )?the data)\b"),
-    ("top", r"\b(top|bottom|best|worst|rank\w*|leading)\b|\b(highest|lowest|largest|smallest|most|least) \d+"
-            r"|\bwhich\b.*\b(highest|lowest|largest|smallest|most|least|biggest|best|worst)\b"),
+    ("top", r"\b(top|bottom|best|worst|rank\w*|leading)\b|(?<!\bat )\b(highest|lowest|largest|smallest|most|least) \d+"
+            r"|\bwhich\b.*\b(highest|lowest|largest|smallest|most|least|biggest|best|worst)\b"
+            r"|\b(list|show|name|find|give|get|what are|the) (me )?(the )?\d+ ([a-z]\w* )?(with|that have|that had|having|by) "
+            r"(the )?(highest|lowest|largest|smallest|most|least|biggest|greatest|fewest)\b"),
     ("nunique", r"\b(distinct|unique|different)\b"),
     ("unique_values", r"^\s*(please )?(list|enumerate|name) (all |the |every |each |different |distinct )*\w+\s*$"),
     ("value_counts", r"\b(value counts|frequenc\w*|breakdown|break down|how often|share of|proportion|percent(?!ile)\w*)\b"),
@@ -246,6 +249,18 @@ MEASURE_NOUNS = {"rate", "rates", "level", "levels", "concentration", "content",
                  "time", "times", "variable", "column", "stock"}
 
 
+def is_percent(c):
+    """True when a column already holds a percentage ("poverty percentage" for
+    PERPOVERTY is the column, not a share to compute): its name says so, or it
+    is a level between 0 and 100."""
+    if re.search(r"per|pct|percent|share|rate|prop", c.norm.replace(" ", "")):
+        return True
+    try:
+        return c.measure_kind()[0] == "level" and 0 <= float(c.min) and float(c.max) <= 100
+    except (TypeError, ValueError):
+        return False
+
+
 def described_tokens(request, tokens, ms, ds):
     """Positions of words that describe rather than ask: a column's measure
     noun ("murder rate", "co2 readings"), the rows ("patients", "flowers",
@@ -265,8 +280,8 @@ def described_tokens(request, tokens, ms, ds):
             out.add(t.i)
     for m in ms:   # "murder rate", "violent crime rate" (crime: a word of statecrime)
         k = m.end + (1 if m.end in out else 0)
-        if m.value is None and m.score >= 70 and k < len(tokens) and m.col0.is_numeric() and tokens[k].f in MEASURE_NOUNS \
-                and tokens[k].f not in cols:
+        if m.value is None and m.score >= 70 and k < len(tokens) and m.col0.is_numeric() and tokens[k].f not in cols \
+                and (tokens[k].f in MEASURE_NOUNS or tokens[k].f in ("percentage", "percent") and is_percent(m.col0)):
             out.add(k)
     for par in re.finditer(r"\(([^()]*)\)", request):
         inside = [m for m in ms if par.start() < tokens[m.start].pos < par.end()]
@@ -274,7 +289,7 @@ def described_tokens(request, tokens, ms, ds):
             continue
         before = [t for t in tokens if t.pos < par.start()][-5:]
         for t in reversed(before):
-            if t.f in ("of", "for", "between", "and", "the", "in", "with", "is", "are") and t is not before[-1] and t.f != "and":
+            if t.f in ("of", "for", "between", "and", "the", "in", "with", "is", "are", "by", "per", "across", "than") and t is not before[-1] and t.f != "and":
                 break
             if any(m.start <= t.i < m.end and m.score >= 85 for m in ms):
                 break
@@ -314,8 +329,8 @@ def rewrite(request):
     return request
 
 
-PERIOD_RE = (r"\b(?:which|what)\b(?: \w+){0,4}? (day|date|week|month|quarter|year)\b"
-             r"|\b(?:find|the|in) (day|date|week|month|quarter|year) (?=(?:with|that had|which had|when|having)\b)")
+PERIOD_RE = (r"\b(?:which|what)\b(?: \w+){0,4}? (day|date|week|month|quarter|year|decade)\b"
+             r"|\b(?:find|the|in) (day|date|week|month|quarter|year|decade) (?=(?:with|that had|which had|when|having)\b)")
 
 
 def build_intent(request, ds, res, ds_names=()):
@@ -330,12 +345,17 @@ def build_intent(request, ds, res, ds_names=()):
     q = " ".join(request.casefold().split())
     tokens = tokenize(request)
     ms = find_mentions(tokens, ds, ds_names)
+    ms = [m for m in ms if not (m.value is not None and tokens[m.start].f in ("no", "none") and m.end - m.start == 1
+                                and any(n.start == m.end and n.value is None and n.col0.is_numeric() for n in ms))]
+    # "with no support tickets": "no" negates the column after it, it is no yes/no value
     described, paren = described_tokens(request, tokens, ms, ds)
     ms = [m for m in ms if m.score >= 85 or m.value is not None or not set(range(m.start, m.end)) <= paren]
     inside = {i for m in ms if (m.value is None and m.end - m.start > 1 or m.score >= 85)
               and not (m.value is None and m.col0.time_part()) for i in range(m.start, m.end)}
-    inside |= {i for i in described if tokens[i].f in MEASURE_NOUNS   # "murder rate" is no rate
-               and any(m.value is None and m.score >= 70 and m.col0.is_numeric() and m.end in (i, i - 1) for m in ms)}
+    inside |= {i for i in described if tokens[i].f in MEASURE_NOUNS | {"percentage", "percent"}   # "murder rate" is no rate
+               and any(m.value is None and m.col0.is_numeric() and (m.score >= 70 and m.end in (i, i - 1)
+                                                                   or i in paren and m.start == i + 1 and tokens[i].f in ("percentage", "percent")
+                                                                   and is_percent(m.col0)) for m in ms)}
     qf = " ".join(t.f for t in tokens if t.i not in inside)   # keywords outside column names
     if detect_freq(qf) or re.search(PERIOD_RE, qf):   # "by year" is a period, not the year column
         ms = [m for m in ms if m.value is not None or not m.col0.time_part()]
@@ -343,9 +363,9 @@ def build_intent(request, ds, res, ds_names=()):
           "agg": detect_agg(qf), "freq": detect_freq(qf), "aggs": detect_aggs(qf), "sort": sort}
     filters = [f for f in parse_filters(tokens, ms, ds)   # "voted for Dole (vote = 1)": described, not searched
                if not (f["kind"] == "search" and set(f.get("toks", ())) <= described)]
-    versus_rest(tokens, ms)
+    described |= versus_rest(tokens, ms)
     op = pick_op(qf, ms, filters)
-    mark_groups(tokens, ms, op)
+    mark_groups(tokens, ms, op, paren)
     described |= regroup(tokens, ms, ds)
     has_date = bool(ds.date_columns())
     op = op or default_op(qf, ms, it["freq"], has_date)
@@ -360,9 +380,14 @@ def build_intent(request, ds, res, ds_names=()):
             op, it["freq"], it["agg"] = "top", None, None
             it["row_top"] = True
         else:                                     # "which month had the highest revenue"
-            op, it["freq"] = "time", {"week": "W", "month": "M", "quarter": "Q", "year": "Y"}[unit]
+            op, it["freq"] = "time", {"week": "W", "month": "M", "quarter": "Q", "year": "Y", "decade": "10Y"}[unit]
             if it["agg"] in ("max", "min"):       # "highest" picks the period, it does not aggregate
                 it["agg"] = None
+    if it["freq"] and op not in ("time", None):   # "by decade" that the operation would drop
+        said = next(m.group(0) for f, pat in FREQ_WORDS if f == it["freq"] for m in [re.search(pat, qf)] if m)
+        raise Unknown(f"I did not understand how \u201c{said}\u201d goes with the rest of your request, so I did "
+                      "not answer (without it I would have answered a different question). For values per period "
+                      "ask e.g. \u201caverage COLUMN per year\u201d or \u201cwhich year had the highest COLUMN\u201d.")
     if re.search(r"\b(fiscal|financial) (year|quarter|period)s?\b|\bfy\b", qf):
         raise Unknown("I did not understand \u201cfiscal year\u201d: I do not know in which month your fiscal "
                       "year starts. Ask per calendar year, quarter or month instead (e.g. \u201c... per quarter\u201d), "
@@ -393,8 +418,9 @@ def build_intent(request, ds, res, ds_names=()):
             it["op"] = "value_counts"
     orphan_filters(it)
     rate_condition(it)
+    several_values(it, q)
     check_unmatched(it, tokens, ms, ds_names)
-    unused_numbers(it, tokens)
+    unused_numbers(it, tokens, ms)
     if op == "agg" and not it["agg"] and it["group"] is not None and it["measure"] is not None \
             and it["measure"].is_binary01() and len(it["measures"]) == 1:
         it["op"] = op = "rate"   # "vote by PID" with vote 0/1: the share of 1s per group, not their sum
@@ -406,67 +432,32 @@ def build_intent(request, ds, res, ds_names=()):
     return it
 
 
-def versus_rest(tokens, ms):
-    """"executions in southern states versus the other states": a 0/1 or
-    yes/no column set against "the others / the rest" groups the rows by it."""
-    for m in ms:
-        nxt = " ".join(t.f for t in tokens[m.end:m.end + 4])
-        if m.role is None and m.value is None and (m.col0.is_binary01() or m.col0.is_flag()) \
-                and re.match(r"(\w+ )?(versus|vs|compared to|against) (the )?(other|others|rest|remaining|non)\b", nxt):
-            m.role = "group"
-
-
-def regroup(tokens, ms, ds):
-    """Groupings read more carefully: "across the states" over a column with
-    one row per value is no grouping (the average across states is the
-    average); "with PSI versus without" groups by PSI.  Returns the
-    positions of the words used."""
-    used = set()
-    for m in ms:
-        prev = tokens[m.start - 1].f if m.start else ""
-        prev2 = tokens[m.start - 2].f if m.start > 1 else ""
-        if m.role == "group" and (prev in ("across", "over") or prev2 in ("across", "over") and prev in ("the", "all")) \
-                and ds.rows and m.col0.distinct == ds.rows:
-            m.role = None
-            m.across = True
-        nxt = " ".join(t.f for t in tokens[m.end:m.end + 2])
-        if m.role is None and m.value is None and prev == "with" and re.match(r"(versus|vs|or|and) without$", nxt):
-            m.role = "group"
-            used |= {m.end, m.end + 1}
-    return used
-
-
-def rate_condition(it):
-    """"What share of respondents voted for Dole (vote = 1)?", "pass rate
-    (GRADE = 1) by PSI": a condition on the column whose rate is asked is what
-    the rate counts, not a filter on the rows."""
-    if it["op"] != "rate":
-        return
-    for f in it["filters"]:
-        if f["kind"] in ("compare", "value") and f.get("col") is not None and f["col"] is not it.get("group") \
-                and (f["col"].is_binary01() or f["col"].is_flag() or f["col"].is_code() or f["col"].is_binary()):
-            it["condition"] = f
-            it["filters"] = [x for x in it["filters"] if x is not f]
-            return
-
-
-def unused_numbers(it, tokens):
+def unused_numbers(it, tokens, ms):
     """A number of the request that nothing used ("How many women rate their
     marriage as 5?") would be dropped silently: refuse, naming it."""
-    used = {f.get("tok") for f in it["filters"] if "tok" in f}
+    used = {f.get("tok") for f in it["filters"] if "tok" in f} | set(it.get("used_toks", ()))
     vals = set()
-    for f in it["filters"] + ([it["condition"]] if it.get("condition") else []):
-        v = f.get("value")
-        vals.add(str(v)[:4] if f["kind"] in ("year", "date") else str(v))
-        try:
-            vals.add(float(v))
-        except (TypeError, ValueError):
-            pass
+    for f in it["filters"] + ([it["condition"]] if it.get("condition") else []) + \
+            [{"kind": "compare", "value": x} for x in it.get("used_values", ())]:
+        for v in (f["value"] if f["kind"] == "isin" else [f.get("value")]):
+            vals.add(str(v)[:4] if f["kind"] in ("year", "date") else str(v))
+            try:
+                vals.add(float(v))
+            except (TypeError, ValueError):
+                pass
     meth = it.get("method") if isinstance(it.get("method"), dict) else {}
     vals |= {float(meth.get("k", 1.5)), float(meth.get("z", 3))}
     if it["op"] in ("top", "head", "tail", "sample"):
         vals.add(float(it.get("n") or 0))
     for t in tokens:
+        if t.kind in ("odd", "decade") and t.i not in used:   # "5k", "1980s" read by nothing
+            raise Unknown(f"I did not understand \u201c{t.text}\u201d in your request, so I did not answer "
+                          "(without it I would have answered a different question). Write numbers in full "
+                          "(e.g. 5000) and periods as years (e.g. \u201cfrom 1980 to 1989\u201d).")
+        if t.f == "no" and t.i not in used and any(m.start == t.i + 1 for m in ms):   # "no children" read by nothing
+            raise Unknown(f"I did not understand \u201cno {tokens[t.i + 1].text}\u201d in your request, so I did not "
+                          "answer (without it I would have answered a different question). Say it with the column, "
+                          "e.g. \u201cCOLUMN = 0\u201d.")
         if t.kind != "num" or t.i in used:
             continue
         num = t.number()
@@ -600,7 +591,7 @@ def flag_filters(it, tokens, others, res):
         if not c.is_flag() or c is it["group"]:
             continue
         before = " ".join(t.f for t in tokens[max(0, m.start - 2):m.start])
-        neg = bool(re.search(r"\b(not|non|never|didn't|did not|haven't)$", before))
+        neg = bool(re.search(r"\b(not|non|never|didn't|did not|haven't|no|without)$", before))
         it["filters"].append({"kind": "flag", "col": c, "op": "!=" if neg else "==", "value": "yes"})
         it["others"] = [x for x in it["others"] if x is not c]
 
@@ -716,7 +707,9 @@ def check_unmatched(it, tokens, ms, ds_names):
     if op == "ttest" and it["measure"] is not None and it["group"] is None:
         raise Unknown(f"I understood that you want to compare {it['measure'].name} between groups, but not which "
                       f"column makes the groups. Name it, e.g. \u201cdoes {it['measure'].name} differ by COLUMN\u201d.")
-    words = unmatched_words(tokens, ms, ds_names, it.get("described", ()))
+    used = set(it.get("described", ())) | {f["tok"] for f in it["filters"] if isinstance(f.get("tok"), int)}
+    used |= {t.i for t in tokens if t.f in it.get("rest_of", "").split()}   # "and the rest"
+    words = unmatched_words(tokens, ms, ds_names, used)
     missing = needs.get(op) and it.get(needs[op]) is None and not (op == "agg" and it["group"] is not None)
     if op == "ttest" and it["group"] is not None and any(c is not it["group"] and (c.is_category() or c.is_flag())
                                                          for c in it["others"]):

@@ -15,7 +15,9 @@ TOKEN_RE = re.compile(
     r'"([^"]+)"|\u201c([^\u201d]+)\u201d|`([^`]+)`'
     r"|(\d{4}-\d{1,2}-\d{1,2})|(>=|<=|!=|==|=|>|<)"
     r"|([-+]?\d(?:[\d,]*\d)?(?:\.\d+)?)(?![\w])"
-    r"|([^\W\d][\w'\u2019-]*|\d+(?:st|nd|rd|th)\b)")
+    r"|([^\W\d][\w'\u2019-]*|\d+(?:st|nd|rd|th)\b)"
+    r"|(1[5-9]\d0|20\d0)['\u2019]?s\b"          # a decade: "the 1980s"
+    r"|(\d[\w.'\u2019-]*)")                     # anything else starting with a digit ("5k", "10am"): never skipped
 
 GROUP_WORDS = {"by", "per", "across", "each", "every"}
 SKIP = {"the", "a", "an", "each", "every", "different", "individual"}
@@ -25,8 +27,8 @@ AGG_WORDS = [
     ("median", r"\bmedian\b"),
     ("std", r"\b(std|standard deviation|stdev|spread|variability)\b"),
     ("var", r"\bvariance\b"),
-    ("min", r"\b(min|minimum|lowest|smallest|least)\b"),
-    ("max", r"\b(max|maximum|highest|largest|biggest|greatest|most)\b"),
+    ("min", r"\b(min|minimum|lowest|smallest|(?<!\bat )least)\b"),   # "at least 3" is a comparison
+    ("max", r"\b(max|maximum|highest|largest|biggest|greatest|(?<!\bat )most)\b"),
     ("count", r"\b(count|number of|how many|frequency|frequencies)\b"),
     ("skew", r"\b(skew|skewness|skewed)\b"),
     ("kurt", r"\b(kurtosis|kurt|tailedness)\b"),
@@ -75,7 +77,7 @@ class Unknown(Exception):
 
 
 class Token:
-    """One token: raw text, folded text, kind (w, q, num, date, op), position."""
+    """One token: raw text, folded text, kind (w, q, num, date, op, decade, odd), position."""
 
     def __init__(self, m, i):
         self.i = i
@@ -89,8 +91,12 @@ class Token:
             self.kind, self.text = "op", groups[4]
         elif groups[5]:
             self.kind, self.text = "num", groups[5]
-        else:
+        elif groups[6]:
             self.kind, self.text = "w", groups[6].rstrip("'\u2019")
+        elif groups[7]:
+            self.kind, self.text = "decade", groups[7]
+        else:
+            self.kind, self.text = "odd", groups[8]
         self.f = fold(self.text)
 
     def number(self):
@@ -269,23 +275,26 @@ def detect_freq(q):
     return None
 
 
-def prev_words(tokens, m, k=3):
-    """Up to k folded words before a mention, nearest first, skipping articles."""
+def prev_words(tokens, m, k=3, skip=()):
+    """Up to k folded words before a mention, nearest first, skipping articles
+    (and the positions in skip)."""
     out, j = [], m.start - 1
     while j >= 0 and len(out) < k:
-        if tokens[j].f not in SKIP:
+        if tokens[j].f not in SKIP and j not in skip:
             out.append(tokens[j].f)
         j -= 1
     return out
 
 
-def mark_groups(tokens, ms, op):
-    """Marks mentions introduced by by / per / across / for each as groups."""
+def mark_groups(tokens, ms, op, described=()):
+    """Marks mentions introduced by by / per / across / for each as groups;
+    described: positions of words that only describe the column named next
+    ("by party identification (PID)")."""
     last = None
     for m in ms:
         if m.value is not None or m.role is not None:
             continue
-        pw = prev_words(tokens, m, 2)
+        pw = prev_words(tokens, m, 2, described)
         raw_prev = tokens[m.start - 1].f if m.start else ""
         if pw[:1] and pw[0] in GROUP_WORDS or raw_prev in ("each", "every") or pw[:2] == ["for", "each"]:
             if pw[:1] == ["by"] and op in ("top", "sort") and m.col0.is_numeric():
@@ -345,6 +354,8 @@ def _search_filters(tokens, ms, filters, ds):
     return out
 
 
+MEASURE_AFTER = {"rate", "rates", "level", "levels", "percentage", "score", "scores", "value", "values",
+                 "amount", "reading", "readings", "figure", "figures"}
 NUMBER_FIRST = [(">=", r"(?:or|and) (?:more|higher|above|greater|over|up|later|after)"),
                 ("<=", r"(?:or|and) (?:less|lower|below|fewer|under|earlier|before)")]
 
@@ -352,7 +363,8 @@ NUMBER_FIRST = [(">=", r"(?:or|and) (?:more|higher|above|greater|over|up|later|a
 def _comparison_after(tokens, m):
     """`units > 10`, `discount of at least 0.1`, `region is West`, `educ of 6
     or higher` after a mention."""
-    rest = tokens[m.end:m.end + 6]
+    skip = 1 if m.end < len(tokens) and tokens[m.end].f in MEASURE_AFTER else 0   # "poverty rate above 15"
+    rest = tokens[m.end + skip:m.end + skip + 6]
     text = " ".join(t.f for t in rest)
     text = re.sub(r"^(of |with |that |which )", "", text)
     for op, pat in NUMBER_FIRST:
@@ -409,15 +421,27 @@ def _code_after(tokens, m):
 
 
 def _sign_filters(tokens, ms, filters):
-    """"negative inflation", "positive growth", "zero visits": a sign before a numeric column."""
+    """"negative inflation", "positive growth", "zero visits": a sign before a
+    numeric column; "with no children", "without affairs": a count or amount
+    that never goes below 0 is 0."""
     out = []
     for m in ms:
         prev = tokens[m.start - 1].f if m.start else ""
         op = {"negative": "<", "positive": ">", "zero": "==", "nonzero": "!=", "non-zero": "!="}.get(prev)
+        if prev in ("no", "without") and _never_negative(m.col0) and not m.col0.is_flag() and len(m.cols) == 1:
+            op = "=="
         if op and m.value is None and m.role is None and m.col0.is_numeric():
             m.role = "filter"
             out.append({"kind": "compare", "mention": m, "op": op, "value": 0, "tok": m.start - 1})
     return out
+
+
+def _never_negative(c):
+    """True for a numeric column whose smallest value is 0 or more."""
+    try:
+        return c.is_numeric() and float(c.min) >= 0
+    except (TypeError, ValueError):
+        return False
 
 
 ORPHAN_RE = re.compile(r"(?:is |are |was |were )?(above|below|over|under|more than|less than|greater than|"
@@ -438,9 +462,15 @@ def _orphan_filters(tokens, ms, filters):
         near = [m for m in ms if m.value is None and 0 <= k - m.end <= 4 and m.col0.is_numeric()]
         if near:
             continue   # "volume below 800" is read by the column's own comparison
+        after = next((m for m in ms if m.start == k + 1 and m.value is None and m.role is None
+                      and m.col0.is_numeric() and len(m.cols) == 1), None)
         op = {"above": ">", "over": ">", "more than": ">", "greater than": ">", "higher than": ">",
               "exceeding": ">", "below": "<", "under": "<", "less than": "<", "lower than": "<",
               "at least": ">=", "at most": "<="}[hit.group(1)]
+        if after is not None:   # "more than 10 Chins": the column named after the number
+            after.role = "filter"
+            out.append({"kind": "compare", "mention": after, "op": op, "value": t.number(), "tok": k})
+            continue
         out.append({"kind": "orphan", "op": op, "value": t.number(), "tok": k, "text": f"{hit.group(1)} {t.text}"})
     return out
 
@@ -462,6 +492,9 @@ def _date_filters(tokens):
                 out.append({"kind": "date", "op": "<", "value": t.text + "-01-01"})
             elif prev in ("in", "during", "for", "of") or (k + 1 < len(tokens) and tokens[k + 1].f == "only"):
                 out.append({"kind": "year", "value": int(t.text)})
+        elif t.kind == "decade":   # "in the 1980s": 1980 to 1989
+            out.append({"kind": "date", "op": ">=", "value": t.text + "-01-01", "tok": k})
+            out.append({"kind": "date", "op": "<", "value": str(int(t.text) + 10) + "-01-01", "tok": k})
         elif t.kind == "date":
             op = {"since": ">=", "after": ">", "from": ">=", "before": "<", "until": "<=", "till": "<="}.get(prev)
             if op:

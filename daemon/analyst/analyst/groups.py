@@ -1,0 +1,118 @@
+"""analyst/groups.py — groupings read from how a request sets rows side by
+side: "X versus the others", "with PSI versus without", "across the states"
+(no grouping), several values of one column ("for idp = 1 and for idp = 0",
+"how many are malignant and how many are benign"), a condition against the
+rest ("students who passed (GRADE = 1) and those who did not"), and a rate's
+own condition ("share who voted for Dole (vote = 1)").
+"""
+import re
+
+from analyst.parse import Unknown
+
+
+def versus_rest(tokens, ms):
+    """"executions in southern states versus the other states": a 0/1 or
+    yes/no column set against "the others / the rest" (or "southern vs
+    non-southern") groups the rows by it.  Returns the positions of "non-X"."""
+    used = set()
+    for m in ms:
+        nxt = " ".join(t.f for t in tokens[m.end:m.end + 4])
+        if m.role is None and m.value is None and (m.col0.is_binary01() or m.col0.is_flag()) \
+                and re.match(r"(\w+ )?(versus|vs|compared to|against) (the )?(other|others|rest|remaining|non)\b", nxt):
+            m.role = "group"
+            used |= {t.i for t in tokens[m.end:m.end + 4] if t.f.startswith("non-") or t.f == "non"}
+    return used
+
+
+def regroup(tokens, ms, ds):
+    """Groupings read more carefully: "across the states" over a column with
+    one row per value is no grouping (the average across states is the
+    average); "with PSI versus without" groups by PSI.  Returns the
+    positions of the words used."""
+    used = set()
+    for m in ms:
+        prev = tokens[m.start - 1].f if m.start else ""
+        prev2 = tokens[m.start - 2].f if m.start > 1 else ""
+        if m.role == "group" and (prev in ("across", "over") or prev2 in ("across", "over") and prev in ("the", "all")) \
+                and ds.rows and m.col0.distinct == ds.rows:
+            m.role = None
+            m.across = True
+        nxt = " ".join(t.f for t in tokens[m.end:m.end + 2])
+        if m.role is None and m.value is None and prev == "with" and re.match(r"(versus|vs|or|and) without$", nxt):
+            m.role = "group"
+            used |= {m.end, m.end + 1}
+    return used
+
+
+def rate_condition(it):
+    """"What share of respondents voted for Dole (vote = 1)?", "pass rate
+    (GRADE = 1) by PSI": a condition on the column whose rate is asked is what
+    the rate counts, not a filter on the rows."""
+    if it["op"] != "rate":
+        return
+    for f in it["filters"]:
+        if f["kind"] in ("compare", "value") and f.get("col") is not None and f["col"] is not it.get("group") \
+                and (f["col"].is_binary01() or f["col"].is_flag() or f["col"].is_code() or f["col"].is_binary()):
+            it["condition"] = f
+            it["filters"] = [x for x in it["filters"] if x is not f]
+            return
+
+
+SEVERAL_OPS = {"agg", "count_rows", "value_counts", "ttest", "rate"}
+REST_RE = (r"\b(and|or|vs\.?|versus|compared (to|with)|than) (of |for |to )?(those|the ones|people|ones|rows|the rest|"
+           r"everyone|all the others|the others|others)\b(?! with\b| whose\b| where\b)"
+           r"( (who|which|that) (did|do|does|are|were|is|was|have|had|has) (not|n't)\b| else\b|(?<=rest)|(?<=others)|$)")
+
+
+def several_values(it, q):
+    """Two or more values of one column asked for side by side ("mean mdvis
+    for idp = 1 and for idp = 0", "how many are malignant and how many are
+    benign") are groups, not filters that no row meets at once; a condition
+    set against "those who did not" / "the rest" groups by its column when the
+    column has two values (else refused, said why)."""
+    by_col = {}
+    for f in it["filters"]:
+        if f["kind"] in ("value", "compare") and f["op"] == "==" and f.get("col") is not None:
+            by_col.setdefault(f["col"].name, []).append(f)
+    for fl in by_col.values():
+        vals = list(dict.fromkeys(_plain(f["value"]) for f in fl))
+        if len(vals) < 2:
+            continue
+        c = fl[0]["col"]
+        if it["op"] not in SEVERAL_OPS or it["group"] not in (None, c) or it["op"] == "ttest" and len(vals) != 2:
+            raise Unknown(f"I read {' and '.join(f'{c.name} = {x}' for x in vals)} as groups to set side by side, "
+                          "but not what to do with them here, so I did not answer. Ask e.g. \u201caverage COLUMN by "
+                          f"{c.name}\u201d or \u201chow many rows per {c.name}\u201d.")
+        _group_by(it, c, fl, vals)
+        return
+    rest = re.search(REST_RE, q)
+    conds = [f for fl in by_col.values() for f in fl]
+    if not rest or len(conds) != 1 or it["op"] not in SEVERAL_OPS:
+        return
+    c = conds[0]["col"]
+    if not c.is_binary() or it["group"] not in (None, c):
+        raise Unknown(f"I understood {c.name} = {_plain(conds[0]['value'])} set against the rest, but I can only "
+                      "compare the rest when the column has two values, so I did not answer. Ask e.g. "
+                      f"\u201caverage COLUMN by {c.name}\u201d.")
+    it["rest_of"] = rest.group(0)
+    _group_by(it, c, conds, None)
+
+
+def _group_by(it, c, used, vals):
+    """Groups by c (only the values vals when given) instead of filtering on it."""
+    it["filters"] = [f for f in it["filters"] if f not in used]
+    it["used_values"] = [f["value"] for f in used]   # read: no number of the request is left unexplained
+    it["used_toks"] = [f.get("tok") for f in used if f.get("tok") is not None]
+    if vals is not None:
+        it["filters"].append({"kind": "isin", "col": c, "op": "in", "value": vals})
+    if it["op"] == "ttest":
+        it["group"], it["values"] = c, (tuple(vals) if vals else None)
+        return
+    it["group"] = c
+    if it["op"] == "count_rows":
+        it["op"] = "value_counts"
+
+
+def _plain(v):
+    """A filter value as written: 1.0 becomes 1."""
+    return int(v) if isinstance(v, float) and v.is_integer() else v
