@@ -6,7 +6,9 @@ turn and its answer becomes a convention (source "user") that the next
 turn's prompt carries; remember_convention is saved with source "agent";
 an interactive ask keeps waiting through the question; a new ask supersedes
 an unanswered question; two clients asking
-one project at once are queued, both answered, and both see all events."""
+one project at once are queued, both answered, and both see all events.
+The kernel is tests/lib/fake_kernel.py (no step runs: only the profile's
+column names matter, for the answer that names a column)."""
 import os
 import sys
 
@@ -14,6 +16,11 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from agentlib import call, check, final, project_with_sales, reply, run_openai_test  # noqa: E402
 
 Q = "Which column holds the amount sold?"
+# examples/sales.csv's columns, as the fake kernel's profile of it
+COLUMNS = ["order_id", "order_date", "region", "product", "category", "units", "unit_price",
+           "revenue", "customer_id", "discount"]
+KERNEL = {"profile": [{"code": "sales", "reply": {"profile": {
+    "name": "sales", "rows": 2000, "columns": [{"name": n} for n in COLUMNS]}}}]}
 
 
 def clarify(d, fake, c):
@@ -132,5 +139,5 @@ def main(d, fake):
 
 
 if __name__ == "__main__":
-    run_openai_test(main, [])
+    run_openai_test(main, [], fake_kernel=KERNEL)
     print("ok")

@@ -4,7 +4,9 @@ harm: a text-only reply with a fenced python block (models without tool
 calling) runs the code and a later plain-text reply is the answer; tool
 arguments that are not JSON and an unknown tool go back to the model as
 errors it can correct; a model that never answers stops at the cap of 8
-model calls; an empty reply fails the turn honestly."""
+model calls; an empty reply fails the turn honestly.  The kernel is
+tests/lib/fake_kernel.py: the fenced step is plain Python (what is tested
+is that it runs and its output reaches the model)."""
 import os
 import sys
 
@@ -18,7 +20,7 @@ def ask(c, fake, script, request):
 
 
 def text_code(c, fake, path):
-    r = ask(c, fake, [{"reply": {"content": "Let me count.\n```python\nprint(len(dfs['sales']) * 3)\n```\n"}},
+    r = ask(c, fake, [{"reply": {"content": "Let me count.\n```python\nprint(len(range(2000)) * 3)\n```\n"}},
                       {"reply": {"content": "There are 6000 thirds."}}], "count thrice")
     check(r["status"] == "done" and r["answer"] == "There are 6000 thirds.", "text code: %r" % r)
     check(len(r["steps"]) == 1 and r["steps"][0]["ok"] and "6000" in r["steps"][0]["stdout"], "steps %r" % r["steps"])
@@ -61,5 +63,5 @@ def main(d, fake):
 
 
 if __name__ == "__main__":
-    run_openai_test(main, [])
+    run_openai_test(main, [], fake_kernel={})
     print("ok")

@@ -4,7 +4,11 @@ server (tests/llm/fake_openai.py), checking what the daemon sends as well as
 what it answers: a plot in one step (history, log, summary written); failing
 code then fixed (the traceback goes back through prompts/fix_error.txt);
 three failures in a row and the same error twice end the turn honestly; the
-API key never reaches a file, a log or a reply."""
+API key never reaches a file, a log or a reply.  The kernel is
+tests/lib/fake_kernel.py answering the two pandas steps as the runtime
+would (a figure and the total; a KeyError) from KERNEL, and profiling
+sales with its column names: what is tested is the agent loop, not
+pandas."""
 import glob
 import json
 import os
@@ -20,6 +24,17 @@ PLOT = ("import matplotlib.pyplot as plt\n"
         "m = s.set_index('order_date')['revenue'].resample('MS').sum()\n"
         "plt.figure(); m.plot(title='Revenue per month'); plt.ylabel('revenue')\n"
         "print(round(m.sum(), 2))\n")
+
+COLUMNS = ["order_id", "order_date", "region", "product", "category", "units", "unit_price",
+           "revenue", "customer_id", "discount"]
+KERNEL = {
+    "profile": [{"code": "sales", "reply": {"profile": {
+        "name": "sales", "rows": 2000, "columns": [{"name": n} for n in COLUMNS]}}}],
+    "exec": [{"code": PLOT, "figures": 1, "stdout": "1234567.89\n"},
+             {"code": "dfs['sales']['no_such_col'].sum()",
+              "error": {"type": "KeyError", "message": "'no_such_col'",
+                        "traceback": "Traceback (most recent call last):\nKeyError: 'no_such_col'\n"}},
+             {"code": "print(dfs['sales']['revenue'].sum())", "stdout": "1234567.89\n"}]}
 
 SCRIPT = [
     # turn 1: a plot in one step
@@ -115,5 +130,5 @@ def main(d, fake):
 
 
 if __name__ == "__main__":
-    run_openai_test(main, SCRIPT)
+    run_openai_test(main, SCRIPT, fake_kernel=KERNEL)
     print("ok")

@@ -41,7 +41,7 @@ def last_step(s):
 
 def main():
     skip_unless_built()
-    path = dasklib.make_orders()
+    path = dasklib.make_orders(rows=20000)   # about 13 blocks: size is not the point here
     ref = dasklib.pandas_in_chunks(path)
     with Session(config=dasklib.config()) as s:
         dasklib.project_with_orders(s, path)

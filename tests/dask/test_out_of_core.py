@@ -117,7 +117,7 @@ def check_export(s, ref):
 
 def main():
     skip_unless_built()
-    path = dasklib.make_orders()
+    path = dasklib.make_orders(rows=20000)   # about 13 blocks: size is not the point here
     ref = dasklib.pandas_in_chunks(path)
     assert os.path.getsize(path) * 5 > 2 * (dasklib.MEMORY_BUDGET_MB << 20)   # well over the budget
     with Session(config=dasklib.config()) as s:

@@ -16,7 +16,6 @@ FUZZ_RUN ?= $(FUZZ_TARGETS)
 FUZZ_FLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer -I. $(PKG_CFLAGS) \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
 	-Wall -Wextra -Werror
-FUZZ_HDRS := $(wildcard protocol/*.h daemon/*.h client/*.h)
 FUZZ_PROTO := $(wildcard protocol/*.c)
 FUZZ_LLM := daemon/core/strbuf.c daemon/llm/llm_parse.c daemon/llm/llm.c tests/fuzz/stub_llm_backends.c
 
@@ -49,11 +48,20 @@ FUZZ_CFLAGS_png := -DDAA_HAVE_CHAFA $(shell pkg-config --cflags chafa)
 FUZZ_LIBS_png += $(shell pkg-config --libs chafa)
 endif
 
+# Each source is compiled once into $(FUZZ_DIR)/obj/ (with -MMD, so a
+# header change rebuilds what includes it) and the eight targets link
+# those objects: protocol/*.c alone is in seven of them.
+FUZZ_OBJ := $(FUZZ_DIR)/obj
+fuzz_objs = $(patsubst %.c,$(FUZZ_OBJ)/%.o,tests/fuzz/fuzz_$(1).c $(FUZZ_SRC_$(1)))
+$(FUZZ_OBJ)/%.o: %.c tests/fuzz/module.mk
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_FLAGS) $(FUZZ_OBJ_CFLAGS) -MMD -MP -c $< -o $@
+-include $(shell find $(FUZZ_OBJ) -name '*.d' 2>/dev/null)
+
 define FUZZ_RULE
-$(FUZZ_DIR)/fuzz_$(1): tests/fuzz/fuzz_$(1).c $$(FUZZ_SRC_$(1)) $(FUZZ_HDRS) tests/fuzz/module.mk
-	@mkdir -p $$(dir $$@)
-	$(FUZZ_CC) $(FUZZ_FLAGS) $$(FUZZ_CFLAGS_$(1)) -o $$@ tests/fuzz/fuzz_$(1).c \
-		$$(FUZZ_SRC_$(1)) $$(FUZZ_LIBS_$(1))
+$(call fuzz_objs,$(1)): FUZZ_OBJ_CFLAGS := $$(FUZZ_CFLAGS_$(1))
+$(FUZZ_DIR)/fuzz_$(1): $(call fuzz_objs,$(1))
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o $$@ $$^ $$(FUZZ_LIBS_$(1))
 endef
 $(foreach t,$(FUZZ_TARGETS),$(eval $(call FUZZ_RULE,$(t))))
 

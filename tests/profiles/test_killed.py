@@ -3,7 +3,11 @@
 leaves the project consistent: after a restart the profile index and every
 cache entry parse, temp files of interrupted atomic writes in .daa/profiles/
 and history/ are removed (a user's file that merely contains ".tmp." is
-kept), and the dataset is profiled again when asked."""
+kept), and the dataset is profiled again when asked.  The kernel is
+tests/lib/fake_kernel.py: its profile of "big" waits for a gate file, so
+the daemon is surely killed while the profile is in the kernel (the fake
+logs each request it gets), and the next profile ends when the test
+opens the gate."""
 import glob
 import json
 import os
@@ -12,16 +16,24 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "agent"))
 from agentlib import check, run_test_in_dir  # noqa: E402
-from proflib import make_big, wait_log  # noqa: E402
+from proflib import wait_log  # noqa: E402
+
+ROWS = 600000
+GATE = "outputs/profile-go"
+KERNEL = {"profile": [{"code": "big", "gate": GATE,
+                       "reply": {"profile": {"name": "big", "rows": ROWS, "columns": []},
+                                 "summary": {"dataset": "big", "rows": ROWS, "n_columns": 2,
+                                             "columns": []}}}]}
 
 
 def body(d, work):
     big = os.path.join(work, "big.csv")
-    make_big(big)
+    with open(big, "w") as f:
+        f.write("id,a\n1,2\n")
     c = d.client(timeout=300)
     proj = c.call("project.create", name="p")["path"]
     c.call("data.add", project="p", path=big)
-    wait_log(d, "profiling big.csv")
+    wait_log(d, '"op": "profile"')                # the fake kernel has it
     d.d.kill9()                                    # mid-profile
     prof = os.path.join(proj, ".daa", "profiles")
     os.makedirs(prof, exist_ok=True)
@@ -43,13 +55,14 @@ def body(d, work):
     for e in glob.glob(os.path.join(prof, "*.json")):
         json.load(open(e))
     check(st["state"] in ("none", "ready"), "status after restart %r" % st)
+    open(os.path.join(proj, GATE), "w").close()
     r = c.call("profile.run", project="p", dataset="big", timeout=300)
-    check(r["rows"] == 600000, "profile after restart %r" % r.get("rows"))
+    check(r["rows"] == ROWS, "profile after restart %r" % r.get("rows"))
     print("ok - killed mid-profile: index and entries parse, temps removed, profiled again")
 
 
 def main():
-    run_test_in_dir("daa-kill.", body)
+    run_test_in_dir("daa-kill.", body, fake_kernel=KERNEL)
 
 
 if __name__ == "__main__":
