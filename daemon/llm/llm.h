@@ -161,6 +161,5 @@ struct llm_call {
 };
 struct llm_backend *llm_openai_new(struct loop *l, const struct llm_config *cfg, char *err, size_t errlen);
 struct llm_backend *llm_builtin_new(struct loop *l, const struct llm_config *cfg, char *err, size_t errlen);
-struct llm_backend *llm_builtin_new(struct loop *l, const struct llm_config *cfg, char *err, size_t errlen);
 
 #endif
