@@ -19,13 +19,10 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "agent"))
 from agentlib import DAA, check, run_test_in_dir  # noqa: E402
+from proflib import GATE, gated_big_profile  # noqa: E402
 
 ROWS = 600000
-GATE = "outputs/profile-go"
-KERNEL = {"profile": [{"code": "big", "gate": GATE,
-                       "reply": {"profile": {"name": "big", "rows": ROWS, "columns": []},
-                                 "summary": {"dataset": "big", "rows": ROWS, "n_columns": 2,
-                                             "columns": []}}}]}
+KERNEL = gated_big_profile(ROWS)
 
 
 def read_until(fd, want, timeout=240):

@@ -16,14 +16,10 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "agent"))
 from agentlib import check, run_test_in_dir  # noqa: E402
-from proflib import wait_log  # noqa: E402
+from proflib import GATE, gated_big_profile, wait_log  # noqa: E402
 
 ROWS = 600000
-GATE = "outputs/profile-go"
-KERNEL = {"profile": [{"code": "big", "gate": GATE,
-                       "reply": {"profile": {"name": "big", "rows": ROWS, "columns": []},
-                                 "summary": {"dataset": "big", "rows": ROWS, "n_columns": 2,
-                                             "columns": []}}}]}
+KERNEL = gated_big_profile(ROWS)
 
 
 def body(d, work):
