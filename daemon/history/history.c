@@ -70,35 +70,35 @@ json_t *hist_steps(const char *project_path, struct proto_err *err)
 		proto_fail(err, PROTO_ERR_IO, "cannot read %s: %s", dir, strerror(errno));
 		return NULL;
 	}
-	json_t *found = json_array();
+	json_t **v = NULL, *s;
+	size_t nv = 0, cap = 0;
+	bool oom = false;
 	struct dirent *de;
-	while (found && (de = readdir(d))) {
+	while (!oom && (de = readdir(d))) {
 		int n = hist_step_number(de->d_name);
-		if (n >= 1 && json_array_append_new(found, json_pack("{s:i, s:s, s:s%, s:s++}", "n", n, "file",
-								      de->d_name, "stem", de->d_name,
-								      strlen(de->d_name) - 3, "path", dir, "/",
-								      de->d_name)) < 0) {
-			json_decref(found);
-			found = NULL;
-		}
+		if (n < 1)
+			continue;
+		json_t **grown = nv < cap ? v : realloc(v, (cap = cap ? cap * 2 : 64) * sizeof *v);
+		s = json_pack("{s:i, s:s, s:s%, s:s++}", "n", n, "file", de->d_name, "stem", de->d_name,
+			      strlen(de->d_name) - 3, "path", dir, "/", de->d_name);
+		oom = !grown || !s;
+		if (grown)
+			v = grown;
+		if (!oom)
+			v[nv++] = s;
+		else
+			json_decref(s);
 	}
 	closedir(d);
-	if (!found) {
-		proto_fail(err, PROTO_ERR_INTERNAL, "out of memory listing %s", dir);
-		return NULL;
-	}
-	size_t nv = json_array_size(found);
-	json_t **v = malloc((nv ? nv : 1) * sizeof *v);
-	json_t *out = v ? json_array() : NULL;
-	for (size_t i = 0; out && i < nv; i++)
-		v[i] = json_array_get(found, i);
+	json_t *out = oom ? NULL : json_array();
 	if (out) {
 		qsort(v, nv, sizeof v[0], step_cmp);
 		for (size_t i = 0; i < nv; i++)
 			json_array_append(out, v[i]);
 	}
+	for (size_t i = 0; i < nv; i++)
+		json_decref(v[i]);
 	free(v);
-	json_decref(found);
 	if (!out)
 		proto_fail(err, PROTO_ERR_INTERNAL, "out of memory listing %s", dir);
 	return out;
