@@ -524,6 +524,7 @@ static void model_done_cb(void *ud, struct llm_reply *reply, const struct llm_er
 		t->completion_tokens += reply->completion_tokens;
 	if (reply->ncalls == 0)
 		agent_tools_from_text(reply);
+	agent_tools_check(agent_tools, reply); /* before the calls are echoed: defaults filled */
 	if (reply->ncalls == 0) {
 		const char *text = reply->text ? reply->text : "";
 		if (!text[strspn(text, " \t\r\n")]) {
@@ -560,7 +561,7 @@ void agent_call_model(struct agent_turn *t)
 	t->model_calls++;
 	msgs = agent_ctx_messages(t);
 	state = agent_ctx_state(t);
-	tools = agent_ctx_tools();
+	tools = agent_tools_schema(agent_tools);
 	ctx.messages = msgs;
 	ctx.tools = tools;
 	ctx.state = state;

@@ -375,13 +375,13 @@ json_t *agent_ctx_messages(const struct agent_turn *t)
 	struct tm tm;
 	localtime_r(&now, &tm);
 	strftime(date, sizeof date, "%Y-%m-%d", &tm);
-	json_t *vars = json_pack("{s:s, s:s, s:s}", "date", date, "backend", agent_backend_name(),
-				 "model", agent_backend_model());
+	char *tools = agent_tools_prompt(agent_tools);
+	json_t *vars = json_pack("{s:s, s:s, s:s, s:s}", "date", date, "backend", agent_backend_name(),
+				 "model", agent_backend_model(), "tools", tools ? tools : "");
 	char *sys = agent_prompt_fill(agent_prompt("system.txt") ?:
-		"You are daa, a careful data analyst. Use the tools: run_python to run pandas code, "
-		"ask_user when unsure, remember_convention for project rules, final_answer to answer.",
-		vars);
+		"You are daa, a careful data analyst. Use the tools:\n{{tools}}", vars);
 	json_decref(vars);
+	free(tools);
 	json_t *convo = json_deep_copy(t->convo);
 	char *user0 = user_text(t, 0);
 	fixed = (sys ? strlen(sys) : 0) + (user0 ? strlen(user0) : 0);
@@ -426,12 +426,6 @@ json_t *agent_ctx_state(const struct agent_turn *t)
 	return json_pack("{s:s, s:i, s:o, s:O, s:O, s:o}", "request", t->request, "turn", t->number,
 			 "datasets", datasets, "conventions", agent_mem_conventions(t->proj), "steps",
 			 t->steps, "digest", digest);
-}
-
-/* The tools array (llm.c owns the schema). */
-json_t *agent_ctx_tools(void)
-{
-	return llm_tools_schema();
 }
 
 /* A successful step's result as text for the model. */

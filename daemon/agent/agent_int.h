@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include "daemon/llm/llm.h"
 #include "daemon/core/rpc.h"
 #include "daemon/core/strbuf.h"
@@ -96,7 +97,6 @@ struct agent_proj {
 /* agent_ctx.c — context for a model call. */
 json_t *agent_ctx_messages(const struct agent_turn *t);
 json_t *agent_ctx_state(const struct agent_turn *t);
-json_t *agent_ctx_tools(void);
 /* Load prompts/<name> (cached); NULL with a log line when missing. */
 const char *agent_prompt(const char *name);
 /* Fill {{key}} placeholders from an object of strings; caller frees. */
@@ -143,9 +143,59 @@ void agent_call_model(struct agent_turn *t);
 /* FINISHING → end (DONE, FAILED with why, CANCELLED): files, replies, next turn. */
 void agent_turn_end(struct agent_turn *t, enum agent_state end, const char *why);
 
+/* agent_tools.c — the tools, one table entry each: adding a tool is adding
+ * an entry (README.md "Contributing"). */
+/* What a tool's handler tells the step loop (agent_step_calls). */
+enum agent_tool_next {
+	AGENT_TOOL_NEXT,   /* done: on to the reply's next call */
+	AGENT_TOOL_FAILED, /* failed (its tool result says why): counted against the caps */
+	AGENT_TOOL_STOP,   /* the turn goes on from a callback (kernel, `answer`) or has ended */
+};
+/* One argument as the model is told of it (the schema's "properties"). */
+struct agent_tool_arg {
+	const char *name;
+	const char *type;        /* JSON schema type: "string", "array", ... */
+	const char *items;       /* "array": its items' type */
+	const char *description; /* NULL: none */
+	bool required;           /* in the schema's "required" (what the daemon insists
+				  * on is the check's: it may be more lenient) */
+};
+#define AGENT_TOOL_MAX_ARGS 8
+struct agent_tool {
+	const char *name;
+	const char *description; /* the schema's: what the model reads */
+	struct agent_tool_arg args[AGENT_TOOL_MAX_ARGS]; /* up to the first without a name */
+	const char *prompt;      /* its line in system.txt's {{tools}} ("- name{args}: " first;
+				  * each '\n' starts an indented line) */
+	/* The arguments (a JSON object, never NULL) checked in place, defaults
+	 * filled in: NULL when the call is usable, else why not (for the model). */
+	const char *(*check)(json_t *args);
+	/* Carry out a checked call (its tool result is the handler's to add). */
+	enum agent_tool_next (*run)(struct agent_turn *t, const struct llm_tool_call *c);
+	/* Its bullet in llm_summary.md for a step {tool, args, result?, answer?};
+	 * NULL: none (a tool that records no step). */
+	void (*summary)(FILE *f, const json_t *step);
+};
+/* The daemon's tools, ended by an entry without a name.  The functions
+ * below take a table so that a test can pass a longer one. */
+extern const struct agent_tool agent_tools[];
+const struct agent_tool *agent_tool_find(const struct agent_tool *tools, const char *name);
+/* The OpenAI "tools" array the model is sent (new reference). */
+json_t *agent_tools_schema(const struct agent_tool *tools);
+/* The lines system.txt's {{tools}} stands for (malloc'd, NULL on ENOMEM). */
+char *agent_tools_prompt(const struct agent_tool *tools);
+/* Check every call of a reply (whichever backend made it) against its
+ * tool: an unknown name or unusable arguments become the call's error,
+ * which goes back to the model as its result. */
+void agent_tools_check(const struct agent_tool *tools, struct llm_reply *r);
+/* Write a step's llm_summary.md bullet (nothing for a tool without one). */
+void agent_tools_summary(const struct agent_tool *tools, FILE *f, const json_t *step);
+
 /* agent_step.c — the reply's tool calls. */
 /* Handle t->reply's calls from t->call_idx on; then call the model again. */
 void agent_step_calls(struct agent_turn *t);
+/* run_python's handler: the step runs in the kernel, exec_cb goes on. */
+enum agent_tool_next agent_step_run_python(struct agent_turn *t, const struct llm_tool_call *c);
 /* At the end of a turn (after its history script was written or not): each
  * figure goes to the step that drew it (agent_step.c). */
 void agent_step_settle_figures(struct agent_turn *t);

@@ -389,23 +389,8 @@ static char *summary_steps(const struct agent_turn *t)
 	FILE *f = open_memstream(&buf, &len);
 	if (!f)
 		return NULL;
-	json_array_foreach(t->steps, i, st) {
-		const char *tool = json_string_value(json_object_get(st, "tool")) ?: "";
-		const json_t *args = json_object_get(st, "args");
-		if (strcmp(tool, "run_python") == 0) {
-			const json_t *res = json_object_get(st, "result");
-			const char *pp = json_string_value(json_object_get(args, "purpose"));
-			fprintf(f, "- ran code%s%s: %s\n", pp && *pp ? " to " : "", pp && *pp ? pp : "",
-				json_is_true(json_object_get(res, "ok")) ? "ok" : "failed");
-		} else if (strcmp(tool, "ask_user") == 0) {
-			fprintf(f, "- asked: %s — answer: %s\n",
-				json_string_value(json_object_get(args, "question")) ?: "?",
-				json_string_value(json_object_get(st, "answer")) ?: "(none)");
-		} else if (strcmp(tool, "remember_convention") == 0) {
-			fprintf(f, "- remembered convention `%s`\n",
-				json_string_value(json_object_get(args, "key")) ?: "?");
-		}
-	}
+	json_array_foreach(t->steps, i, st)
+		agent_tools_summary(agent_tools, f, st); /* each tool's bullet */
 	if (!i)
 		fprintf(f, "- (no steps)\n");
 	fclose(f);

@@ -1,10 +1,11 @@
 /*
  * daemon/agent/agent_step.c — the steps of a turn between two model calls: the
- * reply's tool calls are handled in order (run_python → RUNNING_CODE until
- * the kernel answers; ask_user → WAITING_USER; remember_convention; final_answer
- * → FINISHING), results go back into the conversation as tool messages, and
- * failures are counted against the caps (consecutive failures, the same error
- * twice).  The state diagram is in agent.c.
+ * reply's tool calls go in order to their tools' handlers (agent_tools.c:
+ * run_python → RUNNING_CODE until the kernel answers, here; ask_user →
+ * WAITING_USER; remember_convention; final_answer → FINISHING), results go
+ * back into the conversation as tool messages, and failures are counted
+ * against the caps (consecutive failures, the same error twice).  The state
+ * diagram is in agent.c.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -141,7 +142,8 @@ static void exec_progress_cb(void *ud, long long done, long long total)
 /* run_python: RUNNING_CODE until exec_cb. */
 static int do_run_python(struct agent_turn *t, const struct llm_tool_call *c)
 {
-	const char *code = c->run.code, *purpose = c->run.purpose;
+	const char *code = json_string_value(json_object_get(c->args, "code"));
+	const char *purpose = json_string_value(json_object_get(c->args, "purpose"));
 	struct proto_err err;
 	char step[96], slug[48], name[72];
 	if (!code || !code[strspn(code, " \t\r\n")]) {
@@ -181,55 +183,10 @@ static int do_run_python(struct agent_turn *t, const struct llm_tool_call *c)
 	return 0;
 }
 
-/* ask_user: WAITING_USER; non-interactive waiters get status "question" now. */
-static void do_ask_user(struct agent_turn *t, const struct llm_tool_call *c)
+/* run_python's handler (its entry is in agent_tools.c). */
+enum agent_tool_next agent_step_run_python(struct agent_turn *t, const struct llm_tool_call *c)
 {
-	const char *q = c->ask.question;
-	json_t *ch = json_array();
-	size_t i;
-	json_t *v;
-	json_array_foreach((json_t *)c->ask.choices, i, v)
-		if (json_is_string(v))
-			json_array_append(ch, v);
-	t->question = json_pack("{s:s, s:o}", "text", q ? q : "Could you say more?", "choices", ch);
-	if (c->ask.key)
-		json_object_set_new(t->question, "key", json_string(c->ask.key));
-	json_array_append_new(t->steps, json_pack("{s:s, s:O}", "tool", "ask_user", "args", c->args));
-	t->state = AG_WAITING_USER;
-	agent_event(t, "question", json_pack("{s:O, s:O}", "text", json_object_get(t->question, "text"),
-					     "choices", ch));
-	agent_reply_all(t, "question");
-	log_info("agent: %s waits for an answer: %s", t->id, q ? q : "");
-}
-
-/* remember_convention: saved with source "agent", the model is told. */
-static int do_remember(struct agent_turn *t, const struct llm_tool_call *c)
-{
-	const char *key = c->remember.key, *why = c->remember.why;
-	json_t *value = (json_t *)c->remember.value;
-	char msg[200];
-	if (!key || !*key || !value) {
-		agent_tool_result(t, c, "error: remember_convention needs `key` and `value`");
-		return -1;
-	}
-	const json_t *have = json_object_get(agent_mem_conventions(t->proj), key);
-	if (have && json_equal(json_object_get(have, "value"), value)) {
-		json_array_append_new(t->steps, json_pack("{s:s, s:O}", "tool", "remember_convention",
-							  "args", c->args));
-		agent_tool_result(t, c, "already known: this convention is recorded");
-		return 0; /* keep the source ("user" stays "user") */
-	}
-	if (agent_mem_convention_set(t->proj, key, value, "agent", why) < 0) {
-		agent_tool_result(t, c, "error: the convention could not be saved (see the daemon log)");
-		return -1;
-	}
-	json_array_append_new(t->steps, json_pack("{s:s, s:O}", "tool", "remember_convention",
-						  "args", c->args));
-	agent_event(t, "convention", json_pack("{s:s, s:O, s:s}", "key", key, "value", value,
-					       "source", "agent"));
-	snprintf(msg, sizeof msg, "saved convention %.100s", key);
-	agent_tool_result(t, c, msg);
-	return 0;
+	return do_run_python(t, c) == 0 ? AGENT_TOOL_STOP : AGENT_TOOL_FAILED;
 }
 
 /* Figures belong to the step that drew them: those of the run_python calls
@@ -270,32 +227,17 @@ void agent_step_calls(struct agent_turn *t)
 	char why[512];
 	while (t->reply && t->call_idx < t->reply->ncalls) {
 		const struct llm_tool_call *c = &t->reply->calls[t->call_idx++];
-		int rc = 0;
-		if (c->error) {
-			agent_tool_result(t, c, c->error);
-			rc = -1;
-		} else if (c->tool == LLM_TOOL_RUN_PYTHON) {
-			if (do_run_python(t, c) == 0)
-				return; /* exec_cb continues */
-			rc = -1;
-		} else if (c->tool == LLM_TOOL_ASK_USER) {
-			do_ask_user(t, c);
-			return; /* agent_answer continues */
-		} else if (c->tool == LLM_TOOL_REMEMBER_CONVENTION) {
-			rc = do_remember(t, c);
-		} else if (c->tool == LLM_TOOL_FINAL_ANSWER) {
-			const char *text = c->final.text;
-			free(t->answer);
-			t->answer = strdup(text && *text ? text : (t->reply->text ? t->reply->text : ""));
-			agent_tool_result(t, c, "ok");
-			agent_turn_end(t, AG_DONE, NULL);
+		/* agent_tools_check found each call's tool or said why not */
+		const struct agent_tool *tool = c->error ? NULL : agent_tool_find(agent_tools, c->name);
+		enum agent_tool_next next = AGENT_TOOL_FAILED;
+		if (tool)
+			next = tool->run(t, c);
+		else
+			agent_tool_result(t, c, c->error ? c->error : "error: unknown tool");
+		if (next == AGENT_TOOL_STOP)
 			return;
-		} else {
-			agent_tool_result(t, c, "error: unknown tool; use run_python, ask_user, "
-					  "remember_convention or final_answer");
-			rc = -1;
-		}
-		if (rc < 0 && count_failure(t, c->error ? c->error : c->name, why, sizeof why)) {
+		if (next == AGENT_TOOL_FAILED &&
+		    count_failure(t, c->error ? c->error : c->name, why, sizeof why)) {
 			agent_turn_end(t, AG_FAILED, why);
 			return;
 		}

@@ -20,46 +20,23 @@
 /* What the agent gives a backend for one model call (all borrowed). */
 struct llm_ctx {
 	const json_t *messages; /* OpenAI chat messages [{role, content, tool_calls?...}] */
-	const json_t *tools;    /* OpenAI tools array (run_python, ask_user, remember_convention, final_answer) */
+	const json_t *tools;    /* OpenAI tools array, sent as given (the agent's table:
+				   daemon/agent/agent_tools.c) */
 	const json_t *state;    /* structured turn state for the builtin analyst:
 				   {request, datasets: [profile], conventions, steps: [...], digest: [...]} */
 	const char *turn_id;    /* for logs */
 };
 
-/* The agent's four tools (LLM_TOOL_UNKNOWN: any other name). */
-enum llm_tool {
-	LLM_TOOL_UNKNOWN,
-	LLM_TOOL_RUN_PYTHON,
-	LLM_TOOL_ASK_USER,
-	LLM_TOOL_REMEMBER_CONVENTION,
-	LLM_TOOL_FINAL_ANSWER,
-};
-
 struct llm_tool_call {
 	char *id;     /* call id (the model's, or made up) */
-	char *name;   /* run_python | ask_user | remember_convention | final_answer */
+	char *name;   /* the tool's name, as the model wrote it */
 	json_t *args; /* parsed arguments object (never NULL on success; {} when error):
 			 kept for the turn's record and the messages sent back */
-	char *error;  /* NULL, or why the call is unusable (arguments not valid JSON,
-			 unknown tool, a required argument missing): send it back to
-			 the model as this call's tool result so it can correct itself */
+	char *error;  /* NULL, or why the call is unusable (arguments not valid JSON, no
+			 name; the agent adds: unknown tool, a required argument
+			 missing): send it back to the model as this call's tool
+			 result so it can correct itself */
 	char *raw_args; /* the arguments exactly as the model sent them (for logs), may be NULL */
-	/* The arguments read once by llm_call_fill, checked against the tool's
-	 * schema (borrowed from args; only when error is NULL): */
-	enum llm_tool tool;
-	union {
-		struct { const char *code, *purpose; } run;     /* purpose: "" when not given */
-		struct {
-			const char *question;
-			const json_t *choices;  /* an array (a lone string is wrapped) */
-			const char *key;        /* NULL when not given */
-		} ask;
-		struct {
-			const char *key, *why;  /* why: "" when not given */
-			const json_t *value;    /* never NULL or null */
-		} remember;
-		struct { const char *text; } final;
-	};
 };
 
 /* A model's reply (owned by the receiver of the done callback: llm_reply_free). */
@@ -76,11 +53,12 @@ struct llm_reply {
 	json_t *response_log;         /* what came back (assembled) */
 };
 void llm_reply_free(struct llm_reply *r);
-/* Fill one call from a name and its arguments (a JSON string or an object),
- * checking them against the tool schemas; problems go to c->error, else
- * c->tool and the typed arguments are set.  Every call the agent gets is
- * filled here, whichever backend made it (the agent's calls taken from
- * fenced code in a text reply too). */
+/* Fill one call from a name and its arguments (a JSON string or an object):
+ * arguments that are not one JSON object, or a missing name, go to c->error.
+ * Every call the agent gets is filled here, whichever backend made it (the
+ * agent's calls taken from fenced code in a text reply too); what each
+ * tool's arguments must hold is checked by the agent, which owns the tools
+ * (agent_tools_check). */
 int llm_call_fill(struct llm_tool_call *c, const char *id, const char *name, const json_t *arguments);
 
 /* An actionable error ("the server at ... refused the API key (401): check OPENAI_API_KEY"). */
@@ -124,11 +102,6 @@ struct llm_call *llm_call_start(struct llm_backend *b, const struct llm_ctx *ctx
 				llm_progress_cb progress, llm_done_cb done, void *ud);
 /* Cancel a running call: its done callback will not be called. */
 void llm_call_cancel(struct llm_call *c);
-
-/* The OpenAI "tools" array of the four agent tools (run_python{code, purpose},
- * ask_user{question, choices}, remember_convention{key, value, why},
- * final_answer{text}).  New reference; the caller decrefs. */
-json_t *llm_tools_schema(void);
 
 /* Fill *out from the config file's "llm" object (may be NULL: defaults), then
  * apply DAA_LLM_BASE_URL, DAA_LLM_MODEL, OPENAI_API_KEY, and llm.api_key_env /

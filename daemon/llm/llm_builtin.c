@@ -123,7 +123,7 @@ static struct llm_reply *parse_output(struct bcall *c, char *why, size_t size)
 	}
 	snprintf(id, sizeof id, "builtin-%u", ++c->b->seq);
 	r->ncalls = 1;
-	/* checked and read like any model's call (llm_parse.c) */
+	/* filled like any model's call (llm_parse.c), checked by the agent */
 	if (llm_call_fill(&r->calls[0], id, tool, args) < 0) {
 		llm_reply_free(r);
 		json_decref(o);

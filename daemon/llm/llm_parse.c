@@ -1,6 +1,9 @@
 /*
  * daemon/llm/llm_parse.c — turning what an OpenAI-compatible server sends into
- * an llm_reply (see llm_parse.h), plus the schema of the agent's four tools.
+ * an llm_reply (see llm_parse.h).  The tools are the agent's (their schema
+ * comes in llm_ctx.tools, their arguments are checked by the agent); this
+ * file only names three of them, for the plain-text answers of models
+ * without tool calling (llm_parse_text).
  * Everything here reads untrusted input: it checks every type, caps what it
  * copies, and reports a problem with one call as that call's error (for the
  * agent to send back to the model) rather than failing the whole reply.
@@ -16,46 +19,6 @@
 
 #define LLM_MAX_CALLS 16
 
-/* One tool's function schema. */
-static json_t *tool(const char *name, const char *desc, json_t *props, json_t *required)
-{
-	return json_pack("{s:s, s:{s:s, s:s, s:{s:s, s:o, s:o, s:b}}}", "type", "function",
-			 "function", "name", name, "description", desc, "parameters", "type",
-			 "object", "properties", props, "required", required,
-			 "additionalProperties", 0);
-}
-
-/* The OpenAI tools array of the agent's four tools. */
-json_t *llm_tools_schema(void)
-{
-	json_t *a = json_array();
-	json_array_append_new(a, tool("run_python",
-		"Run Python code in the project's persistent kernel (pandas as pd, numpy as np, "
-		"matplotlib.pyplot as plt, the datasets in dfs / df). Print the numbers you need; "
-		"figures left open are saved.",
-		json_pack("{s:{s:s,s:s}, s:{s:s,s:s}}", "code", "type", "string", "description",
-			  "the Python code to run", "purpose", "type", "string", "description",
-			  "one short line: what this step does"),
-		json_pack("[s,s]", "code", "purpose")));
-	json_array_append_new(a, tool("ask_user",
-		"Ask the user a question when the request is ambiguous (e.g. which column is meant).",
-		json_pack("{s:{s:s,s:s}, s:{s:s,s:{s:s},s:s}}", "question", "type", "string",
-			  "description", "the question", "choices", "type", "array", "items",
-			  "type", "string", "description", "suggested answers, may be empty"),
-		json_pack("[s]", "question")));
-	json_array_append_new(a, tool("remember_convention",
-		"Remember a rule about this project's data for later turns (date column, units, ids).",
-		json_pack("{s:{s:s}, s:{s:s}, s:{s:s}}", "key", "type", "string", "value", "type",
-			  "string", "why", "type", "string"),
-		json_pack("[s,s]", "key", "value")));
-	json_array_append_new(a, tool("final_answer",
-		"Give the final answer to the user, stating the key numbers and the files produced.",
-		json_pack("{s:{s:s,s:s}}", "text", "type", "string", "description",
-			  "the answer, plain text or Markdown"),
-		json_pack("[s]", "text")));
-	return a;
-}
-
 /* Set c->error (printf-style). */
 static void call_error(struct llm_tool_call *c, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
@@ -68,80 +31,6 @@ static void call_error(struct llm_tool_call *c, const char *fmt, ...)
 	va_end(ap);
 	free(c->error);
 	c->error = strdup(buf);
-}
-
-/* Is field k of args a non-empty string?  (Required string arguments.) */
-static bool has_str(const json_t *args, const char *k)
-{
-	const json_t *v = json_object_get(args, k);
-	return json_is_string(v) && json_string_length(v) > 0;
-}
-
-/* The typed view of a checked call's arguments (llm.h), borrowed from args. */
-static void call_read(struct llm_tool_call *c)
-{
-	const json_t *a = c->args;
-	switch (c->tool) {
-	case LLM_TOOL_RUN_PYTHON:
-		c->run.code = json_string_value(json_object_get(a, "code"));
-		c->run.purpose = json_string_value(json_object_get(a, "purpose"));
-		break;
-	case LLM_TOOL_ASK_USER:
-		c->ask.question = json_string_value(json_object_get(a, "question"));
-		c->ask.choices = json_object_get(a, "choices");
-		c->ask.key = json_string_value(json_object_get(a, "key"));
-		break;
-	case LLM_TOOL_REMEMBER_CONVENTION:
-		c->remember.key = json_string_value(json_object_get(a, "key"));
-		c->remember.value = json_object_get(a, "value");
-		c->remember.why = json_string_value(json_object_get(a, "why"));
-		break;
-	case LLM_TOOL_FINAL_ANSWER:
-		c->final.text = json_string_value(json_object_get(a, "text"));
-		break;
-	case LLM_TOOL_UNKNOWN:
-		break;
-	}
-}
-
-/* Check args against the named tool; fill defaults for optional fields;
- * then the typed view when the call is usable. */
-static void call_check(struct llm_tool_call *c)
-{
-	json_t *a = c->args;
-	const char *n = c->name;
-	if (strcmp(n, "run_python") == 0) {
-		c->tool = LLM_TOOL_RUN_PYTHON;
-		if (!has_str(a, "code"))
-			call_error(c, "run_python needs a non-empty string argument \"code\"");
-		if (!json_is_string(json_object_get(a, "purpose")))
-			json_object_set_new(a, "purpose", json_string(""));
-	} else if (strcmp(n, "ask_user") == 0) {
-		json_t *ch = json_object_get(a, "choices");
-		c->tool = LLM_TOOL_ASK_USER;
-		if (!has_str(a, "question"))
-			call_error(c, "ask_user needs a non-empty string argument \"question\"");
-		if (json_is_string(ch))
-			json_object_set_new(a, "choices", json_pack("[O]", ch));
-		else if (!json_is_array(ch))
-			json_object_set_new(a, "choices", json_array());
-	} else if (strcmp(n, "remember_convention") == 0) {
-		c->tool = LLM_TOOL_REMEMBER_CONVENTION;
-		if (!has_str(a, "key") || !json_object_get(a, "value") ||
-		    json_is_null(json_object_get(a, "value")))
-			call_error(c, "remember_convention needs the arguments \"key\" (a string) and \"value\"");
-		if (!json_is_string(json_object_get(a, "why")))
-			json_object_set_new(a, "why", json_string(""));
-	} else if (strcmp(n, "final_answer") == 0) {
-		c->tool = LLM_TOOL_FINAL_ANSWER;
-		if (!json_is_string(json_object_get(a, "text")))
-			call_error(c, "final_answer needs a string argument \"text\"");
-	} else {
-		call_error(c, "there is no tool named \"%.60s\": use run_python, ask_user, "
-			   "remember_convention or final_answer", n);
-	}
-	if (!c->error)
-		call_read(c);
 }
 
 /* Fill one call from name + arguments (string or object). */
@@ -181,8 +70,6 @@ int llm_call_fill(struct llm_tool_call *c, const char *id, const char *name, con
 	}
 	if (!c->name[0])
 		call_error(c, "a tool call came without a function name");
-	else
-		call_check(c);
 	return 0;
 }
 

@@ -17,6 +17,7 @@
 
 #include "daemon/llm/llm.h"
 #include "daemon/core/loop.h"
+#include "tests/llm/tools_fixture.h"
 
 struct probe {
 	struct loop *l;
@@ -82,7 +83,7 @@ int main(int argc, char **argv)
 	json_t *msgs = json_pack("[{s:s, s:s}, {s:s, s:s}]", "role", "system", "content",
 				 argc > 3 ? argv[3] : "You are a data analyst. Use the tools.", "role",
 				 "user", "content", argc > 2 ? argv[2] : "How many rows are there?");
-	json_t *tools = llm_tools_schema();
+	json_t *tools = tools_fixture(); /* shaped like the agent's */
 	struct llm_ctx ctx = {.messages = msgs, .tools = tools, .turn_id = "probe"};
 	llm_call_start(b, &ctx, progress_cb, done_cb, &p);
 	loop_run(p.l);
