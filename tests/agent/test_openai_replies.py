@@ -39,8 +39,10 @@ def bad_calls(c, fake):
     t1 = reqs[1]["body"]["messages"][-1]
     check(t1["role"] == "tool" and t1["tool_call_id"] == "b1" and t1["content"], "bad-args result %r" % t1)
     t2 = reqs[2]["body"]["messages"][-1]
+    names = [t["function"]["name"] for t in reqs[2]["body"]["tools"]]
     check(t2["role"] == "tool" and t2["tool_call_id"] == "b2" and
-          ("unknown tool" in t2["content"] or "launch_rockets" in t2["content"]), "unknown-tool result %r" % t2)
+          t2["content"].startswith('there is no tool named "launch_rockets": use ') and
+          all(n in t2["content"] for n in names), "unknown-tool result %r (tools %r)" % (t2, names))
 
 
 def caps(c, fake):

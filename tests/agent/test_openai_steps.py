@@ -75,6 +75,9 @@ def plot_turn(d, fake, c, path):
     m = msgs_of(reqs[0])
     system = open(os.path.join(os.environ.get("DAA_ROOT", "."), "prompts", "system.txt")).read()
     check(m[0]["role"] == "system" and system.split("{{")[0][:60] in m[0]["content"], "system prompt not from prompts/")
+    # the tools' table (daemon/agent/agent_tools.c) gives both the schema and the prompt's lines
+    check(all(("\n- %s{" % n) in m[0]["content"] for n in names) and "{{tools}}" not in m[0]["content"],
+          "a tool sent without its line in the system prompt")
     check(m[1]["role"] == "user" and "plot revenue over time" in m[1]["content"] and
           "order_date" in m[1]["content"], "user message lacks request or profile")
     check(reqs[0]["headers"].get("authorization") == "Bearer " + API_KEY, "the key was not sent to the server")
