@@ -166,3 +166,152 @@ def write(name, folder):
 def load(path):
     """The CSV read back as the truths see it (plain pandas defaults)."""
     return pd.read_csv(path)
+
+
+# ---- datasets added with test3.json / test4.json (written blind to the
+# analyst). Real data files that Debian's python3-statsmodels ships with its
+# tests, and python3-matplotlib's sample data; each written as the user's
+# file would look (the R/Stata row-number column dropped, the values as
+# shipped). These BUILDERS entries are only added, never changed.
+_SM_DIR = "/usr/lib/python3/dist-packages/statsmodels"
+_MPL_DIR = "/usr/share/matplotlib/mpl-data/sample_data"
+
+
+def _sm_file(rel, **kw):
+    return pd.read_csv(os.path.join(_SM_DIR, rel), **kw)
+
+
+def _birthweight():
+    """Hosmer & Lemeshow's low birth weight study (189 births, Baystate
+    Medical Center 1986): bwt in grams, lwt = mother's weight in pounds at
+    her last menstrual period, low = bwt < 2500 g, race named."""
+    return _sm_file("genmod/tests/results/stata_lbw_glm.csv")
+
+
+def _housing_starts():
+    """US new privately-owned housing units started, thousands, monthly,
+    not seasonally adjusted (FRED HOUSTNSA), as FRED writes it."""
+    return _sm_file("tsa/holtwinters/tests/results/housing-data.csv")
+
+
+def _framing():
+    """Brader, Valentino & Suhay (2008) immigration news framing experiment
+    (R package mediation's `framing`)."""
+    return _sm_file("stats/tests/results/framing.csv").drop(columns=["Unnamed: 0"])
+
+
+def _epilepsy():
+    """Thall & Vail (1990) epilepsy trial (R MASS `epil`): seizure counts
+    y per two-week period, base = 8-week baseline count."""
+    return _sm_file("genmod/tests/results/epil.csv").drop(columns=["Unnamed: 0"])
+
+
+def _goog():
+    """Google daily share prices 2004-2008 (matplotlib sample data)."""
+    import numpy as np
+    a = np.load(os.path.join(_MPL_DIR, "goog.npz"))["price_data"]
+    d = pd.DataFrame(a)
+    d["date"] = pd.to_datetime(d["date"]).dt.strftime("%Y-%m-%d")
+    return d
+
+
+def _women_degrees():
+    """Percent of US bachelor's degrees awarded to women by major, 1970-2011
+    (matplotlib sample data, as shipped)."""
+    return pd.read_csv(os.path.join(_MPL_DIR, "percent_bachelors_degrees_women_usa.csv"))
+
+
+def _danish_money():
+    """Johansen & Juselius Danish money demand data, quarterly 1974-1987,
+    with the period written as the shipped file does ("1974Q1")."""
+    return _sm_file("datasets/danish_data/data.csv", encoding="utf-8-sig")
+
+
+def _manufacturing():
+    """US manufacturing: average weekly hours and capacity utilisation (%),
+    monthly 1972-2008 (a Stata file shipped with statsmodels' tests)."""
+    d = pd.read_stata(os.path.join(_SM_DIR, "tsa/statespace/tests/results/manufac.dta"))
+    d["month"] = pd.to_datetime(d["month"]).dt.strftime("%Y-%m-%d")
+    return d
+
+
+def _vasoconstriction():
+    """Finney (1947) vaso-constriction data: rate and volume of air inspired
+    (the shipped column name keeps its misspelling `volumne`), and whether
+    the finger's skin constricted; the constant column dropped."""
+    return _sm_file("stats/tests/results/binary_constrict.csv").drop(columns=["const"])
+
+
+def _doctor_visits():
+    """Cameron & Trivedi's Medicare survey of people aged 65-90 (MEPS): doctor
+    visits (docvis) and their insurance, health and income (income in
+    $1000s). Only the columns of the survey file: the test file's derived
+    ones (logs, squares, rescaled copies, physician = docvis) are left out."""
+    d = _sm_file("sandbox/regression/tests/racd10data_with_transformed.csv")
+    keep = ["offer", "ssiratio", "age", "educyr", "docvis", "nonphysician", "medicaid",
+            "private", "female", "phylim", "actlim", "income", "totchr", "insured", "bh"]
+    return d[keep]
+
+
+def _stocks():
+    """Monthly share prices 1990-2022 of eight companies and two indices
+    (matplotlib's Stocks.csv, Yahoo Finance): the comment line, the empty
+    dividend-date rows and the repeated last row dropped; ^GSPC and ^IXIC
+    named SP500 and NASDAQ."""
+    d = pd.read_csv(os.path.join(_MPL_DIR, "Stocks.csv"), comment="#")
+    d = d.dropna(how="all", subset=[c for c in d.columns if c != "Date"])
+    d = d[d["Date"] != "2022-06-28"]
+    return d.rename(columns={"^GSPC": "SP500", "^IXIC": "NASDAQ"}).reset_index(drop=True)
+
+
+def _msft():
+    """Microsoft daily prices, Jul-Sep 2003, as Yahoo wrote them (dates like
+    19-Sep-03, newest first, an "Adj. Close*" column)."""
+    return pd.read_csv(os.path.join(_MPL_DIR, "msft.csv"))
+
+
+def _medpar():
+    """Arizona Medicare hospital stays (Hilbe's medpar): length of stay in
+    days, admission type, codes."""
+    return _sm_file("genmod/tests/results/stata_medpar1_glm.csv")
+
+
+def _bone_marrow():
+    """Bone marrow transplant patients (Klein & Moeschberger): disease group,
+    time T in days, Status (1 = the event happened, 0 = censored)."""
+    return _sm_file("duration/tests/results/bmt.csv")
+
+
+def _west_germany():
+    """Lütkepohl's West German investment, income and consumption
+    (billions of DM), quarterly 1960-1982, with their logs and log
+    differences as the shipped Stata file has them."""
+    d = pd.read_stata(os.path.join(_SM_DIR, "tsa/tests/results/lutkepohl2.dta"))
+    d["qtr"] = pd.to_datetime(d["qtr"]).dt.strftime("%Y-%m-%d")
+    return d
+
+
+def _us_macro():
+    """US monthly/quarterly macro series 1985-2016 under their FRED codes
+    (the FRBNY nowcast vintage of 2016-07-29), dates as m/d/yy."""
+    return _sm_file("tsa/statespace/tests/results/frbny_nowcast/Nowcasting/data/US/2016-07-29.csv")
+
+
+BUILDERS.update({
+    "birthweight": _birthweight,
+    "housing_starts": _housing_starts,
+    "framing": _framing,
+    "epilepsy": _epilepsy,
+    "goog": _goog,
+    "women_degrees": _women_degrees,
+    "danish_money": _danish_money,
+    "manufacturing": _manufacturing,
+    "vasoconstriction": _vasoconstriction,
+    "doctor_visits": _doctor_visits,
+    "stocks": _stocks,
+    "msft": _msft,
+    "medpar": _medpar,
+    "bone_marrow": _bone_marrow,
+    "west_germany": _west_germany,
+    "us_macro": _us_macro,
+})

@@ -231,3 +231,89 @@ def describe(check, df):
             shown = "%.6g" % v if isinstance(v, float) else repr(v)
             return "%s %s = %s" % (k, check[k], shown)
     return repr(check)
+
+
+# ---- helpers added with test3.json / test4.json (written blind to the
+# analyst; appended, the ones above are unchanged) --------------------------
+def dates_of(df, date, fmt=None):
+    """The date column parsed (fmt for files like "19-Sep-03" or "1/1/85")."""
+    return pd.to_datetime(df[date], format=fmt)
+
+
+def years_between(df, date, y0, y1, fmt=None):
+    """The rows dated in calendar years y0..y1 (both included)."""
+    y = dates_of(df, date, fmt).dt.year
+    return df[(y >= y0) & (y <= y1)]
+
+
+def day_of(df, date, col, how="max", out="%Y-%m-%d", fmt=None, rows=None):
+    """The date of the row where col is highest (or lowest), written with
+    strftime format `out` (several checks in an `any` give the usual forms:
+    "%Y-%m-%d", "%B %-d, %Y", "%-d %B %Y"...). rows: a boolean mask first."""
+    d = df if rows is None else df[rows]
+    i = d[col].idxmax() if how == "max" else d[col].idxmin()
+    return dates_of(d, date, fmt)[i].strftime(out)
+
+
+def month_of_year_mean(df, date, col, year, how="max", fmt=None):
+    """English name of the month of calendar year `year` whose mean of col is
+    highest (or lowest)."""
+    import calendar
+    dt = dates_of(df, date, fmt)
+    d = df[dt.dt.year == year]
+    means = d[col].groupby(dt[dt.dt.year == year].dt.month).mean()
+    return calendar.month_name[int(means.idxmax() if how == "max" else means.idxmin())]
+
+
+def quarter_means(df, date, col, fmt=None):
+    """Mean of col per quarter of the year (1..4) over all years."""
+    return df[col].groupby(dates_of(df, date, fmt).dt.quarter).mean()
+
+
+def year_sums(df, date, col, fmt=None):
+    return df[col].groupby(dates_of(df, date, fmt).dt.year).sum()
+
+
+def year_means(df, date, col, fmt=None):
+    return df[col].groupby(dates_of(df, date, fmt).dt.year).mean()
+
+
+def share(mask):
+    """The share of True in a boolean Series (0..1)."""
+    return float(pd.Series(mask).mean())
+
+
+def welch_p_of(a, b):
+    return float(stats.ttest_ind(pd.Series(a).dropna(), pd.Series(b).dropna(), equal_var=False).pvalue)
+
+
+def student_p_of(a, b):
+    return float(stats.ttest_ind(pd.Series(a).dropna(), pd.Series(b).dropna()).pvalue)
+
+
+def linfit(x, y):
+    """scipy's linregress of y on x (slope, intercept, rvalue, pvalue)."""
+    return stats.linregress(pd.Series(x).astype(float), pd.Series(y).astype(float))
+
+
+def pct_change(old, new):
+    """Percentage change from old to new (negative for a fall)."""
+    return 100.0 * (new - old) / old
+
+
+def qtr_of_period(df, col="period"):
+    """Quarter number 1..4 of "1974Q1"-style period strings."""
+    return df[col].str[-1].astype(int)
+
+
+def year_of_period(df, col="period"):
+    """Year of "1974Q1"-style period strings."""
+    return df[col].str[:4].astype(int)
+
+
+ENV.update({"dates_of": dates_of, "years_between": years_between, "day_of": day_of,
+            "month_of_year_mean": month_of_year_mean, "quarter_means": quarter_means,
+            "year_sums": year_sums, "year_means": year_means, "share": share,
+            "welch_p_of": welch_p_of, "student_p_of": student_p_of, "linfit": linfit,
+            "pct_change": pct_change, "qtr_of_period": qtr_of_period,
+            "year_of_period": year_of_period})
