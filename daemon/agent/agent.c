@@ -616,7 +616,7 @@ static void turn_stop_work(struct agent_turn *t)
 		hist_exec_forget(t); /* run_python goes through hist_exec */
 		prof_forget(t);
 		if (t->exec_pending)
-			kern_interrupt(t->proj->path);
+			kern_interrupt(t->proj->pj);
 		t->exec_pending = false;
 		t->profiles_pending = 0;
 	}

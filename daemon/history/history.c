@@ -293,9 +293,9 @@ void hist_shutdown(void)
 }
 
 /* The pid of the project's kernel, 0 when none. */
-static int kernel_pid(const char *path)
+static int kernel_pid(struct proj *pj)
 {
-	json_t *info = kern_project_info(path);
+	json_t *info = kern_project_info(pj);
 	int pid = (int)json_integer_value(json_object_get(info, "pid"));
 	json_decref(info);
 	return pid;
@@ -311,7 +311,7 @@ static void replay_cb(void *ud, const struct kern_result *kr)
 	if (c->step == 0) {
 		if (k) {
 			k->restoring = false;
-			k->pid = answered ? kernel_pid(path) : 0;
+			k->pid = answered ? kernel_pid(c->pj) : 0;
 		}
 		hist_event(path, "restored", json_pack("{s:i, s:b}", "steps", c->of, "ok", answered));
 	} else {
@@ -337,7 +337,7 @@ static int replay_queue(struct proj *pj, const char *code, const char *stem, int
 	c->step = step;
 	c->of = of;
 	snprintf(c->file, sizeof c->file, "%s", file);
-	if (kern_exec(proj_path(pj), code, stem, replay_cb, c, err) < 0) {
+	if (kern_exec(pj, code, stem, replay_cb, c, err) < 0) {
 		free(c);
 		return -1;
 	}
@@ -390,7 +390,7 @@ void hist_restart_kernel(struct proj *pj)
 	struct hist_slot *k = ks_get(pj);
 	if (k)
 		k->pid = 0; /* the next exec replays history */
-	kern_restart(proj_path(pj));
+	kern_restart(pj);
 }
 
 /* An exec of hist_exec: its owner's callback, or none once forgotten. */
@@ -449,7 +449,7 @@ int hist_exec(struct proj *pj, const char *code, const char *step, int timeout_s
 	/* the loaded-dataset cache (datasets.py); the sandbox opens it to kernels bound after this */
 	if (fsu_path(cache, sizeof cache, &cerr, "%s/.daa/cache", path) == 0)
 		fsu_mkdir_p(cache, 0700, &cerr);
-	if (k && !k->restoring && (k->pid == 0 || k->pid != kernel_pid(path))) {
+	if (k && !k->restoring && (k->pid == 0 || k->pid != kernel_pid(pj))) {
 		struct proto_err rerr;
 		if (hist_restore(pj, -1, &rerr) < 0)
 			log_warn("history: %s: state not restored: %s", path, rerr.msg);
@@ -462,7 +462,7 @@ int hist_exec(struct proj *pj, const char *code, const char *step, int timeout_s
 	h->cb = cb, h->ud = ud;
 	h->next = hexecs;
 	hexecs = h;
-	if (kern_exec_timeout(path, code, step, timeout_s, hexec_cb, h, err) < 0) {
+	if (kern_exec_timeout(pj, code, step, timeout_s, hexec_cb, h, err) < 0) {
 		hexecs = h->next; /* a callback never fires from inside a submit (kernel.h) */
 		free(h);
 		return -1;

@@ -244,7 +244,7 @@ static int rerun_next(struct rerun *r, struct proto_err *err)
 		return 0;
 	char *code = hist_step_read(s, err);
 	snprintf(step, sizeof step, "%s.rerun", json_string_value(json_object_get(s, "stem")));
-	int rc = code ? kern_exec(r->path, code, step, rerun_cb, r, err) : -1;
+	int rc = code ? kern_exec(r->pj, code, step, rerun_cb, r, err) : -1;
 	free(code);
 	return rc;
 }
