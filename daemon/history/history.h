@@ -131,7 +131,7 @@ void hist_event(const char *project_path, const char *kind, json_t *fields);
 typedef void (*hist_done_cb)(void *ud, const json_t *result);
 int hist_rerun(struct proj *pj, int from, hist_done_cb done, void *ud, struct proto_err *err);
 /* Is a re-run under way (or waiting) on the project? */
-bool hist_busy(const char *project_path);
+bool hist_busy(struct proj *pj);
 /* Save new text for step n now or when it is safe (rules in
  * history_run.c).  Result {file, stale: [n...], saved, queued,
  * restart_deferred} (owned), or NULL with err. */

@@ -66,9 +66,9 @@ struct edit_job {
 };
 
 /* Is a re-run under way (or waiting) on the project? */
-bool hist_busy(const char *project_path)
+bool hist_busy(struct proj *pj)
 {
-	return workq_count(project_path, WQ_RERUN, false) > 0;
+	return workq_count(pj, WQ_RERUN, false) > 0;
 }
 
 /* ---- re-runs --------------------------------------------------------- */
@@ -301,7 +301,7 @@ static const struct workq_ops rerun_ops = {WQ_RERUN, rerun_placed, rerun_begin, 
 int hist_rerun(struct proj *pj, int from, hist_done_cb done, void *ud, struct proto_err *err)
 {
 	const char *path = proj_path(pj);
-	if (hist_busy(path))
+	if (hist_busy(pj))
 		return proto_fail(err, PROTO_ERR_BUSY,
 				  "a re-run is already under way on project %s; wait for it", proj_name(pj));
 	json_t *todo = steps_from(path, from, err);
@@ -467,9 +467,9 @@ static int edit_queue(struct proj *pj, int n, const char *text, struct proto_err
 }
 
 /* A restart already waiting for the project covers this edit too. */
-static bool restart_merge(const char *path, int n)
+static bool restart_merge(struct proj *pj, int n)
 {
-	struct edit_job *e = workq_first_waiting(path, WQ_RESTART);
+	struct edit_job *e = workq_first_waiting(pj, WQ_RESTART);
 	if (e && n < e->n)
 		e->n = n;
 	return e != NULL;
@@ -486,7 +486,7 @@ json_t *hist_edit(struct proj *pj, int n, const char *text, struct proto_err *er
 		json_decref(steps);
 		return NULL;
 	}
-	if (hist_busy(path)) {
+	if (hist_busy(pj)) {
 		r = json_pack("{s:s+, s:[], s:b, s:b, s:b}", "file", "history/",
 			      json_string_value(json_object_get(s, "file")), "stale", "saved", 0,
 			      "queued", 1, "restart_deferred", 0);
@@ -502,12 +502,12 @@ json_t *hist_edit(struct proj *pj, int n, const char *text, struct proto_err *er
 		return r;
 	}
 	json_decref(steps);
-	bool held = workq_busy(path);
+	bool held = workq_busy(pj);
 	if (!(r = edit_save(pj, n, text, err)))
 		return NULL;
 	if (!held)
 		edit_restart(pj);
-	else if (!restart_merge(path, n) && edit_queue(pj, n, NULL, err) < 0)
+	else if (!restart_merge(pj, n) && edit_queue(pj, n, NULL, err) < 0)
 		log_warn("history: %s: the kernel restart after the edit was not queued: %s", path,
 			 err->msg);
 	json_object_set_new(r, "saved", json_true());

@@ -230,12 +230,11 @@ static const struct proto_field project_params[] = {
  * any, the step running in the kernel gets SIGINT.  {ok, dropped}. */
 static json_t *m_interrupt(struct rpc_req *req)
 {
-	const char *path = proj_path(req->proj);
 	struct proto_err why;
 	proto_fail(&why, PROTO_ERR_CANCELLED,
 		   "the run was cancelled (kernel.interrupt) while it waited for the project; "
 		   "it never ran");
-	int dropped = workq_drop(path, WQ_RUN, req->from.conn_id, &why);
+	int dropped = workq_drop(req->proj, WQ_RUN, req->from.conn_id, &why);
 	if (dropped == 0)
 		kern_interrupt(req->proj);
 	return json_pack("{s:b, s:i}", "ok", 1, "dropped", dropped);
