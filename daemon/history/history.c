@@ -254,15 +254,15 @@ char *hist_step_request(const char *text)
 }
 
 /* Broadcast one history.event to the project's subscribers. */
-void hist_event(const char *project_path, const char *kind, json_t *fields)
+void hist_event(struct proj *pj, const char *kind, json_t *fields)
 {
-	json_t *ev = json_pack("{s:s, s:s}", "project_path", project_path, "kind", kind);
+	json_t *ev = json_pack("{s:s, s:s}", "project_path", proj_path(pj), "kind", kind);
 	if (ev && json_is_object(fields))
 		json_object_update_missing(ev, fields);
 	json_decref(fields);
 	if (!ev)
 		return;
-	pub_publish_path(project_path, PUB_HISTORY_EVENT, ev);
+	pub_publish(pj, PUB_HISTORY_EVENT, ev);
 	json_decref(ev);
 }
 
@@ -313,13 +313,13 @@ static void replay_cb(void *ud, const struct kern_result *kr)
 			k->restoring = false;
 			k->pid = answered ? kernel_pid(c->pj) : 0;
 		}
-		hist_event(path, "restored", json_pack("{s:i, s:b}", "steps", c->of, "ok", answered));
+		hist_event(c->pj, "restored", json_pack("{s:i, s:b}", "steps", c->of, "ok", answered));
 	} else {
 		bool ok = kr->ok;
 		const char *msg = kr->error_message;
 		if (!ok)
 			log_warn("history: restore of %s: step %s failed: %s", path, c->file, msg);
-		hist_event(path, "restore",
+		hist_event(c->pj, "restore",
 			   json_pack("{s:i, s:i, s:s, s:b, s:s?}", "step", c->step, "of", c->of,
 				     "file", c->file, "ok", ok, "error", ok ? NULL : msg));
 	}
@@ -361,7 +361,7 @@ int hist_restore(struct proj *pj, int upto, struct proto_err *err)
 	k->restoring = true;
 	k->pid = 0;
 	if (of)
-		hist_event(path, "restore_start", json_pack("{s:i}", "steps", (int)of));
+		hist_event(pj, "restore_start", json_pack("{s:i}", "steps", (int)of));
 	for (i = 0; i < of; i++) {
 		s = json_array_get(steps, i);
 		char *code = hist_step_read(s, err);

@@ -120,7 +120,7 @@ int hist_save_run(struct proj *pj, const char *code, const struct kern_result *k
  * nothing inherited from an older step of that stem) with this stdout. */
 void hist_record_stdout(const char *project_path, const char *stem, const char *out);
 /* Broadcast `history.event` {project_path, kind, ...fields} (fields stolen). */
-void hist_event(const char *project_path, const char *kind, json_t *fields);
+void hist_event(struct proj *pj, const char *kind, json_t *fields);
 
 /* history_run.c — re-runs and edits, jobs of the project's work queue
  * (daemon/project/workq.h) like turns and runs. */

@@ -106,7 +106,7 @@ static void rerun_finish(struct rerun *r, const char *key, const char *file, con
 				"failed", "interrupted", "error", error);
 	if (res && error && key && file)
 		json_object_set_new(res, key, json_sprintf("history/%s", file));
-	hist_event(r->path, "rerun_done", json_incref(res));
+	hist_event(r->pj, "rerun_done", json_incref(res));
 	if (r->done)
 		r->done(r->ud, res);
 	json_decref(res);
@@ -220,7 +220,7 @@ static void rerun_cb(void *ud, const struct kern_result *kr)
 				 json_integer_value(json_object_get(s, "n")), "file", "history/", file, "ok", ok,
 				 "stdout", answered ? kr->stdout_text : NULL, "figures", figs,
 				 "error", ok ? NULL : error);
-	hist_event(r->path, "rerun_step", json_incref(item));
+	hist_event(r->pj, "rerun_step", json_incref(item));
 	json_array_append_new(r->ran, item);
 	json_decref(figs);
 	if (!ok) {
@@ -281,7 +281,7 @@ static int rerun_begin(void *ud, struct proto_err *err)
 	hist_restart_kernel(r->pj);
 	if (hist_restore(r->pj, r->from - 1, err) < 0)
 		return -1;
-	hist_event(r->path, "rerun_start",
+	hist_event(r->pj, "rerun_start",
 		   json_pack("{s:i, s:i}", "from", r->from, "steps", (int)json_array_size(r->steps)));
 	return rerun_next(r, err);
 }
@@ -291,7 +291,7 @@ static void rerun_placed(void *ud, const struct workq_place *place)
 {
 	struct rerun *r = ud;
 	if (place->position > 0)
-		hist_event(r->path, "rerun_queued",
+		hist_event(r->pj, "rerun_queued",
 			   json_pack("{s:i, s:s}", "from", r->from, "behind", place->behind));
 }
 
@@ -331,7 +331,7 @@ int hist_rerun(struct proj *pj, int from, hist_done_cb done, void *ud, struct pr
 /* Tell the subscribers: history.event kind (r copied) and history.changed. */
 static void edit_notify(struct proj *pj, const char *kind, const json_t *r)
 {
-	hist_event(proj_path(pj), kind, json_deep_copy(r));
+	hist_event(pj, kind, json_deep_copy(r));
 	json_t *ev = json_pack("{s:o, s:o, s:s, s:o}", "project", rpc_str(proj_name(pj)),
 			       "project_path", rpc_str(proj_path(pj)), "action", "edit", "file",
 			       rpc_str(json_string_value(json_object_get(r, "file"))));
@@ -406,7 +406,7 @@ static int restart_start(void *ud, struct proto_err *err)
 		log_warn("history: %s: statuses not saved: %s", path, err->msg);
 	edit_restart(e->pj);
 	log_info("history: %s: kernel restarted after the edit of step %d", path, e->n);
-	hist_event(path, "edit_restart", json_pack("{s:i, s:o}", "step", e->n, "stale", stale));
+	hist_event(e->pj, "edit_restart", json_pack("{s:i, s:o}", "step", e->n, "stale", stale));
 	json_decref(state);
 	json_decref(steps);
 	edit_job_free(e);
@@ -435,7 +435,7 @@ static void edit_drop(void *ud, const struct proto_err *why)
 {
 	struct edit_job *e = ud;
 	log_warn("history.edit: %s: step %d was not saved: %s", proj_name(e->pj), e->n, why->msg);
-	hist_event(proj_path(e->pj), "edit_failed", json_pack("{s:i, s:s}", "step", e->n, "error", why->msg));
+	hist_event(e->pj, "edit_failed", json_pack("{s:i, s:s}", "step", e->n, "error", why->msg));
 	edit_job_free(e);
 }
 
@@ -497,7 +497,7 @@ json_t *hist_edit(struct proj *pj, int n, const char *text, struct proto_err *er
 			json_decref(r);
 			return NULL;
 		}
-		hist_event(path, "edit_queued", json_pack("{s:i, s:O}", "step", n, "file",
+		hist_event(pj, "edit_queued", json_pack("{s:i, s:O}", "step", n, "file",
 							  json_object_get(r, "file")));
 		return r;
 	}
