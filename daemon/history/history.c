@@ -91,7 +91,7 @@ json_t *hist_steps(const char *project_path, struct proto_err *err)
 	}
 	closedir(d);
 	json_t *out = oom ? NULL : json_array();
-	if (out) {
+	if (out && nv) { /* (v is NULL when there is no step: qsort wants an array) */
 		qsort(v, nv, sizeof v[0], step_cmp);
 		for (size_t i = 0; i < nv; i++)
 			json_array_append(out, v[i]);
