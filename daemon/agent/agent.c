@@ -617,7 +617,7 @@ static void turn_stop_work(struct agent_turn *t)
 		hist_exec_forget(t); /* run_python goes through hist_exec */
 		prof_forget(t);
 		if (t->exec_pending)
-			kern_interrupt(t->proj->path);
+			kern_interrupt(t->proj->pj);
 		t->exec_pending = false;
 		t->profiles_pending = 0;
 	}
@@ -636,7 +636,7 @@ bool agent_cancel(struct proj *pj)
 /* Running, suspended or queued turns? */
 bool agent_busy(struct proj *pj)
 {
-	return workq_count(proj_path(pj), WQ_TURN, false) > 0;
+	return workq_count(pj, WQ_TURN, false) > 0;
 }
 
 json_t *agent_pending_question(struct proj *pj)
@@ -746,7 +746,7 @@ static void proj_closed_cb(struct proj *pj, const struct proto_err *why)
 	if (!p)
 		return; /* the agent never worked in it: no turn to end */
 	/* waiting turns first: ending the current one hands the project on */
-	workq_drop(proj_path(pj), WQ_TURN, 0, why);
+	workq_drop(pj, WQ_TURN, 0, why);
 	if (p->cur)
 		agent_turn_end(p->cur, AG_CANCELLED, why->msg);
 }

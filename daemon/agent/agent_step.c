@@ -179,7 +179,7 @@ static int do_run_python(struct agent_turn *t, const struct llm_tool_call *c)
 		return -1;
 	}
 	t->exec_pending = true;
-	kern_watch_progress(t->proj->path, step, exec_progress_cb, t);
+	kern_watch_progress(t->proj->pj, step, exec_progress_cb, t);
 	return 0;
 }
 

@@ -91,7 +91,7 @@ json_t *hist_steps(const char *project_path, struct proto_err *err)
 	}
 	closedir(d);
 	json_t *out = oom ? NULL : json_array();
-	if (out) {
+	if (out && nv) { /* (v is NULL when there is no step: qsort wants an array) */
 		qsort(v, nv, sizeof v[0], step_cmp);
 		for (size_t i = 0; i < nv; i++)
 			json_array_append(out, v[i]);
@@ -254,15 +254,15 @@ char *hist_step_request(const char *text)
 }
 
 /* Broadcast one history.event to the project's subscribers. */
-void hist_event(const char *project_path, const char *kind, json_t *fields)
+void hist_event(struct proj *pj, const char *kind, json_t *fields)
 {
-	json_t *ev = json_pack("{s:s, s:s}", "project_path", project_path, "kind", kind);
+	json_t *ev = json_pack("{s:s, s:s}", "project_path", proj_path(pj), "kind", kind);
 	if (ev && json_is_object(fields))
 		json_object_update_missing(ev, fields);
 	json_decref(fields);
 	if (!ev)
 		return;
-	pub_publish_path(project_path, PUB_HISTORY_EVENT, ev);
+	pub_publish(pj, PUB_HISTORY_EVENT, ev);
 	json_decref(ev);
 }
 
@@ -293,9 +293,9 @@ void hist_shutdown(void)
 }
 
 /* The pid of the project's kernel, 0 when none. */
-static int kernel_pid(const char *path)
+static int kernel_pid(struct proj *pj)
 {
-	json_t *info = kern_project_info(path);
+	json_t *info = kern_project_info(pj);
 	int pid = (int)json_integer_value(json_object_get(info, "pid"));
 	json_decref(info);
 	return pid;
@@ -311,15 +311,15 @@ static void replay_cb(void *ud, const struct kern_result *kr)
 	if (c->step == 0) {
 		if (k) {
 			k->restoring = false;
-			k->pid = answered ? kernel_pid(path) : 0;
+			k->pid = answered ? kernel_pid(c->pj) : 0;
 		}
-		hist_event(path, "restored", json_pack("{s:i, s:b}", "steps", c->of, "ok", answered));
+		hist_event(c->pj, "restored", json_pack("{s:i, s:b}", "steps", c->of, "ok", answered));
 	} else {
 		bool ok = kr->ok;
 		const char *msg = kr->error_message;
 		if (!ok)
 			log_warn("history: restore of %s: step %s failed: %s", path, c->file, msg);
-		hist_event(path, "restore",
+		hist_event(c->pj, "restore",
 			   json_pack("{s:i, s:i, s:s, s:b, s:s?}", "step", c->step, "of", c->of,
 				     "file", c->file, "ok", ok, "error", ok ? NULL : msg));
 	}
@@ -337,7 +337,7 @@ static int replay_queue(struct proj *pj, const char *code, const char *stem, int
 	c->step = step;
 	c->of = of;
 	snprintf(c->file, sizeof c->file, "%s", file);
-	if (kern_exec(proj_path(pj), code, stem, replay_cb, c, err) < 0) {
+	if (kern_exec(pj, code, stem, replay_cb, c, err) < 0) {
 		free(c);
 		return -1;
 	}
@@ -361,7 +361,7 @@ int hist_restore(struct proj *pj, int upto, struct proto_err *err)
 	k->restoring = true;
 	k->pid = 0;
 	if (of)
-		hist_event(path, "restore_start", json_pack("{s:i}", "steps", (int)of));
+		hist_event(pj, "restore_start", json_pack("{s:i}", "steps", (int)of));
 	for (i = 0; i < of; i++) {
 		s = json_array_get(steps, i);
 		char *code = hist_step_read(s, err);
@@ -390,7 +390,7 @@ void hist_restart_kernel(struct proj *pj)
 	struct hist_slot *k = ks_get(pj);
 	if (k)
 		k->pid = 0; /* the next exec replays history */
-	kern_restart(proj_path(pj));
+	kern_restart(pj);
 }
 
 /* An exec of hist_exec: its owner's callback, or none once forgotten. */
@@ -449,7 +449,7 @@ int hist_exec(struct proj *pj, const char *code, const char *step, int timeout_s
 	/* the loaded-dataset cache (datasets.py); the sandbox opens it to kernels bound after this */
 	if (fsu_path(cache, sizeof cache, &cerr, "%s/.daa/cache", path) == 0)
 		fsu_mkdir_p(cache, 0700, &cerr);
-	if (k && !k->restoring && (k->pid == 0 || k->pid != kernel_pid(path))) {
+	if (k && !k->restoring && (k->pid == 0 || k->pid != kernel_pid(pj))) {
 		struct proto_err rerr;
 		if (hist_restore(pj, -1, &rerr) < 0)
 			log_warn("history: %s: state not restored: %s", path, rerr.msg);
@@ -462,7 +462,7 @@ int hist_exec(struct proj *pj, const char *code, const char *step, int timeout_s
 	h->cb = cb, h->ud = ud;
 	h->next = hexecs;
 	hexecs = h;
-	if (kern_exec_timeout(path, code, step, timeout_s, hexec_cb, h, err) < 0) {
+	if (kern_exec_timeout(pj, code, step, timeout_s, hexec_cb, h, err) < 0) {
 		hexecs = h->next; /* a callback never fires from inside a submit (kernel.h) */
 		free(h);
 		return -1;

@@ -120,7 +120,7 @@ int hist_save_run(struct proj *pj, const char *code, const struct kern_result *k
  * nothing inherited from an older step of that stem) with this stdout. */
 void hist_record_stdout(const char *project_path, const char *stem, const char *out);
 /* Broadcast `history.event` {project_path, kind, ...fields} (fields stolen). */
-void hist_event(const char *project_path, const char *kind, json_t *fields);
+void hist_event(struct proj *pj, const char *kind, json_t *fields);
 
 /* history_run.c — re-runs and edits, jobs of the project's work queue
  * (daemon/project/workq.h) like turns and runs. */
@@ -131,7 +131,7 @@ void hist_event(const char *project_path, const char *kind, json_t *fields);
 typedef void (*hist_done_cb)(void *ud, const json_t *result);
 int hist_rerun(struct proj *pj, int from, hist_done_cb done, void *ud, struct proto_err *err);
 /* Is a re-run under way (or waiting) on the project? */
-bool hist_busy(const char *project_path);
+bool hist_busy(struct proj *pj);
 /* Save new text for step n now or when it is safe (rules in
  * history_run.c).  Result {file, stale: [n...], saved, queued,
  * restart_deferred} (owned), or NULL with err. */

@@ -66,9 +66,9 @@ struct edit_job {
 };
 
 /* Is a re-run under way (or waiting) on the project? */
-bool hist_busy(const char *project_path)
+bool hist_busy(struct proj *pj)
 {
-	return workq_count(project_path, WQ_RERUN, false) > 0;
+	return workq_count(pj, WQ_RERUN, false) > 0;
 }
 
 /* ---- re-runs --------------------------------------------------------- */
@@ -106,7 +106,7 @@ static void rerun_finish(struct rerun *r, const char *key, const char *file, con
 				"failed", "interrupted", "error", error);
 	if (res && error && key && file)
 		json_object_set_new(res, key, json_sprintf("history/%s", file));
-	hist_event(r->path, "rerun_done", json_incref(res));
+	hist_event(r->pj, "rerun_done", json_incref(res));
 	if (r->done)
 		r->done(r->ud, res);
 	json_decref(res);
@@ -220,7 +220,7 @@ static void rerun_cb(void *ud, const struct kern_result *kr)
 				 json_integer_value(json_object_get(s, "n")), "file", "history/", file, "ok", ok,
 				 "stdout", answered ? kr->stdout_text : NULL, "figures", figs,
 				 "error", ok ? NULL : error);
-	hist_event(r->path, "rerun_step", json_incref(item));
+	hist_event(r->pj, "rerun_step", json_incref(item));
 	json_array_append_new(r->ran, item);
 	json_decref(figs);
 	if (!ok) {
@@ -244,7 +244,7 @@ static int rerun_next(struct rerun *r, struct proto_err *err)
 		return 0;
 	char *code = hist_step_read(s, err);
 	snprintf(step, sizeof step, "%s.rerun", json_string_value(json_object_get(s, "stem")));
-	int rc = code ? kern_exec(r->path, code, step, rerun_cb, r, err) : -1;
+	int rc = code ? kern_exec(r->pj, code, step, rerun_cb, r, err) : -1;
 	free(code);
 	return rc;
 }
@@ -281,7 +281,7 @@ static int rerun_begin(void *ud, struct proto_err *err)
 	hist_restart_kernel(r->pj);
 	if (hist_restore(r->pj, r->from - 1, err) < 0)
 		return -1;
-	hist_event(r->path, "rerun_start",
+	hist_event(r->pj, "rerun_start",
 		   json_pack("{s:i, s:i}", "from", r->from, "steps", (int)json_array_size(r->steps)));
 	return rerun_next(r, err);
 }
@@ -291,7 +291,7 @@ static void rerun_placed(void *ud, const struct workq_place *place)
 {
 	struct rerun *r = ud;
 	if (place->position > 0)
-		hist_event(r->path, "rerun_queued",
+		hist_event(r->pj, "rerun_queued",
 			   json_pack("{s:i, s:s}", "from", r->from, "behind", place->behind));
 }
 
@@ -301,7 +301,7 @@ static const struct workq_ops rerun_ops = {WQ_RERUN, rerun_placed, rerun_begin, 
 int hist_rerun(struct proj *pj, int from, hist_done_cb done, void *ud, struct proto_err *err)
 {
 	const char *path = proj_path(pj);
-	if (hist_busy(path))
+	if (hist_busy(pj))
 		return proto_fail(err, PROTO_ERR_BUSY,
 				  "a re-run is already under way on project %s; wait for it", proj_name(pj));
 	json_t *todo = steps_from(path, from, err);
@@ -331,7 +331,7 @@ int hist_rerun(struct proj *pj, int from, hist_done_cb done, void *ud, struct pr
 /* Tell the subscribers: history.event kind (r copied) and history.changed. */
 static void edit_notify(struct proj *pj, const char *kind, const json_t *r)
 {
-	hist_event(proj_path(pj), kind, json_deep_copy(r));
+	hist_event(pj, kind, json_deep_copy(r));
 	json_t *ev = json_pack("{s:o, s:o, s:s, s:o}", "project", rpc_str(proj_name(pj)),
 			       "project_path", rpc_str(proj_path(pj)), "action", "edit", "file",
 			       rpc_str(json_string_value(json_object_get(r, "file"))));
@@ -406,7 +406,7 @@ static int restart_start(void *ud, struct proto_err *err)
 		log_warn("history: %s: statuses not saved: %s", path, err->msg);
 	edit_restart(e->pj);
 	log_info("history: %s: kernel restarted after the edit of step %d", path, e->n);
-	hist_event(path, "edit_restart", json_pack("{s:i, s:o}", "step", e->n, "stale", stale));
+	hist_event(e->pj, "edit_restart", json_pack("{s:i, s:o}", "step", e->n, "stale", stale));
 	json_decref(state);
 	json_decref(steps);
 	edit_job_free(e);
@@ -435,7 +435,7 @@ static void edit_drop(void *ud, const struct proto_err *why)
 {
 	struct edit_job *e = ud;
 	log_warn("history.edit: %s: step %d was not saved: %s", proj_name(e->pj), e->n, why->msg);
-	hist_event(proj_path(e->pj), "edit_failed", json_pack("{s:i, s:s}", "step", e->n, "error", why->msg));
+	hist_event(e->pj, "edit_failed", json_pack("{s:i, s:s}", "step", e->n, "error", why->msg));
 	edit_job_free(e);
 }
 
@@ -467,9 +467,9 @@ static int edit_queue(struct proj *pj, int n, const char *text, struct proto_err
 }
 
 /* A restart already waiting for the project covers this edit too. */
-static bool restart_merge(const char *path, int n)
+static bool restart_merge(struct proj *pj, int n)
 {
-	struct edit_job *e = workq_first_waiting(path, WQ_RESTART);
+	struct edit_job *e = workq_first_waiting(pj, WQ_RESTART);
 	if (e && n < e->n)
 		e->n = n;
 	return e != NULL;
@@ -486,7 +486,7 @@ json_t *hist_edit(struct proj *pj, int n, const char *text, struct proto_err *er
 		json_decref(steps);
 		return NULL;
 	}
-	if (hist_busy(path)) {
+	if (hist_busy(pj)) {
 		r = json_pack("{s:s+, s:[], s:b, s:b, s:b}", "file", "history/",
 			      json_string_value(json_object_get(s, "file")), "stale", "saved", 0,
 			      "queued", 1, "restart_deferred", 0);
@@ -497,17 +497,17 @@ json_t *hist_edit(struct proj *pj, int n, const char *text, struct proto_err *er
 			json_decref(r);
 			return NULL;
 		}
-		hist_event(path, "edit_queued", json_pack("{s:i, s:O}", "step", n, "file",
+		hist_event(pj, "edit_queued", json_pack("{s:i, s:O}", "step", n, "file",
 							  json_object_get(r, "file")));
 		return r;
 	}
 	json_decref(steps);
-	bool held = workq_busy(path);
+	bool held = workq_busy(pj);
 	if (!(r = edit_save(pj, n, text, err)))
 		return NULL;
 	if (!held)
 		edit_restart(pj);
-	else if (!restart_merge(path, n) && edit_queue(pj, n, NULL, err) < 0)
+	else if (!restart_merge(pj, n) && edit_queue(pj, n, NULL, err) < 0)
 		log_warn("history: %s: the kernel restart after the edit was not queued: %s", path,
 			 err->msg);
 	json_object_set_new(r, "saved", json_true());

@@ -31,6 +31,7 @@
 #include "daemon/kernel/kern_int.h"
 #include "daemon/kernel/kern_result.h"
 #include "daemon/core/log.h"
+#include "daemon/project/project.h"
 
 static void kern_schedule_reap(void);
 
@@ -232,12 +233,21 @@ static void settle_requests(struct kern *k, int code, const char *msg)
 		return;
 	}
 	if (q || k->restart_after || in)
-		kern_handover(k->project, q);
+		kern_handover(k, q);
 }
 
-/* Bury a dead kernel: remove it from the list, free it from a timer. */
+/* k is dead or freed: it is no longer its project's live kernel. */
+static void kern_unslot(struct kern *k)
+{
+	if (k->pj && proj_slots(k->pj)->kern == k)
+		proj_slots(k->pj)->kern = NULL;
+}
+
+/* Bury a dead kernel: remove it from the list (and from its project's
+ * slot), free it from a timer. */
 static void bury(struct kern *k)
 {
+	kern_unslot(k);
 	struct kern **pp = &kern_g.list;
 	while (*pp && *pp != k)
 		pp = &(*pp)->next;
@@ -516,6 +526,7 @@ void kern_free(struct kern *k)
 	json_decref(k->ready);
 	json_decref(k->layers);
 	json_decref(k->degraded);
+	kern_unslot(k);
 	free(k->project);
 	free(k);
 }

@@ -1,7 +1,9 @@
 /*
  * daemon/kernel/kern_api.c — the kernel manager's public face (daemon/kernel/kernel.h):
  * start-up from the configuration, shutdown, exec/profile requests, interrupt,
- * restart, stop, and the status report used by `status` and `doctor`.
+ * restart, stop (each for a project's handle; doctor's trial folder has its
+ * own three: kern_trial_*), and the status report used by `status` and
+ * `doctor`.
  *
  * Configuration (config.json; every key optional):
  *   "python": interpreter (kern_config.python wins when set)
@@ -66,36 +68,38 @@ static void load_settings(const struct kern_config *cfg)
 		kern_g.step_timeout_s = 120;
 }
 
-static struct kern *find(const char *project);
+/* Stop k (when there is one) and fail what it had queued (code, why). */
+static void stop_kernel(struct kern *k, int code, const char *why)
+{
+	if (!k)
+		return;
+	k->no_handover = true;
+	kern_kill(k, code, why);
+}
 
 /* A project is being deleted or closed: its kernel stops (at shutdown
  * kern_shutdown reaps it afterwards). */
 static void close_hook(struct proj *p, const struct proto_err *why)
 {
-	if (why->code != PROTO_ERR_SHUTDOWN) {
-		kern_stop(proj_path(p));
-		return;
-	}
-	struct kern *k = find(proj_path(p));
-	if (k) {
-		k->no_handover = true;
-		kern_kill(k, PROTO_ERR_SHUTDOWN, why->msg);
-	}
+	if (why->code != PROTO_ERR_SHUTDOWN)
+		stop_kernel(kern_live(p), PROTO_ERR_KERNEL,
+			    "the project's kernel was stopped (project closed)");
+	else
+		stop_kernel(kern_live(p), PROTO_ERR_SHUTDOWN, why->msg);
 }
-static int submit(const char *project, const char *op, json_t *msg, int timeout_s,
+static int submit(struct proj *pj, const char *op, json_t *msg, int timeout_s,
 		  kern_reply_cb cb, void *ud, struct proto_err *err);
 
 /* A project's datasets or conventions changed: its bound kernel reloads them
  * (queued behind a running step, like any request). */
 static void change_hook(struct proj *p)
 {
-	const char *project_path = proj_path(p);
-	if (!find(project_path))
+	if (!kern_live(p))
 		return;
 	struct proto_err err = {0};
-	if (submit(project_path, "conventions", kern_refresh_msg(project_path),
-		   kern_g.step_timeout_s, NULL, NULL, &err) < 0)
-		log_warn("kernel: cannot refresh %s: %s", project_path, err.msg);
+	if (submit(p, "conventions", kern_refresh_msg(p), kern_g.step_timeout_s, NULL, NULL,
+		   &err) < 0)
+		log_warn("kernel: cannot refresh %s: %s", proj_path(p), err.msg);
 }
 
 int kern_init(struct loop *l, const struct kern_config *cfg, struct proto_err *err)
@@ -179,9 +183,11 @@ static void enqueue(struct kern *k, struct kreq *r)
 	}
 }
 
-/* Queue a request on the project's kernel (binding one if needed). */
-static int submit_req(const char *project, const char *op, json_t *msg, int timeout_s,
-		      bool background, kern_reply_cb cb, void *ud, struct proto_err *err)
+/* Queue a request on the kernel of pj — or, pj NULL, of doctor's trial
+ * folder trial_dir — binding one if needed. */
+static int submit_req(struct proj *pj, const char *trial_dir, const char *op, json_t *msg,
+		      int timeout_s, bool background, kern_reply_cb cb, void *ud,
+		      struct proto_err *err)
 {
 	if (!msg)
 		return proto_fail(err, PROTO_ERR_INTERNAL, "out of memory");
@@ -191,11 +197,12 @@ static int submit_req(const char *project, const char *op, json_t *msg, int time
 				  : PROTO_ERR_KERNEL, "%s", kern_g.last_error[0] ? kern_g.last_error
 				  : "the kernel manager is not running");
 	}
-	if (!project || project[0] != '/') {
+	if (!pj && (!trial_dir || trial_dir[0] != '/')) {
 		json_decref(msg);
-		return proto_fail(err, PROTO_ERR_BAD_INPUT, "a kernel needs an absolute project path");
+		return proto_fail(err, PROTO_ERR_BAD_INPUT, "a kernel needs a project or an "
+				  "absolute folder");
 	}
-	struct kern *k = kern_for_project(project, err);
+	struct kern *k = kern_for_project(pj, trial_dir, err);
 	if (!k) {
 		json_decref(msg);
 		return -1;
@@ -212,39 +219,60 @@ static int submit_req(const char *project, const char *op, json_t *msg, int time
 	return 0;
 }
 
-static int submit(const char *project, const char *op, json_t *msg, int timeout_s,
+static int submit(struct proj *pj, const char *op, json_t *msg, int timeout_s,
 		  kern_reply_cb cb, void *ud, struct proto_err *err)
 {
-	return submit_req(project, op, msg, timeout_s, false, cb, ud, err);
+	return submit_req(pj, NULL, op, msg, timeout_s, false, cb, ud, err);
 }
 
-int kern_exec_timeout(const char *project_path, const char *code, const char *step_name,
-		      int timeout_s, kern_reply_cb cb, void *ud, struct proto_err *err)
+/* The exec request for code (NULL with err). */
+static json_t *exec_msg(const char *code, const char *step_name, struct proto_err *err)
 {
-	if (!code)
-		return proto_fail(err, PROTO_ERR_PARAMS, "no code to run");
+	if (!code) {
+		proto_fail(err, PROTO_ERR_PARAMS, "no code to run");
+		return NULL;
+	}
 	json_t *msg = json_pack("{s:s,s:s,s:s,s:i}", "op", "exec", "code", code, "step",
 				step_name && step_name[0] ? step_name : "run", "max_output", 65536);
 	if (!msg)
-		return proto_fail(err, PROTO_ERR_BAD_INPUT, "the code is not valid UTF-8 text");
-	return submit(project_path, "exec", msg, timeout_s > 0 ? timeout_s : kern_g.step_timeout_s,
-		      cb, ud, err);
+		proto_fail(err, PROTO_ERR_BAD_INPUT, "the code is not valid UTF-8 text");
+	return msg;
 }
 
-int kern_exec(const char *project_path, const char *code, const char *step_name,
+int kern_exec_timeout(struct proj *pj, const char *code, const char *step_name,
+		      int timeout_s, kern_reply_cb cb, void *ud, struct proto_err *err)
+{
+	json_t *msg = exec_msg(code, step_name, err);
+	if (!msg)
+		return -1;
+	return submit(pj, "exec", msg, timeout_s > 0 ? timeout_s : kern_g.step_timeout_s, cb, ud,
+		      err);
+}
+
+int kern_exec(struct proj *pj, const char *code, const char *step_name,
 	      kern_reply_cb cb, void *ud, struct proto_err *err)
 {
-	return kern_exec_timeout(project_path, code, step_name, 0, cb, ud, err);
+	return kern_exec_timeout(pj, code, step_name, 0, cb, ud, err);
 }
 
-int kern_profile_summary(const char *project_path, const char *dataset, int timeout_s,
+int kern_trial_exec(const char *dir, const char *code, const char *step_name, int timeout_s,
+		    kern_reply_cb cb, void *ud, struct proto_err *err)
+{
+	json_t *msg = exec_msg(code, step_name, err);
+	if (!msg)
+		return -1;
+	return submit_req(NULL, dir, "exec", msg, timeout_s > 0 ? timeout_s :
+			  kern_g.step_timeout_s, false, cb, ud, err);
+}
+
+int kern_profile_summary(struct proj *pj, const char *dataset, int timeout_s,
 			 kern_reply_cb cb, void *ud, struct proto_err *err)
 {
 	if (!dataset)
 		return proto_fail(err, PROTO_ERR_PARAMS, "no dataset to profile");
 	json_t *msg = json_pack("{s:s,s:s,s:b,s:b}", "op", "profile", "dataset", dataset,
 				"samples", true, "summary", true);
-	return submit_req(project_path, "profile", msg, timeout_s > 0 ? timeout_s :
+	return submit_req(pj, NULL, "profile", msg, timeout_s > 0 ? timeout_s :
 			  kern_g.step_timeout_s, true, cb, ud, err);
 }
 
@@ -267,15 +295,6 @@ void kern_forget(void *ud)
 		forget_in(k, ud);
 }
 
-/* The live kernel bound to project, or NULL. */
-static struct kern *find(const char *project)
-{
-	for (struct kern *k = kern_g.list; project && k; k = k->next)
-		if (kern_alive(k) && k->project && strcmp(k->project, project) == 0)
-			return k;
-	return NULL;
-}
-
 /* An interrupted step still runs after the grace period (it ignores or
  * catches SIGINT): kill the kernel and bind a fresh one, and say so. */
 static void intr_grace_cb(struct loop *l, uint64_t id, void *ud)
@@ -294,9 +313,9 @@ static void intr_grace_cb(struct loop *l, uint64_t id, void *ud)
 }
 
 /* SIGINT to the running step; a restart after kill_grace_ms when it goes on. */
-int kern_interrupt(const char *project_path)
+int kern_interrupt(struct proj *pj)
 {
-	struct kern *k = find(project_path);
+	struct kern *k = kern_live(pj);
 	if (k && k->state == KS_BUSY) {
 		if (k->inflight)
 			k->inflight->signalled = true;
@@ -307,9 +326,9 @@ int kern_interrupt(const char *project_path)
 	return 0;
 }
 
-int kern_restart(const char *project_path)
+int kern_restart(struct proj *pj)
 {
-	struct kern *k = find(project_path);
+	struct kern *k = kern_live(pj);
 	if (k) {
 		k->restart_after = true;
 		kern_kill(k, PROTO_ERR_KERNEL, KERN_MSG_RESTARTED "; variables from "
@@ -317,19 +336,15 @@ int kern_restart(const char *project_path)
 		return 0;
 	}
 	struct proto_err err = {0};
-	if (kern_ready_to_serve && project_path && project_path[0] == '/')
-		kern_for_project(project_path, &err);
+	if (kern_ready_to_serve && pj)
+		kern_for_project(pj, NULL, &err);
 	return 0;
 }
 
-int kern_stop(const char *project_path)
+void kern_trial_stop(const char *dir)
 {
-	struct kern *k = find(project_path);
-	if (!k)
-		return 0;
-	k->no_handover = true;
-	kern_kill(k, PROTO_ERR_KERNEL, "the project's kernel was stopped (project closed)");
-	return 0;
+	stop_kernel(kern_trial_find(dir), PROTO_ERR_KERNEL,
+		    "the project's kernel was stopped (project closed)");
 }
 
 /* What doctor reports of the manager (kernel.h). */
@@ -380,14 +395,24 @@ json_t *kern_status(void)
 			 kern_g.idle_timeout_s, "allow_missing_layers", kern_g.set.allow_missing);
 }
 
-json_t *kern_project_info(const char *project_path)
+/* {pid, state, ready, layers, degraded} of k, or NULL. */
+static json_t *kern_info(const struct kern *k)
 {
-	struct kern *k = find(project_path);
 	if (!k)
 		return NULL;
 	return json_pack("{s:i,s:s,s:O?,s:O?,s:O?}", "pid", (int)k->sp.pid, "state",
 			 kern_state_name(k->state), "ready", k->ready, "layers", k->layers,
 			 "degraded", k->degraded);
+}
+
+json_t *kern_project_info(struct proj *pj)
+{
+	return kern_info(kern_live(pj));
+}
+
+json_t *kern_trial_info(const char *dir)
+{
+	return kern_info(kern_trial_find(dir));
 }
 
 bool kern_is_kernel_pid(int pid)

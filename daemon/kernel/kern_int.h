@@ -102,7 +102,10 @@ struct kern {
 	unsigned seq;
 	enum kstate state;
 	struct kp_spawn sp;
-	char *project;              /* NULL: the warm spare */
+	char *project;              /* the folder it is bound to (NULL: the warm spare) */
+	struct proj *pj;            /* its project (borrowed handle, whose kern slot points
+	                             * here while it is the live one); NULL: the spare, or
+	                             * doctor's trial kernel (project set, pj NULL) */
 	struct kw_buf rbuf, wbuf;
 	struct proto_scan scan;
 	bool want_write;
@@ -175,11 +178,16 @@ void kern_handle_msg(struct kern *k, json_t *msg);
 int kern_on_progress(struct kern *k, const json_t *msg);
 void kern_progress_reset(struct kern *k);
 /* The `conventions` request (datasets + conventions) for a bound kernel. */
-json_t *kern_refresh_msg(const char *project);
+json_t *kern_refresh_msg(struct proj *pj);
 void kern_pump(struct kern *k);
-/* The live kernel of a project, or a new one (the spare, bound), or NULL+err. */
-struct kern *kern_for_project(const char *project, struct proto_err *err);
-/* A dead kernel's queue (may be NULL) goes to a fresh kernel of the project. */
-void kern_handover(const char *project, struct kreq *queue);
+/* The live kernel of a project (its kern slot), or NULL. */
+struct kern *kern_live(struct proj *pj);
+/* The live kernel bound to doctor's trial folder dir, or NULL. */
+struct kern *kern_trial_find(const char *dir);
+/* The live kernel of pj — or, pj NULL, of doctor's trial folder trial_dir —
+ * or a new one (the spare, bound), or NULL+err. */
+struct kern *kern_for_project(struct proj *pj, const char *trial_dir, struct proto_err *err);
+/* A dead kernel's queue (may be NULL) goes to a fresh kernel bound to what it was. */
+void kern_handover(struct kern *dead, struct kreq *queue);
 
 #endif

@@ -15,7 +15,8 @@
  * gap); the others are dropped, and a kernel that sends more than
  * KP_MAX_DROPPED of them during one request is stopped as a flood.
  *
- * Watchers are few (one per running step), so a list is enough.
+ * Watchers are few (one per running step), so a list is enough; each
+ * holds its project's handle, matched to the kernel's by pointer.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -29,7 +30,8 @@
 
 struct kp_watch {
 	struct kp_watch *next;
-	char *project, *step; /* step: the step's name, or the dataset's for a profile */
+	struct proj *pj;      /* borrowed handle */
+	char *step;           /* the step's name, or the dataset's for a profile */
 	bool profile;
 	kern_progress_cb cb;
 	void *ud;
@@ -38,16 +40,14 @@ struct kp_watch {
 static struct kp_watch *watches;
 
 /* A watch of a step's (profile false) or a dataset's profile's progress. */
-static int watch(const char *project_path, const char *name, bool profile, kern_progress_cb cb,
-		 void *ud)
+static int watch(struct proj *pj, const char *name, bool profile, kern_progress_cb cb, void *ud)
 {
 	struct kp_watch *w = calloc(1, sizeof *w);
-	if (!w || !(w->project = strdup(project_path)) || !(w->step = strdup(name))) {
-		if (w)
-			free(w->project);
+	if (!w || !(w->step = strdup(name))) {
 		free(w);
 		return -1;
 	}
+	w->pj = pj;
 	w->profile = profile;
 	w->cb = cb;
 	w->ud = ud;
@@ -63,7 +63,6 @@ void kern_unwatch_progress(void *ud)
 		struct kp_watch *w = *pp;
 		if (w->ud == ud) {
 			*pp = w->next;
-			free(w->project);
 			free(w->step);
 			free(w);
 		} else {
@@ -72,15 +71,15 @@ void kern_unwatch_progress(void *ud)
 	}
 }
 
-int kern_watch_progress(const char *project_path, const char *step, kern_progress_cb cb, void *ud)
+int kern_watch_progress(struct proj *pj, const char *step, kern_progress_cb cb, void *ud)
 {
-	return watch(project_path, step, false, cb, ud);
+	return watch(pj, step, false, cb, ud);
 }
 
-int kern_watch_profile_progress(const char *project_path, const char *dataset, kern_progress_cb cb,
+int kern_watch_profile_progress(struct proj *pj, const char *dataset, kern_progress_cb cb,
 				void *ud)
 {
-	return watch(project_path, dataset, true, cb, ud);
+	return watch(pj, dataset, true, cb, ud);
 }
 
 /* A new request went out or a reply came in: the rate limit starts over. */
@@ -112,12 +111,11 @@ static void deliver(const struct kern *k, long long done, long long total)
 	bool profile = strcmp(k->inflight->op, "profile") == 0;
 	const char *step = json_string_value(json_object_get(k->inflight->msg,
 							     profile ? "dataset" : "step"));
-	if (!step || !k->project)
+	if (!step || !k->pj)
 		return;
 	for (struct kp_watch *w = watches, *next; w; w = next) {
 		next = w->next; /* a callback may unwatch itself */
-		if (w->profile == profile && strcmp(w->step, step) == 0 &&
-		    strcmp(w->project, k->project) == 0)
+		if (w->profile == profile && w->pj == k->pj && strcmp(w->step, step) == 0)
 			w->cb(w->ud, done, total);
 	}
 }

@@ -1,9 +1,10 @@
 /*
- * daemon/kernel/kern_req.c — requests to kernels: choosing the kernel of a project
- * (binding the warm spare), the per-kernel queue (one request in flight at a
- * time), time limits (SIGINT, then SIGKILL after a grace period), the idle
- * stop, and what the kernel sends back (ready event, replies), checked
- * strictly: an answer to a request that was not asked kills the kernel.
+ * daemon/kernel/kern_req.c — requests to kernels: choosing the kernel of a
+ * project (the one on its handle's kern slot, else the warm spare bound to
+ * it), the per-kernel queue (one request in flight at a time), time limits
+ * (SIGINT, then SIGKILL after a grace period), the idle stop, and what the
+ * kernel sends back (ready event, replies), checked strictly: an answer to
+ * a request that was not asked kills the kernel.
  */
 #include <errno.h>
 #include <signal.h>
@@ -133,16 +134,12 @@ static json_t *bind_datasets(struct proj *p)
 	return out;
 }
 
-/* The bind request for project (datasets and conventions from project.h). */
+/* The bind request for k's project (datasets and conventions from
+ * project.h); doctor's trial folder (no pj) is not a registered project:
+ * it gets its outputs/ and nothing else. */
 static json_t *bind_msg(struct kern *k)
 {
-	struct proto_err err = {0};
-	/* doctor's throw-away project lives among the kernels' temp dirs and is
-	 * not a registered project: never open it as one. */
-	size_t bl = strlen(kern_g.set.base_tmp);
-	bool trial = bl && strncmp(k->project, kern_g.set.base_tmp, bl) == 0 &&
-		     k->project[bl] == '/';
-	struct proj *p = trial ? NULL : proj_get(k->project, &err);
+	struct proj *p = k->pj;
 	char outputs[PATH_MAX + 16];
 	if (p)
 		snprintf(outputs, sizeof outputs, "%s", proj_outputs_dir(p));
@@ -153,7 +150,7 @@ static json_t *bind_msg(struct kern *k)
 	return json_pack("{s:s,s:s,s:s,s:s,s:o*,s:o,s:o*,s:{s:b,s:b},s:o*}", "op", "bind", "project",
 			 k->project, "outputs", outputs, "tmp", k->sp.tmp, "datasets",
 			 p ? bind_datasets(p) : NULL, "conventions", conv, "cache",
-			 p && cache_info ? cache_info(k->project) : NULL,
+			 p && cache_info ? cache_info(p) : NULL,
 			 "sandbox", "landlock", 1, "allow_missing",
 			 kern_g.set.allow_missing, "compute", config_compute_json(true));
 }
@@ -162,8 +159,7 @@ static json_t *bind_msg(struct kern *k)
  * queue): the dataset cache is checked and built before any user code. */
 static void queue_cache_after(struct kern *k, struct kreq *bind)
 {
-	size_t bl = strlen(kern_g.set.base_tmp);
-	if (!cache_record || (bl && strncmp(k->project, kern_g.set.base_tmp, bl) == 0))
+	if (!cache_record || !k->pj)
 		return;   /* no ledger, or doctor's throw-away project */
 	struct kreq *r = calloc(1, sizeof *r);
 	if (!r || !(r->msg = json_pack("{s:s}", "op", "cache"))) {
@@ -184,18 +180,16 @@ static void on_cache_reply(struct kern *k, struct kreq *r, const struct kern_res
 			 kr->error_message[0] ? kr->error_message : "no reason given");
 	} else if (!r->before_user_code) {
 		log_warn("kernel %d: a `cache` reply after user code ran was ignored", (int)k->sp.pid);
-	} else if (cache_record && k->project) {
-		cache_record(k->project, kr->raw);
+	} else if (cache_record && k->pj) {
+		cache_record(k->pj, kr->raw);
 	}
 }
 
 /* The request that tells a bound kernel its project's datasets or
  * conventions changed (the runtime's `conventions` op). */
-json_t *kern_refresh_msg(const char *project)
+json_t *kern_refresh_msg(struct proj *p)
 {
-	struct proto_err err = {0};
-	struct proj *p = proj_get(project, &err);
-	if (!p)
+	if (proj_deleted(p))
 		return NULL;
 	json_t *conv = proj_conventions(p);
 	conv = json_is_object(conv) ? json_deep_copy(conv) : json_object();
@@ -203,11 +197,16 @@ json_t *kern_refresh_msg(const char *project)
 			 bind_datasets(p));
 }
 
-/* Assign a project to a spare (or fresh) kernel: a bind goes first in its queue. */
-static void start_binding(struct kern *k, const char *project)
+/* Assign a project (pj, or doctor's trial folder dir) to a spare (or
+ * fresh) kernel: it becomes the project's live kernel, and a bind goes
+ * first in its queue. */
+static void start_binding(struct kern *k, struct proj *pj, const char *dir)
 {
 	if (!k->project)
-		k->project = strdup(project);
+		k->project = strdup(dir);
+	k->pj = pj;
+	if (pj)
+		proj_slots(pj)->kern = k;
 	char why[600];
 	if (k->project && kp_bind_mounts(&k->sp, k->project, why, sizeof why) < 0) {
 		kern_kill(k, PROTO_ERR_SANDBOX, why);
@@ -227,25 +226,50 @@ static void start_binding(struct kern *k, const char *project)
 	kern_pump(k);
 }
 
-struct kern *kern_for_project(const char *project, struct proto_err *err)
+struct kern *kern_live(struct proj *pj)
 {
-	struct kern *spare = NULL;
-	for (struct kern *k = kern_g.list; k; k = k->next) {
-		if (!kern_alive(k))
-			continue;
-		if (k->project && strcmp(k->project, project) == 0)
+	struct kern *k = pj ? proj_slots(pj)->kern : NULL;
+	return k && kern_alive(k) ? k : NULL;
+}
+
+/* The one lookup by folder left: doctor's trial folder is no project. */
+struct kern *kern_trial_find(const char *dir)
+{
+	for (struct kern *k = kern_g.list; dir && k; k = k->next)
+		if (kern_alive(k) && !k->pj && k->project && strcmp(k->project, dir) == 0)
 			return k;
-		if (!k->project && !spare)
-			spare = k;
-	}
+	return NULL;
+}
+
+/* The warm spare, when one is alive. */
+static struct kern *find_spare(void)
+{
+	for (struct kern *k = kern_g.list; k; k = k->next)
+		if (kern_alive(k) && !k->project)
+			return k;
+	return NULL;
+}
+
+struct kern *kern_for_project(struct proj *pj, const char *trial_dir, struct proto_err *err)
+{
+	struct kern *k = pj ? kern_live(pj) : kern_trial_find(trial_dir);
+	if (k)
+		return k;
 	if (kern_g.shutting_down) {
 		proto_fail(err, PROTO_ERR_SHUTDOWN, "the daemon is shutting down");
 		return NULL;
 	}
-	struct kern *k = spare ? spare : kern_spawn(project, err);
+	if (pj && proj_deleted(pj)) {
+		/* never a kernel for a deleted project: nothing would stop it */
+		proto_fail(err, PROTO_ERR_NOT_FOUND, "project '%s' was deleted", proj_name(pj));
+		return NULL;
+	}
+	const char *dir = pj ? proj_path(pj) : trial_dir;
+	struct kern *spare = find_spare();
+	k = spare ? spare : kern_spawn(dir, err);
 	if (!k)
 		return NULL;
-	start_binding(k, project);
+	start_binding(k, pj, dir);
 	if (!kern_alive(k)) {
 		proto_fail(err, PROTO_ERR_KERNEL, "%s", k->why[0] ? k->why : "the kernel failed");
 		return NULL;
@@ -254,10 +278,10 @@ struct kern *kern_for_project(const char *project, struct proto_err *err)
 	return k;
 }
 
-void kern_handover(const char *project, struct kreq *queue)
+void kern_handover(struct kern *dead, struct kreq *queue)
 {
 	struct proto_err err = {0};
-	struct kern *k = kern_for_project(project, &err);
+	struct kern *k = kern_for_project(dead->pj, dead->pj ? NULL : dead->project, &err);
 	if (!k) {
 		while (queue) {
 			struct kreq *n = queue->next;

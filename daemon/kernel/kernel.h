@@ -41,17 +41,24 @@ void kern_shutdown(void);
 struct kern_result;
 typedef void (*kern_reply_cb)(void *ud, const struct kern_result *r);
 
+/* The kernel API takes the project's handle (daemon/project/project.h,
+ * borrowed; it outlives every kernel): its live kernel hangs off the
+ * handle's kern slot, so a project deleted and created again under the
+ * same folder never reaches the old one's kernel.  A deleted project's
+ * requests fail with NOT_FOUND. */
+struct proj;
+
 /* Run code in the project's kernel (starting/binding one if needed). */
-int kern_exec(const char *project_path, const char *code, const char *step_name,
+int kern_exec(struct proj *pj, const char *code, const char *step_name,
 	      kern_reply_cb cb, void *ud, struct proto_err *err);
 /* The same with a time limit for this step (timeout_s <= 0: the configured one). */
-int kern_exec_timeout(const char *project_path, const char *code, const char *step_name,
+int kern_exec_timeout(struct proj *pj, const char *code, const char *step_name,
 		      int timeout_s, kern_reply_cb cb, void *ud, struct proto_err *err);
 /* Profile one dataset with the daa_tools summary and its HTML report
  * (daemon/profiler/profiler.c; sandbox/KERNEL.md `profile` with `summary: true`).
  * A background request: any other request asked meanwhile goes first (the
  * profile is interrupted and sent again after it); cb sees only the end. */
-int kern_profile_summary(const char *project_path, const char *dataset, int timeout_s,
+int kern_profile_summary(struct proj *pj, const char *dataset, int timeout_s,
 			 kern_reply_cb cb, void *ud, struct proto_err *err);
 /* Progress of the Dask computations of one step (the kernel's `progress`
  * events, daemon/kernel/kern_progress.c): cb(ud, done, total) for each event of
@@ -59,22 +66,30 @@ int kern_profile_summary(const char *project_path, const char *dataset, int time
  * the rate limit (at most ~4 per second; 0 <= done <= total).  The watch
  * stays until kern_unwatch_progress(ud) or kern_forget(ud). */
 typedef void (*kern_progress_cb)(void *ud, long long done, long long total);
-int kern_watch_progress(const char *project_path, const char *step, kern_progress_cb cb, void *ud);
+int kern_watch_progress(struct proj *pj, const char *step, kern_progress_cb cb, void *ud);
 /* The same for the kernel's `profile` request of dataset (its Dask passes). */
-int kern_watch_profile_progress(const char *project_path, const char *dataset, kern_progress_cb cb,
+int kern_watch_profile_progress(struct proj *pj, const char *dataset, kern_progress_cb cb,
 				void *ud);
 void kern_unwatch_progress(void *ud);
 /* Forget a pending callback and progress watch (the caller is going away). */
 void kern_forget(void *ud);
-int kern_interrupt(const char *project_path);
+int kern_interrupt(struct proj *pj);
 /* Restart the project's kernel; what it was doing or had queued fails with
  * PROTO_ERR_KERNEL and a message starting KERN_MSG_RESTARTED. */
-int kern_restart(const char *project_path);
+int kern_restart(struct proj *pj);
 #define KERN_MSG_RESTARTED "the kernel was restarted on request"
-/* Stop the project's kernel (project closed/deleted); queued requests fail. */
-int kern_stop(const char *project_path);
 /* The project's live kernel: {pid, state, ready, layers, degraded} (owned), or NULL. */
-json_t *kern_project_info(const char *project_path);
+json_t *kern_project_info(struct proj *pj);
+
+/* doctor's trial kernel (daemon/rpc/m_doctor.c): bound to a throw-away
+ * folder (absolute) that is not a registered project — no datasets from
+ * the project layer, no dataset-cache ledger.  The same as kern_exec_timeout
+ * and kern_project_info for the kernel bound to that folder, and its stop
+ * (queued requests fail). */
+int kern_trial_exec(const char *dir, const char *code, const char *step_name, int timeout_s,
+		    kern_reply_cb cb, void *ud, struct proto_err *err);
+json_t *kern_trial_info(const char *dir);
+void kern_trial_stop(const char *dir);
 /* Is pid one of our kernels (any state)?  For server.c: a peer on the daemon
  * socket that is a kernel must be refused (SO_PEERCRED pid). */
 bool kern_is_kernel_pid(int pid);
@@ -98,8 +113,8 @@ bool kern_layer_missing(const char *state);
  * (sandbox/KERNEL.md) is queued right after every bind, and `record` gets
  * its successful reply only when no request that runs user code had been
  * sent to that kernel before it.  Unset: no `cache` field, no request. */
-typedef json_t *(*kern_cache_info_fn)(const char *project_path);
-typedef int (*kern_cache_record_fn)(const char *project_path, const json_t *reply);
+typedef json_t *(*kern_cache_info_fn)(struct proj *pj);
+typedef int (*kern_cache_record_fn)(struct proj *pj, const json_t *reply);
 void kern_set_cache_hooks(kern_cache_info_fn info, kern_cache_record_fn record);
 
 #endif

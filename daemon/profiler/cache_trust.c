@@ -19,6 +19,7 @@
 #include "daemon/core/fsutil.h"
 #include "daemon/kernel/kernel.h"
 #include "daemon/core/log.h"
+#include "daemon/project/project.h"
 
 #define CT_MAX_ENTRIES 1024
 #define CT_MAX_LEDGER (1024 * 1024)
@@ -104,9 +105,10 @@ static int ct_save(const char *project, json_t *files)
 }
 
 /* The kernel manager's bind hook: {files: {NAME.pkl: sha256}} for a kernel
- * bound to project_path (new reference); creates .daa/cache (0700). */
-static json_t *ctrust_bind_info(const char *project_path)
+ * bound to pj (new reference); creates .daa/cache (0700). */
+static json_t *ctrust_bind_info(struct proj *pj)
 {
+	const char *project_path = proj_path(pj);
 	char dir[PATH_MAX];
 	if (ct_path(dir, sizeof dir, project_path, "cache") == 0 && mkdir(dir, 0700) < 0 &&
 	    errno != EEXIST)
@@ -135,8 +137,9 @@ static void ct_log_rebuilt(const char *project, const json_t *rebuilt)
  * sha256}, rebuilt: [...]} of a kernel that had run no user code: merge it
  * into the ledger (names and digests checked, entries whose file is gone
  * dropped), log what was rebuilt.  0, or -1 when nothing could be recorded. */
-static int ctrust_record(const char *project_path, const json_t *reply)
+static int ctrust_record(struct proj *pj, const json_t *reply)
 {
+	const char *project_path = proj_path(pj);
 	const json_t *written = json_object_get(reply, "written");
 	ct_log_rebuilt(project_path, json_object_get(reply, "rebuilt"));
 	if (!json_is_object(written) || json_object_size(written) == 0)

@@ -325,10 +325,10 @@ static void job_lookup(struct pjob *j)
 	}
 	json_decref(entry);
 	log_info("profiles: %s: profiling %s", j->pp->path, j->file);
-	if (kern_profile_summary(j->pp->path, j->name, PROF_TIMEOUT_S, kprof_cb, j, &err) < 0)
+	if (kern_profile_summary(j->pp->pj, j->name, PROF_TIMEOUT_S, kprof_cb, j, &err) < 0)
 		job_end(j, NULL, &err);
 	else
-		kern_watch_profile_progress(j->pp->path, j->name, kprof_progress_cb, j);
+		kern_watch_profile_progress(j->pp->pj, j->name, kprof_progress_cb, j);
 }
 
 /* The file's content hash arrived. */

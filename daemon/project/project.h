@@ -90,18 +90,18 @@ void proj_part_set(enum proj_part part, const struct proj_part_ops *ops);
 /*
  * Typed slots: each part hangs its own per-project state off the handle
  * (the type is the part's own; it creates the state on first use and frees
- * it in its close callback or at its shutdown).  In use: agent (struct
- * agent_proj, daemon/agent/agent_int.h), prof, and hist (which kernel the
- * history module last restored, daemon/history/history.c).  Still keyed by
- * path in their own lists, not yet moved here: kern (kern->project), and
- * project/'s own hidx and work queue — see notes/slots.md.
+ * it in its close callback or at its shutdown).  In use: kern (the
+ * project's live kernel itself, set when one is bound and cleared when it
+ * dies, daemon/kernel/kern_req.c), agent (struct agent_proj,
+ * daemon/agent/agent_int.h), prof, and hist (which kernel the history
+ * module last restored, daemon/history/history.c).
  */
-struct kern_slot;
+struct kern;
 struct agent_proj;
 struct hist_slot;
 struct prof_slot;
 struct proj_slots {
-	struct kern_slot *kern;
+	struct kern *kern;
 	struct agent_proj *agent;
 	struct hist_slot *hist;
 	struct prof_slot *prof;

@@ -201,11 +201,12 @@ static void pub_pack(struct proto_buf *b, enum pub_topic topic, const json_t *pa
 	json_decref(small);
 }
 
-/* Pack once, send to each subscriber of the path and topic. */
-int pub_publish_path(const char *project_path, enum pub_topic topic, const json_t *params)
+/* Pack once, send to each subscriber of the project's folder and topic. */
+int pub_publish(const struct proj *p, enum pub_topic topic, const json_t *params)
 {
 	struct proto_buf b;
 	int sent = 0;
+	const char *project_path = p ? proj_path(p) : NULL;
 	if (!project_path || (unsigned)topic >= PUB_TOPICS || !params || !P.sink)
 		return 0;
 	pub_pack(&b, topic, params);
@@ -225,12 +226,6 @@ int pub_publish_path(const char *project_path, enum pub_topic topic, const json_
 	pub_compact();
 	proto_buf_free(&b);
 	return sent;
-}
-
-/* The same by handle. */
-int pub_publish(const struct proj *p, enum pub_topic topic, const json_t *params)
-{
-	return p ? pub_publish_path(proj_path(p), topic, params) : 0;
 }
 
 /* One notification to one connection. */

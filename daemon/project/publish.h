@@ -4,9 +4,11 @@
  * A connection subscribes to topics of a project (`ask`, `answer` and
  * `watch` subscribe to all of them); publish() packs a notification once
  * and sends it to every subscriber of that project and topic.  A project is
- * matched by its folder path, so following a project survives its handle
- * being replaced (deleted and created again under the same path), as
- * before.  Subscriptions end with the connection (server.c calls
+ * matched by its folder path, on purpose: a client follows a project by its
+ * name (`watch -p NAME`, the tray), so following it survives its handle
+ * being replaced (deleted and created again under the same name, so the
+ * same folder; tests/integration/test_project_recreated.py).  Only who
+ * listens is shared that way, no state of the project.  Subscriptions end with the connection (server.c calls
  * pub_conn_gone) or when a send finds it gone.
  *
  * Big events: a notification whose JSON text passes PUB_EVENT_MAX has its
@@ -52,9 +54,6 @@ void pub_conn_gone(uint64_t conn_id);
 /* Send params (borrowed; a JSON object) as the topic's notification to the
  * project's subscribers; the number of connections it went to. */
 int pub_publish(const struct proj *p, enum pub_topic topic, const json_t *params);
-/* The same for a caller that holds only the project's folder path
- * (history.c, not yet converted to the handle). */
-int pub_publish_path(const char *project_path, enum pub_topic topic, const json_t *params);
 /* To one connection only (a `run`'s own queue events); 0 or -1 (gone). */
 int pub_send(uint64_t conn_id, enum pub_topic topic, const json_t *params);
 

@@ -27,7 +27,6 @@
  * new job where it stands; it calls its jobs only through their ops.
  */
 #include <stdlib.h>
-#include <string.h>
 
 #include "daemon/core/log.h"
 #include "daemon/project/project.h"
@@ -48,7 +47,7 @@ struct wq_job {
 /* One project's queue: head holds the project when it is RUNNING. */
 struct wq_proj {
 	struct wq_proj *next;
-	char *path;
+	struct proj *pj; /* borrowed handle (it outlives the queue's use) */
 	struct wq_job *head;
 	bool starting; /* a start callback runs: workq_end only marks its job */
 };
@@ -74,19 +73,16 @@ static const char *end_name(enum workq_end how)
 	return (unsigned)how < sizeof names / sizeof names[0] ? names[how] : "?";
 }
 
-/* The queue of a project (NULL when it has none and create is false). */
-static struct wq_proj *proj_queue(const char *path, bool create)
+/* The queue of a project's handle (NULL when it has none and create is false). */
+static struct wq_proj *proj_queue(struct proj *pj, bool create)
 {
 	struct wq_proj *q;
 	for (q = W.projects; q; q = q->next)
-		if (strcmp(q->path, path) == 0)
+		if (q->pj == pj)
 			return q;
 	if (!create || !(q = calloc(1, sizeof *q)))
 		return NULL;
-	if (!(q->path = strdup(path))) {
-		free(q);
-		return NULL;
-	}
+	q->pj = pj;
 	q->next = W.projects;
 	W.projects = q;
 	return q;
@@ -118,7 +114,7 @@ static void job_drop(struct wq_job *j, const struct proto_err *why)
 {
 	const struct workq_ops *ops = j->ops;
 	void *ud = j->ud;
-	log_info("workq: %s: a waiting %s was dropped before it ran: %s", j->q->path,
+	log_info("workq: %s: a waiting %s was dropped before it ran: %s", proj_path(j->q->pj),
 		 workq_kind_name(ops->kind), why->msg);
 	job_free(j);
 	ops->drop(ud, why);
@@ -162,7 +158,7 @@ static void advance(struct wq_proj *q)
 /* A project is closed or deleted: its waiting jobs never run. */
 static void closed_cb(struct proj *pj, const struct proto_err *why)
 {
-	drop_where(proj_queue(proj_path(pj), false), -1, 0, why);
+	drop_where(proj_queue(pj, false), -1, 0, why);
 }
 static const struct proj_part_ops workq_part = {.close = closed_cb};
 
@@ -180,11 +176,10 @@ static struct workq_place place_of(const struct wq_proj *q)
 int workq_submit(struct proj *pj, const struct workq_ops *ops, void *ud, uint64_t owner_conn,
 		 struct proto_err *err)
 {
-	const char *path = proj_path(pj);
 	if (W.stopping)
 		return proto_fail(err, PROTO_ERR_SHUTDOWN, "the daemon is shutting down");
 	proj_part_set(PROJ_PART_HIST, &workq_part); /* (idempotent) */
-	struct wq_proj *q = proj_queue(path, true);
+	struct wq_proj *q = proj_queue(pj, true);
 	struct wq_job *j = q ? calloc(1, sizeof *j) : NULL, **pp;
 	if (!j)
 		return proto_fail(err, PROTO_ERR_INTERNAL, "out of memory");
@@ -194,7 +189,7 @@ int workq_submit(struct proj *pj, const struct workq_ops *ops, void *ud, uint64_
 		;
 	*pp = j;
 	if (place.position > 0)
-		log_info("workq: %s: the new %s waits behind the %s (position %d)", path,
+		log_info("workq: %s: the new %s waits behind the %s (position %d)", proj_path(pj),
 			 workq_kind_name(ops->kind), place.behind, place.position);
 	if (ops->placed)
 		ops->placed(ud, &place);
@@ -217,7 +212,7 @@ void workq_end(void *ud, enum workq_end how)
 	if (!j || j->state != JOB_RUNNING)
 		return;
 	struct wq_proj *q = j->q;
-	log_debug("workq: %s: the %s ended %s", q->path, workq_kind_name(j->ops->kind),
+	log_debug("workq: %s: the %s ended %s", proj_path(q->pj), workq_kind_name(j->ops->kind),
 		  end_name(how));
 	j->state = JOB_ENDED;
 	if (q->starting)
@@ -246,21 +241,20 @@ static int drop_where(struct wq_proj *q, int kind, uint64_t conn, const struct p
 	return n;
 }
 
-int workq_drop(const char *project_path, enum workq_kind kind, uint64_t conn,
-	       const struct proto_err *why)
+int workq_drop(struct proj *pj, enum workq_kind kind, uint64_t conn, const struct proto_err *why)
 {
-	return drop_where(proj_queue(project_path, false), (int)kind, conn, why);
+	return drop_where(proj_queue(pj, false), (int)kind, conn, why);
 }
 
-bool workq_busy(const char *project_path)
+bool workq_busy(struct proj *pj)
 {
-	struct wq_proj *q = proj_queue(project_path, false);
+	struct wq_proj *q = proj_queue(pj, false);
 	return q && q->head;
 }
 
-int workq_count(const char *project_path, enum workq_kind kind, bool waiting_only)
+int workq_count(struct proj *pj, enum workq_kind kind, bool waiting_only)
 {
-	struct wq_proj *q = proj_queue(project_path, false);
+	struct wq_proj *q = proj_queue(pj, false);
 	int n = 0;
 	for (struct wq_job *j = q ? q->head : NULL; j; j = j->next)
 		if (j->ops->kind == kind && (!waiting_only || j->state == JOB_QUEUED))
@@ -268,9 +262,9 @@ int workq_count(const char *project_path, enum workq_kind kind, bool waiting_onl
 	return n;
 }
 
-void *workq_first_waiting(const char *project_path, enum workq_kind kind)
+void *workq_first_waiting(struct proj *pj, enum workq_kind kind)
 {
-	struct wq_proj *q = proj_queue(project_path, false);
+	struct wq_proj *q = proj_queue(pj, false);
 	for (struct wq_job *j = q ? q->head : NULL; j; j = j->next)
 		if (j->state == JOB_QUEUED && j->ops->kind == kind)
 			return j->ud;

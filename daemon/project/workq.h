@@ -4,7 +4,8 @@
  * a job of this queue: agent turns (daemon/agent/agent.c), re-runs and edits
  * (daemon/history/history_run.c), direct non-scratch `run`s (daemon/rpc/m_kernel.c).
  * One job at a time per project, in arrival order; the rules and the state
- * diagram are in workq.c.
+ * diagram are in workq.c.  A project is its handle (project.h): one
+ * deleted and created again in the same folder has a queue of its own.
  *
  * The queue is below the agent and the history module: it knows its jobs
  * only through the ops table their owner registers with each job, and never
@@ -75,14 +76,13 @@ int workq_submit(struct proj *pj, const struct workq_ops *ops, void *ud, uint64_
 void workq_end(void *ud, enum workq_end how);
 /* Drop the waiting (not started) jobs of kind on the project — only those
  * of client conn when conn is not 0; how many were dropped. */
-int workq_drop(const char *project_path, enum workq_kind kind, uint64_t conn,
-	       const struct proto_err *why);
+int workq_drop(struct proj *pj, enum workq_kind kind, uint64_t conn, const struct proto_err *why);
 /* Does a job hold the project or wait for it? */
-bool workq_busy(const char *project_path);
+bool workq_busy(struct proj *pj);
 /* Jobs of kind on the project (waiting_only: not the one holding it). */
-int workq_count(const char *project_path, enum workq_kind kind, bool waiting_only);
+int workq_count(struct proj *pj, enum workq_kind kind, bool waiting_only);
 /* The ud of the first waiting job of kind on the project, or NULL. */
-void *workq_first_waiting(const char *project_path, enum workq_kind kind);
+void *workq_first_waiting(struct proj *pj, enum workq_kind kind);
 /* The daemon stops: nothing starts any more (waiting jobs stay until the
  * project's close drops them, daemon/main.c). */
 void workq_stop(void);

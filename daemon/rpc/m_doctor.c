@@ -175,7 +175,7 @@ static void trial_check(struct doctor_ctx *c, const struct kern_result *kr)
 static void doctor_finish(struct doctor_ctx *c, const struct kern_result *dask)
 {
 	json_t *checks = json_array();
-	json_t *info = kern_project_info(c->project);
+	json_t *info = kern_trial_info(c->project);
 	struct kern_facts kf;
 	kern_facts(&kf);
 	const json_t *ready = info ? json_object_get(info, "ready") : kf.last_ready;
@@ -186,7 +186,7 @@ static void doctor_finish(struct doctor_ctx *c, const struct kern_result *dask)
 		check_dask(checks, dask);
 	check_llm(checks);
 	json_decref(info);
-	kern_stop(c->project);
+	kern_trial_stop(c->project);
 	struct proto_err e = {0};
 	fsu_rm_rf(c->project, &e);
 	json_t *res = json_pack("{s:o}", "checks", checks);
@@ -223,7 +223,7 @@ static void doctor_cb(void *ud, const struct kern_result *kr)
 	snprintf(code, sizeof code, "ADDR = %s\n%s", cc->port && cc->resolved[0] ? lit : "None",
 		 DOCTOR_DASK_CODE);
 	free(lit);
-	if (kern_exec_timeout(c->project, code, "doctor_dask", 60, doctor_dask_cb, c, &e) < 0) {
+	if (kern_trial_exec(c->project, code, "doctor_dask", 60, doctor_dask_cb, c, &e) < 0) {
 		struct kern_result none; /* the Dask step could not be sent */
 		kern_result_parse(NULL, &e, &none);
 		doctor_finish(c, &none);
@@ -258,7 +258,7 @@ static json_t *m_doctor(struct rpc_req *req)
 		return rpc_fail(req, PROTO_ERR_INTERNAL, "out of memory");
 	c->to = req->from;
 	if (make_trial_project(c, &err) < 0 ||
-	    kern_exec_timeout(c->project, DOCTOR_CODE, "doctor", 60, doctor_cb, c, &err) < 0) {
+	    kern_trial_exec(c->project, DOCTOR_CODE, "doctor", 60, doctor_cb, c, &err) < 0) {
 		struct kern_result none; /* the trial step could not be sent */
 		kern_result_parse(NULL, &err, &none);
 		trial_check(c, &none);

@@ -88,7 +88,7 @@ static json_t *m_list(struct rpc_req *req)
 	proto_pack_kv_str(&r.pk, "project_path", path);
 	proto_pack_str(&r.pk, "steps");
 	msgpack_sbuffer_write(&r.sb, steps, len);
-	proto_pack_kv_bool(&r.pk, "rerunning", hist_busy(path));
+	proto_pack_kv_bool(&r.pk, "rerunning", hist_busy(pj));
 	rpc_reply_packed(req->from, r.sb.data, r.sb.size);
 	proto_buf_free(&r);
 	proto_buf_free(&b);

@@ -83,7 +83,7 @@ static int run_exec(struct run_ctx *c, struct proto_err *err)
 {
 	int rc = hist_exec(c->pj, c->code, c->step, c->timeout_s, run_cb, c, err);
 	if (rc == 0)
-		kern_watch_progress(c->project_path, c->step, run_progress_cb, c);
+		kern_watch_progress(c->pj, c->step, run_progress_cb, c);
 	return rc;
 }
 
@@ -230,14 +230,13 @@ static const struct proto_field project_params[] = {
  * any, the step running in the kernel gets SIGINT.  {ok, dropped}. */
 static json_t *m_interrupt(struct rpc_req *req)
 {
-	const char *path = proj_path(req->proj);
 	struct proto_err why;
 	proto_fail(&why, PROTO_ERR_CANCELLED,
 		   "the run was cancelled (kernel.interrupt) while it waited for the project; "
 		   "it never ran");
-	int dropped = workq_drop(path, WQ_RUN, req->from.conn_id, &why);
+	int dropped = workq_drop(req->proj, WQ_RUN, req->from.conn_id, &why);
 	if (dropped == 0)
-		kern_interrupt(path);
+		kern_interrupt(req->proj);
 	return json_pack("{s:b, s:i}", "ok", 1, "dropped", dropped);
 }
 RPC_METHOD_PROJECT(kernel_interrupt, "kernel.interrupt", project_params, m_interrupt,

@@ -130,7 +130,7 @@ static json_t *tool_start(struct rpc_req *req, const char *code, const char *ste
 	}
 	c->to = req->from;
 	struct proto_err err = {0};
-	if (kern_exec_timeout(c->project_path, code, step, MODEL_TIMEOUT_S, tool_cb, c, &err) < 0) {
+	if (kern_exec_timeout(req->proj, code, step, MODEL_TIMEOUT_S, tool_cb, c, &err) < 0) {
 		free(c->project_path);
 		free(c);
 		return rpc_fail_err(req, &err);

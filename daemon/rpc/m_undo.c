@@ -39,7 +39,7 @@ static json_t *m_history_undo(struct rpc_req *req)
 	struct proto_err err;
 	char removed[NAME_MAX + 16], kept[NAME_MAX + 16];
 	struct proj *pj = req->proj;
-	if (workq_busy(proj_path(pj)))
+	if (workq_busy(pj))
 		return rpc_fail(req, PROTO_ERR_BUSY,
 				"a turn, a re-run or a run is under way or waiting on project %s; "
 				"wait for it or cancel it first", proj_name(pj));

@@ -25,27 +25,27 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 /*
  * LINK-ONLY STUBS, not behaviour under test: daemon/history/history.c also holds
  * kernel restore (kern_exec*), the step naming of a project (proj_*) and
- * the history.event broadcast (pub_publish_path).  None of the functions this
+ * the history.event broadcast (pub_publish).  None of the functions this
  * target calls reaches them; they abort if one ever does.
  */
-int kern_exec(const char *p, const char *c, const char *s, kern_reply_cb cb, void *ud,
+int kern_exec(struct proj *p, const char *c, const char *s, kern_reply_cb cb, void *ud,
 	      struct proto_err *e)
 {
 	(void)p, (void)c, (void)s, (void)cb, (void)ud, (void)e;
 	abort();
 }
-int kern_exec_timeout(const char *p, const char *c, const char *s, int t, kern_reply_cb cb,
+int kern_exec_timeout(struct proj *p, const char *c, const char *s, int t, kern_reply_cb cb,
 		      void *ud, struct proto_err *e)
 {
 	(void)p, (void)c, (void)s, (void)t, (void)cb, (void)ud, (void)e;
 	abort();
 }
-json_t *kern_project_info(const char *p)
+json_t *kern_project_info(struct proj *p)
 {
 	(void)p;
 	abort();
 }
-int kern_restart(const char *p)
+int kern_restart(struct proj *p)
 {
 	(void)p;
 	abort();
@@ -65,7 +65,7 @@ const char *proj_history_dir(const struct proj *p)
 	(void)p;
 	abort();
 }
-int pub_publish_path(const char *p, enum pub_topic t, const json_t *v)
+int pub_publish(const struct proj *p, enum pub_topic t, const json_t *v)
 {
 	(void)p, (void)t, (void)v;
 	abort();

@@ -2,7 +2,8 @@
  * tests/history/test_workq.c — the project work queue (daemon/project/workq.c) on
  * its own: arrival order across job kinds, positions, a job that ends from
  * inside its start or at once, start failures, clients that went away,
- * dropping by kind and client, a closed project, shutdown, and a job
+ * dropping by kind and client, a closed project, a project deleted and
+ * created again in the same folder (a new handle), shutdown, and a job
  * submitted from inside another's start.  Projects and connections are
  * stubbed here; every job records what happened to it in a trace.
  */
@@ -141,14 +142,14 @@ static void arrival_order(void)
 	submit(&P1, &d, WQ_RERUN, 0);
 	check(a.position == 0 && !a.behind && b.position == 1 && c.position == 2 &&
 	      d.position == 3 && strcmp(d.behind, "turn") == 0, "positions count every job ahead");
-	check(workq_count("/p1", WQ_TURN, false) == 2 && workq_count("/p1", WQ_TURN, true) == 1,
+	check(workq_count(&P1, WQ_TURN, false) == 2 && workq_count(&P1, WQ_TURN, true) == 1,
 	      "counts by kind");
 	workq_end(&a, WQ_DONE);
 	workq_end(&b, WQ_DONE);
 	workq_end(&c, WQ_CANCELLED);
 	check(strcmp(trace, "+A +B +C +D") == 0, "turns, runs and re-runs go in arrival order");
 	workq_end(&d, WQ_DONE);
-	check(!workq_busy("/p1"), "the queue is empty at the end");
+	check(!workq_busy(&P1), "the queue is empty at the end");
 }
 
 static void immediate_ends(void)
@@ -166,7 +167,7 @@ static void immediate_ends(void)
 	workq_end(&d, WQ_DONE);
 	reset();
 	struct job e = {"E", ENDS_INSIDE, -1, NULL, NULL}, f = {"F", RUNS, -1, NULL, NULL};
-	check(submit(&P1, &e, WQ_TURN, 0) == 0 && !workq_busy("/p1"),
+	check(submit(&P1, &e, WQ_TURN, 0) == 0 && !workq_busy(&P1),
 	      "started at submit and ended inside its start: the queue is free");
 	submit(&P1, &f, WQ_RUN, 0);
 	check(f.position == 0 && strcmp(trace, "+E +F") == 0, "the next one starts at once");
@@ -178,7 +179,7 @@ static void start_failures(void)
 	struct job a = {"A", FAILS, -1, NULL, NULL}, b = {"B", RUNS, -1, NULL, NULL};
 	struct job c = {"C", FAILS, -1, NULL, NULL}, d = {"D", RUNS, -1, NULL, NULL};
 	reset();
-	check(submit(&P1, &a, WQ_RERUN, 0) < 0 && !workq_busy("/p1") && strcmp(trace, "+A") == 0,
+	check(submit(&P1, &a, WQ_RERUN, 0) < 0 && !workq_busy(&P1) && strcmp(trace, "+A") == 0,
 	      "a start that fails at submit returns -1 and is not dropped");
 	reset();
 	submit(&P1, &b, WQ_TURN, 0);
@@ -202,7 +203,7 @@ static void clients(void)
 	submit(&P1, &c, WQ_RUN, 8);
 	submit(&P1, &d, WQ_RUN, 9);
 	submit(&P1, &e, WQ_TURN, 0);
-	check(workq_drop("/p1", WQ_RUN, 8, &why) == 1, "kernel.interrupt drops that client's runs");
+	check(workq_drop(&P1, WQ_RUN, 8, &why) == 1, "kernel.interrupt drops that client's runs");
 	dead_conn = 9;
 	workq_end(&a, WQ_DONE);
 	workq_end(&b, WQ_DONE);
@@ -228,7 +229,7 @@ static void closed_and_other_project(void)
 	check(strcmp(trace, "+A +B xC xD") == 0, "a closed project drops its waiting jobs in order");
 	workq_end(&a, WQ_CANCELLED);
 	workq_end(&b, WQ_DONE);
-	check(!workq_busy("/p1") && !workq_busy("/p2"), "nothing left");
+	check(!workq_busy(&P1) && !workq_busy(&P2), "nothing left");
 }
 
 static void nested_submit(void)
@@ -238,12 +239,36 @@ static void nested_submit(void)
 	reset();
 	submit(&P1, &a, WQ_TURN, 0);
 	submit(&P1, &b, WQ_RUN, 0);
-	check(child.position == 1 && workq_first_waiting("/p1", WQ_EDIT) == &child,
+	check(child.position == 1 && workq_first_waiting(&P1, WQ_EDIT) == &child,
 	      "a job submitted from inside a start waits behind it");
 	workq_end(&a, WQ_DONE);
 	workq_end(&child, WQ_DONE);
 	check(strcmp(trace, "+A +K +B") == 0, "then runs in arrival order");
 	workq_end(&b, WQ_DONE);
+}
+
+/* A project deleted and created again in the same folder is a new handle
+ * with a queue of its own: it neither waits behind the old one's job still
+ * ending nor counts it, and that job's end starts nothing of it. */
+static void created_again(void)
+{
+	static struct proj old = {"/p3"}, again = {"/p3"};
+	struct job a = {"A", RUNS, -1, NULL, NULL}, b = {"B", RUNS, -1, NULL, NULL};
+	struct job c = {"C", RUNS, -1, NULL, NULL};
+	struct proto_err why;
+	reset();
+	submit(&old, &a, WQ_RERUN, 0);
+	submit(&old, &b, WQ_TURN, 0);
+	proto_fail(&why, PROTO_ERR_NOT_FOUND, "the project was closed");
+	workq_part->close(&old, &why);
+	submit(&again, &c, WQ_RUN, 0);
+	check(c.position == 0 && strcmp(trace, "+A xB +C") == 0,
+	      "the new project's job starts at once, not behind the deleted one's");
+	check(workq_count(&again, WQ_RERUN, false) == 0 && workq_busy(&old),
+	      "the deleted project's job ending is not counted in the new one");
+	workq_end(&a, WQ_INTERRUPTED);
+	check(workq_busy(&again) && !workq_busy(&old), "its end leaves the new project's job alone");
+	workq_end(&c, WQ_DONE);
 }
 
 static void stopping(void)
@@ -257,7 +282,7 @@ static void stopping(void)
 	submit(&P1, &b, WQ_TURN, 0);
 	workq_shutdown(&why);
 	workq_end(&a, WQ_INTERRUPTED);
-	check(strcmp(trace, "+A xB") == 0 && !workq_busy("/p1"),
+	check(strcmp(trace, "+A xB") == 0 && !workq_busy(&P1),
 	      "shutdown drops the waiting jobs and starts nothing");
 	check(workq_submit(&P1, ops_of(WQ_RUN), &c, 0, &err) < 0 && err.code == PROTO_ERR_SHUTDOWN,
 	      "nothing is queued once stopping");
@@ -271,6 +296,7 @@ int main(void)
 	clients();
 	closed_and_other_project();
 	nested_submit();
+	created_again();
 	stopping();
 	return failures ? 1 : 0;
 }

@@ -2,8 +2,11 @@
  * tests/kernel/kern_doubles.c — minimal stand-ins for daemon/core/config.h and
  * daemon/project/project.h so the kernel manager can be tested on its own, with real
  * kernels and a real loop (test-only; daad links the real modules).
- * A "project" here is any absolute folder; its datasets are left to the
- * runtime's own scan of data/.
+ * A "project" here is any absolute folder (a handle per proj_get, or a
+ * second one for the same folder from kern_test_proj_again: a project
+ * deleted and created again there); its datasets are data/sales.csv when
+ * present.  The slots are the real ones: the manager hangs the live
+ * kernel off them.
  */
 #include <limits.h>
 #include <stdio.h>
@@ -12,10 +15,13 @@
 
 #include "daemon/core/config.h"
 #include "daemon/project/project.h"
+#include "tests/kernel/kern_doubles.h"
 
 struct proj {
 	char path[PATH_MAX];
 	char outputs[PATH_MAX + 16];
+	struct proj_slots slots;
+	bool deleted;
 };
 
 static struct daa_config cfg;
@@ -60,14 +66,15 @@ json_t *config_compute_json(bool for_kernel)
 	return NULL;   /* bind carries no `compute`: the kernel's own defaults */
 }
 
-struct proj *proj_get(const char *p, struct proto_err *err)
+/* A handle for folder p: the first one made for it (again: a new one). */
+static struct proj *get(const char *p, bool again, struct proto_err *err)
 {
 	if (!p || p[0] != '/') {
 		proto_fail(err, PROTO_ERR_NOT_FOUND, "no such project");
 		return NULL;
 	}
 	for (size_t i = 0; i < 8; i++) {
-		if (strcmp(projs[i].path, p) == 0 || !projs[i].path[0]) {
+		if ((!again && strcmp(projs[i].path, p) == 0) || !projs[i].path[0]) {
 			snprintf(projs[i].path, sizeof projs[i].path, "%s", p);
 			snprintf(projs[i].outputs, sizeof projs[i].outputs, "%s/outputs", p);
 			return &projs[i];
@@ -77,8 +84,24 @@ struct proj *proj_get(const char *p, struct proto_err *err)
 	return NULL;
 }
 
+struct proj *proj_get(const char *p, struct proto_err *err)
+{
+	return get(p, false, err);
+}
+
+/* kern_doubles.h */
+struct proj *kern_test_proj_again(const char *p)
+{
+	struct proto_err err;
+	return get(p, true, &err);
+}
+void kern_test_proj_delete(struct proj *p) { p->deleted = true; }
+
 const char *proj_outputs_dir(const struct proj *p) { return p->outputs; }
 const char *proj_path(const struct proj *p) { return p->path; }
+const char *proj_name(const struct proj *p) { return p->path; }
+bool proj_deleted(const struct proj *p) { return p->deleted; }
+struct proj_slots *proj_slots(struct proj *p) { return &p->slots; }
 json_t *proj_conventions(struct proj *p) { (void)p; return NULL; }
 void proj_part_set(enum proj_part part, const struct proj_part_ops *ops) { (void)part, (void)ops; }
 

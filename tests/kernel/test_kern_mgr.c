@@ -24,6 +24,8 @@
 #include "daemon/kernel/kern_result.h"
 #include "daemon/core/log.h"
 #include "daemon/core/loop.h"
+#include "daemon/project/project.h"
+#include "tests/kernel/kern_doubles.h"
 
 static struct loop *L;
 static int failures, checks;
@@ -31,6 +33,7 @@ static json_t *g_reply;
 static struct proto_err g_err;
 static bool g_done;
 static char tmpdir[PATH_MAX], project[PATH_MAX + 16];
+static struct proj *P; /* the project at `project` (kern_doubles.c) */
 
 #define CHECK(cond, ...)                                                \
 	do {                                                            \
@@ -84,7 +87,7 @@ static int exec_wait(const char *code, int timeout_s, int wait_s)
 	memset(&g_err, 0, sizeof g_err);
 	g_done = false;
 	g_gen++;
-	if (kern_exec_timeout(project, code, "t", timeout_s, reply_cb, NULL, &g_err) < 0)
+	if (kern_exec_timeout(P, code, "t", timeout_s, reply_cb, NULL, &g_err) < 0)
 		return 0;
 	loop_timer_add(L, (uint64_t)wait_s * 1000, watchdog_cb, (void *)g_gen);
 	loop_run(L);
@@ -162,7 +165,7 @@ static void test_idle_no_spare(const char *root)
 /* The host pid of the project's kernel, as the manager reports it (0: none). */
 static long project_kernel_pid(void)
 {
-	json_t *info = kern_project_info(project);
+	json_t *info = kern_project_info(P);
 	long pid = (long)json_integer_value(json_object_get(info, "pid"));
 	json_decref(info);
 	return pid;
@@ -189,7 +192,7 @@ static void killer_cb(struct loop *l, uint64_t id, void *ud)
 static const char *project_kernel_state(void)
 {
 	static char state[32];
-	json_t *info = kern_project_info(project);
+	json_t *info = kern_project_info(P);
 	snprintf(state, sizeof state, "%s", json_string_value(json_object_get(info, "state")) ?: "");
 	json_decref(info);
 	return state;
@@ -204,15 +207,61 @@ static void restart_under_profile(void)
 	memset(&g_err, 0, sizeof g_err);
 	g_done = false;
 	g_gen++;
-	int rc = kern_profile_summary(project, "sales", 0, reply_cb, NULL, &g_err);
+	int rc = kern_profile_summary(P, "sales", 0, reply_cb, NULL, &g_err);
 	CHECK(rc == 0 && strcmp(project_kernel_state(), "busy") == 0,
 	      "a background profile is in flight (%s)", project_kernel_state());
-	kern_restart(project);
+	kern_restart(P);
 	loop_timer_add(L, 60000, watchdog_cb, (void *)g_gen);
 	loop_run(L);
 	CHECK(g_done && g_reply && json_is_true(json_object_get(g_reply, "ok")),
 	      "a restart on request sends it again to the fresh kernel: %s",
 	      g_reply ? "answered" : g_err.msg);
+}
+
+/* The kernel is found through the project's handle, never its folder: a
+ * second handle for the same folder (the project deleted and created
+ * again) has none and, deleted, gets none; doctor's trial folder has its
+ * own kernel, found by folder, stopped alone. */
+static void slots_and_trial(void)
+{
+	long pid = project_kernel_pid();
+	CHECK(pid > 0 && proj_slots(P)->kern,
+	      "the project's kernel hangs off its slot (pid %ld)", pid);
+	struct proj *again = kern_test_proj_again(project);
+	json_t *info = again ? kern_project_info(again) : NULL;
+	CHECK(again && again != P && !info, "a new handle for the same folder reaches no kernel");
+	json_decref(info);
+	kern_test_proj_delete(again);
+	size_t before = live_kernels();
+	memset(&g_err, 0, sizeof g_err);
+	int rc = again ? kern_exec(again, "1", "t", reply_cb, NULL, &g_err) : 0;
+	CHECK(rc < 0 && g_err.code == PROTO_ERR_NOT_FOUND && live_kernels() == before &&
+	      !proj_slots(again)->kern, "a deleted project gets no kernel: %s", g_err.msg);
+	char trial[PATH_MAX + 32], sub[PATH_MAX + 48];
+	snprintf(trial, sizeof trial, "%s/trial", tmpdir);
+	mkdir(trial, 0700);
+	snprintf(sub, sizeof sub, "%s/data", trial);
+	mkdir(sub, 0700);
+	snprintf(sub, sizeof sub, "%s/outputs", trial);
+	mkdir(sub, 0700);
+	json_decref(g_reply);
+	g_reply = NULL;
+	g_done = false;
+	g_gen++;
+	rc = kern_trial_exec(trial, "6 * 7", "t", 30, reply_cb, NULL, &g_err);
+	if (rc == 0) {
+		loop_timer_add(L, 60000, watchdog_cb, (void *)g_gen);
+		loop_run(L);
+	}
+	info = kern_trial_info(trial);
+	long tpid = (long)json_integer_value(json_object_get(info, "pid"));
+	json_decref(info);
+	CHECK(rc == 0 && strcmp(repr(), "42") == 0 && tpid > 0 && tpid != pid &&
+	      project_kernel_pid() == pid, "a trial folder gets a kernel of its own (%s)", repr());
+	kern_trial_stop(trial);
+	info = kern_trial_info(trial);
+	CHECK(!info && project_kernel_pid() == pid, "stopping it leaves the project's kernel");
+	json_decref(info);
 }
 
 /* A real kernel: values, environment, limits, crashes. */
@@ -272,7 +321,9 @@ static void test_real(const char *root)
 	CHECK(json_integer_value(json_object_get(st, "running")) == 1, "status: one running");
 	json_decref(st);
 	restart_under_profile();
+	slots_and_trial();
 	kern_shutdown();
+	CHECK(!proj_slots(P)->kern, "after shutdown no slot points at a freed kernel");
 }
 
 static const char *hostile_py =
@@ -375,7 +426,7 @@ static void hostile_malformed(const char *dir)
 	g_done = false;
 	g_gen++;
 	memset(&g_err, 0, sizeof g_err);
-	rc = kern_profile_summary(project, "sales", 60, reply_cb, NULL, &g_err);
+	rc = kern_profile_summary(P, "sales", 60, reply_cb, NULL, &g_err);
 	if (rc == 0) {
 		loop_timer_add(L, 60000, watchdog_cb, (void *)g_gen);
 		loop_run(L);
@@ -410,7 +461,7 @@ static void hostile_progress(const char *dir)
 	fputs("progress", f);
 	fclose(f);
 	start(dir, 60);
-	kern_watch_progress(project, "t", progress_cb, &g_prog_n);
+	kern_watch_progress(P, "t", progress_cb, &g_prog_n);
 	uint64_t t0 = loop_now_ms();
 	int rc = exec_wait("1", 60, 60);
 	uint64_t ms = loop_now_ms() - t0;
@@ -546,6 +597,9 @@ static void make_project(void)
 	fclose(f);
 	snprintf(p, sizeof p, "%s/run", tmpdir);
 	mkdir(p, 0700);
+	struct proto_err err;
+	if (!(P = proj_get(project, &err)))
+		exit(1);
 	setenv("XDG_RUNTIME_DIR", p, 1);
 	setenv("OPENAI_API_KEY", "sk-test-secret", 1);
 }
