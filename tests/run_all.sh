@@ -8,9 +8,12 @@
 # $BUILD/tests/<suite>/test_*.  Each test exits 0 (pass), 77 (skip) or other
 # (fail).  Usage: tests/run_all.sh [-j N] [suite...]
 #
-# -j N (or DAA_TEST_JOBS=N; default: the number of cores) tests run at once.
-# Every test makes its own temp dirs, sockets and ports, so they do not
-# collide.  A script may say, in a line of its own:
+# -j N (or DAA_TEST_JOBS=N; default: the number of cores) tests run at once,
+# plus up to DAA_TEST_LIGHT_JOBS (default 2; 0 with -j 1) light ones: tests
+# whose last run took at most 1 s of CPU (most of them wait: timeouts,
+# retries, a bounded wait in the sandbox), so a core does not sit idle
+# while they hold a slot.  Every test makes its own temp dirs, sockets and
+# ports, so they do not collide.  A script may say, in a line of its own:
 #   # daa-test-timeout: SECONDS   a longer limit than DAA_TEST_TIMEOUT (300)
 #   # daa-test-serial             one at a time among the tests marked so (the
 #                                 tray's: one desktop at a time), alongside
@@ -21,8 +24,9 @@
 #                                 memory): skipped unless DAA_TEST_SLOW=1,
 #                                 which `make check` sets
 # Tests start longest first by the durations of the last run kept in
-# $BUILD/tests/durations (a test not there: tests/durations.seed; a test in
-# neither starts last, in suite order); a line per test is
+# $BUILD/tests/durations, "WALL-SECONDS NAME CPU-SECONDS" a line (a test
+# not there: tests/durations.seed; a test in neither starts last, in suite
+# order, and is not light); a line per test is
 # printed as it ends (its wall seconds and the CPU seconds, user+sys, of
 # the test and every process it reaped), a failure's log after its line;
 # the summary line (wall and CPU of the whole run) and the exit code (0
@@ -36,6 +40,8 @@ export DAA_PYTHON=${DAA_PYTHON:-/usr/bin/python3}
 TIMEOUT=${DAA_TEST_TIMEOUT:-300}
 SLOW=${DAA_TEST_SLOW:-0}
 JOBS=${DAA_TEST_JOBS:-$(nproc 2>/dev/null || echo 2)}
+LIGHT_JOBS=${DAA_TEST_LIGHT_JOBS:-}
+LIGHT_CPU=1.0   # a test that took at most this many CPU seconds last time is light
 suites=()
 while [ $# -gt 0 ]; do
 	case "$1" in
@@ -45,6 +51,8 @@ while [ $# -gt 0 ]; do
 	esac
 done
 case "$JOBS" in ''|*[!0-9]*|0) echo "run_all.sh: bad job count '$JOBS'" >&2; exit 2 ;; esac
+[ -n "$LIGHT_JOBS" ] || { [ "$JOBS" -gt 1 ] && LIGHT_JOBS=2 || LIGHT_JOBS=0; }
+case "$LIGHT_JOBS" in ''|*[!0-9]*) echo "run_all.sh: bad light job count '$LIGHT_JOBS'" >&2; exit 2 ;; esac
 if [ ${#suites[@]} -eq 0 ]; then
 	for d in tests/*/; do suites+=("$(basename "$d")"); done
 fi
@@ -70,18 +78,20 @@ marker() {
 }
 
 # every test as "SECONDS-LAST-RUN KIND NAME PATH", longest first (KIND: 0
-# any time, 1 serial, 2 alone)
+# any time, 1 serial, 2 alone, 3 light: any time, beside the -j others)
 list_tests() {
-	local s t name last kind
+	local s t name last cpu kind
 	for s in "${suites[@]}"; do
 		for t in "tests/$s"/test_* "$BUILD/tests/$s"/test_*; do
 			[ -f "$t" ] && [ -x "$t" ] || continue
 			case "$t" in *.d|*.o) continue ;; esac
 			name="$s/$(basename "$t")"
-			last=$(awk -v n="$name" '$2 == n {print $1; exit}' <<<"$ORDER")
+			read -r last cpu < <(awk -v n="$name" '$2 == n {print $1, $3; exit}' <<<"$ORDER")
 			kind=0
 			[ -n "$(marker "$t" serial)" ] && kind=1
 			[ -n "$(marker "$t" alone)" ] && kind=2
+			[ $kind -eq 0 ] && [ -n "$cpu" ] && awk -v c="$cpu" -v m="$LIGHT_CPU" \
+				'BEGIN {exit !(c ~ /^[0-9.]+$/ && c + 0 <= m)}' && kind=3
 			echo "${last:-0} $kind $name $t"
 		done
 	done | sort -s -k1,1nr
@@ -117,7 +127,7 @@ cpu_of() {
 }
 
 pass=0 fail=0 skip=0 failed=() cpu_total=0
-declare -A names=()
+declare -A names=() light=()   # running tests by pid; the light ones among them
 lane=   # pid of the serial test running, if any
 : >"$logdir/durations"
 
@@ -127,7 +137,7 @@ report() {
 	read -r rc secs limit <"$logdir/$id.rc"
 	cpu=$(cpu_of "$id")
 	cpu_total=$(awk -v a="$cpu_total" -v b="${cpu:-0}" 'BEGIN {printf "%.1f", a + b}')
-	echo "$secs $name" >>"$logdir/durations"
+	echo "$secs $name ${cpu:-?}" >>"$logdir/durations"
 	if [ "$rc" -eq 0 ]; then
 		pass=$((pass + 1)); echo "ok   $name (${secs}s, ${cpu:-?} s CPU)"
 	elif [ "$rc" -eq 77 ]; then
@@ -149,13 +159,13 @@ reap_one() {
 			[ -f "$logdir/${names[$p]//\//_}.rc" ] ||
 				echo "125 0 $TIMEOUT" >"$logdir/${names[$p]//\//_}.rc"
 			report "${names[$p]}"
-			unset "names[$p]"
+			unset "names[$p]" "light[$p]"
 		done
 		return 0
 	fi
 	[ -n "${names[$pid]:-}" ] || return 0
 	report "${names[$pid]}"
-	unset "names[$pid]"
+	unset "names[$pid]" "light[$pid]"
 	[ "$pid" = "$lane" ] && lane=
 	return 0
 }
@@ -171,23 +181,28 @@ run_pool() {
 	while [ ${#names[@]} -gt 0 ]; do reap_one; done
 }
 
-# the "NAME PATH" lines of $2 (any-time tests) and $3 (serial ones, at most
+# the "NAME PATH" lines of $2 (any-time tests), $3 (serial ones, at most
 # one running: started first whenever the lane is free, since their chain
-# is the longest), at most $1 tests at once
+# is the longest) and $4 (light ones, in the LIGHT_JOBS slots beside the
+# others or in a free one), at most $1 tests at once that are not light
 run_lanes() {
-	local max=$1 i=0 j=0
-	local -n any=$2 ser=$3
-	while [ $i -lt ${#any[@]} ] || [ $j -lt ${#ser[@]} ]; do
-		while [ ${#names[@]} -ge "$max" ]; do reap_one; done
-		if [ -z "$lane" ] && [ $j -lt ${#ser[@]} ]; then
+	local max=$1 i=0 j=0 k=0 busy
+	local -n any=$2 ser=$3 lit=$4
+	while [ $i -lt ${#any[@]} ] || [ $j -lt ${#ser[@]} ] || [ $k -lt ${#lit[@]} ]; do
+		busy=$(( ${#names[@]} - ${#light[@]} ))   # slots taken by tests that are not light
+		if [ $busy -lt "$max" ] && [ -z "$lane" ] && [ $j -lt ${#ser[@]} ]; then
 			start_test ${ser[$j]}
 			lane=$!
 			j=$((j + 1))
-		elif [ $i -lt ${#any[@]} ]; then
+		elif [ $busy -lt "$max" ] && [ $i -lt ${#any[@]} ]; then
 			start_test ${any[$i]}
 			i=$((i + 1))
+		elif [ $k -lt ${#lit[@]} ] && [ ${#names[@]} -lt $((max + LIGHT_JOBS)) ]; then
+			start_test ${lit[$k]}
+			light[$!]=1
+			k=$((k + 1))
 		else
-			reap_one   # only serial tests are left: wait for the lane
+			reap_one   # every slot is taken, or only serial tests are left: wait
 		fi
 	done
 	while [ ${#names[@]} -gt 0 ]; do reap_one; done
@@ -198,7 +213,8 @@ all=$(list_tests)
 mapfile -t parallel < <(awk '$2 == 0 {print $3, $4}' <<<"$all")
 mapfile -t serial < <(awk '$2 == 1 {print $3, $4}' <<<"$all")
 mapfile -t alone < <(awk '$2 == 2 {print $3, $4}' <<<"$all")
-run_lanes "$JOBS" parallel serial
+mapfile -t lights < <(awk '$2 == 3 {print $3, $4}' <<<"$all")
+run_lanes "$JOBS" parallel serial lights
 run_pool 1 "${alone[@]}"
 
 # keep the durations for the next run's order (other suites' lines stay)

@@ -25,9 +25,11 @@ may hold
   not_understood: true   an honest final answer without running code that
                           says how to configure an LLM
 
-Usage: corpus.py [-v] [--process] [--only ID[,ID...]]   (exit 0 when all pass)
+Usage: corpus.py [-v] [--process] [--only ID[,ID...]] [--not-daemon]   (exit 0 when all pass)
   --process  every analyst call as its own process (as daad does); default is
              in-process decide() with every 7th call cross-checked as a process
+  --not-daemon  leave out the cases test_corpus_daemon runs through a real
+             daad (daemon_runner.DEFAULT): test_corpus runs each case once
 """
 import json
 import os
@@ -255,9 +257,12 @@ def classify(case, r, env):
 def main(argv):
     """Runs the corpus with the local runner; prints failures; exit status 0/1."""
     verbose = "-v" in argv
-    only = None
+    only, daemon_cases = None, set()
     if "--only" in argv:
         only = set(argv[argv.index("--only") + 1].split(","))
+    if "--not-daemon" in argv:
+        from daemon_runner import DEFAULT
+        daemon_cases = set(DEFAULT)
     with open(os.path.join(HERE, "corpus.json"), encoding="utf-8") as f:
         corpus = json.load(f)
     with tempfile.TemporaryDirectory(prefix="daa-analyst-") as work:
@@ -269,6 +274,9 @@ def main(argv):
         if skipped:
             print(f"skip: {skipped} cases need real datasets that are not installed "
                   "(tools/deps.sh installs python3-statsmodels)")
+        if daemon_cases:
+            cases = [c for c in cases if c["id"] not in daemon_cases]
+            print(f"{len(daemon_cases)} cases left to test_corpus_daemon (through a real daad)")
         fails, t0 = 0, time.perf_counter()
         for case in cases:
             if only and case["id"] not in only:

@@ -3,7 +3,7 @@
 a configured Dask cluster: test_five_times.py's checks (a CSV 5 × the
 kernel's real memory limit of 416 MiB, bigdata.py; `daa profile` exact
 rows; `daa ask` "average amount by region", "total amount per month", "top
-5 product by amount" equal to pandas in chunks outside daa; the kernel's
+5 product by amount" equal to pandas outside daa; the kernel's
 peak RSS under its limit; pandas cannot load the file whole in that kernel)
 with {"compute": {"dask_scheduler": ...}} naming a real local cluster this
 test starts (dask-scheduler + two dask-worker processes on 127.0.0.1,
@@ -13,7 +13,7 @@ count grew by at least a few per partition for the profile and the three
 answers), and from that kernel a socket to another port (a listener of
 this test, a worker's port) is still refused.
 
-Slow (the 2 GiB file is read by the workers four times and by pandas once):
+Slow (the 2 GiB file is read by the workers four times):
 `make check` only (daa-test-slow).  DAA_FIVE_FACTOR changes the size."""
 # daa-test-slow
 # daa-test-serial

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """tests/dask/test_over_limit.py — test_five_times.py's checks (the
 kernel cannot load the file whole: MemoryError; profile; three `daa ask`
-answers equal pandas in chunks; peak RSS under the limit) on a CSV 1.5 ×
+answers equal to pandas outside daa; peak RSS under the limit) on a CSV 1.5 ×
 the kernel's real memory limit (416 MiB), fast enough for `make test`;
 the five-times file is `make check`'s (daa-test-slow)."""
 # daa-test-timeout: 900

@@ -2,7 +2,7 @@
 """tests/dask/test_over_limit_cluster.py — test_five_times_cluster.py's
 checks (a real local cluster started here: scheduler + two workers; the
 kernel cannot load the file whole; profile; three `daa ask` answers equal
-pandas in chunks; work seen on the scheduler; other ports refused from the
+pandas outside daa; work seen on the scheduler; other ports refused from the
 kernel; peak RSS under the limit) on a CSV 1.5 × the kernel's real memory
 limit (416 MiB), fast enough for `make test` (about 50 s on a quiet 2-core
 machine, 100 s on a busy one); the five-times file is `make check`'s

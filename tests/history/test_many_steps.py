@@ -7,7 +7,9 @@ out of the listing, of the restored kernel and of the exported script.
 With 1,100 steps written as files (what a long project holds): history
 lists all 1,100 in order, a new `daa run` step is numbered 1101, a kernel
 restart replays every step (the variable set by step 1100 is there), and
-the exported script holds step 1100."""
+the exported script holds step 1100.  The steps are plain Python and the
+point is the daemon's step list, so the kernels are tests/lib/fake_kernel.py
+(its replay runs the 1,100 steps as the runtime would)."""
 import os
 import sys
 
@@ -27,7 +29,7 @@ def write_steps(path):
 
 def main():
     skip_unless_built()
-    with Session() as s:
+    with Session(fake_kernel={}) as s:
         write_steps(s.path)
         steps = history(s)["steps"]
         ns = [st["n"] for st in steps]

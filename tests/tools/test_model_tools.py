@@ -47,7 +47,7 @@ def test_leak_and_reload():
     one, two = FIRST["iris"], daa_tools.model(iris, "target", out_dir=TMP, name="iris2")
     assert one["scores"] == two["scores"] and one["importances"] == two["importances"], "not deterministic"
     df2 = datasets.load_diabetes(as_frame=True).frame
-    m = daa_tools.model(df2, "target", out_dir=TMP, name="diab")
+    m = FIRST["diabetes"]   # test_models' fit of this frame, saved under TMP
     import joblib
     pipe = joblib.load(m["model_path"])["pipeline"]
     a = daa_tools.predict(m["model_path"], df2.drop(columns="target"))
