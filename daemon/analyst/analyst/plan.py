@@ -14,9 +14,11 @@ import json
 import re
 
 from analyst import answer, codegen
-from analyst.intent import FILLER, Resolver, build_intent, match_answer
+from analyst.audit import FILLER
+from analyst.intent import build_intent
 from analyst.parse import NeedAsk, Unknown, dataset_score, detect_freq, find_mentions, tokenize
 from analyst.phrasing import apply_decimals, take_decimals
+from analyst.resolve import Resolver, match_answer
 from analyst.schema import Dataset
 
 

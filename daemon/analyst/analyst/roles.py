@@ -1,0 +1,160 @@
+"""analyst/roles.py — which real column plays which part in an operation:
+measures, group, date, the yes/no qualifiers that filter rows, a model's
+target and features, a linear regression's outcome and predictors, and the
+statistical method a request names.
+"""
+import re
+
+from analyst.parse import Unknown, two_values
+from analyst.resolve import date_format_for
+
+
+def roles(it, tokens, ms, res, q):
+    """Fills measure, measures, group, others, date, values, target for the op."""
+    ds, op = it["ds"], it["op"]
+    free = [m for m in ms if m.role is None]
+    groups = [m for m in ms if m.role == "group"]
+    dates = [m for m in free if m.col0.is_date()]
+    nums = [m for m in free if m.col0.is_numeric() and not m.col0.is_id() and not m.col0.is_date()]
+    if op in ("top", "agg", "time", "hist", "rate") and any(m.score >= 85 for m in nums):
+        # "which region sells the most units": units is named, "sells" only hints at revenue
+        nums = [m for m in nums if m.score >= 70 or m.value is not None]
+    others = [m for m in free if m not in nums and m not in dates]
+    it["measures"] = list(dict.fromkeys(res.column(m) for m in nums))   # "wind speed": one column, named twice
+    it["measure"] = it["measures"][0] if it["measures"] else None
+    it["group"] = res.column(groups[0]) if groups else None
+    it["group2"] = res.column(groups[1]) if len(groups) > 1 else None
+    it["others"] = [res.column(m) for m in others]
+    it["values"] = None
+    if op in ("time",) or any(f["kind"] in ("year", "date") for f in it["filters"]):
+        it["date"] = res.date_column(ds, res.column(dates[0]) if dates else None)
+        if it["date"] is None:
+            raise Unknown(f"{ds.name} has no date column, so I cannot show anything over time. "
+                          "A histogram, a bar chart by a category or a summary works without dates.")
+    else:
+        it["date"] = res.column(dates[0]) if dates else None
+    it["formats"] = {}
+    for c in [it["date"]] + [f["col"] for f in it["filters"] if f["kind"] in ("year", "date")]:
+        if c is not None and not c.dtype.startswith("datetime"):
+            it["formats"][c.name] = date_format_for(res, c)
+    flag_filters(it, tokens, others, res)
+    if op == "ttest":
+        pair = two_values(None, ms)
+        if pair:
+            it["group"] = res.column(pair[0])
+            it["values"] = (pair[0].value, pair[1].value)
+            it["filters"] = [f for f in it["filters"] if f.get("col") is not it["group"]]
+        elif it["group"] is None:
+            cats = [c for c in it["others"] if c.is_category()] or \
+                [c for c in it["others"] + it["measures"][1:] if c.is_binary01() or c.is_flag() or c.is_code()]
+            it["group"] = cats[0] if cats else None
+            if it["group"] in it["measures"]:
+                it["measures"] = [c for c in it["measures"] if c is not it["group"]]
+                it["measure"] = it["measures"][0] if it["measures"] else None
+    if op == "model":
+        model_roles(it, tokens, ms, res, q)
+    if op == "linreg":
+        linreg_roles(it, tokens, nums, res, q)
+    it["method"] = stats_method(q, op)
+
+
+FLAG_OPS = {"agg", "hist", "time", "top", "count_rows", "nunique", "normality", "outliers", "scatter",
+            "corr", "box", "head", "sample", "tail", "overview"}
+
+
+def flag_filters(it, tokens, others, res):
+    """A yes/no column named as a qualifier ("churned customers", "not churned")
+    filters the rows where it is yes/true (or not), when the operation has no
+    other use for it."""
+    if it["op"] not in FLAG_OPS:
+        return
+    for m in others:
+        c = res.column(m)
+        if not c.is_flag() or c is it["group"]:
+            continue
+        before = " ".join(t.f for t in tokens[max(0, m.start - 2):m.start])
+        neg = bool(re.search(r"\b(not|non|never|didn't|did not|haven't|no|without)$", before))
+        it["filters"].append({"kind": "flag", "col": c, "op": "!=" if neg else "==", "value": "yes"})
+        it["others"] = [x for x in it["others"] if x is not c]
+
+
+def model_roles(it, tokens, ms, res, q):
+    """Target = the column after predict/model/forecast; features = the rest or those named."""
+    target_m = None
+    for m in ms:
+        before = " ".join(t.f for t in tokens[max(0, m.start - 3):m.start])
+        if re.search(r"(predict\w*|forecast\w*|model\w*|classify|explain|drives|drivers of|for)\s*(the\s*)?(whether\s*)?$", before):
+            target_m = m
+            break
+    if target_m is None:
+        target_m = ms[0] if ms else None
+    it["target"] = res.column(target_m) if target_m else None
+    named = [res.column(m) for m in ms if m is not target_m and m.start > target_m.start] if target_m else []
+    use_named = bool(named) and not re.search(r"\b(all|other|others|rest|remaining|everything)\b", q)
+    it["features"] = named if use_named else None
+    it["filters"] = [f for f in it["filters"] if f.get("col") is not it["target"]]
+
+
+def linreg_roles(it, tokens, nums, res, q):
+    """Outcome (target) and predictors (features) of a linear regression:
+    "regress Y on X", "regression of Y on X", "predict Y from X", "effect of X
+    on Y", "Y as the dependent variable"; otherwise the last column named is
+    the outcome (it["linreg_assumed"] says so)."""
+    cols = [res.column(m) for m in nums]
+    cols = list(dict.fromkeys(cols))
+    it["linreg_assumed"] = False
+    if len(cols) < 2:
+        it["target"], it["features"] = (cols[0] if cols else None), []
+        return
+    def words_before(m, k=3):
+        return " ".join(t.f for t in tokens[max(0, m.start - k):m.start])
+    target = None
+    for m in nums:
+        before = words_before(m)
+        if re.search(r"\b(predict\w*|explain\w*|model\w*|regress\w*|of)\s*(the\s*)?$", before) and \
+                re.search(r"\b(regress\w*|regression|predict\w*|explain\w*|model\w*)\b", before + " " + words_before(m, 6)):
+            after = " ".join(t.f for t in tokens[m.end:m.end + 3])
+            if re.match(r"(on|from|using|with|by|based on|against|in terms of|as a function of)\b", after):
+                target = res.column(m)
+                break
+        if re.search(r"\b(on|affects?|influences?|impacts?)\s*(the\s*)?$", before) and \
+                re.search(r"\b(effect|impact|influence|affect\w*)\b", q):
+            target = res.column(m)
+            break
+        after = " ".join(t.f for t in tokens[m.end:m.end + 5])
+        if re.match(r"(as|is)\s+(the\s+)?(dependent|response|outcome|target)\b", after):
+            target = res.column(m)
+            break
+        if re.search(r"\b(predict\w*)\s*(the\s*)?$", before):
+            target = res.column(m)
+            break
+    if target is None:
+        for m in nums:
+            after = " ".join(t.f for t in tokens[m.end:m.end + 5])
+            if re.match(r"(as|is)\s+(the\s+|an?\s+)?(independent|predictor|explanatory|feature|input)\b", after):
+                rest = [c for c in cols if c is not res.column(m)]
+                target = rest[-1] if len(rest) == 1 else None
+                break
+    if target is None:
+        target = cols[-1]
+        it["linreg_assumed"] = True
+    it["target"], it["features"] = target, [c for c in cols if c is not target]
+
+
+def stats_method(q, op):
+    """The method a statistical request names: correlation (pearson / spearman /
+    kendall), outlier rule {"rule": "iqr"/"z"/None, "k": 1.5, "z": 3}."""
+    if op in ("corr", "heatmap"):
+        m = re.search(r"\b(pearson|spearman|kendall)", q)
+        return m.group(1) if m else None
+    if op == "outliers":
+        iqr = re.search(r"\b(iqr|interquartile|inter-quartile|tukey|quartiles?)\b", q)
+        z = re.search(r"\bz[- ]?scores?\b|\|z\||\bstandard deviations?\b|\bsigma\b|\bstd\b", q)
+        k = re.search(r"(\d+(?:\.\d+)?)\s*(?:x|times|\*|\u00d7)?\s*(?:the\s+)?(?:iqr|interquartile)", q)
+        t = re.search(r"(?:z[- ]?scores?|\|z\|)\s*(?:of\s+|is\s+)?(?:greater than|above|more than|over|exceeding|beyond|larger than|>=?|"
+                      r"outside|(?:less|lower|below) than -?)?\s*(?:\+/-|\u00b1|-)?\s*(\d+(?:\.\d+)?)"
+                      r"|(\d+(?:\.\d+)?)\s*(?:standard deviations?|std|sigma)", q)
+        return {"rule": "iqr" if iqr and not z else "z" if z and not iqr else None,
+                "k": float(k.group(1)) if k else 1.5,
+                "z": float(t.group(1) or t.group(2)) if t else 3.0}
+    return None
