@@ -17,7 +17,7 @@ from analyst import answer, codegen
 from analyst.audit import FILLER
 from analyst.intent import build_intent
 from analyst.parse import NeedAsk, Unknown, dataset_score, detect_freq, find_mentions, tokenize
-from analyst.phrasing import apply_decimals, take_decimals
+from analyst.phrasing import apply_decimals, small_decimals, take_decimals, widen_decimals
 from analyst.resolve import Resolver, match_answer
 from analyst.schema import Dataset
 
@@ -230,10 +230,17 @@ def generate_parts(plans, conventions):
     for k, (it, _) in enumerate(plans, 1):
         if it["op"] == "help":
             continue
-        code, purpose = codegen.generate(it, conventions)
+        code, purpose = generate(it, conventions)
         codes.append(f"print({json.dumps('Part ' + str(k) + ': ' + purpose, ensure_ascii=False)})\n" + code)
         purposes.append(purpose)
     return "\n".join(codes), "; then ".join(purposes)
+
+
+def generate(it, conventions):
+    """(code, purpose) of one intent, its numbers printed with the decimals
+    its columns need (small values get more than two)."""
+    code, purpose = codegen.generate(it, conventions)
+    return widen_decimals(code, small_decimals(it)), purpose
 
 
 def guess_dataset(request, datasets):
@@ -294,7 +301,7 @@ def decide(state):
     if len(plans) > 1:
         code, purpose = generate_parts(plans, conventions)
     else:
-        code, purpose = codegen.generate(it, conventions)
+        code, purpose = generate(it, conventions)
     code = apply_decimals(code, decimals)
     if decimals is not None:
         purpose += f", rounded to {decimals} decimals"
