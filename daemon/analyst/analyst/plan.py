@@ -115,44 +115,80 @@ PRESENT_WORDS = {"report", "state", "provide", "return", "output", "print", "pre
                  "result", "results", "answer", "answers", "final", "respectively"}
 
 
+def filter_key(it):
+    """The filters of an intent, comparable across intents."""
+    return tuple((f["kind"], getattr(f.get("col"), "name", None), f.get("op"), str(f.get("value")))
+                 for f in it.get("filters") or [])
+
+
 def same_question(a, b):
     """True when intent b asks what intent a asks (same operation on the same
     columns): "Identify outliers in X using the IQR method. How many outliers are there?"."""
-    filt = lambda it: tuple((f["kind"], getattr(f.get("col"), "name", None), f.get("op"), str(f.get("value")))
-                            for f in it.get("filters") or [])
     key = lambda it: (it["op"], tuple(c.name for c in it.get("measures") or []),
-                      getattr(it.get("group"), "name", None), tuple(it.get("aggs") or []), filt(it))
-    if filt(b) and filt(b) != filt(a):
+                      getattr(it.get("group"), "name", None), tuple(it.get("aggs") or []), filter_key(it))
+    if filter_key(b) and filter_key(b) != filter_key(a):
         return False   # "the mean before 1900, then the mean for 1900 and later": two questions
     return key(a) == key(b) or (a["op"] == b["op"] and a["op"] in MERGE_OPS and b.get("borrowed"))
 
 
 MERGE_OPS = {"outliers", "normality", "corr", "linreg", "ttest"}
+MEASURE_OPS = {"agg", "top", "time", "hist", "box", "normality", "outliers", "ttest"}
+
+
+def borrow(part, prev):
+    """The part with the columns of the part before appended ("..., then count
+    the outliers" → "... of X"), and its group for a test ("..., then test
+    whether the difference is significant"); None when it had none."""
+    cols = [c.name for c in (prev.get("measures") or [])] or [c.name for c in prev.get("others") or []]
+    if not cols:
+        return None
+    part = part + " of " + " and ".join(cols)
+    g = prev.get("group")
+    if g is not None and not getattr(g, "derived", None) and re.search(r"\b(differ\w*|significan\w*|test\w*|compar\w*)\b", part, re.I):
+        part += " by " + g.name
+    return part
+
+
+def read_part(part, k, out, digest, datasets, res, answers):
+    """(plan, borrowed) of one part: alone, or with the columns of the part
+    before when it names none, is not understood alone, or names no measure
+    for an operation that needs one ("..., then which firm has the largest
+    median")."""
+    dig = digest if k == 0 else []
+    alt = borrow(part, out[-1][0]) if out else None
+    if alt and not find_mentions(tokenize(part), out[-1][1], [d.name for d in datasets]):
+        return understand(alt, dig, datasets, res, answers), True
+    try:
+        plan = understand(part, dig, datasets, res, answers)
+    except Unknown:
+        if alt is None:
+            raise
+        try:
+            return understand(alt, dig, datasets, res, answers), True
+        except Unknown:
+            pass
+        raise
+    if alt and plan[0]["op"] in MEASURE_OPS and not plan[0].get("measures"):
+        try:
+            return understand(alt, dig, datasets, res, answers), True
+        except Unknown:
+            pass
+    return plan, False
 
 
 def understand_parts(request, digest, datasets, res, answers):
-    """[(intent, dataset)] for each part of a request; a part naming no column
-    takes the columns of the part before ("..., then count the outliers");
-    a part that restates the one before ("... How many outliers are there?",
-    "Use the Shapiro-Wilk test.") is read together with it."""
+    """[(intent, dataset)] for each part of a request (read_part); a part that
+    restates the one before ("... How many outliers are there?", "Use the
+    Shapiro-Wilk test.") is read together with it."""
     parts = split_parts(request)
     if len(parts) == 1:
         return [understand(request, digest, datasets, res, answers)]
-    out, texts, names = [], [], [d.name for d in datasets]
+    out, texts = [], []
     for k, part in enumerate(parts):
-        borrowed = False
         if out:
             part = same_period(part, out[-1][0])
-        if out and not find_mentions(tokenize(part), out[-1][1], names):
-            prev = out[-1][0]
-            cols = [c.name for c in (prev.get("measures") or [])] or [c.name for c in prev.get("others") or []]
-            if cols:
-                part, borrowed = part + " of " + " and ".join(cols), True
-                g = prev.get("group")
-                if g is not None and not getattr(g, "derived", None) and re.search(r"\b(differ\w*|significan\w*|test\w*|compar\w*)\b", part, re.I):
-                    part += " by " + g.name   # "..., then test whether the difference is significant"
         try:
-            plan = understand(part, digest if k == 0 else [], datasets, res, answers)
+            plan, borrowed = read_part(part, k, out, digest, datasets, res, answers)
         except Unknown as e:
             plan = merged(out, texts, parts[k], digest, datasets, res, answers)
             if plan is None:
@@ -183,7 +219,9 @@ def same_period(part, prev):
 
 def merged(out, texts, part, digest, datasets, res, answers):
     """The previous part read together with this one ("Is X normal? Use the
-    Shapiro-Wilk test."), replacing it in out; None when that is not understood."""
+    Shapiro-Wilk test."), replacing it in out; None when that is not
+    understood, or when it asks more than the previous part did (a new
+    filter or measure: two questions, not one restated)."""
     if not out:
         return None
     text = texts[-1] + ", " + part
@@ -191,7 +229,9 @@ def merged(out, texts, part, digest, datasets, res, answers):
         plan = understand(text, digest if len(out) == 1 else [], datasets, res, answers)
     except Unknown:
         return None
-    if plan[0]["op"] != out[-1][0]["op"]:
+    prev = out[-1][0]
+    if plan[0]["op"] != prev["op"] or filter_key(plan[0]) != filter_key(prev) \
+            or [c.name for c in plan[0].get("measures") or []] != [c.name for c in prev.get("measures") or []]:
         return None
     out[-1], texts[-1] = plan, text
     return plan
