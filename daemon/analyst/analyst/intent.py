@@ -79,6 +79,8 @@ def pick_op(q, ms, filters):
                     or any(f.get("mention") is not None and (f["mention"].col0.is_binary01() or f["mention"].col0.is_flag())
                            for f in filters):
                 return "rate"
+            if any(f["kind"] == "value" for f in filters) and not any(m.col0.is_numeric() for m in free):
+                return "rate"   # "what share of the tumours are malignant": the rows with that value
             if [m for m in free if m.col0.is_numeric()] and any(m.role == "group" or m.col0.is_category() for m in ms):
                 return "share"
             continue
