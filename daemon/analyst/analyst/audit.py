@@ -17,7 +17,7 @@ five six seven eight nine ten values each value identify determine report perfor
 apply obtain provide output return print state present analyze analyse examine check assess evaluate
 investigate consider calculated calculating computed computing using based following given respectively
 approximately result results answer answers variable variables feature features field fields observations
-whether exist exists study survey whose name""".split())
+whether exist exists study survey whose name they them their""".split())
 
 
 def unmatched_words(tokens, ms, ds_names, described=()):
@@ -32,33 +32,40 @@ def unmatched_words(tokens, ms, ds_names, described=()):
             and not t.f.endswith("ly")]
 
 
-OP_WORDS = set("""since before after until till during differ differs different difference differences
-correlated correlate correlates change changed changes changing distributed normality normally matrix
-random common t-test ttest what's whats anova significant significantly trend trends evolve evolved
-evolution compared relationship related drives driven prediction predicted classify typical usual
-decade decades half halves semester year's percentage chi-square kruskal wallis test tests sort sorted
-sorting descending desc develop developed development grow grew growth go went vary varies
-iqr rule rules z-score zscore method later onwards onward earlier higher lower negative positive zero nonzero""".split())
+GENERIC_WORDS = set("""what's whats year's sort sorted sorting descending desc t-test ttest test tests method
+rule rules""".split())   # accepted whatever the plan: they ask nothing by themselves
 
+# Words with a meaning of their own: accepted only when the plan carries it.
+# A date word ("before", "since", "onwards") or a sign ("negative") must be
+# read by a filter (its span); the words below only by the operations named.
 OP_ACCEPT = {  # words an operation uses (its methods and the parts of its answer)
     "corr": """pearson spearman kendall coefficient coefficients p-value pvalue significance strength direction
-               linear monotonic rank tau rho r strong weak positive negative""",
-    "heatmap": "pearson spearman kendall coefficient coefficients",
+               linear monotonic rank tau rho r strong weak positive negative correlated correlate correlates
+               relationship related significant""",
+    "heatmap": "pearson spearman kendall coefficient coefficients matrix correlated correlate correlates related",
     "outliers": """iqr interquartile inter-quartile range rule method z-score zscore z score scores threshold standard
                    deviations deviation times beyond outside quartile quartiles q1 q3 tukey fence fences detect
                    detected flag flagged sigma std identified""",
-    "normality": "shapiro-wilk shapiro wilk normal normality statistic p-value pvalue w gaussian skewness skew kurtosis",
+    "normality": """shapiro-wilk shapiro wilk normal normality statistic p-value pvalue w gaussian skewness skew kurtosis
+                    distributed significant""",
     "linreg": """linear regression slope intercept r-squared r2 squared coefficient coefficients dependent independent
                  predictor predictors response outcome target explanatory fit fitted ols least squares model equation
                  line p-value pvalue simple predict predicts predicting regress regressing regressed affect affects
-                 effect impact influence function""",
-    "ttest": "welch t-test independent two-sample sample samples p-value pvalue statistic anova kruskal",
+                 effect impact influence function significant positive negative""",
+    "ttest": """welch t-test independent two-sample sample samples p-value pvalue statistic anova kruskal wallis
+                chi-square differ differs different difference differences compared significant higher lower""",
+    "model": "drives driven prediction predicted classify",
+    "sample": "random",
     "agg": """skewness skew skewed kurtosis mode modal range interquartile iqr percentile percentiles quartile
-              quartiles coefficient variation q1 q3 th""",
+              quartiles coefficient variation q1 q3 th third upper lower typical usual""",
+    "time": """change changed changes changing trend trends evolve evolved evolution develop developed development
+               grow grew growth go went vary varies decade decades half halves semester""",
 }
 OP_ACCEPT = {op: set(words.split()) for op, words in OP_ACCEPT.items()}
-OP_ACCEPT["time"] = OP_ACCEPT["top"] = OP_ACCEPT["agg"]
-OP_ACCEPT["value_counts"] = {"mode", "modal"}
+OP_ACCEPT["time"] |= OP_ACCEPT["agg"]
+OP_ACCEPT["top"] = OP_ACCEPT["agg"]
+OP_ACCEPT["value_counts"] = {"mode", "modal", "common"}
+OP_ACCEPT["scatter"] = {"positive", "negative", "relationship", "related"}
 
 
 def check_unmatched(it, tokens, ms, ds_names):
@@ -71,6 +78,7 @@ def check_unmatched(it, tokens, ms, ds_names):
                       f"column makes the groups. Name it, e.g. \u201cdoes {it['measure'].name} differ by COLUMN\u201d.")
     used = set(it.get("described", ())) | {f["tok"] for f in it["filters"] if isinstance(f.get("tok"), int)}
     used |= {t.i for t in tokens if t.f in it.get("rest_of", "").split()}   # "and the rest"
+    used |= {i for f in it["filters"] for i in f.get("span", ())}
     words = unmatched_words(tokens, ms, ds_names, used)
     missing = needs.get(op) and it.get(needs[op]) is None and not (op == "agg" and it["group"] is not None)
     if op == "ttest" and it["group"] is not None and any(c is not it["group"] and (c.is_category() or c.is_flag())
@@ -89,10 +97,12 @@ def check_unmatched(it, tokens, ms, ds_names):
         what = ", ".join(f"\u201c{w}\u201d" for w in words) if words else "the column to use"
         raise Unknown(f"I could not find {what} among the columns of {it['ds'].name}.")
     searched = {w for f in it["filters"] if f["kind"] in ("search", "value") for w in str(f["value"]).split()}
-    accept = OP_ACCEPT.get(op, set())
+    accept = OP_ACCEPT.get(op, set()) | GENERIC_WORDS
+    if {"skew", "kurt"} & set(it.get("aggs") or []):
+        accept = accept | {"positive", "negative"}   # "is the skewness positive"
     if any(a.startswith("p") and a[1:2].isdigit() for a in it.get("aggs") or []):
         accept = accept | {w for w in map(fold, words) if re.fullmatch(r"\d+(st|nd|rd|th)", w)}
-    dropped = [w for w in words if fold(w) not in OP_WORDS and fold(w) not in accept and w not in searched]
+    dropped = [w for w in words if fold(w) not in accept and w not in searched]
     if dropped:   # never answer a narrower question as if it were the one asked
         what = ", ".join(f"\u201c{w}\u201d" for w in dropped)
         raise Unknown(f"I did not understand {what} in your request: it names no column or value of "
@@ -135,3 +145,101 @@ def unused_numbers(it, tokens, ms):
         raise Unknown(f"I did not understand what \u201c{t.text}\u201d refers to in your request, so I did not "
                       "answer (without it I would have answered a different question). Name the column it belongs "
                       "to, e.g. \u201cCOLUMN = " + t.text + "\u201d or \u201cCOLUMN above " + t.text + "\u201d.")
+
+
+def account(it, tokens, q):
+    """The last look before answering: words that carry a meaning the plan
+    must show — an aggregation ("average"), a comparison ("above the mean"),
+    a share ("what share of") — refuse the request, named, when the plan
+    does not carry them (it would answer another question without saying so)."""
+    used = set(it.get("described", ())) | set(it.get("inside", ()))
+    used |= {i for f in it["filters"] + ([it["condition"]] if it.get("condition") else []) for i in f.get("span", ())}
+    for check in (unused_aggregation, unused_comparison, unused_share):
+        word = check(it, tokens, used, q)
+        if word:
+            raise Unknown(f"I did not understand how \u201c{word}\u201d goes with the rest of your request, so I did "
+                          "not answer (without it I would have answered a different question). Rephrase it with "
+                          "the column names below, e.g. \u201caverage COLUMN\u201d, \u201chow many rows have COLUMN "
+                          "above 10\u201d or \u201cshare of rows where COLUMN = VALUE\u201d.")
+
+
+AGG_SAID = {"sum": r"\b(total|sum|cumulative|combined)\b", "mean": r"\b(average|avg|mean)\b",
+            "median": r"\bmedian\b", "std": r"\b(std|standard deviation|stdev|variability)\b",
+            "var": r"\bvariance\b", "skew": r"\b(skew|skewness|skewed)\b", "kurt": r"\b(kurtosis|kurt)\b",
+            "iqr": r"\b(interquartile range|inter-quartile range|iqr)\b", "range": r"\brange\b",
+            "cv": r"\bcoefficient of variation\b"}
+AGG_KEPT = {  # the aggregations each operation shows besides its own (what its answer prints)
+    "rate": {"mean"}, "share": {"sum"}, "ttest": {"mean"},
+    "outliers": {"mean", "std", "iqr"}, "normality": {"mean", "std", "skew", "kurt"},
+    "hist": {"mean", "std", "median"}, "box": {"mean", "std", "median", "iqr"}, "overview": {"mean", "std", "median"},
+    "count_rows": {"sum"}, "value_counts": {"sum"}, "nunique": {"sum"},
+}
+
+
+def unused_aggregation(it, tokens, used, q):
+    """"Which month has the highest new orders on average?" answered with a
+    count per month: the aggregation word asked for is not what is computed.
+    Direction and counting words (highest, most, how many) are not checked
+    here: they have too many idioms ("at most", "most strongly")."""
+    op, aggs = it["op"], [a for a in it.get("aggs") or [] if a in AGG_SAID]
+    has_measure = bool(it.get("measures")) or it.get("target") is not None
+    qf = " ".join(t.f for t in tokens if t.i not in set(it.get("inside", ())))
+    for a in aggs:
+        if op == "agg" and has_measure:
+            continue
+        if op in ("time", "top") and has_measure and a == (it.get("agg") or a):
+            continue
+        if a in AGG_KEPT.get(op, ()):
+            continue
+        m = re.search(AGG_SAID[a], qf)
+        if m:
+            return m.group(0)
+    return None
+
+
+COMPARE_WORDS = {"above", "below", "exceeding", "exceeds", "exceed", "beyond"}
+COMPARE_THAN = {"greater", "more", "less", "fewer", "higher", "lower", "bigger", "smaller", "larger"}
+
+
+def unused_comparison(it, tokens, used, q):
+    """"how many wines are above the mean", "above that value": a comparison
+    with no number that no filter reads (a comparison with a number is the
+    number's to explain, unused_numbers)."""
+    if it["op"] in ("ttest", "outliers"):
+        return None   # "do A have higher X than B", "values beyond Q3 + 1.5 IQR"
+    for k, t in enumerate(tokens):
+        nxt = tokens[k + 1].f if k + 1 < len(tokens) else ""
+        if t.f in COMPARE_WORDS:
+            end = k + 1
+        elif t.f in COMPARE_THAN and nxt == "than" or t.f == "at" and nxt in ("least", "most"):
+            end = k + 2
+        else:
+            continue
+        if k in used:
+            continue
+        j = end
+        while j < len(tokens) and tokens[j].f in ("the", "a", "an"):
+            j += 1
+        if j < len(tokens) and tokens[j].kind in ("num", "date", "decade", "odd"):
+            continue
+        return " ".join(x.text for x in tokens[k:min(j + 1, len(tokens))])
+    return None
+
+
+SHARE_WORDS = {"share", "shares", "percentage", "percentages", "percent", "proportion", "proportions",
+               "fraction", "rate", "rates"}
+
+
+def unused_share(it, tokens, used, q):
+    """"What share of the tumours are malignant?" answered with a count: a
+    share / percentage / rate asked for that the operation does not compute
+    (a rate that names a column, "murder rate", is the column's)."""
+    op = it["op"]
+    if op in ("rate", "share", "value_counts", "heatmap", "overview", "dtypes", "missing"):
+        return None
+    if op == "ttest" and (it.get("measure") is None or it["measure"].is_binary01() or it["measure"].is_flag()):
+        return None   # a chi-square test prints the shares per group
+    for t in tokens:
+        if t.f in SHARE_WORDS and t.i not in used:
+            return t.text
+    return None

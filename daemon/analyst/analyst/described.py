@@ -5,7 +5,7 @@ parentheses.  They are accounted for without naming a column.
 """
 import re
 
-from analyst.schema import fold
+from analyst.schema import STOP, fold
 
 
 ROW_NOUNS = set("""respondents respondent people persons person individuals individual participants participant
@@ -34,34 +34,101 @@ def is_percent(c):
 def described_tokens(request, tokens, ms, ds):
     """Positions of words that describe rather than ask: a column's measure
     noun ("murder rate", "co2 readings"), the rows ("patients", "flowers",
-    women when no column says sex), words of the dataset's name ("sunspot"
-    in sunspots), and the words just before a column named in parentheses
-    ("doctor visits (mdvis)", "Clinton and Dole voters (vote)")."""
-    out, paren = set(), set()
+    women when no column says sex), words of the dataset's name next to a
+    column ("sunspot activity" in sunspots), and the words just before a
+    column named in parentheses ("doctor visits (mdvis)") or by its exact
+    code-like name ("the interest rate R")."""
+    out = set()
     cols = {c.norm for c in ds.columns}
     gendered = any(w in ("sex", "gender") or w in GENDER_NOUNS for c in ds.columns for w in c.words) or \
         any(str(v).casefold() in GENDER_NOUNS for c in ds.columns if c.is_category() for v in c.values)
-    dsname = re.sub(r"[^a-z]", "", fold(ds.name))
+    rows_are = entity_column(ds)
     for t in tokens:
         w = t.f
-        if (w in ROW_NOUNS or (w in GENDER_NOUNS and not gendered)) and w not in cols:
+        if (w in ROW_NOUNS and rows_are is None or (w in GENDER_NOUNS and not gendered)) and w not in cols:
             out.add(t.i)
-        elif len(w) >= 4 and w.isalpha() and (w in dsname or w.rstrip("s") in dsname):
+        elif names_dataset(t, tokens, ms, ds):
             out.add(t.i)
     for m in ms:   # "murder rate", "violent crime rate" (crime: a word of statecrime)
         k = m.end + (1 if m.end in out else 0)
-        if m.value is None and m.score >= 70 and k < len(tokens) and m.col0.is_numeric() and tokens[k].f not in cols \
+        if m.value is None and k < len(tokens) and m.col0.is_numeric() and tokens[k].f not in cols \
                 and (tokens[k].f in MEASURE_NOUNS or tokens[k].f in ("percentage", "percent") and is_percent(m.col0)):
             out.add(k)
+    paren = set()
     for par in re.finditer(r"\(([^()]*)\)", request):
         inside = [m for m in ms if par.start() < tokens[m.start].pos < par.end()]
-        if not inside:
-            continue
-        before = [t for t in tokens if t.pos < par.start()][-5:]
-        for t in reversed(before):
-            if t.f in ("of", "for", "between", "and", "the", "in", "with", "is", "are", "by", "per", "across", "than") and t is not before[-1] and t.f != "and":
-                break
-            if any(m.start <= t.i < m.end and m.score >= 85 for m in ms):
-                break
-            paren.add(t.i)
+        if inside:
+            paren |= words_before(tokens, ms, [t for t in tokens if t.pos < par.start()][-5:])
+    for m in ms:
+        if m.value is None and m.score == 100 and code_like(m.col0.name) and not paren & set(range(m.start, m.end)):
+            paren |= words_before(tokens, ms, tokens[max(0, m.start - 3):m.start], plain=True)
     return out | paren, paren
+
+
+def words_before(tokens, ms, before, plain=False):
+    """The words of `before` (the tokens just before a column named exactly)
+    that describe it: back to a preposition or a column named by its name
+    (plain: back to any word with a meaning of its own, "average", "by")."""
+    out = set()
+    for t in reversed(before):
+        if plain and (t.f in STOP and t.f not in MEASURE_NOUNS or t.kind != "w"):
+            break
+        if t.f in ("of", "for", "between", "and", "the", "in", "with", "is", "are", "by", "per", "across", "than") \
+                and t is not before[-1] and t.f != "and":
+            break
+        if any(m.start <= t.i < m.end and m.score >= 85 for m in ms):
+            break
+        out.add(t.i)
+    return out
+
+
+def code_like(name):
+    """A column name that is a code rather than a word ("R", "Dp", "TOTEMP",
+    "hs_grad"): one or two letters, or capitals, digits or underscores in it."""
+    return len(name) <= 2 or bool(re.search(r"[A-Z0-9_]", name))
+
+
+def entity_column(ds):
+    """The text column naming each row once (state, city), or None: then the
+    rows are those, and a row noun like "people" does not describe them."""
+    if not ds.rows or ds.rows < 3:
+        return None
+    return next((c for c in ds.columns if c.distinct == ds.rows and not c.is_numeric() and not c.is_date()
+                 and not c.is_id() and c.kind in ("text", "categorical")), None)
+
+
+def names_dataset(t, tokens, ms, ds):
+    """A word of the dataset's name that describes rather than asks: the
+    whole name ("sunspots", "the Nile"), or a word of it next to a column
+    ("sunspot activity", "violent crime"); alone, a word of a compound name
+    (inflation in interest_inflation) may be the very measure asked about."""
+    w = t.f
+    dsname = re.sub(r"[^a-z]", "", fold(ds.name))
+    if len(w) < 4 or not w.isalpha() or not (w in dsname or w.rstrip("s") in dsname):
+        return False
+    if w.rstrip("s") == dsname.rstrip("s"):
+        return True
+    nxt = tokens[t.i + 1].f if t.i + 1 < len(tokens) else ""
+    return nxt in ("data", "dataset", "study", "file", "table") or \
+        any(m.value is None and (m.start == t.i + 1 or m.end == t.i) for m in ms)
+
+
+def measure_nouns(tokens, ms, described, paren):
+    """Positions of described measure nouns that ask for no operation: "murder
+    rate" (after its column), "poverty percentage (PERPOVERTY)" for a column
+    already in percent, "the interest rate R" before a continuous column named
+    by its code; "pass rate (GRADE = 1)" of a 0/1 column stays a rate."""
+    out = set()
+    for i in described:
+        w = tokens[i].f
+        if w not in MEASURE_NOUNS | {"percentage", "percent"}:
+            continue
+        for m in ms:
+            if m.value is not None or not m.col0.is_numeric():
+                continue
+            if m.end in (i, i - 1):
+                out.add(i)
+            elif i in paren and i < m.start <= i + 4 and not (m.col0.is_binary01() or m.col0.is_flag() or m.col0.is_code()) \
+                    and (w not in ("percentage", "percent") or is_percent(m.col0)):
+                out.add(i)
+    return out

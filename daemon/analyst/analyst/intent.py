@@ -13,8 +13,8 @@ from analyst.parse import (Unknown, PLOT_RE, FREQ_WORDS, detect_agg, detect_aggs
                            find_mentions, first_number, mark_groups, parse_filters,
                            tokenize, two_values)
 from analyst import dateparts
-from analyst.audit import check_unmatched, unmatched_words, unused_numbers
-from analyst.described import MEASURE_NOUNS, described_tokens, is_percent
+from analyst.audit import account, check_unmatched, unmatched_words, unused_numbers
+from analyst.described import described_tokens, measure_nouns
 from analyst.groups import rate_condition, regroup, several_values, versus_rest
 from analyst.phrasing import take_sort
 from analyst.resolve import date_format_for
@@ -161,10 +161,7 @@ def build_intent(request, ds, res, ds_names=()):
     ms = [m for m in ms if m.score >= 85 or m.value is not None or not set(range(m.start, m.end)) <= paren]
     inside = {i for m in ms if (m.value is None and m.end - m.start > 1 or m.score >= 85)
               and not (m.value is None and m.col0.time_part()) for i in range(m.start, m.end)}
-    inside |= {i for i in described if tokens[i].f in MEASURE_NOUNS | {"percentage", "percent"}   # "murder rate" is no rate
-               and any(m.value is None and m.col0.is_numeric() and (m.score >= 70 and m.end in (i, i - 1)
-                                                                   or i in paren and m.start == i + 1 and tokens[i].f in ("percentage", "percent")
-                                                                   and is_percent(m.col0)) for m in ms)}
+    inside |= measure_nouns(tokens, ms, described, paren)   # "murder rate" is no rate
     qf = " ".join(t.f for t in tokens if t.i not in inside)   # keywords outside column names
     if detect_freq(qf) or re.search(PERIOD_RE, qf):   # "by year" is a period, not the year column
         ms = [m for m in ms if m.value is not None or not m.col0.time_part()]
@@ -213,6 +210,7 @@ def build_intent(request, ds, res, ds_names=()):
         raise Unknown(None)
     it["op"] = op
     it["described"] = described
+    it["inside"] = inside
     it["filters"] = _resolve_filters(filters, ds, res)
     it["n"] = first_number(q, r"\b(?:top|bottom|first|last|head|tail|sample|best|worst|highest|lowest|largest|smallest|most|least|show)\s+(\d+)", 5)
     it["n"] = first_number(q, r"\b(\d+)\s+(?:rows|records|entries|lines|random|samples?)\b", it["n"])
@@ -238,6 +236,9 @@ def build_intent(request, ds, res, ds_names=()):
         finest = d.virtual[1] or d.virtual[0] if d is not None else None
         if finest is not None and finest in it["others"]:
             it["row_top"] = True
+    if it["op"] == "value_counts" and not (it["group"] or it["others"] or it["measures"]):
+        it["op"] = "count_rows"   # what op_value_counts does without a column: said as what it is
+    account(it, tokens, q)
     return it
 
 

@@ -366,13 +366,16 @@ def _comparison_after(tokens, m):
     skip = 1 if m.end < len(tokens) and tokens[m.end].f in MEASURE_AFTER else 0   # "poverty rate above 15"
     rest = tokens[m.end + skip:m.end + skip + 6]
     text = " ".join(t.f for t in rest)
-    text = re.sub(r"^(of |with |that |which )", "", text)
+    lead = re.match(r"^(of |with |that |which )", text)
+    text = text[lead.end():] if lead else text
+    start = m.end + skip + (1 if lead else 0)
     for op, pat in NUMBER_FIRST:
         mm = re.match(r"(?:is |are |was |of )?(\S+) " + pat + r"\b", text)
         if mm:
             tok = next((t for t in rest if t.f == mm.group(1)), None)
             if tok is not None and tok.kind == "num" and tok.number() is not None:
-                return {"kind": "compare", "mention": m, "op": op, "value": tok.number(), "tok": tok.i}
+                return {"kind": "compare", "mention": m, "op": op, "value": tok.number(), "tok": tok.i,
+                        "span": set(range(m.end, start + len(mm.group(0).split())))}
     for op, pat in COMPARATORS:
         mm = re.match(r"(is |are |was )?" + pat + r" (\S+)", text + " ")
         if not mm:
@@ -381,14 +384,15 @@ def _comparison_after(tokens, m):
         tok = next((t for t in rest if t.f == words[-1]), None)
         if tok is None:
             return None
+        span = set(range(m.end, tok.i + 1))
         num = tok.number()
         if num is not None and tok.kind == "num":
-            return {"kind": "compare", "mention": m, "op": op, "value": num}
+            return {"kind": "compare", "mention": m, "op": op, "value": num, "span": span}
         if op in ("==", "!=") and tok.kind in ("w", "q") and (tok.f not in STOP or _is_code_word(tok, m.col0)):
             if m.col0.is_numeric() or m.col0.is_date():
                 return None
             value = m.col0.sample_keys.get(norm(tok.text), tok.text)
-            return {"kind": "value", "mention": m, "op": op, "value": value, "tok": tok.i}
+            return {"kind": "value", "mention": m, "op": op, "value": value, "tok": tok.i, "span": span}
         return None
     return None
 
@@ -417,7 +421,7 @@ def _code_after(tokens, m):
     if nxt in ("and", "or", "vs", "versus") and not tok.text.isupper():
         return None
     value = c.sample_keys.get(norm(tok.text), tok.text)
-    return {"kind": "value", "mention": m, "op": "==", "value": value, "tok": tok.i}
+    return {"kind": "value", "mention": m, "op": "==", "value": value, "tok": tok.i, "span": {tok.i}}
 
 
 def _sign_filters(tokens, ms, filters):
@@ -432,7 +436,7 @@ def _sign_filters(tokens, ms, filters):
             op = "=="
         if op and m.value is None and m.role is None and m.col0.is_numeric():
             m.role = "filter"
-            out.append({"kind": "compare", "mention": m, "op": op, "value": 0, "tok": m.start - 1})
+            out.append({"kind": "compare", "mention": m, "op": op, "value": 0, "tok": m.start - 1, "span": {m.start - 1}})
     return out
 
 
@@ -467,38 +471,43 @@ def _orphan_filters(tokens, ms, filters):
         op = {"above": ">", "over": ">", "more than": ">", "greater than": ">", "higher than": ">",
               "exceeding": ">", "below": "<", "under": "<", "less than": "<", "lower than": "<",
               "at least": ">=", "at most": "<="}[hit.group(1)]
+        span = set(range(k - len(hit.group(0).split()), k + 1))
         if after is not None:   # "more than 10 Chins": the column named after the number
             after.role = "filter"
-            out.append({"kind": "compare", "mention": after, "op": op, "value": t.number(), "tok": k})
+            out.append({"kind": "compare", "mention": after, "op": op, "value": t.number(), "tok": k, "span": span})
             continue
-        out.append({"kind": "orphan", "op": op, "value": t.number(), "tok": k, "text": f"{hit.group(1)} {t.text}"})
+        out.append({"kind": "orphan", "op": op, "value": t.number(), "tok": k, "text": f"{hit.group(1)} {t.text}",
+                    "span": span})
     return out
 
 
 def _date_filters(tokens):
-    """Year and date bounds: in 2023, since 2023-06-01, before 2024."""
+    """Year and date bounds: in 2023, since 2023-06-01, before 2024 (each with
+    the positions of the words it reads, its span)."""
     out = []
     for k, t in enumerate(tokens):
         prev = tokens[k - 1].f if k else ""
         nxt = " ".join(x.f for x in tokens[k + 1:k + 3])
-        if t.kind == "num" and re.fullmatch(r"(1[5-9]|20)\d\d", t.text) and re.match(r"(and|or) (later|after|onwards?)\b|onwards?\b", nxt):
-            out.append({"kind": "date", "op": ">=", "value": t.text + "-01-01"})
-        elif t.kind == "num" and re.fullmatch(r"(1[5-9]|20)\d\d", t.text) and re.match(r"(and|or) (earlier|before)\b", nxt):
-            out.append({"kind": "date", "op": "<", "value": str(int(t.text) + 1) + "-01-01"})
+        year = t.kind == "num" and re.fullmatch(r"(1[5-9]|20)\d\d", t.text)
+        if year and re.match(r"(and|or) (later|after|onwards?)\b|onwards?\b", nxt):
+            out.append({"kind": "date", "op": ">=", "value": t.text + "-01-01",
+                        "span": {k - 1, k, k + 1, k + 2} if prev == "from" else {k, k + 1, k + 2}})
+        elif year and re.match(r"(and|or) (earlier|before)\b", nxt):
+            out.append({"kind": "date", "op": "<", "value": str(int(t.text) + 1) + "-01-01", "span": {k, k + 1, k + 2}})
         elif t.kind == "num" and re.fullmatch(r"(19|20)\d\d", t.text):
             if prev in ("since", "after", "from"):
-                out.append({"kind": "date", "op": ">=", "value": t.text + "-01-01"})
+                out.append({"kind": "date", "op": ">=", "value": t.text + "-01-01", "span": {k - 1, k}})
             elif prev in ("before", "until", "till"):
-                out.append({"kind": "date", "op": "<", "value": t.text + "-01-01"})
+                out.append({"kind": "date", "op": "<", "value": t.text + "-01-01", "span": {k - 1, k}})
             elif prev in ("in", "during", "for", "of") or (k + 1 < len(tokens) and tokens[k + 1].f == "only"):
-                out.append({"kind": "year", "value": int(t.text)})
+                out.append({"kind": "year", "value": int(t.text), "span": {k - 1, k, k + 1}})
         elif t.kind == "decade":   # "in the 1980s": 1980 to 1989
-            out.append({"kind": "date", "op": ">=", "value": t.text + "-01-01", "tok": k})
-            out.append({"kind": "date", "op": "<", "value": str(int(t.text) + 10) + "-01-01", "tok": k})
+            out.append({"kind": "date", "op": ">=", "value": t.text + "-01-01", "tok": k, "span": {k}})
+            out.append({"kind": "date", "op": "<", "value": str(int(t.text) + 10) + "-01-01", "tok": k, "span": {k}})
         elif t.kind == "date":
             op = {"since": ">=", "after": ">", "from": ">=", "before": "<", "until": "<=", "till": "<="}.get(prev)
             if op:
-                out.append({"kind": "date", "op": op, "value": t.text})
+                out.append({"kind": "date", "op": op, "value": t.text, "span": {k - 1, k}})
     return out
 
 
