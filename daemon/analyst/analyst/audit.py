@@ -4,6 +4,7 @@ an operation, a filter) or is known filler; otherwise the request is
 refused with a sentence naming the words (never a narrower question
 answered as if it were the one asked).
 """
+import json
 import re
 
 from analyst.parse import Unknown
@@ -243,3 +244,39 @@ def unused_share(it, tokens, used, q):
         if t.f in SHARE_WORDS and t.i not in used:
             return t.text
     return None
+
+
+def names_rows(m, ds):
+    """A mention of the column naming each row once ("customers" for
+    customer_id, "states" for state): it describes the rows."""
+    c = m.cols[0]
+    return m.value is None and len(m.cols) == 1 and (c.is_id() or ds.rows is not None and c.distinct == ds.rows
+                                                      and not c.is_numeric())
+
+
+WHOLE_FRAME_OPS = {"overview", "dtypes", "missing", "heatmap", "head", "tail", "sample", "help"}
+
+
+def unused_columns(it, code):
+    """A column the request names that the generated code never reads: the
+    plan answers without it ("average X of setosa flowers by Y" must not lose
+    Y), so refuse, naming it.  Not for operations over the whole table, nor
+    for "across the states" (one row per state: no grouping), "any species"
+    (no restriction), the column naming the rows ("customers"), or a word
+    that only hinted at a column ("sells" when units is named)."""
+    if it["op"] in WHOLE_FRAME_OPS or it["op"] == "model" and it.get("features") is None \
+            or it["op"] == "outliers" and not it.get("measures"):
+        return
+    tokens = it.get("tokens") or []
+    for m in it.get("mentions") or []:
+        if getattr(m, "across", False) or m.start and tokens[m.start - 1].f in ("any", "all") \
+                or it.get("counted") in m.cols and it.get("counted_rows") or names_rows(m, it["ds"]) \
+                or m in it.get("hints", ()) or m.score < 70 and fold(m.term) in FILLER:
+            continue
+        if any(f"[{json.dumps(c.name, ensure_ascii=False)}]" in code or json.dumps(c.name, ensure_ascii=False) in code
+               for c in m.cols):
+            continue
+        raise Unknown(f"I did not understand what \u201c{m.term}\u201d ({m.cols[0].name}) does in your request: "
+                      "the analysis I could make does not use it, so I did not answer (without it I would have "
+                      "answered a different question). Say how it should be used, e.g. \u201cby "
+                      f"{m.cols[0].name}\u201d or \u201cfor {m.cols[0].name} = VALUE\u201d.")

@@ -599,8 +599,20 @@ def op_share(it, v):
 
 
 def op_count_rows(it, v):
-    """The number of rows (after filters)."""
-    return [f"print(f\"Number of rows: {{len({v}):,}}\")"], "count the rows"
+    """The number of rows (after filters); of the things counted ("how many
+    states", "count the quarters") when each row is one of them, else their
+    distinct values among the rows."""
+    c = it.get("counted")
+    if c is None:
+        return [f"print(f\"Number of rows: {{len({v}):,}}\")"], "count the rows"
+    what = it.get("counted_time") or [c.name]
+    if it.get("counted_rows"):
+        return ([f"print(f\"Number of rows: {{len({v}):,}}\")",
+                 f"print({lit('Each row is one ' + ' and '.join(what) + ' value, so this counts them.')})"],
+                f"count the {c.name} values (one row each)")
+    return ([f"count = len({v}[{json.dumps(what, ensure_ascii=False)}].drop_duplicates())",
+             f"print(f\"Number of distinct {fs(' and '.join(what))} values: {{count:,}} (in {{len({v}):,}} rows)\")"],
+            f"count the distinct {' and '.join(what)} values")
 
 
 def op_nunique(it, v):

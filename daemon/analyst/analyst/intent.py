@@ -18,7 +18,7 @@ from analyst.described import described_tokens, measure_nouns
 from analyst.groups import rate_condition, regroup, several_values, versus_rest
 from analyst.phrasing import take_sort
 from analyst.resolve import date_format_for
-from analyst.roles import roles
+from analyst.roles import counted, roles
 
 OPS = [  # (op, pattern) checked in order; the first that fits the mentions wins
     ("help", r"^\s*(help|\?|what can you do|examples?)\b"),
@@ -211,6 +211,7 @@ def build_intent(request, ds, res, ds_names=()):
     it["op"] = op
     it["described"] = described
     it["inside"] = inside
+    it["tokens"], it["mentions"] = tokens, ms
     it["filters"] = _resolve_filters(filters, ds, res)
     it["n"] = first_number(q, r"\b(?:top|bottom|first|last|head|tail|sample|best|worst|highest|lowest|largest|smallest|most|least|show)\s+(\d+)", 5)
     it["n"] = first_number(q, r"\b(\d+)\s+(?:rows|records|entries|lines|random|samples?)\b", it["n"])
@@ -238,6 +239,7 @@ def build_intent(request, ds, res, ds_names=()):
             it["row_top"] = True
     if it["op"] == "value_counts" and not (it["group"] or it["others"] or it["measures"]):
         it["op"] = "count_rows"   # what op_value_counts does without a column: said as what it is
+    counted(it, q)
     account(it, tokens, q)
     return it
 

@@ -14,7 +14,7 @@ import json
 import re
 
 from analyst import answer, codegen
-from analyst.audit import FILLER
+from analyst.audit import FILLER, unused_columns
 from analyst.intent import build_intent
 from analyst.parse import NeedAsk, Unknown, dataset_score, detect_freq, find_mentions, tokenize
 from analyst.phrasing import apply_decimals, small_decimals, take_decimals, widen_decimals
@@ -270,7 +270,10 @@ def generate_parts(plans, conventions):
     for k, (it, _) in enumerate(plans, 1):
         if it["op"] == "help":
             continue
-        code, purpose = generate(it, conventions)
+        try:
+            code, purpose = generate(it, conventions)
+        except Unknown as e:
+            raise Unknown(f"Your request has {len(plans)} parts. In part {k}: {e.args[0]}") from None
         codes.append(f"print({json.dumps('Part ' + str(k) + ': ' + purpose, ensure_ascii=False)})\n" + code)
         purposes.append(purpose)
     return "\n".join(codes), "; then ".join(purposes)
@@ -278,8 +281,10 @@ def generate_parts(plans, conventions):
 
 def generate(it, conventions):
     """(code, purpose) of one intent, its numbers printed with the decimals
-    its columns need (small values get more than two)."""
+    its columns need (small values get more than two); refused when a column
+    the request names does not appear in the code (the plan dropped it)."""
     code, purpose = codegen.generate(it, conventions)
+    unused_columns(it, code)
     return widen_decimals(code, small_decimals(it)), purpose
 
 
@@ -324,6 +329,8 @@ def decide(state):
     try:
         plans = understand_parts(request, state.get("digest"), datasets, res, answers)
         it, ds = plans[0]
+        if it["op"] != "help":
+            code, purpose = generate_parts(plans, conventions) if len(plans) > 1 else generate(it, conventions)
     except NeedAsk as e:
         if e.key:  # the daemon stores the user's answer under this convention key
             return tool("ask_user", question=e.question, choices=e.choices, key=e.key)
@@ -338,10 +345,6 @@ def decide(state):
     for key, value, why in res.learned:
         if key and key not in done and res.conv(key) != value:
             return tool("remember_convention", key=key, value=value, why=why)
-    if len(plans) > 1:
-        code, purpose = generate_parts(plans, conventions)
-    else:
-        code, purpose = generate(it, conventions)
     code = apply_decimals(code, decimals)
     if decimals is not None:
         purpose += f", rounded to {decimals} decimals"

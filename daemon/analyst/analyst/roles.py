@@ -18,6 +18,7 @@ def roles(it, tokens, ms, res, q):
     nums = [m for m in free if m.col0.is_numeric() and not m.col0.is_id() and not m.col0.is_date()]
     if op in ("top", "agg", "time", "hist", "rate") and any(m.score >= 85 for m in nums):
         # "which region sells the most units": units is named, "sells" only hints at revenue
+        it["hints"] = [m for m in nums if m.score < 70 and m.value is None]
         nums = [m for m in nums if m.score >= 70 or m.value is not None]
     others = [m for m in free if m not in nums and m not in dates]
     it["measures"] = list(dict.fromkeys(res.column(m) for m in nums))   # "wind speed": one column, named twice
@@ -158,3 +159,45 @@ def stats_method(q, op):
                 "k": float(k.group(1)) if k else 1.5,
                 "z": float(t.group(1) or t.group(2)) if t else 3.0}
     return None
+
+
+def counted(it, q):
+    """"How many states have ...", "count the quarters with ...", "how many
+    countries were above 5": the thing counted is a column's entity.  When
+    each row is one of them (a state column naming every row once, the
+    quarters of quarterly data) the rows are counted; else its distinct
+    values among the rows kept (it["counted"], it["counted_rows"])."""
+    if it["op"] not in ("count_rows", "value_counts") or it.get("group") is not None \
+            or not re.search(r"\b(how many|number of|count)\b", q):
+        return
+    ds = it["ds"]
+    filtered = {id(f.get("col")) for f in it["filters"]}
+    cands = [c for c in it["others"] if id(c) not in filtered and not c.is_numeric() or c.time_part()]
+    cands = list(dict.fromkeys(cands))
+    if len(cands) != 1:
+        return
+    c = cands[0]
+    if it["op"] == "value_counts" and not it["filters"] and not plural_of(it, c):
+        return   # "how many per species" stays a count per value
+    d = ds.virtual_date()
+    finest = (d.virtual[1] or d.virtual[0]) if d is not None else None
+    if c.time_part():
+        rpt = ds.rows_per_time()
+        if c is not finest and c.time_part() != "year":
+            return
+        it["counted_rows"] = c is finest and rpt is not None and rpt < 1.5
+        it["counted_time"] = [x.name for x in (d.virtual[0], d.virtual[1] if c is finest else None) if x is not None]
+    else:
+        it["counted_rows"] = ds.rows is not None and c.distinct == ds.rows
+    it["counted"] = c
+    it["op"] = "count_rows"
+
+
+def plural_of(it, c):
+    """Was column c named in the plural ("countries" for country)?"""
+    from analyst.schema import norm, singular
+    for m in it.get("mentions") or []:
+        if c in m.cols and m.value is None:
+            t = norm(m.term)
+            return t != c.norm and " ".join(singular(w) for w in t.split()) == c.snorm
+    return False
