@@ -280,3 +280,27 @@ def unused_columns(it, code):
                       "the analysis I could make does not use it, so I did not answer (without it I would have "
                       "answered a different question). Say how it should be used, e.g. \u201cby "
                       f"{m.cols[0].name}\u201d or \u201cfor {m.cols[0].name} = VALUE\u201d.")
+
+
+HOW_READ = {70: "a word of its name", 60: "a synonym", 50: "a synonym of a word of its name",
+            45: "the start of its name", 40: "a near spelling"}
+
+
+def readings(it, code):
+    """"Assumption:" lines for the columns the code uses that the request
+    named only loosely (a synonym, a word of a longer name, a near spelling,
+    an abbreviation): the reader sees which column was taken for which word.
+    A word the user already tied to a column (a convention, an answer) or an
+    exact name needs none."""
+    out = []
+    for m in it.get("mentions") or []:
+        if m.value is not None or len(m.cols) != 1 or m.score >= 85 and not m.abbreviated:
+            continue
+        c = m.cols[0]
+        if json.dumps(c.name, ensure_ascii=False) not in code or norm(m.term) == c.norm:
+            continue
+        how = "run-together or abbreviated words of its name" if m.abbreviated else HOW_READ.get(m.score, "a loose match")
+        line = f"Assumption: \u201c{m.term}\u201d read as the column {c.name} ({how}); name the column if you meant another."
+        if line not in out:
+            out.append(line)
+    return out

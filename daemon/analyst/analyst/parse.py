@@ -114,6 +114,7 @@ class Mention:
         self.start, self.end, self.term, self.score = start, end, term, score
         self.cols, self.value = cols, value
         self.role = None
+        self.abbreviated = False   # matched as run-together / abbreviated words ("food expenditure" → foodexp)
 
     @property
     def col0(self):
@@ -146,6 +147,7 @@ def find_mentions(tokens, ds, dataset_names=()):
             abbr = abbreviated(run, ds) if not score or n > 1 else []
             if abbr:
                 found = Mention(i, i + n, term, 86 if n > 1 else 70, abbr)
+                found.abbreviated = True
                 break
             val = _value_match(norm(term), ds)
             if val and (n > 1 or (norm(term) not in STOP and len(norm(term)) > 1)):

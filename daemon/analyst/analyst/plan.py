@@ -14,7 +14,7 @@ import json
 import re
 
 from analyst import answer, codegen
-from analyst.audit import FILLER, unused_columns
+from analyst.audit import FILLER, readings, unused_columns
 from analyst.intent import build_intent
 from analyst.parse import NeedAsk, Unknown, dataset_score, detect_freq, find_mentions, tokenize
 from analyst.phrasing import apply_decimals, small_decimals, take_decimals, widen_decimals
@@ -281,11 +281,13 @@ def generate_parts(plans, conventions):
 
 def generate(it, conventions):
     """(code, purpose) of one intent, its numbers printed with the decimals
-    its columns need (small values get more than two); refused when a column
-    the request names does not appear in the code (the plan dropped it)."""
+    its columns need (small values get more than two), the columns named only
+    loosely said ("Assumption: ..."); refused when a column the request names
+    does not appear in the code (the plan dropped it)."""
     code, purpose = codegen.generate(it, conventions)
     unused_columns(it, code)
-    return widen_decimals(code, small_decimals(it)), purpose
+    said = "".join(f"print({json.dumps(line, ensure_ascii=False)})\n" for line in readings(it, code))
+    return said + widen_decimals(code, small_decimals(it)), purpose
 
 
 def guess_dataset(request, datasets):
