@@ -116,10 +116,11 @@ def unused_numbers(it, tokens, ms):
     """A number of the request that nothing used ("How many women rate their
     marriage as 5?") would be dropped silently: refuse, naming it."""
     used = {f.get("tok") for f in it["filters"] if "tok" in f} | set(it.get("used_toks", ()))
+    used |= {i for f in it["filters"] for i in f.get("toks", ())}
     vals = set()
     for f in it["filters"] + ([it["condition"]] if it.get("condition") else []) + \
             [{"kind": "compare", "value": x} for x in it.get("used_values", ())]:
-        for v in (f["value"] if f["kind"] == "isin" else [f.get("value")]):
+        for v in (f["value"] if f["kind"] in ("isin", "range") else [f.get("value")]):
             vals.add(str(v)[:4] if f["kind"] in ("year", "date") else str(v))
             try:
                 vals.add(float(v))

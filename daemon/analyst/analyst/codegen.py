@@ -99,6 +99,7 @@ def preamble(it, conventions):
     if any(ln.startswith("with warnings") for ln in conv):
         conv.insert(0, "import warnings")
     lines = [f"{v} = dfs[{lit(ds.name)}]" + (".copy()" if conv else "")] + conv
+    lines += [f"print({lit('Assumption: ' + f['assume'] + '.')})" for f in it["filters"] if f.get("assume")]
     for f in it["filters"]:
         if f["kind"] == "search":
             lines += search_lines(v, f)
@@ -187,6 +188,9 @@ def filter_expr(v, f):
         if c.is_numeric() or all(x in c.values for x in vals):
             return f"{col(v, c)}.isin({vals!r})"
         return f"{col(v, c)}.astype(str).str.casefold().isin({[str(x).casefold() for x in vals]!r})"
+    if f["kind"] == "range":
+        lo, hi = (int(x) if float(x).is_integer() else x for x in f["value"])
+        return f"{col(v, c)}.between({lo!r}, {hi!r})"
     if f["kind"] == "compare":
         val = f["value"]
         val = int(val) if float(val).is_integer() else val
@@ -210,6 +214,9 @@ def filter_text(it):
             parts.append(f"{f['col'].name} {f['op']} {f['value']}")
         elif f["kind"] == "isin":
             parts.append(f"{f['col'].name} is {' or '.join(str(x) for x in f['value'])}")
+        elif f["kind"] == "range":
+            lo, hi = (int(x) if float(x).is_integer() else x for x in f["value"])
+            parts.append(f"{lo} <= {f['col'].name} <= {hi}")
         else:
             val = f["value"]
             if isinstance(val, float) and val.is_integer():

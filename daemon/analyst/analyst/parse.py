@@ -37,12 +37,13 @@ AGG_WORDS = [
     ("range", r"(?<!interquartile )(?<!inter-quartile )\brange\b(?! (?:from|between)\b)"),
     ("cv", r"\bcoefficient of variation\b"),
 ]
+NOT_A_QUARTER = r"(?! (?:of |in )?(?:1[5-9]|20)\d\d)(?<!(?:1[5-9]|20)\d\d q[13])"   # "Q3 1980" is a quarter
 QUANTILE_WORDS = [  # (pattern, quantiles in %): "90th percentile", "first quartile", "quartiles"
     (r"\b(\d{1,2}(?:\.\d+)?)(?:st|nd|rd|th)?[- ]percentiles?\b", None),
     (r"\b(\d{1,2})(?:st|nd|rd|th)\b(?=.*\bpercentiles\b)", None),
     (r"\bpercentiles? (\d{1,2}(?:\.\d+)?)\b", None),
-    (r"\b(first|lower) quartile\b|\bq1\b", [25]),
-    (r"\b(third|upper) quartile\b|\bq3\b", [75]),
+    (r"\b(first|lower) quartile\b|\bq1\b" + NOT_A_QUARTER, [25]),
+    (r"\b(third|upper) quartile\b|\bq3\b" + NOT_A_QUARTER, [75]),
     (r"\bquartiles\b", [25, 50, 75]),
 ]
 FREQ_WORDS = [
@@ -371,6 +372,15 @@ def _comparison_after(tokens, m):
     lead = re.match(r"^(of |with |that |which )", text)
     text = text[lead.end():] if lead else text
     start = m.end + skip + (1 if lead else 0)
+    mm = re.match(r"(?:is |are |was |were |of )?(?:between|from) (\S+) (?:and|to) (\S+)", text)
+    if mm:   # "alcohol between 13 and 14": both ends kept, said
+        lo = next((t for t in rest if t.f == mm.group(1) and t.kind == "num"), None)
+        hi = next((t for t in rest if t.f == mm.group(2) and t.kind == "num" and lo is not None and t.i > lo.i), None)
+        if lo is not None and hi is not None and not _years(lo, hi, m):
+            return {"kind": "range", "mention": m, "op": "between", "value": [lo.number(), hi.number()], "tok": lo.i,
+                    "toks": [lo.i, hi.i], "span": set(range(m.end, hi.i + 1)),
+                    "assume": f"\u201c{re.sub(r'^(is|are|was|were|of) ', '', mm.group(0))}\u201d read as "
+                              f"{lo.text} \u2264 {m.col0.name} \u2264 {hi.text} (both ends included)"}
     for op, pat in NUMBER_FIRST:
         mm = re.match(r"(?:is |are |was |of )?(\S+) " + pat + r"\b", text)
         if mm:
@@ -397,6 +407,11 @@ def _comparison_after(tokens, m):
             return {"kind": "value", "mention": m, "op": op, "value": value, "tok": tok.i, "span": span}
         return None
     return None
+
+
+def _years(lo, hi, m):
+    """"between 1960 and 2000" after a measure is a period, not a range of it."""
+    return all(re.fullmatch(r"(1[5-9]|20)\d\d", t.text) for t in (lo, hi)) and not m.col0.time_part()
 
 
 def _is_code_word(tok, c):
@@ -486,12 +501,23 @@ def _orphan_filters(tokens, ms, filters):
 def _date_filters(tokens):
     """Year and date bounds: in 2023, since 2023-06-01, before 2024 (each with
     the positions of the words it reads, its span)."""
-    out = []
+    out, done = [], set()
     for k, t in enumerate(tokens):
+        if k in done:
+            continue
         prev = tokens[k - 1].f if k else ""
         nxt = " ".join(x.f for x in tokens[k + 1:k + 3])
         year = t.kind == "num" and re.fullmatch(r"(1[5-9]|20)\d\d", t.text)
-        if year and re.match(r"(and|or) (later|after|onwards?)\b|onwards?\b", nxt):
+        span = _year_range(tokens, k) or _period_of_year(tokens, k)
+        if span:
+            lo, hi, used = span
+            said = " ".join(tokens[i].text for i in sorted(used))
+            assume = (f"\u201c{said}\u201d read as {lo[:4]} to {int(hi[:4]) - 1}, both years included"
+                      if tokens[min(used)].f in ("between", "from") else None)
+            out += [{"kind": "date", "op": ">=", "value": lo, "span": used, "tok": k, "assume": assume},
+                    {"kind": "date", "op": "<", "value": hi, "span": used, "tok": max(used)}]
+            done |= used
+        elif year and re.match(r"(and|or) (later|after|onwards?)\b|onwards?\b", nxt):
             out.append({"kind": "date", "op": ">=", "value": t.text + "-01-01",
                         "span": {k - 1, k, k + 1, k + 2} if prev == "from" else {k, k + 1, k + 2}})
         elif year and re.match(r"(and|or) (earlier|before)\b", nxt):
@@ -511,6 +537,56 @@ def _date_filters(tokens):
             if op:
                 out.append({"kind": "date", "op": op, "value": t.text, "span": {k - 1, k}})
     return out
+
+
+MONTHS = ["january", "february", "march", "april", "may", "june", "july", "august", "september",
+          "october", "november", "december"]
+ORDINALS = {"first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3, "fourth": 4, "4th": 4, "last": 0}
+
+
+def _is_year(t):
+    return t is not None and t.kind == "num" and re.fullmatch(r"(1[5-9]|20)\d\d", t.text)
+
+
+def _year_range(tokens, k):
+    """"between 1960 and 2000", "from 1960 to 2000" (both years in full):
+    (first day, day after the last year, positions read), or None."""
+    prev = tokens[k - 1].f if k else ""
+    if not _is_year(tokens[k]) or prev not in ("between", "from") or k + 2 >= len(tokens):
+        return None
+    if tokens[k + 1].f not in ("and", "to", "until", "through", "till", "-") or not _is_year(tokens[k + 2]):
+        return None
+    a, b = int(tokens[k].text), int(tokens[k + 2].text)
+    if b < a:
+        return None
+    return f"{a}-01-01", f"{b + 1}-01-01", {k - 1, k, k + 1, k + 2}
+
+
+def _period_of_year(tokens, k):
+    """"the first quarter of 2009", "Q1 2009", "the second half of 2005",
+    "December 2008": (first day, first day after, positions read), or None."""
+    t = tokens[k]
+    j = k + 1 + (1 if k + 1 < len(tokens) and tokens[k + 1].f in ("of", "in") else 0)
+    y = tokens[j] if j < len(tokens) else None
+    if not _is_year(y):
+        return None
+    year = int(y.text)
+    if t.f in MONTHS:
+        m = MONTHS.index(t.f) + 1
+        end = f"{year + 1}-01-01" if m == 12 else f"{year}-{m + 1:02d}-01"
+        return f"{year}-{m:02d}-01", end, set(range(k, j + 1))
+    if re.fullmatch(r"q[1-4]", t.f):
+        n, size, first = int(t.f[1]), 3, k
+    elif t.f in ("quarter", "half") and k and tokens[k - 1].f in ORDINALS and ORDINALS[tokens[k - 1].f]:
+        n, size, first = ORDINALS[tokens[k - 1].f], 3 if t.f == "quarter" else 6, k - 1
+        if n > 12 // size:
+            return None
+    else:
+        return None
+    m0 = (n - 1) * size + 1
+    m1 = m0 + size
+    end = f"{year + 1}-01-01" if m1 > 12 else f"{year}-{m1:02d}-01"
+    return f"{year}-{m0:02d}-01", end, set(range(first, j + 1))
 
 
 def two_values(tokens, ms):
