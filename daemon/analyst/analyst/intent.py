@@ -10,7 +10,7 @@ that every word of the request is carried by the plan in audit.py.
 import re
 
 from analyst.parse import (Unknown, PLOT_RE, FREQ_WORDS, detect_agg, detect_aggs, detect_freq,
-                           find_mentions, first_number, mark_groups, parse_filters,
+                           find_mentions, first_number, mark_groups, parse_filters, prev_words,
                            tokenize, two_values)
 from analyst import dateparts
 from analyst.audit import account, check_unmatched, unmatched_words, unused_numbers
@@ -54,7 +54,7 @@ OPS = [  # (op, pattern) checked in order; the first that fits the mentions wins
 
 
 
-def pick_op(q, ms, filters):
+def pick_op(q, ms, filters, tokens=()):
     """The operation: the first keyword pattern that fits the mentions."""
     free = [m for m in ms if m.role is None]
     nums = list({m.col0.name: m for m in free if m.col0.is_numeric() and not m.col0.is_id()}.values())
@@ -76,6 +76,7 @@ def pick_op(q, ms, filters):
             continue
         if op == "rate":
             if any(m.col0.is_flag() or m.col0.is_binary01() for m in free) or re.search(r"\b(had|have|has|with) (a |an |any )?\w+", q) \
+                    or any(m.col0.is_numeric() and had_before(tokens, m) for m in free) \
                     or any(f.get("mention") is not None and (f["mention"].col0.is_binary01() or f["mention"].col0.is_flag())
                            for f in filters):
                 return "rate"
@@ -86,6 +87,13 @@ def pick_op(q, ms, filters):
             continue
         return op
     return None
+
+
+def had_before(tokens, m):
+    """"respondents (who) have children", "had any affairs": the column is what
+    the rows have, so a share of them is a rate of the column above 0."""
+    words = [w for w in prev_words(tokens, m, 2) if w != "any"]
+    return bool(words) and words[0] in ("had", "have", "has", "with")
 
 
 def default_op(q, ms, freq, has_date):
@@ -151,6 +159,7 @@ def build_intent(request, ds, res, ds_names=()):
     if any(c.norm == "age" for c in ds.columns):   # "patients older than 50"
         request = re.sub(r"\bolder than\b", "with age over", request, flags=re.I)
         request = re.sub(r"\byounger than\b", "with age under", request, flags=re.I)
+    request = re.sub(r"(\d)\s*(?:percent|per cent|pct)\b", r"\1%", request, flags=re.I)   # "above 8 percent": a unit
     q = " ".join(request.casefold().split())
     tokens = tokenize(request)
     ms = find_mentions(tokens, ds, ds_names)
@@ -170,7 +179,7 @@ def build_intent(request, ds, res, ds_names=()):
     filters = [f for f in parse_filters(tokens, ms, ds)   # "voted for Dole (vote = 1)": described, not searched
                if not (f["kind"] == "search" and set(f.get("toks", ())) <= described)]
     described |= versus_rest(tokens, ms)
-    op = pick_op(qf, ms, filters)
+    op = pick_op(qf, ms, filters, tokens)
     mark_groups(tokens, ms, op, paren)
     described |= regroup(tokens, ms, ds)
     has_date = bool(ds.date_columns())

@@ -172,7 +172,10 @@ def counted(it, q):
         return
     ds = it["ds"]
     filtered = {id(f.get("col")) for f in it["filters"]}
-    cands = [c for c in it["others"] if id(c) not in filtered and not c.is_numeric() or c.time_part()]
+    toks = it.get("tokens") or []
+    unbounded = {id(c) for m in it.get("mentions") or [] if m.start and toks[m.start - 1].f in ("any", "all", "every")
+                 for c in m.cols}   # "in any year": not what is counted
+    cands = [c for c in it["others"] if id(c) not in filtered | unbounded and (not c.is_numeric() or c.time_part())]
     cands = list(dict.fromkeys(cands))
     if len(cands) != 1:
         return
