@@ -156,7 +156,8 @@ def account(it, tokens, q):
     does not carry them (it would answer another question without saying so)."""
     used = set(it.get("described", ())) | set(it.get("inside", ()))
     used |= {i for f in it["filters"] + ([it["condition"]] if it.get("condition") else []) for i in f.get("span", ())}
-    for check in (unused_aggregation, unused_comparison, unused_share):
+    used |= {t.i for t in tokens if t.f in it.get("rest_of", "").split()}   # "and those who did not"
+    for check in (unused_aggregation, unused_comparison, unused_share, unused_negation, unused_period):
         word = check(it, tokens, used, q)
         if word:
             raise Unknown(f"I did not understand how \u201c{word}\u201d goes with the rest of your request, so I did "
@@ -305,3 +306,37 @@ def readings(it, code):
         if line not in out:
             out.append(line)
     return out
+
+
+NEGATIONS = {"not", "no", "never", "without", "except", "excluding", "exclude", "excludes", "neither", "nor",
+             "none", "non", "didn't", "don't", "doesn't", "isn't", "aren't", "wasn't", "weren't", "haven't", "hasn't"}
+
+
+def unused_negation(it, tokens, used, q):
+    """"mean age of women who are not religious", "how many years had no
+    sunspots": a negation no filter reads would be dropped, turning the
+    question into its opposite or a wider one."""
+    g = it.get("group")
+    if it["op"] == "ttest" and g is not None and (g.is_flag() or g.is_binary()):
+        return None   # "compare tenure between churned and not churned customers": the two groups
+    for k, t in enumerate(tokens):
+        if (t.f in NEGATIONS or t.f.startswith("non-")) and k not in used:
+            if t.f == "not" and k and tokens[k - 1].f == "or":
+                continue   # "whether or not"
+            return " ".join(x.text for x in tokens[k:k + 2])
+    return None
+
+
+PERIOD_WORDS = {"quarter", "quarters", "half", "month", "months", "week", "weeks", "year", "years", "decade"}
+
+
+def unused_period(it, tokens, used, q):
+    """"in the first quarter", "the last two years": an ordinal period no
+    filter reads (a calendar quarter across years, a relative period) would
+    be dropped."""
+    for k, t in enumerate(tokens[:-1]):
+        nxt = tokens[k + 1]
+        if t.f in ("first", "second", "third", "fourth", "1st", "2nd", "3rd", "4th", "last", "final", "past",
+                   "previous", "next", "recent") and nxt.f in PERIOD_WORDS and k not in used and k + 1 not in used:
+            return f"{t.text} {nxt.text}"
+    return None

@@ -75,7 +75,8 @@ def flag_filters(it, tokens, others, res):
             continue
         before = " ".join(t.f for t in tokens[max(0, m.start - 2):m.start])
         neg = bool(re.search(r"\b(not|non|never|didn't|did not|haven't|no|without)$", before))
-        it["filters"].append({"kind": "flag", "col": c, "op": "!=" if neg else "==", "value": "yes"})
+        it["filters"].append({"kind": "flag", "col": c, "op": "!=" if neg else "==", "value": "yes",
+                              "span": set(range(max(0, m.start - 2), m.end)) if neg else set()})
         it["others"] = [x for x in it["others"] if x is not c]
 
 
