@@ -39,6 +39,8 @@ def roles(it, tokens, ms, res, q):
         if c is not None and not c.dtype.startswith("datetime"):
             it["formats"][c.name] = date_format_for(res, c)
     flag_filters(it, tokens, others, res)
+    if op in ("agg", "top", "time"):
+        qualifiers(it, tokens, nums, res)
     if op == "ttest":
         pair = two_values(None, ms)
         if pair:
@@ -57,6 +59,61 @@ def roles(it, tokens, ms, res, q):
     if op == "linreg":
         linreg_roles(it, tokens, nums, res, q)
     it["method"] = stats_method(q, op)
+
+
+QUALIFY_WORDS = {"who", "that", "which", "with", "having", "had", "have", "has", "took", "take", "taking",
+                 "whose", "where", "in", "for", "among", "did", "do", "does", "are", "were", "is", "was"}
+
+
+def qualifiers(it, tokens, nums, res):
+    """Measures named after the first through a qualifying word (who, with,
+    took, for, ...) rather than listed with it qualify the rows ("average GPA
+    of students who took PSI"), as does a 0/1 column counted ("how many
+    southern states"): a 0/1 or yes/no column is the condition = 1 (said); a
+    count that is never negative after "with" / "have" is the condition > 0
+    (said); any other column is refused, named (it would be averaged as a
+    second measure)."""
+    ms = [m for m in nums if m.value is None and m.role is None]
+    only_count = it["op"] == "agg" and [a for a in it.get("aggs") or [it.get("agg")] if a] == ["count"]
+    keep, prev_end = [], None
+    for m in sorted(ms, key=lambda m: m.start):
+        c = res.column(m)
+        between = {t.f for t in tokens[prev_end:m.start]} if prev_end is not None else set()
+        listed = prev_end is None or c in keep or not between & QUALIFY_WORDS
+        if only_count and (c.is_binary01() or c.is_flag()) or not listed:
+            it["filters"].append(qualifier_filter(m, c, tokens))
+        else:
+            keep.append(c)
+            prev_end = m.end
+    if len(keep) != len(it["measures"]):
+        it["measures"] = [c for c in it["measures"] if c in keep]
+        it["measure"] = it["measures"][0] if it["measures"] else None
+        if only_count and not it["measures"]:
+            it["op"] = "count_rows"
+
+
+def qualifier_filter(m, c, tokens):
+    """The condition a qualifying column names: = 1 (yes) for 0/1 and yes/no
+    columns, > 0 for a count after "with" / "have"; otherwise refused."""
+    span = set(range(max(0, m.start - 3), m.end))
+    lead = max(0, m.start - 1) if m.start and tokens[m.start - 1].f in QUALIFY_WORDS | {"took"} else m.start
+    said = " ".join(t.text for t in tokens[lead:m.end])
+    if c.is_flag():
+        return {"kind": "flag", "col": c, "op": "==", "value": "yes", "span": span,
+                "assume": f"\u201c{said}\u201d read as {c.name} = yes"}
+    if c.is_binary01():
+        return {"kind": "compare", "col": c, "op": "==", "value": 1, "span": span, "tok": m.start,
+                "assume": f"\u201c{said}\u201d read as {c.name} = 1"}
+    try:
+        never_negative = float(c.min) >= 0
+    except (TypeError, ValueError):
+        never_negative = False
+    if never_negative and tokens[m.start - 1].f in ("with", "have", "had", "has", "having"):
+        return {"kind": "compare", "col": c, "op": ">", "value": 0, "span": span, "tok": m.start,
+                "assume": f"\u201c{said}\u201d read as {c.name} > 0"}
+    raise Unknown(f"I did not understand the condition \u201c{said}\u201d: {c.name} is not a yes/no column, so I do not "
+                  f"know which of its values you mean, and I did not answer. Name one, e.g. \u201c{c.name} = 1\u201d or "
+                  f"\u201c{c.name} above 2\u201d.")
 
 
 FLAG_OPS = {"agg", "hist", "time", "top", "count_rows", "nunique", "normality", "outliers", "scatter",
