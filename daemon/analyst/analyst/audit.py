@@ -7,7 +7,7 @@ answered as if it were the one asked).
 import json
 import re
 
-from analyst.parse import Unknown
+from analyst.parse import Unknown, names_dataset
 from analyst.schema import STOP, fold, norm
 
 FILLER = set("""can could would should want wanted like need see know look let us
@@ -23,13 +23,15 @@ whether exist exists study survey whose name they them their""".split())
 
 def unmatched_words(tokens, ms, ds_names, described=()):
     """Content words that name nothing in the data (used to say so honestly);
-    described: token positions known to describe a column or the rows."""
+    described: token positions known to describe a column or the rows; a
+    dataset's name counts only where it reads as the data ("in sales",
+    "the sunspots data"), not as a measure ("the most sunspots")."""
     used = set(described)
     for m in ms:
         used.update(range(m.start, m.end))
     names = {norm(n) for n in ds_names}
     return [t.text for t in tokens if t.kind == "w" and t.i not in used and len(t.f) > 2
-            and t.f not in STOP and t.f not in FILLER and norm(t.text) not in names
+            and t.f not in STOP and t.f not in FILLER and not (norm(t.text) in names and names_dataset(tokens, t.i))
             and not t.f.endswith("ly")]
 
 
@@ -131,6 +133,10 @@ def unused_numbers(it, tokens, ms):
     if it["op"] in ("top", "head", "tail", "sample"):
         vals.add(float(it.get("n") or 0))
     for t in tokens:
+        if t.kind == "decade" and t.i not in used and int(t.text) % 100 == 0:
+            y = int(t.text)
+            raise Unknown(f"\u201c{t.text}s\u201d can mean the decade {y}-{y + 9} or the century {y}-{y + 99}, so I did not "
+                          f"answer. Ask e.g. \u201cfrom {y} to {y + 99}\u201d or \u201cfrom {y} to {y + 9}\u201d.")
         if t.kind in ("odd", "decade") and t.i not in used:   # "5k", "1980s" read by nothing
             raise Unknown(f"I did not understand \u201c{t.text}\u201d in your request, so I did not answer "
                           "(without it I would have answered a different question). Write numbers in full "
@@ -157,7 +163,7 @@ def account(it, tokens, q):
     used = set(it.get("described", ())) | set(it.get("inside", ()))
     used |= {i for f in it["filters"] + ([it["condition"]] if it.get("condition") else []) for i in f.get("span", ())}
     used |= {t.i for t in tokens if t.f in it.get("rest_of", "").split()}   # "and those who did not"
-    for check in (unused_aggregation, unused_comparison, unused_share, unused_negation, unused_period):
+    for check in (unused_aggregation, unused_comparison, unused_share, unused_negation, unused_period, unnamed_entity):
         word = check(it, tokens, used, q)
         if word:
             raise Unknown(f"I did not understand how \u201c{word}\u201d goes with the rest of your request, so I did "
@@ -339,4 +345,27 @@ def unused_period(it, tokens, used, q):
         if t.f in ("first", "second", "third", "fourth", "1st", "2nd", "3rd", "4th", "last", "final", "past",
                    "previous", "next", "recent") and nxt.f in PERIOD_WORDS and k not in used and k + 1 not in used:
             return f"{t.text} {nxt.text}"
+    return None
+
+
+ROW_WORDS = {"row", "rows", "record", "records", "observation", "observations", "entry", "entries", "one", "ones",
+             "value", "values", "is", "are", "was", "were", "of", "the", "a", "an", "case", "cases", "item", "items"}
+
+
+def unnamed_entity(it, tokens, used, q):
+    """"Which state had the most executions?" on data with no column naming
+    the states: the best row can be shown, but not which state it is; say so
+    rather than answer with a row number."""
+    if it["op"] != "top" or it.get("group") is not None or \
+            any(not c.is_numeric() or c.is_id() for c in it.get("others") or []):
+        return None
+    from analyst.described import ROW_NOUNS
+    for k, t in enumerate(tokens[:-1]):
+        nxt = tokens[k + 1]
+        if t.f in ("which", "what") and nxt.kind == "w" and nxt.f not in ROW_WORDS and nxt.f not in ROW_NOUNS \
+                and k + 1 not in used and nxt.f not in STOP:
+            return f"{t.text} {nxt.text}"
+        if t.f in ("which", "what") and nxt.f in STOP and nxt.f not in ROW_WORDS and nxt.f not in \
+                ("highest", "lowest", "largest", "smallest", "most", "least", "top", "bottom", "biggest"):
+            return None
     return None

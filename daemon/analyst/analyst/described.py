@@ -47,7 +47,7 @@ def described_tokens(request, tokens, ms, ds):
         w = t.f
         if (w in ROW_NOUNS and rows_are is None or (w in GENDER_NOUNS and not gendered)) and w not in cols:
             out.add(t.i)
-        elif names_dataset(t, tokens, ms, ds):
+        elif dataset_word(t, tokens, ms, ds):
             out.add(t.i)
     for m in ms:   # "murder rate", "violent crime rate" (crime: a word of statecrime)
         k = m.end + (1 if m.end in out else 0)
@@ -97,20 +97,27 @@ def entity_column(ds):
                  and not c.is_id() and c.kind in ("text", "categorical")), None)
 
 
-def names_dataset(t, tokens, ms, ds):
-    """A word of the dataset's name that describes rather than asks: the
-    whole name ("sunspots", "the Nile"), or a word of it next to a column
-    ("sunspot activity", "violent crime"); alone, a word of a compound name
-    (inflation in interest_inflation) may be the very measure asked about."""
+def dataset_word(t, tokens, ms, ds):
+    """A word of the dataset's name that describes rather than asks: before
+    "data", or next to a column ("sunspot activity", "violent crime"; the
+    whole name may stand a few function words away: "volume of the Nile").
+    Alone it may be the very measure asked about ("which year had the most
+    sunspots", inflation in interest_inflation)."""
     w = t.f
     dsname = re.sub(r"[^a-z]", "", fold(ds.name))
     if len(w) < 4 or not w.isalpha() or not (w in dsname or w.rstrip("s") in dsname):
         return False
-    if w.rstrip("s") == dsname.rstrip("s"):
-        return True
     nxt = tokens[t.i + 1].f if t.i + 1 < len(tokens) else ""
-    return nxt in ("data", "dataset", "study", "file", "table") or \
-        any(m.value is None and (m.start == t.i + 1 or m.end == t.i) for m in ms)
+    if nxt in ("data", "dataset", "study", "file", "table", "series"):
+        return True
+    near = 3 if w.rstrip("s") == dsname.rstrip("s") else 1   # "volume of the Nile", "sunspot activity"
+    for m in ms:
+        if m.value is not None:
+            continue
+        gap = tokens[m.end:t.i] if m.end <= t.i else tokens[t.i + 1:m.start]
+        if len(gap) < near and all(x.f in ("of", "the", "in", "for", "a") for x in gap):
+            return True
+    return False
 
 
 def measure_nouns(tokens, ms, described, paren):

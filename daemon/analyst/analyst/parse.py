@@ -141,7 +141,7 @@ def find_mentions(tokens, ds, dataset_names=()):
             term = " ".join(t.text for t in run)
             score, cols = best_columns(term, ds)
             if score and (n == 1 or score >= 85):
-                if n == 1 and run[0].kind == "w" and norm(term) in skip_names and score < 85 and _names_dataset(tokens, i):
+                if n == 1 and run[0].kind == "w" and norm(term) in skip_names and score < 85 and names_dataset(tokens, i):
                     continue
                 found = Mention(i, i + n, term, score, cols)
                 break
@@ -210,7 +210,7 @@ def abbreviated(run, ds):
     return out
 
 
-def _names_dataset(tokens, i):
+def names_dataset(tokens, i):
     """True when the word at i reads as a dataset name ("in sales", "sales data")."""
     prev = tokens[i - 1].f if i > 0 else ""
     nxt = tokens[i + 1].f if i + 1 < len(tokens) else ""
@@ -529,7 +529,7 @@ def _date_filters(tokens):
                 out.append({"kind": "date", "op": "<", "value": t.text + "-01-01", "span": {k - 1, k}})
             elif prev in ("in", "during", "for", "of") or (k + 1 < len(tokens) and tokens[k + 1].f == "only"):
                 out.append({"kind": "year", "value": int(t.text), "span": {k - 1, k, k + 1}})
-        elif t.kind == "decade":   # "in the 1980s": 1980 to 1989
+        elif t.kind == "decade" and int(t.text) % 100:   # "in the 1980s": 1980 to 1989 ("the 1700s" may be a century)
             out.append({"kind": "date", "op": ">=", "value": t.text + "-01-01", "tok": k, "span": {k}})
             out.append({"kind": "date", "op": "<", "value": str(int(t.text) + 10) + "-01-01", "tok": k, "span": {k}})
         elif t.kind == "date":
