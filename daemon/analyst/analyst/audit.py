@@ -163,7 +163,8 @@ def account(it, tokens, q):
     used = set(it.get("described", ())) | set(it.get("inside", ()))
     used |= {i for f in it["filters"] + ([it["condition"]] if it.get("condition") else []) for i in f.get("span", ())}
     used |= {t.i for t in tokens if t.f in it.get("rest_of", "").split()}   # "and those who did not"
-    for check in (unused_aggregation, unused_comparison, unused_share, unused_negation, unused_period, unnamed_entity):
+    for check in (unused_operation, unused_aggregation, unused_comparison, unused_share, unused_negation, unused_period,
+                  unnamed_entity):
         word = check(it, tokens, used, q)
         if word:
             raise Unknown(f"I did not understand how \u201c{word}\u201d goes with the rest of your request, so I did "
@@ -368,4 +369,30 @@ def unnamed_entity(it, tokens, used, q):
         if t.f in ("which", "what") and nxt.f in STOP and nxt.f not in ROW_WORDS and nxt.f not in \
                 ("highest", "lowest", "largest", "smallest", "most", "least", "top", "bottom", "biggest"):
             return None
+    return None
+
+
+OP_NAMED = [  # words that name an operation, and the operations that carry them
+    (r"\bcorrelat\w*", {"corr", "heatmap", "scatter", "linreg"}),
+    (r"\bhistograms?\b", {"hist"}),
+    (r"\bscatter\w*", {"scatter"}),
+    (r"\b(box ?plots?|boxplots?|whiskers?)\b", {"box"}),
+    (r"\bheat ?maps?\b", {"heatmap"}),
+    (r"\b(outliers?|anomal\w*)\b", {"outliers"}),
+    (r"\b(normality|normally distributed|shapiro\w*|gaussian)\b", {"normality"}),
+    (r"\b(regress\w*|slope|intercept|r-?squared)\b", {"linreg", "model"}),
+    (r"\b(predict\w*|forecast\w*)\b", {"model", "linreg"}),
+    (r"\b(t-?tests?|anova|chi-?square\w*|kruskal)\b", {"ttest"}),
+]
+
+
+def unused_operation(it, tokens, used, q):
+    """"Correlate urban with violent, and regress violent on poverty" read as
+    one regression: an operation the request names that the plan does not
+    run (two requests run together, one of them lost)."""
+    qf = " ".join(t.f for t in tokens if t.i not in set(it.get("inside", ())))
+    for pat, ops in OP_NAMED:
+        m = re.search(pat, qf)
+        if m and it["op"] not in ops:
+            return m.group(0)
     return None
