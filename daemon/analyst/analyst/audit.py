@@ -278,7 +278,7 @@ def unused_columns(it, code):
         return
     tokens = it.get("tokens") or []
     for m in it.get("mentions") or []:
-        if getattr(m, "across", False) or m.start and tokens[m.start - 1].f in ("any", "all") \
+        if getattr(m, "across", False) or m.start and tokens[m.start - 1].f in ("any", "all", "those", "these") \
                 or it.get("counted") in m.cols and it.get("counted_rows") or names_rows(m, it["ds"]) \
                 or m in it.get("hints", ()) or m.score < 70 and fold(m.term) in FILLER:
             continue
@@ -383,6 +383,7 @@ OP_NAMED = [  # words that name an operation, and the operations that carry them
     (r"\b(regress\w*|slope|intercept|r-?squared)\b", {"linreg", "model"}),
     (r"\b(predict\w*|forecast\w*)\b", {"model", "linreg"}),
     (r"\b(t-?tests?|anova|chi-?square\w*|kruskal)\b", {"ttest"}),
+    (r"\b(significan\w*|tests?|tested|testing|p-?values?)\b", {"ttest", "corr", "linreg", "normality", "outliers"}),
 ]
 
 

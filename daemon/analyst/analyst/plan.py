@@ -178,6 +178,22 @@ def read_part(part, k, out, digest, datasets, res, answers):
     return plan, False
 
 
+PLOT_IT = re.compile(r"(?:and |then |also )*(?:please )?(?:plot|chart|graph|draw|visuali[sz]e|show)(?: me)? "
+                     r"(?:it|them|this|that|these|the results?|the values)(?: (?:as|in|with) (?:a |an )?[\w ]+)?", re.I)
+BACK_REF = re.compile(r"\b(their|those|these|they|them)\b", re.I)
+
+
+def carry_rows(it, prev, part):
+    """"How many patients are older than 60, and what is their average bmi?":
+    a later part that points back at the rows of the one before ("their",
+    "those quarters") keeps that part's filters (said), unless it has its own."""
+    if not BACK_REF.search(part) or not prev.get("filters") or it.get("filters"):
+        return
+    it["filters"] = [dict(f) for f in prev["filters"]]
+    it["filters"][0]["assume"] = (f"\u201c{BACK_REF.search(part).group(0)}\u201d read as the rows of the part before"
+                                  f"{codegen.filter_text(prev)}")
+
+
 def understand_parts(request, digest, datasets, res, answers):
     """[(intent, dataset)] for each part of a request (read_part); a part that
     restates the one before ("... How many outliers are there?", "Use the
@@ -189,8 +205,13 @@ def understand_parts(request, digest, datasets, res, answers):
     for k, part in enumerate(parts):
         if out:
             part = same_period(part, out[-1][0])
+        if out and PLOT_IT.fullmatch(part.strip(" .,;!?")):   # "..., then plot it": the part before, drawn
+            out[-1][0]["plot"] = True
+            continue
         try:
             plan, borrowed = read_part(part, k, out, digest, datasets, res, answers)
+            if out:
+                carry_rows(plan[0], out[-1][0], part)
         except Unknown as e:
             plan = merged(out, texts, parts[k], digest, datasets, res, answers)
             if plan is None:
