@@ -100,15 +100,27 @@ def preamble(it, conventions):
         conv.insert(0, "import warnings")
     lines = [f"{v} = dfs[{lit(ds.name)}]" + (".copy()" if conv else "")] + conv
     lines += [f"print({lit('Assumption: ' + f['assume'] + '.')})" for f in it["filters"] if f.get("assume")]
-    for f in it["filters"]:
+    for k, f in enumerate(it["filters"]):
         if f["kind"] == "search":
             lines += search_lines(v, f)
             continue
+        if f["kind"] == "stat":
+            lines += stat_lines(v, f, k)
         lines.append(f"{v} = {v}[{filter_expr(v, f)}]")
     if it["filters"]:
         lines.append(f"print(f\"Rows matching{fs(filter_text(it))}: {{len({v}):,}}\")")
         lines.append(f"assert len({v}) > 0, {lit('no rows match the filters' + filter_text(it))}")
     return lines, v
+
+
+def stat_lines(v, f, k):
+    """Prints the statistic a condition compares with ("above the mean"), and
+    over which rows it was taken when other conditions came first."""
+    c = f["col"]
+    over = "all rows" if k == 0 else "the rows kept by the conditions before it"
+    return [f"threshold = {col(v, c)}.{f['value']}()",
+            f"print(f\"{fs(f['value'].capitalize())} of {fs(c.name)} (the threshold, over {{len({v}):,}} rows): {{threshold:,.2f}}\")"] + \
+        ([f"print({lit('Assumption: the ' + f['value'] + ' of ' + c.name + ' is taken over ' + over + '.')})"] if k else [])
 
 
 def virtual_date_lines(v, d):
@@ -188,6 +200,8 @@ def filter_expr(v, f):
         if c.is_numeric() or all(x in c.values for x in vals):
             return f"{col(v, c)}.isin({vals!r})"
         return f"{col(v, c)}.astype(str).str.casefold().isin({[str(x).casefold() for x in vals]!r})"
+    if f["kind"] == "stat":   # "above the mean": the statistic of the rows kept so far
+        return f"{col(v, c)} {f['op']} {col(v, c)}.{f['value']}()"
     if f["kind"] == "range":
         lo, hi = (int(x) if float(x).is_integer() else x for x in f["value"])
         return f"{col(v, c)}.between({lo!r}, {hi!r})"
@@ -214,6 +228,8 @@ def filter_text(it):
             parts.append(f"{f['col'].name} {f['op']} {f['value']}")
         elif f["kind"] == "isin":
             parts.append(f"{f['col'].name} is {' or '.join(str(x) for x in f['value'])}")
+        elif f["kind"] == "stat":
+            parts.append(f"{f['col'].name} {f['op']} its {f['value']}")
         elif f["kind"] == "range":
             lo, hi = (int(x) if float(x).is_integer() else x for x in f["value"])
             parts.append(f"{lo} <= {f['col'].name} <= {hi}")

@@ -10,7 +10,7 @@ that every word of the request is carried by the plan in audit.py.
 import re
 
 from analyst.parse import (Unknown, PLOT_RE, FREQ_WORDS, detect_agg, detect_aggs, detect_freq,
-                           find_mentions, first_number, mark_groups, parse_filters, prev_words,
+                           find_mentions, first_number, mark_groups, parse_filters, prev_words, stat_phrases,
                            tokenize, two_values)
 from analyst import dateparts
 from analyst.audit import account, check_unmatched, unmatched_words, unused_numbers
@@ -171,6 +171,7 @@ def build_intent(request, ds, res, ds_names=()):
     inside = {i for m in ms if (m.value is None and m.end - m.start > 1 or m.score >= 85)
               and not (m.value is None and m.col0.time_part()) for i in range(m.start, m.end)}
     inside |= measure_nouns(tokens, ms, described, paren)   # "murder rate" is no rate
+    inside |= {i for k, j, _, _ in stat_phrases(tokens) for i in range(k, j + 1)}   # "above the mean" asks no mean
     qf = " ".join(t.f for t in tokens if t.i not in inside)   # keywords outside column names
     if detect_freq(qf) or re.search(PERIOD_RE, qf):   # "by year" is a period, not the year column
         ms = [m for m in ms if m.value is not None or not m.col0.time_part()]
@@ -266,7 +267,7 @@ def orphan_filters(it):
         raise Unknown(f"I did not understand which column \u201c{orphans[0]['text']}\u201d is about: "
                       "name it, e.g. \u201cCOLUMN above 100\u201d.")
     for f in orphans:
-        f.update(kind="compare", col=ms[0])
+        f.update(kind="stat" if f.get("stat") else "compare", col=ms[0])
     if it["op"] == "agg" and it["agg"] in (None, "count") and re.search(r"\b(how many|count|number of)\b", it["request"], re.I):
         it["op"] = "count_rows"
 

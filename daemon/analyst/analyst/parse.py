@@ -326,6 +326,7 @@ def parse_filters(tokens, ms, ds):
             m.role = "filter"
             filters.append(f)
     filters += _sign_filters(tokens, ms, filters)
+    filters += _stat_filters(tokens, ms)
     filters += _date_filters(tokens)
     filters += _orphan_filters(tokens, ms, filters)
     filters += _search_filters(tokens, ms, filters, ds)
@@ -454,6 +455,55 @@ def _sign_filters(tokens, ms, filters):
         if op and m.value is None and m.role is None and m.col0.is_numeric():
             m.role = "filter"
             out.append({"kind": "compare", "mention": m, "op": op, "value": 0, "tok": m.start - 1, "span": {m.start - 1}})
+    return out
+
+
+STAT_CMP = {"above": ">", "over": ">", "exceeding": ">", "exceeds": ">", "below": "<", "under": "<",
+            "greater than": ">", "more than": ">", "higher than": ">", "larger than": ">", "bigger than": ">",
+            "less than": "<", "lower than": "<", "smaller than": "<", "fewer than": "<"}
+STAT_WORDS = {"mean": "mean", "average": "mean", "avg": "mean", "median": "median"}
+
+
+def stat_phrases(tokens):
+    """[(start, stat position, op, stat)] for "above the mean", "below its
+    median", "greater than the average": a comparison with a statistic of
+    the column rather than a number."""
+    out = []
+    for k, t in enumerate(tokens):
+        two = " ".join(x.f for x in tokens[k:k + 2])
+        phrase = two if two in STAT_CMP else t.f if t.f in STAT_CMP else None
+        if phrase is None:
+            continue
+        j = k + len(phrase.split())
+        while j < len(tokens) and tokens[j].f in ("the", "its", "their", "overall", "a"):
+            j += 1
+        if j < len(tokens) and tokens[j].f in STAT_WORDS:
+            out.append((k, j, STAT_CMP[phrase], STAT_WORDS[tokens[j].f]))
+    return out
+
+
+def _stat_filters(tokens, ms):
+    """"magnesium above the mean", "petal length greater than the average
+    petal length", "how many are above the median": the column named before
+    the comparison, else the one named right after the statistic, else the
+    one measure in play (an orphan, placed by orphan_filters)."""
+    out = []
+    for k, j, op, stat in stat_phrases(tokens):
+        span = set(range(k, j + 1))
+        before = next((m for m in ms if m.value is None and m.col0.is_numeric() and 0 <= k - m.end <= 2), None)
+        after = next((m for m in ms if m.value is None and m.col0.is_numeric() and m.start - j - 1 in (0, 1)
+                      and all(x.f in ("of", "for") for x in tokens[j + 1:m.start])), None)
+        m = before or after
+        if after is not None:
+            span |= set(range(j + 1, after.end))
+            if after is not before:
+                after.role = "filter"
+        if m is not None:
+            m.role = "filter"
+            out.append({"kind": "stat", "mention": m, "op": op, "value": stat, "span": span})
+        else:
+            out.append({"kind": "orphan", "stat": True, "op": op, "value": stat, "span": span,
+                        "text": " ".join(x.text for x in tokens[k:j + 1])})
     return out
 
 
