@@ -75,6 +75,9 @@ def preamble(it, conventions):
             conv += virtual_date_lines(v, c)
         elif getattr(c, "derived", None):
             conv += dateparts.lines(v, c, col, lit)
+        elif getattr(c, "has_of", None) is not None:   # "with and without X": X above 0 or not
+            conv += [f"{col(v, c)} = {col(v, c.has_of)} > 0",
+                     f"print({lit('Groups: ' + c.name + ' is True where ' + c.has_of.name + ' > 0 (with), False where it is 0 or less (without).')})"]
         elif c.is_numeric_text():
             conv.append(f"{col(v, c)} = pd.to_numeric({col(v, c)}.astype(str).str.replace(\",\", \"\", regex=False), errors=\"coerce\")")
         elif c.is_date() and (c is it.get("date") or c in [f["col"] for f in it["filters"]]):

@@ -27,8 +27,9 @@ def versus_rest(tokens, ms):
 def regroup(tokens, ms, ds):
     """Groupings read more carefully: "across the states" over a column with
     one row per value is no grouping (the average across states is the
-    average); "with PSI versus without" groups by PSI.  Returns the
-    positions of the words used."""
+    average); "with PSI versus without" and "with and without children"
+    group by PSI / by children above 0.  Returns the positions of the words
+    used."""
     used = set()
     for m in ms:
         prev = tokens[m.start - 1].f if m.start else ""
@@ -41,7 +42,21 @@ def regroup(tokens, ms, ds):
         if m.role is None and m.value is None and prev == "with" and re.match(r"(versus|vs|or|and) without$", nxt):
             m.role = "group"
             used |= {m.end, m.end + 1}
+        before = [t.f for t in tokens[max(0, m.start - 3):m.start]]
+        if m.role is None and m.value is None and before in (["with", "and", "without"], ["with", "or", "without"]):
+            m.role = "group"   # "women with and without children"
+            m.with_without = True
+            used |= {m.start - 3, m.start - 2, m.start - 1}
     return used
+
+
+def has_group(c):
+    """The grouping "with and without X" makes of a column that is no yes/no:
+    a derived column X > 0 (True: with, False: without)."""
+    from analyst.schema import Column
+    g = Column({"name": f"has_{c.name}", "dtype": "bool", "kind": "bool", "distinct": 2})
+    g.has_of = c
+    return g
 
 
 def rate_condition(it):
@@ -77,6 +92,16 @@ def several_values(it, q):
     benign") are groups, not filters that no row meets at once; a condition
     set against "those who did not" / "the rest" groups by its column when the
     column has two values (else refused, said why)."""
+    years = list(dict.fromkeys(f["value"] for f in it["filters"] if f["kind"] == "year"))
+    if len(years) > 1:   # "the total realinv in 2000 and in 2008": per year, not rows of both years at once
+        ycol = next((c for c in it["ds"].columns if c.time_part() == "year"), None)
+        if ycol is None:
+            raise Unknown(f"I read {' and '.join(map(str, years))} as years to set side by side, but "
+                          f"{it['ds'].name} has no year column to group by, so I did not answer. Ask per year, "
+                          "e.g. \u201caverage COLUMN per year\u201d.")
+        for f in it["filters"]:
+            if f["kind"] == "year":
+                f.update(kind="compare", col=ycol, op="==")
     by_col = {}
     for f in it["filters"]:
         if f["kind"] in ("value", "compare") and f["op"] == "==" and f.get("col") is not None:

@@ -15,7 +15,7 @@ from analyst.parse import (Unknown, PLOT_RE, FREQ_WORDS, detect_agg, detect_aggs
 from analyst import dateparts
 from analyst.audit import account, check_unmatched, unmatched_words, unused_numbers
 from analyst.described import described_tokens, measure_nouns
-from analyst.groups import rate_condition, regroup, several_values, versus_rest
+from analyst.groups import has_group, rate_condition, regroup, several_values, versus_rest
 from analyst.phrasing import take_sort
 from analyst.resolve import date_format_for
 from analyst.roles import counted, roles
@@ -230,6 +230,9 @@ def build_intent(request, ds, res, ds_names=()):
         it["n"] = 1
     it["ascending"] = bool(re.search(r"\b(bottom|worst|lowest|smallest|least|fewest)\b", q))
     roles(it, tokens, ms, res, q)
+    g = next((m for m in ms if m.role == "group" and getattr(m, "with_without", False)), None)
+    if g is not None and it["group"] is not None and not (it["group"].is_binary01() or it["group"].is_flag()):
+        it["group"] = has_group(it["group"])   # "with and without children": children > 0 or not
     if date_part:
         date_part_group(it, res, date_part)
         if it["op"] == "count_rows":   # "number of orders per weekday": counts per group

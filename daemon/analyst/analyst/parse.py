@@ -452,6 +452,8 @@ def _sign_filters(tokens, ms, filters):
         op = {"negative": "<", "positive": ">", "zero": "==", "nonzero": "!=", "non-zero": "!="}.get(prev)
         if prev in ("no", "without") and _never_negative(m.col0) and not m.col0.is_flag() and len(m.cols) == 1:
             op = "=="
+        if prev == "without" and m.start >= 3 and [t.f for t in tokens[m.start - 3:m.start - 1]] in (["with", "and"], ["with", "or"]):
+            op = None   # "with and without children": two groups (groups.regroup)
         if op and m.value is None and m.role is None and m.col0.is_numeric():
             m.role = "filter"
             out.append({"kind": "compare", "mention": m, "op": op, "value": 0, "tok": m.start - 1, "span": {m.start - 1}})
@@ -577,8 +579,9 @@ def _date_filters(tokens):
                 out.append({"kind": "date", "op": ">=", "value": t.text + "-01-01", "span": {k - 1, k}})
             elif prev in ("before", "until", "till"):
                 out.append({"kind": "date", "op": "<", "value": t.text + "-01-01", "span": {k - 1, k}})
-            elif prev in ("in", "during", "for", "of") or (k + 1 < len(tokens) and tokens[k + 1].f == "only"):
-                out.append({"kind": "year", "value": int(t.text), "span": {k - 1, k, k + 1}})
+            elif prev in ("in", "during", "for", "of") or (k + 1 < len(tokens) and tokens[k + 1].f == "only") \
+                    or prev in ("and", "or") and out and out[-1]["kind"] == "year" and k - 2 in out[-1]["span"]:
+                out.append({"kind": "year", "value": int(t.text), "span": {k - 1, k, k + 1}})   # "in 1940 and 1950"
         elif t.kind == "decade" and int(t.text) % 100:   # "in the 1980s": 1980 to 1989 ("the 1700s" may be a century)
             out.append({"kind": "date", "op": ">=", "value": t.text + "-01-01", "tok": k, "span": {k}})
             out.append({"kind": "date", "op": "<", "value": str(int(t.text) + 10) + "-01-01", "tok": k, "span": {k}})
