@@ -412,6 +412,9 @@ def op_time(it, v):
     what = agg_label(agg, m) if m is not None else "Number of rows"
     title = f"{what} per {unit}" + (f" by {g.name}" if g is not None else "")
     lines = assumption_line(why) + [f"{v} = {v}.dropna(subset=[{lit(d.name)}])"]
+    if not it["freq"] and not getattr(d, "virtual", None):   # the data's own step needs no word
+        lines = assumption_line(f"no period was named, so one value per {unit} (from the span of {d.name}); "
+                                "ask e.g. \u201cper year\u201d for another") + lines
     call = "sum(min_count=1)" if agg == "sum" else aggs_mod.group_call(agg)[1:]
     how = f"[{lit(m.name)}].{call}" if m is not None else ".size()"
     binned = freq in ("H", "10Y")
@@ -521,7 +524,8 @@ def op_top(it, v):
     pick = "nsmallest" if asc else "nlargest"
     word = "Bottom" if asc else "Top"
     if m is None and ent is not None:
-        lines = [f"result = {col(v, ent)}.value_counts(ascending={asc}).head({n})",
+        lines = assumption_line(f"no measure was named, so the {ent.name} values are ranked by their number of rows") + [
+                 f"result = {col(v, ent)}.value_counts(ascending={asc}).head({n})",
                  f"print({lit(f'{word} {n} {ent.name} by number of rows:')})", "print(result.to_string())"]
         if it["plot"]:
             lines += bar_lines("result", f"{word} {n} {ent.name} by number of rows", ent.name, "Number of rows", True)
@@ -589,8 +593,10 @@ def op_rate(it, v):
         c = cond_f["col"]
         cond = filter_text({"filters": [cond_f]}).strip(" ()")
         lines = [f"flag = {filter_expr(v, cond_f)}"]
-    elif c.is_numeric():
-        cond, lines = f"{c.name} > 0", [f"flag = {col(v, c)} > 0"]
+    elif c.is_numeric():   # "respondents who have children": a count above 0, said
+        cond, lines = f"{c.name} > 0", [f"flag = {col(v, c)} > 0"] + assumption_line(
+            f"a row counts when {c.name} is above 0 (it has some); name a condition such as "
+            f"\u201c{c.name} > 2\u201d for another")
     else:
         cond = f"{c.name} is yes/true"
         lines = [f"flag = {col(v, c)}.astype(str).str.casefold().isin({POSITIVE!r})"]
