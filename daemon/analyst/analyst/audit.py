@@ -117,8 +117,9 @@ def check_unmatched(it, tokens, ms, ds_names):
 def unused_numbers(it, tokens, ms):
     """A number of the request that nothing used ("How many women rate their
     marriage as 5?") would be dropped silently: refuse, naming it."""
-    used = {f.get("tok") for f in it["filters"] if "tok" in f} | set(it.get("used_toks", ()))
-    used |= {i for f in it["filters"] for i in f.get("toks", ())}
+    kept = it["filters"] + ([it["condition"]] if it.get("condition") else [])
+    used = {f.get("tok") for f in kept if "tok" in f} | set(it.get("used_toks", ()))
+    used |= {i for f in kept for i in f.get("toks", ())}
     vals = set()
     for f in it["filters"] + ([it["condition"]] if it.get("condition") else []) + \
             [{"kind": "compare", "value": x} for x in it.get("used_values", ())]:
@@ -137,6 +138,10 @@ def unused_numbers(it, tokens, ms):
             y = int(t.text)
             raise Unknown(f"\u201c{t.text}s\u201d can mean the decade {y}-{y + 9} or the century {y}-{y + 99}, so I did not "
                           f"answer. Ask e.g. \u201cfrom {y} to {y + 99}\u201d or \u201cfrom {y} to {y + 9}\u201d.")
+        if t.kind == "date" and t.i not in used:   # "the reading on 1990-01-06" read by nothing
+            raise Unknown(f"I did not understand how the date \u201c{t.text}\u201d goes with your request, so I did not "
+                          "answer. Ask e.g. \u201con " + t.text + "\u201d, \u201csince " + t.text + "\u201d or "
+                          "\u201cbefore " + t.text + "\u201d.")
         if t.kind in ("odd", "decade") and t.i not in used:   # "5k", "1980s" read by nothing
             raise Unknown(f"I did not understand \u201c{t.text}\u201d in your request, so I did not answer "
                           "(without it I would have answered a different question). Write numbers in full "

@@ -588,7 +588,9 @@ def op_rate(it, v):
     c = next((x for x in cands if x.is_flag()), None) or next((x for x in cands if x.is_numeric()), None)
     cond_f = it.get("condition")
     if c is None and cond_f is None:
-        return op_value_counts(it, v)
+        from analyst.parse import Unknown
+        raise Unknown("I understood that you want a share or rate, but not of which rows: name a condition, e.g. "
+                      "\u201cshare of rows where COLUMN = VALUE\u201d or \u201cCOLUMN above 10\u201d.")
     if cond_f is not None:   # "share of respondents who voted for Dole (vote = 1)": the rows meeting it
         c = cond_f["col"]
         cond = filter_text({"filters": [cond_f]}).strip(" ()")

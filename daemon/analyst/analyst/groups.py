@@ -73,8 +73,8 @@ def rate_condition(it):
             return
     if any(c.is_flag() or c.is_numeric() for c in it["others"] + it["measures"]):
         return   # the rate is that column's; the filters only select rows
-    for f in it["filters"]:   # "what share of orders are in the West region": the rows with that value
-        if f["kind"] == "value" and f.get("col") is not None and f["col"] is not it.get("group"):
+    for f in it["filters"]:   # "what share of orders are in the West region", "... have had no affairs"
+        if f["kind"] in ("value", "compare", "range", "stat") and f.get("col") is not None and f["col"] is not it.get("group"):
             it["condition"] = f
             it["filters"] = [x for x in it["filters"] if x is not f]
             return

@@ -586,9 +586,10 @@ def _date_filters(tokens):
             out.append({"kind": "date", "op": ">=", "value": t.text + "-01-01", "tok": k, "span": {k}})
             out.append({"kind": "date", "op": "<", "value": str(int(t.text) + 10) + "-01-01", "tok": k, "span": {k}})
         elif t.kind == "date":
-            op = {"since": ">=", "after": ">", "from": ">=", "before": "<", "until": "<=", "till": "<="}.get(prev)
+            op = {"since": ">=", "after": ">", "from": ">=", "before": "<", "until": "<=", "till": "<=",
+                  "on": "==", "at": "==", "for": "==", "of": "=="}.get(prev)
             if op:
-                out.append({"kind": "date", "op": op, "value": t.text, "span": {k - 1, k}})
+                out.append({"kind": "date", "op": op, "value": t.text, "span": {k - 1, k}, "tok": k})
     return out
 
 

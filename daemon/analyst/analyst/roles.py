@@ -7,6 +7,7 @@ import re
 
 from analyst.parse import Unknown, two_values
 from analyst.resolve import date_format_for
+from analyst.schema import norm
 
 
 def roles(it, tokens, ms, res, q):
@@ -17,9 +18,11 @@ def roles(it, tokens, ms, res, q):
     dates = [m for m in free if m.col0.is_date()]
     nums = [m for m in free if m.col0.is_numeric() and not m.col0.is_id() and not m.col0.is_date()]
     if op in ("top", "agg", "time", "hist", "rate") and any(m.score >= 85 for m in nums):
-        # "which region sells the most units": units is named, "sells" only hints at revenue
-        it["hints"] = [m for m in nums if m.score < 70 and m.value is None]
-        nums = [m for m in nums if m.score >= 70 or m.value is not None]
+        # "which region sells the most units": units is named, "sells" only hints at revenue; but a
+        # 0/1 column named loosely stays a qualifier ("average executions in southern states")
+        it["hints"] = [m for m in nums if m.score < 70 and m.value is None
+                       and not (m.col0.is_binary01() or m.col0.is_flag())]
+        nums = [m for m in nums if m not in it["hints"]]
     others = [m for m in free if m not in nums and m not in dates]
     it["measures"] = list(dict.fromkeys(res.column(m) for m in nums))   # "wind speed": one column, named twice
     it["measure"] = it["measures"][0] if it["measures"] else None
@@ -75,21 +78,43 @@ def qualifiers(it, tokens, nums, res):
     second measure)."""
     ms = [m for m in nums if m.value is None and m.role is None]
     only_count = it["op"] == "agg" and [a for a in it.get("aggs") or [it.get("agg")] if a] == ["count"]
-    keep, prev_end = [], None
+    keep, prev = [], None
     for m in sorted(ms, key=lambda m: m.start):
         c = res.column(m)
-        between = {t.f for t in tokens[prev_end:m.start]} if prev_end is not None else set()
-        listed = prev_end is None or c in keep or not between & QUALIFY_WORDS
+        between = {t.f for t in tokens[prev.end:m.start]} if prev is not None else set()
+        listed = prev is None or c in keep or not between & QUALIFY_WORDS
+        words = compound(it, tokens, prev, m) if listed and c not in keep else None
+        if words:   # "staff size": one of the two, asked
+            keep[-1:] = [res.choose([keep[-1], c], f"Which column do you mean by \u201c{words}\u201d?",
+                                    "alias." + norm(words), f"\u201c{words}\u201d means this column (answered by the user)")]
+            prev = m
+            continue
         if only_count and (c.is_binary01() or c.is_flag()) or not listed:
-            it["filters"].append(qualifier_filter(m, c, tokens))
+            same = next((f for f in it["filters"] if f.get("col") is c), None)
+            if same is None:
+                it["filters"].append(qualifier_filter(m, c, tokens))
+            else:   # "students who improved their grade (GRADE = 1)": the condition is already there
+                same["span"] = set(same.get("span", ())) | set(range(max(0, m.start - 3), m.end))
         else:
             keep.append(c)
-            prev_end = m.end
+            prev = m
     if len(keep) != len(it["measures"]):
         it["measures"] = [c for c in it["measures"] if c in keep]
         it["measure"] = it["measures"][0] if it["measures"] else None
         if only_count and not it["measures"]:
             it["op"] = "count_rows"
+
+
+def compound(it, tokens, prev, m):
+    """"staff size" (STAFF, SIZE): two columns named one right after the other
+    with nothing between them (no "and", no comma) read as one thing; the
+    words, or None when they are listed."""
+    if prev is None or prev.end != m.start:
+        return None
+    a, b = tokens[prev.end - 1], tokens[m.start]
+    if re.search(r"[,;/&]", it["request"][a.pos:b.pos]):
+        return None
+    return " ".join(t.text for t in tokens[prev.start:m.end])
 
 
 def qualifier_filter(m, c, tokens):
