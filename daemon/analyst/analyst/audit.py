@@ -18,7 +18,8 @@ five six seven eight nine ten values each value identify determine report perfor
 apply obtain provide output return print state present analyze analyse examine check assess evaluate
 investigate consider calculated calculating computed computing using based following given respectively
 approximately result results answer answers variable variables feature features field fields observations
-whether exist exists study survey whose name they them their""".split())
+whether exist exists study survey whose name they them their among occur occurs occurred happen happens
+happened""".split())
 
 
 def unmatched_words(tokens, ms, ds_names, described=()):
@@ -56,7 +57,8 @@ OP_ACCEPT = {  # words an operation uses (its methods and the parts of its answe
                  line p-value pvalue simple predict predicts predicting regress regressing regressed affect affects
                  effect impact influence function significant positive negative""",
     "ttest": """welch t-test independent two-sample sample samples p-value pvalue statistic anova kruskal wallis
-                chi-square differ differs different difference differences compared significant higher lower""",
+                chi-square differ differs different difference differences compared significant higher lower
+                related relationship association associated independence independent""",
     "model": "drives driven prediction predicted classify",
     "sample": "random",
     "agg": """skewness skew skewed kurtosis mode modal range interquartile iqr percentile percentiles quartile

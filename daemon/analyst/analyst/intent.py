@@ -28,7 +28,7 @@ OPS = [  # (op, pattern) checked in order; the first that fits the mentions wins
     ("model", r"\b(predict\w*|classif\w*|regression model|build a model|train a model|machine learning|baseline model|what drives|drivers of|model)\b"),
     ("normality", r"\b(normal(ly)? distributed|normality|shapiro|gaussian|bell[- ]shaped|normal distribution)\b"),
     ("outliers", r"\b(outliers?|anomal\w*|unusual values|extreme values)\b"),
-    ("ttest", r"\b(t-?test|significant\w*|compare|comparison|differ\w*)\b"
+    ("ttest", r"\b(t-?test|significant\w*|compare|comparison|differ\w*|chi-?squared?|chi2|contingency)\b"
               r"|^\s*(do|does|did|are|is)\b.*\b(more|less|higher|lower|longer|shorter|bigger|smaller)\b"),
     ("heatmap", r"\b(heat ?map|correlation matrix|correlations|correlation table|correlate everything)\b"),
     ("corr", r"\b(correlat\w*|relationship|related|association|pearson|spearman|kendall)\b"),
@@ -42,6 +42,7 @@ OPS = [  # (op, pattern) checked in order; the first that fits the mentions wins
     ("sample", r"\b(random|sample)\b"),
     ("head", r"\b(head|first \d+|first (few )?rows|preview|peek|show (me )?(some |a few )?(rows|records|entries|lines)|show (me )?the data)\b"),
     ("top", r"\b(top|bottom|best|worst|rank\w*|leading)\b|(?<!\bat )\b(highest|lowest|largest|smallest|most|least) \d+"
+            r"|\b\d+ (highest|lowest|largest|smallest|biggest|greatest)\b"
             r"|\bwhich\b.*\b(highest|lowest|largest|smallest|most|least|biggest|best|worst)\b"
             r"|\b(list|show|name|find|give|get|what are|the) (me )?(the )?\d+ ([a-z]\w* )?(with|that have|that had|having|by) "
             r"(the )?(highest|lowest|largest|smallest|most|least|biggest|greatest|fewest)\b"),
@@ -190,6 +191,8 @@ def build_intent(request, ds, res, ds_names=()):
     if date_part and op in (None, "time"):   # "average revenue by weekday": a grouping, not a series
         op, it["freq"] = "agg", None
     period = re.search(PERIOD_RE, qf)
+    if period and re.search(r"\b(which|what) \w+ (did|was|is|does) (it|this|that)\b", qf) and it["agg"] in ("max", "min"):
+        period = None   # "the highest X, and in which year did it occur": the extreme value and where it is
     if period and op in ("top", "agg", None) and has_date:
         unit = period.group(1) or period.group(2)
         if unit in ("day", "date"):    # "the hottest day": the row with the highest value

@@ -82,6 +82,7 @@ class Token:
 
     def __init__(self, m, i):
         self.i = i
+        self.possessive = False
         self.pos = m.start()
         groups = m.groups()
         if any(groups[0:3]):
@@ -92,8 +93,9 @@ class Token:
             self.kind, self.text = "op", groups[4]
         elif groups[5]:
             self.kind, self.text = "num", groups[5]
-        elif groups[6]:
-            self.kind, self.text = "w", groups[6].rstrip("'\u2019")
+        elif groups[6]:   # "Japan's" is Japan
+            self.kind, self.text = "w", re.sub(r"['\u2019]s$", "", groups[6]).rstrip("'\u2019")
+            self.possessive = self.text != groups[6].rstrip("'\u2019")
         elif groups[7]:
             self.kind, self.text = "decade", groups[7]
         else:
@@ -202,8 +204,8 @@ def abbreviated(run, ds):
     for c in ds.columns:
         name = c.norm.replace(" ", "")
         if len(words) > 1:
-            if len(name) >= 4 and _splits(name, words):
-                out.append(c)
+            if len(name) >= 4 and _splits(name, words) or name == "".join(w[0] for w in words):
+                out.append(c)   # run together, abbreviated, or the initials ("blood pressure" -> bp)
         elif len(words[0]) >= 5 and len(name) >= len(words[0]) + 2 and " " not in c.norm \
                 and (name.startswith(words[0]) or name.endswith(words[0])):
             out.append(c)
@@ -333,7 +335,7 @@ def parse_filters(tokens, ms, ds):
     return filters
 
 
-METHOD_WORDS = {"iqr", "anova", "z-score", "zscore", "shapiro", "welch", "pearson", "spearman", "kruskal",
+METHOD_WORDS = {"r", "p", "iqr", "anova", "z-score", "zscore", "shapiro", "welch", "pearson", "spearman", "kruskal",
                 "kendall", "tukey", "ols", "student", "chi", "kolmogorov", "levene", "mann", "wilcoxon", "fisher"}
 SEARCH_AFTER = {"in", "for", "from", "of", "at", "with", "only", "where", "about"}
 
@@ -343,11 +345,12 @@ def _search_filters(tokens, ms, filters, ds):
     in / for / from ... ("revenue for Laptop"): searched in the text columns."""
     used = {i for m in ms for i in range(m.start, m.end)} | {f["tok"] for f in filters if "tok" in f}
     names = {norm(ds.name)}
-    out, k = [], 1
+    out, k = [], 0
     while k < len(tokens):
         t = tokens[k]
         cap = t.kind == "q" or (t.kind == "w" and t.text[:1].isupper())
-        if k in used or not cap or t.f in STOP or t.f.split("-")[0].split("'")[0] in METHOD_WORDS or norm(t.text) in names or tokens[k - 1].f not in SEARCH_AFTER | {"the"}:
+        if k in used or not cap or t.f in STOP or t.f.split("-")[0].split("'")[0] in METHOD_WORDS or norm(t.text) in names \
+                or tokens[k - 1].f not in SEARCH_AFTER | {"the"} and not t.possessive:   # "Japan's fertility rate"
             k += 1
             continue
         j = k + 1
@@ -359,7 +362,8 @@ def _search_filters(tokens, ms, filters, ds):
 
 
 MEASURE_AFTER = {"rate", "rates", "level", "levels", "percentage", "score", "scores", "value", "values",
-                 "amount", "reading", "readings", "figure", "figures"}
+                 "amount", "reading", "readings", "figure", "figures", "content", "concentration", "measurement",
+                 "measurements"}   # "alcohol content above 14"
 NUMBER_FIRST = [(">=", r"(?:or|and) (?:more|higher|above|greater|over|up|later|after)"),
                 ("<=", r"(?:or|and) (?:less|lower|below|fewer|under|earlier|before)")]
 

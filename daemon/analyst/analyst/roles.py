@@ -227,7 +227,10 @@ def linreg_roles(it, tokens, nums, res, q):
 
 def stats_method(q, op):
     """The method a statistical request names: correlation (pearson / spearman /
-    kendall), outlier rule {"rule": "iqr"/"z"/None, "k": 1.5, "z": 3}."""
+    kendall), outlier rule {"rule": "iqr"/"z"/None, "k": 1.5, "z": 3}, a
+    group comparison's {"chi2": True} when a chi-square test is named."""
+    if op == "ttest":
+        return {"chi2": bool(re.search(r"\b(chi-?squared?|chi2|contingency)\b", q))}
     if op in ("corr", "heatmap"):
         m = re.search(r"\b(pearson|spearman|kendall)", q)
         return m.group(1) if m else None
