@@ -64,11 +64,11 @@ OP_ACCEPT = {  # words an operation uses (its methods and the parts of its answe
     "agg": """skewness skew skewed kurtosis mode modal range interquartile iqr percentile percentiles quartile
               quartiles coefficient variation q1 q3 th third upper lower typical usual""",
     "time": """change changed changes changing trend trends evolve evolved evolution develop developed development
-               grow grew growth go went vary varies decade decades half halves semester""",
+               go went vary varies decade decades half halves semester""",
 }
 OP_ACCEPT = {op: set(words.split()) for op, words in OP_ACCEPT.items()}
 OP_ACCEPT["time"] |= OP_ACCEPT["agg"]
-OP_ACCEPT["top"] = OP_ACCEPT["agg"]
+OP_ACCEPT["top"] = OP_ACCEPT["agg"] | {"rank", "ranked", "ranking", "rankings"}
 OP_ACCEPT["value_counts"] = {"mode", "modal", "common"}
 OP_ACCEPT["scatter"] = {"positive", "negative", "relationship", "related"}
 
@@ -364,8 +364,11 @@ def unnamed_entity(it, tokens, used, q):
     """"Which state had the most executions?" on data with no column naming
     the states: the best row can be shown, but not which state it is; say so
     rather than answer with a row number."""
-    if it["op"] != "top" or it.get("group") is not None or \
-            any(not c.is_numeric() or c.is_id() for c in it.get("others") or []):
+    named = any(not c.is_numeric() or c.is_id() for c in it.get("others") or []) or it.get("group") is not None
+    if not named and any(t.f == "who" for t in tokens) and (it["op"] == "top" or it.get("agg") in ("max", "min")) \
+            and not any(not c.is_numeric() and not c.is_date() for c in it["ds"].columns):
+        return "who"   # "who did the most situps" with no column naming anyone
+    if it["op"] != "top" or named:
         return None
     from analyst.described import ROW_NOUNS
     for k, t in enumerate(tokens[:-1]):

@@ -103,6 +103,7 @@ def preamble(it, conventions):
         conv.insert(0, "import warnings")
     lines = [f"{v} = dfs[{lit(ds.name)}]" + (".copy()" if conv else "")] + conv
     lines += [f"print({lit('Assumption: ' + f['assume'] + '.')})" for f in it["filters"] if f.get("assume")]
+    lines += [f"print({lit('Assumption: ' + text + '.')})" for text in it.get("assume") or []]
     for k, f in enumerate(it["filters"]):
         if f["kind"] == "search":
             lines += search_lines(v, f)
@@ -561,6 +562,11 @@ def op_value_counts(it, v):
         next(iter(it["others"] + it["measures"]), None)
     if c is None:
         return op_count_rows(it, v)
+    if c.is_numeric() and not (c.is_code() or c.is_binary01() or c.time_part()) and (c.distinct or 0) > 20:
+        from analyst.parse import Unknown   # counting each value of a measure answers nothing asked
+        raise Unknown(f"I did not understand what to count or share in {c.name}: it holds measurements, not "
+                      f"categories. Ask e.g. \u201chow many rows have {c.name} above 10\u201d or \u201cshare of total "
+                      f"{c.name} by COLUMN\u201d.")
     g2 = it.get("group2")
     if g2 is not None and g2 is not c:
         title = f"Number of rows by {c.name} and {g2.name}"
@@ -617,8 +623,18 @@ def op_rate(it, v):
 
 
 def op_share(it, v):
-    """Each group's share of a measure's total."""
+    """Each group's share of a measure's total; one value's share ("what share
+    of total invest did General Motors make")."""
     m = it["measure"]
+    cond = it.get("condition")
+    if m is not None and cond is not None:
+        said = filter_text({"filters": [cond]}).strip(" ()")
+        return ([f"total = {col(v, m)}.sum()",
+                 f"part = {v}.loc[{filter_expr(v, cond)}, {lit(m.name)}].sum()",
+                 f"print(f\"Total {fs(m.name)}: {{total:,.2f}}\")",
+                 f"print(f\"{fs(m.name)} where {fs(said)}: {{part:,.2f}}\")",
+                 f"print(f\"Share of total {fs(m.name)} where {fs(said)}: {{part / total * 100:.2f}}%\")"],
+                f"share of total {m.name} where {said}")
     g = it["group"] or next((x for x in it["others"] if x.is_category()), None)
     if m is None or g is None:
         return op_value_counts(it, v)

@@ -7,7 +7,7 @@ own condition ("share who voted for Dole (vote = 1)").
 """
 import re
 
-from analyst.parse import Unknown
+from analyst.parse import Unknown, detect_agg
 
 
 def versus_rest(tokens, ms):
@@ -24,7 +24,7 @@ def versus_rest(tokens, ms):
     return used
 
 
-def regroup(tokens, ms, ds):
+def regroup(tokens, ms, ds, q="", op=None):
     """Groupings read more carefully: "across the states" over a column with
     one row per value is no grouping (the average across states is the
     average); "with PSI versus without" and "with and without children"
@@ -34,9 +34,11 @@ def regroup(tokens, ms, ds):
     for m in ms:
         prev = tokens[m.start - 1].f if m.start else ""
         prev2 = tokens[m.start - 2].f if m.start > 1 else ""
-        if m.role == "group" and (prev in ("across", "over") or prev2 in ("across", "over") and prev in ("the", "all")) \
-                and ds.rows and m.col0.distinct == ds.rows:
-            m.role = None
+        across = prev in ("across", "over") or prev2 in ("across", "over") and prev in ("the", "all")
+        if m.role == "group" and across and (ds.rows and m.col0.distinct == ds.rows or op in (None, "agg")
+                                             and detect_agg(q) not in (None, "count", "min", "max")
+                                             and not re.search(r"\b(by|per|each|every|compare\w*|differ\w*)\b", q)):
+            m.role = None   # "the average X across the states / across countries": one value over them
             m.across = True
         nxt = " ".join(t.f for t in tokens[m.end:m.end + 2])
         if m.role is None and m.value is None and prev == "with" and re.match(r"(versus|vs|or|and) without$", nxt):
@@ -62,7 +64,14 @@ def has_group(c):
 def rate_condition(it):
     """"What share of respondents voted for Dole (vote = 1)?", "pass rate
     (GRADE = 1) by PSI": a condition on the column whose rate is asked is what
-    the rate counts, not a filter on the rows."""
+    the rate counts, not a filter on the rows; "what share of total invest did
+    General Motors make": the value whose share of the total is asked."""
+    if it["op"] == "share" and it.get("group") is None:
+        f = next((x for x in it["filters"] if x["kind"] == "value" and x.get("col") is not None), None)
+        if f is not None:
+            it["condition"] = f
+            it["filters"] = [x for x in it["filters"] if x is not f]
+        return
     if it["op"] != "rate":
         return
     for f in it["filters"]:

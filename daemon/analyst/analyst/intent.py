@@ -83,8 +83,9 @@ def pick_op(q, ms, filters, tokens=()):
                 return "rate"
             if any(f["kind"] == "value" for f in filters) and not any(m.col0.is_numeric() for m in free):
                 return "rate"   # "what share of the tumours are malignant": the rows with that value
-            if [m for m in free if m.col0.is_numeric()] and any(m.role == "group" or m.col0.is_category() for m in ms):
-                return "share"
+            if [m for m in free if m.col0.is_numeric()] and (any(m.role == "group" or m.col0.is_category() for m in ms)
+                                                             or any(f["kind"] == "value" for f in filters)):
+                return "share"   # "revenue share of each region", "what share of total invest did GM make"
             continue
         return op
     return None
@@ -157,9 +158,11 @@ def build_intent(request, ds, res, ds_names=()):
     request, date_part = dateparts.take(request)
     request = re.sub(r"\b(over|during|for|across|in) (the )?(whole|entire|full|complete) (period|sample|time span|"
                      r"range|data ?set|data)\b", " ", request, flags=re.I)
-    if any(c.norm == "age" for c in ds.columns):   # "patients older than 50"
+    if any(c.norm == "age" for c in ds.columns):   # "patients older than 50", "aged 50 to 60"
         request = re.sub(r"\bolder than\b", "with age over", request, flags=re.I)
         request = re.sub(r"\byounger than\b", "with age under", request, flags=re.I)
+        request = re.sub(r"\baged (?:between )?(\d+) (?:to|and|-) (\d+)\b", r"with age between \1 and \2", request, flags=re.I)
+        request = re.sub(r"\baged (over|above|under|below|at least)\b", r"with age \1", request, flags=re.I)
     request = re.sub(r"(\d)\s*(?:percent|per cent|pct)\b", r"\1%", request, flags=re.I)   # "above 8 percent": a unit
     q = " ".join(request.casefold().split())
     tokens = tokenize(request)
@@ -183,7 +186,7 @@ def build_intent(request, ds, res, ds_names=()):
     described |= versus_rest(tokens, ms)
     op = pick_op(qf, ms, filters, tokens)
     mark_groups(tokens, ms, op, paren)
-    described |= regroup(tokens, ms, ds)
+    described |= regroup(tokens, ms, ds, qf, op)
     has_date = bool(ds.date_columns())
     op = op or default_op(qf, ms, it["freq"], has_date)
     if op is None and filters and re.search(r"\b(show|list|display|rows|records|entries|which|select|filter)\b", qf):
@@ -191,7 +194,8 @@ def build_intent(request, ds, res, ds_names=()):
     if date_part and op in (None, "time"):   # "average revenue by weekday": a grouping, not a series
         op, it["freq"] = "agg", None
     period = re.search(PERIOD_RE, qf)
-    if period and re.search(r"\b(which|what) \w+ (did|was|is|does) (it|this|that)\b", qf) and it["agg"] in ("max", "min"):
+    if period and it["agg"] in ("max", "min") and re.search(r"\b(which|what) \w+ (did|was|is|does) (it|this|that)\b"
+                                                          r"|\band (in |at |on |during )?(which|what) \w+\b", qf):
         period = None   # "the highest X, and in which year did it occur": the extreme value and where it is
     if period and op in ("top", "agg", None) and has_date:
         unit = period.group(1) or period.group(2)
@@ -225,12 +229,17 @@ def build_intent(request, ds, res, ds_names=()):
     it["described"] = described
     it["inside"] = inside
     it["tokens"], it["mentions"] = tokens, ms
+    it["assume"] = [f"\u201cacross {m.term}\u201d read as one value over all the {m.cols[0].name} rows; ask \u201cby "
+                    f"{m.cols[0].name}\u201d for one value each" for m in ms if getattr(m, "across", False)
+                    and not (ds.rows and m.col0.distinct == ds.rows)]
     it["filters"] = _resolve_filters(filters, ds, res)
     it["n"] = first_number(q, r"\b(?:top|bottom|first|last|head|tail|sample|best|worst|highest|lowest|largest|smallest|most|least|show)\s+(\d+)", 5)
     it["n"] = first_number(q, r"\b(\d+)\s+(?:rows|records|entries|lines|random|samples?)\b", it["n"])
     it["n"] = first_number(q, r"\b(?:which|what|the|list|show|name)\s+(\d+)\s+[a-z]", it["n"])
     if op == "top" and (re.search(r"\bwhich\b", qf) or it.get("row_top")) and not re.search(r"\d", qf):
         it["n"] = 1
+    if op == "top" and re.search(r"\b(rank|ranked|ranking|order|sort)\b", qf) and not re.search(r"\d", qf):
+        it["n"] = 1000   # "rank the firms by ...": all of them, not the first 5
     it["ascending"] = bool(re.search(r"\b(bottom|worst|lowest|smallest|least|fewest)\b", q))
     roles(it, tokens, ms, res, q)
     g = next((m for m in ms if m.role == "group" and getattr(m, "with_without", False)), None)

@@ -314,6 +314,8 @@ def parse_filters(tokens, ms, ds):
     """Filters: numeric comparisons after a column, category values, years, date bounds."""
     filters = []
     for k, m in enumerate(ms):
+        if getattr(m, "consumed", False):
+            continue
         if m.value is not None:
             m.role = "filter"
             filters.append({"kind": "value", "mention": m, "value": m.value, "op": "=="})
@@ -326,6 +328,11 @@ def parse_filters(tokens, ms, ds):
         f = _comparison_after(tokens, m) or _code_after(tokens, m)
         if f:
             m.role = "filter"
+            whole = next((v for v in ms if v.value is not None and v.start == f.get("tok") and v.cols == m.cols), None)
+            if f["kind"] == "value" and whole is not None:   # "firms other than General Motors": the whole value
+                f["value"] = whole.value
+                f["span"] = set(f.get("span", ())) | set(range(whole.start, whole.end))
+                whole.consumed, whole.role = True, "filter"
             filters.append(f)
     filters += _sign_filters(tokens, ms, filters)
     filters += _stat_filters(tokens, ms)
@@ -587,8 +594,10 @@ def _date_filters(tokens):
                     or prev in ("and", "or") and out and out[-1]["kind"] == "year" and k - 2 in out[-1]["span"]:
                 out.append({"kind": "year", "value": int(t.text), "span": {k - 1, k, k + 1}})   # "in 1940 and 1950"
         elif t.kind == "decade" and int(t.text) % 100:   # "in the 1980s": 1980 to 1989 ("the 1700s" may be a century)
-            out.append({"kind": "date", "op": ">=", "value": t.text + "-01-01", "tok": k, "span": {k}})
-            out.append({"kind": "date", "op": "<", "value": str(int(t.text) + 10) + "-01-01", "tok": k, "span": {k}})
+            span = {k} | ({k - 1} if prev in ("in", "during", "for", "over", "through", "throughout") else set()) \
+                | ({k - 2} if prev == "the" and k > 1 and tokens[k - 2].f in ("in", "during", "for", "over", "through") else set())
+            out.append({"kind": "date", "op": ">=", "value": t.text + "-01-01", "tok": k, "span": span})
+            out.append({"kind": "date", "op": "<", "value": str(int(t.text) + 10) + "-01-01", "tok": k, "span": span})
         elif t.kind == "date":
             op = {"since": ">=", "after": ">", "from": ">=", "before": "<", "until": "<=", "till": "<=",
                   "on": "==", "at": "==", "for": "==", "of": "=="}.get(prev)
