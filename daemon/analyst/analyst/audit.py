@@ -206,8 +206,9 @@ def unused_aggregation(it, tokens, used, q):
             continue
         if op in ("time", "top") and has_measure and a == (it.get("agg") or a):
             continue
-        if a in AGG_KEPT.get(op, ()):
-            continue
+        if a in AGG_KEPT.get(op, ()) and not (op in ("count_rows", "value_counts", "nunique")
+                                                and not re.search(r"\b(how many|number of|count)\b", q)):
+            continue   # "how many ... in total" is a count; "the smallest total" is not
         m = re.search(AGG_SAID[a], qf)
         if m:
             return m.group(0)

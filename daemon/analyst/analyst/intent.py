@@ -43,6 +43,8 @@ OPS = [  # (op, pattern) checked in order; the first that fits the mentions wins
     ("head", r"\b(head|first \d+|first (few )?rows|preview|peek|show (me )?(some |a few )?(rows|records|entries|lines)|show (me )?the data)\b"),
     ("top", r"\b(top|bottom|best|worst|rank\w*|leading)\b|(?<!\bat )\b(highest|lowest|largest|smallest|most|least) \d+"
             r"|\b\d+ (highest|lowest|largest|smallest|biggest|greatest)\b"
+            r"|\b(the|which|what) ([a-z]\w* )?(with|that has|that had|having) the (highest|lowest|largest|smallest|most|least|"
+            r"biggest|greatest|fewest)\b"
             r"|\bwhich\b.*\b(highest|lowest|largest|smallest|most|least|biggest|best|worst)\b"
             r"|\b(list|show|name|find|give|get|what are|the) (me )?(the )?\d+ ([a-z]\w* )?(with|that have|that had|having|by) "
             r"(the )?(highest|lowest|largest|smallest|most|least|biggest|greatest|fewest)\b"),
@@ -236,8 +238,9 @@ def build_intent(request, ds, res, ds_names=()):
     it["n"] = first_number(q, r"\b(?:top|bottom|first|last|head|tail|sample|best|worst|highest|lowest|largest|smallest|most|least|show)\s+(\d+)", 5)
     it["n"] = first_number(q, r"\b(\d+)\s+(?:rows|records|entries|lines|random|samples?)\b", it["n"])
     it["n"] = first_number(q, r"\b(?:which|what|the|list|show|name)\s+(\d+)\s+[a-z]", it["n"])
-    if op == "top" and (re.search(r"\bwhich\b", qf) or it.get("row_top")) and not re.search(r"\d", qf):
-        it["n"] = 1
+    if op == "top" and (re.search(r"\bwhich\b", qf) or it.get("row_top") or re.search(
+            r"\bthe [a-z]\w* (with|that has|that had|having) the\b", q)) and not re.search(r"\d", qf):
+        it["n"] = 1   # "which firm ...", "the firm with the smallest total": one
     if op == "top" and re.search(r"\b(rank|ranked|ranking|order|sort)\b", qf) and not re.search(r"\d", qf):
         it["n"] = 1000   # "rank the firms by ...": all of them, not the first 5
     it["ascending"] = bool(re.search(r"\b(bottom|worst|lowest|smallest|least|fewest)\b", q))

@@ -16,7 +16,7 @@ import re
 from analyst import answer, codegen
 from analyst.audit import FILLER, readings, unused_columns
 from analyst.intent import build_intent
-from analyst.parse import NeedAsk, Unknown, dataset_score, detect_freq, find_mentions, tokenize
+from analyst.parse import NeedAsk, Unknown, dataset_score, detect_agg, detect_aggs, detect_freq, find_mentions, tokenize
 from analyst.phrasing import apply_decimals, small_decimals, take_decimals, widen_decimals
 from analyst.resolve import Resolver, match_answer
 from analyst.schema import Dataset
@@ -137,6 +137,10 @@ MERGE_OPS = {"outliers", "normality", "corr", "linreg", "ttest"}
 MEASURE_OPS = {"agg", "top", "time", "hist", "box", "normality", "outliers", "ttest"}
 
 
+AGG_SAID = {"mean": "average", "median": "median", "sum": "total", "std": "standard deviation", "var": "variance",
+            "min": "minimum", "max": "maximum"}
+
+
 def borrow(part, prev):
     """The part with the columns of the part before appended ("..., then count
     the outliers" → "... of X"), and its group for a test ("..., then test
@@ -144,7 +148,10 @@ def borrow(part, prev):
     cols = [c.name for c in (prev.get("measures") or [])] or [c.name for c in prev.get("others") or []]
     if not cols:
         return None
-    part = part + " of " + " and ".join(cols)
+    named = [a for a in detect_aggs(part.casefold()) if a not in ("min", "max", "count")]
+    counting = re.search(r"\b(how many|number of|count)\b", part, re.I)
+    agg = AGG_SAID.get(prev.get("agg")) if prev["op"] in ("agg", "top", "time") and not named and not counting else None
+    part = part + " of " + (agg + " " if agg else "") + " and ".join(cols)   # "..., and which has the highest": of the median
     g = prev.get("group")
     if g is not None and not getattr(g, "derived", None) and re.search(r"\b(differ\w*|significan\w*|test\w*|compar\w*)\b", part, re.I):
         part += " by " + g.name
@@ -170,7 +177,8 @@ def read_part(part, k, out, digest, datasets, res, answers):
         except Unknown:
             pass
         raise
-    if alt and plan[0]["op"] in MEASURE_OPS and not plan[0].get("measures"):
+    if alt and not plan[0].get("measures") and (plan[0]["op"] in MEASURE_OPS
+                                                 or detect_agg(part.casefold()) not in (None, "count")):
         try:
             return understand(alt, dig, datasets, res, answers), True
         except Unknown:
