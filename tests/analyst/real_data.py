@@ -19,6 +19,17 @@ the only changes are the ones a user would make to open the file at all
   iris       scikit-learn's iris.csv (python3-sklearn): the count header
              replaced by column names, species 0/1/2 by their names.
   wine       scikit-learn's wine_data.csv: same treatment, class as class_0..2.
+  fair       statsmodels fair.csv: 6,366 women surveyed on affairs (rate_marriage,
+             age, yrs_married, children, religious 1-4, educ, ..., affairs).  As is.
+  spector    statsmodels spector.csv (space separated, quoted header): GPA,
+             TUCE, PSI (0/1), GRADE (0/1) of 32 students; written as CSV without
+             the OBS counter.
+  sunspots   statsmodels sunspots.csv: YEAR, SUNACTIVITY 1700-2008.  As is.
+  interest_inflation statsmodels interest_inflation/E6.csv: year, quarter, Dp
+             (inflation), R (interest rate), 1972-1998.  As is.
+  cpunish    statsmodels cpunish.csv: executions in 17 US states; the STATE
+             column left out (as statsmodels' own loader does), so no column
+             names the states.
   messy_dates generated: 232 rows of a hand-kept expense sheet whose dates are
              written day-first (31/12/2020) and month-first (12/31/2020)
              mixed, amounts in a text column.
@@ -36,6 +47,8 @@ SOURCES = {
     "grunfeld": SM + "/grunfeld/grunfeld.csv", "anes96": SM + "/anes96/anes96.csv",
     "statecrime": SM + "/statecrime/statecrime.csv", "nile": SM + "/nile/nile.csv",
     "iris": SK + "/iris.csv", "wine": SK + "/wine_data.csv", "messy_dates": None,
+    "fair": SM + "/fair/fair.csv", "spector": SM + "/spector/spector.csv", "sunspots": SM + "/sunspots/sunspots.csv",
+    "interest_inflation": SM + "/interest_inflation/E6.csv", "cpunish": SM + "/cpunish/cpunish.csv",
 }
 IRIS = ["sepal_length", "sepal_width", "petal_length", "petal_width", "species"]
 WINE = ["alcohol", "malic_acid", "ash", "alcalinity_of_ash", "magnesium", "total_phenols",
@@ -79,6 +92,17 @@ def _sk(src, dst, header, names):
     _write(dst, header, out)
 
 
+def _spector(src, dst):
+    with open(src, encoding="utf-8") as f:
+        rows = [ln.split() for ln in f if ln.strip()]
+    _write(dst, [h.strip("'") for h in rows[0][1:]], [r[1:] for r in rows[1:]])
+
+
+def _drop_first(src, dst):
+    rows = _rows(src)
+    _write(dst, rows[0][1:], [r[1:] for r in rows[1:]])
+
+
 def _messy(dst):
     """Day-first and month-first dates mixed (rows 0-209 day-first, some of them
     ambiguous; 22 rows month-first), amounts as text."""
@@ -112,6 +136,10 @@ def write_all(folder):
             _sk(src, dst, WINE, ["class_0", "class_1", "class_2"])
         elif name == "messy_dates":
             _messy(dst)
+        elif name == "spector":
+            _spector(src, dst)
+        elif name == "cpunish":
+            _drop_first(src, dst)
         else:
             with open(src, "rb") as f, open(dst, "wb") as g:
                 g.write(f.read())

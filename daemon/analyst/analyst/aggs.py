@@ -6,6 +6,7 @@ the assumption behind it when the number depends on a convention (sample or
 population standard deviation, bias-corrected skewness, excess kurtosis).
 """
 from analyst.codegen_stats import fs
+from analyst.codegen_stats import lit as lit_text
 
 LABEL = {"sum": "Total", "mean": "Average", "median": "Median", "min": "Minimum",
          "max": "Maximum", "std": "Standard deviation of", "var": "Variance of",
@@ -79,6 +80,9 @@ def value_lines(agg, c, s, frame=None, where=()):
                 "else:",
                 f"    print(f\"{fs(name)}: {{len(modes)}} values tie as the most frequent: {{', '.join(map(str, modes[:20]))}}\")"]
     spec = ",.4f" if agg in PRECISE else ",.2f"
+    if agg == "count":   # "how many X": the values present, not their total; said
+        return [f"value = {expr(agg, s)}", f"print(f\"{fs(name)}: {{value:,}}\")",
+                f"print({lit_text('Assumption: the number of rows with a value of ' + c.name + ', not its total; ask for the total ' + c.name + ' to add the values up.')})"]
     lines = [f"value = {expr(agg, s)}", f"print(f\"{fs(name)}: {{value:{spec}}}\")"]
     if agg in ("std", "var"):
         what = "standard deviation" if agg == "std" else "variance"

@@ -92,7 +92,7 @@ def sentence(line):
     return line.rstrip()
 
 
-NOTE_LINE = re.compile(r"^(pandas warning|\d+ of \d+ values of .* could not be read|Assumption|Time|The chart shows|The chart overlays|\d+ of \d+ \S+ have no data|\(the table shows)")
+NOTE_LINE = re.compile(r"^(pandas warning|\d+ of \d+ values of .* could not be read|Assumption|Time|Groups|The chart shows|The chart overlays|\d+ of \d+ \S+ have no data|\(the table shows)")
 KEY_LINE = re.compile(r"^(Chi-square test|Highest|Most common|Strongest correlation|Overall|Accuracy|R\^2|Welch t-test|One-way ANOVA):")
 
 

@@ -75,6 +75,9 @@ def preamble(it, conventions):
             conv += virtual_date_lines(v, c)
         elif getattr(c, "derived", None):
             conv += dateparts.lines(v, c, col, lit)
+        elif getattr(c, "has_of", None) is not None:   # "with and without X": X above 0 or not
+            conv += [f"{col(v, c)} = {col(v, c.has_of)} > 0",
+                     f"print({lit('Groups: ' + c.name + ' is True where ' + c.has_of.name + ' > 0 (with), False where it is 0 or less (without).')})"]
         elif c.is_numeric_text():
             conv.append(f"{col(v, c)} = pd.to_numeric({col(v, c)}.astype(str).str.replace(\",\", \"\", regex=False), errors=\"coerce\")")
         elif c.is_date() and (c is it.get("date") or c in [f["col"] for f in it["filters"]]):
@@ -99,15 +102,29 @@ def preamble(it, conventions):
     if any(ln.startswith("with warnings") for ln in conv):
         conv.insert(0, "import warnings")
     lines = [f"{v} = dfs[{lit(ds.name)}]" + (".copy()" if conv else "")] + conv
-    for f in it["filters"]:
+    lines += [f"print({lit('Assumption: ' + f['assume'] + '.')})" for f in it["filters"] if f.get("assume")]
+    lines += [f"print({lit('Assumption: ' + text + '.')})" for text in it.get("assume") or []]
+    for k, f in enumerate(it["filters"]):
         if f["kind"] == "search":
             lines += search_lines(v, f)
             continue
+        if f["kind"] == "stat":
+            lines += stat_lines(v, f, k)
         lines.append(f"{v} = {v}[{filter_expr(v, f)}]")
     if it["filters"]:
         lines.append(f"print(f\"Rows matching{fs(filter_text(it))}: {{len({v}):,}}\")")
         lines.append(f"assert len({v}) > 0, {lit('no rows match the filters' + filter_text(it))}")
     return lines, v
+
+
+def stat_lines(v, f, k):
+    """Prints the statistic a condition compares with ("above the mean"), and
+    over which rows it was taken when other conditions came first."""
+    c = f["col"]
+    over = "all rows" if k == 0 else "the rows kept by the conditions before it"
+    return [f"threshold = {col(v, c)}.{f['value']}()",
+            f"print(f\"{fs(f['value'].capitalize())} of {fs(c.name)} (the threshold, over {{len({v}):,}} rows): {{threshold:,.2f}}\")"] + \
+        ([f"print({lit('Assumption: the ' + f['value'] + ' of ' + c.name + ' is taken over ' + over + '.')})"] if k else [])
 
 
 def virtual_date_lines(v, d):
@@ -187,6 +204,11 @@ def filter_expr(v, f):
         if c.is_numeric() or all(x in c.values for x in vals):
             return f"{col(v, c)}.isin({vals!r})"
         return f"{col(v, c)}.astype(str).str.casefold().isin({[str(x).casefold() for x in vals]!r})"
+    if f["kind"] == "stat":   # "above the mean": the statistic of the rows kept so far
+        return f"{col(v, c)} {f['op']} {col(v, c)}.{f['value']}()"
+    if f["kind"] == "range":
+        lo, hi = (int(x) if float(x).is_integer() else x for x in f["value"])
+        return f"{col(v, c)}.between({lo!r}, {hi!r})"
     if f["kind"] == "compare":
         val = f["value"]
         val = int(val) if float(val).is_integer() else val
@@ -210,6 +232,11 @@ def filter_text(it):
             parts.append(f"{f['col'].name} {f['op']} {f['value']}")
         elif f["kind"] == "isin":
             parts.append(f"{f['col'].name} is {' or '.join(str(x) for x in f['value'])}")
+        elif f["kind"] == "stat":
+            parts.append(f"{f['col'].name} {f['op']} its {f['value']}")
+        elif f["kind"] == "range":
+            lo, hi = (int(x) if float(x).is_integer() else x for x in f["value"])
+            parts.append(f"{lo} <= {f['col'].name} <= {hi}")
         else:
             val = f["value"]
             if isinstance(val, float) and val.is_integer():
@@ -386,6 +413,9 @@ def op_time(it, v):
     what = agg_label(agg, m) if m is not None else "Number of rows"
     title = f"{what} per {unit}" + (f" by {g.name}" if g is not None else "")
     lines = assumption_line(why) + [f"{v} = {v}.dropna(subset=[{lit(d.name)}])"]
+    if not it["freq"] and not getattr(d, "virtual", None):   # the data's own step needs no word
+        lines = assumption_line(f"no period was named, so one value per {unit} (from the span of {d.name}); "
+                                "ask e.g. \u201cper year\u201d for another") + lines
     call = "sum(min_count=1)" if agg == "sum" else aggs_mod.group_call(agg)[1:]
     how = f"[{lit(m.name)}].{call}" if m is not None else ".size()"
     binned = freq in ("H", "10Y")
@@ -495,7 +525,8 @@ def op_top(it, v):
     pick = "nsmallest" if asc else "nlargest"
     word = "Bottom" if asc else "Top"
     if m is None and ent is not None:
-        lines = [f"result = {col(v, ent)}.value_counts(ascending={asc}).head({n})",
+        lines = assumption_line(f"no measure was named, so the {ent.name} values are ranked by their number of rows") + [
+                 f"result = {col(v, ent)}.value_counts(ascending={asc}).head({n})",
                  f"print({lit(f'{word} {n} {ent.name} by number of rows:')})", "print(result.to_string())"]
         if it["plot"]:
             lines += bar_lines("result", f"{word} {n} {ent.name} by number of rows", ent.name, "Number of rows", True)
@@ -531,6 +562,11 @@ def op_value_counts(it, v):
         next(iter(it["others"] + it["measures"]), None)
     if c is None:
         return op_count_rows(it, v)
+    if c.is_numeric() and not (c.is_code() or c.is_binary01() or c.time_part()) and (c.distinct or 0) > 20:
+        from analyst.parse import Unknown   # counting each value of a measure answers nothing asked
+        raise Unknown(f"I did not understand what to count or share in {c.name}: it holds measurements, not "
+                      f"categories. Ask e.g. \u201chow many rows have {c.name} above 10\u201d or \u201cshare of total "
+                      f"{c.name} by COLUMN\u201d.")
     g2 = it.get("group2")
     if g2 is not None and g2 is not c:
         title = f"Number of rows by {c.name} and {g2.name}"
@@ -558,13 +594,17 @@ def op_rate(it, v):
     c = next((x for x in cands if x.is_flag()), None) or next((x for x in cands if x.is_numeric()), None)
     cond_f = it.get("condition")
     if c is None and cond_f is None:
-        return op_value_counts(it, v)
+        from analyst.parse import Unknown
+        raise Unknown("I understood that you want a share or rate, but not of which rows: name a condition, e.g. "
+                      "\u201cshare of rows where COLUMN = VALUE\u201d or \u201cCOLUMN above 10\u201d.")
     if cond_f is not None:   # "share of respondents who voted for Dole (vote = 1)": the rows meeting it
         c = cond_f["col"]
         cond = filter_text({"filters": [cond_f]}).strip(" ()")
         lines = [f"flag = {filter_expr(v, cond_f)}"]
-    elif c.is_numeric():
-        cond, lines = f"{c.name} > 0", [f"flag = {col(v, c)} > 0"]
+    elif c.is_numeric():   # "respondents who have children": a count above 0, said
+        cond, lines = f"{c.name} > 0", [f"flag = {col(v, c)} > 0"] + assumption_line(
+            f"a row counts when {c.name} is above 0 (it has some); name a condition such as "
+            f"\u201c{c.name} > 2\u201d for another")
     else:
         cond = f"{c.name} is yes/true"
         lines = [f"flag = {col(v, c)}.astype(str).str.casefold().isin({POSITIVE!r})"]
@@ -583,8 +623,18 @@ def op_rate(it, v):
 
 
 def op_share(it, v):
-    """Each group's share of a measure's total."""
+    """Each group's share of a measure's total; one value's share ("what share
+    of total invest did General Motors make")."""
     m = it["measure"]
+    cond = it.get("condition")
+    if m is not None and cond is not None:
+        said = filter_text({"filters": [cond]}).strip(" ()")
+        return ([f"total = {col(v, m)}.sum()",
+                 f"part = {v}.loc[{filter_expr(v, cond)}, {lit(m.name)}].sum()",
+                 f"print(f\"Total {fs(m.name)}: {{total:,.2f}}\")",
+                 f"print(f\"{fs(m.name)} where {fs(said)}: {{part:,.2f}}\")",
+                 f"print(f\"Share of total {fs(m.name)} where {fs(said)}: {{part / total * 100:.2f}}%\")"],
+                f"share of total {m.name} where {said}")
     g = it["group"] or next((x for x in it["others"] if x.is_category()), None)
     if m is None or g is None:
         return op_value_counts(it, v)
@@ -599,8 +649,20 @@ def op_share(it, v):
 
 
 def op_count_rows(it, v):
-    """The number of rows (after filters)."""
-    return [f"print(f\"Number of rows: {{len({v}):,}}\")"], "count the rows"
+    """The number of rows (after filters); of the things counted ("how many
+    states", "count the quarters") when each row is one of them, else their
+    distinct values among the rows."""
+    c = it.get("counted")
+    if c is None:
+        return [f"print(f\"Number of rows: {{len({v}):,}}\")"], "count the rows"
+    what = it.get("counted_time") or [c.name]
+    if it.get("counted_rows"):
+        return ([f"print(f\"Number of rows: {{len({v}):,}}\")",
+                 f"print({lit('Each row is one ' + ' and '.join(what) + ' value, so this counts them.')})"],
+                f"count the {c.name} values (one row each)")
+    return ([f"count = len({v}[{json.dumps(what, ensure_ascii=False)}].drop_duplicates())",
+             f"print(f\"Number of distinct {fs(' and '.join(what))} values: {{count:,}} (in {{len({v}):,}} rows)\")"],
+            f"count the distinct {' and '.join(what)} values")
 
 
 def op_nunique(it, v):

@@ -245,6 +245,13 @@ def op_ttest(it, v):
     """Welch t-test between two groups, or one-way ANOVA across more."""
     m, g = it["measure"], it["group"]
     other = next((c for c in it["others"] if c is not g and (c.is_category() or c.is_flag())), None)
+    if (it.get("method") or {}).get("chi2"):   # named: both columns must hold categories
+        a = m or other
+        if g is None or a is None or not (a.is_binary01() or a.is_code() or a.is_category() or a.is_flag()):
+            from analyst.parse import Unknown
+            raise Unknown("A chi-square test compares two columns of categories (or codes); I did not find two "
+                          "such columns in your request, so I did not answer. Ask e.g. \u201cchi-square test of A by B\u201d.")
+        return chi_square(v, a, g)
     if g is not None and not it["values"] and (m is None and other is not None or m is not None and m.is_binary01()):
         return chi_square(v, m or other, g)
     if m is None or g is None:

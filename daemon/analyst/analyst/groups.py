@@ -7,7 +7,7 @@ own condition ("share who voted for Dole (vote = 1)").
 """
 import re
 
-from analyst.parse import Unknown
+from analyst.parse import Unknown, detect_agg
 
 
 def versus_rest(tokens, ms):
@@ -24,35 +24,66 @@ def versus_rest(tokens, ms):
     return used
 
 
-def regroup(tokens, ms, ds):
+def regroup(tokens, ms, ds, q="", op=None):
     """Groupings read more carefully: "across the states" over a column with
     one row per value is no grouping (the average across states is the
-    average); "with PSI versus without" groups by PSI.  Returns the
-    positions of the words used."""
+    average); "with PSI versus without" and "with and without children"
+    group by PSI / by children above 0.  Returns the positions of the words
+    used."""
     used = set()
     for m in ms:
         prev = tokens[m.start - 1].f if m.start else ""
         prev2 = tokens[m.start - 2].f if m.start > 1 else ""
-        if m.role == "group" and (prev in ("across", "over") or prev2 in ("across", "over") and prev in ("the", "all")) \
-                and ds.rows and m.col0.distinct == ds.rows:
-            m.role = None
+        across = prev in ("across", "over") or prev2 in ("across", "over") and prev in ("the", "all")
+        if m.role == "group" and across and (ds.rows and m.col0.distinct == ds.rows or op in (None, "agg")
+                                             and detect_agg(q) not in (None, "count", "min", "max")
+                                             and not re.search(r"\b(by|per|each|every|compare\w*|differ\w*)\b", q)):
+            m.role = None   # "the average X across the states / across countries": one value over them
             m.across = True
         nxt = " ".join(t.f for t in tokens[m.end:m.end + 2])
         if m.role is None and m.value is None and prev == "with" and re.match(r"(versus|vs|or|and) without$", nxt):
             m.role = "group"
             used |= {m.end, m.end + 1}
+        before = [t.f for t in tokens[max(0, m.start - 3):m.start]]
+        if m.role is None and m.value is None and before in (["with", "and", "without"], ["with", "or", "without"]):
+            m.role = "group"   # "women with and without children"
+            m.with_without = True
+            used |= {m.start - 3, m.start - 2, m.start - 1}
     return used
+
+
+def has_group(c):
+    """The grouping "with and without X" makes of a column that is no yes/no:
+    a derived column X > 0 (True: with, False: without)."""
+    from analyst.schema import Column
+    g = Column({"name": f"has_{c.name}", "dtype": "bool", "kind": "bool", "distinct": 2})
+    g.has_of = c
+    return g
 
 
 def rate_condition(it):
     """"What share of respondents voted for Dole (vote = 1)?", "pass rate
     (GRADE = 1) by PSI": a condition on the column whose rate is asked is what
-    the rate counts, not a filter on the rows."""
+    the rate counts, not a filter on the rows; "what share of total invest did
+    General Motors make": the value whose share of the total is asked."""
+    if it["op"] == "share" and it.get("group") is None:
+        f = next((x for x in it["filters"] if x["kind"] == "value" and x.get("col") is not None), None)
+        if f is not None:
+            it["condition"] = f
+            it["filters"] = [x for x in it["filters"] if x is not f]
+        return
     if it["op"] != "rate":
         return
     for f in it["filters"]:
         if f["kind"] in ("compare", "value") and f.get("col") is not None and f["col"] is not it.get("group") \
                 and (f["col"].is_binary01() or f["col"].is_flag() or f["col"].is_code() or f["col"].is_binary()):
+            it["condition"] = f
+            it["filters"] = [x for x in it["filters"] if x is not f]
+            return
+    if any(c.is_flag() or c.is_numeric() for c in it["others"] + it["measures"]):
+        return   # the rate is that column's; the filters only select rows
+    for f in it["filters"]:   # "what share of orders are in the West region", "... have had no affairs"
+        if f["kind"] in ("value", "compare", "range", "stat") and f.get("col") is not None and f["col"] is not it.get("group"):
             it["condition"] = f
             it["filters"] = [x for x in it["filters"] if x is not f]
             return
@@ -70,6 +101,16 @@ def several_values(it, q):
     benign") are groups, not filters that no row meets at once; a condition
     set against "those who did not" / "the rest" groups by its column when the
     column has two values (else refused, said why)."""
+    years = list(dict.fromkeys(f["value"] for f in it["filters"] if f["kind"] == "year"))
+    if len(years) > 1:   # "the total realinv in 2000 and in 2008": per year, not rows of both years at once
+        ycol = next((c for c in it["ds"].columns if c.time_part() == "year"), None)
+        if ycol is None:
+            raise Unknown(f"I read {' and '.join(map(str, years))} as years to set side by side, but "
+                          f"{it['ds'].name} has no year column to group by, so I did not answer. Ask per year, "
+                          "e.g. \u201caverage COLUMN per year\u201d.")
+        for f in it["filters"]:
+            if f["kind"] == "year":
+                f.update(kind="compare", col=ycol, op="==")
     by_col = {}
     for f in it["filters"]:
         if f["kind"] in ("value", "compare") and f["op"] == "==" and f.get("col") is not None:

@@ -56,3 +56,32 @@ def apply_decimals(code, n):
         return code
     code = FORMAT_RE.sub(lambda m: f"{m.group(1)}.{n}f{m.group(4)}", code)
     return ROUND_RE.sub(f".round({n})", code)
+
+
+def small_decimals(it):
+    """Decimals that keep the numbers of an intent readable when its columns
+    hold only small values (an interest rate of 0.0875 printed with two
+    decimals would read 0.09): 4 for values below 1, one more per further
+    power of ten; None when two decimals are enough."""
+    cols = list(it.get("measures") or []) + [c for c in (it.get("target"),) if c is not None] + \
+        list(it.get("features") or [])
+    sizes = []
+    for c in cols:
+        try:
+            sizes.append(max(abs(float(c.min)), abs(float(c.max))))
+        except (TypeError, ValueError):
+            return None
+    if not sizes or not 0 < max(sizes) < 1:
+        return None
+    import math
+    return min(8, 4 + int(math.floor(-math.log10(max(sizes)))))
+
+
+WIDE_RE = re.compile(r"(\{[^{}\"]*?:),\.2f(\})")
+
+
+def widen_decimals(code, n):
+    """The code with its two-decimal number formats ("{x:,.2f}") given n decimals."""
+    if n is None:
+        return code
+    return WIDE_RE.sub(lambda m: f"{m.group(1)},.{n}f{m.group(2)}", code)

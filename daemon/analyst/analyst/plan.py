@@ -14,9 +14,11 @@ import json
 import re
 
 from analyst import answer, codegen
-from analyst.intent import FILLER, Resolver, build_intent, match_answer
-from analyst.parse import NeedAsk, Unknown, dataset_score, detect_freq, find_mentions, tokenize
-from analyst.phrasing import apply_decimals, take_decimals
+from analyst.audit import FILLER, readings, unused_columns
+from analyst.intent import build_intent
+from analyst.parse import NeedAsk, Unknown, dataset_score, detect_agg, detect_aggs, detect_freq, find_mentions, tokenize
+from analyst.phrasing import apply_decimals, small_decimals, take_decimals, widen_decimals
+from analyst.resolve import Resolver, match_answer
 from analyst.schema import Dataset
 
 
@@ -89,7 +91,9 @@ def names_data(request, ds, names):
 
 
 TASK_VERBS = (r"calculate|compute|count|find|determine|identify|report|test|plot|draw|perform|check|"
-              r"show|give|list|make|create|run|fit|use|conduct|what|which|how|is|are|does|do|when|where|who")
+              r"show|give|list|make|create|run|fit|use|conduct|what|which|how|is|are|does|do|when|where|who|"
+              r"regress|correlate|estimate|compare|tell|get|provide|describe|summari[sz]e|display|return|print|"
+              r"also|predict|visuali[sz]e|calculating|computing")
 PART_SPLIT = re.compile(r"\s*(?:;|,?\s+and then\s+|,\s*then\s+|,?\s+then\s+|,\s*and\s+(?=(?:" + TASK_VERBS + r")\b)"
                         r"|(?<!vs)(?<!e\.g)(?<!i\.e)(?<!etc)[.?!]\s+(?=[A-Za-z]))\s*", re.I)
 
@@ -113,44 +117,109 @@ PRESENT_WORDS = {"report", "state", "provide", "return", "output", "print", "pre
                  "result", "results", "answer", "answers", "final", "respectively"}
 
 
+def filter_key(it):
+    """The filters of an intent, comparable across intents."""
+    return tuple((f["kind"], getattr(f.get("col"), "name", None), f.get("op"), str(f.get("value")))
+                 for f in it.get("filters") or [])
+
+
 def same_question(a, b):
     """True when intent b asks what intent a asks (same operation on the same
     columns): "Identify outliers in X using the IQR method. How many outliers are there?"."""
-    filt = lambda it: tuple((f["kind"], getattr(f.get("col"), "name", None), f.get("op"), str(f.get("value")))
-                            for f in it.get("filters") or [])
     key = lambda it: (it["op"], tuple(c.name for c in it.get("measures") or []),
-                      getattr(it.get("group"), "name", None), tuple(it.get("aggs") or []), filt(it))
-    if filt(b) and filt(b) != filt(a):
+                      getattr(it.get("group"), "name", None), tuple(it.get("aggs") or []), filter_key(it))
+    if filter_key(b) and filter_key(b) != filter_key(a):
         return False   # "the mean before 1900, then the mean for 1900 and later": two questions
     return key(a) == key(b) or (a["op"] == b["op"] and a["op"] in MERGE_OPS and b.get("borrowed"))
 
 
 MERGE_OPS = {"outliers", "normality", "corr", "linreg", "ttest"}
+MEASURE_OPS = {"agg", "top", "time", "hist", "box", "normality", "outliers", "ttest"}
+
+
+AGG_SAID = {"mean": "average", "median": "median", "sum": "total", "std": "standard deviation", "var": "variance",
+            "min": "minimum", "max": "maximum"}
+
+
+def borrow(part, prev):
+    """The part with the columns of the part before appended ("..., then count
+    the outliers" → "... of X"), and its group for a test ("..., then test
+    whether the difference is significant"); None when it had none."""
+    cols = [c.name for c in (prev.get("measures") or [])] or [c.name for c in prev.get("others") or []]
+    if not cols:
+        return None
+    named = [a for a in detect_aggs(part.casefold()) if a not in ("min", "max", "count")]
+    counting = re.search(r"\b(how many|number of|count)\b", part, re.I)
+    agg = AGG_SAID.get(prev.get("agg")) if prev["op"] in ("agg", "top", "time") and not named and not counting else None
+    part = part + " of " + (agg + " " if agg else "") + " and ".join(cols)   # "..., and which has the highest": of the median
+    g = prev.get("group")
+    if g is not None and not getattr(g, "derived", None) and re.search(r"\b(differ\w*|significan\w*|test\w*|compar\w*)\b", part, re.I):
+        part += " by " + g.name
+    return part
+
+
+def read_part(part, k, out, digest, datasets, res, answers):
+    """(plan, borrowed) of one part: alone, or with the columns of the part
+    before when it names none, is not understood alone, or names no measure
+    for an operation that needs one ("..., then which firm has the largest
+    median")."""
+    dig = digest if k == 0 else []
+    alt = borrow(part, out[-1][0]) if out else None
+    if alt and not find_mentions(tokenize(part), out[-1][1], [d.name for d in datasets]):
+        return understand(alt, dig, datasets, res, answers), True
+    try:
+        plan = understand(part, dig, datasets, res, answers)
+    except Unknown:
+        if alt is None:
+            raise
+        try:
+            return understand(alt, dig, datasets, res, answers), True
+        except Unknown:
+            pass
+        raise
+    if alt and not plan[0].get("measures") and (plan[0]["op"] in MEASURE_OPS
+                                                 or detect_agg(part.casefold()) not in (None, "count")):
+        try:
+            return understand(alt, dig, datasets, res, answers), True
+        except Unknown:
+            pass
+    return plan, False
+
+
+PLOT_IT = re.compile(r"(?:and |then |also )*(?:please )?(?:plot|chart|graph|draw|visuali[sz]e|show)(?: me)? "
+                     r"(?:it|them|this|that|these|the results?|the values)(?: (?:as|in|with) (?:a |an )?[\w ]+)?", re.I)
+BACK_REF = re.compile(r"\b(their|those|these|they|them)\b", re.I)
+
+
+def carry_rows(it, prev, part):
+    """"How many patients are older than 60, and what is their average bmi?":
+    a later part that points back at the rows of the one before ("their",
+    "those quarters") keeps that part's filters (said), unless it has its own."""
+    if not BACK_REF.search(part) or not prev.get("filters") or it.get("filters"):
+        return
+    it["filters"] = [dict(f) for f in prev["filters"]]
+    it["filters"][0]["assume"] = (f"\u201c{BACK_REF.search(part).group(0)}\u201d read as the rows of the part before"
+                                  f"{codegen.filter_text(prev)}")
 
 
 def understand_parts(request, digest, datasets, res, answers):
-    """[(intent, dataset)] for each part of a request; a part naming no column
-    takes the columns of the part before ("..., then count the outliers");
-    a part that restates the one before ("... How many outliers are there?",
-    "Use the Shapiro-Wilk test.") is read together with it."""
+    """[(intent, dataset)] for each part of a request (read_part); a part that
+    restates the one before ("... How many outliers are there?", "Use the
+    Shapiro-Wilk test.") is read together with it."""
     parts = split_parts(request)
     if len(parts) == 1:
         return [understand(request, digest, datasets, res, answers)]
-    out, texts, names = [], [], [d.name for d in datasets]
+    out, texts = [], []
     for k, part in enumerate(parts):
-        borrowed = False
         if out:
             part = same_period(part, out[-1][0])
-        if out and not find_mentions(tokenize(part), out[-1][1], names):
-            prev = out[-1][0]
-            cols = [c.name for c in (prev.get("measures") or [])] or [c.name for c in prev.get("others") or []]
-            if cols:
-                part, borrowed = part + " of " + " and ".join(cols), True
-                g = prev.get("group")
-                if g is not None and not getattr(g, "derived", None) and re.search(r"\b(differ\w*|significan\w*|test\w*|compar\w*)\b", part, re.I):
-                    part += " by " + g.name   # "..., then test whether the difference is significant"
+        if out and PLOT_IT.fullmatch(part.strip(" .,;!?")):   # "..., then plot it": the part before, drawn
+            out[-1][0]["plot"] = True
+            continue
         try:
-            plan = understand(part, digest if k == 0 else [], datasets, res, answers)
+            plan, borrowed = read_part(part, k, out, digest, datasets, res, answers)
+            if out:
+                carry_rows(plan[0], out[-1][0], part)
         except Unknown as e:
             plan = merged(out, texts, parts[k], digest, datasets, res, answers)
             if plan is None:
@@ -181,7 +250,9 @@ def same_period(part, prev):
 
 def merged(out, texts, part, digest, datasets, res, answers):
     """The previous part read together with this one ("Is X normal? Use the
-    Shapiro-Wilk test."), replacing it in out; None when that is not understood."""
+    Shapiro-Wilk test."), replacing it in out; None when that is not
+    understood, or when it asks more than the previous part did (a new
+    filter or measure: two questions, not one restated)."""
     if not out:
         return None
     text = texts[-1] + ", " + part
@@ -189,7 +260,9 @@ def merged(out, texts, part, digest, datasets, res, answers):
         plan = understand(text, digest if len(out) == 1 else [], datasets, res, answers)
     except Unknown:
         return None
-    if plan[0]["op"] != out[-1][0]["op"]:
+    prev = out[-1][0]
+    if plan[0]["op"] != prev["op"] or filter_key(plan[0]) != filter_key(prev) \
+            or [c.name for c in plan[0].get("measures") or []] != [c.name for c in prev.get("measures") or []]:
         return None
     out[-1], texts[-1] = plan, text
     return plan
@@ -228,10 +301,24 @@ def generate_parts(plans, conventions):
     for k, (it, _) in enumerate(plans, 1):
         if it["op"] == "help":
             continue
-        code, purpose = codegen.generate(it, conventions)
+        try:
+            code, purpose = generate(it, conventions)
+        except Unknown as e:
+            raise Unknown(f"Your request has {len(plans)} parts. In part {k}: {e.args[0]}") from None
         codes.append(f"print({json.dumps('Part ' + str(k) + ': ' + purpose, ensure_ascii=False)})\n" + code)
         purposes.append(purpose)
     return "\n".join(codes), "; then ".join(purposes)
+
+
+def generate(it, conventions):
+    """(code, purpose) of one intent, its numbers printed with the decimals
+    its columns need (small values get more than two), the columns named only
+    loosely said ("Assumption: ..."); refused when a column the request names
+    does not appear in the code (the plan dropped it)."""
+    code, purpose = codegen.generate(it, conventions)
+    unused_columns(it, code)
+    said = "".join(f"print({json.dumps(line, ensure_ascii=False)})\n" for line in readings(it, code))
+    return said + widen_decimals(code, small_decimals(it)), purpose
 
 
 def guess_dataset(request, datasets):
@@ -275,6 +362,8 @@ def decide(state):
     try:
         plans = understand_parts(request, state.get("digest"), datasets, res, answers)
         it, ds = plans[0]
+        if it["op"] != "help":
+            code, purpose = generate_parts(plans, conventions) if len(plans) > 1 else generate(it, conventions)
     except NeedAsk as e:
         if e.key:  # the daemon stores the user's answer under this convention key
             return tool("ask_user", question=e.question, choices=e.choices, key=e.key)
@@ -289,10 +378,6 @@ def decide(state):
     for key, value, why in res.learned:
         if key and key not in done and res.conv(key) != value:
             return tool("remember_convention", key=key, value=value, why=why)
-    if len(plans) > 1:
-        code, purpose = generate_parts(plans, conventions)
-    else:
-        code, purpose = codegen.generate(it, conventions)
     code = apply_decimals(code, decimals)
     if decimals is not None:
         purpose += f", rounded to {decimals} decimals"

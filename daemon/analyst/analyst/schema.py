@@ -55,7 +55,7 @@ across grouped split broken down monthly weekly daily yearly annual quarterly mo
 months week weeks day days year years quarter quarters using use other others based
 order orders only also just per cent percent percentage share rate by vs new old
 frequency frequencies counts breakdown proportion type types dtypes info shape size
-""".split())
+regression regress regressed regressing normality outliers""".split())
 
 _SPLIT = re.compile(r"[\s_\-./]+")
 
