@@ -73,11 +73,25 @@ def check_waits(s, parts, amount):
             assert "100% Completed" in r.get("stdout", ""), r   # distributed's own bar still drawn
 
 
+LATER = r'''
+import os
+gate = os.path.abspath("outputs/gate")   # the project's: the workers see it too
+def gated(part, gate=gate):
+    while not os.path.exists(gate):   # the tasks wait for the next step
+        time.sleep(0.05)
+    return slow(part)
+o = dfs['orders']
+f = client.compute(o.map_partitions(gated, meta=o._meta).amount.sum())
+f.key
+'''
+
+
 def check_later_step(s, parts, amount):
-    """Submitted in one step (nothing to report), waited on in the next."""
-    r, notes = run_with_notes(s, "f = client.compute(fresh(6).amount.sum())\nf.key")
+    """Submitted in one step (nothing to report), waited on in the next
+    (its tasks held until then, so the work is seen whatever the load)."""
+    r, notes = run_with_notes(s, LATER)
     assert r["ok"] and notes == [], (r, notes)
-    r, notes = run_with_notes(s, "f.result()")
+    r, notes = run_with_notes(s, "open(gate, 'w').close()\nf.result()")
     assert r["ok"] and close(float(r["result"]["repr"]), amount), r
     dones = check_notes("a future from an earlier step", notes, parts)
     print("ok - client.compute in one step, .result() in the next: %d events, done rising "
