@@ -70,6 +70,7 @@ def _make_callback(rep):
         from dask.callbacks import Callback
     except Exception:
         return None
+    from . import runner
 
     class ProgressCallback(Callback):
         def _start_state(self, dsk, state):
@@ -80,6 +81,7 @@ def _make_callback(rep):
 
         def _posttask(self, key, result, dsk, state, worker_id):
             try:
+                runner.raise_lost_interrupt()   # one swallowed by a __del__ (runner.py)
                 fr = rep.frames[-1] if rep.frames else None
                 if fr is None or time.monotonic() - fr[0] < MIN_INTERVAL:
                     return

@@ -32,6 +32,7 @@ import threading
 import time
 import weakref
 
+from . import runner
 from .progress import MIN_INTERVAL
 
 _DONE_STATES = frozenset(("memory", "released", "erred", "forgotten"))
@@ -130,6 +131,7 @@ def _wait_reporting(client, futures, rep):
             pass
         except Exception:      # cancelled, lost connection: the real call says so
             return sent
+        runner.raise_lost_interrupt()   # a SIGINT swallowed by a Future's __del__
         now = time.monotonic()
         if names is None or now < next_poll:
             continue
