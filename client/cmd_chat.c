@@ -171,6 +171,9 @@ static void chat_note_cb(const char *method, const msgpack_object *ev, void *ud)
 	if (!strcmp(method, "turn.event") && kind && !strcmp(kind, "question") && !chat->tty &&
 	    chat->npend > 0)
 		return; /* a pipe: the turn's result carries the question */
+	if (!strcmp(method, "turn.event") && kind && !strcmp(kind, "progress") &&
+	    cli_str(ev, "dataset"))
+		return; /* a profile a turn waits for: drawn from its data.event profile_progress */
 	out_begin();
 	if (!strcmp(method, "history.changed")) {
 		printf("[history] %s%s\n", rm ? "undone: " : "changed", rm ? rm : "");

@@ -108,12 +108,13 @@ static void turn_note_cb(const char *method, const msgpack_object *params, void 
 			behind ? behind : "work");
 		return;
 	}
-	if ((strcmp(method, "history.event") == 0 && kind && !strcmp(kind, "run_progress")) ||
-	    (strcmp(method, "data.event") == 0 && kind && !strcmp(kind, "profile_progress"))) {
+	if (strcmp(method, "history.event") == 0 && kind && !strcmp(kind, "run_progress")) {
 		if (!t->cli->json)
-			cli_progress_print(stderr, params); /* a step's Dask work, or a profile's */
+			cli_progress_print(stderr, params); /* a run's Dask work */
 		return;
 	}
+	/* data.event profile_progress too is not ours: a profile the turn waits
+	 * for comes as the turn's own "progress" (with its dataset) */
 	if (strcmp(method, "turn.event") != 0)
 		return;
 	bool question = kind && !strcmp(kind, "question");
@@ -328,6 +329,9 @@ static void watch_note_cb(const char *method, const msgpack_object *params, void
 		printf(", \"params\": ");
 		cli_json_print(stdout, params, -1);
 		printf("}\n");
+	} else if (!strcmp(method, "turn.event") && cli_str(params, "kind") &&
+		   !strcmp(cli_str(params, "kind"), "progress") && cli_str(params, "dataset")) {
+		/* a profile a turn waits for: drawn from its data.event below */
 	} else if (!strcmp(method, "turn.event")) {
 		cli_event_print(stdout, params);
 	} else if (!strcmp(method, "data.event") && cli_str(params, "kind") &&

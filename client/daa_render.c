@@ -256,7 +256,8 @@ static void figures_print(FILE *f, const msgpack_object *res, const char *projec
 	}
 }
 
-/* An error {type, message, traceback} (or a plain string) to stderr. */
+/* An error {type, message, traceback, hint?} (or a plain string) to stderr;
+ * the kernel's hint (a close column name, memory still held) last. */
 static void error_print(const msgpack_object *e)
 {
 	if (!e || e->type == MSGPACK_OBJECT_NIL)
@@ -268,10 +269,15 @@ static void error_print(const msgpack_object *e)
 	}
 	const char *tb = cli_str(e, "traceback"), *type = cli_str(e, "type");
 	const char *msg = cli_str(e, "message");
+	const char *hint = cli_str(e, "hint");
 	if (tb && *tb)
 		put_text(stderr, tb);
 	else
 		fprintf(stderr, "%s: %s\n", type ? type : "Error", msg ? msg : "(no message)");
+	if (hint && *hint) {
+		fputs("hint: ", stderr);
+		put_text(stderr, hint);
+	}
 }
 
 /* The `run` result: output, value, tables, figures, error. */

@@ -128,6 +128,13 @@ void tray_win_question(struct tray_win *w, const char *text, const msgpack_objec
 void tray_win_event(struct tray_win *w, const msgpack_object *ev);
 /* Render one record of turns.list (an ended turn). */
 void tray_win_past_turn(struct tray_win *w, const msgpack_object *t);
+/* The progress line of a Dask computation's {done, total} ("computing: 40%
+ * (120/300 tasks)", "profiling orders: ..." with a dataset); false when the
+ * numbers are not usable (tray_event.c). */
+bool tray_progress_text(const msgpack_object *ev, char *buf, size_t size);
+/* A Dask dataset's profile moved on (text) or ended (NULL): the progress
+ * line, shown meanwhile even with no turn running (no Cancel then). */
+void tray_win_profile_progress(struct tray_win *w, const char *text);
 /* Render a data.event of the current project (tray_data.c). */
 void tray_win_data_event(struct tray_win *w, const msgpack_object *ev);
 /* Its line ("sales profiled: 2,000 rows × 8 columns, 3 warnings"), g_malloc'd;

@@ -40,6 +40,7 @@ static void lost_cb(const char *why, void *ud)
 	char *s = g_strdup_printf("daemon not reachable (%s) — reconnecting", why);
 	status_set(s);
 	g_free(s);
+	tray_win_profile_progress(tray_app.win, NULL);
 	tray_state_set(TRAY_IDLE);
 	tray_win_progress(tray_app.win, "");
 	if (!tray_app.retry_id)
@@ -84,14 +85,33 @@ static void on_turn_event(const msgpack_object *ev)
 	}
 }
 
-/* A data.event (a background profile made or failed): the window when it
- * shows that project, a desktop notification when it is not in front. */
+/* profile_progress: the progress line until that computation ends. */
+static void on_profile_progress(const msgpack_object *ev)
+{
+	char text[512];
+	if (!tray_progress_text(ev, text, sizeof text))
+		return;
+	bool ended = proto_map_int(ev, "done", -1) == proto_map_int(ev, "total", 0);
+	tray_win_profile_progress(tray_app.win, ended ? NULL : text);
+}
+
+/* A data.event (a background profile made or failed, or its progress): the
+ * window when it shows that project, a desktop notification when it is not
+ * in front. */
 static void on_data_event(const msgpack_object *ev)
 {
-	char path[4096] = "";
+	char path[4096] = "", kind[32] = "";
 	proto_map_str(ev, "project_path", path, sizeof path);
-	if (!tray_app.project_path || strcmp(path, tray_app.project_path) != 0 ||
-	    !tray_data_event_new(ev))
+	proto_map_str(ev, "kind", kind, sizeof kind);
+	if (!tray_app.project_path || strcmp(path, tray_app.project_path) != 0)
+		return;
+	if (!strcmp(kind, "profile_progress")) {
+		on_profile_progress(ev);
+		return;
+	}
+	if (!strcmp(kind, "profiled") || !strcmp(kind, "profile_failed"))
+		tray_win_profile_progress(tray_app.win, NULL); /* that profile is over */
+	if (!tray_data_event_new(ev))
 		return;
 	tray_win_data_event(tray_app.win, ev);
 	bool failed;

@@ -114,6 +114,22 @@ static void on_done(struct tray_win *w, const msgpack_object *ev)
 	g_free(answer), g_free(error);
 }
 
+bool tray_progress_text(const msgpack_object *ev, char *buf, size_t size)
+{
+	long long done = proto_map_int(ev, "done", -1), total = proto_map_int(ev, "total", 0);
+	char dataset[128] = "";
+	if (total <= 0 || done < 0 || done > total)
+		return false;
+	proto_map_str(ev, "dataset", dataset, sizeof dataset);
+	if (*dataset)
+		snprintf(buf, size, "profiling %s: %lld%% (%lld/%lld tasks)", dataset,
+			 done * 100 / total, done, total);
+	else
+		snprintf(buf, size, "computing: %lld%% (%lld/%lld tasks)", done * 100 / total, done,
+			 total);
+	return true;
+}
+
 /* A short progress line for events that only tell where the turn is. */
 static void progress(struct tray_win *w, const msgpack_object *ev, const char *kind)
 {
@@ -127,10 +143,7 @@ static void progress(struct tray_win *w, const msgpack_object *ev, const char *k
 		proto_map_str(ev, "text", t, sizeof t);
 		snprintf(text, sizeof text, "thinking (%s)%s%s", stage, *t ? ": " : "", t);
 	} else if (!strcmp(kind, "progress")) {
-		long long done = proto_map_int(ev, "done", -1), total = proto_map_int(ev, "total", 0);
-		if (total > 0 && done >= 0 && done <= total)
-			snprintf(text, sizeof text, "computing: %lld%% (%lld/%lld tasks)",
-				 done * 100 / total, done, total);
+		tray_progress_text(ev, text, sizeof text); /* a step's, or a profile it waits for */
 	}
 	if (*text)
 		tray_win_progress(w, text);

@@ -2,7 +2,8 @@
  * client/tray/tray_win.c — the chat window: a project chooser and the
  * daemon's status on top, the conversation (scrolling, kept at the bottom
  * while new things arrive), a progress line with a Cancel button while a
- * turn runs, and the input.  Enter sends, Shift+Enter starts a new line,
+ * turn runs (the line alone while a Dask dataset's profile reports
+ * progress), and the input.  Enter sends, Shift+Enter starts a new line,
  * Ctrl+L focuses the input, Esc cancels the running turn.  Closing the
  * window hides it (the tray keeps running) unless there is no tray.
  */
@@ -18,6 +19,7 @@ struct tray_win {
 	GtkWidget *question;   /* the pending question's block, or NULL */
 	bool filling;          /* chooser being refilled: ignore "changed" */
 	bool stick;            /* keep the view at the bottom */
+	bool profiling;        /* a profile's progress is on the progress line */
 	int width;
 };
 
@@ -264,11 +266,14 @@ void tray_win_state(struct tray_win *w)
 {
 	if (!w)
 		return;
-	bool busy = tray_app.state != TRAY_IDLE;
-	gtk_widget_set_visible(w->progress, busy);
-	gtk_widget_show_all(w->progress);
-	gtk_widget_set_visible(w->progress, busy);
-	if (tray_app.state == TRAY_RUNNING)
+	bool busy = tray_app.state != TRAY_IDLE, shown = busy || w->profiling;
+	/* one by one: show_all does nothing on a no-show-all widget, so the
+	 * line's children were never shown (an empty line) */
+	gtk_widget_show(w->spinner);
+	gtk_widget_show(w->progress_label);
+	gtk_widget_set_visible(w->cancel, busy); /* a profile has nothing to cancel */
+	gtk_widget_set_visible(w->progress, shown);
+	if (tray_app.state == TRAY_RUNNING || (w->profiling && !busy))
 		gtk_spinner_start(GTK_SPINNER(w->spinner));
 	else
 		gtk_spinner_stop(GTK_SPINNER(w->spinner));
@@ -291,10 +296,21 @@ void tray_win_progress(struct tray_win *w, const char *text)
 		gtk_label_set_text(GTK_LABEL(w->progress_label), text);
 }
 
+void tray_win_profile_progress(struct tray_win *w, const char *text)
+{
+	if (!w)
+		return;
+	w->profiling = text != NULL;
+	if (text || tray_app.state == TRAY_IDLE) /* a turn's own line stays at the end */
+		gtk_label_set_text(GTK_LABEL(w->progress_label), text ? text : "");
+	tray_win_state(w);
+}
+
 void tray_win_clear(struct tray_win *w)
 {
 	if (!w)
 		return;
+	w->profiling = false;
 	GList *kids = gtk_container_get_children(GTK_CONTAINER(w->box));
 	for (GList *k = kids; k; k = k->next)
 		gtk_widget_destroy(k->data);

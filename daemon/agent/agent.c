@@ -351,6 +351,18 @@ static bool profile_fatal(const struct agent_turn *t, const json_t *ds, const st
 	return false;
 }
 
+/* The kernel's profile of the Dask-backed dataset the turn waits for moved
+ * on: turn.event "progress" {done, total, dataset}, as a step's (the
+ * project's data.event profile_progress goes on for everyone else). */
+static void profile_progress_cb(void *ud, long long done, long long total)
+{
+	struct agent_turn *t = ud;
+	size_t i = json_array_size(t->datasets) - (size_t)t->profiles_pending;
+	const char *name = json_string_value(json_object_get(json_array_get(t->datasets, i), "name"));
+	agent_event(t, "progress", json_pack("{s:I, s:I, s:s}", "done", (json_int_t)done, "total",
+					     (json_int_t)total, "dataset", name ?: ""));
+}
+
 /* A dataset's profile arrived (or failed). */
 static void profile_cb(void *ud, const json_t *entry, const struct proto_err *err)
 {
@@ -359,6 +371,7 @@ static void profile_cb(void *ud, const json_t *entry, const struct proto_err *er
 	size_t i = json_array_size(t->datasets) - (size_t)t->profiles_pending;
 	json_t *ds = json_array_get(t->datasets, i);
 	const char *name = json_string_value(json_object_get(ds, "name")) ?: "?";
+	kern_unwatch_progress(t);
 	t->profiles_pending--;
 	if (json_is_object(json_object_get(entry, "profile"))) {
 		json_object_set(ds, "profile", json_object_get(entry, "profile"));
@@ -383,9 +396,12 @@ static void prepare_next(struct agent_turn *t)
 	while (t->profiles_pending > 0) {
 		size_t i = json_array_size(t->datasets) - (size_t)t->profiles_pending;
 		json_t *ds = json_array_get(t->datasets, i);
-		if (prof_get(t->proj->pj, json_string_value(json_object_get(ds, "name")) ?: "", false,
-			     profile_cb, t, &err) == 0)
+		const char *name = json_string_value(json_object_get(ds, "name")) ?: "";
+		if (prof_get(t->proj->pj, name, false, profile_cb, t, &err) == 0) {
+			/* no watch (out of memory): the turn waits without a bar */
+			(void)kern_watch_profile_progress(t->proj->path, name, profile_progress_cb, t);
 			return;
+		}
 		log_warn("agent: %s: cannot profile: %s", t->id, err.msg);
 		json_object_set_new(ds, "error", json_string(err.msg));
 		t->profiles_pending--;

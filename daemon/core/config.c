@@ -351,10 +351,23 @@ static long long compute_kernel_mem_mb(void)
 	return mb < 1024 ? 1024 : mb;
 }
 
+/* The default memory budget for one dataset (sandbox/KERNEL.md "Datasets
+ * larger than memory"): half of what the kernel's runtime leaves of its
+ * limit, at least an eighth of the limit.  COMPUTE_RUNTIME_MB is what the
+ * runtime itself holds under RLIMIT_DATA once pandas, numpy, matplotlib,
+ * scikit-learn, scipy and dask are imported: 143 MiB measured (VmData,
+ * Debian 12, two threads), plus stacks of up to two more threads. */
+#define COMPUTE_RUNTIME_MB 160
+static long long default_budget_mb(void)
+{
+	long long limit = compute_kernel_mem_mb(), free_half = (limit - COMPUTE_RUNTIME_MB) / 2;
+	return free_half > limit / 8 ? free_half : limit / 8;
+}
+
 json_t *config_compute_json(bool for_kernel)
 {
 	const struct daa_compute *c = &cfg.compute;
-	long long budget = c->memory_budget_mb ? c->memory_budget_mb : compute_kernel_mem_mb() / 2;
+	long long budget = c->memory_budget_mb ? c->memory_budget_mb : default_budget_mb();
 	json_t *o = json_pack("{s:I, s:b}", "memory_budget_mb", (json_int_t)budget,
 			      "out_of_core", c->out_of_core);
 	if (o && c->expansion_factor > 0)

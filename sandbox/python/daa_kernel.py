@@ -90,8 +90,9 @@ def main():
     progress.set_sender(chan.send)   # Dask progress events while a step runs
     try:
         for msg in chan.messages():
-            chan.send(handle(sess, msg))
-            runner.reply_sent()   # a later SIGINT is for the next request (runner.py)
+            reply = handle(sess, msg)
+            runner.reply_ready()   # a SIGINT from here on is for the next request (runner.py)
+            chan.send(reply)
     except (ValueError, msgpack.UnpackException) as e:   # a daemon bug: say so, stop
         sys.stderr.write("daa_kernel: malformed message from the daemon: %s\n" % e)
         return 3

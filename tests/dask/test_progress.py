@@ -3,7 +3,8 @@
 a `run` over a Dask-backed dataset (one slow task per partition) gets
 history.event {kind: "run_progress", done, total} notifications on its own
 connection, with done never going down within a computation, done <= total,
-and a last one with done == total; a quick computation sends none.  `daa
+and a last one with done == total; a quick computation sends none; work
+kept with persist() / dask.persist() reports the same way.  `daa
 run` draws them as a bar rewritten in place on a terminal, wiped before the
 result, and as a plain "progress: N% (d/t tasks)" line when stderr is not a
 terminal."""
@@ -23,6 +24,12 @@ def slow(part):
     time.sleep(0.1)
     return part
 dfs['orders'].map_partitions(slow).amount.sum().compute()
+'''
+PERSIST = SLOW.rsplit("\n", 2)[0] + '''
+import dask
+p = dfs['orders'].map_partitions(slow, token="persisted").persist()
+(q,) = dask.persist(dfs['orders'].map_partitions(slow, token="dask-persisted").amount.sum())
+float(q.compute()) == float(p.amount.sum().compute())
 '''
 
 
@@ -75,6 +82,12 @@ def main():
         assert dones[-1] == notes[-1]["total"] and dones[0] < dones[-1], notes
         print("ok - a %d-partition Dask computation reported %d progress events, done rising "
               "to total (%d tasks)" % (parts, len(notes), notes[-1]["total"]))
+        r, notes = run_with_notes(s, PERSIST)
+        assert r["ok"] and r["result"]["repr"] == "True", r
+        ends = [n for n in notes if n["done"] == n["total"]]
+        assert len(ends) >= 2 and all(n["total"] >= parts for n in ends), notes   # one per persist
+        print("ok - persist() and dask.persist() on the local scheduler: %d events, %d "
+              "computations ended full" % (len(notes), len(ends)))
         out = daa_on_pty(s, "-p", s.project, "run", "--scratch", SLOW)
         bars = out.count("\r\x1b[Kcomputing [")
         assert bars >= 2 and "(%d/%d tasks)" % (notes[-1]["total"], notes[-1]["total"]) in out, out

@@ -3,14 +3,17 @@
 while it reads a request (before the handler is armed) interrupts that
 request as soon as its work starts: an exec reports KeyboardInterrupt
 without running (its variables untouched) and a profile an error reply;
-the request after runs normally.  A SIGINT that lands after a step ended,
-before its reply was written, belongs to that finished step and is not
+the request after runs normally.  A SIGINT sent with the next request
+while the kernel is still coming back from writing a reply interrupts
+that next request the same way.  A SIGINT that lands after a step ended,
+before its reply was ready, belongs to that finished step and is not
 carried to the next one; a pending SIGINT is forgotten when any reply
-(here a ping) is written.
+(here a ping) is ready.
 Deterministic: the test sends half of a request's frame, waits until the
 kernel has read those bytes (SIOCOUTQ on our socket is 0), sends SIGINT,
-then the rest; and it drives the "after the step" case with an exception
-whose __str__ waits for the test's go-file.  Timeouts are hang guards only."""
+then the rest; it drives the "after the step" case with an exception
+whose __str__ waits for the test's go-file, and the "after a reply" case
+with a thread holding the GIL 50 ms at a time.  Timeouts are hang guards only."""
 
 import os
 import signal
@@ -91,6 +94,33 @@ try:
              "SIGINT after the step ended does not change its reply", r)
     r = k.run("x * 2")
     kt.check(r["ok"] and r["result"]["repr"] == "82", "nor interrupt the next step", r)
+
+    # A SIGINT for the next request that lands while the kernel is still
+    # coming back from writing a reply (the daemon read it, sent the next
+    # request and a SIGINT for it at once: a background profile giving way
+    # to a step).  A thread that holds the GIL for 50 ms at a time keeps
+    # the kernel's main thread there, after its write, long enough (the
+    # runtime that cleared the pending SIGINT after the write lost 3 of 3).
+    kt.check(k.run("import sys, threading\n"
+                   "sys.setswitchinterval(0.05)\n"
+                   "_spin_stop = []\n"
+                   "def _spin():\n"
+                   "    while not _spin_stop:\n"
+                   "        pass\n"
+                   "threading.Thread(target=_spin, daemon=True).start()")["ok"], "a GIL-holding thread")
+    lost = 0
+    for i in range(3):
+        k.run("%d" % i)
+        os.kill(k.proc.pid, signal.SIGINT)   # before the request: it cannot have started
+        k.next_id += 1
+        k.send({"op": "exec", "id": k.next_id, "code": "x += 1\nx", "step": "next-%d" % i})
+        r = k.read()
+        e = r.get("error") or {}
+        lost += r["ok"]
+        kt.check(not r["ok"] and e.get("type") == "KeyboardInterrupt" and "before it started" in e.get("message", ""),
+                 "SIGINT sent with the request after a reply (%d): interrupts that request" % i, r)
+    r = k.run("_spin_stop.append(1)\nsys.setswitchinterval(0.005)\nx")
+    kt.check(r["ok"] and r["result"]["repr"] == "41" and not lost, "none of them ran", r)
 finally:
     k.close()
 kt.finish([proj])

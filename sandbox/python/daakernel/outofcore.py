@@ -6,9 +6,11 @@ markers, id columns as text, numbers stored as text, dates).
 The rule (sandbox/KERNEL.md): Dask-backed when
     file size x expansion_factor > memory budget
 with expansion_factor 5 (a CSV grows about that much as a DataFrame) and the
-budget half the kernel's memory limit (RLIMIT_DATA), both overridable by the
-bind request's `compute` ({memory_budget_mb, expansion_factor,
-dask_scheduler}).  Computation runs on Dask's threaded scheduler inside the
+budget half of what the runtime leaves of the kernel's memory limit
+(RLIMIT_DATA minus OOC_RUNTIME_MB; at least an eighth of the limit), both
+overridable by the bind request's `compute` ({memory_budget_mb,
+expansion_factor, dask_scheduler}; daad sends the budget it computes the
+same way).  Computation runs on Dask's threaded scheduler inside the
 kernel (threads only: no new process, no socket) unless `dask_scheduler`
 names a dask.distributed scheduler, which then gets the work.
 
@@ -32,12 +34,14 @@ OOC_DEFAULT_FACTOR = 5.0
 OOC_MIN_BLOCK = 64 << 10
 OOC_MAX_BLOCK = 64 << 20
 OOC_TYPE_ROWS = 20000        # rows read with pandas to fix the column types
+OOC_RUNTIME_MB = 160         # the runtime's own share of RLIMIT_DATA (daemon/core/config.c)
 _ooc_state = {"client": None, "address": None, "configured": None}
 
 
 def ooc_budget_bytes(compute):
     """The memory budget for one dataset: compute.memory_budget_mb, else half
-    the kernel's memory limit (RLIMIT_DATA; 3/4 of RAM when unlimited)."""
+    of what the runtime leaves of the kernel's memory limit (RLIMIT_DATA;
+    3/4 of RAM when unlimited), at least an eighth of the limit."""
     mb = (compute or {}).get("memory_budget_mb")
     if isinstance(mb, (int, float)) and not isinstance(mb, bool) and mb > 0:
         return int(mb * (1 << 20))
@@ -47,7 +51,7 @@ def ooc_budget_bytes(compute):
         soft = resource.RLIM_INFINITY
     if soft == resource.RLIM_INFINITY or soft <= 0:
         soft = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") * 3 // 4
-    return int(soft) // 2
+    return max((int(soft) - (OOC_RUNTIME_MB << 20)) // 2, int(soft) // 8)
 
 
 def ooc_factor(compute):

@@ -14,10 +14,17 @@ its reply is built and written.  Hence:
     work starts (arm()), a pending interrupt fires at once — a SIGINT that
     arrived while the request was read, or before the handler was armed, is
     not lost;
-  - `_pending` is cleared when a reply has been written (reply_sent(),
-    called by daa_kernel.py's loop): a SIGINT that lands after the work
-    ended, while the reply is built or written, belongs to that finished
-    request, which the daemon still counts as in flight.
+  - `_pending` is cleared when a reply is ready, just before it is written
+    (reply_ready(), called by daa_kernel.py's loop): a SIGINT that lands
+    after the work ended, while the reply is built, belongs to that
+    finished request.  One that lands from then on is kept for the next
+    request: the daemon may have read the reply, sent the next request and
+    a SIGINT for it (a background profile giving way to a step) before
+    this loop is back from the write — clearing after the write lost it.
+  - a KeyboardInterrupt the handler raises while a __del__ or a weakref
+    callback runs is swallowed by Python (printed as "Exception ignored");
+    the loops that wait on Dask call raise_lost_interrupt(), which raises
+    it again, so such work still stops.
 Ordering: arm() sets `_running` before it tests `_pending`, so a SIGINT
 lands either before the test (seen as pending) or after it (raised by the
 handler); Python runs the handler between bytecodes of the main thread, so
@@ -27,11 +34,12 @@ latest when the kernel's read() of that request returns, and Python runs
 the handler at its next check, in the loop's own code before the request
 is dispatched — so it is seen before that request's reply is written.
 Not decidable here: a SIGINT the daemon sent while request N was in flight
-that reaches the runtime only after N's reply was written (the daemon had
-not read it yet) looks exactly like an early SIGINT for request N+1, and
-interrupts N+1 if N+1 is an exec or a profile.  The daemon can rule it out:
-after a reply to a request it sent SIGINT for, a `ping` before the next
-exec/profile absorbs such a stray SIGINT (its reply clears `_pending`)."""
+that reaches the runtime only once N's reply is being written (the daemon
+had not read it yet) looks exactly like an early SIGINT for request N+1,
+and interrupts N+1 if N+1 is an exec or a profile.  The daemon rules it
+out: after a reply to a request it sent SIGINT for, a `ping` goes before
+the next exec/profile; that SIGINT was sent before the ping, so Python has
+run its handler by the time the ping's reply is ready, which clears it."""
 
 import ast
 import linecache
@@ -50,20 +58,35 @@ _LINES = re.compile(r"\r\n|\r|\n")   # line ends as the tokenizer sees them
 RUNTIME_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
 _running = False   # True only while user-influenced code runs ("armed")
 _pending = False   # a SIGINT arrived while not armed (see the module doc)
+_raised = False    # the handler raised KeyboardInterrupt in this armed work
 PENDING_MESSAGE = "interrupted before it started: SIGINT arrived while the request was on its way"
 
 
 def _on_sigint(signum, frame):
     """SIGINT: interrupt the armed work now, else remember it for the next
-    arm() of this request (forgotten when its reply is written)."""
-    global _pending
+    arm() of this request (forgotten when its reply is ready)."""
+    global _pending, _raised
     if _running:
+        _raised = True
         raise KeyboardInterrupt
     _pending = True
 
 
-def reply_sent():
-    """A reply has been written: a SIGINT from now on is for the next request."""
+def raise_lost_interrupt():
+    """Raise KeyboardInterrupt again when one the handler raised did not end
+    the armed work: Python swallows an exception raised while a __del__ or
+    a weakref callback runs (a dask.distributed Future collected during a
+    wait on the cluster), and the work would go on as if never interrupted.
+    Called by the loops that wait on Dask (progress.py, progress_cluster.py)."""
+    global _raised
+    if _running and _raised:
+        _raised = False
+        raise KeyboardInterrupt
+
+
+def reply_ready():
+    """A reply is about to be written: a SIGINT from now on is for the next
+    request (kept until its arm())."""
     global _pending
     _pending = False
 
@@ -72,8 +95,8 @@ def arm():
     """Arm the interrupt for the request's interruptible work; a SIGINT that
     arrived earlier in this request raises KeyboardInterrupt here.  Call
     inside the try that handles KeyboardInterrupt; disarm() when done."""
-    global _running, _pending
-    _running = True   # first: a SIGINT from here on raises in the handler
+    global _running, _pending, _raised
+    _running, _raised = True, False   # first: a SIGINT from here on raises in the handler
     if _pending:
         _pending = False
         raise KeyboardInterrupt(PENDING_MESSAGE)
@@ -81,8 +104,8 @@ def arm():
 
 def disarm():
     """End of the interruptible work: SIGINT only sets the pending flag."""
-    global _running
-    _running = False
+    global _running, _raised
+    _running = _raised = False
 
 
 def run_armed(fn, *args):

@@ -187,6 +187,8 @@ class Session:
             if hint:
                 st.error["hint"] = hint
             st.exc = None
+        if _out_of_memory(st.error):
+            _memory_hint(st.error)
         saved, fig_notes = self._fig_results()
         for note in self.dfs.take_notes() + fig_notes:
             st.err.write("note: %s\n" % note)
@@ -347,6 +349,53 @@ def _column_hint(exc, ns, dfs):
             seen.add(id(f))
             hints.append("%s has %s" % (name, ", ".join(repr(c) for c in close)))
     return ("no column %r; close matches: %s" % (key, "; ".join(hints[:3]))) if hints else None
+
+
+RESTART_HOW = ("later steps may run out too; `daa kernel restart` frees it (variables are "
+               "lost, the history is replayed)")
+
+
+def _out_of_memory(error):
+    """Did the step run out of memory?  MemoryError, or pandas' C parser
+    saying so (ParserError "C error: out of memory")."""
+    if not error:
+        return False
+    return error.get("type") == "MemoryError" or (
+        error.get("type") == "ParserError" and "out of memory" in (error.get("message") or ""))
+
+
+def _vmdata_mb():
+    """What the kernel holds under RLIMIT_DATA (VmData), in MiB; None if unknown."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmData:"):
+                    return int(line.split()[1]) // 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
+
+
+def _memory_hint(error):
+    """After running out of memory: when the kernel still holds at least half
+    of its limit (the step's variables, or memory the allocator kept), say
+    so and how to get it back — in the message too, which a failed turn's
+    answer quotes.  The message's addition has no numbers (the agent
+    compares messages to see the same error twice)."""
+    import gc
+    import resource
+    gc.collect()   # the failed step's frames are gone: what is left is held
+    try:
+        limit = resource.getrlimit(resource.RLIMIT_DATA)[0]
+    except (OSError, ValueError):
+        return
+    held = _vmdata_mb()
+    if limit == resource.RLIM_INFINITY or limit <= 0 or held is None or held < (limit >> 20) // 2:
+        return
+    error["hint"] = "%d MiB of the kernel's %d MiB memory limit are still held: %s" % (
+        held, limit >> 20, RESTART_HOW)
+    error["message"] = "%s (the kernel still holds most of its memory limit: %s)" % (
+        error.get("message") or "out of memory", RESTART_HOW)
 
 
 def _summary(frame, name):

@@ -1,0 +1,129 @@
+#!/usr/bin/python3
+"""tests/dask/test_cluster_futures.py — progress of Dask work the user
+waits on himself, on a configured cluster (a real dask-scheduler + two
+dask-workers on 127.0.0.1, test_cluster.cluster(), stopped after):
+`client.compute(x)` then `.result()` (in the same step and in a later
+one), `client.persist(x)` + `wait`, `x.persist()` + `distributed.progress`,
+`dask.persist(x)` + `wait`, `client.gather` of `client.compute` futures.
+Each gets history.event {kind: "run_progress"} notes like a `.compute()`
+(test_cluster_progress.py): one total (at least a task per partition),
+done rising, some strictly between 0 and total, the last done == total;
+and the result is right.  A step that only submits (client.compute kept
+in a variable) reports nothing; a wait with a timeout is left alone."""
+# daa-test-timeout: 600
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import dasklib  # noqa: E402
+from dasklib import Session, close, skip_unless_built  # noqa: E402
+import test_cluster  # noqa: E402  (skips without python3-distributed)
+from test_progress import run_with_notes  # noqa: E402
+
+SETUP = r'''
+import time, dask
+from distributed import default_client, progress, wait
+def slow(part):
+    time.sleep(0.1)
+    return part
+def fresh(i):
+    """A new graph each time (the cluster keeps what an earlier one persisted)."""
+    o = dfs['orders']
+    return o.map_partitions(slow, meta=o._meta, token="slow-%d" % i)   # meta: slow() never runs here
+parts = fresh(0).npartitions
+client = default_client()
+parts
+'''
+# (what, code whose value is the sum of amount); each waits on the cluster itself
+WAITS = [
+    ("client.compute + .result()", "f = client.compute(fresh(1).amount.sum())\nf.result()"),
+    ("client.persist + wait", "p = client.persist(fresh(2))\nwait(p)\np.amount.sum().compute()"),
+    ("persist() + progress()", "p = fresh(3).persist()\nprogress(p)\np.amount.sum().compute()"),
+    ("dask.persist + wait", "(p,) = dask.persist(fresh(4).amount.sum())\nwait(p)\np.compute()"),
+    ("client.gather(client.compute([...]))",
+     "client.gather(client.compute([fresh(5).amount.sum()]))[0]"),
+]
+
+
+def check_notes(what, notes, parts):
+    """One computation's notes: one total >= parts, done rising to it, some
+    strictly between."""
+    assert len(notes) >= 2, (what, notes)
+    totals = {n["total"] for n in notes}
+    assert len(totals) == 1 and min(totals) >= parts, (what, notes)
+    total = notes[-1]["total"]
+    dones = [n["done"] for n in notes]
+    assert dones == sorted(dones) and all(0 <= d <= total for d in dones), (what, notes)
+    assert dones[-1] == total and any(0 < d < total for d in dones), (what, notes)
+    return dones
+
+
+def check_waits(s, parts, amount):
+    for what, code in WAITS:
+        r, notes = run_with_notes(s, code)
+        assert r["ok"], (what, r)
+        assert close(float(r["result"]["repr"]), amount), (what, r)
+        # the wait reports; a later .compute() of the persisted data is
+        # quick (nothing for < 0.25 s) or reports its own computation
+        first = [n for n in notes if n["total"] == notes[0]["total"]] if notes else []
+        dones = check_notes(what, first, parts)
+        print("ok - %s on the cluster: %d progress events, done rising to total (%d tasks): %s"
+              % (what, len(first), first[-1]["total"], dones))
+        if what == "persist() + progress()":
+            assert "100% Completed" in r.get("stdout", ""), r   # distributed's own bar still drawn
+
+
+LATER = r'''
+import os
+gate = os.path.abspath("outputs/gate")   # the project's: the workers see it too
+def gated(part, gate=gate):
+    while not os.path.exists(gate):   # the tasks wait for the next step
+        time.sleep(0.05)
+    return slow(part)
+o = dfs['orders']
+f = client.compute(o.map_partitions(gated, meta=o._meta).amount.sum())
+f.key
+'''
+
+
+def check_later_step(s, parts, amount):
+    """Submitted in one step (nothing to report), waited on in the next
+    (its tasks held until then, so the work is seen whatever the load)."""
+    r, notes = run_with_notes(s, LATER)
+    assert r["ok"] and notes == [], (r, notes)
+    r, notes = run_with_notes(s, "open(gate, 'w').close()\nf.result()")
+    assert r["ok"] and close(float(r["result"]["repr"]), amount), r
+    dones = check_notes("a future from an earlier step", notes, parts)
+    print("ok - client.compute in one step, .result() in the next: %d events, done rising "
+          "to total (%d tasks): %s" % (len(notes), notes[-1]["total"], dones))
+    r, notes = run_with_notes(s, "f = client.compute(fresh(7).amount.sum())\nf.result(timeout=300)")
+    assert r["ok"] and close(float(r["result"]["repr"]), amount) and notes == [], (r, notes)
+    print("ok - .result(timeout=...) is left alone (no events)")
+
+
+def main():
+    skip_unless_built()
+    path = dasklib.make_orders()
+    ref = dasklib.pandas_in_chunks(path)
+    amount = sum(ref["sum_by_region"].values())
+    procs, client = [], None
+    try:
+        addr, procs, client = test_cluster.cluster()
+        with Session(config=dasklib.config(dask_scheduler=addr)) as s:
+            dasklib.project_with_orders(s, path)
+            r, notes = run_with_notes(s, SETUP)
+            assert r["ok"], r
+            parts = int(r["result"]["repr"])
+            assert parts >= 10, parts
+            check_waits(s, parts, amount)
+            check_later_step(s, parts, amount)
+            assert s.alive()
+    finally:
+        if client is not None:
+            client.close()
+        test_cluster.stop(procs)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
