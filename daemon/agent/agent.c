@@ -399,7 +399,7 @@ static void prepare_next(struct agent_turn *t)
 		const char *name = json_string_value(json_object_get(ds, "name")) ?: "";
 		if (prof_get(t->proj->pj, name, false, profile_cb, t, &err) == 0) {
 			/* no watch (out of memory): the turn waits without a bar */
-			(void)kern_watch_profile_progress(t->proj->path, name, profile_progress_cb, t);
+			(void)kern_watch_profile_progress(t->proj->pj, name, profile_progress_cb, t);
 			return;
 		}
 		log_warn("agent: %s: cannot profile: %s", t->id, err.msg);
