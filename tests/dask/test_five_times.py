@@ -152,6 +152,10 @@ def main(factor=None, config=None, on_cluster=None):
     ref = bigdata.expected(blocks)
     say("pandas on the blocks written: %d rows" % ref["rows"])
     cfg = bigdata.config(LIMIT_MB)
+    # A step over 2 GiB takes minutes on a loaded machine under ASan: the
+    # default 120 s step limit would interrupt it; the asks' own 600 s
+    # wait still catches a hang.
+    cfg["kernel"]["step_timeout_s"] = 580
     cfg.update(config or {})
     with Session(config=cfg) as s:
         s.daa("-p", s.project, "add", path, timeout=600)
