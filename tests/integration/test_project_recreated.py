@@ -17,7 +17,7 @@ import os
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
-from daad import check, run_test  # noqa: E402
+from daad import check, run_test, skip_if_valgrind  # noqa: E402
 
 
 def steps(c):
@@ -58,4 +58,5 @@ def main(d):
 
 
 if __name__ == "__main__":
+    skip_if_valgrind()
     run_test(main, fake_kernel={})

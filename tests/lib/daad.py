@@ -624,6 +624,15 @@ def skip_unless_built():
             sys.exit(77)
 
 
+def skip_if_valgrind():
+    """Exit 77 (skip) under DAA_VALGRIND=1: a daad under valgrind starts no
+    kernel, not even the fake one (the sandbox's Landlock, mount and rlimit
+    calls fail under valgrind); the SAN=1 run of `make check` covers it."""
+    if os.environ.get("DAA_VALGRIND") == "1":
+        print("skip: kernels cannot start under valgrind (DAA_VALGRIND=1)")
+        sys.exit(77)
+
+
 class Session:
     """A private daemon plus a project `demo` holding examples/sales.csv, and
     the real `daa` CLI against it:
