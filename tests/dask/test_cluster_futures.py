@@ -3,13 +3,17 @@
 waits on himself, on a configured cluster (a real dask-scheduler + two
 dask-workers on 127.0.0.1, test_cluster.cluster(), stopped after):
 `client.compute(x)` then `.result()` (in the same step and in a later
-one), `client.persist(x)` + `wait`, `x.persist()` + `distributed.progress`,
-`dask.persist(x)` + `wait`, `client.gather` of `client.compute` futures.
-Each gets history.event {kind: "run_progress"} notes like a `.compute()`
+one) or `.result(timeout=...)`, `client.persist(x)` + `wait` or
+`wait(timeout=...)`, `x.persist()` + `distributed.progress`,
+`dask.persist(x)` + `wait`, `client.gather` of `client.compute` futures,
+a `for` over `as_completed` of a future per partition.  Each gets
+history.event {kind: "run_progress"} notes like a `.compute()`
 (test_cluster_progress.py): one total (at least a task per partition),
 done rising, some strictly between 0 and total, the last done == total;
 and the result is right.  A step that only submits (client.compute kept
-in a variable) reports nothing; a wait with a timeout is left alone."""
+in a variable) reports nothing; a timeout that passes (the tasks held
+back) still raises TimeoutError from `.result(timeout=)` and
+`wait(timeout=)`, and the future still computes after."""
 # daa-test-timeout: 600
 import os
 import sys
@@ -22,7 +26,7 @@ from test_progress import run_with_notes  # noqa: E402
 
 SETUP = r'''
 import time, dask
-from distributed import default_client, progress, wait
+from distributed import as_completed, default_client, progress, wait
 def slow(part):
     time.sleep(0.1)
     return part
@@ -42,6 +46,13 @@ WAITS = [
     ("dask.persist + wait", "(p,) = dask.persist(fresh(4).amount.sum())\nwait(p)\np.compute()"),
     ("client.gather(client.compute([...]))",
      "client.gather(client.compute([fresh(5).amount.sum()]))[0]"),
+    ("client.compute + .result(timeout=)",
+     "f = client.compute(fresh(6).amount.sum())\nf.result(timeout=600)"),
+    ("client.persist + wait(timeout=)",
+     "p = client.persist(fresh(8))\nwait(p, timeout=600)\np.amount.sum().compute()"),
+    ("for f in as_completed(a future per partition)",
+     "fs = client.compute([d.sum() for d in fresh(9).amount.to_delayed()])\n"
+     "sum(f.result() for f in as_completed(fs))"),
 ]
 
 
@@ -96,9 +107,28 @@ def check_later_step(s, parts, amount):
     dones = check_notes("a future from an earlier step", notes, parts)
     print("ok - client.compute in one step, .result() in the next: %d events, done rising "
           "to total (%d tasks): %s" % (len(notes), notes[-1]["total"], dones))
-    r, notes = run_with_notes(s, "f = client.compute(fresh(7).amount.sum())\nf.result(timeout=300)")
-    assert r["ok"] and close(float(r["result"]["repr"]), amount) and notes == [], (r, notes)
-    print("ok - .result(timeout=...) is left alone (no events)")
+    r, notes = run_with_notes(s, TIMEOUTS)
+    assert r["ok"] and r["result"]["repr"] == "(['TimeoutError', 'TimeoutError'], 'pending')", r
+    print("ok - a timeout that passes (tasks held back): .result(timeout=) and wait(timeout=) "
+          "still raise TimeoutError, the future still pending")
+    r, notes = run_with_notes(s, "open(gate2, 'w').close()\nf2.result()")
+    assert r["ok"] and close(float(r["result"]["repr"]), amount), r
+    print("ok - ... and it computes once its tasks may run")
+
+
+TIMEOUTS = r'''
+import distributed
+gate2 = gate + "2"
+f2 = client.compute(o.map_partitions(gated, gate=gate2, meta=o._meta).amount.sum())
+got = []
+for w in (lambda: f2.result(timeout=0.5), lambda: wait(f2, timeout=0.5)):
+    try:
+        w()
+        got.append("returned")
+    except distributed.TimeoutError:
+        got.append("TimeoutError")
+got, f2.status
+'''
 
 
 def main():
