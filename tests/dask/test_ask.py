@@ -3,12 +3,24 @@
 configured) on a dataset over the kernel's memory budget: "average amount by
 region", "total amount per month" and "top 5 product by amount" are answered
 with Dask code (saved in history/) and the numbers pandas gives when it
-reads the file in chunks outside daa."""
+reads the file in chunks outside daa.
+
+In the same session (formerly test_reprofile.py): a convention saved that
+does not change how a Dask-backed dataset loads does not profile it again
+(a profile is one exact pass over a file that may be larger than memory).
+The first `daa ask` infers conventions from the profile (date_columns
+repeating the user's date_column, the dataset's date column); before the
+profile cache's load key was narrowed to what the conventions change in
+each dataset (daemon/profiler/profiler_store.c prof_key_for), that started
+a second full profile.  Also: a convention naming only columns the dataset
+does not have keeps its profile; one that changes how it loads (a date
+format) makes it again."""
 # daa-test-timeout: 600
 import json
 import os
 import re
 import sys
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import dasklib  # noqa: E402
@@ -39,18 +51,53 @@ def last_step(s):
         return f.read()
 
 
+MARK = "profiling orders.csv"
+
+
+def settle(s, limit=300):
+    """Wait until no profile job runs; the orders profile's status."""
+    deadline = time.monotonic() + limit
+    while True:
+        ds = {d["name"]: d for d in s.d.call("data.list", {"project": s.project})["datasets"]}
+        states = [d["profile"]["state"] for d in ds.values()]
+        if "running" not in states:
+            return ds["orders"]["profile"]
+        assert time.monotonic() < deadline, states
+        time.sleep(0.2)
+
+
+def profiled(s):
+    """How many times the daemon has profiled orders.csv so far."""
+    return s.d.log_text().count(MARK)
+
+
+def conv(s, key, value):
+    s.d.call("conventions.set", {"project": s.project, "key": key, "value": value})
+
+
 def main():
     skip_unless_built()
     path = dasklib.make_orders(rows=20000)   # about 13 blocks: size is not the point here
     ref = dasklib.pandas_in_chunks(path)
     with Session(config=dasklib.config()) as s:
         dasklib.project_with_orders(s, path)
+        st = settle(s)
+        assert st["state"] == "ready" and not st.get("outdated"), st
+        before = profiled(s)
         r, text = ask(s, "average amount by region")
         code = last_step(s)
         assert ".compute()" in code and "loaded into memory" not in text, (code, text)
         for k, v in ref["mean_by_region"].items():
             assert has(text, v), (k, v, text)
         print("ok - average amount by region: Dask code, the 4 means of pandas in chunks")
+        st = settle(s)
+        conventions = s.d.call("conventions.get", {"project": s.project})
+        text = repr(conventions)
+        assert "date_columns" in text and "inferred" in text, text   # the turn saved some
+        assert profiled(s) == before and st["state"] == "ready" and not st.get("outdated"), \
+            (profiled(s) - before, st)
+        print("ok - the first ask saved inferred conventions (date_columns) and did not "
+              "profile the Dask dataset again")
         r, text = ask(s, "total amount per month")
         code = last_step(s)
         assert ".compute()" in code and "resample" in code, code
@@ -65,6 +112,18 @@ def main():
         for k, v in top:
             assert k in text and has(text, v), (k, v, text)
         print("ok - top 5 product by amount: the same 5 products and totals as pandas in chunks")
+        settle(s)
+        before = profiled(s)
+        conv(s, "numeric_columns", ["no_such_column"])
+        conv(s, "id_columns", ["order_id", "sales_only_id"])
+        st = settle(s)
+        assert profiled(s) == before and not st.get("outdated"), (profiled(s) - before, st)
+        print("ok - conventions naming only columns orders does not have keep its profile")
+        conv(s, "date_format", {"order_date": "%d/%m/%Y", "other": "%Y"})
+        st = settle(s)
+        assert profiled(s) == before + 1 and not st.get("outdated"), (profiled(s) - before, st)
+        print("ok - a convention that changes how it loads (a per-column date format) "
+              "profiles it again, once")
         assert s.alive()
     return 0
 
