@@ -8,7 +8,18 @@ the same answers as pandas in chunks; and from that kernel every other
 connection is still refused: another TCP port on the same host (a listener
 of this test, a worker's own port), UDP, AF_UNIX sockets, listen() and
 bind().  Storage: the workers read the project's data/ by the same path
-(one machine here)."""
+(one machine here).
+
+Interrupt (same cluster and kernel): `daa kernel interrupt` stops a Dask
+computation running on the cluster: the step ends with KeyboardInterrupt
+while most of its tasks are still to run, the cluster drops the
+computation's tasks (the scheduler and then the workers hold none; fewer
+tasks than partitions ever started) — whether the step waited in
+.compute(), on a future it kept in a variable, with a timeout
+(`.result(timeout=)`, `wait(timeout=)`), in a `for` over `as_completed`
+or in `client.gather` (the runtime cancels the futures of the step: a
+note says so) — and the kernel keeps its namespace and computes on the
+cluster again."""
 # daa-test-timeout: 600
 import json
 import os
@@ -115,11 +126,98 @@ print(json.dumps({"scheduler": try_(lambda: connect(SCHED)), "other": try_(lambd
 '''
 
 
+# ---- interrupt -------------------------------------------------------------
+MARKS = os.path.join(dasklib.TMP, "marks")
+SLOW = r'''
+import os, time
+def slow(part, marks=%r):
+    open(os.path.join(marks, "part-%%d-%%f" %% (os.getpid(), time.time())), "w").close()
+    time.sleep(1)
+    return part
+o = dfs['orders']
+total = o.map_partitions(slow, meta=o._meta).amount.sum()   # meta: slow() never runs in the kernel
+''' % MARKS
+# ways to wait for the cluster: .compute() (which releases its futures
+# when interrupted), and futures kept in variables (which the runtime
+# cancels: daakernel/outofcore.py ooc_cancel_since)
+KEPT = ("from distributed import as_completed, default_client, wait\n"
+        "client = default_client()\n")
+WAYS = {"compute()": "total.compute()",
+        "a kept future": KEPT + "fut = client.compute(total)\nfut.result()",
+        "result(timeout=)": KEPT + "fut = client.compute(total)\nfut.result(timeout=600)",
+        "wait(timeout=)": KEPT + "fut = client.compute(total)\nwait(fut, timeout=600)",
+        "as_completed": KEPT + "fs = client.compute([d.sum() for d in "
+                        "o.map_partitions(slow, meta=o._meta).amount.to_delayed()])\n"
+                        "for f in as_completed(fs):\n    pass",
+        "client.gather": KEPT + "client.gather(client.compute([total]))"}
+
+
+def tasks(client):
+    """How many tasks the scheduler holds."""
+    return client.run_on_scheduler(lambda dask_scheduler: len(dask_scheduler.tasks))
+
+
+def worker_tasks(client):
+    """How many tasks the workers hold (a cancelled one that is running
+    stays until it returns)."""
+    return sum(client.run(lambda dask_worker: len(dask_worker.state.tasks)).values())
+
+
+def marks():
+    return len(os.listdir(MARKS))
+
+
+def interrupt(s, client, code, how, parts):
+    """Run code on the cluster, interrupt it once tasks run; check the step
+    stops at once and the cluster drops its tasks."""
+    for f in os.listdir(MARKS):
+        os.unlink(os.path.join(MARKS, f))
+    proc = s.popen("-p", s.project, "run", code)
+    wait(lambda: marks() >= 2 or proc.poll() is not None, "tasks on the workers")
+    assert proc.poll() is None, proc.communicate()
+    t0 = time.monotonic()
+    s.daa("-p", s.project, "kernel", "interrupt")
+    out, err = proc.communicate(timeout=120)
+    took = time.monotonic() - t0
+    assert proc.returncode == 1 and "KeyboardInterrupt" in out + err, (out, err)
+    if how != "compute()":
+        assert "were cancelled" in out + err, (out, err)   # the runtime's note
+    print("ok - %s: the step on the cluster stopped (%.2f s after kernel.interrupt) with "
+          "KeyboardInterrupt%s" % (how, took, "" if how == "compute()" else ", futures cancelled"))
+    wait(lambda: tasks(client) == 0, "the scheduler to drop the tasks", 60)
+    wait(lambda: worker_tasks(client) == 0, "the workers to drop the tasks", 60)
+    settled = marks()   # tasks started (a mark as each starts); none can start now
+    assert settled < parts, (how, settled, parts)
+    print("ok - %s: the cluster dropped the computation: no task left on the scheduler or "
+          "the workers, %d of %d partitions ran" % (how, settled, parts))
+
+
+def check_interrupts(s, client, addr, ref):
+    """`daa kernel interrupt` in each way of waiting, then the kernel still
+    holds its namespace and computes on the cluster."""
+    os.makedirs(MARKS)
+    r, p = s.run_json("kept = dfs['orders'].npartitions; kept", timeout=300)
+    assert r and r["ok"], p.stdout + p.stderr
+    parts = int(r["result"]["repr"])
+    assert parts >= 20, parts   # at 1 s a task on 2 workers: >= 10 s to finish
+    for how, code in WAYS.items():
+        interrupt(s, client, SLOW + code, how, parts)
+    code = ("import json\nfrom distributed import default_client\n"
+            "print(json.dumps({'kept': kept, 'client': default_client().scheduler.address,"
+            " 'units': float(dfs['orders'].units.sum().compute())}))")
+    r, p = s.run_json(code, timeout=300)
+    assert r and r["ok"], p.stdout + p.stderr
+    got = json.loads(r["stdout"].strip().splitlines()[-1])
+    assert got["kept"] == parts and got["client"] == addr, got
+    assert close(got["units"], ref["units"]), (got, ref["units"])
+    print("ok - the kernel keeps its namespace and computes on the cluster again")
+
+
 def main():
     skip_unless_built()
     path = dasklib.make_orders()
     ref = dasklib.pandas_in_chunks(path)
-    procs = []
+    procs, client = [], None
     other = socket.socket()
     other.bind(("127.0.0.1", 0))
     other.listen(8)
@@ -162,8 +260,11 @@ def main():
                 assert res[k] == v, (k, res)
             assert res["other6"] != "ok", res   # no IPv6 listener there; refused either way
             print("ok - from the kernel only the scheduler's port connects: %s" % res)
+            check_interrupts(s, client, addr, ref)
             assert s.alive()
     finally:
+        if client is not None:
+            client.close()
         stop(procs)
         other.close()
     return 0

@@ -4,7 +4,10 @@ RLIMIT_DATA) and the out-of-core rule, through a real daad:
 - the default memory budget is half of what the runtime leaves of the limit,
   (mem_mb − 160) / 2 (at least mem_mb / 8): 128 MiB at 416, 432 at 1024,
   25 at 200; what the kernel got in its bind (`dfs.compute`) is that, and a
-  configured compute.memory_budget_mb is kept as it is;
+  configured compute.memory_budget_mb is kept as it is (416: the real
+  runtime's `dfs.compute`; the other limits: the bind request's `compute`
+  as tests/lib/fake_kernel.py received it, and its RLIMIT_DATA — a real
+  kernel start each would cost seconds of CPU for the same number);
 - a step that runs out of memory while the kernel holds little gets the
   plain MemoryError; one that runs out while the kernel still holds most of
   its limit (here: a variable of the step before) gets error.hint "N MiB of
@@ -37,19 +40,29 @@ def budget(s):
     return int(r["result"]["repr"])
 
 
+BIND = "import resource\n(bind_compute['memory_budget_mb'], resource.getrlimit(resource.RLIMIT_DATA)[0] >> 20)"
+
+
 def check_budgets():
-    for mem, want in ((416, 128), (1024, 432), (200, 25)):
-        with Session(config={"kernel": {"mem_mb": mem}}) as s:
-            got = budget(s)
-            assert got == want, (mem, got, want)
-            print("ok - kernel.mem_mb %d: memory budget %d MiB" % (mem, got))
-    with Session(config={"kernel": {"mem_mb": 416}, "compute": {"memory_budget_mb": 300}}) as s:
-        assert budget(s) == 300
-        print("ok - a configured compute.memory_budget_mb is kept (300)")
+    """The budget daad sends in bind for other limits, and a configured one
+    (fake kernels: the number is daad's; the real runtime's is check_hint's)."""
+    for cfg, want in (({"kernel": {"mem_mb": 1024}}, 432), ({"kernel": {"mem_mb": 200}}, 25),
+                      ({"kernel": {"mem_mb": 416}, "compute": {"memory_budget_mb": 300}}, 300)):
+        with Session(config=cfg, fake_kernel={}) as s:
+            r, p = s.run_json(BIND)
+            assert r and r["ok"], (r, p.stderr)
+            got, limit = eval(r["result"]["repr"])
+            assert (got, limit) == (want, cfg["kernel"]["mem_mb"]), (cfg, got, limit, want)
+            print("ok - kernel.mem_mb %d%s: the bind's memory budget %d MiB (RLIMIT_DATA %d MiB)"
+                  % (limit, ", compute.memory_budget_mb 300 configured" if "compute" in cfg else "",
+                     got, limit))
 
 
 def check_hint(cfg):
     with Session(config=cfg, extra_env={"OPENAI_API_KEY": API_KEY}) as s:
+        got = budget(s)
+        assert got == 128, got
+        print("ok - kernel.mem_mb 416: memory budget %d MiB in the real runtime's dfs.compute" % got)
         r, p = s.run_json(TOO_BIG)
         e = (r or {}).get("error") or {}
         assert r and not r["ok"] and e.get("type") == "MemoryError", (r, p.stderr)

@@ -7,12 +7,26 @@ and a last one with done == total; a quick computation sends none; work
 kept with persist() / dask.persist() reports the same way.  `daa
 run` draws them as a bar rewritten in place on a terminal, wiped before the
 result, and as a plain "progress: N% (d/t tasks)" line when stderr is not a
-terminal."""
+terminal.
+
+In an agent turn (the fake OpenAI server scripts the same slow step; same
+daemon and kernel): the asking connection gets turn.event {kind:
+"progress", done, total} between the step's `code` and `output` events,
+done rising to total; `daa ask` writing to a pipe shows a plain
+"progress: N% (d/t tasks)" line on stderr and none on stdout.
+
+Interrupt (same kernel; formerly test_interrupt.py): `daa kernel
+interrupt` stops a Dask computation on the threaded scheduler mid-way
+(partitions still pending), the kernel keeps its namespace and the next
+computation works."""
 # daa-test-timeout: 600
 import os
 import pty
+import shutil
 import subprocess
 import sys
+import tempfile
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import dasklib  # noqa: E402
@@ -62,10 +76,98 @@ def daa_on_pty(s, *args):
     return out.decode("utf-8", "replace")
 
 
+TURN_CODE = SLOW.replace("dfs['orders'].map_partitions(slow).amount.sum().compute()",
+                        "print(dfs['orders'].map_partitions(slow).amount.sum().compute())")
+
+
+def check_turn(s):
+    """A turn's slow Dask step: its progress as turn.event, then `daa ask`
+    to a pipe (formerly test_progress_turn.py)."""
+    with s.d.client(timeout=300) as c:
+        r = c.call("ask", {"project": s.project, "request": "total amount"})
+        evs = [m[2][0] for m in c.notifications if m[1] == "turn.event"]
+    assert r["status"] == "done", r
+    # the step's progress (a profile the turn waits for first carries its
+    # dataset: test_profile_progress.py)
+    kinds = [e["kind"] if "dataset" not in e else "profile-progress" for e in evs]
+    prog = [e for e in evs if e["kind"] == "progress" and "dataset" not in e]
+    assert len(prog) >= 2, kinds
+    first, last = kinds.index("progress"), len(kinds) - 1 - kinds[::-1].index("progress")
+    assert kinds.index("code") < first and last < kinds.index("output"), kinds
+    dones = [e["done"] for e in prog]
+    assert dones == sorted(dones) and prog[-1]["done"] == prog[-1]["total"], prog
+    assert all(e["turn"] == r["turn"] and e["project_path"] == s.path for e in prog), prog
+    print("ok - a turn's slow Dask step sent %d progress events between code and output, "
+          "ending at %d/%d" % (len(prog), prog[-1]["done"], prog[-1]["total"]))
+    p = s.daa("-p", s.project, "ask", "total amount", timeout=300)
+    lines = [ln for ln in p.stderr.splitlines() if ln.startswith("progress: ")]
+    assert len(lines) >= 1 and "progress" not in p.stdout, (p.stdout, p.stderr)
+    assert "\r" not in p.stderr and "\x1b" not in p.stderr, p.stderr
+    print("ok - daa ask to a pipe: %r on stderr" % lines[0])
+
+
+INTERRUPTED = r'''
+import time
+def slow(part):
+    open('outputs/dask_started', 'w').close()
+    time.sleep(2)
+    open('outputs/dask_part_%d' % id(part), 'w').close()
+    return part
+o = dfs['orders']
+o.map_partitions(slow).amount.sum().compute()
+'''
+
+
+def wait_for(path, proc, limit=120):
+    """Wait until path exists; a guard against hangs only."""
+    deadline = time.monotonic() + limit
+    while not os.path.exists(path):
+        assert proc.poll() is None, "the run ended before its marker: %s" % (proc.communicate(),)
+        assert time.monotonic() < deadline, "marker %s never appeared" % path
+        time.sleep(0.05)
+
+
+def check_interrupt(s, path):
+    r, p = s.run_json("kept = dfs['orders'].npartitions; kept", timeout=300)
+    assert r and r["ok"], p.stdout + p.stderr
+    parts = int(r["result"]["repr"])
+    assert parts >= 10, parts
+    proc = s.popen("-p", s.project, "run", INTERRUPTED)
+    wait_for(os.path.join(s.path, "outputs", "dask_started"), proc)
+    s.daa("-p", s.project, "kernel", "interrupt")
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 1 and "KeyboardInterrupt" in out + err, (out, err)
+    done = [f for f in os.listdir(os.path.join(s.path, "outputs")) if f.startswith("dask_part_")]
+    assert len(done) < parts, (len(done), parts)
+    r, p = s.run_json("kept, float(dfs['orders'].units.sum().compute())", timeout=300)
+    assert r and r["ok"], p.stdout + p.stderr
+    ref = dasklib.pandas_in_chunks(path)
+    assert r["result"]["repr"] == "(%d, %r)" % (parts, float(ref["units"])), r["result"]
+    print("ok - interrupt stops a Dask computation after %d of %d partitions; the kernel "
+          "keeps its namespace and computes again" % (len(done), parts))
+
+
 def main():
     skip_unless_built()
+    sys.path.insert(0, os.path.join(dasklib.ROOT, "tests", "agent"))
+    from agentlib import API_KEY, FakeLLM, call, final, reply
+    turn = [reply(call("run_python", "c1", code=TURN_CODE, purpose="total amount, slowly")),
+            final("The total amount is printed above.")]
     path = dasklib.make_orders()
-    with Session(config=dasklib.config()) as s:
+    work = tempfile.mkdtemp(prefix="daa-progress-llm.")
+    fake = FakeLLM({"responses": turn + turn}, work)
+    cfg = dasklib.config()
+    cfg["llm"] = {"backend": "openai", "base_url": fake.base_url, "model": "fake-model",
+                  "max_retries": 0, "total_timeout_ms": 40000}
+    try:
+        return check_all(cfg, path, API_KEY)
+    finally:
+        fake.stop()
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def check_all(cfg, path, api_key):
+    with Session(config=cfg, extra_env={"OPENAI_API_KEY": api_key}) as s:
         dasklib.project_with_orders(s, path)
         r, notes = run_with_notes(s, "dfs['orders'].npartitions")
         assert r["ok"], r
@@ -100,6 +202,8 @@ def main():
         assert len(lines) >= 1, (p.stderr, notes)
         assert lines[0].endswith("/%d tasks)" % notes[-1]["total"]), lines
         print("ok - daa run to a pipe: %d plain progress line(s) on stderr" % len(lines))
+        check_turn(s)
+        check_interrupt(s, path)
         assert s.alive()
     return 0
 

@@ -38,7 +38,8 @@ traceback starting at the step), which is enough for plain-Python steps like
 `x = 1` or `print(x)`; with "python_exec": false it gets an empty ok reply.
 `plt` is a stand-in for pyplot (FakePyplot): plt.plot(...)/plt.bar(...) draw
 a figure saved as a small PNG (show() or the step's end), so steps that only
-need "a figure" run here too.  There is no pandas, numpy or dfs.
+need "a figure" run here too.  There is no pandas, numpy or dfs; the bind
+request's `compute` map is `bind_compute` in that namespace.
 Every request is written to stderr (the daemon logs it at debug level) as
 `fake_kernel: request {...}` so a test can see what the daemon sent."""
 
@@ -202,6 +203,7 @@ class Fake:
         self.datasets = [d.get("name") for d in req.get("datasets") or []
                          if isinstance(d, dict) and isinstance(d.get("name"), str)]
         self.bound = True
+        self.ns["bind_compute"] = req.get("compute")
         return {"ok": True, "layers": layers, "datasets": self.datasets,
                 "df": self.datasets[0] if len(self.datasets) == 1 else None}
 

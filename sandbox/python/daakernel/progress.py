@@ -16,8 +16,9 @@ computation.
 On a dask.distributed cluster (compute.dask_scheduler) the work runs on the
 scheduler and these local callbacks never fire: progress_cluster.py
 follows it (every wait of the main thread on the cluster's futures:
-.compute(), Future.result(), wait, gather, progress), with the same
-reporter, so the same events and rate limit."""
+.compute(), Future.result(), wait, gather, progress, as_completed, also
+with a timeout), with the same reporter, so the same events and rate
+limit."""
 
 import threading
 import time
