@@ -152,6 +152,7 @@ void kern_shutdown(void)
 	while (kern_g.list) {
 		shutdown_one(kern_g.list);
 	}
+	kern_fonts_stop();
 	while (kern_g.graveyard) {
 		struct kern *k = kern_g.graveyard;
 		kern_g.graveyard = k->next;

@@ -24,7 +24,9 @@ Every integration suite reuses this (import it with
         assert c.call("ping")["pong"]
 
 - The daemon runs under an ``env -i``-like clean environment holding only
-  HOME, XDG_*, PATH, DAA_SOCKET, DAA_ROOT, DAA_PYTHON and what the test adds.
+  HOME, XDG_*, PATH, DAA_SOCKET, DAA_ROOT, DAA_PYTHON and what the test adds;
+  XDG_CACHE_HOME is the runner's (tests/run_all.sh: one folder for the whole
+  run, so the kernels' shared font list is built once), else in the temp HOME.
 - DAA_VALGRIND=1 wraps it in valgrind (leaks are errors, exit code 99).
 - Its log is printed when the test fails (the context manager sees the
   exception) or when the daemon exits with an error.
@@ -244,7 +246,9 @@ class Daad:
             "DAA_PYTHON": PYTHON,
             "LANG": "C.UTF-8",
         }
-        for k in ("ASAN_OPTIONS", "LSAN_OPTIONS", "UBSAN_OPTIONS"):  # sanitizer builds
+        # sanitizer builds; the cache folder tests/run_all.sh shares among
+        # the tests' daemons (the kernels' font list: daemon/kernel/kern_fonts.c)
+        for k in ("ASAN_OPTIONS", "LSAN_OPTIONS", "UBSAN_OPTIONS", "XDG_CACHE_HOME"):
             if k in os.environ:
                 self.env[k] = os.environ[k]
         self.env.update(extra_env or {})
