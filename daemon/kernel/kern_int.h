@@ -148,6 +148,7 @@ struct kern_mgr {
 	int step_timeout_s, idle_timeout_s;
 	int grace_ms;               /* SIGINT → SIGKILL delay for a step over its limit */
 	bool warm_spare, shutting_down;
+	bool report_images;         /* config kernel.report_images: charts in background profiles */
 	struct kern *list, *graveyard;
 	int64_t next_id;
 	unsigned seq;
