@@ -37,6 +37,11 @@ ROOT=$(pwd)
 BUILD=${BUILD:-build}
 export DAA_ROOT=$ROOT DAA_BUILD=$ROOT/$BUILD
 export DAA_PYTHON=${DAA_PYTHON:-/usr/bin/python3}
+# one cache folder for every test's daemon (tests/lib/daad.py passes it on):
+# the kernels' shared matplotlib font list (daemon/kernel/kern_fonts.c) is
+# built once per build tree, not once per test, and never in the user's ~/.cache
+export XDG_CACHE_HOME=$ROOT/$BUILD/tests/cache
+mkdir -p "$XDG_CACHE_HOME"
 TIMEOUT=${DAA_TEST_TIMEOUT:-300}
 SLOW=${DAA_TEST_SLOW:-0}
 JOBS=${DAA_TEST_JOBS:-$(nproc 2>/dev/null || echo 2)}

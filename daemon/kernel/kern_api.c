@@ -61,6 +61,7 @@ static void load_settings(const struct kern_config *cfg)
 	kern_g.idle_timeout_s = cfg && cfg->idle_timeout_s > 0
 		? cfg->idle_timeout_s : (int)config_int(ks, "idle_timeout_s", 1800);
 	kern_g.warm_spare = config_bool(ks, "warm_spare", cfg ? cfg->warm_spare : true);
+	kern_g.report_images = config_bool(ks, "report_images", true);
 	kern_g.grace_ms = (int)config_int(ks, "kill_grace_ms", 5000);
 	if (kern_g.grace_ms < 100 || kern_g.grace_ms > 600000)
 		kern_g.grace_ms = 5000;
@@ -152,6 +153,7 @@ void kern_shutdown(void)
 	while (kern_g.list) {
 		shutdown_one(kern_g.list);
 	}
+	kern_fonts_stop();
 	while (kern_g.graveyard) {
 		struct kern *k = kern_g.graveyard;
 		kern_g.graveyard = k->next;
@@ -270,8 +272,8 @@ int kern_profile_summary(struct proj *pj, const char *dataset, int timeout_s,
 {
 	if (!dataset)
 		return proto_fail(err, PROTO_ERR_PARAMS, "no dataset to profile");
-	json_t *msg = json_pack("{s:s,s:s,s:b,s:b}", "op", "profile", "dataset", dataset,
-				"samples", true, "summary", true);
+	json_t *msg = json_pack("{s:s,s:s,s:b,s:b,s:b}", "op", "profile", "dataset", dataset,
+				"samples", true, "summary", true, "images", kern_g.report_images);
 	return submit_req(pj, NULL, "profile", msg, timeout_s > 0 ? timeout_s :
 			  kern_g.step_timeout_s, true, cb, ud, err);
 }

@@ -2,7 +2,8 @@
  * daemon/kernel/kern_int.h — internals shared by the kernel manager's files:
  * kern.c (life cycle, public API), kern_wire.c (msgpack framing over the
  * socketpair, with caps), kern_proc.c (paths, environment, temp dirs,
- * spawning under the sandbox policy, exit-status wording).
+ * spawning under the sandbox policy, exit-status wording), kern_fonts.c
+ * (matplotlib's font list, shared).
  */
 #ifndef DAA_KERN_INT_H
 #define DAA_KERN_INT_H
@@ -68,6 +69,17 @@ struct kp_settings {
 int kp_resolve(struct kp_settings *s, struct proto_err *err);
 /* Start one kernel (no project yet: the runtime seals at bind).  -1 with err. */
 int kp_spawn(const struct kp_settings *s, struct kp_spawn *out, struct proto_err *err);
+/* Start argv like a kernel (same policy, environment, a temp dir of its own,
+ * written into tmp) but with no socket, no project, stdout/stderr to
+ * /dev/null: the font helper.  Its pid, or -1 with err. */
+pid_t kp_spawn_plain(const struct kp_settings *s, char *const argv[], char *tmp, size_t tmplen,
+		     struct proto_err *err);
+/* kern_fonts.c: put the shared matplotlib font list into a new kernel's
+ * MPLCONFIGDIR mpl_dir (when there is a valid one; else start the helper
+ * that builds it, once per daemon run). */
+void kern_fonts_seed(const struct kp_settings *s, const char *mpl_dir);
+/* Kill the font helper if it runs, remove its temp dir (shutdown). */
+void kern_fonts_stop(void);
 /* At bind: mount the project into the spare's own root (mount-namespace
  * layer; nothing to do without it).  Closes the helper's fd.  -1 with why. */
 int kp_bind_mounts(struct kp_spawn *sp, const char *project, char *why, size_t len);
@@ -136,6 +148,7 @@ struct kern_mgr {
 	int step_timeout_s, idle_timeout_s;
 	int grace_ms;               /* SIGINT → SIGKILL delay for a step over its limit */
 	bool warm_spare, shutting_down;
+	bool report_images;         /* config kernel.report_images: charts in background profiles */
 	struct kern *list, *graveyard;
 	int64_t next_id;
 	unsigned seq;

@@ -165,9 +165,10 @@ static int make_tmp(const struct kp_settings *s, char *out, size_t len, struct p
 	return 0;
 }
 
-/* Compile the policy and fork/exec the runtime; fills pid and the report. */
-static int spawn_child(const struct kp_settings *s, struct kp_spawn *o, int child_sock,
-		       int log_w, struct proto_err *err)
+/* Compile the policy and fork/exec argv (the runtime, or the font helper)
+ * with fd keep (-1: none) kept; fills pid, mountfd and the report. */
+static int spawn_child(const struct kp_settings *s, struct kp_spawn *o, char *const argv[],
+		       int keep, int log_w, struct proto_err *err)
 {
 	const char *ro[] = {s->runtime_dir, s->sbx_lib[0] ? s->sbx_lib : NULL, NULL};
 	struct sbx_options opt = {
@@ -188,15 +189,12 @@ static int spawn_child(const struct kp_settings *s, struct kp_spawn *o, int chil
 				  "missing layer, set \"sandbox\": {\"allow_missing_layers\": true} "
 				  "in config.json", msg);
 	snprintf(o->report, sizeof o->report, "%s", sbx_policy_report(pol));
-	char script[PATH_MAX + 32];
-	snprintf(script, sizeof script, "%s/daa_kernel.py", s->runtime_dir);
-	char *argv[] = {(char *)s->python, (char *)"-I", script, NULL};
 	static char store[24][PATH_MAX + 32];
 	char *env[24];
 	build_env(s, o->tmp, store, env, 24);
-	int keep[] = {child_sock};
-	o->pid = sbx_spawn_ns(pol, argv, env, keep, 1, -1, log_w, log_w, &o->mountfd, msg,
-			      sizeof msg);
+	int fds[] = {keep};
+	o->pid = sbx_spawn_ns(pol, argv, env, fds, keep >= 0 ? 1 : 0, -1, log_w, log_w,
+			      &o->mountfd, msg, sizeof msg);
 	sbx_policy_free(pol);
 	if (o->pid < 0)
 		return proto_fail(err, PROTO_ERR_SANDBOX, "cannot start a kernel: %s", msg);
@@ -210,13 +208,19 @@ int kp_spawn(const struct kp_settings *s, struct kp_spawn *o, struct proto_err *
 	o->pid = -1, o->sock = o->logfd = o->mountfd = -1;
 	if (make_tmp(s, o->tmp, sizeof o->tmp, err) < 0)
 		return -1;
+	char mpl[PATH_MAX + 8];
+	snprintf(mpl, sizeof mpl, "%s/mpl", o->tmp);
+	kern_fonts_seed(s, mpl);   /* before the start: its matplotlib reads the list at once */
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0 ||
 	    pipe2(lp, O_CLOEXEC) < 0) {
 		int e = errno;
 		proto_fail(err, PROTO_ERR_INTERNAL, "cannot create the kernel's pipes: %s", strerror(e));
 		goto fail;
 	}
-	if (spawn_child(s, o, sv[1], lp[1], err) < 0)
+	char script[PATH_MAX + 32];
+	snprintf(script, sizeof script, "%s/daa_kernel.py", s->runtime_dir);
+	char *argv[] = {(char *)s->python, (char *)"-I", script, NULL};
+	if (spawn_child(s, o, argv, sv[1], lp[1], err) < 0)
 		goto fail;
 	close(sv[1]);
 	close(lp[1]);
@@ -235,6 +239,30 @@ fail:
 	kp_rm_tmp(o->tmp);
 	o->tmp[0] = '\0';
 	return -1;
+}
+
+pid_t kp_spawn_plain(const struct kp_settings *s, char *const argv[], char *tmp, size_t tmplen,
+		     struct proto_err *err)
+{
+	struct kp_spawn o;
+	memset(&o, 0, sizeof o);
+	o.mountfd = -1;
+	if (make_tmp(s, o.tmp, sizeof o.tmp, err) < 0)
+		return -1;
+	int devnull = open("/dev/null", O_WRONLY | O_CLOEXEC);
+	int rc = devnull < 0 ? proto_fail(err, PROTO_ERR_IO, "cannot open /dev/null: %s",
+					  strerror(errno))
+			     : spawn_child(s, &o, argv, -1, devnull, err);
+	if (devnull >= 0)
+		close(devnull);
+	if (o.mountfd >= 0)
+		close(o.mountfd);   /* no project: its mount helper sees EOF and ends */
+	if (rc < 0) {
+		kp_rm_tmp(o.tmp);
+		return -1;
+	}
+	snprintf(tmp, tmplen, "%s", o.tmp);
+	return o.pid;
 }
 
 int kp_bind_mounts(struct kp_spawn *sp, const char *project, char *why, size_t len)

@@ -56,7 +56,8 @@ static void add(json_t *checks, const char *name, bool ok, const char *detail)
 						"detail", detail ? detail : ""));
 }
 
-/* python and libraries, from the ready event. */
+/* python and libraries, from the ready event (sklearn: found and its
+ * package version, not imported: sandbox/python/daakernel/warm.py). */
 static void check_python(json_t *checks, const json_t *ready)
 {
 	char d[PATH_MAX + 64];
@@ -70,7 +71,7 @@ static void check_python(json_t *checks, const json_t *ready)
 	json_t *lv = json_object_get(ready, "libs");
 	for (size_t i = 0; libs[i]; i++) {
 		const char *v = json_string_value(json_object_get(lv, libs[i]));
-		add(checks, libs[i], v != NULL, v ? v : "not importable in the kernel");
+		add(checks, libs[i], v != NULL, v ? v : "not found by the kernel's python");
 	}
 }
 

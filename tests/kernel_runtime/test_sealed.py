@@ -76,9 +76,28 @@ try:
     kt.check(r["ok"] and r["result"]["repr"] == "('datetime64[ns]', 4)", "dataset loads under the seal", r)
     r = k.run("df.plot(x='d', y='v')", step="sealed")
     kt.check(r["ok"] and r["figures"] == ["outputs/plots/sealed_1.png"], "plot saved under the seal", r)
+    # the warm-up imports none of these (daakernel/warm.py): their first
+    # import, in the steps below, happens under the seal
+    r = k.run("import sys\nsorted(m for m in ('sklearn', 'scipy', 'openpyxl', 'statsmodels') "
+              "if m in sys.modules)")
+    kt.check(r["ok"] and r["result"]["repr"] == "[]", "sklearn, scipy, openpyxl not imported yet", r)
     r = k.run("from sklearn.linear_model import LinearRegression\n"
               "LinearRegression().fit(np.arange(10).reshape(-1, 1), np.arange(10)).coef_.round(3).tolist()")
     kt.check(r["ok"] and r["result"]["repr"] == "[1.0]", "sklearn works under the seal", r)
+    r = k.run("from scipy import stats\nround(float(stats.norm.ppf(0.975)), 2)")
+    kt.check(r["ok"] and r["result"]["repr"] == "1.96", "scipy.stats imported under the seal", r)
+    r = k.run("df.to_excel('outputs/sales.xlsx', index=False)\n"
+              "import openpyxl\nint(pd.read_excel('outputs/sales.xlsx', engine='openpyxl')['v'].sum())")
+    kt.check(r["ok"] and r["result"]["repr"] == "4", "openpyxl imported under the seal: xlsx written, read", r)
+    try:
+        import importlib.util
+        has_statsmodels = importlib.util.find_spec("statsmodels") is not None
+    except ImportError:
+        has_statsmodels = False
+    if has_statsmodels:
+        r = k.run("import statsmodels.api as sm\n"
+                  "round(float(sm.OLS(np.arange(10.0), sm.add_constant(np.arange(10.0))).fit().params[1]), 3)")
+        kt.check(r["ok"] and r["result"]["repr"] == "1.0", "statsmodels imported under the seal", r)
     r = k.req("profile", dataset="sales", summary=True)
     s = r.get("summary") or {}
     kt.check(r["ok"] and s.get("rows") == 2 and os.path.isfile(os.path.join(proj, s.get("report", "-")))

@@ -10,9 +10,11 @@ kernel suite's kcli.Session are re-exported from here).
 - fake_kernel=SCRIPT (all three): the daemon's kernels are
   tests/lib/fake_kernel.py answering from SCRIPT, ready in milliseconds,
   for tests about the daemon rather than about Python or pandas.
-- With the real runtime the daemon starts no warm spare kernel unless the
-  test's config asks for one (kernel.warm_spare; without_warm_spare below):
-  a spare costs 1.7 s of CPU and most tests never bind it.
+- With the real runtime the daemon starts no warm spare kernel and draws
+  no charts in background profiles' reports unless the test's config asks
+  for them (kernel.warm_spare, kernel.report_images; without_warm_spare
+  below): a spare costs 1.2 s of CPU and most tests never bind it, the
+  charts about 1 s per dataset and most tests never look at them.
   DAA_TEST_FAKE_KERNEL=1 in the test's environment gives every Daad the
   fake (a survey: which tests depend on the real runtime).
 
@@ -24,7 +26,9 @@ Every integration suite reuses this (import it with
         assert c.call("ping")["pong"]
 
 - The daemon runs under an ``env -i``-like clean environment holding only
-  HOME, XDG_*, PATH, DAA_SOCKET, DAA_ROOT, DAA_PYTHON and what the test adds.
+  HOME, XDG_*, PATH, DAA_SOCKET, DAA_ROOT, DAA_PYTHON and what the test adds;
+  XDG_CACHE_HOME is the runner's (tests/run_all.sh: one folder for the whole
+  run, so the kernels' shared font list is built once), else in the temp HOME.
 - DAA_VALGRIND=1 wraps it in valgrind (leaks are errors, exit code 99).
 - Its log is printed when the test fails (the context manager sees the
   exception) or when the daemon exits with an error.
@@ -94,26 +98,38 @@ def use_fake_kernel(top, config, script):
     return cfg
 
 
+# kernel settings a test daemon with the real runtime gets unless the test
+# sets them (or the environment variable says 1): see without_warm_spare
+TEST_KERNEL_DEFAULTS = (("warm_spare", "DAA_TEST_WARM_SPARE"),
+                        ("report_images", "DAA_TEST_REPORT_IMAGES"))
+
+
 def without_warm_spare(config):
-    """The config with kernel.warm_spare false unless the test set it (or
-    DAA_TEST_WARM_SPARE=1): a real kernel's start costs about 1.7 s of CPU
-    (pandas, matplotlib, sklearn), and the spare a daemon starts at once and
+    """The config with kernel.warm_spare and kernel.report_images false
+    unless the test set them (or DAA_TEST_WARM_SPARE=1,
+    DAA_TEST_REPORT_IMAGES=1).  A real kernel's start costs about 1.2 s of
+    CPU (pandas, matplotlib), and the spare a daemon starts at once and
     again after each bind is never used by most tests.  The spare itself is
     tested by tests/kernel/test_kern_mgr, the fake-kernel daemons (their
     spare costs milliseconds) and the tests that ask for it (crash
-    consistency, the analyst corpus through the daemon).  A config string
+    consistency, the analyst corpus through the daemon).  The charts of a
+    background profile's report cost about 1 s of CPU per dataset; the tests
+    about reports ask for them (tools/test_cli_tools.py,
+    profiles/test_background.py, trust/test_report_view.py).  A config string
     that is not JSON (a config-error test) is left as it is."""
-    if os.environ.get("DAA_TEST_WARM_SPARE") == "1":
-        return config
     try:
         cfg = json.loads(config) if isinstance(config, str) else dict(config or {})
     except ValueError:
         return config
     if not isinstance(cfg, dict) or not isinstance(cfg.get("kernel", {}), dict):
         return config
-    if "warm_spare" in cfg.get("kernel", {}):
+    kernel = dict(cfg.get("kernel") or {})
+    for key, env in TEST_KERNEL_DEFAULTS:
+        if key not in kernel and os.environ.get(env) != "1":
+            kernel[key] = False
+    if not kernel and "kernel" not in cfg:
         return config
-    cfg["kernel"] = dict(cfg.get("kernel") or {}, warm_spare=False)
+    cfg["kernel"] = kernel
     return cfg
 
 
@@ -244,7 +260,9 @@ class Daad:
             "DAA_PYTHON": PYTHON,
             "LANG": "C.UTF-8",
         }
-        for k in ("ASAN_OPTIONS", "LSAN_OPTIONS", "UBSAN_OPTIONS"):  # sanitizer builds
+        # sanitizer builds; the cache folder tests/run_all.sh shares among
+        # the tests' daemons (the kernels' font list: daemon/kernel/kern_fonts.c)
+        for k in ("ASAN_OPTIONS", "LSAN_OPTIONS", "UBSAN_OPTIONS", "XDG_CACHE_HOME"):
             if k in os.environ:
                 self.env[k] = os.environ[k]
         self.env.update(extra_env or {})

@@ -54,6 +54,12 @@ def added_then_profiled(c, proj, csv):
     check(ev["warnings"] >= 2, "event warnings %r" % ev)
     check(ev["report"] == "outputs/reports/shop_profile.html", "report %r" % ev["report"])
     check(os.path.isfile(os.path.join(proj, ev["report"])), "no report file")
+    # the harness's kernel.report_images false (tests/lib/daad.py): a report
+    # without charts; tools/test_cli_tools.py checks them with it true
+    with open(os.path.join(proj, ev["report"]), encoding="utf-8") as f:
+        has_img = "<img" in f.read()
+    check(has_img == (os.environ.get("DAA_TEST_REPORT_IMAGES") == "1"),
+          "report charts %s with kernel.report_images %s" % (has_img, os.environ.get("DAA_TEST_REPORT_IMAGES") == "1"))
     sha = sha_of(csv)
     e = entry_path(proj, sha, "shop")
     check(os.path.isfile(e), "no cache entry %s" % e)

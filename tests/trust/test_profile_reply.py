@@ -18,7 +18,7 @@ from agentlib import SALES, RpcError, check, run_test_in_dir  # noqa: E402
 PATCH = r'''
 import sys
 _s = sys.modules['daakernel.session']
-def _evil(frame, name):
+def _evil(frame, name, **kw):
     return {"summary": {"dataset": name, "rows": len(frame), "n_columns": 1, "columns": [],
                         "warnings": ["w" * 100000] * 3, "notes": [], "correlations": {},
                         "report": "../../../etc/passwd", "seconds": 0, "duplicate_rows": 0,
@@ -29,7 +29,7 @@ _s._summary = _evil
 HUGE = r'''
 import sys
 _s = sys.modules['daakernel.session']
-_s._summary = lambda frame, name: {"summary": {"dataset": name, "warnings": ["h" * 4000] * 4000}}
+_s._summary = lambda frame, name, **kw: {"summary": {"dataset": name, "warnings": ["h" * 4000] * 4000}}
 '''
 
 

@@ -63,14 +63,15 @@ def _clean(v):
     return v
 
 
-def summarize(frame, name):
-    """Run profile() on frame (HTML report in outputs/reports/), write the
+def summarize(frame, name, images=True):
+    """Run profile() on frame (HTML report in outputs/reports/, with charts
+    unless images is false), write the
     full summary as JSON next to the report, return the compact summary
     (strict-JSON values; `report` relative to the working directory, the
     project in a kernel).  Used by profile() below and by the kernel's
     `profile` request with `summary: true`."""
     from . import profile as _profile
-    s = _profile(frame, name)
+    s = _profile(frame, name, images=images)
     path = os.path.splitext(s["report"])[0] + ".json"
     tmp = path + ".tmp"
     try:

@@ -247,7 +247,7 @@ class Session:
             prof["notes"] = notes   # e.g. values a date format did not fit
         out = {"profile": prof}
         if req.get("summary") is True:
-            out.update(_summary(frame, name))
+            out.update(_summary(frame, name, images=req.get("images") is not False))
             if prof.get("backend") == "dask" and isinstance(out.get("summary"), dict):
                 out["summary"]["rows"], out["summary"]["sample_rows"] = prof["rows"], prof["sample_rows"]
                 out["summary"].setdefault("notes", []).insert(0, (
@@ -398,15 +398,16 @@ def _memory_hint(error):
         error.get("message") or "out of memory", RESTART_HOW)
 
 
-def _summary(frame, name):
-    """{summary} from daa_tools (HTML report, JSON next to it), or
-    {summary_error: "Type: message"} when daa_tools fails on this frame —
-    the light profile is kept either way.  An interrupt propagates."""
+def _summary(frame, name, images=True):
+    """{summary} from daa_tools (HTML report, JSON next to it; images false:
+    a report without charts), or {summary_error: "Type: message"} when
+    daa_tools fails on this frame — the light profile is kept either way.
+    An interrupt propagates."""
     if daa_tools is None:
         return {"summary_error": "ImportError: daa_tools is not installed next to the kernel runtime"}
     try:
         from daa_tools import cli
-        return {"summary": cli.summarize(frame, name)}
+        return {"summary": cli.summarize(frame, name, images=images)}
     except (Exception, MemoryError, RecursionError) as e:
         try:
             msg = str(e)

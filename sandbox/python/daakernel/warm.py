@@ -1,17 +1,22 @@
 """The warm spare's heavy imports: done once at start so binding a project and
 the first step are fast.  The matplotlib backend is chosen before pyplot is
-imported (Agg: files only, no display)."""
+imported (Agg: files only, no display).  The optional libraries (sklearn,
+openpyxl, scipy) are not imported here: most kernels never use them and
+importing them doubled the start's CPU; the step that needs one imports it
+(after the seal, which leaves the Python library folders readable).  Their
+versions come from the installed packages' metadata instead."""
 
-import importlib
+import importlib.metadata
+import importlib.util
 import io
 import os
 import platform
 
 
 def warm_up():
-    """Import pandas, numpy, matplotlib (Agg) and, when installed, the common
-    sklearn modules, openpyxl and scipy; return {name: version or None} for
-    the ready event.  ImportError for the required ones propagates."""
+    """Import pandas, numpy and matplotlib (Agg); find (without importing)
+    sklearn, openpyxl and scipy; return {name: version or None} for the
+    ready event.  ImportError for the required ones propagates."""
     import matplotlib
     matplotlib.use("Agg", force=True)
     import numpy
@@ -21,8 +26,8 @@ def warm_up():
     _first_use(pandas, matplotlib.pyplot)
     libs = {"pandas": pandas.__version__, "numpy": numpy.__version__,
             "matplotlib": matplotlib.__version__}
-    for name, subs in (("sklearn", _SKLEARN), ("openpyxl", ()), ("scipy", ())):
-        libs[name] = _optional(name, subs)   # nil in the ready event when absent
+    for name, dist in _OPTIONAL:
+        libs[name] = _installed(name, dist)   # nil in the ready event when absent
     return libs
 
 
@@ -39,20 +44,25 @@ def _first_use(pd, plt):
     plt.close(fig)
 
 
-_errors = []   # optional libraries that failed to import
-_SKLEARN = ("model_selection", "ensemble", "linear_model", "metrics", "preprocessing")
+_errors = []   # optional libraries that cannot be found
+_OPTIONAL = (("sklearn", "scikit-learn"), ("openpyxl", "openpyxl"), ("scipy", "scipy"))
 
 
-def _optional(name, subs):
-    """Import an optional library and its submodules; its version or None."""
+def _installed(name, dist):
+    """The version of an optional library (module name, distribution name)
+    when the module can be found, without importing it; else None."""
     try:
-        mod = importlib.import_module(name)
-        for sub in subs:
-            importlib.import_module(name + "." + sub)
-    except ImportError as e:
+        found = importlib.util.find_spec(name) is not None
+    except (ImportError, ValueError) as e:
         _errors.append("%s: %s" % (name, e))
         return None
-    return getattr(mod, "__version__", "?")
+    if not found:
+        _errors.append("%s: No module named '%s'" % (name, name))
+        return None
+    try:
+        return importlib.metadata.version(dist)
+    except importlib.metadata.PackageNotFoundError:
+        return "?"   # importable but not installed as a package (a source tree)
 
 
 def ready_event(libs):
