@@ -408,3 +408,10 @@ def unused_operation(it, tokens, used, q):
         if m and it["op"] not in ops:
             return m.group(0)
     return None
+
+
+# Words that never describe a column's name (described.modifiers): they carry
+# a meaning of their own (an operation, a comparison, a share, a negation, a period).
+MODIFIER_SKIP = (set().union(*OP_ACCEPT.values()) | NEGATIONS | COMPARE_WORDS | COMPARE_THAN | PERIOD_WORDS
+                 | SHARE_WORDS | GENERIC_WORDS | {"chose", "chosen", "choose", "picked", "selected", "per", "each",
+                                                  "every", "zero", "none", "nothing"})

@@ -19,6 +19,42 @@ MEASURE_NOUNS = {"rate", "rates", "level", "levels", "concentration", "content",
                  "time", "times", "variable", "column", "stock"}
 
 
+NOT_MODIFIERS = set("""high low higher lower large larger small smaller big bigger weak weaker strong stronger good
+better bad worse early earlier late later recent young younger old older new same different other typical usual
+overall normal mean average median total first last next previous current whole entire only both either all
+annual monthly weekly daily yearly quarterly real nominal male female""".split())
+
+
+def modifiers(tokens, ms, taken, skip):
+    """[(positions, mention)] for words that name nothing but stand right
+    before a column, as part of what it is called ("disease progression",
+    "market value", "county population", "credit card expenditure"): up to
+    two such words, each a plain word of its own (not a stop word, not an
+    operation, direction, period or negation word: `skip`), not already
+    read (`taken`). They describe the column; the caller says so in an
+    Assumption line, since they might also have been meant as a condition."""
+    out = []
+    covered = {i for m in ms for i in range(m.start, m.end)} | set(taken)
+    for m in ms:
+        if m.value is not None or m.start == 0:
+            continue
+        k, run = m.start - 1, []
+        while k >= 0 and len(run) < 2 and k not in covered and plain_word(tokens[k], skip):
+            run.insert(0, k)
+            k -= 1
+        if run:
+            out.append((run, m))
+    return out
+
+
+def plain_word(t, skip):
+    """A word that may be part of a column's description ("disease", "market")."""
+    w = t.f
+    return (t.kind == "w" and re.fullmatch(r"[a-z][a-z'-]*[a-z]", w) is not None and len(w) > 2 and w not in STOP
+            and w not in skip and w not in NOT_MODIFIERS and w not in GENDER_NOUNS and not w.endswith(("est", "ly"))
+            and not t.possessive)
+
+
 def is_percent(c):
     """True when a column already holds a percentage ("poverty percentage" for
     PERPOVERTY is the column, not a share to compute): its name says so, or it

@@ -9,12 +9,12 @@ that every word of the request is carried by the plan in audit.py.
 """
 import re
 
-from analyst.parse import (Unknown, PLOT_RE, FREQ_WORDS, detect_agg, detect_aggs, detect_freq,
+from analyst.parse import (Unknown, PLOT_RE, FREQ_WORDS, AGG_WORDS, detect_agg, detect_aggs, detect_freq,
                            find_mentions, first_number, mark_groups, parse_filters, prev_words, stat_phrases,
                            tokenize, two_values)
 from analyst import dateparts
-from analyst.audit import account, check_unmatched, unmatched_words, unused_numbers
-from analyst.described import described_tokens, measure_nouns
+from analyst.audit import FILLER, MODIFIER_SKIP, account, check_unmatched, unmatched_words, unused_numbers
+from analyst.described import described_tokens, measure_nouns, modifiers
 from analyst.groups import has_group, rate_condition, regroup, several_values, versus_rest
 from analyst.phrasing import take_sort
 from analyst.resolve import date_format_for
@@ -183,9 +183,12 @@ def build_intent(request, ds, res, ds_names=()):
         ms = [m for m in ms if m.value is not None or not m.col0.time_part()]
     it = {"ds": ds, "request": request, "plot": bool(re.search(PLOT_RE, qf)),
           "agg": detect_agg(qf), "freq": detect_freq(qf), "aggs": detect_aggs(qf), "sort": sort}
+    own_step(it, tokens, ds, described)
     filters = [f for f in parse_filters(tokens, ms, ds)   # "voted for Dole (vote = 1)": described, not searched
                if not (f["kind"] == "search" and set(f.get("toks", ())) <= described)]
     described |= versus_rest(tokens, ms)
+    said_mods = describing_words(tokens, ms, described, filters)
+    described |= {i for run, _ in said_mods for i in run}
     op = pick_op(qf, ms, filters, tokens)
     mark_groups(tokens, ms, op, paren)
     described |= regroup(tokens, ms, ds, qf, op)
@@ -234,6 +237,11 @@ def build_intent(request, ds, res, ds_names=()):
     it["assume"] = [f"\u201cacross {m.term}\u201d read as one value over all the {m.cols[0].name} rows; ask \u201cby "
                     f"{m.cols[0].name}\u201d for one value each" for m in ms if getattr(m, "across", False)
                     and not (ds.rows and m.col0.distinct == ds.rows)]
+    it["assume"] += it.pop("assume_step", [])
+    it["assume"] += [f"\u201c{' '.join(tokens[i].text for i in run)} {m.term}\u201d read as "
+                     + (f"the column {m.cols[0].name}" if len(m.cols) == 1 else f"\u201c{m.term}\u201d")
+                     + f" (\u201c{' '.join(tokens[i].text for i in run)}\u201d taken as part of what it is called, "
+                     "not as a condition on the rows)" for run, m in said_mods]
     it["filters"] = _resolve_filters(filters, ds, res)
     it["n"] = first_number(q, r"\b(?:top|bottom|first|last|head|tail|sample|best|worst|highest|lowest|largest|smallest|most|least|show)\s+(\d+)", 5)
     it["n"] = first_number(q, r"\b(\d+)\s+(?:rows|records|entries|lines|random|samples?)\b", it["n"])
@@ -272,6 +280,37 @@ def build_intent(request, ds, res, ds_names=()):
     return it
 
 
+
+
+STEP_ADJECTIVES = {"Y": ("annual", "yearly"), "Q": ("quarterly",), "M": ("monthly",), "W": ("weekly",), "D": ("daily",)}
+
+
+def own_step(it, tokens, ds, described):
+    """"the median annual flow" on data with one row per year: "annual" says
+    what each row is, it asks for no yearly series (the statistic is taken
+    over the rows, said)."""
+    words = STEP_ADJECTIVES.get(it["freq"] or "", ())
+    if not words or not it["agg"] or it["agg"] == "count" or ds.step() != it["freq"]:
+        return
+    said = [t for t in tokens if t.f in words]
+    if len(said) != 1 or re.search(r"(per|by|each|every|a) (year|quarter|month|week|day)\b", it["request"], re.I):
+        return
+    it["freq"] = None
+    described.add(said[0].i)
+    it.setdefault("assume_step", []).append(f"\u201c{said[0].text}\u201d read as what each row is ({ds.name} has one "
+                                             f"row per {FREQ_UNIT[ds.step()]}): the statistic is over those rows")
+
+
+FREQ_UNIT = {"Y": "year", "Q": "quarter", "M": "month", "W": "week", "D": "day"}
+
+
+def describing_words(tokens, ms, described, filters):
+    """Words right before a column that only say what it is ("disease
+    progression", "market value"): [(positions, mention)] (described.modifiers)."""
+    taken = set(described) | {f["tok"] for f in filters if isinstance(f.get("tok"), int)}
+    taken |= {i for f in filters for i in list(f.get("span", ())) + list(f.get("toks", ()))}
+    taken |= {t.i for t in tokens if any(re.search(pat, t.f) for _, pat in OPS + AGG_WORDS + FREQ_WORDS)}
+    return modifiers(tokens, ms, taken, MODIFIER_SKIP | FILLER)
 
 
 def orphan_filters(it):

@@ -190,8 +190,9 @@ def linreg_roles(it, tokens, nums, res, q):
     if len(cols) < 2:
         it["target"], it["features"] = (cols[0] if cols else None), []
         return
-    def words_before(m, k=3):
-        return " ".join(t.f for t in tokens[max(0, m.start - k):m.start])
+    described = set(it.get("described", ()))
+    def words_before(m, k=3):   # the words before a column, past those that only describe it ("disease")
+        return " ".join([t.f for t in tokens[:m.start] if t.i not in described][-k:])
     target = None
     for m in nums:
         before = words_before(m)

@@ -20,6 +20,8 @@ SYNONYMS = [
     {"revenue", "sales", "amount", "turnover", "income", "takings", "gmv", "value", "sell", "selling"},
     {"date", "day", "time", "when", "timestamp", "datetime"},
     {"units", "quantity", "qty", "volume", "items", "sold"},
+    {"volume", "flow", "discharge"},
+    {"expenditure", "expenditures", "spending", "spend", "expenses"},
     {"price", "cost", "fee", "charge"},
     {"customer", "client", "buyer", "user"},
     {"product", "item", "sku", "article"},
@@ -352,6 +354,25 @@ class Dataset:
         """A date Column made from year (+ quarter/month) columns, or None;
         its .virtual is (year column, sub column or None, "quarter"/"month"/None)."""
         return self._virtual
+
+    def step(self):
+        """The data's own time step when it is one series ("Y", "Q", "M", "W",
+        "D": one row per year, quarter, ...), else None."""
+        cols = self.date_columns()
+        rpt = self.rows_per_time()
+        if len(cols) != 1 or rpt is None or not 0.9 <= rpt <= 1.1:
+            return None
+        d = cols[0]
+        if getattr(d, "virtual", None):
+            return {"quarter": "Q", "month": "M"}.get(d.virtual[2], "Y")
+        try:
+            lo, hi = (tuple(int(x) for x in str(v)[:10].split("-")) for v in (d.min, d.max))
+        except (TypeError, ValueError):
+            return None
+        days = (hi[0] - lo[0]) * 365.25 + (hi[1] - lo[1]) * 30.44 + (hi[2] - lo[2])
+        gap = days / max((d.distinct or 2) - 1, 1)
+        return next((f for f, a, b in (("D", 0.9, 1.1), ("W", 6.5, 7.5), ("M", 28, 31.5), ("Q", 88, 93),
+                                         ("Y", 360, 370)) if a <= gap <= b), None)
 
     def rows_per_time(self):
         """About how many rows share one time point (1: a single series; more:
