@@ -19,7 +19,8 @@ apply obtain provide output return print state present analyze analyse examine c
 investigate consider calculated calculating computed computing using based following given respectively
 approximately result results answer answers variable variables feature features field fields observations
 whether exist exists study survey whose name they them their among occur occurs occurred happen happens
-happened""".split())
+happened reported reporting having surveyed recorded measured observed listed included sampled studied
+interviewed asked""".split())
 
 
 def unmatched_words(tokens, ms, ds_names, described=()):
@@ -200,7 +201,7 @@ def unused_aggregation(it, tokens, used, q):
     here: they have too many idioms ("at most", "most strongly")."""
     op, aggs = it["op"], [a for a in it.get("aggs") or [] if a in AGG_SAID]
     has_measure = bool(it.get("measures")) or it.get("target") is not None
-    qf = " ".join(t.f for t in tokens if t.i not in set(it.get("inside", ())))
+    qf = " ".join(t.f for t in tokens if t.i not in set(it.get("inside", ())) | stat_prefixed(it, tokens))
     for a in aggs:
         if op == "agg" and has_measure:
             continue
@@ -213,6 +214,23 @@ def unused_aggregation(it, tokens, used, q):
         if m:
             return m.group(0)
     return None
+
+
+STAT_PREFIX_OF = {"average": ("avg", "mean"), "mean": ("mean", "avg"), "total": ("tot", "total"), "number": ("num",)}
+
+
+def stat_prefixed(it, tokens):
+    """Positions of a statistic's word right before a column whose name
+    starts with it ("average expenditure" for AVGEXP): part of the name."""
+    out, described = set(), set(it.get("described", ()))
+    for m in it.get("mentions") or []:
+        k = m.start - 1
+        while k > 0 and k in described:   # "average credit card expenditure"
+            k -= 1
+        if m.value is None and k >= 0 and any(c.norm.startswith(STAT_PREFIX_OF.get(tokens[k].f, ("\0",)))
+                                              for c in m.cols):
+            out.add(k)
+    return out
 
 
 COMPARE_WORDS = {"above", "below", "exceeding", "exceeds", "exceed", "beyond"}

@@ -25,24 +25,27 @@ overall normal mean average median total first last next previous current whole 
 annual monthly weekly daily yearly quarterly real nominal male female""".split())
 
 
-def modifiers(tokens, ms, taken, skip):
+def modifiers(tokens, ms, taken, skip, passed=()):
     """[(positions, mention)] for words that name nothing but stand right
     before a column, as part of what it is called ("disease progression",
     "market value", "county population", "credit card expenditure"): up to
     two such words, each a plain word of its own (not a stop word, not an
     operation, direction, period or negation word: `skip`), not already
-    read (`taken`). They describe the column; the caller says so in an
-    Assumption line, since they might also have been meant as a condition."""
+    read (`taken`; words already known to describe, `passed`, are stepped
+    over). They describe the column; the caller says so in an Assumption
+    line, since they might also have been meant as a condition."""
     out = []
     covered = {i for m in ms for i in range(m.start, m.end)} | set(taken)
     for m in ms:
         if m.value is not None or m.start == 0:
             continue
         k, run = m.start - 1, []
-        while k >= 0 and len(run) < 2 and k not in covered and plain_word(tokens[k], skip):
+        while k >= 0 and len(run) < 3 and k not in covered and (k in passed or plain_word(tokens[k], skip)):
             run.insert(0, k)
             k -= 1
-        if run:
+        while run and run[0] in passed:
+            run.pop(0)
+        if run and any(i not in passed for i in run):
             out.append((run, m))
     return out
 

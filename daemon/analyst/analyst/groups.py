@@ -44,6 +44,11 @@ def regroup(tokens, ms, ds, q="", op=None):
         if m.role is None and m.value is None and prev == "with" and re.match(r"(versus|vs|or|and) without$", nxt):
             m.role = "group"
             used |= {m.end, m.end + 1}
+        if m.role is None and m.value is None and op in (None, "agg") and (m.col0.is_binary01() or m.col0.is_flag()) \
+                and any(t.f in ("vs", "versus") for t in tokens[max(0, m.start - 4):m.start]) \
+                and not any(n.start > m.end for n in ms):
+            m.role = "group"   # "for home owners vs renters (OWNRENT)": the two groups of OWNRENT
+            used |= {t.i for t in tokens[max(0, m.start - 4):m.start] if t.f in ("vs", "versus")}
         before = [t.f for t in tokens[max(0, m.start - 3):m.start]]
         if m.role is None and m.value is None and before in (["with", "and", "without"], ["with", "or", "without"]):
             m.role = "group"   # "women with and without children"

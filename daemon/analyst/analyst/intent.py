@@ -69,6 +69,8 @@ def pick_op(q, ms, filters, tokens=()):
             continue
         if op == "ttest" and re.search(r"\b(vs\.?|versus|against)\b", q) and len(nums) >= 2:
             continue
+        if op == "scatter" and len([m for m in nums if not (m.col0.is_binary01() or m.col0.is_code())]) < 2:
+            continue   # "expenditure for owners vs renters (OWNRENT)": groups, not a scatter
         if op in ("corr", "scatter") and len(nums) < 2:
             if op == "corr":
                 return "heatmap"
@@ -307,10 +309,10 @@ FREQ_UNIT = {"Y": "year", "Q": "quarter", "M": "month", "W": "week", "D": "day"}
 def describing_words(tokens, ms, described, filters):
     """Words right before a column that only say what it is ("disease
     progression", "market value"): [(positions, mention)] (described.modifiers)."""
-    taken = set(described) | {f["tok"] for f in filters if isinstance(f.get("tok"), int)}
+    taken = {f["tok"] for f in filters if isinstance(f.get("tok"), int)}
     taken |= {i for f in filters for i in list(f.get("span", ())) + list(f.get("toks", ()))}
     taken |= {t.i for t in tokens if any(re.search(pat, t.f) for _, pat in OPS + AGG_WORDS + FREQ_WORDS)}
-    return modifiers(tokens, ms, taken, MODIFIER_SKIP | FILLER)
+    return modifiers(tokens, ms, taken, MODIFIER_SKIP | FILLER, passed=described)
 
 
 def orphan_filters(it):
