@@ -7,6 +7,7 @@ answered as if it were the one asked).
 import json
 import re
 
+from analyst import change
 from analyst.parse import Unknown, names_dataset
 from analyst.schema import STOP, fold, norm
 
@@ -68,6 +69,7 @@ OP_ACCEPT = {  # words an operation uses (its methods and the parts of its answe
                go went vary varies decade decades half halves semester""",
 }
 OP_ACCEPT = {op: set(words.split()) for op, words in OP_ACCEPT.items()}
+OP_ACCEPT["change"] = OP_ACCEPT["growth"] = change.accepted(None)
 OP_ACCEPT["time"] |= OP_ACCEPT["agg"]
 OP_ACCEPT["top"] = OP_ACCEPT["agg"] | {"rank", "ranked", "ranking", "rankings"}
 OP_ACCEPT["value_counts"] = {"mode", "modal", "common"}
@@ -121,7 +123,7 @@ def unused_numbers(it, tokens, ms):
     """A number of the request that nothing used ("How many women rate their
     marriage as 5?") would be dropped silently: refuse, naming it."""
     kept = it["filters"] + ([it["condition"]] if it.get("condition") else [])
-    used = {f.get("tok") for f in kept if "tok" in f} | set(it.get("used_toks", ()))
+    used = {f.get("tok") for f in kept if "tok" in f} | set(it.get("used_toks", ())) | set(it.get("change_span", ()))
     used |= {i for f in kept for i in f.get("toks", ())}
     vals = set()
     for f in it["filters"] + ([it["condition"]] if it.get("condition") else []) + \
@@ -171,6 +173,7 @@ def account(it, tokens, q):
     used = set(it.get("described", ())) | set(it.get("inside", ()))
     used |= {i for f in it["filters"] + ([it["condition"]] if it.get("condition") else []) for i in f.get("span", ())}
     used |= {t.i for t in tokens if t.f in it.get("rest_of", "").split()}   # "and those who did not"
+    used |= set(it.get("change_span", ()))   # "from 1947 to 1962": the ends of a change
     for check in (unused_operation, unused_aggregation, unused_comparison, unused_share, unused_negation, unused_period,
                   unnamed_entity):
         word = check(it, tokens, used, q)
@@ -191,6 +194,7 @@ AGG_KEPT = {  # the aggregations each operation shows besides its own (what its 
     "outliers": {"mean", "std", "iqr"}, "normality": {"mean", "std", "skew", "kurt"},
     "hist": {"mean", "std", "median"}, "box": {"mean", "std", "median", "iqr"}, "overview": {"mean", "std", "median"},
     "count_rows": {"sum"}, "value_counts": {"sum"}, "nunique": {"sum"},
+    "change": {"mean", "sum", "median"}, "growth": {"mean"},
 }
 
 
@@ -271,8 +275,8 @@ def unused_share(it, tokens, used, q):
     share / percentage / rate asked for that the operation does not compute
     (a rate that names a column, "murder rate", is the column's)."""
     op = it["op"]
-    if op in ("rate", "share", "value_counts", "heatmap", "overview", "dtypes", "missing"):
-        return None
+    if op in ("rate", "share", "value_counts", "heatmap", "overview", "dtypes", "missing", "change", "growth"):
+        return None   # a change and a growth are printed in percent too
     if op == "ttest" and (it.get("measure") is None or it["measure"].is_binary01() or it["measure"].is_flag()):
         return None   # a chi-square test prints the shares per group
     for t in tokens:

@@ -46,7 +46,7 @@ def regroup(tokens, ms, ds, q="", op=None):
             used |= {m.end, m.end + 1}
         if m.role is None and m.value is None and op in (None, "agg") and (m.col0.is_binary01() or m.col0.is_flag()) \
                 and any(t.f in ("vs", "versus") for t in tokens[max(0, m.start - 4):m.start]) \
-                and not any(n.start > m.end for n in ms):
+                and not any(n.start > m.end for n in ms) and not any(n is not m and n.cols == m.cols for n in ms):
             m.role = "group"   # "for home owners vs renters (OWNRENT)": the two groups of OWNRENT
             used |= {t.i for t in tokens[max(0, m.start - 4):m.start] if t.f in ("vs", "versus")}
         before = [t.f for t in tokens[max(0, m.start - 3):m.start]]

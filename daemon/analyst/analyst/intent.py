@@ -12,7 +12,7 @@ import re
 from analyst.parse import (Unknown, PLOT_RE, FREQ_WORDS, AGG_WORDS, detect_agg, detect_aggs, detect_freq,
                            find_mentions, first_number, mark_groups, parse_filters, prev_words, stat_phrases,
                            tokenize, two_values)
-from analyst import dateparts
+from analyst import change, dateparts
 from analyst.audit import FILLER, MODIFIER_SKIP, account, check_unmatched, unmatched_words, unused_numbers
 from analyst.described import described_tokens, measure_nouns, modifiers
 from analyst.groups import has_group, rate_condition, regroup, several_values, versus_rest
@@ -264,6 +264,7 @@ def build_intent(request, ds, res, ds_names=()):
             it["op"] = "value_counts"
     orphan_filters(it)
     rate_condition(it)
+    change.plan(it, tokens, qf)
     several_values(it, q)
     check_unmatched(it, tokens, ms, ds_names)
     unused_numbers(it, tokens, ms)

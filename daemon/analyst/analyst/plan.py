@@ -134,7 +134,7 @@ def same_question(a, b):
 
 
 MERGE_OPS = {"outliers", "normality", "corr", "linreg", "ttest"}
-MEASURE_OPS = {"agg", "top", "time", "hist", "box", "normality", "outliers", "ttest"}
+MEASURE_OPS = {"agg", "top", "time", "hist", "box", "normality", "outliers", "ttest", "change", "growth"}
 
 
 AGG_SAID = {"mean": "average", "median": "median", "sum": "total", "std": "standard deviation", "var": "variance",
@@ -191,15 +191,30 @@ PLOT_IT = re.compile(r"(?:and |then |also )*(?:please )?(?:plot|chart|graph|draw
 BACK_REF = re.compile(r"\b(their|those|these|they|them)\b", re.I)
 
 
-def carry_rows(it, prev, part):
+def carry_rows(it, prev, part, borrowed=False):
     """"How many patients are older than 60, and what is their average bmi?":
     a later part that points back at the rows of the one before ("their",
-    "those quarters") keeps that part's filters (said), unless it has its own."""
-    if not BACK_REF.search(part) or not prev.get("filters") or it.get("filters"):
+    "those quarters"; "it" when the part names no column of its own) keeps
+    that part's filters (said), except those on what it filters itself (a
+    period of its own replaces the period before)."""
+    ref = BACK_REF.search(part) or (re.search(r"\bit\b", part, re.I) if borrowed else None)
+    if not ref or not prev.get("filters"):
         return
-    it["filters"] = [dict(f) for f in prev["filters"]]
-    it["filters"][0]["assume"] = (f"\u201c{BACK_REF.search(part).group(0)}\u201d read as the rows of the part before"
-                                  f"{codegen.filter_text(prev)}")
+    own = {(f["kind"], getattr(f.get("col"), "name", None)) for f in it.get("filters") or []}
+    timed = any(is_time(f) for f in it.get("filters") or []) or bool(it.get("points"))
+    carry = [dict(f) for f in prev["filters"] if (f["kind"], getattr(f.get("col"), "name", None)) not in own
+             and not (timed and is_time(f))]
+    if not carry or it.get("filters") and not borrowed and not timed:
+        return
+    said = dict(prev, filters=carry)
+    carry[0]["assume"] = f"\u201c{ref.group(0)}\u201d read as the rows of the part before{codegen.filter_text(said)}"
+    it["filters"] = carry + list(it.get("filters") or [])
+
+
+def is_time(f):
+    """A filter on the time: a year or date bound, or a condition on a year / date column."""
+    c = f.get("col")
+    return f["kind"] in ("date", "year") or c is not None and (c.time_part() is not None or c.is_date())
 
 
 def understand_parts(request, digest, datasets, res, answers):
@@ -219,7 +234,7 @@ def understand_parts(request, digest, datasets, res, answers):
         try:
             plan, borrowed = read_part(part, k, out, digest, datasets, res, answers)
             if out:
-                carry_rows(plan[0], out[-1][0], part)
+                carry_rows(plan[0], out[-1][0], part, borrowed)
         except Unknown as e:
             plan = merged(out, texts, parts[k], digest, datasets, res, answers)
             if plan is None:
@@ -243,6 +258,11 @@ def same_period(part, prev):
     before was filtered to ("For 1950, total invest, and which firm had the
     largest value that year")."""
     years = [f["value"] for f in prev.get("filters") or [] if f["kind"] == "year"]
+    two = [f["value"] for f in prev.get("filters") or [] if f["kind"] == "isin" and f["col"].time_part() == "year"]
+    if len(two) == 1 and len(two[0]) == 2:   # "in 1960 and in 2010, ... between them": those two years
+        a, b = sorted(two[0])
+        part = re.sub(r"\b(between|from) (them|the two|these two|those two|both)( years| periods| dates)?\b",
+                      f"between {a} and {b}", part, flags=re.I)
     if len(years) != 1:
         return part
     return re.sub(r"\b(in |for |during )?(that|the same|this) (year|period)\b", f"in {years[0]}", part, flags=re.I)

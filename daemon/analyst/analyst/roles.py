@@ -89,6 +89,8 @@ def qualifiers(it, tokens, nums, res):
                                     "alias." + norm(words), f"\u201c{words}\u201d means this column (answered by the user)")]
             prev = m
             continue
+        if c is it.get("group"):
+            continue   # "GPA for PSI vs non-PSI (PSI)": the grouping column named again, no condition
         if only_count and (c.is_binary01() or c.is_flag()) or not listed:
             same = next((f for f in it["filters"] if f.get("col") is c), None)
             if same is None:
