@@ -9,6 +9,9 @@ covers (deterministic; created at test time, never committed):
   edge_twodates  two date columns (order_date, ship_date): "over time" must ask
   edge_people    German survey-style names ("Größe_cm", "Gewicht_kg", "Geschlecht"),
                  found from transliterations ("groesse")
+  edge_quarters  a quarterly series whose time is text like "1980Q1" (period, money, rate)
+  edge_monthly   a monthly series dated m/d/yy on the 1st ("1/1/85": day/month order
+                 ambiguous in every value), newest first
 
 write_all(dir) returns {name: path}; the frames themselves come from frames().
 """
@@ -60,6 +63,14 @@ def frames():
         "Größe_cm": rng.randint(150, 200, p),
         "Gewicht_kg": rng.uniform(45, 110, p).round(1),
         "Geschlecht": rng.choice(["weiblich", "männlich"], p)})
+    rq = np.random.RandomState(11)   # its own stream: the frames above stay as they were
+    q = pd.period_range("1980Q1", "1995Q4", freq="Q")
+    out["edge_quarters"] = pd.DataFrame({"period": q.astype(str),
+                                         "money": (100 + np.cumsum(rq.normal(1, 2, len(q)))).round(3),
+                                         "rate": rq.uniform(2, 9, len(q)).round(3)})
+    mo = pd.date_range("1985-01-01", "1999-12-01", freq="MS")[::-1]
+    out["edge_monthly"] = pd.DataFrame({"date": [f"{x.month}/1/{x.strftime('%y')}" for x in mo],
+                                        "unrate": rq.uniform(4, 8, len(mo)).round(1)})
     return out
 
 

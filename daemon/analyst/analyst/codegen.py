@@ -507,6 +507,8 @@ def default_freq(d):
     or decades (year)."""
     try:
         lo, hi = str(d.min)[:10], str(d.max)[:10]
+        if d.is_quarter_text():
+            return "Q"
         y0, m0, d0 = (int(x) for x in lo.split("-"))
         y1, m1, d1 = (int(x) for x in hi.split("-"))
     except (TypeError, ValueError):
@@ -514,6 +516,8 @@ def default_freq(d):
     days = (y1 - y0) * 365 + (m1 - m0) * 30 + (d1 - d0)
     if getattr(d, "virtual", None):   # a date built from year (+ quarter/month): its own step
         return {"quarter": "Q", "month": "M"}.get(d.virtual[2], "Y")
+    if d.is_quarter_text():
+        return "Q"
     return "D" if days <= 62 else "Y" if days > 365 * 15 else "M"
 
 

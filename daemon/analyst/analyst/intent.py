@@ -255,6 +255,7 @@ def build_intent(request, ds, res, ds_names=()):
         it["n"] = 1000   # "rank the firms by ...": all of them, not the first 5
     it["ascending"] = bool(re.search(r"\b(bottom|worst|lowest|smallest|least|fewest)\b", q))
     roles(it, tokens, ms, res, q)
+    it["assume"] += [x for x in res.said if x not in it["assume"]]
     g = next((m for m in ms if m.role == "group" and getattr(m, "with_without", False)), None)
     if g is not None and it["group"] is not None and not (it["group"].is_binary01() or it["group"].is_flag()):
         it["group"] = has_group(it["group"])   # "with and without children": children > 0 or not

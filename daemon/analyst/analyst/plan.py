@@ -19,7 +19,7 @@ from analyst.intent import build_intent
 from analyst.parse import NeedAsk, Unknown, dataset_score, detect_agg, detect_aggs, detect_freq, find_mentions, tokenize
 from analyst.phrasing import apply_decimals, small_decimals, take_decimals, widen_decimals
 from analyst.resolve import Resolver, match_answer
-from analyst.schema import Dataset
+from analyst.schema import Dataset, norm, score_column, singular
 
 
 def tool(name, **args):
@@ -231,6 +231,11 @@ def understand_parts(request, digest, datasets, res, answers):
         if out and PLOT_IT.fullmatch(part.strip(" .,;!?")):   # "..., then plot it": the part before, drawn
             out[-1][0]["plot"] = True
             continue
+        picked = pick_of_previous(part, out[-1][0]) if out else None
+        if picked is not None:   # "... for each quarter of the year? Which quarter is the highest?"
+            out.append((picked, out[-1][1]))
+            texts.append(parts[k])
+            continue
         try:
             plan, borrowed = read_part(part, k, out, digest, datasets, res, answers)
             if out:
@@ -251,6 +256,29 @@ def understand_parts(request, digest, datasets, res, answers):
         out.append(plan)
         texts.append(parts[k])
     return out
+
+
+PICK_RE = re.compile(r"(?:and )?(?:which|what) ([a-z_]+(?: of the year)?) (?:is|was|has|had|shows|showed) the "
+                     r"(highest|lowest|largest|smallest|biggest|greatest|most|least)(?: (?:one|value|average|mean|total))?",
+                     re.I)
+
+
+def pick_of_previous(part, prev):
+    """"Which quarter is the highest?" after a part that computed one
+    statistic per group (per quarter of the year, per firm): the top group of
+    that result, not a new question; None for any other part."""
+    m = PICK_RE.fullmatch(part.strip(" ?.!,"))
+    g = prev.get("group")
+    if not m or g is None or prev["op"] != "agg" or len(prev.get("measures") or []) != 1 or prev.get("group2") \
+            or len(prev.get("aggs") or [prev.get("agg")]) != 1:
+        return None
+    word = norm(m.group(1).replace(" of the year", ""))
+    if not (word in g.norm or singular(word) in g.snorm.split() or score_column(word, g) >= 60):
+        return None
+    it = dict(prev, op="top", n=1, ascending=m.group(2).lower() in ("lowest", "smallest", "least"), plot=False)
+    it["agg"] = prev.get("agg") or (prev.get("aggs") or [None])[0]
+    it["borrowed"] = True
+    return it
 
 
 def same_period(part, prev):

@@ -15,6 +15,7 @@ class Resolver:
         self.answers = answers          # [(question, choices, answer text)]
         self.learned = []               # [(key, value, why)] from answers used
         self.several = False            # several datasets: date_column is per dataset
+        self.said = []                  # readings to state as "Assumption:" lines
 
     def conv(self, key):
         """A convention's value as a string, or None."""
@@ -94,6 +95,11 @@ def date_format_for(res, col):
     formats = col.date_formats or col.guessed_formats()
     if fmt or len(formats) < 2:
         return fmt or col.date_format
+    monthly = col.first_of_month()
+    if monthly in formats:   # "1/1/85, 2/1/85, ...": the 1st of each month, month first
+        res.said.append(f"the dates of {col.name} read as {monthly} (month first): every one is the 1st of a month "
+                        "and the first number runs through the months, so this is a monthly series")
+        return monthly
     sample = next((s for s in col.samples if isinstance(s, str)), "")
     mixed = "" if col.date_formats else (" No single format reads every value the profile looked at, so day-first "
                                          "and month-first dates may be mixed: the ones that do not fit your "

@@ -140,7 +140,9 @@ TIME_PARTS = {"year": "year", "yr": "year", "jahr": "year", "annee": "year", "ye
               "month": "month", "mon": "month", "monat": "month"}
 TIME_RANGE = {"year": (1000, 2200), "quarter": (1, 4), "month": (1, 12)}
 
-DATE_RE = re.compile(r"^\d{4}-\d{1,2}-\d{1,2}([ T]\d{1,2}:\d{2}(:\d{2})?)?$|^\d{1,2}[/.]\d{1,2}[/.]\d{2,4}$")
+DATE_RE = re.compile(r"^\d{4}-\d{1,2}-\d{1,2}([ T]\d{1,2}:\d{2}(:\d{2})?)?$|^\d{1,2}[/.]\d{1,2}[/.]\d{2,4}$"
+                     r"|^(1[5-9]|20)\d\d ?-?[Qq][1-4]$")   # "1974Q1": a quarter
+QUARTER_RE = re.compile(r"^(1[5-9]|20)\d\d ?-?[Qq][1-4]$")
 NUMTEXT_RE = re.compile(r"^[-+]?\d{1,3}(,\d{3})+(\.\d+)?$")
 
 
@@ -291,6 +293,21 @@ class Column:
         """True for numbers stored as text with thousands separators."""
         return self._is_numeric_text
 
+    def is_quarter_text(self):
+        """True for text periods written as quarters ("1974Q1", "1974-Q1")."""
+        strs = [x.strip() for x in self.samples if isinstance(x, str)]
+        return bool(strs) and all(QUARTER_RE.match(x) for x in strs)
+
+    def first_of_month(self):
+        """The format of day/month-ambiguous dates that are all the 1st of a
+        month written month first ("1/1/85", "2/1/85", ...: a monthly series),
+        else None."""
+        strs = [x.strip() for x in self.samples if isinstance(x, str)]
+        m = [re.match(r"^(\d{1,2})([/.])1\2(\d{2}|\d{4})$", x) for x in strs]
+        if len(strs) < 3 or not all(m) or len({x.group(1) for x in m}) < 2 or (self.distinct or 0) <= 12:
+            return None
+        return f"%m{m[0].group(2)}%d{m[0].group(2)}{'%Y' if len(m[0].group(3)) == 4 else '%y'}"
+
     def is_numeric(self):
         """True for measures (numbers or numeric text, not ids)."""
         return self._is_numeric
@@ -365,6 +382,10 @@ class Dataset:
         d = cols[0]
         if getattr(d, "virtual", None):
             return {"quarter": "Q", "month": "M"}.get(d.virtual[2], "Y")
+        if d.is_quarter_text():
+            return "Q"
+        if d.first_of_month():
+            return "M"
         try:
             lo, hi = (tuple(int(x) for x in str(v)[:10].split("-")) for v in (d.min, d.max))
         except (TypeError, ValueError):
