@@ -99,7 +99,7 @@ def op_change(it, v):
     agg = asked[0] if asked else agg
     call = "sum(min_count=1)" if agg == "sum" else f"{agg}()"
     word = {"sum": "total", "mean": "mean", "median": "median"}[agg]
-    lines = [f"{v} = {v}.dropna(subset=[{lit(m.name)}])",
+    lines = [f"{v} = {v}.dropna(subset=[{lit(m.name)}]).sort_values({lit(d.name)})",
              f"year = {year_key(v, d)}",
              f"rows_per_year = {v}.groupby(year).size()",
              f"per_year = {v}.groupby(year)[{lit(m.name)}].{call}",
@@ -136,12 +136,15 @@ def op_growth(it, v):
     agg, why = choose_agg(it, m, True)
     call = "sum(min_count=1)" if agg == "sum" else f"{agg}()"
     virt = getattr(d, "virtual", None)
+    own = it["ds"].step() == freq or freq == "D" and d.distinct == it["ds"].rows   # one row per period: the rows
+    series = (f"series = {v}.sort_values({lit(d.name)}).set_index({lit(d.name)})[{lit(m.name)}]" if own else
+              f"series = {v}.set_index({lit(d.name)})[{lit(m.name)}].resample({lit(freq)}).{call}")
     lines = [f"{v} = {v}.dropna(subset=[{lit(d.name)}])",
-             f"series = {v}.set_index({lit(d.name)})[{lit(m.name)}].resample({lit(freq)}).{call}",
+             series,
              "growth = series.pct_change(fill_method=None) * 100",
              "table = growth.dropna()",
-             f"table.index = {LABEL_CODE[freq]}",
-             f"print({lit(f'Assumption: growth read as the percent change of {m.name} from one {unit} to the next' + ('' if virt or it['ds'].step() == freq else f' (its {agg} per {unit})') + '.')})",
+             (f"table.index = {LABEL_CODE[freq]}" if not own or freq != "D" else "table.index = table.index.strftime(\"%Y-%m-%d\")"),
+             f"print({lit(f'Assumption: growth read as the percent change of {m.name} from one {unit} to the next' + ('' if virt or own else f' (its {agg} per {unit})') + '.')})",
              f"print(f\"Growth of {fs(m.name)} per {unit} (%), {{len(table)}} {unit}s from {{table.index[0]}} to {{table.index[-1]}}:\")",
              "print(table.to_string(float_format=\"{:,.2f}\".format, max_rows=60))"]
     if it.get("pick") == "min":

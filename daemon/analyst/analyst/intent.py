@@ -202,8 +202,20 @@ def build_intent(request, ds, res, ds_names=()):
         op, it["freq"] = "agg", None
     period = re.search(PERIOD_RE, qf)
     if period and it["agg"] in ("max", "min") and re.search(r"\b(which|what) \w+ (did|was|is|does) (it|this|that)\b"
-                                                          r"|\band (in |at |on |during )?(which|what) \w+\b", qf):
+                                                          r"|\band (in |at |on |during )?(which|what) \w+\b", qf + " " + q):
         period = None   # "the highest X, and in which year did it occur": the extreme value and where it is
+    where = [m for m in ms if m.value is None and m.col0.is_date() and m.start and tokens[m.start - 1].f in ("which", "what")
+             and m.start > 1 and tokens[m.start - 2].f in ("and", "on", "at", "in")]
+    if where and it["agg"] in ("max", "min") and op == "time" and not it["freq"]:
+        for m in where:   # "the highest X, and on which date?": where it is (printed with it), no series
+            m.role = "where"
+        op = "agg"
+    if period and op in ("top", "agg", None) and not has_date and not any(
+            m.value is None and (m.col0.is_category() or m.col0.is_id()) for m in ms):
+        unit = period.group(1) or period.group(2)
+        raise Unknown(f"I did not find a date or {unit} column in {ds.name}, so I cannot say which {unit} it was "
+                      "(I would only have shown a row). Ask for the top rows instead, e.g. \u201ctop 5 rows by "
+                      "COLUMN\u201d.")
     if period and op in ("top", "agg", None) and has_date:
         unit = period.group(1) or period.group(2)
         if unit in ("day", "date"):    # "the hottest day": the row with the highest value
@@ -255,6 +267,9 @@ def build_intent(request, ds, res, ds_names=()):
         it["n"] = 1000   # "rank the firms by ...": all of them, not the first 5
     it["ascending"] = bool(re.search(r"\b(bottom|worst|lowest|smallest|least|fewest)\b", q))
     roles(it, tokens, ms, res, q)
+    where = [m for m in ms if m.role == "where"]
+    if where and it.get("date") is None:
+        it["date"] = res.column(where[0])   # read as dates, so the extreme's date is printed as one
     it["assume"] += [x for x in res.said if x not in it["assume"]]
     g = next((m for m in ms if m.role == "group" and getattr(m, "with_without", False)), None)
     if g is not None and it["group"] is not None and not (it["group"].is_binary01() or it["group"].is_flag()):
