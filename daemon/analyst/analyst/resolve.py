@@ -27,27 +27,20 @@ class Resolver:
     def choose(self, cols, question, key, why):
         """The column chosen for cols (two or more), or raises NeedAsk."""
         names = [c.name for c in cols]
-        val = self.conv(key)
-        if val in names:
-            return cols[names.index(val)]
-        for q, choices, answer in self.answers:
-            if q == question or sorted(map(str, choices or [])) == sorted(names):
-                pick = match_answer(answer, names)
-                if pick is None:
-                    raise Unknown(f"I asked \u201c{q}\u201d and the answer \u201c{answer}\u201d matches none of "
-                                  f"{', '.join(names)}. Please ask again naming the column.")
-                self.learned.append((key, pick, why))
-                return cols[names.index(pick)]
-        raise NeedAsk(question, names, key, why)
+        return cols[names.index(self.choose_value(names, question, key, why, self.conv(key)))]
 
-    def choose_value(self, values, question, key, why):
-        """One of several strings (not columns): from an earlier answer, or NeedAsk."""
+    def choose_value(self, values, question, key, why, known=None):
+        """One of several strings (column names, date formats): known (a
+        convention's value) when it is one of them, else from an earlier
+        answer to this question (remembered under key), else NeedAsk."""
+        if known in values:
+            return known
         for q, choices, answer in self.answers:
             if q == question or sorted(map(str, choices or [])) == sorted(values):
                 pick = match_answer(answer, values)
                 if pick is None:
                     raise Unknown(f"I asked \u201c{q}\u201d and the answer \u201c{answer}\u201d matches none of "
-                                  f"{', '.join(values)}.")
+                                  f"{', '.join(values)}. Please ask again naming the one you mean.")
                 self.learned.append((key, pick, why))
                 return pick
         raise NeedAsk(question, list(values), key, why)
