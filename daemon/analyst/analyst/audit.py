@@ -194,7 +194,7 @@ AGG_KEPT = {  # the aggregations each operation shows besides its own (what its 
     "outliers": {"mean", "std", "iqr"}, "normality": {"mean", "std", "skew", "kurt"},
     "hist": {"mean", "std", "median"}, "box": {"mean", "std", "median", "iqr"}, "overview": {"mean", "std", "median"},
     "count_rows": {"sum"}, "value_counts": {"sum"}, "nunique": {"sum"},
-    "change": {"mean", "sum", "median"}, "growth": {"mean"},
+    "change": {"mean", "sum", "median"}, "growth": {"mean"}, "across": {"mean", "sum", "median", "std", "var"},
 }
 
 

@@ -10,7 +10,7 @@ import json
 import re
 
 from analyst import aggs as aggs_mod
-from analyst import change, dateparts
+from analyst import across, change, dateparts
 from analyst import codegen_stats as st
 from analyst.codegen_stats import col, fs, lit
 
@@ -772,5 +772,5 @@ OPS = {
     "dtypes": op_dtypes, "missing": op_missing, "scatter": st.op_scatter, "box": st.op_box,
     "corr": st.op_corr, "heatmap": st.op_heatmap, "normality": st.op_normality,
     "outliers": st.op_outliers, "ttest": st.op_ttest, "model": st.op_model, "linreg": st.op_linreg,
-    "change": lambda it, v: change.op_change(it, v), "growth": lambda it, v: change.op_growth(it, v),
+    "across": lambda it, v: across.op_across(it, v), "change": lambda it, v: change.op_change(it, v), "growth": lambda it, v: change.op_growth(it, v),
 }
