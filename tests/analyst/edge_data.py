@@ -12,6 +12,7 @@ covers (deterministic; created at test time, never committed):
   edge_quarters  a quarterly series whose time is text like "1980Q1" (period, money, rate)
   edge_monthly   a monthly series dated m/d/yy on the 1st ("1/1/85": day/month order
                  ambiguous in every value), newest first
+  edge_visits    a trial with 4 rows (periods) per subject: "how many patients" counts subjects
 
 write_all(dir) returns {name: path}; the frames themselves come from frames().
 """
@@ -71,6 +72,10 @@ def frames():
     mo = pd.date_range("1985-01-01", "1999-12-01", freq="MS")[::-1]
     out["edge_monthly"] = pd.DataFrame({"date": [f"{x.month}/1/{x.strftime('%y')}" for x in mo],
                                         "unrate": rq.uniform(4, 8, len(mo)).round(1)})
+    subjects = np.arange(1, 46)
+    arm = rq.choice(["drug", "placebo"], len(subjects))
+    out["edge_visits"] = pd.DataFrame({"subject": np.repeat(subjects, 4), "period": np.tile([1, 2, 3, 4], len(subjects)),
+                                       "trt": np.repeat(arm, 4), "y": rq.poisson(5, 4 * len(subjects))})
     return out
 
 

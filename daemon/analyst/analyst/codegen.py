@@ -318,6 +318,9 @@ def op_agg(it, v):
     if agg is None:
         return op_stats(it, v)
     aggs = [a for a in it.get("aggs") or [] if a != "count"] or [agg]
+    unit = it["ds"].unit_column()
+    if agg == "count" and len(ms) == 1 and ms[0] is unit:   # "how many subjects (per group)": distinct, not rows
+        return distinct_lines(it, v, unit, g)
     if g is None:
         lines, labels = [], []
         for m in ms:
@@ -355,6 +358,19 @@ def op_agg(it, v):
         lines += chart_series("result", g.name, agg == "sum") + bar_lines("top", title, g.name, agg_label(agg, m),
                                                                           horizontal=None)
     return lines, title.lower()
+
+
+def distinct_lines(it, v, c, g):
+    """The number of distinct values of c (the people or things the rows are
+    about, several rows each), overall or per group."""
+    note = assumption_line(f"{c.name} repeats ({it['ds'].rows:,} rows for {c.distinct:,} values), so its distinct "
+                           "values are counted, not its rows")
+    if g is None:
+        return note + [f"count = {col(v, c)}.nunique()", f"print(f\"Number of distinct {fs(c.name)}: {{count:,}}\")"], \
+            f"count distinct {c.name}"
+    title = f"Number of distinct {c.name} by {g.name}"
+    return note + [f"result = {v}.groupby({lit(g.name)})[{lit(c.name)}].nunique()", f"print({lit(title + ':')})",
+                   "print(result.to_string())"], title.lower()
 
 
 def where_columns(ds, m):

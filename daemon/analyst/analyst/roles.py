@@ -250,6 +250,9 @@ def stats_method(q, op):
     return None
 
 
+from analyst.described import ROW_NOUNS  # noqa: E402
+
+
 def counted(it, q):
     """"How many states have ...", "count the quarters with ...", "how many
     countries were above 5": the thing counted is a column's entity.  When
@@ -266,6 +269,13 @@ def counted(it, q):
                  for c in m.cols}   # "in any year": not what is counted
     cands = [c for c in it["others"] if id(c) not in filtered | unbounded and (not c.is_numeric() or c.time_part())]
     cands = list(dict.fromkeys(cands))
+    unit = ds.unit_column()
+    noun = next((t for t in toks if t.f in ROW_NOUNS and re.search(r"\b(how many|number of|count)( the)? " + t.f + r"\b", q)), None)
+    if not cands and unit is not None and noun is not None and id(unit) not in filtered:
+        it["counted"], it["counted_rows"], it["op"] = unit, False, "count_rows"   # 4 visits per patient: patients
+        it["assume"].append(f"\u201c{noun.text}\u201d counted as distinct {unit.name} values: {unit.name} repeats "
+                            f"({ds.rows:,} rows for {unit.distinct:,} {unit.name} values)")
+        return
     if len(cands) != 1:
         return
     c = cands[0]

@@ -140,6 +140,9 @@ TIME_PARTS = {"year": "year", "yr": "year", "jahr": "year", "annee": "year", "ye
               "month": "month", "mon": "month", "monat": "month"}
 TIME_RANGE = {"year": (1000, 2200), "quarter": (1, 4), "month": (1, 12)}
 
+UNIT_NAMES = {"id", "subject", "subjectid", "patient", "patientid", "person", "personid", "individual", "respondent",
+              "participant", "pid", "case", "caseid", "household", "hhid", "student", "studentid", "customer",
+              "customerid", "user", "userid", "client", "member", "firm", "company", "country", "state"}
 DATE_RE = re.compile(r"^\d{4}-\d{1,2}-\d{1,2}([ T]\d{1,2}:\d{2}(:\d{2})?)?$|^\d{1,2}[/.]\d{1,2}[/.]\d{2,4}$"
                      r"|^(1[5-9]|20)\d\d ?-?[Qq][1-4]$")   # "1974Q1": a quarter
 QUARTER_RE = re.compile(r"^(1[5-9]|20)\d\d ?-?[Qq][1-4]$")
@@ -371,6 +374,16 @@ class Dataset:
         """A date Column made from year (+ quarter/month) columns, or None;
         its .virtual is (year column, sub column or None, "quarter"/"month"/None)."""
         return self._virtual
+
+    def unit_column(self):
+        """The column naming the people or things the rows are about when each
+        has several rows (subject, patient_id: 4 visits per patient), or None."""
+        for c in self.columns:
+            named = c.is_id() or c.norm.replace(" ", "") in UNIT_NAMES or (c.words and c.words[-1] in UNIT_NAMES)
+            if named and c.distinct and self.rows and 1 < c.distinct < self.rows and not c.is_date() \
+                    and not c.is_binary() and not (c.is_numeric() and c.measure_kind()[0]):
+                return c
+        return None
 
     def step(self):
         """The data's own time step when it is one series ("Y", "Q", "M", "W",
