@@ -128,7 +128,8 @@ def unused_numbers(it, tokens, ms):
     vals = set()
     for f in it["filters"] + ([it["condition"]] if it.get("condition") else []) + \
             [{"kind": "compare", "value": x} for x in it.get("used_values", ())]:
-        for v in (f["value"] if f["kind"] in ("isin", "range") else [f.get("value")]):
+        for v in (f["value"] if f["kind"] in ("isin", "range") else [f.get("value")]) + \
+                (list(f["written"]) if isinstance(f.get("written"), list) else [f.get("written")] if "written" in f else []):
             vals.add(str(v)[:4] if f["kind"] in ("year", "date") else str(v))
             try:
                 vals.add(float(v))

@@ -10,7 +10,7 @@ import json
 import re
 
 from analyst import aggs as aggs_mod
-from analyst import across, change, dateparts
+from analyst import across, change, dateparts, units
 from analyst import codegen_stats as st
 from analyst.codegen_stats import col, fs, lit
 
@@ -99,6 +99,8 @@ def preamble(it, conventions):
                      f"(e.g. {{raw[unread].iloc[0]}}): those rows are left out"
                      + (f"; values that fit both day/month orders were read {fs(how)}" if fmt and "%d" in fmt and "%m" in fmt else "")
                      + ".\")"]
+    if it.get("convert"):   # "in kilograms": the column in the unit asked for, before anything else
+        conv += units.lines(it, v, col, lit)
     if any(ln.startswith("with warnings") for ln in conv):
         conv.insert(0, "import warnings")
     lines = [f"{v} = dfs[{lit(ds.name)}]" + (".copy()" if conv else "")] + conv

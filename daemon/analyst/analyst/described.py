@@ -12,7 +12,9 @@ ROW_NOUNS = set("""respondents respondent people persons person individuals indi
 subjects subject patients patient students student customers clients users households household families
 firms companies company countries country states cities flowers flower plants tumors tumours tumor tumour
 samples observations records readings reading measurements measurement runs run trials trial cases
-employees workers voters voter entries units items households wines wine experiments days""".split())
+employees workers voters voter entries units items households wines wine experiments days babies baby infants
+newborns mothers births animals cars vehicles houses homes passengers travellers travelers visitors athletes players
+teams games matches schools hospitals counties districts stores shops products trips flights""".split())
 GENDER_NOUNS = {"women", "woman", "men", "man", "female", "females", "male", "males", "girls", "boys"}
 MEASURE_NOUNS = {"rate", "rates", "level", "levels", "concentration", "content", "amount", "value", "values",
                  "score", "scores", "figure", "figures", "reading", "readings", "measurement", "measurements",

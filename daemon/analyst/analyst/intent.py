@@ -12,7 +12,7 @@ import re
 from analyst.parse import (Unknown, PLOT_RE, FREQ_WORDS, AGG_WORDS, detect_agg, detect_aggs, detect_freq,
                            find_mentions, first_number, mark_groups, parse_filters, prev_words, stat_phrases,
                            tokenize, two_values)
-from analyst import across, change, dateparts
+from analyst import across, change, dateparts, units
 from analyst.audit import FILLER, MODIFIER_SKIP, account, check_unmatched, unmatched_words, unused_numbers
 from analyst.described import described_tokens, measure_nouns, modifiers
 from analyst.groups import has_group, rate_condition, regroup, several_values, versus_rest
@@ -267,6 +267,7 @@ def build_intent(request, ds, res, ds_names=()):
         it["n"] = 1000   # "rank the firms by ...": all of them, not the first 5
     it["ascending"] = bool(re.search(r"\b(bottom|worst|lowest|smallest|least|fewest)\b", q))
     roles(it, tokens, ms, res, q)
+    it["described"] = set(it["described"]) | units.plan(it, tokens, ms, request)
     noun = across.plan(it, tokens, ms, q)
     if noun is not None:
         it["described"] = set(it["described"]) | {noun}

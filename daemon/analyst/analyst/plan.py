@@ -13,7 +13,7 @@ the same answer.
 import json
 import re
 
-from analyst import answer, codegen
+from analyst import answer, codegen, units
 from analyst.audit import FILLER, readings, unused_columns
 from analyst.intent import build_intent
 from analyst.parse import NeedAsk, Unknown, dataset_score, detect_agg, detect_aggs, detect_freq, find_mentions, tokenize
@@ -103,7 +103,18 @@ def split_parts(request):
     "...; histogram of X"; "Is X normal? Use the Shapiro-Wilk test."), or [request]."""
     parts = [p.strip(" ,.?!") for p in PART_SPLIT.split(request)]
     parts = [p for p in parts if p and not filler_only(p)]
+    said = [p for p in parts if UNIT_STATEMENT.fullmatch(p)]   # "T is in days. ...": read by every part
+    lead = UNIT_STATEMENT.match(parts[0]) if parts else None
+    if lead and parts[0][lead.end():].lstrip().startswith(":"):   # "T is in days: ..., and ..."
+        said.append(lead.group(0))
+        parts[0] = parts[0][lead.end():].lstrip(" :")
+    if said and len(said) < len(parts):
+        parts = [": ".join(said) + ": " + p for p in parts if p not in said]
     return parts if len(parts) > 1 else [request]
+
+
+UNIT_STATEMENT = re.compile(r"[\w ()-]+ (?:is|are|was|were) (?:measured |given |recorded |expressed )?in (?:"
+                            + "|".join(sorted(units.UNITS, key=len, reverse=True)) + r")", re.I)
 
 
 def filler_only(part):
