@@ -112,6 +112,8 @@ def preamble(it, conventions):
             continue
         if f["kind"] == "stat":
             lines += stat_lines(v, f, k)
+        if f["kind"] == "prev":
+            lines.append(f"print(f\"Threshold, {fs(f['said'])}: {{{f['value']}:,.4f}}\")")
         lines.append(f"{v} = {v}[{filter_expr(v, f)}]")
     if it["filters"]:
         lines.append(f"print(f\"Rows matching{fs(filter_text(it))}: {{len({v}):,}}\")")
@@ -206,6 +208,8 @@ def filter_expr(v, f):
         if c.is_numeric() or all(x in c.values for x in vals):
             return f"{col(v, c)}.isin({vals!r})"
         return f"{col(v, c)}.astype(str).str.casefold().isin({[str(x).casefold() for x in vals]!r})"
+    if f["kind"] == "prev":   # "above that value": the number a part before computed
+        return f"{col(v, c)} {f['op']} {f['value']}"
     if f["kind"] == "stat":   # "above the mean": the statistic of the rows kept so far
         return f"{col(v, c)} {f['op']} {col(v, c)}.{f['value']}()"
     if f["kind"] == "range":
@@ -236,6 +240,8 @@ def filter_text(it):
             parts.append(f"{f['col'].name} is {' or '.join(str(x) for x in f['value'])}")
         elif f["kind"] == "stat":
             parts.append(f"{f['col'].name} {f['op']} its {f['value']}")
+        elif f["kind"] == "prev":
+            parts.append(f"{f['col'].name} {f['op']} {f['said']}")
         elif f["kind"] == "range":
             lo, hi = (int(x) if float(x).is_integer() else x for x in f["value"])
             parts.append(f"{lo} <= {f['col'].name} <= {hi}")

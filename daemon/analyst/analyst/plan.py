@@ -247,8 +247,11 @@ def understand_parts(request, digest, datasets, res, answers):
             out.append((picked, out[-1][1]))
             texts.append(parts[k])
             continue
+        part, ref = refer_value(part, out[-1][0], k) if out else (part, None)
         try:
             plan, borrowed = read_part(part, k, out, digest, datasets, res, answers)
+            if ref is not None:
+                take_value(plan[0], ref)
             if out:
                 carry_rows(plan[0], out[-1][0], part, borrowed)
         except Unknown as e:
@@ -290,6 +293,35 @@ def pick_of_previous(part, prev):
     it["agg"] = prev.get("agg") or (prev.get("aggs") or [None])[0]
     it["borrowed"] = True
     return it
+
+
+SENTINEL = "987654321.125"   # stands for the part before's value while the part is read
+REF_RE = re.compile(r"\b(above|below|over|under|greater than|more than|less than|higher than|lower than|exceeding|"
+                    r"at least|at most)\s+(?:that|this|it|the previous|the same)(?:\s+(?:value|number|mean|average|"
+                    r"median|figure|amount|level|threshold|result|one))?\b", re.I)
+
+
+def refer_value(part, prev, k):
+    """"..., and how many flowers have a sepal width above that value": a
+    comparison with the one number the part before computed (one statistic
+    of one column); (part with a stand-in number, part number) or (part, None)."""
+    m = REF_RE.search(part)
+    aggs = [a for a in prev.get("aggs") or [prev.get("agg")] if a]
+    if not m or prev["op"] != "agg" or len(prev.get("measures") or []) != 1 or prev.get("group") is not None \
+            or len(aggs) != 1 or aggs[0] in ("count", "mode"):
+        return part, None
+    return part[:m.start()] + m.group(1) + " " + SENTINEL + part[m.end():], (k, prev["measures"][0], aggs[0])
+
+
+def take_value(it, ref):
+    """The filter that read the stand-in number compares with the part before's value."""
+    k, c, agg = ref
+    f = next((f for f in it["filters"] if str(f.get("value")) == SENTINEL or f.get("value") == float(SENTINEL)), None)
+    if f is None:
+        raise Unknown("I did not understand what \u201cthat value\u201d compares: name the column, e.g. "
+                      "\u201cCOLUMN above that value\u201d.")
+    f.update(kind="prev", value=f"part_value_{k}", written=float(SENTINEL),
+             said=f"the {AGG_SAID.get(agg, agg)} of {c.name} from part {k}")
 
 
 def same_period(part, prev):
@@ -364,6 +396,8 @@ def generate_parts(plans, conventions):
             code, purpose = generate(it, conventions)
         except Unknown as e:
             raise Unknown(f"Your request has {len(plans)} parts. In part {k}: {e.args[0]}") from None
+        if any(f["kind"] == "prev" and f["value"] == f"part_value_{k}" for p, _ in plans[k:] for f in p["filters"]):
+            code += f"part_value_{k} = value\n"   # a later part compares with this part's number
         codes.append(f"print({json.dumps('Part ' + str(k) + ': ' + purpose, ensure_ascii=False)})\n" + code)
         purposes.append(purpose)
     return "\n".join(codes), "; then ".join(purposes)
