@@ -94,7 +94,7 @@ TASK_VERBS = (r"calculate|compute|count|find|determine|identify|report|test|plot
               r"show|give|list|make|create|run|fit|use|conduct|what|which|how|is|are|does|do|when|where|who|"
               r"regress|correlate|estimate|compare|tell|get|provide|describe|summari[sz]e|display|return|print|"
               r"also|predict|visuali[sz]e|calculating|computing")
-PART_SPLIT = re.compile(r"\s*(?:;|,?\s+and then\s+|,\s*then\s+|,?\s+then\s+|,\s*and\s+(?=(?:(?:in|for|at|during|by|on|of|to) (?=how\b|what (?:percent|percentage|share|fraction|proportion|amount)\b))?(?:" + TASK_VERBS + r")\b)"
+PART_SPLIT = re.compile(r"\s*(?:;|,?\s+and then\s+|,\s*then\s+|,?\s+then\s+|,\s*and\s+(?=(?:in|for|during) (?:the )?(?:1[5-9]|20)\d\d(?:s|'s)?\s*[?.!]?\s*$)|,\s*and\s+(?=(?:(?:in|for|at|during|by|on|of|to) (?=how\b|what (?:percent|percentage|share|fraction|proportion|amount)\b))?(?:" + TASK_VERBS + r")\b)"
                         r"|(?<!vs)(?<!e\.g)(?<!i\.e)(?<!etc)[.?!]\s+(?=[A-Za-z]))\s*", re.I)
 
 
@@ -119,7 +119,10 @@ UNIT_STATEMENT = re.compile(r"[\w ()-]+ (?:is|are|was|were) (?:measured |given |
 
 def filler_only(part):
     """True for a part that asks nothing by itself ("Report the values", "Thanks")."""
-    words = [t.f for t in tokenize(part) if t.kind == "w"]
+    toks = tokenize(part)
+    if any(t.kind in ("num", "decade", "date") for t in toks):
+        return False   # "and in the 1990s": a period
+    words = [t.f for t in toks if t.kind == "w"]
     return all(w in FILLER or w in PRESENT_WORDS or w in GLUE for w in words)
 
 
@@ -247,6 +250,10 @@ def understand_parts(request, digest, datasets, res, answers):
             out.append((picked, out[-1][1]))
             texts.append(parts[k])
             continue
+        if out and PERIOD_ONLY.fullmatch(part.strip(" ?.!")):   # "..., in the 1970s, and in the 1990s?"
+            again = PERIOD_IN.sub(part.strip(" ?.!"), texts[-1], count=1)
+            if again != texts[-1]:
+                part = again
         part, ref = refer_value(part, out[-1][0], k) if out else (part, None)
         try:
             plan, borrowed = read_part(part, k, out, digest, datasets, res, answers)
@@ -295,6 +302,8 @@ def pick_of_previous(part, prev):
     return it
 
 
+PERIOD_ONLY = re.compile(r"(?:and |also |then )?(?:in|for|during) (?:the )?(?:1[5-9]|20)\d\d(?:s|'s)?", re.I)
+PERIOD_IN = re.compile(r"\b(?:in|for|during) (?:the )?(?:1[5-9]|20)\d\d(?:s|'s)?", re.I)
 SENTINEL = "987654321.125"   # stands for the part before's value while the part is read
 REF_RE = re.compile(r"\b(above|below|over|under|greater than|more than|less than|higher than|lower than|exceeding|"
                     r"at least|at most)\s+(?:that|this|it|the previous|the same)(?:\s+(?:value|number|mean|average|"
