@@ -70,6 +70,8 @@ OP_ACCEPT = {  # words an operation uses (its methods and the parts of its answe
 }
 OP_ACCEPT = {op: set(words.split()) for op, words in OP_ACCEPT.items()}
 OP_ACCEPT["change"] = OP_ACCEPT["growth"] = change.accepted(None)
+OP_ACCEPT["edge"] = {"latest", "newest", "final", "earliest", "recorded", "reported", "observed", "available", "known",
+                     "value", "reading", "figure", "level"}
 OP_ACCEPT["time"] |= OP_ACCEPT["agg"]
 OP_ACCEPT["top"] = OP_ACCEPT["agg"] | {"rank", "ranked", "ranking", "rankings"}
 OP_ACCEPT["value_counts"] = {"mode", "modal", "common"}

@@ -155,3 +155,45 @@ def op_growth(it, v):
         lines += [f"print(f\"Average growth per {unit}: {{table.mean():+.4f}}%\")",
                   f"print(f\"Highest: {{table.idxmax()}} ({{table.max():+.2f}}%); lowest: {{table.idxmin()}} ({{table.min():+.2f}}%)\")"]
     return lines, f"growth of {m.name} per {unit}"
+
+
+EDGE_RE = re.compile(r"\b(latest|newest|final|last|earliest|first)\b(?: (?:recorded|reported|observed|available|known))?"
+                     r"(?: (?:value|reading|figure|level) of)?(?: the)?(?: (\w+))?", re.I)
+
+
+def at_edge(it, tokens, q):
+    """"What was the latest Close?", "the first recorded value of X": the
+    measure at the latest (earliest) date, whatever the file's order."""
+    if it["op"] not in ("agg", None) or len(it.get("measures") or []) != 1 or it.get("group") is not None \
+            or not it["ds"].date_columns() or re.search(r"\b(first|last) \d+|\brows?\b", q):
+        return
+    m = next((x for x in it.get("mentions") or [] if x.value is None and it["measures"][0] in x.cols), None)
+    hit = next((h for h in EDGE_RE.finditer(q)), None)
+    if m is None or hit is None:
+        return
+    k = next((t.i for t in tokens if t.f == hit.group(1).lower()), None)
+    if k is None or not 0 < m.start - k <= 5 or any(t.kind != "w" for t in tokens[k:m.start]):
+        return
+    it["op"], it["edge"] = "edge", "first" if hit.group(1).lower() in ("earliest", "first") else "last"
+    it["date"] = it.get("date") or it["ds"].date_columns()[0]
+    it["agg"], it["aggs"] = None, []
+
+
+def op_edge(it, v):
+    """The measure on the latest (earliest) date; every row of that date
+    when several share it (said)."""
+    m, d = it["measures"][0], it["date"]
+    first = it["edge"] == "first"
+    word = "Earliest" if first else "Latest"
+    when = "min" if first else "max"
+    lines = [f"{v} = {v}.dropna(subset=[{lit(d.name)}, {lit(m.name)}])",
+             f"at = {v}[{lit(d.name)}].{when}()",
+             f"rows = {v}[{v}[{lit(d.name)}] == at]",
+             "day = str(at)[:10] if isinstance(at, pd.Timestamp) and at == at.normalize() else str(at)",
+             f"values = rows[{lit(m.name)}]",
+             "if len(rows) == 1:",
+             f"    print(f\"{word} {fs(m.name)} ({fs(d.name)} {{day}}): {{values.iloc[0]:,.4f}}\")",
+             "else:",
+             f"    print(f\"Assumption: {{len(rows)}} rows share the {word.lower()} date {{day}}; all are listed, and their mean is {{values.mean():,.4f}}.\")",
+             "    print(rows.head(20).to_string())"]
+    return lines, f"{word.lower()} {m.name}"

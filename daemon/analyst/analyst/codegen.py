@@ -758,5 +758,5 @@ OPS = {
     "dtypes": op_dtypes, "missing": op_missing, "scatter": st.op_scatter, "box": st.op_box,
     "corr": st.op_corr, "heatmap": st.op_heatmap, "normality": st.op_normality,
     "outliers": st.op_outliers, "ttest": st.op_ttest, "model": st.op_model, "linreg": st.op_linreg,
-    "across": lambda it, v: across.op_across(it, v), "change": lambda it, v: change.op_change(it, v), "growth": lambda it, v: change.op_growth(it, v),
+    "across": lambda it, v: across.op_across(it, v), "change": lambda it, v: change.op_change(it, v), "edge": lambda it, v: change.op_edge(it, v), "growth": lambda it, v: change.op_growth(it, v),
 }

@@ -159,6 +159,7 @@ PERIOD_RE = (r"\b(?:which|what)\b(?: \w+){0,4}? (day|date|week|month|quarter|yea
 def build_intent(request, ds, res, ds_names=()):
     """The intent dict for a request on dataset ds (may raise NeedAsk / Unknown)."""
     request, sort = take_sort(rewrite(request))
+    request = re.sub(r"\bmost recent(ly)?\b", "latest", request, flags=re.I)   # "most" asks for no maximum
     request, date_part = dateparts.take(request)
     request = re.sub(r"\b(over|during|for|across|in) (the )?(whole|entire|full|complete) (period|sample|time span|"
                      r"range|data ?set|data)\b", " ", request, flags=re.I)
@@ -268,6 +269,7 @@ def build_intent(request, ds, res, ds_names=()):
     it["ascending"] = bool(re.search(r"\b(bottom|worst|lowest|smallest|least|fewest)\b", q))
     roles(it, tokens, ms, res, q)
     it["described"] = set(it["described"]) | units.plan(it, tokens, ms, request)
+    change.at_edge(it, tokens, q)
     noun = across.plan(it, tokens, ms, q)
     if noun is not None:
         it["described"] = set(it["described"]) | {noun}
@@ -285,6 +287,11 @@ def build_intent(request, ds, res, ds_names=()):
     orphan_filters(it)
     rate_condition(it)
     change.plan(it, tokens, qf)
+    for c in [it.get("date")]:   # a date column taken after roles() (a change, an edge, "on which date"): its format
+        if c is not None and not c.dtype.startswith("datetime") and not getattr(c, "virtual", None) \
+                and c.name not in it["formats"]:
+            it["formats"][c.name] = date_format_for(res, c)
+    it["assume"] += [x for x in res.said if x not in it["assume"]]
     several_values(it, q)
     check_unmatched(it, tokens, ms, ds_names)
     unused_numbers(it, tokens, ms)
