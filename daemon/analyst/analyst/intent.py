@@ -160,6 +160,9 @@ def build_intent(request, ds, res, ds_names=()):
     """The intent dict for a request on dataset ds (may raise NeedAsk / Unknown)."""
     request, sort = take_sort(rewrite(request))
     request = re.sub(r"\bmost recent(ly)?\b", "latest", request, flags=re.I)   # "most" asks for no maximum
+    request = re.sub(r"\b(?:(?:is|are|was|were|lies?|falls?|lying) )?(?:more than|over|beyond|above) (\d+(?:\.\d+)?) "
+                     r"(?:standard deviations?|sds?|sigmas?) (?:away )?from (?:the|its|their) mean\b",
+                     r"an outlier by z-score \1", request, flags=re.I)   # "more than 2 SD from the mean": |z| > 2
     request, date_part = dateparts.take(request)
     request = re.sub(r"\b(over|during|for|across|in) (the )?(whole|entire|full|complete) (period|sample|time span|"
                      r"range|data ?set|data)\b", " ", request, flags=re.I)
