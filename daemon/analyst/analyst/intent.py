@@ -179,6 +179,11 @@ def build_intent(request, ds, res, ds_names=()):
                                 and any(n.start == m.end and n.value is None and n.col0.is_numeric() for n in ms))]
     # "with no support tickets": "no" negates the column after it, it is no yes/no value
     described, paren = described_tokens(request, tokens, ms, ds)
+    for m in ms:   # "the number of bills in the 104th congress (BILLS104)": the exact name that follows decides
+        exact = next((n for n in ms if n.score == 100 and n.value is None and len(n.cols) == 1 and n.cols[0] in m.cols
+                      and 0 <= n.start - m.end <= 6), None) if len(m.cols) > 1 and m.value is None else None
+        if exact is not None:
+            m.cols = [exact.cols[0]]
     ms = [m for m in ms if m.score >= 85 or m.value is not None or not set(range(m.start, m.end)) <= paren]
     inside = {i for m in ms if (m.value is None and m.end - m.start > 1 or m.score >= 85)
               and not (m.value is None and m.col0.time_part()) for i in range(m.start, m.end)}
