@@ -161,6 +161,10 @@ EDGE_RE = re.compile(r"\b(latest|newest|final|last|earliest|first)\b(?: (?:recor
                      r"(?: (?:value|reading|figure|level) of)?(?: the)?(?: (\w+))?", re.I)
 
 
+EDGE_FILL = {"recorded", "reported", "observed", "available", "known", "value", "reading", "figure", "level", "of",
+             "the", "a", "an"}
+
+
 def at_edge(it, tokens, q):
     """"What was the latest Close?", "the first recorded value of X": the
     measure at the latest (earliest) date, whatever the file's order."""
@@ -172,8 +176,9 @@ def at_edge(it, tokens, q):
     if m is None or hit is None:
         return
     k = next((t.i for t in tokens if t.f == hit.group(1).lower()), None)
-    if k is None or not 0 < m.start - k <= 5 or any(t.kind != "w" for t in tokens[k:m.start]):
-        return
+    if k is None or not 0 < m.start - k <= 5 or [a for a in it.get("aggs") or [] if a not in ("min", "max")] \
+            or any(t.f not in EDGE_FILL for t in tokens[k + 1:m.start]):
+        return   # "the first quartile of X", "the first year with X above 8" are other questions
     it["op"], it["edge"] = "edge", "first" if hit.group(1).lower() in ("earliest", "first") else "last"
     it["date"] = it.get("date") or it["ds"].date_columns()[0]
     it["agg"], it["aggs"] = None, []
