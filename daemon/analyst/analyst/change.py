@@ -50,9 +50,16 @@ def plan(it, tokens, q):
     intent when the request asks how a measure changed; leaves it alone
     otherwise (a change over time without ends is a time series)."""
     if not CHANGE_RE.search(q) or it["op"] not in ("agg", "time", "top", "value_counts", "rate", "share", None) or len(it.get("measures") or []) != 1 \
-            or it.get("group") is not None or not it["ds"].date_columns() or not it["measures"][0].is_numeric():
+            or not it["ds"].date_columns() or not it["measures"][0].is_numeric():
         return
     ends = endpoints(it)
+    cats = [c for c in it.get("others") or [] if c.is_category() and not c.time_part()]
+    if it.get("group") is None and len(cats) == 1 and re.search(r"\b(which|what|each|every|per|by)\b", q):
+        it["group"] = cats[0]   # "which firm grew its invest the most between 1935 and 1954"
+    if it.get("group") is not None and (ends is None or it["group"].time_part() or it.get("group2") is not None):
+        return
+    if it.get("group") is not None:
+        it["pick"] = "min" if re.search(r"\b(least|lowest|smallest|fell|fall|declined?|dropped|drop)\b", q) else "max"
     if ends is not None:
         a, b, used = ends
         it["op"], it["points"] = "change", (a, b)
@@ -97,6 +104,8 @@ def op_change(it, v):
             and not re.search(r"\b(total|sum)\b", it["request"], re.I):
         asked.remove("sum")   # "how much did it change" asks for no total
     agg = asked[0] if asked else agg
+    if it.get("group") is not None:
+        return change_by_group(it, v, m, d, a, b, agg)
     call = "sum(min_count=1)" if agg == "sum" else f"{agg}()"
     word = {"sum": "total", "mean": "mean", "median": "median"}[agg]
     lines = [f"{v} = {v}.dropna(subset=[{lit(m.name)}]).sort_values({lit(d.name)})",
@@ -123,6 +132,29 @@ def op_change(it, v):
              f"    print(f\"First reading of {a}: {{ends[0]:,.4f}}; last reading of {b}: {{ends[1]:,.4f}}; change "
              f"{{ends[1] - ends[0]:+,.4f}}\" + (f\" ({{(ends[1] - ends[0]) / abs(ends[0]) * 100:+.2f}}%)\" if ends[0] else \"\"))"]
     return lines, f"change of {m.name} from {a} to {b}"
+
+
+def change_by_group(it, v, m, d, a, b, agg):
+    """The change of m from year a to year b for each value of the group,
+    ranked by the change, the top by percent change said too."""
+    g = it["group"]
+    call = "sum(min_count=1)" if agg == "sum" else f"{agg}()"
+    asc = it.get("pick") == "min"
+    word = "smallest" if asc else "largest"
+    return [f"{v} = {v}.dropna(subset=[{lit(m.name)}])",
+            f"year = {year_key(v, d)}",
+            f"table = {v}[year.isin([{a}, {b}])].groupby([{lit(g.name)}, year])[{lit(m.name)}].{call}.unstack()",
+            f"table = table.reindex(columns=[{a}, {b}]).dropna()",
+            f"table[\"change\"] = table[{b}] - table[{a}]",
+            f"table[\"percent change\"] = table[\"change\"] / table[{a}].abs() * 100",
+            f"table = table.sort_values(\"change\", ascending={asc})",
+            f"print({lit(f'{m.name} in {a} and {b} per {g.name}, and its change (the {agg} when a year holds several rows):')})",
+            "print(table.to_string(float_format=\"{:,.2f}\".format))",
+            f"print(f\"{word.capitalize()} change: {{table.index[0]}} ({{table['change'].iloc[0]:+,.2f}}, "
+            f"{{table['percent change'].iloc[0]:+.2f}}%)\")",
+            f"pct = table[\"percent change\"].sort_values(ascending={asc})",
+            f"print(f\"Assumption: ranked by the change in {fs(m.name)} itself; by percent change the {word} is "
+            f"{{pct.index[0]}} ({{pct.iloc[0]:+.2f}}%).\")"], f"change of {m.name} from {a} to {b} by {g.name}"
 
 
 def op_growth(it, v):
