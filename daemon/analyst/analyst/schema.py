@@ -448,6 +448,12 @@ def score_column(term, col):
         return 85
     if tm.stop:
         return 0
+    if "-" in tm.raw and " " not in tm.raw.strip() and not tm.one:   # one hyphenated word: "sit-ups", "chin-ups"
+        pieces = tm.t.split()
+        if "".join(pieces) == col.norm.replace(" ", ""):
+            return 90
+        if len(pieces[0]) >= 3 and (pieces[0] == col.norm or singular(pieces[0]) == col.snorm):
+            return 70
     if tm.one and len(col.words) > 1 and (tm.t in col.words or tm.ts in col.swords or tm.t in col.twords):
         return 70 if len(tm.t) > 2 else 0
     if tm.syn and (col.norm in tm.syn or col.snorm in tm.syn):
