@@ -195,6 +195,7 @@ def build_intent(request, ds, res, ds_names=()):
     it = {"ds": ds, "request": request, "plot": bool(re.search(PLOT_RE, qf)),
           "agg": detect_agg(qf), "freq": detect_freq(qf), "aggs": detect_aggs(qf), "sort": sort}
     own_step(it, tokens, ds, described)
+    unit_rate(it, tokens, ds, described)
     filters = [f for f in parse_filters(tokens, ms, ds)   # "voted for Dole (vote = 1)": described, not searched
                if not (f["kind"] == "search" and set(f.get("toks", ())) <= described)]
     described |= versus_rest(tokens, ms)
@@ -337,6 +338,21 @@ def own_step(it, tokens, ds, described):
     described.add(said[0].i)
     it.setdefault("assume_step", []).append(f"\u201c{said[0].text}\u201d read as what each row is ({ds.name} has one "
                                              f"row per {FREQ_UNIT[ds.step()]}): the statistic is over those rows")
+
+
+def unit_rate(it, tokens, ds, described):
+    """"days watching TV news per week" on data with no date: "per week" is
+    the unit the measure is counted in, not a series per week (said)."""
+    if not it["freq"] or ds.date_columns() or it["freq"] not in FREQ_UNIT:
+        return
+    unit = FREQ_UNIT[it["freq"]]
+    k = next((t.i for t in tokens[1:] if t.f == unit and tokens[t.i - 1].f in ("per", "a", "each")), None)
+    if k is None:
+        return
+    it["freq"] = None
+    described |= {k - 1, k}
+    it.setdefault("assume_step", []).append(f"\u201c{tokens[k - 1].text} {tokens[k].text}\u201d read as the unit the "
+                                             f"measure is counted in ({ds.name} has no date column)")
 
 
 FREQ_UNIT = {"Y": "year", "Q": "quarter", "M": "month", "W": "week", "D": "day"}
