@@ -228,8 +228,9 @@ def abbreviated(run, ds):
     ("activity" -> SUNACTIVITY); for one word, a compact name that is a
     statistic's prefix and its abbreviation ("expenditure" -> AVGEXP)."""
     words = [fold(t.text) for t in run]
-    if len(run) == 3 and words[1] == "of" and not any(w in NOT_ABBREV - {"of"} for w in (words[0], words[2])):
-        words = [words[0], "of", words[2]]   # "rating of marriage": only the order-free match below
+    if len(run) == 3 and words[1] in ("of", "their", "its", "his", "her") \
+            and not any(w in NOT_ABBREV - {"of"} for w in (words[0], words[2])):
+        words = [words[0], "of", words[2]]   # "rating of marriage", "rate their marriage": only the order-free match
         return [c for c in ds.columns if all(t.kind == "w" and w.isalpha() for t, w in zip(run, words))
                 and best_columns(run[0].text, ds)[0] < 85 and _same_words(words, c)]
     if any(t.kind != "w" or w in NOT_ABBREV or (w in STOP and (len(run) == 1 or w not in ABBREV_STOP))
@@ -438,6 +439,12 @@ def _comparison_after(tokens, m):
                     "toks": [lo.i, hi.i], "span": set(range(m.end, hi.i + 1)),
                     "assume": f"\u201c{re.sub(r'^(is|are|was|were|of) ', '', mm.group(0))}\u201d read as "
                               f"{lo.text} \u2264 {m.col0.name} \u2264 {hi.text} (both ends included)"}
+    mm = re.match(r"as (\S+)", text)
+    if mm and m.col0.is_numeric():   # "rate their marriage as 5"
+        tok = next((t for t in rest if t.f == mm.group(1) and t.kind == "num"), None)
+        if tok is not None and tok.number() is not None:
+            return {"kind": "compare", "mention": m, "op": "==", "value": tok.number(), "tok": tok.i,
+                    "span": set(range(m.end, tok.i + 1))}
     for op, pat in NUMBER_FIRST:
         mm = re.match(r"(?:is |are |was |of )?(\S+) " + pat + r"\b", text)
         if mm:
