@@ -13,6 +13,7 @@ covers (deterministic; created at test time, never committed):
   edge_monthly   a monthly series dated m/d/yy on the 1st ("1/1/85": day/month order
                  ambiguous in every value), newest first
   edge_visits    a trial with 4 rows (periods) per subject: "how many patients" counts subjects
+  edge_choice    a choice survey: one row per person and option (mode), choice = 1 on the one chosen
 
 write_all(dir) returns {name: path}; the frames themselves come from frames().
 """
@@ -76,6 +77,11 @@ def frames():
     arm = rq.choice(["drug", "placebo"], len(subjects))
     out["edge_visits"] = pd.DataFrame({"subject": np.repeat(subjects, 4), "period": np.tile([1, 2, 3, 4], len(subjects)),
                                        "trt": np.repeat(arm, 4), "y": rq.poisson(5, 4 * len(subjects))})
+    people, modes = np.arange(1, 61), ["air", "train", "bus", "car"]
+    picked = rq.choice(4, len(people), p=[0.2, 0.3, 0.1, 0.4])
+    out["edge_choice"] = pd.DataFrame({"person": np.repeat(people, 4), "mode": modes * len(people),
+                                       "choice": [int(k == p) for p in picked for k in range(4)],
+                                       "cost": rq.uniform(10, 90, 4 * len(people)).round(1)})
     return out
 
 

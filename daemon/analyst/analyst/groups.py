@@ -162,3 +162,27 @@ def _group_by(it, c, used, vals):
 def _plain(v):
     """A filter value as written: 1.0 becomes 1."""
     return int(v) if isinstance(v, float) and v.is_integer() else v
+
+
+CHOICE_VERBS = {"chose": "cho", "chosen": "cho", "choose": "cho", "chooses": "cho", "choosing": "cho",
+                "selected": "select", "picked": "pick", "preferred": "prefer"}
+
+
+def choice_verb(it, tokens, described):
+    """"how many people chose car", "which mode was chosen most often" on data
+    with a 0/1 or yes/no column named for the choice (choice, chosen,
+    selected): the rows where it is 1 (said). Returns the verb's position."""
+    for t in tokens:
+        stem = CHOICE_VERBS.get(t.f)
+        if stem is None or t.i in described:
+            continue
+        cols = [c for c in it["ds"].columns if (c.is_binary01() or c.is_flag()) and c.norm.replace(" ", "").startswith(stem)]
+        if len(cols) != 1 or any(f.get("col") is cols[0] for f in it["filters"]):
+            return None
+        c = cols[0]
+        f = {"kind": "flag", "col": c, "op": "==", "value": "yes"} if c.is_flag() else \
+            {"kind": "compare", "col": c, "op": "==", "value": 1}
+        f.update(span={t.i}, assume=f"\u201c{t.text}\u201d read as {c.name} = {f['value']}")
+        it["filters"].append(f)
+        return t.i
+    return None

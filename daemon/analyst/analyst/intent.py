@@ -15,7 +15,7 @@ from analyst.parse import (Unknown, PLOT_RE, FREQ_WORDS, AGG_WORDS, detect_agg, 
 from analyst import across, change, dateparts, units
 from analyst.audit import FILLER, MODIFIER_SKIP, account, check_unmatched, unmatched_words, unused_numbers
 from analyst.described import described_tokens, measure_nouns, modifiers
-from analyst.groups import has_group, rate_condition, regroup, several_values, versus_rest
+from analyst.groups import choice_verb, has_group, rate_condition, regroup, several_values, versus_rest
 from analyst.phrasing import take_sort
 from analyst.resolve import date_format_for
 from analyst.roles import counted, roles
@@ -278,6 +278,9 @@ def build_intent(request, ds, res, ds_names=()):
     it["ascending"] = bool(re.search(r"\b(bottom|worst|lowest|smallest|least|fewest)\b", q))
     roles(it, tokens, ms, res, q)
     it["described"] = set(it["described"]) | units.plan(it, tokens, ms, request)
+    chosen = choice_verb(it, tokens, it["described"])
+    if chosen is not None:
+        it["described"] = set(it["described"]) | {chosen}
     change.at_edge(it, tokens, q)
     noun = across.plan(it, tokens, ms, q)
     if noun is not None:
