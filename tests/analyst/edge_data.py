@@ -11,7 +11,7 @@ covers (deterministic; created at test time, never committed):
                  found from transliterations ("groesse")
   edge_quarters  a quarterly series whose time is text like "1980Q1" (period, money, rate)
   edge_monthly   a monthly series dated m/d/yy on the 1st ("1/1/85": day/month order
-                 ambiguous in every value), newest first
+                 ambiguous in every value), newest first (unrate, new_orders_index)
   edge_visits    a trial with 4 rows (periods) per subject: "how many patients" counts subjects
   edge_choice    a choice survey: one row per person and option (mode), choice = 1 on the one chosen
 
@@ -73,6 +73,7 @@ def frames():
     mo = pd.date_range("1985-01-01", "1999-12-01", freq="MS")[::-1]
     out["edge_monthly"] = pd.DataFrame({"date": [f"{x.month}/1/{x.strftime('%y')}" for x in mo],
                                         "unrate": rq.uniform(4, 8, len(mo)).round(1)})
+    out["edge_monthly"]["new_orders_index"] = (100 + 3 * out["edge_monthly"]["unrate"]).round(1)   # no draw: the frames after stay
     subjects = np.arange(1, 46)
     arm = rq.choice(["drug", "placebo"], len(subjects))
     out["edge_visits"] = pd.DataFrame({"subject": np.repeat(subjects, 4), "period": np.tile([1, 2, 3, 4], len(subjects)),

@@ -9,7 +9,7 @@ more columns equally well: the caller turns that into an ask_user.
 """
 import re
 
-from analyst.schema import STOP, best_columns, fold, norm
+from analyst.schema import STOP, best_columns, fold, norm, singular
 
 TOKEN_RE = re.compile(
     r'"([^"]+)"|\u201c([^\u201d]+)\u201d|`([^`]+)`'
@@ -191,6 +191,7 @@ def _splits(name, words):
                for k in range(1, len(name) - len(words) + 2))
 
 
+NAME_TAILS = {"index", "idx", "rate", "level", "count", "total", "value", "amount", "number", "num", "pct", "share"}
 STAT_PREFIXES = ("avg", "mean", "tot", "total", "num", "pct", "log", "ln")
 
 
@@ -233,6 +234,11 @@ def abbreviated(run, ds):
         words = [words[0], "of", words[2]]   # "rating of marriage", "rate their marriage": only the order-free match
         return [c for c in ds.columns if all(t.kind == "w" and w.isalpha() for t, w in zip(run, words))
                 and best_columns(run[0].text, ds)[0] < 85 and _same_words(words, c)]
+    if len(run) > 1 and all(t.kind == "w" and w.isalpha() and w not in NOT_ABBREV for t, w in zip(run, words)):
+        lead = [c for c in ds.columns if len(c.words) == len(words) + 1 and c.words[-1] in NAME_TAILS
+                and [singular(w) for w in c.words[:-1]] == [singular(w) for w in words]]
+        if len(lead) == 1:
+            return lead   # "new orders" → new_orders_index
     if any(t.kind != "w" or w in NOT_ABBREV or (w in STOP and (len(run) == 1 or w not in ABBREV_STOP))
            or not w.replace("-", "").isalpha() for t, w in zip(run, words)):
         return []
