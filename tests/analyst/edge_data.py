@@ -9,6 +9,11 @@ covers (deterministic; created at test time, never committed):
   edge_twodates  two date columns (order_date, ship_date): "over time" must ask
   edge_people    German survey-style names ("Größe_cm", "Gewicht_kg", "Geschlecht"),
                  found from transliterations ("groesse")
+  edge_quarters  a quarterly series whose time is text like "1980Q1" (period, money, rate)
+  edge_monthly   a monthly series dated m/d/yy on the 1st ("1/1/85": day/month order
+                 ambiguous in every value), newest first (unrate, new_orders_index)
+  edge_visits    a trial with 4 rows (periods) per subject: "how many patients" counts subjects
+  edge_choice    a choice survey: one row per person and option (mode), choice = 1 on the one chosen
 
 write_all(dir) returns {name: path}; the frames themselves come from frames().
 """
@@ -60,6 +65,24 @@ def frames():
         "Größe_cm": rng.randint(150, 200, p),
         "Gewicht_kg": rng.uniform(45, 110, p).round(1),
         "Geschlecht": rng.choice(["weiblich", "männlich"], p)})
+    rq = np.random.RandomState(11)   # its own stream: the frames above stay as they were
+    q = pd.period_range("1980Q1", "1995Q4", freq="Q")
+    out["edge_quarters"] = pd.DataFrame({"period": q.astype(str),
+                                         "money": (100 + np.cumsum(rq.normal(1, 2, len(q)))).round(3),
+                                         "rate": rq.uniform(2, 9, len(q)).round(3)})
+    mo = pd.date_range("1985-01-01", "1999-12-01", freq="MS")[::-1]
+    out["edge_monthly"] = pd.DataFrame({"date": [f"{x.month}/1/{x.strftime('%y')}" for x in mo],
+                                        "unrate": rq.uniform(4, 8, len(mo)).round(1)})
+    out["edge_monthly"]["new_orders_index"] = (100 + 3 * out["edge_monthly"]["unrate"]).round(1)   # no draw: the frames after stay
+    subjects = np.arange(1, 46)
+    arm = rq.choice(["drug", "placebo"], len(subjects))
+    out["edge_visits"] = pd.DataFrame({"subject": np.repeat(subjects, 4), "period": np.tile([1, 2, 3, 4], len(subjects)),
+                                       "trt": np.repeat(arm, 4), "y": rq.poisson(5, 4 * len(subjects))})
+    people, modes = np.arange(1, 61), ["air", "train", "bus", "car"]
+    picked = rq.choice(4, len(people), p=[0.2, 0.3, 0.1, 0.4])
+    out["edge_choice"] = pd.DataFrame({"person": np.repeat(people, 4), "mode": modes * len(people),
+                                       "choice": [int(k == p) for p in picked for k in range(4)],
+                                       "cost": rq.uniform(10, 90, 4 * len(people)).round(1)})
     return out
 
 

@@ -7,6 +7,7 @@ answered as if it were the one asked).
 import json
 import re
 
+from analyst import change
 from analyst.parse import Unknown, names_dataset
 from analyst.schema import STOP, fold, norm
 
@@ -19,7 +20,8 @@ apply obtain provide output return print state present analyze analyse examine c
 investigate consider calculated calculating computed computing using based following given respectively
 approximately result results answer answers variable variables feature features field fields observations
 whether exist exists study survey whose name they them their among occur occurs occurred happen happens
-happened""".split())
+happened reported reporting having surveyed recorded measured observed listed included sampled studied
+interviewed asked often""".split())
 
 
 def unmatched_words(tokens, ms, ds_names, described=()):
@@ -67,6 +69,9 @@ OP_ACCEPT = {  # words an operation uses (its methods and the parts of its answe
                go went vary varies decade decades half halves semester""",
 }
 OP_ACCEPT = {op: set(words.split()) for op, words in OP_ACCEPT.items()}
+OP_ACCEPT["change"] = OP_ACCEPT["growth"] = change.accepted(None)
+OP_ACCEPT["edge"] = {"latest", "newest", "final", "earliest", "recorded", "reported", "observed", "available", "known",
+                     "value", "reading", "figure", "level"}
 OP_ACCEPT["time"] |= OP_ACCEPT["agg"]
 OP_ACCEPT["top"] = OP_ACCEPT["agg"] | {"rank", "ranked", "ranking", "rankings"}
 OP_ACCEPT["value_counts"] = {"mode", "modal", "common"}
@@ -120,12 +125,13 @@ def unused_numbers(it, tokens, ms):
     """A number of the request that nothing used ("How many women rate their
     marriage as 5?") would be dropped silently: refuse, naming it."""
     kept = it["filters"] + ([it["condition"]] if it.get("condition") else [])
-    used = {f.get("tok") for f in kept if "tok" in f} | set(it.get("used_toks", ()))
+    used = {f.get("tok") for f in kept if "tok" in f} | set(it.get("used_toks", ())) | set(it.get("change_span", ()))
     used |= {i for f in kept for i in f.get("toks", ())}
     vals = set()
     for f in it["filters"] + ([it["condition"]] if it.get("condition") else []) + \
             [{"kind": "compare", "value": x} for x in it.get("used_values", ())]:
-        for v in (f["value"] if f["kind"] in ("isin", "range") else [f.get("value")]):
+        for v in (f["value"] if f["kind"] in ("isin", "range") else [f.get("value")]) + \
+                (list(f["written"]) if isinstance(f.get("written"), list) else [f.get("written")] if "written" in f else []):
             vals.add(str(v)[:4] if f["kind"] in ("year", "date") else str(v))
             try:
                 vals.add(float(v))
@@ -170,6 +176,7 @@ def account(it, tokens, q):
     used = set(it.get("described", ())) | set(it.get("inside", ()))
     used |= {i for f in it["filters"] + ([it["condition"]] if it.get("condition") else []) for i in f.get("span", ())}
     used |= {t.i for t in tokens if t.f in it.get("rest_of", "").split()}   # "and those who did not"
+    used |= set(it.get("change_span", ()))   # "from 1947 to 1962": the ends of a change
     for check in (unused_operation, unused_aggregation, unused_comparison, unused_share, unused_negation, unused_period,
                   unnamed_entity):
         word = check(it, tokens, used, q)
@@ -190,6 +197,7 @@ AGG_KEPT = {  # the aggregations each operation shows besides its own (what its 
     "outliers": {"mean", "std", "iqr"}, "normality": {"mean", "std", "skew", "kurt"},
     "hist": {"mean", "std", "median"}, "box": {"mean", "std", "median", "iqr"}, "overview": {"mean", "std", "median"},
     "count_rows": {"sum"}, "value_counts": {"sum"}, "nunique": {"sum"},
+    "change": {"mean", "sum", "median"}, "growth": {"mean"}, "across": {"mean", "sum", "median", "std", "var"},
 }
 
 
@@ -200,7 +208,7 @@ def unused_aggregation(it, tokens, used, q):
     here: they have too many idioms ("at most", "most strongly")."""
     op, aggs = it["op"], [a for a in it.get("aggs") or [] if a in AGG_SAID]
     has_measure = bool(it.get("measures")) or it.get("target") is not None
-    qf = " ".join(t.f for t in tokens if t.i not in set(it.get("inside", ())))
+    qf = " ".join(t.f for t in tokens if t.i not in set(it.get("inside", ())) | stat_prefixed(it, tokens))
     for a in aggs:
         if op == "agg" and has_measure:
             continue
@@ -213,6 +221,23 @@ def unused_aggregation(it, tokens, used, q):
         if m:
             return m.group(0)
     return None
+
+
+STAT_PREFIX_OF = {"average": ("avg", "mean"), "mean": ("mean", "avg"), "total": ("tot", "total"), "number": ("num",)}
+
+
+def stat_prefixed(it, tokens):
+    """Positions of a statistic's word right before a column whose name
+    starts with it ("average expenditure" for AVGEXP): part of the name."""
+    out, described = set(), set(it.get("described", ()))
+    for m in it.get("mentions") or []:
+        k = m.start - 1
+        while k > 0 and k in described:   # "average credit card expenditure"
+            k -= 1
+        if m.value is None and k >= 0 and any(c.norm.startswith(STAT_PREFIX_OF.get(tokens[k].f, ("\0",)))
+                                              for c in m.cols):
+            out.add(k)
+    return out
 
 
 COMPARE_WORDS = {"above", "below", "exceeding", "exceeds", "exceed", "beyond"}
@@ -253,8 +278,8 @@ def unused_share(it, tokens, used, q):
     share / percentage / rate asked for that the operation does not compute
     (a rate that names a column, "murder rate", is the column's)."""
     op = it["op"]
-    if op in ("rate", "share", "value_counts", "heatmap", "overview", "dtypes", "missing"):
-        return None
+    if op in ("rate", "share", "value_counts", "heatmap", "overview", "dtypes", "missing", "change", "growth"):
+        return None   # a change and a growth are printed in percent too
     if op == "ttest" and (it.get("measure") is None or it["measure"].is_binary01() or it["measure"].is_flag()):
         return None   # a chi-square test prints the shares per group
     for t in tokens:
@@ -408,3 +433,10 @@ def unused_operation(it, tokens, used, q):
         if m and it["op"] not in ops:
             return m.group(0)
     return None
+
+
+# Words that never describe a column's name (described.modifiers): they carry
+# a meaning of their own (an operation, a comparison, a share, a negation, a period).
+MODIFIER_SKIP = (set().union(*OP_ACCEPT.values()) | NEGATIONS | COMPARE_WORDS | COMPARE_THAN | PERIOD_WORDS
+                 | SHARE_WORDS | GENERIC_WORDS | {"chose", "chosen", "choose", "picked", "selected", "per", "each",
+                                                  "every", "zero", "none", "nothing"})

@@ -10,7 +10,8 @@ import json
 import re
 
 from analyst import aggs as aggs_mod
-from analyst import dateparts
+from analyst import across, change, dateparts, units
+from analyst.codegen_counts import distinct_lines, op_count_rows, op_nunique
 from analyst import codegen_stats as st
 from analyst.codegen_stats import col, fs, lit
 
@@ -99,6 +100,8 @@ def preamble(it, conventions):
                      f"(e.g. {{raw[unread].iloc[0]}}): those rows are left out"
                      + (f"; values that fit both day/month orders were read {fs(how)}" if fmt and "%d" in fmt and "%m" in fmt else "")
                      + ".\")"]
+    if it.get("convert"):   # "in kilograms": the column in the unit asked for, before anything else
+        conv += units.lines(it, v, col, lit)
     if any(ln.startswith("with warnings") for ln in conv):
         conv.insert(0, "import warnings")
     lines = [f"{v} = dfs[{lit(ds.name)}]" + (".copy()" if conv else "")] + conv
@@ -110,6 +113,8 @@ def preamble(it, conventions):
             continue
         if f["kind"] == "stat":
             lines += stat_lines(v, f, k)
+        if f["kind"] == "prev":
+            lines.append(f"print(f\"Threshold, {fs(f['said'])}: {{{f['value']}:,.4f}}\")")
         lines.append(f"{v} = {v}[{filter_expr(v, f)}]")
     if it["filters"]:
         lines.append(f"print(f\"Rows matching{fs(filter_text(it))}: {{len({v}):,}}\")")
@@ -204,6 +209,8 @@ def filter_expr(v, f):
         if c.is_numeric() or all(x in c.values for x in vals):
             return f"{col(v, c)}.isin({vals!r})"
         return f"{col(v, c)}.astype(str).str.casefold().isin({[str(x).casefold() for x in vals]!r})"
+    if f["kind"] == "prev":   # "above that value": the number a part before computed
+        return f"{col(v, c)} {f['op']} {f['value']}"
     if f["kind"] == "stat":   # "above the mean": the statistic of the rows kept so far
         return f"{col(v, c)} {f['op']} {col(v, c)}.{f['value']}()"
     if f["kind"] == "range":
@@ -234,6 +241,8 @@ def filter_text(it):
             parts.append(f"{f['col'].name} is {' or '.join(str(x) for x in f['value'])}")
         elif f["kind"] == "stat":
             parts.append(f"{f['col'].name} {f['op']} its {f['value']}")
+        elif f["kind"] == "prev":
+            parts.append(f"{f['col'].name} {f['op']} {f['said']}")
         elif f["kind"] == "range":
             lo, hi = (int(x) if float(x).is_integer() else x for x in f["value"])
             parts.append(f"{lo} <= {f['col'].name} <= {hi}")
@@ -318,6 +327,9 @@ def op_agg(it, v):
     if agg is None:
         return op_stats(it, v)
     aggs = [a for a in it.get("aggs") or [] if a != "count"] or [agg]
+    unit = it["ds"].unit_column()
+    if agg == "count" and len(ms) == 1 and ms[0] is unit:   # "how many subjects (per group)": distinct, not rows
+        return distinct_lines(it, v, unit, g)
     if g is None:
         lines, labels = [], []
         for m in ms:
@@ -507,6 +519,8 @@ def default_freq(d):
     or decades (year)."""
     try:
         lo, hi = str(d.min)[:10], str(d.max)[:10]
+        if d.is_quarter_text():
+            return "Q"
         y0, m0, d0 = (int(x) for x in lo.split("-"))
         y1, m1, d1 = (int(x) for x in hi.split("-"))
     except (TypeError, ValueError):
@@ -514,6 +528,8 @@ def default_freq(d):
     days = (y1 - y0) * 365 + (m1 - m0) * 30 + (d1 - d0)
     if getattr(d, "virtual", None):   # a date built from year (+ quarter/month): its own step
         return {"quarter": "Q", "month": "M"}.get(d.virtual[2], "Y")
+    if d.is_quarter_text():
+        return "Q"
     return "D" if days <= 62 else "Y" if days > 365 * 15 else "M"
 
 
@@ -648,32 +664,6 @@ def op_share(it, v):
     return lines, title.lower()
 
 
-def op_count_rows(it, v):
-    """The number of rows (after filters); of the things counted ("how many
-    states", "count the quarters") when each row is one of them, else their
-    distinct values among the rows."""
-    c = it.get("counted")
-    if c is None:
-        return [f"print(f\"Number of rows: {{len({v}):,}}\")"], "count the rows"
-    what = it.get("counted_time") or [c.name]
-    if it.get("counted_rows"):
-        return ([f"print(f\"Number of rows: {{len({v}):,}}\")",
-                 f"print({lit('Each row is one ' + ' and '.join(what) + ' value, so this counts them.')})"],
-                f"count the {c.name} values (one row each)")
-    return ([f"count = len({v}[{json.dumps(what, ensure_ascii=False)}].drop_duplicates())",
-             f"print(f\"Number of distinct {fs(' and '.join(what))} values: {{count:,}} (in {{len({v}):,}} rows)\")"],
-            f"count the distinct {' and '.join(what)} values")
-
-
-def op_nunique(it, v):
-    """How many distinct values a column has."""
-    c = next(iter(it["others"] + it["measures"] + ([it["group"]] if it["group"] else [])), None)
-    if c is None:
-        return ([f"print({v}.nunique().to_string())"], "distinct values per column")
-    return ([f"count = {col(v, c)}.nunique()",
-             f"print(f\"Distinct {fs(c.name)}: {{count:,}}\")"], f"count distinct {fs(c.name)}")
-
-
 def op_unique_values(it, v):
     """The distinct values of a column (first 50)."""
     c = next(iter(it["others"] + [x for x in [it["group"]] if x] + it["measures"]), None)
@@ -768,4 +758,5 @@ OPS = {
     "dtypes": op_dtypes, "missing": op_missing, "scatter": st.op_scatter, "box": st.op_box,
     "corr": st.op_corr, "heatmap": st.op_heatmap, "normality": st.op_normality,
     "outliers": st.op_outliers, "ttest": st.op_ttest, "model": st.op_model, "linreg": st.op_linreg,
+    "across": lambda it, v: across.op_across(it, v), "change": lambda it, v: change.op_change(it, v), "edge": lambda it, v: change.op_edge(it, v), "growth": lambda it, v: change.op_growth(it, v),
 }

@@ -1,7 +1,7 @@
 """analyst/dateparts.py — grouping by a part of a date that is no period of
 its own: the weekday ("average revenue by weekday", "which day of the week
-has the most orders"), the month of the year across years ("average temp by
-month of the year") and the hour of the day.
+has the most orders"), the month or quarter of the year across years
+("average temp by month of the year") and the hour of the day.
 
 take() finds and removes the phrase from the request (so "day" and "week"
 do not read as a daily or weekly series); group_column() makes the derived
@@ -17,10 +17,12 @@ PHRASES = [  # (part, pattern)
                 r"weekdays?|week ?days?|day-of-week|dow)\b"),
     ("month", r"\b(?:(?:by|per|for each|for every|each|across|in each)\s+)?(?:the\s+)?(?:month of (?:the )?year|months of (?:the )?year|"
               r"calendar months?|month names?)\b"),
+    ("quarter", r"\b(?:(?:by|per|for each|for every|each|across|in each)\s+)?(?:the\s+)?(?:quarter of (?:the )?year|quarters of "
+                r"(?:the )?year|calendar quarters?)\b"),
     ("hour", r"\b(?:(?:by|per|for each|for every|each|across|at)\s+)?(?:the\s+|an?\s+)?(?:hour of (?:the )?day|hours of (?:the )?day|"
              r"time of day|hour)\b"),
 ]
-NAMES = {"weekday": "weekday", "month": "month_name", "hour": "hour"}
+NAMES = {"weekday": "weekday", "month": "month_name", "hour": "hour", "quarter": "quarter_of_year"}
 ORDER = {"weekday": ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"],
          "month": ["January", "February", "March", "April", "May", "June", "July", "August",
                    "September", "October", "November", "December"]}
@@ -39,13 +41,15 @@ def group_column(ds, d, part, fmt):
     """The derived Column (weekday / month_name / hour of date column d)."""
     if d is None:
         raise Unknown(f"You asked for a grouping by {part}, but {ds.name} has no date column.")
+    if getattr(d, "virtual", None) and part == "quarter" and d.virtual[2] == "quarter":
+        return d.virtual[1]   # year and quarter columns: the quarter column is the quarter of the year
     if getattr(d, "virtual", None):
         raise Unknown(f"You asked for a grouping by {part}, but the dates of {ds.name} are only "
                       f"{' and '.join(c.name for c in d.virtual[:2] if c is not None)}: there is no {part} in them.")
     names = {c.name for c in ds.columns}
     name = NAMES[part] if NAMES[part] not in names else f"{NAMES[part]}_of_{d.name}"
-    c = Column({"name": name, "dtype": "category" if part != "hour" else "int64", "kind": "categorical",
-                "distinct": len(ORDER.get(part, range(24)))})
+    c = Column({"name": name, "dtype": "int64" if part in ("hour", "quarter") else "category", "kind": "categorical",
+                "distinct": len(ORDER.get(part, range(4 if part == "quarter" else 24)))})
     c.derived = (d, part, fmt)
     return c
 
@@ -55,7 +59,9 @@ def lines(v, c, col, lit):
     d, part, fmt = c.derived
     fa = f", format={lit(fmt)}" if fmt else ""
     when = f"pd.to_datetime({col(v, d)}{fa}, errors=\"coerce\")"
-    if part == "hour":
+    if part == "quarter":
+        out = [f"{col(v, c)} = {when}.dt.quarter"]
+    elif part == "hour":
         out = [f"{col(v, c)} = {when}.dt.hour",
                f"if {col(v, c)}.nunique() <= 1:",
                f"    print({lit('Note: every time in ' + d.name + ' is at the same hour (dates without times?), so there is one hour group.')})"]

@@ -12,11 +12,52 @@ ROW_NOUNS = set("""respondents respondent people persons person individuals indi
 subjects subject patients patient students student customers clients users households household families
 firms companies company countries country states cities flowers flower plants tumors tumours tumor tumour
 samples observations records readings reading measurements measurement runs run trials trial cases
-employees workers voters voter entries units items households wines wine experiments days""".split())
+employees workers voters voter entries units items households wines wine experiments days babies baby infants
+newborns mothers births animals cars vehicles houses homes passengers travellers travelers visitors athletes players
+teams games matches schools hospitals counties districts stores shops products trips flights""".split())
 GENDER_NOUNS = {"women", "woman", "men", "man", "female", "females", "male", "males", "girls", "boys"}
 MEASURE_NOUNS = {"rate", "rates", "level", "levels", "concentration", "content", "amount", "value", "values",
                  "score", "scores", "figure", "figures", "reading", "readings", "measurement", "measurements",
                  "time", "times", "variable", "column", "stock"}
+
+
+NOT_MODIFIERS = set("""high low higher lower large larger small smaller big bigger weak weaker strong stronger good
+better bad worse early earlier late later recent young younger old older new same different other typical usual
+overall normal mean average median total first last next previous current whole entire only both either all
+annual monthly weekly daily yearly quarterly real nominal male female""".split())
+
+
+def modifiers(tokens, ms, taken, skip, passed=()):
+    """[(positions, mention)] for words that name nothing but stand right
+    before a column, as part of what it is called ("disease progression",
+    "market value", "county population", "credit card expenditure"): up to
+    two such words, each a plain word of its own (not a stop word, not an
+    operation, direction, period or negation word: `skip`), not already
+    read (`taken`; words already known to describe, `passed`, are stepped
+    over). They describe the column; the caller says so in an Assumption
+    line, since they might also have been meant as a condition."""
+    out = []
+    covered = {i for m in ms for i in range(m.start, m.end)} | set(taken)
+    for m in ms:
+        if m.value is not None or m.start == 0:
+            continue
+        k, run = m.start - 1, []
+        while k >= 0 and len(run) < 3 and k not in covered and (k in passed or plain_word(tokens[k], skip)):
+            run.insert(0, k)
+            k -= 1
+        while run and run[0] in passed:
+            run.pop(0)
+        if run and any(i not in passed for i in run):
+            out.append((run, m))
+    return out
+
+
+def plain_word(t, skip):
+    """A word that may be part of a column's description ("disease", "market")."""
+    w = t.f
+    return (t.kind == "w" and re.fullmatch(r"[a-z][a-z'-]*[a-z]", w) is not None and len(w) > 2 and w not in STOP
+            and w not in skip and w not in NOT_MODIFIERS and w not in GENDER_NOUNS and not w.endswith(("est", "ly"))
+            and not t.possessive)
 
 
 def is_percent(c):

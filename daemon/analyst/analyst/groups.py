@@ -44,6 +44,11 @@ def regroup(tokens, ms, ds, q="", op=None):
         if m.role is None and m.value is None and prev == "with" and re.match(r"(versus|vs|or|and) without$", nxt):
             m.role = "group"
             used |= {m.end, m.end + 1}
+        if m.role is None and m.value is None and op in (None, "agg") and (m.col0.is_binary01() or m.col0.is_flag()) \
+                and any(t.f in ("vs", "versus") for t in tokens[max(0, m.start - 4):m.start]) \
+                and not any(n.start > m.end for n in ms) and not any(n is not m and n.cols == m.cols for n in ms):
+            m.role = "group"   # "for home owners vs renters (OWNRENT)": the two groups of OWNRENT
+            used |= {t.i for t in tokens[max(0, m.start - 4):m.start] if t.f in ("vs", "versus")}
         before = [t.f for t in tokens[max(0, m.start - 3):m.start]]
         if m.role is None and m.value is None and before in (["with", "and", "without"], ["with", "or", "without"]):
             m.role = "group"   # "women with and without children"
@@ -157,3 +162,27 @@ def _group_by(it, c, used, vals):
 def _plain(v):
     """A filter value as written: 1.0 becomes 1."""
     return int(v) if isinstance(v, float) and v.is_integer() else v
+
+
+CHOICE_VERBS = {"chose": "cho", "chosen": "cho", "choose": "cho", "chooses": "cho", "choosing": "cho",
+                "selected": "select", "picked": "pick", "preferred": "prefer"}
+
+
+def choice_verb(it, tokens, described):
+    """"how many people chose car", "which mode was chosen most often" on data
+    with a 0/1 or yes/no column named for the choice (choice, chosen,
+    selected): the rows where it is 1 (said). Returns the verb's position."""
+    for t in tokens:
+        stem = CHOICE_VERBS.get(t.f)
+        if stem is None or t.i in described:
+            continue
+        cols = [c for c in it["ds"].columns if (c.is_binary01() or c.is_flag()) and c.norm.replace(" ", "").startswith(stem)]
+        if len(cols) != 1 or any(f.get("col") is cols[0] for f in it["filters"]):
+            return None
+        c = cols[0]
+        f = {"kind": "flag", "col": c, "op": "==", "value": "yes"} if c.is_flag() else \
+            {"kind": "compare", "col": c, "op": "==", "value": 1}
+        f.update(span={t.i}, assume=f"\u201c{t.text}\u201d read as {c.name} = {f['value']}")
+        it["filters"].append(f)
+        return t.i
+    return None

@@ -9,13 +9,13 @@ that every word of the request is carried by the plan in audit.py.
 """
 import re
 
-from analyst.parse import (Unknown, PLOT_RE, FREQ_WORDS, detect_agg, detect_aggs, detect_freq,
+from analyst.parse import (Unknown, PLOT_RE, FREQ_WORDS, AGG_WORDS, detect_agg, detect_aggs, detect_freq,
                            find_mentions, first_number, mark_groups, parse_filters, prev_words, stat_phrases,
                            tokenize, two_values)
-from analyst import dateparts
-from analyst.audit import account, check_unmatched, unmatched_words, unused_numbers
-from analyst.described import described_tokens, measure_nouns
-from analyst.groups import has_group, rate_condition, regroup, several_values, versus_rest
+from analyst import across, change, dateparts, units
+from analyst.audit import FILLER, MODIFIER_SKIP, account, check_unmatched, unmatched_words, unused_numbers
+from analyst.described import described_tokens, measure_nouns, modifiers
+from analyst.groups import choice_verb, has_group, rate_condition, regroup, several_values, versus_rest
 from analyst.phrasing import take_sort
 from analyst.resolve import date_format_for
 from analyst.roles import counted, roles
@@ -69,6 +69,8 @@ def pick_op(q, ms, filters, tokens=()):
             continue
         if op == "ttest" and re.search(r"\b(vs\.?|versus|against)\b", q) and len(nums) >= 2:
             continue
+        if op == "scatter" and len([m for m in nums if not (m.col0.is_binary01() or m.col0.is_code())]) < 2:
+            continue   # "expenditure for owners vs renters (OWNRENT)": groups, not a scatter
         if op in ("corr", "scatter") and len(nums) < 2:
             if op == "corr":
                 return "heatmap"
@@ -157,6 +159,10 @@ PERIOD_RE = (r"\b(?:which|what)\b(?: \w+){0,4}? (day|date|week|month|quarter|yea
 def build_intent(request, ds, res, ds_names=()):
     """The intent dict for a request on dataset ds (may raise NeedAsk / Unknown)."""
     request, sort = take_sort(rewrite(request))
+    request = re.sub(r"\bmost recent(ly)?\b", "latest", request, flags=re.I)   # "most" asks for no maximum
+    request = re.sub(r"\b(?:(?:is|are|was|were|lies?|falls?|lying) )?(?:more than|over|beyond|above) (\d+(?:\.\d+)?) "
+                     r"(?:standard deviations?|sds?|sigmas?) (?:away )?from (?:the|its|their) mean\b",
+                     r"an outlier by z-score \1", request, flags=re.I)   # "more than 2 SD from the mean": |z| > 2
     request, date_part = dateparts.take(request)
     request = re.sub(r"\b(over|during|for|across|in) (the )?(whole|entire|full|complete) (period|sample|time span|"
                      r"range|data ?set|data)\b", " ", request, flags=re.I)
@@ -173,6 +179,11 @@ def build_intent(request, ds, res, ds_names=()):
                                 and any(n.start == m.end and n.value is None and n.col0.is_numeric() for n in ms))]
     # "with no support tickets": "no" negates the column after it, it is no yes/no value
     described, paren = described_tokens(request, tokens, ms, ds)
+    for m in ms:   # "the number of bills in the 104th congress (BILLS104)": the exact name that follows decides
+        exact = next((n for n in ms if n.score == 100 and n.value is None and len(n.cols) == 1 and n.cols[0] in m.cols
+                      and 0 <= n.start - m.end <= 6), None) if len(m.cols) > 1 and m.value is None else None
+        if exact is not None:
+            m.cols = [exact.cols[0]]
     ms = [m for m in ms if m.score >= 85 or m.value is not None or not set(range(m.start, m.end)) <= paren]
     inside = {i for m in ms if (m.value is None and m.end - m.start > 1 or m.score >= 85)
               and not (m.value is None and m.col0.time_part()) for i in range(m.start, m.end)}
@@ -183,9 +194,13 @@ def build_intent(request, ds, res, ds_names=()):
         ms = [m for m in ms if m.value is not None or not m.col0.time_part()]
     it = {"ds": ds, "request": request, "plot": bool(re.search(PLOT_RE, qf)),
           "agg": detect_agg(qf), "freq": detect_freq(qf), "aggs": detect_aggs(qf), "sort": sort}
+    own_step(it, tokens, ds, described)
+    unit_rate(it, tokens, ds, described)
     filters = [f for f in parse_filters(tokens, ms, ds)   # "voted for Dole (vote = 1)": described, not searched
                if not (f["kind"] == "search" and set(f.get("toks", ())) <= described)]
     described |= versus_rest(tokens, ms)
+    said_mods = describing_words(tokens, ms, described, filters)
+    described |= {i for run, _ in said_mods for i in run}
     op = pick_op(qf, ms, filters, tokens)
     mark_groups(tokens, ms, op, paren)
     described |= regroup(tokens, ms, ds, qf, op)
@@ -197,8 +212,20 @@ def build_intent(request, ds, res, ds_names=()):
         op, it["freq"] = "agg", None
     period = re.search(PERIOD_RE, qf)
     if period and it["agg"] in ("max", "min") and re.search(r"\b(which|what) \w+ (did|was|is|does) (it|this|that)\b"
-                                                          r"|\band (in |at |on |during )?(which|what) \w+\b", qf):
+                                                          r"|\band (in |at |on |during )?(which|what) \w+\b", qf + " " + q):
         period = None   # "the highest X, and in which year did it occur": the extreme value and where it is
+    where = [m for m in ms if m.value is None and m.col0.is_date() and m.start and tokens[m.start - 1].f in ("which", "what")
+             and m.start > 1 and tokens[m.start - 2].f in ("and", "on", "at", "in")]
+    if where and it["agg"] in ("max", "min") and op == "time" and not it["freq"]:
+        for m in where:   # "the highest X, and on which date?": where it is (printed with it), no series
+            m.role = "where"
+        op = "agg"
+    if period and op in ("top", "agg", None) and not has_date and not any(
+            m.value is None and (m.col0.is_category() or m.col0.is_id()) for m in ms):
+        unit = period.group(1) or period.group(2)
+        raise Unknown(f"I did not find a date or {unit} column in {ds.name}, so I cannot say which {unit} it was "
+                      "(I would only have shown a row). Ask for the top rows instead, e.g. \u201ctop 5 rows by "
+                      "COLUMN\u201d.")
     if period and op in ("top", "agg", None) and has_date:
         unit = period.group(1) or period.group(2)
         if unit in ("day", "date"):    # "the hottest day": the row with the highest value
@@ -234,6 +261,11 @@ def build_intent(request, ds, res, ds_names=()):
     it["assume"] = [f"\u201cacross {m.term}\u201d read as one value over all the {m.cols[0].name} rows; ask \u201cby "
                     f"{m.cols[0].name}\u201d for one value each" for m in ms if getattr(m, "across", False)
                     and not (ds.rows and m.col0.distinct == ds.rows)]
+    it["assume"] += it.pop("assume_step", [])
+    it["assume"] += [f"\u201c{' '.join(tokens[i].text for i in run)} {m.term}\u201d read as "
+                     + (f"the column {m.cols[0].name}" if len(m.cols) == 1 else f"\u201c{m.term}\u201d")
+                     + f" (\u201c{' '.join(tokens[i].text for i in run)}\u201d taken as part of what it is called, "
+                     "not as a condition on the rows)" for run, m in said_mods]
     it["filters"] = _resolve_filters(filters, ds, res)
     it["n"] = first_number(q, r"\b(?:top|bottom|first|last|head|tail|sample|best|worst|highest|lowest|largest|smallest|most|least|show)\s+(\d+)", 5)
     it["n"] = first_number(q, r"\b(\d+)\s+(?:rows|records|entries|lines|random|samples?)\b", it["n"])
@@ -245,6 +277,18 @@ def build_intent(request, ds, res, ds_names=()):
         it["n"] = 1000   # "rank the firms by ...": all of them, not the first 5
     it["ascending"] = bool(re.search(r"\b(bottom|worst|lowest|smallest|least|fewest)\b", q))
     roles(it, tokens, ms, res, q)
+    it["described"] = set(it["described"]) | units.plan(it, tokens, ms, request)
+    chosen = choice_verb(it, tokens, it["described"])
+    if chosen is not None:
+        it["described"] = set(it["described"]) | {chosen}
+    change.at_edge(it, tokens, q)
+    noun = across.plan(it, tokens, ms, q)
+    if noun is not None:
+        it["described"] = set(it["described"]) | {noun}
+    where = [m for m in ms if m.role == "where"]
+    if where and it.get("date") is None:
+        it["date"] = res.column(where[0])   # read as dates, so the extreme's date is printed as one
+    it["assume"] += [x for x in res.said if x not in it["assume"]]
     g = next((m for m in ms if m.role == "group" and getattr(m, "with_without", False)), None)
     if g is not None and it["group"] is not None and not (it["group"].is_binary01() or it["group"].is_flag()):
         it["group"] = has_group(it["group"])   # "with and without children": children > 0 or not
@@ -254,6 +298,12 @@ def build_intent(request, ds, res, ds_names=()):
             it["op"] = "value_counts"
     orphan_filters(it)
     rate_condition(it)
+    change.plan(it, tokens, qf)
+    for c in [it.get("date")]:   # a date column taken after roles() (a change, an edge, "on which date"): its format
+        if c is not None and not c.dtype.startswith("datetime") and not getattr(c, "virtual", None) \
+                and c.name not in it["formats"]:
+            it["formats"][c.name] = date_format_for(res, c)
+    it["assume"] += [x for x in res.said if x not in it["assume"]]
     several_values(it, q)
     check_unmatched(it, tokens, ms, ds_names)
     unused_numbers(it, tokens, ms)
@@ -272,6 +322,52 @@ def build_intent(request, ds, res, ds_names=()):
     return it
 
 
+
+
+STEP_ADJECTIVES = {"Y": ("annual", "yearly"), "Q": ("quarterly",), "M": ("monthly",), "W": ("weekly",), "D": ("daily",)}
+
+
+def own_step(it, tokens, ds, described):
+    """"the median annual flow" on data with one row per year: "annual" says
+    what each row is, it asks for no yearly series (the statistic is taken
+    over the rows, said)."""
+    words = STEP_ADJECTIVES.get(it["freq"] or "", ())
+    if not words or not it["agg"] or it["agg"] == "count" or ds.step() != it["freq"]:
+        return
+    said = [t for t in tokens if t.f in words]
+    if len(said) != 1 or re.search(r"(per|by|each|every|a) (year|quarter|month|week|day)\b", it["request"], re.I):
+        return
+    it["freq"] = None
+    described.add(said[0].i)
+    it.setdefault("assume_step", []).append(f"\u201c{said[0].text}\u201d read as what each row is ({ds.name} has one "
+                                             f"row per {FREQ_UNIT[ds.step()]}): the statistic is over those rows")
+
+
+def unit_rate(it, tokens, ds, described):
+    """"days watching TV news per week" on data with no date: "per week" is
+    the unit the measure is counted in, not a series per week (said)."""
+    if not it["freq"] or ds.date_columns() or it["freq"] not in FREQ_UNIT:
+        return
+    unit = FREQ_UNIT[it["freq"]]
+    k = next((t.i for t in tokens[1:] if t.f == unit and tokens[t.i - 1].f in ("per", "a", "each")), None)
+    if k is None:
+        return
+    it["freq"] = None
+    described |= {k - 1, k}
+    it.setdefault("assume_step", []).append(f"\u201c{tokens[k - 1].text} {tokens[k].text}\u201d read as the unit the "
+                                             f"measure is counted in ({ds.name} has no date column)")
+
+
+FREQ_UNIT = {"Y": "year", "Q": "quarter", "M": "month", "W": "week", "D": "day"}
+
+
+def describing_words(tokens, ms, described, filters):
+    """Words right before a column that only say what it is ("disease
+    progression", "market value"): [(positions, mention)] (described.modifiers)."""
+    taken = {f["tok"] for f in filters if isinstance(f.get("tok"), int)}
+    taken |= {i for f in filters for i in list(f.get("span", ())) + list(f.get("toks", ()))}
+    taken |= {t.i for t in tokens if any(re.search(pat, t.f) for _, pat in OPS + AGG_WORDS + FREQ_WORDS)}
+    return modifiers(tokens, ms, taken, MODIFIER_SKIP | FILLER, passed=described)
 
 
 def orphan_filters(it):

@@ -9,7 +9,7 @@ more columns equally well: the caller turns that into an ask_user.
 """
 import re
 
-from analyst.schema import STOP, best_columns, fold, norm
+from analyst.schema import STOP, best_columns, fold, norm, singular
 
 TOKEN_RE = re.compile(
     r'"([^"]+)"|\u201c([^\u201d]+)\u201d|`([^`]+)`'
@@ -169,46 +169,96 @@ NOT_ABBREV = {"average", "avg", "mean", "median", "sum", "max", "min", "the", "a
 ABBREV_STOP = {"total", "number", "count", "rate", "percent", "share", "time", "year", "month", "day", "new", "old"}
 
 
-def _abbrev(piece, word):
+def _abbrev(piece, word, first=False):
     """Is piece an abbreviation of word: its prefix, or its letters in order
-    starting with the same letter ("exp" of expenditure, "yrs" of years)?"""
+    starting with the same letter ("exp" of expenditure, "yrs" of years, "wt"
+    of weight: first and last letter); with first, also its initial alone
+    ("hs" + "grad" for high school graduation)."""
     if not piece or not word or piece[0] != word[0] or len(piece) > len(word):
         return False
-    if word.startswith(piece):
+    if word.startswith(piece) and (len(piece) >= 2 or first):
         return True
     it = iter(word)
-    return len(piece) >= 3 and all(ch in it for ch in piece)
+    return (len(piece) >= 3 or len(piece) == 2 and piece[-1] == word[-1]) and all(ch in it for ch in piece)
 
 
 def _splits(name, words):
-    """Can name be cut into len(words) pieces, each abbreviating its word in order?"""
+    """Can name be cut into len(words) pieces, each abbreviating its word in
+    order (a word before the last may give only its initial)?"""
     if len(words) == 1:
         return len(name) >= 2 and _abbrev(name, words[0])
-    return any(_abbrev(name[:k], words[0]) and _splits(name[k:], words[1:])
-               for k in range(2, len(name) - len(words) + 2))
+    return any(_abbrev(name[:k], words[0], first=True) and _splits(name[k:], words[1:])
+               for k in range(1, len(name) - len(words) + 2))
+
+
+NAME_TAILS = {"index", "idx", "rate", "level", "count", "total", "value", "amount", "number", "num", "pct", "share"}
+STAT_PREFIXES = ("avg", "mean", "tot", "total", "num", "pct", "log", "ln")
+
+
+def _stem_match(a, b):
+    """Two words with a common start of 3+ letters covering most of the
+    shorter ("rating" ~ rate, "married" ~ marriage)."""
+    k = 0
+    while k < min(len(a), len(b)) and a[k] == b[k]:
+        k += 1
+    return k >= 3 and k >= 0.6 * min(len(a), len(b))
+
+
+def _same_words(words, col):
+    """The run's words and a multi-word name's words pair off by their stems,
+    in any order ("marriage rating", "rating of marriage" ~ rate_marriage)."""
+    ws = [w for w in words if w != "of"]
+    if len(col.words) < 2 or len(ws) != len(col.words):
+        return False
+    left = list(col.words)
+    for w in ws:
+        hit = next((c for c in left if _stem_match(w, c)), None)
+        if hit is None:
+            return False
+        left.remove(hit)
+    return True
 
 
 def abbreviated(run, ds):
     """Columns whose name, written without separators, is the run's words run
     together or abbreviated ("food expenditure" -> foodexp, "total employment"
-    -> TOTEMP, "years married" -> yrs_married, "copper price" -> COPPERPRICE);
+    -> TOTEMP, "years married" -> yrs_married, "copper price" -> COPPERPRICE,
+    "high school graduation" -> hs_grad, "T-bill rate" -> tbilrate), or whose
+    words are the run's in another order ("marriage rating" -> rate_marriage);
     for one word of 5+ letters, compact names starting or ending with it
-    ("activity" -> SUNACTIVITY)."""
+    ("activity" -> SUNACTIVITY); for one word, a compact name that is a
+    statistic's prefix and its abbreviation ("expenditure" -> AVGEXP)."""
     words = [fold(t.text) for t in run]
+    if len(run) == 3 and words[1] in ("of", "their", "its", "his", "her") \
+            and not any(w in NOT_ABBREV - {"of"} for w in (words[0], words[2])):
+        words = [words[0], "of", words[2]]   # "rating of marriage", "rate their marriage": only the order-free match
+        return [c for c in ds.columns if all(t.kind == "w" and w.isalpha() for t, w in zip(run, words))
+                and best_columns(run[0].text, ds)[0] < 85 and _same_words(words, c)]
+    if len(run) > 1 and all(t.kind == "w" and w.isalpha() and w not in NOT_ABBREV for t, w in zip(run, words)):
+        lead = [c for c in ds.columns if len(c.words) == len(words) + 1 and c.words[-1] in NAME_TAILS
+                and [singular(w) for w in c.words[:-1]] == [singular(w) for w in words]]
+        if len(lead) == 1:
+            return lead   # "new orders" → new_orders_index
     if any(t.kind != "w" or w in NOT_ABBREV or (w in STOP and (len(run) == 1 or w not in ABBREV_STOP))
-           or not w.isalpha() for t, w in zip(run, words)):
+           or not w.replace("-", "").isalpha() for t, w in zip(run, words)):
         return []
     if len(run) > 1 and any(best_columns(t.text, ds)[0] >= 85 for t in run):
         return []   # "Chins Situps": two columns, not one abbreviated
+    pieces = [p for w in words for p in w.split("-") if p]   # "t-bill rate": t, bill, rate
     out = []
     for c in ds.columns:
         name = c.norm.replace(" ", "")
-        if len(words) > 1:
-            if len(name) >= 4 and _splits(name, words) or name == "".join(w[0] for w in words):
+        if len(pieces) > 1:
+            if len(name) >= 4 and _splits(name, pieces) or name == "".join(w[0] for w in pieces) \
+                    or len(run) > 1 and _same_words(words, c):
                 out.append(c)   # run together, abbreviated, or the initials ("blood pressure" -> bp)
         elif len(words[0]) >= 5 and len(name) >= len(words[0]) + 2 and " " not in c.norm \
                 and (name.startswith(words[0]) or name.endswith(words[0])):
             out.append(c)
+        elif len(words[0]) >= 5 and " " not in c.norm and any(
+                name.startswith(p) and len(name) - len(p) >= 3 and words[0].startswith(name[len(p):])
+                for p in STAT_PREFIXES):
+            out.append(c)   # "expenditure" -> AVGEXP
     return out
 
 
@@ -300,6 +350,8 @@ def mark_groups(tokens, ms, op, described=()):
         if m.value is not None or m.role is not None:
             continue
         pw = prev_words(tokens, m, 2, described)
+        if pw[:2] in (["of", "number"], ["of", "level"], ["of", "amount"]):   # "by number of children"
+            pw = prev_words(tokens, m, 3, described)[2:]
         raw_prev = tokens[m.start - 1].f if m.start else ""
         if pw[:1] and pw[0] in GROUP_WORDS or raw_prev in ("each", "every") or pw[:2] == ["for", "each"]:
             if pw[:1] == ["by"] and op in ("top", "sort") and m.col0.is_numeric():
@@ -393,6 +445,12 @@ def _comparison_after(tokens, m):
                     "toks": [lo.i, hi.i], "span": set(range(m.end, hi.i + 1)),
                     "assume": f"\u201c{re.sub(r'^(is|are|was|were|of) ', '', mm.group(0))}\u201d read as "
                               f"{lo.text} \u2264 {m.col0.name} \u2264 {hi.text} (both ends included)"}
+    mm = re.match(r"as (\S+)", text)
+    if mm and m.col0.is_numeric():   # "rate their marriage as 5"
+        tok = next((t for t in rest if t.f == mm.group(1) and t.kind == "num"), None)
+        if tok is not None and tok.number() is not None:
+            return {"kind": "compare", "mention": m, "op": "==", "value": tok.number(), "tok": tok.i,
+                    "span": set(range(m.end, tok.i + 1))}
     for op, pat in NUMBER_FIRST:
         mm = re.match(r"(?:is |are |was |of )?(\S+) " + pat + r"\b", text)
         if mm:

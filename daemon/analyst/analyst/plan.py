@@ -13,13 +13,13 @@ the same answer.
 import json
 import re
 
-from analyst import answer, codegen
+from analyst import answer, codegen, units
 from analyst.audit import FILLER, readings, unused_columns
 from analyst.intent import build_intent
 from analyst.parse import NeedAsk, Unknown, dataset_score, detect_agg, detect_aggs, detect_freq, find_mentions, tokenize
 from analyst.phrasing import apply_decimals, small_decimals, take_decimals, widen_decimals
 from analyst.resolve import Resolver, match_answer
-from analyst.schema import Dataset
+from analyst.schema import Dataset, norm, score_column, singular
 
 
 def tool(name, **args):
@@ -94,7 +94,8 @@ TASK_VERBS = (r"calculate|compute|count|find|determine|identify|report|test|plot
               r"show|give|list|make|create|run|fit|use|conduct|what|which|how|is|are|does|do|when|where|who|"
               r"regress|correlate|estimate|compare|tell|get|provide|describe|summari[sz]e|display|return|print|"
               r"also|predict|visuali[sz]e|calculating|computing")
-PART_SPLIT = re.compile(r"\s*(?:;|,?\s+and then\s+|,\s*then\s+|,?\s+then\s+|,\s*and\s+(?=(?:" + TASK_VERBS + r")\b)"
+PART_SPLIT = re.compile(r"\s*(?:;|,?\s+and then\s+|,\s*then\s+|,?\s+then\s+|,\s*and\s+(?=(?:in|for|during) (?:the )?(?:1[5-9]|20)\d\d(?:s|'s)?\s*[?.!]?\s*$)|,\s*and\s+(?=(?:the|its|their) (?:correlation|mean|average|median|standard deviation|variance|number|count|"
+                        r"share|percentage|proportion|total|sum|minimum|maximum|p-value)\b)|,\s*and\s+(?=(?:(?:in|for|at|during|by|on|of|to) (?=how\b|what (?:percent|percentage|share|fraction|proportion|amount)\b))?(?:" + TASK_VERBS + r")\b)"
                         r"|(?<!vs)(?<!e\.g)(?<!i\.e)(?<!etc)[.?!]\s+(?=[A-Za-z]))\s*", re.I)
 
 
@@ -103,12 +104,26 @@ def split_parts(request):
     "...; histogram of X"; "Is X normal? Use the Shapiro-Wilk test."), or [request]."""
     parts = [p.strip(" ,.?!") for p in PART_SPLIT.split(request)]
     parts = [p for p in parts if p and not filler_only(p)]
+    said = [p for p in parts if UNIT_STATEMENT.fullmatch(p)]   # "T is in days. ...": read by every part
+    lead = UNIT_STATEMENT.match(parts[0]) if parts else None
+    if lead and parts[0][lead.end():].lstrip().startswith(":"):   # "T is in days: ..., and ..."
+        said.append(lead.group(0))
+        parts[0] = parts[0][lead.end():].lstrip(" :")
+    if said and len(said) < len(parts):
+        parts = [": ".join(said) + ": " + p for p in parts if p not in said]
     return parts if len(parts) > 1 else [request]
+
+
+UNIT_STATEMENT = re.compile(r"[\w ()-]+ (?:is|are|was|were) (?:measured |given |recorded |expressed )?in (?:"
+                            + "|".join(sorted(units.UNITS, key=len, reverse=True)) + r")", re.I)
 
 
 def filler_only(part):
     """True for a part that asks nothing by itself ("Report the values", "Thanks")."""
-    words = [t.f for t in tokenize(part) if t.kind == "w"]
+    toks = tokenize(part)
+    if any(t.kind in ("num", "decade", "date") for t in toks):
+        return False   # "and in the 1990s": a period
+    words = [t.f for t in toks if t.kind == "w"]
     return all(w in FILLER or w in PRESENT_WORDS or w in GLUE for w in words)
 
 
@@ -134,7 +149,7 @@ def same_question(a, b):
 
 
 MERGE_OPS = {"outliers", "normality", "corr", "linreg", "ttest"}
-MEASURE_OPS = {"agg", "top", "time", "hist", "box", "normality", "outliers", "ttest"}
+MEASURE_OPS = {"agg", "top", "time", "hist", "box", "normality", "outliers", "ttest", "change", "growth"}
 
 
 AGG_SAID = {"mean": "average", "median": "median", "sum": "total", "std": "standard deviation", "var": "variance",
@@ -191,15 +206,30 @@ PLOT_IT = re.compile(r"(?:and |then |also )*(?:please )?(?:plot|chart|graph|draw
 BACK_REF = re.compile(r"\b(their|those|these|they|them)\b", re.I)
 
 
-def carry_rows(it, prev, part):
+def carry_rows(it, prev, part, borrowed=False):
     """"How many patients are older than 60, and what is their average bmi?":
     a later part that points back at the rows of the one before ("their",
-    "those quarters") keeps that part's filters (said), unless it has its own."""
-    if not BACK_REF.search(part) or not prev.get("filters") or it.get("filters"):
+    "those quarters"; "it" when the part names no column of its own) keeps
+    that part's filters (said), except those on what it filters itself (a
+    period of its own replaces the period before)."""
+    ref = BACK_REF.search(part) or (re.search(r"\bit\b", part, re.I) if borrowed else None)
+    if not ref or not prev.get("filters"):
         return
-    it["filters"] = [dict(f) for f in prev["filters"]]
-    it["filters"][0]["assume"] = (f"\u201c{BACK_REF.search(part).group(0)}\u201d read as the rows of the part before"
-                                  f"{codegen.filter_text(prev)}")
+    own = {(f["kind"], getattr(f.get("col"), "name", None)) for f in it.get("filters") or []}
+    timed = any(is_time(f) for f in it.get("filters") or []) or bool(it.get("points"))
+    carry = [dict(f) for f in prev["filters"] if (f["kind"], getattr(f.get("col"), "name", None)) not in own
+             and not (timed and is_time(f))]
+    if not carry or it.get("filters") and not borrowed and not timed:
+        return
+    said = dict(prev, filters=carry)
+    carry[0]["assume"] = f"\u201c{ref.group(0)}\u201d read as the rows of the part before{codegen.filter_text(said)}"
+    it["filters"] = carry + list(it.get("filters") or [])
+
+
+def is_time(f):
+    """A filter on the time: a year or date bound, or a condition on a year / date column."""
+    c = f.get("col")
+    return f["kind"] in ("date", "year") or c is not None and (c.time_part() is not None or c.is_date())
 
 
 def understand_parts(request, digest, datasets, res, answers):
@@ -216,10 +246,22 @@ def understand_parts(request, digest, datasets, res, answers):
         if out and PLOT_IT.fullmatch(part.strip(" .,;!?")):   # "..., then plot it": the part before, drawn
             out[-1][0]["plot"] = True
             continue
+        picked = pick_of_previous(part, out[-1][0]) if out else None
+        if picked is not None:   # "... for each quarter of the year? Which quarter is the highest?"
+            out.append((picked, out[-1][1]))
+            texts.append(parts[k])
+            continue
+        if out and PERIOD_ONLY.fullmatch(part.strip(" ?.!")):   # "..., in the 1970s, and in the 1990s?"
+            again = PERIOD_IN.sub(part.strip(" ?.!"), texts[-1], count=1)
+            if again != texts[-1]:
+                part = again
+        part, ref = refer_value(part, out[-1][0], k) if out else (part, None)
         try:
             plan, borrowed = read_part(part, k, out, digest, datasets, res, answers)
+            if ref is not None:
+                take_value(plan[0], ref)
             if out:
-                carry_rows(plan[0], out[-1][0], part)
+                carry_rows(plan[0], out[-1][0], part, borrowed)
         except Unknown as e:
             plan = merged(out, texts, parts[k], digest, datasets, res, answers)
             if plan is None:
@@ -238,11 +280,70 @@ def understand_parts(request, digest, datasets, res, answers):
     return out
 
 
+PICK_RE = re.compile(r"(?:and )?(?:which|what) ([a-z_]+(?: of the year)?) (?:is|was|has|had|shows|showed) the "
+                     r"(highest|lowest|largest|smallest|biggest|greatest|most|least)(?: (?:one|value|average|mean|total))?",
+                     re.I)
+
+
+def pick_of_previous(part, prev):
+    """"Which quarter is the highest?" after a part that computed one
+    statistic per group (per quarter of the year, per firm): the top group of
+    that result, not a new question; None for any other part."""
+    m = PICK_RE.fullmatch(part.strip(" ?.!,"))
+    g = prev.get("group")
+    if not m or g is None or prev["op"] != "agg" or len(prev.get("measures") or []) != 1 or prev.get("group2") \
+            or len(prev.get("aggs") or [prev.get("agg")]) != 1:
+        return None
+    word = norm(m.group(1).replace(" of the year", ""))
+    if not (word in g.norm or singular(word) in g.snorm.split() or score_column(word, g) >= 60):
+        return None
+    it = dict(prev, op="top", n=1, ascending=m.group(2).lower() in ("lowest", "smallest", "least"), plot=False)
+    it["agg"] = prev.get("agg") or (prev.get("aggs") or [None])[0]
+    it["borrowed"] = True
+    return it
+
+
+PERIOD_ONLY = re.compile(r"(?:and |also |then )?(?:in|for|during) (?:the )?(?:1[5-9]|20)\d\d(?:s|'s)?", re.I)
+PERIOD_IN = re.compile(r"\b(?:in|for|during) (?:the )?(?:1[5-9]|20)\d\d(?:s|'s)?", re.I)
+SENTINEL = "987654321.125"   # stands for the part before's value while the part is read
+REF_RE = re.compile(r"\b(above|below|over|under|greater than|more than|less than|higher than|lower than|exceeding|"
+                    r"at least|at most)\s+(?:that|this|it|the previous|the same)(?:\s+(?:value|number|mean|average|"
+                    r"median|figure|amount|level|threshold|result|one))?\b", re.I)
+
+
+def refer_value(part, prev, k):
+    """"..., and how many flowers have a sepal width above that value": a
+    comparison with the one number the part before computed (one statistic
+    of one column); (part with a stand-in number, part number) or (part, None)."""
+    m = REF_RE.search(part)
+    aggs = [a for a in prev.get("aggs") or [prev.get("agg")] if a]
+    if not m or prev["op"] != "agg" or len(prev.get("measures") or []) != 1 or prev.get("group") is not None \
+            or len(aggs) != 1 or aggs[0] in ("count", "mode"):
+        return part, None
+    return part[:m.start()] + m.group(1) + " " + SENTINEL + part[m.end():], (k, prev["measures"][0], aggs[0])
+
+
+def take_value(it, ref):
+    """The filter that read the stand-in number compares with the part before's value."""
+    k, c, agg = ref
+    f = next((f for f in it["filters"] if str(f.get("value")) == SENTINEL or f.get("value") == float(SENTINEL)), None)
+    if f is None:
+        raise Unknown("I did not understand what \u201cthat value\u201d compares: name the column, e.g. "
+                      "\u201cCOLUMN above that value\u201d.")
+    f.update(kind="prev", value=f"part_value_{k}", written=float(SENTINEL),
+             said=f"the {AGG_SAID.get(agg, agg)} of {c.name} from part {k}")
+
+
 def same_period(part, prev):
     """"... that year" / "the same year" in a later part: the year the part
     before was filtered to ("For 1950, total invest, and which firm had the
     largest value that year")."""
     years = [f["value"] for f in prev.get("filters") or [] if f["kind"] == "year"]
+    two = [f["value"] for f in prev.get("filters") or [] if f["kind"] == "isin" and f["col"].time_part() == "year"]
+    if len(two) == 1 and len(two[0]) == 2:   # "in 1960 and in 2010, ... between them": those two years
+        a, b = sorted(two[0])
+        part = re.sub(r"\b(between|from) (them|the two|these two|those two|both)( years| periods| dates)?\b",
+                      f"between {a} and {b}", part, flags=re.I)
     if len(years) != 1:
         return part
     return re.sub(r"\b(in |for |during )?(that|the same|this) (year|period)\b", f"in {years[0]}", part, flags=re.I)
@@ -305,6 +406,8 @@ def generate_parts(plans, conventions):
             code, purpose = generate(it, conventions)
         except Unknown as e:
             raise Unknown(f"Your request has {len(plans)} parts. In part {k}: {e.args[0]}") from None
+        if any(f["kind"] == "prev" and f["value"] == f"part_value_{k}" for p, _ in plans[k:] for f in p["filters"]):
+            code += f"part_value_{k} = value\n"   # a later part compares with this part's number
         codes.append(f"print({json.dumps('Part ' + str(k) + ': ' + purpose, ensure_ascii=False)})\n" + code)
         purposes.append(purpose)
     return "\n".join(codes), "; then ".join(purposes)

@@ -15,6 +15,7 @@ class Resolver:
         self.answers = answers          # [(question, choices, answer text)]
         self.learned = []               # [(key, value, why)] from answers used
         self.several = False            # several datasets: date_column is per dataset
+        self.said = []                  # readings to state as "Assumption:" lines
 
     def conv(self, key):
         """A convention's value as a string, or None."""
@@ -26,27 +27,20 @@ class Resolver:
     def choose(self, cols, question, key, why):
         """The column chosen for cols (two or more), or raises NeedAsk."""
         names = [c.name for c in cols]
-        val = self.conv(key)
-        if val in names:
-            return cols[names.index(val)]
-        for q, choices, answer in self.answers:
-            if q == question or sorted(map(str, choices or [])) == sorted(names):
-                pick = match_answer(answer, names)
-                if pick is None:
-                    raise Unknown(f"I asked \u201c{q}\u201d and the answer \u201c{answer}\u201d matches none of "
-                                  f"{', '.join(names)}. Please ask again naming the column.")
-                self.learned.append((key, pick, why))
-                return cols[names.index(pick)]
-        raise NeedAsk(question, names, key, why)
+        return cols[names.index(self.choose_value(names, question, key, why, self.conv(key)))]
 
-    def choose_value(self, values, question, key, why):
-        """One of several strings (not columns): from an earlier answer, or NeedAsk."""
+    def choose_value(self, values, question, key, why, known=None):
+        """One of several strings (column names, date formats): known (a
+        convention's value) when it is one of them, else from an earlier
+        answer to this question (remembered under key), else NeedAsk."""
+        if known in values:
+            return known
         for q, choices, answer in self.answers:
             if q == question or sorted(map(str, choices or [])) == sorted(values):
                 pick = match_answer(answer, values)
                 if pick is None:
                     raise Unknown(f"I asked \u201c{q}\u201d and the answer \u201c{answer}\u201d matches none of "
-                                  f"{', '.join(values)}.")
+                                  f"{', '.join(values)}. Please ask again naming the one you mean.")
                 self.learned.append((key, pick, why))
                 return pick
         raise NeedAsk(question, list(values), key, why)
@@ -94,6 +88,11 @@ def date_format_for(res, col):
     formats = col.date_formats or col.guessed_formats()
     if fmt or len(formats) < 2:
         return fmt or col.date_format
+    monthly = col.first_of_month()
+    if monthly in formats:   # "1/1/85, 2/1/85, ...": the 1st of each month, month first
+        res.said.append(f"the dates of {col.name} read as {monthly} (month first): every one is the 1st of a month "
+                        "and the first number runs through the months, so this is a monthly series")
+        return monthly
     sample = next((s for s in col.samples if isinstance(s, str)), "")
     mixed = "" if col.date_formats else (" No single format reads every value the profile looked at, so day-first "
                                          "and month-first dates may be mixed: the ones that do not fit your "

@@ -89,6 +89,8 @@ def qualifiers(it, tokens, nums, res):
                                     "alias." + norm(words), f"\u201c{words}\u201d means this column (answered by the user)")]
             prev = m
             continue
+        if c is it.get("group"):
+            continue   # "GPA for PSI vs non-PSI (PSI)": the grouping column named again, no condition
         if only_count and (c.is_binary01() or c.is_flag()) or not listed:
             same = next((f for f in it["filters"] if f.get("col") is c), None)
             if same is None:
@@ -190,8 +192,9 @@ def linreg_roles(it, tokens, nums, res, q):
     if len(cols) < 2:
         it["target"], it["features"] = (cols[0] if cols else None), []
         return
-    def words_before(m, k=3):
-        return " ".join(t.f for t in tokens[max(0, m.start - k):m.start])
+    described = set(it.get("described", ()))
+    def words_before(m, k=3):   # the words before a column, past those that only describe it ("disease")
+        return " ".join([t.f for t in tokens[:m.start] if t.i not in described][-k:])
     target = None
     for m in nums:
         before = words_before(m)
@@ -247,6 +250,9 @@ def stats_method(q, op):
     return None
 
 
+from analyst.described import ROW_NOUNS  # noqa: E402
+
+
 def counted(it, q):
     """"How many states have ...", "count the quarters with ...", "how many
     countries were above 5": the thing counted is a column's entity.  When
@@ -263,6 +269,13 @@ def counted(it, q):
                  for c in m.cols}   # "in any year": not what is counted
     cands = [c for c in it["others"] if id(c) not in filtered | unbounded and (not c.is_numeric() or c.time_part())]
     cands = list(dict.fromkeys(cands))
+    unit = ds.unit_column()
+    noun = next((t for t in toks if t.f in ROW_NOUNS and re.search(r"\b(how many|number of|count)( the)? " + t.f + r"\b", q)), None)
+    if not cands and unit is not None and noun is not None and id(unit) not in filtered:
+        it["counted"], it["counted_rows"], it["op"] = unit, False, "count_rows"   # 4 visits per patient: patients
+        it["assume"].append(f"\u201c{noun.text}\u201d counted as distinct {unit.name} values: {unit.name} repeats "
+                            f"({ds.rows:,} rows for {unit.distinct:,} {unit.name} values)")
+        return
     if len(cands) != 1:
         return
     c = cands[0]

@@ -20,6 +20,8 @@ SYNONYMS = [
     {"revenue", "sales", "amount", "turnover", "income", "takings", "gmv", "value", "sell", "selling"},
     {"date", "day", "time", "when", "timestamp", "datetime"},
     {"units", "quantity", "qty", "volume", "items", "sold"},
+    {"volume", "flow", "discharge"},
+    {"expenditure", "expenditures", "spending", "spend", "expenses"},
     {"price", "cost", "fee", "charge"},
     {"customer", "client", "buyer", "user"},
     {"product", "item", "sku", "article"},
@@ -138,7 +140,12 @@ TIME_PARTS = {"year": "year", "yr": "year", "jahr": "year", "annee": "year", "ye
               "month": "month", "mon": "month", "monat": "month"}
 TIME_RANGE = {"year": (1000, 2200), "quarter": (1, 4), "month": (1, 12)}
 
-DATE_RE = re.compile(r"^\d{4}-\d{1,2}-\d{1,2}([ T]\d{1,2}:\d{2}(:\d{2})?)?$|^\d{1,2}[/.]\d{1,2}[/.]\d{2,4}$")
+UNIT_NAMES = {"id", "subject", "subjectid", "patient", "patientid", "person", "personid", "individual", "respondent",
+              "participant", "pid", "case", "caseid", "household", "hhid", "student", "studentid", "customer",
+              "customerid", "user", "userid", "client", "member", "firm", "company", "country", "state"}
+DATE_RE = re.compile(r"^\d{4}-\d{1,2}-\d{1,2}([ T]\d{1,2}:\d{2}(:\d{2})?)?$|^\d{1,2}[/.]\d{1,2}[/.]\d{2,4}$"
+                     r"|^(1[5-9]|20)\d\d ?-?[Qq][1-4]$")   # "1974Q1": a quarter
+QUARTER_RE = re.compile(r"^(1[5-9]|20)\d\d ?-?[Qq][1-4]$")
 NUMTEXT_RE = re.compile(r"^[-+]?\d{1,3}(,\d{3})+(\.\d+)?$")
 
 
@@ -289,6 +296,21 @@ class Column:
         """True for numbers stored as text with thousands separators."""
         return self._is_numeric_text
 
+    def is_quarter_text(self):
+        """True for text periods written as quarters ("1974Q1", "1974-Q1")."""
+        strs = [x.strip() for x in self.samples if isinstance(x, str)]
+        return bool(strs) and all(QUARTER_RE.match(x) for x in strs)
+
+    def first_of_month(self):
+        """The format of day/month-ambiguous dates that are all the 1st of a
+        month written month first ("1/1/85", "2/1/85", ...: a monthly series),
+        else None."""
+        strs = [x.strip() for x in self.samples if isinstance(x, str)]
+        m = [re.match(r"^(\d{1,2})([/.])1\2(\d{2}|\d{4})$", x) for x in strs]
+        if len(strs) < 3 or not all(m) or len({x.group(1) for x in m}) < 2 or (self.distinct or 0) <= 12:
+            return None
+        return f"%m{m[0].group(2)}%d{m[0].group(2)}{'%Y' if len(m[0].group(3)) == 4 else '%y'}"
+
     def is_numeric(self):
         """True for measures (numbers or numeric text, not ids)."""
         return self._is_numeric
@@ -353,6 +375,39 @@ class Dataset:
         its .virtual is (year column, sub column or None, "quarter"/"month"/None)."""
         return self._virtual
 
+    def unit_column(self):
+        """The column naming the people or things the rows are about when each
+        has several rows (subject, patient_id: 4 visits per patient), or None."""
+        for c in self.columns:
+            named = c.is_id() or c.norm.replace(" ", "") in UNIT_NAMES or (c.words and c.words[-1] in UNIT_NAMES)
+            if named and c.distinct and self.rows and 1 < c.distinct < self.rows and not c.is_date() \
+                    and not c.is_binary() and not (c.is_numeric() and c.measure_kind()[0]):
+                return c
+        return None
+
+    def step(self):
+        """The data's own time step when it is one series ("Y", "Q", "M", "W",
+        "D": one row per year, quarter, ...), else None."""
+        cols = self.date_columns()
+        rpt = self.rows_per_time()
+        if len(cols) != 1 or rpt is None or not 0.9 <= rpt <= 1.1:
+            return None
+        d = cols[0]
+        if getattr(d, "virtual", None):
+            return {"quarter": "Q", "month": "M"}.get(d.virtual[2], "Y")
+        if d.is_quarter_text():
+            return "Q"
+        if d.first_of_month():
+            return "M"
+        try:
+            lo, hi = (tuple(int(x) for x in str(v)[:10].split("-")) for v in (d.min, d.max))
+        except (TypeError, ValueError):
+            return None
+        days = (hi[0] - lo[0]) * 365.25 + (hi[1] - lo[1]) * 30.44 + (hi[2] - lo[2])
+        gap = days / max((d.distinct or 2) - 1, 1)
+        return next((f for f, a, b in (("D", 0.9, 1.1), ("W", 6.5, 7.5), ("M", 28, 31.5), ("Q", 88, 93),
+                                         ("Y", 360, 370)) if a <= gap <= b), None)
+
     def rows_per_time(self):
         """About how many rows share one time point (1: a single series; more:
         records or a panel), or None when unknown."""
@@ -393,6 +448,12 @@ def score_column(term, col):
         return 85
     if tm.stop:
         return 0
+    if "-" in tm.raw and " " not in tm.raw.strip() and not tm.one:   # one hyphenated word: "sit-ups", "chin-ups"
+        pieces = tm.t.split()
+        if "".join(pieces) == col.norm.replace(" ", ""):
+            return 90
+        if len(pieces[0]) >= 3 and (pieces[0] == col.norm or singular(pieces[0]) == col.snorm):
+            return 70
     if tm.one and len(col.words) > 1 and (tm.t in col.words or tm.ts in col.swords or tm.t in col.twords):
         return 70 if len(tm.t) > 2 else 0
     if tm.syn and (col.norm in tm.syn or col.snorm in tm.syn):
