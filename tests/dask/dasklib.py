@@ -6,6 +6,7 @@ as too large for memory (compute.memory_budget_mb), so a small file tests
 the out-of-core path.  Each test has its own temp dir (removed at exit)."""
 import atexit
 import os
+import re
 import shutil
 import sys
 import tempfile
@@ -85,3 +86,15 @@ def project_with_orders(s, path, conventions=CONVENTIONS):
 def close(a, b, tol=1e-6):
     """Numbers equal up to float rounding."""
     return abs(float(a) - float(b)) <= tol * max(1.0, abs(float(a)), abs(float(b)))
+
+
+NUM = re.compile(r"-?\d[\d,]*\.\d+|-?\d[\d,]*")
+
+
+def numbers(text):
+    return [float(n.replace(",", "")) for n in NUM.findall(text)]
+
+
+def has(text, value):
+    """value appears in the answer, printed to 2 decimals."""
+    return any(abs(n - value) <= 0.0051 for n in numbers(text))

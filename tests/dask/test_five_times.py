@@ -29,32 +29,21 @@ test`.  DAA_FIVE_LIMIT_MB and DAA_FIVE_FACTOR change the sizes."""
 # daa-test-timeout: 1800
 import json
 import os
-import re
 import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import dasklib  # noqa: E402
-from dasklib import Session, skip_unless_built  # noqa: E402
+from dasklib import Session, has, skip_unless_built  # noqa: E402
 import bigdata  # noqa: E402
 
 LIMIT_MB = int(os.environ.get("DAA_FIVE_LIMIT_MB", "416"))
 FACTOR = float(os.environ.get("DAA_FIVE_FACTOR", "5"))
-NUM = re.compile(r"-?\d[\d,]*\.\d+|-?\d[\d,]*")
 T0 = time.monotonic()
 
 
 def say(msg):
     print("ok - %s (%.0f s)" % (msg, time.monotonic() - T0), flush=True)
-
-
-def numbers(text):
-    return [float(n.replace(",", "")) for n in NUM.findall(text)]
-
-
-def has(text, value):
-    """value appears in the answer, printed to 2 decimals."""
-    return any(abs(n - value) <= 0.0051 for n in numbers(text))
 
 
 def ask(s, request):

@@ -26,14 +26,13 @@ format) makes it again."""
 # daa-test-timeout: 600
 import json
 import os
-import re
 import subprocess
 import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import dasklib  # noqa: E402
-from dasklib import Session, close, skip_unless_built  # noqa: E402
+from dasklib import Session, close, has, skip_unless_built  # noqa: E402
 
 
 def check_backend(s):
@@ -130,18 +129,6 @@ def check_export(s, ref):
     got = json.loads(line)
     assert all(close(got["sum"][k], v) for k, v in ref["sum_by_region"].items()), got["sum"]
     print("ok - the exported script reads the dataset with Dask too and prints the same sums")
-
-
-NUM = re.compile(r"-?\d[\d,]*\.\d+|-?\d[\d,]*")
-
-
-def numbers(text):
-    return [float(n.replace(",", "")) for n in NUM.findall(text)]
-
-
-def has(text, value):
-    """value appears in the answer, printed to 2 decimals."""
-    return any(abs(n - value) <= 0.0051 for n in numbers(text))
 
 
 def ask(s, request):
