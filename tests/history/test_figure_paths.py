@@ -118,6 +118,9 @@ def main():
         assert r["figures"] == ["outputs/plots/003_run_1.png"], r["figures"]
         print("ok - a run's reply lists the figures it drew, not the list kernel code edited")
 
+        # the background profile of sales.csv writes .daa/profiles and
+        # .daa/view when it finishes: let it finish before the snapshot
+        s.daa("--json", "-p", "demo", "profile", "sales", timeout=300)
         plant(s)
         before = snapshot(s, skip_state=True)
         p = s.daa("--json", "-p", "demo", "rerun", "1", check=False)
