@@ -34,6 +34,7 @@
 #include <unistd.h>
 
 #include "daemon/kernel/kern_int.h"
+#include "daemon/core/fsutil.h"
 #include "daemon/core/log.h"
 
 #define FONTS_HELPER_TIMEOUT_MS 120000
@@ -83,42 +84,22 @@ static bool cache_dir(char *out, size_t len)
 static char *read_small(int dirfd, const char *name, size_t *len)
 {
 	int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	struct stat st;
 	if (fd < 0)
 		return NULL;
-	char *buf = NULL;
-	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (size_t)st.st_size < FONTS_FILE_MAX &&
-	    (buf = malloc((size_t)st.st_size + 1))) {
-		ssize_t n = read(fd, buf, (size_t)st.st_size);
-		if (n != st.st_size) {
-			free(buf);
-			buf = NULL;
-		} else {
-			buf[n] = '\0';
-			*len = (size_t)n;
-		}
-	}
+	struct proto_err err = {0};
+	char *buf = fsu_read_fd(fd, name, FONTS_FILE_MAX, len, &err);
 	close(fd);
 	return buf;
 }
 
-/* Write data as dir/name (0600) through a temp file and a rename. */
-static int write_atomic(const char *dir, const char *name, const char *data, size_t len)
+/* Write data as dir/name, atomically. */
+static int write_in(const char *dir, const char *name, const char *data, size_t len)
 {
-	char path[PATH_MAX], tmp[PATH_MAX + 16];
+	char path[PATH_MAX];
+	struct proto_err err = {0};
 	if (snprintf(path, sizeof path, "%s/%s", dir, name) >= (int)sizeof path)
 		return -1;
-	snprintf(tmp, sizeof tmp, "%s.%d.tmp", path, (int)getpid());
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return -1;
-	bool ok = write(fd, data, len) == (ssize_t)len;
-	ok = close(fd) == 0 && ok;
-	if (!ok || rename(tmp, path) < 0) {
-		unlink(tmp);
-		return -1;
-	}
-	return 0;
+	return fsu_write_atomic(path, data, len, &err);
 }
 
 /* Is name a font list matplotlib writes (fontlist-v<N>.json)? */
@@ -143,7 +124,7 @@ static int copy_lists(const char *from, const char *to)
 	for (struct dirent *e; (e = readdir(d));) {
 		size_t len = 0;
 		char *data = is_font_list(e->d_name) ? read_small(dirfd(d), e->d_name, &len) : NULL;
-		if (data && write_atomic(to, e->d_name, data, len) == 0)
+		if (data && write_in(to, e->d_name, data, len) == 0)
 			n++;
 		free(data);
 	}
@@ -212,7 +193,7 @@ static void helper_collect(const char *python)
 	free(path);
 	expected_stamp(python, fm_path, stamp, sizeof stamp);
 	if (!stamp[0] || copy_lists(mpl, fonts.cache) == 0 ||
-	    write_atomic(fonts.cache, "stamp", stamp, strlen(stamp)) < 0) {
+	    write_in(fonts.cache, "stamp", stamp, strlen(stamp)) < 0) {
 		log_warn("kernel: the font helper's list could not be kept in %s", fonts.cache);
 		return;
 	}

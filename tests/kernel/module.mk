@@ -2,7 +2,7 @@
 # real loop; config/project stand-ins in kern_doubles.c).  The scripts in this
 # folder (test_*.py/sh) test it through a real daad and need no build.
 KERN_TEST_OBJS := $(OBJ)/tests/kernel/test_kern_mgr.o $(OBJ)/tests/kernel/kern_doubles.o \
-	$(patsubst %.c,$(OBJ)/%.o,$(wildcard daemon/kernel/kern*.c) daemon/core/mpjson.c daemon/core/loop.c daemon/core/loop_timer.c daemon/core/loop_child.c daemon/core/log.c)
+	$(patsubst %.c,$(OBJ)/%.o,$(wildcard daemon/kernel/kern*.c) daemon/core/mpjson.c daemon/core/loop.c daemon/core/loop_timer.c daemon/core/loop_child.c daemon/core/log.c daemon/core/fsutil.c)
 
 .SECONDEXPANSION:
 $(BUILD)/tests/kernel/test_kern_mgr: $(KERN_TEST_OBJS) $$(PROTO_LIB) $$(SBX_LIB) $$(SBX_SO)
