@@ -81,8 +81,13 @@ def plan(it, tokens, ms, request):
         for f in it["filters"]:   # a number compared with the column: now in the unit asked for
             if f.get("col") is c and f["kind"] in ("compare", "range"):
                 f.setdefault("written", f["value"])
-                f["value"] = [x * factor for x in f["value"]] if f["kind"] == "range" else f["value"] * factor
+                scale(f, factor)
     return used
+
+
+def scale(f, k):
+    """A compare or range filter's number(s) times k (into another unit)."""
+    f["value"] = [x * k for x in f["value"]] if f["kind"] == "range" else f["value"] * k
 
 
 def threshold_units(it, tokens, source):
@@ -111,7 +116,7 @@ def threshold_units(it, tokens, source):
             raise Unknown(f"{c.name} is in {have}; I cannot compare it with a number in {after}.")
         k = UNITS[after][1] / UNITS[have][1]
         f["written"] = f["value"]
-        f["value"] = [x * k for x in f["value"]] if f["kind"] == "range" else f["value"] * k
+        scale(f, k)
         f["assume"] = f"the number compared with {c.name} converted from {after} to {have} (its unit)"
         used.add(last + 1)
     return used
