@@ -122,6 +122,8 @@ void tray_win_clear(struct tray_win *w);
 void tray_win_say(struct tray_win *w, const char *who, const char *text);
 /* Append a widget to the conversation. */
 void tray_win_append(struct tray_win *w, GtkWidget *child);
+/* A selectable, left-aligned, wrapped label with an optional style class. */
+GtkWidget *tray_win_label(const char *text, PangoWrapMode wrap, const char *style_class);
 /* A question with a button per choice and an entry. */
 void tray_win_question(struct tray_win *w, const char *text, const msgpack_object *choices);
 /* Render one turn.event for the current project (tray_event.c). */

@@ -40,15 +40,8 @@ static void add_tables(struct tray_win *w, const msgpack_object *tabs)
 /* A selectable monospace label. */
 static GtkWidget *mono_label(const char *text, bool error)
 {
-	GtkWidget *lbl = gtk_label_new(text);
-	gtk_label_set_xalign(GTK_LABEL(lbl), 0);
-	gtk_label_set_selectable(GTK_LABEL(lbl), TRUE);
-	gtk_label_set_line_wrap(GTK_LABEL(lbl), TRUE);
-	gtk_label_set_line_wrap_mode(GTK_LABEL(lbl), PANGO_WRAP_CHAR);
-	GtkStyleContext *sc = gtk_widget_get_style_context(lbl);
-	gtk_style_context_add_class(sc, "monospace");
-	if (error)
-		gtk_style_context_add_class(sc, "error");
+	GtkWidget *lbl = tray_win_label(text, PANGO_WRAP_CHAR, error ? "error" : NULL);
+	gtk_style_context_add_class(gtk_widget_get_style_context(lbl), "monospace");
 	return lbl;
 }
 

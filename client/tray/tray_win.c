@@ -326,6 +326,18 @@ void tray_win_append(struct tray_win *w, GtkWidget *child)
 	gtk_widget_show_all(child);
 }
 
+GtkWidget *tray_win_label(const char *text, PangoWrapMode wrap, const char *style_class)
+{
+	GtkWidget *lbl = gtk_label_new(text);
+	gtk_label_set_xalign(GTK_LABEL(lbl), 0);
+	gtk_label_set_line_wrap(GTK_LABEL(lbl), TRUE);
+	gtk_label_set_line_wrap_mode(GTK_LABEL(lbl), wrap);
+	gtk_label_set_selectable(GTK_LABEL(lbl), TRUE);
+	if (style_class)
+		gtk_style_context_add_class(gtk_widget_get_style_context(lbl), style_class);
+	return lbl;
+}
+
 void tray_win_say(struct tray_win *w, const char *who, const char *text)
 {
 	if (!w || !text)
@@ -340,16 +352,8 @@ void tray_win_say(struct tray_win *w, const char *who, const char *text)
 		gtk_label_set_xalign(GTK_LABEL(h), 0);
 		gtk_box_pack_start(GTK_BOX(row), h, FALSE, FALSE, 0);
 	}
-	GtkWidget *lbl = gtk_label_new(text);
-	gtk_label_set_xalign(GTK_LABEL(lbl), 0);
-	gtk_label_set_line_wrap(GTK_LABEL(lbl), TRUE);
-	gtk_label_set_line_wrap_mode(GTK_LABEL(lbl), PANGO_WRAP_WORD_CHAR);
-	gtk_label_set_selectable(GTK_LABEL(lbl), TRUE);
-	GtkStyleContext *sc = gtk_widget_get_style_context(lbl);
-	if (!strcmp(who, "error"))
-		gtk_style_context_add_class(sc, "error");
-	else if (!strcmp(who, "note"))
-		gtk_style_context_add_class(sc, "dim-label");
+	const char *style = !strcmp(who, "error") ? "error" : !strcmp(who, "note") ? "dim-label" : NULL;
+	GtkWidget *lbl = tray_win_label(text, PANGO_WRAP_WORD_CHAR, style);
 	gtk_box_pack_start(GTK_BOX(row), lbl, FALSE, FALSE, 0);
 	tray_win_append(w, row);
 }
