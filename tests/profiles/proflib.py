@@ -5,10 +5,11 @@ in the kernel"), and the fake kernel's script of a profile held on a gate."""
 import time
 
 
-def wait_log(d, text, timeout=120):
-    """Wait until the daemon's log holds text (a hang guard, not a timing check)."""
+def wait_log(d, text, timeout=120, times=1):
+    """Wait until the daemon's log holds text (at least `times` times) — a
+    hang guard, not a timing check."""
     end = time.monotonic() + timeout
-    while text not in d.log_text():
+    while d.log_text().count(text) < times:
         if time.monotonic() > end:
             raise TimeoutError("no %r in the daemon log" % text)
         time.sleep(0.05)

@@ -43,7 +43,10 @@ def body(d, work):
     ev = c.wait_event("profiled", timeout=300)
     check(ev["rows"] == ROWS, "profiled %r" % ev)
     # the gate was made after the run: the first profile request ended
-    # interrupted (the kernel answers one at a time), this is the second
+    # interrupted (the kernel answers one at a time), this is the second.
+    # The fake kernel's log lines come through its stderr, which the daemon
+    # may read after the reply on the wire: wait for the line, then count.
+    wait_log(d, '"op": "profile"', times=2)
     check(d.log_text().count('"op": "profile"') == 2, "not one interrupted profile, then one")
     st = c.call("data.list", project="p")["datasets"][0]["profile"]
     check(st["state"] == "ready", "status %r" % st)
