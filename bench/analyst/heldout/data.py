@@ -315,3 +315,123 @@ BUILDERS.update({
     "west_germany": _west_germany,
     "us_macro": _us_macro,
 })
+
+
+# ---- datasets added with test5.json (written blind to the analyst; appended,
+# nothing above changed). More files python3-statsmodels ships with its tests
+# (R's geepack, mgcv and UCLA example data, Lütkepohl's textbook series, a
+# Stata file), scikit-learn's bundled Boston file and distro-info-data's
+# release tables; each written as the user's file would look.
+_LUTK_DIR = os.path.join(_SM_DIR, "tsa/vector_ar/tests/results")
+
+
+def _autos():
+    """1985 Ward's automotive yearbook imports (UCI "Automobile", as R mgcv
+    ships it): make, body, engine, size, mpg and list price in US dollars;
+    `loss` = normalized losses per insured vehicle year, `symbol` = the
+    insurance risk rating (-2 safe .. 3 risky)."""
+    return _sm_file("gam/tests/results/autos.csv")
+
+
+def _dietox():
+    """Growth of 72 slaughter pigs weighed weekly for 12 weeks (R geepack's
+    dietox): Weight and cumulative Feed in kg, vitamin E and copper added to
+    the feed (the R factor levels Evit000/Evit100/Evit200 in mg and
+    Cu000/Cu035/Cu175 in mg/kg), the pig and its litter. The R row numbers
+    left out."""
+    d = _sm_file("regression/tests/results/dietox.csv", index_col=0).reset_index(drop=True)
+    d["Evit"] = d["Evit"].map({1: "Evit000", 2: "Evit100", 3: "Evit200"})
+    d["Cu"] = d["Cu"].map({1: "Cu000", 2: "Cu035", 3: "Cu175"})
+    return d
+
+
+def _griliches():
+    """Griliches (1976) young men of the National Longitudinal Survey, 758
+    men first surveyed 1966-73 (`year` as two digits) and again in 1980
+    (the *80 columns): schooling s in years, IQ, KWW test score, experience
+    and tenure in years, lw = log hourly wage, 0/1 rns (lives in the South),
+    mrt (married), smsa (lives in a city); med = mother's schooling."""
+    return pd.read_stata(os.path.join(_SM_DIR, "sandbox/regression/tests/griliches76.dta"))
+
+
+def _boston():
+    """Harrison & Rubinfeld's Boston house prices (506 census tracts, 1970),
+    scikit-learn's bundled file: MEDV = median value of owner-occupied homes
+    in $1000s, CRIM per-capita crime rate, RM rooms per dwelling, CHAS 1 =
+    tract bounds the Charles River... The title line skipped; the B column
+    (a transform of the share of Black residents) left out."""
+    import sklearn.datasets
+    path = os.path.join(os.path.dirname(sklearn.datasets.__file__), "data", "boston_house_prices.csv")
+    return pd.read_csv(path, skiprows=1).drop(columns=["B"])
+
+
+def _distro(name):
+    """distro-info-data's release table of Debian or Ubuntu, as shipped."""
+    return pd.read_csv("/usr/share/distro-info/%s.csv" % name, dtype={"version": str})
+
+
+def _lutkepohl(fname):
+    """A quarterly or monthly series of Lütkepohl's "New Introduction to
+    Multiple Time Series Analysis" (JMulTi format: a comment, the start
+    period "<1954 Q1>", the column names, the values)."""
+    import re
+    with open(os.path.join(_LUTK_DIR, fname), encoding="latin-1") as f:
+        text = f.read()
+    body = text.split("*/", 1)[1]
+    m = re.search(r"<(\d{4})\s*([QM])(\d+)>", body)
+    year, kind, sub = int(m.group(1)), m.group(2), int(m.group(3))
+    lines = [ln.split() for ln in body[m.end():].strip().splitlines() if ln.strip()]
+    d = pd.DataFrame([[float(x) for x in r] for r in lines[1:]], columns=lines[0])
+    freq = "QS" if kind == "Q" else "MS"
+    start = pd.Timestamp(year=year, month=(sub - 1) * 3 + 1 if kind == "Q" else sub, day=1)
+    return d, pd.date_range(start, periods=len(d), freq=freq)
+
+
+def _us_money():
+    """US real money M1 and GNP (billions of 1982 dollars), the 91-day
+    T-bill discount rate rd and the long-term bond yield rb (as fractions:
+    0.0108 = 1.08%), quarterly, seasonally adjusted, 1954Q1-1987Q4; a `date`
+    column on the first day of each quarter (FRED style)."""
+    d, dates = _lutkepohl("e3.dat")
+    d.insert(0, "date", dates.strftime("%Y-%m-%d"))
+    return d
+
+
+def _german_rates():
+    """West German interest rates in percent, monthly 1960-1987: 3-month
+    money market loans (i_short), yield of fixed-interest bonds (i_long);
+    the month written "1960-01"."""
+    d, dates = _lutkepohl("e5.dat")
+    d.insert(0, "month", dates.strftime("%Y-%m"))
+    return d
+
+
+def _german_income():
+    """West German real per-capita disposable income (inc) and personal
+    consumption (cons) in DM, quarterly, not seasonally adjusted,
+    1960-1987; `year` and `quarter` (1-4) columns."""
+    d, dates = _lutkepohl("e4.dat")
+    d.insert(0, "quarter", dates.quarter)
+    d.insert(0, "year", dates.year)
+    return d
+
+
+def _grad_school():
+    """UCLA's ordinal logit example: 400 college juniors, how likely they
+    are to apply to graduate school, whether a parent has a graduate
+    degree (pared), whether their college is public, their GPA."""
+    return _sm_file("miscmodels/tests/results/ologit_ucla.csv")
+
+
+BUILDERS.update({
+    "autos": _autos,
+    "dietox": _dietox,
+    "griliches": _griliches,
+    "boston": _boston,
+    "ubuntu_releases": lambda: _distro("ubuntu"),
+    "debian_releases": lambda: _distro("debian"),
+    "us_money": _us_money,
+    "german_rates": _german_rates,
+    "german_income": _german_income,
+    "grad_school": _grad_school,
+})

@@ -317,3 +317,35 @@ ENV.update({"dates_of": dates_of, "years_between": years_between, "day_of": day_
             "welch_p_of": welch_p_of, "student_p_of": student_p_of, "linfit": linfit,
             "pct_change": pct_change, "qtr_of_period": qtr_of_period,
             "year_of_period": year_of_period})
+
+
+# ---- helpers added with test5.json (written blind to the analyst; appended,
+# the ones above are unchanged) ---------------------------------------------
+def days_between(df, start, end):
+    """Days from date column `start` to date column `end`, row by row
+    (missing where either is missing)."""
+    return (pd.to_datetime(df[end]) - pd.to_datetime(df[start])).dt.days
+
+
+def z_count_sample(s, k=3.0):
+    """Number of values more than k sample standard deviations (ddof=1)
+    from the mean (z_count above uses the population one)."""
+    s = pd.Series(s).dropna()
+    return int(((s - s.mean()).abs() > k * s.std()).sum())
+
+
+def quarter_text(df, date, i, style="%YQ%q"):
+    """The date of row i of a quarterly date column written as a quarter:
+    %Y the year, %q the quarter number ("1978Q2", "Q2 1978", "1978-Q2")."""
+    t = pd.to_datetime(df[date])[i]
+    return style.replace("%Y", str(t.year)).replace("%q", str(t.quarter))
+
+
+def top_group(df, g, y, how="max", stat="mean"):
+    """The group of g whose statistic of y is highest (or lowest)."""
+    s = df.groupby(g)[y].agg(stat)
+    return s.idxmax() if how == "max" else s.idxmin()
+
+
+ENV.update({"days_between": days_between, "z_count_sample": z_count_sample,
+            "quarter_text": quarter_text, "top_group": top_group})
