@@ -4,7 +4,7 @@
 #   make deps     install the Debian packages the project needs (idempotent)
 #   make          build daad, daa, daa-sandbox and the libraries into build/
 #   make test     build, then run every test suite (tests/run_all.sh), TEST_JOBS
-#                 tests at once (default: the number of cores)
+#                 tests at once (default: the number of cores plus one)
 #   make check    the suites again under ASan+UBSan (with the slow tests:
 #                 DAA_TEST_SLOW=1), daemon tests under valgrind
 #   make install  PREFIX=~/.local by default

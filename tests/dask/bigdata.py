@@ -14,8 +14,18 @@ daa: each distinct block's CSV text once (expected()).  The file is the
 header followed by those texts, so its rows, sums and counts are the
 blocks' times how often each was written: the numbers pandas gives reading
 the whole file in chunks (checked equal to 3e-8 on a 66 MiB file), without
-one more pass over hundreds of MiB."""
+one more pass over hundreds of MiB.
+
+shared_big() writes such a file once per build tree and size: under
+$DAA_BUILD/tests/bigdata/, named by its size, seed and a digest of this
+file (the generator), with its reference answers beside it (JSON), so the
+tests of one run (test_over_limit.py and test_over_limit_cluster.py use
+the same file) and later runs read it instead of writing it again.  A
+lock makes a test that asks while another writes it wait for that one."""
+import fcntl
+import hashlib
 import io
+import json
 import os
 
 import numpy as np
@@ -95,6 +105,49 @@ def expected(blocks):
     reading each distinct block's CSV text (header + block) once."""
     return _totals((pd.read_csv(io.BytesIO(HEADER + text), usecols=USECOLS), times)
                    for text, times in blocks if times)
+
+
+def _generator_digest():
+    with open(os.path.abspath(__file__), "rb") as f:
+        return hashlib.sha256(f.read()).hexdigest()[:12]
+
+
+def _cache_dir():
+    build = os.environ.get("DAA_BUILD") or os.path.join(
+        os.path.dirname(os.path.abspath(__file__)), "..", "..", "build")
+    return os.path.join(build, "tests", "bigdata")
+
+
+def shared_big(size, seed=11):
+    """(path, byte count, reference answers) of a file write_big(size,
+    seed) wrote, kept under the build tree: written (with expected() of
+    its blocks) by the first test that asks, read by the others.  Files of
+    an older generator are removed.  The file is the tests' to read, not
+    to change: copy it (`daa add` does)."""
+    folder = _cache_dir()
+    os.makedirs(folder, exist_ok=True)
+    digest = _generator_digest()
+    stem = os.path.join(folder, "orders-%d-%d-%s" % (size, seed, digest))
+    with open(os.path.join(folder, "lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)   # released when the file closes
+        try:
+            with open(stem + ".json") as f:
+                ref = json.load(f)
+            if os.path.getsize(stem + ".csv") == ref["bytes"]:
+                return stem + ".csv", ref["bytes"], ref["answers"]
+        except (OSError, ValueError, KeyError):
+            pass
+        for name in os.listdir(folder):   # an older generator's files
+            if name.startswith("orders-") and digest not in name:
+                os.unlink(os.path.join(folder, name))
+        n, blocks = write_big(stem + ".csv.new", size, seed)
+        text = json.dumps({"bytes": n, "answers": expected(blocks)},
+                          default=lambda v: v.item())   # numpy numbers
+        os.rename(stem + ".csv.new", stem + ".csv")
+        with open(stem + ".json.new", "w") as f:
+            f.write(text)
+        os.rename(stem + ".json.new", stem + ".json")
+        return stem + ".csv", n, json.loads(text)["answers"]
 
 
 def config(limit_mb):

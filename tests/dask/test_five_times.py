@@ -127,19 +127,29 @@ def check_peak(s):
     say("the kernel's peak RSS: %d MiB, under its %d MiB limit" % (peak, limit))
 
 
-def main(factor=None, config=None, on_cluster=None):
-    """The checks on a file `factor` (default FACTOR) times the limit.
-    config: extra daemon config merged over the kernel's limit (e.g.
-    compute.dask_scheduler); on_cluster(s): more checks after the answers
-    (test_five_times_cluster.py)."""
-    global FACTOR
+def file_bytes(factor, limit_mb):
+    """The size of the file for `factor` times a limit of limit_mb: a MiB
+    over, so that the header and rounding never leave it short."""
+    return int(factor * (limit_mb << 20)) + (1 << 20)
+
+
+def main(factor=None, config=None, on_cluster=None, limit_mb=None, size=None):
+    """The checks on a file `factor` (default FACTOR) times the kernel's
+    limit (limit_mb, default LIMIT_MB), of file_bytes() unless `size` says
+    (a larger one: test_over_limit_cluster.py shares test_over_limit.py's
+    file).  config: extra daemon config merged over the kernel's limit
+    (e.g. compute.dask_scheduler); on_cluster(s): more checks after the
+    answers (test_five_times_cluster.py)."""
+    global FACTOR, LIMIT_MB
     FACTOR = factor or FACTOR
+    LIMIT_MB = limit_mb or LIMIT_MB
     skip_unless_built()
-    path = os.path.join(dasklib.TMP, "orders.csv")
-    size, blocks = bigdata.write_big(path, int(FACTOR * (LIMIT_MB << 20)) + (1 << 20))
-    say("wrote %.0f MiB" % (size / 2**20))
-    ref = bigdata.expected(blocks)
-    say("pandas on the blocks written: %d rows" % ref["rows"])
+    size = size or file_bytes(FACTOR, LIMIT_MB)
+    assert size >= file_bytes(FACTOR, LIMIT_MB), (size, FACTOR, LIMIT_MB)
+    # written once per build tree and size, kept for the next test and run
+    path, size, ref = bigdata.shared_big(size)
+    say("the file: %.0f MiB, %d rows (pandas on the blocks written)"
+        % (size / 2**20, ref["rows"]))
     cfg = bigdata.config(LIMIT_MB)
     # A step over 2 GiB takes minutes on a loaded machine under ASan: the
     # default 120 s step limit would interrupt it; the asks' own 600 s
@@ -147,8 +157,8 @@ def main(factor=None, config=None, on_cluster=None):
     cfg["kernel"]["step_timeout_s"] = 580
     cfg.update(config or {})
     with Session(config=cfg) as s:
-        s.daa("-p", s.project, "add", path, timeout=600)
-        os.unlink(path)   # the project has its copy; half the disk
+        # a copy (the shared file stays) named orders.csv
+        s.daa("-p", s.project, "add", path, "--name", "orders", timeout=600)
         s.d.call("conventions.set", {"project": s.project, "key": "date_column",
                                      "value": "order_date"})
         r = run(s, "dfs.is_dask('orders'), dfs.is_dask('sales')")

@@ -70,7 +70,8 @@ def cluster_checks(addr, client, other, before):
     return check
 
 
-def main():
+def main(**sizes):
+    """sizes: test_five_times.main's factor, limit_mb, size (default: its own)."""
     procs, client = [], None
     other = socket.socket()
     other.bind(("127.0.0.1", 0))
@@ -80,7 +81,8 @@ def main():
         say("a scheduler and two workers at %s" % addr)
         before = transitions(client)
         return test_five_times.main(config={"compute": {"dask_scheduler": addr}},
-                                    on_cluster=cluster_checks(addr, client, other, before))
+                                    on_cluster=cluster_checks(addr, client, other, before),
+                                    **sizes)
     finally:
         if client is not None:
             client.close()

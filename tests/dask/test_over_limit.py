@@ -3,7 +3,9 @@
 kernel cannot load the file whole: MemoryError; profile; three `daa ask`
 answers equal to pandas outside daa; peak RSS under the limit) on a CSV 1.5 ×
 the kernel's real memory limit (416 MiB), fast enough for `make test`;
-the five-times file is `make check`'s (daa-test-slow)."""
+the five-times file is `make check`'s (daa-test-slow).  The file is written
+once per build tree (bigdata.shared_big) and test_over_limit_cluster.py
+reads the same one."""
 # daa-test-timeout: 900
 import os
 import sys
@@ -11,5 +13,8 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import test_five_times  # noqa: E402
 
+FACTOR = 1.5
+SIZE = test_five_times.file_bytes(FACTOR, test_five_times.LIMIT_MB)
+
 if __name__ == "__main__":
-    sys.exit(test_five_times.main(1.5))
+    sys.exit(test_five_times.main(FACTOR, size=SIZE))
