@@ -51,6 +51,24 @@ try:
     r = interrupt_when_started(k, marker, "import time\nopen(%r, 'w').close()\ntime.sleep(3600)" % marker)
     kt.check((r.get("error") or {}).get("type") == "KeyboardInterrupt", "sleep interrupted", r)
 
+    # an interrupt inside a package's __init__: the package is dropped but
+    # the submodule it had imported stays; importing the package again must
+    # bind that submodule to it (the runtime forgets such half imports)
+    pkgs = os.path.join(proj, "outputs", "pkgs")
+    first = os.path.join(pkgs, "first")
+    os.makedirs(os.path.join(pkgs, "halfpkg"))
+    with open(os.path.join(pkgs, "halfpkg", "sub.py"), "w") as f:
+        f.write("VALUE = 7\n")
+    with open(os.path.join(pkgs, "halfpkg", "__init__.py"), "w") as f:
+        f.write("import os\nimport halfpkg.sub\nif os.path.exists(%r):\n"
+                "    open(%r, 'w').close()\n    while True:\n        pass\n" % (first, marker))
+    open(first, "w").close()
+    r = interrupt_when_started(k, marker, "import sys\nsys.path.insert(0, %r)\nimport halfpkg" % pkgs)
+    kt.check((r.get("error") or {}).get("type") == "KeyboardInterrupt", "import interrupted", r)
+    os.unlink(first)
+    r = k.run("import halfpkg\nhalfpkg.sub.VALUE")
+    kt.check(r["ok"] and r["result"]["repr"] == "7", "the package imports whole after an interrupted import", r)
+
     os.kill(k.proc.pid, signal.SIGINT)   # between requests: pending until the ping's reply
     r = k.req("ping")
     kt.check(r["ok"], "SIGINT between steps: ping answers", r)

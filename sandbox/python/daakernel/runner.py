@@ -116,7 +116,21 @@ def run_armed(fn, *args):
         arm()
         return fn(*args)
     finally:
+        if _raised:
+            forget_half_imports()
         disarm()
+
+
+def forget_half_imports():
+    """Drop from sys.modules every module whose parent package is not there.
+    An interrupt that lands while a package's __init__ runs removes that
+    package, but the submodules it had already imported stay; importing the
+    package again then finds them without binding them to it (a step after
+    an interrupted profile failed with "module 'distributed' has no
+    attribute 'utils'").  Parents first, so a dropped one takes its own."""
+    for name in sorted((n for n in list(sys.modules) if "." in n), key=lambda n: n.count(".")):
+        if name.rpartition(".")[0] not in sys.modules:
+            sys.modules.pop(name, None)
 
 
 def interrupt_error(e, what):
@@ -300,3 +314,5 @@ def run_user(step, ns, code, before=None, after=None):
     finally:
         _running = False
         sys.stdout, sys.stderr, sys.stdin = old
+        if _raised:
+            forget_half_imports()
