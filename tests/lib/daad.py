@@ -14,7 +14,10 @@ kernel suite's kcli.Session are re-exported from here).
   no charts in background profiles' reports unless the test's config asks
   for them (kernel.warm_spare, kernel.report_images; without_warm_spare
   below): a spare costs 1.2 s of CPU and most tests never bind it, the
-  charts about 1 s per dataset and most tests never look at them.
+  charts about 1 s per dataset and most tests never look at them.  Their
+  kernels get one BLAS/OpenMP thread (kernel.threads 1): tests run several
+  at once, and a second thread spin-waiting for a busy core doubled
+  tools/test_cli_tools' CPU (10.9 -> 23.4 s beside two busy loops).
   DAA_TEST_FAKE_KERNEL=1 in the test's environment gives every Daad the
   fake (a survey: which tests depend on the real runtime).
 
@@ -100,14 +103,15 @@ def use_fake_kernel(top, config, script):
 
 # kernel settings a test daemon with the real runtime gets unless the test
 # sets them (or the environment variable says 1): see without_warm_spare
-TEST_KERNEL_DEFAULTS = (("warm_spare", "DAA_TEST_WARM_SPARE"),
-                        ("report_images", "DAA_TEST_REPORT_IMAGES"))
+TEST_KERNEL_DEFAULTS = (("warm_spare", "DAA_TEST_WARM_SPARE", False),
+                        ("report_images", "DAA_TEST_REPORT_IMAGES", False),
+                        ("threads", "DAA_TEST_KERNEL_THREADS", 1))
 
 
 def without_warm_spare(config):
     """The config with kernel.warm_spare and kernel.report_images false
-    unless the test set them (or DAA_TEST_WARM_SPARE=1,
-    DAA_TEST_REPORT_IMAGES=1).  A real kernel's start costs about 1.2 s of
+    and kernel.threads 1 unless the test set them (or DAA_TEST_WARM_SPARE=1,
+    DAA_TEST_REPORT_IMAGES=1, DAA_TEST_KERNEL_THREADS=1).  A real kernel's start costs about 1.2 s of
     CPU (pandas, matplotlib), and the spare a daemon starts at once and
     again after each bind is never used by most tests.  The spare itself is
     tested by tests/kernel/test_kern_mgr, the fake-kernel daemons (their
@@ -124,9 +128,9 @@ def without_warm_spare(config):
     if not isinstance(cfg, dict) or not isinstance(cfg.get("kernel", {}), dict):
         return config
     kernel = dict(cfg.get("kernel") or {})
-    for key, env in TEST_KERNEL_DEFAULTS:
+    for key, env, value in TEST_KERNEL_DEFAULTS:
         if key not in kernel and os.environ.get(env) != "1":
-            kernel[key] = False
+            kernel[key] = value
     if not kernel and "kernel" not in cfg:
         return config
     cfg["kernel"] = kernel
