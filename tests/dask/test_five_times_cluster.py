@@ -49,9 +49,10 @@ def transitions(client):
     return client.run_on_scheduler(lambda dask_scheduler: dask_scheduler.transition_counter)
 
 
-def cluster_checks(addr, client, other, before):
-    """on_cluster for test_five_times.main: the work ran on the cluster, and
-    only the scheduler's port connects from the kernel."""
+def cluster_checks(addr, client, other, before, passes):
+    """on_cluster for test_five_times.main: the work ran on the cluster (at
+    least `passes` passes over every partition: the profile's and the
+    asks'), and only the scheduler's port connects from the kernel."""
     port = int(addr.rsplit(":", 1)[1])
     worker = int(list(client.scheduler_info()["workers"])[0].rsplit(":", 1)[1])
 
@@ -61,7 +62,7 @@ def cluster_checks(addr, client, other, before):
         got = json.loads(r["stdout"].strip().splitlines()[-1])
         assert got["client"] == addr, got
         grew = transitions(client) - before
-        assert grew >= 4 * 3 * got["npartitions"], (grew, got)   # profile + 3 asks
+        assert grew >= 4 * passes * got["npartitions"], (grew, passes, got)
         say("the kernel's client is on %s; the scheduler made %d transitions for %d "
             "partitions" % (addr, grew, got["npartitions"]))
         want = {"scheduler": "ok", "other": "EACCES", "worker": "EACCES"}
@@ -70,8 +71,9 @@ def cluster_checks(addr, client, other, before):
     return check
 
 
-def main(**sizes):
-    """sizes: test_five_times.main's factor, limit_mb, size (default: its own)."""
+def main(asks=test_five_times.ASKS, **sizes):
+    """sizes: test_five_times.main's factor, limit_mb, size (default: its
+    own); asks: which of test_five_times.ASKS to ask (default all)."""
     procs, client = [], None
     other = socket.socket()
     other.bind(("127.0.0.1", 0))
@@ -81,8 +83,9 @@ def main(**sizes):
         say("a scheduler and two workers at %s" % addr)
         before = transitions(client)
         return test_five_times.main(config={"compute": {"dask_scheduler": addr}},
-                                    on_cluster=cluster_checks(addr, client, other, before),
-                                    **sizes)
+                                    on_cluster=cluster_checks(addr, client, other, before,
+                                                              1 + len(asks)),
+                                    asks=asks, **sizes)
     finally:
         if client is not None:
             client.close()
