@@ -18,7 +18,7 @@ teams games matches schools hospitals counties districts stores shops products t
 GENDER_NOUNS = {"women", "woman", "men", "man", "female", "females", "male", "males", "girls", "boys"}
 MEASURE_NOUNS = {"rate", "rates", "level", "levels", "concentration", "content", "amount", "value", "values",
                  "score", "scores", "figure", "figures", "reading", "readings", "measurement", "measurements",
-                 "time", "times", "variable", "column", "stock"}
+                 "time", "times", "variable", "column", "stock", "price", "prices"}
 
 
 NOT_MODIFIERS = set("""high low higher lower large larger small smaller big bigger weak weaker strong stronger good

@@ -485,4 +485,18 @@ def best_columns(term, ds):
             best, cols = s, [c]
         elif s == best and s > 0:
             cols.append(c)
-    return best, cols
+    return best, drop_logs(term, cols)
+
+
+LOG_PREFIX = re.compile(r"^(?:log|ln|l)[ _]?(.+)$")
+
+
+def drop_logs(term, cols):
+    """Of several columns a term fits equally, leave out those that are the
+    log of another of them (log_volume beside volume), unless the term says log."""
+    if len(cols) < 2 or re.search(r"\b(log|ln|logarithm|logged)\b", norm(term)):
+        return cols
+    names = {c.norm for c in cols}
+    keep = [c for c in cols if not (LOG_PREFIX.match(c.norm) and LOG_PREFIX.match(c.norm).group(1) in names)]
+    return keep or cols
+
