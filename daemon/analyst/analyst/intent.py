@@ -235,6 +235,7 @@ def build_intent(request, ds, res, ds_names=()):
             op, it["freq"] = "time", {"week": "W", "month": "M", "quarter": "Q", "year": "Y", "decade": "10Y"}[unit]
             if it["agg"] in ("max", "min"):       # "highest" picks the period, it does not aggregate
                 it["agg"] = None
+    rowwise_period(it, op, tokens, qf, described)
     if it["freq"] and op not in ("time", None):   # "by decade" that the operation would drop
         said = next(m.group(0) for f, pat in FREQ_WORDS if f == it["freq"] for m in [re.search(pat, qf)] if m)
         raise Unknown(f"I did not understand how \u201c{said}\u201d goes with the rest of your request, so I did "
@@ -359,6 +360,33 @@ def unit_rate(it, tokens, ds, described):
 
 
 FREQ_UNIT = {"Y": "year", "Q": "quarter", "M": "month", "W": "week", "D": "day"}
+FREQ_ORDER = ["D", "W", "M", "Q", "Y", "10Y"]
+ROW_WISE = {"corr", "scatter", "linreg"}
+
+
+def rowwise_period(it, op, tokens, qf, described):
+    """"the correlation between daily volume and ...", "weekly hours and
+    capacity utilization" on monthly data, "over the years": an operation
+    that pairs the rows takes them as they are, so a period no coarser than
+    the data's own step (one row per day, month, year) only says what each
+    value is (said); a coarser one ("monthly" on daily data) would need
+    resampling and is still refused."""
+    ds, freq = it["ds"], it["freq"]
+    step = ds.step()
+    if op not in ROW_WISE or freq not in FREQ_ORDER or step not in FREQ_ORDER \
+            or FREQ_ORDER.index(freq) > FREQ_ORDER.index(step):
+        return
+    m = next((re.search(pat, qf) for f, pat in FREQ_WORDS if f == freq and re.search(pat, qf)), None)
+    words = m.group(0).split() if m else []
+    fs = [t.f for t in tokens]
+    k = next((k for k in range(len(fs)) if fs[k:k + len(words)] == words), None) if words else None
+    if k is None:
+        return
+    it["freq"] = None
+    described |= set(range(k, k + len(words)))
+    it.setdefault("assume_step", []).append(
+        f"\u201c{m.group(0)}\u201d read as what each value is ({ds.name} has one row per {FREQ_UNIT[step]}): "
+        "the rows are paired as they are, not resampled")
 
 
 def describing_words(tokens, ms, described, filters):
