@@ -38,6 +38,9 @@ the only changes are the ones a user would make to open the file at all
   goog       python3-matplotlib's sample_data/goog.npz: Google daily prices
              2004-2008 (date, open, high, low, close, volume, adj_close),
              written as CSV with dates as YYYY-MM-DD.
+  danish     statsmodels danish_data/data.csv: Johansen & Juselius' Danish
+             money demand, quarterly 1974-1987 (period "1974Q1", lrm, lry,
+             lpy, ibo, ide); the byte-order mark of the header dropped.
   messy_dates generated: 232 rows of a hand-kept expense sheet whose dates are
              written day-first (31/12/2020) and month-first (12/31/2020)
              mixed, amounts in a text column.
@@ -60,6 +63,7 @@ SOURCES = {
     "interest_inflation": SM + "/interest_inflation/E6.csv", "cpunish": SM + "/cpunish/cpunish.csv",
     "lbw": SMT + "/genmod/tests/results/stata_lbw_glm.csv",
     "vaso": SMT + "/stats/tests/results/binary_constrict.csv",
+    "danish": SM + "/danish_data/data.csv",
     "goog": "/usr/share/matplotlib/mpl-data/sample_data/goog.npz",
 }
 IRIS = ["sepal_length", "sepal_width", "petal_length", "petal_width", "species"]
@@ -167,6 +171,9 @@ def write_all(folder):
             _spector(src, dst)
         elif name == "cpunish":
             _drop_first(src, dst)
+        elif name == "danish":
+            rows = _rows(src)
+            _write(dst, [rows[0][0].lstrip("\ufeff")] + rows[0][1:], rows[1:])
         elif name == "goog":
             _goog(src, dst)
         elif name == "vaso":
