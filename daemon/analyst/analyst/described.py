@@ -27,6 +27,11 @@ overall normal mean average median total first last next previous current whole 
 annual monthly weekly daily yearly quarterly real nominal male female""".split())
 
 
+def row_noun(w):
+    """A noun for the rows, plural or singular ("mothers", "the mother's age")."""
+    return w in ROW_NOUNS or w + "s" in ROW_NOUNS or w.endswith("y") and w[:-1] + "ies" in ROW_NOUNS
+
+
 def modifiers(tokens, ms, taken, skip, passed=()):
     """[(positions, mention)] for words that name nothing but stand right
     before a column, as part of what it is called ("disease progression",
@@ -49,6 +54,21 @@ def modifiers(tokens, ms, taken, skip, passed=()):
             run.pop(0)
         if run and any(i not in passed for i in run):
             out.append((run, m))
+    return out
+
+
+def row_modifiers(tokens, ms, described, skip):
+    """[(position, noun position)] for one plain word right before a noun for
+    the rows that names nothing ("trading days", "survey respondents"): it
+    says what the rows are; the caller says so in an Assumption line, since
+    it might have been meant as a condition ("rainy days")."""
+    covered = {i for m in ms for i in range(m.start, m.end)}
+    out = []
+    for i in sorted(described):
+        k = i - 1
+        if row_noun(tokens[i].f) and k >= 0 and k not in described and k not in covered \
+                and plain_word(tokens[k], skip) and not row_noun(tokens[k].f):
+            out.append((k, i))
     return out
 
 
@@ -86,7 +106,8 @@ def described_tokens(request, tokens, ms, ds):
     rows_are = entity_column(ds)
     for t in tokens:
         w = t.f
-        if (w in ROW_NOUNS and rows_are is None or (w in GENDER_NOUNS and not gendered)) and w not in cols:
+        asked = t.i > 0 and tokens[t.i - 1].f in ("which", "what")   # "which state ...": an entity asked for
+        if (row_noun(w) and rows_are is None and not asked or (w in GENDER_NOUNS and not gendered)) and w not in cols:
             out.add(t.i)
         elif dataset_word(t, tokens, ms, ds):
             out.add(t.i)

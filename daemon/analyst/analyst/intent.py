@@ -14,7 +14,7 @@ from analyst.parse import (Unknown, PLOT_RE, FREQ_WORDS, AGG_WORDS, detect_agg, 
                            tokenize, two_values)
 from analyst import across, change, dateparts, units
 from analyst.audit import FILLER, MODIFIER_SKIP, account, check_unmatched, unmatched_words, unused_numbers
-from analyst.described import described_tokens, measure_nouns, modifiers
+from analyst.described import described_tokens, measure_nouns, modifiers, row_modifiers
 from analyst.groups import choice_verb, has_group, rate_condition, regroup, several_values, versus_rest
 from analyst.phrasing import take_sort
 from analyst.resolve import date_format_for
@@ -200,6 +200,11 @@ def build_intent(request, ds, res, ds_names=()):
                if not (f["kind"] == "search" and set(f.get("toks", ())) <= described)]
     described |= versus_rest(tokens, ms)
     said_mods = describing_words(tokens, ms, described, filters)
+    for k, i in row_modifiers(tokens, ms, described, MODIFIER_SKIP | FILLER):
+        described.add(k)
+        it.setdefault("assume_step", []).append(f"\u201c{tokens[k].text} {tokens[i].text}\u201d read as the "
+                                                 f"{tokens[i].text} in the data (\u201c{tokens[k].text}\u201d taken "
+                                                 "as what they are, not as a condition on the rows)")
     described |= {i for run, _ in said_mods for i in run}
     op = pick_op(qf, ms, filters, tokens)
     mark_groups(tokens, ms, op, paren)

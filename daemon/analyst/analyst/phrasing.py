@@ -103,3 +103,12 @@ def year_ranges(request):
         a, b = int(m.group(1)), int(m.group(2))
         return f"from {a} to {b}" if b > a else m.group(0)
     return YEAR_RANGE_RE.sub(one, request)
+
+
+PHRASAL_RE = re.compile(r"\b(?:break(?:s|ing)? down|work(?:s|ing)? out|figure(?:s|ing)? out)\b", re.I)
+
+
+def phrasal_verbs(request):
+    """"Break down X by Y", "work out X", "figure out X" asked with the plain
+    verb ("show", "compute"), so their particles are not left unread."""
+    return PHRASAL_RE.sub(lambda m: "show" if m.group(0).lower().startswith("break") else "compute", request)

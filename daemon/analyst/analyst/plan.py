@@ -17,7 +17,7 @@ from analyst import answer, codegen, units
 from analyst.audit import FILLER, readings, unused_columns
 from analyst.intent import build_intent
 from analyst.parse import NeedAsk, Unknown, dataset_score, detect_agg, detect_aggs, detect_freq, find_mentions, tokenize
-from analyst.phrasing import apply_decimals, small_decimals, take_decimals, widen_decimals, year_ranges
+from analyst.phrasing import apply_decimals, small_decimals, take_decimals, widen_decimals, year_ranges, phrasal_verbs
 from analyst.resolve import Resolver, match_answer
 from analyst.schema import Dataset, norm, score_column, singular
 
@@ -466,7 +466,7 @@ def decide(state):
     res.several = len(datasets) > 1
     ds = None
     request, decimals = take_decimals(request)
-    request = year_ranges(request)
+    request = phrasal_verbs(year_ranges(request))
     try:
         plans = understand_parts(request, state.get("digest"), datasets, res, answers)
         it, ds = plans[0]
