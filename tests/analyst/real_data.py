@@ -41,6 +41,9 @@ the only changes are the ones a user would make to open the file at all
   danish     statsmodels danish_data/data.csv: Johansen & Juselius' Danish
              money demand, quarterly 1974-1987 (period "1974Q1", lrm, lry,
              lpy, ibo, ide); the byte-order mark of the header dropped.
+  women_degrees python3-matplotlib's sample_data/percent_bachelors_degrees_women_usa.csv:
+             percent of US bachelor's degrees earned by women, Year and 17
+             fields as columns, 1970-2011.  As is.
   messy_dates generated: 232 rows of a hand-kept expense sheet whose dates are
              written day-first (31/12/2020) and month-first (12/31/2020)
              mixed, amounts in a text column.
@@ -64,6 +67,7 @@ SOURCES = {
     "lbw": SMT + "/genmod/tests/results/stata_lbw_glm.csv",
     "vaso": SMT + "/stats/tests/results/binary_constrict.csv",
     "danish": SM + "/danish_data/data.csv",
+    "women_degrees": "/usr/share/matplotlib/mpl-data/sample_data/percent_bachelors_degrees_women_usa.csv",
     "goog": "/usr/share/matplotlib/mpl-data/sample_data/goog.npz",
 }
 IRIS = ["sepal_length", "sepal_width", "petal_length", "petal_width", "species"]

@@ -182,6 +182,40 @@ def dataset_word(t, tokens, ms, ds):
     return False
 
 
+SHARE_NOUNS = {"share", "shares", "percentage", "percentages", "percent", "proportion", "proportions", "fraction"}
+
+
+def in_0_100(c):
+    try:
+        return 0 <= float(c.min) and float(c.max) <= 100
+    except (TypeError, ValueError):
+        return False
+
+
+def percent_values(tokens, ds, described):
+    """Positions of "percentage of women" / "women's share" on a table whose
+    measures all hold percentages (women_degrees: each field's % of women):
+    the share is what the values already are, not one to compute; the
+    people named ("women") must be words that only describe and be in the
+    dataset's name (a fair.csv of women is no table of shares of women)."""
+    from analyst.matcher import measures
+    cols = measures(ds)
+    if not cols or not all(is_percent(c) or in_0_100(c) for c in cols):
+        return set()
+    dsname = re.sub(r"[^a-z]", "", fold(ds.name))
+    named = {i for i in described if len(tokens[i].f) >= 3 and tokens[i].f in dsname}   # women in women_degrees
+    out = set()
+    for t in tokens:
+        if t.f not in SHARE_NOUNS:
+            continue
+        k = t.i
+        if k + 2 < len(tokens) and tokens[k + 1].f == "of" and k + 2 in named:
+            out |= {k, k + 1, k + 2}
+        elif k > 0 and k - 1 in named and tokens[k - 1].possessive:
+            out |= {k - 1, k}
+    return out
+
+
 def measure_nouns(tokens, ms, described, paren):
     """Positions of described measure nouns that ask for no operation: "murder
     rate" (after its column), "poverty percentage (PERPOVERTY)" for a column

@@ -14,7 +14,7 @@ from analyst.parse import (Unknown, PLOT_RE, FREQ_WORDS, AGG_WORDS, detect_agg, 
                            tokenize, two_values)
 from analyst import across, change, dateparts, units
 from analyst.audit import FILLER, MODIFIER_SKIP, account, check_unmatched, unmatched_words, unused_numbers
-from analyst.described import described_tokens, measure_nouns, modifiers, row_modifiers
+from analyst.described import described_tokens, measure_nouns, modifiers, percent_values, row_modifiers
 from analyst.groups import choice_verb, has_group, rate_condition, regroup, several_values, versus_rest
 from analyst.phrasing import take_sort
 from analyst.resolve import date_format_for
@@ -188,12 +188,18 @@ def build_intent(request, ds, res, ds_names=()):
     inside = {i for m in ms if (m.value is None and m.end - m.start > 1 or m.score >= 85)
               and not (m.value is None and m.col0.time_part()) for i in range(m.start, m.end)}
     inside |= measure_nouns(tokens, ms, described, paren)   # "murder rate" is no rate
+    pct_said = percent_values(tokens, ds, described)       # "percentage of women" where the values are that
+    inside |= pct_said
     inside |= {i for k, j, _, _ in stat_phrases(tokens) for i in range(k, j + 1)}   # "above the mean" asks no mean
     qf = " ".join(t.f for t in tokens if t.i not in inside)   # keywords outside column names
     if detect_freq(qf) or re.search(PERIOD_RE, qf):   # "by year" is a period, not the year column
         ms = [m for m in ms if m.value is not None or not m.col0.time_part()]
     it = {"ds": ds, "request": request, "plot": bool(re.search(PLOT_RE, qf)),
           "agg": detect_agg(qf), "freq": detect_freq(qf), "aggs": detect_aggs(qf), "sort": sort}
+    if pct_said:
+        said = " ".join(tokens[i].text for i in sorted(pct_said)[:3])
+        it["assume_step"] = [f"\u201c{said}\u201d read as the values themselves (every measure of {ds.name} lies "
+                             "between 0 and 100: a percentage already)"]
     own_step(it, tokens, ds, described)
     unit_rate(it, tokens, ds, described)
     filters = [f for f in parse_filters(tokens, ms, ds)   # "voted for Dole (vote = 1)": described, not searched
