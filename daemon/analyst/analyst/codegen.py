@@ -11,7 +11,7 @@ import re
 
 from analyst import aggs as aggs_mod
 from analyst import across, change, dateparts, units
-from analyst.codegen_counts import distinct_lines, op_count_rows, op_nunique
+from analyst.codegen_counts import distinct_lines, op_count_rows, op_nunique, units_per_group
 from analyst import codegen_stats as st
 from analyst.codegen_stats import col, fs, lit
 
@@ -578,6 +578,9 @@ def op_value_counts(it, v):
         next(iter(it["others"] + it["measures"]), None)
     if c is None:
         return op_count_rows(it, v)
+    per_unit = units_per_group(it, v)
+    if per_unit is not None:
+        return per_unit
     if c.is_numeric() and not (c.is_code() or c.is_binary01() or c.time_part()) and (c.distinct or 0) > 20:
         from analyst.parse import Unknown   # counting each value of a measure answers nothing asked
         raise Unknown(f"I did not understand what to count or share in {c.name}: it holds measurements, not "

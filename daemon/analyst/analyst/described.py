@@ -116,6 +116,10 @@ def described_tokens(request, tokens, ms, ds):
         if m.value is None and k < len(tokens) and m.col0.is_numeric() and tokens[k].f not in cols \
                 and (tokens[k].f in MEASURE_NOUNS or tokens[k].f in ("percentage", "percent") and is_percent(m.col0)):
             out.add(k)
+    for m in ms:   # "each education level", "treatment group": the values of a category column
+        k = m.end
+        if m.value is None and k < len(tokens) and m.col0.is_category() and tokens[k].f in CATEGORY_NOUNS:
+            out.add(k)
     paren = set()
     for par in re.finditer(r"\(([^()]*)\)", request):
         inside = [m for m in ms if par.start() < tokens[m.start].pos < par.end()]
@@ -182,6 +186,7 @@ def dataset_word(t, tokens, ms, ds):
     return False
 
 
+CATEGORY_NOUNS = {"level", "levels", "group", "groups", "category", "categories", "class", "classes", "type", "types"}
 SHARE_NOUNS = {"share", "shares", "percentage", "percentages", "percent", "proportion", "proportions", "fraction"}
 
 

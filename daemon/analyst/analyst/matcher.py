@@ -8,7 +8,8 @@ and never guesses a coded name from its meaning alone (Dp for inflation):
 - the dataset is named for its one measure: "housing starts" in a dataset
   housing_starts whose only numeric measure is HOUSTNSA;
 - a short name whose letters abbreviate the words in order, first letter of
-  each word first ("birth weight" -> bwt; 4+ letter names are parse.abbreviated's);
+  each word first ("birth weight" -> bwt, "treatment" -> trt; 4+ letter
+  names are parse.abbreviated's);
 - another form of a one-word name: "closing" -> close, "traded" -> trade
   (an -ing / -ed / -s ending, a final e dropped before it).
 
@@ -78,8 +79,11 @@ def _cuts(name, words):
 
 def skeleton(words, ds):
     """Columns with a 3-letter compact name abbreviating 2-3 words in order
-    ("birth weight" -> bwt); 4+ letter names are matched by parse.abbreviated."""
-    if not 2 <= len(words) <= 3 or any(len(w) < 3 or not w.isalpha() for w in words):
+    ("birth weight" -> bwt), or one word of 6+ letters by its first, inner
+    and last letters ("treatment" -> trt); 4+ letter names are matched by
+    parse.abbreviated."""
+    if not 1 <= len(words) <= 3 or any(len(w) < 3 or not w.isalpha() for w in words) \
+            or len(words) == 1 and len(words[0]) < 6:
         return []
     return [c for c in ds.columns if " " not in c.norm and len(c.norm) == 3 and c.norm.isalpha()
             and _cuts(c.norm, words)]
