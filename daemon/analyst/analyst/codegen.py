@@ -476,6 +476,9 @@ def op_time(it, v):
     lines += print_series("table", 60) if g is None else ["print(table.to_string(float_format=\"{:,.2f}\".format, max_rows=60))"]
     if g is None:
         lines += ["print(f\"Highest: {table.idxmax()} ({table.max():,.2f}); lowest: {table.idxmin()} ({table.min():,.2f})\")"]
+        if freq == "M" and not binned:   # "which month had ...": the month also by its name
+            lines += ["print(f\"Highest month: {pd.Period(str(table.idxmax()), 'M').strftime('%B %Y')} ({table.max():,.2f}); "
+                      "lowest month: {pd.Period(str(table.idxmin()), 'M').strftime('%B %Y')} ({table.min():,.2f})\")"]
     return lines, f"{title.lower()} over time"
 
 
