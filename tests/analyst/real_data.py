@@ -30,6 +30,20 @@ the only changes are the ones a user would make to open the file at all
   cpunish    statsmodels cpunish.csv: executions in 17 US states; the STATE
              column left out (as statsmodels' own loader does), so no column
              names the states.
+  lbw        statsmodels genmod/tests/results/stata_lbw_glm.csv: Hosmer &
+             Lemeshow's 189 births (bwt in grams, lwt, race named).  As is.
+  vaso       statsmodels stats/tests/results/binary_constrict.csv: Finney's
+             39 vaso-constriction trials (rate, volumne, their logs); the
+             constant column `const` left out.
+  goog       python3-matplotlib's sample_data/goog.npz: Google daily prices
+             2004-2008 (date, open, high, low, close, volume, adj_close),
+             written as CSV with dates as YYYY-MM-DD.
+  danish     statsmodels danish_data/data.csv: Johansen & Juselius' Danish
+             money demand, quarterly 1974-1987 (period "1974Q1", lrm, lry,
+             lpy, ibo, ide); the byte-order mark of the header dropped.
+  women_degrees python3-matplotlib's sample_data/percent_bachelors_degrees_women_usa.csv:
+             percent of US bachelor's degrees earned by women, Year and 17
+             fields as columns, 1970-2011.  As is.
   messy_dates generated: 232 rows of a hand-kept expense sheet whose dates are
              written day-first (31/12/2020) and month-first (12/31/2020)
              mixed, amounts in a text column.
@@ -41,6 +55,7 @@ import csv
 import os
 
 SM = "/usr/lib/python3/dist-packages/statsmodels/datasets"
+SMT = "/usr/lib/python3/dist-packages/statsmodels"
 SK = "/usr/lib/python3/dist-packages/sklearn/datasets/data"
 SOURCES = {
     "macro": SM + "/macrodata/macrodata.csv", "co2": SM + "/co2/co2.csv",
@@ -49,6 +64,11 @@ SOURCES = {
     "iris": SK + "/iris.csv", "wine": SK + "/wine_data.csv", "messy_dates": None,
     "fair": SM + "/fair/fair.csv", "spector": SM + "/spector/spector.csv", "sunspots": SM + "/sunspots/sunspots.csv",
     "interest_inflation": SM + "/interest_inflation/E6.csv", "cpunish": SM + "/cpunish/cpunish.csv",
+    "lbw": SMT + "/genmod/tests/results/stata_lbw_glm.csv",
+    "vaso": SMT + "/stats/tests/results/binary_constrict.csv",
+    "danish": SM + "/danish_data/data.csv",
+    "women_degrees": "/usr/share/matplotlib/mpl-data/sample_data/percent_bachelors_degrees_women_usa.csv",
+    "goog": "/usr/share/matplotlib/mpl-data/sample_data/goog.npz",
 }
 IRIS = ["sepal_length", "sepal_width", "petal_length", "petal_width", "species"]
 WINE = ["alcohol", "malic_acid", "ash", "alcalinity_of_ash", "magnesium", "total_phenols",
@@ -103,6 +123,21 @@ def _drop_first(src, dst):
     _write(dst, rows[0][1:], [r[1:] for r in rows[1:]])
 
 
+def _goog(src, dst):
+    """The price records of goog.npz as CSV rows (numpy: the test's python has it)."""
+    import numpy as np
+    a = np.load(src)["price_data"]
+    names = list(a.dtype.names)
+    rows = [[str(r[n])[:10] if n == "date" else repr(r[n].item()) for n in names] for r in a]
+    _write(dst, names, rows)
+
+
+def _drop_column(src, dst, col):
+    rows = _rows(src)
+    k = rows[0].index(col)
+    _write(dst, rows[0][:k] + rows[0][k + 1:], [r[:k] + r[k + 1:] for r in rows[1:]])
+
+
 def _messy(dst):
     """Day-first and month-first dates mixed (rows 0-209 day-first, some of them
     ambiguous; 22 rows month-first), amounts as text."""
@@ -140,6 +175,13 @@ def write_all(folder):
             _spector(src, dst)
         elif name == "cpunish":
             _drop_first(src, dst)
+        elif name == "danish":
+            rows = _rows(src)
+            _write(dst, [rows[0][0].lstrip("\ufeff")] + rows[0][1:], rows[1:])
+        elif name == "goog":
+            _goog(src, dst)
+        elif name == "vaso":
+            _drop_column(src, dst, "const")
         else:
             with open(src, "rb") as f, open(dst, "wb") as g:
                 g.write(f.read())

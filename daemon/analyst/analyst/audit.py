@@ -341,7 +341,8 @@ def readings(it, code):
         c = m.cols[0]
         if json.dumps(c.name, ensure_ascii=False) not in code or norm(m.term) == c.norm:
             continue
-        how = "run-together or abbreviated words of its name" if m.abbreviated else HOW_READ.get(m.score, "a loose match")
+        how = getattr(m, "how", None) or ("run-together or abbreviated words of its name" if m.abbreviated
+                                          else HOW_READ.get(m.score, "a loose match"))
         line = f"Assumption: \u201c{m.term}\u201d read as the column {c.name} ({how}); name the column if you meant another."
         if line not in out:
             out.append(line)

@@ -11,7 +11,7 @@ import re
 
 from analyst import aggs as aggs_mod
 from analyst import across, change, dateparts, units
-from analyst.codegen_counts import distinct_lines, op_count_rows, op_nunique
+from analyst.codegen_counts import distinct_lines, op_count_rows, op_nunique, units_per_group
 from analyst import codegen_stats as st
 from analyst.codegen_stats import col, fs, lit
 
@@ -476,6 +476,9 @@ def op_time(it, v):
     lines += print_series("table", 60) if g is None else ["print(table.to_string(float_format=\"{:,.2f}\".format, max_rows=60))"]
     if g is None:
         lines += ["print(f\"Highest: {table.idxmax()} ({table.max():,.2f}); lowest: {table.idxmin()} ({table.min():,.2f})\")"]
+        if freq == "M" and not binned:   # "which month had ...": the month also by its name
+            lines += ["print(f\"Highest month: {pd.Period(str(table.idxmax()), 'M').strftime('%B %Y')} ({table.max():,.2f}); "
+                      "lowest month: {pd.Period(str(table.idxmin()), 'M').strftime('%B %Y')} ({table.min():,.2f})\")"]
     return lines, f"{title.lower()} over time"
 
 
@@ -578,6 +581,9 @@ def op_value_counts(it, v):
         next(iter(it["others"] + it["measures"]), None)
     if c is None:
         return op_count_rows(it, v)
+    per_unit = units_per_group(it, v)
+    if per_unit is not None:
+        return per_unit
     if c.is_numeric() and not (c.is_code() or c.is_binary01() or c.time_part()) and (c.distinct or 0) > 20:
         from analyst.parse import Unknown   # counting each value of a measure answers nothing asked
         raise Unknown(f"I did not understand what to count or share in {c.name}: it holds measurements, not "

@@ -26,6 +26,22 @@ def distinct_lines(it, v, c, g):
                    "print(result.to_string())"], title.lower()
 
 
+def units_per_group(it, v):
+    """"How many patients are in each treatment group" when the rows repeat
+    the patients (4 visits each: Dataset.unit_column): the distinct patients
+    per group, not the rows; None when the request counts no row noun."""
+    import re
+    from analyst.described import row_noun
+    unit, g = it["ds"].unit_column(), it.get("group")
+    if unit is None or g is None or g is unit:
+        return None
+    q = it.get("request") or ""
+    if not any(row_noun(t.f) and re.search(r"\b(how many|number of|count)( the)? " + re.escape(t.f) + r"\b", q, re.I)
+               for t in it.get("tokens") or []):
+        return None
+    return distinct_lines(it, v, unit, g)
+
+
 def op_count_rows(it, v):
     """The number of rows (after filters); of the things counted ("how many
     states", "count the quarters") when each row is one of them, else their

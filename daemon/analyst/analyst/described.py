@@ -18,13 +18,18 @@ teams games matches schools hospitals counties districts stores shops products t
 GENDER_NOUNS = {"women", "woman", "men", "man", "female", "females", "male", "males", "girls", "boys"}
 MEASURE_NOUNS = {"rate", "rates", "level", "levels", "concentration", "content", "amount", "value", "values",
                  "score", "scores", "figure", "figures", "reading", "readings", "measurement", "measurements",
-                 "time", "times", "variable", "column", "stock"}
+                 "time", "times", "variable", "column", "stock", "price", "prices"}
 
 
 NOT_MODIFIERS = set("""high low higher lower large larger small smaller big bigger weak weaker strong stronger good
 better bad worse early earlier late later recent young younger old older new same different other typical usual
 overall normal mean average median total first last next previous current whole entire only both either all
 annual monthly weekly daily yearly quarterly real nominal male female""".split())
+
+
+def row_noun(w):
+    """A noun for the rows, plural or singular ("mothers", "the mother's age")."""
+    return w in ROW_NOUNS or w + "s" in ROW_NOUNS or w.endswith("y") and w[:-1] + "ies" in ROW_NOUNS
 
 
 def modifiers(tokens, ms, taken, skip, passed=()):
@@ -49,6 +54,21 @@ def modifiers(tokens, ms, taken, skip, passed=()):
             run.pop(0)
         if run and any(i not in passed for i in run):
             out.append((run, m))
+    return out
+
+
+def row_modifiers(tokens, ms, described, skip):
+    """[(position, noun position)] for one plain word right before a noun for
+    the rows that names nothing ("trading days", "survey respondents"): it
+    says what the rows are; the caller says so in an Assumption line, since
+    it might have been meant as a condition ("rainy days")."""
+    covered = {i for m in ms for i in range(m.start, m.end)}
+    out = []
+    for i in sorted(described):
+        k = i - 1
+        if row_noun(tokens[i].f) and k >= 0 and k not in described and k not in covered \
+                and plain_word(tokens[k], skip) and not row_noun(tokens[k].f):
+            out.append((k, i))
     return out
 
 
@@ -86,7 +106,8 @@ def described_tokens(request, tokens, ms, ds):
     rows_are = entity_column(ds)
     for t in tokens:
         w = t.f
-        if (w in ROW_NOUNS and rows_are is None or (w in GENDER_NOUNS and not gendered)) and w not in cols:
+        asked = t.i > 0 and tokens[t.i - 1].f in ("which", "what")   # "which state ...": an entity asked for
+        if (row_noun(w) and rows_are is None and not asked or (w in GENDER_NOUNS and not gendered)) and w not in cols:
             out.add(t.i)
         elif dataset_word(t, tokens, ms, ds):
             out.add(t.i)
@@ -94,6 +115,10 @@ def described_tokens(request, tokens, ms, ds):
         k = m.end + (1 if m.end in out else 0)
         if m.value is None and k < len(tokens) and m.col0.is_numeric() and tokens[k].f not in cols \
                 and (tokens[k].f in MEASURE_NOUNS or tokens[k].f in ("percentage", "percent") and is_percent(m.col0)):
+            out.add(k)
+    for m in ms:   # "each education level", "treatment group": the values of a category column
+        k = m.end
+        if m.value is None and k < len(tokens) and m.col0.is_category() and tokens[k].f in CATEGORY_NOUNS:
             out.add(k)
     paren = set()
     for par in re.finditer(r"\(([^()]*)\)", request):
@@ -159,6 +184,41 @@ def dataset_word(t, tokens, ms, ds):
         if len(gap) < near and all(x.f in ("of", "the", "in", "for", "a") for x in gap):
             return True
     return False
+
+
+CATEGORY_NOUNS = {"level", "levels", "group", "groups", "category", "categories", "class", "classes", "type", "types"}
+SHARE_NOUNS = {"share", "shares", "percentage", "percentages", "percent", "proportion", "proportions", "fraction"}
+
+
+def in_0_100(c):
+    try:
+        return 0 <= float(c.min) and float(c.max) <= 100
+    except (TypeError, ValueError):
+        return False
+
+
+def percent_values(tokens, ds, described):
+    """Positions of "percentage of women" / "women's share" on a table whose
+    measures all hold percentages (women_degrees: each field's % of women):
+    the share is what the values already are, not one to compute; the
+    people named ("women") must be words that only describe and be in the
+    dataset's name (a fair.csv of women is no table of shares of women)."""
+    from analyst.matcher import measures
+    cols = measures(ds)
+    if not cols or not all(is_percent(c) or in_0_100(c) for c in cols):
+        return set()
+    dsname = re.sub(r"[^a-z]", "", fold(ds.name))
+    named = {i for i in described if len(tokens[i].f) >= 3 and tokens[i].f in dsname}   # women in women_degrees
+    out = set()
+    for t in tokens:
+        if t.f not in SHARE_NOUNS:
+            continue
+        k = t.i
+        if k + 2 < len(tokens) and tokens[k + 1].f == "of" and k + 2 in named:
+            out |= {k, k + 1, k + 2}
+        elif k > 0 and k - 1 in named and tokens[k - 1].possessive:
+            out |= {k - 1, k}
+    return out
 
 
 def measure_nouns(tokens, ms, described, paren):

@@ -14,7 +14,7 @@ from analyst.parse import (Unknown, PLOT_RE, FREQ_WORDS, AGG_WORDS, detect_agg, 
                            tokenize, two_values)
 from analyst import across, change, dateparts, units
 from analyst.audit import FILLER, MODIFIER_SKIP, account, check_unmatched, unmatched_words, unused_numbers
-from analyst.described import described_tokens, measure_nouns, modifiers
+from analyst.described import described_tokens, measure_nouns, modifiers, percent_values, row_modifiers
 from analyst.groups import choice_verb, has_group, rate_condition, regroup, several_values, versus_rest
 from analyst.phrasing import take_sort
 from analyst.resolve import date_format_for
@@ -188,18 +188,29 @@ def build_intent(request, ds, res, ds_names=()):
     inside = {i for m in ms if (m.value is None and m.end - m.start > 1 or m.score >= 85)
               and not (m.value is None and m.col0.time_part()) for i in range(m.start, m.end)}
     inside |= measure_nouns(tokens, ms, described, paren)   # "murder rate" is no rate
+    pct_said = percent_values(tokens, ds, described)       # "percentage of women" where the values are that
+    inside |= pct_said
     inside |= {i for k, j, _, _ in stat_phrases(tokens) for i in range(k, j + 1)}   # "above the mean" asks no mean
     qf = " ".join(t.f for t in tokens if t.i not in inside)   # keywords outside column names
     if detect_freq(qf) or re.search(PERIOD_RE, qf):   # "by year" is a period, not the year column
         ms = [m for m in ms if m.value is not None or not m.col0.time_part()]
     it = {"ds": ds, "request": request, "plot": bool(re.search(PLOT_RE, qf)),
           "agg": detect_agg(qf), "freq": detect_freq(qf), "aggs": detect_aggs(qf), "sort": sort}
+    if pct_said:
+        said = " ".join(tokens[i].text for i in sorted(pct_said)[:3])
+        it["assume_step"] = [f"\u201c{said}\u201d read as the values themselves (every measure of {ds.name} lies "
+                             "between 0 and 100: a percentage already)"]
     own_step(it, tokens, ds, described)
     unit_rate(it, tokens, ds, described)
     filters = [f for f in parse_filters(tokens, ms, ds)   # "voted for Dole (vote = 1)": described, not searched
                if not (f["kind"] == "search" and set(f.get("toks", ())) <= described)]
     described |= versus_rest(tokens, ms)
     said_mods = describing_words(tokens, ms, described, filters)
+    for k, i in row_modifiers(tokens, ms, described, MODIFIER_SKIP | FILLER):
+        described.add(k)
+        it.setdefault("assume_step", []).append(f"\u201c{tokens[k].text} {tokens[i].text}\u201d read as the "
+                                                 f"{tokens[i].text} in the data (\u201c{tokens[k].text}\u201d taken "
+                                                 "as what they are, not as a condition on the rows)")
     described |= {i for run, _ in said_mods for i in run}
     op = pick_op(qf, ms, filters, tokens)
     mark_groups(tokens, ms, op, paren)
@@ -235,6 +246,7 @@ def build_intent(request, ds, res, ds_names=()):
             op, it["freq"] = "time", {"week": "W", "month": "M", "quarter": "Q", "year": "Y", "decade": "10Y"}[unit]
             if it["agg"] in ("max", "min"):       # "highest" picks the period, it does not aggregate
                 it["agg"] = None
+    rowwise_period(it, op, tokens, qf, described)
     if it["freq"] and op not in ("time", None):   # "by decade" that the operation would drop
         said = next(m.group(0) for f, pat in FREQ_WORDS if f == it["freq"] for m in [re.search(pat, qf)] if m)
         raise Unknown(f"I did not understand how \u201c{said}\u201d goes with the rest of your request, so I did "
@@ -359,6 +371,33 @@ def unit_rate(it, tokens, ds, described):
 
 
 FREQ_UNIT = {"Y": "year", "Q": "quarter", "M": "month", "W": "week", "D": "day"}
+FREQ_ORDER = ["D", "W", "M", "Q", "Y", "10Y"]
+ROW_WISE = {"corr", "scatter", "linreg"}
+
+
+def rowwise_period(it, op, tokens, qf, described):
+    """"the correlation between daily volume and ...", "weekly hours and
+    capacity utilization" on monthly data, "over the years": an operation
+    that pairs the rows takes them as they are, so a period no coarser than
+    the data's own step (one row per day, month, year) only says what each
+    value is (said); a coarser one ("monthly" on daily data) would need
+    resampling and is still refused."""
+    ds, freq = it["ds"], it["freq"]
+    step = ds.step()
+    if op not in ROW_WISE or freq not in FREQ_ORDER or step not in FREQ_ORDER \
+            or FREQ_ORDER.index(freq) > FREQ_ORDER.index(step):
+        return
+    m = next((re.search(pat, qf) for f, pat in FREQ_WORDS if f == freq and re.search(pat, qf)), None)
+    words = m.group(0).split() if m else []
+    fs = [t.f for t in tokens]
+    k = next((k for k in range(len(fs)) if fs[k:k + len(words)] == words), None) if words else None
+    if k is None:
+        return
+    it["freq"] = None
+    described |= set(range(k, k + len(words)))
+    it.setdefault("assume_step", []).append(
+        f"\u201c{m.group(0)}\u201d read as what each value is ({ds.name} has one row per {FREQ_UNIT[step]}): "
+        "the rows are paired as they are, not resampled")
 
 
 def describing_words(tokens, ms, described, filters):

@@ -9,6 +9,7 @@ more columns equally well: the caller turns that into an ask_user.
 """
 import re
 
+from analyst.matcher import describe
 from analyst.schema import STOP, best_columns, fold, norm, singular
 
 TOKEN_RE = re.compile(
@@ -118,6 +119,7 @@ class Mention:
         self.cols, self.value = cols, value
         self.role = None
         self.abbreviated = False   # matched as run-together / abbreviated words ("food expenditure" → foodexp)
+        self.how = None            # how a description was read as the column (matcher.describe), said
 
     @property
     def col0(self):
@@ -151,6 +153,11 @@ def find_mentions(tokens, ds, dataset_names=()):
             if abbr:
                 found = Mention(i, i + n, term, 86 if n > 1 else 70, abbr)
                 found.abbreviated = True
+                break
+            desc = describe(run, ds) if not score and norm(term) not in STOP else None
+            if desc:
+                found = Mention(i, i + n, term, 70, desc[0])
+                found.how = desc[1]
                 break
             val = _value_match(norm(term), ds)
             if val and (n > 1 or (norm(term) not in STOP and len(norm(term)) > 1)):

@@ -62,19 +62,23 @@ def small_decimals(it):
     """Decimals that keep the numbers of an intent readable when its columns
     hold only small values (an interest rate of 0.0875 printed with two
     decimals would read 0.09): 4 for values below 1, one more per further
-    power of ten; None when two decimals are enough."""
+    power of ten; likewise when a column's whole range is below 1 (a log
+    series between 5.8 and 6.0 would read 5.92 for every period); None when
+    two decimals are enough."""
     cols = list(it.get("measures") or []) + [c for c in (it.get("target"),) if c is not None] + \
         list(it.get("features") or [])
-    sizes = []
+    scales = []
     for c in cols:
         try:
-            sizes.append(max(abs(float(c.min)), abs(float(c.max))))
+            lo, hi = float(c.min), float(c.max)
         except (TypeError, ValueError):
             return None
-    if not sizes or not 0 < max(sizes) < 1:
+        size = max(abs(lo), abs(hi))
+        scales.append(size if size < 1 else hi - lo)
+    if not scales or not 0 < max(scales) < 1:
         return None
     import math
-    return min(8, 4 + int(math.floor(-math.log10(max(sizes)))))
+    return min(8, 4 + int(math.floor(-math.log10(max(scales)))))
 
 
 WIDE_RE = re.compile(r"(\{[^{}\"]*?:),\.2f(\})")
@@ -85,3 +89,26 @@ def widen_decimals(code, n):
     if n is None:
         return code
     return WIDE_RE.sub(lambda m: f"{m.group(1)},.{n}f{m.group(2)}", code)
+
+
+YEAR_RANGE_RE = re.compile(r"\b(?:(?:over|for|in|during|from|between)\s+)?(?:the\s+(?:years?|period)\s+)?"
+                           r"((?:1[5-9]|20)\d\d)\s*(?:-|\u2013|\u2014|to)\s*((?:1[5-9]|20)\d\d)\b(?![-/.]\d)")
+
+
+def year_ranges(request):
+    """"over 1974-1979", "for 2000–2007" written as "from 1974 to 1979" (a
+    range of years, both ends included, which the filters read and say);
+    a pair whose second year is not later is left alone."""
+    def one(m):
+        a, b = int(m.group(1)), int(m.group(2))
+        return f"from {a} to {b}" if b > a else m.group(0)
+    return YEAR_RANGE_RE.sub(one, request)
+
+
+PHRASAL_RE = re.compile(r"\b(?:break(?:s|ing)? down|work(?:s|ing)? out|figure(?:s|ing)? out)\b", re.I)
+
+
+def phrasal_verbs(request):
+    """"Break down X by Y", "work out X", "figure out X" asked with the plain
+    verb ("show", "compute"), so their particles are not left unread."""
+    return PHRASAL_RE.sub(lambda m: "show" if m.group(0).lower().startswith("break") else "compute", request)

@@ -17,7 +17,7 @@ from analyst import answer, codegen, units
 from analyst.audit import FILLER, readings, unused_columns
 from analyst.intent import build_intent
 from analyst.parse import NeedAsk, Unknown, dataset_score, detect_agg, detect_aggs, detect_freq, find_mentions, tokenize
-from analyst.phrasing import apply_decimals, small_decimals, take_decimals, widen_decimals
+from analyst.phrasing import apply_decimals, small_decimals, take_decimals, widen_decimals, year_ranges, phrasal_verbs
 from analyst.resolve import Resolver, match_answer
 from analyst.schema import Dataset, norm, score_column, singular
 
@@ -94,7 +94,7 @@ TASK_VERBS = (r"calculate|compute|count|find|determine|identify|report|test|plot
               r"show|give|list|make|create|run|fit|use|conduct|what|which|how|is|are|does|do|when|where|who|"
               r"regress|correlate|estimate|compare|tell|get|provide|describe|summari[sz]e|display|return|print|"
               r"also|predict|visuali[sz]e|calculating|computing")
-PART_SPLIT = re.compile(r"\s*(?:;|,?\s+and then\s+|,\s*then\s+|,?\s+then\s+|,\s*and\s+(?=(?:in|for|during) (?:the )?(?:1[5-9]|20)\d\d(?:s|'s)?\s*[?.!]?\s*$)|,\s*and\s+(?=(?:the|its|their) (?:correlation|mean|average|median|standard deviation|variance|number|count|"
+PART_SPLIT = re.compile(r"\s*(?:;|,?\s+and then\s+|\s+and\s+(?=(?:(?:in|on|at|during|for) )?(?:which|what) \w+(?: of \w+)? (?:was|were|did|do|does|is|are|had|has)\s+(?!it\b|this\b|that\b|they\b))|,\s*then\s+|,?\s+then\s+|,\s*and\s+(?=(?:in|for|during) (?:the )?(?:1[5-9]|20)\d\d(?:s|'s)?\s*[?.!]?\s*$)|,\s*and\s+(?=(?:the|its|their) (?:correlation|mean|average|median|standard deviation|variance|number|count|"
                         r"share|percentage|proportion|total|sum|minimum|maximum|p-value)\b)|,\s*and\s+(?=(?:(?:in|for|at|during|by|on|of|to) (?=how\b|what (?:percent|percentage|share|fraction|proportion|amount)\b))?(?:" + TASK_VERBS + r")\b)"
                         r"|(?<!vs)(?<!e\.g)(?<!i\.e)(?<!etc)[.?!]\s+(?=[A-Za-z]))\s*", re.I)
 
@@ -252,9 +252,9 @@ def understand_parts(request, digest, datasets, res, answers):
             texts.append(parts[k])
             continue
         if out and PERIOD_ONLY.fullmatch(part.strip(" ?.!")):   # "..., in the 1970s, and in the 1990s?"
-            again = PERIOD_IN.sub(part.strip(" ?.!"), texts[-1], count=1)
+            again = PERIOD_IN.sub(PERIOD_IN.search(part).group(0), texts[-1], count=1)
             if again != texts[-1]:
-                part = again
+                part = parts[k] = again   # a later "and for ..." repeats this one
         part, ref = refer_value(part, out[-1][0], k) if out else (part, None)
         try:
             plan, borrowed = read_part(part, k, out, digest, datasets, res, answers)
@@ -303,8 +303,12 @@ def pick_of_previous(part, prev):
     return it
 
 
-PERIOD_ONLY = re.compile(r"(?:and |also |then )?(?:in|for|during) (?:the )?(?:1[5-9]|20)\d\d(?:s|'s)?", re.I)
-PERIOD_IN = re.compile(r"\b(?:in|for|during) (?:the )?(?:1[5-9]|20)\d\d(?:s|'s)?", re.I)
+_PERIOD = r"(?:(?:in|for|during|over) (?:the )?(?:1[5-9]|20)\d\d(?:s|'s)?|from (?:1[5-9]|20)\d\d to (?:1[5-9]|20)\d\d)"
+_SAME = (r"(?:(?:the )?same(?: (?:two|three|four|\d))?(?: (?:figures|numbers|values|statistics|stats|things|"
+         r"measures|results))? |(?:do )?(?:it|this|that) again |again )?")
+PERIOD_ONLY = re.compile(r"(?:and |also |then )?(?:give |show |compute |calculate )?" + _SAME + _PERIOD + r"(?: again)?",
+                         re.I)   # "in the 1990s", "then the same two figures from 2010 to 2017"
+PERIOD_IN = re.compile(r"\b" + _PERIOD, re.I)
 SENTINEL = "987654321.125"   # stands for the part before's value while the part is read
 REF_RE = re.compile(r"\b(above|below|over|under|greater than|more than|less than|higher than|lower than|exceeding|"
                     r"at least|at most)\s+(?:that|this|it|the previous|the same)(?:\s+(?:value|number|mean|average|"
@@ -462,6 +466,7 @@ def decide(state):
     res.several = len(datasets) > 1
     ds = None
     request, decimals = take_decimals(request)
+    request = phrasal_verbs(year_ranges(request))
     try:
         plans = understand_parts(request, state.get("digest"), datasets, res, answers)
         it, ds = plans[0]

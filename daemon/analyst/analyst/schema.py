@@ -402,11 +402,9 @@ class Dataset:
         try:
             lo, hi = (tuple(int(x) for x in str(v)[:10].split("-")) for v in (d.min, d.max))
         except (TypeError, ValueError):
-            return None
+            return sample_step(d)
         days = (hi[0] - lo[0]) * 365.25 + (hi[1] - lo[1]) * 30.44 + (hi[2] - lo[2])
-        gap = days / max((d.distinct or 2) - 1, 1)
-        return next((f for f, a, b in (("D", 0.9, 1.1), ("W", 6.5, 7.5), ("M", 28, 31.5), ("Q", 88, 93),
-                                         ("Y", 360, 370)) if a <= gap <= b), None)
+        return step_of_gap(days / max((d.distinct or 2) - 1, 1))
 
     def rows_per_time(self):
         """About how many rows share one time point (1: a single series; more:
@@ -421,6 +419,26 @@ class Dataset:
         else:
             n = d.distinct or 0
         return self.rows / n if n else None
+
+
+def step_of_gap(days):
+    """The period ("D", "W", "M", "Q", "Y") of a gap in days between readings,
+    or None; trading days (about 1.4 days apart: no weekends) are daily."""
+    return next((f for f, a, b in (("D", 0.9, 1.6), ("W", 6.5, 7.5), ("M", 28, 31.5), ("Q", 88, 93),
+                                     ("Y", 360, 370)) if a <= days <= b), None)
+
+
+def sample_step(d):
+    """The period of a text date column the profile gave no min/max for,
+    read from the median gap between its first values when they are ISO
+    dates ("1959-01-01", "1959-02-01", ...: monthly), else None."""
+    import datetime
+    try:
+        days = [datetime.date.fromisoformat(str(x).strip()[:10]) for x in d.samples]
+    except ValueError:
+        return None
+    gaps = sorted(abs((b - a).days) for a, b in zip(days, days[1:]))
+    return step_of_gap(gaps[len(gaps) // 2]) if len(gaps) >= 2 else None
 
 
 class Term:
@@ -485,4 +503,18 @@ def best_columns(term, ds):
             best, cols = s, [c]
         elif s == best and s > 0:
             cols.append(c)
-    return best, cols
+    return best, drop_logs(term, cols)
+
+
+LOG_PREFIX = re.compile(r"^(?:log|ln|l)[ _]?(.+)$")
+
+
+def drop_logs(term, cols):
+    """Of several columns a term fits equally, leave out those that are the
+    log of another of them (log_volume beside volume), unless the term says log."""
+    if len(cols) < 2 or re.search(r"\b(log|ln|logarithm|logged)\b", norm(term)):
+        return cols
+    names = {c.norm for c in cols}
+    keep = [c for c in cols if not (LOG_PREFIX.match(c.norm) and LOG_PREFIX.match(c.norm).group(1) in names)]
+    return keep or cols
+
