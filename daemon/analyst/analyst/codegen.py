@@ -10,7 +10,7 @@ import json
 import re
 
 from analyst import aggs as aggs_mod
-from analyst import across, change, dateparts, units
+from analyst import across, carry, change, dateparts, units
 from analyst.codegen_counts import distinct_lines, op_count_rows, op_nunique, units_per_group
 from analyst import codegen_stats as st
 from analyst.codegen_stats import col, fs, lit
@@ -115,6 +115,8 @@ def preamble(it, conventions):
             lines += stat_lines(v, f, k)
         if f["kind"] == "prev":
             lines.append(f"print(f\"Threshold, {fs(f['said'])}: {{{f['value']}:,.4f}}\")")
+        if f["kind"] == "picked":   # "in that year": the period or group a part before found
+            lines.append(carry.said_line(f))
         lines.append(f"{v} = {v}[{filter_expr(v, f)}]")
     if it["filters"]:
         lines.append(f"print(f\"Rows matching{fs(filter_text(it))}: {{len({v}):,}}\")")
@@ -209,6 +211,8 @@ def filter_expr(v, f):
         if c.is_numeric() or all(x in c.values for x in vals):
             return f"{col(v, c)}.isin({vals!r})"
         return f"{col(v, c)}.astype(str).str.casefold().isin({[str(x).casefold() for x in vals]!r})"
+    if f["kind"] == "picked":
+        return carry.filter_expr(v, f)
     if f["kind"] == "prev":   # "above that value": the number a part before computed
         return f"{col(v, c)} {f['op']} {f['value']}"
     if f["kind"] == "stat":   # "above the mean": the statistic of the rows kept so far
@@ -243,6 +247,8 @@ def filter_text(it):
             parts.append(f"{f['col'].name} {f['op']} its {f['value']}")
         elif f["kind"] == "prev":
             parts.append(f"{f['col'].name} {f['op']} {f['said']}")
+        elif f["kind"] == "picked":
+            parts.append(f"in {f['said']}")
         elif f["kind"] == "range":
             lo, hi = (int(x) if float(x).is_integer() else x for x in f["value"])
             parts.append(f"{lo} <= {f['col'].name} <= {hi}")

@@ -221,7 +221,7 @@ def build_intent(request, ds, res, ds_names=()):
         op = "head"   # "rows where priority is B": the matching rows
     if date_part and op in (None, "time"):   # "average revenue by weekday": a grouping, not a series
         op, it["freq"] = "agg", None
-    period = re.search(PERIOD_RE, qf)
+    period = re.search(PERIOD_RE, qf) if not it.get("own_step") else None
     if period and it["agg"] in ("max", "min") and re.search(r"\b(which|what) \w+ (did|was|is|does) (it|this|that)\b"
                                                           r"|\band (in |at |on |during )?(which|what) \w+\b", qf + " " + q):
         period = None   # "the highest X, and in which year did it occur": the extreme value and where it is
@@ -347,11 +347,21 @@ def own_step(it, tokens, ds, described):
     if not words or not it["agg"] or it["agg"] == "count" or ds.step() != it["freq"]:
         return
     said = [t for t in tokens if t.f in words]
-    if len(said) != 1 or re.search(r"(per|by|each|every|a) (year|quarter|month|week|day)\b", it["request"], re.I):
+    text = said[0].text if said else ""
+    per = re.search(r"\b(per|by|each|every|a) (year|quarter|month|week|day)\b", it["request"], re.I)
+    if not said and per and per.group(1).lower() in ("per", "a") and it["agg"] in ("mean", "median") \
+            and not it["plot"] and not re.search(r"\b(show|list|table|chart|plot|over time|each|every|by)\b",
+                                                 it["request"], re.I):
+        said = [t for t in tokens if t.f == per.group(2).lower() and t.i and tokens[t.i - 1].f == per.group(1).lower()]
+        if len(said) == 1:   # "the average per month" on monthly data: the mean of the monthly rows
+            described.add(said[0].i - 1)
+            per, text = None, per.group(0)
+    if len(said) != 1 or per:
         return
     it["freq"] = None
+    it["own_step"] = True   # no "which month ..." period either
     described.add(said[0].i)
-    it.setdefault("assume_step", []).append(f"\u201c{said[0].text}\u201d read as what each row is ({ds.name} has one "
+    it.setdefault("assume_step", []).append(f"\u201c{text}\u201d read as what each row is ({ds.name} has one "
                                              f"row per {FREQ_UNIT[ds.step()]}): the statistic is over those rows")
 
 

@@ -13,7 +13,7 @@ the same answer.
 import json
 import re
 
-from analyst import answer, codegen, units
+from analyst import answer, carry, codegen, units
 from analyst.audit import FILLER, readings, unused_columns
 from analyst.intent import build_intent
 from analyst.parse import NeedAsk, Unknown, dataset_score, detect_agg, detect_aggs, detect_freq, find_mentions, tokenize
@@ -257,9 +257,15 @@ def understand_parts(request, digest, datasets, res, answers):
                 part = parts[k] = again   # a later "and for ..." repeats this one
         part, ref = refer_value(part, out[-1][0], k) if out else (part, None)
         try:
+            part, pick = carry.refer(part, out[-1][0], k) if out else (part, None)
             plan, borrowed = read_part(part, k, out, digest, datasets, res, answers)
             if ref is not None:
                 take_value(plan[0], ref)
+            if pick is not None and plan[1] is out[-1][1]:
+                carry.take(plan[0], pick)
+            elif pick is not None:
+                raise Unknown(f"I did not understand \u201c{pick['phrase'].strip()}\u201d: the part before is about "
+                              "another dataset.")
             if out:
                 carry_rows(plan[0], out[-1][0], part, borrowed)
         except Unknown as e:
@@ -376,6 +382,7 @@ def merged(out, texts, part, digest, datasets, res, answers):
 def understand(request, digest, datasets, res, answers):
     """(intent, dataset) for the request; a follow-up ("now for 2023", or a
     fragment not understood alone) is read together with the previous request."""
+    carry.unread(request)   # "in that quarter" no part before singled out
     prev = previous_request(digest)
     m = FOLLOW_UP.match(request)
     names = [d.name for d in datasets]
@@ -412,6 +419,7 @@ def generate_parts(plans, conventions):
             raise Unknown(f"Your request has {len(plans)} parts. In part {k}: {e.args[0]}") from None
         if any(f["kind"] == "prev" and f["value"] == f"part_value_{k}" for p, _ in plans[k:] for f in p["filters"]):
             code += f"part_value_{k} = value\n"   # a later part compares with this part's number
+        code += carry.code_after(plans, k)   # a later part keeps the period or group this part found
         codes.append(f"print({json.dumps('Part ' + str(k) + ': ' + purpose, ensure_ascii=False)})\n" + code)
         purposes.append(purpose)
     return "\n".join(codes), "; then ".join(purposes)
