@@ -28,12 +28,24 @@ ORDER = {"weekday": ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Sa
                    "September", "October", "November", "December"]}
 
 
+POOLED = r"\b(?:over |across |with )?all (?:the )?years (?:together|combined|pooled|taken together)\b" \
+         r"|\b(?:pooled|combined) (?:over|across) (?:all )?(?:the )?years\b"
+FULL_RANGE = {"quarter": r"\bQ1\s*(?:to|-|\u2013|through)\s*Q4\b",
+              "month": r"\bJan(?:uary)?\s*(?:to|-|\u2013|through)\s*Dec(?:ember)?\b"}
+
+
 def take(request):
-    """(request without the date-part phrase, "weekday" / "month" / "hour" or None)."""
+    """(request without the date-part phrase, "weekday" / "month" / "hour" or
+    None); with a month or quarter of the year, words that only say the
+    years are pooled ("all years together", "Q1 to Q4") go too."""
     for part, pat in PHRASES:
         m = re.search(pat, request, re.I)
         if m:
-            return (request[:m.start()] + " " + request[m.end():]).strip(), part
+            rest = (request[:m.start()] + " " + request[m.end():]).strip()
+            if part in FULL_RANGE:
+                rest = re.sub(POOLED + "|" + FULL_RANGE[part], " ", rest, flags=re.I)
+                rest = re.sub(r"\(\s*[,;]?\s*[,;]?\s*\)", " ", rest)
+            return rest, part
     return request, None
 
 
@@ -48,7 +60,7 @@ def group_column(ds, d, part, fmt):
                       f"{' and '.join(c.name for c in d.virtual[:2] if c is not None)}: there is no {part} in them.")
     names = {c.name for c in ds.columns}
     name = NAMES[part] if NAMES[part] not in names else f"{NAMES[part]}_of_{d.name}"
-    c = Column({"name": name, "dtype": "int64" if part in ("hour", "quarter") else "category", "kind": "categorical",
+    c = Column({"name": name, "dtype": "int64" if part == "hour" else "category", "kind": "categorical",
                 "distinct": len(ORDER.get(part, range(4 if part == "quarter" else 24)))})
     c.derived = (d, part, fmt)
     return c
@@ -59,8 +71,9 @@ def lines(v, c, col, lit):
     d, part, fmt = c.derived
     fa = f", format={lit(fmt)}" if fmt else ""
     when = f"pd.to_datetime({col(v, d)}{fa}, errors=\"coerce\")"
-    if part == "quarter":
-        out = [f"{col(v, c)} = {when}.dt.quarter"]
+    if part == "quarter":   # written Q1..Q4, in calendar order
+        out = [f"{col(v, c)} = pd.Categorical(\"Q\" + {when}.dt.quarter.astype(\"Int64\").astype(str), "
+               f"categories=[\"Q1\", \"Q2\", \"Q3\", \"Q4\"], ordered=True)"]
     elif part == "hour":
         out = [f"{col(v, c)} = {when}.dt.hour",
                f"if {col(v, c)}.nunique() <= 1:",

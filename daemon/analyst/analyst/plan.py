@@ -13,7 +13,7 @@ the same answer.
 import json
 import re
 
-from analyst import answer, carry, codegen, units
+from analyst import answer, carry, codegen, compare, units
 from analyst.audit import FILLER, readings, unused_columns
 from analyst.intent import build_intent
 from analyst.parse import NeedAsk, Unknown, dataset_score, detect_agg, detect_aggs, detect_freq, find_mentions, tokenize
@@ -242,7 +242,7 @@ def understand_parts(request, digest, datasets, res, answers):
     out, texts = [], []
     for k, part in enumerate(parts):
         if out:
-            part = same_period(part, out[-1][0])
+            part = compare.against_year(same_period(part, out[-1][0]), out[-1][0])   # "... compared with 2006"
         if out and PLOT_IT.fullmatch(part.strip(" .,;!?")):   # "..., then plot it": the part before, drawn
             out[-1][0]["plot"] = True
             continue
@@ -286,9 +286,9 @@ def understand_parts(request, digest, datasets, res, answers):
     return out
 
 
-PICK_RE = re.compile(r"(?:and )?(?:which|what) ([a-z_]+(?: of the year)?) (?:is|was|has|had|shows|showed) the "
-                     r"(highest|lowest|largest|smallest|biggest|greatest|most|least)(?: (?:one|value|average|mean|total))?",
-                     re.I)
+PICK_RE = re.compile(r"(?:and )?(?:(?:tell|show|give) me |(?:say|find|name) )?(?:which|what) ([a-z_]+(?: of the year)?) "
+                     r"(?:is|was|has|had|shows|showed) the (highest|lowest|largest|smallest|biggest|greatest|most|least|"
+                     r"strongest|weakest)(?: (?:one|value|average|mean|total))?", re.I)
 
 
 def pick_of_previous(part, prev):
@@ -303,7 +303,7 @@ def pick_of_previous(part, prev):
     word = norm(m.group(1).replace(" of the year", ""))
     if not (word in g.norm or singular(word) in g.snorm.split() or score_column(word, g) >= 60):
         return None
-    it = dict(prev, op="top", n=1, ascending=m.group(2).lower() in ("lowest", "smallest", "least"), plot=False)
+    it = dict(prev, op="top", n=1, ascending=m.group(2).lower() in ("lowest", "smallest", "least", "weakest"), plot=False)
     it["agg"] = prev.get("agg") or (prev.get("aggs") or [None])[0]
     it["borrowed"] = True
     return it
