@@ -14,6 +14,8 @@ covers (deterministic; created at test time, never committed):
                  ambiguous in every value), newest first (unrate, new_orders_index)
   edge_visits    a trial with 4 rows (periods) per subject: "how many patients" counts subjects
   edge_choice    a choice survey: one row per person and option (mode), choice = 1 on the one chosen
+  edge_survey    respondents with an education level written in words ("bachelor's degree or higher"),
+                 a 1-7 trust score and voted 0/1
 
 write_all(dir) returns {name: path}; the frames themselves come from frames().
 """
@@ -83,6 +85,11 @@ def frames():
     out["edge_choice"] = pd.DataFrame({"person": np.repeat(people, 4), "mode": modes * len(people),
                                        "choice": [int(k == p) for p in picked for k in range(4)],
                                        "cost": rq.uniform(10, 90, 4 * len(people)).round(1)})
+    rs = np.random.RandomState(13)   # its own stream again
+    r = 140
+    out["edge_survey"] = pd.DataFrame({
+        "educ": rs.choice(["less than high school", "high school", "some college", "bachelor's degree or higher"], r),
+        "trust": rs.randint(1, 8, r), "voted": rs.randint(0, 2, r)})
     return out
 
 

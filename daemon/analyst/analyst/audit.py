@@ -21,7 +21,7 @@ investigate consider calculated calculating computed computing using based follo
 approximately result results answer answers variable variables feature features field fields observations
 whether exist exists study survey whose name they them their among occur occurs occurred happen happens
 happened reported reporting having surveyed recorded measured observed listed included sampled studied
-interviewed asked often""".split())
+interviewed asked often figure figures""".split())
 
 
 def unmatched_words(tokens, ms, ds_names, described=()):

@@ -57,6 +57,9 @@ def found(prev):
             return {"kind": "period", "col": prev["date"], "freq": freq, "how": how, "word": FREQ_WORD[freq]}
         return None
     g = prev.get("group")
+    if op == "agg" and g is None and len(ms) == 1 and aggs in (["min"], ["max"]):
+        d = row_date(prev, ms[0])   # "when were X at their lowest": the date of that row
+        return {"kind": "period", "col": d, "freq": None, "how": "row", "date_of": aggs[0]} if d is not None else None
     if op == "agg" and g is not None and not prev.get("group2") and len(ms) == 1 and len(aggs) <= 1:
         how = direction(prev)
         return {"kind": "group", "col": g, "how": how} if how else None
@@ -66,13 +69,23 @@ def found(prev):
     return None
 
 
+def row_date(it, m):
+    """The one real date column a minimum or maximum of m is printed with (codegen.where_columns), or None."""
+    from analyst.codegen import where_columns
+    where = where_columns(it["ds"], m)
+    cols = [c for c in it["ds"].columns if c.name in where]
+    if len(where) != 1 or len(cols) != 1 or not cols[0].is_date() or cols[0].time_part():
+        return None
+    return cols[0]
+
+
 def names(word, what):
     """True when a noun ("year", "firm", "group") names what the part before found."""
     w = norm(word)
     if w in ("period", "one", "group", "category", "class"):
         return True
     if what["kind"] == "period":
-        return PERIOD_FREQ.get(singular(w)) == what["freq"]
+        return PERIOD_FREQ.get(singular(w)) == what["freq"] or what["freq"] is None and singular(w) in PERIOD_FREQ
     c = what["col"]
     part = c.time_part() if hasattr(c, "time_part") else None
     return (part is not None and singular(w) == part) or w in c.norm.split() or singular(w) in c.snorm.split() \
@@ -89,6 +102,8 @@ def refer(part, prev, k):
         word = m.group(1)
         if what is not None and names(word, what):
             rest = (part[:m.start()] + part[m.end():]).strip(" ,")
+            if what["kind"] == "period" and what["freq"] is None:   # the row's date, taken at the period the part names ("that month")
+                what = dict(what, freq=PERIOD_FREQ.get(singular(norm(word)), "D"), word=singular(norm(word)))
             return re.sub(r"\s{2,}", " ", rest), dict(what, k=k, phrase=m.group(0))
     unread(part, "the part before finds no single")
     return part, None
@@ -120,6 +135,9 @@ def take(it, what):
 def pick_lines(what, k):
     """Lines after part k's code keeping what it found (from its `result`)."""
     how = what["how"]
+    if how == "row":   # the date printed with the minimum / maximum (aggs.value_lines' `at`)
+        fmt = what["col"].date_format
+        return [f"part_pick_{k} = pd.to_datetime(at[{lit(what['col'].name)}]" + (f", format={lit(fmt)})" if fmt else ")")]
     expr = "result.index[0]" if how == "first" else f"result.idx{how}()"
     return [f"part_pick_{k} = {expr}"]
 
@@ -143,7 +161,8 @@ def label(f):
 def said_line(f):
     """The line printing the carried period or group (the answer names it)."""
     noun = f["found"].get("word") or f["col"].name
-    how = {"max": "the highest", "min": "the lowest", "first": "the top one"}[f["found"]["how"]]
+    how = {"max": "the highest", "min": "the lowest", "first": "the top one",
+           "row": f"the {'lowest' if f['found'].get('date_of') == 'min' else 'highest'} value's"}[f["found"]["how"]]
     return f"print(f\"{fs(noun.capitalize())} found in part {f['found']['k']} ({how}): {{{label(f)}}}\")"
 
 

@@ -94,6 +94,36 @@ def rate_condition(it):
             return
 
 
+def rate_population(it):
+    """"What percentage of the smokers had a low-birth-weight baby?": a rate
+    naming two 0/1 or yes/no columns counts the one named last among the
+    rows of the one named after "of (the)" / "among" (kept where it is 1 or
+    yes, said), not the first one's rate with the second left unused."""
+    cols = list(dict.fromkeys((it.get("measures") or []) + (it.get("others") or [])))
+    if it["op"] != "rate" or it.get("group") is not None or it.get("condition") is not None or len(cols) != 2 \
+            or not all(c.is_binary01() or c.is_flag() for c in cols):
+        return
+    tokens = it["tokens"]
+    ms = {}
+    for m in sorted(it["mentions"], key=lambda m: m.start):   # each column's first mention ("ui" after its description)
+        if m.value is None and len(m.cols) == 1 and m.cols[0] in cols and m.role is None:
+            ms.setdefault(m.cols[0].name, m)
+    if len(ms) != 2:
+        return
+    first, last = sorted(ms.values(), key=lambda m: m.start)
+    before = [t.f for t in tokens[max(0, first.start - 2):first.start]]
+    if not (before[-1:] in (["of"], ["among"]) or before in (["of", "the"], ["among", "the"], ["for", "the"])):
+        return
+    pop = first.cols[0]
+    f = {"kind": "flag", "col": pop, "op": "==", "value": "yes"} if pop.is_flag() else \
+        {"kind": "compare", "col": pop, "op": "==", "value": 1}
+    f["assume"] = f"\u201c{first.term}\u201d read as the rows where {pop.name} = {f['value']}, and the share counts {last.cols[0].name}"
+    f["span"] = set(range(first.start, first.end))
+    it["filters"].append(f)
+    it["measures"] = [c for c in it.get("measures") or [] if c is not pop]
+    it["others"] = [c for c in it.get("others") or [] if c is not pop]
+
+
 SEVERAL_OPS = {"agg", "count_rows", "value_counts", "ttest", "rate"}
 REST_RE = (r"\b(and|or|vs\.?|versus|compared (to|with)|than) (of |for |to )?(those|the ones|people|ones|rows|the rest|"
            r"everyone|all the others|the others|others)\b(?! with\b| whose\b| where\b)"

@@ -15,7 +15,7 @@ from analyst.parse import (Unknown, PLOT_RE, FREQ_WORDS, AGG_WORDS, detect_agg, 
 from analyst import across, change, dateparts, units
 from analyst.audit import FILLER, MODIFIER_SKIP, account, check_unmatched, unmatched_words, unused_numbers
 from analyst.described import described_tokens, measure_nouns, modifiers, percent_values, row_modifiers
-from analyst.groups import choice_verb, has_group, rate_condition, regroup, several_values, versus_rest
+from analyst.groups import choice_verb, has_group, rate_condition, rate_population, regroup, several_values, versus_rest
 from analyst.phrasing import take_sort
 from analyst.resolve import date_format_for
 from analyst.roles import counted, roles
@@ -310,6 +310,7 @@ def build_intent(request, ds, res, ds_names=()):
             it["op"] = "value_counts"
     orphan_filters(it)
     rate_condition(it)
+    rate_population(it)
     change.plan(it, tokens, qf)
     for c in [it.get("date")]:   # a date column taken after roles() (a change, an edge, "on which date"): its format
         if c is not None and not c.dtype.startswith("datetime") and not getattr(c, "virtual", None) \

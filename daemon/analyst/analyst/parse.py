@@ -63,7 +63,7 @@ COMPARATORS = [
     ("<", r"(<|under|below|less than|fewer than|lower than|smaller than)"),
     ("==", r"(==|=|equals|equal to|is|of exactly|exactly)"),
 ]
-PLOT_RE = r"\b(plot|chart|graph|draw|visuali[sz]e|bar|bars|figure|diagram|pie)\b"
+PLOT_RE = r"\b(plot|chart|graph|draw|visuali[sz]e|bar|bars|(?<!was the )(?<!is the )figure|diagram|pie)\b"   # "what was the figure": a number
 
 
 class NeedAsk(Exception):
@@ -138,7 +138,14 @@ def find_mentions(tokens, ds, dataset_names=()):
     skip_names = {norm(n) for n in dataset_names}
     while i < len(tokens):
         found = None
-        for n in (3, 2, 1):
+        for n in (5, 4):   # a category value of several words ("bachelor's degree or higher")
+            run = tokens[i:i + n]
+            val = _value_match(norm(" ".join(t.text for t in run)), ds) \
+                if len(run) == n and all(t.kind in ("w", "q") for t in run) else None
+            if val:
+                found = Mention(i, i + n, " ".join(t.text for t in run), 0, [val[0]], value=val[1])
+                break
+        for n in (3, 2, 1) if found is None else ():
             run = tokens[i:i + n]
             if len(run) < n or any(t.kind not in ("w", "q") for t in run):
                 continue

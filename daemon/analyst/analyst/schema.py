@@ -173,6 +173,9 @@ class Column:
         top = [t[0] for t in (p.get("top") or []) if isinstance(t, list) and t]
         self.values = list(dict.fromkeys(self.samples + top))
         self.sample_keys = {norm(s): s for s in self.values if isinstance(s, str) and norm(s)}
+        for s in self.values:   # "bachelor's degree": the request's words lose the "'s"
+            if isinstance(s, str) and re.search(r"['\u2019]s\b", s):
+                self.sample_keys.setdefault(norm(re.sub(r"['\u2019]s\b", "", s)), s)
 
     @functools.cached_property
     def _is_date(self):
