@@ -17,7 +17,7 @@ import re
 from analyst.codegen_stats import col, fs, lit
 
 CHANGE_RE = re.compile(r"\b(grow|grows|grew|grown|growth|increase[sd]?|decrease[sd]?|rise|rises|rose|risen|"
-                       r"fall|falls|fell|fallen|decline[sd]?|drop|drops|dropped|change[sd]?|gain(?:ed)?)\b", re.I)
+                       r"fall|falls|fell|fallen|decline[sd]?|drop|drops|dropped|change[sd]?|gain(?:ed)?|difference)\b", re.I)
 GROWTH_RE = re.compile(r"\b(growth|grow|grew|grown|growth rates?)\b", re.I)
 CHANGE_WORDS = set("""grow grows grew grown growth increase increases increased decrease decreases decreased rise
 rises rose risen fall falls fell fallen decline declines declined drop drops dropped change changes changed gain gained

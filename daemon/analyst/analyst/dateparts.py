@@ -22,7 +22,7 @@ PHRASES = [  # (part, pattern)
     ("hour", r"\b(?:(?:by|per|for each|for every|each|across|at)\s+)?(?:the\s+|an?\s+)?(?:hour of (?:the )?day|hours of (?:the )?day|"
              r"time of day|hour)\b"),
 ]
-NAMES = {"weekday": "weekday", "month": "month_name", "hour": "hour", "quarter": "quarter_of_year"}
+NAMES = {"weekday": "weekday", "month": "month_name", "hour": "hour", "quarter": "quarter_of_year", "year": "year"}
 ORDER = {"weekday": ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"],
          "month": ["January", "February", "March", "April", "May", "June", "July", "August",
                    "September", "October", "November", "December"]}
@@ -60,7 +60,7 @@ def group_column(ds, d, part, fmt):
                       f"{' and '.join(c.name for c in d.virtual[:2] if c is not None)}: there is no {part} in them.")
     names = {c.name for c in ds.columns}
     name = NAMES[part] if NAMES[part] not in names else f"{NAMES[part]}_of_{d.name}"
-    c = Column({"name": name, "dtype": "int64" if part == "hour" else "category", "kind": "categorical",
+    c = Column({"name": name, "dtype": "int64" if part in ("hour", "year") else "category", "kind": "categorical",
                 "distinct": len(ORDER.get(part, range(4 if part == "quarter" else 24)))})
     c.derived = (d, part, fmt)
     return c
@@ -74,6 +74,8 @@ def lines(v, c, col, lit):
     if part == "quarter":   # written Q1..Q4, in calendar order
         out = [f"{col(v, c)} = pd.Categorical(\"Q\" + {when}.dt.quarter.astype(\"Int64\").astype(str), "
                f"categories=[\"Q1\", \"Q2\", \"Q3\", \"Q4\"], ordered=True)"]
+    elif part == "year":   # the calendar year, to set years side by side
+        out = [f"{col(v, c)} = {when}.dt.year"]
     elif part == "hour":
         out = [f"{col(v, c)} = {when}.dt.hour",
                f"if {col(v, c)}.nunique() <= 1:",

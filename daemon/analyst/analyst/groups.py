@@ -138,7 +138,7 @@ def several_values(it, q):
     column has two values (else refused, said why)."""
     years = list(dict.fromkeys(f["value"] for f in it["filters"] if f["kind"] == "year"))
     if len(years) > 1:   # "the total realinv in 2000 and in 2008": per year, not rows of both years at once
-        ycol = next((c for c in it["ds"].columns if c.time_part() == "year"), None)
+        ycol = next((c for c in it["ds"].columns if c.time_part() == "year"), None) or year_of_date(it)
         if ycol is None:
             raise Unknown(f"I read {' and '.join(map(str, years))} as years to set side by side, but "
                           f"{it['ds'].name} has no year column to group by, so I did not answer. Ask per year, "
@@ -172,6 +172,18 @@ def several_values(it, q):
                       f"\u201caverage COLUMN by {c.name}\u201d.")
     it["rest_of"] = rest.group(0)
     _group_by(it, c, conds, None)
+
+
+def year_of_date(it):
+    """The calendar year of the dataset's one date column, as a derived
+    column ("the average co2 for 1960 and for 2000" on weekly dates), or None."""
+    from analyst import dateparts
+    dates = [d for d in it["ds"].date_columns() if not getattr(d, "virtual", None)]
+    if len(dates) != 1:
+        return None
+    d = dates[0]
+    fmt = (it.get("formats") or {}).get(d.name) or (None if d.dtype.startswith("datetime") else d.date_format)
+    return dateparts.group_column(it["ds"], d, "year", fmt)
 
 
 def _group_by(it, c, used, vals):
