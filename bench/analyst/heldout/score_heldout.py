@@ -104,13 +104,16 @@ def score_batch(path, asker, work, verbose, only):
     frames, csvs = {}, {}
     rows = []
     t0 = time.perf_counter()
+    # project names unique across batches: a question asked back leaves its
+    # project behind (its turn waits for an answer, `project rm` refuses)
+    stem = os.path.splitext(os.path.basename(path))[0]
     for n, q in enumerate(qs):
         name = q["dataset"]
         if name not in csvs:
             csvs[name] = data.write(name, work)
             frames[name] = data.load(csvs[name])
         try:
-            reply = asker.ask("q%d" % n, csvs[name], name, q["request"])
+            reply = asker.ask("%s-q%d" % (stem, n), csvs[name], name, q["request"])
             cls, note, failed = classify(q, reply, frames[name])
         except Exception as e:  # a crash is a wrong answer nobody was warned about
             reply, cls, note, failed = None, "wrong-silently", "%s: %s" % (type(e).__name__, e), []
