@@ -26,11 +26,11 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import dasklib  # noqa: E402
 from dasklib import Session, skip_unless_built  # noqa: E402
+from kcli import wait_for_marker  # noqa: E402  (dasklib put tests/kernel on the path)
 
 SLOW = r'''
 import time
@@ -118,22 +118,13 @@ o.map_partitions(slow).amount.sum().compute()
 '''
 
 
-def wait_for(path, proc, limit=120):
-    """Wait until path exists; a guard against hangs only."""
-    deadline = time.monotonic() + limit
-    while not os.path.exists(path):
-        assert proc.poll() is None, "the run ended before its marker: %s" % (proc.communicate(),)
-        assert time.monotonic() < deadline, "marker %s never appeared" % path
-        time.sleep(0.05)
-
-
 def check_interrupt(s, path):
     r, p = s.run_json("kept = dfs['orders'].npartitions; kept", timeout=300)
     assert r and r["ok"], p.stdout + p.stderr
     parts = int(r["result"]["repr"])
     assert parts >= 10, parts
     proc = s.popen("-p", s.project, "run", INTERRUPTED)
-    wait_for(os.path.join(s.path, "outputs", "dask_started"), proc)
+    wait_for_marker(os.path.join(s.path, "outputs", "dask_started"), proc, limit=120)
     s.daa("-p", s.project, "kernel", "interrupt")
     out, err = proc.communicate(timeout=120)
     assert proc.returncode == 1 and "KeyboardInterrupt" in out + err, (out, err)

@@ -11,6 +11,7 @@ Every call has a timeout that only guards against hangs.
 import os
 import shutil
 import sys
+import time
 
 ROOT = os.environ.get("DAA_ROOT") or os.path.abspath(
     os.path.join(os.path.dirname(__file__), "..", ".."))
@@ -32,3 +33,13 @@ def data_digest(path):
 
 def rmtree(p):
     shutil.rmtree(p, ignore_errors=True)
+
+
+def wait_for_marker(path, proc, limit=60):
+    """Wait until path exists (a running step's marker file) while proc (the
+    `daa run` of that step) has not ended; guards against hangs only."""
+    deadline = time.monotonic() + limit
+    while not os.path.exists(path):
+        assert proc.poll() is None, "the run ended before its marker: %s" % (proc.communicate(),)
+        assert time.monotonic() < deadline, "marker %s never appeared" % path
+        time.sleep(0.05)

@@ -16,19 +16,9 @@ limit through the daemon by tests/sandbox/test_attack_resources.py."""
 import os
 import signal
 import sys
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from kcli import Session, skip_unless_built  # noqa: E402
-
-def wait_for(path, proc, limit=60):
-    """Wait until path exists (a step's marker); guards against hangs only."""
-    deadline = time.monotonic() + limit
-    while not os.path.exists(path):
-        assert proc.poll() is None, "the run ended before its marker: %s" % (proc.communicate(),)
-        assert time.monotonic() < deadline, "marker %s never appeared" % path
-        time.sleep(0.05)
-
+from kcli import Session, skip_unless_built, wait_for_marker  # noqa: E402
 
 def main():
     skip_unless_built()
@@ -61,7 +51,7 @@ def main():
         marker = os.path.join(s.path, "outputs", "sleeping")
         proc = s.popen("-p", "demo", "run",
                        "import time; open('outputs/sleeping', 'w').close(); time.sleep(60)")
-        wait_for(marker, proc)
+        wait_for_marker(marker, proc)
         os.kill(pid, signal.SIGKILL)
         out, err = proc.communicate(timeout=60)
         assert proc.returncode == 1 and "killed" in err and "fresh kernel" in err, (out, err)
@@ -72,7 +62,7 @@ def main():
         marker = os.path.join(s.path, "outputs", "spinning")
         proc = s.popen("-p", "demo", "run",
                        "open('outputs/spinning', 'w').close()\nwhile True: pass")
-        wait_for(marker, proc)
+        wait_for_marker(marker, proc)
         s.daa("-p", "demo", "kernel", "interrupt")
         out, err = proc.communicate(timeout=60)
         assert proc.returncode == 1 and "KeyboardInterrupt" in out + err, (out, err)
