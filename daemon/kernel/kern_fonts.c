@@ -43,7 +43,6 @@
 static struct {
 	bool checked, valid;       /* the stamp was checked this run; the list is usable */
 	bool helper_started;       /* once per daemon run */
-	pid_t pid;
 	uint64_t child, timer;
 	char tmp[PATH_MAX];        /* the helper's temp dir */
 	char cache[PATH_MAX];      /* "" when there is no cache folder */
@@ -110,8 +109,43 @@ static bool is_font_list(const char *name)
 	       !strchr(name, '/');
 }
 
-/* Copy every font list of folder from into folder to; how many were copied. */
-static int copy_lists(const char *from, const char *to)
+/* A kernel's own copy of the font list name in folder dirfd, as to/name: a
+ * plain new file (the folder is the kernel's private temp, made just now,
+ * and thrown away with it; the kernel starts after the copy), so no temp
+ * file, rename or fsync on the loop at each kernel start. */
+static int copy_plain(int dirfd, const char *name, const char *to)
+{
+	char path[PATH_MAX];
+	struct stat st;
+	int src = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC), dst = -1, rc = -1;
+	if (src >= 0 && fstat(src, &st) == 0 && S_ISREG(st.st_mode) && st.st_size <= FONTS_FILE_MAX &&
+	    snprintf(path, sizeof path, "%s/%s", to, name) < (int)sizeof path)
+		dst = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (dst >= 0) {
+		rc = fsu_copy_fd(src, dst) == (long long)st.st_size ? 0 : -1;
+		if (close(dst) < 0 || rc < 0) {
+			unlink(path);   /* no half list: the kernel would fail to read it */
+			rc = -1;
+		}
+	}
+	if (src >= 0)
+		close(src);
+	return rc;
+}
+
+/* A list kept in the cache: read whole (capped) and written atomically. */
+static int copy_durable(int dirfd, const char *name, const char *to)
+{
+	size_t len = 0;
+	char *data = read_small(dirfd, name, &len);
+	int rc = data ? write_in(to, name, data, len) : -1;
+	free(data);
+	return rc;
+}
+
+/* Copy every font list of folder from into folder to (into the cache:
+ * durable; into a kernel's temp: plain); how many were copied. */
+static int copy_lists(const char *from, const char *to, bool durable)
 {
 	int ffd = open(from, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	DIR *d = ffd < 0 ? NULL : fdopendir(ffd);
@@ -121,13 +155,10 @@ static int copy_lists(const char *from, const char *to)
 		return 0;
 	}
 	int n = 0;
-	for (struct dirent *e; (e = readdir(d));) {
-		size_t len = 0;
-		char *data = is_font_list(e->d_name) ? read_small(dirfd(d), e->d_name, &len) : NULL;
-		if (data && write_in(to, e->d_name, data, len) == 0)
+	for (struct dirent *e; (e = readdir(d));)
+		if (is_font_list(e->d_name) &&
+		    (durable ? copy_durable : copy_plain)(dirfd(d), e->d_name, to) == 0)
 			n++;
-		free(data);
-	}
 	closedir(d);
 	return n;
 }
@@ -192,7 +223,7 @@ static void helper_collect(const char *python)
 		snprintf(fm_path, sizeof fm_path, "%s", path);
 	free(path);
 	expected_stamp(python, fm_path, stamp, sizeof stamp);
-	if (!stamp[0] || copy_lists(mpl, fonts.cache) == 0 ||
+	if (!stamp[0] || copy_lists(mpl, fonts.cache, true) == 0 ||
 	    write_in(fonts.cache, "stamp", stamp, strlen(stamp)) < 0) {
 		log_warn("kernel: the font helper's list could not be kept in %s", fonts.cache);
 		return;
@@ -234,7 +265,6 @@ static void helper_start(const struct kp_settings *s)
 		log_warn("kernel: cannot start the font helper: %s", err.msg);
 		return;
 	}
-	fonts.pid = pid;
 	fonts.child = loop_child_watch(kern_g.l, pid, helper_done, NULL);
 	if (!fonts.child) {
 		kill(pid, SIGKILL);
@@ -256,7 +286,7 @@ void kern_fonts_seed(const struct kp_settings *s, const char *mpl_dir)
 			return;
 	}
 	if (fonts.valid)
-		copy_lists(fonts.cache, mpl_dir);
+		copy_lists(fonts.cache, mpl_dir, false);
 	else if (fonts.cache[0] && !fonts.helper_started && kern_g.l)
 		helper_start(s);
 }
