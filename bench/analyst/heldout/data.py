@@ -435,3 +435,54 @@ BUILDERS.update({
     "german_income": _german_income,
     "grad_school": _grad_school,
 })
+
+
+# ---- datasets added with test6.json (written blind to the analyst; appended,
+# nothing above changed). The Vega project's example data as Debian's
+# python3-vega-datasets ships it (tools/deps.sh installs it), each written as
+# the user's file would look: as shipped but for a JSON file written as CSV.
+_VEGA_DIR = "/usr/lib/python3/dist-packages/vega_datasets/_data"
+
+
+def _vega(fname, **kw):
+    """One of the Vega example files, read as shipped (JSON or CSV)."""
+    path = os.path.join(_VEGA_DIR, fname)
+    if fname.endswith(".json"):
+        return pd.read_json(path, convert_dates=False, **kw)
+    return pd.read_csv(path, **kw)
+
+
+def _driving():
+    """Miles driven per person per year in the US and the price of a gallon
+    of gas in 2010 dollars, 1956-2010 (the New York Times' "Driving Shifts
+    Into Reverse"); the chart's label-side column dropped."""
+    return _vega("driving.json").drop(columns=["side"])
+
+
+BUILDERS.update({
+    # 1970-1982 cars of the StatLib auto-mpg file: Year written "1970-01-01"
+    "cars": lambda: _vega("cars.json"),
+    # Seattle daily weather 2012-2015: precipitation mm, temperatures deg C,
+    # wind m/s, the day's weather word; dates "2012/01/01"
+    "seattle_weather": lambda: _vega("seattle-weather.csv"),
+    # Immer's Minnesota barley trial: yield in bushels per acre of 10
+    # varieties at 6 sites in 1931 and 1932
+    "barley": lambda: _vega("barley.json"),
+    # US employment by industry (BLS, thousands of jobs, seasonally
+    # adjusted), monthly 2006-2015; nonfarm_change = the month's change
+    "us_employment": lambda: _vega("us-employment.csv"),
+    # monthly share prices of 5 companies 2000-2010, long format, dates
+    # written "Jan 1 2000"
+    "stock_prices": lambda: _vega("stocks.csv"),
+    # Iowa's net electricity generation (thousand MWh) by source 2001-2017,
+    # the year written "2001-01-01"
+    "iowa_electricity": lambda: _vega("iowa-electricity.csv"),
+    # US airports (FAA): code, name, city, state, country, position
+    "airports": lambda: _vega("airports.csv"),
+    # Nightingale's Crimean War deaths by month and cause, Apr 1854-Mar 1856
+    "crimea": lambda: _vega("crimea.json"),
+    # Playfair's price of wheat (shillings per quarter) and weekly wages
+    # (shillings), every 5 years 1565-1820 (wages end in 1810)
+    "wheat": lambda: _vega("wheat.json"),
+    "driving": _driving,
+})
