@@ -4,8 +4,14 @@ kernel cannot load the file whole: MemoryError; profile; three `daa ask`
 answers equal to pandas outside daa; peak RSS under the limit) on a CSV 1.5 ×
 the kernel's real memory limit (416 MiB), fast enough for `make test`;
 the five-times file is `make check`'s (daa-test-slow).  The file is written
-once per build tree (bigdata.shared_big) and test_over_limit_cluster.py
-reads the same one."""
+once per build tree (bigdata.shared_big).
+
+The same checks through a Dask cluster are test_five_times_cluster.py's
+(`make check`); `make test` had them at 2 x a 312 MiB kernel on this file
+too (test_over_limit_cluster.py, 35-55 s of CPU) until session 19, which
+left them to `make check`: each part is still in `make test` (the cluster
+answering and interrupted: test_cluster.py, its progress:
+test_cluster_progress.py; a file over the kernel's limit: this test)."""
 # daa-test-timeout: 900
 import os
 import sys
