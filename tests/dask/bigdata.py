@@ -20,7 +20,8 @@ shared_big() writes such a file once per build tree and size: under
 $DAA_BUILD/tests/bigdata/, named by its size, seed and a digest of this
 file (the generator), with its reference answers beside it (JSON), so
 later runs (and a `make check` after a `make test`) read it instead of
-writing it again.  A lock makes a test that asks while another writes it wait for that one."""
+writing it again.  A lock makes a test that asks while another writes it
+wait for that one."""
 import fcntl
 import hashlib
 import io
