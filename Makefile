@@ -58,6 +58,22 @@ $(OBJ)/%.o: %.c
 
 include $(wildcard */module.mk tests/*/module.mk bench/*/module.mk)
 
+# The analyst and the kernel runtime byte-compiled beside their sources
+# (__pycache__, not in git): the daemon runs the analyst with
+# PYTHONDONTWRITEBYTECODE and a kernel cannot write into its runtime, so
+# without these every analyst call (0.16 -> 0.07 s) and every kernel start
+# compiled them again.  With the kernels' interpreter (KERNEL_PYTHON, the
+# config's default); skipped when it is not installed yet (make deps).
+KERNEL_PYTHON ?= /usr/bin/python3
+PY_TREES := daemon/analyst sandbox/python
+PY_SRCS := $(shell find $(PY_TREES) -name '*.py' 2>/dev/null)
+$(BUILD)/pyc.stamp: $(PY_SRCS)
+	@mkdir -p $(dir $@)
+	@if [ -x $(KERNEL_PYTHON) ]; then \
+		$(KERNEL_PYTHON) -m compileall -q $(PY_TREES) && touch $@; \
+	else echo "note: $(KERNEL_PYTHON) not found: Python sources not byte-compiled"; fi
+ALL_TARGETS += $(BUILD)/pyc.stamp
+
 build-all: $(ALL_TARGETS) $(TEST_BINS)
 .PHONY: build-all
 

@@ -68,6 +68,13 @@ copy_tree daemon/analyst "$SHARE/analyst"
 for f in "$SHARE/runtime/daa_kernel.py" "$SHARE/analyst/daa_analyst.py"; do
 	[ -f "$f" ] && chmod 0755 "$f"
 done
+# byte-compiled where they are installed (the analyst runs with
+# PYTHONDONTWRITEBYTECODE, a kernel cannot write there): see the Makefile
+KERNEL_PYTHON=${KERNEL_PYTHON:-/usr/bin/python3}
+if [ -x "$KERNEL_PYTHON" ]; then
+	"$KERNEL_PYTHON" -m compileall -q "$SHARE/runtime" "$SHARE/analyst" >/dev/null ||
+		echo "note: byte-compiling the Python runtime failed (it still runs, slower)" >&2
+fi
 
 # Desktop integration for daa-tray: application menu entry, icons (hicolor),
 # the autostart template `daa tray --autostart on` copies to

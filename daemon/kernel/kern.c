@@ -438,7 +438,7 @@ struct kern *kern_spawn(const char *project, struct proto_err *err)
 		proto_fail(err, PROTO_ERR_INTERNAL, "out of memory");
 		return NULL;
 	}
-	if (kp_spawn(&kern_g.set, &k->sp, err) < 0) {
+	if (kp_spawn(&kern_g.set, project != NULL, &k->sp, err) < 0) {
 		kern_g.last_error_code = err->code;
 		snprintf(kern_g.last_error, sizeof kern_g.last_error, "%s", err->msg);
 		free(k);

@@ -67,8 +67,12 @@ struct kp_settings {
 
 /* Fill the paths of s (python and runtime_dir may be preset); -1 with err. */
 int kp_resolve(struct kp_settings *s, struct proto_err *err);
-/* Start one kernel (no project yet: the runtime seals at bind).  -1 with err. */
-int kp_spawn(const struct kp_settings *s, struct kp_spawn *out, struct proto_err *err);
+/* Start one kernel (no project yet: the runtime seals at bind).  for_project:
+ * a project waits for it (not a warm spare started ahead of need), so its
+ * runtime leaves matplotlib to the first step that plots and is ready
+ * sooner (daa_kernel.py --plots-on-demand).  -1 with err. */
+int kp_spawn(const struct kp_settings *s, bool for_project, struct kp_spawn *out,
+	     struct proto_err *err);
 /* Start argv like a kernel (same policy, environment, a temp dir of its own,
  * written into tmp) but with no socket, no project, stdout/stderr to
  * /dev/null: the font helper.  Its pid, or -1 with err. */

@@ -201,7 +201,8 @@ static int spawn_child(const struct kp_settings *s, struct kp_spawn *o, char *co
 	return 0;
 }
 
-int kp_spawn(const struct kp_settings *s, struct kp_spawn *o, struct proto_err *err)
+int kp_spawn(const struct kp_settings *s, bool for_project, struct kp_spawn *o,
+	     struct proto_err *err)
 {
 	int sv[2] = {-1, -1}, lp[2] = {-1, -1};
 	memset(o, 0, sizeof *o);
@@ -219,7 +220,8 @@ int kp_spawn(const struct kp_settings *s, struct kp_spawn *o, struct proto_err *
 	}
 	char script[PATH_MAX + 32];
 	snprintf(script, sizeof script, "%s/daa_kernel.py", s->runtime_dir);
-	char *argv[] = {(char *)s->python, (char *)"-I", script, NULL};
+	char *argv[] = {(char *)s->python, (char *)"-I", script,
+			for_project ? (char *)"--plots-on-demand" : NULL, NULL};
 	if (spawn_child(s, o, argv, sv[1], lp[1], err) < 0)
 		goto fail;
 	close(sv[1]);

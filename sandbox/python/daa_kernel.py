@@ -75,7 +75,7 @@ def main():
     signal.signal(signal.SIGINT, signal.SIG_IGN)   # nothing to interrupt while warming
     fd = _channel_fd()
     try:
-        libs = warm.warm_up()
+        libs = warm.warm_up(plots="--plots-on-demand" not in sys.argv[1:])
         import msgpack
         from daakernel import progress, runner
         from daakernel.session import Session

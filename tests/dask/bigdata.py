@@ -18,10 +18,10 @@ one more pass over hundreds of MiB.
 
 shared_big() writes such a file once per build tree and size: under
 $DAA_BUILD/tests/bigdata/, named by its size, seed and a digest of this
-file (the generator), with its reference answers beside it (JSON), so the
-tests of one run (test_over_limit.py and test_over_limit_cluster.py use
-the same file) and later runs read it instead of writing it again.  A
-lock makes a test that asks while another writes it wait for that one."""
+file (the generator), with its reference answers beside it (JSON), so
+later runs (and a `make check` after a `make test`) read it instead of
+writing it again.  A lock makes a test that asks while another writes it
+wait for that one."""
 import fcntl
 import hashlib
 import io

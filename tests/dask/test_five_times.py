@@ -146,9 +146,9 @@ def file_bytes(factor, limit_mb):
 def main(factor=None, config=None, on_cluster=None, limit_mb=None, size=None, asks=ASKS):
     """The checks on a file `factor` (default FACTOR) times the kernel's
     limit (limit_mb, default LIMIT_MB), of file_bytes() unless `size` says
-    (a larger one: test_over_limit_cluster.py shares test_over_limit.py's
-    file).  config: extra daemon config merged over the kernel's limit
-    (e.g. compute.dask_scheduler); on_cluster(s): more checks after the
+    (a larger one, e.g. a file shared with another test).  config: extra
+    daemon config merged over the kernel's limit (e.g.
+    compute.dask_scheduler); on_cluster(s): more checks after the
     answers (test_five_times_cluster.py); asks: which of ASKS to ask."""
     global FACTOR, LIMIT_MB
     FACTOR = factor or FACTOR

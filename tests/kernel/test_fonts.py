@@ -32,7 +32,9 @@ def main():
     shared = os.path.join(cache_home, "daa", "matplotlib")
     try:
         with Session(extra_env={"XDG_CACHE_HOME": cache_home}) as s:
-            r, p = s.run_json("import glob, json, matplotlib, os\n"
+            # font_manager: a kernel started for a project imports matplotlib's
+            # plotting parts (the font list) at its first plot (lazyplot.py)
+            r, p = s.run_json("import glob, json, matplotlib.font_manager, os\n"
                               "[l] = glob.glob(os.path.join(matplotlib.get_cachedir(), 'fontlist-v*.json'))\n"
                               "json.dumps(sorted(e['fname'] for e in json.load(open(l))['ttflist']))")
             assert r and r["ok"], p.stdout

@@ -44,7 +44,7 @@ def _cleanup():
 class Kernel:
     """One runtime process and our end of its socket."""
 
-    def __init__(self, env_extra=None, unsandboxed=True):
+    def __init__(self, env_extra=None, unsandboxed=True, args=()):
         # Python's fds are close-on-exec; only fd 3 (dup2'd in the child) is inherited.
         self.sock, theirs = socket.socketpair()
         env = {"PATH": "/usr/bin:/bin", "HOME": MPL_DIR, "LANG": "C.UTF-8", "MPLCONFIGDIR": MPL_DIR}
@@ -52,7 +52,7 @@ class Kernel:
             env["DAA_KERNEL_UNSANDBOXED"] = "1"
         env.update(env_extra or {})
         self.stderr = tempfile.TemporaryFile()
-        self.proc = subprocess.Popen([PYTHON, "-I", RUNTIME], stdin=subprocess.DEVNULL,
+        self.proc = subprocess.Popen([PYTHON, "-I", RUNTIME] + list(args), stdin=subprocess.DEVNULL,
                                      stdout=self.stderr, stderr=self.stderr, env=env,
                                      preexec_fn=lambda: os.dup2(theirs.fileno(), 3),
                                      close_fds=False, start_new_session=True)

@@ -2,7 +2,12 @@
 """Kernel runtime: matplotlib figures become files outputs/plots/<step>_<n>.png
 (valid PNGs, 100 dpi), are closed after the step, plt.show() saves and closes
 like an inline backend, and an absurd figure size is scaled down with a note
-instead of being allocated."""
+instead of being allocated.  Twice: in a kernel that imported matplotlib at
+start (a warm spare) and in one that imports it when a step first plots
+(--plots-on-demand, a kernel a project waits for; daakernel/lazyplot.py),
+where each way of reaching pyplot gets the same figures: the namespace's
+`plt`, `import matplotlib.pyplot` then plt.show() in the same step, seaborn,
+pandas' .plot(), daa_tools' plot helpers."""
 
 import os
 import struct
@@ -21,9 +26,38 @@ def png_size(path):
     return struct.unpack(">II", head[16:24])
 
 
-k = kt.Kernel()
-proj = kt.make_project()
-try:
+def check_on_demand():
+    """Each way to pyplot, each the first plot of a fresh on-demand kernel."""
+    firsts = [("import matplotlib.pyplot as p2\np2.plot([1, 2])\np2.show()\np2.plot([2, 1])", 2),
+              ("import seaborn as sns\nsns.histplot(x=np.arange(50))", 1),
+              ("pd.DataFrame({'a': [1, 2, 3]}).plot()", 1),
+              ("daa_tools.bar(['a', 'b'], [1, 2], title='t')", 1),
+              ("matplotlib.use('Agg')\nplt.plot([1])\nplt.show()", 1)]
+    projects = []
+    for code, n in firsts:
+        k = kt.Kernel(args=["--plots-on-demand"])
+        try:
+            kt.check(k.ready["libs"].get("matplotlib"), "on demand: matplotlib's version in the ready event",
+                     k.ready)
+            proj = kt.make_project()
+            projects.append(proj)
+            kt.check(k.req("bind", project=proj)["ok"], "bind")
+            r = k.run("import sys\n'matplotlib.pyplot' in sys.modules", step="before")
+            kt.check(r["ok"] and r["result"]["repr"] == "False", "on demand: pyplot not imported at bind", r)
+            r = k.run(code, step="first")
+            want = ["outputs/plots/first_%d.png" % (i + 1) for i in range(n)]
+            kt.check(r["ok"] and r["figures"] == want and "non-interactive" not in r["stderr"],
+                     "on demand, first plot by %r: %s" % (code.splitlines()[0], want), r)
+            kt.check(all(png_size(os.path.join(proj, f)) for f in want), "valid PNGs", want)
+            r = k.run("plt.get_fignums()")
+            kt.check(r["ok"] and r["result"]["repr"] == "[]", "closed after the step", r)
+        finally:
+            k.close()
+    return projects
+
+
+def check_plots(k, proj):
+    """The figure rules, in one kernel."""
     kt.check(k.req("bind", project=proj)["ok"], "bind")
     r = k.run("fig, ax = plt.subplots(figsize=(4, 3))\nax.plot([1, 3, 2])\nax.set_title('t')",
               step="003_plot-revenue")
@@ -57,6 +91,15 @@ try:
     r = k.run("plt.plot([1])", step="../../evil name")
     kt.check(r["figures"] and all("/" not in f[len("outputs/plots/"):] for f in r["figures"])
              and r["figures"][0].startswith("outputs/plots/"), "step name sanitised for the file name", r)
-finally:
-    k.close()
-kt.finish([proj])
+
+
+done = []
+for args in ([], ["--plots-on-demand"]):
+    k = kt.Kernel(args=args)
+    done.append(kt.make_project())
+    try:
+        check_plots(k, done[-1])
+    finally:
+        k.close()
+done += check_on_demand()
+kt.finish(done)

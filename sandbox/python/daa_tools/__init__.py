@@ -17,7 +17,6 @@ tables: sampling is stated in the summary and the report where used.
 import os
 
 from .infer import infer_type, infer_types
-from .plots import style, line, bar, hist, scatter, fmt_thousands
 
 _OUTPUTS = None
 
@@ -48,6 +47,22 @@ def model(df, target, features=None, kind="auto", out_dir=None, name=None, time=
     is cross-validated with time-ordered folds."""
     from .modeling import model as _m
     return _m(df, target, features=features, kind=kind, out_dir=out_dir, name=name, time=time)
+
+
+def _plot_helper(name):
+    """daa_tools.plots.<name>, imported at the first call: daa_tools is
+    imported by every kernel, matplotlib only by one that plots
+    (daakernel/lazyplot.py)."""
+    def call(*args, **kwargs):
+        from . import plots
+        return getattr(plots, name)(*args, **kwargs)
+    call.__name__ = call.__qualname__ = name
+    call.__doc__ = "daa_tools.plots.%s (see there); matplotlib is imported at the first call." % name
+    return call
+
+
+style, line, bar, hist, scatter, fmt_thousands = map(
+    _plot_helper, ("style", "line", "bar", "hist", "scatter", "fmt_thousands"))
 
 
 def predict(model_path, df):

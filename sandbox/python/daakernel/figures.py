@@ -8,11 +8,15 @@ rather than allocated.
 The saver's bookkeeping lives in closures, not in attributes of objects the
 user namespace holds (plt.show is a plain function).  The daemon does not
 trust the list of figures a reply carries anyway: it lists the files itself
-(daemon/history/history_figs.c)."""
+(daemon/history/history_figs.c).
+
+pyplot may be imported only when a step first plots (lazyplot.py): until
+then there is no figure to save, and plt.show() is made to save once it is
+imported."""
 
 import os
 
-import matplotlib.pyplot as plt
+from . import lazyplot
 
 DPI = 100
 MAX_PX = 8000     # largest width or height written, in pixels
@@ -77,7 +81,8 @@ def make_saver():
     def save_open():
         """Save and close every open pyplot figure; returns the new paths."""
         new = []
-        for num in plt.get_fignums():
+        plt = lazyplot.pyplot()
+        for num in (plt.get_fignums() if plt is not None else ()):
             fig = plt.figure(num)
             path = os.path.join(state["dir"] or ".", "%s_%d.png"
                                 % (state["step"], len(state["saved"]) + 1))
@@ -102,10 +107,28 @@ def make_saver():
 
 def install(save_open):
     """Make plt.show() (every import of pyplot is one module object) save and
-    close the open figures now, as a notebook's inline backend does.  A plain
+    close the open figures now, as a notebook's inline backend does: at once
+    when pyplot is imported, else right after its import.  A plain
     function: pyplot sets attributes on it when it switches backends."""
     def show(*args, **kwargs):
         """Save and close the open figures (daa kernel: figures become files)."""
         save_open()
-    plt.show = show
-    plt.ioff()
+
+    def patch(plt):
+        plt.show = show
+        plt.ioff()
+    lazyplot.on_pyplot(patch)
+
+
+def close_new(before):
+    """Close the figures opened since `before` (a set of numbers from
+    open_numbers()): the charts an interrupted step or profile left open."""
+    plt = lazyplot.pyplot()
+    for num in set(plt.get_fignums() if plt is not None else ()) - before:
+        plt.close(num)
+
+
+def open_numbers():
+    """The numbers of the open pyplot figures (none before pyplot is imported)."""
+    plt = lazyplot.pyplot()
+    return set(plt.get_fignums()) if plt is not None else set()

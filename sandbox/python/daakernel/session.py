@@ -11,12 +11,10 @@ import tempfile
 import time
 import types
 
-import matplotlib
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from . import datasets, figures, outofcore, preview, profiling, progress, runner, seal
+from . import datasets, figures, lazyplot, outofcore, preview, profiling, progress, runner, seal
 
 try:                                # profiling/modeling helpers (sandbox/python/daa_tools)
     import daa_tools
@@ -105,8 +103,10 @@ class Session:
         self.df_name = dsets[0]["name"] if len(dsets) == 1 else None
         self.df_state = "pending" if self.df_name else "none"
         self.ns = {"__name__": "__main__", "__builtins__": builtins,
-                   "pd": pd, "np": np, "plt": plt, "matplotlib": matplotlib,
-                   "dfs": self.dfs, "show": None, "display": None}
+                   "pd": pd, "np": np, "dfs": self.dfs, "show": None, "display": None}
+        # the modules, or stand-ins importing them at first use (lazyplot.py)
+        self.ns["plt"] = lazyplot.module_or_stand_in(lazyplot.PYPLOT, self.ns, "plt")
+        self.ns["matplotlib"] = lazyplot.module_or_stand_in("matplotlib", self.ns, "matplotlib")
         self.ns["show"] = self.ns["display"] = _make_show(self._current)
         if daa_tools is not None:
             self.ns["daa_tools"] = daa_tools
@@ -216,15 +216,14 @@ class Session:
             os.chdir(self.project)   # report paths are relative to the project
         except OSError:
             pass
-        figs = set(plt.get_fignums())
+        figs = figures.open_numbers()
         try:
             with progress.reporting(req.get("id"), self._has_dask()):   # a Dask dataset's passes
                 return runner.run_armed(self._profile, name, req)
         except KeyboardInterrupt as e:
             return {"ok": False, "error": runner.interrupt_error(e, "profile")}
         finally:
-            for num in set(plt.get_fignums()) - figs:   # charts an interrupt left open
-                plt.close(num)
+            figures.close_new(figs)   # charts an interrupt left open
 
     def _profile(self, name, req):
         """The profile's work (runs armed): load, describe, summarize."""

@@ -1,6 +1,9 @@
 """The warm spare's heavy imports: done once at start so binding a project and
 the first step are fast.  The matplotlib backend is chosen before pyplot is
-imported (Agg: files only, no display).  The optional libraries (sklearn,
+imported (Agg: files only, no display).  A kernel started for a project
+that waits for it (plots=False: daa_kernel.py --plots-on-demand) leaves
+matplotlib to the first step that plots (lazyplot.py): about 0.3 s of CPU
+sooner ready, paid again only by a kernel that plots.  The optional libraries (sklearn,
 openpyxl, scipy) are not imported here: most kernels never use them and
 importing them doubled the start's CPU; the step that needs one imports it
 (after the seal, which leaves the Python library folders readable).  Their
@@ -13,19 +16,26 @@ import os
 import platform
 
 
-def warm_up():
-    """Import pandas, numpy and matplotlib (Agg); find (without importing)
-    sklearn, openpyxl and scipy; return {name: version or None} for the
-    ready event.  ImportError for the required ones propagates."""
-    import matplotlib
-    matplotlib.use("Agg", force=True)
+def warm_up(plots=True):
+    """Import pandas, numpy and (plots) matplotlib (Agg); find (without
+    importing) sklearn, openpyxl and scipy, and matplotlib when not plots;
+    return {name: version or None} for the ready event.  ImportError for
+    the required ones propagates (matplotlib not found, too)."""
     import numpy
     import pandas
-    import matplotlib.pyplot
-    matplotlib.pyplot.switch_backend("Agg")   # resolve the backend now, not at the first plot
-    _first_use(pandas, matplotlib.pyplot)
+    if plots:
+        import matplotlib
+        matplotlib.use("Agg", force=True)
+        import matplotlib.pyplot
+        matplotlib.pyplot.switch_backend("Agg")   # resolve the backend now, not at the first plot
+        mpl_version = matplotlib.__version__
+    else:
+        mpl_version = _installed("matplotlib", "matplotlib")
+        if mpl_version is None:
+            raise ImportError(_errors.pop())
+    _first_use(pandas, matplotlib.pyplot if plots else None)
     libs = {"pandas": pandas.__version__, "numpy": numpy.__version__,
-            "matplotlib": matplotlib.__version__}
+            "matplotlib": mpl_version}
     for name, dist in _OPTIONAL:
         libs[name] = _installed(name, dist)   # nil in the ready event when absent
     return libs
@@ -33,9 +43,12 @@ def warm_up():
 
 def _first_use(pd, plt):
     """Pay the first-call costs now (fonts, the Agg renderer and PNG writer,
-    the CSV parser, frame formatting) instead of in the user's first step."""
+    the CSV parser, frame formatting) instead of in the user's first step
+    (the plotting ones only with plt)."""
     frame = pd.read_csv(io.StringIO("d,v\n2024-01-01,1.5\n2024-01-02,2\n"), parse_dates=["d"])
     repr(frame)
+    if plt is None:
+        return
     fig, ax = plt.subplots(figsize=(2, 1.5))
     ax.plot(frame["d"], frame["v"])
     ax.set_title("warm")
