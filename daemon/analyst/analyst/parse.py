@@ -9,6 +9,7 @@ more columns equally well: the caller turns that into an ask_user.
 """
 import re
 
+from analyst import notes
 from analyst.matcher import describe
 from analyst.schema import STOP, best_columns, fold, norm, singular
 
@@ -151,6 +152,11 @@ def find_mentions(tokens, ds, dataset_names=()):
                 continue
             term = " ".join(t.text for t in run)
             score, cols = best_columns(term, ds)
+            noted = notes.match(run, ds) if score < 85 else None
+            if noted:   # the user's note on a column ("y means seizure count")
+                found = Mention(i, i + n, term, 84, noted[0])
+                found.how = noted[1]
+                break
             if score and (n == 1 or score >= 85):
                 if n == 1 and run[0].kind == "w" and norm(term) in skip_names and score < 85 and names_dataset(tokens, i):
                     continue

@@ -13,7 +13,7 @@ the same answer.
 import json
 import re
 
-from analyst import answer, carry, codegen, compare, units
+from analyst import answer, carry, codegen, compare, notes, units
 from analyst.audit import FILLER, readings, unused_columns
 from analyst.intent import build_intent
 from analyst.parse import NeedAsk, Unknown, dataset_score, detect_agg, detect_aggs, detect_freq, find_mentions, tokenize
@@ -458,6 +458,7 @@ def decide(state):
     steps = [s for s in (state.get("steps") or []) if isinstance(s, dict)]
     conventions = state.get("conventions") if isinstance(state.get("conventions"), dict) else {}
     datasets = [Dataset(p) for p in (state.get("datasets") or []) if isinstance(p, dict)]
+    notes.attach(datasets, conventions)
     run = last_run(steps)
     if run is not None:
         result = run.get("result") if isinstance(run.get("result"), dict) else {}
