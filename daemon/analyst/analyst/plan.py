@@ -13,7 +13,7 @@ the same answer.
 import json
 import re
 
-from analyst import answer, carry, codegen, compare, notes, units
+from analyst import answer, carry, codegen, compare, derived, notes, units
 from analyst.audit import FILLER, readings, unused_columns
 from analyst.intent import build_intent
 from analyst.parse import NeedAsk, Unknown, dataset_score, detect_agg, detect_aggs, detect_freq, find_mentions, tokenize
@@ -477,6 +477,7 @@ def decide(state):
     request, decimals = take_decimals(request)
     request = phrasal_verbs(year_ranges(request))
     try:
+        request = derived.apply(request, datasets)   # "high minus low", "the daily return of close": new columns
         plans = understand_parts(request, state.get("digest"), datasets, res, answers)
         it, ds = plans[0]
         if it["op"] != "help":
@@ -495,7 +496,7 @@ def decide(state):
     for key, value, why in res.learned:
         if key and key not in done and res.conv(key) != value:
             return tool("remember_convention", key=key, value=value, why=why)
-    code = apply_decimals(code, decimals)
+    code = apply_decimals(derived.inject(code, datasets), decimals)
     if decimals is not None:
         purpose += f", rounded to {decimals} decimals"
     if run is not None:
