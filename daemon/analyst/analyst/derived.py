@@ -71,9 +71,10 @@ def fresh(ds, name):
     return name
 
 
-def add_column(ds, name, code, said, kind):
-    """Adds a computed column to ds (code: pandas over the frame written @); returns it."""
-    c = Column({"name": name, "dtype": "float64", "kind": "numeric"})
+def add_column(ds, name, code, said, kind, profile=None):
+    """Adds a computed column to ds (code: pandas over the frame written @;
+    profile: its profile when it is no number); returns it."""
+    c = Column(dict(profile or {"dtype": "float64", "kind": "numeric"}, name=name))
     c.derived_kind = kind
     c.computed = (code, said)
     ds.columns.append(c)

@@ -13,7 +13,7 @@ the same answer.
 import json
 import re
 
-from analyst import answer, carry, codegen, compare, derived, notes, trend, units
+from analyst import answer, carry, codegen, compare, derived, notes, periods, trend, units
 from analyst.audit import FILLER, readings, unused_columns
 from analyst.intent import build_intent
 from analyst.parse import NeedAsk, Unknown, dataset_score, detect_agg, detect_aggs, detect_freq, find_mentions, tokenize
@@ -479,6 +479,7 @@ def decide(state):
     try:
         request = derived.apply(request, datasets)   # "high minus low", "the daily return of close": new columns
         request = trend.apply(request, datasets)     # "regress X on the year", "the trend of X per year"
+        request = periods.apply(request, datasets)   # "X before 1980 and from 1980 onwards": two groups
         plans = understand_parts(request, state.get("digest"), datasets, res, answers)
         it, ds = plans[0]
         if it["op"] != "help":
