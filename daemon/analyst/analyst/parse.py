@@ -289,6 +289,18 @@ def names_dataset(tokens, i):
     return prev in ("in", "from", "of", "for") or nxt in ("data", "dataset", "table", "file", "csv")
 
 
+def owns_data(t, ds):
+    """True for a possessive word the data's name is (the start of) when the
+    data has no text column it could be a value of: "Google's highest
+    close" in goog, "the Nile's flow" in nile say whose data it is (marked
+    on the token for the audit)."""
+    if not t.possessive or t.kind != "w" or any(c.kind in ("text", "categorical") and not c.is_date() for c in ds.columns):
+        return False
+    w, n = (re.sub(r"[^a-z]", "", fold(x)) for x in (t.text, ds.name))
+    t.owner = len(n) >= 4 and w.startswith(n)
+    return t.owner
+
+
 def _value_match(key, ds):
     """(column, value) when key is a known category value of exactly one column."""
     hits = [(c, c.sample_keys[key]) for c in ds.columns if c.is_category() and key in c.sample_keys]
@@ -428,7 +440,8 @@ def _search_filters(tokens, ms, filters, ds):
     while k < len(tokens):
         t = tokens[k]
         cap = t.kind == "q" or (t.kind == "w" and t.text[:1].isupper())
-        if k in used or not cap or t.f in STOP or t.f.split("-")[0].split("'")[0] in METHOD_WORDS or norm(t.text) in names \
+        if owns_data(t, ds) or k in used or not cap or t.f in STOP or t.f.split("-")[0].split("'")[0] in METHOD_WORDS \
+                or norm(t.text) in names \
                 or tokens[k - 1].f not in SEARCH_AFTER | {"the"} and not t.possessive:   # "Japan's fertility rate"
             k += 1
             continue
