@@ -45,7 +45,7 @@ RETURN_RE = [   # (pattern, group of the period word, group of the column or Non
 MOVE_RE = re.compile(r"\b(?:(?:the )?(?:stock|shares?|price|index|market)|it) (lost|fell|dropped|declined|gained|rose|"
                      r"climbed|jumped) (?:by )?(more than|over|at least|less than) (\d+(?:\.\d+)?) ?(?:%|percent\b)", re.I)
 DOWN = {"lost", "fell", "dropped", "declined"}
-TEST_RE = re.compile(r"\b(significan\w*|t-?test|test)\b", re.I)
+TEST_RE = re.compile(r"\b(significan\w*|t-?test|test|is there|are there)\b", re.I)
 
 
 def column(text, ds):
