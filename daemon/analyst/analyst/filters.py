@@ -13,8 +13,10 @@ from analyst.schema import STOP, fold, norm
 COMPARATORS = [
     (">=", r"(>=|at least|no less than|or more)"), ("<=", r"(<=|at most|no more than|or less)"),
     ("!=", r"(!=|is not|not equal to|isn't|other than)"),
-    (">", r"(>|over|above|more than|greater than|exceeds|exceeding|higher than|bigger than)"),
-    ("<", r"(<|under|below|less than|fewer than|lower than|smaller than)"),
+    (">", r"(>|over|above|more than|greater than|exceeds|exceeding|exceeded|exceed|higher than|bigger than|"
+          r"(?:rise|rises|rose|go|goes|went|climb|climbs|climbed|get|gets|got) (?:above|over))"),
+    ("<", r"(<|under|below|less than|fewer than|lower than|smaller than|"
+          r"(?:fall|falls|fell|drop|drops|dropped|go|goes|went|sink|sinks|sank) (?:below|under))"),
     ("==", r"(==|=|equals|equal to|is|of exactly|exactly)"),
 ]
 
@@ -199,7 +201,8 @@ def _sign_filters(tokens, ms, filters):
     return out
 
 
-STAT_CMP = {"above": ">", "over": ">", "exceeding": ">", "exceeds": ">", "below": "<", "under": "<",
+STAT_CMP = {"above": ">", "over": ">", "exceeding": ">", "exceeds": ">", "exceed": ">", "exceeded": ">",
+            "below": "<", "under": "<",
             "greater than": ">", "more than": ">", "higher than": ">", "larger than": ">", "bigger than": ">",
             "less than": "<", "lower than": "<", "smaller than": "<", "fewer than": "<"}
 STAT_WORDS = {"mean": "mean", "average": "mean", "avg": "mean", "median": "median"}
