@@ -4,7 +4,9 @@
   "open plus close"                                                       A + B
   "the ratio of A to B", "A divided by B"                                 A / B
   "A as a percentage of B"                                                100 * A / B
-  "the daily return of close", "close returns", "daily percent change"    100 * (x / x before - 1)
+  "the daily return of close", "close returns", "daily percent change",
+  "the percent change in close from the previous day"                     100 * (x / x before - 1)
+  "the daily change in close", "the change in close from the previous day"  x - x before
 
 apply() rewrites the phrase into the new column's name and adds the column
 to the dataset (so every operation can use it: averages, filters, groups,
@@ -21,7 +23,7 @@ import re
 from analyst.parse import Unknown, find_mentions, tokenize
 from analyst.schema import Column
 
-PERIODS = {"daily": "D", "day-to-day": "D", "day-over-day": "D", "weekly": "W", "monthly": "M",
+PERIODS = {"day": "D", "week": "W", "month": "M", "quarter": "Q", "year": "Y", "daily": "D", "day-to-day": "D", "day-over-day": "D", "weekly": "W", "monthly": "M",
            "quarterly": "Q", "yearly": "Y", "annual": "Y", "year-over-year": "Y"}
 STEP_WORD = {"D": "day", "W": "week", "M": "month", "Q": "quarter", "Y": "year"}
 FILLER = {"price", "prices", "value", "values", "level", "levels", "series", "figure", "figures"}
@@ -41,6 +43,12 @@ RETURN_RE = [   # (pattern, group of the period word, group of the column or Non
     (re.compile(r"\b(?:the )?" + COL + r"(?:'s)? (?:" + PERIOD + r" )?(?:percent(?:age)? )?returns?\b", re.I), 2, 1),
     (re.compile(r"\b(?:the )?" + PERIOD + r" (?:percent(?:age)?|%) changes?(?: (?:of|in) (?:the )?" + COL + r")?", re.I),
      1, 2),
+]
+CHANGE_RE = [   # (pattern, group of the period word, group of the column, group of "percent"): a change row to row
+    (re.compile(r"\b(?:the )?(percent(?:age)? |% )?changes? (?:in|of) (?:the )?" + COL + r" (?:from|over|versus|vs\.?|"
+                r"compared (?:with|to)) (?:the )?(?:previous|prior|preceding|last) (day|week|month|quarter|year)\b",
+                re.I), 3, 2, 1),
+    (re.compile(r"\b(?:the )?" + PERIOD + r" changes? (?:in|of) (?:the )?" + COL, re.I), 1, 2, None),
 ]
 MOVE_RE = re.compile(r"\b(?:(?:the )?(?:stock|shares?|price|index|market)|it) (lost|fell|dropped|declined|gained|rose|"
                      r"climbed|jumped) (?:by )?(more than|over|at least|less than) (\d+(?:\.\d+)?) ?(?:%|percent\b)", re.I)
@@ -115,13 +123,20 @@ def _order(ds):
             d.name)
 
 
-def _return(c, period, ds):
-    """The column of c's return from one row to the next, or None when the
-    data has no single date column or its step is not the period said."""
+def _return(c, period, ds, pct=True):
+    """The column of c's return (pct) or change from one row to the next, or
+    None when the data has no single date column or its step is not the
+    period said."""
     step, order = ds.step(), _order(ds)
     if order is None or step is None or period and PERIODS[period.lower()] != step:
         return None
     unit = STEP_WORD[step]
+    if not pct:
+        name = fresh(ds, f"{c.name}_change")
+        code = f"@[{json.dumps(c.name)}].reindex({order[0]}).diff()"
+        said = (f"{name} = {c.name} minus {c.name} of the {unit} before, rows in {order[1]} order "
+                f"(one row per {unit}: the {unit} before is the row before; the first row has none)")
+        return add_column(ds, name, code, said, "level").name
     name = fresh(ds, f"{c.name}_return_pct" if any(x.name == "return_pct" for x in ds.columns) else "return_pct")
     code = f"@[{json.dumps(c.name)}].reindex({order[0]}).pct_change(fill_method=None) * 100"
     said = (f"{name} = the {'daily' if unit == 'day' else unit + 'ly'} return of {c.name} in percent, "
@@ -203,6 +218,20 @@ def _returns(request, ds):
     return request
 
 
+def _changes(request, ds):
+    """"the percent change in close from the previous day", "the daily change in close"."""
+    for pat, gp, gc, gpct in CHANGE_RE:
+        for m in list(pat.finditer(request))[::-1]:
+            hit = prefix(m.group(gc), ds)
+            if hit is None or gp == 3 and hit[1] != len(m.group(gc)):
+                continue
+            name = _return(hit[0], m.group(gp), ds, pct=bool(gpct and m.group(gpct)))
+            if name is not None:
+                end = m.end() if gp == 3 else m.start(gc) + hit[1]
+                request = request[:m.start()] + name + request[end:]
+    return request
+
+
 def _only_price(ds):
     """The column a return without a column is of: close (or a one-measure series), or None."""
     from analyst.matcher import measures
@@ -228,7 +257,10 @@ def _moves(request, ds):
 
 
 LEFT_RETURN = re.compile(r"\b(?:(?:the|its|their|average|mean|total|cumulative|percent(?:age)?|" + PERIOD[1:-1]
-                         + r")\s+returns?\b|\breturns?\s+(?:of|on|from|for)\b)", re.I)
+                         + r")\s+returns?\b|\breturns?\s+(?:of|on|from|for)\b|" + PERIOD
+                         + r" (?:percent(?:age)? )?changes?(?= (?:in|of)\b)|\bchanges? (?:in|of) (?:the )?" + COL
+                         + r" (?:from|over) (?:the )?(?:previous|prior|preceding|last) (?:day|week|month|quarter|year))",
+                         re.I)
 
 
 def apply(request, datasets):
@@ -238,13 +270,14 @@ def apply(request, datasets):
     for ds in datasets:
         if ds.backend == "dask":
             continue
-        request = _returns(_pairs(request, ds), ds)
+        request = _returns(_changes(_pairs(request, ds), ds), ds)
         request = _moves(request, ds)
     left = LEFT_RETURN.search(request)
     if left:
         steps = [f"{ds.name} has one row per {STEP_WORD[ds.step()]}" for ds in datasets if ds.step()]
         raise Unknown(f"I did not understand \u201c{left.group(0)}\u201d: I compute a return (the percent change of "
-                      "a column from one row to the next, in date order) only on a single series, for the period "
+                      "a column from one row to the next, in date order; a change likewise) only on a single "
+                      "series, for the period "
                       "of its rows, e.g. \u201cthe daily return of close\u201d on one row per day"
                       + (f" ({'; '.join(steps)})" if steps else " (this data has no single series over time)") + ".")
     return request
