@@ -93,7 +93,8 @@ UNFOUND = re.compile(r"^I (?:could not find|did not understand) ((?:\u201c[^\u20
 
 NOT_NAMES = set("""before after onwards since until till during between both either neither each other
 differ differs different change changes compare versus than then also again same more less most least
-high low higher lower highest lowest much many often fall falls fell rise rises rose drop drops""".split())   # words no column note would hold
+high low higher lower highest lowest much many often fall falls fell rise rises rose drop drops
+shortest longest weakest strongest biggest smallest largest earliest latest""".split())   # words no column note would hold
 
 
 def unfound_words(reason, request):

@@ -135,11 +135,12 @@ SUPERLATIVES = [  # words that name a measure and a direction at once
     (r"\b(driest)\b", "lowest rainfall"), (r"\b(windiest|windier)\b", "highest wind"),
     (r"\b(cheapest)\b", "lowest price"), (r"\bmost expensive\b", "highest price"),
     (r"\b(oldest)\b", "highest age"), (r"\b(youngest)\b", "lowest age"),
+    (r"\b(longest)\b", "highest"), (r"\b(shortest)\b", "lowest"),   # "the longest petals": the largest length
 ]
 
 
 SUPERLATIVE_HINT = ("hott", "warm", "cold", "cool", "wett", "raini", "drie", "windi", "cheap",
-                    "expensive", "oldest", "youngest")
+                    "expensive", "oldest", "youngest", "longest", "shortest")
 
 
 def rewrite(request):
