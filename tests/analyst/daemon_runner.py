@@ -123,7 +123,9 @@ DEFAULT = ["sum-revenue", "mean-by-region", "filter-west-2023", "time-month", "b
            "real-lv-co2-plot", "real-lv-macro-cpi-year", "real-yr-macro-cpi-1990", "real-yr-grunfeld-plot-firm",
            "real-dr-macro-decade", "real-dr-statecrime-region", "real-cd-anes-vote-rate",
            "real-dt-messy-dayfirst", "real-tr-statecrime-bar", "real-rf-macro-nonsense", "real-rf-people-groesse",
-           "real-mp-iris-mean-std-outliers", "real-cd-anes-ttest"]
+           "real-mp-iris-mean-std-outliers", "real-cd-anes-ttest",
+           # a column note kept as a convention, and the refusal that says how to write one
+           "a7-note-column-means", "a7-note-teach-refusal"]
 
 
 class CliRunner(DaemonRunner):

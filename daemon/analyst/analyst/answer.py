@@ -79,9 +79,53 @@ def not_understood(request, reason=None, columns=None, ds=None):
     parts = [head]
     if columns:
         parts.append("Columns available: " + ", ".join(columns[:60]) + (" ..." if len(columns) > 60 else ""))
+    teach = teach_text(reason, request, ds)
+    if teach:
+        parts.append(teach)
     parts.append("Requests I understand, for example:\n" + examples_text(ds))
     parts.append(LLM_HOWTO)
     return "\n\n".join(parts)
+
+
+UNFOUND = re.compile(r"^I (?:could not find|did not understand) ((?:\u201c[^\u201d]+\u201d(?:, )?)+)"
+                     r"(?= among the columns| in your request: it names no column|: it is not a column)")
+
+
+NOT_NAMES = set("""before after onwards since until till during between both either neither each other
+differ differs different change changes compare versus than then also again same more less most least
+high low higher lower highest lowest much many often fall falls fell rise rises rose drop drops
+shortest longest weakest strongest biggest smallest largest earliest latest""".split())   # words no column note would hold
+
+
+def unfound_words(reason, request):
+    """The words a refusal says it did not find or understand, as one phrase
+    when they stand together in the request ("violent crime"), or None."""
+    m = UNFOUND.match(reason or "")
+    words = re.findall(r"\u201c([^\u201d]+)\u201d", m.group(1)) if m else []
+    words = [w for w in words if re.fullmatch(r"[^\W\d_][\w' -]*", w) and len(w.split()) <= 4
+             and w.casefold() not in NOT_NAMES and not re.search(r"(ly|ed)$", w)]
+    if not words:
+        return None
+    phrase = " ".join(words)
+    return phrase if phrase.casefold() in " ".join(request.casefold().split()) else words[0]
+
+
+def example_column(ds):
+    """A column to show a column note on: one whose name says least (digits, shortest)."""
+    cols = [c for c in ds.columns if not c.is_date()] if ds is not None else []
+    return min(cols, key=lambda c: (not any(ch.isdigit() for ch in c.name), len(c.name))) if cols else None
+
+
+def teach_text(reason, request, ds):
+    """How to tell the analyst once what a word it did not know means."""
+    words, col = unfound_words(reason, request), example_column(ds)
+    if not words or col is None:
+        return None
+    name = col.name if re.fullmatch(r"[\w.-]+", col.name) else f"'{col.name}'"
+    return (f"If \u201c{words}\u201d is what one of these columns holds, tell me once and I will read those words as "
+            f"that column in this project from then on, e.g. if it is {col.name}:\n"
+            f"  daa conventions set {name}.means \"{words}\"\n"
+            "(a column note; several descriptions separated by \";\").")
 
 
 def sentence(line):

@@ -35,6 +35,7 @@ def unmatched_words(tokens, ms, ds_names, described=()):
     names = {norm(n) for n in ds_names}
     return [t.text for t in tokens if t.kind == "w" and t.i not in used and len(t.f) > 2
             and t.f not in STOP and t.f not in FILLER and not (norm(t.text) in names and names_dataset(tokens, t.i))
+            and not getattr(t, "owner", False)
             and not t.f.endswith("ly")]
 
 

@@ -129,6 +129,9 @@ def op_linreg(it, v):
                   "print(f\"R-squared: {fit.rvalue ** 2:.4f}\")",
                   "print(f\"p-value of the slope: {fit.pvalue:.4g}; Pearson r = {fit.rvalue:.4f}\")",
                   f"print(f\"Model: {fs(t.name)} = {{fit.intercept:.4f}} + {{fit.slope:.4f}} * {fs(x.name)}\")"]
+        if getattr(x, "per", None):   # a regression on time (trend.py): the slope is a change per year
+            lines.append(f"print(f\"Trend: {{fit.slope:+.4f}} {fs(t.name)} per {x.per} "
+                         f"({{'rising' if fit.slope > 0 else 'falling'}}, R-squared {{fit.rvalue ** 2:.4f}})\")")
         return lines, f"linear regression of {t.name} on {x.name}"
     xs = json.dumps([c.name for c in feats], ensure_ascii=False)
     lines += [f"X = np.column_stack([np.ones(len(rows))] + [rows[c].to_numpy(float) for c in {xs}])",

@@ -9,9 +9,9 @@ that every word of the request is carried by the plan in audit.py.
 """
 import re
 
+from analyst.filters import parse_filters, stat_phrases
 from analyst.parse import (Unknown, PLOT_RE, FREQ_WORDS, AGG_WORDS, detect_agg, detect_aggs, detect_freq,
-                           find_mentions, first_number, mark_groups, parse_filters, prev_words, stat_phrases,
-                           tokenize, two_values)
+                           find_mentions, first_number, mark_groups, prev_words, tokenize, two_values)
 from analyst import across, change, dateparts, units
 from analyst.audit import FILLER, MODIFIER_SKIP, account, check_unmatched, unmatched_words, unused_numbers
 from analyst.described import described_tokens, measure_nouns, modifiers, percent_values, row_modifiers
@@ -135,11 +135,12 @@ SUPERLATIVES = [  # words that name a measure and a direction at once
     (r"\b(driest)\b", "lowest rainfall"), (r"\b(windiest|windier)\b", "highest wind"),
     (r"\b(cheapest)\b", "lowest price"), (r"\bmost expensive\b", "highest price"),
     (r"\b(oldest)\b", "highest age"), (r"\b(youngest)\b", "lowest age"),
+    (r"\b(longest)\b", "highest"), (r"\b(shortest)\b", "lowest"),   # "the longest petals": the largest length
 ]
 
 
 SUPERLATIVE_HINT = ("hott", "warm", "cold", "cool", "wett", "raini", "drie", "windi", "cheap",
-                    "expensive", "oldest", "youngest")
+                    "expensive", "oldest", "youngest", "longest", "shortest")
 
 
 def rewrite(request):

@@ -9,7 +9,7 @@ and never guesses a coded name from its meaning alone (Dp for inflation):
   housing_starts whose only numeric measure is HOUSTNSA;
 - a short name whose letters abbreviate the words in order, first letter of
   each word first ("birth weight" -> bwt, "treatment" -> trt; 4+ letter
-  names are parse.abbreviated's);
+  names are abbrev.abbreviated's);
 - another form of a one-word name: "closing" -> close, "traded" -> trade
   (an -ing / -ed / -s ending, a final e dropped before it).
 
@@ -81,7 +81,7 @@ def skeleton(words, ds):
     """Columns with a 3-letter compact name abbreviating 2-3 words in order
     ("birth weight" -> bwt), or one word of 6+ letters by its first, inner
     and last letters ("treatment" -> trt); 4+ letter names are matched by
-    parse.abbreviated."""
+    abbrev.abbreviated."""
     if not 1 <= len(words) <= 3 or any(len(w) < 3 or not w.isalpha() for w in words) \
             or len(words) == 1 and len(words[0]) < 6:
         return []

@@ -13,7 +13,7 @@ the same answer.
 import json
 import re
 
-from analyst import answer, carry, codegen, compare, units
+from analyst import answer, carry, codegen, compare, derived, notes, periods, trend, units
 from analyst.audit import FILLER, readings, unused_columns
 from analyst.intent import build_intent
 from analyst.parse import NeedAsk, Unknown, dataset_score, detect_agg, detect_aggs, detect_freq, find_mentions, tokenize
@@ -458,6 +458,7 @@ def decide(state):
     steps = [s for s in (state.get("steps") or []) if isinstance(s, dict)]
     conventions = state.get("conventions") if isinstance(state.get("conventions"), dict) else {}
     datasets = [Dataset(p) for p in (state.get("datasets") or []) if isinstance(p, dict)]
+    notes.attach(datasets, conventions)
     run = last_run(steps)
     if run is not None:
         result = run.get("result") if isinstance(run.get("result"), dict) else {}
@@ -476,6 +477,9 @@ def decide(state):
     request, decimals = take_decimals(request)
     request = phrasal_verbs(year_ranges(request))
     try:
+        request = derived.apply(request, datasets)   # "high minus low", "the daily return of close": new columns
+        request = trend.apply(request, datasets)     # "regress X on the year", "the trend of X per year"
+        request = periods.apply(request, datasets)   # "X before 1980 and from 1980 onwards": two groups
         plans = understand_parts(request, state.get("digest"), datasets, res, answers)
         it, ds = plans[0]
         if it["op"] != "help":
@@ -494,7 +498,7 @@ def decide(state):
     for key, value, why in res.learned:
         if key and key not in done and res.conv(key) != value:
             return tool("remember_convention", key=key, value=value, why=why)
-    code = apply_decimals(code, decimals)
+    code = apply_decimals(derived.inject(code, datasets), decimals)
     if decimals is not None:
         purpose += f", rounded to {decimals} decimals"
     if run is not None:

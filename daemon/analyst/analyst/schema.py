@@ -216,6 +216,8 @@ class Column:
         "stock" (add up across groups but not over time: population, balance),
         "level" (never add up: prices, rates, indices, temperatures, ppm) or
         None when the name says nothing; why names the word that decided."""
+        if getattr(self, "derived_kind", None):   # a column the request computes (derived.py)
+            return self.derived_kind, self.name
         words = set(self.words) | set(self.swords)
         for kind, vocab in (("level", LEVEL_WORDS), ("stock", STOCK_WORDS), ("flow", FLOW_WORDS)):
             hit = words & vocab
