@@ -2,12 +2,16 @@
 """Kernel runtime: matplotlib figures become files outputs/plots/<step>_<n>.png
 (valid PNGs, 100 dpi), are closed after the step, plt.show() saves and closes
 like an inline backend, and an absurd figure size is scaled down with a note
-instead of being allocated.  Twice: in a kernel that imported matplotlib at
-start (a warm spare) and in one that imports it when a step first plots
-(--plots-on-demand, a kernel a project waits for; daakernel/lazyplot.py),
-where each way of reaching pyplot gets the same figures: the namespace's
-`plt`, `import matplotlib.pyplot` then plt.show() in the same step, seaborn,
-pandas' .plot(), daa_tools' plot helpers."""
+instead of being allocated.
+
+Three kernels: one started with --plots-on-demand (a kernel a project
+waits for; daakernel/lazyplot.py) runs every check, its first plot through
+the namespace's `plt` stand-in; a second such kernel plots first by `import
+matplotlib.pyplot` and plt.show() in the same step (the import hook; pandas'
+.plot() and seaborn import pyplot the same way, and daa_tools' helpers
+too); one that imported matplotlib at start (a warm spare) saves at
+plt.show() as well.  In the on-demand ones pyplot is not imported before
+the first plot (nor by daa_tools)."""
 
 import os
 import struct
@@ -15,6 +19,8 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import kt  # noqa: E402
+
+PLOTS_ON_DEMAND = "--plots-on-demand"
 
 
 def png_size(path):
@@ -26,39 +32,29 @@ def png_size(path):
     return struct.unpack(">II", head[16:24])
 
 
-def check_on_demand():
-    """Each way to pyplot, each the first plot of a fresh on-demand kernel."""
-    firsts = [("import matplotlib.pyplot as p2\np2.plot([1, 2])\np2.show()\np2.plot([2, 1])", 2),
-              ("import seaborn as sns\nsns.histplot(x=np.arange(50))", 1),
-              ("pd.DataFrame({'a': [1, 2, 3]}).plot()", 1),
-              ("daa_tools.bar(['a', 'b'], [1, 2], title='t')", 1),
-              ("matplotlib.use('Agg')\nplt.plot([1])\nplt.show()", 1)]
-    projects = []
-    for code, n in firsts:
-        k = kt.Kernel(args=["--plots-on-demand"])
-        try:
-            kt.check(k.ready["libs"].get("matplotlib"), "on demand: matplotlib's version in the ready event",
-                     k.ready)
-            proj = kt.make_project()
-            projects.append(proj)
-            kt.check(k.req("bind", project=proj)["ok"], "bind")
-            r = k.run("import sys\n'matplotlib.pyplot' in sys.modules", step="before")
-            kt.check(r["ok"] and r["result"]["repr"] == "False", "on demand: pyplot not imported at bind", r)
-            r = k.run(code, step="first")
-            want = ["outputs/plots/first_%d.png" % (i + 1) for i in range(n)]
-            kt.check(r["ok"] and r["figures"] == want and "non-interactive" not in r["stderr"],
-                     "on demand, first plot by %r: %s" % (code.splitlines()[0], want), r)
-            kt.check(all(png_size(os.path.join(proj, f)) for f in want), "valid PNGs", want)
-            r = k.run("plt.get_fignums()")
-            kt.check(r["ok"] and r["result"]["repr"] == "[]", "closed after the step", r)
-        finally:
-            k.close()
-    return projects
+def fresh(args):
+    """A kernel (runtime args), bound to a new project: (kernel, project)."""
+    k = kt.Kernel(args=args)
+    proj = kt.make_project()
+    kt.check(k.ready["libs"].get("matplotlib"), "matplotlib's version in the ready event", k.ready)
+    kt.check(k.req("bind", project=proj)["ok"], "bind")
+    r = k.run("import sys\n'matplotlib.pyplot' in sys.modules", step="before")
+    want = "False" if args else "True"
+    kt.check(r["ok"] and r["result"]["repr"] == want, "pyplot imported before a plot: %s" % want, r)
+    return k, proj
+
+
+def check_show(k, proj, code, what):
+    """code's first figure saved at its plt.show(), a second at the step's end."""
+    r = k.run(code, step="first")
+    want = ["outputs/plots/first_1.png", "outputs/plots/first_2.png"]
+    kt.check(r["ok"] and r["figures"] == want and "non-interactive" not in r["stderr"],
+             "%s: plt.show() saved the first figure, the step's end the second" % what, r)
+    kt.check(all(png_size(os.path.join(proj, f)) for f in want), "valid PNGs", want)
 
 
 def check_plots(k, proj):
-    """The figure rules, in one kernel."""
-    kt.check(k.req("bind", project=proj)["ok"], "bind")
+    """The figure rules, in one (bound) kernel."""
     r = k.run("fig, ax = plt.subplots(figsize=(4, 3))\nax.plot([1, 3, 2])\nax.set_title('t')",
               step="003_plot-revenue")
     kt.check(r["ok"] and r["figures"] == ["outputs/plots/003_plot-revenue_1.png"], "figure listed", r)
@@ -94,12 +90,17 @@ def check_plots(k, proj):
 
 
 done = []
-for args in ([], ["--plots-on-demand"]):
-    k = kt.Kernel(args=args)
-    done.append(kt.make_project())
+for args, check in (([PLOTS_ON_DEMAND], None),
+                    ([PLOTS_ON_DEMAND], "import matplotlib.pyplot as p2\np2.plot([1, 2])\np2.show()\n"
+                                        "p2.plot([2, 1])"),
+                    ([], "plt.plot([1, 2])\nplt.show()\nplt.plot([2, 1])")):
+    k, proj = fresh(args)
+    done.append(proj)
     try:
-        check_plots(k, done[-1])
+        if check is None:
+            check_plots(k, proj)
+        else:
+            check_show(k, proj, check, "on demand, pyplot imported by the step" if args else "warm")
     finally:
         k.close()
-done += check_on_demand()
 kt.finish(done)
