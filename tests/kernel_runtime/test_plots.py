@@ -51,6 +51,7 @@ def check_show(k, proj, code, what):
     kt.check(r["ok"] and r["figures"] == want and "non-interactive" not in r["stderr"],
              "%s: plt.show() saved the first figure, the step's end the second" % what, r)
     kt.check(all(png_size(os.path.join(proj, f)) for f in want), "valid PNGs", want)
+    return r
 
 
 def check_plots(k, proj):
@@ -93,6 +94,8 @@ done = []
 for args, check in (([PLOTS_ON_DEMAND], None),
                     ([PLOTS_ON_DEMAND], "import matplotlib.pyplot as p2\np2.plot([1, 2])\np2.show()\n"
                                         "p2.plot([2, 1])"),
+                    ([PLOTS_ON_DEMAND], "matplotlib.pyplot.plot([1, 2])\nmatplotlib.pyplot.show()\n"
+                                        "print(matplotlib.get_backend())\nplt.plot([2, 1])"),
                     ([], "plt.plot([1, 2])\nplt.show()\nplt.plot([2, 1])")):
     k, proj = fresh(args)
     done.append(proj)
@@ -100,7 +103,10 @@ for args, check in (([PLOTS_ON_DEMAND], None),
         if check is None:
             check_plots(k, proj)
         else:
-            check_show(k, proj, check, "on demand, pyplot imported by the step" if args else "warm")
+            r = check_show(k, proj, check, "on demand, pyplot imported by the step" if args else "warm")
+            if "get_backend" in check:
+                kt.check(r["stdout"].strip() == "agg", "on demand: `matplotlib` in the namespace "
+                         "brings pyplot too (as at start), backend Agg", r)
     finally:
         k.close()
 kt.finish(done)

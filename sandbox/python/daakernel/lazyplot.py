@@ -79,14 +79,16 @@ def _install_finder():
 
 class LazyModule(types.ModuleType):
     """Stands for a module in a namespace until first used: the first
-    attribute read imports it, replaces this stand-in in the namespace and
-    answers from the real module."""
+    attribute read imports it (and pyplot: `matplotlib.pyplot.plot(...)`
+    works as in a kernel that imported it at start), replaces this
+    stand-in in the namespace and answers from the real module."""
 
     def __init__(self, name, namespace, key):
         super().__init__(name)
         object.__setattr__(self, "_lazy_where", (namespace, key))
 
     def _lazy_load(self):
+        importlib.import_module(PYPLOT)
         module = importlib.import_module(self.__name__)
         namespace, key = object.__getattribute__(self, "_lazy_where")
         if namespace.get(key) is self:

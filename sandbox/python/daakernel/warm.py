@@ -30,6 +30,7 @@ def warm_up(plots=True):
         matplotlib.pyplot.switch_backend("Agg")   # resolve the backend now, not at the first plot
         mpl_version = matplotlib.__version__
     else:
+        os.environ["MPLBACKEND"] = "Agg"   # for the import at the first plot, as matplotlib.use would
         mpl_version = _installed("matplotlib", "matplotlib")
         if mpl_version is None:
             raise ImportError(_errors.pop())
