@@ -38,6 +38,8 @@ the only changes are the ones a user would make to open the file at all
   goog       python3-matplotlib's sample_data/goog.npz: Google daily prices
              2004-2008 (date, open, high, low, close, volume, adj_close),
              written as CSV with dates as YYYY-MM-DD.
+  goog_yahoo the same records as a quote site writes them: dates like
+             "19-Aug-04", newest first.
   danish     statsmodels danish_data/data.csv: Johansen & Juselius' Danish
              money demand, quarterly 1974-1987 (period "1974Q1", lrm, lry,
              lpy, ibo, ide); the byte-order mark of the header dropped.
@@ -69,6 +71,7 @@ SOURCES = {
     "danish": SM + "/danish_data/data.csv",
     "women_degrees": "/usr/share/matplotlib/mpl-data/sample_data/percent_bachelors_degrees_women_usa.csv",
     "goog": "/usr/share/matplotlib/mpl-data/sample_data/goog.npz",
+    "goog_yahoo": "/usr/share/matplotlib/mpl-data/sample_data/goog.npz",
 }
 IRIS = ["sepal_length", "sepal_width", "petal_length", "petal_width", "species"]
 WINE = ["alcohol", "malic_acid", "ash", "alcalinity_of_ash", "magnesium", "total_phenols",
@@ -132,6 +135,15 @@ def _goog(src, dst):
     _write(dst, names, rows)
 
 
+def _goog_yahoo(src, dst):
+    """goog.npz's records with dates as "19-Aug-04", newest first."""
+    import datetime
+    _goog(src, dst)
+    rows = _rows(dst)
+    body = [[datetime.date.fromisoformat(r[0]).strftime("%d-%b-%y")] + r[1:] for r in reversed(rows[1:])]
+    _write(dst, rows[0], body)
+
+
 def _drop_column(src, dst, col):
     rows = _rows(src)
     k = rows[0].index(col)
@@ -180,6 +192,8 @@ def write_all(folder):
             _write(dst, [rows[0][0].lstrip("\ufeff")] + rows[0][1:], rows[1:])
         elif name == "goog":
             _goog(src, dst)
+        elif name == "goog_yahoo":
+            _goog_yahoo(src, dst)
         elif name == "vaso":
             _drop_column(src, dst, "const")
         else:

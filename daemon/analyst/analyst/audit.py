@@ -128,6 +128,7 @@ def unused_numbers(it, tokens, ms):
     kept = it["filters"] + ([it["condition"]] if it.get("condition") else [])
     used = {f.get("tok") for f in kept if "tok" in f} | set(it.get("used_toks", ())) | set(it.get("change_span", ()))
     used |= {i for f in kept for i in f.get("toks", ())}
+    used |= {i for m in ms for i in range(m.start, m.end)}   # "S&P 500": a number inside a column's name
     vals = set()
     for f in it["filters"] + ([it["condition"]] if it.get("condition") else []) + \
             [{"kind": "compare", "value": x} for x in it.get("used_values", ())]:

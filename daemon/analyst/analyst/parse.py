@@ -81,7 +81,7 @@ class Token:
     def __init__(self, m, i):
         self.i = i
         self.possessive = False
-        self.pos = m.start()
+        self.pos, self.end = m.start(), m.end()
         groups = m.groups()
         if any(groups[0:3]):
             self.kind, self.text = "q", next(g for g in groups[0:3] if g)
@@ -134,8 +134,8 @@ def find_mentions(tokens, ds, dataset_names=()):
     out, i = [], 0
     skip_names = {norm(n) for n in dataset_names}
     while i < len(tokens):
-        found = None
-        for n in (5, 4):   # a category value of several words ("bachelor's degree or higher")
+        found = _spaced_name(tokens, i, ds)
+        for n in (5, 4) if found is None else ():   # a category value of several words ("bachelor's degree or higher")
             run = tokens[i:i + n]
             val = _value_match(norm(" ".join(t.text for t in run)), ds) \
                 if len(run) == n and all(t.kind in ("w", "q") for t in run) else None
@@ -178,6 +178,24 @@ def find_mentions(tokens, ds, dataset_names=()):
         else:
             i += 1
     return out
+
+
+def _spaced_name(tokens, i, ds):
+    """A column's name written with spaces or punctuation inside it ("S&P 500"
+    or "S & P 500" for SP500, "CO 2" for CO2): 2-4 adjacent tokens, one a
+    number or a single letter, whose letters and digits run together are the
+    name's (case aside), for exactly one column."""
+    for n in (4, 3, 2):
+        run = tokens[i:i + n]
+        if len(run) < n or any(t.kind not in ("w", "num") for t in run) \
+                or any(b.pos - a.end > 3 for a, b in zip(run, run[1:])) \
+                or not any(t.kind == "num" or len(t.text) == 1 for t in run):
+            continue
+        joined = re.sub(r"[\W_]", "", "".join(t.text for t in run)).casefold()
+        cols = [c for c in ds.columns if re.sub(r"[\W_]", "", str(c.name)).casefold() == joined]
+        if len(joined) >= 3 and len(cols) == 1:
+            return Mention(i, i + n, " ".join(t.text for t in run), 95, cols)
+    return None
 
 
 def names_dataset(tokens, i):

@@ -96,7 +96,7 @@ TASK_VERBS = (r"calculate|compute|count|find|determine|identify|report|test|plot
               r"also|predict|visuali[sz]e|calculating|computing")
 PART_SPLIT = re.compile(r"\s*(?:;|,?\s+and then\s+|\s+and\s+(?=(?:(?:in|on|at|during|for) )?(?:which|what) \w+(?: of \w+)? (?:was|were|did|do|does|is|are|had|has)\s+(?!it\b|this\b|that\b|they\b))|,\s*then\s+|,?\s+then\s+|,\s*and\s+(?=(?:in|for|during) (?:the )?(?:1[5-9]|20)\d\d(?:s|'s)?\s*[?.!]?\s*$)|,\s*and\s+(?=(?:the|its|their) (?:correlation|mean|average|median|standard deviation|variance|number|count|"
                         r"share|percentage|proportion|total|sum|minimum|maximum|p-value)\b)|,\s*and\s+(?=(?:(?:in|for|at|during|by|on|of|to) (?=how\b|what (?:percent|percentage|share|fraction|proportion|amount)\b))?(?:" + TASK_VERBS + r")\b)"
-                        r"|(?<!vs)(?<!e\.g)(?<!i\.e)(?<!etc)[.?!]\s+(?=[A-Za-z]))\s*", re.I)
+                        r"|(?<!vs)(?<!e\.g)(?<!i\.e)(?<!etc)(?<!\.[A-Za-z])[.?!]\s+(?=[A-Za-z]))\s*", re.I)   # not after "G.P.A."
 
 
 def split_parts(request):

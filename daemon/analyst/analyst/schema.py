@@ -436,14 +436,26 @@ def step_of_gap(days):
 def sample_step(d):
     """The period of a text date column the profile gave no min/max for,
     read from the median gap between its first values when they are ISO
-    dates ("1959-01-01", "1959-02-01", ...: monthly), else None."""
-    import datetime
-    try:
-        days = [datetime.date.fromisoformat(str(x).strip()[:10]) for x in d.samples]
-    except ValueError:
+    dates ("1959-01-01", "1959-02-01", ...: monthly) or in the format the
+    profile found for the column ("19-Sep-03", "18-Sep-03": daily), else None."""
+    days = _sample_days(d)
+    if days is None:
         return None
     gaps = sorted(abs((b - a).days) for a, b in zip(days, days[1:]))
     return step_of_gap(gaps[len(gaps) // 2]) if len(gaps) >= 2 else None
+
+
+def _sample_days(d):
+    """The column's sample values as dates: ISO, else in one of the formats the
+    profile gave for it; None when they do not all read."""
+    import datetime
+    for fmt in [None] + [f for f in [d.date_format] + d.date_formats if f]:
+        try:
+            return [datetime.date.fromisoformat(str(x).strip()[:10]) if fmt is None
+                    else datetime.datetime.strptime(str(x).strip(), fmt).date() for x in d.samples]
+        except ValueError:
+            continue
+    return None
 
 
 class Term:
