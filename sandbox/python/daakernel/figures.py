@@ -81,8 +81,8 @@ def make_saver():
     def save_open():
         """Save and close every open pyplot figure; returns the new paths."""
         new = []
-        plt = lazyplot.pyplot()
-        for num in (plt.get_fignums() if plt is not None else ()):
+        for num in open_numbers():
+            plt = lazyplot.pyplot()
             fig = plt.figure(num)
             path = os.path.join(state["dir"] or ".", "%s_%d.png"
                                 % (state["step"], len(state["saved"]) + 1))
@@ -120,15 +120,15 @@ def install(save_open):
     lazyplot.on_pyplot(patch)
 
 
-def close_new(before):
-    """Close the figures opened since `before` (a set of numbers from
-    open_numbers()): the charts an interrupted step or profile left open."""
-    plt = lazyplot.pyplot()
-    for num in set(plt.get_fignums() if plt is not None else ()) - before:
-        plt.close(num)
-
-
 def open_numbers():
-    """The numbers of the open pyplot figures (none before pyplot is imported)."""
+    """The numbers of the open pyplot figures, in pyplot's order (none
+    before pyplot is imported)."""
     plt = lazyplot.pyplot()
-    return set(plt.get_fignums()) if plt is not None else set()
+    return plt.get_fignums() if plt is not None else []
+
+
+def close_new(before):
+    """Close the figures opened since `before` (open_numbers() then): the
+    charts an interrupted step or profile left open."""
+    for num in set(open_numbers()) - set(before):
+        lazyplot.pyplot().close(num)

@@ -13,8 +13,8 @@ Three ways a step reaches pyplot, all covered:
   it (figures.py makes plt.show() save the figures there);
 - when pyplot is already imported, on_pyplot() calls back at once.
 
-The kernel's environment names the Agg backend (MPLBACKEND=Agg), so a late
-import never looks for a display."""
+The kernel's environment names the Agg backend (MPLBACKEND=Agg, set by the
+daemon and again by warm.py), so a late import never looks for a display."""
 
 import importlib
 import importlib.abc
@@ -111,5 +111,7 @@ class LazyModule(types.ModuleType):
 
 
 def module_or_stand_in(name, namespace, key):
-    """The module when imported, else a LazyModule for namespace[key]."""
-    return sys.modules.get(name) or LazyModule(name, namespace, key)
+    """The module (pyplot or matplotlib) once pyplot is imported, else a
+    LazyModule for namespace[key]: a matplotlib imported without pyplot
+    would lack the `pyplot` attribute a stand-in's load provides."""
+    return sys.modules[name] if PYPLOT in sys.modules else LazyModule(name, namespace, key)

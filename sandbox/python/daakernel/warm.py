@@ -3,11 +3,12 @@ the first step are fast.  The matplotlib backend is chosen before pyplot is
 imported (Agg: files only, no display).  A kernel started for a project
 that waits for it (plots=False: daa_kernel.py --plots-on-demand) leaves
 matplotlib to the first step that plots (lazyplot.py): about 0.3 s of CPU
-sooner ready, paid again only by a kernel that plots.  The optional libraries (sklearn,
-openpyxl, scipy) are not imported here: most kernels never use them and
-importing them doubled the start's CPU; the step that needs one imports it
-(after the seal, which leaves the Python library folders readable).  Their
-versions come from the installed packages' metadata instead."""
+sooner ready, paid again only by a kernel that plots.  The optional
+libraries (sklearn, openpyxl, scipy) are not imported here: most kernels
+never use them and importing them doubled the start's CPU; the step that
+needs one imports it (after the seal, which leaves the Python library
+folders readable).  Their versions come from the installed packages'
+metadata instead."""
 
 import importlib.metadata
 import importlib.util
@@ -23,18 +24,19 @@ def warm_up(plots=True):
     the required ones propagates (matplotlib not found, too)."""
     import numpy
     import pandas
+    plt = None
     if plots:
         import matplotlib
         matplotlib.use("Agg", force=True)
-        import matplotlib.pyplot
-        matplotlib.pyplot.switch_backend("Agg")   # resolve the backend now, not at the first plot
+        import matplotlib.pyplot as plt
+        plt.switch_backend("Agg")   # resolve the backend now, not at the first plot
         mpl_version = matplotlib.__version__
     else:
         os.environ["MPLBACKEND"] = "Agg"   # for the import at the first plot, as matplotlib.use would
         mpl_version = _installed("matplotlib", "matplotlib")
         if mpl_version is None:
             raise ImportError(_errors.pop())
-    _first_use(pandas, matplotlib.pyplot if plots else None)
+    _first_use(pandas, plt)
     libs = {"pandas": pandas.__version__, "numpy": numpy.__version__,
             "matplotlib": mpl_version}
     for name, dist in _OPTIONAL:
