@@ -2,10 +2,19 @@
 sbx_seal() from libdaasbx.so (path in $DAA_SBX_LIB) through ctypes, before any
 user code.  A seal layer that is missing fails closed unless the bind request
 allows it.  DAA_KERNEL_UNSANDBOXED=1 (tests and development only; the daemon
-never sets it) skips the seal and says so in the layer report."""
+never sets it) skips the seal and says so in the layer report.
+
+Before sealing, the kernel waits until its mount helper has ended
+(sandbox/sbx_ns.c forks it as the kernel's one child, pid 2 of the
+kernel's pid namespace): the helper replies to the daemon once it has
+mounted the project, then exits, and that exit (tearing down a mount
+namespace) can still be under way when the bind request arrives.  User
+code must find itself alone in its /proc (tests/sandbox/test_attack_proc.py
+saw pid 2 on a loaded machine)."""
 
 import ctypes
 import os
+import time
 
 REPORT_LEN = 4096
 _BAD_WORDS = ("missing", "failed", "unavailable", "error", "disabled", "not ")  # as daemon/kernel/kern_req.c
@@ -64,6 +73,29 @@ def _call(fn, project, tmp, landlock):
     return _done[2], _done[3]
 
 
+HELPER_WAIT_S = 20.0   # a hang guard: the helper's exit takes milliseconds
+
+
+def helper_gone(limit_s=HELPER_WAIT_S):
+    """True once this process has no child left, False if one is still
+    there after limit_s.  SIGCHLD is ignored in a kernel with a helper
+    (sbx_spawn.c), so the system reaps it and waitpid only tells whether
+    one is left (0: yes; ChildProcessError: none)."""
+    deadline = time.monotonic() + limit_s
+    pause = 0.001
+    while True:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return True
+        if pid:
+            continue   # reaped one (SIGCHLD not ignored): look again
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(pause)
+        pause = min(pause * 2, 0.05)
+
+
 def connect_port(compute):
     """The TCP port of compute.dask_scheduler ("tcp://HOST:PORT"), else None."""
     addr = (compute or {}).get("dask_scheduler") if isinstance(compute, dict) else None
@@ -81,6 +113,9 @@ def seal(project, tmp, landlock=True, allow_missing=False, port=None):
     never a seal that failed."""
     if os.environ.get("DAA_KERNEL_UNSANDBOXED") == "1":
         return True, {"seal": "missing (test mode: DAA_KERNEL_UNSANDBOXED=1)"}, ""
+    if not helper_gone():
+        return False, {"mount helper": "failed: still running after %g s" % HELPER_WAIT_S}, \
+            "sandbox seal failed: the kernel's mount helper had not ended after %g s" % HELPER_WAIT_S
     fn, why = _library()
     if fn is None:
         return allow_missing, {"seal": "missing: " + why}, "sandbox seal unavailable: " + why
