@@ -41,10 +41,17 @@ def _cleanup():
         shutil.rmtree(d, ignore_errors=True)
 
 
+# A kernel started for a project that waits for it, as daad starts every
+# kernel but the warm spare: matplotlib is imported at the first plot
+# (lazyplot.py).  args=() starts one as the warm spare is (test_plots runs
+# both).
+ON_DEMAND = ("--plots-on-demand",)
+
+
 class Kernel:
     """One runtime process and our end of its socket."""
 
-    def __init__(self, env_extra=None, unsandboxed=True, args=()):
+    def __init__(self, env_extra=None, unsandboxed=True, args=ON_DEMAND):
         # Python's fds are close-on-exec; only fd 3 (dup2'd in the child) is inherited.
         self.sock, theirs = socket.socketpair()
         env = {"PATH": "/usr/bin:/bin", "HOME": MPL_DIR, "LANG": "C.UTF-8", "MPLCONFIGDIR": MPL_DIR}

@@ -27,9 +27,12 @@ secret = os.path.join(outside, "secret.txt")
 with open(secret, "w") as f:
     f.write("top secret\n")
 proj = kt.make_project({"sales.csv": "d,v\n2024-01-01,1\n2024-01-02,3\n"})
-# the runtime folder stays readable, as sbx_spawn passes it (lazy imports like daa_tools.cli)
-k = kt.Kernel(unsandboxed=False, env_extra={"DAA_SBX_LIB": LIB,
-                                            "DAA_SBX_EXTRA_RO": os.path.dirname(kt.RUNTIME)})
+# the runtime folder stays readable, as sbx_spawn passes it (lazy imports like daa_tools.cli);
+# matplotlib imported at start (args=()): this harness seeds no font list in a
+# folder the seal leaves writable, as daad does for a kernel that imports it
+# at its first plot (daemon/kernel/kern_fonts.c, tests/kernel/test_fonts.py)
+k = kt.Kernel(unsandboxed=False, args=(), env_extra={"DAA_SBX_LIB": LIB,
+                                                     "DAA_SBX_EXTRA_RO": os.path.dirname(kt.RUNTIME)})
 try:
     r = k.req("bind", project=proj, tmp=os.path.join(outside, "tmp"),
               conventions={"date_column": {"value": "d"}})
