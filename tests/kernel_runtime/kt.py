@@ -40,7 +40,10 @@ def _cleanup():
     for k in _KERNELS:
         if k.proc.poll() is None:
             k.sock.close()
-            os.killpg(k.proc.pid, signal.SIGKILL)
+            try:
+                os.killpg(k.proc.pid, signal.SIGKILL)
+            except ProcessLookupError:   # it ended in between
+                pass
             k.proc.wait()
     for d in _TEMP_DIRS:
         shutil.rmtree(d, ignore_errors=True)
