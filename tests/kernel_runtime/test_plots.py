@@ -4,13 +4,13 @@
 like an inline backend, and an absurd figure size is scaled down with a note
 instead of being allocated.
 
-Three kernels: one started with --plots-on-demand (a kernel a project
+Four kernels: one started with --plots-on-demand (a kernel a project
 waits for; daakernel/lazyplot.py) runs every check, its first plot through
 the namespace's `plt` stand-in; a second such kernel plots first by `import
 matplotlib.pyplot` and plt.show() in the same step (the import hook; pandas'
 .plot() and seaborn import pyplot the same way, and daa_tools' helpers
-too); one that imported matplotlib at start (a warm spare) saves at
-plt.show() as well.  In the on-demand ones pyplot is not imported before
+too); a third through the namespace's `matplotlib` stand-in; one that
+imported matplotlib at start (a warm spare) saves at plt.show() as well.  In the on-demand ones pyplot is not imported before
 the first plot (nor by daa_tools)."""
 
 import os
@@ -19,9 +19,6 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import kt  # noqa: E402
-
-PLOTS_ON_DEMAND = "--plots-on-demand"
-
 
 def png_size(path):
     """(width, height) from a PNG header, or None when not a PNG."""
@@ -91,12 +88,12 @@ def check_plots(k, proj):
 
 
 done = []
-for args, check in (([PLOTS_ON_DEMAND], None),
-                    ([PLOTS_ON_DEMAND], "import matplotlib.pyplot as p2\np2.plot([1, 2])\np2.show()\n"
-                                        "p2.plot([2, 1])"),
-                    ([PLOTS_ON_DEMAND], "matplotlib.pyplot.plot([1, 2])\nmatplotlib.pyplot.show()\n"
-                                        "print(matplotlib.get_backend())\nplt.plot([2, 1])"),
-                    ([], "plt.plot([1, 2])\nplt.show()\nplt.plot([2, 1])")):
+for args, check in ((kt.ON_DEMAND, None),
+                    (kt.ON_DEMAND, "import matplotlib.pyplot as p2\np2.plot([1, 2])\np2.show()\n"
+                                   "p2.plot([2, 1])"),
+                    (kt.ON_DEMAND, "matplotlib.pyplot.plot([1, 2])\nmatplotlib.pyplot.show()\n"
+                                   "print(matplotlib.get_backend())\nplt.plot([2, 1])"),
+                    ((), "plt.plot([1, 2])\nplt.show()\nplt.plot([2, 1])")):
     k, proj = fresh(args)
     done.append(proj)
     try:
