@@ -23,7 +23,8 @@ import re
 from analyst.parse import Unknown, find_mentions, tokenize
 from analyst.schema import Column
 
-PERIODS = {"day": "D", "week": "W", "month": "M", "quarter": "Q", "year": "Y", "daily": "D", "day-to-day": "D", "day-over-day": "D", "weekly": "W", "monthly": "M",
+PERIODS = {"day": "D", "week": "W", "month": "M", "quarter": "Q", "year": "Y",
+           "daily": "D", "day-to-day": "D", "day-over-day": "D", "weekly": "W", "monthly": "M",
            "quarterly": "Q", "yearly": "Y", "annual": "Y", "year-over-year": "Y"}
 STEP_WORD = {"D": "day", "W": "week", "M": "month", "Q": "quarter", "Y": "year"}
 FILLER = {"price", "prices", "value", "values", "level", "levels", "series", "figure", "figures"}
