@@ -5,7 +5,10 @@ ROWS x 6 columns (default 10,000,000, about 0.5 GB), end to end:
   daa ask          a private daad (builtin analyst) whose kernel memory limit
                    (kernel.mem_mb) is set so the file is Dask-backed (file x 5
                    > half the limit); the kernel's peak RSS is read inside it
-  dask (plain)     the same Dask code in a plain python process (threads)
+  dask (plain)     the same Dask code in a plain python process (threads),
+                   with glibc's default malloc and with the kernel's settings
+                   (GLIBC_TUNABLES from daemon/kernel/kern_proc.c): CPU
+                   seconds and page faults beside the wall time
   pandas           read_csv + groupby in a plain python process
   daa ask, cluster the same ask with compute.dask_scheduler = a local
                    dask-scheduler + two dask-workers (1 thread each)
@@ -58,7 +61,9 @@ t = time.perf_counter()
 dask.config.set(scheduler="threads")
 d = dd.read_csv(sys.argv[1], blocksize=64 << 20, dtype={"units": "float64"})
 r = d.groupby("region")["revenue"].mean().compute()
-print(time.perf_counter() - t)
+import resource
+u = resource.getrusage(resource.RUSAGE_SELF)
+print(time.perf_counter() - t, u.ru_utime + u.ru_stime, u.ru_minflt)
 '''
 PANDAS = r'''
 import sys, time, pandas as pd
@@ -68,9 +73,19 @@ print(time.perf_counter() - t)
 '''
 
 
-def timed(code, path):
-    p = subprocess.run([PY, "-c", code, path], capture_output=True, text=True, check=True)
-    return float(p.stdout.strip().splitlines()[-1])
+def timed(code, path, env=None):
+    """The first figure the code prints last (wall seconds); all of them with env."""
+    p = subprocess.run([PY, "-c", code, path], capture_output=True, text=True, check=True,
+                       env=env)
+    figures = [float(x) for x in p.stdout.strip().splitlines()[-1].split()]
+    return figures if env is not None else figures[0]
+
+
+def kernel_malloc_env():
+    """This environment plus the GLIBC_TUNABLES daad gives its kernels."""
+    with open(os.path.join(ROOT, "daemon", "kernel", "kern_proc.c")) as f:
+        tunables = re.search(r'KERNEL_MALLOC_TUNABLES "([^"]+)"', f.read()).group(1)
+    return dict(os.environ, GLIBC_TUNABLES=tunables)
 
 
 def ask_through_daa(path, config):
@@ -128,8 +143,14 @@ def main():
         cold, _, daa_s = daa_s
         print("daa ask: %.1f s (first ask, with the profiles: %.1f s), kernel peak RSS %d MB "
               "(limit %d MB)" % (daa_s, cold, rss_mb, mem_mb))
-        plain = timed(PLAIN_DASK, path)
-        print("plain dask: %.1f s (daa ask / plain = %.2f)" % (plain, daa_s / plain))
+        env = dict(os.environ)
+        env.pop("GLIBC_TUNABLES", None)
+        plain, plain_cpu, plain_faults = timed(PLAIN_DASK, path, env)
+        print("plain dask: %.1f s, %.1f s CPU, %d page faults (daa ask / plain = %.2f)"
+              % (plain, plain_cpu, plain_faults, daa_s / plain))
+        tuned, tuned_cpu, tuned_faults = timed(PLAIN_DASK, path, kernel_malloc_env())
+        print("plain dask, the kernel's malloc settings: %.1f s, %.1f s CPU, %d page faults"
+              % (tuned, tuned_cpu, tuned_faults))
         pd_s = timed(PANDAS, path)
         print("pandas read_csv + groupby: %.1f s (daa ask / pandas = %.2f)" % (pd_s, daa_s / pd_s))
         addr, procs = cluster(tmp)
@@ -138,7 +159,9 @@ def main():
         print("daa ask, local cluster (2 workers x 1 thread): %.1f s (first: %.1f s), kernel peak "
               "RSS %d MB" % (c_s, c_cold, c_rss))
         print(json.dumps({"rows": rows, "bytes": size, "daa_ask_s": daa_s, "daa_first_ask_s": cold, "kernel_peak_rss_mb": rss_mb,
-                          "kernel_mem_mb": mem_mb, "plain_dask_s": plain, "pandas_s": pd_s,
+                          "kernel_mem_mb": mem_mb, "plain_dask_s": plain,
+                          "plain_dask_cpu_s": plain_cpu, "tuned_dask_s": tuned, "tuned_dask_cpu_s": tuned_cpu,
+                          "pandas_s": pd_s,
                           "cluster_ask_s": c_s, "cluster_kernel_peak_rss_mb": c_rss}))
     finally:
         for p in procs:
