@@ -31,7 +31,7 @@
 struct builtin {
 	struct llm_backend base;
 	struct loop *loop;
-	char *argv[8];          /* python, -I, script (or analyst_cmd split) */
+	char *argv[8];          /* python, -I, -S, script (or analyst_cmd split) */
 	int timeout_ms;
 	unsigned seq;
 	struct bcall *calls;    /* live calls (incl. orphans whose child is not reaped yet) */
@@ -451,6 +451,7 @@ static int make_argv(struct builtin *b, const struct llm_config *cfg, char *err,
 		const char *dir = dc && dc->analyst_dir ? dc->analyst_dir : "daemon/analyst";
 		b->argv[n++] = strdup(dc && dc->python ? dc->python : "/usr/bin/python3");
 		b->argv[n++] = strdup("-I");
+		b->argv[n++] = strdup("-S");   /* no site: the analyst uses the standard library only */
 		if (asprintf(&b->argv[n], "%s/daa_analyst.py", dir) < 0)
 			b->argv[n] = NULL;
 		n++;
