@@ -19,7 +19,10 @@ tasks than partitions ever started) — whether the step waited in
 (`.result(timeout=)`, `wait(timeout=)`), in a `for` over `as_completed`
 or in `client.gather` (the runtime cancels the futures of the step: a
 note says so) — and the kernel keeps its namespace and computes on the
-cluster again."""
+cluster again.
+
+Then, on the same cluster, cluster_progress.py's checks (progress of the
+work a step waits on there) with a daemon and kernel of their own."""
 # daa-test-timeout: 600
 import json
 import os
@@ -39,6 +42,7 @@ try:
 except ImportError as e:
     print("skip: %s (python3-distributed)" % e)
     sys.exit(77)
+import cluster_progress  # noqa: E402
 
 PY = "/usr/bin/python3"
 
@@ -274,6 +278,7 @@ def main():
             print("ok - from the kernel only the scheduler's port connects: %s" % res)
             check_interrupts(s, client, addr, ref)
             assert s.alive()
+        cluster_progress.check_all(addr, client, path, ref)
     finally:
         if client is not None:
             client.close()

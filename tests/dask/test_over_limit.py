@@ -12,8 +12,8 @@ The same checks through a Dask cluster are test_five_times_cluster.py's
 (`make check`); `make test` had them at 2 x a 312 MiB kernel on this file
 too (test_over_limit_cluster.py, 35-55 s of CPU) until session 19, which
 left them to `make check`: each part is still in `make test` (the cluster
-answering and interrupted: test_cluster.py, its progress:
-test_cluster_progress.py; a file over the kernel's limit: this test).
+answering and interrupted, and its progress: test_cluster.py with
+cluster_progress.py; a file over the kernel's limit: this test).
 
 Two questions of test_five_times.py's three: "average amount by region"
 (a group-by) and "total amount per month" (the date conventions, resample).

@@ -1,8 +1,8 @@
-#!/usr/bin/python3
-"""tests/dask/test_cluster_progress.py — progress of Dask work on a
-configured cluster (a real dask-scheduler + two dask-workers on 127.0.0.1,
-test_cluster.cluster(), stopped after; one cluster, daemon and kernel for
-all the checks below).
+"""tests/dask/cluster_progress.py — progress of Dask work on a configured
+cluster: checks test_cluster.py runs on its cluster (a real dask-scheduler
++ two dask-workers on 127.0.0.1) after its own, with a daemon and kernel of
+their own (a 4 MiB memory budget: fewer, larger blocks).  One cluster for
+both saves starting a second one (about 5 s of CPU).
 
 A `run` whose .compute() runs on the cluster (one slow task per partition;
 the scheduler's transition count shows it ran there) gets history.event
@@ -22,14 +22,12 @@ result is right.  A step that only submits (client.compute kept in a
 variable) reports nothing; a timeout that passes (the tasks held back)
 still raises TimeoutError from `.result(timeout=)` and `wait(timeout=)`,
 and the future still computes after."""
-# daa-test-timeout: 600
 import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import dasklib  # noqa: E402
-from dasklib import Session, close, skip_unless_built  # noqa: E402
-import test_cluster  # noqa: E402  (skips without python3-distributed)
+from dasklib import Session, close  # noqa: E402
 from test_progress import run_with_notes  # noqa: E402
 
 SETUP = r'''
@@ -169,33 +167,21 @@ got, f2.status
 '''
 
 
-def main():
-    skip_unless_built()
-    path = dasklib.make_orders()
-    ref = dasklib.pandas_in_chunks(path)
+def check_all(addr, client, path, ref):
+    """Every check above, through a daemon of their own on the cluster at
+    addr (client: this process's client of it); path: the orders file
+    test_cluster.py made, ref: pandas' answers on it."""
     amount = sum(ref["sum_by_region"].values())
-    procs, client = [], None
-    try:
-        addr, procs, client = test_cluster.cluster()
-        # 4 MiB, not the suite's 1: blocks of 200 KiB, about 15 partitions
-        # instead of 47 (each waits 0.1 s in slow()): still several notes
-        # strictly between 0 and total, for less CPU and wall time
-        with Session(config=dasklib.config(dask_scheduler=addr, memory_budget_mb=4)) as s:
-            dasklib.project_with_orders(s, path)
-            r, notes = run_with_notes(s, SETUP)
-            assert r["ok"], r
-            parts = int(r["result"]["repr"])
-            assert parts >= 10, parts
-            check_compute(s, client, parts, ref)
-            check_waits(s, parts, amount)
-            check_later_step(s, parts, amount)
-            assert s.alive()
-    finally:
-        if client is not None:
-            client.close()
-        test_cluster.stop(procs)
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+    # 4 MiB, not the suite's 1: blocks of 200 KiB, about 15 partitions
+    # instead of 47 (each waits 0.1 s in slow()): still several notes
+    # strictly between 0 and total, for less CPU and wall time
+    with Session(config=dasklib.config(dask_scheduler=addr, memory_budget_mb=4)) as s:
+        dasklib.project_with_orders(s, path)
+        r, notes = run_with_notes(s, SETUP)
+        assert r["ok"], r
+        parts = int(r["result"]["repr"])
+        assert parts >= 10, parts
+        check_compute(s, client, parts, ref)
+        check_waits(s, parts, amount)
+        check_later_step(s, parts, amount)
+        assert s.alive()
