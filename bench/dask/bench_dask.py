@@ -6,9 +6,10 @@ ROWS x 6 columns (default 10,000,000, about 0.5 GB), end to end:
                    (kernel.mem_mb) is set so the file is Dask-backed (file x 5
                    > half the limit); the kernel's peak RSS is read inside it
   dask (plain)     the same Dask code in a plain python process (threads),
-                   with glibc's default malloc and with the kernel's settings
-                   (GLIBC_TUNABLES from daemon/kernel/kern_proc.c): CPU
-                   seconds and page faults beside the wall time
+                   with glibc's default malloc and with the thresholds a
+                   kernel sets once it reads blocks with Dask
+                   (daakernel/outofcore.py ooc_keep_blocks): CPU seconds and
+                   page faults beside the wall time
   pandas           read_csv + groupby in a plain python process
   daa ask, cluster the same ask with compute.dask_scheduler = a local
                    dask-scheduler + two dask-workers (1 thread each)
@@ -73,19 +74,16 @@ print(time.perf_counter() - t)
 '''
 
 
-def timed(code, path, env=None):
-    """The first figure the code prints last (wall seconds); all of them with env."""
-    p = subprocess.run([PY, "-c", code, path], capture_output=True, text=True, check=True,
-                       env=env)
+KEEP_BLOCKS = ("import sys\nsys.path.insert(0, %r)\n"
+               "from daakernel.outofcore import ooc_keep_blocks\nooc_keep_blocks()\n"
+               % os.path.join(ROOT, "sandbox", "python"))
+
+
+def timed(code, path, all_figures=False):
+    """The first figure the code prints last (wall seconds), or all of them."""
+    p = subprocess.run([PY, "-c", code, path], capture_output=True, text=True, check=True)
     figures = [float(x) for x in p.stdout.strip().splitlines()[-1].split()]
-    return figures if env is not None else figures[0]
-
-
-def kernel_malloc_env():
-    """This environment plus the GLIBC_TUNABLES daad gives its kernels."""
-    with open(os.path.join(ROOT, "daemon", "kernel", "kern_proc.c")) as f:
-        tunables = re.search(r'KERNEL_MALLOC_TUNABLES "([^"]+)"', f.read()).group(1)
-    return dict(os.environ, GLIBC_TUNABLES=tunables)
+    return figures if all_figures else figures[0]
 
 
 def ask_through_daa(path, config):
@@ -143,13 +141,11 @@ def main():
         cold, _, daa_s = daa_s
         print("daa ask: %.1f s (first ask, with the profiles: %.1f s), kernel peak RSS %d MB "
               "(limit %d MB)" % (daa_s, cold, rss_mb, mem_mb))
-        env = dict(os.environ)
-        env.pop("GLIBC_TUNABLES", None)
-        plain, plain_cpu, plain_faults = timed(PLAIN_DASK, path, env)
+        plain, plain_cpu, plain_faults = timed(PLAIN_DASK, path, True)
         print("plain dask: %.1f s, %.1f s CPU, %d page faults (daa ask / plain = %.2f)"
               % (plain, plain_cpu, plain_faults, daa_s / plain))
-        tuned, tuned_cpu, tuned_faults = timed(PLAIN_DASK, path, kernel_malloc_env())
-        print("plain dask, the kernel's malloc settings: %.1f s, %.1f s CPU, %d page faults"
+        tuned, tuned_cpu, tuned_faults = timed(KEEP_BLOCKS + PLAIN_DASK, path, True)
+        print("plain dask, the kernel's malloc thresholds: %.1f s, %.1f s CPU, %d page faults"
               % (tuned, tuned_cpu, tuned_faults))
         pd_s = timed(PANDAS, path)
         print("pandas read_csv + groupby: %.1f s (daa ask / pandas = %.2f)" % (pd_s, daa_s / pd_s))

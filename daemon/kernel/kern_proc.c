@@ -25,13 +25,6 @@
 #include "daemon/core/log.h"
 #include "sandbox/sbx.h"
 
-/* glibc's malloc in a kernel: blocks under 32 MiB from the heap and up to
- * 64 MiB of free heap kept (glibc's own dynamic ceilings, fixed from the
- * start).  With the defaults a pass over a file larger than memory (Dask,
- * block by block on threads) gave every block's arrays back to the system
- * and faulted them in again: a third of its CPU in page faults. */
-#define KERNEL_MALLOC_TUNABLES "glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=67108864"
-
 /* The folder holding the running daad binary ("" when unknown). */
 static void exe_dir(char *buf, size_t len)
 {
@@ -155,7 +148,6 @@ static void build_env(const struct kp_settings *s, const char *tmp, char store[]
 	ADD("MKL_NUM_THREADS=%d", s->threads);
 	ADD("NUMEXPR_MAX_THREADS=%d", s->threads);
 	ADD("JOBLIB_MULTIPROCESSING=0");
-	ADD("GLIBC_TUNABLES=%s", KERNEL_MALLOC_TUNABLES);
 #undef ADD
 	env[n] = NULL;
 }
