@@ -75,6 +75,7 @@ print(time.perf_counter() - t)
 
 
 KEEP_BLOCKS = ("import sys\nsys.path.insert(0, %r)\n"
+               "import daakernel.datasets  # imports outofcore (in this order)\n"
                "from daakernel.outofcore import ooc_keep_blocks\nooc_keep_blocks()\n"
                % os.path.join(ROOT, "sandbox", "python"))
 
