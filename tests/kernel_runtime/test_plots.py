@@ -10,8 +10,9 @@ the namespace's `plt` stand-in; a second such kernel plots first by `import
 matplotlib.pyplot` and plt.show() in the same step (the import hook; pandas'
 .plot() and seaborn import pyplot the same way, and daa_tools' helpers
 too); a third through the namespace's `matplotlib` stand-in; one that
-imported matplotlib at start (a warm spare) saves at plt.show() as well.  In the on-demand ones pyplot is not imported before
-the first plot (nor by daa_tools)."""
+imported matplotlib at start (a warm spare) saves at plt.show() as well.
+In the on-demand ones pyplot is not imported before the first plot (nor
+by daa_tools)."""
 
 import os
 import struct
@@ -19,6 +20,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import kt  # noqa: E402
+
 
 def png_size(path):
     """(width, height) from a PNG header, or None when not a PNG."""
