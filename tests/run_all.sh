@@ -73,48 +73,55 @@ ORDER=$(cat "$DURATIONS" tests/durations.seed 2>/dev/null)
 logdir=$(mktemp -d /tmp/daa-tests.XXXXXX)
 trap 'rm -rf "$logdir"' EXIT
 
-# a script's "# daa-test-NAME: N" line: N, or "yes" when the line has no
-# value; nothing when there is no such line (C binaries have none)
-marker() {
-	case "$1" in
-	*.py|*.sh) ;;
-	*) grep -qI . "$1" 2>/dev/null || return 0 ;;
-	esac
-	awk -v k="# daa-test-$2" 'index($0, k) == 1 {
-		rest = substr($0, length(k) + 1)
-		if (rest ~ /^:/) { sub(/^: */, "", rest); split(rest, a, /[^0-9]/); print a[1]; exit }
-		if (rest == "" || rest ~ /^[ \t]/) { print "yes"; exit }
-	}' "$1"
-}
-
-# every test as "SECONDS-LAST-RUN KIND NAME PATH", longest first (KIND: 0
-# any time, 1 serial, 2 alone, 3 light: any time, beside the -j others)
+# every test as "SECONDS-LAST-RUN KIND NAME PATH LIMIT SLOW", longest first
+# (KIND: 0 any time, 1 serial, 2 alone, 3 light: any time, beside the -j
+# others; LIMIT: its timeout in seconds; SLOW: 1 when marked slow).  One
+# awk reads the last run's figures and every script's marker lines: a
+# process or two per test here cost ~5 s of one core before the first test
+# started.  A marker is a line starting "# daa-test-NAME", then nothing,
+# blanks (yes) or ": N"; only scripts (first line "#!") are read for them.
 list_tests() {
-	local s t name last cpu kind
+	local s t
 	for s in "${suites[@]}"; do
 		for t in "tests/$s"/test_* "$BUILD/tests/$s"/test_*; do
 			[ -f "$t" ] && [ -x "$t" ] || continue
 			case "$t" in *.d|*.o) continue ;; esac
-			name="$s/$(basename "$t")"
-			read -r last cpu < <(awk -v n="$name" '$2 == n {print $1, $3; exit}' <<<"$ORDER")
-			kind=0
-			[ -n "$(marker "$t" serial)" ] && kind=1
-			[ -n "$(marker "$t" alone)" ] && kind=2
-			[ $kind -eq 0 ] && [ -n "$cpu" ] && awk -v c="$cpu" -v m="$LIGHT_CPU" \
-				'BEGIN {exit !(c ~ /^[0-9.]+$/ && c + 0 <= m)}' && kind=3
-			echo "${last:-0} $kind $name $t"
+			printf '%s/%s %s\n' "$s" "${t##*/}" "$t"
 		done
-	done | sort -s -k1,1nr
+	done | awk -v light="$LIGHT_CPU" -v timeout="$TIMEOUT" '
+		function mark(line, key,   rest, a) {   # "" (no such marker), "yes" or N
+			if (index(line, "# daa-test-" key) != 1) return ""
+			rest = substr(line, length("# daa-test-" key) + 1)
+			if (rest ~ /^:/) { sub(/^: */, "", rest); split(rest, a, /[^0-9]/); return a[1] }
+			return (rest == "" || rest ~ /^[ \t]/) ? "yes" : ""
+		}
+		NR == FNR { if (!($2 in last)) { last[$2] = $1; cpu[$2] = $3 }; next }
+		{
+			name = $1; path = $2; serial = alone = slow = ""; own = ""
+			if ((getline line < path) > 0 && line ~ /^#!/) {
+				do {
+					if (serial == "") serial = mark(line, "serial")
+					if (alone == "") alone = mark(line, "alone")
+					if (slow == "") slow = mark(line, "slow")
+					if (own == "") own = mark(line, "timeout")
+				} while ((getline line < path) > 0)
+			}
+			close(path)
+			kind = serial != "" ? 1 : 0
+			if (alone != "") kind = 2
+			if (kind == 0 && cpu[name] ~ /^[0-9.]+$/ && cpu[name] + 0 <= light) kind = 3
+			limit = (own ~ /^[0-9]+$/ && own + 0 > timeout) ? own : timeout
+			print (name in last ? last[name] : 0), kind, name, path, limit, (slow != "" ? 1 : 0)
+		}' <(printf '%s\n' "$ORDER") - | sort -s -k1,1nr
 }
 
-# run one test in the background: its log, then "RC SECONDS LIMIT" in .rc
+# run one test (NAME PATH LIMIT SLOW) in the background: its log, then
+# "RC SECONDS LIMIT" in .rc
 start_test() {
-	local name=$1 t=$2 id=${1//\//_} limit=$TIMEOUT own
-	own=$(marker "$t" timeout)
-	[ -n "$own" ] && [ "$own" != yes ] && [ "$own" -gt "$limit" ] && limit=$own
+	local name=$1 t=$2 limit=$3 slow=$4 id=${1//\//_}
 	(
 		start=$(date +%s)
-		if [ "$SLOW" != 1 ] && [ -n "$(marker "$t" slow)" ]; then
+		if [ "$SLOW" != 1 ] && [ "$slow" = 1 ]; then
 			echo "slow test (daa-test-slow): make check runs it, or DAA_TEST_SLOW=1" >"$logdir/$id.log"
 			rc=77
 		else
@@ -180,7 +187,7 @@ reap_one() {
 	return 0
 }
 
-# run the "NAME PATH" lines given, at most $1 at once
+# run the "NAME PATH LIMIT SLOW" lines given, at most $1 at once
 run_pool() {
 	local max=$1 line
 	shift
@@ -191,7 +198,7 @@ run_pool() {
 	while [ ${#names[@]} -gt 0 ]; do reap_one; done
 }
 
-# the "NAME PATH" lines of $2 (any-time tests), $3 (serial ones, at most
+# the "NAME PATH LIMIT SLOW" lines of $2 (any-time tests), $3 (serial ones, at most
 # one running: started first whenever the lane is free, since their chain
 # is the longest) and $4 (light ones, in the LIGHT_JOBS slots beside the
 # others or in a free one), at most $1 tests at once that are not light
@@ -220,10 +227,10 @@ run_lanes() {
 
 run_start=$(date +%s)
 all=$(list_tests)
-mapfile -t parallel < <(awk '$2 == 0 {print $3, $4}' <<<"$all")
-mapfile -t serial < <(awk '$2 == 1 {print $3, $4}' <<<"$all")
-mapfile -t alone < <(awk '$2 == 2 {print $3, $4}' <<<"$all")
-mapfile -t lights < <(awk '$2 == 3 {print $3, $4}' <<<"$all")
+mapfile -t parallel < <(awk '$2 == 0 {print $3, $4, $5, $6}' <<<"$all")
+mapfile -t serial < <(awk '$2 == 1 {print $3, $4, $5, $6}' <<<"$all")
+mapfile -t alone < <(awk '$2 == 2 {print $3, $4, $5, $6}' <<<"$all")
+mapfile -t lights < <(awk '$2 == 3 {print $3, $4, $5, $6}' <<<"$all")
 run_lanes "$JOBS" parallel serial lights
 run_pool 1 "${alone[@]}"
 
