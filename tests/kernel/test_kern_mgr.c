@@ -34,6 +34,10 @@ static struct proto_err g_err;
 static bool g_done;
 static char tmpdir[PATH_MAX], project[PATH_MAX + 16];
 static struct proj *P; /* the project at `project` (kern_doubles.c) */
+/* A step that never ends by itself and sleeps rather than spins: the time
+ * limit's path (SIGINT, then SIGKILL after the grace) is the same, without
+ * seconds of CPU burnt (a spinning step's interrupt is test_interrupt.py's) */
+#define ENDLESS "import time\nwhile True: time.sleep(0.02)"
 
 #define CHECK(cond, ...)                                                \
 	do {                                                            \
@@ -281,13 +285,12 @@ static void test_real(const char *root)
 	CHECK(strcmp(repr(), "'/usr/bin:/bin'") == 0, "clean PATH: %s", repr());
 	exec_wait("len(df)", 0, 30);
 	CHECK(strcmp(repr(), "3") == 0, "the project's dataset is bound as df: %s", repr());
-	exec_wait("while True: pass", 1, 30);
+	exec_wait(ENDLESS, 1, 30);
 	CHECK(!g_reply && g_err.code == PROTO_ERR_KERNEL && strstr(g_err.msg, "interrupted"),
 	      "time limit, SIGINT honoured: %s", g_err.msg);
 	exec_wait("x", 0, 30);
 	CHECK(strcmp(repr(), "21") == 0, "variables kept after an interrupt: %s", repr());
-	exec_wait("import signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\nwhile True: pass",
-		  1, 40);
+	exec_wait("import signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\n" ENDLESS, 1, 40);
 	CHECK(!g_reply && g_err.code == PROTO_ERR_KERNEL && strstr(g_err.msg, "restarted") &&
 	      strstr(g_err.msg, "longer than 1 s"), "time limit, SIGINT ignored: %s", g_err.msg);
 	exec_wait("x", 0, 60);
@@ -296,8 +299,7 @@ static void test_real(const char *root)
 	 * parent namespace (only SIGKILL and SIGSTOP are forced): the step is
 	 * stopped by the SIGKILL after the grace, not left running */
 	exec_wait("y = 3", 0, 30);
-	exec_wait("import signal\nsignal.signal(signal.SIGINT, signal.SIG_DFL)\nwhile True: pass",
-		  1, 40);
+	exec_wait("import signal\nsignal.signal(signal.SIGINT, signal.SIG_DFL)\n" ENDLESS, 1, 40);
 	CHECK(!g_reply && g_err.code == PROTO_ERR_KERNEL && strstr(g_err.msg, "restarted") &&
 	      strstr(g_err.msg, "longer than 1 s"), "time limit, SIGINT at SIG_DFL (pid 1): %s",
 	      g_err.msg);
