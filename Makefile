@@ -13,6 +13,17 @@
 #   make lint / make layering
 
 PREFIX ?= $(HOME)/.local
+
+# One job per core unless -j is given: `make test` on a fresh clone compiled
+# one file at a time (38 s here; 21 s with -j2).  Only the top-level make
+# decides; sub-makes ($(MAKE) in `check`) share its jobserver.  The test and
+# demo scripts run with make's flags removed (NO_MAKEFLAGS): a make they
+# start (the fuzz targets' build) must not take fds it was not given for a
+# jobserver.
+ifeq ($(MAKELEVEL)$(filter -j%,$(MAKEFLAGS)),0)
+MAKEFLAGS += -j$(shell nproc 2>/dev/null || echo 1)
+endif
+NO_MAKEFLAGS := env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL
 SAN ?= 0
 BUILD ?= build
 ifeq ($(SAN),1)
@@ -81,16 +92,16 @@ deps:
 	./tools/deps.sh
 
 test: build-all
-	BUILD=$(BUILD) $(if $(TEST_JOBS),DAA_TEST_JOBS=$(TEST_JOBS)) ./tests/run_all.sh
+	$(NO_MAKEFLAGS) BUILD=$(BUILD) $(if $(TEST_JOBS),DAA_TEST_JOBS=$(TEST_JOBS)) ./tests/run_all.sh
 
 check:
 	$(MAKE) SAN=1 build-all
-	BUILD=build-san DAA_CHECK=1 DAA_TEST_SLOW=1 ./tests/run_all.sh
+	$(NO_MAKEFLAGS) BUILD=build-san DAA_CHECK=1 DAA_TEST_SLOW=1 ./tests/run_all.sh
 	$(MAKE) build-all
-	BUILD=$(BUILD) DAA_VALGRIND=1 ./tests/run_all.sh integration
+	$(NO_MAKEFLAGS) BUILD=$(BUILD) DAA_VALGRIND=1 ./tests/run_all.sh integration
 
 demo: build-all
-	BUILD=$(BUILD) ./tools/demo.sh
+	$(NO_MAKEFLAGS) BUILD=$(BUILD) ./tools/demo.sh
 
 layering:
 	./tools/check_layering.sh
