@@ -39,6 +39,7 @@ struct hist_slot {
 	struct proj *pj;
 	int pid;        /* kernel restored last (0: none) */
 	bool restoring; /* replay queued, marker not yet answered */
+	bool tidied;    /* this replay's kernel died and its temp figures were removed */
 };
 static struct hist_slot *slots_made;
 
@@ -301,13 +302,21 @@ static int kernel_pid(struct proj *pj)
 	return pid;
 }
 
-/* A replay step (or the marker) answered. */
+/* A replay step (or the marker) answered.  No reply (the kernel died): a
+ * figure the replayed step was saving is left as a .tmp, removed here as
+ * for any other step — once, at the first of the replay's requests that
+ * the death ends (the others were only queued). */
 static void replay_cb(void *ud, const struct kern_result *kr)
 {
 	struct replay_ctx *c = ud;
 	const char *path = proj_path(c->pj);
 	struct hist_slot *k = ks_get(c->pj);
 	bool answered = kr->kind != KR_NO_REPLY;
+	if (!answered && !(k && k->tidied)) {
+		hist_figures_tidy(path);
+		if (k)
+			k->tidied = true;
+	}
 	if (c->step == 0) {
 		if (k) {
 			k->restoring = false;
@@ -359,6 +368,7 @@ int hist_restore(struct proj *pj, int upto, struct proto_err *err)
 		if (upto < 0 || json_integer_value(json_object_get(s, "n")) <= upto)
 			of++;
 	k->restoring = true;
+	k->tidied = false;
 	k->pid = 0;
 	if (of)
 		hist_event(pj, "restore_start", json_pack("{s:i}", "steps", (int)of));

@@ -18,8 +18,9 @@
  * half-written temp files (.*.tmp) and moves figures named like a step
  * ("NNN_..._K.png") whose history script does not exist to unsaved/ — what
  * a daemon or kernel killed mid-step left behind.  It runs again whenever
- * a kernel dies under a step or a re-run (history.c, history_run.c): the
- * daemon lives on, and the .tmp of a figure being saved would stay.
+ * a kernel dies under a step, a re-run or a replay of history (history.c,
+ * history_run.c): the daemon lives on, and the .tmp of a figure being saved
+ * would stay.
  */
 #include <dirent.h>
 #include <limits.h>

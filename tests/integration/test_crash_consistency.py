@@ -25,6 +25,11 @@ when it was the victim, and checks the project folders:
   the history/NNN_*.py files (numbers and names), history/ holds nothing
   else, and the JSON checks above hold again.
 
+Before the rounds, two directed cases: a kernel killed between savefig and
+the rename of a `daa run` figure, and one killed the same way while a
+fresh kernel replays a saved step (history replay): the daemon, alive,
+must remove the temp figure with the failed work.
+
 Rounds: 8 (make test), 100 under DAA_CHECK=1 (make check), DAA_CRASH_ROUNDS
 overrides; DAA_CRASH_SEED replays a run (the seed is printed first).  One
 line per round: op, victim, delay, result.  Timeouts only guard hangs."""
@@ -203,6 +208,17 @@ HOLD_SAVE = ("import os, sys, time\n"
              "        time.sleep(600)\n"
              "_figs.os = _Os()\n"
              "plt.plot([1, 2, 3])\n")
+# the same only when outputs/hold exists (made after the step was saved)
+HOLD_IF_MARKED = ("import os, sys, time\n"
+                  "import matplotlib.pyplot as plt\n"
+                  "class _Os:\n"
+                  "    def __getattr__(self, n):\n"
+                  "        return getattr(os, n)\n"
+                  "    def replace(self, a, b):\n"
+                  "        time.sleep(600)\n"
+                  "if os.path.exists('outputs/hold'):\n"
+                  "    sys.modules['daakernel.figures'].os = _Os()\n"
+                  "plt.plot([1, 2, 3])\n")
 
 
 class Rig:
@@ -309,33 +325,69 @@ class Rig:
         """A kernel killed while a figure's temp file is on disk: the daemon
         (alive) must remove it with the failed step."""
         self.fresh_project()
+        tmp = self.kill_while_saving("directed", HOLD_SAVE)
+        print("directed: kernel killed between savefig and rename (%s) -> ok" % tmp)
+
+    def directed_replay(self):
+        """The same while a fresh kernel replays history: a saved step whose
+        figure is held when outputs/hold exists (it did not when the step
+        ran) is replayed for a `daa run` after a kernel restart; the hold is
+        taken away and the kernels killed while its temp file is on disk.
+        The daemon must remove the replayed step's temp figure too (make
+        check once found .002_run_1.png.tmp left by a replay killed
+        mid-save).  The run itself may fail or, on a fresh kernel that
+        replays again, succeed."""
+        self.fresh_project()
+        p = self.daa("--json", "-p", self.project, "run", HOLD_IF_MARKED)
+        if p.returncode != 0:
+            raise Fail("directed replay: the step to replay failed: %s %s"
+                       % (p.stdout[-500:], p.stderr[-500:]))
+        stem = os.path.basename(self.steps()[-1]["file"])[:-3]
+        hold = os.path.join(self.path(), "outputs", "hold")
+        open(hold, "w").close()
+        p = self.daa("-p", self.project, "kernel", "restart")
+        if p.returncode != 0:
+            os.unlink(hold)
+            raise Fail("directed replay: kernel restart: %s" % p.stderr[-500:])
+        tmp = self.kill_while_saving("directed replay", "1 + 1", ".%s_1.png.tmp" % stem,
+                                     lambda: os.unlink(hold), must_fail=False)
+        print("directed replay: kernel killed while a replayed step saved a figure (%s) -> ok"
+              % tmp)
+
+    def kill_while_saving(self, what, code, tmp=None, before_kill=None, must_fail=True):
+        """`daa run code`; once a figure's temp file (named tmp, or any) is
+        in outputs/plots, before_kill() and SIGKILL the kernels; the run
+        must fail (must_fail), the temp file be gone and the project tidy.
+        The temp file's name."""
         plots = os.path.join(self.path(), "outputs", "plots")
-        p = subprocess.Popen([DAA, "--no-start", "--json", "-p", self.project, "run", HOLD_SAVE],
+        p = subprocess.Popen([DAA, "--no-start", "--json", "-p", self.project, "run", code],
                              env=self.env(), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                              stderr=subprocess.PIPE, text=True, errors="replace")
         end = time.monotonic() + HANG
-        while not [n for n in os.listdir(plots) if n.endswith(".tmp")]:
+        while not [n for n in os.listdir(plots) if n == tmp or (not tmp and n.endswith(".tmp"))]:
             if p.poll() is not None or time.monotonic() > end:
                 p.kill()
-                raise Fail("directed: no figure temp file appeared (did daakernel/figures.py "
-                           "change?): %s" % (p.communicate()[0][-500:]))
+                raise Fail("%s: no figure temp file %s appeared (did daakernel/figures.py "
+                           "change?): %s" % (what, tmp or "", p.communicate()[0][-500:]))
             time.sleep(0.02)
-        tmp = [n for n in os.listdir(plots) if n.endswith(".tmp")]
+        seen = tmp or [n for n in os.listdir(plots) if n.endswith(".tmp")][0]
+        if before_kill:
+            before_kill()
         k = kernels(self.d.proc.pid)
         for pid in k:
             os.kill(pid, signal.SIGKILL)
         out, _ = p.communicate(timeout=HANG)
         while any(pid in kids(self.d.proc.pid) for pid in k):
             time.sleep(0.01)
-        if p.returncode == 0:
-            raise Fail("directed: the run whose kernel was killed succeeded: %s" % out[-500:])
+        if must_fail and p.returncode == 0:
+            raise Fail("%s: the run whose kernel was killed succeeded: %s" % (what, out[-500:]))
         left = [n for n in os.listdir(plots) if n.endswith(".tmp")]
         if left:
-            raise Fail("directed: the killed kernel's temp figure %s is still in outputs/plots"
-                       % left)
+            raise Fail("%s: the killed kernel's temp figure %s is still in outputs/plots"
+                       % (what, left))
         listed = self.d.call("history.list", {"project": self.project})
         check_tidy(self.path(), listed)
-        print("directed: kernel killed between savefig and rename (%s) -> ok" % tmp[0])
+        return seen
 
     def one_round(self, i):
         rng = self.rng
@@ -419,11 +471,12 @@ def main():
     try:
         with Daad(config={"kernel": {"warm_spare": True}}) as d:   # kernels killed include the spare
             rig = Rig(d, work, rng)
-            try:
-                rig.directed()
-            except Fail as e:
-                failed += 1
-                print("directed: FAIL: %s" % e)
+            for directed in (rig.directed, rig.directed_replay):
+                try:
+                    directed()
+                except Fail as e:
+                    failed += 1
+                    print("%s: FAIL: %s" % (directed.__name__, e))
             rig.project = None
             for i in range(1, ROUNDS + 1):
                 rig.cur = ("setup", "-", 0.0)
