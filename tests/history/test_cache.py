@@ -6,8 +6,8 @@ in .daa/cache.json; a kernel restored after a crash loads the dataset from
 that entry when it matches the recorded hash (shown by planting a different
 frame and recording its hash by hand: the replayed step then sees it), and
 ignores and rebuilds an entry whose hash is not the recorded one; a changed
-file gets a new key (the old entry is dropped) and the replay reads the new
-content; the kernel can write .daa/cache but still nothing else of .daa/."""
+file gets a new key (the old entry, and the temp file of a write a killed
+kernel left, are dropped) and the replay reads the new content; the kernel can write .daa/cache but still nothing else of .daa/."""
 import hashlib
 import json
 import os
@@ -88,13 +88,18 @@ def main():
         assert r and r["ok"] and r["result"]["repr"] == "(12, True)", p.stdout
         print("ok - the restored kernel loads the dataset from a verified cache entry")
 
+        stale = os.path.join(cache, ".tmp-killed")   # as a kernel killed mid-write leaves it
+        with open(stale, "wb") as f:
+            f.write(b"\0" * 4096)
         total2 = write_big(os.path.join(s.path, "data", "big.csv"), 3)
         kill_kernel(s)
         r, p = s.run_json("big_total", "--scratch")
         assert r and r["ok"] and r["result"]["repr"] == str(total2), p.stdout
         new = entries(s)
         assert len(new) == 1 and new != names, (names, new)
-        print("ok - a changed file gets a new cache entry (the old one is dropped)")
+        assert not os.path.exists(stale), os.listdir(cache)
+        print("ok - a changed file gets a new cache entry (the old one and a killed "
+              "write's temp file are dropped)")
 
         r, p = s.run_json("open('.daa/cache/x.txt', 'w').write('ok')", "--scratch")
         assert r and r["ok"], p.stdout

@@ -281,6 +281,18 @@ def _cache_get(cpath, trusted, name, notes):
     return None
 
 
+def _drop_stale_temps(d):
+    """Remove the .tmp-* files a kernel killed while writing an entry left
+    in the cache folder (they can be as large as a dataset): one kernel at a
+    time works on a project's cache, so none of them is being written."""
+    for name in os.listdir(d):
+        if name.startswith(".tmp-"):
+            try:
+                os.unlink(os.path.join(d, name))
+            except OSError:
+                pass
+
+
 def _cache_put(cpath, df, notes):
     """Write (frame, notes) atomically; drop older entries of the same
     dataset.  Returns the SHA-256 of the bytes written (None on failure)."""
@@ -290,6 +302,7 @@ def _cache_put(cpath, df, notes):
     digest = hashlib.sha256(raw).hexdigest()
     tmp = None
     try:
+        _drop_stale_temps(d)
         fd, tmp = tempfile.mkstemp(dir=d, prefix=".tmp-")
         with os.fdopen(fd, "wb") as f:
             f.write(raw)
