@@ -179,7 +179,8 @@ static void enqueue(struct kern *k, struct kreq *r)
 	*pp = r;
 	struct kreq *in = k->inflight;
 	if (!r->background && in && in->background && !in->yielding && k->state == KS_BUSY) {
-		log_info("kernel %d: the background %s yields to a %s", (int)k->sp.pid, in->op, r->op);
+		log_info("kernel %d: the background %s yields to a request (%s)", (int)k->sp.pid, in->op,
+			 r->op);
 		in->yielding = in->signalled = true;
 		kern_signal(k, SIGINT);
 	}

@@ -38,7 +38,7 @@ def body(d, work):
     check(r["ok"] and r["result"]["repr"] == "42", "run %r" % r)
     check(not any(isinstance(e, dict) and e.get("kind") == "profiled" for e in c.events),
           "the run waited for the whole background profile")
-    check("background profile yields to a exec" in d.log_text(), "no yield in the log")
+    check("background profile yields to a request (exec)" in d.log_text(), "no yield in the log")
     open(os.path.join(proj, GATE), "w").close()
     ev = c.wait_event("profiled", timeout=300)
     check(ev["rows"] == ROWS, "profiled %r" % ev)
