@@ -81,8 +81,10 @@ class Desktop:
         if not shutil.which("Xvfb"):
             skip("Xvfb is missing (apt-get install xvfb)")
         r, w = os.pipe()
+        # -r: no key auto-repeat (a key a test holds while it waits for the
+        # window, test_newproject's Ctrl+L, once typed a stray "l" under load)
         self.xvfb = subprocess.Popen(["Xvfb", "-displayfd", str(w), "-screen", "0", "1024x768x24",
-                                      "-nolisten", "tcp"], pass_fds=(w,),
+                                      "-nolisten", "tcp", "-r"], pass_fds=(w,),
                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                      start_new_session=True)
         os.close(w)
