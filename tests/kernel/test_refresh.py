@@ -3,6 +3,7 @@
 about a dataset added later (`dfs[...]`, and `df` when it becomes the only
 one) and about conventions set later, without a restart; variables survive."""
 import os
+import shutil
 import sys
 import tempfile
 
@@ -23,6 +24,15 @@ def main():
         print("daad not built")
         sys.exit(77)
     src = tempfile.mkdtemp(prefix="daa-refresh.")
+    try:
+        check(src)
+    finally:
+        shutil.rmtree(src, ignore_errors=True)
+    return 0
+
+
+def check(src):
+    """The checks, with the two datasets written into src."""
     a, b = os.path.join(src, "a.csv"), os.path.join(src, "b.csv")
     with open(a, "w") as f:
         f.write("x,when\n1,2024-01-02\n2,2024-02-03\n")
@@ -43,7 +53,6 @@ def main():
         print("ok - a convention set later applies without a restart")
         assert run(d, "keep + 1") == "42"
         print("ok - variables survive the refresh")
-    return 0
 
 
 if __name__ == "__main__":
