@@ -35,7 +35,9 @@
 # printed as it ends (its wall seconds and the CPU seconds, user+sys, of
 # the test and every process it reaped), a failure's log after its line;
 # the summary line (wall and CPU of the whole run) and the exit code (0
-# only when nothing failed) come last.
+# only when nothing failed) come last.  A failed test's whole log is kept
+# in $BUILD/tests/failed/ (until the next run).  Each test gets a TMPDIR of
+# its own; a test that leaves anything there fails (exit 3).
 set -u
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -71,7 +73,10 @@ DURATIONS=$BUILD/tests/durations
 # a test the runs so far did not include)
 ORDER=$(cat "$DURATIONS" tests/durations.seed 2>/dev/null)
 logdir=$(mktemp -d /tmp/daa-tests.XXXXXX)
-trap 'rm -rf "$logdir"' EXIT
+# the tests' own TMPDIRs (left_behind): a folder others may pass through
+# (a test runs a client as another uid against a socket below it), not list
+tmpbase=$(mktemp -d /tmp/daa-tmp.XXXXXX) && chmod 711 "$tmpbase" || exit 2
+trap 'rm -rf "$logdir" "$tmpbase"' EXIT
 
 # every test as "SECONDS-LAST-RUN KIND NAME PATH LIMIT SLOW", longest first
 # (KIND: 0 any time, 1 serial, 2 alone, 3 light: any time, beside the -j
@@ -115,6 +120,16 @@ list_tests() {
 		}' <(printf '%s\n' "$ORDER") - | sort -s -k1,1nr
 }
 
+# A test runs with TMPDIR set to a folder of its own; what it leaves there
+# (a temp dir it never removed) fails it, named in its log (exit 3).
+left_behind() {
+	local dir=$tmpbase/$1 left
+	left=$(find "$dir" -mindepth 1 -maxdepth 1 -printf '%f ' 2>/dev/null)
+	rm -rf "$dir"
+	[ -n "$left" ] || return 1
+	echo "run_all.sh: the test left in its temp dir (TMPDIR): $left" >>"$logdir/$1.log"
+}
+
 # run one test (NAME PATH LIMIT SLOW) in the background: its log, then
 # "RC SECONDS LIMIT" in .rc
 start_test() {
@@ -125,8 +140,11 @@ start_test() {
 			echo "slow test (daa-test-slow): make check runs it, or DAA_TEST_SLOW=1" >"$logdir/$id.log"
 			rc=77
 		else
-			timeout -k 10 "$limit" env --default-signal=INT,QUIT "$t" >"$logdir/$id.log" 2>&1 </dev/null
+			mkdir "$tmpbase/$id"
+			TMPDIR=$tmpbase/$id timeout -k 10 "$limit" env --default-signal=INT,QUIT \
+				"$t" >"$logdir/$id.log" 2>&1 </dev/null
 			rc=$?
+			left_behind "$id" && [ "$rc" -eq 0 ] && rc=3
 		fi
 		times >"$logdir/$id.times"   # CPU of the test and the descendants it reaped
 		echo "$rc $(( $(date +%s) - start )) $limit" >"$logdir/$id.rc"
@@ -148,6 +166,19 @@ declare -A names=() light=()   # running tests by pid; the light ones among them
 lane=   # pid of the serial test running, if any
 : >"$logdir/durations"
 
+# A failed test's log: its TAP failures with their tracebacks first (a
+# daemon's log dumped after them would push them out of the tail), then
+# the last 60 lines; the whole log is kept in $BUILD/tests/failed/.
+show_failure() {
+	local log=$logdir/$1.log keep=$BUILD/tests/failed/$1.log
+	if [ "$(wc -l <"$log")" -gt 60 ] && grep -q '^not ok' "$log"; then
+		awk '/^not ok/ {n = 25} n > 0 {print; n--}' "$log" | sed 's/^/    | /'
+		echo "    | ..."
+	fi
+	sed 's/^/    | /' "$log" | tail -n 60
+	mkdir -p "$BUILD/tests/failed" && cp "$log" "$keep" && echo "    (whole log: $keep)"
+}
+
 # report a finished test (its name)
 report() {
 	local name=$1 id=${1//\//_} rc secs limit cpu
@@ -162,7 +193,7 @@ report() {
 	else
 		fail=$((fail + 1)); failed+=("$name")
 		[ "$rc" -eq 124 ] && echo "FAIL $name (timeout after ${limit}s)" || echo "FAIL $name (exit $rc, ${secs}s)"
-		sed 's/^/    | /' "$logdir/$id.log" | tail -n 60
+		show_failure "$id"
 	fi
 }
 
@@ -226,6 +257,7 @@ run_lanes() {
 }
 
 run_start=$(date +%s)
+rm -rf "$BUILD/tests/failed"
 all=$(list_tests)
 mapfile -t parallel < <(awk '$2 == 0 {print $3, $4, $5, $6}' <<<"$all")
 mapfile -t serial < <(awk '$2 == 1 {print $3, $4, $5, $6}' <<<"$all")
