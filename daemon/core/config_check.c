@@ -60,6 +60,7 @@ static const struct ck_key ck_keys[] = {
 	{ "llm", "base_url", CK_TEXT, 0, 0, NULL },
 	{ "llm", "model", CK_TEXT, 0, 0, NULL },
 	{ "llm", "analyst_cmd", CK_TEXT, 0, 0, NULL },
+	{ "llm", "analyst_serve", CK_BOOL, 0, 0, NULL },
 	{ "llm", "api_key_env", CK_STR, 0, 0, NULL },
 	{ "llm", "api_key_file", CK_STR, 0, 0, NULL },
 	{ "llm", "api_key", CK_REFUSED, 0, 0, api_key_refused },

@@ -206,10 +206,13 @@ static void read_numbers(struct llm_config *o, const json_t *sec)
 	o->max_tokens = get_int(sec, "max_tokens", o->max_tokens);
 	o->max_reply_bytes = get_int(sec, "max_reply_bytes", o->max_reply_bytes);
 	const json_t *t = json_object_get(sec, "temperature"), *s = json_object_get(sec, "stream");
+	const json_t *serve = json_object_get(sec, "analyst_serve");
 	if (json_is_number(t))
 		o->temperature = json_number_value(t);
 	if (json_is_boolean(s))
 		o->stream = json_is_true(s);
+	if (json_is_boolean(serve))
+		o->analyst_serve = json_is_true(serve);
 }
 
 /* Apply a non-empty environment override. */
@@ -231,6 +234,7 @@ int llm_config_from_json(struct llm_config *out, const json_t *sec, char *err, s
 	out->max_retries = 3;
 	out->max_tokens = LLM_DEFAULT_MAX_TOKENS;
 	out->max_reply_bytes = LLM_DEFAULT_MAX_REPLY;
+	out->analyst_serve = -1;
 	struct proto_err perr;
 	/* the same table config_load checks it with (daemon/core/config_check.c):
 	 * checked again here for callers that did not load a config */

@@ -3,7 +3,8 @@
  *   openai  — any OpenAI-compatible chat-completions server (llm_openai.c,
  *             libcurl multi driven by the daemon loop; streaming, tools, retries)
  *   builtin — the offline analyst (llm_builtin.c runs daemon/analyst/ as a
- *             child process per call), the default when no LLM is configured.
+ *             child process that answers many calls, llm_builtin_proc.c),
+ *             the default when no LLM is configured.
  * A call never blocks: it starts, and its callback fires from the loop.
  */
 #ifndef DAA_LLM_H
@@ -91,6 +92,8 @@ struct llm_config {
 	int connect_timeout_ms, idle_timeout_ms, total_timeout_ms;
 	int max_retries;
 	char *analyst_cmd;   /* builtin: python + script path */
+	int analyst_serve;   /* builtin: 1 one process answers many calls (`--serve`),
+				0 a process per call, -1 unset: 1 unless analyst_cmd is set */
 };
 
 struct llm_backend *llm_backend_new(struct loop *l, const struct llm_config *cfg, char *err, size_t errlen);
