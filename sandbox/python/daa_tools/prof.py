@@ -94,22 +94,31 @@ def _top(s, k=5):
 
 
 def _chart(name, kind, values, s):
-    """A small histogram (numeric, datetime) or bar chart (others) as base64 PNG."""
+    """A small histogram (numeric, datetime) or bar chart (others) as base64 PNG.
+    A numeric histogram is one filled outline (ax.stairs) in fixed margins:
+    30 bar patches and tight_layout's extra layout pass made it ~60 ms a
+    chart, half of that (a report draws up to 60)."""
     import matplotlib.pyplot as plt
     fig, ax = plt.subplots(figsize=(3.6, 2.0))
     try:
-        if kind in ("numeric", "datetime") and values is not None and len(values):
+        tight = True
+        if kind == "numeric" and values is not None and len(values):
+            counts, edges = np.histogram(values, bins=30)
+            ax.stairs(counts, edges, fill=True, color="#2f6db5")
+            fig.subplots_adjust(left=0.16, right=0.95, top=0.87, bottom=0.2)
+            tight = False
+        elif kind == "datetime" and values is not None and len(values):
             ax.hist(values, bins=30, color="#2f6db5", edgecolor="white")
-            if kind == "datetime":
-                fig.autofmt_xdate()
+            fig.autofmt_xdate()
         else:
             vc = s.astype(str).value_counts().head(8)[::-1]
             ax.barh([t[:18] for t in vc.index], vc.values, color="#2f6db5")
         ax.set_title(str(name)[:40], fontsize=9)
         ax.tick_params(labelsize=7)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            fig.tight_layout()
+        if tight:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                fig.tight_layout()
     except Exception:              # an odd column never breaks the report
         ax.clear()
         ax.text(0.5, 0.5, "no chart", ha="center")
