@@ -129,7 +129,8 @@ class MiniKernel:
 
 
 class Analyst:
-    """Calls daa_analyst.py: one process per call (as daad does) or in-process."""
+    """Calls daa_analyst.py: one process per call (its one-shot mode; daad keeps
+    one --serve process instead) or in-process."""
 
     def __init__(self, inprocess=False, crosscheck_every=0):
         self.inprocess = inprocess
@@ -161,7 +162,7 @@ class Analyst:
 
 
 def run_script(state):
-    """One call of daa_analyst.py as daad makes it (python -I -S, JSON in and out)."""
+    """One call of daa_analyst.py in its one-shot mode (python -I -S, JSON in and out)."""
     p = subprocess.run([PYTHON, "-I", "-S", ANALYST], input=json.dumps(state).encode(),
                        capture_output=True, timeout=30)
     if p.returncode != 0:
