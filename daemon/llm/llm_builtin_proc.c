@@ -308,13 +308,22 @@ int bproc_attach(struct bcall *c, char *err, size_t errlen)
 	return 0;
 }
 
-void bproc_release(struct bcall *c)
+/* c and its process part: the process (NULL when it had none). */
+static struct bproc *detach(struct bcall *c)
 {
 	struct bproc *p = c->proc;
+	if (p) {
+		c->proc = NULL;
+		p->call = NULL;
+	}
+	return p;
+}
+
+void bproc_release(struct bcall *c)
+{
+	struct bproc *p = detach(c);
 	if (!p)
 		return;
-	c->proc = NULL;
-	p->call = NULL;
 	p->served++;
 	p->busy_ms += loop_now_ms() - c->start_ms;
 	if (!c->b->serve || !p->child || p->in_fd < 0 || p->served >= SERVE_MAX_CALLS ||
@@ -324,12 +333,9 @@ void bproc_release(struct bcall *c)
 
 void bproc_kill(struct bcall *c)
 {
-	struct bproc *p = c->proc;
-	if (!p)
-		return;
-	c->proc = NULL;
-	p->call = NULL;
-	retire(p);
+	struct bproc *p = detach(c);
+	if (p)
+		retire(p);
 }
 
 void bproc_free_all(struct builtin *b)
