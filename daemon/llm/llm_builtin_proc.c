@@ -12,8 +12,9 @@
  * process waits, idle, for the next call, which then skips the interpreter's
  * start and imports (~50 ms of CPU a call).  At most one idle server is
  * kept; one is let go after SERVE_MAX_CALLS answers or SERVE_MAX_BUSY_MS of
- * calls (its RLIMIT_CPU counts all of them).  An idle server that writes to
- * stdout, closes a pipe or ends is let go.  A call that fails, is cancelled
+ * calls (its RLIMIT_CPU counts all of them), or when it answered before
+ * it had read the whole state.  An idle server that writes to stdout,
+ * closes a pipe or ends is let go.  A call that fails, is cancelled
  * or times out kills its process, server or not: the next call gets a fresh
  * one.  A process is killed through the loop's child watch (never a pid
  * that may have been reaped) and reaped by the loop.
@@ -326,8 +327,10 @@ void bproc_release(struct bcall *c)
 		return;
 	p->served++;
 	p->busy_ms += loop_now_ms() - c->start_ms;
-	if (!c->b->serve || !p->child || p->in_fd < 0 || p->served >= SERVE_MAX_CALLS ||
-	    p->busy_ms >= SERVE_MAX_BUSY_MS || idle_server(c->b) != p)
+	/* a server that answered before it read the whole state would read its
+	 * rest as the next call's: never reused */
+	if (!c->b->serve || !p->child || p->in_fd < 0 || c->inoff < c->inlen ||
+	    p->served >= SERVE_MAX_CALLS || p->busy_ms >= SERVE_MAX_BUSY_MS || idle_server(c->b) != p)
 		retire(p);
 }
 

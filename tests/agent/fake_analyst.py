@@ -5,7 +5,9 @@ analyst (config llm.analyst_cmd), chosen by the request text: "hang" sleeps,
 prints 5 MB, "env" answers with its environment, "pid" with its process id,
 else a final_answer.  With --serve (llm.analyst_serve) it answers a state
 per line, as daa_analyst.py --serve does, and also: "twolines" answers with
-two lines, "stray" answers and then writes a line while idle."""
+two lines, "stray" answers and then writes a line while idle, "early"
+answers (with its pid) before it has read the whole state, and drops the
+rest of that line when it comes."""
 import json
 import os
 import sys
@@ -44,8 +46,27 @@ def answer(state, out):
     out.flush()
 
 
+def serve():
+    """A state per line; "early" is answered from the line's first bytes."""
+    buf, answered_early = b"", False
+    while True:
+        chunk = os.read(0, 65536)
+        if not chunk:
+            return
+        buf += chunk
+        if not answered_early and b"\n" not in buf and b'"early' in buf:
+            sys.stdout.write(final("early %d" % os.getpid()))
+            sys.stdout.flush()
+            answered_early = True
+        while b"\n" in buf:
+            line, buf = buf.split(b"\n", 1)
+            if answered_early:
+                answered_early = False
+                continue
+            answer(json.loads(line), sys.stdout)
+
+
 if sys.argv[1:] == ["--serve"]:
-    for line in sys.stdin:
-        answer(json.loads(line), sys.stdout)
+    serve()
 else:
     answer(json.load(sys.stdin), sys.stdout)

@@ -9,7 +9,8 @@ turn with a clear message while the daemon stays up; the analyst runs with
 a clean environment (no OPENAI_API_KEY); a normal answer still works after.
 As a server also: two answers come from one process; an answer of two
 lines fails; a failed call's process is replaced; a server that writes
-while idle is let go and the next call gets a fresh one."""
+while idle, or answers before it has read the whole state, is let go and
+the next call gets a fresh one."""
 import json
 import os
 import sys
@@ -62,8 +63,15 @@ def server(d):
     fourth = ask(c, "pid")
     check(fourth["status"] == "done" and fourth["answer"] not in (third["answer"], first["answer"]),
           "a server that wrote while idle is let go: %r" % fourth["answer"])
-    print("ok - as a server: one process for many calls, replaced after a failure or "
-          "output while idle")
+    # an answer before the whole state was written (200 kB: more than a
+    # pipe holds): the rest would be read as the next call's state
+    r = ask(c, "early " + "x" * 200000)
+    check(r["status"] == "done" and r["answer"].startswith("early "), "early: %r" % r)
+    fifth = ask(c, "pid")
+    check(fifth["status"] == "done" and fifth["answer"] != r["answer"].split()[1],
+          "a server that answered before reading the whole state is let go: %r" % fifth)
+    print("ok - as a server: one process for many calls, replaced after a failure, "
+          "output while idle or an answer before the whole state")
 
 
 def config(serve):
