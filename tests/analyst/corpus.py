@@ -297,6 +297,7 @@ def main(argv):
             elif verbose:
                 print(f"ok   {case['id']} ({time.perf_counter() - tc:.2f}s)")
         a = runner.analyst
+        a.close()
         n = len(cases) if not only else len(only)
         print(f"{n - fails}/{n} cases passed in {time.perf_counter() - t0:.1f}s; "
               f"{a.calls} analyst calls, mean {1000 * a.seconds / max(a.calls, 1):.0f} ms, "

@@ -130,11 +130,15 @@ class MiniKernel:
 
 class Analyst:
     """Calls daa_analyst.py: one process per call (its one-shot mode; daad keeps
-    one --serve process instead) or in-process."""
+    one --serve process instead) or in-process.  In-process, every Nth call
+    (crosscheck_every) is also asked of the script, and the answers must be
+    equal: the first such call of its one-shot mode, the others of one
+    --serve process, as daad runs it."""
 
     def __init__(self, inprocess=False, crosscheck_every=0):
         self.inprocess = inprocess
         self.crosscheck_every = crosscheck_every  # in-process: also run the script every Nth call
+        self.server = ScriptServer()
         self.calls = 0
         self.seconds = 0.0
         self.slowest = 0.0
@@ -149,7 +153,7 @@ class Analyst:
         if self.inprocess:
             out = json.loads(json.dumps(self.decide(json.loads(json.dumps(state)))))
             if self.crosscheck_every and self.calls % self.crosscheck_every == 0:
-                other = run_script(state)
+                other = run_script(state) if self.calls == 0 else self.server.call(state)
                 if other != out:
                     raise RuntimeError(f"daa_analyst.py answered {other} but decide() {out}")
         else:
@@ -159,6 +163,36 @@ class Analyst:
         self.seconds += dt
         self.slowest = max(self.slowest, dt)
         return out
+
+    def close(self):
+        """Ends the --serve process, if one was started."""
+        self.server.close()
+
+
+class ScriptServer:
+    """daa_analyst.py --serve, as daad runs it: one process, a state and an
+    answer per line (started at the first call)."""
+
+    def __init__(self):
+        self.proc = None
+
+    def call(self, state):
+        """The tool call for a state (a dict)."""
+        if self.proc is None:
+            self.proc = subprocess.Popen([PYTHON, "-I", "-S", ANALYST, "--serve"],
+                                         stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+        self.proc.stdin.write(json.dumps(state, separators=(",", ":")).encode() + b"\n")
+        self.proc.stdin.flush()
+        line = self.proc.stdout.readline()
+        if not line:
+            raise RuntimeError(f"daa_analyst.py --serve ended (exit {self.proc.wait()})")
+        return json.loads(line)
+
+    def close(self):
+        if self.proc is not None:
+            self.proc.stdin.close()
+            self.proc.wait()
+            self.proc = None
 
 
 def run_script(state):

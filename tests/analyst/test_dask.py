@@ -88,12 +88,12 @@ def run(k, analyst, request):
 
 def main():
     root = tempfile.mkdtemp(prefix="daa-analyst-dask-")
+    analyst = harness.Analyst(inprocess=True, crosscheck_every=5)
     try:
         plain = kernel(root, "pandas", {"out_of_core": False})
         big = kernel(root, "dask", {"memory_budget_mb": 0.01})
         assert big.profile("sales").get("backend") == "dask"
         assert plain.profile("sales").get("backend") is None
-        analyst = harness.Analyst(inprocess=True, crosscheck_every=5)
         for req in REQUESTS:
             a, b = run(plain, analyst, req), run(big, analyst, req)
             code = "\n".join(b.code)
@@ -111,6 +111,7 @@ def main():
         assert LOADED in t.final and "Assumption" in t.final, t.final
         print("ok - an operation without a Dask form loads only the columns it needs and says so")
     finally:
+        analyst.close()
         shutil.rmtree(root, ignore_errors=True)
     return 0
 
