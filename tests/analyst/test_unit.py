@@ -76,6 +76,27 @@ def test_process(sales):
     check(out.get("tool") == "final_answer" and "daa add" in out["args"]["text"], f"no datasets → {out}")
 
 
+def test_serve(sales):
+    """--serve: a state per line, an answer per line, the same answers as a
+    process per call; a bad line is answered and the process goes on; a
+    line over 16 MiB is answered with the error and ends the process."""
+    good = json.dumps({"request": "average revenue by region", "datasets": [sales], "conventions": {},
+                       "steps": []})
+    lines = [good, "not json", "[1, 2]", json.dumps({"request": "total revenue", "datasets": []}), good]
+    p = subprocess.run([PY, "-I", "-S", SCRIPT, "--serve"], input="".join(l + "\n" for l in lines).encode(),
+                       capture_output=True, timeout=30)
+    outs = [json.loads(l) for l in p.stdout.decode().splitlines()]
+    check(p.returncode == 0 and len(outs) == len(lines), f"--serve: {p.returncode}, {len(outs)} answers")
+    check(outs[0] == outs[4] == run(good)[1], "--serve answers as a process per call does")
+    check(all(o.get("tool") == "final_answer" for o in outs[1:4]) and "daa add" in outs[3]["args"]["text"],
+          f"bad lines answered: {outs[1:4]}")
+    big = b'{"request": "' + b"x" * (16 << 20) + b'"}\n' + good.encode() + b"\n"
+    p = subprocess.run([PY, "-I", "-S", SCRIPT, "--serve"], input=big, capture_output=True, timeout=60)
+    outs = p.stdout.decode().splitlines()
+    check(p.returncode == 0 and len(outs) == 1 and "larger than 16 MiB" in outs[0],
+          f"over the limit: {p.returncode} {outs[:1]}")
+
+
 def test_plan(sales):
     """Failed step, ask with key, answer → remember once, unmatched answer."""
     st = {"request": "total revenue", "datasets": [sales], "conventions": {}, "steps": [
@@ -193,6 +214,7 @@ def main():
     """Runs every test; exit 1 on any failure."""
     sales, customers = profile("sales"), profile("customers")
     test_process(sales)
+    test_serve(sales)
     test_plan(sales)
     test_fuzz(sales, customers)
     test_hostile_names()
