@@ -77,16 +77,25 @@ def evil_report(u):
 </body></html>""" % {"u": u})
 
 
+LAST_STDERR = [""]   # Chromium's last words, shown when a view renders blank
+
+
 def chromium(page, work, tag):
     """Load page (a file) in headless Chromium; the screenshot's path."""
     shot = os.path.join(work, tag + ".png")
     prof = os.path.join(work, "chromium-" + tag)
-    subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu",
-                    "--disable-background-networking", "--no-first-run",
-                    "--user-data-dir=" + prof, "--virtual-time-budget=10000",
-                    "--window-size=900,700", "--screenshot=" + shot, "file://" + page],
-                   stdin=subprocess.DEVNULL, capture_output=True, timeout=120)
+    # --run-all-compositor-stages-before-draw: every frame is fully painted
+    # before it is drawn (headless Chromium's deterministic mode with the
+    # virtual-time budget); without it a srcdoc iframe was shot unpainted
+    # (sessions 20 and 23, three blank shots in a row under load)
+    p = subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu",
+                        "--disable-background-networking", "--no-first-run",
+                        "--run-all-compositor-stages-before-draw",
+                        "--user-data-dir=" + prof, "--virtual-time-budget=10000",
+                        "--window-size=900,700", "--screenshot=" + shot, "file://" + page],
+                       stdin=subprocess.DEVNULL, capture_output=True, timeout=120)
     shutil.rmtree(prof, ignore_errors=True)
+    LAST_STDERR[:] = [p.stderr.decode(errors="replace")[-1500:]]
     if os.environ.get("DAA_KEEP_SHOTS"):
         shutil.copy(shot, os.environ["DAA_KEEP_SHOTS"] + "/" + tag + ".png")
     check(os.path.isfile(shot), "chromium made no screenshot of %s" % page)
@@ -130,7 +139,8 @@ def body(d, work):
     viewdir = os.path.join(proj, ".daa", "view")
     check(os.path.dirname(os.path.realpath(r["view"])) == viewdir, "view %r" % r["view"])
     share = rendered_ink(r["view"], work, "clean")
-    check(share > 0.01, "the untampered report renders blank in the view (%.4f)" % share)
+    check(share > 0.01, "the untampered report renders blank in the view (%.4f); Chromium's "
+          "stderr:\n%s" % (share, LAST_STDERR[0]))
     print("ok - the view of the untampered report renders (%.1f%% ink)" % (share * 100))
 
     lis = Listener()
