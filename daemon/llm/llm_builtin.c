@@ -319,7 +319,11 @@ struct llm_backend *llm_builtin_new(struct loop *l, const struct llm_config *cfg
 		builtin_free(&b->base);
 		return NULL;
 	}
-	log_info("llm: builtin analyst: %s %s (%s)", b->argv[0], b->argv[2] ? b->argv[2] : b->argv[1],
+	size_t n = 0;
+	while (b->argv[n])
+		n++;
+	const char *script = b->argv[n - (b->serve ? 2 : 1)];   /* the word before --serve */
+	log_info("llm: builtin analyst: %s %s (%s)", b->argv[0], script,
 		 b->serve ? "one process for many calls" : "a process per call");
 	return &b->base;
 }
