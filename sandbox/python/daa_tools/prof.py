@@ -93,6 +93,27 @@ def _top(s, k=5):
     return [[str(i)[:60], int(n)] for i, n in vc.items()]
 
 
+_STALE_TEMP = re.compile(r".+_profile\.(html|json)\.tmp\Z")
+
+
+def _drop_stale_temps(folder):
+    """Remove the temp files of reports (and their JSON) a kernel killed
+    while writing one left in folder: one kernel at a time works on a
+    project, so none of them is being written.  Only those names, and only
+    regular files."""
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return
+    for name in names:
+        path = os.path.join(folder, name)
+        try:
+            if _STALE_TEMP.match(name) and os.path.isfile(path) and not os.path.islink(path):
+                os.unlink(path)
+        except OSError:
+            pass
+
+
 def _chart(name, kind, values, s):
     """A small histogram (numeric, datetime) or bar chart (others) as base64 PNG.
     A numeric histogram is one filled outline (ax.stairs) in fixed margins:
@@ -265,6 +286,7 @@ def profile(df, name="data", out_dir=None, images=True):
     path = os.path.join(folder, _slug(name) + "_profile.html")
     from .report import render
     text = render(summary, charts, heatmaps)
+    _drop_stale_temps(folder)
     tmp = path + ".tmp"
     try:
         with open(tmp, "w", encoding="utf-8") as f:
