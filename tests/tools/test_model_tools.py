@@ -11,6 +11,7 @@ from toolslib import TMP, daa_tools, np, run_tests  # noqa: E402
 
 
 FIRST = {}   # the first fit of each dataset (test_models), reused by the later checks
+KILLED = os.path.join(TMP, ".iris_target.joblib.tmp")   # a temp file a killed kernel left
 
 
 def test_models():
@@ -61,6 +62,36 @@ def test_leak_and_reload():
     print("ok - same metrics on a second run; the saved model predicts after reload")
 
 
+def test_interrupted_save():
+    """daa_tools' writes (daa_tools/files.py, used for models, cards and
+    reports): stopped mid-way (the kernel's SIGINT at a step's time limit),
+    the previous model and card stay whole and no temp file is left; a
+    temp file a killed kernel left is removed by the next write."""
+    from daa_tools import files
+    m = FIRST["iris"]
+    before = [open(p, "rb").read() for p in (m["model_path"], m["card_path"])]
+
+    def half_then_stop(tmp):
+        with open(tmp, "wb") as f:
+            f.write(b"half a model")
+        raise KeyboardInterrupt
+
+    def card(tmp):
+        with open(tmp, "w") as f:
+            f.write("a card of another fit")
+    try:
+        files.write_all([(m["model_path"], half_then_stop), (m["card_path"], card)])
+        raise AssertionError("the interrupt was swallowed")
+    except KeyboardInterrupt:
+        pass
+    after = [open(p, "rb").read() for p in (m["model_path"], m["card_path"])]
+    assert after == before, "the previous model or card changed"
+    assert not [n for n in os.listdir(TMP) if n.endswith(".tmp")], os.listdir(TMP)
+    with open(KILLED, "wb") as f:   # test_time_ordered's first fit must remove it
+        f.write(b"what a SIGKILL leaves")
+    print("ok - a save stopped mid-way keeps the previous model and card, no temp file left")
+
+
 def test_time_ordered():
     """Quarterly macro data (Debian's statsmodels, real public data): folds are
     time-ordered by year (then quarter) and the card says so; shuffled folds,
@@ -71,6 +102,7 @@ def test_time_ordered():
         raise AssertionError("python3-statsmodels is missing (make deps)")
     macro = sm.datasets.macrodata.load_pandas().data
     t = daa_tools.model(macro, "realgdp", out_dir=TMP, name="macro_t")
+    assert not os.path.exists(KILLED), "a model's save left a killed kernel's temp file"
     s = daa_tools.model(macro, "realgdp", out_dir=TMP, name="macro_s", time=False)
     assert t["cv"] == "time-ordered (by year)" and s["cv"] == "shuffled", (t["cv"], s["cv"])
     with open(t["card_path"], encoding="utf-8") as f:
@@ -85,7 +117,7 @@ def test_time_ordered():
 
 
 def main():
-    run_tests(test_models, test_leak_and_reload, test_time_ordered)
+    run_tests(test_models, test_leak_and_reload, test_interrupted_save, test_time_ordered)
 
 
 if __name__ == "__main__":

@@ -84,13 +84,11 @@ def test_edges():
         "objects": pd.DataFrame({"l": [[1], [2], [1]], "d": [{"a": 1}, None, {"b": 2}]}),
     }
     # what a kernel killed while writing a report leaves; removed by the next profile
-    stale = [os.path.join(TMP, n) for n in ("killed_profile.html.tmp", "killed_profile.json.tmp")]
-    for p in stale:
+    stale = [os.path.join(TMP, n) for n in (".killed_profile.html.tmp", ".killed_profile.json.tmp")]
+    keep = [os.path.join(TMP, n) for n in ("notes.html.tmp", ".keep")]   # not temp names: left alone
+    for p in stale + keep:
         with open(p, "w") as f:
             f.write("<html>half")
-    keep = os.path.join(TMP, "notes.html.tmp")   # not a report's temp name: left alone
-    with open(keep, "w") as f:
-        f.write("mine")
     for name, df in tables.items():
         s = daa_tools.profile(df, name, out_dir=TMP)
         check_html(s["report"])
@@ -100,7 +98,8 @@ def test_edges():
     with open(os.path.join(TMP, "unicode_profile.html"), encoding="utf-8") as f:
         t = f.read()
     assert "<b>&</b>" not in t and "&lt;b&gt;&amp;&lt;/b&gt;" in t and "温度 °C" in t
-    assert not any(os.path.exists(p) for p in stale) and os.path.exists(keep), os.listdir(TMP)
+    assert not any(os.path.exists(p) for p in stale) and all(map(os.path.exists, keep)), os.listdir(TMP)
+    assert not [n for n in os.listdir(TMP) if n.endswith(".tmp") and n != "notes.html.tmp"], os.listdir(TMP)
     print("ok - edge tables (%s): reports produced and parsed; a killed report's temp "
           "files removed" % ", ".join(tables))
 

@@ -73,15 +73,12 @@ def summarize(frame, name, images=True):
     from . import profile as _profile
     s = _profile(frame, name, images=images)
     path = os.path.splitext(s["report"])[0] + ".json"
-    tmp = path + ".tmp"
-    try:
+
+    def write(tmp):
         with open(tmp, "w", encoding="utf-8") as f:
             json.dump(_clean(dict(s)), f, default=str, ensure_ascii=False)
-        os.replace(tmp, path)
-    except BaseException:          # an interrupt too: no half-written file left
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    from . import files
+    files.write_all([(path, write)])   # (profile() removed stale temps of this folder)
     cols = [{k: c.get(k) for k in ("name", "type", "dtype", "missing", "distinct", "warnings",
                                    "min", "max", "mean") if k in c} for c in s["columns"]]
     return _clean({"dataset": name, "rows": s["rows"], "columns": cols, "n_columns": s["n_columns"],

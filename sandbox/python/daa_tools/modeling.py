@@ -386,9 +386,19 @@ def _model(df, target, features, kind, out_dir, name, time_col):
         notes=notes, created=datetime.datetime.now().strftime("%Y-%m-%d %H:%M"))
     bundle = {"pipeline": pipe, "target": str(target), "kind": kind, "features": list(kinds),
               "feature_types": dict(kinds), "created": res["created"], "daa_tools": 1}
-    joblib.dump(bundle, stem + ".joblib")
-    with open(stem + "_card.md", "w", encoding="utf-8") as f:
-        f.write(_card(res, notes))
+    card = _card(res, notes)
+
+    def write_card(tmp):
+        with open(tmp, "w", encoding="utf-8") as f:
+            f.write(card)
+    # both written in full before either is renamed: a kernel stopped
+    # mid-write leaves the previous model and card (a dump straight into
+    # the .joblib truncated it, and a stop before the card paired the new
+    # model with the card of an older fit)
+    from . import files
+    files.drop_stale_temps(folder)
+    files.write_all([(stem + ".joblib", lambda tmp: joblib.dump(bundle, tmp)),
+                     (stem + "_card.md", write_card)])
     rel = (lambda p: os.path.relpath(p)) if not out_dir else (lambda p: p)
     res["model_path"], res["card_path"] = rel(stem + ".joblib"), rel(stem + "_card.md")
     res["seconds"] = round(time.monotonic() - t0, 2)

@@ -93,25 +93,9 @@ def _top(s, k=5):
     return [[str(i)[:60], int(n)] for i, n in vc.items()]
 
 
-_STALE_TEMP = re.compile(r".+_profile\.(html|json)\.tmp\Z")
-
-
-def _drop_stale_temps(folder):
-    """Remove the temp files of reports (and their JSON) a kernel killed
-    while writing one left in folder: one kernel at a time works on a
-    project, so none of them is being written.  Only those names, and only
-    regular files."""
-    try:
-        names = os.listdir(folder)
-    except OSError:
-        return
-    for name in names:
-        path = os.path.join(folder, name)
-        try:
-            if _STALE_TEMP.match(name) and os.path.isfile(path) and not os.path.islink(path):
-                os.unlink(path)
-        except OSError:
-            pass
+def _write_text(path, text):
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(text)
 
 
 def _chart(name, kind, values, s):
@@ -285,16 +269,9 @@ def profile(df, name="data", out_dir=None, images=True):
     os.makedirs(folder, exist_ok=True)
     path = os.path.join(folder, _slug(name) + "_profile.html")
     from .report import render
+    from . import files
     text = render(summary, charts, heatmaps)
-    _drop_stale_temps(folder)
-    tmp = path + ".tmp"
-    try:
-        with open(tmp, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:          # an interrupt (kernel SIGINT) too: no stray temp file
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    files.drop_stale_temps(folder)
+    files.write_all([(path, lambda tmp: _write_text(tmp, text))])
     summary["report"] = os.path.relpath(path) if not out_dir else path
     return summary
