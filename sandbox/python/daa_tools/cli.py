@@ -78,7 +78,7 @@ def summarize(frame, name, images=True):
         with open(tmp, "w", encoding="utf-8") as f:
             json.dump(_clean(dict(s)), f, default=str, ensure_ascii=False)
     from . import files
-    files.write_all([(path, write)])   # (profile() removed stale temps of this folder)
+    files.write_all([(path, write)])
     cols = [{k: c.get(k) for k in ("name", "type", "dtype", "missing", "distinct", "warnings",
                                    "min", "max", "mean") if k in c} for c in s["columns"]]
     return _clean({"dataset": name, "rows": s["rows"], "columns": cols, "n_columns": s["n_columns"],

@@ -33,10 +33,13 @@ def drop_stale_temps(folder):
 
 
 def write_all(writers):
-    """writers: [(path, write(temp_path))].  Every file is written to its
-    temp name, then all are renamed, in the order given; on any error (an
-    interrupt too) the temp files are removed and the error raised."""
+    """writers: [(path, write(temp_path))].  The stale temps of their
+    folders are removed first; every file is written to its temp name, then
+    all are renamed, in the order given; on any error (an interrupt too) the
+    temp files are removed and the error raised."""
     temps = [temp_name(path) for path, _ in writers]
+    for folder in {os.path.dirname(tmp) for tmp in temps}:
+        drop_stale_temps(folder)
     try:
         for (path, write), tmp in zip(writers, temps):
             write(tmp)

@@ -396,7 +396,6 @@ def _model(df, target, features, kind, out_dir, name, time_col):
     # the .joblib truncated it, and a stop before the card paired the new
     # model with the card of an older fit)
     from . import files
-    files.drop_stale_temps(folder)
     files.write_all([(stem + ".joblib", lambda tmp: joblib.dump(bundle, tmp)),
                      (stem + "_card.md", write_card)])
     rel = (lambda p: os.path.relpath(p)) if not out_dir else (lambda p: p)

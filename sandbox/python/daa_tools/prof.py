@@ -271,7 +271,6 @@ def profile(df, name="data", out_dir=None, images=True):
     from .report import render
     from . import files
     text = render(summary, charts, heatmaps)
-    files.drop_stale_temps(folder)
     files.write_all([(path, lambda tmp: _write_text(tmp, text))])
     summary["report"] = os.path.relpath(path) if not out_dir else path
     return summary
