@@ -50,7 +50,8 @@ struct bcall {
 /* llm_builtin_proc.c.  Give c a process (the idle server, or a new one)
  * and start writing c->in to it: 0, or -1 with err (c has none then). */
 int bproc_attach(struct bcall *c, char *err, size_t errlen);
-/* c was answered: its server stays for the next call (or is let go). */
+/* c was answered by a server (one line): the server stays for the next
+ * call (or is let go). */
 void bproc_release(struct bcall *c);
 /* c failed, was cancelled or ran out of time: its process is killed. */
 void bproc_kill(struct bcall *c);

@@ -329,8 +329,8 @@ void bproc_release(struct bcall *c)
 	p->busy_ms += loop_now_ms() - c->start_ms;
 	/* a server that answered before it read the whole state would read its
 	 * rest as the next call's: never reused */
-	if (!c->b->serve || !p->child || p->in_fd < 0 || c->inoff < c->inlen ||
-	    p->served >= SERVE_MAX_CALLS || p->busy_ms >= SERVE_MAX_BUSY_MS || idle_server(c->b) != p)
+	if (!p->child || c->inoff < c->inlen || p->served >= SERVE_MAX_CALLS ||
+	    p->busy_ms >= SERVE_MAX_BUSY_MS || idle_server(c->b) != p)
 		retire(p);
 }
 
