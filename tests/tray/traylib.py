@@ -105,8 +105,9 @@ class Desktop:
             self.xvfb.wait()
             skip("Xvfb could not start")
         os.environ["DISPLAY"] = ":" + data.decode().strip()
-        # a client can connect before GTK is started on it (under load the
-        # tray once could not open a display Xvfb had just announced)
+        # the server answers a client before anything starts on it (kept
+        # from an earlier guess at the "cannot open display" flake, whose
+        # cause was the reset that -noreset above now prevents)
         wait_for(lambda: subprocess.run(["xprop", "-root", "-len", "1"], capture_output=True,
                                         timeout=HANG).returncode == 0 or None,
                  "the X server on %s answering" % os.environ["DISPLAY"])
