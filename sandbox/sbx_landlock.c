@@ -37,6 +37,9 @@ static const char *const sys_ro[] = {
 	/* /proc: other processes' environ/mem/fd stay closed because Landlock
 	 * denies ptrace-mode access to processes outside the domain. */
 	"/proc", "/sys/devices/system/cpu", "/sys/fs/cgroup",
+	/* glibc's malloc reads whether THP is on here (GLIBC_TUNABLES
+	 * glibc.malloc.hugetlb=1, set by daad for kernels) */
+	"/sys/kernel/mm/transparent_hugepage",
 	"/dev/zero", "/dev/urandom", "/dev/random",
 	NULL
 };

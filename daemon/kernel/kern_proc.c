@@ -148,6 +148,10 @@ static void build_env(const struct kp_settings *s, const char *tmp, char store[]
 	ADD("MKL_NUM_THREADS=%d", s->threads);
 	ADD("NUMEXPR_MAX_THREADS=%d", s->threads);
 	ADD("JOBLIB_MULTIPROCESSING=0");
+	/* malloc's large chunks and heap on transparent huge pages (glibc 2.35+;
+	 * nothing where THP is off): `import pandas` takes a quarter fewer page
+	 * faults, about 10% less CPU at every kernel start (plan.md, session 24) */
+	ADD("GLIBC_TUNABLES=glibc.malloc.hugetlb=1");
 #undef ADD
 	env[n] = NULL;
 }

@@ -3,7 +3,8 @@
 call, aimed at a real segment, queue and semaphore set of the test process),
 POSIX message queues, inotify/fanotify on ~/.ssh and /etc, /dev/shm (a host
 file to read, files that would outlive the kernel), stat and utime of files
-outside the project, /proc of the daemon, other projects' folders, the
+outside the project, /sys (only the THP settings shown, read-only), /proc
+of the daemon, other projects' folders, the
 kernel's temp dir after it dies, symlink and hard-link tricks into data/ and
 history/, and writes to data/ history/ conventions.json .daa/ (.daa/cache
 is the kernel's: writing there must work).
@@ -139,6 +140,19 @@ def host_intact(s, ctx, r):
 
 def times_intact(s, ctx, r):
     return ctx.host.times_intact()
+
+
+THP = "/sys/kernel/mm/transparent_hugepage"
+THP_BEFORE = {n: open(os.path.join(THP, n)).read() for n in ("enabled", "defrag")
+              if os.path.exists(os.path.join(THP, n))}
+
+
+def thp_intact(s, ctx, r):
+    """The host's THP settings are as they were, and no file was added."""
+    now = {n: open(os.path.join(THP, n)).read() for n in THP_BEFORE}
+    if now != THP_BEFORE:
+        return "the host's THP settings changed: %r -> %r" % (THP_BEFORE, now)
+    return "a file was made in %s" % THP if os.path.exists(os.path.join(THP, "x")) else None
 
 
 def no_secret(s, ctx, r):
@@ -286,6 +300,15 @@ ts = (ctypes.c_long * 4)(0, 0, 0, 0)
 probe("utimensat-data", lambda: sysc(280, -100, addr("data/sales.csv"), ctypes.addressof(ts), 0))
 probe("utime-data", lambda: os.utime("data/sales.csv", (0, 0)) or True)
 ''', "blocked", times_intact),
+    # ---- /sys: only the THP settings are shown (glibc's malloc reads them), read-only
+    Attack("write the host's THP settings, list the rest of /sys", '''
+T = "/sys/kernel/mm/transparent_hugepage"
+probe("thp-enabled-write", lambda: open(T + "/enabled", "w").write("never"))
+probe("thp-defrag-write", lambda: open(T + "/defrag", "w").write("never"))
+probe("thp-new-file", lambda: open(T + "/x", "w").write("x"))
+probe("sys-kernel-mm-list", lambda: os.listdir("/sys/kernel/mm"))
+probe("sys-kernel-list", lambda: os.listdir("/sys/kernel"))
+''', "blocked", thp_intact),
     # ---- /proc of the daemon and of the host
     Attack("/proc/<daemon>/environ", '''
 probe("daemon-environ", lambda: open("/proc/@DAEMON_PID@/environ", "rb").read())

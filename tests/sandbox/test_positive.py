@@ -1,15 +1,24 @@
 #!/usr/bin/python3
 """The other side of the attack suite: ordinary analysis works under the
 same policy — read_csv, groupby, a RandomForest with n_jobs=2, a seaborn
-plot, savefig, writing a table and a model to outputs/, tempfile, and
-copying a data file into outputs/ with shutil (copy, copy2, copytree: they
-chmod the copy to the source's mode), ordinary chmod of an output."""
+plot, savefig, writing a table and a model to outputs/, tempfile, malloc's
+heap on transparent huge pages (when the host has THP on), and copying a
+data file into outputs/ with shutil (copy, copy2, copytree: they chmod the
+copy to the source's mode), ordinary chmod of an output."""
 import os
 import stat
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from attacklib import Attack, run_suite  # noqa: E402
+
+
+# the host's THP mode ("always [madvise] never"), None when it has no THP
+try:
+    with open("/sys/kernel/mm/transparent_hugepage/enabled") as f:
+        HOST_THP = f.read()
+except OSError:
+    HOST_THP = None
 
 
 def exists(*rel):
@@ -88,6 +97,27 @@ ts = [threading.Thread(target=lambda: results.append(scipy.stats.norm.ppf(0.975)
 [t.start() for t in ts]; [t.join() for t in ts]
 assert len(results) == 4
 ''', "ok"),
+    # daad sets GLIBC_TUNABLES=glibc.malloc.hugetlb=1 and the sandbox shows
+    # /sys/kernel/mm/transparent_hugepage/ (read-only), where glibc learns
+    # whether THP is on: then malloc madvises its heap for huge pages (fewer
+    # page faults at every kernel start).  THPeligible, not AnonHugePages:
+    # whether a huge page was free at the time is the host's business.
+    Attack("malloc's heap on transparent huge pages", '''
+assert os.environ.get("GLIBC_TUNABLES") == "glibc.malloc.hugetlb=1", os.environ.get("GLIBC_TUNABLES")
+mode = None
+if os.path.exists("/sys/kernel/mm/transparent_hugepage/enabled") or %(host_thp)r:
+    mode = open("/sys/kernel/mm/transparent_hugepage/enabled").read()
+    assert mode == %(host_thp)r, (mode, %(host_thp)r)
+if mode and "[never]" not in mode:
+    heap, name = [], None
+    for line in open("/proc/self/smaps"):
+        if not line.split(maxsplit=1)[0].endswith(":"):   # a mapping's first line
+            name = line.split()[-1]
+        elif line.startswith("THPeligible:") and name == "[heap]":
+            heap.append(line.split()[1])
+    assert "1" in heap, ("no heap mapping eligible for huge pages", mode, heap)
+mode
+''' % {"host_thp": HOST_THP}, "ok"),
     Attack("shutil.copy of a data file into outputs/", '''
 import shutil
 os.makedirs("outputs/copy", exist_ok=True)
