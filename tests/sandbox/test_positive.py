@@ -104,10 +104,10 @@ assert len(results) == 4
     # whether a huge page was free at the time is the host's business.
     Attack("malloc's heap on transparent huge pages", '''
 assert os.environ.get("GLIBC_TUNABLES") == "glibc.malloc.hugetlb=1", os.environ.get("GLIBC_TUNABLES")
-mode = None
-if os.path.exists("/sys/kernel/mm/transparent_hugepage/enabled") or %(host_thp)r:
-    mode = open("/sys/kernel/mm/transparent_hugepage/enabled").read()
-    assert mode == %(host_thp)r, (mode, %(host_thp)r)
+THP = "/sys/kernel/mm/transparent_hugepage/enabled"
+mode = %(host_thp)r   # the host's; the kernel must see the same, or none when the host has none
+seen = open(THP).read() if os.path.exists(THP) else None
+assert seen == mode, (seen, mode)
 if mode and "[never]" not in mode:
     heap, name = [], None
     for line in open("/proc/self/smaps"):
