@@ -25,6 +25,21 @@
 #include "daemon/core/log.h"
 #include "sandbox/sbx.h"
 
+/* glibc malloc's settings for kernels (plan.md, session 25).  By default
+ * glibc trims the heap's top once 2x its last large free lies unused there,
+ * so a step that makes two ~1 MiB temporaries per iteration (a Series of
+ * 131,072 floats: (s * 2 + 1).sum()) gives the pages back and faults them
+ * in again every time: 500 page faults an iteration, 18x slower on this
+ * VM.  Fixed thresholds are glibc's own ceilings for its dynamic ones
+ * (chunks under 32 MiB from the heap, trim past 64 MiB free), from the
+ * start.  hugetlb=1 madvises the heap and the mmap'd chunks for huge pages
+ * (the sandbox shows /sys/kernel/mm/transparent_hugepage, where glibc learns
+ * whether THP is on): a quarter fewer faults at `import pandas`.  Alone it
+ * made loops over mmap'd ~1 MiB chunks zero a 2 MiB page each time; with
+ * the thresholds those chunks come from the heap. */
+#define KERNEL_MALLOC_TUNABLES "glibc.malloc.hugetlb=1:glibc.malloc.mmap_threshold=33554432:" \
+	"glibc.malloc.trim_threshold=67108864"
+
 /* The folder holding the running daad binary ("" when unknown). */
 static void exe_dir(char *buf, size_t len)
 {
@@ -148,10 +163,7 @@ static void build_env(const struct kp_settings *s, const char *tmp, char store[]
 	ADD("MKL_NUM_THREADS=%d", s->threads);
 	ADD("NUMEXPR_MAX_THREADS=%d", s->threads);
 	ADD("JOBLIB_MULTIPROCESSING=0");
-	/* malloc's large chunks and heap on transparent huge pages (glibc 2.35+;
-	 * nothing where THP is off): `import pandas` takes a quarter fewer page
-	 * faults, about 10% less CPU at every kernel start (plan.md, session 24) */
-	ADD("GLIBC_TUNABLES=glibc.malloc.hugetlb=1");
+	ADD("GLIBC_TUNABLES=%s", KERNEL_MALLOC_TUNABLES);
 #undef ADD
 	env[n] = NULL;
 }
