@@ -360,7 +360,11 @@ static const char *ns_base(uid_t uid, gid_t gid, int ctl, bool pid_ns)
 		return "making the new root";
 	if (syscall(SYS_pivot_root, "/tmp", "/tmp" OLD) < 0 || chdir("/") < 0)
 		return "pivot_root (1)";
-	if (mount("tmpfs", NEW, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,size=1m") < 0)
+	/* noatime: the mount helper makes this root writable for a moment to
+	 * mount a project, then read-only again, which fails (EBUSY) while any
+	 * write is under way on it; following a symlink here (/lib64, /bin)
+	 * was one, an atime update, when the kernel exec'd in that moment */
+	if (mount("tmpfs", NEW, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOATIME, "mode=0755,size=1m") < 0)
 		return "mounting the new root";
 	if (!pid_ns)
 		return bind_host("/proc", true) < 0 ? "binding /proc" : NULL;

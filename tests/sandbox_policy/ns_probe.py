@@ -47,3 +47,15 @@ probe("urandom", lambda: open("/dev/urandom", "rb").read(4))
 probe("proc_self", lambda: open("/proc/self/status").read())
 probe("proc_1_is_self", lambda: None if os.getpid() == 1 else open("/nonexistent"))
 probe("import_pandas", lambda: __import__("pandas"))
+
+
+def root_noatime():
+    """The root is mounted noatime: the mount helper's read-only toggle of
+    it fails (EBUSY) while an atime update is under way (sbx_ns.c)."""
+    for line in open("/proc/self/mountinfo"):
+        fields = line.split()
+        if fields[4] == "/" and "noatime" not in fields[5].split(","):
+            raise OSError(errno.EINVAL, "root mounted without noatime: " + fields[5])
+
+
+probe("root_noatime", root_noatime)
