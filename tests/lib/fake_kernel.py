@@ -244,8 +244,8 @@ class Fake:
             while not os.path.exists(os.path.join(self.project, rule["gate"])):
                 time.sleep(0.01)   # the held step; SIGINT interrupts it
         if rule.get("hold"):
-            while True:
-                signal.pause()
+            while True:   # not signal.pause(): a SIGINT landing just before
+                time.sleep(0.05)   # it would run its handler only at the next signal
         if "exit" in rule:
             os._exit(int(rule["exit"]))
         for i in range(int(rule.get("figures", 0))):
@@ -382,8 +382,13 @@ def main():
                 return 0
             unpacker.feed(data)
             for msg in unpacker:
-                send(fake.handle(msg))
-                _pending = False   # a SIGINT from now on is for the next request
+                reply = fake.handle(msg)
+                # the reply is ready: a SIGINT from now on is for the next
+                # request (the runtime's reply_ready()).  Cleared after the
+                # write, it lost a SIGINT the daemon sent for that request
+                # once it had read the reply.
+                _pending = False
+                send(reply)
     except (ValueError, msgpack.UnpackException) as e:
         sys.stderr.write("fake_kernel: malformed message from the daemon: %s\n" % e)
         return 3
