@@ -83,6 +83,7 @@ static const struct ck_key ck_keys[] = {
 	{ "kernel", "kill_grace_ms", CK_INT, 0, 600000, NULL },
 	{ "kernel", "warm_spare", CK_BOOL, 0, 0, NULL },
 	{ "kernel", "report_images", CK_BOOL, 0, 0, NULL },
+	{ "kernel", "progress_interval_ms", CK_INT, 0, 60000, NULL },
 	{ "sandbox", "allow_missing_layers", CK_BOOL, 0, 0, NULL },
 	{ "sandbox", "mount_namespace", CK_BOOL, 0, 0, NULL },
 	{ "agent", "prompts_dir", CK_STR, 0, 0, NULL },

@@ -49,6 +49,7 @@ static void load_settings(const struct kern_config *cfg)
 	s->nofile = (unsigned long)config_int(ks, "nofile", 0);
 	s->nproc = (unsigned long)config_int(ks, "nproc", 0);
 	s->threads = (int)config_int(ks, "threads", 0);
+	s->progress_ms = (int)config_int(ks, "progress_interval_ms", 250);
 	s->allow_missing = (cfg && cfg->allow_unconfined) ||
 			   config_bool(ss, "allow_missing_layers", false);
 	s->mount_ns = config_bool(ss, "mount_namespace", true);

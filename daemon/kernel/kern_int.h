@@ -60,6 +60,7 @@ struct kp_settings {
 	char base_tmp[PATH_MAX];    /* parent of the per-kernel temp dirs */
 	unsigned long mem_mb, cpu_s, fsize_mb, nofile, nproc;
 	int threads;
+	int progress_ms;             /* kernel.progress_interval_ms: least gap between two progress events */
 	bool allow_missing;
 	bool mount_ns;              /* "sandbox": {"mount_namespace": true} (default) */
 	unsigned short connect_port; /* compute.dask_scheduler's port (0: none), the only TCP connect */

@@ -164,6 +164,7 @@ static void build_env(const struct kp_settings *s, const char *tmp, char store[]
 	ADD("NUMEXPR_MAX_THREADS=%d", s->threads);
 	ADD("JOBLIB_MULTIPROCESSING=0");
 	ADD("GLIBC_TUNABLES=%s", KERNEL_MALLOC_TUNABLES);
+	ADD("DAA_PROGRESS_INTERVAL_MS=%d", s->progress_ms);   /* daakernel/progress.py */
 #undef ADD
 	env[n] = NULL;
 }

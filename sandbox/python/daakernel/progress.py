@@ -20,10 +20,23 @@ follows it (every wait of the main thread on the cluster's futures:
 with a timeout), with the same reporter, so the same events and rate
 limit."""
 
+import os
 import threading
 import time
 
-MIN_INTERVAL = 0.25   # seconds between two events (at most 4 per second)
+
+
+def _interval():
+    """Seconds between two events: config kernel.progress_interval_ms, which
+    daad passes as DAA_PROGRESS_INTERVAL_MS (0 to 60000); else 0.25."""
+    try:
+        ms = int(os.environ.get("DAA_PROGRESS_INTERVAL_MS", "250"))
+    except ValueError:
+        ms = 250
+    return min(max(ms, 0), 60000) / 1000.0
+
+
+MIN_INTERVAL = _interval()   # at most 4 events per second by default
 
 _send = None          # Channel.send, set by daa_kernel.py
 
