@@ -14,8 +14,19 @@ k = kt.Kernel()
 proj = kt.make_project({"sales.csv": "a,b\n1,x\n2,y\n"})
 try:
     kt.check(k.ready.get("ev") == "ready" and k.ready["libs"].get("pandas"), "ready event with libs", k.ready)
+    # versions read beside the modules (daakernel/warm.py), as importlib.metadata says
+    import importlib.metadata as md
+    for name, dist in (("sklearn", "scikit-learn"), ("openpyxl", "openpyxl"), ("scipy", "scipy"),
+                       ("matplotlib", "matplotlib")):
+        try:
+            want = md.version(dist)
+        except md.PackageNotFoundError:
+            want = None
+        kt.check(k.ready["libs"].get(name) == want, "ready: %s version %s" % (name, want), k.ready)
     r = k.req("bind", project=proj)
     kt.check(r["ok"], "bind (test mode)", r)
+    r = k.run("import sys\n'importlib.metadata' in sys.modules")
+    kt.check(r["ok"] and r["result"]["repr"] == "False", "importlib.metadata never imported at start", r)
 
     r = k.run("x = 40")
     kt.check(r["ok"] and r["result"] is None and r["error"] is None, "assignment has no value", r)
