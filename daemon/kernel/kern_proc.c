@@ -29,7 +29,7 @@
  * glibc trims the heap's top once 2x its last large free lies unused there,
  * so a step that makes two ~1 MiB temporaries per iteration (a Series of
  * 131,072 floats: (s * 2 + 1).sum()) gives the pages back and faults them
- * in again every time: 500 page faults an iteration, 18x slower on this
+ * in again every time: ~480 page faults an iteration, 18x slower on this
  * VM.  Fixed thresholds are glibc's own ceilings for its dynamic ones
  * (chunks under 32 MiB from the heap, trim past 64 MiB free), from the
  * start.  hugetlb=1 madvises the heap and the mmap'd chunks for huge pages

@@ -25,7 +25,6 @@ import threading
 import time
 
 
-
 def _interval():
     """Seconds between two events: config kernel.progress_interval_ms, which
     daad passes as DAA_PROGRESS_INTERVAL_MS (0 to 60000); else 0.25."""
