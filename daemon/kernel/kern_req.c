@@ -270,6 +270,15 @@ struct kern *kern_for_project(struct proj *pj, const char *trial_dir, struct pro
 	if (!k)
 		return NULL;
 	start_binding(k, pj, dir);
+	if (spare && !kern_alive(k)) {
+		/* the spare could not take the project (its mount helper failed):
+		 * nothing was queued on it yet, so a fresh kernel takes over */
+		log_warn("kernel: the warm spare could not be bound (%s); starting a fresh kernel",
+			 k->why);
+		if (!(k = kern_spawn(dir, err)))
+			return NULL;
+		start_binding(k, pj, dir);
+	}
 	if (!kern_alive(k)) {
 		proto_fail(err, PROTO_ERR_KERNEL, "%s", k->why[0] ? k->why : "the kernel failed");
 		return NULL;
