@@ -11,6 +11,7 @@ folders readable).  Their versions come from the installed packages'
 metadata instead, read beside the module (not through importlib.metadata,
 whose import cost more than the lookups)."""
 
+import functools
 import importlib.util
 import io
 import os
@@ -94,27 +95,35 @@ def _norm(name):
 def _version_beside(spec, dist):
     """The Version: field of dist's metadata in the folder that holds the
     module (<name>-<version>.dist-info/METADATA or .egg-info[/PKG-INFO],
-    as Debian's dist-packages has them), or None.  importlib.metadata reads
-    the same field, but importing it cost ~20 ms of CPU at every kernel
-    start (email, csv...; ~45 ms on its own)."""
+    as Debian's dist-packages has them), or None: none there, or more than
+    one (a stale copy beside the current one: which is which is not ours
+    to guess).  importlib.metadata reads the same field, but importing it
+    cost ~20 ms of CPU at every kernel start (email, csv...; ~45 ms on its
+    own)."""
     where = spec.submodule_search_locations
     path = list(where)[0] if where else spec.origin
     if not path or not os.path.isabs(path):
         return None
-    folder = os.path.dirname(path)
+    found = _metadata_files(os.path.dirname(path)).get(_norm(dist), [])
+    return _header(found[0], "Version") if len(found) == 1 else None
+
+
+@functools.lru_cache(maxsize=None)
+def _metadata_files(folder):
+    """{normalized distribution name: [its metadata files]} in folder, read
+    once (the optional libraries usually share one folder)."""
+    files = {}
     try:
         entries = os.listdir(folder)
     except OSError:
-        return None
+        return files
     for entry in entries:
         for suffix, meta in ((".dist-info", "METADATA"), (".egg-info", "PKG-INFO")):
-            if entry.endswith(suffix) and _norm(entry[:-len(suffix)].partition("-")[0]) == _norm(dist):
+            if entry.endswith(suffix):
                 found = os.path.join(folder, entry)
-                version = _header(os.path.join(found, meta) if os.path.isdir(found) else found,
-                                  "Version")
-                if version:
-                    return version
-    return None
+                files.setdefault(_norm(entry[:-len(suffix)].partition("-")[0]), []).append(
+                    os.path.join(found, meta) if os.path.isdir(found) else found)
+    return files
 
 
 def _header(path, key):
