@@ -45,7 +45,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.environ.get("DAA_ROOT", os.path.dirname(__file__) + "/../.."),
                                 "tests/lib"))
-from daad import BUILD, ROOT, Client, Daad, RpcError  # noqa: E402
+from daad import BUILD, ROOT, Client, Daad, RpcError, children  # noqa: E402
 
 DAA = os.path.join(BUILD, "bin", "daa")
 SALES = os.path.join(ROOT, "examples", "sales.csv")
@@ -72,18 +72,6 @@ class Fail(Exception):
     """An invariant broken (message says which)."""
 
 
-def kids(pid):
-    """Pids of the children of pid (every thread's list)."""
-    out = []
-    try:
-        for t in os.listdir("/proc/%d/task" % pid):
-            with open("/proc/%d/task/%s/children" % (pid, t)) as f:
-                out += [int(x) for x in f.read().split()]
-    except OSError:
-        pass
-    return out
-
-
 def cmdline(pid):
     try:
         with open("/proc/%d/cmdline" % pid, "rb") as f:
@@ -93,7 +81,7 @@ def cmdline(pid):
 
 
 def kernels(daad_pid):
-    return [p for p in kids(daad_pid) if "daa_kernel.py" in cmdline(p)]
+    return [p for p in children(daad_pid) if "daa_kernel.py" in cmdline(p)]
 
 
 def running(pid):
@@ -377,7 +365,7 @@ class Rig:
         for pid in k:
             os.kill(pid, signal.SIGKILL)
         out, _ = p.communicate(timeout=HANG)
-        while any(pid in kids(self.d.proc.pid) for pid in k):
+        while any(pid in children(self.d.proc.pid) for pid in k):
             time.sleep(0.01)
         if must_fail and p.returncode == 0:
             raise Fail("%s: the run whose kernel was killed succeeded: %s" % (what, out[-500:]))
@@ -411,9 +399,9 @@ class Rig:
             # daad has seen the death once it reaped its child (else a run sent
             # now races the SIGKILL and is rightly told the kernel died under it)
             end = time.monotonic() + HANG
-            while k in kids(pid) and time.monotonic() < end:
+            while k in children(pid) and time.monotonic() < end:
                 time.sleep(0.01)
-            if k in kids(pid):
+            if k in children(pid):
                 raise Fail("daad did not reap its killed kernel %d" % k)
             if self.d.proc.poll() is not None:
                 raise Fail("daad exited (%s) after its kernel was killed" % self.d.proc.returncode)

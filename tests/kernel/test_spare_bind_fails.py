@@ -16,16 +16,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
-from daad import check, run_test  # noqa: E402
-
-
-def children(pid):
-    """Host pids of pid's children (every thread's list)."""
-    out = []
-    for tid in os.listdir("/proc/%d/task" % pid):
-        with open("/proc/%d/task/%s/children" % (pid, tid)) as f:
-            out += [int(p) for p in f.read().split()]
-    return out
+from daad import check, children, run_test  # noqa: E402
 
 
 def spare_pid(c):

@@ -431,6 +431,18 @@ class Daad:
         return False
 
 
+def children(pid):
+    """Host pids of pid's children (every thread's list; [] once pid is gone)."""
+    out = []
+    try:
+        for tid in os.listdir("/proc/%d/task" % pid):
+            with open("/proc/%d/task/%s/children" % (pid, tid)) as f:
+                out += [int(x) for x in f.read().split()]
+    except OSError:
+        pass
+    return out
+
+
 def run_tests(tests):
     """Run test functions in order; TAP output; exit 1 on a failure."""
     failed = 0
