@@ -27,6 +27,15 @@ try:
     kt.check(r["ok"], "bind (test mode)", r)
     r = k.run("import sys\n'importlib.metadata' in sys.modules")
     kt.check(r["ok"] and r["result"]["repr"] == "False", "importlib.metadata never imported at start", r)
+    # daa_kernel.py: no cycle collection while importing, then on again with
+    # the libraries' objects frozen; a kernel left with it off would keep
+    # every cycle the user's code makes
+    r = k.run("import gc\n(gc.isenabled(), gc.get_freeze_count() > 50000)")
+    kt.check(r["ok"] and r["result"]["repr"] == "(True, True)", "cycle collection on, the libraries frozen", r)
+    # only the start is frozen: a cycle one step made, another step collects
+    r = k.run("import weakref\nclass Cyc: pass\nc = Cyc(); c.me = c; w = weakref.ref(c); del c")
+    r = k.run("gc.collect()\nw() is None") if r["ok"] else r
+    kt.check(r["ok"] and r["result"]["repr"] == "True", "a cycle made by an earlier step is collected", r)
 
     r = k.run("x = 40")
     kt.check(r["ok"] and r["result"] is None and r["error"] is None, "assignment has no value", r)
