@@ -6,7 +6,8 @@
  * callback mode, so one poll() loop serves both the keyboard and the
  * daemon's socket; history is kept in
  * $XDG_STATE_HOME/daa/chat_history.  The connection `watch`es the project,
- * so turns started by other clients show up too.  A question from the
+ * so turns started by other clients show up too, as do their step edits
+ * (the kernel restarts: variables of the old code are gone).  A question from the
  * agent (ours or another client's) is answered at the prompt: a number
  * picks a choice.  Ctrl-C cancels the running turn (or interrupts /run);
  * a second Ctrl-C leaves.  Slash commands: /help /history /undo
@@ -155,8 +156,53 @@ static void data_event_print(const msgpack_object *ev)
 	}
 }
 
-/* turn.event / history.changed / data.event from the project (ours or
- * another client's). */
+/* ", stale now: steps 2, 3" for a non-empty array of step numbers. */
+static void stale_print(const msgpack_object *ev)
+{
+	const msgpack_object *a = proto_map_get(ev, "stale");
+	if (!a || a->type != MSGPACK_OBJECT_ARRAY || !a->via.array.size)
+		return;
+	printf("; stale now: step%s ", a->via.array.size > 1 ? "s" : "");
+	for (uint32_t i = 0; i < a->via.array.size; i++) {
+		const msgpack_object *n = &a->via.array.ptr[i];
+		printf("%s%lld", i ? ", " : "",
+		       n->type == MSGPACK_OBJECT_POSITIVE_INTEGER ? (long long)n->via.u64 : -1LL);
+	}
+}
+
+/* A step edited by another client (chat has no edit of its own): what it
+ * marked stale and when the kernel restarts, since the variables of the
+ * old code go with it (history.event; PROTOCOL.md history.edit).  false:
+ * not an edit event. */
+static bool edit_event_print(const char *kind, const msgpack_object *ev)
+{
+	const char *file = cli_str(ev, "file") ?: "?";
+	long long step = (long long)proto_map_int(ev, "step", 0);
+	if (!strcmp(kind, "edited")) {
+		bool waited = proto_map_bool(ev, "queued", false);
+		printf(waited ? "[history] the waiting edit of %s is saved" : "[history] %s was edited",
+		       file);
+		stale_print(ev);
+		printf("; %s\n", waited || !proto_map_bool(ev, "restart_deferred", false)
+				       ? "the kernel restarted (the next run replays the history)"
+				       : "the kernel restarts when the project's running work ends");
+	} else if (!strcmp(kind, "edit_queued")) {
+		printf("[history] an edit of %s waits for the re-run to end\n", file);
+	} else if (!strcmp(kind, "edit_restart")) {
+		printf("[history] the kernel restarted for the edit of step %lld", step);
+		stale_print(ev);
+		printf("\n");
+	} else if (!strcmp(kind, "edit_failed")) {
+		printf("[history] the waiting edit of step %lld was not saved: %s\n", step,
+		       cli_str(ev, "error") ?: "?");
+	} else {
+		return false;
+	}
+	return true;
+}
+
+/* turn.event / history.changed / history.event / data.event from the
+ * project (ours or another client's). */
 static void chat_note_cb(const char *method, const msgpack_object *ev, void *ud)
 {
 	(void)ud;
@@ -168,6 +214,9 @@ static void chat_note_cb(const char *method, const msgpack_object *ev, void *ud)
 		undone[0] = '\0';
 		return;
 	}
+	const char *action = cli_str(ev, "action");
+	if (!strcmp(method, "history.changed") && action && !strcmp(action, "edit"))
+		return; /* its history.event "edited" says more */
 	if (!strcmp(method, "turn.event") && kind && !strcmp(kind, "question") && !chat->tty &&
 	    chat->npend > 0)
 		return; /* a pipe: the turn's result carries the question */
@@ -177,6 +226,8 @@ static void chat_note_cb(const char *method, const msgpack_object *ev, void *ud)
 	out_begin();
 	if (!strcmp(method, "history.changed")) {
 		printf("[history] %s%s\n", rm ? "undone: " : "changed", rm ? rm : "");
+	} else if (!strcmp(method, "history.event") && kind && edit_event_print(kind, ev)) {
+		/* printed */
 	} else if (!strcmp(method, "history.event") && kind && !strcmp(kind, "run_queued")) {
 		const char *behind = cli_str(ev, "behind");
 		printf("[run] waiting for the project's %s to end…\n", behind ? behind : "work");

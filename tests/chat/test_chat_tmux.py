@@ -8,7 +8,10 @@ pandas computes; a question from the agent answered in place by number (two
 datasets with a `revenue` column: the agent asks which); /history; /undo;
 /project switching; Ctrl-C during a slow /run interrupts it and the chat
 goes on; another client's turn on the same project shows up in the chat, and
-so does the background profile of a dataset another client added;
+so does the background profile of a dataset another client added, and a
+step another client edited (the steps it made stale, and when the kernel
+restarts: at once, or after the run that holds the project; an edit that
+waits behind a re-run, then is saved);
 /quit leaves and the line history is saved under $XDG_STATE_HOME.
 Each screen is saved to $DAA_TEST_OUT (or the temp dir) when it fails.
 """
@@ -23,7 +26,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.environ.get("DAA_ROOT", os.path.join(
     os.path.dirname(__file__), "..", "..")), "tests/lib"))
-from daad import Daad, ROOT, BUILD  # noqa: E402
+from daad import BUILD, ROOT, Daad, EventClient  # noqa: E402
 
 DAA = os.path.join(BUILD, "bin", "daa")
 TIMEOUT = 40  # seconds; only to avoid hangs
@@ -187,6 +190,11 @@ def run_session(d, tm, env):
     assert p.returncode == 0, p.stderr
     text = tm.wait_for(lambda t: "[data] customers profiled: 400 rows" in t)  # once: whole screen
 
+    # a step edited by another client: said here, with the steps it made
+    # stale and when the kernel restarts (its variables go with the old code)
+    edit_by_another_client(d, tm)
+    text = tm.screen()
+
     # /project switches
     mark = len(text)
     tm.line("/project other")
@@ -234,6 +242,58 @@ def run_session(d, tm, env):
         lines = f.read()
     assert "total revenue" in lines and "/project other" in lines, lines
     sys.stdout.write(tm.screen()[-3000:])
+
+
+def edit_by_another_client(d, tm):
+    """history.edit from another connection, at once and while a run holds
+    the project (restart deferred, then done).  Lines are counted, not
+    found after an offset: progress lines erased since shorten the text."""
+    def new_line(want, before):
+        try:
+            tm.wait_for(lambda t: t.count(want) > before)
+        except AssertionError as e:
+            raise AssertionError("no new line %r in the chat\n%s" % (want, e)) from None
+
+    hist = os.path.join(d.projects, "shop", "history")
+    steps = sorted(f for f in os.listdir(hist) if f.endswith(".py"))
+    assert len(steps) >= 3, steps
+    with open(os.path.join(hist, steps[0])) as f:
+        code = f.read()
+    later = ", ".join(str(n) for n in range(2, len(steps) + 1))
+    edited = "[history] history/%s was edited; stale now: steps %s; the kernel restarted" % (steps[0], later)
+    deferred = "the kernel restarts when the project's running work ends"
+    restarted = "[history] the kernel restarted for the edit of step 1; stale now: steps %s, %d" % (
+        later, len(steps) + 1)   # the run's step too: it ran on the old code
+    c = EventClient(d.sock, timeout=TIMEOUT)   # keyword calls, send/wait
+    try:
+        screen = tm.screen()
+        r = c.call("history.edit", project="shop", step=1, text=code + "\n# edited once\n")
+        assert r["saved"] and not r["restart_deferred"], r
+        new_line(edited, screen.count(edited))
+        changed = screen.count("[history] changed")
+        assert tm.screen().count("[history] changed") == changed, "history.changed shown too"
+        # a run (saved as a step, so it holds the project's queue) sent on the
+        # same connection just before: the edit finds the project busy
+        screen = tm.screen()
+        run = c.send("run", project="shop", code="import time; time.sleep(1)")
+        r = c.call("history.edit", project="shop", step=1, text=code + "\n# edited twice\n")
+        assert r["saved"] and r["restart_deferred"], r
+        new_line(deferred, screen.count(deferred))
+        c.wait(run, timeout=TIMEOUT)
+        new_line(restarted, screen.count(restarted))
+        # behind a re-run the edit waits, then is saved
+        screen = tm.screen()
+        rerun = c.send("history.rerun", project="shop", step=len(steps) + 1)
+        r = c.call("history.edit", project="shop", step=1, text=code + "\n# edited thrice\n")
+        assert r["queued"] and not r["saved"], r
+        waits = "[history] an edit of history/%s waits for the re-run to end" % steps[0]
+        new_line(waits, screen.count(waits))
+        c.wait(rerun, timeout=TIMEOUT)
+        saved = "[history] the waiting edit of history/%s is saved; stale now: steps %s, %d; the kernel restarted" % (
+            steps[0], later, len(steps) + 1)
+        new_line(saved, screen.count(saved))
+    finally:
+        c.close()
 
 
 def double_ctrl_c(d, tmp, env):
