@@ -28,6 +28,7 @@
 #include "client/cli.h"
 #include "client/daa_safe.h"
 #include "client/inline_img.h"
+#include "protocol/proto_notes.h"
 
 #define CHAT_PENDING 8
 #define CHAT_RETRY_S 30 /* --no-start: how long a lost daemon is waited for */
@@ -156,48 +157,14 @@ static void data_event_print(const msgpack_object *ev)
 	}
 }
 
-/* ", stale now: steps 2, 3" for a non-empty array of step numbers. */
-static void stale_print(const msgpack_object *ev)
+/* A step edited by another client (chat has no edit of its own), in the
+ * words the tray uses too (proto_edit_note).  false: not an edit event. */
+static bool edit_event_print(const msgpack_object *ev)
 {
-	const msgpack_object *a = proto_map_get(ev, "stale");
-	if (!a || a->type != MSGPACK_OBJECT_ARRAY || !a->via.array.size)
-		return;
-	printf("; stale now: step%s ", a->via.array.size > 1 ? "s" : "");
-	for (uint32_t i = 0; i < a->via.array.size; i++) {
-		const msgpack_object *n = &a->via.array.ptr[i];
-		printf("%s%lld", i ? ", " : "",
-		       n->type == MSGPACK_OBJECT_POSITIVE_INTEGER ? (long long)n->via.u64 : -1LL);
-	}
-}
-
-/* A step edited by another client (chat has no edit of its own): what it
- * marked stale and when the kernel restarts, since the variables of the
- * old code go with it (history.event; PROTOCOL.md history.edit).  false:
- * not an edit event. */
-static bool edit_event_print(const char *kind, const msgpack_object *ev)
-{
-	const char *file = cli_str(ev, "file") ?: "?";
-	long long step = (long long)proto_map_int(ev, "step", 0);
-	if (!strcmp(kind, "edited")) {
-		bool waited = proto_map_bool(ev, "queued", false);
-		printf(waited ? "[history] the waiting edit of %s is saved" : "[history] %s was edited",
-		       file);
-		stale_print(ev);
-		printf("; %s\n", waited || !proto_map_bool(ev, "restart_deferred", false)
-				       ? "the kernel restarted (the next run replays the history)"
-				       : "the kernel restarts when the project's running work ends");
-	} else if (!strcmp(kind, "edit_queued")) {
-		printf("[history] an edit of %s waits for the re-run to end\n", file);
-	} else if (!strcmp(kind, "edit_restart")) {
-		printf("[history] the kernel restarted for the edit of step %lld", step);
-		stale_print(ev);
-		printf("\n");
-	} else if (!strcmp(kind, "edit_failed")) {
-		printf("[history] the waiting edit of step %lld was not saved: %s\n", step,
-		       cli_str(ev, "error") ?: "?");
-	} else {
+	char line[1024];
+	if (!proto_edit_note(ev, line, sizeof line))
 		return false;
-	}
+	printf("[history] %s\n", line);
 	return true;
 }
 
@@ -226,7 +193,7 @@ static void chat_note_cb(const char *method, const msgpack_object *ev, void *ud)
 	out_begin();
 	if (!strcmp(method, "history.changed")) {
 		printf("[history] %s%s\n", rm ? "undone: " : "changed", rm ? rm : "");
-	} else if (!strcmp(method, "history.event") && kind && edit_event_print(kind, ev)) {
+	} else if (!strcmp(method, "history.event") && edit_event_print(ev)) {
 		/* printed */
 	} else if (!strcmp(method, "history.event") && kind && !strcmp(kind, "run_queued")) {
 		const char *behind = cli_str(ev, "behind");

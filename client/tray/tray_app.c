@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "client/tray/tray.h"
+#include "protocol/proto_notes.h"
 
 struct tray_app tray_app;
 
@@ -125,6 +126,21 @@ static void on_data_event(const msgpack_object *ev)
 	g_free(text);
 }
 
+/* A step edit (another client's: the tray edits none), said in the window
+ * when it shows that project: the kernel restarts, and the variables of
+ * the old code go with it (proto_edit_note, the words `daa chat` uses). */
+static void on_history_event(const msgpack_object *ev)
+{
+	char path[4096] = "", line[1024];
+	proto_map_str(ev, "project_path", path, sizeof path);
+	if (!tray_app.project_path || strcmp(path, tray_app.project_path) != 0 ||
+	    !proto_edit_note(ev, line, sizeof line))
+		return;
+	char *text = g_utf8_make_valid(line, -1);
+	tray_win_say(tray_app.win, "note", text);
+	g_free(text);
+}
+
 /* Every notification from daad. */
 static void notify_cb(const char *method, const msgpack_object *params, void *ud)
 {
@@ -135,6 +151,8 @@ static void notify_cb(const char *method, const msgpack_object *params, void *ud
 		on_turn_event(params);
 	else if (strcmp(method, "data.event") == 0)
 		on_data_event(params);
+	else if (strcmp(method, "history.event") == 0)
+		on_history_event(params);
 }
 
 /* Try to connect once; true on success. */
