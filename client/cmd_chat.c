@@ -7,7 +7,7 @@
  * daemon's socket; history is kept in
  * $XDG_STATE_HOME/daa/chat_history.  The connection `watch`es the project,
  * so turns started by other clients show up too, as do their step edits
- * (the kernel restarts: variables of the old code are gone).  A question from the
+ * and re-runs (the kernel restarts: variables of the old code are gone).  A question from the
  * agent (ours or another client's) is answered at the prompt: a number
  * picks a choice.  Ctrl-C cancels the running turn (or interrupts /run);
  * a second Ctrl-C leaves.  Slash commands: /help /history /undo
@@ -157,12 +157,12 @@ static void data_event_print(const msgpack_object *ev)
 	}
 }
 
-/* A step edited by another client (chat has no edit of its own), in the
- * words the tray uses too (proto_edit_note).  false: not an edit event. */
-static bool edit_event_print(const msgpack_object *ev)
+/* A step edit or a re-run another client made (chat makes neither), in
+ * the words the tray uses too (proto_history_note).  false: not one. */
+static bool history_event_print(const msgpack_object *ev)
 {
 	char line[1024];
-	if (!proto_edit_note(ev, line, sizeof line))
+	if (!proto_history_note(ev, line, sizeof line))
 		return false;
 	printf("[history] %s\n", line);
 	return true;
@@ -193,7 +193,7 @@ static void chat_note_cb(const char *method, const msgpack_object *ev, void *ud)
 	out_begin();
 	if (!strcmp(method, "history.changed")) {
 		printf("[history] %s%s\n", rm ? "undone: " : "changed", rm ? rm : "");
-	} else if (!strcmp(method, "history.event") && edit_event_print(ev)) {
+	} else if (!strcmp(method, "history.event") && history_event_print(ev)) {
 		/* printed */
 	} else if (!strcmp(method, "history.event") && kind && !strcmp(kind, "run_queued")) {
 		const char *behind = cli_str(ev, "behind");

@@ -1,6 +1,6 @@
 /*
- * protocol/proto_notes.c — the text of a step-edit history.event for the
- * clients (see proto_notes.h).  The event's strings are the daemon's; each
+ * protocol/proto_notes.c — the text of a step edit's or a re-run's
+ * history.event for the clients (see proto_notes.h).  The event's strings are the daemon's; each
  * client makes them safe for its own output (a terminal, a GTK label).
  */
 #include <stdarg.h>
@@ -38,7 +38,38 @@ static void note_stale(const msgpack_object *ev, char *buf, size_t size, size_t 
 	}
 }
 
-bool proto_edit_note(const msgpack_object *ev, char *buf, size_t size)
+/* A re-run's kinds (PROTOCOL.md history.rerun); false for any other. */
+static bool rerun_note(const char *kind, const msgpack_object *ev, char *buf, size_t size, size_t *len)
+{
+	char file[256] = "?", text[256] = "?";
+	long long from = (long long)proto_map_int(ev, "from", 0);
+	proto_map_str(ev, "file", file, sizeof file);
+	if (!strcmp(kind, "rerun_queued")) {
+		proto_map_str(ev, "behind", text, sizeof text);
+		note_add(buf, size, len, "a re-run from step %lld waits for the project's %s to end", from, text);
+	} else if (!strcmp(kind, "rerun_start")) {
+		long long n = (long long)proto_map_int(ev, "steps", 0);
+		note_add(buf, size, len, "a re-run from step %lld began in a fresh kernel (%lld step%s to "
+			 "run; the old kernel's variables are gone)", from, n, n == 1 ? "" : "s");
+	} else if (!strcmp(kind, "rerun_step")) {
+		note_add(buf, size, len, "re-ran %s: %s", file, proto_map_bool(ev, "ok", false)
+				 ? "ok" : "FAILED (its previous outputs are kept)");
+	} else if (!strcmp(kind, "rerun_done")) {
+		if (proto_map_bool(ev, "ok", false))
+			note_add(buf, size, len, "the re-run ended: every step ok");
+		else if (proto_map_str(ev, "failed", text, sizeof text))
+			note_add(buf, size, len, "the re-run stopped: %s failed", text);
+		else if (proto_map_str(ev, "interrupted", text, sizeof text))
+			note_add(buf, size, len, "the re-run was interrupted at %s", text);
+		else
+			note_add(buf, size, len, "the re-run did not run");
+	} else {
+		return false;
+	}
+	return true;
+}
+
+bool proto_history_note(const msgpack_object *ev, char *buf, size_t size)
 {
 	char kind[32] = "", file[256] = "?", error[512] = "?";
 	size_t len = 0;
@@ -64,7 +95,7 @@ bool proto_edit_note(const msgpack_object *ev, char *buf, size_t size)
 		proto_map_str(ev, "error", error, sizeof error);
 		note_add(buf, size, &len, "the waiting edit of step %lld was not saved: %s", step, error);
 	} else {
-		return false;
+		return rerun_note(kind, ev, buf, size, &len);
 	}
 	return true;
 }

@@ -126,15 +126,16 @@ static void on_data_event(const msgpack_object *ev)
 	g_free(text);
 }
 
-/* A step edit (another client's: the tray edits none), said in the window
- * when it shows that project: the kernel restarts, and the variables of
- * the old code go with it (proto_edit_note, the words `daa chat` uses). */
+/* A step edit or a re-run (another client's: the tray makes neither),
+ * said in the window when it shows that project: the kernel restarts, and
+ * the variables of the old code go with it (proto_history_note, the words
+ * `daa chat` uses). */
 static void on_history_event(const msgpack_object *ev)
 {
 	char path[4096] = "", line[1024];
 	proto_map_str(ev, "project_path", path, sizeof path);
 	if (!tray_app.project_path || strcmp(path, tray_app.project_path) != 0 ||
-	    !proto_edit_note(ev, line, sizeof line))
+	    !proto_history_note(ev, line, sizeof line))
 		return;
 	char *text = g_utf8_make_valid(line, -1);
 	tray_win_say(tray_app.win, "note", text);

@@ -11,7 +11,7 @@ goes on; another client's turn on the same project shows up in the chat, and
 so does the background profile of a dataset another client added, and a
 step another client edited (the steps it made stale, and when the kernel
 restarts: at once, or after the run that holds the project; an edit that
-waits behind a re-run, then is saved);
+waits behind a re-run, then is saved), and that client's re-run;
 /quit leaves and the line history is saved under $XDG_STATE_HOME.
 Each screen is saved to $DAA_TEST_OUT (or the temp dir) when it fails.
 """
@@ -288,6 +288,10 @@ def edit_by_another_client(d, tm):
         waits = "[history] an edit of history/%s waits for the re-run to end" % steps[0]
         new_line(waits, screen.count(waits))
         c.wait(rerun, timeout=TIMEOUT)
+        began = "[history] a re-run from step %d began in a fresh kernel (1 step to run" % (len(steps) + 1)
+        ended = "[history] the re-run ended: every step ok"
+        new_line(began, screen.count(began))
+        new_line(ended, screen.count(ended))
         saved = "[history] the waiting edit of history/%s is saved; stale now: steps %s, %d; the kernel restarted" % (
             steps[0], later, len(steps) + 1)
         new_line(saved, screen.count(saved))

@@ -1,12 +1,13 @@
 /*
- * tests/protocol/test_notes.c — proto_edit_note (protocol/proto_notes.c):
- * the line both clients show for a step edit's history.event, for each
- * kind; other kinds are not its; a bad stale entry and a short buffer
- * stay safe.  The chat and tray tests see the first three kinds end to
- * end; edit_failed needs a step that vanishes during a re-run, so it is
- * checked here.
+ * tests/protocol/test_notes.c — proto_history_note (protocol/proto_notes.c):
+ * the line both clients show for a step edit's or a re-run's
+ * history.event, for each kind; other kinds are not its; a bad stale entry
+ * and a short buffer stay safe.  The chat and tray tests see most kinds
+ * end to end; edit_failed needs a step that vanishes during a re-run and a
+ * failed or interrupted re-run more set-up, so they are checked here.
  */
 #include <msgpack.h>
+#include <stdarg.h>
 #include <string.h>
 
 #include "protocol/proto_notes.h"
@@ -14,31 +15,58 @@
 
 static msgpack_sbuffer sb; /* the event's bytes: its strings point into them */
 
-/* {kind, step, <key>: str, stale: [stale...]} decoded into *out (until done()). */
-static const msgpack_object *event(msgpack_unpacked *out, const char *kind, const char *key,
-				   const char *str, long long num, const long long *stale, int nstale)
+/* A map from (key, type, value) triples ended by a NULL key, decoded into
+ * *out (until done()).  Types: 's' string, 'i' long long, 'b' int as a
+ * bool, 'a' an array of step numbers (const long long *, int count; a
+ * negative one is packed as a string: not a step number). */
+static const msgpack_object *event(msgpack_unpacked *out, ...)
 {
 	msgpack_packer pk;
+	va_list ap;
+	int n = 0;
 	msgpack_sbuffer_init(&sb);
 	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-	msgpack_pack_map(&pk, 2 + (key != NULL) + (stale != NULL));
-	msgpack_pack_str_with_body(&pk, "kind", 4);
-	msgpack_pack_str_with_body(&pk, kind, strlen(kind));
-	msgpack_pack_str_with_body(&pk, "step", 4);
-	msgpack_pack_int64(&pk, num);
-	if (key) {
-		msgpack_pack_str_with_body(&pk, key, strlen(key));
-		msgpack_pack_str_with_body(&pk, str, strlen(str));
+	va_start(ap, out);
+	for (const char *k; (k = va_arg(ap, const char *));) {
+		int t = va_arg(ap, int);
+		n++;
+		if (t == 'a')
+			(void)va_arg(ap, const long long *), (void)va_arg(ap, int);
+		else if (t == 's')
+			(void)va_arg(ap, const char *);
+		else if (t == 'i')
+			(void)va_arg(ap, long long);
+		else
+			(void)va_arg(ap, int);
 	}
-	if (stale) {
-		msgpack_pack_str_with_body(&pk, "stale", 5);
-		msgpack_pack_array(&pk, nstale);
-		for (int i = 0; i < nstale; i++)
-			if (stale[i] < 0)
-				msgpack_pack_str_with_body(&pk, "x", 1); /* not a step number */
+	va_end(ap);
+	msgpack_pack_map(&pk, n);
+	va_start(ap, out);
+	for (const char *k; (k = va_arg(ap, const char *));) {
+		int t = va_arg(ap, int);
+		msgpack_pack_str_with_body(&pk, k, strlen(k));
+		if (t == 's') {
+			const char *v = va_arg(ap, const char *);
+			msgpack_pack_str_with_body(&pk, v, strlen(v));
+		} else if (t == 'i') {
+			msgpack_pack_int64(&pk, va_arg(ap, long long));
+		} else if (t == 'b') {
+			if (va_arg(ap, int))
+				msgpack_pack_true(&pk);
 			else
-				msgpack_pack_int64(&pk, stale[i]);
+				msgpack_pack_false(&pk);
+		} else {
+			const long long *a = va_arg(ap, const long long *);
+			int count = va_arg(ap, int);
+			msgpack_pack_array(&pk, count);
+			for (int i = 0; i < count; i++)
+				if (a[i] < 0)
+					msgpack_pack_str_with_body(&pk, "x", 1);
+				else
+					msgpack_pack_int64(&pk, a[i]);
+		}
 	}
+	va_end(ap);
 	msgpack_unpacked_init(out);
 	msgpack_unpack_next(out, sb.data, sb.size, NULL);
 	return &out->data;
@@ -51,42 +79,54 @@ static void done(msgpack_unpacked *u)
 	msgpack_sbuffer_destroy(&sb);
 }
 
-/* One event's line equals want (want NULL: not an edit event). */
-static void check(const char *kind, const char *key, const char *str, long long step,
-		  const long long *stale, int nstale, const char *want, const char *what)
+/* The line of the event in u equals want (want NULL: not one of ours). */
+static void check(msgpack_unpacked *u, const char *want, const char *what)
 {
-	msgpack_unpacked u;
 	char buf[256];
-	bool got = proto_edit_note(event(&u, kind, key, str, step, stale, nstale), buf, sizeof buf);
+	bool got = proto_history_note(&u->data, buf, sizeof buf);
 	tap_ok(want ? got && !strcmp(buf, want) : !got, what);
 	if (want && got && strcmp(buf, want))
 		printf("#   got: %s\n", buf);
-	done(&u);
+	done(u);
 }
 
 int main(void)
 {
-	const long long two[] = {2, 3}, one[] = {4}, bad[] = {-1};
-	check("edit_failed", "error", "no step 3 in /p/history", 3, NULL, 0,
-	      "the waiting edit of step 3 was not saved: no step 3 in /p/history",
-	      "edit_failed: the step and the daemon's reason");
-	check("edit_restart", NULL, NULL, 1, two, 2,
-	      "the kernel restarted for the edit of step 1; stale now: steps 2, 3",
-	      "edit_restart: the stale steps, plural");
-	check("edited", "file", "history/001_a.py", 0, one, 1,
-	      "history/001_a.py was edited; stale now: step 4; the kernel restarted "
-	      "(the next run replays the history)",
-	      "edited: one stale step, singular; restarted at once");
-	check("edit_restart", NULL, NULL, 1, bad, 1,
-	      "the kernel restarted for the edit of step 1; stale now: step -1",
-	      "a stale entry that is not a number shows as -1");
-	check("run_queued", NULL, NULL, 0, NULL, 0, NULL, "another kind of history.event is not an edit's");
-
 	msgpack_unpacked u;
+	const long long two[] = {2, 3}, one[] = {4}, bad[] = {-1};
+	event(&u, "kind", 's', "edit_failed", "step", 'i', 3LL, "error", 's', "no step 3 in /p/history", NULL);
+	check(&u, "the waiting edit of step 3 was not saved: no step 3 in /p/history",
+	      "edit_failed: the step and the daemon's reason");
+	event(&u, "kind", 's', "edit_restart", "step", 'i', 1LL, "stale", 'a', two, 2, NULL);
+	check(&u, "the kernel restarted for the edit of step 1; stale now: steps 2, 3",
+	      "edit_restart: the stale steps, plural");
+	event(&u, "kind", 's', "edited", "file", 's', "history/001_a.py", "stale", 'a', one, 1, NULL);
+	check(&u, "history/001_a.py was edited; stale now: step 4; the kernel restarted "
+		  "(the next run replays the history)",
+	      "edited: one stale step, singular; restarted at once");
+	event(&u, "kind", 's', "edit_restart", "step", 'i', 1LL, "stale", 'a', bad, 1, NULL);
+	check(&u, "the kernel restarted for the edit of step 1; stale now: step -1",
+	      "a stale entry that is not a number shows as -1");
+	event(&u, "kind", 's', "rerun_queued", "from", 'i', 2LL, "behind", 's', "turn", NULL);
+	check(&u, "a re-run from step 2 waits for the project's turn to end", "rerun_queued");
+	event(&u, "kind", 's', "rerun_start", "from", 'i', 2LL, "steps", 'i', 1LL, NULL);
+	check(&u, "a re-run from step 2 began in a fresh kernel (1 step to run; the old kernel's "
+		  "variables are gone)", "rerun_start");
+	event(&u, "kind", 's', "rerun_step", "file", 's', "history/002_b.py", "ok", 'b', 0, NULL);
+	check(&u, "re-ran history/002_b.py: FAILED (its previous outputs are kept)", "rerun_step, failed");
+	event(&u, "kind", 's', "rerun_done", "ok", 'b', 0, "failed", 's', "history/002_b.py", NULL);
+	check(&u, "the re-run stopped: history/002_b.py failed", "rerun_done, a step failed");
+	event(&u, "kind", 's', "rerun_done", "ok", 'b', 0, "interrupted", 's', "history/002_b.py", NULL);
+	check(&u, "the re-run was interrupted at history/002_b.py", "rerun_done, interrupted");
+	event(&u, "kind", 's', "run_queued", NULL);
+	check(&u, NULL, "another kind of history.event is not one of these");
+	event(&u, "step", 'i', 1LL, NULL);
+	check(&u, NULL, "no kind: nothing");
+
 	char small[12];
 	memset(small, 'x', sizeof small);
-	tap_ok(proto_edit_note(event(&u, "edit_restart", NULL, NULL, 1, two, 2), small, 8) &&
-	       !strcmp(small, "the ker") && small[8] == 'x',
+	event(&u, "kind", 's', "edit_restart", "step", 'i', 1LL, "stale", 'a', two, 2, NULL);
+	tap_ok(proto_history_note(&u.data, small, 8) && !strcmp(small, "the ker") && small[8] == 'x',
 	       "a short buffer: the line cut, nothing written past it");
 	done(&u);
 	return tap_done();
