@@ -7,9 +7,9 @@
  * daemon's socket; history is kept in
  * $XDG_STATE_HOME/daa/chat_history.  The connection `watch`es the project,
  * so turns started by other clients show up too, as do their step edits
- * and re-runs (the kernel restarts: variables of the old code are gone).  A question from the
- * agent (ours or another client's) is answered at the prompt: a number
- * picks a choice.  Ctrl-C cancels the running turn (or interrupts /run);
+ * and re-runs (the kernel restarts: variables of the old code are gone).
+ * A question from the agent (ours or another client's) is answered at the
+ * prompt: a number picks a choice.  Ctrl-C cancels the running turn (or interrupts /run);
  * a second Ctrl-C leaves.  Slash commands: /help /history /undo
  * /project NAME /run CODE /cancel /quit.
  *

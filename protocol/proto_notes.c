@@ -1,7 +1,8 @@
 /*
  * protocol/proto_notes.c — the text of a step edit's or a re-run's
- * history.event for the clients (see proto_notes.h).  The event's strings are the daemon's; each
- * client makes them safe for its own output (a terminal, a GTK label).
+ * history.event for the clients (see proto_notes.h).  The event's strings
+ * are the daemon's; each client makes them safe for its own output (a
+ * terminal, a GTK label).
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -38,12 +39,13 @@ static void note_stale(const msgpack_object *ev, char *buf, size_t size, size_t 
 	}
 }
 
-/* A re-run's kinds (PROTOCOL.md history.rerun); false for any other. */
-static bool rerun_note(const char *kind, const msgpack_object *ev, char *buf, size_t size, size_t *len)
+/* A re-run's kinds (PROTOCOL.md history.rerun; file: the event's);
+ * false for any other. */
+static bool rerun_note(const char *kind, const char *file, const msgpack_object *ev, char *buf,
+		       size_t size, size_t *len)
 {
-	char file[256] = "?", text[256] = "?";
+	char text[256] = "?";
 	long long from = (long long)proto_map_int(ev, "from", 0);
-	proto_map_str(ev, "file", file, sizeof file);
 	if (!strcmp(kind, "rerun_queued")) {
 		proto_map_str(ev, "behind", text, sizeof text);
 		note_add(buf, size, len, "a re-run from step %lld waits for the project's %s to end", from, text);
@@ -95,7 +97,7 @@ bool proto_history_note(const msgpack_object *ev, char *buf, size_t size)
 		proto_map_str(ev, "error", error, sizeof error);
 		note_add(buf, size, &len, "the waiting edit of step %lld was not saved: %s", step, error);
 	} else {
-		return rerun_note(kind, ev, buf, size, &len);
+		return rerun_note(kind, file, ev, buf, size, &len);
 	}
 	return true;
 }
